@@ -1,0 +1,65 @@
+"""customercard — a customer card and light CRM for professional-services firms.
+
+The public API (pinned by ``tests/test_public_api.py``)::
+
+    import customercard as cc
+    store = cc.open_store()
+    card = cc.CustomerCard(store=store, customer_id=42)   # Panel view, imported on first use
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import Config, get_config
+from .errors import (
+    ConflictError,
+    CustomerCardError,
+    FieldConflict,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from .identity import acting_user
+from .models import (
+    Address,
+    Choices,
+    Comment,
+    Contact,
+    Criterion,
+    Customer,
+    Event,
+    Invoice,
+    InvoiceDefaults,
+    Opportunity,
+    Project,
+    Relation,
+    Settings,
+    User,
+)
+from .store import Store, open_store
+
+__version__ = "0.1.0"
+
+# Views import Panel, which takes a second: load them only when asked for.
+_LAZY_VIEWS = {
+    "CustomerCard": "customercard.ui.card",
+    "ContactCard": "customercard.ui.contact",
+    "CustomerList": "customercard.ui.customer_list",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_VIEWS:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_VIEWS[name]), name)
+    raise AttributeError(f"module 'customercard' has no attribute {name!r}")
+
+
+__all__ = [
+    "Address", "Choices", "Comment", "Config", "ConflictError", "Contact", "Criterion", "Customer",
+    "CustomerCard", "CustomerCardError", "CustomerList", "ContactCard", "Event", "FieldConflict", "Invoice",
+    "InvoiceDefaults", "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "Settings", "Store",
+    "User", "ValidationError", "__version__", "acting_user", "get_config", "open_store",
+]

@@ -1,0 +1,94 @@
+"""The served app: pages, login, roles; the template only when served.
+
+Pages are functions (a fresh view per session, never objects shared between users). The store is one
+object per process, set by :func:`make_server`/:func:`serve`; each thread uses its own cursor.
+"""
+
+from __future__ import annotations
+
+import panel as pn
+
+from .config import get_config
+from .errors import NotFound
+from .i18n import _
+from .login import StoreAuthProvider, cookie_secret
+from .models import User
+from .store import Store
+
+_STORE: Store | None = None
+
+
+def current_store() -> Store:
+    if _STORE is None:
+        raise RuntimeError("The app has no store: start it with customercard.app.serve(store).")
+    return _STORE
+
+
+def session_user() -> User | None:
+    """The logged-in user of this session (None outside a served session)."""
+    login = pn.state.user
+    if not login:
+        return None
+    try:
+        return current_store().get_user(login)
+    except NotFound:
+        return None
+
+
+def _query(name: str) -> str:
+    args = pn.state.session_args or {}
+    values = args.get(name) or [b""]
+    raw = values[0]
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _query_int(name: str) -> int | None:
+    text = _query(name).strip()
+    return int(text) if text.isdigit() else None
+
+
+# -- pages ---------------------------------------------------------------------------------------------------
+def search_page():
+    from .ui.customer_list import CustomerList
+    from .ui.shell import page
+
+    user = session_user()
+    view = CustomerList(store=current_store(), text=_query("q"))
+    return page(_("Customers"), view, user, active="customers")
+
+
+ROUTES = {
+    "/": search_page,
+    "/search": search_page,
+}
+
+
+def _origins(port: int, extra: list[str] | None) -> list[str]:
+    return [f"localhost:{port}", f"127.0.0.1:{port}", *(extra or [])]
+
+
+def make_server(store: Store, port: int = 0, address: str = "127.0.0.1", num_procs: int = 1,
+                allow_websocket_origin: list[str] | None = None, show: bool = False, start: bool = False,
+                threaded: bool = False):
+    """Build the Panel/Bokeh server for ``store`` with the login in front of every page."""
+    global _STORE
+    _STORE = store
+    config = get_config()
+    pn.extension(notifications=True)
+    pn.config.throttled = True
+    return pn.serve(
+        dict(ROUTES), port=port, address=address, show=show, start=start, threaded=threaded,
+        title={route: "customercard" for route in ROUTES},
+        websocket_origin=_origins(port, allow_websocket_origin),
+        cookie_secret=cookie_secret(config.data_path, config.cookie_secret),
+        auth_provider=StoreAuthProvider(store), num_procs=num_procs, verbose=False,
+    )
+
+
+def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs: int = 1,
+          allow_websocket_origin: list[str] | None = None, show: bool = False) -> None:
+    """Serve until interrupted (``customercard serve``)."""
+    print(f"Serving customercard on http://{'localhost' if address in ('127.0.0.1', '') else address}:{port} "
+          "(Ctrl+C stops)", flush=True)
+    make_server(store, port=port, address=address, num_procs=num_procs,
+                allow_websocket_origin=allow_websocket_origin, show=show, start=True)

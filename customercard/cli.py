@@ -1,0 +1,229 @@
+"""``customercard`` — the command line: serve, demo, users, backup (and, as they arrive, import/export).
+
+User mistakes end with one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .config import get_config
+from .errors import CustomerCardError
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+CLI_ACTOR = "system:cli"
+
+
+def _store(args: argparse.Namespace):
+    from .store import open_store
+
+    return open_store(args.db or None)
+
+
+def _database(args: argparse.Namespace) -> str:
+    return args.db or get_config().database
+
+
+# -- serve -------------------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from . import app
+    from .demo import build_demo
+    from .store import open_store
+
+    database = _database(args)
+    is_new = not database.startswith("postgresql") and not Path(database).exists()
+    store = open_store(database)
+    if is_new or store.is_empty():
+        if args.demo_if_missing:
+            print(f"Creating {database} with demo data ({args.customers} customers)…", flush=True)
+            summary = build_demo(store, customers=args.customers, seed=args.seed)
+            print(f"Demo data ready in {summary.seconds} s.")
+        else:
+            from .firm_defaults import install_defaults
+
+            install_defaults(store)
+            if store.users().empty:
+                print("This database has no users yet: add an administrator with\n"
+                      "  customercard users add LOGIN --name 'Your Name' --role admin", file=sys.stderr)
+    _print_demo_logins(store)
+    app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
+              allow_websocket_origin=args.allow_websocket_origin, show=args.show)
+    return 0
+
+
+def _print_demo_logins(store) -> None:
+    from . import passwords
+    from .demo import DEMO_PASSWORD, DEMO_USERS
+
+    still_demo = []
+    for login, name, role, _projects in DEMO_USERS:
+        found = store._users_by_login().get(login)
+        if found and found["active"] and passwords.verify_password(DEMO_PASSWORD, found["password_hash"]):
+            still_demo.append(f"  {login:<8} {role:<8} {name}")
+    if still_demo:
+        print(f"Demo logins (password “{DEMO_PASSWORD}”):")
+        print("\n".join(still_demo), flush=True)
+
+
+# -- demo --------------------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import DEMO_PASSWORD, DEMO_USERS, build_demo
+
+    store = _store(args)
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else None
+        summary = build_demo(store, customers=args.customers, seed=args.seed, today=today,
+                             progress=not args.quiet)
+    except ValueError as exc:
+        raise CustomerCardError(str(exc)) from None
+    finally:
+        store.close()
+    print(f"Made {summary.customers} customers, {summary.contacts} contacts, {summary.projects} projects, "
+          f"{summary.invoices} invoices, {summary.comments} comments, {summary.events} events, "
+          f"{summary.opportunities} opportunities and {summary.relations} relations in {summary.seconds} s "
+          f"into {_database(args)}.")
+    print(f"Logins (password “{DEMO_PASSWORD}”): " + ", ".join(f"{u[0]} ({u[2]})" for u in DEMO_USERS))
+    return 0
+
+
+# -- users -------------------------------------------------------------------------------------------------
+def _read_password(args: argparse.Namespace) -> str:
+    if getattr(args, "password", None):
+        return args.password
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise CustomerCardError("Give the password with --password or --password-stdin.")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise CustomerCardError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from .models import User
+
+    with _store(args) as store:
+        if args.action == "list":
+            frame = store.users(include_inactive=True)
+            if frame.empty:
+                print("No users yet.")
+            for row in frame.itertuples():
+                flags = ("" if row.active else " (deactivated)") + (" +projects" if row.projects_access else "")
+                print(f"{row.login:<16} {row.role:<8} {row.name} <{row.email}>{flags}")
+            return 0
+        if args.action == "add":
+            user = User(login=args.login, name=args.name or args.login, email=args.email or "", role=args.role,
+                        projects_access=args.projects_access)
+            store.add_user(user, _read_password(args), by=CLI_ACTOR)
+            print(f"Added {user.login} ({user.role}).")
+        elif args.action == "set-password":
+            store.set_password(args.login, _read_password(args), by=CLI_ACTOR)
+            print(f"New password set for {args.login}.")
+        elif args.action == "set-role":
+            user = store.get_user(args.login)
+            user.role = args.role
+            store.update_user(user, by=CLI_ACTOR)
+            print(f"{args.login} is now {args.role}.")
+        elif args.action in ("deactivate", "activate"):
+            user = store.get_user(args.login)
+            user.active = args.action == "activate"
+            store.update_user(user, by=CLI_ACTOR)
+            print(f"{args.login} is {'active' if user.active else 'deactivated'}.")
+    return 0
+
+
+# -- backup ------------------------------------------------------------------------------------------------
+def cmd_backup(args: argparse.Namespace) -> int:
+    with _store(args) as store:
+        target = store.backup(args.path)
+    print(f"Backed up {_database(args)} to {target}.")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .models import ROLES
+
+    parser = _Parser(prog="customercard", description="Customer card and light CRM for professional-services firms.")
+    parser.add_argument("--db", help="database: a DuckDB file or postgresql:// URL (default: $CUSTOMERCARD_DB "
+                                     "or data/customercard.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = sub.add_parser("serve", help="serve the dashboard (login required)")
+    serve.add_argument("--port", type=int, default=5006)
+    serve.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--num-procs", type=int, default=1, help="server processes (PostgreSQL only)")
+    serve.add_argument("--allow-websocket-origin", action="append", default=None,
+                       help="host[:port] a browser may connect from (repeatable)")
+    serve.add_argument("--demo-if-missing", action="store_true",
+                       help="create the database with demo data when it does not exist")
+    serve.add_argument("--customers", type=int, default=2000, help="demo customers (with --demo-if-missing)")
+    serve.add_argument("--seed", type=int, default=1, help="demo seed (with --demo-if-missing)")
+    serve.add_argument("--show", action="store_true", help="open a browser")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="fill a new database with seeded demo data")
+    demo.add_argument("--customers", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--today", help="the date the demo data is made relative to (YYYY-MM-DD)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(func=cmd_demo)
+
+    users = sub.add_parser("users", help="add, list and change users")
+    users_sub = users.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    users_sub.add_parser("list", help="list the users")
+    add = users_sub.add_parser("add", help="add a user")
+    add.add_argument("login")
+    add.add_argument("--name")
+    add.add_argument("--email")
+    add.add_argument("--role", choices=ROLES, default="viewer")
+    add.add_argument("--projects-access", action="store_true")
+    for p in (add, users_sub.add_parser("set-password", help="set a user's password")):
+        if p is not add:
+            p.add_argument("login")
+        p.add_argument("--password", help="the password (else asked for, or read with --password-stdin)")
+        p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    role = users_sub.add_parser("set-role", help="change a user's role")
+    role.add_argument("login")
+    role.add_argument("role", choices=ROLES)
+    users_sub.add_parser("deactivate", help="stop a user from logging in").add_argument("login")
+    users_sub.add_parser("activate", help="let a deactivated user log in again").add_argument("login")
+    users.set_defaults(func=cmd_users)
+
+    backup = sub.add_parser("backup", help="write a consistent copy of the database")
+    backup.add_argument("path", type=Path)
+    backup.set_defaults(func=cmd_backup)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
+    except CustomerCardError as exc:
+        message = str(exc)
+        errors = getattr(exc, "errors", None)
+        if errors:
+            message = "; ".join(f"{field}: {text}" for field, text in errors.items())
+        print(f"customercard: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

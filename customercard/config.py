@@ -1,0 +1,86 @@
+"""Process configuration, read from ``CUSTOMERCARD_*`` environment variables; the only place that reads them.
+
+Firm-wide settings that administrators change at run time (feature switches, start address, base
+currency, ...) are not here: they live in the database (see :class:`customercard.models.Settings`).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+import param
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    # A source checkout keeps its data beside the package; an installed package uses the working folder.
+    if (PROJECT_DIR / "pyproject.toml").exists():
+        return PROJECT_DIR / "data"
+    return Path.cwd() / "data"
+
+
+class Config(param.Parameterized):
+    """Where the data lives and how to reach the outside world; one instance per process."""
+
+    data_dir = param.Path(default=None, check_exists=False, allow_None=True,
+                          doc="Folder of the embedded database, stored files and the cookie secret.")
+    db = param.String(default="", doc="Database: a DuckDB file path, or a postgresql:// URL. "
+                                      "Empty means <data_dir>/customercard.duckdb.")
+    user = param.String(default="", doc="Who is acting in notebooks and scripts (else the OS login).")
+    base_url = param.String(default="", doc="Public base URL of the served app, for links in e-mails.")
+    cookie_secret = param.String(default="", doc="Secret that signs login cookies; generated when empty.")
+    smtp_host = param.String(default="", doc="SMTP server host name.")
+    smtp_port = param.Integer(default=0, bounds=(0, 65535), doc="SMTP port (0: 25, 587 or 465 by security).")
+    smtp_security = param.Selector(default="", objects=["", "none", "starttls", "ssl"],
+                                   doc="Transport security for SMTP; empty means use the admin setting.")
+    smtp_user = param.String(default="", doc="SMTP login.")
+    smtp_password = param.String(default="", doc="SMTP password.")
+    smtp_from = param.String(default="", doc="Sender address of mails from customercard.")
+    smtp_timeout = param.Number(default=10.0, bounds=(0.1, 300), doc="Seconds before SMTP gives up.")
+    sync_url = param.String(default="", doc="Economy-system receiver URL for the outbox worker.")
+    sync_secret = param.String(default="", doc="Shared secret for the outbox HMAC-SHA256 signature.")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        """Build the configuration from ``CUSTOMERCARD_*`` variables (``CUSTOMERCARD_SMTP_HOST`` → smtp_host)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name, parameter in cls.param.objects("existing").items():
+            raw = env.get(f"CUSTOMERCARD_{name.upper()}")
+            if raw is None or name == "name":
+                continue
+            if isinstance(parameter, param.Integer):
+                values[name] = int(raw)
+            elif isinstance(parameter, param.Number):
+                values[name] = float(raw)
+            else:
+                values[name] = raw
+        if "data_dir" not in values:
+            values["data_dir"] = str(_default_data_dir())
+        return cls(**values)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir or _default_data_dir())
+
+    @property
+    def database(self) -> str:
+        """The database to open: the configured one, else the embedded file in the data folder."""
+        return self.db or str(self.data_path / "customercard.duckdb")
+
+    def configured_user(self) -> str:
+        """The user acting outside a served session: CUSTOMERCARD_USER, else the OS login."""
+        if self.user:
+            return self.user
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+
+def get_config() -> Config:
+    """The configuration of this process, read afresh from the environment."""
+    return Config.from_env()

@@ -1,0 +1,68 @@
+"""The exceptions customercard raises, documented in one place.
+
+    CustomerCardError            the root: catch this to catch everything of ours
+    ├── ValidationError          bad input; ``errors`` maps each bad field to a message
+    ├── ConflictError            a stale save; ``conflicts`` names each field changed meanwhile
+    ├── NotFound                 no such customer, contact, user, ...
+    └── PermissionDenied         the acting user may not do this
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class CustomerCardError(Exception):
+    """Base class of every error customercard raises on purpose."""
+
+
+class ValidationError(CustomerCardError, ValueError):
+    """Input that breaks a rule of the model.
+
+    ``errors`` maps a field name (dotted for nested objects, e.g. ``visit_address.postal_code``)
+    to a message a person understands. Nothing has been written when this is raised.
+    """
+
+    def __init__(self, errors: dict[str, str], what: str = "The input") -> None:
+        self.errors = dict(errors)
+        lines = "; ".join(f"{field}: {message}" for field, message in self.errors.items())
+        super().__init__(f"{what} has {len(self.errors)} problem(s): {lines}")
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """One field that someone else changed after the save was started."""
+
+    field: str
+    stored: Any
+    attempted: Any
+    changed_by: str | None = None
+    changed_at: Any = None
+
+
+class ConflictError(CustomerCardError):
+    """A save started from an older version than the one stored: nothing was written."""
+
+    def __init__(self, conflicts: list[FieldConflict], stored_version: int, attempted_version: int) -> None:
+        self.conflicts = list(conflicts)
+        self.stored_version = stored_version
+        self.attempted_version = attempted_version
+        if self.conflicts:
+            detail = "; ".join(
+                f"{c.field}: stored {c.stored!r}, attempted {c.attempted!r}" for c in self.conflicts
+            )
+        else:
+            detail = "no field differs, but the record was saved meanwhile"
+        super().__init__(
+            f"Changed by someone else since you started (version {attempted_version} → {stored_version}): "
+            f"{detail}"
+        )
+
+
+class NotFound(CustomerCardError, LookupError):
+    """The thing asked for does not exist."""
+
+
+class PermissionDenied(CustomerCardError, PermissionError):
+    """The acting user is not allowed to do this; enforced by the store, not only the UI."""

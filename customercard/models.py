@@ -1,0 +1,834 @@
+"""The domain model: param-based objects with types, bounds, allowed values and docs.
+
+No Panel and no SQL here. Validation lives here and is reused by the UI, the importer and the API:
+:meth:`Record.validate` returns ``{field: message}`` and :meth:`Record.check` raises
+:class:`~customercard.errors.ValidationError`. Nested objects (addresses, invoicing defaults) are
+addressed with dotted field names such as ``visit_address.city``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import param
+
+from . import validators
+from .errors import ValidationError
+
+ROLES = ("admin", "manager", "viewer")
+WRITER_ROLES = ("admin", "manager")
+EVENT_STATUSES = ("planned", "done", "cancelled")
+OPPORTUNITY_STATUSES = ("pipeline", "won", "lost")
+COMMENT_KINDS = ("comment", "email")
+PROJECT_STATUSES = ("active", "closed")
+
+#: The admin-editable lists, by name, with the label shown in System administration.
+LIST_NAMES = {
+    "industries": "Industries",
+    "statuses": "Customer statuses",
+    "payment_terms": "Payment terms",
+    "invoice_templates": "Invoice templates",
+    "invoice_languages": "Invoice languages",
+    "currencies": "Currencies",
+    "relation_types": "Relation types",
+    "event_types": "Event types",
+    "opportunity_stages": "Opportunity stages",
+}
+
+
+@dataclass
+class Choices:
+    """What the admin lists and the users table allow right now; filled by the store.
+
+    ``lists`` maps a list name (see :data:`LIST_NAMES`) to its active labels, in order.
+    ``criteria`` maps a segmentation criterion's name to (multiple choice?, active values).
+    """
+
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    managers: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    criteria: dict[str, tuple[bool, list[str]]] = field(default_factory=dict)
+    countries: set[str] = field(default_factory=lambda: set(validators.SUPPORTED_COUNTRIES))
+    phone_region: str = "SE"
+    default_country: str = "SE"
+
+    def allowed(self, list_name: str) -> list[str]:
+        return self.lists.get(list_name, [])
+
+
+def to_text(value: Any) -> str | None:
+    """A value as the text kept in history (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value), ensure_ascii=False)
+    return str(value)
+
+
+def from_text(parameter: param.Parameter, text: str | None) -> Any:
+    """The inverse of :func:`to_text` for a parameter's type (used to restore a past value)."""
+    if text is None:
+        return None
+    if isinstance(parameter, param.Boolean):
+        return text == "true"
+    if isinstance(parameter, param.Integer):
+        return int(text)
+    if isinstance(parameter, param.Number):
+        return float(text)
+    if isinstance(parameter, param.CalendarDate):
+        return dt.date.fromisoformat(text)
+    if isinstance(parameter, param.Date):
+        return dt.datetime.fromisoformat(text)
+    if isinstance(parameter, param.List | param.ListSelector):
+        return json.loads(text)
+    return text
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class Record(param.Parameterized):
+    """Common behaviour of every domain object: values, copies, validation."""
+
+    #: Fields a user edits and the store keeps, in display order; sub-records appear dotted.
+    fields: ClassVar[tuple[str, ...]] = ()
+    #: Nested records, by attribute name.
+    nested: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **params: Any) -> None:
+        nested_values = {name: params.pop(name) for name in list(params) if name in self.nested}
+        if "name" in self.fields:
+            params.setdefault("name", "")  # a real field here, not param's generated object name
+        super().__init__(**params)
+        for name, value in nested_values.items():
+            if isinstance(value, dict):
+                getattr(self, name).param.update(**value)
+            else:
+                setattr(self, name, value)
+
+    def get(self, dotted: str) -> Any:
+        """The value of a field, dotted names reaching into nested records."""
+        target: Any = self
+        for part in dotted.split("."):
+            target = getattr(target, part)
+        return target
+
+    def parameter(self, dotted: str) -> param.Parameter:
+        """The param Parameter (instance copy) behind a dotted field name."""
+        owner, attr = self._owner(dotted)
+        return owner.param[attr]
+
+    def _owner(self, dotted: str) -> tuple[Record, str]:
+        parts = dotted.split(".")
+        owner: Any = self
+        for part in parts[:-1]:
+            owner = getattr(owner, part)
+        return owner, parts[-1]
+
+    def set(self, dotted: str, value: Any) -> None:
+        """Set a field by dotted name; param's own type and bounds checks apply."""
+        owner, attr = self._owner(dotted)
+        setattr(owner, attr, value)
+
+    def values(self) -> dict[str, Any]:
+        """Every user field, dotted, with its value (lists copied)."""
+        out = {}
+        for name in self.fields:
+            value = self.get(name)
+            out[name] = list(value) if isinstance(value, list) else (dict(value) if isinstance(value, dict)
+                                                                      else value)
+        return out
+
+    def label(self, dotted: str) -> str:
+        """The human label of a field, with its section for nested fields (e.g. 'Invoice address · City')."""
+        owner, attr = self._owner(dotted)
+        text = owner.param[attr].label
+        if owner is not self:
+            text = f"{self.param[dotted.split('.')[0]].label} · {text}"
+        return text
+
+    def update_from(self, values: dict[str, Any]) -> dict[str, str]:
+        """Set many fields, collecting param's type/bounds refusals as messages instead of raising."""
+        errors: dict[str, str] = {}
+        for name, value in values.items():
+            try:
+                self.set(name, value)
+            except (ValueError, TypeError) as exc:
+                errors[name] = _param_message(exc)
+        return errors
+
+    def copy(self) -> Record:
+        """An independent copy (nested records copied too), keeping per-instance allowed values."""
+        clone = type(self)(**{k: v for k, v in self.param.values().items() if k not in self.nested})
+        for name in self.nested:
+            setattr(clone, name, getattr(self, name).copy())
+        for pname in self.param:
+            objects = getattr(self.param[pname], "objects", None)
+            if objects is not None:
+                clone.param[pname].objects = list(objects)
+        return clone
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        """Every problem, as ``{dotted field: message}``; empty when all is well."""
+        return {}
+
+    def check(self, choices: Choices | None = None, previous: Record | None = None) -> None:
+        """Normalise and validate; raise :class:`ValidationError` naming every bad field."""
+        errors = self.validate(choices or Choices(), previous)
+        if errors:
+            raise ValidationError(errors, what=type(self).__name__)
+
+
+def _param_message(exc: Exception) -> str:
+    text = str(exc)
+    match = re.search(r"must be at least (\S+), not", text)
+    if match:
+        return f"Must be at least {match.group(1)}."
+    match = re.search(r"must be at most (\S+), not", text)
+    if match:
+        return f"Must be at most {match.group(1)}."
+    if "must be a" in text or "only takes" in text:
+        return "Not a value of the right kind (for example a number where a number is expected)."
+    return text
+
+
+def _normalise(record: Record, errors: dict[str, str], prefix: str, name: str, checker, *args) -> None:
+    """Run a validators.check_* on a text field; store the normal form or collect the message."""
+    value = getattr(record, name)
+    if _blank(value):
+        setattr(record, name, "")
+        return
+    try:
+        setattr(record, name, checker(value, *args))
+    except ValueError as exc:
+        errors[f"{prefix}{name}"] = str(exc)
+
+
+def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterable[str],
+                  previous: Any, what: str) -> None:
+    if _blank(value) or value == previous:
+        return
+    if value not in allowed:
+        errors[key] = f"“{value}” is not one of the {what} (System administration → Customers)."
+
+
+class Address(Record):
+    """A postal address: the visiting address, or a separate invoice address."""
+
+    fields = ("line1", "line2", "postal_code", "city", "country")
+
+    line1 = param.String(default="", label="Address", doc="Street and number.")
+    line2 = param.String(default="", label="Address line 2", doc="Building, floor, c/o, box.")
+    postal_code = param.String(default="", label="Postal code", doc="Checked against the country's format.")
+    city = param.String(default="", label="City", doc="Postal town.")
+    country = param.String(default="SE", label="Country", doc="ISO 3166 two-letter country code.")
+
+    def is_empty(self) -> bool:
+        return all(_blank(getattr(self, name)) for name in ("line1", "line2", "postal_code", "city"))
+
+    def one_line(self) -> str:
+        """The address on one line, as a route planner or a list shows it."""
+        parts = [self.line1, self.line2, " ".join(p for p in (self.postal_code, self.city) if p)]
+        return ", ".join(p for p in parts if p and p.strip())
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None,
+                 prefix: str = "") -> dict[str, str]:
+        choices = choices or Choices()
+        errors: dict[str, str] = {}
+        for name in ("line1", "line2", "city"):
+            value = getattr(self, name)
+            setattr(self, name, (value or "").strip())
+            if len(self.get(name)) > 200:
+                errors[prefix + name] = "At most 200 characters."
+        if _blank(self.country):
+            if not self.is_empty():
+                errors[prefix + "country"] = "Give the country of this address."
+        else:
+            _normalise(self, errors, prefix, "country", validators.check_country, choices.countries)
+        country = self.country if prefix + "country" not in errors else ""
+        _normalise(self, errors, prefix, "postal_code", validators.check_postal_code, country)
+        return errors
+
+
+class InvoiceDefaults(Record):
+    """Standard invoice settings for the customer; projects and invoices can still override them."""
+
+    fields = ("invoice_template", "payment_term", "currency", "calculate_vat", "vat_rate",
+              "discount_pct", "invoice_language", "our_reference", "their_reference")
+    lists: ClassVar[dict[str, str]] = {
+        "invoice_template": "invoice_templates",
+        "payment_term": "payment_terms",
+        "currency": "currencies",
+        "invoice_language": "invoice_languages",
+    }
+
+    invoice_template = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
+                                      label="Invoice template",
+                                      doc="Default template for One Click Invoicing.")
+    payment_term = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
+                                  label="Payment term", doc="Default payment term of invoices.")
+    currency = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
+                              label="Currency", doc="Currency the customer is invoiced in.")
+    calculate_vat = param.Boolean(default=True, label="Calculate VAT", doc="Whether invoices add VAT.")
+    vat_rate = param.Number(default=25.0, bounds=(0, 100), label="VAT rate (%)", doc="VAT percentage.")
+    discount_pct = param.Number(default=0.0, bounds=(0, 100), label="Discount (%)",
+                                doc="Default discount on invoice lines, 0–100.")
+    invoice_language = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
+                                      label="Invoice language", doc="Language invoices are printed in.")
+    our_reference = param.String(default="", label="Our reference", doc="Printed on invoices as ours.")
+    their_reference = param.String(default="", label="Their reference",
+                                   doc="The customer's reference, printed on invoices.")
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None,
+                 prefix: str = "") -> dict[str, str]:
+        choices = choices or Choices()
+        errors: dict[str, str] = {}
+        for attr, list_name in self.lists.items():
+            before = previous.get(attr) if previous is not None else None
+            _check_choice(errors, prefix + attr, getattr(self, attr), choices.allowed(list_name), before,
+                          LIST_NAMES[list_name].lower())
+        for attr in ("our_reference", "their_reference"):
+            setattr(self, attr, (getattr(self, attr) or "").strip())
+            if len(getattr(self, attr)) > 100:
+                errors[prefix + attr] = "At most 100 characters."
+        return errors
+
+
+class Customer(Record):
+    """A customer of the firm: everything the customer card shows and edits."""
+
+    nested = ("visit_address", "invoice_address", "invoicing")
+    fields = (
+        "name", "nickname", "account_manager", "industry", "status", "archived",
+        *(f"visit_address.{f}" for f in Address.fields),
+        "phone", "email", "website", "vat_number", "org_number", "gln",
+        "use_invoice_address", *(f"invoice_address.{f}" for f in Address.fields),
+        "expenses_billable", "mileage_billable", "default_distance_km", "max_distance_km",
+        *(f"invoicing.{f}" for f in InvoiceDefaults.fields),
+        "segments",
+    )
+    lists: ClassVar[dict[str, str]] = {"industry": "industries", "status": "statuses"}
+
+    id = param.Integer(default=None, allow_None=True, label="Id", doc="Internal key; None until created.")
+    number = param.Integer(default=None, allow_None=True, label="Customer number",
+                           doc="Unique customer number, given automatically on creation.")
+    name = param.String(default="", constant=False, label="Name", doc="The customer's registered name. Required.")
+    nickname = param.String(default="", label="Nickname",
+                            doc="An alternative working name (e.g. a former name); found by the super search.")
+    account_manager = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
+                                     label="Account manager",
+                                     doc="Login of the colleague responsible for the customer.")
+    industry = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
+                              label="Industry", doc="From the admin list of industries.")
+    status = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
+                            label="Status", doc="From the admin list of customer statuses.")
+    archived = param.Boolean(default=False, label="Archived",
+                             doc="Archived customers are kept (people refer to them) but hidden by default.")
+    merged_into = param.Integer(default=None, allow_None=True, label="Merged into",
+                                doc="The surviving customer when this one was merged away.")
+
+    visit_address = param.ClassSelector(class_=Address, default=None, label="Visiting address",
+                                        doc="Where the customer is; also the invoice address unless "
+                                            "a separate one is used.")
+    phone = param.String(default="", label="Phone", doc="Switchboard number; formatted internationally.")
+    email = param.String(default="", label="E-mail", doc="General e-mail address.")
+    website = param.String(default="", label="Website", doc="Web address.")
+    vat_number = param.String(default="", label="VAT number", doc="EU VAT number with country prefix.")
+    org_number = param.String(default="", label="Organisation number",
+                              doc="Company registration number, checked for the visiting country.")
+    gln = param.String(default="", label="GLN/EAN", doc="13-digit GS1 location number for e-invoices.")
+
+    use_invoice_address = param.Boolean(default=False, label="Separate invoice address",
+                                        doc="Invoice to the invoice address instead of the visiting address.")
+    invoice_address = param.ClassSelector(class_=Address, default=None, label="Invoice address",
+                                          doc="Printed on invoices when a separate invoice address is used.")
+
+    expenses_billable = param.Boolean(default=True, label="Expenses billable by default",
+                                      doc="Whether reported external expenses are re-invoiced by default.")
+    mileage_billable = param.Boolean(default=True, label="Mileage billable by default",
+                                     doc="Whether reported mileage is re-invoiced by default.")
+    default_distance_km = param.Number(default=0.0, bounds=(0, 20000), label="Default distance (km)",
+                                       doc="Usual distance to the customer, so nobody has to remember it.")
+    max_distance_km = param.Number(default=None, allow_None=True, bounds=(0, 20000),
+                                   label="Maximum billable distance per trip (km)",
+                                   doc="Agreed maximum per trip; empty means no limit. "
+                                       "Not below the default distance.")
+
+    invoicing = param.ClassSelector(class_=InvoiceDefaults, default=None, label="Invoicing",
+                                    doc="Standard invoice settings for this customer.")
+    segments = param.Dict(default={}, label="Segmentation",
+                          doc="Segmentation criterion name → chosen values (searchable in Search customers).")
+
+    erp_system = param.String(default="", label="Economy system", doc="Linked economy system, if any.")
+    erp_customer_id = param.String(default="", label="Customer id in the economy system")
+    erp_synced_at = param.Date(default=None, allow_None=True, label="Last synchronised")
+
+    created_at = param.Date(default=None, allow_None=True, label="Created", doc="When it was created.")
+    created_by = param.String(default="", label="Created by", doc="Login of who created it.")
+    updated_at = param.Date(default=None, allow_None=True, label="Last updated")
+    updated_by = param.String(default="", label="Last updated by")
+    version = param.Integer(default=0, bounds=(0, None), label="Version",
+                            doc="Bumped by every save; a save from an older version is a conflict.")
+
+    def __init__(self, **params: Any) -> None:
+        params.setdefault("visit_address", Address())
+        params.setdefault("invoice_address", Address())
+        params.setdefault("invoicing", InvoiceDefaults())
+        super().__init__(**params)
+
+    @property
+    def billing_address(self) -> Address:
+        """The address invoices go to: the invoice address if used, else the visiting address."""
+        if self.use_invoice_address and not self.invoice_address.is_empty():
+            return self.invoice_address
+        return self.visit_address
+
+    @property
+    def is_linked(self) -> bool:
+        return bool(self.erp_system and self.erp_customer_id)
+
+    def apply_choices(self, choices: Choices) -> None:
+        """Offer the active list values (plus each current value, even if deactivated since)."""
+        def offer(owner: Record, attr: str, allowed: list[str]) -> None:
+            current = getattr(owner, attr)
+            owner.param[attr].objects = allowed + ([current] if current and current not in allowed else [])
+        for attr, list_name in self.lists.items():
+            offer(self, attr, choices.allowed(list_name))
+        for attr, list_name in InvoiceDefaults.lists.items():
+            offer(self.invoicing, attr, choices.allowed(list_name))
+        offer(self, "account_manager", list(choices.managers))
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        choices = choices or Choices()
+        errors: dict[str, str] = {}
+        self.name = (self.name or "").strip()
+        self.nickname = (self.nickname or "").strip()
+        if not self.name:
+            errors["name"] = "The customer needs a name."
+        elif len(self.name) > 200:
+            errors["name"] = "At most 200 characters."
+        if len(self.nickname) > 200:
+            errors["nickname"] = "At most 200 characters."
+        for attr, list_name in self.lists.items():
+            before = previous.get(attr) if previous is not None else None
+            _check_choice(errors, attr, getattr(self, attr), choices.allowed(list_name), before,
+                          LIST_NAMES[list_name].lower())
+        before_manager = previous.get("account_manager") if previous is not None else None
+        _check_choice(errors, "account_manager", self.account_manager, choices.managers, before_manager,
+                      "active managers")
+        errors.update(self.visit_address.validate(choices, prefix="visit_address."))
+        errors.update(self.invoice_address.validate(choices, prefix="invoice_address."))
+        country = self.visit_address.country or choices.default_country
+        region = country if country in validators.SUPPORTED_COUNTRIES else choices.phone_region
+        _normalise(self, errors, "", "phone", validators.check_phone, region)
+        _normalise(self, errors, "", "email", validators.check_email)
+        _normalise(self, errors, "", "website", validators.check_website)
+        _normalise(self, errors, "", "vat_number", validators.check_vat_number, country)
+        _normalise(self, errors, "", "org_number", validators.check_org_number, country)
+        _normalise(self, errors, "", "gln", validators.check_gln)
+        if (self.max_distance_km is not None and self.default_distance_km is not None
+                and self.max_distance_km < self.default_distance_km):
+            errors["max_distance_km"] = (
+                f"The maximum billable distance ({self.max_distance_km:g} km) cannot be below the "
+                f"default distance ({self.default_distance_km:g} km).")
+        previous_invoicing = previous.invoicing if isinstance(previous, Customer) else None
+        errors.update(self.invoicing.validate(choices, previous_invoicing, prefix="invoicing."))
+        errors.update(self._validate_segments(choices, previous))
+        return errors
+
+    def _validate_segments(self, choices: Choices, previous: Record | None) -> dict[str, str]:
+        before = previous.segments if isinstance(previous, Customer) else {}
+        problems = []
+        cleaned: dict[str, list[str]] = {}
+        for criterion, chosen in (self.segments or {}).items():
+            values = [chosen] if isinstance(chosen, str) else list(chosen or [])
+            if not values:
+                continue
+            if criterion not in choices.criteria:
+                if values != list(before.get(criterion, [])):
+                    problems.append(f"“{criterion}” is not a segmentation criterion.")
+                cleaned[criterion] = values
+                continue
+            multiple, allowed = choices.criteria[criterion]
+            unknown = [v for v in values if v not in allowed and v not in before.get(criterion, [])]
+            if unknown:
+                problems.append(f"{criterion}: “{unknown[0]}” is not one of its values.")
+            if not multiple and len(values) > 1:
+                problems.append(f"{criterion} takes one value, not {len(values)}.")
+            cleaned[criterion] = list(dict.fromkeys(values))
+        self.segments = cleaned
+        return {"segments": " ".join(problems)} if problems else {}
+
+
+class Contact(Record):
+    """A contact person at a customer."""
+
+    fields = ("first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes")
+
+    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until created.")
+    customer_id = param.Integer(default=None, allow_None=True, doc="The customer this person works at.")
+    first_name = param.String(default="", label="First name")
+    last_name = param.String(default="", label="Last name")
+    title = param.String(default="", label="Title", doc="Role or job title, e.g. CFO.")
+    email = param.String(default="", label="E-mail")
+    phone = param.String(default="", label="Phone")
+    mobile = param.String(default="", label="Mobile")
+    active = param.Boolean(default=True, label="Active", doc="Inactive contacts are hidden unless asked for.")
+    notes = param.String(default="", label="Notes")
+    created_at = param.Date(default=None, allow_None=True)
+    created_by = param.String(default="")
+    updated_at = param.Date(default=None, allow_None=True)
+    updated_by = param.String(default="")
+    version = param.Integer(default=0, bounds=(0, None))
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        choices = choices or Choices()
+        errors: dict[str, str] = {}
+        for attr in ("first_name", "last_name", "title", "notes"):
+            setattr(self, attr, (getattr(self, attr) or "").strip())
+        if not (self.first_name or self.last_name):
+            errors["last_name"] = "A contact person needs a first or a last name."
+        _normalise(self, errors, "", "email", validators.check_email)
+        _normalise(self, errors, "", "phone", validators.check_phone, choices.phone_region)
+        _normalise(self, errors, "", "mobile", validators.check_phone, choices.phone_region)
+        return errors
+
+
+class Comment(Record):
+    """A comment on the customer's timeline (a note, or an e-mail sent from the card)."""
+
+    fields = ("written_on", "author", "body")
+
+    id = param.Integer(default=None, allow_None=True)
+    customer_id = param.Integer(default=None, allow_None=True)
+    written_on = param.CalendarDate(default=None, allow_None=True, label="Date",
+                                    doc="Today by default; can be changed.")
+    author = param.String(default="", label="Written by", doc="Login of the author; the writer by default.")
+    body = param.String(default="", label="Comment", doc="The text.")
+    kind = param.Selector(default="comment", objects=list(COMMENT_KINDS), doc="comment or email")
+    recipients = param.List(default=[], item_type=str, doc="For e-mails: the colleagues it was sent to.")
+    created_at = param.Date(default=None, allow_None=True)
+    created_by = param.String(default="")
+    edited_at = param.Date(default=None, allow_None=True, label="Edited")
+    edited_by = param.String(default="", label="Edited by")
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        choices = choices or Choices()
+        errors: dict[str, str] = {}
+        self.body = (self.body or "").strip()
+        if not self.body:
+            errors["body"] = "Write something first."
+        elif len(self.body) > 20000:
+            errors["body"] = "At most 20,000 characters."
+        if self.written_on is None:
+            errors["written_on"] = "Give the date of the comment."
+        if not self.author:
+            errors["author"] = "Give who wrote it."
+        elif choices.users and self.author not in choices.users and (
+                previous is None or previous.get("author") != self.author):
+            errors["author"] = f"“{self.author}” is not a user."
+        return errors
+
+
+class Project(Record):
+    """A project done for the customer (read-only here; kept by the project module)."""
+
+    fields = ("number", "name", "status", "manager", "start_date", "end_date", "description")
+
+    id = param.Integer(default=None, allow_None=True)
+    customer_id = param.Integer(default=None, allow_None=True)
+    number = param.String(default="", label="Project number")
+    name = param.String(default="", constant=False, label="Project")
+    status = param.Selector(default="active", objects=list(PROJECT_STATUSES), label="Status")
+    manager = param.String(default="", label="Project manager")
+    start_date = param.CalendarDate(default=None, allow_None=True, label="Start")
+    end_date = param.CalendarDate(default=None, allow_None=True, label="End")
+    description = param.String(default="", label="Description")
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not (self.name or "").strip():
+            errors["name"] = "A project needs a name."
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "The end cannot be before the start."
+        return errors
+
+
+class Invoice(Record):
+    """An invoice or credit note (credit notes carry negative amounts)."""
+
+    fields = ("number", "invoice_date", "amount", "currency", "amount_base")
+
+    id = param.Integer(default=None, allow_None=True)
+    customer_id = param.Integer(default=None, allow_None=True)
+    project_id = param.Integer(default=None, allow_None=True)
+    number = param.String(default="", label="Invoice number")
+    invoice_date = param.CalendarDate(default=None, allow_None=True, label="Date")
+    amount = param.Number(default=0.0, label="Amount", doc="In the invoice currency; negative for credit notes.")
+    currency = param.String(default="SEK", label="Currency")
+    amount_base = param.Number(default=0.0, label="Amount in base currency",
+                               doc="The amount converted to the firm's base currency on the invoice date.")
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.amount < 0
+
+
+class Event(Record):
+    """A meeting, call or other event with the customer (CRM)."""
+
+    fields = ("title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids",
+              "description", "status")
+
+    id = param.Integer(default=None, allow_None=True)
+    customer_id = param.Integer(default=None, allow_None=True)
+    title = param.String(default="", label="Title")
+    event_type = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label="Type")
+    starts_at = param.Date(default=None, allow_None=True, label="Starts")
+    ends_at = param.Date(default=None, allow_None=True, label="Ends")
+    owner = param.String(default="", label="Owner")
+    participants = param.List(default=[], item_type=str, label="Colleagues")
+    contact_ids = param.List(default=[], item_type=int, label="Contact persons")
+    description = param.String(default="", label="Description")
+    status = param.Selector(default="planned", objects=list(EVENT_STATUSES), label="Status",
+                            doc="planned, done or cancelled")
+    status_changed_by = param.String(default="")
+    status_changed_at = param.Date(default=None, allow_None=True)
+    version = param.Integer(default=0, bounds=(0, None))
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        choices = choices or Choices()
+        errors: dict[str, str] = {}
+        self.title = (self.title or "").strip()
+        if not self.title:
+            errors["title"] = "An event needs a title."
+        if self.starts_at is None:
+            errors["starts_at"] = "Give when it starts."
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            errors["ends_at"] = "The end cannot be before the start."
+        before = previous.get("event_type") if previous is not None else None
+        _check_choice(errors, "event_type", self.event_type, choices.allowed("event_types"), before,
+                      "event types")
+        if choices.users:
+            if self.owner and self.owner not in choices.users:
+                errors["owner"] = f"“{self.owner}” is not a user."
+            unknown = [p for p in self.participants if p not in choices.users]
+            if unknown:
+                errors["participants"] = f"“{unknown[0]}” is not a user."
+        return errors
+
+
+class Opportunity(Record):
+    """A sales opportunity (CRM): in the pipeline, won or lost."""
+
+    fields = ("title", "amount", "currency", "probability", "stage", "expected_close", "owner", "status",
+              "lost_reason")
+
+    id = param.Integer(default=None, allow_None=True)
+    customer_id = param.Integer(default=None, allow_None=True)
+    title = param.String(default="", label="Title")
+    amount = param.Number(default=0.0, bounds=(0, None), label="Amount", doc="Expected value, ≥ 0.")
+    currency = param.String(default="SEK", label="Currency")
+    probability = param.Number(default=50.0, bounds=(0, 100), label="Probability (%)", doc="0–100.")
+    stage = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label="Stage")
+    expected_close = param.CalendarDate(default=None, allow_None=True, label="Expected close")
+    owner = param.String(default="", label="Owner")
+    status = param.Selector(default="pipeline", objects=list(OPPORTUNITY_STATUSES), label="Status",
+                            doc="pipeline, won or lost")
+    lost_reason = param.String(default="", label="Reason lost")
+    status_changed_by = param.String(default="")
+    status_changed_at = param.Date(default=None, allow_None=True)
+    version = param.Integer(default=0, bounds=(0, None))
+
+    @property
+    def weighted_amount(self) -> float:
+        return (self.amount or 0.0) * (self.probability or 0.0) / 100.0
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        choices = choices or Choices()
+        errors: dict[str, str] = {}
+        self.title = (self.title or "").strip()
+        if not self.title:
+            errors["title"] = "An opportunity needs a title."
+        before = previous.get("stage") if previous is not None else None
+        _check_choice(errors, "stage", self.stage, choices.allowed("opportunity_stages"), before,
+                      "opportunity stages")
+        currencies = choices.allowed("currencies")
+        if currencies and self.currency not in currencies and (
+                previous is None or previous.get("currency") != self.currency):
+            errors["currency"] = f"“{self.currency}” is not one of the currencies."
+        if self.status == "lost" and not (self.lost_reason or "").strip():
+            errors["lost_reason"] = "Say why it was lost."
+        if choices.users and self.owner and self.owner not in choices.users:
+            errors["owner"] = f"“{self.owner}” is not a user."
+        return errors
+
+
+class Relation(Record):
+    """A relation from a customer to another customer or to a contact person (CRM)."""
+
+    fields = ("relation_type", "other_customer_id", "other_contact_id", "note")
+
+    id = param.Integer(default=None, allow_None=True)
+    customer_id = param.Integer(default=None, allow_None=True)
+    relation_type = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
+                                   label="Relation")
+    other_customer_id = param.Integer(default=None, allow_None=True, label="Customer")
+    other_contact_id = param.Integer(default=None, allow_None=True, label="Contact person")
+    note = param.String(default="", label="Note")
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        choices = choices or Choices()
+        errors: dict[str, str] = {}
+        if (self.other_customer_id is None) == (self.other_contact_id is None):
+            errors["other_customer_id"] = "Choose either another customer or a contact person."
+        elif self.other_customer_id is not None and self.other_customer_id == self.customer_id:
+            errors["other_customer_id"] = "A customer cannot be related to itself."
+        if not self.relation_type:
+            errors["relation_type"] = "Choose the kind of relation."
+        else:
+            before = previous.get("relation_type") if previous is not None else None
+            _check_choice(errors, "relation_type", self.relation_type, choices.allowed("relation_types"),
+                          before, "relation types")
+        return errors
+
+
+class Criterion(Record):
+    """A segmentation criterion chosen by the firm, with its values."""
+
+    fields = ("name", "multiple", "values", "active")
+
+    id = param.Integer(default=None, allow_None=True)
+    name = param.String(default="", constant=False, label="Criterion")
+    multiple = param.Boolean(default=False, label="Multiple choice",
+                             doc="Whether a customer can have several values of this criterion.")
+    values = param.List(default=[], item_type=str, label="Values")
+    active = param.Boolean(default=True, label="Active")
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        self.name = (self.name or "").strip()
+        if not self.name:
+            errors["name"] = "A criterion needs a name."
+        cleaned = [v.strip() for v in self.values if v and v.strip()]
+        if len(set(cleaned)) != len(cleaned):
+            errors["values"] = "Each value can appear only once."
+        self.values = cleaned
+        return errors
+
+
+class User(Record):
+    """A colleague who logs in: an administrator, a manager (edits customers) or a viewer (reads)."""
+
+    fields = ("login", "name", "email", "role", "projects_access", "active")
+
+    id = param.Integer(default=None, allow_None=True)
+    login = param.String(default="", label="Login", doc="2–32 lower-case letters, digits, dots, dashes.")
+    name = param.String(default="", constant=False, label="Name")
+    email = param.String(default="", label="E-mail")
+    role = param.Selector(default="viewer", objects=list(ROLES), label="Role",
+                          doc="admin: everything; manager: edits customers; viewer: reads only.")
+    projects_access = param.Boolean(default=False, label="Projects access",
+                                    doc="Whether project names are links to the projects.")
+    active = param.Boolean(default=True, label="Active", doc="Inactive users cannot log in.")
+    password_hash = param.String(default="", precedence=-1, doc="scrypt hash; never the password itself.")
+
+    @property
+    def can_edit(self) -> bool:
+        return self.active and self.role in WRITER_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.active and self.role == "admin"
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        self.login = (self.login or "").strip().lower()
+        self.name = (self.name or "").strip()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,31}", self.login):
+            errors["login"] = "A login has 2–32 lower-case letters, digits, dots, dashes or underscores."
+        if not self.name:
+            errors["name"] = "Give the user's name."
+        _normalise(self, errors, "", "email", validators.check_email)
+        return errors
+
+
+class Settings(Record):
+    """Firm-wide settings for the customer module/CRM, kept by administrators."""
+
+    fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "start_address",
+              "base_currency", "locale", "phone_region", "public_base_url", "max_file_mb",
+              "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_from",
+              "sync_url")
+
+    nicknames_enabled = param.Boolean(default=True, label="Nicknames",
+                                      doc="Whether customers can have a nickname (also found by the search).")
+    invoice_address_enabled = param.Boolean(default=True, label="Separate invoice address",
+                                            doc="Whether a customer can have an invoice address of its own.")
+    files_enabled = param.Boolean(default=False, label="Document storage (files)",
+                                  doc="Whether the card shows the customer's files.")
+    start_address = param.String(default="", label="Start address",
+                                 doc="The firm's own address: route links to customers start here.")
+    base_currency = param.String(default="SEK", label="Base currency",
+                                 doc="Currency that invoiced amounts are reported in.")
+    locale = param.String(default="sv_SE", label="Locale", doc="How money, numbers and dates are written.")
+    phone_region = param.String(default="SE", label="Phone region",
+                                doc="Country of phone numbers typed without +country code.")
+    public_base_url = param.String(default="http://localhost:5006", label="Public base URL",
+                                   doc="Address of the served app, used for links in e-mails.")
+    max_file_mb = param.Number(default=25.0, bounds=(0.001, 2048), label="Largest file (MB)",
+                               doc="Uploads larger than this are refused.")
+    smtp_host = param.String(default="", label="SMTP host")
+    smtp_port = param.Integer(default=25, bounds=(1, 65535), label="SMTP port")
+    smtp_security = param.Selector(default="none", objects=["none", "starttls", "ssl"], label="SMTP security")
+    smtp_user = param.String(default="", label="SMTP login")
+    smtp_from = param.String(default="", label="Sender address")
+    sync_url = param.String(default="", label="Economy-system receiver URL",
+                            doc="Where changes of linked customers are delivered.")
+
+    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+        from babel import Locale, UnknownLocaleError
+
+        errors: dict[str, str] = {}
+        try:
+            Locale.parse(self.locale)
+        except (ValueError, UnknownLocaleError):
+            errors["locale"] = "Not a locale: use a form like sv_SE, da_DK, nb_NO, fi_FI, de_DE or en_GB."
+        if not re.fullmatch(r"[A-Z]{3}", self.base_currency or ""):
+            errors["base_currency"] = "Use a three-letter currency code, like SEK."
+        if not re.fullmatch(r"[A-Z]{2}", self.phone_region or ""):
+            errors["phone_region"] = "Use a two-letter country code, like SE."
+        for attr in ("public_base_url", "sync_url"):
+            value = (getattr(self, attr) or "").strip().rstrip("/")
+            setattr(self, attr, value)
+            if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+                errors[attr] = "Use an address like https://crm.example.se."
+        if self.smtp_from:
+            _normalise(self, errors, "", "smtp_from", validators.check_email)
+        self.start_address = (self.start_address or "").strip()
+        return errors
+
+
+__all__ = [
+    "LIST_NAMES", "ROLES", "Address", "Choices", "Comment", "Contact", "Criterion", "Customer", "Event",
+    "Invoice", "InvoiceDefaults", "Opportunity", "Project", "Record", "Relation", "Settings", "User",
+    "from_text", "to_text",
+]

@@ -1,0 +1,71 @@
+"""The system of record: :class:`Store` and :func:`open_store`.
+
+The store never imports Panel. It owns the connection (one per process, a cursor per thread), the
+schema migrations, transactions, permissions, history and optimistic concurrency; its queries are
+parameterised and kept in this package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..config import get_config
+from .admin import SYSTEM_PREFIX, AdminStore
+from .customers import CustomerStore
+from .database import LATEST_SCHEMA, Database
+from .invoicing import InvoicingStore
+from .people import PeopleStore
+from .prefs import PrefsStore
+from .records import RecordHistoryStore
+from .timeline import TimelineStore
+
+
+class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
+            RecordHistoryStore):
+    """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
+
+    def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:
+        self.location = str(database)
+        self.db = Database(database, migrate_to=migrate_to)
+        self._cache: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"Store({self.location!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.schema_version()
+
+    def sql(self, query: str, params: list[Any] | tuple[Any, ...] | None = None) -> pd.DataFrame:
+        """Run a read-only query (SELECT …) with parameters and return a DataFrame."""
+        return self.db.read_only_df(query, params)
+
+    def backup(self, target: str | Path) -> Path:
+        """Write a consistent copy of the whole database to a new file."""
+        path = Path(target)
+        self.db.backup(path)
+        return path
+
+    def is_empty(self) -> bool:
+        return self.db.row("SELECT count(*) FROM customers")[0] == 0 and \
+            self.db.row("SELECT count(*) FROM users")[0] == 0
+
+
+def open_store(database: str | Path | None = None) -> Store:
+    """Open (creating and migrating as needed) the store: a path, else CUSTOMERCARD_DB, else the data folder's."""
+    return Store(database if database is not None else get_config().database)
+
+
+__all__ = ["LATEST_SCHEMA", "SYSTEM_PREFIX", "Store", "open_store"]

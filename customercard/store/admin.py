@@ -1,0 +1,387 @@
+"""System administration → Customers: settings, admin lists, segmentation criteria, users, the admin log.
+
+Also the permission checks every write goes through, and the :class:`~customercard.models.Choices`
+that validation uses. Every admin change is one transaction that also writes the admin log.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from .. import passwords
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, Settings, User, to_text
+from .database import utcnow
+
+#: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
+SYSTEM_PREFIX = "system:"
+
+USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_hash"
+
+
+class AdminStore:
+    """Mixin of :class:`customercard.store.Store`: settings, lists, criteria, users, permissions."""
+
+    db: Any
+    _cache: dict[str, Any]
+
+    # -- who may do what -----------------------------------------------------------------------------
+    def _acting(self, user: str | None) -> str:
+        from ..identity import acting_user
+
+        return user or acting_user()
+
+    def _require(self, user: str | None, need: str) -> str:
+        """The acting login, once it may ``need`` ('read', 'write' or 'admin'); else PermissionDenied."""
+        login = self._acting(user)
+        if login.startswith(SYSTEM_PREFIX):
+            return login
+        known = self._users_by_login().get(login)
+        if known is None:
+            raise PermissionDenied(
+                f"“{login}” is not a customercard user: pass user=… or set CUSTOMERCARD_USER to a login "
+                f"(see `customercard users list`).")
+        if not known["active"]:
+            raise PermissionDenied(f"The user “{login}” is deactivated.")
+        if need == "write" and known["role"] not in WRITER_ROLES:
+            raise PermissionDenied(f"“{login}” is a {known['role']} and may not change customers.")
+        if need == "admin" and known["role"] != "admin":
+            raise PermissionDenied(f"Only administrators may do this; “{login}” is a {known['role']}.")
+        return login
+
+    def can(self, user: str | None, need: str) -> bool:
+        """Whether ``user`` may ``need`` ('read', 'write', 'admin'), without raising."""
+        try:
+            self._require(user, need)
+        except PermissionDenied:
+            return False
+        return True
+
+    def _invalidate(self) -> None:
+        self._cache.clear()
+
+    def _cached(self, key: str, build):
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def _log_admin(self, cur: Any, user: str, area: str, item: str, old: Any, new: Any) -> None:
+        cur.execute("INSERT INTO admin_log (changed_at, changed_by, area, item, old_value, new_value) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", [utcnow(), user, area, item, to_text(old), to_text(new)])
+
+    def admin_log(self, limit: int = 200) -> pd.DataFrame:
+        """Every admin change, newest first: changed_at, changed_by, area, item, old_value, new_value."""
+        return self.db.df("SELECT changed_at, changed_by, area, item, old_value, new_value FROM admin_log "
+                          "ORDER BY id DESC LIMIT ?", [limit])
+
+    # -- settings ------------------------------------------------------------------------------------
+    def settings(self) -> Settings:
+        """The firm's settings for the customer module/CRM (a fresh copy each call)."""
+        stored = self._cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
+        result = Settings()
+        for name in Settings.fields:
+            if name in stored and stored[name] is not None:
+                result.update_from({name: json.loads(stored[name])})
+        return result
+
+    def save_settings(self, settings: Settings, user: str | None = None) -> Settings:
+        """Validate and store the settings; each changed setting goes to the admin log."""
+        login = self._require(user, "admin")
+        settings.check()
+        before = self.settings()
+        with self.db.transaction() as cur:
+            for name in Settings.fields:
+                old, new = before.get(name), settings.get(name)
+                if to_text(old) == to_text(new):
+                    continue
+                cur.execute("DELETE FROM settings WHERE key = ?", [name])
+                cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [name, json.dumps(new)])
+                self._log_admin(cur, login, "settings", name, old, new)
+        self._invalidate()
+        return self.settings()
+
+    # -- admin lists -----------------------------------------------------------------------------------
+    def list_values(self, list_name: str, include_inactive: bool = True) -> pd.DataFrame:
+        """One admin list: id, label, inverse_label, position, active — in order."""
+        self._check_list_name(list_name)
+        frame = self.db.df("SELECT id, label, inverse_label, position, active FROM list_values "
+                           "WHERE list_name = ? ORDER BY position, id", [list_name])
+        return frame if include_inactive else frame[frame["active"]].reset_index(drop=True)
+
+    def _check_list_name(self, list_name: str) -> None:
+        if list_name not in LIST_NAMES:
+            raise NotFound(f"No admin list called “{list_name}”; the lists are {', '.join(LIST_NAMES)}.")
+
+    def _list_maps(self) -> dict[str, dict[str, Any]]:
+        """{list_name: {'by_label': {label: id}, 'by_id': {id: label}, 'active': [labels], 'inverse': …}}"""
+        def build() -> dict[str, dict[str, Any]]:
+            maps: dict[str, dict[str, Any]] = {
+                name: {"by_label": {}, "by_id": {}, "active": [], "inverse": {}} for name in LIST_NAMES}
+            for vid, list_name, label, inverse, active in self.db.rows(
+                    "SELECT id, list_name, label, inverse_label, active FROM list_values "
+                    "ORDER BY position, id"):
+                entry = maps.setdefault(list_name, {"by_label": {}, "by_id": {}, "active": [], "inverse": {}})
+                entry["by_label"][label] = vid
+                entry["by_id"][vid] = label
+                entry["inverse"][label] = inverse or label
+                if active:
+                    entry["active"].append(label)
+            return maps
+        return self._cached("lists", build)
+
+    def add_list_value(self, list_name: str, label: str, user: str | None = None,
+                       inverse_label: str = "") -> int:
+        """Append a value to an admin list; returns its id."""
+        login = self._require(user, "admin")
+        self._check_list_name(list_name)
+        label = _clean_label(label, "label")
+        if label in self._list_maps()[list_name]["by_label"]:
+            raise ValidationError({"label": f"“{label}” is in the list already."})
+        with self.db.transaction() as cur:
+            position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM list_values "
+                                   "WHERE list_name = ?", [list_name]).fetchone()[0]
+            new_id = cur.execute("INSERT INTO list_values (list_name, label, inverse_label, position, active) "
+                                 "VALUES (?, ?, ?, ?, TRUE) RETURNING id",
+                                 [list_name, label, inverse_label.strip(), position]).fetchone()[0]
+            self._log_admin(cur, login, LIST_NAMES[list_name], label, None, "added")
+        self._invalidate()
+        return int(new_id)
+
+    def _list_value(self, value_id: int) -> dict[str, Any]:
+        found = self.db.records("SELECT id, list_name, label, inverse_label, position, active FROM list_values "
+                                "WHERE id = ?", [value_id])
+        if not found:
+            raise NotFound(f"No list value with id {value_id}.")
+        return found[0]
+
+    def rename_list_value(self, value_id: int, label: str, user: str | None = None,
+                          inverse_label: str | None = None) -> None:
+        """Rename a value; customers that have it show the new name at once (they refer to its id)."""
+        login = self._require(user, "admin")
+        current = self._list_value(value_id)
+        label = _clean_label(label, "label")
+        other = self._list_maps()[current["list_name"]]["by_label"].get(label)
+        if other is not None and other != value_id:
+            raise ValidationError({"label": f"“{label}” is in the list already."})
+        inverse = current["inverse_label"] if inverse_label is None else inverse_label.strip()
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE list_values SET label = ?, inverse_label = ? WHERE id = ?",
+                        [label, inverse, value_id])
+            self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
+                            current["label"], label)
+        self._invalidate()
+
+    def move_list_value(self, value_id: int, steps: int, user: str | None = None) -> None:
+        """Move a value up (negative steps) or down the list."""
+        login = self._require(user, "admin")
+        current = self._list_value(value_id)
+        ids = [int(i) for i in self.list_values(current["list_name"])["id"]]
+        old_index = ids.index(value_id)
+        new_index = max(0, min(len(ids) - 1, old_index + steps))
+        if new_index == old_index:
+            return
+        ids.insert(new_index, ids.pop(old_index))
+        with self.db.transaction() as cur:
+            for position, vid in enumerate(ids, start=1):
+                cur.execute("UPDATE list_values SET position = ? WHERE id = ?", [position, vid])
+            self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
+                            f"position {old_index + 1}", f"position {new_index + 1}")
+        self._invalidate()
+
+    def set_list_value_active(self, value_id: int, active: bool, user: str | None = None) -> None:
+        """Deactivate (or reactivate) a value: it stays on customers that have it, and is no longer offered."""
+        login = self._require(user, "admin")
+        current = self._list_value(value_id)
+        if bool(current["active"]) == bool(active):
+            return
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE list_values SET active = ? WHERE id = ?", [bool(active), value_id])
+            self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
+                            "active" if current["active"] else "inactive", "active" if active else "inactive")
+        self._invalidate()
+
+    # -- segmentation criteria ----------------------------------------------------------------------------
+    def criteria(self, include_inactive: bool = False) -> list[Criterion]:
+        """The segmentation criteria with their active values, in order."""
+        rows = self.db.rows("SELECT c.id, c.name, c.multiple, c.active, v.label, v.active FROM criteria c "
+                            "LEFT JOIN criterion_values v ON v.criterion_id = c.id "
+                            "ORDER BY c.position, c.id, v.position, v.id")
+        found: dict[int, Criterion] = {}
+        for cid, name, multiple, active, label, value_active in rows:
+            if not active and not include_inactive:
+                continue
+            crit = found.setdefault(cid, Criterion(id=cid, name=name, multiple=bool(multiple),
+                                                   active=bool(active), values=[]))
+            if label is not None and value_active:
+                crit.values = [*crit.values, label]
+        return list(found.values())
+
+    def _criterion_value_ids(self) -> dict[tuple[str, str], int]:
+        """(criterion name, value label) → value id, including inactive values."""
+        def build() -> dict[tuple[str, str], int]:
+            return {(name, label): vid for vid, name, label in self.db.rows(
+                "SELECT v.id, c.name, v.label FROM criterion_values v JOIN criteria c ON c.id = v.criterion_id")}
+        return self._cached("criterion_values", build)
+
+    def save_criterion(self, criterion: Criterion, user: str | None = None) -> Criterion:
+        """Create or update a criterion; values left out are deactivated (they stay on customers)."""
+        login = self._require(user, "admin")
+        criterion.check()
+        clash = self.db.row("SELECT id FROM criteria WHERE name = ? AND id <> ?",
+                            [criterion.name, criterion.id if criterion.id is not None else -1])
+        if clash:
+            raise ValidationError({"name": f"There is already a criterion called “{criterion.name}”."})
+        before = {c.id: c for c in self.criteria(include_inactive=True)}.get(criterion.id)
+        with self.db.transaction() as cur:
+            if criterion.id is None:
+                position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM criteria").fetchone()[0]
+                criterion.id = cur.execute(
+                    "INSERT INTO criteria (name, multiple, position, active) VALUES (?, ?, ?, ?) RETURNING id",
+                    [criterion.name, criterion.multiple, position, criterion.active]).fetchone()[0]
+            else:
+                cur.execute("UPDATE criteria SET name = ?, multiple = ?, active = ? WHERE id = ?",
+                            [criterion.name, criterion.multiple, criterion.active, criterion.id])
+            existing = {label: (vid, active) for vid, label, active in cur.execute(
+                "SELECT id, label, active FROM criterion_values WHERE criterion_id = ?",
+                [criterion.id]).fetchall()}
+            for position, label in enumerate(criterion.values, start=1):
+                if label in existing:
+                    cur.execute("UPDATE criterion_values SET position = ?, active = TRUE WHERE id = ?",
+                                [position, existing[label][0]])
+                else:
+                    cur.execute("INSERT INTO criterion_values (criterion_id, label, position, active) "
+                                "VALUES (?, ?, ?, TRUE)", [criterion.id, label, position])
+            for label, (vid, active) in existing.items():
+                if label not in criterion.values and active:
+                    cur.execute("UPDATE criterion_values SET active = FALSE WHERE id = ?", [vid])
+            old = None if before is None else {"multiple": before.multiple, "values": before.values,
+                                               "active": before.active, "name": before.name}
+            new = {"multiple": criterion.multiple, "values": criterion.values, "active": criterion.active,
+                   "name": criterion.name}
+            self._log_admin(cur, login, "Segmentation", criterion.name,
+                            json.dumps(old, ensure_ascii=False) if old else None,
+                            json.dumps(new, ensure_ascii=False))
+        self._invalidate()
+        return criterion
+
+    # -- users --------------------------------------------------------------------------------------------
+    def _users_by_login(self) -> dict[str, dict[str, Any]]:
+        return self._cached("users", lambda: {r["login"]: r for r in self.db.records(
+            f"SELECT {USER_COLUMNS} FROM users ORDER BY name")})  # noqa: S608
+
+    def users(self, include_inactive: bool = False) -> pd.DataFrame:
+        """The users (never their password hashes): login, name, email, role, projects_access, active."""
+        rows = [{k: v for k, v in r.items() if k != "password_hash"} for r in self._users_by_login().values()
+                if include_inactive or r["active"]]
+        return pd.DataFrame(rows, columns=["id", "login", "name", "email", "role", "projects_access", "active"])
+
+    def get_user(self, login: str) -> User:
+        found = self._users_by_login().get(login)
+        if found is None:
+            raise NotFound(f"No user with the login “{login}”.")
+        return User(**{k: (v if v is not None else "") for k, v in found.items()})
+
+    def user_name(self, login: str | None) -> str:
+        """A login's display name (the login itself for unknown ones)."""
+        if not login:
+            return ""
+        found = self._users_by_login().get(login)
+        return found["name"] if found else login
+
+    def authenticate(self, login: str, password: str) -> User | None:
+        """The active user with this login and password, else None (no hint which part was wrong)."""
+        found = self._users_by_login().get((login or "").strip().lower())
+        if found is None or not found["active"] or not found["password_hash"]:
+            passwords.verify_password(password or "", "scrypt$16384$8$1$AAAA$AAAA")  # same cost either way
+            return None
+        if not passwords.verify_password(password or "", found["password_hash"]):
+            return None
+        return self.get_user(found["login"])
+
+    def add_user(self, user: User, password: str, by: str | None = None) -> User:
+        """Create a user with a hashed password."""
+        actor = self._require(by, "admin")
+        user.check()
+        if user.login in self._users_by_login():
+            raise ValidationError({"login": f"The login “{user.login}” is taken."})
+        try:
+            user.password_hash = passwords.hash_password(password)
+        except ValueError as exc:
+            raise ValidationError({"password": str(exc)}) from None
+        with self.db.transaction() as cur:
+            user.id = cur.execute(
+                "INSERT INTO users (login, name, email, role, projects_access, active, password_hash, "
+                "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [user.login, user.name, user.email, user.role, user.projects_access, user.active,
+                 user.password_hash, utcnow(), actor]).fetchone()[0]
+            self._log_admin(cur, actor, "Users", user.login, None,
+                            f"added as {user.role}" + (" with projects access" if user.projects_access else ""))
+        self._invalidate()
+        return user
+
+    def update_user(self, user: User, by: str | None = None) -> User:
+        """Change a user's name, e-mail, role, projects access or active flag (not the login)."""
+        actor = self._require(by, "admin")
+        user.check()
+        before = self.get_user(user.login)
+        if user.role not in ROLES:
+            raise ValidationError({"role": f"Choose one of {', '.join(ROLES)}."})
+        if before.is_admin and not (user.active and user.role == "admin") and self._active_admins() <= 1:
+            raise ValidationError({"role": "This is the last active administrator: make someone else "
+                                           "an administrator first."})
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE users SET name = ?, email = ?, role = ?, projects_access = ?, active = ? "
+                        "WHERE login = ?", [user.name, user.email, user.role, user.projects_access, user.active,
+                                            user.login])
+            for name in ("name", "email", "role", "projects_access", "active"):
+                if to_text(before.get(name)) != to_text(user.get(name)):
+                    self._log_admin(cur, actor, "Users", f"{user.login}: {name}", before.get(name),
+                                    user.get(name))
+        self._invalidate()
+        return self.get_user(user.login)
+
+    def _active_admins(self) -> int:
+        return sum(1 for r in self._users_by_login().values() if r["active"] and r["role"] == "admin")
+
+    def set_password(self, login: str, password: str, by: str | None = None) -> None:
+        """Set a new password (admins for anyone; every user for themselves)."""
+        actor = self._acting(by)
+        if actor != login:
+            actor = self._require(by, "admin")
+        self.get_user(login)
+        try:
+            hashed = passwords.hash_password(password)
+        except ValueError as exc:
+            raise ValidationError({"password": str(exc)}) from None
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE users SET password_hash = ? WHERE login = ?", [hashed, login])
+            self._log_admin(cur, actor, "Users", f"{login}: password", None, "changed")
+        self._invalidate()
+
+    # -- choices for validation ---------------------------------------------------------------------------
+    def choices(self) -> Choices:
+        """What validation allows right now (active list values, managers, criteria, regions)."""
+        def build() -> Choices:
+            settings = self.settings()
+            users = self._users_by_login()
+            return Choices(
+                lists={name: list(entry["active"]) for name, entry in self._list_maps().items()},
+                managers=[login for login, r in users.items() if r["active"] and r["role"] in WRITER_ROLES],
+                users=list(users),
+                criteria={c.name: (c.multiple, list(c.values)) for c in self.criteria()},
+                phone_region=settings.phone_region,
+                default_country=settings.phone_region,
+            )
+        return self._cached("choices", build)
+
+
+def _clean_label(label: str, field: str) -> str:
+    text = (label or "").strip()
+    if not text:
+        raise ValidationError({field: "Give a name."})
+    if len(text) > 100:
+        raise ValidationError({field: "At most 100 characters."})
+    return text

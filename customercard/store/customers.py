@@ -1,0 +1,317 @@
+"""Customers: read, create, save with field-level history and optimistic concurrency, restore, list.
+
+A save is ONE transaction: it checks the version the save started from, validates through the model,
+updates the row, writes one history row per changed field and bumps ``version``. A stale save raises
+:class:`~customercard.errors.ConflictError` naming each field changed meanwhile; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
+from ..models import Customer, InvoiceDefaults, from_text, to_text
+from ..validators import phone_digits
+from .database import utcnow
+
+#: Model field (dotted) → column, for fields stored as they are.
+PLAIN_COLUMNS: dict[str, str] = {
+    "name": "name", "nickname": "nickname", "account_manager": "account_manager", "archived": "archived",
+    "visit_address.line1": "visit_line1", "visit_address.line2": "visit_line2",
+    "visit_address.postal_code": "visit_postal_code", "visit_address.city": "visit_city",
+    "visit_address.country": "visit_country",
+    "phone": "phone", "email": "email", "website": "website", "vat_number": "vat_number",
+    "org_number": "org_number", "gln": "gln", "use_invoice_address": "use_invoice_address",
+    "invoice_address.line1": "invoice_line1", "invoice_address.line2": "invoice_line2",
+    "invoice_address.postal_code": "invoice_postal_code", "invoice_address.city": "invoice_city",
+    "invoice_address.country": "invoice_country",
+    "expenses_billable": "expenses_billable", "mileage_billable": "mileage_billable",
+    "default_distance_km": "default_distance_km", "max_distance_km": "max_distance_km",
+    "invoicing.calculate_vat": "calculate_vat", "invoicing.vat_rate": "vat_rate",
+    "invoicing.discount_pct": "discount_pct", "invoicing.our_reference": "our_reference",
+    "invoicing.their_reference": "their_reference",
+}
+#: Model field (dotted) → (column holding the list value's id, admin list name).
+LISTED_COLUMNS: dict[str, tuple[str, str]] = {
+    "industry": ("industry_id", "industries"),
+    "status": ("status_id", "statuses"),
+    **{f"invoicing.{attr}": (f"{attr}_id", list_name) for attr, list_name in InvoiceDefaults.lists.items()},
+}
+SYSTEM_COLUMNS = ("id", "number", "merged_into", "erp_system", "erp_customer_id", "erp_synced_at",
+                  "created_at", "created_by", "updated_at", "updated_by", "version")
+WRITE_COLUMNS = (*PLAIN_COLUMNS.values(), *(col for col, _ in LISTED_COLUMNS.values()), "phone_digits")
+# The statements below are assembled once, at import, from the constant column names above (never from input).
+SELECT_CUSTOMER = ("SELECT " + ", ".join((*SYSTEM_COLUMNS, *PLAIN_COLUMNS.values(),
+                                           *(col for col, _ in LISTED_COLUMNS.values())))
+                   + " FROM customers WHERE id = ?")
+UPDATE_CUSTOMER = ("UPDATE customers SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS)
+                   + ", updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND version = ?")
+INSERT_CUSTOMER = ("INSERT INTO customers (number, " + ", ".join(WRITE_COLUMNS)
+                   + ", created_at, created_by, updated_at, updated_by, version) "
+                   + "VALUES (nextval('customer_number_seq'), "
+                   + ", ".join("?" for _ in WRITE_COLUMNS) + ", ?, ?, ?, ?, 1) RETURNING id, number")
+INSERT_CHANGE = ("INSERT INTO customer_changes (customer_id, version, changed_at, changed_by, kind, field, "
+                 "old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+# Lists of customers for the served list page: sortable columns, by the name the page uses.
+LIST_SORTS = {
+    "number": "c.number", "name": "lower(c.name)", "nickname": "lower(c.nickname)", "city": "lower(c.visit_city)",
+    "status": "st.label", "industry": "ind.label", "account_manager": "u.name",
+}
+
+
+class CustomerStore:
+    """Mixin of :class:`customercard.store.Store`: customers and their history."""
+
+    db: Any
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def get_customer(self, customer_id: int) -> Customer:
+        """The customer as a param object, with its allowed values filled in from the admin lists."""
+        records = self.db.records(SELECT_CUSTOMER, [int(customer_id)])
+        if not records:
+            raise NotFound(f"No customer with id {customer_id}.")
+        customer = self._customer_from_record(records[0])
+        customer.apply_choices(self.choices())
+        return customer
+
+    def _customer_from_record(self, record: dict[str, Any]) -> Customer:
+        maps = self._list_maps()
+        customer = Customer()
+        values: dict[str, Any] = {}
+        for field, column in PLAIN_COLUMNS.items():
+            value = record[column]
+            parameter = customer.parameter(field)
+            if value is None and parameter.allow_None is not True:
+                value = parameter.default
+            values[field] = value
+        for field, (column, list_name) in LISTED_COLUMNS.items():
+            values[field] = maps[list_name]["by_id"].get(record[column])
+        for column in SYSTEM_COLUMNS:
+            value = record[column]
+            if value is None and isinstance(customer.param[column].default, str):
+                value = ""
+            values[column] = value
+        errors = customer.update_from(values)
+        if errors:
+            raise CustomerCardError(f"Customer {record['id']} holds values the model refuses: {errors}")
+        customer.segments = self._segments_of(int(record["id"]))
+        return customer
+
+    def _segments_of(self, customer_id: int) -> dict[str, list[str]]:
+        segments: dict[str, list[str]] = {}
+        for name, label in self.db.rows(
+                "SELECT c.name, v.label FROM customer_segments s JOIN criterion_values v ON v.id = s.value_id "
+                "JOIN criteria c ON c.id = v.criterion_id WHERE s.customer_id = ? "
+                "ORDER BY c.position, v.position", [customer_id]):
+            segments.setdefault(name, []).append(label)
+        return segments
+
+    def customer_exists(self, customer_id: int) -> bool:
+        return self.db.row("SELECT 1 FROM customers WHERE id = ?", [int(customer_id)]) is not None
+
+    def new_customer(self) -> Customer:
+        """An unsaved customer with the firm's defaults, offering the admin lists' values."""
+        settings = self.settings()
+        choices = self.choices()
+        customer = Customer()
+        customer.visit_address.country = settings.phone_region
+        customer.invoice_address.country = settings.phone_region
+        currencies = choices.allowed("currencies")
+        if settings.base_currency in currencies:
+            customer.invoicing.currency = settings.base_currency
+        customer.apply_choices(choices)
+        return customer
+
+    # -- writing ------------------------------------------------------------------------------------------
+    def create_customer(self, customer: Customer | None = None, user: str | None = None,
+                        **fields: Any) -> Customer:
+        """Validate and create a customer (number given automatically); records who created it."""
+        login = self._require(user, "write")
+        customer = customer if customer is not None else self.new_customer()
+        errors = customer.update_from(fields)
+        choices = self.choices()
+        errors.update(customer.validate(choices))
+        if errors:
+            raise ValidationError(errors, what="Customer")
+        now = utcnow()
+        with self.db.transaction() as cur:
+            new_id, number = cur.execute(INSERT_CUSTOMER, [*self._write_values(customer), now, login, now,
+                                                           login]).fetchone()
+            self._write_segments(cur, new_id, customer.segments)
+            blank = Customer()
+            cur.executemany(INSERT_CHANGE, [
+                [new_id, 1, now, login, "create", field, None, to_text(value)]
+                for field, value in customer.values().items()
+                if field != "segments" and to_text(value) not in (None, "", to_text(blank.get(field)))
+            ] or [[new_id, 1, now, login, "create", "name", None, customer.name]])
+            for criterion, values in customer.segments.items():
+                cur.execute(INSERT_CHANGE, [new_id, 1, now, login, "create", f"segments.{criterion}", None,
+                                            to_text(values)])
+        customer.param.update(id=int(new_id), number=int(number), created_at=now, created_by=login,
+                              updated_at=now, updated_by=login, version=1)
+        return customer
+
+    def save_customer(self, customer: Customer, user: str | None = None, kind: str = "update") -> Customer:
+        """Validate and save; writes history and bumps ``customer.version``. Stale saves raise ConflictError."""
+        login = self._require(user, "write")
+        if customer.id is None:
+            raise CustomerCardError("This customer is not created yet: use create_customer.")
+        with self.db.transaction() as cur:
+            records = self.db.records(SELECT_CUSTOMER, [customer.id])
+            if not records:
+                raise NotFound(f"No customer with id {customer.id}.")
+            stored = self._customer_from_record(records[0])
+            if stored.version != customer.version:
+                raise self._conflict(stored, customer)
+            customer.check(self.choices(), previous=stored)
+            changes = _diff(stored, customer)
+            if not changes:
+                return customer
+            now = utcnow()
+            cur.execute(UPDATE_CUSTOMER, [*self._write_values(customer), now, login, customer.id,
+                                          customer.version])
+            version = customer.version + 1
+            cur.executemany(INSERT_CHANGE, [[customer.id, version, now, login, kind, field, to_text(old),
+                                             to_text(new)] for field, (old, new) in changes.items()])
+            if any(field.startswith("segments.") for field in changes):
+                cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
+                self._write_segments(cur, customer.id, customer.segments)
+            self._after_customer_change(cur, stored, customer, changes, login, now)
+        customer.param.update(version=version, updated_at=now, updated_by=login)
+        return customer
+
+    def _after_customer_change(self, cur: Any, before: Customer, after: Customer,
+                               changes: dict[str, tuple[Any, Any]], login: str, now: Any) -> None:
+        """Hook for work that must happen in the save's transaction (e.g. the economy-system outbox)."""
+
+    def _conflict(self, stored: Customer, attempted: Customer) -> ConflictError:
+        changed = self.db.records(
+            "SELECT field, changed_by, changed_at FROM customer_changes WHERE customer_id = ? AND version > ? "
+            "ORDER BY id", [stored.id, attempted.version])
+        seen: dict[str, dict[str, Any]] = {}
+        for row in changed:
+            seen[row["field"]] = row
+        conflicts = []
+        for field, row in seen.items():
+            stored_value = _field_value(stored, field)
+            conflicts.append(FieldConflict(field=field, stored=stored_value,
+                                           attempted=_field_value(attempted, field),
+                                           changed_by=row["changed_by"], changed_at=row["changed_at"]))
+        return ConflictError(conflicts, stored_version=stored.version, attempted_version=attempted.version)
+
+    def _write_values(self, customer: Customer) -> list[Any]:
+        maps = self._list_maps()
+        values: list[Any] = [customer.get(field) for field in PLAIN_COLUMNS]
+        for field, (_column, list_name) in LISTED_COLUMNS.items():
+            label = customer.get(field)
+            values.append(maps[list_name]["by_label"].get(label) if label else None)
+        values.append(phone_digits(customer.phone))
+        return values
+
+    def _write_segments(self, cur: Any, customer_id: int, segments: dict[str, list[str]]) -> None:
+        ids = self._criterion_value_ids()
+        rows = [[customer_id, ids[(criterion, value)]] for criterion, values in segments.items()
+                for value in values if (criterion, value) in ids]
+        if rows:
+            cur.executemany("INSERT INTO customer_segments (customer_id, value_id) VALUES (?, ?)", rows)
+
+    # -- history ------------------------------------------------------------------------------------------
+    def history(self, customer_id: int, field: str | None = None) -> pd.DataFrame:
+        """Every change of the customer, newest first: changed_at, changed_by, field, old_value, new_value."""
+        sql = ("SELECT id AS change_id, changed_at, changed_by, field, old_value, new_value, kind, version "
+               "FROM customer_changes WHERE customer_id = ?")
+        params: list[Any] = [int(customer_id)]
+        if field:
+            sql += " AND field = ?"
+            params.append(field)
+        frame = self.db.df(sql + " ORDER BY id DESC", params)
+        return frame[["changed_at", "changed_by", "field", "old_value", "new_value", "kind", "version",
+                      "change_id"]]
+
+    def restore(self, customer_id: int, change_id: int, which: str = "old", user: str | None = None,
+                expected_version: int | None = None) -> Customer:
+        """Put back a past value of one field as a new, recorded change (history is never rewritten).
+
+        ``which`` is 'old' (the value before that change) or 'new' (the value it set).
+        """
+        found = self.db.records("SELECT field, old_value, new_value FROM customer_changes "
+                                "WHERE id = ? AND customer_id = ?", [int(change_id), int(customer_id)])
+        if not found:
+            raise NotFound(f"No change {change_id} on customer {customer_id}.")
+        field, text = found[0]["field"], found[0][f"{which}_value"]
+        customer = self.get_customer(customer_id)
+        if expected_version is not None:
+            customer.version = expected_version
+        _set_field_text(customer, field, text)
+        return self.save_customer(customer, user=user, kind="restore")
+
+    # -- lists ------------------------------------------------------------------------------------------
+    def list_customers(self, text: str = "", limit: int = 25, offset: int = 0, sort: str = "name",
+                       descending: bool = False, include_archived: bool = False) -> tuple[pd.DataFrame, int]:
+        """A page of customers for the list: (frame, total count). ``text`` filters name, nickname, number, city."""
+        order = LIST_SORTS.get(sort, "lower(c.name)") + (" DESC" if descending else "")
+        where = ["(? OR NOT c.archived)"]
+        params: list[Any] = [include_archived]
+        if text.strip():
+            pattern = "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("(lower(c.name) LIKE ? ESCAPE '\\' OR lower(c.nickname) LIKE ? ESCAPE '\\' "
+                         "OR CAST(c.number AS VARCHAR) LIKE ? ESCAPE '\\' OR lower(c.visit_city) LIKE ? ESCAPE '\\')")
+            params += [pattern] * 4
+        condition = " AND ".join(where)
+        total = self.db.row(f"SELECT count(*) FROM customers c WHERE {condition}", params)[0]
+        frame = self.db.df(
+            "SELECT c.id, c.number, c.name, c.nickname, st.label AS status, ind.label AS industry, "
+            "coalesce(u.name, c.account_manager) AS account_manager, c.visit_city AS city "
+            "FROM customers c LEFT JOIN list_values st ON st.id = c.status_id "
+            "LEFT JOIN list_values ind ON ind.id = c.industry_id LEFT JOIN users u ON u.login = c.account_manager "
+            f"WHERE {condition} ORDER BY {order}, c.id LIMIT ? OFFSET ?",
+            [*params, int(limit), int(offset)])
+        return frame, int(total)
+
+
+def _field_value(customer: Customer, field: str) -> Any:
+    if field.startswith("segments."):
+        return list(customer.segments.get(field.split(".", 1)[1], []))
+    try:
+        return customer.get(field)
+    except AttributeError:
+        return None
+
+
+def _set_field_text(customer: Customer, field: str, text: str | None) -> None:
+    if field.startswith("segments."):
+        criterion = field.split(".", 1)[1]
+        segments = dict(customer.segments)
+        values = json.loads(text) if text else []
+        if values:
+            segments[criterion] = values
+        else:
+            segments.pop(criterion, None)
+        customer.segments = segments
+        return
+    parameter = customer.parameter(field)
+    value = from_text(parameter, text)
+    if value is None and isinstance(parameter.default, str):
+        value = ""
+    customer.set(field, value)
+
+
+def _diff(before: Customer, after: Customer) -> dict[str, tuple[Any, Any]]:
+    """Changed fields as {field: (old, new)}; segments per criterion as ``segments.<criterion>``."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    for field in Customer.fields:
+        if field == "segments":
+            continue
+        old, new = before.get(field), after.get(field)
+        if to_text(old) != to_text(new):
+            changes[field] = (old, new)
+    old_segments, new_segments = before.segments or {}, after.segments or {}
+    for criterion in sorted(set(old_segments) | set(new_segments)):
+        old = list(old_segments.get(criterion, []))
+        new = list(new_segments.get(criterion, []))
+        if sorted(old) != sorted(new):
+            changes[f"segments.{criterion}"] = (old or None, new or None)
+    return changes

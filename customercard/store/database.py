@@ -1,0 +1,248 @@
+"""Connections, transactions and schema migrations: the only module that talks to the database driver.
+
+One connection per process; every thread gets its own cursor; writes are serialised by a lock and run
+as one short transaction each. A write transaction on a thread is joined by any store call made on the
+same thread while it is open, so composed operations (a merge that saves) stay one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy  # noqa: F401  (numpy must be imported before DuckDB starts threads)
+import pandas as pd
+
+from ..errors import CustomerCardError
+
+MIGRATIONS_PACKAGE = "customercard.store.migrations"
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC, as the naive timestamp the database keeps."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Every migration as (number, file name, SQL), in order."""
+    found = []
+    for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
+        match = re.fullmatch(r"(\d{4})_[a-z0-9_]+\.sql", entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+LATEST_SCHEMA = max(number for number, _, _ in migrations())
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a migration into statements (no ';' inside our literals), dropping comments."""
+    text = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+class Database:
+    """An embedded DuckDB database file (the default backend)."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: str | Path, migrate_to: int | None = None) -> None:
+        import duckdb
+
+        self.path = str(path)
+        self._duckdb = duckdb
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            raise CustomerCardError(_explain_open_error(self.path, exc)) from None
+        except duckdb.Error as exc:
+            raise CustomerCardError(f"Cannot open the database {self.path}: {exc}") from None
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._cursors: list[Any] = []
+        self._cursors_lock = threading.Lock()
+        self.migrate(migrate_to)
+        self.cursor().execute("SELECT 1 AS warm").df()  # the first .df() is slow: pay it now
+
+    # -- connections -----------------------------------------------------------------------------------
+    def cursor(self) -> Any:
+        """This thread's cursor (the open transaction's, if this thread has one)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._conn.cursor()
+            self._local.cursor = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
+        return cur
+
+    def close(self) -> None:
+        with self._cursors_lock:
+            for cur in self._cursors:
+                try:
+                    cur.close()
+                except Exception:  # noqa: S110 - a cursor of a finished thread may be gone already
+                    pass
+            self._cursors.clear()
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """One write transaction, serialised with every other write of this process."""
+        if getattr(self._local, "in_transaction", False):
+            yield self.cursor()
+            return
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            self._local.in_transaction = True
+            try:
+                yield cur
+            except BaseException:
+                self._local.in_transaction = False
+                try:
+                    cur.execute("ROLLBACK")
+                except self._duckdb.Error:
+                    pass
+                raise
+            else:
+                self._local.in_transaction = False
+                try:
+                    cur.execute("COMMIT")
+                except self._duckdb.Error as exc:
+                    try:
+                        cur.execute("ROLLBACK")
+                    except self._duckdb.Error:
+                        pass
+                    raise CustomerCardError(f"The change could not be committed: {exc}") from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(getattr(self._local, "in_transaction", False))
+
+    # -- queries ---------------------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        return self.cursor().execute(sql, list(params or []))
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        return self.execute(sql, params).fetchall()
+
+    def row(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
+        return self.execute(sql, params).fetchone()
+
+    def records(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        cur = self.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+
+    def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self.execute(sql, params).df()
+
+    def read_only_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run an analyst's query; anything but a read is refused before it runs."""
+        statements = self._duckdb.extract_statements(sql)
+        if len(statements) != 1:
+            raise CustomerCardError("Give exactly one SELECT statement.")
+        if statements[0].type != self._duckdb.StatementType.SELECT:
+            raise CustomerCardError("Only read queries (SELECT …) are allowed here.")
+        cur = self._conn.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION READ ONLY")
+            return cur.execute(sql, list(params or [])).df()
+        except self._duckdb.Error as exc:
+            raise CustomerCardError(f"The query failed: {exc}") from None
+        finally:
+            try:
+                cur.execute("ROLLBACK")
+            finally:
+                cur.close()
+
+    def insert_df(self, table: str, frame: pd.DataFrame) -> None:
+        """Append a DataFrame whose columns are named as the table's (bulk loads: demo, import)."""
+        if not re.fullmatch(r"[a-z_]+", table):
+            raise ValueError(f"bad table name {table!r}")
+        cur = self.cursor()
+        cur.register("_bulk_frame", frame)
+        try:
+            columns = ", ".join(f'"{c}"' for c in frame.columns)
+            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _bulk_frame")  # noqa: S608
+        finally:
+            cur.unregister("_bulk_frame")
+
+    def reserve_ids(self, sequence: str, count: int) -> list[int]:
+        """Take ``count`` values from a sequence at once (bulk loads give rows their ids up front)."""
+        if not re.fullmatch(r"[a-z_]+", sequence):
+            raise ValueError(f"bad sequence name {sequence!r}")
+        if count <= 0:
+            return []
+        rows = self.rows(f"SELECT nextval('{sequence}') FROM range(?)", [int(count)])  # noqa: S608
+        return sorted(int(r[0]) for r in rows)
+
+    def checkpoint(self) -> None:
+        self.cursor().execute("CHECKPOINT")
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole database into a new file."""
+        if target.exists():
+            raise CustomerCardError(f"{target} exists already: choose a new file name.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute("CHECKPOINT")
+            cur.execute("ATTACH ? AS backup_target", [str(target)])
+            try:
+                cur.execute(f"COPY FROM DATABASE {_current_db_name(cur)} TO backup_target")
+            finally:
+                cur.execute("DETACH backup_target")
+
+    # -- migrations ------------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self.row("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'")
+        if not exists or not exists[0]:
+            return 0
+        row = self.row("SELECT max(version) FROM schema_info")
+        return int(row[0] or 0) if row else 0
+
+    def migrate(self, target: int | None = None) -> int:
+        """Apply the migrations the file lacks, each in its own transaction; refuse newer files."""
+        current = self.schema_version()
+        if current > LATEST_SCHEMA:
+            raise CustomerCardError(
+                f"{self.path} was written by a newer customercard (schema {current}; this version "
+                f"knows up to {LATEST_SCHEMA}). Upgrade customercard to open it.")
+        target = LATEST_SCHEMA if target is None else target
+        for number, _name, sql in migrations():
+            if current < number <= target:
+                with self.transaction() as cur:
+                    cur.execute("CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL, "
+                                "applied_at TIMESTAMP NOT NULL)")
+                    for statement in split_statements(sql):
+                        cur.execute(statement)
+                    cur.execute("INSERT INTO schema_info VALUES (?, ?)", [number, utcnow()])
+                current = number
+        return current
+
+
+def _current_db_name(cur: Any) -> str:
+    name = cur.execute("SELECT current_database()").fetchone()[0]
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
+def _explain_open_error(path: str, exc: Exception) -> str:
+    text = str(exc)
+    pid = re.search(r"PID (\d+)", text)
+    if "lock" in text.lower():
+        who = f" (process {pid.group(1)})" if pid else ""
+        return (f"The database {path} is in use by another program{who}, probably a running "
+                f"customercard server: stop it first, or use PostgreSQL for several processes.")
+    return f"Cannot open the database {path}: {text}"

@@ -1,0 +1,104 @@
+"""Invoices and invoiced per year (net of credit notes, in the firm's base currency).
+
+``invoiced_yearly`` holds each customer's yearly totals and is kept up to date in the same transaction
+as every invoice write, so one customer's figures never scan the invoices table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..errors import NotFound, ValidationError
+
+INVOICE_COLUMNS = ["customer_id", "project_id", "number", "invoice_date", "amount", "currency", "amount_base"]
+
+
+class InvoicingStore:
+    """Mixin of :class:`customercard.store.Store`: invoices and their yearly totals."""
+
+    db: Any
+
+    def add_invoices(self, invoices: pd.DataFrame, user: str | None = None) -> int:
+        """Add invoices and credit notes (negative amounts) and update the yearly totals; returns the count.
+
+        Columns: customer_id, number, invoice_date, amount, currency, amount_base (project_id optional).
+        """
+        self._require(user, "write")
+        frame = _check_invoices(invoices)
+        if frame.empty:
+            return 0
+        unknown = set(frame["customer_id"].unique()) - {
+            r[0] for r in self.db.rows("SELECT id FROM customers WHERE id IN (SELECT unnest(?))",
+                                       [sorted(int(i) for i in frame["customer_id"].unique())])}
+        if unknown:
+            raise NotFound(f"No customer with id {sorted(unknown)[0]} (invoices not added).")
+        with self.db.transaction():
+            self._insert_invoices(frame)
+        return len(frame)
+
+    def _insert_invoices(self, frame: pd.DataFrame) -> None:
+        """Insert checked invoices and fold them into invoiced_yearly (inside a transaction)."""
+        frame = frame.sort_values(["customer_id", "invoice_date"]).reset_index(drop=True)
+        frame.insert(0, "id", self.db.reserve_ids("invoices_id_seq", len(frame)))
+        self.db.insert_df("invoices", frame[["id", *INVOICE_COLUMNS]])
+        yearly = (frame.assign(year=pd.to_datetime(frame["invoice_date"]).dt.year.astype("int32"))
+                  .groupby(["customer_id", "year"], as_index=False)
+                  .agg(amount=("amount_base", "sum"), invoices=("amount_base", "size")))
+        cur = self.db.cursor()
+        cur.register("_yearly_frame", yearly)
+        try:
+            cur.execute(
+                "INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) "
+                "SELECT customer_id, year, amount, invoices FROM _yearly_frame "
+                "ON CONFLICT (customer_id, year) DO UPDATE SET amount = invoiced_yearly.amount + excluded.amount, "
+                "invoices = invoiced_yearly.invoices + excluded.invoices")
+        finally:
+            cur.unregister("_yearly_frame")
+
+    def invoices(self, customer_id: int) -> pd.DataFrame:
+        """The customer's invoices and credit notes, newest first."""
+        return self.db.df("SELECT id, number, invoice_date, amount, currency, amount_base, project_id FROM invoices "
+                          "WHERE customer_id = ? ORDER BY invoice_date DESC, id DESC", [int(customer_id)])
+
+    def invoiced_per_year(self, customer_id: int | None = None, fill_gaps: bool = True) -> pd.DataFrame:
+        """Invoiced per year, net of credit notes, in the base currency: columns year, amount.
+
+        For one customer (or all when ``customer_id`` is None). Years without invoices between the first
+        and the last invoiced year are included as 0 unless ``fill_gaps`` is False.
+        """
+        if customer_id is None:
+            frame = self.db.df("SELECT year, CAST(sum(amount) AS DOUBLE) AS amount FROM invoiced_yearly "
+                               "GROUP BY year ORDER BY year")
+        else:
+            frame = self.db.df("SELECT year, CAST(amount AS DOUBLE) AS amount FROM invoiced_yearly "
+                               "WHERE customer_id = ? ORDER BY year", [int(customer_id)])
+        frame["year"] = frame["year"].astype("int64")
+        frame["amount"] = frame["amount"].astype("float64").round(2)
+        if fill_gaps and not frame.empty:
+            years = range(int(frame["year"].min()), int(frame["year"].max()) + 1)
+            frame = (frame.set_index("year").reindex(years, fill_value=0.0).rename_axis("year").reset_index())
+        return frame[["year", "amount"]]
+
+
+def _check_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in INVOICE_COLUMNS if c not in invoices.columns and c != "project_id"]
+    if missing:
+        raise ValidationError({c: "This column is missing." for c in missing}, what="Invoices")
+    frame = invoices.copy()
+    if "project_id" not in frame:
+        frame["project_id"] = pd.Series([None] * len(frame), dtype="Int64")
+    frame["invoice_date"] = pd.to_datetime(frame["invoice_date"], errors="coerce").dt.date
+    errors = {}
+    if frame["invoice_date"].isna().any():
+        errors["invoice_date"] = f"Row {int(frame['invoice_date'].isna().idxmax()) + 1} has no valid date."
+    for column in ("amount", "amount_base"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").round(2)
+        if frame[column].isna().any():
+            errors[column] = f"Row {int(frame[column].isna().idxmax()) + 1} has no valid amount."
+    if errors:
+        raise ValidationError(errors, what="Invoices")
+    frame["number"] = frame["number"].astype(str)
+    frame["currency"] = frame["currency"].astype(str)
+    return frame[INVOICE_COLUMNS]

@@ -1,0 +1,120 @@
+"""Contact persons and projects of a customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConflictError, FieldConflict, NotFound
+from ..models import Contact, Project
+from .database import utcnow
+from .records import diff_records, write_record_changes
+
+CONTACT_COLUMNS = ("id", "customer_id", "first_name", "last_name", "title", "email", "phone", "mobile", "active",
+                   "notes", "created_at", "created_by", "updated_at", "updated_by", "version")
+SELECT_CONTACT = "SELECT " + ", ".join(CONTACT_COLUMNS) + " FROM contacts"  # noqa: S608 - constant columns
+PROJECT_COLUMNS = ("id", "customer_id", "number", "name", "status", "manager", "start_date", "end_date",
+                   "description")
+SELECT_PROJECT = "SELECT " + ", ".join(PROJECT_COLUMNS) + " FROM projects"  # noqa: S608 - constant columns
+
+
+class PeopleStore:
+    """Mixin of :class:`customercard.store.Store`: contacts and projects."""
+
+    db: Any
+
+    # -- contacts -----------------------------------------------------------------------------------------
+    def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
+        """The customer's contact persons (active only unless asked), by last name."""
+        return self.db.df(
+            SELECT_CONTACT + " WHERE customer_id = ? AND (? OR active) "
+            "ORDER BY lower(last_name), lower(first_name), id",
+            [int(customer_id), bool(include_inactive)])
+
+    def get_contact(self, contact_id: int) -> Contact:
+        found = self.db.records(SELECT_CONTACT + " WHERE id = ?", [int(contact_id)])
+        if not found:
+            raise NotFound(f"No contact person with id {contact_id}.")
+        return Contact(**{k: ("" if v is None and isinstance(Contact.param[k].default, str) else v)
+                          for k, v in found[0].items()})
+
+    def create_contact(self, contact: Contact, user: str | None = None) -> Contact:
+        """Validate and create a contact person at ``contact.customer_id``."""
+        login = self._require(user, "write")
+        if contact.customer_id is None or not self.customer_exists(contact.customer_id):
+            raise NotFound(f"No customer with id {contact.customer_id}.")
+        contact.check(self.choices())
+        now = utcnow()
+        with self.db.transaction() as cur:
+            contact.id = cur.execute(
+                "INSERT INTO contacts (customer_id, first_name, last_name, title, email, phone, mobile, active, "
+                "notes, created_at, created_by, updated_at, updated_by, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+                [contact.customer_id, *self._contact_values(contact), now, login, now, login]).fetchone()[0]
+            write_record_changes(cur, "contacts", contact.id, contact.customer_id, login, now, "create",
+                                 diff_records(None, contact))
+        contact.param.update(created_at=now, created_by=login, updated_at=now, updated_by=login, version=1)
+        return contact
+
+    def save_contact(self, contact: Contact, user: str | None = None) -> Contact:
+        """Validate and save a contact person; history and version as for customers."""
+        login = self._require(user, "write")
+        with self.db.transaction() as cur:
+            before = self.get_contact(contact.id)
+            if before.version != contact.version:
+                raise ConflictError([FieldConflict(field, old, contact.get(field))
+                                     for field, (old, _new) in diff_records(contact, before).items()],
+                                    stored_version=before.version, attempted_version=contact.version)
+            contact.check(self.choices(), previous=before)
+            changes = diff_records(before, contact)
+            if not changes:
+                return contact
+            now = utcnow()
+            cur.execute("UPDATE contacts SET first_name = ?, last_name = ?, title = ?, email = ?, phone = ?, "
+                        "mobile = ?, active = ?, notes = ?, updated_at = ?, updated_by = ?, version = version + 1 "
+                        "WHERE id = ?", [*self._contact_values(contact), now, login, contact.id])
+            write_record_changes(cur, "contacts", contact.id, contact.customer_id, login, now, "update", changes)
+        contact.param.update(updated_at=now, updated_by=login, version=contact.version + 1)
+        return contact
+
+    @staticmethod
+    def _contact_values(contact: Contact) -> list[Any]:
+        return [contact.first_name, contact.last_name, contact.title, contact.email, contact.phone, contact.mobile,
+                contact.active, contact.notes]
+
+    # -- projects -------------------------------------------------------------------------------------------
+    def projects(self, customer_id: int) -> pd.DataFrame:
+        """The customer's projects, newest first."""
+        return self.db.df(
+            "SELECT p.id, p.customer_id, p.number, p.name, p.status, p.manager, "
+            "coalesce(u.name, p.manager) AS manager_name, p.start_date, p.end_date, p.description "
+            "FROM projects p LEFT JOIN users u ON u.login = p.manager WHERE p.customer_id = ? "
+            "ORDER BY p.start_date DESC NULLS LAST, p.id DESC", [int(customer_id)])
+
+    def get_project(self, project_id: int) -> Project:
+        found = self.db.records(SELECT_PROJECT + " WHERE id = ?", [int(project_id)])
+        if not found:
+            raise NotFound(f"No project with id {project_id}.")
+        return Project(**{k: ("" if v is None and isinstance(Project.param[k].default, str) else v)
+                          for k, v in found[0].items()})
+
+    def create_project(self, project: Project, user: str | None = None) -> Project:
+        """Create a project for ``project.customer_id`` (projects are kept by the project module)."""
+        login = self._require(user, "write")
+        if project.customer_id is None or not self.customer_exists(project.customer_id):
+            raise NotFound(f"No customer with id {project.customer_id}.")
+        project.check(self.choices())
+        now = utcnow()
+        with self.db.transaction() as cur:
+            if not project.number:
+                count = cur.execute("SELECT count(*) FROM projects").fetchone()[0]
+                project.number = f"P{count + 1:05d}"
+            project.id = cur.execute(
+                "INSERT INTO projects (customer_id, number, name, status, manager, start_date, end_date, description) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [project.customer_id, project.number, project.name, project.status, project.manager,
+                 project.start_date, project.end_date, project.description]).fetchone()[0]
+            write_record_changes(cur, "projects", project.id, project.customer_id, login, now, "create",
+                                 diff_records(None, project))
+        return project

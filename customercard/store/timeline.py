@@ -1,0 +1,91 @@
+"""Comments on the customer's timeline (notes, and e-mails sent from the card)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..models import Comment
+from .database import utcnow
+from .records import diff_records, write_record_changes
+
+SELECT_COMMENTS = ("SELECT c.id, c.customer_id, c.written_on, c.author, coalesce(u.name, c.author) AS author_name, "
+                   "c.body, c.kind, c.recipients, c.created_at, c.created_by, c.edited_at, c.edited_by "
+                   "FROM comments c LEFT JOIN users u ON u.login = c.author")
+
+
+class TimelineStore:
+    """Mixin of :class:`customercard.store.Store`: comments."""
+
+    db: Any
+
+    def comments(self, customer_id: int, limit: int | None = None) -> pd.DataFrame:
+        """The customer's comments, newest first (by their date, then by when they were written)."""
+        sql = SELECT_COMMENTS + " WHERE c.customer_id = ? ORDER BY c.written_on DESC, c.id DESC"
+        params: list[Any] = [int(customer_id)]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return self.db.df(sql, params)
+
+    def comment_count(self, customer_id: int) -> int:
+        return int(self.db.row("SELECT count(*) FROM comments WHERE customer_id = ?", [int(customer_id)])[0])
+
+    def get_comment(self, comment_id: int) -> Comment:
+        found = self.db.records(SELECT_COMMENTS + " WHERE c.id = ?", [int(comment_id)])
+        if not found:
+            raise NotFound(f"No comment with id {comment_id}.")
+        row = found[0]
+        return Comment(id=row["id"], customer_id=row["customer_id"], written_on=row["written_on"],
+                       author=row["author"], body=row["body"], kind=row["kind"],
+                       recipients=json.loads(row["recipients"]) if row["recipients"] else [],
+                       created_at=row["created_at"], created_by=row["created_by"], edited_at=row["edited_at"],
+                       edited_by=row["edited_by"] or "")
+
+    def add_comment(self, customer_id: int, body: str, user: str | None = None,
+                    written_on: dt.date | None = None, author: str | None = None, kind: str = "comment",
+                    recipients: list[str] | tuple[str, ...] = ()) -> Comment:
+        """Write a comment, stamped with today's date and the writer unless given."""
+        login = self._require(user, "write")
+        if not self.customer_exists(customer_id):
+            raise NotFound(f"No customer with id {customer_id}.")
+        comment = Comment(customer_id=int(customer_id), body=body or "", kind=kind,
+                          written_on=written_on or dt.date.today(), author=author or login,
+                          recipients=list(recipients))
+        comment.check(self.choices())
+        now = utcnow()
+        with self.db.transaction() as cur:
+            comment.id = cur.execute(
+                "INSERT INTO comments (customer_id, written_on, author, body, kind, recipients, created_at, "
+                "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [comment.customer_id, comment.written_on, comment.author, comment.body, comment.kind,
+                 json.dumps(comment.recipients) if comment.recipients else "", now, login]).fetchone()[0]
+            write_record_changes(cur, "comments", comment.id, comment.customer_id, login, now, "create",
+                                 diff_records(None, comment))
+        comment.param.update(created_at=now, created_by=login)
+        return comment
+
+    def edit_comment(self, comment: Comment, user: str | None = None) -> Comment:
+        """Save an edited comment (date, author, text); records who edited it and when."""
+        login = self._require(user, "write")
+        before = self.get_comment(comment.id)
+        if before.kind == "email" and comment.body != before.body:
+            raise PermissionDenied("The text of a sent e-mail cannot be changed; add a new comment instead.")
+        try:
+            comment.check(self.choices(), previous=before)
+        except ValidationError:
+            raise
+        changes = diff_records(before, comment)
+        if not changes:
+            return comment
+        now = utcnow()
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE comments SET written_on = ?, author = ?, body = ?, edited_at = ?, edited_by = ? "
+                        "WHERE id = ?", [comment.written_on, comment.author, comment.body, now, login, comment.id])
+            write_record_changes(cur, "comments", comment.id, comment.customer_id, login, now, "update", changes)
+        comment.param.update(edited_at=now, edited_by=login)
+        return comment

@@ -1,0 +1,91 @@
+"""The page around every served view: a light Panel template with the header (user, navigation, log out).
+
+Served, a view is wrapped in the template; in a notebook the same view is returned as it is.
+"""
+
+from __future__ import annotations
+
+import html
+
+import panel as pn
+
+from ..i18n import _
+from ..models import User
+
+APP_CSS = """
+body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; background: #f3f5f8;
+       color: #1d2733; }
+.cc-header { display: flex; align-items: center; gap: 18px; padding: 0 20px; height: 52px; background: #1f3b57;
+             color: #fff; position: sticky; top: 0; z-index: 10; }
+.cc-header a { color: #dbe7f3; text-decoration: none; font-size: 0.95em; }
+.cc-header a:hover, .cc-header a.active { color: #fff; text-decoration: underline; }
+.cc-brand { font-weight: 700; font-size: 1.1em; color: #fff !important; margin-right: 10px; }
+.cc-spacer { flex: 1; }
+.cc-user { font-size: 0.9em; color: #dbe7f3; }
+.cc-user b { color: #fff; font-weight: 600; }
+.cc-search { min-width: 320px; }
+.cc-main { max-width: 1240px; margin: 0 auto; padding: 16px 20px 48px; }
+"""
+
+TEMPLATE = """{% extends base %}
+{% block postamble %}<style>""" + APP_CSS + """</style>{% endblock %}
+{% block contents %}
+<div class="cc-header" id="cc-header">{{ embed(roots.nav) }}<span class="cc-spacer"></span>
+{{ embed(roots.search) }}{{ embed(roots.user) }}</div>
+<div class="cc-main" id="cc-main">{{ embed(roots.main) }}</div>
+{% endblock %}"""
+
+NAV = [("/search", "customers", _("Customers")), ("/pipeline", "pipeline", _("Pipeline")),
+       ("/admin", "admin", _("Administration"))]
+
+
+def nav_html(user: User | None, active: str, pages: set[str]) -> str:
+    links = ['<a class="cc-brand" href="/search">customercard</a>']
+    for href, key, label in NAV:
+        if key not in pages or (key == "admin" and not (user and user.is_admin)):
+            continue
+        css = ' class="active"' if key == active else ""
+        links.append(f'<a href="{href}"{css}>{html.escape(label)}</a>')
+    return " ".join(links)
+
+
+def user_html(user: User | None) -> str:
+    if user is None:
+        return ""
+    return (f'<span class="cc-user" id="cc-user"><b>{html.escape(user.name)}</b> · {html.escape(_(user.role))} · '
+            f'<a href="/logout" id="cc-logout">{html.escape(_("Log out"))}</a></span>')
+
+
+def is_served() -> bool:
+    """Whether this code runs for a served session (``pn.state.served`` only knows ``panel serve`` scripts)."""
+    doc = pn.state.curdoc
+    return bool(doc is not None and doc.session_context is not None)
+
+
+def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str = "",
+         search: pn.viewable.Viewable | None = None, pages: frozenset[str] = frozenset({"customers"})):
+    """The served page: our template with header and ``body``; ``body`` itself outside a server."""
+    if not is_served():
+        return body
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.title = f"{title} · customercard"
+    template = pn.Template(TEMPLATE)
+    template.add_panel("nav", pn.pane.HTML(nav_html(user, active, set(pages)), margin=0,
+                                           stylesheets=[":host a { color:#dbe7f3; margin-right:14px; "
+                                                        "text-decoration:none } :host a.cc-brand { color:#fff; "
+                                                        "font-weight:700; font-size:1.1em } "
+                                                        ":host a.active { color:#fff; text-decoration:underline }"]))
+    template.add_panel("search", search if search is not None else pn.pane.HTML("", margin=0))
+    template.add_panel("user", pn.pane.HTML(user_html(user), margin=0,
+                                            stylesheets=[":host { color:#dbe7f3; font-size:.9em } "
+                                                         ":host b { color:#fff } :host a { color:#dbe7f3 }"]))
+    template.add_panel("main", body)
+    return template
+
+
+def message_page(title: str, text: str, user: User | None, status: str = "info"):
+    """A page that only says something (not found, not allowed)."""
+    body = pn.pane.HTML(f'<div class="cc-message cc-{status}" id="cc-message"><h2>{html.escape(title)}</h2>'
+                        f'<p>{html.escape(text)}</p><p><a href="/search">{html.escape(_("Back to the customers"))}'
+                        f'</a></p></div>', sizing_mode="stretch_width")
+    return page(title, body, user)

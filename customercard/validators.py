@@ -1,0 +1,244 @@
+"""Field checks shared by every entry point (model, UI, importer, API).
+
+Each ``check_*`` function takes the raw text and returns the normalised value; it raises
+``ValueError`` with a message a person understands when the value is not acceptable.
+Empty values are the caller's business (most fields are optional).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import email_validator
+import phonenumbers
+
+SUPPORTED_COUNTRIES = ("SE", "DK", "NO", "FI", "DE", "GB")
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn (mod 10) check used by Swedish organisation numbers."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _mod11_ok(digits: str, weights: tuple[int, ...]) -> bool:
+    body, check = digits[:-1], int(digits[-1])
+    remainder = sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11
+    expected = 0 if remainder == 0 else 11 - remainder
+    return expected == check and expected != 10
+
+
+def _dk_cvr_ok(digits: str) -> bool:
+    weights = (2, 7, 6, 5, 4, 3, 2, 1)
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 == 0
+
+
+def _fi_ytunnus_ok(digits: str) -> bool:
+    weights = (7, 9, 10, 5, 8, 4, 2)
+    remainder = sum(int(d) * w for d, w in zip(digits[:7], weights, strict=True)) % 11
+    if remainder == 1:
+        return False
+    expected = 0 if remainder == 0 else 11 - remainder
+    return expected == int(digits[7])
+
+
+def _de_vat_ok(digits: str) -> bool:
+    """ISO 7064 MOD 11,10 check digit of a German USt-IdNr."""
+    product = 10
+    for char in digits[:8]:
+        total = (int(char) + product) % 10
+        if total == 0:
+            total = 10
+        product = (2 * total) % 11
+    check = 11 - product
+    if check == 10:
+        check = 0
+    return check == int(digits[8])
+
+
+def check_org_number(value: str, country: str) -> str:
+    """Check an organisation (company registration) number's shape for the customer's country."""
+    text = value.strip().upper()
+    digits = _digits(text)
+    if country == "SE":
+        if len(digits) == 12 and digits[:2] in ("16", "19", "20"):
+            digits = digits[2:]
+        if len(digits) != 10:
+            raise ValueError("A Swedish organisation number has 10 digits, like 556677-8899.")
+        if not luhn_ok(digits):
+            raise ValueError("This Swedish organisation number has a wrong check digit.")
+        return f"{digits[:6]}-{digits[6:]}"
+    if country == "DK":
+        if len(digits) != 8 or not re.fullmatch(r"(DK)?[\d ]+", text):
+            raise ValueError("A Danish CVR number has 8 digits, like 12345674.")
+        if not _dk_cvr_ok(digits):
+            raise ValueError("This Danish CVR number has a wrong check digit.")
+        return digits
+    if country == "NO":
+        if len(digits) != 9:
+            raise ValueError("A Norwegian organisation number has 9 digits, like 923 609 016.")
+        if not _mod11_ok(digits, (3, 2, 7, 6, 5, 4, 3, 2)):
+            raise ValueError("This Norwegian organisation number has a wrong check digit.")
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    if country == "FI":
+        if len(digits) != 8 or not re.fullmatch(r"\d{7}-?\d", text):
+            raise ValueError("A Finnish business ID (Y-tunnus) looks like 1234567-8.")
+        if not _fi_ytunnus_ok(digits):
+            raise ValueError("This Finnish business ID has a wrong check digit.")
+        return f"{digits[:7]}-{digits[7]}"
+    if country == "DE":
+        match = re.fullmatch(r"(HRA|HRB|GNR|PR|VR|GSR)\s*(\d{1,6})\s*([A-Z]{1,2})?", text)
+        if not match:
+            raise ValueError("A German register number looks like HRB 12345 (HRA, HRB, GnR, PR or VR).")
+        kind, number, suffix = match.groups()
+        kind = "GnR" if kind == "GNR" else kind
+        return f"{kind} {number}" + (f" {suffix}" if suffix else "")
+    if country == "GB":
+        compact = re.sub(r"\s", "", text)
+        if not re.fullmatch(r"(\d{8}|(SC|NI|OC|SO|NC|LP|SL|NL|R0|IP|SP|RS|SE|ES)\d{6})", compact):
+            raise ValueError("A UK company number has 8 characters, like 01234567 or SC123456.")
+        return compact
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9 ./-]{1,29}", text):
+        raise ValueError("An organisation number has 2–30 letters, digits, spaces, dots, dashes or slashes.")
+    return text
+
+
+def _vat_se(body: str) -> bool:
+    return bool(re.fullmatch(r"\d{10}01", body)) and luhn_ok(body[:10])
+
+
+def _vat_fi(body: str) -> bool:
+    return bool(re.fullmatch(r"\d{8}", body)) and _fi_ytunnus_ok(body)
+
+
+def _vat_no(body: str) -> bool:
+    return bool(re.fullmatch(r"\d{9}(MVA)?", body)) and _mod11_ok(body[:9], (3, 2, 7, 6, 5, 4, 3, 2))
+
+
+def _vat_gb(body: str) -> bool:
+    return bool(re.fullmatch(r"(\d{9}|\d{12}|GD\d{3}|HA\d{3})", body))
+
+
+_VAT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
+    "SE": (_vat_se, "SE + the 10-digit organisation number + 01, like SE556677889901"),
+    "DK": (lambda b: bool(re.fullmatch(r"\d{8}", b)) and _dk_cvr_ok(b), "DK + 8 digits, like DK12345674"),
+    "NO": (_vat_no, "NO + 9 digits + MVA, like NO923609016MVA"),
+    "FI": (_vat_fi, "FI + 8 digits, like FI12345671"),
+    "DE": (lambda b: bool(re.fullmatch(r"\d{9}", b)) and _de_vat_ok(b), "DE + 9 digits, like DE136695976"),
+    "GB": (_vat_gb, "GB + 9 or 12 digits, like GB123456789"),
+}
+
+
+def check_vat_number(value: str, country: str) -> str:
+    """Check an EU-style VAT number; the two-letter prefix says the country (else the customer's)."""
+    compact = re.sub(r"[\s.-]", "", value.strip().upper())
+    prefix = compact[:2]
+    if prefix.isalpha():
+        body = compact[2:]
+    else:
+        prefix, body = country, compact
+    if prefix == "EL":
+        prefix = "GR"
+    if prefix in _VAT_RULES:
+        rule, shape = _VAT_RULES[prefix]
+        if not rule(body):
+            raise ValueError(f"Not a valid VAT number for {prefix}: expected {shape}.")
+        return f"{prefix}{body}"
+    if not re.fullmatch(r"[A-Z]{2}[A-Z0-9+*]{2,13}", f"{prefix}{body}"):
+        raise ValueError("A VAT number starts with the country code, like SE556677889901.")
+    return f"{prefix}{body}"
+
+
+def check_gln(value: str) -> str:
+    """Check a GLN/EAN location number: 13 digits with a GS1 check digit."""
+    digits = _digits(value)
+    if len(digits) != 13 or digits != value.strip().replace(" ", ""):
+        raise ValueError("A GLN (EAN location number) has 13 digits, like 7350012345678.")
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
+    if (10 - total % 10) % 10 != int(digits[12]):
+        raise ValueError("This GLN has a wrong check digit.")
+    return digits
+
+
+_POSTAL = {
+    "SE": (r"\d{3} ?\d{2}", "5 digits, like 114 55", lambda d: f"{d[:3]} {d[3:]}"),
+    "DK": (r"\d{4}", "4 digits, like 2100", None),
+    "NO": (r"\d{4}", "4 digits, like 0150", None),
+    "FI": (r"\d{5}", "5 digits, like 00100", None),
+    "DE": (r"\d{5}", "5 digits, like 10115", None),
+    "GB": (r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", "a postcode like SW1A 1AA", None),
+}
+
+
+def check_postal_code(value: str, country: str) -> str:
+    """Check a postal code's shape for the address's country."""
+    text = value.strip().upper()
+    rule = _POSTAL.get(country)
+    if rule is None:
+        if not re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,11}", text):
+            raise ValueError("A postal code has 2–12 letters, digits, spaces or dashes.")
+        return text
+    pattern, shape, formatter = rule
+    if not re.fullmatch(pattern, text):
+        raise ValueError(f"A postal code in {country} has {shape}.")
+    if formatter:
+        return formatter(_digits(text))
+    if country == "GB" and " " not in text:
+        return f"{text[:-3]} {text[-3:]}"
+    return text
+
+
+def check_email(value: str) -> str:
+    """Check an e-mail address's syntax (no lookup of the domain)."""
+    try:
+        result = email_validator.validate_email(value.strip(), check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f"Not a valid e-mail address: {exc}") from None
+    return result.normalized
+
+
+def check_phone(value: str, region: str) -> str:
+    """Check a phone number (national numbers read in ``region``) and format it internationally."""
+    try:
+        number = phonenumbers.parse(value, region or None)
+    except phonenumbers.NumberParseException:
+        raise ValueError("Not a phone number: use digits, like +46 8 123 45 67 or 08-123 45 67.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"Not a valid phone number (read as {region or 'international'}): check the digits.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def check_website(value: str) -> str:
+    """Check a web address; a bare domain gets https:// in front."""
+    text = value.strip()
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
+        text = "https://" + text
+    if not re.fullmatch(r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]\S*)?",
+                        text):
+        raise ValueError("Not a web address: use a form like www.example.se or https://example.se.")
+    return text
+
+
+def check_country(value: str, known: set[str]) -> str:
+    """Check a two-letter ISO 3166 country code."""
+    code = value.strip().upper()
+    if code not in known:
+        raise ValueError("Use a two-letter country code, like SE, DK, NO, FI, DE or GB.")
+    return code
+
+
+def phone_digits(value: str | None) -> str:
+    """Only the digits of a phone number, for search (formatting does not matter)."""
+    return _digits(value or "")

@@ -1,0 +1,137 @@
+"""Fixtures that build real things: DuckDB files in temporary folders filled by the demo generator with a
+fixed seed, a real Panel server on a free loopback port, Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+# Keep everything the app writes (cookie secret, files) out of the checkout, and act as a known user.
+_DATA = tempfile.mkdtemp(prefix="customercard-test-data-")
+os.environ["CUSTOMERCARD_DATA_DIR"] = _DATA
+os.environ["CUSTOMERCARD_USER"] = "anna"
+os.environ.pop("CUSTOMERCARD_DB", None)
+
+from customercard.demo import build_demo  # noqa: E402
+from customercard.store import Store  # noqa: E402
+
+DEMO_TODAY = dt.date(2026, 6, 15)
+DEMO_CUSTOMERS = 120
+DEMO_SEED = 7
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database made once per test run; tests get copies of it."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
+    with Store(path) as store:
+        build_demo(store, customers=DEMO_CUSTOMERS, seed=DEMO_SEED, today=DEMO_TODAY, progress=False)
+    return path
+
+
+def copy_database(template: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "customercard.duckdb"
+    shutil.copy(template, target)
+    return target
+
+
+@pytest.fixture
+def demo_store(demo_template: Path, tmp_path: Path):
+    """A store on a private copy of the demo database."""
+    store = Store(copy_database(demo_template, tmp_path / "db"))
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new database with the default lists, one admin, one manager and one viewer (password 'secret')."""
+    from customercard.firm_defaults import install_defaults
+    from customercard.models import User
+
+    path = tmp_path_factory.mktemp("empty-template") / "empty.duckdb"
+    with Store(path) as store:
+        install_defaults(store)
+        for login, role in (("boss", "admin"), ("anna", "manager"), ("vera", "viewer")):
+            store.add_user(User(login=login, name=login.title(), email=f"{login}@firm.example", role=role,
+                                projects_access=role != "viewer"), "secret", by="system:test")
+    return path
+
+
+@pytest.fixture
+def empty_store(empty_template: Path, tmp_path: Path):
+    """A store on a private copy of :func:`empty_template`."""
+    store = Store(copy_database(empty_template, tmp_path / "db"))
+    yield store
+    store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@pytest.fixture(scope="module")
+def live_server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The real app served by a Panel server in this process on a free loopback port, on its own database."""
+    from customercard import app
+
+    store = Store(copy_database(demo_template, tmp_path_factory.mktemp("live")))
+    port = free_port()
+    thread = app.make_server(store, port=port, threaded=True, start=True)
+    wait_for_port(port)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", store=store, port=port)
+    thread.stop()
+    store.close()
+
+
+# -- Playwright on Debian's Chromium ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "viewport": {"width": 1300, "height": 1000}}
+
+
+BOKEH_IDLE = """() => { const d = window.Bokeh && Bokeh.documents && Bokeh.documents[0];
+                       return !!(d && d.is_idle); }"""
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    """Wait until Bokeh has rendered the document and has nothing pending."""
+    page.wait_for_function(BOKEH_IDLE, polling=50, timeout=timeout)
+
+
+def login(page, base_url: str, user: str, password: str = "demo", path: str = "/search") -> None:
+    """Log in through the real login form and wait for the page asked for."""
+    page.goto(base_url + path)
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login-button")
+    wait_idle(page)

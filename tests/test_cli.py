@@ -1,0 +1,76 @@
+"""The command line, run as a user runs it: a real process, real files, one clear line on mistakes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import customercard as cc
+from customercard.store import Store
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "customercard", *args], capture_output=True, text=True,
+                          input=stdin, timeout=120)
+
+
+def test_help_for_every_command():
+    for command in ([], ["serve"], ["demo"], ["users"], ["users", "add"], ["backup"]):
+        result = run(*command, "--help")
+        assert result.returncode == 0 and "usage: customercard" in result.stdout
+
+
+def test_demo_users_and_backup_round_trip(tmp_path: Path):
+    db = str(tmp_path / "cli.duckdb")
+    made = run("--db", db, "demo", "--customers", "30", "--seed", "2", "--quiet")
+    assert made.returncode == 0, made.stderr
+    assert "Made 30 customers" in made.stdout and "admin (admin)" in made.stdout
+
+    added = run("--db", db, "users", "add", "nina", "--name", "Nina Ek", "--email", "nina@firm.example",
+                "--role", "manager", "--projects-access", "--password-stdin", stdin="s3cret-pass\n")
+    assert added.returncode == 0, added.stderr
+    assert run("--db", db, "users", "set-role", "nina", "viewer").returncode == 0
+    assert run("--db", db, "users", "set-password", "nina", "--password", "another-one").returncode == 0
+    assert run("--db", db, "users", "deactivate", "erik").returncode == 0
+    listed = run("--db", db, "users", "list").stdout
+    assert "nina" in listed and "viewer" in listed and "erik" in listed and "(deactivated)" in listed
+
+    with Store(db) as store:
+        assert store.authenticate("nina", "another-one").role == "viewer"
+        assert store.authenticate("nina", "s3cret-pass") is None
+        assert store.authenticate("erik", "demo") is None
+        stored_hash = store.sql("SELECT password_hash FROM users WHERE login = 'nina'")["password_hash"][0]
+        assert "another-one" not in stored_hash and stored_hash.startswith("scrypt$")
+
+    backup = tmp_path / "copy.duckdb"
+    assert run("--db", db, "backup", str(backup)).returncode == 0
+    with Store(backup) as copy, Store(db) as original:
+        for table in ("customers", "invoices", "customer_changes", "users"):
+            query = f"SELECT count(*) AS n FROM {table}"
+            assert copy.sql(query)["n"][0] == original.sql(query)["n"][0]
+
+
+def test_mistakes_are_one_line_and_non_zero(tmp_path: Path):
+    db = str(tmp_path / "m.duckdb")
+    assert run("--db", db, "demo", "--customers", "5", "--quiet").returncode == 0
+    cases = [
+        (["users", "add", "Bad Login!", "--password", "abcd"], "login"),
+        (["users", "add", "x1", "--password", "ab"], "password"),
+        (["users", "set-role", "nobody", "admin"], "No user"),
+        (["users", "set-role", "admin", "viewer"], "last active administrator"),
+        (["demo", "--customers", "5"], "holds data already"),
+        (["backup", db], "exists already"),
+        (["users", "add", "x2", "--role", "owner"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ]
+    for args, expected in cases:
+        result = run("--db", db, *args)
+        assert result.returncode != 0, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0], (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_version_is_exposed():
+    assert cc.__version__

@@ -1,0 +1,61 @@
+"""Demo data: realistic, valid through the model, every role present, and the same for the same seed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from customercard.demo import DEMO_USERS, build_demo
+from customercard.store import Store
+
+from .conftest import DEMO_TODAY
+
+TABLES = ["customers", "customer_changes", "customer_segments", "contacts", "projects", "invoices",
+          "invoiced_yearly", "comments", "events", "opportunities", "relations"]
+
+
+def _dump(store: Store) -> dict[str, pd.DataFrame]:
+    return {table: store.sql(f"SELECT * FROM {table} ORDER BY ALL") for table in TABLES}
+
+
+def test_same_seed_same_data_other_seed_other_data(tmp_path):
+    dumps = []
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            build_demo(store, customers=40, seed=seed, today=DEMO_TODAY, progress=False)
+            dumps.append(_dump(store))
+    for table in TABLES:
+        pd.testing.assert_frame_equal(dumps[0][table], dumps[1][table], obj=table)
+    assert not dumps[0]["customers"]["name"].equals(dumps[2]["customers"]["name"])
+
+
+def test_every_demo_customer_and_contact_passes_validation(demo_store):
+    choices = demo_store.choices()
+    ids = demo_store.sql("SELECT id FROM customers ORDER BY id")["id"]
+    for customer_id in ids:
+        customer = demo_store.get_customer(int(customer_id))
+        before = customer.copy()
+        assert customer.validate(choices, previous=before) == {}, customer.name
+        for contact_id in demo_store.contacts(int(customer_id), include_inactive=True)["id"]:
+            contact = demo_store.get_contact(int(contact_id))
+            assert contact.validate(choices) == {}, contact.full_name
+
+
+def test_demo_has_users_of_every_role_and_realistic_content(demo_store):
+    users = demo_store.users()
+    assert set(users["role"]) == {"admin", "manager", "viewer"}
+    assert set(users["login"]) == {login for login, *_ in DEMO_USERS}
+    counts = {t: demo_store.sql(f"SELECT count(*) AS n FROM {t}")["n"][0] for t in TABLES}
+    assert all(counts[t] > 0 for t in TABLES), counts
+    assert demo_store.sql("SELECT count(*) AS n FROM contacts WHERE NOT active")["n"][0] > 0
+    assert demo_store.sql("SELECT count(DISTINCT visit_country) AS n FROM customers")["n"][0] == 4
+    years = demo_store.invoiced_per_year()["year"]
+    assert years.min() == DEMO_TODAY.year - 9 and years.max() == DEMO_TODAY.year
+    statuses = set(demo_store.sql("SELECT DISTINCT status FROM events")["status"])
+    assert statuses == {"planned", "done", "cancelled"}
+    assert set(demo_store.sql("SELECT DISTINCT status FROM opportunities")["status"]) == {"pipeline", "won", "lost"}
+
+
+def test_demo_refuses_a_database_with_data(demo_store):
+    with pytest.raises(ValueError, match="holds data already"):
+        build_demo(demo_store, customers=5, progress=False)

@@ -1,0 +1,56 @@
+"""Invoiced per year: net of credit notes, base currency, gaps as 0, the aggregate equal to raw SQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import customercard as cc
+
+
+def test_invoiced_per_year_is_net_of_credit_notes_with_gaps_as_zero(empty_store):
+    c = empty_store.create_customer(user="anna", name="Invoiced AB")
+    empty_store.add_invoices(pd.DataFrame({
+        "customer_id": [c.id] * 4, "number": ["1", "2", "3", "4"],
+        "invoice_date": ["2021-03-01", "2021-09-01", "2023-01-15", "2023-02-01"],
+        "amount": [100.0, 50.0, 300.0, -40.0], "currency": ["EUR", "EUR", "SEK", "SEK"],
+        "amount_base": [1150.0, 575.0, 300.0, -40.0],
+    }), user="anna")
+    frame = empty_store.invoiced_per_year(c.id)
+    assert list(frame["year"]) == [2021, 2022, 2023]
+    assert list(frame["amount"]) == [1725.0, 0.0, 260.0]
+    assert list(empty_store.invoiced_per_year(c.id, fill_gaps=False)["year"]) == [2021, 2023]
+
+
+def test_adding_invoices_updates_the_yearly_totals(empty_store):
+    c = empty_store.create_customer(user="anna", name="Growing AB")
+    row = {"customer_id": c.id, "number": "A", "invoice_date": "2024-05-05", "amount": 10.0, "currency": "SEK",
+           "amount_base": 10.0}
+    empty_store.add_invoices(pd.DataFrame([row]), user="anna")
+    empty_store.add_invoices(pd.DataFrame([{**row, "number": "B", "amount": 5.0, "amount_base": 5.0}]), user="anna")
+    assert empty_store.invoiced_per_year(c.id)["amount"].tolist() == [15.0]
+
+
+def test_bad_invoices_are_refused_whole(empty_store):
+    c = empty_store.create_customer(user="anna", name="Strict AB")
+    bad = pd.DataFrame({"customer_id": [c.id, c.id], "number": ["1", "2"], "invoice_date": ["2024-01-01", "soon"],
+                        "amount": [1, 2], "currency": ["SEK", "SEK"], "amount_base": [1, 2]})
+    with pytest.raises(cc.ValidationError):
+        empty_store.add_invoices(bad, user="anna")
+    with pytest.raises(cc.NotFound):
+        empty_store.add_invoices(bad.assign(customer_id=999, invoice_date="2024-01-01"), user="anna")
+    with pytest.raises(cc.PermissionDenied):
+        empty_store.add_invoices(bad, user="vera")
+    assert empty_store.invoiced_per_year(c.id).empty
+
+
+def test_aggregate_equals_raw_sql_for_every_customer_and_overall(demo_store):
+    raw = demo_store.sql("SELECT customer_id, CAST(year(invoice_date) AS BIGINT) AS year, "
+                         "CAST(sum(amount_base) AS DOUBLE) AS amount FROM invoices GROUP BY ALL ORDER BY ALL")
+    kept = demo_store.sql("SELECT customer_id, CAST(year AS BIGINT) AS year, CAST(amount AS DOUBLE) AS amount "
+                          "FROM invoiced_yearly ORDER BY ALL")
+    pd.testing.assert_frame_equal(raw, kept, check_dtype=False)
+    overall = demo_store.invoiced_per_year()
+    expected = raw.groupby("year")["amount"].sum().round(2)
+    assert overall.set_index("year")["amount"].round(2).to_dict() == expected.to_dict()
+    assert (demo_store.sql("SELECT count(*) AS n FROM invoices WHERE amount < 0")["n"][0]) > 0

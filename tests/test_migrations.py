@@ -1,0 +1,62 @@
+"""Schema migrations: older files are upgraded in place, newer ones refused, busy files explained."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+import customercard as cc
+from customercard.store import LATEST_SCHEMA, Store
+from customercard.store.database import migrations
+
+
+def test_migrations_are_numbered_without_gaps():
+    numbers = [number for number, _, _ in migrations()]
+    assert numbers == list(range(1, len(numbers) + 1)) and numbers[-1] == LATEST_SCHEMA >= 2
+
+
+def test_new_file_is_at_the_latest_schema(tmp_path):
+    with Store(tmp_path / "new.duckdb") as store:
+        assert store.schema_version == LATEST_SCHEMA
+
+
+def test_older_file_is_upgraded_in_place_keeping_its_data(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with Store(path, migrate_to=1) as old:
+        assert old.schema_version == 1
+        old.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
+                       "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+        customer = old.create_customer(user="anna", name="Kept AB")
+        with pytest.raises(duckdb.CatalogException):  # the CRM tables of schema 2 are not there yet
+            old.db.execute("SELECT count(*) FROM events")
+    with Store(path) as upgraded:
+        assert upgraded.schema_version == LATEST_SCHEMA
+        assert upgraded.get_customer(customer.id).name == "Kept AB"
+        assert upgraded.db.row("SELECT count(*) FROM events")[0] == 0
+        assert len(upgraded.history(customer.id)) >= 1
+
+
+def test_file_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "newer.duckdb"
+    with Store(path) as store:
+        store.db.execute("INSERT INTO schema_info VALUES (?, now())", [LATEST_SCHEMA + 1])
+    with pytest.raises(cc.CustomerCardError, match="newer customercard"):
+        Store(path)
+
+
+def test_file_held_by_another_process_is_explained(tmp_path):
+    path = tmp_path / "busy.duckdb"
+    Store(path).close()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from customercard.store import Store; "
+                               "s = Store(sys.argv[1]); print('ready', flush=True); time.sleep(60)", str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(cc.CustomerCardError, match="in use by another program"):
+            Store(path)
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,0 +1,46 @@
+"""`customercard serve` as a user starts it: a real process on a loopback port, demo data, the login."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+from .conftest import free_port, wait_for_port
+
+
+def test_serve_creates_demo_data_prints_logins_and_requires_login(tmp_path):
+    port = free_port()
+    db = tmp_path / "served.duckdb"
+    env = {**os.environ, "CUSTOMERCARD_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "customercard", "--db", str(db), "serve",
+                                "--demo-if-missing", "--customers", "25", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        wait_for_port(port, timeout=90)
+        time.sleep(0.3)
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(f"http://127.0.0.1:{port}/search")
+        assert "/login" in page.url and b"login-form" in page.read()
+        form = urllib.parse.urlencode({"username": "anna", "password": "demo", "next": "/search"}).encode()
+        response = opener.open(f"http://127.0.0.1:{port}/login", data=form)
+        assert response.status == 200 and response.url.endswith("/search")
+        assert "user" in {cookie.name for cookie in jar}
+        assert b"bokeh" in response.read().lower()
+        assert (tmp_path / "cookie_secret").exists()
+        assert oct((tmp_path / "cookie_secret").stat().st_mode & 0o777) == "0o600"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    assert db.exists()
+    assert "Demo logins" in output and "anna" in output and "vera" in output

@@ -1,0 +1,216 @@
+"""Customers in the store: create, save with history and versions, conflicts, restore, permissions, lists."""
+
+from __future__ import annotations
+
+import pytest
+
+import customercard as cc
+
+
+def test_readme_example(empty_store):
+    store = empty_store
+    created = store.create_customer(user="anna", name="Acme AB", industry="Consulting")
+    c = store.get_customer(created.id)
+    assert isinstance(c, cc.Customer) and c.version == 1
+    c.phone = "+46 8 123 45 67"
+    c = store.save_customer(c, user="anna")
+    assert c.version == 2
+    history = store.history(created.id)
+    assert list(history.columns[:5]) == ["changed_at", "changed_by", "field", "old_value", "new_value"]
+    latest = history.iloc[0]
+    assert (latest.field, latest.old_value, latest.new_value, latest.changed_by) == \
+        ("phone", "", "+46 8 123 45 67", "anna")
+
+
+def test_create_records_who_and_gives_numbers(empty_store):
+    a = empty_store.create_customer(user="anna", name="A AB")
+    b = empty_store.create_customer(user="boss", name="B AB")
+    assert b.number == a.number + 1
+    assert a.created_by == "anna" and b.created_by == "boss"
+    stored = empty_store.get_customer(a.id)
+    assert stored.created_by == "anna" and stored.created_at is not None
+    assert set(empty_store.history(a.id)["kind"]) == {"create"}
+
+
+def test_default_user_is_the_configured_user(empty_store, monkeypatch):
+    monkeypatch.setenv("CUSTOMERCARD_USER", "boss")
+    c = empty_store.create_customer(name="Configured AB")
+    assert c.created_by == "boss"
+
+
+def test_every_changed_field_is_one_history_row_in_one_version(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB")
+    c.phone = "08-123 45 67"
+    c.visit_address.city = "Lund"
+    c.invoicing.discount_pct = 5
+    c.segments = {"Size": ["Small"]}
+    empty_store.save_customer(c, user="anna")
+    rows = empty_store.history(c.id)
+    rows = rows[rows["version"] == 2]
+    assert set(rows["field"]) == {"phone", "visit_address.city", "invoicing.discount_pct", "segments.Size"}
+    assert empty_store.get_customer(c.id).segments == {"Size": ["Small"]}
+
+
+def test_saving_unchanged_customer_writes_nothing(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB")
+    before = len(empty_store.history(c.id))
+    empty_store.save_customer(c, user="anna")
+    assert c.version == 1 and len(empty_store.history(c.id)) == before
+
+
+def test_stale_save_raises_conflict_naming_fields_and_values(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB", phone="08-123 45 67")
+    first, second = empty_store.get_customer(c.id), empty_store.get_customer(c.id)
+    first.name = "Acme Group AB"
+    empty_store.save_customer(first, user="anna")
+    second.name = "Acme Sweden AB"
+    second.email = "info@acme.se"
+    with pytest.raises(cc.ConflictError) as info:
+        empty_store.save_customer(second, user="boss")
+    conflict = info.value
+    assert [(x.field, x.stored, x.attempted, x.changed_by) for x in conflict.conflicts] == \
+        [("name", "Acme Group AB", "Acme Sweden AB", "anna")]
+    assert (conflict.stored_version, conflict.attempted_version) == (2, 1)
+    stored = empty_store.get_customer(c.id)
+    assert stored.name == "Acme Group AB" and stored.email == "" and stored.version == 2
+
+
+def test_bad_input_leaves_the_stored_customer_unchanged(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB", email="info@acme.se")
+    before = empty_store.get_customer(c.id).values()
+    history_before = len(empty_store.history(c.id))
+    c.email = "not-an-email"
+    c.name = "Renamed AB"
+    c.default_distance_km = 50
+    c.max_distance_km = 10
+    with pytest.raises(cc.ValidationError) as info:
+        empty_store.save_customer(c, user="anna")
+    assert set(info.value.errors) == {"email", "max_distance_km"}
+    assert empty_store.get_customer(c.id).values() == before
+    assert len(empty_store.history(c.id)) == history_before
+
+
+def test_create_with_bad_input_writes_nothing(empty_store):
+    with pytest.raises(cc.ValidationError) as info:
+        empty_store.create_customer(user="anna", name="", phone="x", industry="Nope")
+    assert set(info.value.errors) == {"name", "phone", "industry"}
+    assert empty_store.sql("SELECT count(*) AS n FROM customers")["n"][0] == 0
+
+
+def test_restore_is_a_new_recorded_change(empty_store):
+    c = empty_store.create_customer(user="anna", name="Old Name AB")
+    c.name = "New Name AB"
+    empty_store.save_customer(c, user="anna")
+    change = empty_store.history(c.id, field="name").iloc[0]
+    restored = empty_store.restore(c.id, int(change.change_id), which="old", user="boss")
+    assert restored.name == "Old Name AB" and restored.version == 3
+    history = empty_store.history(c.id, field="name")
+    assert list(history["kind"]) == ["restore", "update", "create"]
+    assert history.iloc[0].changed_by == "boss"
+    assert len(history) == 3  # nothing rewritten
+
+
+def test_restore_segments(empty_store):
+    c = empty_store.create_customer(user="anna", name="Seg AB", segments={"Services": ["Audit"]})
+    c.segments = {"Services": ["Audit", "Tax"]}
+    empty_store.save_customer(c, user="anna")
+    change = empty_store.history(c.id, field="segments.Services").iloc[0]
+    assert empty_store.restore(c.id, int(change.change_id), user="anna").segments == {"Services": ["Audit"]}
+
+
+def test_viewer_unknown_and_deactivated_users_cannot_write(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB")
+    c.name = "Hacked"
+    with pytest.raises(cc.PermissionDenied):
+        empty_store.save_customer(c, user="vera")
+    with pytest.raises(cc.PermissionDenied):
+        empty_store.save_customer(c, user="mallory")
+    anna = empty_store.get_user("anna")
+    anna.active = False
+    empty_store.update_user(anna, by="boss")
+    with pytest.raises(cc.PermissionDenied):
+        empty_store.save_customer(c, user="anna")
+    assert empty_store.get_customer(c.id).name == "Acme AB"
+
+
+def test_deactivated_list_value_stays_on_customer_and_is_not_offered(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB", industry="Retail")
+    retail = empty_store.list_values("industries").set_index("label").loc["Retail", "id"]
+    empty_store.set_list_value_active(int(retail), False, user="boss")
+    stored = empty_store.get_customer(c.id)
+    assert stored.industry == "Retail"
+    stored.phone = "08-123 45 67"
+    empty_store.save_customer(stored, user="anna")  # keeping it is fine
+    other = empty_store.get_customer(empty_store.create_customer(user="anna", name="B AB").id)
+    assert "Retail" not in other.param.industry.objects
+    other.industry = "Retail"
+    with pytest.raises(cc.ValidationError):
+        empty_store.save_customer(other, user="anna")
+
+
+def test_renamed_list_value_shows_everywhere(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB", status="Active")
+    active = int(empty_store.list_values("statuses").set_index("label").loc["Active", "id"])
+    empty_store.rename_list_value(active, "Current customer", user="boss")
+    assert empty_store.get_customer(c.id).status == "Current customer"
+
+
+def test_not_found(empty_store):
+    with pytest.raises(cc.NotFound):
+        empty_store.get_customer(999)
+
+
+def test_list_customers_pages_sorts_and_filters(demo_store):
+    frame, total = demo_store.list_customers(limit=10)
+    assert len(frame) == 10 and total > 100
+    names = list(frame["name"])
+    assert names == sorted(names, key=str.lower)
+    second, _ = demo_store.list_customers(limit=10, offset=10)
+    assert not set(second["id"]) & set(frame["id"])
+    by_number, _ = demo_store.list_customers(limit=5, sort="number", descending=True)
+    assert list(by_number["number"]) == sorted(by_number["number"], reverse=True)
+    one = demo_store.get_customer(int(frame.iloc[3]["id"]))
+    hits, count = demo_store.list_customers(text=one.name[:8].upper())
+    assert one.id in set(hits["id"]) and count >= 1
+    hits, _ = demo_store.list_customers(text="100%_")
+    assert hits.empty
+
+
+def test_archived_customers_are_hidden_unless_asked(empty_store):
+    c = empty_store.create_customer(user="anna", name="Gone AB", archived=True)
+    assert c.id not in set(empty_store.list_customers()[0]["id"])
+    assert c.id in set(empty_store.list_customers(include_archived=True)[0]["id"])
+
+
+def test_sql_is_read_only(demo_store):
+    frame = demo_store.sql("SELECT count(*) AS n FROM customers WHERE number > ?", [0])
+    assert frame["n"][0] > 0
+    for statement in ("DELETE FROM customers", "UPDATE customers SET name = 'x'", "DROP TABLE customers",
+                      "SELECT 1; DELETE FROM customers"):
+        with pytest.raises(cc.CustomerCardError):
+            demo_store.sql(statement)
+    assert demo_store.sql("SELECT count(*) AS n FROM customers")["n"][0] == frame["n"][0]
+
+
+def test_comments_contacts_projects(demo_store):
+    customer_id = int(demo_store.list_customers(limit=1)[0]["id"][0])
+    before = demo_store.comment_count(customer_id)
+    comment = demo_store.add_comment(customer_id, "Called them.", user="anna")
+    assert comment.author == "anna" and comment.written_on is not None
+    assert demo_store.comments(customer_id).iloc[0]["body"] == "Called them."
+    assert demo_store.comment_count(customer_id) == before + 1
+    with pytest.raises(cc.ValidationError):
+        demo_store.add_comment(customer_id, "  ", user="anna")
+    with pytest.raises(cc.PermissionDenied):
+        demo_store.add_comment(customer_id, "Hi", user="vera")
+    contact = demo_store.create_contact(cc.Contact(customer_id=customer_id, first_name="Ina", last_name="Ek",
+                                                   email="ina@x.se"), user="anna")
+    contact.active = False
+    demo_store.save_contact(contact, user="anna")
+    assert contact.id not in set(demo_store.contacts(customer_id)["id"])
+    assert contact.id in set(demo_store.contacts(customer_id, include_inactive=True)["id"])
+    changes = demo_store.record_history("contacts", contact.id)
+    newest = changes.iloc[0]
+    assert (newest.field, newest.old_value, newest.new_value, newest.kind) == ("active", "true", "false", "update")
+    assert set(changes[changes["kind"] == "create"]["field"]) == {"first_name", "last_name", "email", "active"}
+    assert set(demo_store.projects(customer_id).columns) >= {"id", "name", "status", "manager_name"}
