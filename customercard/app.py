@@ -57,9 +57,56 @@ def search_page():
     return page(_("Customers"), view, user, active="customers")
 
 
+def card_page():
+    from .ui.card import CustomerCard
+    from .ui.shell import message_page, page
+
+    user = session_user()
+    customer_id = _query_int("customer")
+    store = current_store()
+    if customer_id is None or not store.customer_exists(customer_id):
+        return message_page(_("No such customer"), _("There is no customer with that number in the link."), user,
+                            status="error")
+    card = CustomerCard(store=store, customer_id=customer_id, user=user.login if user else None)
+    return page(card.customer.name, card, user, active="customers")
+
+
+def contact_page():
+    from .ui.contact import ContactCard
+    from .ui.shell import message_page, page
+
+    user = session_user()
+    contact_id = _query_int("contact")
+    store = current_store()
+    try:
+        view = ContactCard(store=store, contact_id=contact_id, user=user.login if user else None)
+    except (NotFound, TypeError, ValueError):
+        return message_page(_("No such contact person"), _("There is no contact person with that number."), user,
+                            status="error")
+    return page(view.contact.full_name, view, user, active="customers")
+
+
+def project_page():
+    from .ui.project import ProjectPage
+    from .ui.shell import message_page, page
+
+    user = session_user()
+    if user is None or not user.projects_access:
+        return message_page(_("Not allowed"), _("You do not have access to projects."), user, status="error")
+    project_id = _query_int("project")
+    try:
+        view = ProjectPage(store=current_store(), project_id=project_id)
+    except (NotFound, TypeError, ValueError):
+        return message_page(_("No such project"), _("There is no project with that number."), user, status="error")
+    return page(view.project.name, view, user, active="customers")
+
+
 ROUTES = {
     "/": search_page,
     "/search": search_page,
+    "/card": card_page,
+    "/contact": contact_page,
+    "/project": project_page,
 }
 
 

@@ -17,6 +17,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:hover td { background: #f8fafc; }
 a { color: #1f5c99; text-decoration: none; } a:hover { text-decoration: underline; }
 .empty { color: #6b7785; padding: 12px 10px; font-style: italic; }
+button.action { border: 1px solid #c8d1dc; background: #fff; border-radius: 4px; padding: 1px 8px; cursor: pointer;
+                font-size: 0.9em; }
+button.action:hover { background: #eef3f8; }
 """
 
 
@@ -24,8 +27,9 @@ class DataTable(JSComponent):
     """A read-only table with links and server-side sorting: clicking a header sets ``sort``/``descending``.
 
     ``columns``: dicts with ``key``, ``label`` and optionally ``sortable`` (bool), ``link`` (key of the row
-    field holding the URL), ``num`` (right-aligned). ``rows``: dicts of display texts. All text is inserted
-    as text, never as HTML.
+    field holding the URL), ``num`` (right-aligned), ``action`` (a button: clicking it calls the callbacks
+    given to :meth:`on_action` with the action and the row's ``id``). ``rows``: dicts of display texts.
+    All text is inserted as text, never as HTML.
     """
 
     columns = param.List(default=[], doc="Column definitions: key, label, sortable, link, num.")
@@ -35,6 +39,24 @@ class DataTable(JSComponent):
     empty_text = param.String(default="Nothing found.", doc="Shown when there are no rows.")
 
     _stylesheets = [TABLE_CSS]
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self._action_callbacks: list = []
+
+    def on_action(self, callback) -> None:
+        """Call ``callback(action, row_id)`` when a row's action button is clicked."""
+        self._action_callbacks.append(callback)
+
+    def _handle_msg(self, data) -> None:
+        if not isinstance(data, dict) or "action" not in data:
+            return
+        known = {col.get("action") for col in self.columns if col.get("action")}
+        row_ids = {row.get("id") for row in self.rows}
+        if data["action"] not in known or data.get("id") not in row_ids:
+            return  # only actions and rows this table offers
+        for callback in self._action_callbacks:
+            callback(data["action"], data["id"])
 
     _esm = """
     export function render({ model, el }) {
@@ -75,7 +97,15 @@ class DataTable(JSComponent):
             const td = tr.insertCell();
             if (col.num) td.className = "num";
             const text = row[col.key] == null ? "" : String(row[col.key]);
-            if (col.link && row[col.link]) {
+            if (col.action) {
+              if (text) {
+                const b = document.createElement("button");
+                b.className = "action action-" + col.action; b.textContent = text;
+                if (col.action_label) b.title = col.action_label;
+                b.addEventListener("click", () => model.send_msg({action: col.action, id: row.id}));
+                td.appendChild(b);
+              }
+            } else if (col.link && row[col.link]) {
               const a = document.createElement("a");
               a.href = row[col.link]; a.textContent = text;
               td.appendChild(a);

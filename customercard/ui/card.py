@@ -1,0 +1,70 @@
+"""``CustomerCard`` — one customer, every section of the seed, served at /card?customer=ID or inline in a notebook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+import param
+
+from ..models import Customer
+from ..store import Store
+from .context import CardContext
+from .sections import SECTIONS, Section
+from .sections.base import card_collapsed_prefs
+
+CARD_CSS = ":host { max-width: 1200px; }"
+
+
+class CustomerCard(pn.viewable.Viewer):
+    """The customer card: collapsible sections, remembered per user, editable by managers and admins.
+
+    In a notebook ``cc.CustomerCard(store=store, customer_id=42)`` displays inline; changing
+    ``card.customer`` (a param :class:`~customercard.models.Customer`) shows in the card, and
+    :meth:`save` stores it.
+    """
+
+    store = param.ClassSelector(class_=Store, doc="Where the customer comes from and goes to.")
+    customer_id = param.Integer(default=None, allow_None=True, doc="The customer shown.")
+    user = param.String(default=None, allow_None=True,
+                        doc="Login of who looks and acts; the served login or the configured user by default.")
+    customer = param.ClassSelector(class_=Customer, doc="The customer shown, as a param object.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.context = CardContext.load(self.store, self.customer_id, self.user)
+        self.user = self.context.login
+        self.customer = self.context.customer
+        self._watch_customer(self.customer)
+        collapsed = card_collapsed_prefs(self.context)
+        self.sections: list[Section] = [
+            cls(context=self.context, collapsed=collapsed.get(cls.key, cls.collapsed_by_default))
+            for cls in SECTIONS if getattr(cls, "shown", lambda _c: True)(self.context)
+        ]
+        self._layout = pn.Column(*self.sections, sizing_mode="stretch_width", css_classes=["cc-card"],
+                                 stylesheets=[CARD_CSS])
+
+    def section(self, key: str) -> Section:
+        """The section with this key (e.g. 'contact', 'comments')."""
+        for section in self.sections:
+            if section.key == key:
+                return section
+        raise KeyError(key)
+
+    def save(self) -> Customer:
+        """Save the edits made to :attr:`customer` (validated, recorded in history, version checked)."""
+        saved = self.store.save_customer(self.customer, user=self.user)
+        self.context.param.trigger("saved")
+        return saved
+
+    def _watch_customer(self, customer: Customer) -> None:
+        customer.param.watch(self._on_customer_change, list(customer.param))
+        for nested in customer.nested:
+            getattr(customer, nested).param.watch(self._on_customer_change, list(getattr(customer, nested).param))
+
+    def _on_customer_change(self, *_events: param.parameterized.Event) -> None:
+        if not getattr(self.context, "_adopting", False):
+            self.context.param.trigger("saved")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout

@@ -1,0 +1,111 @@
+"""``ContactCard`` — the small card of one contact person: details, its customer, active flag, editable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+import param
+
+from .. import formatting
+from ..errors import ConflictError, CustomerCardError, NotFound, ValidationError
+from ..i18n import _
+from ..identity import acting_user
+from ..models import Contact
+from ..store import Store
+from .form import FieldForm
+from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
+
+EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes"]
+
+
+class ContactCard(pn.viewable.Viewer):
+    """One contact person; managers and admins can edit it (validated, versioned, recorded in history)."""
+
+    store = param.ClassSelector(class_=Store, doc="Where the contact person comes from.")
+    contact_id = param.Integer(default=None, allow_None=True, doc="The contact person shown.")
+    user = param.String(default=None, allow_None=True, doc="Who looks and acts.")
+    contact = param.ClassSelector(class_=Contact, doc="The contact person, as a param object.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        if self.contact_id is None:
+            raise NotFound("No contact person given.")
+        self.contact = self.store.get_contact(self.contact_id)
+        self.user = self.user or acting_user()
+        self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-contact"])
+        self._note = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-note"])
+        self._body = pn.Column(sizing_mode="stretch_width")
+        self._form: FieldForm | None = None
+        self._show()
+
+    @property
+    def can_edit(self) -> bool:
+        return self.store.can(self.user, "write")
+
+    def markup(self) -> str:
+        c, store = self.contact, self.store
+        customer = store.get_customer(c.customer_id)
+        state = _("Active") if c.active else _("Inactive")
+        pairs = [(_("Customer"), link(f"/card?customer={customer.id}", f"{customer.name} ({customer.number})")),
+                 (_("Title"), esc(c.title)), (_("E-mail"), mailto(c.email)), (_("Phone"), tel(c.phone)),
+                 (_("Mobile"), tel(c.mobile)), (_("Status"), f'<span id="cc-contact-active">{esc(state)}</span>'),
+                 (_("Notes"), f'<span class="cc-body">{esc(c.notes)}</span>')]
+        changes = store.record_history("contacts", c.id).head(20)
+        locale = store.settings().locale
+        rows = [[esc(formatting.datetime(r.changed_at, locale)), esc(store.user_name(r.changed_by)), esc(r.field),
+                 esc(r.old_value), esc(r.new_value)] for r in changes.itertuples(index=False)]
+        history = table([(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
+                         (_("New value"), False)], rows) if rows else ""
+        return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}'
+                f"<h4>{esc(_('Changes'))}</h4>{history}")
+
+    def _show(self) -> None:
+        self._html.object = self.markup()
+        parts: list[Any] = [self._html, self._note]
+        if self.can_edit:
+            edit = pn.widgets.Button(label=_("Edit"), color="light", width=80, css_classes=["cc-edit"])
+            edit.on_click(lambda _e: self.start_edit())
+            parts.insert(0, edit)
+        self._body.objects = parts
+
+    def start_edit(self) -> None:
+        self._form = FieldForm(record=self.contact.copy(), fields=EDIT_FIELDS, columns=2)
+        save = pn.widgets.Button(label=_("Save"), color="primary", css_classes=["cc-save"])
+        cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-cancel"])
+        save.on_click(lambda _e: self.save())
+        cancel.on_click(lambda _e: self._show())
+        self._body.objects = [self._form, pn.Row(save, cancel), self._note]
+
+    def save(self) -> bool:
+        assert self._form is not None
+        draft = self.contact.copy()
+        errors = draft.update_from(self._form.values())
+        if not errors:
+            try:
+                self.contact = self.store.save_contact(draft, user=self.user)
+            except ValidationError as exc:
+                errors = exc.errors
+            except ConflictError:
+                self.contact = self.store.get_contact(self.contact.id)
+                self._say(_("Someone saved this contact person meanwhile; their values are shown. "
+                            "Edit again to make your change."), ok=False)
+                self._show()
+                return False
+            except CustomerCardError as exc:
+                self._say(str(exc), ok=False)
+                return False
+        if errors:
+            self._form.show_errors(errors)
+            self._say(_("Please correct the marked fields."), ok=False)
+            return False
+        self._say(_("Saved."), ok=True)
+        self._show()
+        return True
+
+    def _say(self, text: str, ok: bool) -> None:
+        color = "#1d7a3c" if ok else "#b42318"
+        self._note.object = f'<span class="cc-message-text" style="color:{color}">{esc(text)}</span>'
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._body

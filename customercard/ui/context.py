@@ -1,0 +1,62 @@
+"""What every section of a card shares: the store, the customer, who is looking, and the firm's settings."""
+
+from __future__ import annotations
+
+import param
+
+from ..errors import NotFound
+from ..identity import acting_user
+from ..models import Customer, Settings, User
+from ..store import Store
+
+
+class CardContext(param.Parameterized):
+    """The customer shown, the acting user and their rights; sections read it, saves go through it."""
+
+    store = param.ClassSelector(class_=Store, doc="The store the customer comes from.")
+    customer = param.ClassSelector(class_=Customer, doc="The customer shown (a param object).")
+    login = param.String(default="", doc="Who is looking and acting.")
+    user = param.ClassSelector(class_=User, allow_None=True, doc="The acting user, if known to the store.")
+    settings = param.ClassSelector(class_=Settings, doc="The firm's settings for the customer module.")
+    saved = param.Event(doc="Triggered after every save, so sections redraw what they show.")
+
+    @classmethod
+    def load(cls, store: Store, customer_id: int, login: str | None = None) -> CardContext:
+        login = login or acting_user()
+        try:
+            user = store.get_user(login)
+        except NotFound:
+            user = None
+        return cls(store=store, customer=store.get_customer(customer_id), login=login, user=user,
+                   settings=store.settings())
+
+    @property
+    def can_edit(self) -> bool:
+        return self.store.can(self.login, "write")
+
+    @property
+    def projects_access(self) -> bool:
+        return bool(self.user and self.user.active and self.user.projects_access)
+
+    @property
+    def locale(self) -> str:
+        return self.settings.locale
+
+    def reload(self) -> None:
+        """Take the stored customer again (after someone else's save, or a restore)."""
+        fresh = self.store.get_customer(self.customer.id)
+        self.adopt(fresh)
+
+    def adopt(self, saved: Customer) -> None:
+        """Make the shown customer equal to ``saved`` (keeping the same object, so watchers stay)."""
+        values = saved.values()
+        self._adopting = True
+        for name in ("version", "updated_at", "updated_by", "created_at", "created_by", "number",
+                     "erp_system", "erp_customer_id", "erp_synced_at", "merged_into"):
+            values[name] = saved.get(name)
+        try:
+            self.customer.update_from(values)
+            self.customer.apply_choices(self.store.choices())
+        finally:
+            self._adopting = False
+        self.param.trigger("saved")

@@ -1,0 +1,162 @@
+"""Edit forms built from the param model: one widget per field, with its message right under it.
+
+The form edits its own widgets; :meth:`FieldForm.values` reads them back, so what the user typed stays in
+the form after a refused save. Conflicts from a stale save are resolved in :class:`ConflictResolver`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import panel as pn
+import param
+
+from ..errors import ConflictError
+from ..i18n import _
+from ..models import Record, to_text
+from .html import esc
+
+ERROR_CSS = ":host { color: #b42318; font-size: 0.85em; margin-top: -4px; } :host(.hidden) { display: none; }"
+LONG_TEXT = {"notes", "body", "description", "note"}
+NONE_LABEL = "—"
+
+
+def _attr(field: str) -> str:
+    return field.rsplit(".", 1)[-1]
+
+
+def widget_for(record: Record, field: str, label: str | None = None) -> pn.widgets.Widget:
+    """A widget matching the parameter's type, bounds and allowed values, holding the current value."""
+    parameter = record.parameter(field)
+    value = record.get(field)
+    label = label or parameter.label or field
+    common = {"label": label, "sizing_mode": "stretch_width"}
+    if isinstance(parameter, param.Boolean):
+        return pn.widgets.Checkbox(value=bool(value), **common)
+    if parameter.doc:
+        common["description"] = parameter.doc
+    if isinstance(parameter, param.Selector):
+        options = [o for o in (parameter.objects or []) if o is not None]
+        if value is not None and value not in options:
+            options.append(value)
+        if parameter.allow_None:
+            options = [NONE_LABEL, *options]
+        return pn.widgets.Select(options=options, value=value if value is not None else NONE_LABEL, **common)
+    if isinstance(parameter, param.CalendarDate):  # (dates are Numbers in param: test them first)
+        return pn.widgets.DatePicker(value=value, **common)
+    if isinstance(parameter, param.Date):
+        return pn.widgets.DatetimePicker(value=value, **common)
+    if isinstance(parameter, param.Integer):
+        low, high = parameter.bounds or (None, None)
+        return pn.widgets.IntInput(value=value, start=low, end=high, **common)
+    if isinstance(parameter, param.Number):
+        low, high = parameter.bounds or (None, None)
+        return pn.widgets.FloatInput(value=value, start=low, end=high, **common)
+    if _attr(field) in LONG_TEXT:
+        return pn.widgets.TextAreaInput(value=value or "", height=90, **common)
+    return pn.widgets.TextInput(value=value or "", **common)
+
+
+def _read(widget: pn.widgets.Widget) -> Any:
+    value = widget.value
+    if isinstance(widget, pn.widgets.Select) and value == NONE_LABEL:
+        return None
+    if isinstance(widget, pn.widgets.DatePicker) and isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+class FieldForm(pn.viewable.Viewer):
+    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid."""
+
+    record = param.ClassSelector(class_=Record, doc="The record whose values the widgets start from.")
+    fields = param.List(default=[], doc="Dotted names of the fields to edit.")
+    labels = param.Dict(default={}, doc="Labels to use instead of the parameters' own.")
+    columns = param.Integer(default=2, bounds=(1, 4), doc="Fields per row.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.widgets: dict[str, pn.widgets.Widget] = {}
+        self.messages: dict[str, pn.pane.HTML] = {}
+        cells = []
+        for field in self.fields:
+            widget = widget_for(self.record, field, self.labels.get(field))
+            message = pn.pane.HTML("", stylesheets=[ERROR_CSS], css_classes=["hidden", "cc-field-error"],
+                                   sizing_mode="stretch_width", margin=(0, 10))
+            self.widgets[field], self.messages[field] = widget, message
+            cells.append(pn.Column(widget, message, sizing_mode="stretch_width", margin=0,
+                                   css_classes=[f"cc-field-{field.replace('.', '-')}"]))
+        self._grid = pn.GridBox(*cells, ncols=self.columns, sizing_mode="stretch_width")
+
+    def values(self) -> dict[str, Any]:
+        return {field: _read(widget) for field, widget in self.widgets.items()}
+
+    def changed(self, original: Record) -> dict[str, Any]:
+        """The fields whose widget value differs from ``original``."""
+        return {field: value for field, value in self.values().items()
+                if to_text(value if value != "" else None) != to_text(original.get(field) or None)}
+
+    def show_errors(self, errors: dict[str, str]) -> dict[str, str]:
+        """Show each message under its field; returns the messages for fields not in this form."""
+        for field, pane in self.messages.items():
+            text = errors.get(field, "")
+            pane.object = f'<span class="cc-error-text">{esc(text)}</span>' if text else ""
+            pane.css_classes = ["cc-field-error"] if text else ["hidden", "cc-field-error"]
+        return {field: text for field, text in errors.items() if field not in self.messages}
+
+    def set_value(self, field: str, value: Any) -> None:
+        widget = self.widgets[field]
+        widget.value = NONE_LABEL if value is None and isinstance(widget, pn.widgets.Select) else value
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._grid
+
+
+class ConflictResolver(pn.viewable.Viewer):
+    """Per conflicting field: the stored value and the user's, and a choice of which to keep."""
+
+    STORED = "stored"
+    MINE = "mine"
+
+    def __init__(self, error: ConflictError, mine: dict[str, Any], label_of, user_name_of, **params: Any) -> None:
+        super().__init__(**params)
+        self.error = error
+        self.mine = mine
+        self.choices: dict[str, pn.widgets.RadioBoxGroup] = {}
+        rows = [pn.pane.HTML(
+            '<div class="cc-conflict-head"><b>{}</b> {}</div>'.format(
+                esc(_("Someone saved this customer while you were editing.")),
+                esc(_("Choose, for each field you both changed, which value to keep."))),
+            sizing_mode="stretch_width")]
+        others = []
+        for conflict in error.conflicts:
+            who = user_name_of(conflict.changed_by)
+            if conflict.field in mine:
+                stored_text = to_text(conflict.stored) or _("(empty)")
+                mine_text = to_text(mine[conflict.field]) or _("(empty)")
+                group = pn.widgets.RadioBoxGroup(
+                    options={f"{_('Keep stored')}: {stored_text} ({who})": self.STORED,
+                             f"{_('Use mine')}: {mine_text}": self.MINE},
+                    value=self.MINE, inline=False)
+                self.choices[conflict.field] = group
+                rows.append(pn.Column(pn.pane.HTML(f"<b>{esc(label_of(conflict.field))}</b>",
+                                                   css_classes=["cc-conflict-field"]), group,
+                                      css_classes=[f"cc-conflict-{conflict.field.replace('.', '-')}"]))
+            else:
+                others.append(f"{label_of(conflict.field)} ({who})")
+        if others:
+            rows.append(pn.pane.HTML('<div class="cc-muted">{} {}</div>'.format(
+                esc(_("Also changed meanwhile, and kept as stored:")), esc(", ".join(others)))))
+        self._layout = pn.Column(*rows, sizing_mode="stretch_width",
+                                 styles={"background": "#fff7e6", "border": "1px solid #f3c969",
+                                         "border-radius": "6px", "padding": "4px 10px"},
+                                 css_classes=["cc-conflict"])
+
+    def kept_values(self) -> dict[str, Any]:
+        """The user's values to apply on top of the stored customer (their choice per conflicting field)."""
+        return {field: value for field, value in self.mine.items()
+                if field not in self.choices or self.choices[field].value == self.MINE}
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout

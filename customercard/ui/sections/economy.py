@@ -1,0 +1,58 @@
+"""Section 4 — economy: re-invoicing of expenses and mileage, the invoice template, standard invoice settings."""
+
+from __future__ import annotations
+
+from ... import formatting
+from ...i18n import _
+from ...models import InvoiceDefaults
+from ..html import esc, fields
+from .base import Section, html_pane
+
+
+def yes_no(value: bool) -> str:
+    return esc(_("Yes") if value else _("No"))
+
+
+class EconomySection(Section):
+    key = "economy"
+    title = _("Economy")
+    collapsed_by_default = True
+    edit_fields = ("expenses_billable", "mileage_billable", "default_distance_km", "max_distance_km",
+                   *(f"invoicing.{f}" for f in InvoiceDefaults.fields))
+
+    def markup(self) -> str:
+        c, locale = self.context.customer, self.context.locale
+        inv = c.invoicing
+        km = _("{n} km")
+        limit = km.format(n=formatting.number(c.max_distance_km, locale, 1 if c.max_distance_km % 1 else 0)) \
+            if c.max_distance_km is not None else _("No limit")
+        vat = (_("Yes, {rate} %").format(rate=formatting.number(inv.vat_rate, locale, 1 if inv.vat_rate % 1 else 0))
+               if inv.calculate_vat else _("No"))
+        reinvoicing = fields([
+            (_("Expenses billable by default"), yes_no(c.expenses_billable)),
+            (_("Mileage billable by default"), yes_no(c.mileage_billable)),
+            (_("Default distance"), esc(km.format(n=formatting.number(c.default_distance_km, locale,
+                                                                      1 if c.default_distance_km % 1 else 0)))),
+            (_("Maximum billable distance per trip"), esc(limit)),
+        ])
+        template = fields([(_("Default invoice template"), esc(inv.invoice_template))])
+        standard = fields([
+            (_("Payment term"), esc(inv.payment_term)), (_("Currency"), esc(inv.currency)),
+            (_("Calculate VAT"), esc(vat)),
+            (_("Discount"), esc(f"{formatting.number(inv.discount_pct, locale, 1 if inv.discount_pct % 1 else 0)} %")),
+            (_("Invoice language"), esc(inv.invoice_language)), (_("Our reference"), esc(inv.our_reference)),
+            (_("Their reference"), esc(inv.their_reference)),
+        ])
+        return (f"<h4>{esc(_('Re-invoicing of external expenses'))}</h4>{reinvoicing}"
+                f"<h4>{esc(_('Invoicing with invoice templates'))}</h4>{template}"
+                f"<h4>{esc(_('Standard invoice settings'))}</h4>{standard}")
+
+    def body(self):
+        self._html = html_pane(self.markup(), css_classes=["cc-economy"])
+        return self._html
+
+    def refresh(self) -> None:
+        self._html.object = self.markup()
+
+    def form_labels(self) -> dict[str, str]:
+        return {"max_distance_km": _("Maximum billable distance per trip (km, empty: no limit)")}

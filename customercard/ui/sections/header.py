@@ -1,0 +1,57 @@
+"""Section 1 — the header: name, number, nickname, account manager, industry, status, last update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import formatting
+from ...i18n import _
+from ..html import esc, fields
+from .base import Section, html_pane
+
+
+class HeaderSection(Section):
+    key = "header"
+    title = _("Customer")
+    edit_fields = ("name", "nickname", "account_manager", "industry", "status", "archived")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+
+    @property
+    def nicknames(self) -> bool:
+        return self.context.settings.nicknames_enabled
+
+    def _build(self) -> None:
+        if not self.nicknames:
+            self.edit_fields = tuple(f for f in type(self).edit_fields if f != "nickname")
+        super()._build()
+
+    def markup(self) -> str:
+        c, store, locale = self.context.customer, self.context.store, self.context.locale
+        badges = [f'<span class="cc-badge">{esc(c.status)}</span>' if c.status else ""]
+        if c.archived:
+            badges.append(f'<span class="cc-badge off">{esc(_("Archived"))}</span>')
+        if c.merged_into:
+            badges.append(f'<span class="cc-badge off">{esc(_("Merged into"))} '
+                          f'<a href="/card?customer={int(c.merged_into)}">#{int(c.merged_into)}</a></span>')
+        pairs = [(_("Customer number"), esc(c.number))]
+        if self.nicknames:
+            pairs.append((_("Nickname"), esc(c.nickname)))
+        pairs += [(_("Account manager"), esc(store.user_name(c.account_manager))),
+                  (_("Industry"), esc(c.industry)), (_("Status"), esc(c.status))]
+        updated = _("Last updated by {who} on {when}").format(
+            who=store.user_name(c.updated_by), when=formatting.datetime(c.updated_at, locale))
+        return (f'<h1 class="cc-title" id="cc-customer-name">{esc(c.name)}</h1>'
+                f'<div class="cc-sub">{"".join(badges)}</div>{fields(pairs)}'
+                f'<p class="cc-meta" id="cc-last-updated">{esc(updated)}</p>')
+
+    def body(self):
+        self._html = html_pane(self.markup())
+        return self._html
+
+    def refresh(self) -> None:
+        self._html.object = self.markup()
+
+    def form_labels(self) -> dict[str, str]:
+        return {"archived": _("Archived (hidden from lists, kept with all its history)")}

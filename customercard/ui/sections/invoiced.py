@@ -1,0 +1,79 @@
+"""Section 9 — invoiced per year: a HoloViews bar chart (canvas, not WebGL) and the figures with their total."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+from bokeh.models import NumeralTickFormatter
+
+from ... import formatting
+from ...i18n import _
+from ..html import esc, table
+from .base import Section, html_pane
+
+_READY = False
+
+
+def _holoviews() -> None:
+    """Load HoloViews' Bokeh backend once, drawing on canvas (WebGL costs a second without a GPU)."""
+    global _READY
+    if not _READY:
+        hv.extension("bokeh", logo=False)
+        hv.renderer("bokeh").webgl = False
+        _READY = True
+
+
+def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
+    """Years from the first invoiced one to this year (or the last invoiced), missing years as 0."""
+    if frame.empty:
+        return frame
+    last = max(int(frame["year"].max()), this_year)
+    years = range(int(frame["year"].min()), last + 1)
+    return frame.set_index("year").reindex(years, fill_value=0.0).rename_axis("year").reset_index()
+
+
+def bar_chart(figures: pd.DataFrame, currency: str) -> hv.Bars:
+    _holoviews()
+    data = figures.assign(year=figures["year"].astype(str))
+    return hv.Bars(data, kdims=[("year", _("Year"))], vdims=[("amount", _("Invoiced") + f" ({currency})")]).opts(
+        responsive=True, height=240, color="#2f6fb3", line_color=None, toolbar=None, default_tools=["hover"],
+        yformatter=NumeralTickFormatter(format="0,0"), show_grid=False, xlabel="", ylabel=currency,
+        backend_opts={"plot.output_backend": "canvas"},
+    )
+
+
+class InvoicedSection(Section):
+    key = "invoiced"
+    title = _("Invoiced")
+
+    def figures(self) -> pd.DataFrame:
+        frame = self.context.store.invoiced_per_year(self.context.customer.id)
+        return yearly_figures(frame, dt.date.today().year)
+
+    def table_html(self, figures: pd.DataFrame) -> str:
+        currency, locale = self.context.settings.base_currency, self.context.locale
+        if figures.empty:
+            return f'<p class="cc-empty">{esc(_("Nothing invoiced yet."))}</p>'
+        rows = [[esc(int(r.year)), esc(formatting.money(r.amount, currency, locale))]
+                for r in figures.sort_values("year", ascending=False).itertuples(index=False)]
+        total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency, locale))]
+        return table([(_("Year"), False), (_("Invoiced"), True)], rows, css_id="cc-invoiced-table", total=total)
+
+    def body(self):
+        figures = self.figures()
+        self._table = html_pane(self.table_html(figures), css_classes=["cc-invoiced"])
+        currency = self.context.settings.base_currency
+        self._chart = pn.pane.HoloViews(bar_chart(figures, currency) if not figures.empty else None,
+                                        sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"],
+                                        visible=not figures.empty, backend="bokeh")
+        return pn.Column(self._chart, self._table, sizing_mode="stretch_width", margin=0)
+
+    def refresh(self) -> None:
+        figures = self.figures()
+        self._table.object = self.table_html(figures)
+        if not figures.empty:
+            self._chart.object = bar_chart(figures, self.context.settings.base_currency)
+        self._chart.visible = not figures.empty

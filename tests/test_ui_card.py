@@ -1,0 +1,376 @@
+"""The customer card without a browser: param state, widgets from __panel__, read/edit, validation, conflicts,
+permissions, remembered layout."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import panel as pn
+import pytest
+
+import customercard as cc
+from customercard.ui.card import CustomerCard
+from customercard.ui.sections.contact import route_url
+
+ORDER = ["header", "contact", "invoice_address", "economy", "groups", "comments", "contacts", "projects",
+         "invoiced"]
+
+
+@pytest.fixture
+def customer_id(demo_store) -> int:
+    """A demo customer with invoices, contacts (active and inactive), projects and more than three comments."""
+    frame = demo_store.sql("""
+        SELECT c.id FROM customers c
+        WHERE (SELECT count(*) FROM comments m WHERE m.customer_id = c.id) > 3
+          AND (SELECT count(*) FROM contacts k WHERE k.customer_id = c.id AND NOT k.active) > 0
+          AND (SELECT count(*) FROM contacts k WHERE k.customer_id = c.id AND k.active) > 0
+          AND (SELECT count(*) FROM projects p WHERE p.customer_id = c.id) > 0
+          AND (SELECT count(*) FROM invoiced_yearly i WHERE i.customer_id = c.id) > 2
+          AND NOT c.archived
+        ORDER BY c.id LIMIT 1""")
+    return int(frame["id"][0])
+
+
+def texts(section) -> str:
+    """All HTML shown by a section (read mode)."""
+    out = []
+
+    def walk(obj):
+        if isinstance(obj, pn.pane.HTML):
+            out.append(str(obj.object))
+        for child in getattr(obj, "objects", []) or []:
+            walk(child)
+        if hasattr(obj, "__panel__") and not isinstance(obj, pn.layout.Panel | pn.pane.PaneBase):
+            walk(obj.__panel__())
+    walk(section._card)
+    return "\n".join(out)
+
+
+def find(obj, kind, css: str | None = None) -> list:
+    found = []
+
+    def walk(o):
+        if isinstance(o, kind) and (css is None or css in o.css_classes):
+            found.append(o)
+        for child in getattr(o, "objects", []) or []:
+            walk(child)
+        if isinstance(o, pn.viewable.Viewer):
+            walk(o.__panel__())
+    walk(obj)
+    return found
+
+
+def test_sections_in_the_seed_order(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    assert [s.key for s in card.sections] == ORDER
+    assert isinstance(card.customer, cc.Customer) and card.customer.id == customer_id
+    assert isinstance(card.__panel__(), pn.Column)
+
+
+def test_header_shows_identity_and_last_update(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    c = card.customer
+    html = texts(card.section("header"))
+    assert c.name in html and str(c.number) in html and c.status in html and c.industry in html
+    assert demo_store.user_name(c.account_manager) in html
+    assert "Last updated by" in html and demo_store.user_name(c.updated_by) in html
+
+
+def test_nickname_and_invoice_address_follow_the_switches(demo_store, customer_id):
+    settings = demo_store.settings()
+    settings.nicknames_enabled = False
+    settings.invoice_address_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    customer = demo_store.get_customer(customer_id)
+    customer.nickname = "Secret Nick"
+    demo_store.save_customer(customer, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    assert "invoice_address" not in [s.key for s in card.sections]
+    assert "Secret Nick" not in texts(card.section("header"))
+    card.section("header").start_edit()
+    assert "nickname" not in card.section("header")._form.widgets
+
+
+def test_contact_details_links_and_route(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    c = card.customer
+    html = texts(card.section("contact"))
+    assert 'href="tel:' in html and f'href="mailto:{c.email}"' in html
+    assert "https://www.google.com/maps/dir/?api=1&amp;origin=" in html
+    url = route_url("Drottninggatan 1, 111 51 Stockholm", c)
+    query = parse_qs(urlparse(url).query)
+    assert query["origin"] == ["Drottninggatan 1, 111 51 Stockholm"]
+    assert c.visit_address.city in query["destination"][0]
+    assert " " not in url and "%2C%20" in url
+
+    settings = demo_store.settings()
+    settings.start_address = ""
+    demo_store.save_settings(settings, user="admin")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    assert "google.com/maps" not in texts(card.section("contact"))
+
+
+def test_user_text_is_escaped(demo_store, customer_id):
+    demo_store.add_comment(customer_id, "<script>alert('x')</script><b>bold</b>", user="anna")
+    customer = demo_store.get_customer(customer_id)
+    customer.name = "<img src=x onerror=alert(1)> AB"
+    demo_store.save_customer(customer, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    html = texts(card.section("header")) + texts(card.section("comments"))
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x" in html
+
+
+def test_invoice_address_says_same_as_visiting_when_not_used(demo_store, customer_id):
+    customer = demo_store.get_customer(customer_id)
+    customer.use_invoice_address = False
+    demo_store.save_customer(customer, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("invoice_address")
+    section._card.collapsed = False
+    assert "Same as visiting address" in texts(section)
+
+
+def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("contact")
+    assert not section.editing and not find(section._card, pn.widgets.TextInput)
+    section.start_edit()
+    form = section._form
+    assert section.editing
+    assert isinstance(form.widgets["phone"], pn.widgets.TextInput)
+    assert form.widgets["phone"].value == card.customer.phone
+    assert form.widgets["visit_address.city"].label == "City"
+    assert form.widgets["phone"].description == card.customer.param.phone.doc
+    economy = card.section("economy")
+    economy.start_edit()
+    assert isinstance(economy._form.widgets["expenses_billable"], pn.widgets.Checkbox)
+    assert isinstance(economy._form.widgets["default_distance_km"], pn.widgets.FloatInput)
+    assert economy._form.widgets["default_distance_km"].start == 0
+    assert isinstance(economy._form.widgets["invoicing.payment_term"], pn.widgets.Select)
+    assert set(demo_store.choices().allowed("payment_terms")) <= set(economy._form.widgets["invoicing.payment_term"].options)
+
+
+def test_bad_input_shows_messages_next_to_fields_and_keeps_what_was_typed(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    before = demo_store.get_customer(customer_id).values()
+    section = card.section("contact")
+    section.start_edit()
+    section._form.widgets["email"].value = "not an address"
+    section._form.widgets["phone"].value = "12"
+    section._form.widgets["visit_address.city"].value = "Lund"
+    assert section.save() is False
+    assert section.editing
+    assert "e-mail" in section._form.messages["email"].object.lower()
+    assert "phone" in section._form.messages["phone"].object.lower()
+    assert section._form.messages["visit_address.city"].object == ""
+    assert section._form.widgets["email"].value == "not an address"
+    assert section._form.widgets["visit_address.city"].value == "Lund"
+    assert demo_store.get_customer(customer_id).values() == before
+
+    economy = card.section("economy")
+    economy.start_edit()
+    economy._form.widgets["default_distance_km"].value = 80
+    economy._form.widgets["max_distance_km"].value = 20
+    assert economy.save() is False
+    assert "maximum" in economy._form.messages["max_distance_km"].object.lower()
+
+
+def test_a_good_save_updates_the_card_and_the_history(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    version = card.customer.version
+    section = card.section("contact")
+    section.start_edit()
+    section._form.widgets["phone"].value = "08-555 123 45"
+    assert section.save() is True
+    assert not section.editing
+    assert card.customer.phone == "+46 8 555 123 45" and card.customer.version == version + 1
+    assert "+46 8 555 123 45" in texts(section)
+    assert "Anna Berg" in texts(card.section("header"))
+    latest = demo_store.history(customer_id).iloc[0]
+    assert (latest.field, latest.new_value, latest.changed_by) == ("phone", "+46 8 555 123 45", "anna")
+
+
+def test_stale_save_shows_the_conflict_and_lets_the_user_choose(demo_store, customer_id):
+    mine = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    theirs = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
+    mine.section("contact").start_edit()
+    theirs.section("contact").start_edit()
+    theirs.section("contact")._form.widgets["phone"].value = "08-111 111 11"
+    theirs.section("contact")._form.widgets["email"].value = "erik@example.se"
+    assert theirs.section("contact").save()
+
+    section = mine.section("contact")
+    section._form.widgets["phone"].value = "08-222 222 22"
+    section._form.widgets["website"].value = "www.mine.se"
+    assert section.save() is False
+    resolver = section._resolver
+    assert resolver is not None and set(resolver.choices) == {"phone"}
+    labels = list(resolver.choices["phone"].options)
+    assert any("+46 8 111 111 11" in label and "Erik Nilsson" in label for label in labels)
+    assert any("08-222 222 22" in label for label in labels)
+    assert demo_store.get_customer(customer_id).phone == "+46 8 111 111 11"  # nothing overwritten yet
+
+    resolver.choices["phone"].value = resolver.STORED
+    assert section.save() is True
+    stored = demo_store.get_customer(customer_id)
+    assert stored.phone == "+46 8 111 111 11"       # kept theirs, as chosen
+    assert stored.email == "erik@example.se"        # their other change stays
+    assert stored.website == "https://www.mine.se"  # my other change lands
+    assert mine.customer.version == stored.version
+
+
+def test_viewer_sees_no_edit_controls_and_cannot_write(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera")
+    for section in card.sections:
+        section._card.collapsed = False
+        assert not find(section._card, pn.widgets.Button, "cc-edit"), section.key
+    assert not find(card.section("comments")._card, pn.widgets.Button, "cc-add-comment")
+    header = card.section("header")
+    header.start_edit()
+    assert not header.editing
+    manager_card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    assert find(manager_card.section("header")._card, pn.widgets.Button, "cc-edit")
+    # a forged save from the viewer's session is refused by the store
+    forged = card.customer.copy()
+    forged.name = "Forged AB"
+    with pytest.raises(cc.PermissionDenied):
+        demo_store.save_customer(forged, user=card.user)
+
+
+def test_collapsed_state_is_remembered_per_user_and_collapsed_sections_are_not_built(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    economy = card.section("economy")
+    assert economy.collapsed and not economy._built and economy._card.objects == []
+    economy._card.collapsed = False
+    assert economy._built and economy._card.objects
+    card.section("comments")._card.collapsed = True
+
+    again = CustomerCard(store=demo_store, customer_id=customer_id + 1, user="anna")  # any card
+    assert not again.section("economy").collapsed and again.section("economy")._built
+    assert again.section("comments").collapsed and not again.section("comments")._built
+    other_user = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
+    assert other_user.section("economy").collapsed and not other_user.section("comments").collapsed
+
+
+def test_comments_three_newest_show_all_add_and_edit(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("comments")
+    total = demo_store.comment_count(customer_id)
+    assert len(section._list.objects) == 3
+    assert section._toggle.visible and section._toggle.label == f"Show all {total} comments"
+    section._toggle.clicks += 1
+    assert len(section._list.objects) == total
+    assert section._new_date.value == dt.date.today() and section._new_author.value == "anna"
+
+    section._new_body.value = "   "
+    assert section.add_comment() is False and "Write something" in section._new_message.object
+    section._new_body.value = "Met them at the fair."
+    section._new_date.value = dt.date(2026, 1, 5)
+    section._new_author.value = "erik"
+    assert section.add_comment() is True
+    newest = demo_store.comments(customer_id)
+    added = newest[newest["body"] == "Met them at the fair."].iloc[0]
+    assert added.author == "erik" and added.created_by == "anna"
+    assert pd.Timestamp(added.written_on).date() == dt.date(2026, 1, 5)
+
+    comment_id = int(newest.iloc[0].id)
+    section.edit_comment(comment_id)
+    editor = find(section._list, pn.Column, "cc-comment-editor")[0]
+    form = section._comment_form
+    form.widgets["body"].value = "Corrected text."
+    find(editor, pn.widgets.Button, "cc-save-comment")[0].clicks += 1
+    edited = demo_store.get_comment(comment_id)
+    assert edited.body == "Corrected text." and edited.edited_by == "anna" and edited.edited_at is not None
+
+
+def test_inactive_contacts_toggle(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("contacts")
+    active = demo_store.contacts(customer_id)
+    everyone = demo_store.contacts(customer_id, include_inactive=True)
+    inactive = everyone[~everyone["active"]].iloc[0]
+    html = texts(section)
+    assert inactive.last_name not in html or inactive.first_name not in html
+    assert f"/contact?contact={int(active.iloc[0].id)}" in html
+    section.show_inactive = True
+    html = texts(section)
+    assert f"/contact?contact={int(inactive.id)}" in html and "(inactive)" in html
+
+
+def test_project_links_only_with_projects_access(demo_store, customer_id):
+    project = demo_store.projects(customer_id).iloc[0]
+    with_access = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    without = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
+    for card in (with_access, without):
+        card.section("projects")._card.collapsed = False
+    assert f'href="/project?project={int(project.id)}"' in texts(with_access.section("projects"))
+    html = texts(without.section("projects"))
+    assert "/project?project=" not in html and project["name"] in html
+
+
+def test_invoiced_chart_and_figures(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("invoiced")
+    figures = section.figures()
+    assert figures["year"].is_monotonic_increasing
+    assert list(figures["year"]) == list(range(figures["year"].min(), dt.date.today().year + 1))
+    raw = demo_store.invoiced_per_year(customer_id)
+    assert figures["amount"].sum() == pytest.approx(raw["amount"].sum())
+    html = texts(section)
+    assert "Total" in html and "kr" in html
+    import holoviews as hv
+    assert isinstance(section._chart.object, hv.Bars)
+    assert section._chart.object.opts.get("plot").kwargs.get("backend_opts") == {"plot.output_backend": "canvas"}
+
+
+def test_notebook_edits_through_the_param_object_show_in_the_card(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id)  # the configured user (anna)
+    assert card.user == "anna"
+    card.customer.phone = "+46 8 999 88 77"
+    assert "+46 8 999 88 77" in texts(card.section("contact"))
+    card.customer.visit_address.city = "Kiruna"
+    assert "Kiruna" in texts(card.section("contact"))
+    saved = card.save()
+    assert saved.version == card.customer.version and demo_store.get_customer(customer_id).phone == "+46 8 999 88 77"
+
+
+def test_history_filter_and_restore(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    original = card.customer.name
+    section = card.section("header")
+    section.start_edit()
+    section._form.widgets["name"].value = "Renamed Holding AB"
+    assert section.save()
+    groups = card.section("groups")
+    groups._card.collapsed = False
+    history = groups._history
+    history.field = "name"
+    assert all(row["what"].startswith("Name") for row in history._table.rows)
+    newest = history._table.rows[0]
+    assert newest["new"] == "Renamed Holding AB" and newest["restore"]
+    history._table._handle_msg({"action": "restore", "id": newest["id"]})
+    assert card.customer.name == original
+    assert demo_store.get_customer(customer_id).name == original
+    assert demo_store.history(customer_id, field="name").iloc[0].kind == "restore"
+    assert history._table.rows[0]["what"].startswith("Name")
+    # a forged message for a row the table does not show is ignored
+    history._table._handle_msg({"action": "restore", "id": 10**9})
+
+
+def test_segments_are_edited_in_groups(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    groups = card.section("groups")
+    groups._card.collapsed = False
+    groups.start_edit()
+    form = groups._form
+    assert isinstance(form.widgets["Services"], pn.widgets.MultiChoice)
+    assert isinstance(form.widgets["Size"], pn.widgets.Select)
+    form.widgets["Services"].value = ["Audit", "IT"]
+    form.widgets["Size"].value = "Enterprise"
+    assert groups.save()
+    stored = demo_store.get_customer(customer_id).segments
+    assert sorted(stored["Services"]) == ["Audit", "IT"] and stored["Size"] == ["Enterprise"]
+    assert "Enterprise" in texts(groups)
