@@ -19,8 +19,12 @@ _STORE: Store | None = None
 
 
 def current_store() -> Store:
+    """The process's store: the one the server was made with, else the configured database (opened once)."""
+    global _STORE
     if _STORE is None:
-        raise RuntimeError("The app has no store: start it with customercard.app.serve(store).")
+        from .store import open_store
+
+        _STORE = open_store()
     return _STORE
 
 
@@ -48,11 +52,20 @@ def _query_int(name: str) -> int | None:
 
 
 # -- pages ---------------------------------------------------------------------------------------------------
+def _login_required():
+    from .ui.shell import message_page
+
+    return message_page(_("Please log in"), _("This page needs a login: serve it with `customercard serve`."), None,
+                        status="error")
+
+
 def search_page():
     from .ui.customer_list import CustomerList
     from .ui.shell import page
 
     user = session_user()
+    if user is None:
+        return _login_required()
     view = CustomerList(store=current_store(), text=_query("q"))
     return page(_("Customers"), view, user, active="customers")
 
@@ -62,12 +75,14 @@ def card_page():
     from .ui.shell import message_page, page
 
     user = session_user()
+    if user is None:
+        return _login_required()
     customer_id = _query_int("customer")
     store = current_store()
     if customer_id is None or not store.customer_exists(customer_id):
         return message_page(_("No such customer"), _("There is no customer with that number in the link."), user,
                             status="error")
-    card = CustomerCard(store=store, customer_id=customer_id, user=user.login if user else None)
+    card = CustomerCard(store=store, customer_id=customer_id, user=user.login)
     return page(card.customer.name, card, user, active="customers")
 
 
@@ -76,10 +91,12 @@ def contact_page():
     from .ui.shell import message_page, page
 
     user = session_user()
+    if user is None:
+        return _login_required()
     contact_id = _query_int("contact")
     store = current_store()
     try:
-        view = ContactCard(store=store, contact_id=contact_id, user=user.login if user else None)
+        view = ContactCard(store=store, contact_id=contact_id, user=user.login)
     except (NotFound, TypeError, ValueError):
         return message_page(_("No such contact person"), _("There is no contact person with that number."), user,
                             status="error")
@@ -125,7 +142,6 @@ def make_server(store: Store, port: int = 0, address: str = "127.0.0.1", num_pro
     pn.config.throttled = True
     return pn.serve(
         dict(ROUTES), port=port, address=address, show=show, start=start, threaded=threaded,
-        title={route: "customercard" for route in ROUTES},
         websocket_origin=_origins(port, allow_websocket_origin),
         cookie_secret=cookie_secret(config.data_path, config.cookie_secret),
         auth_provider=StoreAuthProvider(store), num_procs=num_procs, verbose=False,

@@ -135,3 +135,19 @@ def login(page, base_url: str, user: str, password: str = "demo", path: str = "/
     page.fill("#password", password)
     page.click("#login-button")
     wait_idle(page)
+
+
+RICH_CUSTOMER_SQL = """
+    SELECT c.id FROM customers c
+    WHERE (SELECT count(*) FROM comments m WHERE m.customer_id = c.id) > 3
+      AND (SELECT count(*) FROM contacts k WHERE k.customer_id = c.id AND NOT k.active) > 0
+      AND (SELECT count(*) FROM contacts k WHERE k.customer_id = c.id AND k.active) > 0
+      AND (SELECT count(*) FROM projects p WHERE p.customer_id = c.id) > 0
+      AND (SELECT count(*) FROM invoiced_yearly i WHERE i.customer_id = c.id) > 2
+      AND NOT c.archived
+    ORDER BY c.id"""
+
+
+def rich_customers(store) -> list[int]:
+    """Demo customers with invoices, active and inactive contacts, projects and more than three comments."""
+    return [int(i) for i in store.sql(RICH_CUSTOMER_SQL)["id"]]

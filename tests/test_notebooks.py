@@ -46,3 +46,20 @@ def test_getting_started(demo_template, tmp_path):
     notebook = execute("00-getting-started.ipynb", database, tmp_path)
     text = outputs(notebook)
     assert "email" in text and "+46 8 123 45 67" in text and "amount" in text
+
+
+def test_customer_card_notebook(demo_template, tmp_path):
+    from customercard.store import Store
+
+    database = copy_database(demo_template, tmp_path / "db")
+    notebook = execute("01-customer-card.ipynb", database, tmp_path)
+    bundles = [out.get("data", {}) for cell in notebook.cells for out in cell.get("outputs", [])]
+    assert any("application/vnd.holoviews_load.v0+json" in b or "application/javascript" in b for b in bundles)
+    card_output = notebook.cells[2]["outputs"]
+    assert card_output and any("application/vnd.holoviews_exec.v0+json" in o.get("data", {}) or
+                               "text/html" in o.get("data", {}) for o in card_output)
+    text = outputs(notebook)
+    assert "anna" in text and "phone" in text and "amount" in text
+    with Store(database) as store:
+        customer_id = int(store.list_customers(limit=1)[0].id[0])
+        assert store.get_customer(customer_id).visit_address.city == "Uppsala"

@@ -14,6 +14,8 @@ import customercard as cc
 from customercard.ui.card import CustomerCard
 from customercard.ui.sections.contact import route_url
 
+from .conftest import rich_customers
+
 ORDER = ["header", "contact", "invoice_address", "economy", "groups", "comments", "contacts", "projects",
          "invoiced"]
 
@@ -21,16 +23,7 @@ ORDER = ["header", "contact", "invoice_address", "economy", "groups", "comments"
 @pytest.fixture
 def customer_id(demo_store) -> int:
     """A demo customer with invoices, contacts (active and inactive), projects and more than three comments."""
-    frame = demo_store.sql("""
-        SELECT c.id FROM customers c
-        WHERE (SELECT count(*) FROM comments m WHERE m.customer_id = c.id) > 3
-          AND (SELECT count(*) FROM contacts k WHERE k.customer_id = c.id AND NOT k.active) > 0
-          AND (SELECT count(*) FROM contacts k WHERE k.customer_id = c.id AND k.active) > 0
-          AND (SELECT count(*) FROM projects p WHERE p.customer_id = c.id) > 0
-          AND (SELECT count(*) FROM invoiced_yearly i WHERE i.customer_id = c.id) > 2
-          AND NOT c.archived
-        ORDER BY c.id LIMIT 1""")
-    return int(frame["id"][0])
+    return rich_customers(demo_store)[0]
 
 
 def texts(section) -> str:
@@ -150,7 +143,8 @@ def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store,
     assert isinstance(economy._form.widgets["default_distance_km"], pn.widgets.FloatInput)
     assert economy._form.widgets["default_distance_km"].start == 0
     assert isinstance(economy._form.widgets["invoicing.payment_term"], pn.widgets.Select)
-    assert set(demo_store.choices().allowed("payment_terms")) <= set(economy._form.widgets["invoicing.payment_term"].options)
+    terms = economy._form.widgets["invoicing.payment_term"].options
+    assert set(demo_store.choices().allowed("payment_terms")) <= set(terms)
 
 
 def test_bad_input_shows_messages_next_to_fields_and_keeps_what_was_typed(demo_store, customer_id):

@@ -28,6 +28,7 @@ body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, san
 """
 
 TEMPLATE = """{% extends base %}
+{% block title %}{{ page_title }}{% endblock %}
 {% block postamble %}<style>""" + APP_CSS + """</style>{% endblock %}
 {% block contents %}
 <div class="cc-header" id="cc-header">{{ embed(roots.nav) }}<span class="cc-spacer"></span>
@@ -67,9 +68,8 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
     """The served page: our template with header and ``body``; ``body`` itself outside a server."""
     if not is_served():
         return body
-    if pn.state.curdoc is not None:
-        pn.state.curdoc.title = f"{title} · customercard"
     template = pn.Template(TEMPLATE)
+    template.add_variable("page_title", f"{title} · customercard")
     template.add_panel("nav", pn.pane.HTML(nav_html(user, active, set(pages)), margin=0,
                                            stylesheets=[":host a { color:#dbe7f3; margin-right:14px; "
                                                         "text-decoration:none } :host a.cc-brand { color:#fff; "

@@ -3,6 +3,7 @@ link, and the field-level history where a past value can be restored (as a new, 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import panel as pn
@@ -103,11 +104,26 @@ class HistoryView(pn.viewable.Viewer):
             rows.append({"id": int(row.change_id), "when": formatting.datetime(row.changed_at, locale),
                          "who": context.store.user_name(row.changed_by),
                          "what": self.section._label_of(row.field) + ("" if row.kind == "update" else f" ({row.kind})"),
-                         "old": row.old_value if row.old_value is not None else "",
-                         "new": row.new_value if row.new_value is not None else "",
+                         "old": self.shown_value(row.field, row.old_value),
+                         "new": self.shown_value(row.field, row.new_value),
                          "restore": _("Restore") if restorable and row.kind != "create" else ""})
         self._table.rows = rows
         self._more.visible = len(shown) > self.limit
+
+    def shown_value(self, field: str, text: str | None) -> str:
+        """A history value as people read it: names for logins, Yes/No, lists joined."""
+        if text is None or text == "":
+            return ""
+        if field == "account_manager":
+            return self.section.context.store.user_name(text)
+        if text in ("true", "false"):
+            return _("Yes") if text == "true" else _("No")
+        if field.startswith("segments."):
+            try:
+                return ", ".join(json.loads(text))
+            except ValueError:
+                return text
+        return text
 
     def _on_action(self, action: str, row_id: int) -> None:
         if action == "restore":

@@ -68,8 +68,11 @@ class InvoicedSection(Section):
         currency = self.context.settings.base_currency
         self._chart = pn.pane.HoloViews(bar_chart(figures, currency) if not figures.empty else None,
                                         sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"],
+                                        min_width=360, styles={"flex": "1 1 420px"},
                                         visible=not figures.empty, backend="bokeh")
-        return pn.Column(self._chart, self._table, sizing_mode="stretch_width", margin=0)
+        self._table.param.update(sizing_mode="fixed", width=300)
+        return pn.FlexBox(self._chart, self._table, flex_wrap="wrap", sizing_mode="stretch_width", margin=0,
+                          styles={"gap": "12px"})
 
     def refresh(self) -> None:
         figures = self.figures()

@@ -1,0 +1,18 @@
+"""Auth module for ``panel serve --auth-module``: the same login as ``customercard serve``.
+
+    panel serve dashboards/*.py --auth-module customercard/bokeh_auth.py --cookie-secret "$(cat data/cookie_secret)"
+
+Bokeh loads this file by path, so it imports the package absolutely.
+"""
+
+from customercard.app import current_store
+from customercard.login import LOGIN_URL, LOGOUT_URL, LogoutHandler, StoreAuthProvider
+
+_provider = StoreAuthProvider(current_store())
+
+get_user = _provider.get_user
+login_url = LOGIN_URL
+LoginHandler = _provider.login_handler
+logout_url = LOGOUT_URL
+
+__all__ = ["LoginHandler", "LogoutHandler", "get_user", "login_url", "logout_url"]

@@ -1,0 +1,5 @@
+"""The customer card, ``/card?customer=ID``, for ``panel serve`` with ``--auth-module customercard/bokeh_auth.py``."""
+
+from customercard.app import card_page
+
+card_page().servable()

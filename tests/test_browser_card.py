@@ -1,0 +1,200 @@
+"""The customer card in Debian's Chromium against the real server: what an account manager does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login, rich_customers, wait_idle
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture(scope="module")
+def customers(live_server) -> list[int]:
+    return rich_customers(live_server.store)
+
+
+def section(page, key: str):
+    return page.locator(f".cc-section-{key}")
+
+
+def open_card(page, live_server, customer_id: int) -> None:
+    page.goto(f"{live_server.url}/card?customer={customer_id}")
+    wait_idle(page)
+
+
+def test_a_card_link_opens_that_card_after_login(live_server, page, customers):
+    name = live_server.store.get_customer(customers[0]).name
+    login(page, live_server.url, "anna", path=f"/card?customer={customers[0]}")
+    assert page.url.endswith(f"/card?customer={customers[0]}")
+    expect(page.locator("#cc-customer-name")).to_have_text(name)
+    expect(page.locator("#cc-user")).to_contain_text("Anna Berg")
+    expect(page.locator("#cc-logout")).to_be_visible()
+    expect(page).to_have_title(re.compile(re.escape(name)))
+
+
+def test_collapsed_section_stays_collapsed_in_a_fresh_browser_context(live_server, browser, customers):
+    first = browser.new_context()
+    page = first.new_page()
+    login(page, live_server.url, "maria", path=f"/card?customer={customers[0]}")
+    expect(section(page, "contact").locator("#cc-customer-name, .cc-contact-details").first).to_be_visible()
+    section(page, "contact").locator("button.card-header").first.click()
+    expect(section(page, "contact").locator(".cc-contact-details")).to_have_count(0)
+    wait_idle(page)
+    first.close()
+
+    second = browser.new_context()
+    page = second.new_page()
+    login(page, live_server.url, "maria", path=f"/card?customer={customers[1]}")
+    expect(section(page, "comments").locator(".cc-comment").first).to_be_visible()
+    expect(section(page, "contact").locator(".cc-contact-details")).to_have_count(0)
+    section(page, "contact").locator("button.card-header").first.click()
+    expect(section(page, "contact").locator(".cc-contact-details")).to_be_visible()
+    second.close()
+
+
+def test_edit_and_save_a_field_then_the_history_shows_it(live_server, page, customers):
+    customer_id = customers[2]
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    contact = section(page, "contact")
+    contact.locator(".cc-edit button").click()
+    phone = contact.locator(".cc-field-phone input")
+    expect(phone).to_be_visible()
+    phone.fill("+46 8 765 43 21")
+    email = contact.locator(".cc-field-email input")
+    email.fill("not-an-address")
+    contact.locator(".cc-save button").click()
+    expect(contact.locator(".cc-field-email .cc-error-text")).to_contain_text("e-mail")
+    expect(email).to_have_value("not-an-address")       # what was typed stays
+    email.fill("hello@example.se")
+    contact.locator(".cc-save button").click()
+    expect(contact.locator(".cc-contact-details")).to_contain_text("+46 8 765 43 21")
+    assert live_server.store.get_customer(customer_id).phone == "+46 8 765 43 21"
+
+    groups = section(page, "groups")
+    groups.locator("button.card-header").first.click()
+    history = groups.locator(".cc-history table")
+    expect(history).to_contain_text("+46 8 765 43 21")
+    expect(history.locator("tbody tr").first).to_contain_text("Anna Berg")
+
+
+def test_a_stale_save_from_a_second_session_shows_the_conflict(live_server, browser, customers):
+    customer_id = customers[3]
+    mine_context, their_context = browser.new_context(), browser.new_context()
+    mine, theirs = mine_context.new_page(), their_context.new_page()
+    login(mine, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    login(theirs, live_server.url, "erik", path=f"/card?customer={customer_id}")
+    for page in (mine, theirs):
+        section(page, "contact").locator(".cc-edit button").click()
+        expect(section(page, "contact").locator(".cc-field-phone input")).to_be_visible()
+
+    section(theirs, "contact").locator(".cc-field-phone input").fill("+46 8 111 222 33")
+    section(theirs, "contact").locator(".cc-save button").click()
+    expect(section(theirs, "contact").locator(".cc-contact-details")).to_contain_text("+46 8 111 222 33")
+
+    section(mine, "contact").locator(".cc-field-phone input").fill("+46 8 999 888 77")
+    section(mine, "contact").locator(".cc-save button").click()
+    conflict = section(mine, "contact").locator(".cc-conflict")
+    expect(conflict).to_contain_text("Someone saved this customer")
+    expect(conflict).to_contain_text("+46 8 111 222 33")
+    expect(conflict).to_contain_text("+46 8 999 888 77")
+    expect(conflict).to_contain_text("Erik Nilsson")
+    assert live_server.store.get_customer(customer_id).phone == "+46 8 111 222 33"
+    section(mine, "contact").locator(".cc-save button").click()  # "Use mine" is preselected
+    expect(section(mine, "contact").locator(".cc-contact-details")).to_contain_text("+46 8 999 888 77")
+    assert live_server.store.get_customer(customer_id).phone == "+46 8 999 888 77"
+    mine_context.close()
+    their_context.close()
+
+
+def test_add_a_comment_and_show_all(live_server, page, customers):
+    customer_id = customers[4]
+    total = live_server.store.comment_count(customer_id)
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    comments = section(page, "comments")
+    expect(comments.locator(".cc-comment")).to_have_count(3)
+    comments.locator(".cc-new-comment textarea").fill("Phoned about the renewal; they want a proposal.")
+    comments.locator(".cc-add-comment button").click()
+    expect(comments.locator(".cc-comment").first).to_contain_text("Phoned about the renewal")
+    expect(comments.locator(".cc-comment").first).to_contain_text("Anna Berg")
+    show_all = comments.locator(".cc-show-all button")
+    expect(show_all).to_have_text(f"Show all {total + 1} comments")
+    show_all.click()
+    expect(comments.locator(".cc-comment")).to_have_count(total + 1)
+
+
+def test_inactive_contacts_toggle(live_server, page, customers):
+    customer_id = customers[0]
+    store = live_server.store
+    active = len(store.contacts(customer_id))
+    everyone = len(store.contacts(customer_id, include_inactive=True))
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    rows = section(page, "contacts").locator("#cc-contacts-table tbody tr")
+    expect(rows).to_have_count(active)
+    section(page, "contacts").locator(".cc-show-inactive input").check()
+    expect(rows).to_have_count(everyone)
+    expect(section(page, "contacts").locator("#cc-contacts-table")).to_contain_text("(inactive)")
+    href = rows.first.locator("a").first.get_attribute("href")
+    assert href.startswith("/contact?contact=")
+    page.goto(live_server.url + href)
+    wait_idle(page)
+    expect(page.locator("#cc-contact-name")).to_be_visible()
+
+
+def test_project_links_follow_projects_access(live_server, browser, customers):
+    customer_id = customers[0]
+    for login_name, has_access in (("anna", True), ("erik", False)):
+        context = browser.new_context()
+        page = context.new_page()
+        login(page, live_server.url, login_name, path=f"/card?customer={customer_id}")
+        projects = section(page, "projects")
+        projects.locator("button.card-header").first.click()
+        expect(projects.locator("#cc-projects-table")).to_be_visible()
+        links = projects.locator("#cc-projects-table a[href^='/project?project=']")
+        if has_access:
+            assert links.count() >= 1
+            href = links.first.get_attribute("href")
+            page.goto(live_server.url + href)
+            wait_idle(page)
+            expect(page.locator("#cc-project-name")).to_be_visible()
+        else:
+            expect(links).to_have_count(0)
+            project_id = live_server.store.projects(customer_id)["id"].iloc[0]
+            page.goto(f"{live_server.url}/project?project={int(project_id)}")
+            wait_idle(page)
+            expect(page.locator("#cc-message")).to_contain_text("Not allowed")
+        context.close()
+
+
+def test_chart_is_drawn_on_canvas(live_server, page, customers):
+    login(page, live_server.url, "anna", path=f"/card?customer={customers[0]}")
+    chart = section(page, "invoiced").locator(".cc-invoiced-chart canvas").first
+    expect(chart).to_be_visible()
+    box = chart.bounding_box()
+    assert box["width"] > 200 and box["height"] > 100
+    expect(section(page, "invoiced").locator("#cc-invoiced-table")).to_contain_text("Total")
+    backends = page.evaluate("() => [...Bokeh.documents[0].all_models].filter(m => 'output_backend' in m)"
+                             ".map(m => m.output_backend)")
+    assert backends and set(backends) == {"canvas"}  # WebGL costs a second without a GPU
+
+
+def test_a_viewer_cannot_edit(live_server, page, customers):
+    login(page, live_server.url, "vera", path=f"/card?customer={customers[0]}")
+    expect(page.locator("#cc-customer-name")).to_be_visible()
+    expect(page.locator(".cc-edit")).to_have_count(0)
+    expect(page.locator(".cc-add-comment")).to_have_count(0)
+    expect(page.locator(".cc-new-comment")).to_have_count(0)
+
+
+def test_screenshot_of_a_real_card_for_the_readme(live_server, page, customers):
+    DOCS.mkdir(exist_ok=True)
+    login(page, live_server.url, "anna", path=f"/card?customer={customers[0]}")
+    expect(section(page, "invoiced").locator("canvas").first).to_be_visible()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "card.png"), full_page=True)
+    assert (DOCS / "card.png").stat().st_size > 20_000
