@@ -127,21 +127,30 @@ ROUTES = {
 }
 
 
+def bare_page():
+    """The benchmark's floor: one Markdown pane and one text input, no template (``serve --bench`` only)."""
+    return pn.Column(pn.pane.Markdown("# customercard"), pn.widgets.TextInput(placeholder="Type here"))
+
+
+BENCH_ROUTES = {"/bench/bare": bare_page}
+
+
 def _origins(port: int, extra: list[str] | None) -> list[str]:
     return [f"localhost:{port}", f"127.0.0.1:{port}", *(extra or [])]
 
 
 def make_server(store: Store, port: int = 0, address: str = "127.0.0.1", num_procs: int = 1,
                 allow_websocket_origin: list[str] | None = None, show: bool = False, start: bool = False,
-                threaded: bool = False):
+                threaded: bool = False, bench: bool = False):
     """Build the Panel/Bokeh server for ``store`` with the login in front of every page."""
     global _STORE
     _STORE = store
     config = get_config()
     pn.extension(notifications=True)
     pn.config.throttled = True
+    routes = {**ROUTES, **(BENCH_ROUTES if bench else {})}
     return pn.serve(
-        dict(ROUTES), port=port, address=address, show=show, start=start, threaded=threaded,
+        routes, port=port, address=address, show=show, start=start, threaded=threaded,
         websocket_origin=_origins(port, allow_websocket_origin),
         cookie_secret=cookie_secret(config.data_path, config.cookie_secret),
         auth_provider=StoreAuthProvider(store), num_procs=num_procs, verbose=False,
@@ -149,9 +158,9 @@ def make_server(store: Store, port: int = 0, address: str = "127.0.0.1", num_pro
 
 
 def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs: int = 1,
-          allow_websocket_origin: list[str] | None = None, show: bool = False) -> None:
+          allow_websocket_origin: list[str] | None = None, show: bool = False, bench: bool = False) -> None:
     """Serve until interrupted (``customercard serve``)."""
     print(f"Serving customercard on http://{'localhost' if address in ('127.0.0.1', '') else address}:{port} "
           "(Ctrl+C stops)", flush=True)
     make_server(store, port=port, address=address, num_procs=num_procs,
-                allow_websocket_origin=allow_websocket_origin, show=show, start=True)
+                allow_websocket_origin=allow_websocket_origin, show=show, start=True, bench=bench)

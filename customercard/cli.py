@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                       "  customercard users add LOGIN --name 'Your Name' --role admin", file=sys.stderr)
     _print_demo_logins(store)
     app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
-              allow_websocket_origin=args.allow_websocket_origin, show=args.show)
+              allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench)
     return 0
 
 
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--customers", type=int, default=2000, help="demo customers (with --demo-if-missing)")
     serve.add_argument("--seed", type=int, default=1, help="demo seed (with --demo-if-missing)")
     serve.add_argument("--show", action="store_true", help="open a browser")
+    serve.add_argument("--bench", action="store_true", help="also serve /bench/bare, the benchmark's floor page")
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="fill a new database with seeded demo data")

@@ -20,7 +20,12 @@ def customers(live_server) -> list[int]:
 
 
 def section(page, key: str):
-    return page.locator(f".cc-section-{key}")
+    """The section's element (the component's host; locators reach into its shadow root)."""
+    return page.locator(f"div.cc-section-{key}")
+
+
+def toggle(page, key: str) -> None:
+    section(page, key).locator("button.cc-sv-toggle").click()
 
 
 def open_card(page, live_server, customer_id: int) -> None:
@@ -42,18 +47,19 @@ def test_collapsed_section_stays_collapsed_in_a_fresh_browser_context(live_serve
     first = browser.new_context()
     page = first.new_page()
     login(page, live_server.url, "maria", path=f"/card?customer={customers[0]}")
-    expect(section(page, "contact").locator("#cc-customer-name, .cc-contact-details").first).to_be_visible()
-    section(page, "contact").locator("button.card-header").first.click()
-    expect(section(page, "contact").locator(".cc-contact-details")).to_have_count(0)
-    wait_idle(page)
+    expect(section(page, "contact").locator(".cc-contact-details")).to_be_visible()
+    toggle(page, "contact")
+    expect(section(page, "contact").locator(".cc-contact-details")).to_be_hidden()
+    page.wait_for_timeout(300)  # the toggle reaches the server
     first.close()
 
     second = browser.new_context()
     page = second.new_page()
     login(page, live_server.url, "maria", path=f"/card?customer={customers[1]}")
     expect(section(page, "comments").locator(".cc-comment").first).to_be_visible()
-    expect(section(page, "contact").locator(".cc-contact-details")).to_have_count(0)
-    section(page, "contact").locator("button.card-header").first.click()
+    expect(section(page, "contact").locator(".cc-contact-details")).to_have_count(0)  # not even built
+    expect(section(page, "contact").locator("button.cc-sv-toggle")).to_have_attribute("aria-expanded", "false")
+    toggle(page, "contact")
     expect(section(page, "contact").locator(".cc-contact-details")).to_be_visible()
     second.close()
 
@@ -62,7 +68,7 @@ def test_edit_and_save_a_field_then_the_history_shows_it(live_server, page, cust
     customer_id = customers[2]
     login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
     contact = section(page, "contact")
-    contact.locator(".cc-edit button").click()
+    contact.locator("button.cc-tool-edit").click()
     phone = contact.locator(".cc-field-phone input")
     expect(phone).to_be_visible()
     phone.fill("+46 8 765 43 21")
@@ -77,8 +83,8 @@ def test_edit_and_save_a_field_then_the_history_shows_it(live_server, page, cust
     assert live_server.store.get_customer(customer_id).phone == "+46 8 765 43 21"
 
     groups = section(page, "groups")
-    groups.locator("button.card-header").first.click()
-    history = groups.locator(".cc-history table")
+    toggle(page, "groups")
+    history = groups.locator("#cc-history-table")
     expect(history).to_contain_text("+46 8 765 43 21")
     expect(history.locator("tbody tr").first).to_contain_text("Anna Berg")
 
@@ -90,7 +96,7 @@ def test_a_stale_save_from_a_second_session_shows_the_conflict(live_server, brow
     login(mine, live_server.url, "anna", path=f"/card?customer={customer_id}")
     login(theirs, live_server.url, "erik", path=f"/card?customer={customer_id}")
     for page in (mine, theirs):
-        section(page, "contact").locator(".cc-edit button").click()
+        section(page, "contact").locator("button.cc-tool-edit").click()
         expect(section(page, "contact").locator(".cc-field-phone input")).to_be_visible()
 
     section(theirs, "contact").locator(".cc-field-phone input").fill("+46 8 111 222 33")
@@ -118,11 +124,12 @@ def test_add_a_comment_and_show_all(live_server, page, customers):
     login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
     comments = section(page, "comments")
     expect(comments.locator(".cc-comment")).to_have_count(3)
+    comments.locator("button.cc-new-comment-button").click()
     comments.locator(".cc-new-comment textarea").fill("Phoned about the renewal; they want a proposal.")
     comments.locator(".cc-add-comment button").click()
     expect(comments.locator(".cc-comment").first).to_contain_text("Phoned about the renewal")
     expect(comments.locator(".cc-comment").first).to_contain_text("Anna Berg")
-    show_all = comments.locator(".cc-show-all button")
+    show_all = comments.locator("button.cc-show-all")
     expect(show_all).to_have_text(f"Show all {total + 1} comments")
     show_all.click()
     expect(comments.locator(".cc-comment")).to_have_count(total + 1)
@@ -153,7 +160,7 @@ def test_project_links_follow_projects_access(live_server, browser, customers):
         page = context.new_page()
         login(page, live_server.url, login_name, path=f"/card?customer={customer_id}")
         projects = section(page, "projects")
-        projects.locator("button.card-header").first.click()
+        toggle(page, "projects")
         expect(projects.locator("#cc-projects-table")).to_be_visible()
         links = projects.locator("#cc-projects-table a[href^='/project?project=']")
         if has_access:
@@ -186,9 +193,10 @@ def test_chart_is_drawn_on_canvas(live_server, page, customers):
 def test_a_viewer_cannot_edit(live_server, page, customers):
     login(page, live_server.url, "vera", path=f"/card?customer={customers[0]}")
     expect(page.locator("#cc-customer-name")).to_be_visible()
-    expect(page.locator(".cc-edit")).to_have_count(0)
-    expect(page.locator(".cc-add-comment")).to_have_count(0)
-    expect(page.locator(".cc-new-comment")).to_have_count(0)
+    expect(page.locator("button.cc-tool-edit")).to_have_count(0)
+    expect(page.locator("button.cc-new-comment-button")).to_have_count(0)
+    expect(page.locator("button.cc-add-contact")).to_have_count(0)
+    expect(page.locator("button.cc-edit-comment")).to_have_count(0)
 
 
 def test_screenshot_of_a_real_card_for_the_readme(live_server, page, customers):

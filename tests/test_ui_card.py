@@ -12,6 +12,7 @@ import pytest
 
 import customercard as cc
 from customercard.ui.card import CustomerCard
+from customercard.ui.components import SectionView
 from customercard.ui.sections.contact import route_url
 
 from .conftest import rich_customers
@@ -27,21 +28,12 @@ def customer_id(demo_store) -> int:
 
 
 def texts(section) -> str:
-    """All HTML shown by a section (read mode)."""
-    out = []
-
-    def walk(obj):
-        if isinstance(obj, pn.pane.HTML):
-            out.append(str(obj.object))
-        for child in getattr(obj, "objects", []) or []:
-            walk(child)
-        if hasattr(obj, "__panel__") and not isinstance(obj, pn.layout.Panel | pn.pane.PaneBase):
-            walk(obj.__panel__())
-    walk(section._card)
-    return "\n".join(out)
+    """The HTML a section shows (read mode)."""
+    return section.view.html
 
 
 def find(obj, kind, css: str | None = None) -> list:
+    """Panel objects of a kind (and CSS class) inside a layout."""
     found = []
 
     def walk(o):
@@ -49,10 +41,12 @@ def find(obj, kind, css: str | None = None) -> list:
             found.append(o)
         for child in getattr(o, "objects", []) or []:
             walk(child)
-        if isinstance(o, pn.viewable.Viewer):
-            walk(o.__panel__())
     walk(obj)
     return found
+
+
+def tool_actions(section) -> list[str]:
+    return [tool["action"] for tool in section.view.tools]
 
 
 def test_sections_in_the_seed_order(demo_store, customer_id):
@@ -60,6 +54,7 @@ def test_sections_in_the_seed_order(demo_store, customer_id):
     assert [s.key for s in card.sections] == ORDER
     assert isinstance(card.customer, cc.Customer) and card.customer.id == customer_id
     assert isinstance(card.__panel__(), pn.Column)
+    assert all(isinstance(section.view, SectionView) for section in card.sections)
 
 
 def test_header_shows_identity_and_last_update(demo_store, customer_id):
@@ -122,15 +117,15 @@ def test_invoice_address_says_same_as_visiting_when_not_used(demo_store, custome
     demo_store.save_customer(customer, user="anna")
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("invoice_address")
-    section._card.collapsed = False
+    section.view.collapsed = False
     assert "Same as visiting address" in texts(section)
 
 
 def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("contact")
-    assert not section.editing and not find(section._card, pn.widgets.TextInput)
-    section.start_edit()
+    assert not section.editing and section.view.child is None and tool_actions(section) == ["edit"]
+    section.handle("edit", {})
     form = section._form
     assert section.editing
     assert isinstance(form.widgets["phone"], pn.widgets.TextInput)
@@ -219,14 +214,18 @@ def test_stale_save_shows_the_conflict_and_lets_the_user_choose(demo_store, cust
 def test_viewer_sees_no_edit_controls_and_cannot_write(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera")
     for section in card.sections:
-        section._card.collapsed = False
-        assert not find(section._card, pn.widgets.Button, "cc-edit"), section.key
-    assert not find(card.section("comments")._card, pn.widgets.Button, "cc-add-comment")
+        section.view.collapsed = False
+        assert tool_actions(section) == [], section.key
+        assert 'data-action="restore"' not in texts(section) and "new-comment" not in texts(section)
+        assert "add-contact" not in texts(section) and "edit-comment" not in texts(section)
     header = card.section("header")
-    header.start_edit()
+    header.handle("edit", {})
     assert not header.editing
+    comments = card.section("comments")
+    comments.handle("new-comment", {})
+    assert comments.view.child is None
     manager_card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
-    assert find(manager_card.section("header")._card, pn.widgets.Button, "cc-edit")
+    assert tool_actions(manager_card.section("header")) == ["edit"]
     # a forged save from the viewer's session is refused by the store
     forged = card.customer.copy()
     forged.name = "Forged AB"
@@ -237,10 +236,10 @@ def test_viewer_sees_no_edit_controls_and_cannot_write(demo_store, customer_id):
 def test_collapsed_state_is_remembered_per_user_and_collapsed_sections_are_not_built(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     economy = card.section("economy")
-    assert economy.collapsed and not economy._built and economy._card.objects == []
-    economy._card.collapsed = False
-    assert economy._built and economy._card.objects
-    card.section("comments")._card.collapsed = True
+    assert economy.collapsed and not economy._built and economy.view.html == ""
+    economy.view.collapsed = False  # what the header click does
+    assert economy._built and "Re-invoicing" in economy.view.html
+    card.section("comments").view.collapsed = True
 
     again = CustomerCard(store=demo_store, customer_id=customer_id + 1, user="anna")  # any card
     assert not again.section("economy").collapsed and again.section("economy")._built
@@ -253,31 +252,38 @@ def test_comments_three_newest_show_all_add_and_edit(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("comments")
     total = demo_store.comment_count(customer_id)
-    assert len(section._list.objects) == 3
-    assert section._toggle.visible and section._toggle.label == f"Show all {total} comments"
-    section._toggle.clicks += 1
-    assert len(section._list.objects) == total
-    assert section._new_date.value == dt.date.today() and section._new_author.value == "anna"
+    assert texts(section).count('class="cc-comment"') == 3
+    assert f"Show all {total} comments" in texts(section)
+    section.handle("show-all", {})
+    assert texts(section).count('class="cc-comment"') == total and "Show the 3 newest" in texts(section)
 
+    section.handle("new-comment", {})
+    assert section._new_date.value == dt.date.today() and section._new_author.value == "anna"
     section._new_body.value = "   "
     assert section.add_comment() is False and "Write something" in section._new_message.object
     section._new_body.value = "Met them at the fair."
     section._new_date.value = dt.date(2026, 1, 5)
     section._new_author.value = "erik"
     assert section.add_comment() is True
+    assert "Comment added." in texts(section) and section.view.child is None
     newest = demo_store.comments(customer_id)
     added = newest[newest["body"] == "Met them at the fair."].iloc[0]
     assert added.author == "erik" and added.created_by == "anna"
     assert pd.Timestamp(added.written_on).date() == dt.date(2026, 1, 5)
+    assert "Met them at the fair." in texts(section)
 
     comment_id = int(newest.iloc[0].id)
-    section.edit_comment(comment_id)
-    editor = find(section._list, pn.Column, "cc-comment-editor")[0]
+    section.handle("edit-comment", {"id": str(comment_id)})
     form = section._comment_form
     form.widgets["body"].value = "Corrected text."
-    find(editor, pn.widgets.Button, "cc-save-comment")[0].clicks += 1
+    find(section.view.child, pn.widgets.Button, "cc-save-comment")[0].clicks += 1
     edited = demo_store.get_comment(comment_id)
     assert edited.body == "Corrected text." and edited.edited_by == "anna" and edited.edited_at is not None
+    assert "edited by Anna Berg" in texts(section)
+
+    other = demo_store.comments(rich_customers(demo_store)[1]).iloc[0]
+    section.handle("edit-comment", {"id": str(int(other.id))})  # another customer's comment: ignored
+    assert section.view.child is None
 
 
 def test_inactive_contacts_toggle(demo_store, customer_id):
@@ -299,7 +305,7 @@ def test_project_links_only_with_projects_access(demo_store, customer_id):
     with_access = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     without = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
     for card in (with_access, without):
-        card.section("projects")._card.collapsed = False
+        card.section("projects").open()
     assert f'href="/project?project={int(project.id)}"' in texts(with_access.section("projects"))
     html = texts(without.section("projects"))
     assert "/project?project=" not in html and project["name"] in html
@@ -316,8 +322,9 @@ def test_invoiced_chart_and_figures(demo_store, customer_id):
     html = texts(section)
     assert "Total" in html and "kr" in html
     import holoviews as hv
-    assert isinstance(section._chart.object, hv.Bars)
-    assert section._chart.object.opts.get("plot").kwargs.get("backend_opts") == {"plot.output_backend": "canvas"}
+    chart = section.view.child
+    assert isinstance(chart, pn.pane.HoloViews) and isinstance(chart.object, hv.Bars)
+    assert chart.object.opts.get("plot").kwargs.get("backend_opts") == {"plot.output_backend": "canvas"}
 
 
 def test_notebook_edits_through_the_param_object_show_in_the_card(demo_store, customer_id):
@@ -339,26 +346,31 @@ def test_history_filter_and_restore(demo_store, customer_id):
     section._form.widgets["name"].value = "Renamed Holding AB"
     assert section.save()
     groups = card.section("groups")
-    groups._card.collapsed = False
-    history = groups._history
-    history.field = "name"
-    assert all(row["what"].startswith("Name") for row in history._table.rows)
-    newest = history._table.rows[0]
-    assert newest["new"] == "Renamed Holding AB" and newest["restore"]
-    history._table._handle_msg({"action": "restore", "id": newest["id"]})
+    groups.open()
+    groups.handle("history-field", {"value": "name"})
+    html = texts(groups)
+    assert '<option value="name" selected>' in html and "Renamed Holding AB" in html
+    assert "Phone (create)" not in html
+    change = demo_store.history(customer_id, field="name").iloc[0]
+    assert f'data-action="restore" data-id="{int(change.change_id)}"' in html
+    groups.handle("restore", {"id": str(int(change.change_id))})
     assert card.customer.name == original
     assert demo_store.get_customer(customer_id).name == original
     assert demo_store.history(customer_id, field="name").iloc[0].kind == "restore"
-    assert history._table.rows[0]["what"].startswith("Name")
-    # a forged message for a row the table does not show is ignored
-    history._table._handle_msg({"action": "restore", "id": 10**9})
+    assert "Restored" in texts(groups)
+    assert "Renamed Holding AB" not in texts(card.section("header"))
+    groups.handle("restore", {"id": "not a number"})  # forged or broken messages do nothing
+    groups.handle("drop-table", {"id": "1"})
+    other = rich_customers(demo_store)[1]
+    foreign = demo_store.history(other).iloc[0]
+    groups.handle("restore", {"id": str(int(foreign.change_id))})  # another customer's change: refused
+    assert "No change" in texts(groups)
 
 
 def test_segments_are_edited_in_groups(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     groups = card.section("groups")
-    groups._card.collapsed = False
-    groups.start_edit()
+    groups.handle("edit", {})
     form = groups._form
     assert isinstance(form.widgets["Services"], pn.widgets.MultiChoice)
     assert isinstance(form.widgets["Size"], pn.widgets.Select)

@@ -40,6 +40,14 @@ NAV = [("/search", "customers", _("Customers")), ("/pipeline", "pipeline", _("Pi
        ("/admin", "admin", _("Administration"))]
 
 
+class PageTemplate(pn.Template):
+    """Our page template. Panel re-renders a template's text repr on every ``add_panel``, which walks every
+    parameter of the whole card; nobody reads that repr in served mode, so keep it short."""
+
+    def __repr__(self, depth: int = 0) -> str:
+        return f"PageTemplate({', '.join(self._render_items)})"
+
+
 def nav_html(user: User | None, active: str, pages: set[str]) -> str:
     links = ['<a class="cc-brand" href="/search">customercard</a>']
     for href, key, label in NAV:
@@ -68,7 +76,7 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
     """The served page: our template with header and ``body``; ``body`` itself outside a server."""
     if not is_served():
         return body
-    template = pn.Template(TEMPLATE)
+    template = PageTemplate(TEMPLATE)
     template.add_variable("page_title", f"{title} · customercard")
     template.add_panel("nav", pn.pane.HTML(nav_html(user, active, set(pages)), margin=0,
                                            stylesheets=[":host a { color:#dbe7f3; margin-right:14px; "

@@ -1,4 +1,9 @@
-"""A card section: a collapsible card, built only when opened, remembered per user, editable in place."""
+"""A card section: folded or open (remembered per user, built only when opened), read as light HTML,
+edited with widgets built from the param model only while editing.
+
+Each section is one :class:`~customercard.ui.components.SectionView` in the browser. Buttons and links in
+its HTML carry ``data-action``; :meth:`Section.handle` accepts only the actions the section declares.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,12 @@ import param
 from ...errors import ConflictError, CustomerCardError, PermissionDenied, ValidationError
 from ...i18n import _
 from ...models import Customer
+from ..components import SectionView
 from ..context import CardContext
 from ..form import ConflictResolver, FieldForm
-from ..html import SECTION_CSS, esc
+from ..html import esc
 
 PREF_PREFIX = "card.collapsed."
-NOTE_CSS = """:host { font-size: 0.9em; } .ok { color: #1d7a3c; } .bad { color: #b42318; }"""
 
 
 def card_collapsed_prefs(context: CardContext) -> dict[str, bool]:
@@ -24,8 +29,22 @@ def card_collapsed_prefs(context: CardContext) -> dict[str, bool]:
     return {key[len(PREF_PREFIX):]: bool(value) for key, value in stored.items()}
 
 
+def note_html(text: str, ok: bool) -> str:
+    if not text:
+        return ""
+    css = "ok" if ok else "bad"
+    color = "#1d7a3c" if ok else "#b42318"
+    return f'<p class="cc-note {css}" style="color:{color};font-size:.9em;margin:6px 0 0">{esc(text)}</p>'
+
+
+def action_button(action: str, label: str, item_id: object = None, primary: bool = False, css: str = "") -> str:
+    ident = f' data-id="{esc(item_id)}"' if item_id is not None else ""
+    classes = " ".join(c for c in ("cc-act", "primary" if primary else "", css) if c)
+    return f'<button class="{classes}" data-action="{esc(action)}"{ident}>{esc(label)}</button>'
+
+
 class Section(pn.viewable.Viewer):
-    """Base of every card section. Subclasses give ``key``, ``title`` and :meth:`body`."""
+    """Base of every card section. Subclasses give ``key``, ``title`` and :meth:`markup`."""
 
     key: ClassVar[str] = ""
     title: ClassVar[str] = ""
@@ -33,6 +52,8 @@ class Section(pn.viewable.Viewer):
     edit_fields: ClassVar[tuple[str, ...]] = ()
     form_columns: ClassVar[int] = 2
     collapsed_by_default: ClassVar[bool] = False
+    #: Actions the section's HTML may send (besides "edit"), each handled by ``do_<action>``.
+    actions: ClassVar[tuple[str, ...]] = ()
 
     context = param.ClassSelector(class_=CardContext, doc="The card this section is part of.")
     collapsed = param.Boolean(default=False, doc="Whether the section is folded away.")
@@ -44,39 +65,47 @@ class Section(pn.viewable.Viewer):
         self._form: Any = None
         self._draft: Customer | None = None
         self._resolver: ConflictResolver | None = None
-        self._card = pn.Card(title=self.title, collapsed=self.collapsed, sizing_mode="stretch_width",
-                             css_classes=["cc-section", f"cc-section-{self.key}"], margin=(6, 0),
-                             header_background="#f5f7fa", styles={"background": "#fff"})
-        self._card.param.watch(self._on_toggle, "collapsed")
+        self._note = ("", True)
+        self.view = SectionView(key=self.key, title=self.title, collapsed=self.collapsed,
+                                sizing_mode="stretch_width", css_classes=["cc-section", f"cc-section-{self.key}"])
+        self.view.param.watch(self._on_toggle, "collapsed")
+        self.view.on_action(self.handle)
         self.context.param.watch(self._on_saved, "saved")
         if not self.collapsed:
             self._build()
 
-    # -- building (subclasses give body(): the read-only content, light HTML, no widgets unless needed) --------
+    # -- reading ------------------------------------------------------------------------------------------
+    def markup(self) -> str:
+        """The read-only body as safe HTML (every user value escaped)."""
+        return ""
+
+    def read_child(self) -> pn.viewable.Viewable | None:
+        """Panel content shown in read mode beside the HTML (e.g. a chart); None for most sections."""
+        return None
+
+    def render(self) -> None:
+        """Show the read-only state."""
+        child = self.read_child()
+        self.view.param.update(html=self.markup() + note_html(*self._note), tools=self._tools(), child=child,
+                               child_first=child is not None)
+
     def refresh(self) -> None:
-        """Redraw the read-only content after the customer changed."""
+        """Redraw after the customer (or what the section lists) changed."""
+        if self._built and not self.editing:
+            self.render()
+
+    def _tools(self) -> list[dict[str, str]]:
+        if self.edit_fields and self.context.can_edit:
+            return [{"action": "edit", "label": _("Edit")}]
+        return []
 
     def _build(self) -> None:
-        self._content = pn.Column(sizing_mode="stretch_width", margin=0)
-        self._note = pn.pane.HTML("", stylesheets=[NOTE_CSS], sizing_mode="stretch_width", margin=(0, 10),
-                                  css_classes=["cc-note"])
-        self._show_read()
-        self._card.objects = [self._content]
         self._built = True
+        self.render()
 
-    def _tools(self) -> list[pn.viewable.Viewable]:
-        if not (self.edit_fields and self.context.can_edit):
-            return []
-        button = pn.widgets.Button(label=_("Edit"), color="light", width=80, margin=(0, 10),
-                                   css_classes=["cc-edit"], align="end")
-        button.on_click(lambda _event: self.start_edit())
-        return [button]
-
-    def _show_read(self) -> None:
-        tools = self._tools()
-        parts: list[Any] = [pn.Row(*tools, align="end", margin=0)] if tools else []
-        parts += [self.body(), self._note]
-        self._content.objects = parts
+    def open(self) -> None:
+        """Unfold the section (building it if it never was)."""
+        self.view.collapsed = False
 
     def _on_toggle(self, event: param.parameterized.Event) -> None:
         self.collapsed = event.new
@@ -85,17 +114,45 @@ class Section(pn.viewable.Viewer):
         self.context.store.set_pref(self.context.login, PREF_PREFIX + self.key, bool(event.new))
 
     def _on_saved(self, _event: param.parameterized.Event) -> None:
-        if self._built and not self.editing:
-            self.refresh()
+        self.refresh()
+
+    def handle(self, action: str, data: dict[str, Any]) -> None:
+        """Run an action sent from the browser, if this section offers it."""
+        if action == "edit" and self.edit_fields:
+            self.start_edit()
+        elif action in self.actions:
+            getattr(self, "do_" + action.replace("-", "_"))(data)
+
+    def say(self, text: str, ok: bool = True) -> None:
+        """A message at the end of the section (kept until the next one)."""
+        self._note = (text, ok)
+        if self.editing:
+            self.view.html = note_html(text, ok)
+        elif self._built:
+            self.render()
 
     # -- editing ------------------------------------------------------------------------------------------
+    def make_form(self, draft: Customer) -> Any:
+        """The edit form for ``draft`` (a copy of the customer): widgets for :attr:`edit_fields`."""
+        return FieldForm(record=draft, fields=list(self.edit_fields), columns=self.form_columns,
+                         labels=self.form_labels())
+
+    def form_labels(self) -> dict[str, str]:
+        return {}
+
+    def show_form(self, *objects: Any) -> None:
+        """Show Panel content (a form) in place of the read-only body."""
+        self.view.param.update(child=pn.Column(*objects, sizing_mode="stretch_width", margin=0), html="",
+                               tools=[], child_first=True)
+
     def start_edit(self) -> None:
         """Turn the section's fields into widgets built from the param model."""
         if not self._built:
-            self._card.collapsed = False  # opening builds it
+            self.open()
         if not self.context.can_edit:
-            self._say(_("You may read this customer but not change it."), ok=False)
+            self.say(_("You may read this customer but not change it."), ok=False)
             return
+        self._note = ("", True)
         self._draft = self.context.customer.copy()
         self._form = self.make_form(self._draft)
         save = pn.widgets.Button(label=_("Save"), color="primary", width=90, css_classes=["cc-save"])
@@ -105,21 +162,13 @@ class Section(pn.viewable.Viewer):
         self._resolver = None
         self._resolver_box = pn.Column(sizing_mode="stretch_width", margin=0)
         self.editing = True
-        self._note.object = ""
-        self._content.objects = [self._form, self._resolver_box, pn.Row(save, cancel), self._note]
-
-    def make_form(self, draft: Customer) -> Any:
-        """The edit form for ``draft`` (a copy of the customer): widgets for :attr:`edit_fields`."""
-        return FieldForm(record=draft, fields=list(self.edit_fields), columns=self.form_columns,
-                         labels=self.form_labels())
-
-    def form_labels(self) -> dict[str, str]:
-        return {}
+        self.show_form(self._form, self._resolver_box, pn.Row(save, cancel, margin=0))
 
     def cancel(self) -> None:
         self.editing = False
         self._form = self._draft = self._resolver = None
-        self._show_read()
+        self._note = ("", True)
+        self.render()
 
     def save(self) -> bool:
         """Validate and save the form; messages go next to their fields and the form keeps what was typed."""
@@ -129,9 +178,11 @@ class Section(pn.viewable.Viewer):
         if self._resolver is not None:
             target = self.context.store.get_customer(original.id)
             mine = self._resolver.kept_values()
+            values = mine
         else:
             target = original.copy()
-        errors = apply_values(target, self._form.values() if self._resolver is None else mine)
+            values = self._form.values()
+        errors = apply_values(target, values)
         if errors:
             return self._refused(errors)
         try:
@@ -141,17 +192,14 @@ class Section(pn.viewable.Viewer):
         except ConflictError as exc:
             self._show_conflict(exc, mine)
             return False
-        except PermissionDenied as exc:
-            self._say(str(exc), ok=False)
-            return False
-        except CustomerCardError as exc:
-            self._say(str(exc), ok=False)
+        except (PermissionDenied, CustomerCardError) as exc:
+            self.say(str(exc), ok=False)
             return False
         self.editing = False
         self._form = self._draft = self._resolver = None
+        self._note = (_("Saved."), True)
         self.context.adopt(saved)
-        self._show_read()
-        self._say(_("Saved."), ok=True)
+        self.render()
         return True
 
     def _refused(self, errors: dict[str, str]) -> bool:
@@ -160,14 +208,14 @@ class Section(pn.viewable.Viewer):
         text = _("Please correct the marked fields.")
         if rest:
             text += " " + " ".join(f"{self._label_of(field)}: {message}" for field, message in rest.items())
-        self._say(text, ok=False)
+        self.say(text, ok=False)
         return False
 
     def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:
         self._resolver = ConflictResolver(error, mine, label_of=self._label_of,
                                           user_name_of=self.context.store.user_name)
         self._resolver_box.objects = [self._resolver]
-        self._say(_("Not saved yet: choose below, then Save again."), ok=False)
+        self.say(_("Not saved yet: choose below, then Save again."), ok=False)
 
     def _label_of(self, field: str) -> str:
         if field.startswith("segments."):
@@ -177,12 +225,8 @@ class Section(pn.viewable.Viewer):
         except AttributeError:
             return field
 
-    def _say(self, text: str, ok: bool) -> None:
-        css = "ok" if ok else "bad"
-        self._note.object = f'<span class="{css} cc-message-text">{esc(text)}</span>' if text else ""
-
     def __panel__(self) -> pn.viewable.Viewable:
-        return self._card
+        return self.view
 
 
 def apply_values(target: Customer, values: dict[str, Any]) -> dict[str, str]:
@@ -200,8 +244,3 @@ def apply_values(target: Customer, values: dict[str, Any]) -> dict[str, str]:
                 segments.pop(criterion, None)
         target.segments = segments
     return errors
-
-
-def html_pane(markup: str, **params: Any) -> pn.pane.HTML:
-    """A light read-only HTML pane with the section stylesheet."""
-    return pn.pane.HTML(markup, stylesheets=[SECTION_CSS], sizing_mode="stretch_width", margin=(0, 10), **params)

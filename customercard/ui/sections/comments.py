@@ -11,16 +11,16 @@ import panel as pn
 import param
 
 from ... import formatting
-from ...errors import CustomerCardError, ValidationError
+from ...errors import CustomerCardError, NotFound, ValidationError
 from ...i18n import _
 from ..form import FieldForm
 from ..html import esc
-from .base import Section, html_pane
+from .base import Section, action_button
 
 NEWEST = 3
 
 
-def comment_html(row: Any, store, locale: str) -> str:
+def comment_html(row: Any, store, locale: str, editable: bool) -> str:
     badge = ""
     if row.kind == "email":
         recipients = ", ".join(store.user_name(r) for r in (json.loads(row.recipients) if row.recipients else []))
@@ -29,29 +29,54 @@ def comment_html(row: Any, store, locale: str) -> str:
     if row.edited_by:
         edited = " · " + esc(_("edited by {who} on {when}").format(
             who=store.user_name(row.edited_by), when=formatting.datetime(row.edited_at, locale)))
-    return (f'<div class="cc-meta">{esc(formatting.date(row.written_on, locale))} · {esc(row.author_name)}{edited}'
-            f'</div>{badge}<div class="cc-body">{esc(row.body)}</div>')
+    edit = (" · " + f'<button class="cc-link cc-edit-comment" data-action="edit-comment" data-id="{int(row.id)}">'
+            f'{esc(_("Edit"))}</button>') if editable else ""
+    return (f'<li class="cc-comment" id="cc-comment-{int(row.id)}"><div class="cc-meta">'
+            f'{esc(formatting.date(row.written_on, locale))} · {esc(row.author_name)}{edited}{edit}</div>'
+            f'{badge}<div class="cc-body">{esc(row.body)}</div></li>')
 
 
 class CommentsSection(Section):
     key = "comments"
     title = _("Comments")
+    actions = ("new-comment", "edit-comment", "show-all")
 
     show_all = param.Boolean(default=False, doc="Show every comment, not only the three newest.")
 
-    def body(self):
-        self._list = pn.Column(sizing_mode="stretch_width", margin=0, css_classes=["cc-comment-list"])
-        self._toggle = pn.widgets.Button(color="light", css_classes=["cc-show-all"], margin=(4, 10))
-        self._toggle.on_click(lambda _e: setattr(self, "show_all", not self.show_all))
-        parts: list[Any] = []
+    def markup(self) -> str:
+        button = ""
         if self.context.can_edit:
-            parts.append(self._new_comment_form())
-        parts += [self._list, self._toggle]
-        self.refresh()
-        return pn.Column(*parts, sizing_mode="stretch_width", margin=0)
+            button = f'<p>{action_button("new-comment", _("New comment…"), css="cc-new-comment-button")}</p>'
+        return button + self.listing()
 
-    def _new_comment_form(self) -> pn.viewable.Viewable:
-        self._new_body = pn.widgets.TextAreaInput(placeholder=_("Write a comment…"), height=70,
+    def listing(self) -> str:
+        """The comments shown (three newest, or all) and the link that switches between them."""
+        store, locale, customer_id = self.context.store, self.context.locale, self.context.customer.id
+        total = store.comment_count(customer_id)
+        frame = store.comments(customer_id, limit=None if self.show_all else NEWEST)
+        editable = self.context.can_edit
+        items = "".join(comment_html(row, store, locale, editable) for row in frame.itertuples(index=False))
+        parts = [f'<ul class="cc-list cc-comment-list">{items}</ul>' if items else
+                 f'<p class="cc-empty">{esc(_("No comments yet."))}</p>']
+        if total > NEWEST:
+            label = (_("Show the {n} newest").format(n=NEWEST) if self.show_all
+                     else _("Show all {n} comments").format(n=total))
+            parts.append(f'<p><button class="cc-link cc-show-all" data-action="show-all">{esc(label)}</button></p>')
+        return "".join(parts)
+
+    def do_show_all(self, _data: dict[str, Any]) -> None:
+        self.show_all = not self.show_all
+
+    @param.depends("show_all", watch=True)
+    def _show_all_changed(self) -> None:
+        self.refresh()
+
+    # -- a new comment --------------------------------------------------------------------------------------
+    def do_new_comment(self, _data: dict[str, Any] | None = None) -> None:
+        if not self.context.can_edit:
+            return
+        self._note = ("", True)
+        self._new_body = pn.widgets.TextAreaInput(placeholder=_("Write a comment…"), height=80,
                                                   sizing_mode="stretch_width", css_classes=["cc-new-comment"])
         self._new_date = pn.widgets.DatePicker(label=_("Date"), value=dt.date.today(), width=150)
         users = self.context.store.users()
@@ -60,12 +85,14 @@ class CommentsSection(Section):
             options[self.context.login] = self.context.login
         self._new_author = pn.widgets.Select(label=_("Written by"), options=options, value=self.context.login,
                                              width=200)
-        add = pn.widgets.Button(label=_("Add comment"), color="primary", css_classes=["cc-add-comment"],
-                                align="end")
+        add = pn.widgets.Button(label=_("Add comment"), color="primary", css_classes=["cc-add-comment"], align="end")
+        cancel = pn.widgets.Button(label=_("Cancel"), align="end")
         add.on_click(lambda _e: self.add_comment())
+        cancel.on_click(lambda _e: self.render())
         self._new_message = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-comment-message"])
-        return pn.Column(self._new_body, pn.Row(self._new_date, self._new_author, add), self._new_message,
-                         sizing_mode="stretch_width", margin=0)
+        self.view.param.update(child=pn.Column(self._new_body, pn.Row(self._new_date, self._new_author, add, cancel),
+                                               self._new_message, sizing_mode="stretch_width", margin=0),
+                               child_first=True, html=self.listing(), tools=[])
 
     def add_comment(self) -> bool:
         try:
@@ -78,34 +105,20 @@ class CommentsSection(Section):
         except CustomerCardError as exc:
             self._new_message.object = f'<span style="color:#b42318">{esc(str(exc))}</span>'
             return False
-        self._new_body.value = ""
-        self._new_date.value = dt.date.today()
-        self._new_author.value = self.context.login
-        self._new_message.object = f'<span style="color:#1d7a3c">{esc(_("Comment added."))}</span>'
-        self.refresh()
+        self._note = (_("Comment added."), True)
+        self.render()
         return True
 
-    @param.depends("show_all", watch=True)
-    def refresh(self) -> None:
-        store, locale = self.context.store, self.context.locale
-        total = store.comment_count(self.context.customer.id)
-        frame = store.comments(self.context.customer.id, limit=None if self.show_all else NEWEST)
-        items = []
-        for row in frame.itertuples(index=False):
-            html = html_pane(comment_html(row, store, locale), css_classes=["cc-comment"])
-            if self.context.can_edit:
-                edit = pn.widgets.Button(label=_("Edit"), color="light", width=60, align="start",
-                                         css_classes=["cc-edit-comment"])
-                edit.on_click(lambda _e, cid=int(row.id): self.edit_comment(cid))
-                items.append(pn.Row(html, edit, sizing_mode="stretch_width", css_classes=[f"cc-comment-{row.id}"]))
-            else:
-                items.append(html)
-        if not items:
-            items = [html_pane(f'<p class="cc-empty">{esc(_("No comments yet."))}</p>')]
-        self._list.objects = items
-        self._toggle.visible = total > NEWEST
-        self._toggle.label = (_("Show the {n} newest").format(n=NEWEST) if self.show_all
-                              else _("Show all {n} comments").format(n=total))
+    # -- editing a comment ----------------------------------------------------------------------------------
+    def do_edit_comment(self, data: dict[str, Any]) -> None:
+        try:
+            comment_id = int(data.get("id"))
+            comment = self.context.store.get_comment(comment_id)
+        except (TypeError, ValueError, NotFound):
+            return
+        if comment.customer_id != self.context.customer.id or not self.context.can_edit:
+            return  # only this card's comments, only for writers
+        self.edit_comment(comment_id)
 
     def edit_comment(self, comment_id: int) -> None:
         comment = self.context.store.get_comment(comment_id)
@@ -121,8 +134,6 @@ class CommentsSection(Section):
         save = pn.widgets.Button(label=_("Save"), color="primary", css_classes=["cc-save-comment"])
         cancel = pn.widgets.Button(label=_("Cancel"))
         message = pn.pane.HTML("", margin=(0, 10))
-        editor = pn.Column(form, pn.Row(save, cancel), message, sizing_mode="stretch_width",
-                           css_classes=["cc-comment-editor"], styles={"background": "#f7f9fb"})
 
         def do_save(_event: Any) -> None:
             errors = comment.update_from(form.values())
@@ -137,10 +148,11 @@ class CommentsSection(Section):
             if errors:
                 form.show_errors(errors)
                 return
-            self.refresh()
+            self._note = (_("Comment saved."), True)
+            self.render()
 
         save.on_click(do_save)
-        cancel.on_click(lambda _e: self.refresh())
-        self._list.objects = [editor if isinstance(item, pn.Row) and f"cc-comment-{comment_id}" in item.css_classes
-                              else item for item in self._list.objects]
-
+        cancel.on_click(lambda _e: self.render())
+        self.view.param.update(child=pn.Column(pn.pane.HTML(f"<b>{esc(_('Edit comment'))}</b>", margin=(0, 10)),
+                                               form, pn.Row(save, cancel), message, sizing_mode="stretch_width",
+                                               css_classes=["cc-comment-editor"]), child_first=True)

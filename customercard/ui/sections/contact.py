@@ -9,7 +9,7 @@ from babel import Locale
 from ...i18n import _
 from ...models import Address, Customer
 from ..html import esc, fields, link, mailto, tel
-from .base import Section, html_pane
+from .base import Section
 
 ADDRESS_FIELDS = ("line1", "line2", "postal_code", "city", "country")
 
@@ -57,14 +57,7 @@ class ContactSection(Section):
             (_("Organisation number"), esc(c.org_number)), (_("VAT number"), esc(c.vat_number)),
             (_("GLN/EAN"), esc(c.gln)),
         ]
-        return fields(pairs) + route
-
-    def body(self):
-        self._html = html_pane(self.markup(), css_classes=["cc-contact-details"])
-        return self._html
-
-    def refresh(self) -> None:
-        self._html.object = self.markup()
+        return f'<div class="cc-contact-details">{fields(pairs)}{route}</div>'
 
     def form_labels(self) -> dict[str, str]:
         return {"visit_address.line1": _("Visiting address"), "visit_address.line2": _("Address line 2")}
@@ -85,13 +78,6 @@ class InvoiceAddressSection(Section):
         if c.use_invoice_address and not c.invoice_address.is_empty():
             return fields([(_("Invoice address"), address_html(c.invoice_address))])
         return f'<p class="cc-muted" id="cc-same-address">{esc(_("Same as visiting address"))}</p>'
-
-    def body(self):
-        self._html = html_pane(self.markup())
-        return self._html
-
-    def refresh(self) -> None:
-        self._html.object = self.markup()
 
     def form_labels(self) -> dict[str, str]:
         return {"use_invoice_address": _("Use a separate invoice address"),

@@ -6,7 +6,7 @@ from ... import formatting
 from ...i18n import _
 from ...models import InvoiceDefaults
 from ..html import esc, fields
-from .base import Section, html_pane
+from .base import Section
 
 
 def yes_no(value: bool) -> str:
@@ -43,16 +43,9 @@ class EconomySection(Section):
             (_("Invoice language"), esc(inv.invoice_language)), (_("Our reference"), esc(inv.our_reference)),
             (_("Their reference"), esc(inv.their_reference)),
         ])
-        return (f"<h4>{esc(_('Re-invoicing of external expenses'))}</h4>{reinvoicing}"
+        return (f"<div class=\"cc-economy\"><h4>{esc(_('Re-invoicing of external expenses'))}</h4>{reinvoicing}"
                 f"<h4>{esc(_('Invoicing with invoice templates'))}</h4>{template}"
-                f"<h4>{esc(_('Standard invoice settings'))}</h4>{standard}")
-
-    def body(self):
-        self._html = html_pane(self.markup(), css_classes=["cc-economy"])
-        return self._html
-
-    def refresh(self) -> None:
-        self._html.object = self.markup()
+                f"<h4>{esc(_('Standard invoice settings'))}</h4>{standard}</div>")
 
     def form_labels(self) -> dict[str, str]:
         return {"max_distance_km": _("Maximum billable distance per trip (km, empty: no limit)")}

@@ -13,9 +13,8 @@ from ... import formatting
 from ...errors import ConflictError, CustomerCardError
 from ...i18n import _
 from ...models import Customer
-from ..components import DataTable
-from ..html import esc, fields
-from .base import Section, html_pane
+from ..html import esc, fields, table
+from .base import Section, action_button
 
 HISTORY_PAGE = 50
 ALL_FIELDS = "__all__"
@@ -61,84 +60,15 @@ class SegmentsForm(pn.viewable.Viewer):
         return self._layout
 
 
-class HistoryView(pn.viewable.Viewer):
-    """Every change of the customer (newest first), filterable by field, each restorable."""
-
-    field = param.String(default=ALL_FIELDS, doc="Only changes of this field.")
-    limit = param.Integer(default=HISTORY_PAGE, doc="How many changes are shown.")
-
-    def __init__(self, section: GroupsSection, **params: Any) -> None:
-        super().__init__(**params)
-        self.section = section
-        context = section.context
-        columns = [{"key": "when", "label": _("When")}, {"key": "who", "label": _("Who")},
-                   {"key": "what", "label": _("Field")}, {"key": "old", "label": _("Old value")},
-                   {"key": "new", "label": _("New value")}]
-        if context.can_edit:
-            columns.append({"key": "restore", "label": "", "action": "restore",
-                            "action_label": _("Restore old value")})
-        self._filter = pn.widgets.Select(label=_("Show changes of"), width=280)
-        self._filter.param.watch(lambda e: setattr(self, "field", e.new), "value")
-        self._table = DataTable(columns=columns, empty_text=_("No changes recorded."), sizing_mode="stretch_width",
-                                css_classes=["cc-history"])
-        self._table.on_action(self._on_action)
-        self._more = pn.widgets.Button(label=_("Show more"), color="light", visible=False)
-        self._more.on_click(lambda _e: setattr(self, "limit", self.limit + HISTORY_PAGE))
-        self.refresh()
-
-    @param.depends("field", "limit", watch=True)
-    def refresh(self) -> None:
-        context = self.section.context
-        frame = context.store.history(context.customer.id)
-        fields_seen = list(dict.fromkeys(frame["field"]))
-        options = {_("All fields"): ALL_FIELDS}
-        options.update({self.section._label_of(f): f for f in fields_seen})
-        self._filter.options = options
-        if self.field in options.values():
-            self._filter.value = self.field
-        shown = frame if self.field == ALL_FIELDS else frame[frame["field"] == self.field]
-        locale = context.locale
-        rows = []
-        for row in shown.head(self.limit).itertuples(index=False):
-            restorable = row.kind != "create" or row.old_value is not None
-            rows.append({"id": int(row.change_id), "when": formatting.datetime(row.changed_at, locale),
-                         "who": context.store.user_name(row.changed_by),
-                         "what": self.section._label_of(row.field) + ("" if row.kind == "update" else f" ({row.kind})"),
-                         "old": self.shown_value(row.field, row.old_value),
-                         "new": self.shown_value(row.field, row.new_value),
-                         "restore": _("Restore") if restorable and row.kind != "create" else ""})
-        self._table.rows = rows
-        self._more.visible = len(shown) > self.limit
-
-    def shown_value(self, field: str, text: str | None) -> str:
-        """A history value as people read it: names for logins, Yes/No, lists joined."""
-        if text is None or text == "":
-            return ""
-        if field == "account_manager":
-            return self.section.context.store.user_name(text)
-        if text in ("true", "false"):
-            return _("Yes") if text == "true" else _("No")
-        if field.startswith("segments."):
-            try:
-                return ", ".join(json.loads(text))
-            except ValueError:
-                return text
-        return text
-
-    def _on_action(self, action: str, row_id: int) -> None:
-        if action == "restore":
-            self.section.restore(row_id)
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.pane.HTML(f"<h4>{esc(_('History'))}</h4>", margin=(0, 10)), self._filter, self._table,
-                         self._more, sizing_mode="stretch_width", css_classes=["cc-history-view"])
-
-
 class GroupsSection(Section):
     key = "groups"
     title = _("Groups and log")
     collapsed_by_default = True
     edit_fields = ("segments",)
+    actions = ("restore", "history-field", "history-more")
+
+    history_field = param.String(default=ALL_FIELDS, doc="Show only changes of this field.")
+    history_limit = param.Integer(default=HISTORY_PAGE, doc="How many changes are shown.")
 
     def markup(self) -> str:
         c, store, locale = self.context.customer, self.context.store, self.context.locale
@@ -158,33 +88,86 @@ class GroupsSection(Section):
             (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, locale)} · {store.user_name(c.updated_by)}")),
             (_("Economy system"), f'<span id="cc-erp-link">{esc(linked)}</span>'),
         ])
-        return (f"<h4>{esc(_('Segmentation'))}</h4>{fields(segment_pairs, empty=_('not set'))}"
-                f"<h4>{esc(_('Log'))}</h4>{log}")
+        return (f'<div class="cc-groups"><h4>{esc(_("Segmentation"))}</h4>'
+                f'{fields(segment_pairs, empty=_("not set"))}<h4>{esc(_("Log"))}</h4>{log}</div>'
+                + self.history_html())
 
-    def body(self):
-        self._html = html_pane(self.markup(), css_classes=["cc-groups"])
-        self._history = HistoryView(self)
-        return pn.Column(self._html, self._history, sizing_mode="stretch_width", margin=0)
+    def history_html(self) -> str:
+        """Every change, newest first, filterable by field; writers can restore an old value."""
+        context = self.context
+        frame = context.store.history(context.customer.id)
+        options = [(ALL_FIELDS, _("All fields"))] + [(f, self._label_of(f)) for f in dict.fromkeys(frame["field"])]
+        select = "".join(f'<option value="{esc(value)}"{" selected" if value == self.history_field else ""}>'
+                         f"{esc(label)}</option>" for value, label in options)
+        shown = frame if self.history_field == ALL_FIELDS else frame[frame["field"] == self.history_field]
+        rows = []
+        for row in shown.head(self.history_limit).itertuples(index=False):
+            what = self._label_of(row.field) + ("" if row.kind == "update" else f" ({_(row.kind)})")
+            cells = [esc(formatting.datetime(row.changed_at, context.locale)),
+                     esc(context.store.user_name(row.changed_by)), esc(what),
+                     esc(self.shown_value(row.field, row.old_value)), esc(self.shown_value(row.field, row.new_value))]
+            if context.can_edit:
+                cells.append(action_button("restore", _("Restore"), item_id=int(row.change_id), css="cc-restore")
+                             if row.kind != "create" else "")
+            rows.append(cells)
+        headers = [(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
+                   (_("New value"), False)] + ([("", False)] if context.can_edit else [])
+        more = ""
+        if len(shown) > self.history_limit:
+            more = f'<p><button class="cc-link" data-action="history-more">{esc(_("Show more"))}</button></p>'
+        listing = table(headers, rows, css_id="cc-history-table") if rows else \
+            f'<p class="cc-empty">{esc(_("No changes recorded."))}</p>'
+        return (f'<div class="cc-history"><h4>{esc(_("History"))}</h4><p><label>{esc(_("Show changes of"))} '
+                f'<select data-action="history-field" class="cc-history-field">{select}</select></label></p>'
+                f"{listing}{more}</div>")
 
-    def refresh(self) -> None:
-        self._html.object = self.markup()
-        self._history.refresh()
+    def shown_value(self, field: str, text: str | None) -> str:
+        """A history value as people read it: names for logins, Yes/No, lists joined."""
+        if text is None or text == "":
+            return ""
+        if field == "account_manager":
+            return self.context.store.user_name(text)
+        if text in ("true", "false"):
+            return _("Yes") if text == "true" else _("No")
+        if field.startswith("segments."):
+            try:
+                return ", ".join(json.loads(text))
+            except ValueError:
+                return text
+        return text
+
+    def do_history_field(self, data: dict[str, Any]) -> None:
+        self.param.update(history_field=str(data.get("value") or ALL_FIELDS), history_limit=HISTORY_PAGE)
+
+    def do_history_more(self, _data: dict[str, Any]) -> None:
+        self.history_limit += HISTORY_PAGE
+
+    @param.depends("history_field", "history_limit", watch=True)
+    def _history_changed(self) -> None:
+        self.refresh()
+
+    def do_restore(self, data: dict[str, Any]) -> None:
+        try:
+            self.restore(int(data.get("id")))
+        except (TypeError, ValueError):
+            return
 
     def make_form(self, draft: Customer) -> SegmentsForm:
         return SegmentsForm(draft, self.context.store.choices().criteria)
 
     def restore(self, change_id: int) -> None:
+        """Put back the value a change replaced, as a new recorded change (managers and admins)."""
         context = self.context
         try:
             saved = context.store.restore(context.customer.id, change_id, which="old", user=context.login,
                                           expected_version=context.customer.version)
         except ConflictError:
             context.reload()
-            self._say(_("Someone saved this customer meanwhile; the card now shows their values. "
-                        "Restore again if you still want to."), ok=False)
+            self.say(_("Someone saved this customer meanwhile; the card now shows their values. "
+                       "Restore again if you still want to."), ok=False)
             return
         except CustomerCardError as exc:
-            self._say(str(exc), ok=False)
+            self.say(str(exc), ok=False)
             return
+        self._note = (_("Restored; the history records it as a new change."), True)
         context.adopt(saved)
-        self._say(_("Restored; the history records it as a new change."), ok=True)

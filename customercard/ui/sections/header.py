@@ -7,7 +7,7 @@ from typing import Any
 from ... import formatting
 from ...i18n import _
 from ..html import esc, fields
-from .base import Section, html_pane
+from .base import Section
 
 
 class HeaderSection(Section):
@@ -16,16 +16,14 @@ class HeaderSection(Section):
     edit_fields = ("name", "nickname", "account_manager", "industry", "status", "archived")
 
     def __init__(self, **params: Any) -> None:
+        context = params["context"]
+        if not context.settings.nicknames_enabled:
+            self.edit_fields = tuple(f for f in type(self).edit_fields if f != "nickname")
         super().__init__(**params)
 
     @property
     def nicknames(self) -> bool:
         return self.context.settings.nicknames_enabled
-
-    def _build(self) -> None:
-        if not self.nicknames:
-            self.edit_fields = tuple(f for f in type(self).edit_fields if f != "nickname")
-        super()._build()
 
     def markup(self) -> str:
         c, store, locale = self.context.customer, self.context.store, self.context.locale
@@ -45,13 +43,6 @@ class HeaderSection(Section):
         return (f'<h1 class="cc-title" id="cc-customer-name">{esc(c.name)}</h1>'
                 f'<div class="cc-sub">{"".join(badges)}</div>{fields(pairs)}'
                 f'<p class="cc-meta" id="cc-last-updated">{esc(updated)}</p>')
-
-    def body(self):
-        self._html = html_pane(self.markup())
-        return self._html
-
-    def refresh(self) -> None:
-        self._html.object = self.markup()
 
     def form_labels(self) -> dict[str, str]:
         return {"archived": _("Archived (hidden from lists, kept with all its history)")}

@@ -12,7 +12,7 @@ from bokeh.models import NumeralTickFormatter
 from ... import formatting
 from ...i18n import _
 from ..html import esc, table
-from .base import Section, html_pane
+from .base import Section
 
 _READY = False
 
@@ -36,6 +36,7 @@ def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
 
 
 def bar_chart(figures: pd.DataFrame, currency: str) -> hv.Bars:
+    """Invoiced per year as HoloViews bars, drawn by Bokeh on canvas, without toolbar."""
     _holoviews()
     data = figures.assign(year=figures["year"].astype(str))
     return hv.Bars(data, kdims=[("year", _("Year"))], vdims=[("amount", _("Invoiced") + f" ({currency})")]).opts(
@@ -53,6 +54,9 @@ class InvoicedSection(Section):
         frame = self.context.store.invoiced_per_year(self.context.customer.id)
         return yearly_figures(frame, dt.date.today().year)
 
+    def markup(self) -> str:
+        return self.table_html(self._figures)
+
     def table_html(self, figures: pd.DataFrame) -> str:
         currency, locale = self.context.settings.base_currency, self.context.locale
         if figures.empty:
@@ -62,21 +66,14 @@ class InvoicedSection(Section):
         total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency, locale))]
         return table([(_("Year"), False), (_("Invoiced"), True)], rows, css_id="cc-invoiced-table", total=total)
 
-    def body(self):
-        figures = self.figures()
-        self._table = html_pane(self.table_html(figures), css_classes=["cc-invoiced"])
-        currency = self.context.settings.base_currency
-        self._chart = pn.pane.HoloViews(bar_chart(figures, currency) if not figures.empty else None,
-                                        sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"],
-                                        min_width=360, styles={"flex": "1 1 420px"},
-                                        visible=not figures.empty, backend="bokeh")
-        self._table.param.update(sizing_mode="fixed", width=300)
-        return pn.FlexBox(self._chart, self._table, flex_wrap="wrap", sizing_mode="stretch_width", margin=0,
-                          styles={"gap": "12px"})
+    def read_child(self) -> pn.viewable.Viewable | None:
+        figures = self._figures
+        if figures.empty:
+            return None
+        self._chart = pn.pane.HoloViews(bar_chart(figures, self.context.settings.base_currency), backend="bokeh",
+                                        sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"])
+        return self._chart
 
-    def refresh(self) -> None:
-        figures = self.figures()
-        self._table.object = self.table_html(figures)
-        if not figures.empty:
-            self._chart.object = bar_chart(figures, self.context.settings.base_currency)
-        self._chart.visible = not figures.empty
+    def render(self) -> None:
+        self._figures = self.figures()  # one query serves the chart and the table
+        super().render()

@@ -13,7 +13,7 @@ from ...i18n import _
 from ...models import Contact
 from ..form import FieldForm
 from ..html import esc, link, mailto, table, tel
-from .base import Section, html_pane
+from .base import Section, action_button
 
 CONTACT_FORM_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile"]
 
@@ -21,24 +21,11 @@ CONTACT_FORM_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mo
 class ContactsSection(Section):
     key = "contacts"
     title = _("Contact persons")
+    actions = ("show-inactive", "add-contact")
 
     show_inactive = param.Boolean(default=False, doc="Also list inactive contact persons.")
 
-    def body(self):
-        self._html = html_pane("", css_classes=["cc-contacts"])
-        self._inactive = pn.widgets.Checkbox.from_param(self.param.show_inactive, label=_("Show inactive"),
-                                                        css_classes=["cc-show-inactive"])
-        self._adder = pn.Column(sizing_mode="stretch_width", margin=0)
-        row: list[Any] = [self._inactive]
-        if self.context.can_edit:
-            add = pn.widgets.Button(label=_("Add contact person"), color="light", css_classes=["cc-add-contact"])
-            add.on_click(lambda _e: self._open_adder())
-            row.append(add)
-        self.refresh()
-        return pn.Column(pn.Row(*row, margin=0), self._html, self._adder, sizing_mode="stretch_width", margin=0)
-
-    @param.depends("show_inactive", watch=True)
-    def refresh(self) -> None:
+    def markup(self) -> str:
         frame = self.context.store.contacts(self.context.customer.id, include_inactive=self.show_inactive)
         rows = []
         for c in frame.itertuples(index=False):
@@ -48,12 +35,27 @@ class ContactsSection(Section):
                          esc(c.title), mailto(c.email), tel(c.phone), tel(c.mobile)])
         headers = [(_("Name"), False), (_("Title"), False), (_("E-mail"), False), (_("Phone"), False),
                    (_("Mobile"), False)]
-        self._html.object = table(headers, rows, css_id="cc-contacts-table") if rows else \
+        checked = " checked" if self.show_inactive else ""
+        tools = (f'<label class="cc-show-inactive"><input type="checkbox" data-action="show-inactive"{checked}> '
+                 f'{esc(_("Show inactive"))}</label>')
+        if self.context.can_edit:
+            tools += " &nbsp; " + action_button("add-contact", _("Add contact person"), css="cc-add-contact")
+        listing = table(headers, rows, css_id="cc-contacts-table") if rows else \
             f'<p class="cc-empty">{esc(_("No contact persons."))}</p>'
+        return f'<div class="cc-contacts"><p>{tools}</p>{listing}</div>'
 
-    def _open_adder(self) -> None:
+    def do_show_inactive(self, data: dict[str, Any]) -> None:
+        self.show_inactive = bool(data.get("value"))
+
+    @param.depends("show_inactive", watch=True)
+    def _inactive_changed(self) -> None:
+        self.refresh()
+
+    def do_add_contact(self, _data: dict[str, Any] | None = None) -> None:
+        if not self.context.can_edit:
+            return
         contact = Contact(customer_id=self.context.customer.id)
-        form = FieldForm(record=contact, fields=CONTACT_FORM_FIELDS, columns=3)
+        form = self._contact_form = FieldForm(record=contact, fields=CONTACT_FORM_FIELDS, columns=3)
         save = pn.widgets.Button(label=_("Add"), color="primary", css_classes=["cc-save-contact"])
         cancel = pn.widgets.Button(label=_("Cancel"))
         message = pn.pane.HTML("", margin=(0, 10))
@@ -71,12 +73,14 @@ class ContactsSection(Section):
             if errors:
                 form.show_errors(errors)
                 return
-            self._adder.objects = []
-            self.refresh()
+            self._note = (_("Contact person added."), True)
+            self.render()
 
         save.on_click(do_save)
-        cancel.on_click(lambda _e: setattr(self._adder, "objects", []))
-        self._adder.objects = [form, pn.Row(save, cancel), message]
+        cancel.on_click(lambda _e: self.render())
+        self.view.param.update(child=pn.Column(pn.pane.HTML(f"<b>{esc(_('New contact person'))}</b>", margin=(0, 10)),
+                                               form, pn.Row(save, cancel), message, sizing_mode="stretch_width",
+                                               css_classes=["cc-contact-adder"]), child_first=False)
 
 
 class ProjectsSection(Section):
@@ -98,10 +102,3 @@ class ProjectsSection(Section):
         headers = [(_("Number"), False), (_("Project"), False), (_("Status"), False), (_("Manager"), False),
                    (_("Start"), False), (_("End"), False)]
         return table(headers, rows, css_id="cc-projects-table")
-
-    def body(self):
-        self._html = html_pane(self.markup(), css_classes=["cc-projects"])
-        return self._html
-
-    def refresh(self) -> None:
-        self._html.object = self.markup()
