@@ -241,6 +241,8 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         step("opportunities")
         opportunities = _opportunities(store, frame, rng, today)
         relations = _relations(store, frame, contacts, rng, today)
+    store._invalidate()
+    store.rebuild_search_index()
     store.db.checkpoint()
     step("done")
     steps.close()

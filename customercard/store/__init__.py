@@ -16,21 +16,25 @@ from ..config import get_config
 from .admin import SYSTEM_PREFIX, AdminStore
 from .customers import CustomerStore
 from .database import LATEST_SCHEMA, Database
+from .exports import ExportStore
 from .invoicing import InvoicingStore
 from .people import PeopleStore
 from .prefs import PrefsStore
 from .records import RecordHistoryStore
+from .search import SearchStore
 from .timeline import TimelineStore
 
 
 class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
-            RecordHistoryStore):
+            RecordHistoryStore, SearchStore, ExportStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:
         self.location = str(database)
         self.db = Database(database, migrate_to=migrate_to)
         self._cache: dict[str, Any] = {}
+        if self.db.upgraded_from < 3 <= self.db.schema_version() and not self.is_empty():
+            self.rebuild_search_index()  # schema 3 brought the search index: fill it for existing data
 
     def __repr__(self) -> str:
         return f"Store({self.location!r})"

@@ -55,6 +55,8 @@ INSERT_CUSTOMER = ("INSERT INTO customers (number, " + ", ".join(WRITE_COLUMNS)
                    + ", ".join("?" for _ in WRITE_COLUMNS) + ", ?, ?, ?, ?, 1) RETURNING id, number")
 INSERT_CHANGE = ("INSERT INTO customer_changes (customer_id, version, changed_at, changed_by, kind, field, "
                  "old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+#: Fields the super search indexes; a save that changes one of them updates the index.
+SEARCHED_FIELDS = {"name", "nickname", "email", "org_number", "vat_number", "phone"}
 # Lists of customers for the served list page: sortable columns, by the name the page uses.
 LIST_SORTS = {
     "number": "c.number", "name": "lower(c.name)", "nickname": "lower(c.nickname)", "city": "lower(c.visit_city)",
@@ -150,6 +152,7 @@ class CustomerStore:
             for criterion, values in customer.segments.items():
                 cur.execute(INSERT_CHANGE, [new_id, 1, now, login, "create", f"segments.{criterion}", None,
                                             to_text(values)])
+            self._index_customer(cur, new_id, {**customer.values(), "number": number})
         customer.param.update(id=int(new_id), number=int(number), created_at=now, created_by=login,
                               updated_at=now, updated_by=login, version=1)
         return customer
@@ -179,6 +182,8 @@ class CustomerStore:
             if any(field.startswith("segments.") for field in changes):
                 cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
                 self._write_segments(cur, customer.id, customer.segments)
+            if SEARCHED_FIELDS & set(changes):
+                self._index_customer(cur, customer.id, {**customer.values(), "number": customer.number})
             self._after_customer_change(cur, stored, customer, changes, login, now)
         customer.param.update(version=version, updated_at=now, updated_by=login)
         return customer

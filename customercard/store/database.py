@@ -177,6 +177,11 @@ class Database:
         finally:
             cur.unregister("_bulk_frame")
 
+    @staticmethod
+    def any_of(column: str) -> str:
+        """SQL testing ``column`` against a list given as one parameter (the column name is a constant)."""
+        return f"list_contains(?, {column})"
+
     def reserve_ids(self, sequence: str, count: int) -> list[int]:
         """Take ``count`` values from a sequence at once (bulk loads give rows their ids up front)."""
         if not re.fullmatch(r"[a-z_]+", sequence):
@@ -219,6 +224,7 @@ class Database:
                 f"{self.path} was written by a newer customercard (schema {current}; this version "
                 f"knows up to {LATEST_SCHEMA}). Upgrade customercard to open it.")
         target = LATEST_SCHEMA if target is None else target
+        self.upgraded_from = current
         for number, _name, sql in migrations():
             if current < number <= target:
                 with self.transaction() as cur:

@@ -54,6 +54,7 @@ class PeopleStore:
                 [contact.customer_id, *self._contact_values(contact), now, login, now, login]).fetchone()[0]
             write_record_changes(cur, "contacts", contact.id, contact.customer_id, login, now, "create",
                                  diff_records(None, contact))
+            self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(created_at=now, created_by=login, updated_at=now, updated_by=login, version=1)
         return contact
 
@@ -75,6 +76,7 @@ class PeopleStore:
                         "mobile = ?, active = ?, notes = ?, updated_at = ?, updated_by = ?, version = version + 1 "
                         "WHERE id = ?", [*self._contact_values(contact), now, login, contact.id])
             write_record_changes(cur, "contacts", contact.id, contact.customer_id, login, now, "update", changes)
+            self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(updated_at=now, updated_by=login, version=contact.version + 1)
         return contact
 
