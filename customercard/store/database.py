@@ -180,7 +180,13 @@ class Database:
     @staticmethod
     def any_of(column: str) -> str:
         """SQL testing ``column`` against a list given as one parameter (the column name is a constant)."""
-        return f"list_contains(?, {column})"
+        return f"{column} IN (SELECT unnest(?))"
+
+    @staticmethod
+    def in_list(column: str, count: int) -> str:
+        """SQL testing ``column`` against ``count`` parameters; unlike :meth:`any_of`, DuckDB answers this
+        from an index (a list parameter makes it scan the table)."""
+        return f"{column} IN ({', '.join('?' for _ in range(max(count, 1)))})"
 
     def reserve_ids(self, sequence: str, count: int) -> list[int]:
         """Take ``count`` values from a sequence at once (bulk loads give rows their ids up front)."""

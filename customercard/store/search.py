@@ -8,9 +8,9 @@ ranked exact → prefix → contains → fuzzy, and each says why it matched.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -29,10 +29,12 @@ SOURCES = {
     "email": (6, _("e-mail")), "contact": (7, _("contact")), "contact_email": (8, _("contact e-mail")),
     "contact_phone": (9, _("contact phone")),
 }
-DIGIT_SOURCES = ("number", "org_number", "vat_number", "phone", "contact_phone")
 WORD_SOURCES = ("name", "nickname", "contact", "email", "contact_email")
 FUZZY_MIN = 5
 CANDIDATES = 400
+WORD_CANDIDATES = 30
+WORD_ROWS = 600
+ENTRY_ROWS = 150
 
 
 def fold(text: object) -> str:
@@ -47,16 +49,29 @@ def digits(text: object) -> str:
     return re.sub(r"\D", "", str(text or ""))
 
 
+@functools.lru_cache(maxsize=512)
+def _trunk_prefix(country_code: int) -> str:
+    """The national (trunk) prefix of a country calling code, e.g. '0' for Sweden, '' for Norway."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return (metadata.national_prefix or "") if metadata else ""
+
+
 def phone_variants(number: str, region: str = "SE") -> list[str]:
     """The digits of a phone number as people type them: international (46812…) and national (0812…)."""
-    found = {digits(number)} if digits(number) else set()
-    try:
-        parsed = phonenumbers.parse(number, region)
-        found.add(digits(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)))
-        found.add(f"{parsed.country_code}{parsed.national_number}")
-    except phonenumbers.NumberParseException:
-        pass
-    return sorted(v for v in found if v)
+    plain = digits(number)
+    if not plain:
+        return []
+    match = re.match(r"\s*\+(\d{1,3})[\s-]", number)
+    if match:  # already formatted internationally ('+46 8 …'): no parsing needed
+        code, rest = int(match.group(1)), digits(number[match.end():])
+    else:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            return [plain]
+        code, rest = parsed.country_code, str(parsed.national_number)
+    return sorted({plain, f"{code}{rest}", _trunk_prefix(code) + rest})
 
 
 def customer_terms(values: dict[str, Any], region: str = "SE") -> list[tuple[str, str, str]]:
@@ -67,9 +82,7 @@ def customer_terms(values: dict[str, Any], region: str = "SE") -> list[tuple[str
         terms.append((source, fold(text), text))
     for source in ("org_number", "vat_number"):
         text = values.get(source) or ""
-        terms.append((source, fold(text).replace(" ", "").replace("-", ""), text))
-        if digits(text) and source == "vat_number":
-            terms.append((source, digits(text), text))
+        terms.append((source, digits(text), text))
     phone = values.get("phone") or ""
     terms += [("phone", variant, phone) for variant in phone_variants(phone, region)]
     return [(s, t, shown) for s, t, shown in terms if t]
@@ -85,9 +98,20 @@ def contact_terms(contact: dict[str, Any], region: str = "SE") -> list[tuple[str
 
 
 def words_of(source: str, term: str) -> list[str]:
+    """The words a term is found by: name-like terms split into words, numbers as one word."""
     if source not in WORD_SOURCES:
-        return []
-    return sorted({w for w in re.split(r"[ @._+-]+", term) if len(w) >= 2})
+        return [term]
+    return sorted({w for w in re.split(r"[ @._+-]+", term) if w})
+
+
+def suffixes(word: str) -> list[str]:
+    """The proper suffixes of a word that are three or more characters long (for 'contains')."""
+    return [word[i:] for i in range(1, len(word) - 2)]
+
+
+def deletions(word: str) -> set[str]:
+    """The word with one character left out, each way (for one typo, matched from both sides)."""
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -103,10 +127,22 @@ def within_one_edit(a: str, b: str) -> bool:
                                   and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
     if la > lb:
         a, b = b, a
-    for i in range(len(b)):
-        if a == b[:i] + b[i + 1:]:
-            return True
-    return False
+    return any(a == b[:i] + b[i + 1:] for i in range(len(b)))
+
+
+def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
+    """Entries found for every query word, each with its worst word rank."""
+    if not per_word:
+        return {}
+    matched = dict(per_word[0])
+    for found in per_word[1:]:
+        matched = {entry: max(rank, found[entry]) for entry, rank in matched.items() if entry in found}
+    return matched
+
+
+def _upper(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix`` (for range lookups)."""
+    return prefix + "\uffff"
 
 
 class SearchStore:
@@ -115,63 +151,87 @@ class SearchStore:
     db: Any
 
     # -- keeping the index ----------------------------------------------------------------------------------
-    def _index_rows(self, customer_id: int, contact_id: int | None, terms: Iterable[tuple[str, str, str]]
+    def _index_rows(self, owners: list[tuple[int, int | None, list[tuple[str, str, str]]]]
                     ) -> tuple[list[list[Any]], list[list[Any]]]:
+        """Rows for search_terms and search_words from (customer id, contact id, terms) triples."""
+        count = sum(len(terms) for _c, _k, terms in owners)
+        ids = iter(self.db.reserve_ids("search_terms_id_seq", count))
         term_rows, word_rows = [], []
-        for source, term, shown in terms:
-            term_rows.append([customer_id, contact_id, source, term, shown])
-            word_rows += [[word, customer_id, contact_id, source, shown] for word in words_of(source, term)]
+        for customer_id, contact_id, terms in owners:
+            for source, term, shown in terms:
+                entry_id = next(ids)
+                term_rows.append([entry_id, term, customer_id, contact_id, source, shown])
+                word_rows += [[word, entry_id] for word in words_of(source, term)]
         return term_rows, word_rows
 
     def _write_index(self, cur: Any, term_rows: list[list[Any]], word_rows: list[list[Any]]) -> None:
         if term_rows:
-            cur.executemany("INSERT INTO search_terms (customer_id, contact_id, source, term, shown) "
-                            "VALUES (?, ?, ?, ?, ?)", term_rows)
+            cur.executemany("INSERT INTO search_terms (entry_id, term, customer_id, contact_id, source, shown) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", term_rows)
         if word_rows:
-            cur.executemany("INSERT INTO search_words (word, customer_id, contact_id, source, shown) "
-                            "VALUES (?, ?, ?, ?, ?)", word_rows)
+            cur.executemany("INSERT INTO search_words (word, entry_id) VALUES (?, ?)", word_rows)
+            self._add_vocabulary(cur, {row[0] for row in word_rows})
+
+    def _add_vocabulary(self, cur: Any, words: set[str]) -> None:
+        known = {w for (w,) in cur.execute("SELECT word FROM search_vocab WHERE "
+                                           + self.db.in_list("word", len(words)), sorted(words)).fetchall()}
+        new = sorted(words - known)
+        if not new:
+            return
+        cur.executemany("INSERT INTO search_vocab (word) VALUES (?)", [[w] for w in new])
+        rows = [[suffix, w] for w in new for suffix in suffixes(w)]
+        if rows:
+            cur.executemany("INSERT INTO search_suffixes (suffix, word) VALUES (?, ?)", rows)
+        rows = [[variant, w] for w in new if len(w) >= FUZZY_MIN - 1 and not w.isdigit()
+                for variant in {w, *deletions(w)}]
+        if rows:
+            cur.executemany("INSERT INTO search_fuzzy (variant, word) VALUES (?, ?)", rows)
+
+    def _forget(self, cur: Any, where: str, params: list[Any]) -> None:
+        """Remove the entries matching ``where`` (a constant condition on search_terms) and their words."""
+        cur.execute("DELETE FROM search_words WHERE entry_id IN (SELECT entry_id FROM search_terms WHERE "
+                    + where + ")", params)
+        cur.execute("DELETE FROM search_terms WHERE " + where, params)
 
     def _index_customer(self, cur: Any, customer_id: int, values: dict[str, Any]) -> None:
         """Replace the customer's own entries (not its contacts') in the index, inside a write."""
-        cur.execute("DELETE FROM search_terms WHERE customer_id = ? AND contact_id IS NULL", [customer_id])
-        cur.execute("DELETE FROM search_words WHERE customer_id = ? AND contact_id IS NULL", [customer_id])
+        self._forget(cur, "customer_id = ? AND contact_id IS NULL", [customer_id])
         region = self.settings().phone_region
-        self._write_index(cur, *self._index_rows(customer_id, None, customer_terms(values, region)))
+        self._write_index(cur, *self._index_rows([(customer_id, None, customer_terms(values, region))]))
 
     def _index_contact(self, cur: Any, contact: dict[str, Any]) -> None:
         """Replace one contact person's entries in the index, inside a write."""
-        cur.execute("DELETE FROM search_terms WHERE contact_id = ?", [contact["id"]])
-        cur.execute("DELETE FROM search_words WHERE contact_id = ?", [contact["id"]])
+        self._forget(cur, "customer_id = ? AND contact_id = ?", [contact["customer_id"], contact["id"]])
         region = self.settings().phone_region
-        self._write_index(cur, *self._index_rows(contact["customer_id"], contact["id"],
-                                                 contact_terms(contact, region)))
+        self._write_index(cur, *self._index_rows([(contact["customer_id"], contact["id"],
+                                                   contact_terms(contact, region))]))
 
     def rebuild_search_index(self) -> int:
-        """Build the whole index again from the customers and contacts (bulk loads, upgrades)."""
+        """Build the whole index again, each table sorted by its key (bulk loads, upgrades)."""
         region = self.settings().phone_region
-        customers = self.db.records("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
-                                    "FROM customers")
-        contacts = self.db.records("SELECT id, customer_id, first_name, last_name, email, phone, mobile "
-                                   "FROM contacts")
-        term_rows: list[list[Any]] = []
-        word_rows: list[list[Any]] = []
-        for c in customers:
-            t, w = self._index_rows(c["id"], None, customer_terms(c, region))
-            term_rows += t
-            word_rows += w
-        for k in contacts:
-            t, w = self._index_rows(k["customer_id"], k["id"], contact_terms(k, region))
-            term_rows += t
-            word_rows += w
-        terms = pd.DataFrame(term_rows, columns=["customer_id", "contact_id", "source", "term", "shown"])
-        words = pd.DataFrame(word_rows, columns=["word", "customer_id", "contact_id", "source", "shown"])
-        for frame in (terms, words):
-            frame["contact_id"] = frame["contact_id"].astype("Int64")
+        owners: list[tuple[int, int | None, list[tuple[str, str, str]]]] = []
+        for c in self.db.records("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
+                                 "FROM customers"):
+            owners.append((c["id"], None, customer_terms(c, region)))
+        for k in self.db.records("SELECT id, customer_id, first_name, last_name, email, phone, mobile FROM contacts"):
+            owners.append((k["customer_id"], k["id"], contact_terms(k, region)))
         with self.db.transaction() as cur:
-            cur.execute("DELETE FROM search_terms")
-            cur.execute("DELETE FROM search_words")
-            self.db.insert_df("search_terms", terms.sort_values("term", kind="stable"))
-            self.db.insert_df("search_words", words.sort_values("word", kind="stable"))
+            for table in ("search_terms", "search_words", "search_vocab", "search_suffixes", "search_fuzzy"):
+                cur.execute(f"DELETE FROM {table}")
+            term_rows, word_rows = self._index_rows(owners)
+            terms = pd.DataFrame(term_rows, columns=["entry_id", "term", "customer_id", "contact_id", "source",
+                                                     "shown"]).sort_values("term", kind="stable")
+            terms["contact_id"] = terms["contact_id"].astype("Int64")
+            words = pd.DataFrame(word_rows, columns=["word", "entry_id"]).sort_values("word", kind="stable")
+            vocab = sorted(set(words["word"]))
+            suffix_rows = pd.DataFrame([(sx, w) for w in vocab for sx in suffixes(w)], columns=["suffix", "word"])
+            fuzzy_rows = pd.DataFrame([(v, w) for w in vocab if len(w) >= FUZZY_MIN - 1 and not w.isdigit()
+                                       for v in {w, *deletions(w)}], columns=["variant", "word"])
+            self.db.insert_df("search_terms", terms)
+            self.db.insert_df("search_words", words)
+            self.db.insert_df("search_vocab", pd.DataFrame({"word": vocab}))
+            self.db.insert_df("search_suffixes", suffix_rows.sort_values("suffix", kind="stable"))
+            self.db.insert_df("search_fuzzy", fuzzy_rows.sort_values("variant", kind="stable"))
         return len(terms)
 
     # -- searching ------------------------------------------------------------------------------------------
@@ -180,103 +240,116 @@ class SearchStore:
 
         Columns: id, number, name, nickname, city, status, archived, rank (exact, prefix, contains,
         similar), match (e.g. 'nickname', 'contact: Anna Berg') and matched (the text that matched).
+        A query of several words finds entries having all of them, in any order.
         """
-        query = fold(text)
-        number = digits(text)
         columns = ["id", "number", "name", "nickname", "city", "status", "archived", "rank", "match", "matched"]
+        query, number = fold(text), digits(text)
         if not query:
             return pd.DataFrame(columns=columns)
-        nicknames = self.settings().nicknames_enabled
-        hits: dict[int, tuple[int, int, str, str]] = {}
+        numeric = len(number) >= 3 and len(number) * 2 >= len(query.replace(" ", ""))
+        terms = [number, query] if numeric else [query]
+        words = [number] if numeric else query.split()
+        skip = set() if self.settings().nicknames_enabled else {"nickname"}
+        hits: dict[int, tuple[int, int, int, str, str]] = {}
 
-        def consider(rows: Iterable[tuple]) -> None:
-            for customer_id, source, shown, rank in rows:
-                if source == "nickname" and not nicknames:
-                    continue
-                key = (rank, SOURCES[source][0])
-                best = hits.get(customer_id)
-                if best is None or key < best[:2]:
-                    hits[customer_id] = (rank, SOURCES[source][0], source, shown)
+        def consider(customer_id: int, source: str, shown: str, rank: int, at_start: bool = False) -> None:
+            """Keep the customer's best hit: by rank, then matching from the start, then by source."""
+            if source in skip:
+                return
+            key = (rank, 0 if at_start else 1, SOURCES[source][0])
+            best = hits.get(customer_id)
+            if best is None or key < best[:3]:
+                hits[customer_id] = (*key, source, shown)
 
-        consider(self._term_hits(query, number))
-        words = query.split()
-        if len(hits) < limit and any(len(w) >= FUZZY_MIN for w in words) or len(words) > 1:
-            consider(self._word_hits(words))
-        if not hits:
-            return pd.DataFrame(columns=columns)
-        ranked = sorted(hits.items(), key=lambda item: item[1][:2])
+        term_rows, per_word = self._prefix_rows(terms, words)
+        exact = False
+        for term, customer_id, source, shown in term_rows:
+            exact = exact or term in terms
+            consider(customer_id, source, shown, EXACT if term in terms else PREFIX, at_start=True)
+        if not exact and len(hits) < limit:
+            for index, entry_id, rank in self._similar_rows(words):
+                if rank < per_word[index].get(entry_id, FUZZY + 1):
+                    per_word[index][entry_id] = rank
+        matched = _all_words(per_word)
+        best_first = sorted(matched, key=matched.get)[:ENTRY_ROWS]
+        for entry_id, customer_id, source, shown in self._entries(best_first):
+            consider(customer_id, source, shown, matched[entry_id])
+        ranked = sorted(hits.items(), key=lambda item: (item[1][:3], len(item[1][4]), item[1][4]))
         return self._hit_frame(ranked, limit, include_archived, columns)
 
-    def _term_hits(self, query: str, number: str) -> list[tuple]:
-        """Exact, prefix and contains matches on whole terms (short queries: exact and prefix only)."""
-        conditions = ["starts_with(term, ?)", "strpos(term, ?) > 0"]
-        params: list[Any] = [query, " " + query]
-        if len(query) >= 3:
-            conditions.append("strpos(term, ?) > 0")
-            params.append(query)
-        digit_sql = ""
-        digit_params: list[Any] = []
-        if len(number) >= 3 and len(number) * 2 >= len(re.sub(r"\s", "", query)):
-            digit_sql = (" UNION ALL SELECT customer_id, source, shown, CASE WHEN term = ? THEN 0 "
-                         "WHEN starts_with(term, ?) THEN 1 ELSE 2 END AS rank FROM search_terms "
-                         "WHERE source IN ('number', 'org_number', 'vat_number', 'phone', 'contact_phone') "
-                         "AND strpos(term, ?) > 0")
-            digit_params = [number, number, number]
-        sql = ("SELECT customer_id, source, shown, CASE WHEN term = ? THEN 0 WHEN starts_with(term, ?) THEN 1 "
-               "WHEN strpos(term, ?) > 0 THEN 1 ELSE 2 END AS rank FROM search_terms WHERE "
-               + " OR ".join(conditions) + digit_sql + " ORDER BY rank LIMIT ?")
-        return self.db.rows(sql, [query, query, " " + query, *params, *digit_params, CANDIDATES])
-
-    def _word_hits(self, words: list[str]) -> list[tuple]:
-        """Every query word matched by a word of the same entry: exactly, as a prefix, or with one typo."""
-        wanted: list[tuple[int, str, int]] = []  # (query word index, index word, rank)
+    def _prefix_rows(self, terms: list[str], words: list[str]) -> tuple[list[tuple], list[dict[int, int]]]:
+        """Whole terms starting with the query, and entries with a word starting with each query word."""
+        parts, params = [], []
+        for term in terms:
+            parts.append("(SELECT -1 AS qi, entry_id, term AS found, customer_id, source, shown FROM search_terms "
+                         "WHERE term >= ? AND term < ? LIMIT ?)")
+            params += [term, _upper(term), CANDIDATES]
         for index, word in enumerate(words):
-            if len(word) >= 2:
-                wanted.append((index, word, PREFIX))
-            if len(word) >= FUZZY_MIN:
-                candidates = self.db.rows(
-                    "SELECT DISTINCT word FROM search_words WHERE length(word) BETWEEN ? AND ? "
-                    "AND (starts_with(word, ?) OR starts_with(word, ?) OR strpos(word, ?) > 0)",
-                    [len(word) - 1, len(word) + 1, word[:1], word[1:2], word[-2:]])
-                wanted += [(index, w, FUZZY) for (w,) in candidates if w != word and within_one_edit(word, w)]
-        if not wanted:
+            parts.append("(SELECT ? AS qi, entry_id, NULL, NULL, NULL, NULL FROM search_words "
+                         "WHERE word >= ? AND word < ? LIMIT ?)")
+            params += [index, word, _upper(word), WORD_ROWS]
+        term_rows: list[tuple] = []
+        per_word: list[dict[int, int]] = [{} for _ in words]
+        for qi, entry_id, found, customer_id, source, shown in self.db.rows(" UNION ALL ".join(parts), params):
+            if qi < 0:
+                term_rows.append((found, customer_id, source, shown))
+            else:
+                per_word[qi][entry_id] = PREFIX
+        return term_rows, per_word
+
+    def _similar_rows(self, words: list[str]) -> list[tuple[int, int, int]]:
+        """(query word index, entry id, rank) for words containing a query word or one typo away from it."""
+        parts, params = [], []
+        for index, word in enumerate(words):
+            if len(word) >= 3:
+                parts.append(f"(SELECT {index} AS qi, word, {CONTAINS} AS rank FROM search_suffixes "
+                             "WHERE suffix >= ? AND suffix < ? LIMIT ?)")
+                params += [word, _upper(word), WORD_CANDIDATES]
+            if len(word) >= FUZZY_MIN and not word.isdigit():
+                variants = sorted({word, *deletions(word)})
+                parts.append(f"(SELECT {index} AS qi, word, {FUZZY} AS rank FROM search_fuzzy WHERE "
+                             + self.db.in_list("variant", len(variants)) + " LIMIT ?)")
+                params += [*variants, WORD_CANDIDATES]
+        if not parts:
             return []
-        needed = len({index for index, _, _ in wanted})
-        prefix = [(i, w) for i, w, r in wanted if r == PREFIX]
-        exact = [(i, w) for i, w, r in wanted if r == FUZZY]
-        clauses, params = [], []
-        for index, word in prefix:
-            clauses.append("SELECT ? AS qi, customer_id, contact_id, source, shown, 1 AS rank FROM search_words "
-                           "WHERE starts_with(word, ?)")
-            params += [index, word]
-        for index, word in exact:
-            clauses.append("SELECT ? AS qi, customer_id, contact_id, source, shown, 3 AS rank FROM search_words "
-                           "WHERE word = ?")
-            params += [index, word]
-        sql = ("SELECT customer_id, source, min(shown), max(rank) FROM (" + " UNION ALL ".join(clauses) + ") m "
-               "GROUP BY customer_id, contact_id, source HAVING count(DISTINCT qi) = ? LIMIT ?")
-        return self.db.rows(sql, [*params, needed, CANDIDATES])
+        similar: dict[str, list[tuple[int, int]]] = {}
+        for index, found, rank in self.db.rows(" UNION ALL ".join(parts), params):
+            if rank == FUZZY and not within_one_edit(words[index], found):
+                continue
+            similar.setdefault(found, []).append((index, rank))
+        if not similar:
+            return []
+        out = []
+        for found, entry_id in self.db.rows("SELECT word, entry_id FROM search_words WHERE "
+                                            + self.db.in_list("word", len(similar)) + " LIMIT ?",
+                                            [*sorted(similar), WORD_ROWS]):
+            out += [(index, entry_id, rank) for index, rank in similar[found]]
+        return out
+
+    def _entries(self, entry_ids: list[int]) -> list[tuple]:
+        if not entry_ids:
+            return []
+        return self.db.rows("SELECT entry_id, customer_id, source, shown FROM search_terms WHERE "
+                            + self.db.in_list("entry_id", len(entry_ids)), [int(i) for i in entry_ids])
 
     def _hit_frame(self, ranked: list, limit: int, include_archived: bool, columns: list[str]) -> pd.DataFrame:
-        ids = [customer_id for customer_id, _ in ranked]
+        ids = [int(customer_id) for customer_id, _ in ranked[: limit * 3]]
         found = {r["id"]: r for r in self.db.records(
             "SELECT c.id, c.number, c.name, c.nickname, c.visit_city AS city, s.label AS status, c.archived "
-            "FROM customers c LEFT JOIN list_values s ON s.id = c.status_id WHERE " + self.db.any_of("c.id"), [ids])}
-        rows = []
-        for customer_id, (rank, _priority, source, shown) in ranked:
+            "FROM customers c LEFT JOIN list_values s ON s.id = c.status_id WHERE "
+            + self.db.in_list("c.id", len(ids)), ids)} if ids else {}
+        living, archived = [], []
+        for customer_id, (rank, _start, _priority, source, shown) in ranked:
             record = found.get(customer_id)
             if record is None or (record["archived"] and not include_archived):
                 continue
             label = SOURCES[source][1]
             match = f"{label}: {shown}" if source.startswith("contact") else label
-            rows.append({**record, "rank": RANK_NAMES[rank], "match": match, "matched": shown})
-            if len(rows) >= limit:
-                break
-        frame = pd.DataFrame(rows, columns=columns)
-        # archived and merged-away customers after the living ones with the same rank
-        order = {name: i for i, name in enumerate(RANK_NAMES.values())}
-        frame["_order"] = frame["rank"].map(order) * 2 + frame["archived"].astype(int)
-        return frame.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+            row = {**record, "rank": RANK_NAMES[rank], "match": match, "matched": shown}
+            (archived if record["archived"] else living).append((rank, row))
+        # archived and merged-away customers come after the living ones of the same rank
+        rows = [row for _, row in sorted(living + archived, key=lambda item: (item[0], item[1]["archived"]))]
+        return pd.DataFrame(rows[:limit], columns=columns)
 
     # -- duplicates ----------------------------------------------------------------------------------------
     def possible_duplicates(self, name: str = "", org_number: str = "", vat_number: str = "",
@@ -284,28 +357,25 @@ class SearchStore:
         """Customers that may be the same as one being created: same organisation or VAT number, or a
         similar name or nickname. Columns: id, number, name, city, reason."""
         reasons: dict[int, str] = {}
-        org, vat = digits(org_number), fold(vat_number).replace(" ", "")
-        if len(org) >= 6:
-            for (cid,) in self.db.rows("SELECT DISTINCT customer_id FROM search_terms WHERE source = 'org_number' "
-                                       "AND replace(term, '-', '') = ?", [org]):
-                reasons.setdefault(cid, _("same organisation number"))
-        if len(vat) >= 6:
-            for (cid,) in self.db.rows("SELECT DISTINCT customer_id FROM search_terms WHERE source = 'vat_number' "
-                                       "AND term = ?", [vat]):
-                reasons.setdefault(cid, _("same VAT number"))
-        for label, text in ((_("similar name"), name), (_("similar to its nickname"), nickname)):
+        for source, text, reason in (("org_number", org_number, _("same organisation number")),
+                                     ("vat_number", vat_number, _("same VAT number"))):
+            key = digits(text)
+            if len(key) >= 6:
+                for (cid,) in self.db.rows("SELECT DISTINCT customer_id FROM search_terms WHERE term = ? "
+                                           "AND source = ? AND contact_id IS NULL", [key, source]):
+                    reasons.setdefault(cid, reason)
+        for text, own_label in ((name, _("similar name")), (nickname, _("similar to the nickname"))):
             core = _name_core(text)
             if len(core) < 3:
                 continue
             for hit in self.search(core, limit=limit * 3).itertuples():
-                if hit.rank in ("exact", "prefix", "similar") and hit.match in ("name", "nickname") \
-                        and _similar(core, _name_core(hit.matched)):
-                    reasons.setdefault(int(hit.id), label if hit.match == "name" else _("similar nickname"))
+                if hit.match in ("name", "nickname") and _similar(core, _name_core(hit.matched)):
+                    reasons.setdefault(int(hit.id), own_label if hit.match == "name" else _("similar nickname"))
         reasons.pop(exclude_id, None)
         if not reasons:
             return pd.DataFrame(columns=["id", "number", "name", "city", "reason"])
         frame = self.db.df("SELECT id, number, name, visit_city AS city FROM customers WHERE "
-                           + self.db.any_of("id") + " ORDER BY name", [list(reasons)])
+                           + self.db.in_list("id", len(reasons)) + " ORDER BY name", list(reasons))
         frame["reason"] = frame["id"].map(reasons)
         return frame.head(limit)
 

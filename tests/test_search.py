@@ -1,0 +1,149 @@
+"""The super search in the store: ranking, reasons, accents, typos, phone digits, contacts, nicknames."""
+
+from __future__ import annotations
+
+import pytest
+
+import customercard as cc
+from customercard.store.search import fold, within_one_edit
+
+
+@pytest.fixture
+def store(empty_store):
+    s = empty_store
+    s.create_customer(user="anna", name="Åkesson Revision AB", nickname="Revisorerna", phone="08-123 45 67",
+                      org_number="556677-8899", vat_number="SE556677889901", email="info@akesson.se")
+    s.create_customer(user="anna", name="Revision Partners AB")
+    s.create_customer(user="anna", name="Nordic Rådgivning AB", phone="+46 31 765 43 21")
+    s.create_customer(user="anna", name="Søndergaard Ærø ApS", **{"visit_address.country": "DK"})
+    target = s.create_customer(user="anna", name="Lindqvist Konsult AB")
+    s.create_contact(cc.Contact(customer_id=target.id, first_name="Anna", last_name="Bergström",
+                                email="anna.bergstrom@lindqvist.se", mobile="070-111 22 33"), user="anna")
+    return s
+
+
+def names(frame) -> list[str]:
+    return list(frame["name"])
+
+
+def test_fold_is_tolerant_of_case_and_nordic_letters():
+    assert fold("Åkesson & Söner") == "akesson soner"
+    assert fold("SØNDERGAARD ÆRØ") == "sondergaard aero"
+    assert fold("Müller-Lüdenscheidt") == "muller-ludenscheidt"
+
+
+def test_one_edit():
+    assert within_one_edit("lindqvist", "lindqvst") and within_one_edit("berg", "breg")
+    assert not within_one_edit("lindqvist", "lundqvst")
+
+
+def test_exact_name_first_then_prefix_then_contains(store):
+    hits = store.search("revision")
+    assert names(hits)[:2] == ["Revision Partners AB", "Åkesson Revision AB"]
+    assert list(hits["rank"])[:2] == ["prefix", "prefix"]
+    exact = store.search("Revision Partners AB")
+    assert names(exact)[0] == "Revision Partners AB" and exact.iloc[0]["rank"] == "exact"
+    contains = store.search("visio")
+    assert set(names(contains)) == {"Revision Partners AB", "Åkesson Revision AB"}
+    assert set(contains["rank"]) == {"contains"}
+
+
+def test_number_exact_and_reason(store):
+    number = int(store.sql("SELECT number FROM customers WHERE name = 'Nordic Rådgivning AB'")["number"][0])
+    hits = store.search(str(number))
+    assert hits.iloc[0]["name"] == "Nordic Rådgivning AB" and hits.iloc[0]["rank"] == "exact"
+    assert hits.iloc[0]["match"] == "customer number"
+
+
+def test_nordic_letters_typed_without_marks(store):
+    assert names(store.search("akesson"))[0] == "Åkesson Revision AB"
+    assert names(store.search("radgivning"))[0] == "Nordic Rådgivning AB"
+    assert names(store.search("aero"))[0] == "Søndergaard Ærø ApS"
+    assert names(store.search("sondergaard"))[0] == "Søndergaard Ærø ApS"
+
+
+def test_one_typo_in_a_long_word(store):
+    hits = store.search("Lindqvst")
+    assert names(hits) == ["Lindqvist Konsult AB"] and hits.iloc[0]["rank"] == "similar"
+    assert names(store.search("Lidnqvist")) == ["Lindqvist Konsult AB"]  # swapped letters
+    assert store.search("Lindxyzst").empty  # more than one typo
+    assert names(store.search("Nrdic")) == ["Nordic Rådgivning AB"]  # five letters: one typo allowed
+    assert store.search("aerp").empty        # shorter words must match exactly, as a prefix or inside a word
+
+
+def test_phone_numbers_whatever_their_formatting(store):
+    for typed in ("08-123 45 67", "081234567", "+46 8 123 45 67", "46812345", "1234567"):
+        hits = store.search(typed)
+        assert "Åkesson Revision AB" in names(hits), typed
+        assert hits[hits["name"] == "Åkesson Revision AB"].iloc[0]["match"] == "phone"
+    hits = store.search("0701112233")
+    assert names(hits) == ["Lindqvist Konsult AB"] and hits.iloc[0]["match"].startswith("contact phone")
+
+
+def test_organisation_and_vat_numbers(store):
+    assert store.search("5566778899").iloc[0]["match"] == "organisation number"
+    assert store.search("556677-8899").iloc[0]["name"] == "Åkesson Revision AB"
+    assert store.search("SE556677889901").iloc[0]["name"] == "Åkesson Revision AB"
+
+
+def test_contacts_by_name_and_email_say_so(store):
+    hits = store.search("Anna Bergström")
+    assert names(hits) == ["Lindqvist Konsult AB"]
+    assert hits.iloc[0]["match"] == "contact: Anna Bergström" and hits.iloc[0]["rank"] == "exact"
+    assert names(store.search("bergstrom anna")) == ["Lindqvist Konsult AB"]  # any order
+    hits = store.search("anna.bergstrom@lindqvist.se")
+    assert hits.iloc[0]["match"].startswith("contact e-mail")
+
+
+def test_nickname_only_while_nicknames_are_switched_on(store):
+    hits = store.search("Revisorerna")
+    assert names(hits) == ["Åkesson Revision AB"] and hits.iloc[0]["match"] == "nickname"
+    settings = store.settings()
+    settings.nicknames_enabled = False
+    store.save_settings(settings, user="boss")
+    assert store.search("Revisorerna").empty
+
+
+def test_index_follows_saves_of_customers_and_contacts(store):
+    customer_id = int(store.search("Nordic")["id"][0])
+    customer = store.get_customer(customer_id)
+    customer.name = "Västkust Rådgivning AB"
+    store.save_customer(customer, user="anna")
+    assert store.search("Nordic").empty
+    assert names(store.search("vastkust")) == ["Västkust Rådgivning AB"]
+    contact_id = int(store.sql("SELECT id FROM contacts")["id"][0])
+    contact = store.get_contact(contact_id)
+    contact.last_name = "Holm"
+    store.save_contact(contact, user="anna")
+    assert store.search("Bergström").iloc[0]["match"].startswith("contact e-mail")  # the old address stays
+    hits = store.search("anna holm")
+    assert names(hits) == ["Lindqvist Konsult AB"] and hits.iloc[0]["match"] == "contact: Anna Holm"
+
+
+def test_rebuild_gives_the_same_answers(store):
+    before = store.search("revision")
+    store.rebuild_search_index()
+    after = store.search("revision")
+    assert names(before) == names(after)
+
+
+def test_archived_customers_come_last(store):
+    archived = store.create_customer(user="anna", name="Revision Archive AB", archived=True)
+    hits = store.search("revision")
+    assert names(hits)[-1] == "Revision Archive AB"
+    assert archived.id not in set(store.search("revision", include_archived=False)["id"])
+
+
+def test_limit_and_empty_queries(demo_store):
+    assert len(demo_store.search("a", limit=5)) == 5
+    assert demo_store.search("   ").empty and demo_store.search("!!!").empty
+
+
+def test_possible_duplicates(store):
+    dupes = store.possible_duplicates(name="Akesson Revision", org_number="5566778899")
+    assert list(dupes["name"]) == ["Åkesson Revision AB"]
+    assert dupes.iloc[0]["reason"] == "same organisation number"
+    dupes = store.possible_duplicates(name="Lindqvst Konsult HB")
+    assert list(dupes["name"]) == ["Lindqvist Konsult AB"] and dupes.iloc[0]["reason"] == "similar name"
+    assert store.possible_duplicates(name="Completely Different Oy").empty
+    assert store.possible_duplicates(vat_number="SE 5566 7788 9901").iloc[0]["reason"] == "same VAT number"
