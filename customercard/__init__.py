@@ -28,6 +28,7 @@ from .models import (
     Contact,
     Criterion,
     Customer,
+    CustomerQuery,
     Event,
     Invoice,
     InvoiceDefaults,
@@ -59,7 +60,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Address", "Choices", "Comment", "Config", "ConflictError", "Contact", "Criterion", "Customer",
-    "CustomerCard", "CustomerCardError", "CustomerList", "ContactCard", "Event", "FieldConflict", "Invoice",
+    "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "ContactCard", "Event", "FieldConflict",
+    "Invoice",
     "InvoiceDefaults", "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "Settings", "Store",
     "User", "ValidationError", "__version__", "acting_user", "get_config", "open_store",
 ]

@@ -1,4 +1,4 @@
-"""``customercard`` — the command line: serve, demo, users, backup (and, as they arrive, import/export).
+"""``customercard`` — the command line: serve, demo, users, backup, import and export.
 
 User mistakes end with one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -147,6 +147,35 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- import and export -------------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import customers from a CSV or Excel file; exit 1 (nothing imported) when any row has a problem."""
+    from .importexport import import_customers
+
+    with _store(args) as store:
+        report = import_customers(store, args.file, user=args.user or CLI_ACTOR, dry_run=args.dry_run)
+    print(report.summary())
+    return 0 if report.ok else EXIT_ERROR
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export every customer or contact person to a .csv or .xlsx file."""
+    from .importexport import export_contacts, export_customers
+
+    write = export_customers if args.what == "customers" else export_contacts
+    with _store(args) as store:
+        count = write(store, args.file)
+    print(f"Exported {count} {args.what if count != 1 else args.what[:-1]} to {args.file}.")
+    return 0
+
+
+IMPORT_EPILOG = """The first row names the columns: our own field names (name, org_number, visit_address.city,
+invoicing.payment_term, ...), the headers of `customercard export customers`, or those of a plain CRM
+export (Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, Industry,
+Status, Account manager). If any row has a problem, every problem is listed and nothing is imported
+(exit 1). Possible duplicates are listed as warnings. See customercard.importexport for the full mapping."""
+
+
 # -- parser ------------------------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
@@ -206,6 +235,22 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", type=Path)
     backup.set_defaults(func=cmd_backup)
+
+    imp = sub.add_parser("import", help="import customers from a CSV or Excel (.xlsx) file",
+                         description="Import customers from a CSV (UTF-8; comma, semicolon or tab) or Excel "
+                                     "(.xlsx) file, all or nothing.", epilog=IMPORT_EPILOG)
+    imp.add_argument("file", type=Path, help="the .csv or .xlsx file")
+    imp.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
+    imp.add_argument("--user", help=f"login recorded as the creator (default {CLI_ACTOR}); "
+                                    "must be a manager or an administrator")
+    imp.set_defaults(func=cmd_import)
+
+    export = sub.add_parser("export", help="export customers or contact persons to a .csv or .xlsx file",
+                            description="Export every customer (importable again with `customercard import`) "
+                                        "or every contact person; the file type follows the suffix.")
+    export.add_argument("what", choices=("customers", "contacts"), help="what to export")
+    export.add_argument("file", type=Path, help="the file to write: NAME.csv or NAME.xlsx")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -827,8 +827,31 @@ class Settings(Record):
         return errors
 
 
+class CustomerQuery(Record):
+    """What "Search customers" filters on: values within a filter are OR-ed, filters are AND-ed."""
+
+    fields = ("text", "statuses", "industries", "account_managers", "segments", "city", "country", "archived")
+    ARCHIVED = ("active", "archived", "all")
+
+    text = param.String(default="", label="Name, nickname or number", doc="Contained in name or nickname, "
+                                                                            "or the start of the number.")
+    statuses = param.List(default=[], item_type=str, label="Status", doc="Any of these statuses.")
+    industries = param.List(default=[], item_type=str, label="Industry", doc="Any of these industries.")
+    account_managers = param.List(default=[], item_type=str, label="Account manager", doc="Logins, any of them.")
+    segments = param.Dict(default={}, label="Segmentation",
+                          doc="Criterion → values; any value of a criterion, every criterion given.")
+    city = param.String(default="", label="City", doc="The visiting city starts with this.")
+    country = param.String(default="", label="Country", doc="Two-letter country code of the visiting address.")
+    archived = param.Selector(default="active", objects=list(ARCHIVED), label="Archived",
+                              doc="active: not archived; archived: only archived; all: both.")
+
+    def is_empty(self) -> bool:
+        return self.values() == CustomerQuery().values()
+
+
 __all__ = [
-    "LIST_NAMES", "ROLES", "Address", "Choices", "Comment", "Contact", "Criterion", "Customer", "Event",
+    "LIST_NAMES", "ROLES", "Address", "Choices", "Comment", "Contact", "Criterion", "Customer", "CustomerQuery",
+    "Event",
     "Invoice", "InvoiceDefaults", "Opportunity", "Project", "Record", "Relation", "Settings", "User",
     "from_text", "to_text",
 ]

@@ -4,7 +4,8 @@ import customercard as cc
 
 PUBLIC = {
     "Address", "Choices", "Comment", "Config", "ConflictError", "Contact", "ContactCard", "Criterion", "Customer",
-    "CustomerCard", "CustomerCardError", "CustomerList", "Event", "FieldConflict", "Invoice", "InvoiceDefaults",
+    "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "Event", "FieldConflict", "Invoice",
+    "InvoiceDefaults",
     "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "Settings", "Store", "User",
     "ValidationError", "__version__", "acting_user", "get_config", "open_store",
 }

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
-from ..models import Customer, InvoiceDefaults, from_text, to_text
+from ..models import Customer, CustomerQuery, InvoiceDefaults, from_text, to_text
 from ..validators import phone_digits
 from .database import utcnow
 
@@ -60,7 +60,7 @@ SEARCHED_FIELDS = {"name", "nickname", "email", "org_number", "vat_number", "pho
 # Lists of customers for the served list page: sortable columns, by the name the page uses.
 LIST_SORTS = {
     "number": "c.number", "name": "lower(c.name)", "nickname": "lower(c.nickname)", "city": "lower(c.visit_city)",
-    "status": "st.label", "industry": "ind.label", "account_manager": "u.name",
+    "status": "st.label", "industry": "ind.label", "account_manager": "u.name", "country": "c.visit_country",
 }
 
 
@@ -253,6 +253,30 @@ class CustomerStore:
         _set_field_text(customer, field, text)
         return self.save_customer(customer, user=user, kind="restore")
 
+    # -- Search customers -----------------------------------------------------------------------------------
+    def find_customers(self, query: CustomerQuery | None = None, limit: int | None = 25, offset: int = 0,
+                       sort: str = "name", descending: bool = False) -> tuple[pd.DataFrame, int]:
+        """A page of customers matching ``query`` and how many match in all (``limit=None``: every row).
+
+        Columns: id, number, name, nickname, status, industry, account_manager (name), city, country,
+        org_number, phone, email, archived.
+        """
+        query = query or CustomerQuery()
+        where, params = _query_conditions(self, query)
+        condition = " AND ".join(where) if where else "TRUE"
+        order = LIST_SORTS.get(sort, "lower(c.name)") + (" DESC" if descending else "")
+        total = self.db.row(f"SELECT count(*) FROM customers c WHERE {condition}", params)[0]
+        page = "" if limit is None else " LIMIT ? OFFSET ?"
+        frame = self.db.df(
+            "SELECT c.id, c.number, c.name, c.nickname, st.label AS status, ind.label AS industry, "
+            "coalesce(u.name, c.account_manager) AS account_manager, c.visit_city AS city, "
+            "c.visit_country AS country, c.org_number, c.phone, c.email, c.archived "
+            "FROM customers c LEFT JOIN list_values st ON st.id = c.status_id "
+            "LEFT JOIN list_values ind ON ind.id = c.industry_id LEFT JOIN users u ON u.login = c.account_manager "
+            f"WHERE {condition} ORDER BY {order}, c.id{page}",
+            [*params, *([] if limit is None else [int(limit), int(offset)])])
+        return frame, int(total)
+
     # -- lists ------------------------------------------------------------------------------------------
     def list_customers(self, text: str = "", limit: int = 25, offset: int = 0, sort: str = "name",
                        descending: bool = False, include_archived: bool = False) -> tuple[pd.DataFrame, int]:
@@ -275,6 +299,45 @@ class CustomerStore:
             f"WHERE {condition} ORDER BY {order}, c.id LIMIT ? OFFSET ?",
             [*params, int(limit), int(offset)])
         return frame, int(total)
+
+
+def _query_conditions(store: Any, query: CustomerQuery) -> tuple[list[str], list[Any]]:
+    """WHERE conditions (constant SQL) and their parameters for a Search customers query."""
+    maps = store._list_maps()
+    where: list[str] = []
+    params: list[Any] = []
+    if query.archived != "all":
+        where.append("c.archived = ?")
+        params.append(query.archived == "archived")
+    text = query.text.strip().lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("(lower(c.name) LIKE ? ESCAPE '\\' OR lower(c.nickname) LIKE ? ESCAPE '\\' "
+                     "OR CAST(c.number AS VARCHAR) LIKE ?)")
+        params += [pattern, pattern, text + "%"]
+    for labels, column, list_name in ((query.statuses, "c.status_id", "statuses"),
+                                      (query.industries, "c.industry_id", "industries")):
+        if labels:
+            ids = [maps[list_name]["by_label"].get(label, -1) for label in labels]
+            where.append(store.db.in_list(column, len(ids)))
+            params += ids
+    if query.account_managers:
+        where.append(store.db.in_list("c.account_manager", len(query.account_managers)))
+        params += list(query.account_managers)
+    value_ids = store._criterion_value_ids()
+    for criterion, values in (query.segments or {}).items():
+        ids = [value_ids.get((criterion, value), -1) for value in values]
+        if ids:
+            where.append("EXISTS (SELECT 1 FROM customer_segments s WHERE s.customer_id = c.id AND "
+                         + store.db.in_list("s.value_id", len(ids)) + ")")
+            params += ids
+    if query.city.strip():
+        where.append("lower(c.visit_city) LIKE ?")
+        params.append(query.city.strip().lower().replace("%", "").replace("_", "") + "%")
+    if query.country.strip():
+        where.append("c.visit_country = ?")
+        params.append(query.country.strip().upper())
+    return where, params
 
 
 def _field_value(customer: Customer, field: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import panel as pn
@@ -13,6 +14,7 @@ from ..i18n import _
 from ..identity import acting_user
 from ..models import Contact
 from ..store import Store
+from ..vcard import contact_vcard, vcard_filename
 from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
 
@@ -60,14 +62,22 @@ class ContactCard(pn.viewable.Viewer):
         return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}'
                 f"<h4>{esc(_('Changes'))}</h4>{history}")
 
+    def vcard_bytes(self) -> io.BytesIO:
+        """The contact person's vCard as a file-like object of UTF-8 bytes (made when downloaded)."""
+        return io.BytesIO(contact_vcard(self.store, self.contact.id).encode("utf-8"))
+
+    def _download(self) -> pn.widgets.FileDownload:
+        return pn.widgets.FileDownload(callback=self.vcard_bytes, filename=vcard_filename(self.contact),
+                                       label=_("Download vCard"), css_classes=["cc-vcard"], width=150)
+
     def _show(self) -> None:
         self._html.object = self.markup()
-        parts: list[Any] = [self._html, self._note]
+        buttons: list[Any] = [self._download()]
         if self.can_edit:
             edit = pn.widgets.Button(label=_("Edit"), color="light", width=80, css_classes=["cc-edit"])
             edit.on_click(lambda _e: self.start_edit())
-            parts.insert(0, edit)
-        self._body.objects = parts
+            buttons.insert(0, edit)
+        self._body.objects = [pn.Row(*buttons), self._html, self._note]
 
     def start_edit(self) -> None:
         self._form = FieldForm(record=self.contact.copy(), fields=EDIT_FIELDS, columns=2)
