@@ -39,11 +39,14 @@ def session_user() -> User | None:
         return None
 
 
+def query_args() -> dict[str, list[str]]:
+    """The page URL's query arguments, decoded."""
+    return {key: [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
+            for key, values in (pn.state.session_args or {}).items()}
+
+
 def _query(name: str) -> str:
-    args = pn.state.session_args or {}
-    values = args.get(name) or [b""]
-    raw = values[0]
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return (query_args().get(name) or [""])[0]
 
 
 def _query_int(name: str) -> int | None:
@@ -59,20 +62,39 @@ def _login_required():
                         status="error")
 
 
-def search_page():
-    from .ui.customer_list import CustomerList
+def page_for(title: str, body, user: User, active: str = "customers", location: bool = False):
+    """Wrap a view in the served page, with the super search in the header."""
+    from .ui.search_box import SuperSearch
     from .ui.shell import page
+
+    return page(title, body, user, active=active, search=SuperSearch(current_store()), pages=PAGES,
+                location=location)
+
+
+def search_page():
+    from urllib.parse import urlencode
+
+    from .ui.customer_list import CustomerList
 
     user = session_user()
     if user is None:
         return _login_required()
-    view = CustomerList(store=current_store(), text=_query("q"))
-    return page(_("Customers"), view, user, active="customers")
+    store = current_store()
+    view = CustomerList.from_url(store, urlencode(query_args(), doseq=True))
+    location = pn.state.location
+    if location is not None:
+        view.param.watch(lambda event: setattr(location, "search", f"?{event.new}" if event.new else ""), "url")
+    body = view
+    if store.can(user.login, "write"):
+        new = pn.pane.HTML(f'<a class="cc-new-customer" href="/new">{_("+ New customer")}</a>', margin=(0, 10),
+                           stylesheets=[":host a { font-weight: 600; color: #1f5c99; text-decoration: none }"])
+        body = pn.Column(new, view, sizing_mode="stretch_width")
+    return page_for(_("Customers"), body, user, location=True)
 
 
 def card_page():
     from .ui.card import CustomerCard
-    from .ui.shell import message_page, page
+    from .ui.shell import message_page
 
     user = session_user()
     if user is None:
@@ -83,12 +105,47 @@ def card_page():
         return message_page(_("No such customer"), _("There is no customer with that number in the link."), user,
                             status="error")
     card = CustomerCard(store=store, customer_id=customer_id, user=user.login)
-    return page(card.customer.name, card, user, active="customers")
+    return page_for(card.customer.name, card, user)
+
+
+def new_customer_page():
+    from .ui.new_customer import NewCustomer
+    from .ui.shell import message_page
+
+    user = session_user()
+    if user is None:
+        return _login_required()
+    store = current_store()
+    if not store.can(user.login, "write"):
+        return message_page(_("Not allowed"), _("Only managers and administrators create customers."), user,
+                            status="error")
+    view = NewCustomer(store=store, user=user.login)
+    location = pn.state.location
+
+    def open_card(event) -> None:
+        if event.new is not None and location is not None:
+            location.reload = True
+            location.param.update(pathname="/card", search=f"?customer={event.new.id}")
+    view.param.watch(open_card, "created")
+    return page_for(_("New customer"), view, user, location=True)
+
+
+def admin_page():
+    from .ui.admin import AdminPage
+    from .ui.shell import message_page
+
+    user = session_user()
+    if user is None:
+        return _login_required()
+    if not user.is_admin:
+        return message_page(_("Not allowed"), _("System administration is for administrators only."), user,
+                            status="error")
+    return page_for(_("Administration"), AdminPage(current_store(), user.login), user, active="admin")
 
 
 def contact_page():
     from .ui.contact import ContactCard
-    from .ui.shell import message_page, page
+    from .ui.shell import message_page
 
     user = session_user()
     if user is None:
@@ -100,12 +157,12 @@ def contact_page():
     except (NotFound, TypeError, ValueError):
         return message_page(_("No such contact person"), _("There is no contact person with that number."), user,
                             status="error")
-    return page(view.contact.full_name, view, user, active="customers")
+    return page_for(view.contact.full_name, view, user)
 
 
 def project_page():
     from .ui.project import ProjectPage
-    from .ui.shell import message_page, page
+    from .ui.shell import message_page
 
     user = session_user()
     if user is None or not user.projects_access:
@@ -115,13 +172,17 @@ def project_page():
         view = ProjectPage(store=current_store(), project_id=project_id)
     except (NotFound, TypeError, ValueError):
         return message_page(_("No such project"), _("There is no project with that number."), user, status="error")
-    return page(view.project.name, view, user, active="customers")
+    return page_for(view.project.name, view, user)
 
+
+PAGES = frozenset({"customers", "admin"})
 
 ROUTES = {
     "/": search_page,
     "/search": search_page,
     "/card": card_page,
+    "/new": new_customer_page,
+    "/admin": admin_page,
     "/contact": contact_page,
     "/project": project_page,
 }

@@ -18,6 +18,7 @@ from .customers import CustomerStore
 from .database import LATEST_SCHEMA, Database
 from .exports import ExportStore
 from .invoicing import InvoicingStore
+from .merge import MergeStore
 from .people import PeopleStore
 from .prefs import PrefsStore
 from .records import RecordHistoryStore
@@ -26,7 +27,7 @@ from .timeline import TimelineStore
 
 
 class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
-            RecordHistoryStore, SearchStore, ExportStore):
+            RecordHistoryStore, SearchStore, ExportStore, MergeStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:

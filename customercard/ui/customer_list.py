@@ -1,11 +1,22 @@
-"""The customer list: a search box, a sortable page of customers with links to their cards, paging."""
+"""Search customers: filters (status, industry, account manager, segmentation, city, country, archived),
+a sortable page of results with links to the cards, paging, a count, and export of the filtered result.
+
+Only the current page ever reaches the browser. The filters live in the URL, so a search can be
+bookmarked and shared; :meth:`CustomerList.from_url` reads them back.
+"""
 
 from __future__ import annotations
 
+import io
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import pandas as pd
 import panel as pn
 import param
 
 from ..i18n import _
+from ..models import CustomerQuery
 from ..store import Store
 from .components import DataTable
 
@@ -18,58 +29,187 @@ COLUMNS = [
     {"key": "account_manager", "label": _("Account manager"), "sortable": True},
     {"key": "city", "label": _("City"), "sortable": True},
 ]
+EXPORT_COLUMNS = {"number": _("Number"), "name": _("Name"), "nickname": _("Nickname"), "status": _("Status"),
+                  "industry": _("Industry"), "account_manager": _("Account manager"), "city": _("City"),
+                  "country": _("Country"), "org_number": _("Organisation number"), "phone": _("Phone"),
+                  "email": _("E-mail"), "archived": _("Archived")}
+ARCHIVED_LABELS = {_("Active customers"): "active", _("Archived only"): "archived", _("Both"): "all"}
+SEGMENT_PREFIX = "seg."
+
+
+def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str, Any]]:
+    """A query and the view state (sort, descending, page) from URL arguments."""
+    def one(key: str, default: str = "") -> str:
+        return (args.get(key) or [default])[0]
+    archived = one("archived", "active")
+    query = CustomerQuery(
+        text=one("q"), statuses=list(args.get("status", [])), industries=list(args.get("industry", [])),
+        account_managers=list(args.get("manager", [])), city=one("city"), country=one("country"),
+        archived=archived if archived in CustomerQuery.ARCHIVED else "active",
+        segments={key[len(SEGMENT_PREFIX):]: list(values) for key, values in args.items()
+                  if key.startswith(SEGMENT_PREFIX) and values},
+    )
+    page = one("page", "1")
+    state = {"sort": one("sort", "name"), "descending": one("desc") == "1",
+             "page": int(page) if page.isdigit() and int(page) > 0 else 1}
+    return query, state
+
+
+def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int) -> str:
+    """The URL query string of a search (only what differs from the defaults)."""
+    pairs: list[tuple[str, str]] = []
+    if query.text:
+        pairs.append(("q", query.text))
+    pairs += [("status", v) for v in query.statuses] + [("industry", v) for v in query.industries]
+    pairs += [("manager", v) for v in query.account_managers]
+    for criterion, values in sorted((query.segments or {}).items()):
+        pairs += [(SEGMENT_PREFIX + criterion, v) for v in values]
+    pairs += [(k, v) for k, v in (("city", query.city), ("country", query.country)) if v]
+    if query.archived != "active":
+        pairs.append(("archived", query.archived))
+    if sort != "name":
+        pairs.append(("sort", sort))
+    if descending:
+        pairs.append(("desc", "1"))
+    if page > 1:
+        pairs.append(("page", str(page)))
+    return urlencode(pairs)
 
 
 class CustomerList(pn.viewable.Viewer):
-    """A read-only, paged list of customers; the browser only ever receives the current page."""
+    """Search customers: filters built from :class:`CustomerQuery`, results paged and sorted on the server."""
 
     store = param.ClassSelector(class_=Store, doc="Where the customers come from.")
-    text = param.String(default="", doc="Filter on name, nickname, number or city.")
+    query = param.ClassSelector(class_=CustomerQuery, doc="The filters.")
     page = param.Integer(default=1, bounds=(1, None), doc="The page shown, from 1.")
     page_size = param.Integer(default=25, bounds=(5, 200), doc="Customers per page.")
     sort = param.Selector(default="name", objects=[c["key"] for c in COLUMNS], doc="Column sorted by.")
     descending = param.Boolean(default=False, doc="Sort descending.")
-    include_archived = param.Boolean(default=False, doc="Also list archived customers.")
-    total = param.Integer(default=0, constant=True, doc="Customers matching the filter.")
+    total = param.Integer(default=0, constant=True, doc="Customers matching the filters.")
+    url = param.String(default="", doc="The query string that reproduces this search.")
+    text = param.String(default="", doc="Shortcut for query.text (name, nickname or number).")
+    include_archived = param.Boolean(default=False, doc="Shortcut: also list archived customers.")
 
-    def __init__(self, **params) -> None:
+    @classmethod
+    def from_url(cls, store: Store, search: str, **params: Any) -> CustomerList:
+        query, state = query_from_args(parse_qs(search.lstrip("?")))
+        return cls(store=store, query=query, **state, **params)
+
+    def __init__(self, **params: Any) -> None:
+        params.setdefault("query", CustomerQuery(text=params.get("text", "")))
+        if params.pop("include_archived", False):
+            params["query"].archived = "all"
         super().__init__(**params)
-        self._search = pn.widgets.TextInput(placeholder=_("Filter by name, nickname, number or city…"),
-                                            value=self.text, width=380)
-        self._search.param.watch(self._on_search, "value_input")
-        self._archived = pn.widgets.Checkbox.from_param(self.param.include_archived, label=_("Show archived"))
+        self.text, self.include_archived = self.query.text, self.query.archived == "all"
+        self._building = True
+        self._filters = self._filter_widgets()
         self._table = DataTable(columns=COLUMNS, sort=self.sort, descending=self.descending,
                                 empty_text=_("No customers match."), sizing_mode="stretch_width")
         self._table.param.watch(self._on_table_sort, ["sort", "descending"])
-        self._count = pn.pane.HTML(sizing_mode="stretch_width")
+        self._count = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
         self._prev = pn.widgets.Button(label=_("‹ Previous"), width=110)
         self._next = pn.widgets.Button(label=_("Next ›"), width=110)
         self._prev.on_click(lambda _e: self._turn(-1))
         self._next.on_click(lambda _e: self._turn(1))
+        self._exports = [
+            pn.widgets.FileDownload(callback=lambda: self.export_file("csv"), filename="customers.csv",
+                                    label=_("Export CSV"), css_classes=["cc-export-csv"], width=130),
+            pn.widgets.FileDownload(callback=lambda: self.export_file("xlsx"), filename="customers.xlsx",
+                                    label=_("Export Excel"), css_classes=["cc-export-xlsx"], width=130),
+        ]
+        self.query.param.watch(self._on_query, list(CustomerQuery.fields))
+        self.param.watch(self._on_shortcut, ["text", "include_archived"])
+        self._building = False
         self._refresh()
 
-    def _on_search(self, event: param.parameterized.Event) -> None:
-        self.param.update(text=event.new or "", page=1)
+    # -- filters --------------------------------------------------------------------------------------------
+    def _filter_widgets(self) -> dict[str, pn.widgets.Widget]:
+        store, query = self.store, self.query
+        choices = store.choices()
+        users = store.users(include_inactive=True)
+        managers = {row.name: row.login for row in users.itertuples() if row.role in ("admin", "manager")}
 
-    def _on_table_sort(self, _event: param.parameterized.Event) -> None:
+        def multi(label: str, options: Any, value: list[str], css: str) -> pn.widgets.MultiChoice:
+            options = options if isinstance(options, dict) else list(dict.fromkeys([*options, *value]))
+            return pn.widgets.MultiChoice(label=label, options=options, value=list(value), css_classes=[css],
+                                          sizing_mode="stretch_width")
+        widgets: dict[str, pn.widgets.Widget] = {
+            "text": pn.widgets.TextInput(label=_("Name, nickname or number"), value=query.text,
+                                         placeholder=_("Filter by name, nickname, number…"),
+                                         css_classes=["cc-filter-text"], sizing_mode="stretch_width"),
+            "statuses": multi(_("Status"), choices.allowed("statuses"), query.statuses, "cc-filter-status"),
+            "industries": multi(_("Industry"), choices.allowed("industries"), query.industries,
+                                "cc-filter-industry"),
+            "account_managers": multi(_("Account manager"), managers, query.account_managers, "cc-filter-manager"),
+        }
+        for name, (_multiple, values) in choices.criteria.items():
+            widgets[SEGMENT_PREFIX + name] = multi(name, values, query.segments.get(name, []),
+                                                   f"cc-filter-seg-{name.lower()}")
+        countries = [c for c in store.sql("SELECT DISTINCT visit_country AS c FROM customers WHERE visit_country <> '' "
+                                          "ORDER BY 1")["c"]]
+        widgets["city"] = pn.widgets.TextInput(label=_("City"), value=query.city, css_classes=["cc-filter-city"],
+                                               sizing_mode="stretch_width")
+        widgets["country"] = pn.widgets.Select(label=_("Country"), options=["", *countries], value=query.country
+                                               if query.country in countries else "", css_classes=["cc-filter-country"],
+                                               sizing_mode="stretch_width")
+        widgets["archived"] = pn.widgets.Select(label=_("Archived"), options=ARCHIVED_LABELS, value=query.archived,
+                                                css_classes=["cc-filter-archived"], sizing_mode="stretch_width")
+        for key, widget in widgets.items():
+            widget.param.watch(lambda event, key=key: self._on_filter(key, event.new), "value")
+        widgets["text"].param.watch(lambda event: self._on_filter("text", event.new), "value_input")
+        return widgets
+
+    def _on_filter(self, key: str, value: Any) -> None:
+        if key.startswith(SEGMENT_PREFIX):
+            segments = dict(self.query.segments)
+            criterion = key[len(SEGMENT_PREFIX):]
+            if value:
+                segments[criterion] = list(value)
+            else:
+                segments.pop(criterion, None)
+            self.query.segments = segments
+        else:
+            setattr(self.query, key, list(value) if isinstance(value, list) else (value or ""))
+
+    def clear(self) -> None:
+        """Back to every active customer."""
+        for key, widget in self._filters.items():
+            widget.value = [] if isinstance(widget, pn.widgets.MultiChoice) else (
+                "active" if key == "archived" else "")
+
+    def _on_query(self, *_events: Any) -> None:
+        self.page = 1
+        if not self._building:
+            self._refresh()
+
+    def _on_shortcut(self, event: param.parameterized.Event) -> None:
+        if event.name == "text":
+            self.query.text = event.new or ""
+        else:
+            self.query.archived = "all" if event.new else "active"
+
+    # -- results ------------------------------------------------------------------------------------------
+    def _on_table_sort(self, *_events: Any) -> None:
         self.param.update(sort=self._table.sort or "name", descending=self._table.descending, page=1)
 
     def _turn(self, step: int) -> None:
         pages = max(1, -(-self.total // self.page_size))
         self.page = min(max(1, self.page + step), pages)
 
-    @param.depends("text", "page", "page_size", "sort", "descending", "include_archived", watch=True)
+    @param.depends("page", "page_size", "sort", "descending", watch=True)
     def _refresh(self) -> None:
-        frame, total = self.store.list_customers(
-            text=self.text, limit=self.page_size, offset=(self.page - 1) * self.page_size, sort=self.sort,
-            descending=self.descending, include_archived=self.include_archived)
+        if self._building:
+            return
+        frame, total = self.store.find_customers(self.query, limit=self.page_size,
+                                                 offset=(self.page - 1) * self.page_size, sort=self.sort,
+                                                 descending=self.descending)
         with param.edit_constant(self):
             self.total = total
-        rows = []
-        for row in frame.itertuples(index=False):
-            rows.append({"href": f"/card?customer={int(row.id)}", "number": str(row.number), "name": row.name,
-                         "nickname": row.nickname or "", "status": row.status or "", "industry": row.industry or "",
-                         "account_manager": row.account_manager or "", "city": row.city or ""})
+        rows = [{"href": f"/card?customer={int(r.id)}", "number": str(r.number), "name": r.name,
+                 "nickname": r.nickname or "", "status": r.status or "", "industry": r.industry or "",
+                 "account_manager": r.account_manager or "",
+                 "city": (r.city or "") + (f" ({r.country})" if r.country else "")}
+                for r in frame.itertuples(index=False)]
         self._table.param.update(rows=rows, sort=self.sort, descending=self.descending)
         pages = max(1, -(-total // self.page_size))
         first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
@@ -79,12 +219,28 @@ class CustomerList(pn.viewable.Viewer):
                 first=first, last=last, total=total, page=self.page, pages=pages))
         self._prev.disabled = self.page <= 1
         self._next.disabled = self.page >= pages
+        self.url = args_from_query(self.query, self.sort, self.descending, self.page)
+
+    def export_frame(self) -> pd.DataFrame:
+        """Every customer matching the filters (not only this page), with readable headers."""
+        frame, _total = self.store.find_customers(self.query, limit=None, sort=self.sort, descending=self.descending)
+        return frame[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)
+
+    def export_file(self, kind: str) -> io.BytesIO:
+        frame = self.export_frame()
+        buffer = io.BytesIO()
+        if kind == "csv":
+            buffer.write(frame.to_csv(index=False).encode("utf-8-sig"))
+        else:
+            frame.to_excel(buffer, index=False, sheet_name=_("Customers"))
+        buffer.seek(0)
+        return buffer
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(
-            pn.Row(self._search, self._archived, align="center"),
-            self._count,
-            self._table,
-            pn.Row(self._prev, self._next),
-            sizing_mode="stretch_width",
-        )
+        clear = pn.widgets.Button(label=_("Clear filters"), color="light", css_classes=["cc-clear-filters"])
+        clear.on_click(lambda _e: self.clear())
+        sidebar = pn.Column(pn.pane.HTML(f"<h3>{_('Search customers')}</h3>", margin=(0, 10)),
+                            *self._filters.values(), clear, width=300, css_classes=["cc-filters"])
+        results = pn.Column(pn.Row(self._count, *self._exports, sizing_mode="stretch_width"), self._table,
+                            pn.Row(self._prev, self._next), sizing_mode="stretch_width")
+        return pn.Row(sidebar, results, sizing_mode="stretch_width")

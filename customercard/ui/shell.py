@@ -34,6 +34,7 @@ TEMPLATE = """{% extends base %}
 <div class="cc-header" id="cc-header">{{ embed(roots.nav) }}<span class="cc-spacer"></span>
 {{ embed(roots.search) }}{{ embed(roots.user) }}</div>
 <div class="cc-main" id="cc-main">{{ embed(roots.main) }}</div>
+{% if has_location %}{{ embed(roots.location) }}{% endif %}
 {% endblock %}"""
 
 NAV = [("/search", "customers", _("Customers")), ("/pipeline", "pipeline", _("Pipeline")),
@@ -72,11 +73,16 @@ def is_served() -> bool:
 
 
 def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str = "",
-         search: pn.viewable.Viewable | None = None, pages: frozenset[str] = frozenset({"customers"})):
-    """The served page: our template with header and ``body``; ``body`` itself outside a server."""
+         search: pn.viewable.Viewable | None = None, pages: frozenset[str] = frozenset({"customers"}),
+         location: bool = False):
+    """The served page: our template with header and ``body``; ``body`` itself outside a server.
+
+    ``location``: whether the page changes its URL (``pn.state.location``) from the server.
+    """
     if not is_served():
         return body
-    template = PageTemplate(TEMPLATE)
+    template = PageTemplate(TEMPLATE, location=location)
+    template.add_variable("has_location", location)
     template.add_variable("page_title", f"{title} · customercard")
     template.add_panel("nav", pn.pane.HTML(nav_html(user, active, set(pages)), margin=0,
                                            stylesheets=[":host a { color:#dbe7f3; margin-right:14px; "

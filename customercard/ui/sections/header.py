@@ -44,5 +44,26 @@ class HeaderSection(Section):
                 f'<div class="cc-sub">{"".join(badges)}</div>{fields(pairs)}'
                 f'<p class="cc-meta" id="cc-last-updated">{esc(updated)}</p>')
 
+    actions = ("merge",)
+
+    def _tools(self) -> list[dict[str, str]]:
+        tools = super()._tools()
+        if self.context.can_edit and not self.context.customer.merged_into:
+            tools.append({"action": "merge", "label": _("Merge…")})
+        return tools
+
+    def do_merge(self, _data: dict[str, Any] | None = None) -> None:
+        """Show the merge form (managers and administrators)."""
+        if not self.context.can_edit:
+            return
+        from ..merge import MergePanel
+
+        self.merge_panel = MergePanel(self.context, done=self._merge_done)
+        self.show_form(self.merge_panel)
+
+    def _merge_done(self, message: str, ok: bool) -> None:
+        self._note = (message, ok)
+        self.render()
+
     def form_labels(self) -> dict[str, str]:
         return {"archived": _("Archived (hidden from lists, kept with all its history)")}

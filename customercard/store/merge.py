@@ -1,0 +1,121 @@
+"""Merging two customers that are the same firm: one survives, the other is archived with a pointer to it.
+
+Everything that belongs to the other customer moves to the survivor — contacts, projects, invoices (with their
+yearly totals), comments, events, opportunities, relations, segmentation values — in one transaction, and the
+survivor's history records the merge field by field. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import ConflictError, FieldConflict, ValidationError
+from ..models import Customer, to_text
+from .customers import INSERT_CHANGE
+from .database import utcnow
+
+#: Tables whose rows follow a merged customer (table, column). Later modules add theirs.
+MOVED_ROWS: list[tuple[str, str]] = [
+    ("contacts", "customer_id"), ("projects", "customer_id"), ("invoices", "customer_id"),
+    ("comments", "customer_id"), ("events", "customer_id"), ("opportunities", "customer_id"),
+]
+
+
+class MergeStore:
+    """Mixin of :class:`customercard.store.Store`: merging duplicates."""
+
+    db: Any
+
+    def merge_preview(self, survivor_id: int, other_id: int) -> dict[str, Any]:
+        """What a merge would do: the fields that differ and how many rows of each kind would move."""
+        survivor, other = self.get_customer(survivor_id), self.get_customer(other_id)
+        differing = [field for field in Customer.fields if field != "segments"
+                     and to_text(survivor.get(field)) != to_text(other.get(field))
+                     and to_text(other.get(field)) not in (None, "")]
+        counts = {table: int(self.db.row(f"SELECT count(*) FROM {table} WHERE {column} = ?",  # noqa: S608
+                                         [other_id])[0]) for table, column in MOVED_ROWS}
+        counts["relations"] = int(self.db.row(
+            "SELECT count(*) FROM relations WHERE (customer_id = ? AND coalesce(other_customer_id, -1) <> ?) "
+            "OR (other_customer_id = ? AND customer_id <> ?)", [other_id, survivor_id, other_id, survivor_id])[0])
+        return {"survivor": survivor, "other": other, "differing": differing, "moves": counts}
+
+    def merge_customers(self, survivor_id: int, other_id: int, take_from_other: Iterable[str] = (),
+                        user: str | None = None, survivor_version: int | None = None,
+                        other_version: int | None = None) -> Customer:
+        """Merge ``other_id`` into ``survivor_id``; ``take_from_other`` names the fields whose value the
+        survivor takes from the other customer. Returns the saved survivor."""
+        login = self._require(user, "write")
+        if survivor_id == other_id:
+            raise ValidationError({"other": "Choose another customer to merge with."})
+        taken = set(take_from_other)
+        unknown = taken - set(Customer.fields)
+        if unknown:
+            raise ValidationError({"fields": f"Not a customer field: {', '.join(sorted(unknown))}."})
+        with self.db.transaction() as cur:
+            survivor, other = self.get_customer(survivor_id), self.get_customer(other_id)
+            self._check_versions(survivor, survivor_version, other, other_version)
+            if other.merged_into:
+                raise ValidationError({"other": f"{other.name} was merged into another customer already."})
+            merged = survivor.copy()
+            for field in taken - {"segments"}:
+                merged.set(field, other.get(field))
+            merged.segments = _merged_segments(survivor.segments, other.segments, "segments" in taken,
+                                               self.choices().criteria)
+            merged = self.save_customer(merged, user=login, kind="merge")
+            now = utcnow()
+            if merged.version == survivor.version:  # no field changed: the merge is still a new version
+                cur.execute("UPDATE customers SET version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
+                            [now, login, survivor_id])
+                merged.version += 1
+            cur.execute(INSERT_CHANGE, [survivor_id, merged.version, now, login, "merge", "merged_from", None,
+                                        f"{other.number} {other.name} (id {other.id})"])
+            self._move_rows(cur, survivor_id, other_id)
+            cur.execute("UPDATE customers SET archived = TRUE, merged_into = ?, version = version + 1, "
+                        "updated_at = ?, updated_by = ? WHERE id = ?", [survivor_id, now, login, other_id])
+            cur.executemany(INSERT_CHANGE, [
+                [other_id, other.version + 1, now, login, "merge", "archived", to_text(other.archived), "true"],
+                [other_id, other.version + 1, now, login, "merge", "merged_into", None,
+                 f"{merged.number} {merged.name} (id {survivor_id})"]])
+        return self.get_customer(survivor_id)
+
+    @staticmethod
+    def _check_versions(survivor: Customer, survivor_version: int | None, other: Customer,
+                        other_version: int | None) -> None:
+        for customer, expected in ((survivor, survivor_version), (other, other_version)):
+            if expected is not None and customer.version != expected:
+                raise ConflictError([FieldConflict("version", customer.version, expected, customer.updated_by,
+                                                   customer.updated_at)],
+                                    stored_version=customer.version, attempted_version=expected)
+
+    def _move_rows(self, cur: Any, survivor_id: int, other_id: int) -> None:
+        for table, column in MOVED_ROWS:
+            cur.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608 - constant names
+                        [survivor_id, other_id])
+        # relations move too, except one between the two (it would point at itself): it stays on the archived one
+        cur.execute("UPDATE relations SET customer_id = ? WHERE customer_id = ? "
+                    "AND coalesce(other_customer_id, -1) <> ?", [survivor_id, other_id, survivor_id])
+        cur.execute("UPDATE relations SET other_customer_id = ? WHERE other_customer_id = ? AND customer_id <> ?",
+                    [survivor_id, other_id, survivor_id])
+        cur.execute("INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) "
+                    "SELECT ?, year, amount, invoices FROM invoiced_yearly WHERE customer_id = ? "
+                    "ON CONFLICT (customer_id, year) DO UPDATE SET amount = invoiced_yearly.amount + excluded.amount, "
+                    "invoices = invoiced_yearly.invoices + excluded.invoices", [survivor_id, other_id])
+        cur.execute("DELETE FROM invoiced_yearly WHERE customer_id = ?", [other_id])
+        cur.execute("UPDATE search_terms SET customer_id = ? WHERE customer_id = ? AND contact_id IS NOT NULL",
+                    [survivor_id, other_id])
+
+
+def _merged_segments(mine: dict[str, list[str]], theirs: dict[str, list[str]], prefer_theirs: bool,
+                     criteria: dict[str, tuple[bool, list[str]]]) -> dict[str, list[str]]:
+    """Segmentation after a merge: multiple-choice criteria get both sides' values; a single-choice criterion
+    keeps the preferred side's value (the other side's when only it has one)."""
+    first, second = (theirs, mine) if prefer_theirs else (mine, theirs)
+    result = {name: list(values) for name, values in first.items() if values}
+    for name, values in second.items():
+        multiple = criteria.get(name, (True, []))[0]
+        if name not in result:
+            result[name] = list(values)
+        elif multiple:
+            result[name] = list(dict.fromkeys([*result[name], *values]))
+    return result

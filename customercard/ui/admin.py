@@ -1,0 +1,328 @@
+"""System administration → Customers: lists, settings and switches, segmentation criteria, users, the log.
+
+Administrators only; the store refuses every admin write from anyone else, whatever the page shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import panel as pn
+import param
+
+from .. import formatting
+from ..errors import CustomerCardError, ValidationError
+from ..i18n import _
+from ..models import LIST_NAMES, Criterion, Settings, User
+from ..store import Store
+from .form import FieldForm
+from .html import SECTION_CSS, esc, table
+
+NEW = "__new__"
+
+
+def _note(pane: pn.pane.HTML, text: str, ok: bool) -> None:
+    color = "#1d7a3c" if ok else "#b42318"
+    pane.object = f'<p class="cc-admin-message" style="color:{color}">{esc(text)}</p>' if text else ""
+
+
+def _message_pane() -> pn.pane.HTML:
+    return pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-admin-note"])
+
+
+class ListsAdmin(pn.viewable.Viewer):
+    """The admin lists: add, rename, reorder, deactivate (values stay on customers that have them)."""
+
+    list_name = param.Selector(default="industries", objects=list(LIST_NAMES), doc="The list being kept.")
+
+    def __init__(self, store: Store, login: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login = store, login
+        self._choose = pn.widgets.Select(label=_("List"), options={label: key for key, label in LIST_NAMES.items()},
+                                         value=self.list_name, css_classes=["cc-admin-list"], width=260)
+        self._choose.param.watch(lambda e: setattr(self, "list_name", e.new), "value")
+        self._values = pn.widgets.Select(label=_("Value"), options={}, size=10, css_classes=["cc-admin-values"],
+                                         width=320)
+        self._rename = pn.widgets.TextInput(label=_("New name"), css_classes=["cc-admin-rename"], width=260)
+        self._inverse = pn.widgets.TextInput(label=_("Seen from the other side (relation types)"), width=260,
+                                             css_classes=["cc-admin-inverse"])
+        self._add = pn.widgets.TextInput(label=_("Add a value"), css_classes=["cc-admin-add"], width=260)
+        self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
+        self._message = _message_pane()
+        buttons = {
+            "up": (_("Move up"), lambda: self._act(lambda v: store.move_list_value(v, -1, user=login))),
+            "down": (_("Move down"), lambda: self._act(lambda v: store.move_list_value(v, 1, user=login))),
+            "toggle": (_("Deactivate / activate"), lambda: self._act(self._toggle)),
+            "rename": (_("Rename"), lambda: self._act(self._do_rename)),
+            "add": (_("Add"), self._do_add),
+        }
+        self._buttons = {}
+        for key, (label, action) in buttons.items():
+            button = pn.widgets.Button(label=label, css_classes=[f"cc-admin-btn-{key}"])
+            button.on_click(lambda _e, action=action: action())
+            self._buttons[key] = button
+        self._values.param.watch(self._on_pick, "value")
+        self.refresh()
+
+    @param.depends("list_name", watch=True)
+    def refresh(self) -> None:
+        frame = self.store.list_values(self.list_name)
+        self._frame = frame
+        options = {f"{r.label}{'' if r.active else ' (' + _('inactive') + ')'}": int(r.id)
+                   for r in frame.itertuples(index=False)}
+        current = self._values.value
+        self._values.options = options
+        if current in options.values():
+            self._values.value = current
+        self._inverse.visible = self.list_name == "relation_types"
+        rows = [[esc(r.position), esc(r.label), esc(r.inverse_label), esc(_("Yes") if r.active else _("No"))]
+                for r in frame.itertuples(index=False)]
+        self._table.object = table([(_("Order"), False), (_("Value"), False), (_("Inverse"), False),
+                                    (_("Active"), False)], rows, css_id="cc-admin-list-table")
+
+    def _on_pick(self, event: param.parameterized.Event) -> None:
+        row = self._frame[self._frame["id"] == event.new]
+        if not row.empty:
+            self._rename.value = row.iloc[0]["label"]
+            self._inverse.value = row.iloc[0]["inverse_label"]
+
+    def _toggle(self, value_id: int) -> None:
+        active = bool(self._frame.set_index("id").loc[value_id, "active"])
+        self.store.set_list_value_active(value_id, not active, user=self.login)
+
+    def _do_rename(self, value_id: int) -> None:
+        inverse = self._inverse.value if self.list_name == "relation_types" else None
+        self.store.rename_list_value(value_id, self._rename.value, user=self.login, inverse_label=inverse)
+
+    def _act(self, action) -> None:
+        if self._values.value is None:
+            _note(self._message, _("Choose a value first."), ok=False)
+            return
+        self._run(lambda: action(self._values.value))
+
+    def _do_add(self) -> None:
+        inverse = self._inverse.value if self.list_name == "relation_types" else ""
+        if self._run(lambda: self.store.add_list_value(self.list_name, self._add.value, user=self.login,
+                                                       inverse_label=inverse)):
+            self._add.value = ""
+
+    def _run(self, action) -> bool:
+        try:
+            action()
+        except ValidationError as exc:
+            _note(self._message, " ".join(exc.errors.values()), ok=False)
+            return False
+        except CustomerCardError as exc:
+            _note(self._message, str(exc), ok=False)
+            return False
+        _note(self._message, _("Saved."), ok=True)
+        self.refresh()
+        return True
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        b = self._buttons
+        controls = pn.Column(self._choose, self._values, pn.Row(b["up"], b["down"]), b["toggle"],
+                             self._rename, self._inverse, b["rename"], self._add, b["add"], self._message, width=360)
+        return pn.Row(controls, self._table, sizing_mode="stretch_width", css_classes=["cc-admin-lists"])
+
+
+class SettingsAdmin(pn.viewable.Viewer):
+    """Switches (nicknames, separate invoice address, document storage) and the firm's settings."""
+
+    def __init__(self, store: Store, login: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login = store, login
+        self._message = _message_pane()
+        self._build()
+
+    def _build(self) -> None:
+        self.form = FieldForm(record=self.store.settings(), fields=list(Settings.fields), columns=2)
+        save = pn.widgets.Button(label=_("Save settings"), color="primary", css_classes=["cc-admin-save-settings"])
+        save.on_click(lambda _e: self.save())
+        self._layout = pn.Column(self.form, save, self._message, sizing_mode="stretch_width")
+
+    def save(self) -> bool:
+        settings = self.store.settings()
+        errors = settings.update_from(self.form.values())
+        if not errors:
+            try:
+                self.store.save_settings(settings, user=self.login)
+            except ValidationError as exc:
+                errors = exc.errors
+            except CustomerCardError as exc:
+                _note(self._message, str(exc), ok=False)
+                return False
+        self.form.show_errors(errors)
+        _note(self._message, _("Please correct the marked fields.") if errors else _("Settings saved."),
+              ok=not errors)
+        return not errors
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
+
+
+class CriteriaAdmin(pn.viewable.Viewer):
+    """Segmentation criteria: name, single or multiple choice, values (one per line)."""
+
+    def __init__(self, store: Store, login: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login = store, login
+        self._pick = pn.widgets.Select(label=_("Criterion"), css_classes=["cc-admin-criterion"], width=300)
+        self._name = pn.widgets.TextInput(label=_("Name"), css_classes=["cc-admin-criterion-name"], width=300)
+        self._multiple = pn.widgets.Checkbox(label=_("Multiple choice"), css_classes=["cc-admin-criterion-multiple"])
+        self._active = pn.widgets.Checkbox(label=_("Active"), value=True)
+        self._values = pn.widgets.TextAreaInput(label=_("Values, one per line (removed values are deactivated)"),
+                                                height=160, width=300, css_classes=["cc-admin-criterion-values"])
+        save = pn.widgets.Button(label=_("Save criterion"), color="primary", css_classes=["cc-admin-save-criterion"])
+        save.on_click(lambda _e: self.save())
+        self._message = _message_pane()
+        self._pick.param.watch(lambda e: self._load(e.new), "value")
+        self._layout = pn.Column(self._pick, self._name, self._multiple, self._active, self._values, save,
+                                 self._message)
+        self.refresh()
+
+    def refresh(self, select: int | str | None = None) -> None:
+        self._criteria = {c.id: c for c in self.store.criteria(include_inactive=True)}
+        options = {_("New criterion…"): NEW}
+        options.update({c.name + ("" if c.active else f" ({_('inactive')})"): c.id for c in self._criteria.values()})
+        self._pick.options = options
+        self._pick.value = select if select in options.values() else NEW
+        self._load(self._pick.value)
+
+    def _load(self, key: Any) -> None:
+        criterion = self._criteria.get(key, Criterion(active=True))
+        self._name.value, self._multiple.value = criterion.name, criterion.multiple
+        self._active.value, self._values.value = criterion.active, "\n".join(criterion.values)
+
+    def save(self) -> bool:
+        key = self._pick.value
+        criterion = Criterion(id=None if key == NEW else key, name=self._name.value, multiple=self._multiple.value,
+                              active=self._active.value, values=self._values.value.splitlines())
+        try:
+            saved = self.store.save_criterion(criterion, user=self.login)
+        except ValidationError as exc:
+            _note(self._message, " ".join(exc.errors.values()), ok=False)
+            return False
+        except CustomerCardError as exc:
+            _note(self._message, str(exc), ok=False)
+            return False
+        _note(self._message, _("Criterion saved."), ok=True)
+        self.refresh(select=saved.id)
+        return True
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
+
+
+class UsersAdmin(pn.viewable.Viewer):
+    """Users: add, change role and projects access, deactivate, reset the password."""
+
+    def __init__(self, store: Store, login: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login = store, login
+        self._pick = pn.widgets.Select(label=_("User"), css_classes=["cc-admin-user"], width=300)
+        self._pick.param.watch(lambda e: self._load(e.new), "value")
+        self._form_box = pn.Column(sizing_mode="stretch_width")
+        self._password = pn.widgets.PasswordInput(label=_("New password (leave empty to keep)"), width=300,
+                                                  css_classes=["cc-admin-password"])
+        save = pn.widgets.Button(label=_("Save user"), color="primary", css_classes=["cc-admin-save-user"])
+        save.on_click(lambda _e: self.save())
+        self._message = _message_pane()
+        self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
+        self._layout = pn.Row(pn.Column(self._pick, self._form_box, self._password, save, self._message, width=420),
+                              self._table, sizing_mode="stretch_width")
+        self.refresh()
+
+    def refresh(self, select: str | None = None) -> None:
+        users = self.store.users(include_inactive=True)
+        options = {_("New user…"): NEW}
+        options.update({f"{r.name} ({r.login})": r.login for r in users.itertuples(index=False)})
+        self._pick.options = options
+        self._pick.value = select if select in options.values() else NEW
+        self._load(self._pick.value)
+        rows = [[esc(r.login), esc(r.name), esc(r.email), esc(_(r.role)),
+                 esc(_("Yes") if r.projects_access else _("No")), esc(_("Yes") if r.active else _("No"))]
+                for r in users.itertuples(index=False)]
+        self._table.object = table([(_("Login"), False), (_("Name"), False), (_("E-mail"), False),
+                                    (_("Role"), False), (_("Projects"), False), (_("Active"), False)], rows,
+                                   css_id="cc-admin-users-table")
+
+    def _load(self, login: str) -> None:
+        self._user = User(role="manager") if login == NEW else self.store.get_user(login)
+        fields = ["login", "name", "email", "role", "projects_access", "active"] if login == NEW else \
+            ["name", "email", "role", "projects_access", "active"]
+        self.form = FieldForm(record=self._user, fields=fields, columns=1)
+        self._form_box.objects = [self.form]
+        self._password.value = ""
+
+    def save(self) -> bool:
+        user = self._user.copy()
+        errors = user.update_from(self.form.values())
+        password = self._password.value or ""
+        try:
+            if errors:
+                raise ValidationError(errors)
+            if user.id is None:
+                if not password:
+                    raise ValidationError({"password": _("A new user needs a password.")})
+                self.store.add_user(user, password, by=self.login)
+            else:
+                self.store.update_user(user, by=self.login)
+                if password:
+                    self.store.set_password(user.login, password, by=self.login)
+        except ValidationError as exc:
+            rest = self.form.show_errors(exc.errors)
+            _note(self._message, " ".join(rest.values()) or _("Please correct the marked fields."), ok=False)
+            return False
+        except CustomerCardError as exc:
+            _note(self._message, str(exc), ok=False)
+            return False
+        _note(self._message, _("User saved."), ok=True)
+        self.refresh(select=user.login)
+        return True
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
+
+
+class AdminLog(pn.viewable.Viewer):
+    """Every admin change: who, when, what, old → new."""
+
+    def __init__(self, store: Store, **params: Any) -> None:
+        super().__init__(**params)
+        self.store = store
+        self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-admin-log"])
+        self.refresh()
+
+    def refresh(self) -> None:
+        frame: pd.DataFrame = self.store.admin_log()
+        locale = self.store.settings().locale
+        rows = [[esc(formatting.datetime(r.changed_at, locale)), esc(self.store.user_name(r.changed_by)),
+                 esc(r.area), esc(r.item), esc(r.old_value), esc(r.new_value)] for r in frame.itertuples(index=False)]
+        self._html.object = table([(_("When"), False), (_("Who"), False), (_("Area"), False), (_("What"), False),
+                                   (_("Old"), False), (_("New"), False)], rows, css_id="cc-admin-log-table")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._html
+
+
+class AdminPage(pn.viewable.Viewer):
+    """System administration → Customers, as tabs."""
+
+    def __init__(self, store: Store, login: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login = store, login
+        self.lists = ListsAdmin(store, login)
+        self.settings = SettingsAdmin(store, login)
+        self.criteria = CriteriaAdmin(store, login)
+        self.users = UsersAdmin(store, login)
+        self.log = AdminLog(store)
+        self._tabs = pn.Tabs((_("Lists"), self.lists), (_("Settings"), self.settings),
+                             (_("Segmentation"), self.criteria), (_("Users"), self.users), (_("Log"), self.log),
+                             dynamic=True, sizing_mode="stretch_width", css_classes=["cc-admin-tabs"])
+        self._tabs.param.watch(lambda e: self.log.refresh() if e.new == 4 else None, "active")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(pn.pane.HTML(f"<h2>{esc(_('System administration → Customers'))}</h2>", margin=(0, 10)),
+                         self._tabs, sizing_mode="stretch_width")

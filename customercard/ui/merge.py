@@ -1,0 +1,107 @@
+"""Merge another customer into the one on the card: pick it, compare side by side, choose per field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import panel as pn
+
+from ..errors import CustomerCardError
+from ..i18n import _
+from ..models import to_text
+from .context import CardContext
+from .html import SECTION_CSS, esc
+
+MOVE_LABELS = {"contacts": _("contact persons"), "projects": _("projects"), "invoices": _("invoices"),
+               "comments": _("comments"), "events": _("events"), "opportunities": _("opportunities"),
+               "relations": _("relations")}
+
+
+class MergePanel(pn.viewable.Viewer):
+    """The merge form shown in the card's header section (managers and administrators)."""
+
+    def __init__(self, context: CardContext, done: Callable[[str, bool], None], **params: Any) -> None:
+        super().__init__(**params)
+        self.context = context
+        self.done = done
+        self.other_id: int | None = None
+        self.choices: dict[str, pn.widgets.RadioButtonGroup] = {}
+        self._find = pn.widgets.TextInput(label=_("Find the customer to merge into this one"),
+                                          placeholder=_("Name, number, organisation number…"),
+                                          css_classes=["cc-merge-find"], sizing_mode="stretch_width")
+        self._pick = pn.widgets.Select(label=_("Customer"), options={}, css_classes=["cc-merge-pick"],
+                                       sizing_mode="stretch_width")
+        self._find.param.watch(lambda e: self._lookup(e.new), "value_input")
+        self._pick.param.watch(lambda e: self.choose(e.new), "value")
+        self._compare = pn.Column(sizing_mode="stretch_width", margin=0)
+        self._merge = pn.widgets.Button(label=_("Merge into this customer"), color="danger", disabled=True,
+                                        css_classes=["cc-merge-go"])
+        cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-merge-cancel"])
+        self._merge.on_click(lambda _e: self.merge())
+        cancel.on_click(lambda _e: self.done("", True))
+        self._layout = pn.Column(pn.pane.HTML(f"<b>{esc(_('Merge a duplicate into this customer'))}</b>",
+                                              margin=(0, 10)), self._find, self._pick, self._compare,
+                                 pn.Row(self._merge, cancel), sizing_mode="stretch_width",
+                                 css_classes=["cc-merge"])
+
+    def _lookup(self, text: str) -> None:
+        me = self.context.customer.id
+        hits = self.context.store.search(text or "", limit=15, include_archived=False) if text else None
+        options = {"": None}
+        if hits is not None:
+            for hit in hits.itertuples(index=False):
+                if int(hit.id) != me:
+                    options[f"{hit.name} ({hit.number}{', ' + hit.city if hit.city else ''})"] = int(hit.id)
+        self._pick.options = options
+        if len(options) == 2:
+            self._pick.value = list(options.values())[1]
+
+    def choose(self, other_id: int | None) -> None:
+        """Show this customer and the other side by side, with a choice for each field that differs."""
+        self.other_id = other_id
+        self.choices = {}
+        self._merge.disabled = other_id is None
+        if other_id is None:
+            self._compare.objects = []
+            return
+        preview = self.context.store.merge_preview(self.context.customer.id, other_id)
+        mine, theirs = preview["survivor"], preview["other"]
+        rows: list[Any] = [pn.pane.HTML(
+            f'<table class="cc-table"><tr><th></th><th>{esc(_("This card"))}: {esc(mine.name)}</th>'
+            f'<th>{esc(_("Other"))}: {esc(theirs.name)} ({esc(theirs.number)})</th></tr></table>',
+            stylesheets=[SECTION_CSS], sizing_mode="stretch_width")]
+        for field in preview["differing"]:
+            group = pn.widgets.RadioButtonGroup(
+                options={f"{_('Keep')}: {to_text(mine.get(field)) or '—'}": "mine",
+                         f"{_('Take')}: {to_text(theirs.get(field))}": "other"},
+                value="mine", css_classes=[f"cc-merge-field-{field.replace('.', '-')}"])
+            self.choices[field] = group
+            rows.append(pn.Row(pn.pane.HTML(esc(mine.label(field)), width=220), group,
+                               sizing_mode="stretch_width"))
+        moves = ", ".join(f"{count} {MOVE_LABELS[kind]}" for kind, count in preview["moves"].items() if count)
+        rows.append(pn.pane.HTML(
+            f'<p class="cc-merge-moves">{esc(_("Moves to this customer:"))} {esc(moves or _("nothing else"))}. '
+            f'{esc(_("The other customer is archived and points here; nothing is deleted."))}</p>',
+            sizing_mode="stretch_width"))
+        self._compare.objects = rows
+
+    def merge(self) -> bool:
+        if self.other_id is None:
+            return False
+        taken = [field for field, group in self.choices.items() if group.value == "other"]
+        context = self.context
+        try:
+            context.store.merge_customers(context.customer.id, self.other_id, take_from_other=taken,
+                                          user=context.login, survivor_version=context.customer.version)
+        except CustomerCardError as exc:
+            self.done(str(exc), False)
+            return False
+        other = context.store.get_customer(self.other_id)
+        context.reload()
+        self.done(_("Merged {name} ({number}) into this customer.").format(name=other.name, number=other.number),
+                  True)
+        return True
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout

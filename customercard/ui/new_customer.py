@@ -1,0 +1,94 @@
+"""A new customer: a form built from the model, validated, with a warning about possible duplicates first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+import param
+
+from ..errors import CustomerCardError, ValidationError
+from ..i18n import _
+from ..identity import acting_user
+from ..models import Customer
+from ..store import Store
+from .form import FieldForm
+from .html import SECTION_CSS, esc, link
+
+FIELDS = ["name", "nickname", "org_number", "vat_number", "account_manager", "industry", "status",
+          "visit_address.line1", "visit_address.postal_code", "visit_address.city", "visit_address.country",
+          "phone", "email", "website"]
+
+
+class NewCustomer(pn.viewable.Viewer):
+    """Create a customer; before saving, possible duplicates are listed with links to open one instead."""
+
+    store = param.ClassSelector(class_=Store, doc="Where the customer is created.")
+    user = param.String(default=None, allow_None=True, doc="Who creates it.")
+    created = param.ClassSelector(class_=Customer, allow_None=True, doc="The customer once created.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.user = self.user or acting_user()
+        self.draft = self.store.new_customer()
+        if self.user in self.draft.param.account_manager.objects:
+            self.draft.account_manager = self.user
+        fields = [f for f in FIELDS if f != "nickname" or self.store.settings().nicknames_enabled]
+        self.form = FieldForm(record=self.draft, fields=fields, columns=2,
+                              labels={"visit_address.line1": _("Visiting address")})
+        self._save = pn.widgets.Button(label=_("Create customer"), color="primary", css_classes=["cc-create"])
+        self._anyway = pn.widgets.Button(label=_("Create anyway"), color="warning", css_classes=["cc-create-anyway"],
+                                         visible=False)
+        self._save.on_click(lambda _e: self.create(check_duplicates=True))
+        self._anyway.on_click(lambda _e: self.create(check_duplicates=False))
+        self._message = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[SECTION_CSS],
+                                     css_classes=["cc-new-message"])
+
+    def create(self, check_duplicates: bool = True) -> Customer | None:
+        """Validate; warn about duplicates (unless told to go on); create. Returns the customer or None."""
+        candidate = self.store.new_customer()
+        errors = candidate.update_from(self.form.values())
+        errors.update(candidate.validate(self.store.choices()))
+        self.form.show_errors(errors)
+        if errors:
+            self._say(_("Please correct the marked fields."), ok=False)
+            return None
+        if check_duplicates:
+            duplicates = self.store.possible_duplicates(name=candidate.name, org_number=candidate.org_number,
+                                                        vat_number=candidate.vat_number, nickname=candidate.nickname)
+            if not duplicates.empty:
+                self._warn(duplicates)
+                return None
+        try:
+            self.created = self.store.create_customer(candidate, user=self.user)
+        except ValidationError as exc:
+            self.form.show_errors(exc.errors)
+            self._say(_("Please correct the marked fields."), ok=False)
+            return None
+        except CustomerCardError as exc:
+            self._say(str(exc), ok=False)
+            return None
+        self._anyway.visible = False
+        self._message.object = (f'<p class="ok" id="cc-created">{esc(_("Created"))} '
+                                f'{link(f"/card?customer={self.created.id}", self.created.name)} '
+                                f'({esc(self.created.number)}).</p>')
+        return self.created
+
+    def _warn(self, duplicates) -> None:
+        items = "".join(f'<li>{link(f"/card?customer={int(d.id)}", d.name)} ({esc(d.number)}'
+                        f'{", " + esc(d.city) if d.city else ""}) — {esc(d.reason)}</li>'
+                        for d in duplicates.itertuples(index=False))
+        self._message.object = (f'<div class="cc-duplicates" id="cc-duplicates"><p><b>'
+                                f'{esc(_("This customer may exist already:"))}</b></p><ul>{items}</ul>'
+                                f'<p>{esc(_("Open one of them, or create the new customer anyway."))}</p></div>')
+        self._anyway.visible = True
+
+    def _say(self, text: str, ok: bool) -> None:
+        color = "#1d7a3c" if ok else "#b42318"
+        self._message.object = f'<p style="color:{color}" class="cc-message-text">{esc(text)}</p>'
+        self._anyway.visible = False
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(pn.pane.HTML(f"<h2>{esc(_('New customer'))}</h2>", margin=(0, 10)), self.form,
+                         pn.Row(self._save, self._anyway), self._message, sizing_mode="stretch_width",
+                         max_width=900, css_classes=["cc-new-customer-form"])

@@ -1,0 +1,125 @@
+"""The super search box in the header of every page: type, arrow keys, Enter opens the card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import param
+from panel.custom import JSComponent
+
+from ..i18n import _
+from ..store import Store
+
+SEARCH_CSS = """
+:host { display: block; position: relative; width: 340px; }
+input { width: 100%; box-sizing: border-box; padding: 7px 10px; border-radius: 6px; border: 1px solid #9fb3c8;
+        font: inherit; font-size: 0.95em; background: #fff; color: #1d2733; }
+input:focus { outline: 2px solid #7fb0e0; }
+ul { position: absolute; z-index: 1000; top: 100%; left: 0; right: 0; margin: 4px 0 0; padding: 4px 0;
+     list-style: none; background: #fff; border: 1px solid #c8d1dc; border-radius: 6px;
+     box-shadow: 0 6px 20px rgba(20, 40, 70, .18); max-height: 70vh; overflow-y: auto; }
+li { padding: 6px 12px; cursor: pointer; color: #1d2733; }
+li.active, li:hover { background: #e8f0f9; }
+li .name { font-weight: 600; }
+li .detail { display: block; font-size: 0.82em; color: #5b6b7d; }
+li.more { border-top: 1px solid #e3e8ee; color: #1f5c99; font-size: 0.9em; }
+li.none { color: #6b7785; font-style: italic; cursor: default; }
+"""
+
+
+class SuperSearch(JSComponent):
+    """Search box with a result list; the server ranks the hits (see :meth:`Store.search`)."""
+
+    query = param.String(default="", doc="What the user typed (sent after a short pause).")
+    results = param.List(default=[], doc="Hits: dicts with href, name, detail.")
+    searched = param.String(default="", doc="The query the results belong to.")
+    placeholder = param.String(default=_("Search customers, contacts, numbers…"))
+    more_label = param.String(default=_("Search customers for “{q}”"))
+    none_label = param.String(default=_("No customer matches."))
+
+    _stylesheets = [SEARCH_CSS]
+
+    _esm = """
+    export function render({ model, el }) {
+      const input = document.createElement("input");
+      input.type = "search"; input.placeholder = model.placeholder; input.autocomplete = "off";
+      input.setAttribute("aria-label", model.placeholder); input.id = "cc-super-search";
+      const list = document.createElement("ul");
+      list.setAttribute("role", "listbox"); list.hidden = true;
+      let active = 0, timer = null, pendingEnter = false, focused = false;
+      function items() {
+        const out = model.results.map(r => ({href: r.href, name: r.name, detail: r.detail}));
+        if (input.value.trim()) out.push({href: "/search?q=" + encodeURIComponent(input.value.trim()),
+                                          name: model.more_label.replace("{q}", input.value.trim()), more: true});
+        return out;
+      }
+      function draw() {
+        const all = items();
+        list.replaceChildren();
+        if (!input.value.trim() || (!focused && !pendingEnter)) { list.hidden = true; return; }
+        if (model.searched === input.value && !model.results.length) {
+          const li = document.createElement("li"); li.className = "none"; li.textContent = model.none_label;
+          list.appendChild(li);
+        }
+        all.forEach((item, i) => {
+          const li = document.createElement("li");
+          li.setAttribute("role", "option");
+          li.className = (item.more ? "more" : "hit") + (i === active ? " active" : "");
+          const name = document.createElement("span"); name.className = "name"; name.textContent = item.name;
+          li.appendChild(name);
+          if (item.detail) {
+            const d = document.createElement("span"); d.className = "detail"; d.textContent = item.detail;
+            li.appendChild(d);
+          }
+          li.addEventListener("mousedown", (e) => { e.preventDefault(); window.location.href = item.href; });
+          list.appendChild(li);
+        });
+        list.hidden = false;
+      }
+      input.addEventListener("input", () => {
+        active = 0; clearTimeout(timer);
+        timer = setTimeout(() => { model.query = input.value; }, 120);
+        draw();
+      });
+      input.addEventListener("keydown", (e) => {
+        const all = items();
+        if (e.key === "ArrowDown") { e.preventDefault(); active = Math.min(active + 1, all.length - 1); draw(); }
+        else if (e.key === "ArrowUp") { e.preventDefault(); active = Math.max(active - 1, 0); draw(); }
+        else if (e.key === "Escape") { list.hidden = true; }
+        else if (e.key === "Enter") {
+          e.preventDefault();
+          if (model.searched === input.value && all[active]) { window.location.href = all[active].href; }
+          else { pendingEnter = true; clearTimeout(timer); model.query = input.value; }
+        }
+      });
+      input.addEventListener("focus", () => { focused = true; draw(); });
+      input.addEventListener("blur", () => { focused = false; setTimeout(() => { list.hidden = true; }, 150); });
+      model.on(["results", "searched"], () => {
+        active = 0; draw();
+        if (pendingEnter && model.searched === input.value) {
+          pendingEnter = false;
+          const all = items();
+          if (all[0]) window.location.href = all[0].href;
+        }
+      });
+      el.append(input, list);
+    }
+    """
+
+    def __init__(self, store: Store, limit: int = 8, **params: Any) -> None:
+        super().__init__(**params)
+        self._store = store
+        self._limit = limit
+        self.param.watch(self._search, "query")
+
+    def _search(self, event: param.parameterized.Event) -> None:
+        text = (event.new or "").strip()
+        hits = self._store.search(text, limit=self._limit) if text else None
+        results = []
+        if hits is not None:
+            for hit in hits.itertuples(index=False):
+                place = f" · {hit.city}" if hit.city else ""
+                archived = f" · {_('archived')}" if hit.archived else ""
+                results.append({"href": f"/card?customer={int(hit.id)}", "name": hit.name,
+                                "detail": f"{hit.number}{place} · {hit.match}{archived}"})
+        self.param.update(results=results, searched=event.new or "")

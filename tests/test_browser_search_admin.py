@@ -1,0 +1,125 @@
+"""Super search, Search customers, new customer, merge and administration in Debian's Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login, rich_customers, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_super_search_type_arrow_enter_opens_the_card(live_server, page):
+    store = live_server.store
+    login(page, live_server.url, "anna")
+    customer = store.get_customer(rich_customers(store)[0])
+    stem = customer.name.split()[0][:5]
+    hits = store.search(stem, limit=8)
+    assert len(hits) >= 2
+    box = page.locator("#cc-super-search")
+    box.fill(stem)
+    options = page.locator("li.hit")
+    expect(options.first).to_contain_text(hits.iloc[0]["name"])
+    box.press("ArrowDown")
+    expect(options.nth(1)).to_have_class(re.compile("active"))
+    box.press("Enter")
+    page.wait_for_url(re.compile(rf"/card\?customer={int(hits.iloc[1]['id'])}$"))
+    wait_idle(page)
+    expect(page.locator("#cc-customer-name")).to_have_text(hits.iloc[1]["name"])
+
+
+def test_enter_right_after_typing_opens_the_best_hit(live_server, page):
+    store = live_server.store
+    customer = store.get_customer(rich_customers(store)[1])
+    login(page, live_server.url, "anna", path=f"/card?customer={rich_customers(store)[0]}")
+    box = page.locator("#cc-super-search")
+    box.fill(str(customer.number))
+    box.press("Enter")
+    page.wait_for_url(re.compile(rf"/card\?customer={customer.id}$"))
+
+
+def test_a_filtered_search_is_a_bookmark(live_server, browser):
+    first = browser.new_context()
+    page = first.new_page()
+    login(page, live_server.url, "anna")
+    page.locator(".cc-filter-status input").first.click()
+    page.get_by_role("option", name="Active", exact=True).click()
+    page.keyboard.press("Escape")
+    count = page.locator(".cc-count-text")
+    expected = live_server.store.find_customers(__import__("customercard").CustomerQuery(statuses=["Active"]))[1]
+    expect(count).to_contain_text(f"of {expected} customers")
+    page.locator(".cc-filter-text input").fill("a")
+    page.wait_for_function("() => window.location.search.includes('q=a')")
+    bookmark = page.url
+    shown = count.inner_text()
+    assert "status=Active" in bookmark
+    first.close()
+
+    second = browser.new_context()
+    page = second.new_page()
+    login(page, live_server.url, "anna", path=bookmark.replace(live_server.url, ""))
+    expect(page.locator(".cc-count-text")).to_have_text(shown)
+    expect(page.locator(".cc-filter-text input")).to_have_value("a")
+    second.close()
+
+
+def test_new_customer_warns_about_a_duplicate(live_server, page):
+    store = live_server.store
+    existing = store.get_customer(rich_customers(store)[2])
+    login(page, live_server.url, "anna", path="/new")
+    form = page.locator(".cc-new-customer-form")
+    form.locator(".cc-field-name input").fill(existing.name)
+    form.locator(".cc-field-visit_address-country input").fill(existing.visit_address.country)
+    form.locator(".cc-field-org_number input").fill(existing.org_number)
+    page.locator(".cc-create button").click()
+    warning = page.locator("#cc-duplicates")
+    expect(warning).to_contain_text(existing.name)
+    expect(warning.locator(f"a[href='/card?customer={existing.id}']").first).to_be_visible()
+    page.locator(".cc-create-anyway button").click()
+    page.wait_for_url(re.compile(r"/card\?customer=\d+$"))
+    wait_idle(page)
+    expect(page.locator("#cc-customer-name")).to_have_text(existing.name)
+    new_id = int(page.url.rsplit("=", 1)[1])
+    assert new_id != existing.id and store.get_customer(new_id).created_by == "anna"
+
+
+def test_merge_a_duplicate_from_the_card(live_server, page):
+    store = live_server.store
+    survivor_id, other_id = rich_customers(store)[3:5]
+    other = store.get_customer(other_id)
+    moved = len(store.contacts(other_id, include_inactive=True))
+    before = len(store.contacts(survivor_id, include_inactive=True))
+    login(page, live_server.url, "maria", path=f"/card?customer={survivor_id}")
+    header = page.locator("div.cc-section-header")
+    header.locator("button.cc-tool-merge").click()
+    header.locator(".cc-merge-find input").fill(str(other.number))
+    expect(header.locator(".cc-merge-moves")).to_contain_text("Moves to this customer")
+    header.locator(".cc-merge-go button").click()
+    expect(header).to_contain_text(f"Merged {other.name}")
+    assert store.get_customer(other_id).merged_into == survivor_id
+    assert len(store.contacts(survivor_id, include_inactive=True)) == before + moved
+    page.goto(f"{live_server.url}/card?customer={other_id}")
+    wait_idle(page)
+    expect(page.locator("div.cc-section-header")).to_contain_text("Merged into")
+
+
+def test_admin_changes_a_list_and_a_viewer_is_refused(live_server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, live_server.url, "admin", path="/admin")
+    page.locator(".cc-admin-add input").fill("Shipping & ports")
+    page.locator(".cc-admin-btn-add button").click()
+    expect(page.locator("#cc-admin-list-table")).to_contain_text("Shipping & ports")
+    assert "Shipping & ports" in set(live_server.store.list_values("industries")["label"])
+    context.close()
+
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, live_server.url, "vera", path="/admin")
+    expect(page.locator("#cc-message")).to_contain_text("Not allowed")
+    expect(page.locator(".cc-admin-tabs")).to_have_count(0)
+    expect(page.locator("a[href='/admin']")).to_have_count(0)
+    context.close()

@@ -1,0 +1,92 @@
+"""Merging duplicates: every moved row is reachable from the survivor; history records it; nothing is lost."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import customercard as cc
+
+COUNTED = {
+    "contacts": "SELECT count(*) AS n FROM contacts WHERE customer_id = ?",
+    "projects": "SELECT count(*) AS n FROM projects WHERE customer_id = ?",
+    "invoices": "SELECT count(*) AS n FROM invoices WHERE customer_id = ?",
+    "comments": "SELECT count(*) AS n FROM comments WHERE customer_id = ?",
+    "events": "SELECT count(*) AS n FROM events WHERE customer_id = ?",
+    "opportunities": "SELECT count(*) AS n FROM opportunities WHERE customer_id = ?",
+}
+
+
+def counts(store, customer_id: int) -> dict[str, int]:
+    return {name: int(store.sql(sql, [customer_id])["n"][0]) for name, sql in COUNTED.items()}
+
+
+def two_rich_customers(store) -> tuple[int, int]:
+    frame = store.sql("SELECT customer_id AS id FROM invoiced_yearly GROUP BY 1 HAVING count(*) > 3 ORDER BY 1 LIMIT 2")
+    return int(frame["id"][0]), int(frame["id"][1])
+
+
+def test_merge_moves_every_row_and_records_history(demo_store):
+    store = demo_store
+    survivor_id, other_id = two_rich_customers(store)
+    other = store.get_customer(other_id)
+    before_survivor, before_other = counts(store, survivor_id), counts(store, other_id)
+    invoiced_before = (store.invoiced_per_year(survivor_id, fill_gaps=False).set_index("year")["amount"]
+                       .add(store.invoiced_per_year(other_id, fill_gaps=False).set_index("year")["amount"],
+                            fill_value=0))
+    other_contact_ids = set(store.contacts(other_id, include_inactive=True)["id"])
+    preview = store.merge_preview(survivor_id, other_id)
+    assert preview["moves"]["invoices"] == before_other["invoices"] and "name" in preview["differing"]
+
+    merged = store.merge_customers(survivor_id, other_id, take_from_other=["phone", "email"], user="anna")
+
+    assert merged.phone == other.phone and merged.email == other.email
+    after = counts(store, survivor_id)
+    assert after == {k: before_survivor[k] + before_other[k] for k in after}
+    assert counts(store, other_id) == dict.fromkeys(COUNTED, 0)
+    assert other_contact_ids <= set(store.contacts(survivor_id, include_inactive=True)["id"])
+    pd.testing.assert_series_equal(store.invoiced_per_year(survivor_id, fill_gaps=False).set_index("year")["amount"],
+                                   invoiced_before.round(2), check_names=False)
+    assert store.invoiced_per_year(other_id).empty
+
+    archived = store.get_customer(other_id)
+    assert archived.archived and archived.merged_into == survivor_id
+    history = store.history(survivor_id)
+    merge_rows = history[history["kind"] == "merge"]
+    assert {"phone", "email", "merged_from"} <= set(merge_rows["field"])
+    assert merge_rows[merge_rows["field"] == "phone"].iloc[0]["new_value"] == other.phone
+    assert set(store.history(other_id).query("kind == 'merge'")["field"]) == {"archived", "merged_into"}
+    # the moved contacts are found under the survivor by the super search
+    contact = store.get_contact(next(iter(other_contact_ids)))
+    hits = store.search(contact.full_name)
+    assert survivor_id in set(hits["id"])
+
+
+def test_merge_keeps_segments_of_both(empty_store):
+    store = empty_store
+    a = store.create_customer(user="anna", name="Dup AB", segments={"Services": ["Audit"], "Size": ["Small"]})
+    b = store.create_customer(user="anna", name="Dup Aktiebolag", segments={"Services": ["Tax"], "Size": ["Large"],
+                                                                             "Source": ["Referral"]})
+    merged = store.merge_customers(a.id, b.id, user="anna")
+    assert sorted(merged.segments["Services"]) == ["Audit", "Tax"]
+    assert merged.segments["Size"] == ["Small"] and merged.segments["Source"] == ["Referral"]
+
+
+def test_merge_rules(empty_store):
+    store = empty_store
+    a = store.create_customer(user="anna", name="One AB")
+    b = store.create_customer(user="anna", name="Two AB")
+    with pytest.raises(cc.PermissionDenied):
+        store.merge_customers(a.id, b.id, user="vera")
+    with pytest.raises(cc.ValidationError):
+        store.merge_customers(a.id, a.id, user="anna")
+    with pytest.raises(cc.ConflictError):
+        store.merge_customers(a.id, b.id, user="anna", other_version=b.version - 1 or 99)
+    assert not store.get_customer(b.id).archived  # nothing happened
+    store.merge_customers(a.id, b.id, user="anna")
+    with pytest.raises(cc.ValidationError, match="merged into another"):
+        store.merge_customers(a.id, b.id, user="anna")
+    other = store.create_customer(user="anna", name="Three AB")
+    store.create_customer(user="anna", name="Four AB")
+    with pytest.raises(cc.NotFound):
+        store.merge_customers(other.id, 999, user="anna")

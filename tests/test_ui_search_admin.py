@@ -1,0 +1,203 @@
+"""Search customers, new customer, merge and administration views, without a browser."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import panel as pn
+import pytest
+
+import customercard as cc
+from customercard.ui.admin import AdminPage
+from customercard.ui.card import CustomerCard
+from customercard.ui.customer_list import CustomerList, args_from_query, query_from_args
+from customercard.ui.new_customer import NewCustomer
+from customercard.ui.search_box import SuperSearch
+
+from .conftest import rich_customers
+
+
+def test_filters_are_anded_across_and_ored_within(demo_store):
+    view = CustomerList(store=demo_store)
+    everyone = view.total
+    view._filters["statuses"].value = ["Active", "Prospect"]
+    active_or_prospect = view.total
+    view._filters["seg.Services"].value = ["Audit"]
+    with_audit = view.total
+    assert everyone > active_or_prospect > with_audit > 0
+    frame = view.export_frame()
+    assert len(frame) == with_audit and set(frame["Status"]) <= {"Active", "Prospect"}
+    ids = demo_store.find_customers(view.query, limit=None)[0]["id"]
+    for customer_id in ids:
+        customer = demo_store.get_customer(int(customer_id))
+        assert customer.status in ("Active", "Prospect") and "Audit" in customer.segments["Services"]
+    view.clear()
+    assert view.total == everyone
+
+
+def test_archived_filter_city_country_and_manager(demo_store):
+    c = demo_store.get_customer(rich_customers(demo_store)[0])
+    view = CustomerList(store=demo_store)
+    view._filters["city"].value = c.visit_address.city[:3]
+    view._filters["country"].value = c.visit_address.country
+    view._filters["account_managers"].value = [c.account_manager]
+    names = [row["name"] for row in view._table.rows]
+    assert c.name in names
+    archived = demo_store.sql("SELECT count(*) AS n FROM customers WHERE archived")["n"][0]
+    view.clear()
+    view._filters["archived"].value = "archived"
+    assert view.total == archived
+
+
+def test_paging_and_sorting_happen_on_the_server(demo_store):
+    view = CustomerList(store=demo_store, page_size=10)
+    assert len(view._table.rows) == 10
+    first_page = [row["name"] for row in view._table.rows]
+    view._next.clicks += 1
+    assert view.page == 2 and [row["name"] for row in view._table.rows] != first_page
+    view._table.param.update(sort="number", descending=True)
+    assert view.page == 1
+    numbers = [int(row["number"]) for row in view._table.rows]
+    assert numbers == sorted(numbers, reverse=True) and numbers[0] == demo_store.sql(
+        "SELECT max(number) AS n FROM customers WHERE NOT archived")["n"][0]
+
+
+def test_the_url_holds_the_filters(demo_store):
+    view = CustomerList(store=demo_store)
+    view._filters["statuses"].value = ["Active"]
+    view._filters["seg.Size"].value = ["Small", "Large"]
+    view._filters["text"].value = "ab"
+    view._table.param.update(sort="city")
+    url = view.url
+    assert "status=Active" in url and "seg.Size=Small" in url and "seg.Size=Large" in url and "sort=city" in url
+    again = CustomerList.from_url(demo_store, "?" + url)
+    assert again.query.values() == view.query.values() and again.sort == "city" and again.total == view.total
+    query, state = query_from_args({"archived": ["bogus"], "page": ["x"]})
+    assert query.archived == "active" and state["page"] == 1
+    assert args_from_query(cc.CustomerQuery(), "name", False, 1) == ""
+
+
+def test_export_files(demo_store):
+    view = CustomerList(store=demo_store)
+    view._filters["statuses"].value = ["Active"]
+    csv = pd.read_csv(io.BytesIO(view.export_file("csv").getvalue()), encoding="utf-8-sig")
+    xlsx = pd.read_excel(view.export_file("xlsx"))
+    assert len(csv) == len(xlsx) == view.total
+    assert {"Number", "Name", "Status", "City"} <= set(csv.columns)
+
+
+def test_super_search_box_results(demo_store):
+    box = SuperSearch(demo_store)
+    name = demo_store.get_customer(rich_customers(demo_store)[0]).name
+    box.query = name
+    assert box.searched == name and box.results[0]["name"] == name
+    assert box.results[0]["href"].startswith("/card?customer=") and "name" in box.results[0]["detail"]
+    box.query = ""
+    assert box.results == []
+
+
+def test_new_customer_warns_of_duplicates_then_creates(demo_store):
+    existing = demo_store.get_customer(rich_customers(demo_store)[0])
+    view = NewCustomer(store=demo_store, user="anna")
+    view.form.widgets["name"].value = existing.name.rsplit(" ", 1)[0] + " Group AB"
+    view.form.widgets["email"].value = "bad"
+    assert view.create() is None and "e-mail" in view.form.messages["email"].object.lower()
+    view.form.widgets["email"].value = ""
+    view.form.widgets["name"].value = existing.name
+    assert view.create() is None
+    assert "may exist already" in view._message.object and f"/card?customer={existing.id}" in view._message.object
+    assert view._anyway.visible
+    created = view.create(check_duplicates=False)
+    assert created is not None and created.created_by == "anna" and created.id != existing.id
+    fresh = NewCustomer(store=demo_store, user="anna")
+    fresh.form.widgets["name"].value = "Unique Zebra Holdings AB"
+    assert fresh.create() is not None
+
+
+def test_merge_from_the_card(demo_store):
+    survivor_id, other_id = rich_customers(demo_store)[:2]
+    other = demo_store.get_customer(other_id)
+    card = CustomerCard(store=demo_store, customer_id=survivor_id, user="anna")
+    header = card.section("header")
+    assert "merge" in [t["action"] for t in header.view.tools]
+    header.handle("merge", {})
+    panel = header.merge_panel
+    panel._find.value_input = str(other.number)
+    assert panel._pick.value == other_id
+    panel.choices["phone"].value = "other"
+    assert panel.merge()
+    assert card.customer.phone == other.phone
+    assert "Merged" in header.view.html
+    assert demo_store.get_customer(other_id).merged_into == survivor_id
+    viewer = CustomerCard(store=demo_store, customer_id=survivor_id, user="vera")
+    assert "merge" not in [t["action"] for t in viewer.section("header").view.tools]
+    viewer.section("header").handle("merge", {})
+    assert viewer.section("header").view.child is None
+
+
+def test_admin_lists_settings_criteria_users_and_log(demo_store):
+    page = AdminPage(demo_store, "admin")
+    lists = page.lists
+    lists._add.value = "Shipping"
+    lists._buttons["add"].clicks += 1
+    assert "Shipping" in set(demo_store.list_values("industries")["label"])
+    shipping = int(demo_store.list_values("industries").set_index("label").loc["Shipping", "id"])
+    lists._values.value = shipping
+    lists._buttons["up"].clicks += 1
+    labels = list(demo_store.list_values("industries")["label"])
+    assert labels.index("Shipping") == len(labels) - 2
+    lists._rename.value = "Shipping & ports"
+    lists._buttons["rename"].clicks += 1
+    lists._buttons["toggle"].clicks += 1
+    row = demo_store.list_values("industries").set_index("id").loc[shipping]
+    assert row["label"] == "Shipping & ports" and not row["active"]
+    lists._add.value = "Retail"
+    lists._buttons["add"].clicks += 1
+    assert "already" in lists._message.object
+
+    settings = page.settings
+    settings.form.widgets["nicknames_enabled"].value = False
+    settings.form.widgets["start_address"].value = "Storgatan 1, 411 38 Göteborg"
+    assert settings.save()
+    assert not demo_store.settings().nicknames_enabled
+    settings.form.widgets["locale"].value = "xx"
+    assert not settings.save() and "locale" in settings.form.messages["locale"].object.lower()
+
+    criteria = page.criteria
+    criteria._name.value = "Region"
+    criteria._values.value = "North\nSouth\n"
+    assert criteria.save()
+    assert ("Region", (False, ["North", "South"])) in demo_store.choices().criteria.items()
+
+    users = page.users
+    users.form.widgets["login"].value = "nils"
+    users.form.widgets["name"].value = "Nils Ek"
+    users._password.value = "secret-1"
+    assert users.save()
+    assert demo_store.authenticate("nils", "secret-1").role == "manager"
+    users._pick.value = "nils"
+    users.form.widgets["role"].value = "viewer"
+    users.form.widgets["projects_access"].value = True
+    users._password.value = "secret-2"
+    assert users.save()
+    nils = demo_store.get_user("nils")
+    assert nils.role == "viewer" and nils.projects_access and demo_store.authenticate("nils", "secret-2")
+
+    page.log.refresh()
+    log = page.log._html.object
+    assert "Shipping" in log and "nicknames_enabled" in log and "Region" in log and "nils" in log
+
+
+def test_admin_writes_are_refused_for_others_even_forged(demo_store):
+    page = AdminPage(demo_store, "anna")  # a manager reaching the page objects directly
+    page.lists._add.value = "Forged"
+    page.lists._buttons["add"].clicks += 1
+    assert "Only administrators" in page.lists._message.object
+    assert "Forged" not in set(demo_store.list_values("industries")["label"])
+    with pytest.raises(cc.PermissionDenied):
+        demo_store.save_settings(cc.Settings(nicknames_enabled=False), user="vera")
+
+
+def test_admin_page_is_a_panel_object(demo_store):
+    assert isinstance(AdminPage(demo_store, "admin").__panel__(), pn.Column)
