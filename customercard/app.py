@@ -143,6 +143,15 @@ def admin_page():
     return page_for(_("Administration"), AdminPage(current_store(), user.login), user, active="admin")
 
 
+def pipeline_page():
+    from .ui.pipeline import PipelinePage
+
+    user = session_user()
+    if user is None:
+        return _login_required()
+    return page_for(_("Pipeline"), PipelinePage(store=current_store(), user=user.login), user, active="pipeline")
+
+
 def contact_page():
     from .ui.contact import ContactCard
     from .ui.shell import message_page
@@ -175,7 +184,7 @@ def project_page():
     return page_for(view.project.name, view, user)
 
 
-PAGES = frozenset({"customers", "admin"})
+PAGES = frozenset({"customers", "pipeline", "admin"})
 
 ROUTES = {
     "/": search_page,
@@ -183,6 +192,7 @@ ROUTES = {
     "/card": card_page,
     "/new": new_customer_page,
     "/admin": admin_page,
+    "/pipeline": pipeline_page,
     "/contact": contact_page,
     "/project": project_page,
 }

@@ -775,7 +775,7 @@ class Settings(Record):
     """Firm-wide settings for the customer module/CRM, kept by administrators."""
 
     fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "start_address",
-              "base_currency", "locale", "phone_region", "public_base_url", "max_file_mb",
+              "base_currency", "exchange_rates", "locale", "phone_region", "public_base_url", "max_file_mb",
               "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_from",
               "sync_url")
 
@@ -789,6 +789,10 @@ class Settings(Record):
                                  doc="The firm's own address: route links to customers start here.")
     base_currency = param.String(default="SEK", label="Base currency",
                                  doc="Currency that invoiced amounts are reported in.")
+    exchange_rates = param.String(default="EUR 11.50, DKK 1.55, NOK 0.98, USD 10.60, GBP 13.40",
+                                  label="Exchange rates",
+                                  doc="Value of one unit of each other currency in the base currency, e.g. "
+                                      "'EUR 11.50, DKK 1.55'; used to add up opportunities in the base currency.")
     locale = param.String(default="sv_SE", label="Locale", doc="How money, numbers and dates are written.")
     phone_region = param.String(default="SE", label="Phone region",
                                 doc="Country of phone numbers typed without +country code.")
@@ -824,7 +828,24 @@ class Settings(Record):
         if self.smtp_from:
             _normalise(self, errors, "", "smtp_from", validators.check_email)
         self.start_address = (self.start_address or "").strip()
+        try:
+            self.rates()
+        except ValueError as exc:
+            errors["exchange_rates"] = str(exc)
         return errors
+
+    def rates(self) -> dict[str, float]:
+        """{currency: value in the base currency}; the base currency itself is 1."""
+        found = {self.base_currency: 1.0}
+        for part in re.split(r"[,;\n]+", self.exchange_rates or ""):
+            if not part.strip():
+                continue
+            match = re.fullmatch(r"\s*([A-Za-z]{3})\s*[ =:]\s*([0-9]+(?:[.,][0-9]+)?)\s*", part)
+            if not match or float(match.group(2).replace(",", ".")) <= 0:
+                raise ValueError(f"Write each rate as a currency code and a positive number, like 'EUR 11.50' "
+                                 f"(not “{part.strip()}”).")
+            found[match.group(1).upper()] = float(match.group(2).replace(",", "."))
+        return found
 
 
 class CustomerQuery(Record):

@@ -18,7 +18,7 @@ from customercard.ui.sections.contact import route_url
 from .conftest import rich_customers
 
 ORDER = ["header", "contact", "invoice_address", "economy", "groups", "comments", "contacts", "projects",
-         "invoiced"]
+         "invoiced", "relations", "events", "opportunities"]
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def test_viewer_sees_no_edit_controls_and_cannot_write(demo_store, customer_id):
     comments.handle("new-comment", {})
     assert comments.view.child is None
     manager_card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
-    assert tool_actions(manager_card.section("header")) == ["edit"]
+    assert tool_actions(manager_card.section("header")) == ["edit", "merge"]
     # a forged save from the viewer's session is refused by the store
     forged = card.customer.copy()
     forged.name = "Forged AB"

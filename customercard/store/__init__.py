@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..config import get_config
 from .admin import SYSTEM_PREFIX, AdminStore
+from .crm import CrmStore
 from .customers import CustomerStore
 from .database import LATEST_SCHEMA, Database
 from .exports import ExportStore
@@ -27,7 +28,7 @@ from .timeline import TimelineStore
 
 
 class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
-            RecordHistoryStore, SearchStore, ExportStore, MergeStore):
+            RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:

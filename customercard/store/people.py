@@ -85,6 +85,15 @@ class PeopleStore:
         return [contact.first_name, contact.last_name, contact.title, contact.email, contact.phone, contact.mobile,
                 contact.active, contact.notes]
 
+    def find_contacts(self, text: str, limit: int = 10) -> pd.DataFrame:
+        """Active contact persons whose name contains ``text``: id, name, customer_id, customer_name."""
+        pattern = "%" + (text or "").strip().lower().replace("%", "").replace("_", "") + "%"
+        return self.db.df(
+            "SELECT k.id, trim(k.first_name || ' ' || k.last_name) AS name, k.customer_id, c.name AS customer_name "
+            "FROM contacts k JOIN customers c ON c.id = k.customer_id WHERE k.active AND "
+            "lower(k.first_name || ' ' || k.last_name) LIKE ? ORDER BY k.last_name, k.first_name LIMIT ?",
+            [pattern, int(limit)])
+
     # -- projects -------------------------------------------------------------------------------------------
     def projects(self, customer_id: int) -> pd.DataFrame:
         """The customer's projects, newest first."""

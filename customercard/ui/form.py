@@ -53,6 +53,9 @@ def widget_for(record: Record, field: str, label: str | None = None) -> pn.widge
     if isinstance(parameter, param.Number):
         low, high = parameter.bounds or (None, None)
         return pn.widgets.FloatInput(value=value, start=low, end=high, **common)
+    if isinstance(parameter, param.List):
+        items = list(value or [])
+        return pn.widgets.MultiChoice(options=items, value=items, **common)
     if _attr(field) in LONG_TEXT:
         return pn.widgets.TextAreaInput(value=value or "", height=90, **common)
     return pn.widgets.TextInput(value=value or "", **common)

@@ -3,16 +3,17 @@
 from .base import Section
 from .comments import CommentsSection
 from .contact import ContactSection, InvoiceAddressSection
+from .crm import EventsSection, OpportunitiesSection, RelationsSection
 from .economy import EconomySection
 from .groups import GroupsSection
 from .header import HeaderSection
 from .invoiced import InvoicedSection
 from .people import ContactsSection, ProjectsSection
 
-#: The sections of the card, in order. Files and the CRM sections join with their own issues.
+#: The sections of the card, in order (the seed's order; the CRM module's sections last).
 SECTIONS: list[type[Section]] = [
     HeaderSection, ContactSection, InvoiceAddressSection, EconomySection, GroupsSection, CommentsSection,
-    ContactsSection, ProjectsSection, InvoicedSection,
+    ContactsSection, ProjectsSection, InvoicedSection, RelationsSection, EventsSection, OpportunitiesSection,
 ]
 
 __all__ = ["SECTIONS", "Section"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
+import panel as pn
 from babel import Locale
 
+from ... import mail
+from ...errors import CustomerCardError, ValidationError
 from ...i18n import _
 from ...models import Address, Customer
 from ..html import esc, fields, link, mailto, tel
@@ -38,10 +42,16 @@ def route_url(start_address: str, customer: Customer) -> str:
 
 
 class ContactSection(Section):
+    """Contact details with the route link; writers can also send an e-mail about the customer to colleagues
+    (offered when a mail server is configured), which is then kept as an e-mail comment on the card."""
+
     key = "contact"
     title = _("Contact details")
     edit_fields = (*(f"visit_address.{f}" for f in ADDRESS_FIELDS), "phone", "email", "website",
                    "org_number", "vat_number", "gln")
+    actions = ("send-email",)
+    EMAIL_LABELS: ClassVar[dict[str, str]] = {"recipients": _("To"), "subject": _("Subject"),
+                                              "message": _("Message")}
 
     def markup(self) -> str:
         c = self.context.customer
@@ -61,6 +71,104 @@ class ContactSection(Section):
 
     def form_labels(self) -> dict[str, str]:
         return {"visit_address.line1": _("Visiting address"), "visit_address.line2": _("Address line 2")}
+
+    # -- "Send e-mail…": to colleagues about this customer, then kept as an e-mail comment -------------------
+    def __init__(self, **params: Any) -> None:
+        self._mail_form: dict[str, Any] | None = None
+        super().__init__(**params)
+
+    def _tools(self) -> list[dict[str, str]]:
+        tools = super()._tools()
+        if self.context.can_edit and mail.mail_configured(self.context.store):
+            tools.append({"action": "send-email", "label": _("Send e-mail…")})
+        return tools
+
+    def start_edit(self) -> None:
+        self._mail_form = None  # the Edit form takes the section's place
+        super().start_edit()
+
+    def refresh(self) -> None:
+        if self._mail_form is None:  # a draft being written stays while other sections save
+            super().refresh()
+
+    def colleagues(self) -> dict[str, str]:
+        """Active users, {display name: login}, for the recipient list (names made unique with the login)."""
+        users = self.context.store.users()
+        names = list(users["name"].fillna(""))
+        options: dict[str, str] = {}
+        for name, login in zip(names, users["login"], strict=True):
+            label = name or login
+            if names.count(name) > 1 or label in options:
+                label = f"{label} ({login})"
+            options[label] = login
+        return options
+
+    def do_send_email(self, _data: dict[str, Any] | None = None) -> None:
+        """Show the e-mail form in the section (writers only)."""
+        if self.editing:
+            return
+        if not self.context.can_edit:
+            self.say(_("You may read this customer but not send e-mails from its card."), ok=False)
+            return
+        if not self._built or self.collapsed:
+            self.open()
+        self._note = ("", True)
+        to = pn.widgets.MultiChoice(label=_("To"), options=self.colleagues(), value=[],
+                                    placeholder=_("Choose colleagues…"), sizing_mode="stretch_width",
+                                    css_classes=["cc-email-to"])
+        subject = pn.widgets.TextInput(label=_("Subject"), max_length=mail.MAX_SUBJECT, sizing_mode="stretch_width",
+                                       css_classes=["cc-email-subject"])
+        message = pn.widgets.TextAreaInput(label=_("Message"), height=150, sizing_mode="stretch_width",
+                                           max_length=mail.MAX_MESSAGE, css_classes=["cc-email-message"])
+        send = pn.widgets.Button(label=_("Send"), color="primary", width=90, css_classes=["cc-send-email"])
+        cancel = pn.widgets.Button(label=_("Cancel"), width=90, css_classes=["cc-cancel-email"])
+        text = pn.pane.HTML("", margin=(0, 10), sizing_mode="stretch_width", css_classes=["cc-email-message-text"])
+        send.on_click(lambda _event: self.send_email())
+        cancel.on_click(lambda _event: self.cancel_email())
+        self._mail_form = {"to": to, "subject": subject, "message": message, "text": text, "send": send}
+        intro = pn.pane.HTML(f"<b>{esc(_('E-mail to colleagues about {name}').format(name=self.context.customer.name))}"
+                             f"</b><br><span class=\"cc-muted\">"
+                             f"{esc(_('A link to this card and the key data go with it; it is saved as a comment.'))}"
+                             "</span>", margin=(0, 10), sizing_mode="stretch_width")
+        self.view.param.update(
+            child=pn.Column(intro, to, subject, message, pn.Row(send, cancel, margin=0), text,
+                            sizing_mode="stretch_width", margin=0, css_classes=["cc-email-form"]),
+            html="", tools=[], child_first=True)
+
+    def send_email(self) -> bool:
+        """Send what the form holds; on success close it and refresh the card, else say why and keep the draft."""
+        form = self._mail_form
+        if form is None:
+            return False
+        to, subject, message = form["to"].value, form["subject"].value, form["message"].value
+        form["send"].disabled = True
+        try:
+            mail.send_customer_mail(self.context.store, self.context.customer.id, list(to or []), subject or "",
+                                    message or "", user=self.context.login)
+        except ValidationError as exc:
+            self._email_problem(" ".join(f"{self.EMAIL_LABELS.get(field, field)}: {text}"
+                                         for field, text in exc.errors.items()))
+            return False
+        except CustomerCardError as exc:  # MailError (why sending failed), PermissionDenied, NotFound
+            self._email_problem(str(exc))
+            return False
+        finally:
+            form["send"].disabled = False
+        names = ", ".join(self.context.store.user_name(login) for login in dict.fromkeys(to))
+        self._mail_form = None
+        self._note = (_("Sent to {names}; saved as a comment.").format(names=names), True)
+        self.render()
+        self.context.param.trigger("saved")  # the Comments section shows the new e-mail
+        return True
+
+    def _email_problem(self, text: str) -> None:
+        assert self._mail_form is not None
+        self._mail_form["text"].object = f'<span style="color:#b42318">{esc(text)}</span>'
+
+    def cancel_email(self) -> None:
+        self._mail_form = None
+        self._note = ("", True)
+        self.render()
 
 
 class InvoiceAddressSection(Section):

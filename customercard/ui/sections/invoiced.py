@@ -35,14 +35,30 @@ def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
     return frame.set_index("year").reindex(years, fill_value=0.0).rename_axis("year").reset_index()
 
 
-def bar_chart(figures: pd.DataFrame, currency: str) -> hv.Bars:
-    """Invoiced per year as HoloViews bars, drawn by Bokeh on canvas, without toolbar."""
+INVOICED, PIPELINE = _("Invoiced"), _("Weighted pipeline")
+
+
+def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> hv.Bars:
+    """Invoiced per year as HoloViews bars (canvas, no toolbar); with ``pipeline`` (year, weighted) the
+    probability-weighted open pipeline by expected close year stands beside them."""
     _holoviews()
-    data = figures.assign(year=figures["year"].astype(str))
-    return hv.Bars(data, kdims=[("year", _("Year"))], vdims=[("amount", _("Invoiced") + f" ({currency})")]).opts(
-        responsive=True, height=240, color="#2f6fb3", line_color=None, toolbar=None, default_tools=["hover"],
+    data = figures.assign(year=figures["year"].astype(str), series=INVOICED)[["year", "series", "amount"]]
+    if pipeline is not None and not pipeline.empty:
+        extra = pipeline.rename(columns={"weighted": "amount"}).assign(year=pipeline["year"].astype(str),
+                                                                       series=PIPELINE)
+        data = pd.concat([data, extra[["year", "series", "amount"]]], ignore_index=True)
+        years = sorted(set(data["year"]))
+        data = (data.set_index(["year", "series"]).reindex(
+            pd.MultiIndex.from_product([years, [INVOICED, PIPELINE]], names=["year", "series"]), fill_value=0.0)
+            .reset_index())
+        kdims = [("year", _("Year")), ("series", _("Series"))]
+        color = hv.dim("series").categorize({INVOICED: "#2f6fb3", PIPELINE: "#e69f3a"})
+    else:
+        kdims, color = [("year", _("Year"))], "#2f6fb3"
+    return hv.Bars(data, kdims=kdims, vdims=[("amount", currency)]).opts(
+        responsive=True, height=240, color=color, line_color=None, toolbar=None, default_tools=["hover"],
         yformatter=NumeralTickFormatter(format="0,0"), show_grid=False, xlabel="", ylabel=currency,
-        backend_opts={"plot.output_backend": "canvas"},
+        show_legend=False, multi_level=False, backend_opts={"plot.output_backend": "canvas"},
     )
 
 
@@ -64,16 +80,24 @@ class InvoicedSection(Section):
         rows = [[esc(int(r.year)), esc(formatting.money(r.amount, currency, locale))]
                 for r in figures.sort_values("year", ascending=False).itertuples(index=False)]
         total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency, locale))]
-        return table([(_("Year"), False), (_("Invoiced"), True)], rows, css_id="cc-invoiced-table", total=total)
+        html = table([(_("Year"), False), (_("Invoiced"), True)], rows, css_id="cc-invoiced-table", total=total)
+        pipeline = getattr(self, "_pipeline", None)
+        if pipeline is not None and not pipeline.empty:
+            weighted = formatting.money(float(pipeline["weighted"].sum()), currency, locale)
+            html += (f'<p class="cc-meta" id="cc-pipeline-note"><span style="color:#e69f3a">■</span> '
+                     f'{esc(_("Open pipeline, probability-weighted, by expected close year"))}: {esc(weighted)}</p>')
+        return html
 
     def read_child(self) -> pn.viewable.Viewable | None:
         figures = self._figures
         if figures.empty:
             return None
-        self._chart = pn.pane.HoloViews(bar_chart(figures, self.context.settings.base_currency), backend="bokeh",
+        self._chart = pn.pane.HoloViews(bar_chart(figures, self.context.settings.base_currency, self._pipeline),
+                                        backend="bokeh",
                                         sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"])
         return self._chart
 
     def render(self) -> None:
         self._figures = self.figures()  # one query serves the chart and the table
+        self._pipeline = self.context.store.pipeline_per_year(self.context.customer.id)
         super().render()

@@ -1,0 +1,374 @@
+"""E-mail about a customer to colleagues, sent from the card and then kept as a comment on it.
+
+The SMTP server is the firm's (System administration → Customers: host, port, security, login, sender),
+and every ``CUSTOMERCARD_SMTP_*`` variable that is set takes precedence over the stored setting; the
+password comes only from ``CUSTOMERCARD_SMTP_PASSWORD``. No Panel here: the card's Contact details section
+and notebooks call :func:`send_customer_mail`.
+
+    comment = send_customer_mail(store, 42, ["erik", "maria"], "Renewal", "They want a proposal.", user="anna")
+"""
+
+from __future__ import annotations
+
+import html
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.headerregistry import Address as MailAddress
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from babel import Locale
+
+from .config import Config, get_config
+from .errors import CustomerCardError, NotFound, PermissionDenied, ValidationError
+from .identity import acting_user
+from .models import Comment, Customer, User
+
+MAX_SUBJECT = 200
+MAX_MESSAGE = 19_000  # the saved comment ("Subject: …" + the message) stays within a comment's 20,000
+DEFAULT_BASE_URL = "http://localhost:5006"
+SECURITIES = ("none", "starttls", "ssl")
+
+
+class MailError(CustomerCardError):
+    """The e-mail could not be sent (no mail server configured, or the server failed or refused it).
+
+    The message says why in words a user understands; nothing was saved when this is raised.
+    """
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how mail is sent: the stored settings with the environment's values on top."""
+
+    host: str
+    port: int
+    security: str
+    user: str
+    password: str
+    sender: str
+    timeout: float
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def smtp_settings(store, config: Config | None = None) -> SmtpSettings:
+    """The SMTP settings in force: each ``CUSTOMERCARD_SMTP_*`` value that is set, else the stored setting.
+
+    Host, port, security, login and sender are taken one by one (an environment value wins where it is set;
+    an unset or empty one leaves the stored setting); the password only ever comes from the environment and
+    the timeout from the configuration (default 10 seconds).
+    """
+    config = config or get_config()
+    stored = store.settings()
+    security = (config.smtp_security or stored.smtp_security or "none").strip().lower()
+    return SmtpSettings(
+        host=(config.smtp_host or stored.smtp_host or "").strip(),
+        port=int(config.smtp_port or stored.smtp_port),
+        security=security if security in SECURITIES else "none",
+        user=(config.smtp_user or stored.smtp_user or "").strip(),
+        password=config.smtp_password or "",
+        sender=(config.smtp_from or stored.smtp_from or "").strip(),
+        timeout=float(config.smtp_timeout),
+    )
+
+
+def mail_configured(store, config: Config | None = None) -> bool:
+    """Whether a mail server is configured (an SMTP host in the settings or the environment)."""
+    return bool(smtp_settings(store, config).host)
+
+
+def card_url(store, customer_id: int, config: Config | None = None) -> str:
+    """The direct link to a customer's card: the public base URL setting, else CUSTOMERCARD_BASE_URL."""
+    config = config or get_config()
+    base = (store.settings().public_base_url or config.base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+    return f"{base}/card?customer={int(customer_id)}"
+
+
+# -- composing -------------------------------------------------------------------------------------------
+def _country_name(code: str) -> str:
+    if not code:
+        return ""
+    try:
+        return Locale.parse("en").territories.get(code.upper(), code)
+    except ValueError:
+        return code
+
+
+def _key_data(store, customer: Customer) -> list[tuple[str, str]]:
+    address = customer.visit_address
+    visiting = "" if address.is_empty() else ", ".join(
+        p for p in (address.one_line(), _country_name(address.country)) if p)
+    return [
+        ("Customer", customer.name),
+        ("Customer number", "" if customer.number is None else str(customer.number)),
+        ("Visiting address", visiting),
+        ("Phone", customer.phone),
+        ("Account manager", store.user_name(customer.account_manager)),
+        ("Status", customer.status or ""),
+    ]
+
+
+def _recipient_users(store, recipients: list[str] | tuple[str, ...] | None) -> tuple[list[User], str]:
+    """The users mail goes to, and the problem with the list ('' when there is none)."""
+    logins = list(dict.fromkeys(str(r).strip() for r in (recipients or []) if str(r).strip()))
+    if not logins:
+        return [], "Choose at least one colleague to send it to."
+    users: list[User] = []
+    problems: list[str] = []
+    for login in logins:
+        try:
+            user = store.get_user(login)
+        except NotFound:
+            problems.append(f"“{login}” is not a user.")
+            continue
+        if not user.active:
+            problems.append(f"{user.name or login} is deactivated and gets no mail from here.")
+        elif not user.email:
+            problems.append(f"{user.name or login} has no e-mail address (System administration → Users).")
+        else:
+            users.append(user)
+    return users, " ".join(problems)
+
+
+def _clean_subject(subject: str | None) -> str:
+    return " ".join((subject or "").split())  # one line: a header cannot hold line breaks
+
+
+def _sender(store, sender_login: str, smtp: SmtpSettings) -> tuple[str, str, str]:
+    """(the sender's display name, the From address, the sender's own address for Reply-To or '')."""
+    try:
+        user: User | None = store.get_user(sender_login)
+    except NotFound:
+        user = None
+    name = user.name if user is not None and user.name else sender_login
+    own = user.email if user is not None else ""
+    address = smtp.sender or own
+    if not address:
+        raise MailError("There is no sender address: an administrator sets one in System administration → "
+                        "Customers (Sender address), or gives your user an e-mail address.")
+    return name, address, own
+
+
+def _text_body(sender_name: str, message: str, key: list[tuple[str, str]], link: str) -> str:
+    width = max(len(label) for label, _value in key) + 2
+    lines = [f"{(label + ':').ljust(width)}{value or '—'}" for label, value in key]
+    return (f"{message}\n\n{'-' * 40}\n{sender_name} sent this from the customer card.\n\n" + "\n".join(lines)
+            + f"\n\nOpen the customer card: {link}\n")
+
+
+def _html_body(sender_name: str, subject: str, message: str, key: list[tuple[str, str]], link: str) -> str:
+    e = html.escape
+    rows = "".join(
+        f'<tr><th style="text-align:left;padding:2px 14px 2px 0;color:#5b6b7d;font-weight:normal">{e(label)}</th>'
+        f'<td style="padding:2px 0">{e(value) if value else "—"}</td></tr>' for label, value in key)
+    return (
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+        f"<title>{e(subject)}</title></head>"
+        '<body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#1d2733">'
+        f'<div style="white-space:pre-wrap">{e(message)}</div>'
+        '<hr style="border:0;border-top:1px solid #dfe5ec;margin:18px 0 10px">'
+        f'<p style="color:#5b6b7d;margin:0 0 8px">{e(sender_name)} sent this from the customer card.</p>'
+        f'<table style="border-collapse:collapse">{rows}</table>'
+        f'<p><a href="{e(link, quote=True)}">Open the customer card</a></p>'
+        "</body></html>")
+
+
+@dataclass
+class _Composed:
+    message: EmailMessage
+    envelope_from: str
+    recipients: list[User]
+    subject: str
+    text: str
+
+
+def _compose(store, customer_id: int, sender_login: str, recipients, subject, message,
+             smtp: SmtpSettings, config: Config | None) -> _Composed:
+    customer = store.get_customer(customer_id)
+    users, recipient_problem = _recipient_users(store, recipients)
+    subject = _clean_subject(subject)
+    message = (message or "").replace("\r\n", "\n").strip()
+    errors: dict[str, str] = {}
+    if recipient_problem:
+        errors["recipients"] = recipient_problem
+    if not subject:
+        errors["subject"] = "Give a subject."
+    elif len(subject) > MAX_SUBJECT:
+        errors["subject"] = f"At most {MAX_SUBJECT} characters."
+    if not message:
+        errors["message"] = "Write a message."
+    elif len(message) > MAX_MESSAGE:
+        errors["message"] = f"At most {MAX_MESSAGE:,} characters."
+    if errors:
+        raise ValidationError(errors, what="The e-mail")
+
+    sender_name, from_address, own_address = _sender(store, sender_login, smtp)
+    link = card_url(store, customer.id, config)
+    key = _key_data(store, customer)
+
+    mail = EmailMessage()
+    mail["Subject"] = subject
+    mail["From"] = MailAddress(display_name=sender_name, addr_spec=from_address)
+    mail["To"] = [MailAddress(display_name=u.name, addr_spec=u.email) for u in users]
+    if own_address:
+        mail["Reply-To"] = MailAddress(display_name=sender_name, addr_spec=own_address)
+    mail["Date"] = formatdate(localtime=True)
+    mail["Message-ID"] = make_msgid(domain=from_address.rsplit("@", 1)[-1])
+    mail["X-Customercard-Customer"] = str(customer.id)
+    # quoted-printable keeps the message 7-bit, so any server takes it without 8BITMIME
+    mail.set_content(_text_body(sender_name, message, key, link), cte="quoted-printable")
+    mail.add_alternative(_html_body(sender_name, subject, message, key, link), subtype="html",
+                         cte="quoted-printable")
+    return _Composed(mail, from_address, users, subject, message)
+
+
+def compose(store, customer_id: int, sender_login: str, recipients: list[str], subject: str,
+            message: str, config: Config | None = None) -> EmailMessage:
+    """The e-mail about a customer from ``sender_login`` to colleagues (logins), ready to send.
+
+    To: the recipients' addresses (active users with an address only); From: the sender setting, else the
+    sender's own address; Reply-To: the sender. A text and an HTML part (every value escaped), both with the
+    message, the customer's key data and a direct link to the card. Raises :class:`ValidationError` naming
+    ``recipients``, ``subject`` or ``message``; :class:`NotFound` for an unknown customer.
+    """
+    config = config or get_config()
+    return _compose(store, customer_id, sender_login, recipients, subject, message,
+                    smtp_settings(store, config), config).message
+
+
+# -- sending ---------------------------------------------------------------------------------------------
+def _reply_text(code: int | None, reply: bytes | str | None) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else (reply or "")
+    text = " ".join(text.split())
+    return f"{code} {text}".strip() if code else text
+
+
+def _needs_utf8(*addresses: str) -> bool:
+    return not all(a.isascii() for a in addresses)
+
+
+def _talk(client: smtplib.SMTP, composed: _Composed, smtp: SmtpSettings) -> None:
+    """The SMTP conversation up to the server's acceptance of the message (or a MailError saying why not)."""
+    where = smtp.where
+    client.ehlo()
+    if smtp.security == "starttls":
+        if not client.has_extn("starttls"):
+            raise MailError(f"The mail server at {where} does not offer STARTTLS: ask an administrator to check "
+                            "the SMTP security setting.")
+        client.starttls(context=ssl.create_default_context())
+        client.ehlo()
+    if smtp.user:
+        client.login(smtp.user, smtp.password)
+    options: list[str] = []
+    policy = composed.message.policy.clone(linesep="\r\n")
+    if _needs_utf8(composed.envelope_from, *(u.email for u in composed.recipients)):
+        if not client.has_extn("smtputf8"):
+            raise MailError(f"The mail server at {where} cannot take addresses with non-ASCII characters "
+                            "(no SMTPUTF8).")
+        options = ["SMTPUTF8", "BODY=8BITMIME"]
+        policy = policy.clone(utf8=True)
+    code, reply = client.mail(composed.envelope_from, options)
+    if code != 250:
+        raise MailError(f"The mail server at {where} refused the sender address {composed.envelope_from} "
+                        f"({_reply_text(code, reply)}). Nothing was sent.")
+    refused = []
+    for user in composed.recipients:
+        code, reply = client.rcpt(user.email)
+        if code not in (250, 251):
+            refused.append(f"{user.name or user.login} <{user.email}> ({_reply_text(code, reply)})")
+    if refused:
+        raise MailError(f"The mail server at {where} refused {', '.join(refused)}. Nothing was sent.")
+    code, reply = client.data(composed.message.as_bytes(policy=policy))
+    if code != 250:
+        raise MailError(f"The mail server at {where} did not accept the message ({_reply_text(code, reply)}). "
+                        "Nothing was sent.")
+
+
+def _deliver(composed: _Composed, smtp: SmtpSettings) -> None:
+    """Hand the message to the SMTP server: to every recipient or to none (one refused cancels the mail)."""
+    where = smtp.where
+    client: smtplib.SMTP | None = None
+    try:
+        if smtp.security == "ssl":
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout,
+                                      context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        _talk(client, composed, smtp)
+    except MailError:
+        raise
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailError(f"The mail server at {where} refused the login “{smtp.user}” "
+                        f"({_reply_text(exc.smtp_code, exc.smtp_error)}): check the SMTP login and "
+                        "CUSTOMERCARD_SMTP_PASSWORD.") from exc
+    except smtplib.SMTPNotSupportedError as exc:
+        raise MailError(f"The mail server at {where} does not support what was asked of it ({exc}).") from exc
+    except smtplib.SMTPServerDisconnected as exc:
+        if isinstance(exc.__context__, TimeoutError):  # smtplib reports a read timeout as a disconnection
+            raise MailError(f"The mail server at {where} stopped answering (no reply within {smtp.timeout:g} "
+                            "seconds). Nothing was sent.") from exc
+        raise MailError(f"The mail server at {where} closed the connection unexpectedly. "
+                        "Nothing was sent.") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise MailError(f"The mail server at {where} answered with an error "
+                        f"({_reply_text(exc.smtp_code, exc.smtp_error)}). Nothing was sent.") from exc
+    except smtplib.SMTPException as exc:
+        raise MailError(f"Talking to the mail server at {where} failed ({exc}). Nothing was sent.") from exc
+    except ConnectionRefusedError as exc:
+        raise MailError(f"The mail server at {where} did not answer (connection refused).") from exc
+    except TimeoutError as exc:  # socket.timeout is TimeoutError
+        raise MailError(f"The mail server at {where} did not answer within {smtp.timeout:g} seconds.") from exc
+    except socket.gaierror as exc:
+        raise MailError(f"The mail server “{smtp.host}” was not found: check the SMTP host.") from exc
+    except ssl.SSLError as exc:
+        raise MailError(f"A secure connection to the mail server at {where} failed ({exc.reason or exc}): "
+                        "check the SMTP security setting.") from exc
+    except OSError as exc:
+        raise MailError(f"The mail server at {where} could not be reached ({exc.strerror or exc}).") from exc
+    finally:
+        if client is not None:
+            _hang_up(client)
+
+
+def _hang_up(client: smtplib.SMTP) -> None:
+    """Say goodbye; what the server answers now no longer matters (the message was accepted or refused)."""
+    try:
+        if client.sock is not None:
+            client.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        client.close()
+
+
+def send_customer_mail(store, customer_id: int, recipients: list[str], subject: str, message: str,
+                       user: str | None = None, config: Config | None = None) -> Comment:
+    """Send an e-mail about a customer to colleagues (logins), then keep it as an e-mail comment on the card.
+
+    Only users who may write may send (else :class:`PermissionDenied`). The comment (kind ``email``, the
+    recipients' logins, body ``"Subject: …"`` and the message) is saved only after the server accepted the
+    mail. Raises :class:`ValidationError` for bad input and :class:`MailError` (saying why) when no server is
+    configured or sending fails; nothing is saved then.
+    """
+    login = user or acting_user()
+    if not store.can(login, "write"):
+        raise PermissionDenied(f"“{login}” may not send e-mails from a customer card: only managers and "
+                               "administrators may.")
+    config = config or get_config()
+    smtp = smtp_settings(store, config)
+    if not smtp.host:
+        raise MailError("No mail server is configured: an administrator sets the SMTP host in System "
+                        "administration → Customers (or CUSTOMERCARD_SMTP_HOST).")
+    composed = _compose(store, customer_id, login, recipients, subject, message, smtp, config)
+    _deliver(composed, smtp)
+    return store.add_comment(customer_id, f"Subject: {composed.subject}\n\n{composed.text}", user=login,
+                             kind="email", recipients=[u.login for u in composed.recipients])
+
+
+__all__ = ["MailError", "SmtpSettings", "card_url", "compose", "mail_configured", "send_customer_mail",
+           "smtp_settings"]

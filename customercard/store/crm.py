@@ -1,0 +1,364 @@
+"""The CRM module: relations, events and opportunities, and the pipeline across customers.
+
+Every write is validated by the model, stamped with who did it, recorded in ``record_changes`` and, for events
+and opportunities, version-checked like customers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ConflictError, FieldConflict, NotFound, ValidationError
+from ..models import Event, Opportunity, Record, Relation
+from .database import utcnow
+from .records import diff_records, write_record_changes
+
+EVENT_COLUMNS = ("id", "customer_id", "title", "event_type_id", "starts_at", "ends_at", "owner", "participants",
+                 "contact_ids", "description", "status", "status_changed_by", "status_changed_at", "version")
+OPPORTUNITY_COLUMNS = ("id", "customer_id", "title", "amount", "currency", "probability", "stage_id",
+                       "expected_close", "owner", "status", "lost_reason", "status_changed_by", "status_changed_at",
+                       "version")
+
+
+class CrmStore:
+    """Mixin of :class:`customercard.store.Store`: relations, events, opportunities, pipeline."""
+
+    db: Any
+
+    # -- relations ------------------------------------------------------------------------------------------
+    def relations(self, customer_id: int) -> pd.DataFrame:
+        """Relations of a customer, both those it made and those pointing at it (shown with the inverse name).
+
+        Columns: id, label (as seen from this customer), relation_type, other_kind ('customer' or 'contact'),
+        other_id, other_name, other_number, note, direction ('out' or 'in'), created_at, created_by.
+        """
+        frame = self.db.df(
+            "SELECT r.id, t.label AS relation_type, t.inverse_label, r.customer_id, r.other_customer_id, "
+            "r.other_contact_id, r.note, r.created_at, r.created_by, "
+            "c.name AS from_name, c.number AS from_number, oc.name AS customer_name, oc.number AS customer_number, "
+            "trim(coalesce(k.first_name, '') || ' ' || coalesce(k.last_name, '')) AS contact_name, "
+            "kc.name AS contact_customer "
+            "FROM relations r JOIN list_values t ON t.id = r.relation_type_id "
+            "JOIN customers c ON c.id = r.customer_id "
+            "LEFT JOIN customers oc ON oc.id = r.other_customer_id "
+            "LEFT JOIN contacts k ON k.id = r.other_contact_id LEFT JOIN customers kc ON kc.id = k.customer_id "
+            "WHERE r.customer_id = ? OR r.other_customer_id = ? ORDER BY r.id", [int(customer_id)] * 2)
+        rows = []
+        for r in frame.itertuples(index=False):
+            outgoing = r.customer_id == customer_id
+            if outgoing and pd.notna(r.other_contact_id):
+                other = ("contact", int(r.other_contact_id), f"{r.contact_name} ({r.contact_customer})", None)
+            elif outgoing:
+                other = ("customer", int(r.other_customer_id), r.customer_name, r.customer_number)
+            else:
+                other = ("customer", int(r.customer_id), r.from_name, r.from_number)
+            label = r.relation_type if outgoing else (r.inverse_label or r.relation_type)
+            rows.append({"id": int(r.id), "label": label, "relation_type": r.relation_type, "other_kind": other[0],
+                         "other_id": other[1], "other_name": other[2], "other_number": other[3], "note": r.note,
+                         "direction": "out" if outgoing else "in", "created_at": r.created_at,
+                         "created_by": r.created_by})
+        return pd.DataFrame(rows, columns=["id", "label", "relation_type", "other_kind", "other_id", "other_name",
+                                           "other_number", "note", "direction", "created_at", "created_by"])
+
+    def add_relation(self, relation: Relation, user: str | None = None) -> Relation:
+        """Relate a customer to another customer or to a contact person (of any customer)."""
+        login = self._require(user, "write")
+        relation.check(self.choices())
+        if not self.customer_exists(relation.customer_id):
+            raise NotFound(f"No customer with id {relation.customer_id}.")
+        if relation.other_customer_id is not None and not self.customer_exists(relation.other_customer_id):
+            raise ValidationError({"other_customer_id": "There is no such customer."})
+        if relation.other_contact_id is not None:
+            self.get_contact(relation.other_contact_id)
+        type_id = self._list_maps()["relation_types"]["by_label"][relation.relation_type]
+        now = utcnow()
+        with self.db.transaction() as cur:
+            relation.id = cur.execute(
+                "INSERT INTO relations (customer_id, relation_type_id, other_customer_id, other_contact_id, note, "
+                "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [relation.customer_id, type_id, relation.other_customer_id, relation.other_contact_id,
+                 relation.note.strip(), now, login]).fetchone()[0]
+            write_record_changes(cur, "relations", relation.id, relation.customer_id, login, now, "create",
+                                 diff_records(None, relation))
+        return relation
+
+    def remove_relation(self, relation_id: int, user: str | None = None) -> None:
+        """Remove a relation; its history keeps what it was."""
+        login = self._require(user, "write")
+        found = self.db.records("SELECT r.customer_id, r.other_customer_id, r.other_contact_id, r.note, t.label "
+                                "FROM relations r JOIN list_values t ON t.id = r.relation_type_id WHERE r.id = ?",
+                                [int(relation_id)])
+        if not found:
+            raise NotFound(f"No relation with id {relation_id}.")
+        row = found[0]
+        before = Relation(customer_id=row["customer_id"], relation_type=row["label"], note=row["note"],
+                          other_customer_id=row["other_customer_id"], other_contact_id=row["other_contact_id"])
+        now = utcnow()
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM relations WHERE id = ?", [int(relation_id)])
+            write_record_changes(cur, "relations", relation_id, row["customer_id"], login, now, "delete",
+                                 {f: (v, None) for f, v in before.values().items() if v not in (None, "")})
+
+    # -- events ---------------------------------------------------------------------------------------------
+    def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
+        """Events (of one customer, or all), optionally only planned, done or cancelled; newest first."""
+        where, params = ["TRUE"], []
+        if customer_id is not None:
+            where.append("e.customer_id = ?")
+            params.append(int(customer_id))
+        if status:
+            where.append("e.status = ?")
+            params.append(status)
+        return self.db.df(
+            "SELECT e.id, e.customer_id, c.name AS customer_name, e.title, t.label AS event_type, e.starts_at, "
+            "e.ends_at, e.owner, coalesce(u.name, e.owner) AS owner_name, e.participants, e.contact_ids, "
+            "e.description, e.status, e.status_changed_by, e.status_changed_at, e.version "
+            "FROM events e JOIN customers c ON c.id = e.customer_id LEFT JOIN list_values t ON t.id = e.event_type_id "
+            "LEFT JOIN users u ON u.login = e.owner WHERE " + " AND ".join(where) + " ORDER BY e.starts_at DESC, e.id",
+            params)
+
+    def get_event(self, event_id: int) -> Event:
+        found = self.db.records("SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events WHERE id = ?", [int(event_id)])
+        if not found:
+            raise NotFound(f"No event with id {event_id}.")
+        row = dict(found[0])
+        row["event_type"] = self._list_maps()["event_types"]["by_id"].get(row.pop("event_type_id"))
+        row["participants"] = json.loads(row["participants"] or "[]")
+        row["contact_ids"] = json.loads(row["contact_ids"] or "[]")
+        event = Event(**{k: ("" if v is None and isinstance(Event.param[k].default, str) else v)
+                         for k, v in row.items()})
+        self._offer(event, "event_type", "event_types")
+        return event
+
+    def new_event(self, customer_id: int, owner: str | None = None) -> Event:
+        start = (dt.datetime.now() + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+        event = Event(customer_id=int(customer_id), owner=owner or "", starts_at=start,
+                      ends_at=start + dt.timedelta(hours=1))
+        self._offer(event, "event_type", "event_types")
+        return event
+
+    def create_event(self, event: Event, user: str | None = None) -> Event:
+        """Plan (or record) an event with a customer."""
+        login = self._require(user, "write")
+        if not self.customer_exists(event.customer_id):
+            raise NotFound(f"No customer with id {event.customer_id}.")
+        event.owner = event.owner or login
+        event.check(self.choices())
+        self._check_contacts(event)
+        now = utcnow()
+        with self.db.transaction() as cur:
+            event.id = cur.execute(
+                "INSERT INTO events (customer_id, title, event_type_id, starts_at, ends_at, owner, participants, "
+                "contact_ids, description, status, status_changed_by, status_changed_at, created_at, created_by, "
+                "updated_at, updated_by, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                "RETURNING id", [event.customer_id, *self._event_values(event),
+                                 login if event.status != "planned" else "",
+                                 now if event.status != "planned" else None, now, login, now, login]).fetchone()[0]
+            write_record_changes(cur, "events", event.id, event.customer_id, login, now, "create",
+                                 diff_records(None, event))
+        event.version = 1
+        return event
+
+    def save_event(self, event: Event, user: str | None = None) -> Event:
+        """Save an edited event; a change of status records who and when."""
+        login = self._require(user, "write")
+        with self.db.transaction() as cur:
+            before = self.get_event(event.id)
+            self._stale(before, event)
+            event.check(self.choices(), previous=before)
+            self._check_contacts(event)
+            changes = diff_records(before, event)
+            if not changes:
+                return event
+            now = utcnow()
+            status_by, status_at = (login, now) if "status" in changes else (before.status_changed_by,
+                                                                               before.status_changed_at)
+            cur.execute("UPDATE events SET title = ?, event_type_id = ?, starts_at = ?, ends_at = ?, owner = ?, "
+                        "participants = ?, contact_ids = ?, description = ?, status = ?, status_changed_by = ?, "
+                        "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ?",
+                        [*self._event_values(event), status_by, status_at, now, login, event.id])
+            write_record_changes(cur, "events", event.id, event.customer_id, login, now, "update", changes)
+        event.param.update(version=event.version + 1, status_changed_by=status_by, status_changed_at=status_at)
+        return event
+
+    def set_event_status(self, event_id: int, status: str, user: str | None = None) -> Event:
+        """Mark an event planned, done or cancelled (records who and when)."""
+        event = self.get_event(event_id)
+        errors = event.update_from({"status": status})
+        if errors:
+            raise ValidationError(errors, what="Event")
+        return self.save_event(event, user=user)
+
+    def _event_values(self, event: Event) -> list[Any]:
+        type_id = self._list_maps()["event_types"]["by_label"].get(event.event_type) if event.event_type else None
+        return [event.title, type_id, event.starts_at, event.ends_at, event.owner, json.dumps(event.participants),
+                json.dumps(event.contact_ids), event.description, event.status]
+
+    def _check_contacts(self, event: Event) -> None:
+        if event.contact_ids:
+            known = {int(i) for i in self.contacts(event.customer_id, include_inactive=True)["id"]}
+            unknown = [i for i in event.contact_ids if i not in known]
+            if unknown:
+                raise ValidationError({"contact_ids": "Choose contact persons of this customer."}, what="Event")
+
+    # -- opportunities ---------------------------------------------------------------------------------------
+    def opportunities(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
+        """Opportunities (of one customer or all), optionally only pipeline, won or lost.
+
+        Columns include amount, probability, weighted (amount × probability), stage, expected_close, owner.
+        """
+        where, params = ["TRUE"], []
+        if customer_id is not None:
+            where.append("o.customer_id = ?")
+            params.append(int(customer_id))
+        if status:
+            where.append("o.status = ?")
+            params.append(status)
+        frame = self.db.df(
+            "SELECT o.id, o.customer_id, c.name AS customer_name, c.number AS customer_number, "
+            "c.account_manager, o.title, CAST(o.amount AS DOUBLE) AS amount, o.currency, o.probability, "
+            "s.label AS stage, s.position AS stage_position, o.expected_close, o.owner, "
+            "coalesce(u.name, o.owner) AS owner_name, o.status, o.lost_reason, o.status_changed_by, "
+            "o.status_changed_at, o.version FROM opportunities o JOIN customers c ON c.id = o.customer_id "
+            "LEFT JOIN list_values s ON s.id = o.stage_id LEFT JOIN users u ON u.login = o.owner WHERE "
+            + " AND ".join(where) + " ORDER BY o.expected_close NULLS LAST, o.id", params)
+        frame["weighted"] = (frame["amount"] * frame["probability"] / 100.0).round(2)
+        rates = self.settings().rates()
+        rate = frame["currency"].map(rates).astype("float64").fillna(1.0)
+        frame["amount_base"] = (frame["amount"] * rate).round(2)
+        frame["weighted_base"] = (frame["weighted"] * rate).round(2)
+        return frame
+
+    def get_opportunity(self, opportunity_id: int) -> Opportunity:
+        found = self.db.records("SELECT " + ", ".join(OPPORTUNITY_COLUMNS) + " FROM opportunities WHERE id = ?",
+                                [int(opportunity_id)])
+        if not found:
+            raise NotFound(f"No opportunity with id {opportunity_id}.")
+        row = dict(found[0])
+        row["stage"] = self._list_maps()["opportunity_stages"]["by_id"].get(row.pop("stage_id"))
+        row["amount"] = float(row["amount"])
+        opportunity = Opportunity(**{k: ("" if v is None and isinstance(Opportunity.param[k].default, str) else v)
+                                     for k, v in row.items()})
+        self._offer(opportunity, "stage", "opportunity_stages")
+        return opportunity
+
+    def new_opportunity(self, customer_id: int, owner: str | None = None) -> Opportunity:
+        stages = self.choices().allowed("opportunity_stages")
+        opportunity = Opportunity(customer_id=int(customer_id), owner=owner or "",
+                                  currency=self.settings().base_currency, stage=stages[0] if stages else None,
+                                  expected_close=dt.date.today() + dt.timedelta(days=90))
+        self._offer(opportunity, "stage", "opportunity_stages")
+        return opportunity
+
+    def create_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
+        """Add a sales opportunity for a customer."""
+        login = self._require(user, "write")
+        if not self.customer_exists(opportunity.customer_id):
+            raise NotFound(f"No customer with id {opportunity.customer_id}.")
+        opportunity.owner = opportunity.owner or login
+        opportunity.check(self.choices())
+        now = utcnow()
+        closed = opportunity.status != "pipeline"
+        with self.db.transaction() as cur:
+            opportunity.id = cur.execute(
+                "INSERT INTO opportunities (customer_id, title, amount, currency, probability, stage_id, "
+                "expected_close, owner, status, lost_reason, status_changed_by, status_changed_at, created_at, "
+                "created_by, updated_at, updated_by, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+                [opportunity.customer_id, *self._opportunity_values(opportunity), login if closed else "",
+                 now if closed else None, now, login, now, login]
+            ).fetchone()[0]
+            write_record_changes(cur, "opportunities", opportunity.id, opportunity.customer_id, login, now, "create",
+                                 diff_records(None, opportunity))
+        opportunity.version = 1
+        return opportunity
+
+    def save_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
+        """Save an edited opportunity (stage, amount, status …); a change of status records who and when."""
+        login = self._require(user, "write")
+        with self.db.transaction() as cur:
+            before = self.get_opportunity(opportunity.id)
+            self._stale(before, opportunity)
+            if opportunity.status != "lost":
+                opportunity.lost_reason = ""
+            opportunity.check(self.choices(), previous=before)
+            changes = diff_records(before, opportunity)
+            if not changes:
+                return opportunity
+            now = utcnow()
+            status_by, status_at = (login, now) if "status" in changes else (before.status_changed_by,
+                                                                               before.status_changed_at)
+            cur.execute("UPDATE opportunities SET title = ?, amount = ?, currency = ?, probability = ?, stage_id = ?, "
+                        "expected_close = ?, owner = ?, status = ?, lost_reason = ?, status_changed_by = ?, "
+                        "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ?",
+                        [*self._opportunity_values(opportunity), status_by, status_at, now, login, opportunity.id])
+            write_record_changes(cur, "opportunities", opportunity.id, opportunity.customer_id, login, now, "update",
+                                 changes)
+        opportunity.param.update(version=opportunity.version + 1, status_changed_by=status_by,
+                                 status_changed_at=status_at)
+        return opportunity
+
+    def _opportunity_values(self, o: Opportunity) -> list[Any]:
+        stage_id = self._list_maps()["opportunity_stages"]["by_label"].get(o.stage) if o.stage else None
+        return [o.title, o.amount, o.currency, o.probability, stage_id, o.expected_close, o.owner, o.status,
+                o.lost_reason]
+
+    # -- pipeline -------------------------------------------------------------------------------------------
+    def pipeline(self, account_manager: str | None = None, owner: str | None = None,
+                 close_from: dt.date | None = None, close_to: dt.date | None = None) -> pd.DataFrame:
+        """Open opportunities by stage, in the stages' order: stage, count, amount, weighted — in the base
+        currency (other currencies converted at the administrators' exchange rates)."""
+        frame = self.open_opportunities(account_manager, owner, close_from, close_to)
+        stages = self.list_values("opportunity_stages")
+        order = {label: i for i, label in enumerate(stages["label"])}
+        summary = (frame.groupby("stage", dropna=False)
+                   .agg(count=("id", "size"), amount=("amount_base", "sum"), weighted=("weighted_base", "sum"))
+                   .reset_index())
+        active = stages[stages["active"]]["label"]
+        missing = pd.DataFrame({"stage": [s for s in active if s not in set(summary["stage"])], "count": 0,
+                                "amount": 0.0, "weighted": 0.0})
+        summary = pd.concat([summary, missing], ignore_index=True) if not missing.empty else summary
+        summary["order"] = summary["stage"].map(order).fillna(len(order))
+        return summary.sort_values("order").drop(columns="order").reset_index(drop=True)
+
+    def open_opportunities(self, account_manager: str | None = None, owner: str | None = None,
+                           close_from: dt.date | None = None, close_to: dt.date | None = None) -> pd.DataFrame:
+        """Opportunities still in the pipeline, filtered by account manager, owner and expected close period."""
+        frame = self.opportunities(status="pipeline")
+        if account_manager:
+            frame = frame[frame["account_manager"] == account_manager]
+        if owner:
+            frame = frame[frame["owner"] == owner]
+        closes = pd.to_datetime(frame["expected_close"])
+        if close_from:
+            frame = frame[closes >= pd.Timestamp(close_from)]
+            closes = pd.to_datetime(frame["expected_close"])
+        if close_to:
+            frame = frame[closes <= pd.Timestamp(close_to)]
+        return frame.reset_index(drop=True)
+
+    def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
+        """A customer's open pipeline, probability-weighted, by expected close year: year, weighted."""
+        frame = self.opportunities(customer_id, status="pipeline")
+        if frame.empty:
+            return pd.DataFrame(columns=["year", "weighted"])
+        years = pd.to_datetime(frame["expected_close"]).dt.year.fillna(dt.date.today().year).astype(int)
+        return (frame.assign(year=years, weighted=frame["weighted_base"]).groupby("year", as_index=False)["weighted"]
+                .sum().sort_values("year").reset_index(drop=True))
+
+    # -- shared ---------------------------------------------------------------------------------------------
+    def _offer(self, record: Record, attr: str, list_name: str) -> None:
+        allowed = self.choices().allowed(list_name)
+        current = getattr(record, attr)
+        record.param[attr].objects = allowed + ([current] if current and current not in allowed else [])
+
+    @staticmethod
+    def _stale(before: Record, attempted: Record) -> None:
+        if before.version != attempted.version:
+            raise ConflictError([FieldConflict(field, old, attempted.get(field))
+                                 for field, (old, _new) in diff_records(attempted, before).items()],
+                                stored_version=before.version, attempted_version=attempted.version)

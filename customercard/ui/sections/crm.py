@@ -1,0 +1,373 @@
+"""The CRM sections of the card: relations, events and opportunities."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import panel as pn
+import param
+
+from ... import formatting
+from ...errors import CustomerCardError, NotFound, ValidationError
+from ...i18n import _
+from ...models import Relation
+from ..form import FieldForm
+from ..html import esc, link, table
+from .base import Section, action_button
+
+EVENT_FIELDS = ["title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description"]
+OPPORTUNITY_FIELDS = ["title", "amount", "currency", "probability", "stage", "expected_close", "owner"]
+STATUS_FILTERS = {"": _("All"), "planned": _("Planned"), "done": _("Done"), "cancelled": _("Cancelled")}
+
+
+def _error_text(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    return " ".join(errors.values()) if errors else str(exc)
+
+
+class CrmSection(Section):
+    """What the CRM sections share: a message pane under forms and a save wrapper."""
+
+    def _form_box(self, title: str, form: Any, on_save, css: str, save_label: str = "") -> None:
+        save = pn.widgets.Button(label=save_label or _("Save"), color="primary", css_classes=[f"{css}-save"])
+        cancel = pn.widgets.Button(label=_("Cancel"), css_classes=[f"{css}-cancel"])
+        self._form_message = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-form-message"])
+        save.on_click(lambda _e: on_save())
+        cancel.on_click(lambda _e: self.render())
+        self.view.param.update(child=pn.Column(pn.pane.HTML(f"<b>{esc(title)}</b>", margin=(0, 10)), form,
+                                               pn.Row(save, cancel), self._form_message,
+                                               sizing_mode="stretch_width", css_classes=[css]), child_first=True)
+
+    def _run(self, action, done: str) -> bool:
+        try:
+            action()
+        except (ValidationError, CustomerCardError) as exc:
+            if getattr(self, "_form_message", None) is not None and self.view.child is not None:
+                if isinstance(exc, ValidationError) and getattr(self, "_form", None) is not None:
+                    self._form.show_errors(exc.errors)
+                self._form_message.object = f'<span style="color:#b42318">{esc(_error_text(exc))}</span>'
+            else:
+                self.say(_error_text(exc), ok=False)
+            return False
+        self._form = None
+        self._note = (done, True)
+        self.render()
+        return True
+
+
+class RelationsSection(CrmSection):
+    key = "relations"
+    title = _("Relations")
+    collapsed_by_default = True
+    actions = ("add-relation", "remove-relation")
+
+    def markup(self) -> str:
+        frame = self.context.store.relations(self.context.customer.id)
+        rows = []
+        for r in frame.itertuples(index=False):
+            href = f"/card?customer={r.other_id}" if r.other_kind == "customer" else f"/contact?contact={r.other_id}"
+            name = f"{r.other_name} ({r.other_number})" if r.other_number else r.other_name
+            cells = [esc(r.label), link(href, name), esc(r.note)]
+            if self.context.can_edit:
+                cells.append(action_button("remove-relation", _("Remove"), item_id=r.id, css="cc-remove-relation"))
+            rows.append(cells)
+        add = (f'<p>{action_button("add-relation", _("Add relation…"), css="cc-add-relation")}</p>'
+               if self.context.can_edit else "")
+        headers = [(_("Relation"), False), (_("To"), False), (_("Note"), False)]
+        if self.context.can_edit:
+            headers.append(("", False))
+        listing = table(headers, rows, css_id="cc-relations-table") if rows else \
+            f'<p class="cc-empty">{esc(_("No relations."))}</p>'
+        return add + listing
+
+    def do_remove_relation(self, data: dict[str, Any]) -> None:
+        try:
+            relation_id = int(data.get("id"))
+        except (TypeError, ValueError):
+            return
+        mine = self.context.store.relations(self.context.customer.id)
+        if relation_id not in set(mine["id"]):
+            return  # only this card's relations
+        self._run(lambda: self.context.store.remove_relation(relation_id, user=self.context.login),
+                  _("Relation removed."))
+
+    def do_add_relation(self, _data: dict[str, Any] | None = None) -> None:
+        if not self.context.can_edit:
+            return
+        store = self.context.store
+        types = store.choices().allowed("relation_types")
+        self._type = pn.widgets.Select(label=_("Relation"), options=types, css_classes=["cc-relation-type"])
+        self._find = pn.widgets.TextInput(label=_("To customer or contact person"), placeholder=_("Type a name…"),
+                                          css_classes=["cc-relation-find"])
+        self._target = pn.widgets.Select(label=_("Choose"), options={}, css_classes=["cc-relation-target"])
+        self._note_input = pn.widgets.TextInput(label=_("Note"), css_classes=["cc-relation-note"])
+        self._find.param.watch(lambda e: self._lookup(e.new), "value_input")
+        self._form = None
+        form = pn.Column(pn.Row(self._type, self._find), pn.Row(self._target, self._note_input),
+                         sizing_mode="stretch_width")
+        self._form_box(_("New relation"), form, self.add_relation, "cc-relation-form", _("Add"))
+
+    def _lookup(self, text: str) -> None:
+        store, me = self.context.store, self.context.customer.id
+        options: dict[str, Any] = {}
+        if text and len(text.strip()) >= 2:
+            for hit in store.search(text, limit=8, include_archived=False).itertuples(index=False):
+                if int(hit.id) != me:
+                    options[f"{_('Customer')}: {hit.name} ({hit.number})"] = ("customer", int(hit.id))
+            for hit in store.find_contacts(text, limit=8).itertuples(index=False):
+                options[f"{_('Contact')}: {hit.name} ({hit.customer_name})"] = ("contact", int(hit.id))
+        self._target.options = options
+        if options:
+            self._target.value = next(iter(options.values()))
+
+    def add_relation(self) -> bool:
+        target = self._target.value
+        if not target:
+            self._form_message.object = f'<span style="color:#b42318">{esc(_("Choose whom to relate to."))}</span>'
+            return False
+        kind, other = target
+        relation = Relation(customer_id=self.context.customer.id, relation_type=self._type.value,
+                            note=self._note_input.value or "",
+                            other_customer_id=other if kind == "customer" else None,
+                            other_contact_id=other if kind == "contact" else None)
+        return self._run(lambda: self.context.store.add_relation(relation, user=self.context.login),
+                         _("Relation added."))
+
+
+class EventsSection(CrmSection):
+    key = "events"
+    title = _("Events")
+    collapsed_by_default = True
+    actions = ("new-event", "open-event", "event-done", "event-cancel", "event-filter", "edit-event")
+
+    status_filter = param.Selector(default="", objects=list(STATUS_FILTERS), doc="Show only events of this status.")
+
+    def markup(self) -> str:
+        store, locale = self.context.store, self.context.locale
+        frame = store.events(self.context.customer.id, status=self.status_filter or None)
+        now = dt.datetime.now()
+        upcoming = frame[frame["starts_at"] >= now].sort_values("starts_at")
+        past = frame[frame["starts_at"] < now]
+        options = "".join(f'<option value="{esc(k)}"{" selected" if k == self.status_filter else ""}>{esc(v)}</option>'
+                          for k, v in STATUS_FILTERS.items())
+        head = (action_button("new-event", _("Plan an event…"), css="cc-new-event") + " &nbsp; "
+                if self.context.can_edit else "")
+        head += (f'<label>{esc(_("Status"))} <select data-action="event-filter" class="cc-event-filter">{options}'
+                 f"</select></label>")
+        return (f"<p>{head}</p><h4>{esc(_('Upcoming'))}</h4>{self._listing(upcoming, locale, 'upcoming')}"
+                f"<h4>{esc(_('Past'))}</h4>{self._listing(past, locale, 'past')}")
+
+    def _listing(self, frame, locale: str, css: str) -> str:
+        if frame.empty:
+            return f'<p class="cc-empty">{esc(_("None."))}</p>'
+        rows = []
+        for e in frame.itertuples(index=False):
+            title = f'<button class="cc-link cc-open-event" data-action="open-event" data-id="{int(e.id)}">' \
+                    f"{esc(e.title)}</button>"
+            status = f'<span class="cc-badge{" off" if e.status == "cancelled" else ""}">{esc(_(e.status))}</span>'
+            cells = [esc(formatting.datetime(e.starts_at, locale)), title, esc(e.event_type or ""), esc(e.owner_name),
+                     status]
+            if self.context.can_edit:
+                buttons = ""
+                if e.status == "planned":
+                    buttons = (action_button("event-done", _("Done"), item_id=int(e.id), css="cc-event-done") + " "
+                               + action_button("event-cancel", _("Cancel"), item_id=int(e.id), css="cc-event-cancel"))
+                cells.append(buttons)
+            rows.append(cells)
+        headers = [(_("When"), False), (_("Event"), False), (_("Type"), False), (_("Owner"), False),
+                   (_("Status"), False)] + ([("", False)] if self.context.can_edit else [])
+        return table(headers, rows, css_id=f"cc-events-{css}")
+
+    def _own_event(self, data: dict[str, Any]):
+        try:
+            event = self.context.store.get_event(int(data.get("id")))
+        except (TypeError, ValueError, NotFound):
+            return None
+        return event if event.customer_id == self.context.customer.id else None
+
+    def do_event_filter(self, data: dict[str, Any]) -> None:
+        value = data.get("value") or ""
+        if value in STATUS_FILTERS:
+            self.status_filter = value
+            self.render()
+
+    def do_event_done(self, data: dict[str, Any]) -> None:
+        self._set_status(data, "done")
+
+    def do_event_cancel(self, data: dict[str, Any]) -> None:
+        self._set_status(data, "cancelled")
+
+    def _set_status(self, data: dict[str, Any], status: str) -> None:
+        event = self._own_event(data)
+        if event is not None:
+            self._run(lambda: self.context.store.set_event_status(event.id, status, user=self.context.login),
+                      _("“{title}” marked {status}.").format(title=event.title, status=_(status)))
+
+    def do_open_event(self, data: dict[str, Any]) -> None:
+        """Show an event's details."""
+        event = self._own_event(data)
+        if event is None:
+            return
+        store, locale = self.context.store, self.context.locale
+        contacts = store.contacts(event.customer_id, include_inactive=True).set_index("id")
+        people = ", ".join(store.user_name(p) for p in event.participants)
+        guests = ", ".join(f"{contacts.loc[i, 'first_name']} {contacts.loc[i, 'last_name']}"
+                           for i in event.contact_ids if i in contacts.index)
+        changed = (f"{_(event.status)} · {store.user_name(event.status_changed_by)} · "
+                   f"{formatting.datetime(event.status_changed_at, locale)}" if event.status_changed_by
+                   else _(event.status))
+        pairs = [(_("Type"), event.event_type or ""), (_("Starts"), formatting.datetime(event.starts_at, locale)),
+                 (_("Ends"), formatting.datetime(event.ends_at, locale)), (_("Owner"), store.user_name(event.owner)),
+                 (_("Colleagues"), people), (_("Contact persons"), guests), (_("Status"), changed),
+                 (_("Description"), event.description)]
+        rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v) or '—'}</dd>" for k, v in pairs)
+        buttons = ""
+        if self.context.can_edit:
+            buttons = action_button("edit-event", _("Edit"), item_id=event.id, css="cc-edit-event")
+        back = '<button class="cc-link" data-action="event-filter" data-id="back">' + esc(_("Back to the events")) \
+            + "</button>"
+        self.view.param.update(html=f'<div class="cc-event-details" id="cc-event-{event.id}"><h4>{esc(event.title)}'
+                                    f'</h4><dl class="cc-fields">{rows}</dl><p>{buttons} {back}</p></div>',
+                               child=None, tools=[])
+
+    def do_edit_event(self, data: dict[str, Any]) -> None:
+        event = self._own_event(data)
+        if event is not None and self.context.can_edit:
+            self._edit(event, _("Edit event"), lambda: self.context.store.save_event(event, user=self.context.login))
+
+    def do_new_event(self, _data: dict[str, Any] | None = None) -> None:
+        if not self.context.can_edit:
+            return
+        event = self.context.store.new_event(self.context.customer.id, owner=self.context.login)
+        self._edit(event, _("Plan an event"), lambda: self.context.store.create_event(event, user=self.context.login))
+
+    def _edit(self, event, title: str, store_it) -> None:
+        store = self.context.store
+        users = store.users()
+        names = dict(zip(users["name"], users["login"], strict=True))
+        contacts = store.contacts(event.customer_id)
+        guests = {f"{r.first_name} {r.last_name}": int(r.id) for r in contacts.itertuples(index=False)}
+        form = self._form = FieldForm(record=event, fields=EVENT_FIELDS, columns=2)
+        form.widgets["owner"] = pn.widgets.Select(label=_("Owner"), options=names, value=event.owner or None)
+        form.widgets["participants"] = pn.widgets.MultiChoice(label=_("Colleagues"), options=names,
+                                                              value=list(event.participants))
+        form.widgets["contact_ids"] = pn.widgets.MultiChoice(label=_("Contact persons"), options=guests,
+                                                             value=[i for i in event.contact_ids
+                                                                    if i in guests.values()])
+        for index, field in enumerate(EVENT_FIELDS):
+            form._grid[index] = pn.Column(form.widgets[field], form.messages[field], sizing_mode="stretch_width",
+                                          margin=0, css_classes=[f"cc-field-{field}"])
+
+        def save() -> bool:
+            errors = event.update_from(form.values())
+            if errors:
+                form.show_errors(errors)
+                return False
+            return self._run(store_it, _("Event saved."))
+        self._form_box(title, form, save, "cc-event-form")
+
+
+class OpportunitiesSection(CrmSection):
+    key = "opportunities"
+    title = _("Opportunities")
+    collapsed_by_default = True
+    actions = ("new-opportunity", "edit-opportunity", "won", "lost")
+
+    def markup(self) -> str:
+        store, locale = self.context.store, self.context.locale
+        base = self.context.settings.base_currency
+        frame = store.opportunities(self.context.customer.id)
+        summary = []
+        for status, label in (("pipeline", _("In the pipeline")), ("won", _("Won")), ("lost", _("Lost"))):
+            part = frame[frame["status"] == status]
+            text = f"{label}: {len(part)} · {formatting.money(part['amount_base'].sum(), base, locale)}"
+            if status == "pipeline":
+                text += f" · {_('weighted')} {formatting.money(part['weighted_base'].sum(), base, locale)}"
+            summary.append(f'<span class="cc-badge cc-opp-{status}">{esc(text)}</span>')
+        head = (f'<p>{action_button("new-opportunity", _("New opportunity…"), css="cc-new-opportunity")}</p>'
+                if self.context.can_edit else "")
+        rows = []
+        for o in frame.itertuples(index=False):
+            status = _(o.status) + (f" ({o.lost_reason})" if o.status == "lost" and o.lost_reason else "")
+            cells = [esc(o.title), esc(o.stage or ""), esc(formatting.money(o.amount, o.currency, locale)),
+                     esc(f"{formatting.number(o.probability, locale)} %"),
+                     esc(formatting.money(o.weighted, o.currency, locale)),
+                     esc(formatting.date(o.expected_close, locale)), esc(o.owner_name),
+                     f'<span class="cc-badge cc-opp-{o.status}">{esc(status)}</span>']
+            if self.context.can_edit:
+                buttons = action_button("edit-opportunity", _("Edit"), item_id=int(o.id), css="cc-edit-opportunity")
+                if o.status == "pipeline":
+                    buttons += " " + action_button("won", _("Won"), item_id=int(o.id), css="cc-opp-won-button")
+                    buttons += " " + action_button("lost", _("Lost…"), item_id=int(o.id), css="cc-opp-lost-button")
+                cells.append(buttons)
+            rows.append(cells)
+        headers = [(_("Opportunity"), False), (_("Stage"), False), (_("Amount"), True), (_("Probability"), True),
+                   (_("Weighted"), True), (_("Expected close"), False), (_("Owner"), False), (_("Status"), False)]
+        if self.context.can_edit:
+            headers.append(("", False))
+        listing = table(headers, rows, css_id="cc-opportunities-table") if rows else \
+            f'<p class="cc-empty">{esc(_("No opportunities."))}</p>'
+        return f'{head}<p class="cc-opp-summary">{" ".join(summary)}</p>{listing}'
+
+    def _own(self, data: dict[str, Any]):
+        try:
+            opportunity = self.context.store.get_opportunity(int(data.get("id")))
+        except (TypeError, ValueError, NotFound):
+            return None
+        return opportunity if opportunity.customer_id == self.context.customer.id else None
+
+    def do_won(self, data: dict[str, Any]) -> None:
+        opportunity = self._own(data)
+        if opportunity is not None:
+            opportunity.param.update(status="won", probability=100.0)
+            self._run(lambda: self.context.store.save_opportunity(opportunity, user=self.context.login),
+                      _("“{title}” won.").format(title=opportunity.title))
+
+    def do_lost(self, data: dict[str, Any]) -> None:
+        opportunity = self._own(data)
+        if opportunity is None or not self.context.can_edit:
+            return
+        opportunity.status = "lost"
+        form = self._form = FieldForm(record=opportunity, fields=["lost_reason"], columns=1)
+
+        def save() -> bool:
+            opportunity.update_from(form.values())
+            opportunity.probability = 0.0
+            return self._run(lambda: self.context.store.save_opportunity(opportunity, user=self.context.login),
+                             _("“{title}” lost.").format(title=opportunity.title))
+        self._form_box(_("Why was “{title}” lost?").format(title=opportunity.title), form, save, "cc-lost-form")
+
+    def do_edit_opportunity(self, data: dict[str, Any]) -> None:
+        opportunity = self._own(data)
+        if opportunity is not None and self.context.can_edit:
+            self._edit(opportunity, _("Edit opportunity"),
+                       lambda: self.context.store.save_opportunity(opportunity, user=self.context.login))
+
+    def do_new_opportunity(self, _data: dict[str, Any] | None = None) -> None:
+        if not self.context.can_edit:
+            return
+        opportunity = self.context.store.new_opportunity(self.context.customer.id, owner=self.context.login)
+        self._edit(opportunity, _("New opportunity"),
+                   lambda: self.context.store.create_opportunity(opportunity, user=self.context.login))
+
+    def _edit(self, opportunity, title: str, store_it) -> None:
+        store = self.context.store
+        users = store.users()
+        names = dict(zip(users["name"], users["login"], strict=True))
+        form = self._form = FieldForm(record=opportunity, fields=OPPORTUNITY_FIELDS, columns=2)
+        form.widgets["owner"] = pn.widgets.Select(label=_("Owner"), options=names, value=opportunity.owner or None)
+        currencies = store.choices().allowed("currencies")
+        form.widgets["currency"] = pn.widgets.Select(label=_("Currency"), value=opportunity.currency,
+                                                     options=list(dict.fromkeys([*currencies, opportunity.currency])))
+        for index, field in enumerate(OPPORTUNITY_FIELDS):
+            form._grid[index] = pn.Column(form.widgets[field], form.messages[field], sizing_mode="stretch_width",
+                                          margin=0, css_classes=[f"cc-field-{field}"])
+
+        def save() -> bool:
+            errors = opportunity.update_from(form.values())
+            if errors:
+                form.show_errors(errors)
+                return False
+            return self._run(store_it, _("Opportunity saved."))
+        self._form_box(title, form, save, "cc-opportunity-form")

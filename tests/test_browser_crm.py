@@ -1,0 +1,104 @@
+"""CRM in Debian's Chromium: relation on both cards, an event planned and done, an opportunity created,
+moved on /pipeline, won — and the sums follow."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login, rich_customers, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def section(page, key: str):
+    return page.locator(f"div.cc-section-{key}")
+
+
+def open_section(page, key: str) -> None:
+    toggle = section(page, key).locator("button.cc-sv-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def test_relation_appears_on_the_other_card(live_server, page):
+    store = live_server.store
+    one, other = rich_customers(store)[0:2]
+    other_name = store.get_customer(other).name
+    login(page, live_server.url, "anna", path=f"/card?customer={one}")
+    open_section(page, "relations")
+    relations = section(page, "relations")
+    relations.locator("button.cc-add-relation").click()
+    relations.locator(".cc-relation-type select").select_option("Supplier to")
+    relations.locator(".cc-relation-find input").fill(other_name)
+    expect(relations.locator(".cc-relation-target select")).to_contain_text(other_name)
+    relations.locator(".cc-relation-form-save button").click()
+    expect(relations.locator("#cc-relations-table")).to_contain_text(other_name)
+    relations.locator(f"#cc-relations-table a[href='/card?customer={other}']").click()
+    page.wait_for_url(re.compile(rf"/card\?customer={other}$"))
+    wait_idle(page)
+    open_section(page, "relations")
+    expect(section(page, "relations").locator("#cc-relations-table")).to_contain_text("Customer of")
+
+
+def test_plan_an_event_and_mark_it_done(live_server, page):
+    customer_id = rich_customers(live_server.store)[0]
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    open_section(page, "events")
+    events = section(page, "events")
+    events.locator("button.cc-new-event").click()
+    events.locator(".cc-field-title input").fill("Budget review")
+    events.locator(".cc-event-form-save button").click()
+    upcoming = events.locator("#cc-events-upcoming")
+    expect(upcoming).to_contain_text("Budget review")
+    row = upcoming.locator("tr", has_text="Budget review")
+    row.locator("button.cc-event-done").click()
+    expect(upcoming.locator("tr", has_text="Budget review")).to_contain_text("done")
+    expect(events).to_contain_text("marked done")
+    stored = live_server.store.events(customer_id)
+    assert stored[stored["title"] == "Budget review"].iloc[0]["status_changed_by"] == "anna"
+
+
+def test_opportunity_created_moved_on_pipeline_and_won(live_server, browser):
+    store = live_server.store
+    customer_id = rich_customers(store)[1]
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, live_server.url, "maria", path=f"/card?customer={customer_id}")
+    open_section(page, "opportunities")
+    opportunities = section(page, "opportunities")
+    opportunities.locator("button.cc-new-opportunity").click()
+    opportunities.locator(".cc-field-title input").fill("Zeta consulting deal")
+    opportunities.locator(".cc-field-amount input").fill("400000")
+    opportunities.locator(".cc-field-probability input").fill("50")
+    opportunities.locator(".cc-opportunity-form-save button").click()
+    expect(opportunities.locator("#cc-opportunities-table")).to_contain_text("Zeta consulting deal")
+    created = store.opportunities(customer_id)
+    deal = created[created["title"] == "Zeta consulting deal"].iloc[0]
+    assert deal.stage == "Lead" and deal.weighted == 200000
+
+    page.goto(f"{live_server.url}/pipeline")
+    wait_idle(page)
+    page.locator(".cc-pipeline-owner select").select_option(label="Maria Jensen")
+    summary = page.locator("#cc-pipeline-stages")
+    mine = len(store.open_opportunities(owner="maria"))
+    expect(summary.locator("tr.total td").nth(1)).to_have_text(str(mine))
+    lead_before = summary.locator("tr", has_text="Lead").inner_text()
+    table = page.locator(".cc-pipeline-table")
+    row = table.locator(".tabulator-row", has_text="Zeta consulting deal")
+    row.locator(".tabulator-cell[tabulator-field='stage']").click()
+    page.locator(".tabulator-edit-list-item", has_text="Proposal").click()
+    expect(summary.locator("tr", has_text="Lead")).not_to_have_text(lead_before)
+    expect(page.locator(".cc-pipeline-message")).to_contain_text("Saved")
+    assert store.get_opportunity(int(deal.id)).stage == "Proposal"
+    proposal_before = summary.locator("tr", has_text="Proposal").inner_text()
+    row = table.locator(".tabulator-row", has_text="Zeta consulting deal")
+    row.locator(".tabulator-cell[tabulator-field='status']").click()
+    page.locator(".tabulator-edit-list-item", has_text="won").click()
+    expect(summary.locator("tr", has_text="Proposal")).not_to_have_text(proposal_before)
+    expect(table.locator(".tabulator-row", has_text="Zeta consulting deal")).to_have_count(0)
+    assert store.get_opportunity(int(deal.id)).status == "won"
+    context.close()

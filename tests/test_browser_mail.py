@@ -1,0 +1,139 @@
+"""Send e-mail from the card in Debian's Chromium against the real server and a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from types import SimpleNamespace
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import expect
+
+from .conftest import free_port, login, rich_customers, wait_for_port
+
+pytestmark = pytest.mark.browser
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    wait_for_port(port)
+    server = SimpleNamespace(controller=controller, port=port, inbox=inbox, running=True)
+    yield server
+    if server.running:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_settings(live_server, smtp_server, monkeypatch):
+    """The served app's firm settings point at the SMTP server (and the environment does not interfere)."""
+    for name in ("HOST", "PORT", "SECURITY", "USER", "PASSWORD", "FROM", "TIMEOUT"):
+        monkeypatch.delenv(f"CUSTOMERCARD_SMTP_{name}", raising=False)
+    store = live_server.store
+    before = store.settings()
+    settings = store.settings()
+    settings.param.update(smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_security="none",
+                          smtp_from="crm@firm.example", public_base_url=live_server.url)
+    store.save_settings(settings, user="admin")
+    yield settings
+    store.save_settings(before, user="admin")
+
+
+def section(page, key: str):
+    return page.locator(f"div.cc-section-{key}")
+
+
+def choose_colleague(contact, name: str) -> None:
+    """Pick a name in the recipients' MultiChoice (Choices.js: type, then click the offered item)."""
+    box = contact.locator(".cc-email-to input")
+    box.click()
+    box.fill(name.split()[0])
+    contact.locator(".cc-email-to .choices__list--dropdown .choices__item--choice", has_text=name).first.click()
+    expect(contact.locator(".cc-email-to .choices__list--multiple .choices__item", has_text=name)).to_be_visible()
+
+
+def test_send_an_email_from_the_card_then_it_arrives_and_shows_as_a_comment(
+        live_server, page, smtp_server, mail_settings):
+    customer_id = rich_customers(live_server.store)[0]
+    store = live_server.store
+    before = store.comment_count(customer_id)
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    contact = section(page, "contact")
+    contact.locator("button.cc-tool-send-email").click()
+    form = contact.locator(".cc-email-form")
+    expect(form).to_be_visible()
+    choose_colleague(contact, "Erik Nilsson")
+    contact.locator(".cc-email-subject input").fill("Renewal in the autumn")
+    contact.locator(".cc-email-message textarea").fill("They want a proposal before August.")
+    contact.locator(".cc-send-email button").click()
+
+    expect(contact.locator(".cc-note.ok")).to_have_text("Sent to Erik Nilsson; saved as a comment.")
+    expect(form).to_have_count(0)
+    expect(contact.locator(".cc-contact-details")).to_be_visible()
+    assert len(smtp_server.inbox.envelopes) == 1
+    envelope = smtp_server.inbox.envelopes[0]
+    assert envelope.rcpt_tos == ["erik@firm.example"]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert message["Subject"] == "Renewal in the autumn"
+    link = f"{live_server.url}/card?customer={customer_id}"
+    assert link in message.get_body(("plain",)).get_content()
+    assert link in message.get_body(("html",)).get_content()
+
+    first = section(page, "comments").locator(".cc-comment").first
+    expect(first.locator(".cc-badge")).to_have_text("E-mail to Erik Nilsson")
+    expect(first).to_contain_text("Subject: Renewal in the autumn")
+    expect(first).to_contain_text("They want a proposal before August.")
+    assert store.comment_count(customer_id) == before + 1
+    saved = store.get_comment(int(store.comments(customer_id, limit=1)["id"].iloc[0]))
+    assert (saved.kind, saved.recipients, saved.author) == ("email", ["erik"], "anna")
+
+
+def test_a_failed_send_shows_the_reason_and_keeps_the_draft(live_server, page, smtp_server, mail_settings):
+    customer_id = rich_customers(live_server.store)[1]
+    store = live_server.store
+    before = store.comment_count(customer_id)
+    login(page, live_server.url, "maria", path=f"/card?customer={customer_id}")
+    contact = section(page, "contact")
+    contact.locator("button.cc-tool-send-email").click()
+    choose_colleague(contact, "Olli Virtanen")
+    subject = contact.locator(".cc-email-subject input")
+    subject.fill("Their new office")
+    contact.locator(".cc-email-message textarea").fill("They are moving in May.")
+    smtp_server.controller.stop()
+    smtp_server.running = False
+    contact.locator(".cc-send-email button").click()
+
+    reason = contact.locator(".cc-email-message-text")
+    expect(reason).to_contain_text(f"The mail server at 127.0.0.1:{smtp_server.port} did not answer "
+                                   "(connection refused).")
+    expect(subject).to_have_value("Their new office")
+    expect(contact.locator(".cc-email-message textarea")).to_have_value("They are moving in May.")
+    chosen = contact.locator(".cc-email-to .choices__list--multiple .choices__item")
+    expect(chosen).to_have_count(1)
+    expect(chosen.first).to_contain_text("Olli Virtanen")
+    assert store.comment_count(customer_id) == before
+    assert smtp_server.inbox.envelopes == []
+
+    contact.locator(".cc-cancel-email button").click()
+    expect(contact.locator(".cc-email-form")).to_have_count(0)
+    expect(contact.locator(".cc-contact-details")).to_be_visible()
+
+
+def test_a_viewer_is_not_offered_send_email(live_server, page, mail_settings):
+    customer_id = rich_customers(live_server.store)[0]
+    login(page, live_server.url, "vera", path=f"/card?customer={customer_id}")
+    expect(section(page, "contact").locator(".cc-contact-details")).to_be_visible()
+    expect(page.locator("button.cc-tool-send-email")).to_have_count(0)
