@@ -220,11 +220,14 @@ def make_server(store: Store, port: int = 0, address: str = "127.0.0.1", num_pro
     pn.extension(notifications=True)
     pn.config.throttled = True
     routes = {**ROUTES, **(BENCH_ROUTES if bench else {})}
+    from .downloads import FileDownloadHandler
+
     return pn.serve(
         routes, port=port, address=address, show=show, start=start, threaded=threaded,
         websocket_origin=_origins(port, allow_websocket_origin),
         cookie_secret=cookie_secret(config.data_path, config.cookie_secret),
         auth_provider=StoreAuthProvider(store), num_procs=num_procs, verbose=False,
+        extra_patterns=[(r"/files/(\d+)", FileDownloadHandler, {"store": store})],
     )
 
 
@@ -233,5 +236,8 @@ def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs:
     """Serve until interrupted (``customercard serve``)."""
     print(f"Serving customercard on http://{'localhost' if address in ('127.0.0.1', '') else address}:{port} "
           "(Ctrl+C stops)", flush=True)
+    from .integration import OutboxWorker
+
+    OutboxWorker(store).start()  # delivers changes of linked customers to the economy system, if configured
     make_server(store, port=port, address=address, num_procs=num_procs,
                 allow_websocket_origin=allow_websocket_origin, show=show, start=True, bench=bench)

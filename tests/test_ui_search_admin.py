@@ -201,3 +201,38 @@ def test_admin_writes_are_refused_for_others_even_forged(demo_store):
 
 def test_admin_page_is_a_panel_object(demo_store):
     assert isinstance(AdminPage(demo_store, "admin").__panel__(), pn.Column)
+
+
+def test_admin_import_tab_checks_then_imports(demo_store, tmp_path):
+    page = AdminPage(demo_store, "admin")
+    csv = b"Name;Org number;City;Country\nNorrsken Konsult AB;556677-8899;Kiruna;SE\n"
+    page.imports._file.param.update(value=csv, filename="new.csv")
+    assert page.imports.run()  # a dry run by default
+    assert "would be imported" in page.imports._report.object
+    assert demo_store.search("Norrsken").empty
+    page.imports._dry.value = False
+    assert page.imports.run()
+    assert list(demo_store.search("Norrsken")["name"]) == ["Norrsken Konsult AB"]
+    page.imports._file.param.update(value=b"Name;E-mail\nBad AB;nope\n", filename="bad.csv")
+    assert not page.imports.run()
+    assert "Nothing imported" in page.imports._report.object
+
+
+def test_admin_and_card_show_pending_and_failed_deliveries(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    demo_store.link_customer(customer_id, "Fortnox", "FN-1", user="admin")
+    c = demo_store.get_customer(customer_id)
+    c.phone = "08-444 44 44"
+    demo_store.save_customer(c, user="anna")
+    outbox_id = int(demo_store.outbox(customer_id).iloc[0]["id"])
+    for _ in range(8):
+        demo_store.mark_attempt_failed(outbox_id, "HTTP 503 Service Unavailable", 1)
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    groups = card.section("groups")
+    groups.open()
+    assert "1 failed" in groups.view.html and "HTTP 503" in groups.view.html
+    assert "Linked to Fortnox as customer FN-1" in groups.view.html
+    page = AdminPage(demo_store, "admin")
+    assert "0 pending, 1 failed" in page.sync._html.object and "HTTP 503" in page.sync._html.object
+    assert page.sync.retry() == 1
+    assert demo_store.outbox_counts(customer_id)["pending"] == 1

@@ -18,8 +18,10 @@ from .crm import CrmStore
 from .customers import CustomerStore
 from .database import LATEST_SCHEMA, Database
 from .exports import ExportStore
+from .files import FilesStore
 from .invoicing import InvoicingStore
 from .merge import MergeStore
+from .outbox import OutboxStore
 from .people import PeopleStore
 from .prefs import PrefsStore
 from .records import RecordHistoryStore
@@ -28,7 +30,7 @@ from .timeline import TimelineStore
 
 
 class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
-            RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore):
+            RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:

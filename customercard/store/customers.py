@@ -188,10 +188,6 @@ class CustomerStore:
         customer.param.update(version=version, updated_at=now, updated_by=login)
         return customer
 
-    def _after_customer_change(self, cur: Any, before: Customer, after: Customer,
-                               changes: dict[str, tuple[Any, Any]], login: str, now: Any) -> None:
-        """Hook for work that must happen in the save's transaction (e.g. the economy-system outbox)."""
-
     def _conflict(self, stored: Customer, attempted: Customer) -> ConflictError:
         changed = self.db.records(
             "SELECT field, changed_by, changed_at FROM customer_changes WHERE customer_id = ? AND version > ? "

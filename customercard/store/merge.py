@@ -19,6 +19,7 @@ from .database import utcnow
 MOVED_ROWS: list[tuple[str, str]] = [
     ("contacts", "customer_id"), ("projects", "customer_id"), ("invoices", "customer_id"),
     ("comments", "customer_id"), ("events", "customer_id"), ("opportunities", "customer_id"),
+    ("files", "customer_id"),
 ]
 
 

@@ -307,6 +307,96 @@ class AdminLog(pn.viewable.Viewer):
         return self._html
 
 
+class ImportAdmin(pn.viewable.Viewer):
+    """Import customers from a CSV or Excel file (every row validated; a file with a bad row imports nothing)."""
+
+    def __init__(self, store: Store, login: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login = store, login
+        self._file = pn.widgets.FileInput(accept=".csv,.tsv,.txt,.xlsx", css_classes=["cc-import-file"])
+        self._dry = pn.widgets.Checkbox(label=_("Only check (dry run)"), value=True, css_classes=["cc-import-dry"])
+        go = pn.widgets.Button(label=_("Import"), color="primary", css_classes=["cc-import-go"])
+        go.on_click(lambda _e: self.run())
+        self._report = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-import-report"])
+        hint = _("Columns: Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, "
+                 "Industry, Status, Account manager — or the headers of an export.")
+        self._layout = pn.Column(pn.pane.HTML(f"<p>{esc(hint)}</p>", sizing_mode="stretch_width"),
+                                 self._file, self._dry, go, self._report, sizing_mode="stretch_width")
+
+    def run(self) -> bool:
+        import tempfile
+        from pathlib import Path
+
+        from ..importexport import import_customers
+
+        if not self._file.value:
+            self._report.object = f'<p style="color:#b42318">{esc(_("Choose a file first."))}</p>'
+            return False
+        suffix = Path(self._file.filename or "import.csv").suffix or ".csv"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"import{suffix}"
+            path.write_bytes(self._file.value)
+            try:
+                report = import_customers(self.store, path, user=self.login, dry_run=self._dry.value)
+            except CustomerCardError as exc:
+                self._report.object = f'<p style="color:#b42318">{esc(str(exc))}</p>'
+                return False
+        color = "#1d7a3c" if report.ok else "#b42318"
+        self._report.object = (f'<pre style="white-space:pre-wrap;color:{color}" class="cc-import-summary">'
+                               f"{esc(report.summary())}</pre>")
+        return report.ok
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
+
+
+class SyncAdmin(pn.viewable.Viewer):
+    """Deliveries to the economy system: pending and failed ones, and a retry for the failed."""
+
+    def __init__(self, store: Store, login: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login = store, login
+        self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-sync"])
+        retry = pn.widgets.Button(label=_("Retry all failed"), color="warning", css_classes=["cc-sync-retry"])
+        retry.on_click(lambda _e: self.retry())
+        self._message = _message_pane()
+        self._layout = pn.Column(self._html, retry, self._message, sizing_mode="stretch_width")
+        self.refresh()
+
+    def refresh(self) -> None:
+        from ..config import get_config
+
+        counts = self.store.outbox_counts()
+        url = get_config().sync_url or self.store.settings().sync_url
+        configured = bool(url and get_config().sync_secret)
+        state = _("Receiver: {url}").format(url=url) if configured else \
+            _("Not configured: set the receiver URL in Settings and CUSTOMERCARD_SYNC_SECRET on the server.")
+        frame = pd.concat([self.store.outbox(status="failed"), self.store.outbox(status="pending")])
+        locale = self.store.settings().locale
+        rows = [[esc(r.customer_name), esc(_(r.status)), esc(r.attempts),
+                 esc(formatting.datetime(r.created_at, locale)), esc(formatting.datetime(r.next_attempt_at, locale)),
+                 esc(r.last_error)] for r in frame.itertuples(index=False)]
+        listing = table([(_("Customer"), False), (_("Status"), False), (_("Attempts"), True), (_("Changed"), False),
+                         (_("Next try"), False), (_("Last error"), False)], rows, css_id="cc-sync-table") \
+            if rows else f'<p class="cc-empty">{esc(_("Nothing waiting."))}</p>'
+        summary = _("{p} pending, {f} failed, {d} delivered").format(p=counts["pending"], f=counts["failed"],
+                                                                        d=counts["delivered"])
+        self._html.object = f"<p>{esc(state)}</p><p id='cc-sync-counts'>{esc(summary)}</p>{listing}"
+
+    def retry(self) -> int:
+        try:
+            count = self.store.retry_outbox(user=self.login)
+        except CustomerCardError as exc:
+            _note(self._message, str(exc), ok=False)
+            return 0
+        _note(self._message, _("{n} delivery(ies) will be tried again.").format(n=count), ok=True)
+        self.refresh()
+        return count
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
+
+
 class AdminPage(pn.viewable.Viewer):
     """System administration → Customers, as tabs."""
 
@@ -318,10 +408,19 @@ class AdminPage(pn.viewable.Viewer):
         self.criteria = CriteriaAdmin(store, login)
         self.users = UsersAdmin(store, login)
         self.log = AdminLog(store)
+        self.imports = ImportAdmin(store, login)
+        self.sync = SyncAdmin(store, login)
         self._tabs = pn.Tabs((_("Lists"), self.lists), (_("Settings"), self.settings),
-                             (_("Segmentation"), self.criteria), (_("Users"), self.users), (_("Log"), self.log),
+                             (_("Segmentation"), self.criteria), (_("Users"), self.users),
+                             (_("Import"), self.imports), (_("Economy system"), self.sync), (_("Log"), self.log),
                              dynamic=True, sizing_mode="stretch_width", css_classes=["cc-admin-tabs"])
-        self._tabs.param.watch(lambda e: self.log.refresh() if e.new == 4 else None, "active")
+        self._tabs.param.watch(self._on_tab, "active")
+
+    def _on_tab(self, event: param.parameterized.Event) -> None:
+        if event.new == 5:
+            self.sync.refresh()
+        elif event.new == 6:
+            self.log.refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(pn.pane.HTML(f"<h2>{esc(_('System administration → Customers'))}</h2>", margin=(0, 10)),

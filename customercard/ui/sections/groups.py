@@ -83,11 +83,19 @@ class GroupsSection(Section):
                 when=formatting.datetime(c.erp_synced_at, locale) or _("never"))
         else:
             linked = _("Not linked to a customer in the economy system")
-        log = fields([
+        pairs = [
             (_("Created"), esc(f"{formatting.datetime(c.created_at, locale)} · {store.user_name(c.created_by)}")),
             (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, locale)} · {store.user_name(c.updated_by)}")),
             (_("Economy system"), f'<span id="cc-erp-link">{esc(linked)}</span>'),
-        ])
+        ]
+        counts = store.outbox_counts(c.id)
+        if counts["pending"] or counts["failed"]:
+            text = _("{p} change(s) waiting to be sent, {f} failed").format(p=counts["pending"], f=counts["failed"])
+            failed = store.outbox(c.id, status="failed", limit=1)
+            if not failed.empty:
+                text += f" ({failed.iloc[0]['last_error']})"
+            pairs.append((_("Deliveries"), f'<span id="cc-sync-status">{esc(text)}</span>'))
+        log = fields(pairs)
         return (f'<div class="cc-groups"><h4>{esc(_("Segmentation"))}</h4>'
                 f'{fields(segment_pairs, empty=_("not set"))}<h4>{esc(_("Log"))}</h4>{log}</div>'
                 + self.history_html())

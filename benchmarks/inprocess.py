@@ -1,0 +1,422 @@
+"""The benchmarks that run in this process, without a browser: the card built on the server, the store
+queries a card needs, the super search, saves, the analyst's aggregate and growth with the data size."""
+
+from __future__ import annotations
+
+import cProfile
+import gc
+import io
+import pstats
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .common import ACTING_USER, summary, say, timed_ms
+
+# -- picking customers ------------------------------------------------------------------------------------
+
+
+def customers_with_invoices(store, count: int, seed: int) -> list[int]:
+    """``count`` random customers that have invoices (fixed seed), in random order."""
+    ids = [int(i) for (i,) in store.db.rows("SELECT DISTINCT customer_id FROM invoiced_yearly ORDER BY 1")]
+    return random.Random(seed).sample(ids, min(count, len(ids)))
+
+
+def random_customers(store, count: int, seed: int) -> list[int]:
+    """``count`` random customers of any kind (fixed seed)."""
+    ids = [int(i) for (i,) in store.db.rows("SELECT id FROM customers ORDER BY id")]
+    return random.Random(seed).sample(ids, min(count, len(ids)))
+
+
+# -- 2. the card built on the server ----------------------------------------------------------------------
+def _hv_ready() -> None:
+    import panel as pn
+
+    pn.extension()
+
+
+def build_card(store, customer_id: int) -> tuple[float, int]:
+    """Build one card session as the server does: the view and its Bokeh models in a new Document.
+    Returns (milliseconds, number of Bokeh models); the models are cleaned up afterwards, untimed, as the
+    server does when a session ends."""
+    from bokeh.document import Document
+
+    from customercard.ui.card import CustomerCard
+
+    started = time.perf_counter()
+    card = CustomerCard(store=store, customer_id=customer_id, user=ACTING_USER)
+    layout = card.__panel__()
+    doc = Document()
+    root = layout.get_root(doc)
+    elapsed = (time.perf_counter() - started) * 1000.0
+    models = len(list(root.references()))
+    layout._cleanup(root)
+    return elapsed, models
+
+
+def card_build(store, customers: list[int], warmup: int = 5) -> dict[str, Any]:
+    """p50/p95 of building a card (warm: imports done, caches filled by ``warmup`` builds first)."""
+    _hv_ready()
+    for customer_id in customers[:warmup]:
+        build_card(store, customer_id)
+    gc.collect()
+    times, models = [], []
+    for customer_id in customers:
+        ms, n = build_card(store, customer_id)
+        times.append(ms)
+        models.append(n)
+    return {"ms": summary(times), "models": summary(models), "samples": times}
+
+
+def card_breakdown(store, customers: list[int]) -> dict[str, Any]:
+    """Where a card build's time goes: loading the context, each section (its queries and HTML), the rest of
+    the view, and ``get_root`` (Bokeh models). Measured by wrapping the product's methods in this process
+    only (nothing in the product changes)."""
+    from bokeh.document import Document
+
+    from customercard.ui import card as card_module
+    from customercard.ui.context import CardContext
+    from customercard.ui.sections import SECTIONS
+
+    spent: dict[str, float] = {}
+    originals: list[tuple[Any, str, Any]] = []
+
+    def wrap(owner: Any, name: str, label: str) -> None:
+        original = owner.__dict__[name]
+        func = original.__func__ if isinstance(original, classmethod) else original
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + (time.perf_counter() - started) * 1000.0
+
+        setattr(owner, name, classmethod(timed) if isinstance(original, classmethod) else timed)
+        originals.append((owner, name, original))
+
+    wrap(CardContext, "load", "context: load customer, user, settings")
+    for section in SECTIONS:
+        name = "render" if "render" in section.__dict__ else "markup"
+        wrap(section, name, f"section {section.key}: queries + HTML")
+    results: dict[str, list[float]] = {}
+    try:
+        for customer_id in customers:
+            spent.clear()
+            started = time.perf_counter()
+            card = card_module.CustomerCard(store=store, customer_id=customer_id, user=ACTING_USER)
+            built = time.perf_counter()
+            layout = card.__panel__()
+            root = layout.get_root(Document())
+            done = time.perf_counter()
+            layout._cleanup(root)
+            measured = dict(spent)
+            measured["CustomerCard(...) total"] = (built - started) * 1000.0
+            measured["get_root (Bokeh models)"] = (done - built) * 1000.0
+            measured["total"] = (done - started) * 1000.0
+            for label, value in measured.items():
+                results.setdefault(label, []).append(value)
+    finally:
+        for owner, name, original in reversed(originals):
+            setattr(owner, name, original)
+    return {label: summary(values) for label, values in results.items()}
+
+
+def card_profile(store, customers: list[int], top: int = 25) -> str:
+    """cProfile of a few card builds: the functions with the most cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for customer_id in customers:
+        build_card(store, customer_id)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    text = out.getvalue()
+    return text[text.find("   ncalls"):] if "   ncalls" in text else text
+
+
+# -- 2b. the store queries a card needs -------------------------------------------------------------------
+CARD_QUERIES: list[tuple[str, Callable[[Any, int], Any]]] = [
+    ("get_customer", lambda s, c: s.get_customer(c)),
+    ("comments(limit=3) + comment_count", lambda s, c: (s.comments(c, limit=3), s.comment_count(c))),
+    ("contacts", lambda s, c: s.contacts(c)),
+    ("invoiced_per_year", lambda s, c: s.invoiced_per_year(c)),
+    ("history", lambda s, c: s.history(c)),
+    ("relations", lambda s, c: s.relations(c)),
+    ("events", lambda s, c: s.events(c)),
+    ("opportunities", lambda s, c: s.opportunities(c)),
+    ("pipeline_per_year", lambda s, c: s.pipeline_per_year(c)),
+    ("prefs", lambda s, c: s.prefs(ACTING_USER, "card.collapsed.")),
+]
+
+
+def card_queries(store, customers: list[int], warmup: int = 5) -> dict[str, Any]:
+    """The raw store calls one card makes, alone: the sum per card and each call's p50/p95."""
+    for customer_id in customers[:warmup]:
+        for _name, query in CARD_QUERIES:
+            query(store, customer_id)
+    per_query: dict[str, list[float]] = {name: [] for name, _ in CARD_QUERIES}
+    totals = []
+    for customer_id in customers:
+        total = 0.0
+        for name, query in CARD_QUERIES:
+            ms, _ = timed_ms(lambda q=query: q(store, customer_id))
+            per_query[name].append(ms)
+            total += ms
+        totals.append(total)
+    return {"sum_ms": summary(totals), "per_query": {n: summary(v) for n, v in per_query.items()},
+            "samples": totals}
+
+
+# -- 3. the super search ----------------------------------------------------------------------------------
+SEARCH_KINDS = ("prefix", "contains", "typo", "nickname", "phone", "customer number", "org number", "contact")
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    """The word with one typo: a letter changed, left out, added, or two neighbours swapped."""
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.choice(("change", "drop", "add", "swap"))
+    letters = "abcdefghijklmnoprstuvy"
+    if kind == "change":
+        return word[:i] + rng.choice([ch for ch in letters if ch != word[i]]) + word[i + 1:]
+    if kind == "drop":
+        return word[:i] + word[i + 1:]
+    if kind == "add":
+        return word[:i] + rng.choice(letters) + word[i:]
+    if word[i] == word[i + 1 if i + 1 < len(word) else i - 1]:
+        return word[:i] + rng.choice([ch for ch in letters if ch != word[i]]) + word[i + 1:]
+    j = i + 1 if i + 1 < len(word) else i - 1
+    a, b = sorted((i, j))
+    return word[:a] + word[b] + word[a] + word[b + 1:]
+
+
+def _phone_formats(phone: str, country: str, rng: random.Random) -> str:
+    """A customer's phone as people type it: international with spaces, compact, national, or with dashes."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    style = rng.choice(("international", "e164", "national", "national digits", "00"))
+    if style == "international":
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    if style == "e164":
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    if style == "national":
+        return national
+    if style == "national digits":
+        return "".join(ch for ch in national if ch.isdigit())
+    return "00" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+def search_queries(store, count: int, seed: int) -> list[dict[str, Any]]:
+    """``count`` search queries built from the data (deterministic): each with its kind and the customer it
+    was made from (``expect``; for prefixes and the like many customers match, so it is only a hint)."""
+    from customercard.store.search import fold
+
+    rng = random.Random(seed)
+    per_kind = max(1, count // len(SEARCH_KINDS))
+    sample = [r for r in store.db.records(
+        "SELECT id, number, name, nickname, phone, org_number, visit_country FROM customers "
+        "WHERE NOT archived ORDER BY hash(id + ?) LIMIT ?", [seed, per_kind * 12])]
+    nicknamed = [r for r in store.db.records(
+        "SELECT id, nickname FROM customers WHERE nickname <> '' ORDER BY hash(id + ?) LIMIT ?", [seed, per_kind])]
+    contacts = store.db.records(
+        "SELECT customer_id, first_name, last_name FROM contacts WHERE active ORDER BY hash(id + ?) LIMIT ?",
+        [seed, per_kind])
+    words = [w for r in sample for w in fold(r["name"]).split() if len(w) >= 6 and w.isalpha()]
+    queries: list[dict[str, Any]] = []
+    picks = iter(sample)
+
+    def add(kind: str, text: str, expect: int) -> None:
+        queries.append({"kind": kind, "q": text, "expect": int(expect)})
+
+    for k in range(per_kind):
+        r = next(picks)
+        first = r["name"].split()[0]
+        add("prefix", first[: rng.randint(3, min(5, len(first)))], r["id"])
+        word = words[k % len(words)]
+        start = rng.randint(1, max(1, len(word) - 4))
+        add("contains", word[start:start + rng.randint(3, 4)], 0)
+        r = next(picks)
+        typo_word = next((w for w in fold(r["name"]).split() if len(w) >= 6 and w.isalpha()), None)
+        add("typo", _typo(typo_word or word, rng), r["id"] if typo_word else 0)
+        if nicknamed:
+            n = nicknamed[k % len(nicknamed)]
+            add("nickname", n["nickname"] if rng.random() < 0.5 else n["nickname"].split()[0], n["id"])
+        r = next(picks)
+        add("phone", _phone_formats(r["phone"], r["visit_country"], rng), r["id"])
+        r = next(picks)
+        add("customer number", str(r["number"]), r["id"])
+        r = next(picks)
+        org = r["org_number"]
+        add("org number", org if rng.random() < 0.5 else "".join(ch for ch in org if ch.isdigit()), r["id"])
+        c = contacts[k % len(contacts)]
+        add("contact", f"{c['first_name']} {c['last_name']}" if rng.random() < 0.7 else c["last_name"],
+            c["customer_id"])
+    rng.shuffle(queries)
+    return queries[:count] if len(queries) >= count else queries
+
+
+def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: int = 20) -> dict[str, Any]:
+    """Time ``store.search(q)`` for every query, ``passes`` times (after ``warmup`` unmeasured searches)."""
+    for query in queries[:warmup]:
+        store.search(query["q"])
+    times: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    found: dict[str, list[bool]] = {}
+    slowest: list[tuple[float, str, str]] = []
+    for index in range(passes):
+        order = queries if index % 2 == 0 else list(reversed(queries))
+        for query in order:
+            ms, hits = timed_ms(lambda q=query["q"]: store.search(q))
+            times.append(ms)
+            by_kind.setdefault(query["kind"], []).append(ms)
+            slowest.append((ms, query["kind"], query["q"]))
+            if index == 0 and query["expect"]:
+                found.setdefault(query["kind"], []).append(query["expect"] in set(hits["id"]))
+    slowest.sort(reverse=True)
+    return {"ms": summary(times), "by_kind": {k: summary(v) for k, v in by_kind.items()},
+            "found_in_top20": {k: round(sum(v) / len(v), 3) for k, v in found.items()},
+            "queries": len(queries), "passes": passes,
+            "slowest": [{"ms": round(ms, 2), "kind": kind, "q": q} for ms, kind, q in slowest[:10]],
+            "examples": {kind: [q["q"] for q in queries if q["kind"] == kind][:4] for kind in SEARCH_KINDS}}
+
+
+# -- 4. saves ---------------------------------------------------------------------------------------------
+def save_bench(store, count: int, seed: int) -> dict[str, Any]:
+    """``count`` saves from one thread, each: get_customer, change one field (phone, their reference or a
+    segment, in turn), save_customer(user='anna') — the save call timed alone, and the whole loop's rate."""
+    from customercard.errors import CustomerCardError
+
+    rng = random.Random(seed)
+    ids = random_customers(store, count, seed)
+    phones: dict[str, list[str]] = {}
+    for country, phone in store.db.rows("SELECT visit_country, phone FROM customers WHERE phone <> '' "
+                                        "ORDER BY hash(id + ?) LIMIT 4000", [seed]):
+        phones.setdefault(country, []).append(phone)
+    criteria = store.choices().criteria
+    single = [name for name, (multiple, values) in criteria.items() if not multiple and len(values) > 1]
+    criterion = "Source" if "Source" in criteria else (single[0] if single else next(iter(criteria)))
+    values = criteria[criterion][1]
+    kinds = ("phone", "their reference", "segments")
+    for customer_id in ids[:5]:  # warm-up: the first saves fill caches
+        c = store.get_customer(customer_id)
+        c.invoicing.their_reference = f"Warm-up {rng.randint(1, 10**6)}"
+        store.save_customer(c, user=ACTING_USER)
+    save_ms: list[float] = []
+    by_kind: dict[str, list[float]] = {k: [] for k in kinds}
+    errors: list[str] = []
+    started = time.perf_counter()
+    for index in range(count):
+        customer_id = ids[index % len(ids)]
+        kind = kinds[index % len(kinds)]
+        c = store.get_customer(customer_id)
+        if kind == "phone":
+            pool = phones.get(c.visit_address.country) or phones["SE"]
+            c.phone = next(p for p in (rng.choice(pool) for _ in range(10)) if p != c.phone)
+        elif kind == "their reference":
+            c.invoicing.their_reference = f"Order {rng.randint(10_000, 99_999)}"
+        else:
+            current = (c.segments.get(criterion) or [None])[0]
+            choice = rng.choice([v for v in values if v != current])
+            c.segments = {**c.segments, criterion: [choice]}
+        before = c.version
+        t0 = time.perf_counter()
+        try:
+            saved = store.save_customer(c, user=ACTING_USER)
+        except CustomerCardError as exc:
+            errors.append(f"{kind}: {exc}")
+            continue
+        ms = (time.perf_counter() - t0) * 1000.0
+        if saved.version != before + 1:
+            errors.append(f"{kind}: version not bumped for customer {customer_id}")
+        save_ms.append(ms)
+        by_kind[kind].append(ms)
+    wall = time.perf_counter() - started
+    return {"save_ms": summary(save_ms), "by_kind": {k: summary(v) for k, v in by_kind.items()},
+            "saves": len(save_ms), "errors": len(errors), "error_examples": errors[:5],
+            "loop_seconds": wall, "saves_per_s_loop": len(save_ms) / wall if wall else 0.0,
+            "saves_per_s_save_call": len(save_ms) / (sum(save_ms) / 1000.0) if save_ms else 0.0}
+
+
+# -- 6. the analyst's aggregate ----------------------------------------------------------------------------
+RAW_SQL = ("SELECT year(invoice_date) AS year, sum(amount_base) AS amount FROM invoices "
+           "GROUP BY 1 ORDER BY 1")
+
+
+def analyst_bench(store, runs: int) -> dict[str, Any]:
+    """``store.invoiced_per_year()`` against the same aggregate as raw SQL via ``store.sql``, interleaved
+    (the order swaps every round), medians of ``runs`` each, and whether both give the same figures."""
+    api_ms, raw_ms, ratios = [], [], []
+    store.invoiced_per_year()
+    store.sql(RAW_SQL)
+    for index in range(runs):
+        pair = [("api", store.invoiced_per_year), ("raw", lambda: store.sql(RAW_SQL))]
+        if index % 2:
+            pair.reverse()
+        got: dict[str, float] = {}
+        for name, func in pair:
+            ms, frame = timed_ms(func)
+            got[name] = ms
+            if index == 0:
+                got[name + "_frame"] = frame  # type: ignore[assignment]
+        api_ms.append(got["api"])
+        raw_ms.append(got["raw"])
+        ratios.append(got["api"] / got["raw"])
+        if index == 0:
+            api_frame, raw_frame = got["api_frame"], got["raw_frame"]  # type: ignore[misc]
+    raw = {int(y): float(a) for y, a in zip(raw_frame["year"], raw_frame["amount"], strict=True)}
+    api = {int(y): float(a) for y, a in zip(api_frame["year"], api_frame["amount"], strict=True)}
+    same = set(raw) <= set(api) and all(abs(api[y] - raw[y]) <= 0.01 * max(1.0, abs(raw[y])) / 100 for y in raw)
+    api_s, raw_s = summary(api_ms), summary(raw_ms)
+    return {"api_ms": api_s, "raw_ms": raw_s, "ratio_of_medians": api_s["p50"] / raw_s["p50"],
+            "median_of_ratios": summary(ratios)["p50"], "runs": runs, "same_figures": bool(same),
+            "years": len(raw)}
+
+
+# -- 7. growth ----------------------------------------------------------------------------------------------
+def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: int) -> dict[str, Any]:
+    """Card build, the card's store queries and the search at each size, interleaved size by size so every
+    size is measured under the same machine load."""
+    _hv_ready()
+    sizes = sorted(stores)
+    picks = {n: random_customers(stores[n], cards, seed) for n in sizes}
+    queries = {n: search_queries(stores[n], search_count, seed) for n in sizes}
+    for n in sizes:  # warm-up, per size
+        for customer_id in picks[n][:3]:
+            build_card(stores[n], customer_id)
+            for _name, query in CARD_QUERIES:
+                query(stores[n], customer_id)
+        for q in queries[n][:10]:
+            stores[n].search(q["q"])
+    build: dict[int, list[float]] = {n: [] for n in sizes}
+    sums: dict[int, list[float]] = {n: [] for n in sizes}
+    search: dict[int, list[float]] = {n: [] for n in sizes}
+    say(f"  growth: {cards} cards and {len(queries[sizes[0]])} searches per size, sizes interleaved")
+    for index in range(cards):
+        for n in (sizes if index % 2 == 0 else list(reversed(sizes))):
+            customer_id = picks[n][index % len(picks[n])]
+            build[n].append(build_card(stores[n], customer_id)[0])
+            total = 0.0
+            for _name, query in CARD_QUERIES:
+                total += timed_ms(lambda q=query: q(stores[n], customer_id))[0]
+            sums[n].append(total)
+    for index in range(max(len(q) for q in queries.values())):
+        for n in (sizes if index % 2 == 0 else list(reversed(sizes))):
+            if index < len(queries[n]):
+                search[n].append(timed_ms(lambda q=queries[n][index]["q"], s=stores[n]: s.search(q))[0])
+    return {"sizes": sizes,
+            "card_build_ms": {str(n): summary(build[n]) for n in sizes},
+            "card_queries_ms": {str(n): summary(sums[n]) for n in sizes},
+            "search_ms": {str(n): summary(search[n]) for n in sizes}}
+
+
+def open_stores(paths: dict[int, Path]) -> dict[int, Any]:
+    from customercard.store import Store
+
+    return {n: Store(path) for n, path in paths.items()}

@@ -1,0 +1,37 @@
+"""``/files/<id>``: a customer file for a logged-in user, always as an attachment (never rendered in the app)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from tornado.web import HTTPError, RequestHandler
+
+from . import files
+from .errors import CustomerCardError, PermissionDenied
+from .store import Store
+
+
+class FileDownloadHandler(RequestHandler):
+    """Streams one file after checking the signed login cookie and the user's right to read customers."""
+
+    def initialize(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, file_id: str) -> None:
+        login = self.get_secure_cookie("user")
+        if not login:
+            self.redirect(f"/login?next={quote(self.request.uri or '/', safe='')}")
+            return
+        try:
+            stored = files.download(self.store, int(file_id), user=login.decode("utf-8"))
+        except PermissionDenied:
+            raise HTTPError(403) from None
+        except CustomerCardError:
+            raise HTTPError(404) from None
+        ascii_name = stored.name.encode("ascii", "replace").decode("ascii").replace('"', "'")
+        self.set_header("Content-Type", "application/octet-stream")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Disposition",
+                        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(stored.name, safe='')}")
+        self.set_header("Cache-Control", "private, no-store")
+        self.write(stored.data)

@@ -1,0 +1,107 @@
+"""Delivering the economy-system outbox: each row is POSTed as JSON to the receiver URL, signed with
+HMAC-SHA256 and carrying an idempotency key, in order per customer, retried with backoff.
+
+The receiver being down loses nothing: rows stay in the database until delivered, and a restarted server
+resumes where it stopped. Rows that keep failing wait for an administrator's retry (System administration).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from .config import get_config
+from .store import Store
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Customercard-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The signature header value: ``sha256=<hex HMAC of the body>``."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failures: 2, 4, 8 … up to 5 minutes."""
+    return float(min(2 ** max(attempts, 1), 300))
+
+
+@dataclass
+class Receiver:
+    url: str
+    secret: str
+    timeout: float = 10.0
+
+
+def receiver(store: Store) -> Receiver | None:
+    """Where to deliver: the admin setting (or CUSTOMERCARD_SYNC_URL) and the secret from CUSTOMERCARD_SYNC_SECRET."""
+    config = get_config()
+    url = config.sync_url or store.settings().sync_url
+    if not url or not config.sync_secret or not url.startswith(("http://", "https://")):
+        return None
+    return Receiver(url=url, secret=config.sync_secret, timeout=config.smtp_timeout)
+
+
+def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
+    """Deliver every row that is due now, in order per customer; returns (delivered, failed attempts)."""
+    delivered = failed = 0
+    blocked: set[int] = set()
+    for row in store.due_outbox_rows():
+        if row["customer_id"] in blocked:
+            continue
+        body = row["payload"].encode("utf-8")
+        request = urllib.request.Request(target.url, data=body, method="POST", headers={  # noqa: S310 - http(s) only
+            "Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(body, target.secret),
+            IDEMPOTENCY_HEADER: row["idempotency_key"], "User-Agent": "customercard-outbox"})
+        try:
+            with urllib.request.urlopen(request, timeout=target.timeout) as response:  # noqa: S310 - http(s) only
+                ok = 200 <= response.status < 300
+                error = "" if ok else f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            ok, error = False, f"HTTP {exc.code} {exc.reason}"
+        except (urllib.error.URLError, OSError) as exc:
+            ok, error = False, f"Receiver not reachable: {getattr(exc, 'reason', exc)}"
+        if ok:
+            store.mark_delivered(row["id"])
+            delivered += 1
+        else:
+            store.mark_attempt_failed(row["id"], error, backoff(row["attempts"] + 1))
+            blocked.add(row["customer_id"])  # later rows of this customer wait for this one
+            failed += 1
+    return delivered, failed
+
+
+class OutboxWorker:
+    """A background thread delivering the outbox every few seconds while the server runs."""
+
+    def __init__(self, store: Store, interval: float = 2.0, target: Receiver | None = None) -> None:
+        self.store = store
+        self.interval = interval
+        self.target = target
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="customercard-outbox", daemon=True)
+
+    def start(self) -> OutboxWorker:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            target = self.target or receiver(self.store)
+            if target is not None:
+                try:
+                    deliver_due(self.store, target)
+                except Exception:  # keep delivering next round; the rows are safe in the database
+                    log.exception("Outbox delivery failed")
+            self._stop.wait(self.interval)

@@ -1,0 +1,93 @@
+"""Files (when document storage is switched on): the customer's documents — upload, download, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+
+from ... import files, formatting
+from ...errors import CustomerCardError, NotFound
+from ...i18n import _
+from ..html import esc, link, table
+from .base import Section, action_button
+
+
+class FilesSection(Section):
+    key = "files"
+    title = _("Files")
+    collapsed_by_default = True
+    actions = ("upload", "delete-file")
+
+    @classmethod
+    def shown(cls, context) -> bool:
+        return context.settings.files_enabled
+
+    def markup(self) -> str:
+        frame = self.context.store.files(self.context.customer.id)
+        locale = self.context.locale
+        rows = []
+        for f in frame.itertuples(index=False):
+            cells = [link(f"/files/{int(f.id)}", f.name), esc(files.human_size(int(f.size))), esc(f.uploaded_by_name),
+                     esc(formatting.datetime(f.uploaded_at, locale))]
+            if self.context.can_edit:
+                cells.append(action_button("delete-file", _("Delete"), item_id=int(f.id), css="cc-delete-file"))
+            rows.append(cells)
+        head = (f'<p>{action_button("upload", _("Upload files…"), css="cc-upload-files")}</p>'
+                if self.context.can_edit else "")
+        headers = [(_("File"), False), (_("Size"), True), (_("Uploaded by"), False), (_("When"), False)]
+        if self.context.can_edit:
+            headers.append(("", False))
+        listing = table(headers, rows, css_id="cc-files-table") if rows else \
+            f'<p class="cc-empty">{esc(_("No files."))}</p>'
+        return head + listing
+
+    def do_upload(self, _data: dict[str, Any] | None = None) -> None:
+        if not self.context.can_edit:
+            return
+        limit = files.max_bytes(self.context.store)
+        self._input = pn.widgets.FileInput(multiple=True, css_classes=["cc-file-input"])
+        send = pn.widgets.Button(label=_("Upload"), color="primary", css_classes=["cc-file-send"])
+        cancel = pn.widgets.Button(label=_("Cancel"))
+        hint = _("At most {size} a file.").format(size=files.human_size(limit))
+        self._upload_message = pn.pane.HTML(f'<span class="cc-muted">{esc(hint)}</span>',
+                                            css_classes=["cc-upload-message"], margin=(0, 10))
+        send.on_click(lambda _e: self.upload())
+        cancel.on_click(lambda _e: self.render())
+        self.view.param.update(child=pn.Column(self._input, pn.Row(send, cancel), self._upload_message,
+                                               sizing_mode="stretch_width", css_classes=["cc-upload-form"]),
+                               child_first=True)
+
+    def upload(self) -> bool:
+        values, names = self._input.value, self._input.filename
+        if not values:
+            self._upload_message.object = f'<span style="color:#b42318">{esc(_("Choose files first."))}</span>'
+            return False
+        if not isinstance(values, list):
+            values, names = [values], [names]
+        try:
+            files.upload_many(self.context.store, self.context.customer.id, list(zip(names, values, strict=True)),
+                              user=self.context.login)
+        except CustomerCardError as exc:
+            errors = getattr(exc, "errors", None)
+            text = " ".join(errors.values()) if errors else str(exc)
+            self._upload_message.object = f'<span style="color:#b42318" class="cc-upload-error">{esc(text)}</span>'
+            return False
+        self._note = (_("Uploaded {n} file(s).").format(n=len(values)), True)
+        self.render()
+        return True
+
+    def do_delete_file(self, data: dict[str, Any]) -> None:
+        try:
+            record = self.context.store.file_record(int(data.get("id")))
+        except (TypeError, ValueError, NotFound):
+            return
+        if record["customer_id"] != self.context.customer.id:
+            return
+        try:
+            self.context.store.delete_file(int(record["id"]), user=self.context.login)
+        except CustomerCardError as exc:
+            self.say(str(exc), ok=False)
+            return
+        self._note = (_("Deleted “{name}”.").format(name=record["name"]), True)
+        self.render()
