@@ -225,8 +225,9 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
     with store.db.transaction():
         frame = _customers(store, pools, rng, customers, today)
         step("customers")
+        history = _history(store, frame, rng)
         store.db.insert_df("customers", frame)
-        _history(store, frame, rng)
+        store.db.insert_df("customer_changes", history)
         _segments(store, frame, rng)
         step("contacts")
         contacts = _contacts(store, pools, frame, rng, today)
@@ -330,8 +331,9 @@ def _customers(store: Store, pools: _Pools, rng: np.random.Generator, count: int
     return frame
 
 
-def _history(store: Store, customers: pd.DataFrame, rng: np.random.Generator) -> None:
-    """A create row per key field, and a later status change for about a third of the customers."""
+def _history(store: Store, customers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """A create row per key field, and a later status change for about a third of the customers (whose rows in
+    ``customers`` are updated to match)."""
     industries = {v: k for k, v in _label_ids(store, "industries").items()}
     statuses = {v: k for k, v in _label_ids(store, "statuses").items()}
     pieces = []
@@ -352,16 +354,11 @@ def _history(store: Store, customers: pd.DataFrame, rng: np.random.Generator) ->
     history = pd.concat(pieces, ignore_index=True).sort_values(["customer_id", "changed_at", "version"])
     history.insert(0, "id", store.db.reserve_ids("customer_changes_id_seq", len(history)))
     history["changed_at"] = history["changed_at"].astype("datetime64[us]")
-    store.db.insert_df("customer_changes", history)
-    versions = pd.DataFrame({"id": changed["id"], "updated_at": later.astype("datetime64[us]"),
-                             "updated_by": changed["account_manager"]})
-    cur = store.db.cursor()
-    cur.register("_versions", versions)
-    try:
-        cur.execute("UPDATE customers SET version = 2, updated_at = v.updated_at, updated_by = v.updated_by "
-                    "FROM _versions v WHERE customers.id = v.id")
-    finally:
-        cur.unregister("_versions")
+    # the customers that changed status later are at version 2, updated then by their account manager
+    customers.loc[changed.index, "version"] = 2
+    customers.loc[changed.index, "updated_at"] = later.astype("datetime64[us]")
+    customers.loc[changed.index, "updated_by"] = changed["account_manager"]
+    return history
 
 
 def _segments(store: Store, customers: pd.DataFrame, rng: np.random.Generator) -> None:
@@ -459,8 +456,8 @@ def _invoices(store: Store, customers: pd.DataFrame, rng: np.random.Generator, t
     }).sort_values(["customer_id", "invoice_date"], kind="stable")
     store.db.insert_df("invoices", frame)
     store.db.execute("INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) "
-                     "SELECT customer_id, CAST(year(invoice_date) AS INTEGER), sum(amount_base), count(*) "
-                     "FROM invoices GROUP BY customer_id, year(invoice_date) ORDER BY customer_id, 2")
+                     "SELECT customer_id, CAST(EXTRACT(YEAR FROM invoice_date) AS INTEGER), sum(amount_base), count(*) "
+                     "FROM invoices GROUP BY customer_id, EXTRACT(YEAR FROM invoice_date) ORDER BY customer_id, 2")
     return total
 
 

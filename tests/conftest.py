@@ -47,35 +47,85 @@ def copy_database(template: Path, folder: Path) -> Path:
     return target
 
 
-@pytest.fixture
-def demo_store(demo_template: Path, tmp_path: Path):
-    """A store on a private copy of the demo database."""
-    store = Store(copy_database(demo_template, tmp_path / "db"))
+BACKENDS = ["duckdb", "postgresql"]
+_databases = iter(range(1, 10**9))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL cluster on a loopback port for the whole run (Debian's postgresql package)."""
+    from .postgres_server import TempPostgres
+
+    server = TempPostgres().start()
+    yield server
+    server.stop()
+
+
+def _pg_template(server, name: str, fill) -> str:
+    """A PostgreSQL database filled once, to be copied (CREATE DATABASE … TEMPLATE) for each test."""
+    url = server.create_database(name)
+    with Store(url) as store:
+        fill(store)
+    return name
+
+
+@pytest.fixture(scope="session")
+def demo_template_pg(pg_server) -> str:
+    return _pg_template(pg_server, "tpl_demo", lambda store: build_demo(
+        store, customers=DEMO_CUSTOMERS, seed=DEMO_SEED, today=DEMO_TODAY, progress=False))
+
+
+@pytest.fixture(scope="session")
+def empty_template_pg(pg_server) -> str:
+    return _pg_template(pg_server, "tpl_empty", _fill_empty)
+
+
+def _backend_store(request, duckdb_template: Path, pg_template_fixture: str, tmp_path: Path):
+    """A store on a private copy of a template database, on the backend the test is parametrised with."""
+    if request.param == "duckdb":
+        store = Store(copy_database(duckdb_template, tmp_path / "db"))
+        yield store
+        store.close()
+        return
+    server = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue(pg_template_fixture)
+    name = f"test_{next(_databases)}"
+    store = Store(server.create_database(name, template=template))
     yield store
     store.close()
+    server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_store(request, demo_template: Path, tmp_path: Path):
+    """A store on a private copy of the demo database — on DuckDB and on PostgreSQL."""
+    yield from _backend_store(request, demo_template, "demo_template_pg", tmp_path)
+
+
+def _fill_empty(store: Store) -> None:
+    """The default lists, one admin, one manager and one viewer (password 'secret')."""
+    from customercard.firm_defaults import install_defaults
+    from customercard.models import User
+
+    install_defaults(store)
+    for login, role in (("boss", "admin"), ("anna", "manager"), ("vera", "viewer")):
+        store.add_user(User(login=login, name=login.title(), email=f"{login}@firm.example", role=role,
+                            projects_access=role != "viewer"), "secret", by="system:test")
 
 
 @pytest.fixture(scope="session")
 def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new database with the default lists, one admin, one manager and one viewer (password 'secret')."""
-    from customercard.firm_defaults import install_defaults
-    from customercard.models import User
-
+    """A new DuckDB database filled by :func:`_fill_empty`."""
     path = tmp_path_factory.mktemp("empty-template") / "empty.duckdb"
     with Store(path) as store:
-        install_defaults(store)
-        for login, role in (("boss", "admin"), ("anna", "manager"), ("vera", "viewer")):
-            store.add_user(User(login=login, name=login.title(), email=f"{login}@firm.example", role=role,
-                                projects_access=role != "viewer"), "secret", by="system:test")
+        _fill_empty(store)
     return path
 
 
-@pytest.fixture
-def empty_store(empty_template: Path, tmp_path: Path):
-    """A store on a private copy of :func:`empty_template`."""
-    store = Store(copy_database(empty_template, tmp_path / "db"))
-    yield store
-    store.close()
+@pytest.fixture(params=BACKENDS)
+def empty_store(request, empty_template: Path, tmp_path: Path):
+    """A store on a private copy of an empty firm's database — on DuckDB and on PostgreSQL."""
+    yield from _backend_store(request, empty_template, "empty_template_pg", tmp_path)
 
 
 def free_port() -> int:

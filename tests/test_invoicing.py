@@ -45,10 +45,11 @@ def test_bad_invoices_are_refused_whole(empty_store):
 
 
 def test_aggregate_equals_raw_sql_for_every_customer_and_overall(demo_store):
-    raw = demo_store.sql("SELECT customer_id, CAST(year(invoice_date) AS BIGINT) AS year, "
-                         "CAST(sum(amount_base) AS DOUBLE) AS amount FROM invoices GROUP BY ALL ORDER BY ALL")
-    kept = demo_store.sql("SELECT customer_id, CAST(year AS BIGINT) AS year, CAST(amount AS DOUBLE) AS amount "
-                          "FROM invoiced_yearly ORDER BY ALL")
+    raw = demo_store.sql("SELECT customer_id, CAST(EXTRACT(YEAR FROM invoice_date) AS BIGINT) AS year, "
+                         "CAST(sum(amount_base) AS DOUBLE PRECISION) AS amount FROM invoices "
+                         "GROUP BY 1, 2 ORDER BY 1, 2")
+    kept = demo_store.sql("SELECT customer_id, CAST(year AS BIGINT) AS year, "
+                          "CAST(amount AS DOUBLE PRECISION) AS amount FROM invoiced_yearly ORDER BY 1, 2")
     pd.testing.assert_frame_equal(raw, kept, check_dtype=False)
     overall = demo_store.invoiced_per_year()
     expected = raw.groupby("year")["amount"].sum().round(2)

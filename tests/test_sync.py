@@ -117,7 +117,7 @@ def test_receiver_down_then_up_delivers_everything_once_in_order(empty_store, re
     receiver.status = 200
     deadline = time.monotonic() + 30
     while store.outbox_counts()["pending"] and time.monotonic() < deadline:
-        store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL 1 SECOND WHERE status = 'pending'")
+        store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL '1 second' WHERE status = 'pending'")
         integration.deliver_due(store, target)
     assert store.outbox_counts() == {"pending": 0, "failed": 0, "delivered": 4}
     alpha = [p for p in receiver.received if p["customer_id"] == a.id]
@@ -156,7 +156,7 @@ def test_failures_are_parked_and_an_admin_retries(empty_store, receiver):
     store.save_customer(c, user="anna")
     receiver.status = 500
     for _ in range(20):
-        store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL 1 SECOND WHERE status = 'pending'")
+        store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL '1 second' WHERE status = 'pending'")
         integration.deliver_due(store, target)
     assert store.outbox_counts()["failed"] == 1
     with pytest.raises(cc.PermissionDenied):

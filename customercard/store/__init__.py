@@ -35,7 +35,12 @@ class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStor
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:
         self.location = str(database)
-        self.db = Database(database, migrate_to=migrate_to)
+        if self.location.startswith(("postgresql://", "postgres://")):
+            from .postgres import PostgresDatabase
+
+            self.db: Any = PostgresDatabase(self.location, migrate_to=migrate_to)
+        else:
+            self.db = Database(database, migrate_to=migrate_to)
         self._cache: dict[str, Any] = {}
         if self.db.upgraded_from < 3 <= self.db.schema_version() and not self.is_empty():
             self.rebuild_search_index()  # schema 3 brought the search index: fill it for existing data

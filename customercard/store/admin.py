@@ -7,6 +7,7 @@ that validation uses. Every admin change is one transaction that also writes the
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,7 @@ from .database import utcnow
 SYSTEM_PREFIX = "system:"
 
 USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_hash"
+STAMP_CHECK_SECONDS = 1.0
 
 
 class AdminStore:
@@ -61,9 +63,25 @@ class AdminStore:
         return True
 
     def _invalidate(self) -> None:
+        """Forget what was cached here, and tell other server processes to do the same."""
         self._cache.clear()
+        self.db.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
+        self._stamp = self._read_stamp()
+
+    def _read_stamp(self) -> int:
+        row = self.db.row("SELECT stamp FROM change_stamps WHERE area = 'admin'")
+        return int(row[0]) if row else 0
 
     def _cached(self, key: str, build):
+        """A value built once and kept until an admin change (in this or, with PostgreSQL, another process)."""
+        if self.db.dialect != "duckdb":  # other processes write too: look at their stamp at most once a second
+            now = time.monotonic()
+            if now - getattr(self, "_stamp_checked", 0.0) > STAMP_CHECK_SECONDS:
+                self._stamp_checked = now
+                stamp = self._read_stamp()
+                if stamp != getattr(self, "_stamp", None):
+                    self._cache.clear()
+                    self._stamp = stamp
         if key not in self._cache:
             self._cache[key] = build()
         return self._cache[key]

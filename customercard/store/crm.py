@@ -177,10 +177,15 @@ class CrmStore:
             now = utcnow()
             status_by, status_at = (login, now) if "status" in changes else (before.status_changed_by,
                                                                                before.status_changed_at)
-            cur.execute("UPDATE events SET title = ?, event_type_id = ?, starts_at = ?, ends_at = ?, owner = ?, "
+            updated = cur.execute("UPDATE events SET title = ?, event_type_id = ?, starts_at = ?, ends_at = ?, "
+                        "owner = ?, "
                         "participants = ?, contact_ids = ?, description = ?, status = ?, status_changed_by = ?, "
-                        "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ?",
-                        [*self._event_values(event), status_by, status_at, now, login, event.id])
+                        "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 "
+                        "WHERE id = ? AND version = ? RETURNING version",
+                        [*self._event_values(event), status_by, status_at, now, login, event.id, event.version]
+                        ).fetchone()
+            if updated is None:
+                raise ConflictError([], stored_version=event.version + 1, attempted_version=event.version)
             write_record_changes(cur, "events", event.id, event.customer_id, login, now, "update", changes)
         event.param.update(version=event.version + 1, status_changed_by=status_by, status_changed_at=status_at)
         return event
@@ -220,7 +225,7 @@ class CrmStore:
             params.append(status)
         frame = self.db.df(
             "SELECT o.id, o.customer_id, c.name AS customer_name, c.number AS customer_number, "
-            "c.account_manager, o.title, CAST(o.amount AS DOUBLE) AS amount, o.currency, o.probability, "
+            "c.account_manager, o.title, CAST(o.amount AS DOUBLE PRECISION) AS amount, o.currency, o.probability, "
             "s.label AS stage, s.position AS stage_position, o.expected_close, o.owner, "
             "coalesce(u.name, o.owner) AS owner_name, o.status, o.lost_reason, o.status_changed_by, "
             "o.status_changed_at, o.version FROM opportunities o JOIN customers c ON c.id = o.customer_id "
@@ -292,10 +297,16 @@ class CrmStore:
             now = utcnow()
             status_by, status_at = (login, now) if "status" in changes else (before.status_changed_by,
                                                                                before.status_changed_at)
-            cur.execute("UPDATE opportunities SET title = ?, amount = ?, currency = ?, probability = ?, stage_id = ?, "
+            updated = cur.execute("UPDATE opportunities SET title = ?, amount = ?, currency = ?, probability = ?, "
+                        "stage_id = ?, "
                         "expected_close = ?, owner = ?, status = ?, lost_reason = ?, status_changed_by = ?, "
-                        "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ?",
-                        [*self._opportunity_values(opportunity), status_by, status_at, now, login, opportunity.id])
+                        "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 "
+                        "WHERE id = ? AND version = ? RETURNING version",
+                        [*self._opportunity_values(opportunity), status_by, status_at, now, login, opportunity.id,
+                         opportunity.version]).fetchone()
+            if updated is None:
+                raise ConflictError([], stored_version=opportunity.version + 1,
+                                    attempted_version=opportunity.version)
             write_record_changes(cur, "opportunities", opportunity.id, opportunity.customer_id, login, now, "update",
                                  changes)
         opportunity.param.update(version=opportunity.version + 1, status_changed_by=status_by,

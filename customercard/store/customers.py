@@ -48,7 +48,8 @@ SELECT_CUSTOMER = ("SELECT " + ", ".join((*SYSTEM_COLUMNS, *PLAIN_COLUMNS.values
                                            *(col for col, _ in LISTED_COLUMNS.values())))
                    + " FROM customers WHERE id = ?")
 UPDATE_CUSTOMER = ("UPDATE customers SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS)
-                   + ", updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND version = ?")
+                   + ", updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND version = ? "
+                   + "RETURNING version")
 INSERT_CUSTOMER = ("INSERT INTO customers (number, " + ", ".join(WRITE_COLUMNS)
                    + ", created_at, created_by, updated_at, updated_by, version) "
                    + "VALUES (nextval('customer_number_seq'), "
@@ -174,8 +175,11 @@ class CustomerStore:
             if not changes:
                 return customer
             now = utcnow()
-            cur.execute(UPDATE_CUSTOMER, [*self._write_values(customer), now, login, customer.id,
-                                          customer.version])
+            updated = cur.execute(UPDATE_CUSTOMER, [*self._write_values(customer), now, login, customer.id,
+                                                    customer.version]).fetchone()
+            if updated is None:  # another process saved between our read and our write (PostgreSQL)
+                raise self._conflict(self._customer_from_record(self.db.records(SELECT_CUSTOMER,
+                                                                                [customer.id])[0]), customer)
             version = customer.version + 1
             cur.executemany(INSERT_CHANGE, [[customer.id, version, now, login, kind, field, to_text(old),
                                              to_text(new)] for field, (old, new) in changes.items()])

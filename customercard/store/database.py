@@ -29,14 +29,18 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """Every migration as (number, file name, SQL), in order."""
-    found = []
+def migrations(dialect: str = "duckdb") -> list[tuple[int, str, str]]:
+    """Every migration as (number, file name, SQL), in order; ``NNNN_name.<dialect>.sql`` adds to its number."""
+    found: dict[int, tuple[str, str]] = {}
+    extra: dict[int, str] = {}
     for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
-        match = re.fullmatch(r"(\d{4})_[a-z0-9_]+\.sql", entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+        common = re.fullmatch(r"(\d{4})_[a-z0-9_]+\.sql", entry.name)
+        special = re.fullmatch(r"(\d{4})_[a-z0-9_]+\.([a-z]+)\.sql", entry.name)
+        if common:
+            found[int(common.group(1))] = (entry.name, entry.read_text(encoding="utf-8"))
+        elif special and special.group(2) == dialect:
+            extra[int(special.group(1))] = entry.read_text(encoding="utf-8")
+    return [(number, name, sql + "\n;\n" + extra.get(number, "")) for number, (name, sql) in sorted(found.items())]
 
 
 LATEST_SCHEMA = max(number for number, _, _ in migrations())
@@ -183,6 +187,11 @@ class Database:
         return f"{column} IN (SELECT unnest(?))"
 
     @staticmethod
+    def prefix(column: str, text: str) -> tuple[str, list[Any]]:
+        """A condition 'column starts with text' as a range, which the sorted search tables answer fast."""
+        return f"{column} >= ? AND {column} < ?", [text, text + "\uffff"]
+
+    @staticmethod
     def in_list(column: str, count: int) -> str:
         """SQL testing ``column`` against ``count`` parameters; unlike :meth:`any_of`, DuckDB answers this
         from an index (a list parameter makes it scan the table)."""
@@ -231,7 +240,7 @@ class Database:
                 f"knows up to {LATEST_SCHEMA}). Upgrade customercard to open it.")
         target = LATEST_SCHEMA if target is None else target
         self.upgraded_from = current
-        for number, _name, sql in migrations():
+        for number, _name, sql in migrations(self.dialect):
             if current < number <= target:
                 with self.transaction() as cur:
                     cur.execute("CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL, "

@@ -29,9 +29,9 @@ class InvoicingStore:
         frame = _check_invoices(invoices)
         if frame.empty:
             return 0
-        unknown = set(frame["customer_id"].unique()) - {
-            r[0] for r in self.db.rows("SELECT id FROM customers WHERE id IN (SELECT unnest(?))",
-                                       [sorted(int(i) for i in frame["customer_id"].unique())])}
+        wanted = sorted(int(i) for i in frame["customer_id"].unique())
+        unknown = set(wanted) - {r[0] for r in self.db.rows("SELECT id FROM customers WHERE " + self.db.any_of("id"),
+                                                             [wanted])}
         if unknown:
             raise NotFound(f"No customer with id {sorted(unknown)[0]} (invoices not added).")
         with self.db.transaction():
@@ -46,16 +46,11 @@ class InvoicingStore:
         yearly = (frame.assign(year=pd.to_datetime(frame["invoice_date"]).dt.year.astype("int32"))
                   .groupby(["customer_id", "year"], as_index=False)
                   .agg(amount=("amount_base", "sum"), invoices=("amount_base", "size")))
-        cur = self.db.cursor()
-        cur.register("_yearly_frame", yearly)
-        try:
-            cur.execute(
-                "INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) "
-                "SELECT customer_id, year, amount, invoices FROM _yearly_frame "
-                "ON CONFLICT (customer_id, year) DO UPDATE SET amount = invoiced_yearly.amount + excluded.amount, "
-                "invoices = invoiced_yearly.invoices + excluded.invoices")
-        finally:
-            cur.unregister("_yearly_frame")
+        self.db.cursor().executemany(
+            "INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (customer_id, year) DO UPDATE SET amount = invoiced_yearly.amount + excluded.amount, "
+            "invoices = invoiced_yearly.invoices + excluded.invoices",
+            [[int(r.customer_id), int(r.year), float(r.amount), int(r.invoices)] for r in yearly.itertuples()])
 
     def invoices(self, customer_id: int) -> pd.DataFrame:
         """The customer's invoices and credit notes, newest first."""
@@ -69,10 +64,10 @@ class InvoicingStore:
         and the last invoiced year are included as 0 unless ``fill_gaps`` is False.
         """
         if customer_id is None:
-            frame = self.db.df("SELECT year, CAST(sum(amount) AS DOUBLE) AS amount FROM invoiced_yearly "
+            frame = self.db.df("SELECT year, CAST(sum(amount) AS DOUBLE PRECISION) AS amount FROM invoiced_yearly "
                                "GROUP BY year ORDER BY year")
         else:
-            frame = self.db.df("SELECT year, CAST(amount AS DOUBLE) AS amount FROM invoiced_yearly "
+            frame = self.db.df("SELECT year, CAST(amount AS DOUBLE PRECISION) AS amount FROM invoiced_yearly "
                                "WHERE customer_id = ? ORDER BY year", [int(customer_id)])
         frame["year"] = frame["year"].astype("int64")
         frame["amount"] = frame["amount"].astype("float64").round(2)

@@ -72,9 +72,13 @@ class PeopleStore:
             if not changes:
                 return contact
             now = utcnow()
-            cur.execute("UPDATE contacts SET first_name = ?, last_name = ?, title = ?, email = ?, phone = ?, "
-                        "mobile = ?, active = ?, notes = ?, updated_at = ?, updated_by = ?, version = version + 1 "
-                        "WHERE id = ?", [*self._contact_values(contact), now, login, contact.id])
+            updated = cur.execute(
+                "UPDATE contacts SET first_name = ?, last_name = ?, title = ?, email = ?, phone = ?, mobile = ?, "
+                "active = ?, notes = ?, updated_at = ?, updated_by = ?, version = version + 1 "
+                "WHERE id = ? AND version = ? RETURNING version",
+                [*self._contact_values(contact), now, login, contact.id, contact.version]).fetchone()
+            if updated is None:
+                raise ConflictError([], stored_version=contact.version + 1, attempted_version=contact.version)
             write_record_changes(cur, "contacts", contact.id, contact.customer_id, login, now, "update", changes)
             self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(updated_at=now, updated_by=login, version=contact.version + 1)

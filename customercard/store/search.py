@@ -140,11 +140,6 @@ def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
     return matched
 
 
-def _upper(prefix: str) -> str:
-    """The smallest string greater than every string starting with ``prefix`` (for range lookups)."""
-    return prefix + "\uffff"
-
-
 class SearchStore:
     """Mixin of :class:`customercard.store.Store`: the super search and the duplicate check."""
 
@@ -175,10 +170,13 @@ class SearchStore:
     def _add_vocabulary(self, cur: Any, words: set[str]) -> None:
         known = {w for (w,) in cur.execute("SELECT word FROM search_vocab WHERE "
                                            + self.db.in_list("word", len(words)), sorted(words)).fetchall()}
-        new = sorted(words - known)
+        new = []
+        for word in sorted(words - known):  # another process may add the same word meanwhile: keep theirs
+            if cur.execute("INSERT INTO search_vocab (word) VALUES (?) ON CONFLICT (word) DO NOTHING RETURNING word",
+                           [word]).fetchone():
+                new.append(word)
         if not new:
             return
-        cur.executemany("INSERT INTO search_vocab (word) VALUES (?)", [[w] for w in new])
         rows = [[suffix, w] for w in new for suffix in suffixes(w)]
         if rows:
             cur.executemany("INSERT INTO search_suffixes (suffix, word) VALUES (?, ?)", rows)
@@ -281,13 +279,15 @@ class SearchStore:
         """Whole terms starting with the query, and entries with a word starting with each query word."""
         parts, params = [], []
         for term in terms:
+            condition, values = self.db.prefix("term", term)
             parts.append("(SELECT -1 AS qi, entry_id, term AS found, customer_id, source, shown FROM search_terms "
-                         "WHERE term >= ? AND term < ? LIMIT ?)")
-            params += [term, _upper(term), CANDIDATES]
+                         f"WHERE {condition} LIMIT ?)")
+            params += [*values, CANDIDATES]
         for index, word in enumerate(words):
-            parts.append("(SELECT ? AS qi, entry_id, NULL, NULL, NULL, NULL FROM search_words "
-                         "WHERE word >= ? AND word < ? LIMIT ?)")
-            params += [index, word, _upper(word), WORD_ROWS]
+            condition, values = self.db.prefix("word", word)
+            parts.append("(SELECT ? AS qi, entry_id, CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), "
+                         f"CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM search_words WHERE {condition} LIMIT ?)")
+            params += [index, *values, WORD_ROWS]
         term_rows: list[tuple] = []
         per_word: list[dict[int, int]] = [{} for _ in words]
         for qi, entry_id, found, customer_id, source, shown in self.db.rows(" UNION ALL ".join(parts), params):
@@ -302,9 +302,10 @@ class SearchStore:
         parts, params = [], []
         for index, word in enumerate(words):
             if len(word) >= 3:
+                condition, values = self.db.prefix("suffix", word)
                 parts.append(f"(SELECT {index} AS qi, word, {CONTAINS} AS rank FROM search_suffixes "
-                             "WHERE suffix >= ? AND suffix < ? LIMIT ?)")
-                params += [word, _upper(word), WORD_CANDIDATES]
+                             f"WHERE {condition} LIMIT ?)")
+                params += [*values, WORD_CANDIDATES]
             if len(word) >= FUZZY_MIN and not word.isdigit():
                 variants = sorted({word, *deletions(word)})
                 parts.append(f"(SELECT {index} AS qi, word, {FUZZY} AS rank FROM search_fuzzy WHERE "

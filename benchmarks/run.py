@@ -1,0 +1,427 @@
+"""``python -m benchmarks.run`` — customercard's performance suite (``make bench``; not part of ``make test``).
+
+    python -m benchmarks.run                          everything, growth at 10,000 and 100,000 customers
+    python -m benchmarks.run --quick                  a smoke run with fewer repetitions
+    python -m benchmarks.run --only card,search       some items: card server search save users analyst growth
+    python -m benchmarks.run --sizes 10000,100000,1000000   growth also at a million (builds ~20–30 min, GBs)
+
+Writes benchmarks/RESULTS.md, benchmarks/results.json and benchmarks/growth.png. The databases are built
+once under data/bench/ (fixed seed) and reused; the benchmark writes only to private copies of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+# Keep what the app writes (cookie secret, files) out of the checkout, and act as a known manager.
+_TEMP = Path(tempfile.mkdtemp(prefix="customercard-bench-"))
+os.environ["CUSTOMERCARD_DATA_DIR"] = str(_TEMP / "data")
+os.environ["CUSTOMERCARD_USER"] = "anna"
+os.environ.pop("CUSTOMERCARD_DB", None)
+
+from . import report  # noqa: E402
+from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say, summary  # noqa: E402
+from .report import figure  # noqa: E402
+
+ALL = ("card", "server", "search", "save", "users", "analyst", "growth")
+ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
+           "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help="comma-separated items to run: " + ",".join(ALL)
+                        + " (default: all)")
+    parser.add_argument("--sizes", default="10000,100000",
+                        help="customer counts for the growth item (default 10000,100000; 1000000 is allowed "
+                             "but its database takes ~20–30 minutes and several GB to build)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions: a smoke run, not for decisions")
+    parser.add_argument("--fresh", action="store_true",
+                        help="do not carry over items of an earlier run that this run does not measure")
+    args = parser.parse_args(argv)
+    only = [ALIASES.get(x.strip().lower(), x.strip().lower()) for x in args.only.split(",") if x.strip()]
+    unknown = [x for x in only if x not in ALL]
+    if unknown:
+        parser.error(f"unknown item(s) {', '.join(unknown)}; choose from {', '.join(ALL)}")
+    args.items = [x for x in ALL if not only or x in only]
+    try:
+        args.size_list = sorted({int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip()})
+    except ValueError:
+        parser.error("--sizes takes customer counts separated by commas, e.g. 10000,100000")
+    if not args.size_list or min(args.size_list) < 100:
+        parser.error("--sizes needs customer counts of at least 100")
+    return args
+
+
+class Plan:
+    """How many repetitions each item makes (full run, or --quick)."""
+
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.card_pairs = 4 if quick else 20
+        self.card_warmup = 1 if quick else 2
+        self.server_cards = 10 if quick else 50
+        self.query_cards = 20 if quick else 100
+        self.breakdown_cards = 5 if quick else 20
+        self.profile_cards = 3 if quick else 10
+        self.search_queries = 48 if quick else 200
+        self.search_passes = 1 if quick else 2
+        self.saves = 100 if quick else 1000
+        self.users_sessions = 6 if quick else 30
+        self.users_rounds = 1 if quick else 3
+        self.users_settle = (20.0, 40.0) if quick else (36.0, 60.0)
+        self.analyst_runs = 5 if quick else 21
+        self.growth_cards = 10 if quick else 50
+        self.growth_queries = 24 if quick else 80
+
+
+# -- items ----------------------------------------------------------------------------------------------------
+def item_server(store, plan: Plan) -> dict[str, Any]:
+    from .inprocess import card_breakdown, card_build, card_profile, card_queries, random_customers
+
+    customers = random_customers(store, plan.server_cards, SEED + 2)
+    say(f"2. card on the server: building {len(customers)} cards …")
+    built = card_build(store, customers)
+    say(f"   build p50 {built['ms']['p50']:.0f} ms, p95 {built['ms']['p95']:.0f} ms "
+        f"({built['models']['p50']:.0f} Bokeh models)")
+    query_customers = random_customers(store, plan.query_cards, SEED + 3)
+    say(f"   the card's store queries alone for {len(query_customers)} customers …")
+    queries = card_queries(store, query_customers)
+    say(f"   queries per card p50 {queries['sum_ms']['p50']:.1f} ms, p95 {queries['sum_ms']['p95']:.1f} ms")
+    say("   breakdown of a card build and a profile …")
+    breakdown = card_breakdown(store, customers[: plan.breakdown_cards])
+    profile = card_profile(store, customers[: plan.profile_cards])
+    figures = [
+        figure("server", "Card build (CustomerCard + get_root), warm, p50", built["ms"]["p50"], "ms",
+               detail=f"{len(customers)} random customers"),
+        figure("server", "Card build, warm, p95", built["ms"]["p95"], "ms", 250.0),
+        figure("server", "Bokeh models per card document (server side), median", built["models"]["p50"], ""),
+        figure("server", "Card's store queries alone, sum per card, p50", queries["sum_ms"]["p50"], "ms",
+               detail=f"{len(query_customers)} customers"),
+        figure("server", "Card's store queries alone, sum per card, p95", queries["sum_ms"]["p95"], "ms", 25.0),
+    ]
+    notes = ["Card build: `CustomerCard(store=, customer_id=, user='anna')` plus "
+             "`card.__panel__().get_root(bokeh.document.Document())`, after 5 warm-up builds; the models are "
+             "cleaned up after each build (untimed), as when a session ends.", "",
+             "Where a card build's time goes (wrapping the product's methods in the benchmark process; "
+             f"{len(customers[: plan.breakdown_cards])} cards; sections collapsed by default are not built):", "",
+             "| part | p50 ms | p95 ms |", "|---|---:|---:|"]
+    for label, s in sorted(breakdown.items(), key=lambda kv: -kv[1]["p50"]):
+        notes.append(f"| {label} | {s['p50']:.1f} | {s['p95']:.1f} |")
+    notes += ["", "The card's store queries, each alone:", "", "| query | p50 ms | p95 ms |", "|---|---:|---:|"]
+    for name, s in sorted(queries["per_query"].items(), key=lambda kv: -kv[1]["p50"]):
+        notes.append(f"| `{name}` | {s['p50']:.2f} | {s['p95']:.2f} |")
+    notes += ["", f"cProfile of {len(customers[: plan.profile_cards])} card builds (cumulative time, top):", "",
+              "```", *profile.rstrip().splitlines()[:40], "```"]
+    return {"figures": figures, "notes": notes,
+            "result": {"build": built, "queries": queries, "breakdown": breakdown, "profile": profile}}
+
+
+def item_search(store, plan: Plan) -> dict[str, Any]:
+    from .inprocess import search_bench, search_queries
+
+    queries = search_queries(store, plan.search_queries, SEED + 4)
+    say(f"3. super search: {len(queries)} queries × {plan.search_passes} passes …")
+    result = search_bench(store, queries, passes=plan.search_passes)
+    say(f"   p50 {result['ms']['p50']:.1f} ms, p95 {result['ms']['p95']:.1f} ms")
+    figures = [
+        figure("search", "store.search(q), p50", result["ms"]["p50"], "ms",
+               detail=f"{len(queries)} queries × {plan.search_passes} passes"),
+        figure("search", "store.search(q), p95", result["ms"]["p95"], "ms", 30.0),
+    ]
+    notes = ["Queries built from the data with a fixed seed, in equal shares of each kind (examples below); "
+             "the second pass runs them in reverse order. 'Answered': the share of queries with at least one "
+             "result. 'Found': for queries that name one customer (its number, organisation number, a "
+             "contact's full name), the share where that customer is among the 20 results.",
+             "", "| kind | p50 ms | p95 ms | answered | found | examples |", "|---|---:|---:|---:|---:|---|"]
+    for kind, s in sorted(result["by_kind"].items(), key=lambda kv: -kv[1]["p95"]):
+        found = result["found_in_top20"].get(kind)
+        answered = result["answered"].get(kind)
+        examples = ", ".join(f"`{q}`" for q in result["examples"].get(kind, []))
+        notes.append(f"| {kind} | {s['p50']:.1f} | {s['p95']:.1f} | "
+                     f"{'' if answered is None else f'{answered:.0%}'} | "
+                     f"{'' if found is None else f'{found:.0%}'} | {examples} |")
+    notes += ["", "Phone queries with at least one result, by how the number was typed (every number queried is a "
+              "customer's; the demo data shares numbers between customers, so 'found' is not measured for "
+              "phones): " + ", ".join(f"{style} {hits}" for style, hits in result["phone_answered_by_style"].items())
+              + ".",
+              "", "Slowest searches: " + "; ".join(f"`{x['q']}` ({x['kind']}) {x['ms']:.0f} ms"
+                                                 for x in result["slowest"][:6])]
+    return {"figures": figures, "notes": notes, "result": result}
+
+
+def item_save(main_db: Path, plan: Plan) -> dict[str, Any]:
+    from customercard.store import Store
+
+    from .inprocess import save_bench
+
+    copy = copy_db(main_db, _TEMP / "save", "save.duckdb")
+    say(f"4. save: {plan.saves} saves on a copy of the database …")
+    try:
+        with Store(copy) as store:
+            result = save_bench(store, plan.saves, SEED + 5)
+    finally:
+        shutil.rmtree(_TEMP / "save", ignore_errors=True)
+    say(f"   save p50 {result['save_ms']['p50']:.1f} ms, p95 {result['save_ms']['p95']:.1f} ms; "
+        f"{result['saves_per_s_loop']:.0f} saves/s (whole loop), {result['errors']} errors")
+    figures = [
+        figure("save", "save_customer call, p50", result["save_ms"]["p50"], "ms",
+               detail=f"{result['saves']} saves, one thread"),
+        figure("save", "save_customer call, p95", result["save_ms"]["p95"], "ms", 20.0),
+        figure("save", "Saves per second, whole loop (get_customer + edit + save)", result["saves_per_s_loop"],
+               "/s", 100.0, op=">="),
+        figure("save", "Saves per second, counting the save call only", result["saves_per_s_save_call"], "/s"),
+    ]
+    notes = [f"On a private copy of the {MAIN_SIZE:,}-customer database: `get_customer`, change one field — the "
+             "phone (another valid number of the same country, which also re-indexes the search), the invoicing "
+             "'their reference', or the 'Source' segment, in turn — then `save_customer(user='anna')` (validation, "
+             "version check, history rows). Errors: " + str(result["errors"])
+             + (f" (e.g. {result['error_examples'][0]})" if result["error_examples"] else ""), "",
+             "| field changed | p50 ms | p95 ms |", "|---|---:|---:|"]
+    for kind, s in result["by_kind"].items():
+        notes.append(f"| {kind} | {s['p50']:.1f} | {s['p95']:.1f} |")
+    return {"figures": figures, "notes": notes, "result": result}
+
+
+def item_analyst(store, plan: Plan) -> dict[str, Any]:
+    from .inprocess import RAW_SQL, analyst_bench
+
+    say(f"6. analyst path: invoiced_per_year() vs raw SQL, {plan.analyst_runs} runs each, interleaved …")
+    result = analyst_bench(store, plan.analyst_runs)
+    say(f"   API {result['api_ms']['p50']:.1f} ms, raw {result['raw_ms']['p50']:.1f} ms, "
+        f"ratio {result['ratio_of_medians']:.2f}")
+    figures = [
+        figure("analyst", "store.invoiced_per_year() over all customers, median", result["api_ms"]["p50"], "ms"),
+        figure("analyst", "raw SQL over invoices via store.sql, median", result["raw_ms"]["p50"], "ms"),
+        figure("analyst", "Ratio API / raw SQL (medians)", result["ratio_of_medians"], "×", 1.2,
+               detail=f"{plan.analyst_runs} runs each"),
+    ]
+    notes = [f"Raw SQL: `{RAW_SQL}`. The order swaps every round. Median of the per-round ratios: "
+             f"{result['median_of_ratios']:.2f}. Same yearly figures from both: "
+             f"{'yes' if result['same_figures'] else 'NO'} ({result['years']} years)."]
+    return {"figures": figures, "notes": notes, "result": result}
+
+
+def item_card(main_db: Path, plan: Plan) -> dict[str, Any]:
+    from customercard.store import Store
+
+    from .browser import Browser, Server, card_vs_bare
+    from .inprocess import customers_with_invoices
+
+    with Store(main_db) as store:
+        customers = customers_with_invoices(store, plan.card_pairs + plan.card_warmup * 2, SEED + 1)
+    copy = copy_db(main_db, _TEMP / "served", "served.duckdb")
+    results: dict[str, Any] = {}
+    say("1. card in the browser: starting the server and Chromium …")
+    with Server(copy, _TEMP / "served-data", _TEMP / "server-card.log") as server, Browser() as browser:
+        browser.login(server)
+        chromium = browser.version
+        for mode in ("warm", "cold"):
+            say(f"   {mode}: {plan.card_pairs} card/bare pairs …")
+            results[mode] = card_vs_bare(browser, server, customers[: plan.card_pairs], mode,
+                                         customers[plan.card_pairs:])
+            r = results[mode]
+            say(f"   {mode}: card {r['card']['ms']['p50']:.0f} ms, bare {r['bare']['ms']['p50']:.0f} ms, "
+                f"ratio {r['ratio']['p50']:.2f}")
+    shutil.rmtree(_TEMP / "served", ignore_errors=True)
+    figures = []
+    for mode in ("warm", "cold"):
+        r = results[mode]
+        figures += [
+            figure("card", f"{mode}: card open (idle + chart drawn), median", r["card"]["ms"]["p50"], "ms",
+                   detail=f"p95 {r['card']['ms']['p95']:.0f} ms"),
+            figure("card", f"{mode}: bare page open (idle), median", r["bare"]["ms"]["p50"], "ms",
+                   detail=f"p95 {r['bare']['ms']['p95']:.0f} ms"),
+            figure("card", f"{mode}: card / bare, median of per-pair ratios", r["ratio"]["p50"], "×", 1.5,
+                   detail=f"{r['pairs']} pairs", stretch=1.25),
+        ]
+    figures.append(figure("card", "Bokeh models in the card document (browser), median",
+                          results["warm"]["card"]["models"]["p50"], "",
+                          detail=f"bare page: {results['warm']['bare']['models']['p50']:.0f}"))
+    notes = ["Times are measured in the page: from the start of the navigation (`performance.now()`) to the first "
+             "moment Bokeh's document is idle and — on the card — a canvas with a non-zero size is inside "
+             "`.cc-invoiced-chart` (polled every 5 ms by an init script). Pairs alternate which page goes first. "
+             "'Server' is the navigation timing's requestStart → responseStart (the server builds the session "
+             "before it answers the HTML); 'after HTML' is responseEnd → ready (downloads, Bokeh JS, websocket, "
+             "rendering).", "",
+             "| mode | page | ready p50 | p95 | server | HTML received | HTML → Bokeh document | document → idle | "
+             "idle → chart | resources | transferred | Bokeh models |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for mode in ("warm", "cold"):
+        for page in ("card", "bare"):
+            s = results[mode][page]
+            notes.append(f"| {mode} | {page} | {s['ms']['p50']:.0f} ms | {s['ms']['p95']:.0f} ms | "
+                         f"{s['server_ms']['p50']:.0f} ms | {s['response_end']['p50']:.0f} ms | "
+                         f"{s['html_to_doc_ms']['p50']:.0f} ms | {s['doc_to_idle_ms']['p50']:.0f} ms | "
+                         f"{s['idle_to_chart_ms']['p50']:.0f} ms | {s['resources']['p50']:.0f} | "
+                         f"{s['transfer_bytes']['p50'] / 1000:,.0f} kB | {s['models']['p50']:.0f} |")
+    notes += ["", "(Medians of each column separately, in ms since the navigation started; 'HTML received' is "
+              "responseEnd.)"]
+    cold = results["cold"]
+    bare_names = {r["name"].split("?")[0] for r in cold["bare_resources"]}
+    extra = [r for r in cold["card_resources"] if r["name"].split("?")[0] not in bare_names]
+    if extra:
+        notes += ["", "Downloads of a cold card that the cold bare page does not make (first pair):", "",
+                  "| resource | transferred | load time |", "|---|---:|---:|"]
+        for r in sorted(extra, key=lambda r: -r["bytes"])[:15]:
+            notes.append(f"| `{r['name'][:90]}` | {r['bytes'] / 1000:,.0f} kB | {r['ms']} ms |")
+        notes.append(f"| (all {len(extra)}) | {sum(r['bytes'] for r in extra) / 1000:,.0f} kB | |")
+    return {"figures": figures, "notes": notes, "result": results, "chromium": chromium}
+
+
+def item_users(main_db: Path, plan: Plan) -> dict[str, Any]:
+    from customercard.store import Store
+
+    from .browser import Browser, Server, many_users
+    from .inprocess import customers_with_invoices
+
+    with Store(main_db) as store:
+        customers = customers_with_invoices(store, 200, SEED + 6)
+    copy = copy_db(main_db, _TEMP / "served", "served.duckdb")
+    n = plan.users_sessions
+    say(f"5. many users: {n} sessions at once, {plan.users_rounds} rounds …")
+    with Server(copy, _TEMP / "users-data", _TEMP / "server-users.log") as server, Browser() as browser:
+        browser.login(server)
+        result = many_users(browser, server, customers, sessions=n, rounds=plan.users_rounds,
+                            settle_least=plan.users_settle[0], settle_most=plan.users_settle[1])
+        result["server_pid"] = server.pid
+        chromium = browser.version
+    shutil.rmtree(_TEMP / "served", ignore_errors=True)
+    figures = [
+        figure("users", f"Card open with up to {n} sessions open, p95", result["open_ms"]["p95"], "ms",
+               detail=f"p50 {result['open_ms']['p50']:.0f} ms, {result['open_ms']['n']} opens, each a new context"),
+        figure("users", "Server RSS with 0 sessions (after warm-up)", result["rss0_mb"], "MB"),
+        figure("users", "Server RSS with 10 sessions open", result["rss10_mb"], "MB"),
+        figure("users", f"Server RSS with {n} sessions open", result["rss30_mb"], "MB"),
+        figure("users", f"Memory per open session (RSS{n} − RSS0) / {n}", result["per_session_mb"], "MB", 5.0),
+        figure("users", f"RSS growth after {plan.users_rounds} rounds of opening and closing {n} sessions",
+               result["growth_pct"], "%", 10.0, detail=f"{result['rss_after_rounds_mb']:.0f} MB vs "
+                                                       f"{result['rss0_mb']:.0f} MB"),
+    ]
+    notes = ["One Chromium, a new logged-in browser context per session (cold cache), sessions opened one after "
+             "another and kept open; after closing them the server's RSS is polled until it is stable (at least "
+             f"{plan.users_settle[0]:.0f} s: Bokeh discards a session 15 s after its connection closes, checking "
+             f"every 17 s; at most {plan.users_settle[1]:.0f} s).", "",
+             f"| round | open p50 | open p95 | RSS 0 | RSS 10 | RSS {n} | per session | RSS after closing | "
+             "waited |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for index, r in enumerate(result["rounds_detail"], 1):
+        rss = r["rss_mb"]
+        notes.append(f"| {index} | {r['open_ms']['p50']:.0f} ms | {r['open_ms']['p95']:.0f} ms | {rss['0']:.0f} MB | "
+                     f"{rss['10']:.0f} MB | {rss[str(n)]:.0f} MB | {(rss[str(n)] - rss['0']) / n:.1f} MB | "
+                     f"{rss['after_close']:.0f} MB | {r['settle_s']:.0f} s |")
+    return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
+
+
+def item_growth(sizes: list[int], plan: Plan) -> dict[str, Any]:
+    from .common import db_path
+    from .inprocess import growth_bench, open_stores
+
+    say(f"7. growth at {', '.join(f'{n:,}' for n in sizes)} customers …")
+    stores = open_stores({n: db_path(n) for n in sizes})
+    try:
+        result = growth_bench(stores, plan.growth_cards, plan.growth_queries, SEED + 7)
+    finally:
+        for store in stores.values():
+            store.close()
+    small, large = str(sizes[0]), str(sizes[-1])
+    figures = []
+    for key, label, judged in (("card_build_ms", "Card build (server)", True), ("search_ms", "Super search", True),
+                               ("card_queries_ms", "Card's store queries (sum)", False)):
+        for n in sizes:
+            s = result[key][str(n)]
+            figures.append(figure("growth", f"{label} at {n:,} customers, p50", s["p50"], "ms",
+                                  detail=f"p95 {s['p95']:.1f} ms"))
+        if len(sizes) > 1:
+            ratio = result[key][large]["p50"] / result[key][small]["p50"]
+            ratio95 = result[key][large]["p95"] / result[key][small]["p95"]
+            figures.append(figure("growth", f"{label}: p50 at {int(large):,} / p50 at {int(small):,}", ratio, "×",
+                                  1.3 if judged else None, detail=f"p95 ratio {ratio95:.2f}"))
+    for n in sizes:
+        say(f"   {n:,}: card {result['card_build_ms'][str(n)]['p50']:.0f} ms, queries "
+            f"{result['card_queries_ms'][str(n)]['p50']:.1f} ms, search {result['search_ms'][str(n)]['p50']:.1f} ms")
+    plot = report.growth_plot(result)
+    notes = [f"Every size measured in the same loop, alternating between the sizes ({plan.growth_cards} random cards "
+             f"and {plan.growth_queries} search queries built from each size's data). The target is judged on "
+             "the medians (p50); the p95 ratios are shown alongside."]
+    if plot:
+        notes.append("Plot: [growth.png](growth.png).")
+    return {"figures": figures, "notes": notes, "result": result}
+
+
+# -- the run ----------------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan = Plan(args.quick)
+    run_id = uuid.uuid4().hex[:12]
+    started = time.monotonic()
+    say(f"customercard benchmarks: {', '.join(args.items)}{' (quick)' if args.quick else ''}; temp {_TEMP}")
+    previous = {} if args.fresh else report.load_previous()
+    items: dict[str, Any] = dict(previous.get("items", {}))
+    databases: dict[str, Any] = dict(previous.get("meta", {}).get("databases", {}))
+    chromium = previous.get("meta", {}).get("versions", {}).get("chromium")
+    try:
+        main_db = None
+        if set(args.items) - {"growth"}:
+            main_db = ensure_db(MAIN_SIZE)
+            databases[str(MAIN_SIZE)] = db_facts(main_db)
+        if "growth" in args.items:
+            for n in args.size_list:
+                databases[str(n)] = db_facts(ensure_db(n))
+        done: dict[str, Any] = {}
+        in_process = [x for x in ("server", "search", "analyst") if x in args.items]
+        if in_process:
+            from customercard.store import Store
+
+            with Store(main_db) as store:
+                for name in in_process:
+                    done[name] = {"server": item_server, "search": item_search, "analyst": item_analyst}[name](
+                        store, plan)
+        if "save" in args.items:
+            done["save"] = item_save(main_db, plan)
+        if "card" in args.items:
+            done["card"] = item_card(main_db, plan)
+            chromium = done["card"].pop("chromium")
+        if "users" in args.items:
+            done["users"] = item_users(main_db, plan)
+            chromium = done["users"].pop("chromium")
+        if "growth" in args.items:
+            done["growth"] = item_growth(args.size_list, plan)
+        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        for name, value in done.items():
+            items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}
+        results = {
+            "meta": {"run_id": run_id, "date": stamp, "quick": args.quick,
+                     "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+                     "items_run": list(done), "main_size": MAIN_SIZE, "seed": SEED,
+                     "machine": report.machine(), "versions": report.versions(chromium),
+                     "databases": {k: databases[k] for k in sorted(databases, key=int)},
+                     "minutes": round((time.monotonic() - started) / 60, 1)},
+            "items": {k: items[k] for k in ALL if k in items},
+        }
+        report.write(results)
+    finally:
+        shutil.rmtree(_TEMP, ignore_errors=True)
+    say(f"wrote {report.RESULTS_MD.relative_to(ROOT)} and {report.RESULTS_JSON.relative_to(ROOT)} "
+        f"in {(time.monotonic() - started) / 60:.1f} min")
+    print()
+    for name in done:
+        for f in items[name]["figures"]:
+            target = "" if f["target"] is None else f"  target {f['op']} {f['target']}  {f['verdict']}"
+            print(f"  [{name}] {f['name']}: {f['value']:.2f} {f['unit']}{target}")
+    failed = [f for name in done for f in items[name]["figures"] if f["verdict"] == "FAIL"]
+    print(f"\n{len(failed)} target(s) missed in this run." if failed else "\nAll targets met in this run.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

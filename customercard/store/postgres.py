@@ -1,0 +1,282 @@
+"""The PostgreSQL backend: the same interface as :class:`customercard.store.database.Database`, for firms that
+run many server processes on many machines (DuckDB lets one process write a file).
+
+Store modules write their SQL once, with ``?`` placeholders; this module turns them into psycopg's ``%s``.
+Dialect differences live here (and in ``NNNN_name.postgresql.sql`` migration additions), nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy  # noqa: F401
+import pandas as pd
+
+from ..errors import CustomerCardError
+from .database import LATEST_SCHEMA, migrations, split_statements, utcnow
+
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")
+
+
+def to_psycopg(sql: str) -> str:
+    """``?`` placeholders to ``%s`` and literal ``%`` to ``%%``, leaving quoted literals alone."""
+    def swap(match: re.Match) -> str:
+        piece = match.group(0)
+        return "%s" if piece == "?" else ("%%" if piece == "%" else piece)
+    return _TOKENS.sub(swap, sql)
+
+
+def _plain(value: Any) -> Any:
+    """Parameters as psycopg wants them (NumPy scalars and pandas' missing values as Python values)."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+class _Cursor:
+    """A cursor speaking the DuckDB-style API the store uses: ``execute`` (chainable), ``fetch*``, ``description``."""
+
+    def __init__(self, connection: Any) -> None:
+        self._cursor = connection.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
+        self._cursor.execute(to_psycopg(sql), [_plain(p) for p in (params or [])])
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _Cursor:
+        self._cursor.executemany(to_psycopg(sql), [[_plain(v) for v in row] for row in rows])
+        return self
+
+    def fetchone(self) -> tuple | None:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[tuple]:
+        return self._cursor.fetchall()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    def df(self) -> pd.DataFrame:
+        return _frame(self._cursor.fetchall(), [d.name for d in self._cursor.description])
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
+def _frame(rows: list[tuple], names: list[str]) -> pd.DataFrame:
+    """Rows as a DataFrame typed like DuckDB's: decimals as floats, dates and timestamps as datetime64."""
+    frame = pd.DataFrame(rows, columns=names)
+    for name in names:
+        sample = next((v for v in frame[name] if v is not None), None)
+        if isinstance(sample, decimal.Decimal):
+            frame[name] = frame[name].astype("float64")
+        elif isinstance(sample, dt.datetime | dt.date):
+            frame[name] = pd.to_datetime(frame[name])
+    return frame
+
+
+class PostgresDatabase:
+    """A PostgreSQL database through a psycopg 3 connection pool; a connection per thread while it works."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, migrate_to: int | None = None) -> None:
+        try:
+            from psycopg_pool import ConnectionPool
+        except ImportError:  # pragma: no cover - a dependency of the package
+            raise CustomerCardError("PostgreSQL needs psycopg: pip install 'psycopg[binary,pool]'.") from None
+        import psycopg
+
+        self.path = url
+        self._psycopg = psycopg
+        self._local = threading.local()
+        try:
+            self._pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=True,
+                                        timeout=15)
+            self._pool.wait(timeout=15)
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is told plainly
+            raise CustomerCardError(f"Cannot connect to {_redact(url)}: {exc}") from None
+        self.upgraded_from = 0
+        self.migrate(migrate_to)
+
+    # -- connections -----------------------------------------------------------------------------------
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "connection", None)
+        if conn is None or conn.closed:
+            conn = self._pool.getconn()
+            self._local.connection = conn
+        return conn
+
+    def cursor(self) -> _Cursor:
+        cur = getattr(self._local, "cursor", None)
+        if cur is None or getattr(self._local, "cursor_connection", None) is not self._connection():
+            cur = _Cursor(self._connection())
+            self._local.cursor = cur
+            self._local.cursor_connection = self._connection()
+        return cur
+
+    def close(self) -> None:
+        self._pool.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Cursor]:
+        """One transaction on this thread's connection; calls made inside it on this thread join it."""
+        if getattr(self._local, "in_transaction", False):
+            yield self.cursor()
+            return
+        cur = self.cursor()
+        cur.execute("BEGIN")
+        self._local.in_transaction = True
+        try:
+            yield cur
+        except BaseException:
+            self._local.in_transaction = False
+            try:
+                cur.execute("ROLLBACK")
+            except self._psycopg.Error:
+                pass
+            raise
+        else:
+            self._local.in_transaction = False
+            try:
+                cur.execute("COMMIT")
+            except self._psycopg.Error as exc:
+                raise CustomerCardError(f"The change could not be committed: {exc}") from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(getattr(self._local, "in_transaction", False))
+
+    # -- queries ---------------------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
+        return self.cursor().execute(sql, params)
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+        return self.execute(sql, params).fetchall()
+
+    def row(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
+        return self.execute(sql, params).fetchone()
+
+    def records(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        cur = self.execute(sql, params)
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+
+    def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self.execute(sql, params).df()
+
+    def read_only_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run an analyst's query in a read-only transaction; only one SELECT is accepted."""
+        text = sql.strip().rstrip(";").strip()
+        if ";" in text:
+            raise CustomerCardError("Give exactly one SELECT statement.")
+        if not re.match(r"(?is)^(select|with)\b", text):
+            raise CustomerCardError("Only read queries (SELECT …) are allowed here.")
+        with self._pool.connection() as conn:
+            cur = _Cursor(conn)
+            try:
+                cur.execute("BEGIN READ ONLY")
+                return cur.execute(text, params).df()
+            except self._psycopg.Error as exc:
+                raise CustomerCardError(f"The query failed: {exc}") from None
+            finally:
+                try:
+                    cur.execute("ROLLBACK")
+                finally:
+                    cur.close()
+
+    def insert_df(self, table: str, frame: pd.DataFrame) -> None:
+        """Append a DataFrame whose columns are named as the table's, with COPY."""
+        if not re.fullmatch(r"[a-z_]+", table):
+            raise ValueError(f"bad table name {table!r}")
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        rows = frame.astype(object).where(pd.notna(frame), None).itertuples(index=False, name=None)
+        with self.cursor()._cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_plain(v) for v in row])
+
+    @staticmethod
+    def any_of(column: str) -> str:
+        """SQL testing ``column`` against a list given as one parameter (the column name is a constant)."""
+        return f"{column} = ANY(?)"
+
+    @staticmethod
+    def in_list(column: str, count: int) -> str:
+        return f"{column} IN ({', '.join('?' for _ in range(max(count, 1)))})"
+
+    @staticmethod
+    def prefix(column: str, text: str) -> tuple[str, list[Any]]:
+        """A condition 'column starts with text' that an index with text_pattern_ops answers."""
+        escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+        return f"{column} LIKE ? ESCAPE '!'", [escaped + "%"]
+
+    def reserve_ids(self, sequence: str, count: int) -> list[int]:
+        if not re.fullmatch(r"[a-z_]+", sequence):
+            raise ValueError(f"bad sequence name {sequence!r}")
+        if count <= 0:
+            return []
+        rows = self.rows(f"SELECT nextval('{sequence}') FROM generate_series(1, ?)", [int(count)])
+        return sorted(int(r[0]) for r in rows)
+
+    def checkpoint(self) -> None:
+        """Nothing to do: PostgreSQL writes its own checkpoints."""
+
+    def backup(self, target: Path) -> None:
+        raise CustomerCardError("Back up a PostgreSQL database with pg_dump (customercard backup is for DuckDB "
+                                "files); or copy it to a DuckDB file with `customercard migrate`.")
+
+    # -- migrations ------------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self.row("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info' "
+                          "AND table_schema = current_schema()")
+        if not exists or not exists[0]:
+            return 0
+        row = self.row("SELECT max(version) FROM schema_info")
+        return int(row[0] or 0) if row else 0
+
+    def migrate(self, target: int | None = None) -> int:
+        current = self.schema_version()
+        if current > LATEST_SCHEMA:
+            raise CustomerCardError(
+                f"{_redact(self.path)} was written by a newer customercard (schema {current}; this version "
+                f"knows up to {LATEST_SCHEMA}). Upgrade customercard to use it.")
+        target = LATEST_SCHEMA if target is None else target
+        self.upgraded_from = current
+        for number, _name, sql in migrations(self.dialect):
+            if current < number <= target:
+                with self.transaction() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(7242001)")  # one process migrates at a time
+                    if self.schema_version() >= number:
+                        continue
+                    cur.execute("CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL, "
+                                "applied_at TIMESTAMP NOT NULL)")
+                    for statement in split_statements(sql):
+                        cur.execute(statement)
+                    cur.execute("INSERT INTO schema_info VALUES (?, ?)", [number, utcnow()])
+                current = number
+        return current
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
