@@ -4,16 +4,80 @@ queries a card needs, the super search, saves, the analyst's aggregate and growt
 from __future__ import annotations
 
 import cProfile
+import functools
 import gc
 import io
 import pstats
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .common import ACTING_USER, summary, say, timed_ms
+
+# -- timing the product's own steps ----------------------------------------------------------------------
+class Timers(dict):
+    """Milliseconds per label (the dict) and the number of calls per label (``calls``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: dict[str, int] = {}
+
+    def clear(self) -> None:
+        super().clear()
+        self.calls.clear()
+
+
+@contextmanager
+def method_timers(targets: list[tuple[Any, str, str]]) -> Iterator[Timers]:
+    """Wrap methods (owner, attribute name, label) so each call adds its milliseconds to ``spent[label]``
+    (inclusive of what it calls) and counts in ``spent.calls[label]``. Only in this process and only inside
+    the ``with``; the product's files are not touched. The caller clears ``spent`` between operations."""
+    spent = Timers()
+    originals: list[tuple[Any, str, Any]] = []
+
+    def wrap(owner: Any, name: str, label: str) -> None:
+        original = owner.__dict__[name]
+        kind = type(original) if isinstance(original, (classmethod, staticmethod)) else None
+        func = original.__func__ if kind else original
+
+        @functools.wraps(func)
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + (time.perf_counter() - started) * 1000.0
+                spent.calls[label] = spent.calls.get(label, 0) + 1
+
+        setattr(owner, name, kind(timed) if kind else timed)
+        originals.append((owner, name, original))
+
+    try:
+        for owner, name, label in targets:
+            wrap(owner, name, label)
+        yield spent
+    finally:
+        for owner, name, original in reversed(originals):
+            setattr(owner, name, original)
+
+
+def profile_top(func: Callable[[], Any], top: int = 25, sort: str = "cumulative") -> str:
+    """cProfile of ``func()``: the ``top`` functions by ``sort``."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        func()
+    finally:
+        profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(top)
+    text = out.getvalue().replace(str(Path(__file__).resolve().parent.parent) + "/", "")
+    text = text.replace(".venv/lib/python3.11/site-packages/", "")
+    return text[text.find("   ncalls"):] if "   ncalls" in text else text
+
 
 # -- picking customers ------------------------------------------------------------------------------------
 
@@ -80,29 +144,13 @@ def card_breakdown(store, customers: list[int]) -> dict[str, Any]:
     from customercard.ui.context import CardContext
     from customercard.ui.sections import SECTIONS
 
-    spent: dict[str, float] = {}
-    originals: list[tuple[Any, str, Any]] = []
-
-    def wrap(owner: Any, name: str, label: str) -> None:
-        original = owner.__dict__[name]
-        func = original.__func__ if isinstance(original, classmethod) else original
-
-        def timed(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return func(*args, **kwargs)
-            finally:
-                spent[label] = spent.get(label, 0.0) + (time.perf_counter() - started) * 1000.0
-
-        setattr(owner, name, classmethod(timed) if isinstance(original, classmethod) else timed)
-        originals.append((owner, name, original))
-
-    wrap(CardContext, "load", "context: load customer, user, settings")
+    targets = [(CardContext, "load", "context: load customer, user, settings")]
     for section in SECTIONS:
         name = "render" if "render" in section.__dict__ else "markup"
-        wrap(section, name, f"section {section.key}: queries + HTML")
+        if name in section.__dict__:
+            targets.append((section, name, f"section {section.key}: queries + HTML"))
     results: dict[str, list[float]] = {}
-    try:
+    with method_timers(targets) as spent:
         for customer_id in customers:
             spent.clear()
             started = time.perf_counter()
@@ -118,23 +166,12 @@ def card_breakdown(store, customers: list[int]) -> dict[str, Any]:
             measured["total"] = (done - started) * 1000.0
             for label, value in measured.items():
                 results.setdefault(label, []).append(value)
-    finally:
-        for owner, name, original in reversed(originals):
-            setattr(owner, name, original)
     return {label: summary(values) for label, values in results.items()}
 
 
 def card_profile(store, customers: list[int], top: int = 25) -> str:
     """cProfile of a few card builds: the functions with the most cumulative time."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for customer_id in customers:
-        build_card(store, customer_id)
-    profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
-    text = out.getvalue()
-    return text[text.find("   ncalls"):] if "   ncalls" in text else text
+    return profile_top(lambda: [build_card(store, c) for c in customers], top)
 
 
 # -- 2b. the store queries a card needs -------------------------------------------------------------------
@@ -167,7 +204,46 @@ def card_queries(store, customers: list[int], warmup: int = 5) -> dict[str, Any]
             total += ms
         totals.append(total)
     return {"sum_ms": summary(totals), "per_query": {n: summary(v) for n, v in per_query.items()},
+            "statements": statements_per_query(store, customers[:5]), "floor": duckdb_floor(store),
             "samples": totals}
+
+
+def statements_per_query(store, customers: list[int]) -> dict[str, float]:
+    """How many SQL statements each of the card's store calls runs (mean over a few customers)."""
+    from customercard.store.database import Database
+
+    counts: dict[str, list[int]] = {}
+    with method_timers([(Database, "execute", "execute"), (Database, "read_only_df", "execute")]) as spent:
+        for customer_id in customers:
+            for name, query in CARD_QUERIES:
+                spent.clear()
+                query(store, customer_id)
+                counts.setdefault(name, []).append(spent.calls.get("execute", 0))
+    return {name: sum(v) / len(v) for name, v in counts.items()}
+
+
+def duckdb_floor(store, runs: int = 200) -> dict[str, float]:
+    """The cost of the cheapest statements on this machine (p50 ms): what every store call pays at least."""
+    customer_id = int(store.db.row("SELECT min(id) FROM customers")[0])
+    probes = {
+        "SELECT 1 (fetchall)": lambda: store.db.rows("SELECT 1"),
+        "one customer by id (fetchall)": lambda: store.db.rows("SELECT name FROM customers WHERE id = ?",
+                                                                [customer_id]),
+        "one customer by id (.df())": lambda: store.db.df("SELECT name FROM customers WHERE id = ?", [customer_id]),
+        "a customer's comments by customer_id (fetchall)": lambda: store.db.rows(
+            "SELECT id FROM comments WHERE customer_id = ?", [customer_id]),
+    }
+    out = {}
+    for label, probe in probes.items():
+        for _ in range(10):
+            probe()
+        out[label] = summary([timed_ms(probe)[0] for _ in range(runs)])["p50"]
+    return out
+
+
+def queries_profile(store, customers: list[int], top: int = 20) -> str:
+    """cProfile of the card's store queries (by own time: where they spend it — DuckDB, pandas, param …)."""
+    return profile_top(lambda: [q(store, c) for c in customers for _n, q in CARD_QUERIES], top, sort="tottime")
 
 
 # -- 3. the super search ----------------------------------------------------------------------------------
@@ -275,8 +351,25 @@ def search_queries(store, count: int, seed: int) -> list[dict[str, Any]]:
 
 def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: int = 20) -> dict[str, Any]:
     """Time ``store.search(q)`` for every query, ``passes`` times (after ``warmup`` unmeasured searches)."""
+    from customercard.store.search import SearchStore
+
     for query in queries[:warmup]:
         store.search(query["q"])
+    steps = [(SearchStore, "_prefix_rows", "whole terms and word prefixes (_prefix_rows)"),
+             (SearchStore, "_similar_rows", "contains + one typo (_similar_rows)"),
+             (SearchStore, "_entries", "matched entries (_entries)"),
+             (SearchStore, "_hit_frame", "customers of the hits (_hit_frame)")]
+    step_ms: dict[str, dict[str, list[float]]] = {}
+    with method_timers(steps) as spent:
+        for query in queries:
+            spent.clear()
+            started = time.perf_counter()
+            store.search(query["q"])
+            total = (time.perf_counter() - started) * 1000.0
+            per_kind = step_ms.setdefault(query["kind"], {})
+            for _owner, _name, label in steps:
+                per_kind.setdefault(label, []).append(spent.get(label, 0.0))
+            per_kind.setdefault("total", []).append(total)
     times: list[float] = []
     by_kind: dict[str, list[float]] = {}
     found: dict[str, list[bool]] = {}
@@ -298,6 +391,8 @@ def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: 
                     found.setdefault(query["kind"], []).append(query["expect"] in set(hits["id"]))
     slowest.sort(reverse=True)
     return {"ms": summary(times), "by_kind": {k: summary(v) for k, v in by_kind.items()},
+            "steps_p50_ms": {kind: {label: summary(v)["p50"] for label, v in labels.items()}
+                             for kind, labels in step_ms.items()},
             "found_in_top20": {k: round(sum(v) / len(v), 3) for k, v in found.items()},
             "answered": {k: round(sum(v) / len(v), 3) for k, v in answered.items()},
             "phone_answered_by_style": {k: f"{sum(v)}/{len(v)}" for k, v in sorted(phone_found.items())},
@@ -328,13 +423,18 @@ def save_bench(store, count: int, seed: int) -> dict[str, Any]:
         c.invoicing.their_reference = f"Warm-up {rng.randint(1, 10**6)}"
         store.save_customer(c, user=ACTING_USER)
     save_ms: list[float] = []
+    get_ms: list[float] = []
     by_kind: dict[str, list[float]] = {k: [] for k in kinds}
     errors: list[str] = []
     started = time.perf_counter()
     for index in range(count):
+        if index == count // 2:
+            half = time.perf_counter()
         customer_id = ids[index % len(ids)]
         kind = kinds[index % len(kinds)]
+        t_get = time.perf_counter()
         c = store.get_customer(customer_id)
+        get_ms.append((time.perf_counter() - t_get) * 1000.0)
         if kind == "phone":
             pool = phones.get(c.visit_address.country) or phones["SE"]
             c.phone = next(p for p in (rng.choice(pool) for _ in range(10)) if p != c.phone)
@@ -357,10 +457,58 @@ def save_bench(store, count: int, seed: int) -> dict[str, Any]:
         save_ms.append(ms)
         by_kind[kind].append(ms)
     wall = time.perf_counter() - started
+    steps = save_steps(store, ids[: max(30, count // 10)], phones, criterion, values, rng)
     return {"save_ms": summary(save_ms), "by_kind": {k: summary(v) for k, v in by_kind.items()},
+            "get_customer_ms": summary(get_ms), "steps": steps,
+            "first_half_rate": (count // 2) / (half - started),
+            "second_half_rate": (count - count // 2) / (started + wall - half),
             "saves": len(save_ms), "errors": len(errors), "error_examples": errors[:5],
             "loop_seconds": wall, "saves_per_s_loop": len(save_ms) / wall if wall else 0.0,
             "saves_per_s_save_call": len(save_ms) / (sum(save_ms) / 1000.0) if save_ms else 0.0}
+
+
+def save_steps(store, ids: list[int], phones: dict[str, list[str]], criterion: str, values: list[str],
+               rng: random.Random) -> dict[str, dict[str, float]]:
+    """Where a save's time goes, per field changed (p50 ms of each step inside ``save_customer``)."""
+    from customercard import models
+    from customercard.store import customers as customers_module
+    from customercard.store.admin import AdminStore
+    from customercard.store.customers import CustomerStore
+    from customercard.store.search import SearchStore
+
+    steps = [(CustomerStore, "save_customer", "save_customer (whole)"),
+             (AdminStore, "_require", "permission check (_require)"),
+             (CustomerStore, "_customer_from_record", "read the stored row (_customer_from_record)"),
+             (models.Record, "check", "validation (Record.check)"),
+             (AdminStore, "choices", "choices()"),
+             (customers_module, "_diff", "diff (_diff)"),
+             (CustomerStore, "_write_segments", "segments rewrite (_write_segments)"),
+             (SearchStore, "_index_customer", "search index update (_index_customer)"),
+             (CustomerStore, "_after_customer_change", "after-change hook")]
+    steps = [t for t in steps if t[1] in t[0].__dict__]
+    out: dict[str, dict[str, list[float]]] = {}
+    kinds = ("phone", "their reference", "segments")
+    with method_timers(steps) as spent:
+        for index, customer_id in enumerate(ids):
+            kind = kinds[index % len(kinds)]
+            c = store.get_customer(customer_id)
+            if kind == "phone":
+                pool = phones.get(c.visit_address.country) or phones["SE"]
+                c.phone = next(p for p in (rng.choice(pool) for _ in range(10)) if p != c.phone)
+            elif kind == "their reference":
+                c.invoicing.their_reference = f"Order {rng.randint(10_000, 99_999)}"
+            else:
+                current = (c.segments.get(criterion) or [None])[0]
+                c.segments = {**c.segments, criterion: [rng.choice([v for v in values if v != current])]}
+            spent.clear()
+            store.save_customer(c, user=ACTING_USER)
+            whole = spent.get("save_customer (whole)", 0.0)
+            parts = {label: spent.get(label, 0.0) for _o, _n, label in steps}
+            known = sum(v for k, v in parts.items() if k != "save_customer (whole)")
+            parts["rest: SELECT + UPDATE, history rows, BEGIN/COMMIT"] = whole - known
+            for label, value in parts.items():
+                out.setdefault(kind, {}).setdefault(label, []).append(value)
+    return {kind: {label: summary(v)["p50"] for label, v in labels.items()} for kind, labels in out.items()}
 
 
 # -- 6. the analyst's aggregate ----------------------------------------------------------------------------

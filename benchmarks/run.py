@@ -87,7 +87,8 @@ class Plan:
 
 # -- items ----------------------------------------------------------------------------------------------------
 def item_server(store, plan: Plan) -> dict[str, Any]:
-    from .inprocess import card_breakdown, card_build, card_profile, card_queries, random_customers
+    from .inprocess import (card_breakdown, card_build, card_profile, card_queries, queries_profile,
+                            random_customers)
 
     customers = random_customers(store, plan.server_cards, SEED + 2)
     say(f"2. card on the server: building {len(customers)} cards …")
@@ -101,6 +102,7 @@ def item_server(store, plan: Plan) -> dict[str, Any]:
     say("   breakdown of a card build and a profile …")
     breakdown = card_breakdown(store, customers[: plan.breakdown_cards])
     profile = card_profile(store, customers[: plan.profile_cards])
+    qprofile = queries_profile(store, query_customers[: plan.breakdown_cards])
     figures = [
         figure("server", "Card build (CustomerCard + get_root), warm, p50", built["ms"]["p50"], "ms",
                detail=f"{len(customers)} random customers"),
@@ -118,13 +120,20 @@ def item_server(store, plan: Plan) -> dict[str, Any]:
              "| part | p50 ms | p95 ms |", "|---|---:|---:|"]
     for label, s in sorted(breakdown.items(), key=lambda kv: -kv[1]["p50"]):
         notes.append(f"| {label} | {s['p50']:.1f} | {s['p95']:.1f} |")
-    notes += ["", "The card's store queries, each alone:", "", "| query | p50 ms | p95 ms |", "|---|---:|---:|"]
+    notes += ["", "The card's store queries, each alone (and how many SQL statements each runs):", "",
+              "| query | p50 ms | p95 ms | statements |", "|---|---:|---:|---:|"]
     for name, s in sorted(queries["per_query"].items(), key=lambda kv: -kv[1]["p50"]):
-        notes.append(f"| `{name}` | {s['p50']:.2f} | {s['p95']:.2f} |")
+        notes.append(f"| `{name}` | {s['p50']:.2f} | {s['p95']:.2f} | {queries['statements'].get(name, 0):.1f} |")
+    notes += ["", f"{sum(queries['statements'].values()):.0f} statements per card in all. The floor on this machine "
+              "(p50 of 200 runs each): " + "; ".join(f"{label} {ms:.2f} ms" for label, ms in queries["floor"].items())
+              + "."]
     notes += ["", f"cProfile of {len(customers[: plan.profile_cards])} card builds (cumulative time, top):", "",
-              "```", *profile.rstrip().splitlines()[:40], "```"]
+              "```", *profile.rstrip().splitlines()[:40], "```",
+              "", f"cProfile of the card's store queries for {len(query_customers[: plan.breakdown_cards])} customers "
+              "(own time, top):", "", "```", *qprofile.rstrip().splitlines()[:25], "```"]
     return {"figures": figures, "notes": notes,
-            "result": {"build": built, "queries": queries, "breakdown": breakdown, "profile": profile}}
+            "result": {"build": built, "queries": queries, "breakdown": breakdown, "profile": profile,
+                       "queries_profile": qprofile}}
 
 
 def item_search(store, plan: Plan) -> dict[str, Any]:
@@ -157,6 +166,11 @@ def item_search(store, plan: Plan) -> dict[str, Any]:
               + ".",
               "", "Slowest searches: " + "; ".join(f"`{x['q']}` ({x['kind']}) {x['ms']:.0f} ms"
                                                  for x in result["slowest"][:6])]
+    labels = list(next(iter(result["steps_p50_ms"].values())))
+    notes += ["", "Where a search's time goes, by kind of query (p50 ms of each step; one extra pass with the "
+              "steps timed):", "", "| kind | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for kind, steps in sorted(result["steps_p50_ms"].items(), key=lambda kv: -kv[1]["total"]):
+        notes.append(f"| {kind} | " + " | ".join(f"{steps[label]:.1f}" for label in labels) + " |")
     return {"figures": figures, "notes": notes, "result": result}
 
 
@@ -182,6 +196,8 @@ def item_save(main_db: Path, plan: Plan) -> dict[str, Any]:
                "/s", 100.0, op=">="),
         figure("save", "Saves per second, counting the save call only", result["saves_per_s_save_call"], "/s"),
     ]
+    steps = result["steps"]
+    labels = list(next(iter(steps.values())))
     notes = [f"On a private copy of the {MAIN_SIZE:,}-customer database: `get_customer`, change one field — the "
              "phone (another valid number of the same country, which also re-indexes the search), the invoicing "
              "'their reference', or the 'Source' segment, in turn — then `save_customer(user='anna')` (validation, "
@@ -190,6 +206,13 @@ def item_save(main_db: Path, plan: Plan) -> dict[str, Any]:
              "| field changed | p50 ms | p95 ms |", "|---|---:|---:|"]
     for kind, s in result["by_kind"].items():
         notes.append(f"| {kind} | {s['p50']:.1f} | {s['p95']:.1f} |")
+    notes += ["", f"`get_customer` in the loop: p50 {result['get_customer_ms']['p50']:.1f} ms, p95 "
+              f"{result['get_customer_ms']['p95']:.1f} ms. Loop rate in the first half "
+              f"{result['first_half_rate']:.0f}/s, second half {result['second_half_rate']:.0f}/s.", "",
+              "Where a save's time goes (p50 ms of each step, from an extra set of saves with the steps timed):", "",
+              "| step | " + " | ".join(steps) + " |", "|---|" + "---:|" * len(steps)]
+    for label in labels:
+        notes.append(f"| {label} | " + " | ".join(f"{steps[k].get(label, 0.0):.1f}" for k in steps) + " |")
     return {"figures": figures, "notes": notes, "result": result}
 
 

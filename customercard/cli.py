@@ -176,6 +176,22 @@ Status, Account manager). If any row has a problem, every problem is listed and 
 (exit 1). Possible duplicates are listed as warnings. See customercard.importexport for the full mapping."""
 
 
+# -- migrate ----------------------------------------------------------------------------------------------
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .store import open_store
+    from .store.copy import copy_store
+
+    if args.source == args.target:
+        raise CustomerCardError("--from and --to are the same database.")
+    if not args.source.startswith(("postgresql://", "postgres://")) and not Path(args.source).exists():
+        raise CustomerCardError(f"{args.source} does not exist.")
+    with open_store(args.source) as source, open_store(args.target) as target:
+        report = copy_store(source, target, replace=args.replace,
+                            progress=lambda table: print(f"  {table}…", flush=True))
+    print(report.summary())
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
@@ -231,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub.add_parser("deactivate", help="stop a user from logging in").add_argument("login")
     users_sub.add_parser("activate", help="let a deactivated user log in again").add_argument("login")
     users.set_defaults(func=cmd_users)
+
+    migrate = sub.add_parser("migrate", help="copy everything from one database to another (DuckDB ⇄ PostgreSQL)")
+    migrate.add_argument("--from", dest="source", required=True, help="the database to copy from")
+    migrate.add_argument("--to", dest="target", required=True, help="the database to copy into (made if needed)")
+    migrate.add_argument("--replace", action="store_true", help="replace what the target holds (else refuse)")
+    migrate.set_defaults(func=cmd_migrate)
 
     backup = sub.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", type=Path)

@@ -206,6 +206,14 @@ class Database:
         rows = self.rows(f"SELECT nextval('{sequence}') FROM range(?)", [int(count)])  # noqa: S608
         return sorted(int(r[0]) for r in rows)
 
+    def advance_sequence(self, sequence: str, top: int) -> None:
+        """Make ``sequence`` hand out values above ``top`` (after rows were copied in with their ids)."""
+        if not re.fullmatch(r"[a-z_]+", sequence):
+            raise ValueError(f"bad sequence name {sequence!r}")
+        value = int(self.row(f"SELECT nextval('{sequence}')")[0])
+        if value <= top:
+            self.rows(f"SELECT max(nextval('{sequence}')) FROM range(?)", [top - value + 1])
+
     def checkpoint(self) -> None:
         self.cursor().execute("CHECKPOINT")
 

@@ -238,6 +238,11 @@ class PostgresDatabase:
         rows = self.rows(f"SELECT nextval('{sequence}') FROM generate_series(1, ?)", [int(count)])
         return sorted(int(r[0]) for r in rows)
 
+    def advance_sequence(self, sequence: str, top: int) -> None:
+        if not re.fullmatch(r"[a-z_]+", sequence):
+            raise ValueError(f"bad sequence name {sequence!r}")
+        self.rows("SELECT setval(?, ?, ?)", [sequence, max(top, 1), top > 0])
+
     def checkpoint(self) -> None:
         """Nothing to do: PostgreSQL writes its own checkpoints."""
 

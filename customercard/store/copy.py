@@ -1,0 +1,128 @@
+"""Moving a firm's data across: every table from one store to another (DuckDB file ⇄ PostgreSQL), in one
+transaction on the target, verified by row counts and invoiced amounts per year on both sides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..errors import CustomerCardError
+from . import Store
+
+#: Every table with data, in an order that never refers forward; (table, its id sequence or None).
+TABLES: list[tuple[str, str | None]] = [
+    ("users", "users_id_seq"), ("settings", None), ("list_values", "list_values_id_seq"),
+    ("criteria", "criteria_id_seq"), ("criterion_values", "criterion_values_id_seq"),
+    ("customers", "customers_id_seq"), ("customer_changes", "customer_changes_id_seq"),
+    ("customer_segments", None), ("comments", "comments_id_seq"), ("contacts", "contacts_id_seq"),
+    ("projects", "projects_id_seq"), ("invoices", "invoices_id_seq"), ("invoiced_yearly", None),
+    ("ui_prefs", None), ("admin_log", "admin_log_id_seq"), ("record_changes", "record_changes_id_seq"),
+    ("relations", "relations_id_seq"), ("events", "events_id_seq"), ("opportunities", "opportunities_id_seq"),
+    ("search_terms", "search_terms_id_seq"), ("search_words", None), ("search_vocab", None),
+    ("search_suffixes", None), ("search_fuzzy", None), ("files", "files_id_seq"), ("outbox", "outbox_id_seq"),
+    ("change_stamps", None),
+]
+CHUNK = 200_000
+
+
+def _sequences() -> dict[str, tuple[str, str]]:
+    """Every sequence and the (table, column) it numbers."""
+    found = {sequence: (table, "entry_id" if table == "search_terms" else "id") for table, sequence in TABLES
+             if sequence}
+    found["customer_number_seq"] = ("customers", "number")
+    return found
+
+
+@dataclass
+class CopyReport:
+    counts: dict[str, int] = field(default_factory=dict)
+    invoiced: pd.DataFrame | None = None
+
+    def summary(self) -> str:
+        rows = sum(self.counts.values())
+        years = 0 if self.invoiced is None else len(self.invoiced)
+        return (f"Copied {rows} rows in {len(self.counts)} tables; row counts and invoiced per year "
+                f"({years} years) match on both sides.")
+
+
+def _count(store: Store, table: str) -> int:
+    return int(store.db.row(f"SELECT count(*) FROM {table}")[0])
+
+
+def _chunks(store: Store, table: str, order: str) -> list[pd.DataFrame]:
+    total = _count(store, table)
+    return [store.db.df(f"SELECT * FROM {table} ORDER BY {order} LIMIT ? OFFSET ?", [CHUNK, start])
+            for start in range(0, total, CHUNK)]
+
+
+def is_empty(store: Store) -> bool:
+    return all(_count(store, table) == 0 for table in ("customers", "users", "invoices"))
+
+
+def copy_store(source: Store, target: Store, replace: bool = False,
+               progress: Callable[[str], None] | None = None) -> CopyReport:
+    """Copy everything from ``source`` into ``target`` in one transaction on the target, then verify."""
+    if source.schema_version != target.schema_version:
+        raise CustomerCardError("Both databases must be at the same schema version; open both with this "
+                                "version of customercard first.")
+    if not is_empty(target) and not replace:
+        raise CustomerCardError(f"{_name(target)} holds data already: nothing was copied. Use --replace to "
+                                f"replace everything in it.")
+    report = CopyReport()
+    with target.db.transaction() as cur:
+        for table, _sequence in reversed(TABLES):
+            cur.execute(f"DELETE FROM {table}")
+        for table, _sequence in TABLES:
+            if progress:
+                progress(table)
+            order = _order(source, table)
+            for chunk in _chunks(source, table, order):
+                target.db.insert_df(table, _typed(chunk))
+            report.counts[table] = _count(source, table)
+        for sequence, (table, column) in _sequences().items():
+            top = target.db.row(f"SELECT max({column}) FROM {table}")[0]
+            target.db.advance_sequence(sequence, int(top or 0))
+        _verify(source, target, report)
+    target._invalidate()
+    report.invoiced = target.invoiced_per_year(fill_gaps=False)
+    return report
+
+
+def _order(store: Store, table: str) -> str:
+    columns = list(store.db.df(f"SELECT * FROM {table} LIMIT 0").columns)
+    return "entry_id" if "entry_id" in columns else ("id" if "id" in columns else ", ".join(
+        str(i) for i in range(1, len(columns) + 1)))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Whole-number columns with gaps (NaN from the database driver) back to nullable integers."""
+    for name in frame.columns:
+        series = frame[name]
+        if series.dtype == "float64" and name.endswith("_id") and series.dropna().mod(1).eq(0).all():
+            frame[name] = series.astype("Int64")
+    return frame
+
+
+def _verify(source: Store, target: Store, report: CopyReport) -> None:
+    for table, count in report.counts.items():
+        copied = _count(target, table)
+        if copied != count:
+            raise CustomerCardError(f"{table}: {count} rows in the source but {copied} in the target; "
+                                    f"nothing was copied.")
+    def per_year(store: Store) -> dict[int, float]:
+        frame = store.invoiced_per_year(fill_gaps=False)
+        return {int(y): round(float(a), 2) for y, a in zip(frame["year"], frame["amount"], strict=True)}
+
+    raw = target.db.df("SELECT CAST(EXTRACT(YEAR FROM invoice_date) AS INTEGER) AS year, "
+                       "CAST(sum(amount_base) AS DOUBLE PRECISION) AS amount FROM invoices GROUP BY 1 ORDER BY 1")
+    recomputed = {int(y): round(float(a), 2) for y, a in zip(raw["year"], raw["amount"], strict=True)}
+    if not per_year(source) == per_year(target) == recomputed:
+        raise CustomerCardError("Invoiced per year differs between the source and the target; nothing was copied.")
+
+
+def _name(store: Store) -> str:
+    from .postgres import _redact
+
+    return _redact(store.location)

@@ -1,0 +1,71 @@
+"""`customercard migrate`: everything from a DuckDB file into PostgreSQL and back, verified; refusals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import customercard as cc
+from customercard.store import Store
+from customercard.store.copy import TABLES, copy_store
+
+from .conftest import copy_database
+
+
+def migrate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "customercard", "migrate", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def counts(store: Store) -> dict[str, int]:
+    return {table: int(store.sql(f"SELECT count(*) AS n FROM {table}")["n"][0]) for table, _ in TABLES}
+
+
+def test_duckdb_to_postgresql_and_back(demo_template, pg_server, tmp_path):
+    source = copy_database(demo_template, tmp_path / "src")
+    url = pg_server.create_database("migrate_target")
+    done = migrate("--from", str(source), "--to", url)
+    assert done.returncode == 0, done.stderr
+    assert "match on both sides" in done.stdout
+    with Store(source) as a, Store(url) as b:
+        assert counts(a) == counts(b)
+        assert a.invoiced_per_year().equals(b.invoiced_per_year())
+        customer_id = int(a.list_customers(limit=1)[0]["id"][0])
+        assert a.get_customer(customer_id).values() == b.get_customer(customer_id).values()
+        assert list(a.history(customer_id)["new_value"]) == list(b.history(customer_id)["new_value"])
+        assert list(b.search(a.get_customer(customer_id).name)["id"])[0] == customer_id
+        assert b.authenticate("anna", "demo") is not None
+        created = b.create_customer(user="anna", name="Made After The Move AB")
+        assert created.number > int(a.sql("SELECT max(number) AS n FROM customers")["n"][0])
+
+    refused = migrate("--from", str(source), "--to", url)
+    assert refused.returncode == 1 and "holds data already" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    replaced = migrate("--from", str(source), "--to", url, "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+
+    back = tmp_path / "back.duckdb"
+    assert migrate("--from", url, "--to", str(back)).returncode == 0
+    with Store(source) as a, Store(back) as c:
+        assert counts(a) == counts(c)
+
+
+def test_a_failed_copy_leaves_the_target_untouched(empty_template, pg_server, tmp_path):
+    source = Store(copy_database(empty_template, tmp_path / "src"))
+    source.create_customer(user="anna", name="Only One AB")
+    url = pg_server.create_database("migrate_half")
+    target = Store(url)
+    target.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
+                      "VALUES ('x', 'X', 'viewer', now(), 'test')")
+    with pytest.raises(cc.CustomerCardError, match="holds data already"):
+        copy_store(source, target)
+    assert int(target.sql("SELECT count(*) AS n FROM customers")["n"][0]) == 0
+    source.close()
+    target.close()
+
+
+def test_missing_source_is_one_clear_line(tmp_path):
+    result = migrate("--from", str(tmp_path / "nope.duckdb"), "--to", str(tmp_path / "x.duckdb"))
+    assert result.returncode == 1 and result.stderr.strip().endswith("does not exist.")
