@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/customercard serve --demo-if-missing --port $(PORT)
 
-## test: set up (Python packages and, as root, Debian's Chromium) and run the whole suite
+## test: set up (Python packages and, as root, Debian's Chromium, PostgreSQL and nginx) and run the whole suite
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
@@ -29,7 +29,7 @@ bench: $(STAMP) system-deps
 lint: $(STAMP)
 	$(BIN)/ruff check customercard tests benchmarks dashboards
 
-## system-deps: the system packages the tests need (Chromium for the browser tests)
+## system-deps: the system packages the tests need (Chromium, PostgreSQL, nginx)
 system-deps:
 	@./.ci/system-deps
 

@@ -288,7 +288,7 @@ def many_users(browser: Browser, server: Server, customers: list[int], sessions:
     """Keep ``sessions`` browser sessions (contexts) open at once, opened one after another, on one server;
     the server's RSS with 0, 10 and ``sessions`` open, and after ``rounds`` rounds of opening and closing."""
     pick = iter(customers * (rounds + 2))
-    say(f"  warm-up: 5 sessions opened and closed, then waiting for the server to discard them")
+    say("  warm-up: 5 sessions opened and closed, then waiting for the server to discard them")
     warm = []
     for _ in range(5):
         context = browser.context()

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .common import ACTING_USER, summary, say, timed_ms
+from .common import ACTING_USER, say, summary, timed_ms
+
 
 # -- timing the product's own steps ----------------------------------------------------------------------
 class Timers(dict):
@@ -199,7 +200,7 @@ def card_queries(store, customers: list[int], warmup: int = 5) -> dict[str, Any]
     for customer_id in customers:
         total = 0.0
         for name, query in CARD_QUERIES:
-            ms, _ = timed_ms(lambda q=query: q(store, customer_id))
+            ms, _ = timed_ms(lambda q=query, c=customer_id: q(store, c))
             per_query[name].append(ms)
             total += ms
         totals.append(total)
@@ -571,7 +572,7 @@ def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: in
             build[n].append(build_card(stores[n], customer_id)[0])
             total = 0.0
             for _name, query in CARD_QUERIES:
-                total += timed_ms(lambda q=query: q(stores[n], customer_id))[0]
+                total += timed_ms(lambda q=query, st=stores[n], c=customer_id: q(st, c))[0]
             sums[n].append(total)
     for index in range(max(len(q) for q in queries.values())):
         for n in (sizes if index % 2 == 0 else list(reversed(sizes))):

@@ -60,6 +60,24 @@ def versions(chromium: str | None = None) -> dict[str, str]:
     return found
 
 
+def product_state() -> dict[str, Any]:
+    """The product's git commit and its files changed since (the product moves while the suite runs)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True,  # noqa: S603,S607
+                                  timeout=20, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines()
+               if line[3:] and not line[3:].startswith("benchmarks/")]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(),
+            "subject": git("log", "-1", "--format=%s").strip()[:100],
+            "changed_files": changed}
+
+
 # -- figures ------------------------------------------------------------------------------------------------
 def figure(item: str, name: str, value: float, unit: str, target: float | None = None, op: str = "<=",
            detail: str = "", stretch: float | None = None) -> dict[str, Any]:
@@ -177,6 +195,10 @@ def markdown(results: dict[str, Any]) -> str:
               f"- Machine: {meta['machine']['cpu']}, {meta['machine']['cores']} cores, "
               f"{meta['machine']['ram_gb']} GB RAM, {meta['machine']['os']}",
               "- Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+              f"- Product: commit {meta['product']['commit']} ({meta['product']['subject']})"
+              + (f", with uncommitted changes to {len(meta['product']['changed_files'])} file(s): "
+                 + ", ".join(f"`{f}`" for f in meta['product']['changed_files'][:8])
+                 if meta['product']['changed_files'] else ""),
               f"- Main suite (items 1–6) on {meta['main_size']:,} customers; growth sizes run: "
               + (", ".join(f"{n:,}" for n in items["growth"]["result"]["sizes"]) if "growth" in items
                  else "(not run)")]
@@ -187,6 +209,10 @@ def markdown(results: dict[str, Any]) -> str:
                                  for k in stale))
     if meta.get("quick"):
         lines.append("- **Quick run** (`--quick`): fewer repetitions, a smoke test only — not for decisions.")
+    loads = {k: v["load"] for k, v in items.items() if v.get("run_id") == meta["run_id"] and v.get("load")}
+    if loads:
+        lines.append("- Machine load (1-minute load average at the start → end of each item; 2 cores, shared with "
+                     "other work): " + ", ".join(f"{k} {a:.1f} → {b:.1f}" for k, (a, b) in loads.items()))
     lines += ["", "### Databases", "", "| file | customers | invoice lines | contacts | comments | history rows | "
               "search terms | size on disk |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for facts in meta.get("databases", {}).values():

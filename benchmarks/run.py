@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ os.environ["CUSTOMERCARD_USER"] = "anna"
 os.environ.pop("CUSTOMERCARD_DB", None)
 
 from . import report  # noqa: E402
-from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say, summary  # noqa: E402
+from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # noqa: E402
 from .report import figure  # noqa: E402
 
 ALL = ("card", "server", "search", "save", "users", "analyst", "growth")
@@ -87,8 +88,7 @@ class Plan:
 
 # -- items ----------------------------------------------------------------------------------------------------
 def item_server(store, plan: Plan) -> dict[str, Any]:
-    from .inprocess import (card_breakdown, card_build, card_profile, card_queries, queries_profile,
-                            random_customers)
+    from .inprocess import card_breakdown, card_build, card_profile, card_queries, queries_profile, random_customers
 
     customers = random_customers(store, plan.server_cards, SEED + 2)
     say(f"2. card on the server: building {len(customers)} cards …")
@@ -382,8 +382,13 @@ def item_growth(sizes: list[int], plan: Plan) -> dict[str, Any]:
 
 
 # -- the run ----------------------------------------------------------------------------------------------------
+def _stop_on_sigterm(_signum: int, _frame: Any) -> None:
+    raise SystemExit(143)  # unwinds: the server subprocess and Chromium are stopped, temp files removed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     plan = Plan(args.quick)
     run_id = uuid.uuid4().hex[:12]
     started = time.monotonic()
@@ -392,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     items: dict[str, Any] = dict(previous.get("items", {}))
     databases: dict[str, Any] = dict(previous.get("meta", {}).get("databases", {}))
     chromium = previous.get("meta", {}).get("versions", {}).get("chromium")
+    product = report.product_state()
     try:
         main_db = None
         if set(args.items) - {"growth"}:
@@ -401,24 +407,33 @@ def main(argv: list[str] | None = None) -> int:
             for n in args.size_list:
                 databases[str(n)] = db_facts(ensure_db(n))
         done: dict[str, Any] = {}
+        load: dict[str, list[float]] = {}
+
+        def note_load(name: str, func, *a):
+            before = os.getloadavg()[0]
+            out = func(*a)
+            out["load"] = [round(before, 2), round(os.getloadavg()[0], 2)]
+            load[name] = out["load"]
+            return out
+
         in_process = [x for x in ("server", "search", "analyst") if x in args.items]
         if in_process:
             from customercard.store import Store
 
             with Store(main_db) as store:
                 for name in in_process:
-                    done[name] = {"server": item_server, "search": item_search, "analyst": item_analyst}[name](
-                        store, plan)
+                    done[name] = note_load(name, {"server": item_server, "search": item_search,
+                                                  "analyst": item_analyst}[name], store, plan)
         if "save" in args.items:
-            done["save"] = item_save(main_db, plan)
+            done["save"] = note_load("save", item_save, main_db, plan)
         if "card" in args.items:
-            done["card"] = item_card(main_db, plan)
+            done["card"] = note_load("card", item_card, main_db, plan)
             chromium = done["card"].pop("chromium")
         if "users" in args.items:
-            done["users"] = item_users(main_db, plan)
+            done["users"] = note_load("users", item_users, main_db, plan)
             chromium = done["users"].pop("chromium")
         if "growth" in args.items:
-            done["growth"] = item_growth(args.size_list, plan)
+            done["growth"] = note_load("growth", item_growth, args.size_list, plan)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for name, value in done.items():
             items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}
@@ -427,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
                      "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
                      "items_run": list(done), "main_size": MAIN_SIZE, "seed": SEED,
                      "machine": report.machine(), "versions": report.versions(chromium),
+                     "product": product,
                      "databases": {k: databases[k] for k in sorted(databases, key=int)},
                      "minutes": round((time.monotonic() - started) / 60, 1)},
             "items": {k: items[k] for k in ALL if k in items},

@@ -16,15 +16,23 @@ from .models import User
 from .store import Store
 
 _STORE: Store | None = None
+_DATABASE: str | None = None
+_DELIVER = False
+_WORKER: object | None = None
 
 
 def current_store() -> Store:
-    """The process's store: the one the server was made with, else the configured database (opened once)."""
-    global _STORE
+    """This process's store: the one the server was made with, else the database it was told about (or the
+    configured one), opened on first use — after the fork when serving several processes."""
+    global _STORE, _WORKER
     if _STORE is None:
         from .store import open_store
 
-        _STORE = open_store()
+        _STORE = open_store(_DATABASE)
+    if _DELIVER and _WORKER is None:
+        from .integration import OutboxWorker
+
+        _WORKER = OutboxWorker(_STORE).start()  # with PostgreSQL, one process at a time delivers
     return _STORE
 
 
@@ -210,34 +218,56 @@ def _origins(port: int, extra: list[str] | None) -> list[str]:
     return [f"localhost:{port}", f"127.0.0.1:{port}", *(extra or [])]
 
 
-def make_server(store: Store, port: int = 0, address: str = "127.0.0.1", num_procs: int = 1,
+def make_server(store: Store | None, port: int = 0, address: str = "127.0.0.1", num_procs: int = 1,
                 allow_websocket_origin: list[str] | None = None, show: bool = False, start: bool = False,
-                threaded: bool = False, bench: bool = False):
-    """Build the Panel/Bokeh server for ``store`` with the login in front of every page."""
-    global _STORE
-    _STORE = store
+                threaded: bool = False, bench: bool = False, database: str | None = None,
+                secret: str | None = None):
+    """Build the Panel/Bokeh server with the login in front of every page.
+
+    ``store`` is this process's store; with several processes it is None and each opens ``database`` itself.
+    """
+    global _STORE, _DATABASE
+    _STORE, _DATABASE = store, database
     config = get_config()
     pn.extension(notifications=True)
     pn.config.throttled = True
     routes = {**ROUTES, **(BENCH_ROUTES if bench else {})}
+    from .api import CustomerApiHandler
     from .downloads import FileDownloadHandler
 
     return pn.serve(
         routes, port=port, address=address, show=show, start=start, threaded=threaded,
         websocket_origin=_origins(port, allow_websocket_origin),
-        cookie_secret=cookie_secret(config.data_path, config.cookie_secret),
-        auth_provider=StoreAuthProvider(store), num_procs=num_procs, verbose=False,
-        extra_patterns=[(r"/files/(\d+)", FileDownloadHandler, {"store": store})],
+        cookie_secret=secret or cookie_secret(config.data_path, config.cookie_secret, store),
+        auth_provider=StoreAuthProvider(current_store), num_procs=num_procs, verbose=False,
+        extra_patterns=[(r"/files/(\d+)", FileDownloadHandler, {"get_store": current_store}),
+                        (r"/api/customers/(\d+)", CustomerApiHandler, {"get_store": current_store})],
     )
 
 
 def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs: int = 1,
           allow_websocket_origin: list[str] | None = None, show: bool = False, bench: bool = False) -> None:
-    """Serve until interrupted (``customercard serve``)."""
-    print(f"Serving customercard on http://{'localhost' if address in ('127.0.0.1', '') else address}:{port} "
-          "(Ctrl+C stops)", flush=True)
-    from .integration import OutboxWorker
+    """Serve until interrupted (``customercard serve``); several processes only with PostgreSQL."""
+    global _DELIVER, _STORE
+    from .errors import CustomerCardError
 
-    OutboxWorker(store).start()  # delivers changes of linked customers to the economy system, if configured
-    make_server(store, port=port, address=address, num_procs=num_procs,
-                allow_websocket_origin=allow_websocket_origin, show=show, start=True, bench=bench)
+    if num_procs != 1 and store.db.dialect == "duckdb":
+        raise CustomerCardError("Several server processes need PostgreSQL: a DuckDB file can be written by one "
+                                "process only. Serve with --num-procs 1, or move to PostgreSQL with "
+                                "`customercard migrate`.")
+    _DELIVER = True  # deliver changes of linked customers to the economy system, when configured
+    host = "localhost" if address in ("127.0.0.1", "") else address
+    print(f"Serving customercard on http://{host}:{port} with {num_procs if num_procs > 0 else 'one per core'} "
+          f"process(es) (Ctrl+C stops)", flush=True)
+    if num_procs == 1:
+        _STORE = store
+        current_store()  # starts the delivery worker now
+        make_server(store, port=port, address=address, allow_websocket_origin=allow_websocket_origin,
+                    show=show, start=True, bench=bench)
+        return
+    config = get_config()
+    secret = cookie_secret(config.data_path, config.cookie_secret, store)
+    database = store.location
+    store.close()  # each forked process opens its own connections
+    make_server(None, port=port, address=address, num_procs=num_procs, allow_websocket_origin=allow_websocket_origin,
+                show=show, start=True, bench=bench, database=database, secret=secret)

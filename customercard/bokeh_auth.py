@@ -8,7 +8,7 @@ Bokeh loads this file by path, so it imports the package absolutely.
 from customercard.app import current_store
 from customercard.login import LOGIN_URL, LOGOUT_URL, LogoutHandler, StoreAuthProvider
 
-_provider = StoreAuthProvider(current_store())
+_provider = StoreAuthProvider(current_store)
 
 get_user = _provider.get_user
 login_url = LOGIN_URL

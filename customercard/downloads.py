@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from tornado.web import HTTPError, RequestHandler
@@ -14,8 +15,8 @@ from .store import Store
 class FileDownloadHandler(RequestHandler):
     """Streams one file after checking the signed login cookie and the user's right to read customers."""
 
-    def initialize(self, store: Store) -> None:
-        self.store = store
+    def initialize(self, get_store: Callable[[], Store]) -> None:
+        self.get_store = get_store
 
     def get(self, file_id: str) -> None:
         login = self.get_secure_cookie("user")
@@ -23,7 +24,7 @@ class FileDownloadHandler(RequestHandler):
             self.redirect(f"/login?next={quote(self.request.uri or '/', safe='')}")
             return
         try:
-            stored = files.download(self.store, int(file_id), user=login.decode("utf-8"))
+            stored = files.download(self.get_store(), int(file_id), user=login.decode("utf-8"))
         except PermissionDenied:
             raise HTTPError(403) from None
         except CustomerCardError:

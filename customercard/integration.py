@@ -52,6 +52,8 @@ def receiver(store: Store) -> Receiver | None:
 def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
     """Deliver every row that is due now, in order per customer; returns (delivered, failed attempts)."""
     delivered = failed = 0
+    if not store.db.claim("customercard-outbox"):
+        return 0, 0  # another server process delivers
     blocked: set[int] = set()
     for row in store.due_outbox_rows():
         if row["customer_id"] in blocked:

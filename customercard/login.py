@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -64,7 +65,10 @@ def safe_next(url: str | None) -> str:
     return url
 
 
-def _login_handler(store: Store) -> type[RequestHandler]:
+StoreGetter = Callable[[], Store]
+
+
+def _login_handler(get_store: StoreGetter) -> type[RequestHandler]:
     class StoreLoginHandler(BasicLoginHandler):
         """GET shows the form; POST checks the password hash and sets the signed login cookie."""
 
@@ -86,7 +90,7 @@ def _login_handler(store: Store) -> type[RequestHandler]:
         def post(self) -> None:
             username = self.get_argument("username", "").strip().lower()
             password = self.get_argument("password", "")
-            user = store.authenticate(username, password)
+            user = get_store().authenticate(username, password)
             next_url = safe_next(self.get_argument("next", "/"))
             if user is None:
                 self.redirect(f"{LOGIN_URL}?error=1&next={quote(next_url, safe='')}")
@@ -112,8 +116,9 @@ class LogoutHandler(RequestHandler):
 class StoreAuthProvider(BasicAuthProvider):
     """Bokeh/Panel auth provider backed by the users table."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, get_store: StoreGetter) -> None:
+        """``get_store`` gives this process's store (opened after a fork when serving several processes)."""
+        self.get_store = get_store
         super().__init__(login_endpoint=LOGIN_URL, logout_endpoint=LOGOUT_URL)
 
     @property
@@ -124,7 +129,7 @@ class StoreAuthProvider(BasicAuthProvider):
             login = inner(request_handler)
             if not login or login == "guest":
                 return None
-            found = self.store._users_by_login().get(login)
+            found = self.get_store()._users_by_login().get(login)
             if found is None or not found["active"]:
                 return None
             return login
@@ -132,17 +137,20 @@ class StoreAuthProvider(BasicAuthProvider):
 
     @property
     def login_handler(self) -> type[RequestHandler]:
-        return _login_handler(self.store)
+        return _login_handler(self.get_store)
 
     @property
     def logout_handler(self) -> type[RequestHandler]:
         return LogoutHandler
 
 
-def cookie_secret(data_dir: Path, configured: str = "") -> str:
-    """The configured cookie secret, else one generated once and kept in the data folder (mode 600)."""
+def cookie_secret(data_dir: Path, configured: str = "", store: Store | None = None) -> str:
+    """The configured cookie secret; else, with PostgreSQL, one kept in the database (shared by every server
+    process on every machine); else one generated once and kept in the data folder (mode 600)."""
     if configured:
         return configured
+    if store is not None and store.db.dialect != "duckdb":
+        return store.shared_secret("cookie_secret")
     path = data_dir / "cookie_secret"
     if path.exists():
         secret = path.read_text(encoding="utf-8").strip()

@@ -121,6 +121,16 @@ class AdminStore:
         self._invalidate()
         return self.settings()
 
+    def shared_secret(self, name: str) -> str:
+        """A random secret made once and kept in the database (e.g. the cookie secret of many processes)."""
+        import secrets
+
+        key = f"_secret.{name}"
+        with self.db.transaction() as cur:
+            cur.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                        [key, json.dumps(secrets.token_urlsafe(48))])
+            return json.loads(cur.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()[0])
+
     # -- admin lists -----------------------------------------------------------------------------------
     def list_values(self, list_name: str, include_inactive: bool = True) -> pd.DataFrame:
         """One admin list: id, label, inverse_label, position, active — in order."""

@@ -206,6 +206,11 @@ class Database:
         rows = self.rows(f"SELECT nextval('{sequence}') FROM range(?)", [int(count)])  # noqa: S608
         return sorted(int(r[0]) for r in rows)
 
+    @staticmethod
+    def claim(name: str) -> bool:
+        """Whether this process may do the one-at-a-time job ``name``: always, one process owns a DuckDB file."""
+        return True
+
     def advance_sequence(self, sequence: str, top: int) -> None:
         """Make ``sequence`` hand out values above ``top`` (after rows were copied in with their ids)."""
         if not re.fullmatch(r"[a-z_]+", sequence):

@@ -238,6 +238,11 @@ class PostgresDatabase:
         rows = self.rows(f"SELECT nextval('{sequence}') FROM generate_series(1, ?)", [int(count)])
         return sorted(int(r[0]) for r in rows)
 
+    def claim(self, name: str) -> bool:
+        """Whether this process holds the job ``name`` (a PostgreSQL advisory lock on this thread's connection,
+        kept while the process lives), so only one of many server processes does it."""
+        return bool(self.row("SELECT pg_try_advisory_lock(hashtext(?))", [name])[0])
+
     def advance_sequence(self, sequence: str, top: int) -> None:
         if not re.fullmatch(r"[a-z_]+", sequence):
             raise ValueError(f"bad sequence name {sequence!r}")

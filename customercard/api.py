@@ -1,0 +1,101 @@
+"""A small JSON API for integrations and scripts: read and change one customer, with the same rules as the card.
+
+    GET   /api/customers/<id>   → {"id", "number", "version", "fields": {...}}
+    PATCH /api/customers/<id>   ← {"version": n, "changes": {"phone": "+46 8 …", "visit_address.city": "Lund"}}
+                                → 200 the saved customer | 409 {"conflicts": [...]} | 422 {"errors": {...}}
+
+The login cookie of the web app authenticates (or 401); viewers get 403 on PATCH. Every change is validated by
+the model, version-checked, stamped with the user and recorded in history, exactly as from the card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tornado.web import RequestHandler
+
+from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from .models import Customer, to_text
+from .store import Store
+
+
+def customer_json(customer: Customer) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+    return {"id": customer.id, "number": customer.number, "version": customer.version,
+            "updated_by": customer.updated_by, "updated_at": plain(customer.updated_at),
+            "fields": {name: plain(value) for name, value in customer.values().items()}}
+
+
+class CustomerApiHandler(RequestHandler):
+    """``/api/customers/<id>``."""
+
+    def initialize(self, get_store: Callable[[], Store]) -> None:
+        self.get_store = get_store
+
+    def check_xsrf_cookie(self) -> None:  # JSON only (a cross-site form cannot send it); the cookie authenticates
+        return None
+
+    def _reply(self, status: int, body: dict[str, Any]) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body, ensure_ascii=False, default=str))
+
+    def _login(self) -> str | None:
+        login = self.get_secure_cookie("user")
+        if not login:
+            self._reply(401, {"error": "Log in first."})
+            return None
+        return login.decode("utf-8")
+
+    def get(self, customer_id: str) -> None:
+        login = self._login()
+        if login is None:
+            return
+        store = self.get_store()
+        try:
+            store._require(login, "read")
+            self._reply(200, customer_json(store.get_customer(int(customer_id))))
+        except PermissionDenied as exc:
+            self._reply(403, {"error": str(exc)})
+        except NotFound as exc:
+            self._reply(404, {"error": str(exc)})
+
+    def patch(self, customer_id: str) -> None:
+        login = self._login()
+        if login is None:
+            return
+        try:
+            body = json.loads(self.request.body or b"{}")
+            changes, version = dict(body["changes"]), int(body["version"])
+        except (ValueError, KeyError, TypeError):
+            self._reply(400, {"error": 'Send JSON like {"version": 3, "changes": {"phone": "…"}}.'})
+            return
+        store = self.get_store()
+        try:
+            customer = store.get_customer(int(customer_id))
+            customer.version = version
+            unknown = [field for field in changes if field not in Customer.fields]
+            errors = {field: "Not a field of a customer." for field in unknown}
+            errors.update(customer.update_from({k: v for k, v in changes.items() if k not in unknown}))
+            if errors:  # report every problem at once, the model's own rules included
+                stored = store.get_customer(int(customer_id))
+                errors = {**customer.validate(store.choices(), previous=stored), **errors}
+                raise ValidationError(errors, what="Customer")
+            saved = store.save_customer(customer, user=login)
+        except NotFound as exc:
+            self._reply(404, {"error": str(exc)})
+        except PermissionDenied as exc:
+            self._reply(403, {"error": str(exc)})
+        except ValidationError as exc:
+            self._reply(422, {"errors": exc.errors})
+        except ConflictError as exc:
+            self._reply(409, {"error": str(exc), "stored_version": exc.stored_version, "conflicts": [
+                {"field": c.field, "stored": to_text(c.stored), "attempted": to_text(c.attempted),
+                 "changed_by": c.changed_by} for c in exc.conflicts]})
+        else:
+            self._reply(200, customer_json(saved))
