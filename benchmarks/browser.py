@@ -283,6 +283,9 @@ def wait_rss_settled(server: Server, least: float, most: float, step: float = 2.
             return readings[-1], waited
 
 
+WARMUP_SESSIONS = 5
+
+
 def many_users(browser: Browser, server: Server, customers: list[int], sessions: int = 30, rounds: int = 3,
                settle_least: float = 36.0, settle_most: float = 60.0) -> dict[str, Any]:
     """Keep ``sessions`` browser sessions (contexts) open at once, opened one after another, on one server;
@@ -327,7 +330,9 @@ def many_users(browser: Browser, server: Server, customers: list[int], sessions:
     per_session = (first[str(sessions)] - rss0) / sessions
     per_session_rounds = [(r["rss_mb"][str(sessions)] - r["rss_mb"]["0"]) / sessions for r in rounds_out]
     final = rounds_out[-1]["rss_mb"]["after_close"]
+    after_first = rounds_out[0]["rss_mb"]["after_close"]
     return {"sessions": sessions, "rounds": rounds, "rss0_mb": rss0, "rss10_mb": first["10"],
+            "growth_after_round1_pct": (final - after_first) / after_first * 100.0,
             "rss30_mb": first[str(sessions)], "per_session_mb": per_session,
             "per_session_mb_each_round": per_session_rounds, "rss_after_rounds_mb": final,
             "growth_pct": (final - rss0) / rss0 * 100.0, "open_ms": summary(open_ms), "rounds_detail": rounds_out}

@@ -117,8 +117,19 @@ def build_card(store, customer_id: int) -> tuple[float, int]:
     root = layout.get_root(doc)
     elapsed = (time.perf_counter() - started) * 1000.0
     models = len(list(root.references()))
-    layout._cleanup(root)
+    release(layout, root, doc)
     return elapsed, models
+
+
+def release(layout, root, doc) -> None:
+    """Forget a built view as Panel's server does when a session ends (``Viewable._server_destroy``):
+    without this, ``pn.state._views`` keeps every card built in this process alive."""
+    import panel as pn
+
+    ref = root.ref["id"]
+    layout._cleanup(root)
+    layout._documents.pop(doc, None)
+    pn.state._views.pop(ref, None)
 
 
 def card_build(store, customers: list[int], warmup: int = 5) -> dict[str, Any]:
@@ -158,9 +169,10 @@ def card_breakdown(store, customers: list[int]) -> dict[str, Any]:
             card = card_module.CustomerCard(store=store, customer_id=customer_id, user=ACTING_USER)
             built = time.perf_counter()
             layout = card.__panel__()
-            root = layout.get_root(Document())
+            doc = Document()
+            root = layout.get_root(doc)
             done = time.perf_counter()
-            layout._cleanup(root)
+            release(layout, root, doc)
             measured = dict(spent)
             measured["CustomerCard(...) total"] = (built - started) * 1000.0
             measured["get_root (Bokeh models)"] = (done - built) * 1000.0
@@ -245,6 +257,30 @@ def duckdb_floor(store, runs: int = 200) -> dict[str, float]:
 def queries_profile(store, customers: list[int], top: int = 20) -> str:
     """cProfile of the card's store queries (by own time: where they spend it — DuckDB, pandas, param …)."""
     return profile_top(lambda: [q(store, c) for c in customers for _n, q in CARD_QUERIES], top, sort="tottime")
+
+
+# -- 5. many users: the data side ---------------------------------------------------------------------------
+def duckdb_cache_growth(store, customers: list[int], warmup: int, sessions: int, rounds: int) -> dict[str, float]:
+    """DuckDB's own memory (``duckdb_memory()``: cached table blocks and index nodes, MB) while the card's
+    queries run for the customers the many-users item opens, in the same order: after its warm-up and after
+    each round. The served process reads the same data, so this is what its DuckDB keeps cached."""
+    def mb() -> float:
+        return sum(r[0] for r in store.db.rows("SELECT memory_usage_bytes FROM duckdb_memory()")) / 1e6
+
+    picks = iter(customers * (rounds + 2))
+    out = {"opened": mb()}
+    for _ in range(warmup):
+        customer_id = next(picks)
+        for _name, query in CARD_QUERIES:
+            query(store, customer_id)
+    out["after warm-up"] = mb()
+    for index in range(rounds):
+        for _ in range(sessions):
+            customer_id = next(picks)
+            for _name, query in CARD_QUERIES:
+                query(store, customer_id)
+        out[f"after round {index + 1}"] = mb()
+    return out
 
 
 # -- 3. the super search ----------------------------------------------------------------------------------

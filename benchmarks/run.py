@@ -305,8 +305,8 @@ def item_card(main_db: Path, plan: Plan) -> dict[str, Any]:
 def item_users(main_db: Path, plan: Plan) -> dict[str, Any]:
     from customercard.store import Store
 
-    from .browser import Browser, Server, many_users
-    from .inprocess import customers_with_invoices
+    from .browser import WARMUP_SESSIONS, Browser, Server, many_users
+    from .inprocess import customers_with_invoices, duckdb_cache_growth
 
     with Store(main_db) as store:
         customers = customers_with_invoices(store, 200, SEED + 6)
@@ -320,6 +320,9 @@ def item_users(main_db: Path, plan: Plan) -> dict[str, Any]:
         result["server_pid"] = server.pid
         chromium = browser.version
     shutil.rmtree(_TEMP / "served", ignore_errors=True)
+    say("   DuckDB's cache for the same customers, in this process …")
+    with Store(main_db) as store:
+        result["duckdb_mb"] = duckdb_cache_growth(store, customers, WARMUP_SESSIONS, n, plan.users_rounds)
     figures = [
         figure("users", f"Card open with up to {n} sessions open, p95", result["open_ms"]["p95"], "ms",
                detail=f"p50 {result['open_ms']['p50']:.0f} ms, {result['open_ms']['n']} opens, each a new context"),
@@ -331,6 +334,9 @@ def item_users(main_db: Path, plan: Plan) -> dict[str, Any]:
                result["growth_pct"], "%", 10.0, detail=f"{result['rss_after_rounds_mb']:.0f} MB vs "
                                                        f"{result['rss0_mb']:.0f} MB"),
     ]
+    if plan.users_rounds > 1:
+        figures.append(figure("users", f"RSS growth from the end of round 1 to the end of round {plan.users_rounds}",
+                              result["growth_after_round1_pct"], "%"))
     notes = ["One Chromium, a new logged-in browser context per session (cold cache), sessions opened one after "
              "another and kept open; after closing them the server's RSS is polled until it is stable (at least "
              f"{plan.users_settle[0]:.0f} s: Bokeh discards a session 15 s after its connection closes, checking "
@@ -342,6 +348,11 @@ def item_users(main_db: Path, plan: Plan) -> dict[str, Any]:
         notes.append(f"| {index} | {r['open_ms']['p50']:.0f} ms | {r['open_ms']['p95']:.0f} ms | {rss['0']:.0f} MB | "
                      f"{rss['10']:.0f} MB | {rss[str(n)]:.0f} MB | {(rss[str(n)] - rss['0']) / n:.1f} MB | "
                      f"{rss['after_close']:.0f} MB | {r['settle_s']:.0f} s |")
+    notes += ["", "DuckDB's own memory (`duckdb_memory()`: cached table blocks and index nodes) when the card's store "
+              "queries (item 2's list, a superset of what the card runs) run in this process for the same customers in "
+              "the same order — the served process reads the "
+              "same data, so its DuckDB caches as much: "
+              + ", ".join(f"{label} {mb:.0f} MB" for label, mb in result["duckdb_mb"].items()) + "."]
     return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
 
 

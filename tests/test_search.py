@@ -147,3 +147,30 @@ def test_possible_duplicates(store):
     assert list(dupes["name"]) == ["Lindqvist Konsult AB"] and dupes.iloc[0]["reason"] == "similar name"
     assert store.possible_duplicates(name="Completely Different Oy").empty
     assert store.possible_duplicates(vat_number="SE 5566 7788 9901").iloc[0]["reason"] == "same VAT number"
+
+
+def test_bulk_build_makes_exactly_what_writes_make(demo_store):
+    """The column-at-a-time index build and the one-entry-at-a-time updates must agree to the last entry."""
+    import pandas as pd
+
+    from customercard.store.search import contact_terms, customer_terms, fold, fold_series, words_of
+    from customercard.store.search_bulk import index_frames, word_frame
+
+    samples = pd.Series(["Åkesson & Söner", "SØNDERGAARD ÆRØ", "Müller-Lüdenscheidt", "  a  b ", None, "x\u0301y",
+                         "Ελλάδα", "anna.berg@firma.se", "İstanbul"])
+    assert list(fold_series(samples)) == [fold(v) for v in samples]
+    region = demo_store.settings().phone_region
+    customers = demo_store.sql("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
+                               "FROM customers")
+    contacts = demo_store.sql("SELECT id, customer_id, first_name, last_name, email, phone, mobile FROM contacts")
+    one_by_one = {(int(c.id), None, *t) for c in customers.itertuples() for t in customer_terms(c._asdict(), region)}
+    one_by_one |= {(int(k.customer_id), int(k.id), *t) for k in contacts.itertuples()
+                   for t in contact_terms(k._asdict(), region)}
+    bulk = pd.concat(index_frames(customers, contacts, region), ignore_index=True)
+    at_once = {(int(r.customer_id), None if pd.isna(r.contact_id) else int(r.contact_id), r.source, r.term, r.shown)
+               for r in bulk.itertuples()}
+    assert at_once == one_by_one
+    bulk.insert(0, "entry_id", range(len(bulk)))
+    words = word_frame(bulk)
+    expected = {(w, i) for i, r in enumerate(bulk.itertuples()) for w in words_of(r.source, r.term)}
+    assert set(zip(words["word"], words["entry_id"], strict=True)) == expected

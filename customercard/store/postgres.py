@@ -205,8 +205,9 @@ class PostgresDatabase:
                 finally:
                     cur.close()
 
-    def insert_df(self, table: str, frame: pd.DataFrame) -> None:
-        """Append a DataFrame whose columns are named as the table's, with COPY."""
+    def insert_df(self, table: str, frame: pd.DataFrame, order_by: str | None = None) -> None:
+        """Append a DataFrame whose columns are named as the table's, with COPY (order does not matter here:
+        PostgreSQL finds rows through its indexes)."""
         if not re.fullmatch(r"[a-z_]+", table):
             raise ValueError(f"bad table name {table!r}")
         columns = ", ".join(f'"{c}"' for c in frame.columns)

@@ -31,22 +31,39 @@ SOURCES = {
 }
 WORD_SOURCES = ("name", "nickname", "contact", "email", "contact_email")
 FUZZY_MIN = 5
+SEARCH_TABLES = ("search_terms", "search_words", "search_vocab", "search_suffixes", "search_fuzzy")
 CANDIDATES = 400
 WORD_CANDIDATES = 30
 WORD_ROWS = 600
 ENTRY_ROWS = 150
 
 
+COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+NOT_KEPT = r"[^0-9a-z@._+-]+"
+
+
+def _text(value: object) -> str:
+    """A value as text; None and NaN (a missing value from a DataFrame) as ''."""
+    return "" if value is None or value != value else str(value)
+
+
 def fold(text: object) -> str:
-    """Lower case, Nordic letters without marks (ä→a, ø→o, æ→ae …), punctuation as spaces, single spaces."""
-    value = str(text or "").lower().translate(_TRANSLITERATE)
-    value = "".join(ch for ch in unicodedata.normalize("NFKD", value) if not unicodedata.combining(ch))
-    value = re.sub(r"[^0-9a-z@._+-]+", " ", value)
-    return " ".join(value.split())
+    """Lower case, Nordic letters without marks (ä→a, ø→o, æ→ae …), punctuation as spaces, single spaces.
+    (:func:`fold_series` does the same to a whole column; the two must stay identical.)"""
+    value = unicodedata.normalize("NFKD", _text(text).lower().translate(_TRANSLITERATE))
+    value = re.sub(NOT_KEPT, " ", re.sub(COMBINING, "", value))
+    return re.sub(" +", " ", value).strip()
+
+
+def fold_series(values: pd.Series) -> pd.Series:
+    """:func:`fold` for a whole column at once (bulk index builds)."""
+    text = values.fillna("").astype(str).str.lower().str.translate(_TRANSLITERATE).str.normalize("NFKD")
+    text = text.str.replace(COMBINING, "", regex=True).str.replace(NOT_KEPT, " ", regex=True)
+    return text.str.replace(" +", " ", regex=True).str.strip()
 
 
 def digits(text: object) -> str:
-    return re.sub(r"\D", "", str(text or ""))
+    return re.sub(r"\D", "", _text(text))
 
 
 @functools.lru_cache(maxsize=512)
@@ -76,23 +93,25 @@ def phone_variants(number: str, region: str = "SE") -> list[str]:
 
 def customer_terms(values: dict[str, Any], region: str = "SE") -> list[tuple[str, str, str]]:
     """(source, folded term, shown text) for one customer's searchable fields."""
-    terms = [("number", str(values.get("number") or ""), str(values.get("number") or ""))]
+    number = _text(values.get("number"))
+    terms = [("number", number, number)]
     for source in ("name", "nickname", "email"):
-        text = values.get(source) or ""
+        text = _text(values.get(source))
         terms.append((source, fold(text), text))
     for source in ("org_number", "vat_number"):
-        text = values.get(source) or ""
+        text = _text(values.get(source))
         terms.append((source, digits(text), text))
-    phone = values.get("phone") or ""
+    phone = _text(values.get("phone"))
     terms += [("phone", variant, phone) for variant in phone_variants(phone, region)]
     return [(s, t, shown) for s, t, shown in terms if t]
 
 
 def contact_terms(contact: dict[str, Any], region: str = "SE") -> list[tuple[str, str, str]]:
-    name = " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p)
-    terms = [("contact", fold(name), name), ("contact_email", fold(contact.get("email")), contact.get("email") or "")]
+    name = " ".join(p for p in (_text(contact.get("first_name")), _text(contact.get("last_name"))) if p)
+    email = _text(contact.get("email"))
+    terms = [("contact", fold(name), name), ("contact_email", fold(email), email)]
     for field in ("phone", "mobile"):
-        number = contact.get(field) or ""
+        number = _text(contact.get(field))
         terms += [("contact_phone", variant, f"{name}, {number}") for variant in phone_variants(number, region)]
     return [(s, t, shown) for s, t, shown in terms if t]
 
@@ -205,32 +224,47 @@ class SearchStore:
                                                    contact_terms(contact, region))]))
 
     def rebuild_search_index(self) -> int:
-        """Build the whole index again, each table sorted by its key (bulk loads, upgrades)."""
+        """Build the whole index again, each table sorted by its key (bulk loads, upgrades, copies)."""
+        from .search_bulk import fuzzy_frame, index_frames, suffix_frame, word_frame
+
         region = self.settings().phone_region
-        owners: list[tuple[int, int | None, list[tuple[str, str, str]]]] = []
-        for c in self.db.records("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
-                                 "FROM customers"):
-            owners.append((c["id"], None, customer_terms(c, region)))
-        for k in self.db.records("SELECT id, customer_id, first_name, last_name, email, phone, mobile FROM contacts"):
-            owners.append((k["customer_id"], k["id"], contact_terms(k, region)))
+        customers = self.db.df("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
+                               "FROM customers")
+        contacts = self.db.df("SELECT id, customer_id, first_name, last_name, email, phone, mobile FROM contacts")
+        terms = pd.concat(index_frames(customers, contacts, region), ignore_index=True)
+        terms.insert(0, "entry_id", self.db.reserve_ids("search_terms_id_seq", len(terms)))
+        words = word_frame(terms)
+        vocab = pd.Series(sorted(set(words["word"])), dtype=object)
         with self.db.transaction() as cur:
-            for table in ("search_terms", "search_words", "search_vocab", "search_suffixes", "search_fuzzy"):
-                cur.execute(f"DELETE FROM {table}")
-            term_rows, word_rows = self._index_rows(owners)
-            terms = pd.DataFrame(term_rows, columns=["entry_id", "term", "customer_id", "contact_id", "source",
-                                                     "shown"]).sort_values("term", kind="stable")
-            terms["contact_id"] = terms["contact_id"].astype("Int64")
-            words = pd.DataFrame(word_rows, columns=["word", "entry_id"]).sort_values("word", kind="stable")
-            vocab = sorted(set(words["word"]))
-            suffix_rows = pd.DataFrame([(sx, w) for w in vocab for sx in suffixes(w)], columns=["suffix", "word"])
-            fuzzy_rows = pd.DataFrame([(v, w) for w in vocab if len(w) >= FUZZY_MIN - 1 and not w.isdigit()
-                                       for v in {w, *deletions(w)}], columns=["variant", "word"])
-            self.db.insert_df("search_terms", terms)
-            self.db.insert_df("search_words", words)
+            tables, indexes = self._search_schema()
+            # A new, empty table loaded and then indexed beats deleting rows and keeping indexes up to date.
+            for name in SEARCH_TABLES:
+                cur.execute(f"DROP TABLE IF EXISTS {name}")
+            for statement in tables:
+                cur.execute(statement)
+            self.db.insert_df("search_terms", terms[["entry_id", "term", "customer_id", "contact_id", "source",
+                                                     "shown"]], order_by="term")
+            self.db.insert_df("search_words", words, order_by="word")
             self.db.insert_df("search_vocab", pd.DataFrame({"word": vocab}))
-            self.db.insert_df("search_suffixes", suffix_rows.sort_values("suffix", kind="stable"))
-            self.db.insert_df("search_fuzzy", fuzzy_rows.sort_values("variant", kind="stable"))
+            self.db.insert_df("search_suffixes", suffix_frame(vocab), order_by="suffix")
+            self.db.insert_df("search_fuzzy", fuzzy_frame(vocab), order_by="variant")
+            for statement in indexes:
+                cur.execute(statement)
         return len(terms)
+
+    def _search_schema(self) -> tuple[list[str], list[str]]:
+        """The search tables' CREATE TABLE and CREATE INDEX statements, as the migrations wrote them."""
+        from .database import migrations, split_statements
+
+        tables, indexes = [], []
+        for number, _name, sql in migrations(self.db.dialect):
+            if number == 3:
+                for statement in split_statements(sql):
+                    if re.match(r"CREATE TABLE search_", statement):
+                        tables.append(statement)
+                    elif re.match(r"CREATE (UNIQUE )?INDEX \w+ ON search_", statement):
+                        indexes.append(statement)
+        return tables, indexes
 
     # -- searching ------------------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20, include_archived: bool = True) -> pd.DataFrame:
