@@ -226,6 +226,25 @@ def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterabl
         errors[key] = f"“{value}” is not one of the {what} (System administration → Customers)."
 
 
+class Snapshot:
+    """A stored record's values by dotted field name, without building param objects (the store's view of
+    what is stored when it checks a save); offers ``get`` like :class:`Record`."""
+
+    def __init__(self, values: dict[str, Any], **attributes: Any) -> None:
+        self._values = values
+        self.__dict__.update(attributes)
+
+    def get(self, dotted: str) -> Any:
+        return self._values.get(dotted)
+
+    def values(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def invoicing(self) -> Snapshot:
+        return Snapshot({k.split(".", 1)[1]: v for k, v in self._values.items() if k.startswith("invoicing.")})
+
+
 class Address(Record):
     """A postal address: the visiting address, or a separate invoice address."""
 
@@ -445,13 +464,13 @@ class Customer(Record):
             errors["max_distance_km"] = (
                 f"The maximum billable distance ({self.max_distance_km:g} km) cannot be below the "
                 f"default distance ({self.default_distance_km:g} km).")
-        previous_invoicing = previous.invoicing if isinstance(previous, Customer) else None
+        previous_invoicing = getattr(previous, "invoicing", None)
         errors.update(self.invoicing.validate(choices, previous_invoicing, prefix="invoicing."))
         errors.update(self._validate_segments(choices, previous))
         return errors
 
     def _validate_segments(self, choices: Choices, previous: Record | None) -> dict[str, str]:
-        before = previous.segments if isinstance(previous, Customer) else {}
+        before = getattr(previous, "segments", None) or {}
         problems = []
         cleaned: dict[str, list[str]] = {}
         for criterion, chosen in (self.segments or {}).items():

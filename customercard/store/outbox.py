@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound
-from ..models import Customer, to_text
+from ..models import Customer, Snapshot, to_text
 from .database import utcnow
 
 #: Fields whose changes the economy system receives (contact information and invoice address).
@@ -32,7 +32,7 @@ class OutboxStore:
 
     db: Any
 
-    def _after_customer_change(self, cur: Any, before: Customer, after: Customer,
+    def _after_customer_change(self, cur: Any, before: Customer | Snapshot, after: Customer,
                                changes: dict[str, tuple[Any, Any]], login: str, now: Any) -> None:
         """Queue the synced fields of a linked customer's change, in the same transaction."""
         synced = {field: change for field, change in changes.items() if field in SYNCED_FIELDS}
