@@ -404,9 +404,9 @@ class Customer(Record):
                             doc="Bumped by every save; a save from an older version is a conflict.")
 
     def __init__(self, **params: Any) -> None:
-        params.setdefault("visit_address", Address())
-        params.setdefault("invoice_address", Address())
-        params.setdefault("invoicing", InvoiceDefaults())
+        for name, kind in (("visit_address", Address), ("invoice_address", Address), ("invoicing", InvoiceDefaults)):
+            if name not in params:
+                params[name] = kind()
         super().__init__(**params)
 
     @property

@@ -12,7 +12,7 @@ import pytest
 
 import customercard as cc
 from customercard.ui.card import CustomerCard
-from customercard.ui.components import SectionView
+from customercard.ui.components import CardView, SectionSlot
 from customercard.ui.sections.contact import route_url
 
 from .conftest import rich_customers
@@ -53,8 +53,10 @@ def test_sections_in_the_seed_order(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     assert [s.key for s in card.sections] == ORDER
     assert isinstance(card.customer, cc.Customer) and card.customer.id == customer_id
-    assert isinstance(card.__panel__(), pn.Column)
-    assert all(isinstance(section.view, SectionView) for section in card.sections)
+    view = card.__panel__()
+    assert isinstance(view, CardView)  # one browser component for all sections
+    assert all(isinstance(section.view, SectionSlot) for section in card.sections)
+    assert [entry["key"] for entry in view.sections] == ORDER
 
 
 def test_header_shows_identity_and_last_update(demo_store, customer_id):

@@ -36,33 +36,54 @@ class CrmStore:
         Columns: id, label (as seen from this customer), relation_type, other_kind ('customer' or 'contact'),
         other_id, other_name, other_number, note, direction ('out' or 'in'), created_at, created_by.
         """
-        frame = self.db.df(
-            "SELECT r.id, t.label AS relation_type, t.inverse_label, r.customer_id, r.other_customer_id, "
-            "r.other_contact_id, r.note, r.created_at, r.created_by, "
-            "c.name AS from_name, c.number AS from_number, oc.name AS customer_name, oc.number AS customer_number, "
-            "trim(coalesce(k.first_name, '') || ' ' || coalesce(k.last_name, '')) AS contact_name, "
-            "kc.name AS contact_customer "
-            "FROM relations r JOIN list_values t ON t.id = r.relation_type_id "
-            "JOIN customers c ON c.id = r.customer_id "
-            "LEFT JOIN customers oc ON oc.id = r.other_customer_id "
-            "LEFT JOIN contacts k ON k.id = r.other_contact_id LEFT JOIN customers kc ON kc.id = k.customer_id "
-            "WHERE r.customer_id = ? OR r.other_customer_id = ? ORDER BY r.id", [int(customer_id)] * 2)
+        customer_id = int(customer_id)
+        # The relations first, then the few names they need by key: joining the big tables in one
+        # statement makes DuckDB hash whole tables for a handful of rows.
+        found = self.db.records(
+            "SELECT id, relation_type_id, customer_id, other_customer_id, other_contact_id, note, created_at, "
+            "created_by FROM relations WHERE customer_id = ? OR other_customer_id = ? ORDER BY id",
+            [customer_id, customer_id])
+        contacts = {}
+        contact_ids = sorted({int(r["other_contact_id"]) for r in found if r["other_contact_id"] is not None})
+        if contact_ids:
+            contacts = {int(k): (first, last, int(owner)) for k, first, last, owner in self.db.rows(
+                "SELECT id, first_name, last_name, customer_id FROM contacts WHERE "
+                + self.db.in_list("id", len(contact_ids)), contact_ids)}
+        wanted = {customer_id} | {int(r[key]) for r in found for key in ("customer_id", "other_customer_id")
+                                  if r[key] is not None} | {owner for *_names, owner in contacts.values()}
+        names = self._customer_names(sorted(wanted))
+        types = self._list_maps()["relation_types"]
         rows = []
-        for r in frame.itertuples(index=False):
-            outgoing = r.customer_id == customer_id
-            if outgoing and pd.notna(r.other_contact_id):
-                other = ("contact", int(r.other_contact_id), f"{r.contact_name} ({r.contact_customer})", None)
+        for r in found:
+            outgoing = r["customer_id"] == customer_id
+            relation_type = types["by_id"].get(r["relation_type_id"])
+            if outgoing and r["other_contact_id"] is not None:
+                first, last, owner = contacts.get(int(r["other_contact_id"]), ("", "", None))
+                person = f"{first or ''} {last or ''}".strip()
+                other = ("contact", int(r["other_contact_id"]), f"{person} ({names.get(owner, ('', None))[0]})", None)
             elif outgoing:
-                other = ("customer", int(r.other_customer_id), r.customer_name, r.customer_number)
+                other_id = int(r["other_customer_id"])
+                other = ("customer", other_id, *names.get(other_id, (None, None)))
             else:
-                other = ("customer", int(r.customer_id), r.from_name, r.from_number)
-            label = r.relation_type if outgoing else (r.inverse_label or r.relation_type)
-            rows.append({"id": int(r.id), "label": label, "relation_type": r.relation_type, "other_kind": other[0],
-                         "other_id": other[1], "other_name": other[2], "other_number": other[3], "note": r.note,
-                         "direction": "out" if outgoing else "in", "created_at": r.created_at,
-                         "created_by": r.created_by})
-        return pd.DataFrame(rows, columns=["id", "label", "relation_type", "other_kind", "other_id", "other_name",
-                                           "other_number", "note", "direction", "created_at", "created_by"])
+                other = ("customer", int(r["customer_id"]), *names.get(int(r["customer_id"]), (None, None)))
+            label = relation_type if outgoing else types["inverse"].get(relation_type, relation_type)
+            rows.append({"id": int(r["id"]), "label": label, "relation_type": relation_type, "other_kind": other[0],
+                         "other_id": other[1], "other_name": other[2], "other_number": other[3], "note": r["note"],
+                         "direction": "out" if outgoing else "in", "created_at": r["created_at"],
+                         "created_by": r["created_by"]})
+        frame = pd.DataFrame(rows, columns=["id", "label", "relation_type", "other_kind", "other_id", "other_name",
+                                            "other_number", "note", "direction", "created_at", "created_by"])
+        if frame.empty:
+            return frame
+        frame["created_at"] = pd.to_datetime(frame["created_at"])
+        return frame
+
+    def _customer_names(self, ids: list[int]) -> dict[int, tuple[str, int]]:
+        """{customer id: (name, number)} for a few customers, looked up by key."""
+        if not ids:
+            return {}
+        return {int(i): (name, int(number)) for i, name, number in self.db.rows(
+            "SELECT id, name, number FROM customers WHERE " + self.db.in_list("id", len(ids)), ids)}
 
     def add_relation(self, relation: Relation, user: str | None = None) -> Relation:
         """Relate a customer to another customer or to a contact person (of any customer)."""
@@ -353,13 +374,19 @@ class CrmStore:
         return frame.reset_index(drop=True)
 
     def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
-        """A customer's open pipeline, probability-weighted, by expected close year: year, weighted."""
-        frame = self.opportunities(customer_id, status="pipeline")
-        if frame.empty:
-            return pd.DataFrame(columns=["year", "weighted"])
-        years = pd.to_datetime(frame["expected_close"]).dt.year.fillna(dt.date.today().year).astype(int)
-        return (frame.assign(year=years, weighted=frame["weighted_base"]).groupby("year", as_index=False)["weighted"]
-                .sum().sort_values("year").reset_index(drop=True))
+        """A customer's open pipeline, probability-weighted, by expected close year: year, weighted (base currency)."""
+        rows = self.db.rows(
+            "SELECT coalesce(CAST(EXTRACT(YEAR FROM expected_close) AS INTEGER), ?) AS year, currency, "
+            "sum(round(CAST(amount * probability AS DECIMAL(38, 4)) / 100, 2)) AS weighted "
+            "FROM opportunities WHERE customer_id = ? AND status = 'pipeline' GROUP BY 1, 2",
+            [dt.date.today().year, int(customer_id)])
+        rates = self.settings().rates()
+        totals: dict[int, float] = {}
+        for year, currency, weighted in rows:
+            rate = rates.get(currency)
+            totals[int(year)] = totals.get(int(year), 0.0) + float(weighted) * (1.0 if rate is None else float(rate))
+        return pd.DataFrame({"year": sorted(totals), "weighted": [round(totals[y], 2) for y in sorted(totals)]},
+                            columns=["year", "weighted"])
 
     # -- shared ---------------------------------------------------------------------------------------------
     def _offer(self, record: Record, attr: str, list_name: str) -> None:

@@ -46,6 +46,7 @@ _DEFAULTS: dict[str, Any] = {field: (None if _BLANK.parameter(field).allow_None 
                                      else _BLANK.parameter(field).default) for field in PLAIN_COLUMNS}
 SYSTEM_COLUMNS = ("id", "number", "merged_into", "erp_system", "erp_customer_id", "erp_synced_at",
                   "created_at", "created_by", "updated_at", "updated_by", "version")
+_TEXT_SYSTEM_COLUMNS = frozenset(c for c in SYSTEM_COLUMNS if isinstance(_BLANK.param[c].default, str))
 WRITE_COLUMNS = (*PLAIN_COLUMNS.values(), *(col for col, _ in LISTED_COLUMNS.values()), "phone_digits")
 # The statements below are assembled once, at import, from the constant column names above (never from input).
 SELECT_CUSTOMER = ("SELECT " + ", ".join((*SYSTEM_COLUMNS, *PLAIN_COLUMNS.values(),
@@ -103,25 +104,28 @@ class CustomerStore:
 
     def _customer_from_record(self, record: dict[str, Any]) -> Customer:
         maps = self._list_maps()
-        customer = Customer()
         values: dict[str, Any] = {}
         for field, column in PLAIN_COLUMNS.items():
             value = record[column]
-            parameter = customer.parameter(field)
-            if value is None and parameter.allow_None is not True:
-                value = parameter.default
-            values[field] = value
+            values[field] = _DEFAULTS[field] if value is None and _DEFAULTS[field] is not None else value
         for field, (column, list_name) in LISTED_COLUMNS.items():
             values[field] = maps[list_name]["by_id"].get(record[column])
         for column in SYSTEM_COLUMNS:
             value = record[column]
-            if value is None and isinstance(customer.param[column].default, str):
-                value = ""
-            values[column] = value
-        errors = customer.update_from(values)
-        if errors:
-            raise CustomerCardError(f"Customer {record['id']} holds values the model refuses: {errors}")
-        customer.segments = self._segments_of(int(record["id"]))
+            values[column] = "" if value is None and column in _TEXT_SYSTEM_COLUMNS else value
+        values["segments"] = self._segments_of(int(record["id"]))
+        # One update per (nested) record, from class-level defaults: no per-instance parameter copies.
+        grouped: dict[str, dict[str, Any]] = {}
+        for field, value in values.items():
+            head, _, tail = field.rpartition(".")
+            grouped.setdefault(head, {})[tail] = value
+        try:
+            nested = {name: Customer.param[name].class_(**grouped.pop(name, {})) for name in Customer.nested}
+            customer = Customer(**grouped.pop("", {}), **nested)
+        except (ValueError, TypeError):
+            customer = Customer()
+            errors = customer.update_from(values)
+            raise CustomerCardError(f"Customer {record['id']} holds values the model refuses: {errors}") from None
         return customer
 
     def _segments_of(self, customer_id: int) -> dict[str, list[str]]:

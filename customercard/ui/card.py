@@ -9,6 +9,7 @@ import param
 
 from ..models import Customer
 from ..store import Store
+from .components import CardView
 from .context import CardContext
 from .sections import SECTIONS, Section
 from .sections.base import card_collapsed_prefs
@@ -41,8 +42,8 @@ class CustomerCard(pn.viewable.Viewer):
             cls(context=self.context, collapsed=collapsed.get(cls.key, cls.collapsed_by_default))
             for cls in SECTIONS if getattr(cls, "shown", lambda _c: True)(self.context)
         ]
-        self._layout = pn.Column(*(section.view for section in self.sections), sizing_mode="stretch_width",
-                                 css_classes=["cc-card"], stylesheets=[CARD_CSS])
+        self._layout = CardView(slots=[section.view for section in self.sections], sizing_mode="stretch_width",
+                                css_classes=["cc-card"], stylesheets=[CARD_CSS])
 
     def section(self, key: str) -> Section:
         """The section with this key (e.g. 'contact', 'comments')."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import param
-from panel.custom import Child, JSComponent
+from panel.custom import Children, JSComponent
+from panel.viewable import Viewable
 
 from .html import SECTION_CSS
 
@@ -93,7 +94,8 @@ class DataTable(JSComponent):
 
 
 SECTION_VIEW_CSS = """
-:host { display: block; width: 100%; margin: 6px 0; }
+:host { display: block; width: 100%; }
+.cc-section { margin: 6px 0; }
 .cc-sv { background: #fff; border: 1px solid #dfe5ec; border-radius: 6px; overflow: hidden; }
 .cc-sv-head { display: flex; align-items: center; gap: 8px; background: #f5f7fa; padding: 0 8px 0 0; }
 .cc-sv-toggle { all: unset; flex: 1; cursor: pointer; padding: 9px 12px; font-weight: 600; font-size: 1.05em;
@@ -111,8 +113,8 @@ button.cc-link:hover { text-decoration: underline; }
 """
 
 
-class SectionView(JSComponent):
-    """One card section in the browser: a header that folds it, tool buttons, light HTML and one child slot.
+class SectionSlot(param.Parameterized):
+    """One card section's state, drawn by the :class:`CardView` that holds it.
 
     The HTML is made on the server with every user value escaped. Elements with ``data-action`` (buttons,
     links, checkboxes, selects) report to :meth:`on_action` callbacks as ``(action, data)``; the section
@@ -124,74 +126,9 @@ class SectionView(JSComponent):
     collapsed = param.Boolean(default=False, doc="Whether the section is folded away (set by the header).")
     html = param.String(default="", doc="The body as safe HTML made on the server.")
     tools = param.List(default=[], doc="Header buttons: dicts with action and label.")
-    child = Child(allow_None=True, doc="Panel content shown in the body (edit form, chart).")
+    child = param.ClassSelector(class_=Viewable, default=None, allow_None=True,
+                                doc="Panel content shown in the body (edit form, chart).")
     child_first = param.Boolean(default=False, doc="Show the child before the HTML instead of after it.")
-
-    _stylesheets = [SECTION_CSS, SECTION_VIEW_CSS]
-
-    _esm = """
-    export function render({ model, el }) {
-      const box = document.createElement("section");
-      const head = document.createElement("div");
-      head.className = "cc-sv-head";
-      const toggle = document.createElement("button");
-      toggle.className = "cc-sv-toggle";
-      const tools = document.createElement("span");
-      tools.className = "cc-sv-tools";
-      head.append(toggle, tools);
-      const body = document.createElement("div");
-      body.className = "cc-sv-body";
-      const html = document.createElement("div");
-      html.className = "cc-sv-html";
-      box.append(head, body);
-      toggle.addEventListener("click", () => { model.collapsed = !model.collapsed; });
-      function send(target, value) {
-        const data = {action: target.dataset.action, value: value};
-        if (target.dataset.id !== undefined) data.id = target.dataset.id;
-        model.send_msg(data);
-      }
-      box.addEventListener("click", (event) => {
-        const target = event.target.closest("[data-action]");
-        if (!target || target.tagName === "SELECT" || target.tagName === "INPUT") return;
-        event.preventDefault();
-        send(target, null);
-      });
-      box.addEventListener("change", (event) => {
-        const target = event.target.closest("[data-action]");
-        if (!target) return;
-        send(target, target.type === "checkbox" ? target.checked : target.value);
-      });
-      function draw_head() {
-        box.className = "cc-sv cc-section-" + model.key + (model.collapsed ? " collapsed" : "");
-        toggle.setAttribute("aria-expanded", String(!model.collapsed));
-        toggle.innerHTML = "";
-        const chev = document.createElement("span");
-        chev.className = "chev"; chev.textContent = model.collapsed ? "▸" : "▾";
-        toggle.append(chev, document.createTextNode(model.title));
-        tools.replaceChildren();
-        if (!model.collapsed) {
-          for (const tool of model.tools) {
-            const b = document.createElement("button");
-            b.dataset.action = tool.action; b.textContent = tool.label;
-            b.className = "cc-tool-" + tool.action;
-            tools.appendChild(b);
-          }
-        }
-      }
-      function draw_body() {
-        html.innerHTML = model.html;
-        const child = model.get_child("child");
-        body.replaceChildren();
-        if (child && model.child_first) body.appendChild(child);
-        body.appendChild(html);
-        if (child && !model.child_first) body.appendChild(child);
-      }
-      draw_head(); draw_body();
-      model.on(["collapsed", "title", "tools", "key"], draw_head);
-      model.on(["html", "child_first"], draw_body);  // a new child re-renders the whole component
-      return box;
-    }
-    """
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -201,8 +138,193 @@ class SectionView(JSComponent):
         """Call ``callback(action, data)`` when an element with ``data-action`` is used."""
         self._action_callbacks.append(callback)
 
-    def _handle_msg(self, data) -> None:
-        if not isinstance(data, dict) or not isinstance(data.get("action"), str):
-            return
+    def dispatch(self, action: str, data: dict) -> None:
         for callback in self._action_callbacks:
-            callback(data["action"], data)
+            callback(action, data)
+
+    def entry(self, child_index: int) -> dict:
+        """What the browser draws for this section (``child``: index in the view's children, or -1)."""
+        return {"key": self.key, "title": self.title, "collapsed": self.collapsed, "html": self.html,
+                "tools": list(self.tools), "child": child_index, "child_first": self.child_first}
+
+
+class CardView(JSComponent):
+    """The sections of a card as one browser component: a header per section that folds it, tool buttons,
+    light HTML and, where a section needs one, a Panel child (an edit form, a chart).
+
+    One component instead of one per section: every Bokeh model costs time on the server and in the
+    browser, and a card has a dozen sections.
+    """
+
+    sections = param.List(default=[], doc="What each section shows (from its SectionSlot), in order.")
+    children = Children(default=[], doc="The Panel children of the sections that have one.")
+
+    _render_policy = "manual"
+    _stylesheets = [SECTION_CSS, SECTION_VIEW_CSS]
+
+    _esm = """
+    export function render({ model, el }) {
+      const root = document.createElement("div");
+      root.className = "cc-sections";
+      const drawn = new Map();  // key -> {wrap, box, toggle, tools, body, html, sig, child}
+      function entry_of(key) { return model.sections.find((e) => e.key === key); }
+      function send(key, target, value) {
+        const data = {section: key, action: target.dataset.action, value: value};
+        if (target.dataset.id !== undefined) data.id = target.dataset.id;
+        model.send_msg(data);
+      }
+      function key_of(node) {
+        const box = node.closest("[data-section]");
+        return box ? box.dataset.section : null;
+      }
+      function head(part, entry) {
+        part.box.className = "cc-sv" + (entry.collapsed ? " collapsed" : "");
+        part.toggle.setAttribute("aria-expanded", String(!entry.collapsed));
+        const chev = document.createElement("span");
+        chev.className = "chev"; chev.textContent = entry.collapsed ? "\u25b8" : "\u25be";
+        part.toggle.replaceChildren(chev, document.createTextNode(entry.title));
+        part.tools.replaceChildren();
+        if (!entry.collapsed) {
+          for (const tool of entry.tools) {
+            const b = document.createElement("button");
+            b.dataset.action = tool.action; b.textContent = tool.label;
+            b.className = "cc-tool-" + tool.action;
+            part.tools.appendChild(b);
+          }
+        }
+      }
+      root.addEventListener("click", (event) => {
+        const toggle = event.target.closest(".cc-sv-toggle");
+        if (toggle) {
+          const key = key_of(toggle);
+          const part = drawn.get(key);
+          const entry = entry_of(key);
+          if (!part || !entry) return;
+          const collapsed = !part.box.classList.contains("collapsed");
+          head(part, {...entry, collapsed: collapsed});  // at once; the server confirms
+          model.send_msg({section: key, toggle: collapsed});
+          return;
+        }
+        const target = event.target.closest("[data-action]");
+        if (!target || target.tagName === "SELECT" || target.tagName === "INPUT") return;
+        const key = key_of(target);
+        if (key === null) return;
+        event.preventDefault();
+        send(key, target, null);
+      });
+      root.addEventListener("change", (event) => {
+        const target = event.target.closest("[data-action]");
+        if (!target) return;
+        const key = key_of(target);
+        if (key === null) return;
+        send(key, target, target.type === "checkbox" ? target.checked : target.value);
+      });
+      function child_el(index) {
+        if (index < 0) return null;
+        const kids = model.get_child("children");
+        return (kids && kids[index]) || null;
+      }
+      function place(part, entry) {
+        const child = child_el(entry.child);
+        if (child === part.child && part.body.firstChild !== null) return;
+        part.child = child;
+        part.body.replaceChildren();
+        if (child && entry.child_first) part.body.appendChild(child);
+        part.body.appendChild(part.html);
+        if (child && !entry.child_first) part.body.appendChild(child);
+      }
+      function make(entry) {
+        const wrap = document.createElement("div");
+        wrap.className = "cc-section cc-section-" + entry.key;
+        wrap.dataset.section = entry.key;
+        const box = document.createElement("section");
+        const bar = document.createElement("div");
+        bar.className = "cc-sv-head";
+        const toggle = document.createElement("button");
+        toggle.className = "cc-sv-toggle";
+        const tools = document.createElement("span");
+        tools.className = "cc-sv-tools";
+        bar.append(toggle, tools);
+        const body = document.createElement("div");
+        body.className = "cc-sv-body";
+        const html = document.createElement("div");
+        html.className = "cc-sv-html";
+        box.append(bar, body);
+        wrap.appendChild(box);
+        return {wrap, box, toggle, tools, body, html, sig: null, html_text: null, child: undefined};
+      }
+      function draw() {
+        const order = [];
+        for (const entry of model.sections) {
+          let part = drawn.get(entry.key);
+          if (!part) { part = make(entry); drawn.set(entry.key, part); }
+          const sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);
+          if (sig !== part.sig) { head(part, entry); part.sig = sig; }
+          if (entry.html !== part.html_text) { part.html.innerHTML = entry.html; part.html_text = entry.html; }
+          if (entry.child_first !== part.child_first) { part.child_first = entry.child_first; part.child = undefined; }
+          place(part, entry);
+          order.push(part.wrap);
+        }
+        for (const key of [...drawn.keys()]) {
+          if (!model.sections.some((e) => e.key === key)) drawn.delete(key);
+        }
+        const current = [...root.children];
+        if (current.length !== order.length || current.some((node, i) => node !== order[i])) {
+          root.replaceChildren(...order);
+        }
+      }
+      draw();
+      model.on("sections", draw);
+      model.on("children", () => {
+        for (const part of drawn.values()) part.child = undefined;
+        draw();
+      });
+      return root;
+    }
+    """
+
+    def __init__(self, slots: list[SectionSlot] | None = None, **params) -> None:
+        super().__init__(**params)
+        self._slots: list[SectionSlot] = []
+        for slot in slots or []:
+            self.add(slot)
+
+    @property
+    def slots(self) -> list[SectionSlot]:
+        return list(self._slots)
+
+    def add(self, slot: SectionSlot) -> None:
+        """Show one more section (at the end)."""
+        self._slots.append(slot)
+        slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child", "child_first"])
+        self._sync()
+
+    def _sync(self, *_events) -> None:
+        children: list = []
+        entries = []
+        for slot in self._slots:
+            index = -1
+            if slot.child is not None:
+                index = len(children)
+                children.append(slot.child)
+            entries.append(slot.entry(index))
+        update: dict = {}
+        if len(children) != len(self.children) or any(a is not b for a, b in zip(children, self.children,
+                                                                                     strict=False)):
+            update["children"] = children
+        if entries != self.sections:
+            update["sections"] = entries
+        if update:
+            self.param.update(**update)
+
+    def _handle_msg(self, data) -> None:
+        if not isinstance(data, dict) or not isinstance(data.get("section"), str):
+            return
+        slot = next((s for s in self._slots if s.key == data["section"]), None)
+        if slot is None:
+            return
+        if "toggle" in data:
+            slot.collapsed = bool(data["toggle"])
+            self._sync()  # the browser folded it already; confirm even when nothing changed here
+        elif isinstance(data.get("action"), str):
+            slot.dispatch(data["action"], data)

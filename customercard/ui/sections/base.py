@@ -1,7 +1,8 @@
 """A card section: folded or open (remembered per user, built only when opened), read as light HTML,
 edited with widgets built from the param model only while editing.
 
-Each section is one :class:`~customercard.ui.components.SectionView` in the browser. Buttons and links in
+Each section is a :class:`~customercard.ui.components.SectionSlot` drawn by the card's one
+:class:`~customercard.ui.components.CardView`. Buttons and links in
 its HTML carry ``data-action``; :meth:`Section.handle` accepts only the actions the section declares.
 """
 
@@ -15,7 +16,7 @@ import param
 from ...errors import ConflictError, CustomerCardError, PermissionDenied, ValidationError
 from ...i18n import _
 from ...models import Customer
-from ..components import SectionView
+from ..components import CardView, SectionSlot
 from ..context import CardContext
 from ..form import ConflictResolver, FieldForm
 from ..html import esc
@@ -66,8 +67,8 @@ class Section(pn.viewable.Viewer):
         self._draft: Customer | None = None
         self._resolver: ConflictResolver | None = None
         self._note = ("", True)
-        self.view = SectionView(key=self.key, title=self.title, collapsed=self.collapsed,
-                                sizing_mode="stretch_width", css_classes=["cc-section", f"cc-section-{self.key}"])
+        self.view = SectionSlot(key=self.key, title=self.title, collapsed=self.collapsed)
+        self._alone: CardView | None = None
         self.view.param.watch(self._on_toggle, "collapsed")
         self.view.on_action(self.handle)
         self.context.param.watch(self._on_saved, "saved")
@@ -226,7 +227,10 @@ class Section(pn.viewable.Viewer):
             return field
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return self.view
+        """The section on its own (a card shows all its sections in one view instead)."""
+        if self._alone is None:
+            self._alone = CardView(slots=[self.view], sizing_mode="stretch_width", css_classes=["cc-card"])
+        return self._alone
 
 
 def apply_values(target: Customer, values: dict[str, Any]) -> dict[str, str]:
