@@ -206,14 +206,20 @@ def _param_message(exc: Exception) -> str:
     return text
 
 
+def _assign(record: Record, name: str, value: Any) -> None:
+    """Set a field only when the value differs (param copies a parameter per instance on every set)."""
+    if getattr(record, name) != value:
+        setattr(record, name, value)
+
+
 def _normalise(record: Record, errors: dict[str, str], prefix: str, name: str, checker, *args) -> None:
     """Run a validators.check_* on a text field; store the normal form or collect the message."""
     value = getattr(record, name)
     if _blank(value):
-        setattr(record, name, "")
+        _assign(record, name, "")
         return
     try:
-        setattr(record, name, checker(value, *args))
+        _assign(record, name, checker(value, *args))
     except ValueError as exc:
         errors[f"{prefix}{name}"] = str(exc)
 
@@ -270,7 +276,7 @@ class Address(Record):
         errors: dict[str, str] = {}
         for name in ("line1", "line2", "city"):
             value = getattr(self, name)
-            setattr(self, name, (value or "").strip())
+            _assign(self, name, (value or "").strip())
             if len(self.get(name)) > 200:
                 errors[prefix + name] = "At most 200 characters."
         if _blank(self.country):
@@ -321,7 +327,7 @@ class InvoiceDefaults(Record):
             _check_choice(errors, prefix + attr, getattr(self, attr), choices.allowed(list_name), before,
                           LIST_NAMES[list_name].lower())
         for attr in ("our_reference", "their_reference"):
-            setattr(self, attr, (getattr(self, attr) or "").strip())
+            _assign(self, attr, (getattr(self, attr) or "").strip())
             if len(getattr(self, attr)) > 100:
                 errors[prefix + attr] = "At most 100 characters."
         return errors
@@ -434,8 +440,8 @@ class Customer(Record):
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         choices = choices or Choices()
         errors: dict[str, str] = {}
-        self.name = (self.name or "").strip()
-        self.nickname = (self.nickname or "").strip()
+        _assign(self, "name", (self.name or "").strip())
+        _assign(self, "nickname", (self.nickname or "").strip())
         if not self.name:
             errors["name"] = "The customer needs a name."
         elif len(self.name) > 200:
@@ -522,7 +528,7 @@ class Contact(Record):
         choices = choices or Choices()
         errors: dict[str, str] = {}
         for attr in ("first_name", "last_name", "title", "notes"):
-            setattr(self, attr, (getattr(self, attr) or "").strip())
+            _assign(self, attr, (getattr(self, attr) or "").strip())
         if not (self.first_name or self.last_name):
             errors["last_name"] = "A contact person needs a first or a last name."
         _normalise(self, errors, "", "email", validators.check_email)
@@ -552,7 +558,7 @@ class Comment(Record):
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         choices = choices or Choices()
         errors: dict[str, str] = {}
-        self.body = (self.body or "").strip()
+        _assign(self, "body", (self.body or "").strip())
         if not self.body:
             errors["body"] = "Write something first."
         elif len(self.body) > 20000:
@@ -636,7 +642,7 @@ class Event(Record):
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         choices = choices or Choices()
         errors: dict[str, str] = {}
-        self.title = (self.title or "").strip()
+        _assign(self, "title", (self.title or "").strip())
         if not self.title:
             errors["title"] = "An event needs a title."
         if self.starts_at is None:
@@ -684,7 +690,7 @@ class Opportunity(Record):
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         choices = choices or Choices()
         errors: dict[str, str] = {}
-        self.title = (self.title or "").strip()
+        _assign(self, "title", (self.title or "").strip())
         if not self.title:
             errors["title"] = "An opportunity needs a title."
         before = previous.get("stage") if previous is not None else None
@@ -744,7 +750,7 @@ class Criterion(Record):
 
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         errors: dict[str, str] = {}
-        self.name = (self.name or "").strip()
+        _assign(self, "name", (self.name or "").strip())
         if not self.name:
             errors["name"] = "A criterion needs a name."
         cleaned = [v.strip() for v in self.values if v and v.strip()]
@@ -781,7 +787,7 @@ class User(Record):
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         errors: dict[str, str] = {}
         self.login = (self.login or "").strip().lower()
-        self.name = (self.name or "").strip()
+        _assign(self, "name", (self.name or "").strip())
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,31}", self.login):
             errors["login"] = "A login has 2–32 lower-case letters, digits, dots, dashes or underscores."
         if not self.name:
@@ -846,7 +852,7 @@ class Settings(Record):
                 errors[attr] = "Use an address like https://crm.example.se."
         if self.smtp_from:
             _normalise(self, errors, "", "smtp_from", validators.check_email)
-        self.start_address = (self.start_address or "").strip()
+        _assign(self, "start_address", (self.start_address or "").strip())
         try:
             self.rates()
         except ValueError as exc:

@@ -48,7 +48,7 @@ class CrmStore:
         if contact_ids:
             contacts = {int(k): (first, last, int(owner)) for k, first, last, owner in self.db.rows(
                 "SELECT id, first_name, last_name, customer_id FROM contacts WHERE "
-                + self.db.in_list("id", len(contact_ids)), contact_ids)}
+                + self.db.in_list("id", len(contact_ids), ids=True), contact_ids)}
         wanted = {customer_id} | {int(r[key]) for r in found for key in ("customer_id", "other_customer_id")
                                   if r[key] is not None} | {owner for *_names, owner in contacts.values()}
         names = self._customer_names(sorted(wanted))
@@ -83,7 +83,7 @@ class CrmStore:
         if not ids:
             return {}
         return {int(i): (name, int(number)) for i, name, number in self.db.rows(
-            "SELECT id, name, number FROM customers WHERE " + self.db.in_list("id", len(ids)), ids)}
+            "SELECT id, name, number FROM customers WHERE " + self.db.in_list("id", len(ids), ids=True), ids)}
 
     def add_relation(self, relation: Relation, user: str | None = None) -> Relation:
         """Relate a customer to another customer or to a contact person (of any customer)."""
@@ -202,10 +202,10 @@ class CrmStore:
                         "owner = ?, "
                         "participants = ?, contact_ids = ?, description = ?, status = ?, status_changed_by = ?, "
                         "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 "
-                        "WHERE id = ? AND version = ? RETURNING version",
+                        "WHERE id = ? AND version = ?",
                         [*self._event_values(event), status_by, status_at, now, login, event.id, event.version]
-                        ).fetchone()
-            if updated is None:
+                        ).rowcount
+            if not updated:  # another save came first
                 raise ConflictError([], stored_version=event.version + 1, attempted_version=event.version)
             write_record_changes(cur, "events", event.id, event.customer_id, login, now, "update", changes)
         event.param.update(version=event.version + 1, status_changed_by=status_by, status_changed_at=status_at)
@@ -322,10 +322,10 @@ class CrmStore:
                         "stage_id = ?, "
                         "expected_close = ?, owner = ?, status = ?, lost_reason = ?, status_changed_by = ?, "
                         "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 "
-                        "WHERE id = ? AND version = ? RETURNING version",
+                        "WHERE id = ? AND version = ?",
                         [*self._opportunity_values(opportunity), status_by, status_at, now, login, opportunity.id,
-                         opportunity.version]).fetchone()
-            if updated is None:
+                         opportunity.version]).rowcount
+            if not updated:  # another save came first
                 raise ConflictError([], stored_version=opportunity.version + 1,
                                     attempted_version=opportunity.version)
             write_record_changes(cur, "opportunities", opportunity.id, opportunity.customer_id, login, now, "update",

@@ -7,6 +7,7 @@ updates the row, writes one history row per changed field and bumps ``version``.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ import pandas as pd
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
 from ..models import Customer, CustomerQuery, InvoiceDefaults, Snapshot, from_text, to_text
 from ..validators import phone_digits
-from .database import utcnow
+from .database import execute_rows, utcnow
 
 #: Model field (dotted) → column, for fields stored as they are.
 PLAIN_COLUMNS: dict[str, str] = {
@@ -52,10 +53,24 @@ WRITE_COLUMNS = (*PLAIN_COLUMNS.values(), *(col for col, _ in LISTED_COLUMNS.val
 SELECT_CUSTOMER = ("SELECT " + ", ".join((*SYSTEM_COLUMNS, *PLAIN_COLUMNS.values(),
                                            *(col for col, _ in LISTED_COLUMNS.values())))
                    + " FROM customers WHERE id = ?")
-# Every column at once: DuckDB rewrites such a row faster than it updates a few columns in place (measured).
-UPDATE_CUSTOMER = ("UPDATE customers SET " + ", ".join(f"{c} = ?" for c in WRITE_COLUMNS)
-                   + ", updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND version = ? "
-                   + "RETURNING version")
+
+
+@functools.lru_cache(maxsize=256)
+def _update_statement(columns: tuple[str, ...]) -> str:
+    """UPDATE of just these columns (constants from the mappings above, never input), stamped and version
+    checked: DuckDB updates a few columns of a row about six times faster than all of them."""
+    return ("UPDATE customers SET " + "".join(f"{c} = ?, " for c in columns)
+            + "updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND version = ?")
+
+
+def _columns_of(fields: set[str]) -> tuple[str, ...]:
+    """The customers columns that hold these (dotted) fields, in table order."""
+    wanted = {PLAIN_COLUMNS.get(f) or LISTED_COLUMNS.get(f, (None,))[0] for f in fields} - {None}
+    if "phone" in fields:
+        wanted.add("phone_digits")
+    return tuple(c for c in WRITE_COLUMNS if c in wanted)
+
+
 INSERT_CUSTOMER = ("INSERT INTO customers (number, " + ", ".join(WRITE_COLUMNS)
                    + ", created_at, created_by, updated_at, updated_by, version) "
                    + "VALUES (nextval('customer_number_seq'), "
@@ -179,7 +194,7 @@ class CustomerStore:
                                                            login]).fetchone()
             self._write_segments(cur, new_id, customer.segments)
             blank = Customer()
-            cur.executemany(INSERT_CHANGE, [
+            execute_rows(cur, INSERT_CHANGE, [
                 [new_id, 1, now, login, "create", field, None, to_text(value)]
                 for field, value in customer.values().items()
                 if field != "segments" and to_text(value) not in (None, "", to_text(blank.get(field)))
@@ -209,12 +224,15 @@ class CustomerStore:
             if not changes:
                 return customer
             now = utcnow()
-            updated = cur.execute(UPDATE_CUSTOMER, [*self._write_values(customer), now, login, customer.id,
-                                                    customer.version]).fetchone()
-            if updated is None:  # another process saved between our read and our write (PostgreSQL)
+            columns = _columns_of(set(changes))
+            values = dict(zip(WRITE_COLUMNS, self._write_values(customer), strict=True))
+            # The row count, not RETURNING: that costs DuckDB about 2 ms more per save.
+            updated = cur.execute(_update_statement(columns), [*(values[c] for c in columns), now, login,
+                                                               customer.id, customer.version]).rowcount
+            if not updated:  # another process saved between our read and our write (PostgreSQL)
                 raise self._conflict(self._snapshot(self.db.records(SELECT_CUSTOMER, [customer.id])[0]), customer)
             version = customer.version + 1
-            cur.executemany(INSERT_CHANGE, [[customer.id, version, now, login, kind, field, to_text(old),
+            execute_rows(cur, INSERT_CHANGE, [[customer.id, version, now, login, kind, field, to_text(old),
                                              to_text(new)] for field, (old, new) in changes.items()])
             if any(field.startswith("segments.") for field in changes):
                 cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
@@ -254,7 +272,7 @@ class CustomerStore:
         rows = [[customer_id, ids[(criterion, value)]] for criterion, values in segments.items()
                 for value in values if (criterion, value) in ids]
         if rows:
-            cur.executemany("INSERT INTO customer_segments (customer_id, value_id) VALUES (?, ?)", rows)
+            execute_rows(cur, "INSERT INTO customer_segments (customer_id, value_id) VALUES (?, ?)", rows)
 
     # -- history ------------------------------------------------------------------------------------------
     def history(self, customer_id: int, field: str | None = None) -> pd.DataFrame:
@@ -352,7 +370,7 @@ def _query_conditions(store: Any, query: CustomerQuery) -> tuple[list[str], list
                                       (query.industries, "c.industry_id", "industries")):
         if labels:
             ids = [maps[list_name]["by_label"].get(label, -1) for label in labels]
-            where.append(store.db.in_list(column, len(ids)))
+            where.append(store.db.in_list(column, len(ids), ids=True))
             params += ids
     if query.account_managers:
         where.append(store.db.in_list("c.account_manager", len(query.account_managers)))
@@ -362,7 +380,7 @@ def _query_conditions(store: Any, query: CustomerQuery) -> tuple[list[str], list
         ids = [value_ids.get((criterion, value), -1) for value in values]
         if ids:
             where.append("EXISTS (SELECT 1 FROM customer_segments s WHERE s.customer_id = c.id AND "
-                         + store.db.in_list("s.value_id", len(ids)) + ")")
+                         + store.db.in_list("s.value_id", len(ids), ids=True) + ")")
             params += ids
     if query.city.strip():
         where.append("lower(c.visit_city) LIKE ?")

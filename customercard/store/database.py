@@ -29,6 +29,27 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+_VALUES = re.compile(r"VALUES\s*(\((?:\s*\?\s*,)*\s*\?\s*\))", re.IGNORECASE)
+
+
+def execute_rows(cur: Any, sql: str, rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
+    """Run an ``INSERT … VALUES (?, …)`` for many rows as multi-row statements.
+
+    DuckDB's ``executemany`` runs one statement per row (12 rows: about 6 ms, against 0.7 ms as one
+    statement), and PostgreSQL takes a multi-row VALUES just as well.
+    """
+    rows = [list(row) for row in rows]
+    if not rows:
+        return
+    match = _VALUES.search(sql)
+    if match is None:
+        raise ValueError("execute_rows needs an INSERT with one VALUES (?, …) group")
+    head, group, tail = sql[:match.start(1)], match.group(1), sql[match.end(1):]
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        cur.execute(head + ", ".join([group] * len(part)) + tail, [value for row in part for value in row])
+
+
 def migrations(dialect: str = "duckdb") -> list[tuple[int, str, str]]:
     """Every migration as (number, file name, SQL), in order; ``NNNN_name.<dialect>.sql`` adds to its number."""
     found: dict[int, tuple[str, str]] = {}
@@ -194,10 +215,15 @@ class Database:
         return f"{column} >= ? AND {column} < ?", [text, text + "\uffff"]
 
     @staticmethod
-    def in_list(column: str, count: int) -> str:
+    def in_list(column: str, count: int, ids: bool = False) -> str:
         """SQL testing ``column`` against ``count`` parameters; unlike :meth:`any_of`, DuckDB answers this
-        from an index (a list parameter makes it scan the table)."""
-        return f"{column} IN ({', '.join('?' for _ in range(max(count, 1)))})"
+        from an index (a list parameter makes it scan the table).
+
+        ``ids=True`` for keys from a sequence (never negative): the list then starts with -1, because
+        DuckDB turns a list of consecutive integers into a range, which it scans instead of using the
+        index (two neighbouring entry ids: 5 ms against 0.6 ms on 4 million rows)."""
+        marks = ", ".join("?" for _ in range(max(count, 1)))
+        return f"{column} IN (-1, {marks})" if ids else f"{column} IN ({marks})"
 
     def reserve_ids(self, sequence: str, count: int) -> list[int]:
         """Take ``count`` values from a sequence at once (bulk loads give rows their ids up front)."""

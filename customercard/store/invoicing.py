@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound, ValidationError
+from .database import execute_rows
 
 INVOICE_COLUMNS = ["customer_id", "project_id", "number", "invoice_date", "amount", "currency", "amount_base"]
 
@@ -46,7 +47,7 @@ class InvoicingStore:
         yearly = (frame.assign(year=pd.to_datetime(frame["invoice_date"]).dt.year.astype("int32"))
                   .groupby(["customer_id", "year"], as_index=False)
                   .agg(amount=("amount_base", "sum"), invoices=("amount_base", "size")))
-        self.db.cursor().executemany(
+        execute_rows(self.db.cursor(),
             "INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (customer_id, year) DO UPDATE SET amount = invoiced_yearly.amount + excluded.amount, "
             "invoices = invoiced_yearly.invoices + excluded.invoices",

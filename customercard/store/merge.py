@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import ConflictError, FieldConflict, ValidationError
 from ..models import Customer, to_text
 from .customers import INSERT_CHANGE
-from .database import utcnow
+from .database import execute_rows, utcnow
 
 #: Tables whose rows follow a merged customer (table, column). Later modules add theirs.
 MOVED_ROWS: list[tuple[str, str]] = [
@@ -74,7 +74,7 @@ class MergeStore:
             self._move_rows(cur, survivor_id, other_id)
             cur.execute("UPDATE customers SET archived = TRUE, merged_into = ?, version = version + 1, "
                         "updated_at = ?, updated_by = ? WHERE id = ?", [survivor_id, now, login, other_id])
-            cur.executemany(INSERT_CHANGE, [
+            execute_rows(cur, INSERT_CHANGE, [
                 [other_id, other.version + 1, now, login, "merge", "archived", to_text(other.archived), "true"],
                 [other_id, other.version + 1, now, login, "merge", "merged_into", None,
                  f"{merged.number} {merged.name} (id {survivor_id})"]])

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import NotFound
 from ..models import Customer, Snapshot, to_text
-from .database import utcnow
+from .database import execute_rows, utcnow
 
 #: Fields whose changes the economy system receives (contact information and invoice address).
 SYNCED_FIELDS = {
@@ -129,7 +129,7 @@ class OutboxStore:
                         [system.strip(), external_id.strip(), now, login, int(customer_id)])
             from .customers import INSERT_CHANGE
 
-            cur.executemany(INSERT_CHANGE, [
+            execute_rows(cur, INSERT_CHANGE, [
                 [customer_id, customer.version + 1, now, login, "update", "erp_system", customer.erp_system,
                  system.strip()],
                 [customer_id, customer.version + 1, now, login, "update", "erp_customer_id",

@@ -75,9 +75,9 @@ class PeopleStore:
             updated = cur.execute(
                 "UPDATE contacts SET first_name = ?, last_name = ?, title = ?, email = ?, phone = ?, mobile = ?, "
                 "active = ?, notes = ?, updated_at = ?, updated_by = ?, version = version + 1 "
-                "WHERE id = ? AND version = ? RETURNING version",
-                [*self._contact_values(contact), now, login, contact.id, contact.version]).fetchone()
-            if updated is None:
+                "WHERE id = ? AND version = ?",
+                [*self._contact_values(contact), now, login, contact.id, contact.version]).rowcount
+            if not updated:  # another save came first
                 raise ConflictError([], stored_version=contact.version + 1, attempted_version=contact.version)
             write_record_changes(cur, "contacts", contact.id, contact.customer_id, login, now, "update", changes)
             self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})

@@ -76,6 +76,10 @@ class _Cursor:
     def description(self) -> Any:
         return self._cursor.description
 
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
     def df(self) -> pd.DataFrame:
         return _frame(self._cursor.fetchall(), [d.name for d in self._cursor.description])
 
@@ -222,7 +226,7 @@ class PostgresDatabase:
         return f"{column} = ANY(?)"
 
     @staticmethod
-    def in_list(column: str, count: int) -> str:
+    def in_list(column: str, count: int, ids: bool = False) -> str:  # noqa: ARG004 - same API as DuckDB's
         return f"{column} IN ({', '.join('?' for _ in range(max(count, 1)))})"
 
     @staticmethod

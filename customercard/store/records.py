@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ..models import Record, to_text
+from .database import execute_rows
 
 INSERT_RECORD_CHANGE = ("INSERT INTO record_changes (table_name, record_id, customer_id, changed_at, changed_by, "
                         "kind, field, old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -26,7 +27,7 @@ def diff_records(before: Record | None, after: Record) -> dict[str, tuple[Any, A
 def write_record_changes(cur: Any, table: str, record_id: int, customer_id: int | None, login: str,
                          now: Any, kind: str, changes: dict[str, tuple[Any, Any]]) -> None:
     if changes:
-        cur.executemany(INSERT_RECORD_CHANGE, [
+        execute_rows(cur, INSERT_RECORD_CHANGE, [
             [table, record_id, customer_id, now, login, kind, field, to_text(old), to_text(new)]
             for field, (old, new) in changes.items()])
 
