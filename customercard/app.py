@@ -211,7 +211,18 @@ def bare_page():
     return pn.Column(pn.pane.Markdown("# customercard"), pn.widgets.TextInput(placeholder="Type here"))
 
 
-BENCH_ROUTES = {"/bench/bare": bare_page}
+BENCH_ROUTES = {"/bench-bare": bare_page}
+
+
+def _released_after(view):
+    """The page function, with this server's memory given back a little after its session ends."""
+    from .memory import release_soon
+
+    def page_view():
+        pn.state.on_session_destroyed(release_soon)
+        return view()
+    page_view.__name__ = getattr(view, "__name__", "page")
+    return page_view
 
 
 def _origins(port: int, extra: list[str] | None) -> list[str]:
@@ -231,7 +242,7 @@ def make_server(store: Store | None, port: int = 0, address: str = "127.0.0.1", 
     config = get_config()
     pn.extension(notifications=True)
     pn.config.throttled = True
-    routes = {**ROUTES, **(BENCH_ROUTES if bench else {})}
+    routes = {path: _released_after(view) for path, view in {**ROUTES, **(BENCH_ROUTES if bench else {})}.items()}
     from .api import CustomerApiHandler
     from .downloads import FileDownloadHandler
 

@@ -147,6 +147,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Build the super search's index again, sorted (after big imports, or now and then after many edits)."""
+    with _store(args) as store:
+        entries = store.rebuild_search_index()
+    print(f"Rebuilt the search index of {_database(args)}: {entries} entries.")
+    return 0
+
+
 # -- import and export -------------------------------------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
     """Import customers from a CSV or Excel file; exit 1 (nothing imported) when any row has a problem."""
@@ -217,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--customers", type=int, default=2000, help="demo customers (with --demo-if-missing)")
     serve.add_argument("--seed", type=int, default=1, help="demo seed (with --demo-if-missing)")
     serve.add_argument("--show", action="store_true", help="open a browser")
-    serve.add_argument("--bench", action="store_true", help="also serve /bench/bare, the benchmark's floor page")
+    serve.add_argument("--bench", action="store_true", help="also serve /bench-bare, the benchmark's floor page")
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="fill a new database with seeded demo data")
@@ -257,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", type=Path)
     backup.set_defaults(func=cmd_backup)
+
+    reindex = sub.add_parser("reindex", help="build the search index again, sorted (after many edits or imports)")
+    reindex.set_defaults(func=cmd_reindex)
 
     imp = sub.add_parser("import", help="import customers from a CSV or Excel (.xlsx) file",
                          description="Import customers from a CSV (UTF-8; comma, semicolon or tab) or Excel "

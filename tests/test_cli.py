@@ -74,3 +74,23 @@ def test_mistakes_are_one_line_and_non_zero(tmp_path: Path):
 
 def test_version_is_exposed():
     assert cc.__version__
+
+
+def test_reindex_sorts_the_search_index_again_and_keeps_every_entry(tmp_path: Path):
+    db = str(tmp_path / "reindex.duckdb")
+    assert run("--db", db, "demo", "--customers", "40", "--seed", "3", "--quiet").returncode == 0
+    with Store(db) as store:
+        customer = store.get_customer(store.find_customers(limit=1)[0]["id"].iloc[0])
+        customer.nickname = "Zebrafink Holding"
+        store.save_customer(customer, user="anna")
+        before = store.db.row("SELECT count(*) FROM search_terms")[0]
+    done = run("--db", db, "reindex")
+    assert done.returncode == 0, done.stderr
+    assert f"{before} entries" in done.stdout
+    with Store(db) as store:
+        assert store.search("zebrafink")["id"].tolist() == [customer.id]
+        indexes = {name for (name,) in store.db.rows(
+            "SELECT index_name FROM duckdb_indexes() WHERE table_name LIKE 'search_%'")}
+        # the lookups by word and term read sorted row groups; a rebuild does not bring their indexes back
+        assert "search_words_word" not in indexes and "search_terms_term" not in indexes
+        assert {"search_words_entry", "search_terms_entry", "search_fuzzy_variant"} <= indexes

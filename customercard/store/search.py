@@ -274,18 +274,23 @@ class SearchStore:
         return len(terms)
 
     def _search_schema(self) -> tuple[list[str], list[str]]:
-        """The search tables' CREATE TABLE and CREATE INDEX statements, as the migrations wrote them."""
+        """The search tables' CREATE TABLE and CREATE INDEX statements, as the migrations left them (an index
+        a later migration dropped is not made again)."""
         from .database import migrations, split_statements
 
-        tables, indexes = [], []
+        tables: list[str] = []
+        indexes: dict[str, str] = {}
         for number, _name, sql in migrations(self.db.dialect):
-            if number == 3:
-                for statement in split_statements(sql):
-                    if re.match(r"CREATE TABLE search_", statement):
-                        tables.append(statement)
-                    elif re.match(r"CREATE (UNIQUE )?INDEX \w+ ON search_", statement):
-                        indexes.append(statement)
-        return tables, indexes
+            for statement in split_statements(sql):
+                created = re.match(r"CREATE (?:UNIQUE )?INDEX (\w+) ON search_", statement)
+                dropped = re.match(r"DROP INDEX (?:IF EXISTS )?(\w+)", statement)
+                if number == 3 and re.match(r"CREATE TABLE search_", statement):
+                    tables.append(statement)
+                elif created:
+                    indexes[created.group(1)] = statement
+                elif dropped:
+                    indexes.pop(dropped.group(1), None)
+        return tables, list(indexes.values())
 
     # -- searching ------------------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20, include_archived: bool = True) -> pd.DataFrame:
@@ -300,8 +305,10 @@ class SearchStore:
         if not query:
             return pd.DataFrame(columns=columns)
         numeric = len(number) >= 3 and len(number) * 2 >= len(query.replace(" ", ""))
-        terms = [number, query] if numeric else [query]
-        words = [number] if numeric else query.split()
+        # 00 dials abroad as + does: 0046 31 … is the number stored as 4631 …
+        abroad = number[2:] if number.startswith("00") and len(number) > 4 else ""
+        terms = [t for t in (number, abroad, query) if t] if numeric else [query]
+        words = [abroad or number] if numeric else query.split()
         skip = set() if self.settings().nicknames_enabled else {"nickname"}
         hits: dict[int, tuple[int, int, int, str, str]] = {}
 
@@ -324,7 +331,8 @@ class SearchStore:
                 if rank < per_word[index].get(entry_id, FUZZY + 1):
                     per_word[index][entry_id] = rank
         matched = _all_words(per_word)
-        best_first = sorted(matched, key=matched.get)[:ENTRY_ROWS]
+        # enough entries for the page even when several are the same customer, and no more: each costs a lookup
+        best_first = sorted(matched, key=matched.get)[:min(ENTRY_ROWS, max(3 * limit, 30))]
         for entry_id, customer_id, source, shown in self._entries(best_first):
             consider(customer_id, source, shown, matched[entry_id])
         ranked = sorted(hits.items(), key=lambda item: (item[1][:3], len(item[1][4]), item[1][4]))
@@ -390,10 +398,10 @@ class SearchStore:
 
     def _hit_frame(self, ranked: list, limit: int, include_archived: bool, columns: list[str]) -> pd.DataFrame:
         ids = [int(customer_id) for customer_id, _ in ranked[: limit * 3]]
-        found = {r["id"]: r for r in self.db.records(
-            "SELECT c.id, c.number, c.name, c.nickname, c.visit_city AS city, s.label AS status, c.archived "
-            "FROM customers c LEFT JOIN list_values s ON s.id = c.status_id WHERE "
-            + self.db.in_list("c.id", len(ids), ids=True), ids)} if ids else {}
+        statuses = self._list_maps()["statuses"]["by_id"]
+        found = {r["id"]: {**r, "status": statuses.get(r.pop("status_id"))} for r in self.db.records(
+            "SELECT id, number, name, nickname, visit_city AS city, status_id, archived FROM customers WHERE "
+            + self.db.in_list("id", len(ids), ids=True), ids)} if ids else {}
         living, archived = [], []
         for customer_id, (rank, _start, _priority, source, shown) in ranked:
             record = found.get(customer_id)

@@ -18,6 +18,7 @@ body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, san
 .cc-header { display: flex; align-items: center; gap: 18px; padding: 0 20px; height: 52px; background: #1f3b57;
              color: #fff; position: sticky; top: 0; z-index: 10; }
 .cc-header a { color: #dbe7f3; text-decoration: none; font-size: 0.95em; }
+.cc-nav a { margin-right: 14px; }
 .cc-header a:hover, .cc-header a.active { color: #fff; text-decoration: underline; }
 .cc-brand { font-weight: 700; font-size: 1.1em; color: #fff !important; margin-right: 10px; }
 .cc-spacer { flex: 1; }
@@ -31,8 +32,8 @@ TEMPLATE = """{% extends base %}
 {% block title %}{{ page_title }}{% endblock %}
 {% block postamble %}<style>""" + APP_CSS + """</style>{% endblock %}
 {% block contents %}
-<div class="cc-header" id="cc-header">{{ embed(roots.nav) }}<span class="cc-spacer"></span>
-{{ embed(roots.search) }}{{ embed(roots.user) }}</div>
+<div class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>
+{% if has_search %}{{ embed(roots.search) }}{% endif %}{{ user_html|safe }}</div>
 <div class="cc-main" id="cc-main">{{ embed(roots.main) }}</div>
 {% if has_location %}{{ embed(roots.location) }}{% endif %}
 {% endblock %}"""
@@ -84,15 +85,13 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
     template = PageTemplate(TEMPLATE, location=location)
     template.add_variable("has_location", location)
     template.add_variable("page_title", f"{title} · customercard")
-    template.add_panel("nav", pn.pane.HTML(nav_html(user, active, set(pages)), margin=0,
-                                           stylesheets=[":host a { color:#dbe7f3; margin-right:14px; "
-                                                        "text-decoration:none } :host a.cc-brand { color:#fff; "
-                                                        "font-weight:700; font-size:1.1em } "
-                                                        ":host a.active { color:#fff; text-decoration:underline }"]))
-    template.add_panel("search", search if search is not None else pn.pane.HTML("", margin=0))
-    template.add_panel("user", pn.pane.HTML(user_html(user), margin=0,
-                                            stylesheets=[":host { color:#dbe7f3; font-size:.9em } "
-                                                         ":host b { color:#fff } :host a { color:#dbe7f3 }"]))
+    # The header is plain HTML in the page (escaped by nav_html/user_html), not Bokeh models: nothing in it
+    # changes during a session, and a Panel HTML pane would also make every page load MathJax (1.8 MB).
+    template.add_variable("nav_html", nav_html(user, active, set(pages)))
+    template.add_variable("user_html", user_html(user))
+    template.add_variable("has_search", search is not None)
+    if search is not None:
+        template.add_panel("search", search)
     template.add_panel("main", body)
     return template
 
