@@ -67,9 +67,12 @@ class InvoicingStore:
         if customer_id is None:
             frame = self.db.df("SELECT year, CAST(sum(amount) AS DOUBLE PRECISION) AS amount FROM invoiced_yearly "
                                "GROUP BY year ORDER BY year")
-        else:
-            frame = self.db.df("SELECT year, CAST(amount AS DOUBLE PRECISION) AS amount FROM invoiced_yearly "
-                               "WHERE customer_id = ? ORDER BY year", [int(customer_id)])
+        else:  # a few rows: plain Python is cheaper than converting and reindexing frames
+            found = {int(y): round(float(a), 2) for y, a in self.db.rows(
+                "SELECT year, amount FROM invoiced_yearly WHERE customer_id = ?", [int(customer_id)])}
+            years = range(min(found), max(found) + 1) if fill_gaps and found else sorted(found)
+            return pd.DataFrame({"year": pd.Series(list(years), dtype="int64"),
+                                 "amount": pd.Series([found.get(y, 0.0) for y in years], dtype="float64")})
         frame["year"] = frame["year"].astype("int64")
         frame["amount"] = frame["amount"].astype("float64").round(2)
         if fill_gaps and not frame.empty:
