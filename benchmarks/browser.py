@@ -158,8 +158,7 @@ class Browser:
 
     def login(self, server: Server) -> None:
         """Log in once through the real login form (manager anna), as tests/conftest.py does (from /search),
-        and keep the cookies for new contexts. (Not from /bench/bare: the login redirect there is relative,
-        ``./login``, and lands on /bench/login, which does not exist — see ``login_note``.)"""
+        and keep the cookies for new contexts."""
         context = self.browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         page.goto(server.url + "/search")
@@ -170,9 +169,9 @@ class Browser:
         if "/search" not in page.url:
             raise RuntimeError(f"the login did not lead to the search page: {page.url}")
         self.state = context.storage_state()
-        response = page.goto(server.url + "/bench/bare")
+        response = page.goto(server.url + "/bench-bare")
         if response is None or response.status != 200 or "/login" in page.url:
-            raise RuntimeError(f"/bench/bare is not served after the login ({page.url}): is --bench given?")
+            raise RuntimeError(f"/bench-bare is not served after the login ({page.url}): is --bench given?")
         context.close()
 
     def context(self):
@@ -223,7 +222,7 @@ def card_vs_bare(browser: Browser, server: Server, customers: list[int], mode: s
     or 'cold' (a new context, empty cache, for every navigation). The cards of ``warmup_customers`` and the
     bare page are opened first, unmeasured."""
     card_urls = [f"{server.url}/card?customer={c}" for c in customers]
-    bare_url = f"{server.url}/bench/bare"
+    bare_url = f"{server.url}/bench-bare"
     warm_context = browser.context() if mode == "warm" else None
     warm_page = warm_context.new_page() if warm_context else None
 

@@ -63,6 +63,15 @@ def timed_ms(func: Callable[[], object]) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000.0, result
 
 
+def timed_cpu(func: Callable[[], object]) -> tuple[float, float, object]:
+    """Run ``func`` once; (wall milliseconds, CPU milliseconds of this process — all its threads, DuckDB's
+    included —, its result). Wall minus CPU is time spent waiting: for a core on a busy machine, or for the
+    disk."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = func()
+    return (time.perf_counter() - wall) * 1000.0, (time.process_time() - cpu) * 1000.0, result
+
+
 # -- databases --------------------------------------------------------------------------------------------
 def db_path(size: int) -> Path:
     return DATA_DIR / f"bench-{size}.duckdb"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .common import ACTING_USER, say, summary, timed_ms
+from .common import ACTING_USER, say, summary, timed_cpu, timed_ms
 
 
 # -- timing the product's own steps ----------------------------------------------------------------------
@@ -102,23 +102,24 @@ def _hv_ready() -> None:
     pn.extension()
 
 
-def build_card(store, customer_id: int) -> tuple[float, int]:
+def build_card(store, customer_id: int) -> tuple[float, int, float]:
     """Build one card session as the server does: the view and its Bokeh models in a new Document.
-    Returns (milliseconds, number of Bokeh models); the models are cleaned up afterwards, untimed, as the
-    server does when a session ends."""
+    Returns (milliseconds, number of Bokeh models, CPU milliseconds); the models are released afterwards,
+    untimed, as the server does when a session ends."""
     from bokeh.document import Document
 
     from customercard.ui.card import CustomerCard
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     card = CustomerCard(store=store, customer_id=customer_id, user=ACTING_USER)
     layout = card.__panel__()
     doc = Document()
     root = layout.get_root(doc)
     elapsed = (time.perf_counter() - started) * 1000.0
+    cpu_ms = (time.process_time() - cpu) * 1000.0
     models = len(list(root.references()))
     release(layout, root, doc)
-    return elapsed, models
+    return elapsed, models, cpu_ms
 
 
 def release(layout, root, doc) -> None:
@@ -138,12 +139,13 @@ def card_build(store, customers: list[int], warmup: int = 5) -> dict[str, Any]:
     for customer_id in customers[:warmup]:
         build_card(store, customer_id)
     gc.collect()
-    times, models = [], []
+    times, models, cpu = [], [], []
     for customer_id in customers:
-        ms, n = build_card(store, customer_id)
+        ms, n, cpu_ms = build_card(store, customer_id)
         times.append(ms)
         models.append(n)
-    return {"ms": summary(times), "models": summary(models), "samples": times}
+        cpu.append(cpu_ms)
+    return {"ms": summary(times), "cpu_ms": summary(cpu), "models": summary(models), "samples": times}
 
 
 def card_breakdown(store, customers: list[int]) -> dict[str, Any]:
@@ -202,37 +204,89 @@ CARD_QUERIES: list[tuple[str, Callable[[Any, int], Any]]] = [
 ]
 
 
+def card_open_calls(store, customer_id: int) -> list[tuple[str, tuple, dict]]:
+    """The store calls a card makes while it opens, as a new user sees it (sections open by default), with
+    their arguments: found by building the card with every public store method wrapped (outermost calls
+    only; calls a store method makes itself are part of it)."""
+    calls: list[tuple[str, tuple, dict]] = []
+    depth = [0]
+    wrapped = []
+    for name in dir(type(store)):
+        attr = getattr(type(store), name, None)
+        if name.startswith("_") or not callable(attr) or isinstance(attr, (property, type)):
+            continue
+        bound = getattr(store, name)
+
+        def recorder(*args, _name=name, _bound=bound, **kwargs):
+            if depth[0] == 0:
+                calls.append((_name, args, kwargs))
+            depth[0] += 1
+            try:
+                return _bound(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        setattr(store, name, recorder)
+        wrapped.append(name)
+    try:
+        build_card(store, customer_id)
+    finally:
+        for name in wrapped:
+            delattr(store, name)
+    return calls
+
+
 def card_queries(store, customers: list[int], warmup: int = 5) -> dict[str, Any]:
-    """The raw store calls one card makes, alone: the sum per card and each call's p50/p95."""
+    """The raw store calls a card makes when it opens, each replayed alone with the same arguments: the sum per
+    card (the target's figure) and each call's p50/p95; beside it, the calls of a card with every section
+    open (``CARD_QUERIES``), for reference."""
+    _hv_ready()
+    opened = {c: card_open_calls(store, c) for c in customers}
     for customer_id in customers[:warmup]:
+        for name, args, kwargs in opened[customer_id]:
+            getattr(store, name)(*args, **kwargs)
         for _name, query in CARD_QUERIES:
             query(store, customer_id)
-    per_query: dict[str, list[float]] = {name: [] for name, _ in CARD_QUERIES}
-    totals = []
+    per_call: dict[str, list[float]] = {}
+    totals, cpu_totals, all_open = [], [], []
     for customer_id in customers:
-        total = 0.0
-        for name, query in CARD_QUERIES:
-            ms, _ = timed_ms(lambda q=query, c=customer_id: q(store, c))
-            per_query[name].append(ms)
+        total = cpu_total = 0.0
+        for name, args, kwargs in opened[customer_id]:
+            ms, cpu_ms, _ = timed_cpu(lambda n=name, a=args, k=kwargs: getattr(store, n)(*a, **k))
+            per_call.setdefault(name, []).append(ms)
             total += ms
+            cpu_total += cpu_ms
         totals.append(total)
-    return {"sum_ms": summary(totals), "per_query": {n: summary(v) for n, v in per_query.items()},
-            "statements": statements_per_query(store, customers[:5]), "floor": duckdb_floor(store),
+        cpu_totals.append(cpu_total)
+        all_open.append(sum(timed_ms(lambda q=query, c=customer_id: q(store, c))[0] for _n, query in CARD_QUERIES))
+    calls = sorted({name for c in customers for name, _a, _k in opened[c]})
+    return {"sum_ms": summary(totals), "sum_cpu_ms": summary(cpu_totals), "calls": calls,
+            "calls_per_card": summary([len(opened[c]) for c in customers]),
+            "per_query": {n: summary(v) for n, v in per_call.items()},
+            "all_sections_sum_ms": summary(all_open),
+            "statements": statements_per_query(store, customers[:10]), "floor": duckdb_floor(store),
             "samples": totals}
 
 
-def statements_per_query(store, customers: list[int]) -> dict[str, float]:
-    """How many SQL statements each of the card's store calls runs (mean over a few customers)."""
+def statements_per_query(store, customers: list[int]) -> dict[str, dict[str, float]]:
+    """For each of the card's store calls: how many SQL statements it runs, and the share of its time spent
+    inside the driver's ``execute`` (DuckDB parsing, planning and running the statement) — the rest is
+    fetching, building DataFrames or param objects and Python around them. Means over a few customers."""
     from customercard.store.database import Database
 
-    counts: dict[str, list[int]] = {}
+    stats: dict[str, dict[str, list[float]]] = {}
     with method_timers([(Database, "execute", "execute"), (Database, "read_only_df", "execute")]) as spent:
         for customer_id in customers:
             for name, query in CARD_QUERIES:
                 spent.clear()
-                query(store, customer_id)
-                counts.setdefault(name, []).append(spent.calls.get("execute", 0))
-    return {name: sum(v) / len(v) for name, v in counts.items()}
+                ms, _ = timed_ms(lambda q=query, c=customer_id: q(store, c))
+                entry = stats.setdefault(name, {"statements": [], "execute_ms": [], "total_ms": []})
+                entry["statements"].append(spent.calls.get("execute", 0))
+                entry["execute_ms"].append(spent.get("execute", 0.0))
+                entry["total_ms"].append(ms)
+    return {name: {"statements": sum(v["statements"]) / len(v["statements"]),
+                   "execute_share": sum(v["execute_ms"]) / max(sum(v["total_ms"]), 1e-9)}
+            for name, v in stats.items()}
 
 
 def duckdb_floor(store, runs: int = 200) -> dict[str, float]:
@@ -408,6 +462,7 @@ def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: 
                 per_kind.setdefault(label, []).append(spent.get(label, 0.0))
             per_kind.setdefault("total", []).append(total)
     times: list[float] = []
+    cpu: list[float] = []
     by_kind: dict[str, list[float]] = {}
     found: dict[str, list[bool]] = {}
     answered: dict[str, list[bool]] = {}
@@ -416,8 +471,9 @@ def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: 
     for index in range(passes):
         order = queries if index % 2 == 0 else list(reversed(queries))
         for query in order:
-            ms, hits = timed_ms(lambda q=query["q"]: store.search(q))
+            ms, cpu_ms, hits = timed_cpu(lambda q=query["q"]: store.search(q))
             times.append(ms)
+            cpu.append(cpu_ms)
             by_kind.setdefault(query["kind"], []).append(ms)
             slowest.append((ms, query["kind"], query["q"]))
             if index == 0:
@@ -427,7 +483,7 @@ def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: 
                 if query["exact"]:
                     found.setdefault(query["kind"], []).append(query["expect"] in set(hits["id"]))
     slowest.sort(reverse=True)
-    return {"ms": summary(times), "by_kind": {k: summary(v) for k, v in by_kind.items()},
+    return {"ms": summary(times), "cpu_ms": summary(cpu), "by_kind": {k: summary(v) for k, v in by_kind.items()},
             "steps_p50_ms": {kind: {label: summary(v)["p50"] for label, v in labels.items()}
                              for kind, labels in step_ms.items()},
             "found_in_top20": {k: round(sum(v) / len(v), 3) for k, v in found.items()},
@@ -460,6 +516,7 @@ def save_bench(store, count: int, seed: int) -> dict[str, Any]:
         c.invoicing.their_reference = f"Warm-up {rng.randint(1, 10**6)}"
         store.save_customer(c, user=ACTING_USER)
     save_ms: list[float] = []
+    save_cpu: list[float] = []
     get_ms: list[float] = []
     by_kind: dict[str, list[float]] = {k: [] for k in kinds}
     errors: list[str] = []
@@ -482,20 +539,22 @@ def save_bench(store, count: int, seed: int) -> dict[str, Any]:
             choice = rng.choice([v for v in values if v != current])
             c.segments = {**c.segments, criterion: [choice]}
         before = c.version
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             saved = store.save_customer(c, user=ACTING_USER)
         except CustomerCardError as exc:
             errors.append(f"{kind}: {exc}")
             continue
         ms = (time.perf_counter() - t0) * 1000.0
+        save_cpu.append((time.process_time() - c0) * 1000.0)
         if saved.version != before + 1:
             errors.append(f"{kind}: version not bumped for customer {customer_id}")
         save_ms.append(ms)
         by_kind[kind].append(ms)
     wall = time.perf_counter() - started
     steps = save_steps(store, ids[: max(30, count // 10)], phones, criterion, values, rng)
-    return {"save_ms": summary(save_ms), "by_kind": {k: summary(v) for k, v in by_kind.items()},
+    return {"save_ms": summary(save_ms), "save_cpu_ms": summary(save_cpu),
+            "by_kind": {k: summary(v) for k, v in by_kind.items()},
             "get_customer_ms": summary(get_ms), "steps": steps,
             "first_half_rate": (count // 2) / (half - started),
             "second_half_rate": (count - count // 2) / (started + wall - half),
@@ -601,7 +660,7 @@ def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: in
     build: dict[int, list[float]] = {n: [] for n in sizes}
     sums: dict[int, list[float]] = {n: [] for n in sizes}
     search: dict[int, list[float]] = {n: [] for n in sizes}
-    say(f"  growth: {cards} cards and {len(queries[sizes[0]])} searches per size, sizes interleaved")
+    say(f"  growth: {cards} cards and {len(queries[sizes[0]])} searches × 2 passes per size, sizes interleaved")
     for index in range(cards):
         for n in (sizes if index % 2 == 0 else list(reversed(sizes))):
             customer_id = picks[n][index % len(picks[n])]
@@ -610,10 +669,12 @@ def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: in
             for _name, query in CARD_QUERIES:
                 total += timed_ms(lambda q=query, st=stores[n], c=customer_id: q(st, c))[0]
             sums[n].append(total)
-    for index in range(max(len(q) for q in queries.values())):
+    longest = max(len(q) for q in queries.values())
+    for index in range(2 * longest):  # two passes, the second in reverse order
+        position = index if index < longest else 2 * longest - 1 - index
         for n in (sizes if index % 2 == 0 else list(reversed(sizes))):
-            if index < len(queries[n]):
-                search[n].append(timed_ms(lambda q=queries[n][index]["q"], s=stores[n]: s.search(q))[0])
+            if position < len(queries[n]):
+                search[n].append(timed_ms(lambda q=queries[n][position]["q"], s=stores[n]: s.search(q))[0])
     return {"sizes": sizes,
             "card_build_ms": {str(n): summary(build[n]) for n in sizes},
             "card_queries_ms": {str(n): summary(sums[n]) for n in sizes},

@@ -25,6 +25,7 @@ ITEMS = {
     "users": "5. Many users",
     "analyst": "6. Analyst path",
     "growth": "7. Growth with the data size",
+    "postgres": "8. PostgreSQL beside DuckDB",
 }
 
 
@@ -50,7 +51,7 @@ def machine() -> dict[str, Any]:
 
 def versions(chromium: str | None = None) -> dict[str, str]:
     found = {"python": platform.python_version()}
-    for package in ("panel", "bokeh", "holoviews", "param", "pandas", "duckdb", "numpy", "playwright"):
+    for package in ("panel", "bokeh", "holoviews", "param", "pandas", "duckdb", "psycopg", "numpy", "playwright"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -189,7 +190,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines = ["# customercard — performance results", "",
              "Written by `python -m benchmarks.run` (`make bench`); do not edit by hand. Timings come from a shared "
              "2-core machine, so every figure is a median/p95 over many runs or a ratio measured side by side "
-             "in one run.", ""]
+             "in one run. Where a figure says 'CPU time', it is the process's CPU time (all threads) for the same "
+             "operations: what they cost without waiting for a core (wall minus CPU is waiting — for a core or "
+             "the disk).", ""]
     lines += ["## Run", "",
               f"- Date: {meta['date']} (this run: `{meta['command']}`)",
               f"- Machine: {meta['machine']['cpu']}, {meta['machine']['cores']} cores, "
@@ -212,7 +215,8 @@ def markdown(results: dict[str, Any]) -> str:
     loads = {k: v["load"] for k, v in items.items() if v.get("run_id") == meta["run_id"] and v.get("load")}
     if loads:
         lines.append("- Machine load (1-minute load average at the start → end of each item; 2 cores, shared with "
-                     "other work): " + ", ".join(f"{k} {a:.1f} → {b:.1f}" for k, (a, b) in loads.items()))
+                     "other work; includes this suite's own server and Chromium): "
+                     + ", ".join(f"{k} {a:.1f} → {b:.1f}" for k, (a, b) in loads.items()))
     lines += ["", "### Databases", "", "| file | customers | invoice lines | contacts | comments | history rows | "
               "search terms | size on disk |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for facts in meta.get("databases", {}).values():

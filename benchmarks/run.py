@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                          everything, growth at 10,000 and 100,000 customers
     python -m benchmarks.run --quick                  a smoke run with fewer repetitions
-    python -m benchmarks.run --only card,search       some items: card server search save users analyst growth
+    python -m benchmarks.run --only card,search       some items: card server search save users analyst growth postgres
     python -m benchmarks.run --sizes 10000,100000,1000000   growth also at a million (builds ~20–30 min, GBs)
 
 Writes benchmarks/RESULTS.md, benchmarks/results.json and benchmarks/growth.png. The databases are built
@@ -12,6 +12,7 @@ once under data/bench/ (fixed seed) and reused; the benchmark writes only to pri
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
 import shutil
@@ -25,6 +26,7 @@ from typing import Any
 
 # Keep what the app writes (cookie secret, files) out of the checkout, and act as a known manager.
 _TEMP = Path(tempfile.mkdtemp(prefix="customercard-bench-"))
+atexit.register(shutil.rmtree, _TEMP, ignore_errors=True)  # also when the arguments are refused
 os.environ["CUSTOMERCARD_DATA_DIR"] = str(_TEMP / "data")
 os.environ["CUSTOMERCARD_USER"] = "anna"
 os.environ.pop("CUSTOMERCARD_DB", None)
@@ -33,9 +35,10 @@ from . import report  # noqa: E402
 from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # noqa: E402
 from .report import figure  # noqa: E402
 
-ALL = ("card", "server", "search", "save", "users", "analyst", "growth")
+ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
-           "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth"}
+           "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
+           "pg": "postgres", "postgresql": "postgres"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,6 +87,11 @@ class Plan:
         self.analyst_runs = 5 if quick else 21
         self.growth_cards = 10 if quick else 50
         self.growth_queries = 24 if quick else 80
+        self.pg_cards = 10 if quick else 50
+        self.pg_saves = 60 if quick else 400
+        self.pg_procs = (1, 2, 4)
+        self.pg_warmup_s = 4.0 if quick else 10.0
+        self.pg_seconds = 8.0 if quick else 25.0
 
 
 # -- items ----------------------------------------------------------------------------------------------------
@@ -110,7 +118,16 @@ def item_server(store, plan: Plan) -> dict[str, Any]:
         figure("server", "Bokeh models per card document (server side), median", built["models"]["p50"], ""),
         figure("server", "Card's store queries alone, sum per card, p50", queries["sum_ms"]["p50"], "ms",
                detail=f"{len(query_customers)} customers"),
-        figure("server", "Card's store queries alone, sum per card, p95", queries["sum_ms"]["p95"], "ms", 25.0),
+        figure("server", "Card's store queries alone, sum per card, p95", queries["sum_ms"]["p95"], "ms", 25.0,
+               detail="the calls the card makes as it opens: " + ", ".join(queries["calls"])),
+        figure("server", "For reference: the store calls of every section open, sum per card, p50",
+               queries["all_sections_sum_ms"]["p50"], "ms",
+               detail=f"p95 {queries['all_sections_sum_ms']['p95']:.1f} ms; sections collapsed by default "
+                      "query only when opened"),
+        figure("server", "CPU time: card build p50 / p95", built["cpu_ms"]["p50"], "ms",
+               detail=f"p95 {built['cpu_ms']['p95']:.0f} ms (this process, all threads)"),
+        figure("server", "CPU time: card's store queries per card p50 / p95", queries["sum_cpu_ms"]["p50"], "ms",
+               detail=f"p95 {queries['sum_cpu_ms']['p95']:.1f} ms"),
     ]
     notes = ["Card build: `CustomerCard(store=, customer_id=, user='anna')` plus "
              "`card.__panel__().get_root(bokeh.document.Document())`, after 5 warm-up builds; the models are "
@@ -120,11 +137,17 @@ def item_server(store, plan: Plan) -> dict[str, Any]:
              "| part | p50 ms | p95 ms |", "|---|---:|---:|"]
     for label, s in sorted(breakdown.items(), key=lambda kv: -kv[1]["p50"]):
         notes.append(f"| {label} | {s['p50']:.1f} | {s['p95']:.1f} |")
-    notes += ["", "The card's store queries, each alone (and how many SQL statements each runs):", "",
-              "| query | p50 ms | p95 ms | statements |", "|---|---:|---:|---:|"]
+    notes += ["", "The card's store queries, each alone; how many SQL statements each runs, and the share of its "
+              "time inside the driver's `execute` (DuckDB parsing, planning, running) — the rest is fetching, "
+              "building DataFrames/param objects and Python around them:", "",
+              "| query | p50 ms | p95 ms | statements | in DuckDB execute |", "|---|---:|---:|---:|---:|"]
+    statements = queries["statements"]
     for name, s in sorted(queries["per_query"].items(), key=lambda kv: -kv[1]["p50"]):
-        notes.append(f"| `{name}` | {s['p50']:.2f} | {s['p95']:.2f} | {queries['statements'].get(name, 0):.1f} |")
-    notes += ["", f"{sum(queries['statements'].values()):.0f} statements per card in all. The floor on this machine "
+        st = statements.get(name, {"statements": 0, "execute_share": 0})
+        notes.append(f"| `{name}` | {s['p50']:.2f} | {s['p95']:.2f} | {st['statements']:.1f} | "
+                     f"{st['execute_share']:.0%} |")
+    notes += ["", f"{sum(v['statements'] for v in statements.values()):.0f} statements per card in all. "
+              "The floor on this machine "
               "(p50 of 200 runs each): " + "; ".join(f"{label} {ms:.2f} ms" for label, ms in queries["floor"].items())
               + "."]
     notes += ["", f"cProfile of {len(customers[: plan.profile_cards])} card builds (cumulative time, top):", "",
@@ -147,6 +170,8 @@ def item_search(store, plan: Plan) -> dict[str, Any]:
         figure("search", "store.search(q), p50", result["ms"]["p50"], "ms",
                detail=f"{len(queries)} queries × {plan.search_passes} passes"),
         figure("search", "store.search(q), p95", result["ms"]["p95"], "ms", 30.0),
+        figure("search", "CPU time: store.search(q) p50 / p95", result["cpu_ms"]["p50"], "ms",
+               detail=f"p95 {result['cpu_ms']['p95']:.1f} ms"),
     ]
     notes = ["Queries built from the data with a fixed seed, in equal shares of each kind (examples below); "
              "the second pass runs them in reverse order. 'Answered': the share of queries with at least one "
@@ -195,6 +220,8 @@ def item_save(main_db: Path, plan: Plan) -> dict[str, Any]:
         figure("save", "Saves per second, whole loop (get_customer + edit + save)", result["saves_per_s_loop"],
                "/s", 100.0, op=">="),
         figure("save", "Saves per second, counting the save call only", result["saves_per_s_save_call"], "/s"),
+        figure("save", "CPU time: save_customer call p50 / p95", result["save_cpu_ms"]["p50"], "ms",
+               detail=f"p95 {result['save_cpu_ms']['p95']:.1f} ms"),
     ]
     steps = result["steps"]
     labels = list(next(iter(steps.values())))
@@ -275,8 +302,8 @@ def item_card(main_db: Path, plan: Plan) -> dict[str, Any]:
              "moment Bokeh's document is idle and — on the card — a canvas with a non-zero size is inside "
              "`.cc-invoiced-chart` (polled every 5 ms by an init script). Pairs alternate which page goes first. "
              "'Server' is the navigation timing's requestStart → responseStart (the server builds the session "
-             "before it answers the HTML); 'after HTML' is responseEnd → ready (downloads, Bokeh JS, websocket, "
-             "rendering).", "",
+             "before it answers the HTML); then the HTML is received, Bokeh's document appears (scripts loaded and "
+             "run, models received over the websocket), Bokeh reports idle, and the chart is drawn.", "",
              "| mode | page | ready p50 | p95 | server | HTML received | HTML → Bokeh document | document → idle | "
              "idle → chart | resources | transferred | Bokeh models |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -385,11 +412,19 @@ def item_growth(sizes: list[int], plan: Plan) -> dict[str, Any]:
             f"{result['card_queries_ms'][str(n)]['p50']:.1f} ms, search {result['search_ms'][str(n)]['p50']:.1f} ms")
     plot = report.growth_plot(result)
     notes = [f"Every size measured in the same loop, alternating between the sizes ({plan.growth_cards} random cards "
-             f"and {plan.growth_queries} search queries built from each size's data). The target is judged on "
-             "the medians (p50); the p95 ratios are shown alongside."]
+             f"and {plan.growth_queries} search queries built from each size's data, searched twice). The target is "
+             "judged on the medians (p50); the p95 ratios are shown alongside."]
     if plot:
         notes.append("Plot: [growth.png](growth.png).")
     return {"figures": figures, "notes": notes, "result": result}
+
+
+def item_postgres(main_db: Path, plan: Plan) -> dict[str, Any]:
+    from .postgres import postgres_bench, report_item
+
+    say("8. PostgreSQL beside DuckDB: copy, card build, search and saves side by side; card opens with "
+        f"{', '.join(map(str, plan.pg_procs))} server processes …")
+    return report_item(postgres_bench(main_db, _TEMP / "postgres", plan), plan)
 
 
 # -- the run ----------------------------------------------------------------------------------------------------
@@ -445,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
             chromium = done["users"].pop("chromium")
         if "growth" in args.items:
             done["growth"] = note_load("growth", item_growth, args.size_list, plan)
+        if "postgres" in args.items:
+            done["postgres"] = note_load("postgres", item_postgres, main_db, plan)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for name, value in done.items():
             items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}
