@@ -13,6 +13,7 @@ from .components import CardView
 from .context import CardContext
 from .sections import SECTIONS, Section
 from .sections.base import card_collapsed_prefs
+from .shell import is_served
 
 CARD_CSS = ":host { max-width: 1200px; }"
 
@@ -38,12 +39,22 @@ class CustomerCard(pn.viewable.Viewer):
         self.customer = self.context.customer
         self._watch_customer(self.customer)
         collapsed = card_collapsed_prefs(self.context)
+        # Served, the open sections are filled in right after the page's HTML has gone out: their queries,
+        # HTML and chart are made while the browser loads Bokeh's scripts, and are in the document by the time
+        # the browser asks for it. In a notebook (or any other use) they are built at once.
+        served = is_served()
         self.sections: list[Section] = [
-            cls(context=self.context, collapsed=collapsed.get(cls.key, cls.collapsed_by_default))
+            cls(context=self.context, collapsed=collapsed.get(cls.key, cls.collapsed_by_default), build=not served)
             for cls in SECTIONS if getattr(cls, "shown", lambda _c: True)(self.context)
         ]
         self._layout = CardView(slots=[section.view for section in self.sections], sizing_mode="stretch_width",
                                 css_classes=["cc-card"], stylesheets=[CARD_CSS])
+        if served:
+            pn.state.execute(self._build_open_sections, schedule=True)
+
+    def _build_open_sections(self) -> None:
+        for section in self.sections:
+            section.build_if_open()
 
     def section(self, key: str) -> Section:
         """The section with this key (e.g. 'contact', 'comments')."""

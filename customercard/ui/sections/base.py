@@ -60,7 +60,7 @@ class Section(pn.viewable.Viewer):
     collapsed = param.Boolean(default=False, doc="Whether the section is folded away.")
     editing = param.Boolean(default=False, doc="Whether the section shows its edit form.")
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(self, build: bool = True, **params: Any) -> None:
         super().__init__(**params)
         self._built = False
         self._form: Any = None
@@ -72,8 +72,8 @@ class Section(pn.viewable.Viewer):
         self.view.param.watch(self._on_toggle, "collapsed")
         self.view.on_action(self.handle)
         self.context.param.watch(self._on_saved, "saved")
-        if not self.collapsed:
-            self._build()
+        if build:
+            self.build_if_open()
 
     # -- reading ------------------------------------------------------------------------------------------
     def markup(self) -> str:
@@ -103,6 +103,11 @@ class Section(pn.viewable.Viewer):
     def _build(self) -> None:
         self._built = True
         self.render()
+
+    def build_if_open(self) -> None:
+        """Build the section now if it is unfolded and not built yet (folded ones wait until opened)."""
+        if not self.collapsed and not self._built:
+            self._build()
 
     def open(self) -> None:
         """Unfold the section (building it if it never was)."""
