@@ -180,6 +180,9 @@ class Record(param.Parameterized):
             objects = getattr(self.param[pname], "objects", None)
             if objects is not None:
                 clone.param[pname].objects = list(objects)
+        stored = self.__dict__.get("_stored")  # what the store read (see Store.get_customer); never changed
+        if stored is not None:
+            clone._stored = stored
         return clone
 
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:

@@ -214,3 +214,35 @@ def test_comments_contacts_projects(demo_store):
     assert (newest.field, newest.old_value, newest.new_value, newest.kind) == ("active", "true", "false", "update")
     assert set(changes[changes["kind"] == "create"]["field"]) == {"first_name", "last_name", "email", "active"}
     assert set(demo_store.projects(customer_id).columns) >= {"id", "name", "status", "manager_name"}
+
+
+def test_saving_the_same_object_again_compares_with_what_the_last_save_stored(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB", phone="08-123 45 67")
+    c = empty_store.get_customer(c.id)
+    first = c.phone
+    c.phone = "08-765 43 21"
+    empty_store.save_customer(c, user="anna")
+    second = c.phone
+    c.phone = "08-555 12 34"
+    c.segments = {"Size": ["Small"]}
+    empty_store.save_customer(c, user="boss")
+    third = c.phone
+    c.segments["Size"][0] = "Large"  # changed in place: still seen as a change
+    empty_store.save_customer(c, user="anna")
+    rows = empty_store.history(c.id)
+    phone = rows[rows["field"] == "phone"]
+    assert list(zip(phone["old_value"], phone["new_value"], phone["changed_by"], strict=True))[:2] == \
+        [(second, third, "boss"), (first, second, "anna")]
+    assert c.version == 4 and empty_store.get_customer(c.id).segments["Size"] == ["Large"]
+
+
+def test_list_value_renamed_while_a_customer_is_open_is_kept_when_another_field_is_saved(empty_store):
+    c = empty_store.create_customer(user="anna", name="Acme AB", status="Active")
+    opened = empty_store.get_customer(c.id)
+    active = int(empty_store.list_values("statuses").set_index("label").loc["Active", "id"])
+    empty_store.rename_list_value(active, "Current customer", user="boss")
+    opened.phone = "08-123 45 67"
+    empty_store.save_customer(opened, user="anna")
+    stored = empty_store.get_customer(c.id)
+    assert (stored.phone, stored.status) == (opened.phone, "Current customer")
+    assert set(empty_store.history(c.id).query("version == 2")["field"]) == {"phone"}
