@@ -8,6 +8,7 @@ addressed with dotted field names such as ``visit_address.city``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
@@ -173,7 +174,8 @@ class Record(param.Parameterized):
 
     def copy(self) -> Record:
         """An independent copy (nested records copied too), keeping per-instance allowed values."""
-        clone = type(self)(**{k: v for k, v in self.param.values().items() if k not in self.nested})
+        clone = type(self)(**{k: copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+                              for k, v in self.param.values().items() if k not in self.nested})
         for name in self.nested:
             setattr(clone, name, getattr(self, name).copy())
         for pname in self.param:

@@ -186,6 +186,10 @@ def test_copy_is_independent():
     d.visit_address.city = "Malmö"
     d.segments = {"Size": ["Large"]}
     assert c.visit_address.city == "Lund" and c.segments == {"Size": ["Small"]}
+    e = c.copy()
+    e.segments["Size"][0] = "Large"  # changed in place on the copy
+    e.segments["Source"] = ["Web"]
+    assert c.segments == {"Size": ["Small"]}
 
 
 def test_contact_needs_a_name_and_valid_details():
