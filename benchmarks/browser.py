@@ -26,7 +26,7 @@ BOKEH_IDLE = """() => { const d = window.Bokeh && Bokeh.documents && Bokeh.docum
 #: class cc-invoiced-chart (searching through open shadow roots, as Playwright's CSS locators do).
 READY_SCRIPT = """
 (() => {
-  const needChart = location.pathname.startsWith('/card');
+  const needChart = location.pathname.startsWith('/card') || location.pathname.startsWith('/bench-chart');
   function deepAll(node, selector, out) {
     if (node.querySelectorAll) {
       for (const e of node.querySelectorAll(selector)) out.push(e);
@@ -262,6 +262,28 @@ def card_vs_bare(browser: Browser, server: Server, customers: list[int], mode: s
             "card_resources": cards[0]["resource_list"], "bare_resources": bares[0]["resource_list"],
             "ratio": summary(ratios), "card_samples": [r["ms"] for r in cards],
             "bare_samples": [r["ms"] for r in bares]}
+
+
+def chart_alone(browser: Browser, server: Server, customers: list[int]) -> dict[str, Any]:
+    """The Invoiced chart of each customer alone, in a plain Panel column and as the child of a one-section
+    CardView (the card's browser component), alternately, warm: what the component costs the chart."""
+    context = browser.context()
+    page = context.new_page()
+    urls = {"column": f"{server.url}/bench-chart", "card view": f"{server.url}/bench-chart-view"}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in urls}
+    try:
+        for url in urls.values():  # warm-up
+            measure(page, f"{url}?customer={customers[0]}")
+        for index, customer_id in enumerate(customers):
+            order = list(urls.items()) if index % 2 == 0 else list(reversed(urls.items()))
+            for name, url in order:
+                rows[name].append(measure(page, f"{url}?customer={customer_id}"))
+    finally:
+        context.close()
+    return {name: {key: summary([r[key] for r in found if r[key] is not None])
+                   for key in ("ms", "server_ms", "response_end", "html_to_doc_ms", "doc_to_idle_ms",
+                               "idle_to_chart_ms", "models")}
+            for name, found in rows.items()}
 
 
 # -- 5. many users --------------------------------------------------------------------------------------------

@@ -265,7 +265,7 @@ def item_analyst(store, plan: Plan) -> dict[str, Any]:
 def item_card(main_db: Path, plan: Plan) -> dict[str, Any]:
     from customercard.store import Store
 
-    from .browser import Browser, Server, card_vs_bare
+    from .browser import Browser, Server, card_vs_bare, chart_alone
     from .inprocess import customers_with_invoices
 
     with Store(main_db) as store:
@@ -283,6 +283,10 @@ def item_card(main_db: Path, plan: Plan) -> dict[str, Any]:
             r = results[mode]
             say(f"   {mode}: card {r['card']['ms']['p50']:.0f} ms, bare {r['bare']['ms']['p50']:.0f} ms, "
                 f"ratio {r['ratio']['p50']:.2f}")
+        say("   the chart alone, in a plain column and in the card's browser component …")
+        results["chart"] = chart_alone(browser, server, customers[: max(4, plan.card_pairs // 2)])
+        c = results["chart"]
+        say(f"   chart alone: column {c['column']['ms']['p50']:.0f} ms, card view {c['card view']['ms']['p50']:.0f} ms")
     shutil.rmtree(_TEMP / "served", ignore_errors=True)
     figures = []
     for mode in ("warm", "cold"):
@@ -317,6 +321,27 @@ def item_card(main_db: Path, plan: Plan) -> dict[str, Any]:
                          f"{s['transfer_bytes']['p50'] / 1000:,.0f} kB | {s['models']['p50']:.0f} |")
     notes += ["", "(Medians of each column separately, in ms since the navigation started; 'HTML received' is "
               "responseEnd.)"]
+    chart = results.get("chart")
+    if chart:
+        column, view = chart["column"], chart["card view"]
+        figures.append(figure("card", "warm: what the card's browser component (CardView) adds to the chart alone, "
+                              "ready p50 in a CardView − in a plain column", view["ms"]["p50"] - column["ms"]["p50"],
+                              "ms",
+                              detail=f"column {column['ms']['p50']:.0f} ms, card view {view['ms']['p50']:.0f} ms "
+                                     "(the difference is shown)"))
+        notes += ["", "Where the card's extra browser time goes: the same customers' Invoiced chart alone (served "
+                  "with `--bench`: `/bench-chart` in a plain Panel column, `/bench-chart-view` as the only child "
+                  "of a one-section `CardView`, the card's browser component), alternately, warm. A `CardView` is "
+                  "a Panel `JSComponent`: its module is compiled and imported in the page (Panel's "
+                  "`ReactiveESM`: sucrase, `importShim`) before it renders, and it mounts its children after its "
+                  "own render, so a plot inside it is laid out and painted again after Bokeh reports idle.", "",
+                  "| page | ready p50 | p95 | server | HTML → Bokeh document | document → idle | idle → chart | "
+                  "Bokeh models |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, s in (("chart in a column", column), ("chart in a CardView", view)):
+            notes.append(f"| {name} | {s['ms']['p50']:.0f} ms | {s['ms']['p95']:.0f} ms | "
+                         f"{s['server_ms']['p50']:.0f} ms | {s['html_to_doc_ms']['p50']:.0f} ms | "
+                         f"{s['doc_to_idle_ms']['p50']:.0f} ms | {s['idle_to_chart_ms']['p50']:.0f} ms | "
+                         f"{s['models']['p50']:.0f} |")
     cold = results["cold"]
     bare_names = {r["name"].split("?")[0] for r in cold["bare_resources"]}
     extra = [r for r in cold["card_resources"] if r["name"].split("?")[0] not in bare_names]

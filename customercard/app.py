@@ -6,6 +6,8 @@ object per process, set by :func:`make_server`/:func:`serve`; each thread uses i
 
 from __future__ import annotations
 
+import datetime as dt
+
 import panel as pn
 
 from .config import get_config
@@ -211,7 +213,28 @@ def bare_page():
     return pn.Column(pn.pane.Markdown("# customercard"), pn.widgets.TextInput(placeholder="Type here"))
 
 
-BENCH_ROUTES = {"/bench-bare": bare_page}
+def _bench_chart(in_card_view: bool):
+    """A customer's Invoiced chart alone (``serve --bench`` only): in a plain Panel column, or as the child of
+    a one-section :class:`~customercard.ui.components.CardView` as on the card — what the browser component
+    itself costs the chart."""
+    from .ui.components import CardView, SectionSlot
+    from .ui.sections.invoiced import bar_chart, yearly_figures
+
+    if session_user() is None:
+        return _login_required()
+    store, customer_id = current_store(), _query_int("customer") or 0
+    figures = yearly_figures(store.invoiced_per_year(customer_id), dt.date.today().year)
+    chart = pn.pane.HoloViews(bar_chart(figures, store.settings().base_currency,
+                                        store.pipeline_per_year(customer_id)),
+                              backend="bokeh", sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"])
+    if in_card_view:
+        slot = SectionSlot(key="invoiced", title=_("Invoiced"), child=chart, child_first=True)
+        return CardView(slots=[slot], sizing_mode="stretch_width")
+    return pn.Column(chart, sizing_mode="stretch_width")
+
+
+BENCH_ROUTES = {"/bench-bare": bare_page, "/bench-chart": lambda: _bench_chart(False),
+                "/bench-chart-view": lambda: _bench_chart(True)}
 
 
 def _released_after(view):

@@ -135,6 +135,14 @@ def test_archived_customers_come_last(store):
     assert archived.id not in set(store.search("revision", include_archived=False)["id"])
 
 
+def test_an_archived_best_hit_makes_room_for_the_next_living_ones(store):
+    made = [store.create_customer(user="anna", name=f"Quillon {letter} AB", archived=letter == "A")
+            for letter in "ABC"]
+    assert names(store.search("quillon", limit=3)) == ["Quillon B AB", "Quillon C AB", "Quillon A AB"]
+    assert names(store.search("quillon", limit=2)) == ["Quillon B AB", "Quillon C AB"]
+    assert list(store.search("quillon", limit=2, include_archived=False)["id"]) == [made[1].id, made[2].id]
+
+
 def test_limit_and_empty_queries(demo_store):
     assert len(demo_store.search("a", limit=5)) == 5
     assert demo_store.search("   ").empty and demo_store.search("!!!").empty

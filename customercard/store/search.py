@@ -397,11 +397,11 @@ class SearchStore:
                             + self.db.in_list("entry_id", len(entry_ids), ids=True), [int(i) for i in entry_ids])
 
     def _hit_frame(self, ranked: list, limit: int, include_archived: bool, columns: list[str]) -> pd.DataFrame:
-        ids = [int(customer_id) for customer_id, _ in ranked[: limit * 3]]
-        statuses = self._list_maps()["statuses"]["by_id"]
-        found = {r["id"]: {**r, "status": statuses.get(r.pop("status_id"))} for r in self.db.records(
-            "SELECT id, number, name, nickname, visit_city AS city, status_id, archived FROM customers WHERE "
-            + self.db.in_list("id", len(ids), ids=True), ids)} if ids else {}
+        # The best `limit` first; only when one of them is archived (it goes after the living ones of its rank,
+        # or away) or gone are the next ones needed. Each customer looked up costs a row fetch.
+        found = self._hit_records([int(customer_id) for customer_id, _ in ranked[:limit]])
+        if len(found) < min(limit, len(ranked)) or any(r["archived"] for r in found.values()):
+            found.update(self._hit_records([int(customer_id) for customer_id, _ in ranked[limit: limit * 3]]))
         living, archived = [], []
         for customer_id, (rank, _start, _priority, source, shown) in ranked:
             record = found.get(customer_id)
@@ -414,6 +414,14 @@ class SearchStore:
         # archived and merged-away customers come after the living ones of the same rank
         rows = [row for _, row in sorted(living + archived, key=lambda item: (item[0], item[1]["archived"]))]
         return pd.DataFrame(rows[:limit], columns=columns)
+
+    def _hit_records(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        if not ids:
+            return {}
+        statuses = self._list_maps()["statuses"]["by_id"]
+        return {r["id"]: {**r, "status": statuses.get(r.pop("status_id"))} for r in self.db.records(
+            "SELECT id, number, name, nickname, visit_city AS city, status_id, archived FROM customers WHERE "
+            + self.db.in_list("id", len(ids), ids=True), ids)}
 
     # -- duplicates ----------------------------------------------------------------------------------------
     def possible_duplicates(self, name: str = "", org_number: str = "", vat_number: str = "",
