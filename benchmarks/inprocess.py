@@ -495,13 +495,12 @@ def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: 
 
 
 # -- 4. saves ---------------------------------------------------------------------------------------------
-def save_bench(store, count: int, seed: int) -> dict[str, Any]:
-    """``count`` saves from one thread, each: get_customer, change one field (phone, their reference or a
-    segment, in turn), save_customer(user='anna') — the save call timed alone, and the whole loop's rate."""
-    from customercard.errors import CustomerCardError
+EDIT_KINDS = ("phone", "their reference", "segments")
 
-    rng = random.Random(seed)
-    ids = random_customers(store, count, seed)
+
+def save_edits(store, seed: int) -> tuple[dict[str, list[str]], str, list[str]]:
+    """What the save benchmarks change: phone numbers by country to choose from (picked with DuckDB's
+    ``hash()``), and a single-choice segment criterion ('Source') with its values."""
     phones: dict[str, list[str]] = {}
     for country, phone in store.db.rows("SELECT visit_country, phone FROM customers WHERE phone <> '' "
                                         "ORDER BY hash(id + ?) LIMIT 4000", [seed]):
@@ -509,8 +508,40 @@ def save_bench(store, count: int, seed: int) -> dict[str, Any]:
     criteria = store.choices().criteria
     single = [name for name, (multiple, values) in criteria.items() if not multiple and len(values) > 1]
     criterion = "Source" if "Source" in criteria else (single[0] if single else next(iter(criteria)))
-    values = criteria[criterion][1]
-    kinds = ("phone", "their reference", "segments")
+    return phones, criterion, criteria[criterion][1]
+
+
+def new_value(c, kind: str, phones: dict[str, list[str]], criterion: str, values: list[str],
+              rng: random.Random) -> Any:
+    """A different value for the field ``kind`` names: another phone number of the customer's country, an
+    order reference, or another value of the segment criterion."""
+    if kind == "phone":
+        pool = phones.get(c.visit_address.country) or phones["SE"]
+        return next(p for p in (rng.choice(pool) for _ in range(10)) if p != c.phone)
+    if kind == "their reference":
+        return f"Order {rng.randint(10_000, 99_999)}"
+    current = (c.segments.get(criterion) or [None])[0]
+    return [rng.choice([v for v in values if v != current])]
+
+
+def apply_edit(c, kind: str, value: Any, criterion: str) -> None:
+    if kind == "phone":
+        c.phone = value
+    elif kind == "their reference":
+        c.invoicing.their_reference = value
+    else:
+        c.segments = {**c.segments, criterion: list(value)}
+
+
+def save_bench(store, count: int, seed: int) -> dict[str, Any]:
+    """``count`` saves from one thread, each: get_customer, change one field (phone, their reference or a
+    segment, in turn), save_customer(user='anna') — the save call timed alone, and the whole loop's rate."""
+    from customercard.errors import CustomerCardError
+
+    rng = random.Random(seed)
+    ids = random_customers(store, count, seed)
+    phones, criterion, values = save_edits(store, seed)
+    kinds = EDIT_KINDS
     for customer_id in ids[:5]:  # warm-up: the first saves fill caches
         c = store.get_customer(customer_id)
         c.invoicing.their_reference = f"Warm-up {rng.randint(1, 10**6)}"
@@ -529,15 +560,7 @@ def save_bench(store, count: int, seed: int) -> dict[str, Any]:
         t_get = time.perf_counter()
         c = store.get_customer(customer_id)
         get_ms.append((time.perf_counter() - t_get) * 1000.0)
-        if kind == "phone":
-            pool = phones.get(c.visit_address.country) or phones["SE"]
-            c.phone = next(p for p in (rng.choice(pool) for _ in range(10)) if p != c.phone)
-        elif kind == "their reference":
-            c.invoicing.their_reference = f"Order {rng.randint(10_000, 99_999)}"
-        else:
-            current = (c.segments.get(criterion) or [None])[0]
-            choice = rng.choice([v for v in values if v != current])
-            c.segments = {**c.segments, criterion: [choice]}
+        apply_edit(c, kind, new_value(c, kind, phones, criterion, values, rng), criterion)
         before = c.version
         t0, c0 = time.perf_counter(), time.process_time()
         try:
@@ -574,7 +597,7 @@ def save_steps(store, ids: list[int], phones: dict[str, list[str]], criterion: s
 
     steps = [(CustomerStore, "save_customer", "save_customer (whole)"),
              (AdminStore, "_require", "permission check (_require)"),
-             (CustomerStore, "_customer_from_record", "read the stored row (_customer_from_record)"),
+             (CustomerStore, "_stored_now", "read the stored row, only when the loaded one is stale (_stored_now)"),
              (models.Record, "check", "validation (Record.check)"),
              (AdminStore, "choices", "choices()"),
              (customers_module, "_diff", "diff (_diff)"),
@@ -583,25 +606,18 @@ def save_steps(store, ids: list[int], phones: dict[str, list[str]], criterion: s
              (CustomerStore, "_after_customer_change", "after-change hook")]
     steps = [t for t in steps if t[1] in t[0].__dict__]
     out: dict[str, dict[str, list[float]]] = {}
-    kinds = ("phone", "their reference", "segments")
+    kinds = EDIT_KINDS
     with method_timers(steps) as spent:
         for index, customer_id in enumerate(ids):
             kind = kinds[index % len(kinds)]
             c = store.get_customer(customer_id)
-            if kind == "phone":
-                pool = phones.get(c.visit_address.country) or phones["SE"]
-                c.phone = next(p for p in (rng.choice(pool) for _ in range(10)) if p != c.phone)
-            elif kind == "their reference":
-                c.invoicing.their_reference = f"Order {rng.randint(10_000, 99_999)}"
-            else:
-                current = (c.segments.get(criterion) or [None])[0]
-                c.segments = {**c.segments, criterion: [rng.choice([v for v in values if v != current])]}
+            apply_edit(c, kind, new_value(c, kind, phones, criterion, values, rng), criterion)
             spent.clear()
             store.save_customer(c, user=ACTING_USER)
             whole = spent.get("save_customer (whole)", 0.0)
             parts = {label: spent.get(label, 0.0) for _o, _n, label in steps}
             known = sum(v for k, v in parts.items() if k != "save_customer (whole)")
-            parts["rest: SELECT + UPDATE, history rows, BEGIN/COMMIT"] = whole - known
+            parts["rest: UPDATE, history rows, BEGIN/COMMIT"] = whole - known
             for label, value in parts.items():
                 out.setdefault(kind, {}).setdefault(label, []).append(value)
     return {kind: {label: summary(v)["p50"] for label, v in labels.items()} for kind, labels in out.items()}

@@ -219,20 +219,13 @@ def compare_saves(stores: dict[str, Any], count: int, seed: int) -> dict[str, An
     the DuckDB copy (``save_bench`` picks its phone numbers with DuckDB's ``hash()``); both hold the same data."""
     from customercard.errors import CustomerCardError
 
-    from .inprocess import random_customers
+    from .inprocess import EDIT_KINDS, apply_edit, new_value, random_customers, save_edits
 
     duck = stores["duckdb"]
     rng = random.Random(seed)
     ids = random_customers(duck, count, seed)
-    phones: dict[str, list[str]] = {}
-    for country, phone in duck.db.rows("SELECT visit_country, phone FROM customers WHERE phone <> '' "
-                                       "ORDER BY hash(id + ?) LIMIT 4000", [seed]):
-        phones.setdefault(country, []).append(phone)
-    criteria = duck.choices().criteria
-    single = [name for name, (multiple, values) in criteria.items() if not multiple and len(values) > 1]
-    criterion = "Source" if "Source" in criteria else (single[0] if single else next(iter(criteria)))
-    values = criteria[criterion][1]
-    kinds = ("phone", "their reference", "segments")
+    phones, criterion, values = save_edits(duck, seed)
+    kinds = EDIT_KINDS
     for customer_id in ids[:5]:  # warm-up
         reference = f"Warm-up {rng.randint(1, 10**6)}"
         for name in STORES:
@@ -254,25 +247,12 @@ def compare_saves(stores: dict[str, Any], count: int, seed: int) -> dict[str, An
             started = time.perf_counter()
             loaded[name] = stores[name].get_customer(customer_id)
             get_ms[name].append((time.perf_counter() - started) * 1000.0)
-        current = loaded["duckdb"]
-        if kind == "phone":
-            pool = phones.get(current.visit_address.country) or phones["SE"]
-            new_value: Any = next(p for p in (rng.choice(pool) for _ in range(10)) if p != current.phone)
-        elif kind == "their reference":
-            new_value = f"Order {rng.randint(10_000, 99_999)}"
-        else:
-            now = (current.segments.get(criterion) or [None])[0]
-            new_value = [rng.choice([v for v in values if v != now])]
+        value = new_value(loaded["duckdb"], kind, phones, criterion, values, rng)
         saved_versions = {}
         took: dict[str, float] = {}
         for name in _order(index):
             c = loaded[name]
-            if kind == "phone":
-                c.phone = new_value
-            elif kind == "their reference":
-                c.invoicing.their_reference = new_value
-            else:
-                c.segments = {**c.segments, criterion: list(new_value)}
+            apply_edit(c, kind, value, criterion)
             before = c.version
             t0, c0 = time.perf_counter(), time.process_time()
             try:

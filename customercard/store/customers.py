@@ -101,8 +101,8 @@ class CustomerStore:
         customer.apply_choices(self.choices())
         return customer
 
-    def _snapshot(self, record: dict[str, Any], segments: dict[str, list[str]] | None = None) -> Snapshot:
-        """What is stored, as plain values by field (cheaper than a Customer; used when checking a save)."""
+    def _field_values(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The model's fields (dotted) from a stored row: NULL as the field's default, list ids as labels."""
         maps = self._list_maps()
         values: dict[str, Any] = {}
         for field, column in PLAIN_COLUMNS.items():
@@ -110,6 +110,12 @@ class CustomerStore:
             values[field] = _DEFAULTS[field] if value is None and _DEFAULTS[field] is not None else value
         for field, (column, list_name) in LISTED_COLUMNS.items():
             values[field] = maps[list_name]["by_id"].get(record[column])
+        return values
+
+    def _snapshot(self, record: dict[str, Any], segments: dict[str, list[str]] | None = None,
+                  fields: dict[str, Any] | None = None) -> Snapshot:
+        """What is stored, as plain values by field (cheaper than a Customer; used when checking a save)."""
+        values = dict(fields) if fields is not None else self._field_values(record)
         if segments is None:
             segments = self._segments_of(int(record["id"]))
         segments = {criterion: list(chosen) for criterion, chosen in segments.items()}
@@ -130,13 +136,8 @@ class CustomerStore:
                         updated_at=now)
 
     def _customer_from_record(self, record: dict[str, Any]) -> Customer:
-        maps = self._list_maps()
-        values: dict[str, Any] = {}
-        for field, column in PLAIN_COLUMNS.items():
-            value = record[column]
-            values[field] = _DEFAULTS[field] if value is None and _DEFAULTS[field] is not None else value
-        for field, (column, list_name) in LISTED_COLUMNS.items():
-            values[field] = maps[list_name]["by_id"].get(record[column])
+        fields = self._field_values(record)
+        values = dict(fields)
         for column in SYSTEM_COLUMNS:
             value = record[column]
             values[column] = "" if value is None and column in _TEXT_SYSTEM_COLUMNS else value
@@ -155,7 +156,7 @@ class CustomerStore:
             raise CustomerCardError(f"Customer {record['id']} holds values the model refuses: {errors}") from None
         # What was read, kept with the object: a save whose version still matches compares against it instead
         # of reading the row again (the version check in the UPDATE proves the row has not changed since).
-        customer._stored = self._snapshot(record, segments)
+        customer._stored = self._snapshot(record, segments, fields)
         return customer
 
     def _segments_of(self, customer_id: int) -> dict[str, list[str]]:
