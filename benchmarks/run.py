@@ -332,9 +332,10 @@ def item_card(main_db: Path, plan: Plan) -> dict[str, Any]:
         notes += ["", "Where the card's extra browser time goes: the same customers' Invoiced chart alone (served "
                   "with `--bench`: `/bench-chart` in a plain Panel column, `/bench-chart-view` as the only child "
                   "of a one-section `CardView`, the card's browser component), alternately, warm. A `CardView` is "
-                  "a Panel `JSComponent`: its module is compiled and imported in the page (Panel's "
-                  "`ReactiveESM`: sucrase, `importShim`) before it renders, and it mounts its children after its "
-                  "own render, so a plot inside it is laid out and painted again after Bokeh reports idle.", "",
+                  "a Panel `ReactiveHTML` drawn by one render script, with its Panel children rendered in the "
+                  "same synchronous pass. (Until 2026-11-28 it was a `JSComponent`, whose module Panel compiles "
+                  "with sucrase and imports with `importShim` in every page, rendering asynchronously and "
+                  "laying its children out again after Bokeh reported idle: that cost 45–63 ms here.)", "",
                   "| page | ready p50 | p95 | server | HTML → Bokeh document | document → idle | idle → chart | "
                   "Bokeh models |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for name, s in (("chart in a column", column), ("chart in a CardView", view)):

@@ -66,6 +66,21 @@ def test_a_filtered_search_is_a_bookmark(live_server, browser):
     second.close()
 
 
+def test_clicking_a_column_header_sorts_on_the_server_and_goes_into_the_url(live_server, page):
+    login(page, live_server.url, "anna")
+    table_rows = page.locator("table tbody tr")
+    expect(table_rows.first).to_be_visible()
+    page.get_by_role("button", name="Number", exact=True).click()
+    page.wait_for_function("() => window.location.search.includes('sort=number')")
+    numbers = [int(text) for text in page.locator("table tbody tr td:first-child").all_inner_texts()]
+    assert numbers == sorted(numbers) and len(numbers) > 1
+    page.get_by_role("button", name="Number", exact=True).click()  # again: descending
+    page.wait_for_function("() => window.location.search.includes('desc=1')")
+    expect(page.locator("th[aria-sort=descending]")).to_have_count(1)
+    descending = [int(text) for text in page.locator("table tbody tr td:first-child").all_inner_texts()]
+    assert descending == sorted(descending, reverse=True) and descending[0] > numbers[0]
+
+
 def test_new_customer_warns_about_a_duplicate(live_server, page):
     store = live_server.store
     existing = store.get_customer(rich_customers(store)[2])

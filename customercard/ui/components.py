@@ -2,11 +2,87 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import param
-from panel.custom import Children, JSComponent
+from panel.reactive import ReactiveHTML
 from panel.viewable import Viewable
 
 from .html import SECTION_CSS
+
+
+def light_scripts(render_js: str, watched: list[str], pool: bool = False) -> dict[str, str]:
+    """ReactiveHTML scripts that run ``render_js`` — a ``function render({model, el})`` written against a small
+    model API (read and assign properties, ``model.on(names, callback)``, ``model.send_msg(data)``,
+    ``model.get_child()``) — in the component's root element, and call its callbacks when ``watched``
+    properties change.
+
+    Why not Panel's ``JSComponent``: its module is compiled (sucrase) and imported (``importShim``) in every page
+    before it renders, and it renders asynchronously, mounting its children afterwards and laying them out
+    again; measured, that added 30–60 ms per component to a page becoming ready. ReactiveHTML ships compiled in
+    Panel's bundle and renders (children too) in one synchronous pass.
+
+    ``pool``: the component has Panel children, rendered by the template into ``ccpool``; ``get_child()``
+    returns their elements, in order, for ``render_js`` to place.
+    """
+    children = "const kids = [...ccpool.children];" if pool else "const kids = [];"
+    render = f"""
+    const cc_render = {render_js};
+    {children}
+    state.handlers = {{}};
+    state.sent = state.sent || 0;
+    const api = new Proxy({{}}, {{
+      get(_target, key) {{
+        if (key === "on") {{
+          return (names, callback) => {{
+            for (const name of [].concat(names)) (state.handlers[name] = state.handlers[name] || []).push(callback);
+          }};
+        }}
+        if (key === "send_msg") {{
+          return (msg) => {{ state.sent += 1; data.message = Object.assign({{}}, msg, {{_seq: state.sent}}); }};
+        }}
+        if (key === "get_child") return () => kids;
+        return data[key];
+      }},
+      set(_target, key, value) {{ data[key] = value; return true; }},
+    }});
+    const out = cc_render({{model: api, el: ccroot}});
+    if (out instanceof Element) ccroot.replaceChildren(out);
+    """
+    scripts = {"render": render}
+    for name in watched:
+        scripts[name] = f"for (const callback of (state.handlers['{name}'] || [])) callback();"
+    return scripts
+
+
+class LightComponent(ReactiveHTML):
+    """A small browser component: plain DOM drawn by a render script (see :func:`light_scripts`); messages from the
+    browser arrive in :meth:`_handle_msg`."""
+
+    message = param.Dict(default={}, doc="The last message from the browser (internal).")
+
+    _template = '<div id="ccroot" style="display: contents"></div>'
+
+    # What the browser may assign (``model.x = ...``): Panel only listens for the properties its script parser
+    # finds assigned as ``data.x = ...``, and the render script assigns through a proxy.
+    _synced: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def _linked_properties(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*super()._linked_properties, "message", *self._synced)))
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.param.watch(self._on_message, "message")
+
+    def _on_message(self, event: param.parameterized.Event) -> None:
+        data = dict(event.new or {})
+        data.pop("_seq", None)
+        if data:
+            self._handle_msg(data)
+
+    def _handle_msg(self, data: dict) -> None:
+        """What a message from the browser does (none by default)."""
 
 TABLE_CSS = """
 :host { display: block; width: 100%; }
@@ -23,7 +99,7 @@ a { color: #1f5c99; text-decoration: none; } a:hover { text-decoration: underlin
 """
 
 
-class DataTable(JSComponent):
+class DataTable(LightComponent):
     """A read-only table with links and server-side sorting: clicking a header sets ``sort``/``descending``.
 
     ``columns``: dicts with ``key``, ``label`` and optionally ``sortable`` (bool), ``link`` (key of the row
@@ -38,9 +114,10 @@ class DataTable(JSComponent):
     empty_text = param.String(default="Nothing found.", doc="Shown when there are no rows.")
 
     _stylesheets = [TABLE_CSS]
+    _synced = ("sort", "descending")
 
-    _esm = """
-    export function render({ model, el }) {
+    _scripts = light_scripts("""
+    function render({ model, el }) {
       const table = document.createElement("table");
       function draw() {
         table.replaceChildren();
@@ -90,7 +167,7 @@ class DataTable(JSComponent):
       model.on(["rows", "columns", "sort", "descending", "empty_text"], draw);
       return table;
     }
-    """
+    """, ["rows", "columns", "sort", "descending", "empty_text"])
 
 
 SECTION_VIEW_CSS = """
@@ -148,7 +225,7 @@ class SectionSlot(param.Parameterized):
                 "tools": list(self.tools), "child": child_index, "child_first": self.child_first}
 
 
-class CardView(JSComponent):
+class CardView(LightComponent):
     """The sections of a card as one browser component: a header per section that folds it, tool buttons,
     light HTML and, where a section needs one, a Panel child (an edit form, a chart).
 
@@ -157,21 +234,25 @@ class CardView(JSComponent):
     """
 
     sections = param.List(default=[], doc="What each section shows (from its SectionSlot), in order.")
-    children = Children(default=[], doc="The Panel children of the sections that have one.")
+    objects = param.List(default=[], item_type=Viewable,
+                         doc="The Panel children of the sections that have one (an edit form, a chart).")
 
-    _render_policy = "manual"
     _stylesheets = [SECTION_CSS, SECTION_VIEW_CSS]
 
-    _esm = """
-    export function render({ model, el }) {
+    # The children are rendered into ccpool by the template; render() moves each into its section's body.
+    _template = ('<div id="ccroot" style="display: contents"></div><div id="ccpool" style="display: contents">'
+                 '{% for object in objects %}<div id="ccobject">${object}</div>{% endfor %}</div>')
+
+    _scripts = light_scripts("""
+    function render({ model, el }) {
       const root = document.createElement("div");
       root.className = "cc-sections";
       const drawn = new Map();  // key -> {wrap, box, toggle, tools, body, html, sig, child}
       function entry_of(key) { return model.sections.find((e) => e.key === key); }
       function send(key, target, value) {
-        const data = {section: key, action: target.dataset.action, value: value};
-        if (target.dataset.id !== undefined) data.id = target.dataset.id;
-        model.send_msg(data);
+        const msg = {section: key, action: target.dataset.action, value: value};
+        if (target.dataset.id !== undefined) msg.id = target.dataset.id;
+        model.send_msg(msg);
       }
       function key_of(node) {
         const box = node.closest("[data-section]");
@@ -221,7 +302,7 @@ class CardView(JSComponent):
       });
       function child_el(index) {
         if (index < 0) return null;
-        const kids = model.get_child("children");
+        const kids = model.get_child();
         return (kids && kids[index]) || null;
       }
       function place(part, entry) {
@@ -275,13 +356,9 @@ class CardView(JSComponent):
       }
       draw();
       model.on("sections", draw);
-      model.on("children", () => {
-        for (const part of drawn.values()) part.child = undefined;
-        draw();
-      });
       return root;
     }
-    """
+    """, ["sections"], pool=True)
 
     def __init__(self, slots: list[SectionSlot] | None = None, **params) -> None:
         super().__init__(**params)
@@ -309,9 +386,9 @@ class CardView(JSComponent):
                 children.append(slot.child)
             entries.append(slot.entry(index))
         update: dict = {}
-        if len(children) != len(self.children) or any(a is not b for a, b in zip(children, self.children,
-                                                                                     strict=False)):
-            update["children"] = children
+        if len(children) != len(self.objects) or any(a is not b for a, b in zip(children, self.objects,
+                                                                                    strict=False)):
+            update["objects"] = children
         if entries != self.sections:
             update["sections"] = entries
         if update:

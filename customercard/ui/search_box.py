@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import param
-from panel.custom import JSComponent
 
 from ..i18n import _
 from ..store import Store
+from .components import LightComponent, light_scripts
 
 SEARCH_CSS = """
 :host { display: block; position: relative; width: 340px; }
@@ -27,7 +27,7 @@ li.none { color: #6b7785; font-style: italic; cursor: default; }
 """
 
 
-class SuperSearch(JSComponent):
+class SuperSearch(LightComponent):
     """Search box with a result list; the server ranks the hits (see :meth:`Store.search`)."""
 
     query = param.String(default="", doc="What the user typed (sent after a short pause).")
@@ -38,9 +38,10 @@ class SuperSearch(JSComponent):
     none_label = param.String(default=_("No customer matches."))
 
     _stylesheets = [SEARCH_CSS]
+    _synced = ("query",)
 
-    _esm = """
-    export function render({ model, el }) {
+    _scripts = light_scripts("""
+    function render({ model, el }) {
       const input = document.createElement("input");
       input.type = "search"; input.placeholder = model.placeholder; input.autocomplete = "off";
       input.setAttribute("aria-label", model.placeholder); input.id = "cc-super-search";
@@ -104,7 +105,7 @@ class SuperSearch(JSComponent):
       });
       el.append(input, list);
     }
-    """
+    """, ["results", "searched"])
 
     def __init__(self, store: Store, limit: int = 8, **params: Any) -> None:
         super().__init__(**params)
