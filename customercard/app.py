@@ -31,11 +31,18 @@ def current_store() -> Store:
         from .store import open_store
 
         _STORE = open_store(_DATABASE)
+    _release_when_idle(_STORE)
     if _DELIVER and _WORKER is None:
         from .integration import OutboxWorker
 
         _WORKER = OutboxWorker(_STORE).start()  # with PostgreSQL, one process at a time delivers
     return _STORE
+
+
+def _release_when_idle(store: Store) -> None:
+    from .memory import when_idle
+
+    when_idle(store.db.release_memory)
 
 
 def session_user() -> User | None:
@@ -239,9 +246,10 @@ BENCH_ROUTES = {"/bench-bare": bare_page, "/bench-chart": lambda: _bench_chart(F
 
 def _released_after(view):
     """The page function, with this server's memory given back a little after its session ends."""
-    from .memory import release_soon
+    from .memory import release_soon, session_started
 
     def page_view():
+        session_started()
         pn.state.on_session_destroyed(release_soon)
         return view()
     page_view.__name__ = getattr(view, "__name__", "page")

@@ -3,7 +3,9 @@
 After a burst of sessions, CPython keeps the freed objects' memory in its own pools and glibc keeps freed
 heap pages mapped, so a server's resident memory stays at its peak. A few seconds after the last session
 of a burst ends, the server collects cycles (the Bokeh documents of closed sessions) and asks glibc to hand
-free pages back (``malloc_trim``). It runs on the server's event loop, like the sessions themselves.
+free pages back (``malloc_trim``). When no session is open at all, the store also drops the table blocks
+DuckDB has cached (see ``Database.release_memory``), which otherwise only ever grow with the customers users
+opened. It runs on the server's event loop, like the sessions themselves.
 """
 
 from __future__ import annotations
@@ -11,12 +13,20 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import logging
+from collections.abc import Callable
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 #: Seconds after the last ended session: long enough to batch a burst of closing tabs.
 DELAY = 3.0
 
 _pending: Any = None
+#: Sessions created and not yet destroyed (this process).
+_live = 0
+#: What else gives memory back when no session is open: callables returning MB released.
+_idle_releasers: list[Callable[[], float]] = []
 
 
 def _libc_trim() -> Any:
@@ -32,19 +42,40 @@ def _libc_trim() -> Any:
 _TRIM = _libc_trim()
 
 
+def when_idle(releaser: Callable[[], float]) -> None:
+    """Also call ``releaser`` when :func:`release` runs with no session open (once per callable)."""
+    if releaser not in _idle_releasers:
+        _idle_releasers.append(releaser)
+
+
 def release() -> None:
-    """Collect garbage and return free heap pages to the system (where the C library offers it)."""
+    """Collect garbage, let go of caches when no session is open, and return free heap pages to the system
+    (where the C library offers it)."""
     global _pending
     _pending = None
+    if _live <= 0:
+        for releaser in list(_idle_releasers):
+            try:
+                releaser()
+            except Exception:  # giving memory back must never break the server
+                log.exception("Releasing memory failed")
     gc.collect()
     if _TRIM is not None:
         _TRIM(0)
 
 
+def session_started() -> None:
+    """Count a new session (see :func:`release_soon` for its end)."""
+    global _live
+    _live += 1
+
+
 def release_soon(session_context: Any) -> None:  # noqa: ARG001 - the signature Bokeh asks for
-    """Schedule :func:`release` a little later on this event loop; later calls push it back."""
-    global _pending
+    """A session ended: schedule :func:`release` a little later on this event loop; later calls push it back."""
+    global _pending, _live
     from tornado.ioloop import IOLoop
+
+    _live = max(0, _live - 1)
 
     loop = IOLoop.current()
     if _pending is not None:

@@ -44,3 +44,67 @@ def test_release_runs_once_after_the_last_of_a_burst(monkeypatch):
 def test_free_pages_go_back_to_the_system_on_linux():
     assert memory._TRIM is not None
     memory.release()  # collects and trims without error
+
+
+def test_idle_releasers_run_only_when_no_session_is_open(monkeypatch):
+    monkeypatch.setattr(memory, "_idle_releasers", [])
+    monkeypatch.setattr(memory, "_live", 0)
+    calls = []
+
+    def releaser() -> float:
+        calls.append(memory._live)
+        return 1.0
+
+    def failing() -> float:
+        raise RuntimeError("boom")
+
+    memory.when_idle(failing)  # a failing releaser is logged; the others still run
+    memory.when_idle(releaser)
+    memory.when_idle(releaser)  # once per callable
+    memory.session_started()
+    memory.release()  # a session is open: caches stay
+    assert calls == []
+    monkeypatch.setattr(memory, "_pending", None)
+    monkeypatch.setattr(IOLoop, "current", staticmethod(lambda: _NoLoop()))
+    memory.release_soon(None)  # that session ends
+    memory.release()
+    assert calls == [0]
+
+
+class _NoLoop:
+    """Stands in for the event loop's timer only: the test calls release() itself."""
+
+    def call_later(self, _delay, _callback):
+        return object()
+
+    def remove_timeout(self, _handle):
+        pass
+
+
+def test_duckdb_gives_back_its_cached_blocks_and_keeps_a_configured_limit(demo_template, tmp_path):
+    from customercard.store import open_store
+
+    from .conftest import copy_database
+
+    store = open_store(copy_database(demo_template, tmp_path))
+    try:
+        db = store.db
+        default = db.row("SELECT current_setting('memory_limit')")[0]
+        for customer_id in store.db.rows("SELECT id FROM customers LIMIT 40"):
+            store.invoiced_per_year(customer_id[0])
+        for table in ("invoices", "customer_changes", "comments", "search_terms", "search_words"):
+            db.row(f"SELECT count(DISTINCT COLUMNS(*)) FROM {table}")  # every block of the table read
+        cached = dict(db.rows("SELECT tag, memory_usage_bytes FROM duckdb_memory()"))["BASE_TABLE"]
+        assert cached > 1_000_000
+        freed = db.release_memory()
+        after = dict(db.rows("SELECT tag, memory_usage_bytes FROM duckdb_memory()"))["BASE_TABLE"]
+        assert after < cached and after <= 3_000_000 and freed > 0
+        assert db.row("SELECT current_setting('memory_limit')")[0] == default
+        assert store.invoiced_per_year(customer_id[0]) is not None  # read again when needed
+        db.execute("SET memory_limit = '3GB'")  # an operator's own limit is kept, and nothing dropped
+        configured = db.row("SELECT current_setting('memory_limit')")[0]
+        db.row("SELECT count(DISTINCT COLUMNS(*)) FROM invoices")
+        assert db.release_memory() == 0.0
+        assert db.row("SELECT current_setting('memory_limit')")[0] == configured
+    finally:
+        store.close()

@@ -97,6 +97,7 @@ class Database:
         self._cursors_lock = threading.Lock()
         self.migrate(migrate_to)
         self.cursor().execute("SELECT 1 AS warm").df()  # the first .df() is slow: pay it now
+        self._default_memory_limit = self.row("SELECT current_setting('memory_limit')")[0]
 
     # -- connections -----------------------------------------------------------------------------------
     def cursor(self) -> Any:
@@ -108,6 +109,36 @@ class Database:
             with self._cursors_lock:
                 self._cursors.append(cur)
         return cur
+
+    def release_memory(self) -> float:
+        """Drop DuckDB's cached table blocks; returns how many MB DuckDB held before minus after.
+
+        DuckDB keeps every block it has read in memory until it needs the room (by default up to 80 % of the
+        machine's memory), so a server's memory only ever rises with the customers its users opened. Called
+        when the server has gone idle: lowering the memory limit to what cannot be dropped (indexes, pinned
+        blocks) evicts the rest, and the configured limit is put back at once. Blocks are read again — from
+        the operating system's file cache, usually — when next needed. Writes wait meanwhile; a read that
+        needs more memory in those milliseconds (another thread) fails with DuckDB's out-of-memory error.
+        """
+        def held() -> dict[str, int]:
+            return dict(cur.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall())
+
+        with self._write_lock:
+            cur = self.cursor()
+            if cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] != self._default_memory_limit:
+                return 0.0  # someone set a limit of their own: it cannot be read back exactly, so leave it be
+            before = held()
+            cached = before.get("BASE_TABLE", 0)
+            if cached < 1_000_000:
+                return 0.0
+            floor_mb = (sum(before.values()) - cached) // 1_000_000 + 2
+            try:
+                cur.execute(f"SET memory_limit = '{int(floor_mb)}MB'")
+            except self._duckdb.Error:
+                pass  # something holds more right now: leave it be
+            finally:
+                cur.execute("RESET memory_limit")
+            return (sum(before.values()) - sum(held().values())) / 1e6
 
     def close(self) -> None:
         with self._cursors_lock:

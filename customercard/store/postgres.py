@@ -139,6 +139,10 @@ class PostgresDatabase:
             self._local.cursor_connection = self._connection()
         return cur
 
+    def release_memory(self) -> float:
+        """Nothing to drop: PostgreSQL's cache lives in its own server processes."""
+        return 0.0
+
     def close(self) -> None:
         self._pool.close()
 
