@@ -307,7 +307,8 @@ class SearchStore:
         numeric = len(number) >= 3 and len(number) * 2 >= len(query.replace(" ", ""))
         # 00 dials abroad as + does: 0046 31 … is the number stored as 4631 …
         abroad = number[2:] if number.startswith("00") and len(number) > 4 else ""
-        terms = [t for t in (number, abroad, query) if t] if numeric else [query]
+        # each distinct once: for a bare number the digits are the query itself
+        terms = list(dict.fromkeys(t for t in (number, abroad, query) if t)) if numeric else [query]
         words = [abroad or number] if numeric else query.split()
         skip = set() if self.settings().nicknames_enabled else {"nickname"}
         hits: dict[int, tuple[int, int, int, str, str]] = {}
