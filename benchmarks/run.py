@@ -85,8 +85,8 @@ class Plan:
         self.users_rounds = 1 if quick else 3
         self.users_settle = (20.0, 40.0) if quick else (36.0, 60.0)
         self.analyst_runs = 5 if quick else 21
-        self.growth_cards = 10 if quick else 50
-        self.growth_queries = 24 if quick else 80
+        self.growth_cards = 10 if quick else 150
+        self.growth_queries = 24 if quick else 200
         self.pg_cards = 10 if quick else 50
         self.pg_saves = 60 if quick else 400
         self.pg_procs = (1, 2, 4)
