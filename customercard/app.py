@@ -42,7 +42,7 @@ def current_store() -> Store:
 def _release_when_idle(store: Store) -> None:
     from .memory import when_idle
 
-    when_idle(store.db.release_memory)
+    when_idle("store", store.db.release_memory)
 
 
 def session_user() -> User | None:

@@ -25,8 +25,8 @@ DELAY = 3.0
 _pending: Any = None
 #: Sessions created and not yet destroyed (this process).
 _live = 0
-#: What else gives memory back when no session is open: callables returning MB released.
-_idle_releasers: list[Callable[[], float]] = []
+#: What else gives memory back when no session is open, by name: callables returning MB released.
+_idle_releasers: dict[str, Callable[[], float]] = {}
 
 
 def _libc_trim() -> Any:
@@ -42,10 +42,10 @@ def _libc_trim() -> Any:
 _TRIM = _libc_trim()
 
 
-def when_idle(releaser: Callable[[], float]) -> None:
-    """Also call ``releaser`` when :func:`release` runs with no session open (once per callable)."""
-    if releaser not in _idle_releasers:
-        _idle_releasers.append(releaser)
+def when_idle(name: str, releaser: Callable[[], float]) -> None:
+    """Also call ``releaser`` when :func:`release` runs with no session open; it replaces an earlier one of the
+    same ``name`` (e.g. the store of a server that was stopped)."""
+    _idle_releasers[name] = releaser
 
 
 def release() -> None:
@@ -54,7 +54,7 @@ def release() -> None:
     global _pending
     _pending = None
     if _live <= 0:
-        for releaser in list(_idle_releasers):
+        for releaser in list(_idle_releasers.values()):
             try:
                 releaser()
             except Exception:  # giving memory back must never break the server

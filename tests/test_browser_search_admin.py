@@ -41,6 +41,16 @@ def test_enter_right_after_typing_opens_the_best_hit(live_server, page):
     page.wait_for_url(re.compile(rf"/card\?customer={customer.id}$"))
 
 
+def test_enter_opens_a_customer_whose_name_has_an_ampersand(live_server, page):
+    customer = live_server.store.create_customer(user="anna", name="Sand & Grus <Väst> AB")
+    login(page, live_server.url, "anna")
+    box = page.locator("#cc-super-search")
+    box.fill("Sand & Grus <Väst>")
+    expect(page.locator("li.hit").first).to_contain_text("Sand & Grus <Väst> AB")  # text, not markup
+    box.press("Enter")
+    page.wait_for_url(re.compile(rf"/card\?customer={customer.id}$"))
+
+
 def test_a_filtered_search_is_a_bookmark(live_server, browser):
     first = browser.new_context()
     page = first.new_page()

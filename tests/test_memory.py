@@ -47,7 +47,7 @@ def test_free_pages_go_back_to_the_system_on_linux():
 
 
 def test_idle_releasers_run_only_when_no_session_is_open(monkeypatch):
-    monkeypatch.setattr(memory, "_idle_releasers", [])
+    monkeypatch.setattr(memory, "_idle_releasers", {})
     monkeypatch.setattr(memory, "_live", 0)
     calls = []
 
@@ -58,9 +58,9 @@ def test_idle_releasers_run_only_when_no_session_is_open(monkeypatch):
     def failing() -> float:
         raise RuntimeError("boom")
 
-    memory.when_idle(failing)  # a failing releaser is logged; the others still run
-    memory.when_idle(releaser)
-    memory.when_idle(releaser)  # once per callable
+    memory.when_idle("a", failing)  # a failing releaser is logged; the others still run
+    memory.when_idle("b", lambda: calls.append("replaced") or 0.0)
+    memory.when_idle("b", releaser)  # replaces the earlier one of that name
     memory.session_started()
     memory.release()  # a session is open: caches stay
     assert calls == []

@@ -382,3 +382,29 @@ def test_segments_are_edited_in_groups(demo_store, customer_id):
     stored = demo_store.get_customer(customer_id).segments
     assert sorted(stored["Services"]) == ["Audit", "IT"] and stored["Size"] == ["Enterprise"]
     assert "Enterprise" in texts(groups)
+
+
+def test_a_save_keeps_the_chart_pane_so_the_card_is_not_drawn_again(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id)
+    section = card.section("invoiced")
+    section.view.collapsed = False
+    chart = section.view.child
+    assert isinstance(chart, pn.pane.HoloViews)
+    card.customer.phone = "+46 8 555 44 33"
+    card.save()
+    assert section.view.child is chart  # the same pane, with the chart drawn again from the stored figures
+    assert card._layout.objects.count(chart) == 1
+
+
+def test_browser_messages_are_handled_one_by_one(demo_store, customer_id):
+    from panel.models.reactive_html import DOMEvent
+
+    card = CustomerCard(store=demo_store, customer_id=customer_id)
+    view = card._layout
+    comments, contacts = card.section("comments"), card.section("contacts")
+    before = (comments.collapsed, contacts.collapsed)
+    for key in ("comments", "contacts"):  # two folds sent together both arrive
+        view._process_event(DOMEvent(model=None, node="ccroot", data={"type": "ccmsg", "detail": {
+            "section": key, "toggle": not (comments if key == "comments" else contacts).collapsed}}))
+    assert (comments.collapsed, contacts.collapsed) == (not before[0], not before[1])
+    view._process_event(DOMEvent(model=None, node="ccroot", data={"type": "ccmsg", "detail": "not a message"}))

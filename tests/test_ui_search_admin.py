@@ -91,7 +91,7 @@ def test_super_search_box_results(demo_store):
     box = SuperSearch(demo_store)
     name = demo_store.get_customer(rich_customers(demo_store)[0]).name
     box.query = name
-    assert box.searched == name and box.results[0]["name"] == name
+    assert box.searched == [name] and box.results[0]["name"] == name
     assert box.results[0]["href"].startswith("/card?customer=") and "name" in box.results[0]["detail"]
     box.query = ""
     assert box.results == []

@@ -30,7 +30,13 @@ def light_scripts(render_js: str, watched: list[str], pool: bool = False) -> dic
     const cc_render = {render_js};
     {children}
     state.handlers = {{}};
-    state.sent = state.sent || 0;
+    // Panel sends text parameters through its HTML sanitizer (& as &amp;, tags dropped): give back the text.
+    const text = (value) => {{
+      if (typeof value !== "string" || !value.includes("&")) return value;
+      const area = document.createElement("textarea");
+      area.innerHTML = value;
+      return area.value;
+    }};
     const api = new Proxy({{}}, {{
       get(_target, key) {{
         if (key === "on") {{
@@ -39,10 +45,10 @@ def light_scripts(render_js: str, watched: list[str], pool: bool = False) -> dic
           }};
         }}
         if (key === "send_msg") {{
-          return (msg) => {{ state.sent += 1; data.message = Object.assign({{}}, msg, {{_seq: state.sent}}); }};
+          return (msg) => ccroot.dispatchEvent(new CustomEvent("ccmsg", {{detail: msg}}));
         }}
         if (key === "get_child") return () => kids;
-        return data[key];
+        return text(data[key]);
       }},
       set(_target, key, value) {{ data[key] = value; return true; }},
     }});
@@ -57,11 +63,11 @@ def light_scripts(render_js: str, watched: list[str], pool: bool = False) -> dic
 
 class LightComponent(ReactiveHTML):
     """A small browser component: plain DOM drawn by a render script (see :func:`light_scripts`); messages from the
-    browser arrive in :meth:`_handle_msg`."""
-
-    message = param.Dict(default={}, doc="The last message from the browser (internal).")
+    browser arrive in :meth:`_handle_msg`, one by one (as DOM events: a property would keep only the last of
+    several sent close together)."""
 
     _template = '<div id="ccroot" style="display: contents"></div>'
+    _dom_events = {"ccroot": ["ccmsg"]}
 
     # What the browser may assign (``model.x = ...``): Panel only listens for the properties its script parser
     # finds assigned as ``data.x = ...``, and the render script assigns through a proxy.
@@ -69,17 +75,12 @@ class LightComponent(ReactiveHTML):
 
     @property
     def _linked_properties(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((*super()._linked_properties, "message", *self._synced)))
+        return tuple(dict.fromkeys((*super()._linked_properties, *self._synced)))
 
-    def __init__(self, **params) -> None:
-        super().__init__(**params)
-        self.param.watch(self._on_message, "message")
-
-    def _on_message(self, event: param.parameterized.Event) -> None:
-        data = dict(event.new or {})
-        data.pop("_seq", None)
-        if data:
-            self._handle_msg(data)
+    def _ccroot_ccmsg(self, event) -> None:
+        detail = event.data.get("detail")
+        if isinstance(detail, dict):
+            self._handle_msg(detail)
 
     def _handle_msg(self, data: dict) -> None:
         """What a message from the browser does (none by default)."""
@@ -354,8 +355,26 @@ class CardView(LightComponent):
           root.replaceChildren(...order);
         }
       }
+      // A new child (a form opened or closed) draws the whole component again: keep the focus where it was.
+      root.addEventListener("focusin", (event) => {
+        const key = key_of(event.target);
+        const target = event.target.closest("[data-action], .cc-sv-toggle");
+        if (key !== null && target) {
+          state.focus = {key: key, action: target.dataset.action || null};
+        }
+      });
       draw();
       model.on("sections", draw);
+      const was = state.focus;
+      if (was && (document.activeElement === null || document.activeElement === document.body)) {
+        setTimeout(() => {
+          const part = drawn.get(was.key);
+          if (!part) return;
+          const again = was.action === null ? part.toggle
+            : part.box.querySelector('[data-action="' + CSS.escape(was.action) + '"]');
+          if (again && !(document.activeElement && document.activeElement !== document.body)) again.focus();
+        }, 0);
+      }
       return root;
     }
     """, ["sections"], pool=True)

@@ -32,7 +32,8 @@ class SuperSearch(LightComponent):
 
     query = param.String(default="", doc="What the user typed (sent after a short pause).")
     results = param.List(default=[], doc="Hits: dicts with href, name, detail.")
-    searched = param.String(default="", doc="The query the results belong to.")
+    searched = param.List(default=[], doc="The query the results belong to, as a one-item list (a list reaches "
+                                           "the browser verbatim; Panel escapes text parameters).")
     placeholder = param.String(default=_("Search customers, contacts, numbers…"))
     more_label = param.String(default=_("Search customers for “{q}”"))
     none_label = param.String(default=_("No customer matches."))
@@ -58,7 +59,7 @@ class SuperSearch(LightComponent):
         const all = items();
         list.replaceChildren();
         if (!input.value.trim() || (!focused && !pendingEnter)) { list.hidden = true; return; }
-        if (model.searched === input.value && !model.results.length) {
+        if (model.searched[0] === input.value && !model.results.length) {
           const li = document.createElement("li"); li.className = "none"; li.textContent = model.none_label;
           list.appendChild(li);
         }
@@ -89,7 +90,7 @@ class SuperSearch(LightComponent):
         else if (e.key === "Escape") { list.hidden = true; }
         else if (e.key === "Enter") {
           e.preventDefault();
-          if (model.searched === input.value && all[active]) { window.location.href = all[active].href; }
+          if (model.searched[0] === input.value && all[active]) { window.location.href = all[active].href; }
           else { pendingEnter = true; clearTimeout(timer); model.query = input.value; }
         }
       });
@@ -97,7 +98,7 @@ class SuperSearch(LightComponent):
       input.addEventListener("blur", () => { focused = false; setTimeout(() => { list.hidden = true; }, 150); });
       model.on(["results", "searched"], () => {
         active = 0; draw();
-        if (pendingEnter && model.searched === input.value) {
+        if (pendingEnter && model.searched[0] === input.value) {
           pendingEnter = false;
           const all = items();
           if (all[0]) window.location.href = all[0].href;
@@ -123,4 +124,4 @@ class SuperSearch(LightComponent):
                 archived = f" · {_('archived')}" if hit.archived else ""
                 results.append({"href": f"/card?customer={int(hit.id)}", "name": hit.name,
                                 "detail": f"{hit.number}{place} · {hit.match}{archived}"})
-        self.param.update(results=results, searched=event.new or "")
+        self.param.update(results=results, searched=[event.new or ""])

@@ -92,9 +92,13 @@ class InvoicedSection(Section):
         figures = self._figures
         if figures.empty:
             return None
-        self._chart = pn.pane.HoloViews(bar_chart(figures, self.context.settings.base_currency, self._pipeline),
-                                        backend="bokeh",
-                                        sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"])
+        chart = bar_chart(figures, self.context.settings.base_currency, self._pipeline)
+        if getattr(self, "_chart", None) is not None:
+            # The same pane with the new chart: the card's other sections (an open form, the focus) stay as they are.
+            self._chart.object = chart
+            return self._chart
+        self._chart = pn.pane.HoloViews(chart, backend="bokeh", sizing_mode="stretch_width",
+                                        css_classes=["cc-invoiced-chart"])
         return self._chart
 
     def render(self) -> None:
