@@ -206,3 +206,26 @@ def test_screenshot_of_a_real_card_for_the_readme(live_server, page, customers):
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "card.png"), full_page=True)
     assert (DOCS / "card.png").stat().st_size > 20_000
+
+
+DEEP_FOCUS = """() => {
+  let active = document.activeElement;
+  while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+  const box = active && active.closest ? active.closest('[data-section]') : null;
+  return box ? [box.dataset.section, active.className] : null;
+}"""
+
+
+def test_opening_a_section_by_keyboard_keeps_the_focus_on_its_header(live_server, page, customers):
+    login(page, live_server.url, "anna", path=f"/card?customer={customers[1]}")
+    toggle(page, "invoiced")  # folded: remembered, and not built when the card opens again
+    expect(section(page, "invoiced").locator("button.cc-sv-toggle")).to_have_attribute("aria-expanded", "false")
+    page.reload()
+    wait_idle(page)
+    header = section(page, "invoiced").locator("button.cc-sv-toggle")
+    expect(header).to_have_attribute("aria-expanded", "false")
+    header.focus()
+    page.keyboard.press("Enter")  # built now: its chart is a new child, and the component is drawn again
+    expect(section(page, "invoiced").locator(".cc-invoiced-chart canvas").first).to_be_visible()
+    page.wait_for_function(f"() => {{ const f = ({DEEP_FOCUS})(); return f && f[0] === 'invoiced'; }}")
+    assert page.evaluate(DEEP_FOCUS) == ["invoiced", "cc-sv-toggle"]
