@@ -31,7 +31,7 @@ def current_store() -> Store:
         from .store import open_store
 
         _STORE = open_store(_DATABASE)
-    _release_when_idle(_STORE)
+        _release_when_idle(_STORE)
     if _DELIVER and _WORKER is None:
         from .integration import OutboxWorker
 
@@ -270,6 +270,8 @@ def make_server(store: Store | None, port: int = 0, address: str = "127.0.0.1", 
     """
     global _STORE, _DATABASE
     _STORE, _DATABASE = store, database
+    if store is not None:
+        _release_when_idle(store)
     config = get_config()
     pn.extension(notifications=True)
     pn.config.throttled = True

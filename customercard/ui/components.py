@@ -366,15 +366,13 @@ class CardView(LightComponent):
       draw();
       model.on("sections", draw);
       const was = state.focus;
-      if (was && (document.activeElement === null || document.activeElement === document.body)) {
-        setTimeout(() => {
-          const part = drawn.get(was.key);
-          if (!part) return;
-          const again = was.action === null ? part.toggle
-            : part.box.querySelector('[data-action="' + CSS.escape(was.action) + '"]');
-          if (again && !(document.activeElement && document.activeElement !== document.body)) again.focus();
-        }, 0);
-      }
+      setTimeout(() => {  // once this draw is in the page; only when the focus was lost with the old one
+        const part = was && drawn.get(was.key);
+        if (!part || (document.activeElement !== null && document.activeElement !== document.body)) return;
+        const again = was.action === null ? part.toggle
+          : part.box.querySelector('[data-action="' + CSS.escape(was.action) + '"]');
+        if (again) again.focus();
+      }, 0);
       return root;
     }
     """, ["sections"], pool=True)
