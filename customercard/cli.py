@@ -291,6 +291,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    if func is cmd_serve and argv is None:
+        # A server started from a command line (not main([...]) inside another program) runs on the C library's
+        # allocator, which gives a burst of sessions' memory back (see memory.use_system_allocator).
+        from .memory import use_system_allocator
+
+        use_system_allocator()
     try:
         return func(args)
     except KeyboardInterrupt:

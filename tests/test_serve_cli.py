@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 from .conftest import free_port, wait_for_port
 
@@ -18,12 +19,16 @@ def test_serve_creates_demo_data_prints_logins_and_requires_login(tmp_path):
     port = free_port()
     db = tmp_path / "served.duckdb"
     env = {**os.environ, "CUSTOMERCARD_DATA_DIR": str(tmp_path)}
+    env.pop("PYTHONMALLOC", None)
     process = subprocess.Popen([sys.executable, "-m", "customercard", "--db", str(db), "serve",
                                 "--demo-if-missing", "--customers", "25", "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         wait_for_port(port, timeout=90)
         time.sleep(0.3)
+        # The server runs on the C library's allocator, in the same process it was started as.
+        environ = (Path("/proc") / str(process.pid) / "environ").read_bytes().split(b"\0")
+        assert b"PYTHONMALLOC=malloc" in environ
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         page = opener.open(f"http://127.0.0.1:{port}/search")
@@ -44,3 +49,22 @@ def test_serve_creates_demo_data_prints_logins_and_requires_login(tmp_path):
             output, _ = process.communicate()
     assert db.exists()
     assert "Demo logins" in output and "anna" in output and "vera" in output
+
+
+RESTART = ("import os, sys\n"
+           "print(os.getpid(), os.environ.get('PYTHONMALLOC'), flush=True)\n"
+           "from customercard.memory import use_system_allocator\n"
+           "use_system_allocator()\n"
+           "print(os.getpid(), os.environ.get('PYTHONMALLOC'), flush=True)\n")
+
+
+def test_the_server_command_starts_again_on_the_system_allocator_unless_one_is_chosen():
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONMALLOC"}
+    lines = subprocess.run([sys.executable, "-c", RESTART], env=env, capture_output=True, text=True,
+                           check=True).stdout.split("\n")
+    pid = lines[0].split()[0]
+    # Started again in place (the same process id) with the variable set, and only once.
+    assert lines == [f"{pid} None", f"{pid} malloc", f"{pid} malloc", ""]
+    chosen = subprocess.run([sys.executable, "-c", RESTART], env={**env, "PYTHONMALLOC": "pymalloc"},
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert chosen[1::2] == ["pymalloc", "pymalloc"] and chosen[0] == chosen[2]
