@@ -9,6 +9,7 @@ import gc
 import io
 import pstats
 import random
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -576,7 +577,9 @@ def save_bench(store, count: int, seed: int) -> dict[str, Any]:
         by_kind[kind].append(ms)
     wall = time.perf_counter() - started
     steps = save_steps(store, ids[: max(30, count // 10)], phones, criterion, values, rng)
-    return {"save_ms": summary(save_ms), "save_cpu_ms": summary(save_cpu),
+    engine = save_engine_share(store, random_customers(store, max(60, count // 3), seed + 1), phones, criterion,
+                               values, rng)
+    return {"save_ms": summary(save_ms), "save_cpu_ms": summary(save_cpu), "engine": engine,
             "by_kind": {k: summary(v) for k, v in by_kind.items()},
             "get_customer_ms": summary(get_ms), "steps": steps,
             "first_half_rate": (count // 2) / (half - started),
@@ -621,6 +624,83 @@ def save_steps(store, ids: list[int], phones: dict[str, list[str]], criterion: s
             for label, value in parts.items():
                 out.setdefault(kind, {}).setdefault(label, []).append(value)
     return {kind: {label: summary(v)["p50"] for label, v in labels.items()} for kind, labels in out.items()}
+
+
+class _TimedCursor:
+    """A DuckDB cursor whose calls into DuckDB (statements and fetches) add their time to ``spent``, by statement
+    (its first words) — for :func:`save_engine_share` only."""
+
+    def __init__(self, cursor: Any, spent: dict[str, list[float]]) -> None:
+        self._cursor, self._spent, self._last = cursor, spent, ""
+
+    def _time(self, call: Callable[[], Any], fetch: bool) -> Any:
+        started = time.perf_counter()
+        try:
+            result = call()
+        finally:
+            ms = (time.perf_counter() - started) * 1000.0
+            times = self._spent.setdefault(self._last, [])
+            if fetch and times:
+                times[-1] += ms  # a fetch belongs to its statement
+            else:
+                times.append(ms)
+        return self if result is self._cursor else result
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        self._last = " ".join(sql.split()[:4]).rstrip(",(")
+        return self._time(lambda: self._cursor.execute(sql, params) if params is not None
+                          else self._cursor.execute(sql), fetch=False)
+
+    def fetchall(self) -> Any:
+        return self._time(self._cursor.fetchall, fetch=True)
+
+    def fetchone(self) -> Any:
+        return self._time(self._cursor.fetchone, fetch=True)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+def save_engine_share(store, ids: list[int], phones: dict[str, list[str]], criterion: str, values: list[str],
+                      rng: random.Random) -> dict[str, Any]:
+    """The same loop (get_customer, one edit, save_customer) with every call into DuckDB timed through the
+    store's cursor: how much of a loop iteration DuckDB itself takes (statements and fetches, with the Python
+    binding's conversions), and what is left for our Python (param objects, validation, diff, history rows)."""
+    db = store.db
+    spent: dict[str, list[float]] = {}
+    plain_cursor = db.cursor
+    wrapped: dict[int, _TimedCursor] = {}
+
+    def timed_cursor() -> _TimedCursor:
+        cursor = plain_cursor()
+        if id(cursor) not in wrapped:
+            wrapped[id(cursor)] = _TimedCursor(cursor, spent)
+        return wrapped[id(cursor)]
+
+    loops: list[float] = []
+    engine: list[float] = []
+    db.cursor = timed_cursor
+    try:
+        for index, customer_id in enumerate(ids):
+            kind = EDIT_KINDS[index % len(EDIT_KINDS)]
+            before = sum(sum(v) for v in spent.values())
+            started = time.perf_counter()
+            c = store.get_customer(customer_id)
+            apply_edit(c, kind, new_value(c, kind, phones, criterion, values, rng), criterion)
+            store.save_customer(c, user=ACTING_USER)
+            loops.append((time.perf_counter() - started) * 1000.0)
+            engine.append(sum(sum(v) for v in spent.values()) - before)
+    finally:
+        del db.cursor
+    count = len(loops)
+    loop_mean, engine_mean = statistics.fmean(loops), statistics.fmean(engine)
+    statements = sorted(((label, sum(v) / count, len(v) / count, summary(v)["p50"]) for label, v in spent.items()),
+                        key=lambda item: -item[1])
+    return {"iterations": count, "loop_ms_mean": loop_mean, "engine_ms_mean": engine_mean,
+            "python_ms_mean": loop_mean - engine_mean, "rate_if_no_python": 1000.0 / engine_mean,
+            "python_ms_allowed_at_100": 10.0 - engine_mean,
+            "statements": [{"statement": label, "ms_per_loop": per, "calls_per_loop": calls, "p50_ms": p50}
+                           for label, per, calls, p50 in statements]}
 
 
 # -- 6. the analyst's aggregate ----------------------------------------------------------------------------
