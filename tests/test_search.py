@@ -143,6 +143,19 @@ def test_an_archived_best_hit_makes_room_for_the_next_living_ones(store):
     assert list(store.search("quillon", limit=2, include_archived=False)["id"]) == [made[1].id, made[2].id]
 
 
+def test_customers_with_the_same_name_come_in_the_order_they_were_created(store):
+    made = [store.create_customer(user="anna", name="Berg & Co AB") for _ in range(3)]
+    first = made[0]
+    # Renamed and named back: its index entry is now written after the others'.
+    first.name = "Berg & Co Revision AB"
+    first = store.save_customer(first, user="anna")
+    first.name = "Berg & Co AB"
+    store.save_customer(first, user="anna")
+    found = store.search("berg & co ab")
+    assert list(found["id"]) == [c.id for c in made]
+    assert set(found["rank"]) == {"exact"}
+
+
 def test_limit_and_empty_queries(demo_store):
     assert len(demo_store.search("a", limit=5)) == 5
     assert demo_store.search("   ").empty and demo_store.search("!!!").empty

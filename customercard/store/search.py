@@ -336,7 +336,8 @@ class SearchStore:
         best_first = sorted(matched, key=matched.get)[:min(ENTRY_ROWS, max(3 * limit, 30))]
         for entry_id, customer_id, source, shown in self._entries(best_first):
             consider(customer_id, source, shown, matched[entry_id])
-        ranked = sorted(hits.items(), key=lambda item: (item[1][:3], len(item[1][4]), item[1][4]))
+        # ties (the same text) by customer id, so both backends, and every index history, give one order
+        ranked = sorted(hits.items(), key=lambda item: (item[1][:3], len(item[1][4]), item[1][4], item[0]))
         return self._hit_frame(ranked, limit, include_archived, columns)
 
     def _prefix_rows(self, terms: list[str], words: list[str]) -> tuple[list[tuple], list[dict[int, int]]]:
