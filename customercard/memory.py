@@ -48,7 +48,7 @@ def use_system_allocator() -> None:
     """Start this command again, same process id, with ``PYTHONMALLOC=malloc``: Python objects then live in
     the C library's heap, whose free pages :func:`release` hands back, instead of CPython's own 256 KB arenas,
     which stay mapped while any object in them lives. Measured with 30 sessions opened and closed three times
-    (``make bench``, item 5): the server kept 18–23 MB more than before with CPython's arenas, 8–12 MB with
+    (``make bench``, item 5): the server kept 20–23 MB more than before with CPython's arenas, 12–13 MB with
     glibc's heap, and opened cards as fast.
 
     Does nothing when ``PYTHONMALLOC`` is set already (the operator's choice, or this has run), off POSIX, or
