@@ -65,3 +65,52 @@ def test_file_held_by_another_process_is_explained(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def _key_compression(store, table: str, column: str) -> set[str]:
+    return {c for (c,) in store.db.rows("SELECT DISTINCT compression FROM pragma_storage_info(?) "
+                                        "WHERE column_name = ? AND segment_type = 'VARCHAR'", [table, column])}
+
+
+def test_schema_7_writes_the_search_keys_again_uncompressed_keeping_every_entry(tmp_path):
+    path = tmp_path / "schema6.duckdb"
+    with Store(path, migrate_to=6) as old:
+        old.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
+                       "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+        created = old.create_customer(user="anna", name="Sandvik Konsult AB", org_number="556677-8899",
+                                      phone="08-123 45 67")
+        old.db.execute("CHECKPOINT")
+        terms = old.db.rows("SELECT * FROM search_terms ORDER BY entry_id")
+        words = old.db.rows("SELECT * FROM search_words ORDER BY entry_id, word")
+        assert terms and words
+    with Store(path) as upgraded:
+        assert upgraded.schema_version == LATEST_SCHEMA >= 7
+        assert upgraded.db.rows("SELECT * FROM search_terms ORDER BY entry_id") == terms
+        assert upgraded.db.rows("SELECT * FROM search_words ORDER BY entry_id, word") == words
+        indexes = {name for (name,) in upgraded.db.rows(
+            "SELECT index_name FROM duckdb_indexes() WHERE table_name IN ('search_terms', 'search_words')")}
+        assert indexes == {"search_terms_entry", "search_terms_customer", "search_words_entry"}
+        assert list(upgraded.search("5566778899")["id"]) == [created.id]
+        assert list(upgraded.search("sandvik")["id"]) == [created.id]
+        # new entries keep coming from the same sequence
+        other = upgraded.create_customer(user="anna", name="Sandvik Revision AB")
+        assert list(upgraded.search("sandvik")["id"]) == [created.id, other.id]
+        upgraded.db.execute("CHECKPOINT")
+        assert _key_compression(upgraded, "search_terms", "term") == {"Uncompressed"}
+        assert _key_compression(upgraded, "search_words", "word") == {"Uncompressed"}
+
+
+def test_a_rebuilt_search_index_keeps_its_keys_uncompressed_and_an_empty_one_rebuilds(tmp_path, demo_template):
+    from .conftest import copy_database
+
+    with Store(copy_database(demo_template, tmp_path / "demo")) as store:
+        before = store.search("berg")
+        assert store.rebuild_search_index() > 0
+        store.db.execute("CHECKPOINT")
+        assert _key_compression(store, "search_terms", "term") == {"Uncompressed"}
+        assert _key_compression(store, "search_words", "word") == {"Uncompressed"}
+        assert _key_compression(store, "search_terms", "shown") != {"Uncompressed"}  # the rest still compressed
+        assert list(store.search("berg")["id"]) == list(before["id"])
+    with Store(tmp_path / "empty.duckdb") as empty:
+        assert empty.rebuild_search_index() == 0  # was: ValueError from an empty vocabulary
+        assert empty.search("anything").empty

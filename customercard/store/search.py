@@ -278,19 +278,20 @@ class SearchStore:
         a later migration dropped is not made again)."""
         from .database import migrations, split_statements
 
-        tables: list[str] = []
+        tables: dict[str, str] = {}
         indexes: dict[str, str] = {}
-        for number, _name, sql in migrations(self.db.dialect):
+        for _number, _name, sql in migrations(self.db.dialect):
             for statement in split_statements(sql):
+                table = re.match(r"CREATE TABLE (search_[a-z]+) \(", statement)
                 created = re.match(r"CREATE (?:UNIQUE )?INDEX (\w+) ON search_", statement)
                 dropped = re.match(r"DROP INDEX (?:IF EXISTS )?(\w+)", statement)
-                if number == 3 and re.match(r"CREATE TABLE search_", statement):
-                    tables.append(statement)
+                if table and table.group(1) in SEARCH_TABLES:
+                    tables[table.group(1)] = statement  # a later migration's definition replaces an earlier one
                 elif created:
                     indexes[created.group(1)] = statement
                 elif dropped:
                     indexes.pop(dropped.group(1), None)
-        return tables, list(indexes.values())
+        return list(tables.values()), list(indexes.values())
 
     # -- searching ------------------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20, include_archived: bool = True) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def suffix_frame(vocab: pd.Series) -> pd.DataFrame:
     """suffix, word: every proper suffix of three or more characters of every word."""
     lengths = vocab.str.len()
     parts = [pd.DataFrame({"suffix": vocab[lengths - i >= 3].str[i:], "word": vocab[lengths - i >= 3]})
-             for i in range(1, int(lengths.max() or 0) - 2)]
+             for i in range(1, (int(lengths.max()) if len(vocab) else 0) - 2)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["suffix", "word"])
 
 
