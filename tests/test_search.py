@@ -156,6 +156,22 @@ def test_customers_with_the_same_name_come_in_the_order_they_were_created(store)
     assert set(found["rank"]) == {"exact"}
 
 
+def test_a_number_many_share_fills_the_page_with_exact_hits_living_first(store):
+    shared = [store.create_customer(user="anna", name=f"Växel {i} AB", phone="08-555 123 45") for i in range(6)]
+    nearly = store.create_customer(user="anna", name="0855512345 Holding AB")  # a prefix hit only
+    archived = shared[1]
+    archived.archived = True
+    store.save_customer(archived, user="anna")
+    page = store.search("08-555 123 45", limit=4)
+    assert set(page["rank"]) == {"exact"} and len(page) == 4
+    assert list(page["id"]) == [c.id for c in shared if c.id != archived.id][:4]
+    whole = store.search("08-555 123 45", limit=10)
+    # all six exact ones (the archived one after the living), then the prefix hit
+    assert list(whole["id"]) == [c.id for c in shared if c.id != archived.id] + [archived.id, nearly.id]
+    living = store.search("08-555 123 45", limit=6, include_archived=False)
+    assert list(living["id"]) == [c.id for c in shared if c.id != archived.id] + [nearly.id]
+
+
 def test_limit_and_empty_queries(demo_store):
     assert len(demo_store.search("a", limit=5)) == 5
     assert demo_store.search("   ").empty and demo_store.search("!!!").empty

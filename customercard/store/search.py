@@ -325,9 +325,13 @@ class SearchStore:
 
         term_rows, per_word = self._prefix_rows(terms, words)
         exact = False
-        for term, customer_id, source, shown in term_rows:
+        for _entry_id, term, customer_id, source, shown in term_rows:
             exact = exact or term in terms
             consider(customer_id, source, shown, EXACT if term in terms else PREFIX, at_start=True)
+        if include_archived and sum(hit[0] == EXACT for hit in hits.values()) >= limit:
+            # A full page of exact hits (e.g. a switchboard number many share): anything the words could add
+            # ranks below them, and archived ones stay on the page after the living ones of their rank.
+            return self._hit_frame(self._ranked(hits), limit, include_archived, columns)
         if not exact and len(hits) < limit:
             for index, entry_id, rank in self._similar_rows(words):
                 if rank < per_word[index].get(entry_id, FUZZY + 1):
@@ -335,11 +339,17 @@ class SearchStore:
         matched = _all_words(per_word)
         # enough entries for the page even when several are the same customer, and no more: each costs a lookup
         best_first = sorted(matched, key=matched.get)[:min(ENTRY_ROWS, max(3 * limit, 30))]
-        for entry_id, customer_id, source, shown in self._entries(best_first):
+        # an entry the term lookup returned is considered already (a number's digits are its term and its word)
+        known = {row[0] for row in term_rows}
+        for entry_id, customer_id, source, shown in self._entries([e for e in best_first if e not in known]):
             consider(customer_id, source, shown, matched[entry_id])
-        # ties (the same text) by customer id, so both backends, and every index history, give one order
-        ranked = sorted(hits.items(), key=lambda item: (item[1][:3], len(item[1][4]), item[1][4], item[0]))
-        return self._hit_frame(ranked, limit, include_archived, columns)
+        return self._hit_frame(self._ranked(hits), limit, include_archived, columns)
+
+    @staticmethod
+    def _ranked(hits: dict[int, tuple[int, int, int, str, str]]) -> list[tuple[int, tuple[int, int, int, str, str]]]:
+        """Best first: rank, from the start, source; then the shorter text; ties (the same text) by customer id,
+        so both backends, and every index history, give one order."""
+        return sorted(hits.items(), key=lambda item: (item[1][:3], len(item[1][4]), item[1][4], item[0]))
 
     def _prefix_rows(self, terms: list[str], words: list[str]) -> tuple[list[tuple], list[dict[int, int]]]:
         """Whole terms starting with the query, and entries with a word starting with each query word."""
@@ -358,7 +368,7 @@ class SearchStore:
         per_word: list[dict[int, int]] = [{} for _ in words]
         for qi, entry_id, found, customer_id, source, shown in self.db.rows(" UNION ALL ".join(parts), params):
             if qi < 0:
-                term_rows.append((found, customer_id, source, shown))
+                term_rows.append((entry_id, found, customer_id, source, shown))
             else:
                 per_word[qi][entry_id] = PREFIX
         return term_rows, per_word
