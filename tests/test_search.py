@@ -172,6 +172,19 @@ def test_a_number_many_share_fills_the_page_with_exact_hits_living_first(store):
     assert list(living["id"]) == [c.id for c in shared if c.id != archived.id] + [nearly.id]
 
 
+def test_words_in_another_order_find_a_customer_even_when_one_word_is_common(store, monkeypatch):
+    from customercard.store import search as search_module
+
+    # 'invest' matches more rows than a lookup reads (600 in use; 5 here, with 12 such customers)
+    monkeypatch.setattr(search_module, "WORD_ROWS", 5)
+    for index in range(12):
+        store.create_customer(user="anna", name=f"Invest {chr(65 + index)}{index} AB")
+    lindell = store.create_customer(user="anna", name="Lindell Invest AB")
+    found = store.search("invest lindell")
+    assert list(found["id"]) == [lindell.id] and list(found["rank"]) == ["prefix"]
+    assert lindell.id in set(store.search("inv lind")["id"])
+
+
 def test_limit_and_empty_queries(demo_store):
     assert len(demo_store.search("a", limit=5)) == 5
     assert demo_store.search("   ").empty and demo_store.search("!!!").empty

@@ -36,6 +36,8 @@ SEARCH_TABLES = ("search_terms", "search_words", "search_vocab", "search_suffixe
 CANDIDATES = 400
 WORD_CANDIDATES = 30
 WORD_ROWS = 600
+#: At most this many entries (having a query's other words) are checked for a common word (see search).
+CHECKED_ENTRIES = 5000
 ENTRY_ROWS = 150
 
 
@@ -323,7 +325,9 @@ class SearchStore:
             if best is None or key < best[:3]:
                 hits[customer_id] = (*key, source, shown)
 
-        term_rows, per_word = self._prefix_rows(terms, words)
+        term_rows, per_word, cut = self._prefix_rows(terms, words)
+        if cut and len(cut) < len(words):
+            self._complete_common_words(words, per_word, cut)
         exact = False
         for _entry_id, term, customer_id, source, shown in term_rows:
             exact = exact or term in terms
@@ -351,8 +355,9 @@ class SearchStore:
         so both backends, and every index history, give one order."""
         return sorted(hits.items(), key=lambda item: (item[1][:3], len(item[1][4]), item[1][4], item[0]))
 
-    def _prefix_rows(self, terms: list[str], words: list[str]) -> tuple[list[tuple], list[dict[int, int]]]:
-        """Whole terms starting with the query, and entries with a word starting with each query word."""
+    def _prefix_rows(self, terms: list[str], words: list[str]) -> tuple[list[tuple], list[dict[int, int]], list[int]]:
+        """Whole terms starting with the query, entries with a word starting with each query word, and which
+        query words matched more rows than were read (their entries are only a part of those found)."""
         parts, params = [], []
         for term in terms:
             condition, values = self.db.prefix("term", term)
@@ -366,12 +371,28 @@ class SearchStore:
             params += [index, *values, WORD_ROWS]
         term_rows: list[tuple] = []
         per_word: list[dict[int, int]] = [{} for _ in words]
+        read = [0 for _ in words]
         for qi, entry_id, found, customer_id, source, shown in self.db.rows(" UNION ALL ".join(parts), params):
             if qi < 0:
                 term_rows.append((entry_id, found, customer_id, source, shown))
             else:
                 per_word[qi][entry_id] = PREFIX
-        return term_rows, per_word
+                read[qi] += 1
+        return term_rows, per_word, [index for index, count in enumerate(read) if count >= WORD_ROWS]
+
+    def _complete_common_words(self, words: list[str], per_word: list[dict[int, int]], cut: list[int]) -> None:
+        """A common query word ('invest', 'konsult') matches more rows than are read, so its entries are only an
+        arbitrary part of them, and an entry having every query word could be missing from it. The entries
+        having all the other words are few: look up which of them have the common word too."""
+        having_the_rest = _all_words([found for index, found in enumerate(per_word) if index not in cut])
+        if not having_the_rest or len(having_the_rest) > CHECKED_ENTRIES:
+            return
+        candidates = sorted(having_the_rest)
+        for index in cut:
+            condition, values = self.db.prefix("word", words[index])
+            for (entry_id,) in self.db.rows(f"SELECT DISTINCT entry_id FROM search_words WHERE {condition} AND "
+                                            + self.db.any_of("entry_id"), [*values, candidates]):
+                per_word[index].setdefault(entry_id, PREFIX)
 
     def _similar_rows(self, words: list[str]) -> list[tuple[int, int, int]]:
         """(query word index, entry id, rank) for words containing a query word or one typo away from it."""
