@@ -326,8 +326,6 @@ class SearchStore:
                 hits[customer_id] = (*key, source, shown)
 
         term_rows, per_word, cut = self._prefix_rows(terms, words)
-        if cut and len(cut) < len(words):
-            self._complete_common_words(words, per_word, cut)
         exact = False
         for _entry_id, term, customer_id, source, shown in term_rows:
             exact = exact or term in terms
@@ -336,6 +334,8 @@ class SearchStore:
             # A full page of exact hits (e.g. a switchboard number many share): anything the words could add
             # ranks below them, and archived ones stay on the page after the living ones of their rank.
             return self._hit_frame(self._ranked(hits), limit, include_archived, columns)
+        if cut and len(cut) < len(words):
+            self._complete_common_words(words, per_word, cut)
         if not exact and len(hits) < limit:
             for index, entry_id, rank in self._similar_rows(words):
                 if rank < per_word[index].get(entry_id, FUZZY + 1):
