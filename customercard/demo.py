@@ -3,7 +3,9 @@
 ``build_demo(store, customers=2000, seed=1)`` fills an empty store. The same seed (and the same ``today``)
 gives the same data. Small pools of names, streets and phone numbers come from Faker (sv_SE, da_DK,
 no_NO — Faker's Norwegian Bokmål —, fi_FI); the bulk is combined from them with NumPy, so 100,000
-customers with 5,000,000 invoice lines load in well under two minutes.
+customers with 5,000,000 invoice lines load in well under two minutes. Phone numbers are each customer's and
+contact's own, as in real data (a valid number from the pool with its last four digits drawn anew), and so are
+most nicknames (made from the customer's own name and city); people's names repeat, as they do.
 """
 
 from __future__ import annotations
@@ -150,6 +152,16 @@ def _phone_pool(country: str, rng: np.random.Generator, mobile: bool, size: int 
     return pool
 
 
+def _own_number(pool: list[str], rng: np.random.Generator) -> str:
+    """A number of its own: one from the pool (valid, formatted) with its last four digits drawn anew. Numbering
+    plans set validity by prefix and length, so the number stays valid (the tests check a sample)."""
+    chars = list(_pick(rng, pool))
+    positions = [i for i, ch in enumerate(chars) if ch.isdigit()][-4:]
+    for i, digit in zip(positions, rng.integers(0, 10, len(positions)), strict=True):
+        chars[i] = str(digit)
+    return "".join(chars)
+
+
 def _org_number(country: str, rng: np.random.Generator) -> str:
     """A registration number with a correct check digit for the country."""
     while True:
@@ -286,12 +298,12 @@ def _customers(store: Store, pools: _Pools, rng: np.random.Generator, count: int
         inv_postal, inv_city = _pick(rng, pools.places[c]) if separate else ("", "")
         default_km = float(rng.choice([0, 0, 5, 10, 15, 25, 40, 60, 120]))
         max_km = None if rng.random() < 0.6 else default_km + float(rng.choice([0, 10, 50, 100]))
-        phone = _pick(rng, pools.phones[c])
+        phone = _own_number(pools.phones[c], rng)
         created = start + dt.timedelta(seconds=int(created_offsets[i]))
         manager = _pick(rng, MANAGERS)
         nickname = ""
         if rng.random() < 0.1:
-            nickname = f"{_pick(rng, pools.last[c])} {trade}" if rng.random() < 0.6 else \
+            nickname = f"{name.split()[0]}s {city}" if rng.random() < 0.6 else \
                 "".join(w[0] for w in name.split()[:3]).upper()
         rows.append({
             "id": ids[i], "number": numbers[i], "name": name, "nickname": nickname, "account_manager": manager,
@@ -389,8 +401,8 @@ def _contacts(store: Store, pools: _Pools, customers: pd.DataFrame, rng: np.rand
             first, last = _pick(rng, pools.first[country]), _pick(rng, pools.last[country])
             rows.append({"customer_id": customer_id, "first_name": first, "last_name": last,
                          "title": _pick(rng, TITLES), "email": f"{_slug(first)}.{_slug(last)}@{domain}",
-                         "phone": _pick(rng, pools.phones[country]) if rng.random() < 0.5 else "",
-                         "mobile": _pick(rng, pools.mobiles[country]), "active": bool(rng.random() > 0.15),
+                         "phone": _own_number(pools.phones[country], rng) if rng.random() < 0.5 else "",
+                         "mobile": _own_number(pools.mobiles[country], rng), "active": bool(rng.random() > 0.15),
                          "notes": "", "created_at": created, "created_by": ACTOR, "updated_at": created,
                          "updated_by": ACTOR, "version": 1})
     frame = pd.DataFrame(rows, columns=["customer_id", "first_name", "last_name", "title", "email", "phone",

@@ -59,3 +59,28 @@ def test_demo_has_users_of_every_role_and_realistic_content(demo_store):
 def test_demo_refuses_a_database_with_data(demo_store):
     with pytest.raises(ValueError, match="holds data already"):
         build_demo(demo_store, customers=5, progress=False)
+
+
+def test_demo_phone_numbers_are_valid_and_each_ones_own():
+    """Each customer and contact gets a number of its own (as in real data), valid and formatted as the card
+    shows it: a pool number with its last four digits drawn anew keeps its numbering plan."""
+    import numpy as np
+    import phonenumbers
+
+    from customercard import validators
+    from customercard.demo import LOCALES, _own_number, _Pools
+
+    rng = np.random.default_rng(5)
+    pools = _Pools(5, rng)
+    for country in LOCALES:
+        for pool in (pools.phones[country], pools.mobiles[country]):
+            numbers = [_own_number(pool, rng) for _ in range(1500)]
+            assert len(set(numbers)) > 1400, country
+            for number in numbers:
+                assert phonenumbers.is_valid_number(phonenumbers.parse(number, None)), number
+                assert validators.check_phone(number, country) == number
+
+
+def test_demo_customers_rarely_share_a_phone_number(demo_store):
+    counts = demo_store.sql("SELECT count(*) AS n, count(DISTINCT phone) AS d FROM customers").iloc[0]
+    assert counts["d"] >= 0.97 * counts["n"]
