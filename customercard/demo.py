@@ -312,7 +312,7 @@ def _customers(store: Store, pools: _Pools, rng: np.random.Generator, count: int
             "visit_line1": f"{_pick(rng, pools.streets[c])} {int(rng.integers(1, 120))}",
             "visit_line2": "" if rng.random() < 0.85 else f"{int(rng.integers(1, 8))} tr",
             "visit_postal_code": postal, "visit_city": city, "visit_country": c,
-            "phone": phone, "phone_digits": validators.phone_digits(phone),
+            "phone": phone,
             "email": f"info@{slug}.{tld}", "website": f"https://www.{slug}.{tld}",
             "vat_number": _vat_number(c, org), "org_number": org, "gln": "",
             "use_invoice_address": separate,

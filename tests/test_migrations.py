@@ -100,6 +100,27 @@ def test_schema_7_writes_the_search_keys_again_uncompressed_keeping_every_entry(
         assert _key_compression(upgraded, "search_words", "word") == {"Uncompressed"}
 
 
+def test_schema_8_drops_the_unread_phone_digits_column_and_phone_changes_still_save_and_find(tmp_path):
+    path = tmp_path / "schema7.duckdb"
+    with Store(path, migrate_to=7) as old:
+        old.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
+                       "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+        created = old.create_customer(user="anna", name="Sandvik Konsult AB", phone="08-123 45 67")
+        assert old.db.row("SELECT count(phone_digits) FROM customers") == (1,)
+    with Store(path) as upgraded:
+        assert upgraded.schema_version == LATEST_SCHEMA >= 8
+        columns = {name for (name,) in upgraded.db.rows(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'customers'")}
+        assert "phone_digits" not in columns and "phone" in columns
+        customer = upgraded.get_customer(created.id)
+        assert customer.phone == "+46 8 123 45 67"
+        customer.phone = "031-12 34 56"
+        upgraded.save_customer(customer, user="anna")
+        assert list(upgraded.search("031123456")["id"]) == [created.id]
+        assert upgraded.search("081234567").empty
+        assert upgraded.history(created.id, "phone")["new_value"].iloc[0] == "+46 31 12 34 56"
+
+
 def test_a_rebuilt_search_index_keeps_its_keys_uncompressed_and_an_empty_one_rebuilds(tmp_path, demo_template):
     from .conftest import copy_database
 

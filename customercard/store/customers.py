@@ -15,7 +15,6 @@ import pandas as pd
 
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
 from ..models import Customer, CustomerQuery, InvoiceDefaults, Snapshot, from_text, to_text
-from ..validators import phone_digits
 from .database import execute_rows, utcnow
 
 #: Model field (dotted) → column, for fields stored as they are.
@@ -48,7 +47,7 @@ _DEFAULTS: dict[str, Any] = {field: (None if _BLANK.parameter(field).allow_None 
 SYSTEM_COLUMNS = ("id", "number", "merged_into", "erp_system", "erp_customer_id", "erp_synced_at",
                   "created_at", "created_by", "updated_at", "updated_by", "version")
 _TEXT_SYSTEM_COLUMNS = frozenset(c for c in SYSTEM_COLUMNS if isinstance(_BLANK.param[c].default, str))
-WRITE_COLUMNS = (*PLAIN_COLUMNS.values(), *(col for col, _ in LISTED_COLUMNS.values()), "phone_digits")
+WRITE_COLUMNS = (*PLAIN_COLUMNS.values(), *(col for col, _ in LISTED_COLUMNS.values()))
 # The statements below are assembled once, at import, from the constant column names above (never from input).
 SELECT_CUSTOMER = ("SELECT " + ", ".join((*SYSTEM_COLUMNS, *PLAIN_COLUMNS.values(),
                                            *(col for col, _ in LISTED_COLUMNS.values())))
@@ -66,8 +65,6 @@ def _update_statement(columns: tuple[str, ...]) -> str:
 def _columns_of(fields: set[str]) -> tuple[str, ...]:
     """The customers columns that hold these (dotted) fields, in table order."""
     wanted = {PLAIN_COLUMNS.get(f) or LISTED_COLUMNS.get(f, (None,))[0] for f in fields} - {None}
-    if "phone" in fields:
-        wanted.add("phone_digits")
     return tuple(c for c in WRITE_COLUMNS if c in wanted)
 
 
@@ -287,7 +284,6 @@ class CustomerStore:
         for field, (_column, list_name) in LISTED_COLUMNS.items():
             label = customer.get(field)
             values.append(maps[list_name]["by_label"].get(label) if label else None)
-        values.append(phone_digits(customer.phone))
         return values
 
     def _write_segments(self, cur: Any, customer_id: int, segments: dict[str, list[str]]) -> None:
