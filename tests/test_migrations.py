@@ -121,6 +121,29 @@ def test_schema_8_drops_the_unread_phone_digits_column_and_phone_changes_still_s
         assert upgraded.history(created.id, "phone")["new_value"].iloc[0] == "+46 31 12 34 56"
 
 
+def test_schema_9_keeps_only_the_number_suffixes_the_search_looks_up(tmp_path):
+    path = tmp_path / "schema8.duckdb"
+    with Store(path, migrate_to=8) as old:
+        old.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
+                       "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+        created = old.create_customer(user="anna", name="Sandvik Konsult AB", org_number="556677-8899",
+                                      phone="08-123 45 67")
+        # what schema 8 held: every number's suffixes, three digits and up
+        old.db.execute("INSERT INTO search_vocab (word) VALUES ('5566778899')")
+        old.db.execute("INSERT INTO search_suffixes (suffix, word) VALUES ('778899', '5566778899'), "
+                       "('899', '5566778899'), ('567', '081234567')")
+    with Store(path) as upgraded:
+        assert upgraded.schema_version == LATEST_SCHEMA >= 9
+        vocab = {w for (w,) in upgraded.db.rows("SELECT word FROM search_vocab") if w.isdigit()}
+        assert vocab == {"081234567"}
+        numbers = set(upgraded.db.rows("SELECT suffix, word FROM search_suffixes WHERE word = '081234567'"))
+        assert numbers == {(s, "081234567") for s in ("81234567", "1234567", "234567", "34567")}
+        assert not upgraded.db.rows("SELECT * FROM search_suffixes WHERE word = '5566778899'")
+        assert list(upgraded.search("123 45 67")["id"]) == [created.id]
+        assert list(upgraded.search("556677")["id"]) == [created.id]
+        assert list(upgraded.search("konsul")["id"]) == [created.id]
+
+
 def test_a_rebuilt_search_index_keeps_its_keys_uncompressed_and_an_empty_one_rebuilds(tmp_path, demo_template):
     from .conftest import copy_database
 

@@ -126,9 +126,24 @@ def words_of(source: str, term: str) -> list[str]:
     return sorted({w for w in re.split(r"[ @._+-]+", term) if w})
 
 
+#: A national phone number's endings of this many digits or more find it: its local number without the area code.
+LOCAL_DIGITS = 5
+
+
 def suffixes(word: str) -> list[str]:
-    """The proper suffixes of a word that are three or more characters long (for 'contains')."""
+    """The proper suffixes of a word that 'contains' looks up: three or more characters long. A number has them
+    only as a national phone number (its leading 0), and only its endings of LOCAL_DIGITS or more digits: the
+    local number, typed without its area code. Other numbers are found whole or from their start, so that their
+    inner parts do not fill the table (every phone number is indexed in up to three forms)."""
+    if word.isdigit():
+        return [word[i:] for i in range(1, len(word) - LOCAL_DIGITS + 1)] if word.startswith("0") else []
     return [word[i:] for i in range(1, len(word) - 2)]
+
+
+def in_vocabulary(word: str) -> bool:
+    """Whether the word goes into search_vocab (for 'contains' and typos): words with a letter, and numbers with
+    endings to look up (see :func:`suffixes`)."""
+    return not word.isdigit() or bool(suffixes(word))
 
 
 def deletions(word: str) -> set[str]:
@@ -190,6 +205,7 @@ class SearchStore:
             self._add_vocabulary(cur, {row[0] for row in word_rows})
 
     def _add_vocabulary(self, cur: Any, words: set[str]) -> None:
+        words = {w for w in words if in_vocabulary(w)}
         if not words:
             return
         ordered = sorted(words)
@@ -246,18 +262,25 @@ class SearchStore:
         self._reindex(cur, contact["customer_id"], int(contact["id"]),
                       contact_terms(contact, self.settings().phone_region))
 
-    def rebuild_search_index(self) -> int:
-        """Build the whole index again, each table sorted by its key (bulk loads, upgrades, copies)."""
+    def rebuild_search_index(self, chunk: int = 100_000) -> int:
+        """Build the whole index again, each table sorted by its key (bulk loads, upgrades, copies).
+
+        Customers (with their contacts) are indexed ``chunk`` at a time, and the vocabulary's suffixes and typo
+        variants likewise, so memory stays bounded however many customers there are. On DuckDB each chunk goes
+        to a staging table and every table is written once, sorted by its key, at the end (DuckDB sorts on
+        disk when it must); PostgreSQL takes the rows as they come and finds them through its indexes."""
         from .search_bulk import fuzzy_frame, index_frames, suffix_frame, word_frame
 
         region = self.settings().phone_region
-        customers = self.db.df("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
-                               "FROM customers")
-        contacts = self.db.df("SELECT id, customer_id, first_name, last_name, email, phone, mobile FROM contacts")
-        terms = pd.concat(index_frames(customers, contacts, region), ignore_index=True)
-        terms.insert(0, "entry_id", self.db.reserve_ids("search_terms_id_seq", len(terms)))
-        words = word_frame(terms)
-        vocab = pd.Series(sorted(set(words["word"])), dtype=object)
+        bounds = self.db.rows("SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers) "
+                              "AS numbered WHERE n % ? = 1 ORDER BY id", [int(chunk)])
+        starts = [int(row[0]) for row in bounds]
+        keys = {"search_terms": "term", "search_words": "word", "search_suffixes": "suffix",
+                "search_fuzzy": "variant"}
+        staged = self.db.dialect == "duckdb"
+        into = {name: (f"rebuild_{name}" if staged else name) for name in keys}
+        total = 0
+        vocabulary: set[str] = set()
         with self.db.transaction() as cur:
             tables, indexes = self._search_schema()
             # A new, empty table loaded and then indexed beats deleting rows and keeping indexes up to date.
@@ -265,15 +288,38 @@ class SearchStore:
                 cur.execute(f"DROP TABLE IF EXISTS {name}")
             for statement in tables:
                 cur.execute(statement)
-            self.db.insert_df("search_terms", terms[["entry_id", "term", "customer_id", "contact_id", "source",
-                                                     "shown"]], order_by="term")
-            self.db.insert_df("search_words", words, order_by="word")
-            self.db.insert_df("search_vocab", pd.DataFrame({"word": vocab}))
-            self.db.insert_df("search_suffixes", suffix_frame(vocab), order_by="suffix")
-            self.db.insert_df("search_fuzzy", fuzzy_frame(vocab), order_by="variant")
+            if staged:
+                for name, staging in into.items():
+                    cur.execute(f"CREATE TEMP TABLE {staging} AS SELECT * FROM {name} LIMIT 0")
+            for index, low in enumerate(starts):
+                high = starts[index + 1] if index + 1 < len(starts) else None
+                upper, limits = ("AND id < ?", [low, high]) if high is not None else ("", [low])
+                customers = self.db.df("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
+                                       f"FROM customers WHERE id >= ? {upper}", limits)
+                contacts = self.db.df("SELECT id, customer_id, first_name, last_name, email, phone, mobile "
+                                      f"FROM contacts WHERE customer_id >= ? {upper.replace('id', 'customer_id')}",
+                                      limits)
+                terms = pd.concat(index_frames(customers, contacts, region), ignore_index=True)
+                terms.insert(0, "entry_id", self.db.reserve_ids("search_terms_id_seq", len(terms)))
+                words = word_frame(terms)
+                self.db.insert_df(into["search_terms"], terms[["entry_id", "term", "customer_id", "contact_id",
+                                                                "source", "shown"]])
+                self.db.insert_df(into["search_words"], words)
+                vocabulary.update(w for w in words["word"].unique() if in_vocabulary(w))
+                total += len(terms)
+            vocab = sorted(vocabulary)
+            self.db.insert_df("search_vocab", pd.DataFrame({"word": pd.Series(vocab, dtype=object)}))
+            for start in range(0, len(vocab), chunk * 5):
+                part = pd.Series(vocab[start:start + chunk * 5], dtype=object)
+                self.db.insert_df(into["search_suffixes"], suffix_frame(part))
+                self.db.insert_df(into["search_fuzzy"], fuzzy_frame(part))
+            if staged:
+                for name, key in keys.items():
+                    cur.execute(f"INSERT INTO {name} SELECT * FROM {into[name]} ORDER BY {key}")  # noqa: S608
+                    cur.execute(f"DROP TABLE {into[name]}")
             for statement in indexes:
                 cur.execute(statement)
-        return len(terms)
+        return total
 
     def _search_schema(self) -> tuple[list[str], list[str]]:
         """The search tables' CREATE TABLE and CREATE INDEX statements, as the migrations left them (an index
@@ -398,7 +444,7 @@ class SearchStore:
         """(query word index, entry id, rank) for words containing a query word or one typo away from it."""
         parts, params = [], []
         for index, word in enumerate(words):
-            if len(word) >= 3:
+            if len(word) >= (LOCAL_DIGITS if word.isdigit() else 3):
                 condition, values = self.db.prefix("suffix", word)
                 parts.append(f"(SELECT {index} AS qi, word, {CONTAINS} AS rank FROM search_suffixes "
                              f"WHERE {condition} LIMIT ?)")

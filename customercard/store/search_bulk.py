@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .search import FUZZY_MIN, WORD_SOURCES, _trunk_prefix, fold_series, phone_variants
+from .search import FUZZY_MIN, LOCAL_DIGITS, WORD_SOURCES, _trunk_prefix, fold_series, phone_variants
 
 TERM_COLUMNS = ["customer_id", "contact_id", "source", "term", "shown"]
 
@@ -77,9 +77,11 @@ def word_frame(terms: pd.DataFrame) -> pd.DataFrame:
 
 
 def suffix_frame(vocab: pd.Series) -> pd.DataFrame:
-    """suffix, word: every proper suffix of three or more characters of every word."""
+    """suffix, word: what :func:`~customercard.store.search.suffixes` gives for every word of the vocabulary —
+    every proper suffix of three or more characters of a word, of LOCAL_DIGITS or more of a number."""
     lengths = vocab.str.len()
-    parts = [pd.DataFrame({"suffix": vocab[lengths - i >= 3].str[i:], "word": vocab[lengths - i >= 3]})
+    shortest = vocab.str.isdigit().map({True: LOCAL_DIGITS, False: 3})
+    parts = [pd.DataFrame({"suffix": vocab[lengths - i >= shortest].str[i:], "word": vocab[lengths - i >= shortest]})
              for i in range(1, (int(lengths.max()) if len(vocab) else 0) - 2)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["suffix", "word"])
 
