@@ -254,13 +254,15 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         step("opportunities")
         opportunities = _opportunities(store, frame, rng, today)
         relations = _relations(store, frame, contacts, rng, today)
+    made = {"customers": len(frame), "contacts": len(contacts)}
+    del frame, contacts, history  # a million customers' frames: let the index rebuild have the memory
     store._invalidate()
     store.rebuild_search_index()
     store.db.checkpoint()
     step("done")
     steps.close()
     store._invalidate()
-    return DemoSummary(customers=len(frame), contacts=len(contacts), projects=projects, invoices=invoices,
+    return DemoSummary(customers=made["customers"], contacts=made["contacts"], projects=projects, invoices=invoices,
                        comments=comments, events=events, opportunities=opportunities, relations=relations,
                        seconds=round(time.perf_counter() - started, 1))
 
