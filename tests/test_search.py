@@ -271,3 +271,25 @@ def test_a_rebuild_in_small_chunks_makes_the_same_index(demo_store):
         # DuckDB holds each table in key order, so the same index answers the same. PostgreSQL reads a common
         # word's first rows in the order they were stored, and the rows past a candidate limit differ.
         assert [list(demo_store.search(q)["id"]) for q in queries] == answers
+
+
+def test_a_rebuild_on_duckdb_holds_duckdb_to_part_of_the_memory_and_puts_the_limit_back(tmp_path):
+    from customercard.store import Store
+
+    empty_store = Store(tmp_path / "limits.duckdb")
+    db = empty_store.db
+
+    def limit() -> str:
+        return db.row("SELECT current_setting('memory_limit')")[0]
+
+    default = limit()
+    with db.bulk_memory(share=0.25):
+        lowered = limit()
+    assert lowered != default and limit() == default
+    db.execute("SET memory_limit = '3GB'")  # an operator's own limit is left as it is
+    own = limit()
+    with db.bulk_memory(share=0.25):
+        assert limit() == own
+    empty_store.rebuild_search_index()
+    assert limit() == own
+    empty_store.close()

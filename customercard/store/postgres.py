@@ -147,6 +147,11 @@ class PostgresDatabase:
         self._pool.close()
 
     @contextmanager
+    def bulk_memory(self, share: float = 0.4) -> Iterator[None]:  # noqa: ARG002 - same API as DuckDB's
+        """The server manages its own memory."""
+        yield
+
+    @contextmanager
     def transaction(self) -> Iterator[_Cursor]:
         """One transaction on this thread's connection; calls made inside it on this thread join it."""
         if getattr(self._local, "in_transaction", False):

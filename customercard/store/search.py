@@ -281,7 +281,7 @@ class SearchStore:
         into = {name: (f"rebuild_{name}" if staged else name) for name in keys}
         total = 0
         vocabulary: set[str] = set()
-        with self.db.transaction() as cur:
+        with self.db.bulk_memory(), self.db.transaction() as cur:
             tables, indexes = self._search_schema()
             # A new, empty table loaded and then indexed beats deleting rows and keeping indexes up to date.
             for name in SEARCH_TABLES:
@@ -290,7 +290,9 @@ class SearchStore:
                 cur.execute(statement)
             if staged:
                 for name, staging in into.items():
-                    cur.execute(f"CREATE TEMP TABLE {staging} AS SELECT * FROM {name} LIMIT 0")
+                    # in the file, not TEMP (kept in memory until it overflows): DuckDB writes a big transaction's
+                    # rows to disk as they come
+                    cur.execute(f"CREATE TABLE {staging} AS SELECT * FROM {name} LIMIT 0")
             for index, low in enumerate(starts):
                 high = starts[index + 1] if index + 1 < len(starts) else None
                 upper, limits = ("AND id < ?", [low, high]) if high is not None else ("", [low])
