@@ -144,6 +144,33 @@ def test_schema_9_keeps_only_the_number_suffixes_the_search_looks_up(tmp_path):
         assert list(upgraded.search("konsul")["id"]) == [created.id]
 
 
+def test_schema_10_stores_the_shown_text_plainly_keeping_every_entry_and_answer(tmp_path, demo_template):
+    from .conftest import copy_database
+
+    path = copy_database(demo_template, tmp_path / "demo")
+    with Store(path) as store:  # today's schema: put the table back as schema 9 left it
+        store.db.execute("CREATE TABLE search_terms_old AS SELECT * FROM search_terms")
+        store.db.execute("DROP TABLE search_terms")
+        store.db.execute("CREATE TABLE search_terms AS SELECT * FROM search_terms_old ORDER BY term")
+        store.db.execute("DROP TABLE search_terms_old")
+        store.db.execute("CREATE UNIQUE INDEX search_terms_entry ON search_terms (entry_id)")
+        store.db.execute("CREATE INDEX search_terms_customer ON search_terms (customer_id)")
+        store.db.execute("DELETE FROM schema_info WHERE version = 10")
+        store.db.execute("CHECKPOINT")
+        assert _key_compression(store, "search_terms", "shown") != {"Uncompressed"}
+        terms = store.db.rows("SELECT * FROM search_terms ORDER BY entry_id")
+        answers = [list(store.search(q)["id"]) for q in ("berg", "08-", "anna", "konsult ab")]
+    with Store(path) as upgraded:
+        assert upgraded.schema_version == LATEST_SCHEMA >= 10
+        upgraded.db.execute("CHECKPOINT")
+        assert _key_compression(upgraded, "search_terms", "shown") == {"Uncompressed"}
+        assert _key_compression(upgraded, "search_terms", "term") == {"Uncompressed"}
+        assert upgraded.db.rows("SELECT * FROM search_terms ORDER BY entry_id") == terms
+        assert [list(upgraded.search(q)["id"]) for q in ("berg", "08-", "anna", "konsult ab")] == answers
+        new = upgraded.create_customer(user="anna", name="Bergvik Schema AB")
+        assert new.id in set(upgraded.search("bergvik")["id"])
+
+
 def test_a_rebuilt_search_index_keeps_its_keys_uncompressed_and_an_empty_one_rebuilds(tmp_path, demo_template):
     from .conftest import copy_database
 
@@ -153,7 +180,8 @@ def test_a_rebuilt_search_index_keeps_its_keys_uncompressed_and_an_empty_one_reb
         store.db.execute("CHECKPOINT")
         assert _key_compression(store, "search_terms", "term") == {"Uncompressed"}
         assert _key_compression(store, "search_words", "word") == {"Uncompressed"}
-        assert _key_compression(store, "search_terms", "shown") != {"Uncompressed"}  # the rest still compressed
+        assert _key_compression(store, "search_terms", "shown") == {"Uncompressed"}  # schema 10
+        assert _key_compression(store, "search_terms", "source") != {"Uncompressed"}  # the rest still compressed
         assert list(store.search("berg")["id"]) == list(before["id"])
     with Store(tmp_path / "empty.duckdb") as empty:
         assert empty.rebuild_search_index() == 0  # was: ValueError from an empty vocabulary
