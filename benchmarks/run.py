@@ -453,6 +453,14 @@ def item_growth(sizes: list[int], plan: Plan) -> dict[str, Any]:
             ratio95 = result[key][large]["p95"] / result[key][small]["p95"]
             figures.append(figure("growth", f"{label}: p50 at {int(large):,} / p50 at {int(small):,}", ratio, "×",
                                   1.3 if judged else None, detail=f"p95 ratio {ratio95:.2f}"))
+    if len(sizes) > 1 and "search_ms_by_pass" in result:
+        passes = result["search_ms_by_pass"]
+        for which, label in ((0, "first pass (index blocks read for the first time)"),
+                             (1, "second pass (the same queries again, blocks in memory)")):
+            figures.append(figure(
+                "growth", f"Super search, {label}: p50 at {int(large):,} / p50 at {int(small):,}",
+                passes[large][which]["p50"] / passes[small][which]["p50"], "×",
+                detail=", ".join(f"{int(n):,}: {passes[n][which]['p50']:.2f} ms" for n in map(str, sizes))))
     for n in sizes:
         say(f"   {n:,}: card {result['card_build_ms'][str(n)]['p50']:.0f} ms, queries "
             f"{result['card_queries_ms'][str(n)]['p50']:.1f} ms, search {result['search_ms'][str(n)]['p50']:.1f} ms")
