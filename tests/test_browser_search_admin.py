@@ -31,6 +31,16 @@ def test_super_search_type_arrow_enter_opens_the_card(live_server, page):
     expect(page.locator("#cc-customer-name")).to_have_text(hits.iloc[1]["name"])
 
 
+def test_a_search_that_finds_nothing_after_one_that_found_says_so(live_server, page):
+    login(page, live_server.url, "anna")
+    box = page.locator("#cc-super-search")
+    box.fill("berg")
+    expect(page.locator("li.hit").first).to_be_visible()
+    box.fill("qzxwv")
+    expect(page.locator("li.none")).to_have_text("No customer matches.")
+    expect(page.locator("li.hit")).to_have_count(0)  # not the hits for "berg"
+
+
 def test_enter_right_after_typing_opens_the_best_hit(live_server, page):
     store = live_server.store
     customer = store.get_customer(rich_customers(store)[1])

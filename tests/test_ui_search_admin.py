@@ -97,6 +97,25 @@ def test_super_search_box_results(demo_store):
     assert box.results == []
 
 
+def test_an_empty_list_of_hits_or_rows_reaches_the_browser_model(demo_store):
+    """Panel mistook an empty list for a list of param objects and failed on the old hits (dicts), so the
+    browser went on showing them."""
+    from customercard.ui.components import DataTable
+
+    box = SuperSearch(demo_store)
+    model = box.get_root()
+    box.query = "berg"
+    assert model.data.results and model.data.searched == ["berg"]
+    box.query = "qzxwv"
+    assert model.data.results == [] and model.data.searched == ["qzxwv"]
+    table = DataTable(columns=[{"key": "name", "label": "Name"}], rows=[{"name": "Berg AB"}])
+    model = table.get_root()
+    table.rows = []
+    assert model.data.rows == []
+    table.rows = [{"name": "Lind AB"}]
+    assert model.data.rows == [{"name": "Lind AB"}]
+
+
 def test_new_customer_warns_of_duplicates_then_creates(demo_store):
     existing = demo_store.get_customer(rich_customers(demo_store)[0])
     view = NewCustomer(store=demo_store, user="anna")

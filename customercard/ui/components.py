@@ -77,6 +77,16 @@ class LightComponent(ReactiveHTML):
     def _linked_properties(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*super()._linked_properties, *self._synced)))
 
+    def _update_model(self, events, msg, root, model, doc, comm) -> None:  # noqa: ANN001 - Panel's signature
+        # Panel takes an empty list for a list of param objects (all() of nothing is true) and then fails on the
+        # old value when that held dicts (TypeError: unhashable type: 'dict'): a list of hits or rows that became
+        # empty never reached the browser, which went on showing the old ones. Empty lists are set directly.
+        empty = {prop: value for prop, value in msg.items()
+                 if isinstance(value, list) and not value and prop in model.data.properties()}
+        super()._update_model(events, {p: v for p, v in msg.items() if p not in empty}, root, model, doc, comm)
+        if empty:
+            self._set_on_model(empty, root, model.data)
+
     def _ccroot_ccmsg(self, event) -> None:
         detail = event.data.get("detail")
         if isinstance(detail, dict):
