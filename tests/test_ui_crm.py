@@ -131,6 +131,15 @@ def test_pipeline_page_sums_filters_and_edits(demo_store):
     assert all(d >= page.close_from for d in page._table.value["expected_close"])
 
 
+def test_pipeline_groups_come_in_the_pipeline_order(demo_store):
+    page = PipelinePage(store=demo_store, user="anna")
+    stages = demo_store.choices().allowed("opportunity_stages")
+    shown = list(dict.fromkeys(page._table.value["stage"]))
+    assert len(shown) > 2 and shown == [stage for stage in stages if stage in shown]
+    closes = page._table.value.groupby("stage", sort=False)["expected_close"]
+    assert all(group.is_monotonic_increasing for _stage, group in closes)  # soonest first within a stage
+
+
 def test_pipeline_refuses_viewers(demo_store):
     page = PipelinePage(store=demo_store, user="vera")
     first = page._table.value.iloc[0]

@@ -88,6 +88,10 @@ class PipelinePage(pn.viewable.Viewer):
                                       (_("Weighted"), True)], rows, css_id="cc-pipeline-stages", total=total)
         frame = self.store.open_opportunities(**args)
         frame["expected_close"] = pd.to_datetime(frame["expected_close"]).dt.date
+        # The table groups rows by stage in the order the groups first appear: the pipeline's order (the admin
+        # list's), each stage's rows as they came (soonest close first).
+        order = {stage: i for i, stage in enumerate(self.store.choices().allowed("opportunity_stages"))}
+        frame = frame.iloc[frame["stage"].map(order).fillna(len(order)).argsort(kind="stable")]
         self._table.value = frame[SHOWN].reset_index(drop=True)
 
     def _on_edit(self, event: Any) -> None:
