@@ -13,6 +13,12 @@ from customercard.store import LATEST_SCHEMA, Store
 from customercard.store.database import migrations
 
 
+def _add_anna(store: Store) -> None:
+    """The manager the old files' writes are made by, inserted as any schema's users table takes her."""
+    store.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
+                     "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+
+
 def test_migrations_are_numbered_without_gaps():
     numbers = [number for number, _, _ in migrations()]
     assert numbers == list(range(1, len(numbers) + 1)) and numbers[-1] == LATEST_SCHEMA >= 2
@@ -27,8 +33,7 @@ def test_older_file_is_upgraded_in_place_keeping_its_data(tmp_path):
     path = tmp_path / "old.duckdb"
     with Store(path, migrate_to=1) as old:
         assert old.schema_version == 1
-        old.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
-                       "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+        _add_anna(old)
         # what a schema-1 program wrote (today's store code expects the newer tables)
         old.db.execute("INSERT INTO customers (number, name, phone, created_at, created_by, updated_at, updated_by) "
                        "VALUES (10001, 'Kept AB', '+46 8 123 45 67', now(), 'anna', now(), 'anna')")
@@ -75,8 +80,7 @@ def _key_compression(store, table: str, column: str) -> set[str]:
 def test_schema_7_writes_the_search_keys_again_uncompressed_keeping_every_entry(tmp_path):
     path = tmp_path / "schema6.duckdb"
     with Store(path, migrate_to=6) as old:
-        old.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
-                       "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+        _add_anna(old)
         created = old.create_customer(user="anna", name="Sandvik Konsult AB", org_number="556677-8899",
                                       phone="08-123 45 67")
         old.db.execute("CHECKPOINT")
@@ -103,8 +107,7 @@ def test_schema_7_writes_the_search_keys_again_uncompressed_keeping_every_entry(
 def test_schema_8_drops_the_unread_phone_digits_column_and_phone_changes_still_save_and_find(tmp_path):
     path = tmp_path / "schema7.duckdb"
     with Store(path, migrate_to=7) as old:
-        old.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
-                       "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+        _add_anna(old)
         created = old.create_customer(user="anna", name="Sandvik Konsult AB", phone="08-123 45 67")
         assert old.db.row("SELECT count(phone_digits) FROM customers") == (1,)
     with Store(path) as upgraded:
@@ -124,8 +127,7 @@ def test_schema_8_drops_the_unread_phone_digits_column_and_phone_changes_still_s
 def test_schema_9_keeps_only_the_number_suffixes_the_search_looks_up(tmp_path):
     path = tmp_path / "schema8.duckdb"
     with Store(path, migrate_to=8) as old:
-        old.db.execute("INSERT INTO users (login, name, role, created_at, created_by) "
-                       "VALUES ('anna', 'Anna', 'manager', now(), 'test')")
+        _add_anna(old)
         created = old.create_customer(user="anna", name="Sandvik Konsult AB", org_number="556677-8899",
                                       phone="08-123 45 67")
         # what schema 8 held: every number's suffixes, three digits and up

@@ -8,6 +8,7 @@ same thread while it is open, so composed operations (a merge that saves) stay o
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -145,8 +146,6 @@ class Database:
         """For a bulk job (an index rebuild): DuckDB may hold ``share`` of the machine's memory and spills the
         rest of its sorts and tables to disk, so that it and the Python side (frames in pandas) fit together.
         By default DuckDB takes up to 80 %, which left a million-customer rebuild no room."""
-        import os
-
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
         cur = self.cursor()
         if not total or cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] \

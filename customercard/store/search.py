@@ -294,12 +294,12 @@ class SearchStore:
                     # rows to disk as they come
                     cur.execute(f"CREATE TABLE {staging} AS SELECT * FROM {name} LIMIT 0")
             for index, low in enumerate(starts):
-                high = starts[index + 1] if index + 1 < len(starts) else None
-                upper, limits = ("AND id < ?", [low, high]) if high is not None else ("", [low])
+                last = index + 1 == len(starts)
+                limits = [low] if last else [low, starts[index + 1]]
                 customers = self.db.df("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
-                                       f"FROM customers WHERE id >= ? {upper}", limits)
-                contacts = self.db.df("SELECT id, customer_id, first_name, last_name, email, phone, mobile "
-                                      f"FROM contacts WHERE customer_id >= ? {upper.replace('id', 'customer_id')}",
+                                       "FROM customers WHERE id >= ?" + ("" if last else " AND id < ?"), limits)
+                contacts = self.db.df("SELECT id, customer_id, first_name, last_name, email, phone, mobile FROM "
+                                      "contacts WHERE customer_id >= ?" + ("" if last else " AND customer_id < ?"),
                                       limits)
                 terms = pd.concat(index_frames(customers, contacts, region), ignore_index=True)
                 terms.insert(0, "entry_id", self.db.reserve_ids("search_terms_id_seq", len(terms)))
