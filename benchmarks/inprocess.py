@@ -753,6 +753,19 @@ def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: in
                 query(stores[n], customer_id)
         for q in queries[n][:10]:
             stores[n].search(q["q"])
+    longest = max(len(q) for q in queries.values())
+    say(f"  growth: {longest} searches per size as a notebook's store runs them (the index not held in memory)")
+    not_held: dict[int, list[float]] = {n: [] for n in sizes}
+    for index in range(longest):
+        for n in (sizes if index % 2 == 0 else list(reversed(sizes))):
+            if index < len(queries[n]):
+                not_held[n].append(timed_ms(lambda q=queries[n][index]["q"], s=stores[n]: s.search(q))[0])
+    held: dict[int, dict[str, float]] = {}
+    for n in sizes:  # as the server does when it starts (and after giving memory back when idle)
+        started = time.perf_counter()
+        mb = stores[n].hold_search_in_memory()
+        held[n] = {"mb": mb, "seconds": time.perf_counter() - started}
+        say(f"  {n:,}: search index held in memory, {mb:.0f} MB in {held[n]['seconds']:.1f} s")
     build: dict[int, list[float]] = {n: [] for n in sizes}
     sums: dict[int, list[float]] = {n: [] for n in sizes}
     by_pass: dict[int, list[list[float]]] = {n: [[], []] for n in sizes}
@@ -765,7 +778,6 @@ def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: in
             for _name, query in CARD_QUERIES:
                 total += timed_ms(lambda q=query, st=stores[n], c=customer_id: q(st, c))[0]
             sums[n].append(total)
-    longest = max(len(q) for q in queries.values())
     for index in range(2 * longest):  # two passes, the second in reverse order
         position = index if index < longest else 2 * longest - 1 - index
         for n in (sizes if index % 2 == 0 else list(reversed(sizes))):
@@ -776,8 +788,10 @@ def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: in
             "card_build_ms": {str(n): summary(build[n]) for n in sizes},
             "card_queries_ms": {str(n): summary(sums[n]) for n in sizes},
             "search_ms": {str(n): summary(by_pass[n][0] + by_pass[n][1]) for n in sizes},
-            # the first pass reads each query's index blocks for the first time, the second finds them in memory
-            "search_ms_by_pass": {str(n): [summary(times) for times in by_pass[n]] for n in sizes}}
+            "search_ms_by_pass": {str(n): [summary(times) for times in by_pass[n]] for n in sizes},
+            # a store that does not hold the index (a notebook's): each query reads its blocks for the first time
+            "search_ms_not_held": {str(n): summary(not_held[n]) for n in sizes},
+            "search_held": {str(n): held[n] for n in sizes}}
 
 
 def open_stores(paths: dict[int, Path]) -> dict[int, Any]:

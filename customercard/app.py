@@ -7,6 +7,9 @@ object per process, set by :func:`make_server`/:func:`serve`; each thread uses i
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 
 import panel as pn
 
@@ -16,6 +19,8 @@ from .i18n import _
 from .login import StoreAuthProvider, cookie_secret
 from .models import User
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 _STORE: Store | None = None
 _DATABASE: str | None = None
@@ -40,9 +45,36 @@ def current_store() -> Store:
 
 
 def _release_when_idle(store: Store) -> None:
+    """Give the store's cached blocks back when no session is open (see memory.release), and keep what searches
+    read in memory: held now, and again after each release that dropped something."""
     from .memory import when_idle
 
-    when_idle("store", store.db.release_memory)
+    def release() -> float:
+        freed = store.db.release_memory()
+        if freed:
+            _hold_search(store)
+        return freed
+
+    when_idle("store", release)
+    _hold_search(store)
+
+
+def _hold_search(store: Store) -> None:
+    """Read what searches read into memory on a thread of its own (CUSTOMERCARD_SEARCH_IN_MEMORY=no: never)."""
+    if not get_config().search_in_memory:
+        return
+
+    def hold() -> None:
+        started = time.perf_counter()
+        try:
+            held = store.hold_search_in_memory()
+        except Exception as exc:  # the store closed meanwhile (its read is interrupted), or the database failed
+            log.debug("Not holding the search index in memory: %s", exc)
+            return
+        if held:
+            log.info("Search index held in memory: %.0f MB, read in %.1f s", held, time.perf_counter() - started)
+
+    threading.Thread(target=hold, name="customercard-hold-search", daemon=True).start()
 
 
 def session_user() -> User | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .demo import build_demo
     from .store import open_store
 
+    _log_to_stderr()
     database = _database(args)
     is_new = not database.startswith("postgresql") and not Path(database).exists()
     store = open_store(database)
@@ -55,6 +57,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
               allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench)
     return 0
+
+
+def _log_to_stderr() -> None:
+    """The server's own messages (what it holds in memory, failed deliveries) on stderr, beside Bokeh's."""
+    logger = logging.getLogger("customercard")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def _print_demo_logins(store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,31 @@ def test_mistakes_are_one_line_and_non_zero(tmp_path: Path):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0], (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_in_the_environment_is_one_line_naming_it(tmp_path: Path):
+    env = {**os.environ, "CUSTOMERCARD_SEARCH_IN_MEMORY": "perhaps", "CUSTOMERCARD_DATA_DIR": str(tmp_path)}
+    env.pop("CUSTOMERCARD_DB", None)
+    result = subprocess.run([sys.executable, "-m", "customercard", "users", "list"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "customercard: error: CUSTOMERCARD_SEARCH_IN_MEMORY must be yes or no (1/0, true/false, on/off), "
+        "not 'perhaps'"]
+    env["CUSTOMERCARD_SEARCH_IN_MEMORY"] = "Off"
+    env["CUSTOMERCARD_SMTP_PORT"] = "25x"
+    result = subprocess.run([sys.executable, "-m", "customercard", "users", "list"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.stderr.strip() == "customercard: error: CUSTOMERCARD_SMTP_PORT must be a whole number, not '25x'"
+    assert get_config_from({"CUSTOMERCARD_SEARCH_IN_MEMORY": "Off"}).search_in_memory is False
+    assert get_config_from({"CUSTOMERCARD_SEARCH_IN_MEMORY": " yes "}).search_in_memory is True
+    assert get_config_from({}).search_in_memory is True
+
+
+def get_config_from(environ: dict[str, str]):
+    from customercard.config import Config
+
+    return Config.from_env(environ)
 
 
 def test_version_is_exposed():

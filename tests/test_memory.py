@@ -108,3 +108,123 @@ def test_duckdb_gives_back_its_cached_blocks_and_keeps_a_configured_limit(demo_t
         assert db.row("SELECT current_setting('memory_limit')")[0] == configured
     finally:
         store.close()
+
+
+BLOCK = 262144  # DuckDB's block size
+
+
+@pytest.fixture(scope="module")
+def larger_demo(tmp_path_factory):
+    """3,000 demo customers: a search index of some MB, larger than a few blocks (the shared demo has 120)."""
+    from customercard.demo import build_demo
+    from customercard.store import Store
+
+    from .conftest import DEMO_SEED, DEMO_TODAY
+
+    path = tmp_path_factory.mktemp("larger-demo") / "demo.duckdb"
+    with Store(path) as store:
+        build_demo(store, customers=3000, seed=DEMO_SEED, today=DEMO_TODAY, progress=False)
+    return path
+
+
+def _table_blocks(db) -> int:
+    return dict(db.rows("SELECT tag, memory_usage_bytes FROM duckdb_memory()")).get("BASE_TABLE", 0)
+
+
+def test_what_searches_read_is_held_in_memory_and_searches_read_almost_nothing_more(larger_demo, tmp_path):
+    from customercard.store import open_store
+
+    from .conftest import copy_database
+
+    store = open_store(copy_database(larger_demo, tmp_path))
+    try:
+        db = store.db
+        name = store.sql("SELECT name FROM customers ORDER BY id DESC LIMIT 1")["name"][0]
+        phone = store.sql("SELECT phone FROM customers WHERE phone IS NOT NULL LIMIT 1")["phone"][0]
+        contact = store.sql("SELECT last_name FROM contacts ORDER BY id DESC LIMIT 1")["last_name"][0]
+        queries = (name, name[:4], name.split()[0][1:5], phone, phone[-7:], contact, contact + "x", "qzxwv")
+
+        def blocks_read_by_searches() -> int:
+            before = _table_blocks(db)
+            for query in queries:  # prefix, contains, typo, phone, contact: every kind of lookup
+                store.search(query)
+            return (_table_blocks(db) - before) // BLOCK
+
+        store.search("warm")  # settings and lists, kept by the store once read
+        db.release_memory()
+        not_held = blocks_read_by_searches()
+        db.release_memory()
+        before = _table_blocks(db)
+        assert store.hold_search_in_memory(at_most=1e-6) == 0.0  # more than allowed: nothing read
+        assert _table_blocks(db) - before <= BLOCK  # (but the block listing where the tables' blocks are)
+        held = store.hold_search_in_memory()
+        assert held > 1.0 and _table_blocks(db) >= 0.95 * held * 1e6
+        # what the searches still read: a block or two of the tables' own bookkeeping, not the index
+        assert blocks_read_by_searches() <= 2 < not_held
+        assert db.release_memory() > 0.8 * held  # the idle release drops it like any other cached block
+    finally:
+        store.close()
+
+
+def test_the_server_holds_the_search_index_and_again_after_an_idle_release(larger_demo, tmp_path, monkeypatch):
+    from customercard import app
+    from customercard.store import open_store
+
+    from .conftest import copy_database
+
+    def settled(db, least: int) -> int:
+        deadline = time.monotonic() + 20
+        while _table_blocks(db) < least and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with db._holding:  # the hold's thread has finished
+            return _table_blocks(db)
+
+    monkeypatch.setattr(memory, "_idle_releasers", {})
+    monkeypatch.setattr(memory, "_live", 0)
+    store = open_store(copy_database(larger_demo, tmp_path))
+    try:
+        monkeypatch.setenv("CUSTOMERCARD_SEARCH_IN_MEMORY", "no")
+        store.db.release_memory()
+        app._release_when_idle(store)  # what make_server does with the process's store
+        time.sleep(0.3)
+        assert _table_blocks(store.db) < 1_000_000  # the operator said no
+        monkeypatch.setenv("CUSTOMERCARD_SEARCH_IN_MEMORY", "yes")
+        app._release_when_idle(store)
+        held = settled(store.db, 2_000_000)
+        assert held > 2_000_000
+        memory.release()  # no session open: blocks dropped, and the search index read again
+        assert settled(store.db, int(0.9 * held)) >= 0.9 * held  # (a block of bookkeeping may stay out)
+    finally:
+        store.close()
+
+
+def test_closing_a_store_while_it_holds_the_search_index_stops_the_read(demo_template, tmp_path):
+    from customercard.store import open_store
+
+    from .conftest import copy_database
+
+    path = copy_database(demo_template, tmp_path)
+    store = open_store(path)
+    errors: list[Exception] = []
+
+    def hold():
+        try:
+            store.hold_search_in_memory()
+        except Exception as exc:  # interrupted, or the connection closed first
+            errors.append(exc)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    store.close()
+    thread.join(20)
+    assert not thread.is_alive()
+    with open_store(path) as again:  # the file is free again
+        assert len(again.search("a")) > 0
+
+
+def test_holding_the_search_index_leaves_searches_as_they_were_on_both_backends(demo_store):
+    queries = ("berg", "konsult", "08-", "anna")
+    before = [demo_store.search(q).to_dict("records") for q in queries]
+    held = demo_store.hold_search_in_memory()
+    assert (held > 0) == (demo_store.db.dialect == "duckdb")  # PostgreSQL keeps its own cache
+    assert [demo_store.search(q).to_dict("records") for q in queries] == before

@@ -49,6 +49,7 @@ def test_serve_creates_demo_data_prints_logins_and_requires_login(tmp_path):
             output, _ = process.communicate()
     assert db.exists()
     assert "Demo logins" in output and "anna" in output and "vera" in output
+    assert "Search index held in memory:" in output  # read ahead as the server started
 
 
 RESTART = ("import os, sys\n"

@@ -143,6 +143,11 @@ class PostgresDatabase:
         """Nothing to drop: PostgreSQL's cache lives in its own server processes."""
         return 0.0
 
+    def hold_in_memory(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:  # noqa: ARG002
+        """Nothing to read ahead: PostgreSQL keeps what its queries read in its own shared buffers (sized by its
+        operator), for every process of ours alike."""
+        return 0.0
+
     def close(self) -> None:
         self._pool.close()
 

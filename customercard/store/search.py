@@ -39,6 +39,11 @@ WORD_ROWS = 600
 #: At most this many entries (having a query's other words) are checked for a common word (see search).
 CHECKED_ENTRIES = 5000
 ENTRY_ROWS = 150
+#: The columns a search reads, by table: what :meth:`SearchStore.hold_search_in_memory` keeps in memory.
+SEARCH_READS = {"search_terms": ("term", "entry_id", "customer_id", "source", "shown"),
+                "search_words": ("word", "entry_id"), "search_suffixes": ("suffix", "word"),
+                "search_fuzzy": ("variant", "word"),
+                "customers": ("id", "number", "name", "nickname", "visit_city", "status_id", "archived")}
 
 
 COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
@@ -342,6 +347,16 @@ class SearchStore:
                 elif dropped:
                     indexes.pop(dropped.group(1), None)
         return list(tables.values()), list(indexes.values())
+
+    def hold_search_in_memory(self, at_most: float = 0.25) -> float:
+        """Read what searches read (the index and the customers' listed columns) into the database's memory, so
+        that no search pays for reading a block for the first time; returns the MB held (0.0 when it would take
+        more than ``at_most`` of DuckDB's memory limit, or on PostgreSQL, which keeps its own cache).
+
+        The server does this as it starts and again after it has given memory back when idle, on a thread of its
+        own (about 25 MB per 10,000 customers, read in 0.3 s per 100,000). A store opened in a notebook does
+        not: its first searches read what they need as they go."""
+        return self.db.hold_in_memory(SEARCH_READS, at_most)
 
     # -- searching ------------------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20, include_archived: bool = True) -> pd.DataFrame:
