@@ -24,7 +24,7 @@ test: $(STAMP) system-deps
 
 ## bench: the performance suite (not part of `make test`); writes benchmarks/RESULTS.md
 bench: $(STAMP) system-deps
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check customercard tests benchmarks dashboards

@@ -228,3 +228,15 @@ def test_holding_the_search_index_leaves_searches_as_they_were_on_both_backends(
     held = demo_store.hold_search_in_memory()
     assert (held > 0) == (demo_store.db.dialect == "duckdb")  # PostgreSQL keeps its own cache
     assert [demo_store.search(q).to_dict("records") for q in queries] == before
+
+
+def test_duckdb_amounts_of_memory_are_read_in_its_units():
+    from customercard.store.database import memory_bytes
+
+    assert memory_bytes("18.8 GiB") == 18.8 * 2**30
+    assert memory_bytes("512.0 MiB") == 512 * 2**20
+    assert memory_bytes("1.5 GB") == 1.5e9
+    assert memory_bytes("0 bytes") == 0
+    assert memory_bytes("16383.9 PiB") > 1e18  # SET memory_limit = '-1': no limit
+    with pytest.raises(ValueError, match="not an amount of memory"):
+        memory_bytes("a lot")

@@ -104,6 +104,7 @@ class Database:
         #: Held while :meth:`hold_in_memory` reads; the cursor it reads with, to interrupt it on close.
         self._holding = threading.Lock()
         self._holding_cursor: Any = None
+        self._closing = False
 
     # -- connections -----------------------------------------------------------------------------------
     def cursor(self) -> Any:
@@ -174,12 +175,17 @@ class Database:
                         "block_id >= 0 AND column_name IN (" + ", ".join("?" for _ in names) + ")",
                         [table, *names]).fetchone()[0]
                 size = blocks * block_size
-                limit = memory_bytes(cur.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+                try:
+                    limit = memory_bytes(cur.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+                except ValueError:  # not an amount DuckDB shows today: taken as no limit
+                    limit = float("inf")
                 if size > at_most * limit:
                     log.info("Not holding %s in memory: its %.0f MB would be more than %.0f %% of DuckDB's memory "
                              "limit (%.0f MB)", ", ".join(columns), size / 1e6, at_most * 100, limit / 1e6)
                     return 0.0
                 for table, names in columns.items():
+                    if self._closing:
+                        return 0.0
                     # every value of every column read (hash: no answer from the statistics alone)
                     cur.execute(f"SELECT {', '.join(f'max(hash({n}))' for n in names)} FROM {table}").fetchall()
                 return size / 1e6
@@ -205,6 +211,7 @@ class Database:
             cur.execute("RESET memory_limit")
 
     def close(self) -> None:
+        self._closing = True
         holding = self._holding_cursor
         if holding is not None:
             try:
@@ -394,8 +401,8 @@ class Database:
         return current
 
 
-_UNITS = {"bytes": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-          "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+_UNITS = {"bytes": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15, "EB": 10**18,
+          "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50, "EiB": 2**60}
 
 
 def memory_bytes(setting: str) -> float:
