@@ -403,7 +403,8 @@ def item_users(main_db: Path, plan: Plan) -> dict[str, Any]:
     figures = [
         figure("users", f"Card open with up to {n} sessions open, p95", result["open_ms"]["p95"], "ms",
                detail=f"p50 {result['open_ms']['p50']:.0f} ms, {result['open_ms']['n']} opens, each a new context"),
-        figure("users", "Server RSS with 0 sessions (after warm-up)", result["rss0_mb"], "MB"),
+        figure("users", "Server RSS with 0 sessions (after warm-up)", result["rss0_mb"], "MB",
+               detail="with the search index the server holds in memory (item 7 shows its size)"),
         figure("users", "Server RSS with 10 sessions open", result["rss10_mb"], "MB"),
         figure("users", f"Server RSS with {n} sessions open", result["rss30_mb"], "MB"),
         figure("users", f"Memory per open session (RSS{n} − RSS0) / {n}", result["per_session_mb"], "MB", 5.0),
