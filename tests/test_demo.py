@@ -29,6 +29,33 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path):
     assert not dumps[0]["customers"]["name"].equals(dumps[2]["customers"]["name"])
 
 
+def test_invoices_made_a_chunk_of_customers_at_a_time_are_whole_and_consistent(tmp_path, monkeypatch):
+    import customercard.demo as demo
+
+    with Store(tmp_path / "whole.duckdb") as store:
+        build_demo(store, customers=40, seed=5, today=DEMO_TODAY, progress=False)
+        whole = _dump(store)
+    monkeypatch.setattr(demo, "INVOICE_CHUNK", 7)  # six chunks, the last a short one
+    with Store(tmp_path / "chunked.duckdb") as store:
+        build_demo(store, customers=40, seed=5, today=DEMO_TODAY, progress=False)
+        chunked = _dump(store)
+        lines = store.sql("SELECT * FROM invoices ORDER BY id")
+        yearly = store.sql("SELECT customer_id, CAST(EXTRACT(YEAR FROM invoice_date) AS INTEGER) AS year, "
+                           "sum(amount_base) AS amount, count(*) AS invoices FROM invoices GROUP BY ALL ORDER BY ALL")
+        kept = store.sql("SELECT customer_id, year, amount, invoices FROM invoiced_yearly ORDER BY ALL")
+        prospects = set(store.sql("SELECT c.id FROM customers c JOIN list_values v ON v.id = c.status_id "
+                                  "WHERE v.label = 'Prospect'")["id"])
+    pd.testing.assert_frame_equal(chunked["customers"], whole["customers"])  # made before the invoices
+    assert lines["id"].is_unique and (lines["number"] == "F" + lines["id"].astype(str)).all()
+    assert set(lines["customer_id"]) <= set(chunked["customers"]["id"]) - prospects
+    ids = sorted(chunked["customers"]["id"])
+    chunk_of = {customer_id: position // 7 for position, customer_id in enumerate(ids)}
+    assert {chunk_of[c] for c in lines["customer_id"]} == set(range(6))  # every chunk's customers invoiced
+    assert lines["invoice_date"].min().year == DEMO_TODAY.year - 9
+    assert lines["invoice_date"].max() <= pd.Timestamp(DEMO_TODAY)
+    pd.testing.assert_frame_equal(kept, yearly, check_dtype=False)
+
+
 def test_every_demo_customer_and_contact_passes_validation(demo_store):
     choices = demo_store.choices()
     ids = demo_store.sql("SELECT id FROM customers ORDER BY id")["id"]
