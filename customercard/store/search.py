@@ -354,7 +354,7 @@ class SearchStore:
         more than ``at_most`` of DuckDB's memory limit, or on PostgreSQL, which keeps its own cache).
 
         The server does this as it starts and again after it has given memory back when idle, on a thread of its
-        own (about 25 MB per 10,000 customers, read in 0.3 s per 100,000). A store opened in a notebook does
+        own (about 25 MB per 10,000 customers, read in about 0.2 s per 100,000). A store opened in a notebook does
         not: its first searches read what they need as they go."""
         return self.db.hold_in_memory(SEARCH_READS, at_most)
 
