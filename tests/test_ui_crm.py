@@ -145,3 +145,25 @@ def test_pipeline_refuses_viewers(demo_store):
     first = page._table.value.iloc[0]
     assert not page.change(int(first["id"]), "amount", 1.0)
     assert "viewer" in page._message.object or "may not" in page._message.object
+
+
+def test_the_invoiced_chart_colours_each_bar_by_its_series():
+    import holoviews as hv
+    import pandas as pd
+
+    from customercard.ui.sections.invoiced import INVOICED, PIPELINE, bar_chart
+
+    figures = pd.DataFrame({"year": [2021, 2022, 2023], "amount": [100.0, 200.0, 300.0]})
+    pipeline = pd.DataFrame({"year": [2023, 2024], "weighted": [50.0, 60.0]})
+    plot = hv.renderer("bokeh").get_plot(bar_chart(figures, "SEK", pipeline))
+    data = plot.handles["source"].data
+    mapper = plot.handles["glyph"].fill_color.transform
+    colours = dict(zip(mapper.factors, mapper.palette, strict=True))
+    drawn = {(year, series): (amount, colours[key])
+             for year, series, key, amount in zip(data["year"], data["series"], data["color"], data["amount"],
+                                                  strict=True)}
+    blue, orange = colours[INVOICED], colours[PIPELINE]
+    assert blue != orange
+    assert drawn[("2022", INVOICED)] == (200.0, blue) and drawn[("2023", INVOICED)] == (300.0, blue)
+    assert drawn[("2023", PIPELINE)] == (50.0, orange) and drawn[("2024", PIPELINE)] == (60.0, orange)
+    assert all(colour == (blue if series == INVOICED else orange) for (_y, series), (_a, colour) in drawn.items())

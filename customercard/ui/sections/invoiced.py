@@ -48,15 +48,17 @@ def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | Non
                                                                        series=PIPELINE)
         data = pd.concat([data, extra[["year", "series", "amount"]]], ignore_index=True)
         years = sorted(set(data["year"]))
-        data = (data.set_index(["year", "series"]).reindex(
-            pd.MultiIndex.from_product([years, [INVOICED, PIPELINE]], names=["year", "series"]), fill_value=0.0)
-            .reset_index())
+        # series by series: HoloViews draws the bars in that order, but computes their colours in the data's
+        # order (year by year, the colours alternated between the years)
+        data = (data.set_index(["series", "year"]).reindex(
+            pd.MultiIndex.from_product([[INVOICED, PIPELINE], years], names=["series", "year"]), fill_value=0.0)
+            .reset_index()[["year", "series", "amount"]])
         kdims = [("year", _("Year")), ("series", _("Series"))]
-        color = hv.dim("series").categorize({INVOICED: "#2f6fb3", PIPELINE: "#e69f3a"})
+        color, cmap = "series", {INVOICED: "#2f6fb3", PIPELINE: "#e69f3a"}
     else:
-        kdims, color = [("year", _("Year"))], "#2f6fb3"
+        kdims, color, cmap = [("year", _("Year"))], "#2f6fb3", None
     return hv.Bars(data, kdims=kdims, vdims=[("amount", currency)]).opts(
-        responsive=True, height=240, color=color, line_color=None, toolbar=None, default_tools=["hover"],
+        responsive=True, height=240, color=color, cmap=cmap, line_color=None, toolbar=None, default_tools=["hover"],
         yformatter=NumeralTickFormatter(format="0,0"), show_grid=False, xlabel="", ylabel=currency,
         show_legend=False, multi_level=False, backend_opts={"plot.output_backend": "canvas"},
     )
