@@ -519,6 +519,9 @@ class Contact(Record):
     mobile = param.String(default="", label="Mobile")
     active = param.Boolean(default=True, label="Active", doc="Inactive contacts are hidden unless asked for.")
     notes = param.String(default="", label="Notes")
+    country = param.String(default="", label="Country", doc=(
+        "The customer's visiting country (kept with the customer, not the contact): phone numbers written without "
+        "a country code are read as this country's. The store fills it in before it validates."))
     created_at = param.Date(default=None, allow_None=True)
     created_by = param.String(default="")
     updated_at = param.Date(default=None, allow_None=True)
@@ -537,8 +540,10 @@ class Contact(Record):
         if not (self.first_name or self.last_name):
             errors["last_name"] = "A contact person needs a first or a last name."
         _normalise(self, errors, "", "email", validators.check_email)
-        _normalise(self, errors, "", "phone", validators.check_phone, choices.phone_region)
-        _normalise(self, errors, "", "mobile", validators.check_phone, choices.phone_region)
+        # read as the customer's numbers are: in its country, else the firm's phone region
+        region = self.country if self.country in validators.SUPPORTED_COUNTRIES else choices.phone_region
+        _normalise(self, errors, "", "phone", validators.check_phone, region)
+        _normalise(self, errors, "", "mobile", validators.check_phone, region)
         return errors
 
 

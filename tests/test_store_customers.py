@@ -216,6 +216,23 @@ def test_comments_contacts_projects(demo_store):
     assert set(demo_store.projects(customer_id).columns) >= {"id", "name", "status", "manager_name"}
 
 
+def test_contact_phones_are_read_in_the_customers_country(demo_store):
+    finnish = int(demo_store.sql("SELECT min(id) AS id FROM customers WHERE visit_country = 'FI'")["id"][0])
+    swedish = int(demo_store.sql("SELECT min(id) AS id FROM customers WHERE visit_country = 'SE'")["id"][0])
+    matti = demo_store.create_contact(cc.Contact(customer_id=finnish, first_name="Matti", last_name="Meikäläinen",
+                                                 phone="040 123 4567", mobile="+46 70 123 45 67"), user="anna")
+    assert (matti.phone, matti.mobile) == ("+358 40 1234567", "+46 70 123 45 67")  # a code given is kept
+    stored = demo_store.get_contact(matti.id)
+    assert stored.phone == "+358 40 1234567"
+    stored.mobile = "050 765 4321"  # a save reads it as Finnish too
+    demo_store.save_contact(stored, user="anna")
+    assert demo_store.get_contact(matti.id).mobile == "+358 50 7654321"
+    ina = demo_store.create_contact(cc.Contact(customer_id=swedish, first_name="Ina", last_name="Ek",
+                                               phone="08-123 45 67"), user="anna")
+    assert ina.phone == "+46 8 123 45 67"
+    assert demo_store.search("040 123 4567")["id"].tolist()[:1] == [finnish]  # found as it was typed
+
+
 def test_saving_the_same_object_again_compares_with_what_the_last_save_stored(empty_store):
     c = empty_store.create_customer(user="anna", name="Acme AB", phone="08-123 45 67")
     c = empty_store.get_customer(c.id)

@@ -44,6 +44,7 @@ class PeopleStore:
         login = self._require(user, "write")
         if contact.customer_id is None or not self.customer_exists(contact.customer_id):
             raise NotFound(f"No customer with id {contact.customer_id}.")
+        contact.country = self._customer_country(contact.customer_id)
         contact.check(self.choices())
         now = utcnow()
         with self.db.transaction() as cur:
@@ -67,6 +68,7 @@ class PeopleStore:
                 raise ConflictError([FieldConflict(field, old, contact.get(field))
                                      for field, (old, _new) in diff_records(contact, before).items()],
                                     stored_version=before.version, attempted_version=contact.version)
+            contact.country = self._customer_country(before.customer_id)
             contact.check(self.choices(), previous=before)
             changes = diff_records(before, contact)
             if not changes:
@@ -83,6 +85,11 @@ class PeopleStore:
             self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(updated_at=now, updated_by=login, version=contact.version + 1)
         return contact
+
+    def _customer_country(self, customer_id: int) -> str:
+        """The customer's visiting country, or the firm's default country: where its contacts' phones are."""
+        found = self.db.row("SELECT visit_country FROM customers WHERE id = ?", [int(customer_id)])
+        return (found[0] if found else None) or self.choices().default_country
 
     @staticmethod
     def _contact_values(contact: Contact) -> list[Any]:
