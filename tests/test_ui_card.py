@@ -408,3 +408,22 @@ def test_browser_messages_are_handled_one_by_one(demo_store, customer_id):
             "section": key, "toggle": not (comments if key == "comments" else contacts).collapsed}}))
     assert (comments.collapsed, contacts.collapsed) == (not before[0], not before[1])
     view._process_event(DOMEvent(model=None, node="ccroot", data={"type": "ccmsg", "detail": "not a message"}))
+
+
+def test_histories_show_labels_and_no_missing_value_markers(demo_store, customer_id):
+    from customercard.ui.contact import ContactCard
+    from customercard.ui.html import esc
+
+    assert esc(float("nan")) == "" and esc(pd.NA) == "" and esc(None) == "" and esc(0) == "0"
+    groups = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("groups")
+    groups.open()
+    html = texts(groups)
+    assert "(create)" in html and ">nan<" not in html  # a created field has no old value, not 'nan'
+    contact = demo_store.create_contact(cc.Contact(customer_id=customer_id, first_name="Ina", last_name="Ek"),
+                                        user="anna")
+    contact.active, contact.notes = False, "x" * 300
+    demo_store.save_contact(contact, user="anna")
+    page = ContactCard(store=demo_store, contact_id=contact.id, user="anna").markup()
+    history = page.split("<h4>", 1)[1]
+    assert "First name (create)" in history and "<td>Active</td><td>Yes</td><td>No</td>" in history
+    assert "first_name" not in history and ">nan<" not in history and "<td>Notes</td>" in history

@@ -55,8 +55,9 @@ class ContactCard(pn.viewable.Viewer):
                  (_("Notes"), f'<span class="cc-body">{esc(c.notes)}</span>')]
         changes = store.record_history("contacts", c.id).head(20)
         locale = store.settings().locale
-        rows = [[esc(formatting.datetime(r.changed_at, locale)), esc(store.user_name(r.changed_by)), esc(r.field),
-                 esc(r.old_value), esc(r.new_value)] for r in changes.itertuples(index=False)]
+        rows = [[esc(formatting.datetime(r.changed_at, locale)), esc(store.user_name(r.changed_by)),
+                 esc(_field_label(r.field) + ("" if r.kind == "update" else f" ({_(r.kind)})")),
+                 esc(_shown(r.old_value)), esc(_shown(r.new_value))] for r in changes.itertuples(index=False)]
         history = table([(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
                          (_("New value"), False)], rows) if rows else ""
         return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}'
@@ -119,3 +120,13 @@ class ContactCard(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._body
+
+
+def _field_label(field: str) -> str:
+    """A contact field as the form names it ('first_name' → 'First name')."""
+    return _(Contact.param[field].label) if field in Contact.param else field
+
+
+def _shown(value: object) -> object:
+    """A recorded value as people read it: Yes/No for switches."""
+    return {"true": _("Yes"), "false": _("No")}.get(value, value) if isinstance(value, str) else value

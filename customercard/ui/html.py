@@ -6,6 +6,8 @@ import html
 from collections.abc import Iterable
 from urllib.parse import quote
 
+import pandas as pd
+
 SECTION_CSS = """
 :host { width: 100%; }
 .cc-fields { display: grid; grid-template-columns: minmax(150px, max-content) 1fr; gap: 4px 18px; margin: 2px 0; }
@@ -24,7 +26,8 @@ SECTION_CSS = """
 .cc-meta { color: #6b7785; font-size: 0.85em; }
 .cc-body { white-space: pre-wrap; margin-top: 2px; }
 table.cc-table { border-collapse: collapse; width: 100%; font-size: 0.93em; }
-table.cc-table th, table.cc-table td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e8ecf1; }
+table.cc-table th, table.cc-table td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e8ecf1;
+  overflow-wrap: anywhere; }
 table.cc-table th { color: #5b6b7d; font-weight: 600; background: #f7f9fb; }
 table.cc-table td.num, table.cc-table th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.cc-table tr.total td { font-weight: 700; border-top: 2px solid #c9d3de; }
@@ -34,8 +37,9 @@ a { color: #1f5c99; text-decoration: none; } a:hover { text-decoration: underlin
 
 
 def esc(value: object) -> str:
-    """Escape a value for HTML text or attributes (None becomes '')."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escape a value for HTML text or attributes (None, and a missing value from a DataFrame, become '')."""
+    missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    return html.escape("" if missing else str(value), quote=True)
 
 
 def link(href: str, text: object, css: str = "", new_tab: bool = False) -> str:
