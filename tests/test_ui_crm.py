@@ -167,3 +167,18 @@ def test_the_invoiced_chart_colours_each_bar_by_its_series():
     assert drawn[("2022", INVOICED)] == (200.0, blue) and drawn[("2023", INVOICED)] == (300.0, blue)
     assert drawn[("2023", PIPELINE)] == (50.0, orange) and drawn[("2024", PIPELINE)] == (60.0, orange)
     assert all(colour == (blue if series == INVOICED else orange) for (_y, series), (_a, colour) in drawn.items())
+
+
+def test_opportunity_sums_say_when_other_currencies_were_converted(demo_store):
+    def section_html(currency: str) -> str:
+        customer_id = int(demo_store.sql(  # a customer whose opportunities are all in this currency
+            "SELECT min(customer_id) AS id FROM (SELECT customer_id FROM opportunities GROUP BY customer_id "
+            "HAVING min(currency) = ? AND max(currency) = ?) AS one", [currency, currency])["id"][0])
+        section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("opportunities")
+        section.open()
+        return section.view.html
+
+    base = demo_store.settings().base_currency
+    assert base == "SEK"
+    assert "Sums in SEK; EUR converted at the exchange rates in the settings." in section_html("EUR")
+    assert "cc-opp-converted" not in section_html("SEK")

@@ -308,6 +308,11 @@ class OpportunitiesSection(CrmSection):
             headers.append(("", False))
         listing = table(headers, rows, css_id="cc-opportunities-table") if rows else \
             f'<p class="cc-empty">{esc(_("No opportunities."))}</p>'
+        converted = sorted({str(c) for c in frame["currency"].dropna()} - {base})
+        if converted:  # the sums are in the base currency: say so beside amounts in another
+            note = _("Sums in {base}; {others} converted at the exchange rates in the settings.")
+            summary.append(f'<span class="cc-meta" id="cc-opp-converted">'
+                           f'{esc(note.format(base=base, others=", ".join(converted)))}</span>')
         return f'{head}<p class="cc-opp-summary">{" ".join(summary)}</p>{listing}'
 
     def _own(self, data: dict[str, Any]):
