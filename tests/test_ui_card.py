@@ -213,6 +213,24 @@ def test_stale_save_shows_the_conflict_and_lets_the_user_choose(demo_store, cust
     assert mine.customer.version == stored.version
 
 
+def test_a_stale_save_of_other_fields_lands_and_keeps_theirs(demo_store, customer_id):
+    mine = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    theirs = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
+    mine.section("header").start_edit()
+    theirs.section("contact").start_edit()  # another section of the card, another user
+    theirs.section("contact")._form.widgets["email"].value = "erik@example.se"
+    assert theirs.section("contact").save()
+    header = mine.section("header")
+    header._form.widgets["nickname"].value = "Our nickname"
+    assert header.save() is True  # no field both changed: nothing to choose
+    assert header._resolver is None
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.nickname, stored.email) == ("Our nickname", "erik@example.se")
+    assert "Saved. Also changed meanwhile, and kept: E-mail (Erik Nilsson)." in texts(header)
+    assert "erik@example.se" in texts(mine.section("contact"))  # the rest of the card shows theirs too
+    assert mine.customer.version == stored.version
+
+
 def test_viewer_sees_no_edit_controls_and_cannot_write(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera")
     for section in card.sections:

@@ -196,14 +196,41 @@ class Section(pn.viewable.Viewer):
         except ValidationError as exc:
             return self._refused(exc.errors)
         except ConflictError as exc:
+            if self._resolver is None and not any(conflict.field in mine for conflict in exc.conflicts):
+                return self._save_over(exc, mine)
             self._show_conflict(exc, mine)
             return False
         except (PermissionDenied, CustomerCardError) as exc:
             self.say(str(exc), ok=False)
             return False
+        return self._saved(saved, _("Saved."))
+
+    def _save_over(self, error: ConflictError, mine: dict[str, Any]) -> bool:
+        """Someone saved meanwhile, but none of the fields this form changed: the form's changes go on top of the
+        customer as now stored, and theirs stay (another save in between asks the user after all)."""
+        target = self.context.store.get_customer(self._draft.id)
+        errors = apply_values(target, mine)
+        if errors:
+            return self._refused(errors)
+        try:
+            saved = self.context.store.save_customer(target, user=self.context.login)
+        except ValidationError as exc:
+            return self._refused(exc.errors)
+        except ConflictError as exc:
+            self._show_conflict(exc, mine)
+            return False
+        except (PermissionDenied, CustomerCardError) as exc:
+            self.say(str(exc), ok=False)
+            return False
+        kept = ", ".join(dict.fromkeys(f"{self._label_of(c.field)} ({self.context.store.user_name(c.changed_by)})"
+                                       for c in error.conflicts))
+        return self._saved(saved, _("Saved. Also changed meanwhile, and kept: {fields}.").format(fields=kept)
+                           if kept else _("Saved."))
+
+    def _saved(self, saved: Customer, note: str) -> bool:
         self.editing = False
         self._form = self._draft = self._resolver = None
-        self._note = (_("Saved."), True)
+        self._note = (note, True)
         self.context.adopt(saved)
         self.render()
         return True
@@ -221,7 +248,7 @@ class Section(pn.viewable.Viewer):
         self._resolver = ConflictResolver(error, mine, label_of=self._label_of,
                                           user_name_of=self.context.store.user_name)
         self._resolver_box.objects = [self._resolver]
-        self.say(_("Not saved yet: choose below, then Save again."), ok=False)
+        self.say(_("Not saved yet: choose which values to keep, then Save again."), ok=False)
 
     def _label_of(self, field: str) -> str:
         if field.startswith("segments."):
