@@ -155,6 +155,20 @@ def test_renamed_list_value_shows_everywhere(empty_store):
     assert empty_store.get_customer(c.id).status == "Current customer"
 
 
+def test_a_list_value_that_differs_only_in_case_or_spaces_is_the_same_value(empty_store):
+    values = empty_store.list_values("statuses").set_index("label")["id"]
+    for typed in ("active", "  ACTIVE ", "Active"):
+        with pytest.raises(cc.ValidationError, match="“Active” is in the list already"):
+            empty_store.add_list_value("statuses", typed, user="boss")
+    with pytest.raises(cc.ValidationError, match="is in the list already"):
+        empty_store.rename_list_value(int(values["Prospect"]), "active", user="boss")
+    empty_store.rename_list_value(int(values["Active"]), "ACTIVE", user="boss")  # its own name in other letters
+    new_id = empty_store.add_list_value("statuses", "  On   hold  soon ", user="boss")
+    labels = empty_store.list_values("statuses").set_index("id")["label"]
+    assert labels[new_id] == "On hold soon" and labels[int(values["Active"])] == "ACTIVE"
+    assert sum(label.casefold() == "active" for label in labels) == 1
+
+
 def test_not_found(empty_store):
     with pytest.raises(cc.NotFound):
         empty_store.get_customer(999)

@@ -166,8 +166,9 @@ class AdminStore:
         login = self._require(user, "admin")
         self._check_list_name(list_name)
         label = _clean_label(label, "label")
-        if label in self._list_maps()[list_name]["by_label"]:
-            raise ValidationError({"label": f"“{label}” is in the list already."})
+        same = _same_label(self._list_maps()[list_name]["by_label"], label)
+        if same is not None:
+            raise ValidationError({"label": f"“{same[0]}” is in the list already."})
         with self.db.transaction() as cur:
             position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM list_values "
                                    "WHERE list_name = ?", [list_name]).fetchone()[0]
@@ -191,9 +192,9 @@ class AdminStore:
         login = self._require(user, "admin")
         current = self._list_value(value_id)
         label = _clean_label(label, "label")
-        other = self._list_maps()[current["list_name"]]["by_label"].get(label)
-        if other is not None and other != value_id:
-            raise ValidationError({"label": f"“{label}” is in the list already."})
+        other = _same_label(self._list_maps()[current["list_name"]]["by_label"], label)
+        if other is not None and other[1] != value_id:
+            raise ValidationError({"label": f"“{other[0]}” is in the list already."})
         inverse = current["inverse_label"] if inverse_label is None else inverse_label.strip()
         with self.db.transaction() as cur:
             cur.execute("UPDATE list_values SET label = ?, inverse_label = ? WHERE id = ?",
@@ -406,8 +407,14 @@ class AdminStore:
         return self._cached("choices", build)
 
 
+def _same_label(by_label: dict[str, int], label: str) -> tuple[str, int] | None:
+    """The list's (label, id) that reads as ``label``: the same letters, whatever their case."""
+    wanted = label.casefold()
+    return next(((known, value_id) for known, value_id in by_label.items() if known.casefold() == wanted), None)
+
+
 def _clean_label(label: str, field: str) -> str:
-    text = (label or "").strip()
+    text = " ".join((label or "").split())  # spaces at the ends and doubled inside are not part of a name
     if not text:
         raise ValidationError({field: "Give a name."})
     if len(text) > 100:
