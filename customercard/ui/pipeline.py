@@ -61,10 +61,12 @@ class PipelinePage(pn.viewable.Viewer):
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(columns=SHOWN), editors=editors, show_index=False, groupby=["stage"], pagination="local",
             page_size=50, sizing_mode="stretch_width", hidden_columns=["id", "customer_id"], disabled=not self.can_edit,
+            layout="fit_columns",  # every column within the page's width (the owner was cut off)
             formatters={"customer_name": {"type": "link", "urlPrefix": "/card?customer=", "urlField": "customer_id",
                                           "labelField": "customer_name"},
                         "amount": {"type": "money", "thousand": " ", "precision": 0},
-                        "weighted": {"type": "money", "thousand": " ", "precision": 0}},
+                        "weighted": {"type": "money", "thousand": " ", "precision": 0},
+                        "probability": {"type": "money", "precision": 0}},
             titles={"customer_name": _("Customer"), "title": _("Opportunity"), "stage": _("Stage"),
                     "status": _("Status"), "lost_reason": _("Reason lost"), "amount": _("Amount"),
                     "currency": _("Currency"), "probability": _("Probability (%)"), "weighted": _("Weighted"),
