@@ -138,7 +138,8 @@ def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store,
     economy.start_edit()
     assert isinstance(economy._form.widgets["expenses_billable"], pn.widgets.Checkbox)
     assert isinstance(economy._form.widgets["default_distance_km"], pn.widgets.FloatInput)
-    assert economy._form.widgets["default_distance_km"].start == 0
+    # no bounds in the browser (it would clamp or drop a value silently): the model says what is wrong
+    assert economy._form.widgets["default_distance_km"].start is None
     assert isinstance(economy._form.widgets["invoicing.payment_term"], pn.widgets.Select)
     terms = economy._form.widgets["invoicing.payment_term"].options
     assert set(demo_store.choices().allowed("payment_terms")) <= set(terms)
@@ -167,6 +168,12 @@ def test_bad_input_shows_messages_next_to_fields_and_keeps_what_was_typed(demo_s
     economy._form.widgets["max_distance_km"].value = 20
     assert economy.save() is False
     assert "maximum" in economy._form.messages["max_distance_km"].object.lower()
+    economy._form.widgets["default_distance_km"].value = -5  # out of bounds: a message, nothing saved
+    economy._form.widgets["max_distance_km"].value = None
+    assert economy.save() is False
+    assert "at least 0" in economy._form.messages["default_distance_km"].object
+    assert economy._form.widgets["default_distance_km"].value == -5
+    assert demo_store.get_customer(customer_id).values() == before
 
 
 def test_a_good_save_updates_the_card_and_the_history(demo_store, customer_id):

@@ -96,6 +96,22 @@ def test_create_win_and_lose_opportunities(demo_store):
         assert lost.status == "lost" and lost.lost_reason == "Price"
 
 
+def test_an_opportunity_out_of_bounds_is_refused_with_messages_not_changed(demo_store):
+    customer_id = rich_customers(demo_store)[1]
+    before = len(demo_store.opportunities(customer_id))
+    section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("opportunities")
+    section.handle("new-opportunity", {})
+    form = section._form
+    assert form.widgets["probability"].end is None and form.widgets["amount"].start is None
+    form.widgets["title"].value = "Too sure"
+    form.widgets["amount"].value = -5
+    form.widgets["probability"].value = 150
+    section.view.child.objects[2].objects[0].clicks += 1
+    assert "at most 100" in form.messages["probability"].object
+    assert "at least 0" in form.messages["amount"].object
+    assert len(demo_store.opportunities(customer_id)) == before
+
+
 def test_viewer_gets_no_crm_controls(demo_store):
     card = CustomerCard(store=demo_store, customer_id=rich_customers(demo_store)[0], user="vera")
     for key in ("relations", "events", "opportunities"):

@@ -47,12 +47,12 @@ def widget_for(record: Record, field: str, label: str | None = None) -> pn.widge
         return pn.widgets.DatePicker(value=value, **common)
     if isinstance(parameter, param.Date):
         return pn.widgets.DatetimePicker(value=value, **common)
+    # No start/end on number inputs: the browser would clamp or drop a value out of bounds without a word (150 %
+    # stayed 50 %); the model refuses it with a message next to the field instead.
     if isinstance(parameter, param.Integer):
-        low, high = parameter.bounds or (None, None)
-        return pn.widgets.IntInput(value=value, start=low, end=high, **common)
+        return pn.widgets.IntInput(value=value, **common)
     if isinstance(parameter, param.Number):
-        low, high = parameter.bounds or (None, None)
-        return pn.widgets.FloatInput(value=value, start=low, end=high, **common)
+        return pn.widgets.FloatInput(value=value, **common)
     if isinstance(parameter, param.List):
         items = list(value or [])
         return pn.widgets.MultiChoice(options=items, value=items, **common)
