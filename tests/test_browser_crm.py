@@ -102,3 +102,21 @@ def test_opportunity_created_moved_on_pipeline_and_won(live_server, browser):
     expect(table.locator(".tabulator-row", has_text="Zeta consulting deal")).to_have_count(0)
     assert store.get_opportunity(int(deal.id)).status == "won"
     context.close()
+
+
+def test_an_opportunity_out_of_bounds_gets_messages_in_the_browser(live_server, page):
+    store = live_server.store
+    customer_id = rich_customers(store)[2]
+    before = len(store.opportunities(customer_id))
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    open_section(page, "opportunities")
+    opportunities = section(page, "opportunities")
+    opportunities.locator("button.cc-new-opportunity").click()
+    opportunities.locator(".cc-field-title input").fill("Too sure a deal")
+    opportunities.locator(".cc-field-amount input").fill("-5")
+    opportunities.locator(".cc-field-probability input").fill("150")
+    opportunities.locator(".cc-opportunity-form-save button").click()
+    # typed values reach the server as typed (no clamping in the browser) and the model explains
+    expect(opportunities.locator(".cc-field-probability")).to_contain_text("Must be at most 100.")
+    expect(opportunities.locator(".cc-field-amount")).to_contain_text("Must be at least 0.")
+    assert len(store.opportunities(customer_id)) == before
