@@ -130,3 +130,11 @@ def test_sums_are_in_the_base_currency(pair):
     with pytest.raises(cc.ValidationError) as info:
         store.save_settings(settings, user="boss")
     assert "exchange_rates" in info.value.errors
+
+
+def test_a_new_opportunity_is_in_the_customers_invoicing_currency(demo_store):
+    euro = demo_store.sql("SELECT min(c.id) AS id FROM customers c JOIN list_values v ON v.id = c.currency_id "
+                          "WHERE v.label = 'EUR'")["id"][0]
+    assert demo_store.new_opportunity(int(euro), owner="anna").currency == "EUR"
+    plain = demo_store.create_customer(user="anna", name="No Currency AB")  # none of its own: the firm's
+    assert demo_store.new_opportunity(plain.id, owner="anna").currency == demo_store.settings().base_currency

@@ -274,8 +274,12 @@ class CrmStore:
 
     def new_opportunity(self, customer_id: int, owner: str | None = None) -> Opportunity:
         stages = self.choices().allowed("opportunity_stages")
+        # in the customer's own invoicing currency when it has one, else the firm's
+        found = self.db.row("SELECT currency_id FROM customers WHERE id = ?", [int(customer_id)])
+        currency = self._list_maps()["currencies"]["by_id"].get(found[0]) if found and found[0] is not None else None
         opportunity = Opportunity(customer_id=int(customer_id), owner=owner or "",
-                                  currency=self.settings().base_currency, stage=stages[0] if stages else None,
+                                  currency=currency or self.settings().base_currency,
+                                  stage=stages[0] if stages else None,
                                   expected_close=dt.date.today() + dt.timedelta(days=90))
         self._offer(opportunity, "stage", "opportunity_stages")
         return opportunity
