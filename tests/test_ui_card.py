@@ -13,6 +13,7 @@ import pytest
 import customercard as cc
 from customercard.ui.card import CustomerCard
 from customercard.ui.components import CardView, SectionSlot
+from customercard.ui.form import number_text, read_number
 from customercard.ui.sections.contact import route_url
 
 from .conftest import rich_customers
@@ -137,9 +138,10 @@ def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store,
     economy = card.section("economy")
     economy.start_edit()
     assert isinstance(economy._form.widgets["expenses_billable"], pn.widgets.Checkbox)
-    assert isinstance(economy._form.widgets["default_distance_km"], pn.widgets.FloatInput)
-    # no bounds in the browser (it would clamp or drop a value silently): the model says what is wrong
-    assert economy._form.widgets["default_distance_km"].start is None
+    # numbers typed as text and read on the server (the browser's number input drops what it does not take)
+    distance = economy._form.widgets["default_distance_km"]
+    assert isinstance(distance, pn.widgets.TextInput) and "cc-number" in distance.css_classes
+    assert distance.value == number_text(card.customer.default_distance_km)
     assert isinstance(economy._form.widgets["invoicing.payment_term"], pn.widgets.Select)
     terms = economy._form.widgets["invoicing.payment_term"].options
     assert set(demo_store.choices().allowed("payment_terms")) <= set(terms)
@@ -164,15 +166,15 @@ def test_bad_input_shows_messages_next_to_fields_and_keeps_what_was_typed(demo_s
 
     economy = card.section("economy")
     economy.start_edit()
-    economy._form.widgets["default_distance_km"].value = 80
-    economy._form.widgets["max_distance_km"].value = 20
+    economy._form.widgets["default_distance_km"].value = "80"
+    economy._form.widgets["max_distance_km"].value = "20"
     assert economy.save() is False
     assert "maximum" in economy._form.messages["max_distance_km"].object.lower()
-    economy._form.widgets["default_distance_km"].value = -5  # out of bounds: a message, nothing saved
-    economy._form.widgets["max_distance_km"].value = None
+    economy._form.widgets["default_distance_km"].value = "-5"  # out of bounds: a message, nothing saved
+    economy._form.widgets["max_distance_km"].value = ""
     assert economy.save() is False
     assert "at least 0" in economy._form.messages["default_distance_km"].object
-    assert economy._form.widgets["default_distance_km"].value == -5
+    assert economy._form.widgets["default_distance_km"].value == "-5"
     assert demo_store.get_customer(customer_id).values() == before
 
 
@@ -452,3 +454,26 @@ def test_histories_show_labels_and_no_missing_value_markers(demo_store, customer
     history = page.split("<h4>", 1)[1]
     assert "First name (create)" in history and "<td>Active</td><td>Yes</td><td>No</td>" in history
     assert "first_name" not in history and ">nan<" not in history and "<td>Notes</td>" in history
+
+
+def test_numbers_are_read_as_people_type_them():
+    assert read_number("1 234,50") == 1234.5 and read_number("1\u00a0234,5") == 1234.5
+    assert read_number("1,234.50") == 1234.5 and read_number("1.234,50") == 1234.5
+    assert read_number("1234.5") == 1234.5 and read_number("-5") == -5.0 and read_number(" 80 ") == 80.0
+    assert read_number("") is None and read_number("12x") == "12x"  # the model then says what is wrong
+    assert read_number("12", integer=True) == 12 and read_number("1,5", integer=True) == "1,5"
+    assert number_text(250000.0) == "250000" and number_text(12.5) == "12.5" and number_text(None) == ""
+
+
+def test_a_number_typed_the_swedish_way_is_saved_as_meant(demo_store, customer_id):
+    economy = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("economy")
+    economy.start_edit()
+    economy._form.widgets["default_distance_km"].value = "1 234,5"
+    economy._form.widgets["max_distance_km"].value = ""
+    assert economy.save() is True
+    assert demo_store.get_customer(customer_id).default_distance_km == 1234.5
+    economy.start_edit()
+    assert economy._form.widgets["default_distance_km"].value == "1234.5"
+    economy._form.widgets["default_distance_km"].value = "many"
+    assert economy.save() is False
+    assert "number" in economy._form.messages["default_distance_km"].object

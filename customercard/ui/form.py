@@ -7,6 +7,7 @@ the form after a refused save. Conflicts from a stale save are resolved in :clas
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import panel as pn
@@ -47,12 +48,12 @@ def widget_for(record: Record, field: str, label: str | None = None) -> pn.widge
         return pn.widgets.DatePicker(value=value, **common)
     if isinstance(parameter, param.Date):
         return pn.widgets.DatetimePicker(value=value, **common)
-    # No start/end on number inputs: the browser would clamp or drop a value out of bounds without a word (150 %
-    # stayed 50 %); the model refuses it with a message next to the field instead.
-    if isinstance(parameter, param.Integer):
-        return pn.widgets.IntInput(value=value, **common)
+    # Numbers are typed as text and read on the server: the browser's number input drops what it does not take
+    # without a word (the space and comma of "1 234,50" made 123450; 150 % stayed 50 % beyond its bounds). The
+    # model refuses what is out of bounds, with a message next to the field.
     if isinstance(parameter, param.Number):
-        return pn.widgets.FloatInput(value=value, **common)
+        kind = "cc-integer" if isinstance(parameter, param.Integer) else "cc-number"
+        return pn.widgets.TextInput(value=number_text(value), css_classes=[kind], **common)
     if isinstance(parameter, param.List):
         items = list(value or [])
         return pn.widgets.MultiChoice(options=items, value=items, **common)
@@ -61,8 +62,39 @@ def widget_for(record: Record, field: str, label: str | None = None) -> pn.widge
     return pn.widgets.TextInput(value=value or "", **common)
 
 
+def number_text(value: Any) -> str:
+    """A number as the form shows it: '' for none, no '.0' on whole numbers."""
+    if value is None or value != value:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def read_number(text: str, integer: bool = False) -> Any:
+    """A number as people type it: '1 234,50', '1234.5', '1,234.50', '-5'; None when empty; the text itself when it
+    is not a number (the model then says so next to the field)."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    plain = re.sub(r"[\s\u00a0\u202f']", "", raw)  # spaces (also no-break and thin ones) and ' group digits
+    if "," in plain and "." in plain:  # the later one is the decimal mark, the other groups digits
+        plain = plain.replace(",", "") if plain.rfind(".") > plain.rfind(",") else \
+            plain.replace(".", "").replace(",", ".")
+    else:
+        plain = plain.replace(",", ".")
+    try:
+        number = float(plain)
+    except ValueError:
+        return raw
+    if integer:
+        return int(number) if number.is_integer() else raw
+    return number
+
+
 def _read(widget: pn.widgets.Widget) -> Any:
     value = widget.value
+    classes = widget.css_classes or []
+    if "cc-number" in classes or "cc-integer" in classes:
+        return read_number(value, integer="cc-integer" in classes)
     if isinstance(widget, pn.widgets.Select) and value == NONE_LABEL:
         return None
     if isinstance(widget, pn.widgets.DatePicker) and isinstance(value, dt.datetime):
@@ -110,6 +142,9 @@ class FieldForm(pn.viewable.Viewer):
 
     def set_value(self, field: str, value: Any) -> None:
         widget = self.widgets[field]
+        if "cc-number" in (widget.css_classes or []) or "cc-integer" in (widget.css_classes or []):
+            widget.value = value if isinstance(value, str) else number_text(value)
+            return
         widget.value = NONE_LABEL if value is None and isinstance(widget, pn.widgets.Select) else value
 
     def __panel__(self) -> pn.viewable.Viewable:
