@@ -188,6 +188,13 @@ class Section(pn.viewable.Viewer):
         else:
             target = original.copy()
             values = self._form.values()
+        return self._write(target, values, mine, merge=self._resolver is None)
+
+    def _write(self, target: Customer, values: dict[str, Any], mine: dict[str, Any], merge: bool,
+               kept: list | None = None) -> bool:
+        """Set ``values`` on ``target`` and save it. When someone saved meanwhile but none of the fields this form
+        changed (``mine``) and ``merge`` allows, the form's changes go once on top of the customer as now stored,
+        and theirs (``kept``) stay; any other conflict asks the user."""
         errors = apply_values(target, values)
         if errors:
             return self._refused(errors)
@@ -196,36 +203,18 @@ class Section(pn.viewable.Viewer):
         except ValidationError as exc:
             return self._refused(exc.errors)
         except ConflictError as exc:
-            if self._resolver is None and not any(conflict.field in mine for conflict in exc.conflicts):
-                return self._save_over(exc, mine)
+            if merge and not any(conflict.field in mine for conflict in exc.conflicts):
+                return self._write(self.context.store.get_customer(target.id), mine, mine, merge=False,
+                                   kept=exc.conflicts)
             self._show_conflict(exc, mine)
             return False
         except (PermissionDenied, CustomerCardError) as exc:
             self.say(str(exc), ok=False)
             return False
-        return self._saved(saved, _("Saved."))
-
-    def _save_over(self, error: ConflictError, mine: dict[str, Any]) -> bool:
-        """Someone saved meanwhile, but none of the fields this form changed: the form's changes go on top of the
-        customer as now stored, and theirs stay (another save in between asks the user after all)."""
-        target = self.context.store.get_customer(self._draft.id)
-        errors = apply_values(target, mine)
-        if errors:
-            return self._refused(errors)
-        try:
-            saved = self.context.store.save_customer(target, user=self.context.login)
-        except ValidationError as exc:
-            return self._refused(exc.errors)
-        except ConflictError as exc:
-            self._show_conflict(exc, mine)
-            return False
-        except (PermissionDenied, CustomerCardError) as exc:
-            self.say(str(exc), ok=False)
-            return False
-        kept = ", ".join(dict.fromkeys(f"{self._label_of(c.field)} ({self.context.store.user_name(c.changed_by)})"
-                                       for c in error.conflicts))
-        return self._saved(saved, _("Saved. Also changed meanwhile, and kept: {fields}.").format(fields=kept)
-                           if kept else _("Saved."))
+        names = ", ".join(dict.fromkeys(f"{self._label_of(c.field)} ({self.context.store.user_name(c.changed_by)})"
+                                        for c in kept or []))
+        return self._saved(saved, _("Saved. Also changed meanwhile, and kept: {fields}.").format(fields=names)
+                           if names else _("Saved."))
 
     def _saved(self, saved: Customer, note: str) -> bool:
         self.editing = False
