@@ -98,9 +98,19 @@ def _query(name: str) -> str:
     return (query_args().get(name) or [""])[0]
 
 
+def _location() -> pn.io.location.Location | None:
+    """The session's URL as Panel keeps it, or None when Panel cannot read it (it takes '²' for a number and
+    fails): such a page does not change its URL."""
+    try:
+        return pn.state.location
+    except ValueError:
+        return None
+
+
 def _query_int(name: str) -> int | None:
+    """A whole number from the URL (ASCII digits, at most 18 of them: an id), else None."""
     text = _query(name).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 # -- pages ---------------------------------------------------------------------------------------------------
@@ -130,7 +140,7 @@ def search_page():
         return _login_required()
     store = current_store()
     view = CustomerList.from_url(store, urlencode(query_args(), doseq=True))
-    location = pn.state.location
+    location = _location()
     if location is not None:
         view.param.watch(lambda event: setattr(location, "search", f"?{event.new}" if event.new else ""), "url")
     body = view
@@ -138,7 +148,7 @@ def search_page():
         new = pn.pane.HTML(f'<a class="cc-new-customer" href="/new">{_("+ New customer")}</a>', margin=(0, 10),
                            stylesheets=[":host a { font-weight: 600; color: #1f5c99; text-decoration: none }"])
         body = pn.Column(new, view, sizing_mode="stretch_width")
-    return page_for(_("Customers"), body, user, location=True)
+    return page_for(_("Customers"), body, user, location=location is not None)
 
 
 def card_page():
@@ -169,14 +179,14 @@ def new_customer_page():
         return message_page(_("Not allowed"), _("Only managers and administrators create customers."), user,
                             status="error")
     view = NewCustomer(store=store, user=user.login)
-    location = pn.state.location
+    location = _location()
 
     def open_card(event) -> None:
         if event.new is not None and location is not None:
             location.reload = True
             location.param.update(pathname="/card", search=f"?customer={event.new.id}")
     view.param.watch(open_card, "created")
-    return page_for(_("New customer"), view, user, location=True)
+    return page_for(_("New customer"), view, user, location=location is not None)
 
 
 def admin_page():
@@ -277,15 +287,32 @@ BENCH_ROUTES = {"/bench-bare": bare_page, "/bench-chart": lambda: _bench_chart(F
 
 
 def _released_after(view):
-    """The page function, with this server's memory given back a little after its session ends."""
+    """The page function, with this server's memory given back a little after its session ends, and with a plain
+    message instead of a traceback when building the page fails (the server's log has the details)."""
     from .memory import release_soon, session_started
 
     def page_view():
         session_started()
         pn.state.on_session_destroyed(release_soon)
-        return view()
+        try:
+            return view()
+        except Exception:
+            log.exception("Building the page %s failed", getattr(view, "__name__", "page"))
+            return _failed_page()
     page_view.__name__ = getattr(view, "__name__", "page")
     return page_view
+
+
+def _failed_page():
+    from .ui.shell import message_page
+
+    try:
+        user = session_user()
+    except Exception:  # the store itself failed: a page without the header's user
+        user = None
+    return message_page(_("This page could not be shown"),
+                        _("Something went wrong while building this page. Try again; if it keeps happening, tell "
+                          "your administrator (the server's log has the details)."), user, status="error")
 
 
 def _origins(port: int, extra: list[str] | None) -> list[str]:
@@ -310,6 +337,7 @@ def make_server(store: Store | None, port: int = 0, address: str = "127.0.0.1", 
     routes = {path: _released_after(view) for path, view in {**ROUTES, **(BENCH_ROUTES if bench else {})}.items()}
     from .api import CustomerApiHandler
     from .downloads import FileDownloadHandler
+    from .headers import server_options
 
     return pn.serve(
         routes, port=port, address=address, show=show, start=start, threaded=threaded,
@@ -318,6 +346,7 @@ def make_server(store: Store | None, port: int = 0, address: str = "127.0.0.1", 
         auth_provider=StoreAuthProvider(current_store), num_procs=num_procs, verbose=False,
         extra_patterns=[(r"/files/(\d+)", FileDownloadHandler, {"get_store": current_store}),
                         (r"/api/customers/(\d+)", CustomerApiHandler, {"get_store": current_store})],
+        **server_options(),
     )
 
 

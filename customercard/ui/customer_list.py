@@ -8,6 +8,7 @@ bookmarked and shared; :meth:`CustomerList.from_url` reads them back.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -18,6 +19,7 @@ import param
 from ..i18n import _
 from ..models import CustomerQuery
 from ..store import Store
+from .choices import multi_choice
 from .components import DataTable
 
 COLUMNS = [
@@ -35,6 +37,7 @@ EXPORT_COLUMNS = {"number": _("Number"), "name": _("Name"), "nickname": _("Nickn
                   "email": _("E-mail"), "archived": _("Archived")}
 ARCHIVED_LABELS = {_("Active customers"): "active", _("Archived only"): "archived", _("Both"): "all"}
 SEGMENT_PREFIX = "seg."
+SORT_KEYS = tuple(c["key"] for c in COLUMNS)
 
 
 def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str, Any]]:
@@ -49,10 +52,27 @@ def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str
         segments={key[len(SEGMENT_PREFIX):]: list(values) for key, values in args.items()
                   if key.startswith(SEGMENT_PREFIX) and values},
     )
-    page = one("page", "1")
-    state = {"sort": one("sort", "name"), "descending": one("desc") == "1",
-             "page": int(page) if page.isdigit() and int(page) > 0 else 1}
+    page, sort = one("page", "1"), one("sort", "name")
+    state = {"sort": sort if sort in SORT_KEYS else "name", "descending": one("desc") == "1",
+             "page": int(page) if page.isascii() and page.isdigit() and 0 < len(page) <= 9 and int(page) else 1}
     return query, state
+
+
+def known_values(store: Store, query: CustomerQuery) -> CustomerQuery:
+    """The query with only values the firm has (list values, active or not; managers; criteria and their values):
+    a value from a URL that is none of them is dropped, so that it never becomes an option in a filter."""
+    def kept(values: list[str], allowed: Any) -> list[str]:
+        return [v for v in dict.fromkeys(values) if v in allowed]
+    criteria = store.choices().criteria
+    users = set(store.users(include_inactive=True)["login"])
+    return CustomerQuery(
+        text=query.text, city=query.city, archived=query.archived,
+        country=query.country if re.fullmatch(r"[A-Za-z]{2}", query.country or "") else "",
+        statuses=kept(query.statuses, set(store.list_values("statuses")["label"])),
+        industries=kept(query.industries, set(store.list_values("industries")["label"])),
+        account_managers=kept(query.account_managers, users),
+        segments={name: kept(values, criteria[name][1]) for name, values in query.segments.items()
+                  if name in criteria and kept(values, criteria[name][1])})
 
 
 def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int) -> str:
@@ -83,7 +103,7 @@ class CustomerList(pn.viewable.Viewer):
     query = param.ClassSelector(class_=CustomerQuery, doc="The filters.")
     page = param.Integer(default=1, bounds=(1, None), doc="The page shown, from 1.")
     page_size = param.Integer(default=25, bounds=(5, 200), doc="Customers per page.")
-    sort = param.Selector(default="name", objects=[c["key"] for c in COLUMNS], doc="Column sorted by.")
+    sort = param.Selector(default="name", objects=list(SORT_KEYS), doc="Column sorted by.")
     descending = param.Boolean(default=False, doc="Sort descending.")
     total = param.Integer(default=0, constant=True, doc="Customers matching the filters.")
     url = param.String(default="", doc="The query string that reproduces this search.")
@@ -93,7 +113,7 @@ class CustomerList(pn.viewable.Viewer):
     @classmethod
     def from_url(cls, store: Store, search: str, **params: Any) -> CustomerList:
         query, state = query_from_args(parse_qs(search.lstrip("?")))
-        return cls(store=store, query=query, **state, **params)
+        return cls(store=store, query=known_values(store, query), **state, **params)
 
     def __init__(self, **params: Any) -> None:
         params.setdefault("query", CustomerQuery(text=params.get("text", "")))
@@ -130,9 +150,9 @@ class CustomerList(pn.viewable.Viewer):
         managers = {row.name: row.login for row in users.itertuples() if row.role in ("admin", "manager")}
 
         def multi(label: str, options: Any, value: list[str], css: str) -> pn.widgets.MultiChoice:
-            options = options if isinstance(options, dict) else list(dict.fromkeys([*options, *value]))
-            return pn.widgets.MultiChoice(label=label, options=options, value=list(value), css_classes=[css],
-                                          sizing_mode="stretch_width")
+            if not isinstance(options, dict):  # values no longer offered (deactivated) stay while chosen
+                options = list(dict.fromkeys([*options, *value]))
+            return multi_choice(options, value, label=label, css_classes=[css], sizing_mode="stretch_width")
         widgets: dict[str, pn.widgets.Widget] = {
             "text": pn.widgets.TextInput(label=_("Name, nickname or number"), value=query.text,
                                          placeholder=_("Filter by name, nickname, number…"),
@@ -144,7 +164,7 @@ class CustomerList(pn.viewable.Viewer):
         }
         for name, (_multiple, values) in choices.criteria.items():
             widgets[SEGMENT_PREFIX + name] = multi(name, values, query.segments.get(name, []),
-                                                   f"cc-filter-seg-{name.lower()}")
+                                                   "cc-filter-seg-" + re.sub(r"[^a-z0-9_-]+", "-", name.lower()))
         countries = [c for c in store.sql("SELECT DISTINCT visit_country AS c FROM customers WHERE visit_country <> '' "
                                           "ORDER BY 1")["c"]]
         widgets["city"] = pn.widgets.TextInput(label=_("City"), value=query.city, css_classes=["cc-filter-city"],
@@ -203,6 +223,10 @@ class CustomerList(pn.viewable.Viewer):
         frame, total = self.store.find_customers(self.query, limit=self.page_size,
                                                  offset=(self.page - 1) * self.page_size, sort=self.sort,
                                                  descending=self.descending)
+        pages = max(1, -(-total // self.page_size))
+        if self.page > pages:  # a bookmark past the end (or the filtered result shrank): the last page
+            self.page = pages  # (refreshes again)
+            return
         with param.edit_constant(self):
             self.total = total
         rows = [{"href": f"/card?customer={int(r.id)}", "number": str(r.number), "name": r.name,
@@ -211,7 +235,6 @@ class CustomerList(pn.viewable.Viewer):
                  "city": (r.city or "") + (f" ({r.country})" if r.country else "")}
                 for r in frame.itertuples(index=False)]
         self._table.param.update(rows=rows, sort=self.sort, descending=self.descending)
-        pages = max(1, -(-total // self.page_size))
         first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
         last = min(self.page * self.page_size, total)
         self._count.object = '<span class="cc-count-text">{}</span>'.format(

@@ -16,6 +16,7 @@ import param
 from ..errors import ConflictError
 from ..i18n import _
 from ..models import Record, to_text
+from .choices import multi_choice
 from .html import esc
 
 ERROR_CSS = ":host { color: #b42318; font-size: 0.85em; margin-top: -4px; } :host(.hidden) { display: none; }"
@@ -56,7 +57,7 @@ def widget_for(record: Record, field: str, label: str | None = None) -> pn.widge
         return pn.widgets.TextInput(value=number_text(value), css_classes=[kind], **common)
     if isinstance(parameter, param.List):
         items = list(value or [])
-        return pn.widgets.MultiChoice(options=items, value=items, **common)
+        return multi_choice(items, items, **common)
     if _attr(field) in LONG_TEXT:
         return pn.widgets.TextAreaInput(value=value or "", height=90, **common)
     return pn.widgets.TextInput(value=value or "", **common)

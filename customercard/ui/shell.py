@@ -29,7 +29,7 @@ body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, san
 """
 
 TEMPLATE = """{% extends base %}
-{% block title %}{{ page_title }}{% endblock %}
+{% block title %}{{ page_title|e }}{% endblock %}
 {% block postamble %}<style>""" + APP_CSS + """</style>{% endblock %}
 {% block contents %}
 <div class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>

@@ -12,6 +12,7 @@ from ... import mail
 from ...errors import CustomerCardError, ValidationError
 from ...i18n import _
 from ...models import Address, Customer
+from ..choices import multi_choice
 from ..html import esc, fields, link, mailto, tel
 from .base import Section
 
@@ -113,9 +114,8 @@ class ContactSection(Section):
         if not self._built or self.collapsed:
             self.open()
         self._note = ("", True)
-        to = pn.widgets.MultiChoice(label=_("To"), options=self.colleagues(), value=[],
-                                    placeholder=_("Choose colleagues…"), sizing_mode="stretch_width",
-                                    css_classes=["cc-email-to"])
+        to = multi_choice(self.colleagues(), label=_("To"), placeholder=_("Choose colleagues…"),
+                          sizing_mode="stretch_width", css_classes=["cc-email-to"])
         subject = pn.widgets.TextInput(label=_("Subject"), max_length=mail.MAX_SUBJECT, sizing_mode="stretch_width",
                                        css_classes=["cc-email-subject"])
         message = pn.widgets.TextAreaInput(label=_("Message"), height=150, sizing_mode="stretch_width",

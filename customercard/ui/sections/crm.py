@@ -12,6 +12,7 @@ from ... import formatting
 from ...errors import CustomerCardError, NotFound, ValidationError
 from ...i18n import _
 from ...models import Relation
+from ..choices import multi_choice
 from ..form import FieldForm
 from ..html import esc, link, table
 from .base import Section, action_button
@@ -247,14 +248,11 @@ class EventsSection(CrmSection):
         users = store.users()
         names = dict(zip(users["name"], users["login"], strict=True))
         contacts = store.contacts(event.customer_id)
-        guests = {f"{r.first_name} {r.last_name}": int(r.id) for r in contacts.itertuples(index=False)}
+        guests = [(f"{r.first_name} {r.last_name}".strip(), int(r.id)) for r in contacts.itertuples(index=False)]
         form = self._form = FieldForm(record=event, fields=EVENT_FIELDS, columns=2)
         form.widgets["owner"] = pn.widgets.Select(label=_("Owner"), options=names, value=event.owner or None)
-        form.widgets["participants"] = pn.widgets.MultiChoice(label=_("Colleagues"), options=names,
-                                                              value=list(event.participants))
-        form.widgets["contact_ids"] = pn.widgets.MultiChoice(label=_("Contact persons"), options=guests,
-                                                             value=[i for i in event.contact_ids
-                                                                    if i in guests.values()])
+        form.widgets["participants"] = multi_choice(names, event.participants, label=_("Colleagues"))
+        form.widgets["contact_ids"] = multi_choice(guests, event.contact_ids, label=_("Contact persons"))
         for index, field in enumerate(EVENT_FIELDS):
             form._grid[index] = pn.Column(form.widgets[field], form.messages[field], sizing_mode="stretch_width",
                                           margin=0, css_classes=[f"cc-field-{field}"])

@@ -13,6 +13,7 @@ from ... import formatting
 from ...errors import ConflictError, CustomerCardError
 from ...i18n import _
 from ...models import Customer
+from ..choices import multi_choice
 from ..html import esc, fields, table
 from .base import Section, action_button
 
@@ -30,8 +31,7 @@ class SegmentsForm(pn.viewable.Viewer):
             current = list(customer.segments.get(name, []))
             options = allowed + [v for v in current if v not in allowed]
             if multiple:
-                widget = pn.widgets.MultiChoice(label=name, options=options, value=current,
-                                                sizing_mode="stretch_width")
+                widget = multi_choice(options, current, label=name, sizing_mode="stretch_width")
             else:
                 widget = pn.widgets.Select(label=name, options=["—", *options],
                                            value=current[0] if current else "—", sizing_mode="stretch_width")
