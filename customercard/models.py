@@ -420,6 +420,15 @@ class Customer(Record):
                 params[name] = kind()
         super().__init__(**params)
 
+    #: What the history records beside the fields: the other side of a merge (see Store.merge_customers).
+    HISTORY_ONLY: ClassVar[dict[str, str]] = {"merged_from": "Merged from", "merged_into": "Merged into"}
+
+    def label(self, dotted: str) -> str:
+        """The human label of a field, or of a history-only entry such as 'merged_from'."""
+        if dotted in self.HISTORY_ONLY:
+            return self.HISTORY_ONLY[dotted]
+        return super().label(dotted)
+
     @property
     def billing_address(self) -> Address:
         """The address invoices go to: the invoice address if used, else the visiting address."""

@@ -90,3 +90,42 @@ def test_merge_rules(empty_store):
     store.create_customer(user="anna", name="Four AB")
     with pytest.raises(cc.NotFound):
         store.merge_customers(other.id, 999, user="anna")
+
+
+def test_after_a_merge_both_cards_show_every_section(demo_store):
+    """Building 'Groups and log' after a merge raised KeyError('merged_from') and blanked the sections below it."""
+    from customercard.ui.card import CustomerCard
+
+    survivor_id, other_id = two_rich_customers(demo_store)
+    survivor, other = demo_store.get_customer(survivor_id), demo_store.get_customer(other_id)
+    demo_store.merge_customers(survivor_id, other_id, user="anna")
+    for customer_id in (survivor_id, other_id):
+        card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+        for section in card.sections:
+            section.view.collapsed = False
+            assert section.view.html or section.view.child is not None, section.key
+            assert "could not be shown" not in section.view.html, section.key
+    survivor_card = CustomerCard(store=demo_store, customer_id=survivor_id, user="anna")
+    history = survivor_card.section("groups").view.html
+    assert "Merged from" in history and f"customer {other.number} — {other.name}" in history
+    assert "(id " not in history
+    archived = CustomerCard(store=demo_store, customer_id=other_id, user="anna").section("header").view.html
+    assert f"Merged into customer {survivor.number} — " in archived
+    assert f'href="/card?customer={survivor_id}"' in archived
+
+
+def test_a_section_that_fails_shows_an_error_in_its_place_and_the_rest_renders(demo_store, caplog):
+    """A real failure inside one section (its table is gone): that section says so, the others render."""
+    from customercard.ui.card import CustomerCard
+
+    customer_id = two_rich_customers(demo_store)[0]
+    demo_store.db.execute("DROP INDEX comments_customer")
+    demo_store.db.execute("ALTER TABLE comments RENAME TO comments_gone")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    card.section("comments").view.collapsed = False
+    assert "could not be shown" in card.section("comments").view.html
+    assert "comments" in caplog.text and "Traceback" in caplog.text
+    for key in ("header", "contact", "contacts", "projects"):
+        section = card.section(key)
+        section.view.collapsed = False
+        assert section.view.html and "could not be shown" not in section.view.html, key

@@ -222,6 +222,34 @@ def test_stale_save_shows_the_conflict_and_lets_the_user_choose(demo_store, cust
     assert mine.customer.version == stored.version
 
 
+def test_a_save_while_the_conflict_dialog_is_open_shows_the_dialog_again(demo_store, customer_id):
+    """Erik saves A, Anna's B meets the conflict; while her dialog is open Erik saves C. Anna's choice was made
+    against A: it must not overwrite C, and she is shown C before anything is written."""
+    anna = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    erik = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
+    mine = anna.section("contact")
+    mine.start_edit()
+    erik_contact = erik.section("contact")
+    erik_contact.start_edit()
+    erik_contact._form.widgets["phone"].value = "08-111 111 11"
+    assert erik_contact.save()
+    mine._form.widgets["phone"].value = "08-222 222 22"
+    assert mine.save() is False and mine._resolver is not None
+
+    erik_contact.start_edit()
+    erik_contact._form.widgets["phone"].value = "08-333 333 33"
+    assert erik_contact.save()
+    assert mine.save() is False  # not "Saved.": the dialog comes back with C
+    assert demo_store.get_customer(customer_id).phone == "+46 8 333 333 33"
+    labels = list(mine._resolver.choices["phone"].options)
+    assert any("+46 8 333 333 33" in label for label in labels)
+    assert any("08-222 222 22" in label for label in labels)
+    assert mine.save() is True  # chosen again (mine), against C this time
+    assert demo_store.get_customer(customer_id).phone == "+46 8 222 222 22"
+    changes = demo_store.history(customer_id, field="phone")
+    assert list(changes["new_value"][:3]) == ["+46 8 222 222 22", "+46 8 333 333 33", "+46 8 111 111 11"]
+
+
 def test_a_stale_save_of_other_fields_lands_and_keeps_theirs(demo_store, customer_id):
     mine = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     theirs = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")

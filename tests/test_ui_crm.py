@@ -35,6 +35,32 @@ def test_add_a_relation_and_see_the_inverse_on_the_other_card(demo_store):
     assert relation_id not in set(demo_store.relations(one)["id"])
 
 
+def test_a_relation_to_a_contact_person_shows_on_the_card_and_on_the_contact_card(demo_store):
+    """Relations to contact persons showed '(nan)' and '(10008.0)', and not at all on the person's card."""
+    from customercard.models import Relation
+    from customercard.ui.contact import ContactCard
+
+    one, other = rich_customers(demo_store)[:2]
+    person = demo_store.contacts(other).iloc[0]
+    demo_store.add_relation(Relation(customer_id=one, relation_type="Board member at",
+                                     other_contact_id=int(person.id), note="Chairs the board"), user="anna")
+    demo_store.add_relation(Relation(customer_id=one, relation_type="Partner of", other_customer_id=other),
+                            user="anna")
+    section = CustomerCard(store=demo_store, customer_id=one, user="anna").section("relations")
+    section.open()
+    html = section.view.html
+    assert "nan" not in html and ".0)" not in html
+    other_number = demo_store.get_customer(other).number
+    assert f"({other_number})" in html and f'href="/contact?contact={int(person.id)}"' in html
+    card = ContactCard(store=demo_store, contact_id=int(person.id), user="anna")
+    mine = card.markup()
+    one_customer = demo_store.get_customer(one)
+    assert f'href="/card?customer={one}"' in mine and f"({one_customer.number})" in mine
+    assert "Chairs the board" in mine
+    inverse = demo_store.contact_relations(int(person.id)).iloc[0]
+    assert inverse.label in mine and inverse.other_name == one_customer.name and inverse.direction == "in"
+
+
 def test_plan_an_event_open_it_and_mark_it_done(demo_store):
     customer_id = rich_customers(demo_store)[0]
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")

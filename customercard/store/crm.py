@@ -24,6 +24,18 @@ OPPORTUNITY_COLUMNS = ("id", "customer_id", "title", "amount", "currency", "prob
                        "version")
 
 
+RELATION_COLUMNS = ["id", "label", "relation_type", "other_kind", "other_id", "other_name", "other_number", "note",
+                    "direction", "created_at", "created_by"]
+
+
+def _relation_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Relations as a frame; a contact person has no number (a missing value, not NaN in a float column)."""
+    frame = pd.DataFrame(rows, columns=RELATION_COLUMNS)
+    frame["other_number"] = frame["other_number"].astype("Int64")
+    frame["created_at"] = pd.to_datetime(frame["created_at"])
+    return frame
+
+
 class CrmStore:
     """Mixin of :class:`customercard.store.Store`: relations, events, opportunities, pipeline."""
 
@@ -71,12 +83,24 @@ class CrmStore:
                          "other_id": other[1], "other_name": other[2], "other_number": other[3], "note": r["note"],
                          "direction": "out" if outgoing else "in", "created_at": r["created_at"],
                          "created_by": r["created_by"]})
-        frame = pd.DataFrame(rows, columns=["id", "label", "relation_type", "other_kind", "other_id", "other_name",
-                                            "other_number", "note", "direction", "created_at", "created_by"])
-        if frame.empty:
-            return frame
-        frame["created_at"] = pd.to_datetime(frame["created_at"])
-        return frame
+        return _relation_frame(rows)
+
+    def contact_relations(self, contact_id: int) -> pd.DataFrame:
+        """Relations that customers made to this contact person, as seen from the person: the inverse name and the
+        customer that made it. Columns as :meth:`relations` (other_kind is 'customer', direction 'in')."""
+        found = self.db.records("SELECT id, relation_type_id, customer_id, note, created_at, created_by FROM relations "
+                                "WHERE other_contact_id = ? ORDER BY id", [int(contact_id)])
+        names = self._customer_names(sorted({int(r["customer_id"]) for r in found}))
+        types = self._list_maps()["relation_types"]
+        rows = []
+        for r in found:
+            relation_type = types["by_id"].get(r["relation_type_id"])
+            name, number = names.get(int(r["customer_id"]), (None, None))
+            rows.append({"id": int(r["id"]), "label": types["inverse"].get(relation_type, relation_type),
+                         "relation_type": relation_type, "other_kind": "customer", "other_id": int(r["customer_id"]),
+                         "other_name": name, "other_number": number, "note": r["note"], "direction": "in",
+                         "created_at": r["created_at"], "created_by": r["created_by"]})
+        return _relation_frame(rows)
 
     def _customer_names(self, ids: list[int]) -> dict[int, tuple[str, int]]:
         """{customer id: (name, number)} for a few customers, looked up by key."""

@@ -317,6 +317,8 @@ class CustomerStore:
         if not found:
             raise NotFound(f"No change {change_id} on customer {customer_id}.")
         field, text = found[0]["field"], found[0][f"{which}_value"]
+        if field in Customer.HISTORY_ONLY:
+            raise ValidationError({field: "A merge is not undone by restoring a value: it stays in the history."})
         customer = self.get_customer(customer_id)
         if expected_version is not None:
             customer.version = expected_version

@@ -17,6 +17,7 @@ from ..store import Store
 from ..vcard import contact_vcard, vcard_filename
 from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
+from .sections.crm import relation_target
 
 EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes"]
 
@@ -59,9 +60,20 @@ class ContactCard(pn.viewable.Viewer):
                  esc(_field_label(r.field) + ("" if r.kind == "update" else f" ({_(r.kind)})")),
                  esc(_shown(r.old_value)), esc(_shown(r.new_value))] for r in changes.itertuples(index=False)]
         history = table([(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
-                         (_("New value"), False)], rows) if rows else ""
+                         (_("New value"), False)], rows) if rows else \
+            f'<p class="cc-empty">{esc(_("No changes recorded."))}</p>'
         return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}'
+                f"<h4>{esc(_('Relations'))}</h4>{self.relations_html()}"
                 f"<h4>{esc(_('Changes'))}</h4>{history}")
+
+    def relations_html(self) -> str:
+        """Relations customers made to this person, named as seen from the person."""
+        frame = self.store.contact_relations(self.contact.id)
+        if frame.empty:
+            return f'<p class="cc-empty">{esc(_("No relations."))}</p>'
+        rows = [[esc(r.label), relation_target(r), esc(r.note)] for r in frame.itertuples(index=False)]
+        return table([(_("Relation"), False), (_("To"), False), (_("Note"), False)], rows,
+                     css_id="cc-contact-relations")
 
     def vcard_bytes(self) -> io.BytesIO:
         """The contact person's vCard as a file-like object of UTF-8 bytes (made when downloaded)."""

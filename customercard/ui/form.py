@@ -158,8 +158,12 @@ class ConflictResolver(pn.viewable.Viewer):
     STORED = "stored"
     MINE = "mine"
 
-    def __init__(self, error: ConflictError, mine: dict[str, Any], label_of, user_name_of, **params: Any) -> None:
+    def __init__(self, error: ConflictError, mine: dict[str, Any], label_of, user_name_of, shown_of=None,
+                 **params: Any) -> None:
+        """``label_of(field)``, ``user_name_of(login)`` and ``shown_of(field, value)`` say a field, a colleague and
+        a value as people read them."""
         super().__init__(**params)
+        shown_of = shown_of or (lambda _field, value: to_text(value) or "")
         self.error = error
         self.mine = mine
         self.choices: dict[str, pn.widgets.RadioBoxGroup] = {}
@@ -172,8 +176,8 @@ class ConflictResolver(pn.viewable.Viewer):
         for conflict in error.conflicts:
             who = user_name_of(conflict.changed_by)
             if conflict.field in mine:
-                stored_text = to_text(conflict.stored) or _("(empty)")
-                mine_text = to_text(mine[conflict.field]) or _("(empty)")
+                stored_text = shown_of(conflict.field, conflict.stored) or _("(empty)")
+                mine_text = shown_of(conflict.field, mine[conflict.field]) or _("(empty)")
                 group = pn.widgets.RadioBoxGroup(
                     options={f"{_('Keep stored')}: {stored_text} ({who})": self.STORED,
                              f"{_('Use mine')}: {mine_text}": self.MINE},

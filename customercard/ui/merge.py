@@ -9,9 +9,10 @@ import panel as pn
 
 from ..errors import CustomerCardError
 from ..i18n import _
-from ..models import to_text
+from ..models import Customer
 from .context import CardContext
 from .html import SECTION_CSS, esc
+from .values import shown
 
 MOVE_LABELS = {"contacts": _("contact persons"), "projects": _("projects"), "invoices": _("invoices"),
                "comments": _("comments"), "events": _("events"), "opportunities": _("opportunities"),
@@ -26,6 +27,7 @@ class MergePanel(pn.viewable.Viewer):
         self.context = context
         self.done = done
         self.other_id: int | None = None
+        self.other_version: int | None = None
         self.choices: dict[str, pn.widgets.RadioButtonGroup] = {}
         self._find = pn.widgets.TextInput(label=_("Find the customer to merge into this one"),
                                           placeholder=_("Name, number, organisation number…"),
@@ -67,14 +69,15 @@ class MergePanel(pn.viewable.Viewer):
             return
         preview = self.context.store.merge_preview(self.context.customer.id, other_id)
         mine, theirs = preview["survivor"], preview["other"]
+        self.other_version = theirs.version
         rows: list[Any] = [pn.pane.HTML(
             f'<table class="cc-table"><tr><th></th><th>{esc(_("This card"))}: {esc(mine.name)}</th>'
             f'<th>{esc(_("Other"))}: {esc(theirs.name)} ({esc(theirs.number)})</th></tr></table>',
             stylesheets=[SECTION_CSS], sizing_mode="stretch_width")]
         for field in preview["differing"]:
             group = pn.widgets.RadioButtonGroup(
-                options={f"{_('Keep')}: {to_text(mine.get(field)) or '—'}": "mine",
-                         f"{_('Take')}: {to_text(theirs.get(field))}": "other"},
+                options={f"{_('Keep')}: {self._shown(field, mine.get(field)) or '—'}": "mine",
+                         f"{_('Take')}: {self._shown(field, theirs.get(field))}": "other"},
                 value="mine", css_classes=[f"cc-merge-field-{field.replace('.', '-')}"])
             self.choices[field] = group
             rows.append(pn.Row(pn.pane.HTML(esc(mine.label(field)), width=220), group,
@@ -86,6 +89,9 @@ class MergePanel(pn.viewable.Viewer):
             sizing_mode="stretch_width"))
         self._compare.objects = rows
 
+    def _shown(self, field: str, value: Any) -> str:
+        return shown(Customer, field, value, self.context.store.user_name, self.context.locale)
+
     def merge(self) -> bool:
         if self.other_id is None:
             return False
@@ -93,7 +99,8 @@ class MergePanel(pn.viewable.Viewer):
         context = self.context
         try:
             context.store.merge_customers(context.customer.id, self.other_id, take_from_other=taken,
-                                          user=context.login, survivor_version=context.customer.version)
+                                          user=context.login, survivor_version=context.customer.version,
+                                          other_version=self.other_version)
         except CustomerCardError as exc:
             self.done(str(exc), False)
             return False

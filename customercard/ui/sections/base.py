@@ -8,6 +8,7 @@ its HTML carry ``data-action``; :meth:`Section.handle` accepts only the actions 
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 import panel as pn
@@ -20,8 +21,10 @@ from ..components import CardView, SectionSlot
 from ..context import CardContext
 from ..form import ConflictResolver, FieldForm
 from ..html import esc
+from ..values import shown
 
 PREF_PREFIX = "card.collapsed."
+log = logging.getLogger(__name__)
 
 
 def card_collapsed_prefs(context: CardContext) -> dict[str, bool]:
@@ -85,10 +88,19 @@ class Section(pn.viewable.Viewer):
         return None
 
     def render(self) -> None:
-        """Show the read-only state."""
-        child = self.read_child()
-        self.view.param.update(html=self.markup() + note_html(*self._note), tools=self._tools(), child=child,
-                               child_first=child is not None)
+        """Show the read-only state. A section that fails to draw says so in its own place (the server's log has
+        the traceback); the card's other sections are drawn as usual."""
+        try:
+            child = self.read_child()
+            html = self.markup() + note_html(*self._note)
+            tools = self._tools()
+        except Exception:
+            log.exception("The card section %r of customer %s could not be drawn", self.key,
+                          getattr(self.context.customer, "id", None))
+            child, tools = None, []
+            html = note_html(_("This section could not be shown. Try again later; if it keeps happening, tell "
+                               "your administrator (the server's log has the details)."), ok=False)
+        self.view.param.update(html=html, tools=tools, child=child, child_first=child is not None)
 
     def refresh(self) -> None:
         """Redraw after the customer (or what the section lists) changed."""
@@ -181,14 +193,14 @@ class Section(pn.viewable.Viewer):
         assert self._form is not None and self._draft is not None
         original = self._draft
         mine = self._form.changed(original)
-        if self._resolver is not None:
-            target = self.context.store.get_customer(original.id)
-            mine = self._resolver.kept_values()
-            values = mine
-        else:
-            target = original.copy()
-            values = self._form.values()
-        return self._write(target, values, mine, merge=self._resolver is None)
+        if self._resolver is None:
+            return self._write(original.copy(), self._form.values(), mine, merge=True)
+        # The choice was made against the stored values the dialog showed: it is written on that version only.
+        # Saved again since, the save is refused by the version check and the dialog shows the new values.
+        target = self.context.store.get_customer(original.id)
+        target.version = self._resolver.error.stored_version
+        kept = self._resolver.kept_values()
+        return self._write(target, kept, kept, merge=False)
 
     def _write(self, target: Customer, values: dict[str, Any], mine: dict[str, Any], merge: bool,
                kept: list | None = None) -> bool:
@@ -234,8 +246,10 @@ class Section(pn.viewable.Viewer):
         return False
 
     def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:
-        self._resolver = ConflictResolver(error, mine, label_of=self._label_of,
-                                          user_name_of=self.context.store.user_name)
+        context = self.context
+        self._resolver = ConflictResolver(error, mine, label_of=self._label_of, user_name_of=context.store.user_name,
+                                          shown_of=lambda field, value: shown(Customer, field, value,
+                                                                              context.store.user_name, context.locale))
         self._resolver_box.objects = [self._resolver]
         self.say(_("Not saved yet: choose which values to keep, then Save again."), ok=False)
 
@@ -244,7 +258,7 @@ class Section(pn.viewable.Viewer):
             return field.split(".", 1)[1]
         try:
             return self.context.customer.label(field)
-        except AttributeError:
+        except (AttributeError, KeyError):  # a field this version does not know (written by another)
             return field
 
     def __panel__(self) -> pn.viewable.Viewable:

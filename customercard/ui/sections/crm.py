@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 import panel as pn
 import param
 
@@ -57,6 +58,18 @@ class CrmSection(Section):
         return True
 
 
+def relation_target(relation: Any) -> str:
+    """The other side of a relation as a link: a customer (with its number) or a contact person."""
+    if relation.other_kind == "customer":
+        href = f"/card?customer={int(relation.other_id)}"
+    else:
+        href = f"/contact?contact={int(relation.other_id)}"
+    name = relation.other_name if isinstance(relation.other_name, str) else _("(removed)")
+    if pd.notna(relation.other_number):
+        name = f"{name} ({int(relation.other_number)})"
+    return link(href, name)
+
+
 class RelationsSection(CrmSection):
     key = "relations"
     title = _("Relations")
@@ -67,9 +80,7 @@ class RelationsSection(CrmSection):
         frame = self.context.store.relations(self.context.customer.id)
         rows = []
         for r in frame.itertuples(index=False):
-            href = f"/card?customer={r.other_id}" if r.other_kind == "customer" else f"/contact?contact={r.other_id}"
-            name = f"{r.other_name} ({r.other_number})" if r.other_number else r.other_name
-            cells = [esc(r.label), link(href, name), esc(r.note)]
+            cells = [esc(r.label), relation_target(r), esc(r.note)]
             if self.context.can_edit:
                 cells.append(action_button("remove-relation", _("Remove"), item_id=r.id, css="cc-remove-relation"))
             rows.append(cells)

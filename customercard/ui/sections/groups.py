@@ -3,7 +3,6 @@ link, and the field-level history where a past value can be restored (as a new, 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import panel as pn
@@ -15,6 +14,7 @@ from ...i18n import _
 from ...models import Customer
 from ..choices import multi_choice
 from ..html import esc, fields, table
+from ..values import shown
 from .base import Section, action_button
 
 HISTORY_PAGE = 50
@@ -115,8 +115,9 @@ class GroupsSection(Section):
                      esc(context.store.user_name(row.changed_by)), esc(what),
                      esc(self.shown_value(row.field, row.old_value)), esc(self.shown_value(row.field, row.new_value))]
             if context.can_edit:
+                restorable = row.kind != "create" and row.field not in Customer.HISTORY_ONLY
                 cells.append(action_button("restore", _("Restore"), item_id=int(row.change_id), css="cc-restore")
-                             if row.kind != "create" else "")
+                             if restorable else "")
             rows.append(cells)
         headers = [(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
                    (_("New value"), False)] + ([("", False)] if context.can_edit else [])
@@ -130,19 +131,8 @@ class GroupsSection(Section):
                 f"{listing}{more}</div>")
 
     def shown_value(self, field: str, text: str | None) -> str:
-        """A history value as people read it: names for logins, Yes/No, lists joined."""
-        if text is None or text == "":
-            return ""
-        if field == "account_manager":
-            return self.context.store.user_name(text)
-        if text in ("true", "false"):
-            return _("Yes") if text == "true" else _("No")
-        if field.startswith("segments."):
-            try:
-                return ", ".join(json.loads(text))
-            except ValueError:
-                return text
-        return text
+        """A history value as people read it: names for logins, Yes/No, lists joined, dates in the locale."""
+        return shown(Customer, field, text, self.context.store.user_name, self.context.locale)
 
     def do_history_field(self, data: dict[str, Any]) -> None:
         self.param.update(history_field=str(data.get("value") or ALL_FIELDS), history_limit=HISTORY_PAGE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import formatting
+from ...errors import NotFound
 from ...i18n import _
 from ..html import esc, fields
 from .base import Section
@@ -31,8 +32,8 @@ class HeaderSection(Section):
         if c.archived:
             badges.append(f'<span class="cc-badge off">{esc(_("Archived"))}</span>')
         if c.merged_into:
-            badges.append(f'<span class="cc-badge off">{esc(_("Merged into"))} '
-                          f'<a href="/card?customer={int(c.merged_into)}">#{int(c.merged_into)}</a></span>')
+            badges.append(f'<span class="cc-badge off cc-merged-into">{self.merged_into_html(int(c.merged_into))}'
+                          '</span>')
         pairs = [(_("Customer number"), esc(c.number))]
         if self.nicknames:
             pairs.append((_("Nickname"), esc(c.nickname)))
@@ -43,6 +44,15 @@ class HeaderSection(Section):
         return (f'<h1 class="cc-title" id="cc-customer-name">{esc(c.name)}</h1>'
                 f'<div class="cc-sub">{"".join(badges)}</div>{fields(pairs)}'
                 f'<p class="cc-meta" id="cc-last-updated">{esc(updated)}</p>')
+
+    def merged_into_html(self, survivor_id: int) -> str:
+        """'Merged into customer 10008 — Name', linked to the survivor's card."""
+        try:
+            survivor = self.context.store.get_customer(survivor_id)
+        except NotFound:
+            return esc(_("Merged into a customer that no longer exists"))
+        text = _("Merged into customer {number} — {name}").format(number=survivor.number, name=survivor.name)
+        return f'<a href="/card?customer={survivor_id}">{esc(text)}</a>'
 
     actions = ("merge",)
 
