@@ -573,6 +573,8 @@ class Comment(Record):
     created_by = param.String(default="")
     edited_at = param.Date(default=None, allow_None=True, label="Edited")
     edited_by = param.String(default="", label="Edited by")
+    version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every edit; an edit from an older one is a "
+                                                             "conflict.")
 
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         choices = choices or Choices()

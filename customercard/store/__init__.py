@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..config import get_config
 from .admin import SYSTEM_PREFIX, AdminStore
+from .changes import Change, ChangeFeed
 from .crm import CrmStore
 from .customers import CustomerStore
 from .database import LATEST_SCHEMA, Database
@@ -58,6 +59,12 @@ class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStor
         self.db.close()
 
     @property
+    def changes(self) -> ChangeFeed:
+        """Committed changes, as they happen: ``store.changes.subscribe(listener)`` calls ``listener(change)`` for
+        each (see :class:`~customercard.store.changes.Change`); with PostgreSQL, those of every process."""
+        return self.db.changes
+
+    @property
     def schema_version(self) -> int:
         return self.db.schema_version()
 
@@ -81,4 +88,4 @@ def open_store(database: str | Path | None = None) -> Store:
     return Store(database if database is not None else get_config().database)
 
 
-__all__ = ["LATEST_SCHEMA", "SYSTEM_PREFIX", "Store", "open_store"]
+__all__ = ["LATEST_SCHEMA", "SYSTEM_PREFIX", "Change", "ChangeFeed", "Store", "open_store"]

@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ConflictError, FieldConflict, NotFound, ValidationError
+from ..errors import NotFound, ValidationError
 from ..models import Event, Opportunity, Record, Relation
 from .database import utcnow
-from .records import diff_records, write_record_changes
+from .records import check_version, diff_records, versioned_update, write_record_changes
 
 EVENT_COLUMNS = ("id", "customer_id", "title", "event_type_id", "starts_at", "ends_at", "owner", "participants",
                  "contact_ids", "description", "status", "status_changed_by", "status_changed_at", "version")
@@ -24,6 +24,11 @@ OPPORTUNITY_COLUMNS = ("id", "customer_id", "title", "amount", "currency", "prob
                        "version")
 
 
+#: The columns an edit writes, in the order of ``_event_values`` / ``_opportunity_values``.
+EVENT_WRITES = ("title", "event_type_id", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description",
+                "status")
+OPPORTUNITY_WRITES = ("title", "amount", "currency", "probability", "stage_id", "expected_close", "owner", "status",
+                      "lost_reason")
 RELATION_COLUMNS = ["id", "label", "relation_type", "other_kind", "other_id", "other_name", "other_number", "note",
                     "direction", "created_at", "created_by"]
 
@@ -127,7 +132,7 @@ class CrmStore:
                 "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [relation.customer_id, type_id, relation.other_customer_id, relation.other_contact_id,
                  relation.note.strip(), now, login]).fetchone()[0]
-            write_record_changes(cur, "relations", relation.id, relation.customer_id, login, now, "create",
+            write_record_changes(self.db, cur, "relations", relation.id, relation.customer_id, login, now, "create",
                                  diff_records(None, relation))
         return relation
 
@@ -145,7 +150,7 @@ class CrmStore:
         now = utcnow()
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM relations WHERE id = ?", [int(relation_id)])
-            write_record_changes(cur, "relations", relation_id, row["customer_id"], login, now, "delete",
+            write_record_changes(self.db, cur, "relations", relation_id, row["customer_id"], login, now, "delete",
                                  {f: (v, None) for f, v in before.values().items() if v not in (None, "")})
 
     # -- events ---------------------------------------------------------------------------------------------
@@ -203,8 +208,8 @@ class CrmStore:
                 "RETURNING id", [event.customer_id, *self._event_values(event),
                                  login if event.status != "planned" else "",
                                  now if event.status != "planned" else None, now, login, now, login]).fetchone()[0]
-            write_record_changes(cur, "events", event.id, event.customer_id, login, now, "create",
-                                 diff_records(None, event))
+            write_record_changes(self.db, cur, "events", event.id, event.customer_id, login, now, "create",
+                                 diff_records(None, event), 1)
         event.version = 1
         return event
 
@@ -213,7 +218,7 @@ class CrmStore:
         login = self._require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_event(event.id)
-            self._stale(before, event)
+            check_version(self.db, "events", before, event)
             event.check(self.choices(), previous=before)
             self._check_contacts(event)
             changes = diff_records(before, event)
@@ -222,22 +227,23 @@ class CrmStore:
             now = utcnow()
             status_by, status_at = (login, now) if "status" in changes else (before.status_changed_by,
                                                                                before.status_changed_at)
-            updated = cur.execute("UPDATE events SET title = ?, event_type_id = ?, starts_at = ?, ends_at = ?, "
-                        "owner = ?, "
-                        "participants = ?, contact_ids = ?, description = ?, status = ?, status_changed_by = ?, "
-                        "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 "
-                        "WHERE id = ? AND version = ?",
-                        [*self._event_values(event), status_by, status_at, now, login, event.id, event.version]
-                        ).rowcount
-            if not updated:  # another save came first
-                raise ConflictError([], stored_version=event.version + 1, attempted_version=event.version)
-            write_record_changes(cur, "events", event.id, event.customer_id, login, now, "update", changes)
-        event.param.update(version=event.version + 1, status_changed_by=status_by, status_changed_at=status_at)
+            values = dict(zip(EVENT_WRITES, self._event_values(event), strict=True))
+            version = versioned_update(self.db, cur, "events", event, {
+                **values, "status_changed_by": status_by, "status_changed_at": status_at, "updated_at": now,
+                "updated_by": login}, lambda: self.get_event(event.id))
+            write_record_changes(self.db, cur, "events", event.id, event.customer_id, login, now, "update", changes,
+                                 version)
+        event.param.update(version=version, status_changed_by=status_by, status_changed_at=status_at)
         return event
 
-    def set_event_status(self, event_id: int, status: str, user: str | None = None) -> Event:
-        """Mark an event planned, done or cancelled (records who and when)."""
+    def set_event_status(self, event_id: int, status: str, user: str | None = None,
+                         version: int | None = None) -> Event:
+        """Mark an event planned, done or cancelled (records who and when). ``version``: the version the person saw
+        (a list drawn before someone else changed the event): refused with a conflict when it is not the stored
+        one."""
         event = self.get_event(event_id)
+        if version is not None:
+            event.version = int(version)
         errors = event.update_from({"status": status})
         if errors:
             raise ValidationError(errors, what="Event")
@@ -326,8 +332,8 @@ class CrmStore:
                 [opportunity.customer_id, *self._opportunity_values(opportunity), login if closed else "",
                  now if closed else None, now, login, now, login]
             ).fetchone()[0]
-            write_record_changes(cur, "opportunities", opportunity.id, opportunity.customer_id, login, now, "create",
-                                 diff_records(None, opportunity))
+            write_record_changes(self.db, cur, "opportunities", opportunity.id, opportunity.customer_id, login, now,
+                                 "create", diff_records(None, opportunity), 1)
         opportunity.version = 1
         return opportunity
 
@@ -336,7 +342,7 @@ class CrmStore:
         login = self._require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_opportunity(opportunity.id)
-            self._stale(before, opportunity)
+            check_version(self.db, "opportunities", before, opportunity)
             if opportunity.status != "lost":
                 opportunity.lost_reason = ""
             opportunity.check(self.choices(), previous=before)
@@ -346,20 +352,13 @@ class CrmStore:
             now = utcnow()
             status_by, status_at = (login, now) if "status" in changes else (before.status_changed_by,
                                                                                before.status_changed_at)
-            updated = cur.execute("UPDATE opportunities SET title = ?, amount = ?, currency = ?, probability = ?, "
-                        "stage_id = ?, "
-                        "expected_close = ?, owner = ?, status = ?, lost_reason = ?, status_changed_by = ?, "
-                        "status_changed_at = ?, updated_at = ?, updated_by = ?, version = version + 1 "
-                        "WHERE id = ? AND version = ?",
-                        [*self._opportunity_values(opportunity), status_by, status_at, now, login, opportunity.id,
-                         opportunity.version]).rowcount
-            if not updated:  # another save came first
-                raise ConflictError([], stored_version=opportunity.version + 1,
-                                    attempted_version=opportunity.version)
-            write_record_changes(cur, "opportunities", opportunity.id, opportunity.customer_id, login, now, "update",
-                                 changes)
-        opportunity.param.update(version=opportunity.version + 1, status_changed_by=status_by,
-                                 status_changed_at=status_at)
+            values = dict(zip(OPPORTUNITY_WRITES, self._opportunity_values(opportunity), strict=True))
+            version = versioned_update(self.db, cur, "opportunities", opportunity, {
+                **values, "status_changed_by": status_by, "status_changed_at": status_at, "updated_at": now,
+                "updated_by": login}, lambda: self.get_opportunity(opportunity.id))
+            write_record_changes(self.db, cur, "opportunities", opportunity.id, opportunity.customer_id, login, now,
+                                 "update", changes, version)
+        opportunity.param.update(version=version, status_changed_by=status_by, status_changed_at=status_at)
         return opportunity
 
     def _opportunity_values(self, o: Opportunity) -> list[Any]:
@@ -422,9 +421,3 @@ class CrmStore:
         current = getattr(record, attr)
         record.param[attr].objects = allowed + ([current] if current and current not in allowed else [])
 
-    @staticmethod
-    def _stale(before: Record, attempted: Record) -> None:
-        if before.version != attempted.version:
-            raise ConflictError([FieldConflict(field, old, attempted.get(field))
-                                 for field, (old, _new) in diff_records(attempted, before).items()],
-                                stored_version=before.version, attempted_version=attempted.version)

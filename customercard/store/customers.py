@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
 from ..models import Customer, CustomerQuery, InvoiceDefaults, Snapshot, from_text, to_text
+from .changes import Change
 from .database import execute_rows, utcnow
 
 #: Model field (dotted) → column, for fields stored as they are.
@@ -72,6 +73,19 @@ INSERT_CUSTOMER = ("INSERT INTO customers (number, " + ", ".join(WRITE_COLUMNS)
                    + ", created_at, created_by, updated_at, updated_by, version) "
                    + "VALUES (nextval('customer_number_seq'), "
                    + ", ".join("?" for _ in WRITE_COLUMNS) + ", ?, ?, ?, ?, 1) RETURNING id, number")
+def write_customer_changes(db: Any, cur: Any, rows: list[list[Any]]) -> None:
+    """Record field changes of customers — rows of (customer_id, version, changed_at, changed_by, kind, field, old,
+    new) — and announce each customer's new version to the subscribers of changes."""
+    if not rows:
+        return
+    execute_rows(cur, INSERT_CHANGE, rows)
+    versions: dict[tuple[int, int], tuple[str, list[str]]] = {}
+    for customer_id, version, _at, by, _kind, field, *_values in rows:
+        versions.setdefault((int(customer_id), int(version)), (by, []))[1].append(field)
+    for (customer_id, version), (by, fields) in versions.items():
+        db.announce(Change("customer", customer_id, customer_id, version, by, tuple(dict.fromkeys(fields))))
+
+
 INSERT_CHANGE = ("INSERT INTO customer_changes (customer_id, version, changed_at, changed_by, kind, field, "
                  "old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 #: Fields the super search indexes; a save that changes one of them updates the index.
@@ -207,14 +221,13 @@ class CustomerStore:
                                                            login]).fetchone()
             self._write_segments(cur, new_id, customer.segments)
             blank = Customer()
-            execute_rows(cur, INSERT_CHANGE, [
-                [new_id, 1, now, login, "create", field, None, to_text(value)]
-                for field, value in customer.values().items()
-                if field != "segments" and to_text(value) not in (None, "", to_text(blank.get(field)))
-            ] or [[new_id, 1, now, login, "create", "name", None, customer.name]])
-            for criterion, values in customer.segments.items():
-                cur.execute(INSERT_CHANGE, [new_id, 1, now, login, "create", f"segments.{criterion}", None,
-                                            to_text(values)])
+            created = [[new_id, 1, now, login, "create", field, None, to_text(value)]
+                       for field, value in customer.values().items()
+                       if field != "segments" and to_text(value) not in (None, "", to_text(blank.get(field)))
+                       ] or [[new_id, 1, now, login, "create", "name", None, customer.name]]
+            created += [[new_id, 1, now, login, "create", f"segments.{criterion}", None, to_text(values)]
+                        for criterion, values in customer.segments.items()]
+            write_customer_changes(self.db, cur, created)
             self._index_customer(cur, new_id, {**customer.values(), "number": number})
         customer.param.update(id=int(new_id), number=int(number), created_at=now, created_by=login,
                               updated_at=now, updated_by=login, version=1)
@@ -245,8 +258,8 @@ class CustomerStore:
             if not updated:
                 raise self._conflict(self._stored_now(customer.id), customer)
             version = customer.version + 1
-            execute_rows(cur, INSERT_CHANGE, [[customer.id, version, now, login, kind, field, to_text(old),
-                                             to_text(new)] for field, (old, new) in changes.items()])
+            write_customer_changes(self.db, cur, [[customer.id, version, now, login, kind, field, to_text(old),
+                                                   to_text(new)] for field, (old, new) in changes.items()])
             if any(field.startswith("segments.") for field in changes):
                 cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
                 self._write_segments(cur, customer.id, customer.segments)

@@ -22,6 +22,7 @@ import numpy  # noqa: F401  (numpy must be imported before DuckDB starts threads
 import pandas as pd
 
 from ..errors import CustomerCardError
+from .changes import Change, ChangeFeed
 
 MIGRATIONS_PACKAGE = "customercard.store.migrations"
 log = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ class Database:
         except duckdb.Error as exc:
             raise CustomerCardError(f"Cannot open the database {self.path}: {exc}") from None
         self._local = threading.local()
+        #: Committed changes, told to subscribers (see :mod:`customercard.store.changes`).
+        self.changes = ChangeFeed()
         self._write_lock = threading.RLock()
         self._cursors: list[Any] = []
         self._cursors_lock = threading.Lock()
@@ -237,10 +240,12 @@ class Database:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
             self._local.in_transaction = True
+            self._local.announced = []
             try:
                 yield cur
             except BaseException:
                 self._local.in_transaction = False
+                self._local.announced = []
                 try:
                     cur.execute("ROLLBACK")
                 except self._duckdb.Error:
@@ -248,6 +253,7 @@ class Database:
                 raise
             else:
                 self._local.in_transaction = False
+                announced, self._local.announced = self._local.announced, []
                 try:
                     cur.execute("COMMIT")
                 except self._duckdb.Error as exc:
@@ -256,6 +262,15 @@ class Database:
                     except self._duckdb.Error:
                         pass
                     raise CustomerCardError(f"The change could not be committed: {exc}") from exc
+        for change in announced:  # committed: tell the subscribers, outside the write lock
+            self.changes.publish(change)
+
+    def announce(self, change: Change) -> None:
+        """Announce a change made in this thread's transaction; subscribers hear of it once it commits."""
+        if self.in_transaction:
+            self._local.announced.append(change)
+        else:
+            self.changes.publish(change)
 
     @property
     def in_transaction(self) -> bool:

@@ -48,7 +48,7 @@ class FilesStore:
                 "INSERT INTO files (customer_id, name, size, content_hash, content_type, storage, uploaded_at, "
                 "uploaded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [int(customer_id), name, int(size), content_hash, content_type, storage, now, login]).fetchone()[0]
-            write_record_changes(cur, "files", file_id, customer_id, login, now, "create",
+            write_record_changes(self.db, cur, "files", file_id, customer_id, login, now, "create",
                                  {"name": (None, name), "size": (None, size)})
         return int(file_id)
 
@@ -59,5 +59,5 @@ class FilesStore:
         now = utcnow()
         with self.db.transaction() as cur:
             cur.execute("UPDATE files SET deleted_at = ?, deleted_by = ? WHERE id = ?", [now, login, int(file_id)])
-            write_record_changes(cur, "files", file_id, record["customer_id"], login, now, "delete",
+            write_record_changes(self.db, cur, "files", file_id, record["customer_id"], login, now, "delete",
                                  {"name": (record["name"], None)})

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..errors import ConflictError, FieldConflict, ValidationError
 from ..models import Customer, to_text
-from .customers import INSERT_CHANGE
-from .database import execute_rows, utcnow
+from .customers import write_customer_changes
+from .database import utcnow
 
 #: Tables whose rows follow a merged customer (table, column). Later modules add theirs.
 MOVED_ROWS: list[tuple[str, str]] = [
@@ -69,12 +69,15 @@ class MergeStore:
                 cur.execute("UPDATE customers SET version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
                             [now, login, survivor_id])
                 merged.version += 1
-            cur.execute(INSERT_CHANGE, [survivor_id, merged.version, now, login, "merge", "merged_from", None,
-                                        f"{other.number} {other.name} (id {other.id})"])
+            write_customer_changes(self.db, cur, [[survivor_id, merged.version, now, login, "merge", "merged_from",
+                                                   None, f"{other.number} {other.name} (id {other.id})"]])
             self._move_rows(cur, survivor_id, other_id)
-            cur.execute("UPDATE customers SET archived = TRUE, merged_into = ?, version = version + 1, "
-                        "updated_at = ?, updated_by = ? WHERE id = ?", [survivor_id, now, login, other_id])
-            execute_rows(cur, INSERT_CHANGE, [
+            archived = cur.execute("UPDATE customers SET archived = TRUE, merged_into = ?, version = version + 1, "
+                                   "updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
+                                   [survivor_id, now, login, other_id, other.version]).rowcount
+            if not archived:  # another process saved the other customer since it was read: nothing is merged
+                raise self._conflict(self._stored_now(other_id), other)
+            write_customer_changes(self.db, cur, [
                 [other_id, other.version + 1, now, login, "merge", "archived", to_text(other.archived), "true"],
                 [other_id, other.version + 1, now, login, "merge", "merged_into", None,
                  f"{merged.number} {merged.name} (id {survivor_id})"]])

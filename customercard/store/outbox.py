@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import NotFound
 from ..models import Customer, Snapshot, to_text
-from .database import execute_rows, utcnow
+from .database import utcnow
 
 #: Fields whose changes the economy system receives (contact information and invoice address).
 SYNCED_FIELDS = {
@@ -127,9 +127,9 @@ class OutboxStore:
             cur.execute("UPDATE customers SET erp_system = ?, erp_customer_id = ?, version = version + 1, "
                         "updated_at = ?, updated_by = ? WHERE id = ?",
                         [system.strip(), external_id.strip(), now, login, int(customer_id)])
-            from .customers import INSERT_CHANGE
+            from .customers import write_customer_changes
 
-            execute_rows(cur, INSERT_CHANGE, [
+            write_customer_changes(self.db, cur, [
                 [customer_id, customer.version + 1, now, login, "update", "erp_system", customer.erp_system,
                  system.strip()],
                 [customer_id, customer.version + 1, now, login, "update", "erp_customer_id",

@@ -6,13 +6,15 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ConflictError, FieldConflict, NotFound
+from ..errors import NotFound
 from ..models import Contact, Project
 from .database import utcnow
-from .records import diff_records, write_record_changes
+from .records import check_version, diff_records, versioned_update, write_record_changes
 
 CONTACT_COLUMNS = ("id", "customer_id", "first_name", "last_name", "title", "email", "phone", "mobile", "active",
                    "notes", "created_at", "created_by", "updated_at", "updated_by", "version")
+#: The columns a contact person's edit writes, in the order of ``_contact_values``.
+EDITED_CONTACT_COLUMNS = ("first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes")
 SELECT_CONTACT = "SELECT " + ", ".join(CONTACT_COLUMNS) + " FROM contacts"  # noqa: S608 - constant columns
 PROJECT_COLUMNS = ("id", "customer_id", "number", "name", "status", "manager", "start_date", "end_date",
                    "description")
@@ -53,8 +55,8 @@ class PeopleStore:
                 "notes, created_at, created_by, updated_at, updated_by, version) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
                 [contact.customer_id, *self._contact_values(contact), now, login, now, login]).fetchone()[0]
-            write_record_changes(cur, "contacts", contact.id, contact.customer_id, login, now, "create",
-                                 diff_records(None, contact))
+            write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, "create",
+                                 diff_records(None, contact), 1)
             self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(created_at=now, created_by=login, updated_at=now, updated_by=login, version=1)
         return contact
@@ -64,26 +66,21 @@ class PeopleStore:
         login = self._require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_contact(contact.id)
-            if before.version != contact.version:
-                raise ConflictError([FieldConflict(field, old, contact.get(field))
-                                     for field, (old, _new) in diff_records(contact, before).items()],
-                                    stored_version=before.version, attempted_version=contact.version)
+            check_version(self.db, "contacts", before, contact)
             contact.country = self._customer_country(before.customer_id)
             contact.check(self.choices(), previous=before)
             changes = diff_records(before, contact)
             if not changes:
                 return contact
             now = utcnow()
-            updated = cur.execute(
-                "UPDATE contacts SET first_name = ?, last_name = ?, title = ?, email = ?, phone = ?, mobile = ?, "
-                "active = ?, notes = ?, updated_at = ?, updated_by = ?, version = version + 1 "
-                "WHERE id = ? AND version = ?",
-                [*self._contact_values(contact), now, login, contact.id, contact.version]).rowcount
-            if not updated:  # another save came first
-                raise ConflictError([], stored_version=contact.version + 1, attempted_version=contact.version)
-            write_record_changes(cur, "contacts", contact.id, contact.customer_id, login, now, "update", changes)
+            values = dict(zip(EDITED_CONTACT_COLUMNS, self._contact_values(contact), strict=True))
+            version = versioned_update(self.db, cur, "contacts", contact,
+                                       {**values, "updated_at": now, "updated_by": login},
+                                       lambda: self.get_contact(contact.id))
+            write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, "update",
+                                 changes, version)
             self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
-        contact.param.update(updated_at=now, updated_by=login, version=contact.version + 1)
+        contact.param.update(updated_at=now, updated_by=login, version=version)
         return contact
 
     def _customer_country(self, customer_id: int) -> str:
@@ -93,6 +90,7 @@ class PeopleStore:
 
     @staticmethod
     def _contact_values(contact: Contact) -> list[Any]:
+        """The values of :data:`EDITED_CONTACT_COLUMNS`."""
         return [contact.first_name, contact.last_name, contact.title, contact.email, contact.phone, contact.mobile,
                 contact.active, contact.notes]
 
@@ -137,6 +135,6 @@ class PeopleStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [project.customer_id, project.number, project.name, project.status, project.manager,
                  project.start_date, project.end_date, project.description]).fetchone()[0]
-            write_record_changes(cur, "projects", project.id, project.customer_id, login, now, "create",
+            write_record_changes(self.db, cur, "projects", project.id, project.customer_id, login, now, "create",
                                  diff_records(None, project))
         return project

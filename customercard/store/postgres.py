@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -20,8 +21,10 @@ import numpy  # noqa: F401
 import pandas as pd
 
 from ..errors import CustomerCardError
+from .changes import CHANNEL, Change, ChangeFeed
 from .database import LATEST_SCHEMA, migrations, split_statements, utcnow
 
+log = logging.getLogger(__name__)
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")
 
 
@@ -114,6 +117,9 @@ class PostgresDatabase:
         self.path = url
         self._psycopg = psycopg
         self._local = threading.local()
+        #: Connections threads took from the pool (each keeps its own): closed with the database.
+        self._handed_out: list[Any] = []
+        self._handed_out_lock = threading.Lock()
         try:
             self._pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=True,
                                         timeout=15)
@@ -122,6 +128,12 @@ class PostgresDatabase:
             raise CustomerCardError(f"Cannot connect to {_redact(url)}: {exc}") from None
         self.upgraded_from = 0
         self.migrate(migrate_to)
+        #: Committed changes of every process, told to this process's subscribers (heard through LISTEN).
+        self.changes = ChangeFeed()
+        self.changes.on_first_subscriber = self._start_listening
+        self._listening: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._ready = threading.Event()
 
     # -- connections -----------------------------------------------------------------------------------
     def _connection(self) -> Any:
@@ -129,6 +141,8 @@ class PostgresDatabase:
         if conn is None or conn.closed:
             conn = self._pool.getconn()
             self._local.connection = conn
+            with self._handed_out_lock:
+                self._handed_out.append(conn)
         return conn
 
     def cursor(self) -> _Cursor:
@@ -149,7 +163,43 @@ class PostgresDatabase:
         return 0.0
 
     def close(self) -> None:
+        self._closed.set()
+        with self._handed_out_lock:
+            handed_out, self._handed_out = self._handed_out, []
+        for conn in handed_out:
+            try:
+                conn.close()
+            except self._psycopg.Error:
+                pass
         self._pool.close()
+
+    def announce(self, change: Change) -> None:
+        """Announce a change inside this thread's transaction: PostgreSQL delivers the NOTIFY to every listening
+        process (this one too) when the transaction commits, and drops it if it rolls back."""
+        self.execute("SELECT pg_notify(?, ?)", [CHANNEL, change.to_json()])
+
+    def _start_listening(self) -> None:
+        """Start hearing changes, and wait (a few seconds at most) until PostgreSQL is listening: a change
+        committed after the first subscriber arrived reaches it."""
+        if self._listening is None:
+            self._listening = threading.Thread(target=self._listen, name="customercard-changes", daemon=True)
+            self._listening.start()
+            self._ready.wait(5.0)
+
+    def _listen(self) -> None:
+        """Hear every process's changes on a connection of its own (reconnecting after a failure)."""
+        while not self._closed.is_set():
+            try:
+                with self._psycopg.connect(self.path, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self._ready.set()
+                    while not self._closed.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            self.changes.publish(Change.from_json(note.payload))
+            except Exception as exc:  # the server went away: try again shortly
+                if not self._closed.is_set():
+                    log.warning("Not hearing changes from PostgreSQL (%s); trying again", exc)
+                    self._closed.wait(2.0)
 
     @contextmanager
     def bulk_memory(self, share: float = 0.4) -> Iterator[None]:  # noqa: ARG002 - same API as DuckDB's

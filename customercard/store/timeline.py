@@ -8,13 +8,14 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import NotFound, PermissionDenied, ValidationError
+from ..errors import NotFound, PermissionDenied
 from ..models import Comment
 from .database import utcnow
-from .records import diff_records, write_record_changes
+from .records import check_version, diff_records, versioned_update, write_record_changes
 
 SELECT_COMMENTS = ("SELECT c.id, c.customer_id, c.written_on, c.author, coalesce(u.name, c.author) AS author_name, "
-                   "c.body, c.kind, c.recipients, c.created_at, c.created_by, c.edited_at, c.edited_by "
+                   "c.body, c.kind, c.recipients, c.created_at, c.created_by, c.edited_at, c.edited_by, "
+                   "coalesce(c.version, 1) AS version "
                    "FROM comments c LEFT JOIN users u ON u.login = c.author")
 
 
@@ -44,7 +45,7 @@ class TimelineStore:
                        author=row["author"], body=row["body"], kind=row["kind"],
                        recipients=json.loads(row["recipients"]) if row["recipients"] else [],
                        created_at=row["created_at"], created_by=row["created_by"], edited_at=row["edited_at"],
-                       edited_by=row["edited_by"] or "")
+                       edited_by=row["edited_by"] or "", version=int(row["version"]))
 
     def add_comment(self, customer_id: int, body: str, user: str | None = None,
                     written_on: dt.date | None = None, author: str | None = None, kind: str = "comment",
@@ -61,31 +62,32 @@ class TimelineStore:
         with self.db.transaction() as cur:
             comment.id = cur.execute(
                 "INSERT INTO comments (customer_id, written_on, author, body, kind, recipients, created_at, "
-                "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "created_by, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
                 [comment.customer_id, comment.written_on, comment.author, comment.body, comment.kind,
                  json.dumps(comment.recipients) if comment.recipients else "", now, login]).fetchone()[0]
-            write_record_changes(cur, "comments", comment.id, comment.customer_id, login, now, "create",
-                                 diff_records(None, comment))
-        comment.param.update(created_at=now, created_by=login)
+            write_record_changes(self.db, cur, "comments", comment.id, comment.customer_id, login, now, "create",
+                                 diff_records(None, comment), 1)
+        comment.param.update(created_at=now, created_by=login, version=1)
         return comment
 
     def edit_comment(self, comment: Comment, user: str | None = None) -> Comment:
-        """Save an edited comment (date, author, text); records who edited it and when."""
+        """Save an edited comment (date, author, text) made from ``comment.version``; records who edited it and
+        when. A comment someone else edited since is refused with a conflict naming their fields."""
         login = self._require(user, "write")
-        before = self.get_comment(comment.id)
-        if before.kind == "email" and comment.body != before.body:
-            raise PermissionDenied("The text of a sent e-mail cannot be changed; add a new comment instead.")
-        try:
-            comment.check(self.choices(), previous=before)
-        except ValidationError:
-            raise
-        changes = diff_records(before, comment)
-        if not changes:
-            return comment
-        now = utcnow()
         with self.db.transaction() as cur:
-            cur.execute("UPDATE comments SET written_on = ?, author = ?, body = ?, edited_at = ?, edited_by = ? "
-                        "WHERE id = ?", [comment.written_on, comment.author, comment.body, now, login, comment.id])
-            write_record_changes(cur, "comments", comment.id, comment.customer_id, login, now, "update", changes)
-        comment.param.update(edited_at=now, edited_by=login)
+            before = self.get_comment(comment.id)
+            check_version(self.db, "comments", before, comment)
+            if before.kind == "email" and comment.body != before.body:
+                raise PermissionDenied("The text of a sent e-mail cannot be changed; add a new comment instead.")
+            comment.check(self.choices(), previous=before)
+            changes = diff_records(before, comment)
+            if not changes:
+                return comment
+            now = utcnow()
+            version = versioned_update(self.db, cur, "comments", comment, {
+                "written_on": comment.written_on, "author": comment.author, "body": comment.body, "edited_at": now,
+                "edited_by": login}, lambda: self.get_comment(comment.id))
+            write_record_changes(self.db, cur, "comments", comment.id, comment.customer_id, login, now, "update",
+                                 changes, version)
+        comment.param.update(edited_at=now, edited_by=login, version=version)
         return comment

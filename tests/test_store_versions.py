@@ -1,0 +1,128 @@
+"""Every write carries the version it was made from, and the store says what changed: stale edits of contact
+persons, comments, events and opportunities are refused with a conflict naming the fields someone else changed
+(and who); every committed change is announced to subscribers — on PostgreSQL across connections —, a write that
+rolled back never is."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import customercard as cc
+from customercard.store.changes import Change
+
+
+@pytest.fixture
+def customer(empty_store):
+    return empty_store.create_customer(user="anna", name="Versioned Konsult AB")
+
+
+def test_a_stale_contact_edit_names_the_fields_changed_meanwhile(empty_store, customer):
+    store = empty_store
+    contact = store.create_contact(cc.Contact(customer_id=customer.id, first_name="Eva", last_name="Lund"),
+                                   user="anna")
+    mine, theirs = store.get_contact(contact.id), store.get_contact(contact.id)
+    theirs.title = "CFO"
+    store.save_contact(theirs, user="boss")
+    mine.title, mine.notes = "CEO", "Met at the fair"
+    with pytest.raises(cc.ConflictError) as caught:
+        store.save_contact(mine, user="anna")
+    conflict = caught.value
+    assert [(c.field, c.stored, c.attempted, c.changed_by) for c in conflict.conflicts] == [
+        ("title", "CFO", "CEO", "boss")]
+    assert (conflict.stored_version, conflict.attempted_version) == (2, 1)
+    assert store.get_contact(contact.id).notes == ""  # nothing of the stale save was written
+
+
+def test_stale_comment_event_and_opportunity_edits_are_refused(empty_store, customer):
+    store = empty_store
+    comment = store.add_comment(customer.id, "First words", user="anna")
+    assert comment.version == 1
+    first, second = store.get_comment(comment.id), store.get_comment(comment.id)
+    first.body = "Edited by the boss"
+    assert store.edit_comment(first, user="boss").version == 2
+    second.body = "Edited by Anna from the old text"
+    with pytest.raises(cc.ConflictError) as caught:
+        store.edit_comment(second, user="anna")
+    assert [(c.field, c.changed_by) for c in caught.value.conflicts] == [("body", "boss")]
+    assert store.get_comment(comment.id).body == "Edited by the boss"
+
+    event = store.new_event(customer.id, owner="anna")
+    event.title = "Kick-off"
+    event = store.create_event(event, user="anna")
+    seen = event.version
+    store.set_event_status(event.id, "cancelled", user="boss", version=seen)
+    with pytest.raises(cc.ConflictError):
+        store.set_event_status(event.id, "done", user="anna", version=seen)  # drawn before the cancel
+    assert store.get_event(event.id).status == "cancelled"
+
+    opportunity = store.new_opportunity(customer.id, owner="anna")
+    opportunity.title, opportunity.amount = "Audit", 78000.0
+    opportunity = store.create_opportunity(opportunity, user="anna")
+    erik, anna = store.get_opportunity(opportunity.id), store.get_opportunity(opportunity.id)
+    erik.amount = 80000.0
+    store.save_opportunity(erik, user="boss")
+    anna.amount = 90000.0
+    with pytest.raises(cc.ConflictError) as caught:
+        store.save_opportunity(anna, user="anna")
+    assert [(c.field, c.stored, c.attempted) for c in caught.value.conflicts] == [("amount", 80000.0, 90000.0)]
+    assert store.get_opportunity(opportunity.id).amount == 80000.0
+
+
+def _collect(store) -> tuple[list[Change], threading.Event]:
+    heard: list[Change] = []
+    arrived = threading.Event()
+
+    def listener(change: Change) -> None:
+        heard.append(change)
+        arrived.set()
+    store.changes.subscribe(listener, weak=False)
+    return heard, arrived
+
+
+def _wait_for(heard: list[Change], predicate, timeout: float = 10.0) -> list[Change]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [c for c in heard if predicate(c)]
+        if found:
+            return found
+        time.sleep(0.02)
+    return []
+
+
+def test_committed_changes_are_announced_and_rolled_back_ones_never(empty_store, customer):
+    store = empty_store
+    heard, _arrived = _collect(store)
+    customer.phone = "08-123 45 67"
+    saved = store.save_customer(customer, user="anna")
+    found = _wait_for(heard, lambda c: c.kind == "customer" and c.version == saved.version)
+    assert found and found[0].id == customer.id and found[0].by == "anna" and "phone" in found[0].fields
+    store.add_comment(customer.id, "Hello", user="anna")
+    assert _wait_for(heard, lambda c: c.kind == "comment" and c.customer_id == customer.id)
+    count = len(heard)
+    with pytest.raises(RuntimeError), store.db.transaction():
+        store.add_comment(customer.id, "Never committed", user="anna")
+        raise RuntimeError("rolled back")
+    time.sleep(0.5)
+    assert len(heard) == count  # the rolled back comment was never announced
+
+
+def test_another_connection_hears_the_change_on_postgresql(pg_server, empty_template_pg):
+    """Two stores on one PostgreSQL database stand for two server processes: a save in one reaches the other."""
+    from .conftest import _databases
+
+    name = f"test_{next(_databases)}"
+    url = pg_server.create_database(name, template=empty_template_pg)
+    first, second = cc.open_store(url), cc.open_store(url)
+    try:
+        heard, _arrived = _collect(second)
+        time.sleep(0.5)  # the listener connects
+        customer = first.create_customer(user="anna", name="Across Processes AB")
+        found = _wait_for(heard, lambda c: c.kind == "customer" and c.id == customer.id)
+        assert found and found[0].by == "anna" and found[0].version == 1
+    finally:
+        first.close()
+        second.close()
+        pg_server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
