@@ -331,9 +331,8 @@ def test_comments_three_newest_show_all_add_and_edit(demo_store, customer_id):
 
     comment_id = int(newest.iloc[0].id)
     section.handle("edit-comment", {"id": str(comment_id)})
-    form = section._comment_form
-    form.widgets["body"].value = "Corrected text."
-    find(section.view.child, pn.widgets.Button, "cc-save-comment")[0].clicks += 1
+    section.editor.widgets["body"].value = "Corrected text."
+    find(section.view.child, pn.widgets.Button, "cc-comment-editor-save")[0].clicks += 1
     edited = demo_store.get_comment(comment_id)
     assert edited.body == "Corrected text." and edited.edited_by == "anna" and edited.edited_at is not None
     assert "edited by Anna Berg" in texts(section)

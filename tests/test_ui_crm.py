@@ -70,7 +70,7 @@ def test_plan_an_event_open_it_and_mark_it_done(demo_store):
     form.widgets["title"].value = "Strategy meeting"
     form.widgets["event_type"].value = "Meeting"
     form.widgets["participants"].value = ["erik"]
-    section.view.child.objects[2].objects[0].clicks += 1  # Save
+    section.editor.save()  # Save
     planned = demo_store.events(customer_id, status="planned")
     event = planned[planned["title"] == "Strategy meeting"].iloc[0]
     assert "Strategy meeting" in section.view.html and 'data-action="event-done"' in section.view.html
@@ -88,7 +88,7 @@ def test_event_validation_shows_in_the_form(demo_store):
     section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("events")
     section.handle("new-event", {})
     section._form.widgets["title"].value = ""
-    section.view.child.objects[2].objects[0].clicks += 1
+    section.editor.save()
     assert "title" in section._form.messages["title"].object.lower() or "needs a title" in \
         section._form.messages["title"].object
 
@@ -102,7 +102,7 @@ def test_create_win_and_lose_opportunities(demo_store):
     form.widgets["title"].value = "Big audit"
     form.widgets["amount"].value = "250 000"  # as people type it
     form.widgets["probability"].value = "60"
-    section.view.child.objects[2].objects[0].clicks += 1
+    section.editor.save()
     frame = demo_store.opportunities(customer_id)
     new = frame[frame["title"] == "Big audit"].iloc[0]
     assert new.status == "pipeline" and new.weighted == 150000
@@ -114,10 +114,10 @@ def test_create_win_and_lose_opportunities(demo_store):
         target = int(second.iloc[0]["id"])
         section.handle("lost", {"id": str(target)})
         section._form.widgets["lost_reason"].value = ""
-        section.view.child.objects[2].objects[0].clicks += 1
+        section.editor.save()
         assert demo_store.get_opportunity(target).status == "pipeline"  # a reason is required
         section._form.widgets["lost_reason"].value = "Price"
-        section.view.child.objects[2].objects[0].clicks += 1
+        section.editor.save()
         lost = demo_store.get_opportunity(target)
         assert lost.status == "lost" and lost.lost_reason == "Price"
 
@@ -131,7 +131,7 @@ def test_an_opportunity_out_of_bounds_is_refused_with_messages_not_changed(demo_
     form.widgets["title"].value = "Too sure"
     form.widgets["amount"].value = "-5"
     form.widgets["probability"].value = "150"
-    section.view.child.objects[2].objects[0].clicks += 1
+    section.editor.save()
     assert "at most 100" in form.messages["probability"].object
     assert "at least 0" in form.messages["amount"].object
     assert len(demo_store.opportunities(customer_id)) == before
@@ -223,3 +223,62 @@ def test_opportunity_sums_say_when_other_currencies_were_converted(demo_store):
     assert base == "SEK"
     assert "Sums in SEK; EUR converted at the exchange rates in the settings." in section_html("EUR")
     assert "cc-opp-converted" not in section_html("SEK")
+
+
+def test_the_pipeline_refuses_a_change_made_from_a_stale_row(demo_store):
+    """Anna's table still shows 78 000 after Erik saved 80 000: her 90 000 is refused, Erik's stays, and she sees
+    his value and name."""
+    anna = PipelinePage(store=demo_store, user="anna")
+    erik = PipelinePage(store=demo_store, user="erik")
+    row = anna._table.value.iloc[0]
+    opportunity_id, seen = int(row["id"]), int(row["version"])
+    erik_row = erik._table.value[erik._table.value["id"] == opportunity_id].iloc[0]
+    assert erik.change(opportunity_id, "amount", 80000, version=int(erik_row["version"]))
+    assert anna.change(opportunity_id, "amount", 90000, version=seen) is False
+    assert demo_store.get_opportunity(opportunity_id).amount == 80000.0
+    assert "Erik Nilsson" in anna._message.object and "80" in anna._message.object
+    fresh = anna._table.value[anna._table.value["id"] == opportunity_id].iloc[0]
+    assert fresh["amount"] == 80000.0 and int(fresh["version"]) == seen + 1
+    assert anna.change(opportunity_id, "amount", 90000, version=int(fresh["version"]))  # from what she now sees
+    assert demo_store.get_opportunity(opportunity_id).amount == 90000.0
+
+
+def test_a_comment_edit_meets_the_conflict_and_a_late_save_brings_it_back(demo_store):
+    from customercard.ui.card import CustomerCard as Card
+
+    customer_id = rich_customers(demo_store)[0]
+    comment_id = int(demo_store.comments(customer_id).iloc[0]["id"])
+    section = Card(store=demo_store, customer_id=customer_id, user="anna").section("comments")
+    editor = section.edit_comment(comment_id)
+
+    def erik_writes(text: str) -> None:
+        theirs = demo_store.get_comment(comment_id)
+        theirs.body = text
+        demo_store.edit_comment(theirs, user="erik")
+    erik_writes("Erik's first text")
+    editor.widgets["body"].value = "Anna's text"
+    assert editor.save() is False and editor.resolver is not None
+    assert demo_store.get_comment(comment_id).body == "Erik's first text"
+    erik_writes("Erik's second text")  # while Anna's choice is open
+    assert editor.save() is False  # the choice was made against his first text: shown again
+    assert demo_store.get_comment(comment_id).body == "Erik's second text"
+    assert any("Erik's second text" in label for label in editor.resolver.choices["body"].options)
+    assert editor.save() is True and section.editor is None
+    assert demo_store.get_comment(comment_id).body == "Anna's text"
+    history = demo_store.record_history("comments", comment_id)
+    assert list(history["new_value"][:3]) == ["Anna's text", "Erik's second text", "Erik's first text"]
+
+
+def test_done_on_an_event_someone_cancelled_meanwhile_is_refused(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    event = demo_store.new_event(customer_id, owner="anna")
+    event.title = "Quarterly review"
+    event = demo_store.create_event(event, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("events")
+    section.open()
+    assert f'data-id="{event.id}" data-version="{event.version}"' in section.view.html
+    demo_store.set_event_status(event.id, "cancelled", user="erik")
+    section.handle("event-done", {"id": str(event.id), "version": str(event.version)})
+    assert demo_store.get_event(event.id).status == "cancelled"
+    assert "Erik Nilsson changed it meanwhile" in section.view.html

@@ -263,6 +263,7 @@ class CardView(LightComponent):
       function send(key, target, value) {
         const msg = {section: key, action: target.dataset.action, value: value};
         if (target.dataset.id !== undefined) msg.id = target.dataset.id;
+        if (target.dataset.version !== undefined) msg.version = target.dataset.version;
         model.send_msg(msg);
       }
       function key_of(node) {

@@ -9,12 +9,13 @@ import panel as pn
 import param
 
 from .. import formatting
-from ..errors import ConflictError, CustomerCardError, NotFound, ValidationError
+from ..errors import NotFound
 from ..i18n import _
 from ..identity import acting_user
 from ..models import Contact
 from ..store import Store
 from ..vcard import contact_vcard, vcard_filename
+from .editor import RecordEditor
 from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
 from .sections.crm import relation_target
@@ -40,6 +41,7 @@ class ContactCard(pn.viewable.Viewer):
         self._note = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-note"])
         self._body = pn.Column(sizing_mode="stretch_width")
         self._form: FieldForm | None = None
+        self.editor: RecordEditor | None = None
         self._show()
 
     @property
@@ -92,39 +94,31 @@ class ContactCard(pn.viewable.Viewer):
             buttons.insert(0, edit)
         self._body.objects = [pn.Row(*buttons), self._html, self._note]
 
-    def start_edit(self) -> None:
-        self._form = FieldForm(record=self.contact.copy(), fields=EDIT_FIELDS, columns=2)
-        save = pn.widgets.Button(label=_("Save"), color="primary", css_classes=["cc-save"])
-        cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-cancel"])
-        save.on_click(lambda _e: self.save())
-        cancel.on_click(lambda _e: self._show())
-        self._body.objects = [self._form, pn.Row(save, cancel), self._note]
+    def start_edit(self) -> RecordEditor:
+        """Edit the person in place: messages next to fields, a stale save shown as a conflict to resolve."""
+        store = self.store
+
+        def finished(saved: Contact) -> None:
+            self.editor = None
+            self.contact = saved
+            self._say(_("Saved."), ok=True)
+            self._show()
+
+        def cancelled() -> None:
+            self.editor = None
+            self._show()
+        self._say("", ok=True)
+        self.editor = RecordEditor(self.contact, EDIT_FIELDS, save=lambda c: store.save_contact(c, user=self.user),
+                                   reload=lambda: store.get_contact(self.contact.id), done=finished,
+                                   cancelled=cancelled, css="cc-contact-form", user_name=store.user_name,
+                                   locale=store.settings().locale)
+        self._form = self.editor.form
+        self._body.objects = [self.editor, self._note]
+        return self.editor
 
     def save(self) -> bool:
-        assert self._form is not None
-        draft = self.contact.copy()
-        errors = draft.update_from(self._form.values())
-        if not errors:
-            try:
-                self.contact = self.store.save_contact(draft, user=self.user)
-            except ValidationError as exc:
-                errors = exc.errors
-            except ConflictError:
-                self.contact = self.store.get_contact(self.contact.id)
-                self._say(_("Someone saved this contact person meanwhile; their values are shown. "
-                            "Edit again to make your change."), ok=False)
-                self._show()
-                return False
-            except CustomerCardError as exc:
-                self._say(str(exc), ok=False)
-                return False
-        if errors:
-            self._form.show_errors(errors)
-            self._say(_("Please correct the marked fields."), ok=False)
-            return False
-        self._say(_("Saved."), ok=True)
-        self._show()
-        return True
+        """Save the open edit (see :meth:`start_edit`)."""
+        return self.editor is not None and self.editor.save()
 
     def _say(self, text: str, ok: bool) -> None:
         color = "#1d7a3c" if ok else "#b42318"

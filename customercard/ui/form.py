@@ -110,6 +110,8 @@ class FieldForm(pn.viewable.Viewer):
     fields = param.List(default=[], doc="Dotted names of the fields to edit.")
     labels = param.Dict(default={}, doc="Labels to use instead of the parameters' own.")
     columns = param.Integer(default=2, bounds=(1, 4), doc="Fields per row.")
+    overrides = param.Dict(default={}, doc="Widgets to use for some fields instead of the ones made from the model "
+                                           "(a choice of colleagues, say).")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -117,7 +119,7 @@ class FieldForm(pn.viewable.Viewer):
         self.messages: dict[str, pn.pane.HTML] = {}
         cells = []
         for field in self.fields:
-            widget = widget_for(self.record, field, self.labels.get(field))
+            widget = self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
             message = pn.pane.HTML("", stylesheets=[ERROR_CSS], css_classes=["hidden", "cc-field-error"],
                                    sizing_mode="stretch_width", margin=(0, 10))
             self.widgets[field], self.messages[field] = widget, message

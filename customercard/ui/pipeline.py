@@ -13,15 +13,17 @@ import panel as pn
 import param
 
 from .. import formatting
-from ..errors import CustomerCardError, ValidationError
+from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _
-from ..models import OPPORTUNITY_STATUSES
+from ..models import OPPORTUNITY_STATUSES, Opportunity
 from ..store import Store
 from .html import SECTION_CSS, esc, table
+from .values import shown
 
 EDITABLE = {"stage", "status", "lost_reason", "amount", "probability"}
-SHOWN = ["id", "customer_id", "customer_name", "title", "stage", "status", "lost_reason", "amount", "currency",
-         "probability", "weighted", "expected_close", "owner_name"]
+SHOWN = ["id", "version", "customer_id", "customer_name", "title", "stage", "status", "lost_reason", "amount",
+         "currency", "probability", "weighted", "expected_close", "owner_name"]
+HIDDEN = ["id", "version", "customer_id"]
 
 
 class PipelinePage(pn.viewable.Viewer):
@@ -60,7 +62,7 @@ class PipelinePage(pn.viewable.Viewer):
         self._message = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-pipeline-message"])
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(columns=SHOWN), editors=editors, show_index=False, groupby=["stage"], pagination="local",
-            page_size=50, sizing_mode="stretch_width", hidden_columns=["id", "customer_id"], disabled=not self.can_edit,
+            page_size=50, sizing_mode="stretch_width", hidden_columns=HIDDEN, disabled=not self.can_edit,
             layout="fit_columns",  # every column within the page's width (the owner was cut off)
             formatters={"customer_name": {"type": "link", "urlPrefix": "/card?customer=", "urlField": "customer_id",
                                           "labelField": "customer_name"},
@@ -98,20 +100,28 @@ class PipelinePage(pn.viewable.Viewer):
 
     def _on_edit(self, event: Any) -> None:
         row = self._table.value.iloc[event.row]
-        self.change(int(row["id"]), event.column, event.value)
+        self.change(int(row["id"]), event.column, event.value, version=int(row["version"]))
 
-    def change(self, opportunity_id: int, column: str, value: Any) -> bool:
-        """Change one field of an opportunity (stage, status, reason, amount, probability)."""
+    def change(self, opportunity_id: int, column: str, value: Any, version: int | None = None) -> bool:
+        """Change one field of an opportunity (stage, status, reason, amount, probability) as the table showed it
+        at ``version``: someone else's change since is not overwritten — the change is refused, and the table
+        shows theirs."""
         if column not in EDITABLE:
             return False
         try:
             opportunity = self.store.get_opportunity(opportunity_id)
+            if version is not None:
+                opportunity.version = version
             errors = opportunity.update_from({column: value})
             if column == "status" and value == "won":
                 opportunity.probability = 100.0
             if errors:
                 raise ValidationError(errors)
             self.store.save_opportunity(opportunity, user=self.user)
+        except ConflictError as exc:
+            self._message.object = f'<p style="color:#b42318" class="cc-pipeline-error">{esc(self._stale(exc))}</p>'
+            self.refresh()
+            return False
         except (ValidationError, CustomerCardError) as exc:
             errors = getattr(exc, "errors", None)
             text = " ".join(errors.values()) if errors else str(exc)
@@ -121,6 +131,18 @@ class PipelinePage(pn.viewable.Viewer):
         self._message.object = f'<p style="color:#1d7a3c">{esc(_("Saved “{t}”.").format(t=opportunity.title))}</p>'
         self.refresh()
         return True
+
+    def _stale(self, exc: ConflictError) -> str:
+        """What a refused stale change says: the fields someone changed, their values now, and who."""
+        if not exc.conflicts:
+            return _("Not saved: the opportunity was changed meanwhile. The table shows it as it is now.")
+        changed = "; ".join(
+            _("{field} is now {value} ({who})").format(
+                field=_(Opportunity.param[c.field].label), who=self.store.user_name(c.changed_by),
+                value=shown(Opportunity, c.field, c.stored, self.store.user_name, self.store.settings().locale))
+            for c in exc.conflicts)
+        return _("Not saved: changed meanwhile — {changes}. The table shows it as it is now; change it again if you "
+                 "still want to.").format(changes=changed)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(pn.pane.HTML(f"<h2>{esc(_('Pipeline'))}</h2>", margin=(0, 10)), pn.Row(*self._filters),

@@ -41,8 +41,12 @@ def note_html(text: str, ok: bool) -> str:
     return f'<p class="cc-note {css}" style="color:{color};font-size:.9em;margin:6px 0 0">{esc(text)}</p>'
 
 
-def action_button(action: str, label: str, item_id: object = None, primary: bool = False, css: str = "") -> str:
+def action_button(action: str, label: str, item_id: object = None, primary: bool = False, css: str = "",
+                  version: int | None = None) -> str:
+    """A button that sends ``action`` (with the item's id, and the version it was drawn with) to the section."""
     ident = f' data-id="{esc(item_id)}"' if item_id is not None else ""
+    if version is not None:
+        ident += f' data-version="{int(version)}"'
     classes = " ".join(c for c in ("cc-act", "primary" if primary else "", css) if c)
     return f'<button class="{classes}" data-action="{esc(action)}"{ident}>{esc(label)}</button>'
 

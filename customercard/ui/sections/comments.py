@@ -13,7 +13,8 @@ import param
 from ... import formatting
 from ...errors import CustomerCardError, NotFound, ValidationError
 from ...i18n import _
-from ..form import FieldForm
+from ...models import Comment
+from ..editor import RecordEditor
 from ..html import esc
 from .base import Section, action_button
 
@@ -42,6 +43,7 @@ class CommentsSection(Section):
     actions = ("new-comment", "edit-comment", "show-all")
 
     show_all = param.Boolean(default=False, doc="Show every comment, not only the three newest.")
+    editor: RecordEditor | None = None
 
     def markup(self) -> str:
         button = ""
@@ -120,39 +122,30 @@ class CommentsSection(Section):
             return  # only this card's comments, only for writers
         self.edit_comment(comment_id)
 
-    def edit_comment(self, comment_id: int) -> None:
-        comment = self.context.store.get_comment(comment_id)
+    def edit_comment(self, comment_id: int) -> RecordEditor:
+        """Edit a comment in place (its text, date and author; the text of a sent e-mail stays as sent)."""
+        store, login = self.context.store, self.context.login
+        comment = store.get_comment(comment_id)
         fields = ["written_on", "author"] + ([] if comment.kind == "email" else ["body"])
-        form = self._comment_form = FieldForm(record=comment, fields=fields, columns=2)
-        users = self.context.store.users(include_inactive=True)
+        users = store.users(include_inactive=True)
         names = dict(zip(users["name"], users["login"], strict=True))
         if comment.author not in names.values():
             names[comment.author] = comment.author
-        author = pn.widgets.Select(label=_("Written by"), options=names, value=comment.author)
-        form.widgets["author"] = author
-        form._grid[1] = pn.Column(author, form.messages["author"], sizing_mode="stretch_width", margin=0)
-        save = pn.widgets.Button(label=_("Save"), color="primary", css_classes=["cc-save-comment"])
-        cancel = pn.widgets.Button(label=_("Cancel"))
-        message = pn.pane.HTML("", margin=(0, 10))
+        author = pn.widgets.Select(label=_("Written by"), options=names, value=comment.author,
+                                   sizing_mode="stretch_width")
 
-        def do_save(_event: Any) -> None:
-            errors = comment.update_from(form.values())
-            if not errors:
-                try:
-                    self.context.store.edit_comment(comment, user=self.context.login)
-                except ValidationError as exc:
-                    errors = exc.errors
-                except CustomerCardError as exc:
-                    message.object = f'<span style="color:#b42318">{esc(str(exc))}</span>'
-                    return
-            if errors:
-                form.show_errors(errors)
-                return
+        def finished(_saved: Comment) -> None:
+            self.editor = None
             self._note = (_("Comment saved."), True)
             self.render()
 
-        save.on_click(do_save)
-        cancel.on_click(lambda _e: self.render())
-        self.view.param.update(child=pn.Column(pn.pane.HTML(f"<b>{esc(_('Edit comment'))}</b>", margin=(0, 10)),
-                                               form, pn.Row(save, cancel), message, sizing_mode="stretch_width",
-                                               css_classes=["cc-comment-editor"]), child_first=True)
+        def cancelled() -> None:
+            self.editor = None
+            self.render()
+        self.editor = RecordEditor(comment, fields, title=_("Edit comment"), css="cc-comment-editor",
+                                   save=lambda c: store.edit_comment(c, user=login), done=finished,
+                                   cancelled=cancelled, reload=lambda: store.get_comment(comment_id),
+                                   overrides={"author": author}, user_name=store.user_name,
+                                   locale=self.context.locale)
+        self.view.param.update(child=self.editor.__panel__(), child_first=True)
+        return self.editor

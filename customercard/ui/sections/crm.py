@@ -10,11 +10,11 @@ import panel as pn
 import param
 
 from ... import formatting
-from ...errors import CustomerCardError, NotFound, ValidationError
+from ...errors import ConflictError, CustomerCardError, NotFound, ValidationError
 from ...i18n import _
-from ...models import Relation
+from ...models import Event, Opportunity, Record, Relation
 from ..choices import multi_choice
-from ..form import FieldForm
+from ..editor import RecordEditor
 from ..html import esc, link, table
 from .base import Section, action_button
 
@@ -23,13 +23,52 @@ OPPORTUNITY_FIELDS = ["title", "amount", "currency", "probability", "stage", "ex
 STATUS_FILTERS = {"": _("All"), "planned": _("Planned"), "done": _("Done"), "cancelled": _("Cancelled")}
 
 
+def seen_version(record: Record, data: dict[str, Any]) -> Record:
+    """``record`` as the person saw it: at the version the clicked button was drawn with (a save from it is refused
+    when someone changed the record since)."""
+    try:
+        record.version = int(data["version"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    return record
+
+
+def conflict_text(exc: ConflictError, user_name: Any) -> str:
+    """What a refused stale change says: who changed what meanwhile, and that the list now shows it."""
+    who = ", ".join(dict.fromkeys(user_name(c.changed_by) for c in exc.conflicts if c.changed_by))
+    return (_("Not saved: {who} changed it meanwhile. It is shown as it is now; do it again if you still want to.")
+            .format(who=who) if who else
+            _("Not saved: it was changed meanwhile. It is shown as it is now; do it again if you still want to."))
+
+
 def _error_text(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     return " ".join(errors.values()) if errors else str(exc)
 
 
 class CrmSection(Section):
-    """What the CRM sections share: a message pane under forms and a save wrapper."""
+    """What the CRM sections share: a record editor in the section, a message pane under forms, a save wrapper."""
+
+    editor: RecordEditor | None = None
+
+    def _edit_record(self, record: Record, fields: list[str], save: Any, title: str, css: str, done: str,
+                     reload: Any = None, **options: Any) -> RecordEditor:
+        """Show a :class:`RecordEditor` for ``record`` in the section; ``done`` is the note after a save."""
+        def finished(_saved: Record) -> None:
+            self.editor = self._form = None
+            self._note = (done, True)
+            self.render()
+
+        def cancelled() -> None:
+            self.editor = self._form = None
+            self.render()
+        context = self.context
+        self.editor = RecordEditor(record, fields, save=save, done=finished, cancelled=cancelled, reload=reload,
+                                   title=title, css=css, user_name=context.store.user_name, locale=context.locale,
+                                   **options)
+        self._form = self.editor.form
+        self.view.param.update(child=self.editor.__panel__(), child_first=True)
+        return self.editor
 
     def _form_box(self, title: str, form: Any, on_save, css: str, save_label: str = "") -> None:
         save = pn.widgets.Button(label=save_label or _("Save"), color="primary", css_classes=[f"{css}-save"])
@@ -44,6 +83,10 @@ class CrmSection(Section):
     def _run(self, action, done: str) -> bool:
         try:
             action()
+        except ConflictError as exc:
+            self._note = (conflict_text(exc, self.context.store.user_name), False)
+            self.render()  # the list as it is now
+            return False
         except (ValidationError, CustomerCardError) as exc:
             if getattr(self, "_form_message", None) is not None and self.view.child is not None:
                 if isinstance(exc, ValidationError) and getattr(self, "_form", None) is not None:
@@ -183,20 +226,23 @@ class EventsSection(CrmSection):
             if self.context.can_edit:
                 buttons = ""
                 if e.status == "planned":
-                    buttons = (action_button("event-done", _("Done"), item_id=int(e.id), css="cc-event-done") + " "
-                               + action_button("event-cancel", _("Cancel"), item_id=int(e.id), css="cc-event-cancel"))
+                    seen = int(e.version)
+                    buttons = (action_button("event-done", _("Done"), int(e.id), css="cc-event-done", version=seen)
+                               + " " + action_button("event-cancel", _("Cancel"), int(e.id), css="cc-event-cancel",
+                                                     version=seen))
                 cells.append(buttons)
             rows.append(cells)
         headers = [(_("When"), False), (_("Event"), False), (_("Type"), False), (_("Owner"), False),
                    (_("Status"), False)] + ([("", False)] if self.context.can_edit else [])
         return table(headers, rows, css_id=f"cc-events-{css}")
 
-    def _own_event(self, data: dict[str, Any]):
+    def _own_event(self, data: dict[str, Any]) -> Event | None:
+        """The event a button names, if it is this customer's, at the version the button was drawn with."""
         try:
             event = self.context.store.get_event(int(data.get("id")))
         except (TypeError, ValueError, NotFound):
             return None
-        return event if event.customer_id == self.context.customer.id else None
+        return seen_version(event, data) if event.customer_id == self.context.customer.id else None
 
     def do_event_filter(self, data: dict[str, Any]) -> None:
         value = data.get("value") or ""
@@ -213,7 +259,8 @@ class EventsSection(CrmSection):
     def _set_status(self, data: dict[str, Any], status: str) -> None:
         event = self._own_event(data)
         if event is not None:
-            self._run(lambda: self.context.store.set_event_status(event.id, status, user=self.context.login),
+            self._run(lambda: self.context.store.set_event_status(event.id, status, user=self.context.login,
+                                                                  version=event.version),
                       _("“{title}” marked {status}.").format(title=event.title, status=_(status)))
 
     def do_open_event(self, data: dict[str, Any]) -> None:
@@ -246,35 +293,30 @@ class EventsSection(CrmSection):
     def do_edit_event(self, data: dict[str, Any]) -> None:
         event = self._own_event(data)
         if event is not None and self.context.can_edit:
-            self._edit(event, _("Edit event"), lambda: self.context.store.save_event(event, user=self.context.login))
+            self._edit(event, _("Edit event"))
 
     def do_new_event(self, _data: dict[str, Any] | None = None) -> None:
         if not self.context.can_edit:
             return
         event = self.context.store.new_event(self.context.customer.id, owner=self.context.login)
-        self._edit(event, _("Plan an event"), lambda: self.context.store.create_event(event, user=self.context.login))
+        self._edit(event, _("Plan an event"))
 
-    def _edit(self, event, title: str, store_it) -> None:
-        store = self.context.store
+    def _edit(self, event: Event, title: str) -> None:
+        store, login = self.context.store, self.context.login
         users = store.users()
         names = dict(zip(users["name"], users["login"], strict=True))
         contacts = store.contacts(event.customer_id)
         guests = [(f"{r.first_name} {r.last_name}".strip(), int(r.id)) for r in contacts.itertuples(index=False)]
-        form = self._form = FieldForm(record=event, fields=EVENT_FIELDS, columns=2)
-        form.widgets["owner"] = pn.widgets.Select(label=_("Owner"), options=names, value=event.owner or None)
-        form.widgets["participants"] = multi_choice(names, event.participants, label=_("Colleagues"))
-        form.widgets["contact_ids"] = multi_choice(guests, event.contact_ids, label=_("Contact persons"))
-        for index, field in enumerate(EVENT_FIELDS):
-            form._grid[index] = pn.Column(form.widgets[field], form.messages[field], sizing_mode="stretch_width",
-                                          margin=0, css_classes=[f"cc-field-{field}"])
-
-        def save() -> bool:
-            errors = event.update_from(form.values())
-            if errors:
-                form.show_errors(errors)
-                return False
-            return self._run(store_it, _("Event saved."))
-        self._form_box(title, form, save, "cc-event-form")
+        overrides = {"owner": pn.widgets.Select(label=_("Owner"), options=names, value=event.owner or None,
+                                                sizing_mode="stretch_width"),
+                     "participants": multi_choice(names, event.participants, label=_("Colleagues"),
+                                                  sizing_mode="stretch_width"),
+                     "contact_ids": multi_choice(guests, event.contact_ids, label=_("Contact persons"),
+                                                 sizing_mode="stretch_width")}
+        created = event.id is None
+        self._edit_record(event, EVENT_FIELDS, title=title, css="cc-event-form", done=_("Event saved."),
+                          save=lambda e: (store.create_event if created else store.save_event)(e, user=login),
+                          reload=None if created else (lambda: store.get_event(event.id)), overrides=overrides)
 
 
 class OpportunitiesSection(CrmSection):
@@ -305,10 +347,13 @@ class OpportunitiesSection(CrmSection):
                      esc(formatting.date(o.expected_close, locale)), esc(o.owner_name),
                      f'<span class="cc-badge cc-opp-{o.status}">{esc(status)}</span>']
             if self.context.can_edit:
-                buttons = action_button("edit-opportunity", _("Edit"), item_id=int(o.id), css="cc-edit-opportunity")
+                seen = int(o.version)
+                buttons = action_button("edit-opportunity", _("Edit"), int(o.id), css="cc-edit-opportunity",
+                                        version=seen)
                 if o.status == "pipeline":
-                    buttons += " " + action_button("won", _("Won"), item_id=int(o.id), css="cc-opp-won-button")
-                    buttons += " " + action_button("lost", _("Lost…"), item_id=int(o.id), css="cc-opp-lost-button")
+                    buttons += " " + action_button("won", _("Won"), int(o.id), css="cc-opp-won-button", version=seen)
+                    buttons += " " + action_button("lost", _("Lost…"), int(o.id), css="cc-opp-lost-button",
+                                                   version=seen)
                 cells.append(buttons)
             rows.append(cells)
         headers = [(_("Opportunity"), False), (_("Stage"), False), (_("Amount"), True), (_("Probability"), True),
@@ -324,12 +369,13 @@ class OpportunitiesSection(CrmSection):
                            f'{esc(note.format(base=base, others=", ".join(converted)))}</span>')
         return f'{head}<p class="cc-opp-summary">{" ".join(summary)}</p>{listing}'
 
-    def _own(self, data: dict[str, Any]):
+    def _own(self, data: dict[str, Any]) -> Opportunity | None:
+        """The opportunity a button names, if it is this customer's, at the version the button was drawn with."""
         try:
             opportunity = self.context.store.get_opportunity(int(data.get("id")))
         except (TypeError, ValueError, NotFound):
             return None
-        return opportunity if opportunity.customer_id == self.context.customer.id else None
+        return seen_version(opportunity, data) if opportunity.customer_id == self.context.customer.id else None
 
     def do_won(self, data: dict[str, Any]) -> None:
         opportunity = self._own(data)
@@ -342,46 +388,40 @@ class OpportunitiesSection(CrmSection):
         opportunity = self._own(data)
         if opportunity is None or not self.context.can_edit:
             return
-        opportunity.status = "lost"
-        form = self._form = FieldForm(record=opportunity, fields=["lost_reason"], columns=1)
+        store, login = self.context.store, self.context.login
 
-        def save() -> bool:
-            opportunity.update_from(form.values())
-            opportunity.probability = 0.0
-            return self._run(lambda: self.context.store.save_opportunity(opportunity, user=self.context.login),
-                             _("“{title}” lost.").format(title=opportunity.title))
-        self._form_box(_("Why was “{title}” lost?").format(title=opportunity.title), form, save, "cc-lost-form")
+        def lost(draft: Record) -> None:
+            draft.param.update(status="lost", probability=0.0)
+        self._edit_record(opportunity, ["lost_reason"], columns=1, prepare=lost, css="cc-lost-form",
+                          title=_("Why was “{title}” lost?").format(title=opportunity.title),
+                          done=_("“{title}” lost.").format(title=opportunity.title),
+                          save=lambda o: store.save_opportunity(o, user=login),
+                          reload=lambda: store.get_opportunity(opportunity.id))
 
     def do_edit_opportunity(self, data: dict[str, Any]) -> None:
         opportunity = self._own(data)
         if opportunity is not None and self.context.can_edit:
-            self._edit(opportunity, _("Edit opportunity"),
-                       lambda: self.context.store.save_opportunity(opportunity, user=self.context.login))
+            self._edit(opportunity, _("Edit opportunity"))
 
     def do_new_opportunity(self, _data: dict[str, Any] | None = None) -> None:
         if not self.context.can_edit:
             return
         opportunity = self.context.store.new_opportunity(self.context.customer.id, owner=self.context.login)
-        self._edit(opportunity, _("New opportunity"),
-                   lambda: self.context.store.create_opportunity(opportunity, user=self.context.login))
+        self._edit(opportunity, _("New opportunity"))
 
-    def _edit(self, opportunity, title: str, store_it) -> None:
-        store = self.context.store
+    def _edit(self, opportunity: Opportunity, title: str) -> None:
+        store, login = self.context.store, self.context.login
         users = store.users()
         names = dict(zip(users["name"], users["login"], strict=True))
-        form = self._form = FieldForm(record=opportunity, fields=OPPORTUNITY_FIELDS, columns=2)
-        form.widgets["owner"] = pn.widgets.Select(label=_("Owner"), options=names, value=opportunity.owner or None)
         currencies = store.choices().allowed("currencies")
-        form.widgets["currency"] = pn.widgets.Select(label=_("Currency"), value=opportunity.currency,
-                                                     options=list(dict.fromkeys([*currencies, opportunity.currency])))
-        for index, field in enumerate(OPPORTUNITY_FIELDS):
-            form._grid[index] = pn.Column(form.widgets[field], form.messages[field], sizing_mode="stretch_width",
-                                          margin=0, css_classes=[f"cc-field-{field}"])
-
-        def save() -> bool:
-            errors = opportunity.update_from(form.values())
-            if errors:
-                form.show_errors(errors)
-                return False
-            return self._run(store_it, _("Opportunity saved."))
-        self._form_box(title, form, save, "cc-opportunity-form")
+        overrides = {"owner": pn.widgets.Select(label=_("Owner"), options=names, value=opportunity.owner or None,
+                                                sizing_mode="stretch_width"),
+                     "currency": pn.widgets.Select(label=_("Currency"), value=opportunity.currency,
+                                                   options=list(dict.fromkeys([*currencies, opportunity.currency])),
+                                                   sizing_mode="stretch_width")}
+        created = opportunity.id is None
+        self._edit_record(opportunity, OPPORTUNITY_FIELDS, title=title, css="cc-opportunity-form",
+                          done=_("Opportunity saved."), overrides=overrides,
+                          save=lambda o: (store.create_opportunity if created else store.save_opportunity)(
+                              o, user=login),
+                          reload=None if created else (lambda: store.get_opportunity(opportunity.id)))

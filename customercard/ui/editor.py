@@ -1,0 +1,113 @@
+"""One editor for a record that is not the customer itself — a comment, a contact person, an event, an
+opportunity: its fields as widgets from the model, Save and Cancel, each refusal next to its field, and a save
+that someone else's came before shown as a conflict to resolve, never as an overwrite.
+
+A choice made in the conflict is written on the version the conflict showed. When the record was saved again
+meanwhile, the save is refused by the store's version check and the conflict comes back with the new values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import panel as pn
+
+from ..errors import ConflictError, CustomerCardError, ValidationError
+from ..i18n import _
+from ..models import Record
+from .form import ConflictResolver, FieldForm
+from .html import esc
+from .values import shown
+
+Saver = Callable[[Record], Record]
+
+
+class RecordEditor(pn.viewable.Viewer):
+    """Edit ``record`` (a copy is edited; the record passed in stays as it was read).
+
+    ``save(record)`` stores a record and returns it saved; ``reload()`` reads the stored one again (None for a
+    record not created yet, which cannot meet a conflict); ``done(saved)`` and ``cancelled()`` say what happened.
+    """
+
+    def __init__(self, record: Record, fields: list[str], save: Saver, done: Callable[[Record], None],
+                 cancelled: Callable[[], None], reload: Callable[[], Record] | None = None, title: str = "",
+                 css: str = "cc-record-form", save_label: str = "", overrides: dict[str, Any] | None = None,
+                 user_name: Callable[[str], str] = str, locale: str = "sv_SE", columns: int = 2,
+                 prepare: Callable[[Record], None] | None = None) -> None:
+        """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
+        opportunity)."""
+        super().__init__()
+        self.original = record
+        self._save, self._done, self._reload, self._prepare = save, done, reload, prepare
+        self._user_name, self._locale = user_name, locale
+        self.resolver: ConflictResolver | None = None
+        self.form = FieldForm(record=record.copy(), fields=fields, columns=columns, overrides=overrides or {})
+        self.message = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-form-message"])
+        self._resolver_box = pn.Column(sizing_mode="stretch_width", margin=0)
+        save_button = pn.widgets.Button(label=save_label or _("Save"), color="primary", css_classes=[f"{css}-save"])
+        cancel = pn.widgets.Button(label=_("Cancel"), css_classes=[f"{css}-cancel"])
+        save_button.on_click(lambda _e: self.save())
+        cancel.on_click(lambda _e: cancelled())
+        head = [pn.pane.HTML(f"<b>{esc(title)}</b>", margin=(0, 10))] if title else []
+        self._layout = pn.Column(*head, self.form, self._resolver_box, pn.Row(save_button, cancel), self.message,
+                                 sizing_mode="stretch_width", css_classes=[css])
+
+    @property
+    def widgets(self) -> dict[str, Any]:
+        return self.form.widgets
+
+    def save(self) -> bool:
+        """Validate and save; True when it was stored (``done`` has been told)."""
+        if self.resolver is None:
+            draft = self.original.copy()
+            values = self.form.values()
+            return self._write(draft, values, self.form.changed(self.original), merge=True)
+        target = self._reload()
+        target.version = self.resolver.error.stored_version  # the version the conflict showed, and no other
+        kept = self.resolver.kept_values()
+        return self._write(target, kept, kept, merge=False)
+
+    def _write(self, target: Record, values: dict[str, Any], mine: dict[str, Any], merge: bool) -> bool:
+        errors = target.update_from(values)
+        if errors:
+            return self._refused(errors)
+        if self._prepare is not None:
+            self._prepare(target)
+        try:
+            saved = self._save(target)
+        except ValidationError as exc:
+            return self._refused(exc.errors)
+        except ConflictError as exc:
+            if self._reload is None:
+                raise
+            if merge and not any(conflict.field in mine for conflict in exc.conflicts):
+                # theirs touched other fields: mine go on top of the stored record, theirs stay
+                return self._write(self._reload(), mine, mine, merge=False)
+            self._show_conflict(exc, mine)
+            return False
+        except CustomerCardError as exc:
+            self._say(str(exc))
+            return False
+        self.resolver = None
+        self._done(saved)
+        return True
+
+    def _refused(self, errors: dict[str, str]) -> bool:
+        rest = self.form.show_errors(errors)
+        self._say(" ".join([_("Please correct the marked fields."), *rest.values()]))
+        return False
+
+    def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:
+        record = self.original
+        self.resolver = ConflictResolver(
+            error, mine, label_of=record.label, user_name_of=self._user_name,
+            shown_of=lambda field, value: shown(record, field, value, self._user_name, self._locale))
+        self._resolver_box.objects = [self.resolver]
+        self._say(_("Not saved yet: someone saved this meanwhile. Choose which values to keep, then Save again."))
+
+    def _say(self, text: str) -> None:
+        self.message.object = f'<span class="cc-form-message-text" style="color:#b42318">{esc(text)}</span>'
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
