@@ -103,14 +103,16 @@ def demo_store(request, demo_template: Path, tmp_path: Path):
 
 
 def _fill_empty(store: Store) -> None:
-    """The default lists, one admin, one manager and one viewer (password 'secret')."""
+    """The default lists, one admin, one manager and one viewer (password 'secret', short: given as a hash, as the
+    demo builder gives its users theirs)."""
     from customercard.firm_defaults import install_defaults
     from customercard.models import User
+    from customercard.passwords import hash_password
 
     install_defaults(store)
     for login, role in (("boss", "admin"), ("anna", "manager"), ("vera", "viewer")):
         store.add_user(User(login=login, name=login.title(), email=f"{login}@firm.example", role=role,
-                            projects_access=role != "viewer"), "secret", by="system:test")
+                            projects_access=role != "viewer"), password_hash=hash_password("secret"), by="system:test")
 
 
 @pytest.fixture(scope="session")
