@@ -64,11 +64,13 @@ ADDRESS_RULE = ThrottleRule(free=10, lock_after=30, longest_delay=dt.timedelta(s
 @dataclass(frozen=True)
 class LoginResult:
     """What :meth:`SessionStore.log_in` decided: a user and their new session's token, or a refusal — then
-    ``wait_seconds`` > 0 when the throttle refused or will refuse the next attempt for that long."""
+    ``wait_seconds`` > 0 when the throttle refused (``refused``: the password was not even checked) or will
+    refuse the next attempt for that long."""
 
     user: User | None = None
     token: str = ""
     wait_seconds: int = 0
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -182,7 +184,7 @@ class SessionStore:
         address = _short(remote_address)
         wait = self.login_wait(login, address, at=at)
         if wait:
-            return LoginResult(wait_seconds=wait)
+            return LoginResult(wait_seconds=wait, refused=True)
         user = self.authenticate(login, password)
         if user is None:
             return LoginResult(wait_seconds=self._count_failure(login, address, at))
