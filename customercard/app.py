@@ -244,6 +244,25 @@ def project_page():
     return page_for(view.project.name, view, user)
 
 
+def profile_page():
+    """My profile: name, login and role, my password, my active sessions."""
+    from .ui.profile import ProfilePage
+
+    user = session_user()
+    if user is None:
+        return _login_required()
+    gate = session_gate()
+    view = ProfilePage(current_store(), user.login, token=session_token(), idle=gate.idle, lifetime=gate.lifetime)
+    location = pn.state.location
+
+    def leave(_event) -> None:  # every session ended, this one too: out through /logout, which clears the cookies
+        if location is not None:
+            location.reload = True
+            location.param.update(pathname="/logout", search="")
+    view.param.watch(leave, "logged_out")
+    return page_for(_("My profile"), view, user, active="profile", location=True)
+
+
 PAGES = frozenset({"customers", "pipeline", "admin"})
 
 ROUTES = {
@@ -255,6 +274,7 @@ ROUTES = {
     "/pipeline": pipeline_page,
     "/contact": contact_page,
     "/project": project_page,
+    "/profile": profile_page,
 }
 
 

@@ -9,6 +9,7 @@ import shutil
 import socket
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -187,6 +188,16 @@ def login(page, base_url: str, user: str, password: str = "demo", path: str = "/
     page.fill("#password", password)
     page.click("#login-button")
     wait_idle(page)
+
+
+def form_login(opener, base_url: str, user: str, password: str = "demo", next_path: str = "/search"):
+    """Log in through the login form with a urllib opener that keeps cookies: GET the form (its hidden fields and
+    the xsrf cookie), POST it back; the response after the redirect."""
+    from .http_client import form_fields
+
+    page = opener.open(f"{base_url}/login?next={urllib.parse.quote(next_path, safe='')}").read().decode()
+    form = {**form_fields(page), "username": user, "password": password}
+    return opener.open(f"{base_url}/login", data=urllib.parse.urlencode(form).encode())
 
 
 RICH_CUSTOMER_SQL = """

@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 from customercard.store import Store
 from customercard.store.copy import copy_store
 
-from .conftest import _databases, copy_database, free_port, login, wait_for_port
+from .conftest import _databases, copy_database, form_login, free_port, login, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -36,8 +36,7 @@ class Client:
     def __init__(self, base: str, user: str = "anna", password: str = "demo") -> None:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        form = urllib.parse.urlencode({"username": user, "password": password, "next": "/search"}).encode()
-        self.opener.open(f"{base}/login", data=form, timeout=60).read()
+        form_login(self.opener, base, user, password).read()
 
     def get(self, customer_id: int) -> dict:
         with self.opener.open(f"{self.base}/api/customers/{customer_id}", timeout=60) as response:
