@@ -97,8 +97,8 @@ class ProfilePage(pn.viewable.Viewer):
 
     # -- password --------------------------------------------------------------------------------------------------
     def _typed(self, name: str) -> str:
-        widget = self._inputs[name]
-        return widget.value_input if widget.value_input is not None else (widget.value or "")
+        widget = self._inputs[name]  # what was typed (sent as typed), else what was set
+        return widget.value_input or widget.value or ""
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Each message next to its field (none: clear them)."""
@@ -121,7 +121,7 @@ class ProfilePage(pn.viewable.Viewer):
             return False
         self.show_errors({})
         for widget in self._inputs.values():
-            widget.value = ""
+            widget.param.update(value="", value_input="")
         self._password_note.object = _note(_("Your password is changed; your other sessions have ended."), ok=True)
         self.refresh_sessions()
         return True
