@@ -221,3 +221,18 @@ def test_num_procs_refuses_duckdb_and_serves_postgresql(cluster, tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
     assert re.search(r"with 2 process", output)
+
+
+def test_a_session_is_one_row_for_every_process_and_a_logout_on_one_ends_it_on_all(cluster):
+    from .http_client import Client as HttpClient
+
+    customer_id = some_customer(cluster["store"]) + 5
+    first, second = cluster["backends"]
+    web = HttpClient(first)
+    assert web.log_in("kari", "demo").status == 302  # on the first process
+    kept = HttpClient(second, cookies=dict(web.cookies))  # the same cookies, on the second
+    assert kept.get(f"/api/customers/{customer_id}").status == 200
+    assert web.get("/logout").status == 302
+    assert kept.get(f"/api/customers/{customer_id}").status == 401
+    page = kept.get("/search")
+    assert page.status == 302 and "/login" in page.location
