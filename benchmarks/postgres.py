@@ -372,8 +372,9 @@ def login(port: int, user: str = ACTING_USER, password: str = PASSWORD) -> str:
         if response.status != 200 or not {"username", "password"} <= set(fields):
             raise RuntimeError(f"no login form at /login (HTTP {response.status})")
         form = {**{k: html.unescape(v) for k, v in fields.items()}, "username": user, "password": password}
-        conn.request("POST", "/login", urllib.parse.urlencode(form),
-                     {"Content-Type": "application/x-www-form-urlencoded"})
+        xsrf = [h.split(";", 1)[0].strip() for h in response.headers.get_all("Set-Cookie") or []]
+        conn.request("POST", "/login", urllib.parse.urlencode(form),  # the form's token with its cookie
+                     {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "; ".join(xsrf)})
         response = conn.getresponse()
         response.read()
         where = response.getheader("Location", "")

@@ -4,8 +4,9 @@
     PATCH /api/customers/<id>   ← {"version": n, "changes": {"phone": "+46 8 …", "visit_address.city": "Lund"}}
                                 → 200 the saved customer | 409 {"conflicts": [...]} | 422 {"errors": {...}}
 
-The login cookie of the web app authenticates (or 401); viewers get 403 on PATCH. Every change is validated by
-the model, version-checked, stamped with the user and recorded in history, exactly as from the card.
+The web app's login cookies authenticate, while their server-side session is live (else 401); viewers get 403 on
+PATCH. Every change is validated by the model, version-checked, stamped with the user and recorded in history,
+exactly as from the card.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def customer_json(customer: Customer) -> dict[str, Any]:
 class CustomerApiHandler(RequestHandler):
     """``/api/customers/<id>``."""
 
-    def initialize(self, get_store: Callable[[], Store]) -> None:
-        self.get_store = get_store
+    def initialize(self, get_store: Callable[[], Store], login_of: Callable[[RequestHandler], str | None]) -> None:
+        self.get_store, self.login_of = get_store, login_of
 
     def check_xsrf_cookie(self) -> None:  # JSON only (a cross-site form cannot send it); the cookie authenticates
         return None
@@ -46,11 +47,10 @@ class CustomerApiHandler(RequestHandler):
         self.finish(json.dumps(body, ensure_ascii=False, default=str))
 
     def _login(self) -> str | None:
-        login = self.get_secure_cookie("user")
+        login = self.login_of(self)
         if not login:
             self._reply(401, {"error": "Log in first."})
-            return None
-        return login.decode("utf-8")
+        return login
 
     def get(self, customer_id: str) -> None:
         login = self._login()

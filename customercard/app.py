@@ -16,7 +16,7 @@ import panel as pn
 from .config import get_config
 from .errors import NotFound
 from .i18n import _
-from .login import StoreAuthProvider, cookie_secret
+from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
 from .models import User
 from .store import Store
 
@@ -26,6 +26,7 @@ _STORE: Store | None = None
 _DATABASE: str | None = None
 _DELIVER = False
 _WORKER: object | None = None
+_GATE: SessionGate | None = None
 
 
 def current_store() -> Store:
@@ -86,6 +87,16 @@ def session_user() -> User | None:
         return current_store().get_user(login)
     except NotFound:
         return None
+
+
+def session_gate() -> SessionGate:
+    """The server's gate (timeouts, trusted proxies); the configured one outside a server made here."""
+    return _GATE or SessionGate.from_config(current_store)
+
+
+def session_token() -> str:
+    """The token of this served session's login session ('' outside one)."""
+    return token_from_cookies(pn.state.cookies or {})
 
 
 def query_args() -> dict[str, list[str]]:
@@ -243,6 +254,25 @@ def project_page():
     return page_for(view.project.name, view, user)
 
 
+def profile_page():
+    """My profile: name, login and role, my password, my active sessions."""
+    from .ui.profile import ProfilePage
+
+    user = session_user()
+    if user is None:
+        return _login_required()
+    gate = session_gate()
+    view = ProfilePage(current_store(), user.login, token=session_token(), idle=gate.idle, lifetime=gate.lifetime)
+    location = pn.state.location
+
+    def leave(_event) -> None:  # every session ended, this one too: out through /logout, which clears the cookies
+        if location is not None:
+            location.reload = True
+            location.param.update(pathname="/logout", search="")
+    view.param.watch(leave, "logged_out")
+    return page_for(_("My profile"), view, user, active="profile", location=True)
+
+
 PAGES = frozenset({"customers", "pipeline", "admin"})
 
 ROUTES = {
@@ -254,6 +284,7 @@ ROUTES = {
     "/pipeline": pipeline_page,
     "/contact": contact_page,
     "/project": project_page,
+    "/profile": profile_page,
 }
 
 
@@ -327,11 +358,12 @@ def make_server(store: Store | None, port: int = 0, address: str = "127.0.0.1", 
 
     ``store`` is this process's store; with several processes it is None and each opens ``database`` itself.
     """
-    global _STORE, _DATABASE
+    global _STORE, _DATABASE, _GATE
     _STORE, _DATABASE = store, database
     if store is not None:
         _release_when_idle(store)
     config = get_config()
+    _GATE = gate = SessionGate.from_config(current_store, config)
     pn.extension(notifications=True)
     pn.config.throttled = True
     routes = {path: _released_after(view) for path, view in {**ROUTES, **(BENCH_ROUTES if bench else {})}.items()}
@@ -343,9 +375,11 @@ def make_server(store: Store | None, port: int = 0, address: str = "127.0.0.1", 
         routes, port=port, address=address, show=show, start=start, threaded=threaded,
         websocket_origin=_origins(port, allow_websocket_origin),
         cookie_secret=secret or cookie_secret(config.data_path, config.cookie_secret, store),
-        auth_provider=StoreAuthProvider(current_store), num_procs=num_procs, verbose=False,
-        extra_patterns=[(r"/files/(\d+)", FileDownloadHandler, {"get_store": current_store}),
-                        (r"/api/customers/(\d+)", CustomerApiHandler, {"get_store": current_store})],
+        auth_provider=StoreAuthProvider(current_store, gate), num_procs=num_procs, verbose=False,
+        extra_patterns=[(r"/files/(\d+)", FileDownloadHandler,
+                         {"get_store": current_store, "login_of": gate.login_of}),
+                        (r"/api/customers/(\d+)", CustomerApiHandler,
+                         {"get_store": current_store, "login_of": gate.login_of})],
         **server_options(),
     )
 

@@ -6,7 +6,7 @@ Bokeh loads this file by path, so it imports the package absolutely.
 """
 
 from customercard.app import current_store
-from customercard.login import LOGIN_URL, LOGOUT_URL, LogoutHandler, StoreAuthProvider
+from customercard.login import LOGIN_URL, LOGOUT_URL, StoreAuthProvider
 
 _provider = StoreAuthProvider(current_store)
 
@@ -14,5 +14,6 @@ get_user = _provider.get_user
 login_url = LOGIN_URL
 LoginHandler = _provider.login_handler
 logout_url = LOGOUT_URL
+LogoutHandler = _provider.logout_handler
 
 __all__ = ["LoginHandler", "LogoutHandler", "get_user", "login_url", "logout_url"]

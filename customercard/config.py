@@ -7,6 +7,7 @@ currency, ...) are not here: they live in the database (see :class:`customercard
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import os
 from pathlib import Path
 
@@ -44,6 +45,13 @@ class Config(param.Parameterized):
     smtp_timeout = param.Number(default=10.0, bounds=(0.1, 300), doc="Seconds before SMTP gives up.")
     sync_url = param.String(default="", doc="Economy-system receiver URL for the outbox worker.")
     sync_secret = param.String(default="", doc="Shared secret for the outbox HMAC-SHA256 signature.")
+    session_idle_minutes = param.Integer(default=480, bounds=(1, None), doc=(
+        "Minutes a login session may go unused before it ends (the browser must log in again)."))
+    session_max_hours = param.Integer(default=24, bounds=(1, None), doc=(
+        "Hours a login session lasts at most, however much it is used."))
+    trusted_proxies = param.String(default="127.0.0.0/8, ::1", doc=(
+        "Addresses or networks (comma-separated) of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed; from anywhere else they are ignored."))
     search_in_memory = param.Boolean(default=True, doc=(
         "Whether the server keeps what searches read in memory (DuckDB; about 25 MB per 10,000 customers, and "
         "never more than a quarter of DuckDB's memory limit), so that no search waits for a first read."))
@@ -58,9 +66,16 @@ class Config(param.Parameterized):
             if raw is None or name == "name":
                 continue
             values[name] = _value(f"CUSTOMERCARD_{name.upper()}", parameter, raw)
+        if "trusted_proxies" in values:
+            _networks("CUSTOMERCARD_TRUSTED_PROXIES", str(values["trusted_proxies"]))
         if "data_dir" not in values:
             values["data_dir"] = str(_default_data_dir())
         return cls(**values)
+
+    @property
+    def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The trusted proxies as networks (a single address is a network of one)."""
+        return _networks("CUSTOMERCARD_TRUSTED_PROXIES", self.trusted_proxies)
 
     @property
     def data_path(self) -> Path:
@@ -93,14 +108,31 @@ def _value(variable: str, parameter: param.Parameter, raw: str) -> object:
                 raise ValueError
             return word in _YES
         if isinstance(parameter, param.Integer):
-            return int(raw)
+            return _within(variable, parameter, int(raw))
         if isinstance(parameter, param.Number):
-            return float(raw)
+            return _within(variable, parameter, float(raw))
     except ValueError:
         kind = ("yes or no (1/0, true/false, on/off)" if isinstance(parameter, param.Boolean)
                 else "a whole number" if isinstance(parameter, param.Integer) else "a number")
         raise CustomerCardError(f"{variable} must be {kind}, not {raw!r}") from None
     return raw
+
+
+def _within(variable: str, parameter: param.Number, value: float) -> float:
+    """``value`` when inside the parameter's bounds, else one clear error naming the variable."""
+    low, high = parameter.bounds or (None, None)
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"at least {low}" if high is None else f"from {low} to {high}"
+        raise CustomerCardError(f"{variable} must be {span}, not {value:g}")
+    return value
+
+
+def _networks(variable: str, text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    try:
+        return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CustomerCardError(f"{variable} must be addresses or networks separated by commas "
+                                f"(e.g. 127.0.0.1, 10.0.0.0/8), not {text!r}") from None
 
 
 def get_config() -> Config:

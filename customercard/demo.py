@@ -24,9 +24,13 @@ from tqdm import tqdm
 from . import validators
 from .firm_defaults import install_defaults
 from .models import Settings, User
+from .passwords import hash_password
 from .store import SYSTEM_PREFIX, Store
 
 ACTOR = SYSTEM_PREFIX + "demo"
+#: The documented password of the demo users (README). Short and common on purpose, so it would not pass the
+#: password policy that people's passwords pass: the demo builder hashes it itself and hands the store the hash
+#: (``add_user(..., password_hash=...)``, for system actors only). Change it before real use.
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented password of the demo users
 
 #: (login, name, role, projects access) — every role is present.
@@ -231,7 +235,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
                                      public_base_url="http://localhost:5006"))
     for login, name, role, projects in DEMO_USERS:
         store.add_user(User(login=login, name=name, email=f"{login}@firm.example", role=role,
-                            projects_access=projects), DEMO_PASSWORD, by=ACTOR)
+                            projects_access=projects), password_hash=hash_password(DEMO_PASSWORD), by=ACTOR)
     step("pools")
     pools = _Pools(seed, rng)
     # DuckDB may take 80 % of the machine, and the generator's frames need room beside it

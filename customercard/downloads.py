@@ -13,18 +13,18 @@ from .store import Store
 
 
 class FileDownloadHandler(RequestHandler):
-    """Streams one file after checking the signed login cookie and the user's right to read customers."""
+    """Streams one file after checking the login (a live session) and the user's right to read customers."""
 
-    def initialize(self, get_store: Callable[[], Store]) -> None:
-        self.get_store = get_store
+    def initialize(self, get_store: Callable[[], Store], login_of: Callable[[RequestHandler], str | None]) -> None:
+        self.get_store, self.login_of = get_store, login_of
 
     def get(self, file_id: str) -> None:
-        login = self.get_secure_cookie("user")
+        login = self.login_of(self)
         if not login:
             self.redirect(f"/login?next={quote(self.request.uri or '/', safe='')}")
             return
         try:
-            stored = files.download(self.get_store(), int(file_id), user=login.decode("utf-8"))
+            stored = files.download(self.get_store(), int(file_id), user=login)
         except PermissionDenied:
             raise HTTPError(403) from None
         except CustomerCardError:

@@ -1,28 +1,47 @@
-"""The login for served mode: our own Tornado handlers checking the hashed passwords in the users table.
+"""The login for served mode: our own Tornado handlers, server-side sessions and the cookies that carry them.
 
-Panel's ``--basic-auth`` keeps plain-text passwords; instead this provider validates against
-:meth:`Store.authenticate` and sets the same signed ``user`` cookie Panel reads for ``pn.state.user``.
-A cookie of a user who has since been deactivated no longer lets anyone in.
+Panel reads ``pn.state.user`` from the signed ``user`` cookie, so that cookie stays; a second signed cookie,
+``cc_session``, carries the token of a session row (:mod:`customercard.store.sessions`). :class:`SessionGate`
+lets a request in only while that row is live and belongs to the login of the ``user`` cookie — every page, the
+websocket, ``/api/…`` and ``/files/…`` ask it. Logging out ends the row and clears both cookies.
+
+Cookies are ``HttpOnly`` and ``SameSite=Lax``, and ``Secure`` when the request came over https — directly, or
+through a trusted proxy's ``X-Forwarded-Proto``. The login form carries Tornado's xsrf token, and a post whose
+``Origin`` (else ``Referer``) is another site is refused. ``next`` is only ever a path on this server.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import functools
 import html
+import ipaddress
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, urlsplit
 
+from bokeh.server.util import check_allowlist
+from bokeh.settings import settings as bokeh_settings
 from panel.auth import BasicAuthProvider, BasicLoginHandler
 from panel.config import config as panel_config
-from tornado.web import RequestHandler
+from panel.io.state import state as panel_state
+from tornado.web import HTTPError, RequestHandler, decode_signed_value
+from tornado.websocket import WebSocketHandler
 
+from .config import Config, get_config
 from .store import Store
+from .store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
 
 LOGIN_URL = "/login"
 LOGOUT_URL = "/logout"
-COOKIES = ("user", "id_token", "access_token", "refresh_token", "oauth_expiry", "is_guest", "next_url")
+SESSION_COOKIE = "cc_session"
+COOKIES = ("user", SESSION_COOKIE, "id_token", "access_token", "refresh_token", "oauth_expiry", "is_guest",
+           "next_url")
+#: Characters a ``next`` path keeps as they are; anything else (spaces, letters beyond ASCII) is percent-encoded.
+_PATH_SAFE = "/?&=%#:;@!$'()*+,~-._[]"
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -30,7 +49,7 @@ _PAGE = """<!DOCTYPE html>
 <style>
  body {{ margin:0; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; background:#f3f5f8; color:#1d2733; }}
  .wrap {{ min-height:100vh; display:flex; align-items:center; justify-content:center; }}
- form {{ background:#fff; border:1px solid #dde3ea; border-radius:10px; padding:2.2em 2.4em; width:320px;
+ form, .box {{ background:#fff; border:1px solid #dde3ea; border-radius:10px; padding:2.2em 2.4em; width:320px;
         box-shadow:0 4px 18px rgba(20,40,70,.08); }}
  h1 {{ font-size:1.35em; margin:0 0 .2em; }} p.sub {{ margin:0 0 1.4em; color:#5b6b7d; font-size:.92em; }}
  label {{ display:block; font-size:.85em; font-weight:600; margin:.9em 0 .3em; }}
@@ -43,7 +62,9 @@ _PAGE = """<!DOCTYPE html>
  .msg {{ margin:0 0 1em; padding:.6em .8em; border-radius:6px; font-size:.9em; }}
  .error {{ background:#fdecec; color:#9b1c1c; }} .info {{ background:#eaf3fb; color:#1f4f7a; }}
 </style></head>
-<body><div class="wrap"><form method="post" action="{action}" id="login-form">
+<body><div class="wrap">{body}</div></body></html>"""
+
+_FORM = """<form method="post" action="{action}" id="login-form">
 <h1>customercard</h1><p class="sub">Log in to see your customers.</p>
 {message}
 <label for="username">Login</label>
@@ -51,97 +72,263 @@ _PAGE = """<!DOCTYPE html>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <input type="hidden" name="next" value="{next}">
+{xsrf}
 <button type="submit" id="login-button">Log in</button>
-</form></div></body></html>"""
+</form>"""
+
+_REFUSED = """<div class="box" id="login-refused"><h1>customercard</h1>
+<p class="msg error">This login was sent from another site, or from a login page that is too old, so it was
+refused and nothing was done.</p><p><a href="{action}">Open the login page</a> and log in there.</p></div>"""
 
 
 def safe_next(url: str | None) -> str:
-    """Only a path on this server may follow a login (no open redirects)."""
-    if not url:
+    """Only a path on this server may follow a login (no open redirects, no header injection): anything with a
+    control character, a scheme or a host (``//host``, ``/\\host``) becomes ``/``; the rest is percent-encoded."""
+    if not url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         return "/"
-    parsed = urlparse(url)
-    if parsed.scheme or parsed.netloc or not url.startswith("/") or url.startswith("//") or "\\" in url:
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
         return "/"
-    return url
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return quote(url, safe=_PATH_SAFE)
 
 
 StoreGetter = Callable[[], Store]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def _login_handler(get_store: StoreGetter) -> type[RequestHandler]:
-    class StoreLoginHandler(BasicLoginHandler):
-        """GET shows the form; POST checks the password hash and sets the signed login cookie."""
+class SessionGate:
+    """Who a request belongs to (a live session row behind the signed cookies), where it came from and whether
+    over https (believing ``X-Forwarded-*`` headers from trusted proxies only), and the cookies' attributes."""
+
+    def __init__(self, get_store: StoreGetter, idle: dt.timedelta = DEFAULT_IDLE,
+                 lifetime: dt.timedelta = DEFAULT_LIFETIME, trusted_proxies: list[Network] | None = None) -> None:
+        self.get_store = get_store
+        self.idle, self.lifetime = idle, lifetime
+        self.trusted_proxies = list(trusted_proxies if trusted_proxies is not None else
+                                    [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1")])
+
+    @classmethod
+    def from_config(cls, get_store: StoreGetter, config: Config | None = None) -> SessionGate:
+        """The gate with the timeouts and trusted proxies of ``CUSTOMERCARD_*`` (see :mod:`customercard.config`)."""
+        config = config or get_config()
+        return cls(get_store, idle=dt.timedelta(minutes=config.session_idle_minutes),
+                   lifetime=dt.timedelta(hours=config.session_max_hours), trusted_proxies=config.trusted_networks)
+
+    @property
+    def cookie_days(self) -> float:
+        return self.lifetime / dt.timedelta(days=1)
+
+    def token_of(self, handler: RequestHandler) -> str:
+        """The session token of the request's signed session cookie ('' without one)."""
+        raw = handler.get_signed_cookie(SESSION_COOKIE, max_age_days=self.cookie_days + 1)
+        return raw.decode("utf-8") if raw else ""
+
+    def login_of(self, handler: RequestHandler) -> str | None:
+        """The login the request belongs to, or None: the signed ``user`` cookie, backed by a live session
+        of that same login (an active user, not ended, not idle too long, not too old)."""
+        raw = handler.get_signed_cookie("user", max_age_days=self.cookie_days + 1)
+        token = self.token_of(handler)
+        if not raw or not token:
+            return None
+        login = raw.decode("utf-8")
+        found = self.get_store().session_login(token, idle=self.idle, lifetime=self.lifetime)
+        return login if found == login else None
+
+    def trusts(self, address: str) -> bool:
+        """Whether ``address`` is one of the trusted proxies."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted_proxies)
+
+    def client_address(self, request: Any) -> str:
+        """The browser's address: the peer's, or, from a trusted proxy, the last untrusted ``X-Forwarded-For``."""
+        peer = request.remote_ip or ""
+        if not self.trusts(peer):
+            return peer
+        hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not _is_address(hop):
+                return peer
+            if not self.trusts(hop):
+                return hop
+        return hops[0] if hops else peer
+
+    def is_https(self, request: Any) -> bool:
+        """Whether the browser used https: to us directly, or to a trusted proxy that says so."""
+        if request.protocol == "https":
+            return True
+        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+        return forwarded == "https" and self.trusts(request.remote_ip or "")
+
+    def cookie_options(self, request: Any) -> dict[str, Any]:
+        """``HttpOnly``, ``SameSite=Lax``, and ``Secure`` when the request came over https."""
+        return {"httponly": True, "samesite": "Lax", "secure": self.is_https(request)}
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def from_this_site(handler: RequestHandler) -> bool:
+    """Whether a post came from this server's own page: its ``Origin`` (else ``Referer``), when sent, names a host
+    this server answers to (the request's ``Host`` or a host the websocket accepts)."""
+    headers = handler.request.headers
+    source = headers.get("Origin", headers.get("Referer"))
+    if source is None:
+        return True  # not a browser's cross-site post (those send Origin); the form's token still must match
+    host = urlsplit(source).netloc.lower()
+    if not host:
+        return False  # "null": a sandboxed frame, a file, a data: URL
+    if host == (handler.request.host or "").lower():
+        return True
+    allowed = set(bokeh_settings.allowed_ws_origin() or getattr(handler.application, "websocket_origins", set()))
+    return check_allowlist(host, allowed)
+
+
+def token_from_cookies(cookies: dict[str, Any], secret: str | None = None) -> str:
+    """The session token in a served session's request cookies (``pn.state.cookies``), '' without one."""
+    value = cookies.get(SESSION_COOKIE)
+    secret = secret if secret is not None else panel_config.cookie_secret
+    if not value or not secret:
+        return ""
+    decoded = decode_signed_value(secret, SESSION_COOKIE, value)
+    return decoded.decode("utf-8") if decoded else ""
+
+
+class _CookieRules(RequestHandler):
+    """Every cookie these handlers set (the login's, the xsrf token's) gets the gate's attributes."""
+
+    gate: SessionGate
+
+    def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(self.gate.cookie_options(self.request))
+        kwargs.setdefault("path", panel_config.cookie_path)
+        super().set_cookie(name, value, *args, **kwargs)
+
+
+def _login_handler(gate: SessionGate) -> type[RequestHandler]:
+    class StoreLoginHandler(_CookieRules, BasicLoginHandler):
+        """GET shows the form; POST checks the form's origin and token, then the password behind the throttle,
+        and starts a session."""
 
         def get(self) -> None:
-            message = ""
-            if self.get_argument("error", ""):
-                message = '<p class="msg error" id="login-error">Wrong login or password.</p>'
-            elif self.get_argument("logged_out", ""):
-                message = '<p class="msg info">You are logged out.</p>'
-            self._render(message, "")
+            self._render(self._message(), "")
 
-        def _render(self, message: str, username: str) -> None:
+        def _message(self) -> str:
+            lines = []
+            if self.get_argument("error", ""):
+                lines.append('<p class="msg error" id="login-error">Wrong login or password.</p>')
+            wait = self.get_argument("wait", "")
+            if wait.isdigit() and 0 < int(wait) < 100_000:
+                lines.append(f'<p class="msg error" id="login-wait">Too many failed logins; try again in {int(wait)} '
+                             'seconds.</p>')
+            if not lines and self.get_argument("logged_out", ""):
+                lines.append('<p class="msg info">You are logged out.</p>')
+            return "\n".join(lines)
+
+        def _page_headers(self) -> None:
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.set_header("X-Frame-Options", "DENY")
-            self.write(_PAGE.format(action=html.escape(LOGIN_URL), message=message,
-                                    username=html.escape(username),
-                                    next=html.escape(safe_next(self.get_argument("next", "/")))))
+            self.set_header("Cache-Control", "no-store")
 
-        def post(self) -> None:
-            username = self.get_argument("username", "").strip().lower()
-            password = self.get_argument("password", "")
-            user = get_store().authenticate(username, password)
-            next_url = safe_next(self.get_argument("next", "/"))
-            if user is None:
-                self.redirect(f"{LOGIN_URL}?error=1&next={quote(next_url, safe='')}")
+        def _render(self, message: str, username: str) -> None:
+            self._page_headers()
+            form = _FORM.format(action=html.escape(LOGIN_URL), message=message, username=html.escape(username),
+                                next=html.escape(safe_next(self.get_argument("next", "/"))),
+                                xsrf=self.xsrf_form_html())
+            self.write(_PAGE.format(body=form))
+
+        def _refuse(self) -> None:
+            self.set_status(403)
+            self._page_headers()
+            self.write(_PAGE.format(body=_REFUSED.format(action=html.escape(LOGIN_URL))))
+
+        def _token_matches(self) -> bool:
+            try:
+                RequestHandler.check_xsrf_cookie(self)  # Tornado's own check (ours below is switched off)
+            except HTTPError:
+                return False
+            return True
+
+        async def post(self) -> None:
+            if not from_this_site(self) or not self._token_matches():
+                self._refuse()
                 return
-            self.set_current_user(user.login)
-            self.redirect(next_url)
+            next_url = safe_next(self.get_argument("next", "/"))
+            attempt = functools.partial(gate.get_store().log_in, self.get_argument("username", ""),
+                                        self.get_argument("password", ""), gate.client_address(self.request),
+                                        self.request.headers.get("User-Agent", ""))
+            result = await asyncio.get_running_loop().run_in_executor(None, attempt)  # scrypt: off the IO loop
+            if result.ok:
+                self._start(result.user.login, result.token)
+                self.redirect(next_url)
+                return
+            wrong = "" if result.refused else "error=1&"
+            wait = f"wait={result.wait_seconds}&" if result.wait_seconds else ""
+            self.redirect(f"{LOGIN_URL}?{wrong}{wait}next={quote(next_url, safe='')}")
 
-        def check_xsrf_cookie(self) -> None:  # the form carries no token; the login itself is the secret
+        def _start(self, login: str, token: str) -> None:
+            self.set_current_user(login)  # Panel's user and id_token cookies …
+            self.set_signed_cookie("user", login, expires_days=gate.cookie_days)  # … lasting as the session may
+            self.set_signed_cookie(SESSION_COOKIE, token, expires_days=gate.cookie_days)
+
+        def check_xsrf_cookie(self) -> None:  # checked in post(), to answer with a page rather than a bare 403
             return None
 
+    StoreLoginHandler.gate = gate
     return StoreLoginHandler
 
 
-class LogoutHandler(RequestHandler):
-    """Clear the login cookies and go back to the login page."""
+def _logout_handler(gate: SessionGate) -> type[RequestHandler]:
+    class LogoutHandler(_CookieRules):
+        """End the session, clear the login cookies and go back to the login page."""
 
-    def get(self) -> None:
-        for name in COOKIES:
-            self.clear_cookie(name, path=panel_config.cookie_path)
-        self.redirect(f"{LOGIN_URL}?logged_out=1")
+        def get(self) -> None:
+            token = gate.token_of(self)
+            if token:
+                gate.get_store().end_session(token)
+            for name in COOKIES:
+                self.clear_cookie(name)
+            self.redirect(f"{LOGIN_URL}?logged_out=1")
+
+    LogoutHandler.gate = gate
+    return LogoutHandler
 
 
 class StoreAuthProvider(BasicAuthProvider):
-    """Bokeh/Panel auth provider backed by the users table."""
+    """Bokeh/Panel auth provider backed by the users and sessions tables."""
 
-    def __init__(self, get_store: StoreGetter) -> None:
-        """``get_store`` gives this process's store (opened after a fork when serving several processes)."""
+    def __init__(self, get_store: StoreGetter, gate: SessionGate | None = None) -> None:
+        """``get_store`` gives this process's store (opened after a fork when serving several processes);
+        ``gate`` decides who a request is (by default with the configured timeouts and proxies)."""
         self.get_store = get_store
+        self.gate = gate or SessionGate.from_config(get_store)
         super().__init__(login_endpoint=LOGIN_URL, logout_endpoint=LOGOUT_URL)
 
     @property
-    def get_user(self):
-        inner = super().get_user
-
-        def get_user(request_handler: Any) -> str | None:
-            login = inner(request_handler)
-            if not login or login == "guest":
-                return None
-            found = self.get_store()._users_by_login().get(login)
-            if found is None or not found["active"]:
-                return None
+    def get_user(self) -> Callable[[RequestHandler], str | None]:
+        def get_user(request_handler: RequestHandler) -> str | None:
+            login = self.gate.login_of(request_handler)
+            if login and isinstance(request_handler, WebSocketHandler):
+                panel_state._active_users[login] += 1  # as Panel's own provider counts them
             return login
         return get_user
 
     @property
     def login_handler(self) -> type[RequestHandler]:
-        return _login_handler(self.get_store)
+        return _login_handler(self.gate)
 
     @property
     def logout_handler(self) -> type[RequestHandler]:
-        return LogoutHandler
+        return _logout_handler(self.gate)
 
 
 def cookie_secret(data_dir: Path, configured: str = "", store: Store | None = None) -> str:

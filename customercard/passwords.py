@@ -1,20 +1,53 @@
-"""Password hashing with scrypt (standard library); only hashes are ever stored."""
+"""Passwords: the policy a person's new password must pass, and hashing with scrypt (standard library); only
+hashes are ever stored.
+
+The policy: at least :data:`MIN_LENGTH` characters, not one of the 30,000 most common passwords (the list the
+``zxcvbn`` package ships, compared without regard to case), and not the login itself.
+"""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
 
 _N, _R, _P = 2**14, 8, 1
-MIN_LENGTH = 4
+MIN_LENGTH = 10
+MAX_LENGTH = 1024
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_common(password: str) -> bool:
+    """Whether ``password`` is one of the most common passwords (whatever its case)."""
+    return password.lower() in _common_passwords()
+
+
+def policy_problem(password: str, login: str = "") -> str:
+    """Why ``password`` may not be a person's new password ('' when it may)."""
+    if len(password) < MIN_LENGTH:
+        return f"A password needs at least {MIN_LENGTH} characters."
+    if len(password) > MAX_LENGTH:
+        return f"A password has at most {MAX_LENGTH} characters."
+    if is_common(password):
+        return "This is one of the most common passwords: choose one that is harder to guess."
+    if login and password.strip().lower() == login.strip().lower():
+        return "The password may not be the login."
+    return ""
 
 
 def hash_password(password: str) -> str:
-    """A salted scrypt hash in the form ``scrypt$N$r$p$salt$hash``."""
-    if len(password) < MIN_LENGTH:
-        raise ValueError(f"A password needs at least {MIN_LENGTH} characters.")
+    """A salted scrypt hash in the form ``scrypt$N$r$p$salt$hash`` (the policy is checked by the store, which
+    takes people's passwords; see :func:`policy_problem`)."""
+    if not password:
+        raise ValueError("A password may not be empty.")
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     return "$".join(["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(digest)])

@@ -9,6 +9,7 @@ import shutil
 import socket
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -103,14 +104,16 @@ def demo_store(request, demo_template: Path, tmp_path: Path):
 
 
 def _fill_empty(store: Store) -> None:
-    """The default lists, one admin, one manager and one viewer (password 'secret')."""
+    """The default lists, one admin, one manager and one viewer (password 'secret', short: given as a hash, as the
+    demo builder gives its users theirs)."""
     from customercard.firm_defaults import install_defaults
     from customercard.models import User
+    from customercard.passwords import hash_password
 
     install_defaults(store)
     for login, role in (("boss", "admin"), ("anna", "manager"), ("vera", "viewer")):
         store.add_user(User(login=login, name=login.title(), email=f"{login}@firm.example", role=role,
-                            projects_access=role != "viewer"), "secret", by="system:test")
+                            projects_access=role != "viewer"), password_hash=hash_password("secret"), by="system:test")
 
 
 @pytest.fixture(scope="session")
@@ -185,6 +188,16 @@ def login(page, base_url: str, user: str, password: str = "demo", path: str = "/
     page.fill("#password", password)
     page.click("#login-button")
     wait_idle(page)
+
+
+def form_login(opener, base_url: str, user: str, password: str = "demo", next_path: str = "/search"):
+    """Log in through the login form with a urllib opener that keeps cookies: GET the form (its hidden fields and
+    the xsrf cookie), POST it back; the response after the redirect."""
+    from .http_client import form_fields
+
+    page = opener.open(f"{base_url}/login?next={urllib.parse.quote(next_path, safe='')}").read().decode()
+    form = {**form_fields(page), "username": user, "password": password}
+    return opener.open(f"{base_url}/login", data=urllib.parse.urlencode(form).encode())
 
 
 RICH_CUSTOMER_SQL = """

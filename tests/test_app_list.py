@@ -75,10 +75,10 @@ def test_deactivated_user_is_shown_the_door(live_server, browser):
     from customercard.models import User
 
     store = live_server.store
-    store.add_user(User(login="temp", name="Temp Orary", role="manager"), "pass-word", by="system:test")
+    store.add_user(User(login="temp", name="Temp Orary", role="manager"), "temporary-pass-42", by="system:test")
     context = browser.new_context()
     page = context.new_page()
-    login(page, live_server.url, "temp", "pass-word")
+    login(page, live_server.url, "temp", "temporary-pass-42")
     expect(page.locator("#cc-user")).to_contain_text("Temp Orary")
     user = store.get_user("temp")
     user.active = False

@@ -120,3 +120,28 @@ def test_reindex_sorts_the_search_index_again_and_keeps_every_entry(tmp_path: Pa
         # the lookups by word and term read sorted row groups; a rebuild does not bring their indexes back
         assert "search_words_word" not in indexes and "search_terms_term" not in indexes
         assert {"search_words_entry", "search_terms_entry", "search_fuzzy_variant"} <= indexes
+
+
+def test_the_password_policy_and_ended_sessions_from_the_cli(tmp_path: Path):
+    db = str(tmp_path / "p.duckdb")
+    assert run("--db", db, "demo", "--customers", "5", "--quiet").returncode == 0
+    cases = [(["users", "add", "nina", "--password", "short-12"], "password: A password needs at least 10 characters."),
+             (["users", "add", "nina", "--password", "Password123"], "one of the most common passwords"),
+             (["users", "set-password", "anna", "--password", "qwertyuiop"], "one of the most common passwords"),
+             (["users", "set-password", "anna", "--password", "1234567890"], "one of the most common passwords"),
+             (["users", "set-password", "anna", "--password", "anna"], "at least 10 characters")]
+    for args, expected in cases:
+        result = run("--db", db, *args)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1 and expected in lines[0], (args, result.stderr)
+    with Store(db) as store:
+        assert "nina" not in set(store.users(include_inactive=True)["login"])
+        assert store.authenticate("anna", "demo") is not None  # nothing stored was lost
+        token = store.start_session("anna")
+        kept = store.start_session("erik")
+    changed = run("--db", db, "users", "set-password", "anna", "--password-stdin", stdin="a-sound-passphrase\n")
+    assert changed.returncode == 0, changed.stderr
+    assert run("--db", db, "users", "deactivate", "erik").returncode == 0
+    with Store(db) as store:
+        assert store.session_login(token) is None and store.session_login(kept) is None
+        assert store.authenticate("anna", "a-sound-passphrase") is not None

@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from .conftest import copy_database, free_port, wait_for_port
+from .conftest import copy_database, form_login, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,8 +30,7 @@ def test_dashboard_files_serve_behind_the_login(demo_template, tmp_path):
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         first = opener.open(f"http://127.0.0.1:{port}/card?customer=1")
         assert "/login" in first.url
-        form = urllib.parse.urlencode({"username": "anna", "password": "demo", "next": "/card?customer=1"}).encode()
-        page = opener.open(f"http://127.0.0.1:{port}/login", data=form)
+        page = form_login(opener, f"http://127.0.0.1:{port}", "anna", next_path="/card?customer=1")
         assert page.url.endswith("/card?customer=1") and page.status == 200
         assert b"customercard" in page.read()
     finally:

@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 from customercard.store import Store
 from customercard.store.copy import copy_store
 
-from .conftest import _databases, copy_database, free_port, login, wait_for_port
+from .conftest import _databases, copy_database, form_login, free_port, login, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -36,8 +36,7 @@ class Client:
     def __init__(self, base: str, user: str = "anna", password: str = "demo") -> None:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        form = urllib.parse.urlencode({"username": user, "password": password, "next": "/search"}).encode()
-        self.opener.open(f"{base}/login", data=form, timeout=60).read()
+        form_login(self.opener, base, user, password).read()
 
     def get(self, customer_id: int) -> dict:
         with self.opener.open(f"{self.base}/api/customers/{customer_id}", timeout=60) as response:
@@ -222,3 +221,18 @@ def test_num_procs_refuses_duckdb_and_serves_postgresql(cluster, tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
     assert re.search(r"with 2 process", output)
+
+
+def test_a_session_is_one_row_for_every_process_and_a_logout_on_one_ends_it_on_all(cluster):
+    from .http_client import Client as HttpClient
+
+    customer_id = some_customer(cluster["store"]) + 5
+    first, second = cluster["backends"]
+    web = HttpClient(first)
+    assert web.log_in("kari", "demo").status == 302  # on the first process
+    kept = HttpClient(second, cookies=dict(web.cookies))  # the same cookies, on the second
+    assert kept.get(f"/api/customers/{customer_id}").status == 200
+    assert web.get("/logout").status == 302
+    assert kept.get(f"/api/customers/{customer_id}").status == 401
+    page = kept.get("/search")
+    assert page.status == 302 and "/login" in page.location

@@ -14,6 +14,8 @@ import customercard as cc
 from customercard import files
 from customercard.ui.card import CustomerCard
 
+from .conftest import form_login
+
 
 @pytest.fixture
 def storage(tmp_path):
@@ -112,8 +114,7 @@ def test_download_route_needs_a_login(live_server, tmp_path):
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     first = opener.open(f"{live_server.url}/files/{file_id}")
     assert "/login" in first.url
-    form = urllib.parse.urlencode({"username": "vera", "password": "demo", "next": f"/files/{file_id}"}).encode()
-    response = opener.open(f"{live_server.url}/login", data=form)
+    response = form_login(opener, live_server.url, "vera", next_path=f"/files/{file_id}")
     assert response.read() == b"%PDF-1.4 offer"
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert "filename*=UTF-8''Offert%20%C3%A5.pdf" in response.headers["Content-Disposition"]

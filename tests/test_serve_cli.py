@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from .conftest import free_port, wait_for_port
+from .conftest import form_login, free_port, wait_for_port
 
 
 def test_serve_creates_demo_data_prints_logins_and_requires_login(tmp_path):
@@ -33,8 +33,7 @@ def test_serve_creates_demo_data_prints_logins_and_requires_login(tmp_path):
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         page = opener.open(f"http://127.0.0.1:{port}/search")
         assert "/login" in page.url and b"login-form" in page.read()
-        form = urllib.parse.urlencode({"username": "anna", "password": "demo", "next": "/search"}).encode()
-        response = opener.open(f"http://127.0.0.1:{port}/login", data=form)
+        response = form_login(opener, f"http://127.0.0.1:{port}", "anna", next_path="/search")
         assert response.status == 200 and response.url.endswith("/search")
         assert "user" in {cookie.name for cookie in jar}
         assert b"bokeh" in response.read().lower()

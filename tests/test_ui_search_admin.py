@@ -192,16 +192,16 @@ def test_admin_lists_settings_criteria_users_and_log(demo_store):
     users = page.users
     users.form.widgets["login"].value = "nils"
     users.form.widgets["name"].value = "Nils Ek"
-    users._password.value = "secret-1"
+    users._password.value = "a-first-secret-1"
     assert users.save()
-    assert demo_store.authenticate("nils", "secret-1").role == "manager"
+    assert demo_store.authenticate("nils", "a-first-secret-1").role == "manager"
     users._pick.value = "nils"
     users.form.widgets["role"].value = "viewer"
     users.form.widgets["projects_access"].value = True
-    users._password.value = "secret-2"
+    users._password.value = "a-second-secret-2"
     assert users.save()
     nils = demo_store.get_user("nils")
-    assert nils.role == "viewer" and nils.projects_access and demo_store.authenticate("nils", "secret-2")
+    assert nils.role == "viewer" and nils.projects_access and demo_store.authenticate("nils", "a-second-secret-2")
 
     page.log.refresh()
     log = page.log._html.object

@@ -27,11 +27,13 @@ from .people import PeopleStore
 from .prefs import PrefsStore
 from .records import RecordHistoryStore
 from .search import SearchStore
+from .sessions import SessionStore
 from .timeline import TimelineStore
 
 
 class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
-            RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore):
+            RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
+            SessionStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:

@@ -330,16 +330,23 @@ class AdminStore:
             return None
         return self.get_user(found["login"])
 
-    def add_user(self, user: User, password: str, by: str | None = None) -> User:
-        """Create a user with a hashed password."""
+    def add_user(self, user: User, password: str | None = None, by: str | None = None,
+                 password_hash: str | None = None) -> User:
+        """Create a user with a hashed password that passes the password policy (see :mod:`customercard.passwords`).
+
+        ``password_hash`` instead of a password is for system actors only (``by`` = "system:…"): the demo builder
+        gives its users the documented password ``demo`` this way, past the policy that people's passwords pass.
+        """
         actor = self._require(by, "admin")
         user.check()
         if user.login in self._users_by_login():
             raise ValidationError({"login": f"The login “{user.login}” is taken."})
-        try:
-            user.password_hash = passwords.hash_password(password)
-        except ValueError as exc:
-            raise ValidationError({"password": str(exc)}) from None
+        if password_hash is not None:
+            if not actor.startswith(SYSTEM_PREFIX) or password is not None:
+                raise PermissionDenied("Only the system gives a ready password hash, and then no password.")
+            user.password_hash = password_hash
+        else:
+            user.password_hash = _policy_hash(password or "", user.login)
         with self.db.transaction() as cur:
             user.id = cur.execute(
                 "INSERT INTO users (login, name, email, role, projects_access, active, password_hash, "
@@ -369,25 +376,26 @@ class AdminStore:
                 if to_text(before.get(name)) != to_text(user.get(name)):
                     self._log_admin(cur, actor, "Users", f"{user.login}: {name}", before.get(name),
                                     user.get(name))
+            if before.active and not user.active:
+                self.end_sessions(user.login, reason="user deactivated")
         self._invalidate()
         return self.get_user(user.login)
 
     def _active_admins(self) -> int:
         return sum(1 for r in self._users_by_login().values() if r["active"] and r["role"] == "admin")
 
-    def set_password(self, login: str, password: str, by: str | None = None) -> None:
-        """Set a new password (admins for anyone; every user for themselves)."""
+    def set_password(self, login: str, password: str, by: str | None = None, keep_token: str = "") -> None:
+        """Set a new password that passes the policy (admins for anyone; every user for themselves) and end the
+        user's sessions — all of them, or all but the one with ``keep_token`` (the user's own, changing it)."""
         actor = self._acting(by)
         if actor != login:
             actor = self._require(by, "admin")
         self.get_user(login)
-        try:
-            hashed = passwords.hash_password(password)
-        except ValueError as exc:
-            raise ValidationError({"password": str(exc)}) from None
+        hashed = _policy_hash(password, login)
         with self.db.transaction() as cur:
             cur.execute("UPDATE users SET password_hash = ? WHERE login = ?", [hashed, login])
             self._log_admin(cur, actor, "Users", f"{login}: password", None, "changed")
+            self.end_sessions(login, except_token=keep_token if actor == login else "", reason="password changed")
         self._invalidate()
 
     # -- choices for validation ---------------------------------------------------------------------------
@@ -405,6 +413,14 @@ class AdminStore:
                 default_country=settings.phone_region,
             )
         return self._cached("choices", build)
+
+
+def _policy_hash(password: str, login: str) -> str:
+    """The hash of a person's new password, once it passes the password policy; else ValidationError."""
+    problem = passwords.policy_problem(password or "", login)
+    if problem:
+        raise ValidationError({"password": problem})
+    return passwords.hash_password(password)
 
 
 def _same_label(by_label: dict[str, int], label: str) -> tuple[str, int] | None:

@@ -24,6 +24,9 @@ TABLES: list[tuple[str, str | None]] = [
     ("search_suffixes", None), ("search_fuzzy", None), ("files", "files_id_seq"), ("outbox", "outbox_id_seq"),
     ("change_stamps", None),
 ]
+#: Kept where they were made, never copied: login sessions and failed-login counters (after a move everyone logs
+#: in again); a replaced target loses its own.
+NOT_COPIED = ["sessions", "login_throttle"]
 CHUNK = 200_000
 
 
@@ -72,7 +75,7 @@ def copy_store(source: Store, target: Store, replace: bool = False,
                                 f"replace everything in it.")
     report = CopyReport()
     with target.db.transaction() as cur:
-        for table, _sequence in reversed(TABLES):
+        for table in [*NOT_COPIED, *(name for name, _sequence in reversed(TABLES))]:
             cur.execute(f"DELETE FROM {table}")
         for table, _sequence in TABLES:
             if progress:

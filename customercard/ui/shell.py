@@ -63,8 +63,9 @@ def nav_html(user: User | None, active: str, pages: set[str]) -> str:
 def user_html(user: User | None) -> str:
     if user is None:
         return ""
-    return (f'<span class="cc-user" id="cc-user"><b>{html.escape(user.name)}</b> · {html.escape(_(user.role))} · '
-            f'<a href="/logout" id="cc-logout">{html.escape(_("Log out"))}</a></span>')
+    return (f'<span class="cc-user" id="cc-user"><a href="/profile" id="cc-profile-link" '
+            f'title="{html.escape(_("My profile"))}"><b>{html.escape(user.name)}</b></a> · '
+            f'{html.escape(_(user.role))} · <a href="/logout" id="cc-logout">{html.escape(_("Log out"))}</a></span>')
 
 
 def is_served() -> bool:

@@ -1,0 +1,261 @@
+"""Login sessions kept on the server, and logging in itself: the password check behind a throttle.
+
+A session is a row: the SHA-256 of a random token (the browser holds the token, never the database), the login,
+when it started and was last used, and when and why it ended. A request is let in only while its session row is
+not ended, not idle longer than ``idle`` and not older than ``lifetime`` (see :meth:`SessionStore.session_login`).
+Rows, not memory: every server process, on every machine, sees the same sessions.
+
+Failed logins are counted per account and per address (:class:`ThrottleRule`): after a few, each further
+attempt must wait a growing delay; after more, a temporary lockout refuses even the right password. Every
+failed and successful login and every lockout is a line in the admin log (area “Logins”).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ValidationError
+from ..models import User
+from .database import utcnow
+
+#: How long a session may go unused, and how long it may last at most (``customercard.config`` sets others).
+DEFAULT_IDLE = dt.timedelta(hours=8)
+DEFAULT_LIFETIME = dt.timedelta(hours=24)
+#: A session's last use is written when it is older than this (not on every request).
+TOUCH_EVERY = dt.timedelta(minutes=1)
+#: Ended and lapsed sessions are kept this long (a user's list shows only live ones), then deleted.
+KEEP_ENDED = dt.timedelta(days=30)
+LOG_AREA = "Logins"
+LOG_ACTOR = "system:login"
+LONGEST_KEPT_TEXT = 200
+
+
+@dataclass(frozen=True)
+class ThrottleRule:
+    """After ``free`` failures each attempt waits 1, 2, 4 … seconds (at most ``longest_delay``) after the last
+    failure; the ``lock_after``-th failure locks for ``lockout``. Failures are forgotten after ``lockout`` without
+    any."""
+
+    free: int
+    lock_after: int
+    lockout: dt.timedelta = dt.timedelta(minutes=15)
+    longest_delay: dt.timedelta = dt.timedelta(minutes=1)
+
+    def delay(self, failures: int) -> dt.timedelta:
+        """The wait after the last of ``failures`` failures (none while still free)."""
+        if failures < self.free:
+            return dt.timedelta(0)
+        return min(dt.timedelta(seconds=2 ** min(failures - self.free, 16)), self.longest_delay)
+
+
+#: Per account: five tries, then waits of 1, 2, 4, 8, 16 s, and the tenth failure locks it for 15 minutes.
+ACCOUNT_RULE = ThrottleRule(free=5, lock_after=10)
+#: Per address (many people may share one): ten tries, then growing waits, and the thirtieth failure locks it.
+ADDRESS_RULE = ThrottleRule(free=10, lock_after=30, longest_delay=dt.timedelta(seconds=30))
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What :meth:`SessionStore.log_in` decided: a user and their new session's token, or a refusal — then
+    ``wait_seconds`` > 0 when the throttle refused (``refused``: the password was not even checked) or will
+    refuse the next attempt for that long."""
+
+    user: User | None = None
+    token: str = ""
+    wait_seconds: int = 0
+    refused: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 of a session token, in hex: what the database keeps instead of the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _short(text: str) -> str:
+    return (text or "")[:LONGEST_KEPT_TEXT]
+
+
+class SessionStore:
+    """Mixin of :class:`customercard.store.Store`: login sessions and the login throttle."""
+
+    db: Any
+
+    # -- sessions ------------------------------------------------------------------------------------------
+    def start_session(self, login: str, remote_address: str = "", user_agent: str = "",
+                      at: dt.datetime | None = None) -> str:
+        """Start a session for ``login``; returns its token (only its hash is stored, so keep the token)."""
+        at = at or utcnow()
+        token = secrets.token_urlsafe(32)
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM sessions WHERE last_seen_at < ?", [at - KEEP_ENDED])
+            cur.execute("INSERT INTO sessions (token_hash, login, created_at, last_seen_at, remote_address, "
+                        "user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+                        [token_hash(token), login, at, at, _short(remote_address), _short(user_agent)])
+        return token
+
+    def session_login(self, token: str, idle: dt.timedelta = DEFAULT_IDLE, lifetime: dt.timedelta = DEFAULT_LIFETIME,
+                      at: dt.datetime | None = None) -> str | None:
+        """The login of the live session with this token, else None: the session must exist, not be ended,
+        have been used within ``idle`` and started within ``lifetime``, and its user be active. A session
+        found lapsed is ended; one in use has its last use written (at most once a minute)."""
+        if not token:
+            return None
+        at = at or utcnow()
+        found = self.db.row("SELECT id, login, created_at, last_seen_at, ended_at FROM sessions "
+                            "WHERE token_hash = ?", [token_hash(token)])
+        if found is None or found[4] is not None:
+            return None
+        session_id, login, created_at, last_seen_at, _ended = found
+        user = self._users_by_login().get(login)
+        if user is None or not user["active"]:
+            return None
+        if at - last_seen_at > idle or at - created_at > lifetime:
+            self._end(session_id, "expired", at)
+            return None
+        if at - last_seen_at >= TOUCH_EVERY:
+            with self.db.transaction() as cur:
+                cur.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
+                            [at, session_id, at])
+        return login
+
+    def sessions(self, login: str, current_token: str = "", idle: dt.timedelta = DEFAULT_IDLE,
+                 lifetime: dt.timedelta = DEFAULT_LIFETIME, at: dt.datetime | None = None) -> pd.DataFrame:
+        """``login``'s live sessions, newest first: id, created_at, last_seen_at, remote_address, user_agent and
+        ``current`` (True for the one whose token is ``current_token``)."""
+        at = at or utcnow()
+        frame = self.db.df("SELECT id, created_at, last_seen_at, remote_address, user_agent, token_hash FROM sessions "
+                           "WHERE login = ? AND ended_at IS NULL AND last_seen_at >= ? AND created_at >= ? "
+                           "ORDER BY created_at DESC, id DESC", [login, at - idle, at - lifetime])
+        frame["current"] = frame["token_hash"] == (token_hash(current_token) if current_token else "")
+        return frame.drop(columns=["token_hash"]).reset_index(drop=True)
+
+    def end_session(self, token: str, reason: str = "logged out") -> None:
+        """End the session with this token (nothing happens for an unknown or ended one)."""
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
+                        [utcnow(), reason, token_hash(token or "")])
+
+    def end_session_of(self, login: str, session_id: int, reason: str = "ended by the user") -> bool:
+        """End one of ``login``'s sessions by its id (from :meth:`sessions`); False when it is not theirs or
+        has ended already."""
+        with self.db.transaction() as cur:
+            found = cur.execute("SELECT id FROM sessions WHERE id = ? AND login = ? AND ended_at IS NULL",
+                                [int(session_id), login]).fetchone()
+            if found is None:
+                return False
+            cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ?",
+                        [utcnow(), reason, int(session_id)])
+        return True
+
+    def end_sessions(self, login: str, except_token: str = "", reason: str = "logged out everywhere") -> int:
+        """End every session of ``login`` but the one with ``except_token`` (when given); returns how many."""
+        keep = token_hash(except_token) if except_token else ""
+        with self.db.transaction() as cur:
+            ids = [row[0] for row in cur.execute("SELECT id FROM sessions WHERE login = ? AND ended_at IS NULL "
+                                                 "AND token_hash <> ?", [login, keep]).fetchall()]
+            for session_id in ids:
+                cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ?",
+                            [utcnow(), reason, session_id])
+        return len(ids)
+
+    def _end(self, session_id: int, reason: str, at: dt.datetime) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL",
+                        [at, reason, session_id])
+
+    # -- logging in --------------------------------------------------------------------------------------------
+    def log_in(self, login: str, password: str, remote_address: str = "", user_agent: str = "",
+               at: dt.datetime | None = None) -> LoginResult:
+        """Check a login and password behind the throttle; on success start a session. Whether the login exists
+        is never told: an unknown one is counted, slowed and locked exactly as a known one."""
+        at = at or utcnow()
+        login = _short((login or "").strip().lower())
+        address = _short(remote_address)
+        wait = self.login_wait(login, address, at=at)
+        if wait:
+            return LoginResult(wait_seconds=wait, refused=True)
+        user = self.authenticate(login, password)
+        if user is None:
+            return LoginResult(wait_seconds=self._count_failure(login, address, at))
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM login_throttle WHERE key = ?", [f"login:{login}"])
+            self._log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None, "logged in")
+        return LoginResult(user=user, token=self.start_session(login, address, user_agent, at=at))
+
+    def login_wait(self, login: str, remote_address: str = "", at: dt.datetime | None = None) -> int:
+        """Seconds before ``login`` may be tried again from ``remote_address`` (0: now)."""
+        at = at or utcnow()
+        keys = {f"login:{login}": ACCOUNT_RULE}
+        if remote_address:
+            keys[f"address:{remote_address}"] = ADDRESS_RULE
+        waits = [0.0]
+        for key, rule in keys.items():
+            found = self.db.row("SELECT failures, last_failure_at, locked_until FROM login_throttle WHERE key = ?",
+                                [key])
+            if found is not None:
+                waits.append(_wait(rule, *found, at=at))
+        return math.ceil(max(waits))
+
+    def _count_failure(self, login: str, address: str, at: dt.datetime) -> int:
+        """Count a failed login on the account and the address, log it (and any lockout it starts); returns the
+        wait before the next attempt."""
+        keys = {f"login:{login}": ACCOUNT_RULE}
+        if address:
+            keys[f"address:{address}"] = ADDRESS_RULE
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM login_throttle WHERE last_failure_at < ? AND "
+                        "(locked_until IS NULL OR locked_until < ?)", [at - dt.timedelta(days=1), at])
+            self._log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None, "wrong password")
+            for key, rule in keys.items():
+                failures = cur.execute(
+                    "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES (?, 1, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET last_failure_at = excluded.last_failure_at, failures = "
+                    "CASE WHEN login_throttle.last_failure_at <= ? THEN 1 ELSE login_throttle.failures + 1 END "
+                    "RETURNING failures", [key, at, at - rule.lockout]).fetchone()[0]
+                if failures >= rule.lock_after:
+                    cur.execute("UPDATE login_throttle SET locked_until = ?, failures = 0 WHERE key = ?",
+                                [at + rule.lockout, key])
+                    what = "account" if key.startswith("login:") else "address"
+                    minutes = int(rule.lockout.total_seconds() // 60)
+                    self._log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None,
+                                    f"{what} locked for {minutes} minutes after {failures} failed logins")
+        return self.login_wait(login, address, at=at)
+
+    # -- passwords -----------------------------------------------------------------------------------------------
+    def change_password(self, login: str, current_password: str, new_password: str, keep_token: str = "") -> None:
+        """A user's own password change: the current password must be right (a wrong one counts as a failed
+        login), the new one pass the policy; every other session of theirs ends, the one with ``keep_token``
+        stays."""
+        wait = self.login_wait(login)
+        if wait:
+            raise ValidationError({"current_password": f"Too many failed logins; try again in {wait} seconds."})
+        if self.authenticate(login, current_password) is None:
+            self._count_failure(login, "", utcnow())
+            raise ValidationError({"current_password": "This is not your current password."})
+        self.set_password(login, new_password, by=login, keep_token=keep_token)
+
+
+def _wait(rule: ThrottleRule, failures: int, last_failure_at: dt.datetime, locked_until: dt.datetime | None,
+          at: dt.datetime) -> float:
+    """Seconds to wait under ``rule`` for a counter as stored."""
+    if locked_until is not None and locked_until > at:
+        return (locked_until - at).total_seconds()
+    if at - last_failure_at >= rule.lockout:
+        return 0.0
+    return max(0.0, (last_failure_at + rule.delay(failures) - at).total_seconds())
+
+
+def _who(login: str, address: str) -> str:
+    return f"{login} from {address}" if address else login
+

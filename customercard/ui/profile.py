@@ -1,0 +1,168 @@
+"""My profile: who I am, changing my password, and my active login sessions (end one, or log out everywhere).
+
+Every value that came from a person or a browser (name, e-mail, address, user agent) is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import panel as pn
+import param
+
+from .. import formatting
+from ..errors import CustomerCardError, ValidationError
+from ..i18n import _
+from ..passwords import MIN_LENGTH
+from ..store import Store
+from ..store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
+from .html import SECTION_CSS, esc, fields
+
+PROFILE_CSS = SECTION_CSS + """
+.cc-profile-session { display: flex; gap: 14px; align-items: baseline; }
+.cc-this-session { font-weight: 600; color: #1d7a3c; }
+.cc-field-error { color: #b42318; font-size: 0.88em; }
+"""
+#: (pattern whose group is the version, name); the first that matches wins (Chrome says Safari too).
+_BROWSERS = [(r"\bEdg/(\d+)", "Edge"), (r"\bOPR/(\d+)", "Opera"), (r"\bFirefox/(\d+)", "Firefox"),
+             (r"\bChromium/(\d+)", "Chromium"), (r"Chrome/(\d+)", "Chrome"),
+             (r"\bVersion/(\d+)\S* (?:Mobile/\S+ )?Safari/", "Safari")]
+
+
+def browser_name(user_agent: str) -> str:
+    """A short name for a browser's User-Agent ('Firefox 140 on Linux'), else the start of it."""
+    text = user_agent or ""
+    name = next((f"{label} {m.group(1)}" for pattern, label in _BROWSERS if (m := re.search(pattern, text))), "")
+    system = next((os for key, os in (("Windows", "Windows"), ("Mac OS", "macOS"), ("Android", "Android"),
+                                      ("iPhone", "iOS"), ("Linux", "Linux")) if key in text), "")
+    if name:
+        return f"{name} on {system}" if system else name
+    return text[:60] or _("unknown")
+
+
+def _note(text: str, ok: bool) -> str:
+    color = "#1d7a3c" if ok else "#b42318"
+    return f'<p class="cc-profile-message" style="color:{color}">{esc(text)}</p>' if text else ""
+
+
+class ProfilePage(pn.viewable.Viewer):
+    """Name, login and role; change my password; my active sessions with “End” and “Log out everywhere”."""
+
+    logged_out = param.Event(doc="Set when this person ended every session of theirs, this one too: leave the page.")
+
+    def __init__(self, store: Store, login: str, token: str = "", idle: dt.timedelta = DEFAULT_IDLE,
+                 lifetime: dt.timedelta = DEFAULT_LIFETIME, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login, self.token = store, login, token
+        self.idle, self.lifetime = idle, lifetime
+        self._locale = store.settings().locale
+        self._inputs = {
+            "current_password": pn.widgets.PasswordInput(label=_("Current password"), width=320,
+                                                         css_classes=["cc-profile-current"]),
+            "password": pn.widgets.PasswordInput(
+                label=_("New password"), width=320, css_classes=["cc-profile-new"],
+                placeholder=_("At least {n} characters, not a common one").format(n=MIN_LENGTH)),
+            "again": pn.widgets.PasswordInput(label=_("New password again"), width=320,
+                                              css_classes=["cc-profile-again"]),
+        }
+        self._errors = {name: pn.pane.HTML("", css_classes=[f"cc-profile-{name}-error"], stylesheets=[PROFILE_CSS],
+                                           margin=(0, 10)) for name in self._inputs}
+        change = pn.widgets.Button(label=_("Change password"), color="primary",
+                                   css_classes=["cc-profile-change"])
+        change.on_click(lambda _event: self.change_password())
+        self._password_note = pn.pane.HTML("", css_classes=["cc-profile-password-note"])
+        self._sessions = pn.Column(sizing_mode="stretch_width", css_classes=["cc-profile-sessions"])
+        everywhere = pn.widgets.Button(label=_("Log out everywhere"), color="danger",
+                                       css_classes=["cc-profile-everywhere"])
+        everywhere.on_click(lambda _event: self.log_out_everywhere())
+        self._sessions_note = pn.pane.HTML("", css_classes=["cc-profile-sessions-note"])
+        password_box = pn.Column(pn.pane.HTML(f"<h3>{esc(_('Change my password'))}</h3>"),
+                                 *[item for name in self._inputs for item in (self._inputs[name], self._errors[name])],
+                                 change, self._password_note, width=420)
+        sessions_box = pn.Column(pn.pane.HTML(f"<h3>{esc(_('My active sessions'))}</h3>"), self._sessions,
+                                 everywhere, self._sessions_note, sizing_mode="stretch_width")
+        self._layout = pn.Column(pn.pane.HTML(self._who_html(), stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
+                                              css_classes=["cc-profile-who"]),
+                                 pn.Row(password_box, sessions_box, sizing_mode="stretch_width"),
+                                 sizing_mode="stretch_width")
+        self.refresh_sessions()
+
+    def _who_html(self) -> str:
+        user = self.store.get_user(self.login)
+        return (f'<h2 class="cc-title">{esc(user.name)}</h2>'
+                + fields([(_("Login"), esc(user.login)), (_("Role"), esc(_(user.role))),
+                          (_("E-mail"), esc(user.email))]))
+
+    # -- password --------------------------------------------------------------------------------------------------
+    def _typed(self, name: str) -> str:
+        widget = self._inputs[name]  # what was typed (sent as typed), else what was set
+        return widget.value_input or widget.value or ""
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each message next to its field (none: clear them)."""
+        for name, pane in self._errors.items():
+            text = errors.get(name, "")
+            pane.object = f'<span class="cc-field-error">{esc(text)}</span>' if text else ""
+
+    def change_password(self) -> bool:
+        """Change my password (current one right, new one twice and passing the policy); my other sessions end,
+        this one stays."""
+        new = self._typed("password")
+        errors = {} if new == self._typed("again") else {"again": _("The two new passwords differ.")}
+        try:
+            if errors:
+                raise ValidationError(errors)
+            self.store.change_password(self.login, self._typed("current_password"), new, keep_token=self.token)
+        except ValidationError as exc:
+            self.show_errors(exc.errors)
+            self._password_note.object = _note(_("Your password was not changed."), ok=False)
+            return False
+        self.show_errors({})
+        for widget in self._inputs.values():
+            widget.param.update(value="", value_input="")
+        self._password_note.object = _note(_("Your password is changed; your other sessions have ended."), ok=True)
+        self.refresh_sessions()
+        return True
+
+    # -- sessions ----------------------------------------------------------------------------------------------------
+    def refresh_sessions(self) -> None:
+        """List my live sessions, this one marked."""
+        frame = self.store.sessions(self.login, current_token=self.token, idle=self.idle, lifetime=self.lifetime)
+        self._sessions.objects = [self._session_row(row) for row in frame.itertuples(index=False)] or [
+            pn.pane.HTML(f'<p class="cc-empty">{esc(_("No active sessions."))}</p>')]
+
+    def _session_row(self, row: Any) -> pn.viewable.Viewable:
+        this = f' <span class="cc-this-session">{esc(_("This session"))}</span>' if row.current else ""
+        text = (f'<div class="cc-profile-session"><span>{esc(browser_name(row.user_agent))}</span>'
+                f'<span class="cc-meta">{esc(row.remote_address)}</span>'
+                f'<span class="cc-meta">{esc(_("started"))} {esc(formatting.datetime(row.created_at, self._locale))}'
+                f'</span><span class="cc-meta">{esc(_("last seen"))} '
+                f'{esc(formatting.datetime(row.last_seen_at, self._locale))}</span>{this}</div>')
+        info = pn.pane.HTML(text, stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
+                            css_classes=["cc-profile-session-row"] + (["cc-profile-this"] if row.current else []))
+        if row.current:
+            return pn.Row(info, sizing_mode="stretch_width")
+        end = pn.widgets.Button(label=_("End"), width=80, css_classes=["cc-profile-end"])
+        end.on_click(lambda _event, session_id=int(row.id): self.end_session(session_id))
+        return pn.Row(info, end, sizing_mode="stretch_width")
+
+    def end_session(self, session_id: int) -> None:
+        """End one of my other sessions."""
+        try:
+            ended = self.store.end_session_of(self.login, session_id)
+        except CustomerCardError as exc:
+            self._sessions_note.object = _note(str(exc), ok=False)
+            return
+        self._sessions_note.object = _note(_("The session has ended.") if ended else _("It had ended already."),
+                                           ok=ended)
+        self.refresh_sessions()
+
+    def log_out_everywhere(self) -> None:
+        """End every session of mine, this one too."""
+        self.store.end_sessions(self.login)
+        self.logged_out = True
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout

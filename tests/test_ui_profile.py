@@ -1,0 +1,83 @@
+"""The profile view without a browser: what it lists (escaped), the password change, ending sessions."""
+
+from __future__ import annotations
+
+from customercard.ui.admin import AdminPage
+from customercard.ui.profile import ProfilePage, browser_name
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+
+
+def texts(view: ProfilePage) -> list[str]:
+    return [row.objects[0].object for row in view._sessions.objects]
+
+
+def test_the_profile_lists_my_sessions_escaped_and_marks_this_one(demo_store):
+    anna = demo_store.get_user("anna")
+    anna.name = "Anna <i>Berg</i>"
+    demo_store.update_user(anna, by="admin")
+    token = demo_store.start_session("anna", "198.51.100.1", FIREFOX)
+    demo_store.start_session("anna", "198.51.100.2", "<script>alert(1)</script>")
+    demo_store.start_session("erik", "198.51.100.3", FIREFOX)
+    view = ProfilePage(demo_store, "anna", token=token)
+    assert "Anna &lt;i&gt;Berg&lt;/i&gt;" in view._layout.objects[0].object
+    rows = texts(view)
+    assert len(rows) == 2 and "198.51.100.3" not in " ".join(rows)
+    this = [row for row in rows if "This session" in row]
+    assert len(this) == 1 and "198.51.100.1" in this[0] and "Firefox 140 on Linux" in this[0]
+    assert not any("<script>" in row for row in rows) and any("&lt;script&gt;" in row for row in rows)
+    assert len(view._sessions.objects[0].objects) == 2  # the other session has an End button, this one not
+    assert browser_name("") == "unknown"
+
+
+def test_changing_my_password_keeps_this_session_and_ends_the_others(demo_store):
+    token = demo_store.start_session("anna")
+    other = demo_store.start_session("anna")
+    view = ProfilePage(demo_store, "anna", token=token)
+
+    def change(current: str, new: str, again: str) -> bool:
+        for name, value in (("current_password", current), ("password", new), ("again", again)):
+            view._inputs[name].value = value
+        return view.change_password()
+
+    assert not change("demo", "password123", "password123")
+    assert "most common" in view._errors["password"].object
+    assert not change("demo", "a-long-enough-one", "a-long-enough-two")
+    assert "differ" in view._errors["again"].object and not view._errors["password"].object
+    assert not change("wrong", "a-long-enough-one", "a-long-enough-one")
+    assert "not your current password" in view._errors["current_password"].object
+    assert change("demo", "a-long-enough-one", "a-long-enough-one")
+    assert "Your password is changed" in view._password_note.object
+    assert demo_store.session_login(token) == "anna" and demo_store.session_login(other) is None
+    assert all(widget.value == "" for widget in view._inputs.values())
+
+
+def test_ending_one_session_and_logging_out_everywhere(demo_store):
+    token = demo_store.start_session("anna")
+    other = demo_store.start_session("anna")
+    view = ProfilePage(demo_store, "anna", token=token)
+    left = []
+    view.param.watch(lambda event: left.append(event), "logged_out")
+    other_id = int(demo_store.sessions("anna", current_token=token).query("not current")["id"].iloc[0])
+    view.end_session(other_id)
+    assert demo_store.session_login(other) is None and len(texts(view)) == 1
+    view.end_session(other_id)
+    assert "ended already" in view._sessions_note.object
+    view.log_out_everywhere()
+    assert left and demo_store.session_login(token) is None and demo_store.sessions("anna").empty
+
+
+def test_the_admins_users_page_shows_the_password_policy(demo_store):
+    users = AdminPage(demo_store, "admin").users
+    users.form.widgets["login"].value = "nils"
+    users.form.widgets["name"].value = "Nils Ek"
+    users._password.value = "qwertyuiop"
+    assert not users.save()
+    assert "most common" in users._message.object
+    users._password.value = "nils-is-here-now"
+    assert users.save()
+    session = demo_store.start_session("nils")
+    users._pick.value = "nils"
+    users._password.value = "nils-new-password"
+    assert users.save()
+    assert demo_store.session_login(session) is None  # an admin's new password ends the user's sessions
