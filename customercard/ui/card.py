@@ -8,9 +8,10 @@ import panel as pn
 import param
 
 from ..models import Customer
-from ..store import Store
+from ..store import Change, Store
 from .components import CardView
 from .context import CardContext
+from .live import Follower
 from .sections import SECTIONS, Section
 from .sections.base import card_collapsed_prefs
 from .shell import is_served
@@ -49,12 +50,31 @@ class CustomerCard(pn.viewable.Viewer):
         ]
         self._layout = CardView(slots=[section.view for section in self.sections], sizing_mode="stretch_width",
                                 css_classes=["cc-card"], stylesheets=[CARD_CSS])
+        self._follower = Follower(self.store, self._concerns_me, self._show_changes)
         if served:
             pn.state.execute(self._build_open_sections, schedule=True)
 
     def _build_open_sections(self) -> None:
         for section in self.sections:
             section.build_if_open()
+
+    def _concerns_me(self, change: Change) -> bool:
+        return change.customer_id == self.customer.id
+
+    def _show_changes(self, changes: list[Change]) -> None:
+        """Show what was committed meanwhile — by someone else, or by this card's own sections: the customer's new
+        values in read mode (a form being edited keeps what was typed and marks what changed underneath it), and
+        the sections whose records changed drawn again."""
+        newer = [c for c in changes if c.kind == "customer" and (c.version or 0) > self.context.customer.version]
+        if newer:
+            self.context.reload()
+            by = newer[-1].by
+            for section in self.sections:
+                section.changed_underneath(self.context.customer, by)
+        kinds = {c.kind for c in changes if c.kind != "customer"}
+        for section in self.sections:
+            if section.listens_to & kinds:
+                section.changes_arrived([c for c in changes if c.kind in section.listens_to])
 
     def section(self, key: str) -> Section:
         """The section with this key (e.g. 'contact', 'comments')."""

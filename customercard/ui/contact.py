@@ -13,11 +13,12 @@ from ..errors import NotFound
 from ..i18n import _
 from ..identity import acting_user
 from ..models import Contact
-from ..store import Store
+from ..store import Change, Store
 from ..vcard import contact_vcard, vcard_filename
 from .editor import RecordEditor
 from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
+from .live import Follower
 from .sections.crm import relation_target
 
 EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes"]
@@ -42,6 +43,20 @@ class ContactCard(pn.viewable.Viewer):
         self._body = pn.Column(sizing_mode="stretch_width")
         self._form: FieldForm | None = None
         self.editor: RecordEditor | None = None
+        self._show()
+        self._follower = Follower(self.store, self._concerns_me, self._show_changes)
+
+    def _concerns_me(self, change: Change) -> bool:
+        return ((change.kind == "contact" and change.id == self.contact.id) or change.kind == "relation"
+                or (change.kind == "customer" and change.customer_id == self.contact.customer_id))
+
+    def _show_changes(self, changes: list[Change]) -> None:
+        """Others' saves of this person: shown in read mode, marked in an open form (what was typed stays)."""
+        if self.editor is not None:
+            self.editor.heard(changes)
+            return
+        if any(c.kind == "contact" and (c.version or 0) > self.contact.version for c in changes):
+            self.contact = self.store.get_contact(self.contact.id)
         self._show()
 
     @property

@@ -21,6 +21,7 @@ from ..models import CustomerQuery
 from ..store import Store
 from .choices import multi_choice
 from .components import DataTable
+from .live import Follower
 
 COLUMNS = [
     {"key": "number", "label": _("Number"), "sortable": True, "link": "href"},
@@ -141,6 +142,9 @@ class CustomerList(pn.viewable.Viewer):
         self.param.watch(self._on_shortcut, ["text", "include_archived"])
         self._building = False
         self._refresh()
+        # a customer saved or created anywhere may change this page of the list: it is read again
+        self._follower = Follower(self.store, lambda change: change.kind == "customer",
+                                  lambda _changes: self._refresh(), delay=1.0)
 
     # -- filters --------------------------------------------------------------------------------------------
     def _filter_widgets(self) -> dict[str, pn.widgets.Widget]:

@@ -15,7 +15,8 @@ import panel as pn
 
 from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _
-from ..models import Record
+from ..models import Record, to_text
+from ..store import Change
 from .form import ConflictResolver, FieldForm
 from .html import esc
 from .values import shown
@@ -92,6 +93,26 @@ class RecordEditor(pn.viewable.Viewer):
         self.resolver = None
         self._done(saved)
         return True
+
+    def heard(self, changes: list[Change]) -> None:
+        """Committed changes reached the page: those of this record, newer than the one being edited, are marked
+        in the form (see :meth:`changed_underneath`)."""
+        kind = type(self.original).__name__.lower()
+        newer = [c for c in changes if c.kind == kind and c.id == self.original.id
+                 and (c.version or 0) > (self.original.version or 0)]
+        if newer and self._reload is not None:
+            self.changed_underneath(self._reload(), newer[-1].by)
+
+    def changed_underneath(self, stored: Record, by: str) -> None:
+        """Someone else saved the record while it is being edited: what was typed stays, and each field whose
+        stored value changed since the editor opened says so."""
+        notes = {}
+        for field in self.form.widgets:
+            if to_text(stored.get(field)) != to_text(self.original.get(field)):
+                value = shown(stored, field, stored.get(field), self._user_name, self._locale) or _("(empty)")
+                notes[field] = _("Changed meanwhile by {who}: now {value}").format(who=self._user_name(by),
+                                                                                   value=value)
+        self.form.show_notices(notes)
 
     def _refused(self, errors: dict[str, str]) -> bool:
         rest = self.form.show_errors(errors)

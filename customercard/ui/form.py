@@ -20,6 +20,8 @@ from .choices import multi_choice
 from .html import esc
 
 ERROR_CSS = ":host { color: #b42318; font-size: 0.85em; margin-top: -4px; } :host(.hidden) { display: none; }"
+NOTICE_CSS = (":host { color: #7a4b00; background: #fff7e6; font-size: 0.85em; margin-top: -2px; border-radius: 4px; }"
+              " :host(.hidden) { display: none; }")
 LONG_TEXT = {"notes", "body", "description", "note"}
 NONE_LABEL = "—"
 
@@ -117,13 +119,16 @@ class FieldForm(pn.viewable.Viewer):
         super().__init__(**params)
         self.widgets: dict[str, pn.widgets.Widget] = {}
         self.messages: dict[str, pn.pane.HTML] = {}
+        self.notices: dict[str, pn.pane.HTML] = {}
         cells = []
         for field in self.fields:
             widget = self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
             message = pn.pane.HTML("", stylesheets=[ERROR_CSS], css_classes=["hidden", "cc-field-error"],
                                    sizing_mode="stretch_width", margin=(0, 10))
-            self.widgets[field], self.messages[field] = widget, message
-            cells.append(pn.Column(widget, message, sizing_mode="stretch_width", margin=0,
+            notice = pn.pane.HTML("", stylesheets=[NOTICE_CSS], css_classes=["hidden", "cc-field-notice"],
+                                  sizing_mode="stretch_width", margin=(0, 10))
+            self.widgets[field], self.messages[field], self.notices[field] = widget, message, notice
+            cells.append(pn.Column(widget, message, notice, sizing_mode="stretch_width", margin=0,
                                    css_classes=[f"cc-field-{field.replace('.', '-')}"]))
         self._grid = pn.GridBox(*cells, ncols=self.columns, sizing_mode="stretch_width")
 
@@ -142,6 +147,13 @@ class FieldForm(pn.viewable.Viewer):
             pane.object = f'<span class="cc-error-text">{esc(text)}</span>' if text else ""
             pane.css_classes = ["cc-field-error"] if text else ["hidden", "cc-field-error"]
         return {field: text for field, text in errors.items() if field not in self.messages}
+
+    def show_notices(self, notices: dict[str, str]) -> None:
+        """Say under each field what changed underneath it (someone else's save); other fields say nothing."""
+        for field, pane in self.notices.items():
+            text = notices.get(field, "")
+            pane.object = f'<span class="cc-notice-text">{esc(text)}</span>' if text else ""
+            pane.css_classes = ["cc-field-notice"] if text else ["hidden", "cc-field-notice"]
 
     def set_value(self, field: str, value: Any) -> None:
         widget = self.widgets[field]

@@ -18,6 +18,7 @@ from ..i18n import _
 from ..models import OPPORTUNITY_STATUSES, Opportunity
 from ..store import Store
 from .html import SECTION_CSS, esc, table
+from .live import Follower
 from .values import shown
 
 EDITABLE = {"stage", "status", "lost_reason", "amount", "probability"}
@@ -76,6 +77,9 @@ class PipelinePage(pn.viewable.Viewer):
             css_classes=["cc-pipeline-table"])
         self._table.on_edit(self._on_edit)
         self.refresh()
+        # others' changes of opportunities (and of customers' names) show without a reload
+        self._follower = Follower(store, lambda change: change.kind in ("opportunity", "customer"),
+                                  lambda _changes: self.refresh(), delay=0.3)
 
     @param.depends("account_manager", "owner", "close_from", "close_to", watch=True)
     def refresh(self) -> None:

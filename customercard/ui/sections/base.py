@@ -16,7 +16,8 @@ import param
 
 from ...errors import ConflictError, CustomerCardError, PermissionDenied, ValidationError
 from ...i18n import _
-from ...models import Customer
+from ...models import Customer, to_text
+from ...store import Change
 from ..components import CardView, SectionSlot
 from ..context import CardContext
 from ..form import ConflictResolver, FieldForm
@@ -62,6 +63,8 @@ class Section(pn.viewable.Viewer):
     collapsed_by_default: ClassVar[bool] = False
     #: Actions the section's HTML may send (besides "edit"), each handled by ``do_<action>``.
     actions: ClassVar[tuple[str, ...]] = ()
+    #: The kinds of change (see :class:`customercard.store.Change`) that alter what the section shows.
+    listens_to: ClassVar[frozenset[str]] = frozenset({"customer"})
 
     context = param.ClassSelector(class_=CardContext, doc="The card this section is part of.")
     collapsed = param.Boolean(default=False, doc="Whether the section is folded away.")
@@ -70,6 +73,7 @@ class Section(pn.viewable.Viewer):
     def __init__(self, build: bool = True, **params: Any) -> None:
         super().__init__(**params)
         self._built = False
+        self._read_child: Any = None
         self._form: Any = None
         self._draft: Customer | None = None
         self._resolver: ConflictResolver | None = None
@@ -95,7 +99,7 @@ class Section(pn.viewable.Viewer):
         """Show the read-only state. A section that fails to draw says so in its own place (the server's log has
         the traceback); the card's other sections are drawn as usual."""
         try:
-            child = self.read_child()
+            child = self._read_child = self.read_child()
             html = self.markup() + note_html(*self._note)
             tools = self._tools()
         except Exception:
@@ -107,9 +111,26 @@ class Section(pn.viewable.Viewer):
         self.view.param.update(html=html, tools=tools, child=child, child_first=child is not None)
 
     def refresh(self) -> None:
-        """Redraw after the customer (or what the section lists) changed."""
-        if self._built and not self.editing:
+        """Redraw after the customer (or what the section lists) changed; a form being filled in stays."""
+        if self._built and not self.form_open:
             self.render()
+
+    @property
+    def form_open(self) -> bool:
+        """Whether the section shows a form (an edit, a new comment, an e-mail…) instead of its read view."""
+        return self.editing or (self.view.child is not None and self.view.child is not self._read_child)
+
+    def changes_arrived(self, changes: list[Change]) -> None:
+        """Records this section lists were changed (by anyone): drawn again — or, while a form is open, the form
+        stays as typed and an editor of a changed record marks what changed underneath it."""
+        if not self._built:
+            return
+        if self.form_open:
+            editor = getattr(self, "editor", None)
+            if editor is not None:
+                editor.heard(changes)
+            return
+        self.render()
 
     def _tools(self) -> list[dict[str, str]]:
         if self.edit_fields and self.context.can_edit:
@@ -136,7 +157,26 @@ class Section(pn.viewable.Viewer):
         self.context.store.set_pref(self.context.login, PREF_PREFIX + self.key, bool(event.new))
 
     def _on_saved(self, _event: param.parameterized.Event) -> None:
-        self.refresh()
+        if "customer" in self.listens_to:
+            self.refresh()
+
+    def changed_underneath(self, stored: Customer, by: str) -> None:
+        """Someone else saved the customer while this section's form is open: the form keeps what was typed, and
+        each field whose stored value changed since the form opened says so (the conflict is seen before Save)."""
+        if not self.editing or self._draft is None or self._form is None:
+            return
+        store, locale = self.context.store, self.context.locale
+        notes = {}
+        for field in self._form.values():
+            if field.startswith("segments."):
+                before, now = self._draft.segments.get(field[9:], []), stored.segments.get(field[9:], [])
+            else:
+                before, now = self._draft.get(field), stored.get(field)
+            if to_text(before) != to_text(now):
+                value = shown(Customer, field, now, store.user_name, locale) or _("(empty)")
+                notes[field] = _("Changed meanwhile by {who}: now {value}").format(who=store.user_name(by),
+                                                                                   value=value)
+        self._form.show_notices(notes)
 
     def handle(self, action: str, data: dict[str, Any]) -> None:
         """Run an action sent from the browser, if this section offers it."""

@@ -39,6 +39,7 @@ def comment_html(row: Any, store, locale: str, editable: bool) -> str:
 
 class CommentsSection(Section):
     key = "comments"
+    listens_to = frozenset({"comment"})
     title = _("Comments")
     actions = ("new-comment", "edit-comment", "show-all")
 

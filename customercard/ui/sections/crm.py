@@ -115,6 +115,7 @@ def relation_target(relation: Any) -> str:
 
 class RelationsSection(CrmSection):
     key = "relations"
+    listens_to = frozenset({"relation", "contact"})
     title = _("Relations")
     collapsed_by_default = True
     actions = ("add-relation", "remove-relation")
@@ -192,6 +193,7 @@ class RelationsSection(CrmSection):
 
 class EventsSection(CrmSection):
     key = "events"
+    listens_to = frozenset({"event", "contact"})
     title = _("Events")
     collapsed_by_default = True
     actions = ("new-event", "open-event", "event-done", "event-cancel", "event-filter", "edit-event")
@@ -321,6 +323,7 @@ class EventsSection(CrmSection):
 
 class OpportunitiesSection(CrmSection):
     key = "opportunities"
+    listens_to = frozenset({"opportunity"})
     title = _("Opportunities")
     collapsed_by_default = True
     actions = ("new-opportunity", "edit-opportunity", "won", "lost")

@@ -15,6 +15,7 @@ from .base import Section, action_button
 
 class FilesSection(Section):
     key = "files"
+    listens_to = frozenset({"file"})
     title = _("Files")
     collapsed_by_default = True
     actions = ("upload", "delete-file")

@@ -56,6 +56,11 @@ class SegmentsForm(pn.viewable.Viewer):
         self._message.object = esc(errors.get("segments", ""))
         return {f: m for f, m in errors.items() if f != "segments"}
 
+    def show_notices(self, notices: dict[str, str]) -> None:
+        """What changed underneath (``segments.<criterion>`` → text), said under the criteria."""
+        text = " ".join(f"{field.split('.', 1)[1]}: {note}" for field, note in notices.items())
+        self._message.object = f'<span class="cc-notice-text">{esc(text)}</span>' if text else ""
+
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
 

@@ -66,6 +66,7 @@ def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | Non
 
 class InvoicedSection(Section):
     key = "invoiced"
+    listens_to = frozenset({"opportunity", "invoice"})
     title = _("Invoiced")
 
     def figures(self) -> pd.DataFrame:

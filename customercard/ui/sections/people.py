@@ -20,6 +20,7 @@ CONTACT_FORM_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mo
 
 class ContactsSection(Section):
     key = "contacts"
+    listens_to = frozenset({"contact"})
     title = _("Contact persons")
     actions = ("show-inactive", "add-contact")
 
@@ -85,6 +86,7 @@ class ContactsSection(Section):
 
 class ProjectsSection(Section):
     key = "projects"
+    listens_to = frozenset({"project"})
     title = _("Projects")
     collapsed_by_default = True
 

@@ -1,0 +1,110 @@
+"""Open views see other people's changes without a reload: the card's read view shows the new values, a form
+being filled in keeps what was typed and marks the fields changed underneath, and the sections listing records
+(comments, opportunities …) draw them again. Outside a server a view hears of a change at once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from customercard.ui.card import CustomerCard
+from customercard.ui.contact import ContactCard
+from customercard.ui.customer_list import CustomerList
+from customercard.ui.pipeline import PipelinePage
+
+from .conftest import rich_customers
+
+
+def eventually(check, timeout: float = 10.0) -> None:
+    """Wait for ``check()`` to hold: on PostgreSQL a change travels as a NOTIFY to a listener thread first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            assert check()
+            return
+        except (AssertionError, KeyError, IndexError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def customer_id(demo_store) -> int:
+    return rich_customers(demo_store)[0]
+
+
+def erik_saves(store, customer_id: int, **values) -> None:
+    customer = store.get_customer(customer_id)
+    customer.param.update(**values)
+    store.save_customer(customer, user="erik")
+
+
+def test_the_read_view_shows_a_save_made_elsewhere(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    contact, header = card.section("contact"), card.section("header")
+    erik_saves(demo_store, customer_id, phone="08-765 432 10", nickname="Renamed by Erik")
+    eventually(lambda: "+46 8 765 432 10" in contact.view.html)
+    eventually(lambda: "Renamed by Erik" in header.view.html and "Erik Nilsson" in header.view.html)
+    assert card.customer.version == demo_store.get_customer(customer_id).version
+
+
+def test_an_open_form_keeps_what_was_typed_and_marks_what_changed_underneath(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("contact")
+    section.start_edit()
+    section._form.widgets["phone"].value = "08-222 222 22"
+    erik_saves(demo_store, customer_id, phone="08-333 333 33")
+    eventually(lambda: "+46 8 333 333 33" in section._form.notices["phone"].object)
+    assert section.editing and section._form.widgets["phone"].value == "08-222 222 22"
+    assert "Erik Nilsson" in section._form.notices["phone"].object
+    assert section._form.notices["email"].object == ""
+    assert section.save() is False and section._resolver is not None  # seen before Save, chosen at Save
+
+
+def test_sections_listing_records_draw_them_again(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    comments = card.section("comments")
+    demo_store.add_comment(customer_id, "Written by Erik in another window", user="erik")
+    eventually(lambda: "Written by Erik in another window" in comments.view.html)
+    opportunities = card.section("opportunities")
+    opportunities.open()
+    opportunity = demo_store.new_opportunity(customer_id, owner="erik")
+    opportunity.title, opportunity.amount = "Erik's new deal", 5000.0
+    demo_store.create_opportunity(opportunity, user="erik")
+    eventually(lambda: "Erik&#x27;s new deal" in opportunities.view.html)
+
+
+def test_a_comment_being_edited_is_marked_not_replaced(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    comments = card.section("comments")
+    comment_id = int(demo_store.comments(customer_id).iloc[0]["id"])
+    editor = comments.edit_comment(comment_id)
+    editor.widgets["body"].value = "Anna is typing"
+    theirs = demo_store.get_comment(comment_id)
+    theirs.body = "Erik changed it"
+    demo_store.edit_comment(theirs, user="erik")
+    eventually(lambda: "Erik changed it" in editor.form.notices["body"].object)
+    assert comments.editor is editor and editor.widgets["body"].value == "Anna is typing"
+
+
+def test_the_pipeline_the_customer_list_and_the_contact_card_follow(demo_store, customer_id):
+    pipeline = PipelinePage(store=demo_store, user="anna")
+    row = pipeline._table.value.iloc[0]
+    opportunity = demo_store.get_opportunity(int(row["id"]))
+    opportunity.amount = 123456.0
+    demo_store.save_opportunity(opportunity, user="erik")
+    def fresh():
+        return pipeline._table.value[pipeline._table.value["id"] == opportunity.id].iloc[0]
+    eventually(lambda: fresh()["amount"] == 123456.0 and int(fresh()["version"]) == opportunity.version)
+
+    listing = CustomerList(store=demo_store, text=demo_store.get_customer(customer_id).name[:6])
+    erik_saves(demo_store, customer_id, nickname="Listed nickname")
+    eventually(lambda: any(row["nickname"] == "Listed nickname" for row in listing._table.rows))
+
+    contact_id = int(demo_store.contacts(customer_id).iloc[0]["id"])
+    card = ContactCard(store=demo_store, contact_id=contact_id, user="anna")
+    person = demo_store.get_contact(contact_id)
+    person.title = "Chief of everything"
+    demo_store.save_contact(person, user="erik")
+    eventually(lambda: card.contact.version == person.version and "Chief of everything" in card._html.object)
