@@ -768,6 +768,8 @@ class Criterion(Record):
                              doc="Whether a customer can have several values of this criterion.")
     values = param.List(default=[], item_type=str, label="Values")
     active = param.Boolean(default=True, label="Active")
+    version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
+                                                             "conflict.")
 
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -796,6 +798,8 @@ class User(Record):
                                     doc="Whether project names are links to the projects.")
     active = param.Boolean(default=True, label="Active", doc="Inactive users cannot log in.")
     password_hash = param.String(default="", precedence=-1, doc="scrypt hash; never the password itself.")
+    version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every change of the fields above; a change "
+                                                             "from an older one is a conflict.")
 
     @property
     def can_edit(self) -> bool:
@@ -853,6 +857,8 @@ class Settings(Record):
     smtp_from = param.String(default="", label="Sender address")
     sync_url = param.String(default="", label="Economy-system receiver URL",
                             doc="Where changes of linked customers are delivered.")
+    version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
+                                                             "conflict.")
 
     def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
         from babel import Locale, UnknownLocaleError

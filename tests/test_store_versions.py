@@ -126,3 +126,45 @@ def test_another_connection_hears_the_change_on_postgresql(pg_server, empty_temp
         first.close()
         second.close()
         pg_server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_admin_lists_users_criteria_and_settings_refuse_stale_changes(empty_store):
+    store = empty_store
+    industries = store.list_values("industries")
+    first = industries.iloc[0]
+    seen = int(first["version"])
+    store.rename_list_value(int(first["id"]), "Renamed by the boss", user="boss", version=seen)
+    with pytest.raises(cc.ConflictError):
+        store.rename_list_value(int(first["id"]), "Renamed from a stale list", user="boss", version=seen)
+    with pytest.raises(cc.ConflictError):
+        store.set_list_value_active(int(first["id"]), False, user="boss", version=seen)
+    with pytest.raises(cc.ConflictError):
+        store.move_list_value(int(first["id"]), 1, user="boss", version=seen)
+    row = store.list_values("industries").iloc[0]
+    assert (row["label"], bool(row["active"]), int(row["version"])) == ("Renamed by the boss", True, seen + 1)
+
+    mine, theirs = store.get_user("anna"), store.get_user("anna")
+    theirs.name = "Anna Renamed"
+    store.update_user(theirs, by="boss")
+    mine.email = "anna@elsewhere.example"
+    with pytest.raises(cc.ConflictError) as caught:
+        store.update_user(mine, by="boss")
+    assert [c.field for c in caught.value.conflicts] == ["name", "email"]  # both differ from what is stored
+    assert store.get_user("anna").name == "Anna Renamed"
+
+    criterion = store.save_criterion(cc.Criterion(name="Versioned size", values=["Small", "Large"]), user="boss")
+    stale = criterion.copy()
+    criterion.values = ["Small", "Large", "Huge"]
+    store.save_criterion(criterion, user="boss")
+    stale.values = ["Small"]
+    with pytest.raises(cc.ConflictError):
+        store.save_criterion(stale, user="boss")
+    assert [c.values for c in store.criteria() if c.name == "Versioned size"] == [["Small", "Large", "Huge"]]
+
+    one, two = store.settings(), store.settings()
+    one.start_address = "Storgatan 1, Göteborg"
+    store.save_settings(one, user="boss")
+    two.base_currency = "EUR"
+    with pytest.raises(cc.ConflictError):
+        store.save_settings(two, user="boss")
+    assert (store.settings().start_address, store.settings().base_currency) == ("Storgatan 1, Göteborg", "SEK")

@@ -13,14 +13,16 @@ from typing import Any
 import pandas as pd
 
 from .. import passwords
-from ..errors import NotFound, PermissionDenied, ValidationError
+from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, Settings, User, to_text
 from .database import utcnow
 
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
 SYSTEM_PREFIX = "system:"
+#: The settings key that keeps their version (bumped by every save that changes one).
+SETTINGS_VERSION = "_version"
 
-USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_hash"
+USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_hash, coalesce(version, 1) AS version"
 STAMP_CHECK_SECONDS = 1.0
 
 
@@ -97,27 +99,41 @@ class AdminStore:
 
     # -- settings ------------------------------------------------------------------------------------
     def settings(self) -> Settings:
-        """The firm's settings for the customer module/CRM (a fresh copy each call)."""
+        """The firm's settings for the customer module/CRM (a fresh copy each call), with their version."""
         stored = self._cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
         result = Settings()
         for name in Settings.fields:
             if name in stored and stored[name] is not None:
                 result.update_from({name: json.loads(stored[name])})
+        result.version = json.loads(stored.get(SETTINGS_VERSION) or "0")
         return result
 
     def save_settings(self, settings: Settings, user: str | None = None) -> Settings:
-        """Validate and store the settings; each changed setting goes to the admin log."""
+        """Validate and store the settings as changed from ``settings.version``; each changed setting goes to the
+        admin log. Settings someone saved since that version are a conflict: nothing is written."""
         login = self._require(user, "admin")
         settings.check()
-        before = self.settings()
         with self.db.transaction() as cur:
+            stored = dict(cur.execute("SELECT key, value FROM settings").fetchall())
+            version = json.loads(stored.get(SETTINGS_VERSION) or "0")
+            before = Settings()
             for name in Settings.fields:
-                old, new = before.get(name), settings.get(name)
-                if to_text(old) == to_text(new):
-                    continue
+                if stored.get(name) is not None:
+                    before.update_from({name: json.loads(stored[name])})
+            if version != settings.version:
+                raise ConflictError([FieldConflict(name, before.get(name), settings.get(name))
+                                     for name in Settings.fields
+                                     if to_text(before.get(name)) != to_text(settings.get(name))],
+                                    stored_version=version, attempted_version=settings.version)
+            changed = [name for name in Settings.fields if to_text(before.get(name)) != to_text(settings.get(name))]
+            for name in changed:
                 cur.execute("DELETE FROM settings WHERE key = ?", [name])
-                cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [name, json.dumps(new)])
-                self._log_admin(cur, login, "settings", name, old, new)
+                cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [name, json.dumps(settings.get(name))])
+                self._log_admin(cur, login, "settings", name, before.get(name), settings.get(name))
+            if changed:
+                cur.execute("DELETE FROM settings WHERE key = ?", [SETTINGS_VERSION])
+                cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [SETTINGS_VERSION,
+                                                                                 json.dumps(version + 1)])
         self._invalidate()
         return self.settings()
 
@@ -133,10 +149,10 @@ class AdminStore:
 
     # -- admin lists -----------------------------------------------------------------------------------
     def list_values(self, list_name: str, include_inactive: bool = True) -> pd.DataFrame:
-        """One admin list: id, label, inverse_label, position, active — in order."""
+        """One admin list: id, label, inverse_label, position, active, version — in order."""
         self._check_list_name(list_name)
-        frame = self.db.df("SELECT id, label, inverse_label, position, active FROM list_values "
-                           "WHERE list_name = ? ORDER BY position, id", [list_name])
+        frame = self.db.df("SELECT id, label, inverse_label, position, active, coalesce(version, 1) AS version "
+                           "FROM list_values WHERE list_name = ? ORDER BY position, id", [list_name])
         return frame if include_inactive else frame[frame["active"]].reset_index(drop=True)
 
     def _check_list_name(self, list_name: str) -> None:
@@ -179,34 +195,48 @@ class AdminStore:
         self._invalidate()
         return int(new_id)
 
-    def _list_value(self, value_id: int) -> dict[str, Any]:
-        found = self.db.records("SELECT id, list_name, label, inverse_label, position, active FROM list_values "
-                                "WHERE id = ?", [value_id])
+    def _list_value(self, value_id: int, version: int | None = None, attempted: str = "") -> dict[str, Any]:
+        """A list value's row; with ``version`` (what the person saw) a conflict when it changed since."""
+        found = self.db.records("SELECT id, list_name, label, inverse_label, position, active, "
+                                "coalesce(version, 1) AS version FROM list_values WHERE id = ?", [value_id])
         if not found:
             raise NotFound(f"No list value with id {value_id}.")
-        return found[0]
+        row = found[0]
+        if version is not None and int(row["version"]) != int(version):
+            raise ConflictError([FieldConflict("label", row["label"], attempted or row["label"])],
+                                stored_version=int(row["version"]), attempted_version=int(version))
+        return row
+
+    def _touch_list_value(self, cur: Any, row: dict[str, Any], assignments: str, params: list[Any]) -> None:
+        """Update a list value on the version it was read at (bumping it); a change that came first in between is
+        a conflict."""
+        updated = cur.execute(f"UPDATE list_values SET {assignments}, version = coalesce(version, 1) + 1 "  # noqa: S608
+                              "WHERE id = ? AND coalesce(version, 1) = ?",
+                              [*params, row["id"], row["version"]]).rowcount
+        if not updated:
+            raise ConflictError([], stored_version=int(row["version"]) + 1, attempted_version=int(row["version"]))
 
     def rename_list_value(self, value_id: int, label: str, user: str | None = None,
-                          inverse_label: str | None = None) -> None:
-        """Rename a value; customers that have it show the new name at once (they refer to its id)."""
+                          inverse_label: str | None = None, version: int | None = None) -> None:
+        """Rename a value; customers that have it show the new name at once (they refer to its id). ``version``:
+        the one the person saw — a value renamed, moved or switched since is a conflict, nothing is written."""
         login = self._require(user, "admin")
-        current = self._list_value(value_id)
+        current = self._list_value(value_id, version, attempted=label)
         label = _clean_label(label, "label")
         other = _same_label(self._list_maps()[current["list_name"]]["by_label"], label)
         if other is not None and other[1] != value_id:
             raise ValidationError({"label": f"“{other[0]}” is in the list already."})
         inverse = current["inverse_label"] if inverse_label is None else inverse_label.strip()
         with self.db.transaction() as cur:
-            cur.execute("UPDATE list_values SET label = ?, inverse_label = ? WHERE id = ?",
-                        [label, inverse, value_id])
+            self._touch_list_value(cur, current, "label = ?, inverse_label = ?", [label, inverse])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             current["label"], label)
         self._invalidate()
 
-    def move_list_value(self, value_id: int, steps: int, user: str | None = None) -> None:
-        """Move a value up (negative steps) or down the list."""
+    def move_list_value(self, value_id: int, steps: int, user: str | None = None, version: int | None = None) -> None:
+        """Move a value up (negative steps) or down the list (``version`` as for :meth:`rename_list_value`)."""
         login = self._require(user, "admin")
-        current = self._list_value(value_id)
+        current = self._list_value(value_id, version)
         ids = [int(i) for i in self.list_values(current["list_name"])["id"]]
         old_index = ids.index(value_id)
         new_index = max(0, min(len(ids) - 1, old_index + steps))
@@ -214,20 +244,23 @@ class AdminStore:
             return
         ids.insert(new_index, ids.pop(old_index))
         with self.db.transaction() as cur:
+            self._touch_list_value(cur, current, "position = ?", [new_index + 1])
             for position, vid in enumerate(ids, start=1):
                 cur.execute("UPDATE list_values SET position = ? WHERE id = ?", [position, vid])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             f"position {old_index + 1}", f"position {new_index + 1}")
         self._invalidate()
 
-    def set_list_value_active(self, value_id: int, active: bool, user: str | None = None) -> None:
-        """Deactivate (or reactivate) a value: it stays on customers that have it, and is no longer offered."""
+    def set_list_value_active(self, value_id: int, active: bool, user: str | None = None,
+                              version: int | None = None) -> None:
+        """Deactivate (or reactivate) a value: it stays on customers that have it, and is no longer offered
+        (``version`` as for :meth:`rename_list_value`)."""
         login = self._require(user, "admin")
-        current = self._list_value(value_id)
+        current = self._list_value(value_id, version)
         if bool(current["active"]) == bool(active):
             return
         with self.db.transaction() as cur:
-            cur.execute("UPDATE list_values SET active = ? WHERE id = ?", [bool(active), value_id])
+            self._touch_list_value(cur, current, "active = ?", [bool(active)])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             "active" if current["active"] else "inactive", "active" if active else "inactive")
         self._invalidate()
@@ -235,15 +268,15 @@ class AdminStore:
     # -- segmentation criteria ----------------------------------------------------------------------------
     def criteria(self, include_inactive: bool = False) -> list[Criterion]:
         """The segmentation criteria with their active values, in order."""
-        rows = self.db.rows("SELECT c.id, c.name, c.multiple, c.active, v.label, v.active FROM criteria c "
-                            "LEFT JOIN criterion_values v ON v.criterion_id = c.id "
+        rows = self.db.rows("SELECT c.id, c.name, c.multiple, c.active, coalesce(c.version, 1), v.label, v.active "
+                            "FROM criteria c LEFT JOIN criterion_values v ON v.criterion_id = c.id "
                             "ORDER BY c.position, c.id, v.position, v.id")
         found: dict[int, Criterion] = {}
-        for cid, name, multiple, active, label, value_active in rows:
+        for cid, name, multiple, active, version, label, value_active in rows:
             if not active and not include_inactive:
                 continue
             crit = found.setdefault(cid, Criterion(id=cid, name=name, multiple=bool(multiple),
-                                                   active=bool(active), values=[]))
+                                                   active=bool(active), values=[], version=int(version)))
             if label is not None and value_active:
                 crit.values = [*crit.values, label]
         return list(found.values())
@@ -268,11 +301,17 @@ class AdminStore:
             if criterion.id is None:
                 position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM criteria").fetchone()[0]
                 criterion.id = cur.execute(
-                    "INSERT INTO criteria (name, multiple, position, active) VALUES (?, ?, ?, ?) RETURNING id",
-                    [criterion.name, criterion.multiple, position, criterion.active]).fetchone()[0]
+                    "INSERT INTO criteria (name, multiple, position, active, version) VALUES (?, ?, ?, ?, 1) "
+                    "RETURNING id", [criterion.name, criterion.multiple, position, criterion.active]).fetchone()[0]
+                criterion.version = 1
             else:
-                cur.execute("UPDATE criteria SET name = ?, multiple = ?, active = ? WHERE id = ?",
-                            [criterion.name, criterion.multiple, criterion.active, criterion.id])
+                updated = cur.execute("UPDATE criteria SET name = ?, multiple = ?, active = ?, "
+                                      "version = coalesce(version, 1) + 1 WHERE id = ? AND coalesce(version, 1) = ?",
+                                      [criterion.name, criterion.multiple, criterion.active, criterion.id,
+                                       criterion.version or 1]).rowcount
+                if not updated:
+                    raise self._stale_criterion(before, criterion)
+                criterion.version = (criterion.version or 1) + 1
             existing = {label: (vid, active) for vid, label, active in cur.execute(
                 "SELECT id, label, active FROM criterion_values WHERE criterion_id = ?",
                 [criterion.id]).fetchall()}
@@ -295,6 +334,14 @@ class AdminStore:
                             json.dumps(new, ensure_ascii=False))
         self._invalidate()
         return criterion
+
+    @staticmethod
+    def _stale_criterion(before: Criterion | None, attempted: Criterion) -> ConflictError:
+        if before is None:
+            return ConflictError([], stored_version=0, attempted_version=attempted.version)
+        differ = [field for field in Criterion.fields if to_text(before.get(field)) != to_text(attempted.get(field))]
+        return ConflictError([FieldConflict(field, before.get(field), attempted.get(field)) for field in differ],
+                             stored_version=before.version, attempted_version=attempted.version)
 
     # -- users --------------------------------------------------------------------------------------------
     def _users_by_login(self) -> dict[str, dict[str, Any]]:
@@ -369,9 +416,18 @@ class AdminStore:
             raise ValidationError({"role": "This is the last active administrator: make someone else "
                                            "an administrator first."})
         with self.db.transaction() as cur:
-            cur.execute("UPDATE users SET name = ?, email = ?, role = ?, projects_access = ?, active = ? "
-                        "WHERE login = ?", [user.name, user.email, user.role, user.projects_access, user.active,
-                                            user.login])
+            updated = cur.execute(
+                "UPDATE users SET name = ?, email = ?, role = ?, projects_access = ?, active = ?, "
+                "version = coalesce(version, 1) + 1 WHERE login = ? AND coalesce(version, 1) = ?",
+                [user.name, user.email, user.role, user.projects_access, user.active, user.login,
+                 user.version or before.version]).rowcount
+            if not updated:  # changed since it was read: nothing is written
+                stored = self._user_row(cur, user.login)
+                raise ConflictError([FieldConflict(name, stored.get(name), user.get(name))
+                                     for name in ("name", "email", "role", "projects_access", "active")
+                                     if to_text(stored.get(name)) != to_text(user.get(name))],
+                                    stored_version=int(stored["version"]), attempted_version=user.version)
+            user.version = (user.version or before.version) + 1
             for name in ("name", "email", "role", "projects_access", "active"):
                 if to_text(before.get(name)) != to_text(user.get(name)):
                     self._log_admin(cur, actor, "Users", f"{user.login}: {name}", before.get(name),
@@ -380,6 +436,12 @@ class AdminStore:
                 self.end_sessions(user.login, reason="user deactivated")
         self._invalidate()
         return self.get_user(user.login)
+
+    @staticmethod
+    def _user_row(cur: Any, login: str) -> dict[str, Any]:
+        row = cur.execute(f"SELECT {USER_COLUMNS} FROM users WHERE login = ?", [login])  # noqa: S608
+        names = [d[0] for d in row.description]
+        return dict(zip(names, row.fetchone(), strict=True))
 
     def _active_admins(self) -> int:
         return sum(1 for r in self._users_by_login().values() if r["active"] and r["role"] == "admin")

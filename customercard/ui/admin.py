@@ -12,11 +12,11 @@ import panel as pn
 import param
 
 from .. import formatting
-from ..errors import CustomerCardError, ValidationError
+from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _
 from ..models import LIST_NAMES, Criterion, Settings, User
 from ..store import Store
-from .form import FieldForm
+from .editor import RecordEditor
 from .html import SECTION_CSS, esc, table
 
 NEW = "__new__"
@@ -51,8 +51,10 @@ class ListsAdmin(pn.viewable.Viewer):
         self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
         self._message = _message_pane()
         buttons = {
-            "up": (_("Move up"), lambda: self._act(lambda v: store.move_list_value(v, -1, user=login))),
-            "down": (_("Move down"), lambda: self._act(lambda v: store.move_list_value(v, 1, user=login))),
+            "up": (_("Move up"), lambda: self._act(
+                lambda v: store.move_list_value(v, -1, user=login, version=self._seen(v)))),
+            "down": (_("Move down"), lambda: self._act(
+                lambda v: store.move_list_value(v, 1, user=login, version=self._seen(v)))),
             "toggle": (_("Deactivate / activate"), lambda: self._act(self._toggle)),
             "rename": (_("Rename"), lambda: self._act(self._do_rename)),
             "add": (_("Add"), self._do_add),
@@ -87,13 +89,18 @@ class ListsAdmin(pn.viewable.Viewer):
             self._rename.value = row.iloc[0]["label"]
             self._inverse.value = row.iloc[0]["inverse_label"]
 
+    def _seen(self, value_id: int) -> int:
+        """The version of a value as the list on the page shows it (a change from it is refused once stale)."""
+        return int(self._frame.set_index("id").loc[value_id, "version"])
+
     def _toggle(self, value_id: int) -> None:
         active = bool(self._frame.set_index("id").loc[value_id, "active"])
-        self.store.set_list_value_active(value_id, not active, user=self.login)
+        self.store.set_list_value_active(value_id, not active, user=self.login, version=self._seen(value_id))
 
     def _do_rename(self, value_id: int) -> None:
         inverse = self._inverse.value if self.list_name == "relation_types" else None
-        self.store.rename_list_value(value_id, self._rename.value, user=self.login, inverse_label=inverse)
+        self.store.rename_list_value(value_id, self._rename.value, user=self.login, inverse_label=inverse,
+                                     version=self._seen(value_id))
 
     def _act(self, action) -> None:
         if self._values.value is None:
@@ -110,6 +117,13 @@ class ListsAdmin(pn.viewable.Viewer):
     def _run(self, action) -> bool:
         try:
             action()
+        except ConflictError as exc:
+            now = exc.conflicts[0].stored if exc.conflicts else ""
+            _note(self._message, _("Not saved: another administrator changed this value meanwhile (it is now "
+                                   "“{label}”). The list shows it as it is now; do it again if you still want "
+                                   "to.").format(label=now), ok=False)
+            self.refresh()
+            return False
         except ValidationError as exc:
             _note(self._message, " ".join(exc.errors.values()), ok=False)
             return False
@@ -134,29 +148,29 @@ class SettingsAdmin(pn.viewable.Viewer):
         super().__init__(**params)
         self.store, self.login = store, login
         self._message = _message_pane()
+        self._layout = pn.Column(sizing_mode="stretch_width")
         self._build()
 
     def _build(self) -> None:
-        self.form = FieldForm(record=self.store.settings(), fields=list(Settings.fields), columns=2)
-        save = pn.widgets.Button(label=_("Save settings"), color="primary", css_classes=["cc-admin-save-settings"])
-        save.on_click(lambda _e: self.save())
-        self._layout = pn.Column(self.form, save, self._message, sizing_mode="stretch_width")
+        """The settings as stored now, in an editor that saves them on that version (a stale save is a conflict
+        to resolve, never an overwrite of another administrator's change)."""
+        self.editor = RecordEditor(self.store.settings(), list(Settings.fields), save=self._store, done=self._saved,
+                                   cancelled=None, reload=self.store.settings, css="cc-admin-settings",
+                                   save_label=_("Save settings"), save_css="cc-admin-save-settings",
+                                   user_name=self.store.user_name, message=self._message)
+        self.form = self.editor.form
+        self._layout.objects = [self.editor.__panel__()]
+
+    def _store(self, settings: Settings) -> Settings:
+        return self.store.save_settings(settings, user=self.login)
+
+    def _saved(self, _settings: Settings) -> None:
+        self._build()
+        _note(self._message, _("Settings saved."), ok=True)
 
     def save(self) -> bool:
-        settings = self.store.settings()
-        errors = settings.update_from(self.form.values())
-        if not errors:
-            try:
-                self.store.save_settings(settings, user=self.login)
-            except ValidationError as exc:
-                errors = exc.errors
-            except CustomerCardError as exc:
-                _note(self._message, str(exc), ok=False)
-                return False
-        self.form.show_errors(errors)
-        _note(self._message, _("Please correct the marked fields.") if errors else _("Settings saved."),
-              ok=not errors)
-        return not errors
+        _note(self._message, "", ok=True)
+        return self.editor.save()
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
@@ -197,10 +211,17 @@ class CriteriaAdmin(pn.viewable.Viewer):
 
     def save(self) -> bool:
         key = self._pick.value
+        shown_version = self._criteria[key].version if key in self._criteria else 0
         criterion = Criterion(id=None if key == NEW else key, name=self._name.value, multiple=self._multiple.value,
-                              active=self._active.value, values=self._values.value.splitlines())
+                              active=self._active.value, values=self._values.value.splitlines(),
+                              version=shown_version)
         try:
             saved = self.store.save_criterion(criterion, user=self.login)
+        except ConflictError:  # the form shows what is stored now: nobody's values are replaced unseen
+            self.refresh(select=key)
+            _note(self._message, _("Not saved: another administrator changed this criterion meanwhile. The form "
+                                   "shows it as it is now; make your change again."), ok=False)
+            return False
         except ValidationError as exc:
             _note(self._message, " ".join(exc.errors.values()), ok=False)
             return False
@@ -226,12 +247,10 @@ class UsersAdmin(pn.viewable.Viewer):
         self._form_box = pn.Column(sizing_mode="stretch_width")
         self._password = pn.widgets.PasswordInput(label=_("New password (leave empty to keep)"), width=300,
                                                   css_classes=["cc-admin-password"])
-        save = pn.widgets.Button(label=_("Save user"), color="primary", css_classes=["cc-admin-save-user"])
-        save.on_click(lambda _e: self.save())
         self._message = _message_pane()
         self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
-        self._layout = pn.Row(pn.Column(self._pick, self._form_box, self._password, save, self._message, width=420),
-                              self._table, sizing_mode="stretch_width")
+        self._layout = pn.Row(pn.Column(self._pick, self._form_box, width=420), self._table,
+                              sizing_mode="stretch_width")
         self.refresh()
 
     def refresh(self, select: str | None = None) -> None:
@@ -249,38 +268,42 @@ class UsersAdmin(pn.viewable.Viewer):
                                    css_id="cc-admin-users-table")
 
     def _load(self, login: str) -> None:
-        self._user = User(role="manager") if login == NEW else self.store.get_user(login)
-        fields = ["login", "name", "email", "role", "projects_access", "active"] if login == NEW else \
+        """The user as stored now (or a new one) in an editor that saves on that version: another administrator's
+        change meanwhile is a conflict to resolve, never overwritten."""
+        store = self.store
+        created = login == NEW
+        user = User(role="manager") if created else store.get_user(login)
+        fields = ["login", "name", "email", "role", "projects_access", "active"] if created else \
             ["name", "email", "role", "projects_access", "active"]
-        self.form = FieldForm(record=self._user, fields=fields, columns=1)
-        self._form_box.objects = [self.form]
+        self.editor = RecordEditor(user, fields, columns=1, cancelled=None, done=self._saved, css="cc-admin-user-form",
+                                   save=self._add if created else (lambda u: store.update_user(u, by=self.login)),
+                                   reload=None if created else (lambda: store.get_user(login)),
+                                   save_label=_("Save user"), save_css="cc-admin-save-user",
+                                   user_name=store.user_name, extra=[self._password], message=self._message)
+        self.form = self.editor.form
+        self._form_box.objects = [self.editor.__panel__()]
         self._password.value = ""
 
-    def save(self) -> bool:
-        user = self._user.copy()
-        errors = user.update_from(self.form.values())
+    def _add(self, user: User) -> User:
+        if not self._password.value:
+            raise ValidationError({"password": _("A new user needs a password.")})
+        return self.store.add_user(user, self._password.value, by=self.login)
+
+    def _saved(self, user: User) -> None:
         password = self._password.value or ""
-        try:
-            if errors:
-                raise ValidationError(errors)
-            if user.id is None:
-                if not password:
-                    raise ValidationError({"password": _("A new user needs a password.")})
-                self.store.add_user(user, password, by=self.login)
-            else:
-                self.store.update_user(user, by=self.login)
-                if password:
-                    self.store.set_password(user.login, password, by=self.login)
-        except ValidationError as exc:
-            rest = self.form.show_errors(exc.errors)
-            _note(self._message, " ".join(rest.values()) or _("Please correct the marked fields."), ok=False)
-            return False
-        except CustomerCardError as exc:
-            _note(self._message, str(exc), ok=False)
-            return False
-        _note(self._message, _("User saved."), ok=True)
+        if password and user.id is not None and self.editor.original.id is not None:
+            try:
+                self.store.set_password(user.login, password, by=self.login)
+            except CustomerCardError as exc:
+                _note(self._message, " ".join(getattr(exc, "errors", {}).values()) or str(exc), ok=False)
+                return
         self.refresh(select=user.login)
-        return True
+        _note(self._message, _("User saved."), ok=True)
+
+    def save(self) -> bool:
+        """Save the user in the form (and the new password, when one is typed)."""
+        _note(self._message, "", ok=True)
+        return self.editor.save()
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout

@@ -32,27 +32,33 @@ class RecordEditor(pn.viewable.Viewer):
     """
 
     def __init__(self, record: Record, fields: list[str], save: Saver, done: Callable[[Record], None],
-                 cancelled: Callable[[], None], reload: Callable[[], Record] | None = None, title: str = "",
+                 cancelled: Callable[[], None] | None, reload: Callable[[], Record] | None = None, title: str = "",
                  css: str = "cc-record-form", save_label: str = "", overrides: dict[str, Any] | None = None,
                  user_name: Callable[[str], str] = str, locale: str = "sv_SE", columns: int = 2,
-                 prepare: Callable[[Record], None] | None = None) -> None:
+                 prepare: Callable[[Record], None] | None = None, save_css: str = "",
+                 extra: list[Any] | None = None, message: pn.pane.HTML | None = None) -> None:
         """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
-        opportunity)."""
+        opportunity); ``cancelled`` None: no Cancel button; ``extra``: more widgets under the form; ``message``: the
+        pane its messages go to (its own by default)."""
         super().__init__()
         self.original = record
         self._save, self._done, self._reload, self._prepare = save, done, reload, prepare
         self._user_name, self._locale = user_name, locale
         self.resolver: ConflictResolver | None = None
         self.form = FieldForm(record=record.copy(), fields=fields, columns=columns, overrides=overrides or {})
-        self.message = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-form-message"])
+        self.message = message or pn.pane.HTML("", margin=(0, 10), css_classes=["cc-form-message"])
         self._resolver_box = pn.Column(sizing_mode="stretch_width", margin=0)
-        save_button = pn.widgets.Button(label=save_label or _("Save"), color="primary", css_classes=[f"{css}-save"])
-        cancel = pn.widgets.Button(label=_("Cancel"), css_classes=[f"{css}-cancel"])
+        save_button = pn.widgets.Button(label=save_label or _("Save"), color="primary",
+                                        css_classes=[save_css or f"{css}-save"])
         save_button.on_click(lambda _e: self.save())
-        cancel.on_click(lambda _e: cancelled())
+        buttons = [save_button]
+        if cancelled is not None:
+            cancel = pn.widgets.Button(label=_("Cancel"), css_classes=[f"{css}-cancel"])
+            cancel.on_click(lambda _e: cancelled())
+            buttons.append(cancel)
         head = [pn.pane.HTML(f"<b>{esc(title)}</b>", margin=(0, 10))] if title else []
-        self._layout = pn.Column(*head, self.form, self._resolver_box, pn.Row(save_button, cancel), self.message,
-                                 sizing_mode="stretch_width", css_classes=[css])
+        self._layout = pn.Column(*head, self.form, *(extra or []), self._resolver_box, pn.Row(*buttons),
+                                 self.message, sizing_mode="stretch_width", css_classes=[css])
 
     @property
     def widgets(self) -> dict[str, Any]:
