@@ -196,6 +196,24 @@ Status, Account manager). If any row has a problem, every problem is listed and 
 (exit 1). Possible duplicates are listed as warnings. See customercard.importexport for the full mapping."""
 
 
+# -- privacy ----------------------------------------------------------------------------------------------
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """Export (JSON and vCard) or anonymise one contact person's personal data (GDPR)."""
+    from .privacy import write_personal_data
+
+    actor = args.user or CLI_ACTOR
+    with _store(args) as store:
+        if args.action == "export":
+            paths = write_personal_data(store, args.contact_id, args.file, user=actor)
+            print(f"Wrote the personal data of contact person {args.contact_id} to "
+                  f"{' and '.join(str(path) for path in paths)}.")
+        else:
+            store.anonymise_contact(args.contact_id, user=actor)
+            print(f"Anonymised contact person {args.contact_id}: their values, their history and their search "
+                  "entries; the admin log says so.")
+    return 0
+
+
 # -- migrate ----------------------------------------------------------------------------------------------
 def cmd_migrate(args: argparse.Namespace) -> int:
     from .store import open_store
@@ -273,6 +291,20 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--to", dest="target", required=True, help="the database to copy into (made if needed)")
     migrate.add_argument("--replace", action="store_true", help="replace what the target holds (else refuse)")
     migrate.set_defaults(func=cmd_migrate)
+
+    privacy = sub.add_parser("privacy", help="export or anonymise a contact person's personal data (GDPR)")
+    privacy_sub = privacy.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    export_person = privacy_sub.add_parser(
+        "export", help="write everything held about a contact person: FILE.zip (JSON and vCard), or FILE.json "
+                       "with FILE.vcf beside it")
+    export_person.add_argument("contact_id", type=int, help="the contact person's id (as in /contact?contact=ID)")
+    export_person.add_argument("file", type=Path, help="the file to write: NAME.zip, or NAME.json (+ NAME.vcf)")
+    anonymise = privacy_sub.add_parser(
+        "anonymise", help="replace a contact person's values everywhere (history and search too); cannot be undone")
+    anonymise.add_argument("contact_id", type=int, help="the contact person's id")
+    for p in (export_person, anonymise):
+        p.add_argument("--user", help=f"administrator recorded as doing it (default {CLI_ACTOR})")
+    privacy.set_defaults(func=cmd_privacy)
 
     backup = sub.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", type=Path)

@@ -1,5 +1,12 @@
 """Delivering the economy-system outbox: each row is POSTed as JSON to the receiver URL, signed with
-HMAC-SHA256 and carrying an idempotency key, in order per customer, retried with backoff.
+HMAC-SHA256 over a timestamp and the body and carrying an idempotency key, in order per customer, retried with
+backoff.
+
+Only a 2xx answer delivers a row. Redirects are not followed (urllib would follow a 301/302 with a GET, without
+the body): a 3xx, like any other answer, is a failed attempt, retried later with the status in its error.
+The signature header is ``X-Customercard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``;
+a receiver checks it with :func:`verify_signature` (or the README's few lines) and refuses old timestamps, so a
+captured delivery cannot be replayed later.
 
 The receiver being down loses nothing: rows stay in the database until delivered, and a restarted server
 resumes where it stopped. Rows that keep failing wait for an administrator's retry (System administration).
@@ -11,6 +18,7 @@ import hashlib
 import hmac
 import logging
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -23,9 +31,47 @@ SIGNATURE_HEADER = "X-Customercard-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The signature header value: ``sha256=<hex HMAC of the body>``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+#: A signature older (or further ahead) than this many seconds is refused by :func:`verify_signature`.
+TOLERANCE_SECONDS = 300
+
+
+def _digest(timestamp: int, body: bytes, secret: str) -> str:
+    return hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256).hexdigest()
+
+
+def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    """The signature header value: ``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` (now, unless given)."""
+    moment = int(time.time()) if timestamp is None else int(timestamp)
+    return f"t={moment},v1={_digest(moment, body, secret)}"
+
+
+def verify_signature(header: str, body: bytes, secret: str, tolerance: float = TOLERANCE_SECONDS,
+                     now: float | None = None) -> bool:
+    """Whether ``header`` (the X-Customercard-Signature value) signs exactly ``body`` with ``secret``, made at
+    most ``tolerance`` seconds before (or after) ``now``. For receivers written in Python; a replayed delivery
+    (an old timestamp), a changed body or timestamp, or another secret gives False."""
+    parts: dict[str, list[str]] = {}
+    for item in (header or "").split(","):
+        key, _, value = item.strip().partition("=")
+        parts.setdefault(key, []).append(value)
+    try:
+        moment = int(parts["t"][0])
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - moment) > tolerance:
+        return False
+    expected = _digest(moment, body, secret)
+    return any(hmac.compare_digest(expected, given) for given in parts.get("v1", []))
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer like any other, not a place to go: urllib would follow it as a GET without the body."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - urllib's API
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def backoff(attempts: int) -> float:
@@ -63,11 +109,12 @@ def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
             "Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(body, target.secret),
             IDEMPOTENCY_HEADER: row["idempotency_key"], "User-Agent": "customercard-outbox"})
         try:
-            with urllib.request.urlopen(request, timeout=target.timeout) as response:  # noqa: S310 - http(s) only
+            with _OPENER.open(request, timeout=target.timeout) as response:
                 ok = 200 <= response.status < 300
                 error = "" if ok else f"HTTP {response.status}"
         except urllib.error.HTTPError as exc:
-            ok, error = False, f"HTTP {exc.code} {exc.reason}"
+            moved = " (redirects are not followed)" if 300 <= exc.code < 400 else ""
+            ok, error = False, f"HTTP {exc.code} {exc.reason}{moved}"
         except (urllib.error.URLError, OSError) as exc:
             ok, error = False, f"Receiver not reachable: {getattr(exc, 'reason', exc)}"
         if ok:

@@ -1,6 +1,7 @@
 """The economy-system outbox against a real HTTP receiver on loopback: written with the change, delivered
-in order per customer with a valid signature and idempotency key, nothing lost while the receiver is down,
-resumed after a restart, parked failures retried by an administrator."""
+in order per customer with a valid signature (over a timestamp and the body) and idempotency key, nothing lost
+while the receiver is down, resumed after a restart, parked failures retried by an administrator, a redirect
+never taken for a delivery, and a captured delivery refused when replayed later."""
 
 from __future__ import annotations
 
@@ -20,26 +21,49 @@ from customercard.store import Store
 SECRET = "s3cret-for-tests"
 
 
+def signature_is_valid(header: str, body: bytes, max_age: float = 300) -> bool:
+    """The receiver's own check, written from the README (not with the package): t=…,v1=… over "<t>.<body>"."""
+    fields = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    if not fields.get("t", "").isdigit() or abs(time.time() - int(fields["t"])) > max_age:
+        return False
+    expected = hmac.new(SECRET.encode(), fields["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, fields.get("v1", ""))
+
+
 class Receiver:
-    """A small economy-system endpoint: verifies signatures, remembers what arrived, can be 'down'."""
+    """A small economy-system endpoint: verifies signatures, remembers what arrived, can be 'down' or answer
+    with a redirect (to /moved on itself, where it counts what comes)."""
 
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.keys: list[str] = []
         self.bad_signatures = 0
         self.status = 200
+        self.at_moved: list[str] = []  # the methods of requests that followed a redirect
+        self.captured: list[tuple[str, bytes]] = []  # (signature header, body) of each delivery, for replays
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                receiver.at_moved.append("GET")
+                self.send_response(200)
+                self.end_headers()
+
             def do_POST(self):  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-                if not hmac.compare_digest(expected, self.headers.get("X-Customercard-Signature", "")):
+                if self.path == "/moved":
+                    receiver.at_moved.append("POST")
+                    self.send_response(200)
+                elif not signature_is_valid(self.headers.get("X-Customercard-Signature", ""), body):
                     receiver.bad_signatures += 1
                     self.send_response(401)
+                elif 300 <= receiver.status < 400:
+                    self.send_response(receiver.status)
+                    self.send_header("Location", "/moved")
                 elif receiver.status != 200:
                     self.send_response(receiver.status)
                 else:
+                    receiver.captured.append((self.headers["X-Customercard-Signature"], body))
                     key = self.headers["Idempotency-Key"]
                     if key not in receiver.keys:  # idempotent: a repeat is accepted but not applied twice
                         receiver.keys.append(key)
@@ -179,5 +203,51 @@ def test_wrong_secret_is_refused_by_the_receiver(empty_store, receiver):
 
 
 def test_signature_and_backoff():
-    assert integration.sign(b"{}", "k") == "sha256=" + hmac.new(b"k", b"{}", hashlib.sha256).hexdigest()
+    expected = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
+    assert integration.sign(b"{}", "k", timestamp=1700000000) == f"t=1700000000,v1={expected}"
     assert [integration.backoff(n) for n in (1, 2, 3, 20)] == [2, 4, 8, 300]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_a_failed_delivery_retried_later(empty_store, receiver, status):
+    store = empty_store
+    target = integration.Receiver(url=receiver.url, secret=SECRET, timeout=2)
+    c = linked(store)
+    c.phone = "08-444 44 44"
+    store.save_customer(c, user="anna")
+    receiver.status = status
+    assert integration.deliver_due(store, target) == (0, 1)
+    row = store.outbox(c.id).iloc[0]
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert str(status) in row["last_error"] and "redirects are not followed" in row["last_error"]
+    assert receiver.at_moved == [] and not receiver.received  # neither followed as a GET nor re-POSTed
+    assert integration.deliver_due(store, target) == (0, 0)  # not due again before its backoff
+    receiver.status = 200
+    store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL '1 second' WHERE status = 'pending'")
+    assert integration.deliver_due(store, target) == (1, 0)
+    assert store.outbox(c.id).iloc[0]["attempts"] == 2 and receiver.received[0]["changes"]["phone"]["new"] \
+        == "+46 8 444 44 44"
+
+
+def test_a_captured_delivery_is_refused_when_replayed_or_changed(empty_store, receiver):
+    store = empty_store
+    c = linked(store)
+    c.phone = "08-555 55 55"
+    store.save_customer(c, user="anna")
+    integration.deliver_due(store, integration.Receiver(url=receiver.url, secret=SECRET))
+    header, body = receiver.captured[0]
+    assert integration.verify_signature(header, body, SECRET)
+    sent_at = int(dict(part.split("=", 1) for part in header.split(","))["t"])
+    # the same delivery sent again six minutes later: refused, by the package's check and the README's
+    assert not integration.verify_signature(header, body, SECRET, now=sent_at + 360)
+    assert integration.verify_signature(header, body, SECRET, now=sent_at + 240)
+    tampered = body.replace(b"+46 8 555 55 55", b"+46 8 999 99 99")
+    assert tampered != body and not integration.verify_signature(header, tampered, SECRET)
+    assert not integration.verify_signature(header, body, "another secret")
+    # a fresh timestamp put on the old signature does not sign the body
+    forged = header.replace(f"t={sent_at}", f"t={sent_at + 360}")
+    assert not integration.verify_signature(forged, body, SECRET, now=sent_at + 360)
+    for broken in ("", "v1=abc", "t=soon,v1=abc", f"t={sent_at}", "sha256=" + header.split("v1=")[1]):
+        assert not integration.verify_signature(broken, body, SECRET, now=sent_at)
+    old = integration.sign(body, SECRET, timestamp=int(time.time()) - 3600)
+    assert not signature_is_valid(old, body) and signature_is_valid(integration.sign(body, SECRET), body)

@@ -25,6 +25,7 @@ from .merge import MergeStore
 from .outbox import OutboxStore
 from .people import PeopleStore
 from .prefs import PrefsStore
+from .privacy import PrivacyStore
 from .records import RecordHistoryStore
 from .search import SearchStore
 from .sessions import SessionStore
@@ -33,7 +34,7 @@ from .timeline import TimelineStore
 
 class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
             RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
-            SessionStore):
+            SessionStore, PrivacyStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:

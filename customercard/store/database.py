@@ -8,6 +8,7 @@ same thread while it is open, so composed operations (a merge that saves) stay o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -23,6 +24,7 @@ import pandas as pd
 
 from ..errors import CustomerCardError
 from .changes import Change, ChangeFeed
+from .readonly import check_duckdb_query, duckdb_readable
 
 MIGRATIONS_PACKAGE = "customercard.store.migrations"
 log = logging.getLogger(__name__)
@@ -295,8 +297,13 @@ class Database:
         return self.execute(sql, params).df()
 
     def read_only_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """Run an analyst's query; anything but a read is refused before it runs."""
-        statements = self._duckdb.extract_statements(sql)
+        """Run an analyst's query in a read-only transaction. Anything but one SELECT, and any SELECT that would
+        read besides the database's own tables (files, other databases, settings), is refused before it runs
+        (see :mod:`customercard.store.readonly`)."""
+        try:
+            statements = self._duckdb.extract_statements(sql)
+        except self._duckdb.Error as exc:
+            raise CustomerCardError(f"The query failed: {exc}") from None
         if len(statements) != 1:
             raise CustomerCardError("Give exactly one SELECT statement.")
         if statements[0].type != self._duckdb.StatementType.SELECT:
@@ -304,6 +311,8 @@ class Database:
         cur = self._conn.cursor()
         try:
             cur.execute("BEGIN TRANSACTION READ ONLY")
+            tree = json.loads(cur.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+            check_duckdb_query(tree, duckdb_readable(cur))
             return cur.execute(sql, list(params or [])).df()
         except self._duckdb.Error as exc:
             raise CustomerCardError(f"The query failed: {exc}") from None

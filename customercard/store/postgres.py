@@ -25,6 +25,23 @@ from .changes import CHANNEL, Change, ChangeFeed
 from .database import LATEST_SCHEMA, migrations, split_statements, utcnow
 
 log = logging.getLogger(__name__)
+#: The role analysts' queries (:meth:`PostgresDatabase.read_only_df`) run as: it reads the tables, nothing else.
+READER_ROLE = "customercard_reader"
+#: For the connecting user and the reader role: whether it may reach the server's files (or become a role that
+#: may), whether it may call set_config (and so switch roles), and whether the connecting user may become it.
+ROLE_PRIVILEGES = """
+    SELECT r.rolname = current_user AS is_user,
+           r.rolsuper OR pg_has_role(r.oid, 'pg_read_server_files', 'MEMBER')
+           OR pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER')
+           OR pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER')
+           OR has_function_privilege(r.oid, 'pg_catalog.pg_read_file(text)', 'EXECUTE')
+           OR has_function_privilege(r.oid, 'pg_catalog.pg_read_binary_file(text)', 'EXECUTE')
+           OR has_function_privilege(r.oid, 'pg_catalog.pg_ls_dir(text)', 'EXECUTE')
+           OR has_function_privilege(r.oid, 'pg_catalog.lo_import(text)', 'EXECUTE') AS files,
+           has_function_privilege(r.oid, 'pg_catalog.set_config(text, text, boolean)', 'EXECUTE') AS sets_role,
+           pg_has_role(current_user, r.oid, 'MEMBER') AS usable
+    FROM pg_roles r WHERE r.rolname = current_user OR r.rolname = ?"""
+
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")
 
 
@@ -134,6 +151,7 @@ class PostgresDatabase:
         self._listening: threading.Thread | None = None
         self._closed = threading.Event()
         self._ready = threading.Event()
+        self._prepare_reader()
 
     # -- connections -----------------------------------------------------------------------------------
     def _connection(self) -> Any:
@@ -254,7 +272,13 @@ class PostgresDatabase:
         return self.execute(sql, params).df()
 
     def read_only_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """Run an analyst's query in a read-only transaction; only one SELECT is accepted."""
+        """Run an analyst's query in a read-only transaction; only one SELECT is accepted.
+
+        It runs as the role :data:`READER_ROLE`, which may read this schema's tables and nothing else (no
+        ``pg_read_file``, ``pg_ls_dir``, ``lo_import``, server-side COPY, ``dblink`` connections). When that role
+        cannot be used, it runs as the connecting user — unless that user may read the server's files
+        (a superuser, or a member of pg_read_server_files …): then the query is refused (see :meth:`_reading_role`).
+        """
         text = sql.strip().rstrip(";").strip()
         if ";" in text:
             raise CustomerCardError("Give exactly one SELECT statement.")
@@ -264,6 +288,8 @@ class PostgresDatabase:
             cur = _Cursor(conn)
             try:
                 cur.execute("BEGIN READ ONLY")
+                if self._reading_role(cur) == READER_ROLE:
+                    cur.execute(f"SET LOCAL ROLE {READER_ROLE}")
                 return cur.execute(text, params).df()
             except self._psycopg.Error as exc:
                 raise CustomerCardError(f"The query failed: {exc}") from None
@@ -272,6 +298,63 @@ class PostgresDatabase:
                     cur.execute("ROLLBACK")
                 finally:
                     cur.close()
+
+    def _reading_role(self, cur: _Cursor) -> str:
+        """Who runs an analyst's query: :data:`READER_ROLE` when the connecting user may switch to it, else the
+        connecting user itself; refused (CustomerCardError) when either could reach the server's files.
+
+        A superuser's session could switch back from the reader inside the query (``set_config('role', …)``, then
+        a query run by ``query_to_xml``), so the reader is used for one only when it may not call set_config
+        (see :meth:`_prepare_reader`)."""
+        roles = {is_user: (files, sets_role, usable) for is_user, files, sets_role, usable
+                 in cur.execute(ROLE_PRIVILEGES, [READER_ROLE]).fetchall()}
+        user_files = roles[True][0]
+        reader = roles.get(False)
+        if reader is not None and reader[2] and not reader[0] and not (user_files and reader[1]):
+            return READER_ROLE
+        if not user_files:
+            return "current_user"
+        raise CustomerCardError(
+            "store.sql is refused here: customercard connects to PostgreSQL as a user that may read the server's "
+            f"files (a superuser, or a member of pg_read_server_files), and cannot use the role {READER_ROLE} "
+            "that reads only the tables. Connect as an ordinary user (the owner of the tables), or have a "
+            f"superuser open the database once with customercard (it makes the role), or run: CREATE ROLE "
+            f"{READER_ROLE} NOLOGIN; GRANT {READER_ROLE} TO <user>; GRANT SELECT ON ALL TABLES IN SCHEMA <schema> "
+            f"TO {READER_ROLE}; REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC.")
+
+    def _prepare_reader(self) -> None:
+        """Make (when the connecting user may) the role :data:`READER_ROLE` that analysts' queries run as: it
+        cannot log in, may read this schema's tables (also those made later) and nothing else.
+
+        Connected as a superuser, also take ``set_config`` from PUBLIC in this database (granted back to the
+        database's owner): a superuser's session may switch to any role, so a query could otherwise switch
+        itself back. Each step that the user may not do is left out (and logged); :meth:`_reading_role` decides
+        from what is there."""
+        schema = "quote_ident(current_schema())"
+        steps = [
+            ("create the role", f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                                f"'{READER_ROLE}') THEN CREATE ROLE {READER_ROLE} NOLOGIN; END IF; END $$"),
+            ("use the role", f"DO $$ BEGIN IF NOT pg_has_role(current_user, '{READER_ROLE}', 'MEMBER') THEN "
+                             f"EXECUTE 'GRANT {READER_ROLE} TO ' || quote_ident(current_user); END IF; END $$"),
+            ("let the role read the tables", "DO $$ BEGIN "
+             f"EXECUTE 'GRANT USAGE ON SCHEMA ' || {schema} || ' TO {READER_ROLE}'; "
+             f"EXECUTE 'GRANT SELECT ON ALL TABLES IN SCHEMA ' || {schema} || ' TO {READER_ROLE}'; "
+             f"EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA ' || {schema} || "
+             f"' GRANT SELECT ON TABLES TO {READER_ROLE}'; "
+             "END $$"),
+            ("take set_config from PUBLIC", "DO $$ BEGIN IF (SELECT rolsuper FROM pg_roles WHERE rolname = "
+             "current_user) THEN REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC; "
+             "EXECUTE 'GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO ' || quote_ident("
+             "(SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database())); END IF; "
+             "END $$"),
+        ]
+        for what, statement in steps:
+            try:
+                with self.transaction() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(7242002)")  # one process at a time
+                    cur.execute(statement)
+            except self._psycopg.Error as exc:
+                log.info("Could not %s %s for store.sql: %s", what, READER_ROLE, str(exc).strip())
 
     def insert_df(self, table: str, frame: pd.DataFrame, order_by: str | None = None) -> None:
         """Append a DataFrame whose columns are named as the table's, with COPY (order does not matter here:

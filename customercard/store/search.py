@@ -4,6 +4,13 @@ e-mails and contact persons, kept up to date in the same transaction as every wr
 Matching is tolerant of case, of Nordic letters typed without their marks (å ä ö æ ø typed as a a o ae o),
 of phone formatting (digits are compared) and of one typo in a word of five letters or more. Hits are
 ranked exact → prefix → contains → fuzzy, and each says why it matched.
+
+Every search and every index update is bounded, whatever it is given: a query is read up to
+:data:`MAX_QUERY` characters and :data:`MAX_QUERY_WORDS` words (the rest is ignored); an indexed value up to
+:data:`MAX_TERM` characters (shown up to :data:`MAX_SHOWN`); and only words of at most :data:`MAX_WORD`
+characters get the suffixes ('contains') and one-typo variants that grow with the square of a word's length —
+longer words are found from their start only. So one pasted page, or one 20,000-character name (the model
+limits lengths, but a bulk rebuild also reads old rows), costs a search or a save what a long name does.
 """
 
 from __future__ import annotations
@@ -32,6 +39,15 @@ SOURCES = {
 }
 WORD_SOURCES = ("name", "nickname", "contact", "email", "contact_email")
 FUZZY_MIN = 5
+#: A query is read up to this many characters, and up to this many of its words; the rest is ignored.
+MAX_QUERY = 200
+MAX_QUERY_WORDS = 8
+#: Words longer than this are looked up (and indexed) whole or from their start only: no suffixes, no typos.
+MAX_WORD = 40
+#: An indexed value's searched text (folded, digits) is kept up to this many characters, its shown text up to
+#: MAX_SHOWN (with an ellipsis).
+MAX_TERM = 200
+MAX_SHOWN = 200
 SEARCH_TABLES = ("search_terms", "search_words", "search_vocab", "search_suffixes", "search_fuzzy")
 CANDIDATES = 400
 WORD_CANDIDATES = 30
@@ -111,7 +127,7 @@ def customer_terms(values: dict[str, Any], region: str = "SE") -> list[tuple[str
         terms.append((source, digits(text), text))
     phone = _text(values.get("phone"))
     terms += [("phone", variant, phone) for variant in phone_variants(phone, region)]
-    return [(s, t, shown) for s, t, shown in terms if t]
+    return bounded_terms(terms)
 
 
 def contact_terms(contact: dict[str, Any], region: str = "SE") -> list[tuple[str, str, str]]:
@@ -121,7 +137,29 @@ def contact_terms(contact: dict[str, Any], region: str = "SE") -> list[tuple[str
     for field in ("phone", "mobile"):
         number = _text(contact.get(field))
         terms += [("contact_phone", variant, f"{name}, {number}") for variant in phone_variants(number, region)]
-    return [(s, t, shown) for s, t, shown in terms if t]
+    return bounded_terms(terms)
+
+
+def bounded_term(term: str) -> str:
+    """A searched text as the index keeps it: at most MAX_TERM characters (a btree key has a size limit, too)."""
+    return term[:MAX_TERM].rstrip()
+
+
+def bounded_shown(shown: str) -> str:
+    """A shown text as the index keeps it: at most MAX_SHOWN characters, cut with an ellipsis."""
+    return shown if len(shown) <= MAX_SHOWN else shown[:MAX_SHOWN - 1] + "…"
+
+
+def bounded_terms(terms: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Terms with their texts bounded (see :func:`bounded_term`), empty ones left out, each once."""
+    kept = ((source, bounded_term(term), bounded_shown(shown)) for source, term, shown in terms)
+    return list(dict.fromkeys(t for t in kept if t[1]))
+
+
+def bounded_query(text: object) -> tuple[str, str]:
+    """A typed query as the search reads it, folded, and its digits: at most MAX_QUERY characters of each."""
+    head = _text(text)[:MAX_QUERY]
+    return fold(head)[:MAX_QUERY].rstrip(), digits(head)
 
 
 def words_of(source: str, term: str) -> list[str]:
@@ -147,8 +185,9 @@ def suffixes(word: str) -> list[str]:
 
 def in_vocabulary(word: str) -> bool:
     """Whether the word goes into search_vocab (for 'contains' and typos): words with a letter, and numbers with
-    endings to look up (see :func:`suffixes`)."""
-    return not word.isdigit() or bool(suffixes(word))
+    endings to look up (see :func:`suffixes`); none longer than MAX_WORD (their suffixes and variants would grow
+    with the square of their length)."""
+    return len(word) <= MAX_WORD and (not word.isdigit() or bool(suffixes(word)))
 
 
 def deletions(word: str) -> set[str]:
@@ -367,7 +406,7 @@ class SearchStore:
         A query of several words finds entries having all of them, in any order.
         """
         columns = ["id", "number", "name", "nickname", "city", "status", "archived", "rank", "match", "matched"]
-        query, number = fold(text), digits(text)
+        query, number = bounded_query(text)
         if not query:
             return pd.DataFrame(columns=columns)
         numeric = len(number) >= 3 and len(number) * 2 >= len(query.replace(" ", ""))
@@ -375,7 +414,7 @@ class SearchStore:
         abroad = number[2:] if number.startswith("00") and len(number) > 4 else ""
         # each distinct once: for a bare number the digits are the query itself
         terms = list(dict.fromkeys(t for t in (number, abroad, query) if t)) if numeric else [query]
-        words = [abroad or number] if numeric else query.split()
+        words = [abroad or number] if numeric else query.split()[:MAX_QUERY_WORDS]
         skip = set() if self.settings().nicknames_enabled else {"nickname"}
         hits: dict[int, tuple[int, int, int, str, str]] = {}
 
@@ -461,6 +500,8 @@ class SearchStore:
         """(query word index, entry id, rank) for words containing a query word or one typo away from it."""
         parts, params = [], []
         for index, word in enumerate(words):
+            if len(word) > MAX_WORD:
+                continue  # found from its start only (see _prefix_rows): the index holds nothing more for it
             if len(word) >= (LOCAL_DIGITS if word.isdigit() else 3):
                 condition, values = self.db.prefix("suffix", word)
                 parts.append(f"(SELECT {index} AS qi, word, {CONTAINS} AS rank FROM search_suffixes "

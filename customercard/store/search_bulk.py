@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .search import FUZZY_MIN, LOCAL_DIGITS, WORD_SOURCES, _trunk_prefix, fold_series, phone_variants
+from .search import (
+    FUZZY_MIN,
+    LOCAL_DIGITS,
+    MAX_SHOWN,
+    MAX_TERM,
+    WORD_SOURCES,
+    _trunk_prefix,
+    bounded_shown,
+    bounded_term,
+    fold_series,
+    phone_variants,
+)
 
 TERM_COLUMNS = ["customer_id", "contact_id", "source", "term", "shown"]
 
@@ -19,8 +30,10 @@ def _digits(values: pd.Series) -> pd.Series:
 
 def _terms(customer_ids: pd.Series, contact_ids: pd.Series | None, source: str, terms: pd.Series,
            shown: pd.Series) -> pd.DataFrame:
-    frame = pd.DataFrame({"customer_id": customer_ids.to_numpy(), "source": source, "term": terms.to_numpy(),
-                          "shown": shown.fillna("").astype(str).to_numpy()})
+    shown = shown.fillna("").astype(str)
+    shown = shown.where(shown.str.len() <= MAX_SHOWN, shown.str[:MAX_SHOWN - 1] + "…")  # as bounded_shown
+    frame = pd.DataFrame({"customer_id": customer_ids.to_numpy(), "source": source,
+                          "term": terms.str[:MAX_TERM].str.rstrip().to_numpy(), "shown": shown.to_numpy()})
     frame.insert(1, "contact_id", pd.array([None] * len(frame), dtype="Int64") if contact_ids is None
                  else pd.array(contact_ids.to_numpy(), dtype="Int64"))
     return frame[frame["term"] != ""]
@@ -40,7 +53,8 @@ def _phones(customer_ids: pd.Series, contact_ids: pd.Series | None, source: str,
               for variant in (plain, code + rest, trunk + rest)]
     others = numbers[~formatted & (plain != "")]
     if len(others):  # typed some other way: parse those few one by one
-        rows = [(customer_ids.loc[i], None if contact_ids is None else contact_ids.loc[i], source, v, shown.loc[i])
+        rows = [(customer_ids.loc[i], None if contact_ids is None else contact_ids.loc[i], source,
+                 bounded_term(v), bounded_shown(shown.loc[i]))
                 for i in others.index for v in phone_variants(others.loc[i], region)]
         frames.append(pd.DataFrame(rows, columns=TERM_COLUMNS).astype({"contact_id": "Int64"}))
     return pd.concat(frames, ignore_index=True).drop_duplicates(["customer_id", "contact_id", "source", "term",

@@ -1,4 +1,5 @@
-"""``ContactCard`` — the small card of one contact person: details, its customer, active flag, editable."""
+"""``ContactCard`` — the small card of one contact person: details, its customer, active flag, editable; for
+administrators also "Export personal data" (a .zip of JSON and vCard) and "Anonymise…" (GDPR)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import panel as pn
 import param
 
 from .. import formatting
-from ..errors import NotFound
+from ..errors import CustomerCardError, NotFound
 from ..i18n import _
 from ..identity import acting_user
 from ..models import Contact
+from ..privacy import personal_data_zip
 from ..store import Change, Store
 from ..vcard import contact_vcard, vcard_filename
 from .editor import RecordEditor
@@ -63,6 +65,10 @@ class ContactCard(pn.viewable.Viewer):
     def can_edit(self) -> bool:
         return self.store.can(self.user, "write")
 
+    @property
+    def is_admin(self) -> bool:
+        return self.store.can(self.user, "admin")
+
     def markup(self) -> str:
         c, store = self.contact, self.store
         customer = store.get_customer(c.customer_id)
@@ -100,6 +106,30 @@ class ContactCard(pn.viewable.Viewer):
         return pn.widgets.FileDownload(callback=self.vcard_bytes, filename=vcard_filename(self.contact),
                                        label=_("Download vCard"), css_classes=["cc-vcard"], width=150)
 
+    def personal_data_bytes(self) -> io.BytesIO:
+        """Everything held about the contact person, as a .zip of JSON and vCard (the store checks the user is an
+        administrator; made when downloaded)."""
+        return io.BytesIO(personal_data_zip(self.store, self.contact.id, user=self.user))
+
+    def _privacy_buttons(self) -> list[Any]:
+        export = pn.widgets.FileDownload(callback=self.personal_data_bytes, label=_("Export personal data"),
+                                         filename=f"personal-data-contact-{self.contact.id}.zip", width=190,
+                                         css_classes=["cc-privacy-export"])
+        anonymise = pn.widgets.Button(label=_("Anonymise…"), color="light", width=120, css_classes=["cc-anonymise"])
+        anonymise.on_click(lambda _e: self.ask_anonymise())
+        return [export, anonymise]
+
+    def _confirmation(self) -> pn.Column:
+        """The question before anonymising (it cannot be undone), hidden until asked."""
+        text = _("Replace this person’s name, e-mail, phones, title and notes everywhere they are kept — history, "
+                 "search, comments that name them — and make them inactive? This cannot be undone.")
+        question = pn.pane.HTML(f'<p class="cc-anonymise-question">{esc(text)}</p>', sizing_mode="stretch_width")
+        confirm = pn.widgets.Button(label=_("Anonymise"), color="danger", css_classes=["cc-anonymise-confirm"])
+        cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-anonymise-cancel"])
+        confirm.on_click(lambda _e: self.anonymise())
+        cancel.on_click(lambda _e: setattr(self._confirm, "visible", False))
+        return pn.Column(question, pn.Row(confirm, cancel), visible=False, sizing_mode="stretch_width")
+
     def _show(self) -> None:
         self._html.object = self.markup()
         buttons: list[Any] = [self._download()]
@@ -107,7 +137,26 @@ class ContactCard(pn.viewable.Viewer):
             edit = pn.widgets.Button(label=_("Edit"), color="light", width=80, css_classes=["cc-edit"])
             edit.on_click(lambda _e: self.start_edit())
             buttons.insert(0, edit)
-        self._body.objects = [pn.Row(*buttons), self._html, self._note]
+        self._confirm = self._confirmation()
+        admin = [self._confirm] if self.is_admin else []
+        if admin:
+            buttons += self._privacy_buttons()
+        self._body.objects = [pn.Row(*buttons), *admin, self._html, self._note]
+
+    def ask_anonymise(self) -> None:
+        """Show the question before anonymising (administrators; the store checks again)."""
+        self._confirm.visible = self.is_admin
+
+    def anonymise(self) -> bool:
+        try:
+            self.contact = self.store.anonymise_contact(self.contact.id, user=self.user)
+        except CustomerCardError as exc:
+            self._say(str(exc), ok=False)
+            self._show()
+            return False
+        self._say(_("Anonymised: their values are replaced everywhere they were kept."), ok=True)
+        self._show()
+        return True
 
     def start_edit(self) -> RecordEditor:
         """Edit the person in place: messages next to fields, a stale save shown as a conflict to resolve."""

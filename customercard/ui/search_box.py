@@ -8,6 +8,7 @@ import param
 
 from ..i18n import _
 from ..store import Store
+from ..store.search import MAX_QUERY
 from .components import LightComponent, light_scripts
 
 SEARCH_CSS = """
@@ -37,6 +38,9 @@ class SuperSearch(LightComponent):
     placeholder = param.String(default=_("Search customers, contacts, numbers…"))
     more_label = param.String(default=_("Search customers for “{q}”"))
     none_label = param.String(default=_("No customer matches."))
+    max_length = param.Integer(default=MAX_QUERY, doc="The most characters a query is read up to (the store "
+                                                      "ignores the rest; the box takes no more).")
+    max_length_label = param.String(default=_("At most {n} characters are searched."))
 
     _stylesheets = [SEARCH_CSS]
     _synced = ("query",)
@@ -46,6 +50,7 @@ class SuperSearch(LightComponent):
       const input = document.createElement("input");
       input.type = "search"; input.placeholder = model.placeholder; input.autocomplete = "off";
       input.setAttribute("aria-label", model.placeholder); input.id = "cc-super-search";
+      input.maxLength = model.max_length; input.title = model.max_length_label.replace("{n}", model.max_length);
       const list = document.createElement("ul");
       list.setAttribute("role", "listbox"); list.hidden = true;
       let active = 0, timer = null, pendingEnter = false, focused = false;

@@ -1,0 +1,174 @@
+"""Privacy (GDPR) for a contact person: everything the firm holds about them, and anonymising them.
+
+Both are for administrators only (checked here, whatever a page shows). An export gathers the person's details,
+the customer they work at, the comments and e-mails that name them (their full name or e-mail address in the
+text or among the recipients — at any customer), the events they take part in, the relations to them and the
+history of their fields. Anonymising replaces their values everywhere the firm keeps them, in one transaction,
+and leaves the customer and everything else as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from ..models import Contact
+from .database import utcnow
+
+ANONYMISED = "Anonymised"
+#: What a contact's name or e-mail address becomes inside other texts (comments, events, relation notes).
+REDACTED = "[anonymised]"
+#: A contact person's fields that say who they are; anonymising empties them (the first name becomes ANONYMISED).
+PERSONAL_FIELDS = ("first_name", "last_name", "title", "email", "phone", "mobile", "notes")
+#: Texts of other records that may name a contact person, by table, and the history fields that keep them.
+NAMING_TEXTS = {"comments": ("body", "recipients"), "events": ("title", "description"), "relations": ("note",)}
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: dates and times in ISO 8601."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return value.item()
+    return value
+
+
+def _plain_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{key: _plain(value) for key, value in row.items()} for row in rows]
+
+
+def _needles(contact: Contact) -> list[str]:
+    """The texts that name a contact person in other records: full name and e-mail address (lower case), longest
+    first, each at least three characters (a lone initial would match everything)."""
+    found = {text.strip().lower() for text in (contact.full_name, contact.email) if len(text.strip()) >= 3}
+    return sorted(found, key=len, reverse=True)
+
+
+def _redact(text: str | None, needles: list[str]) -> str | None:
+    """``text`` with every occurrence of the needles (whatever their case) replaced by REDACTED."""
+    if not text:
+        return text
+    for needle in needles:
+        lowered, start, out = text.lower(), 0, []
+        while (found := lowered.find(needle, start)) >= 0:
+            out += [text[start:found], REDACTED]
+            start = found + len(needle)
+        text = "".join(out) + text[start:]
+    return text
+
+
+class PrivacyStore:
+    """Mixin of :class:`customercard.store.Store`: export and anonymise a contact person (administrators)."""
+
+    db: Any
+
+    def contact_data_export(self, contact_id: int, user: str | None = None) -> dict[str, Any]:
+        """Everything the firm holds about one contact person, as plain JSON-ready values (administrators only).
+
+        Keys: exported_at, exported_by, contact (every stored field), customer (id, number, name), comments
+        (that name them, at any customer; e-mails too), events (they take part in), relations (to them), history
+        (of their fields). :func:`customercard.privacy.personal_data_files` writes it as JSON beside their vCard.
+        """
+        login = self._require(user, "admin")
+        contact = self.get_contact(contact_id)
+        customer = self.db.records("SELECT id, number, name FROM customers WHERE id = ?", [contact.customer_id])
+        return {
+            "exported_at": _plain(utcnow().replace(microsecond=0)), "exported_by": login,
+            "contact": {"id": contact.id, "customer_id": contact.customer_id,
+                        **{name: _plain(contact.get(name)) for name in (*Contact.fields, "created_at", "created_by",
+                                                                        "updated_at", "updated_by", "version")}},
+            "customer": _plain_rows(customer)[0] if customer else None,
+            "comments": _plain_rows(self._comments_naming(_needles(contact))),
+            "events": _plain_rows(self._events_with(contact)),
+            "relations": _plain_rows(self.db.records(
+                "SELECT r.id, r.customer_id, c.name AS customer_name, t.label AS relation_type, r.note, r.created_at, "
+                "r.created_by FROM relations r JOIN customers c ON c.id = r.customer_id LEFT JOIN list_values t "
+                "ON t.id = r.relation_type_id WHERE r.other_contact_id = ? ORDER BY r.id", [contact.id])),
+            "history": _plain_rows(self.db.records(
+                "SELECT changed_at, changed_by, kind, field, old_value, new_value FROM record_changes "
+                "WHERE table_name = 'contacts' AND record_id = ? ORDER BY id", [contact.id])),
+        }
+
+    def _comments_naming(self, needles: list[str]) -> list[dict[str, Any]]:
+        """Comments and e-mails at any customer whose text or recipients hold one of the needles."""
+        if not needles:
+            return []
+        condition = " OR ".join("position(? IN lower(body)) > 0 OR position(? IN lower(recipients)) > 0"
+                                for _ in needles)
+        return self.db.records(
+            "SELECT id, customer_id, written_on, author, kind, body, recipients, created_at, created_by, edited_at, "
+            f"edited_by FROM comments WHERE {condition} ORDER BY written_on, id",
+            [needle for needle in needles for _ in range(2)])
+
+    def _events_with(self, contact: Contact) -> list[dict[str, Any]]:
+        """The events of the contact's customer that the contact person takes part in."""
+        rows = self.db.records("SELECT id, customer_id, title, starts_at, ends_at, owner, participants, contact_ids, "
+                               "description, status FROM events WHERE customer_id = ? ORDER BY starts_at, id",
+                               [contact.customer_id])
+        return [row for row in rows if contact.id in json.loads(row["contact_ids"] or "[]")]
+
+    def anonymise_contact(self, contact_id: int, user: str | None = None) -> Contact:
+        """Replace a contact person's values wherever they are kept (administrators only), in one transaction:
+
+        - their first name becomes "Anonymised"; last name, title, e-mail, phone, mobile and notes are emptied;
+          they are made inactive;
+        - the history of their fields keeps who changed what when, but every old and new value is replaced;
+        - their entries in the super search index are removed (and words no other entry has);
+        - comments, e-mails, event titles and descriptions and relation notes that name them (full name or
+          e-mail address, whatever the case) keep their other text, the name replaced by "[anonymised]" — in
+          their history too;
+        - the admin log gets one entry: who, when, which contact id (not the name).
+
+        The customer and everything else stay as they were. Returns the anonymised contact person.
+        """
+        login = self._require(user, "admin")
+        now = utcnow()
+        with self.db.transaction() as cur:
+            contact = self.get_contact(contact_id)
+            needles = _needles(contact)
+            cur.execute("UPDATE contacts SET first_name = ?, last_name = '', title = '', email = '', phone = '', "
+                        "mobile = '', notes = '', active = FALSE, updated_at = ?, updated_by = ?, "
+                        "version = version + 1 WHERE id = ?", [ANONYMISED, now, login, contact.id])
+            self._anonymise_history(cur, contact.id)
+            self._forget_from_search(cur, contact)
+            if needles:
+                for table, fields in NAMING_TEXTS.items():
+                    self._redact_texts(cur, table, fields, needles)
+            self._log_admin(cur, login, "Privacy", f"contact {contact.id}", None, "anonymised")
+        return self.get_contact(contact_id)
+
+    def _anonymise_history(self, cur: Any, contact_id: int) -> None:
+        """Every recorded old and new value of the contact's personal fields replaced (the rows stay)."""
+        fields = ", ".join("?" for _ in PERSONAL_FIELDS)
+        cur.execute("UPDATE record_changes SET old_value = CASE WHEN coalesce(old_value, '') = '' THEN old_value "
+                    "ELSE ? END, new_value = CASE WHEN coalesce(new_value, '') = '' THEN new_value ELSE ? END "
+                    f"WHERE table_name = 'contacts' AND record_id = ? AND field IN ({fields})",
+                    [REDACTED, REDACTED, int(contact_id), *PERSONAL_FIELDS])
+
+    def _forget_from_search(self, cur: Any, contact: Contact) -> None:
+        """Remove the contact's index entries, and the words of theirs that no other entry has (with their
+        suffixes and typo variants)."""
+        from .search import contact_terms, words_of
+
+        self._reindex(cur, contact.customer_id, contact.id, [])
+        terms = contact_terms({**contact.values(), "id": contact.id}, self.settings().phone_region)
+        for word in sorted({word for source, term, _shown in terms for word in words_of(source, term)}):
+            if cur.execute("SELECT 1 FROM search_words WHERE word = ? LIMIT 1", [word]).fetchone() is None:
+                for table in ("search_vocab", "search_suffixes", "search_fuzzy"):
+                    cur.execute(f"DELETE FROM {table} WHERE word = ?", [word])
+
+    def _redact_texts(self, cur: Any, table: str, fields: tuple[str, ...], needles: list[str]) -> None:
+        """In ``table``, replace the needles inside ``fields`` (and in those fields' recorded history)."""
+        naming = " OR ".join(f"position(? IN lower({field})) > 0" for field in fields for _ in needles)
+        params = [needle for _field in fields for needle in needles]
+        for row in cur.execute(f"SELECT id, {', '.join(fields)} FROM {table} WHERE {naming}", params).fetchall():
+            cur.execute(f"UPDATE {table} SET " + ", ".join(f"{field} = ?" for field in fields) + " WHERE id = ?",
+                        [*(_redact(value, needles) for value in row[1:]), row[0]])
+        history = " OR ".join("position(? IN lower(coalesce(old_value, '') || ' ' || coalesce(new_value, ''))) > 0"
+                              for _ in needles)
+        for change_id, old, new in cur.execute(
+                f"SELECT id, old_value, new_value FROM record_changes WHERE table_name = ? AND ({history})",
+                [table, *needles]).fetchall():
+            cur.execute("UPDATE record_changes SET old_value = ?, new_value = ? WHERE id = ?",
+                        [_redact(old, needles), _redact(new, needles), change_id])
