@@ -41,7 +41,7 @@ def test_demo_users_and_backup_round_trip(tmp_path: Path):
         assert store.authenticate("nina", "another-one").role == "viewer"
         assert store.authenticate("nina", "s3cret-pass") is None
         assert store.authenticate("erik", "demo") is None
-        stored_hash = store.sql("SELECT password_hash FROM users WHERE login = 'nina'")["password_hash"][0]
+        stored_hash = store.db.row("SELECT password_hash FROM users WHERE login = 'nina'")[0]
         assert "another-one" not in stored_hash and stored_hash.startswith("scrypt$")
 
     backup = tmp_path / "copy.duckdb"

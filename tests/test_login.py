@@ -85,7 +85,7 @@ def test_logout_makes_the_old_cookies_useless_for_pages_api_and_files(live_serve
 def test_the_session_token_itself_is_never_stored(live_server):
     client = logged_in(live_server, "erik")
     token = urllib.parse.unquote(client.cookies[SESSION_COOKIE])
-    stored = live_server.store.sql("SELECT * FROM sessions WHERE login = 'erik'").astype(str)
+    stored = live_server.store.db.df("SELECT * FROM sessions WHERE login = 'erik'").astype(str)
     assert not stored.apply(lambda column: column.str.contains(token.split("|")[-1], regex=False)).any().any()
     assert len(stored.iloc[-1]["token_hash"]) == 64  # the SHA-256, in hex
 

@@ -25,7 +25,7 @@ def last_seen(store, token: str) -> dt.datetime:
 def test_a_session_is_a_row_with_the_hash_of_its_token_only(demo_store):
     token = demo_store.start_session("anna", "198.51.100.1", "Firefox 140")
     assert demo_store.session_login(token) == "anna"
-    stored = demo_store.sql("SELECT * FROM sessions").astype(str)
+    stored = demo_store.db.df("SELECT * FROM sessions").astype(str)
     assert not stored.apply(lambda column: column.str.contains(token, regex=False)).any().any()
     assert list(stored["token_hash"]) == [token_hash(token)]
     assert demo_store.session_login("not-a-token") is None and demo_store.session_login("") is None

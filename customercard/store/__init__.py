@@ -26,6 +26,7 @@ from .outbox import OutboxStore
 from .people import PeopleStore
 from .prefs import PrefsStore
 from .privacy import PrivacyStore
+from .readonly import QUERY_SECONDS
 from .records import RecordHistoryStore
 from .search import SearchStore
 from .sessions import SessionStore
@@ -71,9 +72,12 @@ class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStor
     def schema_version(self) -> int:
         return self.db.schema_version()
 
-    def sql(self, query: str, params: list[Any] | tuple[Any, ...] | None = None) -> pd.DataFrame:
-        """Run a read-only query (SELECT …) with parameters and return a DataFrame."""
-        return self.db.read_only_df(query, params)
+    def sql(self, query: str, params: list[Any] | tuple[Any, ...] | None = None,
+            timeout: float = QUERY_SECONDS) -> pd.DataFrame:
+        """Run a read-only query (SELECT …) with parameters and return a DataFrame. It reads the database's own
+        tables and views only — no files, no settings of the server, not the tables that keep secrets (users,
+        sessions, settings: read ``user_directory`` and ``firm_settings``) — and stops after ``timeout`` seconds."""
+        return self.db.read_only_df(query, params, timeout=timeout)
 
     def backup(self, target: str | Path) -> Path:
         """Write a consistent copy of the whole database to a new file."""

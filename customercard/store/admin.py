@@ -22,7 +22,7 @@ SYSTEM_PREFIX = "system:"
 #: The settings key that keeps their version (bumped by every save that changes one).
 SETTINGS_VERSION = "_version"
 
-USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_hash, coalesce(version, 1) AS version"
+USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_hash"
 STAMP_CHECK_SECONDS = 1.0
 
 
@@ -268,8 +268,8 @@ class AdminStore:
     # -- segmentation criteria ----------------------------------------------------------------------------
     def criteria(self, include_inactive: bool = False) -> list[Criterion]:
         """The segmentation criteria with their active values, in order."""
-        rows = self.db.rows("SELECT c.id, c.name, c.multiple, c.active, coalesce(c.version, 1), v.label, v.active "
-                            "FROM criteria c LEFT JOIN criterion_values v ON v.criterion_id = c.id "
+        rows = self.db.rows(f"SELECT c.id, c.name, c.multiple, c.active, {self._version_of('criteria', 'c.')}, "  # noqa: S608
+                            "v.label, v.active FROM criteria c LEFT JOIN criterion_values v ON v.criterion_id = c.id "
                             "ORDER BY c.position, c.id, v.position, v.id")
         found: dict[int, Criterion] = {}
         for cid, name, multiple, active, version, label, value_active in rows:
@@ -346,7 +346,7 @@ class AdminStore:
     # -- users --------------------------------------------------------------------------------------------
     def _users_by_login(self) -> dict[str, dict[str, Any]]:
         return self._cached("users", lambda: {r["login"]: r for r in self.db.records(
-            f"SELECT {USER_COLUMNS} FROM users ORDER BY name")})  # noqa: S608
+            f"SELECT {self._user_columns()} FROM users ORDER BY name")})  # noqa: S608
 
     def users(self, include_inactive: bool = False) -> pd.DataFrame:
         """The users (never their password hashes): login, name, email, role, projects_access, active."""
@@ -437,9 +437,20 @@ class AdminStore:
         self._invalidate()
         return self.get_user(user.login)
 
-    @staticmethod
-    def _user_row(cur: Any, login: str) -> dict[str, Any]:
-        row = cur.execute(f"SELECT {USER_COLUMNS} FROM users WHERE login = ?", [login])  # noqa: S608
+    def _user_columns(self) -> str:
+        """The users' columns with their version."""
+        return f"{USER_COLUMNS}, {self._version_of('users')} AS version"
+
+    def _version_of(self, table: str, alias: str = "") -> str:
+        """SQL for a row's version in ``table`` — 1 in a database older than schema 12 (opened by a test of the
+        migrations at an older schema), which has no such column."""
+        def build() -> bool:
+            return bool(self.db.row("SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
+                                    "AND column_name = 'version'", [table])[0])
+        return f"coalesce({alias}version, 1)" if self._cached(f"versioned.{table}", build) else "1"
+
+    def _user_row(self, cur: Any, login: str) -> dict[str, Any]:
+        row = cur.execute(f"SELECT {self._user_columns()} FROM users WHERE login = ?", [login])  # noqa: S608
         names = [d[0] for d in row.description]
         return dict(zip(names, row.fetchone(), strict=True))
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import CustomerCardError
 from .changes import Change, ChangeFeed
-from .readonly import check_duckdb_query, duckdb_readable
+from .readonly import QUERY_SECONDS, check_duckdb_query, duckdb_readable
 
 MIGRATIONS_PACKAGE = "customercard.store.migrations"
 log = logging.getLogger(__name__)
@@ -296,10 +296,11 @@ class Database:
     def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         return self.execute(sql, params).df()
 
-    def read_only_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """Run an analyst's query in a read-only transaction. Anything but one SELECT, and any SELECT that would
-        read besides the database's own tables (files, other databases, settings), is refused before it runs
-        (see :mod:`customercard.store.readonly`)."""
+    def read_only_df(self, sql: str, params: Sequence[Any] | None = None,
+                     timeout: float = QUERY_SECONDS) -> pd.DataFrame:
+        """Run an analyst's query in a read-only transaction, stopped after ``timeout`` seconds. Anything but one
+        SELECT, and any SELECT that would read besides the database's own tables (files, other databases, settings,
+        the tables that keep secrets), is refused before it runs (see :mod:`customercard.store.readonly`)."""
         try:
             statements = self._duckdb.extract_statements(sql)
         except self._duckdb.Error as exc:
@@ -313,7 +314,14 @@ class Database:
             cur.execute("BEGIN TRANSACTION READ ONLY")
             tree = json.loads(cur.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
             check_duckdb_query(tree, duckdb_readable(cur))
-            return cur.execute(sql, list(params or [])).df()
+            stop = threading.Timer(timeout, cur.interrupt)
+            stop.start()
+            try:
+                return cur.execute(sql, list(params or [])).df()
+            finally:
+                stop.cancel()
+        except self._duckdb.InterruptException:
+            raise CustomerCardError(f"The query was stopped after {timeout:g} seconds.") from None
         except self._duckdb.Error as exc:
             raise CustomerCardError(f"The query failed: {exc}") from None
         finally:

@@ -23,8 +23,10 @@ import pandas as pd
 from ..errors import CustomerCardError
 from .changes import CHANNEL, Change, ChangeFeed
 from .database import LATEST_SCHEMA, migrations, split_statements, utcnow
+from .readonly import QUERY_SECONDS, SECRET_TABLES
 
 log = logging.getLogger(__name__)
+_SECRET_NAMES = re.compile(r"\b(" + "|".join(sorted(SECRET_TABLES)) + r")\b", re.IGNORECASE)
 #: The role analysts' queries (:meth:`PostgresDatabase.read_only_df`) run as: it reads the tables, nothing else.
 READER_ROLE = "customercard_reader"
 #: For the connecting user and the reader role: whether it may reach the server's files (or become a role that
@@ -271,7 +273,8 @@ class PostgresDatabase:
     def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         return self.execute(sql, params).df()
 
-    def read_only_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def read_only_df(self, sql: str, params: Sequence[Any] | None = None,
+                     timeout: float = QUERY_SECONDS) -> pd.DataFrame:
         """Run an analyst's query in a read-only transaction; only one SELECT is accepted.
 
         It runs as the role :data:`READER_ROLE`, which may read this schema's tables and nothing else (no
@@ -288,8 +291,12 @@ class PostgresDatabase:
             cur = _Cursor(conn)
             try:
                 cur.execute("BEGIN READ ONLY")
+                cur.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
                 if self._reading_role(cur) == READER_ROLE:
                     cur.execute(f"SET LOCAL ROLE {READER_ROLE}")
+                elif _SECRET_NAMES.search(text):  # the user itself reads: at least not by naming them
+                    raise CustomerCardError(f"store.sql does not read {', '.join(sorted(SECRET_TABLES))}: read "
+                                            "user_directory and firm_settings instead.")
                 return cur.execute(text, params).df()
             except self._psycopg.Error as exc:
                 raise CustomerCardError(f"The query failed: {exc}") from None
@@ -341,6 +348,7 @@ class PostgresDatabase:
              f"EXECUTE 'GRANT SELECT ON ALL TABLES IN SCHEMA ' || {schema} || ' TO {READER_ROLE}'; "
              f"EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA ' || {schema} || "
              f"' GRANT SELECT ON TABLES TO {READER_ROLE}'; "
+             f"EXECUTE 'REVOKE SELECT ON {', '.join(sorted(SECRET_TABLES))} FROM {READER_ROLE}'; "
              "END $$"),
             ("take set_config from PUBLIC", "DO $$ BEGIN IF (SELECT rolsuper FROM pg_roles WHERE rolname = "
              "current_user) THEN REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC; "

@@ -30,6 +30,11 @@ REFUSED_FUNCTIONS = frozenset({
     "getenv", "current_setting", "getvariable", "sleep_ms", "pg_sleep", "write_log", "json_serialize_plan",
     "json_execute_serialized_sql", "nextval", "setval", "currval", "txid_current", "current_query",
 })
+#: Tables that keep secrets (password hashes, session tokens' hashes, throttles, the shared cookie secret): never
+#: read by store.sql. The views user_directory and firm_settings give what is not secret in them.
+SECRET_TABLES = frozenset({"users", "sessions", "login_throttle", "settings"})
+#: Seconds an analyst's query may run before it is stopped.
+QUERY_SECONDS = 60.0
 #: Names the parser gives functions that DuckDB's function list does not hold (``SELECT unnest([1, 2])``).
 PARSER_FUNCTIONS = frozenset({"unnest"})
 QUERY_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE"})
@@ -60,7 +65,7 @@ def duckdb_readable(cur: Any) -> Readable:
     system = cur.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'information_schema'").fetchall()
     functions = cur.execute("SELECT DISTINCT function_name FROM duckdb_functions() "
                             "WHERE function_type IN ('scalar', 'aggregate', 'macro', 'window')").fetchall()
-    return Readable(database=database.lower(), tables=_lower(tables), system_tables=_lower(system),
+    return Readable(database=database.lower(), tables=_lower(tables) - SECRET_TABLES, system_tables=_lower(system),
                     functions=_lower(functions) | PARSER_FUNCTIONS)
 
 
