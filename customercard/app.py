@@ -133,12 +133,22 @@ def _login_required():
 
 
 def page_for(title: str, body, user: User, active: str = "customers", location: bool = False):
-    """Wrap a view in the served page, with the super search in the header."""
+    """Wrap a view in the served page, with the super search in the header. The page stops showing anything once
+    its login session ends (logged out elsewhere, a new password, deactivated): it says so instead."""
     from .ui.search_box import SuperSearch
-    from .ui.shell import page
+    from .ui.shell import page, session_ended_message
 
-    return page(title, body, user, active=active, search=SuperSearch(current_store()), pages=PAGES,
-                location=location)
+    store = current_store()
+    content = pn.Column(body, sizing_mode="stretch_width", margin=0)
+    session_id = store.session_id(session_token())
+    if session_id is not None:
+        from .ui.live import Follower
+
+        def ended(_changes) -> None:
+            content.objects = [session_ended_message()]
+        content.follower = Follower(store, lambda change: change.kind == "session" and change.id == session_id,
+                                    ended, delay=0.0)
+    return page(title, content, user, active=active, search=SuperSearch(store), pages=PAGES, location=location)
 
 
 def search_page():

@@ -50,6 +50,8 @@ def test_my_sessions_end_one_and_log_out_everywhere(live_server, browser):
     other = mine.locator(".bk-Row", has=mine.locator(".cc-profile-session-row", has_text="198.51.100.72"))
     other.locator(".cc-profile-end button").last.click()
     expect(mine.locator(".cc-profile-sessions-note")).to_contain_text("The session has ended")
+    # the page the ended session had open stops showing customers at once, without a reload
+    expect(pages["198.51.100.72"].locator("#cc-session-ended")).to_contain_text("You are logged out")
     expect(rows).to_have_count(2)
     ended_out(pages["198.51.100.72"], live_server.url)
     pages["198.51.100.73"].goto(live_server.url + "/search")

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import ValidationError
 from ..models import User
+from .changes import Change
 from .database import utcnow
 
 #: How long a session may go unused, and how long it may last at most (``customercard.config`` sets others).
@@ -140,11 +141,26 @@ class SessionStore:
         frame["current"] = frame["token_hash"] == (token_hash(current_token) if current_token else "")
         return frame.drop(columns=["token_hash"]).reset_index(drop=True)
 
+    def session_id(self, token: str) -> int | None:
+        """The id of the session with this token (pages use it to hear that their session ended)."""
+        if not token:
+            return None
+        found = self.db.row("SELECT id FROM sessions WHERE token_hash = ?", [token_hash(token)])
+        return int(found[0]) if found else None
+
     def end_session(self, token: str, reason: str = "logged out") -> None:
         """End the session with this token (nothing happens for an unknown or ended one)."""
         with self.db.transaction() as cur:
-            cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
-                        [utcnow(), reason, token_hash(token or "")])
+            found = cur.execute("SELECT id, login FROM sessions WHERE token_hash = ? AND ended_at IS NULL",
+                                [token_hash(token or "")]).fetchone()
+            if found is not None:
+                self._ended(cur, int(found[0]), found[1], reason, utcnow())
+
+    def _ended(self, cur: Any, session_id: int, login: str, reason: str, at: dt.datetime) -> None:
+        """End a session and tell its open pages (they stop showing anything)."""
+        cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL",
+                    [at, reason, session_id])
+        self.db.announce(Change("session", session_id, None, None, login, (reason,)))
 
     def end_session_of(self, login: str, session_id: int, reason: str = "ended by the user") -> bool:
         """End one of ``login``'s sessions by its id (from :meth:`sessions`); False when it is not theirs or
@@ -154,8 +170,7 @@ class SessionStore:
                                 [int(session_id), login]).fetchone()
             if found is None:
                 return False
-            cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ?",
-                        [utcnow(), reason, int(session_id)])
+            self._ended(cur, int(session_id), login, reason, utcnow())
         return True
 
     def end_sessions(self, login: str, except_token: str = "", reason: str = "logged out everywhere") -> int:
@@ -165,14 +180,14 @@ class SessionStore:
             ids = [row[0] for row in cur.execute("SELECT id FROM sessions WHERE login = ? AND ended_at IS NULL "
                                                  "AND token_hash <> ?", [login, keep]).fetchall()]
             for session_id in ids:
-                cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ?",
-                            [utcnow(), reason, session_id])
+                self._ended(cur, int(session_id), login, reason, utcnow())
         return len(ids)
 
     def _end(self, session_id: int, reason: str, at: dt.datetime) -> None:
         with self.db.transaction() as cur:
-            cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL",
-                        [at, reason, session_id])
+            found = cur.execute("SELECT login FROM sessions WHERE id = ?", [session_id]).fetchone()
+            if found is not None:
+                self._ended(cur, session_id, found[0], reason, at)
 
     # -- logging in --------------------------------------------------------------------------------------------
     def log_in(self, login: str, password: str, remote_address: str = "", user_agent: str = "",

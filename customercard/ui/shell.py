@@ -97,6 +97,15 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
     return template
 
 
+def session_ended_message() -> pn.pane.HTML:
+    """What an open page shows once its login session has ended."""
+    title = html.escape(_("You are logged out"))
+    text = html.escape(_("This session has ended (logged out, a new password, or from another window). Log in again "
+                         "to go on."))
+    return pn.pane.HTML(f'<div class="cc-message cc-error" id="cc-session-ended"><h2>{title}</h2><p>{text}</p>'
+                        f'<p><a href="/login">{html.escape(_("Log in"))}</a></p></div>', sizing_mode="stretch_width")
+
+
 def message_page(title: str, text: str, user: User | None, status: str = "info"):
     """A page that only says something (not found, not allowed)."""
     body = pn.pane.HTML(f'<div class="cc-message cc-{status}" id="cc-message"><h2>{html.escape(title)}</h2>'
