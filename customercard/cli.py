@@ -268,7 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub.add_parser("activate", help="let a deactivated user log in again").add_argument("login")
     users.set_defaults(func=cmd_users)
 
-    migrate = sub.add_parser("migrate", help="copy everything from one database to another (DuckDB ⇄ PostgreSQL)")
+    migrate = sub.add_parser("migrate", help="copy everything from one database to another (DuckDB ⇄ PostgreSQL)",
+                             description="Copy everything from one database to another in one transaction, verified "
+                                         "by row counts and invoiced per year. Control characters an older version "
+                                         "let into texts (NUL above all, which PostgreSQL cannot store) are cleaned "
+                                         "on the way; the report says how many values of which columns.")
     migrate.add_argument("--from", dest="source", required=True, help="the database to copy from")
     migrate.add_argument("--to", dest="target", required=True, help="the database to copy into (made if needed)")
     migrate.add_argument("--replace", action="store_true", help="replace what the target holds (else refuse)")

@@ -248,6 +248,8 @@ def phone_digits(value: str | None) -> str:
 #: Characters no text keeps: C0 and C1 control characters (NUL among them), DEL, and lone surrogates (no
 #: database stores them). Tab and line feed are not among them: multi-line texts keep those.
 _UNSTORABLE = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+#: A regular expression matching one such character (for pandas' ``str.contains``).
+UNSTORABLE_PATTERN = f"[{_UNSTORABLE}]"
 _BAD_IN_MULTILINE = re.compile(f"[{_UNSTORABLE}]")
 _BAD_ON_ONE_LINE = re.compile(f"[{_UNSTORABLE}\t\n]")
 
