@@ -55,6 +55,7 @@ class Limits:
     rows: int = 10_000
     columns: int = 300
     cell_characters: int = 32_767
+    parts: int = 1_000  # files in an .xlsx (a plain workbook has about ten)
 
 
 LIMITS = Limits()
@@ -171,8 +172,8 @@ def _too_many_columns(name: str, row: int, limits: Limits) -> CustomerCardError:
 
 def _cell_too_long(name: str, row: int, index: int | None, length: int | None, limits: Limits) -> CustomerCardError:
     where = f"row {row}" + (f", column {_column_letter(index)}" if index is not None else "")
-    size = f"holds {length:,} characters" if length is not None else "holds more characters than that"
-    return CustomerCardError(f"{name}: the cell at {where} {size}; a cell may hold at most "
+    size = f"{length:,} characters" if length is not None else f"more than {limits.cell_characters:,} characters"
+    return CustomerCardError(f"{name}: the cell at {where} holds {size}; a cell may hold at most "
                              f"{limits.cell_characters:,} (the most a spreadsheet cell holds).")
 
 
@@ -254,9 +255,12 @@ def _check_unpacked_size(path: Path, limits: Limits) -> None:
     except (zipfile.BadZipFile, OSError) as exc:
         raise CustomerCardError(f"{path.name} is not a readable Excel workbook: {exc}") from None
     unpacked = sum(member.file_size for member in members)
-    if unpacked > limits.unpacked_bytes or len(members) > 10_000:
-        raise CustomerCardError(f"{path.name} unpacks to {_megabytes(unpacked)} in {len(members):,} parts; an import "
-                                f"opens workbooks of at most {_megabytes(limits.unpacked_bytes)} unpacked.")
+    if unpacked > limits.unpacked_bytes:
+        raise CustomerCardError(f"{path.name} unpacks to {_megabytes(unpacked)}; an import opens workbooks of at "
+                                f"most {_megabytes(limits.unpacked_bytes)} unpacked.")
+    if len(members) > limits.parts:
+        raise CustomerCardError(f"{path.name} has {len(members):,} parts; an import opens workbooks of at most "
+                                f"{limits.parts:,}.")
 
 
 def cell_text(value: Any) -> str:
