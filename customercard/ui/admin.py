@@ -14,9 +14,9 @@ import param
 from .. import formatting
 from ..errors import CustomerCardError, ValidationError
 from ..i18n import _
-from ..models import LIST_NAMES, Criterion, Settings, User
+from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User
 from ..store import Store
-from .form import FieldForm
+from .form import FieldForm, input_limit, read_text, text_input
 from .html import SECTION_CSS, esc, table
 
 NEW = "__new__"
@@ -44,10 +44,11 @@ class ListsAdmin(pn.viewable.Viewer):
         self._choose.param.watch(lambda e: setattr(self, "list_name", e.new), "value")
         self._values = pn.widgets.Select(label=_("Value"), options={}, size=10, css_classes=["cc-admin-values"],
                                          width=320)
-        self._rename = pn.widgets.TextInput(label=_("New name"), css_classes=["cc-admin-rename"], width=260)
-        self._inverse = pn.widgets.TextInput(label=_("Seen from the other side (relation types)"), width=260,
-                                             css_classes=["cc-admin-inverse"])
-        self._add = pn.widgets.TextInput(label=_("Add a value"), css_classes=["cc-admin-add"], width=260)
+        self._rename = text_input(ListValue.param.label, label=_("New name"), css_classes=["cc-admin-rename"],
+                                  width=260)
+        self._inverse = text_input(ListValue.param.inverse_label, label=_("Seen from the other side (relation types)"),
+                                   width=260, css_classes=["cc-admin-inverse"])
+        self._add = text_input(ListValue.param.label, label=_("Add a value"), css_classes=["cc-admin-add"], width=260)
         self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
         self._message = _message_pane()
         buttons = {
@@ -92,8 +93,10 @@ class ListsAdmin(pn.viewable.Viewer):
         self.store.set_list_value_active(value_id, not active, user=self.login)
 
     def _do_rename(self, value_id: int) -> None:
-        inverse = self._inverse.value if self.list_name == "relation_types" else None
-        self.store.rename_list_value(value_id, self._rename.value, user=self.login, inverse_label=inverse)
+        inverse = read_text(self._inverse.value, ListValue.param.inverse_label) \
+            if self.list_name == "relation_types" else None
+        self.store.rename_list_value(value_id, read_text(self._rename.value, ListValue.param.label), user=self.login,
+                                     inverse_label=inverse)
 
     def _act(self, action) -> None:
         if self._values.value is None:
@@ -102,8 +105,10 @@ class ListsAdmin(pn.viewable.Viewer):
         self._run(lambda: action(self._values.value))
 
     def _do_add(self) -> None:
-        inverse = self._inverse.value if self.list_name == "relation_types" else ""
-        if self._run(lambda: self.store.add_list_value(self.list_name, self._add.value, user=self.login,
+        inverse = read_text(self._inverse.value, ListValue.param.inverse_label) \
+            if self.list_name == "relation_types" else ""
+        label = read_text(self._add.value, ListValue.param.label)
+        if self._run(lambda: self.store.add_list_value(self.list_name, label, user=self.login,
                                                        inverse_label=inverse)):
             self._add.value = ""
 
@@ -169,11 +174,14 @@ class CriteriaAdmin(pn.viewable.Viewer):
         super().__init__(**params)
         self.store, self.login = store, login
         self._pick = pn.widgets.Select(label=_("Criterion"), css_classes=["cc-admin-criterion"], width=300)
-        self._name = pn.widgets.TextInput(label=_("Name"), css_classes=["cc-admin-criterion-name"], width=300)
+        self._name = text_input(Criterion.param.name, label=_("Name"), css_classes=["cc-admin-criterion-name"],
+                                width=300)
         self._multiple = pn.widgets.Checkbox(label=_("Multiple choice"), css_classes=["cc-admin-criterion-multiple"])
         self._active = pn.widgets.Checkbox(label=_("Active"), value=True)
+        # one value a line, each as long as the model allows (see Criterion.values); the area as long as a note
         self._values = pn.widgets.TextAreaInput(label=_("Values, one per line (removed values are deactivated)"),
-                                                height=160, width=300, css_classes=["cc-admin-criterion-values"])
+                                                height=160, width=300, max_length=input_limit(NOTE_LENGTH),
+                                                css_classes=["cc-admin-criterion-values"])
         save = pn.widgets.Button(label=_("Save criterion"), color="primary", css_classes=["cc-admin-save-criterion"])
         save.on_click(lambda _e: self.save())
         self._message = _message_pane()
@@ -197,8 +205,9 @@ class CriteriaAdmin(pn.viewable.Viewer):
 
     def save(self) -> bool:
         key = self._pick.value
-        criterion = Criterion(id=None if key == NEW else key, name=self._name.value, multiple=self._multiple.value,
-                              active=self._active.value, values=self._values.value.splitlines())
+        values = [read_text(line, Criterion.param["values"]) for line in (self._values.value or "").splitlines()]
+        criterion = Criterion(id=None if key == NEW else key, name=read_text(self._name.value, Criterion.param.name),
+                              multiple=self._multiple.value, active=self._active.value, values=values)
         try:
             saved = self.store.save_criterion(criterion, user=self.login)
         except ValidationError as exc:
