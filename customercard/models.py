@@ -283,19 +283,22 @@ class Record(param.Parameterized):
 
         Texts come first: each is normalised and checked against its parameter's ``max_length`` and for control
         characters (:func:`text_param`), and that problem is the one told for the field. Then :meth:`rules`, which skip
-        the costly checks of a field already refused.
+        the costly checks of a field already refused. A text unchanged since ``previous`` (what is stored) stays as it
+        is, as a deactivated list value does: an older version's long title does not stop an event being marked done.
         """
-        texts = self.text_errors(prefix)
+        texts = self.text_errors(prefix, previous)
         errors = dict(texts)
         self.rules(choices or Choices(), previous, prefix, errors)
         errors.update(texts)
         return errors
 
-    def text_errors(self, prefix: str = "") -> dict[str, str]:
+    def text_errors(self, prefix: str = "", previous: Record | Snapshot | None = None) -> dict[str, str]:
         """``{dotted field: message}`` for the texts that are too long or hold control characters; the others are
-        normalised (spaces at the ends dropped, line ends as \\n)."""
+        normalised (spaces at the ends dropped, line ends as \\n). Texts as ``previous`` has them are left alone."""
         errors: dict[str, str] = {}
         for name, max_length, multiline, is_list in text_parameters(type(self)):
+            if previous is not None and getattr(self, name) == previous.get(name):
+                continue
             problem = _text_problem(self, name, max_length, multiline, is_list)
             if problem:
                 errors[prefix + name] = problem
@@ -368,9 +371,20 @@ class Snapshot:
     def values(self) -> dict[str, Any]:
         return dict(self._values)
 
+    def part(self, name: str) -> Snapshot:
+        """The values of a nested record ('invoicing', 'visit_address'), by their own names."""
+        return Snapshot({k.split(".", 1)[1]: v for k, v in self._values.items() if k.startswith(name + ".")})
+
     @property
     def invoicing(self) -> Snapshot:
-        return Snapshot({k.split(".", 1)[1]: v for k, v in self._values.items() if k.startswith("invoicing.")})
+        return self.part("invoicing")
+
+
+def _part(previous: Record | Snapshot | None, name: str) -> Record | Snapshot | None:
+    """The stored values of a nested record, for its validation."""
+    if isinstance(previous, Snapshot):
+        return previous.part(name)
+    return getattr(previous, name, None)
 
 
 class Address(Record):
@@ -558,8 +572,9 @@ class Customer(Record):
         before_manager = previous.get("account_manager") if previous is not None else None
         _check_choice(errors, "account_manager", self.account_manager, choices.managers, before_manager,
                       "active managers")
-        errors.update(self.visit_address.validate(choices, prefix="visit_address."))
-        errors.update(self.invoice_address.validate(choices, prefix="invoice_address."))
+        errors.update(self.visit_address.validate(choices, _part(previous, "visit_address"), prefix="visit_address."))
+        errors.update(self.invoice_address.validate(choices, _part(previous, "invoice_address"),
+                                                    prefix="invoice_address."))
         country = self.visit_address.country or choices.default_country
         region = country if country in validators.SUPPORTED_COUNTRIES else choices.phone_region
         _normalise(self, errors, "", "phone", validators.check_phone, region)
@@ -573,8 +588,7 @@ class Customer(Record):
             errors["max_distance_km"] = (
                 f"The maximum billable distance ({self.max_distance_km:g} km) cannot be below the "
                 f"default distance ({self.default_distance_km:g} km).")
-        previous_invoicing = getattr(previous, "invoicing", None)
-        errors.update(self.invoicing.validate(choices, previous_invoicing, prefix="invoicing."))
+        errors.update(self.invoicing.validate(choices, _part(previous, "invoicing"), prefix="invoicing."))
         errors.update(self._validate_segments(choices, previous))
 
     def _validate_segments(self, choices: Choices, previous: Record | None) -> dict[str, str]:

@@ -182,3 +182,23 @@ def test_the_mail_subject_and_message_are_limited_by_the_model(demo_store: Store
     with pytest.raises(cc.ValidationError) as info:
         mail.compose(demo_store, customer_id, "anna", ["erik"], "Hello", "Bell\x07")
     assert "U+0007" in info.value.errors["message"]
+
+
+def test_a_text_an_older_version_stored_stays_until_it_is_changed(demo_store: Store):
+    """As a deactivated list value does: a record with such a text can still be saved; changing it is checked."""
+    customer_id = int(demo_store.sql("SELECT min(id) AS id FROM customers WHERE visit_country = 'SE'")["id"][0])
+    demo_store.db.execute("UPDATE customers SET nickname = ?, visit_line2 = ? WHERE id = ?",
+                          ["Old\x01 nickname", "c/o " + "x" * 300, customer_id])
+    customer = demo_store.get_customer(customer_id)
+    customer.phone = "+46 8 123 45 67"
+    saved = demo_store.save_customer(customer, user="anna")
+    assert saved.phone == "+46 8 123 45 67" and saved.nickname == "Old\x01 nickname"
+    saved.nickname = "New\x01 nickname"
+    with pytest.raises(cc.ValidationError) as info:
+        demo_store.save_customer(saved, user="anna")
+    assert set(info.value.errors) == {"nickname"}
+
+    event = demo_store.create_event(cc.Event(customer_id=customer_id, title="Review", owner="anna",
+                                             starts_at=dt.datetime(2026, 7, 1, 10)), user="anna")
+    demo_store.db.execute("UPDATE events SET title = ? WHERE id = ?", ["T" * 100_000, event.id])
+    assert demo_store.set_event_status(event.id, "done", user="anna").status == "done"
