@@ -532,18 +532,17 @@ def _duplicates(store: Store, rows: list[_Row]) -> list[tuple[int, int | None, s
 
 
 def _create(store: Store, rows: list[_Row], login: str, report: ImportReport) -> None:
-    """Create every row's customer in one transaction; a refusal rolls all back and becomes a problem."""
-    created: list[int] = []
-    current = rows[0]
+    """Create every row's customer in one transaction (Store.create_customers); a refusal (a list value
+    deactivated meanwhile, say) rolls all back, and the rows refused now become problems."""
     try:
-        with store.db.transaction():
-            for current in rows:
-                created.append(int(store.create_customer(current.customer, user=login).id))
-    except ValidationError as exc:
-        report.problems += [(current.number, _column_of(current, name), message)
-                            for name, message in exc.errors.items()]
+        created = store.create_customers([row.customer for row in rows], user=login)
+    except ValidationError:
+        choices = store.choices()
+        for row in rows:
+            report.problems += [(row.number, _column_of(row, name), message)
+                                for name, message in row.customer.validate(choices).items()]
         return
-    report.created = created
+    report.created = [int(customer.id) for customer in created]
 
 
 # -- export ------------------------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ WORD_SOURCES = ("name", "nickname", "contact", "email", "contact_email")
 FUZZY_MIN = 5
 SEARCH_TABLES = ("search_terms", "search_words", "search_vocab", "search_suffixes", "search_fuzzy")
 CANDIDATES = 400
+#: More index rows than this are written as a frame (DuckDB reads it in one go), fewer as an INSERT.
+BULK_ROWS = 200
 WORD_CANDIDATES = 30
 WORD_ROWS = 600
 #: At most this many entries (having a query's other words) are checked for a common word (see search).
@@ -203,6 +205,12 @@ class SearchStore:
         return term_rows, word_rows
 
     def _write_index(self, cur: Any, term_rows: list[list[Any]], word_rows: list[list[Any]]) -> None:
+        if len(term_rows) > BULK_ROWS:  # many customers at once (an import): as frames, read in one go
+            self.db.insert_df("search_terms", pd.DataFrame(term_rows, dtype=object, columns=[
+                "entry_id", "term", "customer_id", "contact_id", "source", "shown"]))
+            self.db.insert_df("search_words", pd.DataFrame(word_rows, dtype=object, columns=["word", "entry_id"]))
+            self._add_vocabulary(cur, {row[0] for row in word_rows})
+            return
         if term_rows:
             execute_rows(cur, "INSERT INTO search_terms (entry_id, term, customer_id, contact_id, source, shown) "
                             "VALUES (?, ?, ?, ?, ?, ?)", term_rows)
