@@ -52,3 +52,19 @@ def test_pasting_a_100000_character_event_title_says_so_next_to_the_field(live_s
     form.locator(".cc-event-form-save button").click()
     expect(form.locator(".cc-field-title .cc-field-error")).to_contain_text("At most 200 characters.")
     assert len(store.events(customer_id)) == events
+
+
+def test_an_import_with_a_huge_field_is_refused_with_its_reason_in_the_admin_page(live_server, page, tmp_path):
+    huge = tmp_path / "huge.csv"
+    huge.write_text("Name,City\nAcme AB,Lund\n\"" + "Ab cd " * 20_000 + "\",Malmö\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text("Name,City\nImportert Fra Nettleser AS,Oslo\n", encoding="utf-8")
+    login(page, live_server.url, "admin", path="/admin")
+    page.locator(".cc-admin-tabs .bk-tab", has_text="Import").click()
+    report = page.locator(".cc-import-report")
+    page.locator(".cc-import-file input").set_input_files(str(huge))
+    page.locator(".cc-import-go button").click()
+    expect(report).to_contain_text("huge.csv: the cell at row 3 holds more than 32,767 characters", timeout=30_000)
+    page.locator(".cc-import-file input").set_input_files(str(good))
+    page.locator(".cc-import-go button").click()
+    expect(report).to_contain_text("Dry run: 1 customer would be imported.", timeout=30_000)

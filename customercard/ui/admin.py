@@ -5,6 +5,9 @@ Administrators only; the store refuses every admin write from anyone else, whate
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -15,6 +18,7 @@ from .. import formatting
 from ..errors import CustomerCardError, ValidationError
 from ..i18n import _
 from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User
+from ..spreadsheets import LIMITS
 from ..store import Store
 from .form import FieldForm, input_limit, read_text, text_input
 from .html import SECTION_CSS, esc, table
@@ -317,43 +321,57 @@ class AdminLog(pn.viewable.Viewer):
 
 
 class ImportAdmin(pn.viewable.Viewer):
-    """Import customers from a CSV or Excel file (every row validated; a file with a bad row imports nothing)."""
+    """Import customers from a CSV or Excel file (every row validated; a file with a bad row imports nothing).
+
+    The file is read, checked and imported on a worker thread, so the server keeps answering everyone else
+    meanwhile; what an import may read is bounded (see :mod:`customercard.spreadsheets`)."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
         super().__init__(**params)
         self.store, self.login = store, login
         self._file = pn.widgets.FileInput(accept=".csv,.tsv,.txt,.xlsx", css_classes=["cc-import-file"])
         self._dry = pn.widgets.Checkbox(label=_("Only check (dry run)"), value=True, css_classes=["cc-import-dry"])
-        go = pn.widgets.Button(label=_("Import"), color="primary", css_classes=["cc-import-go"])
-        go.on_click(lambda _e: self.run())
+        self._go = pn.widgets.Button(label=_("Import"), color="primary", css_classes=["cc-import-go"])
+        self._go.on_click(self._clicked)
         self._report = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-import-report"])
         hint = _("Columns: Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, "
-                 "Industry, Status, Account manager — or the headers of an export.")
+                 "Industry, Status, Account manager — or the headers of an export. At most {rows:,} rows and "
+                 "{size} a file.").format(rows=LIMITS.rows, size=f"{LIMITS.file_bytes // (1024 * 1024)} MB")
         self._layout = pn.Column(pn.pane.HTML(f"<p>{esc(hint)}</p>", sizing_mode="stretch_width"),
-                                 self._file, self._dry, go, self._report, sizing_mode="stretch_width")
+                                 self._file, self._dry, self._go, self._report, sizing_mode="stretch_width")
+
+    async def _clicked(self, _event: Any) -> None:
+        self._go.disabled = True
+        self._report.object = f'<p class="cc-muted">{esc(_("Reading the file…"))}</p>'
+        try:
+            _ok, html = await asyncio.to_thread(self._import, self._file.value, self._file.filename, self._dry.value)
+        finally:
+            self._go.disabled = False
+        self._report.object = html
 
     def run(self) -> bool:
-        import tempfile
-        from pathlib import Path
+        """Import (or check) the chosen file here and now; True when it had no problems."""
+        ok, self._report.object = self._import(self._file.value, self._file.filename, self._dry.value)
+        return ok
 
+    def _import(self, data: bytes | None, filename: str | None, dry_run: bool) -> tuple[bool, str]:
+        """(no problems?, the report as HTML) — no widget is touched here (it may run on a worker thread)."""
+        from ..files import safe_name
         from ..importexport import import_customers
 
-        if not self._file.value:
-            self._report.object = f'<p style="color:#b42318">{esc(_("Choose a file first."))}</p>'
-            return False
-        suffix = Path(self._file.filename or "import.csv").suffix or ".csv"
+        if not data:
+            return False, f'<p style="color:#b42318">{esc(_("Choose a file first."))}</p>'
+        name = safe_name(filename or "import.csv")  # what messages call the file: the name the user knows
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"import{suffix}"
-            path.write_bytes(self._file.value)
+            path = Path(folder) / (name if Path(name).suffix else name + ".csv")
+            path.write_bytes(data)
             try:
-                report = import_customers(self.store, path, user=self.login, dry_run=self._dry.value)
+                report = import_customers(self.store, path, user=self.login, dry_run=dry_run)
             except CustomerCardError as exc:
-                self._report.object = f'<p style="color:#b42318">{esc(str(exc))}</p>'
-                return False
+                return False, f'<p style="color:#b42318">{esc(str(exc))}</p>'
         color = "#1d7a3c" if report.ok else "#b42318"
-        self._report.object = (f'<pre style="white-space:pre-wrap;color:{color}" class="cc-import-summary">'
-                               f"{esc(report.summary())}</pre>")
-        return report.ok
+        return report.ok, (f'<pre style="white-space:pre-wrap;color:{color}" class="cc-import-summary">'
+                           f"{esc(report.summary())}</pre>")
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
