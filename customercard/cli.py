@@ -193,7 +193,9 @@ IMPORT_EPILOG = """The first row names the columns: our own field names (name, o
 invoicing.payment_term, ...), the headers of `customercard export customers`, or those of a plain CRM
 export (Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, Industry,
 Status, Account manager). If any row has a problem, every problem is listed and nothing is imported
-(exit 1). Possible duplicates are listed as warnings. See customercard.importexport for the full mapping."""
+(exit 1). Possible duplicates are listed as warnings. A file is read up to 20 MB (an .xlsx up to 100 MB
+unpacked), 10,000 rows, 300 columns and 32,767 characters a cell; beyond that it is refused with the reason.
+See customercard.importexport for the full mapping."""
 
 
 # -- migrate ----------------------------------------------------------------------------------------------

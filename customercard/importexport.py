@@ -63,11 +63,22 @@ segmentation values are matched to the admin lists without regard to case; yes/n
 true/false, 1/0 and ja/nej; numbers may use a decimal comma. The columns our export adds for reading only
 (:data:`EXPORT_ONLY_HEADERS`: Customer number, Account manager name, Created, Created by) are skipped.
 
+Limits
+------
+A file is read within the bounds of :mod:`customercard.spreadsheets` (at most 20 MB, an .xlsx at most 100 MB
+unpacked, 10,000 rows, 300 columns, 32,767 characters a cell); beyond one, the file is refused with a message
+saying which. Each cell is then checked against its field's maximum length (the model's metadata, see
+:func:`cell_limit`) before it is converted or validated; possible duplicates are looked for only in rows without
+problems, for all of them at once (:meth:`~customercard.store.search.SearchStore.duplicates_of`). A leading
+``'`` that an export put before a formula-like text is taken off again.
+
 Export
 ------
 :func:`export_customers` and :func:`export_contacts` write ``.csv`` (UTF-8 with BOM, so spreadsheet
-programs read the letters right) or ``.xlsx`` files, by the suffix of the path. A customers export can be
-imported again.
+programs read the letters right) or ``.xlsx`` files, by the suffix of the path, through
+:func:`customercard.spreadsheets.write_table` (texts a spreadsheet would run as formulas get a leading ``'``,
+control characters are left out, numbers stay numbers). A customers export can be imported again, to the same
+values.
 """
 
 from __future__ import annotations
