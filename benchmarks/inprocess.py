@@ -1,5 +1,6 @@
 """The benchmarks that run in this process, without a browser: the card built on the server, the store
-queries a card needs, the super search, saves, the analyst's aggregate and growth with the data size."""
+queries a card needs, the super search, saves, the analyst's aggregate, growth with the data size and an
+import's dry run."""
 
 from __future__ import annotations
 
@@ -736,6 +737,25 @@ def analyst_bench(store, runs: int) -> dict[str, Any]:
     return {"api_ms": api_s, "raw_ms": raw_s, "ratio_of_medians": api_s["p50"] / raw_s["p50"],
             "median_of_ratios": summary(ratios)["p50"], "runs": runs, "same_figures": bool(same),
             "years": len(raw)}
+
+
+# -- 9. importing a file --------------------------------------------------------------------------------------
+def import_bench(store, rows: int, runs: int, folder: Path, seed: int) -> dict[str, Any]:
+    """A dry run of ``rows`` customers read from a CSV file as ``customercard export customers`` writes it: rows of
+    existing customers, so every row is validated and every one is also a possible duplicate. Median of ``runs``,
+    and where the time goes (cProfile of one more run)."""
+    from customercard.importexport import customers_table, import_customers
+    from customercard.spreadsheets import write_table
+
+    frame = customers_table(store.export_customers_frame()).sample(n=rows, random_state=seed)
+    path = folder / f"import-{rows}.csv"
+    write_table(frame, path, excel=False)
+    report = import_customers(store, path, user=ACTING_USER, dry_run=True)  # warm: choices, users, index blocks
+    samples = [timed_ms(lambda: import_customers(store, path, user=ACTING_USER, dry_run=True))[0]
+               for _ in range(runs)]
+    return {"ms": summary(samples), "rows": report.rows, "problems": len(report.problems),
+            "duplicates": len(report.duplicates), "file_kb": path.stat().st_size / 1024,
+            "profile": profile_top(lambda: import_customers(store, path, user=ACTING_USER, dry_run=True), top=15)}
 
 
 # -- 7. growth ----------------------------------------------------------------------------------------------

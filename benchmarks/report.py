@@ -26,6 +26,7 @@ ITEMS = {
     "analyst": "6. Analyst path",
     "growth": "7. Growth with the data size",
     "postgres": "8. PostgreSQL beside DuckDB",
+    "import": "9. Import (dry run)",
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from tornado.web import RequestHandler
 
-from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from .errors import ConflictError, CustomerCardError, NotFound, PermissionDenied, ValidationError
 from .models import Customer, to_text
 from .store import Store
 
@@ -97,5 +97,7 @@ class CustomerApiHandler(RequestHandler):
             self._reply(409, {"error": str(exc), "stored_version": exc.stored_version, "conflicts": [
                 {"field": c.field, "stored": to_text(c.stored), "attempted": to_text(c.attempted),
                  "changed_by": c.changed_by} for c in exc.conflicts]})
+        except CustomerCardError as exc:  # e.g. the database refused the write: one clear line, nothing saved
+            self._reply(400, {"error": str(exc)})
         else:
             self._reply(200, customer_json(saved))

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from .config import get_config
 from .errors import CustomerCardError, NotFound, ValidationError
+from .models import FILE_NAME_LENGTH
 from .store import Store
 
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -101,9 +102,9 @@ def safe_name(name: str) -> str:
     text = re.split(r"[\\/]", text)[-1]
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
     text = re.sub(r'[<>:"|?*]', "_", text).strip().strip(".")
-    if len(text) > 180:
+    if len(text) > FILE_NAME_LENGTH:
         stem, dot, ext = text.rpartition(".")
-        text = (stem[:170] + dot + ext[:9]) if dot else text[:180]
+        text = (stem[:FILE_NAME_LENGTH - 10] + dot + ext[:9]) if dot else text[:FILE_NAME_LENGTH]
     return text or "file"
 
 

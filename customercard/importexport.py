@@ -63,21 +63,28 @@ segmentation values are matched to the admin lists without regard to case; yes/n
 true/false, 1/0 and ja/nej; numbers may use a decimal comma. The columns our export adds for reading only
 (:data:`EXPORT_ONLY_HEADERS`: Customer number, Account manager name, Created, Created by) are skipped.
 
+Limits
+------
+A file is read within the bounds of :mod:`customercard.spreadsheets` (at most 20 MB, an .xlsx at most 100 MB
+unpacked, 10,000 rows, 300 columns, 32,767 characters a cell); beyond one, the file is refused with a message
+saying which. Each cell is then checked against its field's maximum length (the model's metadata, see
+:func:`cell_limit`) before it is converted or validated; possible duplicates are looked for only in rows without
+problems, for all of them at once (:meth:`~customercard.store.search.SearchStore.duplicates_of`). A leading
+``'`` that an export put before a formula-like text is taken off again.
+
 Export
 ------
 :func:`export_customers` and :func:`export_contacts` write ``.csv`` (UTF-8 with BOM, so spreadsheet
-programs read the letters right) or ``.xlsx`` files, by the suffix of the path. A customers export can be
-imported again.
+programs read the letters right) or ``.xlsx`` files, by the suffix of the path, through
+:func:`customercard.spreadsheets.write_table` (texts a spreadsheet would run as formulas get a leading ``'``,
+control characters are left out, numbers stay numbers). A customers export can be imported again, to the same
+values.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import math
 import re
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,8 +95,20 @@ import param
 
 from .errors import CustomerCardError, PermissionDenied, ValidationError
 from .identity import acting_user
-from .models import Choices, Customer, InvoiceDefaults
-from .store.search import fold
+from .models import (
+    REFERENCE_LENGTH,
+    Choices,
+    Criterion,
+    Customer,
+    InvoiceDefaults,
+    ListValue,
+    User,
+    quoted,
+    text_limits,
+    to_text,
+)
+from .spreadsheets import read_rows, unescape_cell, write_table
+from .store.search import DuplicateQuery, fold
 
 if TYPE_CHECKING:
     from .store import Store
@@ -133,8 +152,6 @@ CONTACT_HEADERS: dict[str, str] = {
     "last_name": "Last name", "title": "Title", "email": "E-mail", "phone": "Phone", "mobile": "Mobile",
     "active": "Active", "notes": "Notes", "created_at": "Created", "created_by": "Created by",
 }
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 TRUE_WORDS = {"yes", "y", "true", "1", "x", "ja", "j"}
 FALSE_WORDS = {"no", "n", "false", "0", "nej"}
 
@@ -220,79 +237,10 @@ def _plural(count: int, word: str) -> str:
 
 # -- reading files -----------------------------------------------------------------------------------------
 def read_table(path: str | Path) -> list[tuple[int, list[str]]]:
-    """The non-empty rows of a CSV or Excel file as (row number in the file, cell texts)."""
-    source = Path(path)
-    suffix = source.suffix.lower()
-    if not source.is_file():
-        raise CustomerCardError(f"No file {source}.")
-    if suffix in CSV_SUFFIXES:
-        rows = _read_csv(source)
-    elif suffix in EXCEL_SUFFIXES:
-        rows = _read_excel(source)
-    else:
-        raise CustomerCardError(f"Cannot read {source.name}: give a .csv or .xlsx file"
-                                + (" (save the .xls workbook as .xlsx)." if suffix == ".xls" else "."))
-    return [(number, cells) for number, cells in rows if any(cells)]
-
-
-def _read_csv(path: Path) -> list[tuple[int, list[str]]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CustomerCardError(f"{path.name} is not UTF-8 text: save it as “CSV UTF-8” and try again.") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-    try:
-        return [(number, [cell.strip() for cell in row]) for number, row in enumerate(reader, start=1)]
-    except csv.Error as exc:
-        raise CustomerCardError(f"{path.name} is not a readable CSV file: {exc}.") from None
-
-
-def sniff_delimiter(text: str) -> str:
-    """The delimiter of CSV text: ``,``, ``;`` or tab (comma when nothing tells)."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ","
-    try:
-        found = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=",;\t").delimiter
-    except csv.Error:
-        found = ""
-    if found and found in lines[0]:
-        return found
-    counts = {d: lines[0].count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _read_excel(path: Path) -> list[tuple[int, list[str]]]:
-    import openpyxl
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # e.g. "Workbook contains no default style"
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise CustomerCardError(f"{path.name} is not a readable Excel workbook: {exc}") from None
-    try:
-        sheet = book.worksheets[0]
-        return [(number, [cell_text(value) for value in values])
-                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)]
-    finally:
-        book.close()
-
-
-def cell_text(value: Any) -> str:
-    """A cell's value as text (numbers without a needless '.0', dates as ISO, yes/no for booleans)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date().isoformat()
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return str(value).strip()
+    """The non-empty rows of a CSV or Excel file as (row number in the file, cell texts), read within the
+    limits of :mod:`customercard.spreadsheets` (file size, rows, columns, characters a cell); the apostrophe an
+    export puts before a formula-like text (``'+46 …``) is taken off again."""
+    return [(number, [unescape_cell(cell) for cell in cells]) for number, cells in read_rows(path)]
 
 
 # -- the columns ---------------------------------------------------------------------------------------------
@@ -362,11 +310,19 @@ def _layout(header_row: int, headers: list[str], data: list[list[str]], choices:
 
 # -- one row -----------------------------------------------------------------------------------------------
 class _RowReader:
-    """Turns one row's cells into field values for the model, with conversion problems per field."""
+    """Turns one row's cells into field values for the model, with conversion problems per field. A cell longer
+    than its field may be (:func:`cell_limit`) is a problem at once, and is not read any further."""
 
     def __init__(self, store: Store, choices: Choices) -> None:
         self.choices = choices
-        self.kinds = {f: type(Customer().parameter(f)) for f in Customer.fields if f != "segments"}
+        blank = Customer()
+        fields = [f for f in Customer.fields if f != "segments"]
+        self.kinds = {f: type(blank.parameter(f)) for f in fields}
+        self.limits = {f: cell_limit(f, blank.parameter(f)) for f in fields}
+        self.segment_limit = text_limits(Criterion.param["values"])[0]
+        # the firm's defaults for a new customer (its country, currency), set on each row's customer before its cells
+        firm = store.new_customer().values()
+        self.defaults = {f: v for f, v in firm.items() if to_text(v) != to_text(blank.get(f))}
         users = store.users(include_inactive=True)
         self.logins = {header_key(login): login for login in users["login"]}
         self.names: dict[str, list[str]] = {}
@@ -382,16 +338,27 @@ class _RowReader:
             text = cells[column.index] if column.index < len(cells) else ""
             if not text:
                 continue
-            if column.field.startswith("segments."):
-                segments[column.field.split(".", 1)[1]] = self._segment(column.field.split(".", 1)[1], text)
-                continue
             try:
+                if column.field.startswith("segments."):
+                    criterion = column.field.split(".", 1)[1]
+                    segments[criterion] = self._segment(criterion, text)
+                    continue
+                if len(text) > self.limits[column.field]:
+                    raise ValueError(f"At most {self.limits[column.field]:,} characters.")
                 values[column.field] = self._convert(column.field, text)
             except ValueError as exc:
-                problems[column.field] = str(exc)
+                problems.setdefault(column.field.split(".", 1)[0] if column.field.startswith("segments.")
+                                    else column.field, str(exc))
         if segments:
             values["segments"] = segments
         return values, problems
+
+    def new_customer(self) -> Customer:
+        """A customer with the firm's defaults (as the store's ``new_customer``, without offering list values:
+        no form shows it)."""
+        customer = Customer()
+        customer.update_from(self.defaults)
+        return customer
 
     def _convert(self, name: str, text: str) -> Any:
         kind = self.kinds[name]
@@ -411,12 +378,30 @@ class _RowReader:
             return self.logins[key]
         named = self.names.get(key, [])
         if len(named) > 1:
-            raise ValueError(f"“{text}” is the name of several users: give the login.")
+            raise ValueError(f"{quoted(text)} is the name of several users: give the login.")
         return named[0] if named else text
 
     def _segment(self, criterion: str, text: str) -> list[str]:
         allowed = self.choices.criteria.get(criterion, (True, []))[1]
-        return [_match(part.strip(), allowed) for part in text.split(",") if part.strip()]
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        too_long = next((part for part in parts if len(part) > self.segment_limit), None)
+        if too_long is not None:
+            raise ValueError(f"{quoted(too_long)}: At most {self.segment_limit:,} characters.")
+        return [_match(part, allowed) for part in parts]
+
+
+def cell_limit(field: str, parameter: param.Parameter) -> int:
+    """The most characters an import cell of ``field`` may hold: the field's own maximum length (the model's
+    metadata); for a list value an admin list label's, for the account manager (a login or a user's name) a
+    user's name's; for a number or yes/no a reference's."""
+    limits = text_limits(parameter)
+    if limits is not None:
+        return limits[0]
+    if field == "account_manager":
+        return text_limits(User.param["name"])[0]
+    if isinstance(parameter, param.Selector):
+        return text_limits(ListValue.param["label"])[0]
+    return REFERENCE_LENGTH
 
 
 def _list_name(name: str) -> str:
@@ -439,7 +424,7 @@ def parse_yes_no(text: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(f"Use yes or no, not “{text}”.")
+    raise ValueError(f"Use yes or no, not {quoted(text)}.")
 
 
 def parse_number(text: str) -> float:
@@ -453,9 +438,9 @@ def parse_number(text: str) -> float:
     try:
         number = float(compact)
     except ValueError:
-        raise ValueError(f"Not a number: “{text}”.") from None
+        raise ValueError(f"Not a number: {quoted(text)}.") from None
     if not math.isfinite(number):
-        raise ValueError(f"Not a number: “{text}”.")
+        raise ValueError(f"Not a number: {quoted(text)}.")
     return number
 
 
@@ -495,7 +480,7 @@ def import_customers(store: Store, path: str | Path, user: str | None = None,
     report = ImportReport(rows=len(data), dry_run=dry_run, problems=list(layout.problems),
                           skipped_columns=layout.skipped)
     reader = _RowReader(store, choices)
-    rows = [_check_row(store, choices, reader, number, cells, layout.columns) for number, cells in data]
+    rows = [_check_row(choices, reader, number, cells, layout.columns) for number, cells in data]
     order = {column.field: position for position, column in enumerate(layout.columns)}
     for row in rows:
         ranked = sorted(row.problems.items(), key=lambda item: order.get(item[0], len(order)))
@@ -506,11 +491,12 @@ def import_customers(store: Store, path: str | Path, user: str | None = None,
     return report
 
 
-def _check_row(store: Store, choices: Choices, reader: _RowReader, number: int, cells: list[str],
+def _check_row(choices: Choices, reader: _RowReader, number: int, cells: list[str],
                columns: list[_Column]) -> _Row:
-    """One row through the model: conversion, param's type and bound checks, then the model's validation."""
+    """One row through the model: lengths and conversion, param's type and bound checks, then the model's
+    validation."""
     values, problems = reader.values(cells, columns)
-    customer = store.new_customer()
+    customer = reader.new_customer()
     for name, message in customer.update_from(values).items():
         problems.setdefault(name, message)
     for name, message in customer.validate(choices).items():
@@ -532,16 +518,18 @@ def _column_of(row: _Row, name: str) -> str:
 
 
 def _duplicates(store: Store, rows: list[_Row]) -> list[tuple[int, int | None, str, str]]:
-    """Possible duplicates of existing customers, then of earlier rows of the same file."""
+    """Possible duplicates of existing customers (looked up for all rows at once), then of earlier rows of the
+    same file. Only rows without problems are looked at: a refused row is not worth a search."""
+    rows = [row for row in rows if not row.problems]
+    wanted = [DuplicateQuery(name=r.customer.name, org_number=r.customer.org_number,
+                             vat_number=r.customer.vat_number, nickname=r.customer.nickname) for r in rows]
+    existing = store.duplicates_of(wanted)
     found: list[tuple[int, int | None, str, str]] = []
     by_org: dict[str, _Row] = {}
     by_name: dict[str, _Row] = {}
-    for row in rows:
+    for row, hits in zip(rows, existing, strict=True):
         c = row.customer
-        if c.name:
-            hits = store.possible_duplicates(name=c.name, org_number=c.org_number, vat_number=c.vat_number,
-                                             nickname=c.nickname)
-            found += [(row.number, int(h.id), str(h.name), str(h.reason)) for h in hits.itertuples()]
+        found += [(row.number, int(cid), str(name), str(reason)) for cid, _number, name, _city, reason in hits]
         org = re.sub(r"[\s-]", "", c.org_number).casefold()
         for key, seen, reason in ((org, by_org, "same organisation number"), (fold(c.name), by_name, "same name")):
             if not key:
@@ -555,18 +543,17 @@ def _duplicates(store: Store, rows: list[_Row]) -> list[tuple[int, int | None, s
 
 
 def _create(store: Store, rows: list[_Row], login: str, report: ImportReport) -> None:
-    """Create every row's customer in one transaction; a refusal rolls all back and becomes a problem."""
-    created: list[int] = []
-    current = rows[0]
+    """Create every row's customer in one transaction (Store.create_customers); a refusal (a list value
+    deactivated meanwhile, say) rolls all back, and the rows refused now become problems."""
     try:
-        with store.db.transaction():
-            for current in rows:
-                created.append(int(store.create_customer(current.customer, user=login).id))
-    except ValidationError as exc:
-        report.problems += [(current.number, _column_of(current, name), message)
-                            for name, message in exc.errors.items()]
+        created = store.create_customers([row.customer for row in rows], user=login)
+    except ValidationError:
+        choices = store.choices()
+        for row in rows:
+            report.problems += [(row.number, _column_of(row, name), message)
+                                for name, message in row.customer.validate(choices).items()]
         return
-    report.created = created
+    report.created = [int(customer.id) for customer in created]
 
 
 # -- export ------------------------------------------------------------------------------------------------
@@ -628,10 +615,7 @@ def _export_target(path: str | Path) -> tuple[Path, bool]:
 
 def _write(frame: pd.DataFrame, target: Path, excel: bool, sheet: str) -> None:
     try:
-        if excel:
-            frame.to_excel(target, index=False, sheet_name=sheet)
-        else:
-            frame.to_csv(target, index=False, encoding="utf-8-sig", float_format="%.10g")
+        write_table(frame, target, excel, sheet)
     except OSError as exc:
         raise CustomerCardError(f"Cannot write {target}: {exc.strerror or exc}.") from None
 

@@ -24,10 +24,12 @@ from babel import Locale
 from .config import Config, get_config
 from .errors import CustomerCardError, NotFound, PermissionDenied, ValidationError
 from .identity import acting_user
-from .models import Comment, Customer, User
+from .models import Comment, Customer, MailDraft, User, text_limits
 
-MAX_SUBJECT = 200
-MAX_MESSAGE = 19_000  # the saved comment ("Subject: …" + the message) stays within a comment's 20,000
+#: The longest subject and message (the model's, :class:`~customercard.models.MailDraft`): the saved comment
+#: ("Subject: …" and the message) stays within a comment's 20,000 characters.
+MAX_SUBJECT = text_limits(MailDraft.param.subject)[0]
+MAX_MESSAGE = text_limits(MailDraft.param.message)[0]
 DEFAULT_BASE_URL = "http://localhost:5006"
 SECURITIES = ("none", "starttls", "ssl")
 
@@ -191,21 +193,13 @@ def _compose(store, customer_id: int, sender_login: str, recipients, subject, me
              smtp: SmtpSettings, config: Config | None) -> _Composed:
     customer = store.get_customer(customer_id)
     users, recipient_problem = _recipient_users(store, recipients)
-    subject = _clean_subject(subject)
-    message = (message or "").replace("\r\n", "\n").strip()
-    errors: dict[str, str] = {}
+    draft = MailDraft(subject=_clean_subject(subject), message=message or "")
+    errors = draft.validate()
     if recipient_problem:
-        errors["recipients"] = recipient_problem
-    if not subject:
-        errors["subject"] = "Give a subject."
-    elif len(subject) > MAX_SUBJECT:
-        errors["subject"] = f"At most {MAX_SUBJECT} characters."
-    if not message:
-        errors["message"] = "Write a message."
-    elif len(message) > MAX_MESSAGE:
-        errors["message"] = f"At most {MAX_MESSAGE:,} characters."
+        errors = {"recipients": recipient_problem, **errors}
     if errors:
         raise ValidationError(errors, what="The e-mail")
+    subject, message = draft.subject, draft.message
 
     sender_name, from_address, own_address = _sender(store, sender_login, smtp)
     link = card_url(store, customer.id, config)

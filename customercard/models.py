@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -102,6 +103,84 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# -- texts and their limits ------------------------------------------------------------------------------
+#: The maximum lengths texts have (in characters), by kind; each :func:`text_param` parameter names its own.
+NAME_LENGTH = 200  # names and titles, address lines
+REFERENCE_LENGTH = 100  # numbers, codes, references, logins, list values
+NOTE_LENGTH = 20_000  # notes, descriptions, comment bodies
+EMAIL_LENGTH = 254  # the longest e-mail address (RFC 5321)
+URL_LENGTH = 2_000  # web addresses
+
+
+def text_param(default: str = "", *, max_length: int = NAME_LENGTH, multiline: bool = False,
+               **params: Any) -> param.String:
+    """A text parameter: a ``param.String`` whose ``metadata`` says ``max_length`` (characters) and ``multiline``
+    (whether tabs and line breaks belong in it).
+
+    The one place a text's limits are written: validation (:meth:`Record.validate`) refuses longer texts and
+    control characters with a message, the forms size their widgets from it, the importer checks each cell
+    against it before any other work, and a field registry reads it from the metadata.
+    """
+    return param.String(default=default, metadata={"max_length": max_length, "multiline": multiline}, **params)
+
+
+def text_list_param(default: list[str] | None = None, *, max_length: int = REFERENCE_LENGTH,
+                    **params: Any) -> param.List:
+    """A list of one-line texts (values, logins): ``metadata['max_length']`` characters each at most."""
+    return param.List(default=list(default or []), item_type=str,
+                      metadata={"max_length": max_length, "multiline": False}, **params)
+
+
+def text_limits(parameter: param.Parameter) -> tuple[int, bool] | None:
+    """(max_length, multiline) of a text or text-list parameter, else None."""
+    metadata = getattr(parameter, "metadata", None) or {}
+    if "max_length" not in metadata:
+        return None
+    return int(metadata["max_length"]), bool(metadata.get("multiline", False))
+
+
+@functools.cache
+def text_parameters(kind: type[param.Parameterized]) -> tuple[tuple[str, int, bool, bool], ...]:
+    """(name, max_length, multiline, is a list) of every text parameter of a record class."""
+    found = []
+    for name, parameter in kind.param.objects(instance=False).items():
+        limits = text_limits(parameter)
+        if limits is not None:
+            found.append((name, *limits, isinstance(parameter, param.List)))
+    return tuple(found)
+
+
+def quoted(value: Any, at_most: int = 60) -> str:
+    """A value in quotes for a message, shortened with '…' when long (a message never repeats a whole text)."""
+    text = str(value)
+    return f"“{text if len(text) <= at_most else text[:at_most - 1] + '…'}”"
+
+
+def _text_problem(record: param.Parameterized, name: str, max_length: int, multiline: bool, is_list: bool) -> str:
+    """Normalise one text field of ``record`` (see :func:`validators.check_text`); its problem, or ''."""
+    value = getattr(record, name)
+    if is_list:
+        return _list_problem(record, name, max_length, value or [])
+    if not isinstance(value, str):
+        return ""
+    try:
+        _assign(record, name, validators.check_text(value, max_length, multiline))
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def _list_problem(record: param.Parameterized, name: str, max_length: int, items: list[str]) -> str:
+    checked = []
+    for item in items:
+        try:
+            checked.append(validators.check_text(item, max_length))
+        except ValueError as exc:
+            return f"{quoted(item)}: {exc}"
+    _assign(record, name, checked)
+    return ""
+
+
 class Record(param.Parameterized):
     """Common behaviour of every domain object: values, copies, validation."""
 
@@ -109,6 +188,17 @@ class Record(param.Parameterized):
     fields: ClassVar[tuple[str, ...]] = ()
     #: Nested records, by attribute name.
     nested: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Numbers, dates, yes/no and texts share their parameter with the class: param copies a per-instance
+        parameter the first time a value is set, which made reading a 2,000-row import take seconds more. Only
+        parameters whose allowed values differ per record (selectors, see :meth:`Customer.apply_choices`) and
+        containers keep a copy each."""
+        super().__init_subclass__(**kwargs)
+        for parameter in vars(cls).values():
+            if isinstance(parameter, param.Number | param.Boolean | param.String) and \
+                    not isinstance(parameter, param.Selector):
+                parameter.per_instance = False
 
     def __init__(self, **params: Any) -> None:
         nested_values = {name: params.pop(name) for name in list(params) if name in self.nested}
@@ -187,9 +277,36 @@ class Record(param.Parameterized):
             clone._stored = stored
         return clone
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        """Every problem, as ``{dotted field: message}``; empty when all is well."""
-        return {}
+    def validate(self, choices: Choices | None = None, previous: Record | None = None,
+                 prefix: str = "") -> dict[str, str]:
+        """Every problem, as ``{dotted field: message}`` (names after ``prefix``); empty when all is well.
+
+        Texts come first: each is normalised and checked against its parameter's ``max_length`` and for control
+        characters (:func:`text_param`), and that problem is the one told for the field. Then :meth:`rules`, which skip
+        the costly checks of a field already refused. A text unchanged since ``previous`` (what is stored) stays as it
+        is, as a deactivated list value does: an older version's long title does not stop an event being marked done.
+        """
+        texts = self.text_errors(prefix, previous)
+        errors = dict(texts)
+        self.rules(choices or Choices(), previous, prefix, errors)
+        errors.update(texts)
+        return errors
+
+    def text_errors(self, prefix: str = "", previous: Record | Snapshot | None = None) -> dict[str, str]:
+        """``{dotted field: message}`` for the texts that are too long or hold control characters; the others are
+        normalised (spaces at the ends dropped, line ends as \\n). Texts as ``previous`` has them are left alone."""
+        errors: dict[str, str] = {}
+        for name, max_length, multiline, is_list in text_parameters(type(self)):
+            if previous is not None and getattr(self, name) == previous.get(name):
+                continue
+            problem = _text_problem(self, name, max_length, multiline, is_list)
+            if problem:
+                errors[prefix + name] = problem
+        return errors
+
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        """The record's own rules: add ``{dotted field: message}`` to ``errors``, which already holds the text
+        problems (a rule need not check a field found there)."""
 
     def check(self, choices: Choices | None = None, previous: Record | None = None) -> None:
         """Normalise and validate; raise :class:`ValidationError` naming every bad field."""
@@ -218,7 +335,10 @@ def _assign(record: Record, name: str, value: Any) -> None:
 
 
 def _normalise(record: Record, errors: dict[str, str], prefix: str, name: str, checker, *args) -> None:
-    """Run a validators.check_* on a text field; store the normal form or collect the message."""
+    """Run a validators.check_* on a text field; store the normal form or collect the message. A field already
+    refused (too long, a control character) is not read again."""
+    if f"{prefix}{name}" in errors:
+        return
     value = getattr(record, name)
     if _blank(value):
         _assign(record, name, "")
@@ -234,7 +354,7 @@ def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterabl
     if _blank(value) or value == previous:
         return
     if value not in allowed:
-        errors[key] = f"“{value}” is not one of the {what} (System administration → Customers)."
+        errors[key] = f"{quoted(value)} is not one of the {what} (System administration → Customers)."
 
 
 class Snapshot:
@@ -251,9 +371,20 @@ class Snapshot:
     def values(self) -> dict[str, Any]:
         return dict(self._values)
 
+    def part(self, name: str) -> Snapshot:
+        """The values of a nested record ('invoicing', 'visit_address'), by their own names."""
+        return Snapshot({k.split(".", 1)[1]: v for k, v in self._values.items() if k.startswith(name + ".")})
+
     @property
     def invoicing(self) -> Snapshot:
-        return Snapshot({k.split(".", 1)[1]: v for k, v in self._values.items() if k.startswith("invoicing.")})
+        return self.part("invoicing")
+
+
+def _part(previous: Record | Snapshot | None, name: str) -> Record | Snapshot | None:
+    """The stored values of a nested record, for its validation."""
+    if isinstance(previous, Snapshot):
+        return previous.part(name)
+    return getattr(previous, name, None)
 
 
 class Address(Record):
@@ -261,11 +392,13 @@ class Address(Record):
 
     fields = ("line1", "line2", "postal_code", "city", "country")
 
-    line1 = param.String(default="", label="Address", doc="Street and number.")
-    line2 = param.String(default="", label="Address line 2", doc="Building, floor, c/o, box.")
-    postal_code = param.String(default="", label="Postal code", doc="Checked against the country's format.")
-    city = param.String(default="", label="City", doc="Postal town.")
-    country = param.String(default="SE", label="Country", doc="ISO 3166 two-letter country code.")
+    line1 = text_param(default="", label="Address", doc="Street and number.")
+    line2 = text_param(default="", label="Address line 2", doc="Building, floor, c/o, box.")
+    postal_code = text_param(default="", max_length=20, label="Postal code",
+                             doc="Checked against the country's format.")
+    city = text_param(default="", label="City", doc="Postal town.")
+    country = text_param(default="SE", max_length=REFERENCE_LENGTH, label="Country",
+                         doc="ISO 3166 two-letter country code.")
 
     def is_empty(self) -> bool:
         return all(_blank(getattr(self, name)) for name in ("line1", "line2", "postal_code", "city"))
@@ -275,23 +408,13 @@ class Address(Record):
         parts = [self.line1, self.line2, " ".join(p for p in (self.postal_code, self.city) if p)]
         return ", ".join(p for p in parts if p and p.strip())
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None,
-                 prefix: str = "") -> dict[str, str]:
-        choices = choices or Choices()
-        errors: dict[str, str] = {}
-        for name in ("line1", "line2", "city"):
-            value = getattr(self, name)
-            _assign(self, name, (value or "").strip())
-            if len(self.get(name)) > 200:
-                errors[prefix + name] = "At most 200 characters."
-        if _blank(self.country):
-            if not self.is_empty():
-                errors[prefix + "country"] = "Give the country of this address."
-        else:
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        if _blank(self.country) and not self.is_empty():
+            errors.setdefault(prefix + "country", "Give the country of this address.")
+        elif not _blank(self.country):
             _normalise(self, errors, prefix, "country", validators.check_country, choices.countries)
         country = self.country if prefix + "country" not in errors else ""
         _normalise(self, errors, prefix, "postal_code", validators.check_postal_code, country)
-        return errors
 
 
 class InvoiceDefaults(Record):
@@ -319,23 +442,16 @@ class InvoiceDefaults(Record):
                                 doc="Default discount on invoice lines, 0–100.")
     invoice_language = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
                                       label="Invoice language", doc="Language invoices are printed in.")
-    our_reference = param.String(default="", label="Our reference", doc="Printed on invoices as ours.")
-    their_reference = param.String(default="", label="Their reference",
-                                   doc="The customer's reference, printed on invoices.")
+    our_reference = text_param(default="", max_length=REFERENCE_LENGTH, label="Our reference",
+                               doc="Printed on invoices as ours.")
+    their_reference = text_param(default="", max_length=REFERENCE_LENGTH, label="Their reference",
+                                 doc="The customer's reference, printed on invoices.")
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None,
-                 prefix: str = "") -> dict[str, str]:
-        choices = choices or Choices()
-        errors: dict[str, str] = {}
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         for attr, list_name in self.lists.items():
             before = previous.get(attr) if previous is not None else None
             _check_choice(errors, prefix + attr, getattr(self, attr), choices.allowed(list_name), before,
                           LIST_NAMES[list_name].lower())
-        for attr in ("our_reference", "their_reference"):
-            _assign(self, attr, (getattr(self, attr) or "").strip())
-            if len(getattr(self, attr)) > 100:
-                errors[prefix + attr] = "At most 100 characters."
-        return errors
 
 
 class Customer(Record):
@@ -356,9 +472,9 @@ class Customer(Record):
     id = param.Integer(default=None, allow_None=True, label="Id", doc="Internal key; None until created.")
     number = param.Integer(default=None, allow_None=True, label="Customer number",
                            doc="Unique customer number, given automatically on creation.")
-    name = param.String(default="", constant=False, label="Name", doc="The customer's registered name. Required.")
-    nickname = param.String(default="", label="Nickname",
-                            doc="An alternative working name (e.g. a former name); found by the super search.")
+    name = text_param(default="", constant=False, label="Name", doc="The customer's registered name. Required.")
+    nickname = text_param(default="", label="Nickname",
+                          doc="An alternative working name (e.g. a former name); found by the super search.")
     account_manager = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
                                      label="Account manager",
                                      doc="Login of the colleague responsible for the customer.")
@@ -374,13 +490,16 @@ class Customer(Record):
     visit_address = param.ClassSelector(class_=Address, default=None, label="Visiting address",
                                         doc="Where the customer is; also the invoice address unless "
                                             "a separate one is used.")
-    phone = param.String(default="", label="Phone", doc="Switchboard number; formatted internationally.")
-    email = param.String(default="", label="E-mail", doc="General e-mail address.")
-    website = param.String(default="", label="Website", doc="Web address.")
-    vat_number = param.String(default="", label="VAT number", doc="EU VAT number with country prefix.")
-    org_number = param.String(default="", label="Organisation number",
-                              doc="Company registration number, checked for the visiting country.")
-    gln = param.String(default="", label="GLN/EAN", doc="13-digit GS1 location number for e-invoices.")
+    phone = text_param(default="", max_length=REFERENCE_LENGTH, label="Phone",
+                       doc="Switchboard number; formatted internationally.")
+    email = text_param(default="", max_length=EMAIL_LENGTH, label="E-mail", doc="General e-mail address.")
+    website = text_param(default="", max_length=URL_LENGTH, label="Website", doc="Web address.")
+    vat_number = text_param(default="", max_length=REFERENCE_LENGTH, label="VAT number",
+                            doc="EU VAT number with country prefix.")
+    org_number = text_param(default="", max_length=REFERENCE_LENGTH, label="Organisation number",
+                            doc="Company registration number, checked for the visiting country.")
+    gln = text_param(default="", max_length=REFERENCE_LENGTH, label="GLN/EAN",
+                     doc="13-digit GS1 location number for e-invoices.")
 
     use_invoice_address = param.Boolean(default=False, label="Separate invoice address",
                                         doc="Invoice to the invoice address instead of the visiting address.")
@@ -403,14 +522,15 @@ class Customer(Record):
     segments = param.Dict(default={}, label="Segmentation",
                           doc="Segmentation criterion name → chosen values (searchable in Search customers).")
 
-    erp_system = param.String(default="", label="Economy system", doc="Linked economy system, if any.")
-    erp_customer_id = param.String(default="", label="Customer id in the economy system")
+    erp_system = text_param(default="", max_length=REFERENCE_LENGTH, label="Economy system",
+                            doc="Linked economy system, if any.")
+    erp_customer_id = text_param(default="", max_length=REFERENCE_LENGTH, label="Customer id in the economy system")
     erp_synced_at = param.Date(default=None, allow_None=True, label="Last synchronised")
 
     created_at = param.Date(default=None, allow_None=True, label="Created", doc="When it was created.")
-    created_by = param.String(default="", label="Created by", doc="Login of who created it.")
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label="Created by", doc="Login of who created it.")
     updated_at = param.Date(default=None, allow_None=True, label="Last updated")
-    updated_by = param.String(default="", label="Last updated by")
+    updated_by = text_param(default="", max_length=REFERENCE_LENGTH, label="Last updated by")
     version = param.Integer(default=0, bounds=(0, None), label="Version",
                             doc="Bumped by every save; a save from an older version is a conflict.")
 
@@ -451,17 +571,9 @@ class Customer(Record):
             offer(self.invoicing, attr, choices.allowed(list_name))
         offer(self, "account_manager", list(choices.managers))
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        choices = choices or Choices()
-        errors: dict[str, str] = {}
-        _assign(self, "name", (self.name or "").strip())
-        _assign(self, "nickname", (self.nickname or "").strip())
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
             errors["name"] = "The customer needs a name."
-        elif len(self.name) > 200:
-            errors["name"] = "At most 200 characters."
-        if len(self.nickname) > 200:
-            errors["nickname"] = "At most 200 characters."
         for attr, list_name in self.lists.items():
             before = previous.get(attr) if previous is not None else None
             _check_choice(errors, attr, getattr(self, attr), choices.allowed(list_name), before,
@@ -469,8 +581,9 @@ class Customer(Record):
         before_manager = previous.get("account_manager") if previous is not None else None
         _check_choice(errors, "account_manager", self.account_manager, choices.managers, before_manager,
                       "active managers")
-        errors.update(self.visit_address.validate(choices, prefix="visit_address."))
-        errors.update(self.invoice_address.validate(choices, prefix="invoice_address."))
+        errors.update(self.visit_address.validate(choices, _part(previous, "visit_address"), prefix="visit_address."))
+        errors.update(self.invoice_address.validate(choices, _part(previous, "invoice_address"),
+                                                    prefix="invoice_address."))
         country = self.visit_address.country or choices.default_country
         region = country if country in validators.SUPPORTED_COUNTRIES else choices.phone_region
         _normalise(self, errors, "", "phone", validators.check_phone, region)
@@ -484,10 +597,8 @@ class Customer(Record):
             errors["max_distance_km"] = (
                 f"The maximum billable distance ({self.max_distance_km:g} km) cannot be below the "
                 f"default distance ({self.default_distance_km:g} km).")
-        previous_invoicing = getattr(previous, "invoicing", None)
-        errors.update(self.invoicing.validate(choices, previous_invoicing, prefix="invoicing."))
+        errors.update(self.invoicing.validate(choices, _part(previous, "invoicing"), prefix="invoicing."))
         errors.update(self._validate_segments(choices, previous))
-        return errors
 
     def _validate_segments(self, choices: Choices, previous: Record | None) -> dict[str, str]:
         before = getattr(previous, "segments", None) or {}
@@ -499,13 +610,13 @@ class Customer(Record):
                 continue
             if criterion not in choices.criteria:
                 if values != list(before.get(criterion, [])):
-                    problems.append(f"“{criterion}” is not a segmentation criterion.")
+                    problems.append(f"{quoted(criterion)} is not a segmentation criterion.")
                 cleaned[criterion] = values
                 continue
             multiple, allowed = choices.criteria[criterion]
             unknown = [v for v in values if v not in allowed and v not in before.get(criterion, [])]
             if unknown:
-                problems.append(f"{criterion}: “{unknown[0]}” is not one of its values.")
+                problems.append(f"{criterion}: {quoted(unknown[0])} is not one of its values.")
             if not multiple and len(values) > 1:
                 problems.append(f"{criterion} takes one value, not {len(values)}.")
             cleaned[criterion] = list(dict.fromkeys(values))
@@ -520,32 +631,28 @@ class Contact(Record):
 
     id = param.Integer(default=None, allow_None=True, doc="Internal key; None until created.")
     customer_id = param.Integer(default=None, allow_None=True, doc="The customer this person works at.")
-    first_name = param.String(default="", label="First name")
-    last_name = param.String(default="", label="Last name")
-    title = param.String(default="", label="Title", doc="Role or job title, e.g. CFO.")
-    email = param.String(default="", label="E-mail")
-    phone = param.String(default="", label="Phone")
-    mobile = param.String(default="", label="Mobile")
+    first_name = text_param(default="", label="First name")
+    last_name = text_param(default="", label="Last name")
+    title = text_param(default="", label="Title", doc="Role or job title, e.g. CFO.")
+    email = text_param(default="", max_length=EMAIL_LENGTH, label="E-mail")
+    phone = text_param(default="", max_length=REFERENCE_LENGTH, label="Phone")
+    mobile = text_param(default="", max_length=REFERENCE_LENGTH, label="Mobile")
     active = param.Boolean(default=True, label="Active", doc="Inactive contacts are hidden unless asked for.")
-    notes = param.String(default="", label="Notes")
-    country = param.String(default="", label="Country", doc=(
+    notes = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Notes")
+    country = text_param(default="", max_length=REFERENCE_LENGTH, label="Country", doc=(
         "The customer's visiting country (kept with the customer, not the contact): phone numbers written without "
         "a country code are read as this country's. The store fills it in before it validates."))
     created_at = param.Date(default=None, allow_None=True)
-    created_by = param.String(default="")
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH)
     updated_at = param.Date(default=None, allow_None=True)
-    updated_by = param.String(default="")
+    updated_by = text_param(default="", max_length=REFERENCE_LENGTH)
     version = param.Integer(default=0, bounds=(0, None))
 
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        choices = choices or Choices()
-        errors: dict[str, str] = {}
-        for attr in ("first_name", "last_name", "title", "notes"):
-            _assign(self, attr, (getattr(self, attr) or "").strip())
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not (self.first_name or self.last_name):
             errors["last_name"] = "A contact person needs a first or a last name."
         _normalise(self, errors, "", "email", validators.check_email)
@@ -553,7 +660,6 @@ class Contact(Record):
         region = self.country if self.country in validators.SUPPORTED_COUNTRIES else choices.phone_region
         _normalise(self, errors, "", "phone", validators.check_phone, region)
         _normalise(self, errors, "", "mobile", validators.check_phone, region)
-        return errors
 
 
 class Comment(Record):
@@ -565,33 +671,28 @@ class Comment(Record):
     customer_id = param.Integer(default=None, allow_None=True)
     written_on = param.CalendarDate(default=None, allow_None=True, label="Date",
                                     doc="Today by default; can be changed.")
-    author = param.String(default="", label="Written by", doc="Login of the author; the writer by default.")
-    body = param.String(default="", label="Comment", doc="The text.")
+    author = text_param(default="", max_length=REFERENCE_LENGTH, label="Written by",
+                        doc="Login of the author; the writer by default.")
+    body = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Comment", doc="The text.")
     kind = param.Selector(default="comment", objects=list(COMMENT_KINDS), doc="comment or email")
-    recipients = param.List(default=[], item_type=str, doc="For e-mails: the colleagues it was sent to.")
+    recipients = text_list_param(default=[], doc="For e-mails: the colleagues (logins) it was sent to.")
     created_at = param.Date(default=None, allow_None=True)
-    created_by = param.String(default="")
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH)
     edited_at = param.Date(default=None, allow_None=True, label="Edited")
-    edited_by = param.String(default="", label="Edited by")
+    edited_by = text_param(default="", max_length=REFERENCE_LENGTH, label="Edited by")
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every edit; an edit from an older one is a "
                                                              "conflict.")
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        choices = choices or Choices()
-        errors: dict[str, str] = {}
-        _assign(self, "body", (self.body or "").strip())
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.body:
             errors["body"] = "Write something first."
-        elif len(self.body) > 20000:
-            errors["body"] = "At most 20,000 characters."
         if self.written_on is None:
             errors["written_on"] = "Give the date of the comment."
         if not self.author:
             errors["author"] = "Give who wrote it."
         elif choices.users and self.author not in choices.users and (
                 previous is None or previous.get("author") != self.author):
-            errors["author"] = f"“{self.author}” is not a user."
-        return errors
+            errors["author"] = f"{quoted(self.author)} is not a user."
 
 
 class Project(Record):
@@ -601,21 +702,19 @@ class Project(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    number = param.String(default="", label="Project number")
-    name = param.String(default="", constant=False, label="Project")
+    number = text_param(default="", max_length=REFERENCE_LENGTH, label="Project number")
+    name = text_param(default="", constant=False, label="Project")
     status = param.Selector(default="active", objects=list(PROJECT_STATUSES), label="Status")
-    manager = param.String(default="", label="Project manager")
+    manager = text_param(default="", max_length=REFERENCE_LENGTH, label="Project manager")
     start_date = param.CalendarDate(default=None, allow_None=True, label="Start")
     end_date = param.CalendarDate(default=None, allow_None=True, label="End")
-    description = param.String(default="", label="Description")
+    description = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Description")
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        if not (self.name or "").strip():
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        if not self.name:
             errors["name"] = "A project needs a name."
         if self.start_date and self.end_date and self.end_date < self.start_date:
             errors["end_date"] = "The end cannot be before the start."
-        return errors
 
 
 class Invoice(Record):
@@ -626,10 +725,10 @@ class Invoice(Record):
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
     project_id = param.Integer(default=None, allow_None=True)
-    number = param.String(default="", label="Invoice number")
+    number = text_param(default="", max_length=REFERENCE_LENGTH, label="Invoice number")
     invoice_date = param.CalendarDate(default=None, allow_None=True, label="Date")
     amount = param.Number(default=0.0, label="Amount", doc="In the invoice currency; negative for credit notes.")
-    currency = param.String(default="SEK", label="Currency")
+    currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label="Currency")
     amount_base = param.Number(default=0.0, label="Amount in base currency",
                                doc="The amount converted to the firm's base currency on the invoice date.")
 
@@ -646,24 +745,21 @@ class Event(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    title = param.String(default="", label="Title")
+    title = text_param(default="", label="Title")
     event_type = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label="Type")
     starts_at = param.Date(default=None, allow_None=True, label="Starts")
     ends_at = param.Date(default=None, allow_None=True, label="Ends")
-    owner = param.String(default="", label="Owner")
-    participants = param.List(default=[], item_type=str, label="Colleagues")
+    owner = text_param(default="", max_length=REFERENCE_LENGTH, label="Owner")
+    participants = text_list_param(default=[], label="Colleagues", doc="Logins of the colleagues taking part.")
     contact_ids = param.List(default=[], item_type=int, label="Contact persons")
-    description = param.String(default="", label="Description")
+    description = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Description")
     status = param.Selector(default="planned", objects=list(EVENT_STATUSES), label="Status",
                             doc="planned, done or cancelled")
-    status_changed_by = param.String(default="")
+    status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH)
     status_changed_at = param.Date(default=None, allow_None=True)
     version = param.Integer(default=0, bounds=(0, None))
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        choices = choices or Choices()
-        errors: dict[str, str] = {}
-        _assign(self, "title", (self.title or "").strip())
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.title:
             errors["title"] = "An event needs a title."
         if self.starts_at is None:
@@ -675,11 +771,10 @@ class Event(Record):
                       "event types")
         if choices.users:
             if self.owner and self.owner not in choices.users:
-                errors["owner"] = f"“{self.owner}” is not a user."
+                errors["owner"] = f"{quoted(self.owner)} is not a user."
             unknown = [p for p in self.participants if p not in choices.users]
             if unknown:
-                errors["participants"] = f"“{unknown[0]}” is not a user."
-        return errors
+                errors["participants"] = f"{quoted(unknown[0])} is not a user."
 
 
 class Opportunity(Record):
@@ -690,17 +785,17 @@ class Opportunity(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    title = param.String(default="", label="Title")
+    title = text_param(default="", label="Title")
     amount = param.Number(default=0.0, bounds=(0, None), label="Amount", doc="Expected value, ≥ 0.")
-    currency = param.String(default="SEK", label="Currency")
+    currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label="Currency")
     probability = param.Number(default=50.0, bounds=(0, 100), label="Probability (%)", doc="0–100.")
     stage = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label="Stage")
     expected_close = param.CalendarDate(default=None, allow_None=True, label="Expected close")
-    owner = param.String(default="", label="Owner")
+    owner = text_param(default="", max_length=REFERENCE_LENGTH, label="Owner")
     status = param.Selector(default="pipeline", objects=list(OPPORTUNITY_STATUSES), label="Status",
                             doc="pipeline, won or lost")
-    lost_reason = param.String(default="", label="Reason lost")
-    status_changed_by = param.String(default="")
+    lost_reason = text_param(default="", max_length=2_000, label="Reason lost")
+    status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH)
     status_changed_at = param.Date(default=None, allow_None=True)
     version = param.Integer(default=0, bounds=(0, None))
 
@@ -708,10 +803,7 @@ class Opportunity(Record):
     def weighted_amount(self) -> float:
         return (self.amount or 0.0) * (self.probability or 0.0) / 100.0
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        choices = choices or Choices()
-        errors: dict[str, str] = {}
-        _assign(self, "title", (self.title or "").strip())
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.title:
             errors["title"] = "An opportunity needs a title."
         before = previous.get("stage") if previous is not None else None
@@ -720,12 +812,11 @@ class Opportunity(Record):
         currencies = choices.allowed("currencies")
         if currencies and self.currency not in currencies and (
                 previous is None or previous.get("currency") != self.currency):
-            errors["currency"] = f"“{self.currency}” is not one of the currencies."
-        if self.status == "lost" and not (self.lost_reason or "").strip():
+            errors["currency"] = f"{quoted(self.currency)} is not one of the currencies."
+        if self.status == "lost" and not self.lost_reason:
             errors["lost_reason"] = "Say why it was lost."
         if choices.users and self.owner and self.owner not in choices.users:
-            errors["owner"] = f"“{self.owner}” is not a user."
-        return errors
+            errors["owner"] = f"{quoted(self.owner)} is not a user."
 
 
 class Relation(Record):
@@ -739,11 +830,9 @@ class Relation(Record):
                                    label="Relation")
     other_customer_id = param.Integer(default=None, allow_None=True, label="Customer")
     other_contact_id = param.Integer(default=None, allow_None=True, label="Contact person")
-    note = param.String(default="", label="Note")
+    note = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Note")
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        choices = choices or Choices()
-        errors: dict[str, str] = {}
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if (self.other_customer_id is None) == (self.other_contact_id is None):
             errors["other_customer_id"] = "Choose either another customer or a contact person."
         elif self.other_customer_id is not None and self.other_customer_id == self.customer_id:
@@ -754,7 +843,6 @@ class Relation(Record):
             before = previous.get("relation_type") if previous is not None else None
             _check_choice(errors, "relation_type", self.relation_type, choices.allowed("relation_types"),
                           before, "relation types")
-        return errors
 
 
 class Criterion(Record):
@@ -763,24 +851,22 @@ class Criterion(Record):
     fields = ("name", "multiple", "values", "active")
 
     id = param.Integer(default=None, allow_None=True)
-    name = param.String(default="", constant=False, label="Criterion")
+    name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label="Criterion")
     multiple = param.Boolean(default=False, label="Multiple choice",
                              doc="Whether a customer can have several values of this criterion.")
-    values = param.List(default=[], item_type=str, label="Values")
+    values = text_list_param(default=[], max_length=REFERENCE_LENGTH, label="Values")
     active = param.Boolean(default=True, label="Active")
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        _assign(self, "name", (self.name or "").strip())
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
             errors["name"] = "A criterion needs a name."
-        cleaned = [v.strip() for v in self.values if v and v.strip()]
+        cleaned = [v for v in self.values if v]
         if len(set(cleaned)) != len(cleaned):
             errors["values"] = "Each value can appear only once."
-        self.values = cleaned
-        return errors
+        if "values" not in errors:
+            self.values = cleaned
 
 
 class User(Record):
@@ -789,15 +875,15 @@ class User(Record):
     fields = ("login", "name", "email", "role", "projects_access", "active")
 
     id = param.Integer(default=None, allow_None=True)
-    login = param.String(default="", label="Login", doc="2–32 lower-case letters, digits, dots, dashes.")
-    name = param.String(default="", constant=False, label="Name")
-    email = param.String(default="", label="E-mail")
+    login = text_param(default="", max_length=32, label="Login", doc="2–32 lower-case letters, digits, dots, dashes.")
+    name = text_param(default="", constant=False, label="Name")
+    email = text_param(default="", max_length=EMAIL_LENGTH, label="E-mail")
     role = param.Selector(default="viewer", objects=list(ROLES), label="Role",
                           doc="admin: everything; manager: edits customers; viewer: reads only.")
     projects_access = param.Boolean(default=False, label="Projects access",
                                     doc="Whether project names are links to the projects.")
     active = param.Boolean(default=True, label="Active", doc="Inactive users cannot log in.")
-    password_hash = param.String(default="", precedence=-1, doc="scrypt hash; never the password itself.")
+    password_hash = text_param(default="", max_length=500, precedence=-1, doc="scrypt hash; never the password itself.")
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every change of the fields above; a change "
                                                              "from an older one is a conflict.")
 
@@ -809,16 +895,13 @@ class User(Record):
     def is_admin(self) -> bool:
         return self.active and self.role == "admin"
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        self.login = (self.login or "").strip().lower()
-        _assign(self, "name", (self.name or "").strip())
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        _assign(self, "login", (self.login or "").lower())
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,31}", self.login):
             errors["login"] = "A login has 2–32 lower-case letters, digits, dots, dashes or underscores."
         if not self.name:
             errors["name"] = "Give the user's name."
         _normalise(self, errors, "", "email", validators.check_email)
-        return errors
 
 
 class Settings(Record):
@@ -835,35 +918,35 @@ class Settings(Record):
                                             doc="Whether a customer can have an invoice address of its own.")
     files_enabled = param.Boolean(default=False, label="Document storage (files)",
                                   doc="Whether the card shows the customer's files.")
-    start_address = param.String(default="", label="Start address",
-                                 doc="The firm's own address: route links to customers start here.")
-    base_currency = param.String(default="SEK", label="Base currency",
-                                 doc="Currency that invoiced amounts are reported in.")
-    exchange_rates = param.String(default="EUR 11.50, DKK 1.55, NOK 0.98, USD 10.60, GBP 13.40",
-                                  label="Exchange rates",
-                                  doc="Value of one unit of each other currency in the base currency, e.g. "
-                                      "'EUR 11.50, DKK 1.55'; used to add up opportunities in the base currency.")
-    locale = param.String(default="sv_SE", label="Locale", doc="How money, numbers and dates are written.")
-    phone_region = param.String(default="SE", label="Phone region",
-                                doc="Country of phone numbers typed without +country code.")
-    public_base_url = param.String(default="http://localhost:5006", label="Public base URL",
-                                   doc="Address of the served app, used for links in e-mails.")
+    start_address = text_param(default="", max_length=500, label="Start address",
+                               doc="The firm's own address: route links to customers start here.")
+    base_currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label="Base currency",
+                               doc="Currency that invoiced amounts are reported in.")
+    exchange_rates = text_param(default="EUR 11.50, DKK 1.55, NOK 0.98, USD 10.60, GBP 13.40", max_length=2_000,
+                                label="Exchange rates",
+                                doc="Value of one unit of each other currency in the base currency, e.g. "
+                                "'EUR 11.50, DKK 1.55'; used to add up opportunities in the base currency.")
+    locale = text_param(default="sv_SE", max_length=REFERENCE_LENGTH, label="Locale",
+                        doc="How money, numbers and dates are written.")
+    phone_region = text_param(default="SE", max_length=REFERENCE_LENGTH, label="Phone region",
+                              doc="Country of phone numbers typed without +country code.")
+    public_base_url = text_param(default="http://localhost:5006", max_length=URL_LENGTH, label="Public base URL",
+                                 doc="Address of the served app, used for links in e-mails.")
     max_file_mb = param.Number(default=25.0, bounds=(0.001, 2048), label="Largest file (MB)",
                                doc="Uploads larger than this are refused.")
-    smtp_host = param.String(default="", label="SMTP host")
+    smtp_host = text_param(default="", max_length=253, label="SMTP host")
     smtp_port = param.Integer(default=25, bounds=(1, 65535), label="SMTP port")
     smtp_security = param.Selector(default="none", objects=["none", "starttls", "ssl"], label="SMTP security")
-    smtp_user = param.String(default="", label="SMTP login")
-    smtp_from = param.String(default="", label="Sender address")
-    sync_url = param.String(default="", label="Economy-system receiver URL",
-                            doc="Where changes of linked customers are delivered.")
+    smtp_user = text_param(default="", max_length=EMAIL_LENGTH, label="SMTP login")
+    smtp_from = text_param(default="", max_length=EMAIL_LENGTH, label="Sender address")
+    sync_url = text_param(default="", max_length=URL_LENGTH, label="Economy-system receiver URL",
+                          doc="Where changes of linked customers are delivered.")
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
-    def validate(self, choices: Choices | None = None, previous: Record | None = None) -> dict[str, str]:
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         from babel import Locale, UnknownLocaleError
 
-        errors: dict[str, str] = {}
         try:
             Locale.parse(self.locale)
         except (ValueError, UnknownLocaleError):
@@ -873,18 +956,19 @@ class Settings(Record):
         if not re.fullmatch(r"[A-Z]{2}", self.phone_region or ""):
             errors["phone_region"] = "Use a two-letter country code, like SE."
         for attr in ("public_base_url", "sync_url"):
-            value = (getattr(self, attr) or "").strip().rstrip("/")
-            setattr(self, attr, value)
+            if attr in errors:
+                continue
+            value = (getattr(self, attr) or "").rstrip("/")
+            _assign(self, attr, value)
             if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
                 errors[attr] = "Use an address like https://crm.example.se."
         if self.smtp_from:
             _normalise(self, errors, "", "smtp_from", validators.check_email)
-        _assign(self, "start_address", (self.start_address or "").strip())
         try:
-            self.rates()
+            if "exchange_rates" not in errors:
+                self.rates()
         except ValueError as exc:
             errors["exchange_rates"] = str(exc)
-        return errors
 
     def rates(self) -> dict[str, float]:
         """{currency: value in the base currency}; the base currency itself is 1."""
@@ -900,21 +984,79 @@ class Settings(Record):
         return found
 
 
+class ListValue(Record):
+    """A value of an admin list (an industry, a status, a payment term, …), kept in System administration."""
+
+    fields = ("label", "inverse_label")
+
+    id = param.Integer(default=None, allow_None=True)
+    label = text_param(default="", max_length=REFERENCE_LENGTH, label="Name",
+                       doc="As the list shows it; spaces at the ends and doubled inside are dropped.")
+    inverse_label = text_param(default="", max_length=REFERENCE_LENGTH,
+                               label="Seen from the other side (relation types)",
+                               doc="For relation types: the relation read from the other customer's card.")
+
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        for attr in ("label", "inverse_label"):
+            if prefix + attr not in errors:
+                _assign(self, attr, " ".join(getattr(self, attr).split()))
+        if not self.label:
+            errors.setdefault(prefix + "label", "Give a name.")
+
+
+#: The longest file name kept (longer ones are shortened on upload, keeping the extension).
+FILE_NAME_LENGTH = 180
+
+
+class CustomerFile(Record):
+    """A file kept for a customer: its name and type (the contents live in a FileStorage)."""
+
+    fields = ("name", "content_type")
+
+    id = param.Integer(default=None, allow_None=True)
+    customer_id = param.Integer(default=None, allow_None=True)
+    name = text_param(default="", max_length=FILE_NAME_LENGTH, constant=False, label="File name",
+                      doc="Shown and offered as the download name; never a path.")
+    content_type = text_param(default="application/octet-stream", max_length=REFERENCE_LENGTH, label="Type",
+                              doc="The media type, from the name's extension.")
+
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        if not self.name:
+            errors.setdefault(prefix + "name", "A file needs a name.")
+
+
+class MailDraft(Record):
+    """An e-mail about a customer to colleagues, as written on the card (sent by :mod:`customercard.mail`)."""
+
+    fields = ("subject", "message")
+
+    subject = text_param(default="", label="Subject", doc="One line: a mail header holds no line breaks.")
+    message = text_param(default="", max_length=19_000, multiline=True, label="Message",
+                         doc="The text; saved as a comment with the subject, within a comment's 20,000 characters.")
+
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        if not self.subject:
+            errors.setdefault(prefix + "subject", "Give a subject.")
+        if not self.message:
+            errors.setdefault(prefix + "message", "Write a message.")
+
+
 class CustomerQuery(Record):
     """What "Search customers" filters on: values within a filter are OR-ed, filters are AND-ed."""
 
     fields = ("text", "statuses", "industries", "account_managers", "segments", "city", "country", "archived")
     ARCHIVED = ("active", "archived", "all")
 
-    text = param.String(default="", label="Name, nickname or number", doc="Contained in name or nickname, "
-                                                                            "or the start of the number.")
-    statuses = param.List(default=[], item_type=str, label="Status", doc="Any of these statuses.")
-    industries = param.List(default=[], item_type=str, label="Industry", doc="Any of these industries.")
-    account_managers = param.List(default=[], item_type=str, label="Account manager", doc="Logins, any of them.")
+    text = text_param(default="", label="Name, nickname or number", doc="Contained in name or nickname, "
+                      "or the start of the number.")
+    statuses = text_list_param(default=[], label="Status", doc="Any of these statuses.")
+    industries = text_list_param(default=[], label="Industry", doc="Any of these industries.")
+    account_managers = text_list_param(default=[], label="Account manager", doc="Logins, any of them.")
     segments = param.Dict(default={}, label="Segmentation",
                           doc="Criterion → values; any value of a criterion, every criterion given.")
-    city = param.String(default="", label="City", doc="The visiting city starts with this.")
-    country = param.String(default="", label="Country", doc="Two-letter country code of the visiting address.")
+    city = text_param(default="", label="City", doc="The visiting city starts with this.")
+    country = text_param(default="", max_length=REFERENCE_LENGTH, label="Country",
+                         doc="Two-letter country code of the visiting address.")
     archived = param.Selector(default="active", objects=list(ARCHIVED), label="Archived",
                               doc="active: not archived; archived: only archived; all: both.")
 
@@ -923,8 +1065,9 @@ class CustomerQuery(Record):
 
 
 __all__ = [
-    "LIST_NAMES", "ROLES", "Address", "Choices", "Comment", "Contact", "Criterion", "Customer", "CustomerQuery",
-    "Event",
-    "Invoice", "InvoiceDefaults", "Opportunity", "Project", "Record", "Relation", "Settings", "User",
-    "from_text", "to_text",
+    "EMAIL_LENGTH", "FILE_NAME_LENGTH", "LIST_NAMES", "NAME_LENGTH", "NOTE_LENGTH", "REFERENCE_LENGTH", "ROLES",
+    "URL_LENGTH", "Address", "Choices", "Comment", "Contact", "Criterion", "Customer", "CustomerFile",
+    "CustomerQuery", "Event", "Invoice", "InvoiceDefaults", "ListValue", "MailDraft", "Opportunity", "Project",
+    "Record", "Relation", "Settings", "User", "from_text", "quoted", "text_limits", "text_list_param", "text_param",
+    "to_text",
 ]

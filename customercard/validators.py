@@ -242,3 +242,54 @@ def check_country(value: str, known: set[str]) -> str:
 def phone_digits(value: str | None) -> str:
     """Only the digits of a phone number, for search (formatting does not matter)."""
     return _digits(value or "")
+
+
+# -- texts -----------------------------------------------------------------------------------------------
+#: Characters no text keeps: C0 and C1 control characters (NUL among them), DEL, and lone surrogates (no
+#: database stores them). Tab and line feed are not among them: multi-line texts keep those.
+_UNSTORABLE = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+#: A regular expression matching one such character (for pandas' ``str.contains``).
+UNSTORABLE_PATTERN = f"[{_UNSTORABLE}]"
+_BAD_IN_MULTILINE = re.compile(f"[{_UNSTORABLE}]")
+_BAD_ON_ONE_LINE = re.compile(f"[{_UNSTORABLE}\t\n]")
+
+
+def check_text(value: str, max_length: int, multiline: bool = False) -> str:
+    """A text as kept: spaces at the ends dropped, line ends as ``\\n``; at most ``max_length`` characters and no
+    control characters (tabs and line breaks only when ``multiline``). The length is checked first, so nothing
+    reads an over-long text further."""
+    text = value.strip()
+    if multiline and "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > max_length:
+        raise ValueError(f"At most {max_length:,} characters.")
+    bad = (_BAD_IN_MULTILINE if multiline else _BAD_ON_ONE_LINE).search(text)
+    if bad is None:
+        return text
+    char = bad.group()
+    if char in "\t\n\r":
+        raise ValueError("One line only: no line breaks or tabs.")
+    if "\ud800" <= char <= "\udfff":
+        raise ValueError(f"Contains a broken character (U+{ord(char):04X}) that cannot be stored: remove it.")
+    raise ValueError(f"Contains an invisible control character (U+{ord(char):04X}) that cannot be stored: "
+                     "remove it.")
+
+
+_LINE_ENDS = re.compile("\r\n?")
+_UNSTORABLE_CHARS = re.compile(f"[{_UNSTORABLE}]")
+_LINE_BREAKS_AND_TABS = re.compile("[\t\n]")
+
+
+def clean_text(value: str, multiline: bool = False) -> str:
+    """Pasted (or once stored) text made fit to keep: line ends as ``\\n``; on one line, tabs and line breaks as
+    spaces; every other control character dropped. Nothing else changes (the length is the model's to check)."""
+    text = _LINE_ENDS.sub("\n", value)
+    if not multiline:
+        text = _LINE_BREAKS_AND_TABS.sub(" ", text)
+    return _UNSTORABLE_CHARS.sub("", text)
+
+
+def has_unstorable(value: str) -> bool:
+    """Whether a text holds a character :func:`clean_text` drops (a control character other than tab and line
+    breaks, or a lone surrogate)."""
+    return _UNSTORABLE_CHARS.search(value) is not None

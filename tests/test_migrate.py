@@ -69,3 +69,34 @@ def test_a_failed_copy_leaves_the_target_untouched(empty_template, pg_server, tm
 def test_missing_source_is_one_clear_line(tmp_path):
     result = migrate("--from", str(tmp_path / "nope.duckdb"), "--to", str(tmp_path / "x.duckdb"))
     assert result.returncode == 1 and result.stderr.strip().endswith("does not exist.")
+
+
+def test_nul_and_control_characters_from_an_older_version_are_cleaned_and_counted(empty_template, pg_server,
+                                                                                   tmp_path):
+    source_path = copy_database(empty_template, tmp_path / "old")
+    with Store(source_path) as old:
+        customer = old.create_customer(user="anna", name="Nul Bolaget AB")
+        old.add_comment(customer.id, "Hello", user="anna")
+        # as an older version, which checked no characters, could have written them
+        old.db.execute("UPDATE customers SET name = ?, nickname = ? WHERE id = ?",
+                       ["Nul\x00 Bolaget AB", "Bell\x07", customer.id])
+        old.db.execute("UPDATE comments SET body = ? WHERE customer_id = ?", ["Tab\there\x00\nand \x01 there",
+                                                                            customer.id])
+    url = pg_server.create_database("migrate_nul")
+    done = migrate("--from", str(source_path), "--to", url)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert ("Cleaned 3 text values of control characters (such as NUL) that cannot be stored: customers.name (1), "
+            "customers.nickname (1), comments.body (1).") in done.stdout
+    with Store(url) as moved:
+        found = moved.get_customer(customer.id)
+        assert (found.name, found.nickname) == ("Nul Bolaget AB", "Bell")
+        assert list(moved.comments(customer.id)["body"]) == ["Tab\there\nand  there"]
+
+
+def test_a_driver_error_on_postgresql_is_one_clear_error(pg_server):
+    with Store(pg_server.create_database("driver_error")) as store:
+        with pytest.raises(cc.CustomerCardError, match=r"NUL character \(U\+0000\), which PostgreSQL cannot store"):
+            store.db.execute("INSERT INTO ui_prefs (login, key, value) VALUES (?, ?, ?)", ["anna", "k", "a\x00"])
+        with pytest.raises(cc.CustomerCardError, match="The database refused this, and nothing was saved"), \
+                store.db.transaction() as cur:
+            cur.execute("INSERT INTO schema_info (version, applied_at) VALUES (?, ?)", [None, None])

@@ -277,3 +277,29 @@ def test_list_value_renamed_while_a_customer_is_open_is_kept_when_another_field_
     stored = empty_store.get_customer(c.id)
     assert (stored.phone, stored.status) == (opened.phone, "Current customer")
     assert set(empty_store.history(c.id).query("version == 2")["field"]) == {"phone"}
+
+
+def test_create_customers_writes_many_at_once_all_or_none(empty_store):
+    def draft(index: int, **values) -> cc.Customer:
+        customer = empty_store.new_customer()
+        assert customer.update_from({"name": f"Bulkbolaget {index:03d} AB", "phone": f"08-{1_234_000 + index}",
+                                     "max_distance_km": None if index % 2 else 40.0,
+                                     "segments": {"Size": ["Small"]}, **values}) == {}
+        return customer
+    count = int(empty_store.sql("SELECT count(*) AS n FROM customers")["n"][0])
+    with pytest.raises(cc.ValidationError):
+        empty_store.create_customers([draft(1), draft(2, email="not an address")], user="anna")
+    assert int(empty_store.sql("SELECT count(*) AS n FROM customers")["n"][0]) == count
+
+    created = empty_store.create_customers([draft(i) for i in range(150)], user="anna")  # index written as frames
+    numbers = [c.number for c in created]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 150 and all(c.version == 1 for c in created)
+    stored = empty_store.get_customer(created[42].id)
+    assert (stored.name, stored.phone, stored.segments) == ("Bulkbolaget 042 AB", "+46 8 123 40 42",
+                                                            {"Size": ["Small"]})
+    assert stored.max_distance_km == 40.0 and empty_store.get_customer(created[43].id).max_distance_km is None
+    assert {"name", "phone", "segments.Size"} <= set(empty_store.history(created[42].id)["field"])
+    assert empty_store.search("Bulkbolaget 042")["id"].tolist()[:1] == [created[42].id]
+    assert empty_store.search("08-123 40 42")["id"].tolist()[:1] == [created[42].id]
+    later = empty_store.create_customer(user="anna", name="After The Bulk AB")
+    assert later.number == numbers[-1] + 1

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import passwords
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
-from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, Settings, User, to_text
+from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, ListValue, Settings, User, to_text
 from .database import utcnow
 
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
@@ -181,7 +181,7 @@ class AdminStore:
         """Append a value to an admin list; returns its id."""
         login = self._require(user, "admin")
         self._check_list_name(list_name)
-        label = _clean_label(label, "label")
+        label, inverse_label = _checked_label(label, inverse_label)
         same = _same_label(self._list_maps()[list_name]["by_label"], label)
         if same is not None:
             raise ValidationError({"label": f"“{same[0]}” is in the list already."})
@@ -190,7 +190,7 @@ class AdminStore:
                                    "WHERE list_name = ?", [list_name]).fetchone()[0]
             new_id = cur.execute("INSERT INTO list_values (list_name, label, inverse_label, position, active) "
                                  "VALUES (?, ?, ?, ?, TRUE) RETURNING id",
-                                 [list_name, label, inverse_label.strip(), position]).fetchone()[0]
+                                 [list_name, label, inverse_label, position]).fetchone()[0]
             self._log_admin(cur, login, LIST_NAMES[list_name], label, None, "added")
         self._invalidate()
         return int(new_id)
@@ -222,11 +222,10 @@ class AdminStore:
         the one the person saw — a value renamed, moved or switched since is a conflict, nothing is written."""
         login = self._require(user, "admin")
         current = self._list_value(value_id, version, attempted=label)
-        label = _clean_label(label, "label")
+        label, inverse = _checked_label(label, current["inverse_label"] if inverse_label is None else inverse_label)
         other = _same_label(self._list_maps()[current["list_name"]]["by_label"], label)
         if other is not None and other[1] != value_id:
             raise ValidationError({"label": f"“{other[0]}” is in the list already."})
-        inverse = current["inverse_label"] if inverse_label is None else inverse_label.strip()
         with self.db.transaction() as cur:
             self._touch_list_value(cur, current, "label = ?, inverse_label = ?", [label, inverse])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
@@ -502,10 +501,8 @@ def _same_label(by_label: dict[str, int], label: str) -> tuple[str, int] | None:
     return next(((known, value_id) for known, value_id in by_label.items() if known.casefold() == wanted), None)
 
 
-def _clean_label(label: str, field: str) -> str:
-    text = " ".join((label or "").split())  # spaces at the ends and doubled inside are not part of a name
-    if not text:
-        raise ValidationError({field: "Give a name."})
-    if len(text) > 100:
-        raise ValidationError({field: "At most 100 characters."})
-    return text
+def _checked_label(label: str | None, inverse_label: str | None) -> tuple[str, str]:
+    """A list value's label and inverse label as kept, checked by the model (:class:`ListValue`)."""
+    value = ListValue(label=label or "", inverse_label=inverse_label or "")
+    value.check()
+    return value.label, value.inverse_label

@@ -1,5 +1,11 @@
 """Moving a firm's data across: every table from one store to another (DuckDB file ⇄ PostgreSQL), in one
-transaction on the target, verified by row counts and invoiced amounts per year on both sides."""
+transaction on the target, verified by row counts and invoiced amounts per year on both sides.
+
+Texts written by an older version may hold control characters that no text may hold now — NUL above all,
+which PostgreSQL cannot store at all. They are cleaned on the way (tabs and line breaks kept, line ends as
+``\n``, every other control character dropped: :func:`customercard.validators.clean_text`), and the report
+says how many values of which columns were cleaned, so a copy never stops half-way over an invisible character.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import CustomerCardError
+from ..validators import UNSTORABLE_PATTERN, clean_text
 from . import Store
 
 #: Every table with data, in an order that never refers forward; (table, its id sequence or None).
@@ -42,12 +49,19 @@ def _sequences() -> dict[str, tuple[str, str]]:
 class CopyReport:
     counts: dict[str, int] = field(default_factory=dict)
     invoiced: pd.DataFrame | None = None
+    #: "table.column" → how many of its values had control characters cleaned away.
+    cleaned: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         rows = sum(self.counts.values())
         years = 0 if self.invoiced is None else len(self.invoiced)
-        return (f"Copied {rows} rows in {len(self.counts)} tables; row counts and invoiced per year "
+        text = (f"Copied {rows} rows in {len(self.counts)} tables; row counts and invoiced per year "
                 f"({years} years) match on both sides.")
+        if self.cleaned:
+            where = ", ".join(f"{column} ({count})" for column, count in self.cleaned.items())
+            text += (f"\nCleaned {sum(self.cleaned.values())} text values of control characters (such as NUL) "
+                     f"that cannot be stored: {where}.")
+        return text
 
 
 def _count(store: Store, table: str) -> int:
@@ -82,7 +96,7 @@ def copy_store(source: Store, target: Store, replace: bool = False,
                 progress(table)
             order = _order(source, table)
             for chunk in _chunks(source, table, order):
-                target.db.insert_df(table, _typed(chunk))
+                target.db.insert_df(table, _typed(_cleaned(chunk, table, report.cleaned)))
             report.counts[table] = _count(source, table)
         for sequence, (table, column) in _sequences().items():
             top = target.db.row(f"SELECT max({column}) FROM {table}")[0]
@@ -105,6 +119,23 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         series = frame[name]
         if series.dtype == "float64" and name.endswith("_id") and series.dropna().mod(1).eq(0).all():
             frame[name] = series.astype("Int64")
+    return frame
+
+
+def _cleaned(frame: pd.DataFrame, table: str, counts: dict[str, int]) -> pd.DataFrame:
+    """The frame with control characters cleaned out of its texts (see the module's documentation); each
+    cleaned column's count added to ``counts``."""
+    for name in frame.columns:
+        if not (frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name].dtype)):
+            continue
+        try:
+            bad = frame[name].str.contains(UNSTORABLE_PATTERN, regex=True, na=False)
+        except AttributeError:  # no texts in this column
+            continue
+        if bad.any():
+            frame.loc[bad, name] = frame.loc[bad, name].map(lambda text: clean_text(text, multiline=True))
+            key = f"{table}.{name}"
+            counts[key] = counts.get(key, 0) + int(bad.sum())
     return frame
 
 

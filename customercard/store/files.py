@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound
+from ..models import CustomerFile
 from .database import utcnow
 from .records import write_record_changes
 
@@ -40,6 +41,9 @@ class FilesStore:
                         user: str | None = None, storage: str = "local") -> int:
         """Record an uploaded file (its contents already stored under ``content_hash``)."""
         login = self._require(user, "write")
+        record = CustomerFile(customer_id=int(customer_id), name=name, content_type=content_type)
+        record.check()
+        name, content_type = record.name, record.content_type
         if not self.customer_exists(customer_id):
             raise NotFound(f"No customer with id {customer_id}.")
         now = utcnow()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import logging
 import re
 import threading
@@ -74,18 +75,41 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _driver_error() -> type[Exception]:
+    import psycopg
+
+    return psycopg.Error
+
+
+def refusal(exc: Exception) -> CustomerCardError:
+    """A driver error as one clear message (never the driver's traceback in the page or on the command line)."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if "NUL" in text or "0x00" in text:
+        return CustomerCardError("A text holds a NUL character (U+0000), which PostgreSQL cannot store: nothing "
+                                 "was saved. Remove the character and try again.")
+    return CustomerCardError(f"The database refused this, and nothing was saved: {text}")
+
+
 class _Cursor:
-    """A cursor speaking the DuckDB-style API the store uses: ``execute`` (chainable), ``fetch*``, ``description``."""
+    """A cursor speaking the DuckDB-style API the store uses: ``execute`` (chainable), ``fetch*``, ``description``.
+    A driver error becomes a :class:`CustomerCardError` with one clear line (see :func:`refusal`)."""
 
     def __init__(self, connection: Any) -> None:
         self._cursor = connection.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
-        self._cursor.execute(to_psycopg(sql), [_plain(p) for p in (params or [])])
+        try:
+            self._cursor.execute(to_psycopg(sql), [_plain(p) for p in (params or [])])
+        except _driver_error() as exc:
+            raise refusal(exc) from exc
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _Cursor:
-        self._cursor.executemany(to_psycopg(sql), [[_plain(v) for v in row] for row in rows])
+        try:
+            self._cursor.executemany(to_psycopg(sql), [[_plain(v) for v in row] for row in rows])
+        except _driver_error() as exc:
+            raise refusal(exc) from exc
         return self
 
     def fetchone(self) -> tuple | None:
@@ -241,15 +265,15 @@ class PostgresDatabase:
             self._local.in_transaction = False
             try:
                 cur.execute("ROLLBACK")
-            except self._psycopg.Error:
+            except CustomerCardError:
                 pass
             raise
         else:
             self._local.in_transaction = False
             try:
                 cur.execute("COMMIT")
-            except self._psycopg.Error as exc:
-                raise CustomerCardError(f"The change could not be committed: {exc}") from exc
+            except CustomerCardError as exc:
+                raise CustomerCardError(f"The change could not be committed: {exc.__cause__ or exc}") from exc
 
     @property
     def in_transaction(self) -> bool:
@@ -298,8 +322,8 @@ class PostgresDatabase:
                     raise CustomerCardError(f"store.sql does not read {', '.join(sorted(SECRET_TABLES))}: read "
                                             "user_directory and firm_settings instead.")
                 return cur.execute(text, params).df()
-            except self._psycopg.Error as exc:
-                raise CustomerCardError(f"The query failed: {exc}") from None
+            except CustomerCardError as exc:
+                raise CustomerCardError(f"The query failed: {exc.__cause__ or exc}") from None
             finally:
                 try:
                     cur.execute("ROLLBACK")
@@ -371,9 +395,12 @@ class PostgresDatabase:
             raise ValueError(f"bad table name {table!r}")
         columns = ", ".join(f'"{c}"' for c in frame.columns)
         rows = frame.astype(object).where(pd.notna(frame), None).itertuples(index=False, name=None)
-        with self.cursor()._cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_plain(v) for v in row])
+        try:
+            with self.cursor()._cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([_plain(v) for v in row])
+        except _driver_error() as exc:
+            raise refusal(exc) from exc
 
     @staticmethod
     def any_of(column: str) -> str:

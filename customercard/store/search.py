@@ -15,6 +15,7 @@ limits lengths, but a bulk rebuild also reads old rows), costs a search or a sav
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -50,6 +51,8 @@ MAX_TERM = 200
 MAX_SHOWN = 200
 SEARCH_TABLES = ("search_terms", "search_words", "search_vocab", "search_suffixes", "search_fuzzy")
 CANDIDATES = 400
+#: More index rows than this are written as a frame (DuckDB reads it in one go), fewer as an INSERT.
+BULK_ROWS = 200
 WORD_CANDIDATES = 30
 WORD_ROWS = 600
 #: At most this many entries (having a query's other words) are checked for a common word (see search).
@@ -241,6 +244,12 @@ class SearchStore:
         return term_rows, word_rows
 
     def _write_index(self, cur: Any, term_rows: list[list[Any]], word_rows: list[list[Any]]) -> None:
+        if len(term_rows) > BULK_ROWS:  # many customers at once (an import): as frames, read in one go
+            self.db.insert_df("search_terms", pd.DataFrame(term_rows, dtype=object, columns=[
+                "entry_id", "term", "customer_id", "contact_id", "source", "shown"]))
+            self.db.insert_df("search_words", pd.DataFrame(word_rows, dtype=object, columns=["word", "entry_id"]))
+            self._add_vocabulary(cur, {row[0] for row in word_rows})
+            return
         if term_rows:
             execute_rows(cur, "INSERT INTO search_terms (entry_id, term, customer_id, contact_id, source, shown) "
                             "VALUES (?, ?, ?, ?, ?, ?)", term_rows)
@@ -566,28 +575,145 @@ class SearchStore:
                             nickname: str = "", exclude_id: int | None = None, limit: int = 10) -> pd.DataFrame:
         """Customers that may be the same as one being created: same organisation or VAT number, or a
         similar name or nickname. Columns: id, number, name, city, reason."""
-        reasons: dict[int, str] = {}
-        for source, text, reason in (("org_number", org_number, _("same organisation number")),
-                                     ("vat_number", vat_number, _("same VAT number"))):
-            key = digits(text)
-            if len(key) >= 6:
-                for (cid,) in self.db.rows("SELECT DISTINCT customer_id FROM search_terms WHERE term = ? "
-                                           "AND source = ? AND contact_id IS NULL", [key, source]):
-                    reasons.setdefault(cid, reason)
-        for text, own_label in ((name, _("similar name")), (nickname, _("similar to the nickname"))):
-            core = _name_core(text)
-            if len(core) < 3:
-                continue
-            for hit in self.search(core, limit=limit * 3).itertuples():
-                if hit.match in ("name", "nickname") and _similar(core, _name_core(hit.matched)):
-                    reasons.setdefault(int(hit.id), own_label if hit.match == "name" else _("similar nickname"))
-        reasons.pop(exclude_id, None)
-        if not reasons:
-            return pd.DataFrame(columns=["id", "number", "name", "city", "reason"])
-        frame = self.db.df("SELECT id, number, name, visit_city AS city FROM customers WHERE "
-                           + self.db.in_list("id", len(reasons), ids=True) + " ORDER BY name", list(reasons))
-        frame["reason"] = frame["id"].map(reasons)
-        return frame.head(limit)
+        wanted = DuplicateQuery(name=name, org_number=org_number, vat_number=vat_number, nickname=nickname,
+                                exclude_id=exclude_id)
+        return pd.DataFrame(self.duplicates_of([wanted], limit)[0], columns=["id", "number", "name", "city", "reason"])
+
+    def duplicates_of(self, wanted: list[DuplicateQuery], limit: int = 10) -> list[list[tuple]]:
+        """:meth:`possible_duplicates` for many would-be customers at once (an import), in a few queries whatever
+        their number: for each, up to ``limit`` (id, number, name, city, reason), by name."""
+        reasons: list[dict[int, str]] = [{} for _ in wanted]
+        self._same_numbers(wanted, reasons)
+        self._similar_names(wanted, reasons)
+        for found, query in zip(reasons, wanted, strict=True):
+            found.pop(query.exclude_id, None)
+        rows = self._duplicate_rows(sorted({cid for found in reasons for cid in found}))
+        return [sorted(((cid, *rows[cid], reason) for cid, reason in found.items() if cid in rows),
+                       key=lambda hit: (str(hit[2]), hit[0]))[:limit] for found in reasons]
+
+    def _same_numbers(self, wanted: list[DuplicateQuery], reasons: list[dict[int, str]]) -> None:
+        keys = {(source, digits(getattr(query, source))) for query in wanted for source in NUMBER_SOURCES}
+        keys = {(source, key) for source, key in keys if len(key) >= 6}
+        owners: dict[tuple[str, str], list[int]] = {}
+        terms = sorted({key for _source, key in keys})
+        for start in range(0, len(terms), LOOKUP_CHUNK):
+            for term, source, cid in self.db.rows(
+                    "SELECT DISTINCT term, source, customer_id FROM search_terms WHERE contact_id IS NULL AND "
+                    "source IN ('org_number', 'vat_number') AND " + self.db.any_of("term"),
+                    [terms[start:start + LOOKUP_CHUNK]]):
+                owners.setdefault((source, term), []).append(int(cid))
+        for query, found in zip(wanted, reasons, strict=True):
+            for source in NUMBER_SOURCES:
+                for cid in owners.get((source, digits(getattr(query, source))), []):
+                    found.setdefault(cid, NUMBER_SOURCES[source])
+
+    def _similar_names(self, wanted: list[DuplicateQuery], reasons: list[dict[int, str]]) -> None:
+        """Similar names and nicknames (see :func:`_similar`): among the names having the same first word, or one
+        a typo away from it, and the names that are the same."""
+        cores = [[(text, _name_core(text), own) for text, own in ((q.name, _("similar name")),
+                                                                (q.nickname, _("similar to the nickname")))]
+                 for q in wanted]
+        firsts = {_first_word(core) for pairs in cores for _text, core, _own in pairs if len(core) >= 3}
+        firsts.discard("")
+        near = self._words_near(firsts)
+        entries = self._name_entries(sorted({w for words in near.values() for w in words}),
+                                     sorted({fold(text) for pairs in cores for text, core, _own in pairs
+                                             if len(core) >= 3}))
+        skip = set() if self.settings().nicknames_enabled else {"nickname"}
+        for pairs, found in zip(cores, reasons, strict=True):
+            for text, core, own in pairs:
+                if len(core) < 3:
+                    continue
+                candidates = {e for word in near.get(_first_word(core), ()) for e in entries.by_word.get(word, ())}
+                candidates |= entries.by_term.get(fold(text), set())
+                for entry in sorted(candidates):
+                    cid, source, other = entries.info[entry]
+                    if source not in skip and _similar(core, other):
+                        found.setdefault(cid, own if source == "name" else _("similar nickname"))
+
+    def _words_near(self, firsts: set[str]) -> dict[str, set[str]]:
+        """Each word with the indexed words one typo away from it (words of FUZZY_MIN letters or more)."""
+        near = {word: {word} for word in firsts}
+        variants: dict[str, set[str]] = {}
+        for word in firsts:
+            if len(word) >= FUZZY_MIN and not word.isdigit():
+                for variant in {word, *deletions(word)}:
+                    variants.setdefault(variant, set()).add(word)
+        keys = sorted(variants)
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            for variant, found in self.db.rows("SELECT variant, word FROM search_fuzzy WHERE "
+                                               + self.db.any_of("variant"), [keys[start:start + LOOKUP_CHUNK]]):
+                for word in variants[variant]:
+                    if within_one_edit(word, found):
+                        near[word].add(found)
+        return near
+
+    def _name_entries(self, words: list[str], terms: list[str]) -> _NameEntries:
+        """Name and nickname index entries having one of ``words`` (at most DUPLICATE_CANDIDATES a word, shortest
+        names first) or being one of ``terms``."""
+        entries = _NameEntries()
+        per_word = ("SELECT word, entry_id, customer_id, source, shown FROM (SELECT w.word, t.entry_id, t.customer_id, "
+                    "t.source, t.shown, row_number() OVER (PARTITION BY w.word ORDER BY length(t.term), t.entry_id) "
+                    "AS n FROM search_words w JOIN search_terms t ON t.entry_id = w.entry_id WHERE "
+                    "t.source IN ('name', 'nickname') AND t.contact_id IS NULL AND " + self.db.any_of("w.word")
+                    + ") AS found WHERE n <= ?")
+        for start in range(0, len(words), LOOKUP_CHUNK):
+            for word, entry, cid, source, shown in self.db.rows(per_word, [words[start:start + LOOKUP_CHUNK],
+                                                                           DUPLICATE_CANDIDATES]):
+                entries.add(entry, int(cid), source, shown)
+                entries.by_word.setdefault(word, set()).add(entry)
+        same = ("SELECT term, entry_id, customer_id, source, shown FROM search_terms WHERE "
+                "source IN ('name', 'nickname') AND contact_id IS NULL AND " + self.db.any_of("term"))
+        for start in range(0, len(terms), LOOKUP_CHUNK):
+            for term, entry, cid, source, shown in self.db.rows(same, [terms[start:start + LOOKUP_CHUNK]]):
+                entries.add(entry, int(cid), source, shown)
+                entries.by_term.setdefault(term, set()).add(entry)
+        return entries
+
+    def _duplicate_rows(self, ids: list[int]) -> dict[int, tuple[Any, Any, Any]]:
+        found: dict[int, tuple[Any, Any, Any]] = {}
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            for cid, number, name, city in self.db.rows(
+                    "SELECT id, number, name, visit_city FROM customers WHERE " + self.db.any_of("id"),
+                    [ids[start:start + LOOKUP_CHUNK]]):
+                found[int(cid)] = (number, name, city)
+        return found
+
+
+@dataclasses.dataclass(frozen=True)
+class DuplicateQuery:
+    """What is known of a would-be customer when its possible duplicates are looked for."""
+
+    name: str = ""
+    org_number: str = ""
+    vat_number: str = ""
+    nickname: str = ""
+    exclude_id: int | None = None
+
+
+@dataclasses.dataclass
+class _NameEntries:
+    """Name and nickname index entries: entry → (customer id, source, name core), and how they were found."""
+
+    info: dict[int, tuple[int, str, str]] = dataclasses.field(default_factory=dict)
+    by_word: dict[str, set[int]] = dataclasses.field(default_factory=dict)
+    by_term: dict[str, set[int]] = dataclasses.field(default_factory=dict)
+
+    def add(self, entry: int, customer_id: int, source: str, shown: str) -> None:
+        if entry not in self.info:
+            self.info[entry] = (customer_id, source, _name_core(shown))
+
+
+#: Numbers that make a duplicate, and the reason given.
+NUMBER_SOURCES = {"org_number": _("same organisation number"), "vat_number": _("same VAT number")}
+#: Keys looked up in one query; names read for one first word at most.
+LOOKUP_CHUNK = 2_000
+DUPLICATE_CANDIDATES = 100
+
+
+def _first_word(core: str) -> str:
+    """The first word of a name as the index splits words."""
+    return next((word for word in re.split(r"[ @._+-]+", core) if word), "")
 
 
 LEGAL_FORMS = {"ab", "hb", "kb", "aps", "a s", "as", "asa", "da", "oy", "oyj", "ky", "ltd", "gmbh", "ag", "plc",

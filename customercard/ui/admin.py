@@ -5,6 +5,9 @@ Administrators only; the store refuses every admin write from anyone else, whate
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,9 +17,11 @@ import param
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _
-from ..models import LIST_NAMES, Criterion, Settings, User
+from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User
+from ..spreadsheets import LIMITS
 from ..store import Store
 from .editor import RecordEditor
+from .form import input_limit, read_text, text_input
 from .html import SECTION_CSS, esc, table
 
 NEW = "__new__"
@@ -44,10 +49,11 @@ class ListsAdmin(pn.viewable.Viewer):
         self._choose.param.watch(lambda e: setattr(self, "list_name", e.new), "value")
         self._values = pn.widgets.Select(label=_("Value"), options={}, size=10, css_classes=["cc-admin-values"],
                                          width=320)
-        self._rename = pn.widgets.TextInput(label=_("New name"), css_classes=["cc-admin-rename"], width=260)
-        self._inverse = pn.widgets.TextInput(label=_("Seen from the other side (relation types)"), width=260,
-                                             css_classes=["cc-admin-inverse"])
-        self._add = pn.widgets.TextInput(label=_("Add a value"), css_classes=["cc-admin-add"], width=260)
+        self._rename = text_input(ListValue.param.label, label=_("New name"), css_classes=["cc-admin-rename"],
+                                  width=260)
+        self._inverse = text_input(ListValue.param.inverse_label, label=_("Seen from the other side (relation types)"),
+                                   width=260, css_classes=["cc-admin-inverse"])
+        self._add = text_input(ListValue.param.label, label=_("Add a value"), css_classes=["cc-admin-add"], width=260)
         self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
         self._message = _message_pane()
         buttons = {
@@ -98,9 +104,10 @@ class ListsAdmin(pn.viewable.Viewer):
         self.store.set_list_value_active(value_id, not active, user=self.login, version=self._seen(value_id))
 
     def _do_rename(self, value_id: int) -> None:
-        inverse = self._inverse.value if self.list_name == "relation_types" else None
-        self.store.rename_list_value(value_id, self._rename.value, user=self.login, inverse_label=inverse,
-                                     version=self._seen(value_id))
+        inverse = read_text(self._inverse.value, ListValue.param.inverse_label) \
+            if self.list_name == "relation_types" else None
+        self.store.rename_list_value(value_id, read_text(self._rename.value, ListValue.param.label), user=self.login,
+                                     inverse_label=inverse, version=self._seen(value_id))
 
     def _act(self, action) -> None:
         if self._values.value is None:
@@ -109,8 +116,10 @@ class ListsAdmin(pn.viewable.Viewer):
         self._run(lambda: action(self._values.value))
 
     def _do_add(self) -> None:
-        inverse = self._inverse.value if self.list_name == "relation_types" else ""
-        if self._run(lambda: self.store.add_list_value(self.list_name, self._add.value, user=self.login,
+        inverse = read_text(self._inverse.value, ListValue.param.inverse_label) \
+            if self.list_name == "relation_types" else ""
+        label = read_text(self._add.value, ListValue.param.label)
+        if self._run(lambda: self.store.add_list_value(self.list_name, label, user=self.login,
                                                        inverse_label=inverse)):
             self._add.value = ""
 
@@ -183,11 +192,14 @@ class CriteriaAdmin(pn.viewable.Viewer):
         super().__init__(**params)
         self.store, self.login = store, login
         self._pick = pn.widgets.Select(label=_("Criterion"), css_classes=["cc-admin-criterion"], width=300)
-        self._name = pn.widgets.TextInput(label=_("Name"), css_classes=["cc-admin-criterion-name"], width=300)
+        self._name = text_input(Criterion.param.name, label=_("Name"), css_classes=["cc-admin-criterion-name"],
+                                width=300)
         self._multiple = pn.widgets.Checkbox(label=_("Multiple choice"), css_classes=["cc-admin-criterion-multiple"])
         self._active = pn.widgets.Checkbox(label=_("Active"), value=True)
+        # one value a line, each as long as the model allows (see Criterion.values); the area as long as a note
         self._values = pn.widgets.TextAreaInput(label=_("Values, one per line (removed values are deactivated)"),
-                                                height=160, width=300, css_classes=["cc-admin-criterion-values"])
+                                                height=160, width=300, max_length=input_limit(NOTE_LENGTH),
+                                                css_classes=["cc-admin-criterion-values"])
         save = pn.widgets.Button(label=_("Save criterion"), color="primary", css_classes=["cc-admin-save-criterion"])
         save.on_click(lambda _e: self.save())
         self._message = _message_pane()
@@ -212,8 +224,9 @@ class CriteriaAdmin(pn.viewable.Viewer):
     def save(self) -> bool:
         key = self._pick.value
         shown_version = self._criteria[key].version if key in self._criteria else 0
-        criterion = Criterion(id=None if key == NEW else key, name=self._name.value, multiple=self._multiple.value,
-                              active=self._active.value, values=self._values.value.splitlines(),
+        values = [read_text(line, Criterion.param["values"]) for line in (self._values.value or "").splitlines()]
+        criterion = Criterion(id=None if key == NEW else key, name=read_text(self._name.value, Criterion.param.name),
+                              multiple=self._multiple.value, active=self._active.value, values=values,
                               version=shown_version)
         try:
             saved = self.store.save_criterion(criterion, user=self.login)
@@ -331,43 +344,57 @@ class AdminLog(pn.viewable.Viewer):
 
 
 class ImportAdmin(pn.viewable.Viewer):
-    """Import customers from a CSV or Excel file (every row validated; a file with a bad row imports nothing)."""
+    """Import customers from a CSV or Excel file (every row validated; a file with a bad row imports nothing).
+
+    The file is read, checked and imported on a worker thread, so the server keeps answering everyone else
+    meanwhile; what an import may read is bounded (see :mod:`customercard.spreadsheets`)."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
         super().__init__(**params)
         self.store, self.login = store, login
         self._file = pn.widgets.FileInput(accept=".csv,.tsv,.txt,.xlsx", css_classes=["cc-import-file"])
         self._dry = pn.widgets.Checkbox(label=_("Only check (dry run)"), value=True, css_classes=["cc-import-dry"])
-        go = pn.widgets.Button(label=_("Import"), color="primary", css_classes=["cc-import-go"])
-        go.on_click(lambda _e: self.run())
+        self._go = pn.widgets.Button(label=_("Import"), color="primary", css_classes=["cc-import-go"])
+        self._go.on_click(self._clicked)
         self._report = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-import-report"])
         hint = _("Columns: Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, "
-                 "Industry, Status, Account manager — or the headers of an export.")
+                 "Industry, Status, Account manager — or the headers of an export. At most {rows:,} rows and "
+                 "{size} a file.").format(rows=LIMITS.rows, size=f"{LIMITS.file_bytes // (1024 * 1024)} MB")
         self._layout = pn.Column(pn.pane.HTML(f"<p>{esc(hint)}</p>", sizing_mode="stretch_width"),
-                                 self._file, self._dry, go, self._report, sizing_mode="stretch_width")
+                                 self._file, self._dry, self._go, self._report, sizing_mode="stretch_width")
+
+    async def _clicked(self, _event: Any) -> None:
+        self._go.disabled = True
+        self._report.object = f'<p class="cc-muted">{esc(_("Reading the file…"))}</p>'
+        try:
+            _ok, html = await asyncio.to_thread(self._import, self._file.value, self._file.filename, self._dry.value)
+        finally:
+            self._go.disabled = False
+        self._report.object = html
 
     def run(self) -> bool:
-        import tempfile
-        from pathlib import Path
+        """Import (or check) the chosen file here and now; True when it had no problems."""
+        ok, self._report.object = self._import(self._file.value, self._file.filename, self._dry.value)
+        return ok
 
+    def _import(self, data: bytes | None, filename: str | None, dry_run: bool) -> tuple[bool, str]:
+        """(no problems?, the report as HTML) — no widget is touched here (it may run on a worker thread)."""
+        from ..files import safe_name
         from ..importexport import import_customers
 
-        if not self._file.value:
-            self._report.object = f'<p style="color:#b42318">{esc(_("Choose a file first."))}</p>'
-            return False
-        suffix = Path(self._file.filename or "import.csv").suffix or ".csv"
+        if not data:
+            return False, f'<p style="color:#b42318">{esc(_("Choose a file first."))}</p>'
+        name = safe_name(filename or "import.csv")  # what messages call the file: the name the user knows
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"import{suffix}"
-            path.write_bytes(self._file.value)
+            path = Path(folder) / (name if Path(name).suffix else name + ".csv")
+            path.write_bytes(data)
             try:
-                report = import_customers(self.store, path, user=self.login, dry_run=self._dry.value)
+                report = import_customers(self.store, path, user=self.login, dry_run=dry_run)
             except CustomerCardError as exc:
-                self._report.object = f'<p style="color:#b42318">{esc(str(exc))}</p>'
-                return False
+                return False, f'<p style="color:#b42318">{esc(str(exc))}</p>'
         color = "#1d7a3c" if report.ok else "#b42318"
-        self._report.object = (f'<pre style="white-space:pre-wrap;color:{color}" class="cc-import-summary">'
-                               f"{esc(report.summary())}</pre>")
-        return report.ok
+        return report.ok, (f'<pre style="white-space:pre-wrap;color:{color}" class="cc-import-summary">'
+                           f"{esc(report.summary())}</pre>")
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout

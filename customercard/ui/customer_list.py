@@ -18,6 +18,7 @@ import param
 
 from ..i18n import _
 from ..models import CustomerQuery
+from ..spreadsheets import write_table
 from ..store import Store
 from .choices import multi_choice
 from .components import DataTable
@@ -254,12 +255,9 @@ class CustomerList(pn.viewable.Viewer):
         return frame[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)
 
     def export_file(self, kind: str) -> io.BytesIO:
-        frame = self.export_frame()
+        """The filtered customers as a CSV or Excel file, written as every export is (see spreadsheets.py)."""
         buffer = io.BytesIO()
-        if kind == "csv":
-            buffer.write(frame.to_csv(index=False).encode("utf-8-sig"))
-        else:
-            frame.to_excel(buffer, index=False, sheet_name=_("Customers"))
+        write_table(self.export_frame(), buffer, excel=kind != "csv", sheet=_("Customers"))
         buffer.seek(0)
         return buffer
 

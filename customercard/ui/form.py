@@ -2,6 +2,11 @@
 
 The form edits its own widgets; :meth:`FieldForm.values` reads them back, so what the user typed stays in
 the form after a refused save. Conflicts from a stale save are resolved in :class:`ConflictResolver`.
+
+Texts: a text widget takes more than the model allows (:func:`input_limit`), so an over-long text reaches the
+server and the model's message ("At most 200 characters.") shows next to the field; the browser would otherwise
+cut it without a word (Panel's text widgets stop at 5,000 characters by default). Pasted control characters are
+cleaned as the form is read (:func:`read_text`): a tab or line break in a one-line field becomes a space.
 """
 
 from __future__ import annotations
@@ -15,19 +20,39 @@ import param
 
 from ..errors import ConflictError
 from ..i18n import _
-from ..models import Record, to_text
+from ..models import Record, text_limits, to_text
+from ..validators import clean_text
 from .choices import multi_choice
 from .html import esc
 
 ERROR_CSS = ":host { color: #b42318; font-size: 0.85em; margin-top: -4px; } :host(.hidden) { display: none; }"
 NOTICE_CSS = (":host { color: #7a4b00; background: #fff7e6; font-size: 0.85em; margin-top: -2px; border-radius: 4px; }"
               " :host(.hidden) { display: none; }")
-LONG_TEXT = {"notes", "body", "description", "note"}
 NONE_LABEL = "—"
 
 
-def _attr(field: str) -> str:
-    return field.rsplit(".", 1)[-1]
+def input_limit(max_length: int) -> int:
+    """The ``max_length`` a text widget gets for a text the model allows ``max_length`` characters of: twice as
+    much (at least 1,000), so a longer text reaches the model, whose message says so, and a paste stays bounded."""
+    return max(2 * max_length, 1_000)
+
+
+def text_input(parameter: param.Parameter, value: str = "", **options: Any) -> pn.widgets.Widget:
+    """A text widget for a text parameter (:func:`customercard.models.text_param`): a text area for a multi-line
+    text, else a one-line input; its limit from the model's (see :func:`input_limit`)."""
+    max_length, multiline = text_limits(parameter) or (5_000, False)
+    if multiline:
+        options.setdefault("height", 90)
+        return pn.widgets.TextAreaInput(value=value, max_length=input_limit(max_length), **options)
+    return pn.widgets.TextInput(value=value, max_length=input_limit(max_length), **options)
+
+
+def read_text(value: str | None, parameter: param.Parameter) -> str:
+    """What a text widget holds, cleaned of pasted control characters as the parameter allows (a tab or line
+    break in a one-line text becomes a space; other control characters go)."""
+    limits = text_limits(parameter)
+    return clean_text(value or "", multiline=bool(limits and limits[1]))
+
 
 
 def widget_for(record: Record, field: str, label: str | None = None) -> pn.widgets.Widget:
@@ -60,9 +85,7 @@ def widget_for(record: Record, field: str, label: str | None = None) -> pn.widge
     if isinstance(parameter, param.List):
         items = list(value or [])
         return multi_choice(items, items, **common)
-    if _attr(field) in LONG_TEXT:
-        return pn.widgets.TextAreaInput(value=value or "", height=90, **common)
-    return pn.widgets.TextInput(value=value or "", **common)
+    return text_input(parameter, value or "", **common)
 
 
 def number_text(value: Any) -> str:
@@ -93,11 +116,13 @@ def read_number(text: str, integer: bool = False) -> Any:
     return number
 
 
-def _read(widget: pn.widgets.Widget) -> Any:
+def _read(widget: pn.widgets.Widget, parameter: param.Parameter) -> Any:
     value = widget.value
     classes = widget.css_classes or []
     if "cc-number" in classes or "cc-integer" in classes:
         return read_number(value, integer="cc-integer" in classes)
+    if isinstance(value, str) and isinstance(widget, pn.widgets.TextInput | pn.widgets.TextAreaInput):
+        return read_text(value, parameter)
     if isinstance(widget, pn.widgets.Select) and value == NONE_LABEL:
         return None
     if isinstance(widget, pn.widgets.DatePicker) and isinstance(value, dt.datetime):
@@ -133,7 +158,7 @@ class FieldForm(pn.viewable.Viewer):
         self._grid = pn.GridBox(*cells, ncols=self.columns, sizing_mode="stretch_width")
 
     def values(self) -> dict[str, Any]:
-        return {field: _read(widget) for field, widget in self.widgets.items()}
+        return {field: _read(widget, self.record.parameter(field)) for field, widget in self.widgets.items()}
 
     def changed(self, original: Record) -> dict[str, Any]:
         """The fields whose widget value differs from ``original``."""

@@ -15,6 +15,7 @@ from ...errors import CustomerCardError, NotFound, ValidationError
 from ...i18n import _
 from ...models import Comment
 from ..editor import RecordEditor
+from ..form import read_text, text_input
 from ..html import esc
 from .base import Section, action_button
 
@@ -79,8 +80,8 @@ class CommentsSection(Section):
         if not self.context.can_edit:
             return
         self._note = ("", True)
-        self._new_body = pn.widgets.TextAreaInput(placeholder=_("Write a comment…"), height=80,
-                                                  sizing_mode="stretch_width", css_classes=["cc-new-comment"])
+        self._new_body = text_input(Comment.param.body, placeholder=_("Write a comment…"), height=80,
+                                    sizing_mode="stretch_width", css_classes=["cc-new-comment"])
         self._new_date = pn.widgets.DatePicker(label=_("Date"), value=dt.date.today(), width=150)
         users = self.context.store.users()
         options = dict(zip(users["name"], users["login"], strict=True))
@@ -98,10 +99,10 @@ class CommentsSection(Section):
                                child_first=True, html=self.listing(), tools=[])
 
     def add_comment(self) -> bool:
+        body = read_text(self._new_body.value, Comment.param.body)
         try:
-            self.context.store.add_comment(self.context.customer.id, self._new_body.value or "",
-                                           user=self.context.login, written_on=self._new_date.value,
-                                           author=self._new_author.value)
+            self.context.store.add_comment(self.context.customer.id, body, user=self.context.login,
+                                           written_on=self._new_date.value, author=self._new_author.value)
         except ValidationError as exc:
             self._new_message.object = f'<span style="color:#b42318">{esc(" ".join(exc.errors.values()))}</span>'
             return False

@@ -11,8 +11,9 @@ from babel import Locale
 from ... import mail
 from ...errors import CustomerCardError, ValidationError
 from ...i18n import _
-from ...models import Address, Customer
+from ...models import Address, Customer, MailDraft
 from ..choices import multi_choice
+from ..form import read_text, text_input
 from ..html import esc, fields, link, mailto, tel
 from .base import Section
 
@@ -116,10 +117,10 @@ class ContactSection(Section):
         self._note = ("", True)
         to = multi_choice(self.colleagues(), label=_("To"), placeholder=_("Choose colleagues…"),
                           sizing_mode="stretch_width", css_classes=["cc-email-to"])
-        subject = pn.widgets.TextInput(label=_("Subject"), max_length=mail.MAX_SUBJECT, sizing_mode="stretch_width",
-                                       css_classes=["cc-email-subject"])
-        message = pn.widgets.TextAreaInput(label=_("Message"), height=150, sizing_mode="stretch_width",
-                                           max_length=mail.MAX_MESSAGE, css_classes=["cc-email-message"])
+        subject = text_input(MailDraft.param.subject, label=_("Subject"), sizing_mode="stretch_width",
+                             css_classes=["cc-email-subject"])
+        message = text_input(MailDraft.param.message, label=_("Message"), height=150, sizing_mode="stretch_width",
+                             css_classes=["cc-email-message"])
         send = pn.widgets.Button(label=_("Send"), color="primary", width=90, css_classes=["cc-send-email"])
         cancel = pn.widgets.Button(label=_("Cancel"), width=90, css_classes=["cc-cancel-email"])
         text = pn.pane.HTML("", margin=(0, 10), sizing_mode="stretch_width", css_classes=["cc-email-message-text"])
@@ -140,7 +141,9 @@ class ContactSection(Section):
         form = self._mail_form
         if form is None:
             return False
-        to, subject, message = form["to"].value, form["subject"].value, form["message"].value
+        to = form["to"].value
+        subject = read_text(form["subject"].value, MailDraft.param.subject)
+        message = read_text(form["message"].value, MailDraft.param.message)
         form["send"].disabled = True
         try:
             mail.send_customer_mail(self.context.store, self.context.customer.id, list(to or []), subject or "",

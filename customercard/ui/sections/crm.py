@@ -15,6 +15,7 @@ from ...i18n import _
 from ...models import Event, Opportunity, Record, Relation
 from ..choices import multi_choice
 from ..editor import RecordEditor
+from ..form import read_text, text_input
 from ..html import esc, link, table
 from .base import Section, action_button
 
@@ -157,7 +158,7 @@ class RelationsSection(CrmSection):
         self._find = pn.widgets.TextInput(label=_("To customer or contact person"), placeholder=_("Type a name…"),
                                           css_classes=["cc-relation-find"])
         self._target = pn.widgets.Select(label=_("Choose"), options={}, css_classes=["cc-relation-target"])
-        self._note_input = pn.widgets.TextInput(label=_("Note"), css_classes=["cc-relation-note"])
+        self._note_input = text_input(Relation.param.note, label=_("Note"), height=60, css_classes=["cc-relation-note"])
         self._find.param.watch(lambda e: self._lookup(e.new), "value_input")
         self._form = None
         form = pn.Column(pn.Row(self._type, self._find), pn.Row(self._target, self._note_input),
@@ -184,7 +185,7 @@ class RelationsSection(CrmSection):
             return False
         kind, other = target
         relation = Relation(customer_id=self.context.customer.id, relation_type=self._type.value,
-                            note=self._note_input.value or "",
+                            note=read_text(self._note_input.value, Relation.param.note),
                             other_customer_id=other if kind == "customer" else None,
                             other_contact_id=other if kind == "contact" else None)
         return self._run(lambda: self.context.store.add_relation(relation, user=self.context.login),

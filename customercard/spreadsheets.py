@@ -1,0 +1,282 @@
+"""CSV and Excel (.xlsx) files in and out, safely: every export and every import goes through here.
+
+Writing — :func:`write_table`
+-----------------------------
+A text cell that a spreadsheet program would run as a formula — one starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return (OWASP's list for CSV injection), also after apostrophes — is written with one more
+leading apostrophe (``'=HYPERLINK(…)``), so it shows as the text it is. Control characters are removed (an Excel
+file cannot hold them; tabs and line breaks stay). Numbers, dates and booleans stay what they are, so a
+spreadsheet adds up amounts. :func:`unescape_cell` takes the apostrophe off again, so an export imports back to
+the same values (phone numbers start with ``+``).
+
+Reading — :func:`read_rows`
+---------------------------
+Bounded in time and memory for any file it is given; a file beyond a bound is refused with a message saying
+which. The bounds (:data:`LIMITS`):
+
+- at most 20 MB a file, and an .xlsx file at most 100 MB unpacked (the sizes its zip directory declares are
+  checked before anything is parsed, so a zip bomb is refused unopened);
+- at most 10,000 rows (besides the header row) and 300 columns;
+- at most 32,767 characters a cell (Excel's own limit; CSV is read with this field size limit).
+
+An .xlsx workbook is read in openpyxl's streaming (read-only) mode, values only, first sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from .errors import CustomerCardError
+from .validators import clean_text
+
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file an import reads at most."""
+
+    file_bytes: int = 20 * 1024 * 1024
+    unpacked_bytes: int = 100 * 1024 * 1024
+    rows: int = 10_000
+    columns: int = 300
+    cell_characters: int = 32_767
+    parts: int = 1_000  # files in an .xlsx (a plain workbook has about ten)
+
+
+LIMITS = Limits()
+
+
+# -- writing -----------------------------------------------------------------------------------------------
+def safe_cell(value: Any) -> Any:
+    """A value as an export writes it: texts cleaned of control characters and kept from running as formulas;
+    anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    text = clean_text(value, multiline=True)
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
+
+
+def unescape_cell(text: str) -> str:
+    """The inverse of :func:`safe_cell`'s apostrophe: ``'=x`` → ``=x``, ``''+46`` → ``'+46``; others as they are."""
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`safe_cell` applied to its headers and to every text column."""
+    out = frame.rename(columns=lambda name: safe_cell(str(name)))
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            out.isetitem(position, column.map(safe_cell, na_action="ignore"))
+    return out
+
+
+def write_table(frame: pd.DataFrame, target: str | Path | IO[bytes], excel: bool, sheet: str = "Sheet1") -> None:
+    """Write ``frame`` (its columns as headers) to a .csv (UTF-8 with BOM, so spreadsheet programs read the
+    letters right) or an .xlsx file or binary buffer, made safe by :func:`safe_frame`."""
+    safe = safe_frame(frame)
+    if excel:
+        _write_xlsx(safe, target, sheet)
+    else:
+        safe.to_csv(target, index=False, encoding="utf-8-sig", float_format="%.10g", mode="wb")
+
+
+def _write_xlsx(frame: pd.DataFrame, target: str | Path | IO[bytes], sheet: str) -> None:
+    """Streamed (openpyxl's write-only mode): the workbook is never held in memory whole."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    worksheet = book.create_sheet(sheet[:31])
+    worksheet.append([str(name) for name in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        worksheet.append([_excel_value(value) for value in row])
+    book.save(target)
+
+
+def _excel_value(value: Any) -> Any:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, str):  # NumPy scalars
+        return value.item()
+    return value
+
+
+# -- reading -----------------------------------------------------------------------------------------------
+def read_rows(path: str | Path, limits: Limits = LIMITS) -> list[tuple[int, list[str]]]:
+    """The non-empty rows of a CSV or Excel file as (row number in the file, cell texts), within ``limits``.
+
+    Raises :class:`~customercard.errors.CustomerCardError` saying why for a file that is missing, of another
+    kind, unreadable, or beyond a limit.
+    """
+    source = Path(path)
+    suffix = source.suffix.lower()
+    if not source.is_file():
+        raise CustomerCardError(f"No file {source}.")
+    if suffix not in CSV_SUFFIXES + EXCEL_SUFFIXES:
+        raise CustomerCardError(f"Cannot read {source.name}: give a .csv or .xlsx file"
+                                + (" (save the .xls workbook as .xlsx)." if suffix == ".xls" else "."))
+    size = source.stat().st_size
+    if size > limits.file_bytes:
+        raise CustomerCardError(f"{source.name} is {_megabytes(size)}; an import reads files of at most "
+                                f"{_megabytes(limits.file_bytes)}: split it into smaller files.")
+    cells = _csv_rows(source, limits) if suffix in CSV_SUFFIXES else _excel_rows(source, limits)
+    return _bounded(source.name, cells, limits)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+def _bounded(name: str, rows: Iterable[tuple[int, list[str]]], limits: Limits) -> list[tuple[int, list[str]]]:
+    """The non-empty rows, refusing the file at the first row or cell beyond a limit."""
+    kept: list[tuple[int, list[str]]] = []
+    for number, cells in rows:
+        if len(cells) > limits.columns and any(cells[limits.columns:]):
+            raise _too_many_columns(name, number, limits)
+        for index, text in enumerate(cells[:limits.columns]):
+            if len(text) > limits.cell_characters:
+                raise _cell_too_long(name, number, index, len(text), limits)
+        if any(cells):
+            kept.append((number, cells[:limits.columns]))
+            if len(kept) > limits.rows + 1:
+                raise CustomerCardError(f"{name} has more than {limits.rows:,} rows; an import reads at most "
+                                        f"{limits.rows:,} at a time: split it into smaller files.")
+    return kept
+
+
+def _too_many_columns(name: str, row: int, limits: Limits) -> CustomerCardError:
+    return CustomerCardError(f"{name}: row {row} has more than {limits.columns} columns; an import reads at most "
+                             f"{limits.columns}.")
+
+
+def _cell_too_long(name: str, row: int, index: int | None, length: int | None, limits: Limits) -> CustomerCardError:
+    where = f"row {row}" + (f", column {_column_letter(index)}" if index is not None else "")
+    size = f"{length:,} characters" if length is not None else f"more than {limits.cell_characters:,} characters"
+    return CustomerCardError(f"{name}: the cell at {where} holds {size}; a cell may hold at most "
+                             f"{limits.cell_characters:,} (the most a spreadsheet cell holds).")
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _csv_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CustomerCardError(f"{path.name} is not UTF-8 text: save it as “CSV UTF-8” and try again.") from None
+    csv.field_size_limit(limits.cell_characters)  # (the csv module has one limit per process; this is ours)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    number = 0
+    try:
+        for number, row in enumerate(reader, start=1):
+            yield number, [cell.strip() for cell in row]
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise _cell_too_long(path.name, reader.line_num or number + 1, None, None, limits) from None
+        raise CustomerCardError(f"{path.name} is not a readable CSV file: {exc}.") from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of CSV text: ``,``, ``;`` or tab (comma when nothing tells)."""
+    head = text[:64 * 1024]  # enough lines to tell, and a bounded amount to look at
+    lines = [line for line in head.splitlines() if line.strip()][:50]
+    if not lines:
+        return ","
+    try:
+        found = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t").delimiter
+    except csv.Error:
+        found = ""
+    if found and found in lines[0]:
+        return found
+    counts = {d: lines[0].count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _excel_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+    _check_unpacked_size(path, limits)
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # e.g. "Workbook contains no default style"
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged or foreign file
+        raise CustomerCardError(f"{path.name} is not a readable Excel workbook: {exc}") from None
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # trust the cells, not the size the file claims (no padding to it)
+        # read no further than the row after the last one an import may take, empty rows counted generously
+        last = (limits.rows + 1) * 10
+        for number, values in enumerate(sheet.iter_rows(max_row=last, values_only=True), start=1):
+            if len(values) > limits.columns and any(v not in (None, "") for v in values[limits.columns:]):
+                raise _too_many_columns(path.name, number, limits)
+            yield number, [cell_text(value) for value in values[:limits.columns]]
+    except CustomerCardError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as above, while the rows are parsed
+        raise CustomerCardError(f"{path.name} is not a readable Excel workbook: {exc}") from None
+    finally:
+        book.close()
+
+
+def _check_unpacked_size(path: Path, limits: Limits) -> None:
+    """Refuse an .xlsx whose parts unpack to more than the limit, from its zip directory (nothing unpacked)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CustomerCardError(f"{path.name} is not a readable Excel workbook: {exc}") from None
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.unpacked_bytes:
+        raise CustomerCardError(f"{path.name} unpacks to {_megabytes(unpacked)}; an import opens workbooks of at "
+                                f"most {_megabytes(limits.unpacked_bytes)} unpacked.")
+    if len(members) > limits.parts:
+        raise CustomerCardError(f"{path.name} has {len(members):,} parts; an import opens workbooks of at most "
+                                f"{limits.parts:,}.")
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as text (numbers without a needless '.0', dates as ISO, yes/no for booleans)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value).strip()
+
+
+__all__ = ["CSV_SUFFIXES", "EXCEL_SUFFIXES", "FORMULA_STARTS", "LIMITS", "Limits", "cell_text", "read_rows",
+           "safe_cell", "safe_frame", "sniff_delimiter", "unescape_cell", "write_table"]

@@ -1,0 +1,70 @@
+"""An over-long paste in Debian's Chromium against the real server: the model's message next to the field, nothing
+saved, what was there before intact — never a text cut without a word."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login, rich_customers
+
+pytestmark = pytest.mark.browser
+PASTE = 100_000
+
+
+def section(page, key: str):
+    return page.locator(f"div.cc-section-{key}")
+
+
+def test_pasting_a_100000_character_comment_says_so_and_saves_nothing(live_server, page):
+    store = live_server.store
+    customer_id = rich_customers(store)[2]
+    before = store.comments(customer_id)
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    comments = section(page, "comments")
+    shown = [comments.locator(".cc-comment .cc-body").nth(i).inner_text() for i in range(3)]
+    comments.locator("button.cc-new-comment-button").click()
+    body = comments.locator(".cc-new-comment textarea")
+    body.focus()
+    page.keyboard.insert_text("x" * PASTE)  # as a paste: the browser keeps what the widget's own limit allows
+    assert len(body.input_value()) > 20_000  # more than the model allows, so the model decides and says so
+    comments.locator(".cc-add-comment button").click()
+    expect(comments.locator(".cc-comment-message")).to_contain_text("At most 20,000 characters.")
+    assert store.comments(customer_id).equals(before)
+    expect(comments.locator(".cc-comment .cc-body")).to_have_count(3)
+    assert [comments.locator(".cc-comment .cc-body").nth(i).inner_text() for i in range(3)] == shown
+
+
+def test_pasting_a_100000_character_event_title_says_so_next_to_the_field(live_server, page):
+    store = live_server.store
+    customer_id = rich_customers(store)[3]
+    events = len(store.events(customer_id))
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    toggle = section(page, "events").locator("button.cc-sv-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    form = section(page, "events")
+    form.locator("button.cc-new-event").click()
+    title = form.locator(".cc-field-title input")
+    title.focus()
+    page.keyboard.insert_text("T" * PASTE)
+    assert len(title.input_value()) > 200
+    form.locator(".cc-event-form-save button").click()
+    expect(form.locator(".cc-field-title .cc-field-error")).to_contain_text("At most 200 characters.")
+    assert len(store.events(customer_id)) == events
+
+
+def test_an_import_with_a_huge_field_is_refused_with_its_reason_in_the_admin_page(live_server, page, tmp_path):
+    huge = tmp_path / "huge.csv"
+    huge.write_text("Name,City\nAcme AB,Lund\n\"" + "Ab cd " * 20_000 + "\",Malmö\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    good.write_text("Name,City\nImportert Fra Nettleser AS,Oslo\n", encoding="utf-8")
+    login(page, live_server.url, "admin", path="/admin")
+    page.locator(".cc-admin-tabs .bk-tab", has_text="Import").click()
+    report = page.locator(".cc-import-report")
+    page.locator(".cc-import-file input").set_input_files(str(huge))
+    page.locator(".cc-import-go button").click()
+    expect(report).to_contain_text("huge.csv: the cell at row 3 holds more than 32,767 characters", timeout=30_000)
+    page.locator(".cc-import-file input").set_input_files(str(good))
+    page.locator(".cc-import-go button").click()
+    expect(report).to_contain_text("Dry run: 1 customer would be imported.", timeout=30_000)
