@@ -357,3 +357,65 @@ def many_users(browser: Browser, server: Server, customers: list[int], sessions:
             "rss30_mb": first[str(sessions)], "per_session_mb": per_session,
             "per_session_mb_each_round": per_session_rounds, "rss_after_rounds_mb": final,
             "growth_pct": (final - rss0) / rss0 * 100.0, "open_ms": summary(open_ms), "rounds_detail": rounds_out}
+
+
+# -- open pages that follow changes ---------------------------------------------------------------------------
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _counted_page(browser: Browser):
+    """A logged-in page that counts the websocket frames it receives (``page.frames_in[0]``)."""
+    context = browser.context()
+    page = context.new_page()
+    page.frames_in = [0]
+
+    def on_socket(socket) -> None:
+        socket.on("framereceived", lambda _frame: page.frames_in.__setitem__(0, page.frames_in[0] + 1))
+    page.on("websocket", on_socket)
+    return page
+
+
+def idle_and_live(browser: Browser, server: Server, customers: list[int], pages: int = 5, idle_s: float = 60.0,
+                  changes: int = 10) -> dict[str, Any]:
+    """What open pages cost while nothing happens, and how soon one shows another session's save.
+
+    ``pages`` cards and as many bare pages are opened, then left alone for ``idle_s`` seconds each set: the server's
+    CPU seconds and the websocket frames the pages receive meanwhile. Then a card open in one context and the same
+    card edited in another: the time from the click on Save until the first card shows the new value."""
+    result: dict[str, Any] = {"pages": pages, "idle_s": idle_s}
+    for kind, path in (("bare", "/bench-bare"), ("card", "/card?customer={}")):
+        opened = []
+        for customer_id in customers[:pages]:
+            page = _counted_page(browser)
+            measure(page, server.url + path.format(customer_id))
+            opened.append(page)
+        time.sleep(2.0)  # what follows opening (filled sections, held search) is done
+        frames = sum(p.frames_in[0] for p in opened)
+        cpu = _cpu_seconds(server.pid)
+        time.sleep(idle_s)
+        result[kind] = {"cpu_s": _cpu_seconds(server.pid) - cpu,
+                        "frames_per_min": (sum(p.frames_in[0] for p in opened) - frames) * 60.0 / idle_s / pages}
+        for page in opened:
+            page.context.close()
+    customer_id = customers[pages]
+    watcher, editor = _counted_page(browser), _counted_page(browser)
+    measure(watcher, f"{server.url}/card?customer={customer_id}")
+    measure(editor, f"{server.url}/card?customer={customer_id}")
+    contact = "div.cc-section-contact"
+    shown = []
+    for i in range(changes):
+        number = f"+46 8 {700 + i} 12 {30 + i}"
+        editor.locator(f"{contact} button.cc-tool-edit").click()
+        field = editor.locator(f"{contact} .cc-field-phone input")
+        field.fill(number)
+        started = time.perf_counter()
+        editor.locator(f"{contact} .cc-save button").click()
+        watcher.locator(f"{contact} .cc-contact-details", has_text=number).wait_for(timeout=30_000)
+        shown.append((time.perf_counter() - started) * 1000)
+    result["shown_ms"] = summary(shown)
+    watcher.context.close()
+    editor.context.close()
+    return result

@@ -27,6 +27,7 @@ ITEMS = {
     "growth": "7. Growth with the data size",
     "postgres": "8. PostgreSQL beside DuckDB",
     "import": "9. Import (dry run)",
+    "live": "10. Open pages: idle cost and others' changes shown",
 }
 
 

@@ -37,10 +37,10 @@ from . import report  # noqa: E402
 from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # noqa: E402
 from .report import figure  # noqa: E402
 
-ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import")
+ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
            "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
-           "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import"}
+           "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -99,6 +99,9 @@ class Plan:
         self.pg_procs = (1, 2, 4)
         self.pg_warmup_s = 4.0 if quick else 10.0
         self.pg_seconds = 8.0 if quick else 25.0
+        self.live_pages = 3 if quick else 5
+        self.live_idle_s = 15.0 if quick else 60.0
+        self.live_changes = 5 if quick else 20
 
 
 # -- items ----------------------------------------------------------------------------------------------------
@@ -460,6 +463,39 @@ def item_users(main_db: Path, plan: Plan) -> dict[str, Any]:
     return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
 
 
+def item_live(main_db: Path, plan: Plan) -> dict[str, Any]:
+    from customercard.store import Store
+
+    from .browser import Browser, Server, idle_and_live
+    from .inprocess import customers_with_invoices
+
+    with Store(main_db) as store:
+        customers = customers_with_invoices(store, plan.live_pages + 1, SEED + 10)
+    copy = copy_db(main_db, _TEMP / "served", "served.duckdb")
+    say(f"10. open pages: {plan.live_pages} idle cards vs bare pages for {plan.live_idle_s:.0f} s each, and "
+        f"{plan.live_changes} saves shown on another open card …")
+    with Server(copy, _TEMP / "live-data", _TEMP / "server-live.log") as server, Browser() as browser:
+        browser.login(server)
+        result = idle_and_live(browser, server, customers, plan.live_pages, plan.live_idle_s, plan.live_changes)
+        chromium = browser.version
+    shutil.rmtree(_TEMP / "served", ignore_errors=True)
+    card, bare, shown = result["card"], result["bare"], result["shown_ms"]
+    minutes = plan.live_idle_s / 60.0
+    figures = [
+        figure("live", f"Server CPU with {plan.live_pages} idle cards open, per minute", card["cpu_s"] / minutes, "s",
+               detail=f"bare pages: {bare['cpu_s'] / minutes:.2f} s per minute"),
+        figure("live", "Websocket messages an idle card receives per minute", card["frames_per_min"], "",
+               1.0, detail=f"bare page: {bare['frames_per_min']:.1f}"),
+        figure("live", "A save in another session shown on an open card, p95", shown["p95"], "ms", 2000.0,
+               detail=f"p50 {shown['p50']:.0f} ms over {shown['n']} saves; from the click on Save in one browser "
+                      "context to the new value drawn in another"),
+    ]
+    notes = ["An open card follows the store's committed changes (in-process on DuckDB; LISTEN/NOTIFY on "
+             "PostgreSQL): nothing is polled, so an idle card costs the server nothing and receives no message until "
+             "something it shows changes. Measured against bare Panel pages left open for the same time."]
+    return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
+
+
 def item_growth(sizes: list[int], plan: Plan) -> dict[str, Any]:
     from .common import db_path
     from .inprocess import growth_bench, open_stores
@@ -574,6 +610,9 @@ def main(argv: list[str] | None = None) -> int:
         if "users" in args.items:
             done["users"] = note_load("users", item_users, main_db, plan)
             chromium = done["users"].pop("chromium")
+        if "live" in args.items:
+            done["live"] = note_load("live", item_live, main_db, plan)
+            chromium = done["live"].pop("chromium")
         if "growth" in args.items:
             done["growth"] = note_load("growth", item_growth, args.size_list, plan)
         if "postgres" in args.items:

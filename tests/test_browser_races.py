@@ -105,7 +105,7 @@ def test_two_editors_for_thirty_rounds_never_overwrite_unseen(live_server, brows
         context.close()
 
 
-def test_the_pipeline_refuses_a_change_from_a_stale_row_and_shows_live_changes(live_server, browser):
+def test_the_pipeline_shows_live_changes_and_a_stale_edit_meets_the_conflict(live_server, browser):
     store = live_server.store
     opened = store.open_opportunities()
     stage = store.choices().allowed("opportunity_stages")[0]  # the first group on the table's first page
@@ -117,23 +117,30 @@ def test_the_pipeline_refuses_a_change_from_a_stale_row_and_shows_live_changes(l
     anna, erik = (context.new_page() for context in contexts)
     for page, who in ((anna, "anna"), (erik, "erik")):
         login(page, live_server.url, who, path="/pipeline")
-    cell = ".cc-pipeline-table .tabulator-row:has-text('{}') .tabulator-cell[tabulator-field='amount']"
-    # Erik's change reaches Anna's open table without a reload
-    erik_cell = erik.locator(cell.format(opportunity.title)).first
-    erik_cell.click()
-    erik_cell.locator("input").fill("80000")
-    erik_cell.locator("input").press("Enter")
+    title = opportunity.title
+    amount = f".cc-pipeline-table .tabulator-row:has-text('{title}') .tabulator-cell[tabulator-field='amount']"
+
+    def open_editor(page):
+        page.locator(".cc-pipeline-table .tabulator-row", has_text=title).locator(
+            ".tabulator-cell[tabulator-field='title']").click()
+        form = page.locator(".cc-pipeline-form")
+        expect(form).to_contain_text(title)
+        return form
+
+    anna_form, erik_form = open_editor(anna), open_editor(erik)
+    erik_form.locator(".cc-field-amount input").fill("80000")
+    erik_form.locator(".cc-pipeline-form-save button").click()
     expect(erik.locator(".cc-pipeline-message")).to_contain_text("Saved")
-    expect(anna.locator(cell.format(opportunity.title)).first).to_contain_text("80 000")
-    # a change that reaches the database without Anna's table hearing of it (another process, say): her row is stale
-    store.db.execute("UPDATE opportunities SET amount = 85000, version = version + 1 WHERE id = ?", [opportunity.id])
-    anna_cell = anna.locator(cell.format(opportunity.title)).first
-    anna_cell.click()
-    anna_cell.locator("input").fill("90000")
-    anna_cell.locator("input").press("Enter")
-    expect(anna.locator(".cc-pipeline-error")).to_contain_text("Not saved")
-    assert store.get_opportunity(opportunity.id).amount == 85000.0
-    expect(anna.locator(cell.format(opportunity.title)).first).to_contain_text("85 000")  # shown as it is now
+    expect(anna.locator(amount).first).to_contain_text("80 000")  # Erik's change reaches Anna's table live
+    expect(anna_form.locator(".cc-field-amount .cc-notice-text")).to_contain_text("Erik Nilsson")  # and her form
+    anna_form.locator(".cc-field-amount input").fill("90000")
+    anna_form.locator(".cc-pipeline-form-save button").click()
+    expect(anna_form.locator(".cc-conflict")).to_contain_text("80")
+    assert store.get_opportunity(opportunity.id).amount == 80000.0  # nothing of Anna's written yet
+    anna_form.locator(".cc-conflict label", has_text="Keep stored").click()
+    anna_form.locator(".cc-pipeline-form-save button").click()
+    expect(anna.locator(".cc-pipeline-message")).to_contain_text("Saved")
+    assert store.get_opportunity(opportunity.id).amount == 80000.0  # she kept Erik's
     for context in contexts:
         context.close()
 

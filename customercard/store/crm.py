@@ -68,7 +68,7 @@ class CrmStore:
                 + self.db.in_list("id", len(contact_ids), ids=True), contact_ids)}
         wanted = {customer_id} | {int(r[key]) for r in found for key in ("customer_id", "other_customer_id")
                                   if r[key] is not None} | {owner for *_names, owner in contacts.values()}
-        names = self._customer_names(sorted(wanted))
+        names = self.customer_names(sorted(wanted))
         types = self._list_maps()["relation_types"]
         rows = []
         for r in found:
@@ -95,7 +95,7 @@ class CrmStore:
         customer that made it. Columns as :meth:`relations` (other_kind is 'customer', direction 'in')."""
         found = self.db.records("SELECT id, relation_type_id, customer_id, note, created_at, created_by FROM relations "
                                 "WHERE other_contact_id = ? ORDER BY id", [int(contact_id)])
-        names = self._customer_names(sorted({int(r["customer_id"]) for r in found}))
+        names = self.customer_names(sorted({int(r["customer_id"]) for r in found}))
         types = self._list_maps()["relation_types"]
         rows = []
         for r in found:
@@ -107,7 +107,7 @@ class CrmStore:
                          "created_at": r["created_at"], "created_by": r["created_by"]})
         return _relation_frame(rows)
 
-    def _customer_names(self, ids: list[int]) -> dict[int, tuple[str, int]]:
+    def customer_names(self, ids: list[int]) -> dict[int, tuple[str, int]]:
         """{customer id: (name, number)} for a few customers, looked up by key."""
         if not ids:
             return {}

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -230,6 +231,14 @@ class Database:
                 except Exception:  # noqa: S110 - a cursor of a finished thread may be gone already
                     pass
             self._cursors.clear()
+        for _attempt in range(100):  # a query of another thread may still be finishing: wait for it, a while
+            try:
+                self._conn.close()
+                return
+            except self._duckdb.Error as exc:
+                if "busy" not in str(exc):
+                    raise
+                time.sleep(0.05)
         self._conn.close()
 
     @contextmanager

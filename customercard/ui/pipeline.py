@@ -15,13 +15,15 @@ import param
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _
-from ..models import OPPORTUNITY_STATUSES, Opportunity
-from ..store import Store
+from ..models import Opportunity
+from ..store import Change, Store
+from .editor import RecordEditor
 from .html import SECTION_CSS, esc, table
 from .live import Follower
 from .values import shown
 
 EDITABLE = {"stage", "status", "lost_reason", "amount", "probability"}
+EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
 SHOWN = ["id", "version", "customer_id", "customer_name", "title", "stage", "status", "lost_reason", "amount",
          "currency", "probability", "weighted", "expected_close", "owner_name"]
 HIDDEN = ["id", "version", "customer_id"]
@@ -51,19 +53,18 @@ class PipelinePage(pn.viewable.Viewer):
             pn.widgets.DatePicker.from_param(self.param.close_to, label=_("Closing until"), width=160),
         ]
         self.can_edit = store.can(self.user, "write")
-        stages = store.choices().allowed("opportunity_stages")
-        editors: dict[str, Any] = {column: None for column in SHOWN if column not in EDITABLE or not self.can_edit}
-        if self.can_edit:
-            editors.update({"stage": {"type": "list", "values": stages},
-                            "status": {"type": "list", "values": list(OPPORTUNITY_STATUSES)},
-                            "lost_reason": {"type": "input"}, "amount": {"type": "number", "min": 0},
-                            "probability": {"type": "number", "min": 0, "max": 100}})
+        # Cells are not edited in the table: Panel's table names an edited row by its position, and a table drawn
+        # again meanwhile (someone's change arriving) put the edit on another opportunity. A click opens the
+        # opportunity in an editor instead, which names it and saves it on the version it shows.
+        editors: dict[str, Any] = dict.fromkeys(SHOWN)
+        self.editor: RecordEditor | None = None
+        self._editor_box = pn.Column(sizing_mode="stretch_width", margin=0, css_classes=["cc-pipeline-editor"])
         self._summary = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width",
                                      css_classes=["cc-pipeline-summary"])
         self._message = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-pipeline-message"])
         self._table = pn.widgets.Tabulator(
             pd.DataFrame(columns=SHOWN), editors=editors, show_index=False, groupby=["stage"], pagination="local",
-            page_size=50, sizing_mode="stretch_width", hidden_columns=HIDDEN, disabled=not self.can_edit,
+            page_size=50, sizing_mode="stretch_width", hidden_columns=HIDDEN, selectable=False,
             layout="fit_columns",  # every column within the page's width (the owner was cut off)
             formatters={"customer_name": {"type": "link", "urlPrefix": "/card?customer=", "urlField": "customer_id",
                                           "labelField": "customer_name"},
@@ -75,11 +76,12 @@ class PipelinePage(pn.viewable.Viewer):
                     "currency": _("Currency"), "probability": _("Probability (%)"), "weighted": _("Weighted"),
                     "expected_close": _("Expected close"), "owner_name": _("Owner")},
             css_classes=["cc-pipeline-table"])
-        self._table.on_edit(self._on_edit)
+        if self.can_edit:
+            self._table.on_click(self._on_click)
         self.refresh()
         # others' changes of opportunities (and of customers' names) show without a reload
-        self._follower = Follower(store, lambda change: change.kind in ("opportunity", "customer"),
-                                  lambda _changes: self.refresh(), delay=0.3)
+        self._own: set[tuple[int, int]] = set()
+        self._follower = Follower(store, self._others_change, self._show_changes, delay=1.0)
 
     @param.depends("account_manager", "owner", "close_from", "close_to", watch=True)
     def refresh(self) -> None:
@@ -100,11 +102,52 @@ class PipelinePage(pn.viewable.Viewer):
         # list's), each stage's rows as they came (soonest close first).
         order = {stage: i for i, stage in enumerate(self.store.choices().allowed("opportunity_stages"))}
         frame = frame.iloc[frame["stage"].map(order).fillna(len(order)).argsort(kind="stable")]
-        self._table.value = frame[SHOWN].reset_index(drop=True)
+        # rows are known by the opportunity's id, not by their position: an edit made in the browser names the row
+        # it was made in, even when the table was drawn again meanwhile (a position would name another row then)
+        self._table.value = frame[SHOWN].set_index(pd.Index(frame["id"].astype(int), name="key"))
 
-    def _on_edit(self, event: Any) -> None:
+    def _on_click(self, event: Any) -> None:
+        if event.column == "customer_name":
+            return  # the link to the card
         row = self._table.value.iloc[event.row]
-        self.change(int(row["id"]), event.column, event.value, version=int(row["version"]))
+        self.open_editor(int(row["id"]))
+
+    def open_editor(self, opportunity_id: int) -> RecordEditor | None:
+        """Edit one opportunity (stage, status, reason lost, amount, probability, expected close) above the table:
+        saved on the version shown, a change by someone else meanwhile is a conflict to resolve."""
+        store = self.store
+        try:
+            opportunity = store.get_opportunity(opportunity_id)
+        except CustomerCardError:
+            return None
+        customer = store.customer_names([opportunity.customer_id]).get(opportunity.customer_id, ("", None))[0]
+
+        def done(saved: Any) -> None:
+            self.editor = None
+            self._editor_box.objects = []
+            self._message.object = f'<p style="color:#1d7a3c">{esc(_("Saved “{t}”.").format(t=saved.title))}</p>'
+            self._redraw()
+
+        def cancelled() -> None:
+            self.editor = None
+            self._editor_box.objects = []
+
+        def by_status(draft: Any) -> None:
+            if draft.status == "won":
+                draft.probability = 100.0
+            elif draft.status == "lost":
+                draft.probability = 0.0
+
+        def save(draft: Any) -> Any:
+            self._own.add((draft.id, draft.version + 1))  # drawn again by done(): not once more when it comes back
+            return store.save_opportunity(draft, user=self.user)
+        self.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
+            opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css="cc-pipeline-form",
+            title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
+            locale=store.settings().locale)
+        self._editor_box.objects = [self.editor.__panel__()]
+        self._message.object = ""
+        return self.editor
 
     def change(self, opportunity_id: int, column: str, value: Any, version: int | None = None) -> bool:
         """Change one field of an opportunity (stage, status, reason, amount, probability) as the table showed it
@@ -121,20 +164,43 @@ class PipelinePage(pn.viewable.Viewer):
                 opportunity.probability = 100.0
             if errors:
                 raise ValidationError(errors)
+            # drawn again below: not once more when the change comes back (it may come back before the save returns)
+            self._own.add((opportunity.id, opportunity.version + 1))
             self.store.save_opportunity(opportunity, user=self.user)
         except ConflictError as exc:
             self._message.object = f'<p style="color:#b42318" class="cc-pipeline-error">{esc(self._stale(exc))}</p>'
-            self.refresh()
+            self._redraw()
             return False
         except (ValidationError, CustomerCardError) as exc:
             errors = getattr(exc, "errors", None)
             text = " ".join(errors.values()) if errors else str(exc)
             self._message.object = f'<p style="color:#b42318" class="cc-pipeline-error">{esc(text)}</p>'
-            self.refresh()
+            self._redraw()
             return False
         self._message.object = f'<p style="color:#1d7a3c">{esc(_("Saved “{t}”.").format(t=opportunity.title))}</p>'
-        self.refresh()
+        self._redraw()
         return True
+
+    def _redraw(self) -> None:
+        """Draw the table again after a change made in it — on the next tick when served: Panel does not send a
+        table's new value while it still handles the edit that came from it."""
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(self.refresh)
+        else:
+            self.refresh()
+
+    def _show_changes(self, changes: list[Change]) -> None:
+        """Others' changes: the table drawn again, an open editor marks what changed underneath it."""
+        if self.editor is not None:
+            self.editor.heard(changes)
+        self.refresh()
+
+    def _others_change(self, change: Change) -> bool:
+        """A change this table did not make itself: of an opportunity (or a customer's name it shows)."""
+        if change.kind == "opportunity":
+            return (change.id, change.version) not in self._own
+        return change.kind == "customer"
 
     def _stale(self, exc: ConflictError) -> str:
         """What a refused stale change says: the fields someone changed, their values now, and who."""
@@ -150,5 +216,5 @@ class PipelinePage(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(pn.pane.HTML(f"<h2>{esc(_('Pipeline'))}</h2>", margin=(0, 10)), pn.Row(*self._filters),
-                         self._summary, self._message, self._table, sizing_mode="stretch_width")
+                         self._summary, self._message, self._editor_box, self._table, sizing_mode="stretch_width")
 
