@@ -390,7 +390,7 @@ def _phone_formats(phone: str, rng: random.Random) -> tuple[str, str]:
 def search_queries(store, count: int, seed: int) -> list[dict[str, Any]]:
     """``count`` search queries built from the data (deterministic): each with its kind and the customer it
     was made from (``expect``; for prefixes and the like many customers match, so it is only a hint)."""
-    from customercard.store.search import fold
+    from customercard.store.search_text import fold
 
     rng = random.Random(seed)
     per_kind = max(1, count // len(SEARCH_KINDS))

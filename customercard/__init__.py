@@ -47,6 +47,7 @@ _LAZY_VIEWS = {
     "CustomerCard": "customercard.ui.card",
     "ContactCard": "customercard.ui.contact",
     "CustomerList": "customercard.ui.customer_list",
+    "invoiced_chart": "customercard.ui.sections.invoiced",
 }
 
 
@@ -63,5 +64,5 @@ __all__ = [
     "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "ContactCard", "Event", "FieldConflict",
     "Invoice",
     "InvoiceDefaults", "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "Settings", "Store",
-    "User", "ValidationError", "__version__", "acting_user", "get_config", "open_store",
+    "User", "ValidationError", "__version__", "acting_user", "get_config", "invoiced_chart", "open_store",
 ]

@@ -94,6 +94,7 @@ import pandas as pd
 import param
 
 from .errors import CustomerCardError, PermissionDenied, ValidationError
+from .fields import export_headers
 from .identity import acting_user
 from .models import (
     REFERENCE_LENGTH,
@@ -108,30 +109,14 @@ from .models import (
     to_text,
 )
 from .spreadsheets import read_rows, unescape_cell, write_table
-from .store.search import DuplicateQuery, fold
+from .store.search import DuplicateQuery
+from .store.search_text import fold
 
 if TYPE_CHECKING:
     from .store import Store
 
-#: The header our customers export writes for each field; the import understands it.
-CUSTOMER_HEADERS: dict[str, str] = {
-    "name": "Name", "nickname": "Nickname", "account_manager": "Account manager", "industry": "Industry",
-    "status": "Status", "archived": "Archived",
-    "visit_address.line1": "Address", "visit_address.line2": "Address line 2",
-    "visit_address.postal_code": "Postal code", "visit_address.city": "City", "visit_address.country": "Country",
-    "phone": "Phone", "email": "E-mail", "website": "Website", "vat_number": "VAT number",
-    "org_number": "Organisation number", "gln": "GLN", "use_invoice_address": "Separate invoice address",
-    "invoice_address.line1": "Invoice address", "invoice_address.line2": "Invoice address line 2",
-    "invoice_address.postal_code": "Invoice postal code", "invoice_address.city": "Invoice city",
-    "invoice_address.country": "Invoice country",
-    "expenses_billable": "Expenses billable", "mileage_billable": "Mileage billable",
-    "default_distance_km": "Default distance (km)", "max_distance_km": "Maximum distance (km)",
-    "invoicing.invoice_template": "Invoice template", "invoicing.payment_term": "Payment term",
-    "invoicing.currency": "Currency", "invoicing.calculate_vat": "Calculate VAT",
-    "invoicing.vat_rate": "VAT rate (%)", "invoicing.discount_pct": "Discount (%)",
-    "invoicing.invoice_language": "Invoice language", "invoicing.our_reference": "Our reference",
-    "invoicing.their_reference": "Their reference",
-}
+#: The header our customers export writes for each field (the field registry's); the import understands it.
+CUSTOMER_HEADERS: dict[str, str] = export_headers()
 #: The column names of a plain CRM export, and a few common spellings.
 PLAIN_CRM_HEADERS: dict[str, str] = {
     "Name": "name", "Org number": "org_number", "VAT": "vat_number", "Address": "visit_address.line1",

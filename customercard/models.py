@@ -624,6 +624,47 @@ class Customer(Record):
         return {"segments": " ".join(problems)} if problems else {}
 
 
+#: What the rest of customercard needs to know about each of the customer's fields, kept in the parameters'
+#: ``metadata`` beside their type, bounds and limits (read by :mod:`customercard.fields`, the field registry):
+#: the card section that edits it, whether the super search indexes it, whether the economy system receives its
+#: changes, and the export/import header where it is not the label. A nested record's parameter says how its
+#: fields' columns and headers begin (``column_prefix``, ``header_prefix``) and their section.
+CUSTOMER_FACTS: dict[str, dict[str, Any]] = {
+    "name": {"section": "header", "searchable": True, "synced": True},
+    "nickname": {"section": "header", "searchable": True},
+    "account_manager": {"section": "header"},
+    "industry": {"section": "header"},
+    "status": {"section": "header"},
+    "archived": {"section": "header"},
+    "visit_address": {"section": "contact", "synced": True, "column_prefix": "visit_", "header_prefix": ""},
+    "phone": {"section": "contact", "searchable": True, "synced": True},
+    "email": {"section": "contact", "searchable": True, "synced": True},
+    "website": {"section": "contact", "synced": True},
+    "vat_number": {"section": "contact", "searchable": True, "synced": True},
+    "org_number": {"section": "contact", "searchable": True, "synced": True},
+    "gln": {"section": "contact", "synced": True, "header": "GLN"},
+    "use_invoice_address": {"section": "invoice_address", "synced": True},
+    "invoice_address": {"section": "invoice_address", "synced": True, "column_prefix": "invoice_",
+                        "header_prefix": "Invoice "},
+    "expenses_billable": {"section": "economy", "header": "Expenses billable"},
+    "mileage_billable": {"section": "economy", "header": "Mileage billable"},
+    "default_distance_km": {"section": "economy"},
+    "max_distance_km": {"section": "economy", "header": "Maximum distance (km)"},
+    "invoicing": {"section": "economy", "column_prefix": "", "header_prefix": ""},
+    "segments": {"section": "groups", "stored": "customer_segments"},
+}
+
+
+def _describe(record: type[Record], facts: dict[str, dict[str, Any]]) -> None:
+    """Put facts about fields into their parameters' metadata (next to what :func:`text_param` keeps there)."""
+    for name, more in facts.items():
+        parameter = record.param[name]
+        parameter.metadata = {**(parameter.metadata or {}), **more}
+
+
+_describe(Customer, CUSTOMER_FACTS)
+
+
 class Contact(Record):
     """A contact person at a customer."""
 

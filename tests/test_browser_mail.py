@@ -49,7 +49,9 @@ def mail_settings(live_server, smtp_server, monkeypatch):
                           smtp_from="crm@firm.example", public_base_url=live_server.url)
     store.save_settings(settings, user="admin")
     yield settings
-    store.save_settings(before, user="admin")
+    restored = store.settings()  # the settings as now stored (their version), with the earlier values
+    restored.update_from({name: before.get(name) for name in before.fields})
+    store.save_settings(restored, user="admin")
 
 
 def section(page, key: str):

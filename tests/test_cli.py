@@ -47,7 +47,7 @@ def test_demo_users_and_backup_round_trip(tmp_path: Path):
     backup = tmp_path / "copy.duckdb"
     assert run("--db", db, "backup", str(backup)).returncode == 0
     with Store(backup) as copy, Store(db) as original:
-        for table in ("customers", "invoices", "customer_changes", "users"):
+        for table in ("customers", "invoices", "customer_changes", "user_directory"):
             query = f"SELECT count(*) AS n FROM {table}"
             assert copy.sql(query)["n"][0] == original.sql(query)["n"][0]
 

@@ -7,7 +7,7 @@ PUBLIC = {
     "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "Event", "FieldConflict", "Invoice",
     "InvoiceDefaults",
     "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "Settings", "Store", "User",
-    "ValidationError", "__version__", "acting_user", "get_config", "open_store",
+    "ValidationError", "__version__", "acting_user", "get_config", "invoiced_chart", "open_store",
 }
 STORE_METHODS = {
     "get_customer", "save_customer", "create_customer", "history", "invoiced_per_year", "sql", "comments",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import customercard as cc
-from customercard.store.search import fold, within_one_edit
+from customercard.store.search_text import fold, within_one_edit
 
 
 @pytest.fixture
@@ -225,8 +225,8 @@ def test_bulk_build_makes_exactly_what_writes_make(demo_store):
     """The column-at-a-time index build and the one-entry-at-a-time updates must agree to the last entry."""
     import pandas as pd
 
-    from customercard.store.search import contact_terms, customer_terms, fold, fold_series, words_of
     from customercard.store.search_bulk import index_frames, word_frame
+    from customercard.store.search_text import contact_terms, customer_terms, fold, fold_series, words_of
 
     samples = pd.Series(["Åkesson & Söner", "SØNDERGAARD ÆRØ", "Müller-Lüdenscheidt", "  a  b ", None, "x\u0301y",
                          "Ελλάδα", "anna.berg@firma.se", "İstanbul"])

@@ -16,7 +16,7 @@ import threading
 import pytest
 
 import customercard as cc
-from customercard.store.search import MAX_QUERY, MAX_QUERY_WORDS, MAX_TERM, MAX_WORD, bounded_query
+from customercard.store.search_text import MAX_QUERY, MAX_QUERY_WORDS, MAX_TERM, MAX_WORD, bounded_query
 
 from .test_deploy import Client
 

@@ -14,34 +14,17 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
-from ..models import Customer, CustomerQuery, InvoiceDefaults, Snapshot, from_text, to_text
+from ..fields import customer_fields, searched_fields
+from ..models import Customer, CustomerQuery, Snapshot, from_text, to_text
 from .changes import Change
 from .database import execute_rows, utcnow
-from .search import customer_terms
+from .search_text import customer_terms
 
-#: Model field (dotted) → column, for fields stored as they are.
-PLAIN_COLUMNS: dict[str, str] = {
-    "name": "name", "nickname": "nickname", "account_manager": "account_manager", "archived": "archived",
-    "visit_address.line1": "visit_line1", "visit_address.line2": "visit_line2",
-    "visit_address.postal_code": "visit_postal_code", "visit_address.city": "visit_city",
-    "visit_address.country": "visit_country",
-    "phone": "phone", "email": "email", "website": "website", "vat_number": "vat_number",
-    "org_number": "org_number", "gln": "gln", "use_invoice_address": "use_invoice_address",
-    "invoice_address.line1": "invoice_line1", "invoice_address.line2": "invoice_line2",
-    "invoice_address.postal_code": "invoice_postal_code", "invoice_address.city": "invoice_city",
-    "invoice_address.country": "invoice_country",
-    "expenses_billable": "expenses_billable", "mileage_billable": "mileage_billable",
-    "default_distance_km": "default_distance_km", "max_distance_km": "max_distance_km",
-    "invoicing.calculate_vat": "calculate_vat", "invoicing.vat_rate": "vat_rate",
-    "invoicing.discount_pct": "discount_pct", "invoicing.our_reference": "our_reference",
-    "invoicing.their_reference": "their_reference",
-}
+#: Model field (dotted) → column, for fields stored as they are (from the field registry).
+PLAIN_COLUMNS: dict[str, str] = {f.name: f.column for f in customer_fields() if f.column and not f.list_name}
 #: Model field (dotted) → (column holding the list value's id, admin list name).
-LISTED_COLUMNS: dict[str, tuple[str, str]] = {
-    "industry": ("industry_id", "industries"),
-    "status": ("status_id", "statuses"),
-    **{f"invoicing.{attr}": (f"{attr}_id", list_name) for attr, list_name in InvoiceDefaults.lists.items()},
-}
+LISTED_COLUMNS: dict[str, tuple[str, str]] = {f.name: (f.column, f.list_name) for f in customer_fields()
+                                              if f.column and f.list_name}
 _BLANK = Customer()
 #: A stored NULL reads as the field's default (None stays None for fields that allow it).
 _DEFAULTS: dict[str, Any] = {field: (None if _BLANK.parameter(field).allow_None is True
@@ -102,7 +85,7 @@ def write_customer_changes(db: Any, cur: Any, rows: list[list[Any]]) -> None:
 INSERT_CHANGE = ("INSERT INTO customer_changes (customer_id, version, changed_at, changed_by, kind, field, "
                  "old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 #: Fields the super search indexes; a save that changes one of them updates the index.
-SEARCHED_FIELDS = {"name", "nickname", "email", "org_number", "vat_number", "phone"}
+SEARCHED_FIELDS = searched_fields()
 # Lists of customers for the served list page: sortable columns, by the name the page uses.
 LIST_SORTS = {
     "number": "c.number", "name": "lower(c.name)", "nickname": "lower(c.nickname)", "city": "lower(c.visit_city)",
@@ -401,6 +384,11 @@ class CustomerStore:
         return frame, int(total)
 
     # -- lists ------------------------------------------------------------------------------------------
+    def countries_in_use(self) -> list[str]:
+        """The visiting countries customers have (two-letter codes, sorted): what Search customers filters by."""
+        return [row[0] for row in self.db.rows("SELECT DISTINCT visit_country FROM customers "
+                                               "WHERE visit_country <> '' ORDER BY 1")]
+
     def list_customers(self, text: str = "", limit: int = 25, offset: int = 0, sort: str = "name",
                        descending: bool = False, include_archived: bool = False) -> tuple[pd.DataFrame, int]:
         """A page of customers for the list: (frame, total count). ``text`` filters name, nickname, number, city."""

@@ -15,15 +15,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound
+from ..fields import synced_fields
 from ..models import Customer, Snapshot, to_text
 from .database import utcnow
 
-#: Fields whose changes the economy system receives (contact information and invoice address).
-SYNCED_FIELDS = {
-    "name", "phone", "email", "website", "vat_number", "org_number", "gln", "use_invoice_address",
-    *(f"visit_address.{f}" for f in ("line1", "line2", "postal_code", "city", "country")),
-    *(f"invoice_address.{f}" for f in ("line1", "line2", "postal_code", "city", "country")),
-}
+#: Fields whose changes the economy system receives (contact information and invoice address; the registry's).
+SYNCED_FIELDS = synced_fields()
 MAX_ATTEMPTS = 8
 
 

@@ -149,7 +149,7 @@ class PrivacyStore:
     def _forget_from_search(self, cur: Any, contact: Contact) -> None:
         """Remove the contact's index entries, and the words of theirs that no other entry has (with their
         suffixes and typo variants)."""
-        from .search import contact_terms, words_of
+        from .search_text import contact_terms, words_of
 
         self._reindex(cur, contact.customer_id, contact.id, [])
         terms = contact_terms({**contact.values(), "id": contact.id}, self.settings().phone_region)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .search import (
+from .search_text import (
     FUZZY_MIN,
     LOCAL_DIGITS,
     MAX_SHOWN,

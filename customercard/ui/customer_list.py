@@ -16,7 +16,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..models import CustomerQuery
 from ..spreadsheets import write_table
 from ..store import Store
@@ -25,19 +25,19 @@ from .components import DataTable
 from .live import Follower
 
 COLUMNS = [
-    {"key": "number", "label": _("Number"), "sortable": True, "link": "href"},
-    {"key": "name", "label": _("Name"), "sortable": True, "link": "href"},
-    {"key": "nickname", "label": _("Nickname"), "sortable": True},
-    {"key": "status", "label": _("Status"), "sortable": True},
-    {"key": "industry", "label": _("Industry"), "sortable": True},
-    {"key": "account_manager", "label": _("Account manager"), "sortable": True},
-    {"key": "city", "label": _("City"), "sortable": True},
+    {"key": "number", "label": N_("Number"), "sortable": True, "link": "href"},
+    {"key": "name", "label": N_("Name"), "sortable": True, "link": "href"},
+    {"key": "nickname", "label": N_("Nickname"), "sortable": True},
+    {"key": "status", "label": N_("Status"), "sortable": True},
+    {"key": "industry", "label": N_("Industry"), "sortable": True},
+    {"key": "account_manager", "label": N_("Account manager"), "sortable": True},
+    {"key": "city", "label": N_("City"), "sortable": True},
 ]
-EXPORT_COLUMNS = {"number": _("Number"), "name": _("Name"), "nickname": _("Nickname"), "status": _("Status"),
-                  "industry": _("Industry"), "account_manager": _("Account manager"), "city": _("City"),
-                  "country": _("Country"), "org_number": _("Organisation number"), "phone": _("Phone"),
-                  "email": _("E-mail"), "archived": _("Archived")}
-ARCHIVED_LABELS = {_("Active customers"): "active", _("Archived only"): "archived", _("Both"): "all"}
+EXPORT_COLUMNS = {"number": N_("Number"), "name": N_("Name"), "nickname": N_("Nickname"), "status": N_("Status"),
+                  "industry": N_("Industry"), "account_manager": N_("Account manager"), "city": N_("City"),
+                  "country": N_("Country"), "org_number": N_("Organisation number"), "phone": N_("Phone"),
+                  "email": N_("E-mail"), "archived": N_("Archived")}
+ARCHIVED_LABELS = {N_("Active customers"): "active", N_("Archived only"): "archived", N_("Both"): "all"}
 SEGMENT_PREFIX = "seg."
 SORT_KEYS = tuple(c["key"] for c in COLUMNS)
 
@@ -125,7 +125,8 @@ class CustomerList(pn.viewable.Viewer):
         self.text, self.include_archived = self.query.text, self.query.archived == "all"
         self._building = True
         self._filters = self._filter_widgets()
-        self._table = DataTable(columns=COLUMNS, sort=self.sort, descending=self.descending,
+        self._table = DataTable(columns=[{**c, "label": _(c["label"])} for c in COLUMNS], sort=self.sort,
+                                descending=self.descending,
                                 empty_text=_("No customers match."), sizing_mode="stretch_width")
         self._table.param.watch(self._on_table_sort, ["sort", "descending"])
         self._count = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
@@ -170,14 +171,14 @@ class CustomerList(pn.viewable.Viewer):
         for name, (_multiple, values) in choices.criteria.items():
             widgets[SEGMENT_PREFIX + name] = multi(name, values, query.segments.get(name, []),
                                                    "cc-filter-seg-" + re.sub(r"[^a-z0-9_-]+", "-", name.lower()))
-        countries = [c for c in store.sql("SELECT DISTINCT visit_country AS c FROM customers WHERE visit_country <> '' "
-                                          "ORDER BY 1")["c"]]
+        countries = store.countries_in_use()
         widgets["city"] = pn.widgets.TextInput(label=_("City"), value=query.city, css_classes=["cc-filter-city"],
                                                sizing_mode="stretch_width")
         widgets["country"] = pn.widgets.Select(label=_("Country"), options=["", *countries], value=query.country
                                                if query.country in countries else "", css_classes=["cc-filter-country"],
                                                sizing_mode="stretch_width")
-        widgets["archived"] = pn.widgets.Select(label=_("Archived"), options=ARCHIVED_LABELS, value=query.archived,
+        widgets["archived"] = pn.widgets.Select(label=_("Archived"), value=query.archived,
+                                                options={_(k): v for k, v in ARCHIVED_LABELS.items()},
                                                 css_classes=["cc-filter-archived"], sizing_mode="stretch_width")
         for key, widget in widgets.items():
             widget.param.watch(lambda event, key=key: self._on_filter(key, event.new), "value")
@@ -252,7 +253,7 @@ class CustomerList(pn.viewable.Viewer):
     def export_frame(self) -> pd.DataFrame:
         """Every customer matching the filters (not only this page), with readable headers."""
         frame, _total = self.store.find_customers(self.query, limit=None, sort=self.sort, descending=self.descending)
-        return frame[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)
+        return frame[list(EXPORT_COLUMNS)].rename(columns={k: _(v) for k, v in EXPORT_COLUMNS.items()})
 
     def export_file(self, kind: str) -> io.BytesIO:
         """The filtered customers as a CSV or Excel file, written as every export is (see spreadsheets.py)."""

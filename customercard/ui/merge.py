@@ -8,15 +8,15 @@ from typing import Any
 import panel as pn
 
 from ..errors import CustomerCardError
-from ..i18n import _
+from ..i18n import N_, _
 from ..models import Customer
 from .context import CardContext
 from .html import SECTION_CSS, esc
 from .values import shown
 
-MOVE_LABELS = {"contacts": _("contact persons"), "projects": _("projects"), "invoices": _("invoices"),
-               "comments": _("comments"), "events": _("events"), "opportunities": _("opportunities"),
-               "relations": _("relations")}
+MOVE_LABELS = {"contacts": N_("contact persons"), "projects": N_("projects"), "invoices": N_("invoices"),
+               "comments": N_("comments"), "events": N_("events"), "opportunities": N_("opportunities"),
+               "relations": N_("relations")}
 
 
 class MergePanel(pn.viewable.Viewer):
@@ -82,7 +82,7 @@ class MergePanel(pn.viewable.Viewer):
             self.choices[field] = group
             rows.append(pn.Row(pn.pane.HTML(esc(mine.label(field)), width=220), group,
                                sizing_mode="stretch_width"))
-        moves = ", ".join(f"{count} {MOVE_LABELS[kind]}" for kind, count in preview["moves"].items() if count)
+        moves = ", ".join(f"{count} {_(MOVE_LABELS[kind])}" for kind, count in preview["moves"].items() if count)
         rows.append(pn.pane.HTML(
             f'<p class="cc-merge-moves">{esc(_("Moves to this customer:"))} {esc(moves or _("nothing else"))}. '
             f'{esc(_("The other customer is archived and points here; nothing is deleted."))}</p>',

@@ -6,9 +6,9 @@ from typing import Any
 
 import param
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..store import Store
-from ..store.search import MAX_QUERY
+from ..store.search_text import MAX_QUERY
 from .components import LightComponent, light_scripts
 
 SEARCH_CSS = """
@@ -35,12 +35,12 @@ class SuperSearch(LightComponent):
     results = param.List(default=[], doc="Hits: dicts with href, name, detail.")
     searched = param.List(default=[], doc="The query the results belong to, as a one-item list (a list reaches "
                                            "the browser verbatim; Panel escapes text parameters).")
-    placeholder = param.String(default=_("Search customers, contacts, numbers…"))
-    more_label = param.String(default=_("Search customers for “{q}”"))
-    none_label = param.String(default=_("No customer matches."))
+    placeholder = param.String(default=N_("Search customers, contacts, numbers…"))
+    more_label = param.String(default=N_("Search customers for “{q}”"))
+    none_label = param.String(default=N_("No customer matches."))
     max_length = param.Integer(default=MAX_QUERY, doc="The most characters a query is read up to (the store "
                                                       "ignores the rest; the box takes no more).")
-    max_length_label = param.String(default=_("At most {n} characters are searched."))
+    max_length_label = param.String(default=N_("At most {n} characters are searched."))
 
     _stylesheets = [SEARCH_CSS]
     _synced = ("query",)
@@ -114,6 +114,8 @@ class SuperSearch(LightComponent):
     """, ["results", "searched"])
 
     def __init__(self, store: Store, limit: int = 8, **params: Any) -> None:
+        for name in ("placeholder", "more_label", "none_label", "max_length_label"):  # in the reader's language
+            params.setdefault(name, _(type(self).param[name].default))
         super().__init__(**params)
         self._store = store
         self._limit = limit

@@ -9,7 +9,7 @@ import html
 
 import panel as pn
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..models import User
 
 APP_CSS = """
@@ -38,8 +38,8 @@ TEMPLATE = """{% extends base %}
 {% if has_location %}{{ embed(roots.location) }}{% endif %}
 {% endblock %}"""
 
-NAV = [("/search", "customers", _("Customers")), ("/pipeline", "pipeline", _("Pipeline")),
-       ("/admin", "admin", _("Administration"))]
+NAV = [("/search", "customers", N_("Customers")), ("/pipeline", "pipeline", N_("Pipeline")),
+       ("/admin", "admin", N_("Administration"))]
 
 
 class PageTemplate(pn.Template):
@@ -56,7 +56,7 @@ def nav_html(user: User | None, active: str, pages: set[str]) -> str:
         if key not in pages or (key == "admin" and not (user and user.is_admin)):
             continue
         css = ' class="active"' if key == active else ""
-        links.append(f'<a href="{href}"{css}>{html.escape(label)}</a>')
+        links.append(f'<a href="{href}"{css}>{html.escape(_(label))}</a>')
     return " ".join(links)
 
 

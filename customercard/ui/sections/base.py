@@ -78,7 +78,7 @@ class Section(pn.viewable.Viewer):
         self._draft: Customer | None = None
         self._resolver: ConflictResolver | None = None
         self._note = ("", True)
-        self.view = SectionSlot(key=self.key, title=self.title, collapsed=self.collapsed)
+        self.view = SectionSlot(key=self.key, title=_(self.title), collapsed=self.collapsed)
         self._alone: CardView | None = None
         self.view.param.watch(self._on_toggle, "collapsed")
         self.view.on_action(self.handle)

@@ -12,7 +12,7 @@ import param
 
 from ... import formatting
 from ...errors import CustomerCardError, NotFound, ValidationError
-from ...i18n import _
+from ...i18n import N_, _
 from ...models import Comment
 from ..editor import RecordEditor
 from ..form import read_text, text_input
@@ -41,7 +41,7 @@ def comment_html(row: Any, store, locale: str, editable: bool) -> str:
 class CommentsSection(Section):
     key = "comments"
     listens_to = frozenset({"comment"})
-    title = _("Comments")
+    title = N_("Comments")
     actions = ("new-comment", "edit-comment", "show-all")
 
     show_all = param.Boolean(default=False, doc="Show every comment, not only the three newest.")

@@ -10,14 +10,13 @@ from babel import Locale
 
 from ... import mail
 from ...errors import CustomerCardError, ValidationError
-from ...i18n import _
+from ...fields import section_fields
+from ...i18n import N_, _
 from ...models import Address, Customer, MailDraft
 from ..choices import multi_choice
 from ..form import read_text, text_input
 from ..html import esc, fields, link, mailto, tel
 from .base import Section
-
-ADDRESS_FIELDS = ("line1", "line2", "postal_code", "city", "country")
 
 
 def country_name(code: str, locale: str = "en") -> str:
@@ -48,12 +47,11 @@ class ContactSection(Section):
     (offered when a mail server is configured), which is then kept as an e-mail comment on the card."""
 
     key = "contact"
-    title = _("Contact details")
-    edit_fields = (*(f"visit_address.{f}" for f in ADDRESS_FIELDS), "phone", "email", "website",
-                   "org_number", "vat_number", "gln")
+    title = N_("Contact details")
+    edit_fields = section_fields("contact")
     actions = ("send-email",)
-    EMAIL_LABELS: ClassVar[dict[str, str]] = {"recipients": _("To"), "subject": _("Subject"),
-                                              "message": _("Message")}
+    EMAIL_LABELS: ClassVar[dict[str, str]] = {"recipients": N_("To"), "subject": N_("Subject"),
+                                              "message": N_("Message")}
 
     def markup(self) -> str:
         c = self.context.customer
@@ -149,7 +147,7 @@ class ContactSection(Section):
             mail.send_customer_mail(self.context.store, self.context.customer.id, list(to or []), subject or "",
                                     message or "", user=self.context.login)
         except ValidationError as exc:
-            self._email_problem(" ".join(f"{self.EMAIL_LABELS.get(field, field)}: {text}"
+            self._email_problem(" ".join(f"{_(self.EMAIL_LABELS.get(field, field))}: {text}"
                                          for field, text in exc.errors.items()))
             return False
         except CustomerCardError as exc:  # MailError (why sending failed), PermissionDenied, NotFound
@@ -176,8 +174,8 @@ class ContactSection(Section):
 
 class InvoiceAddressSection(Section):
     key = "invoice_address"
-    title = _("Invoice address")
-    edit_fields = ("use_invoice_address", *(f"invoice_address.{f}" for f in ADDRESS_FIELDS))
+    title = N_("Invoice address")
+    edit_fields = section_fields("invoice_address")
     collapsed_by_default = True
 
     @classmethod

@@ -11,7 +11,7 @@ import param
 
 from ... import formatting
 from ...errors import ConflictError, CustomerCardError, NotFound, ValidationError
-from ...i18n import _
+from ...i18n import N_, _
 from ...models import Event, Opportunity, Record, Relation
 from ..choices import multi_choice
 from ..editor import RecordEditor
@@ -21,7 +21,7 @@ from .base import Section, action_button
 
 EVENT_FIELDS = ["title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description"]
 OPPORTUNITY_FIELDS = ["title", "amount", "currency", "probability", "stage", "expected_close", "owner"]
-STATUS_FILTERS = {"": _("All"), "planned": _("Planned"), "done": _("Done"), "cancelled": _("Cancelled")}
+STATUS_FILTERS = {"": N_("All"), "planned": N_("Planned"), "done": N_("Done"), "cancelled": N_("Cancelled")}
 
 
 def seen_version(record: Record, data: dict[str, Any]) -> Record:
@@ -117,7 +117,7 @@ def relation_target(relation: Any) -> str:
 class RelationsSection(CrmSection):
     key = "relations"
     listens_to = frozenset({"relation", "contact"})
-    title = _("Relations")
+    title = N_("Relations")
     collapsed_by_default = True
     actions = ("add-relation", "remove-relation")
 
@@ -195,7 +195,7 @@ class RelationsSection(CrmSection):
 class EventsSection(CrmSection):
     key = "events"
     listens_to = frozenset({"event", "contact"})
-    title = _("Events")
+    title = N_("Events")
     collapsed_by_default = True
     actions = ("new-event", "open-event", "event-done", "event-cancel", "event-filter", "edit-event")
 
@@ -207,8 +207,8 @@ class EventsSection(CrmSection):
         now = dt.datetime.now()
         upcoming = frame[frame["starts_at"] >= now].sort_values("starts_at")
         past = frame[frame["starts_at"] < now]
-        options = "".join(f'<option value="{esc(k)}"{" selected" if k == self.status_filter else ""}>{esc(v)}</option>'
-                          for k, v in STATUS_FILTERS.items())
+        options = "".join(f'<option value="{esc(k)}"{" selected" if k == self.status_filter else ""}>'
+                          f"{esc(_(v))}</option>" for k, v in STATUS_FILTERS.items())
         head = (action_button("new-event", _("Plan an event…"), css="cc-new-event") + " &nbsp; "
                 if self.context.can_edit else "")
         head += (f'<label>{esc(_("Status"))} <select data-action="event-filter" class="cc-event-filter">{options}'
@@ -325,7 +325,7 @@ class EventsSection(CrmSection):
 class OpportunitiesSection(CrmSection):
     key = "opportunities"
     listens_to = frozenset({"opportunity"})
-    title = _("Opportunities")
+    title = N_("Opportunities")
     collapsed_by_default = True
     actions = ("new-opportunity", "edit-opportunity", "won", "lost")
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ... import formatting
-from ...i18n import _
-from ...models import InvoiceDefaults
+from ...fields import section_fields
+from ...i18n import N_, _
 from ..html import esc, fields
 from .base import Section
 
@@ -15,10 +15,9 @@ def yes_no(value: bool) -> str:
 
 class EconomySection(Section):
     key = "economy"
-    title = _("Economy")
+    title = N_("Economy")
     collapsed_by_default = True
-    edit_fields = ("expenses_billable", "mileage_billable", "default_distance_km", "max_distance_km",
-                   *(f"invoicing.{f}" for f in InvoiceDefaults.fields))
+    edit_fields = section_fields("economy")
 
     def markup(self) -> str:
         c, locale = self.context.customer, self.context.locale

@@ -8,7 +8,7 @@ import panel as pn
 
 from ... import files, formatting
 from ...errors import CustomerCardError, NotFound
-from ...i18n import _
+from ...i18n import N_, _
 from ..html import esc, link, table
 from .base import Section, action_button
 
@@ -16,7 +16,7 @@ from .base import Section, action_button
 class FilesSection(Section):
     key = "files"
     listens_to = frozenset({"file"})
-    title = _("Files")
+    title = N_("Files")
     collapsed_by_default = True
     actions = ("upload", "delete-file")
 

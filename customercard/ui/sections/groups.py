@@ -10,7 +10,8 @@ import param
 
 from ... import formatting
 from ...errors import ConflictError, CustomerCardError
-from ...i18n import _
+from ...fields import section_fields
+from ...i18n import N_, _
 from ...models import Customer
 from ..choices import multi_choice
 from ..html import esc, fields, table
@@ -67,9 +68,9 @@ class SegmentsForm(pn.viewable.Viewer):
 
 class GroupsSection(Section):
     key = "groups"
-    title = _("Groups and log")
+    title = N_("Groups and log")
     collapsed_by_default = True
-    edit_fields = ("segments",)
+    edit_fields = section_fields("groups")
     actions = ("restore", "history-field", "history-more")
 
     history_field = param.String(default=ALL_FIELDS, doc="Show only changes of this field.")

@@ -6,15 +6,16 @@ from typing import Any
 
 from ... import formatting
 from ...errors import NotFound
-from ...i18n import _
+from ...fields import section_fields
+from ...i18n import N_, _
 from ..html import esc, fields
 from .base import Section
 
 
 class HeaderSection(Section):
     key = "header"
-    title = _("Customer")
-    edit_fields = ("name", "nickname", "account_manager", "industry", "status", "archived")
+    title = N_("Customer")
+    edit_fields = section_fields("header")
 
     def __init__(self, **params: Any) -> None:
         context = params["context"]

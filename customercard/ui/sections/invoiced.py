@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import holoviews as hv
 import pandas as pd
@@ -10,7 +11,7 @@ import panel as pn
 from bokeh.models import NumeralTickFormatter
 
 from ... import formatting
-from ...i18n import _
+from ...i18n import N_, _
 from ..html import esc, table
 from .base import Section
 
@@ -35,26 +36,27 @@ def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
     return frame.set_index("year").reindex(years, fill_value=0.0).rename_axis("year").reset_index()
 
 
-INVOICED, PIPELINE = _("Invoiced"), _("Weighted pipeline")
+INVOICED, PIPELINE = N_("Invoiced"), N_("Weighted pipeline")
 
 
 def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> hv.Bars:
     """Invoiced per year as HoloViews bars (canvas, no toolbar); with ``pipeline`` (year, weighted) the
     probability-weighted open pipeline by expected close year stands beside them."""
     _holoviews()
-    data = figures.assign(year=figures["year"].astype(str), series=INVOICED)[["year", "series", "amount"]]
+    invoiced, pipelined = _(INVOICED), _(PIPELINE)
+    data = figures.assign(year=figures["year"].astype(str), series=invoiced)[["year", "series", "amount"]]
     if pipeline is not None and not pipeline.empty:
         extra = pipeline.rename(columns={"weighted": "amount"}).assign(year=pipeline["year"].astype(str),
-                                                                       series=PIPELINE)
+                                                                       series=pipelined)
         data = pd.concat([data, extra[["year", "series", "amount"]]], ignore_index=True)
         years = sorted(set(data["year"]))
         # series by series: HoloViews draws the bars in that order, but computes their colours in the data's
         # order (year by year, the colours alternated between the years)
         data = (data.set_index(["series", "year"]).reindex(
-            pd.MultiIndex.from_product([[INVOICED, PIPELINE], years], names=["series", "year"]), fill_value=0.0)
+            pd.MultiIndex.from_product([[invoiced, pipelined], years], names=["series", "year"]), fill_value=0.0)
             .reset_index()[["year", "series", "amount"]])
         kdims = [("year", _("Year")), ("series", _("Series"))]
-        color, cmap = "series", {INVOICED: "#2f6fb3", PIPELINE: "#e69f3a"}
+        color, cmap = "series", {invoiced: "#2f6fb3", pipelined: "#e69f3a"}
     else:
         kdims, color, cmap = [("year", _("Year"))], "#2f6fb3", None
     return hv.Bars(data, kdims=kdims, vdims=[("amount", currency)]).opts(
@@ -64,10 +66,18 @@ def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | Non
     )
 
 
+def invoiced_chart(store: Any, customer_id: int | None = None, pipeline: bool = True) -> hv.Bars:
+    """The card's Invoiced chart for one customer (or all, ``customer_id`` None): invoiced per year, net of credit
+    notes, in the base currency, with the probability-weighted open pipeline beside it (``pipeline``)."""
+    figures = yearly_figures(store.invoiced_per_year(customer_id), dt.date.today().year)
+    weighted = store.pipeline_per_year(customer_id) if pipeline and customer_id is not None else None
+    return bar_chart(figures, store.settings().base_currency, weighted)
+
+
 class InvoicedSection(Section):
     key = "invoiced"
     listens_to = frozenset({"opportunity", "invoice"})
-    title = _("Invoiced")
+    title = N_("Invoiced")
 
     def figures(self) -> pd.DataFrame:
         frame = self.context.store.invoiced_per_year(self.context.customer.id)

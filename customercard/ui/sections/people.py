@@ -9,7 +9,7 @@ import param
 
 from ... import formatting
 from ...errors import CustomerCardError, ValidationError
-from ...i18n import _
+from ...i18n import N_, _
 from ...models import Contact
 from ..form import FieldForm
 from ..html import esc, link, mailto, table, tel
@@ -21,7 +21,7 @@ CONTACT_FORM_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mo
 class ContactsSection(Section):
     key = "contacts"
     listens_to = frozenset({"contact"})
-    title = _("Contact persons")
+    title = N_("Contact persons")
     actions = ("show-inactive", "add-contact")
 
     show_inactive = param.Boolean(default=False, doc="Also list inactive contact persons.")
@@ -87,7 +87,7 @@ class ContactsSection(Section):
 class ProjectsSection(Section):
     key = "projects"
     listens_to = frozenset({"project"})
-    title = _("Projects")
+    title = N_("Projects")
     collapsed_by_default = True
 
     def markup(self) -> str:
