@@ -67,8 +67,11 @@ class MergeStore:
             merged = self.save_customer(merged, user=login, kind="merge")
             now = utcnow()
             if merged.version == survivor.version:  # no field changed: the merge is still a new version
-                cur.execute("UPDATE customers SET version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
-                            [now, login, survivor_id])
+                bumped = cur.execute("UPDATE customers SET version = version + 1, updated_at = ?, updated_by = ? "
+                                     "WHERE id = ? AND version = ?",
+                                     [now, login, survivor_id, survivor.version]).rowcount
+                if not bumped:  # another process saved the survivor since it was read: nothing is merged
+                    raise self._conflict(self._stored_now(survivor_id), survivor)
                 merged.version += 1
             write_customer_changes(self.db, cur, [[survivor_id, merged.version, now, login, "merge", "merged_from",
                                                    None, f"{other.number} {other.name} (id {other.id})"]])
