@@ -88,12 +88,13 @@ def from_text(parameter: param.Parameter, text: str | None) -> Any:
         return text == "true"
     if isinstance(parameter, param.Integer):
         return int(text)
-    if isinstance(parameter, param.Number):
-        return float(text)
+    # param's dates are Numbers: they are asked first
     if isinstance(parameter, param.CalendarDate):
         return dt.date.fromisoformat(text)
     if isinstance(parameter, param.Date):
         return dt.datetime.fromisoformat(text)
+    if isinstance(parameter, param.Number):
+        return float(text)
     if isinstance(parameter, param.List | param.ListSelector):
         return json.loads(text)
     return text

@@ -219,6 +219,7 @@ class CrmStore:
         with self.db.transaction() as cur:
             before = self.get_event(event.id)
             check_version(self.db, "events", before, event)
+            event.customer_id = before.customer_id  # a copy read before a merge names the old one
             event.check(self.choices(), previous=before)
             self._check_contacts(event)
             changes = diff_records(before, event)
@@ -343,6 +344,7 @@ class CrmStore:
         with self.db.transaction() as cur:
             before = self.get_opportunity(opportunity.id)
             check_version(self.db, "opportunities", before, opportunity)
+            opportunity.customer_id = before.customer_id  # a copy read before a merge names the old one
             if opportunity.status != "lost":
                 opportunity.lost_reason = ""
             opportunity.check(self.choices(), previous=before)

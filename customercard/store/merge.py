@@ -14,6 +14,7 @@ from ..errors import ConflictError, FieldConflict, ValidationError
 from ..models import Customer, to_text
 from .customers import write_customer_changes
 from .database import utcnow
+from .records import write_record_changes
 
 #: Tables whose rows follow a merged customer (table, column). Later modules add theirs.
 MOVED_ROWS: list[tuple[str, str]] = [
@@ -66,12 +67,15 @@ class MergeStore:
             merged = self.save_customer(merged, user=login, kind="merge")
             now = utcnow()
             if merged.version == survivor.version:  # no field changed: the merge is still a new version
-                cur.execute("UPDATE customers SET version = version + 1, updated_at = ?, updated_by = ? WHERE id = ?",
-                            [now, login, survivor_id])
+                bumped = cur.execute("UPDATE customers SET version = version + 1, updated_at = ?, updated_by = ? "
+                                     "WHERE id = ? AND version = ?",
+                                     [now, login, survivor_id, survivor.version]).rowcount
+                if not bumped:  # another process saved the survivor since it was read: nothing is merged
+                    raise self._conflict(self._stored_now(survivor_id), survivor)
                 merged.version += 1
             write_customer_changes(self.db, cur, [[survivor_id, merged.version, now, login, "merge", "merged_from",
                                                    None, f"{other.number} {other.name} (id {other.id})"]])
-            self._move_rows(cur, survivor_id, other_id)
+            self._move_rows(cur, survivor_id, other_id, login, now)
             archived = cur.execute("UPDATE customers SET archived = TRUE, merged_into = ?, version = version + 1, "
                                    "updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
                                    [survivor_id, now, login, other_id, other.version]).rowcount
@@ -92,15 +96,20 @@ class MergeStore:
                                                    customer.updated_at)],
                                     stored_version=customer.version, attempted_version=expected)
 
-    def _move_rows(self, cur: Any, survivor_id: int, other_id: int) -> None:
+    def _move_rows(self, cur: Any, survivor_id: int, other_id: int, login: str, now: Any) -> None:
         for table, column in MOVED_ROWS:
             cur.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608 - constant names
                         [survivor_id, other_id])
         # relations move too, except one between the two (it would point at itself): it stays on the archived one
         cur.execute("UPDATE relations SET customer_id = ? WHERE customer_id = ? "
                     "AND coalesce(other_customer_id, -1) <> ?", [survivor_id, other_id, survivor_id])
+        pointing = cur.execute("SELECT id, customer_id FROM relations WHERE other_customer_id = ? AND customer_id <> ?",
+                               [other_id, survivor_id]).fetchall()
         cur.execute("UPDATE relations SET other_customer_id = ? WHERE other_customer_id = ? AND customer_id <> ?",
                     [survivor_id, other_id, survivor_id])
+        for relation_id, customer_id in pointing:  # whom a relation points at is one of its fields: in its history
+            write_record_changes(self.db, cur, "relations", relation_id, customer_id, login, now, "merge",
+                                 {"other_customer_id": (other_id, survivor_id)})
         cur.execute("INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) "
                     "SELECT ?, year, amount, invoices FROM invoiced_yearly WHERE customer_id = ? "
                     "ON CONFLICT (customer_id, year) DO UPDATE SET amount = invoiced_yearly.amount + excluded.amount, "

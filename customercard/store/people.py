@@ -67,6 +67,7 @@ class PeopleStore:
         with self.db.transaction() as cur:
             before = self.get_contact(contact.id)
             check_version(self.db, "contacts", before, contact)
+            contact.customer_id = before.customer_id  # a copy read before a merge names the old one
             contact.country = self._customer_country(before.customer_id)
             contact.check(self.choices(), previous=before)
             changes = diff_records(before, contact)

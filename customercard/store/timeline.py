@@ -77,6 +77,7 @@ class TimelineStore:
         with self.db.transaction() as cur:
             before = self.get_comment(comment.id)
             check_version(self.db, "comments", before, comment)
+            comment.customer_id = before.customer_id  # a copy read before a merge names the old one
             if before.kind == "email" and comment.body != before.body:
                 raise PermissionDenied("The text of a sent e-mail cannot be changed; add a new comment instead.")
             comment.check(self.choices(), previous=before)
