@@ -148,7 +148,8 @@ def page_for(title: str, body, user: User, active: str = "customers", location: 
             content.objects = [session_ended_message()]
         content.follower = Follower(store, lambda change: change.kind == "session" and change.id == session_id,
                                     ended, delay=0.0)
-    return page(title, content, user, active=active, search=SuperSearch(store), pages=PAGES, location=location)
+    pages = PAGES if store.settings().crm_enabled else PAGES - {"pipeline"}
+    return page(title, content, user, active=active, search=SuperSearch(store), pages=pages, location=location)
 
 
 def search_page():
@@ -225,10 +226,14 @@ def admin_page():
 
 def pipeline_page():
     from .ui.pipeline import PipelinePage
+    from .ui.shell import message_page
 
     user = session_user()
     if user is None:
         return _login_required()
+    if not current_store().settings().crm_enabled:
+        return message_page(_("No such page"), _("The CRM module is switched off (System administration → "
+                                                 "Customers → Settings)."), user, status="error")
     return page_for(_("Pipeline"), PipelinePage(store=current_store(), user=user.login), user, active="pipeline")
 
 

@@ -231,8 +231,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         steps.set_postfix_str(name)
         steps.update(1)
 
-    install_defaults(store, Settings(start_address="Drottninggatan 1, 111 51 Stockholm",
-                                     public_base_url="http://localhost:5006"))
+    install_defaults(store, Settings(start_address="Drottninggatan 1, 111 51 Stockholm"))
     for login, name, role, projects in DEMO_USERS:
         store.add_user(User(login=login, name=name, email=f"{login}@firm.example", role=role,
                             projects_access=projects), password_hash=hash_password(DEMO_PASSWORD), by=ACTOR)

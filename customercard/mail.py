@@ -84,10 +84,13 @@ def mail_configured(store, config: Config | None = None) -> bool:
     return bool(smtp_settings(store, config).host)
 
 
-def card_url(store, customer_id: int, config: Config | None = None) -> str:
-    """The direct link to a customer's card: the public base URL setting, else CUSTOMERCARD_BASE_URL."""
+def card_url(store, customer_id: int, config: Config | None = None, reached_at: str | None = None) -> str:
+    """The direct link to a customer's card: the public base URL setting, else CUSTOMERCARD_BASE_URL, else the
+    address the server was reached at for this e-mail (``reached_at``, e.g. ``https://crm.firm.se``: a card's
+    session knows it), else the default local address (a notebook with no server)."""
     config = config or get_config()
-    base = (store.settings().public_base_url or config.base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+    base = (store.settings().public_base_url or config.base_url or reached_at or DEFAULT_BASE_URL)
+    base = base.strip().rstrip("/")
     return f"{base}/card?customer={int(customer_id)}"
 
 
@@ -190,7 +193,7 @@ class _Composed:
 
 
 def _compose(store, customer_id: int, sender_login: str, recipients, subject, message,
-             smtp: SmtpSettings, config: Config | None) -> _Composed:
+             smtp: SmtpSettings, config: Config | None, reached_at: str | None = None) -> _Composed:
     customer = store.get_customer(customer_id)
     users, recipient_problem = _recipient_users(store, recipients)
     draft = MailDraft(subject=_clean_subject(subject), message=message or "")
@@ -202,7 +205,7 @@ def _compose(store, customer_id: int, sender_login: str, recipients, subject, me
     subject, message = draft.subject, draft.message
 
     sender_name, from_address, own_address = _sender(store, sender_login, smtp)
-    link = card_url(store, customer.id, config)
+    link = card_url(store, customer.id, config, reached_at)
     key = _key_data(store, customer)
 
     mail = EmailMessage()
@@ -341,7 +344,8 @@ def _hang_up(client: smtplib.SMTP) -> None:
 
 
 def send_customer_mail(store, customer_id: int, recipients: list[str], subject: str, message: str,
-                       user: str | None = None, config: Config | None = None) -> Comment:
+                       user: str | None = None, config: Config | None = None, reached_at: str | None = None
+                       ) -> Comment:
     """Send an e-mail about a customer to colleagues (logins), then keep it as an e-mail comment on the card.
 
     Only users who may write may send (else :class:`PermissionDenied`). The comment (kind ``email``, the
@@ -358,7 +362,7 @@ def send_customer_mail(store, customer_id: int, recipients: list[str], subject: 
     if not smtp.host:
         raise MailError("No mail server is configured: an administrator sets the SMTP host in System "
                         "administration → Customers (or CUSTOMERCARD_SMTP_HOST).")
-    composed = _compose(store, customer_id, login, recipients, subject, message, smtp, config)
+    composed = _compose(store, customer_id, login, recipients, subject, message, smtp, config, reached_at)
     _deliver(composed, smtp)
     return store.add_comment(customer_id, f"Subject: {composed.subject}\n\n{composed.text}", user=login,
                              kind="email", recipients=[u.login for u in composed.recipients])

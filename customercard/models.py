@@ -949,7 +949,7 @@ class User(Record):
 class Settings(Record):
     """Firm-wide settings for the customer module/CRM, kept by administrators."""
 
-    fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "start_address",
+    fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "crm_enabled", "start_address",
               "base_currency", "exchange_rates", "locale", "phone_region", "public_base_url", "max_file_mb",
               "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_from",
               "sync_url")
@@ -958,6 +958,9 @@ class Settings(Record):
                                       doc="Whether customers can have a nickname (also found by the search).")
     invoice_address_enabled = param.Boolean(default=True, label="Separate invoice address",
                                             doc="Whether a customer can have an invoice address of its own.")
+    crm_enabled = param.Boolean(default=True, label="CRM module",
+                                doc="Relations, events, opportunities and the pipeline; switched off they are hidden "
+                                    "everywhere.")
     files_enabled = param.Boolean(default=False, label="Document storage (files)",
                                   doc="Whether the card shows the customer's files.")
     start_address = text_param(default="", max_length=500, label="Start address",
@@ -972,8 +975,9 @@ class Settings(Record):
                         doc="How money, numbers and dates are written.")
     phone_region = text_param(default="SE", max_length=REFERENCE_LENGTH, label="Phone region",
                               doc="Country of phone numbers typed without +country code.")
-    public_base_url = text_param(default="http://localhost:5006", max_length=URL_LENGTH, label="Public base URL",
-                                 doc="Address of the served app, used for links in e-mails.")
+    public_base_url = text_param(default="", max_length=URL_LENGTH, label="Public base URL",
+                                 doc="Address of the served app, used for links in e-mails; empty: the address "
+                                     "the server was reached at.")
     max_file_mb = param.Number(default=25.0, bounds=(0.001, 2048), label="Largest file (MB)",
                                doc="Uploads larger than this are refused.")
     smtp_host = text_param(default="", max_length=253, label="SMTP host")

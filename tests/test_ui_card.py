@@ -504,3 +504,51 @@ def test_a_number_typed_the_swedish_way_is_saved_as_meant(demo_store, customer_i
     economy._form.widgets["default_distance_km"].value = "many"
     assert economy.save() is False
     assert "number" in economy._form.messages["default_distance_km"].object
+
+
+def test_administrators_link_and_unlink_the_economy_system_on_the_card(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="admin")
+    groups = card.section("groups")
+    groups.open()
+    assert 'data-action="erp-link"' in texts(groups)
+    groups.handle("erp-link", {"version": str(card.customer.version)})
+    groups.editor.widgets["erp_system"].value = "Fortnox"
+    groups.editor.widgets["erp_customer_id"].value = "FN-77"
+    assert groups.editor.save()
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.erp_system, stored.erp_customer_id) == ("Fortnox", "FN-77")
+    assert "Fortnox" in texts(groups) and 'data-action="erp-unlink"' in texts(groups)
+    history = demo_store.history(customer_id)
+    assert history["new_value"].iloc[0] in ("Fortnox", "FN-77") and "erp_customer_id" in set(history["field"][:2])
+    assert demo_store.admin_log(5)["area"].iloc[0] == "Economy system"
+    stale = card.customer.version - 1
+    groups.handle("erp-unlink", {"version": str(stale)})  # drawn before the link: refused
+    assert demo_store.get_customer(customer_id).is_linked
+    groups.handle("erp-unlink", {"version": str(card.customer.version)})
+    assert not demo_store.get_customer(customer_id).is_linked
+    manager = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("groups")
+    manager.open()
+    assert 'data-action="erp-link"' not in texts(manager)
+    with pytest.raises(cc.PermissionDenied):
+        demo_store.link_customer(customer_id, "Fortnox", "FN-1", user="anna")
+    with pytest.raises(cc.ValidationError):
+        demo_store.link_customer(customer_id, "Fortnox", "", user="admin")
+
+
+def test_the_crm_module_switch_hides_relations_events_opportunities(demo_store, customer_id):
+    settings = demo_store.settings()
+    settings.crm_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    keys = [s.key for s in card.sections]
+    assert not {"relations", "events", "opportunities"} & set(keys)
+    invoiced = card.section("invoiced")
+    invoiced.open()
+    assert "cc-pipeline-note" not in texts(invoiced)
+    settings = demo_store.settings()
+    settings.crm_enabled = True
+    demo_store.save_settings(settings, user="admin")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    opportunities = card.section("opportunities")
+    opportunities.open()
+    assert 'href="/pipeline"' in texts(opportunities)  # "See also: managing the pipeline"

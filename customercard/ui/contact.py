@@ -85,8 +85,9 @@ class ContactCard(pn.viewable.Viewer):
         history = table([(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
                          (_("New value"), False)], rows) if rows else \
             f'<p class="cc-empty">{esc(_("No changes recorded."))}</p>'
-        return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}'
-                f"<h4>{esc(_('Relations'))}</h4>{self.relations_html()}"
+        relations = (f"<h4>{esc(_('Relations'))}</h4>{self.relations_html()}"
+                     if store.settings().crm_enabled else "")
+        return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}{relations}'
                 f"<h4>{esc(_('Changes'))}</h4>{history}")
 
     def relations_html(self) -> str:

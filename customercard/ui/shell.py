@@ -74,6 +74,17 @@ def is_served() -> bool:
     return bool(doc is not None and doc.session_context is not None)
 
 
+def served_base_url() -> str | None:
+    """The address this served session reached the server at (``https://crm.firm.se``), None outside one: links
+    sent from it (e-mails) point where the sender is, not at a configured or default port."""
+    if not is_served():
+        return None
+    request = pn.state.curdoc.session_context.request
+    host = (getattr(request, "headers", None) or {}).get("Host") or getattr(request, "host", "")
+    protocol = getattr(request, "protocol", "http") or "http"
+    return f"{protocol}://{host}" if host else None
+
+
 def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str = "",
          search: pn.viewable.Viewable | None = None, pages: frozenset[str] = frozenset({"customers"}),
          location: bool = False):

@@ -48,7 +48,12 @@ def _error_text(exc: Exception) -> str:
 
 
 class CrmSection(Section):
-    """What the CRM sections share: a record editor in the section, a message pane under forms, a save wrapper."""
+    """What the CRM sections share: a record editor in the section, a message pane under forms, a save wrapper.
+    They are on the card only while the firm's CRM module is switched on."""
+
+    @classmethod
+    def shown(cls, context) -> bool:
+        return context.settings.crm_enabled
 
     editor: RecordEditor | None = None
 
@@ -371,7 +376,9 @@ class OpportunitiesSection(CrmSection):
             note = _("Sums in {base}; {others} converted at the exchange rates in the settings.")
             summary.append(f'<span class="cc-meta" id="cc-opp-converted">'
                            f'{esc(note.format(base=base, others=", ".join(converted)))}</span>')
-        return f'{head}<p class="cc-opp-summary">{" ".join(summary)}</p>{listing}'
+        see_also = (f'<p class="cc-meta cc-see-also">{esc(_("See also:"))} '
+                    f'{link("/pipeline", _("managing the pipeline"), css="cc-pipeline-link")}</p>')
+        return f'{head}<p class="cc-opp-summary">{" ".join(summary)}</p>{listing}{see_also}'
 
     def _own(self, data: dict[str, Any]) -> Opportunity | None:
         """The opportunity a button names, if it is this customer's, at the version the button was drawn with."""

@@ -14,6 +14,7 @@ from ...fields import section_fields
 from ...i18n import N_, _
 from ...models import Customer
 from ..choices import multi_choice
+from ..editor import RecordEditor
 from ..html import esc, fields, table
 from ..values import shown
 from .base import Section, action_button
@@ -66,15 +67,24 @@ class SegmentsForm(pn.viewable.Viewer):
         return self._layout
 
 
+def _seen(data: dict[str, Any], current: int) -> int:
+    """The version a button was drawn with (the current one when it does not say)."""
+    try:
+        return int(data["version"])
+    except (KeyError, TypeError, ValueError):
+        return current
+
+
 class GroupsSection(Section):
     key = "groups"
     title = N_("Groups and log")
     collapsed_by_default = True
     edit_fields = section_fields("groups")
-    actions = ("restore", "history-field", "history-more")
+    actions = ("restore", "history-field", "history-more", "erp-link", "erp-unlink")
 
     history_field = param.String(default=ALL_FIELDS, doc="Show only changes of this field.")
     history_limit = param.Integer(default=HISTORY_PAGE, doc="How many changes are shown.")
+    editor: RecordEditor | None = None
 
     def markup(self) -> str:
         c, store, locale = self.context.customer, self.context.store, self.context.locale
@@ -92,7 +102,7 @@ class GroupsSection(Section):
         pairs = [
             (_("Created"), esc(f"{formatting.datetime(c.created_at, locale)} · {store.user_name(c.created_by)}")),
             (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, locale)} · {store.user_name(c.updated_by)}")),
-            (_("Economy system"), f'<span id="cc-erp-link">{esc(linked)}</span>'),
+            (_("Economy system"), f'<span id="cc-erp-link">{esc(linked)}</span>{self._erp_buttons()}'),
         ]
         counts = store.outbox_counts(c.id)
         if counts["pending"] or counts["failed"]:
@@ -105,6 +115,63 @@ class GroupsSection(Section):
         return (f'<div class="cc-groups"><h4>{esc(_("Segmentation"))}</h4>'
                 f'{fields(segment_pairs, empty=_("not set"))}<h4>{esc(_("Log"))}</h4>{log}</div>'
                 + self.history_html())
+
+    def _erp_buttons(self) -> str:
+        """Administrators link the customer to the economy system, change the link or unlink it."""
+        context = self.context
+        if not context.store.can(context.login, "admin"):
+            return ""
+        seen = context.customer.version
+        if not context.customer.is_linked:
+            return " " + action_button("erp-link", _("Link…"), css="cc-erp-link-button", version=seen)
+        return (" " + action_button("erp-link", _("Change…"), css="cc-erp-link-button", version=seen) + " "
+                + action_button("erp-unlink", _("Unlink"), css="cc-erp-unlink-button", version=seen))
+
+    def do_erp_link(self, data: dict[str, Any]) -> None:
+        """The link to the economy system in an editor (administrators): the system and the customer's id there."""
+        context = self.context
+        if not context.store.can(context.login, "admin"):
+            return
+        store, customer = context.store, context.customer
+
+        def save(draft: Customer) -> Customer:
+            return store.link_customer(customer.id, draft.erp_system, draft.erp_customer_id, user=context.login,
+                                       expected_version=draft.version)
+
+        def done(saved: Customer) -> None:
+            self.editor = None
+            self._note = (_("Link to the economy system saved."), True)
+            context.adopt(saved)
+            self.render()
+
+        def cancelled() -> None:
+            self.editor = None
+            self.render()
+        draft = customer.copy()
+        draft.version = _seen(data, customer.version)
+        self.editor = RecordEditor(draft, ["erp_system", "erp_customer_id"], save=save, done=done,
+                                   cancelled=cancelled, reload=lambda: store.get_customer(customer.id),
+                                   title=_("Link to the economy system"), css="cc-erp-form",
+                                   user_name=store.user_name, locale=context.locale)
+        self.view.param.update(child=self.editor.__panel__(), child_first=True)
+
+    def do_erp_unlink(self, data: dict[str, Any]) -> None:
+        context = self.context
+        if not context.store.can(context.login, "admin"):
+            return
+        try:
+            saved = context.store.unlink_customer(context.customer.id, user=context.login,
+                                                  expected_version=_seen(data, context.customer.version))
+        except ConflictError:
+            context.reload()
+            self.say(_("Someone saved this customer meanwhile; the card now shows their values. Unlink again if "
+                       "you still want to."), ok=False)
+            return
+        except CustomerCardError as exc:
+            self.say(str(exc), ok=False)
+            return
+        self._note = (_("Unlinked from the economy system."), True)
+        context.adopt(saved)
 
     def history_html(self) -> str:
         """Every change, newest first, filterable by field; writers can restore an old value."""

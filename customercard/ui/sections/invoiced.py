@@ -70,7 +70,8 @@ def invoiced_chart(store: Any, customer_id: int | None = None, pipeline: bool = 
     """The card's Invoiced chart for one customer (or all, ``customer_id`` None): invoiced per year, net of credit
     notes, in the base currency, with the probability-weighted open pipeline beside it (``pipeline``)."""
     figures = yearly_figures(store.invoiced_per_year(customer_id), dt.date.today().year)
-    weighted = store.pipeline_per_year(customer_id) if pipeline and customer_id is not None else None
+    crm = store.settings().crm_enabled
+    weighted = store.pipeline_per_year(customer_id) if pipeline and crm and customer_id is not None else None
     return bar_chart(figures, store.settings().base_currency, weighted)
 
 
@@ -116,5 +117,6 @@ class InvoicedSection(Section):
 
     def render(self) -> None:
         self._figures = self.figures()  # one query serves the chart and the table
-        self._pipeline = self.context.store.pipeline_per_year(self.context.customer.id)
+        self._pipeline = (self.context.store.pipeline_per_year(self.context.customer.id)
+                          if self.context.settings.crm_enabled else None)
         super().render()
