@@ -131,6 +131,19 @@ def empty_store(request, empty_template: Path, tmp_path: Path):
     yield from _backend_store(request, empty_template, "empty_template_pg", tmp_path)
 
 
+def eventually(check, timeout: float = 10.0) -> None:
+    """Wait for ``check()`` to hold (a change on PostgreSQL travels as a NOTIFY to a listener thread first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            assert check()
+            return
+        except (AssertionError, KeyError, IndexError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
