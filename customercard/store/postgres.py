@@ -385,7 +385,7 @@ class PostgresDatabase:
                 with self.transaction() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(7242002)")  # one process at a time
                     cur.execute(statement)
-            except self._psycopg.Error as exc:
+            except (self._psycopg.Error, CustomerCardError) as exc:
                 log.info("Could not %s %s for store.sql: %s", what, READER_ROLE, str(exc).strip())
 
     def insert_df(self, table: str, frame: pd.DataFrame, order_by: str | None = None) -> None:
