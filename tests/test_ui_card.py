@@ -100,7 +100,10 @@ def test_contact_details_links_and_route(demo_store, customer_id):
     settings.start_address = ""
     demo_store.save_settings(settings, user="admin")
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
-    assert "google.com/maps" not in texts(card.section("contact"))
+    html = texts(card.section("contact"))
+    # Without a start address there is no route to draw, but the address is still on the map.
+    assert "google.com/maps/dir/" not in html
+    assert "google.com/maps/search/?api=1&amp;query=" in html
 
 
 def test_user_text_is_escaped(demo_store, customer_id):
