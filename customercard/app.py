@@ -15,7 +15,7 @@ import panel as pn
 
 from .config import get_config
 from .errors import NotFound
-from .i18n import _
+from .i18n import _, ngettext
 from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
 from .models import User
 from .store import Store
@@ -401,13 +401,15 @@ def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs:
     from .errors import CustomerCardError
 
     if num_procs != 1 and store.db.dialect == "duckdb":
-        raise CustomerCardError("Several server processes need PostgreSQL: a DuckDB file can be written by one "
-                                "process only. Serve with --num-procs 1, or move to PostgreSQL with "
-                                "`customercard migrate`.")
+        raise CustomerCardError(_("Several server processes need PostgreSQL: a DuckDB file can be written by one "
+                                  "process only. Serve with --num-procs 1, or move to PostgreSQL with `customercard "
+                                  "migrate`."))
     _DELIVER = True  # deliver changes of linked customers to the economy system, when configured
     host = "localhost" if address in ("127.0.0.1", "") else address
-    print(f"Serving customercard on http://{host}:{port} with {num_procs if num_procs > 0 else 'one per core'} "
-          f"process(es) (Ctrl+C stops)", flush=True)
+    processes = (ngettext("Serving customercard on {url} with {n} process (Ctrl+C stops)",
+                          "Serving customercard on {url} with {n} processes (Ctrl+C stops)", num_procs)
+                 if num_procs > 0 else _("Serving customercard on {url} with one process per core (Ctrl+C stops)"))
+    print(processes.format(url=f"http://{host}:{port}", n=num_procs), flush=True)
     if num_procs == 1:
         _STORE = store
         current_store()  # starts the delivery worker now

@@ -180,8 +180,8 @@ def test_admin_lists_settings_criteria_users_and_log(demo_store):
     settings.form.widgets["start_address"].value = "Storgatan 1, 411 38 Göteborg"
     assert settings.save()
     assert not demo_store.settings().nicknames_enabled
-    settings.form.widgets["locale"].value = "xx"
-    assert not settings.save() and "locale" in settings.form.messages["locale"].object.lower()
+    settings.form.widgets["time_zone"].value = "Mars/Olympus"
+    assert not settings.save() and "time zone" in settings.form.messages["time_zone"].object.lower()
 
     criteria = page.criteria
     criteria._name.value = "Region"

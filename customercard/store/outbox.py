@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import NotFound
 from ..fields import synced_fields
+from ..i18n import _
 from ..models import Customer, Snapshot, to_text
 from .database import utcnow
 
@@ -93,7 +94,7 @@ class OutboxStore:
         now = utcnow()
         row = self.db.row("SELECT attempts FROM outbox WHERE id = ?", [int(outbox_id)])
         if row is None:
-            raise NotFound(f"No outbox row {outbox_id}.")
+            raise NotFound(_("No outbox row {outbox_id}.").format(outbox_id=outbox_id))
         attempts = int(row[0]) + 1
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         with self.db.transaction() as cur:

@@ -333,8 +333,8 @@ class AdminLog(pn.viewable.Viewer):
 
     def refresh(self) -> None:
         frame: pd.DataFrame = self.store.admin_log()
-        locale = self.store.settings().locale
-        rows = [[esc(formatting.datetime(r.changed_at, locale)), esc(self.store.user_name(r.changed_by)),
+        zone = self.store.settings().time_zone
+        rows = [[esc(formatting.datetime(r.changed_at, zone)), esc(self.store.user_name(r.changed_by)),
                  esc(r.area), esc(r.item), esc(r.old_value), esc(r.new_value)] for r in frame.itertuples(index=False)]
         self._html.object = table([(_("When"), False), (_("Who"), False), (_("Area"), False), (_("What"), False),
                                    (_("Old"), False), (_("New"), False)], rows, css_id="cc-admin-log-table")
@@ -422,9 +422,9 @@ class SyncAdmin(pn.viewable.Viewer):
         state = _("Receiver: {url}").format(url=url) if configured else \
             _("Not configured: set the receiver URL in Settings and CUSTOMERCARD_SYNC_SECRET on the server.")
         frame = pd.concat([self.store.outbox(status="failed"), self.store.outbox(status="pending")])
-        locale = self.store.settings().locale
+        zone = self.store.settings().time_zone
         rows = [[esc(r.customer_name), esc(_(r.status)), esc(r.attempts),
-                 esc(formatting.datetime(r.created_at, locale)), esc(formatting.datetime(r.next_attempt_at, locale)),
+                 esc(formatting.datetime(r.created_at, zone)), esc(formatting.datetime(r.next_attempt_at, zone)),
                  esc(r.last_error)] for r in frame.itertuples(index=False)]
         listing = table([(_("Customer"), False), (_("Status"), False), (_("Attempts"), True), (_("Changed"), False),
                          (_("Next try"), False), (_("Last error"), False)], rows, css_id="cc-sync-table") \

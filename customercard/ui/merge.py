@@ -90,7 +90,7 @@ class MergePanel(pn.viewable.Viewer):
         self._compare.objects = rows
 
     def _shown(self, field: str, value: Any) -> str:
-        return shown(Customer, field, value, self.context.store.user_name, self.context.locale)
+        return shown(Customer, field, value, self.context.store.user_name, self.context.zone)
 
     def merge(self) -> bool:
         if self.other_id is None:

@@ -88,12 +88,12 @@ class PipelinePage(pn.viewable.Viewer):
         args = {"account_manager": self.account_manager or None, "owner": self.owner or None,
                 "close_from": self.close_from, "close_to": self.close_to}
         stages = self.store.pipeline(**args)
-        locale, base = self.store.settings().locale, self.store.settings().base_currency
-        rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base, locale)),
-                 esc(formatting.money(r.weighted, base, locale))] for r in stages.itertuples(index=False)]
+        base = self.store.settings().base_currency
+        rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base)),
+                 esc(formatting.money(r.weighted, base))] for r in stages.itertuples(index=False)]
         total = [esc(_("Total")), esc(int(stages["count"].sum())),
-                 esc(formatting.money(stages["amount"].sum(), base, locale)),
-                 esc(formatting.money(stages["weighted"].sum(), base, locale))]
+                 esc(formatting.money(stages["amount"].sum(), base)),
+                 esc(formatting.money(stages["weighted"].sum(), base))]
         self._summary.object = table([(_("Stage"), False), (_("Open"), True), (_("Sum"), True),
                                       (_("Weighted"), True)], rows, css_id="cc-pipeline-stages", total=total)
         frame = self.store.open_opportunities(**args)
@@ -144,7 +144,7 @@ class PipelinePage(pn.viewable.Viewer):
         self.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
             opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css="cc-pipeline-form",
             title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
-            locale=store.settings().locale)
+            zone=store.settings().time_zone)
         self._editor_box.objects = [self.editor.__panel__()]
         self._message.object = ""
         return self.editor
@@ -209,7 +209,7 @@ class PipelinePage(pn.viewable.Viewer):
         changed = "; ".join(
             _("{field} is now {value} ({who})").format(
                 field=_(Opportunity.param[c.field].label), who=self.store.user_name(c.changed_by),
-                value=shown(Opportunity, c.field, c.stored, self.store.user_name, self.store.settings().locale))
+                value=shown(Opportunity, c.field, c.stored, self.store.user_name, self.store.settings().time_zone))
             for c in exc.conflicts)
         return _("Not saved: changed meanwhile — {changes}. The table shows it as it is now; change it again if you "
                  "still want to.").format(changes=changed)

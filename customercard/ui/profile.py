@@ -57,7 +57,7 @@ class ProfilePage(pn.viewable.Viewer):
         super().__init__(**params)
         self.store, self.login, self.token = store, login, token
         self.idle, self.lifetime = idle, lifetime
-        self._locale = store.settings().locale
+        self._zone = store.settings().time_zone
         self._inputs = {
             "current_password": pn.widgets.PasswordInput(label=_("Current password"), width=320,
                                                          css_classes=["cc-profile-current"]),
@@ -137,9 +137,9 @@ class ProfilePage(pn.viewable.Viewer):
         this = f' <span class="cc-this-session">{esc(_("This session"))}</span>' if row.current else ""
         text = (f'<div class="cc-profile-session"><span>{esc(browser_name(row.user_agent))}</span>'
                 f'<span class="cc-meta">{esc(row.remote_address)}</span>'
-                f'<span class="cc-meta">{esc(_("started"))} {esc(formatting.datetime(row.created_at, self._locale))}'
+                f'<span class="cc-meta">{esc(_("started"))} {esc(formatting.datetime(row.created_at, self._zone))}'
                 f'</span><span class="cc-meta">{esc(_("last seen"))} '
-                f'{esc(formatting.datetime(row.last_seen_at, self._locale))}</span>{this}</div>')
+                f'{esc(formatting.datetime(row.last_seen_at, self._zone))}</span>{this}</div>')
         info = pn.pane.HTML(text, stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
                             css_classes=["cc-profile-session-row"] + (["cc-profile-this"] if row.current else []))
         if row.current:

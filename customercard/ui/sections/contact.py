@@ -19,7 +19,7 @@ from ..html import esc, fields, link, mailto, tel
 from .base import Section
 
 
-def country_name(code: str, locale: str = "en") -> str:
+def country_name(code: str) -> str:
     if not code:
         return ""
     try:

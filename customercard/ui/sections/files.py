@@ -26,11 +26,11 @@ class FilesSection(Section):
 
     def markup(self) -> str:
         frame = self.context.store.files(self.context.customer.id)
-        locale = self.context.locale
+        zone = self.context.zone
         rows = []
         for f in frame.itertuples(index=False):
             cells = [link(f"/files/{int(f.id)}", f.name), esc(files.human_size(int(f.size))), esc(f.uploaded_by_name),
-                     esc(formatting.datetime(f.uploaded_at, locale))]
+                     esc(formatting.datetime(f.uploaded_at, zone))]
             if self.context.can_edit:
                 cells.append(action_button("delete-file", _("Delete"), item_id=int(f.id), css="cc-delete-file"))
             rows.append(cells)

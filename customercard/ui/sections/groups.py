@@ -77,7 +77,7 @@ class GroupsSection(Section):
     history_limit = param.Integer(default=HISTORY_PAGE, doc="How many changes are shown.")
 
     def markup(self) -> str:
-        c, store, locale = self.context.customer, self.context.store, self.context.locale
+        c, store, zone = self.context.customer, self.context.store, self.context.zone
         criteria = store.choices().criteria
         segment_pairs = []
         for name in list(criteria) + [n for n in c.segments if n not in criteria]:
@@ -86,12 +86,12 @@ class GroupsSection(Section):
         if c.is_linked:
             linked = _("Linked to {system} as customer {id}; last synchronised {when}").format(
                 system=c.erp_system, id=c.erp_customer_id,
-                when=formatting.datetime(c.erp_synced_at, locale) or _("never"))
+                when=formatting.datetime(c.erp_synced_at, zone) or _("never"))
         else:
             linked = _("Not linked to a customer in the economy system")
         pairs = [
-            (_("Created"), esc(f"{formatting.datetime(c.created_at, locale)} · {store.user_name(c.created_by)}")),
-            (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, locale)} · {store.user_name(c.updated_by)}")),
+            (_("Created"), esc(f"{formatting.datetime(c.created_at, zone)} · {store.user_name(c.created_by)}")),
+            (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, zone)} · {store.user_name(c.updated_by)}")),
             (_("Economy system"), f'<span id="cc-erp-link">{esc(linked)}</span>'),
         ]
         counts = store.outbox_counts(c.id)
@@ -117,7 +117,7 @@ class GroupsSection(Section):
         rows = []
         for row in shown.head(self.history_limit).itertuples(index=False):
             what = self._label_of(row.field) + ("" if row.kind == "update" else f" ({_(row.kind)})")
-            cells = [esc(formatting.datetime(row.changed_at, context.locale)),
+            cells = [esc(formatting.datetime(row.changed_at, context.zone)),
                      esc(context.store.user_name(row.changed_by)), esc(what),
                      esc(self.shown_value(row.field, row.old_value)), esc(self.shown_value(row.field, row.new_value))]
             if context.can_edit:
@@ -137,8 +137,9 @@ class GroupsSection(Section):
                 f"{listing}{more}</div>")
 
     def shown_value(self, field: str, text: str | None) -> str:
-        """A history value as people read it: names for logins, Yes/No, lists joined, dates in the locale."""
-        return shown(Customer, field, text, self.context.store.user_name, self.context.locale)
+        """A history value as people read it: names for logins, Yes/No, lists joined, dates and times as the
+        reader's language writes them."""
+        return shown(Customer, field, text, self.context.store.user_name, self.context.zone)
 
     def do_history_field(self, data: dict[str, Any]) -> None:
         self.param.update(history_field=str(data.get("value") or ALL_FIELDS), history_limit=HISTORY_PAGE)

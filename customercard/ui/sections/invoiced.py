@@ -87,16 +87,16 @@ class InvoicedSection(Section):
         return self.table_html(self._figures)
 
     def table_html(self, figures: pd.DataFrame) -> str:
-        currency, locale = self.context.settings.base_currency, self.context.locale
+        currency = self.context.settings.base_currency
         if figures.empty:
             return f'<p class="cc-empty">{esc(_("Nothing invoiced yet."))}</p>'
-        rows = [[esc(int(r.year)), esc(formatting.money(r.amount, currency, locale))]
+        rows = [[esc(int(r.year)), esc(formatting.money(r.amount, currency))]
                 for r in figures.sort_values("year", ascending=False).itertuples(index=False)]
-        total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency, locale))]
+        total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency))]
         html = table([(_("Year"), False), (_("Invoiced"), True)], rows, css_id="cc-invoiced-table", total=total)
         pipeline = getattr(self, "_pipeline", None)
         if pipeline is not None and not pipeline.empty:
-            weighted = formatting.money(float(pipeline["weighted"].sum()), currency, locale)
+            weighted = formatting.money(float(pipeline["weighted"].sum()), currency)
             html += (f'<p class="cc-meta" id="cc-pipeline-note"><span style="color:#e69f3a">■</span> '
                      f'{esc(_("Open pipeline, probability-weighted, by expected close year"))}: {esc(weighted)}</p>')
         return html
