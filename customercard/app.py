@@ -15,7 +15,7 @@ import panel as pn
 
 from .config import get_config
 from .errors import NotFound
-from .i18n import _, ngettext
+from .i18n import _, negotiate, ngettext, set_session_language
 from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
 from .models import User
 from .store import Store
@@ -87,6 +87,16 @@ def session_user() -> User | None:
         return current_store().get_user(login)
     except NotFound:
         return None
+
+
+def session_language(user: User | None = None) -> str:
+    """The language of this served session: the user's choice on their profile, else the browser's
+    ``Accept-Language`` (English, Swedish or Danish), else the firm's language."""
+    if user is not None and user.language:
+        return user.language
+    headers = pn.state.headers or {}
+    accept = headers.get("Accept-Language", "") if hasattr(headers, "get") else ""
+    return negotiate(accept if isinstance(accept, str) else ",".join(accept), current_store().settings().language)
 
 
 def session_gate() -> SessionGate:
@@ -336,6 +346,7 @@ def _released_after(view):
         session_started()
         pn.state.on_session_destroyed(release_soon)
         try:
+            set_session_language(session_language(session_user()))  # this page, in its reader's language
             return view()
         except Exception:
             log.exception("Building the page %s failed", getattr(view, "__name__", "page"))

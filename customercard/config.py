@@ -113,8 +113,8 @@ def _value(variable: str, parameter: param.Parameter, raw: str) -> object:
         if isinstance(parameter, param.Number):
             return _within(variable, parameter, float(raw))
     except ValueError:
-        kind = ("yes or no (1/0, true/false, on/off)" if isinstance(parameter, param.Boolean)
-                else "a whole number" if isinstance(parameter, param.Integer) else "a number")
+        kind = (_("yes or no (1/0, true/false, on/off)") if isinstance(parameter, param.Boolean)
+                else _("a whole number") if isinstance(parameter, param.Integer) else _("a number"))
         raise CustomerCardError(_("{variable} must be {kind}, not {raw!r}").format(
             variable=variable, kind=kind, raw=raw)) from None
     return raw
@@ -124,9 +124,10 @@ def _within(variable: str, parameter: param.Number, value: float) -> float:
     """``value`` when inside the parameter's bounds, else one clear error naming the variable."""
     low, high = parameter.bounds or (None, None)
     if (low is not None and value < low) or (high is not None and value > high):
-        span = f"at least {low}" if high is None else f"from {low} to {high}"
-        raise CustomerCardError(_("{variable} must be {span}, not {value:g}").format(
-            variable=variable, span=span, value=value))
+        span = (_("at least {low}").format(low=low) if high is None
+                else _("from {low} to {high}").format(low=low, high=high))
+        raise CustomerCardError(_("{variable} must be {span}, not {value}").format(
+            variable=variable, span=span, value=f"{value:g}"))
     return value
 
 

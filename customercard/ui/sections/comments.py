@@ -15,7 +15,7 @@ from ...errors import CustomerCardError, NotFound, ValidationError
 from ...i18n import N_, _
 from ...models import Comment
 from ..editor import RecordEditor
-from ..form import read_text, text_input
+from ..form import date_picker, read_text, text_input
 from ..html import esc
 from .base import Section, action_button
 
@@ -82,7 +82,7 @@ class CommentsSection(Section):
         self._note = ("", True)
         self._new_body = text_input(Comment.param.body, placeholder=_("Write a comment…"), height=80,
                                     sizing_mode="stretch_width", css_classes=["cc-new-comment"])
-        self._new_date = pn.widgets.DatePicker(label=_("Date"), value=dt.date.today(), width=150)
+        self._new_date = date_picker(label=_("Date"), value=dt.date.today(), width=150)
         users = self.context.store.users()
         options = dict(zip(users["name"], users["login"], strict=True))
         if self.context.login not in options.values():
