@@ -38,7 +38,7 @@ lint: $(STAMP)
 ## messages: extract the texts to translate into the template and bring the catalogs up to date with it (then
 ## translate what is new in customercard/locale/{sv,da}/LC_MESSAGES/customercard.po); `make` compiles them
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -o customercard/locale/customercard.pot --project customercard \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k pgettext:1c,2 -o customercard/locale/customercard.pot --project customercard \
 		--no-location --sort-output --width 120 customercard
 	$(BIN)/pybabel update -i customercard/locale/customercard.pot -d customercard/locale -D customercard \
 		--width 120 --no-fuzzy-matching --ignore-obsolete

@@ -56,12 +56,12 @@ class CopyReport:
     def summary(self) -> str:
         rows = sum(self.counts.values())
         years = 0 if self.invoiced is None else len(self.invoiced)
-        text = (f"Copied {rows} rows in {len(self.counts)} tables; row counts and invoiced per year "
-                f"({years} years) match on both sides.")
+        text = _("Copied {rows} rows in {tables} tables; row counts and invoiced per year ({years} years) match on "
+                 "both sides.").format(rows=rows, tables=len(self.counts), years=years)
         if self.cleaned:
             where = ", ".join(f"{column} ({count})" for column, count in self.cleaned.items())
-            text += (f"\nCleaned {sum(self.cleaned.values())} text values of control characters (such as NUL) "
-                     f"that cannot be stored: {where}.")
+            text += "\n" + _("Cleaned {n} text values of control characters (such as NUL) that cannot be stored: "
+                              "{where}.").format(n=sum(self.cleaned.values()), where=where)
         return text
 
 

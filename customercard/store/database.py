@@ -23,6 +23,7 @@ from typing import Any
 import numpy  # noqa: F401  (numpy must be imported before DuckDB starts threads)
 import pandas as pd
 
+from .. import formatting
 from ..errors import CustomerCardError
 from ..i18n import _
 from .changes import Change, ChangeFeed
@@ -332,8 +333,8 @@ class Database:
             finally:
                 stop.cancel()
         except self._duckdb.InterruptException:
-            raise CustomerCardError(_("The query was stopped after {timeout:g} seconds.").format(
-                timeout=timeout)) from None
+            raise CustomerCardError(_("The query was stopped after {timeout} seconds.").format(
+                timeout=formatting.figure(timeout))) from None
         except self._duckdb.Error as exc:
             raise CustomerCardError(_("The query failed: {exc}").format(exc=exc)) from None
         finally:

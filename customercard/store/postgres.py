@@ -274,8 +274,8 @@ class PostgresDatabase:
             try:
                 cur.execute("COMMIT")
             except CustomerCardError as exc:
-                raise CustomerCardError(_("The change could not be committed: {value}").format(
-                    value=exc.__cause__ or exc)) from exc
+                raise CustomerCardError(_("The change could not be committed: {exc}").format(
+                    exc=exc.__cause__ or exc)) from exc
 
     @property
     def in_transaction(self) -> bool:
@@ -321,11 +321,11 @@ class PostgresDatabase:
                 if self._reading_role(cur) == READER_ROLE:
                     cur.execute(f"SET LOCAL ROLE {READER_ROLE}")
                 elif _SECRET_NAMES.search(text):  # the user itself reads: at least not by naming them
-                    raise CustomerCardError(_("store.sql does not read {join}: read user_directory and "
-                                              "firm_settings instead.").format(join=', '.join(sorted(SECRET_TABLES))))
+                    raise CustomerCardError(_("store.sql does not read {tables}: read user_directory and "
+                                              "firm_settings instead.").format(tables=", ".join(sorted(SECRET_TABLES))))
                 return cur.execute(text, params).df()
             except CustomerCardError as exc:
-                raise CustomerCardError(_("The query failed: {value}").format(value=exc.__cause__ or exc)) from None
+                raise CustomerCardError(_("The query failed: {exc}").format(exc=exc.__cause__ or exc)) from None
             finally:
                 try:
                     cur.execute("ROLLBACK")

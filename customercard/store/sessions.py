@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ValidationError
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..models import User
 from .changes import Change
 from .database import utcnow
@@ -255,8 +255,9 @@ class SessionStore:
         stays."""
         wait = self.login_wait(login)
         if wait:
-            raise ValidationError({"current_password": _("Too many failed logins; try again in {wait} seconds.").format(
-                wait=wait)})
+            raise ValidationError({"current_password": ngettext(
+                "Too many failed logins; try again in {n} second.", "Too many failed logins; try again in {n} seconds.",
+                wait).format(n=wait)})
         if self.authenticate(login, current_password) is None:
             self._count_failure(login, "", utcnow())
             raise ValidationError({"current_password": _("This is not your current password.")})

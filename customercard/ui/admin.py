@@ -16,7 +16,7 @@ import param
 
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
-from ..i18n import _, ngettext
+from ..i18n import _, ngettext, pgettext
 from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User
 from ..spreadsheets import LIMITS
 from ..store import Store
@@ -356,7 +356,7 @@ class ImportAdmin(pn.viewable.Viewer):
         self.store, self.login = store, login
         self._file = pn.widgets.FileInput(accept=".csv,.tsv,.txt,.xlsx", css_classes=["cc-import-file"])
         self._dry = pn.widgets.Checkbox(label=_("Only check (dry run)"), value=True, css_classes=["cc-import-dry"])
-        self._go = pn.widgets.Button(label=_("Import"), color="primary", css_classes=["cc-import-go"])
+        self._go = pn.widgets.Button(label=pgettext("do it", "Import"), color="primary", css_classes=["cc-import-go"])
         self._go.on_click(self._clicked)
         self._report = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-import-report"])
         hint = _("Columns: Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, "

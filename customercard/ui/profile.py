@@ -15,7 +15,7 @@ import param
 
 from .. import formatting
 from ..errors import CustomerCardError, ValidationError
-from ..i18n import LANGUAGES, _
+from ..i18n import LANGUAGES, _, pgettext
 from ..models import User
 from ..passwords import MIN_LENGTH
 from ..store import Store
@@ -169,7 +169,7 @@ class ProfilePage(pn.viewable.Viewer):
                             css_classes=["cc-profile-session-row"] + (["cc-profile-this"] if row.current else []))
         if row.current:
             return pn.Row(info, sizing_mode="stretch_width")
-        end = pn.widgets.Button(label=_("End"), width=80, css_classes=["cc-profile-end"])
+        end = pn.widgets.Button(label=pgettext("a login session", "End"), width=80, css_classes=["cc-profile-end"])
         end.on_click(lambda _event, session_id=int(row.id): self.end_session(session_id))
         return pn.Row(info, end, sizing_mode="stretch_width")
 

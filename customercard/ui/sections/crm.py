@@ -11,7 +11,7 @@ import param
 
 from ... import formatting
 from ...errors import ConflictError, CustomerCardError, NotFound, ValidationError
-from ...i18n import N_, _
+from ...i18n import N_, _, pgettext
 from ...models import Event, Opportunity, Record, Relation
 from ..choices import multi_choice
 from ..editor import RecordEditor
@@ -355,7 +355,8 @@ class OpportunitiesSection(CrmSection):
                 buttons = action_button("edit-opportunity", _("Edit"), int(o.id), css="cc-edit-opportunity",
                                         version=seen)
                 if o.status == "pipeline":
-                    buttons += " " + action_button("won", _("Won"), int(o.id), css="cc-opp-won-button", version=seen)
+                    buttons += " " + action_button("won", pgettext("mark as", "Won"), int(o.id),
+                                                   css="cc-opp-won-button", version=seen)
                     buttons += " " + action_button("lost", _("Lost…"), int(o.id), css="cc-opp-lost-button",
                                                    version=seen)
                 cells.append(buttons)

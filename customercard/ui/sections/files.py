@@ -8,7 +8,7 @@ import panel as pn
 
 from ... import files, formatting
 from ...errors import CustomerCardError, NotFound
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ..html import esc, link, table
 from .base import Section, action_button
 
@@ -74,7 +74,7 @@ class FilesSection(Section):
             text = " ".join(errors.values()) if errors else str(exc)
             self._upload_message.object = f'<span style="color:#b42318" class="cc-upload-error">{esc(text)}</span>'
             return False
-        self._note = (_("Uploaded {n} file(s).").format(n=len(values)), True)
+        self._note = (ngettext("Uploaded {n} file.", "Uploaded {n} files.", len(values)).format(n=len(values)), True)
         self.render()
         return True
 

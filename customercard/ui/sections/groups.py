@@ -11,7 +11,7 @@ import param
 from ... import formatting
 from ...errors import ConflictError, CustomerCardError
 from ...fields import section_fields
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ...models import Customer
 from ..choices import multi_choice
 from ..html import esc, fields, table
@@ -96,7 +96,8 @@ class GroupsSection(Section):
         ]
         counts = store.outbox_counts(c.id)
         if counts["pending"] or counts["failed"]:
-            text = _("{p} change(s) waiting to be sent, {f} failed").format(p=counts["pending"], f=counts["failed"])
+            text = ngettext("{p} change waiting to be sent, {f} failed", "{p} changes waiting to be sent, {f} failed",
+                            counts["pending"]).format(p=counts["pending"], f=counts["failed"])
             failed = store.outbox(c.id, status="failed", limit=1)
             if not failed.empty:
                 text += f" ({failed.iloc[0]['last_error']})"
