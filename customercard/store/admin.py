@@ -14,12 +14,15 @@ import pandas as pd
 
 from .. import passwords
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
-from ..i18n import LANGUAGES, _
+from ..i18n import LANGUAGES, N_, _
 from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, ListValue, Settings, User, to_text
 from .database import utcnow
 
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
 SYSTEM_PREFIX = "system:"
+#: What the system's own actors do, as people are told who made a change ("customercard (logins)").
+SYSTEM_ACTORS = {"system:login": N_("logins"), "system:setup": N_("setup"), "system:demo": N_("demo data"),
+                 "system:cli": N_("command line")}
 #: The settings key that keeps their version (bumped by every save that changes one).
 SETTINGS_VERSION = "_version"
 
@@ -367,10 +370,14 @@ class AdminStore:
         return User(**values)
 
     def user_name(self, login: str | None) -> str:
-        """A login's display name (the login itself for unknown ones)."""
+        """A login's display name (the login itself for unknown ones; the system's own actors said in the reader's
+        language)."""
         if not login:
             return ""
         found = self._users_by_login().get(login)
+        if found is None and login.startswith(SYSTEM_PREFIX):  # said in the reader's language
+            what = SYSTEM_ACTORS.get(login)
+            return _("customercard ({actor})").format(actor=_(what) if what else login[len(SYSTEM_PREFIX):])
         return found["name"] if found else login
 
     def authenticate(self, login: str, password: str) -> User | None:

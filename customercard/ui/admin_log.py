@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from ..i18n import N_, _
-from ..models import Settings, User
+from ..models import LIST_NAMES, Settings, User
 
 #: The areas and fixed words the store writes (see customercard.store.admin, .sessions, .outbox, .privacy).
 WORDS = (N_("settings"), N_("Segmentation"), N_("Users"), N_("Economy system"), N_("Privacy"), N_("Logins"),
@@ -47,7 +47,7 @@ def said(text: str | None, area: str = "") -> str:
         return _field_label(Settings, text)
     if text in ("true", "false"):
         return _("Yes") if text == "true" else _("No")
-    if text in WORDS:
+    if text in WORDS or text in LIST_NAMES.values():
         return _(text)
     if area == "Users":
         match = re.fullmatch(r"(?P<login>[^:]+): (?P<field>\w+)", text)

@@ -6,11 +6,13 @@ table (each change goes through the model and the store, recorded in history); l
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
 import panel as pn
 import param
+from panel.io.model import JSCode
 
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
@@ -31,10 +33,14 @@ HIDDEN = ["id", "version", "customer_id"]
 
 
 def tabulator_texts() -> dict[str, Any]:
-    """The table's own words (paging, group counts) in the reader's language, as Tabulator's ``locale``/``langs``
-    configuration."""
+    """The table's own words (paging, group headers and counts) in the reader's language, as Tabulator's
+    ``locale``/``langs`` configuration and a group header that names the stage as the column does (Panel writes
+    the field's name: 'stage: Lead')."""
     language = supported(current_language()) or "en"
-    return {"locale": language, "langs": {language: {
+    header = (f"(value, count) => {json.dumps(_('Stage') + ': ')} + String(value).replace(/^stage: /, '') + "
+              f"' <span>(' + count + ' ' + (count === 1 ? {json.dumps(_('item'))} : {json.dumps(_('items'))}) + "
+              "')</span>'")
+    return {"groupHeader": JSCode(header), "locale": language, "langs": {language: {
         "groups": {"item": _("item"), "items": _("items")},
         "data": {"loading": _("Loading"), "error": _("Error")},
         "pagination": {"page_size": _("Page size"), "page_title": _("Show page"), "first": _("First"),
