@@ -222,9 +222,9 @@ def _compose(store, customer_id: int, sender_login: str, recipients, subject, me
     mail["Message-ID"] = make_msgid(domain=from_address.rsplit("@", 1)[-1])
     mail["X-Customercard-Customer"] = str(customer.id)
     # quoted-printable keeps the message 7-bit, so any server takes it without 8BITMIME
-    mail["Content-Language"] = language
     mail.set_content(text_body, cte="quoted-printable")
     mail.add_alternative(html_body, subtype="html", cte="quoted-printable")
+    mail["Content-Language"] = language  # after the content: setting it clears the Content-* headers
     return _Composed(mail, from_address, users, subject, message)
 
 

@@ -7,7 +7,7 @@
 ALTER TABLE users ADD COLUMN IF NOT EXISTS language VARCHAR DEFAULT '';
 UPDATE users SET language = '' WHERE language IS NULL;
 INSERT INTO settings (key, value)
-    SELECT 'language', CASE WHEN value LIKE '"da%' THEN '"da"' WHEN value LIKE '"en%' THEN '"en"' ELSE '"sv"' END
+    SELECT 'language', CASE substr(value, 1, 3) WHEN '"da' THEN '"da"' WHEN '"en' THEN '"en"' ELSE '"sv"' END
     FROM settings WHERE key = 'locale' AND NOT EXISTS (SELECT 1 FROM settings WHERE key = 'language');
 DELETE FROM settings WHERE key = 'locale';
 CREATE OR REPLACE VIEW user_directory AS
