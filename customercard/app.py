@@ -15,7 +15,7 @@ import panel as pn
 
 from .config import get_config
 from .errors import NotFound
-from .i18n import _
+from .i18n import _, negotiate, ngettext, set_session_language
 from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
 from .models import User
 from .store import Store
@@ -87,6 +87,16 @@ def session_user() -> User | None:
         return current_store().get_user(login)
     except NotFound:
         return None
+
+
+def session_language(user: User | None = None) -> str:
+    """The language of this served session: the user's choice on their profile, else the browser's
+    ``Accept-Language`` (English, Swedish or Danish), else the firm's language."""
+    if user is not None and user.language:
+        return user.language
+    headers = pn.state.headers or {}
+    accept = headers.get("Accept-Language", "") if hasattr(headers, "get") else ""
+    return negotiate(accept if isinstance(accept, str) else ",".join(accept), current_store().settings().language)
 
 
 def session_gate() -> SessionGate:
@@ -341,6 +351,7 @@ def _released_after(view):
         session_started()
         pn.state.on_session_destroyed(release_soon)
         try:
+            set_session_language(session_language(session_user()))  # this page, in its reader's language
             return view()
         except Exception:
             log.exception("Building the page %s failed", getattr(view, "__name__", "page"))
@@ -406,13 +417,15 @@ def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs:
     from .errors import CustomerCardError
 
     if num_procs != 1 and store.db.dialect == "duckdb":
-        raise CustomerCardError("Several server processes need PostgreSQL: a DuckDB file can be written by one "
-                                "process only. Serve with --num-procs 1, or move to PostgreSQL with "
-                                "`customercard migrate`.")
+        raise CustomerCardError(_("Several server processes need PostgreSQL: a DuckDB file can be written by one "
+                                  "process only. Serve with --num-procs 1, or move to PostgreSQL with `customercard "
+                                  "migrate`."))
     _DELIVER = True  # deliver changes of linked customers to the economy system, when configured
     host = "localhost" if address in ("127.0.0.1", "") else address
-    print(f"Serving customercard on http://{host}:{port} with {num_procs if num_procs > 0 else 'one per core'} "
-          f"process(es) (Ctrl+C stops)", flush=True)
+    processes = (ngettext("Serving customercard on {url} with {n} process (Ctrl+C stops)",
+                          "Serving customercard on {url} with {n} processes (Ctrl+C stops)", num_procs)
+                 if num_procs > 0 else _("Serving customercard on {url} with one process per core (Ctrl+C stops)"))
+    print(processes.format(url=f"http://{host}:{port}", n=num_procs), flush=True)
     if num_procs == 1:
         _STORE = store
         current_store()  # starts the delivery worker now

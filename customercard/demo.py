@@ -21,7 +21,7 @@ import phonenumbers
 from faker import Faker
 from tqdm import tqdm
 
-from . import validators
+from . import i18n, validators
 from .firm_defaults import install_defaults
 from .models import Settings, User
 from .passwords import hash_password
@@ -225,7 +225,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         raise ValueError(f"{store.location} holds data already: demo data goes into a new, empty database.")
     today = today or dt.date.today()
     rng = np.random.default_rng(seed)
-    steps = tqdm(total=9, desc="Demo data", unit="step", disable=not progress, leave=False)
+    steps = tqdm(total=9, desc=i18n._("Demo data"), unit="step", disable=not progress, leave=False)
 
     def step(name: str) -> None:
         steps.set_postfix_str(name)

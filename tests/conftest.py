@@ -19,6 +19,7 @@ import pytest
 _DATA = tempfile.mkdtemp(prefix="customercard-test-data-")
 os.environ["CUSTOMERCARD_DATA_DIR"] = _DATA
 os.environ["CUSTOMERCARD_USER"] = "anna"
+os.environ["CUSTOMERCARD_LANGUAGE"] = "en"  # texts and formats in English wherever a test does not choose a language
 os.environ.pop("CUSTOMERCARD_DB", None)
 
 from customercard.demo import build_demo  # noqa: E402

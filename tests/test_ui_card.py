@@ -11,6 +11,7 @@ import panel as pn
 import pytest
 
 import customercard as cc
+from customercard.i18n import using_language
 from customercard.ui.card import CustomerCard
 from customercard.ui.components import CardView, SectionSlot
 from customercard.ui.form import number_text, read_number
@@ -379,7 +380,7 @@ def test_invoiced_chart_and_figures(demo_store, customer_id):
     raw = demo_store.invoiced_per_year(customer_id)
     assert figures["amount"].sum() == pytest.approx(raw["amount"].sum())
     html = texts(section)
-    assert "Total" in html and "kr" in html
+    assert "Total" in html and "SEK\u00a0" in html  # in English: 'SEK 2,122,640' (Swedish: '2 122 640 kr')
     import holoviews as hv
     chart = section.view.child
     assert isinstance(chart, pn.pane.HoloViews) and isinstance(chart.object, hv.Bars)
@@ -487,23 +488,31 @@ def test_histories_show_labels_and_no_missing_value_markers(demo_store, customer
 
 
 def test_numbers_are_read_as_people_type_them():
-    assert read_number("1 234,50") == 1234.5 and read_number("1\u00a0234,5") == 1234.5
-    assert read_number("1,234.50") == 1234.5 and read_number("1.234,50") == 1234.5
+    assert read_number("1,234.50") == 1234.5 and read_number("1,234") == 1234.0  # English: a comma groups digits
     assert read_number("1234.5") == 1234.5 and read_number("-5") == -5.0 and read_number(" 80 ") == 80.0
     assert read_number("") is None and read_number("12x") == "12x"  # the model then says what is wrong
-    assert read_number("12", integer=True) == 12 and read_number("1,5", integer=True) == "1,5"
+    assert read_number("12", integer=True) == 12 and read_number("1,5") == "1,5"  # never misread as 1.5
     assert number_text(250000.0) == "250000" and number_text(12.5) == "12.5" and number_text(None) == ""
+    for language in ("sv", "da"):
+        with using_language(language):
+            assert read_number("1 234,50") == 1234.5 and read_number("1\u00a0234,5") == 1234.5
+            assert read_number("1.234,50") == 1234.5 and read_number("12,5", integer=True) == "12,5"
+            assert number_text(12.5) == "12,5" and read_number(number_text(1234.5)) == 1234.5
 
 
 def test_a_number_typed_the_swedish_way_is_saved_as_meant(demo_store, customer_id):
+    with using_language("sv"):
+        economy = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("economy")
+        economy.start_edit()
+        economy._form.widgets["default_distance_km"].value = "1 234,5"
+        economy._form.widgets["max_distance_km"].value = ""
+        assert economy.save() is True
+        assert demo_store.get_customer(customer_id).default_distance_km == 1234.5
+        economy.start_edit()
+        assert economy._form.widgets["default_distance_km"].value == "1234,5"
     economy = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("economy")
     economy.start_edit()
-    economy._form.widgets["default_distance_km"].value = "1 234,5"
-    economy._form.widgets["max_distance_km"].value = ""
-    assert economy.save() is True
-    assert demo_store.get_customer(customer_id).default_distance_km == 1234.5
-    economy.start_edit()
-    assert economy._form.widgets["default_distance_km"].value == "1234.5"
+    assert economy._form.widgets["default_distance_km"].value == "1234.5"  # in English
     economy._form.widgets["default_distance_km"].value = "many"
     assert economy.save() is False
     assert "number" in economy._form.messages["default_distance_km"].object

@@ -23,7 +23,9 @@ from typing import Any
 import numpy  # noqa: F401  (numpy must be imported before DuckDB starts threads)
 import pandas as pd
 
+from .. import formatting
 from ..errors import CustomerCardError
+from ..i18n import _
 from .changes import Change, ChangeFeed
 from .readonly import QUERY_SECONDS, check_duckdb_query, duckdb_readable
 
@@ -97,7 +99,8 @@ class Database:
         except duckdb.IOException as exc:
             raise CustomerCardError(_explain_open_error(self.path, exc)) from None
         except duckdb.Error as exc:
-            raise CustomerCardError(f"Cannot open the database {self.path}: {exc}") from None
+            raise CustomerCardError(_("Cannot open the database {path}: {exc}").format(
+                path=self.path, exc=exc)) from None
         self._local = threading.local()
         #: Committed changes, told to subscribers (see :mod:`customercard.store.changes`).
         self.changes = ChangeFeed()
@@ -272,7 +275,7 @@ class Database:
                         cur.execute("ROLLBACK")
                     except self._duckdb.Error:
                         pass
-                    raise CustomerCardError(f"The change could not be committed: {exc}") from exc
+                    raise CustomerCardError(_("The change could not be committed: {exc}").format(exc=exc)) from exc
         for change in announced:  # committed: tell the subscribers, outside the write lock
             self.changes.publish(change)
 
@@ -313,11 +316,11 @@ class Database:
         try:
             statements = self._duckdb.extract_statements(sql)
         except self._duckdb.Error as exc:
-            raise CustomerCardError(f"The query failed: {exc}") from None
+            raise CustomerCardError(_("The query failed: {exc}").format(exc=exc)) from None
         if len(statements) != 1:
-            raise CustomerCardError("Give exactly one SELECT statement.")
+            raise CustomerCardError(_("Give exactly one SELECT statement."))
         if statements[0].type != self._duckdb.StatementType.SELECT:
-            raise CustomerCardError("Only read queries (SELECT …) are allowed here.")
+            raise CustomerCardError(_("Only read queries (SELECT …) are allowed here."))
         cur = self._conn.cursor()
         try:
             cur.execute("BEGIN TRANSACTION READ ONLY")
@@ -330,9 +333,10 @@ class Database:
             finally:
                 stop.cancel()
         except self._duckdb.InterruptException:
-            raise CustomerCardError(f"The query was stopped after {timeout:g} seconds.") from None
+            raise CustomerCardError(_("The query was stopped after {timeout} seconds.").format(
+                timeout=formatting.figure(timeout))) from None
         except self._duckdb.Error as exc:
-            raise CustomerCardError(f"The query failed: {exc}") from None
+            raise CustomerCardError(_("The query failed: {exc}").format(exc=exc)) from None
         finally:
             try:
                 cur.execute("ROLLBACK")
@@ -402,7 +406,7 @@ class Database:
     def backup(self, target: Path) -> None:
         """A consistent copy of the whole database into a new file."""
         if target.exists():
-            raise CustomerCardError(f"{target} exists already: choose a new file name.")
+            raise CustomerCardError(_("{target} exists already: choose a new file name.").format(target=target))
         target.parent.mkdir(parents=True, exist_ok=True)
         with self._write_lock:
             cur = self.cursor()
@@ -426,8 +430,9 @@ class Database:
         current = self.schema_version()
         if current > LATEST_SCHEMA:
             raise CustomerCardError(
-                f"{self.path} was written by a newer customercard (schema {current}; this version "
-                f"knows up to {LATEST_SCHEMA}). Upgrade customercard to open it.")
+                _("{path} was written by a newer customercard (schema {current}; this version knows up to "
+                  "{latest_schema}). Upgrade customercard to open it.").format(
+                      path=self.path, current=current, latest_schema=LATEST_SCHEMA))
         target = LATEST_SCHEMA if target is None else target
         self.upgraded_from = current
         for number, _name, sql in migrations(self.dialect):

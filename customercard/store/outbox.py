@@ -16,12 +16,15 @@ import pandas as pd
 
 from ..errors import NotFound, ValidationError
 from ..fields import synced_fields
+from ..i18n import N_, _
 from ..models import Customer, Snapshot, to_text
 from .database import utcnow
 
 #: Fields whose changes the economy system receives (contact information and invoice address; the registry's).
 SYNCED_FIELDS = synced_fields()
 MAX_ATTEMPTS = 8
+#: The states of a delivery (shown in System administration → Economy system).
+STATUSES = (N_("pending"), N_("failed"), N_("delivered"))
 
 
 class OutboxStore:
@@ -69,7 +72,7 @@ class OutboxStore:
         sql = "SELECT status, count(*) FROM outbox" + (" WHERE customer_id = ?" if customer_id is not None else "") \
             + " GROUP BY status"
         found = dict(self.db.rows(sql, [int(customer_id)] if customer_id is not None else []))
-        return {status: int(found.get(status, 0)) for status in ("pending", "failed", "delivered")}
+        return {status: int(found.get(status, 0)) for status in STATUSES}
 
     def due_outbox_rows(self, now: dt.datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Rows to deliver now: per customer only its oldest undelivered row, and only when it is due."""
@@ -93,7 +96,7 @@ class OutboxStore:
         now = utcnow()
         row = self.db.row("SELECT attempts FROM outbox WHERE id = ?", [int(outbox_id)])
         if row is None:
-            raise NotFound(f"No outbox row {outbox_id}.")
+            raise NotFound(_("No outbox row {outbox_id}.").format(outbox_id=outbox_id))
         attempts = int(row[0]) + 1
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         with self.db.transaction() as cur:

@@ -22,6 +22,7 @@ import numpy  # noqa: F401
 import pandas as pd
 
 from ..errors import CustomerCardError
+from ..i18n import _
 from .changes import CHANNEL, Change, ChangeFeed
 from .database import LATEST_SCHEMA, migrations, split_statements, utcnow
 from .readonly import QUERY_SECONDS, SECRET_TABLES
@@ -86,9 +87,9 @@ def refusal(exc: Exception) -> CustomerCardError:
     """A driver error as one clear message (never the driver's traceback in the page or on the command line)."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if "NUL" in text or "0x00" in text:
-        return CustomerCardError("A text holds a NUL character (U+0000), which PostgreSQL cannot store: nothing "
-                                 "was saved. Remove the character and try again.")
-    return CustomerCardError(f"The database refused this, and nothing was saved: {text}")
+        return CustomerCardError(_("A text holds a NUL character (U+0000), which PostgreSQL cannot store: nothing "
+                                   "was saved. Remove the character and try again."))
+    return CustomerCardError(_("The database refused this, and nothing was saved: {text}").format(text=text))
 
 
 class _Cursor:
@@ -154,7 +155,7 @@ class PostgresDatabase:
         try:
             from psycopg_pool import ConnectionPool
         except ImportError:  # pragma: no cover - a dependency of the package
-            raise CustomerCardError("PostgreSQL needs psycopg: pip install 'psycopg[binary,pool]'.") from None
+            raise CustomerCardError(_("PostgreSQL needs psycopg: pip install 'psycopg[binary,pool]'.")) from None
         import psycopg
 
         self.path = url
@@ -168,7 +169,7 @@ class PostgresDatabase:
                                         timeout=15)
             self._pool.wait(timeout=15)
         except Exception as exc:  # noqa: BLE001 - any failure to connect is told plainly
-            raise CustomerCardError(f"Cannot connect to {_redact(url)}: {exc}") from None
+            raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=exc)) from None
         self.upgraded_from = 0
         self.migrate(migrate_to)
         #: Committed changes of every process, told to this process's subscribers (heard through LISTEN).
@@ -273,7 +274,8 @@ class PostgresDatabase:
             try:
                 cur.execute("COMMIT")
             except CustomerCardError as exc:
-                raise CustomerCardError(f"The change could not be committed: {exc.__cause__ or exc}") from exc
+                raise CustomerCardError(_("The change could not be committed: {exc}").format(
+                    exc=exc.__cause__ or exc)) from exc
 
     @property
     def in_transaction(self) -> bool:
@@ -308,9 +310,9 @@ class PostgresDatabase:
         """
         text = sql.strip().rstrip(";").strip()
         if ";" in text:
-            raise CustomerCardError("Give exactly one SELECT statement.")
+            raise CustomerCardError(_("Give exactly one SELECT statement."))
         if not re.match(r"(?is)^(select|with)\b", text):
-            raise CustomerCardError("Only read queries (SELECT …) are allowed here.")
+            raise CustomerCardError(_("Only read queries (SELECT …) are allowed here."))
         with self._pool.connection() as conn:
             cur = _Cursor(conn)
             try:
@@ -319,11 +321,11 @@ class PostgresDatabase:
                 if self._reading_role(cur) == READER_ROLE:
                     cur.execute(f"SET LOCAL ROLE {READER_ROLE}")
                 elif _SECRET_NAMES.search(text):  # the user itself reads: at least not by naming them
-                    raise CustomerCardError(f"store.sql does not read {', '.join(sorted(SECRET_TABLES))}: read "
-                                            "user_directory and firm_settings instead.")
+                    raise CustomerCardError(_("store.sql does not read {tables}: read user_directory and "
+                                              "firm_settings instead.").format(tables=", ".join(sorted(SECRET_TABLES))))
                 return cur.execute(text, params).df()
             except CustomerCardError as exc:
-                raise CustomerCardError(f"The query failed: {exc.__cause__ or exc}") from None
+                raise CustomerCardError(_("The query failed: {exc}").format(exc=exc.__cause__ or exc)) from None
             finally:
                 try:
                     cur.execute("ROLLBACK")
@@ -346,12 +348,13 @@ class PostgresDatabase:
         if not user_files:
             return "current_user"
         raise CustomerCardError(
-            "store.sql is refused here: customercard connects to PostgreSQL as a user that may read the server's "
-            f"files (a superuser, or a member of pg_read_server_files), and cannot use the role {READER_ROLE} "
-            "that reads only the tables. Connect as an ordinary user (the owner of the tables), or have a "
-            f"superuser open the database once with customercard (it makes the role), or run: CREATE ROLE "
-            f"{READER_ROLE} NOLOGIN; GRANT {READER_ROLE} TO <user>; GRANT SELECT ON ALL TABLES IN SCHEMA <schema> "
-            f"TO {READER_ROLE}; REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC.")
+            _("store.sql is refused here: customercard connects to PostgreSQL as a user that may read the server's "
+              "files (a superuser, or a member of pg_read_server_files), and cannot use the role {reader_role} that "
+              "reads only the tables. Connect as an ordinary user (the owner of the tables), or have a superuser "
+              "open the database once with customercard (it makes the role), or run: CREATE ROLE {reader_role} "
+              "NOLOGIN; GRANT {reader_role} TO <user>; GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO "
+              "{reader_role}; REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM "
+              "PUBLIC.").format(reader_role=READER_ROLE))
 
     def _prepare_reader(self) -> None:
         """Make (when the connecting user may) the role :data:`READER_ROLE` that analysts' queries run as: it
@@ -439,8 +442,8 @@ class PostgresDatabase:
         """Nothing to do: PostgreSQL writes its own checkpoints."""
 
     def backup(self, target: Path) -> None:
-        raise CustomerCardError("Back up a PostgreSQL database with pg_dump (customercard backup is for DuckDB "
-                                "files); or copy it to a DuckDB file with `customercard migrate`.")
+        raise CustomerCardError(_("Back up a PostgreSQL database with pg_dump (customercard backup is for DuckDB "
+                                  "files); or copy it to a DuckDB file with `customercard migrate`."))
 
     # -- migrations ------------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -455,8 +458,9 @@ class PostgresDatabase:
         current = self.schema_version()
         if current > LATEST_SCHEMA:
             raise CustomerCardError(
-                f"{_redact(self.path)} was written by a newer customercard (schema {current}; this version "
-                f"knows up to {LATEST_SCHEMA}). Upgrade customercard to use it.")
+                _("{path} was written by a newer customercard (schema {current}; this version knows up to "
+                  "{latest_schema}). Upgrade customercard to use it.").format(
+                      path=_redact(self.path), current=current, latest_schema=LATEST_SCHEMA))
         target = LATEST_SCHEMA if target is None else target
         self.upgraded_from = current
         for number, _name, sql in migrations(self.dialect):

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..i18n import _
+from ..i18n import N_, _
 from .database import execute_rows
 from .search_bulk import fuzzy_frame, index_frames, suffix_frame, word_frame
 from .search_text import (
@@ -445,7 +445,7 @@ class SearchStore:
         for query, found in zip(wanted, reasons, strict=True):
             for source in NUMBER_SOURCES:
                 for cid in owners.get((source, digits(getattr(query, source))), []):
-                    found.setdefault(cid, NUMBER_SOURCES[source])
+                    found.setdefault(cid, _(NUMBER_SOURCES[source]))
 
     def _similar_names(self, wanted: list[DuplicateQuery], reasons: list[dict[int, str]]) -> None:
         """Similar names and nicknames (see :func:`_similar`): among the names having the same first word, or one
@@ -545,7 +545,7 @@ class _NameEntries:
 
 
 #: Numbers that make a duplicate, and the reason given.
-NUMBER_SOURCES = {"org_number": _("same organisation number"), "vat_number": _("same VAT number")}
+NUMBER_SOURCES = {"org_number": N_("same organisation number"), "vat_number": N_("same VAT number")}
 #: Keys looked up in one query; names read for one first word at most.
 LOOKUP_CHUNK = 2_000
 DUPLICATE_CANDIDATES = 100

@@ -6,18 +6,21 @@ table (each change goes through the model and the store, recorded in history); l
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
 import panel as pn
 import param
+from panel.io.model import JSCode
 
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
-from ..i18n import _
-from ..models import Opportunity
+from ..i18n import _, current_language, supported
+from ..models import OPPORTUNITY_STATUSES, Opportunity
 from ..store import Change, Store
 from .editor import RecordEditor
+from .form import DatePicker, date_format
 from .html import SECTION_CSS, esc, table
 from .live import Follower
 from .values import shown
@@ -27,6 +30,31 @@ EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expec
 SHOWN = ["id", "version", "customer_id", "customer_name", "title", "stage", "status", "lost_reason", "amount",
          "currency", "probability", "weighted", "expected_close", "owner_name"]
 HIDDEN = ["id", "version", "customer_id"]
+
+
+def tabulator_texts() -> dict[str, Any]:
+    """The table's own words (paging, group headers and counts) in the reader's language, as Tabulator's
+    ``locale``/``langs`` configuration and a group header that names the stage as the column does (Panel writes
+    the field's name: 'stage: Lead')."""
+    language = supported(current_language()) or "en"
+    header = (f"(value, count) => {json.dumps(_('Stage') + ': ')} + String(value).replace(/^stage: /, '') + "
+              f"' <span>(' + count + ' ' + (count === 1 ? {json.dumps(_('item'))} : {json.dumps(_('items'))}) + "
+              "')</span>'")
+    return {"groupHeader": JSCode(header), "locale": language, "langs": {language: {
+        "groups": {"item": _("item"), "items": _("items")},
+        "data": {"loading": _("Loading"), "error": _("Error")},
+        "pagination": {"page_size": _("Page size"), "page_title": _("Show page"), "first": _("First"),
+                       "first_title": _("First page"), "last": _("Last"), "last_title": _("Last page"),
+                       "prev": _("Prev"), "prev_title": _("Previous page"), "next": _("Next"),
+                       "next_title": _("Next page"), "all": _("All"),
+                       "counter": {"showing": _("Showing"), "of": _("of"), "rows": _("rows"), "pages": _("pages")}},
+    }}}
+
+
+def money_format() -> dict[str, Any]:
+    """Tabulator's money formatter writing whole amounts with the reader's language's marks."""
+    marks = formatting.symbols()
+    return {"type": "money", "thousand": marks["group"], "decimal": marks["decimal"], "precision": 0}
 
 
 class PipelinePage(pn.viewable.Viewer):
@@ -49,8 +77,10 @@ class PipelinePage(pn.viewable.Viewer):
                                          css_classes=["cc-pipeline-manager"], width=200),
             pn.widgets.Select.from_param(self.param.owner, label=_("Owner"), options=people,
                                          css_classes=["cc-pipeline-owner"], width=200),
-            pn.widgets.DatePicker.from_param(self.param.close_from, label=_("Closing from"), width=160),
-            pn.widgets.DatePicker.from_param(self.param.close_to, label=_("Closing until"), width=160),
+            DatePicker.from_param(self.param.close_from, label=_("Closing from"), width=160,
+                                  date_format=date_format()),
+            DatePicker.from_param(self.param.close_to, label=_("Closing until"), width=160,
+                                  date_format=date_format()),
         ]
         self.can_edit = store.can(self.user, "write")
         # Cells are not edited in the table: Panel's table names an edited row by its position, and a table drawn
@@ -66,11 +96,7 @@ class PipelinePage(pn.viewable.Viewer):
             pd.DataFrame(columns=SHOWN), editors=editors, show_index=False, groupby=["stage"], pagination="local",
             page_size=50, sizing_mode="stretch_width", hidden_columns=HIDDEN, selectable=False,
             layout="fit_columns",  # every column within the page's width (the owner was cut off)
-            formatters={"customer_name": {"type": "link", "urlPrefix": "/card?customer=", "urlField": "customer_id",
-                                          "labelField": "customer_name"},
-                        "amount": {"type": "money", "thousand": " ", "precision": 0},
-                        "weighted": {"type": "money", "thousand": " ", "precision": 0},
-                        "probability": {"type": "money", "precision": 0}},
+            formatters=self._formatters([]), configuration=tabulator_texts(),
             titles={"customer_name": _("Customer"), "title": _("Opportunity"), "stage": _("Stage"),
                     "status": _("Status"), "lost_reason": _("Reason lost"), "amount": _("Amount"),
                     "currency": _("Currency"), "probability": _("Probability (%)"), "weighted": _("Weighted"),
@@ -88,16 +114,19 @@ class PipelinePage(pn.viewable.Viewer):
         args = {"account_manager": self.account_manager or None, "owner": self.owner or None,
                 "close_from": self.close_from, "close_to": self.close_to}
         stages = self.store.pipeline(**args)
-        locale, base = self.store.settings().locale, self.store.settings().base_currency
-        rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base, locale)),
-                 esc(formatting.money(r.weighted, base, locale))] for r in stages.itertuples(index=False)]
+        base = self.store.settings().base_currency
+        rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base)),
+                 esc(formatting.money(r.weighted, base))] for r in stages.itertuples(index=False)]
         total = [esc(_("Total")), esc(int(stages["count"].sum())),
-                 esc(formatting.money(stages["amount"].sum(), base, locale)),
-                 esc(formatting.money(stages["weighted"].sum(), base, locale))]
+                 esc(formatting.money(stages["amount"].sum(), base)),
+                 esc(formatting.money(stages["weighted"].sum(), base))]
         self._summary.object = table([(_("Stage"), False), (_("Open"), True), (_("Sum"), True),
                                       (_("Weighted"), True)], rows, css_id="cc-pipeline-stages", total=total)
         frame = self.store.open_opportunities(**args)
-        frame["expected_close"] = pd.to_datetime(frame["expected_close"]).dt.date
+        # dates as ISO text (sorted as dates) shown as the reader's language writes them; statuses in it too
+        closes = pd.to_datetime(frame["expected_close"]).dt.date
+        frame["expected_close"] = closes.map(lambda day: day.isoformat() if pd.notna(day) else "")
+        self._table.formatters = self._formatters([day for day in closes if pd.notna(day)])
         # The table groups rows by stage in the order the groups first appear: the pipeline's order (the admin
         # list's), each stage's rows as they came (soonest close first).
         order = {stage: i for i, stage in enumerate(self.store.choices().allowed("opportunity_stages"))}
@@ -105,6 +134,17 @@ class PipelinePage(pn.viewable.Viewer):
         # rows are known by the opportunity's id, not by their position: an edit made in the browser names the row
         # it was made in, even when the table was drawn again meanwhile (a position would name another row then)
         self._table.value = frame[SHOWN].set_index(pd.Index(frame["id"].astype(int), name="key"))
+
+    @staticmethod
+    def _formatters(dates: list[Any]) -> dict[str, Any]:
+        """The table's cell formatters: links to the cards, amounts with the language's marks, each expected close
+        date and status as the reader reads it (Tabulator's lookup)."""
+        return {"customer_name": {"type": "link", "urlPrefix": "/card?customer=", "urlField": "customer_id",
+                                  "labelField": "customer_name"},
+                "amount": money_format(), "weighted": money_format(), "probability": money_format(),
+                "expected_close": {"type": "lookup", "": "", **{day.isoformat(): formatting.date(day)
+                                                               for day in dates}},
+                "status": {"type": "lookup", **{status: _(status) for status in OPPORTUNITY_STATUSES}}}
 
     def _on_click(self, event: Any) -> None:
         if event.column == "customer_name":
@@ -144,7 +184,7 @@ class PipelinePage(pn.viewable.Viewer):
         self.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
             opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css="cc-pipeline-form",
             title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
-            locale=store.settings().locale)
+            zone=store.settings().time_zone)
         self._editor_box.objects = [self.editor.__panel__()]
         self._message.object = ""
         return self.editor
@@ -209,7 +249,7 @@ class PipelinePage(pn.viewable.Viewer):
         changed = "; ".join(
             _("{field} is now {value} ({who})").format(
                 field=_(Opportunity.param[c.field].label), who=self.store.user_name(c.changed_by),
-                value=shown(Opportunity, c.field, c.stored, self.store.user_name, self.store.settings().locale))
+                value=shown(Opportunity, c.field, c.stored, self.store.user_name, self.store.settings().time_zone))
             for c in exc.conflicts)
         return _("Not saved: changed meanwhile — {changes}. The table shows it as it is now; change it again if you "
                  "still want to.").format(changes=changed)

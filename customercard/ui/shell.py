@@ -9,7 +9,7 @@ import html
 
 import panel as pn
 
-from ..i18n import N_, _
+from ..i18n import N_, _, current_language
 from ..models import User
 
 APP_CSS = """
@@ -30,7 +30,8 @@ body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, san
 
 TEMPLATE = """{% extends base %}
 {% block title %}{{ page_title|e }}{% endblock %}
-{% block postamble %}<style>""" + APP_CSS + """</style>{% endblock %}
+{% block postamble %}<style>""" + APP_CSS + """</style>
+<script>document.documentElement.lang = {{ page_language|tojson }};</script>{% endblock %}
 {% block contents %}
 <div class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>
 {% if has_search %}{{ embed(roots.search) }}{% endif %}{{ user_html|safe }}</div>
@@ -97,6 +98,7 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
     template = PageTemplate(TEMPLATE, location=location)
     template.add_variable("has_location", location)
     template.add_variable("page_title", f"{title} · customercard")
+    template.add_variable("page_language", current_language())  # Panel's base template says lang="en"
     # The header is plain HTML in the page (escaped by nav_html/user_html), not Bokeh models: nothing in it
     # changes during a session, and a Panel HTML pane would also make every page load MathJax (1.8 MB).
     template.add_variable("nav_html", nav_html(user, active, set(pages)))

@@ -6,9 +6,8 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 import panel as pn
-from babel import Locale
 
-from ... import mail
+from ... import formatting, mail
 from ...errors import CustomerCardError, ValidationError
 from ...fields import section_fields
 from ...i18n import N_, _
@@ -20,13 +19,9 @@ from ..shell import served_base_url
 from .base import Section
 
 
-def country_name(code: str, locale: str = "en") -> str:
-    if not code:
-        return ""
-    try:
-        return Locale.parse("en").territories.get(code.upper(), code)
-    except ValueError:
-        return code
+def country_name(code: str) -> str:
+    """A country's name in the reader's language."""
+    return formatting.country(code)
 
 
 def address_html(address: Address) -> str:

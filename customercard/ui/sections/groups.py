@@ -11,7 +11,7 @@ import param
 from ... import formatting
 from ...errors import ConflictError, CustomerCardError
 from ...fields import section_fields
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ...models import Customer
 from ..choices import multi_choice
 from ..editor import RecordEditor
@@ -87,7 +87,7 @@ class GroupsSection(Section):
     editor: RecordEditor | None = None
 
     def markup(self) -> str:
-        c, store, locale = self.context.customer, self.context.store, self.context.locale
+        c, store, zone = self.context.customer, self.context.store, self.context.zone
         criteria = store.choices().criteria
         segment_pairs = []
         for name in list(criteria) + [n for n in c.segments if n not in criteria]:
@@ -96,17 +96,18 @@ class GroupsSection(Section):
         if c.is_linked:
             linked = _("Linked to {system} as customer {id}; last synchronised {when}").format(
                 system=c.erp_system, id=c.erp_customer_id,
-                when=formatting.datetime(c.erp_synced_at, locale) or _("never"))
+                when=formatting.datetime(c.erp_synced_at, zone) or _("never"))
         else:
             linked = _("Not linked to a customer in the economy system")
         pairs = [
-            (_("Created"), esc(f"{formatting.datetime(c.created_at, locale)} · {store.user_name(c.created_by)}")),
-            (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, locale)} · {store.user_name(c.updated_by)}")),
+            (_("Created"), esc(f"{formatting.datetime(c.created_at, zone)} · {store.user_name(c.created_by)}")),
+            (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, zone)} · {store.user_name(c.updated_by)}")),
             (_("Economy system"), f'<span id="cc-erp-link">{esc(linked)}</span>{self._erp_buttons()}'),
         ]
         counts = store.outbox_counts(c.id)
         if counts["pending"] or counts["failed"]:
-            text = _("{p} change(s) waiting to be sent, {f} failed").format(p=counts["pending"], f=counts["failed"])
+            text = ngettext("{p} change waiting to be sent, {f} failed", "{p} changes waiting to be sent, {f} failed",
+                            counts["pending"]).format(p=counts["pending"], f=counts["failed"])
             failed = store.outbox(c.id, status="failed", limit=1)
             if not failed.empty:
                 text += f" ({failed.iloc[0]['last_error']})"
@@ -152,7 +153,7 @@ class GroupsSection(Section):
         self.editor = RecordEditor(draft, ["erp_system", "erp_customer_id"], save=save, done=done,
                                    cancelled=cancelled, reload=lambda: store.get_customer(customer.id),
                                    title=_("Link to the economy system"), css="cc-erp-form",
-                                   user_name=store.user_name, locale=context.locale)
+                                   user_name=store.user_name, zone=context.zone)
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
 
     def do_erp_unlink(self, data: dict[str, Any]) -> None:
@@ -184,7 +185,7 @@ class GroupsSection(Section):
         rows = []
         for row in shown.head(self.history_limit).itertuples(index=False):
             what = self._label_of(row.field) + ("" if row.kind == "update" else f" ({_(row.kind)})")
-            cells = [esc(formatting.datetime(row.changed_at, context.locale)),
+            cells = [esc(formatting.datetime(row.changed_at, context.zone)),
                      esc(context.store.user_name(row.changed_by)), esc(what),
                      esc(self.shown_value(row.field, row.old_value)), esc(self.shown_value(row.field, row.new_value))]
             if context.can_edit:
@@ -204,8 +205,9 @@ class GroupsSection(Section):
                 f"{listing}{more}</div>")
 
     def shown_value(self, field: str, text: str | None) -> str:
-        """A history value as people read it: names for logins, Yes/No, lists joined, dates in the locale."""
-        return shown(Customer, field, text, self.context.store.user_name, self.context.locale)
+        """A history value as people read it: names for logins, Yes/No, lists joined, dates and times as the
+        reader's language writes them."""
+        return shown(Customer, field, text, self.context.store.user_name, self.context.zone)
 
     def do_history_field(self, data: dict[str, Any]) -> None:
         self.param.update(history_field=str(data.get("value") or ALL_FIELDS), history_limit=HISTORY_PAGE)

@@ -1,4 +1,9 @@
-"""Section 9 — invoiced per year: a HoloViews bar chart (canvas, not WebGL) and the figures with their total."""
+"""Section 9 — invoiced per year: a HoloViews bar chart (canvas, not WebGL) and the figures with their total.
+
+The chart speaks the reader's language: its series, axis and hover are labelled in it, the y axis's ticks are
+written with the language's grouping and decimal marks (:func:`axis_formatter`, the same marks as
+:mod:`customercard.formatting`), and the hover shows each bar's amount as the table beside it does
+(:func:`customercard.formatting.money`)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 import holoviews as hv
 import pandas as pd
 import panel as pn
-from bokeh.models import NumeralTickFormatter
+from bokeh.models import CustomJSTickFormatter
 
 from ... import formatting
 from ...i18n import N_, _
@@ -38,10 +43,30 @@ def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
 
 INVOICED, PIPELINE = N_("Invoiced"), N_("Weighted pipeline")
 
+#: Writes an axis tick as :func:`customercard.formatting.number` writes it: whole numbers grouped in threes with
+#: the language's mark, its decimal mark and minus sign (ticks below ten may have decimals).
+AXIS_TICK_JS = """
+const digits = Math.abs(tick) >= 10 || Number.isInteger(tick) ? 0 : 2;
+const [whole, fraction] = Math.abs(tick).toFixed(digits).split(".");
+const grouped = whole.replace(/\\B(?=(\\d{3})+(?!\\d))/g, group);
+const trimmed = fraction ? fraction.replace(/0+$/, "") : "";
+return (tick < 0 && Number(whole + (trimmed || "0")) !== 0 ? minus : "") + grouped + (trimmed ? decimal + trimmed : "");
+"""
+
+
+def axis_formatter(language: str | None = None) -> CustomJSTickFormatter:
+    """A Bokeh tick formatter writing amounts with the marks of ``language`` (the reader's by default):
+    '400 000' in Swedish, '400.000' in Danish, '400,000' in English."""
+    marks = formatting.symbols(language)
+    minus = formatting.number(-1, language=language)[:-1]  # the sign formatting.number writes
+    return CustomJSTickFormatter(code=AXIS_TICK_JS, args={"group": marks["group"], "decimal": marks["decimal"],
+                                                          "minus": minus})
+
 
 def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> hv.Bars:
     """Invoiced per year as HoloViews bars (canvas, no toolbar); with ``pipeline`` (year, weighted) the
-    probability-weighted open pipeline by expected close year stands beside them."""
+    probability-weighted open pipeline by expected close year stands beside them. Labelled, and its amounts
+    written, in the reader's language."""
     _holoviews()
     invoiced, pipelined = _(INVOICED), _(PIPELINE)
     data = figures.assign(year=figures["year"].astype(str), series=invoiced)[["year", "series", "amount"]]
@@ -57,11 +82,14 @@ def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | Non
             .reset_index()[["year", "series", "amount"]])
         kdims = [("year", _("Year")), ("series", _("Series"))]
         color, cmap = "series", {invoiced: "#2f6fb3", pipelined: "#e69f3a"}
+        tooltips = [(_("Year"), "@year"), (_("Series"), "@series"), (_("Amount"), "@amount_text")]
     else:
         kdims, color, cmap = [("year", _("Year"))], "#2f6fb3", None
-    return hv.Bars(data, kdims=kdims, vdims=[("amount", currency)]).opts(
-        responsive=True, height=240, color=color, cmap=cmap, line_color=None, toolbar=None, default_tools=["hover"],
-        yformatter=NumeralTickFormatter(format="0,0"), show_grid=False, xlabel="", ylabel=currency,
+        tooltips = [(_("Year"), "@year"), (_("Invoiced"), "@amount_text")]
+    data = data.assign(amount_text=[formatting.money(amount, currency) for amount in data["amount"]])
+    return hv.Bars(data, kdims=kdims, vdims=[("amount", currency), ("amount_text", _("Amount"))]).opts(
+        responsive=True, height=240, color=color, cmap=cmap, line_color=None, toolbar=None, tools=["hover"],
+        hover_tooltips=tooltips, yformatter=axis_formatter(), show_grid=False, xlabel="", ylabel=currency,
         show_legend=False, multi_level=False, backend_opts={"plot.output_backend": "canvas"},
     )
 
@@ -88,16 +116,16 @@ class InvoicedSection(Section):
         return self.table_html(self._figures)
 
     def table_html(self, figures: pd.DataFrame) -> str:
-        currency, locale = self.context.settings.base_currency, self.context.locale
+        currency = self.context.settings.base_currency
         if figures.empty:
             return f'<p class="cc-empty">{esc(_("Nothing invoiced yet."))}</p>'
-        rows = [[esc(int(r.year)), esc(formatting.money(r.amount, currency, locale))]
+        rows = [[esc(int(r.year)), esc(formatting.money(r.amount, currency))]
                 for r in figures.sort_values("year", ascending=False).itertuples(index=False)]
-        total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency, locale))]
+        total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency))]
         html = table([(_("Year"), False), (_("Invoiced"), True)], rows, css_id="cc-invoiced-table", total=total)
         pipeline = getattr(self, "_pipeline", None)
         if pipeline is not None and not pipeline.empty:
-            weighted = formatting.money(float(pipeline["weighted"].sum()), currency, locale)
+            weighted = formatting.money(float(pipeline["weighted"].sum()), currency)
             html += (f'<p class="cc-meta" id="cc-pipeline-note"><span style="color:#e69f3a">■</span> '
                      f'{esc(_("Open pipeline, probability-weighted, by expected close year"))}: {esc(weighted)}</p>')
         return html
