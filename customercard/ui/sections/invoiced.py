@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import holoviews as hv
 import pandas as pd
@@ -14,16 +15,11 @@ from ...i18n import _
 from ..html import esc, table
 from .base import Section
 
-_READY = False
-
-
+@functools.cache
 def _holoviews() -> None:
     """Load HoloViews' Bokeh backend once, drawing on canvas (WebGL costs a second without a GPU)."""
-    global _READY
-    if not _READY:
-        hv.extension("bokeh", logo=False)
-        hv.renderer("bokeh").webgl = False
-        _READY = True
+    hv.extension("bokeh", logo=False)
+    hv.renderer("bokeh").webgl = False
 
 
 def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
