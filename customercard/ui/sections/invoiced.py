@@ -15,6 +15,7 @@ from ...i18n import _
 from ..html import esc, table
 from .base import Section
 
+
 @functools.cache
 def _holoviews() -> None:
     """Load HoloViews' Bokeh backend once, drawing on canvas (WebGL costs a second without a GPU)."""
