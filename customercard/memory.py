@@ -92,7 +92,7 @@ class MemoryRelease:
         """Count a new session (see :meth:`session_ended` for its end)."""
         self.live += 1
 
-    def session_ended(self, session_context: Any = None) -> None:  # noqa: ARG002 - the signature Bokeh calls
+    def session_ended(self, session_context: Any) -> None:  # noqa: ARG002 - the signature Bokeh asks for
         """A session ended: schedule :meth:`release` ``delay`` seconds later on this event loop; later endings
         push it back."""
         from tornado.ioloop import IOLoop
