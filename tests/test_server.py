@@ -4,6 +4,7 @@ own login sessions; the benchmark's pages only where asked for; no module state 
 from __future__ import annotations
 
 import ast
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,7 +14,7 @@ from customercard import app
 from customercard.models import Customer
 from customercard.store import Store
 
-from .conftest import copy_database, free_port, wait_for_port
+from .conftest import copy_database, free_port, login, wait_for_port
 from .http_client import Client
 
 PACKAGE = Path(__file__).resolve().parent.parent / "customercard"
@@ -82,6 +83,21 @@ def test_a_session_of_one_server_does_not_open_the_other(two_servers):
     page = borrowed.get("/search")
     assert page.status == 302 and "/login" in page.location
     assert borrowed.get("/api/customers/1").status == 401
+
+
+@pytest.mark.browser
+def test_a_server_counts_its_sessions_and_gives_memory_back_after_the_last_ends(two_servers, browser):
+    server = two_servers.second.server
+    released: list[int] = []
+    server.memory.when_idle("test", lambda: released.append(server.memory.live) or 0.0)
+    context = browser.new_context()
+    login(context.new_page(), two_servers.second.url, "anna", path="/card?customer=1")
+    assert server.memory.live >= 1 and released == []
+    context.close()  # Bokeh discards the session a while later; the release follows a few seconds after
+    deadline = time.monotonic() + 90
+    while not released and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert released == [0] and not server.memory.pending
 
 
 def test_the_benchmark_pages_are_served_only_with_bench(demo_template, tmp_path):
