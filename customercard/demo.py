@@ -238,7 +238,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
     step("pools")
     pools = _Pools(seed, rng)
     # DuckDB may take 80 % of the machine, and the generator's frames need room beside it
-    with store.db.bulk_memory(), store.db.transaction():
+    with store.db.memory.bulk(), store.db.transaction():
         frame = _customers(store, pools, rng, customers, today)
         step("customers")
         history = _history(store, frame, rng)

@@ -168,10 +168,10 @@ def live_server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
 
     store = Store(copy_database(demo_template, tmp_path_factory.mktemp("live")))
     port = free_port()
-    thread = app.make_server(store, port=port, threaded=True, start=True)
+    server = app.make_server(store, port=port, threaded=True, start=True)
     wait_for_port(port)
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", store=store, port=port)
-    thread.stop()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", store=store, port=port, server=server)
+    server.stop()
     store.close()
 
 

@@ -146,6 +146,28 @@ def _frame(rows: list[tuple], names: list[str]) -> pd.DataFrame:
     return frame
 
 
+class ServerMemory:
+    """The ``memory`` of a PostgreSQL database: nothing to tune here, PostgreSQL's server manages its own (the same
+    methods as :class:`~customercard.store.duckdb_memory.DuckDBMemory`)."""
+
+    def release(self) -> float:
+        """Nothing to drop: PostgreSQL's cache lives in its own server processes."""
+        return 0.0
+
+    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:  # noqa: ARG002
+        """Nothing to read ahead: PostgreSQL keeps what its queries read in its own shared buffers (sized by its
+        operator), for every process of ours alike."""
+        return 0.0
+
+    @contextmanager
+    def bulk(self, share: float = 0.4) -> Iterator[None]:  # noqa: ARG002 - same API as DuckDB's
+        """The server manages its own memory."""
+        yield
+
+    def stop(self) -> None:
+        """Nothing reads ahead, so nothing to stop."""
+
+
 class PostgresDatabase:
     """A PostgreSQL database through a psycopg 3 connection pool; a connection per thread while it works."""
 
@@ -178,6 +200,8 @@ class PostgresDatabase:
         self._listening: threading.Thread | None = None
         self._closed = threading.Event()
         self._ready = threading.Event()
+        #: Nothing to tune: PostgreSQL's server manages its memory.
+        self.memory = ServerMemory()
         self._prepare_reader()
 
     # -- connections -----------------------------------------------------------------------------------
@@ -197,15 +221,6 @@ class PostgresDatabase:
             self._local.cursor = cur
             self._local.cursor_connection = self._connection()
         return cur
-
-    def release_memory(self) -> float:
-        """Nothing to drop: PostgreSQL's cache lives in its own server processes."""
-        return 0.0
-
-    def hold_in_memory(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:  # noqa: ARG002
-        """Nothing to read ahead: PostgreSQL keeps what its queries read in its own shared buffers (sized by its
-        operator), for every process of ours alike."""
-        return 0.0
 
     def close(self) -> None:
         self._closed.set()
@@ -245,11 +260,6 @@ class PostgresDatabase:
                 if not self._closed.is_set():
                     log.warning("Not hearing changes from PostgreSQL (%s); trying again", exc)
                     self._closed.wait(2.0)
-
-    @contextmanager
-    def bulk_memory(self, share: float = 0.4) -> Iterator[None]:  # noqa: ARG002 - same API as DuckDB's
-        """The server manages its own memory."""
-        yield
 
     @contextmanager
     def transaction(self) -> Iterator[_Cursor]:

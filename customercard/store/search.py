@@ -174,7 +174,7 @@ class SearchStore:
         into = {name: (f"rebuild_{name}" if staged else name) for name in keys}
         total = 0
         vocabulary: set[str] = set()
-        with self.db.bulk_memory(), self.db.transaction() as cur:
+        with self.db.memory.bulk(), self.db.transaction() as cur:
             tables, indexes = self._search_schema()
             # A new, empty table loaded and then indexed beats deleting rows and keeping indexes up to date.
             for name in SEARCH_TABLES:
@@ -244,7 +244,7 @@ class SearchStore:
         The server does this as it starts and again after it has given memory back when idle, on a thread of its
         own (about 25 MB per 10,000 customers, read in about 0.2 s per 100,000). A store opened in a notebook does
         not: its first searches read what they need as they go."""
-        return self.db.hold_in_memory(SEARCH_READS, at_most)
+        return self.db.memory.hold(SEARCH_READS, at_most)
 
     # -- searching ------------------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20, include_archived: bool = True) -> pd.DataFrame:

@@ -8,6 +8,7 @@ written with the language's grouping and decimal marks (:func:`axis_formatter`, 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import holoviews as hv
@@ -20,16 +21,12 @@ from ...i18n import N_, _
 from ..html import esc, table
 from .base import Section
 
-_READY = False
 
-
+@functools.cache
 def _holoviews() -> None:
     """Load HoloViews' Bokeh backend once, drawing on canvas (WebGL costs a second without a GPU)."""
-    global _READY
-    if not _READY:
-        hv.extension("bokeh", logo=False)
-        hv.renderer("bokeh").webgl = False
-        _READY = True
+    hv.extension("bokeh", logo=False)
+    hv.renderer("bokeh").webgl = False
 
 
 def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
