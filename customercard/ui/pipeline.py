@@ -126,14 +126,15 @@ class PipelinePage(pn.viewable.Viewer):
         # dates as ISO text (sorted as dates) shown as the reader's language writes them; statuses in it too
         closes = pd.to_datetime(frame["expected_close"]).dt.date
         frame["expected_close"] = closes.map(lambda day: day.isoformat() if pd.notna(day) else "")
-        self._table.formatters = self._formatters([day for day in closes if pd.notna(day)])
         # The table groups rows by stage in the order the groups first appear: the pipeline's order (the admin
         # list's), each stage's rows as they came (soonest close first).
         order = {stage: i for i, stage in enumerate(self.store.choices().allowed("opportunity_stages"))}
         frame = frame.iloc[frame["stage"].map(order).fillna(len(order)).argsort(kind="stable")]
         # rows are known by the opportunity's id, not by their position: an edit made in the browser names the row
         # it was made in, even when the table was drawn again meanwhile (a position would name another row then)
-        self._table.value = frame[SHOWN].set_index(pd.Index(frame["id"].astype(int), name="key"))
+        # formatters and rows in one update: the table is drawn once, and the rows it reports clicks on are known
+        self._table.param.update(formatters=self._formatters([day for day in closes if pd.notna(day)]),
+                                 value=frame[SHOWN].set_index(pd.Index(frame["id"].astype(int), name="key")))
 
     @staticmethod
     def _formatters(dates: list[Any]) -> dict[str, Any]:
