@@ -38,6 +38,7 @@ INTERACTION_SCRIPT = """
   window.__ccDeep = function (selector, root) {
     const out = [];
     (function walk(node) {
+      if (node.shadowRoot) walk(node.shadowRoot);
       if (!node.querySelectorAll) return;
       for (const e of node.querySelectorAll(selector)) out.push(e);
       for (const e of node.querySelectorAll('*')) if (e.shadowRoot) walk(e.shadowRoot);
@@ -89,7 +90,8 @@ SECTION_DRAWN = ("([key, chart]) => { const s = window.__ccDeep('.cc-section-' +
                  " if (!chart) return true; return window.__ccDeep('canvas', s)"
                  ".some(c => c.width > 0 && c.getBoundingClientRect().width > 0); }")
 FORM_READY = ("(key) => { const s = window.__ccDeep('.cc-section-' + key)[0]; return !!(s &&"
-              " window.__ccDeep('.cc-field-phone input', s).some(i => i.offsetParent !== null)); }")
+              " window.__ccDeep('.cc-field-phone', s).some(f => window.__ccDeep('input', f)"
+              ".some(i => i.getBoundingClientRect().width > 0))); }")
 FOCUS_IN = ("(key) => { const a = window.__ccActive(); const s = window.__ccDeep('.cc-section-' + key)[0];"
             " if (!a || !s) return false; let n = a; while (n) { if (n === s) return true;"
             " n = n.parentNode || n.host; } return false; }")
@@ -192,6 +194,8 @@ def open_card_by_enter(session: Session, url: str, name: str) -> float:
     """Type a customer's name into the super search, wait for its hits, press Enter: the card's time from the
     navigation that Enter starts to the document idle with the chart drawn (ms, the page's own clock)."""
     page = session.page
+    if "/search" not in page.url:
+        session.open(f"{url}/search")
     box = page.locator("#cc-super-search")
     box.click()
     box.fill(name)
@@ -200,7 +204,8 @@ def open_card_by_enter(session: Session, url: str, name: str) -> float:
     page.wait_for_url("**/card?customer=*", wait_until="commit", timeout=90_000)
     page.wait_for_function(
         "() => { const d = window.Bokeh && Bokeh.documents && Bokeh.documents[0]; if (!(d && d.is_idle))"
-        " return false; return window.__ccDeep('.cc-invoiced-chart canvas').some(c => c.width > 0); }",
+        " return false; return window.__ccDeep('.cc-invoiced-chart').some(h => window.__ccDeep('canvas', h)"
+        ".some(c => c.width > 0)); }",
         polling=5, timeout=90_000)
     return float(page.evaluate("() => performance.now()"))
 
