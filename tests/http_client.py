@@ -55,7 +55,7 @@ class Client:
                 headers: dict[str, str] | None = None) -> Reply:
         parts = urllib.parse.urlsplit(self.base)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
-        sent = {**self.headers, **(headers or {})}
+        sent = {"Accept-Language": "en", **self.headers, **(headers or {})}  # an English browser unless told
         if form is not None:
             body = urllib.parse.urlencode(form).encode()
             sent.setdefault("Content-Type", "application/x-www-form-urlencoded")

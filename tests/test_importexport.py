@@ -428,7 +428,7 @@ def test_cli_import_dry_run_and_export(cli_db: str, tmp_path: Path):
     exported = run("--db", cli_db, "export", "customers", str(tmp_path / "out.xlsx"))
     assert exported.returncode == 0 and exported.stdout.strip() == f"Exported 3 customers to {tmp_path / 'out.xlsx'}."
     contacts = run("--db", cli_db, "export", "contacts", str(tmp_path / "contacts.csv"))
-    assert contacts.returncode == 0 and "Exported 0 contacts" in contacts.stdout
+    assert contacts.returncode == 0 and "Exported 0 contact persons" in contacts.stdout
     assert (tmp_path / "out.xlsx").stat().st_size > 0 and (tmp_path / "contacts.csv").exists()
 
 
