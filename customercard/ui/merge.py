@@ -10,6 +10,7 @@ import panel as pn
 from ..errors import CustomerCardError
 from ..i18n import N_, _
 from ..models import Customer
+from .accessibility import BUTTON_CSS
 from .context import CardContext
 from .html import SECTION_CSS, esc
 from .values import shown
@@ -38,6 +39,7 @@ class MergePanel(pn.viewable.Viewer):
         self._pick.param.watch(lambda e: self.choose(e.new), "value")
         self._compare = pn.Column(sizing_mode="stretch_width", margin=0)
         self._merge = pn.widgets.Button(label=_("Merge into this customer"), color="danger", disabled=True,
+                                        stylesheets=[BUTTON_CSS],
                                         css_classes=["cc-merge-go"])
         cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-merge-cancel"])
         self._merge.on_click(lambda _e: self.merge())
