@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -54,8 +55,9 @@ class Scanner:
         self.page, self.language, self.role, self.figures = page, language, role, figures
         self.problems: list[str] = []
 
-    def scan(self, name: str) -> dict:
-        wait_idle(self.page)
+    def scan(self, name: str, bokeh: bool = True) -> dict:
+        if bokeh:
+            wait_idle(self.page)
         results = run_axe(self.page)
         violations = results["violations"]
         if os.environ.get("A11Y_DUMP"):
@@ -94,18 +96,12 @@ def test_login_page_has_no_serious_violations(live_server, browser, language, fi
     page.goto(live_server.url + "/search")
     expect(page.locator("#login-form")).to_be_visible()
     scanner = Scanner(page, language, "anyone", figures)
-    results = run_axe(page)
-    figures[("Log in", language, "anyone")] = by_impact(results["violations"])
-    if blocking(results["violations"]):
-        scanner.problems.append(describe(blocking(results["violations"])))
+    scanner.scan("Log in", bokeh=False)
     page.fill("#username", "anna")
     page.fill("#password", "wrong")
     page.click("#login-button")
     expect(page.locator("#login-error")).to_be_visible()
-    results = run_axe(page)
-    figures[("Log in, wrong password", language, "anyone")] = by_impact(results["violations"])
-    if blocking(results["violations"]):
-        scanner.problems.append(describe(blocking(results["violations"])))
+    scanner.scan("Log in, wrong password", bokeh=False)
     context.close()
     scanner.check()
 
@@ -255,3 +251,152 @@ def test_axe_reaches_into_the_components_shadow_roots(live_server, page, custome
     assert found is not None and found["impact"] == "critical"
     targets = [node["target"] for node in found["nodes"]]
     assert any(crosses_shadow_root(t) and re.search("cc-planted", str(t[-1])) for t in targets), targets
+
+
+# -- by keyboard alone ------------------------------------------------------------------------------------------
+ACTIVE = """() => {
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  const classes = [];
+  let section = null;
+  for (let node = el; node; node = node.parentNode || node.host) {
+    if (node.classList) classes.push(...node.classList);
+    if (section === null && node.dataset && node.dataset.section) section = node.dataset.section;
+  }
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const halo = !!style.boxShadow && style.boxShadow !== "none";
+  const ids = (el.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean);
+  const described = ids.map((id) => el.getRootNode().getElementById(id)).filter(Boolean)
+    .map((node) => node.textContent.trim()).join(" ");
+  return {tag: el.tagName.toLowerCase(), id: el.id, cls: String(el.className || ""), section, classes,
+          text: (el.textContent || el.value || "").trim().slice(0, 80), visible: outline || halo,
+          expanded: el.getAttribute("aria-expanded"), invalid: el.getAttribute("aria-invalid"), described,
+          controls: el.getAttribute("aria-controls"),
+          controlled: !!(el.getAttribute("aria-controls") &&
+                         el.getRootNode().getElementById(el.getAttribute("aria-controls")))};
+}"""
+
+
+def focused(page) -> dict | None:
+    return page.evaluate(ACTIVE)
+
+
+def press_until(page, key: str, wanted, limit: int = 300) -> dict:
+    """Press ``key`` until the focus is where ``wanted(focus)`` says; on every stop the focus is in the page and
+    drawn visibly (an outline or a halo)."""
+    trail = []
+    for _ in range(limit):
+        page.keyboard.press(key)
+        now = focused(page)
+        assert now is not None, f"the focus left the page after {trail[-3:]}"
+        assert now["visible"], f"the focus is not visible on {now}"
+        trail.append((now["tag"], now["cls"][:40], now["text"][:30]))
+        if wanted(now):
+            return now
+    raise AssertionError(f"not reached with {key} in {limit} presses; last: {trail[-6:]}")
+
+
+def wait_focus(page, wanted, timeout: float = 10.0) -> dict:
+    """Wait until the focus lands where ``wanted(focus)`` says (after the server answered), drawn visibly."""
+    deadline = time.monotonic() + timeout
+    now = None
+    while time.monotonic() < deadline:
+        now = focused(page)
+        if now is not None and wanted(now):
+            assert now["visible"], f"the focus is not visible on {now}"
+            return now
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the focus did not land where expected; it is on {now}")
+
+
+def in_field(field: str):
+    css = "cc-field-" + field.replace(".", "-")
+    return lambda f: css in f["classes"] and f["tag"] in ("input", "select", "textarea")
+
+
+def test_the_account_managers_journey_by_keyboard_alone(live_server, page, customers):
+    """Log in, super search and open a hit, move between sections, fold and unfold one, edit a field, meet the
+    error, fix it, save, open the history, restore a value, log out — with the keyboard only. Every stop of the
+    focus is drawn visibly, and after each action the focus is where the user expects it."""
+    store = live_server.store
+    customer = store.get_customer(customers[4])
+    email_before = customer.email
+    page.goto(live_server.url + "/search")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert focused(page)["id"] == "username"  # the login form starts in its first field
+    page.keyboard.type("anna")
+    page.keyboard.press("Tab")
+    assert focused(page)["id"] == "password"
+    page.keyboard.type("demo")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search$"))
+    wait_idle(page)
+
+    skip = press_until(page, "Tab", lambda f: True, limit=1)  # the first stop: past the header to the content
+    assert skip["cls"] == "cc-skip"
+    press_until(page, "Tab", lambda f: f["id"] == "cc-super-search")
+    page.keyboard.type(str(customer.number))
+    expect(page.locator("li.hit").first).to_contain_text(customer.name)
+    combobox = page.locator("#cc-super-search")
+    expect(combobox).to_have_attribute("aria-expanded", "true")
+    expect(combobox).to_have_attribute("aria-activedescendant", "cc-hit-0")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/card\?customer={customer.id}$"))
+    wait_idle(page)
+
+    # between sections: their headers are buttons that fold what they control
+    header = press_until(page, "Tab", lambda f: f["section"] == "header" and "cc-sv-toggle" in f["cls"])
+    assert header["expanded"] == "true" and header["controlled"]
+    toggle = press_until(page, "Tab", lambda f: f["section"] == "contact" and "cc-sv-toggle" in f["cls"])
+    assert toggle["expanded"] == "true" and toggle["controls"] == "cc-body-contact" and toggle["controlled"]
+    page.keyboard.press("Enter")
+    expect(section(page, "contact").locator(".cc-contact-details")).to_be_hidden()
+    folded = wait_focus(page, lambda f: f["section"] == "contact" and "cc-sv-toggle" in f["cls"])
+    assert folded["expanded"] == "false"
+    page.keyboard.press("Space")
+    expect(section(page, "contact").locator(".cc-contact-details")).to_be_visible()
+    assert wait_focus(page, lambda f: "cc-sv-toggle" in f["cls"])["expanded"] == "true"
+
+    # Edit: the form's first field has the focus
+    edit = press_until(page, "Tab", lambda f: f["section"] == "contact" and "cc-tool-edit" in f["cls"])
+    assert edit["text"] == "Edit"
+    page.keyboard.press("Enter")
+    wait_focus(page, in_field("visit_address.line1"))
+    press_until(page, "Tab", in_field("email"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("not-an-address")
+    press_until(page, "Tab", lambda f: "cc-save" in f["classes"] and f["tag"] == "button")
+    page.keyboard.press("Enter")
+    # the error: said at once, and the focus on the field it is about, which is described by it
+    expect(page.locator("#cc-alert")).to_contain_text("Please correct the marked fields.")
+    wrong = wait_focus(page, lambda f: in_field("email")(f) and f["invalid"] == "true")
+    message = section(page, "contact").locator(".cc-field-email .cc-error-text").inner_text()
+    assert "e-mail" in message and message in wrong["described"]
+    page.keyboard.press("Control+A")
+    page.keyboard.type("keyboard@example.se")
+    press_until(page, "Tab", lambda f: "cc-save" in f["classes"] and f["tag"] == "button")
+    page.keyboard.press("Enter")
+    # saved: said, and the focus on the message (the form that had it is gone)
+    note = wait_focus(page, lambda f: f["section"] == "contact" and "cc-note" in f["cls"])
+    assert note["text"] == "Saved."
+    expect(page.locator("#cc-status")).to_have_text("Saved.")
+    assert store.get_customer(customer.id).email == "keyboard@example.se"
+
+    # the history: unfold "Groups and log", restore the e-mail as it was
+    groups = press_until(page, "Tab", lambda f: f["section"] == "groups" and "cc-sv-toggle" in f["cls"])
+    assert groups["expanded"] == "false"
+    page.keyboard.press("Enter")
+    expect(section(page, "groups").locator("#cc-history-table")).to_contain_text("keyboard@example.se")
+    press_until(page, "Tab", lambda f: f["section"] == "groups" and "cc-restore" in f["cls"])
+    page.keyboard.press("Enter")
+    restored = wait_focus(page, lambda f: f["section"] == "groups" and "cc-note" in f["cls"])
+    assert restored["text"].startswith("Restored")
+    expect(page.locator("#cc-status")).to_contain_text("Restored")
+    assert store.get_customer(customer.id).email == email_before
+
+    press_until(page, "Shift+Tab", lambda f: f["id"] == "cc-logout")
+    page.keyboard.press("Enter")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert "logged_out=1" in page.url

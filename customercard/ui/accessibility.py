@@ -164,7 +164,7 @@ PAGE_SCRIPT = r"""
     const wrong = notes.some((el) => el.matches(".cc-field-error:not(.hidden)") && textOf(el));
     for (const host of [...root.children].filter((el) => el.shadowRoot && !notes.includes(el))) {
       const scope = host.shadowRoot;
-      let copy = scope.querySelector(":scope > .cc-a11y-message");
+      let copy = [...scope.children].find((el) => el.classList.contains("cc-a11y-message"));
       if (texts.length && !copy) {
         copy = document.createElement("span");
         copy.className = "cc-a11y-message"; copy.hidden = true;
@@ -232,7 +232,7 @@ PAGE_SCRIPT = r"""
     pending.clear();
     for (const root of roots) {
       labels(root); tabs(root); announce(root); requests(root);
-      if (root.querySelector(":scope > .cc-field-error, :scope > .cc-field-notice")) fieldRoots.add(root);
+      if ([...root.children].some((el) => el.matches(".cc-field-error, .cc-field-notice"))) fieldRoots.add(root);
     }
     for (const root of fieldRoots) {
       if (root.host.isConnected) { root.ccConnected = true; fieldState(root); }

@@ -73,7 +73,7 @@ class MergePanel(pn.viewable.Viewer):
         mine, theirs = preview["survivor"], preview["other"]
         self.other_version = theirs.version
         rows: list[Any] = [pn.pane.HTML(
-            f'<table class="cc-table"><tr><th></th><th>{esc(_("This card"))}: {esc(mine.name)}</th>'
+            f'<table class="cc-table"><tr><td></td><th>{esc(_("This card"))}: {esc(mine.name)}</th>'
             f'<th>{esc(_("Other"))}: {esc(theirs.name)} ({esc(theirs.number)})</th></tr></table>',
             stylesheets=[SECTION_CSS], sizing_mode="stretch_width")]
         for field in preview["differing"]:

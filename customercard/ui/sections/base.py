@@ -203,7 +203,7 @@ class Section(pn.viewable.Viewer):
         """A message at the end of the section (kept until the next one)."""
         self._note = (text, ok)
         if self.editing:  # under the form, which keeps the focus
-            self.view.html = note_html(text, ok, mark=self._note_mark)
+            self.view.html = self.editing_html() + note_html(text, ok, mark=self._note_mark)
         elif self._built:
             self.render()
 
@@ -216,10 +216,15 @@ class Section(pn.viewable.Viewer):
     def form_labels(self) -> dict[str, str]:
         return {}
 
+    def editing_html(self) -> str:
+        """What stays of the read-only body while a form shows (nothing by default)."""
+        return ""
+
     def show_form(self, *objects: Any) -> None:
         """Show Panel content (a form) in place of the read-only body; its first field takes the focus."""
         self.view.param.update(child=pn.Column(*objects, sizing_mode="stretch_width", margin=0,
-                                               css_classes=focus_first()), html="", tools=[], child_first=True)
+                                               css_classes=focus_first()), html=self.editing_html(), tools=[],
+                               child_first=True)
 
     def start_edit(self) -> None:
         """Turn the section's fields into widgets built from the param model."""
