@@ -144,7 +144,11 @@ PAGE_SCRIPT = r"""
             const at = all.indexOf(tab);
             const to = {ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0,
                         End: all.length - 1}[event.key];
-            if (event.key === "Enter" || event.key === " ") { event.preventDefault(); tab.click(); }
+            if (event.key === "Enter" || event.key === " ") {
+              event.preventDefault();
+              root.ccRefocus = {at: at, until: Date.now() + 2000};  // Bokeh draws the tabs again: stay on this one
+              tab.click();
+            }
             else if (to !== undefined) {
               event.preventDefault();
               const target = all[(to + all.length) % all.length];
@@ -154,6 +158,11 @@ PAGE_SCRIPT = r"""
           });
         }
       });
+      const refocus = root.ccRefocus;
+      if (refocus && Date.now() < refocus.until && heads[refocus.at] && !root.activeElement) {
+        delete root.ccRefocus;
+        heads[refocus.at].focus();
+      }
     }
   }
 
