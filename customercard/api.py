@@ -19,6 +19,7 @@ from typing import Any
 from tornado.web import RequestHandler
 
 from .errors import ConflictError, CustomerCardError, NotFound, PermissionDenied, ValidationError
+from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from .models import Customer, to_text
 from .store import Store
 
@@ -49,10 +50,30 @@ class CustomerApiHandler(RequestHandler):
     def _login(self) -> str | None:
         login = self.login_of(self)
         if not login:
-            self._reply(401, {"error": "Log in first."})
+            self._reply(401, {"error": _("Log in first.")})
         return login
 
+    def _language(self) -> str:
+        """The language of the answer's messages: the request's ``Accept-Language`` when it names one customercard
+        speaks, else the user's choice, else English (what a script expects)."""
+        asked = self.request.headers.get("Accept-Language", "")
+        if any(supported(part.split(";")[0]) for part in asked.split(",")):
+            return negotiate(asked)
+        login = self.login_of(self)
+        try:
+            return (self.get_store().get_user(login).language if login else "") or SOURCE_LANGUAGE
+        except NotFound:
+            return SOURCE_LANGUAGE
+
     def get(self, customer_id: str) -> None:
+        with using_language(self._language()):
+            self._get(customer_id)
+
+    def patch(self, customer_id: str) -> None:
+        with using_language(self._language()):
+            self._patch(customer_id)
+
+    def _get(self, customer_id: str) -> None:
         login = self._login()
         if login is None:
             return
@@ -65,7 +86,7 @@ class CustomerApiHandler(RequestHandler):
         except NotFound as exc:
             self._reply(404, {"error": str(exc)})
 
-    def patch(self, customer_id: str) -> None:
+    def _patch(self, customer_id: str) -> None:
         login = self._login()
         if login is None:
             return
@@ -73,19 +94,20 @@ class CustomerApiHandler(RequestHandler):
             body = json.loads(self.request.body or b"{}")
             changes, version = dict(body["changes"]), int(body["version"])
         except (ValueError, KeyError, TypeError):
-            self._reply(400, {"error": 'Send JSON like {"version": 3, "changes": {"phone": "…"}}.'})
+            self._reply(400, {"error": _("Send JSON like {example}.").format(
+                example='{"version": 3, "changes": {"phone": "…"}}')})
             return
         store = self.get_store()
         try:
             customer = store.get_customer(int(customer_id))
             customer.version = version
             unknown = [field for field in changes if field not in Customer.fields]
-            errors = {field: "Not a field of a customer." for field in unknown}
+            errors = {field: _("Not a field of a customer.") for field in unknown}
             errors.update(customer.update_from({k: v for k, v in changes.items() if k not in unknown}))
             if errors:  # report every problem at once, the model's own rules included
                 stored = store.get_customer(int(customer_id))
                 errors = {**customer.validate(store.choices(), previous=stored), **errors}
-                raise ValidationError(errors, what="Customer")
+                raise ValidationError(errors, what=_("Customer"))
             saved = store.save_customer(customer, user=login)
         except NotFound as exc:
             self._reply(404, {"error": str(exc)})

@@ -2,13 +2,14 @@
 
     panel serve dashboards/*.py --auth-module customercard/bokeh_auth.py --cookie-secret "$(cat data/cookie_secret)"
 
-Bokeh loads this file by path, so it imports the package absolutely.
+Bokeh loads this file by path, so it imports the package absolutely. The login is that of this process's server
+(:func:`customercard.app.process_server`), which the dashboards' pages are served by too.
 """
 
-from customercard.app import current_store
-from customercard.login import LOGIN_URL, LOGOUT_URL, StoreAuthProvider
+from customercard.app import process_server
+from customercard.login import LOGIN_URL, LOGOUT_URL
 
-_provider = StoreAuthProvider(current_store)
+_provider = process_server().auth_provider()
 
 get_user = _provider.get_user
 login_url = LOGIN_URL

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .config import get_config
 from .errors import CustomerCardError
+from .i18n import N_, _, ngettext, quote
 
 EXIT_USAGE = 2
 EXIT_ERROR = 1
@@ -43,16 +44,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     store = open_store(database)
     if is_new or store.is_empty():
         if args.demo_if_missing:
-            print(f"Creating {database} with demo data ({args.customers} customers)…", flush=True)
+            print(_("Creating {database} with demo data ({n} customers)…").format(database=database,
+                                                                               n=args.customers), flush=True)
             summary = build_demo(store, customers=args.customers, seed=args.seed)
-            print(f"Demo data ready in {summary.seconds} s.")
+            print(_("Demo data ready in {seconds} s.").format(seconds=summary.seconds))
         else:
             from .firm_defaults import install_defaults
 
             install_defaults(store)
             if store.users().empty:
-                print("This database has no users yet: add an administrator with\n"
-                      "  customercard users add LOGIN --name 'Your Name' --role admin", file=sys.stderr)
+                print(_("This database has no users yet: add an administrator with\n  customercard users add LOGIN "
+                        "--name 'Your Name' --role admin"), file=sys.stderr)
     _print_demo_logins(store)
     app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
               allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench)
@@ -79,7 +81,7 @@ def _print_demo_logins(store) -> None:
         if found and found["active"] and passwords.verify_password(DEMO_PASSWORD, found["password_hash"]):
             still_demo.append(f"  {login:<8} {role:<8} {name}")
     if still_demo:
-        print(f"Demo logins (password “{DEMO_PASSWORD}”):")
+        print(_("Demo logins (password {password}):").format(password=quote(DEMO_PASSWORD)))
         print("\n".join(still_demo), flush=True)
 
 
@@ -96,11 +98,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise CustomerCardError(str(exc)) from None
     finally:
         store.close()
-    print(f"Made {summary.customers} customers, {summary.contacts} contacts, {summary.projects} projects, "
-          f"{summary.invoices} invoices, {summary.comments} comments, {summary.events} events, "
-          f"{summary.opportunities} opportunities and {summary.relations} relations in {summary.seconds} s "
-          f"into {_database(args)}.")
-    print(f"Logins (password “{DEMO_PASSWORD}”): " + ", ".join(f"{u[0]} ({u[2]})" for u in DEMO_USERS))
+    print(_("Made {customers} customers, {contacts} contacts, {projects} projects, {invoices} invoices, {comments} "
+            "comments, {events} events, {opportunities} opportunities and {relations} relations in {seconds} s into "
+            "{database}.").format(customers=summary.customers, contacts=summary.contacts, projects=summary.projects,
+                                  invoices=summary.invoices, comments=summary.comments, events=summary.events,
+                                  opportunities=summary.opportunities, relations=summary.relations,
+                                  seconds=summary.seconds, database=_database(args)))
+    print(_("Logins (password {password}): {logins}").format(
+        password=quote(DEMO_PASSWORD), logins=", ".join(f"{u[0]} ({_(u[2])})" for u in DEMO_USERS)))
     return 0
 
 
@@ -111,10 +116,10 @@ def _read_password(args: argparse.Namespace) -> str:
     if getattr(args, "password_stdin", False):
         return sys.stdin.readline().rstrip("\n")
     if not sys.stdin.isatty():
-        raise CustomerCardError("Give the password with --password or --password-stdin.")
+        raise CustomerCardError(_("Give the password with --password or --password-stdin."))
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Again: "):
-        raise CustomerCardError("The two passwords differ; nothing was changed.")
+        raise CustomerCardError(_("The two passwords differ; nothing was changed."))
     return first
 
 
@@ -125,29 +130,30 @@ def cmd_users(args: argparse.Namespace) -> int:
         if args.action == "list":
             frame = store.users(include_inactive=True)
             if frame.empty:
-                print("No users yet.")
+                print(_("No users yet."))
             for row in frame.itertuples():
-                flags = ("" if row.active else " (deactivated)") + (" +projects" if row.projects_access else "")
-                print(f"{row.login:<16} {row.role:<8} {row.name} <{row.email}>{flags}")
+                flags = ("" if row.active else " (" + _("deactivated") + ")") + \
+                    (" +" + _("projects") if row.projects_access else "")
+                print(f"{row.login:<16} {_(row.role):<14} {row.name} <{row.email}>{flags}")
             return 0
         if args.action == "add":
             user = User(login=args.login, name=args.name or args.login, email=args.email or "", role=args.role,
                         projects_access=args.projects_access)
             store.add_user(user, _read_password(args), by=CLI_ACTOR)
-            print(f"Added {user.login} ({user.role}).")
+            print(_("Added {login} ({role}).").format(login=user.login, role=_(user.role)))
         elif args.action == "set-password":
             store.set_password(args.login, _read_password(args), by=CLI_ACTOR)
-            print(f"New password set for {args.login}.")
+            print(_("New password set for {login}.").format(login=args.login))
         elif args.action == "set-role":
             user = store.get_user(args.login)
             user.role = args.role
             store.update_user(user, by=CLI_ACTOR)
-            print(f"{args.login} is now {args.role}.")
+            print(_("{login} is now {role}.").format(login=args.login, role=_(args.role)))
         elif args.action in ("deactivate", "activate"):
             user = store.get_user(args.login)
             user.active = args.action == "activate"
             store.update_user(user, by=CLI_ACTOR)
-            print(f"{args.login} is {'active' if user.active else 'deactivated'}.")
+            print((_("{login} is active.") if user.active else _("{login} is deactivated.")).format(login=args.login))
     return 0
 
 
@@ -155,7 +161,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     with _store(args) as store:
         target = store.backup(args.path)
-    print(f"Backed up {_database(args)} to {target}.")
+    print(_("Backed up {database} to {target}.").format(database=_database(args), target=target))
     return 0
 
 
@@ -163,7 +169,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     """Build the super search's index again, sorted (after big imports, or now and then after many edits)."""
     with _store(args) as store:
         entries = store.rebuild_search_index()
-    print(f"Rebuilt the search index of {_database(args)}: {entries} entries.")
+    print(_("Rebuilt the search index of {database}: {entries} entries.").format(database=_database(args),
+                                                                                 entries=entries))
     return 0
 
 
@@ -185,17 +192,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     write = export_customers if args.what == "customers" else export_contacts
     with _store(args) as store:
         count = write(store, args.file)
-    print(f"Exported {count} {args.what if count != 1 else args.what[:-1]} to {args.file}.")
+    exported = (ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.", count)
+                if args.what == "customers" else
+                ngettext("Exported {n} contact person to {file}.", "Exported {n} contact persons to {file}.", count))
+    print(exported.format(n=count, file=args.file))
     return 0
 
 
-IMPORT_EPILOG = """The first row names the columns: our own field names (name, org_number, visit_address.city,
+IMPORT_EPILOG = N_("""The first row names the columns: our own field names (name, org_number, visit_address.city,
 invoicing.payment_term, ...), the headers of `customercard export customers`, or those of a plain CRM
 export (Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, Industry,
 Status, Account manager). If any row has a problem, every problem is listed and nothing is imported
 (exit 1). Possible duplicates are listed as warnings. A file is read up to 20 MB (an .xlsx up to 100 MB
 unpacked), 10,000 rows, 300 columns and 32,767 characters a cell; beyond that it is refused with the reason.
-See customercard.importexport for the full mapping."""
+See customercard.importexport for the full mapping.""")
 
 
 # -- privacy ----------------------------------------------------------------------------------------------
@@ -207,12 +217,12 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     with _store(args) as store:
         if args.action == "export":
             paths = write_personal_data(store, args.contact_id, args.file, user=actor)
-            print(f"Wrote the personal data of contact person {args.contact_id} to "
-                  f"{' and '.join(str(path) for path in paths)}.")
+            print(_("Wrote the personal data of contact person {contact_id} to {files}.").format(
+                contact_id=args.contact_id, files=_(" and ").join(str(path) for path in paths)))
         else:
             store.anonymise_contact(args.contact_id, user=actor)
-            print(f"Anonymised contact person {args.contact_id}: their values, their history and their search "
-                  "entries; the admin log says so.")
+            print(_("Anonymised contact person {contact_id}: their values, their history and their search entries; "
+                    "the admin log says so.").format(contact_id=args.contact_id))
     return 0
 
 
@@ -222,9 +232,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from .store.copy import copy_store
 
     if args.source == args.target:
-        raise CustomerCardError("--from and --to are the same database.")
+        raise CustomerCardError(_("--from and --to are the same database."))
     if not args.source.startswith(("postgresql://", "postgres://")) and not Path(args.source).exists():
-        raise CustomerCardError(f"{args.source} does not exist.")
+        raise CustomerCardError(_("{source} does not exist.").format(source=args.source))
     with open_store(args.source) as source, open_store(args.target) as target:
         report = copy_store(source, target, replace=args.replace,
                             progress=lambda table: print(f"  {table}…", flush=True))
@@ -241,98 +251,101 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from .models import ROLES
 
-    parser = _Parser(prog="customercard", description="Customer card and light CRM for professional-services firms.")
-    parser.add_argument("--db", help="database: a DuckDB file or postgresql:// URL (default: $CUSTOMERCARD_DB "
-                                     "or data/customercard.duckdb)")
+    parser = _Parser(prog="customercard", description=_("Customer card and light CRM for professional-services "
+                                                        "firms."))
+    parser.add_argument("--db", help=_("database: a DuckDB file or postgresql:// URL (default: $CUSTOMERCARD_DB or "
+                                       "data/customercard.duckdb)"))
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    serve = sub.add_parser("serve", help="serve the dashboard (login required)")
+    serve = sub.add_parser("serve", help=_("serve the dashboard (login required)"))
     serve.add_argument("--port", type=int, default=5006)
-    serve.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--num-procs", type=int, default=1, help="server processes (PostgreSQL only)")
+    serve.add_argument("--address", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)"))
+    serve.add_argument("--num-procs", type=int, default=1, help=_("server processes (PostgreSQL only)"))
     serve.add_argument("--allow-websocket-origin", action="append", default=None,
-                       help="host[:port] a browser may connect from (repeatable)")
+                       help=_("host[:port] a browser may connect from (repeatable)"))
     serve.add_argument("--demo-if-missing", action="store_true",
-                       help="create the database with demo data when it does not exist")
-    serve.add_argument("--customers", type=int, default=2000, help="demo customers (with --demo-if-missing)")
-    serve.add_argument("--seed", type=int, default=1, help="demo seed (with --demo-if-missing)")
-    serve.add_argument("--show", action="store_true", help="open a browser")
-    serve.add_argument("--bench", action="store_true", help="also serve /bench-bare, the benchmark's floor page")
+                       help=_("create the database with demo data when it does not exist"))
+    serve.add_argument("--customers", type=int, default=2000, help=_("demo customers (with --demo-if-missing)"))
+    serve.add_argument("--seed", type=int, default=1, help=_("demo seed (with --demo-if-missing)"))
+    serve.add_argument("--show", action="store_true", help=_("open a browser"))
+    serve.add_argument("--bench", action="store_true", help=_("also serve /bench-bare, the benchmark's floor page"))
     serve.set_defaults(func=cmd_serve)
 
-    demo = sub.add_parser("demo", help="fill a new database with seeded demo data")
+    demo = sub.add_parser("demo", help=_("fill a new database with seeded demo data"))
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--today", help="the date the demo data is made relative to (YYYY-MM-DD)")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.add_argument("--today", help=_("the date the demo data is made relative to (YYYY-MM-DD)"))
+    demo.add_argument("--quiet", action="store_true", help=_("no progress bar"))
     demo.set_defaults(func=cmd_demo)
 
-    users = sub.add_parser("users", help="add, list and change users")
+    users = sub.add_parser("users", help=_("add, list and change users"))
     users_sub = users.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    users_sub.add_parser("list", help="list the users")
-    add = users_sub.add_parser("add", help="add a user")
+    users_sub.add_parser("list", help=_("list the users"))
+    add = users_sub.add_parser("add", help=_("add a user"))
     add.add_argument("login")
     add.add_argument("--name")
     add.add_argument("--email")
     add.add_argument("--role", choices=ROLES, default="viewer")
     add.add_argument("--projects-access", action="store_true")
-    for p in (add, users_sub.add_parser("set-password", help="set a user's password")):
+    for p in (add, users_sub.add_parser("set-password", help=_("set a user's password"))):
         if p is not add:
             p.add_argument("login")
-        p.add_argument("--password", help="the password (else asked for, or read with --password-stdin)")
-        p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    role = users_sub.add_parser("set-role", help="change a user's role")
+        p.add_argument("--password", help=_("the password (else asked for, or read with --password-stdin)"))
+        p.add_argument("--password-stdin", action="store_true", help=_("read the password from stdin"))
+    role = users_sub.add_parser("set-role", help=_("change a user's role"))
     role.add_argument("login")
     role.add_argument("role", choices=ROLES)
-    users_sub.add_parser("deactivate", help="stop a user from logging in").add_argument("login")
-    users_sub.add_parser("activate", help="let a deactivated user log in again").add_argument("login")
+    users_sub.add_parser("deactivate", help=_("stop a user from logging in")).add_argument("login")
+    users_sub.add_parser("activate", help=_("let a deactivated user log in again")).add_argument("login")
     users.set_defaults(func=cmd_users)
 
-    migrate = sub.add_parser("migrate", help="copy everything from one database to another (DuckDB ⇄ PostgreSQL)",
-                             description="Copy everything from one database to another in one transaction, verified "
-                                         "by row counts and invoiced per year. Control characters an older version "
-                                         "let into texts (NUL above all, which PostgreSQL cannot store) are cleaned "
-                                         "on the way; the report says how many values of which columns.")
-    migrate.add_argument("--from", dest="source", required=True, help="the database to copy from")
-    migrate.add_argument("--to", dest="target", required=True, help="the database to copy into (made if needed)")
-    migrate.add_argument("--replace", action="store_true", help="replace what the target holds (else refuse)")
+    migrate = sub.add_parser("migrate", help=_("copy everything from one database to another (DuckDB ⇄ PostgreSQL)"),
+                             description=_("Copy everything from one database to another in one transaction, "
+                                           "verified by row counts and invoiced per year. Control characters an "
+                                           "older version let into texts (NUL above all, which PostgreSQL cannot "
+                                           "store) are cleaned on the way; the report says how many values of which "
+                                           "columns."))
+    migrate.add_argument("--from", dest="source", required=True, help=_("the database to copy from"))
+    migrate.add_argument("--to", dest="target", required=True, help=_("the database to copy into (made if needed)"))
+    migrate.add_argument("--replace", action="store_true", help=_("replace what the target holds (else refuse)"))
     migrate.set_defaults(func=cmd_migrate)
 
-    privacy = sub.add_parser("privacy", help="export or anonymise a contact person's personal data (GDPR)")
+    privacy = sub.add_parser("privacy", help=_("export or anonymise a contact person's personal data (GDPR)"))
     privacy_sub = privacy.add_subparsers(dest="action", required=True, parser_class=_Parser)
     export_person = privacy_sub.add_parser(
-        "export", help="write everything held about a contact person: FILE.zip (JSON and vCard), or FILE.json "
-                       "with FILE.vcf beside it")
-    export_person.add_argument("contact_id", type=int, help="the contact person's id (as in /contact?contact=ID)")
-    export_person.add_argument("file", type=Path, help="the file to write: NAME.zip, or NAME.json (+ NAME.vcf)")
+        "export", help=_("write everything held about a contact person: FILE.zip (JSON and vCard), or FILE.json "
+                         "with FILE.vcf beside it"))
+    export_person.add_argument("contact_id", type=int, help=_("the contact person's id (as in /contact?contact=ID)"))
+    export_person.add_argument("file", type=Path, help=_("the file to write: NAME.zip, or NAME.json (+ NAME.vcf)"))
     anonymise = privacy_sub.add_parser(
-        "anonymise", help="replace a contact person's values everywhere (history and search too); cannot be undone")
-    anonymise.add_argument("contact_id", type=int, help="the contact person's id")
+        "anonymise",
+        help=_("replace a contact person's values everywhere (history and search too); cannot be undone"))
+    anonymise.add_argument("contact_id", type=int, help=_("the contact person's id"))
     for p in (export_person, anonymise):
-        p.add_argument("--user", help=f"administrator recorded as doing it (default {CLI_ACTOR})")
+        p.add_argument("--user", help=_("administrator recorded as doing it (default {actor})").format(actor=CLI_ACTOR))
     privacy.set_defaults(func=cmd_privacy)
 
-    backup = sub.add_parser("backup", help="write a consistent copy of the database")
+    backup = sub.add_parser("backup", help=_("write a consistent copy of the database"))
     backup.add_argument("path", type=Path)
     backup.set_defaults(func=cmd_backup)
 
-    reindex = sub.add_parser("reindex", help="build the search index again, sorted (after many edits or imports)")
+    reindex = sub.add_parser("reindex", help=_("build the search index again, sorted (after many edits or imports)"))
     reindex.set_defaults(func=cmd_reindex)
 
-    imp = sub.add_parser("import", help="import customers from a CSV or Excel (.xlsx) file",
-                         description="Import customers from a CSV (UTF-8; comma, semicolon or tab) or Excel "
-                                     "(.xlsx) file, all or nothing.", epilog=IMPORT_EPILOG)
-    imp.add_argument("file", type=Path, help="the .csv or .xlsx file")
-    imp.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
-    imp.add_argument("--user", help=f"login recorded as the creator (default {CLI_ACTOR}); "
-                                    "must be a manager or an administrator")
+    imp = sub.add_parser("import", help=_("import customers from a CSV or Excel (.xlsx) file"),
+                         description=_("Import customers from a CSV (UTF-8; comma, semicolon or tab) or Excel "
+                                       "(.xlsx) file, all or nothing."), epilog=_(IMPORT_EPILOG))
+    imp.add_argument("file", type=Path, help=_("the .csv or .xlsx file"))
+    imp.add_argument("--dry-run", action="store_true", help=_("check and report only; write nothing"))
+    imp.add_argument("--user", help=_("login recorded as the creator (default {actor}); must be a manager or an "
+                                      "administrator").format(actor=CLI_ACTOR))
     imp.set_defaults(func=cmd_import)
 
-    export = sub.add_parser("export", help="export customers or contact persons to a .csv or .xlsx file",
-                            description="Export every customer (importable again with `customercard import`) "
-                                        "or every contact person; the file type follows the suffix.")
-    export.add_argument("what", choices=("customers", "contacts"), help="what to export")
-    export.add_argument("file", type=Path, help="the file to write: NAME.csv or NAME.xlsx")
+    export = sub.add_parser("export", help=_("export customers or contact persons to a .csv or .xlsx file"),
+                            description=_("Export every customer (importable again with `customercard import`) or "
+                                          "every contact person; the file type follows the suffix."))
+    export.add_argument("what", choices=("customers", "contacts"), help=_("what to export"))
+    export.add_argument("file", type=Path, help=_("the file to write: NAME.csv or NAME.xlsx"))
     export.set_defaults(func=cmd_export)
     return parser
 
@@ -356,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors = getattr(exc, "errors", None)
         if errors:
             message = "; ".join(f"{field}: {text}" for field, text in errors.items())
-        print(f"customercard: error: {message}", file=sys.stderr)
+        print(_("customercard: error: {message}").format(message=message), file=sys.stderr)
         return EXIT_ERROR
 
 

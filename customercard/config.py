@@ -14,6 +14,7 @@ from pathlib import Path
 import param
 
 from .errors import CustomerCardError
+from .i18n import _
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,9 +113,10 @@ def _value(variable: str, parameter: param.Parameter, raw: str) -> object:
         if isinstance(parameter, param.Number):
             return _within(variable, parameter, float(raw))
     except ValueError:
-        kind = ("yes or no (1/0, true/false, on/off)" if isinstance(parameter, param.Boolean)
-                else "a whole number" if isinstance(parameter, param.Integer) else "a number")
-        raise CustomerCardError(f"{variable} must be {kind}, not {raw!r}") from None
+        kind = (_("yes or no (1/0, true/false, on/off)") if isinstance(parameter, param.Boolean)
+                else _("a whole number") if isinstance(parameter, param.Integer) else _("a number"))
+        raise CustomerCardError(_("{variable} must be {kind}, not {raw!r}").format(
+            variable=variable, kind=kind, raw=raw)) from None
     return raw
 
 
@@ -122,8 +124,10 @@ def _within(variable: str, parameter: param.Number, value: float) -> float:
     """``value`` when inside the parameter's bounds, else one clear error naming the variable."""
     low, high = parameter.bounds or (None, None)
     if (low is not None and value < low) or (high is not None and value > high):
-        span = f"at least {low}" if high is None else f"from {low} to {high}"
-        raise CustomerCardError(f"{variable} must be {span}, not {value:g}")
+        span = (_("at least {low}").format(low=low) if high is None
+                else _("from {low} to {high}").format(low=low, high=high))
+        raise CustomerCardError(_("{variable} must be {span}, not {value}").format(
+            variable=variable, span=span, value=f"{value:g}"))
     return value
 
 
@@ -131,8 +135,8 @@ def _networks(variable: str, text: str) -> list[ipaddress.IPv4Network | ipaddres
     try:
         return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise CustomerCardError(f"{variable} must be addresses or networks separated by commas "
-                                f"(e.g. 127.0.0.1, 10.0.0.0/8), not {text!r}") from None
+        raise CustomerCardError(_("{variable} must be addresses or networks separated by commas (e.g. 127.0.0.1, "
+                                  "10.0.0.0/8), not {text!r}").format(variable=variable, text=text)) from None
 
 
 def get_config() -> Config:

@@ -21,7 +21,7 @@ import phonenumbers
 from faker import Faker
 from tqdm import tqdm
 
-from . import validators
+from . import i18n, validators
 from .firm_defaults import install_defaults
 from .models import Settings, User
 from .passwords import hash_password
@@ -225,21 +225,20 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         raise ValueError(f"{store.location} holds data already: demo data goes into a new, empty database.")
     today = today or dt.date.today()
     rng = np.random.default_rng(seed)
-    steps = tqdm(total=9, desc="Demo data", unit="step", disable=not progress, leave=False)
+    steps = tqdm(total=9, desc=i18n._("Demo data"), unit="step", disable=not progress, leave=False)
 
     def step(name: str) -> None:
         steps.set_postfix_str(name)
         steps.update(1)
 
-    install_defaults(store, Settings(start_address="Drottninggatan 1, 111 51 Stockholm",
-                                     public_base_url="http://localhost:5006"))
+    install_defaults(store, Settings(start_address="Drottninggatan 1, 111 51 Stockholm"))
     for login, name, role, projects in DEMO_USERS:
         store.add_user(User(login=login, name=name, email=f"{login}@firm.example", role=role,
                             projects_access=projects), password_hash=hash_password(DEMO_PASSWORD), by=ACTOR)
     step("pools")
     pools = _Pools(seed, rng)
     # DuckDB may take 80 % of the machine, and the generator's frames need room beside it
-    with store.db.bulk_memory(), store.db.transaction():
+    with store.db.memory.bulk(), store.db.transaction():
         frame = _customers(store, pools, rng, customers, today)
         step("customers")
         history = _history(store, frame, rng)

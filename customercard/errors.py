@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import _, ngettext
+
 
 class CustomerCardError(Exception):
     """Base class of every error customercard raises on purpose."""
@@ -24,10 +26,12 @@ class ValidationError(CustomerCardError, ValueError):
     to a message a person understands. Nothing has been written when this is raised.
     """
 
-    def __init__(self, errors: dict[str, str], what: str = "The input") -> None:
+    def __init__(self, errors: dict[str, str], what: str = "") -> None:
         self.errors = dict(errors)
         lines = "; ".join(f"{field}: {message}" for field, message in self.errors.items())
-        super().__init__(f"{what} has {len(self.errors)} problem(s): {lines}")
+        count = len(self.errors)
+        super().__init__(ngettext("{what} has {n} problem: {problems}", "{what} has {n} problems: {problems}",
+                                  count).format(what=what or _("The input"), n=count, problems=lines))
 
 
 @dataclass(frozen=True)
@@ -49,15 +53,12 @@ class ConflictError(CustomerCardError):
         self.stored_version = stored_version
         self.attempted_version = attempted_version
         if self.conflicts:
-            detail = "; ".join(
-                f"{c.field}: stored {c.stored!r}, attempted {c.attempted!r}" for c in self.conflicts
-            )
+            detail = "; ".join(_("{field}: stored {stored}, attempted {attempted}").format(
+                field=c.field, stored=repr(c.stored), attempted=repr(c.attempted)) for c in self.conflicts)
         else:
-            detail = "no field differs, but the record was saved meanwhile"
-        super().__init__(
-            f"Changed by someone else since you started (version {attempted_version} → {stored_version}): "
-            f"{detail}"
-        )
+            detail = _("no field differs, but the record was saved meanwhile")
+        super().__init__(_("Changed by someone else since you started (version {attempted} → {stored}): "
+                           "{detail}").format(attempted=attempted_version, stored=stored_version, detail=detail))
 
 
 class NotFound(CustomerCardError, LookupError):

@@ -7,7 +7,8 @@ whether the super search indexes it, whether the economy system receives its cha
 synced field sets, the card's edit forms and the history's labels are all read from here, so a new field is
 described once, in the model.
 
-Labels are the English source texts; say them in the user's language with ``_(field.label)`` when drawn.
+Labels and headers are the English source texts; :attr:`Field.shown_label` and :attr:`Field.shown_header` say them
+in the reader's language when drawn (a nested field's label is said part by part: 'Besöksadress · Ort').
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from typing import Any
 
 import param
 
+from .i18n import N_, _
 from .models import Customer, InvoiceDefaults, Record, text_limits
+
+#: The export headers made of a nested record's header prefix and a field's label (English): marked here so that
+#: they are translated too (the catalog test checks that every field's header is a message of the catalogs).
+COMPOSED_HEADERS = (N_("Invoice address"), N_("Invoice address line 2"), N_("Invoice postal code"),
+                    N_("Invoice city"), N_("Invoice country"))
 
 #: How a parameter's class reads in the registry (the first that matches).
 KINDS: tuple[tuple[type, str], ...] = (
@@ -60,6 +67,18 @@ class Field:
     synced: bool
     #: The header of its column in exports, which the importer understands too.
     header: str
+    #: The label's parts (the nested record's label and the field's), each an English source text.
+    label_parts: tuple[str, ...] = ()
+
+    @property
+    def shown_label(self) -> str:
+        """The label in the reader's language."""
+        return " · ".join(_(part) for part in self.label_parts) if self.label_parts else _(self.label)
+
+    @property
+    def shown_header(self) -> str:
+        """The export header in the reader's language."""
+        return _(self.header)
 
     @property
     def parameter(self) -> param.Parameter:
@@ -103,7 +122,8 @@ def _field(name: str, parameter: param.Parameter, facts: dict[str, Any], outer: 
         multiline=bool(limits and limits[1]), list_name=list_name, column=column,
         section=facts.get("section") or outer_facts.get("section", ""),
         searchable=bool(facts.get("searchable") or outer_facts.get("searchable")),
-        synced=bool(facts.get("synced") or outer_facts.get("synced")), header=header)
+        synced=bool(facts.get("synced") or outer_facts.get("synced")), header=header,
+        label_parts=(outer.label, label) if outer is not None else (label,))
 
 
 @functools.cache

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from . import formatting
 from .config import get_config
 from .errors import CustomerCardError, NotFound, ValidationError
+from .i18n import _, ngettext, quote
 from .models import FILE_NAME_LENGTH
 from .store import Store
 
@@ -51,10 +53,10 @@ class LocalFileStorage:
 
     def _path(self, content_hash: str) -> Path:
         if not _HASH.fullmatch(content_hash or ""):
-            raise NotFound("No such file contents.")  # never a path built from anything else
+            raise NotFound(_("No such file contents."))  # never a path built from anything else
         path = (self.root / content_hash[:2] / content_hash[2:4] / content_hash).resolve()
         if self.root.resolve() not in path.parents:
-            raise NotFound("No such file contents.")
+            raise NotFound(_("No such file contents."))
         return path
 
     def put(self, data: bytes) -> str:
@@ -78,7 +80,7 @@ class LocalFileStorage:
     def get(self, content_hash: str) -> bytes:
         path = self._path(content_hash)
         if not path.exists():
-            raise NotFound("The file's contents are missing from the file store.")
+            raise NotFound(_("The file's contents are missing from the file store."))
         return path.read_bytes()
 
     def exists(self, content_hash: str) -> bool:
@@ -109,12 +111,14 @@ def safe_name(name: str) -> str:
 
 
 def human_size(size: float) -> str:
-    """A size people read: '840 bytes', '12.5 kB', '3.2 MB'."""
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+    """A size people read, in their language: '840 bytes', '12.5 kB', '3.2 MB' ('12,5 kB' in Swedish)."""
+    if size < 1024:
+        return ngettext("{n} byte", "{n} bytes", int(size)).format(n=formatting.number(size))
+    for unit in ("kB", "MB", "GB"):
         size /= 1024
-    return f"{size:.1f} GB"
+        if size < 1024 or unit == "GB":
+            break
+    return f"{formatting.number(size, 1)} {unit}"
 
 
 def max_bytes(store: Store) -> int:
@@ -129,10 +133,10 @@ def upload(store: Store, customer_id: int, name: str, data: bytes, user: str | N
     limit = max_bytes(store)
     clean = safe_name(name)
     if len(data) > limit:
-        raise ValidationError({"file": f"“{clean}” is {human_size(len(data))}; files may be at most "
-                                       f"{human_size(limit)}."}, what="File")
+        raise ValidationError({"file": _("{name} is {size}; files may be at most {limit}.").format(
+            name=quote(clean), size=human_size(len(data)), limit=human_size(limit))}, what=_("File"))
     if not data:
-        raise ValidationError({"file": f"“{clean}” is empty."}, what="File")
+        raise ValidationError({"file": _("{name} is empty.").format(name=quote(clean))}, what=_("File"))
     content_type = mimetypes.guess_type(clean)[0] or "application/octet-stream"
     content_hash = storage.put(data)
     return store.add_file_record(customer_id, clean, len(data), content_hash, content_type, user=user,
@@ -143,10 +147,11 @@ def upload_many(store: Store, customer_id: int, files: list[tuple[str, bytes]], 
                 storage: FileStorage | None = None) -> list[int]:
     """Store several files; every file is checked before any is stored."""
     limit = max_bytes(store)
-    problems = {safe_name(name): f"{human_size(len(data))} is over the limit of {human_size(limit)}"
+    problems = {safe_name(name): _("{size} is over the limit of {limit}").format(size=human_size(len(data)),
+                                                                                 limit=human_size(limit))
                 for name, data in files if len(data) > limit}
     if problems:
-        raise ValidationError({"file": "; ".join(f"“{n}”: {m}" for n, m in problems.items())}, what="Files")
+        raise ValidationError({"file": "; ".join(f"{quote(n)}: {m}" for n, m in problems.items())}, what=_("Files"))
     return [upload(store, customer_id, name, data, user=user, storage=storage) for name, data in files]
 
 

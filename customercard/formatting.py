@@ -1,54 +1,180 @@
-"""Money, numbers and dates written for the firm's locale (Babel)."""
+"""Money, numbers, percentages, dates and times as the reader's language writes them — the one place they are
+formatted (Babel, CLDR).
+
+One format per language, wherever a value is shown (the card, the history, tables, the pipeline, the chart's
+axis and hover, e-mails): Swedish as in Sweden (sv_SE: "2 122 640 kr", "17 maj 2025", "17 maj 2025 10:05"),
+Danish as in Denmark (da_DK: "2.122.640 kr.", "17. maj 2025", "17. maj 2025 10.05"), English as in Britain (en_GB:
+"SEK 2,122,640", "17 May 2025", "17 May 2025, 10:05"). The language is the reader's (:func:`customercard.i18n.
+current_language`) unless one is given. Stored timestamps are UTC; they are shown in the firm's time zone (the
+setting ``time_zone``, Europe/Stockholm by default), given as ``zone``.
+
+:func:`read_number` reads a number as a person of that language types it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
+from .i18n import current_language, supported
 
-def money(amount: float | None, currency: str, locale: str, decimals: bool = False) -> str:
-    """An amount with its currency, e.g. '1 234 567 kr' for sv_SE."""
-    if amount is None:
-        return ""
-    if decimals:
-        return babel_numbers.format_currency(amount, currency, locale=locale)
-    return babel_numbers.format_currency(round(float(amount)), currency, locale=locale, format="#,##0 ¤",
-                                         currency_digits=False)
+#: The locale each language writes its formats in.
+FORMAT_LOCALES: dict[str, str] = {"en": "en_GB", "sv": "sv_SE", "da": "da_DK"}
+#: The firm's time zone unless the settings say another.
+DEFAULT_TIME_ZONE = "Europe/Stockholm"
 
 
-def number(value: float | None, locale: str, digits: int = 0) -> str:
-    if value is None:
+def format_locale(language: str | None = None) -> str:
+    """The Babel locale that writes formats for ``language`` (the reader's by default)."""
+    return FORMAT_LOCALES[supported(language or current_language()) or "en"]
+
+
+def symbols(language: str | None = None) -> dict[str, str]:
+    """The marks a language writes numbers with: ``group`` (thousands), ``decimal`` and ``minus``."""
+    found = Locale.parse(format_locale(language)).number_symbols["latn"]
+    return {"group": found["group"], "decimal": found["decimal"], "minus": found["minusSign"]}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value != value  # None, NaN or NaT
+
+
+def number(value: float | None, digits: int = 0, language: str | None = None) -> str:
+    """A number with ``digits`` decimals: '1 234,50' (sv), '1.234,50' (da), '1,234.50' (en)."""
+    if _missing(value):
         return ""
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return babel_numbers.format_decimal(value, format=pattern, locale=locale)
+    return babel_numbers.format_decimal(value, format=pattern, locale=format_locale(language),
+                                        decimal_quantization=True)
 
 
-def date(value: dt.date | None, locale: str) -> str:
-    if value is None or value != value:  # None or NaT
+def figure(value: float | None, language: str | None = None) -> str:
+    """A number with the decimals it has (at most three), grouped: '0,5' and '1 234' (sv), '0.5' (en)."""
+    if _missing(value):
+        return ""
+    return babel_numbers.format_decimal(value, format="#,##0.###", locale=format_locale(language))
+
+
+def country(code: str | None, language: str | None = None) -> str:
+    """A country's name for its two-letter code, in the reader's language ('SE' → 'Sverige', 'Sweden'); the code
+    itself for one Babel does not know."""
+    if not code:
+        return ""
+    return Locale.parse(format_locale(language)).territories.get(code.upper(), code)
+
+
+def money(amount: float | None, currency: str, decimals: bool = False, language: str | None = None) -> str:
+    """An amount with its currency, whole by default: '2 122 640 kr' (sv, SEK), '2.122.640 kr.' (da, DKK),
+    'SEK 2,122,640' (en)."""
+    if _missing(amount):
+        return ""
+    locale = format_locale(language)
+    digits = babel_numbers.get_currency_precision(currency) if decimals else 0
+    text = number(amount if decimals else round(float(amount)), digits, language)
+    symbol = babel_numbers.get_currency_symbol(currency, locale=locale)
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    if pattern.strip().startswith("¤"):  # the symbol first (en): a space only after letters ('SEK 5', '£5')
+        sign = ""
+        if text[:1] in ("-", "\u2212"):
+            sign, text = text[:1], text[1:]
+        return f"{sign}{symbol}{chr(0xA0) if symbol[-1:].isalpha() else ''}{text}"
+    return f"{text}\u00a0{symbol}"
+
+
+def percent(value: float | None, digits: int = 0, language: str | None = None) -> str:
+    """A percentage given in percent: 25 → '25 %' (sv, da), '25%' (en)."""
+    if _missing(value):
+        return ""
+    pattern = Locale.parse(format_locale(language)).percent_formats[None].pattern
+    before, _digits, after = pattern.partition("#,##0")
+    return before + number(value, digits, language) + after
+
+
+def date(value: dt.date | None, language: str | None = None) -> str:
+    """A date: '17 maj 2025' (sv), '17. maj 2025' (da), '17 May 2025' (en)."""
+    if _missing(value):
         return ""
     if isinstance(value, dt.datetime):
         value = value.date()
-    return babel_dates.format_date(value, format="medium", locale=locale)
+    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
+        value = value.to_pydatetime().date()
+    return babel_dates.format_date(value, format="medium", locale=format_locale(language))
 
 
-def local_time(value: Any) -> dt.datetime | None:
-    """A naive UTC timestamp from the database in this server's local time zone."""
-    if value is None or value != value:
+def time_zone(zone: str | None) -> ZoneInfo:
+    """The time zone called ``zone`` (the default zone for none or an unknown name)."""
+    try:
+        return ZoneInfo(zone or DEFAULT_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def local_time(value: Any, zone: str | None = None) -> dt.datetime | None:
+    """A stored (naive UTC) timestamp as a naive time in the firm's time zone; None for none. An aware timestamp
+    is converted from its own zone."""
+    if _missing(value):
         return None
     if hasattr(value, "to_pydatetime"):
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=dt.UTC).astimezone().replace(tzinfo=None)
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+        return aware.astimezone(time_zone(zone)).replace(tzinfo=None)
     return value
 
 
-def datetime(value: Any, locale: str) -> str:
-    """A stored UTC timestamp written in local time, to the minute (e.g. '2026-11-27 10:05' for sv_SE)."""
-    local = local_time(value)
+def datetime(value: Any, zone: str | None = None, language: str | None = None) -> str:
+    """A stored UTC timestamp in the firm's time zone, to the minute: '17 maj 2025 10:05' (sv), '17. maj 2025
+    10.05' (da), '17 May 2025, 10:05' (en)."""
+    local = local_time(value, zone)
     if local is None:
         return ""
-    return (babel_dates.format_date(local.date(), format="short", locale=locale) + " "
-            + babel_dates.format_time(local.time(), format="short", locale=locale))
+    if not isinstance(local, dt.datetime):
+        return date(local, language)
+    locale = format_locale(language)
+    joined = babel_dates.get_datetime_format("medium", locale=locale)
+    return joined.replace("'", "").format(babel_dates.format_time(local.time(), format="short", locale=locale),
+                                          babel_dates.format_date(local.date(), format="medium", locale=locale))
+
+
+def read_number(text: str | None, language: str | None = None) -> float | None:
+    """A number as a person of ``language`` (the reader's by default) types it; None for an empty text, a
+    ValueError for anything else.
+
+    Spaces (also no-break and thin ones) and apostrophes group digits in every language. English: '1,234.50',
+    '1234.5' — a comma only groups digits, so '1,234' is 1234 and '1,5' is refused, never read as 1.5 or 1.234.
+    Swedish and Danish: '1 234,50', '1234,5', and a point grouping digits ('1.234,50'); a lone point is read as the
+    decimal point a pasted number has ('2.5'), in Danish unless it groups three digits ('1.234' is 1234).
+    """
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    plain = re.sub(r"[\s\u00a0\u202f']", "", raw).replace("\u2212", "-")
+    language = supported(language or current_language()) or "en"
+    group, decimal = (",", ".") if language == "en" else (".", ",")
+    if language != "en" and "," not in plain and plain.count(".") == 1 and (
+            language == "sv" or not re.fullmatch(r"[-+]?\d{1,3}\.\d{3}", plain)):
+        group, decimal = ",", "."
+    g, d = re.escape(group), re.escape(decimal)
+    if not re.fullmatch(rf"[-+]?(?:\d{{1,3}}(?:{g}\d{{3}})+|\d+)(?:{d}\d*)?", plain):
+        raise ValueError(raw)
+    return float(plain.replace(group, "").replace(decimal, "."))
+
+
+def number_text(value: Any, language: str | None = None) -> str:
+    """A number as a form shows it to be typed over: no grouping, the language's decimal mark, no '.0' on whole
+    numbers ('1234,5' in Swedish and Danish, '1234.5' in English); '' for none. :func:`read_number` reads it back."""
+    if _missing(value):
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value)).replace(".", symbols(language)["decimal"])
+
+
+__all__ = ["DEFAULT_TIME_ZONE", "FORMAT_LOCALES", "country", "date", "datetime", "figure", "format_locale",
+           "local_time", "money", "number", "number_text", "percent", "read_number", "symbols", "time_zone"]

@@ -58,7 +58,9 @@ segments.<criterion> (values, ", ")         Segmentation: <criterion>           
 ==========================================  ===================================  ==============================
 
 Every field is also understood by its dotted name (first column, e.g. ``visit_address.city``) and by its
-label on the card (e.g. ``Visiting address · City``). List values (industry, status, payment term, …) and
+label on the card (e.g. ``Visiting address · City``). The headers our export writes, the card's labels, the
+export-only columns and the ``Segmentation:`` prefix are understood in English, Swedish and Danish alike, so an
+export made in any of them imports back (:func:`column_map`). List values (industry, status, payment term, …) and
 segmentation values are matched to the admin lists without regard to case; yes/no columns also take
 true/false, 1/0 and ja/nej; numbers may use a decimal comma. The columns our export adds for reading only
 (:data:`EXPORT_ONLY_HEADERS`: Customer number, Account manager name, Created, Created by) are skipped.
@@ -77,12 +79,14 @@ Export
 :func:`export_customers` and :func:`export_contacts` write ``.csv`` (UTF-8 with BOM, so spreadsheet
 programs read the letters right) or ``.xlsx`` files, by the suffix of the path, through
 :func:`customercard.spreadsheets.write_table` (texts a spreadsheet would run as formulas get a leading ``'``,
-control characters are left out, numbers stay numbers). A customers export can be imported again, to the same
-values.
+control characters are left out, numbers stay numbers). Headers and yes/no are in the reader's language, times in
+the firm's time zone (as dates and times, not text); a Swedish or Danish CSV is separated by ``;`` with a decimal
+comma, as spreadsheets there read numbers. A customers export can be imported again, to the same values.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -93,8 +97,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import param
 
+from . import formatting
 from .errors import CustomerCardError, PermissionDenied, ValidationError
 from .fields import export_headers
+from .i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _, current_language, ngettext, quote, using_language
 from .identity import acting_user
 from .models import (
     REFERENCE_LENGTH,
@@ -115,7 +121,8 @@ from .store.search_text import fold
 if TYPE_CHECKING:
     from .store import Store
 
-#: The header our customers export writes for each field (the field registry's); the import understands it.
+#: The header our customers export writes for each field (the field registry's, English: an export says it in the
+#: reader's language); the import understands it in every language.
 CUSTOMER_HEADERS: dict[str, str] = export_headers()
 #: The column names of a plain CRM export, and a few common spellings.
 PLAIN_CRM_HEADERS: dict[str, str] = {
@@ -127,18 +134,21 @@ PLAIN_CRM_HEADERS: dict[str, str] = {
     "Street address": "visit_address.line1", "Postcode": "visit_address.postal_code",
     "Zip code": "visit_address.postal_code",
 }
-#: Columns our exports add for reading only; the import skips them.
-EXPORT_ONLY_HEADERS = ("Customer number", "Account manager name", "Created", "Created by")
-#: Headers of segmentation columns: one of these prefixes and the criterion's name.
+#: Columns our exports add for reading only; the import skips them (in every language).
+EXPORT_ONLY_HEADERS = (N_("Customer number"), N_("Account manager name"), N_("Created"), N_("Created by"))
+#: Headers of segmentation columns: one of these prefixes (or "Segmentation:" in another language) and the
+#: criterion's name.
 SEGMENT_PREFIXES = ("segmentation:", "segments.", "segment:")
-SEGMENT_HEADER = "Segmentation: {}"
+SEGMENT_HEADER = N_("Segmentation: {criterion}")
 CONTACT_HEADERS: dict[str, str] = {
-    "customer_number": "Customer number", "customer_name": "Customer", "first_name": "First name",
-    "last_name": "Last name", "title": "Title", "email": "E-mail", "phone": "Phone", "mobile": "Mobile",
-    "active": "Active", "notes": "Notes", "created_at": "Created", "created_by": "Created by",
+    "customer_number": N_("Customer number"), "customer_name": N_("Customer"), "first_name": N_("First name"),
+    "last_name": N_("Last name"), "title": N_("Title"), "email": N_("E-mail"), "phone": N_("Phone"),
+    "mobile": N_("Mobile"), "active": N_("Active"), "notes": N_("Notes"), "created_at": N_("Created"),
+    "created_by": N_("Created by"),
 }
-TRUE_WORDS = {"yes", "y", "true", "1", "x", "ja", "j"}
-FALSE_WORDS = {"no", "n", "false", "0", "nej"}
+#: What a yes/no column takes (English, Swedish and Danish, and what spreadsheets write).
+TRUE_WORDS = {"yes", "y", "true", "1", "x", "ja", "j", "sant"}
+FALSE_WORDS = {"no", "n", "false", "0", "nej", "falskt", "falsk"}
 
 
 def header_key(text: object) -> str:
@@ -146,15 +156,15 @@ def header_key(text: object) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
-def _build_column_map() -> dict[str, str]:
+def _build_column_map(languages: Iterable[str] = (SOURCE_LANGUAGE,)) -> dict[str, str]:
     blank = Customer()
     mapping: dict[str, str] = {}
-    sources: list[Iterable[tuple[str, str]]] = [
-        ((f, f) for f in Customer.fields if f != "segments"),
-        ((blank.label(f), f) for f in Customer.fields if f != "segments"),
-        ((h, f) for f, h in CUSTOMER_HEADERS.items()),
-        PLAIN_CRM_HEADERS.items(),
-    ]
+    sources: list[Iterable[tuple[str, str]]] = [((f, f) for f in Customer.fields if f != "segments")]
+    for language in languages:
+        with using_language(language):
+            sources += [[(blank.label(f), f) for f in Customer.fields if f != "segments"],
+                        [(_(h), f) for f, h in CUSTOMER_HEADERS.items()]]
+    sources.append(PLAIN_CRM_HEADERS.items())
     for pairs in sources:
         for header, target in pairs:
             known = mapping.setdefault(header_key(header), target)
@@ -163,8 +173,37 @@ def _build_column_map() -> dict[str, str]:
     return mapping
 
 
-#: Header (as :func:`header_key` gives it) → dotted field of :class:`~customercard.models.Customer`.
+#: Header (as :func:`header_key` gives it) → dotted field of :class:`~customercard.models.Customer`, in English.
 COLUMN_MAP: dict[str, str] = _build_column_map()
+
+
+@functools.cache
+def column_map() -> dict[str, str]:
+    """:data:`COLUMN_MAP` with the headers and labels of every language customercard speaks (an export in Swedish
+    or Danish imports back; a header that meant two fields would be refused here)."""
+    return _build_column_map(LANGUAGES)
+
+
+@functools.cache
+def _export_only_keys() -> frozenset[str]:
+    """The export-only headers in every language, as :func:`header_key` gives them."""
+    keys = set()
+    for language in LANGUAGES:
+        with using_language(language):
+            keys |= {header_key(_(h)) for h in EXPORT_ONLY_HEADERS}
+    return frozenset(keys)
+
+
+@functools.cache
+def _segment_prefixes() -> tuple[str, ...]:
+    """The prefixes of segmentation columns: ours, and "Segmentation:" in every language."""
+    found = list(SEGMENT_PREFIXES)
+    for language in LANGUAGES:
+        with using_language(language):
+            prefix = header_key(_(SEGMENT_HEADER).split("{", 1)[0])
+        if prefix and prefix not in found:
+            found.append(prefix)
+    return tuple(found)
 
 
 # -- the report --------------------------------------------------------------------------------------------
@@ -189,35 +228,37 @@ class ImportReport:
         return not self.problems
 
     def headline(self) -> str:
-        """The first line of :meth:`summary`."""
+        """The first line of :meth:`summary`, in the reader's language."""
         if self.problems:
             rows = len({problem[0] for problem in self.problems})
-            counted = f"{_plural(len(self.problems), 'problem')} in {_plural(rows, 'row')}"
-            return f"Dry run: {counted}; nothing would be imported." if self.dry_run \
-                else f"Nothing imported: {counted}."
+            counted = ngettext("{n} problem", "{n} problems", len(self.problems)).format(n=len(self.problems))
+            counted = ngettext("{problems} in {n} row", "{problems} in {n} rows", rows).format(problems=counted, n=rows)
+            return (_("Dry run: {problems}; nothing would be imported.") if self.dry_run
+                    else _("Nothing imported: {problems}.")).format(problems=counted)
         if self.dry_run:
-            return f"Dry run: {_plural(self.rows, 'customer')} would be imported."
-        return f"Imported {_plural(len(self.created), 'customer')}."
+            return ngettext("Dry run: {n} customer would be imported.", "Dry run: {n} customers would be imported.",
+                            self.rows).format(n=self.rows)
+        return ngettext("Imported {n} customer.", "Imported {n} customers.", len(self.created)).format(
+            n=len(self.created))
 
     def summary(self) -> str:
-        """Human text: the headline, then one line per problem and per possible duplicate."""
+        """Human text in the reader's language: the headline, then one line per problem and per possible
+        duplicate."""
         lines = [self.headline()]
         for row, column, message in self.problems:
-            where = f"Row {row} (header)" if row == 1 else f"Row {row}"
+            where = _("Row {row} (header)").format(row=row) if row == 1 else _("Row {row}").format(row=row)
             lines.append(f"{where}, {column}: {message}")
         if self.duplicates:
-            lines.append("Possible duplicates (imported anyway):" if self.ok and not self.dry_run
-                         else "Possible duplicates:")
+            lines.append(_("Possible duplicates (imported anyway):") if self.ok and not self.dry_run
+                         else _("Possible duplicates:"))
         for row, existing_id, name, reason in self.duplicates:
-            who = f"“{name}” (customer id {existing_id})" if existing_id is not None else f"“{name}”"
-            lines.append(f"Row {row}: {who} — {reason}.")
+            who = (_("{name} (customer id {id})").format(name=quote(name), id=existing_id)
+                   if existing_id is not None else quote(name))
+            lines.append(_("Row {row}: {who} — {reason}.").format(row=row, who=who, reason=reason))
         if self.skipped_columns:
-            lines.append("Columns skipped (export-only): " + ", ".join(self.skipped_columns) + ".")
+            lines.append(_("Columns skipped (export-only): {columns}.").format(
+                columns=", ".join(self.skipped_columns)))
         return "\n".join(lines)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 # -- reading files -----------------------------------------------------------------------------------------
@@ -246,7 +287,7 @@ class _Layout:
 def _segment_header(header: str) -> str | None:
     """The criterion named after a segmentation prefix ('Segmentation: Size' → 'Size'), else None."""
     key = header_key(header)
-    for prefix in SEGMENT_PREFIXES:
+    for prefix in _segment_prefixes():
         if key.startswith(prefix):
             return " ".join(header.split())[len(prefix):].strip()
     return None
@@ -259,8 +300,9 @@ def _field_of(header: str, criteria: dict[str, str]) -> str | None:
         criterion = criteria.get(header_key(named))
         return f"segments.{criterion}" if criterion else ""
     key = header_key(header)
-    if key in COLUMN_MAP:
-        return COLUMN_MAP[key]
+    columns = column_map()
+    if key in columns:
+        return columns[key]
     return f"segments.{criteria[key]}" if key in criteria else None
 
 
@@ -268,7 +310,7 @@ def _layout(header_row: int, headers: list[str], data: list[list[str]], choices:
     """Which column holds which field; unknown, doubled and unknown-criterion columns as problems."""
     layout = _Layout()
     criteria = {header_key(name): name for name in choices.criteria}
-    skip = {header_key(h) for h in EXPORT_ONLY_HEADERS}
+    skip = _export_only_keys()
     unknown: list[str] = []
     seen: dict[str, str] = {}
     for index, header in enumerate(headers):
@@ -276,20 +318,23 @@ def _layout(header_row: int, headers: list[str], data: list[list[str]], choices:
         if target is None and header_key(header) in skip:
             layout.skipped.append(header)
         elif target == "":
-            layout.problems.append((header_row, header, f"“{_segment_header(header)}” is not a segmentation "
-                                    "criterion (System administration → Customers)."))
+            layout.problems.append((header_row, header, _(
+                "{criterion} is not a segmentation criterion (System administration → Customers).").format(
+                    criterion=quote(_segment_header(header)))))
         elif target is None:
             if any(index < len(cells) and cells[index] for cells in data):
-                unknown.append(header or f"(column {index + 1} without a header)")
+                unknown.append(header or _("(column {n} without a header)").format(n=index + 1))
         elif target in seen:
-            layout.problems.append((header_row, header, f"“{seen[target]}” and “{header}” both give "
-                                    f"{target}: keep one of them."))
+            layout.problems.append((header_row, header, _("{first} and {second} both give {field}: keep one of "
+                                                          "them.").format(first=quote(seen[target]),
+                                                                          second=quote(header), field=target)))
         else:
             seen[target] = header
             layout.columns.append(_Column(index, header, target))
     if unknown:
-        layout.problems.append((header_row, ", ".join(unknown), "Unknown column" + ("s" if len(unknown) > 1 else "")
-                                + ": rename to a known header (see the column mapping) or remove."))
+        layout.problems.append((header_row, ", ".join(unknown), ngettext(
+            "Unknown column: rename to a known header (see the column mapping) or remove.",
+            "Unknown columns: rename to known headers (see the column mapping) or remove.", len(unknown))))
     return layout
 
 
@@ -329,7 +374,8 @@ class _RowReader:
                     segments[criterion] = self._segment(criterion, text)
                     continue
                 if len(text) > self.limits[column.field]:
-                    raise ValueError(f"At most {self.limits[column.field]:,} characters.")
+                    raise ValueError(_("At most {n} characters.").format(
+                        n=formatting.number(self.limits[column.field])))
                 values[column.field] = self._convert(column.field, text)
             except ValueError as exc:
                 problems.setdefault(column.field.split(".", 1)[0] if column.field.startswith("segments.")
@@ -363,7 +409,7 @@ class _RowReader:
             return self.logins[key]
         named = self.names.get(key, [])
         if len(named) > 1:
-            raise ValueError(f"{quoted(text)} is the name of several users: give the login.")
+            raise ValueError(_("{text} is the name of several users: give the login.").format(text=quoted(text)))
         return named[0] if named else text
 
     def _segment(self, criterion: str, text: str) -> list[str]:
@@ -371,7 +417,8 @@ class _RowReader:
         parts = [part.strip() for part in text.split(",") if part.strip()]
         too_long = next((part for part in parts if len(part) > self.segment_limit), None)
         if too_long is not None:
-            raise ValueError(f"{quoted(too_long)}: At most {self.segment_limit:,} characters.")
+            raise ValueError(_("{value}: {problem}").format(value=quoted(too_long), problem=_(
+                "At most {n} characters.").format(n=formatting.number(self.segment_limit))))
         return [_match(part, allowed) for part in parts]
 
 
@@ -409,7 +456,7 @@ def parse_yes_no(text: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(f"Use yes or no, not {quoted(text)}.")
+    raise ValueError(_("Use yes or no, not {text}.").format(text=quoted(text)))
 
 
 def parse_number(text: str) -> float:
@@ -423,9 +470,9 @@ def parse_number(text: str) -> float:
     try:
         number = float(compact)
     except ValueError:
-        raise ValueError(f"Not a number: {quoted(text)}.") from None
+        raise ValueError(_("Not a number: {text}.").format(text=quoted(text))) from None
     if not math.isfinite(number):
-        raise ValueError(f"Not a number: {quoted(text)}.")
+        raise ValueError(_("Not a number: {text}.").format(text=quoted(text)))
     return number
 
 
@@ -450,18 +497,19 @@ def import_customers(store: Store, path: str | Path, user: str | None = None,
     """
     login = user or acting_user()
     if not store.can(login, "read" if dry_run else "write"):
-        raise PermissionDenied(f"“{login}” may not import customers: a manager or an administrator can.")
+        raise PermissionDenied(_("{login} may not import customers: a manager or an administrator can.").format(
+            login=quote(login)))
     table = read_table(path)
     if not table:
-        raise CustomerCardError(f"{Path(path).name} is empty.")
+        raise CustomerCardError(_("{name} is empty.").format(name=Path(path).name))
     (header_row, headers), data = table[0], table[1:]
     choices = store.choices()
     layout = _layout(header_row, headers, [cells for _n, cells in data], choices)
     if "name" not in {column.field for column in layout.columns}:
-        raise CustomerCardError(f"{Path(path).name} has no name column: its first row must name the columns, "
-                                "one of them “Name” (see the column mapping in the documentation).")
+        raise CustomerCardError(_("{name} has no name column: its first row must name the columns, one of them "
+                                  "“Name” (see the column mapping in the documentation).").format(name=Path(path).name))
     if not data:
-        raise CustomerCardError(f"{Path(path).name} has no customers under its header row.")
+        raise CustomerCardError(_("{name} has no customers under its header row.").format(name=Path(path).name))
     report = ImportReport(rows=len(data), dry_run=dry_run, problems=list(layout.problems),
                           skipped_columns=layout.skipped)
     reader = _RowReader(store, choices)
@@ -516,12 +564,12 @@ def _duplicates(store: Store, rows: list[_Row]) -> list[tuple[int, int | None, s
         c = row.customer
         found += [(row.number, int(cid), str(name), str(reason)) for cid, _number, name, _city, reason in hits]
         org = re.sub(r"[\s-]", "", c.org_number).casefold()
-        for key, seen, reason in ((org, by_org, "same organisation number"), (fold(c.name), by_name, "same name")):
+        for key, seen, reason in ((org, by_org, _("same organisation number as row {row} of this file")),
+                                  (fold(c.name), by_name, _("same name as row {row} of this file"))):
             if not key:
                 continue
             if key in seen:
-                found.append((row.number, None, seen[key].customer.name,
-                              f"{reason} as row {seen[key].number} of this file"))
+                found.append((row.number, None, seen[key].customer.name, reason.format(row=seen[key].number)))
             else:
                 seen[key] = row
     return found
@@ -545,12 +593,12 @@ def _create(store: Store, rows: list[_Row], login: str, report: ImportReport) ->
 def export_customers(store: Store, path: str | Path) -> int:
     """Write every customer (not merged-away ones) to a .csv or .xlsx file; returns how many.
 
-    Columns have human headers the import understands (see :data:`CUSTOMER_HEADERS`): list values as
-    labels, the account manager's login and name, one column per segmentation criterion.
+    Columns have human headers in the reader's language that the import understands (see :data:`CUSTOMER_HEADERS`):
+    list values as labels, the account manager's login and name, one column per segmentation criterion.
     """
     target, excel = _export_target(path)
-    frame = customers_table(store.export_customers_frame())
-    _write(frame, target, excel, "Customers")
+    frame = customers_table(store.export_customers_frame(), store.settings().time_zone)
+    _write(frame, target, excel, _("Customers"))
     return len(frame)
 
 
@@ -558,33 +606,39 @@ def export_contacts(store: Store, path: str | Path) -> int:
     """Write every contact person (active or not, with its customer) to a .csv or .xlsx file; returns how many."""
     target, excel = _export_target(path)
     frame = store.export_contacts_frame()
-    table = _yes_no(frame[list(CONTACT_HEADERS)].rename(columns=CONTACT_HEADERS))
-    _write(table, target, excel, "Contacts")
+    frame = frame.assign(created_at=_local_times(frame["created_at"], store.settings().time_zone))
+    table = _yes_no(frame[list(CONTACT_HEADERS)].rename(columns={k: _(v) for k, v in CONTACT_HEADERS.items()}))
+    _write(table, target, excel, _("Contacts"))
     return len(table)
 
 
-def customers_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The store's export frame with human headers, in the card's order, booleans as yes/no."""
-    names: dict[str, str] = {"number": "Customer number"}
+def customers_table(frame: pd.DataFrame, zone: str | None = None) -> pd.DataFrame:
+    """The store's export frame with human headers in the reader's language, in the card's order, booleans as yes
+    and no in it, the times of creation in the firm's time zone (``zone``)."""
+    names: dict[str, str] = {"number": _("Customer number")}
     for name in Customer.fields:
         if name != "segments":
-            names[name] = CUSTOMER_HEADERS[name]
+            names[name] = _(CUSTOMER_HEADERS[name])
         if name == "account_manager":
-            names["account_manager_name"] = "Account manager name"
+            names["account_manager_name"] = _("Account manager name")
     for column in frame.columns:
         if column.startswith("segments."):
-            names[column] = SEGMENT_HEADER.format(column.split(".", 1)[1])
-    names.update({"created_at": "Created", "created_by": "Created by"})
-    table = frame[list(names)].rename(columns=names)
-    table["Created"] = table["Created"].dt.floor("s")
+            names[column] = _(SEGMENT_HEADER).format(criterion=column.split(".", 1)[1])
+    names.update({"created_at": _("Created"), "created_by": _("Created by")})
+    table = frame.assign(created_at=_local_times(frame["created_at"], zone))[list(names)].rename(columns=names)
     return _yes_no(table)
+
+
+def _local_times(column: pd.Series, zone: str | None) -> pd.Series:
+    """Stored (UTC) times as the firm's local times, to the second: a spreadsheet shows them as they are."""
+    return pd.to_datetime(column.map(lambda value: formatting.local_time(value, zone))).dt.floor("s")
 
 
 def _yes_no(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_bool_dtype(out[column]):
-            out[column] = out[column].map({True: "yes", False: "no"})
+            out[column] = out[column].map({True: _("yes"), False: _("no")})
     return out
 
 
@@ -592,20 +646,23 @@ def _export_target(path: str | Path) -> tuple[Path, bool]:
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise CustomerCardError(f"Cannot export to “{target.name}”: use a file name ending in .csv or .xlsx.")
+        raise CustomerCardError(_("Cannot export to “{name}”: use a file name ending in .csv or .xlsx.").format(
+            name=target.name))
     if not target.parent.is_dir():
-        raise CustomerCardError(f"No folder {target.parent} to write {target.name} into.")
+        raise CustomerCardError(_("No folder {parent} to write {name} into.").format(
+            parent=target.parent, name=target.name))
     return target, suffix == ".xlsx"
 
 
 def _write(frame: pd.DataFrame, target: Path, excel: bool, sheet: str) -> None:
     try:
-        write_table(frame, target, excel, sheet)
+        write_table(frame, target, excel, sheet, language=current_language())
     except OSError as exc:
-        raise CustomerCardError(f"Cannot write {target}: {exc.strerror or exc}.") from None
+        raise CustomerCardError(_("Cannot write {target}: {value}.").format(
+            target=target, value=exc.strerror or exc)) from None
 
 
 __all__ = [
-    "COLUMN_MAP", "CONTACT_HEADERS", "CUSTOMER_HEADERS", "EXPORT_ONLY_HEADERS", "PLAIN_CRM_HEADERS",
+    "COLUMN_MAP", "CONTACT_HEADERS", "column_map", "CUSTOMER_HEADERS", "EXPORT_ONLY_HEADERS", "PLAIN_CRM_HEADERS",
     "ImportReport", "export_contacts", "export_customers", "import_customers",
 ]

@@ -24,6 +24,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from .config import get_config
+from .i18n import _
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -113,10 +114,10 @@ def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
                 ok = 200 <= response.status < 300
                 error = "" if ok else f"HTTP {response.status}"
         except urllib.error.HTTPError as exc:
-            moved = " (redirects are not followed)" if 300 <= exc.code < 400 else ""
+            moved = " " + _("(redirects are not followed)") if 300 <= exc.code < 400 else ""
             ok, error = False, f"HTTP {exc.code} {exc.reason}{moved}"
         except (urllib.error.URLError, OSError) as exc:
-            ok, error = False, f"Receiver not reachable: {getattr(exc, 'reason', exc)}"
+            ok, error = False, _("Receiver not reachable: {reason}").format(reason=getattr(exc, "reason", exc))
         if ok:
             store.mark_delivered(row["id"])
             delivered += 1

@@ -32,6 +32,7 @@ from tornado.web import HTTPError, RequestHandler, decode_signed_value
 from tornado.websocket import WebSocketHandler
 
 from .config import Config, get_config
+from .i18n import SOURCE_LANGUAGE, _, current_language, negotiate, ngettext, using_language
 from .store import Store
 from .store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
 
@@ -44,8 +45,8 @@ COOKIES = ("user", SESSION_COOKIE, "id_token", "access_token", "refresh_token", 
 _PATH_SAFE = "/?&=%#:;@!$'()*+,~-._[]"
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · customercard</title>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · customercard</title>
 <style>
  body {{ margin:0; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; background:#f3f5f8; color:#1d2733; }}
  .wrap {{ min-height:100vh; display:flex; align-items:center; justify-content:center; }}
@@ -66,20 +67,33 @@ _PAGE = """<!DOCTYPE html>
 <body><main class="wrap">{body}</main></body></html>"""
 
 _FORM = """<form method="post" action="{action}" id="login-form">
-<h1>customercard</h1><p class="sub">Log in to see your customers.</p>
+<h1>customercard</h1><p class="sub">{intro}</p>
 <div role="alert">{message}</div>
-<label for="username">Login</label>
+<label for="username">{login}</label>
 <input id="username" name="username" autocomplete="username" autofocus required value="{username}">
-<label for="password">Password</label>
+<label for="password">{password}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <input type="hidden" name="next" value="{next}">
 {xsrf}
-<button type="submit" id="login-button">Log in</button>
+<button type="submit" id="login-button">{button}</button>
 </form>"""
 
 _REFUSED = """<div class="box" id="login-refused"><h1>customercard</h1>
-<p class="msg error">This login was sent from another site, or from a login page that is too old, so it was
-refused and nothing was done.</p><p><a href="{action}">Open the login page</a> and log in there.</p></div>"""
+<p class="msg error">{refused}</p><p>{again}</p></div>"""
+
+
+def login_language(handler: RequestHandler, get_store: Callable[[], Store]) -> str:
+    """The language of the login page: the browser's ``Accept-Language`` (English, Swedish or Danish), else the
+    firm's language."""
+    try:
+        firm = get_store().settings().language
+    except Exception:  # the store cannot be read: the page is shown all the same
+        firm = SOURCE_LANGUAGE
+    return negotiate(handler.request.headers.get("Accept-Language", ""), firm)
+
+
+def _page(body: str, title: str) -> str:
+    return _PAGE.format(lang=html.escape(current_language()), title=html.escape(title), body=body)
 
 
 def safe_next(url: str | None) -> str:
@@ -221,18 +235,20 @@ def _login_handler(gate: SessionGate) -> type[RequestHandler]:
         and starts a session."""
 
         def get(self) -> None:
-            self._render(self._message(), "")
+            with using_language(login_language(self, gate.get_store)):
+                self._render(self._message(), "")
 
         def _message(self) -> str:
             lines = []
             if self.get_argument("error", ""):
-                lines.append('<p class="msg error" id="login-error">Wrong login or password.</p>')
+                lines.append(f'<p class="msg error" id="login-error">{html.escape(_("Wrong login or password."))}</p>')
             wait = self.get_argument("wait", "")
             if wait.isdigit() and 0 < int(wait) < 100_000:
-                lines.append(f'<p class="msg error" id="login-wait">Too many failed logins; try again in {int(wait)} '
-                             'seconds.</p>')
+                text = ngettext("Too many failed logins; try again in {n} second.",
+                                "Too many failed logins; try again in {n} seconds.", int(wait)).format(n=int(wait))
+                lines.append(f'<p class="msg error" id="login-wait">{html.escape(text)}</p>')
             if not lines and self.get_argument("logged_out", ""):
-                lines.append('<p class="msg info">You are logged out.</p>')
+                lines.append(f'<p class="msg info">{html.escape(_("You are logged out."))}</p>')
             return "\n".join(lines)
 
         def _page_headers(self) -> None:
@@ -244,13 +260,21 @@ def _login_handler(gate: SessionGate) -> type[RequestHandler]:
             self._page_headers()
             form = _FORM.format(action=html.escape(LOGIN_URL), message=message, username=html.escape(username),
                                 next=html.escape(safe_next(self.get_argument("next", "/"))),
-                                xsrf=self.xsrf_form_html())
-            self.write(_PAGE.format(body=form))
+                                xsrf=self.xsrf_form_html(), intro=html.escape(_("Log in to see your customers.")),
+                                login=html.escape(_("Login")), password=html.escape(_("Password")),
+                                button=html.escape(_("Log in")))
+            self.write(_page(form, _("Log in")))
 
         def _refuse(self) -> None:
             self.set_status(403)
             self._page_headers()
-            self.write(_PAGE.format(body=_REFUSED.format(action=html.escape(LOGIN_URL))))
+            with using_language(login_language(self, gate.get_store)):
+                refused = html.escape(_("This login was sent from another site, or from a login page that is too "
+                                        "old, so it was refused and nothing was done."))
+                again = _("{link}Open the login page{end} and log in there.").format(
+                    link=f'<a href="{html.escape(LOGIN_URL)}">', end="</a>")
+                again = again if again.count("<a ") == 1 else html.escape(again)
+                self.write(_page(_REFUSED.format(refused=refused, again=again), _("Log in")))
 
         def _token_matches(self) -> bool:
             try:

@@ -19,10 +19,10 @@ from email.headerregistry import Address as MailAddress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from babel import Locale
-
+from . import formatting
 from .config import Config, get_config
 from .errors import CustomerCardError, NotFound, PermissionDenied, ValidationError
+from .i18n import _, current_language, quote, using_language
 from .identity import acting_user
 from .models import Comment, Customer, MailDraft, User, text_limits
 
@@ -84,34 +84,37 @@ def mail_configured(store, config: Config | None = None) -> bool:
     return bool(smtp_settings(store, config).host)
 
 
-def card_url(store, customer_id: int, config: Config | None = None) -> str:
-    """The direct link to a customer's card: the public base URL setting, else CUSTOMERCARD_BASE_URL."""
+def card_url(store, customer_id: int, config: Config | None = None, reached_at: str | None = None) -> str:
+    """The direct link to a customer's card: the public base URL setting, else CUSTOMERCARD_BASE_URL, else the
+    address the server was reached at for this e-mail (``reached_at``, e.g. ``https://crm.firm.se``: a card's
+    session knows it), else the default local address (a notebook with no server)."""
     config = config or get_config()
-    base = (store.settings().public_base_url or config.base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+    base = (store.settings().public_base_url or config.base_url or reached_at or DEFAULT_BASE_URL)
+    base = base.strip().rstrip("/")
     return f"{base}/card?customer={int(customer_id)}"
 
 
 # -- composing -------------------------------------------------------------------------------------------
-def _country_name(code: str) -> str:
-    if not code:
-        return ""
-    try:
-        return Locale.parse("en").territories.get(code.upper(), code)
-    except ValueError:
-        return code
+def mail_language(store, users: list[User]) -> str:
+    """The language an e-mail to ``users`` is written in: the one they all read customercard in (their choice,
+    else the firm's language), else the firm's language."""
+    firm = store.settings().language
+    languages = {user.language or firm for user in users}
+    return languages.pop() if len(languages) == 1 else firm
 
 
 def _key_data(store, customer: Customer) -> list[tuple[str, str]]:
+    """The customer's key data for the mail, labelled in the language it is written in."""
     address = customer.visit_address
     visiting = "" if address.is_empty() else ", ".join(
-        p for p in (address.one_line(), _country_name(address.country)) if p)
+        p for p in (address.one_line(), formatting.country(address.country)) if p)
     return [
-        ("Customer", customer.name),
-        ("Customer number", "" if customer.number is None else str(customer.number)),
-        ("Visiting address", visiting),
-        ("Phone", customer.phone),
-        ("Account manager", store.user_name(customer.account_manager)),
-        ("Status", customer.status or ""),
+        (_("Customer"), customer.name),
+        (_("Customer number"), "" if customer.number is None else str(customer.number)),
+        (_("Visiting address"), visiting),
+        (_("Phone"), customer.phone),
+        (_("Account manager"), store.user_name(customer.account_manager)),
+        (_("Status"), customer.status or ""),
     ]
 
 
@@ -119,19 +122,20 @@ def _recipient_users(store, recipients: list[str] | tuple[str, ...] | None) -> t
     """The users mail goes to, and the problem with the list ('' when there is none)."""
     logins = list(dict.fromkeys(str(r).strip() for r in (recipients or []) if str(r).strip()))
     if not logins:
-        return [], "Choose at least one colleague to send it to."
+        return [], _("Choose at least one colleague to send it to.")
     users: list[User] = []
     problems: list[str] = []
     for login in logins:
         try:
             user = store.get_user(login)
         except NotFound:
-            problems.append(f"“{login}” is not a user.")
+            problems.append(_("{login} is not a user.").format(login=quote(login)))
             continue
         if not user.active:
-            problems.append(f"{user.name or login} is deactivated and gets no mail from here.")
+            problems.append(_("{name} is deactivated and gets no mail from here.").format(name=user.name or login))
         elif not user.email:
-            problems.append(f"{user.name or login} has no e-mail address (System administration → Users).")
+            problems.append(_("{name} has no e-mail address (System administration → Users).").format(
+                name=user.name or login))
         else:
             users.append(user)
     return users, " ".join(problems)
@@ -151,16 +155,17 @@ def _sender(store, sender_login: str, smtp: SmtpSettings) -> tuple[str, str, str
     own = user.email if user is not None else ""
     address = smtp.sender or own
     if not address:
-        raise MailError("There is no sender address: an administrator sets one in System administration → "
-                        "Customers (Sender address), or gives your user an e-mail address.")
+        raise MailError(_("There is no sender address: an administrator sets one in System administration → "
+                          "Customers (Sender address), or gives your user an e-mail address."))
     return name, address, own
 
 
 def _text_body(sender_name: str, message: str, key: list[tuple[str, str]], link: str) -> str:
     width = max(len(label) for label, _value in key) + 2
     lines = [f"{(label + ':').ljust(width)}{value or '—'}" for label, value in key]
-    return (f"{message}\n\n{'-' * 40}\n{sender_name} sent this from the customer card.\n\n" + "\n".join(lines)
-            + f"\n\nOpen the customer card: {link}\n")
+    sent = _("{name} sent this from the customer card.").format(name=sender_name)
+    return (f"{message}\n\n{'-' * 40}\n{sent}\n\n" + "\n".join(lines)
+            + "\n\n" + _("Open the customer card: {link}").format(link=link) + "\n")
 
 
 def _html_body(sender_name: str, subject: str, message: str, key: list[tuple[str, str]], link: str) -> str:
@@ -169,14 +174,15 @@ def _html_body(sender_name: str, subject: str, message: str, key: list[tuple[str
         f'<tr><th style="text-align:left;padding:2px 14px 2px 0;color:#5b6b7d;font-weight:normal">{e(label)}</th>'
         f'<td style="padding:2px 0">{e(value) if value else "—"}</td></tr>' for label, value in key)
     return (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html><html lang=\"{current_language()}\"><head><meta charset=\"utf-8\">"
         f"<title>{e(subject)}</title></head>"
         '<body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#1d2733">'
         f'<div style="white-space:pre-wrap">{e(message)}</div>'
         '<hr style="border:0;border-top:1px solid #dfe5ec;margin:18px 0 10px">'
-        f'<p style="color:#5b6b7d;margin:0 0 8px">{e(sender_name)} sent this from the customer card.</p>'
+        f'<p style="color:#5b6b7d;margin:0 0 8px">'
+        f'{e(_("{name} sent this from the customer card.").format(name=sender_name))}</p>'
         f'<table style="border-collapse:collapse">{rows}</table>'
-        f'<p><a href="{e(link, quote=True)}">Open the customer card</a></p>'
+        f'<p><a href="{e(link, quote=True)}">{e(_("Open the customer card"))}</a></p>'
         "</body></html>")
 
 
@@ -190,7 +196,7 @@ class _Composed:
 
 
 def _compose(store, customer_id: int, sender_login: str, recipients, subject, message,
-             smtp: SmtpSettings, config: Config | None) -> _Composed:
+             smtp: SmtpSettings, config: Config | None, reached_at: str | None = None) -> _Composed:
     customer = store.get_customer(customer_id)
     users, recipient_problem = _recipient_users(store, recipients)
     draft = MailDraft(subject=_clean_subject(subject), message=message or "")
@@ -198,12 +204,16 @@ def _compose(store, customer_id: int, sender_login: str, recipients, subject, me
     if recipient_problem:
         errors = {"recipients": recipient_problem, **errors}
     if errors:
-        raise ValidationError(errors, what="The e-mail")
+        raise ValidationError(errors, what=_("The e-mail"))
     subject, message = draft.subject, draft.message
 
     sender_name, from_address, own_address = _sender(store, sender_login, smtp)
-    link = card_url(store, customer.id, config)
-    key = _key_data(store, customer)
+    link = card_url(store, customer.id, config, reached_at)
+    language = mail_language(store, users)
+    with using_language(language):
+        key = _key_data(store, customer)
+        text_body = _text_body(sender_name, message, key, link)
+        html_body = _html_body(sender_name, subject, message, key, link)
 
     mail = EmailMessage()
     mail["Subject"] = subject
@@ -215,9 +225,9 @@ def _compose(store, customer_id: int, sender_login: str, recipients, subject, me
     mail["Message-ID"] = make_msgid(domain=from_address.rsplit("@", 1)[-1])
     mail["X-Customercard-Customer"] = str(customer.id)
     # quoted-printable keeps the message 7-bit, so any server takes it without 8BITMIME
-    mail.set_content(_text_body(sender_name, message, key, link), cte="quoted-printable")
-    mail.add_alternative(_html_body(sender_name, subject, message, key, link), subtype="html",
-                         cte="quoted-printable")
+    mail.set_content(text_body, cte="quoted-printable")
+    mail.add_alternative(html_body, subtype="html", cte="quoted-printable")
+    mail["Content-Language"] = language  # after the content: setting it clears the Content-* headers
     return _Composed(mail, from_address, users, subject, message)
 
 
@@ -252,8 +262,8 @@ def _talk(client: smtplib.SMTP, composed: _Composed, smtp: SmtpSettings) -> None
     client.ehlo()
     if smtp.security == "starttls":
         if not client.has_extn("starttls"):
-            raise MailError(f"The mail server at {where} does not offer STARTTLS: ask an administrator to check "
-                            "the SMTP security setting.")
+            raise MailError(_("The mail server at {where} does not offer STARTTLS: ask an administrator to check "
+                              "the SMTP security setting.").format(where=where))
         client.starttls(context=ssl.create_default_context())
         client.ehlo()
     if smtp.user:
@@ -262,25 +272,27 @@ def _talk(client: smtplib.SMTP, composed: _Composed, smtp: SmtpSettings) -> None
     policy = composed.message.policy.clone(linesep="\r\n")
     if _needs_utf8(composed.envelope_from, *(u.email for u in composed.recipients)):
         if not client.has_extn("smtputf8"):
-            raise MailError(f"The mail server at {where} cannot take addresses with non-ASCII characters "
-                            "(no SMTPUTF8).")
+            raise MailError(_("The mail server at {where} cannot take addresses with non-ASCII characters (no "
+                              "SMTPUTF8).").format(where=where))
         options = ["SMTPUTF8", "BODY=8BITMIME"]
         policy = policy.clone(utf8=True)
     code, reply = client.mail(composed.envelope_from, options)
     if code != 250:
-        raise MailError(f"The mail server at {where} refused the sender address {composed.envelope_from} "
-                        f"({_reply_text(code, reply)}). Nothing was sent.")
+        raise MailError(_("The mail server at {where} refused the sender address {address} ({reply}). Nothing "
+                          "was sent.").format(where=where, address=composed.envelope_from,
+                                              reply=_reply_text(code, reply)))
     refused = []
     for user in composed.recipients:
         code, reply = client.rcpt(user.email)
         if code not in (250, 251):
             refused.append(f"{user.name or user.login} <{user.email}> ({_reply_text(code, reply)})")
     if refused:
-        raise MailError(f"The mail server at {where} refused {', '.join(refused)}. Nothing was sent.")
+        raise MailError(_("The mail server at {where} refused {recipients}. Nothing was sent.").format(
+            where=where, recipients=", ".join(refused)))
     code, reply = client.data(composed.message.as_bytes(policy=policy))
     if code != 250:
-        raise MailError(f"The mail server at {where} did not accept the message ({_reply_text(code, reply)}). "
-                        "Nothing was sent.")
+        raise MailError(_("The mail server at {where} did not accept the message ({reply}). Nothing was sent.").format(
+            where=where, reply=_reply_text(code, reply)))
 
 
 def _deliver(composed: _Composed, smtp: SmtpSettings) -> None:
@@ -297,33 +309,40 @@ def _deliver(composed: _Composed, smtp: SmtpSettings) -> None:
     except MailError:
         raise
     except smtplib.SMTPAuthenticationError as exc:
-        raise MailError(f"The mail server at {where} refused the login “{smtp.user}” "
-                        f"({_reply_text(exc.smtp_code, exc.smtp_error)}): check the SMTP login and "
-                        "CUSTOMERCARD_SMTP_PASSWORD.") from exc
+        raise MailError(_("The mail server at {where} refused the login “{user}” ({reply}): check the SMTP "
+                          "login and CUSTOMERCARD_SMTP_PASSWORD.").format(
+            where=where, user=smtp.user, reply=_reply_text(exc.smtp_code, exc.smtp_error))) from exc
     except smtplib.SMTPNotSupportedError as exc:
-        raise MailError(f"The mail server at {where} does not support what was asked of it ({exc}).") from exc
+        raise MailError(_("The mail server at {where} does not support what was asked of it ({exc}).").format(
+            where=where, exc=exc)) from exc
     except smtplib.SMTPServerDisconnected as exc:
         if isinstance(exc.__context__, TimeoutError):  # smtplib reports a read timeout as a disconnection
-            raise MailError(f"The mail server at {where} stopped answering (no reply within {smtp.timeout:g} "
-                            "seconds). Nothing was sent.") from exc
-        raise MailError(f"The mail server at {where} closed the connection unexpectedly. "
-                        "Nothing was sent.") from exc
+            raise MailError(_("The mail server at {where} stopped answering (no reply within {timeout} seconds). "
+                              "Nothing was sent.").format(
+                where=where, timeout=formatting.figure(smtp.timeout))) from exc
+        raise MailError(_("The mail server at {where} closed the connection unexpectedly. Nothing was sent.").format(
+            where=where)) from exc
     except smtplib.SMTPResponseException as exc:
-        raise MailError(f"The mail server at {where} answered with an error "
-                        f"({_reply_text(exc.smtp_code, exc.smtp_error)}). Nothing was sent.") from exc
+        raise MailError(_("The mail server at {where} answered with an error ({reply}). Nothing was sent.").format(
+            where=where, reply=_reply_text(exc.smtp_code, exc.smtp_error))) from exc
     except smtplib.SMTPException as exc:
-        raise MailError(f"Talking to the mail server at {where} failed ({exc}). Nothing was sent.") from exc
+        raise MailError(_("Talking to the mail server at {where} failed ({exc}). Nothing was sent.").format(
+            where=where, exc=exc)) from exc
     except ConnectionRefusedError as exc:
-        raise MailError(f"The mail server at {where} did not answer (connection refused).") from exc
+        raise MailError(_("The mail server at {where} did not answer (connection refused).").format(
+            where=where)) from exc
     except TimeoutError as exc:  # socket.timeout is TimeoutError
-        raise MailError(f"The mail server at {where} did not answer within {smtp.timeout:g} seconds.") from exc
+        raise MailError(_("The mail server at {where} did not answer within {timeout} seconds.").format(
+            where=where, timeout=formatting.figure(smtp.timeout))) from exc
     except socket.gaierror as exc:
-        raise MailError(f"The mail server “{smtp.host}” was not found: check the SMTP host.") from exc
+        raise MailError(_("The mail server “{host}” was not found: check the SMTP host.").format(
+            host=smtp.host)) from exc
     except ssl.SSLError as exc:
-        raise MailError(f"A secure connection to the mail server at {where} failed ({exc.reason or exc}): "
-                        "check the SMTP security setting.") from exc
+        raise MailError(_("A secure connection to the mail server at {where} failed ({reason}): check the SMTP "
+                          "security setting.").format(where=where, reason=exc.reason or exc)) from exc
     except OSError as exc:
-        raise MailError(f"The mail server at {where} could not be reached ({exc.strerror or exc}).") from exc
+        raise MailError(_("The mail server at {where} could not be reached ({reason}).").format(
+            where=where, reason=exc.strerror or exc)) from exc
     finally:
         if client is not None:
             _hang_up(client)
@@ -341,7 +360,8 @@ def _hang_up(client: smtplib.SMTP) -> None:
 
 
 def send_customer_mail(store, customer_id: int, recipients: list[str], subject: str, message: str,
-                       user: str | None = None, config: Config | None = None) -> Comment:
+                       user: str | None = None, config: Config | None = None, reached_at: str | None = None
+                       ) -> Comment:
     """Send an e-mail about a customer to colleagues (logins), then keep it as an e-mail comment on the card.
 
     Only users who may write may send (else :class:`PermissionDenied`). The comment (kind ``email``, the
@@ -351,16 +371,17 @@ def send_customer_mail(store, customer_id: int, recipients: list[str], subject: 
     """
     login = user or acting_user()
     if not store.can(login, "write"):
-        raise PermissionDenied(f"“{login}” may not send e-mails from a customer card: only managers and "
-                               "administrators may.")
+        raise PermissionDenied(_("“{login}” may not send e-mails from a customer card: only managers and "
+                                 "administrators may.").format(login=login))
     config = config or get_config()
     smtp = smtp_settings(store, config)
     if not smtp.host:
-        raise MailError("No mail server is configured: an administrator sets the SMTP host in System "
-                        "administration → Customers (or CUSTOMERCARD_SMTP_HOST).")
-    composed = _compose(store, customer_id, login, recipients, subject, message, smtp, config)
+        raise MailError(_("No mail server is configured: an administrator sets the SMTP host in System "
+                          "administration → Customers (or CUSTOMERCARD_SMTP_HOST)."))
+    composed = _compose(store, customer_id, login, recipients, subject, message, smtp, config, reached_at)
     _deliver(composed, smtp)
-    return store.add_comment(customer_id, f"Subject: {composed.subject}\n\n{composed.text}", user=login,
+    subject_line = _("Subject: {subject}").format(subject=composed.subject)
+    return store.add_comment(customer_id, f"{subject_line}\n\n{composed.text}", user=login,
                              kind="email", recipients=[u.login for u in composed.recipients])
 
 

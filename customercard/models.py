@@ -16,30 +16,33 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import param
 
-from . import validators
+from . import formatting, validators
 from .errors import ValidationError
+from .formatting import DEFAULT_TIME_ZONE
+from .i18n import LANGUAGES, N_, _, quote
 
-ROLES = ("admin", "manager", "viewer")
+ROLES = (N_("admin"), N_("manager"), N_("viewer"))
 WRITER_ROLES = ("admin", "manager")
-EVENT_STATUSES = ("planned", "done", "cancelled")
-OPPORTUNITY_STATUSES = ("pipeline", "won", "lost")
+EVENT_STATUSES = (N_("planned"), N_("done"), N_("cancelled"))
+OPPORTUNITY_STATUSES = (N_("pipeline"), N_("won"), N_("lost"))
 COMMENT_KINDS = ("comment", "email")
-PROJECT_STATUSES = ("active", "closed")
+PROJECT_STATUSES = (N_("active"), N_("closed"))
 
 #: The admin-editable lists, by name, with the label shown in System administration.
 LIST_NAMES = {
-    "industries": "Industries",
-    "statuses": "Customer statuses",
-    "payment_terms": "Payment terms",
-    "invoice_templates": "Invoice templates",
-    "invoice_languages": "Invoice languages",
-    "currencies": "Currencies",
-    "relation_types": "Relation types",
-    "event_types": "Event types",
-    "opportunity_stages": "Opportunity stages",
+    "industries": N_("Industries"),
+    "statuses": N_("Customer statuses"),
+    "payment_terms": N_("Payment terms"),
+    "invoice_templates": N_("Invoice templates"),
+    "invoice_languages": N_("Invoice languages"),
+    "currencies": N_("Currencies"),
+    "relation_types": N_("Relation types"),
+    "event_types": N_("Event types"),
+    "opportunity_stages": N_("Opportunity stages"),
 }
 
 
@@ -154,7 +157,7 @@ def text_parameters(kind: type[param.Parameterized]) -> tuple[tuple[str, int, bo
 def quoted(value: Any, at_most: int = 60) -> str:
     """A value in quotes for a message, shortened with '…' when long (a message never repeats a whole text)."""
     text = str(value)
-    return f"“{text if len(text) <= at_most else text[:at_most - 1] + '…'}”"
+    return quote(text if len(text) <= at_most else text[:at_most - 1] + "…")
 
 
 def _text_problem(record: param.Parameterized, name: str, max_length: int, multiline: bool, is_list: bool) -> str:
@@ -177,7 +180,7 @@ def _list_problem(record: param.Parameterized, name: str, max_length: int, items
         try:
             checked.append(validators.check_text(item, max_length))
         except ValueError as exc:
-            return f"{quoted(item)}: {exc}"
+            return _("{value}: {problem}").format(value=quoted(item), problem=exc)
     _assign(record, name, checked)
     return ""
 
@@ -246,11 +249,12 @@ class Record(param.Parameterized):
         return out
 
     def label(self, dotted: str) -> str:
-        """The human label of a field, with its section for nested fields (e.g. 'Invoice address · City')."""
+        """The human label of a field in the reader's language, with its section for nested fields (e.g. 'Invoice
+        address · City')."""
         owner, attr = self._owner(dotted)
-        text = owner.param[attr].label
+        text = _(owner.param[attr].label)
         if owner is not self:
-            text = f"{self.param[dotted.split('.')[0]].label} · {text}"
+            text = f"{_(self.param[dotted.split('.')[0]].label)} · {text}"
         return text
 
     def update_from(self, values: dict[str, Any]) -> dict[str, str]:
@@ -320,12 +324,12 @@ def _param_message(exc: Exception) -> str:
     text = str(exc)
     match = re.search(r"must be at least (\S+), not", text)
     if match:
-        return f"Must be at least {match.group(1)}."
+        return _("Must be at least {n}.").format(n=match.group(1))
     match = re.search(r"must be at most (\S+), not", text)
     if match:
-        return f"Must be at most {match.group(1)}."
+        return _("Must be at most {n}.").format(n=match.group(1))
     if "must be a" in text or "only takes" in text:
-        return "Not a value of the right kind (for example a number where a number is expected)."
+        return _("Not a value of the right kind (for example a number where a number is expected).")
     return text
 
 
@@ -355,7 +359,8 @@ def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterabl
     if _blank(value) or value == previous:
         return
     if value not in allowed:
-        errors[key] = f"{quoted(value)} is not one of the {what} (System administration → Customers)."
+        errors[key] = _("{value} is not one of the {what} (System administration → Customers).").format(
+            value=quoted(value), what=_(what).lower())
 
 
 class Snapshot:
@@ -393,13 +398,13 @@ class Address(Record):
 
     fields = ("line1", "line2", "postal_code", "city", "country")
 
-    line1 = text_param(default="", label="Address", doc="Street and number.")
-    line2 = text_param(default="", label="Address line 2", doc="Building, floor, c/o, box.")
-    postal_code = text_param(default="", max_length=20, label="Postal code",
-                             doc="Checked against the country's format.")
-    city = text_param(default="", label="City", doc="Postal town.")
-    country = text_param(default="SE", max_length=REFERENCE_LENGTH, label="Country",
-                         doc="ISO 3166 two-letter country code.")
+    line1 = text_param(default="", label=N_("Address"), doc=N_("Street and number."))
+    line2 = text_param(default="", label=N_("Address line 2"), doc=N_("Building, floor, c/o, box."))
+    postal_code = text_param(default="", max_length=20, label=N_("Postal code"),
+                             doc=N_("Checked against the country's format."))
+    city = text_param(default="", label=N_("City"), doc=N_("Postal town."))
+    country = text_param(default="SE", max_length=REFERENCE_LENGTH, label=N_("Country"),
+                         doc=N_("ISO 3166 two-letter country code."))
 
     def is_empty(self) -> bool:
         return all(_blank(getattr(self, name)) for name in ("line1", "line2", "postal_code", "city"))
@@ -411,7 +416,7 @@ class Address(Record):
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if _blank(self.country) and not self.is_empty():
-            errors.setdefault(prefix + "country", "Give the country of this address.")
+            errors.setdefault(prefix + "country", _("Give the country of this address."))
         elif not _blank(self.country):
             _normalise(self, errors, prefix, "country", validators.check_country, choices.countries)
         country = self.country if prefix + "country" not in errors else ""
@@ -431,28 +436,28 @@ class InvoiceDefaults(Record):
     }
 
     invoice_template = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                      label="Invoice template",
-                                      doc="Default template for One Click Invoicing.")
+                                      label=N_("Invoice template"),
+                                      doc=N_("Default template for One Click Invoicing."))
     payment_term = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                  label="Payment term", doc="Default payment term of invoices.")
+                                  label=N_("Payment term"), doc=N_("Default payment term of invoices."))
     currency = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                              label="Currency", doc="Currency the customer is invoiced in.")
-    calculate_vat = param.Boolean(default=True, label="Calculate VAT", doc="Whether invoices add VAT.")
-    vat_rate = param.Number(default=25.0, bounds=(0, 100), label="VAT rate (%)", doc="VAT percentage.")
-    discount_pct = param.Number(default=0.0, bounds=(0, 100), label="Discount (%)",
-                                doc="Default discount on invoice lines, 0–100.")
+                              label=N_("Currency"), doc=N_("Currency the customer is invoiced in."))
+    calculate_vat = param.Boolean(default=True, label=N_("Calculate VAT"), doc=N_("Whether invoices add VAT."))
+    vat_rate = param.Number(default=25.0, bounds=(0, 100), label=N_("VAT rate (%)"), doc=N_("VAT percentage."))
+    discount_pct = param.Number(default=0.0, bounds=(0, 100), label=N_("Discount (%)"),
+                                doc=N_("Default discount on invoice lines, 0–100."))
     invoice_language = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                      label="Invoice language", doc="Language invoices are printed in.")
-    our_reference = text_param(default="", max_length=REFERENCE_LENGTH, label="Our reference",
-                               doc="Printed on invoices as ours.")
-    their_reference = text_param(default="", max_length=REFERENCE_LENGTH, label="Their reference",
-                                 doc="The customer's reference, printed on invoices.")
+                                      label=N_("Invoice language"), doc=N_("Language invoices are printed in."))
+    our_reference = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Our reference"),
+                               doc=N_("Printed on invoices as ours."))
+    their_reference = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Their reference"),
+                                 doc=N_("The customer's reference, printed on invoices."))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         for attr, list_name in self.lists.items():
             before = previous.get(attr) if previous is not None else None
             _check_choice(errors, prefix + attr, getattr(self, attr), choices.allowed(list_name), before,
-                          LIST_NAMES[list_name].lower())
+                          LIST_NAMES[list_name])
 
 
 class Customer(Record):
@@ -470,70 +475,71 @@ class Customer(Record):
     )
     lists: ClassVar[dict[str, str]] = {"industry": "industries", "status": "statuses"}
 
-    id = param.Integer(default=None, allow_None=True, label="Id", doc="Internal key; None until created.")
-    number = param.Integer(default=None, allow_None=True, label="Customer number",
-                           doc="Unique customer number, given automatically on creation.")
-    name = text_param(default="", constant=False, label="Name", doc="The customer's registered name. Required.")
-    nickname = text_param(default="", label="Nickname",
-                          doc="An alternative working name (e.g. a former name); found by the super search.")
+    id = param.Integer(default=None, allow_None=True, label=N_("Id"), doc=N_("Internal key; None until created."))
+    number = param.Integer(default=None, allow_None=True, label=N_("Customer number"),
+                           doc=N_("Unique customer number, given automatically on creation."))
+    name = text_param(default="", constant=False, label=N_("Name"), doc=N_("The customer's registered name. Required."))
+    nickname = text_param(default="", label=N_("Nickname"),
+                          doc=N_("An alternative working name (e.g. a former name); found by the super search."))
     account_manager = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                     label="Account manager",
-                                     doc="Login of the colleague responsible for the customer.")
+                                     label=N_("Account manager"),
+                                     doc=N_("Login of the colleague responsible for the customer."))
     industry = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                              label="Industry", doc="From the admin list of industries.")
+                              label=N_("Industry"), doc=N_("From the admin list of industries."))
     status = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                            label="Status", doc="From the admin list of customer statuses.")
-    archived = param.Boolean(default=False, label="Archived",
-                             doc="Archived customers are kept (people refer to them) but hidden by default.")
-    merged_into = param.Integer(default=None, allow_None=True, label="Merged into",
-                                doc="The surviving customer when this one was merged away.")
+                            label=N_("Status"), doc=N_("From the admin list of customer statuses."))
+    archived = param.Boolean(default=False, label=N_("Archived"),
+                             doc=N_("Archived customers are kept (people refer to them) but hidden by default."))
+    merged_into = param.Integer(default=None, allow_None=True, label=N_("Merged into"),
+                                doc=N_("The surviving customer when this one was merged away."))
 
-    visit_address = param.ClassSelector(class_=Address, default=None, label="Visiting address",
-                                        doc="Where the customer is; also the invoice address unless "
-                                            "a separate one is used.")
-    phone = text_param(default="", max_length=REFERENCE_LENGTH, label="Phone",
-                       doc="Switchboard number; formatted internationally.")
-    email = text_param(default="", max_length=EMAIL_LENGTH, label="E-mail", doc="General e-mail address.")
-    website = text_param(default="", max_length=URL_LENGTH, label="Website", doc="Web address.")
-    vat_number = text_param(default="", max_length=REFERENCE_LENGTH, label="VAT number",
-                            doc="EU VAT number with country prefix.")
-    org_number = text_param(default="", max_length=REFERENCE_LENGTH, label="Organisation number",
-                            doc="Company registration number, checked for the visiting country.")
-    gln = text_param(default="", max_length=REFERENCE_LENGTH, label="GLN/EAN",
-                     doc="13-digit GS1 location number for e-invoices.")
+    visit_address = param.ClassSelector(class_=Address, default=None, label=N_("Visiting address"),
+                                        doc=N_("Where the customer is; also the invoice address unless "
+                                            "a separate one is used."))
+    phone = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Phone"),
+                       doc=N_("Switchboard number; formatted internationally."))
+    email = text_param(default="", max_length=EMAIL_LENGTH, label=N_("E-mail"), doc=N_("General e-mail address."))
+    website = text_param(default="", max_length=URL_LENGTH, label=N_("Website"), doc=N_("Web address."))
+    vat_number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("VAT number"),
+                            doc=N_("EU VAT number with country prefix."))
+    org_number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Organisation number"),
+                            doc=N_("Company registration number, checked for the visiting country."))
+    gln = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("GLN/EAN"),
+                     doc=N_("13-digit GS1 location number for e-invoices."))
 
-    use_invoice_address = param.Boolean(default=False, label="Separate invoice address",
-                                        doc="Invoice to the invoice address instead of the visiting address.")
-    invoice_address = param.ClassSelector(class_=Address, default=None, label="Invoice address",
-                                          doc="Printed on invoices when a separate invoice address is used.")
+    use_invoice_address = param.Boolean(default=False, label=N_("Separate invoice address"),
+                                        doc=N_("Invoice to the invoice address instead of the visiting address."))
+    invoice_address = param.ClassSelector(class_=Address, default=None, label=N_("Invoice address"),
+                                          doc=N_("Printed on invoices when a separate invoice address is used."))
 
-    expenses_billable = param.Boolean(default=True, label="Expenses billable by default",
-                                      doc="Whether reported external expenses are re-invoiced by default.")
-    mileage_billable = param.Boolean(default=True, label="Mileage billable by default",
-                                     doc="Whether reported mileage is re-invoiced by default.")
-    default_distance_km = param.Number(default=0.0, bounds=(0, 20000), label="Default distance (km)",
-                                       doc="Usual distance to the customer, so nobody has to remember it.")
+    expenses_billable = param.Boolean(default=True, label=N_("Expenses billable by default"),
+                                      doc=N_("Whether reported external expenses are re-invoiced by default."))
+    mileage_billable = param.Boolean(default=True, label=N_("Mileage billable by default"),
+                                     doc=N_("Whether reported mileage is re-invoiced by default."))
+    default_distance_km = param.Number(default=0.0, bounds=(0, 20000), label=N_("Default distance (km)"),
+                                       doc=N_("Usual distance to the customer, so nobody has to remember it."))
     max_distance_km = param.Number(default=None, allow_None=True, bounds=(0, 20000),
-                                   label="Maximum billable distance per trip (km)",
-                                   doc="Agreed maximum per trip; empty means no limit. "
-                                       "Not below the default distance.")
+                                   label=N_("Maximum billable distance per trip (km)"),
+                                   doc=N_("Agreed maximum per trip; empty means no limit. "
+                                       "Not below the default distance."))
 
-    invoicing = param.ClassSelector(class_=InvoiceDefaults, default=None, label="Invoicing",
-                                    doc="Standard invoice settings for this customer.")
-    segments = param.Dict(default={}, label="Segmentation",
-                          doc="Segmentation criterion name → chosen values (searchable in Search customers).")
+    invoicing = param.ClassSelector(class_=InvoiceDefaults, default=None, label=N_("Invoicing"),
+                                    doc=N_("Standard invoice settings for this customer."))
+    segments = param.Dict(default={}, label=N_("Segmentation"),
+                          doc=N_("Segmentation criterion name → chosen values (searchable in Search customers)."))
 
-    erp_system = text_param(default="", max_length=REFERENCE_LENGTH, label="Economy system",
-                            doc="Linked economy system, if any.")
-    erp_customer_id = text_param(default="", max_length=REFERENCE_LENGTH, label="Customer id in the economy system")
-    erp_synced_at = param.Date(default=None, allow_None=True, label="Last synchronised")
+    erp_system = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Economy system"),
+                            doc=N_("Linked economy system, if any."))
+    erp_customer_id = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Customer id in the economy system"))
+    erp_synced_at = param.Date(default=None, allow_None=True, label=N_("Last synchronised"))
 
-    created_at = param.Date(default=None, allow_None=True, label="Created", doc="When it was created.")
-    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label="Created by", doc="Login of who created it.")
-    updated_at = param.Date(default=None, allow_None=True, label="Last updated")
-    updated_by = text_param(default="", max_length=REFERENCE_LENGTH, label="Last updated by")
-    version = param.Integer(default=0, bounds=(0, None), label="Version",
-                            doc="Bumped by every save; a save from an older version is a conflict.")
+    created_at = param.Date(default=None, allow_None=True, label=N_("Created"), doc=N_("When it was created."))
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Created by"),
+                            doc=N_("Login of who created it."))
+    updated_at = param.Date(default=None, allow_None=True, label=N_("Last updated"))
+    updated_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Last updated by"))
+    version = param.Integer(default=0, bounds=(0, None), label=N_("Version"),
+                            doc=N_("Bumped by every save; a save from an older version is a conflict."))
 
     def __init__(self, **params: Any) -> None:
         for name, kind in (("visit_address", Address), ("invoice_address", Address), ("invoicing", InvoiceDefaults)):
@@ -542,12 +548,12 @@ class Customer(Record):
         super().__init__(**params)
 
     #: What the history records beside the fields: the other side of a merge (see Store.merge_customers).
-    HISTORY_ONLY: ClassVar[dict[str, str]] = {"merged_from": "Merged from", "merged_into": "Merged into"}
+    HISTORY_ONLY: ClassVar[dict[str, str]] = {"merged_from": N_("Merged from"), "merged_into": N_("Merged into")}
 
     def label(self, dotted: str) -> str:
         """The human label of a field, or of a history-only entry such as 'merged_from'."""
         if dotted in self.HISTORY_ONLY:
-            return self.HISTORY_ONLY[dotted]
+            return _(self.HISTORY_ONLY[dotted])
         return super().label(dotted)
 
     @property
@@ -574,14 +580,14 @@ class Customer(Record):
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
-            errors["name"] = "The customer needs a name."
+            errors["name"] = _("The customer needs a name.")
         for attr, list_name in self.lists.items():
             before = previous.get(attr) if previous is not None else None
             _check_choice(errors, attr, getattr(self, attr), choices.allowed(list_name), before,
-                          LIST_NAMES[list_name].lower())
+                          LIST_NAMES[list_name])
         before_manager = previous.get("account_manager") if previous is not None else None
         _check_choice(errors, "account_manager", self.account_manager, choices.managers, before_manager,
-                      "active managers")
+                      N_("active managers"))
         errors.update(self.visit_address.validate(choices, _part(previous, "visit_address"), prefix="visit_address."))
         errors.update(self.invoice_address.validate(choices, _part(previous, "invoice_address"),
                                                     prefix="invoice_address."))
@@ -595,9 +601,11 @@ class Customer(Record):
         _normalise(self, errors, "", "gln", validators.check_gln)
         if (self.max_distance_km is not None and self.default_distance_km is not None
                 and self.max_distance_km < self.default_distance_km):
-            errors["max_distance_km"] = (
-                f"The maximum billable distance ({self.max_distance_km:g} km) cannot be below the "
-                f"default distance ({self.default_distance_km:g} km).")
+            errors["max_distance_km"] = _(
+                "The maximum billable distance ({maximum} km) cannot be below the default distance ({default} km)."
+            ).format(maximum=formatting.number(self.max_distance_km, 0 if self.max_distance_km % 1 == 0 else 1),
+                     default=formatting.number(self.default_distance_km,
+                                               0 if self.default_distance_km % 1 == 0 else 1))
         errors.update(self.invoicing.validate(choices, _part(previous, "invoicing"), prefix="invoicing."))
         errors.update(self._validate_segments(choices, previous))
 
@@ -611,15 +619,18 @@ class Customer(Record):
                 continue
             if criterion not in choices.criteria:
                 if values != list(before.get(criterion, [])):
-                    problems.append(f"{quoted(criterion)} is not a segmentation criterion.")
+                    problems.append(_("{criterion} is not a segmentation criterion.").format(
+                        criterion=quoted(criterion)))
                 cleaned[criterion] = values
                 continue
             multiple, allowed = choices.criteria[criterion]
             unknown = [v for v in values if v not in allowed and v not in before.get(criterion, [])]
             if unknown:
-                problems.append(f"{criterion}: {quoted(unknown[0])} is not one of its values.")
+                problems.append(_("{criterion}: {value} is not one of its values.").format(
+                    criterion=criterion, value=quoted(unknown[0])))
             if not multiple and len(values) > 1:
-                problems.append(f"{criterion} takes one value, not {len(values)}.")
+                problems.append(_("{criterion} takes one value, not {n}.").format(criterion=criterion,
+                                                                                  n=len(values)))
             cleaned[criterion] = list(dict.fromkeys(values))
         self.segments = cleaned
         return {"segments": " ".join(problems)} if problems else {}
@@ -643,14 +654,14 @@ CUSTOMER_FACTS: dict[str, dict[str, Any]] = {
     "website": {"section": "contact", "synced": True},
     "vat_number": {"section": "contact", "searchable": True, "synced": True},
     "org_number": {"section": "contact", "searchable": True, "synced": True},
-    "gln": {"section": "contact", "synced": True, "header": "GLN"},
+    "gln": {"section": "contact", "synced": True, "header": N_("GLN")},
     "use_invoice_address": {"section": "invoice_address", "synced": True},
     "invoice_address": {"section": "invoice_address", "synced": True, "column_prefix": "invoice_",
                         "header_prefix": "Invoice "},
-    "expenses_billable": {"section": "economy", "header": "Expenses billable"},
-    "mileage_billable": {"section": "economy", "header": "Mileage billable"},
+    "expenses_billable": {"section": "economy", "header": N_("Expenses billable")},
+    "mileage_billable": {"section": "economy", "header": N_("Mileage billable")},
     "default_distance_km": {"section": "economy"},
-    "max_distance_km": {"section": "economy", "header": "Maximum distance (km)"},
+    "max_distance_km": {"section": "economy", "header": N_("Maximum distance (km)")},
     "invoicing": {"section": "economy", "column_prefix": "", "header_prefix": ""},
     "segments": {"section": "groups", "stored": "customer_segments"},
 }
@@ -673,17 +684,17 @@ class Contact(Record):
 
     id = param.Integer(default=None, allow_None=True, doc="Internal key; None until created.")
     customer_id = param.Integer(default=None, allow_None=True, doc="The customer this person works at.")
-    first_name = text_param(default="", label="First name")
-    last_name = text_param(default="", label="Last name")
-    title = text_param(default="", label="Title", doc="Role or job title, e.g. CFO.")
-    email = text_param(default="", max_length=EMAIL_LENGTH, label="E-mail")
-    phone = text_param(default="", max_length=REFERENCE_LENGTH, label="Phone")
-    mobile = text_param(default="", max_length=REFERENCE_LENGTH, label="Mobile")
-    active = param.Boolean(default=True, label="Active", doc="Inactive contacts are hidden unless asked for.")
-    notes = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Notes")
-    country = text_param(default="", max_length=REFERENCE_LENGTH, label="Country", doc=(
-        "The customer's visiting country (kept with the customer, not the contact): phone numbers written without "
-        "a country code are read as this country's. The store fills it in before it validates."))
+    first_name = text_param(default="", label=N_("First name"))
+    last_name = text_param(default="", label=N_("Last name"))
+    title = text_param(default="", label=N_("Title"), doc=N_("Role or job title, e.g. CFO."))
+    email = text_param(default="", max_length=EMAIL_LENGTH, label=N_("E-mail"))
+    phone = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Phone"))
+    mobile = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Mobile"))
+    active = param.Boolean(default=True, label=N_("Active"), doc=N_("Inactive contacts are hidden unless asked for."))
+    notes = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Notes"))
+    country = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Country"), doc=(
+        N_("The customer's visiting country (kept with the customer, not the contact): phone numbers written without "
+        "a country code are read as this country's. The store fills it in before it validates.")))
     created_at = param.Date(default=None, allow_None=True)
     created_by = text_param(default="", max_length=REFERENCE_LENGTH)
     updated_at = param.Date(default=None, allow_None=True)
@@ -696,7 +707,7 @@ class Contact(Record):
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not (self.first_name or self.last_name):
-            errors["last_name"] = "A contact person needs a first or a last name."
+            errors["last_name"] = _("A contact person needs a first or a last name.")
         _normalise(self, errors, "", "email", validators.check_email)
         # read as the customer's numbers are: in its country, else the firm's phone region
         region = self.country if self.country in validators.SUPPORTED_COUNTRIES else choices.phone_region
@@ -711,30 +722,30 @@ class Comment(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    written_on = param.CalendarDate(default=None, allow_None=True, label="Date",
-                                    doc="Today by default; can be changed.")
-    author = text_param(default="", max_length=REFERENCE_LENGTH, label="Written by",
-                        doc="Login of the author; the writer by default.")
-    body = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Comment", doc="The text.")
+    written_on = param.CalendarDate(default=None, allow_None=True, label=N_("Date"),
+                                    doc=N_("Today by default; can be changed."))
+    author = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Written by"),
+                        doc=N_("Login of the author; the writer by default."))
+    body = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Comment"), doc=N_("The text."))
     kind = param.Selector(default="comment", objects=list(COMMENT_KINDS), doc="comment or email")
     recipients = text_list_param(default=[], doc="For e-mails: the colleagues (logins) it was sent to.")
     created_at = param.Date(default=None, allow_None=True)
     created_by = text_param(default="", max_length=REFERENCE_LENGTH)
-    edited_at = param.Date(default=None, allow_None=True, label="Edited")
-    edited_by = text_param(default="", max_length=REFERENCE_LENGTH, label="Edited by")
+    edited_at = param.Date(default=None, allow_None=True, label=N_("Edited"))
+    edited_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Edited by"))
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every edit; an edit from an older one is a "
                                                              "conflict.")
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.body:
-            errors["body"] = "Write something first."
+            errors["body"] = _("Write something first.")
         if self.written_on is None:
-            errors["written_on"] = "Give the date of the comment."
+            errors["written_on"] = _("Give the date of the comment.")
         if not self.author:
-            errors["author"] = "Give who wrote it."
+            errors["author"] = _("Give who wrote it.")
         elif choices.users and self.author not in choices.users and (
                 previous is None or previous.get("author") != self.author):
-            errors["author"] = f"{quoted(self.author)} is not a user."
+            errors["author"] = _("{login} is not a user.").format(login=quoted(self.author))
 
 
 class Project(Record):
@@ -744,19 +755,20 @@ class Project(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    number = text_param(default="", max_length=REFERENCE_LENGTH, label="Project number")
-    name = text_param(default="", constant=False, label="Project")
-    status = param.Selector(default="active", objects=list(PROJECT_STATUSES), label="Status")
-    manager = text_param(default="", max_length=REFERENCE_LENGTH, label="Project manager")
-    start_date = param.CalendarDate(default=None, allow_None=True, label="Start")
-    end_date = param.CalendarDate(default=None, allow_None=True, label="End")
-    description = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Description")
+    number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Project number"))
+    name = text_param(default="", constant=False, label=N_("Project"))
+    status = param.Selector(default="active", objects=list(PROJECT_STATUSES), label=N_("Status"),
+                            metadata={"translate_values": True})
+    manager = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Project manager"))
+    start_date = param.CalendarDate(default=None, allow_None=True, label=N_("Start"))
+    end_date = param.CalendarDate(default=None, allow_None=True, label=N_("End"))
+    description = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Description"))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
-            errors["name"] = "A project needs a name."
+            errors["name"] = _("A project needs a name.")
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            errors["end_date"] = "The end cannot be before the start."
+            errors["end_date"] = _("The end cannot be before the start.")
 
 
 class Invoice(Record):
@@ -767,12 +779,13 @@ class Invoice(Record):
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
     project_id = param.Integer(default=None, allow_None=True)
-    number = text_param(default="", max_length=REFERENCE_LENGTH, label="Invoice number")
-    invoice_date = param.CalendarDate(default=None, allow_None=True, label="Date")
-    amount = param.Number(default=0.0, label="Amount", doc="In the invoice currency; negative for credit notes.")
-    currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label="Currency")
-    amount_base = param.Number(default=0.0, label="Amount in base currency",
-                               doc="The amount converted to the firm's base currency on the invoice date.")
+    number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Invoice number"))
+    invoice_date = param.CalendarDate(default=None, allow_None=True, label=N_("Date"))
+    amount = param.Number(default=0.0, label=N_("Amount"),
+                          doc=N_("In the invoice currency; negative for credit notes."))
+    currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Currency"))
+    amount_base = param.Number(default=0.0, label=N_("Amount in base currency"),
+                               doc=N_("The amount converted to the firm's base currency on the invoice date."))
 
     @property
     def is_credit_note(self) -> bool:
@@ -787,36 +800,37 @@ class Event(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    title = text_param(default="", label="Title")
-    event_type = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label="Type")
-    starts_at = param.Date(default=None, allow_None=True, label="Starts")
-    ends_at = param.Date(default=None, allow_None=True, label="Ends")
-    owner = text_param(default="", max_length=REFERENCE_LENGTH, label="Owner")
-    participants = text_list_param(default=[], label="Colleagues", doc="Logins of the colleagues taking part.")
-    contact_ids = param.List(default=[], item_type=int, label="Contact persons")
-    description = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Description")
-    status = param.Selector(default="planned", objects=list(EVENT_STATUSES), label="Status",
-                            doc="planned, done or cancelled")
+    title = text_param(default="", label=N_("Title"))
+    event_type = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label=N_("Type"))
+    starts_at = param.Date(default=None, allow_None=True, label=N_("Starts"))
+    ends_at = param.Date(default=None, allow_None=True, label=N_("Ends"))
+    owner = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Owner"))
+    participants = text_list_param(default=[], label=N_("Colleagues"), doc=N_("Logins of the colleagues taking part."))
+    contact_ids = param.List(default=[], item_type=int, label=N_("Contact persons"))
+    description = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Description"))
+    status = param.Selector(default="planned", objects=list(EVENT_STATUSES), label=N_("Status"),
+                            metadata={"translate_values": True},
+                            doc=N_("planned, done or cancelled"))
     status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH)
     status_changed_at = param.Date(default=None, allow_None=True)
     version = param.Integer(default=0, bounds=(0, None))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.title:
-            errors["title"] = "An event needs a title."
+            errors["title"] = _("An event needs a title.")
         if self.starts_at is None:
-            errors["starts_at"] = "Give when it starts."
+            errors["starts_at"] = _("Give when it starts.")
         if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
-            errors["ends_at"] = "The end cannot be before the start."
+            errors["ends_at"] = _("The end cannot be before the start.")
         before = previous.get("event_type") if previous is not None else None
         _check_choice(errors, "event_type", self.event_type, choices.allowed("event_types"), before,
-                      "event types")
+                      LIST_NAMES["event_types"])
         if choices.users:
             if self.owner and self.owner not in choices.users:
-                errors["owner"] = f"{quoted(self.owner)} is not a user."
+                errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
             unknown = [p for p in self.participants if p not in choices.users]
             if unknown:
-                errors["participants"] = f"{quoted(unknown[0])} is not a user."
+                errors["participants"] = _("{login} is not a user.").format(login=quoted(unknown[0]))
 
 
 class Opportunity(Record):
@@ -827,16 +841,17 @@ class Opportunity(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    title = text_param(default="", label="Title")
-    amount = param.Number(default=0.0, bounds=(0, None), label="Amount", doc="Expected value, ≥ 0.")
-    currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label="Currency")
-    probability = param.Number(default=50.0, bounds=(0, 100), label="Probability (%)", doc="0–100.")
-    stage = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label="Stage")
-    expected_close = param.CalendarDate(default=None, allow_None=True, label="Expected close")
-    owner = text_param(default="", max_length=REFERENCE_LENGTH, label="Owner")
-    status = param.Selector(default="pipeline", objects=list(OPPORTUNITY_STATUSES), label="Status",
-                            doc="pipeline, won or lost")
-    lost_reason = text_param(default="", max_length=2_000, label="Reason lost")
+    title = text_param(default="", label=N_("Title"))
+    amount = param.Number(default=0.0, bounds=(0, None), label=N_("Amount"), doc=N_("Expected value, ≥ 0."))
+    currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Currency"))
+    probability = param.Number(default=50.0, bounds=(0, 100), label=N_("Probability (%)"), doc=N_("0–100."))
+    stage = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label=N_("Stage"))
+    expected_close = param.CalendarDate(default=None, allow_None=True, label=N_("Expected close"))
+    owner = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Owner"))
+    status = param.Selector(default="pipeline", objects=list(OPPORTUNITY_STATUSES), label=N_("Status"),
+                            metadata={"translate_values": True},
+                            doc=N_("pipeline, won or lost"))
+    lost_reason = text_param(default="", max_length=2_000, label=N_("Reason lost"))
     status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH)
     status_changed_at = param.Date(default=None, allow_None=True)
     version = param.Integer(default=0, bounds=(0, None))
@@ -847,18 +862,18 @@ class Opportunity(Record):
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.title:
-            errors["title"] = "An opportunity needs a title."
+            errors["title"] = _("An opportunity needs a title.")
         before = previous.get("stage") if previous is not None else None
         _check_choice(errors, "stage", self.stage, choices.allowed("opportunity_stages"), before,
-                      "opportunity stages")
+                      LIST_NAMES["opportunity_stages"])
         currencies = choices.allowed("currencies")
         if currencies and self.currency not in currencies and (
                 previous is None or previous.get("currency") != self.currency):
-            errors["currency"] = f"{quoted(self.currency)} is not one of the currencies."
+            errors["currency"] = _("{value} is not one of the currencies.").format(value=quoted(self.currency))
         if self.status == "lost" and not self.lost_reason:
-            errors["lost_reason"] = "Say why it was lost."
+            errors["lost_reason"] = _("Say why it was lost.")
         if choices.users and self.owner and self.owner not in choices.users:
-            errors["owner"] = f"{quoted(self.owner)} is not a user."
+            errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
 
 
 class Relation(Record):
@@ -869,22 +884,22 @@ class Relation(Record):
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
     relation_type = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                   label="Relation")
-    other_customer_id = param.Integer(default=None, allow_None=True, label="Customer")
-    other_contact_id = param.Integer(default=None, allow_None=True, label="Contact person")
-    note = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label="Note")
+                                   label=N_("Relation"))
+    other_customer_id = param.Integer(default=None, allow_None=True, label=N_("Customer"))
+    other_contact_id = param.Integer(default=None, allow_None=True, label=N_("Contact person"))
+    note = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Note"))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if (self.other_customer_id is None) == (self.other_contact_id is None):
-            errors["other_customer_id"] = "Choose either another customer or a contact person."
+            errors["other_customer_id"] = _("Choose either another customer or a contact person.")
         elif self.other_customer_id is not None and self.other_customer_id == self.customer_id:
-            errors["other_customer_id"] = "A customer cannot be related to itself."
+            errors["other_customer_id"] = _("A customer cannot be related to itself.")
         if not self.relation_type:
-            errors["relation_type"] = "Choose the kind of relation."
+            errors["relation_type"] = _("Choose the kind of relation.")
         else:
             before = previous.get("relation_type") if previous is not None else None
             _check_choice(errors, "relation_type", self.relation_type, choices.allowed("relation_types"),
-                          before, "relation types")
+                          before, LIST_NAMES["relation_types"])
 
 
 class Criterion(Record):
@@ -893,20 +908,20 @@ class Criterion(Record):
     fields = ("name", "multiple", "values", "active")
 
     id = param.Integer(default=None, allow_None=True)
-    name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label="Criterion")
-    multiple = param.Boolean(default=False, label="Multiple choice",
-                             doc="Whether a customer can have several values of this criterion.")
-    values = text_list_param(default=[], max_length=REFERENCE_LENGTH, label="Values")
-    active = param.Boolean(default=True, label="Active")
+    name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label=N_("Criterion"))
+    multiple = param.Boolean(default=False, label=N_("Multiple choice"),
+                             doc=N_("Whether a customer can have several values of this criterion."))
+    values = text_list_param(default=[], max_length=REFERENCE_LENGTH, label=N_("Values"))
+    active = param.Boolean(default=True, label=N_("Active"))
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
-            errors["name"] = "A criterion needs a name."
+            errors["name"] = _("A criterion needs a name.")
         cleaned = [v for v in self.values if v]
         if len(set(cleaned)) != len(cleaned):
-            errors["values"] = "Each value can appear only once."
+            errors["values"] = _("Each value can appear only once.")
         if "values" not in errors:
             self.values = cleaned
 
@@ -917,14 +932,19 @@ class User(Record):
     fields = ("login", "name", "email", "role", "projects_access", "active")
 
     id = param.Integer(default=None, allow_None=True)
-    login = text_param(default="", max_length=32, label="Login", doc="2–32 lower-case letters, digits, dots, dashes.")
-    name = text_param(default="", constant=False, label="Name")
-    email = text_param(default="", max_length=EMAIL_LENGTH, label="E-mail")
-    role = param.Selector(default="viewer", objects=list(ROLES), label="Role",
-                          doc="admin: everything; manager: edits customers; viewer: reads only.")
-    projects_access = param.Boolean(default=False, label="Projects access",
-                                    doc="Whether project names are links to the projects.")
-    active = param.Boolean(default=True, label="Active", doc="Inactive users cannot log in.")
+    login = text_param(default="", max_length=32, label=N_("Login"),
+                       doc=N_("2–32 lower-case letters, digits, dots, dashes."))
+    name = text_param(default="", constant=False, label=N_("Name"))
+    email = text_param(default="", max_length=EMAIL_LENGTH, label=N_("E-mail"))
+    role = param.Selector(default="viewer", objects=list(ROLES), label=N_("Role"), metadata={"translate_values": True},
+                          doc=N_("admin: everything; manager: edits customers; viewer: reads only."))
+    projects_access = param.Boolean(default=False, label=N_("Projects access"),
+                                    doc=N_("Whether project names are links to the projects."))
+    active = param.Boolean(default=True, label=N_("Active"), doc=N_("Inactive users cannot log in."))
+    language = param.Selector(default="", objects=["", *LANGUAGES], label=N_("Language"),
+                              metadata={"value_labels": {"": N_("As my browser asks"), **LANGUAGES}},
+                              doc=N_("The language customercard speaks to this user, chosen on their profile; "
+                                     "none chosen: as the browser asks, else the firm's language."))
     password_hash = text_param(default="", max_length=500, precedence=-1, doc="scrypt hash; never the password itself.")
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every change of the fields above; a change "
                                                              "from an older one is a conflict.")
@@ -940,70 +960,82 @@ class User(Record):
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         _assign(self, "login", (self.login or "").lower())
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,31}", self.login):
-            errors["login"] = "A login has 2–32 lower-case letters, digits, dots, dashes or underscores."
+            errors["login"] = _("A login has 2–32 lower-case letters, digits, dots, dashes or underscores.")
         if not self.name:
-            errors["name"] = "Give the user's name."
+            errors["name"] = _("Give the user's name.")
         _normalise(self, errors, "", "email", validators.check_email)
 
 
 class Settings(Record):
     """Firm-wide settings for the customer module/CRM, kept by administrators."""
 
-    fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "start_address",
-              "base_currency", "exchange_rates", "locale", "phone_region", "public_base_url", "max_file_mb",
+    fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "crm_enabled", "start_address",
+              "base_currency", "exchange_rates", "language", "time_zone", "phone_region", "public_base_url",
+              "max_file_mb",
               "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_from",
               "sync_url")
 
-    nicknames_enabled = param.Boolean(default=True, label="Nicknames",
-                                      doc="Whether customers can have a nickname (also found by the search).")
-    invoice_address_enabled = param.Boolean(default=True, label="Separate invoice address",
-                                            doc="Whether a customer can have an invoice address of its own.")
-    files_enabled = param.Boolean(default=False, label="Document storage (files)",
-                                  doc="Whether the card shows the customer's files.")
-    start_address = text_param(default="", max_length=500, label="Start address",
-                               doc="The firm's own address: route links to customers start here.")
-    base_currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label="Base currency",
-                               doc="Currency that invoiced amounts are reported in.")
+    nicknames_enabled = param.Boolean(default=True, label=N_("Nicknames"),
+                                      doc=N_("Whether customers can have a nickname (also found by the search)."))
+    invoice_address_enabled = param.Boolean(default=True, label=N_("Separate invoice address"),
+                                            doc=N_("Whether a customer can have an invoice address of its own."))
+    crm_enabled = param.Boolean(default=True, label=N_("CRM module"),
+                                doc=N_("Relations, events, opportunities and the pipeline; switched off they are "
+                                       "hidden everywhere."))
+    files_enabled = param.Boolean(default=False, label=N_("Document storage (files)"),
+                                  doc=N_("Whether the card shows the customer's files."))
+    start_address = text_param(default="", max_length=500, label=N_("Start address"),
+                               doc=N_("The firm's own address: route links to customers start here."))
+    base_currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Base currency"),
+                               doc=N_("Currency that invoiced amounts are reported in."))
     exchange_rates = text_param(default="EUR 11.50, DKK 1.55, NOK 0.98, USD 10.60, GBP 13.40", max_length=2_000,
-                                label="Exchange rates",
-                                doc="Value of one unit of each other currency in the base currency, e.g. "
-                                "'EUR 11.50, DKK 1.55'; used to add up opportunities in the base currency.")
-    locale = text_param(default="sv_SE", max_length=REFERENCE_LENGTH, label="Locale",
-                        doc="How money, numbers and dates are written.")
-    phone_region = text_param(default="SE", max_length=REFERENCE_LENGTH, label="Phone region",
-                              doc="Country of phone numbers typed without +country code.")
-    public_base_url = text_param(default="http://localhost:5006", max_length=URL_LENGTH, label="Public base URL",
-                                 doc="Address of the served app, used for links in e-mails.")
-    max_file_mb = param.Number(default=25.0, bounds=(0.001, 2048), label="Largest file (MB)",
-                               doc="Uploads larger than this are refused.")
-    smtp_host = text_param(default="", max_length=253, label="SMTP host")
-    smtp_port = param.Integer(default=25, bounds=(1, 65535), label="SMTP port")
-    smtp_security = param.Selector(default="none", objects=["none", "starttls", "ssl"], label="SMTP security")
-    smtp_user = text_param(default="", max_length=EMAIL_LENGTH, label="SMTP login")
-    smtp_from = text_param(default="", max_length=EMAIL_LENGTH, label="Sender address")
-    sync_url = text_param(default="", max_length=URL_LENGTH, label="Economy-system receiver URL",
-                          doc="Where changes of linked customers are delivered.")
+                                label=N_("Exchange rates"),
+                                doc=N_("Value of one unit of each other currency in the base currency, e.g. "
+                                "'EUR 11.50, DKK 1.55'; used to add up opportunities in the base currency."))
+    language = param.Selector(default="sv", objects=list(LANGUAGES), label=N_("Language"),
+                              metadata={"value_labels": LANGUAGES},
+                              doc=N_("The firm's language: for users who have chosen none on their profile and whose "
+                                     "browser asks for none that customercard speaks, and for e-mails to them. Money, "
+                                     "numbers and dates are written as each reader's language writes them."))
+    time_zone = text_param(default=DEFAULT_TIME_ZONE, max_length=REFERENCE_LENGTH, label=N_("Time zone"),
+                           doc=N_("The firm's time zone, like Europe/Stockholm: times are shown in it."))
+    phone_region = text_param(default="SE", max_length=REFERENCE_LENGTH, label=N_("Phone region"),
+                              doc=N_("Country of phone numbers typed without +country code."))
+    public_base_url = text_param(default="", max_length=URL_LENGTH, label=N_("Public base URL"),
+                                 doc=N_("Address of the served app, used for links in e-mails; empty: the address "
+                                        "the server was reached at."))
+    max_file_mb = param.Number(default=25.0, bounds=(0.001, 2048), label=N_("Largest file (MB)"),
+                               doc=N_("Uploads larger than this are refused."))
+    smtp_host = text_param(default="", max_length=253, label=N_("SMTP host"))
+    smtp_port = param.Integer(default=25, bounds=(1, 65535), label=N_("SMTP port"))
+    smtp_security = param.Selector(default="none", objects=[N_("none"), "starttls", "ssl"], label=N_("SMTP security"),
+                                   metadata={"translate_values": True})
+    smtp_user = text_param(default="", max_length=EMAIL_LENGTH, label=N_("SMTP login"))
+    smtp_from = text_param(default="", max_length=EMAIL_LENGTH, label=N_("Sender address"))
+    sync_url = text_param(default="", max_length=URL_LENGTH, label=N_("Economy-system receiver URL"),
+                          doc=N_("Where changes of linked customers are delivered."))
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
-        from babel import Locale, UnknownLocaleError
-
-        try:
-            Locale.parse(self.locale)
-        except (ValueError, UnknownLocaleError):
-            errors["locale"] = "Not a locale: use a form like sv_SE, da_DK, nb_NO, fi_FI, de_DE or en_GB."
+        if "time_zone" not in errors:
+            _assign(self, "time_zone", (self.time_zone or "").strip())
+            try:
+                ZoneInfo(self.time_zone)
+            except (ValueError, ZoneInfoNotFoundError):
+                errors["time_zone"] = _("Not a time zone: use a name like Europe/Stockholm, Europe/Copenhagen or "
+                                        "Europe/London.")
         if not re.fullmatch(r"[A-Z]{3}", self.base_currency or ""):
-            errors["base_currency"] = "Use a three-letter currency code, like SEK."
+            errors["base_currency"] = _("Use a three-letter currency code, like SEK.")
         if not re.fullmatch(r"[A-Z]{2}", self.phone_region or ""):
-            errors["phone_region"] = "Use a two-letter country code, like SE."
+            errors["phone_region"] = _("Use a two-letter country code, like SE.")
         for attr in ("public_base_url", "sync_url"):
             if attr in errors:
                 continue
             value = (getattr(self, attr) or "").rstrip("/")
             _assign(self, attr, value)
             if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
-                errors[attr] = "Use an address like https://crm.example.se."
+                errors[attr] = _("Use an address like https://crm.example.se.")
         if self.smtp_from:
             _normalise(self, errors, "", "smtp_from", validators.check_email)
         try:
@@ -1020,8 +1052,8 @@ class Settings(Record):
                 continue
             match = re.fullmatch(r"\s*([A-Za-z]{3})\s*[ =:]\s*([0-9]+(?:[.,][0-9]+)?)\s*", part)
             if not match or float(match.group(2).replace(",", ".")) <= 0:
-                raise ValueError(f"Write each rate as a currency code and a positive number, like 'EUR 11.50' "
-                                 f"(not “{part.strip()}”).")
+                raise ValueError(_("Write each rate as a currency code and a positive number, like 'EUR 11.50' "
+                                   "(not {text}).").format(text=quoted(part.strip())))
             found[match.group(1).upper()] = float(match.group(2).replace(",", "."))
         return found
 
@@ -1032,18 +1064,18 @@ class ListValue(Record):
     fields = ("label", "inverse_label")
 
     id = param.Integer(default=None, allow_None=True)
-    label = text_param(default="", max_length=REFERENCE_LENGTH, label="Name",
-                       doc="As the list shows it; spaces at the ends and doubled inside are dropped.")
+    label = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Name"),
+                       doc=N_("As the list shows it; spaces at the ends and doubled inside are dropped."))
     inverse_label = text_param(default="", max_length=REFERENCE_LENGTH,
-                               label="Seen from the other side (relation types)",
-                               doc="For relation types: the relation read from the other customer's card.")
+                               label=N_("Seen from the other side (relation types)"),
+                               doc=N_("For relation types: the relation read from the other customer's card."))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         for attr in ("label", "inverse_label"):
             if prefix + attr not in errors:
                 _assign(self, attr, " ".join(getattr(self, attr).split()))
         if not self.label:
-            errors.setdefault(prefix + "label", "Give a name.")
+            errors.setdefault(prefix + "label", _("Give a name."))
 
 
 #: The longest file name kept (longer ones are shortened on upload, keeping the extension).
@@ -1057,14 +1089,14 @@ class CustomerFile(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    name = text_param(default="", max_length=FILE_NAME_LENGTH, constant=False, label="File name",
-                      doc="Shown and offered as the download name; never a path.")
-    content_type = text_param(default="application/octet-stream", max_length=REFERENCE_LENGTH, label="Type",
-                              doc="The media type, from the name's extension.")
+    name = text_param(default="", max_length=FILE_NAME_LENGTH, constant=False, label=N_("File name"),
+                      doc=N_("Shown and offered as the download name; never a path."))
+    content_type = text_param(default="application/octet-stream", max_length=REFERENCE_LENGTH, label=N_("Type"),
+                              doc=N_("The media type, from the name's extension."))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
-            errors.setdefault(prefix + "name", "A file needs a name.")
+            errors.setdefault(prefix + "name", _("A file needs a name."))
 
 
 class MailDraft(Record):
@@ -1072,15 +1104,15 @@ class MailDraft(Record):
 
     fields = ("subject", "message")
 
-    subject = text_param(default="", label="Subject", doc="One line: a mail header holds no line breaks.")
-    message = text_param(default="", max_length=19_000, multiline=True, label="Message",
-                         doc="The text; saved as a comment with the subject, within a comment's 20,000 characters.")
+    subject = text_param(default="", label=N_("Subject"), doc=N_("One line: a mail header holds no line breaks."))
+    message = text_param(default="", max_length=19_000, multiline=True, label=N_("Message"),
+                         doc=N_("The text; saved as a comment with the subject, within a comment's 20,000 characters."))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.subject:
-            errors.setdefault(prefix + "subject", "Give a subject.")
+            errors.setdefault(prefix + "subject", _("Give a subject."))
         if not self.message:
-            errors.setdefault(prefix + "message", "Write a message.")
+            errors.setdefault(prefix + "message", _("Write a message."))
 
 
 class CustomerQuery(Record):
@@ -1089,18 +1121,18 @@ class CustomerQuery(Record):
     fields = ("text", "statuses", "industries", "account_managers", "segments", "city", "country", "archived")
     ARCHIVED = ("active", "archived", "all")
 
-    text = text_param(default="", label="Name, nickname or number", doc="Contained in name or nickname, "
-                      "or the start of the number.")
-    statuses = text_list_param(default=[], label="Status", doc="Any of these statuses.")
-    industries = text_list_param(default=[], label="Industry", doc="Any of these industries.")
-    account_managers = text_list_param(default=[], label="Account manager", doc="Logins, any of them.")
-    segments = param.Dict(default={}, label="Segmentation",
-                          doc="Criterion → values; any value of a criterion, every criterion given.")
-    city = text_param(default="", label="City", doc="The visiting city starts with this.")
-    country = text_param(default="", max_length=REFERENCE_LENGTH, label="Country",
-                         doc="Two-letter country code of the visiting address.")
-    archived = param.Selector(default="active", objects=list(ARCHIVED), label="Archived",
-                              doc="active: not archived; archived: only archived; all: both.")
+    text = text_param(default="", label=N_("Name, nickname or number"), doc=N_("Contained in name or nickname, "
+                      "or the start of the number."))
+    statuses = text_list_param(default=[], label=N_("Status"), doc=N_("Any of these statuses."))
+    industries = text_list_param(default=[], label=N_("Industry"), doc=N_("Any of these industries."))
+    account_managers = text_list_param(default=[], label=N_("Account manager"), doc=N_("Logins, any of them."))
+    segments = param.Dict(default={}, label=N_("Segmentation"),
+                          doc=N_("Criterion → values; any value of a criterion, every criterion given."))
+    city = text_param(default="", label=N_("City"), doc=N_("The visiting city starts with this."))
+    country = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Country"),
+                         doc=N_("Two-letter country code of the visiting address."))
+    archived = param.Selector(default="active", objects=list(ARCHIVED), label=N_("Archived"),
+                              doc=N_("active: not archived; archived: only archived; all: both."))
 
     def is_empty(self) -> bool:
         return self.values() == CustomerQuery().values()

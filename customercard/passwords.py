@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import secrets
 
+from .i18n import _
+
 _N, _R, _P = 2**14, 8, 1
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
@@ -33,13 +35,13 @@ def is_common(password: str) -> bool:
 def policy_problem(password: str, login: str = "") -> str:
     """Why ``password`` may not be a person's new password ('' when it may)."""
     if len(password) < MIN_LENGTH:
-        return f"A password needs at least {MIN_LENGTH} characters."
+        return _("A password needs at least {n} characters.").format(n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"A password has at most {MAX_LENGTH} characters."
+        return _("A password has at most {n} characters.").format(n=MAX_LENGTH)
     if is_common(password):
-        return "This is one of the most common passwords: choose one that is harder to guess."
+        return _("This is one of the most common passwords: choose one that is harder to guess.")
     if login and password.strip().lower() == login.strip().lower():
-        return "The password may not be the login."
+        return _("The password may not be the login.")
     return ""
 
 
@@ -47,7 +49,7 @@ def hash_password(password: str) -> str:
     """A salted scrypt hash in the form ``scrypt$N$r$p$salt$hash`` (the policy is checked by the store, which
     takes people's passwords; see :func:`policy_problem`)."""
     if not password:
-        raise ValueError("A password may not be empty.")
+        raise ValueError(_("A password may not be empty."))
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     return "$".join(["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(digest)])

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from .errors import CustomerCardError
+from .i18n import _
 from .store import Store
 from .vcard import contact_vcard, vcard_filename
 
@@ -39,7 +40,7 @@ def write_personal_data(store: Store, contact_id: int, target: Path, user: str |
     paths = [target] if as_zip else [target, target.with_suffix(".vcf")]
     for path in paths:
         if path.exists():
-            raise CustomerCardError(f"{path} exists already: choose a new file name.")
+            raise CustomerCardError(_("{path} exists already: choose a new file name.").format(path=path))
     if as_zip:
         contents = [personal_data_zip(store, contact_id, user)]
     else:

@@ -37,7 +37,9 @@ from typing import IO, Any
 
 import pandas as pd
 
+from . import formatting
 from .errors import CustomerCardError
+from .i18n import _
 from .validators import clean_text
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP).
@@ -88,14 +90,26 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(frame: pd.DataFrame, target: str | Path | IO[bytes], excel: bool, sheet: str = "Sheet1") -> None:
+def csv_marks(language: str | None = None) -> tuple[str, str]:
+    """(separator, decimal mark) of a CSV file a spreadsheet in ``language`` (the reader's by default) reads numbers
+    from: ',' and '.' in English; ';' and ',' in Swedish and Danish, whose spreadsheets take the comma as the
+    decimal mark."""
+    decimal = formatting.symbols(language)["decimal"]
+    return ("," if decimal == "." else ";"), decimal
+
+
+def write_table(frame: pd.DataFrame, target: str | Path | IO[bytes], excel: bool, sheet: str = "Sheet1",
+                language: str | None = None) -> None:
     """Write ``frame`` (its columns as headers) to a .csv (UTF-8 with BOM, so spreadsheet programs read the
-    letters right) or an .xlsx file or binary buffer, made safe by :func:`safe_frame`."""
+    letters right; separated and with the decimal mark as ``language`` reads numbers, see :func:`csv_marks`) or an
+    .xlsx file or binary buffer, made safe by :func:`safe_frame`. Numbers stay numbers and times stay times."""
     safe = safe_frame(frame)
     if excel:
         _write_xlsx(safe, target, sheet)
     else:
-        safe.to_csv(target, index=False, encoding="utf-8-sig", float_format="%.10g", mode="wb")
+        separator, decimal = csv_marks(language)
+        safe.to_csv(target, index=False, encoding="utf-8-sig", float_format="%.10g", mode="wb", sep=separator,
+                    decimal=decimal)
 
 
 def _write_xlsx(frame: pd.DataFrame, target: str | Path | IO[bytes], sheet: str) -> None:
@@ -132,20 +146,22 @@ def read_rows(path: str | Path, limits: Limits = LIMITS) -> list[tuple[int, list
     source = Path(path)
     suffix = source.suffix.lower()
     if not source.is_file():
-        raise CustomerCardError(f"No file {source}.")
+        raise CustomerCardError(_("No file {source}.").format(source=source))
     if suffix not in CSV_SUFFIXES + EXCEL_SUFFIXES:
-        raise CustomerCardError(f"Cannot read {source.name}: give a .csv or .xlsx file"
-                                + (" (save the .xls workbook as .xlsx)." if suffix == ".xls" else "."))
+        raise CustomerCardError((_("Cannot read {name}: give a .csv or .xlsx file (save the .xls workbook as .xlsx).")
+                                 if suffix == ".xls" else _("Cannot read {name}: give a .csv or .xlsx file."))
+                                .format(name=source.name))
     size = source.stat().st_size
     if size > limits.file_bytes:
-        raise CustomerCardError(f"{source.name} is {_megabytes(size)}; an import reads files of at most "
-                                f"{_megabytes(limits.file_bytes)}: split it into smaller files.")
+        raise CustomerCardError(_("{name} is {size}; an import reads files of at most {limit}: split it into "
+                                  "smaller files.").format(name=source.name, size=_megabytes(size),
+                                                           limit=_megabytes(limits.file_bytes)))
     cells = _csv_rows(source, limits) if suffix in CSV_SUFFIXES else _excel_rows(source, limits)
     return _bounded(source.name, cells, limits)
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):,.1f} MB"
+    return f"{formatting.number(size / (1024 * 1024), 1)} MB"
 
 
 def _bounded(name: str, rows: Iterable[tuple[int, list[str]]], limits: Limits) -> list[tuple[int, list[str]]]:
@@ -160,21 +176,25 @@ def _bounded(name: str, rows: Iterable[tuple[int, list[str]]], limits: Limits) -
         if any(cells):
             kept.append((number, cells[:limits.columns]))
             if len(kept) > limits.rows + 1:
-                raise CustomerCardError(f"{name} has more than {limits.rows:,} rows; an import reads at most "
-                                        f"{limits.rows:,} at a time: split it into smaller files.")
+                raise CustomerCardError(_("{name} has more than {rows} rows; an import reads at most {rows} at a "
+                                          "time: split it into smaller files.").format(
+                    name=name, rows=formatting.number(limits.rows)))
     return kept
 
 
 def _too_many_columns(name: str, row: int, limits: Limits) -> CustomerCardError:
-    return CustomerCardError(f"{name}: row {row} has more than {limits.columns} columns; an import reads at most "
-                             f"{limits.columns}.")
+    return CustomerCardError(_("{name}: row {row} has more than {columns} columns; an import reads at most "
+                               "{columns}.").format(name=name, row=row, columns=limits.columns))
 
 
 def _cell_too_long(name: str, row: int, index: int | None, length: int | None, limits: Limits) -> CustomerCardError:
-    where = f"row {row}" + (f", column {_column_letter(index)}" if index is not None else "")
-    size = f"{length:,} characters" if length is not None else f"more than {limits.cell_characters:,} characters"
-    return CustomerCardError(f"{name}: the cell at {where} holds {size}; a cell may hold at most "
-                             f"{limits.cell_characters:,} (the most a spreadsheet cell holds).")
+    where = (_("row {row}, column {column}").format(row=row, column=_column_letter(index)) if index is not None
+             else _("row {row}").format(row=row))
+    size = (_("{n} characters").format(n=formatting.number(length)) if length is not None
+            else _("more than {n} characters").format(n=formatting.number(limits.cell_characters)))
+    return CustomerCardError(_("{name}: the cell at {where} holds {size}; a cell may hold at most {limit} (the most "
+                               "a spreadsheet cell holds).").format(
+        name=name, where=where, size=size, limit=formatting.number(limits.cell_characters)))
 
 
 def _column_letter(index: int) -> str:
@@ -190,7 +210,8 @@ def _csv_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CustomerCardError(f"{path.name} is not UTF-8 text: save it as “CSV UTF-8” and try again.") from None
+        raise CustomerCardError(_("{name} is not UTF-8 text: save it as “CSV UTF-8” and try again.").format(
+            name=path.name)) from None
     csv.field_size_limit(limits.cell_characters)  # (the csv module has one limit per process; this is ours)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     number = 0
@@ -200,7 +221,8 @@ def _csv_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise _cell_too_long(path.name, reader.line_num or number + 1, None, None, limits) from None
-        raise CustomerCardError(f"{path.name} is not a readable CSV file: {exc}.") from None
+        raise CustomerCardError(_("{name} is not a readable CSV file: {exc}.").format(
+            name=path.name, exc=exc)) from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -229,7 +251,8 @@ def _excel_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
             warnings.simplefilter("ignore", UserWarning)  # e.g. "Workbook contains no default style"
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged or foreign file
-        raise CustomerCardError(f"{path.name} is not a readable Excel workbook: {exc}") from None
+        raise CustomerCardError(_("{name} is not a readable Excel workbook: {exc}").format(
+            name=path.name, exc=exc)) from None
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # trust the cells, not the size the file claims (no padding to it)
@@ -242,7 +265,8 @@ def _excel_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
     except CustomerCardError:
         raise
     except Exception as exc:  # noqa: BLE001 - as above, while the rows are parsed
-        raise CustomerCardError(f"{path.name} is not a readable Excel workbook: {exc}") from None
+        raise CustomerCardError(_("{name} is not a readable Excel workbook: {exc}").format(
+            name=path.name, exc=exc)) from None
     finally:
         book.close()
 
@@ -253,14 +277,16 @@ def _check_unpacked_size(path: Path, limits: Limits) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise CustomerCardError(f"{path.name} is not a readable Excel workbook: {exc}") from None
+        raise CustomerCardError(_("{name} is not a readable Excel workbook: {exc}").format(
+            name=path.name, exc=exc)) from None
     unpacked = sum(member.file_size for member in members)
     if unpacked > limits.unpacked_bytes:
-        raise CustomerCardError(f"{path.name} unpacks to {_megabytes(unpacked)}; an import opens workbooks of at "
-                                f"most {_megabytes(limits.unpacked_bytes)} unpacked.")
+        raise CustomerCardError(_("{name} unpacks to {size}; an import opens workbooks of at most {limit} "
+                                  "unpacked.").format(name=path.name, size=_megabytes(unpacked),
+                                                      limit=_megabytes(limits.unpacked_bytes)))
     if len(members) > limits.parts:
-        raise CustomerCardError(f"{path.name} has {len(members):,} parts; an import opens workbooks of at most "
-                                f"{limits.parts:,}.")
+        raise CustomerCardError(_("{name} has {members} parts; an import opens workbooks of at most {parts}.").format(
+            name=path.name, members=formatting.number(len(members)), parts=formatting.number(limits.parts)))
 
 
 def cell_text(value: Any) -> str:
@@ -279,4 +305,4 @@ def cell_text(value: Any) -> str:
 
 
 __all__ = ["CSV_SUFFIXES", "EXCEL_SUFFIXES", "FORMULA_STARTS", "LIMITS", "Limits", "cell_text", "read_rows",
-           "safe_cell", "safe_frame", "sniff_delimiter", "unescape_cell", "write_table"]
+           "csv_marks", "safe_cell", "safe_frame", "sniff_delimiter", "unescape_cell", "write_table"]

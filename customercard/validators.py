@@ -13,6 +13,9 @@ from collections.abc import Callable
 import email_validator
 import phonenumbers
 
+from . import formatting
+from .i18n import N_, SOURCE_LANGUAGE, _, current_language
+
 SUPPORTED_COUNTRIES = ("SE", "DK", "NO", "FI", "DE", "GB")
 
 
@@ -76,42 +79,42 @@ def check_org_number(value: str, country: str) -> str:
         if len(digits) == 12 and digits[:2] in ("16", "19", "20"):
             digits = digits[2:]
         if len(digits) != 10:
-            raise ValueError("A Swedish organisation number has 10 digits, like 556677-8899.")
+            raise ValueError(_("A Swedish organisation number has 10 digits, like 556677-8899."))
         if not luhn_ok(digits):
-            raise ValueError("This Swedish organisation number has a wrong check digit.")
+            raise ValueError(_("This Swedish organisation number has a wrong check digit."))
         return f"{digits[:6]}-{digits[6:]}"
     if country == "DK":
         if len(digits) != 8 or not re.fullmatch(r"(DK)?[\d ]+", text):
-            raise ValueError("A Danish CVR number has 8 digits, like 12345674.")
+            raise ValueError(_("A Danish CVR number has 8 digits, like 12345674."))
         if not _dk_cvr_ok(digits):
-            raise ValueError("This Danish CVR number has a wrong check digit.")
+            raise ValueError(_("This Danish CVR number has a wrong check digit."))
         return digits
     if country == "NO":
         if len(digits) != 9:
-            raise ValueError("A Norwegian organisation number has 9 digits, like 923 609 016.")
+            raise ValueError(_("A Norwegian organisation number has 9 digits, like 923 609 016."))
         if not _mod11_ok(digits, (3, 2, 7, 6, 5, 4, 3, 2)):
-            raise ValueError("This Norwegian organisation number has a wrong check digit.")
+            raise ValueError(_("This Norwegian organisation number has a wrong check digit."))
         return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
     if country == "FI":
         if len(digits) != 8 or not re.fullmatch(r"\d{7}-?\d", text):
-            raise ValueError("A Finnish business ID (Y-tunnus) looks like 1234567-8.")
+            raise ValueError(_("A Finnish business ID (Y-tunnus) looks like 1234567-8."))
         if not _fi_ytunnus_ok(digits):
-            raise ValueError("This Finnish business ID has a wrong check digit.")
+            raise ValueError(_("This Finnish business ID has a wrong check digit."))
         return f"{digits[:7]}-{digits[7]}"
     if country == "DE":
         match = re.fullmatch(r"(HRA|HRB|GNR|PR|VR|GSR)\s*(\d{1,6})\s*([A-Z]{1,2})?", text)
         if not match:
-            raise ValueError("A German register number looks like HRB 12345 (HRA, HRB, GnR, PR or VR).")
+            raise ValueError(_("A German register number looks like HRB 12345 (HRA, HRB, GnR, PR or VR)."))
         kind, number, suffix = match.groups()
         kind = "GnR" if kind == "GNR" else kind
         return f"{kind} {number}" + (f" {suffix}" if suffix else "")
     if country == "GB":
         compact = re.sub(r"\s", "", text)
         if not re.fullmatch(r"(\d{8}|(SC|NI|OC|SO|NC|LP|SL|NL|R0|IP|SP|RS|SE|ES)\d{6})", compact):
-            raise ValueError("A UK company number has 8 characters, like 01234567 or SC123456.")
+            raise ValueError(_("A UK company number has 8 characters, like 01234567 or SC123456."))
         return compact
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9 ./-]{1,29}", text):
-        raise ValueError("An organisation number has 2–30 letters, digits, spaces, dots, dashes or slashes.")
+        raise ValueError(_("An organisation number has 2–30 letters, digits, spaces, dots, dashes or slashes."))
     return text
 
 
@@ -132,12 +135,12 @@ def _vat_gb(body: str) -> bool:
 
 
 _VAT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
-    "SE": (_vat_se, "SE + the 10-digit organisation number + 01, like SE556677889901"),
-    "DK": (lambda b: bool(re.fullmatch(r"\d{8}", b)) and _dk_cvr_ok(b), "DK + 8 digits, like DK12345674"),
-    "NO": (_vat_no, "NO + 9 digits + MVA, like NO923609016MVA"),
-    "FI": (_vat_fi, "FI + 8 digits, like FI12345671"),
-    "DE": (lambda b: bool(re.fullmatch(r"\d{9}", b)) and _de_vat_ok(b), "DE + 9 digits, like DE136695976"),
-    "GB": (_vat_gb, "GB + 9 or 12 digits, like GB123456789"),
+    "SE": (_vat_se, N_("SE + the 10-digit organisation number + 01, like SE556677889901")),
+    "DK": (lambda b: bool(re.fullmatch(r"\d{8}", b)) and _dk_cvr_ok(b), N_("DK + 8 digits, like DK12345674")),
+    "NO": (_vat_no, N_("NO + 9 digits + MVA, like NO923609016MVA")),
+    "FI": (_vat_fi, N_("FI + 8 digits, like FI12345671")),
+    "DE": (lambda b: bool(re.fullmatch(r"\d{9}", b)) and _de_vat_ok(b), N_("DE + 9 digits, like DE136695976")),
+    "GB": (_vat_gb, N_("GB + 9 or 12 digits, like GB123456789")),
 }
 
 
@@ -154,10 +157,11 @@ def check_vat_number(value: str, country: str) -> str:
     if prefix in _VAT_RULES:
         rule, shape = _VAT_RULES[prefix]
         if not rule(body):
-            raise ValueError(f"Not a valid VAT number for {prefix}: expected {shape}.")
+            raise ValueError(_("Not a valid VAT number for {country}: expected {shape}.").format(country=prefix,
+                                                                                                  shape=_(shape)))
         return f"{prefix}{body}"
     if not re.fullmatch(r"[A-Z]{2}[A-Z0-9+*]{2,13}", f"{prefix}{body}"):
-        raise ValueError("A VAT number starts with the country code, like SE556677889901.")
+        raise ValueError(_("A VAT number starts with the country code, like SE556677889901."))
     return f"{prefix}{body}"
 
 
@@ -165,20 +169,20 @@ def check_gln(value: str) -> str:
     """Check a GLN/EAN location number: 13 digits with a GS1 check digit."""
     digits = _digits(value)
     if len(digits) != 13 or digits != value.strip().replace(" ", ""):
-        raise ValueError("A GLN (EAN location number) has 13 digits, like 7350012345678.")
+        raise ValueError(_("A GLN (EAN location number) has 13 digits, like 7350012345678."))
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
     if (10 - total % 10) % 10 != int(digits[12]):
-        raise ValueError("This GLN has a wrong check digit.")
+        raise ValueError(_("This GLN has a wrong check digit."))
     return digits
 
 
 _POSTAL = {
-    "SE": (r"\d{3} ?\d{2}", "5 digits, like 114 55", lambda d: f"{d[:3]} {d[3:]}"),
-    "DK": (r"\d{4}", "4 digits, like 2100", None),
-    "NO": (r"\d{4}", "4 digits, like 0150", None),
-    "FI": (r"\d{5}", "5 digits, like 00100", None),
-    "DE": (r"\d{5}", "5 digits, like 10115", None),
-    "GB": (r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", "a postcode like SW1A 1AA", None),
+    "SE": (r"\d{3} ?\d{2}", N_("5 digits, like 114 55"), lambda d: f"{d[:3]} {d[3:]}"),
+    "DK": (r"\d{4}", N_("4 digits, like 2100"), None),
+    "NO": (r"\d{4}", N_("4 digits, like 0150"), None),
+    "FI": (r"\d{5}", N_("5 digits, like 00100"), None),
+    "DE": (r"\d{5}", N_("5 digits, like 10115"), None),
+    "GB": (r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}", N_("a postcode like SW1A 1AA"), None),
 }
 
 
@@ -188,11 +192,11 @@ def check_postal_code(value: str, country: str) -> str:
     rule = _POSTAL.get(country)
     if rule is None:
         if not re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,11}", text):
-            raise ValueError("A postal code has 2–12 letters, digits, spaces or dashes.")
+            raise ValueError(_("A postal code has 2–12 letters, digits, spaces or dashes."))
         return text
     pattern, shape, formatter = rule
     if not re.fullmatch(pattern, text):
-        raise ValueError(f"A postal code in {country} has {shape}.")
+        raise ValueError(_("A postal code in {country} has {shape}.").format(country=country, shape=_(shape)))
     if formatter:
         return formatter(_digits(text))
     if country == "GB" and " " not in text:
@@ -200,12 +204,29 @@ def check_postal_code(value: str, country: str) -> str:
     return text
 
 
+def _email_reason(exc: email_validator.EmailNotValidError) -> str:
+    """Why an address is refused: the validator's own words in English; in another language the common reasons
+    said in it, and a general one for the rest."""
+    text = str(exc)
+    if current_language() == SOURCE_LANGUAGE:
+        return text
+    if "@-sign" in text:
+        return _("it needs exactly one @.")
+    if "domain" in text and ("period" in text or "not valid" in text or "dot" in text):
+        return _("the part after the @ is not a domain name.")
+    if "before the @" in text or "local part" in text or "invalid characters" in text:
+        return _("the part before the @ has characters an address cannot have.")
+    if "too long" in text:
+        return _("it is too long.")
+    return _("check how it is written.")
+
+
 def check_email(value: str) -> str:
     """Check an e-mail address's syntax (no lookup of the domain)."""
     try:
         result = email_validator.validate_email(value.strip(), check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
-        raise ValueError(f"Not a valid e-mail address: {exc}") from None
+        raise ValueError(_("Not a valid e-mail address: {reason}").format(reason=_email_reason(exc))) from None
     return result.normalized
 
 
@@ -214,9 +235,10 @@ def check_phone(value: str, region: str) -> str:
     try:
         number = phonenumbers.parse(value, region or None)
     except phonenumbers.NumberParseException:
-        raise ValueError("Not a phone number: use digits, like +46 8 123 45 67 or 08-123 45 67.") from None
+        raise ValueError(_("Not a phone number: use digits, like +46 8 123 45 67 or 08-123 45 67.")) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"Not a valid phone number (read as {region or 'international'}): check the digits.")
+        raise ValueError(_("Not a valid phone number (read as {region}): check the digits.").format(
+            region=region or _("international")))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
@@ -227,7 +249,7 @@ def check_website(value: str) -> str:
         text = "https://" + text
     if not re.fullmatch(r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]\S*)?",
                         text):
-        raise ValueError("Not a web address: use a form like www.example.se or https://example.se.")
+        raise ValueError(_("Not a web address: use a form like www.example.se or https://example.se."))
     return text
 
 
@@ -235,7 +257,7 @@ def check_country(value: str, known: set[str]) -> str:
     """Check a two-letter ISO 3166 country code."""
     code = value.strip().upper()
     if code not in known:
-        raise ValueError("Use a two-letter country code, like SE, DK, NO, FI, DE or GB.")
+        raise ValueError(_("Use a two-letter country code, like SE, DK, NO, FI, DE or GB."))
     return code
 
 
@@ -262,17 +284,18 @@ def check_text(value: str, max_length: int, multiline: bool = False) -> str:
     if multiline and "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > max_length:
-        raise ValueError(f"At most {max_length:,} characters.")
+        raise ValueError(_("At most {n} characters.").format(n=formatting.number(max_length)))
     bad = (_BAD_IN_MULTILINE if multiline else _BAD_ON_ONE_LINE).search(text)
     if bad is None:
         return text
     char = bad.group()
     if char in "\t\n\r":
-        raise ValueError("One line only: no line breaks or tabs.")
+        raise ValueError(_("One line only: no line breaks or tabs."))
     if "\ud800" <= char <= "\udfff":
-        raise ValueError(f"Contains a broken character (U+{ord(char):04X}) that cannot be stored: remove it.")
-    raise ValueError(f"Contains an invisible control character (U+{ord(char):04X}) that cannot be stored: "
-                     "remove it.")
+        raise ValueError(_("Contains a broken character ({code}) that cannot be stored: remove it.").format(
+            code=f"U+{ord(char):04X}"))
+    raise ValueError(_("Contains an invisible control character ({code}) that cannot be stored: remove it.").format(
+        code=f"U+{ord(char):04X}"))
 
 
 _LINE_ENDS = re.compile("\r\n?")

@@ -1,5 +1,5 @@
 """The customer card, ``/card?customer=ID``, for ``panel serve`` with ``--auth-module customercard/bokeh_auth.py``."""
 
-from customercard.app import card_page
+from customercard.app import card_page, process_server
 
-card_page().servable()
+card_page(process_server()).servable()

@@ -1,5 +1,5 @@
 """The customer list, for ``panel serve`` (see README: ``customercard serve`` serves it behind the login)."""
 
-from customercard.app import search_page
+from customercard.app import process_server, search_page
 
-search_page().servable()
+search_page(process_server()).servable()

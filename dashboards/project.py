@@ -1,5 +1,5 @@
 """A project page, ``/project?project=ID`` (projects access only), for ``panel serve``."""
 
-from customercard.app import project_page
+from customercard.app import process_server, project_page
 
-project_page().servable()
+project_page(process_server()).servable()

@@ -19,6 +19,7 @@ import pytest
 _DATA = tempfile.mkdtemp(prefix="customercard-test-data-")
 os.environ["CUSTOMERCARD_DATA_DIR"] = _DATA
 os.environ["CUSTOMERCARD_USER"] = "anna"
+os.environ["CUSTOMERCARD_LANGUAGE"] = "en"  # texts and formats in English wherever a test does not choose a language
 os.environ.pop("CUSTOMERCARD_DB", None)
 
 from customercard.demo import build_demo  # noqa: E402
@@ -131,6 +132,19 @@ def empty_store(request, empty_template: Path, tmp_path: Path):
     yield from _backend_store(request, empty_template, "empty_template_pg", tmp_path)
 
 
+def eventually(check, timeout: float = 10.0) -> None:
+    """Wait for ``check()`` to hold (a change on PostgreSQL travels as a NOTIFY to a listener thread first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            assert check()
+            return
+        except (AssertionError, KeyError, IndexError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -154,10 +168,10 @@ def live_server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
 
     store = Store(copy_database(demo_template, tmp_path_factory.mktemp("live")))
     port = free_port()
-    thread = app.make_server(store, port=port, threaded=True, start=True)
+    server = app.make_server(store, port=port, threaded=True, start=True)
     wait_for_port(port)
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", store=store, port=port)
-    thread.stop()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", store=store, port=port, server=server)
+    server.stop()
     store.close()
 
 

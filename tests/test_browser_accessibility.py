@@ -292,8 +292,8 @@ def press_until(page, key: str, wanted, limit: int = 300) -> dict:
     for _ in range(limit):
         page.keyboard.press(key)
         now = focused(page)
-        assert now is not None, (f"the focus left the page after {trail[-3:]}: " + page.evaluate(
-            "() => document.hasFocus() + ' ' + (document.activeElement && document.activeElement.outerHTML.slice(0, 80))"))
+        assert now is not None, f"the focus left the page after {trail[-3:]}: " + page.evaluate(
+            "() => document.hasFocus() + ' ' + (document.activeElement?.outerHTML || '').slice(0, 80)")
         assert now["visible"], f"the focus is not visible on {now}"
         trail.append((now["tag"], now["cls"][:40], now["text"][:30]))
         if wanted(now):
@@ -416,8 +416,9 @@ SECTIONS = """() => {
     const body = root.getElementById(toggle.getAttribute('aria-controls'));
     const box = wrap.querySelector('section');
     const name = root.getElementById(box.getAttribute('aria-labelledby'));
-    return {key: wrap.dataset.section, heading: toggle.parentElement.tagName, expanded: toggle.getAttribute('aria-expanded'),
-            body: body ? body.className : null, inside: !!(body && wrap.contains(body)), name: name && name.textContent,
+    return {key: wrap.dataset.section, heading: toggle.parentElement.tagName,
+            expanded: toggle.getAttribute('aria-expanded'), body: body ? body.className : null,
+            inside: !!(body && wrap.contains(body)), name: name && name.textContent,
             title: toggle.textContent, hidden: body ? getComputedStyle(body).display === 'none' : null,
             tools: [...wrap.querySelectorAll('.cc-sv-tools button')].map(b => root.getElementById(
               b.getAttribute('aria-describedby'))?.textContent)};
@@ -460,10 +461,11 @@ def test_the_invoiced_chart_is_a_picture_whose_figures_are_in_the_table(live_ser
     table = invoiced.locator("#cc-invoiced-table")
     expect(table.locator("caption")).to_have_text("Invoiced per year")
     expect(table.locator("thead th")).to_have_text(["Year", "Invoiced", "Weighted pipeline"])
-    shown = {row[0]: row[1:] for row in (r.split("\t") for r in table.locator("tbody tr:not(.total)").all_inner_texts())}
+    rows = table.locator("tbody tr:not(.total)").all_inner_texts()
+    shown = {row[0]: row[1:] for row in (r.split("\t") for r in rows)}
     for year in sorted(set(figures["year"]) | set(weighted.index)):
         amount = float(figures.set_index("year")["amount"].get(year, 0.0))
-        money = [formatting.money(v, settings.base_currency, settings.locale) for v in (amount, weighted.get(year, 0.0))]
+        money = [formatting.money(v, settings.base_currency, language="en") for v in (amount, weighted.get(year, 0.0))]
         assert shown[str(year)] == money, (year, shown.get(str(year)), money)
 
 

@@ -60,10 +60,10 @@ def hostile_server(demo_template, tmp_path_factory):
     store = Store(copy_database(demo_template, tmp_path_factory.mktemp("hostile")))
     ids = plant(store)
     port = free_port()
-    thread = app.make_server(store, port=port, threaded=True, start=True)
+    server = app.make_server(store, port=port, threaded=True, start=True)
     wait_for_port(port)
     yield SimpleNamespace(url=f"http://127.0.0.1:{port}", store=store, **ids)
-    thread.stop()
+    server.stop()
     store.close()
 
 

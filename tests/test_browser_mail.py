@@ -40,13 +40,14 @@ def smtp_server():
 @pytest.fixture
 def mail_settings(live_server, smtp_server, monkeypatch):
     """The served app's firm settings point at the SMTP server (and the environment does not interfere)."""
-    for name in ("HOST", "PORT", "SECURITY", "USER", "PASSWORD", "FROM", "TIMEOUT"):
-        monkeypatch.delenv(f"CUSTOMERCARD_SMTP_{name}", raising=False)
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_TIMEOUT",
+                 "BASE_URL"):
+        monkeypatch.delenv(f"CUSTOMERCARD_{name}", raising=False)
     store = live_server.store
     before = store.settings()
     settings = store.settings()
     settings.param.update(smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_security="none",
-                          smtp_from="crm@firm.example", public_base_url=live_server.url)
+                          smtp_from="crm@firm.example", public_base_url="")  # links: where the sender is
     store.save_settings(settings, user="admin")
     yield settings
     restored = store.settings()  # the settings as now stored (their version), with the earlier values
@@ -90,7 +91,7 @@ def test_send_an_email_from_the_card_then_it_arrives_and_shows_as_a_comment(
     assert envelope.rcpt_tos == ["erik@firm.example"]
     message = email.message_from_bytes(envelope.content, policy=email.policy.default)
     assert message["Subject"] == "Renewal in the autumn"
-    link = f"{live_server.url}/card?customer={customer_id}"
+    link = f"{live_server.url}/card?customer={customer_id}"  # the address the card was reached at, port and all
     assert link in message.get_body(("plain",)).get_content()
     assert link in message.get_body(("html",)).get_content()
 

@@ -53,8 +53,8 @@ def second_server(live_server, monkeypatch):
         wait_for_port(port)
         return type(live_server)(url=f"http://127.0.0.1:{port}", store=live_server.store, port=port)
     yield start
-    for thread in started:
-        thread.stop()
+    for server in started:
+        server.stop()
 
 
 # -- logout and expiry -----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from customercard import mail
 from customercard.mail import MailError, compose, send_customer_mail, smtp_settings
 from customercard.ui.card import CustomerCard
 
-from .conftest import free_port, rich_customers
+from .conftest import eventually, free_port, rich_customers
 
 SENDER = "crm@firm.example"
 PUBLIC = "https://crm.firm.example"
@@ -357,8 +357,9 @@ def test_send_from_the_card_then_the_comments_show_the_email(demo_store, smtp_se
     assert "Sent to Erik Nilsson, Maria Jensen; saved as a comment." in section.view.html
     assert "send-email" in tool_actions(section)
     assert len(smtp_server.inbox.envelopes) == 1
-    comments = card.section("comments").view.html
-    assert "E-mail to Erik Nilsson, Maria Jensen" in comments and "Subject: Renewal" in comments
+    comments = card.section("comments")  # told by the store's change feed (on PostgreSQL a NOTIFY: a moment later)
+    eventually(lambda: "E-mail to Erik Nilsson, Maria Jensen" in comments.view.html)
+    assert "Subject: Renewal" in comments.view.html
 
 
 def test_a_failed_send_keeps_the_draft_and_says_why(demo_store, customer_id):

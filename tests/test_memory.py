@@ -11,74 +11,78 @@ import pytest
 from tornado.ioloop import IOLoop
 
 from customercard import memory
+from customercard.memory import MemoryRelease
 
 
-def test_release_runs_once_after_the_last_of_a_burst(monkeypatch):
-    monkeypatch.setattr(memory, "DELAY", 0.2)
-    runs = []
-    real = memory.release
-    monkeypatch.setattr(memory, "release", lambda: (runs.append(time.monotonic()), real()))
-    started: list[float] = []
-
-    def burst():
-        started.append(time.monotonic())
-        for _ in range(5):  # five sessions end together: one release, DELAY after the last
-            memory.release_soon(None)
-
-    def serve_loop():  # an event loop of its own, in its own thread, as a server's (the tests' may be running)
+def on_a_loop(callback, seconds: float) -> None:
+    """Run ``callback`` on an event loop of its own, in its own thread, as a server's (the tests' may be running),
+    and keep that loop running ``seconds``."""
+    def serve_loop():
         asyncio.set_event_loop(asyncio.new_event_loop())
         loop = IOLoop.current()
-        loop.add_callback(burst)
-        loop.call_later(0.7, loop.stop)
+        loop.add_callback(callback)
+        loop.call_later(seconds, loop.stop)
         loop.start()
         loop.close(all_fds=False)
 
     thread = threading.Thread(target=serve_loop)
     thread.start()
     thread.join(10)
+
+
+def test_release_runs_once_after_the_last_of_a_burst():
+    release = MemoryRelease(delay=0.2)
+    runs: list[float] = []
+    release.when_idle("clock", lambda: runs.append(time.monotonic()) or 0.0)
+    started: list[float] = []
+
+    def burst():
+        started.append(time.monotonic())
+        for _ in range(5):  # five sessions end together: one release, the delay after the last
+            release.session_ended(None)
+
+    on_a_loop(burst, 0.7)
     assert len(runs) == 1 and runs[0] - started[0] >= 0.2
-    assert memory._pending is None
+    assert not release.pending
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="malloc_trim is glibc's")
 def test_free_pages_go_back_to_the_system_on_linux():
     assert memory._TRIM is not None
-    memory.release()  # collects and trims without error
+    memory.trim()  # collects and trims without error
 
 
-def test_idle_releasers_run_only_when_no_session_is_open(monkeypatch):
-    monkeypatch.setattr(memory, "_idle_releasers", {})
-    monkeypatch.setattr(memory, "_live", 0)
+def test_idle_releasers_run_only_when_no_session_is_open():
+    release = MemoryRelease(delay=0.05)
     calls = []
 
     def releaser() -> float:
-        calls.append(memory._live)
+        calls.append(release.live)
         return 1.0
 
     def failing() -> float:
         raise RuntimeError("boom")
 
-    memory.when_idle("a", failing)  # a failing releaser is logged; the others still run
-    memory.when_idle("b", lambda: calls.append("replaced") or 0.0)
-    memory.when_idle("b", releaser)  # replaces the earlier one of that name
-    memory.session_started()
-    memory.release()  # a session is open: caches stay
+    release.when_idle("a", failing)  # a failing releaser is logged; the others still run
+    release.when_idle("b", lambda: calls.append("replaced") or 0.0)
+    release.when_idle("b", releaser)  # replaces the earlier one of that name
+    release.session_started()
+    release.release()  # a session is open: caches stay
     assert calls == []
-    monkeypatch.setattr(memory, "_pending", None)
-    monkeypatch.setattr(IOLoop, "current", staticmethod(lambda: _NoLoop()))
-    memory.release_soon(None)  # that session ends
-    memory.release()
+    on_a_loop(lambda: release.session_ended(None), 0.4)  # that session ends: released a little later
     assert calls == [0]
 
 
-class _NoLoop:
-    """Stands in for the event loop's timer only: the test calls release() itself."""
-
-    def call_later(self, _delay, _callback):
-        return object()
-
-    def remove_timeout(self, _handle):
-        pass
+def test_each_server_counts_its_own_sessions():
+    busy, quiet = MemoryRelease(delay=0.05), MemoryRelease(delay=0.05)
+    calls = []
+    busy.when_idle("store", lambda: calls.append("busy") or 0.0)
+    quiet.when_idle("store", lambda: calls.append("quiet") or 0.0)
+    busy.session_started()
+    quiet.session_started()
+    on_a_loop(lambda: quiet.session_ended(None), 0.4)  # the quiet server's only session ends
+    busy.release()
+    assert calls == ["quiet"] and busy.live == 1 and quiet.live == 0
 
 
 def test_duckdb_gives_back_its_cached_blocks_and_keeps_a_configured_limit(demo_template, tmp_path):
@@ -96,7 +100,7 @@ def test_duckdb_gives_back_its_cached_blocks_and_keeps_a_configured_limit(demo_t
             db.row(f"SELECT count(DISTINCT COLUMNS(*)) FROM {table}")  # every block of the table read
         cached = dict(db.rows("SELECT tag, memory_usage_bytes FROM duckdb_memory()"))["BASE_TABLE"]
         assert cached > 1_000_000
-        freed = db.release_memory()
+        freed = db.memory.release()
         after = dict(db.rows("SELECT tag, memory_usage_bytes FROM duckdb_memory()"))["BASE_TABLE"]
         assert after < cached and after <= 3_000_000 and freed > 0
         assert db.row("SELECT current_setting('memory_limit')")[0] == default
@@ -104,7 +108,7 @@ def test_duckdb_gives_back_its_cached_blocks_and_keeps_a_configured_limit(demo_t
         db.execute("SET memory_limit = '3GB'")  # an operator's own limit is kept, and nothing dropped
         configured = db.row("SELECT current_setting('memory_limit')")[0]
         db.row("SELECT count(DISTINCT COLUMNS(*)) FROM invoices")
-        assert db.release_memory() == 0.0
+        assert db.memory.release() == 0.0
         assert db.row("SELECT current_setting('memory_limit')")[0] == configured
     finally:
         store.close()
@@ -151,9 +155,9 @@ def test_what_searches_read_is_held_in_memory_and_searches_read_almost_nothing_m
             return (_table_blocks(db) - before) // BLOCK
 
         store.search("warm")  # settings and lists, kept by the store once read
-        db.release_memory()
+        db.memory.release()
         not_held = blocks_read_by_searches()
-        db.release_memory()
+        db.memory.release()
         before = _table_blocks(db)
         assert store.hold_search_in_memory(at_most=1e-6) == 0.0  # more than allowed: nothing read
         assert _table_blocks(db) - before <= BLOCK  # (but the block listing where the tables' blocks are)
@@ -161,39 +165,38 @@ def test_what_searches_read_is_held_in_memory_and_searches_read_almost_nothing_m
         assert held > 1.0 and _table_blocks(db) >= 0.95 * held * 1e6
         # what the searches still read: a block or two of the tables' own bookkeeping, not the index
         assert blocks_read_by_searches() <= 2 < not_held
-        assert db.release_memory() > 0.8 * held  # the idle release drops it like any other cached block
+        assert db.memory.release() > 0.8 * held  # the idle release drops it like any other cached block
     finally:
         store.close()
 
 
-def test_the_server_holds_the_search_index_and_again_after_an_idle_release(larger_demo, tmp_path, monkeypatch):
-    from customercard import app
+def test_the_server_holds_the_search_index_and_again_after_an_idle_release(larger_demo, tmp_path):
+    from customercard.config import get_config
+    from customercard.server import CardServer
     from customercard.store import open_store
 
     from .conftest import copy_database
 
-    def settled(db, least: int) -> int:
-        deadline = time.monotonic() + 20
-        while _table_blocks(db) < least and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with db._holding:  # the hold's thread has finished
-            return _table_blocks(db)
+    def configured(search_in_memory: bool):
+        config = get_config()
+        config.search_in_memory = search_in_memory
+        return config
 
-    monkeypatch.setattr(memory, "_idle_releasers", {})
-    monkeypatch.setattr(memory, "_live", 0)
     store = open_store(copy_database(larger_demo, tmp_path))
     try:
-        monkeypatch.setenv("CUSTOMERCARD_SEARCH_IN_MEMORY", "no")
-        store.db.release_memory()
-        app._release_when_idle(store)  # what make_server does with the process's store
+        store.db.memory.release()
+        told_no = CardServer(store, config=configured(False))
+        told_no.current_store()  # what start() does with the store it is given
         time.sleep(0.3)
         assert _table_blocks(store.db) < 1_000_000  # the operator said no
-        monkeypatch.setenv("CUSTOMERCARD_SEARCH_IN_MEMORY", "yes")
-        app._release_when_idle(store)
-        held = settled(store.db, 2_000_000)
+        server = CardServer(store, config=configured(True))
+        server.current_store()
+        server.store_memory.wait(20)
+        held = _table_blocks(store.db)
         assert held > 2_000_000
-        memory.release()  # no session open: blocks dropped, and the search index read again
-        assert settled(store.db, int(0.9 * held)) >= 0.9 * held  # (a block of bookkeeping may stay out)
+        server.memory.release()  # no session open: blocks dropped, and the search index read again
+        server.store_memory.wait(20)
+        assert _table_blocks(store.db) >= 0.9 * held  # (a block of bookkeeping may stay out)
     finally:
         store.close()
 
@@ -231,7 +234,7 @@ def test_holding_the_search_index_leaves_searches_as_they_were_on_both_backends(
 
 
 def test_duckdb_amounts_of_memory_are_read_in_its_units():
-    from customercard.store.database import memory_bytes
+    from customercard.store.duckdb_memory import memory_bytes
 
     assert memory_bytes("18.8 GiB") == 18.8 * 2**30
     assert memory_bytes("512.0 MiB") == 512 * 2**20

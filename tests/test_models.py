@@ -239,5 +239,7 @@ def test_user_login_shape_and_roles():
 
 
 def test_settings_validation():
-    settings = cc.Settings(locale="xx_YY", base_currency="kr", public_base_url="ftp://x")
-    assert set(settings.validate()) == {"locale", "base_currency", "public_base_url"}
+    settings = cc.Settings(time_zone="Europe/Nowhere", base_currency="kr", public_base_url="ftp://x")
+    assert set(settings.validate()) == {"time_zone", "base_currency", "public_base_url"}
+    with pytest.raises(ValueError):
+        cc.Settings(language="fr")  # English, Swedish or Danish

@@ -283,12 +283,12 @@ def test_a_rebuild_on_duckdb_holds_duckdb_to_part_of_the_memory_and_puts_the_lim
         return db.row("SELECT current_setting('memory_limit')")[0]
 
     default = limit()
-    with db.bulk_memory(share=0.25):
+    with db.memory.bulk(share=0.25):
         lowered = limit()
     assert lowered != default and limit() == default
     db.execute("SET memory_limit = '3GB'")  # an operator's own limit is left as it is
     own = limit()
-    with db.bulk_memory(share=0.25):
+    with db.memory.bulk(share=0.25):
         assert limit() == own
     empty_store.rebuild_search_index()
     assert limit() == own

@@ -11,6 +11,7 @@ import panel as pn
 import pytest
 
 import customercard as cc
+from customercard.i18n import using_language
 from customercard.ui.card import CustomerCard
 from customercard.ui.components import CardView, SectionSlot
 from customercard.ui.form import number_text, read_number
@@ -100,7 +101,10 @@ def test_contact_details_links_and_route(demo_store, customer_id):
     settings.start_address = ""
     demo_store.save_settings(settings, user="admin")
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
-    assert "google.com/maps" not in texts(card.section("contact"))
+    html = texts(card.section("contact"))
+    # Without a start address there is no route to draw, but the address is still on the map.
+    assert "google.com/maps/dir/" not in html
+    assert "google.com/maps/search/?api=1&amp;query=" in html
 
 
 def test_user_text_is_escaped(demo_store, customer_id):
@@ -376,7 +380,7 @@ def test_invoiced_chart_and_figures(demo_store, customer_id):
     raw = demo_store.invoiced_per_year(customer_id)
     assert figures["amount"].sum() == pytest.approx(raw["amount"].sum())
     html = texts(section)
-    assert "Total" in html and "kr" in html
+    assert "Total" in html and "SEK\u00a0" in html  # in English: 'SEK 2,122,640' (Swedish: '2 122 640 kr')
     import holoviews as hv
     chart = section.view.child
     assert isinstance(chart, pn.pane.HoloViews) and isinstance(chart.object, hv.Bars)
@@ -484,23 +488,79 @@ def test_histories_show_labels_and_no_missing_value_markers(demo_store, customer
 
 
 def test_numbers_are_read_as_people_type_them():
-    assert read_number("1 234,50") == 1234.5 and read_number("1\u00a0234,5") == 1234.5
-    assert read_number("1,234.50") == 1234.5 and read_number("1.234,50") == 1234.5
+    assert read_number("1,234.50") == 1234.5 and read_number("1,234") == 1234.0  # English: a comma groups digits
     assert read_number("1234.5") == 1234.5 and read_number("-5") == -5.0 and read_number(" 80 ") == 80.0
     assert read_number("") is None and read_number("12x") == "12x"  # the model then says what is wrong
-    assert read_number("12", integer=True) == 12 and read_number("1,5", integer=True) == "1,5"
+    assert read_number("12", integer=True) == 12 and read_number("1,5") == "1,5"  # never misread as 1.5
     assert number_text(250000.0) == "250000" and number_text(12.5) == "12.5" and number_text(None) == ""
+    for language in ("sv", "da"):
+        with using_language(language):
+            assert read_number("1 234,50") == 1234.5 and read_number("1\u00a0234,5") == 1234.5
+            assert read_number("1.234,50") == 1234.5 and read_number("12,5", integer=True) == "12,5"
+            assert number_text(12.5) == "12,5" and read_number(number_text(1234.5)) == 1234.5
 
 
 def test_a_number_typed_the_swedish_way_is_saved_as_meant(demo_store, customer_id):
+    with using_language("sv"):
+        economy = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("economy")
+        economy.start_edit()
+        economy._form.widgets["default_distance_km"].value = "1 234,5"
+        economy._form.widgets["max_distance_km"].value = ""
+        assert economy.save() is True
+        assert demo_store.get_customer(customer_id).default_distance_km == 1234.5
+        economy.start_edit()
+        assert economy._form.widgets["default_distance_km"].value == "1234,5"
     economy = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("economy")
     economy.start_edit()
-    economy._form.widgets["default_distance_km"].value = "1 234,5"
-    economy._form.widgets["max_distance_km"].value = ""
-    assert economy.save() is True
-    assert demo_store.get_customer(customer_id).default_distance_km == 1234.5
-    economy.start_edit()
-    assert economy._form.widgets["default_distance_km"].value == "1234.5"
+    assert economy._form.widgets["default_distance_km"].value == "1234.5"  # in English
     economy._form.widgets["default_distance_km"].value = "many"
     assert economy.save() is False
     assert "number" in economy._form.messages["default_distance_km"].object
+
+
+def test_administrators_link_and_unlink_the_economy_system_on_the_card(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="admin")
+    groups = card.section("groups")
+    groups.open()
+    assert 'data-action="erp-link"' in texts(groups)
+    groups.handle("erp-link", {"version": str(card.customer.version)})
+    groups.editor.widgets["erp_system"].value = "Fortnox"
+    groups.editor.widgets["erp_customer_id"].value = "FN-77"
+    assert groups.editor.save()
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.erp_system, stored.erp_customer_id) == ("Fortnox", "FN-77")
+    assert "Fortnox" in texts(groups) and 'data-action="erp-unlink"' in texts(groups)
+    history = demo_store.history(customer_id)
+    assert history["new_value"].iloc[0] in ("Fortnox", "FN-77") and "erp_customer_id" in set(history["field"][:2])
+    assert demo_store.admin_log(5)["area"].iloc[0] == "Economy system"
+    stale = card.customer.version - 1
+    groups.handle("erp-unlink", {"version": str(stale)})  # drawn before the link: refused
+    assert demo_store.get_customer(customer_id).is_linked
+    groups.handle("erp-unlink", {"version": str(card.customer.version)})
+    assert not demo_store.get_customer(customer_id).is_linked
+    manager = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("groups")
+    manager.open()
+    assert 'data-action="erp-link"' not in texts(manager)
+    with pytest.raises(cc.PermissionDenied):
+        demo_store.link_customer(customer_id, "Fortnox", "FN-1", user="anna")
+    with pytest.raises(cc.ValidationError):
+        demo_store.link_customer(customer_id, "Fortnox", "", user="admin")
+
+
+def test_the_crm_module_switch_hides_relations_events_opportunities(demo_store, customer_id):
+    settings = demo_store.settings()
+    settings.crm_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    keys = [s.key for s in card.sections]
+    assert not {"relations", "events", "opportunities"} & set(keys)
+    invoiced = card.section("invoiced")
+    invoiced.open()
+    assert "cc-pipeline-note" not in texts(invoiced)
+    settings = demo_store.settings()
+    settings.crm_enabled = True
+    demo_store.save_settings(settings, user="admin")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    opportunities = card.section("opportunities")
+    opportunities.open()
+    assert 'href="/pipeline"' in texts(opportunities)  # "See also: managing the pipeline"

@@ -4,8 +4,6 @@ being filled in keeps what was typed and marks the fields changed underneath, an
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from customercard.ui.card import CustomerCard
@@ -13,20 +11,7 @@ from customercard.ui.contact import ContactCard
 from customercard.ui.customer_list import CustomerList
 from customercard.ui.pipeline import PipelinePage
 
-from .conftest import rich_customers
-
-
-def eventually(check, timeout: float = 10.0) -> None:
-    """Wait for ``check()`` to hold: on PostgreSQL a change travels as a NOTIFY to a listener thread first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            assert check()
-            return
-        except (AssertionError, KeyError, IndexError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+from .conftest import eventually, rich_customers
 
 
 @pytest.fixture

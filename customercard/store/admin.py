@@ -14,11 +14,15 @@ import pandas as pd
 
 from .. import passwords
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
+from ..i18n import LANGUAGES, N_, _
 from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, ListValue, Settings, User, to_text
 from .database import utcnow
 
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
 SYSTEM_PREFIX = "system:"
+#: What the system's own actors do, as people are told who made a change ("customercard (logins)").
+SYSTEM_ACTORS = {"system:login": N_("logins"), "system:setup": N_("setup"), "system:demo": N_("demo data"),
+                 "system:cli": N_("command line")}
 #: The settings key that keeps their version (bumped by every save that changes one).
 SETTINGS_VERSION = "_version"
 
@@ -46,14 +50,16 @@ class AdminStore:
         known = self._users_by_login().get(login)
         if known is None:
             raise PermissionDenied(
-                f"“{login}” is not a customercard user: pass user=… or set CUSTOMERCARD_USER to a login "
-                f"(see `customercard users list`).")
+                _("“{login}” is not a customercard user: pass user=… or set CUSTOMERCARD_USER to a login (see "
+                  "`customercard users list`).").format(login=login))
         if not known["active"]:
-            raise PermissionDenied(f"The user “{login}” is deactivated.")
+            raise PermissionDenied(_("The user “{login}” is deactivated.").format(login=login))
         if need == "write" and known["role"] not in WRITER_ROLES:
-            raise PermissionDenied(f"“{login}” is a {known['role']} and may not change customers.")
+            raise PermissionDenied(_("“{login}” is a {role} and may not change customers.").format(
+                login=login, role=_(known["role"])))
         if need == "admin" and known["role"] != "admin":
-            raise PermissionDenied(f"Only administrators may do this; “{login}” is a {known['role']}.")
+            raise PermissionDenied(_("Only administrators may do this; “{login}” is a {role}.").format(
+                login=login, role=_(known["role"])))
         return login
 
     def can(self, user: str | None, need: str) -> bool:
@@ -157,7 +163,8 @@ class AdminStore:
 
     def _check_list_name(self, list_name: str) -> None:
         if list_name not in LIST_NAMES:
-            raise NotFound(f"No admin list called “{list_name}”; the lists are {', '.join(LIST_NAMES)}.")
+            raise NotFound(_("No admin list called “{list_name}”; the lists are {lists}.").format(
+                list_name=list_name, lists=", ".join(LIST_NAMES)))
 
     def _list_maps(self) -> dict[str, dict[str, Any]]:
         """{list_name: {'by_label': {label: id}, 'by_id': {id: label}, 'active': [labels], 'inverse': …}}"""
@@ -184,7 +191,7 @@ class AdminStore:
         label, inverse_label = _checked_label(label, inverse_label)
         same = _same_label(self._list_maps()[list_name]["by_label"], label)
         if same is not None:
-            raise ValidationError({"label": f"“{same[0]}” is in the list already."})
+            raise ValidationError({"label": _("“{value}” is in the list already.").format(value=same[0])})
         with self.db.transaction() as cur:
             position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM list_values "
                                    "WHERE list_name = ?", [list_name]).fetchone()[0]
@@ -200,7 +207,7 @@ class AdminStore:
         found = self.db.records("SELECT id, list_name, label, inverse_label, position, active, "
                                 "coalesce(version, 1) AS version FROM list_values WHERE id = ?", [value_id])
         if not found:
-            raise NotFound(f"No list value with id {value_id}.")
+            raise NotFound(_("No list value with id {value_id}.").format(value_id=value_id))
         row = found[0]
         if version is not None and int(row["version"]) != int(version):
             raise ConflictError([FieldConflict("label", row["label"], attempted or row["label"])],
@@ -225,7 +232,7 @@ class AdminStore:
         label, inverse = _checked_label(label, current["inverse_label"] if inverse_label is None else inverse_label)
         other = _same_label(self._list_maps()[current["list_name"]]["by_label"], label)
         if other is not None and other[1] != value_id:
-            raise ValidationError({"label": f"“{other[0]}” is in the list already."})
+            raise ValidationError({"label": _("“{value}” is in the list already.").format(value=other[0])})
         with self.db.transaction() as cur:
             self._touch_list_value(cur, current, "label = ?, inverse_label = ?", [label, inverse])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
@@ -294,7 +301,8 @@ class AdminStore:
         clash = self.db.row("SELECT id FROM criteria WHERE name = ? AND id <> ?",
                             [criterion.name, criterion.id if criterion.id is not None else -1])
         if clash:
-            raise ValidationError({"name": f"There is already a criterion called “{criterion.name}”."})
+            raise ValidationError({"name": _("There is already a criterion called “{name}”.").format(
+                name=criterion.name)})
         before = {c.id: c for c in self.criteria(include_inactive=True)}.get(criterion.id)
         with self.db.transaction() as cur:
             if criterion.id is None:
@@ -356,14 +364,20 @@ class AdminStore:
     def get_user(self, login: str) -> User:
         found = self._users_by_login().get(login)
         if found is None:
-            raise NotFound(f"No user with the login “{login}”.")
-        return User(**{k: (v if v is not None else "") for k, v in found.items()})
+            raise NotFound(_("No user with the login “{login}”.").format(login=login))
+        values = {k: (v if v is not None else "") for k, v in found.items()}
+        values["language"] = values.get("language") if values.get("language") in LANGUAGES else ""
+        return User(**values)
 
     def user_name(self, login: str | None) -> str:
-        """A login's display name (the login itself for unknown ones)."""
+        """A login's display name (the login itself for unknown ones; the system's own actors said in the reader's
+        language)."""
         if not login:
             return ""
         found = self._users_by_login().get(login)
+        if found is None and login.startswith(SYSTEM_PREFIX):  # said in the reader's language
+            what = SYSTEM_ACTORS.get(login)
+            return _("customercard ({actor})").format(actor=_(what) if what else login[len(SYSTEM_PREFIX):])
         return found["name"] if found else login
 
     def authenticate(self, login: str, password: str) -> User | None:
@@ -386,10 +400,10 @@ class AdminStore:
         actor = self._require(by, "admin")
         user.check()
         if user.login in self._users_by_login():
-            raise ValidationError({"login": f"The login “{user.login}” is taken."})
+            raise ValidationError({"login": _("The login “{login}” is taken.").format(login=user.login)})
         if password_hash is not None:
             if not actor.startswith(SYSTEM_PREFIX) or password is not None:
-                raise PermissionDenied("Only the system gives a ready password hash, and then no password.")
+                raise PermissionDenied(_("Only the system gives a ready password hash, and then no password."))
             user.password_hash = password_hash
         else:
             user.password_hash = _policy_hash(password or "", user.login)
@@ -410,10 +424,10 @@ class AdminStore:
         user.check()
         before = self.get_user(user.login)
         if user.role not in ROLES:
-            raise ValidationError({"role": f"Choose one of {', '.join(ROLES)}."})
+            raise ValidationError({"role": _("Choose one of {roles}.").format(roles=", ".join(map(_, ROLES)))})
         if before.is_admin and not (user.active and user.role == "admin") and self._active_admins() <= 1:
-            raise ValidationError({"role": "This is the last active administrator: make someone else "
-                                           "an administrator first."})
+            raise ValidationError({"role": _("This is the last active administrator: make someone else an "
+                                             "administrator first.")})
         with self.db.transaction() as cur:
             updated = cur.execute(
                 "UPDATE users SET name = ?, email = ?, role = ?, projects_access = ?, active = ?, "
@@ -437,8 +451,30 @@ class AdminStore:
         return self.get_user(user.login)
 
     def _user_columns(self) -> str:
-        """The users' columns with their version."""
-        return f"{USER_COLUMNS}, {self._version_of('users')} AS version"
+        """The users' columns with their version and language."""
+        return f"{USER_COLUMNS}, {self._version_of('users')} AS version, {self._language_of()} AS language"
+
+    def _language_of(self) -> str:
+        """SQL for a user's chosen language — '' in a database older than schema 14, which has no such column."""
+        def build() -> bool:
+            return bool(self.db.row("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
+                                    "AND column_name = 'language'")[0])
+        return "coalesce(language, '')" if self._cached("users.language", build) else "''"
+
+    def set_language(self, login: str, language: str, by: str | None = None) -> User:
+        """Choose the language ``login`` reads customercard in ('' to follow the browser): every user for
+        themselves, administrators for anyone. A preference, not a change of the user's record: it keeps its
+        version (an administrator editing the user meanwhile meets no conflict)."""
+        actor = self._acting(by)
+        if actor != login:
+            self._require(by, "admin")
+        self.get_user(login)
+        if language not in ("", *LANGUAGES):
+            raise ValidationError({"language": _("Choose one of {languages}.").format(
+                languages=", ".join(LANGUAGES.values()))})
+        self.db.execute("UPDATE users SET language = ? WHERE login = ?", [language, login])
+        self._invalidate()
+        return self.get_user(login)
 
     def _version_of(self, table: str, alias: str = "") -> str:
         """SQL for a row's version in ``table`` — 1 in a database older than schema 12 (opened by a test of the

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import CustomerCardError
+from ..i18n import _
 from ..validators import UNSTORABLE_PATTERN, clean_text
 from . import Store
 
@@ -55,12 +56,12 @@ class CopyReport:
     def summary(self) -> str:
         rows = sum(self.counts.values())
         years = 0 if self.invoiced is None else len(self.invoiced)
-        text = (f"Copied {rows} rows in {len(self.counts)} tables; row counts and invoiced per year "
-                f"({years} years) match on both sides.")
+        text = _("Copied {rows} rows in {tables} tables; row counts and invoiced per year ({years} years) match on "
+                 "both sides.").format(rows=rows, tables=len(self.counts), years=years)
         if self.cleaned:
             where = ", ".join(f"{column} ({count})" for column, count in self.cleaned.items())
-            text += (f"\nCleaned {sum(self.cleaned.values())} text values of control characters (such as NUL) "
-                     f"that cannot be stored: {where}.")
+            text += "\n" + _("Cleaned {n} text values of control characters (such as NUL) that cannot be stored: "
+                              "{where}.").format(n=sum(self.cleaned.values()), where=where)
         return text
 
 
@@ -82,11 +83,11 @@ def copy_store(source: Store, target: Store, replace: bool = False,
                progress: Callable[[str], None] | None = None) -> CopyReport:
     """Copy everything from ``source`` into ``target`` in one transaction on the target, then verify."""
     if source.schema_version != target.schema_version:
-        raise CustomerCardError("Both databases must be at the same schema version; open both with this "
-                                "version of customercard first.")
+        raise CustomerCardError(_("Both databases must be at the same schema version; open both with this version "
+                                  "of customercard first."))
     if not is_empty(target) and not replace:
-        raise CustomerCardError(f"{_name(target)} holds data already: nothing was copied. Use --replace to "
-                                f"replace everything in it.")
+        raise CustomerCardError(_("{target} holds data already: nothing was copied. Use --replace to replace "
+                                  "everything in it.").format(target=_name(target)))
     report = CopyReport()
     with target.db.transaction() as cur:
         for table in [*NOT_COPIED, *(name for name, _sequence in reversed(TABLES))]:
@@ -143,8 +144,8 @@ def _verify(source: Store, target: Store, report: CopyReport) -> None:
     for table, count in report.counts.items():
         copied = _count(target, table)
         if copied != count:
-            raise CustomerCardError(f"{table}: {count} rows in the source but {copied} in the target; "
-                                    f"nothing was copied.")
+            raise CustomerCardError(_("{table}: {count} rows in the source but {copied} in the target; nothing was "
+                                      "copied.").format(table=table, count=count, copied=copied))
     def per_year(store: Store) -> dict[int, float]:
         frame = store.invoiced_per_year(fill_gaps=False)
         return {int(y): round(float(a), 2) for y, a in zip(frame["year"], frame["amount"], strict=True)}
@@ -153,7 +154,7 @@ def _verify(source: Store, target: Store, report: CopyReport) -> None:
                        "CAST(sum(amount_base) AS DOUBLE PRECISION) AS amount FROM invoices GROUP BY 1 ORDER BY 1")
     recomputed = {int(y): round(float(a), 2) for y, a in zip(raw["year"], raw["amount"], strict=True)}
     if not per_year(source) == per_year(target) == recomputed:
-        raise CustomerCardError("Invoiced per year differs between the source and the target; nothing was copied.")
+        raise CustomerCardError(_("Invoiced per year differs between the source and the target; nothing was copied."))
 
 
 def _name(store: Store) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound, ValidationError
+from ..i18n import _
 from ..models import Event, Opportunity, Record, Relation
 from .database import utcnow
 from .records import check_version, diff_records, versioned_update, write_record_changes
@@ -119,9 +120,9 @@ class CrmStore:
         login = self._require(user, "write")
         relation.check(self.choices())
         if not self.customer_exists(relation.customer_id):
-            raise NotFound(f"No customer with id {relation.customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=relation.customer_id))
         if relation.other_customer_id is not None and not self.customer_exists(relation.other_customer_id):
-            raise ValidationError({"other_customer_id": "There is no such customer."})
+            raise ValidationError({"other_customer_id": _("There is no such customer.")})
         if relation.other_contact_id is not None:
             self.get_contact(relation.other_contact_id)
         type_id = self._list_maps()["relation_types"]["by_label"][relation.relation_type]
@@ -143,7 +144,7 @@ class CrmStore:
                                 "FROM relations r JOIN list_values t ON t.id = r.relation_type_id WHERE r.id = ?",
                                 [int(relation_id)])
         if not found:
-            raise NotFound(f"No relation with id {relation_id}.")
+            raise NotFound(_("No relation with id {relation_id}.").format(relation_id=relation_id))
         row = found[0]
         before = Relation(customer_id=row["customer_id"], relation_type=row["label"], note=row["note"],
                           other_customer_id=row["other_customer_id"], other_contact_id=row["other_contact_id"])
@@ -174,7 +175,7 @@ class CrmStore:
     def get_event(self, event_id: int) -> Event:
         found = self.db.records("SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events WHERE id = ?", [int(event_id)])
         if not found:
-            raise NotFound(f"No event with id {event_id}.")
+            raise NotFound(_("No event with id {event_id}.").format(event_id=event_id))
         row = dict(found[0])
         row["event_type"] = self._list_maps()["event_types"]["by_id"].get(row.pop("event_type_id"))
         row["participants"] = json.loads(row["participants"] or "[]")
@@ -195,7 +196,7 @@ class CrmStore:
         """Plan (or record) an event with a customer."""
         login = self._require(user, "write")
         if not self.customer_exists(event.customer_id):
-            raise NotFound(f"No customer with id {event.customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=event.customer_id))
         event.owner = event.owner or login
         event.check(self.choices())
         self._check_contacts(event)
@@ -247,7 +248,7 @@ class CrmStore:
             event.version = int(version)
         errors = event.update_from({"status": status})
         if errors:
-            raise ValidationError(errors, what="Event")
+            raise ValidationError(errors, what=_("Event"))
         return self.save_event(event, user=user)
 
     def _event_values(self, event: Event) -> list[Any]:
@@ -260,7 +261,7 @@ class CrmStore:
             known = {int(i) for i in self.contacts(event.customer_id, include_inactive=True)["id"]}
             unknown = [i for i in event.contact_ids if i not in known]
             if unknown:
-                raise ValidationError({"contact_ids": "Choose contact persons of this customer."}, what="Event")
+                raise ValidationError({"contact_ids": _("Choose contact persons of this customer.")}, what=_("Event"))
 
     # -- opportunities ---------------------------------------------------------------------------------------
     def opportunities(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
@@ -294,7 +295,7 @@ class CrmStore:
         found = self.db.records("SELECT " + ", ".join(OPPORTUNITY_COLUMNS) + " FROM opportunities WHERE id = ?",
                                 [int(opportunity_id)])
         if not found:
-            raise NotFound(f"No opportunity with id {opportunity_id}.")
+            raise NotFound(_("No opportunity with id {opportunity_id}.").format(opportunity_id=opportunity_id))
         row = dict(found[0])
         row["stage"] = self._list_maps()["opportunity_stages"]["by_id"].get(row.pop("stage_id"))
         row["amount"] = float(row["amount"])
@@ -319,7 +320,7 @@ class CrmStore:
         """Add a sales opportunity for a customer."""
         login = self._require(user, "write")
         if not self.customer_exists(opportunity.customer_id):
-            raise NotFound(f"No customer with id {opportunity.customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=opportunity.customer_id))
         opportunity.owner = opportunity.owner or login
         opportunity.check(self.choices())
         now = utcnow()

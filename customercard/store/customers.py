@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
 from ..fields import customer_fields, searched_fields
+from ..i18n import _
 from ..models import Customer, CustomerQuery, Snapshot, from_text, to_text
 from .changes import Change
 from .database import execute_rows, utcnow
@@ -103,7 +104,7 @@ class CustomerStore:
         """The customer as a param object, with its allowed values filled in from the admin lists."""
         records = self.db.records(SELECT_CUSTOMER, [int(customer_id)])
         if not records:
-            raise NotFound(f"No customer with id {customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         customer = self._customer_from_record(records[0])
         customer.apply_choices(self.choices())
         return customer
@@ -160,7 +161,8 @@ class CustomerStore:
         except (ValueError, TypeError):
             customer = Customer()
             errors = customer.update_from(values)
-            raise CustomerCardError(f"Customer {record['id']} holds values the model refuses: {errors}") from None
+            raise CustomerCardError(_("Customer {id} holds values the model refuses: {errors}").format(
+                id=record['id'], errors=errors)) from None
         # What was read, kept with the object: a save whose version still matches compares against it instead
         # of reading the row again (the version check in the UPDATE proves the row has not changed since).
         customer._stored = self._snapshot(record, segments, fields)
@@ -207,7 +209,7 @@ class CustomerStore:
         customer = customer if customer is not None else self.new_customer()
         errors = customer.update_from(fields)
         if errors:
-            raise ValidationError({**customer.validate(self.choices()), **errors}, what="Customer")
+            raise ValidationError({**customer.validate(self.choices()), **errors}, what=_("Customer"))
         return self.create_customers([customer], user=user)[0]
 
     def create_customers(self, customers: list[Customer], user: str | None = None) -> list[Customer]:
@@ -219,7 +221,7 @@ class CustomerStore:
         for customer in customers:
             errors = customer.validate(choices)
             if errors:
-                raise ValidationError(errors, what="Customer")
+                raise ValidationError(errors, what=_("Customer"))
         if not customers:
             return []
         now = utcnow()
@@ -249,7 +251,7 @@ class CustomerStore:
         """Validate and save; writes history and bumps ``customer.version``. Stale saves raise ConflictError."""
         login = self._require(user, "write")
         if customer.id is None:
-            raise CustomerCardError("This customer is not created yet: use create_customer.")
+            raise CustomerCardError(_("This customer is not created yet: use create_customer."))
         with self.db.transaction() as cur:
             stored = getattr(customer, "_stored", None)
             if not (isinstance(stored, Snapshot) and stored.id == customer.id and stored.version == customer.version):
@@ -285,7 +287,7 @@ class CustomerStore:
     def _stored_now(self, customer_id: int) -> Snapshot:
         records = self.db.records(SELECT_CUSTOMER, [customer_id])
         if not records:
-            raise NotFound(f"No customer with id {customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         return self._snapshot(records[0])
 
     def _conflict(self, stored: Snapshot, attempted: Customer) -> ConflictError:
@@ -349,10 +351,11 @@ class CustomerStore:
         found = self.db.records("SELECT field, old_value, new_value FROM customer_changes "
                                 "WHERE id = ? AND customer_id = ?", [int(change_id), int(customer_id)])
         if not found:
-            raise NotFound(f"No change {change_id} on customer {customer_id}.")
+            raise NotFound(_("No change {change_id} on customer {customer_id}.").format(
+                change_id=change_id, customer_id=customer_id))
         field, text = found[0]["field"], found[0][f"{which}_value"]
         if field in Customer.HISTORY_ONLY:
-            raise ValidationError({field: "A merge is not undone by restoring a value: it stays in the history."})
+            raise ValidationError({field: _("A merge is not undone by restoring a value: it stays in the history.")})
         customer = self.get_customer(customer_id)
         if expected_version is not None:
             customer.version = expected_version

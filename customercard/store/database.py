@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -23,8 +22,11 @@ from typing import Any
 import numpy  # noqa: F401  (numpy must be imported before DuckDB starts threads)
 import pandas as pd
 
+from .. import formatting
 from ..errors import CustomerCardError
+from ..i18n import _
 from .changes import Change, ChangeFeed
+from .duckdb_memory import DuckDBMemory
 from .readonly import QUERY_SECONDS, check_duckdb_query, duckdb_readable
 
 MIGRATIONS_PACKAGE = "customercard.store.migrations"
@@ -97,7 +99,8 @@ class Database:
         except duckdb.IOException as exc:
             raise CustomerCardError(_explain_open_error(self.path, exc)) from None
         except duckdb.Error as exc:
-            raise CustomerCardError(f"Cannot open the database {self.path}: {exc}") from None
+            raise CustomerCardError(_("Cannot open the database {path}: {exc}").format(
+                path=self.path, exc=exc)) from None
         self._local = threading.local()
         #: Committed changes, told to subscribers (see :mod:`customercard.store.changes`).
         self.changes = ChangeFeed()
@@ -106,11 +109,8 @@ class Database:
         self._cursors_lock = threading.Lock()
         self.migrate(migrate_to)
         self.cursor().execute("SELECT 1 AS warm").df()  # the first .df() is slow: pay it now
-        self._default_memory_limit = self.row("SELECT current_setting('memory_limit')")[0]
-        #: Held while :meth:`hold_in_memory` reads; the cursor it reads with, to interrupt it on close.
-        self._holding = threading.Lock()
-        self._holding_cursor: Any = None
-        self._closing = False
+        #: What DuckDB holds in memory, given back when the server is idle (see :mod:`.duckdb_memory`).
+        self.memory = DuckDBMemory(self._conn, self.cursor, self._write_lock)
 
     # -- connections -----------------------------------------------------------------------------------
     def cursor(self) -> Any:
@@ -123,108 +123,9 @@ class Database:
                 self._cursors.append(cur)
         return cur
 
-    def release_memory(self) -> float:
-        """Drop DuckDB's cached table blocks; returns how many MB DuckDB held before minus after.
-
-        DuckDB keeps every block it has read in memory until it needs the room (by default up to 80 % of the
-        machine's memory), so a server's memory only ever rises with the customers its users opened. Called
-        when the server has gone idle: lowering the memory limit to what cannot be dropped (indexes, pinned
-        blocks) evicts the rest, and the configured limit is put back at once. Blocks are read again — from
-        the operating system's file cache, usually — when next needed. Writes wait meanwhile; a read that
-        needs more memory in those milliseconds (another thread) fails with DuckDB's out-of-memory error.
-        """
-        if not self._holding.acquire(blocking=False):
-            return 0.0  # hold_in_memory is reading right now: what it reads is meant to stay
-        try:
-            return self._release_memory()
-        finally:
-            self._holding.release()
-
-    def _release_memory(self) -> float:
-        def held() -> dict[str, int]:
-            return dict(cur.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall())
-
-        with self._write_lock:
-            cur = self.cursor()
-            if cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] != self._default_memory_limit:
-                return 0.0  # someone set a limit of their own: it cannot be read back exactly, so leave it be
-            before = held()
-            cached = before.get("BASE_TABLE", 0)
-            if cached < 1_000_000:
-                return 0.0
-            floor_mb = (sum(before.values()) - cached) // 1_000_000 + 2
-            try:
-                cur.execute(f"SET memory_limit = '{int(floor_mb)}MB'")
-            except self._duckdb.Error:
-                pass  # something holds more right now: leave it be
-            finally:
-                cur.execute("RESET memory_limit")
-            return (sum(before.values()) - sum(held().values())) / 1e6
-
-    def hold_in_memory(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:
-        """Read these tables' columns into DuckDB's block cache, so that lookups in them do not read blocks for
-        the first time (at a million customers a first read cost a search 1–2 ms of CPU, a third of it).
-        Returns the MB of blocks they take; 0.0, having read nothing, when that would be more than ``at_most``
-        of DuckDB's memory limit (lookups then read blocks as they need them, as before).
-
-        The blocks stay until DuckDB needs the room or :meth:`release_memory` drops them. Runs on a cursor of
-        its own (call it from a background thread); :meth:`close` interrupts it."""
-        with self._holding:
-            cur = self._conn.cursor()
-            self._holding_cursor = cur
-            try:
-                block_size = cur.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
-                blocks = 0
-                for table, names in columns.items():
-                    blocks += cur.execute(
-                        "SELECT count(DISTINCT block_id) FROM pragma_storage_info(?) WHERE persistent AND "
-                        "block_id >= 0 AND column_name IN (" + ", ".join("?" for _ in names) + ")",
-                        [table, *names]).fetchone()[0]
-                size = blocks * block_size
-                try:
-                    limit = memory_bytes(cur.execute("SELECT current_setting('memory_limit')").fetchone()[0])
-                except ValueError:  # not an amount DuckDB shows today: taken as no limit
-                    limit = float("inf")
-                if size > at_most * limit:
-                    log.info("Not holding %s in memory: its %.0f MB would be more than %.0f %% of DuckDB's memory "
-                             "limit (%.0f MB)", ", ".join(columns), size / 1e6, at_most * 100, limit / 1e6)
-                    return 0.0
-                for table, names in columns.items():
-                    if self._closing:
-                        return 0.0
-                    # every value of every column read (hash: no answer from the statistics alone)
-                    cur.execute(f"SELECT {', '.join(f'max(hash({n}))' for n in names)} FROM {table}").fetchall()
-                return size / 1e6
-            finally:
-                self._holding_cursor = None
-                cur.close()
-
-    @contextmanager
-    def bulk_memory(self, share: float = 0.4) -> Iterator[None]:
-        """For a bulk job (an index rebuild): DuckDB may hold ``share`` of the machine's memory and spills the
-        rest of its sorts and tables to disk, so that it and the Python side (frames in pandas) fit together.
-        By default DuckDB takes up to 80 %, which left a million-customer rebuild no room."""
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
-        cur = self.cursor()
-        if not total or cur.execute("SELECT current_setting('memory_limit')").fetchone()[0] \
-                != self._default_memory_limit:
-            yield  # unknown memory, or someone set a limit of their own: leave it be
-            return
-        cur.execute(f"SET memory_limit = '{int(total * share) // 2**20}MB'")
-        try:
-            yield
-        finally:
-            cur.execute("RESET memory_limit")
-
     def close(self) -> None:
-        self._closing = True
-        holding = self._holding_cursor
-        if holding is not None:
-            try:
-                holding.interrupt()
-            except Exception:  # noqa: S110 - it may have finished meanwhile
-                pass
-        with self._holding, self._cursors_lock:
+        self.memory.stop()
+        with self._cursors_lock:
             for cur in self._cursors:
                 try:
                     cur.close()
@@ -272,7 +173,7 @@ class Database:
                         cur.execute("ROLLBACK")
                     except self._duckdb.Error:
                         pass
-                    raise CustomerCardError(f"The change could not be committed: {exc}") from exc
+                    raise CustomerCardError(_("The change could not be committed: {exc}").format(exc=exc)) from exc
         for change in announced:  # committed: tell the subscribers, outside the write lock
             self.changes.publish(change)
 
@@ -313,11 +214,11 @@ class Database:
         try:
             statements = self._duckdb.extract_statements(sql)
         except self._duckdb.Error as exc:
-            raise CustomerCardError(f"The query failed: {exc}") from None
+            raise CustomerCardError(_("The query failed: {exc}").format(exc=exc)) from None
         if len(statements) != 1:
-            raise CustomerCardError("Give exactly one SELECT statement.")
+            raise CustomerCardError(_("Give exactly one SELECT statement."))
         if statements[0].type != self._duckdb.StatementType.SELECT:
-            raise CustomerCardError("Only read queries (SELECT …) are allowed here.")
+            raise CustomerCardError(_("Only read queries (SELECT …) are allowed here."))
         cur = self._conn.cursor()
         try:
             cur.execute("BEGIN TRANSACTION READ ONLY")
@@ -330,9 +231,10 @@ class Database:
             finally:
                 stop.cancel()
         except self._duckdb.InterruptException:
-            raise CustomerCardError(f"The query was stopped after {timeout:g} seconds.") from None
+            raise CustomerCardError(_("The query was stopped after {timeout} seconds.").format(
+                timeout=formatting.figure(timeout))) from None
         except self._duckdb.Error as exc:
-            raise CustomerCardError(f"The query failed: {exc}") from None
+            raise CustomerCardError(_("The query failed: {exc}").format(exc=exc)) from None
         finally:
             try:
                 cur.execute("ROLLBACK")
@@ -402,7 +304,7 @@ class Database:
     def backup(self, target: Path) -> None:
         """A consistent copy of the whole database into a new file."""
         if target.exists():
-            raise CustomerCardError(f"{target} exists already: choose a new file name.")
+            raise CustomerCardError(_("{target} exists already: choose a new file name.").format(target=target))
         target.parent.mkdir(parents=True, exist_ok=True)
         with self._write_lock:
             cur = self.cursor()
@@ -426,8 +328,9 @@ class Database:
         current = self.schema_version()
         if current > LATEST_SCHEMA:
             raise CustomerCardError(
-                f"{self.path} was written by a newer customercard (schema {current}; this version "
-                f"knows up to {LATEST_SCHEMA}). Upgrade customercard to open it.")
+                _("{path} was written by a newer customercard (schema {current}; this version knows up to "
+                  "{latest_schema}). Upgrade customercard to open it.").format(
+                      path=self.path, current=current, latest_schema=LATEST_SCHEMA))
         target = LATEST_SCHEMA if target is None else target
         self.upgraded_from = current
         for number, _name, sql in migrations(self.dialect):
@@ -440,18 +343,6 @@ class Database:
                     cur.execute("INSERT INTO schema_info VALUES (?, ?)", [number, utcnow()])
                 current = number
         return current
-
-
-_UNITS = {"bytes": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15, "EB": 10**18,
-          "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50, "EiB": 2**60}
-
-
-def memory_bytes(setting: str) -> float:
-    """DuckDB's way of showing an amount of memory ('18.8 GiB', '512.0 MiB', '1.5 GB') in bytes."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", setting)
-    if not match or match.group(2) not in _UNITS:
-        raise ValueError(f"not an amount of memory: {setting!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def _current_db_name(cur: Any) -> str:

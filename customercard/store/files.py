@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound
+from ..i18n import _
 from ..models import CustomerFile
 from .database import utcnow
 from .records import write_record_changes
@@ -34,7 +35,7 @@ class FilesStore:
         found = self.db.records("SELECT " + FILE_COLUMNS + " FROM files WHERE id = ? AND deleted_at IS NULL",
                                 [int(file_id)])
         if not found:
-            raise NotFound(f"No file with id {file_id}.")
+            raise NotFound(_("No file with id {file_id}.").format(file_id=file_id))
         return found[0]
 
     def add_file_record(self, customer_id: int, name: str, size: int, content_hash: str, content_type: str,
@@ -45,7 +46,7 @@ class FilesStore:
         record.check()
         name, content_type = record.name, record.content_type
         if not self.customer_exists(customer_id):
-            raise NotFound(f"No customer with id {customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         now = utcnow()
         with self.db.transaction() as cur:
             file_id = cur.execute(

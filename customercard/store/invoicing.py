@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound, ValidationError
+from ..i18n import _
 from .database import execute_rows
 
 INVOICE_COLUMNS = ["customer_id", "project_id", "number", "invoice_date", "amount", "currency", "amount_base"]
@@ -34,7 +35,8 @@ class InvoicingStore:
         unknown = set(wanted) - {r[0] for r in self.db.rows("SELECT id FROM customers WHERE " + self.db.any_of("id"),
                                                              [wanted])}
         if unknown:
-            raise NotFound(f"No customer with id {sorted(unknown)[0]} (invoices not added).")
+            raise NotFound(_("No customer with id {customer_id} (invoices not added).").format(
+                customer_id=sorted(unknown)[0]))
         with self.db.transaction():
             self._insert_invoices(frame)
         return len(frame)
@@ -84,20 +86,21 @@ class InvoicingStore:
 def _check_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in INVOICE_COLUMNS if c not in invoices.columns and c != "project_id"]
     if missing:
-        raise ValidationError({c: "This column is missing." for c in missing}, what="Invoices")
+        raise ValidationError({c: _("This column is missing.") for c in missing}, what=_("Invoices"))
     frame = invoices.copy()
     if "project_id" not in frame:
         frame["project_id"] = pd.Series([None] * len(frame), dtype="Int64")
     frame["invoice_date"] = pd.to_datetime(frame["invoice_date"], errors="coerce").dt.date
     errors = {}
     if frame["invoice_date"].isna().any():
-        errors["invoice_date"] = f"Row {int(frame['invoice_date'].isna().idxmax()) + 1} has no valid date."
+        errors["invoice_date"] = _("Row {row} has no valid date.").format(
+            row=int(frame["invoice_date"].isna().idxmax()) + 1)
     for column in ("amount", "amount_base"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round(2)
         if frame[column].isna().any():
-            errors[column] = f"Row {int(frame[column].isna().idxmax()) + 1} has no valid amount."
+            errors[column] = _("Row {row} has no valid amount.").format(row=int(frame[column].isna().idxmax()) + 1)
     if errors:
-        raise ValidationError(errors, what="Invoices")
+        raise ValidationError(errors, what=_("Invoices"))
     frame["number"] = frame["number"].astype(str)
     frame["currency"] = frame["currency"].astype(str)
     return frame[INVOICE_COLUMNS]

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import ConflictError, FieldConflict, ValidationError
+from ..i18n import _
 from ..models import Customer, to_text
 from .customers import write_customer_changes
 from .database import utcnow
@@ -49,16 +50,18 @@ class MergeStore:
         survivor takes from the other customer. Returns the saved survivor."""
         login = self._require(user, "write")
         if survivor_id == other_id:
-            raise ValidationError({"other": "Choose another customer to merge with."})
+            raise ValidationError({"other": _("Choose another customer to merge with.")})
         taken = set(take_from_other)
         unknown = taken - set(Customer.fields)
         if unknown:
-            raise ValidationError({"fields": f"Not a customer field: {', '.join(sorted(unknown))}."})
+            raise ValidationError({"fields": _("Not a customer field: {fields}.").format(
+                fields=", ".join(sorted(unknown)))})
         with self.db.transaction() as cur:
             survivor, other = self.get_customer(survivor_id), self.get_customer(other_id)
             self._check_versions(survivor, survivor_version, other, other_version)
             if other.merged_into:
-                raise ValidationError({"other": f"{other.name} was merged into another customer already."})
+                raise ValidationError({"other": _("{name} was merged into another customer already.").format(
+                    name=other.name)})
             merged = survivor.copy()
             for field in taken - {"segments"}:
                 merged.set(field, other.get(field))

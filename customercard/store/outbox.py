@@ -14,14 +14,17 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from ..fields import synced_fields
+from ..i18n import N_, _
 from ..models import Customer, Snapshot, to_text
 from .database import utcnow
 
 #: Fields whose changes the economy system receives (contact information and invoice address; the registry's).
 SYNCED_FIELDS = synced_fields()
 MAX_ATTEMPTS = 8
+#: The states of a delivery (shown in System administration → Economy system).
+STATUSES = (N_("pending"), N_("failed"), N_("delivered"))
 
 
 class OutboxStore:
@@ -69,7 +72,7 @@ class OutboxStore:
         sql = "SELECT status, count(*) FROM outbox" + (" WHERE customer_id = ?" if customer_id is not None else "") \
             + " GROUP BY status"
         found = dict(self.db.rows(sql, [int(customer_id)] if customer_id is not None else []))
-        return {status: int(found.get(status, 0)) for status in ("pending", "failed", "delivered")}
+        return {status: int(found.get(status, 0)) for status in STATUSES}
 
     def due_outbox_rows(self, now: dt.datetime | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Rows to deliver now: per customer only its oldest undelivered row, and only when it is due."""
@@ -93,7 +96,7 @@ class OutboxStore:
         now = utcnow()
         row = self.db.row("SELECT attempts FROM outbox WHERE id = ?", [int(outbox_id)])
         if row is None:
-            raise NotFound(f"No outbox row {outbox_id}.")
+            raise NotFound(_("No outbox row {outbox_id}.").format(outbox_id=outbox_id))
         attempts = int(row[0]) + 1
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         with self.db.transaction() as cur:
@@ -115,19 +118,47 @@ class OutboxStore:
             self._log_admin(cur, login, "Economy system", "retry", None, f"{len(rows)} deliveries")
         return len(rows)
 
-    def link_customer(self, customer_id: int, system: str, external_id: str, user: str | None = None) -> None:
-        """Link a customer to its record in the economy system (administrators)."""
+    def link_customer(self, customer_id: int, system: str, external_id: str, user: str | None = None,
+                      expected_version: int | None = None) -> Customer:
+        """Link a customer to its record in the economy system (administrators): the system's name and the
+        customer's id there, both given; empty both, it unlinks (see :meth:`unlink_customer`). Recorded in the
+        customer's history and the admin log; ``expected_version`` (what the administrator saw): a customer saved
+        since is a conflict and nothing is written. Returns the customer as saved."""
         login = self._require(user, "admin")
+        draft = Customer(erp_system=(system or "").strip(), erp_customer_id=(external_id or "").strip())
+        errors = {name: message for name, message in draft.validate().items()
+                  if name in ("erp_system", "erp_customer_id")}
+        if bool(draft.erp_system) != bool(draft.erp_customer_id):
+            errors["erp_customer_id" if draft.erp_system else "erp_system"] = (
+                "Give both the economy system and the customer's id in it (or neither, to unlink).")
+        if errors:
+            raise ValidationError(errors, what="The link")
         customer = self.get_customer(customer_id)
+        seen = customer.version if expected_version is None else int(expected_version)
+        before = (customer.erp_system, customer.erp_customer_id)
+        after = (draft.erp_system, draft.erp_customer_id)
+        if before == after:
+            return customer
         now = utcnow()
         with self.db.transaction() as cur:
-            cur.execute("UPDATE customers SET erp_system = ?, erp_customer_id = ?, version = version + 1, "
-                        "updated_at = ?, updated_by = ? WHERE id = ?",
-                        [system.strip(), external_id.strip(), now, login, int(customer_id)])
+            updated = cur.execute("UPDATE customers SET erp_system = ?, erp_customer_id = ?, version = version + 1, "
+                                  "updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
+                                  [*after, now, login, int(customer_id), seen]).rowcount
+            if not updated:
+                stale = customer.copy()
+                stale.version = seen
+                raise self._conflict(self._stored_now(int(customer_id)), stale)
             from .customers import write_customer_changes
 
             write_customer_changes(self.db, cur, [
-                [customer_id, customer.version + 1, now, login, "update", "erp_system", customer.erp_system,
-                 system.strip()],
-                [customer_id, customer.version + 1, now, login, "update", "erp_customer_id",
-                 customer.erp_customer_id, external_id.strip()]])
+                [customer_id, seen + 1, now, login, "update", field, old, new]
+                for field, old, new in zip(("erp_system", "erp_customer_id"), before, after, strict=True)
+                if old != new])
+            self._log_admin(cur, login, "Economy system", f"customer {customer.number} {customer.name}",
+                            " ".join(before).strip() or None, " ".join(after).strip() or "not linked")
+        return self.get_customer(customer_id)
+
+    def unlink_customer(self, customer_id: int, user: str | None = None,
+                        expected_version: int | None = None) -> Customer:
+        """Unlink a customer from the economy system (administrators); recorded as :meth:`link_customer`."""
+        return self.link_customer(customer_id, "", "", user=user, expected_version=expected_version)

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound
+from ..i18n import _
 from ..models import Contact, Project
 from .database import utcnow
 from .records import check_version, diff_records, versioned_update, write_record_changes
@@ -37,7 +38,7 @@ class PeopleStore:
     def get_contact(self, contact_id: int) -> Contact:
         found = self.db.records(SELECT_CONTACT + " WHERE id = ?", [int(contact_id)])
         if not found:
-            raise NotFound(f"No contact person with id {contact_id}.")
+            raise NotFound(_("No contact person with id {contact_id}.").format(contact_id=contact_id))
         return Contact(**{k: ("" if v is None and isinstance(Contact.param[k].default, str) else v)
                           for k, v in found[0].items()})
 
@@ -45,7 +46,7 @@ class PeopleStore:
         """Validate and create a contact person at ``contact.customer_id``."""
         login = self._require(user, "write")
         if contact.customer_id is None or not self.customer_exists(contact.customer_id):
-            raise NotFound(f"No customer with id {contact.customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=contact.customer_id))
         contact.country = self._customer_country(contact.customer_id)
         contact.check(self.choices())
         now = utcnow()
@@ -116,7 +117,7 @@ class PeopleStore:
     def get_project(self, project_id: int) -> Project:
         found = self.db.records(SELECT_PROJECT + " WHERE id = ?", [int(project_id)])
         if not found:
-            raise NotFound(f"No project with id {project_id}.")
+            raise NotFound(_("No project with id {project_id}.").format(project_id=project_id))
         return Project(**{k: ("" if v is None and isinstance(Project.param[k].default, str) else v)
                           for k, v in found[0].items()})
 
@@ -124,7 +125,7 @@ class PeopleStore:
         """Create a project for ``project.customer_id`` (projects are kept by the project module)."""
         login = self._require(user, "write")
         if project.customer_id is None or not self.customer_exists(project.customer_id):
-            raise NotFound(f"No customer with id {project.customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=project.customer_id))
         project.check(self.choices())
         now = utcnow()
         with self.db.transaction() as cur:

@@ -22,6 +22,7 @@ import numpy  # noqa: F401
 import pandas as pd
 
 from ..errors import CustomerCardError
+from ..i18n import _
 from .changes import CHANNEL, Change, ChangeFeed
 from .database import LATEST_SCHEMA, migrations, split_statements, utcnow
 from .readonly import QUERY_SECONDS, SECRET_TABLES
@@ -86,9 +87,9 @@ def refusal(exc: Exception) -> CustomerCardError:
     """A driver error as one clear message (never the driver's traceback in the page or on the command line)."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if "NUL" in text or "0x00" in text:
-        return CustomerCardError("A text holds a NUL character (U+0000), which PostgreSQL cannot store: nothing "
-                                 "was saved. Remove the character and try again.")
-    return CustomerCardError(f"The database refused this, and nothing was saved: {text}")
+        return CustomerCardError(_("A text holds a NUL character (U+0000), which PostgreSQL cannot store: nothing "
+                                   "was saved. Remove the character and try again."))
+    return CustomerCardError(_("The database refused this, and nothing was saved: {text}").format(text=text))
 
 
 class _Cursor:
@@ -145,6 +146,28 @@ def _frame(rows: list[tuple], names: list[str]) -> pd.DataFrame:
     return frame
 
 
+class ServerMemory:
+    """The ``memory`` of a PostgreSQL database: nothing to tune here, PostgreSQL's server manages its own (the same
+    methods as :class:`~customercard.store.duckdb_memory.DuckDBMemory`)."""
+
+    def release(self) -> float:
+        """Nothing to drop: PostgreSQL's cache lives in its own server processes."""
+        return 0.0
+
+    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:  # noqa: ARG002
+        """Nothing to read ahead: PostgreSQL keeps what its queries read in its own shared buffers (sized by its
+        operator), for every process of ours alike."""
+        return 0.0
+
+    @contextmanager
+    def bulk(self, share: float = 0.4) -> Iterator[None]:  # noqa: ARG002 - same API as DuckDB's
+        """The server manages its own memory."""
+        yield
+
+    def stop(self) -> None:
+        """Nothing reads ahead, so nothing to stop."""
+
+
 class PostgresDatabase:
     """A PostgreSQL database through a psycopg 3 connection pool; a connection per thread while it works."""
 
@@ -154,7 +177,7 @@ class PostgresDatabase:
         try:
             from psycopg_pool import ConnectionPool
         except ImportError:  # pragma: no cover - a dependency of the package
-            raise CustomerCardError("PostgreSQL needs psycopg: pip install 'psycopg[binary,pool]'.") from None
+            raise CustomerCardError(_("PostgreSQL needs psycopg: pip install 'psycopg[binary,pool]'.")) from None
         import psycopg
 
         self.path = url
@@ -168,7 +191,7 @@ class PostgresDatabase:
                                         timeout=15)
             self._pool.wait(timeout=15)
         except Exception as exc:  # noqa: BLE001 - any failure to connect is told plainly
-            raise CustomerCardError(f"Cannot connect to {_redact(url)}: {exc}") from None
+            raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=exc)) from None
         self.upgraded_from = 0
         self.migrate(migrate_to)
         #: Committed changes of every process, told to this process's subscribers (heard through LISTEN).
@@ -177,6 +200,8 @@ class PostgresDatabase:
         self._listening: threading.Thread | None = None
         self._closed = threading.Event()
         self._ready = threading.Event()
+        #: Nothing to tune: PostgreSQL's server manages its memory.
+        self.memory = ServerMemory()
         self._prepare_reader()
 
     # -- connections -----------------------------------------------------------------------------------
@@ -196,15 +221,6 @@ class PostgresDatabase:
             self._local.cursor = cur
             self._local.cursor_connection = self._connection()
         return cur
-
-    def release_memory(self) -> float:
-        """Nothing to drop: PostgreSQL's cache lives in its own server processes."""
-        return 0.0
-
-    def hold_in_memory(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:  # noqa: ARG002
-        """Nothing to read ahead: PostgreSQL keeps what its queries read in its own shared buffers (sized by its
-        operator), for every process of ours alike."""
-        return 0.0
 
     def close(self) -> None:
         self._closed.set()
@@ -246,11 +262,6 @@ class PostgresDatabase:
                     self._closed.wait(2.0)
 
     @contextmanager
-    def bulk_memory(self, share: float = 0.4) -> Iterator[None]:  # noqa: ARG002 - same API as DuckDB's
-        """The server manages its own memory."""
-        yield
-
-    @contextmanager
     def transaction(self) -> Iterator[_Cursor]:
         """One transaction on this thread's connection; calls made inside it on this thread join it."""
         if getattr(self._local, "in_transaction", False):
@@ -273,7 +284,8 @@ class PostgresDatabase:
             try:
                 cur.execute("COMMIT")
             except CustomerCardError as exc:
-                raise CustomerCardError(f"The change could not be committed: {exc.__cause__ or exc}") from exc
+                raise CustomerCardError(_("The change could not be committed: {exc}").format(
+                    exc=exc.__cause__ or exc)) from exc
 
     @property
     def in_transaction(self) -> bool:
@@ -308,9 +320,9 @@ class PostgresDatabase:
         """
         text = sql.strip().rstrip(";").strip()
         if ";" in text:
-            raise CustomerCardError("Give exactly one SELECT statement.")
+            raise CustomerCardError(_("Give exactly one SELECT statement."))
         if not re.match(r"(?is)^(select|with)\b", text):
-            raise CustomerCardError("Only read queries (SELECT …) are allowed here.")
+            raise CustomerCardError(_("Only read queries (SELECT …) are allowed here."))
         with self._pool.connection() as conn:
             cur = _Cursor(conn)
             try:
@@ -319,11 +331,11 @@ class PostgresDatabase:
                 if self._reading_role(cur) == READER_ROLE:
                     cur.execute(f"SET LOCAL ROLE {READER_ROLE}")
                 elif _SECRET_NAMES.search(text):  # the user itself reads: at least not by naming them
-                    raise CustomerCardError(f"store.sql does not read {', '.join(sorted(SECRET_TABLES))}: read "
-                                            "user_directory and firm_settings instead.")
+                    raise CustomerCardError(_("store.sql does not read {tables}: read user_directory and "
+                                              "firm_settings instead.").format(tables=", ".join(sorted(SECRET_TABLES))))
                 return cur.execute(text, params).df()
             except CustomerCardError as exc:
-                raise CustomerCardError(f"The query failed: {exc.__cause__ or exc}") from None
+                raise CustomerCardError(_("The query failed: {exc}").format(exc=exc.__cause__ or exc)) from None
             finally:
                 try:
                     cur.execute("ROLLBACK")
@@ -346,12 +358,13 @@ class PostgresDatabase:
         if not user_files:
             return "current_user"
         raise CustomerCardError(
-            "store.sql is refused here: customercard connects to PostgreSQL as a user that may read the server's "
-            f"files (a superuser, or a member of pg_read_server_files), and cannot use the role {READER_ROLE} "
-            "that reads only the tables. Connect as an ordinary user (the owner of the tables), or have a "
-            f"superuser open the database once with customercard (it makes the role), or run: CREATE ROLE "
-            f"{READER_ROLE} NOLOGIN; GRANT {READER_ROLE} TO <user>; GRANT SELECT ON ALL TABLES IN SCHEMA <schema> "
-            f"TO {READER_ROLE}; REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC.")
+            _("store.sql is refused here: customercard connects to PostgreSQL as a user that may read the server's "
+              "files (a superuser, or a member of pg_read_server_files), and cannot use the role {reader_role} that "
+              "reads only the tables. Connect as an ordinary user (the owner of the tables), or have a superuser "
+              "open the database once with customercard (it makes the role), or run: CREATE ROLE {reader_role} "
+              "NOLOGIN; GRANT {reader_role} TO <user>; GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO "
+              "{reader_role}; REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM "
+              "PUBLIC.").format(reader_role=READER_ROLE))
 
     def _prepare_reader(self) -> None:
         """Make (when the connecting user may) the role :data:`READER_ROLE` that analysts' queries run as: it
@@ -385,7 +398,7 @@ class PostgresDatabase:
                 with self.transaction() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(7242002)")  # one process at a time
                     cur.execute(statement)
-            except self._psycopg.Error as exc:
+            except (self._psycopg.Error, CustomerCardError) as exc:
                 log.info("Could not %s %s for store.sql: %s", what, READER_ROLE, str(exc).strip())
 
     def insert_df(self, table: str, frame: pd.DataFrame, order_by: str | None = None) -> None:
@@ -439,8 +452,8 @@ class PostgresDatabase:
         """Nothing to do: PostgreSQL writes its own checkpoints."""
 
     def backup(self, target: Path) -> None:
-        raise CustomerCardError("Back up a PostgreSQL database with pg_dump (customercard backup is for DuckDB "
-                                "files); or copy it to a DuckDB file with `customercard migrate`.")
+        raise CustomerCardError(_("Back up a PostgreSQL database with pg_dump (customercard backup is for DuckDB "
+                                  "files); or copy it to a DuckDB file with `customercard migrate`."))
 
     # -- migrations ------------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -455,8 +468,9 @@ class PostgresDatabase:
         current = self.schema_version()
         if current > LATEST_SCHEMA:
             raise CustomerCardError(
-                f"{_redact(self.path)} was written by a newer customercard (schema {current}; this version "
-                f"knows up to {LATEST_SCHEMA}). Upgrade customercard to use it.")
+                _("{path} was written by a newer customercard (schema {current}; this version knows up to "
+                  "{latest_schema}). Upgrade customercard to use it.").format(
+                      path=_redact(self.path), current=current, latest_schema=LATEST_SCHEMA))
         target = LATEST_SCHEMA if target is None else target
         self.upgraded_from = current
         for number, _name, sql in migrations(self.dialect):

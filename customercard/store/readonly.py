@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CustomerCardError
+from ..i18n import N_, _
 
 #: Table functions a query may use: they make rows, they read nothing.
 TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
@@ -41,7 +42,7 @@ QUERY_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NOD
 TABLE_REFS = frozenset({"BASE_TABLE", "TABLE_FUNCTION", "JOIN", "SUBQUERY", "EXPRESSION_LIST", "EMPTY", "SHOW_REF"})
 #: DESCRIBE/SUMMARIZE of a query or table (checked like any query), and SHOW TABLES.
 SHOW_TARGETS = frozenset({"", '"tables"'})
-ONLY_READS = "store.sql reads the database's own tables and nothing else"
+ONLY_READS = N_("store.sql reads the database's own tables and nothing else")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def check_duckdb_query(tree: dict[str, Any], readable: Readable) -> None:
     ``readable`` allows."""
     statements = tree.get("statements") or []
     if tree.get("error") or len(statements) != 1:
-        raise CustomerCardError("Only one read query (SELECT …) is allowed here.")
+        raise CustomerCardError(_("Only one read query (SELECT …) is allowed here."))
     _walk(statements[0]["node"], frozenset(), readable)
 
 
@@ -117,7 +118,7 @@ def _check_node(node: dict[str, Any], scope: frozenset[str], readable: Readable)
     elif "class" in node:
         return set()
     elif "modifiers" in node and kind not in QUERY_NODES:
-        raise CustomerCardError(f"This kind of query ({kind}) is not allowed here.")
+        raise CustomerCardError(_("This kind of query ({kind}) is not allowed here.").format(kind=kind))
     elif "sample" in node and "modifiers" not in node:
         return _check_table_ref(node, scope, readable)
     return set()
@@ -126,27 +127,30 @@ def _check_node(node: dict[str, Any], scope: frozenset[str], readable: Readable)
 def _check_function(node: dict[str, Any], readable: Readable) -> None:
     name = str(node.get("function_name", "")).lower()
     if name in REFUSED_FUNCTIONS or name not in readable.functions:
-        raise CustomerCardError(f"The function {name}() is not allowed here: {ONLY_READS}.")
+        raise CustomerCardError(_("The function {name}() is not allowed here: {only_reads}.").format(
+            name=name, only_reads=_(ONLY_READS)))
     if str(node.get("catalog") or "").lower() not in ("", "system", readable.database):
-        raise CustomerCardError(f"Functions of other databases are not allowed here: {ONLY_READS}.")
+        raise CustomerCardError(_("Functions of other databases are not allowed here: {only_reads}.").format(
+            only_reads=_(ONLY_READS)))
 
 
 def _check_table_ref(ref: dict[str, Any], scope: frozenset[str], readable: Readable) -> set[str]:
     kind = ref.get("type")
     if kind not in TABLE_REFS:
-        raise CustomerCardError(f"This kind of table ({kind}) is not allowed here.")
+        raise CustomerCardError(_("This kind of table ({kind}) is not allowed here.").format(kind=kind))
     if kind == "BASE_TABLE":
         _check_table(ref, scope, readable)
     elif kind == "TABLE_FUNCTION":
         function = ref.get("function") or {}
         name = str(function.get("function_name", "")).lower()
         if name not in TABLE_FUNCTIONS or function.get("schema") or function.get("catalog"):
-            raise CustomerCardError(f"The table function {name}() is not allowed here: {ONLY_READS} "
-                               f"(allowed: {', '.join(sorted(TABLE_FUNCTIONS))}).")
+            raise CustomerCardError(_("The table function {name}() is not allowed here: {only_reads} (allowed: "
+                                      "{allowed}).").format(name=name, only_reads=_(ONLY_READS),
+                                                            allowed=", ".join(sorted(TABLE_FUNCTIONS))))
         _walk(function.get("arguments"), scope, readable)
         return {"function"}
     elif kind == "SHOW_REF" and ref.get("table_name", "") not in SHOW_TARGETS:
-        raise CustomerCardError("Only DESCRIBE, SUMMARIZE and SHOW TABLES are allowed here.")
+        raise CustomerCardError(_("Only DESCRIBE, SUMMARIZE and SHOW TABLES are allowed here."))
     return set()
 
 
@@ -157,10 +161,12 @@ def _check_table(ref: dict[str, Any], scope: frozenset[str], readable: Readable)
     if not schema and not catalog and name in scope:
         return
     if catalog not in ("", readable.database):
-        raise CustomerCardError(f"Only this database can be read here, not “{catalog}”: {ONLY_READS}.")
+        raise CustomerCardError(_("Only this database can be read here, not “{catalog}”: {only_reads}.").format(
+            catalog=catalog, only_reads=_(ONLY_READS)))
     if schema == "information_schema" and name in readable.system_tables:
         return
     if schema in ("", "main", readable.database) and name in readable.tables:
         return
     shown = ".".join(part for part in (catalog, schema, name) if part)
-    raise CustomerCardError(f"“{shown}” is not a table of this database: {ONLY_READS}.")
+    raise CustomerCardError(_("“{shown}” is not a table of this database: {only_reads}.").format(
+        shown=shown, only_reads=_(ONLY_READS)))

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..i18n import _
+from ..i18n import N_, _
 from .database import execute_rows
 from .search_bulk import fuzzy_frame, index_frames, suffix_frame, word_frame
 from .search_text import (
@@ -174,7 +174,7 @@ class SearchStore:
         into = {name: (f"rebuild_{name}" if staged else name) for name in keys}
         total = 0
         vocabulary: set[str] = set()
-        with self.db.bulk_memory(), self.db.transaction() as cur:
+        with self.db.memory.bulk(), self.db.transaction() as cur:
             tables, indexes = self._search_schema()
             # A new, empty table loaded and then indexed beats deleting rows and keeping indexes up to date.
             for name in SEARCH_TABLES:
@@ -244,7 +244,7 @@ class SearchStore:
         The server does this as it starts and again after it has given memory back when idle, on a thread of its
         own (about 25 MB per 10,000 customers, read in about 0.2 s per 100,000). A store opened in a notebook does
         not: its first searches read what they need as they go."""
-        return self.db.hold_in_memory(SEARCH_READS, at_most)
+        return self.db.memory.hold(SEARCH_READS, at_most)
 
     # -- searching ------------------------------------------------------------------------------------------
     def search(self, text: str, limit: int = 20, include_archived: bool = True) -> pd.DataFrame:
@@ -445,7 +445,7 @@ class SearchStore:
         for query, found in zip(wanted, reasons, strict=True):
             for source in NUMBER_SOURCES:
                 for cid in owners.get((source, digits(getattr(query, source))), []):
-                    found.setdefault(cid, NUMBER_SOURCES[source])
+                    found.setdefault(cid, _(NUMBER_SOURCES[source]))
 
     def _similar_names(self, wanted: list[DuplicateQuery], reasons: list[dict[int, str]]) -> None:
         """Similar names and nicknames (see :func:`_similar`): among the names having the same first word, or one
@@ -545,7 +545,7 @@ class _NameEntries:
 
 
 #: Numbers that make a duplicate, and the reason given.
-NUMBER_SOURCES = {"org_number": _("same organisation number"), "vat_number": _("same VAT number")}
+NUMBER_SOURCES = {"org_number": N_("same organisation number"), "vat_number": N_("same VAT number")}
 #: Keys looked up in one query; names read for one first word at most.
 LOOKUP_CHUNK = 2_000
 DUPLICATE_CANDIDATES = 100

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ValidationError
+from ..i18n import _, ngettext
 from ..models import User
 from .changes import Change
 from .database import utcnow
@@ -254,10 +255,12 @@ class SessionStore:
         stays."""
         wait = self.login_wait(login)
         if wait:
-            raise ValidationError({"current_password": f"Too many failed logins; try again in {wait} seconds."})
+            raise ValidationError({"current_password": ngettext(
+                "Too many failed logins; try again in {n} second.", "Too many failed logins; try again in {n} seconds.",
+                wait).format(n=wait)})
         if self.authenticate(login, current_password) is None:
             self._count_failure(login, "", utcnow())
-            raise ValidationError({"current_password": "This is not your current password."})
+            raise ValidationError({"current_password": _("This is not your current password.")})
         self.set_password(login, new_password, by=login, keep_token=keep_token)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import NotFound, PermissionDenied
+from ..i18n import _
 from ..models import Comment
 from .database import utcnow
 from .records import check_version, diff_records, versioned_update, write_record_changes
@@ -39,7 +40,7 @@ class TimelineStore:
     def get_comment(self, comment_id: int) -> Comment:
         found = self.db.records(SELECT_COMMENTS + " WHERE c.id = ?", [int(comment_id)])
         if not found:
-            raise NotFound(f"No comment with id {comment_id}.")
+            raise NotFound(_("No comment with id {comment_id}.").format(comment_id=comment_id))
         row = found[0]
         return Comment(id=row["id"], customer_id=row["customer_id"], written_on=row["written_on"],
                        author=row["author"], body=row["body"], kind=row["kind"],
@@ -53,7 +54,7 @@ class TimelineStore:
         """Write a comment, stamped with today's date and the writer unless given."""
         login = self._require(user, "write")
         if not self.customer_exists(customer_id):
-            raise NotFound(f"No customer with id {customer_id}.")
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         comment = Comment(customer_id=int(customer_id), body=body or "", kind=kind,
                           written_on=written_on or dt.date.today(), author=author or login,
                           recipients=list(recipients))
@@ -79,7 +80,7 @@ class TimelineStore:
             check_version(self.db, "comments", before, comment)
             comment.customer_id = before.customer_id  # a copy read before a merge names the old one
             if before.kind == "email" and comment.body != before.body:
-                raise PermissionDenied("The text of a sent e-mail cannot be changed; add a new comment instead.")
+                raise PermissionDenied(_("The text of a sent e-mail cannot be changed; add a new comment instead."))
             comment.check(self.choices(), previous=before)
             changes = diff_records(before, comment)
             if not changes:

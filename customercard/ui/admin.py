@@ -16,11 +16,12 @@ import param
 
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
-from ..i18n import _
+from ..i18n import _, ngettext, pgettext
 from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User
 from ..spreadsheets import LIMITS
 from ..store import Store
 from .accessibility import BUTTON_CSS, live
+from .admin_log import log_row
 from .editor import RecordEditor
 from .form import input_limit, read_text, text_input
 from .html import SECTION_CSS, esc, page_heading, table
@@ -45,7 +46,7 @@ class ListsAdmin(pn.viewable.Viewer):
     def __init__(self, store: Store, login: str, **params: Any) -> None:
         super().__init__(**params)
         self.store, self.login = store, login
-        self._choose = pn.widgets.Select(label=_("List"), options={label: key for key, label in LIST_NAMES.items()},
+        self._choose = pn.widgets.Select(label=_("List"), options={_(label): key for key, label in LIST_NAMES.items()},
                                          value=self.list_name, css_classes=["cc-admin-list"], width=260)
         self._choose.param.watch(lambda e: setattr(self, "list_name", e.new), "value")
         self._values = pn.widgets.Select(label=_("Value"), options={}, size=10, css_classes=["cc-admin-values"],
@@ -334,9 +335,10 @@ class AdminLog(pn.viewable.Viewer):
 
     def refresh(self) -> None:
         frame: pd.DataFrame = self.store.admin_log()
-        locale = self.store.settings().locale
-        rows = [[esc(formatting.datetime(r.changed_at, locale)), esc(self.store.user_name(r.changed_by)),
-                 esc(r.area), esc(r.item), esc(r.old_value), esc(r.new_value)] for r in frame.itertuples(index=False)]
+        zone = self.store.settings().time_zone
+        rows = [[esc(formatting.datetime(r.changed_at, zone)), esc(self.store.user_name(r.changed_by)),
+                 *(esc(text) for text in log_row(r.area, r.item, r.old_value, r.new_value))]
+                for r in frame.itertuples(index=False)]
         self._html.object = table([(_("When"), False), (_("Who"), False), (_("Area"), False), (_("What"), False),
                                    (_("Old"), False), (_("New"), False)], rows, css_id="cc-admin-log-table")
 
@@ -356,12 +358,13 @@ class ImportAdmin(pn.viewable.Viewer):
         self._file = pn.widgets.FileInput(accept=".csv,.tsv,.txt,.xlsx", label=_("File to import"),
                                            css_classes=["cc-import-file"])
         self._dry = pn.widgets.Checkbox(label=_("Only check (dry run)"), value=True, css_classes=["cc-import-dry"])
-        self._go = pn.widgets.Button(label=_("Import"), color="primary", css_classes=["cc-import-go"])
+        self._go = pn.widgets.Button(label=pgettext("do it", "Import"), color="primary", css_classes=["cc-import-go"])
         self._go.on_click(self._clicked)
         self._report = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-import-report"])
         hint = _("Columns: Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, "
-                 "Industry, Status, Account manager — or the headers of an export. At most {rows:,} rows and "
-                 "{size} a file.").format(rows=LIMITS.rows, size=f"{LIMITS.file_bytes // (1024 * 1024)} MB")
+                 "Industry, Status, Account manager — or the headers of an export. At most {rows} rows and "
+                 "{size} a file.").format(rows=formatting.number(LIMITS.rows),
+                                          size=f"{LIMITS.file_bytes // (1024 * 1024)} MB")
         self._layout = pn.Column(pn.pane.HTML(f"<p>{esc(hint)}</p>", sizing_mode="stretch_width"),
                                  self._file, self._dry, self._go, self._report, sizing_mode="stretch_width")
 
@@ -426,9 +429,9 @@ class SyncAdmin(pn.viewable.Viewer):
         state = _("Receiver: {url}").format(url=url) if configured else \
             _("Not configured: set the receiver URL in Settings and CUSTOMERCARD_SYNC_SECRET on the server.")
         frame = pd.concat([self.store.outbox(status="failed"), self.store.outbox(status="pending")])
-        locale = self.store.settings().locale
+        zone = self.store.settings().time_zone
         rows = [[esc(r.customer_name), esc(_(r.status)), esc(r.attempts),
-                 esc(formatting.datetime(r.created_at, locale)), esc(formatting.datetime(r.next_attempt_at, locale)),
+                 esc(formatting.datetime(r.created_at, zone)), esc(formatting.datetime(r.next_attempt_at, zone)),
                  esc(r.last_error)] for r in frame.itertuples(index=False)]
         listing = table([(_("Customer"), False), (_("Status"), False), (_("Attempts"), True), (_("Changed"), False),
                          (_("Next try"), False), (_("Last error"), False)], rows, css_id="cc-sync-table") \
@@ -443,7 +446,8 @@ class SyncAdmin(pn.viewable.Viewer):
         except CustomerCardError as exc:
             _note(self._message, str(exc), ok=False)
             return 0
-        _note(self._message, _("{n} delivery(ies) will be tried again.").format(n=count), ok=True)
+        _note(self._message, ngettext("{n} delivery will be tried again.", "{n} deliveries will be tried again.",
+                                      count).format(n=count), ok=True)
         self.refresh()
         return count
 

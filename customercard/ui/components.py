@@ -8,6 +8,7 @@ import param
 from panel.reactive import ReactiveHTML
 from panel.viewable import Viewable
 
+from ..i18n import N_, _
 from .html import SECTION_CSS
 
 
@@ -128,13 +129,16 @@ class DataTable(LightComponent):
     rows = param.List(default=[], doc="The rows of the current page, as dicts of display texts.")
     sort = param.String(default="", doc="Key of the column sorted by.")
     descending = param.Boolean(default=False, doc="Whether the sort is descending.")
-    empty_text = param.String(default="Nothing found.", doc="Shown when there are no rows.")
+    empty_text = param.String(default=N_("Nothing found."), doc="Shown when there are no rows.")
+    sort_label = param.String(default=N_("Sort by {label}"), doc="A sortable header's tooltip ({label}: its label).")
     caption = param.String(default="", doc="What the table holds, said by screen readers (not shown).")
 
     _stylesheets = [TABLE_CSS]
     _synced = ("sort", "descending")
 
     def __init__(self, **params) -> None:
+        for name in ("empty_text", "sort_label"):  # in the reader's language
+            params.setdefault(name, _(type(self).param[name].default))
         super().__init__(**params)
         self._action_callbacks: list = []
 
@@ -162,7 +166,7 @@ class DataTable(LightComponent):
             const b = document.createElement("button");
             b.textContent = col.label;
             b.dataset.key = col.key;
-            b.title = "Sort by " + col.label;
+            b.title = model.sort_label.replace("{label}", col.label);
             b.addEventListener("click", () => {
               if (model.sort === col.key) { model.descending = !model.descending; }
               else { model.descending = false; model.sort = col.key; }

@@ -79,15 +79,16 @@ class ContactCard(pn.viewable.Viewer):
                  (_("Mobile"), tel(c.mobile)), (_("Status"), f'<span id="cc-contact-active">{esc(state)}</span>'),
                  (_("Notes"), f'<span class="cc-body">{esc(c.notes)}</span>')]
         changes = store.record_history("contacts", c.id).head(20)
-        locale = store.settings().locale
-        rows = [[esc(formatting.datetime(r.changed_at, locale)), esc(store.user_name(r.changed_by)),
+        zone = store.settings().time_zone
+        rows = [[esc(formatting.datetime(r.changed_at, zone)), esc(store.user_name(r.changed_by)),
                  esc(_field_label(r.field) + ("" if r.kind == "update" else f" ({_(r.kind)})")),
                  esc(_shown(r.old_value)), esc(_shown(r.new_value))] for r in changes.itertuples(index=False)]
         history = table([(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
                          (_("New value"), False)], rows) if rows else \
             f'<p class="cc-empty">{esc(_("No changes recorded."))}</p>'
-        return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}'
-                f"<h2>{esc(_('Relations'))}</h2>{self.relations_html()}"
+        relations = (f"<h2>{esc(_('Relations'))}</h2>{self.relations_html()}"
+                     if store.settings().crm_enabled else "")
+        return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}{relations}'
                 f"<h2>{esc(_('Changes'))}</h2>{history}")
 
     def relations_html(self) -> str:
@@ -177,7 +178,7 @@ class ContactCard(pn.viewable.Viewer):
         self.editor = RecordEditor(self.contact, EDIT_FIELDS, save=lambda c: store.save_contact(c, user=self.user),
                                    reload=lambda: store.get_contact(self.contact.id), done=finished,
                                    cancelled=cancelled, css="cc-contact-form", user_name=store.user_name,
-                                   locale=store.settings().locale, focus=True)
+                                   zone=store.settings().time_zone, focus=True)
         self._form = self.editor.form
         self._body.objects = [self.editor, self._note]
         return self.editor

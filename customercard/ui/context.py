@@ -39,8 +39,9 @@ class CardContext(param.Parameterized):
         return bool(self.user and self.user.active and self.user.projects_access)
 
     @property
-    def locale(self) -> str:
-        return self.settings.locale
+    def zone(self) -> str:
+        """The firm's time zone: stored times are shown in it."""
+        return self.settings.time_zone
 
     def reload(self) -> None:
         """Take the stored customer again (after someone else's save, or a restore)."""

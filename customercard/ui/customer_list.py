@@ -136,9 +136,9 @@ class CustomerList(pn.viewable.Viewer):
         self._prev.on_click(lambda _e: self._turn(-1))
         self._next.on_click(lambda _e: self._turn(1))
         self._exports = [
-            pn.widgets.FileDownload(callback=lambda: self.export_file("csv"), filename="customers.csv",
+            pn.widgets.FileDownload(callback=lambda: self.export_file("csv"), filename=_("customers") + ".csv",
                                     label=_("Export CSV"), css_classes=["cc-export-csv"], width=130),
-            pn.widgets.FileDownload(callback=lambda: self.export_file("xlsx"), filename="customers.xlsx",
+            pn.widgets.FileDownload(callback=lambda: self.export_file("xlsx"), filename=_("customers") + ".xlsx",
                                     label=_("Export Excel"), css_classes=["cc-export-xlsx"], width=130),
         ]
         self.query.param.watch(self._on_query, list(CustomerQuery.fields))
@@ -252,8 +252,10 @@ class CustomerList(pn.viewable.Viewer):
         self.url = args_from_query(self.query, self.sort, self.descending, self.page)
 
     def export_frame(self) -> pd.DataFrame:
-        """Every customer matching the filters (not only this page), with readable headers."""
+        """Every customer matching the filters (not only this page), with headers (and yes/no) in the reader's
+        language."""
         frame, _total = self.store.find_customers(self.query, limit=None, sort=self.sort, descending=self.descending)
+        frame = frame.assign(archived=frame["archived"].map({True: _("yes"), False: _("no")}))
         return frame[list(EXPORT_COLUMNS)].rename(columns={k: _(v) for k, v in EXPORT_COLUMNS.items()})
 
     def export_file(self, kind: str) -> io.BytesIO:

@@ -35,7 +35,7 @@ class RecordEditor(pn.viewable.Viewer):
     def __init__(self, record: Record, fields: list[str], save: Saver, done: Callable[[Record], None],
                  cancelled: Callable[[], None] | None, reload: Callable[[], Record] | None = None, title: str = "",
                  css: str = "cc-record-form", save_label: str = "", overrides: dict[str, Any] | None = None,
-                 user_name: Callable[[str], str] = str, locale: str = "sv_SE", columns: int = 2,
+                 user_name: Callable[[str], str] = str, zone: str | None = None, columns: int = 2,
                  prepare: Callable[[Record], None] | None = None, save_css: str = "",
                  extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False) -> None:
         """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
@@ -45,7 +45,7 @@ class RecordEditor(pn.viewable.Viewer):
         super().__init__()
         self.original = record
         self._save, self._done, self._reload, self._prepare = save, done, reload, prepare
-        self._user_name, self._locale = user_name, locale
+        self._user_name, self._zone = user_name, zone
         self.resolver: ConflictResolver | None = None
         self.form = FieldForm(record=record.copy(), fields=fields, columns=columns, overrides=overrides or {})
         self.message = message or pn.pane.HTML("", margin=(0, 10), css_classes=["cc-form-message"])
@@ -118,7 +118,7 @@ class RecordEditor(pn.viewable.Viewer):
         notes = {}
         for field in self.form.widgets:
             if to_text(stored.get(field)) != to_text(self.original.get(field)):
-                value = shown(stored, field, stored.get(field), self._user_name, self._locale) or _("(empty)")
+                value = shown(stored, field, stored.get(field), self._user_name, self._zone) or _("(empty)")
                 notes[field] = _("Changed meanwhile by {who}: now {value}").format(who=self._user_name(by),
                                                                                    value=value)
         self.form.show_notices(notes)
@@ -132,7 +132,7 @@ class RecordEditor(pn.viewable.Viewer):
         record = self.original
         self.resolver = ConflictResolver(
             error, mine, label_of=record.label, user_name_of=self._user_name,
-            shown_of=lambda field, value: shown(record, field, value, self._user_name, self._locale))
+            shown_of=lambda field, value: shown(record, field, value, self._user_name, self._zone))
         self._resolver_box.objects = [self.resolver]
         self._say(_("Not saved yet: someone saved this meanwhile. Choose which values to keep, then Save again."))
 

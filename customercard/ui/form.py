@@ -12,14 +12,14 @@ cleaned as the form is read (:func:`read_text`): a tab or line break in a one-li
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import panel as pn
 import param
 
+from .. import formatting
 from ..errors import ConflictError
-from ..i18n import _
+from ..i18n import _, current_language, supported
 from ..models import Record, text_limits, to_text
 from ..validators import clean_text
 from .accessibility import focus_first
@@ -56,27 +56,74 @@ def read_text(value: str | None, parameter: param.Parameter) -> str:
 
 
 
+def option_labels(parameter: param.Parameter, options: list[Any]) -> dict[str, Any] | list[Any]:
+    """A choice's options as people read them: the parameter's ``value_labels`` (metadata; said in the reader's
+    language), or its values said in the reader's language when they are words of ours (``translate_values``);
+    else the values themselves (an admin list's values are the firm's own words)."""
+    metadata = parameter.metadata or {}
+    labels = metadata.get("value_labels")
+    if labels is not None:
+        return {_(labels.get(o, str(o))): o for o in options}
+    if metadata.get("translate_values"):
+        return {_(str(o)): o for o in options}
+    return options
+
+
+#: How a date picker writes a date, per language (flatpickr's tokens), as each language's short date reads.
+DATE_FORMATS = {"en": "d/m/Y", "sv": "Y-m-d", "da": "d.m.Y"}
+
+
+class DatePicker(pn.widgets.DatePicker):
+    """Panel's date picker showing its date as the reader's language writes a short date."""
+
+    date_format = param.String(default="Y-m-d", doc="How the date is shown (flatpickr's tokens).")
+
+
+class DatetimePicker(pn.widgets.DatetimePicker):
+    """Panel's date and time picker showing its value as the reader's language writes it."""
+
+    date_format = param.String(default="Y-m-d H:i", doc="How the date and time are shown (flatpickr's tokens).")
+
+
+def date_format() -> str:
+    """How a date picker writes a date in the reader's language (flatpickr's tokens)."""
+    return DATE_FORMATS[supported(current_language()) or "en"]
+
+
+def date_picker(**params: Any) -> DatePicker:
+    """A date picker in the reader's language's short date format."""
+    return DatePicker(date_format=date_format(), **params)
+
+
+def datetime_picker(**params: Any) -> DatetimePicker:
+    """A date and time picker in the reader's language's short date and time format."""
+    language = supported(current_language()) or "en"
+    return DatetimePicker(date_format=DATE_FORMATS[language] + (" H.i" if language == "da" else " H:i"), **params)
+
+
 def widget_for(record: Record, field: str, label: str | None = None) -> pn.widgets.Widget:
-    """A widget matching the parameter's type, bounds and allowed values, holding the current value."""
+    """A widget matching the parameter's type, bounds and allowed values, holding the current value; its label and
+    help (the model's English source texts) said in the reader's language."""
     parameter = record.parameter(field)
     value = record.get(field)
-    label = label or parameter.label or field
+    label = label or (_(parameter.label) if parameter.label else field)
     common = {"label": label, "sizing_mode": "stretch_width"}
     if isinstance(parameter, param.Boolean):
         return pn.widgets.Checkbox(value=bool(value), **common)
     if parameter.doc:
-        common["description"] = parameter.doc
+        common["description"] = _(parameter.doc)
     if isinstance(parameter, param.Selector):
         options = [o for o in (parameter.objects or []) if o is not None]
         if value is not None and value not in options:
             options.append(value)
         if parameter.allow_None:
             options = [NONE_LABEL, *options]
-        return pn.widgets.Select(options=options, value=value if value is not None else NONE_LABEL, **common)
+        shown = option_labels(parameter, options)
+        return pn.widgets.Select(options=shown, value=value if value is not None else NONE_LABEL, **common)
     if isinstance(parameter, param.CalendarDate):  # (dates are Numbers in param: test them first)
-        return pn.widgets.DatePicker(value=value, **common)
+        return date_picker(value=value, **common)
     if isinstance(parameter, param.Date):
-        return pn.widgets.DatetimePicker(value=value, **common)
+        return datetime_picker(value=value, **common)
     # Numbers are typed as text and read on the server: the browser's number input drops what it does not take
     # without a word (the space and comma of "1 234,50" made 123450; 150 % stayed 50 % beyond its bounds). The
     # model refuses what is out of bounds, with a message next to the field.
@@ -90,28 +137,22 @@ def widget_for(record: Record, field: str, label: str | None = None) -> pn.widge
 
 
 def number_text(value: Any) -> str:
-    """A number as the form shows it: '' for none, no '.0' on whole numbers."""
-    if value is None or value != value:
-        return ""
-    return str(int(value)) if float(value).is_integer() else str(value)
+    """A number as the form shows it, to be typed over: '' for none, no '.0' on whole numbers, the reader's
+    language's decimal mark ('12,5' in Swedish and Danish, '12.5' in English)."""
+    return formatting.number_text(value)
 
 
 def read_number(text: str, integer: bool = False) -> Any:
-    """A number as people type it: '1 234,50', '1234.5', '1,234.50', '-5'; None when empty; the text itself when it
-    is not a number (the model then says so next to the field)."""
+    """A number as a person of the reader's language types it (see :func:`customercard.formatting.read_number`:
+    '1 234,50' in Swedish and Danish, '1,234.50' in English); None when empty; the text itself when it is not a
+    number (the model then says so next to the field)."""
     raw = (text or "").strip()
-    if not raw:
-        return None
-    plain = re.sub(r"[\s\u00a0\u202f']", "", raw)  # spaces (also no-break and thin ones) and ' group digits
-    if "," in plain and "." in plain:  # the later one is the decimal mark, the other groups digits
-        plain = plain.replace(",", "") if plain.rfind(".") > plain.rfind(",") else \
-            plain.replace(".", "").replace(",", ".")
-    else:
-        plain = plain.replace(",", ".")
     try:
-        number = float(plain)
+        number = formatting.read_number(raw)
     except ValueError:
         return raw
+    if number is None:
+        return None
     if integer:
         return int(number) if number.is_integer() else raw
     return number

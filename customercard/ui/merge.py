@@ -8,16 +8,26 @@ from typing import Any
 import panel as pn
 
 from ..errors import CustomerCardError
-from ..i18n import N_, _
+from ..i18n import _, ngettext
 from ..models import Customer
 from .accessibility import BUTTON_CSS
 from .context import CardContext
 from .html import SECTION_CSS, esc
 from .values import shown
 
-MOVE_LABELS = {"contacts": N_("contact persons"), "projects": N_("projects"), "invoices": N_("invoices"),
-               "comments": N_("comments"), "events": N_("events"), "opportunities": N_("opportunities"),
-               "relations": N_("relations")}
+
+def moved(kind: str, count: int) -> str:
+    """How many records of a kind a merge moves, in the reader's language ('3 contact persons')."""
+    texts = {
+        "contacts": lambda n: ngettext("{n} contact person", "{n} contact persons", n),
+        "projects": lambda n: ngettext("{n} project", "{n} projects", n),
+        "invoices": lambda n: ngettext("{n} invoice", "{n} invoices", n),
+        "comments": lambda n: ngettext("{n} comment", "{n} comments", n),
+        "events": lambda n: ngettext("{n} event", "{n} events", n),
+        "opportunities": lambda n: ngettext("{n} opportunity", "{n} opportunities", n),
+        "relations": lambda n: ngettext("{n} relation", "{n} relations", n),
+    }
+    return (texts[kind](count) if kind in texts else f"{{n}} {kind}").format(n=count)
 
 
 class MergePanel(pn.viewable.Viewer):
@@ -84,7 +94,7 @@ class MergePanel(pn.viewable.Viewer):
             self.choices[field] = group
             rows.append(pn.Row(pn.pane.HTML(esc(mine.label(field)), width=220), group,
                                sizing_mode="stretch_width"))
-        moves = ", ".join(f"{count} {_(MOVE_LABELS[kind])}" for kind, count in preview["moves"].items() if count)
+        moves = ", ".join(moved(kind, count) for kind, count in preview["moves"].items() if count)
         rows.append(pn.pane.HTML(
             f'<p class="cc-merge-moves">{esc(_("Moves to this customer:"))} {esc(moves or _("nothing else"))}. '
             f'{esc(_("The other customer is archived and points here; nothing is deleted."))}</p>',
@@ -92,7 +102,7 @@ class MergePanel(pn.viewable.Viewer):
         self._compare.objects = rows
 
     def _shown(self, field: str, value: Any) -> str:
-        return shown(Customer, field, value, self.context.store.user_name, self.context.locale)
+        return shown(Customer, field, value, self.context.store.user_name, self.context.zone)
 
     def merge(self) -> bool:
         if self.other_id is None:

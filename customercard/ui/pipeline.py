@@ -8,6 +8,7 @@ recorded in history); links open the cards.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,7 @@ from ..store import Change, Store
 from .accessibility import focus_here, live
 from .components import DataTable
 from .editor import RecordEditor
+from .form import DatePicker, date_format
 from .html import SECTION_CSS, esc, page_heading, table
 from .live import Follower
 from .values import shown
@@ -61,8 +63,10 @@ class PipelinePage(pn.viewable.Viewer):
                                          css_classes=["cc-pipeline-manager"], width=200),
             pn.widgets.Select.from_param(self.param.owner, label=_("Owner"), options=people,
                                          css_classes=["cc-pipeline-owner"], width=200),
-            pn.widgets.DatePicker.from_param(self.param.close_from, label=_("Closing from"), width=160),
-            pn.widgets.DatePicker.from_param(self.param.close_to, label=_("Closing until"), width=160),
+            DatePicker.from_param(self.param.close_from, label=_("Closing from"), width=160,
+                                  date_format=date_format()),
+            DatePicker.from_param(self.param.close_to, label=_("Closing until"), width=160,
+                                  date_format=date_format()),
         ]
         self.can_edit = store.can(self.user, "write")
         # Cells are not edited in the table: a table drawn again meanwhile (someone's change arriving) could put the
@@ -95,16 +99,18 @@ class PipelinePage(pn.viewable.Viewer):
         args = {"account_manager": self.account_manager or None, "owner": self.owner or None,
                 "close_from": self.close_from, "close_to": self.close_to}
         stages = self.store.pipeline(**args)
-        locale, base = self.store.settings().locale, self.store.settings().base_currency
-        rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base, locale)),
-                 esc(formatting.money(r.weighted, base, locale))] for r in stages.itertuples(index=False)]
+        base = self.store.settings().base_currency
+        rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base)),
+                 esc(formatting.money(r.weighted, base))] for r in stages.itertuples(index=False)]
         total = [esc(_("Total")), esc(int(stages["count"].sum())),
-                 esc(formatting.money(stages["amount"].sum(), base, locale)),
-                 esc(formatting.money(stages["weighted"].sum(), base, locale))]
+                 esc(formatting.money(stages["amount"].sum(), base)),
+                 esc(formatting.money(stages["weighted"].sum(), base))]
         self._summary.object = table([(_("Stage"), False), (_("Open"), True), (_("Sum"), True),
                                       (_("Weighted"), True)], rows, css_id="cc-pipeline-stages", total=total)
         frame = self.store.open_opportunities(**args)
-        frame["expected_close"] = pd.to_datetime(frame["expected_close"]).dt.date
+        # dates as ISO text (sorted as dates) shown as the reader's language writes them; statuses in it too
+        closes = pd.to_datetime(frame["expected_close"]).dt.date
+        frame["expected_close"] = closes.map(lambda day: day.isoformat() if pd.notna(day) else "")
         # The table groups rows by stage in the order the groups first appear: the pipeline's order (the admin
         # list's), each stage's rows as they came (soonest close first).
         order = {stage: i for i, stage in enumerate(self.store.choices().allowed("opportunity_stages"))}
@@ -120,7 +126,6 @@ class PipelinePage(pn.viewable.Viewer):
     def _show_page(self) -> None:
         """The current page of the table: its rows under their stage, each opportunity known by its id (a button
         names the opportunity it was drawn for, however the table changed since)."""
-        locale = self.store.settings().locale
         shown_rows = self.frame.iloc[(self.page - 1) * PAGE_SIZE:self.page * PAGE_SIZE]
         rows: list[dict[str, Any]] = []
         for r in shown_rows.itertuples(index=False):
@@ -129,10 +134,11 @@ class PipelinePage(pn.viewable.Viewer):
             rows.append({"_id": int(r.id), "href": f"/card?customer={int(r.customer_id)}",
                          "customer_name": r.customer_name or "", "title": r.title or "", "stage": r.stage or "",
                          "status": _(r.status) if r.status else "", "lost_reason": r.lost_reason or "",
-                         "amount": formatting.number(r.amount, locale), "currency": r.currency or "",
-                         "probability": formatting.number(r.probability, locale),
-                         "weighted": formatting.number(r.weighted, locale),
-                         "expected_close": formatting.date(r.expected_close, locale),
+                         "amount": formatting.number(r.amount), "currency": r.currency or "",
+                         "probability": formatting.number(r.probability),
+                         "weighted": formatting.number(r.weighted),
+                         "expected_close": formatting.date(dt.date.fromisoformat(r.expected_close))
+                         if r.expected_close else "",
                          "owner_name": r.owner_name or ""})
         self._table.rows = rows
         total = len(self.frame)
@@ -187,7 +193,7 @@ class PipelinePage(pn.viewable.Viewer):
         self.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
             opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css="cc-pipeline-form",
             title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
-            locale=store.settings().locale, focus=True)
+            zone=store.settings().time_zone, focus=True)
         self._editor_box.objects = [self.editor.__panel__()]
         self._message.object = ""
         return self.editor
@@ -245,7 +251,7 @@ class PipelinePage(pn.viewable.Viewer):
         changed = "; ".join(
             _("{field} is now {value} ({who})").format(
                 field=_(Opportunity.param[c.field].label), who=self.store.user_name(c.changed_by),
-                value=shown(Opportunity, c.field, c.stored, self.store.user_name, self.store.settings().locale))
+                value=shown(Opportunity, c.field, c.stored, self.store.user_name, self.store.settings().time_zone))
             for c in exc.conflicts)
         return _("Not saved: changed meanwhile — {changes}. The table shows it as it is now; change it again if you "
                  "still want to.").format(changes=changed)

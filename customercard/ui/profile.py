@@ -1,4 +1,5 @@
-"""My profile: who I am, changing my password, and my active login sessions (end one, or log out everywhere).
+"""My profile: who I am, my language, changing my password, and my active login sessions (end one, or log out
+everywhere).
 
 Every value that came from a person or a browser (name, e-mail, address, user agent) is escaped.
 """
@@ -14,11 +15,13 @@ import param
 
 from .. import formatting
 from ..errors import CustomerCardError, ValidationError
-from ..i18n import _
+from ..i18n import LANGUAGES, _, pgettext
+from ..models import User
 from ..passwords import MIN_LENGTH
 from ..store import Store
 from ..store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
 from .accessibility import BUTTON_CSS, focus_first, live
+from .form import option_labels
 from .html import SECTION_CSS, esc, fields
 
 PROFILE_CSS = SECTION_CSS + """
@@ -39,7 +42,7 @@ def browser_name(user_agent: str) -> str:
     system = next((os for key, os in (("Windows", "Windows"), ("Mac OS", "macOS"), ("Android", "Android"),
                                       ("iPhone", "iOS"), ("Linux", "Linux")) if key in text), "")
     if name:
-        return f"{name} on {system}" if system else name
+        return _("{browser} on {system}").format(browser=name, system=system) if system else name
     return text[:60] or _("unknown")
 
 
@@ -58,7 +61,7 @@ class ProfilePage(pn.viewable.Viewer):
         super().__init__(**params)
         self.store, self.login, self.token = store, login, token
         self.idle, self.lifetime = idle, lifetime
-        self._locale = store.settings().locale
+        self._zone = store.settings().time_zone
         self._inputs = {
             "current_password": pn.widgets.PasswordInput(label=_("Current password"), width=320,
                                                          css_classes=["cc-profile-current"]),
@@ -81,6 +84,15 @@ class ProfilePage(pn.viewable.Viewer):
                                        css_classes=["cc-profile-everywhere"], stylesheets=[BUTTON_CSS])
         everywhere.on_click(lambda _event: self.log_out_everywhere())
         self._sessions_note = pn.pane.HTML("", css_classes=["cc-profile-sessions-note"])
+        chosen = self.store.get_user(login).language
+        self._language = pn.widgets.Select(label=_("Language"), value=chosen, width=320,
+                                           options=option_labels(User.param.language, ["", *LANGUAGES]),
+                                           description=_(User.param.language.doc),
+                                           css_classes=["cc-profile-language"])
+        self._language.param.watch(lambda event: self.choose_language(event.new), "value")
+        self._language_note = pn.pane.HTML("", css_classes=["cc-profile-language-note"])
+        language_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My language'))}</h2>"), self._language,
+                                 self._language_note, width=420)
         password_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('Change my password'))}</h2>"),
                                  *self._cells.values(),
                                  change, self._password_note, width=420)
@@ -88,7 +100,8 @@ class ProfilePage(pn.viewable.Viewer):
                                  everywhere, self._sessions_note, sizing_mode="stretch_width")
         self._layout = pn.Column(pn.pane.HTML(self._who_html(), stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
                                               css_classes=["cc-profile-who"]),
-                                 pn.Row(password_box, sessions_box, sizing_mode="stretch_width"),
+                                 pn.Row(pn.Column(language_box, password_box), sessions_box,
+                                        sizing_mode="stretch_width"),
                                  sizing_mode="stretch_width")
         self.refresh_sessions()
 
@@ -97,6 +110,18 @@ class ProfilePage(pn.viewable.Viewer):
         return (f'<h1 class="cc-title">{esc(user.name)}</h1>'
                 + fields([(_("Login"), esc(user.login)), (_("Role"), esc(_(user.role))),
                           (_("E-mail"), esc(user.email))]))
+
+    # -- language --------------------------------------------------------------------------------------------------
+    def choose_language(self, language: str) -> None:
+        """Read customercard in ``language`` ('' : as the browser asks) from the next page on."""
+        try:
+            self.store.set_language(self.login, language or "", by=self.login)
+        except CustomerCardError as exc:
+            self._language_note.object = _note(str(exc), ok=False)
+            return
+        text = _("Saved: the pages you open from now on are in the language you chose.")
+        self._language_note.object = (_note(text, ok=True) + f'<p><a href="/profile" class="cc-profile-reload">'
+                                      f'{esc(_("Open this page again"))}</a></p>')
 
     # -- password --------------------------------------------------------------------------------------------------
     def _typed(self, name: str) -> str:
@@ -143,14 +168,14 @@ class ProfilePage(pn.viewable.Viewer):
         this = f' <span class="cc-this-session">{esc(_("This session"))}</span>' if row.current else ""
         text = (f'<div class="cc-profile-session"><span>{esc(browser_name(row.user_agent))}</span>'
                 f'<span class="cc-meta">{esc(row.remote_address)}</span>'
-                f'<span class="cc-meta">{esc(_("started"))} {esc(formatting.datetime(row.created_at, self._locale))}'
+                f'<span class="cc-meta">{esc(_("started"))} {esc(formatting.datetime(row.created_at, self._zone))}'
                 f'</span><span class="cc-meta">{esc(_("last seen"))} '
-                f'{esc(formatting.datetime(row.last_seen_at, self._locale))}</span>{this}</div>')
+                f'{esc(formatting.datetime(row.last_seen_at, self._zone))}</span>{this}</div>')
         info = pn.pane.HTML(text, stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
                             css_classes=["cc-profile-session-row"] + (["cc-profile-this"] if row.current else []))
         if row.current:
             return pn.Row(info, sizing_mode="stretch_width")
-        end = pn.widgets.Button(label=_("End"), width=80, css_classes=["cc-profile-end"])
+        end = pn.widgets.Button(label=pgettext("a login session", "End"), width=80, css_classes=["cc-profile-end"])
         end.on_click(lambda _event, session_id=int(row.id): self.end_session(session_id))
         return pn.Row(info, end, sizing_mode="stretch_width")
 

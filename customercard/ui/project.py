@@ -30,13 +30,12 @@ class ProjectPage(pn.viewable.Viewer):
 
     def markup(self) -> str:
         p, store = self.project, self.store
-        locale = store.settings().locale
         customer = store.get_customer(p.customer_id)
         pairs = [(_("Customer"), link(f"/card?customer={customer.id}", f"{customer.name} ({customer.number})")),
                  (_("Project number"), esc(p.number)), (_("Status"), esc(_(p.status))),
                  (_("Project manager"), esc(store.user_name(p.manager))),
-                 (_("Start"), esc(formatting.date(p.start_date, locale))),
-                 (_("End"), esc(formatting.date(p.end_date, locale))),
+                 (_("Start"), esc(formatting.date(p.start_date))),
+                 (_("End"), esc(formatting.date(p.end_date))),
                  (_("Description"), f'<span class="cc-body">{esc(p.description)}</span>')]
         return f'<h1 class="cc-title" id="cc-project-name">{esc(p.name)}</h1>{fields(pairs)}'
 

@@ -40,7 +40,7 @@ body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, san
 TEMPLATE = """{% extends base %}
 {% block title %}{{ page_title|e }}{% endblock %}
 {% block postamble %}<style>""" + APP_CSS + SR_ONLY_CSS + """</style>
-<script>document.documentElement.lang = "{{ page_language }}";""" + PAGE_SCRIPT + """</script>{% endblock %}
+<script>document.documentElement.lang = {{ page_language|tojson }};""" + PAGE_SCRIPT + """</script>{% endblock %}
 {% block contents %}
 <a class="cc-skip" href="#cc-main">{{ skip_text|e }}</a>
 <header class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>
@@ -91,6 +91,17 @@ def is_served() -> bool:
     return bool(doc is not None and doc.session_context is not None)
 
 
+def served_base_url() -> str | None:
+    """The address this served session reached the server at (``https://crm.firm.se``), None outside one: links
+    sent from it (e-mails) point where the sender is, not at a configured or default port."""
+    if not is_served():
+        return None
+    request = pn.state.curdoc.session_context.request
+    host = (getattr(request, "headers", None) or {}).get("Host") or getattr(request, "host", "")
+    protocol = getattr(request, "protocol", "http") or "http"
+    return f"{protocol}://{host}" if host else None
+
+
 def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str = "",
          search: pn.viewable.Viewable | None = None, pages: frozenset[str] = frozenset({"customers"}),
          location: bool = False):
@@ -103,7 +114,7 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
     template = PageTemplate(TEMPLATE, location=location)
     template.add_variable("has_location", location)
     template.add_variable("page_title", f"{title} · customercard")
-    template.add_variable("page_language", page_language())
+    template.add_variable("page_language", page_language())  # Panel's base template says lang="en"
     template.add_variable("skip_text", _("Skip to the content"))
     # The header is plain HTML in the page (escaped by nav_html/user_html), not Bokeh models: nothing in it
     # changes during a session, and a Panel HTML pane would also make every page load MathJax (1.8 MB).

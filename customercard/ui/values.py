@@ -1,5 +1,6 @@
 """A field's value as people read it, the same wherever it is shown: on the card, in the history, in a conflict,
-in the merge chooser — names instead of logins, Yes/No instead of true/false, dates and numbers in the locale.
+in the merge chooser — names instead of logins, Yes/No instead of true/false, dates and numbers as the reader's
+language writes them, times in the firm's time zone.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def merged_text(text: str) -> str:
 
 
 def shown(record: type[Record] | Record, field: str, value: Any, user_name: Callable[[str], str] | None = None,
-          locale: str = "sv_SE") -> str:
+          zone: str | None = None) -> str:
     """``value`` of ``field`` (a typed value, or the text the history keeps) as plain text for people; '' when
     empty. ``user_name`` turns a login into a name."""
     if value is None or (isinstance(value, float) and value != value):
@@ -71,11 +72,11 @@ def shown(record: type[Record] | Record, field: str, value: Any, user_name: Call
     if isinstance(value, dict):
         return "; ".join(f"{key}: {', '.join(map(str, items))}" for key, items in value.items() if items)
     if isinstance(value, dt.datetime):
-        return formatting.datetime(value, locale)
+        return formatting.datetime(value, zone)
     if isinstance(value, dt.date):
-        return formatting.date(value, locale)
+        return formatting.date(value)
     if isinstance(value, float):
-        return formatting.number(value, locale, digits=0 if value.is_integer() else 2)
+        return formatting.number(value, digits=0 if value.is_integer() else 2)
     return str(value)
 
 

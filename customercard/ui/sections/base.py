@@ -169,7 +169,7 @@ class Section(pn.viewable.Viewer):
         each field whose stored value changed since the form opened says so (the conflict is seen before Save)."""
         if not self.editing or self._draft is None or self._form is None:
             return
-        store, locale = self.context.store, self.context.locale
+        store, zone = self.context.store, self.context.zone
         notes = {}
         for field in self._form.values():
             if field.startswith("segments."):
@@ -177,7 +177,7 @@ class Section(pn.viewable.Viewer):
             else:
                 before, now = self._draft.get(field), stored.get(field)
             if to_text(before) != to_text(now):
-                value = shown(Customer, field, now, store.user_name, locale) or _("(empty)")
+                value = shown(Customer, field, now, store.user_name, zone) or _("(empty)")
                 notes[field] = _("Changed meanwhile by {who}: now {value}").format(who=store.user_name(by),
                                                                                    value=value)
         self._form.show_notices(notes)
@@ -312,7 +312,7 @@ class Section(pn.viewable.Viewer):
         context = self.context
         self._resolver = ConflictResolver(error, mine, label_of=self._label_of, user_name_of=context.store.user_name,
                                           shown_of=lambda field, value: shown(Customer, field, value,
-                                                                              context.store.user_name, context.locale))
+                                                                              context.store.user_name, context.zone))
         self._resolver_box.objects = [self._resolver]
         self.say(_("Not saved yet: choose which values to keep, then Save again."), ok=False)
 

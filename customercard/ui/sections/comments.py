@@ -16,14 +16,14 @@ from ...i18n import N_, _
 from ...models import Comment
 from ..accessibility import focus_first, live
 from ..editor import RecordEditor
-from ..form import read_text, text_input
+from ..form import date_picker, read_text, text_input
 from ..html import esc
 from .base import Section, action_button
 
 NEWEST = 3
 
 
-def comment_html(row: Any, store, locale: str, editable: bool) -> str:
+def comment_html(row: Any, store, zone: str, editable: bool) -> str:
     badge = ""
     if row.kind == "email":
         recipients = ", ".join(store.user_name(r) for r in (json.loads(row.recipients) if row.recipients else []))
@@ -31,11 +31,11 @@ def comment_html(row: Any, store, locale: str, editable: bool) -> str:
     edited = ""
     if row.edited_by:
         edited = " · " + esc(_("edited by {who} on {when}").format(
-            who=store.user_name(row.edited_by), when=formatting.datetime(row.edited_at, locale)))
+            who=store.user_name(row.edited_by), when=formatting.datetime(row.edited_at, zone)))
     edit = (" · " + f'<button class="cc-link cc-edit-comment" data-action="edit-comment" data-id="{int(row.id)}">'
             f'{esc(_("Edit"))}</button>') if editable else ""
     return (f'<li class="cc-comment" id="cc-comment-{int(row.id)}"><div class="cc-meta">'
-            f'{esc(formatting.date(row.written_on, locale))} · {esc(row.author_name)}{edited}{edit}</div>'
+            f'{esc(formatting.date(row.written_on))} · {esc(row.author_name)}{edited}{edit}</div>'
             f'{badge}<div class="cc-body">{esc(row.body)}</div></li>')
 
 
@@ -56,11 +56,11 @@ class CommentsSection(Section):
 
     def listing(self) -> str:
         """The comments shown (three newest, or all) and the link that switches between them."""
-        store, locale, customer_id = self.context.store, self.context.locale, self.context.customer.id
+        store, zone, customer_id = self.context.store, self.context.zone, self.context.customer.id
         total = store.comment_count(customer_id)
         frame = store.comments(customer_id, limit=None if self.show_all else NEWEST)
         editable = self.context.can_edit
-        items = "".join(comment_html(row, store, locale, editable) for row in frame.itertuples(index=False))
+        items = "".join(comment_html(row, store, zone, editable) for row in frame.itertuples(index=False))
         parts = [f'<ul class="cc-list cc-comment-list">{items}</ul>' if items else
                  f'<p class="cc-empty">{esc(_("No comments yet."))}</p>']
         if total > NEWEST:
@@ -83,7 +83,7 @@ class CommentsSection(Section):
         self._note = ("", True)
         self._new_body = text_input(Comment.param.body, placeholder=_("Write a comment…"), height=80,
                                     sizing_mode="stretch_width", css_classes=["cc-new-comment"])
-        self._new_date = pn.widgets.DatePicker(label=_("Date"), value=dt.date.today(), width=150)
+        self._new_date = date_picker(label=_("Date"), value=dt.date.today(), width=150)
         users = self.context.store.users()
         options = dict(zip(users["name"], users["login"], strict=True))
         if self.context.login not in options.values():
@@ -151,6 +151,6 @@ class CommentsSection(Section):
                                    save=lambda c: store.edit_comment(c, user=login), done=finished,
                                    cancelled=cancelled, reload=lambda: store.get_comment(comment_id),
                                    overrides={"author": author}, user_name=store.user_name,
-                                   locale=self.context.locale, focus=True)
+                                   zone=self.context.zone, focus=True)
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
         return self.editor

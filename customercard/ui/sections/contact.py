@@ -6,9 +6,8 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
 import panel as pn
-from babel import Locale
 
-from ... import mail
+from ... import formatting, mail
 from ...errors import CustomerCardError, ValidationError
 from ...fields import section_fields
 from ...i18n import N_, _
@@ -17,16 +16,13 @@ from ..accessibility import focus_first, live
 from ..choices import multi_choice
 from ..form import read_text, text_input
 from ..html import esc, fields, link, mailto, tel
+from ..shell import served_base_url
 from .base import Section
 
 
-def country_name(code: str, locale: str = "en") -> str:
-    if not code:
-        return ""
-    try:
-        return Locale.parse("en").territories.get(code.upper(), code)
-    except ValueError:
-        return code
+def country_name(code: str) -> str:
+    """A country's name in the reader's language."""
+    return formatting.country(code)
 
 
 def address_html(address: Address) -> str:
@@ -43,6 +39,13 @@ def route_url(start_address: str, customer: Customer) -> str:
         {"api": "1", "origin": start_address, "destination": destination}, quote_via=quote)
 
 
+def map_url(customer: Customer) -> str:
+    """The customer's visiting address on Google Maps."""
+    address = customer.visit_address
+    where = ", ".join(p for p in (address.one_line(), country_name(address.country)) if p)
+    return "https://www.google.com/maps/search/?" + urlencode({"api": "1", "query": where}, quote_via=quote)
+
+
 class ContactSection(Section):
     """Contact details with the route link; writers can also send an e-mail about the customer to colleagues
     (offered when a mail server is configured), which is then kept as an e-mail comment on the card."""
@@ -56,11 +59,6 @@ class ContactSection(Section):
 
     def markup(self) -> str:
         c = self.context.customer
-        start = self.context.settings.start_address
-        route = ""
-        if start and not c.visit_address.is_empty():
-            route = ('<p class="cc-route">' + link(route_url(start, c), _("Route from our office (Google Maps)"),
-                                                   css="cc-route-link", new_tab=True) + "</p>")
         website = link(c.website, c.website.split("://", 1)[-1], new_tab=True) if c.website else ""
         pairs = [
             (_("Visiting address"), address_html(c.visit_address)),
@@ -68,7 +66,23 @@ class ContactSection(Section):
             (_("Organisation number"), esc(c.org_number)), (_("VAT number"), esc(c.vat_number)),
             (_("GLN/EAN"), esc(c.gln)),
         ]
-        return f'<div class="cc-contact-details">{fields(pairs)}{route}</div>'
+        return (f'<div class="cc-contact-details" style="display:flex;flex-wrap:wrap;gap:4px 28px">'
+                f'<div style="flex:1 1 420px">{fields(pairs)}</div>{self.map_links()}</div>')
+
+    def map_links(self) -> str:
+        """To the right of the address, as the seed has them: the route from the firm's start address (when it is
+        set) and the address on the map, both in Google Maps."""
+        c, start = self.context.customer, self.context.settings.start_address
+        if c.visit_address.is_empty():
+            return ""
+        links = []
+        if start:
+            links.append(link(route_url(start, c), _("Route from our office (Google Maps)"), css="cc-route-link",
+                              new_tab=True))
+        links.append(link(map_url(c), _("Show on the map (Google Maps)"), css="cc-map-link", new_tab=True))
+        items = "".join(f"<li>{item}</li>" for item in links)
+        return (f'<nav class="cc-route" aria-label="{esc(_("Directions"))}" style="flex:0 1 260px">'
+                f'<ul class="cc-list">{items}</ul></nav>')
 
     def form_labels(self) -> dict[str, str]:
         return {"visit_address.line1": _("Visiting address"), "visit_address.line2": _("Address line 2")}
@@ -146,7 +160,7 @@ class ContactSection(Section):
         form["send"].disabled = True
         try:
             mail.send_customer_mail(self.context.store, self.context.customer.id, list(to or []), subject or "",
-                                    message or "", user=self.context.login)
+                                    message or "", user=self.context.login, reached_at=served_base_url())
         except ValidationError as exc:
             self._email_problem(" ".join(f"{_(self.EMAIL_LABELS.get(field, field))}: {text}"
                                          for field, text in exc.errors.items()))

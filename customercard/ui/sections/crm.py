@@ -11,7 +11,7 @@ import param
 
 from ... import formatting
 from ...errors import ConflictError, CustomerCardError, NotFound, ValidationError
-from ...i18n import N_, _
+from ...i18n import N_, _, pgettext
 from ...models import Event, Opportunity, Record, Relation
 from ..accessibility import focus_first, live
 from ..choices import multi_choice
@@ -49,7 +49,12 @@ def _error_text(exc: Exception) -> str:
 
 
 class CrmSection(Section):
-    """What the CRM sections share: a record editor in the section, a message pane under forms, a save wrapper."""
+    """What the CRM sections share: a record editor in the section, a message pane under forms, a save wrapper.
+    They are on the card only while the firm's CRM module is switched on."""
+
+    @classmethod
+    def shown(cls, context) -> bool:
+        return context.settings.crm_enabled
 
     editor: RecordEditor | None = None
 
@@ -66,7 +71,7 @@ class CrmSection(Section):
             self.render()
         context = self.context
         self.editor = RecordEditor(record, fields, save=save, done=finished, cancelled=cancelled, reload=reload,
-                                   title=title, css=css, user_name=context.store.user_name, locale=context.locale,
+                                   title=title, css=css, user_name=context.store.user_name, zone=context.zone,
                                    focus=True, **options)
         self._form = self.editor.form
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
@@ -205,7 +210,7 @@ class EventsSection(CrmSection):
     status_filter = param.Selector(default="", objects=list(STATUS_FILTERS), doc="Show only events of this status.")
 
     def markup(self) -> str:
-        store, locale = self.context.store, self.context.locale
+        store, zone = self.context.store, self.context.zone
         frame = store.events(self.context.customer.id, status=self.status_filter or None)
         now = dt.datetime.now()
         upcoming = frame[frame["starts_at"] >= now].sort_values("starts_at")
@@ -216,10 +221,10 @@ class EventsSection(CrmSection):
                 if self.context.can_edit else "")
         head += (f'<label>{esc(_("Status"))} <select data-action="event-filter" class="cc-event-filter">{options}'
                  f"</select></label>")
-        return (f"<p>{head}</p><h3>{esc(_('Upcoming'))}</h3>{self._listing(upcoming, locale, 'upcoming')}"
-                f"<h3>{esc(_('Past'))}</h3>{self._listing(past, locale, 'past')}")
+        return (f"<p>{head}</p><h3>{esc(_('Upcoming'))}</h3>{self._listing(upcoming, zone, 'upcoming')}"
+                f"<h3>{esc(_('Past'))}</h3>{self._listing(past, zone, 'past')}")
 
-    def _listing(self, frame, locale: str, css: str) -> str:
+    def _listing(self, frame, zone: str, css: str) -> str:
         if frame.empty:
             return f'<p class="cc-empty">{esc(_("None."))}</p>'
         rows = []
@@ -227,7 +232,7 @@ class EventsSection(CrmSection):
             title = f'<button class="cc-link cc-open-event" data-action="open-event" data-id="{int(e.id)}">' \
                     f"{esc(e.title)}</button>"
             status = f'<span class="cc-badge{" off" if e.status == "cancelled" else ""}">{esc(_(e.status))}</span>'
-            cells = [esc(formatting.datetime(e.starts_at, locale)), title, esc(e.event_type or ""), esc(e.owner_name),
+            cells = [esc(formatting.datetime(e.starts_at, zone)), title, esc(e.event_type or ""), esc(e.owner_name),
                      status]
             if self.context.can_edit:
                 buttons = ""
@@ -274,16 +279,16 @@ class EventsSection(CrmSection):
         event = self._own_event(data)
         if event is None:
             return
-        store, locale = self.context.store, self.context.locale
+        store, zone = self.context.store, self.context.zone
         contacts = store.contacts(event.customer_id, include_inactive=True).set_index("id")
         people = ", ".join(store.user_name(p) for p in event.participants)
         guests = ", ".join(f"{contacts.loc[i, 'first_name']} {contacts.loc[i, 'last_name']}"
                            for i in event.contact_ids if i in contacts.index)
         changed = (f"{_(event.status)} · {store.user_name(event.status_changed_by)} · "
-                   f"{formatting.datetime(event.status_changed_at, locale)}" if event.status_changed_by
+                   f"{formatting.datetime(event.status_changed_at, zone)}" if event.status_changed_by
                    else _(event.status))
-        pairs = [(_("Type"), event.event_type or ""), (_("Starts"), formatting.datetime(event.starts_at, locale)),
-                 (_("Ends"), formatting.datetime(event.ends_at, locale)), (_("Owner"), store.user_name(event.owner)),
+        pairs = [(_("Type"), event.event_type or ""), (_("Starts"), formatting.datetime(event.starts_at, zone)),
+                 (_("Ends"), formatting.datetime(event.ends_at, zone)), (_("Owner"), store.user_name(event.owner)),
                  (_("Colleagues"), people), (_("Contact persons"), guests), (_("Status"), changed),
                  (_("Description"), event.description)]
         rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v) or '—'}</dd>" for k, v in pairs)
@@ -333,32 +338,33 @@ class OpportunitiesSection(CrmSection):
     actions = ("new-opportunity", "edit-opportunity", "won", "lost")
 
     def markup(self) -> str:
-        store, locale = self.context.store, self.context.locale
+        store = self.context.store
         base = self.context.settings.base_currency
         frame = store.opportunities(self.context.customer.id)
         summary = []
         for status, label in (("pipeline", _("In the pipeline")), ("won", _("Won")), ("lost", _("Lost"))):
             part = frame[frame["status"] == status]
-            text = f"{label}: {len(part)} · {formatting.money(part['amount_base'].sum(), base, locale)}"
+            text = f"{label}: {len(part)} · {formatting.money(part['amount_base'].sum(), base)}"
             if status == "pipeline":
-                text += f" · {_('weighted')} {formatting.money(part['weighted_base'].sum(), base, locale)}"
+                text += f" · {_('weighted')} {formatting.money(part['weighted_base'].sum(), base)}"
             summary.append(f'<span class="cc-badge cc-opp-{status}">{esc(text)}</span>')
         head = (f'<p>{action_button("new-opportunity", _("New opportunity…"), css="cc-new-opportunity")}</p>'
                 if self.context.can_edit else "")
         rows = []
         for o in frame.itertuples(index=False):
             status = _(o.status) + (f" ({o.lost_reason})" if o.status == "lost" and o.lost_reason else "")
-            cells = [esc(o.title), esc(o.stage or ""), esc(formatting.money(o.amount, o.currency, locale)),
-                     esc(f"{formatting.number(o.probability, locale)} %"),
-                     esc(formatting.money(o.weighted, o.currency, locale)),
-                     esc(formatting.date(o.expected_close, locale)), esc(o.owner_name),
+            cells = [esc(o.title), esc(o.stage or ""), esc(formatting.money(o.amount, o.currency)),
+                     esc(formatting.percent(o.probability)),
+                     esc(formatting.money(o.weighted, o.currency)),
+                     esc(formatting.date(o.expected_close)), esc(o.owner_name),
                      f'<span class="cc-badge cc-opp-{o.status}">{esc(status)}</span>']
             if self.context.can_edit:
                 seen = int(o.version)
                 buttons = action_button("edit-opportunity", _("Edit"), int(o.id), css="cc-edit-opportunity",
                                         version=seen)
                 if o.status == "pipeline":
-                    buttons += " " + action_button("won", _("Won"), int(o.id), css="cc-opp-won-button", version=seen)
+                    buttons += " " + action_button("won", pgettext("mark as", "Won"), int(o.id),
+                                                   css="cc-opp-won-button", version=seen)
                     buttons += " " + action_button("lost", _("Lost…"), int(o.id), css="cc-opp-lost-button",
                                                    version=seen)
                 cells.append(buttons)
@@ -374,7 +380,9 @@ class OpportunitiesSection(CrmSection):
             note = _("Sums in {base}; {others} converted at the exchange rates in the settings.")
             summary.append(f'<span class="cc-meta" id="cc-opp-converted">'
                            f'{esc(note.format(base=base, others=", ".join(converted)))}</span>')
-        return f'{head}<p class="cc-opp-summary">{" ".join(summary)}</p>{listing}'
+        see_also = (f'<p class="cc-meta cc-see-also">{esc(_("See also:"))} '
+                    f'{link("/pipeline", _("managing the pipeline"), css="cc-pipeline-link")}</p>')
+        return f'{head}<p class="cc-opp-summary">{" ".join(summary)}</p>{listing}{see_also}'
 
     def _own(self, data: dict[str, Any]) -> Opportunity | None:
         """The opportunity a button names, if it is this customer's, at the version the button was drawn with."""

@@ -8,7 +8,7 @@ import panel as pn
 
 from ... import files, formatting
 from ...errors import CustomerCardError, NotFound
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ..accessibility import focus_first, live
 from ..html import esc, link, table
 from .base import Section, action_button
@@ -27,11 +27,11 @@ class FilesSection(Section):
 
     def markup(self) -> str:
         frame = self.context.store.files(self.context.customer.id)
-        locale = self.context.locale
+        zone = self.context.zone
         rows = []
         for f in frame.itertuples(index=False):
             cells = [link(f"/files/{int(f.id)}", f.name), esc(files.human_size(int(f.size))), esc(f.uploaded_by_name),
-                     esc(formatting.datetime(f.uploaded_at, locale))]
+                     esc(formatting.datetime(f.uploaded_at, zone))]
             if self.context.can_edit:
                 cells.append(action_button("delete-file", _("Delete"), item_id=int(f.id), css="cc-delete-file"))
             rows.append(cells)
@@ -79,7 +79,7 @@ class FilesSection(Section):
             self._upload_message.object = (f'<span style="color:#b42318"{live(False)} class="cc-upload-error">'
                                            f'{esc(text)}</span>')
             return False
-        self._note = (_("Uploaded {n} file(s).").format(n=len(values)), True)
+        self._note = (ngettext("Uploaded {n} file.", "Uploaded {n} files.", len(values)).format(n=len(values)), True)
         self.render()
         return True
 

@@ -11,9 +11,10 @@ import param
 from ... import formatting
 from ...errors import ConflictError, CustomerCardError
 from ...fields import section_fields
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ...models import Customer
 from ..choices import multi_choice
+from ..editor import RecordEditor
 from ..html import esc, fields, table
 from ..values import shown
 from .base import Section, action_button
@@ -66,18 +67,27 @@ class SegmentsForm(pn.viewable.Viewer):
         return self._layout
 
 
+def _seen(data: dict[str, Any], current: int) -> int:
+    """The version a button was drawn with (the current one when it does not say)."""
+    try:
+        return int(data["version"])
+    except (KeyError, TypeError, ValueError):
+        return current
+
+
 class GroupsSection(Section):
     key = "groups"
     title = N_("Groups and log")
     collapsed_by_default = True
     edit_fields = section_fields("groups")
-    actions = ("restore", "history-field", "history-more")
+    actions = ("restore", "history-field", "history-more", "erp-link", "erp-unlink")
 
     history_field = param.String(default=ALL_FIELDS, doc="Show only changes of this field.")
     history_limit = param.Integer(default=HISTORY_PAGE, doc="How many changes are shown.")
+    editor: RecordEditor | None = None
 
     def markup(self) -> str:
-        c, store, locale = self.context.customer, self.context.store, self.context.locale
+        c, store, zone = self.context.customer, self.context.store, self.context.zone
         criteria = store.choices().criteria
         segment_pairs = []
         for name in list(criteria) + [n for n in c.segments if n not in criteria]:
@@ -86,17 +96,18 @@ class GroupsSection(Section):
         if c.is_linked:
             linked = _("Linked to {system} as customer {id}; last synchronised {when}").format(
                 system=c.erp_system, id=c.erp_customer_id,
-                when=formatting.datetime(c.erp_synced_at, locale) or _("never"))
+                when=formatting.datetime(c.erp_synced_at, zone) or _("never"))
         else:
             linked = _("Not linked to a customer in the economy system")
         pairs = [
-            (_("Created"), esc(f"{formatting.datetime(c.created_at, locale)} · {store.user_name(c.created_by)}")),
-            (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, locale)} · {store.user_name(c.updated_by)}")),
-            (_("Economy system"), f'<span id="cc-erp-link">{esc(linked)}</span>'),
+            (_("Created"), esc(f"{formatting.datetime(c.created_at, zone)} · {store.user_name(c.created_by)}")),
+            (_("Last updated"), esc(f"{formatting.datetime(c.updated_at, zone)} · {store.user_name(c.updated_by)}")),
+            (_("Economy system"), f'<span id="cc-erp-link">{esc(linked)}</span>{self._erp_buttons()}'),
         ]
         counts = store.outbox_counts(c.id)
         if counts["pending"] or counts["failed"]:
-            text = _("{p} change(s) waiting to be sent, {f} failed").format(p=counts["pending"], f=counts["failed"])
+            text = ngettext("{p} change waiting to be sent, {f} failed", "{p} changes waiting to be sent, {f} failed",
+                            counts["pending"]).format(p=counts["pending"], f=counts["failed"])
             failed = store.outbox(c.id, status="failed", limit=1)
             if not failed.empty:
                 text += f" ({failed.iloc[0]['last_error']})"
@@ -105,6 +116,63 @@ class GroupsSection(Section):
         return (f'<div class="cc-groups"><h3>{esc(_("Segmentation"))}</h3>'
                 f'{fields(segment_pairs, empty=_("not set"))}<h3>{esc(_("Log"))}</h3>{log}</div>'
                 + self.history_html())
+
+    def _erp_buttons(self) -> str:
+        """Administrators link the customer to the economy system, change the link or unlink it."""
+        context = self.context
+        if not context.store.can(context.login, "admin"):
+            return ""
+        seen = context.customer.version
+        if not context.customer.is_linked:
+            return " " + action_button("erp-link", _("Link…"), css="cc-erp-link-button", version=seen)
+        return (" " + action_button("erp-link", _("Change…"), css="cc-erp-link-button", version=seen) + " "
+                + action_button("erp-unlink", _("Unlink"), css="cc-erp-unlink-button", version=seen))
+
+    def do_erp_link(self, data: dict[str, Any]) -> None:
+        """The link to the economy system in an editor (administrators): the system and the customer's id there."""
+        context = self.context
+        if not context.store.can(context.login, "admin"):
+            return
+        store, customer = context.store, context.customer
+
+        def save(draft: Customer) -> Customer:
+            return store.link_customer(customer.id, draft.erp_system, draft.erp_customer_id, user=context.login,
+                                       expected_version=draft.version)
+
+        def done(saved: Customer) -> None:
+            self.editor = None
+            self._note = (_("Link to the economy system saved."), True)
+            context.adopt(saved)
+            self.render()
+
+        def cancelled() -> None:
+            self.editor = None
+            self.render()
+        draft = customer.copy()
+        draft.version = _seen(data, customer.version)
+        self.editor = RecordEditor(draft, ["erp_system", "erp_customer_id"], save=save, done=done,
+                                   cancelled=cancelled, reload=lambda: store.get_customer(customer.id),
+                                   title=_("Link to the economy system"), css="cc-erp-form",
+                                   user_name=store.user_name, zone=context.zone)
+        self.view.param.update(child=self.editor.__panel__(), child_first=True)
+
+    def do_erp_unlink(self, data: dict[str, Any]) -> None:
+        context = self.context
+        if not context.store.can(context.login, "admin"):
+            return
+        try:
+            saved = context.store.unlink_customer(context.customer.id, user=context.login,
+                                                  expected_version=_seen(data, context.customer.version))
+        except ConflictError:
+            context.reload()
+            self.say(_("Someone saved this customer meanwhile; the card now shows their values. Unlink again if "
+                       "you still want to."), ok=False)
+            return
+        except CustomerCardError as exc:
+            self.say(str(exc), ok=False)
+            return
+        self._note = (_("Unlinked from the economy system."), True)
+        context.adopt(saved)
 
     def history_html(self) -> str:
         """Every change, newest first, filterable by field; writers can restore an old value."""
@@ -117,7 +185,7 @@ class GroupsSection(Section):
         rows = []
         for row in shown.head(self.history_limit).itertuples(index=False):
             what = self._label_of(row.field) + ("" if row.kind == "update" else f" ({_(row.kind)})")
-            cells = [esc(formatting.datetime(row.changed_at, context.locale)),
+            cells = [esc(formatting.datetime(row.changed_at, context.zone)),
                      esc(context.store.user_name(row.changed_by)), esc(what),
                      esc(self.shown_value(row.field, row.old_value)), esc(self.shown_value(row.field, row.new_value))]
             if context.can_edit:
@@ -137,8 +205,9 @@ class GroupsSection(Section):
                 f"{listing}{more}</div>")
 
     def shown_value(self, field: str, text: str | None) -> str:
-        """A history value as people read it: names for logins, Yes/No, lists joined, dates in the locale."""
-        return shown(Customer, field, text, self.context.store.user_name, self.context.locale)
+        """A history value as people read it: names for logins, Yes/No, lists joined, dates and times as the
+        reader's language writes them."""
+        return shown(Customer, field, text, self.context.store.user_name, self.context.zone)
 
     def do_history_field(self, data: dict[str, Any]) -> None:
         self.param.update(history_field=str(data.get("value") or ALL_FIELDS), history_limit=HISTORY_PAGE)

@@ -28,7 +28,7 @@ class HeaderSection(Section):
         return self.context.settings.nicknames_enabled
 
     def markup(self) -> str:
-        c, store, locale = self.context.customer, self.context.store, self.context.locale
+        c, store, zone = self.context.customer, self.context.store, self.context.zone
         badges = [f'<span class="cc-badge">{esc(c.status)}</span>' if c.status else ""]
         if c.archived:
             badges.append(f'<span class="cc-badge off">{esc(_("Archived"))}</span>')
@@ -41,7 +41,7 @@ class HeaderSection(Section):
         pairs += [(_("Account manager"), esc(store.user_name(c.account_manager))),
                   (_("Industry"), esc(c.industry)), (_("Status"), esc(c.status))]
         updated = _("Last updated by {who} on {when}").format(
-            who=store.user_name(c.updated_by), when=formatting.datetime(c.updated_at, locale))
+            who=store.user_name(c.updated_by), when=formatting.datetime(c.updated_at, zone))
         return (f'<h1 class="cc-title" id="cc-customer-name">{esc(c.name)}</h1>'
                 f'<div class="cc-sub">{"".join(badges)}</div>{fields(pairs)}'
                 f'<p class="cc-meta" id="cc-last-updated">{esc(updated)}</p>')

@@ -1,5 +1,10 @@
 """Section 9 — invoiced per year: a HoloViews bar chart (canvas, not WebGL) and the figures with their total.
 
+The chart speaks the reader's language: its series, axis and hover are labelled in it, the y axis's ticks are
+written with the language's grouping and decimal marks (:func:`axis_formatter`, the same marks as
+:mod:`customercard.formatting`), and the hover shows each bar's amount as the table beside it does
+(:func:`customercard.formatting.money`).
+
 The chart is a picture to a screen reader, named as such; the table under it carries the same figures — every
 year the chart shows, invoiced and the weighted pipeline — so nothing is only in the picture.
 """
@@ -7,28 +12,25 @@ year the chart shows, invoiced and the weighted pipeline — so nothing is only 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import holoviews as hv
 import pandas as pd
 import panel as pn
-from bokeh.models import NumeralTickFormatter
+from bokeh.models import CustomJSTickFormatter
 
 from ... import formatting
 from ...i18n import N_, _
 from ..html import esc, table
 from .base import Section
 
-_READY = False
 
-
+@functools.cache
 def _holoviews() -> None:
     """Load HoloViews' Bokeh backend once, drawing on canvas (WebGL costs a second without a GPU)."""
-    global _READY
-    if not _READY:
-        hv.extension("bokeh", logo=False)
-        hv.renderer("bokeh").webgl = False
-        _READY = True
+    hv.extension("bokeh", logo=False)
+    hv.renderer("bokeh").webgl = False
 
 
 def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
@@ -44,10 +46,30 @@ INVOICED, PIPELINE = N_("Invoiced"), N_("Weighted pipeline")
 #: The bars' colours: each at least 3:1 against the white page (the pipeline's orange was 2.2:1).
 INVOICED_COLOUR, PIPELINE_COLOUR = "#2f6fb3", "#b06f12"
 
+#: Writes an axis tick as :func:`customercard.formatting.number` writes it: whole numbers grouped in threes with
+#: the language's mark, its decimal mark and minus sign (ticks below ten may have decimals).
+AXIS_TICK_JS = """
+const digits = Math.abs(tick) >= 10 || Number.isInteger(tick) ? 0 : 2;
+const [whole, fraction] = Math.abs(tick).toFixed(digits).split(".");
+const grouped = whole.replace(/\\B(?=(\\d{3})+(?!\\d))/g, group);
+const trimmed = fraction ? fraction.replace(/0+$/, "") : "";
+return (tick < 0 && Number(whole + (trimmed || "0")) !== 0 ? minus : "") + grouped + (trimmed ? decimal + trimmed : "");
+"""
+
+
+def axis_formatter(language: str | None = None) -> CustomJSTickFormatter:
+    """A Bokeh tick formatter writing amounts with the marks of ``language`` (the reader's by default):
+    '400 000' in Swedish, '400.000' in Danish, '400,000' in English."""
+    marks = formatting.symbols(language)
+    minus = formatting.number(-1, language=language)[:-1]  # the sign formatting.number writes
+    return CustomJSTickFormatter(code=AXIS_TICK_JS, args={"group": marks["group"], "decimal": marks["decimal"],
+                                                          "minus": minus})
+
 
 def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> hv.Bars:
     """Invoiced per year as HoloViews bars (canvas, no toolbar); with ``pipeline`` (year, weighted) the
-    probability-weighted open pipeline by expected close year stands beside them."""
+    probability-weighted open pipeline by expected close year stands beside them. Labelled, and its amounts
+    written, in the reader's language."""
     _holoviews()
     invoiced, pipelined = _(INVOICED), _(PIPELINE)
     data = figures.assign(year=figures["year"].astype(str), series=invoiced)[["year", "series", "amount"]]
@@ -63,11 +85,14 @@ def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | Non
             .reset_index()[["year", "series", "amount"]])
         kdims = [("year", _("Year")), ("series", _("Series"))]
         color, cmap = "series", {invoiced: INVOICED_COLOUR, pipelined: PIPELINE_COLOUR}
+        tooltips = [(_("Year"), "@year"), (_("Series"), "@series"), (_("Amount"), "@amount_text")]
     else:
         kdims, color, cmap = [("year", _("Year"))], INVOICED_COLOUR, None
-    return hv.Bars(data, kdims=kdims, vdims=[("amount", currency)]).opts(
-        responsive=True, height=240, color=color, cmap=cmap, line_color=None, toolbar=None, default_tools=["hover"],
-        yformatter=NumeralTickFormatter(format="0,0"), show_grid=False, xlabel="", ylabel=currency,
+        tooltips = [(_("Year"), "@year"), (_("Invoiced"), "@amount_text")]
+    data = data.assign(amount_text=[formatting.money(amount, currency) for amount in data["amount"]])
+    return hv.Bars(data, kdims=kdims, vdims=[("amount", currency), ("amount_text", _("Amount"))]).opts(
+        responsive=True, height=240, color=color, cmap=cmap, line_color=None, toolbar=None, tools=["hover"],
+        hover_tooltips=tooltips, yformatter=axis_formatter(), show_grid=False, xlabel="", ylabel=currency,
         show_legend=False, multi_level=False, backend_opts={"plot.output_backend": "canvas"},
     )
 
@@ -76,7 +101,8 @@ def invoiced_chart(store: Any, customer_id: int | None = None, pipeline: bool = 
     """The card's Invoiced chart for one customer (or all, ``customer_id`` None): invoiced per year, net of credit
     notes, in the base currency, with the probability-weighted open pipeline beside it (``pipeline``)."""
     figures = yearly_figures(store.invoiced_per_year(customer_id), dt.date.today().year)
-    weighted = store.pipeline_per_year(customer_id) if pipeline and customer_id is not None else None
+    crm = store.settings().crm_enabled
+    weighted = store.pipeline_per_year(customer_id) if pipeline and crm and customer_id is not None else None
     return bar_chart(figures, store.settings().base_currency, weighted)
 
 
@@ -94,8 +120,8 @@ class InvoicedSection(Section):
 
     def table_html(self, figures: pd.DataFrame) -> str:
         """The chart's figures as a table: each year it shows, newest first — invoiced and, when there is an open
-        pipeline, the weighted pipeline expected to close that year — and the totals."""
-        currency, locale = self.context.settings.base_currency, self.context.locale
+        pipeline, the weighted pipeline expected to close that year — and the totals, in the reader's language."""
+        currency = self.context.settings.base_currency
         if figures.empty:
             return f'<p class="cc-empty">{esc(_("Nothing invoiced yet."))}</p>'
         pipeline = getattr(self, "_pipeline", None)
@@ -105,7 +131,7 @@ class InvoicedSection(Section):
         years = sorted({int(y) for y in invoiced.index} | {int(y) for y in weighted.index}, reverse=True)
 
         def money(amount: float) -> str:
-            return esc(formatting.money(amount, currency, locale))
+            return esc(formatting.money(amount, currency))
         rows = [[esc(year), money(float(invoiced.get(year, 0.0)))]
                 + ([money(float(weighted.get(year, 0.0)))] if has_pipeline else []) for year in years]
         total = [esc(_("Total")), money(float(invoiced.sum()))] + ([money(float(weighted.sum()))] if has_pipeline
@@ -134,11 +160,14 @@ class InvoicedSection(Section):
 
     def chart_label(self) -> str:
         """What a screen reader says for the chart (a picture): what it shows, and where its figures are."""
-        return _("Chart of the invoiced amounts per year, and the weighted pipeline by expected close year; the "
-                 "table below holds the same figures.")
+        if getattr(self, "_pipeline", None) is not None:
+            return _("Chart of the invoiced amounts per year, and the weighted pipeline by expected close year; the "
+                     "table below holds the same figures.")
+        return _("Chart of the invoiced amounts per year; the table below holds the same figures.")
 
     def render(self) -> None:
         self._figures = self.figures()  # one query serves the chart and the table
-        self._pipeline = self.context.store.pipeline_per_year(self.context.customer.id)
+        self._pipeline = (self.context.store.pipeline_per_year(self.context.customer.id)
+                          if self.context.settings.crm_enabled else None)
         self.view.child_label = self.chart_label()
         super().render()

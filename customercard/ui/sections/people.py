@@ -93,13 +93,12 @@ class ProjectsSection(Section):
 
     def markup(self) -> str:
         frame = self.context.store.projects(self.context.customer.id)
-        locale = self.context.locale
         access = self.context.projects_access
         rows = []
         for p in frame.itertuples(index=False):
             name = link(f"/project?project={int(p.id)}", p.name) if access else esc(p.name)
             rows.append([esc(p.number), name, esc(_(p.status)), esc(p.manager_name),
-                         esc(formatting.date(p.start_date, locale)), esc(formatting.date(p.end_date, locale))])
+                         esc(formatting.date(p.start_date)), esc(formatting.date(p.end_date))])
         if not rows:
             return f'<p class="cc-empty">{esc(_("No projects."))}</p>'
         headers = [(_("Number"), False), (_("Project"), False), (_("Status"), False), (_("Manager"), False),

@@ -1,0 +1,47 @@
+"""Pages only the benchmarks ask for (``customercard serve --bench``): the floor a card is measured against, and
+the Invoiced chart alone (see ``benchmarks/browser.py``). Like the app's pages, functions of the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import panel as pn
+from panel.viewable import ServableMixin
+
+from .app import login_required, query_int
+from .i18n import _
+from .server import CardServer, Page
+
+
+def bare_page(server: CardServer) -> ServableMixin:  # noqa: ARG001 - a page, called with its server
+    """The benchmark's floor: one Markdown pane and one text input, no template."""
+    return pn.Column(pn.pane.Markdown("# customercard"), pn.widgets.TextInput(placeholder="Type here"))
+
+
+def chart_page(server: CardServer, in_card_view: bool = False) -> ServableMixin:
+    """A customer's Invoiced chart alone: in a plain Panel column, or as the child of a one-section
+    :class:`~customercard.ui.components.CardView` as on the card — what the browser component itself costs the
+    chart."""
+    from .ui.components import CardView, SectionSlot
+    from .ui.sections.invoiced import bar_chart, yearly_figures
+
+    if server.session_user() is None:
+        return login_required()
+    store, customer_id = server.current_store(), query_int("customer") or 0
+    figures = yearly_figures(store.invoiced_per_year(customer_id), dt.date.today().year)
+    chart = pn.pane.HoloViews(bar_chart(figures, store.settings().base_currency,
+                                        store.pipeline_per_year(customer_id)),
+                              backend="bokeh", sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"])
+    if in_card_view:
+        slot = SectionSlot(key="invoiced", title=_("Invoiced"), child=chart, child_first=True)
+        return CardView(slots=[slot], sizing_mode="stretch_width")
+    return pn.Column(chart, sizing_mode="stretch_width")
+
+
+def chart_view_page(server: CardServer) -> ServableMixin:
+    """The Invoiced chart inside the card's browser component."""
+    return chart_page(server, in_card_view=True)
+
+
+BENCH_ROUTES: dict[str, Page] = {"/bench-bare": bare_page, "/bench-chart": chart_page,
+                                 "/bench-chart-view": chart_view_page}

@@ -1,0 +1,213 @@
+"""The served app as an object: :class:`CardServer` owns what serving needs and hands itself to the pages.
+
+A server owns its store (or, with several processes, the database each process opens after the fork), its
+login sessions (:class:`~customercard.login.SessionGate`), the outbox worker, the memory it gives back when idle
+and the search index it holds, its pages, the Tornado handlers beside them (login, logout, ``/files``, ``/api``)
+and the security headers. Pages are functions of the server (``card_page(server)``, see :mod:`customercard.app`):
+each session gets a fresh view built from the server it came to, never an object shared between users. Nothing
+lives in module globals, so two servers run side by side in one process, each on its own database.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import panel as pn
+from panel.viewable import ServableMixin
+
+from .config import Config, get_config
+from .errors import NotFound
+from .i18n import _, negotiate, set_session_language
+from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
+from .memory import MemoryRelease, StoreMemory
+from .models import User
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+#: A page: builds one session's view from the server it is served by.
+Page = Callable[["CardServer"], ServableMixin]
+
+
+class CardServer:
+    """One served customercard: store, sessions, outbox worker, memory, pages and handlers; :meth:`start` serves
+    them, :meth:`stop` ends it all."""
+
+    def __init__(self, store: Store | None = None, *, database: str | None = None,
+                 pages: Mapping[str, Page] | None = None, port: int = 0, address: str = "127.0.0.1",
+                 num_procs: int = 1, allow_websocket_origin: list[str] | None = None, show: bool = False,
+                 deliver: bool = False, secret: str | None = None, config: Config | None = None) -> None:
+        """``store`` is this process's store; without one (several processes) each process opens ``database``
+        (else the configured one) on first use. ``pages`` maps paths to page functions (the app's pages by
+        default); ``deliver`` starts the outbox worker with the store; ``secret`` signs the cookies (else the
+        configured or generated one, see :func:`~customercard.login.cookie_secret`)."""
+        self.config = config or get_config()
+        self.database = database
+        self.pages = pages
+        self.port, self.address, self.num_procs, self.show = port, address, num_procs, show
+        self.websocket_origins = [f"localhost:{port}", f"127.0.0.1:{port}", *(allow_websocket_origin or [])]
+        self.deliver = deliver
+        self.secret = secret
+        #: Who a request belongs to: a live session of this server's database.
+        self.gate = SessionGate.from_config(self.current_store, self.config)
+        #: This server's sessions, counted, and what it gives back when they have ended.
+        self.memory = MemoryRelease()
+        #: What the store gives back when idle and what it keeps (made with the store).
+        self.store_memory: StoreMemory | None = None
+        #: Delivers the economy-system outbox (with ``deliver``, made with the store).
+        self.worker: Any = None
+        self._store = store
+        self._opened_here = False
+        self._ready = False
+        self._opening = threading.Lock()
+        self._thread: Any = None
+        self._bokeh: Any = None
+
+    # -- the store -----------------------------------------------------------------------------------------
+    def current_store(self) -> Store:
+        """This server's store: the one it was made with, else its database (or the configured one), opened on
+        first use — after the fork when serving several processes. With the store come its memory release, the
+        search index held in memory and, when delivering, the outbox worker."""
+        if not self._ready:
+            with self._opening:
+                if not self._ready:
+                    self._take(self._open())
+                    self._ready = True
+        return self._store
+
+    def _open(self) -> Store:
+        if self._store is None:
+            from .store import open_store
+
+            self._store, self._opened_here = open_store(self.database), True
+        return self._store
+
+    def _take(self, store: Store) -> None:
+        self.store_memory = StoreMemory(store, hold_search=self.config.search_in_memory)
+        self.memory.when_idle("store", self.store_memory.release)
+        self.store_memory.hold()
+        if self.deliver:
+            from .integration import OutboxWorker
+
+            self.worker = OutboxWorker(store).start()  # with PostgreSQL, one process at a time delivers
+
+    # -- who is asking -------------------------------------------------------------------------------------
+    def session_user(self) -> User | None:
+        """The logged-in user of this session (None outside a served session)."""
+        login = pn.state.user
+        if not login:
+            return None
+        try:
+            return self.current_store().get_user(login)
+        except NotFound:
+            return None
+
+    def session_language(self, user: User | None = None) -> str:
+        """The language of this served session: the user's choice on their profile, else the browser's
+        ``Accept-Language`` (English, Swedish or Danish), else the firm's language."""
+        if user is not None and user.language:
+            return user.language
+        headers = pn.state.headers or {}
+        accept = headers.get("Accept-Language", "") if hasattr(headers, "get") else ""
+        return negotiate(accept if isinstance(accept, str) else ",".join(accept),
+                         self.current_store().settings().language)
+
+    def session_token(self) -> str:
+        """The token of this served session's login session ('' outside one)."""
+        return token_from_cookies(pn.state.cookies or {}, self.secret)
+
+    # -- what is served ------------------------------------------------------------------------------------
+    def routes(self) -> dict[str, Callable[[], ServableMixin]]:
+        """Each path's page function bound to this server: counted for the memory release, and a plain message
+        instead of a traceback when building the page fails."""
+        pages = self.pages
+        if pages is None:
+            from .app import ROUTES
+
+            pages = ROUTES
+        return {path: self._session_page(page) for path, page in pages.items()}
+
+    def _session_page(self, page: Page) -> Callable[[], ServableMixin]:
+        def session_page() -> ServableMixin:
+            self.memory.session_started()
+            pn.state.on_session_destroyed(self.memory.session_ended)
+            try:
+                set_session_language(self.session_language(self.session_user()))  # in its reader's language
+                return page(self)
+            except Exception:
+                log.exception("Building the page %s failed", getattr(page, "__name__", "page"))
+                return self._failed_page()
+        functools.update_wrapper(session_page, page)
+        return session_page
+
+    def _failed_page(self) -> ServableMixin:
+        from .ui.shell import message_page
+
+        try:
+            user = self.session_user()
+        except Exception:  # the store itself failed: a page without the header's user
+            user = None
+        return message_page(_("This page could not be shown"),
+                            _("Something went wrong while building this page. Try again; if it keeps happening, "
+                              "tell your administrator (the server's log has the details)."), user, status="error")
+
+    def auth_provider(self) -> StoreAuthProvider:
+        """The login in front of every page: our login and logout handlers, users and sessions of this server."""
+        return StoreAuthProvider(self.current_store, self.gate)
+
+    def handlers(self) -> list[tuple[str, type, dict[str, Any]]]:
+        """The Tornado handlers beside the pages: customer files and the JSON API, behind this server's login."""
+        from .api import CustomerApiHandler
+        from .downloads import FileDownloadHandler
+
+        given = {"get_store": self.current_store, "login_of": self.gate.login_of}
+        return [(r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given)]
+
+    def _serve_options(self) -> dict[str, Any]:
+        from .headers import server_options
+
+        return {"port": self.port, "address": self.address, "show": self.show, "num_procs": self.num_procs,
+                "websocket_origin": self.websocket_origins, "cookie_secret": self.secret,
+                "auth_provider": self.auth_provider(), "extra_patterns": self.handlers(), "verbose": False,
+                **server_options()}  # the security headers on every response
+
+    # -- running -------------------------------------------------------------------------------------------
+    def start(self, threaded: bool = False) -> CardServer:
+        """Serve: on a thread of its own (returns at once), or here until stopped (Ctrl+C, or :meth:`stop`)."""
+        if self._store is not None:
+            self.current_store()  # its memory release, search index and outbox worker start now
+        self.secret = self.secret or cookie_secret(self.config.data_path, self.config.cookie_secret, self._store)
+        pn.extension(notifications=True)
+        pn.config.throttled = True
+        if threaded:
+            self._thread = pn.serve(self.routes(), start=True, threaded=True, **self._serve_options())
+            return self
+        self._bokeh = bokeh = pn.serve(self.routes(), start=False, **self._serve_options())
+        bokeh.start()
+        try:
+            bokeh.io_loop.start()
+        finally:
+            self._bokeh = None  # its loop has stopped
+            self.stop()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and delivering (waiting up to ``timeout`` seconds for each), and close the store if this
+        server opened it."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.stop()
+            thread.join(timeout)
+        bokeh, self._bokeh = self._bokeh, None
+        if bokeh is not None:
+            bokeh.io_loop.add_callback(bokeh.io_loop.stop)
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.stop(timeout)
+        if self._opened_here and self._store is not None:
+            self._store.close()
+            self._store, self._opened_here, self._ready = None, False, False

@@ -1,0 +1,69 @@
+"""The admin log as people read it, in their language.
+
+The store writes each admin change's area, item and values as English words (the log is kept once, for everyone);
+:func:`log_row` says them in the reader's language when the log is drawn: areas and fixed words through the
+catalogs, the log's few patterns ("added as manager", "anna: role", "account locked for 15 minutes after 10 failed
+logins") word by word, settings and user fields by their labels, yes/no for switches. Anything else — a list
+value's name, a criterion's values — is the firm's own data and stays as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..i18n import N_, _
+from ..models import LIST_NAMES, Settings, User
+
+#: The areas and fixed words the store writes (see customercard.store.admin, .sessions, .outbox, .privacy).
+WORDS = (N_("settings"), N_("Segmentation"), N_("Users"), N_("Economy system"), N_("Privacy"), N_("Logins"),
+         N_("added"), N_("changed"), N_("active"), N_("inactive"), N_("anonymised"), N_("logged in"),
+         N_("wrong password"), N_("retry"), N_("account"), N_("address"))
+#: The patterns the store writes values and items in (English), each said through its own message.
+PATTERNS: tuple[tuple[str, Callable[[dict[str, str]], str]], ...] = (
+    (r"added as (?P<role>\w+) with projects access",
+     lambda m: _("added as {role} with projects access").format(role=_(m["role"]))),
+    (r"added as (?P<role>\w+)", lambda m: _("added as {role}").format(role=_(m["role"]))),
+    (r"position (?P<n>\d+)", lambda m: _("position {n}").format(n=m["n"])),
+    (r"(?P<n>\d+) deliveries", lambda m: _("{n} deliveries").format(n=m["n"])),
+    (r"contact (?P<id>\d+)", lambda m: _("contact person {id}").format(id=m["id"])),
+    (r"(?P<what>account|address) locked for (?P<minutes>\d+) minutes after (?P<failures>\d+) failed logins",
+     lambda m: _("{what} locked for {minutes} minutes after {failures} failed logins").format(
+         what=_(m["what"]), minutes=m["minutes"], failures=m["failures"])),
+    (r"(?P<login>\S+) from (?P<address>\S+)", lambda m: _("{login} from {address}").format(**m)),
+)
+
+
+def _field_label(record: type, name: str) -> str:
+    parameter = record.param[name] if name in record.param else None  # noqa: SIM401 - param has no .get
+    return _(parameter.label) if parameter is not None and parameter.label else name
+
+
+def said(text: str | None, area: str = "") -> str:
+    """A word or pattern of the log in the reader's language; other text as it is."""
+    if not isinstance(text, str):  # None, or a missing value (NaN) from the frame
+        return ""
+    if area == "settings" and text in Settings.param:
+        return _field_label(Settings, text)
+    if text in ("true", "false"):
+        return _("Yes") if text == "true" else _("No")
+    if text in WORDS or text in LIST_NAMES.values():
+        return _(text)
+    if area == "Users":
+        match = re.fullmatch(r"(?P<login>[^:]+): (?P<field>\w+)", text)
+        if match and (match["field"] in User.param or match["field"] == "password"):
+            label = _("Password") if match["field"] == "password" else _field_label(User, match["field"])
+            return f"{match['login']}: {label}"
+    for pattern, say in PATTERNS:
+        match = re.fullmatch(pattern, text)
+        if match:
+            return say(match.groupdict())
+    return text
+
+
+def log_row(area: str, item: str, old: str | None, new: str | None) -> tuple[str, str, str, str]:
+    """(area, item, old value, new value) of an admin log row, as the reader reads them."""
+    value_area = "Users" if area == "Users" else ""
+    if area == "Users" and item.endswith(": role"):
+        return said(area), said(item, area), _(old) if old else "", _(new) if new else ""
+    return said(area), said(item, area), said(old, value_area), said(new, value_area)

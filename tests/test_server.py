@@ -1,0 +1,124 @@
+"""The server is an object: two of them in one process, each on its own DuckDB file, with its own data and its
+own login sessions; the benchmark's pages only where asked for; no module state set with ``global``."""
+
+from __future__ import annotations
+
+import ast
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from customercard import app
+from customercard.models import Customer
+from customercard.store import Store
+
+from .conftest import copy_database, free_port, login, wait_for_port
+from .http_client import Client
+
+PACKAGE = Path(__file__).resolve().parent.parent / "customercard"
+
+
+def _serve(store: Store, **options) -> SimpleNamespace:
+    port = free_port()
+    server = app.make_server(store, port=port, threaded=True, start=True, **options)
+    wait_for_port(port)
+    return SimpleNamespace(url=f"http://127.0.0.1:{port}", store=store, server=server)
+
+
+@pytest.fixture(scope="module")
+def two_servers(demo_template, tmp_path_factory):
+    """Two servers started in this process on two copies of the demo database; a customer only the first has."""
+    stores = [Store(copy_database(demo_template, tmp_path_factory.mktemp(name))) for name in ("first", "second")]
+    only_first = stores[0].create_customer(Customer(name="Only In The First AB"), user="anna")
+    servers = [_serve(store) for store in stores]
+    yield SimpleNamespace(first=servers[0], second=servers[1], only_first=only_first.id)
+    for served in servers:
+        served.server.stop()
+    for store in stores:
+        store.close()
+
+
+def logged_in(served: SimpleNamespace, user: str = "anna") -> Client:
+    client = Client(served.url)
+    reply = client.log_in(user, "demo")
+    assert reply.status == 302 and "/login" not in reply.location, (reply.status, reply.location)
+    return client
+
+
+def test_two_servers_in_one_process_each_serve_their_own_data(two_servers):
+    first, second = logged_in(two_servers.first), logged_in(two_servers.second)
+    customer_id = two_servers.only_first
+
+    assert first.get(f"/api/customers/{customer_id}").json()["fields"]["name"] == "Only In The First AB"
+    assert second.get(f"/api/customers/{customer_id}").status == 404
+    page = first.get(f"/card?customer={customer_id}")
+    assert page.status == 200 and "<title>Only In The First AB · customercard</title>" in page.body
+    missing = second.get(f"/card?customer={customer_id}")
+    assert missing.status == 200 and "<title>No such customer · customercard</title>" in missing.body
+    assert "Only In The First AB" not in missing.body
+    assert two_servers.first.server.current_store() is two_servers.first.store
+    assert two_servers.second.server.current_store() is two_servers.second.store
+
+
+def test_logging_out_of_one_server_leaves_the_other_s_session_alone(two_servers):
+    first, second = logged_in(two_servers.first), logged_in(two_servers.second)
+    kept = Client(two_servers.first.url, cookies=dict(first.cookies))  # the first server's cookies, copied
+
+    out = first.get("/logout")
+    assert out.status == 302 and "logged_out" in out.location
+    assert kept.get("/search").status == 302  # ended on the first server …
+    assert second.get("/search").status == 200  # … while the second's session goes on
+    assert second.get("/api/customers/1").status == 200
+    ended = two_servers.second.store.db.row(
+        "SELECT count(*) FROM sessions WHERE login = 'anna' AND ended_at IS NOT NULL")[0]
+    assert ended == 0
+
+
+def test_a_session_of_one_server_does_not_open_the_other(two_servers):
+    first = logged_in(two_servers.first, "erik")
+    # Both sign cookies with the data folder's secret, so only the session rows can tell them apart.
+    borrowed = Client(two_servers.second.url, cookies=dict(first.cookies))
+    page = borrowed.get("/search")
+    assert page.status == 302 and "/login" in page.location
+    assert borrowed.get("/api/customers/1").status == 401
+
+
+@pytest.mark.browser
+def test_a_server_counts_its_sessions_and_gives_memory_back_after_the_last_ends(two_servers, browser):
+    server = two_servers.second.server
+    released: list[int] = []
+    server.memory.when_idle("test", lambda: released.append(server.memory.live) or 0.0)
+    context = browser.new_context()
+    login(context.new_page(), two_servers.second.url, "anna", path="/card?customer=1")
+    assert server.memory.live >= 1 and released == []
+    context.close()  # Bokeh discards the session a while later; the release follows a few seconds after
+    deadline = time.monotonic() + 90
+    while not released and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert released == [0] and not server.memory.pending
+
+
+def test_the_benchmark_pages_are_served_only_with_bench(demo_template, tmp_path):
+    with Store(copy_database(demo_template, tmp_path / "db")) as store:
+        customer_id = int(store.list_customers(limit=1)[0]["id"][0])
+        plain, bench = _serve(store), _serve(store, bench=True)
+        try:
+            assert logged_in(plain).get("/bench-bare").status == 404
+            client = logged_in(bench)
+            for path in ("/bench-bare", f"/bench-chart?customer={customer_id}",
+                         f"/bench-chart-view?customer={customer_id}", "/search"):
+                assert client.get(path).status == 200, path
+        finally:
+            plain.server.stop()
+            bench.server.stop()
+
+
+def test_no_module_state_is_set_with_a_global_statement():
+    found = [f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+             for path in sorted(PACKAGE.rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Global | ast.Nonlocal)]
+    assert found == []
+
