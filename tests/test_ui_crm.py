@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from customercard import formatting
+from customercard.i18n import _, using_language
 from customercard.ui.card import CustomerCard
 from customercard.ui.pipeline import PipelinePage
 
@@ -180,6 +184,35 @@ def test_pipeline_groups_come_in_the_pipeline_order(demo_store):
     assert len(shown) > 2 and shown == [stage for stage in stages if stage in shown]
     closes = page.frame.groupby("stage", sort=False)["expected_close"]
     assert all(group.is_monotonic_increasing for _stage, group in closes)  # soonest first within a stage
+
+
+@pytest.mark.parametrize("language, caption, status", [("sv", "Affärsmöjligheter", "i pipeline"),
+                                                        ("da", "Salgsmuligheder", "i pipeline"),
+                                                        ("en", "Opportunities", "pipeline")])
+def test_the_pipeline_table_speaks_the_readers_language(demo_store, language, caption, status):
+    """The plain table of the pipeline says its headers, caption, statuses, amounts and dates as the reader's
+    language writes them (what Tabulator's locale did before), and its row groups are the stages."""
+    with using_language(language):
+        page = PipelinePage(store=demo_store, user="anna")
+        table, count = page._table, page._count.object
+        assert table.caption == caption and [c["label"] for c in table.columns][:2] == [_("Customer"),
+                                                                                       _("Opportunity")]
+        rows = [row for row in table.rows if "_group" not in row]
+        groups = [row["_group"] for row in table.rows if "_group" in row]
+        frame = page.frame.set_index("id")
+        for row in rows:
+            stored = frame.loc[row["_id"]]
+            assert row["status"] == status
+            assert row["amount"] == formatting.number(stored["amount"], language=language)
+            assert row["weighted"] == formatting.number(stored["weighted"], language=language)
+            if stored["expected_close"]:
+                day = dt.date.fromisoformat(stored["expected_close"])
+                assert row["expected_close"] == formatting.date(day, language=language)
+        big = next(row["amount"] for row in rows if frame.loc[row["_id"], "amount"] >= 10_000)
+        assert {"sv": "\u00a0", "da": ".", "en": ","}[language] in big
+        assert groups == list(dict.fromkeys(page.frame["stage"].iloc[:len(rows)]))
+        assert _("Opportunities {first}–{last} of {total}").format(first=1, last=len(rows),
+                                                                   total=len(page.frame)) in count
 
 
 def test_pipeline_refuses_viewers(demo_store):
