@@ -327,6 +327,9 @@ class CardView(LightComponent):
         const name = document.createElement("span");
         name.className = "cc-sv-name"; name.id = "cc-name-" + entry.key; name.textContent = entry.title;
         part.toggle.replaceChildren(chev, name);
+        // a tool drawn again keeps the focus it had (a keyboard user who went on to it is not sent to the page)
+        const active = part.tools.getRootNode().activeElement;
+        const had = active && part.tools.contains(active) ? active.dataset.action : null;
         part.tools.replaceChildren();
         if (!entry.collapsed) {
           for (const tool of entry.tools) {
@@ -335,8 +338,10 @@ class CardView(LightComponent):
             b.className = "cc-tool-" + tool.action;
             b.setAttribute("aria-describedby", name.id);  // "Edit", said with the section it edits
             part.tools.appendChild(b);
+            if (tool.action === had) b.focus();
           }
         }
+        part.sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);
       }
       root.addEventListener("click", (event) => {
         const toggle = event.target.closest(".cc-sv-toggle");
@@ -347,6 +352,7 @@ class CardView(LightComponent):
           if (!part || !entry) return;
           const collapsed = !part.box.classList.contains("collapsed");
           head(part, {...entry, collapsed: collapsed});  // at once; the server confirms
+          part.want = collapsed;  // until it does, what it sent before (a fold undone since) is not drawn again
           model.send_msg({section: key, toggle: collapsed});
           return;
         }
@@ -413,7 +419,9 @@ class CardView(LightComponent):
           let part = drawn.get(entry.key);
           if (!part) { part = make(entry); drawn.set(entry.key, part); }
           const sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);
-          if (sig !== part.sig) { head(part, entry); part.sig = sig; }
+          const stale = part.want !== undefined && entry.collapsed !== part.want;
+          if (!stale) part.want = undefined;
+          if (!stale && sig !== part.sig) head(part, entry);  // (not again when the server confirms a fold)
           if (entry.html !== part.html_text) { part.html.innerHTML = entry.html; part.html_text = entry.html; }
           if (entry.child_first !== part.child_first) { part.child_first = entry.child_first; part.child = undefined; }
           place(part, entry);

@@ -153,7 +153,7 @@ class GroupsSection(Section):
         self.editor = RecordEditor(draft, ["erp_system", "erp_customer_id"], save=save, done=done,
                                    cancelled=cancelled, reload=lambda: store.get_customer(customer.id),
                                    title=_("Link to the economy system"), css="cc-erp-form",
-                                   user_name=store.user_name, zone=context.zone)
+                                   user_name=store.user_name, zone=context.zone, focus=True)
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
 
     def do_erp_unlink(self, data: dict[str, Any]) -> None:
