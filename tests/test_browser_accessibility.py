@@ -51,8 +51,8 @@ def write_figures(found: dict[tuple[str, str, str], list[tuple[str, str]]]) -> N
         order.setdefault(name, len(order))
     keys = sorted(found, key=lambda k: (ROLE_ORDER.index(k[2]), order[k[0]], LANGUAGES.index(k[1])))
     counts = {key: Counter(impact for _rule, impact in found[key]) for key in keys}
-    lines = ["Rules broken, summed over the pages scanned (a rule counts once per page, however many elements "
-             "break it):", "", "| Language | Role | Pages | " + " | ".join(IMPACTS) + " |",
+    lines = [f"{len(keys)} scans. Rules broken, summed over the pages scanned (a rule counts once per page, however "
+             "many elements break it):", "", "| Language | Role | Pages | " + " | ".join(IMPACTS) + " |",
              "|" + "---|" * (3 + len(IMPACTS))]
     for role in ROLE_ORDER:
         for language in LANGUAGES:
@@ -270,6 +270,33 @@ def test_every_admin_tab_has_no_serious_violations(live_server, browser, custome
         scanner.scan(f"Administration: {name}")
     context.close()
     scanner.check()
+
+
+def test_the_card_without_the_crm_module_has_no_serious_violations(live_server, browser, customers, figures):
+    """With the CRM module switched off the card has no CRM sections and its Invoiced table and chart no pipeline:
+    the chart's text alternative says only what the chart shows."""
+    store = live_server.store
+    settings = store.settings()
+    settings.crm_enabled = False
+    store.save_settings(settings, user="admin")
+    try:
+        context = browser.new_context(locale="en")
+        page = context.new_page()
+        scanner = Scanner(page, "en", "manager", figures)
+        login(page, live_server.url, "anna", path=f"/card?customer={customers[3]}")
+        expect(page.locator("div.cc-section-opportunities")).to_have_count(0)
+        open_every_section(page)
+        chart = section(page, "invoiced").locator("[role=img]")
+        expect(chart).to_have_attribute("aria-label", "Chart of the invoiced amounts per year; the table below holds "
+                                                      "the same figures.")
+        expect(section(page, "invoiced").locator("#cc-invoiced-table thead th")).to_have_text(["Year", "Invoiced"])
+        scanner.scan("Card, every section open, CRM module off")
+        context.close()
+        scanner.check()
+    finally:
+        settings = store.settings()
+        settings.crm_enabled = True
+        store.save_settings(settings, user="admin")
 
 
 def test_axe_reaches_into_the_components_shadow_roots(live_server, page, customers):
