@@ -3,7 +3,7 @@
     python -m benchmarks.run                          everything, growth at 10,000, 100,000 and 1,000,000 customers
     python -m benchmarks.run --quick                  a smoke run with fewer repetitions (growth to 100,000)
     python -m benchmarks.run --only card,search       some items: card server search save users analyst growth postgres
-                                                      import
+                                                      import live interactions
     python -m benchmarks.run --sizes 10000,100000     growth without the million (whose database takes ~12 min
                                                       and about 7 GB to build, once)
 
@@ -37,10 +37,11 @@ from . import report  # noqa: E402
 from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # noqa: E402
 from .report import figure  # noqa: E402
 
-ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live")
+ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "interactions")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
            "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
-           "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live"}
+           "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live",
+           "11": "interactions", "latency": "interactions"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -102,6 +103,7 @@ class Plan:
         self.live_pages = 3 if quick else 5
         self.live_idle_s = 15.0 if quick else 60.0
         self.live_changes = 5 if quick else 20
+        self.interaction_rounds = 3 if quick else 20
 
 
 # -- items ----------------------------------------------------------------------------------------------------
@@ -496,6 +498,62 @@ def item_live(main_db: Path, plan: Plan) -> dict[str, Any]:
     return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
 
 
+def item_interactions(main_db: Path, plan: Plan) -> dict[str, Any]:
+    from customercard.store import Store
+
+    from . import interactions
+    from .browser import Browser, Server
+    from .inprocess import customers_with_invoices
+
+    with Store(main_db) as store:
+        customers = customers_with_invoices(store, plan.interaction_rounds + 1, SEED + 11)
+        names = [store.get_customer(c).name for c in customers]
+    words = [name.split()[0][:5].lower() for name in names if len(name.split()[0]) >= 3] or ["berg"]
+    copy = copy_db(main_db, _TEMP / "served", "served.duckdb")
+    say(f"11. interactions in Chromium: {plan.interaction_rounds} rounds of typing, unfolding, editing, saving, "
+        "filtering and opening a card by Enter, against Panel's own echo …")
+    with Server(copy, _TEMP / "interactions-data", _TEMP / "server-interactions.log") as server, \
+            Browser() as browser:
+        browser.login(server)
+        result = interactions.run(browser, server, customers, words, names, plan.interaction_rounds)
+        chromium = browser.version
+    shutil.rmtree(_TEMP / "served", ignore_errors=True)
+    echo = result["echo"]["ms"]
+
+    def one(name: str, label: str, target: float) -> dict[str, Any]:
+        r = result[name]
+        return figure("interactions", f"{label}, p95", r["ms"]["p95"], "ms", target,
+                      detail=f"p50 {r['ms']['p50']:.0f} ms ({r['ms']['p50'] / echo['p50']:.1f}× the echo); round "
+                             f"trip p50 {r['round_trip_ms']['p50']:.0f} ms, browser p50 {r['browser_ms']['p50']:.0f} "
+                             f"ms; n = {r['ms']['n']}")
+    enter = result["enter to card"]
+    figures = [
+        figure("interactions", "Baseline: a keystroke echoed by the server into a Panel pane, p95", echo["p95"], "ms",
+               detail=f"p50 {echo['p50']:.0f} ms; n = {echo['n']}"),
+        one("search keystroke", "Keystroke in the super search → its hits drawn", 100.0),
+        figure("interactions", "Enter on a hit → the card ready (chart drawn) / the bare page's open, p95 of "
+               "per-pair ratios", enter["ratio"]["p95"], "×", 1.25,
+               detail=f"p50 {enter['ratio']['p50']:.2f}; card p50 {enter['card']['p50']:.0f} ms, bare p50 "
+                      f"{enter['bare']['p50']:.0f} ms"),
+        one("open comments", "Click on a folded section (Comments) → its content drawn", 100.0),
+        one("open invoiced", "Click on a folded section (Invoiced) → its chart drawn", 250.0),
+        one("edit", "Click on Edit → the form ready", 150.0),
+        figure("interactions", "Edit puts the focus in the form (share of clicks)", result["edit"]["focused"] * 100,
+               "%", 100.0, op=">="),
+        one("save", "Click on Save → the read view shows the value", 200.0),
+        one("filter keystroke", "Keystroke in Search customers' text filter → the list updated", 200.0),
+    ]
+    notes = [(interactions.__doc__ or "").strip(), "",
+             "| interaction | p50 | p95 | round trip p50 | browser p50 | n |", "|---|---:|---:|---:|---:|---:|"]
+    for name in ("echo", "search keystroke", "open comments", "open invoiced", "edit", "save", "filter keystroke"):
+        r = result[name]
+        notes.append(f"| {name} | {r['ms']['p50']:.0f} ms | {r['ms']['p95']:.0f} ms | "
+                     f"{r['round_trip_ms']['p50']:.0f} ms | {r['browser_ms']['p50']:.0f} ms | {r['ms']['n']} |")
+    notes += ["", "A save by someone else shown on an open card is item 10 (live); the pipeline board (issue 21) "
+              "is not built yet, so it is not measured."]
+    return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
+
+
 def item_growth(sizes: list[int], plan: Plan) -> dict[str, Any]:
     from .common import db_path
     from .inprocess import growth_bench, open_stores
@@ -613,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
         if "live" in args.items:
             done["live"] = note_load("live", item_live, main_db, plan)
             chromium = done["live"].pop("chromium")
+        if "interactions" in args.items:
+            done["interactions"] = note_load("interactions", item_interactions, main_db, plan)
+            chromium = done["interactions"].pop("chromium")
         if "growth" in args.items:
             done["growth"] = note_load("growth", item_growth, args.size_list, plan)
         if "postgres" in args.items:

@@ -4,6 +4,7 @@ the Invoiced chart alone (see ``benchmarks/browser.py``). Like the app's pages, 
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import panel as pn
 from panel.viewable import ServableMixin
@@ -16,6 +17,18 @@ from .server import CardServer, Page
 def bare_page(server: CardServer) -> ServableMixin:  # noqa: ARG001 - a page, called with its server
     """The benchmark's floor: one Markdown pane and one text input, no template."""
     return pn.Column(pn.pane.Markdown("# customercard"), pn.widgets.TextInput(placeholder="Type here"))
+
+
+def echo_page(server: CardServer) -> ServableMixin:  # noqa: ARG001 - a page, called with its server
+    """The round trip Panel itself costs: a text input whose every keystroke the server echoes into a pane (the
+    baseline the interaction benchmarks are measured against)."""
+    box = pn.widgets.TextInput(placeholder="Type here", css_classes=["cc-echo-input"])
+    echo = pn.pane.HTML("", css_classes=["cc-echo"])
+
+    def show(event) -> None:
+        echo.object = f'<span class="cc-echoed" data-value="{html.escape(event.new, quote=True)}"></span>'
+    box.param.watch(show, "value_input")
+    return pn.Column(box, echo)
 
 
 def chart_page(server: CardServer, in_card_view: bool = False) -> ServableMixin:
@@ -43,5 +56,5 @@ def chart_view_page(server: CardServer) -> ServableMixin:
     return chart_page(server, in_card_view=True)
 
 
-BENCH_ROUTES: dict[str, Page] = {"/bench-bare": bare_page, "/bench-chart": chart_page,
+BENCH_ROUTES: dict[str, Page] = {"/bench-bare": bare_page, "/bench-echo": echo_page, "/bench-chart": chart_page,
                                  "/bench-chart-view": chart_view_page}

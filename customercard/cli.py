@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import get_config
 from .errors import CustomerCardError
@@ -243,7 +244,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------------------------
+def _db_help() -> str:
+    return _("database: a DuckDB file or postgresql:// URL (default: $CUSTOMERCARD_DB or data/customercard.duckdb)")
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # --db before the command or after it: `customercard --db X demo` and `customercard demo --db X`
+        self.add_argument("--db", default=argparse.SUPPRESS, help=_db_help())
+
     def error(self, message: str) -> None:  # one line, exit 2
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -253,8 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="customercard", description=_("Customer card and light CRM for professional-services "
                                                         "firms."))
-    parser.add_argument("--db", help=_("database: a DuckDB file or postgresql:// URL (default: $CUSTOMERCARD_DB or "
-                                       "data/customercard.duckdb)"))
+    parser.set_defaults(db=None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = sub.add_parser("serve", help=_("serve the dashboard (login required)"))

@@ -211,3 +211,16 @@ class CardServer:
         if self._opened_here and self._store is not None:
             self._store.close()
             self._store, self._opened_here, self._ready = None, False, False
+        forget_session_documents()
+
+
+def forget_session_documents() -> None:
+    """Give Bokeh's current document back to the process: Panel leaves the last served session's document there
+    (``run_app`` restores the "old" one it read while that session was current), so once the session ends, code
+    in the same process that draws without a document of its own (HoloViews, a notebook) got a destroyed one."""
+    from bokeh.document import Document
+    from bokeh.io.state import curstate
+
+    state = curstate()
+    if state.document.session_context is not None or not hasattr(state.document, "_theme"):
+        state.document = Document()

@@ -229,3 +229,11 @@ def rich_customers(store) -> list[int]:
     """Swedish demo customers with invoices, active and inactive contacts, projects and more than three
     comments."""
     return [int(i) for i in store.sql(RICH_CUSTOMER_SQL)["id"]]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_bokeh_document():
+    """Each test starts with a Bokeh document of its own, not one a server in this process left behind."""
+    from customercard.server import forget_session_documents
+
+    forget_session_documents()

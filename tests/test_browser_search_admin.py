@@ -158,3 +158,21 @@ def test_admin_changes_a_list_and_a_viewer_is_refused(live_server, browser):
     expect(page.locator(".cc-admin-tabs")).to_have_count(0)
     expect(page.locator("a[href='/admin']")).to_have_count(0)
     context.close()
+
+
+def test_fast_typing_ends_with_the_hits_of_what_was_typed(live_server, page):
+    """Keystrokes go to the server at once, and while one is answered only the latest text follows: the list ends
+    with the hits of the whole text, never those of a superseded prefix."""
+    store = live_server.store
+    login(page, live_server.url, "anna")
+    name = store.get_customer(rich_customers(store)[2]).name
+    typed = name.split()[0][:6]
+    box = page.locator("#cc-super-search")
+    box.click()
+    box.press_sequentially(typed, delay=0)
+    expect(page.locator(f'ul[role="listbox"][data-for="{typed}"]')).to_be_visible()
+    expected = store.search(typed, limit=8)
+    expect(page.locator("li.hit").first).to_contain_text(expected.iloc[0]["name"])
+    box.press_sequentially("zqx", delay=0)
+    expect(page.locator(f'ul[role="listbox"][data-for="{typed}zqx"]')).to_be_attached()
+    expect(page.locator("li.none")).to_be_visible()

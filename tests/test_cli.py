@@ -145,3 +145,15 @@ def test_the_password_policy_and_ended_sessions_from_the_cli(tmp_path: Path):
     with Store(db) as store:
         assert store.session_login(token) is None and store.session_login(kept) is None
         assert store.authenticate("anna", "a-sound-passphrase") is not None
+
+
+def test_db_may_come_after_the_command(tmp_path: Path):
+    """`customercard demo --db X` as well as `customercard --db X demo` (both are in use); the later one wins."""
+    first, second = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
+    made = run("demo", "--db", first, "--customers", "12", "--quiet")
+    assert made.returncode == 0, made.stderr
+    assert run("users", "list", "--db", first).stdout.count("manager") >= 1
+    assert run("--db", second, "users", "deactivate", "erik", "--db", first).returncode == 0
+    with Store(first) as store:
+        assert not store.get_user("erik").active
+    assert not Path(second).exists()

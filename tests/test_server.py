@@ -41,7 +41,7 @@ def two_servers(demo_template, tmp_path_factory):
 
 
 def logged_in(served: SimpleNamespace, user: str = "anna") -> Client:
-    client = Client(served.url)
+    client = Client(served.url, headers={"Accept-Language": "en"})  # the firm's language is Swedish
     reply = client.log_in(user, "demo")
     assert reply.status == 302 and "/login" not in reply.location, (reply.status, reply.location)
     return client
@@ -122,3 +122,25 @@ def test_no_module_state_is_set_with_a_global_statement():
              if isinstance(node, ast.Global | ast.Nonlocal)]
     assert found == []
 
+
+
+def test_a_stopped_server_leaves_this_process_a_document_to_draw_in(demo_template, tmp_path):
+    """Panel leaves a served session's document as Bokeh's current one; after the server stops, HoloViews (or a
+    notebook) in the same process draws in a live document of its own, not in an ended session's."""
+    import holoviews as hv
+    import pandas as pd
+    from bokeh.io import curdoc
+
+    from customercard.ui.sections.invoiced import bar_chart
+
+    store = Store(copy_database(demo_template, tmp_path))
+    served = _serve(store)
+    try:
+        client = logged_in(served)
+        assert client.get("/search").status == 200
+    finally:
+        served.server.stop()
+        store.close()
+    assert curdoc().session_context is None
+    figures = pd.DataFrame({"year": [2024, 2025], "amount": [1.0, 2.0]})
+    assert hv.renderer("bokeh").get_plot(bar_chart(figures, "SEK")).state is not None

@@ -60,6 +60,7 @@ class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStor
         self.close()
 
     def close(self) -> None:
+        """Close the database (the store cannot be used afterwards)."""
         self.db.close()
 
     @property
@@ -70,6 +71,7 @@ class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStor
 
     @property
     def schema_version(self) -> int:
+        """The number of the last schema migration applied to the database."""
         return self.db.schema_version()
 
     def sql(self, query: str, params: list[Any] | tuple[Any, ...] | None = None,
@@ -86,6 +88,7 @@ class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStor
         return path
 
     def is_empty(self) -> bool:
+        """Whether the database holds no customers and no users yet (a fresh one, before the demo or an import)."""
         return self.db.row("SELECT count(*) FROM customers")[0] == 0 and \
             self.db.row("SELECT count(*) FROM users")[0] == 0
 

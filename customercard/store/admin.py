@@ -362,6 +362,7 @@ class AdminStore:
         return pd.DataFrame(rows, columns=["id", "login", "name", "email", "role", "projects_access", "active"])
 
     def get_user(self, login: str) -> User:
+        """The user with this login (active or not) as a param object; NotFound for an unknown login."""
         found = self._users_by_login().get(login)
         if found is None:
             raise NotFound(_("No user with the login “{login}”.").format(login=login))

@@ -173,6 +173,7 @@ class CrmStore:
             params)
 
     def get_event(self, event_id: int) -> Event:
+        """One event as a param object, with its version; NotFound when there is none."""
         found = self.db.records("SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events WHERE id = ?", [int(event_id)])
         if not found:
             raise NotFound(_("No event with id {event_id}.").format(event_id=event_id))
@@ -186,6 +187,8 @@ class CrmStore:
         return event
 
     def new_event(self, customer_id: int, owner: str | None = None) -> Event:
+        """An unsaved event for the customer (tomorrow 10:00 to 11:00, owned by ``owner``) to
+        fill in and create."""
         start = (dt.datetime.now() + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
         event = Event(customer_id=int(customer_id), owner=owner or "", starts_at=start,
                       ends_at=start + dt.timedelta(hours=1))
@@ -292,6 +295,7 @@ class CrmStore:
         return frame
 
     def get_opportunity(self, opportunity_id: int) -> Opportunity:
+        """One opportunity as a param object, with its version; NotFound when there is none."""
         found = self.db.records("SELECT " + ", ".join(OPPORTUNITY_COLUMNS) + " FROM opportunities WHERE id = ?",
                                 [int(opportunity_id)])
         if not found:
@@ -305,6 +309,7 @@ class CrmStore:
         return opportunity
 
     def new_opportunity(self, customer_id: int, owner: str | None = None) -> Opportunity:
+        """An unsaved opportunity in the pipeline's first stage, owned by ``owner``, to fill in and create."""
         stages = self.choices().allowed("opportunity_stages")
         # in the customer's own invoicing currency when it has one, else the firm's
         found = self.db.row("SELECT currency_id FROM customers WHERE id = ?", [int(customer_id)])

@@ -187,6 +187,7 @@ class CustomerStore:
         return self._cached("criterion_labels", build)
 
     def customer_exists(self, customer_id: int) -> bool:
+        """Whether a customer with this id exists (archived and merged ones too)."""
         return self.db.row("SELECT 1 FROM customers WHERE id = ?", [int(customer_id)]) is not None
 
     def new_customer(self) -> Customer:

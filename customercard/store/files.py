@@ -32,6 +32,8 @@ class FilesStore:
             "ORDER BY f.uploaded_at DESC, f.id DESC", [int(customer_id)])
 
     def file_record(self, file_id: int) -> dict[str, Any]:
+        """One stored file's record (customer, name, size, content hash, type, who and when); NotFound for a
+        deleted or unknown file."""
         found = self.db.records("SELECT " + FILE_COLUMNS + " FROM files WHERE id = ? AND deleted_at IS NULL",
                                 [int(file_id)])
         if not found:

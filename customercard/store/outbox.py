@@ -84,6 +84,7 @@ class OutboxStore:
             [now, int(limit)])
 
     def mark_delivered(self, outbox_id: int) -> None:
+        """Record that an outbox row reached the economy system (the delivery worker calls it)."""
         now = utcnow()
         with self.db.transaction() as cur:
             customer_id = cur.execute("UPDATE outbox SET status = 'delivered', delivered_at = ?, last_error = '', "

@@ -36,6 +36,7 @@ class PeopleStore:
             [int(customer_id), bool(include_inactive)])
 
     def get_contact(self, contact_id: int) -> Contact:
+        """One contact person as a param object, with its version; NotFound when there is none."""
         found = self.db.records(SELECT_CONTACT + " WHERE id = ?", [int(contact_id)])
         if not found:
             raise NotFound(_("No contact person with id {contact_id}.").format(contact_id=contact_id))
@@ -115,6 +116,7 @@ class PeopleStore:
             "ORDER BY p.start_date DESC NULLS LAST, p.id DESC", [int(customer_id)])
 
     def get_project(self, project_id: int) -> Project:
+        """One project as a param object; NotFound when there is none."""
         found = self.db.records(SELECT_PROJECT + " WHERE id = ?", [int(project_id)])
         if not found:
             raise NotFound(_("No project with id {project_id}.").format(project_id=project_id))

@@ -35,9 +35,11 @@ class TimelineStore:
         return self.db.df(sql, params)
 
     def comment_count(self, customer_id: int) -> int:
+        """How many comments (notes and e-mails) the customer has."""
         return int(self.db.row("SELECT count(*) FROM comments WHERE customer_id = ?", [int(customer_id)])[0])
 
     def get_comment(self, comment_id: int) -> Comment:
+        """One comment as a param object, with its version; NotFound when there is none."""
         found = self.db.records(SELECT_COMMENTS + " WHERE c.id = ?", [int(comment_id)])
         if not found:
             raise NotFound(_("No comment with id {comment_id}.").format(comment_id=comment_id))

@@ -31,7 +31,7 @@ li.none { color: #596573; font-style: italic; cursor: default; }
 class SuperSearch(LightComponent):
     """Search box with a result list; the server ranks the hits (see :meth:`Store.search`)."""
 
-    query = param.String(default="", doc="What the user typed (sent after a short pause).")
+    query = param.String(default="", doc="What the user typed (sent at once, or when the previous query is answered).")
     results = param.List(default=[], doc="Hits: dicts with href, name, detail.")
     searched = param.List(default=[], doc="The query the results belong to, as a one-item list (a list reaches "
                                            "the browser verbatim; Panel escapes text parameters).")
@@ -64,7 +64,16 @@ class SuperSearch(LightComponent):
         if (current) input.setAttribute("aria-activedescendant", current.id);
         else input.removeAttribute("aria-activedescendant");
       }
-      let active = 0, timer = null, pendingEnter = false, focused = false;
+      let active = 0, pendingEnter = false, focused = false, inFlight = false, safety = null;
+      // Each keystroke's query goes to the server at once unless one is still being answered; then only the
+      // latest text follows when the answer comes (superseded texts are never sent). No fixed pause.
+      function send(value) {
+        if (value === model.query) return;  // answered already, or on its way
+        inFlight = true; model.query = value;
+        clearTimeout(safety);
+        safety = setTimeout(() => { inFlight = false; follow(); }, 3000);  // no answer: do not wait forever
+      }
+      function follow() { if (!inFlight) send(input.value); }
       function items() {
         const out = model.results.map(r => ({href: r.href, name: r.name, detail: r.detail}));
         if (input.value.trim()) out.push({href: "/search?q=" + encodeURIComponent(input.value.trim()),
@@ -74,6 +83,7 @@ class SuperSearch(LightComponent):
       function draw() {
         const all = items();
         list.replaceChildren();
+        list.dataset.for = model.searched[0] ?? "";
         if (!input.value.trim() || (!focused && !pendingEnter)) { shown(false); return; }
         if (model.searched[0] === input.value && !model.results.length) {
           const li = document.createElement("li"); li.className = "none"; li.textContent = model.none_label;
@@ -97,8 +107,8 @@ class SuperSearch(LightComponent):
         shown(true);
       }
       input.addEventListener("input", () => {
-        active = 0; clearTimeout(timer);
-        timer = setTimeout(() => { model.query = input.value; }, 120);
+        active = 0;
+        follow();
         draw();
       });
       input.addEventListener("keydown", (e) => {
@@ -109,18 +119,20 @@ class SuperSearch(LightComponent):
         else if (e.key === "Enter") {
           e.preventDefault();
           if (model.searched[0] === input.value && all[active]) { window.location.href = all[active].href; }
-          else { pendingEnter = true; clearTimeout(timer); model.query = input.value; }
+          else { pendingEnter = true; follow(); }
         }
       });
       input.addEventListener("focus", () => { focused = true; draw(); });
       input.addEventListener("blur", () => { focused = false; setTimeout(() => shown(false), 150); });
       model.on(["results", "searched"], () => {
+        inFlight = false; clearTimeout(safety);
         active = 0; draw();
         if (pendingEnter && model.searched[0] === input.value) {
           pendingEnter = false;
           const all = items();
           if (all[0]) window.location.href = all[0].href;
         }
+        follow();  // what was typed meanwhile
       });
       el.append(input, list);
     }
