@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+NODE_STAMP = node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 PORT   ?= 5006
 # The translations, compiled from their catalogs (and again whenever a catalog changes)
 MO_FILES = $(patsubst %.po,%.mo,$(wildcard customercard/locale/*/LC_MESSAGES/customercard.po))
@@ -24,8 +25,15 @@ $(STAMP): pyproject.toml
 serve: $(STAMP) $(MO_FILES)
 	$(BIN)/customercard serve --demo-if-missing --port $(PORT)
 
-## test: set up (Python packages and, as root, Debian's Chromium, PostgreSQL and nginx) and run the whole suite
-test: $(STAMP) $(MO_FILES) system-deps
+# axe-core, which the browser tests run in each page (package.json, locked by package-lock.json)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@rm -f node_modules/.installed-*
+	@touch $(NODE_STAMP)
+
+## test: set up (Python packages, compiled translations, axe-core from npm and, as root, Debian's Chromium,
+## PostgreSQL, nginx and npm) and run the whole suite
+test: system-deps $(STAMP) $(MO_FILES) $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 ## bench: the performance suite (not part of `make test`); writes benchmarks/RESULTS.md
@@ -44,7 +52,7 @@ messages: $(STAMP)
 		--width 120 --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --statistics -d customercard/locale -D customercard
 
-## system-deps: the system packages the tests need (Chromium, PostgreSQL, nginx)
+## system-deps: the system packages the tests need (Chromium, PostgreSQL, nginx, npm)
 system-deps:
 	@./.ci/system-deps
 

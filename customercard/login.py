@@ -60,14 +60,15 @@ _PAGE = """<!DOCTYPE html>
  button {{ margin-top:1.5em; width:100%; padding:.75em; border:0; border-radius:6px; background:#2f6fb3;
           color:#fff; font-size:1em; font-weight:600; cursor:pointer; }}
  button:hover {{ background:#255d97; }}
+ button:focus-visible, a:focus-visible {{ outline:3px solid #1d2733; outline-offset:2px; }}
  .msg {{ margin:0 0 1em; padding:.6em .8em; border-radius:6px; font-size:.9em; }}
  .error {{ background:#fdecec; color:#9b1c1c; }} .info {{ background:#eaf3fb; color:#1f4f7a; }}
 </style></head>
-<body><div class="wrap">{body}</div></body></html>"""
+<body><main class="wrap">{body}</main></body></html>"""
 
 _FORM = """<form method="post" action="{action}" id="login-form">
 <h1>customercard</h1><p class="sub">{intro}</p>
-{message}
+<div role="alert">{message}</div>
 <label for="username">{login}</label>
 <input id="username" name="username" autocomplete="username" autofocus required value="{username}">
 <label for="password">{password}</label>

@@ -27,8 +27,7 @@ def open_section(page, key: str) -> None:
 def edit_in_pipeline(page, title: str, **values: str) -> None:
     """Open an opportunity of the pipeline table in its editor, set fields (stage and status are chosen from a list,
     the rest typed) and save."""
-    page.locator(".cc-pipeline-table .tabulator-row", has_text=title).locator(
-        ".tabulator-cell[tabulator-field='title']").click()
+    page.locator(".cc-pipeline-table tr", has_text=title).locator("button.cc-row-open").click()
     form = page.locator(".cc-pipeline-form")
     expect(form).to_contain_text(title)
     for field, value in values.items():
@@ -109,11 +108,11 @@ def test_opportunity_created_moved_on_pipeline_and_won(live_server, browser):
     expect(page.locator(".cc-pipeline-message")).to_contain_text("Saved")
     assert store.get_opportunity(int(deal.id)).stage == "Proposal"
     proposal_before = summary.locator("tr", has_text="Proposal").inner_text()
-    row = table.locator(".tabulator-row", has_text="Zeta consulting deal")
-    expect(row.locator(".tabulator-cell[tabulator-field='stage']")).to_have_text("Proposal")  # the table redrawn
+    row = table.locator("tr", has_text="Zeta consulting deal")
+    expect(row.locator("td.cc-col-stage")).to_have_text("Proposal")  # the table redrawn
     edit_in_pipeline(page, "Zeta consulting deal", status="won")
     expect(summary.locator("tr", has_text="Proposal")).not_to_have_text(proposal_before)
-    expect(table.locator(".tabulator-row", has_text="Zeta consulting deal")).to_have_count(0, timeout=15_000)
+    expect(table.locator("tr", has_text="Zeta consulting deal")).to_have_count(0, timeout=15_000)
     assert store.get_opportunity(int(deal.id)).status == "won"
     context.close()
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from customercard import formatting
+from customercard.i18n import _, using_language
 from customercard.ui.card import CustomerCard
 from customercard.ui.pipeline import PipelinePage
 
@@ -80,7 +84,7 @@ def test_plan_an_event_open_it_and_mark_it_done(demo_store):
     done = demo_store.get_event(int(event.id))
     assert done.status == "done" and done.status_changed_by == "anna"
     section.handle("event-filter", {"value": "done"})
-    assert "Strategy meeting" in section.view.html and "cancelled" not in section.view.html.split("<h4>")[1]
+    assert "Strategy meeting" in section.view.html and "cancelled" not in section.view.html.split("<h3>")[1]
 
 
 def test_event_validation_shows_in_the_form(demo_store):
@@ -150,7 +154,7 @@ def test_viewer_gets_no_crm_controls(demo_store):
 
 def test_pipeline_page_sums_filters_and_edits(demo_store):
     page = PipelinePage(store=demo_store, user="anna")
-    table = page._table.value
+    table = page.frame
     assert set(table["status"]) == {"pipeline"} and not table.empty
     total_before = demo_store.pipeline()["weighted"].sum()
     first = table.iloc[0]
@@ -163,28 +167,57 @@ def test_pipeline_page_sums_filters_and_edits(demo_store):
     assert not page.change(int(first["id"]), "status", "lost")  # needs a reason
     assert "Say why" in page._message.object
     assert page.change(int(first["id"]), "status", "won")
-    assert int(first["id"]) not in set(page._table.value["id"])
+    assert int(first["id"]) not in set(page.frame["id"])
     owner = demo_store.users().iloc[0]["login"]
     page.owner = owner
-    assert set(page._table.value["owner_name"]) <= {demo_store.user_name(owner)}
+    assert set(page.frame["owner_name"]) <= {demo_store.user_name(owner)}
     page.owner = ""
     page.close_from = dt.date.today() + dt.timedelta(days=365)
     # the table keeps dates as ISO text (sorted as dates; shown as the reader's language writes them)
-    assert all(dt.date.fromisoformat(d) >= page.close_from for d in page._table.value["expected_close"])
+    assert all(dt.date.fromisoformat(d) >= page.close_from for d in page.frame["expected_close"])
 
 
 def test_pipeline_groups_come_in_the_pipeline_order(demo_store):
     page = PipelinePage(store=demo_store, user="anna")
     stages = demo_store.choices().allowed("opportunity_stages")
-    shown = list(dict.fromkeys(page._table.value["stage"]))
+    shown = list(dict.fromkeys(page.frame["stage"]))
     assert len(shown) > 2 and shown == [stage for stage in stages if stage in shown]
-    closes = page._table.value.groupby("stage", sort=False)["expected_close"]
+    closes = page.frame.groupby("stage", sort=False)["expected_close"]
     assert all(group.is_monotonic_increasing for _stage, group in closes)  # soonest first within a stage
+
+
+@pytest.mark.parametrize("language, caption, status", [("sv", "Affärsmöjligheter", "i pipeline"),
+                                                        ("da", "Salgsmuligheder", "i pipeline"),
+                                                        ("en", "Opportunities", "pipeline")])
+def test_the_pipeline_table_speaks_the_readers_language(demo_store, language, caption, status):
+    """The plain table of the pipeline says its headers, caption, statuses, amounts and dates as the reader's
+    language writes them (what Tabulator's locale did before), and its row groups are the stages."""
+    with using_language(language):
+        page = PipelinePage(store=demo_store, user="anna")
+        table, count = page._table, page._count.object
+        assert table.caption == caption and [c["label"] for c in table.columns][:2] == [_("Customer"),
+                                                                                       _("Opportunity")]
+        rows = [row for row in table.rows if "_group" not in row]
+        groups = [row["_group"] for row in table.rows if "_group" in row]
+        frame = page.frame.set_index("id")
+        for row in rows:
+            stored = frame.loc[row["_id"]]
+            assert row["status"] == status
+            assert row["amount"] == formatting.number(stored["amount"], language=language)
+            assert row["weighted"] == formatting.number(stored["weighted"], language=language)
+            if stored["expected_close"]:
+                day = dt.date.fromisoformat(stored["expected_close"])
+                assert row["expected_close"] == formatting.date(day, language=language)
+        big = next(row["amount"] for row in rows if frame.loc[row["_id"], "amount"] >= 10_000)
+        assert {"sv": "\u00a0", "da": ".", "en": ","}[language] in big
+        assert groups == list(dict.fromkeys(page.frame["stage"].iloc[:len(rows)]))
+        assert _("Opportunities {first}–{last} of {total}").format(first=1, last=len(rows),
+                                                                   total=len(page.frame)) in count
 
 
 def test_pipeline_refuses_viewers(demo_store):
     page = PipelinePage(store=demo_store, user="vera")
-    first = page._table.value.iloc[0]
+    first = page.frame.iloc[0]
     assert not page.change(int(first["id"]), "amount", 1.0)
     assert "viewer" in page._message.object or "may not" in page._message.object
 
@@ -231,14 +264,14 @@ def test_the_pipeline_refuses_a_change_made_from_a_stale_row(demo_store):
     his value and name."""
     anna = PipelinePage(store=demo_store, user="anna")
     erik = PipelinePage(store=demo_store, user="erik")
-    row = anna._table.value.iloc[0]
+    row = anna.frame.iloc[0]
     opportunity_id, seen = int(row["id"]), int(row["version"])
-    erik_row = erik._table.value[erik._table.value["id"] == opportunity_id].iloc[0]
+    erik_row = erik.frame[erik.frame["id"] == opportunity_id].iloc[0]
     assert erik.change(opportunity_id, "amount", 80000, version=int(erik_row["version"]))
     assert anna.change(opportunity_id, "amount", 90000, version=seen) is False
     assert demo_store.get_opportunity(opportunity_id).amount == 80000.0
     assert "Erik Nilsson" in anna._message.object and "80" in anna._message.object
-    fresh = anna._table.value[anna._table.value["id"] == opportunity_id].iloc[0]
+    fresh = anna.frame[anna.frame["id"] == opportunity_id].iloc[0]
     assert fresh["amount"] == 80000.0 and int(fresh["version"]) == seen + 1
     assert anna.change(opportunity_id, "amount", 90000, version=int(fresh["version"]))  # from what she now sees
     assert demo_store.get_opportunity(opportunity_id).amount == 90000.0

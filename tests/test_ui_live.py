@@ -75,12 +75,12 @@ def test_a_comment_being_edited_is_marked_not_replaced(demo_store, customer_id):
 
 def test_the_pipeline_the_customer_list_and_the_contact_card_follow(demo_store, customer_id):
     pipeline = PipelinePage(store=demo_store, user="anna")
-    row = pipeline._table.value.iloc[0]
+    row = pipeline.frame.iloc[0]
     opportunity = demo_store.get_opportunity(int(row["id"]))
     opportunity.amount = 123456.0
     demo_store.save_opportunity(opportunity, user="erik")
     def fresh():
-        return pipeline._table.value[pipeline._table.value["id"] == opportunity.id].iloc[0]
+        return pipeline.frame[pipeline.frame["id"] == opportunity.id].iloc[0]
     eventually(lambda: fresh()["amount"] == 123456.0 and int(fresh()["version"]) == opportunity.version)
 
     listing = CustomerList(store=demo_store, text=demo_store.get_customer(customer_id).name[:6])

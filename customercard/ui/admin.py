@@ -20,17 +20,18 @@ from ..i18n import _, ngettext, pgettext
 from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User
 from ..spreadsheets import LIMITS
 from ..store import Store
+from .accessibility import BUTTON_CSS, live
 from .admin_log import log_row
 from .editor import RecordEditor
 from .form import input_limit, read_text, text_input
-from .html import SECTION_CSS, esc, table
+from .html import SECTION_CSS, esc, page_heading, table
 
 NEW = "__new__"
 
 
 def _note(pane: pn.pane.HTML, text: str, ok: bool) -> None:
     color = "#1d7a3c" if ok else "#b42318"
-    pane.object = f'<p class="cc-admin-message" style="color:{color}">{esc(text)}</p>' if text else ""
+    pane.object = f'<p class="cc-admin-message" style="color:{color}"{live(ok)}>{esc(text)}</p>' if text else ""
 
 
 def _message_pane() -> pn.pane.HTML:
@@ -354,7 +355,8 @@ class ImportAdmin(pn.viewable.Viewer):
     def __init__(self, store: Store, login: str, **params: Any) -> None:
         super().__init__(**params)
         self.store, self.login = store, login
-        self._file = pn.widgets.FileInput(accept=".csv,.tsv,.txt,.xlsx", css_classes=["cc-import-file"])
+        self._file = pn.widgets.FileInput(accept=".csv,.tsv,.txt,.xlsx", label=_("File to import"),
+                                           css_classes=["cc-import-file"])
         self._dry = pn.widgets.Checkbox(label=_("Only check (dry run)"), value=True, css_classes=["cc-import-dry"])
         self._go = pn.widgets.Button(label=pgettext("do it", "Import"), color="primary", css_classes=["cc-import-go"])
         self._go.on_click(self._clicked)
@@ -386,7 +388,7 @@ class ImportAdmin(pn.viewable.Viewer):
         from ..importexport import import_customers
 
         if not data:
-            return False, f'<p style="color:#b42318">{esc(_("Choose a file first."))}</p>'
+            return False, f'<p style="color:#b42318"{live(False)}>{esc(_("Choose a file first."))}</p>'
         name = safe_name(filename or "import.csv")  # what messages call the file: the name the user knows
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / (name if Path(name).suffix else name + ".csv")
@@ -394,9 +396,10 @@ class ImportAdmin(pn.viewable.Viewer):
             try:
                 report = import_customers(self.store, path, user=self.login, dry_run=dry_run)
             except CustomerCardError as exc:
-                return False, f'<p style="color:#b42318">{esc(str(exc))}</p>'
+                return False, f'<p style="color:#b42318"{live(False)}>{esc(str(exc))}</p>'
         color = "#1d7a3c" if report.ok else "#b42318"
-        return report.ok, (f'<pre style="white-space:pre-wrap;color:{color}" class="cc-import-summary">'
+        return report.ok, (f'<pre style="white-space:pre-wrap;color:{color}"{live(report.ok)}'
+                           ' class="cc-import-summary">'
                            f"{esc(report.summary())}</pre>")
 
     def __panel__(self) -> pn.viewable.Viewable:
@@ -410,7 +413,8 @@ class SyncAdmin(pn.viewable.Viewer):
         super().__init__(**params)
         self.store, self.login = store, login
         self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-sync"])
-        retry = pn.widgets.Button(label=_("Retry all failed"), color="warning", css_classes=["cc-sync-retry"])
+        retry = pn.widgets.Button(label=_("Retry all failed"), color="warning", css_classes=["cc-sync-retry"],
+                                  stylesheets=[BUTTON_CSS])
         retry.on_click(lambda _e: self.retry())
         self._message = _message_pane()
         self._layout = pn.Column(self._html, retry, self._message, sizing_mode="stretch_width")
@@ -477,5 +481,5 @@ class AdminPage(pn.viewable.Viewer):
             self.log.refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.pane.HTML(f"<h2>{esc(_('System administration → Customers'))}</h2>", margin=(0, 10)),
+        return pn.Column(pn.pane.HTML(page_heading(_('System administration → Customers')), margin=(0, 10)),
                          self._tabs, sizing_mode="stretch_width")

@@ -101,13 +101,18 @@ TABLE_CSS = """
 table { border-collapse: collapse; width: 100%; font-size: 0.92em; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e3e8ee; vertical-align: top; }
 th { background: #f5f7fa; font-weight: 600; white-space: nowrap; }
-th button { all: unset; cursor: pointer; font-weight: 600; }
-th button:focus-visible { outline: 2px solid #2f6fb3; }
+th button { all: unset; cursor: pointer; font-weight: 600; min-height: 24px; }
+th button:focus-visible, td button:focus-visible, a:focus-visible { outline: 2px solid #2f6fb3; outline-offset: 2px; }
+td button { all: unset; cursor: pointer; color: #1f5c99; min-height: 24px; }
+td button:hover { text-decoration: underline; }
+th.group { background: #e9eef4; color: #1d2733; text-align: left; }
+caption { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0);
+          white-space: nowrap; }
 th .arrow { color: #2f6fb3; margin-left: 4px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:hover td { background: #f8fafc; }
 a { color: #1f5c99; text-decoration: none; } a:hover { text-decoration: underline; }
-.empty { color: #6b7785; padding: 12px 10px; font-style: italic; }
+.empty { color: #596573; padding: 12px 10px; font-style: italic; }
 """
 
 
@@ -115,28 +120,47 @@ class DataTable(LightComponent):
     """A read-only table with links and server-side sorting: clicking a header sets ``sort``/``descending``.
 
     ``columns``: dicts with ``key``, ``label`` and optionally ``sortable`` (bool), ``link`` (key of the row
-    field holding the URL), ``num`` (right-aligned). ``rows``: dicts of display texts. All text is inserted
-    as text, never as HTML.
+    field holding the URL), ``action`` (the cell is a button that reports ``(action, {"id": row["_id"]})`` to
+    :meth:`on_action` callbacks), ``num`` (right-aligned). ``rows``: dicts of display texts; a row with a
+    ``_group`` key starts a group of rows under that heading. All text is inserted as text, never as HTML.
     """
 
-    columns = param.List(default=[], doc="Column definitions: key, label, sortable, link, num.")
+    columns = param.List(default=[], doc="Column definitions: key, label, sortable, link, action, num.")
     rows = param.List(default=[], doc="The rows of the current page, as dicts of display texts.")
     sort = param.String(default="", doc="Key of the column sorted by.")
     descending = param.Boolean(default=False, doc="Whether the sort is descending.")
     empty_text = param.String(default=N_("Nothing found."), doc="Shown when there are no rows.")
     sort_label = param.String(default=N_("Sort by {label}"), doc="A sortable header's tooltip ({label}: its label).")
+    caption = param.String(default="", doc="What the table holds, said by screen readers (not shown).")
 
     _stylesheets = [TABLE_CSS]
     _synced = ("sort", "descending")
+
+    def __init__(self, **params) -> None:
+        for name in ("empty_text", "sort_label"):  # in the reader's language
+            params.setdefault(name, _(type(self).param[name].default))
+        super().__init__(**params)
+        self._action_callbacks: list = []
+
+    def on_action(self, callback) -> None:
+        """Call ``callback(action, data)`` when a button in a cell is used."""
+        self._action_callbacks.append(callback)
+
+    def _handle_msg(self, data: dict) -> None:
+        if isinstance(data.get("action"), str) and any(c.get("action") == data["action"] for c in self.columns):
+            for callback in self._action_callbacks:
+                callback(data["action"], data)
 
     _scripts = light_scripts("""
     function render({ model, el }) {
       const table = document.createElement("table");
       function draw() {
         table.replaceChildren();
+        if (model.caption) table.createCaption().textContent = model.caption;
         const head = table.createTHead().insertRow();
         for (const col of model.columns) {
           const th = document.createElement("th");
+          th.scope = "col";
           if (col.num) th.className = "num";
           if (col.sortable) {
             const b = document.createElement("button");
@@ -157,35 +181,44 @@ class DataTable(LightComponent):
           } else { th.textContent = col.label; }
           head.appendChild(th);
         }
-        const body = table.createTBody();
+        let body = null;
         if (!model.rows.length) {
-          const td = body.insertRow().insertCell();
+          const td = table.createTBody().insertRow().insertCell();
           td.colSpan = model.columns.length; td.className = "empty"; td.textContent = model.empty_text;
         }
         for (const row of model.rows) {
+          if (row._group !== undefined) {  // a group: its own row group, named by a header cell
+            body = table.createTBody();
+            const th = document.createElement("th");
+            th.scope = "rowgroup"; th.colSpan = model.columns.length; th.className = "group";
+            th.textContent = row._group;
+            body.insertRow().appendChild(th);
+            continue;
+          }
+          if (body === null) body = table.createTBody();
           const tr = body.insertRow();
           for (const col of model.columns) {
             const td = tr.insertCell();
-            if (col.num) td.className = "num";
+            td.className = (col.num ? "num " : "") + "cc-col-" + col.key;
             const text = row[col.key] == null ? "" : String(row[col.key]);
             if (col.link && row[col.link]) {
               const a = document.createElement("a");
               a.href = row[col.link]; a.textContent = text;
               td.appendChild(a);
+            } else if (col.action && text) {
+              const b = document.createElement("button");
+              b.className = "cc-row-" + col.action; b.textContent = text;
+              b.addEventListener("click", () => model.send_msg({action: col.action, id: row._id}));
+              td.appendChild(b);
             } else { td.textContent = text; }
           }
         }
       }
       draw();
-      model.on(["rows", "columns", "sort", "descending", "empty_text"], draw);
+      model.on(["rows", "columns", "sort", "descending", "empty_text", "caption"], draw);
       return table;
     }
-    """, ["rows", "columns", "sort", "descending", "empty_text"])
-
-    def __init__(self, **params) -> None:
-        for name in ("empty_text", "sort_label"):  # in the reader's language
-            params.setdefault(name, _(type(self).param[name].default))
-        super().__init__(**params)
+    """, ["rows", "columns", "sort", "descending", "empty_text", "caption"])
 
 
 SECTION_VIEW_CSS = """
@@ -193,9 +226,14 @@ SECTION_VIEW_CSS = """
 .cc-section { margin: 6px 0; }
 .cc-sv { background: #fff; border: 1px solid #dfe5ec; border-radius: 6px; overflow: hidden; }
 .cc-sv-head { display: flex; align-items: center; gap: 8px; background: #f5f7fa; padding: 0 8px 0 0; }
-.cc-sv-toggle { all: unset; flex: 1; cursor: pointer; padding: 9px 12px; font-weight: 600; font-size: 1.05em;
+.cc-sv-title { flex: 1; margin: 0; font-size: 1.05em; font-weight: 600; }
+.cc-sv-toggle { all: unset; box-sizing: border-box; display: block; width: 100%; cursor: pointer; padding: 9px 12px;
                 color: #1d2733; }
-.cc-sv-toggle:focus-visible { outline: 2px solid #2f6fb3; }
+.cc-sv-toggle:focus-visible { outline: 2px solid #2f6fb3; outline-offset: -2px; }
+.cc-sv-body [data-cc-focus]:focus { outline: 2px solid #2f6fb3; outline-offset: 2px; }
+button.cc-act:focus-visible, .cc-sv-tools button:focus-visible, button.cc-link:focus-visible,
+.cc-sv-body a:focus-visible, .cc-sv-body select:focus-visible, .cc-sv-body input:focus-visible {
+  outline: 2px solid #2f6fb3; outline-offset: 2px; }
 .cc-sv-toggle .chev { display: inline-block; width: 1.1em; color: #5b6b7d; transition: transform .1s; }
 .cc-sv-body { padding: 8px 14px 10px; }
 .cc-sv.collapsed .cc-sv-body { display: none; }
@@ -224,6 +262,8 @@ class SectionSlot(param.Parameterized):
     child = param.ClassSelector(class_=Viewable, default=None, allow_None=True,
                                 doc="Panel content shown in the body (edit form, chart).")
     child_first = param.Boolean(default=False, doc="Show the child before the HTML instead of after it.")
+    child_label = param.String(default="", doc="The child is a picture (a chart) with this name for screen "
+                                               "readers (its figures are in the section's HTML too).")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -240,7 +280,8 @@ class SectionSlot(param.Parameterized):
     def entry(self, child_index: int) -> dict:
         """What the browser draws for this section (``child``: index in the view's children, or -1)."""
         return {"key": self.key, "title": self.title, "collapsed": self.collapsed, "html": self.html,
-                "tools": list(self.tools), "child": child_index, "child_first": self.child_first}
+                "tools": list(self.tools), "child": child_index, "child_first": self.child_first,
+                "child_label": self.child_label if child_index >= 0 else ""}
 
 
 class CardView(LightComponent):
@@ -282,16 +323,25 @@ class CardView(LightComponent):
         part.toggle.setAttribute("aria-expanded", String(!entry.collapsed));
         const chev = document.createElement("span");
         chev.className = "chev"; chev.textContent = entry.collapsed ? "\u25b8" : "\u25be";
-        part.toggle.replaceChildren(chev, document.createTextNode(entry.title));
+        chev.setAttribute("aria-hidden", "true");
+        const name = document.createElement("span");
+        name.className = "cc-sv-name"; name.id = "cc-name-" + entry.key; name.textContent = entry.title;
+        part.toggle.replaceChildren(chev, name);
+        // a tool drawn again keeps the focus it had (a keyboard user who went on to it is not sent to the page)
+        const active = part.tools.getRootNode().activeElement;
+        const had = active && part.tools.contains(active) ? active.dataset.action : null;
         part.tools.replaceChildren();
         if (!entry.collapsed) {
           for (const tool of entry.tools) {
             const b = document.createElement("button");
             b.dataset.action = tool.action; b.textContent = tool.label;
             b.className = "cc-tool-" + tool.action;
+            b.setAttribute("aria-describedby", name.id);  // "Edit", said with the section it edits
             part.tools.appendChild(b);
+            if (tool.action === had) b.focus();
           }
         }
+        part.sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);
       }
       root.addEventListener("click", (event) => {
         const toggle = event.target.closest(".cc-sv-toggle");
@@ -302,6 +352,7 @@ class CardView(LightComponent):
           if (!part || !entry) return;
           const collapsed = !part.box.classList.contains("collapsed");
           head(part, {...entry, collapsed: collapsed});  // at once; the server confirms
+          part.want = collapsed;  // until it does, what it sent before (a fold undone since) is not drawn again
           model.send_msg({section: key, toggle: collapsed});
           return;
         }
@@ -326,6 +377,10 @@ class CardView(LightComponent):
       }
       function place(part, entry) {
         const child = child_el(entry.child);
+        if (child && entry.child_label) {  // a picture (a chart): its name, and the table that says the same
+          child.setAttribute("role", "img");
+          child.setAttribute("aria-label", entry.child_label);
+        } else if (child) { child.removeAttribute("role"); child.removeAttribute("aria-label"); }
         if (child === part.child && part.body.firstChild !== null) return;
         part.child = child;
         part.body.replaceChildren();
@@ -338,15 +393,20 @@ class CardView(LightComponent):
         wrap.className = "cc-section cc-section-" + entry.key;
         wrap.dataset.section = entry.key;
         const box = document.createElement("section");
+        box.setAttribute("aria-labelledby", "cc-name-" + entry.key);
         const bar = document.createElement("div");
         bar.className = "cc-sv-head";
+        const title = document.createElement("h2");
+        title.className = "cc-sv-title";
         const toggle = document.createElement("button");
         toggle.className = "cc-sv-toggle";
+        toggle.setAttribute("aria-controls", "cc-body-" + entry.key);  // a disclosure button: what it folds
+        title.appendChild(toggle);
         const tools = document.createElement("span");
         tools.className = "cc-sv-tools";
-        bar.append(toggle, tools);
+        bar.append(title, tools);
         const body = document.createElement("div");
-        body.className = "cc-sv-body";
+        body.className = "cc-sv-body"; body.id = "cc-body-" + entry.key;
         const html = document.createElement("div");
         html.className = "cc-sv-html";
         box.append(bar, body);
@@ -359,7 +419,9 @@ class CardView(LightComponent):
           let part = drawn.get(entry.key);
           if (!part) { part = make(entry); drawn.set(entry.key, part); }
           const sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);
-          if (sig !== part.sig) { head(part, entry); part.sig = sig; }
+          const stale = part.want !== undefined && entry.collapsed !== part.want;
+          if (!stale) part.want = undefined;
+          if (!stale && sig !== part.sig) head(part, entry);  // (not again when the server confirms a fold)
           if (entry.html !== part.html_text) { part.html.innerHTML = entry.html; part.html_text = entry.html; }
           if (entry.child_first !== part.child_first) { part.child_first = entry.child_first; part.child = undefined; }
           place(part, entry);
@@ -408,7 +470,7 @@ class CardView(LightComponent):
     def add(self, slot: SectionSlot) -> None:
         """Show one more section (at the end)."""
         self._slots.append(slot)
-        slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child", "child_first"])
+        slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child", "child_first", "child_label"])
         self._sync()
 
     def _sync(self, *_events) -> None:

@@ -17,6 +17,7 @@ from ..models import Contact
 from ..privacy import personal_data_zip
 from ..store import Change, Store
 from ..vcard import contact_vcard, vcard_filename
+from .accessibility import BUTTON_CSS, live
 from .editor import RecordEditor
 from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
@@ -85,10 +86,10 @@ class ContactCard(pn.viewable.Viewer):
         history = table([(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
                          (_("New value"), False)], rows) if rows else \
             f'<p class="cc-empty">{esc(_("No changes recorded."))}</p>'
-        relations = (f"<h4>{esc(_('Relations'))}</h4>{self.relations_html()}"
+        relations = (f"<h2>{esc(_('Relations'))}</h2>{self.relations_html()}"
                      if store.settings().crm_enabled else "")
         return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}{relations}'
-                f"<h4>{esc(_('Changes'))}</h4>{history}")
+                f"<h2>{esc(_('Changes'))}</h2>{history}")
 
     def relations_html(self) -> str:
         """Relations customers made to this person, named as seen from the person."""
@@ -125,7 +126,8 @@ class ContactCard(pn.viewable.Viewer):
         text = _("Replace this person’s name, e-mail, phones, title and notes everywhere they are kept — history, "
                  "search, comments that name them — and make them inactive? This cannot be undone.")
         question = pn.pane.HTML(f'<p class="cc-anonymise-question">{esc(text)}</p>', sizing_mode="stretch_width")
-        confirm = pn.widgets.Button(label=_("Anonymise"), color="danger", css_classes=["cc-anonymise-confirm"])
+        confirm = pn.widgets.Button(label=_("Anonymise"), color="danger", css_classes=["cc-anonymise-confirm"],
+                                    stylesheets=[BUTTON_CSS])
         cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-anonymise-cancel"])
         confirm.on_click(lambda _e: self.anonymise())
         cancel.on_click(lambda _e: setattr(self._confirm, "visible", False))
@@ -176,7 +178,7 @@ class ContactCard(pn.viewable.Viewer):
         self.editor = RecordEditor(self.contact, EDIT_FIELDS, save=lambda c: store.save_contact(c, user=self.user),
                                    reload=lambda: store.get_contact(self.contact.id), done=finished,
                                    cancelled=cancelled, css="cc-contact-form", user_name=store.user_name,
-                                   zone=store.settings().time_zone)
+                                   zone=store.settings().time_zone, focus=True)
         self._form = self.editor.form
         self._body.objects = [self.editor, self._note]
         return self.editor
@@ -187,7 +189,7 @@ class ContactCard(pn.viewable.Viewer):
 
     def _say(self, text: str, ok: bool) -> None:
         color = "#1d7a3c" if ok else "#b42318"
-        self._note.object = f'<span class="cc-message-text" style="color:{color}">{esc(text)}</span>'
+        self._note.object = f'<span class="cc-message-text" style="color:{color}"{live(ok)}>{esc(text)}</span>'
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._body

@@ -22,6 +22,7 @@ from ..spreadsheets import write_table
 from ..store import Store
 from .choices import multi_choice
 from .components import DataTable
+from .html import page_heading
 from .live import Follower
 
 COLUMNS = [
@@ -267,7 +268,7 @@ class CustomerList(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         clear = pn.widgets.Button(label=_("Clear filters"), color="light", css_classes=["cc-clear-filters"])
         clear.on_click(lambda _e: self.clear())
-        sidebar = pn.Column(pn.pane.HTML(f"<h3>{_('Search customers')}</h3>", margin=(0, 10)),
+        sidebar = pn.Column(pn.pane.HTML(page_heading(_('Search customers')), margin=(0, 10)),
                             *self._filters.values(), clear, width=300, css_classes=["cc-filters"])
         results = pn.Column(pn.Row(self._count, *self._exports, sizing_mode="stretch_width"), self._table,
                             pn.Row(self._prev, self._next), sizing_mode="stretch_width")

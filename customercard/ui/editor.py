@@ -17,6 +17,7 @@ from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _
 from ..models import Record, to_text
 from ..store import Change
+from .accessibility import focus_first, live
 from .form import ConflictResolver, FieldForm
 from .html import esc
 from .values import shown
@@ -36,10 +37,11 @@ class RecordEditor(pn.viewable.Viewer):
                  css: str = "cc-record-form", save_label: str = "", overrides: dict[str, Any] | None = None,
                  user_name: Callable[[str], str] = str, zone: str | None = None, columns: int = 2,
                  prepare: Callable[[Record], None] | None = None, save_css: str = "",
-                 extra: list[Any] | None = None, message: pn.pane.HTML | None = None) -> None:
+                 extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False) -> None:
         """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
         opportunity); ``cancelled`` None: no Cancel button; ``extra``: more widgets under the form; ``message``: the
-        pane its messages go to (its own by default)."""
+        pane its messages go to (its own by default); ``focus``: the first field takes the focus once drawn (an
+        editor the user just opened)."""
         super().__init__()
         self.original = record
         self._save, self._done, self._reload, self._prepare = save, done, reload, prepare
@@ -58,7 +60,8 @@ class RecordEditor(pn.viewable.Viewer):
             buttons.append(cancel)
         head = [pn.pane.HTML(f"<b>{esc(title)}</b>", margin=(0, 10))] if title else []
         self._layout = pn.Column(*head, self.form, *(extra or []), self._resolver_box, pn.Row(*buttons),
-                                 self.message, sizing_mode="stretch_width", css_classes=[css])
+                                 self.message, sizing_mode="stretch_width",
+                                 css_classes=focus_first([css]) if focus else [css])
 
     @property
     def widgets(self) -> dict[str, Any]:
@@ -134,7 +137,8 @@ class RecordEditor(pn.viewable.Viewer):
         self._say(_("Not saved yet: someone saved this meanwhile. Choose which values to keep, then Save again."))
 
     def _say(self, text: str) -> None:
-        self.message.object = f'<span class="cc-form-message-text" style="color:#b42318">{esc(text)}</span>'
+        self.message.object = (f'<span class="cc-form-message-text" style="color:#b42318"{live(False)}>{esc(text)}'
+                               '</span>')
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout

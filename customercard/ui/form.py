@@ -22,6 +22,7 @@ from ..errors import ConflictError
 from ..i18n import _, current_language, supported
 from ..models import Record, text_limits, to_text
 from ..validators import clean_text
+from .accessibility import focus_first
 from .choices import multi_choice
 from .html import esc
 
@@ -186,7 +187,7 @@ class FieldForm(pn.viewable.Viewer):
         self.widgets: dict[str, pn.widgets.Widget] = {}
         self.messages: dict[str, pn.pane.HTML] = {}
         self.notices: dict[str, pn.pane.HTML] = {}
-        cells = []
+        self.cells: dict[str, pn.Column] = {}
         for field in self.fields:
             widget = self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
             message = pn.pane.HTML("", stylesheets=[ERROR_CSS], css_classes=["hidden", "cc-field-error"],
@@ -194,9 +195,10 @@ class FieldForm(pn.viewable.Viewer):
             notice = pn.pane.HTML("", stylesheets=[NOTICE_CSS], css_classes=["hidden", "cc-field-notice"],
                                   sizing_mode="stretch_width", margin=(0, 10))
             self.widgets[field], self.messages[field], self.notices[field] = widget, message, notice
-            cells.append(pn.Column(widget, message, notice, sizing_mode="stretch_width", margin=0,
-                                   css_classes=[f"cc-field-{field.replace('.', '-')}"]))
-        self._grid = pn.GridBox(*cells, ncols=self.columns, sizing_mode="stretch_width")
+            # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
+            self.cells[field] = pn.Column(widget, message, notice, sizing_mode="stretch_width", margin=0,
+                                          css_classes=[f"cc-field-{field.replace('.', '-')}"])
+        self._grid = pn.GridBox(*self.cells.values(), ncols=self.columns, sizing_mode="stretch_width")
 
     def values(self) -> dict[str, Any]:
         return {field: _read(widget, self.record.parameter(field)) for field, widget in self.widgets.items()}
@@ -207,11 +209,15 @@ class FieldForm(pn.viewable.Viewer):
                 if to_text(value if value != "" else None) != to_text(original.get(field) or None)}
 
     def show_errors(self, errors: dict[str, str]) -> dict[str, str]:
-        """Show each message under its field; returns the messages for fields not in this form."""
+        """Show each message under its field, the first such field taking the focus; returns the messages for
+        fields not in this form."""
         for field, pane in self.messages.items():
             text = errors.get(field, "")
             pane.object = f'<span class="cc-error-text">{esc(text)}</span>' if text else ""
             pane.css_classes = ["cc-field-error"] if text else ["hidden", "cc-field-error"]
+        first = next((field for field in self.messages if errors.get(field)), None)
+        if first is not None:
+            self.cells[first].css_classes = focus_first(self.cells[first].css_classes)
         return {field: text for field, text in errors.items() if field not in self.messages}
 
     def show_notices(self, notices: dict[str, str]) -> None:

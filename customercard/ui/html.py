@@ -13,17 +13,18 @@ SECTION_CSS = """
 .cc-fields { display: grid; grid-template-columns: minmax(150px, max-content) 1fr; gap: 4px 18px; margin: 2px 0; }
 .cc-fields dt { color: #5b6b7d; font-size: 0.88em; padding-top: 1px; }
 .cc-fields dd { margin: 0; word-break: break-word; }
-.cc-muted { color: #6b7785; }
-.cc-empty { color: #8894a1; font-style: italic; }
+.cc-fields dd a, .cc-fields dd button { display: inline-block; min-height: 24px; line-height: 24px; }
+.cc-muted { color: #596573; }
+.cc-empty { color: #596573; font-style: italic; }
 .cc-title { font-size: 1.55em; font-weight: 700; margin: 0; }
 .cc-sub { color: #5b6b7d; margin: 2px 0 8px; }
 .cc-badge { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #e6eef7; color: #1f4f7a;
             font-size: 0.82em; margin-right: 6px; }
-.cc-badge.off { background: #f1f1f1; color: #777; }
+.cc-badge.off { background: #f1f1f1; color: #555; }
 .cc-list { list-style: none; padding: 0; margin: 0; }
 .cc-list li { padding: 8px 0; border-bottom: 1px solid #e8ecf1; }
 .cc-list li:last-child { border-bottom: 0; }
-.cc-meta { color: #6b7785; font-size: 0.85em; }
+.cc-meta { color: #596573; font-size: 0.85em; }
 .cc-body { white-space: pre-wrap; margin-top: 2px; }
 table.cc-table { border-collapse: collapse; width: 100%; font-size: 0.93em; }
 table.cc-table th, table.cc-table td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e8ecf1;
@@ -32,8 +33,17 @@ table.cc-table th { color: #5b6b7d; font-weight: 600; background: #f7f9fb; }
 table.cc-table td.num, table.cc-table th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.cc-table tr.total td { font-weight: 700; border-top: 2px solid #c9d3de; }
 a { color: #1f5c99; text-decoration: none; } a:hover { text-decoration: underline; }
-.cc-inactive { color: #8894a1; }
+.cc-inactive { color: #596573; }
+table.cc-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
+.cc-sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0);
+              white-space: nowrap; border: 0; }
+button.cc-act, button.cc-link, .cc-sv-html select, .cc-sv-html input { min-height: 24px; }
 """
+
+
+def page_heading(text: str) -> str:
+    """A page's one level-one heading, as large as a second-level one (the header above it is the banner)."""
+    return f'<h1 class="cc-page-title" style="font-size:1.5em;margin:0.5em 0">{esc(text)}</h1>'
 
 
 def esc(value: object) -> str:
@@ -69,13 +79,16 @@ def fields(pairs: Iterable[tuple[str, str]], empty: str = "—") -> str:
 
 
 def table(headers: list[tuple[str, bool]], rows: list[list[str]], css_id: str = "",
-          total: list[str] | None = None) -> str:
-    """A table of already-safe HTML cells; headers are (label, right-aligned)."""
-    head = "".join(f'<th class="num">{esc(h)}</th>' if num else f"<th>{esc(h)}</th>" for h, num in headers)
+          total: list[str] | None = None, caption: str = "") -> str:
+    """A table of already-safe HTML cells; headers are (label, right-aligned) — one without a label (a column of
+    buttons) is an empty cell, not a header. ``caption``: what the table holds, for screen readers only."""
+    head = "".join(("<td></td>" if not h else f'<th scope="col" class="num">{esc(h)}</th>' if num
+                    else f'<th scope="col">{esc(h)}</th>') for h, num in headers)
     body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if headers[i][1] else f"<td>{c}</td>"
                                     for i, c in enumerate(row)) + "</tr>" for row in rows)
     if total:
         body += '<tr class="total">' + "".join(
             f'<td class="num">{c}</td>' if headers[i][1] else f"<td>{c}</td>" for i, c in enumerate(total)) + "</tr>"
     ident = f' id="{esc(css_id)}"' if css_id else ""
-    return f'<table class="cc-table"{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    title = f'<caption class="cc-sr-only">{esc(caption)}</caption>' if caption else ""
+    return f'<table class="cc-table"{ident}>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

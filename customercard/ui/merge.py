@@ -10,6 +10,7 @@ import panel as pn
 from ..errors import CustomerCardError
 from ..i18n import _, ngettext
 from ..models import Customer
+from .accessibility import BUTTON_CSS
 from .context import CardContext
 from .html import SECTION_CSS, esc
 from .values import shown
@@ -48,6 +49,7 @@ class MergePanel(pn.viewable.Viewer):
         self._pick.param.watch(lambda e: self.choose(e.new), "value")
         self._compare = pn.Column(sizing_mode="stretch_width", margin=0)
         self._merge = pn.widgets.Button(label=_("Merge into this customer"), color="danger", disabled=True,
+                                        stylesheets=[BUTTON_CSS],
                                         css_classes=["cc-merge-go"])
         cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-merge-cancel"])
         self._merge.on_click(lambda _e: self.merge())
@@ -81,7 +83,7 @@ class MergePanel(pn.viewable.Viewer):
         mine, theirs = preview["survivor"], preview["other"]
         self.other_version = theirs.version
         rows: list[Any] = [pn.pane.HTML(
-            f'<table class="cc-table"><tr><th></th><th>{esc(_("This card"))}: {esc(mine.name)}</th>'
+            f'<table class="cc-table"><tr><td></td><th>{esc(_("This card"))}: {esc(mine.name)}</th>'
             f'<th>{esc(_("Other"))}: {esc(theirs.name)} ({esc(theirs.number)})</th></tr></table>',
             stylesheets=[SECTION_CSS], sizing_mode="stretch_width")]
         for field in preview["differing"]:

@@ -12,8 +12,9 @@ from ..i18n import _
 from ..identity import acting_user
 from ..models import Customer
 from ..store import Store
+from .accessibility import BUTTON_CSS, live
 from .form import FieldForm
-from .html import SECTION_CSS, esc, link
+from .html import SECTION_CSS, esc, link, page_heading
 
 FIELDS = ["name", "nickname", "org_number", "vat_number", "account_manager", "industry", "status",
           "visit_address.line1", "visit_address.postal_code", "visit_address.city", "visit_address.country",
@@ -38,6 +39,7 @@ class NewCustomer(pn.viewable.Viewer):
                               labels={"visit_address.line1": _("Visiting address")})
         self._save = pn.widgets.Button(label=_("Create customer"), color="primary", css_classes=["cc-create"])
         self._anyway = pn.widgets.Button(label=_("Create anyway"), color="warning", css_classes=["cc-create-anyway"],
+                                         stylesheets=[BUTTON_CSS],
                                          visible=False)
         self._save.on_click(lambda _e: self.create(check_duplicates=True))
         self._anyway.on_click(lambda _e: self.create(check_duplicates=False))
@@ -69,7 +71,7 @@ class NewCustomer(pn.viewable.Viewer):
             self._say(str(exc), ok=False)
             return None
         self._anyway.visible = False
-        self._message.object = (f'<p class="ok" id="cc-created">{esc(_("Created"))} '
+        self._message.object = (f'<p class="ok" id="cc-created"{live()}>{esc(_("Created"))} '
                                 f'{link(f"/card?customer={self.created.id}", self.created.name)} '
                                 f'({esc(self.created.number)}).</p>')
         return self.created
@@ -85,10 +87,10 @@ class NewCustomer(pn.viewable.Viewer):
 
     def _say(self, text: str, ok: bool) -> None:
         color = "#1d7a3c" if ok else "#b42318"
-        self._message.object = f'<p style="color:{color}" class="cc-message-text">{esc(text)}</p>'
+        self._message.object = f'<p style="color:{color}"{live(ok)} class="cc-message-text">{esc(text)}</p>'
         self._anyway.visible = False
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.pane.HTML(f"<h2>{esc(_('New customer'))}</h2>", margin=(0, 10)), self.form,
+        return pn.Column(pn.pane.HTML(page_heading(_('New customer')), margin=(0, 10)), self.form,
                          pn.Row(self._save, self._anyway), self._message, sizing_mode="stretch_width",
                          max_width=900, css_classes=["cc-new-customer-form"])

@@ -1,27 +1,30 @@
 """The pipeline: every open opportunity by stage, with count, sum and probability-weighted sum per stage.
 
-Filters for account manager, owner and expected close period. Stage, status and amount are edited in the
-table (each change goes through the model and the store, recorded in history); links open the cards.
+Filters for account manager, owner and expected close period. The opportunities are a plain table grouped by
+stage, a page at a time (a screen reader reads its headers and groups; a keyboard reaches every link and button):
+an opportunity's title opens it in an editor above the table (each change goes through the model and the store,
+recorded in history); links open the cards.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from typing import Any
 
 import pandas as pd
 import panel as pn
 import param
-from panel.io.model import JSCode
 
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
-from ..i18n import _, current_language, supported
-from ..models import OPPORTUNITY_STATUSES, Opportunity
+from ..i18n import N_, _
+from ..models import Opportunity
 from ..store import Change, Store
+from .accessibility import focus_here, live
+from .components import DataTable
 from .editor import RecordEditor
 from .form import DatePicker, date_format
-from .html import SECTION_CSS, esc, table
+from .html import SECTION_CSS, esc, page_heading, table
 from .live import Follower
 from .values import shown
 
@@ -29,32 +32,14 @@ EDITABLE = {"stage", "status", "lost_reason", "amount", "probability"}
 EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
 SHOWN = ["id", "version", "customer_id", "customer_name", "title", "stage", "status", "lost_reason", "amount",
          "currency", "probability", "weighted", "expected_close", "owner_name"]
-HIDDEN = ["id", "version", "customer_id"]
-
-
-def tabulator_texts() -> dict[str, Any]:
-    """The table's own words (paging, group headers and counts) in the reader's language, as Tabulator's
-    ``locale``/``langs`` configuration and a group header that names the stage as the column does (Panel writes
-    the field's name: 'stage: Lead')."""
-    language = supported(current_language()) or "en"
-    header = (f"(value, count) => {json.dumps(_('Stage') + ': ')} + String(value).replace(/^stage: /, '') + "
-              f"' <span>(' + count + ' ' + (count === 1 ? {json.dumps(_('item'))} : {json.dumps(_('items'))}) + "
-              "')</span>'")
-    return {"groupHeader": JSCode(header), "locale": language, "langs": {language: {
-        "groups": {"item": _("item"), "items": _("items")},
-        "data": {"loading": _("Loading"), "error": _("Error")},
-        "pagination": {"page_size": _("Page size"), "page_title": _("Show page"), "first": _("First"),
-                       "first_title": _("First page"), "last": _("Last"), "last_title": _("Last page"),
-                       "prev": _("Prev"), "prev_title": _("Previous page"), "next": _("Next"),
-                       "next_title": _("Next page"), "all": _("All"),
-                       "counter": {"showing": _("Showing"), "of": _("of"), "rows": _("rows"), "pages": _("pages")}},
-    }}}
-
-
-def money_format() -> dict[str, Any]:
-    """Tabulator's money formatter writing whole amounts with the reader's language's marks."""
-    marks = formatting.symbols()
-    return {"type": "money", "thousand": marks["group"], "decimal": marks["decimal"], "precision": 0}
+COLUMNS = [{"key": "customer_name", "label": N_("Customer"), "link": "href"},
+           {"key": "title", "label": N_("Opportunity")}, {"key": "stage", "label": N_("Stage")},
+           {"key": "status", "label": N_("Status")}, {"key": "lost_reason", "label": N_("Reason lost")},
+           {"key": "amount", "label": N_("Amount"), "num": True}, {"key": "currency", "label": N_("Currency")},
+           {"key": "probability", "label": N_("Probability (%)"), "num": True},
+           {"key": "weighted", "label": N_("Weighted"), "num": True},
+           {"key": "expected_close", "label": N_("Expected close")}, {"key": "owner_name", "label": N_("Owner")}]
+PAGE_SIZE = 50
 
 
 class PipelinePage(pn.viewable.Viewer):
@@ -66,6 +51,7 @@ class PipelinePage(pn.viewable.Viewer):
     owner = param.String(default="", doc="Only opportunities owned by this user (login).")
     close_from = param.CalendarDate(default=None, allow_None=True, doc="Expected to close on or after.")
     close_to = param.CalendarDate(default=None, allow_None=True, doc="Expected to close on or before.")
+    page = param.Integer(default=1, bounds=(1, None), doc="The page of the table shown, from 1.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -83,27 +69,26 @@ class PipelinePage(pn.viewable.Viewer):
                                   date_format=date_format()),
         ]
         self.can_edit = store.can(self.user, "write")
-        # Cells are not edited in the table: Panel's table names an edited row by its position, and a table drawn
-        # again meanwhile (someone's change arriving) put the edit on another opportunity. A click opens the
-        # opportunity in an editor instead, which names it and saves it on the version it shows.
-        editors: dict[str, Any] = dict.fromkeys(SHOWN)
+        # Cells are not edited in the table: a table drawn again meanwhile (someone's change arriving) could put the
+        # edit on another opportunity. The title opens the opportunity in an editor, which names it and saves it on
+        # the version it shows.
+        self.frame = pd.DataFrame(columns=SHOWN)
         self.editor: RecordEditor | None = None
         self._editor_box = pn.Column(sizing_mode="stretch_width", margin=0, css_classes=["cc-pipeline-editor"])
         self._summary = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width",
                                      css_classes=["cc-pipeline-summary"])
         self._message = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-pipeline-message"])
-        self._table = pn.widgets.Tabulator(
-            pd.DataFrame(columns=SHOWN), editors=editors, show_index=False, groupby=["stage"], pagination="local",
-            page_size=50, sizing_mode="stretch_width", hidden_columns=HIDDEN, selectable=False,
-            layout="fit_columns",  # every column within the page's width (the owner was cut off)
-            formatters=self._formatters([]), configuration=tabulator_texts(),
-            titles={"customer_name": _("Customer"), "title": _("Opportunity"), "stage": _("Stage"),
-                    "status": _("Status"), "lost_reason": _("Reason lost"), "amount": _("Amount"),
-                    "currency": _("Currency"), "probability": _("Probability (%)"), "weighted": _("Weighted"),
-                    "expected_close": _("Expected close"), "owner_name": _("Owner")},
-            css_classes=["cc-pipeline-table"])
+        columns = [{**c, "label": _(c["label"])} for c in COLUMNS]
         if self.can_edit:
-            self._table.on_click(self._on_click)
+            columns[1]["action"] = "open"
+        self._table = DataTable(columns=columns, caption=_("Opportunities"), empty_text=_("No open opportunities."),
+                                sizing_mode="stretch_width", css_classes=["cc-pipeline-table"])
+        self._table.on_action(lambda _action, data: self._on_open(data))
+        self._count = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-pipeline-count"])
+        self._prev = pn.widgets.Button(label=_("‹ Previous"), width=110, css_classes=["cc-pipeline-prev"])
+        self._next = pn.widgets.Button(label=_("Next ›"), width=110, css_classes=["cc-pipeline-next"])
+        self._prev.on_click(lambda _e: self._turn(-1))
+        self._next.on_click(lambda _e: self._turn(1))
         self.refresh()
         # others' changes of opportunities (and of customers' names) show without a reload
         self._own: set[tuple[int, int]] = set()
@@ -130,28 +115,50 @@ class PipelinePage(pn.viewable.Viewer):
         # list's), each stage's rows as they came (soonest close first).
         order = {stage: i for i, stage in enumerate(self.store.choices().allowed("opportunity_stages"))}
         frame = frame.iloc[frame["stage"].map(order).fillna(len(order)).argsort(kind="stable")]
-        # rows are known by the opportunity's id, not by their position: an edit made in the browser names the row
-        # it was made in, even when the table was drawn again meanwhile (a position would name another row then)
-        # formatters and rows in one update: the table is drawn once, and the rows it reports clicks on are known
-        self._table.param.update(formatters=self._formatters([day for day in closes if pd.notna(day)]),
-                                 value=frame[SHOWN].set_index(pd.Index(frame["id"].astype(int), name="key")))
+        self.frame = frame[SHOWN].reset_index(drop=True)
+        pages = max(1, -(-len(self.frame) // PAGE_SIZE))
+        if self.page > pages:
+            self.page = pages  # (shows that page)
+        else:
+            self._show_page()
 
-    @staticmethod
-    def _formatters(dates: list[Any]) -> dict[str, Any]:
-        """The table's cell formatters: links to the cards, amounts with the language's marks, each expected close
-        date and status as the reader reads it (Tabulator's lookup)."""
-        return {"customer_name": {"type": "link", "urlPrefix": "/card?customer=", "urlField": "customer_id",
-                                  "labelField": "customer_name"},
-                "amount": money_format(), "weighted": money_format(), "probability": money_format(),
-                "expected_close": {"type": "lookup", "": "", **{day.isoformat(): formatting.date(day)
-                                                               for day in dates}},
-                "status": {"type": "lookup", **{status: _(status) for status in OPPORTUNITY_STATUSES}}}
+    @param.depends("page", watch=True)
+    def _show_page(self) -> None:
+        """The current page of the table: its rows under their stage, each opportunity known by its id (a button
+        names the opportunity it was drawn for, however the table changed since)."""
+        shown_rows = self.frame.iloc[(self.page - 1) * PAGE_SIZE:self.page * PAGE_SIZE]
+        rows: list[dict[str, Any]] = []
+        for r in shown_rows.itertuples(index=False):
+            if not rows or rows[-1].get("stage") != r.stage:
+                rows.append({"_group": r.stage})
+            rows.append({"_id": int(r.id), "href": f"/card?customer={int(r.customer_id)}",
+                         "customer_name": r.customer_name or "", "title": r.title or "", "stage": r.stage or "",
+                         "status": _(r.status) if r.status else "", "lost_reason": r.lost_reason or "",
+                         "amount": formatting.number(r.amount), "currency": r.currency or "",
+                         "probability": formatting.number(r.probability),
+                         "weighted": formatting.number(r.weighted),
+                         "expected_close": formatting.date(dt.date.fromisoformat(r.expected_close))
+                         if r.expected_close else "",
+                         "owner_name": r.owner_name or ""})
+        self._table.rows = rows
+        total = len(self.frame)
+        first, last = (self.page - 1) * PAGE_SIZE + 1 if total else 0, min(self.page * PAGE_SIZE, total)
+        self._count.object = '<span class="cc-count-text">{}</span>'.format(esc(
+            _("Opportunities {first}–{last} of {total}").format(first=first, last=last, total=total)))
+        self._prev.disabled = self.page <= 1
+        self._next.disabled = last >= total
 
-    def _on_click(self, event: Any) -> None:
-        if event.column == "customer_name":
-            return  # the link to the card
-        row = self._table.value.iloc[event.row]
-        self.open_editor(int(row["id"]))
+    def _turn(self, step: int) -> None:
+        pages = max(1, -(-len(self.frame) // PAGE_SIZE))
+        self.page = min(max(1, self.page + step), pages)
+
+    def _on_open(self, data: dict[str, Any]) -> None:
+        try:
+            opportunity_id = int(data.get("id"))
+        except (TypeError, ValueError):
+            return
+        if self.can_edit:
+            self.open_editor(opportunity_id)
 
     def open_editor(self, opportunity_id: int) -> RecordEditor | None:
         """Edit one opportunity (stage, status, reason lost, amount, probability, expected close) above the table:
@@ -166,8 +173,9 @@ class PipelinePage(pn.viewable.Viewer):
         def done(saved: Any) -> None:
             self.editor = None
             self._editor_box.objects = []
-            self._message.object = f'<p style="color:#1d7a3c">{esc(_("Saved “{t}”.").format(t=saved.title))}</p>'
-            self._redraw()
+            text = esc(_("Saved “{t}”.").format(t=saved.title))
+            self._message.object = f'<p style="color:#1d7a3c"{live()}{focus_here()}>{text}</p>'
+            self.refresh()
 
         def cancelled() -> None:
             self.editor = None
@@ -185,7 +193,7 @@ class PipelinePage(pn.viewable.Viewer):
         self.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
             opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css="cc-pipeline-form",
             title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
-            zone=store.settings().time_zone)
+            zone=store.settings().time_zone, focus=True)
         self._editor_box.objects = [self.editor.__panel__()]
         self._message.object = ""
         return self.editor
@@ -209,27 +217,20 @@ class PipelinePage(pn.viewable.Viewer):
             self._own.add((opportunity.id, opportunity.version + 1))
             self.store.save_opportunity(opportunity, user=self.user)
         except ConflictError as exc:
-            self._message.object = f'<p style="color:#b42318" class="cc-pipeline-error">{esc(self._stale(exc))}</p>'
-            self._redraw()
+            self._message.object = (f'<p style="color:#b42318"{live(False)} class="cc-pipeline-error">'
+                                    f'{esc(self._stale(exc))}</p>')
+            self.refresh()
             return False
         except (ValidationError, CustomerCardError) as exc:
             errors = getattr(exc, "errors", None)
             text = " ".join(errors.values()) if errors else str(exc)
-            self._message.object = f'<p style="color:#b42318" class="cc-pipeline-error">{esc(text)}</p>'
-            self._redraw()
-            return False
-        self._message.object = f'<p style="color:#1d7a3c">{esc(_("Saved “{t}”.").format(t=opportunity.title))}</p>'
-        self._redraw()
-        return True
-
-    def _redraw(self) -> None:
-        """Draw the table again after a change made in it — on the next tick when served: Panel does not send a
-        table's new value while it still handles the edit that came from it."""
-        doc = pn.state.curdoc
-        if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(self.refresh)
-        else:
+            self._message.object = f'<p style="color:#b42318"{live(False)} class="cc-pipeline-error">{esc(text)}</p>'
             self.refresh()
+            return False
+        text = esc(_("Saved “{t}”.").format(t=opportunity.title))
+        self._message.object = f'<p style="color:#1d7a3c"{live()}>{text}</p>'
+        self.refresh()
+        return True
 
     def _show_changes(self, changes: list[Change]) -> None:
         """Others' changes: the table drawn again, an open editor marks what changed underneath it."""
@@ -256,6 +257,8 @@ class PipelinePage(pn.viewable.Viewer):
                  "still want to.").format(changes=changed)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.pane.HTML(f"<h2>{esc(_('Pipeline'))}</h2>", margin=(0, 10)), pn.Row(*self._filters),
-                         self._summary, self._message, self._editor_box, self._table, sizing_mode="stretch_width")
+        return pn.Column(pn.pane.HTML(page_heading(_('Pipeline')), margin=(0, 10)), pn.Row(*self._filters),
+                         self._summary, self._message, self._editor_box, self._table,
+                         pn.Row(self._prev, self._next, self._count, sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width")
 

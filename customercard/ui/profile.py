@@ -20,6 +20,7 @@ from ..models import User
 from ..passwords import MIN_LENGTH
 from ..store import Store
 from ..store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
+from .accessibility import BUTTON_CSS, focus_first, live
 from .form import option_labels
 from .html import SECTION_CSS, esc, fields
 
@@ -47,7 +48,7 @@ def browser_name(user_agent: str) -> str:
 
 def _note(text: str, ok: bool) -> str:
     color = "#1d7a3c" if ok else "#b42318"
-    return f'<p class="cc-profile-message" style="color:{color}">{esc(text)}</p>' if text else ""
+    return f'<p class="cc-profile-message" style="color:{color}"{live(ok)}>{esc(text)}</p>' if text else ""
 
 
 class ProfilePage(pn.viewable.Viewer):
@@ -70,15 +71,17 @@ class ProfilePage(pn.viewable.Viewer):
             "again": pn.widgets.PasswordInput(label=_("New password again"), width=320,
                                               css_classes=["cc-profile-again"]),
         }
-        self._errors = {name: pn.pane.HTML("", css_classes=[f"cc-profile-{name}-error"], stylesheets=[PROFILE_CSS],
-                                           margin=(0, 10)) for name in self._inputs}
+        # each message in a field's column, as in every form: the browser ties it to the field's control
+        self._errors = {name: pn.pane.HTML("", css_classes=[f"cc-profile-{name}-error", "cc-field-error"],
+                                           stylesheets=[PROFILE_CSS], margin=(0, 10)) for name in self._inputs}
+        self._cells = {name: pn.Column(self._inputs[name], self._errors[name], margin=0) for name in self._inputs}
         change = pn.widgets.Button(label=_("Change password"), color="primary",
                                    css_classes=["cc-profile-change"])
         change.on_click(lambda _event: self.change_password())
         self._password_note = pn.pane.HTML("", css_classes=["cc-profile-password-note"])
         self._sessions = pn.Column(sizing_mode="stretch_width", css_classes=["cc-profile-sessions"])
         everywhere = pn.widgets.Button(label=_("Log out everywhere"), color="danger",
-                                       css_classes=["cc-profile-everywhere"])
+                                       css_classes=["cc-profile-everywhere"], stylesheets=[BUTTON_CSS])
         everywhere.on_click(lambda _event: self.log_out_everywhere())
         self._sessions_note = pn.pane.HTML("", css_classes=["cc-profile-sessions-note"])
         chosen = self.store.get_user(login).language
@@ -88,12 +91,12 @@ class ProfilePage(pn.viewable.Viewer):
                                            css_classes=["cc-profile-language"])
         self._language.param.watch(lambda event: self.choose_language(event.new), "value")
         self._language_note = pn.pane.HTML("", css_classes=["cc-profile-language-note"])
-        language_box = pn.Column(pn.pane.HTML(f"<h3>{esc(_('My language'))}</h3>"), self._language,
+        language_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My language'))}</h2>"), self._language,
                                  self._language_note, width=420)
-        password_box = pn.Column(pn.pane.HTML(f"<h3>{esc(_('Change my password'))}</h3>"),
-                                 *[item for name in self._inputs for item in (self._inputs[name], self._errors[name])],
+        password_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('Change my password'))}</h2>"),
+                                 *self._cells.values(),
                                  change, self._password_note, width=420)
-        sessions_box = pn.Column(pn.pane.HTML(f"<h3>{esc(_('My active sessions'))}</h3>"), self._sessions,
+        sessions_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My active sessions'))}</h2>"), self._sessions,
                                  everywhere, self._sessions_note, sizing_mode="stretch_width")
         self._layout = pn.Column(pn.pane.HTML(self._who_html(), stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
                                               css_classes=["cc-profile-who"]),
@@ -104,7 +107,7 @@ class ProfilePage(pn.viewable.Viewer):
 
     def _who_html(self) -> str:
         user = self.store.get_user(self.login)
-        return (f'<h2 class="cc-title">{esc(user.name)}</h2>'
+        return (f'<h1 class="cc-title">{esc(user.name)}</h1>'
                 + fields([(_("Login"), esc(user.login)), (_("Role"), esc(_(user.role))),
                           (_("E-mail"), esc(user.email))]))
 
@@ -130,6 +133,9 @@ class ProfilePage(pn.viewable.Viewer):
         for name, pane in self._errors.items():
             text = errors.get(name, "")
             pane.object = f'<span class="cc-field-error">{esc(text)}</span>' if text else ""
+        first = next((name for name in self._errors if errors.get(name)), None)
+        if first is not None:
+            self._cells[first].css_classes = focus_first(self._cells[first].css_classes)
 
     def change_password(self) -> bool:
         """Change my password (current one right, new one twice and passing the policy); my other sessions end,

@@ -24,7 +24,7 @@ li.active, li:hover { background: #e8f0f9; }
 li .name { font-weight: 600; }
 li .detail { display: block; font-size: 0.82em; color: #5b6b7d; }
 li.more { border-top: 1px solid #e3e8ee; color: #1f5c99; font-size: 0.9em; }
-li.none { color: #6b7785; font-style: italic; cursor: default; }
+li.none { color: #596573; font-style: italic; cursor: default; }
 """
 
 
@@ -51,8 +51,19 @@ class SuperSearch(LightComponent):
       input.type = "search"; input.placeholder = model.placeholder; input.autocomplete = "off";
       input.setAttribute("aria-label", model.placeholder); input.id = "cc-super-search";
       input.maxLength = model.max_length; input.title = model.max_length_label.replace("{n}", model.max_length);
+      // a combobox: the hits are its list box, the active one told to screen readers as the focus stays here
+      input.setAttribute("role", "combobox"); input.setAttribute("aria-autocomplete", "list");
+      input.setAttribute("aria-expanded", "false"); input.setAttribute("aria-controls", "cc-super-search-hits");
       const list = document.createElement("ul");
-      list.setAttribute("role", "listbox"); list.hidden = true;
+      list.id = "cc-super-search-hits";
+      list.setAttribute("role", "listbox"); list.setAttribute("aria-label", model.placeholder); list.hidden = true;
+      function shown(open) {
+        list.hidden = !open;
+        input.setAttribute("aria-expanded", String(open));
+        const current = open && list.querySelector("li.active");
+        if (current) input.setAttribute("aria-activedescendant", current.id);
+        else input.removeAttribute("aria-activedescendant");
+      }
       let active = 0, pendingEnter = false, focused = false, inFlight = false, safety = null;
       // Each keystroke's query goes to the server at once unless one is still being answered; then only the
       // latest text follows when the answer comes (superseded texts are never sent). No fixed pause.
@@ -73,14 +84,16 @@ class SuperSearch(LightComponent):
         const all = items();
         list.replaceChildren();
         list.dataset.for = model.searched[0] ?? "";
-        if (!input.value.trim() || (!focused && !pendingEnter)) { list.hidden = true; return; }
+        if (!input.value.trim() || (!focused && !pendingEnter)) { shown(false); return; }
         if (model.searched[0] === input.value && !model.results.length) {
           const li = document.createElement("li"); li.className = "none"; li.textContent = model.none_label;
+          li.setAttribute("role", "option"); li.setAttribute("aria-disabled", "true"); li.id = "cc-hit-none";
           list.appendChild(li);
         }
         all.forEach((item, i) => {
           const li = document.createElement("li");
-          li.setAttribute("role", "option");
+          li.setAttribute("role", "option"); li.id = "cc-hit-" + i;
+          li.setAttribute("aria-selected", String(i === active));
           li.className = (item.more ? "more" : "hit") + (i === active ? " active" : "");
           const name = document.createElement("span"); name.className = "name"; name.textContent = item.name;
           li.appendChild(name);
@@ -91,7 +104,7 @@ class SuperSearch(LightComponent):
           li.addEventListener("mousedown", (e) => { e.preventDefault(); window.location.href = item.href; });
           list.appendChild(li);
         });
-        list.hidden = false;
+        shown(true);
       }
       input.addEventListener("input", () => {
         active = 0;
@@ -102,7 +115,7 @@ class SuperSearch(LightComponent):
         const all = items();
         if (e.key === "ArrowDown") { e.preventDefault(); active = Math.min(active + 1, all.length - 1); draw(); }
         else if (e.key === "ArrowUp") { e.preventDefault(); active = Math.max(active - 1, 0); draw(); }
-        else if (e.key === "Escape") { list.hidden = true; }
+        else if (e.key === "Escape") { shown(false); }
         else if (e.key === "Enter") {
           e.preventDefault();
           if (model.searched[0] === input.value && all[active]) { window.location.href = all[active].href; }
@@ -110,7 +123,7 @@ class SuperSearch(LightComponent):
         }
       });
       input.addEventListener("focus", () => { focused = true; draw(); });
-      input.addEventListener("blur", () => { focused = false; setTimeout(() => { list.hidden = true; }, 150); });
+      input.addEventListener("blur", () => { focused = false; setTimeout(() => shown(false), 150); });
       model.on(["results", "searched"], () => {
         inFlight = false; clearTimeout(safety);
         active = 0; draw();

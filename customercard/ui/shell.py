@@ -6,11 +6,14 @@ Served, a view is wrapped in the template; in a notebook the same view is return
 from __future__ import annotations
 
 import html
+import re
 
 import panel as pn
 
 from ..i18n import N_, _, current_language
 from ..models import User
+from .accessibility import LIVE_REGIONS, PAGE_SCRIPT, SR_ONLY_CSS
+from .html import page_heading
 
 APP_CSS = """
 body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; background: #f3f5f8;
@@ -20,6 +23,11 @@ body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, san
 .cc-header a { color: #dbe7f3; text-decoration: none; font-size: 0.95em; }
 .cc-nav a { margin-right: 14px; }
 .cc-header a:hover, .cc-header a.active { color: #fff; text-decoration: underline; }
+.cc-header a:focus-visible { outline: 2px solid #fff; outline-offset: 2px; }
+.cc-skip { position: absolute; left: 8px; top: -48px; z-index: 20; padding: 8px 14px; background: #fff; color: #1f3b57;
+           border: 2px solid #1f5c99; border-radius: 4px; font-weight: 600; }
+.cc-skip:focus { top: 8px; }
+.cc-main:focus { outline: none; }
 .cc-brand { font-weight: 700; font-size: 1.1em; color: #fff !important; margin-right: 10px; }
 .cc-spacer { flex: 1; }
 .cc-user { font-size: 0.9em; color: #dbe7f3; }
@@ -28,14 +36,17 @@ body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, san
 .cc-main { max-width: 1240px; margin: 0 auto; padding: 16px 20px 48px; }
 """
 
+# The accessibility script comes before Bokeh draws anything: it watches each shadow root as it is made.
 TEMPLATE = """{% extends base %}
 {% block title %}{{ page_title|e }}{% endblock %}
-{% block postamble %}<style>""" + APP_CSS + """</style>
-<script>document.documentElement.lang = {{ page_language|tojson }};</script>{% endblock %}
+{% block postamble %}<style>""" + APP_CSS + SR_ONLY_CSS + """</style>
+<script>document.documentElement.lang = {{ page_language|tojson }};""" + PAGE_SCRIPT + """</script>{% endblock %}
 {% block contents %}
-<div class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>
-{% if has_search %}{{ embed(roots.search) }}{% endif %}{{ user_html|safe }}</div>
-<div class="cc-main" id="cc-main">{{ embed(roots.main) }}</div>
+<a class="cc-skip" href="#cc-main">{{ skip_text|e }}</a>
+<header class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>
+{% if has_search %}{{ embed(roots.search) }}{% endif %}{{ user_html|safe }}</header>
+<main class="cc-main" id="cc-main" tabindex="-1">{{ embed(roots.main) }}</main>
+""" + LIVE_REGIONS + """
 {% if has_location %}{{ embed(roots.location) }}{% endif %}
 {% endblock %}"""
 
@@ -69,6 +80,11 @@ def user_html(user: User | None) -> str:
             f'{html.escape(_(user.role))} · <a href="/logout" id="cc-logout">{html.escape(_("Log out"))}</a></span>')
 
 
+def page_language() -> str:
+    """The page's language as a BCP 47 tag for ``<html lang>`` (``sv_SE`` → ``sv-SE``): screen readers speak it."""
+    return re.sub(r"[^A-Za-z0-9-]", "", current_language().replace("_", "-")) or "en"
+
+
 def is_served() -> bool:
     """Whether this code runs for a served session (``pn.state.served`` only knows ``panel serve`` scripts)."""
     doc = pn.state.curdoc
@@ -98,7 +114,8 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
     template = PageTemplate(TEMPLATE, location=location)
     template.add_variable("has_location", location)
     template.add_variable("page_title", f"{title} · customercard")
-    template.add_variable("page_language", current_language())  # Panel's base template says lang="en"
+    template.add_variable("page_language", page_language())  # Panel's base template says lang="en"
+    template.add_variable("skip_text", _("Skip to the content"))
     # The header is plain HTML in the page (escaped by nav_html/user_html), not Bokeh models: nothing in it
     # changes during a session, and a Panel HTML pane would also make every page load MathJax (1.8 MB).
     template.add_variable("nav_html", nav_html(user, active, set(pages)))
@@ -112,16 +129,16 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
 
 def session_ended_message() -> pn.pane.HTML:
     """What an open page shows once its login session has ended."""
-    title = html.escape(_("You are logged out"))
+    title = _("You are logged out")
     text = html.escape(_("This session has ended (logged out, a new password, or from another window). Log in again "
                          "to go on."))
-    return pn.pane.HTML(f'<div class="cc-message cc-error" id="cc-session-ended"><h2>{title}</h2><p>{text}</p>'
+    return pn.pane.HTML(f'<div class="cc-message cc-error" id="cc-session-ended">{page_heading(title)}<p>{text}</p>'
                         f'<p><a href="/login">{html.escape(_("Log in"))}</a></p></div>', sizing_mode="stretch_width")
 
 
 def message_page(title: str, text: str, user: User | None, status: str = "info"):
     """A page that only says something (not found, not allowed)."""
-    body = pn.pane.HTML(f'<div class="cc-message cc-{status}" id="cc-message"><h2>{html.escape(title)}</h2>'
+    body = pn.pane.HTML(f'<div class="cc-message cc-{status}" id="cc-message">{page_heading(title)}'
                         f'<p>{html.escape(text)}</p><p><a href="/search">{html.escape(_("Back to the customers"))}'
                         f'</a></p></div>', sizing_mode="stretch_width")
     return page(title, body, user)

@@ -18,6 +18,7 @@ from ...errors import ConflictError, CustomerCardError, PermissionDenied, Valida
 from ...i18n import _
 from ...models import Customer, to_text
 from ...store import Change
+from ..accessibility import focus_first, focus_here, live, token
 from ..components import CardView, SectionSlot
 from ..context import CardContext
 from ..form import ConflictResolver, FieldForm
@@ -34,12 +35,15 @@ def card_collapsed_prefs(context: CardContext) -> dict[str, bool]:
     return {key[len(PREF_PREFIX):]: bool(value) for key, value in stored.items()}
 
 
-def note_html(text: str, ok: bool) -> str:
+def note_html(text: str, ok: bool, mark: str | None = None, focus: bool = False) -> str:
+    """A section's message: said in the page's live region once (``mark``: the message's token), and given the
+    focus once with ``focus`` (the control that was used has gone: a closed form, a list drawn again)."""
     if not text:
         return ""
     css = "ok" if ok else "bad"
     color = "#1d7a3c" if ok else "#b42318"
-    return f'<p class="cc-note {css}" style="color:{color};font-size:.9em;margin:6px 0 0">{esc(text)}</p>'
+    attrs = live(ok, mark) + (focus_here(mark) if focus else "")
+    return f'<p class="cc-note {css}" style="color:{color};font-size:.9em;margin:6px 0 0"{attrs}>{esc(text)}</p>'
 
 
 def action_button(action: str, label: str, item_id: object = None, primary: bool = False, css: str = "",
@@ -100,7 +104,7 @@ class Section(pn.viewable.Viewer):
         the traceback); the card's other sections are drawn as usual."""
         try:
             child = self._read_child = self.read_child()
-            html = self.markup() + note_html(*self._note)
+            html = self.markup() + note_html(*self._note, mark=self._note_mark, focus=True)
             tools = self._tools()
         except Exception:
             log.exception("The card section %r of customer %s could not be drawn", self.key,
@@ -185,11 +189,21 @@ class Section(pn.viewable.Viewer):
         elif action in self.actions:
             getattr(self, "do_" + action.replace("-", "_"))(data)
 
+    @property
+    def _note(self) -> tuple[str, bool]:
+        """The section's message (text, ok), kept until the next one; each new one gets a new token (said and
+        focused once, however often the section is drawn again)."""
+        return self._message
+
+    @_note.setter
+    def _note(self, value: tuple[str, bool]) -> None:
+        self._message, self._note_mark = tuple(value), token()
+
     def say(self, text: str, ok: bool = True) -> None:
         """A message at the end of the section (kept until the next one)."""
         self._note = (text, ok)
-        if self.editing:
-            self.view.html = note_html(text, ok)
+        if self.editing:  # under the form, which keeps the focus
+            self.view.html = self.editing_html() + note_html(text, ok, mark=self._note_mark)
         elif self._built:
             self.render()
 
@@ -202,10 +216,15 @@ class Section(pn.viewable.Viewer):
     def form_labels(self) -> dict[str, str]:
         return {}
 
+    def editing_html(self) -> str:
+        """What stays of the read-only body while a form shows (nothing by default)."""
+        return ""
+
     def show_form(self, *objects: Any) -> None:
-        """Show Panel content (a form) in place of the read-only body."""
-        self.view.param.update(child=pn.Column(*objects, sizing_mode="stretch_width", margin=0), html="",
-                               tools=[], child_first=True)
+        """Show Panel content (a form) in place of the read-only body; its first field takes the focus."""
+        self.view.param.update(child=pn.Column(*objects, sizing_mode="stretch_width", margin=0,
+                                               css_classes=focus_first()), html=self.editing_html(), tools=[],
+                               child_first=True)
 
     def start_edit(self) -> None:
         """Turn the section's fields into widgets built from the param model."""

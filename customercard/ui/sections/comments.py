@@ -14,6 +14,7 @@ from ... import formatting
 from ...errors import CustomerCardError, NotFound, ValidationError
 from ...i18n import N_, _
 from ...models import Comment
+from ..accessibility import focus_first, live
 from ..editor import RecordEditor
 from ..form import date_picker, read_text, text_input
 from ..html import esc
@@ -95,7 +96,8 @@ class CommentsSection(Section):
         cancel.on_click(lambda _e: self.render())
         self._new_message = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-comment-message"])
         self.view.param.update(child=pn.Column(self._new_body, pn.Row(self._new_date, self._new_author, add, cancel),
-                                               self._new_message, sizing_mode="stretch_width", margin=0),
+                                               self._new_message, sizing_mode="stretch_width", margin=0,
+                                               css_classes=focus_first()),
                                child_first=True, html=self.listing(), tools=[])
 
     def add_comment(self) -> bool:
@@ -104,10 +106,11 @@ class CommentsSection(Section):
             self.context.store.add_comment(self.context.customer.id, body, user=self.context.login,
                                            written_on=self._new_date.value, author=self._new_author.value)
         except ValidationError as exc:
-            self._new_message.object = f'<span style="color:#b42318">{esc(" ".join(exc.errors.values()))}</span>'
+            self._new_message.object = (f'<span style="color:#b42318"{live(False)}>'
+                                        f'{esc(" ".join(exc.errors.values()))}</span>')
             return False
         except CustomerCardError as exc:
-            self._new_message.object = f'<span style="color:#b42318">{esc(str(exc))}</span>'
+            self._new_message.object = f'<span style="color:#b42318"{live(False)}>{esc(str(exc))}</span>'
             return False
         self._note = (_("Comment added."), True)
         self.render()
@@ -148,6 +151,6 @@ class CommentsSection(Section):
                                    save=lambda c: store.edit_comment(c, user=login), done=finished,
                                    cancelled=cancelled, reload=lambda: store.get_comment(comment_id),
                                    overrides={"author": author}, user_name=store.user_name,
-                                   zone=self.context.zone)
+                                   zone=self.context.zone, focus=True)
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
         return self.editor

@@ -12,6 +12,7 @@ from ...errors import CustomerCardError, ValidationError
 from ...fields import section_fields
 from ...i18n import N_, _
 from ...models import Address, Customer, MailDraft
+from ..accessibility import focus_first, live
 from ..choices import multi_choice
 from ..form import read_text, text_input
 from ..html import esc, fields, link, mailto, tel
@@ -145,7 +146,7 @@ class ContactSection(Section):
                              "</span>", margin=(0, 10), sizing_mode="stretch_width")
         self.view.param.update(
             child=pn.Column(intro, to, subject, message, pn.Row(send, cancel, margin=0), text,
-                            sizing_mode="stretch_width", margin=0, css_classes=["cc-email-form"]),
+                            sizing_mode="stretch_width", margin=0, css_classes=focus_first(["cc-email-form"])),
             html="", tools=[], child_first=True)
 
     def send_email(self) -> bool:
@@ -178,7 +179,7 @@ class ContactSection(Section):
 
     def _email_problem(self, text: str) -> None:
         assert self._mail_form is not None
-        self._mail_form["text"].object = f'<span style="color:#b42318">{esc(text)}</span>'
+        self._mail_form["text"].object = f'<span style="color:#b42318"{live(False)}>{esc(text)}</span>'
 
     def cancel_email(self) -> None:
         self._mail_form = None

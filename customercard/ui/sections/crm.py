@@ -13,6 +13,7 @@ from ... import formatting
 from ...errors import ConflictError, CustomerCardError, NotFound, ValidationError
 from ...i18n import N_, _, pgettext
 from ...models import Event, Opportunity, Record, Relation
+from ..accessibility import focus_first, live
 from ..choices import multi_choice
 from ..editor import RecordEditor
 from ..form import read_text, text_input
@@ -71,7 +72,7 @@ class CrmSection(Section):
         context = self.context
         self.editor = RecordEditor(record, fields, save=save, done=finished, cancelled=cancelled, reload=reload,
                                    title=title, css=css, user_name=context.store.user_name, zone=context.zone,
-                                   **options)
+                                   focus=True, **options)
         self._form = self.editor.form
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
         return self.editor
@@ -84,7 +85,8 @@ class CrmSection(Section):
         cancel.on_click(lambda _e: self.render())
         self.view.param.update(child=pn.Column(pn.pane.HTML(f"<b>{esc(title)}</b>", margin=(0, 10)), form,
                                                pn.Row(save, cancel), self._form_message,
-                                               sizing_mode="stretch_width", css_classes=[css]), child_first=True)
+                                               sizing_mode="stretch_width", css_classes=focus_first([css])),
+                               child_first=True)
 
     def _run(self, action, done: str) -> bool:
         try:
@@ -97,7 +99,7 @@ class CrmSection(Section):
             if getattr(self, "_form_message", None) is not None and self.view.child is not None:
                 if isinstance(exc, ValidationError) and getattr(self, "_form", None) is not None:
                     self._form.show_errors(exc.errors)
-                self._form_message.object = f'<span style="color:#b42318">{esc(_error_text(exc))}</span>'
+                self._form_message.object = f'<span style="color:#b42318"{live(False)}>{esc(_error_text(exc))}</span>'
             else:
                 self.say(_error_text(exc), ok=False)
             return False
@@ -186,7 +188,8 @@ class RelationsSection(CrmSection):
     def add_relation(self) -> bool:
         target = self._target.value
         if not target:
-            self._form_message.object = f'<span style="color:#b42318">{esc(_("Choose whom to relate to."))}</span>'
+            self._form_message.object = (f'<span style="color:#b42318"{live(False)}>'
+                                         f'{esc(_("Choose whom to relate to."))}</span>')
             return False
         kind, other = target
         relation = Relation(customer_id=self.context.customer.id, relation_type=self._type.value,
@@ -218,8 +221,8 @@ class EventsSection(CrmSection):
                 if self.context.can_edit else "")
         head += (f'<label>{esc(_("Status"))} <select data-action="event-filter" class="cc-event-filter">{options}'
                  f"</select></label>")
-        return (f"<p>{head}</p><h4>{esc(_('Upcoming'))}</h4>{self._listing(upcoming, zone, 'upcoming')}"
-                f"<h4>{esc(_('Past'))}</h4>{self._listing(past, zone, 'past')}")
+        return (f"<p>{head}</p><h3>{esc(_('Upcoming'))}</h3>{self._listing(upcoming, zone, 'upcoming')}"
+                f"<h3>{esc(_('Past'))}</h3>{self._listing(past, zone, 'past')}")
 
     def _listing(self, frame, zone: str, css: str) -> str:
         if frame.empty:
@@ -294,8 +297,8 @@ class EventsSection(CrmSection):
             buttons = action_button("edit-event", _("Edit"), item_id=event.id, css="cc-edit-event")
         back = '<button class="cc-link" data-action="event-filter" data-id="back">' + esc(_("Back to the events")) \
             + "</button>"
-        self.view.param.update(html=f'<div class="cc-event-details" id="cc-event-{event.id}"><h4>{esc(event.title)}'
-                                    f'</h4><dl class="cc-fields">{rows}</dl><p>{buttons} {back}</p></div>',
+        self.view.param.update(html=f'<div class="cc-event-details" id="cc-event-{event.id}"><h3>{esc(event.title)}'
+                                    f'</h3><dl class="cc-fields">{rows}</dl><p>{buttons} {back}</p></div>',
                                child=None, tools=[])
 
     def do_edit_event(self, data: dict[str, Any]) -> None:

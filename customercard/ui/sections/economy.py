@@ -47,9 +47,9 @@ class EconomySection(Section):
             (_("Invoice language"), esc(inv.invoice_language)), (_("Our reference"), esc(inv.our_reference)),
             (_("Their reference"), esc(inv.their_reference)),
         ])
-        return (f"<div class=\"cc-economy\"><h4>{esc(_('Re-invoicing of external expenses'))}</h4>{reinvoicing}"
-                f"<h4>{esc(_('Invoicing with invoice templates'))}</h4>{template}"
-                f"<h4>{esc(_('Standard invoice settings'))}</h4>{standard}</div>")
+        return (f"<div class=\"cc-economy\"><h3>{esc(_('Re-invoicing of external expenses'))}</h3>{reinvoicing}"
+                f"<h3>{esc(_('Invoicing with invoice templates'))}</h3>{template}"
+                f"<h3>{esc(_('Standard invoice settings'))}</h3>{standard}</div>")
 
     def form_labels(self) -> dict[str, str]:
         return {"max_distance_km": _("Maximum billable distance per trip (km, empty: no limit)")}

@@ -9,6 +9,7 @@ import panel as pn
 from ... import files, formatting
 from ...errors import CustomerCardError, NotFound
 from ...i18n import N_, _, ngettext
+from ..accessibility import focus_first, live
 from ..html import esc, link, table
 from .base import Section, action_button
 
@@ -47,7 +48,8 @@ class FilesSection(Section):
         if not self.context.can_edit:
             return
         limit = files.max_bytes(self.context.store)
-        self._input = pn.widgets.FileInput(multiple=True, css_classes=["cc-file-input"])
+        self._input = pn.widgets.FileInput(multiple=True, label=_("Files to upload"),
+                                           css_classes=["cc-file-input"])
         send = pn.widgets.Button(label=_("Upload"), color="primary", css_classes=["cc-file-send"])
         cancel = pn.widgets.Button(label=_("Cancel"))
         hint = _("At most {size} a file.").format(size=files.human_size(limit))
@@ -56,13 +58,15 @@ class FilesSection(Section):
         send.on_click(lambda _e: self.upload())
         cancel.on_click(lambda _e: self.render())
         self.view.param.update(child=pn.Column(self._input, pn.Row(send, cancel), self._upload_message,
-                                               sizing_mode="stretch_width", css_classes=["cc-upload-form"]),
+                                               sizing_mode="stretch_width",
+                                               css_classes=focus_first(["cc-upload-form"])),
                                child_first=True)
 
     def upload(self) -> bool:
         values, names = self._input.value, self._input.filename
         if not values:
-            self._upload_message.object = f'<span style="color:#b42318">{esc(_("Choose files first."))}</span>'
+            self._upload_message.object = (f'<span style="color:#b42318"{live(False)}>'
+                                           f'{esc(_("Choose files first."))}</span>')
             return False
         if not isinstance(values, list):
             values, names = [values], [names]
@@ -72,7 +76,8 @@ class FilesSection(Section):
         except CustomerCardError as exc:
             errors = getattr(exc, "errors", None)
             text = " ".join(errors.values()) if errors else str(exc)
-            self._upload_message.object = f'<span style="color:#b42318" class="cc-upload-error">{esc(text)}</span>'
+            self._upload_message.object = (f'<span style="color:#b42318"{live(False)} class="cc-upload-error">'
+                                           f'{esc(text)}</span>')
             return False
         self._note = (ngettext("Uploaded {n} file.", "Uploaded {n} files.", len(values)).format(n=len(values)), True)
         self.render()

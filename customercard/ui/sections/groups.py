@@ -113,8 +113,8 @@ class GroupsSection(Section):
                 text += f" ({failed.iloc[0]['last_error']})"
             pairs.append((_("Deliveries"), f'<span id="cc-sync-status">{esc(text)}</span>'))
         log = fields(pairs)
-        return (f'<div class="cc-groups"><h4>{esc(_("Segmentation"))}</h4>'
-                f'{fields(segment_pairs, empty=_("not set"))}<h4>{esc(_("Log"))}</h4>{log}</div>'
+        return (f'<div class="cc-groups"><h3>{esc(_("Segmentation"))}</h3>'
+                f'{fields(segment_pairs, empty=_("not set"))}<h3>{esc(_("Log"))}</h3>{log}</div>'
                 + self.history_html())
 
     def _erp_buttons(self) -> str:
@@ -153,7 +153,7 @@ class GroupsSection(Section):
         self.editor = RecordEditor(draft, ["erp_system", "erp_customer_id"], save=save, done=done,
                                    cancelled=cancelled, reload=lambda: store.get_customer(customer.id),
                                    title=_("Link to the economy system"), css="cc-erp-form",
-                                   user_name=store.user_name, zone=context.zone)
+                                   user_name=store.user_name, zone=context.zone, focus=True)
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
 
     def do_erp_unlink(self, data: dict[str, Any]) -> None:
@@ -200,7 +200,7 @@ class GroupsSection(Section):
             more = f'<p><button class="cc-link" data-action="history-more">{esc(_("Show more"))}</button></p>'
         listing = table(headers, rows, css_id="cc-history-table") if rows else \
             f'<p class="cc-empty">{esc(_("No changes recorded."))}</p>'
-        return (f'<div class="cc-history"><h4>{esc(_("History"))}</h4><p><label>{esc(_("Show changes of"))} '
+        return (f'<div class="cc-history"><h3>{esc(_("History"))}</h3><p><label>{esc(_("Show changes of"))} '
                 f'<select data-action="history-field" class="cc-history-field">{select}</select></label></p>'
                 f"{listing}{more}</div>")
 

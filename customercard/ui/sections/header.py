@@ -46,6 +46,10 @@ class HeaderSection(Section):
                 f'<div class="cc-sub">{"".join(badges)}</div>{fields(pairs)}'
                 f'<p class="cc-meta" id="cc-last-updated">{esc(updated)}</p>')
 
+    def editing_html(self) -> str:
+        """The customer's name stays the page's heading for screen readers while the header is edited."""
+        return f'<h1 class="cc-sr-only">{esc(self.context.customer.name)}</h1>'
+
     def merged_into_html(self, survivor_id: int) -> str:
         """'Merged into customer 10008 — Name', linked to the survivor's card."""
         try:

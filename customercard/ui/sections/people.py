@@ -11,6 +11,7 @@ from ... import formatting
 from ...errors import CustomerCardError, ValidationError
 from ...i18n import N_, _
 from ...models import Contact
+from ..accessibility import focus_first, live
 from ..form import FieldForm
 from ..html import esc, link, mailto, table, tel
 from .base import Section, action_button
@@ -69,7 +70,7 @@ class ContactsSection(Section):
                 except ValidationError as exc:
                     errors = exc.errors
                 except CustomerCardError as exc:
-                    message.object = f'<span style="color:#b42318">{esc(str(exc))}</span>'
+                    message.object = f'<span style="color:#b42318"{live(False)}>{esc(str(exc))}</span>'
                     return
             if errors:
                 form.show_errors(errors)
@@ -81,7 +82,7 @@ class ContactsSection(Section):
         cancel.on_click(lambda _e: self.render())
         self.view.param.update(child=pn.Column(pn.pane.HTML(f"<b>{esc(_('New contact person'))}</b>", margin=(0, 10)),
                                                form, pn.Row(save, cancel), message, sizing_mode="stretch_width",
-                                               css_classes=["cc-contact-adder"]), child_first=False)
+                                               css_classes=focus_first(["cc-contact-adder"])), child_first=False)
 
 
 class ProjectsSection(Section):

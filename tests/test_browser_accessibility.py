@@ -1,0 +1,599 @@
+"""Accessibility in Debian's Chromium against the real server: axe-core on every page, as a manager and as a viewer,
+in every language the UI is drawn in — no serious or critical violation anywhere — and proof that axe reaches the
+content inside the components' shadow roots.
+
+With ``CUSTOMERCARD_A11Y_FIGURES=1`` the figures (rules broken per page and language, by impact) are written into
+``docs/accessibility.md``; otherwise a run leaves the checkout as it found it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from customercard.i18n import _, using_language
+
+from .axe import IMPACTS, blocking, crosses_shadow_root, describe, run_axe
+from .conftest import login, rich_customers, wait_idle
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "accessibility.md"
+#: The languages the UI is drawn in: every page is scanned in each (the demo's people have no language of their
+#: own, so they read the browser's: the context's locale, sent as Accept-Language).
+LANGUAGES = ["en", "sv", "da"]
+ROLES = {"manager": "anna", "viewer": "vera"}
+
+
+@pytest.fixture(scope="module")
+def figures():
+    """{(page, language, role): the rules broken there, as (rule, impact)}, written into the docs at the end when
+    asked."""
+    found: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    yield found
+    if os.environ.get("CUSTOMERCARD_A11Y_FIGURES") == "1" and found:
+        write_figures(found)
+
+
+ROLE_ORDER = ("anyone", "manager", "viewer", "admin")
+
+
+def write_figures(found: dict[tuple[str, str, str], list[tuple[str, str]]]) -> None:
+    """The figures as tables: the totals per language and role by impact, then every page, role and language
+    (pages in the order scanned), then which rules the rows that are not all zero broke."""
+    order: dict[str, int] = {}
+    for name, _language, _role in found:
+        order.setdefault(name, len(order))
+    keys = sorted(found, key=lambda k: (ROLE_ORDER.index(k[2]), order[k[0]], LANGUAGES.index(k[1])))
+    counts = {key: Counter(impact for _rule, impact in found[key]) for key in keys}
+    lines = [f"{len(keys)} scans. Rules broken, summed over the pages scanned (a rule counts once per page, however "
+             "many elements break it):", "", "| Language | Role | Pages | " + " | ".join(IMPACTS) + " |",
+             "|" + "---|" * (3 + len(IMPACTS))]
+    for role in ROLE_ORDER:
+        for language in LANGUAGES:
+            mine = [key for key in keys if key[1:] == (language, role)]
+            if mine:
+                total = sum((counts[key] for key in mine), Counter())
+                lines.append(f"| {language} | {role} | {len(mine)} | "
+                             + " | ".join(str(total.get(i, 0)) for i in IMPACTS) + " |")
+    lines += ["", "Per page:", "", "| Page | Language | Role | " + " | ".join(IMPACTS) + " |",
+              "|" + "---|" * (3 + len(IMPACTS))]
+    for key in keys:
+        name, language, role = key
+        lines.append(f"| {name} | {language} | {role} | " + " | ".join(str(counts[key].get(i, 0)) for i in IMPACTS)
+                     + " |")
+    broken = sorted({(rule, impact) for key in keys for rule, impact in found[key]}, key=lambda r: (
+        IMPACTS.index(r[1]), r[0]))
+    if broken:
+        lines += ["", "Rules broken anywhere: " + ", ".join(
+            f"`{rule}` ({impact}, on {sum((rule, impact) in found[key] for key in keys)} page scans)"
+            for rule, impact in broken) + "."]
+    text = DOCS.read_text(encoding="utf-8")
+    start, end = "<!-- figures: written by tests/test_browser_accessibility.py -->", "<!-- /figures -->"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    DOCS.write_text(f"{before}{start}\n{chr(10).join(lines)}\n{end}{after}", encoding="utf-8")
+
+
+class Scanner:
+    """Runs axe in one page as it goes from view to view; keeps the figures and what is wrong."""
+
+    def __init__(self, page, language: str, role: str, figures: dict) -> None:
+        self.page, self.language, self.role, self.figures = page, language, role, figures
+        self.problems: list[str] = []
+
+    def scan(self, name: str, bokeh: bool = True) -> dict:
+        if bokeh:
+            wait_idle(self.page)
+        results = run_axe(self.page)
+        violations = results["violations"]
+        if os.environ.get("A11Y_DUMP"):
+            with open(os.environ["A11Y_DUMP"], "a") as out:
+                out.write(f"=== {name} ({self.language}, {self.role})\n{describe(violations, 6)}\n")
+        self.figures[(name, self.language, self.role)] = [(v["id"], v["impact"] or "minor") for v in violations]
+        if blocking(violations):
+            self.problems.append(f"{name} ({self.language}, {self.role}):\n{describe(blocking(violations))}")
+        return results
+
+    def check(self) -> None:
+        assert not self.problems, "serious or critical accessibility violations:\n" + "\n".join(self.problems)
+
+
+def section(page, key: str):
+    return page.locator(f"div.cc-section-{key}")
+
+
+def open_every_section(page) -> None:
+    folded = page.locator("button.cc-sv-toggle[aria-expanded=false]")
+    left = folded.count()
+    while left:
+        folded.first.click()
+        left -= 1
+        expect(folded).to_have_count(left)  # drawn open before the next one is clicked
+
+
+@pytest.fixture(scope="module")
+def customers(live_server) -> list[int]:
+    return rich_customers(live_server.store)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_login_page_has_no_serious_violations(live_server, browser, language, figures):
+    context = browser.new_context(locale=language)
+    page = context.new_page()
+    page.goto(live_server.url + "/search")
+    expect(page.locator("#login-form")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    scanner = Scanner(page, language, "anyone", figures)
+    scanner.scan("Log in", bokeh=False)
+    page.fill("#username", "anna")
+    page.fill("#password", "wrong")
+    page.click("#login-button")
+    expect(page.locator("#login-error")).to_be_visible()
+    scanner.scan("Log in, wrong password", bokeh=False)
+    context.close()
+    scanner.check()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_has_no_serious_violations(live_server, browser, customers, language, role, figures):
+    store = live_server.store
+    context = browser.new_context(locale=language)
+    page = context.new_page()
+    scanner = Scanner(page, language, role, figures)
+    manager = role == "manager"
+    login(page, live_server.url, ROLES[role])
+    expect(page.locator("html")).to_have_attribute("lang", language)  # the page is drawn in the language scanned
+
+    scanner.scan("Customers")
+    page.locator("#cc-super-search").fill(store.get_customer(customers[0]).name.split()[0][:5])
+    expect(page.locator("li.hit").first).to_be_visible()
+    scanner.scan("Customers, super search open")
+
+    customer_id = customers[5] if manager else customers[6]
+    page.goto(f"{live_server.url}/card?customer={customer_id}")
+    wait_idle(page)
+    open_every_section(page)
+    expect(section(page, "invoiced").locator(".cc-invoiced-chart canvas").first).to_be_visible()
+    results = scanner.scan("Card, every section open")
+    contrast = next(rule for rule in results["passes"] if rule["id"] == "color-contrast")
+    assert any("cc-empty" in node["html"] for node in contrast["nodes"])  # the grey "—" of an empty value was checked
+    if manager:
+        keys = page.locator("[data-section]:has(button.cc-tool-edit)").evaluate_all(
+            "nodes => nodes.map(n => n.dataset.section)")
+        assert {"header", "contact", "economy", "groups"} <= set(keys), keys
+        for key in keys:
+            section(page, key).locator("button.cc-tool-edit").click()
+            expect(section(page, key).locator(".cc-save button")).to_be_visible()
+        scanner.scan("Card, every section in edit mode")
+        section(page, "contact").locator(".cc-field-email input").fill("not-an-address")
+        section(page, "contact").locator(".cc-save button").click()
+        expect(section(page, "contact").locator(".cc-field-email .cc-error-text")).to_be_visible()
+        scanner.scan("Card, a refused save")
+        theirs = store.get_customer(customer_id)
+        theirs.phone = f"+46 8 111 222 3{LANGUAGES.index(language)}"  # a change of someone else's, each run
+        store.save_customer(theirs, user="erik")
+        section(page, "contact").locator(".cc-field-email input").fill("hello@example.se")
+        section(page, "contact").locator(".cc-field-phone input").fill("+46 8 999 888 77")
+        section(page, "contact").locator(".cc-save button").click()
+        expect(section(page, "contact").locator(".cc-conflict")).to_be_visible()
+        scanner.scan("Card, a conflict to resolve")
+
+        page.reload()
+        wait_idle(page)
+        header = section(page, "header")
+        header.locator("button.cc-tool-merge").click()
+        header.locator(".cc-merge-find input").fill(str(store.get_customer(customers[7]).number))
+        expect(header.locator(".cc-merge-moves")).to_be_visible()
+        scanner.scan("Card, merge")
+        for key, button in (("comments", "cc-new-comment-button"), ("events", "cc-new-event"),
+                            ("opportunities", "cc-new-opportunity"), ("relations", "cc-add-relation"),
+                            ("contacts", "cc-add-contact")):
+            section(page, key).locator(f"button.{button}").click()
+            expect(section(page, key).locator(".bk-input").first).to_be_visible()  # its form is drawn
+        scanner.scan("Card, new comment, event, opportunity, relation, contact person")
+
+    contact = store.contacts(customer_id).iloc[0]
+    page.goto(f"{live_server.url}/contact?contact={int(contact['id'])}")
+    wait_idle(page)
+    expect(page.locator("#cc-contact-name")).to_be_visible()
+    scanner.scan("Contact person")
+    project = store.projects(customer_id).iloc[0]
+    page.goto(f"{live_server.url}/project?project={int(project['id'])}")
+    wait_idle(page)
+    scanner.scan("Project" if manager else "Project (not allowed)")
+    page.goto(f"{live_server.url}/new")
+    wait_idle(page)
+    scanner.scan("New customer" if manager else "New customer (not allowed)")
+    if manager:
+        page.locator(".cc-create button").click()
+        expect(page.locator(".cc-field-name .cc-error-text")).to_be_visible()
+        scanner.scan("New customer, a refused save")
+
+    page.goto(f"{live_server.url}/pipeline")
+    wait_idle(page)
+    expect(page.locator(".cc-pipeline-table tbody tr td").first).to_be_visible()
+    scanner.scan("Pipeline")
+    if manager:
+        page.locator(".cc-pipeline-table button.cc-row-open").first.click()
+        expect(page.locator(".cc-pipeline-form")).to_be_visible()
+        scanner.scan("Pipeline, an opportunity opened")
+
+    page.goto(f"{live_server.url}/profile")
+    wait_idle(page)
+    scanner.scan("Profile")
+    if not manager:
+        page.goto(f"{live_server.url}/admin")
+        wait_idle(page)
+        scanner.scan("Administration (not allowed)")
+    context.close()
+    scanner.check()
+
+
+#: The administration's tabs, named in the figures as in English whatever the language scanned.
+ADMIN_TABS = ["Lists", "Settings", "Segmentation", "Users", "Import", "Economy system", "Log"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_admin_tab_has_no_serious_violations(live_server, browser, customers, language, figures):
+    """An administrator's pages: the card with the economy-system link's editor open (only administrators link a
+    customer), and every tab of the administration."""
+    context = browser.new_context(locale=language)
+    page = context.new_page()
+    scanner = Scanner(page, language, "admin", figures)
+    login(page, live_server.url, "admin", path=f"/card?customer={customers[2]}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    open_every_section(page)
+    section(page, "groups").locator("button.cc-erp-link-button").click()
+    expect(page.locator(".cc-erp-form .bk-input").first).to_be_visible()
+    scanner.scan("Card, every section open, economy-system link")
+
+    page.goto(live_server.url + "/admin")
+    wait_idle(page)
+    tabs = page.locator(".cc-admin-tabs [role=tab]")  # Bokeh's tabs, given their roles in the page
+    expect(tabs.first).to_be_visible()
+    names = tabs.all_inner_texts()
+    assert len(names) == len(ADMIN_TABS), names
+    if language == "en":
+        assert names == ADMIN_TABS
+    for index, name in enumerate(ADMIN_TABS):
+        tabs.nth(index).click()
+        expect(tabs.nth(index)).to_have_attribute("aria-selected", "true")
+        panel = tabs.nth(index).get_attribute("aria-controls")
+        expect(page.locator(f"#{panel}")).to_be_visible()  # its panel shown
+        scanner.scan(f"Administration: {name}")
+    context.close()
+    scanner.check()
+
+
+def test_the_card_without_the_crm_module_has_no_serious_violations(live_server, browser, customers, figures):
+    """With the CRM module switched off the card has no CRM sections and its Invoiced table and chart no pipeline:
+    the chart's text alternative says only what the chart shows."""
+    store = live_server.store
+    settings = store.settings()
+    settings.crm_enabled = False
+    store.save_settings(settings, user="admin")
+    try:
+        context = browser.new_context(locale="en")
+        page = context.new_page()
+        scanner = Scanner(page, "en", "manager", figures)
+        login(page, live_server.url, "anna", path=f"/card?customer={customers[3]}")
+        expect(page.locator("div.cc-section-opportunities")).to_have_count(0)
+        open_every_section(page)
+        chart = section(page, "invoiced").locator("[role=img]")
+        expect(chart).to_have_attribute("aria-label", "Chart of the invoiced amounts per year; the table below holds "
+                                                      "the same figures.")
+        expect(section(page, "invoiced").locator("#cc-invoiced-table thead th")).to_have_text(["Year", "Invoiced"])
+        scanner.scan("Card, every section open, CRM module off")
+        context.close()
+        scanner.check()
+    finally:
+        settings = store.settings()
+        settings.crm_enabled = True
+        store.save_settings(settings, user="admin")
+
+
+def test_axe_reaches_into_the_components_shadow_roots(live_server, page, customers):
+    """axe names nodes inside Bokeh's shadow roots (the card's section buttons pass), and finds a violation planted
+    inside one — an image without a text alternative in the card's component — and not before it was planted."""
+    login(page, live_server.url, "anna", path=f"/card?customer={customers[0]}")
+    expect(page.locator("button.cc-sv-toggle").first).to_be_visible()
+    results = run_axe(page)
+    names = next(rule for rule in results["passes"] if rule["id"] == "button-name")
+    inside = [node["target"] for node in names["nodes"] if "cc-sv-toggle" in node["html"]]
+    assert inside and all(crosses_shadow_root(target) for target in inside), inside
+    assert not [v for v in results["violations"] if v["id"] == "image-alt"]
+
+    planted = page.evaluate("""() => {
+      const hosts = [...document.querySelectorAll('*')].filter(e => e.shadowRoot);
+      let root = null;
+      for (const host of hosts) {  // the card's component, however deep Bokeh put it
+        const stack = [host.shadowRoot];
+        while (stack.length && !root) {
+          const r = stack.pop();
+          if (r.querySelector('.cc-sections')) root = r;
+          for (const e of r.querySelectorAll('*')) if (e.shadowRoot) stack.push(e.shadowRoot);
+        }
+        if (root) break;
+      }
+      const img = document.createElement('img');
+      img.id = 'cc-planted'; img.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw='; img.width = 20; img.height = 20;
+      root.querySelector('.cc-sections').appendChild(img);
+      return root instanceof ShadowRoot;
+    }""")
+    assert planted
+    found = next((v for v in run_axe(page)["violations"] if v["id"] == "image-alt"), None)
+    assert found is not None and found["impact"] == "critical"
+    targets = [node["target"] for node in found["nodes"]]
+    assert any(crosses_shadow_root(t) and re.search("cc-planted", str(t[-1])) for t in targets), targets
+
+
+# -- by keyboard alone ------------------------------------------------------------------------------------------
+ACTIVE = """() => {
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  if (!el || el === document.body || el === document.documentElement) return null;
+  const classes = [];
+  let section = null;
+  for (let node = el; node; node = node.parentNode || node.host) {
+    if (node.classList) classes.push(...node.classList);
+    if (section === null && node.dataset && node.dataset.section) section = node.dataset.section;
+  }
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const halo = !!style.boxShadow && style.boxShadow !== "none";
+  const ids = (el.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean);
+  const described = ids.map((id) => el.getRootNode().getElementById(id)).filter(Boolean)
+    .map((node) => node.textContent.trim()).join(" ");
+  return {tag: el.tagName.toLowerCase(), id: el.id, cls: String(el.className || ""), section, classes,
+          text: (el.textContent || el.value || "").trim().slice(0, 80), visible: outline || halo,
+          expanded: el.getAttribute("aria-expanded"), invalid: el.getAttribute("aria-invalid"), described,
+          controls: el.getAttribute("aria-controls"),
+          controlled: !!(el.getAttribute("aria-controls") &&
+                         el.getRootNode().getElementById(el.getAttribute("aria-controls")))};
+}"""
+
+
+def focused(page) -> dict | None:
+    return page.evaluate(ACTIVE)
+
+
+def press_until(page, key: str, wanted, limit: int = 300) -> dict:
+    """Press ``key`` until the focus is where ``wanted(focus)`` says; on every stop the focus is in the page and
+    drawn visibly (an outline or a halo)."""
+    trail = []
+    for _press in range(limit):
+        page.keyboard.press(key)
+        now = focused(page)
+        assert now is not None, f"the focus left the page after {trail[-3:]}: " + page.evaluate(
+            "() => document.hasFocus() + ' ' + (document.activeElement?.outerHTML || '').slice(0, 80)")
+        assert now["visible"], f"the focus is not visible on {now}"
+        trail.append((now["tag"], now["cls"][:40], now["text"][:30]))
+        if wanted(now):
+            return now
+    raise AssertionError(f"not reached with {key} in {limit} presses; last: {trail[-6:]}")
+
+
+def wait_focus(page, wanted, timeout: float = 10.0) -> dict:
+    """Wait until the focus lands where ``wanted(focus)`` says (after the server answered), drawn visibly."""
+    deadline = time.monotonic() + timeout
+    now = None
+    while time.monotonic() < deadline:
+        now = focused(page)
+        if now is not None and wanted(now):
+            assert now["visible"], f"the focus is not visible on {now}"
+            return now
+        page.wait_for_timeout(50)
+    raise AssertionError(f"the focus did not land where expected; it is on {now}")
+
+
+def in_field(field: str):
+    css = "cc-field-" + field.replace(".", "-")
+    return lambda f: css in f["classes"] and f["tag"] in ("input", "select", "textarea")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_account_managers_journey_by_keyboard_alone(live_server, browser, customers, language):
+    """Log in, super search and open a hit, move between sections, fold and unfold one, edit a field, meet the
+    error, fix it, save, open the history, restore a value, log out — with the keyboard only, in each language.
+    Every stop of the focus is drawn visibly, and after each action the focus is where the user expects it."""
+    store = live_server.store
+    customer = store.get_customer(customers[4])
+    email_before = customer.email
+    store.set_pref("olli", "card.collapsed.groups", True)  # as a new user finds it (folds are remembered)
+    with using_language(language):
+        says = {"edit": _("Edit"), "correct": _("Please correct the marked fields."), "saved": _("Saved."),
+                "restored": _("Restored; the history records it as a new change.")}
+    context = browser.new_context(locale=language)
+    page = context.new_page()
+    page.goto(live_server.url + "/search")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert focused(page)["id"] == "username"  # the login form starts in its first field
+    page.keyboard.type("olli")  # (a manager no other test here folds sections for: folds are remembered)
+    page.keyboard.press("Tab")
+    assert focused(page)["id"] == "password"
+    page.keyboard.type("demo")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search$"))
+    wait_idle(page)
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+    skip = press_until(page, "Tab", lambda f: True, limit=1)  # the first stop: past the header to the content
+    assert skip["cls"] == "cc-skip"
+    press_until(page, "Tab", lambda f: f["id"] == "cc-super-search")
+    page.keyboard.type(str(customer.number))
+    expect(page.locator("li.hit").first).to_contain_text(customer.name)
+    combobox = page.locator("#cc-super-search")
+    expect(combobox).to_have_attribute("aria-expanded", "true")
+    expect(combobox).to_have_attribute("aria-activedescendant", "cc-hit-0")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/card\?customer={customer.id}$"))
+    wait_idle(page)
+
+    # between sections: their headers are buttons that fold what they control
+    header = press_until(page, "Tab", lambda f: f["section"] == "header" and "cc-sv-toggle" in f["cls"])
+    assert header["expanded"] == "true" and header["controlled"]
+    toggle = press_until(page, "Tab", lambda f: f["section"] == "contact" and "cc-sv-toggle" in f["cls"])
+    assert toggle["expanded"] == "true" and toggle["controls"] == "cc-body-contact" and toggle["controlled"]
+    page.keyboard.press("Enter")
+    expect(section(page, "contact").locator(".cc-contact-details")).to_be_hidden()
+    folded = wait_focus(page, lambda f: f["section"] == "contact" and "cc-sv-toggle" in f["cls"])
+    assert folded["expanded"] == "false"
+    page.keyboard.press("Space")
+    expect(section(page, "contact").locator(".cc-contact-details")).to_be_visible()
+    expect(section(page, "contact").locator("button.cc-tool-edit")).to_be_visible()  # its tools drawn with it
+    assert wait_focus(page, lambda f: "cc-sv-toggle" in f["cls"])["expanded"] == "true"
+
+    # Edit: the form's first field has the focus
+    edit = press_until(page, "Tab", lambda f: f["section"] == "contact" and "cc-tool-edit" in f["cls"])
+    assert edit["text"] == says["edit"]
+    page.keyboard.press("Enter")
+    wait_focus(page, in_field("visit_address.line1"))
+    press_until(page, "Tab", in_field("email"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("not-an-address")
+    press_until(page, "Tab", lambda f: "cc-save" in f["classes"] and f["tag"] == "button")
+    page.keyboard.press("Enter")
+    # the error: said at once, and the focus on the field it is about, which is described by it
+    expect(page.locator("#cc-alert")).to_contain_text(says["correct"])
+    wrong = wait_focus(page, lambda f: in_field("email")(f) and f["invalid"] == "true")
+    message = section(page, "contact").locator(".cc-field-email .cc-error-text").inner_text()
+    assert "@" in message and message in wrong["described"]  # ("it needs exactly one @", in the language)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("keyboard@example.se")
+    press_until(page, "Tab", lambda f: "cc-save" in f["classes"] and f["tag"] == "button")
+    page.keyboard.press("Enter")
+    # saved: said, and the focus on the message (the form that had it is gone)
+    note = wait_focus(page, lambda f: f["section"] == "contact" and "cc-note" in f["cls"])
+    assert note["text"] == says["saved"]
+    expect(page.locator("#cc-status")).to_have_text(says["saved"])
+    assert store.get_customer(customer.id).email == "keyboard@example.se"
+
+    # the history: unfold "Groups and log", restore the e-mail as it was
+    groups = press_until(page, "Tab", lambda f: f["section"] == "groups" and "cc-sv-toggle" in f["cls"])
+    assert groups["expanded"] == "false"
+    page.keyboard.press("Enter")
+    expect(section(page, "groups").locator("#cc-history-table")).to_contain_text("keyboard@example.se")
+    press_until(page, "Tab", lambda f: f["section"] == "groups" and "cc-restore" in f["cls"])
+    page.keyboard.press("Enter")
+    restored = wait_focus(page, lambda f: f["section"] == "groups" and "cc-note" in f["cls"])
+    assert restored["text"] == says["restored"]
+    expect(page.locator("#cc-status")).to_have_text(says["restored"])
+    assert store.get_customer(customer.id).email == email_before
+
+    press_until(page, "Shift+Tab", lambda f: f["id"] == "cc-logout")
+    page.keyboard.press("Enter")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert "logged_out=1" in page.url
+    context.close()
+
+
+SECTIONS = """() => {
+  const roots = [document];
+  for (let i = 0; i < roots.length; i++) {
+    for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+  }
+  const root = roots.find((r) => r !== document && r.querySelector('.cc-sections'));
+  return [...root.querySelectorAll('[data-section]')].map((wrap) => {
+    const toggle = wrap.querySelector('button.cc-sv-toggle');
+    const body = root.getElementById(toggle.getAttribute('aria-controls'));
+    const box = wrap.querySelector('section');
+    const name = root.getElementById(box.getAttribute('aria-labelledby'));
+    return {key: wrap.dataset.section, heading: toggle.parentElement.tagName,
+            expanded: toggle.getAttribute('aria-expanded'), body: body ? body.className : null,
+            inside: !!(body && wrap.contains(body)), name: name && name.textContent,
+            title: toggle.textContent, hidden: body ? getComputedStyle(body).display === 'none' : null,
+            tools: [...wrap.querySelectorAll('.cc-sv-tools button')].map(b => root.getElementById(
+              b.getAttribute('aria-describedby'))?.textContent)};
+  });
+}"""
+
+
+def test_sections_are_disclosure_buttons_in_headings(live_server, page, customers):
+    login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
+    expect(page.locator("button.cc-sv-toggle").first).to_be_visible()
+    drawn = page.evaluate(SECTIONS)
+    assert len(drawn) >= 10
+    for one in drawn:
+        assert one["heading"] == "H2" and one["inside"] and one["body"].startswith("cc-sv-body"), one
+        assert one["title"].endswith(one["name"]) and one["hidden"] == (one["expanded"] == "false"), one
+        assert all(tool == one["name"] for tool in one["tools"]), one  # "Edit" is said with its section
+    folded = next(one["key"] for one in drawn if one["expanded"] == "false")
+    section(page, folded).locator("button.cc-sv-toggle").click()
+    expect(section(page, folded).locator("button.cc-sv-toggle")).to_have_attribute("aria-expanded", "true")
+    opened = next(one for one in page.evaluate(SECTIONS) if one["key"] == folded)
+    assert opened["expanded"] == "true" and opened["hidden"] is False
+
+
+def test_the_invoiced_chart_is_a_picture_whose_figures_are_in_the_table(live_server, page, customers):
+    from customercard import formatting
+    from customercard.ui.sections.invoiced import yearly_figures
+
+    store = live_server.store
+    customer_id = next(c for c in customers if not store.pipeline_per_year(c).empty)
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    invoiced = section(page, "invoiced")
+    chart = invoiced.locator("[role=img]")
+    expect(chart).to_have_count(1)
+    expect(chart.locator("canvas").first).to_be_visible()
+    assert "table below" in chart.get_attribute("aria-label")
+    figures = yearly_figures(store.invoiced_per_year(customer_id), time.localtime().tm_year)
+    weighted = store.pipeline_per_year(customer_id).set_index("year")["weighted"]
+    assert not weighted.empty  # the chart's second series, which the table must carry too
+    settings = store.settings()
+    table = invoiced.locator("#cc-invoiced-table")
+    expect(table.locator("caption")).to_have_text("Invoiced per year")
+    expect(table.locator("thead th")).to_have_text(["Year", "Invoiced", "Weighted pipeline"])
+    rows = table.locator("tbody tr:not(.total)").all_inner_texts()
+    shown = {row[0]: row[1:] for row in (r.split("\t") for r in rows)}
+    for year in sorted(set(figures["year"]) | set(weighted.index)):
+        amount = float(figures.set_index("year")["amount"].get(year, 0.0))
+        money = [formatting.money(v, settings.base_currency, language="en") for v in (amount, weighted.get(year, 0.0))]
+        assert shown[str(year)] == money, (year, shown.get(str(year)), money)
+
+
+def test_the_pipeline_table_is_read_and_used_by_keyboard(live_server, page):
+    login(page, live_server.url, "maria", path="/pipeline")
+    table = page.locator(".cc-pipeline-table table")
+    expect(table.locator("caption")).to_have_text("Opportunities")
+    expect(table.locator("thead th[scope=col]")).to_have_count(11)
+    groups = table.locator("tbody th[scope=rowgroup]").all_inner_texts()
+    stages = live_server.store.choices().allowed("opportunity_stages")
+    assert len(groups) >= 2 and groups == [stage for stage in stages if stage in groups]
+    first = press_until(page, "Tab", lambda f: "cc-row-open" in f["cls"])
+    page.keyboard.press("Enter")
+    form = page.locator(".cc-pipeline-form")
+    expect(form).to_contain_text(first["text"])
+    wait_focus(page, in_field("stage"))  # the editor's first field
+    press_until(page, "Tab", lambda f: "cc-pipeline-form-save" in f["classes"] and f["tag"] == "button")
+    page.keyboard.press("Enter")
+    note = wait_focus(page, lambda f: "cc-pipeline-message" in f["classes"] and f["tag"] == "p")
+    assert note["text"] == f"Saved “{first['text']}”."
+    expect(page.locator("#cc-status")).to_have_text(note["text"])
+
+
+def test_admin_tabs_are_a_tab_list_that_keys_switch(live_server, page):
+    login(page, live_server.url, "admin", path="/admin")
+    tabs = page.locator(".cc-admin-tabs [role=tablist] [role=tab]")
+    expect(tabs).to_have_count(7)
+    expect(tabs.first).to_have_attribute("aria-selected", "true")
+    panel = page.locator(".cc-admin-tabs [role=tabpanel]").first
+    assert panel.get_attribute("aria-labelledby") == tabs.first.get_attribute("id")
+    press_until(page, "Tab", lambda f: f["text"] == tabs.first.inner_text() and "bk-tab" in f["cls"])
+    page.keyboard.press("ArrowRight")
+    assert focused(page)["text"] == tabs.nth(1).inner_text()
+    expect(tabs.nth(0)).to_have_attribute("aria-selected", "true")  # moving is not choosing
+    page.keyboard.press("Enter")
+    expect(tabs.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(tabs.nth(0)).to_have_attribute("aria-selected", "false")
+    expect(page.locator(".cc-admin-save-settings button")).to_be_visible()
+    page.keyboard.press("End")
+    page.keyboard.press("Space")
+    expect(tabs.nth(6)).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#cc-admin-log-table")).to_be_visible()
