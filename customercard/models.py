@@ -888,6 +888,8 @@ class Relation(Record):
     other_customer_id = param.Integer(default=None, allow_None=True, label=N_("Customer"))
     other_contact_id = param.Integer(default=None, allow_None=True, label=N_("Contact person"))
     note = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Note"))
+    created_at = param.Date(default=None, allow_None=True, label=N_("Created"))
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Created by"))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if (self.other_customer_id is None) == (self.other_contact_id is None):

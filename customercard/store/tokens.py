@@ -23,10 +23,10 @@ from ..errors import NotFound, PermissionDenied, TooManyAttempts, ValidationErro
 from ..i18n import _
 from ..models import ApiToken, User
 from .database import utcnow
-from .sessions import LOG_ACTOR, LOG_AREA, TOUCH_EVERY, ThrottleRule, token_hash
+from .sessions import TOUCH_EVERY, ThrottleRule, token_hash
 
 #: Every token starts so (secret scanners and people recognise it).
-TOKEN_PREFIX = "cc_"
+TOKEN_PREFIX = "cc_"  # noqa: S105 - the prefix, not a secret
 #: How many of the token's characters (after the prefix) the hint keeps.
 HINT_LENGTH = 6
 TOKENS_AREA = "API tokens"
@@ -35,7 +35,7 @@ TOKENS_AREA = "API tokens"
 TOKEN_ACCOUNT_RULE = ThrottleRule(free=5, lock_after=10)
 #: Per address: ten tries, then waits growing to 30 s, the thirtieth locks the address for 15 minutes.
 TOKEN_ADDRESS_RULE = ThrottleRule(free=10, lock_after=30, longest_delay=dt.timedelta(seconds=30))
-TOKEN_COLUMNS = "id, login, name, hint, read_only, created_at, created_by, last_used_at"
+TOKEN_COLUMNS = "id, login, name, hint, read_only, created_at, created_by, last_used_at"  # noqa: S105
 
 
 def _token(row: dict[str, Any]) -> ApiToken:
