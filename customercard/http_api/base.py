@@ -169,8 +169,9 @@ class ApiHandler(RequestHandler):
 
     def _work(self, method: str, args: tuple[str, ...]) -> Reply:
         asked = self._asked_language()
+        language = asked or SOURCE_LANGUAGE
         try:
-            with using_language(asked or SOURCE_LANGUAGE):
+            with using_language(language):
                 caller = self._authenticate(method) if self.needs_login else None
             language = asked or (caller.user.language if caller is not None else "") or SOURCE_LANGUAGE
             with using_language(language):
@@ -181,17 +182,17 @@ class ApiHandler(RequestHandler):
                     reply = self._problem(exc)
                 except CustomerCardError as exc:
                     reply = self._problem(self.problem_of(exc))
-            reply.headers.setdefault("Content-Language", language)
-            return reply
         except ApiError as exc:
-            with using_language(asked or SOURCE_LANGUAGE):
-                return self._problem(exc)
+            with using_language(language):
+                reply = self._problem(exc)
         except Exception:
             log.exception("%s %s failed", method, self.request.path)
-            with using_language(asked or SOURCE_LANGUAGE):
-                return self._problem(ApiError(500, _("Something went wrong on the server; nothing was changed "
-                                                     "by this request unless it said so. The server's log has the "
-                                                     "details.")))
+            with using_language(language):
+                reply = self._problem(ApiError(500, _("Something went wrong on the server; nothing was changed by "
+                                                      "this request unless it said so. The server's log has the "
+                                                      "details.")))
+        reply.headers.setdefault("Content-Language", language)
+        return reply
 
     def _check_query(self, method: str) -> None:
         allowed = self.query_parameters.get(method, ())
