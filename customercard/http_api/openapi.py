@@ -117,8 +117,7 @@ def record_schema(kind: type[Record]) -> dict[str, Any]:
     """A record as the API shows it: its other parameters (id, version, stamps), then its fields."""
     meta = {name: parameter_schema(kind, name) for name in meta_names(kind)}
     return {"type": "object", "properties": {**meta, "fields": _ref(f"{kind.__name__}Fields")},
-            "required": [*meta, "fields"], "additionalProperties": False,
-            "description": _(kind.__doc__.strip().splitlines()[0]) if kind.__doc__ else ""}
+            "required": [*meta, "fields"], "additionalProperties": False}
 
 
 def write_schema(kind: type[Record], required: bool) -> dict[str, Any]:
