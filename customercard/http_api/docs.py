@@ -58,7 +58,9 @@ def describe(schema: dict[str, Any]) -> str:
     if "anyOf" in schema:
         return " | ".join(describe(part) for part in schema["anyOf"])
     kinds = schema.get("type", "")
-    kinds = [k for k in kinds] if isinstance(kinds, list) else [kinds] if kinds else []
+    kinds = list(kinds) if isinstance(kinds, list) else [kinds] if kinds else []
+    if kinds == ["null"]:
+        return "null"
     parts = []
     if "enum" in schema:
         parts.append(_esc(_("one of")) + " " + ", ".join(f"<code>{_esc(v)}</code>" for v in schema["enum"]
