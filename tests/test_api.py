@@ -11,6 +11,7 @@ import urllib.parse
 
 import jsonschema
 import pytest
+from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from customercard.fields import customer_fields
 from customercard.http_api.openapi import parameter_schema
@@ -70,6 +71,7 @@ def test_the_openapi_document_is_made_from_the_model(served):
     assert reply.status == 200
     doc = reply.json()
     assert doc["openapi"] == "3.1.0" and len(doc["paths"]) >= 20
+    jsonschema.Draft202012Validator(OPENAPI_31).validate(doc)  # the OpenAPI 3.1 meta-schema
     schemas = doc["components"]["schemas"]
     for schema in schemas.values():
         jsonschema.Draft202012Validator.check_schema(schema)
