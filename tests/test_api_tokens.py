@@ -176,3 +176,17 @@ def test_the_profile_block_shows_the_secret_once_lists_and_revokes(empty_store):
     assert "revoked" in other._note.object
     view.revoke(token_id)
     assert "revoked already" in view._note.object and "No API tokens" in view._list.objects[0].object
+
+
+# -- the request budget --------------------------------------------------------------------------------------------
+def test_the_request_budget_lets_a_minutes_worth_through_then_one_at_a_time():
+    from customercard.http_api.limits import RequestBudget
+
+    now = [1000.0]
+    budget = RequestBudget(60, clock=lambda: now[0])
+    assert [budget.take("a") for _ in range(60)] == [0] * 60
+    assert budget.take("a") == 1 and budget.take("b") == 0  # each key its own budget
+    now[0] += 1.0
+    assert budget.take("a") == 0 and budget.take("a") == 1  # one more a second
+    now[0] += 3600.0
+    assert [budget.take("a") for _ in range(60)] == [0] * 60 and budget.take("a") == 1  # full again, no more
