@@ -1,4 +1,4 @@
-"""``customercard`` — the command line: serve, demo, users, backup, import and export.
+"""``customercard`` — the command line: serve, demo, users, API tokens, backup, import and export.
 
 User mistakes end with one clear line on stderr and a non-zero exit, never a traceback.
 """
@@ -158,6 +158,38 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- API tokens --------------------------------------------------------------------------------------------
+def cmd_tokens(args: argparse.Namespace) -> int:
+    """Make, list and revoke a user's personal API tokens (the secret is printed once, on the last line)."""
+    from . import formatting
+
+    with _store(args) as store:
+        if args.action == "create":
+            token, secret = store.create_token(args.login, args.name, read_only=args.read_only, user=CLI_ACTOR)
+            made = (_("Made API token {id} {name} for {login}, read-only.") if token.read_only else
+                    _("Made API token {id} {name} for {login}."))
+            print(made.format(id=token.id, name=quote(token.name), login=token.login))
+            print(_("It is shown only now: keep it where the script that uses it can read it. Send it as "
+                    "Authorization: Bearer <token>."))
+            print(secret)
+        elif args.action == "list":
+            store.get_user(args.login)
+            zone = store.settings().time_zone
+            found = store.tokens(args.login)
+            if not found:
+                print(_("{login} has no API tokens.").format(login=args.login))
+            for token in found:
+                used = formatting.datetime(token.last_used_at, zone) if token.last_used_at else _("never")
+                flag = "  " + _("read-only") if token.read_only else ""
+                print(f"{token.id:>5}  {token.hint}…  {token.name}  {_('created')} "
+                      f"{formatting.datetime(token.created_at, zone)}  {_('last used')} {used}{flag}")
+        elif store.revoke_token(args.token_id, user=CLI_ACTOR):
+            print(_("Revoked API token {id}: every request with it is refused from now on.").format(id=args.token_id))
+        else:
+            print(_("API token {id} was revoked already.").format(id=args.token_id))
+    return 0
+
+
 # -- backup ------------------------------------------------------------------------------------------------
 def cmd_backup(args: argparse.Namespace) -> int:
     with _store(args) as store:
@@ -307,6 +339,20 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub.add_parser("deactivate", help=_("stop a user from logging in")).add_argument("login")
     users_sub.add_parser("activate", help=_("let a deactivated user log in again")).add_argument("login")
     users.set_defaults(func=cmd_users)
+
+    tokens = sub.add_parser("tokens", help=_("make, list and revoke a user's personal API tokens"),
+                            description=_("Personal API tokens for /api/v1: a token acts as its user (with the "
+                                          "user's role), or only reads when made --read-only. The token is printed "
+                                          "once; the database keeps only its SHA-256."))
+    tokens_sub = tokens.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    make = tokens_sub.add_parser("create", help=_("make a token (printed once, on the last line)"))
+    make.add_argument("login", help=_("the user the token acts as"))
+    make.add_argument("--name", required=True, help=_("what the token is for, e.g. the script that uses it"))
+    make.add_argument("--read-only", action="store_true", help=_("a token that reads and changes nothing"))
+    tokens_sub.add_parser("list", help=_("a user's live tokens (never their secrets)")).add_argument("login")
+    revoke = tokens_sub.add_parser("revoke", help=_("revoke a token: every request with it is refused"))
+    revoke.add_argument("token_id", type=int, help=_("the token's id (from tokens list)"))
+    tokens.set_defaults(func=cmd_tokens)
 
     migrate = sub.add_parser("migrate", help=_("copy everything from one database to another (DuckDB ⇄ PostgreSQL)"),
                              description=_("Copy everything from one database to another in one transaction, "

@@ -53,6 +53,9 @@ class Config(param.Parameterized):
     trusted_proxies = param.String(default="127.0.0.0/8, ::1", doc=(
         "Addresses or networks (comma-separated) of the reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto headers are believed; from anywhere else they are ignored."))
+    api_requests_per_minute = param.Integer(default=600, bounds=(1, None), doc=(
+        "Requests one API token (or one login's browser session) may make to /api/v1 per minute, per server "
+        "process; past it the API answers 429 with Retry-After."))
     search_in_memory = param.Boolean(default=True, doc=(
         "Whether the server keeps what searches read in memory (DuckDB; about 25 MB per 10,000 customers, and "
         "never more than a quarter of DuckDB's memory limit), so that no search waits for a first read."))

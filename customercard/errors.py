@@ -5,6 +5,7 @@
     ├── ConflictError            a stale save; ``conflicts`` names each field changed meanwhile
     ├── NotFound                 no such customer, contact, user, ...
     └── PermissionDenied         the acting user may not do this
+        └── TooManyAttempts      too many failed logins or API tokens: ``wait_seconds`` before the next try
 """
 
 from __future__ import annotations
@@ -67,3 +68,14 @@ class NotFound(CustomerCardError, LookupError):
 
 class PermissionDenied(CustomerCardError, PermissionError):
     """The acting user is not allowed to do this; enforced by the store, not only the UI."""
+
+
+class TooManyAttempts(PermissionDenied):
+    """Too many failed attempts (wrong passwords, unknown or revoked API tokens) from this account or address:
+    nothing was checked; try again after ``wait_seconds``."""
+
+    def __init__(self, wait_seconds: int) -> None:
+        self.wait_seconds = int(wait_seconds)
+        super().__init__(ngettext("Too many failed attempts; try again in {n} second.",
+                                  "Too many failed attempts; try again in {n} seconds.",
+                                  self.wait_seconds).format(n=self.wait_seconds))

@@ -888,6 +888,8 @@ class Relation(Record):
     other_customer_id = param.Integer(default=None, allow_None=True, label=N_("Customer"))
     other_contact_id = param.Integer(default=None, allow_None=True, label=N_("Contact person"))
     note = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Note"))
+    created_at = param.Date(default=None, allow_None=True, label=N_("Created"))
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Created by"))
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if (self.other_customer_id is None) == (self.other_contact_id is None):
@@ -964,6 +966,30 @@ class User(Record):
         if not self.name:
             errors["name"] = _("Give the user's name.")
         _normalise(self, errors, "", "email", validators.check_email)
+
+
+class ApiToken(Record):
+    """A personal API token: a name its user gave it, whether it only reads, and when it was made and last used.
+    The token itself (the secret) is shown once when it is made and never kept: the store keeps its SHA-256."""
+
+    fields = ("name", "read_only")
+
+    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until created.")
+    login = text_param(default="", max_length=32, doc="The user the token acts as (with that user's role).")
+    name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label=N_("Token name"),
+                      doc=N_("What the token is for, e.g. the script that uses it."))
+    read_only = param.Boolean(default=False, label=N_("Read only"),
+                              doc=N_("A read-only token reads what its user may read and changes nothing."))
+    hint = text_param(default="", max_length=REFERENCE_LENGTH, doc="The token's first characters, to recognise it.")
+    created_at = param.Date(default=None, allow_None=True, label=N_("Created"))
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH)
+    last_used_at = param.Date(default=None, allow_None=True, label=N_("Last used"))
+
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        if prefix + "name" not in errors:
+            _assign(self, "name", " ".join((self.name or "").split()))
+        if not self.name:
+            errors.setdefault(prefix + "name", _("Give the token a name, e.g. what uses it."))
 
 
 class Settings(Record):
@@ -1140,7 +1166,7 @@ class CustomerQuery(Record):
 
 __all__ = [
     "EMAIL_LENGTH", "FILE_NAME_LENGTH", "LIST_NAMES", "NAME_LENGTH", "NOTE_LENGTH", "REFERENCE_LENGTH", "ROLES",
-    "URL_LENGTH", "Address", "Choices", "Comment", "Contact", "Criterion", "Customer", "CustomerFile",
+    "URL_LENGTH", "Address", "ApiToken", "Choices", "Comment", "Contact", "Criterion", "Customer", "CustomerFile",
     "CustomerQuery", "Event", "Invoice", "InvoiceDefaults", "ListValue", "MailDraft", "Opportunity", "Project",
     "Record", "Relation", "Settings", "User", "from_text", "quoted", "text_limits", "text_list_param", "text_param",
     "to_text",

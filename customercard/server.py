@@ -21,6 +21,7 @@ from panel.viewable import ServableMixin
 
 from .config import Config, get_config
 from .errors import NotFound
+from .http_api.limits import RequestBudget
 from .i18n import _, negotiate, set_session_language
 from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
 from .memory import MemoryRelease, StoreMemory
@@ -56,6 +57,8 @@ class CardServer:
         self.gate = SessionGate.from_config(self.current_store, self.config)
         #: This server's sessions, counted, and what it gives back when they have ended.
         self.memory = MemoryRelease()
+        #: How many requests each API token (or login) may make to /api/v1 a minute, in this process.
+        self.api_budget = RequestBudget(self.config.api_requests_per_minute)
         #: What the store gives back when idle and what it keeps (made with the store).
         self.store_memory: StoreMemory | None = None
         #: Delivers the economy-system outbox (with ``deliver``, made with the store).
@@ -160,12 +163,15 @@ class CardServer:
         return StoreAuthProvider(self.current_store, self.gate)
 
     def handlers(self) -> list[tuple[str, type, dict[str, Any]]]:
-        """The Tornado handlers beside the pages: customer files and the JSON API, behind this server's login."""
+        """The Tornado handlers beside the pages: customer files, the JSON API (``/api/v1``, with its OpenAPI
+        document and docs page) and the older ``/api/customers/<id>``, behind this server's login or API tokens."""
         from .api import CustomerApiHandler
         from .downloads import FileDownloadHandler
+        from .http_api import routes as api_routes
 
         given = {"get_store": self.current_store, "login_of": self.gate.login_of}
-        return [(r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given)]
+        return [(r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given),
+                *api_routes(self)]
 
     def _serve_options(self) -> dict[str, Any]:
         from .headers import server_options

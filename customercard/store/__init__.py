@@ -31,11 +31,12 @@ from .records import RecordHistoryStore
 from .search import SearchStore
 from .sessions import SessionStore
 from .timeline import TimelineStore
+from .tokens import TokenStore
 
 
 class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
             RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
-            SessionStore, PrivacyStore):
+            SessionStore, PrivacyStore, TokenStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:

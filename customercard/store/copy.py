@@ -30,7 +30,7 @@ TABLES: list[tuple[str, str | None]] = [
     ("relations", "relations_id_seq"), ("events", "events_id_seq"), ("opportunities", "opportunities_id_seq"),
     ("search_terms", "search_terms_id_seq"), ("search_words", None), ("search_vocab", None),
     ("search_suffixes", None), ("search_fuzzy", None), ("files", "files_id_seq"), ("outbox", "outbox_id_seq"),
-    ("change_stamps", None),
+    ("change_stamps", None), ("api_tokens", "api_tokens_id_seq"),
 ]
 #: Kept where they were made, never copied: login sessions and failed-login counters (after a move everyone logs
 #: in again); a replaced target loses its own.

@@ -137,6 +137,19 @@ class CrmStore:
                                  diff_records(None, relation))
         return relation
 
+    def get_relation(self, relation_id: int) -> Relation:
+        """One relation as its customer made it (to another customer or to a contact person)."""
+        found = self.db.records("SELECT r.id, r.customer_id, t.label AS relation_type, r.other_customer_id, "
+                                "r.other_contact_id, r.note, r.created_at, r.created_by FROM relations r "
+                                "LEFT JOIN list_values t ON t.id = r.relation_type_id WHERE r.id = ?",
+                                [int(relation_id)])
+        if not found:
+            raise NotFound(_("No relation with id {relation_id}.").format(relation_id=relation_id))
+        row = found[0]
+        relation = Relation(**{**row, "note": row["note"] or "", "created_by": row["created_by"] or ""})
+        self._offer(relation, "relation_type", "relation_types")
+        return relation
+
     def remove_relation(self, relation_id: int, user: str | None = None) -> None:
         """Remove a relation; its history keeps what it was."""
         login = self._require(user, "write")

@@ -31,9 +31,9 @@ REFUSED_FUNCTIONS = frozenset({
     "getenv", "current_setting", "getvariable", "sleep_ms", "pg_sleep", "write_log", "json_serialize_plan",
     "json_execute_serialized_sql", "nextval", "setval", "currval", "txid_current", "current_query",
 })
-#: Tables that keep secrets (password hashes, session tokens' hashes, throttles, the shared cookie secret): never
-#: read by store.sql. The views user_directory and firm_settings give what is not secret in them.
-SECRET_TABLES = frozenset({"users", "sessions", "login_throttle", "settings"})
+#: Tables that keep secrets (password hashes, session and API tokens' hashes, throttles, the shared cookie secret):
+#: never read by store.sql. The views user_directory and firm_settings give what is not secret in them.
+SECRET_TABLES = frozenset({"users", "sessions", "login_throttle", "settings", "api_tokens"})
 #: Seconds an analyst's query may run before it is stopped.
 QUERY_SECONDS = 60.0
 #: Names the parser gives functions that DuckDB's function list does not hold (``SELECT unnest([1, 2])``).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 import secrets
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 KEEP_ENDED = dt.timedelta(days=30)
 LOG_AREA = "Logins"
 LOG_ACTOR = "system:login"
+log = logging.getLogger(__name__)
 LONGEST_KEPT_TEXT = 200
 
 
@@ -211,28 +213,34 @@ class SessionStore:
 
     def login_wait(self, login: str, remote_address: str = "", at: dt.datetime | None = None) -> int:
         """Seconds before ``login`` may be tried again from ``remote_address`` (0: now)."""
+        return self.throttle_wait(_login_keys(login, remote_address), at=at)
+
+    def throttle_wait(self, keys: dict[str, ThrottleRule], at: dt.datetime | None = None) -> int:
+        """Seconds before the next attempt under the counters ``keys`` (counter key → its rule) is let in (0: now)."""
         at = at or utcnow()
-        keys = {f"login:{login}": ACCOUNT_RULE}
-        if remote_address:
-            keys[f"address:{remote_address}"] = ADDRESS_RULE
-        waits = [0.0]
-        for key, rule in keys.items():
-            found = self.db.row("SELECT failures, last_failure_at, locked_until FROM login_throttle WHERE key = ?",
-                                [key])
-            if found is not None:
-                waits.append(_wait(rule, *found, at=at))
-        return math.ceil(max(waits))
+        if not keys:
+            return 0
+        marks = ", ".join("?" * len(keys))
+        found = self.db.rows(f"SELECT key, failures, last_failure_at, locked_until FROM login_throttle "
+                             f"WHERE key IN ({marks})", list(keys))  # one query: every API request asks
+        return math.ceil(max([0.0, *(_wait(keys[key], *rest, at=at) for key, *rest in found)]))
 
     def _count_failure(self, login: str, address: str, at: dt.datetime) -> int:
         """Count a failed login on the account and the address, log it (and any lockout it starts); returns the
         wait before the next attempt."""
-        keys = {f"login:{login}": ACCOUNT_RULE}
-        if address:
-            keys[f"address:{address}"] = ADDRESS_RULE
+        return self.count_failure(_login_keys(login, address), _who(login, address), "wrong password", "failed logins",
+                                  at)
+
+    def count_failure(self, keys: dict[str, ThrottleRule], who: str, what: str, attempts: str,
+                      at: dt.datetime | None = None) -> int:
+        """Count a failed attempt on each counter of ``keys`` (counter key → its rule), write ``what`` happened to
+        the admin log (area “Logins”, item ``who``) and any lockout it starts (“… after N ``attempts``”); returns the
+        wait before the next attempt."""
+        at = at or utcnow()
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM login_throttle WHERE last_failure_at < ? AND "
                         "(locked_until IS NULL OR locked_until < ?)", [at - dt.timedelta(days=1), at])
-            self._log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None, "wrong password")
+            self._log_admin(cur, LOG_ACTOR, LOG_AREA, who, None, what)
             for key, rule in keys.items():
                 failures = cur.execute(
                     "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES (?, 1, ?) "
@@ -242,11 +250,12 @@ class SessionStore:
                 if failures >= rule.lock_after:
                     cur.execute("UPDATE login_throttle SET locked_until = ?, failures = 0 WHERE key = ?",
                                 [at + rule.lockout, key])
-                    what = "account" if key.startswith("login:") else "address"
+                    kind = "address" if key.split(":", 1)[0].endswith("address") else "account"
                     minutes = int(rule.lockout.total_seconds() // 60)
-                    self._log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None,
-                                    f"{what} locked for {minutes} minutes after {failures} failed logins")
-        return self.login_wait(login, address, at=at)
+                    self._log_admin(cur, LOG_ACTOR, LOG_AREA, who, None,
+                                    f"{kind} locked for {minutes} minutes after {failures} {attempts}")
+                    log.warning("%s: %s locked for %d minutes after %d %s", who, kind, minutes, failures, attempts)
+        return self.throttle_wait(keys, at=at)
 
     # -- passwords -----------------------------------------------------------------------------------------------
     def change_password(self, login: str, current_password: str, new_password: str, keep_token: str = "") -> None:
@@ -272,6 +281,14 @@ def _wait(rule: ThrottleRule, failures: int, last_failure_at: dt.datetime, locke
     if at - last_failure_at >= rule.lockout:
         return 0.0
     return max(0.0, (last_failure_at + rule.delay(failures) - at).total_seconds())
+
+
+def _login_keys(login: str, address: str) -> dict[str, ThrottleRule]:
+    """The counters of a password login: its account and, when known, its address."""
+    keys = {f"login:{login}": ACCOUNT_RULE}
+    if address:
+        keys[f"address:{address}"] = ADDRESS_RULE
+    return keys
 
 
 def _who(login: str, address: str) -> str:

@@ -18,7 +18,9 @@ from ..models import LIST_NAMES, Settings, User
 #: The areas and fixed words the store writes (see customercard.store.admin, .sessions, .outbox, .privacy).
 WORDS = (N_("settings"), N_("Segmentation"), N_("Users"), N_("Economy system"), N_("Privacy"), N_("Logins"),
          N_("added"), N_("changed"), N_("active"), N_("inactive"), N_("anonymised"), N_("logged in"),
-         N_("wrong password"), N_("retry"), N_("account"), N_("address"))
+         N_("wrong password"), N_("retry"), N_("account"), N_("address"), N_("API tokens"), N_("created"),
+         N_("created, read-only"), N_("revoked"), N_("unknown API token"), N_("revoked API token"),
+         N_("API token of a deactivated user"))
 #: The patterns the store writes values and items in (English), each said through its own message.
 PATTERNS: tuple[tuple[str, Callable[[dict[str, str]], str]], ...] = (
     (r"added as (?P<role>\w+) with projects access",
@@ -29,6 +31,9 @@ PATTERNS: tuple[tuple[str, Callable[[dict[str, str]], str]], ...] = (
     (r"contact (?P<id>\d+)", lambda m: _("contact person {id}").format(id=m["id"])),
     (r"(?P<what>account|address) locked for (?P<minutes>\d+) minutes after (?P<failures>\d+) failed logins",
      lambda m: _("{what} locked for {minutes} minutes after {failures} failed logins").format(
+         what=_(m["what"]), minutes=m["minutes"], failures=m["failures"])),
+    (r"(?P<what>account|address) locked for (?P<minutes>\d+) minutes after (?P<failures>\d+) failed API token checks",
+     lambda m: _("{what} locked for {minutes} minutes after {failures} failed API token checks").format(
          what=_(m["what"]), minutes=m["minutes"], failures=m["failures"])),
     (r"(?P<login>\S+) from (?P<address>\S+)", lambda m: _("{login} from {address}").format(**m)),
 )

@@ -1,5 +1,5 @@
-"""My profile: who I am, my language, changing my password, and my active login sessions (end one, or log out
-everywhere).
+"""My profile: who I am, my language, changing my password, my active login sessions (end one, or log out
+everywhere) and my API tokens (:mod:`customercard.ui.api_tokens`).
 
 Every value that came from a person or a browser (name, e-mail, address, user agent) is escaped.
 """
@@ -21,6 +21,7 @@ from ..passwords import MIN_LENGTH
 from ..store import Store
 from ..store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
 from .accessibility import BUTTON_CSS, focus_first, live
+from .api_tokens import ApiTokens
 from .form import option_labels
 from .html import SECTION_CSS, esc, fields
 
@@ -98,9 +99,12 @@ class ProfilePage(pn.viewable.Viewer):
                                  change, self._password_note, width=420)
         sessions_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My active sessions'))}</h2>"), self._sessions,
                                  everywhere, self._sessions_note, sizing_mode="stretch_width")
+        #: My API tokens: make, list, revoke.
+        self.tokens = ApiTokens(store, login)
         self._layout = pn.Column(pn.pane.HTML(self._who_html(), stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
                                               css_classes=["cc-profile-who"]),
-                                 pn.Row(pn.Column(language_box, password_box), sessions_box,
+                                 pn.Row(pn.Column(language_box, password_box),
+                                        pn.Column(sessions_box, self.tokens, sizing_mode="stretch_width"),
                                         sizing_mode="stretch_width"),
                                  sizing_mode="stretch_width")
         self.refresh_sessions()

@@ -1,0 +1,324 @@
+"""The resources of ``/api/v1``: customers (list, search, read, create, change), their history (with restore),
+invoicing, and the records beside them (contacts, comments, events, opportunities, relations, projects).
+
+Each handler reads and writes through the store, with the same rules as the card: the store checks permissions,
+validates through the model, checks versions and writes the history under the caller's login. Here the request is
+read (its JSON, its ``If-Match``) and the answer written (the record, its ``ETag``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from ..i18n import _
+from ..models import EVENT_STATUSES, OPPORTUNITY_STATUSES, CustomerQuery, Invoice, Record
+from ..store.customers import LIST_SORTS
+from .base import API_PREFIX, ApiError, ApiHandler, Caller, Reply
+from .kinds import KINDS, Kind, as_parameters
+from .openapi import MAX_PAGE, SEARCH_LENGTH
+from .values import apply_fields, etag, record_json, to_json
+
+SEGMENT_PREFIX = "seg."
+
+
+def _rows(frame: Any, model: type[Record] | None = None) -> list[dict[str, Any]]:
+    """A frame's rows as JSON objects; with ``model``, each column that is one of its parameters as that parameter
+    holds it (a date as a date)."""
+    rows = frame.astype(object).to_dict("records")
+    if model is not None:
+        rows = [{**row, **as_parameters(row, model)} for row in rows]
+    return [{name: to_json(value) for name, value in row.items()} for row in rows]
+
+
+def _items(items: list[Any]) -> dict[str, Any]:
+    return {"items": items}
+
+
+def _invalid(errors: dict[str, str]) -> ApiError:
+    return ApiError(422, _("Nothing was saved: correct the fields named in errors."), errors=errors)
+
+
+# -- customers ---------------------------------------------------------------------------------------------------
+class CustomersHandler(ApiHandler):
+    """``/api/v1/customers``: GET a page of a search (the filters of /search), POST a new customer."""
+
+    query_parameters = {"GET": ("q", "status", "industry", "manager", "segment", "city", "country", "archived",
+                                "sort", "desc", "page", "per_page")}
+    query_prefix = SEGMENT_PREFIX
+
+    def do_GET(self, caller: Caller) -> Reply:
+        query = self._query()
+        sort = self.choice_arg("sort", tuple(LIST_SORTS), "name")
+        descending = self.bool_arg("desc")
+        page = self.int_arg("page", 1, 1, MAX_PAGE)
+        per_page = self.int_arg("per_page", 25, 1, 200)
+        frame, total = self.store.find_customers(query, limit=per_page, offset=(page - 1) * per_page, sort=sort,
+                                                 descending=descending)
+        last = max(1, -(-total // per_page))
+        links = {"first": 1, "last": last, **({"prev": min(page - 1, last)} if page > 1 else {}),
+                 **({"next": page + 1} if page < last else {})}
+        headers = {"X-Total-Count": str(total),
+                   "Link": ", ".join(f'<{self._page_url(number, per_page)}>; rel="{rel}"'
+                                     for rel, number in links.items())}
+        return Reply(200, {"items": _rows(frame), "total": total, "page": page, "per_page": per_page}, headers)
+
+    def _query(self) -> CustomerQuery:
+        segments: dict[str, list[str]] = {}
+        for item in self.args("segment"):
+            criterion, colon, value = item.partition(":")
+            if not colon or not criterion or not value:
+                raise ApiError(400, _("Give segment as criterion:value."), errors={"segment": _("criterion:value")})
+            segments.setdefault(criterion, []).append(value)
+        for name in self.request.query_arguments:
+            if name.startswith(SEGMENT_PREFIX) and len(name) > len(SEGMENT_PREFIX):
+                segments.setdefault(name[len(SEGMENT_PREFIX):], []).extend(self.args(name))
+        query = CustomerQuery(text=self.arg("q"), statuses=self.args("status"), industries=self.args("industry"),
+                              account_managers=self.args("manager"), city=self.arg("city"),
+                              country=self.arg("country"), segments=segments,
+                              archived=self.choice_arg("archived", CustomerQuery.ARCHIVED, "active"))
+        errors = query.validate()
+        if errors:
+            names = {"text": "q", "statuses": "status", "industries": "industry", "account_managers": "manager",
+                     "segments": "segment"}
+            raise ApiError(400, _("Some query parameters are wrong: see errors."),
+                           errors={names.get(k, k): v for k, v in errors.items()})
+        return query
+
+    def _page_url(self, page: int, per_page: int) -> str:
+        pairs = [(k, v.decode("utf-8", "replace")) for k, values in self.request.query_arguments.items()
+                 if k not in ("page", "per_page") for v in values]
+        return f"{API_PREFIX}/customers?" + urlencode([*pairs, ("page", str(page)), ("per_page", str(per_page))])
+
+    def do_POST(self, caller: Caller) -> Reply:
+        login = self.may_write(caller)
+        fields = self.fields_of(self.json_body())
+        customer = self.store.new_customer()
+        errors = apply_fields(customer, fields)
+        if errors:
+            raise _invalid({**customer.validate(self.store.choices()), **errors})
+        created = self.store.create_customer(customer, user=login)
+        return Reply(201, record_json(created), {"Location": f"{API_PREFIX}/customers/{created.id}",
+                                                 "ETag": etag(created.version)})
+
+
+class CustomerSearchHandler(ApiHandler):
+    """``/api/v1/customers/search?q=…``: the super search."""
+
+    query_parameters = {"GET": ("q", "limit", "include_archived")}
+
+    def do_GET(self, caller: Caller) -> Reply:
+        text = self.arg("q")
+        if not text or len(text) > SEARCH_LENGTH:
+            raise ApiError(400, _("Give q, what to look for, in 1 to {n} characters.").format(n=SEARCH_LENGTH),
+                           errors={"q": _("1 to {n} characters.").format(n=SEARCH_LENGTH)})
+        limit = self.int_arg("limit", 20, 1, 100)
+        hits = self.store.search(text, limit=limit, include_archived=self.bool_arg("include_archived", True))
+        return Reply(200, _items(_rows(hits)))
+
+
+class CustomerHandler(ApiHandler):
+    """``/api/v1/customers/<id>``: GET with its ETag, PATCH some fields with If-Match."""
+
+    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+        customer = self.store.get_customer(self.id_arg(customer_id))
+        return Reply(200, record_json(customer), {"ETag": etag(customer.version)})
+
+    def do_PATCH(self, caller: Caller, customer_id: str) -> Reply:
+        login = self.may_write(caller)
+        fields = self.fields_of(self.json_body())
+        number = self.id_arg(customer_id)
+        customer = self.store.get_customer(number)
+        self.check_if_match(customer, customer.version, self.store.history(number), fields)
+        errors = apply_fields(customer, fields)
+        if errors:
+            raise _invalid({**customer.validate(self.store.choices(), previous=self.store.get_customer(number)),
+                            **errors})
+        saved = self.store.save_customer(customer, user=login)
+        return Reply(200, record_json(saved), {"ETag": etag(saved.version)})
+
+
+class HistoryHandler(ApiHandler):
+    """``/api/v1/customers/<id>/history``: every change, newest first."""
+
+    query_parameters = {"GET": ("field",)}
+
+    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+        number = self.existing_customer(customer_id)
+        field = self.arg("field")
+        if len(field) > 200:
+            raise ApiError(400, _("Give field in at most 200 characters."), errors={"field": _("Too long.")})
+        frame = self.store.history(number, field=field or None)
+        return Reply(200, _items(_rows(frame[["change_id", "changed_at", "changed_by", "field", "old_value",
+                                               "new_value", "kind", "version"]])))
+
+
+class RestoreHandler(ApiHandler):
+    """``/api/v1/customers/<id>/history/<change>/restore``: put a past value back, as a new change."""
+
+    def do_POST(self, caller: Caller, customer_id: str, change_id: str) -> Reply:
+        login = self.may_write(caller)
+        body = self.json_body(required=False)
+        unknown = {name: _("Not part of this request.") for name in body if name != "which"}
+        which = body.get("which", "old")
+        if which not in ("old", "new"):
+            unknown["which"] = _("Give old or new.")
+        if unknown:
+            raise _invalid(unknown)
+        number = self.id_arg(customer_id)
+        customer = self.store.get_customer(number)
+        self.check_if_match(customer, customer.version, self.store.history(number), {})
+        saved = self.store.restore(number, self.id_arg(change_id), which=which, user=login,
+                                   expected_version=customer.version)
+        return Reply(200, record_json(saved), {"ETag": etag(saved.version)})
+
+
+class CustomerInvoicedHandler(ApiHandler):
+    """``/api/v1/customers/<id>/invoiced-per-year``."""
+
+    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+        return Reply(200, _items(_rows(self.store.invoiced_per_year(self.existing_customer(customer_id)))))
+
+
+class InvoicesHandler(ApiHandler):
+    """``/api/v1/customers/<id>/invoices``."""
+
+    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+        frame = self.store.invoices(self.existing_customer(customer_id))
+        return Reply(200, _items(_rows(frame[["id", "number", "invoice_date", "amount", "currency", "amount_base",
+                                              "project_id"]], Invoice)))
+
+
+class InvoicedHandler(ApiHandler):
+    """``/api/v1/invoiced-per-year``: over all customers."""
+
+    def do_GET(self, caller: Caller) -> Reply:
+        return Reply(200, _items(_rows(self.store.invoiced_per_year())))
+
+
+class MeHandler(ApiHandler):
+    """``/api/v1/me``: who the request acts as."""
+
+    def do_GET(self, caller: Caller) -> Reply:
+        user = caller.user
+        return Reply(200, {"login": user.login, "name": user.name, "email": user.email, "role": user.role,
+                           "language": user.language, "read_only": caller.read_only,
+                           "authentication": "token" if caller.by_token else "cookie"})
+
+
+# -- the records beside customers ---------------------------------------------------------------------------------
+class KindHandler(ApiHandler):
+    kind: Kind
+
+    def _version(self, record: Any) -> int:
+        return int(getattr(record, "version", None) or 1)
+
+    def _etag_headers(self, record: Any) -> dict[str, str]:
+        return {"ETag": etag(self._version(record))} if self.kind.versioned or self.kind.remove else {}
+
+
+class CustomerRecordsHandler(KindHandler):
+    """``/api/v1/customers/<id>/<records>``: GET the customer's, POST a new one."""
+
+    query_parameters = {"GET": ("include_inactive", "status")}
+
+    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+        number = self.existing_customer(customer_id)
+        args: dict[str, Any] = {}
+        taken = ("include_inactive",) if self.kind.path == "contacts" else ("status",) if self.kind.path in (
+            "events", "opportunities") else ()
+        if any(name not in taken for name in self.request.query_arguments):
+            raise ApiError(400, _("Some query parameters are wrong: see errors."), errors={
+                name: _("Not a parameter of this request.") for name in self.request.query_arguments
+                if name not in taken})
+        if self.kind.path == "contacts":
+            args["include_inactive"] = self.bool_arg("include_inactive")
+        statuses = {"events": EVENT_STATUSES, "opportunities": OPPORTUNITY_STATUSES}.get(self.kind.path)
+        if statuses and self.arg("status"):
+            args["status"] = self.choice_arg("status", statuses, "")
+        return Reply(200, _items([record_json(r) for r in self.kind.of_customer(self.store, number, args)]))
+
+
+class CustomerRecordsMaker(KindHandler):
+    """POST on ``/api/v1/customers/<id>/<records>``: a new record of the customer."""
+
+    def do_POST(self, caller: Caller, customer_id: str) -> Reply:
+        login = self.may_write(caller)
+        fields = self.fields_of(self.json_body())
+        number = self.existing_customer(customer_id)
+        record = self.kind.new(self.store, number)
+        errors = apply_fields(record, fields)
+        if errors:
+            raise _invalid({**record.validate(self.store.choices()), **errors})
+        created = self.kind.get(self.store, self.kind.create(self.store, record, login).id)
+        return Reply(201, record_json(created), {"Location": f"{API_PREFIX}/{self.kind.path}/{created.id}",
+                                                 **self._etag_headers(created)})
+
+
+class RecordHandler(KindHandler):
+    """``/api/v1/<records>/<id>``: GET one (with its ETag), PATCH some fields or DELETE it, with If-Match."""
+
+    def do_GET(self, caller: Caller, record_id: str) -> Reply:
+        record = self.kind.get(self.store, self.id_arg(record_id))
+        return Reply(200, record_json(record), self._etag_headers(record))
+
+    def do_PATCH(self, caller: Caller, record_id: str) -> Reply:
+        if self.kind.save is None:
+            raise self._not_allowed()
+        login = self.may_write(caller)
+        fields = self.fields_of(self.json_body())
+        number = self.id_arg(record_id)
+        record = self.kind.get(self.store, number)
+        self.check_if_match(record, self._version(record), self.store.record_history(self.kind.table, number), fields)
+        errors = apply_fields(record, fields)
+        if errors:
+            raise _invalid({**record.validate(self.store.choices(), previous=self.kind.get(self.store, number)),
+                            **errors})
+        saved = self.kind.get(self.store, self.kind.save(self.store, record, login).id)
+        return Reply(200, record_json(saved), self._etag_headers(saved))
+
+    def do_DELETE(self, caller: Caller, record_id: str) -> Reply:
+        if self.kind.remove is None:
+            raise self._not_allowed()
+        login = self.may_write(caller)
+        number = self.id_arg(record_id)
+        record = self.kind.get(self.store, number)
+        self.check_if_match(record, self._version(record), None, {})
+        self.kind.remove(self.store, number, login)
+        return Reply(204)
+
+    def _not_allowed(self) -> ApiError:
+        return ApiError(405, _("{what} cannot be changed here.").format(what=_(self.kind.label)),
+                        {"Allow": ", ".join(self.allowed_methods())})
+
+    def allowed_methods(self) -> list[str]:
+        return ["GET"] + (["PATCH"] if self.kind.save else []) + (["DELETE"] if self.kind.remove else [])
+
+
+def kind_handlers(kind: Kind) -> list[tuple[str, type]]:
+    """The two handlers of a kind of record: the customer's collection and one record."""
+    bases = (CustomerRecordsHandler, CustomerRecordsMaker) if kind.create else (CustomerRecordsHandler,)
+    collection = type(f"{kind.singular}sOfCustomer", bases, {"kind": kind})
+    single = type(f"{kind.singular}Resource", (RecordHandler,), {"kind": kind})
+    return [(rf"{API_PREFIX}/customers/(\d+)/{kind.path}", collection), (rf"{API_PREFIX}/{kind.path}/(\d+)", single)]
+
+
+def handlers() -> list[tuple[str, type]]:
+    """Every route of /api/v1 (path pattern, handler class), the documentation's included."""
+    from .base import refuse_unknown_path
+    from .docs import DocsHandler, OpenApiHandler
+
+    routes: list[tuple[str, type]] = [
+        (rf"{API_PREFIX}/openapi\.json", OpenApiHandler), (rf"{API_PREFIX}/docs/?", DocsHandler),
+        (rf"{API_PREFIX}/me", MeHandler), (rf"{API_PREFIX}/customers", CustomersHandler),
+        (rf"{API_PREFIX}/customers/search", CustomerSearchHandler), (rf"{API_PREFIX}/customers/(\d+)", CustomerHandler),
+        (rf"{API_PREFIX}/customers/(\d+)/history", HistoryHandler),
+        (rf"{API_PREFIX}/customers/(\d+)/history/(\d+)/restore", RestoreHandler),
+        (rf"{API_PREFIX}/customers/(\d+)/invoiced-per-year", CustomerInvoicedHandler),
+        (rf"{API_PREFIX}/customers/(\d+)/invoices", InvoicesHandler),
+        (rf"{API_PREFIX}/invoiced-per-year", InvoicedHandler),
+    ]
+    for kind in KINDS.values():
+        routes += kind_handlers(kind)
+    routes.append((rf"{API_PREFIX}(/.*)?", refuse_unknown_path()))
+    return routes

@@ -1,0 +1,221 @@
+"""Records and values as the HTTP API writes and reads them in JSON, by the model's own parameters.
+
+A record is ``{<its other parameters>: …, "fields": {<field>: value}}``: the fields are what a user edits (the
+model's ``fields``, dotted for nested records: ``visit_address.city``), the rest is what the store keeps about it
+(id, version, who made it and when). Dates are ``YYYY-MM-DD``; times are UTC, written ``2026-06-15T10:05:00Z``
+(read with any offset; one without is taken as UTC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from typing import Any
+
+import param
+
+from ..i18n import _
+from ..models import Customer, Record, text_limits
+
+#: Parameters a record has that the API neither shows nor takes (helpers of the model, secrets).
+HIDDEN: dict[type, frozenset[str]] = {}
+
+
+def hide(kind: type[Record], *names: str) -> None:
+    HIDDEN[kind] = frozenset(names)
+
+
+def meta_names(kind: type[Record]) -> tuple[str, ...]:
+    """The record's parameters shown beside its fields: id, version, stamps … (in the model's order)."""
+    skip = set(kind.fields) | set(kind.nested) | HIDDEN.get(kind, frozenset())
+    if "name" not in kind.fields:
+        skip.add("name")  # param's own name of the object
+    return tuple(name for name, parameter in kind.param.objects(instance=False).items()
+                 if name not in skip and (parameter.precedence is None or parameter.precedence >= 0))
+
+
+def field_parameter(kind: type[Record], dotted: str) -> param.Parameter:
+    """The class parameter behind a (dotted) field of ``kind``."""
+    owner: Any = kind
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        owner = owner.param[part].class_
+    return owner.param[parts[-1]]
+
+
+def field_owner(kind: type[Record], dotted: str) -> tuple[type[Record], str]:
+    """The record class that has the (dotted) field, and the field's own name there."""
+    owner: Any = kind
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        owner = owner.param[part].class_
+    return owner, parts[-1]
+
+
+# -- to JSON --------------------------------------------------------------------------------------------------
+def to_json(value: Any) -> Any:
+    """A value as JSON has it: times in UTC with Z, dates as YYYY-MM-DD, missing values (NaN, NaT) as null."""
+    if value is None:
+        return None
+    if hasattr(value, "to_pydatetime"):  # pandas' Timestamp
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="seconds") + "Z"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, str | bool):
+        return value
+    if hasattr(value, "item"):  # a NumPy scalar
+        value = value.item()
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def record_json(record: Record) -> dict[str, Any]:
+    """A record as the API shows it: its other parameters, then ``fields``."""
+    kind = type(record)
+    out = {name: to_json(getattr(record, name)) for name in meta_names(kind)}
+    out["fields"] = {name: to_json(record.get(name)) for name in kind.fields}
+    return out
+
+
+def etag(version: Any) -> str:
+    """The entity tag of a record at ``version``: ``"v3"``."""
+    return f'"v{int(version or 0)}"'
+
+
+# -- from JSON ------------------------------------------------------------------------------------------------
+def from_json(parameter: param.Parameter, value: Any) -> Any:
+    """A JSON value as the parameter takes it; ValueError with a message for a value of the wrong kind."""
+    if value is None:
+        if parameter.allow_None:
+            return None
+        raise ValueError(_("This field cannot be empty (null)."))
+    if isinstance(parameter, param.Boolean):
+        return _checked(value, isinstance(value, bool), _("Give true or false."))
+    if isinstance(parameter, param.Integer):
+        return _checked(value, isinstance(value, int) and not isinstance(value, bool), _("Give a whole number."))
+    if isinstance(parameter, param.CalendarDate):
+        return _date(value)
+    if isinstance(parameter, param.Date):
+        return _time(value)
+    if isinstance(parameter, param.Number):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return _checked(value, ok, _("Give a number."))
+    if isinstance(parameter, param.Selector):
+        return _choice(parameter, value)
+    if isinstance(parameter, param.List):
+        return _items(parameter, value)
+    if isinstance(parameter, param.Dict):
+        return _segments(value)
+    return _checked(value, isinstance(value, str), _("Give a text."))
+
+
+def _checked(value: Any, ok: bool, message: str) -> Any:
+    if not ok:
+        raise ValueError(message)
+    return value
+
+
+def _date(value: Any) -> dt.date:
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(_("Give a date like 2026-06-15.")) from None
+
+
+def _time(value: Any) -> dt.datetime:
+    """An RFC 3339 time as the naive UTC time the database keeps."""
+    try:
+        if not isinstance(value, str) or not 16 <= len(value) <= 40:
+            raise ValueError
+        parsed = dt.datetime.fromisoformat(value)
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        return parsed
+    except (ValueError, OverflowError):
+        raise ValueError(_("Give a date and time like 2026-06-15T10:00:00Z.")) from None
+
+
+def _choice(parameter: param.Selector, value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError(_("Give a text."))
+    if parameter.check_on_set and value not in (parameter.objects or []):
+        raise ValueError(_("Choose one of {values}.").format(values=", ".join(map(str, parameter.objects))))
+    return value
+
+
+def _items(parameter: param.List, value: Any) -> list[Any]:
+    if parameter.item_type is int:
+        ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        return _checked(value, ok, _("Give a list of whole numbers."))
+    return _checked(value, isinstance(value, list) and all(isinstance(v, str) for v in value),
+                    _("Give a list of texts."))
+
+
+def _segments(value: Any) -> dict[str, list[str]]:
+    message = _("Give an object of criterion names, each with a list of its values.")
+    if not isinstance(value, dict):
+        raise ValueError(message)
+    out = {}
+    for criterion, chosen in value.items():
+        values = [chosen] if isinstance(chosen, str) else chosen
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ValueError(message)
+        out[criterion] = list(values)
+    return out
+
+
+def apply_fields(record: Record, fields: Any) -> dict[str, str]:
+    """Set the fields given as JSON on ``record``; ``{field: message}`` for each that is not one of its fields or
+    whose value is of the wrong kind or out of bounds (those are left as they were)."""
+    if not isinstance(fields, dict):
+        return {"fields": _("Give an object of fields and their values.")}
+    kind = type(record)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in kind.fields:
+            errors[name] = _("Not a field you can set here.")
+            continue
+        try:
+            values[name] = from_json(field_parameter(kind, name), value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    errors.update(record.update_from(values))
+    return errors
+
+
+def field_value(record: Record, dotted: str) -> Any:
+    """A field's value for a history entry's field name (``segments.<criterion>`` for a customer's segment)."""
+    if isinstance(record, Customer) and dotted.startswith("segments."):
+        return list(record.segments.get(dotted.split(".", 1)[1], [])) or None
+    try:
+        return record.get(dotted)
+    except AttributeError:
+        return None
+
+
+def max_length(parameter: param.Parameter) -> int | None:
+    """A text's (or each list item's) maximum length, from the model."""
+    limits = text_limits(parameter)
+    return limits[0] if limits else None

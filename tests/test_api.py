@@ -1,0 +1,451 @@
+"""The HTTP API (/api/v1) as a script speaks to it, on a live server on DuckDB and on PostgreSQL: every resource,
+ETag and If-Match (412 with the fields changed meanwhile, 428 without), permissions by role and read-only tokens,
+the browser's cookie (no cross-site writes), problem details everywhere, the request budget (429), the throttle on
+failed tokens, the OpenAPI document generated from the model and its docs page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.parse
+
+import jsonschema
+import pytest
+from schemathesis.specs.openapi.definitions import OPENAPI_31
+
+from customercard.fields import customer_fields
+from customercard.http_api.openapi import parameter_schema
+from customercard.models import Contact, Customer
+from customercard.store import Store
+from customercard.store.database import utcnow
+
+from .api_support import Api, serve_api
+from .conftest import BACKENDS, copy_database, rich_customers
+from .http_client import Client
+
+_databases = iter(range(1, 10**6))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(request, demo_template, tmp_path_factory):
+    """A live server with /api/v1 on a private copy of the demo database, on each backend."""
+    name = None
+    if request.param == "duckdb":
+        store = Store(copy_database(demo_template, tmp_path_factory.mktemp("api")))
+    else:
+        pg = request.getfixturevalue("pg_server")
+        name = f"api_{next(_databases)}_{id(request)}"
+        store = Store(pg.create_database(name, template=request.getfixturevalue("demo_template_pg")))
+    served = serve_api(store)
+    yield served
+    served.server.stop()
+    store.close()
+    if name:
+        request.getfixturevalue("pg_server").sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def api(served, who: str = "manager", **extra) -> Api:
+    return Api(served.url, token=getattr(served.tokens, who), **extra)
+
+
+def problem(reply, status: int) -> dict:
+    """The reply is a problem detail (RFC 9457) with this status."""
+    assert reply.status == status, (reply.status, reply.body)
+    assert reply.headers["Content-Type"].startswith("application/problem+json")
+    body = reply.json()
+    assert body["status"] == status and body["type"].startswith("/api/v1/docs#problem-")
+    assert body["title"] and body["detail"] and body["instance"].startswith("/api")
+    return body
+
+
+def customer_ids(served) -> list[int]:
+    """Living Swedish customers (the tests type Swedish numbers), the rich ones first; each test takes its own."""
+    rich = rich_customers(served.store)
+    return rich + [int(i) for i, in served.store.db.rows(
+        "SELECT id FROM customers WHERE NOT archived AND visit_country = 'SE' ORDER BY id") if int(i) not in rich]
+
+
+# -- the document and its page ---------------------------------------------------------------------------------------
+def test_the_openapi_document_is_made_from_the_model(served):
+    reply = Client(served.url).get("/api/v1/openapi.json")  # no login needed: it describes, it holds no data
+    assert reply.status == 200
+    doc = reply.json()
+    assert doc["openapi"] == "3.1.0" and len(doc["paths"]) >= 20
+    jsonschema.Draft202012Validator(OPENAPI_31).validate(doc)  # the OpenAPI 3.1 meta-schema
+    schemas = doc["components"]["schemas"]
+    for schema in schemas.values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+    fields = schemas["CustomerFields"]["properties"]
+    assert list(fields) == [f.name for f in customer_fields()]  # every field of the registry, in its order
+    for found in customer_fields():
+        if found.max_length:
+            assert fields[found.name]["maxLength"] == found.max_length
+    assert fields["default_distance_km"]["minimum"] == 0 and fields["default_distance_km"]["maximum"] == 20000
+    assert fields["name"]["maxLength"] == Customer.param["name"].metadata["max_length"]
+    assert schemas["ContactFields"]["properties"]["notes"] == parameter_schema(Contact, "notes")
+    assert schemas["EventFields"]["properties"]["status"]["enum"] == ["planned", "done", "cancelled"]
+    assert schemas["EventFields"]["properties"]["starts_at"]["anyOf"][0]["format"] == "date-time"
+    assert set(doc["components"]["securitySchemes"]) == {"bearerToken", "loginCookie"}
+    swedish = Client(served.url).get("/api/v1/openapi.json", headers={"Accept-Language": "sv"}).json()
+    assert swedish["components"]["schemas"]["CustomerFields"]["properties"]["name"]["title"] == "Namn"
+    assert swedish["paths"].keys() == doc["paths"].keys()
+
+
+def test_the_docs_page_is_the_document_drawn_on_the_server(served):
+    reply = Client(served.url).get("/api/v1/docs")
+    assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/html")
+    policy = reply.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "<script" not in reply.body.lower()  # no script at all
+    doc = Client(served.url).get("/api/v1/openapi.json").json()
+    for path, item in doc["paths"].items():
+        for operation in item.values():
+            assert f'id="{operation["operationId"]}"' in reply.body and f"<code>{path}</code>" in reply.body
+    for name in doc["components"]["schemas"]:
+        assert f'id="schema-{name}"' in reply.body
+    for anchor in ("problem-stale", "problem-invalid", "problem-if-match-required", "problem-too-many-requests"):
+        assert f'id="{anchor}"' in reply.body
+    assert "http://" not in reply.body and "https://" not in reply.body.replace(
+        "https://spec.openapis.org", "")  # nothing from elsewhere
+
+
+# -- customers ---------------------------------------------------------------------------------------------------------
+def test_the_customer_list_takes_the_filters_sorting_and_paging_of_search(served):
+    client = api(served)
+    reply = client.get("/customers?status=Active&sort=city&desc=true&per_page=7&page=2")
+    assert reply.status == 200
+    body = reply.json()
+    from customercard.models import CustomerQuery
+
+    frame, total = served.store.find_customers(CustomerQuery(statuses=["Active"]), limit=7, offset=7, sort="city",
+                                               descending=True)
+    assert [item["id"] for item in body["items"]] == list(frame["id"]) and body["total"] == total > 14
+    assert reply.headers["X-Total-Count"] == str(total)
+    links = dict((rel.split('"')[1], url.strip()[1:-1]) for url, rel in
+                 (part.split(";") for part in reply.headers["Link"].split(",")))
+    assert set(links) == {"first", "prev", "next", "last"}
+    following = client.get(links["next"]).json()
+    assert following["page"] == 3 and not {i["id"] for i in following["items"]} & {i["id"] for i in body["items"]}
+    criterion, (_multiple, values) = next(iter(served.store.choices().criteria.items()))
+    by_segment = client.get(f"/customers?segment={urllib.parse.quote(criterion)}:{urllib.parse.quote(values[0])}"
+                            "&archived=all&per_page=200").json()
+    as_on_search = client.get(f"/customers?seg.{urllib.parse.quote(criterion)}={urllib.parse.quote(values[0])}"
+                              "&archived=all&per_page=200").json()
+    assert by_segment == as_on_search and 0 < by_segment["total"] < served.store.find_customers(
+        CustomerQuery(archived="all"))[1]
+    errors = problem(client.get("/customers?sort=shoe_size&per_page=500&colour=red"), 400)["errors"]
+    assert set(errors) == {"colour"}
+    assert set(problem(client.get("/customers?sort=shoe_size"), 400)["errors"]) == {"sort"}
+    assert set(problem(client.get("/customers?per_page=500"), 400)["errors"]) == {"per_page"}
+    assert set(problem(client.get(f"/customers?q={'x' * 201}"), 400)["errors"]) == {"q"}
+
+
+def test_the_super_search(served):
+    client = api(served)
+    name = served.store.get_customer(customer_ids(served)[0]).name
+    hits = client.get(f"/customers/search?q={urllib.parse.quote(name)}&limit=5").json()["items"]
+    assert hits[0]["name"] == name and hits[0]["rank"] == "exact" and len(hits) <= 5
+    assert problem(client.get("/customers/search"), 400)["errors"] == {"q": "1 to 200 characters."}
+
+
+def test_reading_and_changing_a_customer_with_etag_and_if_match(served):
+    store = served.store
+    customer_id = customer_ids(served)[1]
+    client = api(served)
+    got = client.get(f"/customers/{customer_id}")
+    assert got.status == 200 and got.headers["ETag"] == f'"v{got.json()["version"]}"'
+    body = got.json()
+    assert body["fields"]["name"] == store.get_customer(customer_id).name and body["id"] == customer_id
+    assert body["updated_at"].endswith("Z")
+    tag = got.headers["ETag"]
+
+    assert problem(client.patch(f"/customers/{customer_id}", {"phone": "+46 8 111 22 33"}), 428)
+    changed = client.patch(f"/customers/{customer_id}", {"phone": "+46 8 111 22 33", "visit_address.city": "Lund"},
+                           if_match=tag)
+    assert changed.status == 200 and changed.headers["ETag"] != tag
+    assert changed.json()["fields"]["visit_address.city"] == "Lund"
+    history = store.history(customer_id)
+    assert set(history[history["version"] == changed.json()["version"]]["changed_by"]) == {"anna"}  # the token's
+
+    stale = problem(client.patch(f"/customers/{customer_id}", {"phone": "+46 8 999 99 99"}, if_match=tag), 412)
+    assert stale["current_etag"] == changed.headers["ETag"]
+    conflict = {c["field"]: c for c in stale["conflicts"]}
+    assert set(conflict) == {"phone", "visit_address.city"}
+    assert conflict["phone"]["stored"] == "+46 8 111 22 33" and conflict["phone"]["attempted"] == "+46 8 999 99 99"
+    assert conflict["phone"]["changed_by"] == "anna" and conflict["visit_address.city"]["attempted"] is None
+    assert store.get_customer(customer_id).phone == "+46 8 111 22 33"
+    assert problem(client.patch(f"/customers/{customer_id}", {"phone": "x"}, if_match="*"), 428)
+
+    invalid = problem(client.patch(f"/customers/{customer_id}", {
+        "email": "not-an-address", "default_distance_km": -1, "name": "x" * 201, "shoe_size": 44, "archived": "yes"},
+        if_match=changed.headers["ETag"]), 422)
+    assert set(invalid["errors"]) == {"email", "default_distance_km", "name", "shoe_size", "archived"}
+    assert "200" in invalid["errors"]["name"] and store.get_customer(customer_id).version == changed.json()["version"]
+    swedish = api(served, language="sv").patch(f"/customers/{customer_id}", {"email": "nope"},
+                                               if_match=changed.headers["ETag"])
+    assert "e-post" in problem(swedish, 422)["errors"]["email"].lower() and swedish.headers["Content-Language"] == "sv"
+
+
+def test_bodies_that_are_not_json_objects_are_refused_with_a_problem(served):
+    customer_id = customer_ids(served)[2]
+    client = api(served)
+    tag = client.get(f"/customers/{customer_id}").headers["ETag"]
+    path = f"/api/v1/customers/{customer_id}"
+    headers = {"If-Match": tag, "Content-Type": "application/json"}
+    assert problem(client.call("PATCH", path, raw=b"{not json", headers=headers), 400)
+    assert problem(client.call("PATCH", path, raw=b'{"fields": {"phone": NaN}}', headers=headers), 400)
+    assert problem(client.call("PATCH", path, raw=b"[1, 2]", headers=headers), 400)
+    assert problem(client.call("PATCH", path, raw=b"phone=1", headers={**headers, "Content-Type": "text/plain"}),
+                   415)
+    assert problem(client.call("PATCH", path, raw=b" " * 1_000_001, headers=headers), 413)
+    assert set(problem(client.call("PATCH", path, {"fields": {}, "version": 3}, headers), 422)["errors"]) == {
+        "version"}
+
+
+def test_creating_a_customer(served):
+    client = api(served)
+    made = client.post("/customers", {"fields": {"name": "Made Through The API AB", "phone": "08-123 45 67"}})
+    assert made.status == 201 and made.headers["ETag"] == '"v1"'
+    body = made.json()
+    assert made.headers["Location"] == f"/api/v1/customers/{body['id']}" and body["number"] > 0
+    assert body["fields"]["phone"] == "+46 8 123 45 67"  # normalised by the model
+    assert body["created_by"] == "anna" and client.get(made.headers["Location"]).json() == body
+    assert set(problem(client.post("/customers", {"fields": {"phone": "x"}}), 422)["errors"]) == {"name", "phone"}
+
+
+def test_history_and_restoring_a_value(served):
+    store = served.store
+    customer_id = customer_ids(served)[3]
+    client = api(served)
+    tag = client.get(f"/customers/{customer_id}").headers["ETag"]
+    before = store.get_customer(customer_id).nickname
+    changed = client.patch(f"/customers/{customer_id}", {"nickname": "Restorable"}, if_match=tag)
+    entries = client.get(f"/customers/{customer_id}/history?field=nickname").json()["items"]
+    newest = entries[0]
+    assert (newest["new_value"], newest["changed_by"], newest["kind"]) == ("Restorable", "anna", "update")
+    restore = f"/customers/{customer_id}/history/{newest['change_id']}/restore"
+    assert problem(client.post(restore, {"which": "old"}, if_match=tag), 412)["conflicts"][0]["field"] == "nickname"
+    assert problem(client.post(restore, {"which": "old"}), 428)
+    assert problem(client.post(restore, {"which": "sideways"}, if_match=changed.headers["ETag"]), 422)
+    back = client.post(restore, {"which": "old"}, if_match=changed.headers["ETag"])
+    assert back.status == 200 and back.json()["fields"]["nickname"] == before
+    assert client.get(f"/customers/{customer_id}/history").json()["items"][0]["kind"] == "restore"
+    assert problem(client.post(f"/customers/{customer_id}/history/1/restore", {}, if_match=back.headers["ETag"]),
+                   404)
+
+
+def test_invoicing(served):
+    store = served.store
+    customer_id = customer_ids(served)[0]
+    client = api(served)
+    yearly = client.get(f"/customers/{customer_id}/invoiced-per-year").json()["items"]
+    expected = store.invoiced_per_year(customer_id)
+    assert [(r["year"], r["amount"]) for r in yearly] == list(zip(expected["year"], expected["amount"], strict=True))
+    everyone = client.get("/invoiced-per-year").json()["items"]
+    assert [r["year"] for r in everyone] == list(store.invoiced_per_year()["year"])
+    invoices = client.get(f"/customers/{customer_id}/invoices").json()["items"]
+    assert len(invoices) == len(store.invoices(customer_id))
+    assert dt.date.fromisoformat(invoices[0]["invoice_date"]) and isinstance(invoices[0]["amount_base"], float)
+    assert problem(client.get("/customers/999999/invoices"), 404)
+
+
+# -- the records beside customers ------------------------------------------------------------------------------------
+NEW = {"contacts": {"first_name": "Api", "last_name": "Person", "email": "api.person@example.com"},
+       "comments": {"body": "Written through the API."},
+       "events": {"title": "Call from the API", "starts_at": "2026-07-01T09:00:00+02:00",
+                  "ends_at": "2026-07-01T10:00:00+02:00"},
+       "opportunities": {"title": "Deal from the API", "amount": 1000, "probability": 40}}
+CHANGE = {"contacts": ("title", "CFO"), "comments": ("body", "Edited through the API."),
+          "events": ("description", "Agenda: the API."), "opportunities": ("probability", 60)}
+
+
+@pytest.mark.parametrize("kind", list(NEW))
+def test_records_are_made_read_and_changed_on_the_version_read(served, kind):
+    store = served.store
+    customer_id = customer_ids(served)[4]
+    client = api(served)
+    made = client.post(f"/customers/{customer_id}/{kind}", {"fields": NEW[kind]})
+    assert made.status == 201, made.body
+    record = made.json()
+    assert made.headers["Location"] == f"/api/v1/{kind}/{record['id']}" and made.headers["ETag"] == '"v1"'
+    assert record["customer_id"] == customer_id and record["version"] == 1
+    if kind == "events":
+        assert record["fields"]["starts_at"] == "2026-07-01T07:00:00Z"  # times in UTC
+    listed = client.get(f"/customers/{customer_id}/{kind}").json()["items"]
+    assert record["id"] in [item["id"] for item in listed]
+    got = client.get(f"/{kind}/{record['id']}")
+    assert got.json() == record and got.headers["ETag"] == '"v1"'
+
+    field, value = CHANGE[kind]
+    changed = client.patch(f"/{kind}/{record['id']}", {field: value}, if_match='"v1"')
+    assert changed.status == 200 and changed.headers["ETag"] == '"v2"' and changed.json()["fields"][field] == value
+    stale = problem(client.patch(f"/{kind}/{record['id']}", {field: NEW[kind].get(field, "x")}, if_match='"v1"'), 412)
+    assert [c["field"] for c in stale["conflicts"]] == [field] and stale["conflicts"][0]["changed_by"] == "anna"
+    assert problem(client.patch(f"/{kind}/{record['id']}", {field: value}), 428)
+    history = store.record_history(kind, record["id"])
+    assert set(history["changed_by"]) == {"anna"} and list(history["kind"]) == ["update", *["create"] * (
+        len(history) - 1)]
+    assert problem(client.get(f"/{kind}/99999999"), 404) and problem(client.post(f"/customers/99999999/{kind}", {
+        "fields": NEW[kind]}), 404)
+    assert problem(client.post(f"/customers/{customer_id}/{kind}", {"fields": {"nonsense": 1}}), 422)
+
+
+def test_relations_are_made_and_removed_with_if_match(served):
+    store = served.store
+    first, second = customer_ids(served)[5:7]
+    client = api(served)
+    relation_type = store.list_values("relation_types", include_inactive=False)["label"][0]
+    made = client.post(f"/customers/{first}/relations", {"fields": {"relation_type": relation_type,
+                                                                     "other_customer_id": second}})
+    assert made.status == 201 and made.json()["created_by"] == "anna"
+    relation_id = made.json()["id"]
+    assert relation_id in [r["id"] for r in client.get(f"/customers/{second}/relations").json()["items"]]
+    assert problem(client.delete(f"/relations/{relation_id}"), 428)
+    assert problem(client.delete(f"/relations/{relation_id}", if_match='"v7"'), 412)
+    assert client.delete(f"/relations/{relation_id}", if_match='"v1"').status == 204
+    assert problem(client.get(f"/relations/{relation_id}"), 404)
+    assert set(store.record_history("relations", relation_id)["kind"]) == {"create", "delete"}
+    assert problem(client.post(f"/customers/{first}/relations", {"fields": {"relation_type": relation_type,
+                                                                            "other_customer_id": first}}), 422)
+
+
+def test_projects_are_read_only_here(served):
+    customer_id = next(i for i in customer_ids(served) if not served.store.projects(i).empty)
+    client = api(served)
+    projects = client.get(f"/customers/{customer_id}/projects").json()["items"]
+    assert [p["id"] for p in projects] == list(served.store.projects(customer_id)["id"])
+    one = client.get(f"/projects/{projects[0]['id']}")
+    assert one.status == 200 and one.json()["fields"]["name"] == projects[0]["fields"]["name"]
+    denied = problem(client.patch(f"/projects/{projects[0]['id']}", {"name": "x"}, if_match='"v1"'), 405)
+    assert denied and client.call("PATCH", f"/projects/{projects[0]['id']}").headers["Allow"] == "GET"
+    assert problem(client.post(f"/customers/{customer_id}/projects", {"fields": {"name": "x"}}), 405)
+
+
+# -- who may do what ---------------------------------------------------------------------------------------------------
+def test_viewers_and_read_only_tokens_read_and_change_nothing(served):
+    store = served.store
+    customer_id = customer_ids(served)[7]
+    for who in ("viewer", "read_only"):
+        client = api(served, who)
+        got = client.get(f"/customers/{customer_id}")
+        assert got.status == 200
+        version = got.json()["version"]
+        assert problem(client.patch(f"/customers/{customer_id}", {"phone": "+46 8 222 33 44"},
+                                    if_match=got.headers["ETag"]), 403)
+        assert problem(client.post("/customers", {"fields": {"name": "Not Allowed AB"}}), 403)
+        assert problem(client.post(f"/customers/{customer_id}/comments", {"fields": {"body": "no"}}), 403)
+        assert store.get_customer(customer_id).version == version
+    me = api(served, "read_only").get("/me").json()
+    assert me == {"login": "anna", "name": "Anna Berg", "email": me["email"], "role": "manager", "language": "",
+                  "read_only": True, "authentication": "token"}
+    assert "read-only" in problem(api(served, "read_only").post("/customers", {"fields": {}}), 403)["detail"]
+
+
+def test_no_token_or_a_bad_one_is_401_and_other_paths_404_and_methods_405(served):
+    for headers in ({}, {"Authorization": "Basic YW5uYTpkZW1v"}, {"Authorization": "Bearer"}):
+        reply = Client(served.url).get("/api/v1/customers", headers=headers)
+        assert problem(reply, 401) and reply.headers["WWW-Authenticate"].startswith("Bearer")
+    assert problem(Client(served.url).get("/api/v1/customers/1", headers={
+        "Authorization": "Bearer cc_" + "n" * 43, "X-Forwarded-For": "198.51.100.200"}), 401)
+    client = api(served)
+    assert problem(client.get("/no/such/thing"), 404) and problem(client.get("/customers/-1"), 404)
+    put = client.call("PUT", "/customers/1", {"fields": {}})
+    assert problem(put, 405) and put.headers["Allow"] == "GET, PATCH"
+    assert problem(client.call("DELETE", "/customers/1"), 405)
+
+
+def test_the_browser_login_reads_and_writes_but_not_from_another_site(served):
+    customer_id = customer_ids(served)[8]
+    browser = Client(served.url)
+    assert browser.log_in("erik", "demo").status == 302
+    cookies = Api(served.url, cookies=dict(browser.cookies))
+    got = cookies.get(f"/customers/{customer_id}")
+    assert got.status == 200 and cookies.get("/me").json()["authentication"] == "cookie"
+    change = {"fields": {"phone": "+46 8 333 44 55"}}
+    evil = cookies.call("PATCH", f"/customers/{customer_id}", change,
+                        {"If-Match": got.headers["ETag"], "Origin": "https://evil.example"})
+    assert "another site" in problem(evil, 403)["detail"]
+    form = cookies.call("PATCH", f"/customers/{customer_id}", raw=b"fields=1", headers={
+        "If-Match": got.headers["ETag"], "Content-Type": "application/x-www-form-urlencoded",
+        "Origin": served.url})
+    assert problem(form, 415)
+    mine = cookies.call("PATCH", f"/customers/{customer_id}", change,
+                        {"If-Match": got.headers["ETag"], "Origin": served.url})
+    assert mine.status == 200 and served.store.get_customer(customer_id).updated_by == "erik"
+    old = browser.patch_customer(customer_id, mine.json()["version"], {"phone": "+46 8 333 44 56"})
+    assert old.status == 200 and old.json()["version"] == mine.json()["version"] + 1  # /api/customers/<id> stays
+    browser.get("/logout")
+    assert problem(cookies.get(f"/customers/{customer_id}"), 401)
+
+
+# -- limits ------------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def budgeted(demo_template, tmp_path):
+    store = Store(copy_database(demo_template, tmp_path))
+    served = serve_api(store, per_minute=3)
+    yield served
+    served.server.stop()
+    store.close()
+
+
+def test_each_token_has_a_request_budget(budgeted):
+    client = api(budgeted)
+    assert [client.get("/me").status for _ in range(3)] == [200, 200, 200]
+    refused = client.get("/me")
+    assert problem(refused, 429) and 1 <= int(refused.headers["Retry-After"]) <= 20
+    assert api(budgeted, "viewer").get("/me").status == 200  # another token, another budget
+
+
+def aged(store) -> None:
+    """Move every growing delay into the past (not a lockout): the next try is weighed, not refused."""
+    store.db.execute("UPDATE login_throttle SET last_failure_at = ? WHERE locked_until IS NULL",
+                     [utcnow() - dt.timedelta(minutes=2)])
+
+
+def test_failed_tokens_are_slowed_then_locked_per_address(served):
+    store = served.store
+    good = {"Authorization": f"Bearer {served.tokens.manager}"}
+    client = Client(served.url, headers={"X-Forwarded-For": "198.51.100.81"})
+    for attempt in range(10):
+        assert problem(client.get("/api/v1/me", headers={"Authorization": f"Bearer cc_{attempt:043d}"}), 401)
+        aged(store)
+    assert problem(client.get("/api/v1/me", headers={"Authorization": "Bearer cc_" + "1" * 43}), 401)
+    slowed = client.get("/api/v1/me", headers=good)  # the next try waits, the right token too
+    assert problem(slowed, 429) and int(slowed.headers["Retry-After"]) >= 1
+    for attempt in range(30):
+        aged(store)
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer cc_{attempt:043d}"})
+    locked = client.get("/api/v1/me", headers=good)
+    assert "Too many failed attempts" in problem(locked, 429)["detail"] and int(locked.headers["Retry-After"]) > 60
+    elsewhere = Client(served.url, headers={"X-Forwarded-For": "198.51.100.82", **good})
+    assert elsewhere.get("/api/v1/me").status == 200
+    log = store.admin_log(limit=500)
+    here = log[log["item"].str.contains("198.51.100.81", regex=False)]
+    assert (here["new_value"] == "unknown API token").sum() >= 30 and (here["area"] == "Logins").all()
+    assert (here["new_value"] == "address locked for 15 minutes after 30 failed API token checks").sum() == 1
+    store.db.execute("DELETE FROM login_throttle WHERE key LIKE ?", ["token-address:198.51.100.8%"])
+
+
+def test_a_revoked_token_used_again_and_again_locks_its_accounts_tokens(served):
+    store = served.store
+    token, secret = store.create_token("maria", "old script", user="maria")
+    _still, valid = store.create_token("maria", "new script", user="maria")
+    store.revoke_token(token.id, user="maria")
+    for attempt in range(10):
+        client = Client(served.url, headers={"X-Forwarded-For": f"198.51.100.{90 + attempt}"})
+        assert problem(client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}), 401)
+        aged(store)
+    locked = Client(served.url, headers={"X-Forwarded-For": "198.51.100.120", "Authorization": f"Bearer {valid}"})
+    assert problem(locked.get("/api/v1/me"), 429)
+    assert api(served).get("/me").status == 200  # anna's tokens are not maria's
+    log = store.admin_log(limit=500)
+    assert ((log["item"].str.startswith("maria from")) & (log["new_value"] == "revoked API token")).sum() == 10
+    assert (log["new_value"] == "account locked for 15 minutes after 10 failed API token checks").sum() == 1
+    assert store.login_wait("maria") == 0  # the password login is not locked by a script's old token
+    store.db.execute("DELETE FROM login_throttle WHERE key LIKE ?", ["token-%"])
+
+
+def test_every_problem_is_json_in_the_readers_language(served):
+    reply = Api(served.url, language="da").get("/customers")
+    body = problem(reply, 401)
+    assert reply.headers["Content-Language"] == "da" and body["title"] != "Authentication needed"
+    assert json.loads(reply.body) == body

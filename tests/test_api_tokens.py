@@ -1,0 +1,192 @@
+"""Personal API tokens: in the store (on DuckDB and PostgreSQL), on the command line and on the profile page (without a
+browser) — made, shown once, kept hashed, listed, used, revoked; who may do what; the admin log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from customercard.errors import CustomerCardError, NotFound, PermissionDenied, ValidationError
+from customercard.store import Store
+from customercard.store.database import utcnow
+from customercard.ui.api_tokens import ApiTokens
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "customercard", *args], capture_output=True, text=True, timeout=120)
+
+
+# -- the store -------------------------------------------------------------------------------------------------------
+def test_a_token_is_shown_once_kept_hashed_and_acts_as_its_user(empty_store):
+    store = empty_store
+    token, secret = store.create_token("anna", "  nightly   sync ", user="anna")
+    assert secret.startswith("cc_") and len(secret) >= 40 and token.name == "nightly sync"
+    assert token.hint == secret[:9] and token.login == "anna" and not token.read_only
+    stored = store.db.records("SELECT * FROM api_tokens WHERE id = ?", [token.id])[0]
+    assert stored["token_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in " ".join(str(v) for v in stored.values())
+    listed = store.tokens("anna")
+    assert [t.name for t in listed] == ["nightly sync"] and listed[0].last_used_at is None
+    assert not hasattr(listed[0], "secret") and store.tokens("vera") == []
+
+    user, read_only = store.authenticate_token(secret, "198.51.100.1")
+    assert (user.login, user.role, read_only) == ("anna", "manager", False)
+    first_use = store.tokens("anna")[0].last_used_at
+    assert first_use is not None
+    store.authenticate_token(secret)
+    assert store.tokens("anna")[0].last_used_at == first_use  # written at most once a minute
+    store.db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [utcnow() - dt.timedelta(minutes=2),
+                                                                              token.id])
+    store.authenticate_token(secret)
+    assert store.tokens("anna")[0].last_used_at > first_use
+
+
+def test_read_only_tokens_carry_the_users_role_as_it_is_now(empty_store):
+    store = empty_store
+    _token, secret = store.create_token("anna", "report", read_only=True, user="anna")
+    assert store.authenticate_token(secret)[1] is True
+    anna = store.get_user("anna")
+    anna.role = "viewer"
+    store.update_user(anna, by="boss")
+    assert store.authenticate_token(secret)[0].role == "viewer"  # the user's role at each request
+    anna = store.get_user("anna")
+    anna.active = False
+    store.update_user(anna, by="boss")
+    with pytest.raises(PermissionDenied):
+        store.authenticate_token(secret)
+
+
+def test_revoking_is_for_the_owner_or_an_administrator_and_happens_once(empty_store):
+    store = empty_store
+    token, secret = store.create_token("anna", "script", user="anna")
+    with pytest.raises(NotFound):  # another user does not even learn that it exists
+        store.revoke_token(token.id, user="vera")
+    assert store.revoke_token(token.id, user="anna") is True
+    assert store.revoke_token(token.id, user="boss") is False  # revoked meanwhile: said so, not done twice
+    with pytest.raises(PermissionDenied):
+        store.authenticate_token(secret)
+    assert store.tokens("anna") == []
+    other, _secret = store.create_token("vera", "mine", user="vera")
+    assert store.revoke_token(other.id, user="boss") is True  # an administrator revokes anyone's
+    with pytest.raises(NotFound):
+        store.revoke_token(999_999, user="boss")
+    log = store.admin_log()
+    tokens = log[log["area"] == "API tokens"]
+    assert list(tokens["new_value"]) == ["revoked", "created", "revoked", "created"]
+    assert list(tokens["changed_by"]) == ["boss", "vera", "anna", "anna"]
+    assert set(tokens["item"]) == {"anna: script", "vera: mine"}
+
+
+def test_who_may_make_tokens_and_what_names_they_take(empty_store):
+    store = empty_store
+    with pytest.raises(PermissionDenied):
+        store.create_token("anna", "not yours", user="vera")
+    assert store.create_token("anna", "made for anna", user="boss")[0].created_by == "boss"
+    with pytest.raises(ValidationError) as empty:
+        store.create_token("anna", "   ", user="anna")
+    assert "name" in empty.value.errors
+    with pytest.raises(ValidationError) as long:
+        store.create_token("anna", "x" * 101, user="anna")
+    assert "100" in long.value.errors["name"]
+    store.create_token("anna", "twice", user="anna")
+    with pytest.raises(ValidationError) as taken:
+        store.create_token("anna", "twice", user="anna")
+    assert "already" in taken.value.errors["name"]
+    with pytest.raises(NotFound):
+        store.create_token("nobody", "x", user="boss")
+
+
+def test_unknown_and_revoked_tokens_are_refused_and_counted(empty_store):
+    store = empty_store
+    for bad in ("", "Bearer", "cc_" + "x" * 43, "not-a-token", "cc_" + "é" * 43):
+        with pytest.raises(PermissionDenied):
+            store.authenticate_token(bad, "198.51.100.9")
+    counted = dict(store.db.rows("SELECT key, failures FROM login_throttle"))
+    assert counted == {"token-address:198.51.100.9": 5}  # apart from the password logins' counters
+    log = store.admin_log()
+    assert (log["new_value"] == "unknown API token").sum() == 5
+
+
+def test_the_token_table_is_secret_to_analysts_and_in_schema_15(empty_store):
+    assert empty_store.schema_version == 15
+    with pytest.raises(CustomerCardError):
+        empty_store.sql("SELECT token_hash FROM api_tokens")
+
+
+# -- the command line ------------------------------------------------------------------------------------------------
+def test_tokens_on_the_command_line(empty_template, tmp_path: Path):
+    from .conftest import copy_database
+
+    db = str(copy_database(empty_template, tmp_path))
+    made = run("--db", db, "tokens", "create", "anna", "--name", "nightly sync", "--read-only")
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.strip().splitlines()
+    assert lines[0] == "Made API token 1 “nightly sync” for anna, read-only."
+    secret = lines[-1]
+    assert secret.startswith("cc_")
+    listed = run("--db", db, "tokens", "list", "anna")
+    assert listed.returncode == 0 and "nightly sync" in listed.stdout and "read-only" in listed.stdout
+    assert secret not in listed.stdout and secret[:9] in listed.stdout and "never" in listed.stdout
+    with Store(db) as store:
+        assert store.authenticate_token(secret)[0].login == "anna"
+    assert run("--db", db, "tokens", "revoke", "1").stdout.startswith("Revoked API token 1")
+    again = run("--db", db, "tokens", "revoke", "1")
+    assert again.returncode == 0 and "revoked already" in again.stdout
+    for args, message in ((("tokens", "revoke", "7"), "No API token with id 7."),
+                          (("tokens", "create", "nobody", "--name", "x"), "No user with the login"),
+                          (("tokens", "create", "anna", "--name", " "), "name:"),
+                          (("tokens", "list", "nobody"), "No user with the login")):
+        failed = run("--db", db, *args)
+        assert failed.returncode == 1 and failed.stderr.count("\n") == 1 and message in failed.stderr, failed.stderr
+    assert run("--db", db, "tokens", "create", "anna").returncode == 2  # --name is required
+    with Store(db) as store:
+        log = store.admin_log()
+        assert set(log[log["area"] == "API tokens"]["changed_by"]) == {"system:cli"}
+
+
+# -- the profile page's block, without a browser ------------------------------------------------------------------
+def test_the_profile_block_shows_the_secret_once_lists_and_revokes(empty_store):
+    store = empty_store
+    view = ApiTokens(store, "anna")
+    assert "No API tokens" in view._list.objects[0].object
+    view._name.value = "<b>sync</b>"
+    view._read_only.value = True
+    assert view.create()
+    shown = view._secret.object
+    secret = shown.split("cc-token-secret-value'>")[1].split("</code>")[0]
+    assert store.authenticate_token(secret)[1] is True
+    assert "&lt;b&gt;sync&lt;/b&gt;" in shown and "<b>sync" not in shown
+    assert view._name.value == "" and view._read_only.value is False
+    row = view._list.objects[0].objects[0].object
+    assert "&lt;b&gt;sync" in row and "read-only" in row and "never" in row and secret not in row
+    assert not ApiTokens(store, "anna")._secret.object  # shown once: a new page does not have it
+
+    view._name.value = "<b>sync</b>"
+    assert not view.create()
+    assert "already" in view._note.object and view._secret.object == ""
+
+    other = ApiTokens(store, "anna")  # the same person's other page revokes it first
+    token_id = store.tokens("anna")[0].id
+    other.revoke(token_id)
+    assert "revoked" in other._note.object
+    view.revoke(token_id)
+    assert "revoked already" in view._note.object and "No API tokens" in view._list.objects[0].object
+
+
+# -- the request budget --------------------------------------------------------------------------------------------
+def test_the_request_budget_lets_a_minutes_worth_through_then_one_at_a_time():
+    from customercard.http_api.limits import RequestBudget
+
+    now = [1000.0]
+    budget = RequestBudget(60, clock=lambda: now[0])
+    assert [budget.take("a") for _ in range(60)] == [0] * 60
+    assert budget.take("a") == 1 and budget.take("b") == 0  # each key its own budget
+    now[0] += 1.0
+    assert budget.take("a") == 0 and budget.take("a") == 1  # one more a second
+    now[0] += 3600.0
+    assert [budget.take("a") for _ in range(60)] == [0] * 60 and budget.take("a") == 1  # full again, no more
