@@ -18,7 +18,7 @@ from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _, current_language, supported
 from ..models import OPPORTUNITY_STATUSES, Opportunity
-from ..store import Change, Store
+from ..store import STORE_TYPES, Change
 from .editor import RecordEditor
 from .form import DatePicker, date_format
 from .html import SECTION_CSS, esc, table
@@ -60,7 +60,7 @@ def money_format() -> dict[str, Any]:
 class PipelinePage(pn.viewable.Viewer):
     """Open opportunities across customers, grouped by stage, editable by managers and administrators."""
 
-    store = param.ClassSelector(class_=Store, doc="Where the opportunities come from.")
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the opportunities come from.")
     user = param.String(default="", doc="Who looks and acts.")
     account_manager = param.String(default="", doc="Only customers of this account manager (login).")
     owner = param.String(default="", doc="Only opportunities owned by this user (login).")
