@@ -109,7 +109,7 @@ class CardServer:
         if self._store is None:
             from .store import open_store
 
-            self._store, self._opened_here = open_store(self.database), True
+            self._store, self._opened_here = open_store(self.database, through_server=False), True
         return self._store
 
     def _take(self, store: Store) -> None:
