@@ -100,7 +100,12 @@ NOT_REMOTE: dict[str, str] = {
                     N_("it is the server's own upkeep (`customercard reindex` with the server stopped)")),
     **dict.fromkeys(("add_file_record", "delete_file"), N_("files travel with their content: use the card's Files")),
     "duplicates_of": N_("it is the importer's own; use possible_duplicates"),
+    "borrowed": N_("it lends a server's own store to the pages it serves"),
 }
+
+
+#: What a RemoteStore does itself: closing its connections, asking the server for a backup, its own change feed.
+LOCAL_ONLY = ("backup", "changes", "close")
 
 
 def store_class() -> type:
