@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import nbformat
 import pytest
 
 from customercard.store import Store
 from customercard.store.discovery import file_of
 
-from .conftest import copy_database, free_port, wait_for_port
+from .conftest import copy_database
+from .serve_process import ServeProcess
 from .test_notebooks import execute
 
 pytestmark = pytest.mark.notebook
@@ -46,31 +40,6 @@ def saved_change(store: Store) -> tuple[str, str]:
     changed = store.sql("SELECT changed_by, new_value FROM customer_changes WHERE field = 'phone' "
                         "ORDER BY id DESC LIMIT 1")
     return changed["changed_by"][0], changed["new_value"][0]
-
-
-class ServeProcess:
-    """`customercard serve` as a user starts it, on a loopback port, stopped by its own pid."""
-
-    def __init__(self, database: Path, data_dir: Path) -> None:
-        self.port = free_port()
-        env = {**os.environ, "CUSTOMERCARD_DATA_DIR": str(data_dir)}
-        env.pop("PYTHONMALLOC", None)
-        self.process = subprocess.Popen([sys.executable, "-m", "customercard", "--db", str(database), "serve",
-                                         "--port", str(self.port)], stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, env=env)
-        wait_for_port(self.port, timeout=90)
-        deadline = time.monotonic() + 30
-        while not file_of(database).exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            output, _ = self.process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
-        return output
 
 
 @pytest.fixture(scope="module")

@@ -73,5 +73,5 @@ def test_account_overview_notebook(demo_template, tmp_path):
     assert not errors
     text = outputs(notebook)
     assert "invoiced" in text and "(not on a project)" in text and ":Bars" in text
-    assert "Select(label='Customer'" in text and "ParamFunction" in text
+    assert "Select(label='Customer'" in text and text.count("ParamFunction") == 2  # the card, the invoicing
     assert ".servable(" in notebook.cells[-1].source
