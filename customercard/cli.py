@@ -59,10 +59,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(_("This database has no users yet: add an administrator with\n  customercard users add LOGIN "
                         "--name 'Your Name' --role admin"), file=sys.stderr)
     _print_demo_logins(store)
+    if args.num_procs == 1:
+        _stop_on_sigterm()
     app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
               allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench,
               notebooks=notebooks)
     return 0
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a service manager's stop) ends the server as Ctrl+C does: it stops cleanly and removes its discovery
+    file."""
+    import signal
+    import threading
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _notebook_pages(paths: list[Path]) -> dict[str, str]:
