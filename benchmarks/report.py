@@ -28,6 +28,7 @@ ITEMS = {
     "postgres": "8. PostgreSQL beside DuckDB",
     "import": "9. Import (dry run)",
     "live": "10. Open pages: idle cost and others' changes shown",
+    "remote": "11. The notebook beside the server (the store through customercard serve)",
 }
 
 

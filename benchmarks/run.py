@@ -3,7 +3,7 @@
     python -m benchmarks.run                          everything, growth at 10,000, 100,000 and 1,000,000 customers
     python -m benchmarks.run --quick                  a smoke run with fewer repetitions (growth to 100,000)
     python -m benchmarks.run --only card,search       some items: card server search save users analyst growth postgres
-                                                      import live interactions
+                                                      import live interactions remote
     python -m benchmarks.run --sizes 10000,100000     growth without the million (whose database takes ~12 min
                                                       and about 7 GB to build, once)
 
@@ -37,11 +37,13 @@ from . import report  # noqa: E402
 from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # noqa: E402
 from .report import figure  # noqa: E402
 
-ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "interactions")
+ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "interactions",
+       "remote")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
            "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
            "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live",
-           "11": "interactions", "latency": "interactions"}
+           "11": "interactions", "latency": "interactions",
+           "12": "remote", "notebook": "remote", "rpc": "remote"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -104,6 +106,9 @@ class Plan:
         self.live_idle_s = 15.0 if quick else 60.0
         self.live_changes = 5 if quick else 20
         self.interaction_rounds = 3 if quick else 20
+        self.remote_gets = 60 if quick else 300
+        self.remote_aggregates = 7 if quick else 21
+        self.remote_frames = 5 if quick else 15
 
 
 # -- items ----------------------------------------------------------------------------------------------------
@@ -616,6 +621,19 @@ def item_postgres(main_db: Path, plan: Plan) -> dict[str, Any]:
     return report_item(postgres_bench(main_db, _TEMP / "postgres", plan), plan)
 
 
+def item_remote(main_db: Path, plan: Plan) -> dict[str, Any]:
+    from .remote import remote_bench, report_item
+
+    say("11. the notebook beside the server: get_customer, invoiced_per_year() and a 100,000-row sql() through "
+        "customercard serve vs the embedded store …")
+    result = remote_bench(main_db, _TEMP / "remote", plan)
+    for name in ("get_customer", "invoiced_per_year", "frame"):
+        r = result[name]
+        say(f"   {name}: embedded {r['embedded_ms']['p50']:.2f} ms, server {r['remote_ms']['p50']:.2f} ms, "
+            f"ratio {r['ratio']:.2f}")
+    return report_item(result)
+
+
 # -- the run ----------------------------------------------------------------------------------------------------
 def _stop_on_sigterm(_signum: int, _frame: Any) -> None:
     raise SystemExit(143)  # unwinds: the server subprocess and Chromium are stopped, temp files removed
@@ -678,6 +696,8 @@ def main(argv: list[str] | None = None) -> int:
             done["growth"] = note_load("growth", item_growth, args.size_list, plan)
         if "postgres" in args.items:
             done["postgres"] = note_load("postgres", item_postgres, main_db, plan)
+        if "remote" in args.items:
+            done["remote"] = note_load("remote", item_remote, main_db, plan)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for name, value in done.items():
             items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}

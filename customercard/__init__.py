@@ -3,7 +3,8 @@
 The public API (pinned by ``tests/test_public_api.py``)::
 
     import customercard as cc
-    store = cc.open_store()
+    store = cc.open_store()                      # the file, or the running local server that holds it
+    store = cc.connect("http://host:5006", token=...)   # any server, with an API token
     card = cc.CustomerCard(store=store, customer_id=42)   # Panel view, imported on first use
 """
 
@@ -45,7 +46,7 @@ from .models import (
     Settings,
     User,
 )
-from .store import Store, open_store
+from .store import RemoteStore, Store, connect, open_store
 
 __version__ = "0.1.0"
 
@@ -70,6 +71,7 @@ __all__ = [
     "Address", "Choices", "Comment", "Config", "ConflictError", "Contact", "Criterion", "Customer",
     "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "ContactCard", "Event", "FieldConflict",
     "Invoice",
-    "InvoiceDefaults", "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "Settings", "Store",
-    "User", "ValidationError", "__version__", "acting_user", "get_config", "invoiced_chart", "open_store",
+    "InvoiceDefaults", "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "RemoteStore", "Settings",
+    "Store", "User", "ValidationError", "__version__", "acting_user", "connect", "get_config", "invoiced_chart",
+    "open_store",
 ]

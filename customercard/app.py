@@ -261,9 +261,10 @@ def _pages(bench: bool) -> dict[str, Page]:
 
 
 def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs: int = 1,
-          allow_websocket_origin: list[str] | None = None, show: bool = False, bench: bool = False) -> None:
+          allow_websocket_origin: list[str] | None = None, show: bool = False, bench: bool = False,
+          notebooks: dict[str, str] | None = None) -> None:
     """Serve until interrupted (``customercard serve``), delivering the outbox; several processes only with
-    PostgreSQL."""
+    PostgreSQL. ``notebooks`` maps paths to notebook files served beside the pages, behind the same login."""
     from .config import get_config
     from .errors import CustomerCardError
     from .login import cookie_secret
@@ -277,8 +278,8 @@ def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs:
                           "Serving customercard on {url} with {n} processes (Ctrl+C stops)", num_procs)
                  if num_procs > 0 else _("Serving customercard on {url} with one process per core (Ctrl+C stops)"))
     print(processes.format(url=f"http://{host}:{port}", n=num_procs), flush=True)
-    options = {"pages": _pages(bench), "port": port, "address": address, "num_procs": num_procs,
-               "allow_websocket_origin": allow_websocket_origin, "show": show, "deliver": True}
+    options = {"pages": {**_pages(bench), **(notebooks or {})}, "port": port, "address": address,
+               "num_procs": num_procs, "allow_websocket_origin": allow_websocket_origin, "show": show, "deliver": True}
     if num_procs == 1:
         CardServer(store, **options).start()
         return

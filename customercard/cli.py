@@ -24,9 +24,11 @@ CLI_ACTOR = "system:cli"
 
 
 def _store(args: argparse.Namespace):
+    """The database, opened here (the command line's own commands need the file; see cmd_backup for the one that
+    also works while a server holds it)."""
     from .store import open_store
 
-    return open_store(args.db or None)
+    return open_store(args.db or None, through_server=False)
 
 
 def _database(args: argparse.Namespace) -> str:
@@ -42,7 +44,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _log_to_stderr()
     database = _database(args)
     is_new = not database.startswith("postgresql") and not Path(database).exists()
-    store = open_store(database)
+    notebooks = _notebook_pages(args.notebook or [])
+    store = open_store(database, through_server=False)
     if is_new or store.is_empty():
         if args.demo_if_missing:
             print(_("Creating {database} with demo data ({n} customers)…").format(database=database,
@@ -57,9 +60,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(_("This database has no users yet: add an administrator with\n  customercard users add LOGIN "
                         "--name 'Your Name' --role admin"), file=sys.stderr)
     _print_demo_logins(store)
+    if args.num_procs == 1:
+        _stop_on_sigterm()
     app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
-              allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench)
+              allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench,
+              notebooks=notebooks)
     return 0
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a service manager's stop) ends the server as Ctrl+C does: it stops cleanly and removes its discovery
+    file."""
+    import signal
+    import threading
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+def _notebook_pages(paths: list[Path]) -> dict[str, str]:
+    """``--notebook`` files as pages: each at /<its name without .ipynb>, as ``panel serve`` serves it."""
+    pages = {}
+    for path in paths:
+        if path.suffix not in (".ipynb", ".py") or not path.is_file():
+            raise CustomerCardError(_("{path} is not a notebook (.ipynb) or script (.py) file.").format(path=path))
+        pages[f"/{path.stem}"] = str(path.resolve())
+    return pages
 
 
 def _log_to_stderr() -> None:
@@ -192,9 +221,23 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
 # -- backup ------------------------------------------------------------------------------------------------
 def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy: made by the running server that holds the DuckDB file, else here."""
+    from .store import RemoteStore, is_url
+    from .store.discovery import find_server
+
+    database = _database(args)
+    found = None if is_url(database) else find_server(database)
+    if found is not None:
+        if args.path.exists():  # said here, as the embedded backup says it
+            raise CustomerCardError(_("{target} exists already: choose a new file name.").format(target=args.path))
+        with RemoteStore(found.url, key=found.key, database=found.database) as remote:
+            target = remote.backup(args.path)
+        print(_("Backed up {database} to {target} (made by the running server at {url}).").format(
+            database=database, target=target, url=found.url))
+        return 0
     with _store(args) as store:
         target = store.backup(args.path)
-    print(_("Backed up {database} to {target}.").format(database=_database(args), target=target))
+    print(_("Backed up {database} to {target}.").format(database=database, target=target))
     return 0
 
 
@@ -268,7 +311,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise CustomerCardError(_("--from and --to are the same database."))
     if not args.source.startswith(("postgresql://", "postgres://")) and not Path(args.source).exists():
         raise CustomerCardError(_("{source} does not exist.").format(source=args.source))
-    with open_store(args.source) as source, open_store(args.target) as target:
+    with open_store(args.source, through_server=False) as source, \
+            open_store(args.target, through_server=False) as target:
         report = copy_store(source, target, replace=args.replace,
                             progress=lambda table: print(f"  {table}…", flush=True))
     print(report.summary())
@@ -310,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=1, help=_("demo seed (with --demo-if-missing)"))
     serve.add_argument("--show", action="store_true", help=_("open a browser"))
     serve.add_argument("--bench", action="store_true", help=_("also serve /bench-bare, the benchmark's floor page"))
+    serve.add_argument("--notebook", action="append", type=Path, default=None, metavar="PATH",
+                       help=_("also serve a notebook (.ipynb) or script that ends in .servable(), at /NAME behind the "
+                              "same login (repeatable)"))
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help=_("fill a new database with seeded demo data"))

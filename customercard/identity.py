@@ -7,6 +7,7 @@ everywhere else (notebooks, scripts) it is the configured user, ``CUSTOMERCARD_U
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from .config import get_config
 
@@ -22,6 +23,8 @@ def served_user() -> str | None:
         return None
 
 
-def acting_user() -> str:
-    """The served session's login if there is one, else the configured user."""
-    return served_user() or get_config().configured_user()
+def acting_user(store: Any = None) -> str:
+    """The user ``store`` acts as, if it says (a store reached with an API token acts as the token's user), else the
+    served session's login if there is one, else the configured user."""
+    login = getattr(store, "login", None) if store is not None else None
+    return (login if isinstance(login, str) and login else None) or served_user() or get_config().configured_user()

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import panel as pn
@@ -26,12 +28,33 @@ from .i18n import _, negotiate, set_session_language
 from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
 from .memory import MemoryRelease, StoreMemory
 from .models import User
-from .store import Store
+from .store import Store, is_url
+from .store.discovery import ServerFile, new_key, same_database
 
 log = logging.getLogger(__name__)
 
-#: A page: builds one session's view from the server it is served by.
-Page = Callable[["CardServer"], ServableMixin]
+#: A page: builds one session's view from the server it is served by; or the path of a notebook (or script) that
+#: Panel serves as it is, behind the same login (``customercard serve --notebook``).
+Page = Callable[["CardServer"], ServableMixin] | str
+
+#: The servers of this process that have opened their store, so that a notebook they serve finds it.
+_WITH_STORE: weakref.WeakSet[CardServer] = weakref.WeakSet()
+
+
+def session_server_store(database: str | Path | None = None) -> Store | None:
+    """In a session served by a server of this process (a notebook it serves beside its pages): that server's store,
+    lent (closing it does nothing), when it holds ``database`` (None: whichever it holds); else None."""
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return None
+    for server in list(_WITH_STORE):
+        store = server._store
+        if store is None or not server._ready:
+            continue
+        if database is None or str(database) == store.location or (
+                not is_url(store.location) and not is_url(database) and same_database(store.location, database)):
+            return store.borrowed()
+    return None
 
 
 class CardServer:
@@ -53,6 +76,9 @@ class CardServer:
         self.websocket_origins = [f"localhost:{port}", f"127.0.0.1:{port}", *(allow_websocket_origin or [])]
         self.deliver = deliver
         self.secret = secret
+        #: The key of this run's discovery file: a local analyst's notebook reaches the store with it.
+        self.local_key = new_key()
+        self._server_file: ServerFile | None = None
         #: Who a request belongs to: a live session of this server's database.
         self.gate = SessionGate.from_config(self.current_store, self.config)
         #: This server's sessions, counted, and what it gives back when they have ended.
@@ -86,10 +112,11 @@ class CardServer:
         if self._store is None:
             from .store import open_store
 
-            self._store, self._opened_here = open_store(self.database), True
+            self._store, self._opened_here = open_store(self.database, through_server=False), True
         return self._store
 
     def _take(self, store: Store) -> None:
+        _WITH_STORE.add(self)
         self.store_memory = StoreMemory(store, hold_search=self.config.search_in_memory)
         self.memory.when_idle("store", self.store_memory.release)
         self.store_memory.hold()
@@ -132,7 +159,7 @@ class CardServer:
             from .app import ROUTES
 
             pages = ROUTES
-        return {path: self._session_page(page) for path, page in pages.items()}
+        return {path: page if isinstance(page, str) else self._session_page(page) for path, page in pages.items()}
 
     def _session_page(self, page: Page) -> Callable[[], ServableMixin]:
         def session_page() -> ServableMixin:
@@ -164,14 +191,16 @@ class CardServer:
 
     def handlers(self) -> list[tuple[str, type, dict[str, Any]]]:
         """The Tornado handlers beside the pages: customer files, the JSON API (``/api/v1``, with its OpenAPI
-        document and docs page) and the older ``/api/customers/<id>``, behind this server's login or API tokens."""
+        document and docs page) and the older ``/api/customers/<id>``, behind this server's login or API tokens, and
+        the store's API for notebooks and scripts (an API token, or the local key; :mod:`customercard.remote_api`)."""
         from .api import CustomerApiHandler
         from .downloads import FileDownloadHandler
         from .http_api import routes as api_routes
+        from .remote_api import remote_handlers
 
         given = {"get_store": self.current_store, "login_of": self.gate.login_of}
         return [(r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given),
-                *api_routes(self)]
+                *remote_handlers(self.current_store, self.local_key), *api_routes(self)]
 
     def _serve_options(self) -> dict[str, Any]:
         from .headers import server_options
@@ -191,9 +220,11 @@ class CardServer:
         pn.config.throttled = True
         if threaded:
             self._thread = pn.serve(self.routes(), start=True, threaded=True, **self._serve_options())
+            self._announce()
             return self
         self._bokeh = bokeh = pn.serve(self.routes(), start=False, **self._serve_options())
         bokeh.start()
+        self._announce()
         try:
             bokeh.io_loop.start()
         finally:
@@ -201,9 +232,34 @@ class CardServer:
             self.stop()
         return self
 
+    def url(self) -> str:
+        """Where this machine reaches the server."""
+        host = self.address if self.address not in ("", "0.0.0.0", "::", "localhost") else "127.0.0.1"  # noqa: S104
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    def _announce(self) -> None:
+        """Write the discovery file beside a DuckDB database this server holds (see
+        :mod:`customercard.store.discovery`), so that notebooks and ``customercard backup`` find the server."""
+        store = self._store
+        if store is None or is_url(store.location) or store.location == ":memory:" or not self.port:
+            return
+        try:
+            self._server_file = ServerFile.for_server(store.location, self.url(), self.local_key)
+            path = self._server_file.write()
+        except OSError as exc:
+            log.warning("Could not write the discovery file beside %s (%s): notebooks will not find this server",
+                        store.location, exc)
+            self._server_file = None
+            return
+        log.info("Notebooks reach %s through this server (%s)", Path(store.location).name, path)
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving and delivering (waiting up to ``timeout`` seconds for each), and close the store if this
         server opened it."""
+        server_file, self._server_file = self._server_file, None
+        if server_file is not None:
+            server_file.remove()
+        _WITH_STORE.discard(self)
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.stop()

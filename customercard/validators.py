@@ -272,6 +272,9 @@ def phone_digits(value: str | None) -> str:
 _UNSTORABLE = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
 #: A regular expression matching one such character (for pandas' ``str.contains``).
 UNSTORABLE_PATTERN = f"[{_UNSTORABLE}]"
+#: The same for texts kept as UTF-8 (pandas' Arrow-backed strings), which hold no lone surrogates — and whose
+#: regular expressions cannot even be given one.
+UNSTORABLE_UTF8_PATTERN = "[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 _BAD_IN_MULTILINE = re.compile(f"[{_UNSTORABLE}]")
 _BAD_ON_ONE_LINE = re.compile(f"[{_UNSTORABLE}\t\n]")
 

@@ -63,3 +63,15 @@ def test_customer_card_notebook(demo_template, tmp_path):
     with Store(database) as store:
         customer_id = int(store.list_customers(limit=1)[0].id[0])
         assert store.get_customer(customer_id).visit_address.city == "Uppsala"
+
+
+def test_account_overview_notebook(demo_template, tmp_path):
+    """The analyst's overview runs top to bottom and ends in the servable overview: a picker, the card, invoicing."""
+    database = copy_database(demo_template, tmp_path / "db")
+    notebook = execute("02-account-overview.ipynb", database, tmp_path)
+    errors = [out for cell in notebook.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    assert not errors
+    text = outputs(notebook)
+    assert "invoiced" in text and "(not on a project)" in text and ":Bars" in text
+    assert "Select(label='Customer'" in text and text.count("ParamFunction") == 2  # the card, the invoicing
+    assert ".servable(" in notebook.cells[-1].source

@@ -7,12 +7,16 @@ parameterised and kept in this package.
 
 from __future__ import annotations
 
+import copy
+import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..config import get_config
+from ..i18n import _
 from .admin import SYSTEM_PREFIX, AdminStore
 from .changes import Change, ChangeFeed
 from .crm import CrmStore
@@ -62,7 +66,16 @@ class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStor
 
     def close(self) -> None:
         """Close the database (the store cannot be used afterwards)."""
+        if self.__dict__.get("_borrowed"):
+            return  # the owner closes it
         self.db.close()
+
+    def borrowed(self) -> Store:
+        """This store for a holder that must not close it (a notebook served by the server that owns it): the same
+        connection, caches and changes; its :meth:`close` does nothing."""
+        other = copy.copy(self)
+        other._borrowed = True
+        return other
 
     @property
     def changes(self) -> ChangeFeed:
@@ -94,9 +107,54 @@ class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStor
             self.db.row("SELECT count(*) FROM users")[0] == 0
 
 
-def open_store(database: str | Path | None = None) -> Store:
-    """Open (creating and migrating as needed) the store: a path, else CUSTOMERCARD_DB, else the data folder's."""
-    return Store(database if database is not None else get_config().database)
+log = logging.getLogger(__name__)
 
 
-__all__ = ["LATEST_SCHEMA", "SYSTEM_PREFIX", "Change", "ChangeFeed", "Store", "open_store"]
+def is_url(database: str | Path) -> bool:
+    """Whether ``database`` names a PostgreSQL database (else a DuckDB file)."""
+    return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def open_store(database: str | Path | None = None, *, through_server: bool = True) -> Store | RemoteStore:
+    """The store: a path or a postgresql:// URL, else CUSTOMERCARD_DB, else the data folder's DuckDB file.
+
+    A DuckDB file is held by one process. When a customercard server of this machine holds it (its discovery file
+    beside the database says so, and it answers), the store is reached through that server — a
+    :class:`~customercard.store.remote.RemoteStore` with the same API — and a line says so; in a page that server
+    serves (a notebook it serves), it is the server's own store. Otherwise (or with ``through_server=False``) the
+    database is opened here, created and migrated as needed."""
+    target = str(database if database is not None else get_config().database)
+    if through_server and not is_url(target) and target != ":memory:":
+        found = _served_here(database) or _served_nearby(target)
+        if found is not None:
+            return found
+    return Store(target)
+
+
+def _served_here(database: str | Path | None) -> Store | None:
+    """In a session served by a customercard server of this process: its store, when it holds ``database``."""
+    server = sys.modules.get("customercard.server")
+    return server.session_server_store(database) if server is not None else None
+
+
+def _served_nearby(database: str) -> RemoteStore | None:
+    from .discovery import find_server
+
+    found = find_server(database)
+    if found is None:
+        return None
+    store = RemoteStore(found.url, key=found.key, database=found.database)
+    message = _("Using the running server at {url} ({name} is in use by it).").format(url=found.url,
+                                                                                       name=Path(database).name)
+    log.info(message)
+    print(message)  # noqa: T201 - the analyst is told which store they got
+    return store
+
+
+from .remote import RemoteStore, connect  # noqa: E402  (the remote store is made from Store's methods)
+
+#: What a view may be given as its store.
+STORE_TYPES = (Store, RemoteStore)
+
+__all__ = ["LATEST_SCHEMA", "STORE_TYPES", "SYSTEM_PREFIX", "Change", "ChangeFeed", "RemoteStore", "Store", "connect",
+           "is_url", "open_store"]

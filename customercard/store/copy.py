@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import CustomerCardError
 from ..i18n import _
-from ..validators import UNSTORABLE_PATTERN, clean_text
+from ..validators import UNSTORABLE_PATTERN, UNSTORABLE_UTF8_PATTERN, clean_text
 from . import Store
 
 #: Every table with data, in an order that never refers forward; (table, its id sequence or None).
@@ -129,8 +129,11 @@ def _cleaned(frame: pd.DataFrame, table: str, counts: dict[str, int]) -> pd.Data
     for name in frame.columns:
         if not (frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name].dtype)):
             continue
+        dtype = frame[name].dtype
+        utf8 = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
         try:
-            bad = frame[name].str.contains(UNSTORABLE_PATTERN, regex=True, na=False)
+            bad = frame[name].str.contains(UNSTORABLE_UTF8_PATTERN if utf8 else UNSTORABLE_PATTERN, regex=True,
+                                           na=False)
         except AttributeError:  # no texts in this column
             continue
         if bad.any():

@@ -8,7 +8,7 @@ import panel as pn
 import param
 
 from ..models import Customer
-from ..store import Change, Store
+from ..store import STORE_TYPES, Change
 from .components import CardView
 from .context import CardContext
 from .live import Follower
@@ -27,7 +27,7 @@ class CustomerCard(pn.viewable.Viewer):
     :meth:`save` stores it.
     """
 
-    store = param.ClassSelector(class_=Store, doc="Where the customer comes from and goes to.")
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the customer comes from and goes to.")
     customer_id = param.Integer(default=None, allow_None=True, doc="The customer shown.")
     user = param.String(default=None, allow_None=True,
                         doc="Login of who looks and acts; the served login or the configured user by default.")

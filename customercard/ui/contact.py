@@ -15,7 +15,7 @@ from ..i18n import _
 from ..identity import acting_user
 from ..models import Contact
 from ..privacy import personal_data_zip
-from ..store import Change, Store
+from ..store import STORE_TYPES, Change
 from ..vcard import contact_vcard, vcard_filename
 from .accessibility import BUTTON_CSS, live
 from .editor import RecordEditor
@@ -30,7 +30,7 @@ EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "
 class ContactCard(pn.viewable.Viewer):
     """One contact person; managers and admins can edit it (validated, versioned, recorded in history)."""
 
-    store = param.ClassSelector(class_=Store, doc="Where the contact person comes from.")
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the contact person comes from.")
     contact_id = param.Integer(default=None, allow_None=True, doc="The contact person shown.")
     user = param.String(default=None, allow_None=True, doc="Who looks and acts.")
     contact = param.ClassSelector(class_=Contact, doc="The contact person, as a param object.")
@@ -40,7 +40,7 @@ class ContactCard(pn.viewable.Viewer):
         if self.contact_id is None:
             raise NotFound("No contact person given.")
         self.contact = self.store.get_contact(self.contact_id)
-        self.user = self.user or acting_user()
+        self.user = self.user or acting_user(self.store)
         self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-contact"])
         self._note = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-note"])
         self._body = pn.Column(sizing_mode="stretch_width")

@@ -7,13 +7,13 @@ import param
 from ..errors import NotFound
 from ..identity import acting_user
 from ..models import Customer, Settings, User
-from ..store import Store
+from ..store import STORE_TYPES, Store
 
 
 class CardContext(param.Parameterized):
     """The customer shown, the acting user and their rights; sections read it, saves go through it."""
 
-    store = param.ClassSelector(class_=Store, doc="The store the customer comes from.")
+    store = param.ClassSelector(class_=STORE_TYPES, doc="The store the customer comes from.")
     customer = param.ClassSelector(class_=Customer, doc="The customer shown (a param object).")
     login = param.String(default="", doc="Who is looking and acting.")
     user = param.ClassSelector(class_=User, allow_None=True, doc="The acting user, if known to the store.")
@@ -22,7 +22,7 @@ class CardContext(param.Parameterized):
 
     @classmethod
     def load(cls, store: Store, customer_id: int, login: str | None = None) -> CardContext:
-        login = login or acting_user()
+        login = login or acting_user(store)
         try:
             user = store.get_user(login)
         except NotFound:

@@ -19,7 +19,7 @@ import param
 from ..i18n import N_, _
 from ..models import CustomerQuery
 from ..spreadsheets import write_table
-from ..store import Store
+from ..store import STORE_TYPES, Store
 from .choices import multi_choice
 from .components import DataTable
 from .html import page_heading
@@ -102,7 +102,7 @@ def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int
 class CustomerList(pn.viewable.Viewer):
     """Search customers: filters built from :class:`CustomerQuery`, results paged and sorted on the server."""
 
-    store = param.ClassSelector(class_=Store, doc="Where the customers come from.")
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the customers come from.")
     query = param.ClassSelector(class_=CustomerQuery, doc="The filters.")
     page = param.Integer(default=1, bounds=(1, None), doc="The page shown, from 1.")
     page_size = param.Integer(default=25, bounds=(5, 200), doc="Customers per page.")

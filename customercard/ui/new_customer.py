@@ -11,7 +11,7 @@ from ..errors import CustomerCardError, ValidationError
 from ..i18n import _
 from ..identity import acting_user
 from ..models import Customer
-from ..store import Store
+from ..store import STORE_TYPES
 from .accessibility import BUTTON_CSS, live
 from .form import FieldForm
 from .html import SECTION_CSS, esc, link, page_heading
@@ -24,13 +24,13 @@ FIELDS = ["name", "nickname", "org_number", "vat_number", "account_manager", "in
 class NewCustomer(pn.viewable.Viewer):
     """Create a customer; before saving, possible duplicates are listed with links to open one instead."""
 
-    store = param.ClassSelector(class_=Store, doc="Where the customer is created.")
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the customer is created.")
     user = param.String(default=None, allow_None=True, doc="Who creates it.")
     created = param.ClassSelector(class_=Customer, allow_None=True, doc="The customer once created.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self.user = self.user or acting_user()
+        self.user = self.user or acting_user(self.store)
         self.draft = self.store.new_customer()
         if self.user in self.draft.param.account_manager.objects:
             self.draft.account_manager = self.user

@@ -19,7 +19,7 @@ from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import N_, _
 from ..models import Opportunity
-from ..store import Change, Store
+from ..store import STORE_TYPES, Change
 from .accessibility import focus_here, live
 from .components import DataTable
 from .editor import RecordEditor
@@ -45,7 +45,7 @@ PAGE_SIZE = 50
 class PipelinePage(pn.viewable.Viewer):
     """Open opportunities across customers, grouped by stage, editable by managers and administrators."""
 
-    store = param.ClassSelector(class_=Store, doc="Where the opportunities come from.")
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the opportunities come from.")
     user = param.String(default="", doc="Who looks and acts.")
     account_manager = param.String(default="", doc="Only customers of this account manager (login).")
     owner = param.String(default="", doc="Only opportunities owned by this user (login).")

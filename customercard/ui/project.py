@@ -11,14 +11,14 @@ from .. import formatting
 from ..errors import NotFound
 from ..i18n import _
 from ..models import Project
-from ..store import Store
+from ..store import STORE_TYPES
 from .html import SECTION_CSS, esc, fields, link
 
 
 class ProjectPage(pn.viewable.Viewer):
     """Read-only view of a project and the customer it is for."""
 
-    store = param.ClassSelector(class_=Store, doc="Where the project comes from.")
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the project comes from.")
     project_id = param.Integer(default=None, allow_None=True, doc="The project shown.")
     project = param.ClassSelector(class_=Project, doc="The project, as a param object.")
 

@@ -1,0 +1,255 @@
+"""The server's side of :class:`~customercard.store.remote.RemoteStore`: the store's API over HTTP.
+
+    GET  /api/v1/rpc            who the caller is to the server, and which database it serves
+    POST /api/v1/rpc/<method>   ← {"arguments": {name: value}}   → {"result": value, "changes": [...]}
+                                                                    or an Arrow IPC stream (a DataFrame)
+    POST /api/v1/backup         ← {"path": "/abs/copy.duckdb"}   a consistent copy (the local key only)
+
+A method is one of :data:`~customercard.store.remote.REMOTE`, called on the server's own store with the arguments
+bound to the store's own signature (values as :mod:`customercard.store.wire` encodes them). Errors answer as JSON
+``{"error": {...}}`` (422 a ValidationError with its field messages, 409 a conflict, 404, 403, 401 no or a wrong
+credential, 400 other refusals).
+
+Who calls: ``Authorization: Bearer <API token>`` (``store.authenticate_token``: the token's user acts, with their
+role; a read-only token only reads), or the discovery file's key in ``X-Customercard-Key`` (a trusted local analyst,
+as if they had opened the file: every write must say who acts). The browser's login cookie is not taken here: a
+page of another site cannot make a browser send either header, so cross-site requests cannot call this API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import inspect
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tornado.web import RequestHandler
+
+from .errors import CustomerCardError, PermissionDenied
+from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
+from .store import Store, wire
+from .store.readonly import QUERY_SECONDS
+from .store.remote import KEY_HEADER, REMOTE, Remote, actor_parameters, call_arguments
+
+log = logging.getLogger(__name__)
+
+
+class Unauthenticated(PermissionDenied):
+    """No credential, or one the server does not know (401)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: a token's user (``login``; ``read_only`` when the token only reads), or a trusted local analyst
+    (``login`` None: each call says who acts)."""
+
+    login: str | None = None
+    read_only: bool = False
+
+    @property
+    def trusted(self) -> bool:
+        return self.login is None
+
+
+def authenticate(handler: RequestHandler, store: Store, local_key: str) -> Caller:
+    """The caller of a request, by its local key or its API token; else :class:`Unauthenticated`."""
+    key = handler.request.headers.get(KEY_HEADER, "")
+    if key:
+        if local_key and hmac.compare_digest(key.encode(), local_key.encode()):
+            return Caller()
+        raise Unauthenticated(_("This key is not this server's: the server was started again; open the store "
+                                "again."))
+    scheme, _space, secret = handler.request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated(_("Give an API token (Authorization: Bearer …); make one on your profile page."))
+    check = getattr(store, "authenticate_token", None)
+    if check is None:
+        raise Unauthenticated(_("This server does not take API tokens yet."))
+    try:
+        user, read_only = check(secret.strip())
+    except PermissionDenied as exc:
+        raise Unauthenticated(str(exc)) from None
+    return Caller(login=user.login, read_only=bool(read_only))
+
+
+def prepare(store: Store, name: str, rule: Remote, caller: Caller, arguments: dict[str, Any]) -> inspect.BoundArguments:
+    """The call of ``name`` with ``arguments``, bound to the store's signature, once the caller may make it: who
+    acts is the token's user (a token cannot act as anyone else), or, from a local analyst, the login given."""
+    function = inspect.getattr_static(type(store), name)
+    signature = inspect.signature(function.fget if isinstance(function, property) else function)
+    try:
+        bound = signature.bind(store, **call_arguments(signature, arguments))
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc}") from None
+    for actor in actor_parameters(signature):
+        given = bound.arguments.get(actor)
+        if caller.trusted:
+            if not given:
+                raise PermissionDenied(_("Say who acts: pass user=… (a customercard login)."))
+        elif given not in (None, caller.login):
+            raise PermissionDenied(_("This token acts as “{login}”, not as “{other}”.").format(
+                login=caller.login, other=given))
+        else:
+            bound.arguments[actor] = caller.login
+    if not caller.trusted:
+        _check_token(store, rule, caller, bound)
+    return bound
+
+
+def _check_token(store: Store, rule: Remote, caller: Caller, bound: inspect.BoundArguments) -> None:
+    login = str(caller.login)
+    if rule.need != "read" and caller.read_only:
+        raise PermissionDenied(_("This API token may only read."))
+    store._require(login, "read" if rule.need == "own" else rule.need)
+    if rule.own_login and bound.arguments.get(rule.own_login) != login and not store.can(login, "admin"):
+        raise PermissionDenied(_("Only administrators may do this for another user."))
+    if "timeout" in bound.arguments and bound.arguments["timeout"] is not None:
+        bound.arguments["timeout"] = min(float(bound.arguments["timeout"]), QUERY_SECONDS)
+
+
+def run(store: Store, name: str, bound: inspect.BoundArguments) -> tuple[Any, list[Any]]:
+    """Call the method; with it, the changes it committed (those announced on this thread: DuckDB tells its
+    subscribers on the writer's thread once committed)."""
+    function = getattr(type(store), name)
+    if isinstance(inspect.getattr_static(type(store), name), property):
+        return getattr(store, name), []
+    if REMOTE[name].need == "read":
+        return function(*bound.args, **bound.kwargs), []
+    me, committed = threading.get_ident(), []
+
+    def heard(change: Any) -> None:
+        if threading.get_ident() == me:
+            committed.append(change)
+    stop = store.changes.subscribe(heard, weak=False)
+    try:
+        return function(*bound.args, **bound.kwargs), committed
+    finally:
+        stop()
+
+
+class _ApiHandler(RequestHandler):
+    """What the RPC and backup handlers share: the server's store and key, the language, JSON answers."""
+
+    def initialize(self, get_store: Callable[[], Store], local_key: str) -> None:
+        self.get_store, self.local_key = get_store, local_key
+
+    def check_xsrf_cookie(self) -> None:  # no cookie authenticates here (see the module's docstring)
+        return None
+
+    def _language(self) -> str:
+        asked = self.request.headers.get("Accept-Language", "")
+        return negotiate(asked) if any(supported(part.split(";")[0]) for part in asked.split(",")) \
+            else SOURCE_LANGUAGE
+
+    def _answer(self, status: int, kind: str, body: bytes) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", kind)
+        self.set_header("Cache-Control", "no-store")
+        if status == 401:
+            self.set_header("WWW-Authenticate", 'Bearer realm="customercard"')
+        self.finish(body)
+
+    async def _off_loop(self, work: Callable[[], tuple[int, str, bytes]]) -> None:
+        """Do ``work`` on a worker thread (a query may take a while), in the request's language; answer."""
+        language = self._language()
+
+        def within() -> tuple[int, str, bytes]:
+            with using_language(language):
+                try:
+                    return work()
+                except Exception as exc:  # every error answers in one shape
+                    return _failure(exc)
+        self._answer(*await asyncio.get_running_loop().run_in_executor(None, within))
+
+    def _arguments(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.request.body or b"{}")
+            return dict(body.get("arguments") or {}) if isinstance(body, dict) else {}
+        except (ValueError, TypeError, AttributeError):
+            raise CustomerCardError(_("Send JSON like {example}.").format(
+                example='{"arguments": {"customer_id": 42}}')) from None
+
+
+def _failure(exc: Exception) -> tuple[int, str, bytes]:
+    if isinstance(exc, Unauthenticated):
+        status = 401
+    elif isinstance(exc, CustomerCardError | ValueError | TypeError | LookupError):
+        status = wire.status_of(exc)
+    else:
+        log.exception("A call to the store API failed")
+        exc, status = CustomerCardError(_("The server failed to do this (its log has the details).")), 500
+    return status, wire.JSON_TYPE, wire.dumps(wire.encode_error(exc))
+
+
+class RpcHelloHandler(_ApiHandler):
+    """``GET /api/v1/rpc``: who the caller is to this server, and what it serves."""
+
+    async def get(self) -> None:
+        def work() -> tuple[int, str, bytes]:
+            store = self.get_store()
+            caller = authenticate(self, store, self.local_key)
+            database = store.location if caller.trusted else Path(store.location).name
+            if store.location.startswith(("postgresql://", "postgres://")):
+                database = "postgresql"
+            from . import __version__
+
+            return 200, wire.JSON_TYPE, wire.dumps({
+                "login": caller.login, "read_only": caller.read_only, "database": database,
+                "version": __version__, "methods": sorted(REMOTE)})
+        await self._off_loop(work)
+
+
+class RpcHandler(_ApiHandler):
+    """``POST /api/v1/rpc/<method>``: one call of the store."""
+
+    async def post(self, name: str) -> None:
+        rule = REMOTE.get(name)
+
+        def work() -> tuple[int, str, bytes]:
+            if rule is None:
+                raise CustomerCardError(_("The store has no method {name} that travels.").format(name=name))
+            store = self.get_store()
+            caller = authenticate(self, store, self.local_key)
+            arguments = {key: wire.decode(value) for key, value in self._arguments().items()}
+            result, committed = run(store, name, prepare(store, name, rule, caller, arguments))
+            if isinstance(result, pd.DataFrame):
+                return 200, wire.ARROW_TYPE, wire.frame_to_arrow(result)
+            answer: dict[str, Any] = {"result": wire.encode(result)}
+            if committed:
+                answer["changes"] = [wire.encode(change) for change in committed]
+            return 200, wire.JSON_TYPE, wire.dumps(answer)
+        await self._off_loop(work)
+
+
+class BackupHandler(_ApiHandler):
+    """``POST /api/v1/backup``: the server writes a consistent copy of its database (a local analyst only: the copy
+    is a file on this machine)."""
+
+    async def post(self) -> None:
+        def work() -> tuple[int, str, bytes]:
+            store = self.get_store()
+            if not authenticate(self, store, self.local_key).trusted:
+                raise PermissionDenied(_("Only the server's own machine makes backups (customercard backup)."))
+            try:
+                target = Path(str(json.loads(self.request.body or b"{}")["path"]))
+            except (ValueError, KeyError, TypeError):
+                raise CustomerCardError(_("Send JSON like {example}.").format(
+                    example='{"path": "/backups/copy.duckdb"}')) from None
+            if not target.is_absolute():
+                raise CustomerCardError(_("Give the backup's full path."))
+            return 200, wire.JSON_TYPE, wire.dumps({"path": str(store.backup(target))})
+        await self._off_loop(work)
+
+
+def remote_handlers(get_store: Callable[[], Store], local_key: str) -> list[tuple[str, type, dict[str, Any]]]:
+    """The routes of the store's API, for :meth:`customercard.server.CardServer.handlers`."""
+    given = {"get_store": get_store, "local_key": local_key}
+    return [(r"/api/v1/rpc/?", RpcHelloHandler, given), (r"/api/v1/rpc/([A-Za-z_][A-Za-z0-9_]*)", RpcHandler, given),
+            (r"/api/v1/backup", BackupHandler, given)]

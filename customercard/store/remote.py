@@ -1,0 +1,332 @@
+"""The store through a running server: :class:`RemoteStore` and :func:`connect`.
+
+On the embedded default one server process holds the DuckDB file; a notebook or a script beside it reaches the data
+through that server instead: the same public API as :class:`~customercard.store.Store`, each call a ``POST
+/api/v1/rpc/<method>`` that the server runs on its own store — validated, version-checked, in history, with the
+permissions the server enforces — and DataFrames coming back as Arrow (see :mod:`.wire`).
+
+Which of the store's methods travel is said once, here: :data:`REMOTE` (with what a caller with an API token needs
+for each) and :data:`NOT_REMOTE` (with why not). Both sides are made from it and from the store's own signatures:
+:class:`RemoteStore` has each method with the store's signature and documentation, and the server
+(:mod:`customercard.remote_api`) binds what arrives to the same signature.
+
+Two ways in: an API token (``connect(url, token=…)``; the server acts as the token's user, and a read-only token
+only reads), or the key of the discovery file a local server writes beside its database
+(:mod:`.discovery`, which :func:`~customercard.store.open_store` uses): the same trust as opening the file, so,
+as with the embedded store, every write says who acts (``user=…``, else ``CUSTOMERCARD_USER`` or the OS login).
+"""
+
+from __future__ import annotations
+
+import http.client
+import inspect
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .. import models
+from ..errors import CustomerCardError, PermissionDenied
+from ..i18n import N_, _, current_language
+from . import wire
+from .changes import ChangeFeed
+
+RPC_PATH = "/api/v1/rpc"
+BACKUP_PATH = "/api/v1/backup"
+#: The header that carries a discovery file's local key.
+KEY_HEADER = "X-Customercard-Key"
+#: Parameters that say who acts (a login, or None for "the acting user").
+ACTOR_PARAMETERS = ("user", "by")
+
+
+@dataclass(frozen=True)
+class Remote:
+    """How a store method travels. ``need``: what an API token's user must be allowed — ``read``; ``own`` (the
+    user's own things, their preferences; not with a read-only token); ``write`` (change customers: a manager or an
+    administrator, not with a read-only token); ``admin``. ``own_login``: the argument naming whose things these are,
+    which a token's user may only set to themselves (administrators: anyone)."""
+
+    need: str = "read"
+    own_login: str = ""
+
+
+READ, WRITE, ADMIN = Remote("read"), Remote("write"), Remote("admin")
+
+#: The store's methods a RemoteStore has, and what an API token needs for each.
+REMOTE: dict[str, Remote] = {
+    # customers
+    "get_customer": READ, "customer_exists": READ, "new_customer": READ, "history": READ, "list_customers": READ,
+    "find_customers": READ, "countries_in_use": READ, "search": READ, "possible_duplicates": READ,
+    "merge_preview": READ, "customer_names": READ, "record_history": READ, "is_empty": READ,
+    "export_customers_frame": READ, "export_contacts_frame": READ,
+    "create_customer": WRITE, "create_customers": WRITE, "save_customer": WRITE, "restore": WRITE,
+    "merge_customers": WRITE, "link_customer": WRITE, "unlink_customer": WRITE,
+    # invoicing
+    "invoiced_per_year": READ, "invoices": READ, "pipeline_per_year": READ, "add_invoices": WRITE,
+    # comments, contact persons, projects, files
+    "comments": READ, "comment_count": READ, "get_comment": READ, "add_comment": WRITE, "edit_comment": WRITE,
+    "contacts": READ, "get_contact": READ, "find_contacts": READ, "create_contact": WRITE, "save_contact": WRITE,
+    "projects": READ, "get_project": READ, "create_project": WRITE, "files": READ, "file_record": READ,
+    # CRM
+    "events": READ, "get_event": READ, "new_event": READ, "create_event": WRITE, "save_event": WRITE,
+    "set_event_status": WRITE, "opportunities": READ, "get_opportunity": READ, "new_opportunity": READ,
+    "open_opportunities": READ, "pipeline": READ, "create_opportunity": WRITE, "save_opportunity": WRITE,
+    "relations": READ, "contact_relations": READ, "add_relation": WRITE, "remove_relation": WRITE,
+    # the firm, its lists and its users
+    "settings": READ, "choices": READ, "criteria": READ, "list_values": READ, "users": READ, "get_user": READ,
+    "user_name": READ, "can": READ, "schema_version": READ, "sql": READ,
+    "prefs": Remote("read", own_login="login"), "set_pref": Remote("own", own_login="login"),
+    "set_language": Remote("own", own_login="login"),
+    "save_settings": ADMIN, "add_list_value": ADMIN, "rename_list_value": ADMIN, "move_list_value": ADMIN,
+    "set_list_value_active": ADMIN, "save_criterion": ADMIN, "add_user": ADMIN, "update_user": ADMIN,
+    "admin_log": ADMIN, "outbox": ADMIN, "outbox_counts": ADMIN, "retry_outbox": ADMIN,
+    "anonymise_contact": ADMIN, "contact_data_export": ADMIN,
+}
+
+#: The store's public methods that stay with the server, and why (said when one is called on a RemoteStore).
+NOT_REMOTE: dict[str, str] = {
+    **dict.fromkeys(("authenticate", "log_in", "login_wait", "start_session", "session_login", "session_id",
+                     "sessions", "end_session", "end_session_of", "end_sessions", "change_password",
+                     "set_password"),
+                    N_("passwords and login sessions are the server's login pages' own")),
+    **dict.fromkeys(("authenticate_token", "create_token"),
+                    N_("API tokens are made and checked by the server itself")),
+    "shared_secret": N_("secrets stay on the server"),
+    **dict.fromkeys(("due_outbox_rows", "mark_attempt_failed", "mark_delivered"),
+                    N_("the server's own delivery worker does this")),
+    **dict.fromkeys(("hold_search_in_memory", "rebuild_search_index"),
+                    N_("it is the server's own upkeep (`customercard reindex` with the server stopped)")),
+    **dict.fromkeys(("add_file_record", "delete_file"), N_("files travel with their content: use the card's Files")),
+    "duplicates_of": N_("it is the importer's own; use possible_duplicates"),
+    "borrowed": N_("it lends a server's own store to the pages it serves"),
+}
+
+
+#: What a RemoteStore does itself: closing its connections, asking the server for a backup, its own change feed.
+LOCAL_ONLY = ("backup", "changes", "close")
+
+
+def store_class() -> type:
+    from . import Store
+
+    return Store
+
+
+def actor_parameters(signature: inspect.Signature) -> list[str]:
+    """The parameters of a store method that say who acts: ``user`` or ``by``, given as a login."""
+    return [name for name in ACTOR_PARAMETERS if name in signature.parameters
+            and str(signature.parameters[name].annotation).replace(" ", "") in ("str|None", "Optional[str]")]
+
+
+def call_arguments(signature: inspect.Signature, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Arguments by name as a call takes them: a ``**fields`` parameter's values spread out."""
+    result: dict[str, Any] = {}
+    for name, value in arguments.items():
+        parameter = signature.parameters.get(name)
+        if parameter is not None and parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            result.update(value)
+        else:
+            result[name] = value
+    return result
+
+
+# -- the client ------------------------------------------------------------------------------------------------
+class RemoteStore:
+    """The :class:`~customercard.store.Store` API, served by a running customercard server.
+
+    Made by :func:`connect` (an API token) or by :func:`~customercard.store.open_store` when a local server holds
+    the database (its discovery file's key). Thread-safe: every thread keeps its own connection."""
+
+    def __init__(self, url: str, *, token: str | None = None, key: str | None = None,
+                 database: str | None = None, timeout: float = 120.0) -> None:
+        parts = urlsplit(url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise CustomerCardError(_("{url} is not the address of a customercard server (http://host:port).")
+                                    .format(url=url))
+        if not token and not key:
+            raise PermissionDenied(_("Give an API token: connect(url, token=…) (make one on your profile page)."))
+        self.location = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        self._parts = parts
+        self._headers = {"Content-Type": wire.JSON_TYPE, "Accept": f"{wire.ARROW_TYPE}, {wire.JSON_TYPE}"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._headers[KEY_HEADER] = str(key)
+        self.timeout = timeout
+        self._local = threading.local()
+        self._connections: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        #: Committed changes made through this store (the server tells what each call committed).
+        self.changes = ChangeFeed()
+        hello = self._request("GET", RPC_PATH)
+        #: The login the server acts as for an API token (None with a local key: the acting user, as embedded).
+        self.login: str | None = hello.get("login")
+        #: Whether this token only reads.
+        self.read_only = bool(hello.get("read_only"))
+        #: The database the server serves.
+        self.database: str = database or hello.get("database", "")
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.location!r})"
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close this store's connections (the server and its database go on)."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
+
+    def acting(self) -> str:
+        """Who acts where a call does not say: the token's user, else as the embedded store (the served session's
+        login, else ``CUSTOMERCARD_USER``, else the OS login)."""
+        if self.login:
+            return self.login
+        from ..identity import acting_user
+
+        return acting_user()
+
+    def backup(self, target: str | Path) -> Path:
+        """Have the server write a consistent copy of the whole database to a new file (a local server only)."""
+        path = Path(target).expanduser().resolve()
+        self._request("POST", BACKUP_PATH, wire.dumps({"path": str(path)}))
+        return path
+
+    # -- calls ---------------------------------------------------------------------------------------------------
+    def _call(self, name: str, arguments: dict[str, Any]) -> Any:
+        body = wire.dumps({"arguments": {key: wire.encode(value) for key, value in arguments.items()}})
+        result = self._request("POST", f"{RPC_PATH}/{name}", body)
+        if not isinstance(result, dict):
+            return result  # a frame
+        for change in result.get("changes", ()):
+            self.changes.publish(wire.decode(change))
+        return wire.decode(result.get("result"))
+
+    def _request(self, method: str, path: str, body: bytes | None = None) -> Any:
+        status, kind, data = self._exchange(method, path, body)
+        if kind.startswith(wire.ARROW_TYPE) and status == 200:
+            return wire.frame_from_arrow(data)
+        try:
+            payload = json.loads(data or b"{}")
+        except ValueError:
+            raise CustomerCardError(_("The server at {url} answered {status} with something other than customercard's "
+                                      "API.").format(url=self.location, status=status)) from None
+        if status >= 400 or "error" in payload:
+            raise wire.decode_error(payload.get("error") or {"message": f"HTTP {status}"})
+        return payload
+
+    def _exchange(self, method: str, path: str, body: bytes | None) -> tuple[int, str, bytes]:
+        headers = {**self._headers, "Accept-Language": current_language()}
+        target = (self._parts.path or "") + path
+        for attempt in (1, 2):
+            connection, reused = self._connection()
+            try:
+                connection.request(method, target, body=body, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.getheader("Content-Type", ""), response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                self._drop(connection)  # an idle kept-alive connection the server closed: once more, anew
+                if attempt == 2 or not reused:
+                    raise self._unreachable(exc) from None
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop(connection)
+                raise self._unreachable(exc) from None
+        raise AssertionError("unreachable")
+
+    def _unreachable(self, exc: Exception) -> CustomerCardError:
+        return CustomerCardError(_("The customercard server at {url} cannot be reached: {error}").format(
+            url=self.location, error=exc or type(exc).__name__))
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            return connection, True
+        kind = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
+        connection = kind(self._parts.hostname, self._parts.port, timeout=self.timeout)
+        self._local.connection = connection
+        with self._lock:
+            self._connections.append(connection)
+        return connection, False
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        self._local.connection = None
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+
+
+def _remote_method(name: str, function: Any) -> Any:
+    """The RemoteStore method ``name``: the store's signature, bound here (a wrong call fails as it would
+    embedded), who acts filled in as the embedded store fills it, sent, and the answer given back — a record the
+    call was given (saved, created) becomes what the server made of it, as the embedded store changes it."""
+    signature = inspect.signature(function)
+    actors = actor_parameters(signature)
+
+    def method(self: RemoteStore, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        arguments.pop(next(iter(signature.parameters)))
+        for actor in actors:
+            if arguments.get(actor) is None:
+                arguments[actor] = self.acting()
+        result = self._call(name, arguments)
+        return _given_back(result, list(arguments.values()))
+
+    method.__name__, method.__qualname__ = name, f"RemoteStore.{name}"
+    method.__doc__ = function.__doc__
+    method.__signature__ = signature  # type: ignore[attr-defined]
+    return method
+
+
+def _given_back(result: Any, given: list[Any]) -> Any:
+    """The records the call was given, changed as the server changed them, where the result is them."""
+    if isinstance(result, models.Record):
+        same = next((value for value in given if type(value) is type(result)), None)
+        return wire.absorb(same, result) if same is not None else result
+    if isinstance(result, list) and result and all(isinstance(item, models.Record) for item in result):
+        same = next((value for value in given if isinstance(value, list) and len(value) == len(result)
+                     and all(type(a) is type(b) for a, b in zip(value, result, strict=True))), None)
+        if same is not None:
+            return [wire.absorb(mine, theirs) for mine, theirs in zip(same, result, strict=True)]
+    return result
+
+
+def _not_remote(name: str, reason: str) -> Any:
+    def method(self: RemoteStore, *args: Any, **kwargs: Any) -> Any:
+        raise CustomerCardError(_("{method} is not available through a server: {reason}.").format(
+            method=name, reason=_(reason)))
+
+    method.__name__, method.__qualname__ = name, f"RemoteStore.{name}"
+    method.__doc__ = f"Not available through a server: {reason}."
+    return method
+
+
+def _build() -> None:
+    store = store_class()
+    for name, _rule in REMOTE.items():
+        found = inspect.getattr_static(store, name)
+        if isinstance(found, property):
+            setattr(RemoteStore, name, property(lambda self, name=name: self._call(name, {}), doc=found.__doc__))
+        else:
+            setattr(RemoteStore, name, _remote_method(name, found))
+    for name, reason in NOT_REMOTE.items():
+        setattr(RemoteStore, name, _not_remote(name, reason))
+
+
+_build()
+
+
+def connect(url: str, token: str | None = None, *, timeout: float = 120.0) -> RemoteStore:
+    """The store of the customercard server at ``url``, reached with an API token (made on your profile page):
+    the same API as :func:`~customercard.store.open_store`'s, acting as the token's user."""
+    return RemoteStore(url, token=token, timeout=timeout)

@@ -1,0 +1,265 @@
+"""What travels between a :class:`~customercard.store.remote.RemoteStore` and the server: values, frames, errors.
+
+Arguments and plain results are JSON in which the values JSON has no word for are tagged (``{"$date": …}``):
+dates and times, tuples, sets, dicts (their keys keep their type), the model's records (each serialised by param,
+its own parameters as param writes them as JSON, nested records recursively; parameters the model hides, such as a
+password hash, stay behind) and a few plain data classes (:class:`~customercard.models.Choices`,
+:class:`~customercard.errors.FieldConflict`, :class:`~customercard.store.changes.Change`). Only those types are
+ever built from what arrives: a tag names a class from a fixed list, never a module or a callable.
+
+DataFrames travel as Arrow IPC streams with pandas' own metadata, so they arrive with the columns, dtypes and
+index they left with: a result that is one frame is the whole response body (``application/vnd.apache.arrow.stream``);
+a frame inside another value (``find_customers`` gives a frame and a count) is a base64 Arrow stream in the JSON.
+
+Errors travel as ``{"error": {"type": …, "message": …}}`` with what their class carries (a ValidationError's field
+messages, a ConflictError's fields) and are raised again as the same class on the other side.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import decimal
+import io
+import json
+import math
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import param
+
+from .. import models
+from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, PermissionDenied, ValidationError
+from .changes import Change
+
+ARROW_TYPE = "application/vnd.apache.arrow.stream"
+JSON_TYPE = "application/json"
+
+#: The records that may travel: every class of the model that is a :class:`~customercard.models.Record`.
+RECORDS: dict[str, type[models.Record]] = {
+    name: kind for name, kind in vars(models).items()
+    if isinstance(kind, type) and issubclass(kind, models.Record) and kind is not models.Record}
+#: The plain data classes that may travel.
+DATACLASSES: dict[str, type] = {"Choices": models.Choices, "FieldConflict": FieldConflict, "Change": Change}
+#: The errors that come back as themselves (anything else arrives as a CustomerCardError with its message).
+PLAIN_ERRORS: dict[str, type[Exception]] = {"CustomerCardError": CustomerCardError, "NotFound": NotFound,
+                                             "PermissionDenied": PermissionDenied, "ValueError": ValueError,
+                                             "TypeError": TypeError, "KeyError": KeyError,
+                                             "LookupError": LookupError}
+
+
+class WireError(CustomerCardError):
+    """What arrived is not something the other side sends."""
+
+
+# -- values ----------------------------------------------------------------------------------------------------
+def encode(value: Any) -> Any:
+    """``value`` as JSON-ready data, tagged where JSON has no word for it."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, np.generic):
+        return value if not (isinstance(value, float) and not math.isfinite(value)) else {"$float": repr(value)}
+    if isinstance(value, np.generic):
+        return encode(value.item())
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"$time": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {"$timedelta": value.total_seconds()}
+    if isinstance(value, decimal.Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, PurePath):
+        return {"$path": str(value)}
+    if isinstance(value, list):
+        return [encode(item) for item in value]
+    if isinstance(value, tuple):
+        return {"$tuple": [encode(item) for item in value]}
+    if isinstance(value, set | frozenset):
+        return {"$set": [encode(item) for item in value]}
+    if isinstance(value, dict):
+        return {"$dict": [[encode(key), encode(item)] for key, item in value.items()]}
+    if isinstance(value, pd.DataFrame):
+        return {"$frame": base64.b64encode(frame_to_arrow(value)).decode("ascii")}
+    if isinstance(value, models.Record):
+        return encode_record(value)
+    if dataclasses.is_dataclass(value) and type(value).__name__ in DATACLASSES:
+        return {"$data": type(value).__name__,
+                "fields": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    raise WireError(f"{type(value).__name__} values do not travel to or from a customercard server")
+
+
+def decode(data: Any) -> Any:
+    """The value :func:`encode` made ``data`` of."""
+    if isinstance(data, list):
+        return [decode(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if len(data) == 1:
+        (tag, inner), = data.items()
+        simple = _SIMPLE.get(tag)
+        if simple is not None:
+            return simple(inner)
+    if "$record" in data:
+        return decode_record(data)
+    if "$data" in data:
+        kind = DATACLASSES.get(data["$data"])
+        if kind is None:
+            raise WireError(f"unknown data class {data['$data']!r}")
+        return kind(**{name: decode(value) for name, value in data["fields"].items()})
+    raise WireError(f"unknown value {sorted(data)!r}")
+
+
+_SIMPLE: dict[str, Any] = {
+    "$float": float,
+    "$datetime": dt.datetime.fromisoformat,
+    "$date": dt.date.fromisoformat,
+    "$time": dt.time.fromisoformat,
+    "$timedelta": lambda seconds: dt.timedelta(seconds=seconds),
+    "$decimal": decimal.Decimal,
+    "$path": str,
+    "$tuple": lambda items: tuple(decode(item) for item in items),
+    "$set": lambda items: {decode(item) for item in items},
+    "$dict": lambda pairs: {_key(decode(key)): decode(item) for key, item in pairs},
+    "$frame": lambda text: frame_from_arrow(base64.b64decode(text)),
+}
+
+
+def _key(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
+
+
+# -- records -----------------------------------------------------------------------------------------------------
+def _travelling(record: models.Record) -> list[str]:
+    """The parameters of a record that travel: all but param's generated object name (unless the model has a field
+    called ``name``), the nested records (sent on their own) and what the model hides (negative precedence)."""
+    names = []
+    for name, parameter in record.param.objects("existing").items():
+        if name == "name" and "name" not in record.fields:
+            continue
+        if name in record.nested or (parameter.precedence is not None and parameter.precedence < 0):
+            continue
+        names.append(name)
+    return names
+
+
+def encode_record(record: models.Record) -> dict[str, Any]:
+    """A record as param serialises it (JSON), its nested records likewise, and the allowed values it offers where
+    they are its own (a customer's industries, statuses and account managers, see ``Customer.apply_choices``)."""
+    kind = type(record)
+    objects = {}
+    for name in _travelling(record):
+        own = getattr(record.param[name], "objects", None)
+        if own is not None and isinstance(kind.param[name], param.Selector) and \
+                list(own) != list(kind.param[name].objects):
+            objects[name] = [encode(value) for value in own]
+    return {"$record": kind.__name__,
+            "values": record.param.serialize_parameters(subset=_travelling(record), mode="json"),
+            "nested": {name: encode_record(getattr(record, name)) for name in record.nested
+                       if getattr(record, name) is not None},
+            "objects": objects}
+
+
+def decode_record(data: dict[str, Any]) -> models.Record:
+    kind = RECORDS.get(data["$record"])
+    if kind is None:
+        raise WireError(f"unknown record {data['$record']!r}")
+    values = kind.param.deserialize_parameters(data["values"], mode="json")
+    nested = {name: decode_record(inner) for name, inner in data.get("nested", {}).items() if name in kind.nested}
+    record = kind(**{**{k: v for k, v in values.items() if k in kind.param}, **nested})
+    for name, allowed in data.get("objects", {}).items():
+        if name in kind.param and isinstance(kind.param[name], param.Selector):
+            record.param[name].objects = [decode(value) for value in allowed]
+    return record
+
+
+def absorb(target: models.Record, source: models.Record) -> models.Record:
+    """Make ``target`` hold what ``source`` holds (the same object stays, so whoever watches it sees the change):
+    what a store does to the record it was given when it saves or creates it."""
+    for name in source.nested:
+        inner = getattr(source, name)
+        if inner is not None and getattr(target, name) is not None:
+            absorb(getattr(target, name), inner)
+    for name in _travelling(source):
+        allowed = getattr(source.param[name], "objects", None)
+        if allowed is not None and isinstance(type(source).param[name], param.Selector):
+            target.param[name].objects = list(allowed)
+    target.param.update({name: getattr(source, name) for name in _travelling(source)})
+    return target
+
+
+# -- frames ------------------------------------------------------------------------------------------------------
+def frame_to_arrow(frame: pd.DataFrame) -> bytes:
+    """A DataFrame as an Arrow IPC stream, with pandas' metadata (dtypes, index) inside."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=None)
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def frame_from_arrow(data: bytes) -> pd.DataFrame:
+    """The DataFrame :func:`frame_to_arrow` wrote."""
+    import pyarrow as pa
+
+    table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+    return table.to_pandas()
+
+
+# -- errors ------------------------------------------------------------------------------------------------------
+#: The HTTP status each error answers with.
+STATUS = {ValidationError: 422, ConflictError: 409, NotFound: 404, PermissionDenied: 403}
+
+
+def status_of(error: Exception) -> int:
+    for kind, status in STATUS.items():
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def encode_error(error: Exception) -> dict[str, Any]:
+    """An error as what travels: its class's name, its message and what its class carries."""
+    body: dict[str, Any] = {"type": _error_name(error), "message": str(error)}
+    if isinstance(error, ValidationError):
+        body["errors"] = error.errors
+    if isinstance(error, ConflictError):
+        body.update(conflicts=[encode(conflict) for conflict in error.conflicts],
+                    stored_version=error.stored_version, attempted_version=error.attempted_version)
+    return {"error": body}
+
+
+def _error_name(error: Exception) -> str:
+    for kind in (ValidationError, ConflictError, NotFound, PermissionDenied, CustomerCardError, KeyError,
+                 LookupError, ValueError, TypeError):
+        if isinstance(error, kind):
+            return kind.__name__
+    return "CustomerCardError"
+
+
+def decode_error(body: dict[str, Any]) -> Exception:
+    """The exception :func:`encode_error` described, as its own class."""
+    name, message = body.get("type", ""), str(body.get("message", ""))
+    if name == "ValidationError":
+        error: Exception = ValidationError(dict(body.get("errors") or {}))
+        error.args = (message,)
+        return error
+    if name == "ConflictError":
+        error = ConflictError([decode(c) for c in body.get("conflicts", [])], int(body.get("stored_version", 0)),
+                              int(body.get("attempted_version", 0)))
+        error.args = (message,)
+        return error
+    return PLAIN_ERRORS.get(name, CustomerCardError)(message)
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

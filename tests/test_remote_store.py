@@ -1,0 +1,472 @@
+"""The store through a running server: open_store finds the local server that holds the DuckDB file (its discovery
+file), and a RemoteStore gives the Store API — the same frames, the same errors, the same rules — over HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import inspect
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+import customercard as cc
+from customercard.store import Store, open_store, wire
+from customercard.store.discovery import ServerFile, file_of, find_server
+from customercard.store.remote import KEY_HEADER, LOCAL_ONLY, NOT_REMOTE, REMOTE, RemoteStore
+
+from .conftest import copy_database, free_port, rich_customers, wait_for_port
+
+TOKENS = hasattr(Store, "create_token") and hasattr(Store, "authenticate_token")
+needs_tokens = pytest.mark.skipif(not TOKENS, reason="API tokens (store.create_token) come with the token branch")
+
+
+@pytest.fixture(scope="module")
+def served(demo_template, tmp_path_factory):
+    """The app served in this process on a free port, on its own copy of the demo database."""
+    from customercard import app
+
+    database = copy_database(demo_template, tmp_path_factory.mktemp("remote"))
+    store = Store(database)
+    port = free_port()
+    server = app.make_server(store, port=port, threaded=True, start=True)
+    wait_for_port(port)
+    yield SimpleNamespace(store=store, server=server, database=database, url=f"http://127.0.0.1:{port}", port=port)
+    server.stop()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def remote(served):
+    store = open_store(served.database)
+    yield store
+    store.close()
+
+
+def raw(served, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    """One plain HTTP request, as a script would make it: (status, content type, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", ""), response.read()
+    finally:
+        connection.close()
+
+
+def nth_customer(served, n: int) -> int:
+    """The n-th customer that is not archived (each test changes its own)."""
+    return int(served.store.sql("SELECT id FROM customers WHERE NOT archived ORDER BY id")["id"].iloc[n])
+
+
+def key_of(served) -> str:
+    return served.server.local_key
+
+
+# -- finding the server -----------------------------------------------------------------------------------------
+def test_open_store_finds_the_running_server_and_says_so(served, capsys):
+    with open_store(served.database) as store:
+        assert isinstance(store, RemoteStore)
+        assert store.location == served.url
+    said = capsys.readouterr().out
+    assert f"Using the running server at {served.url} ({served.database.name} is in use by it)." in said
+
+
+def test_the_discovery_file_is_the_owners_alone_and_names_the_server(served):
+    path = file_of(served.database)
+    assert path == served.database.with_name(served.database.name + ".server.json")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = json.loads(path.read_text())
+    assert data["url"] == served.url and data["pid"] == os.getpid()
+    assert Path(data["database"]) == served.database.resolve() and data["key"] == served.server.local_key
+
+
+def test_without_a_server_open_store_opens_the_file(demo_template, tmp_path, capsys):
+    database = copy_database(demo_template, tmp_path)
+    with open_store(database) as store:
+        assert type(store) is Store
+    assert "running server" not in capsys.readouterr().out
+    with open_store(database, through_server=False) as store:
+        assert type(store) is Store
+
+
+def test_a_stale_discovery_file_is_ignored(demo_template, tmp_path):
+    database = copy_database(demo_template, tmp_path)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = ServerFile(url=f"http://127.0.0.1:{free_port()}", pid=int(gone.stdout), database=str(database.resolve()),
+                      key="x").write()
+    assert find_server(database) is None and not dead.exists()  # its process is gone: removed
+    silent = ServerFile(url=f"http://127.0.0.1:{free_port()}", pid=os.getpid(), database=str(database.resolve()),
+                        key="x").write()
+    assert find_server(database) is None and silent.exists()  # alive but nothing answers there: ignored
+    with open_store(database) as store:
+        assert type(store) is Store
+
+
+def test_a_server_of_another_database_is_not_taken(served, demo_template, tmp_path):
+    other = copy_database(demo_template, tmp_path)
+    ServerFile(url=served.url, pid=os.getpid(), database=str(other.resolve()), key=served.server.local_key).write()
+    assert find_server(other) is None  # the server there answers for its own database only
+
+
+def test_the_discovery_file_goes_when_the_server_stops(demo_template, tmp_path):
+    from customercard import app
+
+    database = copy_database(demo_template, tmp_path)
+    store = Store(database)
+    port = free_port()
+    server = app.make_server(store, port=port, threaded=True, start=True)
+    wait_for_port(port)
+    assert file_of(database).exists() and find_server(database) is not None
+    server.stop()
+    store.close()
+    assert not file_of(database).exists()
+
+
+# -- the same API ---------------------------------------------------------------------------------------------
+def test_every_public_store_method_is_said_to_travel_or_not():
+    public = {name for name in dir(Store) if not name.startswith("_")}
+    said = set(REMOTE) | set(NOT_REMOTE) | set(LOCAL_ONLY)
+    assert public - said == set(), "say in customercard/store/remote.py whether these travel"
+    assert set(REMOTE) <= public
+
+
+def test_remote_methods_have_the_stores_signatures_and_documentation():
+    for name in REMOTE:
+        embedded = inspect.getattr_static(Store, name)
+        if isinstance(embedded, property):
+            assert isinstance(inspect.getattr_static(RemoteStore, name), property)
+            continue
+        assert inspect.signature(getattr(RemoteStore, name)) == inspect.signature(embedded), name
+        assert getattr(RemoteStore, name).__doc__ == embedded.__doc__
+
+
+def frames_of(store, customer_id: int) -> dict[str, pd.DataFrame]:
+    contact_id = int(store.contacts(customer_id, include_inactive=True)["id"].iloc[0])
+    return {
+        "history": store.history(customer_id), "invoiced_per_year": store.invoiced_per_year(customer_id),
+        "invoiced_per_year()": store.invoiced_per_year(), "invoices": store.invoices(customer_id),
+        "comments": store.comments(customer_id), "contacts": store.contacts(customer_id, include_inactive=True),
+        "projects": store.projects(customer_id), "search": store.search("ab"), "users": store.users(True),
+        "list_customers": store.list_customers(limit=50)[0], "find_customers": store.find_customers()[0],
+        "events": store.events(customer_id), "opportunities": store.opportunities(), "pipeline": store.pipeline(),
+        "relations": store.relations(customer_id), "record_history": store.record_history("contacts", contact_id),
+        "list_values": store.list_values("industries"), "admin_log": store.admin_log(),
+        "sql": store.sql("SELECT * FROM customers ORDER BY id"),
+        "empty": store.sql("SELECT * FROM comments WHERE false"),
+        "possible_duplicates": store.possible_duplicates(name=store.get_customer(customer_id).name),
+    }
+
+
+def test_frames_come_back_with_the_same_columns_dtypes_and_values(served, remote):
+    customer_id = rich_customers(served.store)[0]
+    embedded, travelled = frames_of(served.store, customer_id), frames_of(remote, customer_id)
+    for name, frame in embedded.items():
+        pd.testing.assert_frame_equal(travelled[name], frame, check_dtype=True, obj=name)
+        assert list(travelled[name].dtypes.astype(str)) == list(frame.dtypes.astype(str)), name
+
+
+def test_plain_results_come_back_as_the_same_values(served, remote):
+    customer_id = rich_customers(served.store)[1]
+    assert remote.list_customers(limit=5)[1] == served.store.list_customers(limit=5)[1]
+    assert remote.customer_names([customer_id]) == served.store.customer_names([customer_id])
+    assert remote.settings().values() == served.store.settings().values()
+    assert remote.choices() == served.store.choices()
+    assert remote.schema_version == served.store.schema_version
+    preview, embedded = remote.merge_preview(customer_id, customer_id + 1), served.store.merge_preview(customer_id,
+                                                                                                        customer_id + 1)
+    assert preview.keys() == embedded.keys()
+    for key, value in embedded.items():
+        assert (preview[key].values() == value.values()) if isinstance(value, cc.Customer) else preview[key] == value
+    assert remote.can("vera", "write") is False and remote.can("anna", "write") is True
+    customer = remote.get_customer(customer_id)
+    assert customer.values() == served.store.get_customer(customer_id).values()
+    assert customer.param["industry"].objects == served.store.choices().allowed("industries")  # offered as embedded
+
+
+def test_a_users_password_hash_stays_on_the_server(remote, served):
+    assert served.store.get_user("anna").password_hash
+    assert remote.get_user("anna").password_hash == ""
+
+
+def test_save_customer_validates_checks_the_version_and_records_who(served, remote):
+    customer_id = rich_customers(served.store)[2]
+    customer = remote.get_customer(customer_id)
+    customer.phone = "+46 8 123 45 67"
+    saved = remote.save_customer(customer, user="erik")
+    assert saved is customer and customer.version == served.store.get_customer(customer_id).version
+    assert customer.updated_by == "erik"
+    history = remote.history(customer_id)
+    assert (history.iloc[0]["changed_by"], history.iloc[0]["field"]) == ("erik", "phone")
+
+    customer.email = "not an address"
+    with pytest.raises(cc.ValidationError) as refused:
+        remote.save_customer(customer, user="erik")
+    assert "email" in refused.value.errors and "e-mail" in refused.value.errors["email"]
+    customer.email = ""
+
+    stale = remote.get_customer(customer_id)
+    other = remote.get_customer(customer_id)
+    other.nickname = "Someone else's"
+    remote.save_customer(other, user="maria")
+    stale.nickname = "Mine"
+    with pytest.raises(cc.ConflictError) as conflict:
+        remote.save_customer(stale, user="erik")
+    assert [(c.field, c.stored, c.attempted, c.changed_by) for c in conflict.value.conflicts] == [
+        ("nickname", "Someone else's", "Mine", "maria")]
+    assert conflict.value.stored_version == other.version
+
+
+def test_a_write_without_a_user_is_the_configured_users(served, remote):
+    customer_id = rich_customers(served.store)[3]
+    remote.add_comment(customer_id, "Written from a notebook beside the server.")
+    assert remote.comments(customer_id).iloc[0]["created_by"] == os.environ["CUSTOMERCARD_USER"] == "anna"
+
+
+def test_errors_are_the_same_classes(served, remote):
+    with pytest.raises(cc.NotFound):
+        remote.get_customer(10**9)
+    customer = remote.get_customer(rich_customers(served.store)[0])
+    customer.phone = "+46 8 765 43 21"
+    with pytest.raises(cc.PermissionDenied, match="vera"):
+        remote.save_customer(customer, user="vera")
+    with pytest.raises(cc.PermissionDenied):
+        remote.save_customer(customer, user="nobody")
+    with pytest.raises(cc.CustomerCardError, match="not available through a server"):
+        remote.hold_search_in_memory()
+    with pytest.raises(TypeError):
+        remote.get_customer()  # bound to the store's signature, here
+
+
+def test_sql_is_read_only_with_the_same_check(served, remote):
+    for query in ("SELECT * FROM read_csv('/etc/passwd')", "DELETE FROM customers",
+                  "SELECT current_setting('home_directory')"):
+        with pytest.raises(cc.CustomerCardError) as embedded:
+            served.store.sql(query)
+        with pytest.raises(cc.CustomerCardError) as travelled:
+            remote.sql(query)
+        assert str(travelled.value) == str(embedded.value)
+    assert remote.sql("SELECT count(*) AS n FROM customers WHERE id > ?", [0])["n"][0] > 0
+
+
+def test_a_large_frame_travels_as_arrow(served):
+    status, kind, body = raw(served, "POST", "/api/v1/rpc/sql",
+                             wire.dumps({"arguments": {"query": "SELECT * FROM range(100000) t(i)", "params": None}}),
+                             {KEY_HEADER: key_of(served)})
+    assert status == 200 and kind == wire.ARROW_TYPE
+    frame = wire.frame_from_arrow(body)
+    assert len(frame) == 100_000 and list(frame.columns) == ["i"]
+
+
+def test_records_given_are_changed_as_embedded(served, remote):
+    customer = remote.new_customer()
+    customer.name = "Remote Analytics AB"
+    created = remote.create_customer(customer, user="anna")
+    assert created is customer and customer.id is not None and customer.number is not None
+    assert served.store.get_customer(customer.id).name == "Remote Analytics AB"
+    made = remote.create_customer(user="anna", name="Second Remote AB")
+    assert made.id != customer.id
+
+
+def test_committed_changes_are_told_to_the_remote_stores_subscribers(served, remote):
+    heard = []
+    stop = remote.changes.subscribe(heard.append, weak=False)
+    customer_id = rich_customers(served.store)[4]
+    remote.add_comment(customer_id, "Heard?", user="anna")
+    stop()
+    assert [(c.kind, c.customer_id) for c in heard] == [("comment", customer_id)]
+
+
+def test_the_customer_card_works_on_a_remote_store(served, remote):
+    customer_id = rich_customers(served.store)[5]
+    card = cc.CustomerCard(store=remote, customer_id=customer_id)
+    assert card.customer.name == served.store.get_customer(customer_id).name and card.user == "anna"
+    card.customer.visit_address.city = "Västerås"
+    card.save()
+    assert served.store.get_customer(customer_id).visit_address.city == "Västerås"
+    assert remote.history(customer_id).iloc[0]["changed_by"] == "anna"
+
+
+def test_backup_through_the_server_and_from_the_command_line(served, remote, tmp_path, capsys):
+    from customercard.cli import main
+
+    copy = remote.backup(tmp_path / "copy.duckdb")
+    with Store(copy) as backed_up:
+        assert backed_up.sql("SELECT count(*) AS n FROM customers")["n"][0] == \
+            served.store.sql("SELECT count(*) AS n FROM customers")["n"][0]
+    assert main(["--db", str(served.database), "backup", str(tmp_path / "cli.duckdb")]) == 0
+    said = capsys.readouterr().out
+    assert f"made by the running server at {served.url}" in said and (tmp_path / "cli.duckdb").exists()
+    assert main(["--db", str(served.database), "backup", str(tmp_path / "cli.duckdb")]) == 1  # exists already
+
+
+# -- who may call -----------------------------------------------------------------------------------------------
+def test_no_credential_or_a_wrong_key_is_refused(served):
+    body = wire.dumps({"arguments": {"customer_id": 1}})
+    for headers in ({}, {KEY_HEADER: "not-the-key"}, {"Authorization": "Basic YW5uYTpkZW1v"}):
+        status, _kind, answer = raw(served, "POST", "/api/v1/rpc/get_customer", body, headers)
+        assert status == 401 and json.loads(answer)["error"]["type"] == "PermissionDenied"
+    status, _kind, _answer = raw(served, "GET", "/api/v1/rpc", None, {})
+    assert status == 401
+    with pytest.raises(cc.PermissionDenied):
+        RemoteStore(served.url, key="not-the-key")
+
+
+def test_the_browsers_login_cookie_does_not_reach_the_store_api(served):
+    """A page of another site can make a browser send its cookies, never the key or a token: cookies count nothing
+    here."""
+    import http.cookiejar
+    import urllib.request
+
+    from .conftest import form_login
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form_login(opener, served.url, "anna")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    status, _kind, _answer = raw(served, "POST", "/api/v1/rpc/add_comment",
+                                 wire.dumps({"arguments": {"customer_id": 1, "body": "x", "user": "anna"}}),
+                                 {"Cookie": cookie, "Content-Type": "application/json"})
+    assert status == 401
+
+
+def test_a_local_write_must_say_who_acts(served):
+    status, _kind, answer = raw(served, "POST", "/api/v1/rpc/add_comment",
+                                wire.dumps({"arguments": {"customer_id": rich_customers(served.store)[0],
+                                                          "body": "Who am I?"}}),
+                                {KEY_HEADER: key_of(served)})
+    assert status == 403 and "user=" in json.loads(answer)["error"]["message"]
+
+
+def test_only_methods_that_travel_are_called(served):
+    for name in ("shared_secret", "log_in", "_require", "db", "close"):
+        status, _kind, _answer = raw(served, "POST", f"/api/v1/rpc/{name}", wire.dumps({"arguments": {}}),
+                                     {KEY_HEADER: key_of(served)})
+        assert status in (400, 404), name
+
+
+def test_unknown_types_are_refused(served):
+    for value in ({"$record": "Store", "values": "{}"}, {"$data": "Config", "fields": {}}, {"$eval": "1"}):
+        status, _kind, answer = raw(served, "POST", "/api/v1/rpc/get_customer",
+                                    wire.dumps({"arguments": {"customer_id": value}}), {KEY_HEADER: key_of(served)})
+        assert status == 400 and json.loads(answer)["error"]["type"] == "CustomerCardError"
+
+
+def test_messages_come_in_the_callers_language(served):
+    status, _kind, answer = raw(served, "POST", "/api/v1/rpc/get_customer", wire.dumps({"arguments": {
+        "customer_id": 10**9}}), {KEY_HEADER: key_of(served), "Accept-Language": "sv"})
+    assert status == 404 and "Ingen kund" in json.loads(answer)["error"]["message"]
+
+
+def test_without_token_support_a_bearer_token_is_refused_plainly(served):
+    if TOKENS:
+        return  # with tokens, test_tokens_* below say what a token does
+    with pytest.raises(cc.PermissionDenied, match="does not take API tokens"):
+        cc.connect(served.url, token="cc_not_a_token")
+
+
+# -- API tokens: the server's side, with a stand-in for store.authenticate_token ------------------------------
+@pytest.fixture
+def stand_in_tokens(served, monkeypatch):
+    """Tokens as ``store.authenticate_token`` answers for them: 'erik-rw', 'erik-ro' (read-only), 'vera-rw'."""
+    known = {"erik-rw": ("erik", False), "erik-ro": ("erik", True), "vera-rw": ("vera", False),
+             "admin-rw": ("admin", False)}
+
+    def authenticate_token(secret: str):
+        if secret not in known:
+            raise cc.PermissionDenied("This API token is not known, or was revoked.")
+        login, read_only = known[secret]
+        return served.store.get_user(login), read_only
+    monkeypatch.setattr(served.store, "authenticate_token", authenticate_token, raising=False)
+
+
+def test_a_token_acts_as_its_user_and_no_one_else(served, stand_in_tokens):
+    customer_id = nth_customer(served, 28)
+    with cc.connect(served.url, token="erik-rw") as store:
+        assert store.login == "erik" and not store.read_only
+        customer = store.get_customer(customer_id)
+        customer.phone = "+46 8 222 33 44"
+        store.save_customer(customer)
+        assert store.history(customer_id).iloc[0]["changed_by"] == "erik"
+        store.add_comment(customer_id, "From erik's script.")
+        assert store.comments(customer_id).iloc[0]["created_by"] == "erik"
+        with pytest.raises(cc.PermissionDenied, match="acts as"):
+            store.add_comment(customer_id, "As anna?", user="anna")
+        with pytest.raises(cc.PermissionDenied):
+            store.prefs("anna")  # another user's things
+        assert isinstance(store.prefs("erik"), dict)
+        with pytest.raises(cc.PermissionDenied):
+            store.admin_log()  # administrators only
+        with pytest.raises(cc.PermissionDenied):
+            store.backup("/tmp/never.duckdb")  # the local key only
+        card = cc.CustomerCard(store=store, customer_id=customer_id)
+        assert card.user == "erik"
+    with cc.connect(served.url, token="admin-rw") as store:
+        assert not store.admin_log().empty and isinstance(store.prefs("anna"), dict)
+
+
+def test_a_read_only_token_and_a_viewers_token_only_read(served, stand_in_tokens):
+    customer_id = nth_customer(served, 29)
+    for secret in ("erik-ro", "vera-rw"):
+        with cc.connect(served.url, token=secret) as store:
+            customer = store.get_customer(customer_id)
+            customer.phone = "+46 8 444 55 66"
+            with pytest.raises(cc.PermissionDenied):
+                store.save_customer(customer)
+            with pytest.raises(cc.PermissionDenied):
+                store.add_comment(customer_id, "Not allowed.")
+            assert not store.history(customer_id).empty
+            assert not store.sql("SELECT id FROM customers LIMIT 3").empty
+
+
+def test_an_unknown_token_is_refused(served, stand_in_tokens):
+    with pytest.raises(cc.PermissionDenied, match="not known"):
+        cc.connect(served.url, token="guess")
+    status, _kind, answer = raw(served, "POST", "/api/v1/rpc/get_customer", wire.dumps({"arguments": {
+        "customer_id": 1}}), {"Authorization": "Bearer guess"})
+    assert status == 401 and json.loads(answer)["error"]["type"] == "PermissionDenied"
+
+
+# -- API tokens: the real ones (once the store has them) ------------------------------------------------------
+@needs_tokens
+def test_a_real_token_acts_as_its_user(served):
+    _token, secret = served.store.create_token("erik", "notebook", user="erik")
+    customer_id = nth_customer(served, 26)
+    with cc.connect(served.url, token=secret) as store:
+        assert store.login == "erik"
+        customer = store.get_customer(customer_id)
+        customer.phone = "+46 8 111 22 33"
+        store.save_customer(customer)
+        assert store.history(customer_id).iloc[0]["changed_by"] == "erik"
+        with pytest.raises(cc.PermissionDenied):
+            store.save_customer(customer, user="anna")  # a token cannot act as someone else
+        with pytest.raises(cc.PermissionDenied):
+            store.prefs("anna")
+
+
+@needs_tokens
+def test_real_read_only_and_viewers_tokens_only_read(served):
+    customer_id = nth_customer(served, 27)
+    for login, read_only in (("erik", True), ("vera", False)):
+        _token, secret = served.store.create_token(login, "reader", read_only=read_only, user=login)
+        with cc.connect(served.url, token=secret) as store:
+            customer = store.get_customer(customer_id)
+            customer.phone = "+46 8 444 55 66"
+            with pytest.raises(cc.PermissionDenied):
+                store.save_customer(customer)
+            assert not store.history(customer_id).empty
+
+
+@needs_tokens
+def test_a_wrong_real_token_is_refused(served):
+    with pytest.raises(cc.PermissionDenied):
+        cc.connect(served.url, token="cc_wrong")
+    status, _kind, _answer = raw(served, "POST", "/api/v1/backup", wire.dumps({"path": "/tmp/x.duckdb"}),
+                                 {"Authorization": "Bearer cc_wrong"})
+    assert status == 401
