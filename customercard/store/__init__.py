@@ -13,7 +13,9 @@ from typing import Any
 import pandas as pd
 
 from ..config import get_config
+from .activity import ActivityStore
 from .admin import SYSTEM_PREFIX, AdminStore
+from .asof import AsOfStore
 from .changes import Change, ChangeFeed
 from .crm import CrmStore
 from .customers import CustomerStore
@@ -33,8 +35,8 @@ from .sessions import SessionStore
 from .timeline import TimelineStore
 
 
-class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
-            RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
+class Store(AdminStore, CustomerStore, AsOfStore, TimelineStore, ActivityStore, PeopleStore, InvoicingStore,
+            PrefsStore, RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
             SessionStore, PrivacyStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
