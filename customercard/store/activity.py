@@ -27,8 +27,8 @@ TIMELINE_KINDS: dict[str, str] = {
     "change": N_("Field changes"),
 }
 #: The columns of a timeline frame.
-TIMELINE_COLUMNS = ["at", "kind", "action", "who", "title", "detail", "old_value", "new_value", "ref_table",
-                    "ref_id", "cursor", "changes"]
+TIMELINE_COLUMNS = ["at", "kind", "action", "who", "title", "detail", "old_value", "new_value", "people",
+                    "ref_table", "ref_id", "cursor", "changes"]
 #: At most this many entries a page.
 MAX_PAGE = 500
 
@@ -199,7 +199,8 @@ class ActivityStore:
         ``at`` (UTC), ``kind`` (comment, email, event, opportunity, file, contact, relation, merge, change),
         ``action`` (written; planned/done/cancelled; created, stage, won, lost, reopened; added, deleted, deactivated,
         reactivated, removed; update, restore, create, merge), ``who`` (a login), ``title`` and ``detail`` (what it
-        is about), ``old_value``/``new_value`` (a stage or status change), ``ref_table``/``ref_id`` (the record it is
+        is about), ``old_value``/``new_value`` (a stage or status change), ``people`` (the logins an e-mail went to or
+        an event has, as JSON), ``ref_table``/``ref_id`` (the record it is
         about; for field changes the customer's version), ``cursor`` (where the entry stands) and ``changes`` (for
         field changes and merges: ``[(field, old, new), …]``).
 
@@ -288,7 +289,7 @@ class ActivityStore:
         sql = (f"WITH entries ({_COLUMNS}) AS MATERIALIZED ({union}) "  # noqa: S608 - constant parts, parameters
                f"SELECT {_COLUMNS} FROM entries WHERE {condition} ORDER BY moment DESC, src DESC, seq DESC LIMIT ?")
         found = self.db.records(sql, [*params, *outer, count])
-        kept = ("kind", "action", "who", "title", "detail", "old_value", "new_value", "ref_table")
+        kept = ("kind", "action", "who", "title", "detail", "old_value", "new_value", "people", "ref_table")
         rows = [{"at": row["moment"], **{key: row[key] for key in kept}, "ref_id": int(row["ref_id"]),
                  "cursor": _cursor(row["moment"], row["src"], row["seq"]), "changes": None} for row in found]
         frame = pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
