@@ -85,9 +85,9 @@ class AsOfSection(Section):
             if writer:
                 restorable = row.field not in ("erp_system", "erp_customer_id")
                 checked = " checked" if row.field in self._picked else ""
+                label = esc(_("Bring back {field}").format(field=row.label))
                 cells.append(f'<input type="checkbox" class="cc-asof-pick" data-action="asof-pick" '
-                             f'data-id="{esc(row.field)}" aria-label="{esc(_("Bring back {field}").format(field=row.label))}"'
-                             f"{checked}>" if restorable else "")
+                             f'data-id="{esc(row.field)}" aria-label="{label}"{checked}>' if restorable else "")
             rows.append(cells)
         headers = [(_("Field"), False), (_("On {day}").format(day=formatting.date(context.as_of)), False),
                    (_("Today"), False), (_("Last changed"), False)] + ([(_("Bring back"), False)] if writer else [])

@@ -100,10 +100,22 @@ def invoiced_chart(store: Any, customer_id: int | None = None, pipeline: bool = 
     return bar_chart(figures, store.settings().base_currency, weighted)
 
 
+def year_change(amount: float, before: float | None) -> str:
+    """A year's change against the year before, in percent with its sign ('+12 %'); '' without a year before or
+    when that year was nothing."""
+    if before is None or not before:
+        return ""
+    change = (amount - before) / abs(before) * 100.0
+    return ("+" if change > 0 else "") + formatting.percent(change, 0 if abs(change) >= 10 else 1)
+
+
 class InvoicedSection(Section):
     key = "invoiced"
     listens_to = frozenset({"opportunity", "invoice"})
     title = N_("Invoiced")
+    actions = ("invoiced-year",)
+    #: The year whose invoices are shown under the chart (None: none).
+    year: int | None = None
 
     def figures(self) -> pd.DataFrame:
         frame = self.context.store.invoiced_per_year(self.context.customer.id)
@@ -116,10 +128,13 @@ class InvoicedSection(Section):
         currency = self.context.settings.base_currency
         if figures.empty:
             return f'<p class="cc-empty">{esc(_("Nothing invoiced yet."))}</p>'
-        rows = [[esc(int(r.year)), esc(formatting.money(r.amount, currency))]
+        amounts = dict(zip(figures["year"].astype(int), figures["amount"], strict=True))
+        rows = [[self._year_button(int(r.year)), esc(formatting.money(r.amount, currency)),
+                 esc(year_change(r.amount, amounts.get(int(r.year) - 1)))]
                 for r in figures.sort_values("year", ascending=False).itertuples(index=False)]
-        total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency))]
-        html = table([(_("Year"), False), (_("Invoiced"), True)], rows, css_id="cc-invoiced-table", total=total)
+        total = [esc(_("Total")), esc(formatting.money(float(figures["amount"].sum()), currency)), ""]
+        html = table([(_("Year"), False), (_("Invoiced"), True), (_("Change"), True)], rows,
+                     css_id="cc-invoiced-table", total=total)
         pipeline = getattr(self, "_pipeline", None)
         if pipeline is not None and not pipeline.empty:
             weighted = formatting.money(float(pipeline["weighted"].sum()), currency)
@@ -127,18 +142,65 @@ class InvoicedSection(Section):
                      f'{esc(_("Open pipeline, probability-weighted, by expected close year"))}: {esc(weighted)}</p>')
         return html
 
+    def _year_button(self, year: int) -> str:
+        """A year in the figures table: a button that opens its invoices under the chart."""
+        return (f'<button class="cc-link cc-invoiced-year" data-action="invoiced-year" data-id="{year}" '
+                f'title="{esc(_("Show the invoices of {year}").format(year=year))}">{year}</button>')
+
     def read_child(self) -> pn.viewable.Viewable | None:
         figures = self._figures
         if figures.empty:
             return None
         chart = bar_chart(figures, self.context.settings.base_currency, self._pipeline)
+        hv.streams.Tap(source=chart, transient=True).add_subscriber(self._tapped)  # a click on a bar: its year
         if getattr(self, "_chart", None) is not None:
             # The same pane with the new chart: the card's other sections (an open form, the focus) stay as they are.
             self._chart.object = chart
-            return self._chart
+            return self._body
         self._chart = pn.pane.HoloViews(chart, backend="bokeh", sizing_mode="stretch_width",
                                         css_classes=["cc-invoiced-chart"])
-        return self._chart
+        self._year_box = pn.Column(sizing_mode="stretch_width", margin=0)
+        self._body = pn.Column(self._chart, self._year_box, sizing_mode="stretch_width", margin=0)
+        return self._body
+
+    def _tapped(self, x: Any = None, **_where: Any) -> None:
+        """A click on the chart: the year of the bar under it (a factor, or a (year, series) pair)."""
+        factor = x[0] if isinstance(x, tuple | list) and x else x
+        try:
+            year = int(str(factor))
+        except (TypeError, ValueError):
+            return
+        self.show_year(year)
+
+    def do_invoiced_year(self, data: dict[str, Any]) -> None:
+        try:
+            self.show_year(int(data.get("id")))
+        except (TypeError, ValueError):
+            return
+
+    def show_year(self, year: int | None) -> Any:
+        """Show that year's invoices and credit notes under the chart (None closes them); returns the list."""
+        from .invoice_list import YearInvoices
+
+        figures = getattr(self, "_figures", None)
+        if year is not None and (figures is None or int(year) not in set(figures["year"].astype(int))):
+            return None
+        self.year = year
+        if not self._built:
+            self.open()
+        box = getattr(self, "_year_box", None)
+        if box is None:
+            return None
+        if year is None:
+            box.objects = []
+            self.year_invoices = None
+            return None
+        bar = float(figures.loc[figures["year"].astype(int) == int(year), "amount"].iloc[0])
+        self.year_invoices = YearInvoices(self.context.store, self.context.customer.id, int(year),
+                                          self.context.settings.base_currency, self.context.projects_access, bar=bar,
+                                          close=lambda: self.show_year(None))
+        box.objects = [self.year_invoices]
+        return self.year_invoices
 
     def render(self) -> None:
         self._figures = self.figures()  # one query serves the chart and the table
