@@ -325,7 +325,8 @@ class AsOfStore:
         """The rows of ``frame`` whose record was made by ``cutoff``."""
         made = dict(self.db.rows(f"SELECT id, created_at FROM {table} WHERE customer_id = ?",  # noqa: S608
                                  [int(customer_id)]))
-        keep = [made.get(int(i)) is not None and made[int(i)] <= cutoff for i in frame["id"]]
+        keep = pd.Series([made.get(int(i)) is not None and made[int(i)] <= cutoff for i in frame["id"]],
+                         index=frame.index, dtype=bool)
         return frame[keep].copy()
 
     def _reopened(self, frame: pd.DataFrame, table: str, first: str, cutoff: dt.datetime) -> pd.DataFrame:

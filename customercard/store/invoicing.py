@@ -117,6 +117,8 @@ def _check_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
     frame = invoices.copy()
     if "project_id" not in frame:
         frame["project_id"] = pd.Series([None] * len(frame), dtype="Int64")
+    else:  # whole numbers, missing where none (pandas makes a column with a None in it floats: '20.0')
+        frame["project_id"] = pd.to_numeric(frame["project_id"], errors="coerce").round().astype("Int64")
     frame["invoice_date"] = pd.to_datetime(frame["invoice_date"], errors="coerce").dt.date
     errors = {}
     if frame["invoice_date"].isna().any():

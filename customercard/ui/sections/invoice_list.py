@@ -34,7 +34,7 @@ class YearInvoices(pn.viewable.Viewer):
                 options[_("No project")] = NO_PROJECT
             else:
                 options[f"{row.project_number} {row.project_name}".strip()] = int(row.project_id)
-        self.project = pn.widgets.Select(name=_("Project"), options=options, value=ALL_PROJECTS, width=260,
+        self.project = pn.widgets.Select(label=_("Project"), options=options, value=ALL_PROJECTS, width=260,
                                          css_classes=["cc-year-project"])
         self.project.param.watch(lambda _e: self._draw(), "value")
         stem = _("invoices-{year}").format(year=self.year)
@@ -103,9 +103,9 @@ class YearInvoices(pn.viewable.Viewer):
         grouped = frame.groupby("project", sort=True).agg(count=("id", "size"), amount=("amount_base", "sum"))
         if len(grouped) < 2:
             return ""
-        rows = [[esc(name), esc(formatting.number(int(row.count))),
-                 esc(formatting.money(round(float(row.amount), 2), self.currency, decimals=True))]
-                for name, row in grouped.iterrows()]
+        rows = [[esc(name), esc(formatting.number(int(count))),
+                 esc(formatting.money(round(float(amount), 2), self.currency, decimals=True))]
+                for name, count, amount in zip(grouped.index, grouped["count"], grouped["amount"], strict=True)]
         return table([(_("Project"), False), (_("Invoices"), True), (_("In {currency}").format(
             currency=self.currency), True)], rows, css_id="cc-year-projects")
 

@@ -114,8 +114,9 @@ class InvoicedSection(Section):
     listens_to = frozenset({"opportunity", "invoice"})
     title = N_("Invoiced")
     actions = ("invoiced-year",)
-    #: The year whose invoices are shown under the chart (None: none).
+    #: The year whose invoices are shown under the chart (None: none), and their list.
     year: int | None = None
+    year_invoices: Any = None
 
     def figures(self) -> pd.DataFrame:
         frame = self.context.store.invoiced_per_year(self.context.customer.id)
@@ -156,12 +157,15 @@ class InvoicedSection(Section):
         if getattr(self, "_chart", None) is not None:
             # The same pane with the new chart: the card's other sections (an open form, the focus) stay as they are.
             self._chart.object = chart
-            return self._body
-        self._chart = pn.pane.HoloViews(chart, backend="bokeh", sizing_mode="stretch_width",
-                                        css_classes=["cc-invoiced-chart"])
-        self._year_box = pn.Column(sizing_mode="stretch_width", margin=0)
-        self._body = pn.Column(self._chart, self._year_box, sizing_mode="stretch_width", margin=0)
-        return self._body
+        else:
+            self._chart = pn.pane.HoloViews(chart, backend="bokeh", sizing_mode="stretch_width",
+                                            css_classes=["cc-invoiced-chart"])
+        shown = getattr(self, "year_invoices", None)
+        if shown is None:
+            return self._chart
+        if getattr(self, "_with_year", None) is None or self._with_year.objects[1] is not shown.__panel__():
+            self._with_year = pn.Column(self._chart, shown, sizing_mode="stretch_width", margin=0)
+        return self._with_year  # the chart with a year's invoices under it
 
     def _tapped(self, x: Any = None, **_where: Any) -> None:
         """A click on the chart: the year of the bar under it (a factor, or a (year, series) pair)."""
@@ -174,36 +178,36 @@ class InvoicedSection(Section):
 
     def do_invoiced_year(self, data: dict[str, Any]) -> None:
         try:
-            self.show_year(int(data.get("id")))
+            year = int(data.get("id"))
         except (TypeError, ValueError):
             return
+        self.show_year(year)
 
     def show_year(self, year: int | None) -> Any:
         """Show that year's invoices and credit notes under the chart (None closes them); returns the list."""
         from .invoice_list import YearInvoices
 
+        if not self._built:
+            self.open()
         figures = getattr(self, "_figures", None)
         if year is not None and (figures is None or int(year) not in set(figures["year"].astype(int))):
             return None
         self.year = year
-        if not self._built:
-            self.open()
-        box = getattr(self, "_year_box", None)
-        if box is None:
-            return None
         if year is None:
-            box.objects = []
             self.year_invoices = None
-            return None
-        bar = float(figures.loc[figures["year"].astype(int) == int(year), "amount"].iloc[0])
-        self.year_invoices = YearInvoices(self.context.store, self.context.customer.id, int(year),
-                                          self.context.settings.base_currency, self.context.projects_access, bar=bar,
-                                          close=lambda: self.show_year(None))
-        box.objects = [self.year_invoices]
+        else:
+            bar = float(figures.loc[figures["year"].astype(int) == int(year), "amount"].iloc[0])
+            self.year_invoices = YearInvoices(self.context.store, self.context.customer.id, int(year),
+                                              self.context.settings.base_currency, self.context.projects_access,
+                                              bar=bar, close=lambda: self.show_year(None))
+        self.render()
         return self.year_invoices
 
     def render(self) -> None:
-        self._figures = self.figures()  # one query serves the chart and the table
-        self._pipeline = (self.context.store.pipeline_per_year(self.context.customer.id)
-                          if self.context.settings.crm_enabled else None)
+        try:
+            self._figures = self.figures()  # one query serves the chart and the table
+            self._pipeline = (self.context.store.pipeline_per_year(self.context.customer.id)
+                              if self.context.settings.crm_enabled else None)
+        except Exception:  # the section says it could not be drawn (Section.render), the card goes on
+            self._figures, self._pipeline = None, None
         super().render()
