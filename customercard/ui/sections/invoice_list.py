@@ -13,7 +13,7 @@ import panel as pn
 from ... import formatting
 from ...i18n import _
 from ...spreadsheets import write_table
-from ..html import esc, link, table
+from ..html import SECTION_CSS, esc, link, table
 
 #: Projects filter: every invoice of the year, or those without a project.
 ALL_PROJECTS, NO_PROJECT = -1, 0
@@ -48,7 +48,8 @@ class YearInvoices(pn.viewable.Viewer):
         closer = pn.widgets.Button(label=_("Close"), width=90, align="end", css_classes=["cc-year-close"])
         if close is not None:
             closer.on_click(lambda _e: close())
-        self._html = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-year-invoices"])
+        self._html = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-year-invoices"],
+                                  stylesheets=[SECTION_CSS])
         self._layout = pn.Column(self._html, pn.Row(self.project, *self.exports, closer),
                                  sizing_mode="stretch_width", css_classes=["cc-year-box"])
         self._draw()

@@ -153,28 +153,22 @@ class InvoicedSection(Section):
         if figures.empty:
             return None
         chart = bar_chart(figures, self.context.settings.base_currency, self._pipeline)
-        hv.streams.Tap(source=chart, transient=True).add_subscriber(self._tapped)  # a click on a bar: its year
+        # A click on a bar selects it (the tap tool; the bars keep their look): its year's invoices open.
+        chart.opts(tools=["hover", "tap"], nonselection_alpha=1.0, selection_alpha=1.0)
+        years = [int(year) for year in chart.data["year"]]
+        hv.streams.Selection1D(source=chart).add_subscriber(lambda index: self._tapped(years, index))
         if getattr(self, "_chart", None) is not None:
             # The same pane with the new chart: the card's other sections (an open form, the focus) stay as they are.
             self._chart.object = chart
         else:
             self._chart = pn.pane.HoloViews(chart, backend="bokeh", sizing_mode="stretch_width",
                                             css_classes=["cc-invoiced-chart"])
-        shown = getattr(self, "year_invoices", None)
-        if shown is None:
-            return self._chart
-        if getattr(self, "_with_year", None) is None or self._with_year.objects[1] is not shown.__panel__():
-            self._with_year = pn.Column(self._chart, shown, sizing_mode="stretch_width", margin=0)
-        return self._with_year  # the chart with a year's invoices under it
+        return self._chart_and_year()
 
-    def _tapped(self, x: Any = None, **_where: Any) -> None:
-        """A click on the chart: the year of the bar under it (a factor, or a (year, series) pair)."""
-        factor = x[0] if isinstance(x, tuple | list) and x else x
-        try:
-            year = int(str(factor))
-        except (TypeError, ValueError):
-            return
-        self.show_year(year)
+    def _tapped(self, years: list[int], index: list[int] | None) -> None:
+        """A bar was clicked: the year of the bar (``index`` counts the chart's bars, in its data's order)."""
+        if index:
+            self.show_year(years[int(index[0])])
 
     def do_invoiced_year(self, data: dict[str, Any]) -> None:
         try:
@@ -200,8 +194,20 @@ class InvoicedSection(Section):
             self.year_invoices = YearInvoices(self.context.store, self.context.customer.id, int(year),
                                               self.context.settings.base_currency, self.context.projects_access,
                                               bar=bar, close=lambda: self.show_year(None))
-        self.render()
+        if getattr(self, "_chart", None) is not None and self._figures is not None and not self._figures.empty:
+            self.view.child = self._chart_and_year()  # the chart as it is (drawing it again loses its clicks)
+        else:
+            self.render()
         return self.year_invoices
+
+    def _chart_and_year(self) -> pn.viewable.Viewable:
+        """The chart, with the chosen year's invoices under it."""
+        shown = self.year_invoices
+        if shown is None:
+            return self._chart
+        if getattr(self, "_with_year", None) is None or self._with_year.objects[1] is not shown.__panel__():
+            self._with_year = pn.Column(self._chart, shown, sizing_mode="stretch_width", margin=0)
+        return self._with_year
 
     def render(self) -> None:
         try:
