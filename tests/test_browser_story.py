@@ -98,7 +98,7 @@ def test_the_card_as_of_a_day_with_banner_compare_and_restore(live_server, page,
     before = store.get_customer(customer_id)
     banner.locator('input.cc-asof-pick[data-id="status"]').check()
     banner.locator("button.cc-asof-restore").click()
-    expect(banner).to_contain_text("Brought back 1 values")
+    expect(banner).to_contain_text("Brought back 1 value")
     after = store.get_customer(customer_id)
     assert after.status == "Prospect" and after.version == before.version + 1
     history = store.history(customer_id)

@@ -137,7 +137,7 @@ def test_restore_these_values_from_the_banner(demo_store):
     rows = demo_store.history(customer_id)
     assert list(rows[rows["version"] == after.version]["field"]) == ["status"]
     assert set(rows[rows["version"] == after.version]["kind"]) == {"restore"}
-    assert "Brought back 1 values" in banner.view.html and banner._picked == set()
+    assert "Brought back 1 value" in banner.view.html and banner._picked == set()
 
 
 def test_a_stale_restore_is_refused_and_compared_again(demo_store):

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from .. import formatting
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..models import Contact, Customer
 from ..store.activity import TIMELINE_KINDS, merged_customer_id
 from .html import esc, link
@@ -339,7 +339,8 @@ class TimelineView:
         if self.has_more:
             more = (f'<p><button class="cc-act cc-activity-more" data-action="activity-more">'
                     f'{esc(_("Load more"))}</button></p>')
-        count = f'<p class="cc-meta cc-activity-count">{esc(_("{n} entries shown").format(n=len(self.frame)))}</p>'
+        shown_count = ngettext("{n} entry shown", "{n} entries shown", len(self.frame)).format(n=len(self.frame))
+        count = f'<p class="cc-meta cc-activity-count">{esc(shown_count)}</p>'
         return f'<ol class="cc-list cc-activity-days">{"".join(parts)}</ol>{count}{more}'
 
     def html(self) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ... import formatting
 from ...errors import ConflictError, CustomerCardError, ValidationError
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ...models import Customer
 from ..html import esc, link, table
 from ..values import shown
@@ -156,7 +156,9 @@ class AsOfSection(Section):
         self._picked = set()
         self._today_version = saved.version
         self._diff = self.base.diff(context.customer.id, context.as_of)
-        self.say(_("Brought back {n} values as one new change; today’s card shows them.").format(n=len(fields)))
+        self.say(ngettext("Brought back {n} value as one new change; today’s card shows it.",
+                          "Brought back {n} values as one new change; today’s card shows them.",
+                          len(fields)).format(n=len(fields)))
         return True
 
 

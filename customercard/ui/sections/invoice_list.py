@@ -11,7 +11,7 @@ import pandas as pd
 import panel as pn
 
 from ... import formatting
-from ...i18n import _
+from ...i18n import _, ngettext
 from ...spreadsheets import write_table
 from ..html import SECTION_CSS, esc, link, table
 
@@ -88,7 +88,8 @@ class YearInvoices(pn.viewable.Viewer):
             rows.append([esc(formatting.date(r.invoice_date)), esc(r.number), esc(kind), project,
                          esc(money(r.amount, r.currency, decimals=True)), esc(r.currency),
                          esc(money(r.amount_base, currency, decimals=True))])
-        total = [esc(_("Total")), esc(_("{n} invoices").format(n=len(frame))), "", "", "", "",
+        total = [esc(_("Total")), esc(ngettext("{n} invoice", "{n} invoices", len(frame)).format(n=len(frame))), "",
+                 "", "", "",
                  f'<span id="cc-year-total">{esc(money(self.total, currency, decimals=True))}</span>']
         listing = table([(_("Date"), False), (_("Number"), False), (_("Kind"), False), (_("Project"), False),
                          (_("Amount"), True), (_("Currency"), False), (_("In {currency}").format(currency=currency),
