@@ -28,6 +28,7 @@ ITEMS = {
     "postgres": "8. PostgreSQL beside DuckDB",
     "import": "9. Import (dry run)",
     "live": "10. Open pages: idle cost and others' changes shown",
+    "story": "11. The customer's story: timeline, the card as of a day, a year's invoices",
 }
 
 

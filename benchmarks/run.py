@@ -3,7 +3,7 @@
     python -m benchmarks.run                          everything, growth at 10,000, 100,000 and 1,000,000 customers
     python -m benchmarks.run --quick                  a smoke run with fewer repetitions (growth to 100,000)
     python -m benchmarks.run --only card,search       some items: card server search save users analyst growth postgres
-                                                      import
+                                                      import live story
     python -m benchmarks.run --sizes 10000,100000     growth without the million (whose database takes ~12 min
                                                       and about 7 GB to build, once)
 
@@ -37,10 +37,11 @@ from . import report  # noqa: E402
 from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # noqa: E402
 from .report import figure  # noqa: E402
 
-ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live")
+ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "story")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
            "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
-           "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live"}
+           "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live",
+           "11": "story", "timeline": "story", "asof": "story"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -102,6 +103,8 @@ class Plan:
         self.live_pages = 3 if quick else 5
         self.live_idle_s = 15.0 if quick else 60.0
         self.live_changes = 5 if quick else 20
+        self.story_customers = 40 if quick else 150
+        self.story_rounds = 1 if quick else 2
 
 
 # -- items ----------------------------------------------------------------------------------------------------
@@ -580,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
         if set(args.items) - {"growth"}:
             main_db = ensure_db(MAIN_SIZE)
             databases[str(MAIN_SIZE)] = db_facts(main_db)
-        if "growth" in args.items:
+        if "growth" in args.items or "story" in args.items:
             for n in args.size_list:
                 databases[str(n)] = db_facts(ensure_db(n))
         done: dict[str, Any] = {}
@@ -617,6 +620,10 @@ def main(argv: list[str] | None = None) -> int:
             done["growth"] = note_load("growth", item_growth, args.size_list, plan)
         if "postgres" in args.items:
             done["postgres"] = note_load("postgres", item_postgres, main_db, plan)
+        if "story" in args.items:
+            from .story import item_story
+
+            done["story"] = note_load("story", item_story, main_db, args.size_list, plan, _TEMP, figure)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for name, value in done.items():
             items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}

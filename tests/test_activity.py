@@ -18,6 +18,9 @@ from customercard.store.activity import TIMELINE_KINDS
 def story(empty_store):
     """Two customers with one of everything that goes on a timeline."""
     store = empty_store
+    settings = store.settings()
+    settings.files_enabled = True  # files are on a timeline where the firm keeps them
+    store.save_settings(settings, user="boss")
     a = store.create_customer(user="anna", name="Alfa Konsult AB")
     b = store.create_customer(user="anna", name="Beta Bygg AB")
     dup = store.create_customer(user="boss", name="Alfa Konsult (old)")
@@ -71,6 +74,17 @@ def test_every_kind_of_entry_newest_first(story):
     assert any(field == "merged_from" for field, _old, _new in merge.changes)
     email = frame[frame["kind"] == "email"].iloc[0]
     assert (email.who, email.title) == ("boss", "Quote sent")
+
+
+def test_what_the_firm_switched_off_is_not_on_the_timeline(story):
+    store, a, _b, contact_id = story
+    settings = store.settings()
+    settings.param.update(crm_enabled=False, files_enabled=False)
+    store.save_settings(settings, user="boss")
+    kinds = set(store.timeline(a)["kind"])
+    assert not kinds & {"event", "opportunity", "relation", "file"}
+    assert {"comment", "email", "contact", "change", "merge"} <= kinds
+    assert not set(store.contact_timeline(contact_id)["kind"]) & {"event", "relation"}
 
 
 def test_the_relation_shows_on_the_other_side_too(story):

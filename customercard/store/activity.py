@@ -36,7 +36,10 @@ _COLUMNS = "moment, src, seq, kind, action, who, people, title, detail, old_valu
 _NONE = "CAST(NULL AS VARCHAR)"
 
 # One SELECT per kind of entry; each takes the customer's id (as many times as it has '?'). Every one gives the
-# columns of _COLUMNS, in that order.
+# columns of _COLUMNS, in that order. A save's fields, old and new values travel in ``detail`` as
+# field US old US new, RS between them (the ASCII unit and record separators; STX for a missing value): one query.
+_SAVED = ("string_agg(h.field || chr(31) || coalesce(h.old_value, chr(2)) || chr(31) || coalesce(h.new_value, chr(2)), "
+          "chr(30) ORDER BY h.id)")
 CUSTOMER_PARTS: dict[str, str] = {
     "comments": (
         "SELECT c.created_at, 1, c.id, CASE WHEN c.kind = 'email' THEN 'email' ELSE 'comment' END, 'written', "
@@ -50,26 +53,15 @@ CUSTOMER_PARTS: dict[str, str] = {
         "SELECT o.created_at, 3, o.id, 'opportunity', 'created', o.created_by, '', o.title, "
         f"CAST(o.amount AS VARCHAR) || ' ' || o.currency, {_NONE}, {_NONE}, 'opportunities', o.id "
         "FROM opportunities o WHERE o.customer_id = ?"),
-    # won or lost without a history of its status (made so by an import or the demo): the row says when
+    # won or lost and never saved since it was made (by an import, the demo, or made won): the row says when; a
+    # closure made by a save is in the history (below)
     "opportunities closed": (
         "SELECT o.status_changed_at, 4, o.id, 'opportunity', o.status, o.status_changed_by, '', o.title, "
         f"o.lost_reason, {_NONE}, o.status, 'opportunities', o.id FROM opportunities o WHERE o.customer_id = ? "
-        "AND o.status <> 'pipeline' AND o.status_changed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM record_changes r "
-        "WHERE r.table_name = 'opportunities' AND r.record_id = o.id AND r.field = 'status')"),
-    "opportunity changes": (
-        "SELECT r.changed_at, 5, r.id, 'opportunity', CASE WHEN r.field = 'stage' THEN 'stage' "
-        "WHEN r.new_value = 'pipeline' THEN 'reopened' ELSE r.new_value END, r.changed_by, '', o.title, '', "
-        "r.old_value, r.new_value, 'opportunities', o.id FROM record_changes r JOIN opportunities o "
-        "ON r.table_name = 'opportunities' AND r.record_id = o.id WHERE o.customer_id = ? AND r.kind <> 'create' "
-        "AND r.field IN ('stage', 'status')"),
+        "AND o.status <> 'pipeline' AND o.status_changed_at IS NOT NULL AND o.version = 1"),
     "contacts added": (
         "SELECT k.created_at, 6, k.id, 'contact', 'added', k.created_by, '', trim(k.first_name || ' ' || k.last_name), "
         f"k.title, {_NONE}, {_NONE}, 'contacts', k.id FROM contacts k WHERE k.customer_id = ?"),
-    "contacts active": (
-        "SELECT r.changed_at, 7, r.id, 'contact', CASE WHEN r.new_value = 'false' THEN 'deactivated' "
-        "ELSE 'reactivated' END, r.changed_by, '', trim(k.first_name || ' ' || k.last_name), k.title, r.old_value, "
-        "r.new_value, 'contacts', k.id FROM record_changes r JOIN contacts k ON r.table_name = 'contacts' "
-        "AND r.record_id = k.id WHERE k.customer_id = ? AND r.field = 'active' AND r.kind <> 'create'"),
     "files added": (
         "SELECT f.uploaded_at, 8, f.id, 'file', 'added', f.uploaded_by, '', f.name, CAST(f.size AS VARCHAR), "
         f"{_NONE}, {_NONE}, 'files', f.id FROM files f WHERE f.customer_id = ?"),
@@ -84,22 +76,33 @@ CUSTOMER_PARTS: dict[str, str] = {
         "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
         f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
         "WHERE r.other_customer_id = ? AND r.customer_id <> ?"),
-    # a removed relation is only in its history: one entry per removal (its type's row), made by this customer
-    # or pointing at it
-    "relations removed": (
-        "SELECT r.changed_at, 11, r.id, 'relation', 'removed', r.changed_by, '', coalesce(r.old_value, ''), '', "
-        f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "
-        "AND r.kind = 'delete' AND r.field = 'relation_type' AND (r.customer_id = ? OR EXISTS (SELECT 1 FROM "
-        "record_changes o WHERE o.table_name = 'relations' AND o.record_id = r.record_id AND o.kind = 'delete' "
-        "AND o.field = 'other_customer_id' AND o.old_value = CAST(? AS VARCHAR)))"),
-    # one entry per save (a version): the fields it changed, and their values for the text filter
+    # what the history of the customer's records says: an opportunity's stage and status, a contact person made
+    # inactive or active again, a relation removed (its type's row; one pointing at this customer by the row that
+    # names it). One read of the history; the names are looked up for the page (see _with_names).
+    "record changes": (
+        "SELECT r.changed_at, 5, r.id, CASE r.table_name WHEN 'opportunities' THEN 'opportunity' "
+        "WHEN 'contacts' THEN 'contact' ELSE 'relation' END, CASE WHEN r.table_name = 'relations' THEN 'removed' "
+        "WHEN r.table_name = 'contacts' THEN CASE WHEN r.new_value = 'false' THEN 'deactivated' ELSE 'reactivated' "
+        "END WHEN r.field = 'stage' THEN 'stage' WHEN r.new_value = 'pipeline' THEN 'reopened' ELSE r.new_value END, "
+        "r.changed_by, '', '', '', r.old_value, r.new_value, r.table_name, r.record_id FROM record_changes r "
+        "WHERE r.kind <> 'create' AND ((r.customer_id = ? AND ({own})) OR (r.table_name = 'relations' AND "
+        "r.kind = 'delete' AND r.field = 'other_customer_id' AND r.old_value = CAST(? AS VARCHAR) "
+        "AND r.customer_id <> ?))"),
+    # one entry per save (a version): the fields it changed, with their old and new values
     "customer changes": (
         "SELECT max(h.changed_at), 12, min(h.id), CASE WHEN min(h.kind) = 'merge' THEN 'merge' ELSE 'change' END, "
-        "min(h.kind), min(h.changed_by), '', string_agg(h.field, ' ' ORDER BY h.id), "
-        "string_agg(coalesce(h.old_value, '') || ' ' || coalesce(h.new_value, ''), ' ' ORDER BY h.id), "
+        f"min(h.kind), min(h.changed_by), '', string_agg(h.field, ' ' ORDER BY h.id), {_SAVED}, "
         f"{_NONE}, {_NONE}, 'customers', min(h.version) FROM customer_changes h WHERE h.customer_id = ? "
         "GROUP BY h.version"),
 }
+#: The record histories a customer's timeline reads, by the module they belong to.
+_OWN_CHANGES = {"crm": ["(r.table_name = 'opportunities' AND r.field IN ('stage', 'status'))",
+                        "(r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'relation_type')"],
+                "contacts": ["(r.table_name = 'contacts' AND r.field = 'active')"]}
+#: The parts of the CRM module and of the document storage, left out when the firm has switched them off.
+CRM_PARTS = frozenset({"events", "opportunities created", "opportunities closed", "relations", "relations in"})
+FILE_PARTS = frozenset({"files added", "files deleted"})
+CRM_KINDS = frozenset({"event", "opportunity", "relation"})
 
 #: A contact person's timeline: the comments and e-mails of their customer that name them (full name or e-mail
 #: address, whatever the case), the events they take part in, their relations and the changes of their fields.
@@ -121,7 +124,7 @@ CONTACT_PARTS: dict[str, str] = {
         "ELSE 'change' END, CASE WHEN min(r.field) = 'active' AND count(*) = 1 THEN CASE WHEN min(r.new_value) = "
         "'false' THEN 'deactivated' ELSE 'reactivated' END ELSE min(r.kind) END, min(r.changed_by), '', "
         "string_agg(r.field, ' ' ORDER BY r.id), "
-        "string_agg(coalesce(r.old_value, '') || ' ' || coalesce(r.new_value, ''), ' ' ORDER BY r.id), "
+        f"{_SAVED.replace('h.', 'r.')}, "
         f"{_NONE}, {_NONE}, 'contacts', min(r.record_id) FROM record_changes r WHERE r.table_name = 'contacts' "
         "AND r.record_id = ? AND r.kind <> 'create' GROUP BY r.changed_at, r.changed_by"),
     "relations": (
@@ -213,14 +216,22 @@ class ActivityStore:
             return self.contact_timeline(contact_id, kinds=kinds, since=since, person=person, text=text,
                                          before=before, limit=limit, until=until)
         customer_id = int(customer_id)
-        if not self.customer_exists(customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
+        settings = self.settings()
+        own = [*_OWN_CHANGES["contacts"], *(_OWN_CHANGES["crm"] if settings.crm_enabled else [])]
         parts, params = [], []
-        for sql in CUSTOMER_PARTS.values():
+        for name, sql in CUSTOMER_PARTS.items():
+            if (name in CRM_PARTS and not settings.crm_enabled) or (name in FILE_PARTS and not settings.files_enabled):
+                continue
+            sql = sql.replace("{own}", " OR ".join(own))
+            if name == "record changes" and not settings.crm_enabled:  # no relations pointing at it either
+                sql = sql.replace("r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'other_customer_id'",
+                                  "FALSE AND r.field = 'other_customer_id'")
             parts.append(sql)
             params += [customer_id] * sql.count("?")
         frame = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
-        return self._with_changes(frame, customer_id)
+        if frame.empty and not self.customer_exists(customer_id):
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
+        return self._with_names(_with_saves(frame))
 
     def contact_timeline(self, contact_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
                          since: dt.date | dt.datetime | None = None, person: str | None = None,
@@ -233,7 +244,10 @@ class ActivityStore:
         needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email) if len(t.strip()) >= 3},
                          key=len, reverse=True)
         parts, params = [], []
+        crm = self.settings().crm_enabled
         for name, sql in CONTACT_PARTS.items():
+            if not crm and name in ("events", "relations", "relations removed"):
+                continue
             if name == "comments":
                 if not needles:
                     continue
@@ -249,7 +263,7 @@ class ActivityStore:
                 parts.append(sql)
                 params += [int(contact.id)] * sql.count("?")
         frame = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
-        return self._with_contact_changes(frame)
+        return _with_saves(frame)
 
     def _timeline_page(self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
                        text: str | None, before: str | None, limit: int, until: Any) -> pd.DataFrame:
@@ -296,40 +310,53 @@ class ActivityStore:
         frame["at"] = pd.to_datetime(frame["at"])
         return frame
 
-    def _with_changes(self, frame: pd.DataFrame, customer_id: int) -> pd.DataFrame:
-        """Field changes and merges with what each changed: [(field, old, new), …] of their version."""
-        versions = sorted({int(v) for v in frame.loc[frame["ref_table"] == "customers", "ref_id"]})
-        if not versions:
+    def _with_names(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The entries read from the history of records with the names of what they are about: the opportunity's
+        title, the contact person's name (and title), a removed relation's type and note."""
+        history = frame[frame["ref_table"].isin(["opportunities", "contacts", "relations"])
+                        & frame["title"].isin(["", None])]
+        if history.empty:
             return frame
-        rows = self.db.rows("SELECT version, field, old_value, new_value FROM customer_changes WHERE customer_id = ? "
-                            "AND " + self.db.in_list("version", len(versions)) + " ORDER BY id",
-                            [customer_id, *versions])
-        by_version: dict[int, list[tuple[str, Any, Any]]] = {}
-        for version, field, old, new in rows:
-            by_version.setdefault(int(version), []).append((field, old, new))
-        frame["changes"] = [by_version.get(int(ref), []) if table == "customers" else None
-                            for table, ref in zip(frame["ref_table"], frame["ref_id"], strict=True)]
+        names: dict[tuple[str, int], tuple[str, str]] = {}
+        for table, sql in (("opportunities", "SELECT id, title, '' FROM opportunities WHERE "),
+                           ("contacts", "SELECT id, trim(first_name || ' ' || last_name), title FROM contacts WHERE ")):
+            ids = sorted({int(i) for i in history.loc[history["ref_table"] == table, "ref_id"]})
+            if ids:
+                names.update({(table, int(i)): (title, detail) for i, title, detail in self.db.rows(
+                    sql + self.db.in_list("id", len(ids), ids=True), ids)})
+        removed = sorted({int(i) for i in history.loc[history["ref_table"] == "relations", "ref_id"]})
+        if removed:
+            found: dict[int, dict[str, Any]] = {}
+            for record_id, field, old in self.db.rows(
+                    "SELECT record_id, field, old_value FROM record_changes WHERE table_name = 'relations' AND "
+                    "kind = 'delete' AND " + self.db.in_list("record_id", len(removed), ids=True), removed):
+                found.setdefault(int(record_id), {})[field] = old
+            names.update({("relations", i): (values.get("relation_type") or "", values.get("note") or "")
+                          for i, values in found.items()})
+        for index in history.index:
+            title, detail = names.get((frame.at[index, "ref_table"], int(frame.at[index, "ref_id"])), ("", ""))
+            frame.at[index, "title"], frame.at[index, "detail"] = title, detail
         return frame
 
-    def _with_contact_changes(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """A contact's saves with what each changed: [(field, old, new), …] (the rows of that moment and person)."""
-        wanted = frame[(frame["ref_table"] == "contacts") & frame["kind"].isin(["change", "contact"])
-                       & (frame["action"] != "added")]
-        if wanted.empty:
-            return frame
-        contact_id = int(wanted["ref_id"].iloc[0])
-        rows = self.db.rows("SELECT changed_at, changed_by, field, old_value, new_value FROM record_changes "
-                            "WHERE table_name = 'contacts' AND record_id = ? AND kind <> 'create' ORDER BY id",
-                            [contact_id])
-        by_save: dict[tuple[Any, str], list[tuple[str, Any, Any]]] = {}
-        for at, by, field, old, new in rows:
-            by_save.setdefault((pd.Timestamp(at), by), []).append((field, old, new))
-        changes = []
-        for row in frame.itertuples(index=False):
-            key = (pd.Timestamp(row.at), row.who)
-            changes.append(by_save.get(key) if row.ref_table == "contacts" and row.action != "added" else None)
-        frame["changes"] = changes
+
+def _with_saves(frame: pd.DataFrame) -> pd.DataFrame:
+    """Saves (a customer's field changes and merges, a contact person's changes) with what each changed —
+    ``[(field, old, new), …]`` read from the ``detail`` the query packed them in — and that detail as text."""
+    saves = frame["ref_table"].isin(["customers"]) | ((frame["ref_table"] == "contacts")
+                                                      & frame["kind"].isin(["change", "contact"])
+                                                      & (frame["action"] != "added") & frame["detail"].notna()
+                                                      & frame["detail"].astype(str).str.contains("\x1f"))
+    if not saves.any():
         return frame
+    changes: list[Any] = [None] * len(frame)
+    for position, (saved, detail) in enumerate(zip(saves, frame["detail"], strict=True)):
+        if saved and isinstance(detail, str):
+            changes[position] = [tuple(None if part == "\x02" else part for part in (item.split("\x1f") + ["", ""])[:3])
+                                 for item in detail.split("\x1e")]
+    frame["changes"] = changes
+    frame.loc[saves, "detail"] = [" ".join(f"{f}: {o or ''} → {n or ''}" for f, o, n in items)
+                                  for items in (changes[i] for i in range(len(frame)) if saves.iloc[i])]
+    return frame
 
 
 def merged_customer_id(text: str | None) -> int | None:

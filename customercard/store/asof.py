@@ -158,17 +158,26 @@ class AsOfStore:
     # -- records as they stood ----------------------------------------------------------------------------------
     def comments_as_of(self, customer_id: int, as_of: Any, limit: int | None = None) -> pd.DataFrame:
         """The customer's comments written by the end of ``as_of``, with their text, date and author as then."""
+        from .timeline import SELECT_COMMENTS
+
         cutoff = self._cutoff(as_of)
-        frame = self._today().comments(customer_id)
-        frame = frame[pd.to_datetime(frame["created_at"]) <= cutoff].copy()
+        frame = self.db.df(SELECT_COMMENTS + " WHERE c.customer_id = ? AND c.created_at <= ? "
+                           "ORDER BY c.written_on DESC, c.id DESC", [int(customer_id), cutoff])
         past = self._record_texts("comments", frame["id"], cutoff)
-        for index, row in frame.iterrows():
-            for field, text in past.get(int(row["id"]), {}).items():
-                if field in ("body", "written_on", "author"):
-                    frame.at[index, field] = _typed(Comment, field, text)
-        frame["author_name"] = [self.user_name(a) for a in frame["author"]]
-        frame = frame.sort_values(["written_on", "id"], ascending=False)
+        if past:
+            frame = frame.astype({"body": object, "author": object, "written_on": object})
+            for index, record_id in zip(frame.index, frame["id"], strict=True):
+                for field, text in past.get(int(record_id), {}).items():
+                    if field in ("body", "written_on", "author"):
+                        frame.at[index, field] = _typed(Comment, field, text)
+            frame["author_name"] = [self.user_name(a) for a in frame["author"]]
+            frame = frame.sort_values(["written_on", "id"], ascending=False)
         return (frame if limit is None else frame.head(int(limit))).reset_index(drop=True)
+
+    def comment_count_as_of(self, customer_id: int, as_of: Any) -> int:
+        """How many comments the customer had at the end of ``as_of``."""
+        return int(self.db.row("SELECT count(*) FROM comments WHERE customer_id = ? AND created_at <= ?",
+                               [int(customer_id), self._cutoff(as_of)])[0])
 
     def contacts_as_of(self, customer_id: int, as_of: Any, include_inactive: bool = False) -> pd.DataFrame:
         """The customer's contact persons added by the end of ``as_of``, their fields (and active flag) as then."""
@@ -193,11 +202,19 @@ class AsOfStore:
         return frame.reset_index(drop=True)
 
     def events_as_of(self, customer_id: int, as_of: Any, status: str | None = None) -> pd.DataFrame:
-        """The customer's events planned by the end of ``as_of``, as they stood then (title, time, status …)."""
+        """The customer's events planned by the end of ``as_of``, as they stood then (title, time, status …):
+        the columns of :meth:`events`."""
         cutoff = self._cutoff(as_of)
-        frame = self._made_by(self._today().events(customer_id), "events", customer_id, cutoff)
-        frame = self._rolled_back(frame, "events", Event, [f for f in Event.fields if f != "participants"
-                                                          and f != "contact_ids"], cutoff)
+        frame = self.db.df(
+            "SELECT id, customer_id, title, event_type_id, starts_at, ends_at, owner, participants, contact_ids, "
+            "description, status, status_changed_by, status_changed_at, version FROM events "
+            "WHERE customer_id = ? AND created_at <= ?", [int(customer_id), cutoff])
+        types = self._list_maps()["event_types"]["by_id"]
+        frame.insert(3, "event_type", [types.get(i) for i in frame.pop("event_type_id")])
+        frame.insert(2, "customer_name", self._customer_name(customer_id))
+        frame = self._rolled_back(frame, "events", Event, [f for f in Event.fields if f not in ("participants",
+                                                                                               "contact_ids")],
+                                  cutoff)
         frame = self._reopened(frame, "events", "planned", cutoff)
         frame["owner_name"] = [self.user_name(o) for o in frame["owner"]]
         if status:
@@ -206,15 +223,25 @@ class AsOfStore:
 
     def opportunities_as_of(self, customer_id: int, as_of: Any, status: str | None = None) -> pd.DataFrame:
         """The customer's opportunities made by the end of ``as_of``, as they stood then (stage, amount, status
-        …), with their weighted and base-currency amounts."""
+        …), with their weighted and base-currency amounts: the columns of :meth:`opportunities`."""
         cutoff = self._cutoff(as_of)
-        frame = self._made_by(self._today().opportunities(customer_id), "opportunities", customer_id, cutoff)
+        frame = self.db.df(
+            "SELECT id, customer_id, title, CAST(amount AS DOUBLE PRECISION) AS amount, currency, probability, "
+            "stage_id, expected_close, owner, status, lost_reason, status_changed_by, status_changed_at, version "
+            "FROM opportunities WHERE customer_id = ? AND created_at <= ? ORDER BY expected_close NULLS LAST, id",
+            [int(customer_id), cutoff])
+        stages = self._list_maps()["opportunity_stages"]["by_id"]
+        frame.insert(6, "stage", [stages.get(i) for i in frame.pop("stage_id")])
+        name, number = self.customer_names([int(customer_id)]).get(int(customer_id), (None, None))
+        frame.insert(2, "customer_name", name)
+        frame.insert(3, "customer_number", number)
         frame = self._rolled_back(frame, "opportunities", Opportunity, Opportunity.fields, cutoff)
         frame = self._reopened(frame, "opportunities", "pipeline", cutoff)
         frame["amount"] = frame["amount"].astype("float64")
         frame["probability"] = frame["probability"].astype("float64")
-        stages = self.list_values("opportunity_stages")
-        frame["stage_position"] = frame["stage"].map(dict(zip(stages["label"], stages["position"], strict=True)))
+        positions = {label: position for label, position in self.db.rows(
+            "SELECT label, position FROM list_values WHERE list_name = 'opportunity_stages'")}
+        frame["stage_position"] = frame["stage"].map(positions)
         frame["owner_name"] = [self.user_name(o) for o in frame["owner"]]
         frame["weighted"] = (frame["amount"] * frame["probability"] / 100.0).round(2)
         rate = frame["currency"].map(self.settings().rates()).astype("float64").fillna(1.0)
@@ -223,6 +250,9 @@ class AsOfStore:
         if status:
             frame = frame[frame["status"] == status]
         return frame.reset_index(drop=True)
+
+    def _customer_name(self, customer_id: int) -> str | None:
+        return self.customer_names([int(customer_id)]).get(int(customer_id), (None, None))[0]
 
     def pipeline_per_year_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The open pipeline as it stood at the end of ``as_of``, by expected close year (as
@@ -320,14 +350,6 @@ class AsOfStore:
                     frame[field] = frame[field].astype(object)
                     frame.at[index, field] = value
         return frame
-
-    def _made_by(self, frame: pd.DataFrame, table: str, customer_id: int, cutoff: dt.datetime) -> pd.DataFrame:
-        """The rows of ``frame`` whose record was made by ``cutoff``."""
-        made = dict(self.db.rows(f"SELECT id, created_at FROM {table} WHERE customer_id = ?",  # noqa: S608
-                                 [int(customer_id)]))
-        keep = pd.Series([made.get(int(i)) is not None and made[int(i)] <= cutoff for i in frame["id"]],
-                         index=frame.index, dtype=bool)
-        return frame[keep].copy()
 
     def _reopened(self, frame: pd.DataFrame, table: str, first: str, cutoff: dt.datetime) -> pd.DataFrame:
         """Records closed after ``cutoff`` by an import or the demo (no history of their status) were still
@@ -427,7 +449,7 @@ class StoreAsOfDay:
         return self.comments_as_of(customer_id, self.day, limit=limit)
 
     def comment_count(self, customer_id: int) -> int:
-        return len(self.comments_as_of(customer_id, self.day))
+        return self.comment_count_as_of(customer_id, self.day)
 
     def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
         return self.contacts_as_of(customer_id, self.day, include_inactive=include_inactive)
