@@ -19,6 +19,7 @@ import pandas as pd
 from .. import formatting
 from ..errors import NotFound, ValidationError
 from ..i18n import N_, _
+from ..models import Settings
 
 #: The kinds of entry, as the filters offer them (value → label).
 TIMELINE_KINDS: dict[str, str] = {
@@ -171,7 +172,7 @@ def as_date(value: Any) -> dt.date:
 
 
 def _cursor(at: Any, src: int, seq: int) -> str:
-    stamp = pd.Timestamp(at).isoformat()
+    stamp = at.isoformat() if isinstance(at, dt.datetime) else pd.Timestamp(at).isoformat()
     return f"{stamp}|{int(src)}|{int(seq)}"
 
 
@@ -216,22 +217,22 @@ class ActivityStore:
             return self.contact_timeline(contact_id, kinds=kinds, since=since, person=person, text=text,
                                          before=before, limit=limit, until=until)
         customer_id = int(customer_id)
-        settings = self.settings()
-        own = [*_OWN_CHANGES["contacts"], *(_OWN_CHANGES["crm"] if settings.crm_enabled else [])]
+        crm, files = self._firm_setting("crm_enabled"), self._firm_setting("files_enabled")
+        own = [*_OWN_CHANGES["contacts"], *(_OWN_CHANGES["crm"] if crm else [])]
         parts, params = [], []
         for name, sql in CUSTOMER_PARTS.items():
-            if (name in CRM_PARTS and not settings.crm_enabled) or (name in FILE_PARTS and not settings.files_enabled):
+            if (name in CRM_PARTS and not crm) or (name in FILE_PARTS and not files):
                 continue
             sql = sql.replace("{own}", " OR ".join(own))
-            if name == "record changes" and not settings.crm_enabled:  # no relations pointing at it either
+            if name == "record changes" and not crm:  # no relations pointing at it either
                 sql = sql.replace("r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'other_customer_id'",
                                   "FALSE AND r.field = 'other_customer_id'")
             parts.append(sql)
             params += [customer_id] * sql.count("?")
-        frame = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
-        if frame.empty and not self.customer_exists(customer_id):
+        rows = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
+        if not rows and not self.customer_exists(customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
-        return self._with_names(_with_saves(frame))
+        return _frame(self._with_names(_with_saves(rows)))
 
     def contact_timeline(self, contact_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
                          since: dt.date | dt.datetime | None = None, person: str | None = None,
@@ -244,7 +245,7 @@ class ActivityStore:
         needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email) if len(t.strip()) >= 3},
                          key=len, reverse=True)
         parts, params = [], []
-        crm = self.settings().crm_enabled
+        crm = self._firm_setting("crm_enabled")
         for name, sql in CONTACT_PARTS.items():
             if not crm and name in ("events", "relations", "relations removed"):
                 continue
@@ -262,13 +263,13 @@ class ActivityStore:
             else:
                 parts.append(sql)
                 params += [int(contact.id)] * sql.count("?")
-        frame = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
-        return _with_saves(frame)
+        return _frame(_with_saves(self._timeline_page(parts, params, kinds, since, person, text, before, limit,
+                                                      until)))
 
     def _timeline_page(self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
-                       text: str | None, before: str | None, limit: int, until: Any) -> pd.DataFrame:
-        """One page of the union of ``parts``: filtered, newest first, after the keyset ``before``."""
-        zone = self.settings().time_zone
+                       text: str | None, before: str | None, limit: int, until: Any) -> list[dict[str, Any]]:
+        """One page of the union of ``parts``: filtered, newest first, after the keyset ``before``; rows as dicts."""
+        zone = self._firm_setting("time_zone")
         where: list[str] = ["moment IS NOT NULL"]
         outer: list[Any] = []
         if kinds:
@@ -304,27 +305,29 @@ class ActivityStore:
                f"SELECT {_COLUMNS} FROM entries WHERE {condition} ORDER BY moment DESC, src DESC, seq DESC LIMIT ?")
         found = self.db.records(sql, [*params, *outer, count])
         kept = ("kind", "action", "who", "title", "detail", "old_value", "new_value", "people", "ref_table")
-        rows = [{"at": row["moment"], **{key: row[key] for key in kept}, "ref_id": int(row["ref_id"]),
+        return [{"at": row["moment"], **{key: row[key] for key in kept}, "ref_id": int(row["ref_id"]),
                  "cursor": _cursor(row["moment"], row["src"], row["seq"]), "changes": None} for row in found]
-        frame = pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
-        frame["at"] = pd.to_datetime(frame["at"])
-        return frame
 
-    def _with_names(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _firm_setting(self, name: str) -> Any:
+        """One of the firm's settings, read from what the store keeps cached (no Settings object made)."""
+        stored = self._cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
+        text = stored.get(name)
+        return json.loads(text) if text is not None else Settings.param[name].default
+
+    def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The entries read from the history of records with the names of what they are about: the opportunity's
         title, the contact person's name (and title), a removed relation's type and note."""
-        history = frame[frame["ref_table"].isin(["opportunities", "contacts", "relations"])
-                        & frame["title"].isin(["", None])]
-        if history.empty:
-            return frame
+        history = [r for r in rows if r["ref_table"] in ("opportunities", "contacts", "relations") and not r["title"]]
+        if not history:
+            return rows
         names: dict[tuple[str, int], tuple[str, str]] = {}
         for table, sql in (("opportunities", "SELECT id, title, '' FROM opportunities WHERE "),
                            ("contacts", "SELECT id, trim(first_name || ' ' || last_name), title FROM contacts WHERE ")):
-            ids = sorted({int(i) for i in history.loc[history["ref_table"] == table, "ref_id"]})
+            ids = sorted({r["ref_id"] for r in history if r["ref_table"] == table})
             if ids:
                 names.update({(table, int(i)): (title, detail) for i, title, detail in self.db.rows(
                     sql + self.db.in_list("id", len(ids), ids=True), ids)})
-        removed = sorted({int(i) for i in history.loc[history["ref_table"] == "relations", "ref_id"]})
+        removed = sorted({r["ref_id"] for r in history if r["ref_table"] == "relations"})
         if removed:
             found: dict[int, dict[str, Any]] = {}
             for record_id, field, old in self.db.rows(
@@ -333,29 +336,31 @@ class ActivityStore:
                 found.setdefault(int(record_id), {})[field] = old
             names.update({("relations", i): (values.get("relation_type") or "", values.get("note") or "")
                           for i, values in found.items()})
-        for index in history.index:
-            title, detail = names.get((frame.at[index, "ref_table"], int(frame.at[index, "ref_id"])), ("", ""))
-            frame.at[index, "title"], frame.at[index, "detail"] = title, detail
-        return frame
+        for row in history:
+            row["title"], row["detail"] = names.get((row["ref_table"], row["ref_id"]), ("", ""))
+        return rows
 
 
-def _with_saves(frame: pd.DataFrame) -> pd.DataFrame:
+def _with_saves(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Saves (a customer's field changes and merges, a contact person's changes) with what each changed —
     ``[(field, old, new), …]`` read from the ``detail`` the query packed them in — and that detail as text."""
-    saves = frame["ref_table"].isin(["customers"]) | ((frame["ref_table"] == "contacts")
-                                                      & frame["kind"].isin(["change", "contact"])
-                                                      & (frame["action"] != "added") & frame["detail"].notna()
-                                                      & frame["detail"].astype(str).str.contains("\x1f"))
-    if not saves.any():
-        return frame
-    changes: list[Any] = [None] * len(frame)
-    for position, (saved, detail) in enumerate(zip(saves, frame["detail"], strict=True)):
-        if saved and isinstance(detail, str):
-            changes[position] = [tuple(None if part == "\x02" else part for part in (item.split("\x1f") + ["", ""])[:3])
-                                 for item in detail.split("\x1e")]
-    frame["changes"] = changes
-    frame.loc[saves, "detail"] = [" ".join(f"{f}: {o or ''} → {n or ''}" for f, o, n in items)
-                                  for items in (changes[i] for i in range(len(frame)) if saves.iloc[i])]
+    for row in rows:
+        detail = row["detail"]
+        if not (isinstance(detail, str) and "\x1f" in detail and row["ref_table"] in ("customers", "contacts")):
+            continue
+        changes = []
+        for item in detail.split("\x1e"):
+            field, old, new = (item.split("\x1f") + ["", ""])[:3]
+            changes.append((field, None if old == "\x02" else old, None if new == "\x02" else new))
+        row["changes"] = changes
+        row["detail"] = " ".join(f"{f}: {o or ''} → {n or ''}" for f, o, n in changes)
+    return rows
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A page of entries as the timeline's DataFrame."""
+    frame = pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+    frame["at"] = pd.to_datetime(frame["at"])
     return frame
 
 
