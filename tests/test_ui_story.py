@@ -272,3 +272,18 @@ def test_the_contact_card_edits_in_place_and_shows_a_conflict(demo_store, custom
     editor.resolver.choices["title"].value = editor.resolver.MINE
     assert card.save() and card.editor is None
     assert store.get_contact(contact.id).title == "Mine" and "Mine" in card.slots["details"].html
+
+
+def test_without_the_crm_module_the_story_leaves_it_out(demo_store, customer_id):
+    settings = demo_store.settings()
+    settings.crm_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    activity = card.section("activity")
+    activity.open()
+    assert not {"event", "opportunity", "relation"} & set(activity.timeline.kinds)
+    assert not {"event", "opportunity", "relation"} & set(activity.timeline.frame["kind"])
+    contact_id = int(demo_store.contacts(customer_id).iloc[0]["id"])
+    contact = ContactCard(store=demo_store, contact_id=contact_id, user="anna")
+    assert "events" not in contact.slots and "relations" not in contact.slots
+    assert "cc-contact-events" not in contact.markup()

@@ -63,9 +63,9 @@ class ContactCard(pn.viewable.Viewer):
         self.zone = self.store.settings().time_zone
         stored = self.store.prefs(self.user, PREF_PREFIX)
         folded = {key[len(PREF_PREFIX):]: bool(value) for key, value in stored.items()}
+        crm = self.store.settings().crm_enabled  # without the CRM module: no relations, no events
         self.slots = {key: SectionSlot(key=key, title=_(title), collapsed=folded.get(key, key in FOLDED))
-                      for key, title in PARTS.items()
-                      if key != "relations" or self.store.settings().crm_enabled}
+                      for key, title in PARTS.items() if crm or key not in ("relations", "events")}
         for slot in self.slots.values():
             slot.on_action(self.handle)
             slot.param.watch(self._folded, "collapsed")
@@ -146,9 +146,10 @@ class ContactCard(pn.viewable.Viewer):
         if self._timeline is None:
             store, contact = self.store, self.contact
             users = store.users(include_inactive=True)
+            kinds = {k: v for k, v in CONTACT_KINDS.items() if "events" in self.slots or k not in ("event", "relation")}
             self._timeline = TimelineView(lambda **options: store.contact_timeline(contact.id, **options),
                                           EntryText(store, self.zone, contact.customer_id, contact.id),
-                                          kinds=CONTACT_KINDS,
+                                          kinds=kinds,
                                           people=dict(zip(users["login"], users["name"], strict=True)))
         return self._timeline
 
@@ -181,8 +182,9 @@ class ContactCard(pn.viewable.Viewer):
         parts = [self.details_html()]
         if "relations" in self.slots:
             parts.append(f"<h4>{esc(_('Relations'))}</h4>{self.relations_html()}")
-        parts += [f"<h4>{esc(_('Events'))}</h4>{self.events_html()}",
-                  f"<h4>{esc(_('Changes'))}</h4>{self.history_html()}"]
+        if "events" in self.slots:
+            parts.append(f"<h4>{esc(_('Events'))}</h4>{self.events_html()}")
+        parts.append(f"<h4>{esc(_('Changes'))}</h4>{self.history_html()}")
         return "".join(parts)
 
     def _part_html(self, key: str) -> str:

@@ -12,12 +12,20 @@ import datetime as dt
 from typing import Any
 
 from ...i18n import N_, _
+from ...store.activity import CRM_KINDS, TIMELINE_KINDS
 from ..html import esc
 from ..timeline import TIMELINE_ACTIONS, EntryText, TimelineView
 from .base import Section
 
 #: Records an entry links to, and the card section that shows them.
 OPENED_IN = {"comments": "comments", "events": "events", "opportunities": "opportunities"}
+
+
+def timeline_kinds(context: Any) -> dict[str, str]:
+    """The kinds of entry to filter by: those of the modules the firm has switched on."""
+    settings = context.settings
+    return {kind: label for kind, label in TIMELINE_KINDS.items()
+            if (settings.crm_enabled or kind not in CRM_KINDS) and (settings.files_enabled or kind != "file")}
 
 
 def as_of_form(customer_id: int, day: dt.date | None = None) -> str:
@@ -51,7 +59,8 @@ class ActivitySection(Section):
             users = store.users(include_inactive=True)
             people = dict(zip(users["login"], users["name"], strict=True))
             self._timeline = TimelineView(lambda **options: store.timeline(customer_id, **options),
-                                          EntryText(store, context.zone, customer_id), people=people)
+                                          EntryText(store, context.zone, customer_id), kinds=timeline_kinds(context),
+                                          people=people)
         return self._timeline
 
     def markup(self) -> str:
