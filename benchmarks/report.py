@@ -28,7 +28,9 @@ ITEMS = {
     "postgres": "8. PostgreSQL beside DuckDB",
     "import": "9. Import (dry run)",
     "live": "10. Open pages: idle cost and others' changes shown",
-    "remote": "11. The notebook beside the server (the store through customercard serve)",
+    "interactions": "11. What a person feels: interactions in the browser",
+    "remote": "12. The notebook beside the server (the store through customercard serve)",
+    "story": "13. The customer's story: timeline, the card as of a day, a year's invoices",
 }
 
 

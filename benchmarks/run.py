@@ -3,7 +3,7 @@
     python -m benchmarks.run                          everything, growth at 10,000, 100,000 and 1,000,000 customers
     python -m benchmarks.run --quick                  a smoke run with fewer repetitions (growth to 100,000)
     python -m benchmarks.run --only card,search       some items: card server search save users analyst growth postgres
-                                                      import live interactions remote
+                                                      import live interactions remote story
     python -m benchmarks.run --sizes 10000,100000     growth without the million (whose database takes ~12 min
                                                       and about 7 GB to build, once)
 
@@ -38,12 +38,13 @@ from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # 
 from .report import figure  # noqa: E402
 
 ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "interactions",
-       "remote")
+       "remote", "story")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
            "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
            "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live",
            "11": "interactions", "latency": "interactions",
-           "12": "remote", "notebook": "remote", "rpc": "remote"}
+           "12": "remote", "notebook": "remote", "rpc": "remote",
+           "13": "story", "timeline": "story", "asof": "story"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -109,6 +110,8 @@ class Plan:
         self.remote_gets = 60 if quick else 300
         self.remote_aggregates = 7 if quick else 21
         self.remote_frames = 5 if quick else 15
+        self.story_customers = 40 if quick else 150
+        self.story_rounds = 1 if quick else 2
 
 
 # -- items ----------------------------------------------------------------------------------------------------
@@ -656,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
         if set(args.items) - {"growth"}:
             main_db = ensure_db(MAIN_SIZE)
             databases[str(MAIN_SIZE)] = db_facts(main_db)
-        if "growth" in args.items:
+        if "growth" in args.items or "story" in args.items:
             for n in args.size_list:
                 databases[str(n)] = db_facts(ensure_db(n))
         done: dict[str, Any] = {}
@@ -698,6 +701,10 @@ def main(argv: list[str] | None = None) -> int:
             done["postgres"] = note_load("postgres", item_postgres, main_db, plan)
         if "remote" in args.items:
             done["remote"] = note_load("remote", item_remote, main_db, plan)
+        if "story" in args.items:
+            from .story import item_story
+
+            done["story"] = note_load("story", item_story, main_db, args.size_list, plan, _TEMP, figure)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for name, value in done.items():
             items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}

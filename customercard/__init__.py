@@ -14,11 +14,6 @@ from typing import Any
 
 import pandas as _pd
 
-# Texts in frames are Python strings, with or without pyarrow installed: pyarrow's strings cannot hold what an older
-# database may still contain (a lone surrogate, which the copy to PostgreSQL cleans out), and their regular expressions
-# (RE2) read classes such as \d differently from Python's, which the search index's texts are made with.
-_pd.set_option("mode.string_storage", "python")
-
 from .config import Config, get_config
 from .errors import (
     ConflictError,
@@ -47,6 +42,11 @@ from .models import (
     User,
 )
 from .store import RemoteStore, Store, connect, open_store
+
+# Texts in frames are Python strings, with or without pyarrow installed: pyarrow's strings cannot hold what an older
+# database may still contain (a lone surrogate, which the copy to PostgreSQL cleans out), and their regular expressions
+# (RE2) read classes such as \d differently from Python's, which the search index's texts are made with.
+_pd.set_option("mode.string_storage", "python")
 
 __version__ = "0.1.0"
 

@@ -13,6 +13,7 @@ import functools
 import panel as pn
 from panel.viewable import ServableMixin
 
+from . import formatting
 from .errors import NotFound
 from .i18n import _, ngettext
 from .models import User
@@ -115,8 +116,21 @@ def card_page(server: CardServer) -> ServableMixin:
     if customer_id is None or not store.customer_exists(customer_id):
         return message_page(_("No such customer"), _("There is no customer with that number in the link."), user,
                             status="error")
-    card = CustomerCard(store=store, customer_id=customer_id, user=user.login)
-    return page_for(server, card.customer.name, card, user)
+    as_of = None
+    if _query("as_of"):
+        from .ui.sections.asof import parse_day
+
+        as_of = parse_day(_query("as_of"))
+        if as_of is None:
+            return message_page(_("No such day"), _("The link asks for the card on a day that is not a date up to "
+                                                    "today (write it as 2024-06-30)."), user, status="error")
+    try:
+        card = CustomerCard(store=store, customer_id=customer_id, user=user.login, as_of=as_of)
+    except NotFound as exc:  # the customer did not exist yet on that day
+        return message_page(_("No such customer on that day"), str(exc), user, status="error")
+    title = card.customer.name if as_of is None else _("{name} on {day}").format(
+        name=card.customer.name, day=formatting.date(as_of))
+    return page_for(server, title, card, user)
 
 
 def new_customer_page(server: CardServer) -> ServableMixin:

@@ -142,6 +142,14 @@ def datetime(value: Any, zone: str | None = None, language: str | None = None) -
                                           babel_dates.format_date(local.date(), format="medium", locale=locale))
 
 
+def time_of_day(value: Any, zone: str | None = None, language: str | None = None) -> str:
+    """The time of a stored UTC timestamp in the firm's time zone, to the minute: '10:05' (sv, en), '10.05' (da)."""
+    local = local_time(value, zone)
+    if not isinstance(local, dt.datetime):
+        return ""
+    return babel_dates.format_time(local.time(), format="short", locale=format_locale(language))
+
+
 def read_number(text: str | None, language: str | None = None) -> float | None:
     """A number as a person of ``language`` (the reader's by default) types it; None for an empty text, a
     ValueError for anything else.
@@ -177,4 +185,5 @@ def number_text(value: Any, language: str | None = None) -> str:
 
 
 __all__ = ["DEFAULT_TIME_ZONE", "FORMAT_LOCALES", "country", "date", "datetime", "figure", "format_locale",
-           "local_time", "money", "number", "number_text", "percent", "read_number", "symbols", "time_zone"]
+           "local_time", "money", "number", "number_text", "percent", "read_number", "symbols", "time_of_day",
+           "time_zone"]

@@ -9,6 +9,7 @@ comments …) is taken away must have none of them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -149,11 +150,16 @@ def firm(live_server):
         store.set_language(login_name, language, by="admin")
         for section in SECTIONS:
             store.set_pref(login_name, "card.collapsed." + section.key, False)
+        store.set_pref(login_name, "contact.collapsed.activity", False)  # the contact card's timeline too
     customer_id = rich_customers(store)[0]
+    changed = store.get_customer(customer_id)  # so that the card as of yesterday differs from today's
+    changed.nickname = "Nyckelkunden"
+    store.save_customer(changed, user="admin")
     contact_id = int(store.contacts(customer_id)["id"].iloc[0])
     project_id = int(store.projects(customer_id)["id"].iloc[0])
     data = data_texts(store)
     return {"customer": customer_id, "contact": contact_id, "project": project_id, "data": data,
+            "as_of": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
             "long_data": sorted((d for d in data if " " in d), key=len, reverse=True)}
 
 
@@ -186,6 +192,17 @@ def visit_every_page(page, url: str, firm: dict) -> dict[str, list[str]]:
     contact.locator("button.cc-tool-send-email").click()
     expect(contact.locator(".cc-email-form")).to_be_visible()
     seen["card: e-mail"] = visible_texts(page)
+    page.goto(card)  # the invoices behind a year's bar
+    wait_idle(page)
+    invoiced = page.locator("div.cc-section-invoiced")
+    invoiced.locator("#cc-invoiced-table button.cc-invoiced-year").first.click()
+    expect(invoiced.locator("#cc-year-title")).to_be_visible()
+    seen["card: a year's invoices"] = visible_texts(page)
+    page.goto(f"{card}&as_of={firm['as_of']}")  # the card as it was, compared with today
+    wait_idle(page)
+    page.locator("button.cc-asof-compare").click()
+    expect(page.locator("#cc-asof-diff")).to_be_visible()
+    seen["card as of a day"] = visible_texts(page)
     page.goto(url + "/admin")
     wait_idle(page)
     tabs = page.locator(".cc-admin-tabs .bk-tab")

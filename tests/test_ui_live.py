@@ -92,4 +92,4 @@ def test_the_pipeline_the_customer_list_and_the_contact_card_follow(demo_store, 
     person = demo_store.get_contact(contact_id)
     person.title = "Chief of everything"
     demo_store.save_contact(person, user="erik")
-    eventually(lambda: card.contact.version == person.version and "Chief of everything" in card._html.object)
+    eventually(lambda: card.contact.version == person.version and "Chief of everything" in card.markup())

@@ -17,7 +17,9 @@ import pandas as pd
 
 from ..config import get_config
 from ..i18n import _
+from .activity import ActivityStore
 from .admin import SYSTEM_PREFIX, AdminStore
+from .asof import AsOfStore
 from .changes import Change, ChangeFeed
 from .crm import CrmStore
 from .customers import CustomerStore
@@ -38,8 +40,8 @@ from .timeline import TimelineStore
 from .tokens import TokenStore
 
 
-class Store(AdminStore, CustomerStore, TimelineStore, PeopleStore, InvoicingStore, PrefsStore,
-            RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
+class Store(AdminStore, CustomerStore, AsOfStore, TimelineStore, ActivityStore, PeopleStore, InvoicingStore,
+            PrefsStore, RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
             SessionStore, PrivacyStore, TokenStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 

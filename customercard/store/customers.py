@@ -100,8 +100,12 @@ class CustomerStore:
     db: Any
 
     # -- reading ------------------------------------------------------------------------------------------
-    def get_customer(self, customer_id: int) -> Customer:
-        """The customer as a param object, with its allowed values filled in from the admin lists."""
+    def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
+        """The customer as a param object, with its allowed values filled in from the admin lists. With ``as_of``
+        (a date, or a moment), every field as it was at the end of that day (see
+        :meth:`~customercard.store.asof.AsOfStore.customer_as_of`)."""
+        if as_of is not None:
+            return self.customer_as_of(customer_id, as_of)
         records = self.db.records(SELECT_CUSTOMER, [int(customer_id)])
         if not records:
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))

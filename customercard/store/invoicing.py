@@ -6,6 +6,7 @@ as every invoice write, so one customer's figures never scan the invoices table.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -55,10 +56,36 @@ class InvoicingStore:
             "invoices = invoiced_yearly.invoices + excluded.invoices",
             [[int(r.customer_id), int(r.year), float(r.amount), int(r.invoices)] for r in yearly.itertuples()])
 
-    def invoices(self, customer_id: int) -> pd.DataFrame:
-        """The customer's invoices and credit notes, newest first."""
-        return self.db.df("SELECT id, number, invoice_date, amount, currency, amount_base, project_id FROM invoices "
-                          "WHERE customer_id = ? ORDER BY invoice_date DESC, id DESC", [int(customer_id)])
+    def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
+        """The customer's invoices and credit notes (negative amounts), newest first — of one year and of one
+        project when given (``project=0``: those without a project). Columns: id, invoice_date, number, project_id,
+        project_number, project_name, amount, currency, amount_base (in the firm's base currency). A year's
+        ``amount_base`` adds up to its bar in :meth:`invoiced_per_year`, to the öre."""
+        where, params = ["customer_id = ?"], [int(customer_id)]
+        if year is not None:
+            where.append("invoice_date >= ? AND invoice_date < ?")
+            params += [dt.date(int(year), 1, 1), dt.date(int(year) + 1, 1, 1)]
+        if project is not None:
+            where.append("project_id IS NULL" if int(project) == 0 else "project_id = ?")
+            params += [] if int(project) == 0 else [int(project)]
+        rows = self.db.records(
+            "SELECT id, invoice_date, number, project_id, CAST(amount AS DOUBLE PRECISION) AS amount, currency, "
+            "CAST(amount_base AS DOUBLE PRECISION) AS amount_base FROM invoices WHERE " + " AND ".join(where)
+            + " ORDER BY invoice_date DESC, id DESC", params)
+        wanted = sorted({int(r["project_id"]) for r in rows if r["project_id"] is not None})
+        projects = {int(i): (number, name) for i, number, name in self.db.rows(
+            "SELECT id, number, name FROM projects WHERE " + self.db.in_list("id", len(wanted), ids=True),
+            wanted)} if wanted else {}
+        frame = pd.DataFrame([{**r, "project_id": None if r["project_id"] is None else int(r["project_id"]),
+                               "project_number": projects.get(r["project_id"], (None, None))[0],
+                               "project_name": projects.get(r["project_id"], (None, None))[1]} for r in rows],
+                             columns=["id", "invoice_date", "number", "project_id", "project_number", "project_name",
+                                      "amount", "currency", "amount_base"])
+        frame["project_id"] = frame["project_id"].astype("Int64")
+        for column in ("amount", "amount_base"):
+            frame[column] = frame[column].astype("float64").round(2)
+        frame["invoice_date"] = pd.to_datetime(frame["invoice_date"]).dt.date
+        return frame
 
     def invoiced_per_year(self, customer_id: int | None = None, fill_gaps: bool = True) -> pd.DataFrame:
         """Invoiced per year, net of credit notes, in the base currency: columns year, amount.
@@ -90,6 +117,8 @@ def _check_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
     frame = invoices.copy()
     if "project_id" not in frame:
         frame["project_id"] = pd.Series([None] * len(frame), dtype="Int64")
+    else:  # whole numbers, missing where none (pandas makes a column with a None in it floats: '20.0')
+        frame["project_id"] = pd.to_numeric(frame["project_id"], errors="coerce").round().astype("Int64")
     frame["invoice_date"] = pd.to_datetime(frame["invoice_date"], errors="coerce").dt.date
     errors = {}
     if frame["invoice_date"].isna().any():

@@ -6,9 +6,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from ..i18n import _
-from ..models import Contact, Project
+from ..models import Contact, Project, from_text
 from .database import utcnow
 from .records import check_version, diff_records, versioned_update, write_record_changes
 
@@ -63,8 +63,9 @@ class PeopleStore:
         contact.param.update(created_at=now, created_by=login, updated_at=now, updated_by=login, version=1)
         return contact
 
-    def save_contact(self, contact: Contact, user: str | None = None) -> Contact:
-        """Validate and save a contact person; history and version as for customers."""
+    def save_contact(self, contact: Contact, user: str | None = None, kind: str = "update") -> Contact:
+        """Validate and save a contact person; history and version as for customers (``kind`` of change: 'update',
+        or 'restore')."""
         login = self._require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_contact(contact.id)
@@ -80,11 +81,34 @@ class PeopleStore:
             version = versioned_update(self.db, cur, "contacts", contact,
                                        {**values, "updated_at": now, "updated_by": login},
                                        lambda: self.get_contact(contact.id))
-            write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, "update",
+            write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, kind,
                                  changes, version)
             self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(updated_at=now, updated_by=login, version=version)
         return contact
+
+    def restore_contact(self, contact_id: int, change_id: int, which: str = "old", user: str | None = None,
+                        expected_version: int | None = None) -> Contact:
+        """Put back a past value of one of a contact person's fields as a new recorded change (kind 'restore'),
+        validated and version-checked like any save: ``which`` is 'old' (the value that change replaced) or 'new'
+        (the value it set); ``expected_version`` is the version the person saw (saved since: a conflict)."""
+        found = self.db.records("SELECT field, old_value, new_value FROM record_changes WHERE id = ? AND "
+                                "table_name = 'contacts' AND record_id = ?", [int(change_id), int(contact_id)])
+        if not found:
+            raise NotFound(_("No change {change_id} of contact person {contact_id}.").format(
+                change_id=change_id, contact_id=contact_id))
+        field = found[0]["field"]
+        if field not in Contact.fields:
+            raise ValidationError({field: _("This field is not brought back by a restore.")}, what=_("Contact person"))
+        contact = self.get_contact(contact_id)
+        if expected_version is not None:
+            contact.version = int(expected_version)
+        value = from_text(Contact.param[field], found[0]["new_value" if which == "new" else "old_value"])
+        errors = contact.update_from({field: "" if value is None and isinstance(Contact.param[field].default, str)
+                                      else value})
+        if errors:
+            raise ValidationError(errors, what=_("Contact person"))
+        return self.save_contact(contact, user=user, kind="restore")
 
     def _customer_country(self, customer_id: int) -> str:
         """The customer's visiting country, or the firm's default country: where its contacts' phones are."""

@@ -78,8 +78,8 @@ class RecordHistoryStore:
     db: Any
 
     def record_history(self, table: str, record_id: int) -> pd.DataFrame:
-        """Changes of one record, newest first: changed_at, changed_by, kind, field, old_value, new_value and version
-        (the record's version the change made; None for records without versions)."""
-        return self.db.df("SELECT changed_at, changed_by, kind, field, old_value, new_value, version "
+        """Changes of one record, newest first: changed_at, changed_by, kind, field, old_value, new_value, version and
+        change_id (what :meth:`~customercard.store.people.PeopleStore.restore_contact` names)."""
+        return self.db.df("SELECT changed_at, changed_by, kind, field, old_value, new_value, version, id AS change_id "
                           "FROM record_changes WHERE table_name = ? AND record_id = ? ORDER BY id DESC",
                           [table, int(record_id)])

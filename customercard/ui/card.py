@@ -32,10 +32,13 @@ class CustomerCard(pn.viewable.Viewer):
     user = param.String(default=None, allow_None=True,
                         doc="Login of who looks and acts; the served login or the configured user by default.")
     customer = param.ClassSelector(class_=Customer, doc="The customer shown, as a param object.")
+    as_of = param.CalendarDate(default=None, allow_None=True,
+                               doc="Show the customer as it was at the end of this day, read only (None: today).")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self.context = CardContext.load(self.store, self.customer_id, self.user)
+        store = self.store if self.as_of is None else self.store.as_of(self.as_of)
+        self.context = CardContext.load(store, self.customer_id, self.user)
         self.user = self.context.login
         self.customer = self.context.customer
         self._watch_customer(self.customer)
@@ -45,9 +48,12 @@ class CustomerCard(pn.viewable.Viewer):
         # the browser asks for it. In a notebook (or any other use) they are built at once.
         served = is_served()
         self.sections: list[Section] = [
-            cls(context=self.context, collapsed=collapsed.get(cls.key, cls.collapsed_by_default), build=not served)
+            cls(context=self.context, build=not served,
+                collapsed=collapsed.get(cls.key, cls.collapsed_by_default) if getattr(cls, "remembered", True)
+                else cls.collapsed_by_default)
             for cls in SECTIONS if getattr(cls, "shown", lambda _c: True)(self.context)
         ]
+        self.context.param.watch(self._open_record, "opened")
         self._layout = CardView(slots=[section.view for section in self.sections], sizing_mode="stretch_width",
                                 css_classes=["cc-card"], stylesheets=[CARD_CSS])
         self._follower = Follower(self.store, self._concerns_me, self._show_changes)
@@ -76,6 +82,25 @@ class CustomerCard(pn.viewable.Viewer):
             if section.listens_to & kinds:
                 section.changes_arrived([c for c in changes if c.kind in section.listens_to])
 
+    def _open_record(self, event: param.parameterized.Event) -> None:
+        """A section asked to show a record (an Activity entry's link): its own section unfolds and shows it — an
+        event's details, an opportunity in its editor (for writers), every comment."""
+        if event.new is None:
+            return
+        key, record_id = event.new
+        self.context.opened = None
+        try:
+            target = self.section(key)
+        except KeyError:  # not on this card (the CRM module switched off)
+            return
+        target.open()
+        if key == "comments":
+            target.show_all = True
+        elif key == "events":
+            target.handle("open-event", {"id": record_id})
+        elif key == "opportunities" and self.context.can_edit:
+            target.handle("edit-opportunity", {"id": record_id})
+
     def section(self, key: str) -> Section:
         """The section with this key (e.g. 'contact', 'comments')."""
         for section in self.sections:
@@ -85,7 +110,7 @@ class CustomerCard(pn.viewable.Viewer):
 
     def save(self) -> Customer:
         """Save the edits made to :attr:`customer` (validated, recorded in history, version checked)."""
-        saved = self.store.save_customer(self.customer, user=self.user)
+        saved = self.context.store.save_customer(self.customer, user=self.user)  # as of a day: refused
         self.context.param.trigger("saved")
         return saved
 

@@ -1,30 +1,50 @@
-"""``ContactCard`` — the small card of one contact person: details, its customer, active flag, editable; for
-administrators also "Export personal data" (a .zip of JSON and vCard) and "Anonymise…" (GDPR)."""
+"""``ContactCard`` — the card of one contact person: their details, active flag and customer, edited in place (the
+same conflict safety as the customer's card); the relations customers made to them (named from both sides); the
+events they take part in; their timeline (comments and e-mails that name them, events, changes); the history of
+their fields with restore; the vCard; and for administrators "Export personal data" (a .zip of JSON and vCard) and
+"Anonymise…" (GDPR).
+
+The parts are folded and unfolded like the customer card's sections (remembered per user) and drawn as light
+HTML in one :class:`~customercard.ui.components.CardView`.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import panel as pn
 import param
 
 from .. import formatting
-from ..errors import CustomerCardError, NotFound
-from ..i18n import _
+from ..errors import ConflictError, CustomerCardError, NotFound
+from ..i18n import N_, _
 from ..identity import acting_user
 from ..models import Contact
 from ..privacy import personal_data_zip
 from ..store import STORE_TYPES, Change
 from ..vcard import contact_vcard, vcard_filename
 from .accessibility import BUTTON_CSS, live
+from .components import CardView, SectionSlot
 from .editor import RecordEditor
 from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
 from .live import Follower
+from .sections.base import action_button, note_html
 from .sections.crm import relation_target
+from .timeline import TIMELINE_ACTIONS, EntryText, TimelineView
 
 EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes"]
+#: The parts of the card: key → title. Their folded state is remembered per user under ``contact.collapsed.``.
+PARTS = {"details": N_("Contact person"), "relations": N_("Relations"), "events": N_("Events"),
+         "activity": N_("Activity"), "history": N_("Changes")}
+FOLDED = frozenset({"activity"})
+PREF_PREFIX = "contact.collapsed."
+HISTORY_SHOWN = 50
+#: Timeline kinds on a person's card.
+CONTACT_KINDS = {"comment": N_("Comments"), "email": N_("E-mails"), "event": N_("Events"),
+                 "contact": N_("Contact persons"), "relation": N_("Relations"), "change": N_("Field changes")}
 
 
 class ContactCard(pn.viewable.Viewer):
@@ -41,17 +61,31 @@ class ContactCard(pn.viewable.Viewer):
             raise NotFound("No contact person given.")
         self.contact = self.store.get_contact(self.contact_id)
         self.user = self.user or acting_user(self.store)
-        self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-contact"])
+        self.zone = self.store.settings().time_zone
+        stored = self.store.prefs(self.user, PREF_PREFIX)
+        folded = {key[len(PREF_PREFIX):]: bool(value) for key, value in stored.items()}
+        crm = self.store.settings().crm_enabled  # without the CRM module: no relations, no events
+        self.slots = {key: SectionSlot(key=key, title=_(title), collapsed=folded.get(key, key in FOLDED))
+                      for key, title in PARTS.items() if crm or key not in ("relations", "events")}
+        for slot in self.slots.values():
+            slot.on_action(self.handle)
+            slot.param.watch(self._folded, "collapsed")
+        self._view = CardView(slots=list(self.slots.values()), sizing_mode="stretch_width",
+                              css_classes=["cc-card", "cc-contact"], stylesheets=[SECTION_CSS])
         self._note = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-note"])
         self._body = pn.Column(sizing_mode="stretch_width")
         self._form: FieldForm | None = None
         self.editor: RecordEditor | None = None
+        self._timeline: TimelineView | None = None
+        self._messages: dict[str, tuple[str, bool]] = {}
         self._show()
         self._follower = Follower(self.store, self._concerns_me, self._show_changes)
 
+    # -- live -----------------------------------------------------------------------------------------------
     def _concerns_me(self, change: Change) -> bool:
         return ((change.kind == "contact" and change.id == self.contact.id) or change.kind == "relation"
-                or (change.kind == "customer" and change.customer_id == self.contact.customer_id))
+                or (change.kind == "customer" and change.customer_id == self.contact.customer_id)
+                or (change.kind in ("comment", "event") and change.customer_id == self.contact.customer_id))
 
     def _show_changes(self, changes: list[Change]) -> None:
         """Others' saves of this person: shown in read mode, marked in an open form (what was typed stays)."""
@@ -60,7 +94,9 @@ class ContactCard(pn.viewable.Viewer):
             return
         if any(c.kind == "contact" and (c.version or 0) > self.contact.version for c in changes):
             self.contact = self.store.get_contact(self.contact.id)
-        self._show()
+        if self._timeline is not None:
+            self._timeline.load()
+        self._draw()
 
     @property
     def can_edit(self) -> bool:
@@ -70,7 +106,8 @@ class ContactCard(pn.viewable.Viewer):
     def is_admin(self) -> bool:
         return self.store.can(self.user, "admin")
 
-    def markup(self) -> str:
+    # -- the parts --------------------------------------------------------------------------------------------
+    def details_html(self) -> str:
         c, store = self.contact, self.store
         customer = store.get_customer(c.customer_id)
         state = _("Active") if c.active else _("Inactive")
@@ -78,28 +115,141 @@ class ContactCard(pn.viewable.Viewer):
                  (_("Title"), esc(c.title)), (_("E-mail"), mailto(c.email)), (_("Phone"), tel(c.phone)),
                  (_("Mobile"), tel(c.mobile)), (_("Status"), f'<span id="cc-contact-active">{esc(state)}</span>'),
                  (_("Notes"), f'<span class="cc-body">{esc(c.notes)}</span>')]
-        changes = store.record_history("contacts", c.id).head(20)
-        zone = store.settings().time_zone
-        rows = [[esc(formatting.datetime(r.changed_at, zone)), esc(store.user_name(r.changed_by)),
-                 esc(_field_label(r.field) + ("" if r.kind == "update" else f" ({_(r.kind)})")),
-                 esc(_shown(r.old_value)), esc(_shown(r.new_value))] for r in changes.itertuples(index=False)]
-        history = table([(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
-                         (_("New value"), False)], rows) if rows else \
-            f'<p class="cc-empty">{esc(_("No changes recorded."))}</p>'
-        relations = (f"<h2>{esc(_('Relations'))}</h2>{self.relations_html()}"
-                     if store.settings().crm_enabled else "")
-        return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}{relations}'
-                f"<h2>{esc(_('Changes'))}</h2>{history}")
+        updated = _("Last updated by {who} on {when}").format(who=store.user_name(c.updated_by),
+                                                              when=formatting.datetime(c.updated_at, self.zone))
+        return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}'
+                f'<p class="cc-meta" id="cc-contact-updated">{esc(updated)}</p>')
 
     def relations_html(self) -> str:
-        """Relations customers made to this person, named as seen from the person."""
+        """Relations customers made to this person, named from both sides: as seen from the person, and as the
+        customer that made it says it."""
         frame = self.store.contact_relations(self.contact.id)
         if frame.empty:
             return f'<p class="cc-empty">{esc(_("No relations."))}</p>'
-        rows = [[esc(r.label), relation_target(r), esc(r.note)] for r in frame.itertuples(index=False)]
-        return table([(_("Relation"), False), (_("To"), False), (_("Note"), False)], rows,
-                     css_id="cc-contact-relations")
+        rows = [[esc(r.label), relation_target(r), esc(r.relation_type), esc(r.note)]
+                for r in frame.itertuples(index=False)]
+        return table([(_("Relation"), False), (_("To"), False), (_("As the customer says it"), False),
+                      (_("Note"), False)], rows, css_id="cc-contact-relations")
 
+    def events_html(self) -> str:
+        """The events of their customer that the person takes part in, newest first."""
+        frame = self.store.events(self.contact.customer_id)
+        mine = [e for e in frame.itertuples(index=False) if self.contact.id in json.loads(e.contact_ids or "[]")]
+        if not mine:
+            return f'<p class="cc-empty">{esc(_("No events with this person."))}</p>'
+        rows = [[esc(formatting.datetime(e.starts_at, self.zone)), esc(e.title), esc(e.event_type or ""),
+                 esc(e.owner_name), f'<span class="cc-badge">{esc(_(e.status))}</span>'] for e in mine]
+        return table([(_("When"), False), (_("Event"), False), (_("Type"), False), (_("Owner"), False),
+                      (_("Status"), False)], rows, css_id="cc-contact-events")
+
+    @property
+    def timeline(self) -> TimelineView:
+        if self._timeline is None:
+            store, contact = self.store, self.contact
+            users = store.users(include_inactive=True)
+            kinds = {k: v for k, v in CONTACT_KINDS.items() if "events" in self.slots or k not in ("event", "relation")}
+            self._timeline = TimelineView(lambda **options: store.contact_timeline(contact.id, **options),
+                                          EntryText(store, self.zone, contact.customer_id, contact.id),
+                                          kinds=kinds,
+                                          people=dict(zip(users["login"], users["name"], strict=True)))
+        return self._timeline
+
+    def activity_html(self) -> str:
+        return f'<div class="cc-activity cc-contact-activity">{self.timeline.html()}</div>'
+
+    def history_html(self) -> str:
+        """The changes of the person's fields, newest first; writers can bring back a value a change replaced."""
+        store, c = self.store, self.contact
+        changes = store.record_history("contacts", c.id).head(HISTORY_SHOWN)
+        writer = self.can_edit
+        rows = []
+        for r in changes.itertuples(index=False):
+            cells = [esc(formatting.datetime(r.changed_at, self.zone)), esc(store.user_name(r.changed_by)),
+                     esc(_field_label(r.field) + ("" if r.kind == "update" else f" ({_(r.kind)})")),
+                     esc(_shown(r.old_value)), esc(_shown(r.new_value))]
+            if writer:
+                restorable = r.kind not in ("create", "anonymise") and r.field in Contact.fields
+                cells.append(action_button("restore", _("Restore"), item_id=int(r.change_id), css="cc-restore",
+                                           version=c.version) if restorable else "")
+            rows.append(cells)
+        if not rows:
+            return f'<p class="cc-empty">{esc(_("No changes recorded."))}</p>'
+        headers = [(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
+                   (_("New value"), False)] + ([("", False)] if writer else [])
+        return table(headers, rows, css_id="cc-contact-history")
+
+    def markup(self) -> str:
+        """Every part of the card as HTML, one after the other (what the card shows, for a notebook or a test)."""
+        parts = [self.details_html()]
+        if "relations" in self.slots:
+            parts.append(f"<h4>{esc(_('Relations'))}</h4>{self.relations_html()}")
+        if "events" in self.slots:
+            parts.append(f"<h4>{esc(_('Events'))}</h4>{self.events_html()}")
+        parts.append(f"<h4>{esc(_('Changes'))}</h4>{self.history_html()}")
+        return "".join(parts)
+
+    def _part_html(self, key: str) -> str:
+        """One part's HTML, and its message; a part that fails to draw says so in its own place."""
+        draw = {"details": self.details_html, "relations": self.relations_html, "events": self.events_html,
+                "activity": self.activity_html, "history": self.history_html}[key]
+        try:
+            html = draw()
+        except Exception:  # noqa: BLE001 - one part failing never blanks the card
+            import logging
+
+            logging.getLogger(__name__).exception("The part %r of contact %s could not be drawn", key,
+                                                  self.contact.id)
+            html = note_html(_("This part could not be shown. Try again later; if it keeps happening, tell your "
+                               "administrator (the server's log has the details)."), ok=False)
+        return html + note_html(*self._messages.get(key, ("", True)))
+
+    def _draw(self, *keys: str) -> None:
+        """Draw the parts again (all, or ``keys``); folded parts wait until they are opened."""
+        for key, slot in self.slots.items():
+            if keys and key not in keys:
+                continue
+            if key == "details" and self.editor is not None:
+                continue
+            slot.html = "" if slot.collapsed else self._part_html(key)
+
+    def _folded(self, event: param.parameterized.Event) -> None:
+        slot = event.obj
+        if not event.new:
+            self._draw(slot.key)
+        self.store.set_pref(self.user, PREF_PREFIX + slot.key, bool(event.new))
+
+    def handle(self, action: str, data: dict[str, Any]) -> None:
+        """An action sent from a part's HTML: the timeline's filters and Load more, a restore."""
+        if action in TIMELINE_ACTIONS:
+            if self.timeline.handle(action, data):
+                self._draw("activity")
+        elif action == "restore":
+            try:
+                self.restore(int(data.get("id")), int(data["version"]) if data.get("version") else None)
+            except (TypeError, ValueError):
+                return
+
+    def restore(self, change_id: int, version: int | None = None) -> bool:
+        """Bring back the value a change replaced, as a new recorded change (managers and administrators), made on
+        ``version`` (what the page showed; saved since, nothing is written and the card shows the stored person)."""
+        try:
+            self.contact = self.store.restore_contact(self.contact.id, change_id, user=self.user,
+                                                      expected_version=version)
+        except ConflictError:
+            self.contact = self.store.get_contact(self.contact.id)
+            self._messages["history"] = (_("Someone saved this person meanwhile; the card now shows their values. "
+                                           "Restore again if you still want to."), False)
+            self._draw()
+            return False
+        except CustomerCardError as exc:
+            self._messages["history"] = (str(exc), False)
+            self._draw("history")
+            return False
+        self._messages["history"] = (_("Restored; the history records it as a new change."), True)
+        self._draw()
+        return True
+
+    # -- vCard and privacy ----------------------------------------------------------------------------------
     def vcard_bytes(self) -> io.BytesIO:
         """The contact person's vCard as a file-like object of UTF-8 bytes (made when downloaded)."""
         return io.BytesIO(contact_vcard(self.store, self.contact.id).encode("utf-8"))
@@ -134,7 +284,10 @@ class ContactCard(pn.viewable.Viewer):
         return pn.Column(question, pn.Row(confirm, cancel), visible=False, sizing_mode="stretch_width")
 
     def _show(self) -> None:
-        self._html.object = self.markup()
+        """The card in read mode: its buttons, the parts, the message."""
+        self.editor = self._form = None
+        self.slots["details"].param.update(child=None, child_first=False)
+        self._draw()
         buttons: list[Any] = [self._download()]
         if self.can_edit:
             edit = pn.widgets.Button(label=_("Edit"), color="light", width=80, css_classes=["cc-edit"])
@@ -144,7 +297,7 @@ class ContactCard(pn.viewable.Viewer):
         admin = [self._confirm] if self.is_admin else []
         if admin:
             buttons += self._privacy_buttons()
-        self._body.objects = [pn.Row(*buttons), *admin, self._html, self._note]
+        self._body.objects = [pn.Row(*buttons), *admin, self._view, self._note]
 
     def ask_anonymise(self) -> None:
         """Show the question before anonymising (administrators; the store checks again)."""
@@ -158,29 +311,30 @@ class ContactCard(pn.viewable.Viewer):
             self._show()
             return False
         self._say(_("Anonymised: their values are replaced everywhere they were kept."), ok=True)
+        self._timeline = None
         self._show()
         return True
 
     def start_edit(self) -> RecordEditor:
-        """Edit the person in place: messages next to fields, a stale save shown as a conflict to resolve."""
+        """Edit the person in place, in their details: messages next to fields, a stale save shown as a conflict to
+        resolve (never an overwrite)."""
         store = self.store
 
         def finished(saved: Contact) -> None:
-            self.editor = None
             self.contact = saved
             self._say(_("Saved."), ok=True)
             self._show()
 
         def cancelled() -> None:
-            self.editor = None
             self._show()
         self._say("", ok=True)
         self.editor = RecordEditor(self.contact, EDIT_FIELDS, save=lambda c: store.save_contact(c, user=self.user),
                                    reload=lambda: store.get_contact(self.contact.id), done=finished,
                                    cancelled=cancelled, css="cc-contact-form", user_name=store.user_name,
-                                   zone=store.settings().time_zone, focus=True)
+                                   zone=self.zone, focus=True)
         self._form = self.editor.form
-        self._body.objects = [self.editor, self._note]
+        details = self.slots["details"]
+        details.param.update(collapsed=False, html="", child=self.editor.__panel__(), child_first=True)
         return self.editor
 
     def save(self) -> bool:

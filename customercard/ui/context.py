@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import param
 
 from ..errors import NotFound
@@ -19,6 +21,8 @@ class CardContext(param.Parameterized):
     user = param.ClassSelector(class_=User, allow_None=True, doc="The acting user, if known to the store.")
     settings = param.ClassSelector(class_=Settings, doc="The firm's settings for the customer module.")
     saved = param.Event(doc="Triggered after every save, so sections redraw what they show.")
+    opened = param.Parameter(default=None, doc="(section key, record id): a section asks the card to show a record "
+                                               "in the section that keeps it (the Activity section's links).")
 
     @classmethod
     def load(cls, store: Store, customer_id: int, login: str | None = None) -> CardContext:
@@ -37,6 +41,12 @@ class CardContext(param.Parameterized):
     @property
     def projects_access(self) -> bool:
         return bool(self.user and self.user.active and self.user.projects_access)
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The day the card shows the customer as it was at the end of (read only); None: today."""
+        day = getattr(self.store, "day", None)
+        return day if isinstance(day, dt.date) else None
 
     @property
     def zone(self) -> str:

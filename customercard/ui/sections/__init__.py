@@ -1,5 +1,7 @@
 """The customer card's sections, in the order the card shows them."""
 
+from .activity import ActivitySection
+from .asof import AsOfSection
 from .base import Section
 from .comments import CommentsSection
 from .contact import ContactSection, InvoiceAddressSection
@@ -11,10 +13,11 @@ from .header import HeaderSection
 from .invoiced import InvoicedSection
 from .people import ContactsSection, ProjectsSection
 
-#: The sections of the card, in order (the seed's order; the CRM module's sections last).
+#: The sections of the card, in order (the seed's order, the Activity timeline after the comments; the CRM module's
+#: sections last). The banner of a card as of a past day comes first, on such a card only.
 SECTIONS: list[type[Section]] = [
-    HeaderSection, ContactSection, InvoiceAddressSection, EconomySection, FilesSection, GroupsSection,
-    CommentsSection,
+    AsOfSection, HeaderSection, ContactSection, InvoiceAddressSection, EconomySection, FilesSection, GroupsSection,
+    CommentsSection, ActivitySection,
     ContactsSection, ProjectsSection, InvoicedSection, RelationsSection, EventsSection, OpportunitiesSection,
 ]
 

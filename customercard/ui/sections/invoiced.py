@@ -106,10 +106,23 @@ def invoiced_chart(store: Any, customer_id: int | None = None, pipeline: bool = 
     return bar_chart(figures, store.settings().base_currency, weighted)
 
 
+def year_change(amount: float, before: float | None) -> str:
+    """A year's change against the year before, in percent with its sign ('+12 %'); '' without a year before or
+    when that year was nothing."""
+    if before is None or not before:
+        return ""
+    change = (amount - before) / abs(before) * 100.0
+    return ("+" if change > 0 else "") + formatting.percent(change, 0 if abs(change) >= 10 else 1)
+
+
 class InvoicedSection(Section):
     key = "invoiced"
     listens_to = frozenset({"opportunity", "invoice"})
     title = N_("Invoiced")
+    actions = ("invoiced-year",)
+    #: The year whose invoices are shown under the chart (None: none), and their list.
+    year: int | None = None
+    year_invoices: Any = None
 
     def figures(self) -> pd.DataFrame:
         frame = self.context.store.invoiced_per_year(self.context.customer.id)
@@ -132,11 +145,14 @@ class InvoicedSection(Section):
 
         def money(amount: float) -> str:
             return esc(formatting.money(amount, currency))
-        rows = [[esc(year), money(float(invoiced.get(year, 0.0)))]
+        amounts = {int(year): float(amount) for year, amount in invoiced.items()}
+        rows = [[self._year_button(year) if year in amounts else esc(year), money(amounts.get(year, 0.0)),
+                 esc(year_change(amounts.get(year, 0.0), amounts.get(year - 1)))]
                 + ([money(float(weighted.get(year, 0.0)))] if has_pipeline else []) for year in years]
-        total = [esc(_("Total")), money(float(invoiced.sum()))] + ([money(float(weighted.sum()))] if has_pipeline
-                                                                   else [])
-        headers = [(_("Year"), False), (_(INVOICED), True)] + ([(_(PIPELINE), True)] if has_pipeline else [])
+        total = [esc(_("Total")), money(float(invoiced.sum())), ""] + ([money(float(weighted.sum()))]
+                                                                       if has_pipeline else [])
+        headers = [(_("Year"), False), (_(INVOICED), True), (_("Change"), True)] + ([(_(PIPELINE), True)]
+                                                                                    if has_pipeline else [])
         html = table(headers, rows, css_id="cc-invoiced-table", total=total, caption=_("Invoiced per year"))
         if has_pipeline:
             html += (f'<p class="cc-meta" id="cc-pipeline-note"><span aria-hidden="true" style="display:inline-block;'
@@ -145,18 +161,71 @@ class InvoicedSection(Section):
                      f'{money(float(weighted.sum()))}</p>')
         return html
 
+    def _year_button(self, year: int) -> str:
+        """A year in the figures table: a button that opens its invoices under the chart."""
+        return (f'<button class="cc-link cc-invoiced-year" data-action="invoiced-year" data-id="{year}" '
+                f'title="{esc(_("Show the invoices of {year}").format(year=year))}">{year}</button>')
+
     def read_child(self) -> pn.viewable.Viewable | None:
         figures = self._figures
         if figures.empty:
             return None
         chart = bar_chart(figures, self.context.settings.base_currency, self._pipeline)
+        # A click on a bar selects it (the tap tool; the bars keep their look): its year's invoices open.
+        chart.opts(tools=["hover", "tap"], nonselection_alpha=1.0, selection_alpha=1.0)
+        years = [int(year) for year in chart.data["year"]]
+        hv.streams.Selection1D(source=chart).add_subscriber(lambda index: self._tapped(years, index))
         if getattr(self, "_chart", None) is not None:
             # The same pane with the new chart: the card's other sections (an open form, the focus) stay as they are.
             self._chart.object = chart
+        else:
+            self._chart = pn.pane.HoloViews(chart, backend="bokeh", sizing_mode="stretch_width",
+                                            css_classes=["cc-invoiced-chart"])
+        return self._chart_and_year()
+
+    def _tapped(self, years: list[int], index: list[int] | None) -> None:
+        """A bar was clicked: the year of the bar (``index`` counts the chart's bars, in its data's order)."""
+        if index:
+            self.show_year(years[int(index[0])])
+
+    def do_invoiced_year(self, data: dict[str, Any]) -> None:
+        try:
+            year = int(data.get("id"))
+        except (TypeError, ValueError):
+            return
+        self.show_year(year)
+
+    def show_year(self, year: int | None) -> Any:
+        """Show that year's invoices and credit notes under the chart (None closes them); returns the list."""
+        from .invoice_list import YearInvoices
+
+        if not self._built:
+            self.open()
+        figures = getattr(self, "_figures", None)
+        if year is not None and (figures is None or int(year) not in set(figures["year"].astype(int))):
+            return None
+        self.year = year
+        if year is None:
+            self.year_invoices = None
+        else:
+            bar = float(figures.loc[figures["year"].astype(int) == int(year), "amount"].iloc[0])
+            self.year_invoices = YearInvoices(self.context.store, self.context.customer.id, int(year),
+                                              self.context.settings.base_currency, self.context.projects_access,
+                                              bar=bar, close=lambda: self.show_year(None))
+        if getattr(self, "_chart", None) is not None and self._figures is not None and not self._figures.empty:
+            self.view.child = self._chart_and_year()  # the chart as it is (drawing it again loses its clicks)
+        else:
+            self.render()
+        return self.year_invoices
+
+    def _chart_and_year(self) -> pn.viewable.Viewable:
+        """The chart, with the chosen year's invoices under it."""
+        shown = self.year_invoices
+        if shown is None:
             return self._chart
-        self._chart = pn.pane.HoloViews(chart, backend="bokeh", sizing_mode="stretch_width",
-                                        css_classes=["cc-invoiced-chart"])
-        return self._chart
+        if getattr(self, "_with_year", None) is None or self._with_year.objects[1] is not shown.__panel__():
+            self._with_year = pn.Column(self._chart, shown, sizing_mode="stretch_width", margin=0)
+        return self._with_year
 
     def chart_label(self) -> str:
         """What a screen reader says for the chart (a picture): what it shows, and where its figures are."""
@@ -166,8 +235,11 @@ class InvoicedSection(Section):
         return _("Chart of the invoiced amounts per year; the table below holds the same figures.")
 
     def render(self) -> None:
-        self._figures = self.figures()  # one query serves the chart and the table
-        self._pipeline = (self.context.store.pipeline_per_year(self.context.customer.id)
-                          if self.context.settings.crm_enabled else None)
-        self.view.child_label = self.chart_label()
+        try:
+            self._figures = self.figures()  # one query serves the chart and the table
+            self._pipeline = (self.context.store.pipeline_per_year(self.context.customer.id)
+                              if self.context.settings.crm_enabled else None)
+        except Exception:  # the section says it could not be drawn (Section.render), the card goes on
+            self._figures, self._pipeline = None, None
+        self.view.child_label = self.chart_label() if self._figures is not None else ""
         super().render()

@@ -1,0 +1,370 @@
+"""The customer's whole story as one timeline: comments, e-mails, events, opportunities, files, contact persons,
+relations, merges and field changes, newest first, read from the tables themselves and from the history
+(``customer_changes`` and ``record_changes``) — the demo's and an import's rows have no history of their own.
+
+One query: a ``UNION ALL`` of one small ``SELECT`` per kind of entry, each reading one customer's rows by key,
+filtered (kinds, person, text, dates) and paged by a keyset — ``(at, src, seq)``, handed back as an opaque
+``cursor`` — so the 50th page costs what the first does. A save that changed several fields is one entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import pandas as pd
+
+from .. import formatting
+from ..errors import NotFound, ValidationError
+from ..i18n import N_, _
+from ..models import Settings
+
+#: The kinds of entry, as the filters offer them (value → label).
+TIMELINE_KINDS: dict[str, str] = {
+    "comment": N_("Comments"), "email": N_("E-mails"), "event": N_("Events"), "opportunity": N_("Opportunities"),
+    "file": N_("Files"), "contact": N_("Contact persons"), "relation": N_("Relations"), "merge": N_("Merges"),
+    "change": N_("Field changes"),
+}
+#: The columns of a timeline frame.
+TIMELINE_COLUMNS = ["at", "kind", "action", "who", "title", "detail", "old_value", "new_value", "people",
+                    "ref_table", "ref_id", "cursor", "changes"]
+#: At most this many entries a page.
+MAX_PAGE = 500
+
+_COLUMNS = "moment, src, seq, kind, action, who, people, title, detail, old_value, new_value, ref_table, ref_id"
+_NONE = "CAST(NULL AS VARCHAR)"
+
+# One SELECT per kind of entry; each takes the customer's id (as many times as it has '?'). Every one gives the
+# columns of _COLUMNS, in that order. A save's fields, old and new values travel in ``detail`` as
+# field US old US new, RS between them (the ASCII unit and record separators; STX for a missing value): one query.
+_SAVED = ("string_agg(h.field || chr(31) || coalesce(h.old_value, chr(2)) || chr(31) || coalesce(h.new_value, chr(2)), "
+          "chr(30) ORDER BY h.id)")
+CUSTOMER_PARTS: dict[str, str] = {
+    "comments": (
+        "SELECT c.created_at, 1, c.id, CASE WHEN c.kind = 'email' THEN 'email' ELSE 'comment' END, 'written', "
+        f"c.author, c.recipients, c.body, CAST(c.written_on AS VARCHAR), {_NONE}, {_NONE}, 'comments', c.id "
+        "FROM comments c WHERE c.customer_id = ?"),
+    "events": (
+        "SELECT e.starts_at, 2, e.id, 'event', e.status, e.owner, e.participants, e.title, coalesce(t.label, ''), "
+        f"{_NONE}, {_NONE}, 'events', e.id FROM events e LEFT JOIN list_values t ON t.id = e.event_type_id "
+        "WHERE e.customer_id = ?"),
+    "opportunities created": (
+        "SELECT o.created_at, 3, o.id, 'opportunity', 'created', o.created_by, '', o.title, "
+        f"CAST(o.amount AS VARCHAR) || ' ' || o.currency, {_NONE}, {_NONE}, 'opportunities', o.id "
+        "FROM opportunities o WHERE o.customer_id = ?"),
+    # won or lost and never saved since it was made (by an import, the demo, or made won): the row says when; a
+    # closure made by a save is in the history (below)
+    "opportunities closed": (
+        "SELECT o.status_changed_at, 4, o.id, 'opportunity', o.status, o.status_changed_by, '', o.title, "
+        f"o.lost_reason, {_NONE}, o.status, 'opportunities', o.id FROM opportunities o WHERE o.customer_id = ? "
+        "AND o.status <> 'pipeline' AND o.status_changed_at IS NOT NULL AND o.version = 1"),
+    "contacts added": (
+        "SELECT k.created_at, 6, k.id, 'contact', 'added', k.created_by, '', trim(k.first_name || ' ' || k.last_name), "
+        f"k.title, {_NONE}, {_NONE}, 'contacts', k.id FROM contacts k WHERE k.customer_id = ?"),
+    "files added": (
+        "SELECT f.uploaded_at, 8, f.id, 'file', 'added', f.uploaded_by, '', f.name, CAST(f.size AS VARCHAR), "
+        f"{_NONE}, {_NONE}, 'files', f.id FROM files f WHERE f.customer_id = ?"),
+    "files deleted": (
+        "SELECT f.deleted_at, 9, f.id, 'file', 'deleted', f.deleted_by, '', f.name, '', "
+        f"{_NONE}, {_NONE}, 'files', f.id FROM files f WHERE f.customer_id = ? AND f.deleted_at IS NOT NULL"),
+    "relations": (
+        "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
+        f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
+        "WHERE r.customer_id = ?"),
+    "relations in": (
+        "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
+        f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
+        "WHERE r.other_customer_id = ? AND r.customer_id <> ?"),
+    # what the history of the customer's records says: an opportunity's stage and status, a contact person made
+    # inactive or active again, a relation removed (its type's row; one pointing at this customer by the row that
+    # names it). One read of the history; the names are looked up for the page (see _with_names).
+    "record changes": (
+        "SELECT r.changed_at, 5, r.id, CASE r.table_name WHEN 'opportunities' THEN 'opportunity' "
+        "WHEN 'contacts' THEN 'contact' ELSE 'relation' END, CASE WHEN r.table_name = 'relations' THEN 'removed' "
+        "WHEN r.table_name = 'contacts' THEN CASE WHEN r.new_value = 'false' THEN 'deactivated' ELSE 'reactivated' "
+        "END WHEN r.field = 'stage' THEN 'stage' WHEN r.new_value = 'pipeline' THEN 'reopened' ELSE r.new_value END, "
+        "r.changed_by, '', '', '', r.old_value, r.new_value, r.table_name, r.record_id FROM record_changes r "
+        "WHERE r.kind <> 'create' AND ((r.customer_id = ? AND ({own})) OR (r.table_name = 'relations' AND "
+        "r.kind = 'delete' AND r.field = 'other_customer_id' AND r.old_value = CAST(? AS VARCHAR) "
+        "AND r.customer_id <> ?))"),
+    # one entry per save (a version): the fields it changed, with their old and new values
+    "customer changes": (
+        "SELECT max(h.changed_at), 12, min(h.id), CASE WHEN min(h.kind) = 'merge' THEN 'merge' ELSE 'change' END, "
+        f"min(h.kind), min(h.changed_by), '', string_agg(h.field, ' ' ORDER BY h.id), {_SAVED}, "
+        f"{_NONE}, {_NONE}, 'customers', min(h.version) FROM customer_changes h WHERE h.customer_id = ? "
+        "GROUP BY h.version"),
+}
+#: The record histories a customer's timeline reads, by the module they belong to.
+_OWN_CHANGES = {"crm": ["(r.table_name = 'opportunities' AND r.field IN ('stage', 'status'))",
+                        "(r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'relation_type')"],
+                "contacts": ["(r.table_name = 'contacts' AND r.field = 'active')"]}
+#: The parts of the CRM module and of the document storage, left out when the firm has switched them off.
+CRM_PARTS = frozenset({"events", "opportunities created", "opportunities closed", "relations", "relations in"})
+FILE_PARTS = frozenset({"files added", "files deleted"})
+CRM_KINDS = frozenset({"event", "opportunity", "relation"})
+
+#: A contact person's timeline: the comments and e-mails of their customer that name them (full name or e-mail
+#: address, whatever the case), the events they take part in, their relations and the changes of their fields.
+CONTACT_PARTS: dict[str, str] = {
+    "comments": (
+        "SELECT c.created_at, 1, c.id, CASE WHEN c.kind = 'email' THEN 'email' ELSE 'comment' END, 'written', "
+        f"c.author, c.recipients, c.body, CAST(c.written_on AS VARCHAR), {_NONE}, {_NONE}, 'comments', c.id "
+        "FROM comments c WHERE c.customer_id = ? AND ({naming})"),
+    "events": (
+        "SELECT e.starts_at, 2, e.id, 'event', e.status, e.owner, e.participants, e.title, coalesce(t.label, ''), "
+        f"{_NONE}, {_NONE}, 'events', e.id FROM events e LEFT JOIN list_values t ON t.id = e.event_type_id "
+        "WHERE e.customer_id = ? AND (e.contact_ids = ? OR e.contact_ids LIKE ? OR e.contact_ids LIKE ? "
+        "OR e.contact_ids LIKE ?)"),
+    "added": (
+        "SELECT k.created_at, 6, k.id, 'contact', 'added', k.created_by, '', trim(k.first_name || ' ' || k.last_name), "
+        f"k.title, {_NONE}, {_NONE}, 'contacts', k.id FROM contacts k WHERE k.id = ?"),
+    "changes": (
+        "SELECT max(r.changed_at), 7, min(r.id), CASE WHEN min(r.field) = 'active' AND count(*) = 1 THEN 'contact' "
+        "ELSE 'change' END, CASE WHEN min(r.field) = 'active' AND count(*) = 1 THEN CASE WHEN min(r.new_value) = "
+        "'false' THEN 'deactivated' ELSE 'reactivated' END ELSE min(r.kind) END, min(r.changed_by), '', "
+        "string_agg(r.field, ' ' ORDER BY r.id), "
+        f"{_SAVED.replace('h.', 'r.')}, "
+        f"{_NONE}, {_NONE}, 'contacts', min(r.record_id) FROM record_changes r WHERE r.table_name = 'contacts' "
+        "AND r.record_id = ? AND r.kind <> 'create' GROUP BY r.changed_at, r.changed_by"),
+    "relations": (
+        "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
+        f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
+        "WHERE r.other_contact_id = ?"),
+    "relations removed": (
+        "SELECT r.changed_at, 11, r.id, 'relation', 'removed', r.changed_by, '', coalesce(r.old_value, ''), '', "
+        f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "
+        "AND r.kind = 'delete' AND r.field = 'relation_type' AND EXISTS (SELECT 1 FROM record_changes o WHERE "
+        "o.table_name = 'relations' AND o.record_id = r.record_id AND o.kind = 'delete' "
+        "AND o.field = 'other_contact_id' AND o.old_value = CAST(? AS VARCHAR))"),
+}
+
+
+def day_end(day: dt.date | dt.datetime, zone: str | None) -> dt.datetime:
+    """The stored (naive UTC) moment a day ends in the firm's time zone: everything at or before it happened on
+    or before that day. A datetime is a moment already: an aware one is taken to UTC, a naive one is UTC."""
+    if isinstance(day, dt.datetime):
+        return day.astimezone(dt.UTC).replace(tzinfo=None) if day.tzinfo is not None else day
+    if hasattr(day, "to_pydatetime"):
+        return day_end(day.to_pydatetime(), zone)
+    local = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=formatting.time_zone(zone))
+    return local.astimezone(dt.UTC).replace(tzinfo=None) - dt.timedelta(microseconds=1)
+
+
+def day_start(day: dt.date | dt.datetime, zone: str | None) -> dt.datetime:
+    """The stored (naive UTC) moment a day begins in the firm's time zone (a datetime as :func:`day_end`)."""
+    if isinstance(day, dt.datetime) or hasattr(day, "to_pydatetime"):
+        return day_end(day, zone)
+    return day_end(day - dt.timedelta(days=1), zone) + dt.timedelta(microseconds=1)
+
+
+def as_date(value: Any) -> dt.date:
+    """A date from a date, a datetime or an ISO text ('2024-06-30'); a ValidationError for anything else."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError({"as_of": _("Not a date: {value}.").format(value=str(value)[:40])}) from None
+
+
+def _cursor(at: Any, src: int, seq: int) -> str:
+    stamp = at.isoformat() if isinstance(at, dt.datetime) else pd.Timestamp(at).isoformat()
+    return f"{stamp}|{int(src)}|{int(seq)}"
+
+
+def _read_cursor(cursor: str) -> tuple[dt.datetime, int, int]:
+    """The keyset a page ends with; a ValidationError for a text that is not one."""
+    try:
+        stamp, src, seq = str(cursor).split("|")
+        return pd.Timestamp(stamp).to_pydatetime(), int(src), int(seq)
+    except (ValueError, TypeError):
+        raise ValidationError({"before": _("Not a place in the timeline.")}) from None
+
+
+def _like(text: str) -> str:
+    return "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class ActivityStore:
+    """Mixin of :class:`customercard.store.Store`: the timeline of a customer and of a contact person."""
+
+    db: Any
+
+    def timeline(self, customer_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
+                 since: dt.date | dt.datetime | None = None, person: str | None = None, text: str | None = None,
+                 before: str | None = None, limit: int = 50, contact_id: int | None = None,
+                 until: dt.date | dt.datetime | None = None) -> pd.DataFrame:
+        """What happened at a customer, newest first: a DataFrame with the columns
+
+        ``at`` (UTC), ``kind`` (comment, email, event, opportunity, file, contact, relation, merge, change),
+        ``action`` (written; planned/done/cancelled; created, stage, won, lost, reopened; added, deleted, deactivated,
+        reactivated, removed; update, restore, create, merge), ``who`` (a login), ``title`` and ``detail`` (what it
+        is about), ``old_value``/``new_value`` (a stage or status change), ``people`` (the logins an e-mail went to or
+        an event has, as JSON), ``ref_table``/``ref_id`` (the record it is
+        about; for field changes the customer's version), ``cursor`` (where the entry stands) and ``changes`` (for
+        field changes and merges: ``[(field, old, new), …]``).
+
+        ``kinds`` keeps some kinds (see :data:`TIMELINE_KINDS`); ``since`` (a date: from the start of that day in
+        the firm's time zone) and ``until`` (to its end) bound the time; ``person`` keeps what a login did (or an
+        event they take part in); ``text`` keeps entries whose text holds it, whatever the case. ``before`` is the
+        ``cursor`` of the last entry of the page before (the next ``limit`` entries follow it). With ``contact_id``,
+        the timeline of that contact person (see :meth:`contact_timeline`)."""
+        if contact_id is not None:
+            return self.contact_timeline(contact_id, kinds=kinds, since=since, person=person, text=text,
+                                         before=before, limit=limit, until=until)
+        customer_id = int(customer_id)
+        crm, files = self._firm_setting("crm_enabled"), self._firm_setting("files_enabled")
+        own = [*_OWN_CHANGES["contacts"], *(_OWN_CHANGES["crm"] if crm else [])]
+        parts, params = [], []
+        for name, sql in CUSTOMER_PARTS.items():
+            if (name in CRM_PARTS and not crm) or (name in FILE_PARTS and not files):
+                continue
+            sql = sql.replace("{own}", " OR ".join(own))
+            if name == "record changes" and not crm:  # no relations pointing at it either
+                sql = sql.replace("r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'other_customer_id'",
+                                  "FALSE AND r.field = 'other_customer_id'")
+            parts.append(sql)
+            params += [customer_id] * sql.count("?")
+        rows = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
+        if not rows and not self.customer_exists(customer_id):
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
+        return _frame(self._with_names(_with_saves(rows)))
+
+    def contact_timeline(self, contact_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
+                         since: dt.date | dt.datetime | None = None, person: str | None = None,
+                         text: str | None = None, before: str | None = None, limit: int = 50,
+                         until: dt.date | dt.datetime | None = None) -> pd.DataFrame:
+        """A contact person's timeline, as :meth:`timeline`: the comments and e-mails of their customer that name
+        them (their full name or e-mail address), the events they take part in, their being added, deactivated and
+        the changes of their fields (one entry per save), and the relations to them."""
+        contact = self.get_contact(contact_id)
+        needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email) if len(t.strip()) >= 3},
+                         key=len, reverse=True)
+        parts, params = [], []
+        crm = self._firm_setting("crm_enabled")
+        for name, sql in CONTACT_PARTS.items():
+            if not crm and name in ("events", "relations", "relations removed"):
+                continue
+            if name == "comments":
+                if not needles:
+                    continue
+                naming = " OR ".join("position(? IN lower(c.body)) > 0 OR position(? IN lower(c.recipients)) > 0"
+                                     for _needle in needles)
+                parts.append(sql.replace("{naming}", naming))
+                params += [contact.customer_id, *(n for n in needles for _twice in range(2))]
+            elif name == "events":
+                ident = int(contact.id)
+                parts.append(sql)
+                params += [contact.customer_id, f"[{ident}]", f"[{ident}, %", f"%, {ident}]", f"%, {ident}, %"]
+            else:
+                parts.append(sql)
+                params += [int(contact.id)] * sql.count("?")
+        return _frame(_with_saves(self._timeline_page(parts, params, kinds, since, person, text, before, limit,
+                                                      until)))
+
+    def _timeline_page(self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
+                       text: str | None, before: str | None, limit: int, until: Any) -> list[dict[str, Any]]:
+        """One page of the union of ``parts``: filtered, newest first, after the keyset ``before``; rows as dicts."""
+        zone = self._firm_setting("time_zone")
+        where: list[str] = ["moment IS NOT NULL"]
+        outer: list[Any] = []
+        if kinds:
+            chosen = [kinds] if isinstance(kinds, str) else list(kinds)
+            unknown = [k for k in chosen if k not in TIMELINE_KINDS]
+            if unknown:
+                raise ValidationError({"kinds": _("Not a kind of entry: {kind}.").format(kind=unknown[0])})
+            where.append(self.db.in_list("kind", len(chosen)))
+            outer += chosen
+        if since is not None:
+            where.append("moment >= ?")
+            outer.append(day_start(since, zone))
+        if until is not None:
+            where.append("moment <= ?")
+            outer.append(day_end(until, zone))
+        if person:
+            where.append("(who = ? OR position(? IN coalesce(people, '')) > 0)")
+            outer += [person, json.dumps(person)]
+        if text and text.strip():
+            where.append("lower(coalesce(title, '') || ' ' || coalesce(detail, '') || ' ' || coalesce(who, '')) "
+                         "LIKE ? ESCAPE '\\'")
+            outer.append(_like(text[:200]))
+        if before:
+            at, src, seq = _read_cursor(before)
+            where.append("(moment < ? OR (moment = ? AND src < ?) OR (moment = ? AND src = ? AND seq < ?))")
+            outer += [at, at, src, at, src, seq]
+        count = max(1, min(int(limit), MAX_PAGE))
+        union = " UNION ALL ".join(parts)
+        # materialised: each part reads its customer's rows by key (DuckDB would otherwise push the page's top-N
+        # filter into the scans and read whole tables in their stored order instead of using the indexes)
+        condition = " AND ".join(where)
+        sql = (f"WITH entries ({_COLUMNS}) AS MATERIALIZED ({union}) "  # noqa: S608 - constant parts, parameters
+               f"SELECT {_COLUMNS} FROM entries WHERE {condition} ORDER BY moment DESC, src DESC, seq DESC LIMIT ?")
+        found = self.db.records(sql, [*params, *outer, count])
+        kept = ("kind", "action", "who", "title", "detail", "old_value", "new_value", "people", "ref_table")
+        return [{"at": row["moment"], **{key: row[key] for key in kept}, "ref_id": int(row["ref_id"]),
+                 "cursor": _cursor(row["moment"], row["src"], row["seq"]), "changes": None} for row in found]
+
+    def _firm_setting(self, name: str) -> Any:
+        """One of the firm's settings, read from what the store keeps cached (no Settings object made)."""
+        stored = self._cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
+        text = stored.get(name)
+        return json.loads(text) if text is not None else Settings.param[name].default
+
+    def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entries read from the history of records with the names of what they are about: the opportunity's
+        title, the contact person's name (and title), a removed relation's type and note."""
+        history = [r for r in rows if r["ref_table"] in ("opportunities", "contacts", "relations") and not r["title"]]
+        if not history:
+            return rows
+        names: dict[tuple[str, int], tuple[str, str]] = {}
+        for table, sql in (("opportunities", "SELECT id, title, '' FROM opportunities WHERE "),
+                           ("contacts", "SELECT id, trim(first_name || ' ' || last_name), title FROM contacts WHERE ")):
+            ids = sorted({r["ref_id"] for r in history if r["ref_table"] == table})
+            if ids:
+                names.update({(table, int(i)): (title, detail) for i, title, detail in self.db.rows(
+                    sql + self.db.in_list("id", len(ids), ids=True), ids)})
+        removed = sorted({r["ref_id"] for r in history if r["ref_table"] == "relations"})
+        if removed:
+            found: dict[int, dict[str, Any]] = {}
+            for record_id, field, old in self.db.rows(
+                    "SELECT record_id, field, old_value FROM record_changes WHERE table_name = 'relations' AND "
+                    "kind = 'delete' AND " + self.db.in_list("record_id", len(removed), ids=True), removed):
+                found.setdefault(int(record_id), {})[field] = old
+            names.update({("relations", i): (values.get("relation_type") or "", values.get("note") or "")
+                          for i, values in found.items()})
+        for row in history:
+            row["title"], row["detail"] = names.get((row["ref_table"], row["ref_id"]), ("", ""))
+        return rows
+
+
+def _with_saves(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Saves (a customer's field changes and merges, a contact person's changes) with what each changed —
+    ``[(field, old, new), …]`` read from the ``detail`` the query packed them in — and that detail as text."""
+    for row in rows:
+        detail = row["detail"]
+        if not (isinstance(detail, str) and "\x1f" in detail and row["ref_table"] in ("customers", "contacts")):
+            continue
+        changes = []
+        for item in detail.split("\x1e"):
+            field, old, new = (item.split("\x1f") + ["", ""])[:3]
+            changes.append((field, None if old == "\x02" else old, None if new == "\x02" else new))
+        row["changes"] = changes
+        row["detail"] = " ".join(f"{f}: {o or ''} → {n or ''}" for f, o, n in changes)
+    return rows
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A page of entries as the timeline's DataFrame."""
+    frame = pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+    frame["at"] = pd.to_datetime(frame["at"])
+    return frame
+
+
+def merged_customer_id(text: str | None) -> int | None:
+    """The other customer's id in a merge's history text ('10008 Acme AB (id 8)'), else None."""
+    match = re.search(r"\(id (\d+)\)\s*$", text or "")
+    return int(match.group(1)) if match else None

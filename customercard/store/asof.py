@@ -1,0 +1,538 @@
+"""The customer as it was at the end of any day, read back from the history — and a read-only store of that day.
+
+A field's value at a moment is its value today unless it changed since: then it is the old value of its first
+change after that moment (history is never rewritten, so every change after the moment says what it replaced).
+Records (comments, contact persons, events, opportunities, relations, files) are taken as they stood: those made
+by then, with the fields their history shows changed since put back; projects by their start and end dates.
+
+``store.get_customer(42, as_of=date)``, ``store.diff(42, date_a, date_b)``, ``store.restore_as_of(…)`` (one new
+recorded change, version-checked, managers and administrators) and ``store.as_of(date)``: the same store, read
+only, answering as that day (what the card shows at ``/card?customer=42&as_of=2024-06-30``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..i18n import _
+from ..models import Comment, Contact, Customer, Event, Opportunity, from_text, to_text
+from .activity import as_date, day_end
+from .customers import _field_value, _set_field_text
+
+log = logging.getLogger(__name__)
+
+#: Customer fields that history keeps but a restore does not bring back (the economy-system link is kept by
+#: administrators, a merge is not undone by a value).
+NOT_RESTORED = frozenset({"erp_system", "erp_customer_id", "merged_from", "merged_into"})
+#: The customer's fields a diff compares, in the card's order: every user field, the economy-system link.
+COMPARED = (*(f for f in Customer.fields if f != "segments"), "erp_system", "erp_customer_id")
+
+
+def _texts_after(rows: Iterable[tuple[Any, str, Any]]) -> dict[int, dict[str, Any]]:
+    """{record id: {field: the old value of its first change}} from (record id, field, old value) rows in order."""
+    found: dict[int, dict[str, Any]] = {}
+    for record_id, field, old in rows:
+        found.setdefault(int(record_id), {}).setdefault(field, old)
+    return found
+
+
+def _typed(record: type, field: str, text: Any) -> Any:
+    """A history text as the value of a record class's field (the text itself when it cannot be read)."""
+    parameter = record.param[field] if field in record.param else None  # noqa: SIM401 - param has no .get
+    if parameter is None:
+        return text
+    try:
+        value = from_text(parameter, text)
+    except (ValueError, TypeError):
+        return text
+    if value is None and isinstance(parameter.default, str):
+        return ""
+    return value
+
+
+class AsOfStore:
+    """Mixin of :class:`customercard.store.Store`: the customer and its records as they were on a day."""
+
+    db: Any
+
+    # -- the customer ---------------------------------------------------------------------------------------
+    def customer_as_of(self, customer_id: int, as_of: Any) -> Customer:
+        """Every field of the customer as it was at the end of ``as_of`` (a date, in the firm's time zone; or a
+        moment: a datetime, UTC when naive). The object has that day's version (a save from it is a conflict);
+        NotFound when the customer did not exist yet."""
+        cutoff = self._cutoff(as_of)
+        customer = self._current_customer(int(customer_id))
+        if customer.created_at is not None and customer.created_at > cutoff:
+            raise NotFound(_("Customer {id} was created after {day}.").format(
+                id=customer_id, day=self._day_text(as_of)))
+        rows = self.db.rows("SELECT version, field, old_value FROM customer_changes WHERE customer_id = ? "
+                            "AND changed_at > ? ORDER BY version, id", [int(customer_id), cutoff])
+        first_version = int(rows[0][0]) if rows else None
+        past = _texts_after((0, field, old) for _version, field, old in rows).get(0, {})
+        for field, text in past.items():
+            self._put_back(customer, field, text)
+        if first_version is not None:
+            last = self.db.row("SELECT changed_at, changed_by FROM customer_changes WHERE customer_id = ? "
+                               "AND changed_at <= ? ORDER BY version DESC, id DESC LIMIT 1", [int(customer_id), cutoff])
+            at, by = last if last is not None else (customer.created_at, customer.created_by)
+            customer.param.update(version=max(first_version - 1, 1), updated_at=at, updated_by=by)
+        customer.apply_choices(self.choices())
+        customer.__dict__.pop("_stored", None)  # what was read is today's: a save from this copy reads again
+        customer._as_of = cutoff
+        return customer
+
+    def _current_customer(self, customer_id: int) -> Customer:
+        from .customers import CustomerStore
+
+        return CustomerStore.get_customer(self, customer_id)
+
+    @staticmethod
+    def _put_back(customer: Customer, field: str, text: Any) -> None:
+        """Set one field to the text the history kept for it (a field this version does not know is left)."""
+        if field == "merged_into":
+            customer.merged_into = None
+            return
+        if field == "merged_from":
+            return
+        try:
+            _set_field_text(customer, field, text)
+        except (AttributeError, KeyError, ValueError, TypeError) as exc:
+            log.warning("Customer %s: the history's value of %r (%r) cannot be read back: %s", customer.id, field,
+                        text, exc)
+
+    def diff(self, customer_id: int, date_a: Any, date_b: Any = None) -> pd.DataFrame:
+        """What differs between the customer at the end of ``date_a`` and at the end of ``date_b`` (today when
+        None), field by field: columns field, label, value_a, value_b (as the customer objects hold them), changed_at
+        and changed_by (the last change of the field between the two)."""
+        first = self.get_customer(customer_id, as_of=date_a)
+        second = (self._current_customer(int(customer_id)) if date_b is None
+                  else self.get_customer(customer_id, as_of=date_b))
+        start, end = sorted([first._as_of, getattr(second, "_as_of", None) or dt.datetime.max])
+        fields = list(COMPARED) + sorted({f"segments.{c}" for c in (*first.segments, *second.segments)})
+        differing = [f for f in fields if _texts(first, f) != _texts(second, f)]
+        last: dict[str, tuple[Any, Any]] = {}
+        if differing:
+            for field, at, by in self.db.rows(
+                    "SELECT field, changed_at, changed_by FROM customer_changes WHERE customer_id = ? "
+                    "AND changed_at > ? AND changed_at <= ? ORDER BY version, id", [int(customer_id), start, end]):
+                last[field] = (at, by)
+        rows = [{"field": f, "label": first.label(f) if not f.startswith("segments.") else f.split(".", 1)[1],
+                 "value_a": _field_value(first, f), "value_b": _field_value(second, f),
+                 "changed_at": last.get(f, (None, None))[0], "changed_by": last.get(f, (None, None))[1]}
+                for f in differing]
+        return pd.DataFrame(rows, columns=["field", "label", "value_a", "value_b", "changed_at", "changed_by"])
+
+    def restore_as_of(self, customer_id: int, as_of: Any, fields: Iterable[str] | None = None,
+                      user: str | None = None, expected_version: int | None = None) -> Customer:
+        """Bring back the values the customer had at the end of ``as_of`` — of ``fields`` (all that differ when
+        None) — as ONE new recorded change (kind 'restore'), validated by the model like any save (managers and
+        administrators). ``expected_version``: the version the person saw today; saved since, it is a conflict and
+        nothing is written."""
+        login = self._require(user, "write")
+        past = self.get_customer(customer_id, as_of=as_of)
+        customer = self._current_customer(int(customer_id))
+        if fields is None:
+            chosen = [f for f in (*COMPARED, *(f"segments.{c}" for c in {*past.segments, *customer.segments}))
+                      if f not in NOT_RESTORED and _texts(past, f) != _texts(customer, f)]
+        else:
+            chosen = list(dict.fromkeys(fields))
+        wrong = [f for f in chosen if f in NOT_RESTORED or f in Customer.HISTORY_ONLY
+                 or (f not in Customer.fields and not f.startswith("segments.")) or f == "segments"]
+        if wrong:
+            raise ValidationError({wrong[0]: _("This field is not brought back by a restore.")}, what=_("Customer"))
+        if expected_version is not None:
+            customer.version = int(expected_version)
+        for field in chosen:
+            _set_field_text(customer, field, to_text(_field_value(past, field)) if not field.startswith("segments.")
+                            else (to_text(past.segments.get(field.split(".", 1)[1])) or None))
+        return self._today().save_customer(customer, user=login, kind="restore")
+
+    # -- records as they stood ----------------------------------------------------------------------------------
+    def comments_as_of(self, customer_id: int, as_of: Any, limit: int | None = None) -> pd.DataFrame:
+        """The customer's comments written by the end of ``as_of``, with their text, date and author as then."""
+        from .timeline import SELECT_COMMENTS
+
+        cutoff = self._cutoff(as_of)
+        frame = self.db.df(SELECT_COMMENTS + " WHERE c.customer_id = ? AND c.created_at <= ? "
+                           "ORDER BY c.written_on DESC, c.id DESC", [int(customer_id), cutoff])
+        past = self._record_texts("comments", frame["id"], cutoff)
+        if past:
+            frame = frame.astype({"body": object, "author": object, "written_on": object})
+            for index, record_id in zip(frame.index, frame["id"], strict=True):
+                for field, text in past.get(int(record_id), {}).items():
+                    if field in ("body", "written_on", "author"):
+                        frame.at[index, field] = _typed(Comment, field, text)
+            frame["author_name"] = [self.user_name(a) for a in frame["author"]]
+            frame = frame.sort_values(["written_on", "id"], ascending=False)
+        return (frame if limit is None else frame.head(int(limit))).reset_index(drop=True)
+
+    def comment_count_as_of(self, customer_id: int, as_of: Any) -> int:
+        """How many comments the customer had at the end of ``as_of``."""
+        return int(self.db.row("SELECT count(*) FROM comments WHERE customer_id = ? AND created_at <= ?",
+                               [int(customer_id), self._cutoff(as_of)])[0])
+
+    def contacts_as_of(self, customer_id: int, as_of: Any, include_inactive: bool = False) -> pd.DataFrame:
+        """The customer's contact persons added by the end of ``as_of``, their fields (and active flag) as then."""
+        cutoff = self._cutoff(as_of)
+        frame = self._today().contacts(customer_id, include_inactive=True)
+        frame = frame[pd.to_datetime(frame["created_at"]) <= cutoff].copy()
+        frame = self._rolled_back(frame, "contacts", Contact, Contact.fields, cutoff)
+        if not include_inactive:
+            frame = frame[frame["active"].astype(bool)]
+        return frame.reset_index(drop=True)
+
+    def projects_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
+        """The customer's projects started by ``as_of`` (or without a start), active unless they had ended."""
+        day = as_date(as_of) if not isinstance(as_of, dt.datetime) else as_of.date()
+        frame = self._today().projects(customer_id)
+        starts = pd.to_datetime(frame["start_date"])
+        frame = frame[starts.isna() | (starts <= pd.Timestamp(day))].copy()
+        ends = pd.to_datetime(frame["end_date"])
+        frame["status"] = ["closed" if pd.notna(end) and end < pd.Timestamp(day) else
+                           ("active" if pd.notna(end) else status) for end, status in zip(ends, frame["status"],
+                                                                                          strict=True)]
+        return frame.reset_index(drop=True)
+
+    def events_as_of(self, customer_id: int, as_of: Any, status: str | None = None) -> pd.DataFrame:
+        """The customer's events planned by the end of ``as_of``, as they stood then (title, time, status …):
+        the columns of :meth:`events`."""
+        cutoff = self._cutoff(as_of)
+        frame = self.db.df(
+            "SELECT id, customer_id, title, event_type_id, starts_at, ends_at, owner, participants, contact_ids, "
+            "description, status, status_changed_by, status_changed_at, version FROM events "
+            "WHERE customer_id = ? AND created_at <= ?", [int(customer_id), cutoff])
+        types = self._list_maps()["event_types"]["by_id"]
+        frame.insert(3, "event_type", [types.get(i) for i in frame.pop("event_type_id")])
+        frame.insert(2, "customer_name", self._customer_name(customer_id))
+        frame = self._rolled_back(frame, "events", Event, [f for f in Event.fields if f not in ("participants",
+                                                                                               "contact_ids")],
+                                  cutoff)
+        frame = self._reopened(frame, "events", "planned", cutoff)
+        frame["owner_name"] = [self.user_name(o) for o in frame["owner"]]
+        if status:
+            frame = frame[frame["status"] == status]
+        return frame.sort_values(["starts_at", "id"], ascending=[False, True]).reset_index(drop=True)
+
+    def opportunities_as_of(self, customer_id: int, as_of: Any, status: str | None = None) -> pd.DataFrame:
+        """The customer's opportunities made by the end of ``as_of``, as they stood then (stage, amount, status
+        …), with their weighted and base-currency amounts: the columns of :meth:`opportunities`."""
+        cutoff = self._cutoff(as_of)
+        frame = self.db.df(
+            "SELECT id, customer_id, title, CAST(amount AS DOUBLE PRECISION) AS amount, currency, probability, "
+            "stage_id, expected_close, owner, status, lost_reason, status_changed_by, status_changed_at, version "
+            "FROM opportunities WHERE customer_id = ? AND created_at <= ? ORDER BY expected_close NULLS LAST, id",
+            [int(customer_id), cutoff])
+        stages = self._list_maps()["opportunity_stages"]["by_id"]
+        frame.insert(6, "stage", [stages.get(i) for i in frame.pop("stage_id")])
+        name, number = self.customer_names([int(customer_id)]).get(int(customer_id), (None, None))
+        frame.insert(2, "customer_name", name)
+        frame.insert(3, "customer_number", number)
+        frame = self._rolled_back(frame, "opportunities", Opportunity, Opportunity.fields, cutoff)
+        frame = self._reopened(frame, "opportunities", "pipeline", cutoff)
+        frame["amount"] = frame["amount"].astype("float64")
+        frame["probability"] = frame["probability"].astype("float64")
+        positions = {label: position for label, position in self.db.rows(
+            "SELECT label, position FROM list_values WHERE list_name = 'opportunity_stages'")}
+        frame["stage_position"] = frame["stage"].map(positions)
+        frame["owner_name"] = [self.user_name(o) for o in frame["owner"]]
+        frame["weighted"] = (frame["amount"] * frame["probability"] / 100.0).round(2)
+        rate = frame["currency"].map(self._rates()).astype("float64").fillna(1.0)
+        frame["amount_base"] = (frame["amount"] * rate).round(2)
+        frame["weighted_base"] = (frame["weighted"] * rate).round(2)
+        if status:
+            frame = frame[frame["status"] == status]
+        return frame.reset_index(drop=True)
+
+    def _customer_name(self, customer_id: int) -> str | None:
+        return self.customer_names([int(customer_id)]).get(int(customer_id), (None, None))[0]
+
+    def pipeline_per_year_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
+        """The open pipeline as it stood at the end of ``as_of``, by expected close year (as
+        :meth:`pipeline_per_year`): read lean, without the opportunities' frame."""
+        cutoff = self._cutoff(as_of)
+        rows = {int(r[0]): list(r[1:]) for r in self.db.rows(
+            "SELECT id, CAST(amount AS DOUBLE PRECISION), currency, probability, expected_close, status, "
+            "status_changed_at FROM opportunities WHERE customer_id = ? AND created_at <= ?",
+            [int(customer_id), cutoff])}
+        fields = {"amount": 0, "currency": 1, "probability": 2, "expected_close": 3, "status": 4}
+        past = self._record_texts("opportunities", rows, cutoff)
+        for record_id, texts in past.items():
+            for field, text in texts.items():
+                if field in fields:
+                    rows[record_id][fields[field]] = _typed(Opportunity, field, text)
+        closed_later = [i for i, r in rows.items() if r[4] != "pipeline" and r[5] is not None and r[5] > cutoff
+                        and "status" not in past.get(i, {})]
+        if closed_later:  # closed since without a history of its status (an import, the demo): open then
+            recorded = {int(r) for (r,) in self.db.rows(
+                "SELECT DISTINCT record_id FROM record_changes WHERE table_name = 'opportunities' AND field = 'status' "
+                "AND " + self.db.in_list("record_id", len(closed_later), ids=True), closed_later)}
+            for record_id in closed_later:
+                if record_id not in recorded:
+                    rows[record_id][4] = "pipeline"
+        rates = self._rates()
+        totals: dict[int, float] = {}
+        for amount, currency, probability, close, status, _at in rows.values():
+            if status != "pipeline":
+                continue
+            year = close.year if close is not None else cutoff.year
+            weighted = round(float(amount or 0) * float(probability or 0) / 100.0, 2)
+            totals[year] = totals.get(year, 0.0) + weighted * float(rates.get(currency, 1.0))
+        return pd.DataFrame({"year": sorted(totals), "weighted": [round(totals[y], 2) for y in sorted(totals)]},
+                            columns=["year", "weighted"])
+
+    def _rates(self) -> dict[str, float]:
+        """{currency: value in the base currency} from the settings (cached per change of them)."""
+        return self._cached("asof_rates", lambda: self.settings().rates())
+
+    def relations_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
+        """The customer's relations (both ways) made by the end of ``as_of``, and those removed since."""
+        cutoff = self._cutoff(as_of)
+        frame = self._today().relations(customer_id)
+        frame = frame[frame["created_at"] <= cutoff]
+        removed = self._removed_relations(int(customer_id), cutoff)
+        if removed:
+            frame = pd.concat([frame, pd.DataFrame(removed, columns=frame.columns)], ignore_index=True)
+            frame["other_number"] = frame["other_number"].astype("Int64")
+        return frame.sort_values("id").reset_index(drop=True)
+
+    def files_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
+        """The customer's files at the end of ``as_of``: uploaded by then and not yet deleted."""
+        cutoff = self._cutoff(as_of)
+        return self.db.df(
+            "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_at, f.uploaded_by, "
+            "coalesce(u.name, f.uploaded_by) AS uploaded_by_name, f.content_hash FROM files f "
+            "LEFT JOIN users u ON u.login = f.uploaded_by WHERE f.customer_id = ? AND f.uploaded_at <= ? "
+            "AND (f.deleted_at IS NULL OR f.deleted_at > ?) ORDER BY f.uploaded_at DESC, f.id DESC",
+            [int(customer_id), cutoff, cutoff])
+
+    def invoiced_per_year_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
+        """Invoiced per year up to ``as_of`` (its year only up to that day): columns year, amount."""
+        day = as_date(as_of) if not isinstance(as_of, dt.datetime) else as_of.date()
+        found = {int(y): round(float(a), 2) for y, a in self.db.rows(
+            "SELECT year, amount FROM invoiced_yearly WHERE customer_id = ? AND year < ?",
+            [int(customer_id), day.year])}
+        partial = self.db.row("SELECT sum(amount_base) FROM invoices WHERE customer_id = ? AND invoice_date >= ? "
+                              "AND invoice_date <= ?", [int(customer_id), dt.date(day.year, 1, 1), day])
+        if partial and partial[0] is not None:
+            found[day.year] = round(float(partial[0]), 2)
+        years = range(min(found), max(found) + 1) if found else []
+        return pd.DataFrame({"year": pd.Series(list(years), dtype="int64"),
+                             "amount": pd.Series([found.get(y, 0.0) for y in years], dtype="float64")})
+
+    def as_of(self, day: Any) -> Any:
+        """This store, read only, answering as at the end of ``day``: the customer, its comments, contact persons,
+        projects, events, opportunities, relations, files, invoiced figures, history and timeline as they stood.
+        Writes are refused (PermissionDenied)."""
+        base = getattr(self, "base", None) or self
+        view = object.__new__(_view_class(type(base)))
+        view.__dict__.update(base.__dict__)
+        view.base = base
+        view.day = day if isinstance(day, dt.datetime) else as_date(day)
+        return view
+
+    # -- shared -------------------------------------------------------------------------------------------------
+    def _today(self) -> Any:
+        """The store answering as today (this one, or the one a view as of a day reads)."""
+        return getattr(self, "base", None) or self
+
+    def _cutoff(self, as_of: Any) -> dt.datetime:
+        moment = as_of if isinstance(as_of, dt.datetime) else as_date(as_of)
+        return day_end(moment, self._firm_setting("time_zone"))
+
+    @staticmethod
+    def _day_text(as_of: Any) -> str:
+        from .. import formatting
+
+        return formatting.date(as_of if isinstance(as_of, dt.date) else as_date(as_of))
+
+    def _record_texts(self, table: str, ids: Iterable[Any], cutoff: dt.datetime) -> dict[int, dict[str, Any]]:
+        """{record id: {field: its value at ``cutoff``, as history text}} for the fields changed after it."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return {}
+        return _texts_after(self.db.rows(
+            "SELECT record_id, field, old_value FROM record_changes WHERE table_name = ? AND changed_at > ? AND "
+            + self.db.in_list("record_id", len(wanted), ids=True) + " ORDER BY id", [table, cutoff, *wanted]))
+
+    def _rolled_back(self, frame: pd.DataFrame, table: str, record: type, fields: Iterable[str],
+                     cutoff: dt.datetime) -> pd.DataFrame:
+        """``frame`` (one row per record, columns named as the record's fields) with the fields changed since
+        ``cutoff`` put back as they were."""
+        frame = frame.copy()
+        past = self._record_texts(table, frame["id"], cutoff)
+        allowed = set(fields)
+        for index, record_id in zip(frame.index, frame["id"], strict=True):
+            for field, text in past.get(int(record_id), {}).items():
+                if field in allowed and field in frame.columns:
+                    value = _typed(record, field, text)
+                    if field in ("participants", "contact_ids"):
+                        value = json.dumps(value)
+                    frame[field] = frame[field].astype(object)
+                    frame.at[index, field] = value
+        return frame
+
+    def _reopened(self, frame: pd.DataFrame, table: str, first: str, cutoff: dt.datetime) -> pd.DataFrame:
+        """Records closed after ``cutoff`` by an import or the demo (no history of their status) were still
+        ``first`` (planned, or in the pipeline) then."""
+        if frame.empty:
+            return frame
+        recorded = {int(r) for (r,) in self.db.rows(
+            f"SELECT DISTINCT record_id FROM record_changes WHERE table_name = '{table}' AND field = 'status' AND "
+            + self.db.in_list("record_id", len(frame), ids=True), [int(i) for i in frame["id"]])}
+        changed = pd.to_datetime(frame["status_changed_at"])
+        late = (changed > cutoff) & ~frame["id"].astype(int).isin(recorded) & (frame["status"] != first)
+        frame.loc[late, "status"] = first
+        return frame
+
+    def _removed_relations(self, customer_id: int, cutoff: dt.datetime) -> list[dict[str, Any]]:
+        """Relations of the customer removed after ``cutoff`` that were made by then, as :meth:`relations` rows."""
+        rows = self.db.rows(
+            "SELECT r.record_id, r.customer_id, r.field, r.old_value FROM record_changes r WHERE r.table_name = "
+            "'relations' AND r.kind = 'delete' AND r.changed_at > ? AND r.record_id IN (SELECT d.record_id FROM "
+            "record_changes d WHERE d.table_name = 'relations' AND d.kind = 'delete' AND (d.customer_id = ? OR "
+            "(d.field = 'other_customer_id' AND d.old_value = CAST(? AS VARCHAR)))) ORDER BY r.id",
+            [cutoff, customer_id, customer_id])
+        if not rows:
+            return []
+        made = {int(r): at for r, at in self.db.rows(
+            "SELECT record_id, min(changed_at) FROM record_changes WHERE table_name = 'relations' AND kind = 'create' "
+            "GROUP BY record_id")}
+        values: dict[int, dict[str, Any]] = {}
+        for record_id, owner_id, field, old in rows:
+            values.setdefault(int(record_id), {"customer_id": owner_id})[field] = old
+        types = self._list_maps()["relation_types"]
+        found = []
+        for record_id, fields in values.items():
+            created = made.get(record_id)
+            if created is not None and created > cutoff:
+                continue
+            owner = int(fields["customer_id"]) if fields.get("customer_id") is not None else customer_id
+            other_customer = int(fields["other_customer_id"]) if fields.get("other_customer_id") else None
+            other_contact = int(fields["other_contact_id"]) if fields.get("other_contact_id") else None
+            outgoing = owner == customer_id
+            relation_type = fields.get("relation_type")
+            if outgoing and other_contact is not None:
+                kind, other_id = "contact", other_contact
+                try:
+                    other_name = self.get_contact(other_contact).full_name
+                except NotFound:
+                    other_name = ""
+                number = None
+            else:
+                kind, other_id = "customer", (other_customer if outgoing else owner)
+                other_name, number = self.customer_names([other_id] if other_id else []).get(other_id, (None, None))
+            label = relation_type if outgoing else types["inverse"].get(relation_type, relation_type)
+            found.append({"id": record_id, "label": label, "relation_type": relation_type, "other_kind": kind,
+                          "other_id": other_id, "other_name": other_name, "other_number": number,
+                          "note": fields.get("note") or "", "direction": "out" if outgoing else "in",
+                          "created_at": created, "created_by": ""})
+        return found
+
+
+def _texts(customer: Customer, field: str) -> str | None:
+    """A customer's field as history text (segments in a fixed order; none chosen as None)."""
+    if field.startswith("segments."):
+        values = customer.segments.get(field.split(".", 1)[1]) or []
+        return to_text(sorted(values)) if values else None
+    try:
+        return to_text(customer.get(field))
+    except AttributeError:
+        return None
+
+
+class StoreAsOfDay:
+    """What a store read as of a day answers differently (put before the store's own class): the customer and its
+    records as they stood at the end of :attr:`day`, and no writes."""
+
+    base: Any
+    day: dt.date | dt.datetime
+
+    def __repr__(self) -> str:
+        return f"{self.base!r}.as_of({self.day!r})"
+
+    def close(self) -> None:
+        """The view shares the store's connection: closing it closes nothing."""
+
+    def __exit__(self, *exc: object) -> None:
+        """Leaving a ``with`` block of the view closes nothing (see :meth:`close`)."""
+
+    def _require(self, user: str | None, need: str) -> str:
+        if need in ("write", "admin"):
+            raise PermissionDenied(_("This is the card as it was on {day}: it is read only.").format(
+                day=self._day_text(self.day)))
+        return super()._require(user, need)
+
+    def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
+        return super().get_customer(customer_id, as_of=self.day if as_of is None else as_of)
+
+    def comments(self, customer_id: int, limit: int | None = None) -> pd.DataFrame:
+        return self.comments_as_of(customer_id, self.day, limit=limit)
+
+    def comment_count(self, customer_id: int) -> int:
+        return self.comment_count_as_of(customer_id, self.day)
+
+    def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
+        return self.contacts_as_of(customer_id, self.day, include_inactive=include_inactive)
+
+    def projects(self, customer_id: int) -> pd.DataFrame:
+        return self.projects_as_of(customer_id, self.day)
+
+    def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
+        if customer_id is None:
+            return super().events(None, status)
+        return self.events_as_of(customer_id, self.day, status=status)
+
+    def opportunities(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
+        if customer_id is None:
+            return super().opportunities(None, status)
+        return self.opportunities_as_of(customer_id, self.day, status=status)
+
+    def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
+        return self.pipeline_per_year_as_of(customer_id, self.day)
+
+    def relations(self, customer_id: int) -> pd.DataFrame:
+        return self.relations_as_of(customer_id, self.day)
+
+    def files(self, customer_id: int) -> pd.DataFrame:
+        return self.files_as_of(customer_id, self.day)
+
+    def invoiced_per_year(self, customer_id: int | None = None, fill_gaps: bool = True) -> pd.DataFrame:
+        if customer_id is None:
+            return super().invoiced_per_year(None, fill_gaps)
+        return self.invoiced_per_year_as_of(customer_id, self.day)
+
+    def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
+        frame = super().invoices(customer_id, year=year, project=project)
+        day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
+        return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
+
+    def history(self, customer_id: int, field: str | None = None) -> pd.DataFrame:
+        frame = super().history(customer_id, field)
+        return frame[frame["changed_at"] <= self._cutoff(self.day)].reset_index(drop=True)
+
+    def timeline(self, customer_id: int, **options: Any) -> pd.DataFrame:
+        options["until"] = self.day
+        return super().timeline(customer_id, **options)
+
+    def outbox_counts(self, customer_id: int | None = None) -> dict[str, int]:
+        return dict.fromkeys(super().outbox_counts(customer_id), 0)
+
+    def as_of(self, day: Any) -> Any:
+        return self.base.as_of(day)
+
+
+@functools.cache
+def _view_class(kind: type) -> type:
+    """The class of a store read as of a day: :class:`StoreAsOfDay` before the store's own."""
+    return type(kind.__name__ + "AsOfDay", (StoreAsOfDay, kind), {"__module__": __name__})
+
+
+__all__ = ["COMPARED", "NOT_RESTORED", "AsOfStore", "StoreAsOfDay"]

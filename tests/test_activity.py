@@ -1,0 +1,183 @@
+"""The customer's timeline in the store (``store.timeline``) and a contact person's, on DuckDB and PostgreSQL: every
+kind of entry from the tables and the history, newest first, filters, keyset paging, and a customer with 10,000
+entries paged through quickly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pandas as pd
+import pytest
+
+import customercard as cc
+from customercard.store.activity import TIMELINE_KINDS
+
+
+@pytest.fixture
+def story(empty_store):
+    """Two customers with one of everything that goes on a timeline."""
+    store = empty_store
+    settings = store.settings()
+    settings.files_enabled = True  # files are on a timeline where the firm keeps them
+    store.save_settings(settings, user="boss")
+    a = store.create_customer(user="anna", name="Alfa Konsult AB")
+    b = store.create_customer(user="anna", name="Beta Bygg AB")
+    dup = store.create_customer(user="boss", name="Alfa Konsult (old)")
+    contact = store.create_contact(cc.Contact(customer_id=a.id, first_name="Eva", last_name="Lund",
+                                              email="eva@alfa.example"), user="anna")
+    store.add_comment(a.id, "Met Eva Lund about the audit", user="anna")
+    store.add_comment(a.id, "Quote sent", user="boss", kind="email", recipients=["anna"])
+    event = store.new_event(a.id, owner="anna")
+    event.param.update(title="Kick-off", event_type="Meeting", contact_ids=[contact.id], participants=["boss"],
+                       starts_at=dt.datetime(2024, 5, 2, 10, 0))
+    event = store.create_event(event, user="anna")
+    opportunity = store.new_opportunity(a.id, owner="anna")
+    opportunity.param.update(title="Audit 2025", amount=78000.0, stage="Lead")
+    opportunity = store.create_opportunity(opportunity, user="anna")
+    opportunity.stage = "Proposal"
+    opportunity = store.save_opportunity(opportunity, user="anna")
+    opportunity.status = "won"
+    store.save_opportunity(opportunity, user="boss")
+    store.add_file_record(a.id, "contract.pdf", 1234, "0" * 64, "application/pdf", user="anna")
+    relation = store.add_relation(cc.Relation(customer_id=b.id, relation_type="Partner of", other_customer_id=a.id),
+                                  user="anna")
+    store.add_relation(cc.Relation(customer_id=a.id, relation_type="Supplier to", other_customer_id=b.id),
+                       user="anna")
+    store.remove_relation(relation.id, user="boss")
+    customer = store.get_customer(a.id)
+    customer.phone = "+46 8 123 45 67"
+    customer.visit_address.city = "Stockholm"
+    store.save_customer(customer, user="anna")
+    contact.active = False
+    store.save_contact(contact, user="boss")
+    store.merge_customers(a.id, dup.id, user="anna")
+    return store, a.id, b.id, contact.id
+
+
+def test_every_kind_of_entry_newest_first(story):
+    store, a, _b, _contact = story
+    frame = store.timeline(a)
+    assert list(frame.columns[:6]) == ["at", "kind", "action", "who", "title", "detail"]
+    assert frame["at"].is_monotonic_decreasing or (frame["at"].diff().dropna() <= pd.Timedelta(0)).all()
+    kinds = set(frame["kind"])
+    assert kinds >= {"comment", "email", "event", "opportunity", "file", "contact", "relation", "merge", "change"}
+    actions = {(r.kind, r.action) for r in frame.itertuples()}
+    assert {("opportunity", "created"), ("opportunity", "stage"), ("opportunity", "won"), ("contact", "added"),
+            ("contact", "deactivated"), ("relation", "added"), ("relation", "removed"), ("file", "added"),
+            ("change", "update"), ("change", "create"), ("merge", "merge"), ("event", "planned")} <= actions
+    save = frame[(frame["kind"] == "change") & (frame["action"] == "update")].iloc[0]
+    assert {field for field, _old, _new in save.changes} == {"phone", "visit_address.city"}  # one save, one entry
+    stage = frame[frame["action"] == "stage"].iloc[0]
+    assert (stage.old_value, stage.new_value, stage.ref_table) == ("Lead", "Proposal", "opportunities")
+    merge = frame[frame["kind"] == "merge"].iloc[0]
+    assert any(field == "merged_from" for field, _old, _new in merge.changes)
+    email = frame[frame["kind"] == "email"].iloc[0]
+    assert (email.who, email.title) == ("boss", "Quote sent")
+
+
+def test_what_the_firm_switched_off_is_not_on_the_timeline(story):
+    store, a, _b, contact_id = story
+    settings = store.settings()
+    settings.param.update(crm_enabled=False, files_enabled=False)
+    store.save_settings(settings, user="boss")
+    kinds = set(store.timeline(a)["kind"])
+    assert not kinds & {"event", "opportunity", "relation", "file"}
+    assert {"comment", "email", "contact", "change", "merge"} <= kinds
+    assert not set(store.contact_timeline(contact_id)["kind"]) & {"event", "relation"}
+
+
+def test_the_relation_shows_on_the_other_side_too(story):
+    store, a, b, _contact = story
+    theirs = store.timeline(b, kinds=["relation"])
+    assert set(theirs["action"]) == {"added", "removed"}
+    assert len(store.timeline(a, kinds="relation")) == 2  # its own and the one pointing at it, and the removal
+
+
+def test_filters_by_kind_person_text_and_time(story):
+    store, a, _b, _contact = story
+    assert set(store.timeline(a, kinds=["comment", "email"])["kind"]) == {"comment", "email"}
+    by_boss = store.timeline(a, person="boss")
+    assert set(by_boss["who"]) <= {"boss"} or "event" in set(by_boss["kind"])  # an event boss takes part in
+    assert "event" in set(by_boss["kind"])
+    found = store.timeline(a, text="AUDIT")
+    assert {"Met Eva Lund about the audit", "Audit 2025"} <= set(found["title"])
+    assert store.timeline(a, since=dt.date.today() + dt.timedelta(days=1)).empty
+    assert store.timeline(a, until=dt.date(2000, 1, 1)).empty
+    with pytest.raises(cc.ValidationError):
+        store.timeline(a, kinds=["gossip"])
+    with pytest.raises(cc.ValidationError):
+        store.timeline(a, before="not a cursor")
+    with pytest.raises(cc.NotFound):
+        store.timeline(999_999)
+    assert set(TIMELINE_KINDS) == {"comment", "email", "event", "opportunity", "file", "contact", "relation", "merge",
+                                   "change"}
+
+
+def test_pages_follow_each_other_without_gaps_or_repeats(story):
+    store, a, _b, _contact = story
+    whole = store.timeline(a, limit=500)
+    pages, cursor = [], None
+    while True:
+        page = store.timeline(a, before=cursor, limit=3)
+        if page.empty:
+            break
+        pages.append(page)
+        cursor = page["cursor"].iloc[-1]
+    paged = pd.concat(pages, ignore_index=True)
+    assert list(paged["cursor"]) == list(whole["cursor"])
+    assert paged["cursor"].is_unique
+
+
+def test_a_contact_persons_timeline(story):
+    store, a, _b, contact_id = story
+    frame = store.contact_timeline(contact_id)
+    assert ("comment", "Met Eva Lund about the audit") in {(r.kind, r.title) for r in frame.itertuples()}
+    assert "Quote sent" not in set(frame["title"])  # does not name her
+    assert ("event", "Kick-off") in {(r.kind, r.title) for r in frame.itertuples()}
+    assert {"added", "deactivated"} <= set(frame[frame["kind"] == "contact"]["action"])
+    deactivated = frame[frame["action"] == "deactivated"].iloc[0]
+    assert deactivated.changes == [("active", "true", "false")]
+    assert store.timeline(a, contact_id=contact_id)["cursor"].tolist() == frame["cursor"].tolist()
+
+
+def test_ten_thousand_entries_page_quickly(story):
+    """A customer with 10,000 comments and 1,000 saves: the first page, a page deep down and a filtered one each
+    come back in well under the card's budget (the figures are printed; `make bench` measures them properly)."""
+    store, a, _b, _contact = story
+    start = dt.datetime(2020, 1, 1)
+    count = 10_000
+    ids = store.db.reserve_ids("comments_id_seq", count)
+    comments = pd.DataFrame({
+        "id": ids, "customer_id": a, "written_on": [(start + dt.timedelta(hours=i)).date() for i in range(count)],
+        "author": "anna", "body": [f"Note {i}" for i in range(count)], "kind": "comment", "recipients": "",
+        "created_at": [start + dt.timedelta(hours=i) for i in range(count)], "created_by": "anna",
+        "edited_at": pd.Series([None] * count, dtype="datetime64[us]"), "edited_by": "", "version": 1})
+    comments["created_at"] = comments["created_at"].astype("datetime64[us]")
+    changes = pd.DataFrame({
+        "id": store.db.reserve_ids("customer_changes_id_seq", 1000), "customer_id": a,
+        "version": range(100, 1100), "changed_at": [start + dt.timedelta(hours=i, minutes=30) for i in range(1000)],
+        "changed_by": "boss", "kind": "update", "field": "nickname", "old_value": "x", "new_value": "y"})
+    changes["changed_at"] = changes["changed_at"].astype("datetime64[us]")
+    with store.db.transaction():
+        store.db.insert_df("comments", comments)
+        store.db.insert_df("customer_changes", changes)
+    store.timeline(a)  # warm
+    timings = {}
+    started = time.perf_counter()
+    first = store.timeline(a)
+    timings["first page"] = time.perf_counter() - started
+    cursor, pages = first["cursor"].iloc[-1], 1
+    for _ in range(100):
+        page = store.timeline(a, before=cursor)
+        cursor, pages = page["cursor"].iloc[-1], pages + 1
+    started = time.perf_counter()
+    deep = store.timeline(a, before=cursor)
+    timings["page 102"] = time.perf_counter() - started
+    started = time.perf_counter()
+    found = store.timeline(a, text="note 9999")
+    timings["text filter"] = time.perf_counter() - started
+    print({key: f"{value * 1000:.0f} ms" for key, value in timings.items()}, store.db.dialect)
+    assert len(first) == 50 and len(deep) == 50 and list(found["title"]) == ["Note 9999"]
+    assert deep["at"].iloc[0] < first["at"].iloc[-1]
+    assert all(value < 2.0 for value in timings.values()), timings  # generous: a busy test machine, two cores

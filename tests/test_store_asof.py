@@ -1,0 +1,387 @@
+"""The card as it was on any day, on DuckDB and on PostgreSQL.
+
+A hypothesis state machine (:class:`AsOfReplay`) replays random edits of two customers — fields, segmentation,
+restores from the history, restores of a past day's values (``restore_as_of``) — by managers and an administrator,
+while a clock moves forward by minutes to days. Every acknowledged write is kept with its moment: the state at the
+end of a day is the last one written by then. ``store.get_customer(id, as_of=day)`` must give exactly that state,
+field by field, for every day of the replay (and refuse a day before the customer existed); ``store.diff`` must name
+exactly the fields that differ between two days; and a restore of a past day must bring back exactly the chosen
+fields, as one new version.
+
+Beside it: records as they stood (comments, contact persons, opportunities, relations, files), the read-only store of
+a day, and the rules of a restore (managers only, one recorded change, version-checked).
+
+Longer runs: ``CUSTOMERCARD_ASOF_EXAMPLES=50 CUSTOMERCARD_ASOF_STEPS=60 CUSTOMERCARD_ASOF_RANDOM=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+import customercard as cc
+from customercard import formatting
+from customercard.models import to_text
+from customercard.store import Store
+
+from .conftest import BACKENDS, _databases, copy_database
+
+EXAMPLES = int(os.environ.get("CUSTOMERCARD_ASOF_EXAMPLES", "5"))
+STEPS = int(os.environ.get("CUSTOMERCARD_ASOF_STEPS", "30"))
+ASOF_SETTINGS = settings(
+    max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
+    derandomize=not os.environ.get("CUSTOMERCARD_ASOF_RANDOM"), report_multiple_bugs=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+ZONE = "Europe/Stockholm"
+FIELDS = tuple(f for f in cc.Customer.fields if f != "segments")
+EDITS: dict[str, tuple[Any, ...]] = {
+    "phone": ("+46 8 123 45 67", "+46 31 711 22 33", ""),
+    "nickname": ("", "Kalle", "Old Name AB"),
+    "visit_address.city": ("Stockholm", "Göteborg", "Malmö", ""),
+    "email": ("info@firm.example", "sales@firm.example", ""),
+    "invoicing.discount_pct": (0.0, 5.0, 12.5),
+    "archived": (False, True),
+    "account_manager": ("anna", "erik", None),
+    "status": ("Prospect", "Active", "On hold", None),
+    "industry": ("Consulting", "Construction", None),
+    "segments.Size": ((), ("Small",), ("Large",)),
+    "segments.Services": ((), ("Audit",), ("Audit", "Tax")),
+}
+WRITERS = ("anna", "erik", "boss")
+#: When the replays begin (a fixed moment, so that examples replay alike; after the template was made).
+START = dt.datetime(2031, 3, 29, 22, 30)  # the night summer time begins in Stockholm
+
+
+# -- the clock -------------------------------------------------------------------------------------------------
+class Clock:
+    """The store's 'now', moved by the test (every module of the store that stamps writes reads it)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@contextlib.contextmanager
+def frozen_clock(start: dt.datetime) -> Iterator[Clock]:
+    clock = Clock(start)
+    patched = [(module, module.utcnow) for name, module in list(sys.modules.items())
+               if name.startswith("customercard.store") and hasattr(module, "utcnow")]
+    for module, _real in patched:
+        module.utcnow = clock
+    try:
+        yield clock
+    finally:
+        for module, real in patched:
+            module.utcnow = real
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return formatting.local_time(moment, ZONE).date()
+
+
+def texts(customer: cc.Customer) -> dict[str, str | None]:
+    """Every field as history text; segmentation per criterion, its values in a fixed order."""
+    found = {f: to_text(customer.get(f)) for f in FIELDS}
+    found.update({f"segments.{c}": to_text(sorted(v)) for c, v in (customer.segments or {}).items() if v})
+    return found
+
+
+def differing(a: dict[str, Any], b: dict[str, Any]) -> set[str]:
+    return {f for f in set(a) | set(b) if a.get(f) != b.get(f)}
+
+
+# -- the databases -----------------------------------------------------------------------------------------------
+@dataclass
+class Template:
+    backend: str
+    path: Path | None = None
+    server: Any = None
+    name: str = ""
+
+    def open(self) -> tuple[Store, Callable[[], None]]:
+        if self.backend == "duckdb":
+            folder = Path(tempfile.mkdtemp(prefix="customercard-asof-"))
+            store = Store(copy_database(self.path, folder))
+
+            def close() -> None:
+                store.close()
+                shutil.rmtree(folder, ignore_errors=True)
+            return store, close
+        name = f"test_{next(_databases)}"
+        store = Store(self.server.create_database(name, template=self.name))
+
+        def drop() -> None:
+            store.close()
+            self.server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        return store, drop
+
+
+def _seed(store: Store) -> None:
+    store.add_user(cc.User(login="erik", name="Erik", email="erik@firm.example", role="manager"),
+                   password_hash="x", by="system:test")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def asof_template(request, empty_template: Path, tmp_path_factory: pytest.TempPathFactory):
+    if request.param == "duckdb":
+        path = copy_database(empty_template, tmp_path_factory.mktemp("asof-template"))
+        with Store(path) as store:
+            _seed(store)
+        yield Template("duckdb", path=path)
+        return
+    server = request.getfixturevalue("pg_server")
+    name = "tpl_asof"
+    with Store(server.create_database(name, template=request.getfixturevalue("empty_template_pg"))) as store:
+        _seed(store)
+    yield Template("postgresql", server=server, name=name)
+    server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+# -- the replay ----------------------------------------------------------------------------------------------------
+class AsOfReplay(RuleBasedStateMachine):
+    template: Template
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store, self._close = self.template.open()
+        self._clock_cm = frozen_clock(START)
+        self.clock = self._clock_cm.__enter__()
+        self.ids: list[int] = []
+        #: customer id → [(moment, texts)], one per acknowledged write, in order
+        self.states: dict[int, list[tuple[dt.datetime, dict[str, Any]]]] = {}
+        self.versions: dict[int, list[tuple[dt.datetime, int]]] = {}
+
+    def teardown(self) -> None:
+        try:
+            for customer_id in self.ids:
+                self._check_every_day(customer_id)
+        finally:
+            self._clock_cm.__exit__(None, None, None)
+            self._close()
+
+    def _written(self, customer: cc.Customer) -> None:
+        stored = self.store.get_customer(customer.id)
+        self.states.setdefault(customer.id, []).append((self.clock.now, texts(stored)))
+        self.versions.setdefault(customer.id, []).append((self.clock.now, stored.version))
+
+    def expected(self, customer_id: int, day: dt.date) -> dict[str, Any] | None:
+        """The state at the end of ``day`` (None before the customer existed)."""
+        found = None
+        for moment, state in self.states[customer_id]:
+            if local_day(moment) <= day:
+                found = state
+        return found
+
+    @initialize()
+    def create(self) -> None:
+        for name, manager in (("Alfa Konsult AB", "anna"), ("Beta Bygg AB", "erik")):
+            customer = self.store.new_customer()
+            customer.param.update(name=name, account_manager=manager, status="Prospect")
+            customer.segments = {"Size": ["Small"]}
+            created = self.store.create_customer(customer, user=manager)
+            self.ids.append(created.id)
+            self._written(created)
+
+    @rule(minutes=st.integers(1, 4 * 24 * 60))
+    def time_passes(self, minutes: int) -> None:
+        self.clock.now += dt.timedelta(minutes=minutes)
+
+    @rule(pick=st.integers(0, 1), field=st.sampled_from(sorted(EDITS)), data=st.data(),
+          user=st.sampled_from(WRITERS))
+    def edit(self, pick: int, field: str, data: st.DataObject, user: str) -> None:
+        customer = self.store.get_customer(self.ids[pick])
+        value = data.draw(st.sampled_from(EDITS[field]))
+        if field.startswith("segments."):
+            segments = dict(customer.segments)
+            criterion = field.split(".", 1)[1]
+            if value:
+                segments[criterion] = list(value)
+            else:
+                segments.pop(criterion, None)
+            customer.segments = segments
+        else:
+            customer.set(field, value)
+        saved = self.store.save_customer(customer, user=user)
+        self._written(saved)
+
+    @rule(pick=st.integers(0, 1), index=st.integers(0, 50))
+    def restore_from_history(self, pick: int, index: int) -> None:
+        history = self.store.history(self.ids[pick])
+        candidates = history[(history["kind"] != "create") & ~history["field"].isin(list(cc.Customer.HISTORY_ONLY))]
+        if candidates.empty:
+            return
+        change = candidates.iloc[index % len(candidates)]
+        try:
+            saved = self.store.restore(self.ids[pick], int(change.change_id), user="anna")
+        except cc.ValidationError:  # the old value is one the model refuses now (e.g. a list value)
+            return
+        self._written(saved)
+
+    @rule(pick=st.integers(0, 1), back=st.integers(0, 20), data=st.data())
+    def restore_a_past_day(self, pick: int, back: int, data: st.DataObject) -> None:
+        customer_id = self.ids[pick]
+        first = local_day(self.states[customer_id][0][0])
+        day = max(first, local_day(self.clock.now) - dt.timedelta(days=back))
+        then, now = self.expected(customer_id, day), texts(self.store.get_customer(customer_id))
+        changed = sorted(differing(then, now))
+        if not changed:
+            return
+        fields = data.draw(st.lists(st.sampled_from(changed), min_size=1, unique=True))
+        before = self.store.get_customer(customer_id)
+        saved = self.store.restore_as_of(customer_id, day, fields, user="erik", expected_version=before.version)
+        after = texts(saved)
+        assert saved.version == before.version + 1  # one new recorded change
+        for field in fields:
+            assert after.get(field) == then.get(field), field
+        for field in set(now) | set(after):
+            if field not in fields:
+                assert after.get(field) == now.get(field), field
+        rows = self.store.history(customer_id)
+        assert set(rows[rows["version"] == saved.version]["kind"]) == {"restore"}
+        self._written(saved)
+
+    @rule(pick=st.integers(0, 1), back=st.integers(0, 30))
+    def look_at_a_past_day(self, pick: int, back: int) -> None:
+        customer_id = self.ids[pick]
+        day = local_day(self.clock.now) - dt.timedelta(days=back)
+        self._check_day(customer_id, day)
+
+    @rule(pick=st.integers(0, 1), a=st.integers(0, 30), b=st.integers(0, 30))
+    def compare_two_days(self, pick: int, a: int, b: int) -> None:
+        customer_id = self.ids[pick]
+        first = local_day(self.states[customer_id][0][0])
+        today = local_day(self.clock.now)
+        day_a, day_b = (max(first, today - dt.timedelta(days=n)) for n in (a, b))
+        frame = self.store.diff(customer_id, day_a, day_b)
+        assert set(frame["field"]) == differing(self.expected(customer_id, day_a),
+                                                self.expected(customer_id, day_b))
+
+    @invariant()
+    def today_is_the_last_state(self) -> None:
+        for customer_id in self.ids:
+            assert texts(self.store.get_customer(customer_id)) == self.states[customer_id][-1][1]
+
+    def _check_day(self, customer_id: int, day: dt.date) -> None:
+        expected = self.expected(customer_id, day)
+        if expected is None:
+            with pytest.raises(cc.NotFound):
+                self.store.get_customer(customer_id, as_of=day)
+            return
+        past = self.store.get_customer(customer_id, as_of=day)
+        assert texts(past) == expected, (day, differing(texts(past), expected))
+        versions = [v for moment, v in self.versions[customer_id] if local_day(moment) <= day]
+        assert past.version == versions[-1]
+
+    def _check_every_day(self, customer_id: int) -> None:
+        first = local_day(self.states[customer_id][0][0])
+        last = local_day(self.clock.now)
+        day = first - dt.timedelta(days=1)
+        while day <= last + dt.timedelta(days=1):
+            self._check_day(customer_id, day)
+            day += dt.timedelta(days=1)
+
+
+def test_as_of_replays_every_day(asof_template: Template) -> None:
+    machine = type("AsOfReplayOn" + asof_template.backend.title(), (AsOfReplay,), {"template": asof_template})
+    run_state_machine_as_test(machine, settings=ASOF_SETTINGS)
+
+
+# -- records as they stood, the store of a day, the rules of a restore -------------------------------------------
+def test_records_and_the_read_only_store_as_they_stood(empty_store: Store) -> None:
+    store = empty_store
+    with frozen_clock(START) as clock:
+        customer = store.create_customer(user="anna", name="Gamma Revision AB")
+        contact = store.create_contact(cc.Contact(customer_id=customer.id, first_name="Eva", last_name="Lund",
+                                                  title="CFO"), user="anna")
+        comment = store.add_comment(customer.id, "First words", user="anna")
+        opportunity = store.new_opportunity(customer.id, owner="anna")
+        opportunity.param.update(title="Audit", amount=1000.0, stage="Lead")
+        opportunity = store.create_opportunity(opportunity, user="anna")
+        other = store.create_customer(user="anna", name="Delta AB")
+        relation = store.add_relation(cc.Relation(customer_id=customer.id, relation_type="Partner of",
+                                                  other_customer_id=other.id), user="anna")
+        file_id = store.add_file_record(customer.id, "a.pdf", 10, "0" * 64, "application/pdf", user="anna")
+        day_one = local_day(clock.now)
+        clock.now += dt.timedelta(days=2)
+        contact.param.update(title="CEO", active=False)
+        store.save_contact(contact, user="anna")
+        comment.body = "Edited words"
+        store.edit_comment(comment, user="anna")
+        opportunity.param.update(stage="Proposal", status="won")
+        store.save_opportunity(opportunity, user="anna")
+        store.remove_relation(relation.id, user="anna")
+        store.delete_file(file_id, user="anna")
+        store.add_comment(customer.id, "Later words", user="anna")
+        customer = store.get_customer(customer.id)
+        customer.phone = "+46 8 123 45 67"
+        store.save_customer(customer, user="anna")
+
+    then = store.contacts_as_of(customer.id, day_one)
+    assert list(then["title"]) == ["CFO"] and bool(then["active"].iloc[0])
+    assert store.contacts_as_of(customer.id, day_one - dt.timedelta(days=1)).empty
+    assert list(store.comments_as_of(customer.id, day_one)["body"]) == ["First words"]
+    opportunities = store.opportunities_as_of(customer.id, day_one)
+    assert (opportunities["stage"].iloc[0], opportunities["status"].iloc[0]) == ("Lead", "pipeline")
+    relations = store.relations_as_of(customer.id, day_one)
+    assert list(relations["other_id"]) == [other.id] and store.relations(customer.id).empty
+    assert list(store.files_as_of(customer.id, day_one)["name"]) == ["a.pdf"] and store.files(customer.id).empty
+
+    view = store.as_of(day_one)
+    assert view.get_customer(customer.id).phone == "" and store.get_customer(customer.id).phone != ""
+    assert list(view.comments(customer.id)["body"]) == ["First words"] and view.comment_count(customer.id) == 1
+    assert len(view.contacts(customer.id)) == 1 and not view.can("anna", "write")
+    assert view.timeline(customer.id)["at"].max() <= pd_timestamp(day_one)
+    with pytest.raises(cc.PermissionDenied):
+        view.add_comment(customer.id, "No", user="anna")
+    with pytest.raises(cc.PermissionDenied):
+        view.save_customer(view.get_customer(customer.id), user="anna")
+    view.close()  # shares the store's connection: nothing closes
+    assert store.get_customer(customer.id).name == "Gamma Revision AB"
+
+
+def pd_timestamp(day: dt.date) -> Any:
+    import pandas as pd
+
+    from customercard.store.activity import day_end
+
+    return pd.Timestamp(day_end(day, ZONE))
+
+
+def test_a_restore_of_a_day_is_for_writers_one_change_and_version_checked(empty_store: Store) -> None:
+    store = empty_store
+    with frozen_clock(START) as clock:
+        customer = store.create_customer(user="anna", name="Epsilon AB", nickname="Eps", status="Prospect")
+        day_one = local_day(clock.now)
+        clock.now += dt.timedelta(days=1)
+        customer.param.update(nickname="E", status="Active", phone="+46 8 123 45 67")
+        customer = store.save_customer(customer, user="anna")
+        history_rows = len(store.history(customer.id))
+        with pytest.raises(cc.PermissionDenied):
+            store.restore_as_of(customer.id, day_one, ["nickname"], user="vera")
+        with pytest.raises(cc.ConflictError):
+            store.restore_as_of(customer.id, day_one, ["nickname"], user="anna", expected_version=customer.version - 1)
+        with pytest.raises(cc.ValidationError):
+            store.restore_as_of(customer.id, day_one, ["erp_system"], user="anna")
+        assert len(store.history(customer.id)) == history_rows  # refused: nothing written
+        saved = store.restore_as_of(customer.id, day_one, None, user="anna", expected_version=customer.version)
+    assert (saved.nickname, saved.status, saved.phone) == ("Eps", "Prospect", "")
+    assert saved.version == customer.version + 1
+    rows = store.history(customer.id)
+    assert set(rows[rows["version"] == saved.version]["field"]) == {"nickname", "status", "phone"}
+    diff = store.diff(customer.id, day_one)
+    assert diff.empty

@@ -1,0 +1,289 @@
+"""The customer's whole story without a browser, on DuckDB and PostgreSQL: the Activity section (built only when
+opened, remembered, filters, Load more, live, links), the card as of a day (read only, banner, compare, restore),
+the invoices behind a year's bar (their sum the bar's, by project, exports neutralised) and the full contact card
+(parts, timeline, events, relations, history with restore, edit with conflict)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pandas as pd
+import pytest
+
+import customercard as cc
+from customercard.ui.card import CustomerCard
+from customercard.ui.contact import ContactCard
+
+from .conftest import eventually, rich_customers
+
+
+@pytest.fixture
+def customer_id(demo_store) -> int:
+    return rich_customers(demo_store)[0]
+
+
+# -- Activity --------------------------------------------------------------------------------------------------
+def test_activity_is_folded_built_when_opened_and_remembered(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    keys = [s.key for s in card.sections]
+    assert keys.index("activity") == keys.index("comments") + 1 and "asof" not in keys
+    activity = card.section("activity")
+    assert activity.collapsed and not activity._built and activity._timeline is None  # nothing read yet
+    activity.open()
+    assert activity._built and "cc-activity-days" in activity.view.html
+    assert demo_store.prefs("anna", "card.collapsed.")["card.collapsed.activity"] is False
+    again = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("activity")
+    assert not again.collapsed and again._built
+
+
+def test_activity_filters_load_more_and_links(demo_store, customer_id):
+    store = demo_store
+    for i in range(60):
+        store.add_comment(customer_id, f"Call number {i}", user="erik")
+    card = CustomerCard(store=store, customer_id=customer_id, user="anna")
+    activity = card.section("activity")
+    activity.open()
+    timeline = activity.timeline
+    assert len(timeline.frame) == 50 and timeline.has_more and "cc-activity-more" in activity.view.html
+    activity.handle("activity-more", {})
+    assert len(timeline.frame) > 50
+    activity.handle("activity-kind", {"value": "event"})
+    assert set(timeline.frame["kind"]) <= {"event"} and 'value="event" selected' in activity.view.html
+    activity.handle("activity-kind", {"value": ""})
+    activity.handle("activity-person", {"value": "erik"})
+    assert "erik" in set(timeline.frame["who"])
+    activity.handle("activity-text", {"value": "number 42"})
+    assert list(timeline.frame["title"]) == ["Call number 42"]
+    assert "Call number 42" in activity.view.html and "Erik Nilsson wrote:" in activity.view.html
+    activity.handle("activity-clear", {})
+    assert timeline.kind == timeline.person == timeline.search == ""
+    activity.handle("activity-person", {"value": "<script>"})  # not a user: ignored
+    assert timeline.person == ""
+    events = store.events(customer_id)
+    if not events.empty:  # an entry's link opens the event in its own section
+        event_id = int(events.iloc[0].id)
+        activity.handle("activity-open", {"id": f"events:{event_id}"})
+        section = card.section("events")
+        assert not section.collapsed and f'id="cc-event-{event_id}"' in section.view.html
+    activity.handle("activity-open", {"id": "comments:1"})
+    assert card.section("comments").show_all
+
+
+def test_activity_hears_of_new_entries(demo_store, customer_id):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    activity = card.section("activity")
+    activity.open()
+    demo_store.add_comment(customer_id, "Heard live <b>bold</b>", user="erik")
+    eventually(lambda: "Heard live &lt;b&gt;bold&lt;/b&gt;" in activity.view.html)
+
+
+def test_a_viewer_reads_the_activity_but_a_failing_timeline_blanks_nothing(demo_store, customer_id, monkeypatch):
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera")
+    activity = card.section("activity")
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+    monkeypatch.setattr(type(demo_store), "timeline", broken)
+    activity.open()
+    assert "could not be shown" in activity.view.html
+    assert "cc-customer-name" in card.section("header").view.html
+
+
+# -- the card as of a day -----------------------------------------------------------------------------------
+def _changed_customer(store) -> tuple[int, dt.date]:
+    """A demo customer whose status changed later, and a day between its creation and that change."""
+    found = store.sql("SELECT customer_id, min(changed_at) AS first, max(changed_at) AS last FROM customer_changes "
+                      "GROUP BY customer_id HAVING max(version) = 2 ORDER BY customer_id LIMIT 1")
+    row = found.iloc[0]
+    first, last = pd.Timestamp(row["first"]).date(), pd.Timestamp(row["last"]).date()
+    return int(row["customer_id"]), first + (last - first) / 2
+
+
+def test_the_card_as_of_a_day_is_read_only_with_a_banner_and_compares(demo_store):
+    customer_id, day = _changed_customer(demo_store)
+    today = demo_store.get_customer(customer_id)
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna", as_of=day)
+    assert card.sections[0].key == "asof" and not card.sections[0].collapsed
+    assert card.customer.status == "Prospect" != today.status
+    assert not card.context.can_edit
+    for section in card.sections:
+        section.open()
+        assert not any(t["action"] in ("edit", "merge", "send-email") for t in section.view.tools), section.key
+    banner = card.section("asof")
+    assert "read only" in banner.view.html and f'href="/card?customer={customer_id}"' in banner.view.html
+    diff = banner.compare()
+    assert "status" in set(diff["field"]) and "cc-asof-diff" in banner.view.html
+    assert "cc-asof-restore" in banner.view.html  # anna may restore
+    with pytest.raises(cc.PermissionDenied):
+        card.save()
+    assert demo_store.get_customer(customer_id).version == today.version
+
+
+def test_restore_these_values_from_the_banner(demo_store):
+    customer_id, day = _changed_customer(demo_store)
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna", as_of=day)
+    banner = card.section("asof")
+    assert not banner.restore([], None) and "Choose the values" in banner.view.html
+    banner.compare()
+    banner.handle("asof-pick", {"id": "status", "value": True})
+    banner.handle("asof-pick", {"id": "not-a-field", "value": True})
+    assert banner._picked == {"status"}
+    stored = demo_store.get_customer(customer_id)
+    banner.handle("asof-restore", {"version": str(stored.version)})
+    after = demo_store.get_customer(customer_id)
+    assert after.status == "Prospect" and after.version == stored.version + 1
+    rows = demo_store.history(customer_id)
+    assert list(rows[rows["version"] == after.version]["field"]) == ["status"]
+    assert set(rows[rows["version"] == after.version]["kind"]) == {"restore"}
+    assert "Brought back 1 value" in banner.view.html and banner._picked == set()
+
+
+def test_a_stale_restore_is_refused_and_compared_again(demo_store):
+    customer_id, day = _changed_customer(demo_store)
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna", as_of=day)
+    banner = card.section("asof")
+    banner.compare()
+    seen = banner._today_version
+    someone = demo_store.get_customer(customer_id)
+    someone.nickname = "Meanwhile"
+    demo_store.save_customer(someone, user="erik")
+    assert not banner.restore(["status"], seen)
+    assert demo_store.get_customer(customer_id).status == someone.status  # nothing written
+    assert "since you compared" in banner.view.html and banner._today_version == seen + 1
+
+
+def test_a_viewer_compares_but_cannot_restore(demo_store):
+    customer_id, day = _changed_customer(demo_store)
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera", as_of=day)
+    banner = card.section("asof")
+    banner.compare()
+    assert "cc-asof-diff" in banner.view.html and "cc-asof-restore" not in banner.view.html
+    assert not banner.restore(["status"], banner._today_version)
+    assert demo_store.get_customer(customer_id).status != "Prospect"
+
+
+def test_the_card_as_of_a_day_before_the_customer_existed_is_refused(demo_store, customer_id):
+    with pytest.raises(cc.NotFound):
+        CustomerCard(store=demo_store, customer_id=customer_id, user="anna", as_of=dt.date(1990, 1, 1))
+
+
+# -- invoices behind the chart -----------------------------------------------------------------------------------
+def test_a_years_invoices_sum_to_its_bar_by_project_and_export(demo_store, customer_id):
+    store = demo_store
+    projects = store.projects(customer_id)
+    project_id = int(projects.iloc[0].id)
+    year = dt.date.today().year - 1
+    store.add_invoices(pd.DataFrame({
+        "customer_id": [customer_id] * 3, "project_id": [project_id, project_id, None],
+        "number": ["=HYPERLINK(\"http://x\")", "F-2", "+46 8 123"], "invoice_date": [dt.date(year, 3, 1)] * 3,
+        "amount": [1000.10, -200.05, 99.99], "currency": ["EUR", "EUR", "SEK"],
+        "amount_base": [11501.15, -2300.58, 99.99]}), user="anna")
+    card = CustomerCard(store=store, customer_id=customer_id, user="anna")
+    section = card.section("invoiced")
+    section.open()
+    assert f'data-action="invoiced-year" data-id="{year}"' in section.view.html
+    assert "Change" in section.view.html  # year-over-year
+    section.handle("invoiced-year", {"id": str(year)})
+    shown = section.year_invoices
+    bar = float(section.figures().set_index("year").loc[year, "amount"])
+    assert shown is not None and round(shown.total, 2) == round(bar, 2) == round(shown.bar, 2)
+    assert section.view.child.objects[1] is shown.__panel__()  # under the chart
+    assert "cc-year-table" in shown.html() and "Credit note" in shown.html()
+    assert "cc-year-projects" in shown.html()
+    shown.project.value = project_id
+    assert set(shown.frame["project_id"].dropna().astype(int)) == {project_id}
+    rows = list(csv.reader(io.StringIO(shown.export_file("csv").getvalue().decode("utf-8-sig"))))
+    assert rows[0][0] == "Date" and any(cell.startswith("'=HYPERLINK") for row in rows for cell in row)
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+    import openpyxl
+
+    book = openpyxl.load_workbook(shown.export_file("xlsx"))
+    values = [cell.value for row in book.active.iter_rows() for cell in row]
+    assert "'=HYPERLINK(\"http://x\")" in values and isinstance(values[9], float | int)
+    section._tapped([year - 2, year - 1], [1])  # a click on another bar: the chart's second
+    assert section.year == year - 1
+    shown.project.value = -1
+    section.show_year(None)
+    assert section.year_invoices is None and section.view.child is section._chart
+
+
+def test_store_invoices_of_a_year_add_up_to_invoiced_per_year(demo_store, customer_id):
+    figures = demo_store.invoiced_per_year(customer_id)
+    for row in figures.itertuples(index=False):
+        frame = demo_store.invoices(customer_id, year=int(row.year))
+        assert round(float(frame["amount_base"].sum()), 2) == round(float(row.amount), 2)
+        assert list(frame.columns) == ["id", "invoice_date", "number", "project_id", "project_number",
+                                       "project_name", "amount", "currency", "amount_base"]
+    assert demo_store.invoices(customer_id, year=1900).empty
+
+
+# -- the contact card -------------------------------------------------------------------------------------------
+def test_the_full_contact_card(demo_store, customer_id):
+    store = demo_store
+    contact = store.create_contact(cc.Contact(customer_id=customer_id, first_name="Ina", last_name="Ek",
+                                              title="CFO", email="ina.ek@example.se"), user="anna")
+    store.add_comment(customer_id, "Lunch with Ina Ek", user="erik")
+    event = store.new_event(customer_id, owner="anna")
+    event.param.update(title="Budget talk", event_type="Meeting", contact_ids=[contact.id])
+    store.create_event(event, user="anna")
+    other = rich_customers(store)[1]
+    store.add_relation(cc.Relation(customer_id=other, relation_type="Board member at", other_contact_id=contact.id),
+                       user="anna")
+    contact.title = "CEO"
+    store.save_contact(contact, user="erik")
+    card = ContactCard(store=store, contact_id=contact.id, user="anna")
+    assert list(card.slots) == ["details", "relations", "events", "activity", "history"]
+    assert card.slots["activity"].collapsed and card.slots["activity"].html == ""  # folded: not read
+    html = card.markup()
+    assert "Budget talk" in html and "cc-contact-relations" in html and "Board member at" in html
+    card.slots["activity"].collapsed = False
+    activity = card.slots["activity"].html
+    assert "Lunch with Ina Ek" in activity and "Budget talk" in activity and "CFO" in activity
+    assert store.prefs("anna", "contact.collapsed.")["contact.collapsed.activity"] is False
+    card.handle("activity-kind", {"value": "comment"})
+    assert "Budget talk" not in card.slots["activity"].html
+    history = card.slots["history"].html
+    assert "cc-restore" in history
+    change_id = int(store.record_history("contacts", contact.id).iloc[0].change_id)
+    assert card.restore(change_id, store.get_contact(contact.id).version)
+    assert store.get_contact(contact.id).title == "CFO"
+    assert "restore" in set(store.record_history("contacts", contact.id)["kind"])
+    viewer = ContactCard(store=store, contact_id=contact.id, user="vera")
+    assert "cc-restore" not in viewer.slots["history"].html
+    assert not viewer.restore(change_id, store.get_contact(contact.id).version)
+
+
+def test_the_contact_card_edits_in_place_and_shows_a_conflict(demo_store, customer_id):
+    store = demo_store
+    contact = store.create_contact(cc.Contact(customer_id=customer_id, first_name="Ola", last_name="Berg"),
+                                   user="anna")
+    card = ContactCard(store=store, contact_id=contact.id, user="anna")
+    editor = card.start_edit()
+    assert card.slots["details"].child is editor.__panel__() and card.slots["details"].html == ""
+    theirs = store.get_contact(contact.id)
+    theirs.title = "Theirs"
+    store.save_contact(theirs, user="erik")
+    editor.widgets["title"].value = "Mine"
+    assert not card.save()  # a conflict to resolve, not an overwrite
+    assert card.editor is editor and editor.resolver is not None and "title" in editor.resolver.choices
+    assert store.get_contact(contact.id).title == "Theirs"
+    editor.resolver.choices["title"].value = editor.resolver.MINE
+    assert card.save() and card.editor is None
+    assert store.get_contact(contact.id).title == "Mine" and "Mine" in card.slots["details"].html
+
+
+def test_without_the_crm_module_the_story_leaves_it_out(demo_store, customer_id):
+    settings = demo_store.settings()
+    settings.crm_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    activity = card.section("activity")
+    activity.open()
+    assert not {"event", "opportunity", "relation"} & set(activity.timeline.kinds)
+    assert not {"event", "opportunity", "relation"} & set(activity.timeline.frame["kind"])
+    contact_id = int(demo_store.contacts(customer_id).iloc[0]["id"])
+    contact = ContactCard(store=demo_store, contact_id=contact_id, user="anna")
+    assert "events" not in contact.slots and "relations" not in contact.slots
+    assert "cc-contact-events" not in contact.markup()
