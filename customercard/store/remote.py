@@ -59,7 +59,11 @@ REMOTE: dict[str, Remote] = {
     # customers
     "get_customer": READ, "customer_exists": READ, "new_customer": READ, "history": READ, "list_customers": READ,
     "find_customers": READ, "countries_in_use": READ, "search": READ, "possible_duplicates": READ,
-    "merge_preview": READ, "customer_names": READ, "record_history": READ, "is_empty": READ,
+    "merge_preview": READ, "customer_names": READ, "timeline": READ, "contact_timeline": READ,
+    "customer_as_of": READ, "diff": READ, "comments_as_of": READ, "comment_count_as_of": READ,
+    "contacts_as_of": READ, "projects_as_of": READ, "events_as_of": READ, "opportunities_as_of": READ,
+    "relations_as_of": READ, "files_as_of": READ, "invoiced_per_year_as_of": READ, "pipeline_per_year_as_of": READ,
+    "restore_as_of": WRITE, "restore_contact": WRITE, "record_history": READ, "is_empty": READ,
     "export_customers_frame": READ, "export_contacts_frame": READ,
     "create_customer": WRITE, "create_customers": WRITE, "save_customer": WRITE, "restore": WRITE,
     "merge_customers": WRITE, "link_customer": WRITE, "unlink_customer": WRITE,
@@ -102,6 +106,7 @@ NOT_REMOTE: dict[str, str] = {
     **dict.fromkeys(("add_file_record", "delete_file"), N_("files travel with their content: use the card's Files")),
     "duplicates_of": N_("it is the importer's own; use possible_duplicates"),
     "borrowed": N_("it lends a server's own store to the pages it serves"),
+    "as_of": N_("ask the methods ending in _as_of, or get_customer with as_of"),
 }
 
 
