@@ -168,3 +168,51 @@ def test_admin_lists_users_criteria_and_settings_refuse_stale_changes(empty_stor
     with pytest.raises(cc.ConflictError):
         store.save_settings(two, user="boss")
     assert (store.settings().start_address, store.settings().base_currency) == ("Storgatan 1, Göteborg", "SEK")
+
+
+def test_two_administrators_naming_two_values_alike_at_once_get_one_list_value(demo_store):
+    """Two renames (or an add and a rename) to the same name at the same moment: one is written, the other is told
+    the name is taken — never two values that read alike, never a database error."""
+    import threading
+
+    from customercard.errors import CustomerCardError
+
+    values = demo_store.list_values("industries")
+    first, second = (values.iloc[i] for i in (0, 1))
+    for round_ in range(4):
+        name = f"Same Name {round_}"
+        barrier, outcomes = threading.Barrier(2), []
+
+        def rename(row, name=name, barrier=barrier, outcomes=outcomes):
+            barrier.wait()
+            try:
+                demo_store.rename_list_value(int(row.id), name, user="admin")
+                outcomes.append("ok")
+            except CustomerCardError as exc:
+                outcomes.append(type(exc).__name__)
+        threads = [threading.Thread(target=rename, args=(row,)) for row in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(outcomes) == ["ValidationError", "ok"]
+        labels = demo_store.list_values("industries")["label"].str.casefold().tolist()
+        assert labels.count(name.casefold()) == 1
+        try:
+            demo_store.add_list_value("industries", name.upper(), user="admin")
+        except CustomerCardError as exc:
+            assert "already" in str(exc.errors["label"])
+        else:
+            raise AssertionError("a value that reads as an existing one was added")
+
+
+def test_restoring_the_value_from_before_a_customer_existed_is_a_message_not_a_crash(demo_store):
+    from customercard.errors import ValidationError
+
+    created = demo_store.create_customer(user="anna", name="Restored To Nothing AB")
+    for change in demo_store.history(created.id).itertuples(index=False):
+        try:
+            demo_store.restore(created.id, int(change.change_id), which="old", user="anna")
+        except ValidationError as exc:
+            assert change.field in exc.errors
+    assert demo_store.get_customer(created.id).name == "Restored To Nothing AB"

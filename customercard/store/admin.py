@@ -193,6 +193,7 @@ class AdminStore:
         if same is not None:
             raise ValidationError({"label": _("“{value}” is in the list already.").format(value=same[0])})
         with self.db.transaction() as cur:
+            _refuse_same_label(self.db, cur, list_name, label)
             position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM list_values "
                                    "WHERE list_name = ?", [list_name]).fetchone()[0]
             new_id = cur.execute("INSERT INTO list_values (list_name, label, inverse_label, position, active) "
@@ -234,6 +235,7 @@ class AdminStore:
         if other is not None and other[1] != value_id:
             raise ValidationError({"label": _("“{value}” is in the list already.").format(value=other[0])})
         with self.db.transaction() as cur:
+            _refuse_same_label(self.db, cur, current["list_name"], label, value_id)
             self._touch_list_value(cur, current, "label = ?, inverse_label = ?", [label, inverse])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             current["label"], label)
@@ -536,6 +538,17 @@ def _same_label(by_label: dict[str, int], label: str) -> tuple[str, int] | None:
     """The list's (label, id) that reads as ``label``: the same letters, whatever their case."""
     wanted = label.casefold()
     return next(((known, value_id) for known, value_id in by_label.items() if known.casefold() == wanted), None)
+
+
+def _refuse_same_label(db: Any, cur: Any, list_name: str, label: str, value_id: int | None = None) -> None:
+    """Inside the write's transaction: refuse ``label`` when another value of the list reads the same (two
+    administrators adding or renaming to one name at once: the second is told, as if it had been there). On
+    PostgreSQL the list's rows are locked first, so that two such transactions take turns."""
+    lock = " FOR UPDATE" if db.dialect == "postgresql" else ""
+    rows = cur.execute("SELECT id, label FROM list_values WHERE list_name = ?" + lock, [list_name]).fetchall()
+    same = _same_label({str(known): int(other) for other, known in rows}, label)
+    if same is not None and same[1] != value_id:
+        raise ValidationError({"label": _("“{value}” is in the list already.").format(value=same[0])})
 
 
 def _checked_label(label: str | None, inverse_label: str | None) -> tuple[str, str]:

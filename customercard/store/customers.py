@@ -364,7 +364,10 @@ class CustomerStore:
         customer = self.get_customer(customer_id)
         if expected_version is not None:
             customer.version = expected_version
-        _set_field_text(customer, field, text)
+        try:
+            _set_field_text(customer, field, text)
+        except (ValueError, TypeError) as exc:  # e.g. the empty value from before a required field was first set
+            raise ValidationError({field: _("This value cannot be restored: {reason}").format(reason=exc)}) from exc
         return self.save_customer(customer, user=user, kind="restore")
 
     # -- Search customers -----------------------------------------------------------------------------------
