@@ -449,3 +449,26 @@ def test_every_problem_is_json_in_the_readers_language(served):
     body = problem(reply, 401)
     assert reply.headers["Content-Language"] == "da" and body["title"] != "Authentication needed"
     assert json.loads(reply.body) == body
+
+
+def test_without_the_crm_module_its_records_are_not_there(served):
+    """The firm switches the CRM module off: events, opportunities and relations answer 404 (problem details),
+    customers and contacts still answer; switched on again, they are back."""
+    store = served.store
+    customer = customer_ids(served)[5]
+    settings = store.settings()
+    settings.crm_enabled = False
+    store.save_settings(settings, user="admin")
+    try:
+        manager = api(served)
+        for path in (f"/api/v1/customers/{customer}/events", f"/api/v1/customers/{customer}/opportunities",
+                     f"/api/v1/customers/{customer}/relations"):
+            body = problem(manager.get(path), 404)
+            assert "CRM" in body["detail"]
+        assert manager.get(f"/api/v1/customers/{customer}").status == 200
+        assert manager.get(f"/api/v1/customers/{customer}/contacts").status == 200
+    finally:
+        settings = store.settings()
+        settings.crm_enabled = True
+        store.save_settings(settings, user="admin")
+    assert api(served).get(f"/api/v1/customers/{customer}/events").status == 200

@@ -163,6 +163,9 @@ class ApiHandler(RequestHandler):
         self.finish(json.dumps(reply.body, ensure_ascii=False))
 
     # -- a worker thread's side ------------------------------------------------------------------------------
+    def check_available(self) -> None:
+        """Raise an :class:`ApiError` when what this handler serves is switched off (nothing is by default)."""
+
     @property
     def store(self) -> Store:
         return self.server.current_store()
@@ -177,6 +180,7 @@ class ApiHandler(RequestHandler):
             with using_language(language):
                 try:
                     self._check_query(method)
+                    self.check_available()
                     reply = getattr(self, f"do_{method}")(caller, *args)
                 except ApiError as exc:
                     reply = self._problem(exc)

@@ -207,8 +207,17 @@ class MeHandler(ApiHandler):
 
 
 # -- the records beside customers ---------------------------------------------------------------------------------
+#: The records of the CRM module: without it (a firm-wide setting) they are not there at all.
+CRM_KINDS = frozenset({"events", "opportunities", "relations"})
+
+
 class KindHandler(ApiHandler):
     kind: Kind
+
+    def check_available(self) -> None:
+        if self.kind.path in CRM_KINDS and not self.store.settings().crm_enabled:
+            raise ApiError(404, _("The CRM module is switched off (System administration → Customers → "
+                                  "Settings)."))
 
     def _version(self, record: Any) -> int:
         return int(getattr(record, "version", None) or 1)
