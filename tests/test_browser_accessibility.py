@@ -289,7 +289,7 @@ def test_the_card_without_the_crm_module_has_no_serious_violations(live_server, 
         chart = section(page, "invoiced").locator("[role=img]")
         expect(chart).to_have_attribute("aria-label", "Chart of the invoiced amounts per year; the table below holds "
                                                       "the same figures.")
-        expect(section(page, "invoiced").locator("#cc-invoiced-table thead th")).to_have_text(["Year", "Invoiced"])
+        expect(section(page, "invoiced").locator("#cc-invoiced-table thead th")).to_have_text(["Year", "Invoiced", "Change"])  # no Pipeline column
         scanner.scan("Card, every section open, CRM module off")
         context.close()
         scanner.check()
@@ -533,7 +533,8 @@ def test_sections_are_disclosure_buttons_in_headings(live_server, page, customer
 
 def test_the_invoiced_chart_is_a_picture_whose_figures_are_in_the_table(live_server, page, customers):
     from customercard import formatting
-    from customercard.ui.sections.invoiced import yearly_figures
+    from customercard.i18n import using_language
+    from customercard.ui.sections.invoiced import year_change, yearly_figures
 
     store = live_server.store
     customer_id = next(c for c in customers if not store.pipeline_per_year(c).empty)
@@ -549,13 +550,16 @@ def test_the_invoiced_chart_is_a_picture_whose_figures_are_in_the_table(live_ser
     settings = store.settings()
     table = invoiced.locator("#cc-invoiced-table")
     expect(table.locator("caption")).to_have_text("Invoiced per year")
-    expect(table.locator("thead th")).to_have_text(["Year", "Invoiced", "Weighted pipeline"])
+    expect(table.locator("thead th")).to_have_text(["Year", "Invoiced", "Change", "Weighted pipeline"])
     rows = table.locator("tbody tr:not(.total)").all_inner_texts()
     shown = {row[0]: row[1:] for row in (r.split("\t") for r in rows)}
+    amounts = figures.set_index("year")["amount"]
     for year in sorted(set(figures["year"]) | set(weighted.index)):
-        amount = float(figures.set_index("year")["amount"].get(year, 0.0))
+        amount = float(amounts.get(year, 0.0))
         money = [formatting.money(v, settings.base_currency, language="en") for v in (amount, weighted.get(year, 0.0))]
-        assert shown[str(year)] == money, (year, shown.get(str(year)), money)
+        with using_language("en"):
+            change = year_change(amount, float(amounts[year - 1]) if year - 1 in amounts.index else None)
+        assert shown[str(year)] == [money[0], change, money[1]], (year, shown.get(str(year)), money, change)
 
 
 def test_the_pipeline_table_is_read_and_used_by_keyboard(live_server, page):

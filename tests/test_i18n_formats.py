@@ -85,8 +85,12 @@ def test_the_card_and_its_history_in_each_language(demo_store, customer_id, lang
         invoiced = card.section("invoiced").view.html
         history = card.section("groups").history_html()
         comments = card.section("comments").view.html
-    totals = re.findall(r'<td class="num">([^<]*)</td>', invoiced)
+    cells = [cell for cell in re.findall(r'<td class="num">([^<]*)</td>', invoiced) if cell]
+    changes = [cell for cell in cells if cell.endswith("%")]  # the year-over-year column
+    totals = [cell for cell in cells if cell not in changes]
     assert totals and all(re.fullmatch(money, total) for total in totals)
+    percent = r"[+-]?\d+(\.\d)?%" if language == "en" else r"[+-]?\d+(,\d)?\u00a0%"
+    assert changes and all(re.fullmatch(percent, change) for change in changes)
     assert f"<td>{when}</td>" in history  # the history's times: the firm's time zone, the language's format
     written = demo_store.comments(customer_id, limit=1)["written_on"].iloc[0]
     assert formatting.date(written, language) in comments

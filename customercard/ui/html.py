@@ -33,6 +33,8 @@ table.cc-table th { color: #5b6b7d; font-weight: 600; background: #f7f9fb; }
 table.cc-table td.num, table.cc-table th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.cc-table tr.total td { font-weight: 700; border-top: 2px solid #c9d3de; }
 a { color: #1f5c99; text-decoration: none; } a:hover { text-decoration: underline; }
+/* A link inside running text (a sentence, a timeline entry) is told apart by more than its colour. */
+p a, li a, .cc-entry a, a.cc-asof-link { text-decoration: underline; }
 .cc-inactive { color: #596573; }
 table.cc-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
 .cc-sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0);
