@@ -227,3 +227,17 @@ def test_a_page_served_with_a_nonce_runs_its_own_scripts_only(hostile_server, pa
                              i.src = 'x'; document.body.appendChild(i); }""")
     page.wait_for_timeout(300)
     assert page.evaluate("window.__xss") is None
+
+
+@pytest.mark.parametrize("as_of, heading", [
+    ("<img src=x onerror=window.__xss=1>", "No such day"), ("9999-99-99", "No such day"), ("%C2%B2", "No such day"),
+    ("2999-01-01", "No such day"), ("2024-02-30", "No such day"), ("%00", "No such day"),
+    ("0001-01-01", "No such customer on that day"),
+])
+def test_bad_days_in_the_card_link_give_a_message(hostile_server, page, as_of, heading):
+    login(page, hostile_server.url, "anna")
+    response = page.goto(f"{hostile_server.url}/card?customer={hostile_server.customer_id}&as_of={as_of}")
+    assert response.status == 200
+    wait_idle(page)
+    expect(page.locator("#cc-message")).to_contain_text(heading)
+    assert_clean(page)
