@@ -289,7 +289,8 @@ def test_the_card_without_the_crm_module_has_no_serious_violations(live_server, 
         chart = section(page, "invoiced").locator("[role=img]")
         expect(chart).to_have_attribute("aria-label", "Chart of the invoiced amounts per year; the table below holds "
                                                       "the same figures.")
-        expect(section(page, "invoiced").locator("#cc-invoiced-table thead th")).to_have_text(["Year", "Invoiced", "Change"])  # no Pipeline column
+        expect(section(page, "invoiced").locator("#cc-invoiced-table thead th")).to_have_text(
+            ["Year", "Invoiced", "Change"])  # no Pipeline column
         scanner.scan("Card, every section open, CRM module off")
         context.close()
         scanner.check()
