@@ -147,13 +147,36 @@ class CustomerStore:
                         erp_customer_id=before.erp_customer_id, is_linked=before.is_linked, updated_by=login,
                         updated_at=now)
 
-    def _customer_from_record(self, record: dict[str, Any]) -> Customer:
+    def _customers_for_saving(self, customer_ids: list[int]) -> dict[int, Customer]:
+        """Many customers read at once (two queries, not two per customer), as :meth:`get_customer` gives each but
+        without the allowed values offered for forms: what a bulk change saves one by one."""
+        if not customer_ids:
+            return {}
+        ids = [int(i) for i in customer_ids]
+        condition = self.db.in_list("id", len(ids), ids=True)
+        records = self.db.records(SELECT_CUSTOMER.replace("WHERE id = ?", f"WHERE {condition}"), ids)
+        labels = self._criterion_value_labels()
+        found: dict[int, list[tuple[tuple[int, int], str, str]]] = {}
+        for customer_id, value_id in self.db.rows("SELECT customer_id, value_id FROM customer_segments WHERE "
+                                                  + self.db.in_list("customer_id", len(ids), ids=True), ids):
+            if value_id in labels:
+                found.setdefault(int(customer_id), []).append(labels[value_id])
+        customers = {}
+        for record in records:
+            segments: dict[str, list[str]] = {}
+            for _order, name, label in sorted(found.get(int(record["id"]), [])):
+                segments.setdefault(name, []).append(label)
+            customers[int(record["id"])] = self._customer_from_record(record, segments)
+        return customers
+
+    def _customer_from_record(self, record: dict[str, Any],
+                              segments: dict[str, list[str]] | None = None) -> Customer:
         fields = self._field_values(record)
         values = dict(fields)
         for column in SYSTEM_COLUMNS:
             value = record[column]
             values[column] = "" if value is None and column in _TEXT_SYSTEM_COLUMNS else value
-        values["segments"] = segments = self._segments_of(int(record["id"]))
+        values["segments"] = segments = self._segments_of(int(record["id"])) if segments is None else segments
         # One update per (nested) record, from class-level defaults: no per-instance parameter copies.
         grouped: dict[str, dict[str, Any]] = {}
         for field, value in values.items():
