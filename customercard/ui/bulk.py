@@ -34,8 +34,10 @@ class BulkPanel(pn.viewable.Viewer):
 
     store = param.ClassSelector(class_=STORE_TYPES, doc="Where the customers are kept.")
     login = param.String(default="", doc="Who changes the customers.")
-    chosen = param.Callable(allow_refs=False, doc="Returns the ids of the customers the change is for (checked, or all matching).")
-    on_done = param.Callable(default=None, allow_refs=False, doc="Called after a change or an undo (the list reads itself again).")
+    chosen = param.Callable(allow_refs=False,
+                            doc="Returns the ids of the customers the change is for (checked, or all matching).")
+    on_done = param.Callable(default=None, allow_refs=False,
+                             doc="Called after a change or an undo (the list reads itself again).")
     preview = param.Dict(default=None, allow_None=True, doc="The last preview (see Store.bulk_preview).")
     batch = param.ClassSelector(class_=BulkChange, default=None, allow_None=True,
                                 doc="The user's last bulk change that can still be undone.")
