@@ -105,7 +105,7 @@ class BulkPanel(pn.viewable.Viewer):
     def _forget_preview(self) -> None:
         self.preview = None
         self._apply.disabled = True
-        self._apply.name = _("Apply")
+        self._apply.label = _("Apply")
         self._summary.object = ""
 
     def _shown(self, field: str, text: str | None) -> str:
@@ -159,7 +159,7 @@ class BulkPanel(pn.viewable.Viewer):
             return None
         self.preview = preview
         self._say(self._summary, self.describe(preview))
-        self._apply.name = ngettext("Apply to {n} customer", "Apply to {n} customers", preview["change"]).format(
+        self._apply.label = ngettext("Apply to {n} customer", "Apply to {n} customers", preview["change"]).format(
             n=formatting.number(preview["change"]))
         self._apply.disabled = preview["change"] == 0
         return preview
@@ -198,7 +198,7 @@ class BulkPanel(pn.viewable.Viewer):
         finally:
             self._preview_button.disabled = False
             self.preview = None
-            self._apply.name = _("Apply")
+            self._apply.label = _("Apply")
         if batch is not None:
             self._say(self._status, ngettext("Changed {n} customer.", "Changed {n} customers.", batch.customers).format(
                 n=formatting.number(batch.customers)), extra=self._skipped_html(skipped, _("Left alone")))

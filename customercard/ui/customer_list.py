@@ -149,12 +149,12 @@ class CustomerList(pn.viewable.Viewer):
         self._filters = self._filter_widgets()
         self._may_write = bool(self.login) and self.store.can(self.login, "write")
         self._table = DataTable(columns=self._table_columns(), sort=self.sort, descending=self.descending,
-                                selectable=self._may_write,
                                 empty_text=_("No customers match."), sizing_mode="stretch_width")
         self._table.param.watch(self._on_table_sort, ["sort", "descending"])
         self._table.param.watch(lambda _e: self._count_selected(), "selected")
-        self._column_choice = multi_choice({_(c["label"]): c["key"] for c in COLUMNS}, self.columns,
-                                           label=_("Columns"), css_classes=["cc-columns"], sizing_mode="stretch_width")
+        self._column_choice = pn.widgets.CheckBoxGroup(
+            options={esc(_(c["label"])): c["key"] for c in COLUMNS}, value=list(self.columns), inline=True,
+            css_classes=["cc-columns"], sizing_mode="stretch_width")
         self._column_choice.param.watch(self._on_columns, "value")
         self._views = SavedViewsMenu(store=self.store, login=self.login, view_id=self.view_id) if self.login else None
         if self._views is not None:
@@ -164,7 +164,7 @@ class CustomerList(pn.viewable.Viewer):
         self._selected_count = pn.pane.HTML("", css_classes=["cc-bulk-count"], sizing_mode="stretch_width")
         self._bulk = BulkPanel(store=self.store, login=self.login, chosen=self.chosen_ids,
                                on_done=self._refresh) if self._may_write else None
-        self._bulk_toggle = pn.widgets.Toggle(name=_("Change many customers…"), css_classes=["cc-bulk-toggle"],
+        self._bulk_toggle = pn.widgets.Toggle(label=_("Change many customers…"), css_classes=["cc-bulk-toggle"],
                                               width=220, visible=self._may_write)
         self._count = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
         self._prev = pn.widgets.Button(label=_("‹ Previous"), width=110)
@@ -340,13 +340,16 @@ class CustomerList(pn.viewable.Viewer):
         clear.on_click(lambda _e: self.clear())
         views = [self._views] if self._views is not None else []
         sidebar = pn.Column(pn.pane.HTML(page_heading(_('Search customers')), margin=(0, 10)), *views,
-                            *self._filters.values(), self._column_choice, clear, width=300, css_classes=["cc-filters"])
+                            *self._filters.values(), pn.pane.HTML(esc(_("Columns")), margin=(5, 10, 0, 10)),
+                            self._column_choice, clear, width=300, css_classes=["cc-filters"])
         bulk: list[Any] = []
         if self._bulk is not None:
             panel = pn.Column(pn.Row(self._all_matching, self._selected_count, sizing_mode="stretch_width"),
                               self._bulk, visible=False, sizing_mode="stretch_width", css_classes=["cc-bulk-panel"],
                               styles={"border": "1px solid #c8d1dc", "border-radius": "6px", "padding": "4px 8px"})
-            self._bulk_toggle.param.watch(lambda event: setattr(panel, "visible", event.new), "value")
+            def toggle(event: param.parameterized.Event) -> None:  # check boxes only while changing many
+                panel.visible = self._table.selectable = event.new
+            self._bulk_toggle.param.watch(toggle, "value")
             bulk = [self._bulk_toggle, panel]
         results = pn.Column(pn.Row(self._count, *self._exports, sizing_mode="stretch_width"), *bulk, self._table,
                             pn.Row(self._prev, self._next), sizing_mode="stretch_width")
