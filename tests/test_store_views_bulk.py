@@ -183,3 +183,41 @@ def test_the_same_comment_added_to_many(demo_store):
 def _with(customer, **values):
     customer.param.update(**values)
     return customer
+
+
+def test_a_writer_saving_while_a_bulk_change_runs_loses_nothing(demo_store):
+    """Another writer saves the same customers while the bulk change runs (its own thread): each save either comes
+    before the bulk change reaches the customer (which then leaves it alone, changed since the preview) or after it
+    (the writer's copy is stale: a conflict); whatever is stored is the last recorded change, nothing overwritten."""
+    import threading
+
+    ids = _many(demo_store, 300)
+    preview = demo_store.bulk_preview(ids, "account_manager", "erik", user="anna")
+    contested = ids[150:160]
+    copies = {i: demo_store.get_customer(i) for i in contested}  # read before the run, as an open card would be
+    outcomes: dict[int, str] = {}
+
+    def writer() -> None:
+        for customer_id, customer in copies.items():
+            customer.account_manager = "olli"
+            try:
+                demo_store.save_customer(customer, user="olli")
+                outcomes[customer_id] = "saved"
+            except ConflictError:
+                outcomes[customer_id] = "conflict"
+    thread = threading.Thread(target=writer)
+    thread.start()
+    batch = demo_store.bulk_change(ids, "account_manager", "erik", user="anna", versions=preview["versions"])
+    thread.join()
+    for customer_id in contested:
+        stored = demo_store.get_customer(customer_id).account_manager
+        if outcomes[customer_id] == "saved":  # the writer came first: the bulk change left it alone
+            assert stored == "olli" and customer_id in batch.skipped
+        else:  # the bulk change came first: the writer was told
+            assert stored == "erik" and customer_id not in batch.skipped
+    assert batch.customers == 300 - len(batch.skipped)
+    latest = demo_store.sql("SELECT customer_id, new_value FROM customer_changes c WHERE field = 'account_manager' "
+                            "AND id = (SELECT max(id) FROM customer_changes d WHERE d.customer_id = c.customer_id "
+                            "AND d.field = 'account_manager')")
+    last = dict(zip(latest["customer_id"], latest["new_value"], strict=True))
+    assert all(last[i] == demo_store.get_customer(i).account_manager for i in ids)
