@@ -169,6 +169,9 @@ def test_viewers_make_no_bulk_changes_and_bad_values_are_refused(demo_store):
     assert "value" in refused.value.errors
     with pytest.raises(ValidationError):
         demo_store.bulk_change(ids, "name", "Everyone", user="anna")
+    with pytest.raises(ValidationError) as too_many:  # a whole database at once is narrowed first
+        demo_store.bulk_preview(range(1, 10_002), "industry", None, user="anna")
+    assert "At most 10,000 customers" in too_many.value.errors["customer_ids"]
 
 
 def test_the_same_comment_added_to_many(demo_store):

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import formatting
 from ..errors import ConflictError, CustomerCardError, NotFound, ValidationError
 from ..i18n import _
 from ..models import BulkChange, Customer, to_text
@@ -25,6 +26,8 @@ from .database import execute_rows, utcnow
 
 #: Customers per transaction: big enough that a chunk costs few commits, small enough not to hold the write long.
 BULK_CHUNK = 100
+#: The most customers one bulk change (or preview) takes: a search of the whole database is narrowed first.
+MAX_BULK = 10_000
 BULK_AREA = "Bulk changes"
 BATCH_COLUMNS = "id, created_at, created_by, field, new_value, customers, undone_at, undone_by, version"
 _READ_CHUNK = 500
@@ -57,6 +60,14 @@ class BulkStore:
     db: Any
 
     # -- reading ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _bulk_ids(customer_ids: Iterable[int]) -> list[int]:
+        found = list(dict.fromkeys(int(i) for i in customer_ids))
+        if len(found) > MAX_BULK:
+            raise ValidationError({"customer_ids": _("At most {n} customers at once: narrow the search first.").format(
+                n=formatting.number(MAX_BULK))}, what=_("Bulk change"))
+        return found
+
     def _bulk_checked(self, field: str, value: Any) -> BulkChange:
         change = BulkChange(field=field or "", value=value)
         change.check(self.choices())
@@ -98,7 +109,7 @@ class BulkStore:
         :meth:`bulk_change` so that a customer changed after the preview is left alone). Refused for viewers."""
         self._require(user, "write")
         change = self._bulk_checked(field, value)
-        ids = list(dict.fromkeys(int(i) for i in customer_ids))
+        ids = self._bulk_ids(customer_ids)
         current = self._current_values(ids, change.field)
         olds: Counter[str | None] = Counter()
         versions: list[list[int]] = []
@@ -149,7 +160,7 @@ class BulkStore:
         login = self._require(user, "write")
         change = self._bulk_checked(field, value)
         expected = {int(i): int(v) for i, v in (versions or [])}
-        ids = list(dict.fromkeys(int(i) for i in customer_ids))
+        ids = self._bulk_ids(customer_ids)
         batch = self._open_batch(batch_id, change, login) if batch_id is not None else None
         skipped: dict[int, str] = {}
         changed = 0
