@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from .. import formatting
-from ..errors import ConflictError, CustomerCardError, NotFound, ValidationError
+from ..errors import ConflictError, NotFound, ValidationError
 from ..i18n import _
 from ..models import BulkChange, Customer, to_text
 from .customers import _field_value, _set_field_text
@@ -202,9 +202,10 @@ class BulkStore:
 
     def _bulk_save(self, ids: list[int], change: BulkChange, login: str, expected: dict[int, int],
                    skipped: dict[int, str]) -> list[list[Any]]:
-        """Inside a chunk's transaction: save each customer with the new value; the rows for the batch."""
-        items: list[list[Any]] = []
+        """Inside a chunk's transaction: each customer given the new value and saved with the single save's steps
+        (see :meth:`~customercard.store.customers.CustomerStore._save_together`); the rows for the batch."""
         customers = self._customers_for_saving(ids)
+        changing: list[tuple[Customer, str | None]] = []
         for customer_id in ids:
             customer = customers.get(customer_id)
             if customer is None:
@@ -217,16 +218,14 @@ class BulkStore:
             if _same(old, change.value):
                 continue
             self._set_bulk_value(customer, change)
-            try:
-                self.save_customer(customer, user=login, kind="bulk")
-            except ConflictError:
-                skipped[customer_id] = _changed_since(self, customer_id, customer.version, _("the preview"))
-                continue
-            except ValidationError as exc:
-                skipped[customer_id] = "; ".join(exc.errors.values())
-                continue
-            items.append([customer_id, customer.version, to_text(old), None])
-        return items
+            changing.append((customer, to_text(old)))
+        read_at = {customer.id: customer.version for customer, _old in changing}
+        refused = self._save_together([customer for customer, _old in changing], login, "bulk")
+        for customer_id, exc in refused.items():
+            skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the preview"))
+                                    if isinstance(exc, ConflictError) else "; ".join(exc.errors.values()))
+        return [[customer.id, customer.version, old, None] for customer, old in changing
+                if customer.id not in refused and customer.version > read_at[customer.id]]
 
     def _bulk_comment(self, ids: list[int], change: BulkChange, login: str) -> list[list[Any]]:
         items = []
@@ -286,8 +285,8 @@ class BulkStore:
 
     def _undo_part(self, items: list[dict[str, Any]], batch: BulkChange, login: str,
                    skipped: dict[int, str]) -> list[int]:
-        done = []
         customers = self._customers_for_saving([int(item["customer_id"]) for item in items])
+        changing: list[Customer] = []
         for item in items:
             customer_id, version = int(item["customer_id"]), int(item["version_after"])
             customer = customers.get(customer_id)
@@ -299,15 +298,16 @@ class BulkStore:
                 continue
             try:
                 _set_field_text(customer, batch.field, item["old_value"])
-                self.save_customer(customer, user=login, kind="bulk undo")
-            except ConflictError:
-                skipped[customer_id] = _changed_since(self, customer_id, version, _("the bulk change"))
-                continue
-            except (ValidationError, ValueError, TypeError, CustomerCardError) as exc:
+            except (ValueError, TypeError) as exc:
                 skipped[customer_id] = str(exc)
                 continue
-            done.append(customer_id)
-        return done
+            changing.append(customer)
+        read_at = {customer.id: customer.version for customer in changing}
+        refused = self._save_together(changing, login, "bulk undo")
+        for customer_id, exc in refused.items():
+            skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the bulk change"))
+                                    if isinstance(exc, ConflictError) else "; ".join(exc.errors.values()))
+        return [customer.id for customer in changing if customer.id not in refused]
 
 
 def _changed_since(store: Any, customer_id: int, version: int, since: str) -> str:
