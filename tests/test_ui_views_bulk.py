@@ -64,3 +64,14 @@ def test_viewers_get_no_bulk_panel_and_no_check_boxes(demo_store):
     page.__panel__()
     assert page._bulk is None and not page._bulk_toggle.visible and not page._table.selectable
     assert page._views is not None and page._views._shared.disabled  # private views only
+
+
+def test_choosing_other_customers_drops_the_preview(demo_store):
+    page = CustomerList.from_url(demo_store, "", login="anna")
+    page.__panel__()
+    page._bulk_toggle.value = True
+    page._table._handle_msg({"select": [page._table.rows[0]["_id"]], "on": True})
+    page._bulk._value.value = "kari"
+    assert page._bulk.make_preview() is not None and page._bulk.preview is not None
+    page._all_matching.value = True
+    assert page._bulk.preview is None and page._bulk._apply.disabled

@@ -66,7 +66,7 @@ class BulkPanel(pn.viewable.Viewer):
         self._last = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-bulk-last"])
         self._field.param.watch(lambda _e: self._offer_values(), "value")
         for widget in (self._value, self._comment):
-            widget.param.watch(lambda _e: self._forget_preview(), "value")
+            widget.param.watch(lambda _e: self.forget_preview(), "value")
         self._preview_button.on_click(lambda _e: self.make_preview())
         self._apply.on_click(self._apply_clicked)
         self._undo.on_click(self._undo_clicked)
@@ -91,7 +91,7 @@ class BulkPanel(pn.viewable.Viewer):
         none = {_("(none)"): ""} if field != "comment" else {}
         self._value.options = {**none, **{esc(k): v for k, v in options.items()}}
         self._value.value = next(iter(options.values()), "")
-        self._forget_preview()
+        self.forget_preview()
 
     def _change(self) -> tuple[str, Any]:
         field = self._field.value
@@ -102,7 +102,8 @@ class BulkPanel(pn.viewable.Viewer):
             return field, [value] if value else []
         return field, value
 
-    def _forget_preview(self) -> None:
+    def forget_preview(self) -> None:
+        """Drop the preview (the change or the customers chosen changed): Apply waits for a new one."""
         self.preview = None
         self._apply.disabled = True
         self._apply.label = _("Apply")

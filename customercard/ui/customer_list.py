@@ -164,6 +164,9 @@ class CustomerList(pn.viewable.Viewer):
         self._selected_count = pn.pane.HTML("", css_classes=["cc-bulk-count"], sizing_mode="stretch_width")
         self._bulk = BulkPanel(store=self.store, login=self.login, chosen=self.chosen_ids,
                                on_done=self._refresh) if self._may_write else None
+        if self._bulk is not None:  # another choice of customers: the preview no longer says what Apply would do
+            self._table.param.watch(lambda _e: self._bulk.forget_preview(), "selected")
+            self._all_matching.param.watch(lambda _e: self._bulk.forget_preview(), "value")
         self._bulk_toggle = pn.widgets.Toggle(label=_("Change many customers…"), css_classes=["cc-bulk-toggle"],
                                               width=220, visible=self._may_write)
         self._count = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
