@@ -49,11 +49,15 @@ def test_a_shared_view_is_changed_by_its_owner_or_an_administrator_only(demo_sto
     assert demo_store.save_view(renamed, user="anna").version == 2
     with pytest.raises(ConflictError):  # overwriting from the version before: a conflict, not a silent overwrite
         demo_store.save_view(stale, user="anna")
+    by_admin = demo_store.get_view(shared.id, user="admin")
+    by_admin.name = "Team (kept by the office)"  # an administrator renames anyone's shared view
+    assert demo_store.save_view(by_admin, user="admin").version == 3
+    assert demo_store.get_view(shared.id, user="anna").name == "Team (kept by the office)"
     with pytest.raises(ConflictError):
-        demo_store.delete_view(shared.id, user="admin", expected_version=1)
-    demo_store.delete_view(shared.id, user="admin", expected_version=2)
+        demo_store.delete_view(shared.id, user="admin", expected_version=2)
+    demo_store.delete_view(shared.id, user="admin", expected_version=3)
     assert demo_store.views(user="anna") == []
-    assert "Team" in set(demo_store.admin_log()["item"])
+    assert "Team (kept by the office)" in set(demo_store.admin_log()["item"])
 
 
 def test_a_viewer_keeps_private_views_but_shares_none(demo_store):
