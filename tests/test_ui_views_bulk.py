@@ -75,3 +75,21 @@ def test_choosing_other_customers_drops_the_preview(demo_store):
     assert page._bulk.make_preview() is not None and page._bulk.preview is not None
     page._all_matching.value = True
     assert page._bulk.preview is None and page._bulk._apply.disabled
+
+
+def test_the_same_comment_added_from_the_panel(demo_store):
+    page = CustomerList.from_url(demo_store, "", login="anna")
+    page.__panel__()
+    page._bulk_toggle.value = True
+    chosen = [row["_id"] for row in page._table.rows[:2]]
+    page._table._handle_msg({"select": chosen, "on": True})
+    bulk = page._bulk
+    bulk._field.value = "comment"
+    assert bulk._comment.visible and not bulk._value.visible
+    assert bulk.make_preview() is None and "Write the comment" in bulk._summary.object  # said where it was typed
+    bulk._comment.value = "Sent <the> new price list"
+    assert bulk.make_preview()["change"] == 2
+    assert "2 customers: the comment is added to each" in bulk._summary.object
+    assert asyncio.run(bulk.apply()).customers == 2
+    assert all(demo_store.comments(i)["body"].iloc[0] == "Sent <the> new price list" for i in chosen)
+    assert not bulk._undo.visible  # comments stay: nothing to undo
