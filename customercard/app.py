@@ -92,7 +92,7 @@ def search_page(server: CardServer) -> ServableMixin:
     if user is None:
         return login_required()
     store = server.current_store()
-    view = CustomerList.from_url(store, urlencode(query_args(), doseq=True))
+    view = CustomerList.from_url(store, urlencode(query_args(), doseq=True), login=user.login)
     location = _location()
     if location is not None:
         view.param.watch(lambda event: setattr(location, "search", f"?{event.new}" if event.new else ""), "url")

@@ -992,6 +992,88 @@ class ApiToken(Record):
             errors.setdefault(prefix + "name", _("Give the token a name, e.g. what uses it."))
 
 
+class SavedView(Record):
+    """A search of Search customers (its filters, sort and columns, as the page's URL query) kept under a name by its
+    owner: private, or shared with everyone. Names are unique per owner; a shared view is renamed, overwritten or
+    deleted by its owner or an administrator."""
+
+    fields = ("name", "shared", "search")
+
+    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until saved.")
+    owner = text_param(default="", max_length=REFERENCE_LENGTH, doc="The login of the user who saved the view.")
+    name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label=N_("View name"),
+                      doc=N_("What the view is called in the menu."))
+    shared = param.Boolean(default=False, label=N_("Shared with everyone"),
+                           doc=N_("A shared view is in everyone's menu; a private one only in its owner's."))
+    search = text_param(default="", max_length=URL_LENGTH, label=N_("Search"),
+                        doc="The URL query of Search customers that the view opens (filters, sort, columns).")
+    version = param.Integer(default=0, bounds=(0, None), doc="The stored version this copy was read at.")
+
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        if prefix + "name" not in errors:
+            _assign(self, "name", " ".join((self.name or "").split()))
+        if not self.name:
+            errors.setdefault(prefix + "name", _("Give the view a name."))
+
+
+class BulkChange(Record):
+    """One change made to many customers at once: the field (account manager, status, industry, a segmentation
+    criterion as ``segments.<criterion>``, or ``comment`` to add the same comment) and the value every chosen
+    customer gets. Each customer's change is a change of its own (history, outbox); the batch is what undoes them."""
+
+    fields = ("field", "value")
+    FIELDS = ("account_manager", "status", "industry", "comment")
+
+    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until run.")
+    field = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Change"),
+                       doc=N_("What to change: account manager, status, industry, a segmentation criterion or a "
+                              "comment to add."))
+    value = param.Parameter(default=None, label=N_("New value"),
+                            doc=N_("The value each customer gets (a list of values for a segmentation criterion; the "
+                                   "text for a comment)."))
+    created_at = param.Date(default=None, allow_None=True, label=N_("When"))
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("By"))
+    customers = param.Integer(default=0, bounds=(0, None), label=N_("Customers changed"),
+                              doc="How many customers the change (or its undo) changed.")
+    skipped = param.Dict(default={}, doc="Customer id → why it was left alone (changed since the preview, or since "
+                                         "this change when undoing).")
+    undone_at = param.Date(default=None, allow_None=True, label=N_("Undone"))
+    undone_by = text_param(default="", max_length=REFERENCE_LENGTH)
+    version = param.Integer(default=0, bounds=(0, None), doc="The stored version of the batch.")
+
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        field, value = self.field, self.value
+        if field.startswith("segments."):
+            criterion = field.split(".", 1)[1]
+            if criterion not in choices.criteria:
+                errors[prefix + "field"] = _("“{criterion}” is no segmentation criterion.").format(criterion=criterion)
+                return
+            multiple, allowed = choices.criteria[criterion]
+            values = [value] if isinstance(value, str) else list(value or [])
+            if any(v not in allowed for v in values):
+                errors[prefix + "value"] = _("Choose values of the criterion “{criterion}”.").format(
+                    criterion=criterion)
+            elif len(values) > 1 and not multiple:
+                errors[prefix + "value"] = _("“{criterion}” takes one value.").format(criterion=criterion)
+            else:
+                _assign(self, "value", values)
+        elif field == "comment":
+            body = value.strip() if isinstance(value, str) else ""
+            if not body:
+                errors[prefix + "value"] = _("Write the comment to add.")
+            elif len(body) > NOTE_LENGTH:
+                errors[prefix + "value"] = _("At most {n} characters.").format(n=NOTE_LENGTH)
+        elif field in ("account_manager", "status", "industry"):
+            allowed = choices.managers if field == "account_manager" else choices.allowed(
+                {"status": "statuses", "industry": "industries"}[field])
+            if value not in (None, "") and value not in allowed:
+                errors[prefix + "value"] = _("Choose one of the values offered.")
+            else:
+                _assign(self, "value", value or None)
+        else:
+            errors[prefix + "field"] = _("Choose what to change.")
+
+
 class Settings(Record):
     """Firm-wide settings for the customer module/CRM, kept by administrators."""
 

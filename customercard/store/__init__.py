@@ -20,6 +20,7 @@ from ..i18n import _
 from .activity import ActivityStore
 from .admin import SYSTEM_PREFIX, AdminStore
 from .asof import AsOfStore
+from .bulk import BulkStore
 from .changes import Change, ChangeFeed
 from .crm import CrmStore
 from .customers import CustomerStore
@@ -38,11 +39,12 @@ from .search import SearchStore
 from .sessions import SessionStore
 from .timeline import TimelineStore
 from .tokens import TokenStore
+from .views import SavedViewStore
 
 
 class Store(AdminStore, CustomerStore, AsOfStore, TimelineStore, ActivityStore, PeopleStore, InvoicingStore,
             PrefsStore, RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
-            SessionStore, PrivacyStore, TokenStore):
+            SessionStore, PrivacyStore, TokenStore, SavedViewStore, BulkStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:

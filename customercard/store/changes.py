@@ -21,7 +21,8 @@ from ..i18n import N_
 log = logging.getLogger(__name__)
 
 #: The kinds of change a history row records (said in the reader's language after a field's label: "Name (merge)").
-CHANGE_KINDS = (N_("create"), N_("update"), N_("restore"), N_("merge"), N_("delete"), N_("anonymise"))
+CHANGE_KINDS = (N_("create"), N_("update"), N_("restore"), N_("merge"), N_("delete"), N_("anonymise"), N_("bulk"),
+                N_("bulk undo"))
 #: The PostgreSQL channel changes travel on.
 CHANNEL = "customercard_changes"
 

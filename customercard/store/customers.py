@@ -147,13 +147,36 @@ class CustomerStore:
                         erp_customer_id=before.erp_customer_id, is_linked=before.is_linked, updated_by=login,
                         updated_at=now)
 
-    def _customer_from_record(self, record: dict[str, Any]) -> Customer:
+    def _customers_for_saving(self, customer_ids: list[int]) -> dict[int, Customer]:
+        """Many customers read at once (two queries, not two per customer), as :meth:`get_customer` gives each but
+        without the allowed values offered for forms: what a bulk change saves one by one."""
+        if not customer_ids:
+            return {}
+        ids = [int(i) for i in customer_ids]
+        condition = self.db.in_list("id", len(ids), ids=True)
+        records = self.db.records(SELECT_CUSTOMER.replace("WHERE id = ?", f"WHERE {condition}"), ids)
+        labels = self._criterion_value_labels()
+        found: dict[int, list[tuple[tuple[int, int], str, str]]] = {}
+        for customer_id, value_id in self.db.rows("SELECT customer_id, value_id FROM customer_segments WHERE "
+                                                  + self.db.in_list("customer_id", len(ids), ids=True), ids):
+            if value_id in labels:
+                found.setdefault(int(customer_id), []).append(labels[value_id])
+        customers = {}
+        for record in records:
+            segments: dict[str, list[str]] = {}
+            for _order, name, label in sorted(found.get(int(record["id"]), [])):
+                segments.setdefault(name, []).append(label)
+            customers[int(record["id"])] = self._customer_from_record(record, segments)
+        return customers
+
+    def _customer_from_record(self, record: dict[str, Any],
+                              segments: dict[str, list[str]] | None = None) -> Customer:
         fields = self._field_values(record)
         values = dict(fields)
         for column in SYSTEM_COLUMNS:
             value = record[column]
             values[column] = "" if value is None and column in _TEXT_SYSTEM_COLUMNS else value
-        values["segments"] = segments = self._segments_of(int(record["id"]))
+        values["segments"] = segments = self._segments_of(int(record["id"])) if segments is None else segments
         # One update per (nested) record, from class-level defaults: no per-instance parameter copies.
         grouped: dict[str, dict[str, Any]] = {}
         for field, value in values.items():
@@ -288,6 +311,64 @@ class CustomerStore:
         customer.param.update(version=version, updated_at=now, updated_by=login)
         customer._stored = self._saved_snapshot(stored, customer, version, now, login)
         return customer
+
+    def _save_together(self, customers: list[Customer], login: str, kind: str) -> dict[int, Exception]:
+        """Inside the caller's write: the steps of :meth:`save_customer` for many customers at once — each validated
+        against what it was read as, diffed, then the rows that changed the same columns to the same values updated
+        in ONE version-checked statement (a row whose version moved meanwhile is left out: a conflict), the history
+        of all in one insert, segments, the search index and the outbox as a single save writes them. Returns
+        {customer id: the refusal} for those not saved; the others carry their new version."""
+        refused: dict[int, Exception] = {}
+        choices = self.choices()
+        pending: dict[tuple[Any, ...], list[tuple[Customer, Snapshot, dict[str, tuple[Any, Any]]]]] = {}
+        for customer in customers:
+            stored = getattr(customer, "_stored", None)
+            try:
+                if not (isinstance(stored, Snapshot) and stored.version == customer.version):
+                    raise self._conflict(self._stored_now(customer.id), customer)
+                customer.check(choices, previous=stored)
+            except (ValidationError, ConflictError) as exc:
+                refused[customer.id] = exc
+                continue
+            changes = _diff(stored, customer)
+            if not changes:
+                continue
+            columns = _columns_of(set(changes))
+            values = dict(zip(WRITE_COLUMNS, self._write_values(customer), strict=True))
+            segments = to_text(customer.segments) if any(f.startswith("segments.") for f in changes) else None
+            key = (columns, tuple(values[c] for c in columns), segments)
+            pending.setdefault(key, []).append((customer, stored, changes))
+        now = utcnow()
+        history: list[list[Any]] = []
+        for (columns, column_values, _segments), group in pending.items():
+            ids = [customer.id for customer, _stored, _changes in group]
+            cases = " ".join("WHEN ? THEN CAST(? AS INTEGER)" for _ in group)
+            # Constant SQL from the column names above and the count of customers; every value a parameter.
+            statement = ("UPDATE customers SET " + "".join(f"{c} = ?, " for c in columns)  # noqa: S608
+                         + "updated_at = ?, updated_by = ?, version = version + 1 WHERE "
+                         + self.db.in_list("id", len(ids), ids=True)
+                         + f" AND version = CASE id {cases} END RETURNING id")
+            params = [*column_values, now, login, *ids,
+                      *(v for customer, _s, _c in group for v in (customer.id, customer.version))]
+            updated = {int(row[0]) for row in self.db.cursor().execute(statement, params).fetchall()}
+            for customer, stored, changes in group:
+                if customer.id not in updated:  # saved by someone else since it was read
+                    refused[customer.id] = self._conflict(self._stored_now(customer.id), customer)
+                    continue
+                version = customer.version + 1
+                history += [[customer.id, version, now, login, kind, field, to_text(old), to_text(new)]
+                            for field, (old, new) in changes.items()]
+                cur = self.db.cursor()
+                if any(field.startswith("segments.") for field in changes):
+                    cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
+                    self._write_segments(cur, customer.id, customer.segments)
+                if SEARCHED_FIELDS & set(changes):
+                    self._index_customer(cur, customer.id, {**customer.values(), "number": customer.number})
+                self._after_customer_change(cur, stored, customer, changes, login, now)
+                customer.param.update(version=version, updated_at=now, updated_by=login)
+                customer._stored = self._saved_snapshot(stored, customer, version, now, login)
+        write_customer_changes(self.db, self.db.cursor(), history)
+        return refused
 
     def _stored_now(self, customer_id: int) -> Snapshot:
         records = self.db.records(SELECT_CUSTOMER, [customer_id])

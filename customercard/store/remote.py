@@ -87,6 +87,10 @@ REMOTE: dict[str, Remote] = {
     "set_list_value_active": ADMIN, "save_criterion": ADMIN, "add_user": ADMIN, "update_user": ADMIN,
     "admin_log": ADMIN, "outbox": ADMIN, "outbox_counts": ADMIN, "retry_outbox": ADMIN,
     "anonymise_contact": ADMIN, "contact_data_export": ADMIN,
+    # saved views (each user's own; the store checks who may change a shared one) and bulk changes
+    "views": READ, "get_view": READ, "save_view": Remote("own"), "delete_view": Remote("own"),
+    "bulk_preview": WRITE, "bulk_change": WRITE, "undo_bulk_change": WRITE, "get_bulk_change": READ,
+    "bulk_changes": READ, "bulk_change_customers": READ,
 }
 
 #: The store's public methods that stay with the server, and why (said when one is called on a RemoteStore).

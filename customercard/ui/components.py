@@ -109,6 +109,8 @@ th.group { background: #e9eef4; color: #1d2733; text-align: left; }
 caption { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0);
           white-space: nowrap; }
 th .arrow { color: #2f6fb3; margin-left: 4px; }
+th.cc-select, td:has(> input[type=checkbox]) { width: 1.6em; }
+input[type=checkbox] { width: 18px; height: 18px; margin: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:hover td { background: #f8fafc; }
 a { color: #1f5c99; text-decoration: none; } a:hover { text-decoration: underline; }
@@ -132,12 +134,16 @@ class DataTable(LightComponent):
     empty_text = param.String(default=N_("Nothing found."), doc="Shown when there are no rows.")
     sort_label = param.String(default=N_("Sort by {label}"), doc="A sortable header's tooltip ({label}: its label).")
     caption = param.String(default="", doc="What the table holds, said by screen readers (not shown).")
+    selectable = param.Boolean(default=False, doc="Rows have a check box (and the header one for the whole page).")
+    selected = param.List(default=[], doc="The ``_id`` of each row checked (rows of other pages too).")
+    select_label = param.String(default=N_("Select {name}"), doc="A row's check box label ({name}: its first text).")
+    select_page_label = param.String(default=N_("Select every row on this page"), doc="The header check box label.")
 
     _stylesheets = [TABLE_CSS]
     _synced = ("sort", "descending")
 
     def __init__(self, **params) -> None:
-        for name in ("empty_text", "sort_label"):  # in the reader's language
+        for name in ("empty_text", "sort_label", "select_label", "select_page_label"):  # in the reader's language
             params.setdefault(name, _(type(self).param[name].default))
         super().__init__(**params)
         self._action_callbacks: list = []
@@ -147,6 +153,11 @@ class DataTable(LightComponent):
         self._action_callbacks.append(callback)
 
     def _handle_msg(self, data: dict) -> None:
+        if self.selectable and isinstance(data.get("select"), list):
+            chosen = [i for i in data["select"] if isinstance(i, int) and not isinstance(i, bool)]
+            kept = [i for i in self.selected if i not in chosen]
+            self.selected = kept + chosen if data.get("on") else kept
+            return
         if isinstance(data.get("action"), str) and any(c.get("action") == data["action"] for c in self.columns):
             for callback in self._action_callbacks:
                 callback(data["action"], data)
@@ -158,6 +169,22 @@ class DataTable(LightComponent):
         table.replaceChildren();
         if (model.caption) table.createCaption().textContent = model.caption;
         const head = table.createTHead().insertRow();
+        const picked = new Set(model.selectable ? model.selected : []);
+        const ids = model.rows.filter((row) => row._id !== undefined).map((row) => row._id);
+        function box(label, checked, ids_) {
+          const input = document.createElement("input");
+          input.type = "checkbox"; input.checked = checked; input.setAttribute("aria-label", label);
+          input.addEventListener("change", () => model.send_msg({select: ids_, on: input.checked}));
+          return input;
+        }
+        if (model.selectable) {
+          const th = document.createElement("th");
+          th.className = "cc-select";
+          const all = box(model.select_page_label, ids.length > 0 && ids.every((i) => picked.has(i)), ids);
+          all.className = "cc-select-page";
+          th.appendChild(all);
+          head.appendChild(th);
+        }
         for (const col of model.columns) {
           const th = document.createElement("th");
           th.scope = "col";
@@ -184,7 +211,8 @@ class DataTable(LightComponent):
         let body = null;
         if (!model.rows.length) {
           const td = table.createTBody().insertRow().insertCell();
-          td.colSpan = model.columns.length; td.className = "empty"; td.textContent = model.empty_text;
+          td.colSpan = model.columns.length + (model.selectable ? 1 : 0); td.className = "empty";
+          td.textContent = model.empty_text;
         }
         for (const row of model.rows) {
           if (row._group !== undefined) {  // a group: its own row group, named by a header cell
@@ -197,6 +225,12 @@ class DataTable(LightComponent):
           }
           if (body === null) body = table.createTBody();
           const tr = body.insertRow();
+          if (model.selectable) {
+            const name = row.name || model.columns.map((col) => row[col.key]).find((v) => v) || String(row._id);
+            const check = box(model.select_label.replace("{name}", name), picked.has(row._id), [row._id]);
+            check.className = "cc-select-row";
+            tr.insertCell().appendChild(check);
+          }
           for (const col of model.columns) {
             const td = tr.insertCell();
             td.className = (col.num ? "num " : "") + "cc-col-" + col.key;
@@ -215,10 +249,10 @@ class DataTable(LightComponent):
         }
       }
       draw();
-      model.on(["rows", "columns", "sort", "descending", "empty_text", "caption"], draw);
+      model.on(["rows", "columns", "sort", "descending", "empty_text", "caption", "selected", "selectable"], draw);
       return table;
     }
-    """, ["rows", "columns", "sort", "descending", "empty_text", "caption"])
+    """, ["rows", "columns", "sort", "descending", "empty_text", "caption", "selected", "selectable"])
 
 
 SECTION_VIEW_CSS = """

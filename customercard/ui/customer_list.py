@@ -16,14 +16,17 @@ import pandas as pd
 import panel as pn
 import param
 
-from ..i18n import N_, _
+from .. import formatting
+from ..i18n import N_, _, ngettext
 from ..models import CustomerQuery
 from ..spreadsheets import write_table
 from ..store import STORE_TYPES, Store
+from .bulk import BulkPanel
 from .choices import multi_choice
 from .components import DataTable
-from .html import page_heading
+from .html import esc, page_heading
 from .live import Follower
+from .saved_views import SavedViewsMenu
 
 COLUMNS = [
     {"key": "number", "label": N_("Number"), "sortable": True, "link": "href"},
@@ -41,6 +44,8 @@ EXPORT_COLUMNS = {"number": N_("Number"), "name": N_("Name"), "nickname": N_("Ni
 ARCHIVED_LABELS = {N_("Active customers"): "active", N_("Archived only"): "archived", N_("Both"): "all"}
 SEGMENT_PREFIX = "seg."
 SORT_KEYS = tuple(c["key"] for c in COLUMNS)
+#: The columns shown unless the search (a saved view) chooses others.
+DEFAULT_COLUMNS = list(SORT_KEYS)
 
 
 def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str, Any]]:
@@ -58,6 +63,12 @@ def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str
     page, sort = one("page", "1"), one("sort", "name")
     state = {"sort": sort if sort in SORT_KEYS else "name", "descending": one("desc") == "1",
              "page": int(page) if page.isascii() and page.isdigit() and 0 < len(page) <= 9 and int(page) else 1}
+    columns = [key for key in dict.fromkeys(args.get("col", [])) if key in SORT_KEYS]
+    if columns:
+        state["columns"] = columns
+    view = one("view")
+    if view.isascii() and view.isdigit() and 0 < len(view) <= 12:
+        state["view_id"] = int(view)
     return query, state
 
 
@@ -78,8 +89,10 @@ def known_values(store: Store, query: CustomerQuery) -> CustomerQuery:
                   if name in criteria and kept(values, criteria[name][1])})
 
 
-def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int) -> str:
-    """The URL query string of a search (only what differs from the defaults)."""
+def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int, columns: list[str] | None = None,
+                    view_id: int | None = None) -> str:
+    """The URL query string of a search (only what differs from the defaults): filters, sort, page, the columns
+    chosen and the saved view open."""
     pairs: list[tuple[str, str]] = []
     if query.text:
         pairs.append(("q", query.text))
@@ -94,8 +107,12 @@ def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int
         pairs.append(("sort", sort))
     if descending:
         pairs.append(("desc", "1"))
+    if columns and list(columns) != DEFAULT_COLUMNS:
+        pairs += [("col", key) for key in columns]
     if page > 1:
         pairs.append(("page", str(page)))
+    if view_id is not None:
+        pairs.append(("view", str(int(view_id))))
     return urlencode(pairs)
 
 
@@ -112,6 +129,10 @@ class CustomerList(pn.viewable.Viewer):
     url = param.String(default="", doc="The query string that reproduces this search.")
     text = param.String(default="", doc="Shortcut for query.text (name, nickname or number).")
     include_archived = param.Boolean(default=False, doc="Shortcut: also list archived customers.")
+    columns = param.ListSelector(default=list(DEFAULT_COLUMNS), objects=list(SORT_KEYS), doc="The columns shown.")
+    view_id = param.Integer(default=None, allow_None=True, doc="The saved view open, if one is.")
+    login = param.String(default="", doc="Who looks (their saved views; bulk changes when they may change "
+                                         "customers). Empty: no views menu and no bulk changes.")
 
     @classmethod
     def from_url(cls, store: Store, search: str, **params: Any) -> CustomerList:
@@ -126,10 +147,28 @@ class CustomerList(pn.viewable.Viewer):
         self.text, self.include_archived = self.query.text, self.query.archived == "all"
         self._building = True
         self._filters = self._filter_widgets()
-        self._table = DataTable(columns=[{**c, "label": _(c["label"])} for c in COLUMNS], sort=self.sort,
-                                descending=self.descending,
+        self._may_write = bool(self.login) and self.store.can(self.login, "write")
+        self._table = DataTable(columns=self._table_columns(), sort=self.sort, descending=self.descending,
                                 empty_text=_("No customers match."), sizing_mode="stretch_width")
         self._table.param.watch(self._on_table_sort, ["sort", "descending"])
+        self._table.param.watch(lambda _e: self._count_selected(), "selected")
+        self._column_choice = pn.widgets.CheckBoxGroup(
+            options={esc(_(c["label"])): c["key"] for c in COLUMNS}, value=list(self.columns), inline=True,
+            css_classes=["cc-columns"], sizing_mode="stretch_width")
+        self._column_choice.param.watch(self._on_columns, "value")
+        self._views = SavedViewsMenu(store=self.store, login=self.login, view_id=self.view_id) if self.login else None
+        if self._views is not None:
+            self._views.param.watch(lambda event: setattr(self, "view_id", event.new), "view_id")
+        self._all_matching = pn.widgets.Checkbox(label=_("All customers that match"), css_classes=["cc-bulk-all"])
+        self._all_matching.param.watch(lambda _e: self._count_selected(), "value")
+        self._selected_count = pn.pane.HTML("", css_classes=["cc-bulk-count"], sizing_mode="stretch_width")
+        self._bulk = BulkPanel(store=self.store, login=self.login, chosen=self.chosen_ids,
+                               on_done=self._refresh) if self._may_write else None
+        if self._bulk is not None:  # another choice of customers: the preview no longer says what Apply would do
+            self._table.param.watch(lambda _e: self._bulk.forget_preview(), "selected")
+            self._all_matching.param.watch(lambda _e: self._bulk.forget_preview(), "value")
+        self._bulk_toggle = pn.widgets.Toggle(label=_("Change many customers…"), css_classes=["cc-bulk-toggle"],
+                                              width=220, visible=self._may_write)
         self._count = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
         self._prev = pn.widgets.Button(label=_("‹ Previous"), width=110)
         self._next = pn.widgets.Button(label=_("Next ›"), width=110)
@@ -206,6 +245,8 @@ class CustomerList(pn.viewable.Viewer):
 
     def _on_query(self, *_events: Any) -> None:
         self.page = 1
+        if self.__dict__.get("_table") is not None:
+            self._table.selected = []  # what was checked may not match any more
         if not self._building:
             self._refresh()
 
@@ -236,7 +277,7 @@ class CustomerList(pn.viewable.Viewer):
             return
         with param.edit_constant(self):
             self.total = total
-        rows = [{"href": f"/card?customer={int(r.id)}", "number": str(r.number), "name": r.name,
+        rows = [{"_id": int(r.id), "href": f"/card?customer={int(r.id)}", "number": str(r.number), "name": r.name,
                  "nickname": r.nickname or "", "status": r.status or "", "industry": r.industry or "",
                  "account_manager": r.account_manager or "",
                  "city": (r.city or "") + (f" ({r.country})" if r.country else "")}
@@ -249,7 +290,39 @@ class CustomerList(pn.viewable.Viewer):
                 first=first, last=last, total=total, page=self.page, pages=pages))
         self._prev.disabled = self.page <= 1
         self._next.disabled = self.page >= pages
-        self.url = args_from_query(self.query, self.sort, self.descending, self.page)
+        self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id)
+        if self.__dict__.get("_views") is not None:
+            self._views.search = args_from_query(self.query, self.sort, self.descending, 1, self.columns)
+        if self.__dict__.get("_selected_count") is not None:
+            self._count_selected()
+
+    # -- columns, views and bulk changes --------------------------------------------------------------------------
+    def _table_columns(self) -> list[dict[str, Any]]:
+        return [{**c, "label": _(c["label"])} for c in COLUMNS if c["key"] in self.columns]
+
+    def _on_columns(self, event: param.parameterized.Event) -> None:
+        self.columns = [key for key in SORT_KEYS if key in (event.new or [])] or ["name"]
+
+    @param.depends("columns", "view_id", watch=True)
+    def _on_columns_or_view(self) -> None:
+        self._table.columns = self._table_columns()
+        self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id)
+        if self._views is not None:
+            self._views.search = args_from_query(self.query, self.sort, self.descending, 1, self.columns)
+
+    def matching_ids(self) -> list[int]:
+        """Every customer the search matches (not only this page)."""
+        frame, _total = self.store.find_customers(self.query, limit=None, sort=self.sort, descending=self.descending)
+        return [int(i) for i in frame["id"]]
+
+    def chosen_ids(self) -> list[int]:
+        """The customers a bulk change is for: all that match when so chosen, else those checked."""
+        return self.matching_ids() if self._all_matching.value else list(self._table.selected)
+
+    def _count_selected(self) -> None:
+        count = self.total if self._all_matching.value else len(self._table.selected)
+        self._selected_count.object = '<span class="cc-muted">{}</span>'.format(esc(ngettext(
+            "{n} customer chosen", "{n} customers chosen", count).format(n=formatting.number(count))))
 
     def export_frame(self) -> pd.DataFrame:
         """Every customer matching the filters (not only this page), with headers (and yes/no) in the reader's
@@ -268,8 +341,19 @@ class CustomerList(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         clear = pn.widgets.Button(label=_("Clear filters"), color="light", css_classes=["cc-clear-filters"])
         clear.on_click(lambda _e: self.clear())
-        sidebar = pn.Column(pn.pane.HTML(page_heading(_('Search customers')), margin=(0, 10)),
-                            *self._filters.values(), clear, width=300, css_classes=["cc-filters"])
-        results = pn.Column(pn.Row(self._count, *self._exports, sizing_mode="stretch_width"), self._table,
+        views = [self._views] if self._views is not None else []
+        sidebar = pn.Column(pn.pane.HTML(page_heading(_('Search customers')), margin=(0, 10)), *views,
+                            *self._filters.values(), pn.pane.HTML(esc(_("Columns")), margin=(5, 10, 0, 10)),
+                            self._column_choice, clear, width=300, css_classes=["cc-filters"])
+        bulk: list[Any] = []
+        if self._bulk is not None:
+            panel = pn.Column(pn.Row(self._all_matching, self._selected_count, sizing_mode="stretch_width"),
+                              self._bulk, visible=False, sizing_mode="stretch_width", css_classes=["cc-bulk-panel"],
+                              styles={"border": "1px solid #c8d1dc", "border-radius": "6px", "padding": "4px 8px"})
+            def toggle(event: param.parameterized.Event) -> None:  # check boxes only while changing many
+                panel.visible = self._table.selectable = event.new
+            self._bulk_toggle.param.watch(toggle, "value")
+            bulk = [self._bulk_toggle, panel]
+        results = pn.Column(pn.Row(self._count, *self._exports, sizing_mode="stretch_width"), *bulk, self._table,
                             pn.Row(self._prev, self._next), sizing_mode="stretch_width")
         return pn.Row(sidebar, results, sizing_mode="stretch_width")

@@ -1,0 +1,318 @@
+"""Bulk changes: one field given one value on many customers at once (account manager, status, industry, a
+segmentation criterion), or the same comment added to each — and the undo of such a change.
+
+Each customer's change goes through :meth:`~customercard.store.customers.CustomerStore.save_customer` (validated,
+version-checked, in history, in the outbox for a linked customer, announced), so nothing a single save does is
+bypassed; the customers are taken a chunk at a time, each chunk one transaction. A batch row keeps who changed what
+when, and one row per customer changed (the version it got, the value before), so that an undo — one step, even
+after a reload — puts back exactly the customers nobody changed since, and says which it left alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from .. import formatting
+from ..errors import ConflictError, NotFound, ValidationError
+from ..i18n import _
+from ..models import BulkChange, Customer, to_text
+from .customers import _field_value, _set_field_text
+from .database import execute_rows, utcnow
+
+#: Customers per transaction: big enough that a chunk costs few commits, small enough not to hold the write long.
+BULK_CHUNK = 100
+#: The most customers one bulk change (or preview) takes: a search of the whole database is narrowed first.
+MAX_BULK = 10_000
+BULK_AREA = "Bulk changes"
+BATCH_COLUMNS = "id, created_at, created_by, field, new_value, customers, undone_at, undone_by, version"
+_READ_CHUNK = 500
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _batch(row: dict[str, Any]) -> BulkChange:
+    field, text = row["field"], row["new_value"]
+    value: Any = text
+    if field.startswith("segments.") and text:
+        value = json.loads(text)
+    return BulkChange(id=int(row["id"]), field=field, value=value, created_at=row["created_at"],
+                      created_by=row["created_by"], customers=int(row["customers"]), undone_at=row["undone_at"],
+                      undone_by=row["undone_by"] or "", version=int(row["version"]))
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(new, list):
+        return sorted(old or []) == sorted(new)
+    return (old or None) == (new or None)
+
+
+class BulkStore:
+    """Mixin of :class:`customercard.store.Store`: bulk changes of customers and their undo."""
+
+    db: Any
+
+    # -- reading ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _bulk_ids(customer_ids: Iterable[int]) -> list[int]:
+        found = list(dict.fromkeys(int(i) for i in customer_ids))
+        if len(found) > MAX_BULK:
+            raise ValidationError({"customer_ids": _("At most {n} customers at once: narrow the search first.").format(
+                n=formatting.number(MAX_BULK))}, what=_("Bulk change"))
+        return found
+
+    def _bulk_checked(self, field: str, value: Any) -> BulkChange:
+        change = BulkChange(field=field or "", value=value)
+        change.check(self.choices())
+        return change
+
+    def _current_values(self, customer_ids: list[int], field: str) -> dict[int, tuple[int, Any]]:
+        """{customer id: (version, value of ``field``)} for the customers that exist, read a few hundred at a time."""
+        found: dict[int, tuple[int, Any]] = {}
+        maps = self._list_maps()
+        column = {"account_manager": "account_manager", "status": "status_id", "industry": "industry_id"}.get(field)
+        for part in _chunks(customer_ids, _READ_CHUNK):
+            condition = self.db.in_list("id", len(part), ids=True)
+            if column is None:  # a segment, or a comment (no value)
+                rows = self.db.rows(f"SELECT id, version FROM customers WHERE {condition}", part)  # noqa: S608
+                found.update({int(i): (int(v), []) for i, v in rows})
+                continue
+            rows = self.db.rows(f"SELECT id, version, {column} FROM customers WHERE {condition}", part)  # noqa: S608
+            for customer_id, version, stored in rows:
+                if field != "account_manager":
+                    stored = maps[{"status": "statuses", "industry": "industries"}[field]]["by_id"].get(stored)
+                found[int(customer_id)] = (int(version), stored or None)
+        if field.startswith("segments."):
+            criterion = field.split(".", 1)[1]
+            labels = self._criterion_value_labels()
+            for part in _chunks(list(found), _READ_CHUNK):
+                condition = self.db.in_list("customer_id", len(part), ids=True)
+                for customer_id, value_id in self.db.rows(
+                        f"SELECT customer_id, value_id FROM customer_segments WHERE {condition}", part):  # noqa: S608
+                    known = labels.get(value_id)
+                    if known and known[1] == criterion:
+                        found[int(customer_id)][1].append(known[2])
+        return found
+
+    def bulk_preview(self, customer_ids: Iterable[int], field: str, value: Any,
+                     user: str | None = None) -> dict[str, Any]:
+        """What :meth:`bulk_change` would do now: ``total`` customers asked for (``missing`` of them not found),
+        how many ``change`` and how many have the value ``already``; ``changes`` lists ``[old value, count]`` from
+        the most common; ``versions`` lists ``[customer id, version]`` of those that change (give them to
+        :meth:`bulk_change` so that a customer changed after the preview is left alone). Refused for viewers."""
+        self._require(user, "write")
+        change = self._bulk_checked(field, value)
+        ids = self._bulk_ids(customer_ids)
+        current = self._current_values(ids, change.field)
+        olds: Counter[str | None] = Counter()
+        versions: list[list[int]] = []
+        already = 0
+        for customer_id in ids:
+            if customer_id not in current:
+                continue
+            version, old = current[customer_id]
+            if change.field != "comment" and _same(old, change.value):
+                already += 1
+                continue
+            olds[to_text(old) if change.field != "comment" else None] += 1
+            versions.append([customer_id, version])
+        return {"field": change.field, "value": change.value, "total": len(ids), "missing": len(ids) - len(current),
+                "change": len(versions), "already": already, "changes": [[old, n] for old, n in olds.most_common()],
+                "versions": versions}
+
+    def get_bulk_change(self, batch_id: int) -> BulkChange:
+        """One bulk change: its field and value, who made it when, how many customers it changed, and whether (and by
+        whom) it was undone."""
+        rows = self.db.records(f"SELECT {BATCH_COLUMNS} FROM bulk_changes WHERE id = ?", [int(batch_id)])  # noqa: S608
+        if not rows:
+            raise NotFound(_("No bulk change {batch_id}.").format(batch_id=batch_id))
+        return _batch(rows[0])
+
+    def bulk_changes(self, created_by: str | None = None, limit: int = 20) -> list[BulkChange]:
+        """The latest bulk changes, newest first (only those of ``created_by`` when given)."""
+        where, params = ("WHERE created_by = ? ", [created_by]) if created_by else ("", [])
+        rows = self.db.records(f"SELECT {BATCH_COLUMNS} FROM bulk_changes {where}ORDER BY id DESC LIMIT ?",  # noqa: S608
+                               [*params, int(limit)])
+        return [_batch(row) for row in rows]
+
+    def bulk_change_customers(self, batch_id: int) -> pd.DataFrame:
+        """The customers a bulk change changed: customer_id, version_after (the version the change gave it),
+        old_value (as history keeps it), comment_id (for an added comment) and undone."""
+        return self.db.df("SELECT customer_id, version_after, old_value, comment_id, undone FROM bulk_change_customers "
+                          "WHERE batch_id = ? ORDER BY customer_id", [int(batch_id)])
+
+    # -- writing ------------------------------------------------------------------------------------------
+    def bulk_change(self, customer_ids: Iterable[int], field: str, value: Any, user: str | None = None,
+                    versions: Iterable[Iterable[int]] | None = None, batch_id: int | None = None) -> BulkChange:
+        """Give ``field`` the ``value`` on each of the customers (or add ``value`` as a comment to each): one recorded
+        change per customer, through the single save, a chunk of customers per transaction. With ``versions``
+        (``[customer id, version]`` pairs, as :meth:`bulk_preview` gives them), a customer changed since then is left
+        alone; so is one another writer changes in between (a conflict, never an overwrite). Customers that have the
+        value already are not touched. ``batch_id`` continues a bulk change of this user (a page that runs one in
+        parts to show its progress). Returns the batch, with ``skipped``: {customer id: why}."""
+        login = self._require(user, "write")
+        change = self._bulk_checked(field, value)
+        expected = {int(i): int(v) for i, v in (versions or [])}
+        ids = self._bulk_ids(customer_ids)
+        batch = self._open_batch(batch_id, change, login) if batch_id is not None else None
+        skipped: dict[int, str] = {}
+        changed = 0
+        for part in _chunks(ids, BULK_CHUNK):
+            with self.db.transaction() as cur:
+                if batch is None:
+                    batch = self._new_batch(cur, change, login)
+                items = (self._bulk_comment(part, change, login) if change.field == "comment"
+                         else self._bulk_save(part, change, login, expected, skipped))
+                if items:
+                    execute_rows(cur, "INSERT INTO bulk_change_customers (batch_id, customer_id, version_after, "
+                                      "old_value, comment_id) VALUES (?, ?, ?, ?, ?)",
+                                 [[batch.id, *item] for item in items])
+                    cur.execute("UPDATE bulk_changes SET customers = customers + ? WHERE id = ?",
+                                [len(items), batch.id])
+                changed += len(items)
+        if batch is None:
+            with self.db.transaction() as cur:
+                batch = self._new_batch(cur, change, login)
+        batch.param.update(customers=batch.customers + changed, skipped=skipped)
+        return batch
+
+    def _new_batch(self, cur: Any, change: BulkChange, login: str) -> BulkChange:
+        now = utcnow()
+        batch_id = cur.execute("INSERT INTO bulk_changes (created_at, created_by, field, new_value, customers, "
+                               "version) VALUES (?, ?, ?, ?, 0, 1) RETURNING id",
+                               [now, login, change.field, to_text(change.value)]).fetchone()[0]
+        self._log_admin(cur, login, BULK_AREA, f"#{batch_id} {change.field}", None, to_text(change.value))
+        return BulkChange(id=int(batch_id), field=change.field, value=change.value, created_at=now, created_by=login,
+                          version=1)
+
+    def _open_batch(self, batch_id: int, change: BulkChange, login: str) -> BulkChange:
+        batch = self.get_bulk_change(batch_id)
+        if batch.created_by != login or batch.field != change.field or \
+                to_text(batch.value) != to_text(change.value) or batch.undone_at is not None:
+            raise ValidationError({"batch_id": _("Only its own user continues a bulk change, with its field and "
+                                                 "value, before it is undone.")}, what=_("Bulk change"))
+        return batch
+
+    def _bulk_save(self, ids: list[int], change: BulkChange, login: str, expected: dict[int, int],
+                   skipped: dict[int, str]) -> list[list[Any]]:
+        """Inside a chunk's transaction: each customer given the new value and saved with the single save's steps
+        (see :meth:`~customercard.store.customers.CustomerStore._save_together`); the rows for the batch."""
+        customers = self._customers_for_saving(ids)
+        changing: list[tuple[Customer, str | None]] = []
+        for customer_id in ids:
+            customer = customers.get(customer_id)
+            if customer is None:
+                skipped[customer_id] = _("not found")
+                continue
+            if customer_id in expected and customer.version != expected[customer_id]:
+                skipped[customer_id] = _changed_since(self, customer_id, expected[customer_id], _("the preview"))
+                continue
+            old = _field_value(customer, change.field)
+            if _same(old, change.value):
+                continue
+            self._set_bulk_value(customer, change)
+            changing.append((customer, to_text(old)))
+        read_at = {customer.id: customer.version for customer, _old in changing}
+        refused = self._save_together([customer for customer, _old in changing], login, "bulk")
+        for customer_id, exc in refused.items():
+            skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the preview"))
+                                    if isinstance(exc, ConflictError) else "; ".join(exc.errors.values()))
+        return [[customer.id, customer.version, old, None] for customer, old in changing
+                if customer.id not in refused and customer.version > read_at[customer.id]]
+
+    def _bulk_comment(self, ids: list[int], change: BulkChange, login: str) -> list[list[Any]]:
+        items = []
+        for customer_id in ids:
+            comment = self.add_comment(customer_id, change.value, user=login)
+            items.append([customer_id, 0, None, comment.id])
+        return items
+
+    @staticmethod
+    def _set_bulk_value(customer: Customer, change: BulkChange) -> None:
+        if change.field.startswith("segments."):
+            segments = dict(customer.segments)
+            criterion = change.field.split(".", 1)[1]
+            if change.value:
+                segments[criterion] = list(change.value)
+            else:
+                segments.pop(criterion, None)
+            customer.segments = segments
+        else:
+            customer.set(change.field, change.value)
+
+    def undo_bulk_change(self, batch_id: int, user: str | None = None,
+                         expected_version: int | None = None) -> BulkChange:
+        """Undo a bulk change as one step: each customer it changed gets its value back (a recorded change, kind
+        'bulk undo'), unless someone changed the customer since — those are left alone and named in ``skipped``
+        ({customer id: who changed it}). A bulk change is undone once; comments added in bulk stay (comments are
+        never deleted). ``expected_version``: the batch's version the undo was offered at."""
+        login = self._require(user, "write")
+        batch = self.get_bulk_change(batch_id)
+        if batch.field == "comment":
+            raise ValidationError({"batch_id": _("Comments added to many customers are not taken back: comments "
+                                                 "stay in the timeline (edit one to correct it).")},
+                                  what=_("Bulk change"))
+        now = utcnow()
+        with self.db.transaction() as cur:  # claim it: two people undoing at once cannot both
+            claimed = cur.execute("UPDATE bulk_changes SET undone_at = ?, undone_by = ?, version = version + 1 "
+                                  "WHERE id = ? AND version = ? AND undone_at IS NULL",
+                                  [now, login, batch.id, int(expected_version or batch.version)]).rowcount
+            if not claimed:
+                raise ValidationError({"batch_id": _("This bulk change was undone already, or changed since: read it "
+                                                     "again.")}, what=_("Bulk change"))
+            self._log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value), _("undone"))
+        items = self.db.records("SELECT customer_id, version_after, old_value FROM bulk_change_customers "
+                                "WHERE batch_id = ? AND NOT undone ORDER BY customer_id", [batch.id])
+        skipped: dict[int, str] = {}
+        restored = 0
+        for part in _chunks(items, BULK_CHUNK):
+            with self.db.transaction() as cur:
+                done = self._undo_part(part, batch, login, skipped)
+                if done:
+                    cur.execute("UPDATE bulk_change_customers SET undone = TRUE WHERE batch_id = ? AND "
+                                + self.db.in_list("customer_id", len(done), ids=True), [batch.id, *done])
+                restored += len(done)
+        batch.param.update(customers=restored, skipped=skipped, undone_at=now, undone_by=login,
+                           version=batch.version + 1)
+        return batch
+
+    def _undo_part(self, items: list[dict[str, Any]], batch: BulkChange, login: str,
+                   skipped: dict[int, str]) -> list[int]:
+        customers = self._customers_for_saving([int(item["customer_id"]) for item in items])
+        changing: list[Customer] = []
+        for item in items:
+            customer_id, version = int(item["customer_id"]), int(item["version_after"])
+            customer = customers.get(customer_id)
+            if customer is None:
+                skipped[customer_id] = _("not found")
+                continue
+            if customer.version != version:
+                skipped[customer_id] = _changed_since(self, customer_id, version, _("the bulk change"))
+                continue
+            try:
+                _set_field_text(customer, batch.field, item["old_value"])
+            except (ValueError, TypeError) as exc:
+                skipped[customer_id] = str(exc)
+                continue
+            changing.append(customer)
+        read_at = {customer.id: customer.version for customer in changing}
+        refused = self._save_together(changing, login, "bulk undo")
+        for customer_id, exc in refused.items():
+            skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the bulk change"))
+                                    if isinstance(exc, ConflictError) else "; ".join(exc.errors.values()))
+        return [customer.id for customer in changing if customer.id not in refused]
+
+
+def _changed_since(store: Any, customer_id: int, version: int, since: str) -> str:
+    """Why a customer was left alone: who changed it after ``version``."""
+    rows = store.db.rows("SELECT DISTINCT changed_by FROM customer_changes WHERE customer_id = ? AND version > ?",
+                         [customer_id, version])
+    names = ", ".join(sorted(store.user_name(row[0]) for row in rows)) or "?"
+    return _("changed by {names} since {since}").format(names=names, since=since)

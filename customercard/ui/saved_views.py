@@ -1,0 +1,145 @@
+"""The saved views menu of Search customers: the views a user may open (their own, then those shared with everyone)
+as links that open the page on that view's URL, and a small form to save the current search under a name —
+private or shared — or to overwrite, rename or delete the view that is open (a shared one: its owner or an
+administrator; the store checks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+import param
+
+from ..errors import ConflictError, CustomerCardError, PermissionDenied, ValidationError
+from ..i18n import _
+from ..models import SavedView
+from ..store import STORE_TYPES
+from .accessibility import live
+from .html import esc
+
+MENU_CSS = """
+details { border: 1px solid #c8d1dc; border-radius: 6px; background: #fff; }
+summary { cursor: pointer; padding: 6px 10px; font-weight: 600; color: #1d2733; }
+summary:focus-visible, a:focus-visible { outline: 2px solid #2f6fb3; outline-offset: 2px; }
+ul { list-style: none; margin: 0; padding: 0 10px 8px; }
+li { padding: 3px 0; }
+a { color: #1f5c99; text-decoration: underline; }
+a[aria-current] { font-weight: 600; }
+.cc-muted { color: #55606d; font-size: 0.9em; }
+h3 { font-size: 0.85em; margin: 6px 10px 2px; color: #3d4856; text-transform: uppercase; letter-spacing: .03em; }
+"""
+
+
+def view_href(view: SavedView) -> str:
+    """The URL that opens a view: the page with the view's search and the view's id."""
+    return "/search?" + "&".join(part for part in (view.search, f"view={int(view.id)}") if part)
+
+
+class SavedViewsMenu(pn.viewable.Viewer):
+    """The views menu and the form that saves the current search (``search``: the page's URL query)."""
+
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the views are kept.")
+    login = param.String(default="", doc="Whose menu this is.")
+    search = param.String(default="", doc="The current search's URL query (without the view).")
+    view_id = param.Integer(default=None, allow_None=True, doc="The view open now, if one is.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._menu = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[MENU_CSS],
+                                  css_classes=["cc-views-menu"], margin=(0, 10))
+        self._name = pn.widgets.TextInput(label=_("View name"), max_length=100, css_classes=["cc-view-name"],
+                                          sizing_mode="stretch_width")
+        self._shared = pn.widgets.Checkbox(label=_("Shared with everyone"), css_classes=["cc-view-shared"],
+                                           disabled=not self.store.can(self.login, "write"))
+        self._save = pn.widgets.Button(label=_("Save as new view"), css_classes=["cc-view-save"])
+        self._overwrite = pn.widgets.Button(label=_("Save over this view"), css_classes=["cc-view-overwrite"])
+        self._delete = pn.widgets.Button(label=_("Delete this view"), css_classes=["cc-view-delete"])
+        self._message = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10), css_classes=["cc-view-message"])
+        self._save.on_click(lambda _e: self._store_view(new=True))
+        self._overwrite.on_click(lambda _e: self._store_view(new=False))
+        self._delete.on_click(lambda _e: self._delete_view())
+        self._open: SavedView | None = None
+        self._draw()
+
+    def _views(self) -> list[SavedView]:
+        try:
+            return self.store.views(user=self.login)
+        except CustomerCardError as exc:
+            self._say(str(exc), ok=False)
+            return []
+
+    @param.depends("view_id", watch=True)
+    def _draw(self) -> None:
+        views = self._views()
+        self._open = next((v for v in views if v.id == self.view_id), None)
+        mine = [v for v in views if v.owner == self.login]
+        others = [v for v in views if v.owner != self.login]
+
+        def items(group: list[SavedView]) -> str:
+            return "".join(
+                '<li><a class="cc-view-link" href="{href}"{current}>{name}</a>{shared}</li>'.format(
+                    href=esc(view_href(v)), name=esc(v.name), current=' aria-current="page"' if v.id == self.view_id
+                    else "", shared=f' <span class="cc-muted">({esc(_("shared"))})</span>' if v.shared and
+                    v.owner == self.login else f' <span class="cc-muted">({esc(self.store.user_name(v.owner))})</span>'
+                    if v.owner != self.login else "") for v in group)
+        parts = []
+        if mine:
+            parts.append(f"<h3>{esc(_('My views'))}</h3><ul>{items(mine)}</ul>")
+        if others:
+            parts.append(f"<h3>{esc(_('Shared views'))}</h3><ul>{items(others)}</ul>")
+        if not parts:
+            parts.append(f'<p class="cc-muted" style="margin: 4px 10px 8px">{esc(_("No saved views yet."))}</p>')
+        title = _("Saved views") + (f": {self._open.name}" if self._open else "")
+        self._menu.object = f'<details class="cc-views"><summary>{esc(title)}</summary>{"".join(parts)}</details>'
+        may_change = self._open is not None and (self._open.owner == self.login or self.store.can(self.login, "admin"))
+        self._overwrite.visible = self._delete.visible = may_change
+        if self._open is not None and not self._name.value:
+            self._name.value = self._open.name
+            self._shared.value = self._open.shared
+
+    def _say(self, text: str, ok: bool = True) -> None:
+        color = "#1d7a3c" if ok else "#b42318"
+        self._message.object = f'<p style="color:{color}; margin: 2px 0"{live(ok)}>{esc(text)}</p>'
+
+    def _store_view(self, new: bool) -> None:
+        if new or self._open is None:
+            view = SavedView(name=self._name.value_input or self._name.value or "", shared=self._shared.value,
+                             search=self.search)
+        else:
+            view = self._open.copy()
+            view.param.update(name=self._name.value_input or self._name.value or view.name,
+                              shared=self._shared.value, search=self.search)
+        try:
+            saved = self.store.save_view(view, user=self.login)
+        except ValidationError as exc:
+            self._say(" ".join(exc.errors.values()), ok=False)
+            return
+        except ConflictError:
+            self._say(_("Someone changed this view meanwhile: open it again from the menu."), ok=False)
+            return
+        except PermissionDenied as exc:
+            self._say(str(exc), ok=False)
+            return
+        self._say(_("Saved the view “{name}”.").format(name=saved.name))
+        if self.view_id == saved.id:
+            self._draw()
+        else:
+            self.view_id = saved.id
+
+    def _delete_view(self) -> None:
+        if self._open is None:
+            return
+        try:
+            self.store.delete_view(self._open.id, user=self.login, expected_version=self._open.version)
+        except (ConflictError, PermissionDenied, CustomerCardError) as exc:
+            self._say(str(exc) if not isinstance(exc, ConflictError) else
+                      _("Someone changed this view meanwhile: open it again from the menu."), ok=False)
+            return
+        self._say(_("Deleted the view “{name}”.").format(name=self._open.name))
+        self._name.value = ""
+        self.view_id = None
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        form = pn.Column(self._name, self._shared, pn.FlexBox(self._save, self._overwrite, self._delete),
+                         self._message, sizing_mode="stretch_width", css_classes=["cc-view-form"])
+        return pn.Column(self._menu, form, sizing_mode="stretch_width")

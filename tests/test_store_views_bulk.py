@@ -1,0 +1,230 @@
+"""Saved views and bulk changes in the store, on DuckDB and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from customercard.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from customercard.models import SavedView
+
+SEARCH = "status=Active&sort=city&col=name&col=city"
+
+
+# -- saved views ----------------------------------------------------------------------------------------------
+def test_private_view_is_its_owners_alone_and_a_shared_one_everyones(demo_store):
+    mine = demo_store.save_view(SavedView(name="  My  Gothenburg ones ", search=SEARCH), user="anna")
+    shared = demo_store.save_view(SavedView(name="Big customers", search="seg.Size=Large", shared=True), user="anna")
+    assert mine.name == "My Gothenburg ones" and mine.owner == "anna" and mine.version == 1
+    assert [v.name for v in demo_store.views(user="anna")] == ["Big customers", "My Gothenburg ones"]
+    assert [v.name for v in demo_store.views(user="erik")] == ["Big customers"]
+    assert demo_store.get_view(shared.id, user="vera").search == "seg.Size=Large"
+    with pytest.raises(NotFound):
+        demo_store.get_view(mine.id, user="erik")
+    with pytest.raises(NotFound):  # another's private view does not exist for anybody else, administrators too
+        demo_store.delete_view(mine.id, user="admin")
+
+
+def test_view_names_are_unique_per_owner_with_a_message(demo_store):
+    demo_store.save_view(SavedView(name="Mine", search=SEARCH), user="anna")
+    with pytest.raises(ValidationError) as refused:
+        demo_store.save_view(SavedView(name="mine ", search="q=x"), user="anna")
+    assert "already" in refused.value.errors["name"]
+    assert demo_store.save_view(SavedView(name="Mine", search="q=x"), user="erik").owner == "erik"  # another owner
+    with pytest.raises(ValidationError) as empty:
+        demo_store.save_view(SavedView(name="  ", search="q=x"), user="anna")
+    assert "name" in empty.value.errors
+
+
+def test_a_shared_view_is_changed_by_its_owner_or_an_administrator_only(demo_store):
+    shared = demo_store.save_view(SavedView(name="Team", search=SEARCH, shared=True), user="anna")
+    with pytest.raises(PermissionDenied):
+        demo_store.delete_view(shared.id, user="erik")
+    other = demo_store.get_view(shared.id, user="erik")
+    other.name = "Erik's now"
+    with pytest.raises(PermissionDenied):
+        demo_store.save_view(other, user="erik")
+    stale = demo_store.get_view(shared.id, user="anna")
+    renamed = demo_store.get_view(shared.id, user="anna")
+    renamed.search = "q=new"
+    assert demo_store.save_view(renamed, user="anna").version == 2
+    with pytest.raises(ConflictError):  # overwriting from the version before: a conflict, not a silent overwrite
+        demo_store.save_view(stale, user="anna")
+    by_admin = demo_store.get_view(shared.id, user="admin")
+    by_admin.name = "Team (kept by the office)"  # an administrator renames anyone's shared view
+    assert demo_store.save_view(by_admin, user="admin").version == 3
+    assert demo_store.get_view(shared.id, user="anna").name == "Team (kept by the office)"
+    with pytest.raises(ConflictError):
+        demo_store.delete_view(shared.id, user="admin", expected_version=2)
+    demo_store.delete_view(shared.id, user="admin", expected_version=3)
+    assert demo_store.views(user="anna") == []
+    assert "Team (kept by the office)" in set(demo_store.admin_log()["item"])
+
+
+def test_a_viewer_keeps_private_views_but_shares_none(demo_store):
+    assert demo_store.save_view(SavedView(name="Vera's", search=SEARCH), user="vera").owner == "vera"
+    with pytest.raises(PermissionDenied):
+        demo_store.save_view(SavedView(name="For all", search=SEARCH, shared=True), user="vera")
+
+
+# -- bulk changes ---------------------------------------------------------------------------------------------
+def _many(store, count: int) -> list[int]:
+    """``count`` new customers of Anna's, linked to the economy system every tenth."""
+    customers = []
+    for n in range(count):
+        customer = store.new_customer()
+        customer.param.update(name=f"Bulk customer {n}", account_manager="anna")
+        customers.append(customer)
+    ids = [c.id for c in store.create_customers(customers, user="anna")]
+    for customer_id in ids[::10]:
+        store.link_customer(customer_id, "fortnox", f"F{customer_id}", user="admin")
+    return ids
+
+
+def test_bulk_change_of_500_customers_with_history_and_undo(demo_store):
+    ids = _many(demo_store, 500)
+    demo_store.save_customer(_with(demo_store.get_customer(ids[0]), account_manager="erik"), user="anna")
+    preview = demo_store.bulk_preview(ids, "account_manager", "erik", user="anna")
+    assert (preview["total"], preview["change"], preview["already"]) == (500, 499, 1)
+    assert preview["changes"] == [["anna", 499]]
+    outbox_before = len(demo_store.outbox(limit=10_000))
+    batch = demo_store.bulk_change(ids, "account_manager", "erik", user="anna", versions=preview["versions"])
+    assert batch.customers == 499 and batch.skipped == {}
+    assert demo_store.get_bulk_change(batch.id).customers == 499
+    changes = demo_store.sql("SELECT customer_id, changed_by, kind, old_value, new_value FROM customer_changes "
+                             "WHERE field = 'account_manager' AND kind = 'bulk'")
+    assert len(changes) == 499 and set(changes["new_value"]) == {"erik"} and set(changes["old_value"]) == {"anna"}
+    assert set(changes["changed_by"]) == {"anna"}
+    # the account manager is not a field the economy system keeps: a bulk change queues exactly what single saves
+    # would, which for it is nothing
+    assert len(demo_store.outbox(limit=10_000)) == outbox_before
+    assert {demo_store.get_customer(i).account_manager for i in ids} == {"erik"}
+    assert any(row.startswith(f"#{batch.id}") for row in demo_store.admin_log()["item"])
+
+    undone = demo_store.undo_bulk_change(batch.id, user="maria")
+    assert undone.customers == 499 and undone.skipped == {}
+    assert demo_store.get_customer(ids[0]).account_manager == "erik"  # it was Erik's before: left so
+    assert {demo_store.get_customer(i).account_manager for i in ids[1:]} == {"anna"}
+    assert list(demo_store.history(ids[5], field="account_manager")["kind"]) == ["bulk undo", "bulk", "create"]
+    assert demo_store.get_bulk_change(batch.id).undone_by == "maria"
+    with pytest.raises(ValidationError):  # one undo only
+        demo_store.undo_bulk_change(batch.id, user="anna")
+
+
+def test_bulk_change_of_synced_field_queues_outbox_rows_as_a_save_does(demo_store):
+    """A segment is no synced field either; what reaches the outbox is decided by the single save's own rule — shown
+    here by a linked customer's single save next to a bulk change of the same field."""
+    ids = _many(demo_store, 20)
+    criterion = demo_store.criteria()[0]
+    before = len(demo_store.outbox(limit=10_000))
+    batch = demo_store.bulk_change(ids, f"segments.{criterion.name}", criterion.values[0], user="anna")
+    assert batch.customers == 20
+    assert demo_store.get_customer(ids[3]).segments[criterion.name] == [criterion.values[0]]
+    single = demo_store.get_customer(ids[0])
+    single.segments = {criterion.name: [criterion.values[1]]}
+    demo_store.save_customer(single, user="anna")
+    assert len(demo_store.outbox(limit=10_000)) == before  # neither a bulk nor a single save of a segment queues
+    undone = demo_store.undo_bulk_change(batch.id, user="anna")
+    assert ids[0] in undone.skipped and undone.customers == 19
+    assert criterion.name not in demo_store.get_customer(ids[3]).segments
+
+
+def test_undo_leaves_alone_a_customer_changed_since_and_says_who(demo_store):
+    ids = _many(demo_store, 30)
+    batch = demo_store.bulk_change(ids, "status", demo_store.choices().allowed("statuses")[1], user="anna")
+    changed = demo_store.get_customer(ids[7])
+    changed.name = "Changed by Erik since"
+    demo_store.save_customer(changed, user="erik")
+    undone = demo_store.undo_bulk_change(batch.id, user="anna")
+    assert set(undone.skipped) == {ids[7]} and "Erik Nilsson" in undone.skipped[ids[7]]
+    assert undone.customers == 29
+    assert demo_store.get_customer(ids[7]).status == demo_store.choices().allowed("statuses")[1]
+    assert demo_store.get_customer(ids[7]).name == "Changed by Erik since"
+
+
+def test_a_second_writer_is_never_silently_overwritten(demo_store):
+    ids = _many(demo_store, 10)
+    preview = demo_store.bulk_preview(ids, "account_manager", "maria", user="anna")
+    # saved after the preview, before the run: the bulk change leaves that customer alone and says so
+    early = demo_store.get_customer(ids[2])
+    early.account_manager = "olli"
+    demo_store.save_customer(early, user="olli")
+    # read before the run, saved after it: the late writer gets the conflict
+    late = demo_store.get_customer(ids[4])
+    batch = demo_store.bulk_change(ids, "account_manager", "maria", user="anna", versions=preview["versions"])
+    assert set(batch.skipped) == {ids[2]} and batch.customers == 9
+    assert demo_store.get_customer(ids[2]).account_manager == "olli"
+    late.account_manager = "kari"
+    with pytest.raises(ConflictError):
+        demo_store.save_customer(late, user="kari")
+    assert demo_store.get_customer(ids[4]).account_manager == "maria"
+
+
+def test_viewers_make_no_bulk_changes_and_bad_values_are_refused(demo_store):
+    ids = _many(demo_store, 3)
+    with pytest.raises(PermissionDenied):
+        demo_store.bulk_preview(ids, "account_manager", "erik", user="vera")
+    with pytest.raises(PermissionDenied):
+        demo_store.bulk_change(ids, "account_manager", "erik", user="vera")
+    batch = demo_store.bulk_change(ids, "industry", demo_store.choices().allowed("industries")[0], user="anna")
+    with pytest.raises(PermissionDenied):
+        demo_store.undo_bulk_change(batch.id, user="vera")
+    with pytest.raises(ValidationError) as refused:
+        demo_store.bulk_change(ids, "account_manager", "vera", user="anna")  # a viewer manages no customers
+    assert "value" in refused.value.errors
+    with pytest.raises(ValidationError):
+        demo_store.bulk_change(ids, "name", "Everyone", user="anna")
+    with pytest.raises(ValidationError) as too_many:  # a whole database at once is narrowed first
+        demo_store.bulk_preview(range(1, 10_002), "industry", None, user="anna")
+    assert "At most 10,000 customers" in too_many.value.errors["customer_ids"]
+
+
+def test_the_same_comment_added_to_many(demo_store):
+    ids = _many(demo_store, 5)
+    batch = demo_store.bulk_change(ids, "comment", "Called about the new prices", user="anna")
+    assert batch.customers == 5
+    assert all(demo_store.comments(i)["body"].iloc[0] == "Called about the new prices" for i in ids)
+    with pytest.raises(ValidationError):
+        demo_store.undo_bulk_change(batch.id, user="anna")
+
+
+def _with(customer, **values):
+    customer.param.update(**values)
+    return customer
+
+
+def test_a_writer_saving_while_a_bulk_change_runs_loses_nothing(demo_store):
+    """Another writer saves the same customers while the bulk change runs (its own thread): each save either comes
+    before the bulk change reaches the customer (which then leaves it alone, changed since the preview) or after it
+    (the writer's copy is stale: a conflict); whatever is stored is the last recorded change, nothing overwritten."""
+    import threading
+
+    ids = _many(demo_store, 300)
+    preview = demo_store.bulk_preview(ids, "account_manager", "erik", user="anna")
+    contested = ids[150:160]
+    copies = {i: demo_store.get_customer(i) for i in contested}  # read before the run, as an open card would be
+    outcomes: dict[int, str] = {}
+
+    def writer() -> None:
+        for customer_id, customer in copies.items():
+            customer.account_manager = "olli"
+            try:
+                demo_store.save_customer(customer, user="olli")
+                outcomes[customer_id] = "saved"
+            except ConflictError:
+                outcomes[customer_id] = "conflict"
+    thread = threading.Thread(target=writer)
+    thread.start()
+    batch = demo_store.bulk_change(ids, "account_manager", "erik", user="anna", versions=preview["versions"])
+    thread.join()
+    for customer_id in contested:
+        stored = demo_store.get_customer(customer_id).account_manager
+        if outcomes[customer_id] == "saved":  # the writer came first: the bulk change left it alone
+            assert stored == "olli" and customer_id in batch.skipped
+        else:  # the bulk change came first: the writer was told
+            assert stored == "erik" and customer_id not in batch.skipped
+    assert batch.customers == 300 - len(batch.skipped)
+    latest = demo_store.sql("SELECT customer_id, new_value FROM customer_changes c WHERE field = 'account_manager' "
+                            "AND id = (SELECT max(id) FROM customer_changes d WHERE d.customer_id = c.customer_id "
+                            "AND d.field = 'account_manager')")
+    last = dict(zip(latest["customer_id"], latest["new_value"], strict=True))
+    assert all(last[i] == demo_store.get_customer(i).account_manager for i in ids)
