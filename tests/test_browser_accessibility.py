@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 
@@ -298,6 +299,24 @@ def test_the_card_without_the_crm_module_has_no_serious_violations(live_server, 
         settings = store.settings()
         settings.crm_enabled = True
         store.save_settings(settings, user="admin")
+
+
+def test_search_customers_with_filters_chosen_has_no_serious_violations(live_server, browser, figures):
+    """The filters' multi-choices with values chosen (their chosen items are drawn as removable tags) and the
+    results they give, as the URL opens them."""
+    store = live_server.store
+    statuses, industries = (store.list_values(name)["label"].tolist() for name in ("statuses", "industries"))
+    context = browser.new_context(locale="en")
+    page = context.new_page()
+    scanner = Scanner(page, "en", "manager", figures)
+    login(page, live_server.url, "anna")
+    query = urllib.parse.urlencode([("status", statuses[0]), ("status", statuses[1]), ("industry", industries[0])])
+    page.goto(f"{live_server.url}/search?{query}&archived=1")
+    wait_idle(page)
+    expect(page.locator(".cc-count-text")).to_be_visible()
+    scanner.scan("Customers, filters chosen")
+    context.close()
+    scanner.check()
 
 
 def test_axe_reaches_into_the_components_shadow_roots(live_server, page, customers):

@@ -7,7 +7,8 @@ field and its message are in different shadow roots, where ``aria-describedby`` 
 put into every served page by :mod:`customercard.ui.shell`, watches every shadow root as it is made and
 closes these gaps with attributes only:
 
-- a form control without a name gets its widget's label as ``aria-labelledby``;
+- a form control without a name gets its widget's label as ``aria-labelledby``; a multi-choice's chosen values
+  (tags) lose the ``aria-selected`` Choices.js gives them;
 - Bokeh's tabs become a ``tablist`` of ``tab`` elements (``aria-selected``, ``aria-controls``) with their
   ``tabpanel``; Enter or Space opens a tab, the arrow keys, Home and End move between them;
 - a field whose message says something wrong is ``aria-invalid``, and its control is ``aria-describedby`` a copy
@@ -117,6 +118,11 @@ PAGE_SCRIPT = r"""
       const named = [...(control.labels || [])].some((l) => l.textContent.trim()) ||
                     control.hasAttribute("aria-labelledby") || control.hasAttribute("aria-label");
       if (!named && label && label.textContent.trim()) set(control, "aria-labelledby", uid(label, "label"));
+    }
+    // A multi-choice's chosen values are drawn as tags (plain elements, not options of a list): Choices.js marks
+    // them aria-selected, which only an option, a tab or a cell may carry.
+    for (const item of root.querySelectorAll(".choices__list--multiple .choices__item[aria-selected]")) {
+      item.removeAttribute("aria-selected");
     }
   }
 
