@@ -171,7 +171,8 @@ def test_home_page_reads(firm):
         "customer_id": [customer.id, customer.id, other.id, other.id],
         "number": ["1", "2", "3", "4"],
         "invoice_date": [dt.date(2025, 3, 1), dt.date(2026, 3, 1), dt.date(2025, 3, 1), dt.date(2025, 9, 1)],
-        "amount": [1000.0, 400.0, 100.0, 9999.0], "currency": ["SEK"] * 4, "amount_base": [1000.0, 400.0, 100.0, 9999.0],
+        "amount": [1000.0, 400.0, 100.0, 9999.0], "currency": ["SEK"] * 4,
+        "amount_base": [1000.0, 400.0, 100.0, 9999.0],
     }), user="anna")
     behind = store.invoicing_behind(account_manager="anna", today=today)
     assert list(behind["customer_id"]) == [customer.id]
