@@ -82,3 +82,16 @@ def test_the_timeline_tells_of_them(demo_store):
     html = activity.view.html
     assert "marked a follow-up done" in html and "added a follow-up for Erik Nilsson" in html
     assert "Book the workshop" in html
+
+
+def test_the_reminder_e_mail_is_turned_off_and_on_on_the_profile(demo_store):
+    from customercard.ui.profile import ProfilePage
+
+    view = ProfilePage(demo_store, "anna")
+    assert view._reminder.value is True and demo_store.follow_up_mail_wanted("anna")
+    view._reminder.value = False
+    assert not demo_store.follow_up_mail_wanted("anna") and demo_store.follow_up_mail_wanted("erik")
+    assert "no reminder e-mails" in view._reminder_note.object
+    assert ProfilePage(demo_store, "anna")._reminder.value is False
+    view._reminder.value = True
+    assert demo_store.follow_up_mail_wanted("anna")
