@@ -95,3 +95,29 @@ def test_the_reminder_e_mail_is_turned_off_and_on_on_the_profile(demo_store):
     assert ProfilePage(demo_store, "anna")._reminder.value is False
     view._reminder.value = True
     assert demo_store.follow_up_mail_wanted("anna")
+
+
+def test_on_the_contact_card_add_done_and_edit(demo_store):
+    from customercard.ui.contact import ContactCard
+
+    customer_id = rich_customers(demo_store)[0]
+    contact = demo_store.contacts(customer_id).iloc[0]
+    card = ContactCard(store=demo_store, contact_id=int(contact.id), user="anna")
+    assert "No follow-ups." in card.slots["follow_ups"].html
+    card.handle("new-follow-up", {})
+    editor = card.slots["follow_ups"].child
+    assert editor is not None
+    card_editor = card.edit_follow_up()
+    card_editor.form.widgets["what"].value = "Ask about the board meeting"
+    card_editor.save()
+    row = demo_store.follow_ups(contact_id=int(contact.id)).iloc[0]
+    assert (row.what, row.owner, int(row.customer_id)) == ("Ask about the board meeting", "anna", customer_id)
+    html = card.slots["follow_ups"].html
+    assert "Ask about the board meeting" in html and "Follow-up saved." in html
+    card.handle("follow-up-done", {"id": str(int(row.id)), "version": "1"})
+    assert demo_store.get_follow_up(int(row.id)).done
+    viewer = ContactCard(store=demo_store, contact_id=int(contact.id), user="vera")
+    assert "Ask about the board meeting" in viewer.slots["follow_ups"].html
+    assert "data-action" not in viewer.slots["follow_ups"].html
+    entries = demo_store.contact_timeline(int(contact.id), kinds="follow-up")
+    assert list(entries["action"]) == ["done", "added"]
