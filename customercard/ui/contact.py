@@ -38,7 +38,8 @@ from .timeline import TIMELINE_ACTIONS, EntryText, TimelineView
 
 EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes"]
 #: The parts of the card: key → title. Their folded state is remembered per user under ``contact.collapsed.``.
-PARTS = {"details": N_("Contact person"), "follow_ups": N_("Follow-ups"), "relations": N_("Relations"), "events": N_("Events"),
+PARTS = {"details": N_("Contact person"), "follow_ups": N_("Follow-ups"), "relations": N_("Relations"),
+         "events": N_("Events"),
          "activity": N_("Activity"), "history": N_("Changes")}
 FOLDED = frozenset({"activity"})
 PREF_PREFIX = "contact.collapsed."
@@ -255,7 +256,8 @@ class ContactCard(pn.viewable.Viewer):
 
     def _part_html(self, key: str) -> str:
         """One part's HTML, and its message; a part that fails to draw says so in its own place."""
-        draw = {"details": self.details_html, "follow_ups": self.follow_ups_html, "relations": self.relations_html, "events": self.events_html,
+        draw = {"details": self.details_html, "follow_ups": self.follow_ups_html, "relations": self.relations_html,
+                "events": self.events_html,
                 "activity": self.activity_html, "history": self.history_html}[key]
         try:
             html = draw()
