@@ -31,6 +31,7 @@ ITEMS = {
     "interactions": "11. What a person feels: interactions in the browser",
     "remote": "12. The notebook beside the server (the store through customercard serve)",
     "story": "13. The customer's story: timeline, the card as of a day, a year's invoices",
+    "home": "14. The home page (My customers) on the server",
 }
 
 
