@@ -122,3 +122,12 @@ def test_a_block_that_fails_says_so_and_the_others_are_shown(demo_store):
     assert "could not be shown" in _block(home, "recent")
     assert "Still shown" in _block(home, "follow_ups")
     assert "could not be shown" not in _block(home, "changes") + _block(home, "pipeline") + _block(home, "behind")
+
+
+def test_the_pipeline_block_adds_up_as_the_pipeline_page(demo_store):
+    for manager in ("anna", None):
+        summed = demo_store.open_pipeline_by_stage(account_manager=manager)
+        page = demo_store.pipeline(account_manager=manager)
+        assert list(summed["stage"]) == list(page["stage"]) and list(summed["count"]) == list(page["count"])
+        assert (abs(summed["amount"] - page["amount"]) < 0.5).all()
+        assert (abs(summed["weighted"] - page["weighted"]) < 0.5 * page["count"].clip(lower=1)).all()

@@ -59,37 +59,52 @@ class FollowUpStore:
             where.append("f.owner = ?")
             params.append(owner)
         if account_manager is not None:
-            where.append("c.account_manager = ?")
+            where.append("f.customer_id IN (SELECT id FROM customers WHERE account_manager = ?)")
             params.append(account_manager)
         if open_only:
             where.append("NOT f.done")
         if due_by is not None:
             where.append("f.due_on <= ?")
             params.append(due_by)
-        sql = ("SELECT f.id, f.customer_id, c.name AS customer_name, c.number AS customer_number, c.account_manager, "
-               "f.what, f.due_on, f.owner, coalesce(u.name, f.owner) AS owner_name, f.contact_id, "
-               "trim(coalesce(k.first_name, '') || ' ' || coalesce(k.last_name, '')) AS contact_name, "
-               "f.opportunity_id, o.title AS opportunity_title, f.done, f.done_by, f.done_at, f.version "
-               "FROM follow_ups f JOIN customers c ON c.id = f.customer_id LEFT JOIN users u ON u.login = f.owner "
-               "LEFT JOIN contacts k ON k.id = f.contact_id LEFT JOIN opportunities o ON o.id = f.opportunity_id "
-               "WHERE " + " AND ".join(where)
+        # The follow-ups first, then the few names they need by key: joining the big tables in one statement makes
+        # DuckDB hash whole tables (contacts, opportunities) for a handful of rows.
+        sql = ("SELECT f.id, f.customer_id, f.what, f.due_on, f.owner, f.contact_id, f.opportunity_id, f.done, "
+               "f.done_by, f.done_at, f.version FROM follow_ups f WHERE " + " AND ".join(where)
                + " ORDER BY CASE WHEN f.done THEN 1 ELSE 0 END, CASE WHEN f.done THEN NULL ELSE f.due_on END, "
                "f.done_at DESC, f.id")
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
         rows = self.db.records(sql, params)
+        customers = self._by_key("SELECT id, name, number, account_manager FROM customers WHERE ",
+                                 {r["customer_id"] for r in rows})
+        contacts = self._by_key("SELECT id, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) "
+                                "FROM contacts WHERE ", {r["contact_id"] for r in rows})
+        opportunities = self._by_key("SELECT id, title FROM opportunities WHERE ",
+                                     {r["opportunity_id"] for r in rows})
         today = self.firm_today()
         for row in rows:
             row["due_on"] = _day(row["due_on"])
             row["overdue"] = bool(not row["done"] and row["due_on"] is not None and row["due_on"] < today)
-            row["contact_name"] = row["contact_name"] or None
+            row["customer_name"], row["customer_number"], row["account_manager"] = customers.get(
+                row["customer_id"], (None, None, None))
+            row["owner_name"] = self.user_name(row["owner"])
+            row["contact_name"] = (contacts.get(row["contact_id"]) or (None,))[0] or None
+            row["opportunity_title"] = (opportunities.get(row["opportunity_id"]) or (None,))[0]
         frame = pd.DataFrame(rows, columns=FOLLOW_UP_FRAME)
         for column in ("contact_id", "opportunity_id", "customer_number"):
             frame[column] = frame[column].astype("Int64")
         frame["done"] = frame["done"].astype(bool)
         frame["overdue"] = frame["overdue"].astype(bool)
         return frame
+
+    def _by_key(self, select: str, ids: set[Any]) -> dict[int, tuple[Any, ...]]:
+        """{id: the other columns} of the rows with these ids (``select`` ends with WHERE)."""
+        wanted = sorted(int(i) for i in ids if i is not None)
+        if not wanted:
+            return {}
+        return {int(row[0]): tuple(row[1:]) for row in self.db.rows(
+            select + self.db.in_list("id", len(wanted), ids=True), wanted)}
 
     def get_follow_up(self, follow_up_id: int) -> FollowUp:
         """One follow-up as a param object, with its version; NotFound when there is none."""
@@ -276,6 +291,34 @@ class FollowUpStore:
                "WHERE NOT c.archived " + mine +
                "GROUP BY t.customer_id, c.name, c.number ORDER BY max(t.changed_at) DESC, t.customer_id LIMIT ?")
         return self.db.df(sql, [since, login, since, login, *own, int(limit)])
+
+    def open_pipeline_by_stage(self, account_manager: str | None = None) -> pd.DataFrame:
+        """The open pipeline by stage, of one account manager's customers or all, as :meth:`pipeline` gives it
+        (stage, count, amount, weighted, in the base currency, every active stage in order) but summed by the
+        database: it reads the manager's opportunities only (the home page's figures)."""
+        mine = "JOIN customers c ON c.id = o.customer_id AND c.account_manager = ? " if account_manager else ""
+        rows = self.db.rows(
+            "SELECT o.stage_id, o.currency, count(*), sum(o.amount), sum(o.amount * o.probability / 100) "
+            "FROM opportunities o " + mine + "WHERE o.status = 'pipeline' GROUP BY o.stage_id, o.currency",
+            [account_manager] if account_manager else [])
+        rates = self.settings().rates()
+        stages = self.list_values("opportunity_stages")
+        by_id = dict(zip(stages["id"], stages["label"], strict=True))
+        totals: dict[Any, list[float]] = {}
+        for stage_id, currency, count, amount, weighted in rows:
+            rate = float(rates.get(currency) or 1.0)
+            total = totals.setdefault(by_id.get(stage_id), [0, 0.0, 0.0])
+            total[0] += int(count)
+            total[1] += float(amount or 0) * rate
+            total[2] += float(weighted or 0) * rate
+        for label in stages[stages["active"]]["label"]:
+            totals.setdefault(label, [0, 0.0, 0.0])
+        order = {label: i for i, label in enumerate(stages["label"])}
+        ordered = sorted(totals, key=lambda label: order.get(label, len(order)))
+        return pd.DataFrame({"stage": ordered, "count": [totals[k][0] for k in ordered],
+                             "amount": [round(totals[k][1], 2) for k in ordered],
+                             "weighted": [round(totals[k][2], 2) for k in ordered]},
+                            columns=["stage", "count", "amount", "weighted"])
 
     def invoicing_behind(self, account_manager: str | None = None, today: dt.date | None = None,
                          limit: int = 20) -> pd.DataFrame:

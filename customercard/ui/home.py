@@ -61,7 +61,8 @@ class HomePage(pn.viewable.Viewer):
         #: Whose follow-ups: a manager's and an administrator's own; a viewer everyone's.
         self.owner = user.login if user.role in ("manager", "admin") else None
         self.can_edit = store.can(user.login, "write")
-        self.crm = store.settings().crm_enabled
+        self.settings = store.settings()
+        self.crm = self.settings.crm_enabled
         #: When the user looked last (before this look), and now this look is remembered.
         self.since = store.home_seen(user.login)
         try:
@@ -127,8 +128,8 @@ class HomePage(pn.viewable.Viewer):
                                                             caption=self.slots["changes"].title)
 
     def _pipeline(self) -> str:
-        stages = self.store.pipeline(account_manager=self.manager)
-        base = self.store.settings().base_currency
+        stages = self.store.open_pipeline_by_stage(account_manager=self.manager)
+        base = self.settings.base_currency
         query = urlencode({"manager": self.manager}) if self.manager else ""
         where = "/pipeline" + (f"?{query}" if query else "")
         rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base)),
@@ -141,7 +142,7 @@ class HomePage(pn.viewable.Viewer):
 
     def _behind(self) -> str:
         frame = self.store.invoicing_behind(account_manager=self.manager, today=self.today)
-        base = self.store.settings().base_currency
+        base = self.settings.base_currency
         last = formatting.date(_last_year(self.today))
         note = _("Invoiced from 1 January to {today}, against last year to {last}.").format(
             today=formatting.date(self.today), last=last)
@@ -167,7 +168,7 @@ class HomePage(pn.viewable.Viewer):
         return f'<ul class="cc-list" id="cc-home-recent">{items}</ul>'
 
     def _zone(self) -> str:
-        return self.store.settings().time_zone
+        return self.settings.time_zone
 
     # -- acting ----------------------------------------------------------------------------------------------
     def handle(self, key: str, action: str, data: dict[str, Any]) -> None:
