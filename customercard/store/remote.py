@@ -90,7 +90,8 @@ REMOTE: dict[str, Remote] = {
     # follow-ups and the home page
     "follow_ups": READ, "get_follow_up": READ, "new_follow_up": READ, "add_follow_up": WRITE,
     "save_follow_up": WRITE, "set_follow_up_done": WRITE, "firm_today": READ, "changes_by_others": READ,
-    "invoicing_behind": READ, "open_pipeline_by_stage": READ, "follow_up_mail_wanted": Remote("read", own_login="login"),
+    "invoicing_behind": READ, "open_pipeline_by_stage": READ,
+    "follow_up_mail_wanted": Remote("read", own_login="login"),
     "set_follow_up_mail_wanted": Remote("own", own_login="login"), "home_seen": Remote("read", own_login="login"),
     "mark_home_seen": Remote("own", own_login="login"), "recent_cards": Remote("read", own_login="login"),
     "record_card_view": Remote("own", own_login="login"),
