@@ -121,3 +121,22 @@ def test_on_the_contact_card_add_done_and_edit(demo_store):
     assert "data-action" not in viewer.slots["follow_ups"].html
     entries = demo_store.contact_timeline(int(contact.id), kinds="follow-up")
     assert list(entries["action"]) == ["done", "added"]
+
+
+def test_a_follow_up_on_an_opportunity(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    opportunity = demo_store.new_opportunity(customer_id, owner="anna")
+    opportunity.title = "Framework agreement"
+    opportunity = demo_store.create_opportunity(opportunity, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("opportunities")
+    section.open()
+    assert 'data-action="opportunity-follow-up"' in section.view.html
+    section.handle("opportunity-follow-up", {"id": str(opportunity.id)})
+    section._form.widgets["what"].value = "Send the revised terms"
+    section.editor.save()
+    row = demo_store.follow_ups(opportunity_id=opportunity.id).iloc[0]
+    assert (row.what, row.opportunity_title, row.owner) == ("Send the revised terms", "Framework agreement", "anna")
+    follow_ups = card.section("follow_ups")
+    follow_ups.render()
+    assert "Framework agreement" in follow_ups.view.html

@@ -39,7 +39,10 @@ def follow_up_rows(frame: pd.DataFrame, can_edit: bool, customer_column: bool = 
         due = esc(formatting.date(f.due_on))
         if f.overdue:
             due = f'<span class="cc-overdue" style="{OVERDUE_CSS}">{due}</span>'
-        cells = [due, esc(f.what)]
+        what = esc(f.what)
+        if isinstance(f.opportunity_title, str) and f.opportunity_title:
+            what += f' <span class="cc-meta">({esc(_("Opportunity"))}: {esc(f.opportunity_title)})</span>'
+        cells = [due, what]
         if customer_column:
             cells.append(link(f"/card?customer={int(f.customer_id)}", f.customer_name))
         cells.append(esc(f.owner_name))
