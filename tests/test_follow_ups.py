@@ -179,3 +179,13 @@ def test_home_page_reads(firm):
     assert (behind.iloc[0].this_year, behind.iloc[0].last_year, behind.iloc[0].behind) == (400.0, 1000.0, 600.0)
     everyone = store.invoicing_behind(today=today)
     assert set(everyone["customer_id"]) == {customer.id, other.id}  # 9,999 in September is after 15 June
+
+
+def test_anonymising_a_person_clears_their_name_from_follow_ups(firm):
+    store, customer = firm
+    person = store.create_contact(cc.Contact(customer_id=customer.id, first_name="Greta", last_name="Sandberg"),
+                                  user="anna")
+    added = _add(store, customer.id, what="Call Greta Sandberg about the offer", contact_id=person.id)
+    store.anonymise_contact(person.id, user="boss")
+    assert "Greta" not in store.get_follow_up(added.id).what
+    assert not any("Greta" in str(v) for v in store.record_history("follow_ups", added.id)["new_value"])
