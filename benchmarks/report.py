@@ -32,6 +32,7 @@ ITEMS = {
     "remote": "12. The notebook beside the server (the store through customercard serve)",
     "story": "13. The customer's story: timeline, the card as of a day, a year's invoices",
     "bulk": "14. Bulk change of 1,000 customers (against 1,000 single saves)",
+    "home": "15. The home page (My customers) on the server",
 }
 
 

@@ -3,7 +3,7 @@
     python -m benchmarks.run                          everything, growth at 10,000, 100,000 and 1,000,000 customers
     python -m benchmarks.run --quick                  a smoke run with fewer repetitions (growth to 100,000)
     python -m benchmarks.run --only card,search       some items: card server search save users analyst growth postgres
-                                                      import live interactions remote story bulk
+                                                      import live interactions remote story bulk home
     python -m benchmarks.run --sizes 10000,100000     growth without the million (whose database takes ~12 min
                                                       and about 7 GB to build, once)
 
@@ -38,13 +38,14 @@ from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # 
 from .report import figure  # noqa: E402
 
 ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "interactions",
-       "remote", "story", "bulk")
+       "remote", "story", "bulk", "home")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
            "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
            "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live",
            "11": "interactions", "latency": "interactions",
            "12": "remote", "notebook": "remote", "rpc": "remote",
-           "13": "story", "timeline": "story", "asof": "story", "14": "bulk", "bulk_change": "bulk"}
+           "13": "story", "timeline": "story", "asof": "story", "14": "bulk", "bulk_change": "bulk",
+           "15": "home", "my-customers": "home"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -709,6 +710,10 @@ def main(argv: list[str] | None = None) -> int:
             from .bulk import item_bulk
 
             done["bulk"] = note_load("bulk", item_bulk, main_db, _TEMP, figure)
+        if "home" in args.items:
+            from .home import item_home
+
+            done["home"] = note_load("home", item_home, main_db, plan, _TEMP, figure)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for name, value in done.items():
             items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}

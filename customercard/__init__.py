@@ -33,6 +33,7 @@ from .models import (
     Customer,
     CustomerQuery,
     Event,
+    FollowUp,
     Invoice,
     InvoiceDefaults,
     Opportunity,
@@ -70,7 +71,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Address", "Choices", "Comment", "Config", "ConflictError", "Contact", "Criterion", "Customer",
     "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "ContactCard", "Event", "FieldConflict",
-    "Invoice",
+    "FollowUp", "Invoice",
     "InvoiceDefaults", "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "RemoteStore", "Settings",
     "Store", "User", "ValidationError", "__version__", "acting_user", "connect", "get_config", "invoiced_chart",
     "open_store",

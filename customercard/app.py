@@ -9,6 +9,7 @@ users): ``card_page(server)`` takes the store, the login and the settings from i
 from __future__ import annotations
 
 import functools
+import logging
 
 import panel as pn
 from panel.viewable import ServableMixin
@@ -104,6 +105,17 @@ def search_page(server: CardServer) -> ServableMixin:
     return page_for(server, _("Customers"), body, user, location=location is not None)
 
 
+def home_page(server: CardServer) -> ServableMixin:
+    """My customers: follow-ups, others' changes, pipeline, invoicing behind, recent cards (see ui/home.py)."""
+    from .ui.home import HomePage
+
+    user = server.session_user()
+    if user is None:
+        return login_required()
+    view = HomePage(store=server.current_store(), user=user)
+    return page_for(server, _("My customers") if view.manager else _("Home"), view, user, active="home")
+
+
 def card_page(server: CardServer) -> ServableMixin:
     from .ui.card import CustomerCard
     from .ui.shell import message_page
@@ -128,6 +140,11 @@ def card_page(server: CardServer) -> ServableMixin:
         card = CustomerCard(store=store, customer_id=customer_id, user=user.login, as_of=as_of)
     except NotFound as exc:  # the customer did not exist yet on that day
         return message_page(_("No such customer on that day"), str(exc), user, status="error")
+    if as_of is None:
+        try:
+            store.record_card_view(user.login, customer_id)  # for "Recently viewed" on the home page
+        except Exception:  # the card is still shown
+            logging.getLogger(__name__).exception("Could not remember that %s opened a card", user.login)
     title = card.customer.name if as_of is None else _("{name} on {day}").format(
         name=card.customer.name, day=formatting.date(as_of))
     return page_for(server, title, card, user)
@@ -178,7 +195,11 @@ def pipeline_page(server: CardServer) -> ServableMixin:
     if not server.current_store().settings().crm_enabled:
         return message_page(_("No such page"), _("The CRM module is switched off (System administration → "
                                                  "Customers → Settings)."), user, status="error")
-    return page_for(server, _("Pipeline"), PipelinePage(store=server.current_store(), user=user.login), user,
+    store = server.current_store()
+    logins = set(store.users(include_inactive=True)["login"])
+    chosen = {name: value for name, value in (("account_manager", _query("manager")), ("owner", _query("owner")))
+              if value in logins}  # /pipeline?manager=anna: the home page's link to a manager's pipeline
+    return page_for(server, _("Pipeline"), PipelinePage(store=store, user=user.login, **chosen), user,
                     active="pipeline")
 
 
@@ -233,10 +254,10 @@ def profile_page(server: CardServer) -> ServableMixin:
     return page_for(server, _("My profile"), view, user, active="profile", location=True)
 
 
-PAGES = frozenset({"customers", "pipeline", "admin"})
+PAGES = frozenset({"home", "customers", "pipeline", "admin"})
 
 ROUTES: dict[str, Page] = {
-    "/": search_page,
+    "/": home_page,
     "/search": search_page,
     "/card": card_page,
     "/new": new_customer_page,

@@ -876,6 +876,43 @@ class Opportunity(Record):
             errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
 
 
+class FollowUp(Record):
+    """Something to do at a customer by a day (call back, send the offer), owned by a user; optionally about one of
+    the customer's contact persons or opportunities. Done or not, with who marked it done and when."""
+
+    fields = ("what", "due_on", "owner", "contact_id", "opportunity_id", "done")
+
+    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until created.")
+    customer_id = param.Integer(default=None, allow_None=True, doc="The customer it is about.")
+    what = text_param(default="", max_length=2_000, label=N_("What"), doc=N_("What to do, e.g. call about the offer."))
+    due_on = param.CalendarDate(default=None, allow_None=True, label=N_("Due"), doc=N_("The day it is due."))
+    owner = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Owner"),
+                       doc=N_("The login of the colleague who does it (and gets the reminder)."))
+    contact_id = param.Integer(default=None, allow_None=True, label=N_("Contact person"),
+                               doc=N_("One of the customer's contact persons it is about, if any."))
+    opportunity_id = param.Integer(default=None, allow_None=True, label=N_("Opportunity"),
+                                   doc=N_("One of the customer's opportunities it is about, if any."))
+    done = param.Boolean(default=False, label=N_("Done"))
+    done_by = text_param(default="", max_length=REFERENCE_LENGTH)
+    done_at = param.Date(default=None, allow_None=True)
+    version = param.Integer(default=0, bounds=(0, None))
+
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        """Whether it is not done and its day has passed."""
+        return not self.done and self.due_on is not None and self.due_on < (today or dt.date.today())
+
+    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+        if not self.what and "what" not in errors:
+            errors["what"] = _("Say what is to be done.")
+        if self.due_on is None:
+            errors["due_on"] = _("Give the day it is due.")
+        if not self.owner:
+            errors["owner"] = _("Choose who does it.")
+        elif choices.users and self.owner not in choices.users and self.owner != (previous.get("owner") if previous
+                                                                                 is not None else None):
+            errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
+
+
 class Relation(Record):
     """A relation from a customer to another customer or to a contact person (CRM)."""
 

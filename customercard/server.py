@@ -64,17 +64,25 @@ class CardServer:
     def __init__(self, store: Store | None = None, *, database: str | None = None,
                  pages: Mapping[str, Page] | None = None, port: int = 0, address: str = "127.0.0.1",
                  num_procs: int = 1, allow_websocket_origin: list[str] | None = None, show: bool = False,
-                 deliver: bool = False, secret: str | None = None, config: Config | None = None) -> None:
+                 deliver: bool = False, secret: str | None = None, config: Config | None = None,
+                 remind: bool | None = None, remind_every: float | None = None,
+                 remind_from_hour: int | None = None) -> None:
         """``store`` is this process's store; without one (several processes) each process opens ``database``
         (else the configured one) on first use. ``pages`` maps paths to page functions (the app's pages by
         default); ``deliver`` starts the outbox worker with the store; ``secret`` signs the cookies (else the
-        configured or generated one, see :func:`~customercard.login.cookie_secret`)."""
+        configured or generated one, see :func:`~customercard.login.cookie_secret`). ``remind`` (as ``deliver``
+        unless given) starts the daily follow-up reminder e-mails (:mod:`customercard.reminders`): looked at every
+        ``remind_every`` seconds, sent from ``remind_from_hour`` o'clock of the firm's day."""
         self.config = config or get_config()
         self.database = database
         self.pages = pages
         self.port, self.address, self.num_procs, self.show = port, address, num_procs, show
         self.websocket_origins = [f"localhost:{port}", f"127.0.0.1:{port}", *(allow_websocket_origin or [])]
         self.deliver = deliver
+        self.remind = deliver if remind is None else remind
+        self.remind_every, self.remind_from_hour = remind_every, remind_from_hour
+        #: Sends the daily follow-up reminders (with ``remind``, made with the store).
+        self.reminders: Any = None
         self.secret = secret
         #: The key of this run's discovery file: a local analyst's notebook reaches the store with it.
         self.local_key = new_key()
@@ -124,6 +132,13 @@ class CardServer:
             from .integration import OutboxWorker
 
             self.worker = OutboxWorker(store).start()  # with PostgreSQL, one process at a time delivers
+        if self.remind:
+            from .reminders import CHECK_EVERY, SEND_FROM_HOUR, ReminderScheduler
+
+            self.reminders = ReminderScheduler(
+                store, interval=CHECK_EVERY if self.remind_every is None else self.remind_every,
+                send_from=SEND_FROM_HOUR if self.remind_from_hour is None else self.remind_from_hour,
+                config=self.config).start()  # the day's claim in the database keeps it to one e-mail a day
 
     # -- who is asking -------------------------------------------------------------------------------------
     def session_user(self) -> User | None:
@@ -270,6 +285,9 @@ class CardServer:
         worker, self.worker = self.worker, None
         if worker is not None:
             worker.stop(timeout)
+        reminders, self.reminders = self.reminders, None
+        if reminders is not None:
+            reminders.stop(timeout)
         if self._opened_here and self._store is not None:
             self._store.close()
             self._store, self._opened_here, self._ready = None, False, False

@@ -111,7 +111,7 @@ def test_filters_by_kind_person_text_and_time(story):
     with pytest.raises(cc.NotFound):
         store.timeline(999_999)
     assert set(TIMELINE_KINDS) == {"comment", "email", "event", "opportunity", "file", "contact", "relation", "merge",
-                                   "change"}
+                                   "change", "follow-up"}
 
 
 def test_pages_follow_each_other_without_gaps_or_repeats(story):

@@ -30,7 +30,7 @@ from .conftest import BACKENDS, copy_database
 WRITES = {"POST", "PATCH", "DELETE"}
 #: A field of each kind that takes any one-line text: an aimed PATCH sometimes changes just that one.
 FREE_TEXT = {"customers": "nickname", "contacts": "notes", "comments": "body", "events": "description",
-             "opportunities": "lost_reason"}
+             "opportunities": "lost_reason", "follow-ups": "what"}
 WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäö ", min_size=1, max_size=30).map(str.strip).filter(bool)
 POSITIVE_EXAMPLES = 6
 NEGATIVE_EXAMPLES = 4
@@ -80,7 +80,13 @@ def _ids(store: Store) -> dict[str, list[int]]:
     """Ids that exist, per path parameter's meaning, to aim some requests at."""
     def column(sql: str) -> list[int]:
         return [int(row[0]) for row in store.db.rows(sql)][:12]
+    if not column("SELECT id FROM follow_ups"):  # the demo has none: one to aim at
+        first = column("SELECT id FROM customers ORDER BY id")[0]
+        follow_up = store.new_follow_up(first, owner="anna")
+        follow_up.what = "A follow-up to aim at"
+        store.add_follow_up(follow_up, user="anna")
     return {"customers": column("SELECT id FROM customers ORDER BY id"),
+            "follow-ups": column("SELECT id FROM follow_ups ORDER BY id DESC"),
             **{table: column(f"SELECT id FROM {table} ORDER BY id DESC") for table in (  # noqa: S608
                 "contacts", "comments", "events", "opportunities", "relations", "projects")},
             "changes": column("SELECT id FROM customer_changes WHERE field = 'phone' ORDER BY id")}
@@ -90,7 +96,8 @@ def _writes_total(store: Store) -> tuple[int, ...]:
     """What any write adds to: the rows of every table a write reaches, and the history."""
     return tuple(int(store.db.row(f"SELECT count(*) FROM {table}")[0]) for table in (  # noqa: S608
         "customers", "customer_changes", "record_changes", "contacts", "comments", "events", "opportunities",
-        "relations")) + (int(store.db.row("SELECT coalesce(max(version), 0) + sum(version) FROM customers")[0]),)
+        "relations", "follow_ups")) + (
+        int(store.db.row("SELECT coalesce(max(version), 0) + sum(version) FROM customers")[0]),)
 
 
 def _aim(case, ids: dict[str, list[int]], draw) -> None:
@@ -130,7 +137,7 @@ def _known_cases(operation, fuzzed, ids: dict[str, list[int]]) -> list[tuple[obj
     relation_type = store.list_values("relation_types", include_inactive=False)["label"][0]
     body = {"customers": {"name": "Known Fuzz AB"}, "contacts": {"last_name": "Known"},
             "comments": {"body": "A known comment."}, "events": {"title": "Known", "starts_at": "2026-07-01T09:00:00Z"},
-            "opportunities": {"title": "Known"},
+            "opportunities": {"title": "Known"}, "follow-ups": {"what": "Known", "due_on": "2026-07-01"},
             "relations": {"relation_type": relation_type, "other_customer_id": other}}[path.rsplit("/", 1)[1]]
     where = {} if path.endswith("/customers") else {"customer_id": customer}
     return [(operation.Case(path_parameters=where, body={"fields": body}), 201)]
@@ -140,7 +147,7 @@ def write_only_on_the_version_named(ctx: CheckContext, response, case) -> None:
     """A write that succeeded named the version it changed: its If-Match is the ETag before (or, changing nothing,
     the same one after)."""
     if case.method.upper() not in WRITES or response.status_code >= 300 or case.operation.path.endswith(
-            ("/customers", "/contacts", "/comments", "/events", "/opportunities", "/relations")):
+            ("/customers", "/contacts", "/comments", "/events", "/opportunities", "/relations", "/follow-ups")):
         return  # a creation names no version
     sent = (case.headers or {}).get("If-Match", "")
     found = {name.lower(): value for name, value in response.headers.items()}.get("etag")

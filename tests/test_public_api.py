@@ -4,8 +4,8 @@ import customercard as cc
 
 PUBLIC = {
     "Address", "Choices", "Comment", "Config", "ConflictError", "Contact", "ContactCard", "Criterion", "Customer",
-    "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "Event", "FieldConflict", "Invoice",
-    "InvoiceDefaults",
+    "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "Event", "FieldConflict", "FollowUp",
+    "Invoice", "InvoiceDefaults",
     "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "RemoteStore", "Settings", "Store", "User",
     "ValidationError", "__version__", "acting_user", "connect", "get_config", "invoiced_chart", "open_store",
 }

@@ -19,7 +19,8 @@ from customercard.ui.sections.contact import route_url
 
 from .conftest import rich_customers
 
-ORDER = ["header", "contact", "invoice_address", "economy", "groups", "comments", "activity", "contacts", "projects",
+ORDER = ["header", "contact", "invoice_address", "economy", "groups", "comments", "activity", "follow_ups", "contacts",
+         "projects",
          "invoiced", "relations", "events", "opportunities"]
 
 

@@ -234,7 +234,7 @@ def test_the_full_contact_card(demo_store, customer_id):
     contact.title = "CEO"
     store.save_contact(contact, user="erik")
     card = ContactCard(store=store, contact_id=contact.id, user="anna")
-    assert list(card.slots) == ["details", "relations", "events", "activity", "history"]
+    assert list(card.slots) == ["details", "follow_ups", "relations", "events", "activity", "history"]
     assert card.slots["activity"].collapsed and card.slots["activity"].html == ""  # folded: not read
     html = card.markup()
     assert "Budget talk" in html and "cc-contact-relations" in html and "Board member at" in html

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..i18n import N_
-from ..models import Comment, Contact, Event, Opportunity, Project, Record, Relation
+from ..models import Comment, Contact, Event, FollowUp, Opportunity, Project, Record, Relation
 from ..store import Store
 from .values import hide
 
@@ -122,6 +122,11 @@ def _relations(store: Store, customer_id: int, args: dict[str, Any]) -> list[Rec
     return [store.get_relation(i) for i in ids]
 
 
+def _follow_ups(store: Store, customer_id: int, args: dict[str, Any]) -> list[Record]:
+    frame = store.follow_ups(customer_id=customer_id)
+    return [FollowUp(**as_parameters(row, FollowUp)) for row in _rows(frame)]
+
+
 def _add_comment(store: Store, comment: Record, login: str) -> Record:
     return store.add_comment(comment.customer_id, comment.body, user=login, written_on=comment.written_on,
                              author=comment.author or None)
@@ -149,4 +154,8 @@ KINDS: dict[str, Kind] = {kind.path: kind for kind in (
          remove=_remove_relation, versioned=False),
     Kind("projects", Project, "projects", N_("Project"), lambda s, i: s.get_project(i), _projects,
          versioned=False),
+    # not part of the CRM module: there whether or not it is switched on
+    Kind("follow-ups", FollowUp, "follow_ups", N_("Follow-up"), lambda s, i: s.get_follow_up(i), _follow_ups,
+         new=lambda s, c: s.new_follow_up(c), create=lambda s, r, u: s.add_follow_up(r, user=u),
+         save=lambda s, r, u: s.save_follow_up(r, user=u)),
 )}

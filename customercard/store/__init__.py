@@ -27,6 +27,7 @@ from .customers import CustomerStore
 from .database import LATEST_SCHEMA, Database
 from .exports import ExportStore
 from .files import FilesStore
+from .followups import FollowUpStore
 from .invoicing import InvoicingStore
 from .merge import MergeStore
 from .outbox import OutboxStore
@@ -44,7 +45,8 @@ from .views import SavedViewStore
 
 class Store(AdminStore, CustomerStore, AsOfStore, TimelineStore, ActivityStore, PeopleStore, InvoicingStore,
             PrefsStore, RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
-            SessionStore, PrivacyStore, TokenStore, SavedViewStore, BulkStore):
+            SessionStore, PrivacyStore, TokenStore, SavedViewStore, BulkStore,
+            FollowUpStore):
     """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:

@@ -25,7 +25,7 @@ from ..models import Settings
 TIMELINE_KINDS: dict[str, str] = {
     "comment": N_("Comments"), "email": N_("E-mails"), "event": N_("Events"), "opportunity": N_("Opportunities"),
     "file": N_("Files"), "contact": N_("Contact persons"), "relation": N_("Relations"), "merge": N_("Merges"),
-    "change": N_("Field changes"),
+    "change": N_("Field changes"), "follow-up": N_("Follow-ups"),
 }
 #: The columns of a timeline frame.
 TIMELINE_COLUMNS = ["at", "kind", "action", "who", "title", "detail", "old_value", "new_value", "people",
@@ -89,6 +89,14 @@ CUSTOMER_PARTS: dict[str, str] = {
         "WHERE r.kind <> 'create' AND ((r.customer_id = ? AND ({own})) OR (r.table_name = 'relations' AND "
         "r.kind = 'delete' AND r.field = 'other_customer_id' AND r.old_value = CAST(? AS VARCHAR) "
         "AND r.customer_id <> ?))"),
+    # follow-ups: one entry when added (its owner among the people), one when marked done
+    "follow-ups added": (
+        "SELECT f.created_at, 13, f.id, 'follow-up', 'added', f.created_by, '[\"' || f.owner || '\"]', f.what, "
+        f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.customer_id = ?"),
+    "follow-ups done": (
+        "SELECT f.done_at, 14, f.id, 'follow-up', 'done', f.done_by, '[\"' || f.owner || '\"]', f.what, "
+        f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.customer_id = ? "
+        "AND f.done AND f.done_at IS NOT NULL"),
     # one entry per save (a version): the fields it changed, with their old and new values
     "customer changes": (
         "SELECT max(h.changed_at), 12, min(h.id), CASE WHEN min(h.kind) = 'merge' THEN 'merge' ELSE 'change' END, "
@@ -132,6 +140,14 @@ CONTACT_PARTS: dict[str, str] = {
         "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
         f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
         "WHERE r.other_contact_id = ?"),
+    # follow-ups: one entry when added (its owner among the people), one when marked done
+    "follow-ups added": (
+        "SELECT f.created_at, 13, f.id, 'follow-up', 'added', f.created_by, '[\"' || f.owner || '\"]', f.what, "
+        f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.contact_id = ?"),
+    "follow-ups done": (
+        "SELECT f.done_at, 14, f.id, 'follow-up', 'done', f.done_by, '[\"' || f.owner || '\"]', f.what, "
+        f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.contact_id = ? "
+        "AND f.done AND f.done_at IS NOT NULL"),
     "relations removed": (
         "SELECT r.changed_at, 11, r.id, 'relation', 'removed', r.changed_by, '', coalesce(r.old_value, ''), '', "
         f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "

@@ -30,7 +30,8 @@ TABLES: list[tuple[str, str | None]] = [
     ("relations", "relations_id_seq"), ("events", "events_id_seq"), ("opportunities", "opportunities_id_seq"),
     ("search_terms", "search_terms_id_seq"), ("search_words", None), ("search_vocab", None),
     ("search_suffixes", None), ("search_fuzzy", None), ("files", "files_id_seq"), ("outbox", "outbox_id_seq"),
-    ("change_stamps", None), ("api_tokens", "api_tokens_id_seq"),
+    ("change_stamps", None), ("api_tokens", "api_tokens_id_seq"), ("follow_ups", "follow_ups_id_seq"),
+    ("follow_up_mail_sent", None), ("home_seen", None), ("card_views", None),
 ]
 #: Kept where they were made, never copied: login sessions and failed-login counters (after a move everyone logs
 #: in again); a replaced target loses its own.

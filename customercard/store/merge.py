@@ -21,7 +21,7 @@ from .records import write_record_changes
 MOVED_ROWS: list[tuple[str, str]] = [
     ("contacts", "customer_id"), ("projects", "customer_id"), ("invoices", "customer_id"),
     ("comments", "customer_id"), ("events", "customer_id"), ("opportunities", "customer_id"),
-    ("files", "customer_id"),
+    ("files", "customer_id"), ("follow_ups", "customer_id"),
 ]
 
 

@@ -22,7 +22,8 @@ REDACTED = "[anonymised]"
 #: A contact person's fields that say who they are; anonymising empties them (the first name becomes ANONYMISED).
 PERSONAL_FIELDS = ("first_name", "last_name", "title", "email", "phone", "mobile", "notes")
 #: Texts of other records that may name a contact person, by table, and the history fields that keep them.
-NAMING_TEXTS = {"comments": ("body", "recipients"), "events": ("title", "description"), "relations": ("note",)}
+NAMING_TEXTS = {"comments": ("body", "recipients"), "events": ("title", "description"), "relations": ("note",),
+                "follow_ups": ("what",)}
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,8 @@ INSERT_RECORD_CHANGE = ("INSERT INTO record_changes (table_name, record_id, cust
                         "kind, field, old_value, new_value, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 #: The kind of change a table's rows announce (see :class:`customercard.store.changes.Change`).
 CHANGE_KINDS = {"contacts": "contact", "comments": "comment", "events": "event", "opportunities": "opportunity",
-                "relations": "relation", "files": "file", "projects": "project"}
+                "relations": "relation", "files": "file", "projects": "project",
+                "follow_ups": "follow-up"}
 
 
 def diff_records(before: Record | None, after: Record) -> dict[str, tuple[Any, Any]]:

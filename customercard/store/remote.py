@@ -91,6 +91,14 @@ REMOTE: dict[str, Remote] = {
     "views": READ, "get_view": READ, "save_view": Remote("own"), "delete_view": Remote("own"),
     "bulk_preview": WRITE, "bulk_change": WRITE, "undo_bulk_change": WRITE, "get_bulk_change": READ,
     "bulk_changes": READ, "bulk_change_customers": READ,
+    # follow-ups and the home page
+    "follow_ups": READ, "get_follow_up": READ, "new_follow_up": READ, "add_follow_up": WRITE,
+    "save_follow_up": WRITE, "set_follow_up_done": WRITE, "firm_today": READ, "changes_by_others": READ,
+    "invoicing_behind": READ, "open_pipeline_by_stage": READ,
+    "follow_up_mail_wanted": Remote("read", own_login="login"),
+    "set_follow_up_mail_wanted": Remote("own", own_login="login"), "home_seen": Remote("read", own_login="login"),
+    "mark_home_seen": Remote("own", own_login="login"), "recent_cards": Remote("read", own_login="login"),
+    "record_card_view": Remote("own", own_login="login"),
 }
 
 #: The store's public methods that stay with the server, and why (said when one is called on a RemoteStore).
@@ -111,6 +119,8 @@ NOT_REMOTE: dict[str, str] = {
     "duplicates_of": N_("it is the importer's own; use possible_duplicates"),
     "borrowed": N_("it lends a server's own store to the pages it serves"),
     "as_of": N_("ask the methods ending in _as_of, or get_customer with as_of"),
+    **dict.fromkeys(("follow_up_mail_recipients", "claim_follow_up_mail", "release_follow_up_mail",
+                     "follow_up_mail_days"), N_("the server's own reminder scheduler does this")),
 }
 
 

@@ -21,7 +21,7 @@ from .. import formatting
 from ..errors import ConflictError, CustomerCardError, NotFound
 from ..i18n import N_, _
 from ..identity import acting_user
-from ..models import Contact
+from ..models import Contact, FollowUp
 from ..privacy import personal_data_zip
 from ..store import STORE_TYPES, Change
 from ..vcard import contact_vcard, vcard_filename
@@ -32,19 +32,22 @@ from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
 from .live import Follower
 from .sections.base import action_button, note_html
-from .sections.crm import relation_target
+from .sections.crm import conflict_text, relation_target, seen_version
+from .sections.follow_ups import FOLLOW_UP_ACTIONS, follow_up_rows, owner_choice
 from .timeline import TIMELINE_ACTIONS, EntryText, TimelineView
 
 EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes"]
 #: The parts of the card: key → title. Their folded state is remembered per user under ``contact.collapsed.``.
-PARTS = {"details": N_("Contact person"), "relations": N_("Relations"), "events": N_("Events"),
+PARTS = {"details": N_("Contact person"), "follow_ups": N_("Follow-ups"), "relations": N_("Relations"),
+         "events": N_("Events"),
          "activity": N_("Activity"), "history": N_("Changes")}
 FOLDED = frozenset({"activity"})
 PREF_PREFIX = "contact.collapsed."
 HISTORY_SHOWN = 50
 #: Timeline kinds on a person's card.
 CONTACT_KINDS = {"comment": N_("Comments"), "email": N_("E-mails"), "event": N_("Events"),
-                 "contact": N_("Contact persons"), "relation": N_("Relations"), "change": N_("Field changes")}
+                 "contact": N_("Contact persons"), "relation": N_("Relations"), "change": N_("Field changes"),
+                 "follow-up": N_("Follow-ups")}
 
 
 class ContactCard(pn.viewable.Viewer):
@@ -85,7 +88,8 @@ class ContactCard(pn.viewable.Viewer):
     def _concerns_me(self, change: Change) -> bool:
         return ((change.kind == "contact" and change.id == self.contact.id) or change.kind == "relation"
                 or (change.kind == "customer" and change.customer_id == self.contact.customer_id)
-                or (change.kind in ("comment", "event") and change.customer_id == self.contact.customer_id))
+                or (change.kind in ("comment", "event", "follow-up")
+                    and change.customer_id == self.contact.customer_id))
 
     def _show_changes(self, changes: list[Change]) -> None:
         """Others' saves of this person: shown in read mode, marked in an open form (what was typed stays)."""
@@ -119,6 +123,68 @@ class ContactCard(pn.viewable.Viewer):
                                                               when=formatting.datetime(c.updated_at, self.zone))
         return (f'<h1 class="cc-title" id="cc-contact-name">{esc(c.full_name)}</h1>{fields(pairs)}'
                 f'<p class="cc-meta" id="cc-contact-updated">{esc(updated)}</p>')
+
+    def follow_ups_html(self) -> str:
+        """The follow-ups about this person (open ones first, overdue marked); writers add, edit and mark them."""
+        frame = self.store.follow_ups(contact_id=self.contact.id)
+        head = (f'<p>{action_button("new-follow-up", _("Add follow-up…"), css="cc-new-follow-up")}</p>'
+                if self.can_edit else "")
+        if frame.empty:
+            return head + f'<p class="cc-empty">{esc(_("No follow-ups."))}</p>'
+        headers, rows = follow_up_rows(frame, self.can_edit, contact_column=False)
+        return head + table(headers, rows, css_id="cc-contact-follow-ups", caption=_("Follow-ups"))
+
+    def edit_follow_up(self, follow_up: FollowUp | None = None) -> RecordEditor | None:
+        """Add a follow-up about this person (or edit one) in the Follow-ups part."""
+        if not self.can_edit:
+            return None
+        store, slot = self.store, self.slots["follow_ups"]
+        created = follow_up is None
+        if follow_up is None:
+            follow_up = store.new_follow_up(self.contact.customer_id, owner=self.user, contact_id=self.contact.id)
+
+        def finished(_saved: FollowUp) -> None:
+            self._messages["follow_ups"] = (_("Follow-up saved."), True)
+            slot.param.update(child=None, child_first=False)
+            self._draw("follow_ups")
+
+        def cancelled() -> None:
+            slot.param.update(child=None, child_first=False)
+            self._draw("follow_ups")
+        editor = RecordEditor(follow_up, ["what", "due_on", "owner"], title=_("Add follow-up") if created else
+                              _("Edit follow-up"), css="cc-follow-up-form", user_name=store.user_name, zone=self.zone,
+                              save=lambda f: (store.add_follow_up if created else store.save_follow_up)(
+                                  f, user=self.user),
+                              reload=None if created else (lambda: store.get_follow_up(follow_up.id)),
+                              done=finished, cancelled=cancelled, focus=True,
+                              overrides={"owner": owner_choice(store, follow_up.owner)})
+        slot.param.update(child=editor.__panel__(), child_first=True, collapsed=False)
+        return editor
+
+    def _follow_up_action(self, action: str, data: dict[str, Any]) -> None:
+        if action == "new-follow-up":
+            self.edit_follow_up()
+            return
+        try:
+            follow_up = self.store.get_follow_up(int(data.get("id")))
+        except (TypeError, ValueError, NotFound):
+            return
+        if follow_up.contact_id != self.contact.id or not self.can_edit:
+            return
+        seen_version(follow_up, data)
+        if action == "edit-follow-up":
+            self.edit_follow_up(follow_up)
+            return
+        done = action == "follow-up-done"
+        try:
+            self.store.set_follow_up_done(follow_up.id, done, user=self.user, version=follow_up.version)
+            note = (_("“{what}” marked done.") if done else _("“{what}” is open again.")).format(what=follow_up.what)
+            self._messages["follow_ups"] = (note, True)
+        except ConflictError as exc:
+            self._messages["follow_ups"] = (conflict_text(exc, self.store.user_name), False)
+        except CustomerCardError as exc:
+            self._messages["follow_ups"] = (str(exc), False)
+        self._draw("follow_ups")
 
     def relations_html(self) -> str:
         """Relations customers made to this person, named from both sides: as seen from the person, and as the
@@ -190,7 +256,8 @@ class ContactCard(pn.viewable.Viewer):
 
     def _part_html(self, key: str) -> str:
         """One part's HTML, and its message; a part that fails to draw says so in its own place."""
-        draw = {"details": self.details_html, "relations": self.relations_html, "events": self.events_html,
+        draw = {"details": self.details_html, "follow_ups": self.follow_ups_html, "relations": self.relations_html,
+                "events": self.events_html,
                 "activity": self.activity_html, "history": self.history_html}[key]
         try:
             html = draw()
@@ -223,6 +290,8 @@ class ContactCard(pn.viewable.Viewer):
         if action in TIMELINE_ACTIONS:
             if self.timeline.handle(action, data):
                 self._draw("activity")
+        elif action in FOLLOW_UP_ACTIONS:
+            self._follow_up_action(action, data)
         elif action == "restore":
             try:
                 self.restore(int(data.get("id")), int(data["version"]) if data.get("version") else None)

@@ -94,6 +94,13 @@ class ProfilePage(pn.viewable.Viewer):
         self._language_note = pn.pane.HTML("", css_classes=["cc-profile-language-note"])
         language_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My language'))}</h2>"), self._language,
                                  self._language_note, width=420)
+        self._reminder = pn.widgets.Checkbox(label=_("E-mail me my follow-ups due and overdue each morning"),
+                                             value=self.store.follow_up_mail_wanted(login),
+                                             css_classes=["cc-profile-reminders"])
+        self._reminder.param.watch(lambda event: self.choose_reminders(event.new), "value")
+        self._reminder_note = pn.pane.HTML("", css_classes=["cc-profile-reminders-note"])
+        reminder_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My reminders'))}</h2>"), self._reminder,
+                                 self._reminder_note, width=420)
         password_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('Change my password'))}</h2>"),
                                  *self._cells.values(),
                                  change, self._password_note, width=420)
@@ -103,7 +110,7 @@ class ProfilePage(pn.viewable.Viewer):
         self.tokens = ApiTokens(store, login)
         self._layout = pn.Column(pn.pane.HTML(self._who_html(), stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
                                               css_classes=["cc-profile-who"]),
-                                 pn.Row(pn.Column(language_box, password_box),
+                                 pn.Row(pn.Column(language_box, reminder_box, password_box),
                                         pn.Column(sessions_box, self.tokens, sizing_mode="stretch_width"),
                                         sizing_mode="stretch_width"),
                                  sizing_mode="stretch_width")
@@ -126,6 +133,17 @@ class ProfilePage(pn.viewable.Viewer):
         text = _("Saved: the pages you open from now on are in the language you chose.")
         self._language_note.object = (_note(text, ok=True) + f'<p><a href="/profile" class="cc-profile-reload">'
                                       f'{esc(_("Open this page again"))}</a></p>')
+
+    # -- reminders -------------------------------------------------------------------------------------------------
+    def choose_reminders(self, wanted: bool) -> None:
+        """Get the daily e-mail of my due and overdue follow-ups, or not."""
+        try:
+            self.store.set_follow_up_mail_wanted(self.login, bool(wanted), user=self.login)
+        except CustomerCardError as exc:
+            self._reminder_note.object = _note(str(exc), ok=False)
+            return
+        self._reminder_note.object = _note(_("Saved: you get the e-mail on days when you have follow-ups due.")
+                                           if wanted else _("Saved: you get no reminder e-mails."), ok=True)
 
     # -- password --------------------------------------------------------------------------------------------------
     def _typed(self, name: str) -> str:

@@ -50,7 +50,7 @@ TEMPLATE = """{% extends base %}
 {% if has_location %}{{ embed(roots.location) }}{% endif %}
 {% endblock %}"""
 
-NAV = [("/search", "customers", N_("Customers")), ("/pipeline", "pipeline", N_("Pipeline")),
+NAV = [("/", "home", N_("Home")), ("/search", "customers", N_("Customers")), ("/pipeline", "pipeline", N_("Pipeline")),
        ("/admin", "admin", N_("Administration"))]
 
 
@@ -103,7 +103,7 @@ def served_base_url() -> str | None:
 
 
 def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str = "",
-         search: pn.viewable.Viewable | None = None, pages: frozenset[str] = frozenset({"customers"}),
+         search: pn.viewable.Viewable | None = None, pages: frozenset[str] = frozenset({"home", "customers"}),
          location: bool = False):
     """The served page: our template with header and ``body``; ``body`` itself outside a server.
 

@@ -29,7 +29,7 @@ CHANGES_SHOWN = 8
 #: What each kind of entry is called on its badge.
 KIND_BADGES = {"comment": N_("Comment"), "email": N_("E-mail"), "event": N_("Event"), "opportunity": N_("Opportunity"),
                "file": N_("File"), "contact": N_("Contact person"), "relation": N_("Relation"), "merge": N_("Merge"),
-               "change": N_("Change")}
+               "change": N_("Change"), "follow-up": N_("Follow-up")}
 #: Actions the timeline's HTML sends (the section or card passes them to :meth:`TimelineView.handle`).
 TIMELINE_ACTIONS = ("activity-kind", "activity-person", "activity-text", "activity-more", "activity-clear")
 
@@ -77,7 +77,7 @@ class EntryText:
 
     def _describe(self, row: Any) -> tuple[str, str, str]:
         """(the sentence, what follows it, the link) of an entry; every value escaped here."""
-        describe = getattr(self, f"_{row.kind}", None)
+        describe = getattr(self, f"_{str(row.kind).replace('-', '_')}", None)
         if describe is None:
             return esc(row.title), "", ""
         return describe(row)
@@ -109,6 +109,17 @@ class EntryText:
                                                                     who=self.who(row.who), status=_(row.action))
         target = self._open("events", row.ref_id, _("Details")) if self.contact_id is None else ""
         return esc(text), "", target
+
+    def _follow_up(self, row: Any) -> tuple[str, str, str]:
+        day = _as_day(row.detail)
+        due = formatting.date(day) if day is not None else ""
+        if row.action == "done":
+            text = _("{who} marked a follow-up done:").format(who=self.who(row.who))
+        else:
+            owner = _people(self.store, row.people)
+            text = _("{who} added a follow-up for {owner}, due {day}:").format(who=self.who(row.who), owner=owner,
+                                                                               day=due)
+        return esc(text), self._quote(row.title), ""
 
     def _opportunity(self, row: Any) -> tuple[str, str, str]:
         who, title = self.who(row.who), row.title

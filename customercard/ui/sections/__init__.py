@@ -8,6 +8,7 @@ from .contact import ContactSection, InvoiceAddressSection
 from .crm import EventsSection, OpportunitiesSection, RelationsSection
 from .economy import EconomySection
 from .files import FilesSection
+from .follow_ups import FollowUpsSection
 from .groups import GroupsSection
 from .header import HeaderSection
 from .invoiced import InvoicedSection
@@ -17,7 +18,7 @@ from .people import ContactsSection, ProjectsSection
 #: sections last). The banner of a card as of a past day comes first, on such a card only.
 SECTIONS: list[type[Section]] = [
     AsOfSection, HeaderSection, ContactSection, InvoiceAddressSection, EconomySection, FilesSection, GroupsSection,
-    CommentsSection, ActivitySection,
+    CommentsSection, ActivitySection, FollowUpsSection,
     ContactsSection, ProjectsSection, InvoicedSection, RelationsSection, EventsSection, OpportunitiesSection,
 ]
 

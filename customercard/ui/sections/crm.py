@@ -335,7 +335,7 @@ class OpportunitiesSection(CrmSection):
     listens_to = frozenset({"opportunity"})
     title = N_("Opportunities")
     collapsed_by_default = True
-    actions = ("new-opportunity", "edit-opportunity", "won", "lost")
+    actions = ("new-opportunity", "edit-opportunity", "won", "lost", "opportunity-follow-up")
 
     def markup(self) -> str:
         store = self.context.store
@@ -367,6 +367,8 @@ class OpportunitiesSection(CrmSection):
                                                    css="cc-opp-won-button", version=seen)
                     buttons += " " + action_button("lost", _("Lost…"), int(o.id), css="cc-opp-lost-button",
                                                    version=seen)
+                    buttons += " " + action_button("opportunity-follow-up", _("Follow-up…"), int(o.id),
+                                                   css="cc-opp-follow-up")
                 cells.append(buttons)
             rows.append(cells)
         headers = [(_("Opportunity"), False), (_("Stage"), False), (_("Amount"), True), (_("Probability"), True),
@@ -412,6 +414,20 @@ class OpportunitiesSection(CrmSection):
                           done=_("“{title}” lost.").format(title=opportunity.title),
                           save=lambda o: store.save_opportunity(o, user=login),
                           reload=lambda: store.get_opportunity(opportunity.id))
+
+    def do_opportunity_follow_up(self, data: dict[str, Any]) -> None:
+        """Add a follow-up about this opportunity (it shows under Follow-ups, naming the opportunity)."""
+        opportunity = self._own(data)
+        if opportunity is None or not self.context.can_edit:
+            return
+        from .follow_ups import owner_choice
+
+        store, login = self.context.store, self.context.login
+        follow_up = store.new_follow_up(opportunity.customer_id, owner=login, opportunity_id=opportunity.id)
+        self._edit_record(follow_up, ["what", "due_on", "owner"], css="cc-follow-up-form",
+                          title=_("Follow-up on “{title}”").format(title=opportunity.title),
+                          done=_("Follow-up saved."), save=lambda f: store.add_follow_up(f, user=login),
+                          overrides={"owner": owner_choice(store, login)})
 
     def do_edit_opportunity(self, data: dict[str, Any]) -> None:
         opportunity = self._own(data)

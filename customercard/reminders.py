@@ -1,0 +1,180 @@
+"""The daily reminder e-mail: each owner of open follow-ups due today or overdue gets one list of them a day, in
+their own language, through the firm's SMTP server (:mod:`customercard.mail`).
+
+The server sends it with its own scheduler (:class:`ReminderScheduler`, started by
+:class:`~customercard.server.CardServer` beside the outbox worker). The day a person's e-mail went out is recorded
+in the database before it is sent (:meth:`~customercard.store.Store.claim_follow_up_mail`), so a second round, a
+restart or a second server process sends nothing more that day; a failed send gives the day back to try again.
+Nobody who turned the e-mail off on their profile gets it.
+
+    sent = send_follow_up_reminders(store)          # the logins mailed now
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import threading
+from email.headerregistry import Address as MailAddress
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import pandas as pd
+
+from . import formatting
+from .config import Config, get_config
+from .i18n import _, current_language, ngettext, using_language
+from .mail import DEFAULT_BASE_URL, MailError, SmtpSettings, _Composed, _deliver, smtp_settings
+from .models import User
+
+log = logging.getLogger(__name__)
+
+#: How often the scheduler looks whether someone's e-mail is due (seconds).
+CHECK_EVERY = 300.0
+#: The hour of the firm's day from which the day's e-mails go out.
+SEND_FROM_HOUR = 6
+
+
+def _base_url(store, config: Config) -> str:
+    return (store.settings().public_base_url or config.base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+
+
+def _lines(rows: pd.DataFrame, base: str) -> list[tuple[str, str, str, str]]:
+    """(due day, customer, what, link) for each follow-up, in the reader's formats."""
+    found = []
+    for row in rows.itertuples():
+        customer = row.customer_name if pd.isna(row.customer_number) else f"{row.customer_name} ({row.customer_number})"
+        found.append((formatting.date(row.due_on), customer, row.what,
+                      f"{base}/card?customer={int(row.customer_id)}"))
+    return found
+
+
+def compose_reminder(store, user: User, rows: pd.DataFrame, day: dt.date, smtp: SmtpSettings,
+                     config: Config | None = None) -> _Composed:
+    """The e-mail telling ``user`` of their open follow-ups due by ``day`` (``rows`` as
+    :meth:`~customercard.store.Store.follow_ups` gives them), in the user's language."""
+    config = config or get_config()
+    base = _base_url(store, config)
+    language = user.language or store.settings().language
+    overdue = rows[rows["due_on"] < day]
+    due = rows[rows["due_on"] >= day]
+    with using_language(language):
+        subject = ngettext("{n} follow-up due", "{n} follow-ups due", len(rows)).format(n=len(rows))
+        if len(overdue):
+            subject += " · " + ngettext("{n} overdue", "{n} overdue", len(overdue)).format(n=len(overdue))
+        parts = [(_("Overdue"), _lines(overdue, base)), (_("Due today"), _lines(due, base))]
+        greeting = _("Hello {name}, these follow-ups of yours are due:").format(name=user.name or user.login)
+        home = _("Your home page: {link}").format(link=f"{base}/")
+        off = _("You get this e-mail on days when you have follow-ups due; you can turn it off on your profile.")
+        text = _text(greeting, parts, home, off, base)
+        markup = _html(subject, greeting, parts, base, off)
+        lang = current_language()
+    if not smtp.sender:
+        raise MailError(_("There is no sender address: an administrator sets one in System administration → "
+                          "Customers (Sender address)."))
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = MailAddress(display_name="customercard", addr_spec=smtp.sender)
+    message["To"] = [MailAddress(display_name=user.name, addr_spec=user.email)]
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=smtp.sender.rsplit("@", 1)[-1])
+    message["X-Customercard-Reminder"] = day.isoformat()
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(markup, subtype="html", cte="quoted-printable")
+    message["Content-Language"] = lang
+    return _Composed(message, smtp.sender, [user], subject, text)
+
+
+def _text(greeting: str, parts, home: str, off: str, base: str) -> str:
+    out = [greeting, ""]
+    for title, lines in parts:
+        if lines:
+            out.append(title)
+            out += [f"  {day}  {customer}: {what}\n      {link}" for day, customer, what, link in lines]
+            out.append("")
+    return "\n".join([*out, home, "", off, f"{base}/profile", ""])
+
+
+def _html(subject: str, greeting: str, parts, base: str, off: str) -> str:
+    e = html.escape
+    body = [f"<p>{e(greeting)}</p>"]
+    for title, lines in parts:
+        if lines:
+            items = "".join(f'<li>{e(day)} · <a href="{e(link, quote=True)}">{e(customer)}</a>: {e(what)}</li>'
+                            for day, customer, what, link in lines)
+            body.append(f"<h2 style=\"font-size:15px\">{e(title)}</h2><ul>{items}</ul>")
+    body.append(f'<p><a href="{e(base + "/", quote=True)}">{e(_("Open your home page"))}</a></p>')
+    body.append(f'<p style="color:#5b6b7d">{e(off)} '
+                f'<a href="{e(base + "/profile", quote=True)}">{e(_("My profile"))}</a></p>')
+    return (f'<!DOCTYPE html><html lang="{current_language()}"><head><meta charset="utf-8"><title>{e(subject)}'
+            '</title></head><body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#1d2733">'
+            + "".join(body) + "</body></html>")
+
+
+def send_follow_up_reminders(store, day: dt.date | None = None, config: Config | None = None) -> list[str]:
+    """Send today's reminder to each owner who has open follow-ups due by ``day`` (the firm's today), wants it and
+    has not had it that day; returns the logins mailed. Nothing is sent without a configured mail server."""
+    config = config or get_config()
+    smtp = smtp_settings(store, config)
+    if not smtp.host:
+        return []
+    day = day or store.firm_today()
+    sent = []
+    for login in store.follow_up_mail_recipients(day):
+        if not store.claim_follow_up_mail(login, day):
+            continue  # another round or process took it
+        try:
+            rows = store.follow_ups(owner=login, open_only=True, due_by=day)
+            if rows.empty:
+                store.release_follow_up_mail(login, day)
+                continue
+            _deliver(compose_reminder(store, store.get_user(login), rows, day, smtp, config), smtp)
+        except Exception:  # the next round tries again; the others still get theirs
+            log.exception("The follow-up reminder to %s could not be sent", login)
+            store.release_follow_up_mail(login, day)
+            continue
+        sent.append(login)
+    return sent
+
+
+class ReminderScheduler:
+    """A background thread of the server: every ``interval`` seconds, from ``send_from`` o'clock of the firm's day,
+    it sends the day's follow-up reminders that are still due (see :func:`send_follow_up_reminders`)."""
+
+    def __init__(self, store, interval: float = CHECK_EVERY, send_from: int = SEND_FROM_HOUR,
+                 config: Config | None = None) -> None:
+        self.store = store
+        self.interval = interval
+        self.send_from = send_from
+        self.config = config
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="customercard-reminders", daemon=True)
+
+    def start(self) -> ReminderScheduler:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def run_once(self) -> list[str]:
+        """One round: the reminders due now (none before the hour they go out from)."""
+        zone = formatting.time_zone(self.store.settings().time_zone)
+        if dt.datetime.now(zone).hour < self.send_from:
+            return []
+        return send_follow_up_reminders(self.store, config=self.config)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the database was busy or gone for a moment: the next round tries again
+                log.exception("Sending the follow-up reminders failed")
+            self.rounds += 1
+            self._stop.wait(self.interval)
+
+
+__all__ = ["ReminderScheduler", "compose_reminder", "send_follow_up_reminders"]

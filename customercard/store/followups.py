@@ -1,0 +1,362 @@
+"""Follow-ups (something to do at a customer by a day, owned by a user), the claim that keeps their daily reminder
+e-mail to once a day per person, and what the home page remembers per user (when they last looked, the cards they
+opened) and reads across customers (changes by others, invoicing behind last year's).
+
+Follow-ups are not part of the CRM module's switch: they are the account managers' own to-do list and stay when the
+firm switches relations, events and opportunities off (a link to an opportunity is then simply not shown).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from .. import formatting
+from ..errors import NotFound, ValidationError
+from ..i18n import _
+from ..models import FollowUp
+from .database import utcnow
+from .records import check_version, diff_records, versioned_update, write_record_changes
+
+FOLLOW_UP_COLUMNS = ("id", "customer_id", "what", "due_on", "owner", "contact_id", "opportunity_id", "done", "done_by",
+                     "done_at", "version")
+FOLLOW_UP_WRITES = ("what", "due_on", "owner", "contact_id", "opportunity_id", "done")
+#: The columns of :meth:`FollowUpStore.follow_ups`.
+FOLLOW_UP_FRAME = ["id", "customer_id", "customer_name", "customer_number", "account_manager", "what", "due_on",
+                   "owner", "owner_name", "contact_id", "contact_name", "opportunity_id", "opportunity_title", "done",
+                   "done_by", "done_at", "overdue", "version"]
+#: How many opened cards the store keeps per user.
+RECENT_CARDS = 20
+
+
+class FollowUpStore:
+    """Mixin of :class:`customercard.store.Store`: follow-ups, their reminder claims, and the home page's reads."""
+
+    db: Any
+
+    # -- follow-ups ----------------------------------------------------------------------------------------
+    def firm_today(self) -> dt.date:
+        """Today in the firm's time zone (what is due and overdue is counted by it)."""
+        return dt.datetime.now(formatting.time_zone(self._firm_setting("time_zone"))).date()
+
+    def follow_ups(self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
+                   contact_id: int | None = None, opportunity_id: int | None = None, due_by: dt.date | None = None,
+                   account_manager: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Follow-ups, open ones first by due day, then done ones (newest done first): of one customer, owner,
+        contact person or opportunity, of the customers of an ``account_manager``, only open ones, only those due
+        by a day. Columns: id, customer_id, customer_name, customer_number, account_manager, what, due_on, owner,
+        owner_name, contact_id, contact_name, opportunity_id, opportunity_title, done, done_by, done_at, overdue
+        (open and due before the firm's today), version."""
+        where, params = ["TRUE"], []
+        for column, value in (("f.customer_id", customer_id), ("f.contact_id", contact_id),
+                              ("f.opportunity_id", opportunity_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(int(value))
+        if owner is not None:
+            where.append("f.owner = ?")
+            params.append(owner)
+        if account_manager is not None:
+            where.append("f.customer_id IN (SELECT id FROM customers WHERE account_manager = ?)")
+            params.append(account_manager)
+        if open_only:
+            where.append("NOT f.done")
+        if due_by is not None:
+            where.append("f.due_on <= ?")
+            params.append(due_by)
+        # The follow-ups first, then the few names they need by key: joining the big tables in one statement makes
+        # DuckDB hash whole tables (contacts, opportunities) for a handful of rows.
+        sql = ("SELECT f.id, f.customer_id, f.what, f.due_on, f.owner, f.contact_id, f.opportunity_id, f.done, "
+               "f.done_by, f.done_at, f.version FROM follow_ups f WHERE " + " AND ".join(where)
+               + " ORDER BY CASE WHEN f.done THEN 1 ELSE 0 END, CASE WHEN f.done THEN NULL ELSE f.due_on END, "
+               "f.done_at DESC, f.id")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        rows = self.db.records(sql, params)
+        customers = self._by_key("SELECT id, name, number, account_manager FROM customers WHERE ",
+                                 {r["customer_id"] for r in rows})
+        contacts = self._by_key("SELECT id, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) "
+                                "FROM contacts WHERE ", {r["contact_id"] for r in rows})
+        opportunities = self._by_key("SELECT id, title FROM opportunities WHERE ",
+                                     {r["opportunity_id"] for r in rows})
+        today = self.firm_today()
+        for row in rows:
+            row["due_on"] = _day(row["due_on"])
+            row["overdue"] = bool(not row["done"] and row["due_on"] is not None and row["due_on"] < today)
+            row["customer_name"], row["customer_number"], row["account_manager"] = customers.get(
+                row["customer_id"], (None, None, None))
+            row["owner_name"] = self.user_name(row["owner"])
+            row["contact_name"] = (contacts.get(row["contact_id"]) or (None,))[0] or None
+            row["opportunity_title"] = (opportunities.get(row["opportunity_id"]) or (None,))[0]
+        frame = pd.DataFrame(rows, columns=FOLLOW_UP_FRAME)
+        for column in ("contact_id", "opportunity_id", "customer_number"):
+            frame[column] = frame[column].astype("Int64")
+        frame["done"] = frame["done"].astype(bool)
+        frame["overdue"] = frame["overdue"].astype(bool)
+        return frame
+
+    def _by_key(self, select: str, ids: set[Any]) -> dict[int, tuple[Any, ...]]:
+        """{id: the other columns} of the rows with these ids (``select`` ends with WHERE)."""
+        wanted = sorted(int(i) for i in ids if i is not None)
+        if not wanted:
+            return {}
+        return {int(row[0]): tuple(row[1:]) for row in self.db.rows(
+            select + self.db.in_list("id", len(wanted), ids=True), wanted)}
+
+    def get_follow_up(self, follow_up_id: int) -> FollowUp:
+        """One follow-up as a param object, with its version; NotFound when there is none."""
+        found = self.db.records("SELECT " + ", ".join(FOLLOW_UP_COLUMNS) + " FROM follow_ups WHERE id = ?",
+                                [int(follow_up_id)])
+        if not found:
+            raise NotFound(_("No follow-up with id {follow_up_id}.").format(follow_up_id=follow_up_id))
+        row = dict(found[0])
+        row["due_on"] = _day(row["due_on"])
+        row["done"] = bool(row["done"])
+        return FollowUp(**{k: ("" if v is None and isinstance(FollowUp.param[k].default, str) else v)
+                           for k, v in row.items()})
+
+    def new_follow_up(self, customer_id: int, owner: str | None = None, contact_id: int | None = None,
+                      opportunity_id: int | None = None) -> FollowUp:
+        """An unsaved follow-up for a customer, due in a week, owned by ``owner``, to fill in and add."""
+        return FollowUp(customer_id=int(customer_id), owner=owner or "", contact_id=contact_id,
+                        opportunity_id=opportunity_id, due_on=self.firm_today() + dt.timedelta(days=7))
+
+    def add_follow_up(self, follow_up: FollowUp, user: str | None = None) -> FollowUp:
+        """Add a follow-up (owned by the writer unless another owner is given); recorded in its history."""
+        login = self._require(user, "write")
+        if not self.customer_exists(follow_up.customer_id):
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=follow_up.customer_id))
+        follow_up.owner = follow_up.owner or login
+        follow_up.check(self.choices())
+        self._check_links(follow_up)
+        now = utcnow()
+        with self.db.transaction() as cur:
+            follow_up.id = cur.execute(
+                "INSERT INTO follow_ups (customer_id, what, due_on, owner, contact_id, opportunity_id, done, done_by, "
+                "done_at, created_at, created_by, updated_at, updated_by, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+                [follow_up.customer_id, *self._follow_up_values(follow_up), login if follow_up.done else "",
+                 now if follow_up.done else None, now, login, now, login]).fetchone()[0]
+            write_record_changes(self.db, cur, "follow_ups", follow_up.id, follow_up.customer_id, login, now,
+                                 "create", diff_records(None, follow_up), 1)
+        follow_up.param.update(version=1, done_by=login if follow_up.done else "",
+                               done_at=now if follow_up.done else None)
+        return follow_up
+
+    def save_follow_up(self, follow_up: FollowUp, user: str | None = None) -> FollowUp:
+        """Save an edited follow-up (what, due day, owner, links, done) made from ``follow_up.version``; marking it
+        done or open again records who and when. A stale save is refused with a conflict naming the fields."""
+        login = self._require(user, "write")
+        with self.db.transaction() as cur:
+            before = self.get_follow_up(follow_up.id)
+            check_version(self.db, "follow_ups", before, follow_up)
+            follow_up.customer_id = before.customer_id  # a copy read before a merge names the old one
+            follow_up.check(self.choices(), previous=before)
+            self._check_links(follow_up)
+            changes = diff_records(before, follow_up)
+            if not changes:
+                return follow_up
+            now = utcnow()
+            done_by, done_at = before.done_by, before.done_at
+            if "done" in changes:
+                done_by, done_at = (login, now) if follow_up.done else ("", None)
+            values = dict(zip(FOLLOW_UP_WRITES, self._follow_up_values(follow_up), strict=True))
+            version = versioned_update(self.db, cur, "follow_ups", follow_up, {
+                **values, "done_by": done_by, "done_at": done_at, "updated_at": now, "updated_by": login},
+                lambda: self.get_follow_up(follow_up.id))
+            write_record_changes(self.db, cur, "follow_ups", follow_up.id, follow_up.customer_id, login, now,
+                                 "update", changes, version)
+        follow_up.param.update(version=version, done_by=done_by, done_at=done_at)
+        return follow_up
+
+    def set_follow_up_done(self, follow_up_id: int, done: bool = True, user: str | None = None,
+                           version: int | None = None) -> FollowUp:
+        """Mark a follow-up done (or open again). ``version``: the version the person saw; refused with a conflict
+        when someone changed it since."""
+        follow_up = self.get_follow_up(follow_up_id)
+        if version is not None:
+            follow_up.version = int(version)
+        follow_up.done = bool(done)
+        return self.save_follow_up(follow_up, user=user)
+
+    def _follow_up_values(self, f: FollowUp) -> list[Any]:
+        return [f.what, f.due_on, f.owner, f.contact_id, f.opportunity_id, bool(f.done)]
+
+    def _check_links(self, follow_up: FollowUp) -> None:
+        """The contact person and the opportunity must be the customer's own."""
+        errors = {}
+        if follow_up.contact_id is not None and not self.db.row(
+                "SELECT count(*) FROM contacts WHERE id = ? AND customer_id = ?",
+                [int(follow_up.contact_id), int(follow_up.customer_id)])[0]:
+            errors["contact_id"] = _("Choose a contact person of this customer.")
+        if follow_up.opportunity_id is not None and not self.db.row(
+                "SELECT count(*) FROM opportunities WHERE id = ? AND customer_id = ?",
+                [int(follow_up.opportunity_id), int(follow_up.customer_id)])[0]:
+            errors["opportunity_id"] = _("Choose an opportunity of this customer.")
+        if errors:
+            raise ValidationError(errors, what=_("Follow-up"))
+
+    # -- the daily reminder ------------------------------------------------------------------------------------
+    def follow_up_mail_recipients(self, day: dt.date | None = None) -> list[str]:
+        """The active users with an e-mail address who have open follow-ups due by ``day`` (the firm's today),
+        have not turned the daily reminder off on their profile and have not had it for that day yet."""
+        day = day or self.firm_today()
+        rows = self.db.rows(
+            "SELECT DISTINCT f.owner FROM follow_ups f JOIN users u ON u.login = f.owner WHERE NOT f.done "
+            "AND f.due_on <= ? AND u.active AND u.email <> '' AND NOT EXISTS (SELECT 1 FROM follow_up_mail_sent s "
+            "WHERE s.login = f.owner AND s.sent_on = ?) ORDER BY f.owner", [day, day])
+        logins = [str(r[0]) for r in rows]
+        return [login for login in logins if self.follow_up_mail_wanted(login)]
+
+    def follow_up_mail_wanted(self, login: str) -> bool:
+        """Whether a user wants the daily e-mail of their due and overdue follow-ups (their profile; on unless
+        turned off)."""
+        return self.prefs(login, "mail.follow_ups").get("mail.follow_ups", True) is not False
+
+    def set_follow_up_mail_wanted(self, login: str, wanted: bool, user: str | None = None) -> None:
+        """Turn a user's daily follow-up e-mail on or off (the user themselves, or an administrator)."""
+        acting = self._require(user, "read")
+        if acting != login:
+            self._require(user, "admin")
+        self.set_pref(login, "mail.follow_ups", bool(wanted))
+
+    def claim_follow_up_mail(self, login: str, day: dt.date) -> bool:
+        """Take the right to send ``login`` the reminder of ``day``: True once per user and day (whichever server
+        process or restart asks first), False after. The record survives restarts; see
+        :meth:`release_follow_up_mail` when sending failed."""
+        with self.db.transaction() as cur:
+            taken = cur.execute("INSERT INTO follow_up_mail_sent (login, sent_on, sent_at) VALUES (?, ?, ?) "
+                                "ON CONFLICT DO NOTHING RETURNING login", [login, day, utcnow()]).fetchall()
+        return bool(taken)
+
+    def release_follow_up_mail(self, login: str, day: dt.date) -> None:
+        """Give back a claim whose e-mail could not be sent (the next round tries again)."""
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM follow_up_mail_sent WHERE login = ? AND sent_on = ?", [login, day])
+
+    def follow_up_mail_days(self, login: str) -> list[dt.date]:
+        """The days a user's reminder e-mail went out, newest first."""
+        return [_day(r[0]) for r in self.db.rows(
+            "SELECT sent_on FROM follow_up_mail_sent WHERE login = ? ORDER BY sent_on DESC", [login])]
+
+    # -- what the home page remembers and reads ---------------------------------------------------------------
+    def record_card_view(self, login: str, customer_id: int) -> None:
+        """Remember that a user opened a customer's card (the newest :data:`RECENT_CARDS` are kept)."""
+        now = utcnow()
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM card_views WHERE login = ? AND customer_id = ?", [login, int(customer_id)])
+            cur.execute("INSERT INTO card_views (login, customer_id, viewed_at) VALUES (?, ?, ?)",
+                        [login, int(customer_id), now])
+            old = [int(r[0]) for r in cur.execute(
+                "SELECT customer_id FROM card_views WHERE login = ? ORDER BY viewed_at DESC, customer_id LIMIT 100 "
+                "OFFSET ?", [login, RECENT_CARDS]).fetchall()]
+            if old:
+                cur.execute("DELETE FROM card_views WHERE login = ? AND " + self.db.in_list("customer_id", len(old)),
+                            [login, *old])
+
+    def recent_cards(self, login: str, limit: int = RECENT_CARDS) -> pd.DataFrame:
+        """The cards a user opened last, newest first: customer_id, name, number, viewed_at."""
+        return self.db.df(
+            "SELECT v.customer_id, c.name, c.number, v.viewed_at FROM card_views v JOIN customers c "
+            "ON c.id = v.customer_id WHERE v.login = ? ORDER BY v.viewed_at DESC, v.customer_id LIMIT ?",
+            [login, int(limit)])
+
+    def home_seen(self, login: str) -> dt.datetime | None:
+        """When a user last looked at the home page (UTC), None before the first time."""
+        row = self.db.row("SELECT seen_at FROM home_seen WHERE login = ?", [login])
+        return pd.Timestamp(row[0]).to_pydatetime() if row else None
+
+    def mark_home_seen(self, login: str, at: dt.datetime | None = None) -> None:
+        """Remember that a user looked at the home page now (or ``at``)."""
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM home_seen WHERE login = ?", [login])
+            cur.execute("INSERT INTO home_seen (login, seen_at) VALUES (?, ?)", [login, at or utcnow()])
+
+    def changes_by_others(self, login: str, since: dt.datetime | None, account_manager: str | None = None,
+                          limit: int = 20) -> pd.DataFrame:
+        """Customers that others than ``login`` changed after ``since`` (their fields and their records: contacts,
+        comments, events, opportunities, follow-ups …), of one ``account_manager``'s customers or all; newest first:
+        customer_id, name, number, changes, last_at, last_by."""
+        since = since or (utcnow() - dt.timedelta(days=7))
+        mine = "AND c.account_manager = ? " if account_manager is not None else ""
+        own = [account_manager] if account_manager is not None else []
+        sql = ("WITH touched AS (SELECT customer_id, changed_at, changed_by FROM customer_changes WHERE changed_at > ? "
+               "AND changed_by <> ? UNION ALL SELECT customer_id, changed_at, changed_by FROM record_changes "
+               "WHERE changed_at > ? AND changed_by <> ? AND customer_id IS NOT NULL) "
+               "SELECT t.customer_id, c.name, c.number, count(*) AS changes, max(t.changed_at) AS last_at, "
+               "max(t.changed_by) AS last_by FROM touched t JOIN customers c ON c.id = t.customer_id "
+               "WHERE NOT c.archived " + mine +
+               "GROUP BY t.customer_id, c.name, c.number ORDER BY max(t.changed_at) DESC, t.customer_id LIMIT ?")
+        return self.db.df(sql, [since, login, since, login, *own, int(limit)])
+
+    def open_pipeline_by_stage(self, account_manager: str | None = None) -> pd.DataFrame:
+        """The open pipeline by stage, of one account manager's customers or all, as :meth:`pipeline` gives it
+        (stage, count, amount, weighted, in the base currency, every active stage in order) but summed by the
+        database: it reads the manager's opportunities only (the home page's figures)."""
+        mine = "JOIN customers c ON c.id = o.customer_id AND c.account_manager = ? " if account_manager else ""
+        rows = self.db.rows(
+            "SELECT o.stage_id, o.currency, count(*), sum(o.amount), sum(o.amount * o.probability / 100) "
+            "FROM opportunities o " + mine + "WHERE o.status = 'pipeline' GROUP BY o.stage_id, o.currency",
+            [account_manager] if account_manager else [])
+        rates = self.settings().rates()
+        stages = self.list_values("opportunity_stages")
+        by_id = dict(zip(stages["id"], stages["label"], strict=True))
+        totals: dict[Any, list[float]] = {}
+        for stage_id, currency, count, amount, weighted in rows:
+            rate = float(rates.get(currency) or 1.0)
+            total = totals.setdefault(by_id.get(stage_id), [0, 0.0, 0.0])
+            total[0] += int(count)
+            total[1] += float(amount or 0) * rate
+            total[2] += float(weighted or 0) * rate
+        for label in stages[stages["active"]]["label"]:
+            totals.setdefault(label, [0, 0.0, 0.0])
+        order = {label: i for i, label in enumerate(stages["label"])}
+        ordered = sorted(totals, key=lambda label: order.get(label, len(order)))
+        return pd.DataFrame({"stage": ordered, "count": [totals[k][0] for k in ordered],
+                             "amount": [round(totals[k][1], 2) for k in ordered],
+                             "weighted": [round(totals[k][2], 2) for k in ordered]},
+                            columns=["stage", "count", "amount", "weighted"])
+
+    def invoicing_behind(self, account_manager: str | None = None, today: dt.date | None = None,
+                         limit: int = 20) -> pd.DataFrame:
+        """Customers (of an account manager, or all) invoiced less this year up to ``today`` than last year up to
+        the same date, the furthest behind first: customer_id, name, number, this_year, last_year, behind (all in
+        the base currency)."""
+        today = today or self.firm_today()
+        start = dt.date(today.year, 1, 1)
+        last_start = dt.date(today.year - 1, 1, 1)
+        last_today = _same_day_last_year(today)
+        mine = "AND c.account_manager = ? " if account_manager is not None else ""
+        own = [account_manager] if account_manager is not None else []
+        sql = ("WITH totals AS (SELECT i.customer_id, "
+               "sum(CASE WHEN i.invoice_date >= ? THEN i.amount_base ELSE 0 END) AS this_year, "
+               "sum(CASE WHEN i.invoice_date <= ? THEN i.amount_base ELSE 0 END) AS last_year "
+               "FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE NOT c.archived " + mine +
+               "AND i.invoice_date >= ? AND i.invoice_date <= ? AND (i.invoice_date >= ? OR i.invoice_date <= ?) "
+               "GROUP BY i.customer_id) "
+               "SELECT t.customer_id, c.name, c.number, CAST(t.this_year AS DOUBLE PRECISION) AS this_year, "
+               "CAST(t.last_year AS DOUBLE PRECISION) AS last_year, "
+               "CAST(t.last_year - t.this_year AS DOUBLE PRECISION) AS behind FROM totals t "
+               "JOIN customers c ON c.id = t.customer_id WHERE t.last_year > 0 AND t.this_year < t.last_year "
+               "ORDER BY t.last_year - t.this_year DESC, t.customer_id LIMIT ?")
+        return self.db.df(sql, [start, last_today, *own, last_start, today, start, last_today, int(limit)])
+
+
+def _same_day_last_year(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()

@@ -1,0 +1,111 @@
+"""Follow-ups and the home page in Debian's Chromium against the real server: a follow-up made on a card by one
+manager for another shows on the owner's home page (overdue marked) and is done from there; the blocks' links lead
+to what they count; axe finds no serious violation on the home page as manager, viewer and administrator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login
+from .test_browser_accessibility import Scanner
+
+pytestmark = pytest.mark.browser
+
+
+def _annas(store) -> list[int]:
+    return [int(i) for i in store.sql("SELECT id FROM customers WHERE account_manager = 'anna' AND NOT archived "
+                                      "ORDER BY id")["id"]]
+
+
+def test_a_follow_up_for_a_colleague_shows_on_their_home_page_and_is_done_there(live_server, browser):
+    store = live_server.store
+    customer_id = _annas(store)[0]
+    name = store.get_customer(customer_id).name
+    erik = browser.new_context(locale="en")
+    page = erik.new_page()
+    login(page, live_server.url, "erik", path=f"/card?customer={customer_id}")
+    block = page.locator("div.cc-section-follow_ups")
+    block.locator("button.cc-new-follow-up").click()
+    form = block.locator(".cc-follow-up-form")
+    form.locator(".cc-field-what input").fill("Call Anna's contact about the renewal")
+    form.locator(".cc-field-owner select").select_option(label="Anna Berg")
+    overdue = store.firm_today() - dt.timedelta(days=3)
+    # the day picked in the date picker's calendar (its text box takes no typing)
+    form.locator(".cc-field-due_on input").first.evaluate("(el, day) => el._flatpickr.setDate(day, true)",
+                                                          overdue.isoformat())
+    expect(form.locator(".cc-field-due_on input:visible")).to_have_value(overdue.strftime("%d/%m/%Y"))
+    form.locator(".cc-follow-up-form-save button").click()
+    expect(block).to_contain_text("Follow-up saved.")
+    expect(block.locator("#cc-follow-ups-table")).to_contain_text("Call Anna's contact about the renewal")
+    saved = store.follow_ups(customer_id=customer_id, owner="anna").iloc[0]
+    assert saved.what == "Call Anna's contact about the renewal" and saved.due_on == overdue
+    assert store.record_history("follow_ups", int(saved.id)).iloc[-1]["changed_by"] == "erik"
+    erik.close()
+
+    anna = browser.new_context(locale="en")
+    page = anna.new_page()
+    login(page, live_server.url, "anna", path="/")
+    expect(page.locator("#cc-header a.active")).to_have_text("Home")
+    row = page.locator("#cc-home-follow-ups tr", has_text="Call Anna's contact about the renewal")
+    expect(row.locator(".cc-overdue-badge")).to_have_text("overdue")
+    expect(row.locator("a")).to_have_text(re.compile(re.escape(name)))
+    row.locator("button.cc-follow-up-done").click()
+    expect(page.locator("div.cc-section-home-follow_ups")).to_contain_text("marked done")
+    expect(page.locator("#cc-home-follow-ups tr", has_text="Call Anna's contact about the renewal")).to_have_count(0)
+    done = store.get_follow_up(int(saved.id))
+    assert done.done and done.done_by == "anna"
+    anna.close()
+
+
+def test_the_home_blocks_link_to_what_they_count(live_server, browser):
+    store = live_server.store
+    customer_id = _annas(store)[1]
+    name = store.get_customer(customer_id).name
+    context = browser.new_context(locale="en")
+    page = context.new_page()
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")  # opened: recently viewed
+    page.goto(live_server.url + "/")
+    page.locator("#cc-home-recent a", has_text=name).click()
+    expect(page).to_have_url(f"{live_server.url}/card?customer={customer_id}")
+    expect(page.locator("h1").first).to_contain_text(name)
+
+    page.goto(live_server.url + "/")
+    page.locator("a.cc-home-pipeline-link").click()
+    expect(page).to_have_url(f"{live_server.url}/pipeline?manager=anna")
+    expect(page.locator(".cc-pipeline-manager select")).to_have_value("Anna Berg")  # the pipeline of hers
+
+    page.goto(live_server.url + "/")
+    page.locator("a.cc-home-search-link").click()
+    expect(page).to_have_url(f"{live_server.url}/search?manager=anna")
+    behind = store.invoicing_behind(account_manager="anna")
+    assert len(behind)  # the demo has customers of hers invoicing less this year
+    page.goto(live_server.url + "/")
+    first = int(behind.iloc[0].customer_id)
+    page.locator(f'#cc-home-behind a[href="/card?customer={first}"]').click()
+    expect(page).to_have_url(f"{live_server.url}/card?customer={first}")
+    expect(page.locator("#cc-header a", has_text="Customers")).to_have_attribute("href", "/search")
+    context.close()
+
+
+@pytest.mark.parametrize("login_name,role", [("anna", "manager"), ("vera", "viewer"), ("admin", "admin")])
+def test_the_home_page_has_no_serious_violations(live_server, browser, login_name, role):
+    store = live_server.store
+    customer_id = _annas(store)[2]
+    for owner, days in (("anna", -2), ("admin", 0), ("erik", 3)):
+        follow_up = store.new_follow_up(customer_id, owner=owner)
+        follow_up.what, follow_up.due_on = f"Axe follow-up for {owner}", store.firm_today() + dt.timedelta(days=days)
+        store.add_follow_up(follow_up, user="anna")
+    store.record_card_view(login_name, customer_id)
+    context = browser.new_context(locale="en")
+    page = context.new_page()
+    scanner = Scanner(page, "en", role, {})
+    login(page, live_server.url, login_name, path="/")
+    expect(page.locator("#cc-home-follow-ups")).to_be_visible()
+    expect(page.locator("#cc-home-recent")).to_be_visible()
+    scanner.scan("Home")
+    context.close()
+    scanner.check()

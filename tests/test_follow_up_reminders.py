@@ -1,0 +1,152 @@
+"""The daily follow-up reminder e-mail, caught by a real SMTP server (aiosmtpd) on loopback: one a day per person in
+their language, even when the scheduler runs twice, the server restarts or a second process runs; not to someone
+who turned it off; a failed send is tried again. On DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from customercard.reminders import ReminderScheduler, send_follow_up_reminders
+from customercard.server import CardServer
+from customercard.store import Store
+
+from .conftest import eventually
+from .test_mail import PUBLIC, SENDER, SMTP_ENV, Inbox, start_smtp
+
+
+@pytest.fixture(autouse=True)
+def no_smtp_environment(monkeypatch):
+    """Whatever the machine running the tests has set, the settings in the database decide here."""
+    for name in SMTP_ENV:
+        monkeypatch.delenv(f"CUSTOMERCARD_SMTP_{name}", raising=False)
+    monkeypatch.delenv("CUSTOMERCARD_BASE_URL", raising=False)
+
+
+def use_mail_server(store, port: int) -> None:
+    settings = store.settings()
+    settings.param.update(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", smtp_from=SENDER,
+                          public_base_url=PUBLIC)
+    store.save_settings(settings, user="boss")
+
+
+@pytest.fixture
+def smtp_server():
+    server = start_smtp(Inbox())
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def firm(empty_store, smtp_server):
+    store = empty_store
+    use_mail_server(store, smtp_server.port)
+    customer = store.create_customer(user="anna", name="Påminnelse & Co AB", account_manager="anna")
+    today = store.firm_today()
+    for what, due, owner in (("Call <Eva> about the offer", today - dt.timedelta(days=3), "anna"),
+                             ("Send the contract", today, "anna"),
+                             ("Next month's review", today + dt.timedelta(days=30), "anna"),
+                             ("Ring tillbaka", today, "boss")):
+        follow_up = store.new_follow_up(customer.id, owner=owner)
+        follow_up.what, follow_up.due_on = what, due
+        store.add_follow_up(follow_up, user="anna")
+    done = store.new_follow_up(customer.id, owner="anna")
+    done.what, done.due_on = "Already done", today
+    store.set_follow_up_done(store.add_follow_up(done, user="anna").id, user="anna")
+    store.set_language("boss", "da", by="boss")
+    store.set_language("anna", "en", by="anna")
+    return store, customer, smtp_server.inbox
+
+
+def _by_recipient(inbox) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for message in inbox.messages():
+        found.setdefault(str(message["To"].addresses[0].addr_spec), []).append(message)
+    return found
+
+
+def test_each_owner_gets_one_list_in_their_language(firm):
+    store, customer, inbox = firm
+    assert send_follow_up_reminders(store) == ["anna", "boss"]
+    mails = _by_recipient(inbox)
+    assert set(mails) == {"anna@firm.example", "boss@firm.example"}
+    annas = mails["anna@firm.example"][0]
+    text = annas.get_body(("plain",)).get_content()
+    assert annas["Subject"] == "2 follow-ups due · 1 overdue"
+    assert annas["Content-Language"] == "en"
+    assert "Overdue" in text and "Call <Eva> about the offer" in text and "Send the contract" in text
+    assert "Next month's review" not in text and "Already done" not in text and "Ring tillbaka" not in text
+    assert f"https://crm.firm.example/card?customer={customer.id}" in text
+    markup = annas.get_body(("html",)).get_content()
+    assert "Call &lt;Eva&gt; about the offer" in markup and "<Eva>" not in markup
+    boss = mails["boss@firm.example"][0]
+    assert boss["Content-Language"] == "da"
+    assert boss["Subject"] == "1 opfølgning forfalder"  # translated: see the catalogs
+    assert "Ring tillbaka" in boss.get_body(("plain",)).get_content()
+    assert store.follow_up_mail_days("anna") == [store.firm_today()]
+
+
+def test_twice_the_same_day_sends_nothing_more(firm):
+    store, _customer, inbox = firm
+    assert send_follow_up_reminders(store) == ["anna", "boss"]
+    assert send_follow_up_reminders(store) == []
+    assert len(inbox.messages()) == 2
+    tomorrow = store.firm_today() + dt.timedelta(days=1)
+    assert send_follow_up_reminders(store, day=tomorrow) == ["anna", "boss"]  # a new day, a new list
+    assert len(inbox.messages()) == 4
+
+
+def test_not_sent_to_someone_who_turned_it_off(firm):
+    store, _customer, inbox = firm
+    store.set_follow_up_mail_wanted("boss", False, user="boss")
+    assert send_follow_up_reminders(store) == ["anna"]
+    assert set(_by_recipient(inbox)) == {"anna@firm.example"}
+
+
+def test_a_failed_send_is_tried_again(firm):
+    store, _customer, inbox = firm
+    inbox.refuse_rcpt = {"anna@firm.example"}
+    assert send_follow_up_reminders(store) == ["boss"]
+    assert store.follow_up_mail_days("anna") == []
+    inbox.refuse_rcpt = set()
+    assert send_follow_up_reminders(store) == ["anna"]
+    assert len(inbox.messages()) == 2
+
+
+def test_without_a_mail_server_nothing_is_claimed(firm):
+    store, _customer, inbox = firm
+    settings = store.settings()
+    settings.smtp_host = ""
+    store.save_settings(settings, user="boss")
+    assert send_follow_up_reminders(store) == []
+    assert store.follow_up_mail_days("anna") == [] and inbox.messages() == []
+
+
+def test_the_scheduler_waits_for_its_hour(firm):
+    store, _customer, inbox = firm
+    assert ReminderScheduler(store, send_from=24).run_once() == []
+    assert inbox.messages() == []
+
+
+def test_the_servers_scheduler_runs_again_and_survives_a_restart(firm):
+    store, _customer, inbox = firm
+    server = CardServer(store, remind=True, remind_every=0.05, remind_from_hour=0)
+    server.current_store()
+    eventually(lambda: server.reminders.rounds >= 3)
+    server.stop()
+    assert len(inbox.messages()) == 2
+    if store.db.dialect == "duckdb":  # the process restarts: the file is opened again
+        location = store.location
+        store.close()
+        again = Store(location)
+    else:  # PostgreSQL: a second server process beside the first
+        again = Store(store.location)
+    try:
+        restarted = CardServer(again, remind=True, remind_every=0.05, remind_from_hour=0)
+        restarted.current_store()
+        eventually(lambda: restarted.reminders.rounds >= 3)
+        restarted.stop()
+    finally:
+        again.close()
+    assert len(inbox.messages()) == 2

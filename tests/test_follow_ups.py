@@ -1,0 +1,191 @@
+"""Follow-ups in the store, on DuckDB and PostgreSQL: add, edit, reassign, done and open again, the rules, the
+history, a second writer's conflict, a viewer refused, the timeline kind, and the home page's reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+import customercard as cc
+
+
+@pytest.fixture
+def firm(empty_store):
+    store = empty_store
+    customer = store.create_customer(user="anna", name="Follow Up AB", account_manager="anna")
+    return store, customer
+
+
+def _add(store, customer_id, what="Call about the offer", due=None, owner="", user="anna", **links):
+    follow_up = store.new_follow_up(customer_id, owner=owner, **links)
+    follow_up.what = what
+    if due is not None:
+        follow_up.due_on = due
+    return store.add_follow_up(follow_up, user=user)
+
+
+def test_add_edit_reassign_done_and_history(firm):
+    store, customer = firm
+    today = store.firm_today()
+    added = _add(store, customer.id, due=today - dt.timedelta(days=2))
+    assert added.version == 1 and added.owner == "anna" and not added.done
+    frame = store.follow_ups(customer_id=customer.id)
+    row = frame.iloc[0]
+    assert (row.what, row.owner, row.customer_name, bool(row.overdue)) == ("Call about the offer", "anna",
+                                                                           "Follow Up AB", True)
+    assert store.get_follow_up(added.id).is_overdue(today)
+
+    edited = store.get_follow_up(added.id)
+    edited.owner = "boss"
+    edited.due_on = today + dt.timedelta(days=3)
+    saved = store.save_follow_up(edited, user="anna")
+    assert saved.version == 2
+    assert store.follow_ups(owner="boss").iloc[0].id == added.id
+    assert store.follow_ups(owner="anna").empty
+    assert not bool(store.follow_ups(owner="boss").iloc[0].overdue)
+
+    done = store.set_follow_up_done(added.id, user="boss")
+    assert done.done and done.done_by == "boss" and done.done_at is not None and done.version == 3
+    assert store.follow_ups(customer_id=customer.id, open_only=True).empty
+    again = store.set_follow_up_done(added.id, done=False, user="anna", version=3)
+    assert not again.done and again.done_by == "" and again.done_at is None
+
+    history = store.record_history("follow_ups", added.id)
+    assert set(history["kind"]) == {"create", "update"}
+    assert {"owner", "due_on", "done"} <= set(history["field"])
+    assert set(history["changed_by"]) == {"anna", "boss"}
+
+
+def test_rules_and_links(firm):
+    store, customer = firm
+    other = store.create_customer(user="anna", name="Other AB")
+    theirs = store.create_contact(cc.Contact(customer_id=other.id, first_name="Ola", last_name="Berg"), user="anna")
+    mine = store.create_contact(cc.Contact(customer_id=customer.id, first_name="Eva", last_name="Lind"), user="anna")
+    blank = store.new_follow_up(customer.id)
+    blank.due_on = None
+    with pytest.raises(cc.ValidationError) as caught:
+        store.add_follow_up(blank, user="anna")
+    assert {"what", "due_on"} <= set(caught.value.errors)
+    with pytest.raises(cc.ValidationError) as caught:
+        _add(store, customer.id, owner="nobody")
+    assert "owner" in caught.value.errors
+    with pytest.raises(cc.ValidationError) as caught:
+        _add(store, customer.id, contact_id=theirs.id)
+    assert "contact_id" in caught.value.errors
+    linked = _add(store, customer.id, contact_id=mine.id)
+    row = store.follow_ups(contact_id=mine.id).iloc[0]
+    assert row.id == linked.id and row.contact_name == "Eva Lind"
+    with pytest.raises(cc.NotFound):
+        _add(store, 999_999)
+    with pytest.raises(cc.NotFound):
+        store.get_follow_up(999_999)
+
+
+def test_a_viewer_may_not_write(firm):
+    store, customer = firm
+    with pytest.raises(cc.PermissionDenied):
+        _add(store, customer.id, user="vera")
+    added = _add(store, customer.id)
+    with pytest.raises(cc.PermissionDenied):
+        store.set_follow_up_done(added.id, user="vera")
+    assert not store.get_follow_up(added.id).done
+
+
+def test_two_people_edit_the_same_follow_up(firm):
+    store, customer = firm
+    added = _add(store, customer.id)
+    annas, boss = store.get_follow_up(added.id), store.get_follow_up(added.id)
+    annas.what = "Call Eva about the offer"
+    store.save_follow_up(annas, user="anna")
+    boss.due_on = boss.due_on + dt.timedelta(days=1)
+    with pytest.raises(cc.ConflictError) as caught:
+        store.save_follow_up(boss, user="boss")
+    assert [c.field for c in caught.value.conflicts] == ["what"]
+    stored = store.get_follow_up(added.id)
+    assert stored.what == "Call Eva about the offer" and stored.due_on == added.due_on
+    with pytest.raises(cc.ConflictError):  # marked done from a list drawn before the edit
+        store.set_follow_up_done(added.id, user="boss", version=1)
+
+
+def test_on_the_timeline_as_follow_ups(firm):
+    store, customer = firm
+    added = _add(store, customer.id, what="Send the proposal")
+    store.set_follow_up_done(added.id, user="anna")
+    entries = store.timeline(customer.id, kinds="follow-up")
+    assert list(entries["action"]) == ["done", "added"]
+    assert set(entries["title"]) == {"Send the proposal"}
+    assert set(entries["ref_table"]) == {"follow_ups"}
+    store.save_settings(_crm_off(store), user="boss")  # follow-ups are not part of the CRM module
+    assert len(store.timeline(customer.id, kinds="follow-up")) == 2
+
+
+def _crm_off(store):
+    settings = store.settings()
+    settings.crm_enabled = False
+    return settings
+
+
+def test_reminder_claim_once_a_day(firm):
+    store, customer = firm
+    today = store.firm_today()
+    _add(store, customer.id, due=today)
+    _add(store, customer.id, due=today + dt.timedelta(days=5), owner="boss")
+    assert store.follow_up_mail_recipients(today) == ["anna"]
+    assert store.claim_follow_up_mail("anna", today)
+    assert not store.claim_follow_up_mail("anna", today)
+    assert store.follow_up_mail_recipients(today) == []
+    store.release_follow_up_mail("anna", today)
+    assert store.follow_up_mail_recipients(today) == ["anna"]
+    store.set_follow_up_mail_wanted("anna", False, user="anna")
+    assert store.follow_up_mail_recipients(today) == []
+    with pytest.raises(cc.PermissionDenied):
+        store.set_follow_up_mail_wanted("anna", True, user="vera")
+    assert store.follow_up_mail_recipients(today + dt.timedelta(days=5)) == ["boss"]
+
+
+def test_home_page_reads(firm):
+    store, customer = firm
+    other = store.create_customer(user="boss", name="Boss Customer AB", account_manager="boss")
+    for i in range(25):
+        store.record_card_view("anna", customer.id if i == 24 else other.id)
+    store.record_card_view("anna", other.id)
+    recent = store.recent_cards("anna")
+    assert list(recent["customer_id"]) == [other.id, customer.id]
+
+    assert store.home_seen("anna") is None
+    before = store.home_seen("anna")
+    store.mark_home_seen("anna", at=dt.datetime(2020, 1, 1))
+    assert store.home_seen("anna") == dt.datetime(2020, 1, 1) != before
+    mine = store.get_customer(customer.id)
+    mine.phone = "+46 8 123 456 78"
+    store.save_customer(mine, user="boss")
+    store.add_comment(customer.id, "Own note", user="anna")
+    changed = store.changes_by_others("anna", dt.datetime(2020, 1, 1), account_manager="anna")
+    assert list(changed["customer_id"]) == [customer.id] and changed.iloc[0].last_by == "boss"
+    assert store.changes_by_others("boss", dt.datetime(2020, 1, 1), account_manager="anna").iloc[0].last_by == "anna"
+
+    today = dt.date(2026, 6, 15)
+    store.add_invoices(pd.DataFrame({
+        "customer_id": [customer.id, customer.id, other.id, other.id],
+        "number": ["1", "2", "3", "4"],
+        "invoice_date": [dt.date(2025, 3, 1), dt.date(2026, 3, 1), dt.date(2025, 3, 1), dt.date(2025, 9, 1)],
+        "amount": [1000.0, 400.0, 100.0, 9999.0], "currency": ["SEK"] * 4,
+        "amount_base": [1000.0, 400.0, 100.0, 9999.0],
+    }), user="anna")
+    behind = store.invoicing_behind(account_manager="anna", today=today)
+    assert list(behind["customer_id"]) == [customer.id]
+    assert (behind.iloc[0].this_year, behind.iloc[0].last_year, behind.iloc[0].behind) == (400.0, 1000.0, 600.0)
+    everyone = store.invoicing_behind(today=today)
+    assert set(everyone["customer_id"]) == {customer.id, other.id}  # 9,999 in September is after 15 June
+
+
+def test_anonymising_a_person_clears_their_name_from_follow_ups(firm):
+    store, customer = firm
+    person = store.create_contact(cc.Contact(customer_id=customer.id, first_name="Greta", last_name="Sandberg"),
+                                  user="anna")
+    added = _add(store, customer.id, what="Call Greta Sandberg about the offer", contact_id=person.id)
+    store.anonymise_contact(person.id, user="boss")
+    assert "Greta" not in store.get_follow_up(added.id).what
+    assert not any("Greta" in str(v) for v in store.record_history("follow_ups", added.id)["new_value"])

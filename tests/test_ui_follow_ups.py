@@ -1,0 +1,142 @@
+"""The card's Follow-ups section and the timeline's follow-up entries, without a browser (both backends)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from customercard.ui.card import CustomerCard
+
+from .conftest import rich_customers
+
+
+def _section(store, customer_id, user="anna"):
+    return CustomerCard(store=store, customer_id=customer_id, user=user).section("follow_ups")
+
+
+def test_add_one_for_a_colleague_overdue_marked_then_done(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    section = _section(demo_store, customer_id)
+    assert not section.collapsed and 'data-action="new-follow-up"' in section.view.html
+    section.handle("new-follow-up", {})
+    form = section._form
+    assert form.widgets["owner"].value == "anna"
+    form.widgets["what"].value = "Call <Eva> about the renewal"
+    form.widgets["owner"].value = "erik"
+    form.widgets["due_on"].value = demo_store.firm_today() - dt.timedelta(days=2)
+    section.editor.save()
+    row = demo_store.follow_ups(customer_id=customer_id).iloc[0]
+    assert (row.what, row.owner, bool(row.overdue)) == ("Call <Eva> about the renewal", "erik", True)
+    html = section.view.html
+    assert "Call &lt;Eva&gt; about the renewal" in html and "<Eva>" not in html
+    assert "cc-overdue" in html and "overdue" in html and "Follow-up saved." in html
+    section.handle("follow-up-done", {"id": str(int(row.id)), "version": "1"})
+    done = demo_store.get_follow_up(int(row.id))
+    assert done.done and done.done_by == "anna"
+    assert 'data-action="follow-up-open"' in section.view.html and "cc-overdue" not in section.view.html
+
+
+def test_a_follow_up_needs_what_and_a_day(demo_store):
+    section = _section(demo_store, rich_customers(demo_store)[0])
+    section.handle("new-follow-up", {})
+    section._form.widgets["due_on"].value = None
+    section.editor.save()
+    assert "Say what is to be done." in section._form.messages["what"].object
+    assert "Give the day it is due." in section._form.messages["due_on"].object
+
+
+def test_a_stale_done_is_refused_and_says_who(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    follow_up = demo_store.new_follow_up(customer_id, owner="anna")
+    follow_up.what = "Send the contract"
+    added = demo_store.add_follow_up(follow_up, user="anna")
+    section = _section(demo_store, customer_id)
+    moved = demo_store.get_follow_up(added.id)
+    moved.due_on = moved.due_on + dt.timedelta(days=1)
+    demo_store.save_follow_up(moved, user="erik")
+    section.handle("follow-up-done", {"id": str(added.id), "version": "1"})  # the button drawn at version 1
+    assert not demo_store.get_follow_up(added.id).done
+    assert "Not saved" in section.view.html and "Erik Nilsson" in section.view.html
+
+
+def test_a_viewer_sees_them_without_controls(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    follow_up = demo_store.new_follow_up(customer_id, owner="anna")
+    follow_up.what = "Send the contract"
+    added = demo_store.add_follow_up(follow_up, user="anna")
+    section = _section(demo_store, customer_id, user="vera")
+    assert "Send the contract" in section.view.html
+    assert "data-action" not in section.view.html
+    section.handle("follow-up-done", {"id": str(added.id)})
+    assert not demo_store.get_follow_up(added.id).done
+
+
+def test_the_timeline_tells_of_them(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    follow_up = demo_store.new_follow_up(customer_id, owner="erik")
+    follow_up.what = "Book the workshop"
+    added = demo_store.add_follow_up(follow_up, user="anna")
+    demo_store.set_follow_up_done(added.id, user="erik")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    activity = card.section("activity")
+    activity.open()
+    html = activity.view.html
+    assert "marked a follow-up done" in html and "added a follow-up for Erik Nilsson" in html
+    assert "Book the workshop" in html
+
+
+def test_the_reminder_e_mail_is_turned_off_and_on_on_the_profile(demo_store):
+    from customercard.ui.profile import ProfilePage
+
+    view = ProfilePage(demo_store, "anna")
+    assert view._reminder.value is True and demo_store.follow_up_mail_wanted("anna")
+    view._reminder.value = False
+    assert not demo_store.follow_up_mail_wanted("anna") and demo_store.follow_up_mail_wanted("erik")
+    assert "no reminder e-mails" in view._reminder_note.object
+    assert ProfilePage(demo_store, "anna")._reminder.value is False
+    view._reminder.value = True
+    assert demo_store.follow_up_mail_wanted("anna")
+
+
+def test_on_the_contact_card_add_done_and_edit(demo_store):
+    from customercard.ui.contact import ContactCard
+
+    customer_id = rich_customers(demo_store)[0]
+    contact = demo_store.contacts(customer_id).iloc[0]
+    card = ContactCard(store=demo_store, contact_id=int(contact.id), user="anna")
+    assert "No follow-ups." in card.slots["follow_ups"].html
+    card.handle("new-follow-up", {})
+    editor = card.slots["follow_ups"].child
+    assert editor is not None
+    card_editor = card.edit_follow_up()
+    card_editor.form.widgets["what"].value = "Ask about the board meeting"
+    card_editor.save()
+    row = demo_store.follow_ups(contact_id=int(contact.id)).iloc[0]
+    assert (row.what, row.owner, int(row.customer_id)) == ("Ask about the board meeting", "anna", customer_id)
+    html = card.slots["follow_ups"].html
+    assert "Ask about the board meeting" in html and "Follow-up saved." in html
+    card.handle("follow-up-done", {"id": str(int(row.id)), "version": "1"})
+    assert demo_store.get_follow_up(int(row.id)).done
+    viewer = ContactCard(store=demo_store, contact_id=int(contact.id), user="vera")
+    assert "Ask about the board meeting" in viewer.slots["follow_ups"].html
+    assert "data-action" not in viewer.slots["follow_ups"].html
+    entries = demo_store.contact_timeline(int(contact.id), kinds="follow-up")
+    assert list(entries["action"]) == ["done", "added"]
+
+
+def test_a_follow_up_on_an_opportunity(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    opportunity = demo_store.new_opportunity(customer_id, owner="anna")
+    opportunity.title = "Framework agreement"
+    opportunity = demo_store.create_opportunity(opportunity, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("opportunities")
+    section.open()
+    assert 'data-action="opportunity-follow-up"' in section.view.html
+    section.handle("opportunity-follow-up", {"id": str(opportunity.id)})
+    section._form.widgets["what"].value = "Send the revised terms"
+    section.editor.save()
+    row = demo_store.follow_ups(opportunity_id=opportunity.id).iloc[0]
+    assert (row.what, row.opportunity_title, row.owner) == ("Send the revised terms", "Framework agreement", "anna")
+    follow_ups = card.section("follow_ups")
+    follow_ups.render()
+    assert "Framework agreement" in follow_ups.view.html
