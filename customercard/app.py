@@ -178,8 +178,9 @@ def pipeline_page(server: CardServer) -> ServableMixin:
     if not server.current_store().settings().crm_enabled:
         return message_page(_("No such page"), _("The CRM module is switched off (System administration → "
                                                  "Customers → Settings)."), user, status="error")
-    return page_for(server, _("Pipeline"), PipelinePage(store=server.current_store(), user=user.login), user,
-                    active="pipeline")
+    view = "table" if _query("view") == "table" else "board"
+    return page_for(server, _("Pipeline"), PipelinePage(store=server.current_store(), user=user.login, view=view),
+                    user, active="pipeline")
 
 
 def contact_page(server: CardServer) -> ServableMixin:
