@@ -238,6 +238,17 @@ class BoardColumns(LightComponent):
     """, ["columns", "can_move", "texts"])
 
 
+def whole(value: Any) -> int | None:
+    """A whole number sent by the browser (JavaScript has only one kind of number), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def month_options(frame: pd.DataFrame) -> dict[str, str]:
     """The months the opportunities are expected to close in, as the reader's language names them → 'YYYY-MM'."""
     closes = pd.to_datetime(frame["expected_close"]).dropna()
@@ -378,8 +389,7 @@ class PipelineBoard(pn.viewable.Viewer):
         if action == "open":
             self.open_editor(opportunity_id)
         elif action == "move" and isinstance(data.get("stage"), str):
-            version = data.get("version")
-            self.move(opportunity_id, data["stage"], int(version) if isinstance(version, int) else None)
+            self.move(opportunity_id, data["stage"], whole(data.get("version")))
 
     def _say(self, text: str, ok: bool) -> None:
         colour, css = ("#1d7a3c", "cc-board-ok") if ok else ("#b42318", "cc-board-error")
@@ -387,13 +397,16 @@ class PipelineBoard(pn.viewable.Viewer):
 
     def move(self, opportunity_id: int, stage: str, version: int | None) -> bool:
         """Move an opportunity to ``stage`` as the board showed it at ``version``: someone else's change since is
-        refused as a conflict (the message says what is stored now), and the board is drawn as it is now."""
+        refused as a conflict (the message says what is stored now), and the board is drawn as it is now. A move
+        that does not say its version is refused (it could overwrite what it never saw)."""
         try:
             if not self.can_edit:
                 raise CustomerCardError(_("Only managers and administrators can move opportunities."))
+            if version is None:
+                raise CustomerCardError(_("Not saved: the board did not say which version it showed. Reload the "
+                                          "page and move it again."))
             opportunity = self.store.get_opportunity(opportunity_id)
-            if version is not None:
-                opportunity.version = version
+            opportunity.version = version
             errors = opportunity.update_from({"stage": stage})
             if errors:
                 raise ValidationError(errors)
