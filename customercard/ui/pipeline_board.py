@@ -251,7 +251,7 @@ def whole(value: Any) -> int | None:
 
 def month_options(frame: pd.DataFrame) -> dict[str, str]:
     """The months the opportunities are expected to close in, as the reader's language names them → 'YYYY-MM'."""
-    closes = pd.to_datetime(frame["expected_close"]).dropna()
+    closes = pd.to_datetime(pd.Series(frame["expected_close"].dropna().unique()))
     months = sorted({(day.year, day.month) for day in closes})
     return {formatting.month(dt.date(year, month, 1)): f"{year:04d}-{month:02d}" for year, month in months}
 
@@ -349,6 +349,7 @@ class PipelineBoard(pn.viewable.Viewer):
         frame = self.frame
         groups = dict(tuple(frame.groupby("stage", sort=False))) if len(frame) else {}
         columns = []
+        self._texts_of: dict[tuple[str, Any], str] = {}  # amounts, dates and percentages repeat: formatted once
         for stage in self.stages():
             rows = groups.get(stage, frame.iloc[0:0])
             limit = self.shown_per_stage.get(stage, FIRST_CARDS)
@@ -362,13 +363,20 @@ class PipelineBoard(pn.viewable.Viewer):
                 "more": more, "more_text": formatting.number(min(more, MORE_CARDS)), "cards": cards})
         self.board.columns = columns
 
+    def _text(self, kind: str, value: Any, make: Any) -> str:
+        key = (kind, value)
+        if key not in self._texts_of:
+            self._texts_of[key] = make()
+        return self._texts_of[key]
+
     def _card(self, r: Any) -> dict[str, Any]:
-        close = pd.to_datetime(r.expected_close) if r.expected_close is not None else None
+        currency = r.currency or self.base
+        close = r.expected_close if r.expected_close is not None and pd.notna(r.expected_close) else None
         return {"id": int(r.id), "version": int(r.version), "title": r.title or "", "customer": r.customer_name or "",
                 "href": f"/card?customer={int(r.customer_id)}",
-                "amount": formatting.money(r.amount, r.currency or self.base),
-                "probability": formatting.number(r.probability) + " %",
-                "close": formatting.date(close) if close is not None and pd.notna(close) else "",
+                "amount": self._text(currency, r.amount, lambda: formatting.money(r.amount, currency)),
+                "probability": self._text("%", r.probability, lambda: formatting.number(r.probability) + " %"),
+                "close": self._text("date", close, lambda: formatting.date(pd.Timestamp(close))) if close else "",
                 "owner": r.owner_name or ""}
 
     def show_more(self, stage: str) -> None:
