@@ -216,6 +216,14 @@ def test_every_page_has_no_serious_violations(live_server, browser, customers, l
         expect(page.locator(".cc-field-name .cc-error-text")).to_be_visible()
         scanner.scan("New customer, a refused save")
 
+    page.goto(f"{live_server.url}/pipeline")
+    wait_idle(page)
+    expect(page.locator(".cc-board-card").first).to_be_visible()
+    scanner.scan("Pipeline board")
+    if manager:
+        page.locator(".cc-board-card button.cc-board-title").first.click()
+        expect(page.locator(".cc-board-form")).to_be_visible()
+        scanner.scan("Pipeline board, an opportunity opened")
     page.goto(f"{live_server.url}/pipeline?view=table")
     wait_idle(page)
     expect(page.locator(".cc-pipeline-table tbody tr td").first).to_be_visible()

@@ -230,8 +230,13 @@ def test_a_card_opens_in_an_editor_and_saves_on_its_version(live_server, page):
     lead = stages(store)[0]
     opportunity_id = first_card_id(store, lead)
     open_board(page, live_server.url, "anna")
-    card(page, opportunity_id).locator("button.cc-board-title").click()
+    card(page, opportunity_id).locator("dl dt").first.click()  # a click anywhere on the card
     form = page.locator(".cc-board-form")
+    expect(form).to_be_visible()
+    page.locator(".cc-board-form-cancel button").click()
+    expect(form).to_have_count(0)
+    card(page, opportunity_id).focus()  # or Enter on the focused card
+    page.keyboard.press("Enter")
     expect(form).to_be_visible()
     form.locator(".cc-field-amount input").fill("123456")
     form.locator(".cc-board-form-save button").click()

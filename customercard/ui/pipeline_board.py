@@ -134,7 +134,9 @@ class BoardColumns(LightComponent):
         item(t.close, card.close, dl); item(t.owner, card.owner, dl);
         li.appendChild(dl);
         if (!model.can_move) return li;
-        title.addEventListener("click", () => model.send_msg({action: "open", id: card.id}));
+        const open = () => model.send_msg({action: "open", id: card.id});
+        title.addEventListener("click", open);
+        li.addEventListener("click", (e) => { if (!e.target.closest("a, select, button")) open(); });
         li.tabIndex = 0; li.draggable = true;
         li.setAttribute("aria-describedby", "cc-board-hint");
         li.addEventListener("dragstart", (e) => {
@@ -144,6 +146,7 @@ class BoardColumns(LightComponent):
         });
         li.addEventListener("dragend", () => li.classList.remove("cc-moving"));
         li.addEventListener("keydown", (e) => {
+          if (e.target === li && e.key === "Enter") { e.preventDefault(); open(); return; }
           if (e.target !== li || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
           const to = stages[index + (e.key === "ArrowLeft" ? -1 : 1)];
           e.preventDefault();
@@ -316,7 +319,7 @@ class PipelineBoard(pn.viewable.Viewer):
                 "empty": _("No opportunities."), "moving": _("Moving “{title}” to {stage}…"),
                 "no_further": _("No stage further that way."),
                 "hint": _("Drag a card to another stage, or focus it and press the left or right arrow key, or choose "
-                          "the stage in its Move to list."),
+                          "the stage in its Move to list. Click a card or press Enter on it to edit it."),
                 "read_only": _("You can read the pipeline; moving and editing opportunities is for managers.")}
 
     # -- data -----------------------------------------------------------------------------------------------
