@@ -158,7 +158,7 @@ def test_filters_by_owner_close_month_and_customer(live_server, page):
     page.locator(".cc-board-owner select").select_option(label="Everyone")
     wait_idle(page)
 
-    months = month_options(everything)  # label (as English writes it) → YYYY-MM
+    months = month_options(store.pipeline_summary())  # label (as English writes it) → YYYY-MM
     closes = pd.to_datetime(everything["expected_close"]).dt.strftime("%Y-%m")
     label, value = max(months.items(), key=lambda item: (closes == item[1]).sum())
     page.locator(".cc-board-month select").select_option(label=label)

@@ -72,7 +72,10 @@ def test_filters_by_owner_close_month_and_customer(demo_store):
     board.customer = name[1:6].upper()
     assert len(board.frame) >= 1 and all(name[1:6].casefold() in n.casefold() for n in board.frame["customer_name"])
     shown = sum(len(c["cards"]) + c["more"] for c in board.board.columns)
-    assert shown == len(board.frame)
+    closes = pd.to_datetime(everything["expected_close"]).dt.strftime("%Y-%m")
+    expected = everything[(everything["owner"] == owner) & (closes == month)
+                          & everything["customer_name"].str.casefold().str.contains(name[1:6].casefold(), regex=False)]
+    assert shown == len(expected)
     board.customer = "no customer is called this"
     assert all(not c["cards"] for c in board.board.columns)
 
@@ -114,3 +117,27 @@ def test_the_board_speaks_the_readers_language(demo_store):
         texts = board.board.texts
         column = next(c for c in board.board.columns if c["cards"])
     assert texts["move_to"] != "Move to…" and column["sum"].startswith("Summa")
+
+
+def test_the_store_sums_the_board_and_picks_its_cards(demo_store):
+    """pipeline_summary and pipeline_cards (the board's queries, in the database) against the pipeline's frame."""
+    everything = demo_store.open_opportunities()
+    summary = demo_store.pipeline_summary()
+    by_stage = summary.groupby("stage")[["count", "amount", "weighted"]].sum()
+    expected = everything.groupby("stage").agg(count=("id", "size"), amount=("amount_base", "sum"),
+                                               weighted=("weighted_base", "sum"))
+    assert by_stage["count"].to_dict() == expected["count"].to_dict()
+    for column in ("amount", "weighted"):
+        assert (by_stage[column] - expected[column]).abs().max() < 0.05
+    months = pd.to_datetime(everything["expected_close"]).dt.to_period("M").value_counts()
+    assert {pd.Period(m, "M"): int(c) for m, c in summary.groupby("month")["count"].sum().items()} == months.to_dict()
+    cards = demo_store.pipeline_cards(per_stage=3)
+    for stage, rows in everything.groupby("stage"):
+        assert list(cards[cards["stage"] == stage]["id"]) == list(rows["id"][:3])
+    owner = everything["owner"].iloc[0]
+    name = everything["customer_name"].iloc[0]
+    mine = demo_store.pipeline_cards(owner=owner, customer_text=name[2:7].upper(), per_stage=1000)
+    wanted = everything[(everything["owner"] == owner)
+                        & everything["customer_name"].str.lower().str.contains(name[2:7].lower(), regex=False)]
+    assert sorted(mine["id"]) == sorted(wanted["id"]) and len(mine) >= 1
+    assert demo_store.pipeline_summary(owner=owner, customer_text=name[2:7])["count"].sum() == len(wanted)

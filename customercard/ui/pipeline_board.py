@@ -252,11 +252,11 @@ def whole(value: Any) -> int | None:
     return None
 
 
-def month_options(frame: pd.DataFrame) -> dict[str, str]:
-    """The months the opportunities are expected to close in, as the reader's language names them → 'YYYY-MM'."""
-    closes = pd.to_datetime(pd.Series(frame["expected_close"].dropna().unique()))
-    months = sorted({(day.year, day.month) for day in closes})
-    return {formatting.month(dt.date(year, month, 1)): f"{year:04d}-{month:02d}" for year, month in months}
+def month_options(summary: pd.DataFrame) -> dict[str, str]:
+    """The months of a :meth:`~customercard.store.Store.pipeline_summary`, as the reader's language names them →
+    'YYYY-MM'."""
+    months = sorted(month for month in summary["month"].unique() if month is not None and pd.notna(month))
+    return {formatting.month(month): f"{month.year:04d}-{month.month:02d}" for month in months}
 
 
 def stale_message(store: Any, exc: ConflictError) -> str:
@@ -289,6 +289,7 @@ class PipelineBoard(pn.viewable.Viewer):
         self.base = store.settings().base_currency
         self.shown_per_stage: dict[str, int] = {}
         self.frame = pd.DataFrame()
+        self.summary = pd.DataFrame(columns=["count", "amount", "weighted"])
         self.editor: RecordEditor | None = None
         users = store.users(include_inactive=True)
         people = {_("Everyone"): "", **dict(zip(users["name"], users["login"], strict=True))}
@@ -325,28 +326,31 @@ class PipelineBoard(pn.viewable.Viewer):
     # -- data -----------------------------------------------------------------------------------------------
     @param.depends("owner", "close_month", "customer", watch=True)
     def refresh(self) -> None:
-        """Read the open opportunities again and draw the columns (each as many cards as it showed)."""
-        frame = self.store.open_opportunities(owner=self.owner or None)
-        months = month_options(frame)
-        self._months.options = {_("Any month"): "", **months}
+        """Read the columns' sums and their first cards again (each column as many as it showed), and draw them.
+        The database sums and picks the cards: only what is drawn comes to the page, however many are open."""
+        filters = {"owner": self.owner or None, "customer_text": self.customer.strip() or None}
+        summary = self.store.pipeline_summary(**filters)
+        months = month_options(summary)
+        options = {_("Any month"): "", **months}
         if self.close_month and self.close_month not in months.values():
-            months_kept = self.close_month  # a month with nothing (left): keep the choice, show nothing
-            self._months.options = {**self._months.options, months_kept: months_kept}
+            options[self.close_month] = self.close_month  # a month with nothing (left): kept, showing nothing
+        self._months.options = options
+        start = end = None
         if self.close_month:
-            closes = pd.to_datetime(frame["expected_close"])
-            frame = frame[closes.dt.strftime("%Y-%m") == self.close_month]
-        text = self.customer.strip().casefold()
-        if text:
-            frame = frame[frame["customer_name"].fillna("").str.casefold().str.contains(text, regex=False)]
-        self.frame = frame.reset_index(drop=True)
+            year, month = (int(part) for part in self.close_month.split("-"))
+            start = dt.date(year, month, 1)
+            end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+            summary = summary[summary["month"] == start]
+        self.summary = summary.groupby("stage", dropna=True)[["count", "amount", "weighted"]].sum()
+        per_stage = max([FIRST_CARDS, *self.shown_per_stage.values()])
+        self.frame = self.store.pipeline_cards(**filters, close_from=start, close_to=end, per_stage=per_stage)
         self._draw()
 
     def stages(self) -> list[str]:
         """The board's columns: the active stages in the pipeline's order, then any stage an open opportunity is
         still in that is no longer active."""
         stages = list(self.store.choices().allowed("opportunity_stages"))
-        extra = [s for s in self.frame["stage"].dropna().unique() if s not in stages] if len(self.frame) else []
-        return stages + sorted(extra)
+        return stages + sorted(s for s in self.summary.index if s not in stages)
 
     def _draw(self) -> None:
         frame = self.frame
@@ -355,14 +359,14 @@ class PipelineBoard(pn.viewable.Viewer):
         self._texts_of: dict[tuple[str, Any], str] = {}  # amounts, dates and percentages repeat: formatted once
         for stage in self.stages():
             rows = groups.get(stage, frame.iloc[0:0])
+            count, amount, weighted = (self.summary.loc[stage] if stage in self.summary.index else (0, 0.0, 0.0))
             limit = self.shown_per_stage.get(stage, FIRST_CARDS)
             cards = [self._card(r) for r in rows.iloc[:limit].itertuples(index=False)]
-            more = max(0, len(rows) - limit)
+            more = max(0, int(count) - len(cards))
             columns.append({
-                "stage": stage, "label": stage, "count": formatting.number(len(rows)),
-                "sum": _("Sum {amount}").format(amount=formatting.money(float(rows["amount_base"].sum()), self.base)),
-                "weighted": _("Weighted {amount}").format(
-                    amount=formatting.money(float(rows["weighted_base"].sum()), self.base)),
+                "stage": stage, "label": stage, "count": formatting.number(int(count)),
+                "sum": _("Sum {amount}").format(amount=formatting.money(float(amount), self.base)),
+                "weighted": _("Weighted {amount}").format(amount=formatting.money(float(weighted), self.base)),
                 "more": more, "more_text": formatting.number(min(more, MORE_CARDS)), "cards": cards})
         self.board.columns = columns
 
@@ -385,7 +389,7 @@ class PipelineBoard(pn.viewable.Viewer):
     def show_more(self, stage: str) -> None:
         """Draw more of a column's cards."""
         self.shown_per_stage[stage] = self.shown_per_stage.get(stage, FIRST_CARDS) + MORE_CARDS
-        self._draw()
+        self.refresh()
 
     # -- actions --------------------------------------------------------------------------------------------
     def _on_message(self, data: dict[str, Any]) -> None:
