@@ -141,3 +141,23 @@ def test_the_store_sums_the_board_and_picks_its_cards(demo_store):
                         & everything["customer_name"].str.lower().str.contains(name[2:7].lower(), regex=False)]
     assert sorted(mine["id"]) == sorted(wanted["id"]) and len(mine) >= 1
     assert demo_store.pipeline_summary(owner=owner, customer_text=name[2:7])["count"].sum() == len(wanted)
+
+
+def test_an_edit_in_place_meets_a_move_made_meanwhile_as_a_conflict(demo_store):
+    """Anna opens a card in the editor and changes its stage; Erik moves it meanwhile: her save is refused with his
+    stage shown, nothing of hers is written until she chooses."""
+    anna = PipelineBoard(store=demo_store, user="anna")
+    erik = PipelineBoard(store=demo_store, user="erik")
+    stages = list(demo_store.choices().allowed("opportunity_stages"))
+    card = columns(anna)[stages[0]]["cards"][0]
+    anna._on_message({"action": "open", "id": card["id"]})
+    editor = anna.editor
+    assert editor is not None and editor.original.version == card["version"]
+    assert erik.move(card["id"], stages[2], card["version"])
+    editor.widgets["stage"].value = stages[1]
+    assert not editor.save()
+    assert editor.resolver is not None  # the conflict to resolve, with the stored value
+    stored = demo_store.get_opportunity(card["id"])
+    assert stored.stage == stages[2] and stored.version == card["version"] + 1
+    history = demo_store.record_history("opportunities", card["id"])
+    assert "anna" not in set(history["changed_by"])
