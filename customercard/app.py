@@ -199,7 +199,10 @@ def pipeline_page(server: CardServer) -> ServableMixin:
     logins = set(store.users(include_inactive=True)["login"])
     chosen = {name: value for name, value in (("account_manager", _query("manager")), ("owner", _query("owner")))
               if value in logins}  # /pipeline?manager=anna: the home page's link to a manager's pipeline
-    return page_for(server, _("Pipeline"), PipelinePage(store=store, user=user.login, **chosen), user,
+    # The board filters by the opportunity's owner; a manager's customers (the home page's link) are the table's.
+    view = "table" if _query("view") == "table" or ("account_manager" in chosen and _query("view") != "board") \
+        else "board"
+    return page_for(server, _("Pipeline"), PipelinePage(store=store, user=user.login, view=view, **chosen), user,
                     active="pipeline")
 
 

@@ -107,6 +107,11 @@ def date(value: dt.date | None, language: str | None = None) -> str:
     return babel_dates.format_date(value, format="medium", locale=format_locale(language))
 
 
+def month(value: dt.date, language: str | None = None) -> str:
+    """A month of a year: 'maj 2025' (sv), 'maj 2025' (da), 'May 2025' (en)."""
+    return babel_dates.format_skeleton("yMMMM", value, locale=format_locale(language))
+
+
 def time_zone(zone: str | None) -> ZoneInfo:
     """The time zone called ``zone`` (the default zone for none or an unknown name)."""
     try:

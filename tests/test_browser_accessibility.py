@@ -219,6 +219,14 @@ def test_every_page_has_no_serious_violations(live_server, browser, customers, l
 
     page.goto(f"{live_server.url}/pipeline")
     wait_idle(page)
+    expect(page.locator(".cc-board-card").first).to_be_visible()
+    scanner.scan("Pipeline board")
+    if manager:
+        page.locator(".cc-board-card button.cc-board-title").first.click()
+        expect(page.locator(".cc-board-form")).to_be_visible()
+        scanner.scan("Pipeline board, an opportunity opened")
+    page.goto(f"{live_server.url}/pipeline?view=table")
+    wait_idle(page)
     expect(page.locator(".cc-pipeline-table tbody tr td").first).to_be_visible()
     scanner.scan("Pipeline")
     if manager:
@@ -583,7 +591,7 @@ def test_the_invoiced_chart_is_a_picture_whose_figures_are_in_the_table(live_ser
 
 
 def test_the_pipeline_table_is_read_and_used_by_keyboard(live_server, page):
-    login(page, live_server.url, "maria", path="/pipeline")
+    login(page, live_server.url, "maria", path="/pipeline?view=table")
     table = page.locator(".cc-pipeline-table table")
     expect(table.locator("caption")).to_have_text("Opportunities")
     expect(table.locator("thead th[scope=col]")).to_have_count(11)

@@ -95,7 +95,7 @@ def test_opportunity_created_moved_on_pipeline_and_won(live_server, browser):
     deal = created[created["title"] == "Zeta consulting deal"].iloc[0]
     assert deal.stage == "Lead" and deal.weighted == 200000
 
-    page.goto(f"{live_server.url}/pipeline")
+    page.goto(f"{live_server.url}/pipeline?view=table")
     wait_idle(page)
     page.locator(".cc-pipeline-owner select").select_option(label="Maria Jensen")
     summary = page.locator("#cc-pipeline-stages")

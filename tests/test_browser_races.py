@@ -116,7 +116,7 @@ def test_the_pipeline_shows_live_changes_and_a_stale_edit_meets_the_conflict(liv
     contexts = [browser.new_context(), browser.new_context()]
     anna, erik = (context.new_page() for context in contexts)
     for page, who in ((anna, "anna"), (erik, "erik")):
-        login(page, live_server.url, who, path="/pipeline")
+        login(page, live_server.url, who, path="/pipeline?view=table")
     title = opportunity.title
     amount = f".cc-pipeline-table tr:has-text('{title}') td.cc-col-amount"
 

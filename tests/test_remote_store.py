@@ -156,6 +156,7 @@ def frames_of(store, customer_id: int) -> dict[str, pd.DataFrame]:
         "projects": store.projects(customer_id), "search": store.search("ab"), "users": store.users(True),
         "list_customers": store.list_customers(limit=50)[0], "find_customers": store.find_customers()[0],
         "events": store.events(customer_id), "opportunities": store.opportunities(), "pipeline": store.pipeline(),
+        "pipeline_summary": store.pipeline_summary(), "pipeline_cards": store.pipeline_cards(),
         "relations": store.relations(customer_id), "record_history": store.record_history("contacts", contact_id),
         "list_values": store.list_values("industries"), "admin_log": store.admin_log(),
         "sql": store.sql("SELECT * FROM customers ORDER BY id"),

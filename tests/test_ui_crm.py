@@ -9,7 +9,7 @@ import pytest
 from customercard import formatting
 from customercard.i18n import _, using_language
 from customercard.ui.card import CustomerCard
-from customercard.ui.pipeline import PipelinePage
+from customercard.ui.pipeline import PipelineTable
 
 from .conftest import rich_customers
 
@@ -153,7 +153,7 @@ def test_viewer_gets_no_crm_controls(demo_store):
 
 
 def test_pipeline_page_sums_filters_and_edits(demo_store):
-    page = PipelinePage(store=demo_store, user="anna")
+    page = PipelineTable(store=demo_store, user="anna")
     table = page.frame
     assert set(table["status"]) == {"pipeline"} and not table.empty
     total_before = demo_store.pipeline()["weighted"].sum()
@@ -178,7 +178,7 @@ def test_pipeline_page_sums_filters_and_edits(demo_store):
 
 
 def test_pipeline_groups_come_in_the_pipeline_order(demo_store):
-    page = PipelinePage(store=demo_store, user="anna")
+    page = PipelineTable(store=demo_store, user="anna")
     stages = demo_store.choices().allowed("opportunity_stages")
     shown = list(dict.fromkeys(page.frame["stage"]))
     assert len(shown) > 2 and shown == [stage for stage in stages if stage in shown]
@@ -193,7 +193,7 @@ def test_the_pipeline_table_speaks_the_readers_language(demo_store, language, ca
     """The plain table of the pipeline says its headers, caption, statuses, amounts and dates as the reader's
     language writes them (what Tabulator's locale did before), and its row groups are the stages."""
     with using_language(language):
-        page = PipelinePage(store=demo_store, user="anna")
+        page = PipelineTable(store=demo_store, user="anna")
         table, count = page._table, page._count.object
         assert table.caption == caption and [c["label"] for c in table.columns][:2] == [_("Customer"),
                                                                                        _("Opportunity")]
@@ -216,7 +216,7 @@ def test_the_pipeline_table_speaks_the_readers_language(demo_store, language, ca
 
 
 def test_pipeline_refuses_viewers(demo_store):
-    page = PipelinePage(store=demo_store, user="vera")
+    page = PipelineTable(store=demo_store, user="vera")
     first = page.frame.iloc[0]
     assert not page.change(int(first["id"]), "amount", 1.0)
     assert "viewer" in page._message.object or "may not" in page._message.object
@@ -262,8 +262,8 @@ def test_opportunity_sums_say_when_other_currencies_were_converted(demo_store):
 def test_the_pipeline_refuses_a_change_made_from_a_stale_row(demo_store):
     """Anna's table still shows 78 000 after Erik saved 80 000: her 90 000 is refused, Erik's stays, and she sees
     his value and name."""
-    anna = PipelinePage(store=demo_store, user="anna")
-    erik = PipelinePage(store=demo_store, user="erik")
+    anna = PipelineTable(store=demo_store, user="anna")
+    erik = PipelineTable(store=demo_store, user="erik")
     row = anna.frame.iloc[0]
     opportunity_id, seen = int(row["id"]), int(row["version"])
     erik_row = erik.frame[erik.frame["id"] == opportunity_id].iloc[0]

@@ -9,7 +9,7 @@ import pytest
 from customercard.ui.card import CustomerCard
 from customercard.ui.contact import ContactCard
 from customercard.ui.customer_list import CustomerList
-from customercard.ui.pipeline import PipelinePage
+from customercard.ui.pipeline import PipelineTable
 
 from .conftest import eventually, rich_customers
 
@@ -74,7 +74,7 @@ def test_a_comment_being_edited_is_marked_not_replaced(demo_store, customer_id):
 
 
 def test_the_pipeline_the_customer_list_and_the_contact_card_follow(demo_store, customer_id):
-    pipeline = PipelinePage(store=demo_store, user="anna")
+    pipeline = PipelineTable(store=demo_store, user="anna")
     row = pipeline.frame.iloc[0]
     opportunity = demo_store.get_opportunity(int(row["id"]))
     opportunity.amount = 123456.0

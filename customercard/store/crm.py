@@ -421,6 +421,67 @@ class CrmStore:
             frame = frame[closes <= pd.Timestamp(close_to)]
         return frame.reset_index(drop=True)
 
+    def _board_where(self, owner: str | None, customer_text: str | None) -> tuple[list[str], list[Any]]:
+        where, params = ["o.status = 'pipeline'"], []
+        if owner:
+            where.append("o.owner = ?")
+            params.append(owner)
+        if customer_text and customer_text.strip():
+            where.append("strpos(lower(c.name), ?) > 0")
+            params.append(customer_text.strip().lower())
+        return where, params
+
+    def pipeline_summary(self, owner: str | None = None, customer_text: str | None = None) -> pd.DataFrame:
+        """Open opportunities summed by stage and expected close month (for the pipeline board: its columns' sums
+        and its months to filter by): stage, month (the month's first day, None for no date), count, amount and
+        weighted — in the base currency (other currencies at the administrators' exchange rates). Filtered by owner
+        and by a part of the customer's name (``customer_text``, any case)."""
+        where, params = self._board_where(owner, customer_text)
+        rows = self.db.rows(
+            "SELECT s.label, CAST(EXTRACT(YEAR FROM o.expected_close) AS INTEGER), "
+            "CAST(EXTRACT(MONTH FROM o.expected_close) AS INTEGER), o.currency, count(*), "
+            "sum(CAST(o.amount AS DOUBLE PRECISION)), "
+            "sum(round(CAST(o.amount * o.probability AS DECIMAL(38, 4)) / 100, 2)) "
+            "FROM opportunities o JOIN customers c ON c.id = o.customer_id "
+            "LEFT JOIN list_values s ON s.id = o.stage_id WHERE " + " AND ".join(where)
+            + " GROUP BY 1, 2, 3, 4", params)
+        rates = self.settings().rates()
+        totals: dict[tuple[Any, Any], list[float]] = {}
+        for stage, year, month, currency, count, amount, weighted in rows:
+            rate = rates.get(currency)
+            rate = 1.0 if rate is None else float(rate)
+            key = (stage, dt.date(int(year), int(month), 1) if year is not None else None)
+            found = totals.setdefault(key, [0, 0.0, 0.0])
+            found[0] += int(count)
+            found[1] += float(amount or 0) * rate
+            found[2] += float(weighted or 0) * rate
+        return pd.DataFrame([{"stage": stage, "month": month, "count": v[0], "amount": round(v[1], 2),
+                              "weighted": round(v[2], 2)} for (stage, month), v in totals.items()],
+                            columns=["stage", "month", "count", "amount", "weighted"])
+
+    def pipeline_cards(self, owner: str | None = None, customer_text: str | None = None,
+                       close_from: dt.date | None = None, close_to: dt.date | None = None,
+                       per_stage: int = 20) -> pd.DataFrame:
+        """The first ``per_stage`` open opportunities of each stage (soonest close first), for the pipeline board's
+        cards: id, version, customer_id, customer_name, title, stage, amount, currency, probability, expected_close,
+        owner, owner_name. Filtered as :meth:`pipeline_summary`, and by expected close period."""
+        where, params = self._board_where(owner, customer_text)
+        if close_from:
+            where.append("o.expected_close >= ?")
+            params.append(close_from)
+        if close_to:
+            where.append("o.expected_close <= ?")
+            params.append(close_to)
+        frame = self.db.df(
+            "SELECT * FROM (SELECT o.id, o.version, o.customer_id, c.name AS customer_name, o.title, s.label AS stage, "
+            "CAST(o.amount AS DOUBLE PRECISION) AS amount, o.currency, o.probability, o.expected_close, o.owner, "
+            "coalesce(u.name, o.owner) AS owner_name, row_number() OVER (PARTITION BY o.stage_id "
+            "ORDER BY o.expected_close NULLS LAST, o.id) AS place FROM opportunities o "
+            "JOIN customers c ON c.id = o.customer_id LEFT JOIN list_values s ON s.id = o.stage_id "
+            "LEFT JOIN users u ON u.login = o.owner WHERE " + " AND ".join(where) + ") ranked WHERE place <= ? "
+            "ORDER BY place, id", [*params, max(0, int(per_stage))])
+        return frame.drop(columns="place")
+
     def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
         """A customer's open pipeline, probability-weighted, by expected close year: year, weighted (base currency)."""
         rows = self.db.rows(

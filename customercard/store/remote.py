@@ -76,7 +76,8 @@ REMOTE: dict[str, Remote] = {
     # CRM
     "events": READ, "get_event": READ, "new_event": READ, "create_event": WRITE, "save_event": WRITE,
     "set_event_status": WRITE, "opportunities": READ, "get_opportunity": READ, "new_opportunity": READ,
-    "open_opportunities": READ, "pipeline": READ, "create_opportunity": WRITE, "save_opportunity": WRITE,
+    "open_opportunities": READ, "pipeline": READ, "pipeline_summary": READ, "pipeline_cards": READ,
+    "create_opportunity": WRITE, "save_opportunity": WRITE,
     "relations": READ, "contact_relations": READ, "get_relation": READ, "add_relation": WRITE, "remove_relation": WRITE,
     # the firm, its lists and its users
     "settings": READ, "choices": READ, "criteria": READ, "list_values": READ, "users": READ, "get_user": READ,

@@ -1,9 +1,10 @@
-"""The pipeline: every open opportunity by stage, with count, sum and probability-weighted sum per stage.
+"""The pipeline: every open opportunity by stage, as a board (:mod:`customercard.ui.pipeline_board`, the default
+view) or as a table, switched by a link that the URL remembers (``/pipeline?view=table``).
 
-Filters for account manager, owner and expected close period. The opportunities are a plain table grouped by
-stage, a page at a time (a screen reader reads its headers and groups; a keyboard reaches every link and button):
-an opportunity's title opens it in an editor above the table (each change goes through the model and the store,
-recorded in history); links open the cards.
+The table: count, sum and probability-weighted sum per stage. Filters for account manager, owner and expected
+close period. The opportunities are a plain table grouped by stage, a page at a time (a screen reader reads its
+headers and groups; a keyboard reaches every link and button): an opportunity's title opens it in an editor above
+the table (each change goes through the model and the store, recorded in history); links open the cards.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ COLUMNS = [{"key": "customer_name", "label": N_("Customer"), "link": "href"},
 PAGE_SIZE = 50
 
 
-class PipelinePage(pn.viewable.Viewer):
-    """Open opportunities across customers, grouped by stage, editable by managers and administrators."""
+class PipelineTable(pn.viewable.Viewer):
+    """Open opportunities across customers in a table grouped by stage, editable by managers and administrators."""
 
     store = param.ClassSelector(class_=STORE_TYPES, doc="Where the opportunities come from.")
     user = param.String(default="", doc="Who looks and acts.")
@@ -257,8 +258,45 @@ class PipelinePage(pn.viewable.Viewer):
                  "still want to.").format(changes=changed)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.pane.HTML(page_heading(_('Pipeline')), margin=(0, 10)), pn.Row(*self._filters),
+        return pn.Column(pn.Row(*self._filters),
                          self._summary, self._message, self._editor_box, self._table,
                          pn.Row(self._prev, self._next, self._count, sizing_mode="stretch_width"),
                          sizing_mode="stretch_width")
 
+
+
+VIEWS = ("board", "table")
+
+
+class PipelinePage(pn.viewable.Viewer):
+    """The pipeline page: the board or the table, and the links between them (a link, so the URL says which)."""
+
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the opportunities come from.")
+    user = param.String(default="", doc="Who looks and acts.")
+    view = param.Selector(default="board", objects=list(VIEWS), doc="The board (default) or the table.")
+    account_manager = param.String(default="", doc="Only customers of this account manager (login; the table).")
+    owner = param.String(default="", doc="Only opportunities owned by this user (login).")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        from .pipeline_board import PipelineBoard
+
+        self.body = (PipelineBoard(store=self.store, user=self.user, owner=self.owner) if self.view == "board"
+                     else PipelineTable(store=self.store, user=self.user, account_manager=self.account_manager,
+                                        owner=self.owner))
+
+    def _switch(self) -> str:
+        links = []
+        for view, label, href in (("board", _("Board"), "/pipeline"), ("table", _("Table"), "/pipeline?view=table")):
+            current = ' aria-current="page" class="cc-view-current"' if view == self.view else ""
+            links.append(f'<a href="{href}" data-view="{view}"{current}>{esc(label)}</a>')
+        return f'<nav aria-label="{esc(_("Pipeline views"))}" class="cc-pipeline-views">{" ".join(links)}</nav>'
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        css = (":host nav a { display: inline-block; padding: 4px 12px; border: 1px solid #c8d1dc; border-radius: 4px;"
+               " color: #1f5c99; text-decoration: none; margin-right: 4px; }"
+               " :host nav a.cc-view-current { background: #2f6fb3; border-color: #2f6fb3; color: #fff; }"
+               " :host nav a:focus-visible { outline: 2px solid #2f6fb3; outline-offset: 2px; }")
+        heading = pn.pane.HTML(page_heading(_("Pipeline")), margin=(0, 10))
+        switch = pn.pane.HTML(self._switch(), margin=(0, 10), stylesheets=[css], css_classes=["cc-pipeline-switch"])
+        return pn.Column(heading, switch, self.body, sizing_mode="stretch_width")

@@ -1,0 +1,497 @@
+"""The pipeline board: a column per stage of open opportunities, as cards, each column with its count, sum and
+probability-weighted sum in the base currency.
+
+The cards are light HTML drawn by one browser component (:class:`BoardColumns`), a column's first cards only,
+more on "Show more" or when the column is scrolled to its end. A card moves to another stage by mouse (drag and
+drop), or by keyboard (its "Move to" list, or the arrow keys on the focused card, said in a live region); the
+browser sends only the move — the opportunity, the version it was drawn from and the stage — and the server saves
+it on that version: someone else's change since is refused as a conflict that names the stored values. A card's
+title opens the opportunity in an editor above the board. Viewers see the board without any of that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import panel as pn
+import param
+
+from .. import formatting
+from ..errors import ConflictError, CustomerCardError, ValidationError
+from ..i18n import _
+from ..models import Opportunity
+from ..store import STORE_TYPES, Change
+from .accessibility import focus_here, live
+from .components import LightComponent, light_scripts
+from .editor import RecordEditor
+from .html import esc
+from .live import Follower
+from .values import shown
+
+#: Cards drawn per column at first, and how many more each "Show more" draws.
+FIRST_CARDS = 20
+MORE_CARDS = 20
+EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
+
+BOARD_CSS = """
+:host { display: block; width: 100%; }
+.cc-board { display: flex; gap: 10px; overflow-x: auto; padding: 4px 2px 8px; align-items: flex-start; }
+.cc-board-col { flex: 1 0 220px; max-width: 320px; background: #f5f7fa; border: 1px solid #dfe5ec; border-radius: 6px;
+                display: flex; flex-direction: column; }
+.cc-board-col.cc-drop { outline: 2px dashed #2f6fb3; outline-offset: -2px; background: #eaf2fb; }
+.cc-board-col h2 { font-size: 1em; margin: 0; padding: 8px 10px 2px; color: #1d2733; }
+.cc-board-sums { margin: 0; padding: 0 10px 6px; font-size: 0.85em; color: #3d4a59; }
+.cc-board-sums span { display: block; }
+.cc-board-cards { list-style: none; margin: 0; padding: 4px 6px; max-height: 70vh; overflow-y: auto; min-height: 40px; }
+.cc-board-card { background: #fff; border: 1px solid #d4dbe3; border-radius: 5px; padding: 6px 8px; margin: 0 0 6px;
+                 font-size: 0.88em; color: #1d2733; }
+.cc-board-card[draggable="true"] { cursor: grab; }
+.cc-board-card:focus-visible, .cc-board-card button:focus-visible, .cc-board-card a:focus-visible,
+.cc-board-card select:focus-visible, .cc-board-more:focus-visible { outline: 2px solid #2f6fb3; outline-offset: 2px; }
+.cc-board-card.cc-moving { opacity: 0.5; }
+.cc-board-title { all: unset; display: block; font-weight: 600; color: #1f5c99; cursor: pointer; min-height: 24px; }
+.cc-board-title:hover { text-decoration: underline; }
+.cc-board-title.cc-plain { color: #1d2733; cursor: default; }
+.cc-board-card a { color: #1d2733; text-decoration: underline; }
+.cc-board-card dl { display: grid; grid-template-columns: auto 1fr; gap: 0 8px; margin: 4px 0 0; }
+.cc-board-card dt { color: #3d4a59; } .cc-board-card dd { margin: 0; }
+.cc-board-card select { margin-top: 4px; font: inherit; font-size: 0.95em; max-width: 100%; min-height: 24px; }
+.cc-board-more { margin: 4px 6px 8px; border: 1px solid #c8d1dc; background: #fff; border-radius: 4px;
+                 padding: 3px 10px; cursor: pointer; font: inherit; font-size: 0.88em; color: #1d2733; }
+.cc-board-empty { color: #3d4a59; font-style: italic; padding: 6px 4px; }
+.cc-board-hint { font-size: 0.85em; color: #3d4a59; margin: 0 2px 6px; }
+.cc-sr { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0);
+         white-space: nowrap; }
+"""
+
+
+class BoardColumns(LightComponent):
+    """The board in the browser: ``columns`` (dicts: ``stage``, ``label``, ``count``, ``sum``, ``weighted``,
+    ``more`` — how many cards are not drawn — and ``cards``: dicts of display texts with ``id`` and ``version``).
+
+    Messages to the server: ``{"action": "move", "id", "version", "stage"}``, ``{"action": "more", "stage"}``,
+    ``{"action": "open", "id"}``. All text is inserted as text, never as HTML."""
+
+    columns = param.List(default=[], doc="The stages' columns with their drawn cards, as display texts.")
+    can_move = param.Boolean(default=False, doc="Whether cards can be moved and opened (not for viewers).")
+    texts = param.Dict(default={}, doc="The component's words in the reader's language.")
+
+    _stylesheets = [BOARD_CSS]
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._callbacks: list = []
+
+    def on_message(self, callback) -> None:  # noqa: ANN001 - any callable taking the message
+        """Call ``callback(message)`` for each move, open and show-more the browser sends."""
+        self._callbacks.append(callback)
+
+    def _handle_msg(self, data: dict) -> None:
+        if data.get("action") in {"move", "more", "open"}:
+            for callback in self._callbacks:
+                callback(data)
+
+    _scripts = light_scripts("""
+    function render({ model, el }) {
+      const root = document.createElement("div");
+      const hint = document.createElement("p");
+      hint.className = "cc-board-hint"; hint.id = "cc-board-hint";
+      const board = document.createElement("div");
+      board.className = "cc-board";
+      const said = document.createElement("div");
+      said.className = "cc-sr cc-board-live"; said.setAttribute("aria-live", "polite");
+      root.append(hint, board, said);
+      let focusId = null, asked = {};
+      function say(text) { said.textContent = ""; setTimeout(() => { said.textContent = text; }, 50); }
+      function move(card, stage) {
+        const t = model.texts;
+        say(t.moving.replace("{title}", card.title).replace("{stage}", stage));
+        focusId = card.id;
+        model.send_msg({action: "move", id: card.id, version: card.version, stage: stage});
+      }
+      function item(term, value, dl) {
+        if (!value) return;
+        const dt = document.createElement("dt"); dt.textContent = term;
+        const dd = document.createElement("dd"); dd.textContent = value;
+        dl.append(dt, dd);
+      }
+      function drawCard(card, col, index, stages) {
+        const t = model.texts;
+        const li = document.createElement("li");
+        li.className = "cc-board-card"; li.dataset.id = card.id;
+        const title = document.createElement(model.can_move ? "button" : "span");
+        title.className = "cc-board-title" + (model.can_move ? "" : " cc-plain");
+        title.textContent = card.title || "—";
+        li.appendChild(title);
+        const dl = document.createElement("dl");
+        const dt = document.createElement("dt"); dt.textContent = t.customer;
+        const dd = document.createElement("dd");
+        const a = document.createElement("a"); a.href = card.href; a.textContent = card.customer; dd.appendChild(a);
+        dl.append(dt, dd);
+        item(t.amount, card.amount, dl); item(t.probability, card.probability, dl);
+        item(t.close, card.close, dl); item(t.owner, card.owner, dl);
+        li.appendChild(dl);
+        if (!model.can_move) return li;
+        const open = () => model.send_msg({action: "open", id: card.id});
+        title.addEventListener("click", open);
+        li.addEventListener("click", (e) => { if (!e.target.closest("a, select, button")) open(); });
+        li.tabIndex = 0; li.draggable = true;
+        li.setAttribute("aria-describedby", "cc-board-hint");
+        li.addEventListener("dragstart", (e) => {
+          e.dataTransfer.setData("text/plain", String(card.id));
+          e.dataTransfer.effectAllowed = "move";
+          dragged = card; li.classList.add("cc-moving");
+        });
+        li.addEventListener("dragend", () => li.classList.remove("cc-moving"));
+        li.addEventListener("keydown", (e) => {
+          if (e.target === li && e.key === "Enter") { e.preventDefault(); open(); return; }
+          if (e.target !== li || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
+          const to = stages[index + (e.key === "ArrowLeft" ? -1 : 1)];
+          e.preventDefault();
+          if (to === undefined) { say(t.no_further); return; }
+          move(card, to);
+        });
+        const select = document.createElement("select");
+        select.className = "cc-board-move";
+        select.setAttribute("aria-label", t.move_to_named.replace("{title}", card.title));
+        const first = document.createElement("option");
+        first.value = ""; first.textContent = t.move_to; select.appendChild(first);
+        for (const stage of stages) {
+          if (stage === col.stage) continue;
+          const o = document.createElement("option"); o.value = stage; o.textContent = stage; select.appendChild(o);
+        }
+        select.addEventListener("change", () => { if (select.value) move(card, select.value); });
+        li.appendChild(select);
+        return li;
+      }
+      let dragged = null;
+      function draw() {
+        const t = model.texts;
+        hint.textContent = model.can_move ? t.hint : t.read_only;
+        const scrolls = {};
+        for (const ul of board.querySelectorAll(".cc-board-cards")) scrolls[ul.dataset.stage] = ul.scrollTop;
+        board.replaceChildren();
+        asked = {};
+        const stages = model.columns.map((c) => c.stage);
+        model.columns.forEach((col, index) => {
+          const section = document.createElement("section");
+          section.className = "cc-board-col"; section.dataset.stage = col.stage;
+          const h = document.createElement("h2");
+          h.id = "cc-board-col-" + index;
+          h.textContent = col.label + " (" + col.count + ")";
+          section.setAttribute("aria-labelledby", h.id);
+          const sums = document.createElement("p");
+          sums.className = "cc-board-sums";
+          for (const [cls, text] of [["cc-board-sum", col.sum], ["cc-board-weighted", col.weighted]]) {
+            const s = document.createElement("span"); s.className = cls; s.textContent = text; sums.appendChild(s);
+          }
+          const ul = document.createElement("ul");
+          ul.className = "cc-board-cards"; ul.dataset.stage = col.stage;
+          ul.setAttribute("aria-labelledby", h.id);
+          if (!col.cards.length) {
+            const li = document.createElement("li"); li.className = "cc-board-empty"; li.textContent = t.empty;
+            ul.appendChild(li);
+          }
+          for (const card of col.cards) ul.appendChild(drawCard(card, col, index, stages));
+          section.append(h, sums, ul);
+          if (col.more > 0) {
+            const more = document.createElement("button");
+            more.className = "cc-board-more";
+            more.textContent = t.show_more.replace("{n}", col.more_text);
+            more.addEventListener("click", () => {
+              asked[col.stage] = true; model.send_msg({action: "more", stage: col.stage});
+            });
+            section.appendChild(more);
+            ul.addEventListener("scroll", () => {
+              if (asked[col.stage] || ul.scrollTop + ul.clientHeight < ul.scrollHeight - 40) return;
+              asked[col.stage] = true;
+              model.send_msg({action: "more", stage: col.stage});
+            });
+          }
+          if (model.can_move) {
+            section.addEventListener("dragover", (e) => {
+              if (!dragged) return;
+              e.preventDefault(); e.dataTransfer.dropEffect = "move"; section.classList.add("cc-drop");
+            });
+            section.addEventListener("dragleave", (e) => {
+              if (!section.contains(e.relatedTarget)) section.classList.remove("cc-drop");
+            });
+            section.addEventListener("drop", (e) => {
+              e.preventDefault(); section.classList.remove("cc-drop");
+              const card = dragged; dragged = null;
+              if (card && stages[index] !== undefined && !col.cards.some((c) => c.id === card.id)) {
+                move(card, col.stage); focusId = null;
+              }
+            });
+          }
+          board.appendChild(section);
+          if (scrolls[col.stage]) ul.scrollTop = scrolls[col.stage];
+        });
+        if (focusId !== null) {
+          const again = board.querySelector('.cc-board-card[data-id="' + focusId + '"]');
+          if (again) { again.focus(); focusId = null; }
+        }
+      }
+      draw();
+      model.on(["columns", "can_move", "texts"], draw);
+      return root;
+    }
+    """, ["columns", "can_move", "texts"])
+
+
+def whole(value: Any) -> int | None:
+    """A whole number sent by the browser (JavaScript has only one kind of number), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def month_options(summary: pd.DataFrame) -> dict[str, str]:
+    """The months of a :meth:`~customercard.store.Store.pipeline_summary`, as the reader's language names them →
+    'YYYY-MM'."""
+    months = sorted(month for month in summary["month"].unique() if month is not None and pd.notna(month))
+    return {formatting.month(month): f"{month.year:04d}-{month.month:02d}" for month in months}
+
+
+def stale_message(store: Any, exc: ConflictError) -> str:
+    """What a refused stale move or edit says: the fields someone changed, their stored values now, and who."""
+    if not exc.conflicts:
+        return _("Not saved: the opportunity was changed meanwhile. The board shows it as it is now.")
+    zone = store.settings().time_zone
+    changed = "; ".join(
+        _("{field} is now {value} ({who})").format(
+            field=_(Opportunity.param[c.field].label), who=store.user_name(c.changed_by),
+            value=shown(Opportunity, c.field, c.stored, store.user_name, zone))
+        for c in exc.conflicts)
+    return _("Not saved: changed meanwhile — {changes}. The board shows it as it is now; move it again if you still "
+             "want to.").format(changes=changed)
+
+
+class PipelineBoard(pn.viewable.Viewer):
+    """Open opportunities as cards in a column per stage; managers and administrators move and edit them."""
+
+    store = param.ClassSelector(class_=STORE_TYPES, doc="Where the opportunities come from.")
+    user = param.String(default="", doc="Who looks and acts.")
+    owner = param.String(default="", doc="Only opportunities owned by this user (login).")
+    close_month = param.String(default="", doc="Only opportunities expected to close in this month ('YYYY-MM').")
+    customer = param.String(default="", doc="Only opportunities of customers whose name contains this text.")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        store = self.store
+        self.can_edit = store.can(self.user, "write")
+        self.base = store.settings().base_currency
+        self.shown_per_stage: dict[str, int] = {}
+        self.frame = pd.DataFrame()
+        self.summary = pd.DataFrame(columns=["count", "amount", "weighted"])
+        self.editor: RecordEditor | None = None
+        users = store.users(include_inactive=True)
+        people = {_("Everyone"): "", **dict(zip(users["name"], users["login"], strict=True))}
+        self._months = pn.widgets.Select.from_param(self.param.close_month, label=_("Expected to close in"),
+                                                    options={_("Any month"): ""}, width=200,
+                                                    css_classes=["cc-board-month"])
+        self._filters = [
+            pn.widgets.Select.from_param(self.param.owner, label=_("Owner"), options=people, width=200,
+                                         css_classes=["cc-board-owner"]),
+            self._months,
+            pn.widgets.TextInput.from_param(self.param.customer, label=_("Customer"), width=220,
+                                            placeholder=_("Part of the name"), css_classes=["cc-board-customer"]),
+        ]
+        self._message = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-board-message"])
+        self._editor_box = pn.Column(sizing_mode="stretch_width", margin=0, css_classes=["cc-board-editor"])
+        self.board = BoardColumns(can_move=self.can_edit, texts=self._texts(), sizing_mode="stretch_width",
+                                  css_classes=["cc-board-view"])
+        self.board.on_message(self._on_message)
+        self.refresh()
+        self._own: set[tuple[int, int]] = set()
+        self._follower = Follower(store, self._others_change, lambda changes: self._heard(changes), delay=1.0)
+
+    @staticmethod
+    def _texts() -> dict[str, str]:
+        return {"customer": _("Customer"), "amount": _("Amount"), "probability": _("Probability"),
+                "close": _("Expected close"), "owner": _("Owner"), "move_to": _("Move to…"),
+                "move_to_named": _("Move “{title}” to"), "show_more": _("Show more ({n} more)"),
+                "empty": _("No opportunities."), "moving": _("Moving “{title}” to {stage}…"),
+                "no_further": _("No stage further that way."),
+                "hint": _("Drag a card to another stage, or focus it and press the left or right arrow key, or choose "
+                          "the stage in its Move to list. Click a card or press Enter on it to edit it."),
+                "read_only": _("You can read the pipeline; moving and editing opportunities is for managers.")}
+
+    # -- data -----------------------------------------------------------------------------------------------
+    @param.depends("owner", "close_month", "customer", watch=True)
+    def refresh(self) -> None:
+        """Read the columns' sums and their first cards again (each column as many as it showed), and draw them.
+        The database sums and picks the cards: only what is drawn comes to the page, however many are open."""
+        filters = {"owner": self.owner or None, "customer_text": self.customer.strip() or None}
+        summary = self.store.pipeline_summary(**filters)
+        months = month_options(summary)
+        options = {_("Any month"): "", **months}
+        if self.close_month and self.close_month not in months.values():
+            options[self.close_month] = self.close_month  # a month with nothing (left): kept, showing nothing
+        self._months.options = options
+        start = end = None
+        if self.close_month:
+            year, month = (int(part) for part in self.close_month.split("-"))
+            start = dt.date(year, month, 1)
+            end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+            summary = summary[summary["month"] == start]
+        self.summary = summary.groupby("stage", dropna=True)[["count", "amount", "weighted"]].sum()
+        per_stage = max([FIRST_CARDS, *self.shown_per_stage.values()])
+        self.frame = self.store.pipeline_cards(**filters, close_from=start, close_to=end, per_stage=per_stage)
+        self._draw()
+
+    def stages(self) -> list[str]:
+        """The board's columns: the active stages in the pipeline's order, then any stage an open opportunity is
+        still in that is no longer active."""
+        stages = list(self.store.choices().allowed("opportunity_stages"))
+        return stages + sorted(s for s in self.summary.index if s not in stages)
+
+    def _draw(self) -> None:
+        frame = self.frame
+        groups = dict(tuple(frame.groupby("stage", sort=False))) if len(frame) else {}
+        columns = []
+        self._texts_of: dict[tuple[str, Any], str] = {}  # amounts, dates and percentages repeat: formatted once
+        for stage in self.stages():
+            rows = groups.get(stage, frame.iloc[0:0])
+            count, amount, weighted = (self.summary.loc[stage] if stage in self.summary.index else (0, 0.0, 0.0))
+            limit = self.shown_per_stage.get(stage, FIRST_CARDS)
+            cards = [self._card(r) for r in rows.iloc[:limit].itertuples(index=False)]
+            more = max(0, int(count) - len(cards))
+            columns.append({
+                "stage": stage, "label": stage, "count": formatting.number(int(count)),
+                "sum": _("Sum {amount}").format(amount=formatting.money(float(amount), self.base)),
+                "weighted": _("Weighted {amount}").format(amount=formatting.money(float(weighted), self.base)),
+                "more": more, "more_text": formatting.number(min(more, MORE_CARDS)), "cards": cards})
+        self.board.columns = columns
+
+    def _text(self, kind: str, value: Any, make: Any) -> str:
+        key = (kind, value)
+        if key not in self._texts_of:
+            self._texts_of[key] = make()
+        return self._texts_of[key]
+
+    def _card(self, r: Any) -> dict[str, Any]:
+        currency = r.currency or self.base
+        close = r.expected_close if r.expected_close is not None and pd.notna(r.expected_close) else None
+        return {"id": int(r.id), "version": int(r.version), "title": r.title or "", "customer": r.customer_name or "",
+                "href": f"/card?customer={int(r.customer_id)}",
+                "amount": self._text(currency, r.amount, lambda: formatting.money(r.amount, currency)),
+                "probability": self._text("%", r.probability, lambda: formatting.number(r.probability) + " %"),
+                "close": self._text("date", close, lambda: formatting.date(pd.Timestamp(close))) if close else "",
+                "owner": r.owner_name or ""}
+
+    def show_more(self, stage: str) -> None:
+        """Draw more of a column's cards."""
+        self.shown_per_stage[stage] = self.shown_per_stage.get(stage, FIRST_CARDS) + MORE_CARDS
+        self.refresh()
+
+    # -- actions --------------------------------------------------------------------------------------------
+    def _on_message(self, data: dict[str, Any]) -> None:
+        action = data.get("action")
+        if action == "more" and isinstance(data.get("stage"), str):
+            self.show_more(data["stage"])
+            return
+        try:
+            opportunity_id = int(data.get("id"))
+        except (TypeError, ValueError):
+            return
+        if action == "open":
+            self.open_editor(opportunity_id)
+        elif action == "move" and isinstance(data.get("stage"), str):
+            self.move(opportunity_id, data["stage"], whole(data.get("version")))
+
+    def _say(self, text: str, ok: bool) -> None:
+        colour, css = ("#1d7a3c", "cc-board-ok") if ok else ("#b42318", "cc-board-error")
+        self._message.object = f'<p style="color:{colour}"{live(ok)} class="{css}">{esc(text)}</p>'
+
+    def move(self, opportunity_id: int, stage: str, version: int | None) -> bool:
+        """Move an opportunity to ``stage`` as the board showed it at ``version``: someone else's change since is
+        refused as a conflict (the message says what is stored now), and the board is drawn as it is now. A move
+        that does not say its version is refused (it could overwrite what it never saw)."""
+        try:
+            if not self.can_edit:
+                raise CustomerCardError(_("Only managers and administrators can move opportunities."))
+            if version is None:
+                raise CustomerCardError(_("Not saved: the board did not say which version it showed. Reload the "
+                                          "page and move it again."))
+            opportunity = self.store.get_opportunity(opportunity_id)
+            opportunity.version = version
+            errors = opportunity.update_from({"stage": stage})
+            if errors:
+                raise ValidationError(errors)
+            self._own.add((opportunity.id, opportunity.version + 1))
+            self.store.save_opportunity(opportunity, user=self.user)
+        except ConflictError as exc:
+            self._say(stale_message(self.store, exc), ok=False)
+            self.refresh()
+            return False
+        except (ValidationError, CustomerCardError) as exc:
+            errors = getattr(exc, "errors", None)
+            self._say(" ".join(errors.values()) if errors else str(exc), ok=False)
+            self.refresh()
+            return False
+        self._say(_("Moved “{title}” to {stage}.").format(title=opportunity.title, stage=stage), ok=True)
+        self.refresh()
+        return True
+
+    def open_editor(self, opportunity_id: int) -> RecordEditor | None:
+        """Edit one opportunity above the board, saved on the version it shows (a change meanwhile is a conflict
+        to resolve, never overwritten)."""
+        if not self.can_edit:
+            return None
+        store = self.store
+        try:
+            opportunity = store.get_opportunity(opportunity_id)
+        except CustomerCardError:
+            return None
+        customer = store.customer_names([opportunity.customer_id]).get(opportunity.customer_id, ("", None))[0]
+
+        def done(saved: Any) -> None:
+            self.editor = None
+            self._editor_box.objects = []
+            text = esc(_("Saved “{t}”.").format(t=saved.title))
+            self._message.object = f'<p style="color:#1d7a3c"{live()}{focus_here()} class="cc-board-ok">{text}</p>'
+            self.refresh()
+
+        def cancelled() -> None:
+            self.editor = None
+            self._editor_box.objects = []
+
+        def by_status(draft: Any) -> None:
+            if draft.status == "won":
+                draft.probability = 100.0
+            elif draft.status == "lost":
+                draft.probability = 0.0
+
+        def save(draft: Any) -> Any:
+            self._own.add((draft.id, draft.version + 1))
+            return store.save_opportunity(draft, user=self.user)
+        self.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
+            opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css="cc-board-form",
+            title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
+            zone=store.settings().time_zone, focus=True)
+        self._editor_box.objects = [self.editor.__panel__()]
+        self._message.object = ""
+        return self.editor
+
+    # -- others' changes ------------------------------------------------------------------------------------
+    def _others_change(self, change: Change) -> bool:
+        if change.kind == "opportunity":
+            return (change.id, change.version) not in self._own
+        return change.kind == "customer"
+
+    def _heard(self, changes: list[Change]) -> None:
+        if self.editor is not None:
+            self.editor.heard(changes)
+        self.refresh()
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(pn.Row(*self._filters), self._message, self._editor_box, self.board,
+                         sizing_mode="stretch_width")
+

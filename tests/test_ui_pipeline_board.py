@@ -1,0 +1,163 @@
+"""The pipeline board without a browser: columns, sums, moves on a version, filters, more cards, viewers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from customercard import formatting
+from customercard.i18n import using_language
+from customercard.ui.pipeline import PipelinePage, PipelineTable
+from customercard.ui.pipeline_board import FIRST_CARDS, MORE_CARDS, PipelineBoard
+
+
+def columns(board: PipelineBoard) -> dict[str, dict]:
+    return {c["stage"]: c for c in board.board.columns}
+
+
+def test_a_column_per_stage_with_its_count_sum_and_weighted_sum(demo_store):
+    with using_language("en"):
+        board = PipelineBoard(store=demo_store, user="anna")
+    stages = demo_store.choices().allowed("opportunity_stages")
+    assert [c["stage"] for c in board.board.columns][:len(stages)] == list(stages)
+    summary = demo_store.pipeline().set_index("stage")
+    base = demo_store.settings().base_currency
+    for stage, column in columns(board).items():
+        count = int(summary.loc[stage, "count"]) if stage in summary.index else 0
+        assert column["count"] == formatting.number(count, language="en")
+        assert len(column["cards"]) == min(count, FIRST_CARDS)
+        assert column["more"] == max(0, count - FIRST_CARDS)
+        if count:
+            assert column["sum"] == "Sum " + formatting.money(summary.loc[stage, "amount"], base, language="en")
+            assert column["weighted"] == "Weighted " + formatting.money(summary.loc[stage, "weighted"], base,
+                                                                         language="en")
+    card = next(c for col in board.board.columns for c in col["cards"])
+    assert {"id", "version", "title", "customer", "href", "amount", "probability", "close", "owner"} <= set(card)
+    assert board.board.can_move
+
+
+def test_a_move_is_saved_on_the_version_the_card_showed_and_a_stale_one_is_refused(demo_store):
+    anna = PipelineBoard(store=demo_store, user="anna")
+    erik = PipelineBoard(store=demo_store, user="erik")
+    stages = list(demo_store.choices().allowed("opportunity_stages"))
+    card = columns(anna)[stages[0]]["cards"][0]
+    # as the browser sends it
+    anna._on_message({"action": "move", "id": card["id"], "version": card["version"], "stage": stages[1]})
+    stored = demo_store.get_opportunity(card["id"])
+    assert stored.stage == stages[1] and stored.version == card["version"] + 1
+    assert "Moved" in anna._message.object or "Flyttade" in anna._message.object
+    moved = columns(anna)[stages[1]]
+    assert card["id"] not in {c["id"] for c in columns(anna)[stages[0]]["cards"]}
+    assert card["id"] in {c["id"] for c in moved["cards"]} or moved["more"] > 0
+    # Erik's board still drew the card at the old version: his move is a conflict naming the stored stage
+    with using_language("en"):
+        assert not erik.move(card["id"], stages[2], card["version"])
+    assert demo_store.get_opportunity(card["id"]).stage == stages[1]  # nothing of Erik's written
+    assert "cc-board-error" in erik._message.object and "Not saved" in erik._message.object
+    assert f"Stage is now {stages[1]}" in erik._message.object
+    history = demo_store.record_history("opportunities", card["id"])
+    assert "erik" not in set(history["changed_by"]) and "anna" in set(history["changed_by"])
+
+
+def test_filters_by_owner_close_month_and_customer(demo_store):
+    board = PipelineBoard(store=demo_store, user="anna")
+    everything = demo_store.open_opportunities()
+    owner = everything["owner"].mode().iloc[0]
+    board.owner = owner
+    assert set(board.frame["owner"]) == {owner}
+    month = pd.to_datetime(board.frame["expected_close"]).dt.strftime("%Y-%m").mode().iloc[0]
+    assert month in board._months.options.values()
+    board.close_month = month
+    assert set(pd.to_datetime(board.frame["expected_close"]).dt.strftime("%Y-%m")) == {month}
+    name = board.frame["customer_name"].iloc[0]
+    board.customer = name[1:6].upper()
+    assert len(board.frame) >= 1 and all(name[1:6].casefold() in n.casefold() for n in board.frame["customer_name"])
+    shown = sum(len(c["cards"]) + c["more"] for c in board.board.columns)
+    closes = pd.to_datetime(everything["expected_close"]).dt.strftime("%Y-%m")
+    expected = everything[(everything["owner"] == owner) & (closes == month)
+                          & everything["customer_name"].str.casefold().str.contains(name[1:6].casefold(), regex=False)]
+    assert shown == len(expected)
+    board.customer = "no customer is called this"
+    assert all(not c["cards"] for c in board.board.columns)
+
+
+def test_show_more_draws_more_of_one_column(demo_store):
+    board = PipelineBoard(store=demo_store, user="anna")
+    stage, column = max(columns(board).items(), key=lambda item: item[1]["more"])
+    assert column["more"] > 0, "the demo has a stage with more than one screen of cards"
+    total = len(column["cards"]) + column["more"]
+    board._on_message({"action": "more", "stage": stage})
+    assert len(columns(board)[stage]["cards"]) == min(total, FIRST_CARDS + MORE_CARDS)
+    others = [c for s, c in columns(board).items() if s != stage]
+    assert all(len(c["cards"]) <= FIRST_CARDS for c in others)
+
+
+def test_viewers_see_the_board_read_only(demo_store):
+    board = PipelineBoard(store=demo_store, user="vera")
+    assert not board.board.can_move
+    stages = list(demo_store.choices().allowed("opportunity_stages"))
+    card = columns(board)[stages[0]]["cards"][0]
+    board._on_message({"action": "move", "id": card["id"], "version": card["version"], "stage": stages[1]})
+    assert demo_store.get_opportunity(card["id"]).stage == stages[0]
+    assert "cc-board-error" in board._message.object
+    assert board.open_editor(card["id"]) is None
+
+
+def test_the_page_shows_the_board_by_default_and_the_table_when_asked(demo_store):
+    page = PipelinePage(store=demo_store, user="anna")
+    assert isinstance(page.body, PipelineBoard)
+    assert 'aria-current="page"' in page._switch().split("</a>")[0]
+    table = PipelinePage(store=demo_store, user="anna", view="table")
+    assert isinstance(table.body, PipelineTable)
+    assert 'href="/pipeline?view=table" data-view="table" aria-current="page"' in table._switch()
+
+
+def test_the_board_speaks_the_readers_language(demo_store):
+    with using_language("sv"):
+        board = PipelineBoard(store=demo_store, user="anna")
+        texts = board.board.texts
+        column = next(c for c in board.board.columns if c["cards"])
+    assert texts["move_to"] != "Move to…" and column["sum"].startswith("Summa")
+
+
+def test_the_store_sums_the_board_and_picks_its_cards(demo_store):
+    """pipeline_summary and pipeline_cards (the board's queries, in the database) against the pipeline's frame."""
+    everything = demo_store.open_opportunities()
+    summary = demo_store.pipeline_summary()
+    by_stage = summary.groupby("stage")[["count", "amount", "weighted"]].sum()
+    expected = everything.groupby("stage").agg(count=("id", "size"), amount=("amount_base", "sum"),
+                                               weighted=("weighted_base", "sum"))
+    assert by_stage["count"].to_dict() == expected["count"].to_dict()
+    for column in ("amount", "weighted"):
+        assert (by_stage[column] - expected[column]).abs().max() < 0.05
+    months = pd.to_datetime(everything["expected_close"]).dt.to_period("M").value_counts()
+    assert {pd.Period(m, "M"): int(c) for m, c in summary.groupby("month")["count"].sum().items()} == months.to_dict()
+    cards = demo_store.pipeline_cards(per_stage=3)
+    for stage, rows in everything.groupby("stage"):
+        assert list(cards[cards["stage"] == stage]["id"]) == list(rows["id"][:3])
+    owner = everything["owner"].iloc[0]
+    name = everything["customer_name"].iloc[0]
+    mine = demo_store.pipeline_cards(owner=owner, customer_text=name[2:7].upper(), per_stage=1000)
+    wanted = everything[(everything["owner"] == owner)
+                        & everything["customer_name"].str.lower().str.contains(name[2:7].lower(), regex=False)]
+    assert sorted(mine["id"]) == sorted(wanted["id"]) and len(mine) >= 1
+    assert demo_store.pipeline_summary(owner=owner, customer_text=name[2:7])["count"].sum() == len(wanted)
+
+
+def test_an_edit_in_place_meets_a_move_made_meanwhile_as_a_conflict(demo_store):
+    """Anna opens a card in the editor and changes its stage; Erik moves it meanwhile: her save is refused with his
+    stage shown, nothing of hers is written until she chooses."""
+    anna = PipelineBoard(store=demo_store, user="anna")
+    erik = PipelineBoard(store=demo_store, user="erik")
+    stages = list(demo_store.choices().allowed("opportunity_stages"))
+    card = columns(anna)[stages[0]]["cards"][0]
+    anna._on_message({"action": "open", "id": card["id"]})
+    editor = anna.editor
+    assert editor is not None and editor.original.version == card["version"]
+    assert erik.move(card["id"], stages[2], card["version"])
+    editor.widgets["stage"].value = stages[1]
+    assert not editor.save()
+    assert editor.resolver is not None  # the conflict to resolve, with the stored value
+    stored = demo_store.get_opportunity(card["id"])
+    assert stored.stage == stages[2] and stored.version == card["version"] + 1
+    history = demo_store.record_history("opportunities", card["id"])
+    assert "anna" not in set(history["changed_by"])
