@@ -154,3 +154,17 @@ def test_each_manager_has_a_handful_of_follow_ups_overdue_this_week_and_done(tmp
     done = follow_ups[follow_ups["done"]]
     assert (done["done_by"] == done["owner"]).all() and (done["done_at"] < pd.Timestamp(today) + pd.Timedelta(
         hours=12)).all()
+
+
+def test_the_demo_follow_ups_are_the_same_on_postgresql(tmp_path, pg_server):
+    import datetime as dt
+
+    columns = "customer_id, what, due_on, owner, contact_id, done, done_by, done_at, created_at, version"
+    frames = []
+    for store in (Store(tmp_path / "d.duckdb"), Store(pg_server.create_database("demo_follow_ups"))):
+        with store:
+            build_demo(store, customers=30, seed=9, today=dt.date(2026, 6, 15), progress=False)
+            frames.append(store.sql(f"SELECT {columns} FROM follow_ups ORDER BY id"))
+            assert len(store.follow_ups(open_only=True)) and store.follow_ups()["done"].any()
+    assert len(frames[0]) > 0
+    pd.testing.assert_frame_equal(frames[0], frames[1], check_dtype=False)
