@@ -92,6 +92,12 @@ EVENT_TITLES = ["Introduction meeting", "Quarterly review", "Follow-up call", "P
 OPPORTUNITY_TITLES = ["Framework agreement", "Audit engagement", "Payroll outsourcing", "Advisory retainer",
                       "IT security programme", "Tax advisory", "Interim management", "Training package",
                       "ERP project", "Due diligence"]
+FOLLOW_UP_TEXTS = ["Call back about the offer", "Send the revised proposal", "Book the quarterly review",
+                  "Remind them of the unpaid invoice", "Ask for the signed agreement", "Check the new invoice address",
+                  "Send the year-end checklist", "Follow up on the workshop feedback", "Ask about next year's budget",
+                  "Introduce the payroll service", "Confirm the audit dates", "Send the meeting notes"]
+#: (kind, how many of a manager's follow-ups) — overdue, due this week, due later, done — each drawn per manager.
+FOLLOW_UP_PLAN = (("overdue", (1, 4)), ("week", (2, 4)), ("later", (1, 3)), ("done", (2, 4)))
 LOST_REASONS = ["Price too high", "Chose a competitor", "Project cancelled", "No budget this year", "Timing"]
 STAGE_PROBABILITY = {"Lead": 10.0, "Qualified": 25.0, "Proposal": 50.0, "Negotiation": 70.0, "Verbal yes": 90.0}
 
@@ -107,6 +113,7 @@ class DemoSummary:
     opportunities: int
     relations: int
     seconds: float
+    follow_ups: int = 0
 
 
 class _Pools:
@@ -216,8 +223,10 @@ def _ts(base: dt.datetime, seconds: np.ndarray) -> pd.Series:
 
 
 def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.date | None = None,
-               progress: bool = True) -> DemoSummary:
-    """Fill an empty store with demo data; returns what was made."""
+               progress: bool = True, follow_ups: bool = True) -> DemoSummary:
+    """Fill an empty store with demo data; returns what was made. ``follow_ups``: give each account manager a
+    handful of follow-ups on their customers (some overdue, some due this week, some done), so the home page is
+    filled; made last, from the same seed, so the rest of the data is the same with or without them."""
     import time
 
     started = time.perf_counter()
@@ -258,6 +267,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         step("opportunities")
         opportunities = _opportunities(store, frame, rng, today)
         relations = _relations(store, frame, contacts, rng, today)
+    made_follow_ups = _follow_ups(store, rng, today) if follow_ups else 0
     made = {"customers": len(frame), "contacts": len(contacts)}
     del frame, contacts, history  # a million customers' frames: let the index rebuild have the memory
     store._invalidate()
@@ -268,7 +278,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
     store._invalidate()
     return DemoSummary(customers=made["customers"], contacts=made["contacts"], projects=projects, invoices=invoices,
                        comments=comments, events=events, opportunities=opportunities, relations=relations,
-                       seconds=round(time.perf_counter() - started, 1))
+                       seconds=round(time.perf_counter() - started, 1), follow_ups=made_follow_ups)
 
 
 def _label_ids(store: Store, list_name: str) -> dict[str, int]:
@@ -608,3 +618,51 @@ def _relations(store: Store, customers: pd.DataFrame, contacts: pd.DataFrame, rn
     frame.insert(0, "id", store.db.reserve_ids("relations_id_seq", len(frame)))
     store.db.insert_df("relations", frame)
     return len(frame)
+
+
+def _follow_ups(store: Store, rng: np.random.Generator, today: dt.date) -> int:
+    """A handful of follow-ups per account manager on their own customers: some overdue, some due this week, some
+    later, some done; now and then about one of the customer's contact persons. Each is checked by the model and
+    written with its history as made (and marked done) by its owner on a day before ``today``."""
+    from .models import FollowUp
+    from .store.records import diff_records, write_record_changes
+
+    choices = store.choices()
+    noon = dt.datetime.combine(today, dt.time(12))
+    made = 0
+    for manager in MANAGERS:
+        customers = [int(row[0]) for row in store.db.rows(
+            "SELECT id FROM customers WHERE account_manager = ? AND NOT archived AND merged_into IS NULL ORDER BY id",
+            [manager])]
+        if not customers:
+            continue
+        kinds = [kind for kind, (low, high) in FOLLOW_UP_PLAN for _ in range(int(rng.integers(low, high + 1)))]
+        chosen = rng.choice(len(customers), size=len(kinds), replace=len(kinds) > len(customers))
+        for kind, index in zip(kinds, chosen, strict=True):
+            customer_id = customers[int(index)]
+            due = today + dt.timedelta(days=int({"overdue": rng.integers(-14, 0), "week": rng.integers(0, 7),
+                                                 "later": rng.integers(8, 45), "done": rng.integers(-40, 3)}[kind]))
+            contacts = [row[0] for row in store.db.rows(
+                "SELECT id FROM contacts WHERE customer_id = ? AND active ORDER BY id", [customer_id])]
+            contact_id = int(contacts[0]) if contacts and rng.random() < 0.5 else None
+            follow_up = FollowUp(customer_id=customer_id, what=_pick(rng, FOLLOW_UP_TEXTS), due_on=due,
+                                 owner=manager, contact_id=contact_id)
+            follow_up.check(choices)
+            created = noon - dt.timedelta(days=int(rng.integers(3, 30)), hours=int(rng.integers(0, 3)))
+            done_at = min(created + dt.timedelta(days=int(rng.integers(1, 20))), noon - dt.timedelta(hours=1)) \
+                if kind == "done" else None
+            with store.db.transaction() as cur:
+                follow_up.id = cur.execute(
+                    "INSERT INTO follow_ups (customer_id, what, due_on, owner, contact_id, opportunity_id, done, "
+                    "done_by, done_at, created_at, created_by, updated_at, updated_by, version) "
+                    "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    [customer_id, follow_up.what, due, manager, contact_id, done_at is not None,
+                     manager if done_at else "", done_at, created, manager, done_at or created, manager,
+                     2 if done_at else 1]).fetchone()[0]
+                write_record_changes(store.db, cur, "follow_ups", follow_up.id, customer_id, manager, created,
+                                     "create", diff_records(None, follow_up), 1)
+                if done_at is not None:
+                    write_record_changes(store.db, cur, "follow_ups", follow_up.id, customer_id, manager, done_at,
+                                         "update", {"done": (False, True)}, 2)
+            made += 1
+    return made

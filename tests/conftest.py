@@ -35,10 +35,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database made once per test run; tests get copies of it."""
+    """A demo database made once per test run; tests get copies of it. Without the demo's follow-ups: the tests of
+    follow-ups and the home page count the ones they make (tests/test_demo.py tests the demo's own)."""
     path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
     with Store(path) as store:
-        build_demo(store, customers=DEMO_CUSTOMERS, seed=DEMO_SEED, today=DEMO_TODAY, progress=False)
+        build_demo(store, customers=DEMO_CUSTOMERS, seed=DEMO_SEED, today=DEMO_TODAY, progress=False,
+                   follow_ups=False)
     return path
 
 
@@ -74,7 +76,7 @@ def _pg_template(server, name: str, fill) -> str:
 @pytest.fixture(scope="session")
 def demo_template_pg(pg_server) -> str:
     return _pg_template(pg_server, "tpl_demo", lambda store: build_demo(
-        store, customers=DEMO_CUSTOMERS, seed=DEMO_SEED, today=DEMO_TODAY, progress=False))
+        store, customers=DEMO_CUSTOMERS, seed=DEMO_SEED, today=DEMO_TODAY, progress=False, follow_ups=False))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Follow-ups and the home page in Debian's Chromium against the real server: a follow-up made on a card by one
 manager for another shows on the owner's home page (overdue marked) and is done from there; the blocks' links lead
-to what they count; axe finds no serious violation on the home page as manager, viewer and administrator."""
+to what they count; axe finds no serious violation on the home page as manager, viewer and administrator, in each
+language; a follow-up is reached and marked done on the home page by keyboard alone."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login
-from .test_browser_accessibility import Scanner
+from customercard.i18n import _, using_language
+
+from .conftest import login, wait_idle
+from .test_browser_accessibility import LANGUAGES, Scanner, press_until, wait_focus
 
 pytestmark = pytest.mark.browser
 
@@ -91,21 +94,68 @@ def test_the_home_blocks_link_to_what_they_count(live_server, browser):
     context.close()
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("login_name,role", [("anna", "manager"), ("vera", "viewer"), ("admin", "admin")])
-def test_the_home_page_has_no_serious_violations(live_server, browser, login_name, role):
+def test_the_home_page_has_no_serious_violations(live_server, browser, login_name, role, language):
     store = live_server.store
     customer_id = _annas(store)[2]
     for owner, days in (("anna", -2), ("admin", 0), ("erik", 3)):
         follow_up = store.new_follow_up(customer_id, owner=owner)
-        follow_up.what, follow_up.due_on = f"Axe follow-up for {owner}", store.firm_today() + dt.timedelta(days=days)
+        follow_up.what = f"Axe follow-up for {owner} ({language})"
+        follow_up.due_on = store.firm_today() + dt.timedelta(days=days)
         store.add_follow_up(follow_up, user="anna")
     store.record_card_view(login_name, customer_id)
-    context = browser.new_context(locale="en")
+    context = browser.new_context(locale=language)
     page = context.new_page()
-    scanner = Scanner(page, "en", role, {})
+    scanner = Scanner(page, language, role, {})
     login(page, live_server.url, login_name, path="/")
-    expect(page.locator("#cc-home-follow-ups")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    shown = "anna" if login_name == "vera" else login_name  # a viewer sees everyone's
+    expect(page.locator("#cc-home-follow-ups")).to_contain_text(f"Axe follow-up for {shown} ({language})")
     expect(page.locator("#cc-home-recent")).to_be_visible()
     scanner.scan("Home")
     context.close()
     scanner.check()
+
+
+ROW_OF_FOCUS = """() => {
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  const row = el && el.closest ? el.closest("tr") : null;
+  return row ? row.textContent : null;
+}"""
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_a_follow_up_is_reached_and_marked_done_by_keyboard_alone(live_server, browser, language):
+    """From the top of the home page, Tab to the follow-up's Done button (every stop drawn visibly), Enter: it is
+    done, and the focus is on what the block says about it, drawn visibly."""
+    store = live_server.store
+    customer_id = _annas(store)[3]
+    follow_up = store.new_follow_up(customer_id, owner="anna")
+    follow_up.what = f"Keyboard follow-up ({language})"
+    follow_up.due_on = store.firm_today() - dt.timedelta(days=30)  # overdue: among the first rows
+    follow_up = store.add_follow_up(follow_up, user="anna")
+    with using_language(language):
+        done_text = _("Done")
+        said = _("“{what}” marked done.").format(what=follow_up.what)
+    context = browser.new_context(locale=language)
+    page = context.new_page()
+    login(page, live_server.url, "anna", path="/")
+    expect(page.locator("#cc-home-follow-ups")).to_contain_text(follow_up.what)
+    wait_idle(page)
+
+    def on_its_done_button(focus) -> bool:
+        return "cc-follow-up-done" in focus["classes"] and follow_up.what in (page.evaluate(ROW_OF_FOCUS) or "")
+
+    button = press_until(page, "Tab", on_its_done_button, limit=150)
+    assert button["tag"] == "button" and button["text"] == done_text
+    page.keyboard.press("Enter")
+    expect(page.locator("div.cc-section-home-follow_ups")).to_contain_text(said)
+    expect(page.locator("#cc-home-follow-ups tr", has_text=follow_up.what)).to_have_count(0)
+    done = store.get_follow_up(follow_up.id)
+    assert done.done and done.done_by == "anna"
+    # the focus lands on what the block says, drawn visibly (not lost to the page when the block is redrawn)
+    note = wait_focus(page, lambda focus: focus["section"] == "home-follow_ups" and "cc-note" in focus["classes"])
+    assert note["text"] == said
+    context.close()

@@ -111,3 +111,60 @@ def test_demo_phone_numbers_are_valid_and_each_ones_own():
 def test_demo_customers_rarely_share_a_phone_number(demo_store):
     counts = demo_store.sql("SELECT count(*) AS n, count(DISTINCT phone) AS d FROM customers").iloc[0]
     assert counts["d"] >= 0.97 * counts["n"]
+
+
+def test_each_manager_has_a_handful_of_follow_ups_overdue_this_week_and_done(tmp_path):
+    """So a new user's home page is filled: every account manager's own, on their own customers, checked by the
+    model, with their history; the same for the same seed, and the rest of the demo the same without them."""
+    import datetime as dt
+
+    from customercard.demo import MANAGERS
+
+    today = dt.date.today()  # as ``customercard demo`` makes it: overdue and due this week by the firm's today
+    frames = []
+    for name, wanted in (("a", True), ("b", True), ("c", False)):
+        with Store(tmp_path / f"{name}.duckdb") as store:
+            summary = build_demo(store, customers=40, seed=3, today=today, progress=False, follow_ups=wanted)
+            frames.append((summary, _dump(store), store.sql("SELECT * FROM follow_ups ORDER BY id")))
+            if name == "a":
+                follow_ups = store.follow_ups()
+                customers = store.sql("SELECT id, account_manager FROM customers")
+                choices = store.choices()
+                for row in follow_ups.itertuples():
+                    follow_up = store.get_follow_up(int(row.id))
+                    assert follow_up.validate(choices, previous=follow_up.copy()) == {}
+                    history = store.record_history("follow_ups", int(row.id))
+                    assert set(history["changed_by"]) == {row.owner}
+                    assert ("update" in set(history["kind"])) == bool(row.done)
+                owners = dict(zip(customers["id"], customers["account_manager"], strict=True))
+    (summary, dump, made), (_, dump_again, made_again), (without, dump_without, none) = frames
+    pd.testing.assert_frame_equal(made, made_again)
+    for table in TABLES:
+        pd.testing.assert_frame_equal(dump[table], dump_without[table], obj=table)
+    assert none.empty and without.follow_ups == 0 and summary.follow_ups == len(made)
+    assert (follow_ups["owner"] == follow_ups["customer_id"].map(owners)).all()  # on their own customers
+    week = today + dt.timedelta(days=6)
+    for manager in MANAGERS:
+        theirs = follow_ups[follow_ups["owner"] == manager]
+        assert 5 <= len(theirs) <= 15, manager
+        assert theirs["overdue"].any() and theirs["done"].any(), manager
+        due_this_week = theirs[~theirs["done"] & (theirs["due_on"] >= today) & (theirs["due_on"] <= week)]
+        assert len(due_this_week) >= 2, manager
+    assert follow_ups["contact_id"].notna().any()
+    done = follow_ups[follow_ups["done"]]
+    assert (done["done_by"] == done["owner"]).all() and (done["done_at"] < pd.Timestamp(today) + pd.Timedelta(
+        hours=12)).all()
+
+
+def test_the_demo_follow_ups_are_the_same_on_postgresql(tmp_path, pg_server):
+    import datetime as dt
+
+    columns = "customer_id, what, due_on, owner, contact_id, done, done_by, done_at, created_at, version"
+    frames = []
+    for store in (Store(tmp_path / "d.duckdb"), Store(pg_server.create_database("demo_follow_ups"))):
+        with store:
+            build_demo(store, customers=30, seed=9, today=dt.date(2026, 6, 15), progress=False)
+            frames.append(store.sql(f"SELECT {columns} FROM follow_ups ORDER BY id"))
+            assert len(store.follow_ups(open_only=True)) and store.follow_ups()["done"].any()
+    assert len(frames[0]) > 0
+    pd.testing.assert_frame_equal(frames[0], frames[1], check_dtype=False)

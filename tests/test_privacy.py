@@ -203,3 +203,39 @@ def test_the_contact_card_offers_export_and_anonymise_to_administrators_only(fir
     assert firm.store.get_contact(firm.anna.id).last_name == "Bergström"  # asking changes nothing
     assert card.anonymise() and card.contact.first_name == "Anonymised"
     assert "Anonymised" in card.markup() and "Bergstr" not in card.markup()
+
+
+def _follow_up(store, customer_id, what, contact_id=None):
+    follow_up = store.new_follow_up(customer_id, owner="anna", contact_id=contact_id)
+    follow_up.what = what
+    return store.add_follow_up(follow_up, user="anna")
+
+
+def test_the_export_holds_the_follow_ups_about_the_person_and_anonymising_clears_them(firm):
+    store = firm.store
+    linked = _follow_up(store, firm.lindqvist.id, "Send the budget template", contact_id=firm.anna.id)
+    naming = _follow_up(store, firm.other.id, "Ask Karin whether Anna Bergström still advises them")
+    _follow_up(store, firm.lindqvist.id, "Call Per Holm", contact_id=firm.per.id)
+    _follow_up(store, firm.other.id, "Offer to Karin Ek")
+    done = store.set_follow_up_done(linked.id, user="anna")
+
+    export = store.contact_data_export(firm.anna.id, user="boss")
+    rows = {row["id"]: row for row in export["follow_ups"]}
+    assert set(rows) == {linked.id, naming.id}  # not Per's, not Karin's
+    assert rows[linked.id]["contact_id"] == firm.anna.id and rows[linked.id]["done"] is True
+    assert rows[linked.id]["done_by"] == "anna" and rows[linked.id]["done_at"] == done.done_at.isoformat()
+    assert rows[naming.id]["what"] == "Ask Karin whether Anna Bergström still advises them"
+    assert rows[naming.id]["due_on"] == linked.due_on.isoformat()
+    json.dumps(export)  # JSON-ready as it is
+    assert "Send the budget template" in personal_data_files(store, firm.anna.id, user="boss")[
+        f"contact-{firm.anna.id}.json"].decode()
+
+    store.anonymise_contact(firm.anna.id, user="boss")
+    assert store.get_follow_up(naming.id).what == "Ask Karin whether [anonymised] still advises them"
+    assert store.get_follow_up(linked.id).contact_id == firm.anna.id  # still about the (anonymised) person
+    history = store.record_history("follow_ups", naming.id)
+    assert not any("bergstr" in str(value).lower() for value in [*history["old_value"], *history["new_value"]])
+    for trace in OLD_TRACES:
+        assert _traces(store, trace) == [], trace
+    again = store.contact_data_export(firm.anna.id, user="boss")
+    assert {row["id"] for row in again["follow_ups"]} == {linked.id}  # the text no longer names her

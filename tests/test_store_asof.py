@@ -385,3 +385,62 @@ def test_a_restore_of_a_day_is_for_writers_one_change_and_version_checked(empty_
     assert set(rows[rows["version"] == saved.version]["field"]) == {"nickname", "status", "phone"}
     diff = store.diff(customer.id, day_one)
     assert diff.empty
+
+
+def test_follow_ups_as_they_stood_in_the_store_and_on_the_card(empty_store: Store) -> None:
+    """Made by then, their fields put back from their history, done only if done by then, overdue as counted that
+    day; the card of that day shows them so, without buttons."""
+    from customercard.ui.card import CustomerCard
+
+    store = empty_store
+    with frozen_clock(START) as clock:
+        customer = store.create_customer(user="anna", name="Epsilon Konsult AB")
+        day_one = local_day(clock.now)
+        first = store.new_follow_up(customer.id, owner="anna")
+        first.param.update(what="Call about the offer", due_on=day_one + dt.timedelta(days=3))
+        first = store.add_follow_up(first, user="anna")
+        done_early = store.new_follow_up(customer.id, owner="boss")
+        done_early.param.update(what="Send the agreement", due_on=day_one)
+        done_early = store.add_follow_up(done_early, user="anna")
+        store.set_follow_up_done(done_early.id, user="boss")
+        clock.now += dt.timedelta(days=5)
+        day_six = local_day(clock.now)
+        moved = store.get_follow_up(first.id)
+        moved.param.update(what="Call about the revised offer", owner="boss", due_on=day_six + dt.timedelta(days=7))
+        store.save_follow_up(moved, user="anna")
+        store.set_follow_up_done(first.id, user="boss")
+        later = store.new_follow_up(customer.id, owner="anna")
+        later.param.update(what="Book the review", due_on=day_six)
+        store.add_follow_up(later, user="anna")
+
+    then = store.follow_ups_as_of(customer.id, day_one)
+    assert list(then["what"]) == ["Call about the offer", "Send the agreement"]  # open first, then done
+    row = then.iloc[0]
+    assert (row.owner, row.owner_name, row.due_on, bool(row.done), row.done_by) == (
+        "anna", "Anna", day_one + dt.timedelta(days=3), False, "")
+    assert pd_isna(row.done_at) and not bool(row.overdue)
+    assert bool(then.iloc[1].done) and then.iloc[1].done_by == "boss"
+    assert store.follow_ups_as_of(customer.id, day_one - dt.timedelta(days=1)).empty
+    assert list(store.follow_ups_as_of(customer.id, day_one, open_only=True)["id"]) == [first.id]
+    # four days on: the first still open then, and overdue as counted that day
+    before_the_move = store.follow_ups_as_of(customer.id, day_one + dt.timedelta(days=4)).iloc[0]
+    assert before_the_move.what == "Call about the offer" and bool(before_the_move.overdue)
+    now = store.follow_ups_as_of(customer.id, day_six)
+    assert set(now["what"]) == {"Call about the revised offer", "Send the agreement", "Book the review"}
+    assert list(now["version"]) == list(store.follow_ups(customer_id=customer.id)["version"])
+
+    view = store.as_of(day_one)
+    assert list(view.follow_ups(customer_id=customer.id)["what"]) == list(then["what"])
+    assert len(view.follow_ups(owner="boss")) == 2  # any list but a customer's is today's
+    card = CustomerCard(store=store, customer_id=customer.id, user="anna", as_of=day_one)
+    section = card.section("follow_ups")
+    section.render()
+    html = section.view.html
+    assert "Call about the offer" in html and "revised" not in html and "Book the review" not in html
+    assert "data-action" not in html
+
+
+def pd_isna(value: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))

@@ -2,8 +2,8 @@
 
 A field's value at a moment is its value today unless it changed since: then it is the old value of its first
 change after that moment (history is never rewritten, so every change after the moment says what it replaced).
-Records (comments, contact persons, events, opportunities, relations, files) are taken as they stood: those made
-by then, with the fields their history shows changed since put back; projects by their start and end dates.
+Records (comments, contact persons, events, opportunities, follow-ups, relations, files) are taken as they stood:
+those made by then, with the fields their history shows changed since put back; projects by their start and end dates.
 
 ``store.get_customer(42, as_of=date)``, ``store.diff(42, date_a, date_b)``, ``store.restore_as_of(…)`` (one new
 recorded change, version-checked, managers and administrators) and ``store.as_of(date)``: the same store, read
@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..i18n import _
-from ..models import Comment, Contact, Customer, Event, Opportunity, from_text, to_text
+from ..models import Comment, Contact, Customer, Event, FollowUp, Opportunity, from_text, to_text
 from .activity import as_date, day_end
 from .customers import _field_value, _set_field_text
 
@@ -250,6 +250,38 @@ class AsOfStore:
         if status:
             frame = frame[frame["status"] == status]
         return frame.reset_index(drop=True)
+
+    def follow_ups_as_of(self, customer_id: int, as_of: Any, open_only: bool = False) -> pd.DataFrame:
+        """The customer's follow-ups made by the end of ``as_of``, as they stood then (what, due day, owner, links,
+        done or not — who marked it done and when only if it was done by then), overdue as counted that day, in the
+        order of :meth:`follow_ups`: its columns (the names are today's)."""
+        cutoff = self._cutoff(as_of)
+        day = as_of.date() if isinstance(as_of, dt.datetime) else as_date(as_of)
+        made = {int(i) for (i,) in self.db.rows("SELECT id FROM follow_ups WHERE customer_id = ? AND created_at <= ?",
+                                                [int(customer_id), cutoff])}
+        frame = self._today().follow_ups(customer_id=customer_id)
+        frame = frame[frame["id"].astype(int).isin(made)]
+        if frame.empty:
+            return frame.reset_index(drop=True)
+        frame = self._rolled_back(frame, "follow_ups", FollowUp, FollowUp.fields, cutoff)
+        frame["done"] = frame["done"].astype(bool)
+        done_then = frame["done"] & (pd.to_datetime(frame["done_at"]) <= pd.Timestamp(cutoff))
+        frame["done_by"] = frame["done_by"].where(done_then, "")
+        frame["done_at"] = frame["done_at"].where(done_then, pd.NaT)
+        frame["done"] = done_then
+        due = [pd.Timestamp(d).date() if pd.notna(d) else None for d in frame["due_on"]]
+        frame["due_on"] = due
+        frame["overdue"] = [bool(not done and d is not None and d < day) for done, d in zip(frame["done"], due,
+                                                                                            strict=True)]
+        for column in ("contact_id", "opportunity_id"):
+            frame[column] = frame[column].astype("Int64")
+        frame["owner_name"] = [self.user_name(o) for o in frame["owner"]]
+        frame = frame.assign(_open_due=[d if not done else None for d, done in zip(due, frame["done"], strict=True)])
+        if open_only:
+            frame = frame[~frame["done"]]
+        frame = frame.sort_values(["done", "_open_due", "done_at", "id"], ascending=[True, True, False, True],
+                                  na_position="last", kind="stable")
+        return frame.drop(columns="_open_due").reset_index(drop=True)
 
     def _customer_name(self, customer_id: int) -> str | None:
         return self.customer_names([int(customer_id)]).get(int(customer_id), (None, None))[0]
@@ -497,6 +529,14 @@ class StoreAsOfDay:
 
     def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
         return self.pipeline_per_year_as_of(customer_id, self.day)
+
+    def follow_ups(self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
+                   **options: Any) -> pd.DataFrame:
+        """A customer's follow-ups as they stood (the card's section); any other list (the home page's, the
+        reminder's, a contact person's) is today's."""
+        if customer_id is None or owner is not None or any(v is not None for v in options.values()):
+            return super().follow_ups(customer_id, owner=owner, open_only=open_only, **options)
+        return self.follow_ups_as_of(customer_id, self.day, open_only=open_only)
 
     def relations(self, customer_id: int) -> pd.DataFrame:
         return self.relations_as_of(customer_id, self.day)

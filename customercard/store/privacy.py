@@ -2,9 +2,10 @@
 
 Both are for administrators only (checked here, whatever a page shows). An export gathers the person's details,
 the customer they work at, the comments and e-mails that name them (their full name or e-mail address in the
-text or among the recipients — at any customer), the events they take part in, the relations to them and the
-history of their fields. Anonymising replaces their values everywhere the firm keeps them, in one transaction,
-and leaves the customer and everything else as it was.
+text or among the recipients — at any customer), the events they take part in, the follow-ups about them (linked
+to them or naming them, at any customer), the relations to them and the history of their fields.
+Anonymising replaces their values everywhere the firm keeps them, in one transaction, and leaves the customer
+and everything else as it was.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ def _plain_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _needles(contact: Contact) -> list[str]:
     """The texts that name a contact person in other records: full name and e-mail address (lower case), longest
-    first, each at least three characters (a lone initial would match everything)."""
-    found = {text.strip().lower() for text in (contact.full_name, contact.email) if len(text.strip()) >= 3}
+    first, each at least three characters (a lone initial would match everything). An anonymised person's name
+    ("Anonymised") is none: it would find every text that named anyone anonymised."""
+    name = "" if contact.full_name.strip() == ANONYMISED else contact.full_name
+    found = {text.strip().lower() for text in (name, contact.email) if len(text.strip()) >= 3}
     return sorted(found, key=len, reverse=True)
 
 
@@ -68,8 +71,9 @@ class PrivacyStore:
         """Everything the firm holds about one contact person, as plain JSON-ready values (administrators only).
 
         Keys: exported_at, exported_by, contact (every stored field), customer (id, number, name), comments
-        (that name them, at any customer; e-mails too), events (they take part in), relations (to them), history
-        (of their fields). :func:`customercard.privacy.personal_data_files` writes it as JSON beside their vCard.
+        (that name them, at any customer; e-mails too), events (they take part in), follow_ups (linked to them, or
+        whose text names them, at any customer), relations (to them), history (of their fields).
+        :func:`customercard.privacy.personal_data_files` writes it as JSON beside their vCard.
         """
         login = self._require(user, "admin")
         contact = self.get_contact(contact_id)
@@ -82,6 +86,7 @@ class PrivacyStore:
             "customer": _plain_rows(customer)[0] if customer else None,
             "comments": _plain_rows(self._comments_naming(_needles(contact))),
             "events": _plain_rows(self._events_with(contact)),
+            "follow_ups": _plain_rows(self._follow_ups_about(contact)),
             "relations": _plain_rows(self.db.records(
                 "SELECT r.id, r.customer_id, c.name AS customer_name, t.label AS relation_type, r.note, r.created_at, "
                 "r.created_by FROM relations r JOIN customers c ON c.id = r.customer_id LEFT JOIN list_values t "
@@ -101,6 +106,16 @@ class PrivacyStore:
             "SELECT id, customer_id, written_on, author, kind, body, recipients, created_at, created_by, edited_at, "
             f"edited_by FROM comments WHERE {condition} ORDER BY written_on, id",
             [needle for needle in needles for _ in range(2)])
+
+    def _follow_ups_about(self, contact: Contact) -> list[dict[str, Any]]:
+        """Follow-ups linked to the contact person, or whose text names them (full name or e-mail), at any
+        customer."""
+        needles = _needles(contact)
+        naming = "".join(" OR position(? IN lower(what)) > 0" for _ in needles)
+        return self.db.records(
+            "SELECT id, customer_id, contact_id, what, due_on, owner, done, done_by, done_at, created_at, created_by, "
+            f"updated_at, updated_by FROM follow_ups WHERE contact_id = ?{naming} ORDER BY due_on, id",
+            [int(contact.id), *needles])
 
     def _events_with(self, contact: Contact) -> list[dict[str, Any]]:
         """The events of the contact's customer that the contact person takes part in."""

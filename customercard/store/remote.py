@@ -62,6 +62,7 @@ REMOTE: dict[str, Remote] = {
     "merge_preview": READ, "customer_names": READ, "timeline": READ, "contact_timeline": READ,
     "customer_as_of": READ, "diff": READ, "comments_as_of": READ, "comment_count_as_of": READ,
     "contacts_as_of": READ, "projects_as_of": READ, "events_as_of": READ, "opportunities_as_of": READ,
+    "follow_ups_as_of": READ,
     "relations_as_of": READ, "files_as_of": READ, "invoiced_per_year_as_of": READ, "pipeline_per_year_as_of": READ,
     "restore_as_of": WRITE, "restore_contact": WRITE, "record_history": READ, "is_empty": READ,
     "export_customers_frame": READ, "export_contacts_frame": READ,
