@@ -113,7 +113,7 @@ def test_unknown_and_revoked_tokens_are_refused_and_counted(empty_store):
 
 
 def test_the_token_table_is_secret_to_analysts_and_in_schema_15(empty_store):
-    assert empty_store.schema_version == 15
+    assert empty_store.schema_version >= 15  # the tokens came with schema 15
     with pytest.raises(CustomerCardError):
         empty_store.sql("SELECT token_hash FROM api_tokens")
 
