@@ -183,7 +183,22 @@ def test_the_same_comment_added_to_many(demo_store):
     batch = demo_store.bulk_change(ids, "comment", "Called about the new prices", user="anna")
     assert batch.customers == 5
     assert all(demo_store.comments(i)["body"].iloc[0] == "Called about the new prices" for i in ids)
-    with pytest.raises(ValidationError):
+    counts = {i: demo_store.comment_count(i) for i in ids}
+    added = {i: int(demo_store.comments(i)["id"].iloc[0]) for i in ids}
+    edited = demo_store.get_comment(added[ids[0]])
+    edited.body = "Called about the new prices; they want a meeting"
+    demo_store.edit_comment(edited, user="erik")  # edited since: it stays
+    undone = demo_store.undo_bulk_change(batch.id, user="anna")
+    assert undone.customers == 4 and set(undone.skipped) == {ids[0]} and "Erik" in undone.skipped[ids[0]]
+    assert demo_store.comments(ids[0])["body"].iloc[0] == edited.body
+    for i in ids[1:]:
+        assert demo_store.comment_count(i) == counts[i] - 1
+        assert "Called about the new prices" not in set(demo_store.comments(i)["body"])
+        history = demo_store.record_history("comments", added[i])  # what it said is kept
+        deleted = history[history["kind"] == "delete"]
+        assert set(deleted["changed_by"]) == {"anna"}
+        assert "Called about the new prices" in set(deleted["old_value"])
+    with pytest.raises(ValidationError):  # once only
         demo_store.undo_bulk_change(batch.id, user="anna")
 
 

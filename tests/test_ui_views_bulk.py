@@ -92,4 +92,4 @@ def test_the_same_comment_added_from_the_panel(demo_store):
     assert "2 customers: the comment is added to each" in bulk._summary.object
     assert asyncio.run(bulk.apply()).customers == 2
     assert all(demo_store.comments(i)["body"].iloc[0] == "Sent <the> new price list" for i in chosen)
-    assert not bulk._undo.visible  # comments stay: nothing to undo
+    assert bulk._undo.visible  # comments added in bulk can be taken back

@@ -23,6 +23,7 @@ from ..i18n import _
 from ..models import BulkChange, Customer, to_text
 from .customers import _field_value, _set_field_text
 from .database import execute_rows, utcnow
+from .records import write_record_changes
 
 #: Customers per transaction: big enough that a chunk costs few commits, small enough not to hold the write long.
 BULK_CHUNK = 100
@@ -251,14 +252,11 @@ class BulkStore:
                          expected_version: int | None = None) -> BulkChange:
         """Undo a bulk change as one step: each customer it changed gets its value back (a recorded change, kind
         'bulk undo'), unless someone changed the customer since — those are left alone and named in ``skipped``
-        ({customer id: who changed it}). A bulk change is undone once; comments added in bulk stay (comments are
-        never deleted). ``expected_version``: the batch's version the undo was offered at."""
+        ({customer id: who changed it}). A bulk change is undone once. Comments added in bulk are taken away again
+        (their history keeps what they said), except one edited since, which stays and is named.
+        ``expected_version``: the batch's version the undo was offered at."""
         login = self._require(user, "write")
         batch = self.get_bulk_change(batch_id)
-        if batch.field == "comment":
-            raise ValidationError({"batch_id": _("Comments added to many customers are not taken back: comments "
-                                                 "stay in the timeline (edit one to correct it).")},
-                                  what=_("Bulk change"))
         now = utcnow()
         with self.db.transaction() as cur:  # claim it: two people undoing at once cannot both
             claimed = cur.execute("UPDATE bulk_changes SET undone_at = ?, undone_by = ?, version = version + 1 "
@@ -268,13 +266,14 @@ class BulkStore:
                 raise ValidationError({"batch_id": _("This bulk change was undone already, or changed since: read it "
                                                      "again.")}, what=_("Bulk change"))
             self._log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value), _("undone"))
-        items = self.db.records("SELECT customer_id, version_after, old_value FROM bulk_change_customers "
+        items = self.db.records("SELECT customer_id, version_after, old_value, comment_id FROM bulk_change_customers "
                                 "WHERE batch_id = ? AND NOT undone ORDER BY customer_id", [batch.id])
         skipped: dict[int, str] = {}
         restored = 0
         for part in _chunks(items, BULK_CHUNK):
             with self.db.transaction() as cur:
-                done = self._undo_part(part, batch, login, skipped)
+                done = (self._withdraw_comments(cur, part, login, now, skipped) if batch.field == "comment"
+                        else self._undo_part(part, batch, login, skipped))
                 if done:
                     cur.execute("UPDATE bulk_change_customers SET undone = TRUE WHERE batch_id = ? AND "
                                 + self.db.in_list("customer_id", len(done), ids=True), [batch.id, *done])
@@ -282,6 +281,30 @@ class BulkStore:
         batch.param.update(customers=restored, skipped=skipped, undone_at=now, undone_by=login,
                            version=batch.version + 1)
         return batch
+
+    def _withdraw_comments(self, cur: Any, items: list[dict[str, Any]], login: str, now: Any,
+                           skipped: dict[int, str]) -> list[int]:
+        """Take away the comments a bulk change added (a recorded deletion each), unless edited since."""
+        done = []
+        for item in items:
+            customer_id, comment_id = int(item["customer_id"]), item["comment_id"]
+            found = self.db.records("SELECT customer_id, written_on, author, body, version, edited_by FROM comments "
+                                    "WHERE id = ?", [int(comment_id)]) if comment_id is not None else []
+            if not found:
+                skipped[customer_id] = _("not found")
+                continue
+            row = found[0]
+            if int(row["version"]) != 1 or not cur.execute("DELETE FROM comments WHERE id = ? AND version = 1",
+                                                          [int(comment_id)]).rowcount:
+                who = self.user_name(row["edited_by"]) if row["edited_by"] else "?"
+                skipped[customer_id] = _("changed by {names} since {since}").format(names=who,
+                                                                                      since=_("the bulk change"))
+                continue
+            write_record_changes(self.db, cur, "comments", int(comment_id), int(row["customer_id"]), login, now,
+                                 "delete", {field: (row[field], None) for field in ("written_on", "author", "body")
+                                            if row[field] not in (None, "")}, int(row["version"]) + 1)
+            done.append(customer_id)
+        return done
 
     def _undo_part(self, items: list[dict[str, Any]], batch: BulkChange, login: str,
                    skipped: dict[int, str]) -> list[int]:

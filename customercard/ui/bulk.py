@@ -224,7 +224,7 @@ class BulkPanel(pn.viewable.Viewer):
             found = self.store.bulk_changes(created_by=self.login, limit=1)
         except CustomerCardError:
             found = []
-        last = found[0] if found and found[0].undone_at is None and found[0].field != "comment" else None
+        last = found[0] if found and found[0].undone_at is None else None
         self.batch = last
         self._undo.visible = last is not None
         if last is None:
