@@ -131,35 +131,60 @@ def board_vs_bare(database: Path, folder: Path, pairs: int) -> dict[str, Any]:
             "board_samples": [b["ms"] for b in boards], "bare_samples": [b["ms"] for b in bares]}
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def measure_sizes(customers: int, pairs: int, only_large: bool = False) -> dict[str, Any]:
+    """The board against the bare page with the demo's open opportunities and with 10,000 (or only 10,000)."""
     from customercard.demo import build_demo
     from customercard.store import Store
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=10, help="board/bare pairs per size")
-    parser.add_argument("--only-large", action="store_true", help="measure only with 10,000 open opportunities")
-    parser.add_argument("--customers", type=int, default=2000, help="the demo database's customers")
-    args = parser.parse_args(argv)
     results: dict[str, Any] = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "target": TARGET,
                                "sizes": {}}
     with tempfile.TemporaryDirectory(prefix="cc-board-bench-") as tmp:
         folder = Path(tmp)
         database = folder / "board.duckdb"
-        say(f"building a demo database with {args.customers:,} customers …")
+        say(f"building a demo database with {customers:,} customers …")
         with Store(database) as store:
-            build_demo(store, customers=args.customers, seed=SEED, today=TODAY, progress=False)
-        for wanted in ((10_000,) if args.only_large else (None, 10_000)):
+            build_demo(store, customers=customers, seed=SEED, today=TODAY, progress=False)
+        for wanted in ((10_000,) if only_large else (None, 10_000)):
             with Store(database) as store:
                 if wanted is not None:
                     top_up(store, wanted)
                 opened = int(store.db.row("SELECT count(*) FROM opportunities WHERE status = 'pipeline'")[0])
             say(f"{opened:,} open opportunities: the board's session built in-process …")
             build = server_build_ms(database)
-            say(f"  p50 {build['p50']:.0f} ms; the board against the bare page in Chromium, {args.pairs} pairs …")
-            measured = board_vs_bare(database, folder / f"run-{opened}", args.pairs)
+            say(f"  p50 {build['p50']:.0f} ms; the board against the bare page in Chromium, {pairs} pairs …")
+            measured = board_vs_bare(database, folder / f"run-{opened}", pairs)
             measured["session_build_ms"] = build
             measured["pass"] = measured["ratio"]["p50"] <= TARGET
             results["sizes"][str(opened)] = measured
+    return results
+
+
+def item_board(plan: Any, figure: Any) -> dict[str, Any]:
+    """``make bench`` item ``board``: the board's open against the bare page at the demo's ~1,240 open
+    opportunities and at 10,000, with a customer card measured in the same run for scale."""
+    results = measure_sizes(2000, 4 if plan.quick else 10)
+    OUT.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    figures = []
+    for opened, m in results["sizes"].items():
+        detail = (f"board p50 {m['board_ms']['p50']:.0f} ms, bare p50 {m['bare_ms']['p50']:.0f} ms, a card / bare "
+                  f"{m['card_ratio']['p50']:.2f} in the same run, {m['pairs']} pairs")
+        figures.append(figure("board", f"Pipeline board / bare page open with {int(opened):,} open opportunities, p50",
+                              m["ratio"]["p50"], "×", TARGET, detail=detail))
+        figures.append(figure("board", f"Pipeline board session build with {int(opened):,} open opportunities, p50",
+                              m["session_build_ms"]["p50"], "ms"))
+    notes = ["Measured in the page from the navigation's start to Bokeh idle, the board and the bare page "
+             "alternately (order swapped every pair), the cache warm; a customer card after each pair for scale. "
+             "`python -m benchmarks.pipeline_board` runs the same on its own."]
+    return {"figures": figures, "notes": notes, "result": results}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=10, help="board/bare pairs per size")
+    parser.add_argument("--only-large", action="store_true", help="measure only with 10,000 open opportunities")
+    parser.add_argument("--customers", type=int, default=2000, help="the demo database's customers")
+    args = parser.parse_args(argv)
+    results = measure_sizes(args.customers, args.pairs, args.only_large)
     OUT.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print("| open opportunities | board p50 | bare p50 | ratio p50 (p95) | a card / bare p50 | session build p50 |"
           " models board/bare | cards drawn | target ≤ 1.5× |")

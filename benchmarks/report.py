@@ -33,6 +33,7 @@ ITEMS = {
     "story": "13. The customer's story: timeline, the card as of a day, a year's invoices",
     "bulk": "14. Bulk change of 1,000 customers (against 1,000 single saves)",
     "home": "15. The home page (My customers) on the server",
+    "board": "16. The pipeline board's open against the bare page (Chromium)",
 }
 
 

@@ -3,7 +3,7 @@
     python -m benchmarks.run                          everything, growth at 10,000, 100,000 and 1,000,000 customers
     python -m benchmarks.run --quick                  a smoke run with fewer repetitions (growth to 100,000)
     python -m benchmarks.run --only card,search       some items: card server search save users analyst growth postgres
-                                                      import live interactions remote story bulk home
+                                                      import live interactions remote story bulk home board
     python -m benchmarks.run --sizes 10000,100000     growth without the million (whose database takes ~12 min
                                                       and about 7 GB to build, once)
 
@@ -38,14 +38,15 @@ from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # 
 from .report import figure  # noqa: E402
 
 ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "interactions",
-       "remote", "story", "bulk", "home")
+       "remote", "story", "bulk", "home", "board")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
            "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
            "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live",
            "11": "interactions", "latency": "interactions",
            "12": "remote", "notebook": "remote", "rpc": "remote",
            "13": "story", "timeline": "story", "asof": "story", "14": "bulk", "bulk_change": "bulk",
-           "15": "home", "my-customers": "home"}
+           "15": "home", "my-customers": "home", "16": "board",
+           "pipeline_board": "board"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -559,7 +560,7 @@ def item_interactions(main_db: Path, plan: Plan) -> dict[str, Any]:
         notes.append(f"| {name} | {r['ms']['p50']:.0f} ms | {r['ms']['p95']:.0f} ms | "
                      f"{r['round_trip_ms']['p50']:.0f} ms | {r['browser_ms']['p50']:.0f} ms | {r['ms']['n']} |")
     notes += ["", "A save by someone else shown on an open card is item 10 (live); the pipeline board's open time "
-              "is measured by `python -m benchmarks.pipeline_board`."]
+              "is item 16 (board)."]
     return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
 
 
@@ -714,6 +715,10 @@ def main(argv: list[str] | None = None) -> int:
             from .home import item_home
 
             done["home"] = note_load("home", item_home, main_db, plan, _TEMP, figure)
+        if "board" in args.items:
+            from .pipeline_board import item_board
+
+            done["board"] = note_load("board", item_board, plan, figure)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for name, value in done.items():
             items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}
