@@ -89,7 +89,8 @@ class BulkPanel(pn.viewable.Viewer):
         else:
             options = {}
         none = {_("(none)"): ""} if field != "comment" else {}
-        self._value.options = {**none, **{esc(k): v for k, v in options.items()}}
+        # a Select draws its labels as text (not HTML, unlike a multi-choice): escaping them showed "&lt;" and "&amp;"
+        self._value.options = {**none, **options}
         self._value.value = next(iter(options.values()), "")
         self.forget_preview()
 
