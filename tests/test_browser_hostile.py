@@ -429,3 +429,22 @@ def test_hostile_parameters_on_the_new_pages_give_the_normal_page(hostile_new_se
         expect(page.locator(".cc-pipeline-manager")).to_be_visible()
     else:
         expect(page.locator("#cc-header a.active")).to_be_visible()
+
+
+def test_a_saved_view_name_too_long_is_refused_with_a_message_and_pasted_controls_are_cleaned(hostile_new_server,
+                                                                                               page):
+    store = hostile_new_server.store
+    login(page, hostile_new_server.url, "erik", path="/search?q=a")
+    before = len(store.views(user="erik"))
+    name = page.locator(".cc-view-name input")
+    name.fill(HOSTILE + "x" * 150)  # longer than the model allows: said, not cut short in the field
+    assert len(name.input_value()) > 100
+    page.locator(".cc-view-save button").click()
+    expect(page.locator(".cc-view-message")).to_contain_text("At most 100 characters.")
+    assert len(store.views(user="erik")) == before
+    assert_clean(page)
+    name.fill("Pasted\x00\x01 " + HOSTILE)
+    page.locator(".cc-view-save button").click()
+    expect(page.locator(".cc-view-message")).to_contain_text("Saved the view “Pasted </title>")
+    assert "Pasted " + HOSTILE in [v.name for v in store.views(user="erik")]
+    assert_clean(page)
