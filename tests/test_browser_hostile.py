@@ -448,3 +448,21 @@ def test_a_saved_view_name_too_long_is_refused_with_a_message_and_pasted_control
     expect(page.locator(".cc-view-message")).to_contain_text("Saved the view “Pasted </title>")
     assert "Pasted " + HOSTILE in [v.name for v in store.views(user="erik")]
     assert_clean(page)
+
+
+def test_a_bulk_comment_too_long_is_refused_with_a_message_not_cut(hostile_new_server, page):
+    store = hostile_new_server.store
+    login(page, hostile_new_server.url, "erik", path="/search")
+    page.locator(".cc-bulk-toggle button").click()
+    page.locator(".cc-bulk-field select").select_option(label="Add a comment")
+    page.locator(".cc-select-row").first.check()
+    comment = page.locator(".cc-bulk-comment textarea")
+    comment.focus()
+    page.keyboard.insert_text(HOSTILE + "x" * 20_100)
+    assert len(comment.input_value()) > 20_000
+    before = len(store.bulk_changes())
+    page.locator(".cc-bulk-preview button").click()
+    expect(page.locator(".cc-bulk-summary")).to_contain_text("At most 20,000 characters.")
+    expect(page.locator(".cc-bulk-apply button")).to_be_disabled()
+    assert len(store.bulk_changes()) == before
+    assert_clean(page)
