@@ -1095,11 +1095,15 @@ class BulkChange(Record):
             else:
                 _assign(self, "value", values)
         elif field == "comment":
-            body = value.strip() if isinstance(value, str) else ""
-            if not body:
-                errors[prefix + "value"] = _("Write the comment to add.")
-            elif len(body) > NOTE_LENGTH:
-                errors[prefix + "value"] = _("At most {n} characters.").format(n=NOTE_LENGTH)
+            try:  # the comment's own rules (length, control characters), told here where it is typed
+                body = validators.check_text(value, NOTE_LENGTH, multiline=True) if isinstance(value, str) else ""
+            except ValueError as problem:
+                errors[prefix + "value"] = str(problem)
+            else:
+                if not body:
+                    errors[prefix + "value"] = _("Write the comment to add.")
+                else:
+                    _assign(self, "value", body)
         elif field in ("account_manager", "status", "industry"):
             allowed = choices.managers if field == "account_manager" else choices.allowed(
                 {"status": "statuses", "industry": "industries"}[field])

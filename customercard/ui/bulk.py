@@ -19,9 +19,11 @@ import param
 from .. import formatting
 from ..errors import CustomerCardError, PermissionDenied, ValidationError
 from ..i18n import _, ngettext
-from ..models import BulkChange
+from ..models import NOTE_LENGTH, BulkChange
 from ..store import STORE_TYPES
+from ..validators import clean_text
 from .accessibility import BUTTON_CSS, live
+from .form import input_limit
 from .html import esc
 
 #: Customers per call while applying (the progress bar moves after each).
@@ -52,8 +54,9 @@ class BulkPanel(pn.viewable.Viewer):
         self._field = pn.widgets.Select(label=_("Change"), options=fields, value="account_manager",
                                         css_classes=["cc-bulk-field"], width=260)
         self._value = pn.widgets.Select(label=_("New value"), css_classes=["cc-bulk-value"], width=260)
-        self._comment = pn.widgets.TextAreaInput(label=_("Comment"), max_length=20_000, visible=False, rows=3,
-                                                 css_classes=["cc-bulk-comment"], sizing_mode="stretch_width")
+        self._comment = pn.widgets.TextAreaInput(label=_("Comment"), max_length=input_limit(NOTE_LENGTH), rows=3,
+                                                 visible=False, css_classes=["cc-bulk-comment"],
+                                                 sizing_mode="stretch_width")  # beyond the limit: said, not cut
         self._preview_button = pn.widgets.Button(label=_("Preview"), css_classes=["cc-bulk-preview"], width=120)
         self._apply = pn.widgets.Button(label=_("Apply"), color="primary", disabled=True, css_classes=["cc-bulk-apply"],
                                         stylesheets=[BUTTON_CSS], width=220)
@@ -89,14 +92,15 @@ class BulkPanel(pn.viewable.Viewer):
         else:
             options = {}
         none = {_("(none)"): ""} if field != "comment" else {}
-        self._value.options = {**none, **{esc(k): v for k, v in options.items()}}
+        # a Select draws its labels as text (not HTML, unlike a multi-choice): escaping them showed "&lt;" and "&amp;"
+        self._value.options = {**none, **options}
         self._value.value = next(iter(options.values()), "")
         self.forget_preview()
 
     def _change(self) -> tuple[str, Any]:
         field = self._field.value
         if field == "comment":
-            return field, self._comment.value_input or self._comment.value or ""
+            return field, clean_text(self._comment.value_input or self._comment.value or "", multiline=True)
         value = self._value.value or None
         if field.startswith(SEGMENT):
             return field, [value] if value else []

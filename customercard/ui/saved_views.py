@@ -15,6 +15,7 @@ from ..i18n import _
 from ..models import SavedView
 from ..store import STORE_TYPES
 from .accessibility import live
+from .form import input_limit, read_text, text_limits
 from .html import esc
 
 MENU_CSS = """
@@ -47,7 +48,9 @@ class SavedViewsMenu(pn.viewable.Viewer):
         super().__init__(**params)
         self._menu = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[MENU_CSS],
                                   css_classes=["cc-views-menu"], margin=(0, 10))
-        self._name = pn.widgets.TextInput(label=_("View name"), max_length=100, css_classes=["cc-view-name"],
+        # room beyond the model's limit, so that a longer name is refused with a message rather than cut short
+        self._name = pn.widgets.TextInput(label=_("View name"), css_classes=["cc-view-name"],
+                                          max_length=input_limit(text_limits(SavedView.param["name"])[0]),
                                           sizing_mode="stretch_width")
         self._shared = pn.widgets.Checkbox(label=_("Shared with everyone"), css_classes=["cc-view-shared"],
                                            disabled=not self.store.can(self.login, "write"))
@@ -102,13 +105,12 @@ class SavedViewsMenu(pn.viewable.Viewer):
         self._message.object = f'<p style="color:{color}; margin: 2px 0"{live(ok)}>{esc(text)}</p>'
 
     def _store_view(self, new: bool) -> None:
+        typed = read_text(self._name.value_input or self._name.value or "", SavedView.param["name"])  # pasted: cleaned
         if new or self._open is None:
-            view = SavedView(name=self._name.value_input or self._name.value or "", shared=self._shared.value,
-                             search=self.search)
+            view = SavedView(name=typed, shared=self._shared.value, search=self.search)
         else:
             view = self._open.copy()
-            view.param.update(name=self._name.value_input or self._name.value or view.name,
-                              shared=self._shared.value, search=self.search)
+            view.param.update(name=typed or view.name, shared=self._shared.value, search=self.search)
         try:
             saved = self.store.save_view(view, user=self.login)
         except ValidationError as exc:
