@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 from customercard.models import SavedView
 from customercard.ui.customer_list import CustomerList, args_from_query, query_from_args
+
+
+def run_apart(coroutine):
+    """Run the panel's coroutine to its end on a thread of its own: in the whole suite the browser tests' Playwright
+    keeps an event loop running in this thread, where asyncio.run cannot start another."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_the_url_carries_the_columns_and_the_view():
@@ -51,11 +59,11 @@ def test_the_bulk_panel_previews_applies_and_undoes(demo_store):
     preview = bulk.make_preview()
     assert preview["total"] == 3 and "3 customers: account manager" in bulk._summary.object
     if preview["change"]:
-        batch = asyncio.run(bulk.apply(step=2))
+        batch = run_apart(bulk.apply(step=2))
         assert batch.customers == preview["change"] and bulk._progress.value == preview["change"]
         assert {demo_store.get_customer(i).account_manager for i in first} == {"erik"}
         assert bulk._undo.visible
-        undone = asyncio.run(bulk.undo())
+        undone = run_apart(bulk.undo())
         assert undone.customers == preview["change"] and not bulk._undo.visible
 
 
@@ -90,6 +98,6 @@ def test_the_same_comment_added_from_the_panel(demo_store):
     bulk._comment.value = "Sent <the> new price list"
     assert bulk.make_preview()["change"] == 2
     assert "2 customers: the comment is added to each" in bulk._summary.object
-    assert asyncio.run(bulk.apply()).customers == 2
+    assert run_apart(bulk.apply()).customers == 2
     assert all(demo_store.comments(i)["body"].iloc[0] == "Sent <the> new price list" for i in chosen)
     assert bulk._undo.visible  # comments added in bulk can be taken back
