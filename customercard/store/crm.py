@@ -444,7 +444,8 @@ class CrmStore:
             "sum(round(CAST(o.amount * o.probability AS DECIMAL(38, 4)) / 100, 2)) "
             "FROM opportunities o JOIN customers c ON c.id = o.customer_id "
             "LEFT JOIN list_values s ON s.id = o.stage_id WHERE " + " AND ".join(where)
-            + " GROUP BY 1, 2, 3, 4", params)
+            + " GROUP BY 1, 2, 3, 4 ORDER BY min(s.position) NULLS LAST, 1, 2 NULLS FIRST, 3 NULLS FIRST, 4",
+            params)  # in the stages' order, then by month: the same rows in the same order on every call
         rates = self.settings().rates()
         totals: dict[tuple[Any, Any], list[float]] = {}
         for stage, year, month, currency, count, amount, weighted in rows:
