@@ -23,7 +23,7 @@ from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _
 from ..models import Opportunity
 from ..store import STORE_TYPES, Change
-from .accessibility import focus_here, live
+from .accessibility import live
 from .components import LightComponent, light_scripts
 from .editor import RecordEditor
 from .html import esc
@@ -445,40 +445,9 @@ class PipelineBoard(pn.viewable.Viewer):
         to resolve, never overwritten)."""
         if not self.can_edit:
             return None
-        store = self.store
-        try:
-            opportunity = store.get_opportunity(opportunity_id)
-        except CustomerCardError:
-            return None
-        customer = store.customer_names([opportunity.customer_id]).get(opportunity.customer_id, ("", None))[0]
+        from .pipeline import open_opportunity_editor
 
-        def done(saved: Any) -> None:
-            self.editor = None
-            self._editor_box.objects = []
-            text = esc(_("Saved “{t}”.").format(t=saved.title))
-            self._message.object = f'<p style="color:#1d7a3c"{live()}{focus_here()} class="cc-board-ok">{text}</p>'
-            self.refresh()
-
-        def cancelled() -> None:
-            self.editor = None
-            self._editor_box.objects = []
-
-        def by_status(draft: Any) -> None:
-            if draft.status == "won":
-                draft.probability = 100.0
-            elif draft.status == "lost":
-                draft.probability = 0.0
-
-        def save(draft: Any) -> Any:
-            self._own.add((draft.id, draft.version + 1))
-            return store.save_opportunity(draft, user=self.user)
-        self.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
-            opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css="cc-board-form",
-            title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
-            zone=store.settings().time_zone, focus=True)
-        self._editor_box.objects = [self.editor.__panel__()]
-        self._message.object = ""
-        return self.editor
+        return open_opportunity_editor(self, opportunity_id, "cc-board-form", "cc-board-ok")
 
     # -- others' changes ------------------------------------------------------------------------------------
     def _others_change(self, change: Change) -> bool:
