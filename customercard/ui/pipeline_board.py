@@ -31,7 +31,7 @@ from .live import Follower
 from .values import shown
 
 #: Cards drawn per column at first, and how many more each "Show more" draws.
-FIRST_CARDS = 20
+FIRST_CARDS = 12
 MORE_CARDS = 20
 EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
 
