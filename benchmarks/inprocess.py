@@ -600,7 +600,7 @@ def save_steps(store, ids: list[int], phones: dict[str, list[str]], criterion: s
     from customercard.store.search import SearchStore
 
     steps = [(CustomerStore, "save_customer", "save_customer (whole)"),
-             (AdminStore, "_require", "permission check (_require)"),
+             (AdminStore, "require", "permission check (require)"),
              (CustomerStore, "_stored_now", "read the stored row, only when the loaded one is stale (_stored_now)"),
              (models.Record, "check", "validation (Record.check)"),
              (AdminStore, "choices", "choices()"),

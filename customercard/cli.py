@@ -102,13 +102,11 @@ def _log_to_stderr() -> None:
 
 
 def _print_demo_logins(store) -> None:
-    from . import passwords
     from .demo import DEMO_PASSWORD, DEMO_USERS
 
     still_demo = []
     for login, name, role, _projects in DEMO_USERS:
-        found = store._users_by_login().get(login)
-        if found and found["active"] and passwords.verify_password(DEMO_PASSWORD, found["password_hash"]):
+        if store.authenticate(login, DEMO_PASSWORD) is not None:
             still_demo.append(f"  {login:<8} {role:<8} {name}")
     if still_demo:
         print(_("Demo logins (password {password}):").format(password=quote(DEMO_PASSWORD)))

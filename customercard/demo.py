@@ -270,12 +270,12 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
     made_follow_ups = _follow_ups(store, rng, today) if follow_ups else 0
     made = {"customers": len(frame), "contacts": len(contacts)}
     del frame, contacts, history  # a million customers' frames: let the index rebuild have the memory
-    store._invalidate()
+    store.forget_cached()
     store.rebuild_search_index()
     store.db.checkpoint()
     step("done")
     steps.close()
-    store._invalidate()
+    store.forget_cached()
     return DemoSummary(customers=made["customers"], contacts=made["contacts"], projects=projects, invoices=invoices,
                        comments=comments, events=events, opportunities=opportunities, relations=relations,
                        seconds=round(time.perf_counter() - started, 1), follow_ups=made_follow_ups)
@@ -390,7 +390,7 @@ def _history(store: Store, customers: pd.DataFrame, rng: np.random.Generator) ->
 
 
 def _segments(store: Store, customers: pd.DataFrame, rng: np.random.Generator) -> None:
-    ids = store._criterion_value_ids()
+    ids = store.criterion_value_ids()
     rows = []
     for customer_id in customers["id"]:
         rows.append((customer_id, ids[("Size", _pick(rng, ["Micro", "Small", "Small", "Medium", "Medium",

@@ -129,7 +129,7 @@ def upload(store: Store, customer_id: int, name: str, data: bytes, user: str | N
            storage: FileStorage | None = None) -> int:
     """Store one file for a customer (managers and administrators); returns the file's id."""
     storage = storage or LocalFileStorage()
-    store._require(user, "write")
+    store.require(user, "write")
     limit = max_bytes(store)
     clean = safe_name(name)
     if len(data) > limit:
@@ -158,7 +158,7 @@ def upload_many(store: Store, customer_id: int, files: list[tuple[str, bytes]], 
 def download(store: Store, file_id: int, user: str | None = None,
              storage: FileStorage | None = None) -> StoredFile:
     """A file's name, type and bytes, for anyone who may read customers."""
-    store._require(user, "read")
+    store.require(user, "read")
     record = store.file_record(file_id)
     storage = storage or LocalFileStorage()
     try:

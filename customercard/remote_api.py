@@ -107,7 +107,7 @@ def _check_token(store: Store, rule: Remote, caller: Caller, bound: inspect.Boun
     login = str(caller.login)
     if rule.need != "read" and caller.read_only:
         raise PermissionDenied(_("This API token may only read."))
-    store._require(login, "read" if rule.need == "own" else rule.need)
+    store.require(login, "read" if rule.need == "own" else rule.need)
     if rule.own_login and bound.arguments.get(rule.own_login) != login and not store.can(login, "admin"):
         raise PermissionDenied(_("Only administrators may do this for another user."))
     if "timeout" in bound.arguments and bound.arguments["timeout"] is not None:

@@ -275,7 +275,7 @@ class ApiHandler(RequestHandler):
         """The caller's login, once they may change customers: not with a read-only token, not as a viewer."""
         if caller.read_only:
             raise ApiError(403, _("This API token is read-only: it reads, and changes nothing."))
-        self.store._require(caller.user.login, "write")
+        self.store.require(caller.user.login, "write")
         return caller.user.login
 
     # -- reading the request --------------------------------------------------------------------------------
