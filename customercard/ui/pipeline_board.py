@@ -107,7 +107,7 @@ class BoardColumns(LightComponent):
       function say(text) { said.textContent = ""; setTimeout(() => { said.textContent = text; }, 50); }
       function move(card, stage) {
         const t = model.texts;
-        say(t.moving.replace("{title}", card.title).replace("{stage}", stage));
+        say(t.moving.replace("{title}", card.title).replace("{stage}", labels[stage] ?? stage));
         focusId = card.id;
         model.send_msg({action: "move", id: card.id, version: card.version, stage: stage});
       }
@@ -160,13 +160,14 @@ class BoardColumns(LightComponent):
         first.value = ""; first.textContent = t.move_to; select.appendChild(first);
         for (const stage of stages) {
           if (stage === col.stage) continue;
-          const o = document.createElement("option"); o.value = stage; o.textContent = stage; select.appendChild(o);
+          const o = document.createElement("option"); o.value = stage; o.textContent = labels[stage] ?? stage;
+          select.appendChild(o);
         }
-        select.addEventListener("change", () => { if (select.value) move(card, select.value); });
+        select.addEventListener("change", () => { if (select.selectedIndex > 0) move(card, select.value); });
         li.appendChild(select);
         return li;
       }
-      let dragged = null;
+      let dragged = null, labels = {};
       function draw() {
         const t = model.texts;
         hint.textContent = model.can_move ? t.hint : t.read_only;
@@ -175,6 +176,7 @@ class BoardColumns(LightComponent):
         board.replaceChildren();
         asked = {};
         const stages = model.columns.map((c) => c.stage);
+        labels = Object.fromEntries(model.columns.map((c) => [c.stage, c.label]));
         model.columns.forEach((col, index) => {
           const section = document.createElement("section");
           section.className = "cc-board-col"; section.dataset.stage = col.stage;
@@ -341,19 +343,27 @@ class PipelineBoard(pn.viewable.Viewer):
             start = dt.date(year, month, 1)
             end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
             summary = summary[summary["month"] == start]
-        self.summary = summary.groupby("stage", dropna=True)[["count", "amount", "weighted"]].sum()
+        # an open opportunity without a stage is on the board too, in a column of its own ("" is its key)
+        summary = summary.assign(stage=summary["stage"].fillna(""))
+        self.summary = summary.groupby("stage")[["count", "amount", "weighted"]].sum()
         per_stage = max([FIRST_CARDS, *self.shown_per_stage.values()])
         self.frame = self.store.pipeline_cards(**filters, close_from=start, close_to=end, per_stage=per_stage)
         self._draw()
 
     def stages(self) -> list[str]:
-        """The board's columns: the active stages in the pipeline's order, then any stage an open opportunity is
-        still in that is no longer active."""
+        """The board's columns: open opportunities without a stage first ("", when there are any), the active
+        stages in the pipeline's order, then any stage an open opportunity is still in that is no longer active."""
         stages = list(self.store.choices().allowed("opportunity_stages"))
-        return stages + sorted(s for s in self.summary.index if s not in stages)
+        unstaged = [""] if "" in self.summary.index and self.summary.loc[""]["count"] > 0 else []
+        return unstaged + stages + sorted(s for s in self.summary.index if s and s not in stages)
+
+    @staticmethod
+    def stage_label(stage: str) -> str:
+        """A column's heading: the stage, or "No stage" for the opportunities without one."""
+        return stage or _("No stage")
 
     def _draw(self) -> None:
-        frame = self.frame
+        frame = self.frame.assign(stage=self.frame["stage"].fillna("")) if len(self.frame) else self.frame
         groups = dict(tuple(frame.groupby("stage", sort=False))) if len(frame) else {}
         columns = []
         self._texts_of: dict[tuple[str, Any], str] = {}  # amounts, dates and percentages repeat: formatted once
@@ -364,7 +374,7 @@ class PipelineBoard(pn.viewable.Viewer):
             cards = [self._card(r) for r in rows.iloc[:limit].itertuples(index=False)]
             more = max(0, int(count) - len(cards))
             columns.append({
-                "stage": stage, "label": stage, "count": formatting.number(int(count)),
+                "stage": stage, "label": self.stage_label(stage), "count": formatting.number(int(count)),
                 "sum": _("Sum {amount}").format(amount=formatting.money(float(amount), self.base)),
                 "weighted": _("Weighted {amount}").format(amount=formatting.money(float(weighted), self.base)),
                 "more": more, "more_text": formatting.number(min(more, MORE_CARDS)), "cards": cards})
@@ -422,7 +432,7 @@ class PipelineBoard(pn.viewable.Viewer):
                                           "page and move it again."))
             opportunity = self.store.get_opportunity(opportunity_id)
             opportunity.version = version
-            errors = opportunity.update_from({"stage": stage})
+            errors = opportunity.update_from({"stage": stage or None})
             if errors:
                 raise ValidationError(errors)
             self._own.add((opportunity.id, opportunity.version + 1))
@@ -436,7 +446,8 @@ class PipelineBoard(pn.viewable.Viewer):
             self._say(" ".join(errors.values()) if errors else str(exc), ok=False)
             self.refresh()
             return False
-        self._say(_("Moved “{title}” to {stage}.").format(title=opportunity.title, stage=stage), ok=True)
+        self._say(_("Moved “{title}” to {stage}.").format(title=opportunity.title, stage=self.stage_label(stage)),
+                  ok=True)
         self.refresh()
         return True
 
