@@ -1119,7 +1119,8 @@ class Settings(Record):
     """Firm-wide settings for the customer module/CRM, kept by administrators."""
 
     fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "crm_enabled", "start_address",
-              "base_currency", "exchange_rates", "language", "time_zone", "phone_region", "public_base_url",
+              "base_currency", "exchange_rates", "language", "time_zone", "reminder_hour", "phone_region",
+              "public_base_url",
               "max_file_mb",
               "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_from",
               "sync_url")
@@ -1148,6 +1149,9 @@ class Settings(Record):
                                      "numbers and dates are written as each reader's language writes them."))
     time_zone = text_param(default=DEFAULT_TIME_ZONE, max_length=REFERENCE_LENGTH, label=N_("Time zone"),
                            doc=N_("The firm's time zone, like Europe/Stockholm: times are shown in it."))
+    reminder_hour = param.Integer(default=6, bounds=(0, 23), label=N_("Follow-up e-mails from (hour)"),
+                                  doc=N_("The hour of the firm's day (in its time zone) from which each person's daily "
+                                         "e-mail of follow-ups due and overdue goes out, 0–23."))
     phone_region = text_param(default="SE", max_length=REFERENCE_LENGTH, label=N_("Phone region"),
                               doc=N_("Country of phone numbers typed without +country code."))
     public_base_url = text_param(default="", max_length=URL_LENGTH, label=N_("Public base URL"),
