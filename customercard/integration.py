@@ -68,7 +68,7 @@ def verify_signature(header: str, body: bytes, secret: str, tolerance: float = T
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A 3xx is an answer like any other, not a place to go: urllib would follow it as a GET without the body."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - urllib's API
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # urllib's API
         return None
 
 

@@ -254,7 +254,7 @@ class Record(param.Parameterized):
         owner, attr = self._owner(dotted)
         text = _(owner.param[attr].label)
         if owner is not self:
-            text = f"{_(self.param[dotted.split('.')[0]].label)} · {text}"
+            text = f"{_(self.param[dotted.split('.', maxsplit=1)[0]].label)} · {text}"
         return text
 
     def update_from(self, values: dict[str, Any]) -> dict[str, str]:

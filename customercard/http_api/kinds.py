@@ -61,7 +61,7 @@ def as_parameters(row: dict[str, Any], model: type[Record]) -> dict[str, Any]:
 
     out = {}
     for name, value in row.items():
-        if name not in model.param or name == "name" and "name" not in model.fields:
+        if name not in model.param or (name == "name" and "name" not in model.fields):
             continue
         parameter = model.param[name]
         if value is not None and not isinstance(value, list | dict | str) and pd.isna(value):
