@@ -229,7 +229,7 @@ def install(translation: gettext.NullTranslations, language: str = SOURCE_LANGUA
     CATALOGS.install(language, translation)
 
 
-def extract(fileobj: Any, keywords: dict[str, Any], comment_tags: Any, options: dict[str, Any]) -> Iterator[tuple]:
+def extract(fileobj: Any, keywords: dict[str, Any], _comment_tags: Any, options: dict[str, Any]) -> Iterator[tuple]:
     """Babel's extraction method for our Python sources (see ``babel.cfg``): every call of a translation keyword
     (``_``, ``N_``, ``ngettext``, ``pgettext``, also as ``i18n._``) with literal texts, wherever it is — within an
     f-string too, which Babel's own Python extractor does not look into before Python 3.12."""
