@@ -212,7 +212,7 @@ def compare_search(stores: dict[str, Any], queries: list[dict[str, Any]], passes
             "same_customers": same_set, "same_order": same_order, "differ_examples": differ}
 
 
-def compare_saves(stores: dict[str, Any], count: int, seed: int) -> dict[str, Any]:
+def compare_saves(stores: dict[str, Any], count: int, seed: int) -> dict[str, Any]:  # noqa: PLR0915 - the steps in order
     """Saves as ``inprocess.save_bench`` makes them — get_customer, change the phone, the invoicing 'their
     reference' or the 'Source' segment in turn, save_customer(user='anna') — with the same edit applied to the
     same customer on both stores, one after the other (the order swapping every save). The picks are made on
