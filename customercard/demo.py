@@ -255,7 +255,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         store.db.insert_df("customer_changes", history)
         _segments(store, frame, rng)
         step("contacts")
-        contacts = _contacts(store, pools, frame, rng, today)
+        contacts = _contacts(store, pools, frame, rng)
         step("projects")
         projects = _projects(store, frame, rng, today)
         step("invoices")
@@ -266,7 +266,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         events = _events(store, frame, contacts, rng, today)
         step("opportunities")
         opportunities = _opportunities(store, frame, rng, today)
-        relations = _relations(store, frame, contacts, rng, today)
+        relations = _relations(store, frame, contacts, rng)
     made_follow_ups = _follow_ups(store, rng, today) if follow_ups else 0
     made = {"customers": len(frame), "contacts": len(contacts)}
     del frame, contacts, history  # a million customers' frames: let the index rebuild have the memory
@@ -405,8 +405,7 @@ def _segments(store: Store, customers: pd.DataFrame, rng: np.random.Generator) -
     store.db.insert_df("customer_segments", pd.DataFrame(rows, columns=["customer_id", "value_id"]))
 
 
-def _contacts(store: Store, pools: _Pools, customers: pd.DataFrame, rng: np.random.Generator,
-              today: dt.date) -> pd.DataFrame:
+def _contacts(store: Store, pools: _Pools, customers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     counts = rng.choice([0, 1, 2, 3, 3, 4, 5, 6], size=len(customers))
     rows = []
     for (customer_id, country, email, created), count in zip(
@@ -591,8 +590,7 @@ def _opportunities(store: Store, customers: pd.DataFrame, rng: np.random.Generat
     return len(frame)
 
 
-def _relations(store: Store, customers: pd.DataFrame, contacts: pd.DataFrame, rng: np.random.Generator,
-               today: dt.date) -> int:
+def _relations(store: Store, customers: pd.DataFrame, contacts: pd.DataFrame, rng: np.random.Generator) -> int:
     types = _label_ids(store, "relation_types")
     ids = customers["id"].to_numpy()
     rows = []

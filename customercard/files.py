@@ -25,6 +25,8 @@ from .i18n import _, ngettext, quote
 from .models import FILE_NAME_LENGTH
 from .store import Store
 
+#: Bytes in a kB, as :func:`human_size` counts (and kB in an MB).
+KB = 1024
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -112,11 +114,11 @@ def safe_name(name: str) -> str:
 
 def human_size(size: float) -> str:
     """A size people read, in their language: '840 bytes', '12.5 kB', '3.2 MB' ('12,5 kB' in Swedish)."""
-    if size < 1024:
+    if size < KB:
         return ngettext("{n} byte", "{n} bytes", int(size)).format(n=formatting.number(size))
     for unit in ("kB", "MB", "GB"):
-        size /= 1024
-        if size < 1024 or unit == "GB":
+        size /= KB
+        if size < KB or unit == "GB":
             break
     return f"{formatting.number(size, 1)} {unit}"
 

@@ -62,7 +62,7 @@ def symbols(language: str | None = None) -> dict[str, str]:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value != value  # None, NaN or NaT
+    return value is None or value != value  # noqa: PLR0124 - None, NaN or NaT (the values unequal to themselves)
 
 
 def number(value: float | None, digits: int = 0, language: str | None = None) -> str:

@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,7 @@ class _ApiHandler(RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", kind)
         self.set_header("Cache-Control", "no-store")
-        if status == 401:
+        if status == HTTPStatus.UNAUTHORIZED:
             self.set_header("WWW-Authenticate", 'Bearer realm="customercard"')
         self.finish(body)
 

@@ -61,7 +61,7 @@ class CardServer:
     """One served customercard: store, sessions, outbox worker, memory, pages and handlers; :meth:`start` serves
     them, :meth:`stop` ends it all."""
 
-    def __init__(self, store: Store | None = None, *, database: str | None = None,
+    def __init__(self, store: Store | None = None, *, database: str | None = None,  # noqa: PLR0913 - settings, by keyword
                  pages: Mapping[str, Page] | None = None, port: int = 0, address: str = "127.0.0.1",
                  num_procs: int = 1, allow_websocket_origin: list[str] | None = None, show: bool = False,
                  deliver: bool = False, secret: str | None = None, config: Config | None = None,
