@@ -18,7 +18,7 @@ def test_add_one_for_a_colleague_overdue_marked_then_done(demo_store):
     section = _section(demo_store, customer_id)
     assert not section.collapsed and 'data-action="new-follow-up"' in section.view.html
     section.handle("new-follow-up", {})
-    form = section._form
+    form = section.form
     assert form.widgets["owner"].value == "anna"
     form.widgets["what"].value = "Call <Eva> about the renewal"
     form.widgets["owner"].value = "erik"
@@ -38,10 +38,10 @@ def test_add_one_for_a_colleague_overdue_marked_then_done(demo_store):
 def test_a_follow_up_needs_what_and_a_day(demo_store):
     section = _section(demo_store, rich_customers(demo_store)[0])
     section.handle("new-follow-up", {})
-    section._form.widgets["due_on"].value = None
+    section.form.widgets["due_on"].value = None
     section.editor.save()
-    assert "Say what is to be done." in section._form.messages["what"].object
-    assert "Give the day it is due." in section._form.messages["due_on"].object
+    assert "Say what is to be done." in section.form.messages["what"].object
+    assert "Give the day it is due." in section.form.messages["due_on"].object
 
 
 def test_a_stale_done_is_refused_and_says_who(demo_store):
@@ -133,7 +133,7 @@ def test_a_follow_up_on_an_opportunity(demo_store):
     section.open()
     assert 'data-action="opportunity-follow-up"' in section.view.html
     section.handle("opportunity-follow-up", {"id": str(opportunity.id)})
-    section._form.widgets["what"].value = "Send the revised terms"
+    section.form.widgets["what"].value = "Send the revised terms"
     section.editor.save()
     row = demo_store.follow_ups(opportunity_id=opportunity.id).iloc[0]
     assert (row.what, row.opportunity_title, row.owner) == ("Send the revised terms", "Framework agreement", "anna")

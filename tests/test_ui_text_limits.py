@@ -79,9 +79,9 @@ def test_an_overlong_event_title_gets_its_message_next_to_the_field(demo_store):
     events = len(demo_store.events(customer_id))
     section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("events")
     section.handle("new-event", {})
-    section._form.widgets["title"].value = "T" * 1_000
+    section.form.widgets["title"].value = "T" * 1_000
     section.editor.save()
-    assert "At most 200 characters." in section._form.messages["title"].object
+    assert "At most 200 characters." in section.form.messages["title"].object
     assert len(demo_store.events(customer_id)) == events
 
 
