@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
+import panel as pn
+
 from customercard.ui.card import CustomerCard
 
 from .conftest import rich_customers
+from .ui_support import one, pane_text
 
 
 def _section(store, customer_id, user="anna"):
     return CustomerCard(store=store, customer_id=customer_id, user=user).section("follow_ups")
+
+
+def reminder(view) -> pn.widgets.Checkbox:
+    """The profile's check box for the daily reminder e-mail, as drawn."""
+    return one(view, pn.widgets.Checkbox, "cc-profile-reminders")
 
 
 def test_add_one_for_a_colleague_overdue_marked_then_done(demo_store):
@@ -88,12 +96,12 @@ def test_the_reminder_e_mail_is_turned_off_and_on_on_the_profile(demo_store):
     from customercard.ui.profile import ProfilePage
 
     view = ProfilePage(demo_store, "anna")
-    assert view._reminder.value is True and demo_store.follow_up_mail_wanted("anna")
-    view._reminder.value = False
+    assert reminder(view).value is True and demo_store.follow_up_mail_wanted("anna")
+    reminder(view).value = False
     assert not demo_store.follow_up_mail_wanted("anna") and demo_store.follow_up_mail_wanted("erik")
-    assert "no reminder e-mails" in view._reminder_note.object
-    assert ProfilePage(demo_store, "anna")._reminder.value is False
-    view._reminder.value = True
+    assert "no reminder e-mails" in pane_text(view, "cc-profile-reminders-note")
+    assert reminder(ProfilePage(demo_store, "anna")).value is False
+    reminder(view).value = True
     assert demo_store.follow_up_mail_wanted("anna")
 
 
