@@ -85,7 +85,7 @@ def test_the_pipeline_the_customer_list_and_the_contact_card_follow(demo_store, 
 
     listing = CustomerList(store=demo_store, text=demo_store.get_customer(customer_id).name[:6])
     erik_saves(demo_store, customer_id, nickname="Listed nickname")
-    eventually(lambda: any(row["nickname"] == "Listed nickname" for row in listing._table.rows))
+    eventually(lambda: any(row["nickname"] == "Listed nickname" for row in listing.table.rows))
 
     contact_id = int(demo_store.contacts(customer_id).iloc[0]["id"])
     card = ContactCard(store=demo_store, contact_id=contact_id, user="anna")

@@ -87,13 +87,13 @@ def test_the_admins_users_page_shows_the_password_policy(demo_store):
     users = AdminPage(demo_store, "admin").users
     users.form.widgets["login"].value = "nils"
     users.form.widgets["name"].value = "Nils Ek"
-    users._password.value = "qwertyuiop"
+    labelled(users, "New password (leave empty to keep)").value = "qwertyuiop"
     assert not users.save()
-    assert "most common" in users._message.object
-    users._password.value = "nils-is-here-now"
+    assert "most common" in users.message
+    labelled(users, "New password (leave empty to keep)").value = "nils-is-here-now"
     assert users.save()
     session = demo_store.start_session("nils")
-    users._pick.value = "nils"
-    users._password.value = "nils-new-password"
+    labelled(users, "User").value = "nils"
+    labelled(users, "New password (leave empty to keep)").value = "nils-new-password"
     assert users.save()
     assert demo_store.session_login(session) is None  # an admin's new password ends the user's sessions
