@@ -149,7 +149,7 @@ def test_bad_input_shows_messages_next_to_fields_and_keeps_what_was_typed(demo_s
     section.form.widgets["phone"].value = "12"
     section.form.widgets["visit_address.city"].value = "Lund"
     assert section.save() is False
-    assert section.editing
+    assert section.editing and section.message.startswith("Please correct the marked fields.")
     assert "e-mail" in section.form.messages["email"].object.lower()
     assert "phone" in section.form.messages["phone"].object.lower()
     assert section.form.messages["visit_address.city"].object == ""
@@ -257,6 +257,7 @@ def test_a_stale_save_of_other_fields_lands_and_keeps_theirs(demo_store, custome
     stored = demo_store.get_customer(customer_id)
     assert (stored.nickname, stored.email) == ("Our nickname", "erik@example.se")
     assert "Saved. Also changed meanwhile, and kept: E-mail (Erik Nilsson)." in texts(header)
+    assert header.message == "Saved. Also changed meanwhile, and kept: E-mail (Erik Nilsson)." and header.form is None
     assert "erik@example.se" in texts(mine.section("contact"))  # the rest of the card shows theirs too
     assert mine.customer.version == stored.version
 

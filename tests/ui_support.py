@@ -3,11 +3,11 @@ their CSS class, and a message's text as read (no markup)."""
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import panel as pn
+
+from customercard.ui.html import plain_text
 
 
 def find(obj: Any, kind: type, css: str | None = None) -> list:
@@ -39,11 +39,6 @@ def one(obj: Any, kind: type, css: str) -> Any:
     return hits[0]
 
 
-def text_of(markup: str | None) -> str:
-    """The text a reader sees in some HTML: tags dropped, entities read."""
-    return html.unescape(re.sub(r"<[^>]*>", "", markup or ""))
-
-
 def pane_text(obj: Any, css: str) -> str:
     """The text shown by the one HTML pane with the CSS class ``css`` inside ``obj``."""
-    return text_of(one(obj, pn.pane.HTML, css).object)
+    return plain_text(one(obj, pn.pane.HTML, css).object)
