@@ -25,7 +25,7 @@ from .accessibility import focus_here, live
 from .components import DataTable
 from .editor import RecordEditor
 from .form import DatePicker, date_format
-from .html import SECTION_CSS, esc, page_heading, table
+from .html import SECTION_CSS, esc, page_heading, plain_text, table
 from .live import Follower
 from .values import shown
 
@@ -94,6 +94,16 @@ class PipelineTable(pn.viewable.Viewer):
         # others' changes of opportunities (and of customers' names) show without a reload
         self._own: set[tuple[int, int]] = set()
         self._follower = Follower(store, self._others_change, self._show_changes, delay=1.0)
+
+    @property
+    def table(self) -> DataTable:
+        """The table as drawn: its ``columns``, ``caption`` and the ``rows`` of the page shown (display texts)."""
+        return self._table
+
+    @property
+    def message(self) -> str:
+        """The text of the last message (a saved change, or why one was refused), empty when there is none."""
+        return plain_text(self._message.object)
 
     @param.depends("account_manager", "owner", "close_from", "close_to", watch=True)
     def refresh(self) -> None:
@@ -293,7 +303,8 @@ class PipelinePage(pn.viewable.Viewer):
                      else PipelineTable(store=self.store, user=self.user, account_manager=self.account_manager,
                                         owner=self.owner))
 
-    def _switch(self) -> str:
+    def views_nav(self) -> str:
+        """The links between the board and the table, as HTML (the one shown marked as the current page)."""
         links = []
         for view, label, href in (("board", _("Board"), "/pipeline"), ("table", _("Table"), "/pipeline?view=table")):
             current = ' aria-current="page" class="cc-view-current"' if view == self.view else ""
@@ -306,5 +317,5 @@ class PipelinePage(pn.viewable.Viewer):
                " :host nav a.cc-view-current { background: #2f6fb3; border-color: #2f6fb3; color: #fff; }"
                " :host nav a:focus-visible { outline: 2px solid #2f6fb3; outline-offset: 2px; }")
         heading = pn.pane.HTML(page_heading(_("Pipeline")), margin=(0, 10))
-        switch = pn.pane.HTML(self._switch(), margin=(0, 10), stylesheets=[css], css_classes=["cc-pipeline-switch"])
+        switch = pn.pane.HTML(self.views_nav(), margin=(0, 10), stylesheets=[css], css_classes=["cc-pipeline-switch"])
         return pn.Column(heading, switch, self.body, sizing_mode="stretch_width")

@@ -26,7 +26,7 @@ from ..store import STORE_TYPES, Change
 from .accessibility import live
 from .components import LightComponent, light_scripts
 from .editor import RecordEditor
-from .html import esc
+from .html import esc, plain_text
 from .live import Follower
 from .values import shown
 
@@ -400,6 +400,11 @@ class PipelineBoard(pn.viewable.Viewer):
         """Draw more of a column's cards."""
         self.shown_per_stage[stage] = self.shown_per_stage.get(stage, FIRST_CARDS) + MORE_CARDS
         self.refresh()
+
+    @property
+    def message(self) -> str:
+        """The text of the last message (a move saved, or why it was refused), empty when there is none."""
+        return plain_text(self._message.object)
 
     # -- actions --------------------------------------------------------------------------------------------
     def _on_message(self, data: dict[str, Any]) -> None:
