@@ -24,7 +24,7 @@ from ..models import Record, text_limits, to_text
 from ..validators import clean_text
 from .accessibility import focus_first
 from .choices import multi_choice
-from .html import esc
+from .html import esc, plain_text
 
 ERROR_CSS = ":host { color: #b42318; font-size: 0.85em; margin-top: -4px; } :host(.hidden) { display: none; }"
 NOTICE_CSS = (":host { color: #7a4b00; background: #fff7e6; font-size: 0.85em; margin-top: -2px; border-radius: 4px; }"
@@ -172,6 +172,43 @@ def _read(widget: pn.widgets.Widget, parameter: param.Parameter) -> Any:
     return value
 
 
+class FieldNote:
+    """What is said under one field (its error, or a notice of someone else's change): drawn only once there is
+    something to say, so a form of ten fields draws ten widgets in ten cells, not thirty more panes. Once drawn it
+    stays in its cell (emptied and hidden when there is nothing to say)."""
+
+    def __init__(self, cell: pn.Column, css_class: str, stylesheet: str, text_class: str,
+                 place: int | None = None) -> None:
+        self.cell, self.css_class, self.stylesheet, self.text_class = cell, css_class, stylesheet, text_class
+        self.place = place
+        self.pane: pn.pane.HTML | None = None
+
+    @property
+    def object(self) -> str:
+        """The HTML shown ('' when nothing is said)."""
+        return self.pane.object if self.pane is not None else ""
+
+    @property
+    def text(self) -> str:
+        """The words shown ('' when nothing is said)."""
+        return plain_text(self.object)
+
+    def say(self, text: str) -> None:
+        """Show ``text`` (plain text, escaped here) under the field; '' says nothing."""
+        html = f'<span class="{self.text_class}">{esc(text)}</span>' if text else ""
+        if self.pane is None:
+            if not text:
+                return
+            self.pane = pn.pane.HTML(html, stylesheets=[self.stylesheet], css_classes=[self.css_class],
+                                     sizing_mode="stretch_width", margin=(0, 10))
+            objects = list(self.cell.objects)
+            objects.insert(min(self.place, len(objects)) if self.place is not None else len(objects), self.pane)
+            self.cell.objects = objects
+            return
+        self.pane.object = html
+        self.pane.css_classes = [self.css_class] if text else ["hidden", self.css_class]
+
+
 class FieldForm(pn.viewable.Viewer):
     """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid."""
 
@@ -185,19 +222,17 @@ class FieldForm(pn.viewable.Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.widgets: dict[str, pn.widgets.Widget] = {}
-        self.messages: dict[str, pn.pane.HTML] = {}
-        self.notices: dict[str, pn.pane.HTML] = {}
+        self.messages: dict[str, FieldNote] = {}
+        self.notices: dict[str, FieldNote] = {}
         self.cells: dict[str, pn.Column] = {}
         for field in self.fields:
             widget = self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
-            message = pn.pane.HTML("", stylesheets=[ERROR_CSS], css_classes=["hidden", "cc-field-error"],
-                                   sizing_mode="stretch_width", margin=(0, 10))
-            notice = pn.pane.HTML("", stylesheets=[NOTICE_CSS], css_classes=["hidden", "cc-field-notice"],
-                                  sizing_mode="stretch_width", margin=(0, 10))
-            self.widgets[field], self.messages[field], self.notices[field] = widget, message, notice
+            cell = pn.Column(widget, sizing_mode="stretch_width", margin=0,
+                             css_classes=[f"cc-field-{field.replace('.', '-')}"])
             # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
-            self.cells[field] = pn.Column(widget, message, notice, sizing_mode="stretch_width", margin=0,
-                                          css_classes=[f"cc-field-{field.replace('.', '-')}"])
+            self.widgets[field], self.cells[field] = widget, cell
+            self.messages[field] = FieldNote(cell, "cc-field-error", ERROR_CSS, "cc-error-text", place=1)
+            self.notices[field] = FieldNote(cell, "cc-field-notice", NOTICE_CSS, "cc-notice-text")
         self._grid = pn.GridBox(*self.cells.values(), ncols=self.columns, sizing_mode="stretch_width")
 
     def values(self) -> dict[str, Any]:
@@ -211,10 +246,8 @@ class FieldForm(pn.viewable.Viewer):
     def show_errors(self, errors: dict[str, str]) -> dict[str, str]:
         """Show each message under its field, the first such field taking the focus; returns the messages for
         fields not in this form."""
-        for field, pane in self.messages.items():
-            text = errors.get(field, "")
-            pane.object = f'<span class="cc-error-text">{esc(text)}</span>' if text else ""
-            pane.css_classes = ["cc-field-error"] if text else ["hidden", "cc-field-error"]
+        for field, note in self.messages.items():
+            note.say(errors.get(field, ""))
         first = next((field for field in self.messages if errors.get(field)), None)
         if first is not None:
             self.cells[first].css_classes = focus_first(self.cells[first].css_classes)
@@ -222,10 +255,8 @@ class FieldForm(pn.viewable.Viewer):
 
     def show_notices(self, notices: dict[str, str]) -> None:
         """Say under each field what changed underneath it (someone else's save); other fields say nothing."""
-        for field, pane in self.notices.items():
-            text = notices.get(field, "")
-            pane.object = f'<span class="cc-notice-text">{esc(text)}</span>' if text else ""
-            pane.css_classes = ["cc-field-notice"] if text else ["hidden", "cc-field-notice"]
+        for field, note in self.notices.items():
+            note.say(notices.get(field, ""))
 
     def set_value(self, field: str, value: Any) -> None:
         widget = self.widgets[field]
