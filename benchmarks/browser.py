@@ -16,7 +16,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1300, "height": 1000}
-PASSWORD = "demo"  # noqa: S105 - the documented demo password
+PASSWORD = "demo"  # the documented demo password
 
 BOKEH_IDLE = """() => { const d = window.Bokeh && Bokeh.documents && Bokeh.documents[0];
                        return !!(d && d.is_idle); }"""
@@ -89,7 +89,7 @@ class Server:
         env.pop("CUSTOMERCARD_DB", None)
         data_dir.mkdir(parents=True, exist_ok=True)
         self._log = log.open("w")
-        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.proc = subprocess.Popen(  # our own interpreter and module
             [PYTHON, "-m", "customercard", "--db", str(database), "serve", "--bench", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.log = log

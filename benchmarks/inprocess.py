@@ -202,7 +202,7 @@ CARD_QUERIES: list[tuple[str, Callable[[Any, int], Any]]] = [
     ("events", lambda s, c: s.events(c)),
     ("opportunities", lambda s, c: s.opportunities(c)),
     ("pipeline_per_year", lambda s, c: s.pipeline_per_year(c)),
-    ("prefs", lambda s, c: s.prefs(ACTING_USER, "card.collapsed.")),
+    ("prefs", lambda s, _c: s.prefs(ACTING_USER, "card.collapsed.")),
 ]
 
 
@@ -600,7 +600,7 @@ def save_steps(store, ids: list[int], phones: dict[str, list[str]], criterion: s
     from customercard.store.search import SearchStore
 
     steps = [(CustomerStore, "save_customer", "save_customer (whole)"),
-             (AdminStore, "_require", "permission check (_require)"),
+             (AdminStore, "require", "permission check (require)"),
              (CustomerStore, "_stored_now", "read the stored row, only when the loaded one is stale (_stored_now)"),
              (models.Record, "check", "validation (Record.check)"),
              (AdminStore, "choices", "choices()"),
@@ -759,7 +759,7 @@ def import_bench(store, rows: int, runs: int, folder: Path, seed: int) -> dict[s
 
 
 # -- 7. growth ----------------------------------------------------------------------------------------------
-def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: int) -> dict[str, Any]:
+def growth_bench(stores: dict[int, Any], cards: int, search_count: int, seed: int) -> dict[str, Any]:  # noqa: PLR0912 - the steps in order
     """Card build, the card's store queries and the search at each size, interleaved size by size so every
     size is measured under the same machine load."""
     _hv_ready()

@@ -24,7 +24,7 @@ from .browser import Server, free_port
 from .common import ACTING_USER, PYTHON, ROOT, SEED, copy_db, say, summary, timed_cpu
 from .report import figure
 
-PASSWORD = "demo"  # noqa: S105 - the documented demo password
+PASSWORD = "demo"  # the documented demo password
 DATABASE = "customercard_bench"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
@@ -95,7 +95,7 @@ def copy_into(source: Path, url: str, log: Path) -> dict[str, Any]:
     started = time.monotonic()
     marks: list[tuple[str, float]] = []
     with log.open("w") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,  # noqa: S603
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:
             for line in proc.stdout:
@@ -212,7 +212,7 @@ def compare_search(stores: dict[str, Any], queries: list[dict[str, Any]], passes
             "same_customers": same_set, "same_order": same_order, "differ_examples": differ}
 
 
-def compare_saves(stores: dict[str, Any], count: int, seed: int) -> dict[str, Any]:
+def compare_saves(stores: dict[str, Any], count: int, seed: int) -> dict[str, Any]:  # noqa: PLR0915 - the steps in order
     """Saves as ``inprocess.save_bench`` makes them — get_customer, change the phone, the invoicing 'their
     reference' or the 'Source' segment in turn, save_customer(user='anna') — with the same edit applied to the
     same customer on both stores, one after the other (the order swapping every save). The picks are made on
@@ -332,7 +332,7 @@ class ServeGroup(Server):
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = log
         self._log = log.open("w")
-        self.proc = subprocess.Popen(  # noqa: S603 - our own command
+        self.proc = subprocess.Popen(  # our own command
             [*customercard_command(), "--db", url, "serve", "--port", str(self.port), "--num-procs", str(num_procs)],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pgid = self.proc.pid

@@ -644,7 +644,7 @@ def _stop_on_sigterm(_signum: int, _frame: Any) -> None:
     raise SystemExit(143)  # unwinds: the server subprocess and Chromium are stopped, temp files removed
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - the suite's parts in order, each behind its option
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     plan = Plan(args.quick)

@@ -79,7 +79,7 @@ class CustomerApiHandler(RequestHandler):
             return
         store = self.get_store()
         try:
-            store._require(login, "read")
+            store.require(login, "read")
             self._reply(200, customer_json(store.get_customer(int(customer_id))))
         except PermissionDenied as exc:
             self._reply(403, {"error": str(exc)})

@@ -21,6 +21,9 @@ from .models import User
 from .server import CardServer, Page
 from .store import Store
 
+#: The most digits of an id in the URL: longer is no id of ours (a 64-bit integer has 19).
+ID_DIGITS = 18
+
 
 @functools.cache
 def process_server() -> CardServer:
@@ -51,7 +54,7 @@ def _location() -> pn.io.location.Location | None:
 def query_int(name: str) -> int | None:
     """A whole number from the URL (ASCII digits, at most 18 of them: an id), else None."""
     text = _query(name).strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= ID_DIGITS else None
 
 
 # -- pages ---------------------------------------------------------------------------------------------------
@@ -273,10 +276,11 @@ ROUTES: dict[str, Page] = {
 
 
 # -- serving -------------------------------------------------------------------------------------------------
-def make_server(store: Store | None, port: int = 0, address: str = "127.0.0.1", num_procs: int = 1,
-                allow_websocket_origin: list[str] | None = None, show: bool = False, start: bool = False,
-                threaded: bool = False, bench: bool = False, database: str | None = None,
-                secret: str | None = None) -> CardServer:
+def make_server(  # noqa: PLR0913, PLR0917 - CardServer's settings; public, called with keywords
+        store: Store | None, port: int = 0, address: str = "127.0.0.1", num_procs: int = 1,
+        allow_websocket_origin: list[str] | None = None, show: bool = False, start: bool = False,
+        threaded: bool = False, bench: bool = False, database: str | None = None,
+        secret: str | None = None) -> CardServer:
     """The server with the login in front of every page; started when ``start`` (on a thread of its own when
     ``threaded``, else here until stopped), and returned (``.stop()`` ends it).
 

@@ -102,13 +102,11 @@ def _log_to_stderr() -> None:
 
 
 def _print_demo_logins(store) -> None:
-    from . import passwords
     from .demo import DEMO_PASSWORD, DEMO_USERS
 
     still_demo = []
     for login, name, role, _projects in DEMO_USERS:
-        found = store._users_by_login().get(login)
-        if found and found["active"] and passwords.verify_password(DEMO_PASSWORD, found["password_hash"]):
+        if store.authenticate(login, DEMO_PASSWORD) is not None:
             still_demo.append(f"  {login:<8} {role:<8} {name}")
     if still_demo:
         print(_("Demo logins (password {password}):").format(password=quote(DEMO_PASSWORD)))
@@ -335,13 +333,25 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .models import ROLES
-
     parser = _Parser(prog="customercard", description=_("Customer card and light CRM for professional-services "
                                                         "firms."))
     parser.set_defaults(db=None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_serve_command(sub)
+    _add_demo_command(sub)
+    _add_users_command(sub)
+    _add_tokens_command(sub)
+    _add_migrate_command(sub)
+    _add_privacy_command(sub)
+    _add_backup_command(sub)
+    _add_reindex_command(sub)
+    _add_import_command(sub)
+    _add_export_command(sub)
+    return parser
 
+
+def _add_serve_command(sub: argparse._SubParsersAction) -> None:
+    """The ``serve`` command."""
     serve = sub.add_parser("serve", help=_("serve the dashboard (login required)"))
     serve.add_argument("--port", type=int, default=5006)
     serve.add_argument("--address", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)"))
@@ -359,12 +369,20 @@ def build_parser() -> argparse.ArgumentParser:
                               "same login (repeatable)"))
     serve.set_defaults(func=cmd_serve)
 
+
+def _add_demo_command(sub: argparse._SubParsersAction) -> None:
+    """The ``demo`` command."""
     demo = sub.add_parser("demo", help=_("fill a new database with seeded demo data"))
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--today", help=_("the date the demo data is made relative to (YYYY-MM-DD)"))
     demo.add_argument("--quiet", action="store_true", help=_("no progress bar"))
     demo.set_defaults(func=cmd_demo)
+
+
+def _add_users_command(sub: argparse._SubParsersAction) -> None:
+    """The ``users`` command."""
+    from .models import ROLES
 
     users = sub.add_parser("users", help=_("add, list and change users"))
     users_sub = users.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -387,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub.add_parser("activate", help=_("let a deactivated user log in again")).add_argument("login")
     users.set_defaults(func=cmd_users)
 
+
+def _add_tokens_command(sub: argparse._SubParsersAction) -> None:
+    """The ``tokens`` command."""
     tokens = sub.add_parser("tokens", help=_("make, list and revoke a user's personal API tokens"),
                             description=_("Personal API tokens for /api/v1: a token acts as its user (with the "
                                           "user's role), or only reads when made --read-only. The token is printed "
@@ -401,6 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id", type=int, help=_("the token's id (from tokens list)"))
     tokens.set_defaults(func=cmd_tokens)
 
+
+def _add_migrate_command(sub: argparse._SubParsersAction) -> None:
+    """The ``migrate`` command."""
     migrate = sub.add_parser("migrate", help=_("copy everything from one database to another (DuckDB ⇄ PostgreSQL)"),
                              description=_("Copy everything from one database to another in one transaction, "
                                            "verified by row counts and invoiced per year. Control characters an "
@@ -412,6 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--replace", action="store_true", help=_("replace what the target holds (else refuse)"))
     migrate.set_defaults(func=cmd_migrate)
 
+
+def _add_privacy_command(sub: argparse._SubParsersAction) -> None:
+    """The ``privacy`` command."""
     privacy = sub.add_parser("privacy", help=_("export or anonymise a contact person's personal data (GDPR)"))
     privacy_sub = privacy.add_subparsers(dest="action", required=True, parser_class=_Parser)
     export_person = privacy_sub.add_parser(
@@ -427,13 +454,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--user", help=_("administrator recorded as doing it (default {actor})").format(actor=CLI_ACTOR))
     privacy.set_defaults(func=cmd_privacy)
 
+
+def _add_backup_command(sub: argparse._SubParsersAction) -> None:
+    """The ``backup`` command."""
     backup = sub.add_parser("backup", help=_("write a consistent copy of the database"))
     backup.add_argument("path", type=Path)
     backup.set_defaults(func=cmd_backup)
 
+
+def _add_reindex_command(sub: argparse._SubParsersAction) -> None:
+    """The ``reindex`` command."""
     reindex = sub.add_parser("reindex", help=_("build the search index again, sorted (after many edits or imports)"))
     reindex.set_defaults(func=cmd_reindex)
 
+
+def _add_import_command(sub: argparse._SubParsersAction) -> None:
+    """The ``import`` command."""
     imp = sub.add_parser("import", help=_("import customers from a CSV or Excel (.xlsx) file"),
                          description=_("Import customers from a CSV (UTF-8; comma, semicolon or tab) or Excel "
                                        "(.xlsx) file, all or nothing."), epilog=_(IMPORT_EPILOG))
@@ -443,13 +479,15 @@ def build_parser() -> argparse.ArgumentParser:
                                       "administrator").format(actor=CLI_ACTOR))
     imp.set_defaults(func=cmd_import)
 
+
+def _add_export_command(sub: argparse._SubParsersAction) -> None:
+    """The ``export`` command."""
     export = sub.add_parser("export", help=_("export customers or contact persons to a .csv or .xlsx file"),
                             description=_("Export every customer (importable again with `customercard import`) or "
                                           "every contact person; the file type follows the suffix."))
     export.add_argument("what", choices=("customers", "contacts"), help=_("what to export"))
     export.add_argument("file", type=Path, help=_("the file to write: NAME.csv or NAME.xlsx"))
     export.set_defaults(func=cmd_export)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -116,7 +116,7 @@ class DemoSummary:
     follow_ups: int = 0
 
 
-class _Pools:
+class DemoPools:
     """Small per-country pools of realistic values, made once from Faker."""
 
     def __init__(self, seed: int, rng: np.random.Generator) -> None:
@@ -163,7 +163,7 @@ def _phone_pool(country: str, rng: np.random.Generator, mobile: bool, size: int 
     return pool
 
 
-def _own_number(pool: list[str], rng: np.random.Generator) -> str:
+def own_number(pool: list[str], rng: np.random.Generator) -> str:
     """A number of its own: one from the pool (valid, formatted) with its last four digits drawn anew. Numbering
     plans set validity by prefix and length, so the number stays valid (the tests check a sample)."""
     chars = list(_pick(rng, pool))
@@ -245,7 +245,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         store.add_user(User(login=login, name=name, email=f"{login}@firm.example", role=role,
                             projects_access=projects), password_hash=hash_password(DEMO_PASSWORD), by=ACTOR)
     step("pools")
-    pools = _Pools(seed, rng)
+    pools = DemoPools(seed, rng)
     # DuckDB may take 80 % of the machine, and the generator's frames need room beside it
     with store.db.memory.bulk(), store.db.transaction():
         frame = _customers(store, pools, rng, customers, today)
@@ -255,7 +255,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         store.db.insert_df("customer_changes", history)
         _segments(store, frame, rng)
         step("contacts")
-        contacts = _contacts(store, pools, frame, rng, today)
+        contacts = _contacts(store, pools, frame, rng)
         step("projects")
         projects = _projects(store, frame, rng, today)
         step("invoices")
@@ -266,16 +266,16 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         events = _events(store, frame, contacts, rng, today)
         step("opportunities")
         opportunities = _opportunities(store, frame, rng, today)
-        relations = _relations(store, frame, contacts, rng, today)
+        relations = _relations(store, frame, contacts, rng)
     made_follow_ups = _follow_ups(store, rng, today) if follow_ups else 0
     made = {"customers": len(frame), "contacts": len(contacts)}
     del frame, contacts, history  # a million customers' frames: let the index rebuild have the memory
-    store._invalidate()
+    store.forget_cached()
     store.rebuild_search_index()
     store.db.checkpoint()
     step("done")
     steps.close()
-    store._invalidate()
+    store.forget_cached()
     return DemoSummary(customers=made["customers"], contacts=made["contacts"], projects=projects, invoices=invoices,
                        comments=comments, events=events, opportunities=opportunities, relations=relations,
                        seconds=round(time.perf_counter() - started, 1), follow_ups=made_follow_ups)
@@ -286,7 +286,7 @@ def _label_ids(store: Store, list_name: str) -> dict[str, int]:
     return dict(zip(frame["label"], frame["id"].astype(int), strict=True))
 
 
-def _customers(store: Store, pools: _Pools, rng: np.random.Generator, count: int,
+def _customers(store: Store, pools: DemoPools, rng: np.random.Generator, count: int,
                today: dt.date) -> pd.DataFrame:
     ids = store.db.reserve_ids("customers_id_seq", count)
     numbers = store.db.reserve_ids("customer_number_seq", count)
@@ -314,7 +314,7 @@ def _customers(store: Store, pools: _Pools, rng: np.random.Generator, count: int
         inv_postal, inv_city = _pick(rng, pools.places[c]) if separate else ("", "")
         default_km = float(rng.choice([0, 0, 5, 10, 15, 25, 40, 60, 120]))
         max_km = None if rng.random() < 0.6 else default_km + float(rng.choice([0, 10, 50, 100]))
-        phone = _own_number(pools.phones[c], rng)
+        phone = own_number(pools.phones[c], rng)
         created = start + dt.timedelta(seconds=int(created_offsets[i]))
         manager = _pick(rng, MANAGERS)
         nickname = ""
@@ -390,7 +390,7 @@ def _history(store: Store, customers: pd.DataFrame, rng: np.random.Generator) ->
 
 
 def _segments(store: Store, customers: pd.DataFrame, rng: np.random.Generator) -> None:
-    ids = store._criterion_value_ids()
+    ids = store.criterion_value_ids()
     rows = []
     for customer_id in customers["id"]:
         rows.append((customer_id, ids[("Size", _pick(rng, ["Micro", "Small", "Small", "Medium", "Medium",
@@ -405,8 +405,7 @@ def _segments(store: Store, customers: pd.DataFrame, rng: np.random.Generator) -
     store.db.insert_df("customer_segments", pd.DataFrame(rows, columns=["customer_id", "value_id"]))
 
 
-def _contacts(store: Store, pools: _Pools, customers: pd.DataFrame, rng: np.random.Generator,
-              today: dt.date) -> pd.DataFrame:
+def _contacts(store: Store, pools: DemoPools, customers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     counts = rng.choice([0, 1, 2, 3, 3, 4, 5, 6], size=len(customers))
     rows = []
     for (customer_id, country, email, created), count in zip(
@@ -417,8 +416,8 @@ def _contacts(store: Store, pools: _Pools, customers: pd.DataFrame, rng: np.rand
             first, last = _pick(rng, pools.first[country]), _pick(rng, pools.last[country])
             rows.append({"customer_id": customer_id, "first_name": first, "last_name": last,
                          "title": _pick(rng, TITLES), "email": f"{_slug(first)}.{_slug(last)}@{domain}",
-                         "phone": _own_number(pools.phones[country], rng) if rng.random() < 0.5 else "",
-                         "mobile": _own_number(pools.mobiles[country], rng), "active": bool(rng.random() > 0.15),
+                         "phone": own_number(pools.phones[country], rng) if rng.random() < 0.5 else "",
+                         "mobile": own_number(pools.mobiles[country], rng), "active": bool(rng.random() > 0.15),
                          "notes": "", "created_at": created, "created_by": ACTOR, "updated_at": created,
                          "updated_by": ACTOR, "version": 1})
     frame = pd.DataFrame(rows, columns=["customer_id", "first_name", "last_name", "title", "email", "phone",
@@ -591,8 +590,7 @@ def _opportunities(store: Store, customers: pd.DataFrame, rng: np.random.Generat
     return len(frame)
 
 
-def _relations(store: Store, customers: pd.DataFrame, contacts: pd.DataFrame, rng: np.random.Generator,
-               today: dt.date) -> int:
+def _relations(store: Store, customers: pd.DataFrame, contacts: pd.DataFrame, rng: np.random.Generator) -> int:
     types = _label_ids(store, "relation_types")
     ids = customers["id"].to_numpy()
     rows = []

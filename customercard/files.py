@@ -25,6 +25,8 @@ from .i18n import _, ngettext, quote
 from .models import FILE_NAME_LENGTH
 from .store import Store
 
+#: Bytes in a kB, as :func:`human_size` counts (and kB in an MB).
+KB = 1024
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -112,11 +114,11 @@ def safe_name(name: str) -> str:
 
 def human_size(size: float) -> str:
     """A size people read, in their language: '840 bytes', '12.5 kB', '3.2 MB' ('12,5 kB' in Swedish)."""
-    if size < 1024:
+    if size < KB:
         return ngettext("{n} byte", "{n} bytes", int(size)).format(n=formatting.number(size))
     for unit in ("kB", "MB", "GB"):
-        size /= 1024
-        if size < 1024 or unit == "GB":
+        size /= KB
+        if size < KB or unit == "GB":
             break
     return f"{formatting.number(size, 1)} {unit}"
 
@@ -129,7 +131,7 @@ def upload(store: Store, customer_id: int, name: str, data: bytes, user: str | N
            storage: FileStorage | None = None) -> int:
     """Store one file for a customer (managers and administrators); returns the file's id."""
     storage = storage or LocalFileStorage()
-    store._require(user, "write")
+    store.require(user, "write")
     limit = max_bytes(store)
     clean = safe_name(name)
     if len(data) > limit:
@@ -158,7 +160,7 @@ def upload_many(store: Store, customer_id: int, files: list[tuple[str, bytes]], 
 def download(store: Store, file_id: int, user: str | None = None,
              storage: FileStorage | None = None) -> StoredFile:
     """A file's name, type and bytes, for anyone who may read customers."""
-    store._require(user, "read")
+    store.require(user, "read")
     record = store.file_record(file_id)
     storage = storage or LocalFileStorage()
     try:

@@ -38,7 +38,7 @@ def install_defaults(store: Store, settings: Settings | None = None) -> None:
     """Fill the admin lists, criteria and settings of an empty database (values already there are kept)."""
     with store.db.transaction():
         _install(store, settings)
-    store._invalidate()
+    store.forget_cached()
 
 
 def _install(store: Store, settings: Settings | None) -> None:

@@ -14,6 +14,7 @@ setting ``time_zone``, Europe/Stockholm by default), given as ``zone``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,30 +36,48 @@ def format_locale(language: str | None = None) -> str:
     return FORMAT_LOCALES[supported(language or current_language()) or "en"]
 
 
+@functools.cache
+def _locale(name: str) -> Locale:
+    """The Babel locale called ``name``, parsed once (formats are drawn for every value of every page)."""
+    return Locale.parse(name)
+
+
+@functools.cache
+def _pattern(pattern: str) -> babel_numbers.NumberPattern:
+    """A number pattern ('#,##0.00'), parsed once."""
+    return babel_numbers.parse_pattern(pattern)
+
+
+@functools.cache
+def _money_layout(locale: str, currency: str) -> tuple[str, bool]:
+    """A currency's symbol in ``locale`` and whether that locale writes it before the amount."""
+    symbol = babel_numbers.get_currency_symbol(currency, locale=locale)
+    return symbol, _locale(locale).currency_formats["standard"].pattern.strip().startswith("¤")
+
+
 def symbols(language: str | None = None) -> dict[str, str]:
     """The marks a language writes numbers with: ``group`` (thousands), ``decimal`` and ``minus``."""
-    found = Locale.parse(format_locale(language)).number_symbols["latn"]
+    found = _locale(format_locale(language)).number_symbols["latn"]
     return {"group": found["group"], "decimal": found["decimal"], "minus": found["minusSign"]}
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value != value  # None, NaN or NaT
+    return value is None or value != value  # noqa: PLR0124 - None, NaN or NaT (the values unequal to themselves)
 
 
 def number(value: float | None, digits: int = 0, language: str | None = None) -> str:
     """A number with ``digits`` decimals: '1 234,50' (sv), '1.234,50' (da), '1,234.50' (en)."""
     if _missing(value):
         return ""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return babel_numbers.format_decimal(value, format=pattern, locale=format_locale(language),
-                                        decimal_quantization=True)
+    pattern = _pattern("#,##0" + ("." + "0" * digits if digits else ""))
+    return pattern.apply(value, _locale(format_locale(language)), decimal_quantization=True)
 
 
 def figure(value: float | None, language: str | None = None) -> str:
     """A number with the decimals it has (at most three), grouped: '0,5' and '1 234' (sv), '0.5' (en)."""
     if _missing(value):
         return ""
-    return babel_numbers.format_decimal(value, format="#,##0.###", locale=format_locale(language))
+    return _pattern("#,##0.###").apply(value, _locale(format_locale(language)))
 
 
 def country(code: str | None, language: str | None = None) -> str:
@@ -66,7 +85,7 @@ def country(code: str | None, language: str | None = None) -> str:
     itself for one Babel does not know."""
     if not code:
         return ""
-    return Locale.parse(format_locale(language)).territories.get(code.upper(), code)
+    return _locale(format_locale(language)).territories.get(code.upper(), code)
 
 
 def money(amount: float | None, currency: str, decimals: bool = False, language: str | None = None) -> str:
@@ -77,9 +96,8 @@ def money(amount: float | None, currency: str, decimals: bool = False, language:
     locale = format_locale(language)
     digits = babel_numbers.get_currency_precision(currency) if decimals else 0
     text = number(amount if decimals else round(float(amount)), digits, language)
-    symbol = babel_numbers.get_currency_symbol(currency, locale=locale)
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern
-    if pattern.strip().startswith("¤"):  # the symbol first (en): a space only after letters ('SEK 5', '£5')
+    symbol, symbol_first = _money_layout(locale, currency)
+    if symbol_first:  # the symbol first (en): a space only after letters ('SEK 5', '£5')
         sign = ""
         if text[:1] in ("-", "\u2212"):
             sign, text = text[:1], text[1:]
@@ -91,7 +109,7 @@ def percent(value: float | None, digits: int = 0, language: str | None = None) -
     """A percentage given in percent: 25 → '25 %' (sv, da), '25%' (en)."""
     if _missing(value):
         return ""
-    pattern = Locale.parse(format_locale(language)).percent_formats[None].pattern
+    pattern = _locale(format_locale(language)).percent_formats[None].pattern
     before, _digits, after = pattern.partition("#,##0")
     return before + number(value, digits, language) + after
 
@@ -104,12 +122,12 @@ def date(value: dt.date | None, language: str | None = None) -> str:
         value = value.date()
     if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
         value = value.to_pydatetime().date()
-    return babel_dates.format_date(value, format="medium", locale=format_locale(language))
+    return babel_dates.format_date(value, format="medium", locale=_locale(format_locale(language)))
 
 
 def month(value: dt.date, language: str | None = None) -> str:
     """A month of a year: 'maj 2025' (sv), 'maj 2025' (da), 'May 2025' (en)."""
-    return babel_dates.format_skeleton("yMMMM", value, locale=format_locale(language))
+    return babel_dates.format_skeleton("yMMMM", value, locale=_locale(format_locale(language)))
 
 
 def time_zone(zone: str | None) -> ZoneInfo:
@@ -141,7 +159,7 @@ def datetime(value: Any, zone: str | None = None, language: str | None = None) -
         return ""
     if not isinstance(local, dt.datetime):
         return date(local, language)
-    locale = format_locale(language)
+    locale = _locale(format_locale(language))
     joined = babel_dates.get_datetime_format("medium", locale=locale)
     return joined.replace("'", "").format(babel_dates.format_time(local.time(), format="short", locale=locale),
                                           babel_dates.format_date(local.date(), format="medium", locale=locale))
@@ -152,7 +170,7 @@ def time_of_day(value: Any, zone: str | None = None, language: str | None = None
     local = local_time(value, zone)
     if not isinstance(local, dt.datetime):
         return ""
-    return babel_dates.format_time(local.time(), format="short", locale=format_locale(language))
+    return babel_dates.format_time(local.time(), format="short", locale=_locale(format_locale(language)))
 
 
 def read_number(text: str | None, language: str | None = None) -> float | None:

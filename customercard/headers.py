@@ -66,7 +66,7 @@ class SecurityHeaders(OutputTransform):
         headers["Content-Security-Policy"] = content_security_policy(self._nonce)
         return status_code, headers, chunk
 
-    def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+    def transform_chunk(self, chunk: bytes, _finishing: bool) -> bytes:
         return self._add_nonce(chunk) if self._nonce else chunk
 
     def _add_nonce(self, chunk: bytes) -> bytes:

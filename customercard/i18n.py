@@ -77,7 +77,7 @@ class Catalogs:
         found = self._by_language.get(language)
         if found is not None:
             return found
-        base = language.split("_")[0].split("-")[0].lower()
+        base = language.split("_", maxsplit=1)[0].split("-", maxsplit=1)[0].lower()
         if base == SOURCE_LANGUAGE or base not in LANGUAGES:
             return self._by_language.get(base) or _NULL
         with self._lock:
@@ -208,7 +208,7 @@ def pgettext(context: str, text: str) -> str:
     return CATALOGS.get(current_language()).pgettext(context, text)
 
 
-def N_(text: str) -> str:  # noqa: N802 - gettext's name for it
+def N_(text: str) -> str:  # gettext's name for it
     """Mark ``text`` for translation without translating it now: it is said with ``_()`` where it is drawn."""
     return text
 
@@ -229,7 +229,7 @@ def install(translation: gettext.NullTranslations, language: str = SOURCE_LANGUA
     CATALOGS.install(language, translation)
 
 
-def extract(fileobj: Any, keywords: dict[str, Any], comment_tags: Any, options: dict[str, Any]) -> Iterator[tuple]:
+def extract(fileobj: Any, keywords: dict[str, Any], _comment_tags: Any, options: dict[str, Any]) -> Iterator[tuple]:
     """Babel's extraction method for our Python sources (see ``babel.cfg``): every call of a translation keyword
     (``_``, ``N_``, ``ngettext``, ``pgettext``, also as ``i18n._``) with literal texts, wherever it is — within an
     f-string too, which Babel's own Python extractor does not look into before Python 3.12."""

@@ -663,6 +663,14 @@ def _write(frame: pd.DataFrame, target: Path, excel: bool, sheet: str) -> None:
 
 
 __all__ = [
-    "COLUMN_MAP", "CONTACT_HEADERS", "column_map", "CUSTOMER_HEADERS", "EXPORT_ONLY_HEADERS", "PLAIN_CRM_HEADERS",
-    "ImportReport", "export_contacts", "export_customers", "import_customers",
+    "COLUMN_MAP",
+    "CONTACT_HEADERS",
+    "CUSTOMER_HEADERS",
+    "EXPORT_ONLY_HEADERS",
+    "PLAIN_CRM_HEADERS",
+    "ImportReport",
+    "column_map",
+    "export_contacts",
+    "export_customers",
+    "import_customers",
 ]

@@ -34,6 +34,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 #: A signature older (or further ahead) than this many seconds is refused by :func:`verify_signature`.
 TOLERANCE_SECONDS = 300
+#: The HTTP statuses of a delivery the receiver took, and of a redirect (not followed: a failed delivery).
+SUCCESS = range(200, 300)
+REDIRECTS = range(300, 400)
 
 
 def _digest(timestamp: int, body: bytes, secret: str) -> str:
@@ -68,7 +71,7 @@ def verify_signature(header: str, body: bytes, secret: str, tolerance: float = T
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A 3xx is an answer like any other, not a place to go: urllib would follow it as a GET without the body."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - urllib's API
+    def redirect_request(self, _req, _fp, _code, _msg, _headers, _newurl):  # urllib's API
         return None
 
 
@@ -111,10 +114,10 @@ def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
             IDEMPOTENCY_HEADER: row["idempotency_key"], "User-Agent": "customercard-outbox"})
         try:
             with _OPENER.open(request, timeout=target.timeout) as response:
-                ok = 200 <= response.status < 300
+                ok = response.status in SUCCESS
                 error = "" if ok else f"HTTP {response.status}"
         except urllib.error.HTTPError as exc:
-            moved = " " + _("(redirects are not followed)") if 300 <= exc.code < 400 else ""
+            moved = " " + _("(redirects are not followed)") if exc.code in REDIRECTS else ""
             ok, error = False, f"HTTP {exc.code} {exc.reason}{moved}"
         except (urllib.error.URLError, OSError) as exc:
             ok, error = False, _("Receiver not reachable: {reason}").format(reason=getattr(exc, "reason", exc))

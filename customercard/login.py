@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import html
 import ipaddress
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,10 @@ COOKIES = ("user", SESSION_COOKIE, "id_token", "access_token", "refresh_token", 
            "next_url")
 #: Characters a ``next`` path keeps as they are; anything else (spaces, letters beyond ASCII) is percent-encoded.
 _PATH_SAFE = "/?&=%#:;@!$'()*+,~-._[]"
+#: The ASCII control characters (below space, and DEL): a ``next`` path with one is refused.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The longest wait (seconds) the login page tells of; a larger ``wait`` in a made-up address is not shown.
+_LONGEST_WAIT = 100_000
 
 _PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -86,7 +91,7 @@ def _page(body: str, title: str) -> str:
 def safe_next(url: str | None) -> str:
     """Only a path on this server may follow a login (no open redirects, no header injection): anything with a
     control character, a scheme or a host (``//host``, ``/\\host``) becomes ``/``; the rest is percent-encoded."""
-    if not url or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+    if not url or _CONTROL.search(url):
         return "/"
     if not url.startswith("/") or url.startswith("//") or "\\" in url:
         return "/"
@@ -230,7 +235,7 @@ def _login_handler(gate: SessionGate) -> type[RequestHandler]:
             if self.get_argument("error", ""):
                 lines.append(f'<p class="msg error" id="login-error">{html.escape(_("Wrong login or password."))}</p>')
             wait = self.get_argument("wait", "")
-            if wait.isdigit() and 0 < int(wait) < 100_000:
+            if wait.isdigit() and 0 < int(wait) < _LONGEST_WAIT:
                 text = ngettext("Too many failed logins; try again in {n} second.",
                                 "Too many failed logins; try again in {n} seconds.", int(wait)).format(n=int(wait))
                 lines.append(f'<p class="msg error" id="login-wait">{html.escape(text)}</p>')

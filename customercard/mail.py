@@ -32,6 +32,8 @@ MAX_SUBJECT = text_limits(MailDraft.param.subject)[0]
 MAX_MESSAGE = text_limits(MailDraft.param.message)[0]
 DEFAULT_BASE_URL = "http://localhost:5006"
 SECURITIES = ("none", "starttls", "ssl")
+#: SMTP replies: the command was taken; a recipient is taken and will be forwarded (RFC 5321).
+SMTP_OK, SMTP_WILL_FORWARD = 250, 251
 
 
 class MailError(CustomerCardError):
@@ -195,8 +197,9 @@ class _Composed:
     text: str
 
 
-def _compose(store, customer_id: int, sender_login: str, recipients, subject, message,
-             smtp: SmtpSettings, config: Config | None, reached_at: str | None = None) -> _Composed:
+def _compose(  # noqa: PLR0913, PLR0917 - the parts of one mail, as compose and send_customer_mail pass them
+        store, customer_id: int, sender_login: str, recipients, subject, message, smtp: SmtpSettings,
+        config: Config | None, reached_at: str | None = None) -> _Composed:
     customer = store.get_customer(customer_id)
     users, recipient_problem = _recipient_users(store, recipients)
     draft = MailDraft(subject=_clean_subject(subject), message=message or "")
@@ -277,25 +280,25 @@ def _talk(client: smtplib.SMTP, composed: _Composed, smtp: SmtpSettings) -> None
         options = ["SMTPUTF8", "BODY=8BITMIME"]
         policy = policy.clone(utf8=True)
     code, reply = client.mail(composed.envelope_from, options)
-    if code != 250:
+    if code != SMTP_OK:
         raise MailError(_("The mail server at {where} refused the sender address {address} ({reply}). Nothing "
                           "was sent.").format(where=where, address=composed.envelope_from,
                                               reply=_reply_text(code, reply)))
     refused = []
     for user in composed.recipients:
         code, reply = client.rcpt(user.email)
-        if code not in (250, 251):
+        if code not in (SMTP_OK, SMTP_WILL_FORWARD):
             refused.append(f"{user.name or user.login} <{user.email}> ({_reply_text(code, reply)})")
     if refused:
         raise MailError(_("The mail server at {where} refused {recipients}. Nothing was sent.").format(
             where=where, recipients=", ".join(refused)))
     code, reply = client.data(composed.message.as_bytes(policy=policy))
-    if code != 250:
+    if code != SMTP_OK:
         raise MailError(_("The mail server at {where} did not accept the message ({reply}). Nothing was sent.").format(
             where=where, reply=_reply_text(code, reply)))
 
 
-def _deliver(composed: _Composed, smtp: SmtpSettings) -> None:
+def _deliver(composed: _Composed, smtp: SmtpSettings) -> None:  # noqa: PLR0912 - one message per way SMTP fails
     """Hand the message to the SMTP server: to every recipient or to none (one refused cancels the mail)."""
     where = smtp.where
     client: smtplib.SMTP | None = None

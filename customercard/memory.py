@@ -64,6 +64,11 @@ def use_system_allocator() -> None:
     os.execve(sys.executable, argv, env)  # noqa: S606 - this same interpreter and command line, again
 
 
+def can_trim() -> bool:
+    """Whether the C library hands free heap pages back to the system when asked (glibc's ``malloc_trim``)."""
+    return _TRIM is not None
+
+
 def trim() -> None:
     """Collect garbage and return free heap pages to the system (where the C library offers it)."""
     gc.collect()

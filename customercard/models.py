@@ -66,7 +66,7 @@ class Choices:
         return self.lists.get(list_name, [])
 
 
-def to_text(value: Any) -> str | None:
+def to_text(value: Any) -> str | None:  # noqa: PLR0911 - one return per type is the plainest form
     """A value as the text kept in history (``None`` stays ``None``)."""
     if value is None:
         return None
@@ -83,7 +83,7 @@ def to_text(value: Any) -> str | None:
     return str(value)
 
 
-def from_text(parameter: param.Parameter, text: str | None) -> Any:
+def from_text(parameter: param.Parameter, text: str | None) -> Any:  # noqa: PLR0911 - one return per type
     """The inverse of :func:`to_text` for a parameter's type (used to restore a past value)."""
     if text is None:
         return None
@@ -254,7 +254,7 @@ class Record(param.Parameterized):
         owner, attr = self._owner(dotted)
         text = _(owner.param[attr].label)
         if owner is not self:
-            text = f"{_(self.param[dotted.split('.')[0]].label)} · {text}"
+            text = f"{_(self.param[dotted.split('.', maxsplit=1)[0]].label)} · {text}"
         return text
 
     def update_from(self, values: dict[str, Any]) -> dict[str, str]:
@@ -414,7 +414,7 @@ class Address(Record):
         parts = [self.line1, self.line2, " ".join(p for p in (self.postal_code, self.city) if p)]
         return ", ".join(p for p in parts if p and p.strip())
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if _blank(self.country) and not self.is_empty():
             errors.setdefault(prefix + "country", _("Give the country of this address."))
         elif not _blank(self.country):
@@ -578,7 +578,7 @@ class Customer(Record):
             offer(self.invoicing, attr, choices.allowed(list_name))
         offer(self, "account_manager", list(choices.managers))
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
             errors["name"] = _("The customer needs a name.")
         for attr, list_name in self.lists.items():
@@ -705,7 +705,7 @@ class Contact(Record):
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, _previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not (self.first_name or self.last_name):
             errors["last_name"] = _("A contact person needs a first or a last name.")
         _normalise(self, errors, "", "email", validators.check_email)
@@ -736,7 +736,7 @@ class Comment(Record):
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every edit; an edit from an older one is a "
                                                              "conflict.")
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.body:
             errors["body"] = _("Write something first.")
         if self.written_on is None:
@@ -764,7 +764,7 @@ class Project(Record):
     end_date = param.CalendarDate(default=None, allow_None=True, label=N_("End"))
     description = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Description"))
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
             errors["name"] = _("A project needs a name.")
         if self.start_date and self.end_date and self.end_date < self.start_date:
@@ -815,7 +815,7 @@ class Event(Record):
     status_changed_at = param.Date(default=None, allow_None=True)
     version = param.Integer(default=0, bounds=(0, None))
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.title:
             errors["title"] = _("An event needs a title.")
         if self.starts_at is None:
@@ -860,7 +860,7 @@ class Opportunity(Record):
     def weighted_amount(self) -> float:
         return (self.amount or 0.0) * (self.probability or 0.0) / 100.0
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.title:
             errors["title"] = _("An opportunity needs a title.")
         before = previous.get("stage") if previous is not None else None
@@ -901,7 +901,7 @@ class FollowUp(Record):
         """Whether it is not done and its day has passed."""
         return not self.done and self.due_on is not None and self.due_on < (today or dt.date.today())
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.what and "what" not in errors:
             errors["what"] = _("Say what is to be done.")
         if self.due_on is None:
@@ -928,7 +928,7 @@ class Relation(Record):
     created_at = param.Date(default=None, allow_None=True, label=N_("Created"))
     created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Created by"))
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if (self.other_customer_id is None) == (self.other_contact_id is None):
             errors["other_customer_id"] = _("Choose either another customer or a contact person.")
         elif self.other_customer_id is not None and self.other_customer_id == self.customer_id:
@@ -955,7 +955,7 @@ class Criterion(Record):
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
             errors["name"] = _("A criterion needs a name.")
         cleaned = [v for v in self.values if v]
@@ -996,7 +996,7 @@ class User(Record):
     def is_admin(self) -> bool:
         return self.active and self.role == "admin"
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         _assign(self, "login", (self.login or "").lower())
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,31}", self.login):
             errors["login"] = _("A login has 2–32 lower-case letters, digits, dots, dashes or underscores.")
@@ -1022,7 +1022,7 @@ class ApiToken(Record):
     created_by = text_param(default="", max_length=REFERENCE_LENGTH)
     last_used_at = param.Date(default=None, allow_None=True, label=N_("Last used"))
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if prefix + "name" not in errors:
             _assign(self, "name", " ".join((self.name or "").split()))
         if not self.name:
@@ -1046,7 +1046,7 @@ class SavedView(Record):
                         doc="The URL query of Search customers that the view opens (filters, sort, columns).")
     version = param.Integer(default=0, bounds=(0, None), doc="The stored version this copy was read at.")
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if prefix + "name" not in errors:
             _assign(self, "name", " ".join((self.name or "").split()))
         if not self.name:
@@ -1078,32 +1078,12 @@ class BulkChange(Record):
     undone_by = text_param(default="", max_length=REFERENCE_LENGTH)
     version = param.Integer(default=0, bounds=(0, None), doc="The stored version of the batch.")
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         field, value = self.field, self.value
         if field.startswith("segments."):
-            criterion = field.split(".", 1)[1]
-            if criterion not in choices.criteria:
-                errors[prefix + "field"] = _("“{criterion}” is no segmentation criterion.").format(criterion=criterion)
-                return
-            multiple, allowed = choices.criteria[criterion]
-            values = [value] if isinstance(value, str) else list(value or [])
-            if any(v not in allowed for v in values):
-                errors[prefix + "value"] = _("Choose values of the criterion “{criterion}”.").format(
-                    criterion=criterion)
-            elif len(values) > 1 and not multiple:
-                errors[prefix + "value"] = _("“{criterion}” takes one value.").format(criterion=criterion)
-            else:
-                _assign(self, "value", values)
+            self._segment_rules(field.split(".", 1)[1], value, choices, prefix, errors)
         elif field == "comment":
-            try:  # the comment's own rules (length, control characters), told here where it is typed
-                body = validators.check_text(value, NOTE_LENGTH, multiline=True) if isinstance(value, str) else ""
-            except ValueError as problem:
-                errors[prefix + "value"] = str(problem)
-            else:
-                if not body:
-                    errors[prefix + "value"] = _("Write the comment to add.")
-                else:
-                    _assign(self, "value", body)
+            self._comment_rules(value, prefix, errors)
         elif field in ("account_manager", "status", "industry"):
             allowed = choices.managers if field == "account_manager" else choices.allowed(
                 {"status": "statuses", "industry": "industries"}[field])
@@ -1114,12 +1094,39 @@ class BulkChange(Record):
         else:
             errors[prefix + "field"] = _("Choose what to change.")
 
+    def _segment_rules(self, criterion: str, value: Any, choices: Choices, prefix: str,
+                       errors: dict[str, str]) -> None:
+        if criterion not in choices.criteria:
+            errors[prefix + "field"] = _("“{criterion}” is no segmentation criterion.").format(criterion=criterion)
+            return
+        multiple, allowed = choices.criteria[criterion]
+        values = [value] if isinstance(value, str) else list(value or [])
+        if any(v not in allowed for v in values):
+            errors[prefix + "value"] = _("Choose values of the criterion “{criterion}”.").format(
+                criterion=criterion)
+        elif len(values) > 1 and not multiple:
+            errors[prefix + "value"] = _("“{criterion}” takes one value.").format(criterion=criterion)
+        else:
+            _assign(self, "value", values)
+
+    def _comment_rules(self, value: Any, prefix: str, errors: dict[str, str]) -> None:
+        try:  # the comment's own rules (length, control characters), told here where it is typed
+            body = validators.check_text(value, NOTE_LENGTH, multiline=True) if isinstance(value, str) else ""
+        except ValueError as problem:
+            errors[prefix + "value"] = str(problem)
+        else:
+            if not body:
+                errors[prefix + "value"] = _("Write the comment to add.")
+            else:
+                _assign(self, "value", body)
+
 
 class Settings(Record):
     """Firm-wide settings for the customer module/CRM, kept by administrators."""
 
     fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "crm_enabled", "start_address",
-              "base_currency", "exchange_rates", "language", "time_zone", "phone_region", "public_base_url",
+              "base_currency", "exchange_rates", "language", "time_zone", "reminder_hour", "phone_region",
+              "public_base_url",
               "max_file_mb",
               "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_from",
               "sync_url")
@@ -1148,6 +1155,9 @@ class Settings(Record):
                                      "numbers and dates are written as each reader's language writes them."))
     time_zone = text_param(default=DEFAULT_TIME_ZONE, max_length=REFERENCE_LENGTH, label=N_("Time zone"),
                            doc=N_("The firm's time zone, like Europe/Stockholm: times are shown in it."))
+    reminder_hour = param.Integer(default=6, bounds=(0, 23), label=N_("Follow-up e-mails from (hour)"),
+                                  doc=N_("The hour of the firm's day (in its time zone) from which each person's daily "
+                                         "e-mail of follow-ups due and overdue goes out, 0–23."))
     phone_region = text_param(default="SE", max_length=REFERENCE_LENGTH, label=N_("Phone region"),
                               doc=N_("Country of phone numbers typed without +country code."))
     public_base_url = text_param(default="", max_length=URL_LENGTH, label=N_("Public base URL"),
@@ -1166,7 +1176,7 @@ class Settings(Record):
     version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if "time_zone" not in errors:
             _assign(self, "time_zone", (self.time_zone or "").strip())
             try:
@@ -1219,7 +1229,7 @@ class ListValue(Record):
                                label=N_("Seen from the other side (relation types)"),
                                doc=N_("For relation types: the relation read from the other customer's card."))
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         for attr in ("label", "inverse_label"):
             if prefix + attr not in errors:
                 _assign(self, attr, " ".join(getattr(self, attr).split()))
@@ -1243,7 +1253,7 @@ class CustomerFile(Record):
     content_type = text_param(default="application/octet-stream", max_length=REFERENCE_LENGTH, label=N_("Type"),
                               doc=N_("The media type, from the name's extension."))
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
             errors.setdefault(prefix + "name", _("A file needs a name."))
 
@@ -1257,7 +1267,7 @@ class MailDraft(Record):
     message = text_param(default="", max_length=19_000, multiline=True, label=N_("Message"),
                          doc=N_("The text; saved as a comment with the subject, within a comment's 20,000 characters."))
 
-    def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         if not self.subject:
             errors.setdefault(prefix + "subject", _("Give a subject."))
         if not self.message:

@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 #: How often the scheduler looks whether someone's e-mail is due (seconds).
 CHECK_EVERY = 300.0
-#: The hour of the firm's day from which the day's e-mails go out.
-SEND_FROM_HOUR = 6
 
 
 def _base_url(store, config: Config) -> str:
@@ -142,7 +140,7 @@ class ReminderScheduler:
     """A background thread of the server: every ``interval`` seconds, from ``send_from`` o'clock of the firm's day,
     it sends the day's follow-up reminders that are still due (see :func:`send_follow_up_reminders`)."""
 
-    def __init__(self, store, interval: float = CHECK_EVERY, send_from: int = SEND_FROM_HOUR,
+    def __init__(self, store, interval: float = CHECK_EVERY, send_from: int | None = None,
                  config: Config | None = None) -> None:
         self.store = store
         self.interval = interval
@@ -161,9 +159,11 @@ class ReminderScheduler:
         self._thread.join(timeout)
 
     def run_once(self) -> list[str]:
-        """One round: the reminders due now (none before the hour they go out from)."""
-        zone = formatting.time_zone(self.store.settings().time_zone)
-        if dt.datetime.now(zone).hour < self.send_from:
+        """One round: the reminders due now (none before the hour they go out from: ``send_from`` if given, else
+        the firm's setting ``reminder_hour``)."""
+        settings = self.store.settings()
+        hour = settings.reminder_hour if self.send_from is None else self.send_from
+        if dt.datetime.now(formatting.time_zone(settings.time_zone)).hour < hour:
             return []
         return send_follow_up_reminders(self.store, config=self.config)
 

@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ def _check_token(store: Store, rule: Remote, caller: Caller, bound: inspect.Boun
     login = str(caller.login)
     if rule.need != "read" and caller.read_only:
         raise PermissionDenied(_("This API token may only read."))
-    store._require(login, "read" if rule.need == "own" else rule.need)
+    store.require(login, "read" if rule.need == "own" else rule.need)
     if rule.own_login and bound.arguments.get(rule.own_login) != login and not store.can(login, "admin"):
         raise PermissionDenied(_("Only administrators may do this for another user."))
     if "timeout" in bound.arguments and bound.arguments["timeout"] is not None:
@@ -152,7 +153,7 @@ class _ApiHandler(RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", kind)
         self.set_header("Cache-Control", "no-store")
-        if status == 401:
+        if status == HTTPStatus.UNAUTHORIZED:
             self.set_header("WWW-Authenticate", 'Bearer realm="customercard"')
         self.finish(body)
 

@@ -61,7 +61,7 @@ class CardServer:
     """One served customercard: store, sessions, outbox worker, memory, pages and handlers; :meth:`start` serves
     them, :meth:`stop` ends it all."""
 
-    def __init__(self, store: Store | None = None, *, database: str | None = None,
+    def __init__(self, store: Store | None = None, *, database: str | None = None,  # noqa: PLR0913 - settings, by keyword
                  pages: Mapping[str, Page] | None = None, port: int = 0, address: str = "127.0.0.1",
                  num_procs: int = 1, allow_websocket_origin: list[str] | None = None, show: bool = False,
                  deliver: bool = False, secret: str | None = None, config: Config | None = None,
@@ -72,7 +72,8 @@ class CardServer:
         default); ``deliver`` starts the outbox worker with the store; ``secret`` signs the cookies (else the
         configured or generated one, see :func:`~customercard.login.cookie_secret`). ``remind`` (as ``deliver``
         unless given) starts the daily follow-up reminder e-mails (:mod:`customercard.reminders`): looked at every
-        ``remind_every`` seconds, sent from ``remind_from_hour`` o'clock of the firm's day."""
+        ``remind_every`` seconds, sent from ``remind_from_hour`` o'clock of the firm's day (by default the firm's
+        setting ``reminder_hour``)."""
         self.config = config or get_config()
         self.database = database
         self.pages = pages
@@ -133,11 +134,11 @@ class CardServer:
 
             self.worker = OutboxWorker(store).start()  # with PostgreSQL, one process at a time delivers
         if self.remind:
-            from .reminders import CHECK_EVERY, SEND_FROM_HOUR, ReminderScheduler
+            from .reminders import CHECK_EVERY, ReminderScheduler
 
             self.reminders = ReminderScheduler(
                 store, interval=CHECK_EVERY if self.remind_every is None else self.remind_every,
-                send_from=SEND_FROM_HOUR if self.remind_from_hour is None else self.remind_from_hour,
+                send_from=self.remind_from_hour,  # None: the firm's setting (Administration → Settings)
                 config=self.config).start()  # the day's claim in the database keeps it to one e-mail a day
 
     # -- who is asking -------------------------------------------------------------------------------------

@@ -250,7 +250,7 @@ def _excel_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # e.g. "Workbook contains no default style"
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged or foreign file
+    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
         raise CustomerCardError(_("{name} is not a readable Excel workbook: {exc}").format(
             name=path.name, exc=exc)) from None
     try:
@@ -264,7 +264,7 @@ def _excel_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
             yield number, [cell_text(value) for value in values[:limits.columns]]
     except CustomerCardError:
         raise
-    except Exception as exc:  # noqa: BLE001 - as above, while the rows are parsed
+    except Exception as exc:  # as above, while the rows are parsed
         raise CustomerCardError(_("{name} is not a readable Excel workbook: {exc}").format(
             name=path.name, exc=exc)) from None
     finally:
@@ -304,5 +304,18 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-__all__ = ["CSV_SUFFIXES", "EXCEL_SUFFIXES", "FORMULA_STARTS", "LIMITS", "Limits", "cell_text", "read_rows",
-           "csv_marks", "safe_cell", "safe_frame", "sniff_delimiter", "unescape_cell", "write_table"]
+__all__ = [
+    "CSV_SUFFIXES",
+    "EXCEL_SUFFIXES",
+    "FORMULA_STARTS",
+    "LIMITS",
+    "Limits",
+    "cell_text",
+    "csv_marks",
+    "read_rows",
+    "safe_cell",
+    "safe_frame",
+    "sniff_delimiter",
+    "unescape_cell",
+    "write_table",
+]

@@ -17,6 +17,12 @@ from . import formatting
 from .i18n import N_, SOURCE_LANGUAGE, _, current_language
 
 SUPPORTED_COUNTRIES = ("SE", "DK", "NO", "FI", "DE", "GB")
+#: Digits of a Swedish organisation number, and of one written with the century first (16, 19 or 20).
+SE_ORG_DIGITS, SE_ORG_CENTURY_DIGITS = 10, 12
+#: Digits of a Danish CVR number, a Norwegian organisation number and a Finnish business ID (Y-tunnus).
+DK_CVR_DIGITS, NO_ORG_DIGITS, FI_YTUNNUS_DIGITS = 8, 9, 8
+#: Digits of a GLN (EAN location number).
+GLN_DIGITS = 13
 
 
 def _digits(text: str) -> str:
@@ -29,9 +35,7 @@ def luhn_ok(digits: str) -> bool:
     for position, char in enumerate(reversed(digits)):
         value = int(char)
         if position % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
+            value = sum(divmod(value * 2, 10))  # the doubled digit's digit sum (18 → 9)
         total += value
     return total % 10 == 0
 
@@ -40,7 +44,7 @@ def _mod11_ok(digits: str, weights: tuple[int, ...]) -> bool:
     body, check = digits[:-1], int(digits[-1])
     remainder = sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11
     expected = 0 if remainder == 0 else 11 - remainder
-    return expected == check and expected != 10
+    return expected == check  # a remainder of 1 asks for 10: no digit matches, the number is invalid
 
 
 def _dk_cvr_ok(digits: str) -> bool:
@@ -65,57 +69,79 @@ def _de_vat_ok(digits: str) -> bool:
         if total == 0:
             total = 10
         product = (2 * total) % 11
-    check = 11 - product
-    if check == 10:
-        check = 0
+    check = (11 - product) % 10  # 11 - product, where 10 is written 0 (product is never 0: 1 to 10)
     return check == int(digits[8])
+
+
+def _org_se(text: str) -> str:
+    digits = _digits(text)
+    if len(digits) == SE_ORG_CENTURY_DIGITS and digits[:2] in ("16", "19", "20"):
+        digits = digits[2:]
+    if len(digits) != SE_ORG_DIGITS:
+        raise ValueError(_("A Swedish organisation number has 10 digits, like 556677-8899."))
+    if not luhn_ok(digits):
+        raise ValueError(_("This Swedish organisation number has a wrong check digit."))
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def _org_dk(text: str) -> str:
+    digits = _digits(text)
+    if len(digits) != DK_CVR_DIGITS or not re.fullmatch(r"(DK)?[\d ]+", text):
+        raise ValueError(_("A Danish CVR number has 8 digits, like 12345674."))
+    if not _dk_cvr_ok(digits):
+        raise ValueError(_("This Danish CVR number has a wrong check digit."))
+    return digits
+
+
+def _org_no(text: str) -> str:
+    digits = _digits(text)
+    if len(digits) != NO_ORG_DIGITS:
+        raise ValueError(_("A Norwegian organisation number has 9 digits, like 923 609 016."))
+    if not _mod11_ok(digits, (3, 2, 7, 6, 5, 4, 3, 2)):
+        raise ValueError(_("This Norwegian organisation number has a wrong check digit."))
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
+def _org_fi(text: str) -> str:
+    digits = _digits(text)
+    if len(digits) != FI_YTUNNUS_DIGITS or not re.fullmatch(r"\d{7}-?\d", text):
+        raise ValueError(_("A Finnish business ID (Y-tunnus) looks like 1234567-8."))
+    if not _fi_ytunnus_ok(digits):
+        raise ValueError(_("This Finnish business ID has a wrong check digit."))
+    return f"{digits[:7]}-{digits[7]}"
+
+
+def _org_de(text: str) -> str:
+    match = re.fullmatch(r"(HRA|HRB|GNR|PR|VR|GSR)\s*(\d{1,6})\s*([A-Z]{1,2})?", text)
+    if not match:
+        raise ValueError(_("A German register number looks like HRB 12345 (HRA, HRB, GnR, PR or VR)."))
+    kind, number, suffix = match.groups()
+    kind = "GnR" if kind == "GNR" else kind
+    return f"{kind} {number}" + (f" {suffix}" if suffix else "")
+
+
+def _org_gb(text: str) -> str:
+    compact = re.sub(r"\s", "", text)
+    if not re.fullmatch(r"(\d{8}|(SC|NI|OC|SO|NC|LP|SL|NL|R0|IP|SP|RS|SE|ES)\d{6})", compact):
+        raise ValueError(_("A UK company number has 8 characters, like 01234567 or SC123456."))
+    return compact
+
+
+def _org_other(text: str) -> str:
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9 ./-]{1,29}", text):
+        raise ValueError(_("An organisation number has 2–30 letters, digits, spaces, dots, dashes or slashes."))
+    return text
+
+
+#: Each supported country's organisation number check: the upper-cased text → the normalised number.
+_ORG_NUMBER_CHECKS: dict[str, Callable[[str], str]] = {
+    "SE": _org_se, "DK": _org_dk, "NO": _org_no, "FI": _org_fi, "DE": _org_de, "GB": _org_gb}
 
 
 def check_org_number(value: str, country: str) -> str:
     """Check an organisation (company registration) number's shape for the customer's country."""
     text = value.strip().upper()
-    digits = _digits(text)
-    if country == "SE":
-        if len(digits) == 12 and digits[:2] in ("16", "19", "20"):
-            digits = digits[2:]
-        if len(digits) != 10:
-            raise ValueError(_("A Swedish organisation number has 10 digits, like 556677-8899."))
-        if not luhn_ok(digits):
-            raise ValueError(_("This Swedish organisation number has a wrong check digit."))
-        return f"{digits[:6]}-{digits[6:]}"
-    if country == "DK":
-        if len(digits) != 8 or not re.fullmatch(r"(DK)?[\d ]+", text):
-            raise ValueError(_("A Danish CVR number has 8 digits, like 12345674."))
-        if not _dk_cvr_ok(digits):
-            raise ValueError(_("This Danish CVR number has a wrong check digit."))
-        return digits
-    if country == "NO":
-        if len(digits) != 9:
-            raise ValueError(_("A Norwegian organisation number has 9 digits, like 923 609 016."))
-        if not _mod11_ok(digits, (3, 2, 7, 6, 5, 4, 3, 2)):
-            raise ValueError(_("This Norwegian organisation number has a wrong check digit."))
-        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
-    if country == "FI":
-        if len(digits) != 8 or not re.fullmatch(r"\d{7}-?\d", text):
-            raise ValueError(_("A Finnish business ID (Y-tunnus) looks like 1234567-8."))
-        if not _fi_ytunnus_ok(digits):
-            raise ValueError(_("This Finnish business ID has a wrong check digit."))
-        return f"{digits[:7]}-{digits[7]}"
-    if country == "DE":
-        match = re.fullmatch(r"(HRA|HRB|GNR|PR|VR|GSR)\s*(\d{1,6})\s*([A-Z]{1,2})?", text)
-        if not match:
-            raise ValueError(_("A German register number looks like HRB 12345 (HRA, HRB, GnR, PR or VR)."))
-        kind, number, suffix = match.groups()
-        kind = "GnR" if kind == "GNR" else kind
-        return f"{kind} {number}" + (f" {suffix}" if suffix else "")
-    if country == "GB":
-        compact = re.sub(r"\s", "", text)
-        if not re.fullmatch(r"(\d{8}|(SC|NI|OC|SO|NC|LP|SL|NL|R0|IP|SP|RS|SE|ES)\d{6})", compact):
-            raise ValueError(_("A UK company number has 8 characters, like 01234567 or SC123456."))
-        return compact
-    if not re.fullmatch(r"[A-Z0-9][A-Z0-9 ./-]{1,29}", text):
-        raise ValueError(_("An organisation number has 2–30 letters, digits, spaces, dots, dashes or slashes."))
-    return text
+    return _ORG_NUMBER_CHECKS.get(country, _org_other)(text)
 
 
 def _vat_se(body: str) -> bool:
@@ -168,7 +194,7 @@ def check_vat_number(value: str, country: str) -> str:
 def check_gln(value: str) -> str:
     """Check a GLN/EAN location number: 13 digits with a GS1 check digit."""
     digits = _digits(value)
-    if len(digits) != 13 or digits != value.strip().replace(" ", ""):
+    if len(digits) != GLN_DIGITS or digits != value.strip().replace(" ", ""):
         raise ValueError(_("A GLN (EAN location number) has 13 digits, like 7350012345678."))
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
     if (10 - total % 10) % 10 != int(digits[12]):

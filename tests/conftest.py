@@ -52,7 +52,8 @@ def copy_database(template: Path, folder: Path) -> Path:
 
 
 BACKENDS = ["duckdb", "postgresql"]
-_databases = iter(range(1, 10**9))
+#: A number for each database the tests make (its name is unique in the test run).
+database_numbers = iter(range(1, 10**9))
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +94,7 @@ def _backend_store(request, duckdb_template: Path, pg_template_fixture: str, tmp
         return
     server = request.getfixturevalue("pg_server")
     template = request.getfixturevalue(pg_template_fixture)
-    name = f"test_{next(_databases)}"
+    name = f"test_{next(database_numbers)}"
     store = Store(server.create_database(name, template=template))
     yield store
     store.close()

@@ -9,12 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import panel as pn
 import pytest
 
 from customercard.errors import CustomerCardError, NotFound, PermissionDenied, ValidationError
 from customercard.store import Store
 from customercard.store.database import utcnow
 from customercard.ui.api_tokens import ApiTokens
+
+from .ui_support import labelled, one, pane_text
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -150,32 +153,47 @@ def test_tokens_on_the_command_line(empty_template, tmp_path: Path):
 
 
 # -- the profile page's block, without a browser ------------------------------------------------------------------
+def listed(view: ApiTokens) -> pn.Column:
+    """The list of my tokens as drawn."""
+    return one(view, pn.Column, "cc-token-list")
+
+
+def drawn(view: ApiTokens, css: str) -> str:
+    """The markup of the pane with this class, as drawn."""
+    return one(view, pn.pane.HTML, css).object
+
+
+def name_input(view: ApiTokens) -> pn.widgets.TextInput:
+    """Where the new token's name is typed."""
+    return one(view, pn.widgets.TextInput, "cc-token-name")
+
+
 def test_the_profile_block_shows_the_secret_once_lists_and_revokes(empty_store):
     store = empty_store
     view = ApiTokens(store, "anna")
-    assert "No API tokens" in view._list.objects[0].object
-    view._name.value = "<b>sync</b>"
-    view._read_only.value = True
+    assert "No API tokens" in listed(view).objects[0].object
+    name_input(view).value = "<b>sync</b>"
+    labelled(view, "Read only (reads, changes nothing)").value = True
     assert view.create()
-    shown = view._secret.object
+    shown = drawn(view, "cc-token-secret")
     secret = shown.split("cc-token-secret-value'>")[1].split("</code>")[0]
     assert store.authenticate_token(secret)[1] is True
     assert "&lt;b&gt;sync&lt;/b&gt;" in shown and "<b>sync" not in shown
-    assert view._name.value == "" and view._read_only.value is False
-    row = view._list.objects[0].objects[0].object
+    assert name_input(view).value == "" and labelled(view, "Read only (reads, changes nothing)").value is False
+    row = listed(view).objects[0].objects[0].object
     assert "&lt;b&gt;sync" in row and "read-only" in row and "never" in row and secret not in row
-    assert not ApiTokens(store, "anna")._secret.object  # shown once: a new page does not have it
+    assert not drawn(ApiTokens(store, "anna"), "cc-token-secret")  # shown once: a new page does not have it
 
-    view._name.value = "<b>sync</b>"
+    name_input(view).value = "<b>sync</b>"
     assert not view.create()
-    assert "already" in view._note.object and view._secret.object == ""
+    assert "already" in pane_text(view, "cc-token-note") and drawn(view, "cc-token-secret") == ""
 
     other = ApiTokens(store, "anna")  # the same person's other page revokes it first
     token_id = store.tokens("anna")[0].id
     other.revoke(token_id)
-    assert "revoked" in other._note.object
+    assert "revoked" in pane_text(other, "cc-token-note")
     view.revoke(token_id)
-    assert "revoked already" in view._note.object and "No API tokens" in view._list.objects[0].object
+    assert "revoked already" in pane_text(view, "cc-token-note") and "No API tokens" in listed(view).objects[0].object
 
 
 # -- the request budget --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from customercard.ui.pipeline_board import month_options
+from customercard.ui.pipeline_board import FIRST_CARDS, MORE_CARDS, month_options
 
 from .axe import blocking, describe, run_axe
 from .conftest import eventually, login, wait_idle
@@ -194,14 +194,14 @@ def test_more_cards_in_a_column_by_button_and_by_scrolling(live_server, page):
     total = int((opened["stage"] == stage).sum())
     open_board(page, live_server.url, "anna")
     cards = column(page, stage).locator(".cc-board-card")
-    expect(cards).to_have_count(20)
+    expect(cards).to_have_count(FIRST_CARDS)
     expect(column(page, stage).locator("h2")).to_contain_text(f"({total})")
     column(page, stage).locator("button.cc-board-more").click()
-    expect(cards).to_have_count(40)
+    expect(cards).to_have_count(FIRST_CARDS + MORE_CARDS)
     column(page, stage).locator(".cc-board-cards").evaluate("el => { el.scrollTop = el.scrollHeight; }")
-    expect(cards).to_have_count(60)
+    expect(cards).to_have_count(FIRST_CARDS + 2 * MORE_CARDS)
     other = stages(store)[0]
-    shown = min(20, int((opened["stage"] == other).sum()))
+    shown = min(FIRST_CARDS, int((opened["stage"] == other).sum()))
     expect(column(page, other).locator(".cc-board-card")).to_have_count(shown)
 
 
@@ -263,3 +263,25 @@ def test_the_board_passes_axe(live_server, browser, who):
         results = run_axe(page)
         assert not blocking(results["violations"]), describe(blocking(results["violations"]))
     context.close()
+
+
+def test_an_opportunity_without_a_stage_is_in_its_own_column_and_moved_from_there(live_server, page):
+    store = live_server.store
+    lead = stages(store)[0]
+    customer_id = int(store.open_opportunities().iloc[0]["customer_id"])
+    opportunity = store.new_opportunity(customer_id, owner="anna")
+    opportunity.param.update(title="Stage not decided yet", stage=None, amount=12_000.0)
+    created = store.create_opportunity(opportunity, user="anna").id
+    open_board(page, live_server.url, "anna")
+    unstaged = column(page, "")
+    expect(unstaged.locator("h2")).to_have_text("No stage (1)")
+    expect(page.locator(".cc-board-col").first).to_have_attribute("data-stage", "")
+    expect(unstaged.locator(".cc-board-card")).to_have_count(1)
+    # the other cards offer "No stage" by name in their Move to list
+    other = page.locator(".cc-board-card").nth(1).locator("select.cc-board-move option")
+    expect(other.nth(1)).to_have_text("No stage")
+    card(page, created).locator("select.cc-board-move").select_option(label=lead)
+    eventually(lambda: store.get_opportunity(created).stage == lead)
+    expect(page.locator(".cc-board-col[data-stage='']")).to_have_count(0)
+    in_lead = int((store.open_opportunities()["stage"] == lead).sum())  # it joins the end (no close date)
+    expect(column(page, lead).locator("h2")).to_contain_text(f"({in_lead})")

@@ -95,13 +95,13 @@ def test_demo_phone_numbers_are_valid_and_each_ones_own():
     import phonenumbers
 
     from customercard import validators
-    from customercard.demo import LOCALES, _own_number, _Pools
+    from customercard.demo import LOCALES, DemoPools, own_number
 
     rng = np.random.default_rng(5)
-    pools = _Pools(5, rng)
+    pools = DemoPools(5, rng)
     for country in LOCALES:
         for pool in (pools.phones[country], pools.mobiles[country]):
-            numbers = [_own_number(pool, rng) for _ in range(1500)]
+            numbers = [own_number(pool, rng) for _ in range(1500)]
             assert len(set(numbers)) > 1400, country
             for number in numbers:
                 assert phonenumbers.is_valid_number(phonenumbers.parse(number, None)), number

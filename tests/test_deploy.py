@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 from customercard.store import Store
 from customercard.store.copy import copy_store
 
-from .conftest import _databases, copy_database, form_login, free_port, login, wait_for_port
+from .conftest import copy_database, database_numbers, form_login, free_port, login, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -56,7 +56,7 @@ class Client:
 @pytest.fixture(scope="module")
 def cluster(pg_server, demo_template, tmp_path_factory):
     """PostgreSQL with the demo data, two `customercard serve` processes, nginx in front."""
-    url = pg_server.create_database(f"deploy_{next(_databases)}")  # pytest may set this up twice (browser params)
+    url = pg_server.create_database(f"deploy_{next(database_numbers)}")  # pytest may set this up twice (browser params)
     folder = tmp_path_factory.mktemp("deploy")
     with Store(copy_database(demo_template, folder / "src")) as source, Store(url) as target:
         copy_store(source, target)

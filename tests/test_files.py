@@ -8,6 +8,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import panel as pn
 import pytest
 
 import customercard as cc
@@ -15,6 +16,7 @@ from customercard import files
 from customercard.ui.card import CustomerCard
 
 from .conftest import form_login
+from .ui_support import one
 
 
 @pytest.fixture
@@ -99,7 +101,8 @@ def test_files_section_only_when_switched_on_and_uploads(demo_store, tmp_path, m
     assert keys.index("files") == keys.index("economy") + 1
     section = card.section("files")
     section.handle("upload", {})
-    section._input.param.update(value=[b"one", b"two"], filename=["a.txt", "b.txt"])
+    chooser = one(section.view.child, pn.widgets.FileInput, "cc-file-input")
+    chooser.param.update(value=[b"one", b"two"], filename=["a.txt", "b.txt"])
     assert section.upload()
     assert "a.txt" in section.view.html and "/files/" in section.view.html
     file_id = int(demo_store.files(customer_id).iloc[0]["id"])

@@ -8,6 +8,8 @@ import datetime as dt
 
 import pytest
 
+from customercard import formatting
+from customercard.errors import ValidationError
 from customercard.reminders import ReminderScheduler, send_follow_up_reminders
 from customercard.server import CardServer
 from customercard.store import Store
@@ -150,3 +152,31 @@ def test_the_servers_scheduler_runs_again_and_survives_a_restart(firm):
     finally:
         again.close()
     assert len(inbox.messages()) == 2
+
+
+def test_the_hour_the_emails_go_out_from_is_the_firms_setting(firm):
+    store, _customer, inbox = firm
+    settings = store.settings()
+    assert settings.reminder_hour == 6  # the default: early in the firm's morning
+    now = dt.datetime.now(formatting.time_zone(settings.time_zone)).hour
+    if now < 23:  # an hour still to come today: nothing yet
+        settings.reminder_hour = now + 1
+        settings = store.save_settings(settings, user="boss")
+        assert ReminderScheduler(store).run_once() == []
+        assert inbox.messages() == []
+    settings.reminder_hour = 0  # from midnight: the day's e-mails go out at the next round
+    store.save_settings(settings, user="boss")
+    assert sorted(ReminderScheduler(store).run_once()) == ["anna", "boss"]
+    history = store.admin_log()
+    assert "reminder_hour" in " ".join(map(str, history.to_numpy().ravel()))
+
+
+def test_an_impossible_hour_is_refused_and_nothing_is_stored(firm):
+    store, _customer, _inbox = firm
+    settings = store.settings()
+    for hour in (24, -1):
+        with pytest.raises((ValidationError, ValueError)):
+            settings.reminder_hour = hour
+            store.save_settings(settings, user="boss")
+        settings = store.settings()
+    assert store.settings().reminder_hour == 6

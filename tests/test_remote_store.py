@@ -346,7 +346,7 @@ def test_a_local_write_must_say_who_acts(served):
 
 
 def test_only_methods_that_travel_are_called(served):
-    for name in ("shared_secret", "log_in", "_require", "db", "close"):
+    for name in ("shared_secret", "log_in", "require", "_acting", "db", "close"):
         status, _kind, _answer = raw(served, "POST", f"/api/v1/rpc/{name}", wire.dumps({"arguments": {}}),
                                      {KEY_HEADER: key_of(served)})
         assert status in (400, 404), name

@@ -235,9 +235,10 @@ def test_bulk_build_makes_exactly_what_writes_make(demo_store):
     customers = demo_store.sql("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
                                "FROM customers")
     contacts = demo_store.sql("SELECT id, customer_id, first_name, last_name, email, phone, mobile FROM contacts")
-    one_by_one = {(int(c.id), None, *t) for c in customers.itertuples() for t in customer_terms(c._asdict(), region)}
-    one_by_one |= {(int(k.customer_id), int(k.id), *t) for k in contacts.itertuples()
-                   for t in contact_terms(k._asdict(), region)}
+    one_by_one = {(int(c["id"]), None, *t) for c in customers.to_dict("records")
+                  for t in customer_terms(c, region)}
+    one_by_one |= {(int(k["customer_id"]), int(k["id"]), *t) for k in contacts.to_dict("records")
+                   for t in contact_terms(k, region)}
     bulk = pd.concat(index_frames(customers, contacts, region), ignore_index=True)
     at_once = {(int(r.customer_id), None if pd.isna(r.contact_id) else int(r.contact_id), r.source, r.term, r.shown)
                for r in bulk.itertuples()}

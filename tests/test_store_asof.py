@@ -37,7 +37,7 @@ from customercard import formatting
 from customercard.models import to_text
 from customercard.store import Store
 
-from .conftest import BACKENDS, _databases, copy_database
+from .conftest import BACKENDS, copy_database, database_numbers
 
 EXAMPLES = int(os.environ.get("CUSTOMERCARD_ASOF_EXAMPLES", "5"))
 STEPS = int(os.environ.get("CUSTOMERCARD_ASOF_STEPS", "30"))
@@ -122,7 +122,7 @@ class Template:
                 store.close()
                 shutil.rmtree(folder, ignore_errors=True)
             return store, close
-        name = f"test_{next(_databases)}"
+        name = f"test_{next(database_numbers)}"
         store = Store(self.server.create_database(name, template=self.name))
 
         def drop() -> None:

@@ -52,7 +52,7 @@ from customercard.models import EVENT_STATUSES, LIST_NAMES, from_text, to_text
 from customercard.passwords import hash_password
 from customercard.store import Store
 
-from .conftest import BACKENDS, _databases, copy_database
+from .conftest import BACKENDS, copy_database, database_numbers
 
 EXAMPLES = int(os.environ.get("CUSTOMERCARD_RACE_EXAMPLES", "8"))
 STEPS = int(os.environ.get("CUSTOMERCARD_RACE_STEPS", "40"))
@@ -163,7 +163,7 @@ class RaceTemplate:
                 store.close()
                 shutil.rmtree(folder, ignore_errors=True)
             return store, close
-        name = f"test_{next(_databases)}"
+        name = f"test_{next(database_numbers)}"
         store = Store(self.server.create_database(name, template=self.name))
 
         def drop() -> None:
@@ -1064,7 +1064,7 @@ def test_a_merge_is_refused_when_the_survivor_is_saved_while_it_merges(pg_server
     """Another process saves the survivor after the merge read it and before the merge wrote: the merge is refused
     and writes nothing, the other process's save is the survivor's one new version. The merge takes no field, so it
     writes the survivor's row only to give it its new version (PostgreSQL: two stores stand for two processes)."""
-    name = f"test_{next(_databases)}"
+    name = f"test_{next(database_numbers)}"
     url = pg_server.create_database(name, template=empty_template_pg)
     merging, saving = Store(url), Store(url)
     try:

@@ -111,9 +111,9 @@ def test_committed_changes_are_announced_and_rolled_back_ones_never(empty_store,
 
 def test_another_connection_hears_the_change_on_postgresql(pg_server, empty_template_pg):
     """Two stores on one PostgreSQL database stand for two server processes: a save in one reaches the other."""
-    from .conftest import _databases
+    from .conftest import database_numbers
 
-    name = f"test_{next(_databases)}"
+    name = f"test_{next(database_numbers)}"
     url = pg_server.create_database(name, template=empty_template_pg)
     first, second = cc.open_store(url), cc.open_store(url)
     try:

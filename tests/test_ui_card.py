@@ -18,6 +18,7 @@ from customercard.ui.form import number_text, read_number
 from customercard.ui.sections.contact import route_url
 
 from .conftest import rich_customers
+from .ui_support import find, labelled, one, pane_text
 
 ORDER = ["header", "contact", "invoice_address", "economy", "groups", "comments", "activity", "follow_ups", "contacts",
          "projects",
@@ -33,19 +34,6 @@ def customer_id(demo_store) -> int:
 def texts(section) -> str:
     """The HTML a section shows (read mode)."""
     return section.view.html
-
-
-def find(obj, kind, css: str | None = None) -> list:
-    """Panel objects of a kind (and CSS class) inside a layout."""
-    found = []
-
-    def walk(o):
-        if isinstance(o, kind) and (css is None or css in o.css_classes):
-            found.append(o)
-        for child in getattr(o, "objects", []) or []:
-            walk(child)
-    walk(obj)
-    return found
 
 
 def tool_actions(section) -> list[str]:
@@ -83,7 +71,7 @@ def test_nickname_and_invoice_address_follow_the_switches(demo_store, customer_i
     assert "invoice_address" not in [s.key for s in card.sections]
     assert "Secret Nick" not in texts(card.section("header"))
     card.section("header").start_edit()
-    assert "nickname" not in card.section("header")._form.widgets
+    assert "nickname" not in card.section("header").form.widgets
 
 
 def test_contact_details_links_and_route(demo_store, customer_id):
@@ -134,7 +122,7 @@ def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store,
     section = card.section("contact")
     assert not section.editing and section.view.child is None and tool_actions(section) == ["edit"]
     section.handle("edit", {})
-    form = section._form
+    form = section.form
     assert section.editing
     assert isinstance(form.widgets["phone"], pn.widgets.TextInput)
     assert form.widgets["phone"].value == card.customer.phone
@@ -142,13 +130,13 @@ def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store,
     assert form.widgets["phone"].description == card.customer.param.phone.doc
     economy = card.section("economy")
     economy.start_edit()
-    assert isinstance(economy._form.widgets["expenses_billable"], pn.widgets.Checkbox)
+    assert isinstance(economy.form.widgets["expenses_billable"], pn.widgets.Checkbox)
     # numbers typed as text and read on the server (the browser's number input drops what it does not take)
-    distance = economy._form.widgets["default_distance_km"]
+    distance = economy.form.widgets["default_distance_km"]
     assert isinstance(distance, pn.widgets.TextInput) and "cc-number" in distance.css_classes
     assert distance.value == number_text(card.customer.default_distance_km)
-    assert isinstance(economy._form.widgets["invoicing.payment_term"], pn.widgets.Select)
-    terms = economy._form.widgets["invoicing.payment_term"].options
+    assert isinstance(economy.form.widgets["invoicing.payment_term"], pn.widgets.Select)
+    terms = economy.form.widgets["invoicing.payment_term"].options
     assert set(demo_store.choices().allowed("payment_terms")) <= set(terms)
 
 
@@ -157,29 +145,29 @@ def test_bad_input_shows_messages_next_to_fields_and_keeps_what_was_typed(demo_s
     before = demo_store.get_customer(customer_id).values()
     section = card.section("contact")
     section.start_edit()
-    section._form.widgets["email"].value = "not an address"
-    section._form.widgets["phone"].value = "12"
-    section._form.widgets["visit_address.city"].value = "Lund"
+    section.form.widgets["email"].value = "not an address"
+    section.form.widgets["phone"].value = "12"
+    section.form.widgets["visit_address.city"].value = "Lund"
     assert section.save() is False
-    assert section.editing
-    assert "e-mail" in section._form.messages["email"].object.lower()
-    assert "phone" in section._form.messages["phone"].object.lower()
-    assert section._form.messages["visit_address.city"].object == ""
-    assert section._form.widgets["email"].value == "not an address"
-    assert section._form.widgets["visit_address.city"].value == "Lund"
+    assert section.editing and section.message.startswith("Please correct the marked fields.")
+    assert "e-mail" in section.form.messages["email"].object.lower()
+    assert "phone" in section.form.messages["phone"].object.lower()
+    assert section.form.messages["visit_address.city"].object == ""
+    assert section.form.widgets["email"].value == "not an address"
+    assert section.form.widgets["visit_address.city"].value == "Lund"
     assert demo_store.get_customer(customer_id).values() == before
 
     economy = card.section("economy")
     economy.start_edit()
-    economy._form.widgets["default_distance_km"].value = "80"
-    economy._form.widgets["max_distance_km"].value = "20"
+    economy.form.widgets["default_distance_km"].value = "80"
+    economy.form.widgets["max_distance_km"].value = "20"
     assert economy.save() is False
-    assert "maximum" in economy._form.messages["max_distance_km"].object.lower()
-    economy._form.widgets["default_distance_km"].value = "-5"  # out of bounds: a message, nothing saved
-    economy._form.widgets["max_distance_km"].value = ""
+    assert "maximum" in economy.form.messages["max_distance_km"].object.lower()
+    economy.form.widgets["default_distance_km"].value = "-5"  # out of bounds: a message, nothing saved
+    economy.form.widgets["max_distance_km"].value = ""
     assert economy.save() is False
-    assert "at least 0" in economy._form.messages["default_distance_km"].object
-    assert economy._form.widgets["default_distance_km"].value == "-5"
+    assert "at least 0" in economy.form.messages["default_distance_km"].object
+    assert economy.form.widgets["default_distance_km"].value == "-5"
     assert demo_store.get_customer(customer_id).values() == before
 
 
@@ -188,7 +176,7 @@ def test_a_good_save_updates_the_card_and_the_history(demo_store, customer_id):
     version = card.customer.version
     section = card.section("contact")
     section.start_edit()
-    section._form.widgets["phone"].value = "08-555 123 45"
+    section.form.widgets["phone"].value = "08-555 123 45"
     assert section.save() is True
     assert not section.editing
     assert card.customer.phone == "+46 8 555 123 45" and card.customer.version == version + 1
@@ -203,15 +191,15 @@ def test_stale_save_shows_the_conflict_and_lets_the_user_choose(demo_store, cust
     theirs = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
     mine.section("contact").start_edit()
     theirs.section("contact").start_edit()
-    theirs.section("contact")._form.widgets["phone"].value = "08-111 111 11"
-    theirs.section("contact")._form.widgets["email"].value = "erik@example.se"
+    theirs.section("contact").form.widgets["phone"].value = "08-111 111 11"
+    theirs.section("contact").form.widgets["email"].value = "erik@example.se"
     assert theirs.section("contact").save()
 
     section = mine.section("contact")
-    section._form.widgets["phone"].value = "08-222 222 22"
-    section._form.widgets["website"].value = "www.mine.se"
+    section.form.widgets["phone"].value = "08-222 222 22"
+    section.form.widgets["website"].value = "www.mine.se"
     assert section.save() is False
-    resolver = section._resolver
+    resolver = section.resolver
     assert resolver is not None and set(resolver.choices) == {"phone"}
     labels = list(resolver.choices["phone"].options)
     assert any("+46 8 111 111 11" in label and "Erik Nilsson" in label for label in labels)
@@ -236,17 +224,17 @@ def test_a_save_while_the_conflict_dialog_is_open_shows_the_dialog_again(demo_st
     mine.start_edit()
     erik_contact = erik.section("contact")
     erik_contact.start_edit()
-    erik_contact._form.widgets["phone"].value = "08-111 111 11"
+    erik_contact.form.widgets["phone"].value = "08-111 111 11"
     assert erik_contact.save()
-    mine._form.widgets["phone"].value = "08-222 222 22"
-    assert mine.save() is False and mine._resolver is not None
+    mine.form.widgets["phone"].value = "08-222 222 22"
+    assert mine.save() is False and mine.resolver is not None
 
     erik_contact.start_edit()
-    erik_contact._form.widgets["phone"].value = "08-333 333 33"
+    erik_contact.form.widgets["phone"].value = "08-333 333 33"
     assert erik_contact.save()
     assert mine.save() is False  # not "Saved.": the dialog comes back with C
     assert demo_store.get_customer(customer_id).phone == "+46 8 333 333 33"
-    labels = list(mine._resolver.choices["phone"].options)
+    labels = list(mine.resolver.choices["phone"].options)
     assert any("+46 8 333 333 33" in label for label in labels)
     assert any("08-222 222 22" in label for label in labels)
     assert mine.save() is True  # chosen again (mine), against C this time
@@ -260,15 +248,16 @@ def test_a_stale_save_of_other_fields_lands_and_keeps_theirs(demo_store, custome
     theirs = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
     mine.section("header").start_edit()
     theirs.section("contact").start_edit()  # another section of the card, another user
-    theirs.section("contact")._form.widgets["email"].value = "erik@example.se"
+    theirs.section("contact").form.widgets["email"].value = "erik@example.se"
     assert theirs.section("contact").save()
     header = mine.section("header")
-    header._form.widgets["nickname"].value = "Our nickname"
+    header.form.widgets["nickname"].value = "Our nickname"
     assert header.save() is True  # no field both changed: nothing to choose
-    assert header._resolver is None
+    assert header.resolver is None
     stored = demo_store.get_customer(customer_id)
     assert (stored.nickname, stored.email) == ("Our nickname", "erik@example.se")
     assert "Saved. Also changed meanwhile, and kept: E-mail (Erik Nilsson)." in texts(header)
+    assert header.message == "Saved. Also changed meanwhile, and kept: E-mail (Erik Nilsson)." and header.form is None
     assert "erik@example.se" in texts(mine.section("contact"))  # the rest of the card shows theirs too
     assert mine.customer.version == stored.version
 
@@ -298,14 +287,14 @@ def test_viewer_sees_no_edit_controls_and_cannot_write(demo_store, customer_id):
 def test_collapsed_state_is_remembered_per_user_and_collapsed_sections_are_not_built(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     economy = card.section("economy")
-    assert economy.collapsed and not economy._built and economy.view.html == ""
+    assert economy.collapsed and not economy.built and economy.view.html == ""
     economy.view.collapsed = False  # what the header click does
-    assert economy._built and "Re-invoicing" in economy.view.html
+    assert economy.built and "Re-invoicing" in economy.view.html
     card.section("comments").view.collapsed = True
 
     again = CustomerCard(store=demo_store, customer_id=customer_id + 1, user="anna")  # any card
-    assert not again.section("economy").collapsed and again.section("economy")._built
-    assert again.section("comments").collapsed and not again.section("comments")._built
+    assert not again.section("economy").collapsed and again.section("economy").built
+    assert again.section("comments").collapsed and not again.section("comments").built
     other_user = CustomerCard(store=demo_store, customer_id=customer_id, user="erik")
     assert other_user.section("economy").collapsed and not other_user.section("comments").collapsed
 
@@ -320,12 +309,15 @@ def test_comments_three_newest_show_all_add_and_edit(demo_store, customer_id):
     assert texts(section).count('class="cc-comment"') == total and "Show the 3 newest" in texts(section)
 
     section.handle("new-comment", {})
-    assert section._new_date.value == dt.date.today() and section._new_author.value == "anna"
-    section._new_body.value = "   "
-    assert section.add_comment() is False and "Write something" in section._new_message.object
-    section._new_body.value = "Met them at the fair."
-    section._new_date.value = dt.date(2026, 1, 5)
-    section._new_author.value = "erik"
+    form = section.view.child
+    body, date, author = (one(form, pn.widgets.TextAreaInput, "cc-new-comment"), labelled(form, "Date"),
+                          labelled(form, "Written by"))
+    assert date.value == dt.date.today() and author.value == "anna"
+    body.value = "   "
+    assert section.add_comment() is False and "Write something" in pane_text(form, "cc-comment-message")
+    body.value = "Met them at the fair."
+    date.value = dt.date(2026, 1, 5)
+    author.value = "erik"
     assert section.add_comment() is True
     assert "Comment added." in texts(section) and section.view.child is None
     newest = demo_store.comments(customer_id)
@@ -404,7 +396,7 @@ def test_history_filter_and_restore(demo_store, customer_id):
     original = card.customer.name
     section = card.section("header")
     section.start_edit()
-    section._form.widgets["name"].value = "Renamed Holding AB"
+    section.form.widgets["name"].value = "Renamed Holding AB"
     assert section.save()
     groups = card.section("groups")
     groups.open()
@@ -432,7 +424,7 @@ def test_segments_are_edited_in_groups(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     groups = card.section("groups")
     groups.handle("edit", {})
-    form = groups._form
+    form = groups.form
     assert isinstance(form.widgets["Services"], pn.widgets.MultiChoice)
     assert isinstance(form.widgets["Size"], pn.widgets.Select)
     form.widgets["Services"].value = ["Audit", "IT"]
@@ -452,21 +444,25 @@ def test_a_save_keeps_the_chart_pane_so_the_card_is_not_drawn_again(demo_store, 
     card.customer.phone = "+46 8 555 44 33"
     card.save()
     assert section.view.child is chart  # the same pane, with the chart drawn again from the stored figures
-    assert card._layout.objects.count(chart) == 1
+    assert card.__panel__().objects.count(chart) == 1
 
 
 def test_browser_messages_are_handled_one_by_one(demo_store, customer_id):
     from panel.models.reactive_html import DOMEvent
 
     card = CustomerCard(store=demo_store, customer_id=customer_id)
-    view = card._layout
+    view = card.__panel__()
     comments, contacts = card.section("comments"), card.section("contacts")
     before = (comments.collapsed, contacts.collapsed)
-    for key in ("comments", "contacts"):  # two folds sent together both arrive
+    for key in ("comments", "contacts"):  # two folds sent together both arrive (as DOM events, through Panel)
         view._process_event(DOMEvent(model=None, node="ccroot", data={"type": "ccmsg", "detail": {
             "section": key, "toggle": not (comments if key == "comments" else contacts).collapsed}}))
     assert (comments.collapsed, contacts.collapsed) == (not before[0], not before[1])
     view._process_event(DOMEvent(model=None, node="ccroot", data={"type": "ccmsg", "detail": "not a message"}))
+    view.receive("not a message either")
+    assert (comments.collapsed, contacts.collapsed) == (not before[0], not before[1])
+    view.receive({"section": "comments", "toggle": before[0]})  # what a notebook can send
+    assert comments.collapsed == before[0]
 
 
 def test_histories_show_labels_and_no_missing_value_markers(demo_store, customer_id):
@@ -504,18 +500,18 @@ def test_a_number_typed_the_swedish_way_is_saved_as_meant(demo_store, customer_i
     with using_language("sv"):
         economy = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("economy")
         economy.start_edit()
-        economy._form.widgets["default_distance_km"].value = "1 234,5"
-        economy._form.widgets["max_distance_km"].value = ""
+        economy.form.widgets["default_distance_km"].value = "1 234,5"
+        economy.form.widgets["max_distance_km"].value = ""
         assert economy.save() is True
         assert demo_store.get_customer(customer_id).default_distance_km == 1234.5
         economy.start_edit()
-        assert economy._form.widgets["default_distance_km"].value == "1234,5"
+        assert economy.form.widgets["default_distance_km"].value == "1234,5"
     economy = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("economy")
     economy.start_edit()
-    assert economy._form.widgets["default_distance_km"].value == "1234.5"  # in English
-    economy._form.widgets["default_distance_km"].value = "many"
+    assert economy.form.widgets["default_distance_km"].value == "1234.5"  # in English
+    economy.form.widgets["default_distance_km"].value = "many"
     assert economy.save() is False
-    assert "number" in economy._form.messages["default_distance_km"].object
+    assert "number" in economy.form.messages["default_distance_km"].object
 
 
 def test_administrators_link_and_unlink_the_economy_system_on_the_card(demo_store, customer_id):

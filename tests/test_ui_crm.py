@@ -12,6 +12,7 @@ from customercard.ui.card import CustomerCard
 from customercard.ui.pipeline import PipelineTable
 
 from .conftest import rich_customers
+from .ui_support import labelled, pane_text
 
 
 def test_sections_follow_the_seed_then_crm(demo_store):
@@ -25,10 +26,11 @@ def test_add_a_relation_and_see_the_inverse_on_the_other_card(demo_store):
     card = CustomerCard(store=demo_store, customer_id=one, user="anna")
     section = card.section("relations")
     section.handle("add-relation", {})
-    section._type.value = "Parent company of"
-    section._find.value_input = other_name
-    assert section._target.value == ("customer", other)
-    section._note_input.value = "Bought in 2024"
+    form = section.view.child
+    labelled(form, "Relation").value = "Parent company of"
+    labelled(form, "To customer or contact person").value_input = other_name
+    assert labelled(form, "Choose").value == ("customer", other)
+    labelled(form, "Note").value = "Bought in 2024"
     assert section.add_relation()
     assert "Parent company of" in section.view.html and other_name in section.view.html
     theirs = CustomerCard(store=demo_store, customer_id=other, user="anna").section("relations")
@@ -70,7 +72,7 @@ def test_plan_an_event_open_it_and_mark_it_done(demo_store):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("events")
     section.handle("new-event", {})
-    form = section._form
+    form = section.form
     form.widgets["title"].value = "Strategy meeting"
     form.widgets["event_type"].value = "Meeting"
     form.widgets["participants"].value = ["erik"]
@@ -91,10 +93,10 @@ def test_event_validation_shows_in_the_form(demo_store):
     customer_id = rich_customers(demo_store)[0]
     section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("events")
     section.handle("new-event", {})
-    section._form.widgets["title"].value = ""
+    section.form.widgets["title"].value = ""
     section.editor.save()
-    assert "title" in section._form.messages["title"].object.lower() or "needs a title" in \
-        section._form.messages["title"].object
+    assert "title" in section.form.messages["title"].object.lower() or "needs a title" in \
+        section.form.messages["title"].object
 
 
 def test_create_win_and_lose_opportunities(demo_store):
@@ -102,7 +104,7 @@ def test_create_win_and_lose_opportunities(demo_store):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("opportunities")
     section.handle("new-opportunity", {})
-    form = section._form
+    form = section.form
     form.widgets["title"].value = "Big audit"
     form.widgets["amount"].value = "250 000"  # as people type it
     form.widgets["probability"].value = "60"
@@ -117,10 +119,10 @@ def test_create_win_and_lose_opportunities(demo_store):
     if not second.empty:
         target = int(second.iloc[0]["id"])
         section.handle("lost", {"id": str(target)})
-        section._form.widgets["lost_reason"].value = ""
+        section.form.widgets["lost_reason"].value = ""
         section.editor.save()
         assert demo_store.get_opportunity(target).status == "pipeline"  # a reason is required
-        section._form.widgets["lost_reason"].value = "Price"
+        section.form.widgets["lost_reason"].value = "Price"
         section.editor.save()
         lost = demo_store.get_opportunity(target)
         assert lost.status == "lost" and lost.lost_reason == "Price"
@@ -131,7 +133,7 @@ def test_an_opportunity_out_of_bounds_is_refused_with_messages_not_changed(demo_
     before = len(demo_store.opportunities(customer_id))
     section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("opportunities")
     section.handle("new-opportunity", {})
-    form = section._form
+    form = section.form
     form.widgets["title"].value = "Too sure"
     form.widgets["amount"].value = "-5"
     form.widgets["probability"].value = "150"
@@ -165,7 +167,7 @@ def test_pipeline_page_sums_filters_and_edits(demo_store):
     assert page.change(int(first["id"]), "amount", float(first["amount"]) * 2)
     assert demo_store.pipeline()["weighted"].sum() > total_before
     assert not page.change(int(first["id"]), "status", "lost")  # needs a reason
-    assert "Say why" in page._message.object
+    assert "Say why" in page.message
     assert page.change(int(first["id"]), "status", "won")
     assert int(first["id"]) not in set(page.frame["id"])
     owner = demo_store.users().iloc[0]["login"]
@@ -194,7 +196,7 @@ def test_the_pipeline_table_speaks_the_readers_language(demo_store, language, ca
     language writes them (what Tabulator's locale did before), and its row groups are the stages."""
     with using_language(language):
         page = PipelineTable(store=demo_store, user="anna")
-        table, count = page._table, page._count.object
+        table, count = page.table, pane_text(page, "cc-pipeline-count")
         assert table.caption == caption and [c["label"] for c in table.columns][:2] == [_("Customer"),
                                                                                        _("Opportunity")]
         rows = [row for row in table.rows if "_group" not in row]
@@ -219,7 +221,7 @@ def test_pipeline_refuses_viewers(demo_store):
     page = PipelineTable(store=demo_store, user="vera")
     first = page.frame.iloc[0]
     assert not page.change(int(first["id"]), "amount", 1.0)
-    assert "viewer" in page._message.object or "may not" in page._message.object
+    assert "viewer" in page.message or "may not" in page.message
 
 
 def test_the_invoiced_chart_colours_each_bar_by_its_series():
@@ -270,7 +272,7 @@ def test_the_pipeline_refuses_a_change_made_from_a_stale_row(demo_store):
     assert erik.change(opportunity_id, "amount", 80000, version=int(erik_row["version"]))
     assert anna.change(opportunity_id, "amount", 90000, version=seen) is False
     assert demo_store.get_opportunity(opportunity_id).amount == 80000.0
-    assert "Erik Nilsson" in anna._message.object and "80" in anna._message.object
+    assert "Erik Nilsson" in anna.message and "80" in anna.message
     fresh = anna.frame[anna.frame["id"] == opportunity_id].iloc[0]
     assert fresh["amount"] == 80000.0 and int(fresh["version"]) == seen + 1
     assert anna.change(opportunity_id, "amount", 90000, version=int(fresh["version"]))  # from what she now sees

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
+import panel as pn
+
 from customercard.ui.card import CustomerCard
 
 from .conftest import rich_customers
+from .ui_support import one, pane_text
 
 
 def _section(store, customer_id, user="anna"):
     return CustomerCard(store=store, customer_id=customer_id, user=user).section("follow_ups")
+
+
+def reminder(view) -> pn.widgets.Checkbox:
+    """The profile's check box for the daily reminder e-mail, as drawn."""
+    return one(view, pn.widgets.Checkbox, "cc-profile-reminders")
 
 
 def test_add_one_for_a_colleague_overdue_marked_then_done(demo_store):
@@ -18,7 +26,7 @@ def test_add_one_for_a_colleague_overdue_marked_then_done(demo_store):
     section = _section(demo_store, customer_id)
     assert not section.collapsed and 'data-action="new-follow-up"' in section.view.html
     section.handle("new-follow-up", {})
-    form = section._form
+    form = section.form
     assert form.widgets["owner"].value == "anna"
     form.widgets["what"].value = "Call <Eva> about the renewal"
     form.widgets["owner"].value = "erik"
@@ -38,10 +46,10 @@ def test_add_one_for_a_colleague_overdue_marked_then_done(demo_store):
 def test_a_follow_up_needs_what_and_a_day(demo_store):
     section = _section(demo_store, rich_customers(demo_store)[0])
     section.handle("new-follow-up", {})
-    section._form.widgets["due_on"].value = None
+    section.form.widgets["due_on"].value = None
     section.editor.save()
-    assert "Say what is to be done." in section._form.messages["what"].object
-    assert "Give the day it is due." in section._form.messages["due_on"].object
+    assert "Say what is to be done." in section.form.messages["what"].object
+    assert "Give the day it is due." in section.form.messages["due_on"].object
 
 
 def test_a_stale_done_is_refused_and_says_who(demo_store):
@@ -88,12 +96,12 @@ def test_the_reminder_e_mail_is_turned_off_and_on_on_the_profile(demo_store):
     from customercard.ui.profile import ProfilePage
 
     view = ProfilePage(demo_store, "anna")
-    assert view._reminder.value is True and demo_store.follow_up_mail_wanted("anna")
-    view._reminder.value = False
+    assert reminder(view).value is True and demo_store.follow_up_mail_wanted("anna")
+    reminder(view).value = False
     assert not demo_store.follow_up_mail_wanted("anna") and demo_store.follow_up_mail_wanted("erik")
-    assert "no reminder e-mails" in view._reminder_note.object
-    assert ProfilePage(demo_store, "anna")._reminder.value is False
-    view._reminder.value = True
+    assert "no reminder e-mails" in pane_text(view, "cc-profile-reminders-note")
+    assert reminder(ProfilePage(demo_store, "anna")).value is False
+    reminder(view).value = True
     assert demo_store.follow_up_mail_wanted("anna")
 
 
@@ -133,7 +141,7 @@ def test_a_follow_up_on_an_opportunity(demo_store):
     section.open()
     assert 'data-action="opportunity-follow-up"' in section.view.html
     section.handle("opportunity-follow-up", {"id": str(opportunity.id)})
-    section._form.widgets["what"].value = "Send the revised terms"
+    section.form.widgets["what"].value = "Send the revised terms"
     section.editor.save()
     row = demo_store.follow_ups(opportunity_id=opportunity.id).iloc[0]
     assert (row.what, row.opportunity_title, row.owner) == ("Send the revised terms", "Framework agreement", "anna")

@@ -38,13 +38,13 @@ def test_an_open_form_keeps_what_was_typed_and_marks_what_changed_underneath(dem
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("contact")
     section.start_edit()
-    section._form.widgets["phone"].value = "08-222 222 22"
+    section.form.widgets["phone"].value = "08-222 222 22"
     erik_saves(demo_store, customer_id, phone="08-333 333 33")
-    eventually(lambda: "+46 8 333 333 33" in section._form.notices["phone"].object)
-    assert section.editing and section._form.widgets["phone"].value == "08-222 222 22"
-    assert "Erik Nilsson" in section._form.notices["phone"].object
-    assert section._form.notices["email"].object == ""
-    assert section.save() is False and section._resolver is not None  # seen before Save, chosen at Save
+    eventually(lambda: "+46 8 333 333 33" in section.form.notices["phone"].object)
+    assert section.editing and section.form.widgets["phone"].value == "08-222 222 22"
+    assert "Erik Nilsson" in section.form.notices["phone"].object
+    assert section.form.notices["email"].object == ""
+    assert section.save() is False and section.resolver is not None  # seen before Save, chosen at Save
 
 
 def test_sections_listing_records_draw_them_again(demo_store, customer_id):
@@ -85,7 +85,7 @@ def test_the_pipeline_the_customer_list_and_the_contact_card_follow(demo_store, 
 
     listing = CustomerList(store=demo_store, text=demo_store.get_customer(customer_id).name[:6])
     erik_saves(demo_store, customer_id, nickname="Listed nickname")
-    eventually(lambda: any(row["nickname"] == "Listed nickname" for row in listing._table.rows))
+    eventually(lambda: any(row["nickname"] == "Listed nickname" for row in listing.table.rows))
 
     contact_id = int(demo_store.contacts(customer_id).iloc[0]["id"])
     card = ContactCard(store=demo_store, contact_id=contact_id, user="anna")

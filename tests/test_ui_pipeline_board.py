@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pandas as pd
+import panel as pn
 
 from customercard import formatting
 from customercard.i18n import using_language
 from customercard.ui.pipeline import PipelinePage, PipelineTable
 from customercard.ui.pipeline_board import FIRST_CARDS, MORE_CARDS, PipelineBoard
+
+from .ui_support import labelled, one
+
+
+def shown_markup(board: PipelineBoard) -> str:
+    """The board's message as drawn (its class says whether it is an error)."""
+    return one(board, pn.pane.HTML, "cc-board-message").object
 
 
 def columns(board: PipelineBoard) -> dict[str, dict]:
@@ -41,10 +49,10 @@ def test_a_move_is_saved_on_the_version_the_card_showed_and_a_stale_one_is_refus
     stages = list(demo_store.choices().allowed("opportunity_stages"))
     card = columns(anna)[stages[0]]["cards"][0]
     # as the browser sends it
-    anna._on_message({"action": "move", "id": card["id"], "version": card["version"], "stage": stages[1]})
+    anna.board.receive({"action": "move", "id": card["id"], "version": card["version"], "stage": stages[1]})
     stored = demo_store.get_opportunity(card["id"])
     assert stored.stage == stages[1] and stored.version == card["version"] + 1
-    assert "Moved" in anna._message.object or "Flyttade" in anna._message.object
+    assert "Moved" in anna.message or "Flyttade" in anna.message
     moved = columns(anna)[stages[1]]
     assert card["id"] not in {c["id"] for c in columns(anna)[stages[0]]["cards"]}
     assert card["id"] in {c["id"] for c in moved["cards"]} or moved["more"] > 0
@@ -52,8 +60,8 @@ def test_a_move_is_saved_on_the_version_the_card_showed_and_a_stale_one_is_refus
     with using_language("en"):
         assert not erik.move(card["id"], stages[2], card["version"])
     assert demo_store.get_opportunity(card["id"]).stage == stages[1]  # nothing of Erik's written
-    assert "cc-board-error" in erik._message.object and "Not saved" in erik._message.object
-    assert f"Stage is now {stages[1]}" in erik._message.object
+    assert "cc-board-error" in shown_markup(erik) and "Not saved" in erik.message
+    assert f"Stage is now {stages[1]}" in erik.message
     history = demo_store.record_history("opportunities", card["id"])
     assert "erik" not in set(history["changed_by"]) and "anna" in set(history["changed_by"])
 
@@ -65,7 +73,7 @@ def test_filters_by_owner_close_month_and_customer(demo_store):
     board.owner = owner
     assert set(board.frame["owner"]) == {owner}
     month = pd.to_datetime(board.frame["expected_close"]).dt.strftime("%Y-%m").mode().iloc[0]
-    assert month in board._months.options.values()
+    assert month in labelled(board, "Expected to close in").options.values()
     board.close_month = month
     assert set(pd.to_datetime(board.frame["expected_close"]).dt.strftime("%Y-%m")) == {month}
     name = board.frame["customer_name"].iloc[0]
@@ -85,7 +93,7 @@ def test_show_more_draws_more_of_one_column(demo_store):
     stage, column = max(columns(board).items(), key=lambda item: item[1]["more"])
     assert column["more"] > 0, "the demo has a stage with more than one screen of cards"
     total = len(column["cards"]) + column["more"]
-    board._on_message({"action": "more", "stage": stage})
+    board.board.receive({"action": "more", "stage": stage})
     assert len(columns(board)[stage]["cards"]) == min(total, FIRST_CARDS + MORE_CARDS)
     others = [c for s, c in columns(board).items() if s != stage]
     assert all(len(c["cards"]) <= FIRST_CARDS for c in others)
@@ -96,19 +104,19 @@ def test_viewers_see_the_board_read_only(demo_store):
     assert not board.board.can_move
     stages = list(demo_store.choices().allowed("opportunity_stages"))
     card = columns(board)[stages[0]]["cards"][0]
-    board._on_message({"action": "move", "id": card["id"], "version": card["version"], "stage": stages[1]})
+    board.board.receive({"action": "move", "id": card["id"], "version": card["version"], "stage": stages[1]})
     assert demo_store.get_opportunity(card["id"]).stage == stages[0]
-    assert "cc-board-error" in board._message.object
+    assert "cc-board-error" in shown_markup(board)
     assert board.open_editor(card["id"]) is None
 
 
 def test_the_page_shows_the_board_by_default_and_the_table_when_asked(demo_store):
     page = PipelinePage(store=demo_store, user="anna")
     assert isinstance(page.body, PipelineBoard)
-    assert 'aria-current="page"' in page._switch().split("</a>")[0]
+    assert 'aria-current="page"' in page.views_nav().split("</a>")[0]
     table = PipelinePage(store=demo_store, user="anna", view="table")
     assert isinstance(table.body, PipelineTable)
-    assert 'href="/pipeline?view=table" data-view="table" aria-current="page"' in table._switch()
+    assert 'href="/pipeline?view=table" data-view="table" aria-current="page"' in table.views_nav()
 
 
 def test_the_board_speaks_the_readers_language(demo_store):
@@ -150,7 +158,7 @@ def test_an_edit_in_place_meets_a_move_made_meanwhile_as_a_conflict(demo_store):
     erik = PipelineBoard(store=demo_store, user="erik")
     stages = list(demo_store.choices().allowed("opportunity_stages"))
     card = columns(anna)[stages[0]]["cards"][0]
-    anna._on_message({"action": "open", "id": card["id"]})
+    anna.board.receive({"action": "open", "id": card["id"]})
     editor = anna.editor
     assert editor is not None and editor.original.version == card["version"]
     assert erik.move(card["id"], stages[2], card["version"])

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import panel as pn
+
 from customercard.ui.admin import AdminPage
 from customercard.ui.profile import ProfilePage, browser_name
+
+from .ui_support import labelled, one, pane_text
+
+PASSWORD_LABELS = {"current_password": "Current password", "password": "New password", "again": "New password again"}
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 
 
 def texts(view: ProfilePage) -> list[str]:
-    return [row.objects[0].object for row in view._sessions.objects]
+    return [row.objects[0].object for row in sessions(view).objects]
+
+
+def sessions(view: ProfilePage) -> pn.Column:
+    """The list of my sessions as drawn: a row per session."""
+    return one(view, pn.Column, "cc-profile-sessions")
+
+
+def error(view: ProfilePage, name: str) -> str:
+    """The message under a password field, as drawn."""
+    return one(view, pn.pane.HTML, f"cc-profile-{name}-error").object
 
 
 def test_the_profile_lists_my_sessions_escaped_and_marks_this_one(demo_store):
@@ -20,13 +36,13 @@ def test_the_profile_lists_my_sessions_escaped_and_marks_this_one(demo_store):
     demo_store.start_session("anna", "198.51.100.2", "<script>alert(1)</script>")
     demo_store.start_session("erik", "198.51.100.3", FIREFOX)
     view = ProfilePage(demo_store, "anna", token=token)
-    assert "Anna &lt;i&gt;Berg&lt;/i&gt;" in view._layout.objects[0].object
+    assert "Anna &lt;i&gt;Berg&lt;/i&gt;" in view.__panel__().objects[0].object
     rows = texts(view)
     assert len(rows) == 2 and "198.51.100.3" not in " ".join(rows)
     this = [row for row in rows if "This session" in row]
     assert len(this) == 1 and "198.51.100.1" in this[0] and "Firefox 140 on Linux" in this[0]
     assert not any("<script>" in row for row in rows) and any("&lt;script&gt;" in row for row in rows)
-    assert len(view._sessions.objects[0].objects) == 2  # the other session has an End button, this one not
+    assert len(sessions(view).objects[0].objects) == 2  # the other session has an End button, this one not
     assert browser_name("") == "unknown"
 
 
@@ -37,19 +53,19 @@ def test_changing_my_password_keeps_this_session_and_ends_the_others(demo_store)
 
     def change(current: str, new: str, again: str) -> bool:
         for name, value in (("current_password", current), ("password", new), ("again", again)):
-            view._inputs[name].value = value
+            labelled(view, PASSWORD_LABELS[name]).value = value
         return view.change_password()
 
     assert not change("demo", "password123", "password123")
-    assert "most common" in view._errors["password"].object
+    assert "most common" in error(view, "password")
     assert not change("demo", "a-long-enough-one", "a-long-enough-two")
-    assert "differ" in view._errors["again"].object and not view._errors["password"].object
+    assert "differ" in error(view, "again") and not error(view, "password")
     assert not change("wrong", "a-long-enough-one", "a-long-enough-one")
-    assert "not your current password" in view._errors["current_password"].object
+    assert "not your current password" in error(view, "current_password")
     assert change("demo", "a-long-enough-one", "a-long-enough-one")
-    assert "Your password is changed" in view._password_note.object
+    assert "Your password is changed" in pane_text(view, "cc-profile-password-note")
     assert demo_store.session_login(token) == "anna" and demo_store.session_login(other) is None
-    assert all(widget.value == "" for widget in view._inputs.values())
+    assert all(labelled(view, label).value == "" for label in PASSWORD_LABELS.values())
 
 
 def test_ending_one_session_and_logging_out_everywhere(demo_store):
@@ -62,7 +78,7 @@ def test_ending_one_session_and_logging_out_everywhere(demo_store):
     view.end_session(other_id)
     assert demo_store.session_login(other) is None and len(texts(view)) == 1
     view.end_session(other_id)
-    assert "ended already" in view._sessions_note.object
+    assert "ended already" in pane_text(view, "cc-profile-sessions-note")
     view.log_out_everywhere()
     assert left and demo_store.session_login(token) is None and demo_store.sessions("anna").empty
 
@@ -71,13 +87,13 @@ def test_the_admins_users_page_shows_the_password_policy(demo_store):
     users = AdminPage(demo_store, "admin").users
     users.form.widgets["login"].value = "nils"
     users.form.widgets["name"].value = "Nils Ek"
-    users._password.value = "qwertyuiop"
+    labelled(users, "New password (leave empty to keep)").value = "qwertyuiop"
     assert not users.save()
-    assert "most common" in users._message.object
-    users._password.value = "nils-is-here-now"
+    assert "most common" in users.message
+    labelled(users, "New password (leave empty to keep)").value = "nils-is-here-now"
     assert users.save()
     session = demo_store.start_session("nils")
-    users._pick.value = "nils"
-    users._password.value = "nils-new-password"
+    labelled(users, "User").value = "nils"
+    labelled(users, "New password (leave empty to keep)").value = "nils-new-password"
     assert users.save()
     assert demo_store.session_login(session) is None  # an admin's new password ends the user's sessions

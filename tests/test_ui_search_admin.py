@@ -16,14 +16,15 @@ from customercard.ui.new_customer import NewCustomer
 from customercard.ui.search_box import SuperSearch
 
 from .conftest import rich_customers
+from .ui_support import labelled, one, pane_text
 
 
 def test_filters_are_anded_across_and_ored_within(demo_store):
     view = CustomerList(store=demo_store)
     everyone = view.total
-    view._filters["statuses"].value = ["Active", "Prospect"]
+    view.filters["statuses"].value = ["Active", "Prospect"]
     active_or_prospect = view.total
-    view._filters["seg.Services"].value = ["Audit"]
+    view.filters["seg.Services"].value = ["Audit"]
     with_audit = view.total
     assert everyone > active_or_prospect > with_audit > 0
     frame = view.export_frame()
@@ -39,36 +40,36 @@ def test_filters_are_anded_across_and_ored_within(demo_store):
 def test_archived_filter_city_country_and_manager(demo_store):
     c = demo_store.get_customer(rich_customers(demo_store)[0])
     view = CustomerList(store=demo_store)
-    view._filters["city"].value = c.visit_address.city[:3]
-    view._filters["country"].value = c.visit_address.country
-    view._filters["account_managers"].value = [c.account_manager]
-    names = [row["name"] for row in view._table.rows]
+    view.filters["city"].value = c.visit_address.city[:3]
+    view.filters["country"].value = c.visit_address.country
+    view.filters["account_managers"].value = [c.account_manager]
+    names = [row["name"] for row in view.table.rows]
     assert c.name in names
     archived = demo_store.sql("SELECT count(*) AS n FROM customers WHERE archived")["n"][0]
     view.clear()
-    view._filters["archived"].value = "archived"
+    view.filters["archived"].value = "archived"
     assert view.total == archived
 
 
 def test_paging_and_sorting_happen_on_the_server(demo_store):
     view = CustomerList(store=demo_store, page_size=10)
-    assert len(view._table.rows) == 10
-    first_page = [row["name"] for row in view._table.rows]
-    view._next.clicks += 1
-    assert view.page == 2 and [row["name"] for row in view._table.rows] != first_page
-    view._table.param.update(sort="number", descending=True)
+    assert len(view.table.rows) == 10
+    first_page = [row["name"] for row in view.table.rows]
+    labelled(view, "Next ›").clicks += 1
+    assert view.page == 2 and [row["name"] for row in view.table.rows] != first_page
+    view.table.param.update(sort="number", descending=True)
     assert view.page == 1
-    numbers = [int(row["number"]) for row in view._table.rows]
+    numbers = [int(row["number"]) for row in view.table.rows]
     assert numbers == sorted(numbers, reverse=True) and numbers[0] == demo_store.sql(
         "SELECT max(number) AS n FROM customers WHERE NOT archived")["n"][0]
 
 
 def test_the_url_holds_the_filters(demo_store):
     view = CustomerList(store=demo_store)
-    view._filters["statuses"].value = ["Active"]
-    view._filters["seg.Size"].value = ["Small", "Large"]
-    view._filters["text"].value = "ab"
-    view._table.param.update(sort="city")
+    view.filters["statuses"].value = ["Active"]
+    view.filters["seg.Size"].value = ["Small", "Large"]
+    view.filters["text"].value = "ab"
+    view.table.param.update(sort="city")
     url = view.url
     assert "status=Active" in url and "seg.Size=Small" in url and "seg.Size=Large" in url and "sort=city" in url
     again = CustomerList.from_url(demo_store, "?" + url)
@@ -80,7 +81,7 @@ def test_the_url_holds_the_filters(demo_store):
 
 def test_export_files(demo_store):
     view = CustomerList(store=demo_store)
-    view._filters["statuses"].value = ["Active"]
+    view.filters["statuses"].value = ["Active"]
     csv = pd.read_csv(io.BytesIO(view.export_file("csv").getvalue()), encoding="utf-8-sig")
     xlsx = pd.read_excel(view.export_file("xlsx"))
     assert len(csv) == len(xlsx) == view.total
@@ -125,8 +126,9 @@ def test_new_customer_warns_of_duplicates_then_creates(demo_store):
     view.form.widgets["email"].value = ""
     view.form.widgets["name"].value = existing.name
     assert view.create() is None
-    assert "may exist already" in view._message.object and f"/card?customer={existing.id}" in view._message.object
-    assert view._anyway.visible
+    said = one(view, pn.pane.HTML, "cc-new-message").object
+    assert "may exist already" in said and f"/card?customer={existing.id}" in said
+    assert labelled(view, "Create anyway").visible
     created = view.create(check_duplicates=False)
     assert created is not None and created.created_by == "anna" and created.id != existing.id
     fresh = NewCustomer(store=demo_store, user="anna")
@@ -142,8 +144,8 @@ def test_merge_from_the_card(demo_store):
     assert "merge" in [t["action"] for t in header.view.tools]
     header.handle("merge", {})
     panel = header.merge_panel
-    panel._find.value_input = str(other.number)
-    assert panel._pick.value == other_id
+    labelled(panel, "Find the customer to merge into this one").value_input = str(other.number)
+    assert labelled(panel, "Customer").value == other_id
     panel.choices["phone"].value = "other"
     assert panel.merge()
     assert card.customer.phone == other.phone
@@ -158,22 +160,22 @@ def test_merge_from_the_card(demo_store):
 def test_admin_lists_settings_criteria_users_and_log(demo_store):
     page = AdminPage(demo_store, "admin")
     lists = page.lists
-    lists._add.value = "Shipping"
-    lists._buttons["add"].clicks += 1
+    labelled(lists, "Add a value").value = "Shipping"
+    labelled(lists, "Add").clicks += 1
     assert "Shipping" in set(demo_store.list_values("industries")["label"])
     shipping = int(demo_store.list_values("industries").set_index("label").loc["Shipping", "id"])
-    lists._values.value = shipping
-    lists._buttons["up"].clicks += 1
+    labelled(lists, "Value").value = shipping
+    labelled(lists, "Move up").clicks += 1
     labels = list(demo_store.list_values("industries")["label"])
     assert labels.index("Shipping") == len(labels) - 2
-    lists._rename.value = "Shipping & ports"
-    lists._buttons["rename"].clicks += 1
-    lists._buttons["toggle"].clicks += 1
+    labelled(lists, "New name").value = "Shipping & ports"
+    labelled(lists, "Rename").clicks += 1
+    labelled(lists, "Deactivate / activate").clicks += 1
     row = demo_store.list_values("industries").set_index("id").loc[shipping]
     assert row["label"] == "Shipping & ports" and not row["active"]
-    lists._add.value = "Retail"
-    lists._buttons["add"].clicks += 1
-    assert "already" in lists._message.object
+    labelled(lists, "Add a value").value = "Retail"
+    labelled(lists, "Add").clicks += 1
+    assert "already" in lists.message
 
     settings = page.settings
     settings.form.widgets["nicknames_enabled"].value = False
@@ -184,36 +186,36 @@ def test_admin_lists_settings_criteria_users_and_log(demo_store):
     assert not settings.save() and "time zone" in settings.form.messages["time_zone"].object.lower()
 
     criteria = page.criteria
-    criteria._name.value = "Region"
-    criteria._values.value = "North\nSouth\n"
+    labelled(criteria, "Name").value = "Region"
+    labelled(criteria, "Values, one per line (removed values are deactivated)").value = "North\nSouth\n"
     assert criteria.save()
     assert ("Region", (False, ["North", "South"])) in demo_store.choices().criteria.items()
 
     users = page.users
     users.form.widgets["login"].value = "nils"
     users.form.widgets["name"].value = "Nils Ek"
-    users._password.value = "a-first-secret-1"
+    labelled(users, "New password (leave empty to keep)").value = "a-first-secret-1"
     assert users.save()
     assert demo_store.authenticate("nils", "a-first-secret-1").role == "manager"
-    users._pick.value = "nils"
+    labelled(users, "User").value = "nils"
     users.form.widgets["role"].value = "viewer"
     users.form.widgets["projects_access"].value = True
-    users._password.value = "a-second-secret-2"
+    labelled(users, "New password (leave empty to keep)").value = "a-second-secret-2"
     assert users.save()
     nils = demo_store.get_user("nils")
     assert nils.role == "viewer" and nils.projects_access and demo_store.authenticate("nils", "a-second-secret-2")
 
     page.log.refresh()
-    log = page.log._html.object
+    log = one(page.log, pn.pane.HTML, "cc-admin-log").object
     # a setting by its label
     assert "Shipping" in log and "<td>Nicknames</td>" in log and "Region" in log and "nils" in log
 
 
 def test_admin_writes_are_refused_for_others_even_forged(demo_store):
     page = AdminPage(demo_store, "anna")  # a manager reaching the page objects directly
-    page.lists._add.value = "Forged"
-    page.lists._buttons["add"].clicks += 1
-    assert "Only administrators" in page.lists._message.object
+    labelled(page.lists, "Add a value").value = "Forged"
+    labelled(page.lists, "Add").clicks += 1
+    assert "Only administrators" in page.lists.message
     assert "Forged" not in set(demo_store.list_values("industries")["label"])
     with pytest.raises(cc.PermissionDenied):
         demo_store.save_settings(cc.Settings(nicknames_enabled=False), user="vera")
@@ -226,16 +228,17 @@ def test_admin_page_is_a_panel_object(demo_store):
 def test_admin_import_tab_checks_then_imports(demo_store, tmp_path):
     page = AdminPage(demo_store, "admin")
     csv = b"Name;Org number;City;Country\nNorrsken Konsult AB;556677-8899;Kiruna;SE\n"
-    page.imports._file.param.update(value=csv, filename="new.csv")
+    one(page.imports, pn.widgets.FileInput, "cc-import-file").param.update(value=csv, filename="new.csv")
     assert page.imports.run()  # a dry run by default
-    assert "would be imported" in page.imports._report.object
+    assert "would be imported" in pane_text(page.imports, "cc-import-report")
     assert demo_store.search("Norrsken").empty
-    page.imports._dry.value = False
+    labelled(page.imports, "Only check (dry run)").value = False
     assert page.imports.run()
     assert list(demo_store.search("Norrsken")["name"]) == ["Norrsken Konsult AB"]
-    page.imports._file.param.update(value=b"Name;E-mail\nBad AB;nope\n", filename="bad.csv")
+    chooser = one(page.imports, pn.widgets.FileInput, "cc-import-file")
+    chooser.param.update(value=b"Name;E-mail\nBad AB;nope\n", filename="bad.csv")
     assert not page.imports.run()
-    assert "Nothing imported" in page.imports._report.object
+    assert "Nothing imported" in pane_text(page.imports, "cc-import-report")
 
 
 def test_admin_and_card_show_pending_and_failed_deliveries(demo_store):
@@ -253,6 +256,6 @@ def test_admin_and_card_show_pending_and_failed_deliveries(demo_store):
     assert "1 failed" in groups.view.html and "HTTP 503" in groups.view.html
     assert "Linked to Fortnox as customer FN-1" in groups.view.html
     page = AdminPage(demo_store, "admin")
-    assert "0 pending, 1 failed" in page.sync._html.object and "HTTP 503" in page.sync._html.object
+    assert "0 pending, 1 failed" in pane_text(page.sync, "cc-sync") and "HTTP 503" in pane_text(page.sync, "cc-sync")
     assert page.sync.retry() == 1
     assert demo_store.outbox_counts(customer_id)["pending"] == 1

@@ -15,6 +15,7 @@ from customercard.ui.card import CustomerCard
 from customercard.ui.form import FieldForm
 
 from .conftest import rich_customers
+from .ui_support import labelled, one, pane_text
 
 RECORDS = [cc.Customer, cc.Contact, cc.Comment, cc.Event, cc.Opportunity, cc.Settings, cc.User, cc.Project,
            cc.Relation]
@@ -50,16 +51,19 @@ def test_the_hand_built_editors_take_more_than_the_model_allows(demo_store):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     comments = card.section("comments")
     comments.handle("new-comment", {})
-    assert comments._new_body.max_length > text_limits(cc.Comment.param.body)[0]
+    body = one(comments.view.child, pn.widgets.TextAreaInput, "cc-new-comment")
+    assert body.max_length > text_limits(cc.Comment.param.body)[0]
     contact = card.section("contact")
     contact.do_send_email()
-    assert contact._mail_form["subject"].max_length > text_limits(MailDraft.param.subject)[0]
-    assert contact._mail_form["message"].max_length > text_limits(MailDraft.param.message)[0]
+    assert labelled(contact.view.child, "Subject").max_length > text_limits(MailDraft.param.subject)[0]
+    assert labelled(contact.view.child, "Message").max_length > text_limits(MailDraft.param.message)[0]
     relations = card.section("relations")
     relations.handle("add-relation", {})
-    assert relations._note_input.max_length > text_limits(cc.Relation.param.note)[0]
+    assert labelled(relations.view.child, "Note").max_length > text_limits(cc.Relation.param.note)[0]
     page = AdminPage(demo_store, "admin")
-    for widget in (page.lists._add, page.lists._rename, page.lists._inverse, page.criteria._name):
+    for widget in (labelled(page.lists, "Add a value"), labelled(page.lists, "New name"),
+                   labelled(page.lists, "Seen from the other side (relation types)"),
+                   labelled(page.criteria, "Name")):
         assert widget.max_length > text_limits(ListValue.param.label)[0]
 
 
@@ -68,9 +72,9 @@ def test_a_100000_character_comment_gets_the_models_message_and_nothing_is_saved
     before = demo_store.comments(customer_id)
     section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("comments")
     section.handle("new-comment", {})
-    section._new_body.value = "x" * 100_000
+    one(section.view.child, pn.widgets.TextAreaInput, "cc-new-comment").value = "x" * 100_000
     assert section.add_comment() is False
-    assert "At most 20,000 characters." in section._new_message.object
+    assert "At most 20,000 characters." in pane_text(section.view.child, "cc-comment-message")
     assert demo_store.comments(customer_id).equals(before)
 
 
@@ -79,20 +83,20 @@ def test_an_overlong_event_title_gets_its_message_next_to_the_field(demo_store):
     events = len(demo_store.events(customer_id))
     section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("events")
     section.handle("new-event", {})
-    section._form.widgets["title"].value = "T" * 1_000
+    section.form.widgets["title"].value = "T" * 1_000
     section.editor.save()
-    assert "At most 200 characters." in section._form.messages["title"].object
+    assert "At most 200 characters." in section.form.messages["title"].object
     assert len(demo_store.events(customer_id)) == events
 
 
 def test_admin_list_values_and_criteria_are_cleaned_and_limited(demo_store):
     page = AdminPage(demo_store, "admin")
-    page.lists._add.value = "Deep\tsea\x00 mining"
-    page.lists._buttons["add"].clicks += 1
+    labelled(page.lists, "Add a value").value = "Deep\tsea\x00 mining"
+    labelled(page.lists, "Add").clicks += 1
     assert "Deep sea mining" in set(demo_store.list_values("industries")["label"])
-    page.lists._add.value = "y" * 101
-    page.lists._buttons["add"].clicks += 1
-    assert "At most 100 characters." in page.lists._message.object
-    page.criteria._name.value = "Region"
-    page.criteria._values.value = "North\x01\n" + "s" * 101
-    assert not page.criteria.save() and "At most 100 characters." in page.criteria._message.object
+    labelled(page.lists, "Add a value").value = "y" * 101
+    labelled(page.lists, "Add").clicks += 1
+    assert "At most 100 characters." in page.lists.message
+    labelled(page.criteria, "Name").value = "Region"
+    labelled(page.criteria, "Values, one per line (removed values are deactivated)").value = "North\x01\n" + "s" * 101
+    assert not page.criteria.save() and "At most 100 characters." in page.criteria.message

@@ -129,7 +129,7 @@ def test_contact_card_still_edits(demo_store: Store):
     contact_id = int(demo_store.sql("SELECT min(id) AS id FROM contacts")["id"][0])
     card = ContactCard(store=demo_store, contact_id=contact_id, user="anna")
     card.start_edit()
-    card._form.widgets["title"].value = "Chief Vcard Officer"
+    card.editor.form.widgets["title"].value = "Chief Vcard Officer"
     assert card.save()
     assert demo_store.get_contact(contact_id).title == "Chief Vcard Officer"
     assert "TITLE:Chief Vcard Officer" in contact_vcard(demo_store, contact_id)

@@ -19,7 +19,8 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
@@ -44,6 +45,10 @@ API_PREFIX = "/api/v1"
 #: The largest request body read (a customer with every text at its longest is well below it).
 MAX_BODY = 1_000_000
 WRITES = ("POST", "PATCH", "DELETE")
+#: The most digits a whole-number query parameter takes (so that it is well inside a 32-bit integer).
+INT_ARG_DIGITS = 9
+#: The most digits of an id in a path: longer is no id of ours (a 64-bit integer has 19).
+ID_DIGITS = 18
 #: Each problem's title (English source text) and the anchor of its explanation on the docs page.
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: (N_("Bad request"), "bad-request"),
@@ -101,7 +106,7 @@ class ApiHandler(RequestHandler):
     needs_login = True
     #: The query parameters each method takes; any other is refused (400), so that a misspelt filter is not
     #: silently ignored.
-    query_parameters: dict[str, tuple[str, ...]] = {}
+    query_parameters: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: Query parameters starting so are taken too (``seg.<criterion>`` of a /search address).
     query_prefix = ""
 
@@ -150,9 +155,9 @@ class ApiHandler(RequestHandler):
         text = reply.body if isinstance(reply.body, str) else json.dumps(reply.body, ensure_ascii=False)
         self.finish(text)
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
+    def write_error(self, status_code: int, **_kwargs: Any) -> None:
         """Tornado's own refusals (a method no handler has, a malformed request) as problem details too."""
-        headers = {"Allow": ", ".join(self.allowed_methods())} if status_code == 405 else {}
+        headers = {"Allow": ", ".join(self.allowed_methods())} if status_code == HTTPStatus.METHOD_NOT_ALLOWED else {}
         self.clear_header("Content-Type")
         with using_language(self._asked_language() or SOURCE_LANGUAGE):
             reply = self._problem(ApiError(status_code, "", headers))
@@ -275,7 +280,7 @@ class ApiHandler(RequestHandler):
         """The caller's login, once they may change customers: not with a read-only token, not as a viewer."""
         if caller.read_only:
             raise ApiError(403, _("This API token is read-only: it reads, and changes nothing."))
-        self.store._require(caller.user.login, "write")
+        self.store.require(caller.user.login, "write")
         return caller.user.login
 
     # -- reading the request --------------------------------------------------------------------------------
@@ -313,7 +318,7 @@ class ApiHandler(RequestHandler):
 
     def int_arg(self, name: str, default: int, low: int, high: int) -> int:
         text = self.arg(name, str(default)).strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= 9 and low <= int(text) <= high):
+        if not (text.isascii() and text.isdigit() and len(text) <= INT_ARG_DIGITS and low <= int(text) <= high):
             raise ApiError(400, _("Give {name} as a whole number from {low} to {high}.").format(
                 name=name, low=low, high=high), errors={name: _("From {low} to {high}.").format(low=low, high=high)})
         return int(text)
@@ -343,7 +348,7 @@ class ApiHandler(RequestHandler):
 
     def id_arg(self, text: str) -> int:
         """An id from the path (digits only; a number too large to be one is no id at all)."""
-        if len(text) > 18:
+        if len(text) > ID_DIGITS:
             raise ApiError(404, _("There is no such record."))
         return int(text)
 
@@ -394,7 +399,7 @@ def refuse_unknown_path() -> type[RequestHandler]:
     class NoSuchPath(ApiHandler):
         needs_login = False
 
-        def do_GET(self, caller: Caller | None, *args: str) -> Reply:
+        def do_GET(self, _caller: Caller | None, *_args: str) -> Reply:
             raise ApiError(404, _("There is no such address in the API: see {docs}.").format(
                 docs=f"{API_PREFIX}/docs"))
 

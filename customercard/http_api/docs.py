@@ -36,7 +36,7 @@ def _schema_link(name: str) -> str:
     return f'<a href="#schema-{_esc(name)}">{_esc(name)}</a>'
 
 
-def describe(schema: dict[str, Any]) -> str:
+def describe(schema: dict[str, Any]) -> str:  # noqa: PLR0912 - one branch per JSON Schema keyword
     """A schema in a few words (HTML): its type, limits, allowed values, format, or a link to a named schema."""
     if not schema:
         return _esc(_("any value"))
@@ -149,7 +149,7 @@ class OpenApiHandler(ApiHandler):
 
     needs_login = False
 
-    def do_GET(self, caller: Caller | None) -> Reply:
+    def do_GET(self, _caller: Caller | None) -> Reply:
         return Reply(200, document())
 
 
@@ -158,5 +158,5 @@ class DocsHandler(ApiHandler):
 
     needs_login = False
 
-    def do_GET(self, caller: Caller | None) -> Reply:
+    def do_GET(self, _caller: Caller | None) -> Reply:
         return Reply(200, page(document()), content_type="text/html")

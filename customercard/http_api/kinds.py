@@ -60,10 +60,11 @@ def as_parameters(row: dict[str, Any], model: type[Record]) -> dict[str, Any]:
     import param
 
     out = {}
-    for name, value in row.items():
-        if name not in model.param or name == "name" and "name" not in model.fields:
+    for name, cell in row.items():
+        if name not in model.param or (name == "name" and "name" not in model.fields):
             continue
         parameter = model.param[name]
+        value = cell
         if value is not None and not isinstance(value, list | dict | str) and pd.isna(value):
             value = None
         if hasattr(value, "to_pydatetime"):
@@ -87,7 +88,7 @@ def _contacts(store: Store, customer_id: int, args: dict[str, Any]) -> list[Reco
     return [Contact(**as_parameters(row, Contact)) for row in _rows(frame)]
 
 
-def _comments(store: Store, customer_id: int, args: dict[str, Any]) -> list[Record]:
+def _comments(store: Store, customer_id: int, _args: dict[str, Any]) -> list[Record]:
     found = []
     for row in _rows(store.comments(customer_id)):
         values = as_parameters(row, Comment)
@@ -111,18 +112,18 @@ def _opportunities(store: Store, customer_id: int, args: dict[str, Any]) -> list
     return [Opportunity(**as_parameters(row, Opportunity)) for row in _rows(frame)]
 
 
-def _projects(store: Store, customer_id: int, args: dict[str, Any]) -> list[Record]:
+def _projects(store: Store, customer_id: int, _args: dict[str, Any]) -> list[Record]:
     return [Project(**as_parameters(row, Project)) for row in _rows(store.projects(customer_id))]
 
 
-def _relations(store: Store, customer_id: int, args: dict[str, Any]) -> list[Record]:
+def _relations(store: Store, customer_id: int, _args: dict[str, Any]) -> list[Record]:
     """The relations of the customer: those it made (to customers and contact persons) and those other customers made
     to it (their ``customer_id`` is the other customer)."""
     ids = [int(row["id"]) for row in _rows(store.relations(customer_id))]
     return [store.get_relation(i) for i in ids]
 
 
-def _follow_ups(store: Store, customer_id: int, args: dict[str, Any]) -> list[Record]:
+def _follow_ups(store: Store, customer_id: int, _args: dict[str, Any]) -> list[Record]:
     frame = store.follow_ups(customer_id=customer_id)
     return [FollowUp(**as_parameters(row, FollowUp)) for row in _rows(frame)]
 
@@ -138,19 +139,19 @@ def _remove_relation(store: Store, relation_id: int, login: str) -> None:
 
 KINDS: dict[str, Kind] = {kind.path: kind for kind in (
     Kind("contacts", Contact, "contacts", N_("Contact person"), lambda s, i: s.get_contact(i), _contacts,
-         new=lambda s, c: Contact(customer_id=c), create=lambda s, r, u: s.create_contact(r, user=u),
+         new=lambda _s, c: Contact(customer_id=c), create=lambda s, r, u: s.create_contact(r, user=u),
          save=lambda s, r, u: s.save_contact(r, user=u)),
     Kind("comments", Comment, "comments", N_("Comment"), lambda s, i: s.get_comment(i), _comments,
-         new=lambda s, c: Comment(customer_id=c), create=_add_comment,
+         new=lambda _s, c: Comment(customer_id=c), create=_add_comment,
          save=lambda s, r, u: s.edit_comment(r, user=u)),
     Kind("events", Event, "events", N_("Event"), lambda s, i: s.get_event(i), _events,
-         new=lambda s, c: Event(customer_id=c), create=lambda s, r, u: s.create_event(r, user=u),
+         new=lambda _s, c: Event(customer_id=c), create=lambda s, r, u: s.create_event(r, user=u),
          save=lambda s, r, u: s.save_event(r, user=u)),
     Kind("opportunities", Opportunity, "opportunities", N_("Opportunity"), lambda s, i: s.get_opportunity(i),
          _opportunities, new=lambda s, c: s.new_opportunity(c), create=lambda s, r, u: s.create_opportunity(r, user=u),
          save=lambda s, r, u: s.save_opportunity(r, user=u)),
     Kind("relations", Relation, "relations", N_("Relation"), lambda s, i: s.get_relation(i), _relations,
-         new=lambda s, c: Relation(customer_id=c), create=lambda s, r, u: s.add_relation(r, user=u),
+         new=lambda _s, c: Relation(customer_id=c), create=lambda s, r, u: s.add_relation(r, user=u),
          remove=_remove_relation, versioned=False),
     Kind("projects", Project, "projects", N_("Project"), lambda s, i: s.get_project(i), _projects,
          versioned=False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from http import HTTPStatus
 from typing import Any
 
 import param
@@ -227,10 +228,10 @@ def components() -> dict[str, Any]:
 def _problem_response(status: int) -> dict[str, Any]:
     response: dict[str, Any] = {"description": _(PROBLEMS[status][0]),
                                 "content": {"application/problem+json": {"schema": _ref("Problem")}}}
-    if status == 429:
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
         response["headers"] = {"Retry-After": {"required": True, "description": _("Seconds to wait."),
                                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
-    if status == 401:
+    if status == HTTPStatus.UNAUTHORIZED:
         response["headers"] = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
     return response
 

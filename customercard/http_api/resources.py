@@ -8,7 +8,7 @@ read (its JSON, its ``If-Match``) and the answer written (the record, its ``ETag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from ..i18n import _
@@ -20,6 +20,8 @@ from .openapi import MAX_PAGE, SEARCH_LENGTH
 from .values import apply_fields, etag, record_json, to_json
 
 SEGMENT_PREFIX = "seg."
+#: The longest field name a history query takes (as its message says).
+FIELD_NAME_LENGTH = 200
 
 
 def _rows(frame: Any, model: type[Record] | None = None) -> list[dict[str, Any]]:
@@ -43,11 +45,12 @@ def _invalid(errors: dict[str, str]) -> ApiError:
 class CustomersHandler(ApiHandler):
     """``/api/v1/customers``: GET a page of a search (the filters of /search), POST a new customer."""
 
-    query_parameters = {"GET": ("q", "status", "industry", "manager", "segment", "city", "country", "archived",
-                                "sort", "desc", "page", "per_page")}
+    query_parameters: ClassVar[dict[str, tuple[str, ...]]] = {
+        "GET": ("q", "status", "industry", "manager", "segment", "city", "country", "archived", "sort", "desc", "page",
+                "per_page")}
     query_prefix = SEGMENT_PREFIX
 
-    def do_GET(self, caller: Caller) -> Reply:
+    def do_GET(self, _caller: Caller) -> Reply:
         query = self._query()
         sort = self.choice_arg("sort", tuple(LIST_SORTS), "name")
         descending = self.bool_arg("desc")
@@ -105,9 +108,9 @@ class CustomersHandler(ApiHandler):
 class CustomerSearchHandler(ApiHandler):
     """``/api/v1/customers/search?q=…``: the super search."""
 
-    query_parameters = {"GET": ("q", "limit", "include_archived")}
+    query_parameters: ClassVar[dict[str, tuple[str, ...]]] = {"GET": ("q", "limit", "include_archived")}
 
-    def do_GET(self, caller: Caller) -> Reply:
+    def do_GET(self, _caller: Caller) -> Reply:
         text = self.arg("q")
         if not text or len(text) > SEARCH_LENGTH:
             raise ApiError(400, _("Give q, what to look for, in 1 to {n} characters.").format(n=SEARCH_LENGTH),
@@ -120,7 +123,7 @@ class CustomerSearchHandler(ApiHandler):
 class CustomerHandler(ApiHandler):
     """``/api/v1/customers/<id>``: GET with its ETag, PATCH some fields with If-Match."""
 
-    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+    def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
         customer = self.store.get_customer(self.id_arg(customer_id))
         return Reply(200, record_json(customer), {"ETag": etag(customer.version)})
 
@@ -141,12 +144,12 @@ class CustomerHandler(ApiHandler):
 class HistoryHandler(ApiHandler):
     """``/api/v1/customers/<id>/history``: every change, newest first."""
 
-    query_parameters = {"GET": ("field",)}
+    query_parameters: ClassVar[dict[str, tuple[str, ...]]] = {"GET": ("field",)}
 
-    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+    def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
         number = self.existing_customer(customer_id)
         field = self.arg("field")
-        if len(field) > 200:
+        if len(field) > FIELD_NAME_LENGTH:
             raise ApiError(400, _("Give field in at most 200 characters."), errors={"field": _("Too long.")})
         frame = self.store.history(number, field=field or None)
         return Reply(200, _items(_rows(frame[["change_id", "changed_at", "changed_by", "field", "old_value",
@@ -176,14 +179,14 @@ class RestoreHandler(ApiHandler):
 class CustomerInvoicedHandler(ApiHandler):
     """``/api/v1/customers/<id>/invoiced-per-year``."""
 
-    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+    def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
         return Reply(200, _items(_rows(self.store.invoiced_per_year(self.existing_customer(customer_id)))))
 
 
 class InvoicesHandler(ApiHandler):
     """``/api/v1/customers/<id>/invoices``."""
 
-    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+    def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
         frame = self.store.invoices(self.existing_customer(customer_id))
         return Reply(200, _items(_rows(frame[["id", "number", "invoice_date", "amount", "currency", "amount_base",
                                               "project_id"]], Invoice)))
@@ -192,7 +195,7 @@ class InvoicesHandler(ApiHandler):
 class InvoicedHandler(ApiHandler):
     """``/api/v1/invoiced-per-year``: over all customers."""
 
-    def do_GET(self, caller: Caller) -> Reply:
+    def do_GET(self, _caller: Caller) -> Reply:
         return Reply(200, _items(_rows(self.store.invoiced_per_year())))
 
 
@@ -229,9 +232,9 @@ class KindHandler(ApiHandler):
 class CustomerRecordsHandler(KindHandler):
     """``/api/v1/customers/<id>/<records>``: GET the customer's, POST a new one."""
 
-    query_parameters = {"GET": ("include_inactive", "status")}
+    query_parameters: ClassVar[dict[str, tuple[str, ...]]] = {"GET": ("include_inactive", "status")}
 
-    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
+    def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
         number = self.existing_customer(customer_id)
         args: dict[str, Any] = {}
         taken = ("include_inactive",) if self.kind.path == "contacts" else ("status",) if self.kind.path in (
@@ -267,7 +270,7 @@ class CustomerRecordsMaker(KindHandler):
 class RecordHandler(KindHandler):
     """``/api/v1/<records>/<id>``: GET one (with its ETag), PATCH some fields or DELETE it, with If-Match."""
 
-    def do_GET(self, caller: Caller, record_id: str) -> Reply:
+    def do_GET(self, _caller: Caller, record_id: str) -> Reply:
         record = self.kind.get(self.store, self.id_arg(record_id))
         return Reply(200, record_json(record), self._etag_headers(record))
 

@@ -20,6 +20,11 @@ from ..models import Customer, Record, text_limits
 
 #: Parameters a record has that the API neither shows nor takes (helpers of the model, secrets).
 HIDDEN: dict[type, frozenset[str]] = {}
+#: The shapes of the dates and times the API takes: a date is exactly ISO_DATE long; a time at least ISO_MINUTE,
+#: at most LONGEST_TIME (fractions of a second and an offset included).
+ISO_DATE = "2026-06-15"
+ISO_MINUTE = "2026-06-15T10:00"
+LONGEST_TIME = 40
 
 
 def hide(kind: type[Record], *names: str) -> None:
@@ -54,7 +59,7 @@ def field_owner(kind: type[Record], dotted: str) -> tuple[type[Record], str]:
 
 
 # -- to JSON --------------------------------------------------------------------------------------------------
-def to_json(value: Any) -> Any:
+def to_json(value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per kind of value
     """A value as JSON has it: times in UTC with Z, dates as YYYY-MM-DD, missing values (NaN, NaT) as null."""
     if value is None:
         return None
@@ -102,7 +107,7 @@ def etag(version: Any) -> str:
 
 
 # -- from JSON ------------------------------------------------------------------------------------------------
-def from_json(parameter: param.Parameter, value: Any) -> Any:
+def from_json(parameter: param.Parameter, value: Any) -> Any:  # noqa: PLR0911 - one return per parameter type
     """A JSON value as the parameter takes it; ValueError with a message for a value of the wrong kind."""
     if value is None:
         if parameter.allow_None:
@@ -136,7 +141,7 @@ def _checked(value: Any, ok: bool, message: str) -> Any:
 
 def _date(value: Any) -> dt.date:
     try:
-        if not isinstance(value, str) or len(value) != 10:
+        if not isinstance(value, str) or len(value) != len(ISO_DATE):
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -146,7 +151,7 @@ def _date(value: Any) -> dt.date:
 def _time(value: Any) -> dt.datetime:
     """An RFC 3339 time as the naive UTC time the database keeps."""
     try:
-        if not isinstance(value, str) or not 16 <= len(value) <= 40:
+        if not isinstance(value, str) or not len(ISO_MINUTE) <= len(value) <= LONGEST_TIME:
             raise ValueError
         parsed = dt.datetime.fromisoformat(value)
         if parsed.tzinfo is not None:

@@ -20,6 +20,7 @@ from .. import formatting
 from ..errors import NotFound, ValidationError
 from ..i18n import N_, _
 from ..models import Settings
+from .backend import Backend
 
 #: The kinds of entry, as the filters offer them (value → label).
 TIMELINE_KINDS: dict[str, str] = {
@@ -208,7 +209,7 @@ def _like(text: str) -> str:
 class ActivityStore:
     """Mixin of :class:`customercard.store.Store`: the timeline of a customer and of a contact person."""
 
-    db: Any
+    db: Backend
 
     def timeline(self, customer_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
                  since: dt.date | dt.datetime | None = None, person: str | None = None, text: str | None = None,

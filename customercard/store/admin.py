@@ -16,6 +16,7 @@ from .. import passwords
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..i18n import LANGUAGES, N_, _
 from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, ListValue, Settings, User, to_text
+from .backend import Backend
 from .database import utcnow
 
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
@@ -33,7 +34,7 @@ STAMP_CHECK_SECONDS = 1.0
 class AdminStore:
     """Mixin of :class:`customercard.store.Store`: settings, lists, criteria, users, permissions."""
 
-    db: Any
+    db: Backend
     _cache: dict[str, Any]
 
     # -- who may do what -----------------------------------------------------------------------------
@@ -42,7 +43,7 @@ class AdminStore:
 
         return user or acting_user()
 
-    def _require(self, user: str | None, need: str) -> str:
+    def require(self, user: str | None, need: str) -> str:
         """The acting login, once it may ``need`` ('read', 'write' or 'admin'); else PermissionDenied."""
         login = self._acting(user)
         if login.startswith(SYSTEM_PREFIX):
@@ -65,12 +66,12 @@ class AdminStore:
     def can(self, user: str | None, need: str) -> bool:
         """Whether ``user`` may ``need`` ('read', 'write', 'admin'), without raising."""
         try:
-            self._require(user, need)
+            self.require(user, need)
         except PermissionDenied:
             return False
         return True
 
-    def _invalidate(self) -> None:
+    def forget_cached(self) -> None:
         """Forget what was cached here, and tell other server processes to do the same."""
         self._cache.clear()
         self.db.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
@@ -117,7 +118,7 @@ class AdminStore:
     def save_settings(self, settings: Settings, user: str | None = None) -> Settings:
         """Validate and store the settings as changed from ``settings.version``; each changed setting goes to the
         admin log. Settings someone saved since that version are a conflict: nothing is written."""
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         settings.check()
         with self.db.transaction() as cur:
             stored = dict(cur.execute("SELECT key, value FROM settings").fetchall())
@@ -140,7 +141,7 @@ class AdminStore:
                 cur.execute("DELETE FROM settings WHERE key = ?", [SETTINGS_VERSION])
                 cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [SETTINGS_VERSION,
                                                                                  json.dumps(version + 1)])
-        self._invalidate()
+        self.forget_cached()
         return self.settings()
 
     def shared_secret(self, name: str) -> str:
@@ -186,7 +187,7 @@ class AdminStore:
     def add_list_value(self, list_name: str, label: str, user: str | None = None,
                        inverse_label: str = "") -> int:
         """Append a value to an admin list; returns its id."""
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         self._check_list_name(list_name)
         label, inverse_label = _checked_label(label, inverse_label)
         same = _same_label(self._list_maps()[list_name]["by_label"], label)
@@ -200,7 +201,7 @@ class AdminStore:
                                  "VALUES (?, ?, ?, ?, TRUE) RETURNING id",
                                  [list_name, label, inverse_label, position]).fetchone()[0]
             self._log_admin(cur, login, LIST_NAMES[list_name], label, None, "added")
-        self._invalidate()
+        self.forget_cached()
         return int(new_id)
 
     def _list_value(self, value_id: int, version: int | None = None, attempted: str = "") -> dict[str, Any]:
@@ -228,7 +229,7 @@ class AdminStore:
                           inverse_label: str | None = None, version: int | None = None) -> None:
         """Rename a value; customers that have it show the new name at once (they refer to its id). ``version``:
         the one the person saw — a value renamed, moved or switched since is a conflict, nothing is written."""
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         current = self._list_value(value_id, version, attempted=label)
         label, inverse = _checked_label(label, current["inverse_label"] if inverse_label is None else inverse_label)
         other = _same_label(self._list_maps()[current["list_name"]]["by_label"], label)
@@ -239,11 +240,11 @@ class AdminStore:
             self._touch_list_value(cur, current, "label = ?, inverse_label = ?", [label, inverse])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             current["label"], label)
-        self._invalidate()
+        self.forget_cached()
 
     def move_list_value(self, value_id: int, steps: int, user: str | None = None, version: int | None = None) -> None:
         """Move a value up (negative steps) or down the list (``version`` as for :meth:`rename_list_value`)."""
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         current = self._list_value(value_id, version)
         ids = [int(i) for i in self.list_values(current["list_name"])["id"]]
         old_index = ids.index(value_id)
@@ -257,13 +258,13 @@ class AdminStore:
                 cur.execute("UPDATE list_values SET position = ? WHERE id = ?", [position, vid])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             f"position {old_index + 1}", f"position {new_index + 1}")
-        self._invalidate()
+        self.forget_cached()
 
     def set_list_value_active(self, value_id: int, active: bool, user: str | None = None,
                               version: int | None = None) -> None:
         """Deactivate (or reactivate) a value: it stays on customers that have it, and is no longer offered
         (``version`` as for :meth:`rename_list_value`)."""
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         current = self._list_value(value_id, version)
         if bool(current["active"]) == bool(active):
             return
@@ -271,7 +272,7 @@ class AdminStore:
             self._touch_list_value(cur, current, "active = ?", [bool(active)])
             self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             "active" if current["active"] else "inactive", "active" if active else "inactive")
-        self._invalidate()
+        self.forget_cached()
 
     # -- segmentation criteria ----------------------------------------------------------------------------
     def criteria(self, include_inactive: bool = False) -> list[Criterion]:
@@ -289,7 +290,7 @@ class AdminStore:
                 crit.values = [*crit.values, label]
         return list(found.values())
 
-    def _criterion_value_ids(self) -> dict[tuple[str, str], int]:
+    def criterion_value_ids(self) -> dict[tuple[str, str], int]:
         """(criterion name, value label) → value id, including inactive values."""
         def build() -> dict[tuple[str, str], int]:
             return {(name, label): vid for vid, name, label in self.db.rows(
@@ -298,7 +299,7 @@ class AdminStore:
 
     def save_criterion(self, criterion: Criterion, user: str | None = None) -> Criterion:
         """Create or update a criterion; values left out are deactivated (they stay on customers)."""
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         criterion.check()
         clash = self.db.row("SELECT id FROM criteria WHERE name = ? AND id <> ?",
                             [criterion.name, criterion.id if criterion.id is not None else -1])
@@ -341,7 +342,7 @@ class AdminStore:
             self._log_admin(cur, login, "Segmentation", criterion.name,
                             json.dumps(old, ensure_ascii=False) if old else None,
                             json.dumps(new, ensure_ascii=False))
-        self._invalidate()
+        self.forget_cached()
         return criterion
 
     @staticmethod
@@ -400,7 +401,7 @@ class AdminStore:
         ``password_hash`` instead of a password is for system actors only (``by`` = "system:…"): the demo builder
         gives its users the documented password ``demo`` this way, past the policy that people's passwords pass.
         """
-        actor = self._require(by, "admin")
+        actor = self.require(by, "admin")
         user.check()
         if user.login in self._users_by_login():
             raise ValidationError({"login": _("The login “{login}” is taken.").format(login=user.login)})
@@ -418,12 +419,12 @@ class AdminStore:
                  user.password_hash, utcnow(), actor]).fetchone()[0]
             self._log_admin(cur, actor, "Users", user.login, None,
                             f"added as {user.role}" + (" with projects access" if user.projects_access else ""))
-        self._invalidate()
+        self.forget_cached()
         return user
 
     def update_user(self, user: User, by: str | None = None) -> User:
         """Change a user's name, e-mail, role, projects access or active flag (not the login)."""
-        actor = self._require(by, "admin")
+        actor = self.require(by, "admin")
         user.check()
         before = self.get_user(user.login)
         if user.role not in ROLES:
@@ -450,7 +451,7 @@ class AdminStore:
                                     user.get(name))
             if before.active and not user.active:
                 self.end_sessions(user.login, reason="user deactivated")
-        self._invalidate()
+        self.forget_cached()
         return self.get_user(user.login)
 
     def _user_columns(self) -> str:
@@ -470,13 +471,13 @@ class AdminStore:
         version (an administrator editing the user meanwhile meets no conflict)."""
         actor = self._acting(by)
         if actor != login:
-            self._require(by, "admin")
+            self.require(by, "admin")
         self.get_user(login)
         if language not in ("", *LANGUAGES):
             raise ValidationError({"language": _("Choose one of {languages}.").format(
                 languages=", ".join(LANGUAGES.values()))})
         self.db.execute("UPDATE users SET language = ? WHERE login = ?", [language, login])
-        self._invalidate()
+        self.forget_cached()
         return self.get_user(login)
 
     def _version_of(self, table: str, alias: str = "") -> str:
@@ -500,14 +501,14 @@ class AdminStore:
         user's sessions — all of them, or all but the one with ``keep_token`` (the user's own, changing it)."""
         actor = self._acting(by)
         if actor != login:
-            actor = self._require(by, "admin")
+            actor = self.require(by, "admin")
         self.get_user(login)
         hashed = _policy_hash(password, login)
         with self.db.transaction() as cur:
             cur.execute("UPDATE users SET password_hash = ? WHERE login = ?", [hashed, login])
             self._log_admin(cur, actor, "Users", f"{login}: password", None, "changed")
             self.end_sessions(login, except_token=keep_token if actor == login else "", reason="password changed")
-        self._invalidate()
+        self.forget_cached()
 
     # -- choices for validation ---------------------------------------------------------------------------
     def choices(self) -> Choices:

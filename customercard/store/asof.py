@@ -25,6 +25,7 @@ from ..errors import NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import Comment, Contact, Customer, Event, FollowUp, Opportunity, from_text, to_text
 from .activity import as_date, day_end
+from .backend import Backend
 from .customers import _field_value, _set_field_text
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def _typed(record: type, field: str, text: Any) -> Any:
 class AsOfStore:
     """Mixin of :class:`customercard.store.Store`: the customer and its records as they were on a day."""
 
-    db: Any
+    db: Backend
 
     # -- the customer ---------------------------------------------------------------------------------------
     def customer_as_of(self, customer_id: int, as_of: Any) -> Customer:
@@ -136,7 +137,7 @@ class AsOfStore:
         None) — as ONE new recorded change (kind 'restore'), validated by the model like any save (managers and
         administrators). ``expected_version``: the version the person saw today; saved since, it is a conflict and
         nothing is written."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         past = self.get_customer(customer_id, as_of=as_of)
         customer = self._current_customer(int(customer_id))
         if fields is None:
@@ -496,11 +497,11 @@ class StoreAsOfDay:
     def __exit__(self, *exc: object) -> None:
         """Leaving a ``with`` block of the view closes nothing (see :meth:`close`)."""
 
-    def _require(self, user: str | None, need: str) -> str:
+    def require(self, user: str | None, need: str) -> str:
         if need in ("write", "admin"):
             raise PermissionDenied(_("This is the card as it was on {day}: it is read only.").format(
                 day=self._day_text(self.day)))
-        return super()._require(user, need)
+        return super().require(user, need)
 
     def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
         return super().get_customer(customer_id, as_of=self.day if as_of is None else as_of)

@@ -21,6 +21,7 @@ from .. import formatting
 from ..errors import ConflictError, NotFound, ValidationError
 from ..i18n import _
 from ..models import BulkChange, Customer, to_text
+from .backend import Backend
 from .customers import _field_value, _set_field_text
 from .database import execute_rows, utcnow
 from .records import write_record_changes
@@ -58,7 +59,7 @@ def _same(old: Any, new: Any) -> bool:
 class BulkStore:
     """Mixin of :class:`customercard.store.Store`: bulk changes of customers and their undo."""
 
-    db: Any
+    db: Backend
 
     # -- reading ------------------------------------------------------------------------------------------
     @staticmethod
@@ -108,7 +109,7 @@ class BulkStore:
         how many ``change`` and how many have the value ``already``; ``changes`` lists ``[old value, count]`` from
         the most common; ``versions`` lists ``[customer id, version]`` of those that change (give them to
         :meth:`bulk_change` so that a customer changed after the preview is left alone). Refused for viewers."""
-        self._require(user, "write")
+        self.require(user, "write")
         change = self._bulk_checked(field, value)
         ids = self._bulk_ids(customer_ids)
         current = self._current_values(ids, change.field)
@@ -158,7 +159,7 @@ class BulkStore:
         alone; so is one another writer changes in between (a conflict, never an overwrite). Customers that have the
         value already are not touched. ``batch_id`` continues a bulk change of this user (a page that runs one in
         parts to show its progress). Returns the batch, with ``skipped``: {customer id: why}."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         change = self._bulk_checked(field, value)
         expected = {int(i): int(v) for i, v in (versions or [])}
         ids = self._bulk_ids(customer_ids)
@@ -255,7 +256,7 @@ class BulkStore:
         ({customer id: who changed it}). A bulk change is undone once. Comments added in bulk are taken away again
         (their history keeps what they said), except one edited since, which stays and is named.
         ``expected_version``: the batch's version the undo was offered at."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         batch = self.get_bulk_change(batch_id)
         now = utcnow()
         with self.db.transaction() as cur:  # claim it: two people undoing at once cannot both

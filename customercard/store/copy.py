@@ -104,7 +104,7 @@ def copy_store(source: Store, target: Store, replace: bool = False,
             top = target.db.row(f"SELECT max({column}) FROM {table}")[0]
             target.db.advance_sequence(sequence, int(top or 0))
         _verify(source, target, report)
-    target._invalidate()
+    target.forget_cached()
     report.invoiced = target.invoiced_per_year(fill_gaps=False)
     return report
 

@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import NotFound, ValidationError
 from ..i18n import _
 from ..models import Event, Opportunity, Record, Relation
+from .backend import Backend
 from .database import utcnow
 from .records import check_version, diff_records, versioned_update, write_record_changes
 
@@ -45,7 +46,7 @@ def _relation_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 class CrmStore:
     """Mixin of :class:`customercard.store.Store`: relations, events, opportunities, pipeline."""
 
-    db: Any
+    db: Backend
 
     # -- relations ------------------------------------------------------------------------------------------
     def relations(self, customer_id: int) -> pd.DataFrame:
@@ -117,7 +118,7 @@ class CrmStore:
 
     def add_relation(self, relation: Relation, user: str | None = None) -> Relation:
         """Relate a customer to another customer or to a contact person (of any customer)."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         relation.check(self.choices())
         if not self.customer_exists(relation.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=relation.customer_id))
@@ -152,7 +153,7 @@ class CrmStore:
 
     def remove_relation(self, relation_id: int, user: str | None = None) -> None:
         """Remove a relation; its history keeps what it was."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         found = self.db.records("SELECT r.customer_id, r.other_customer_id, r.other_contact_id, r.note, t.label "
                                 "FROM relations r JOIN list_values t ON t.id = r.relation_type_id WHERE r.id = ?",
                                 [int(relation_id)])
@@ -210,7 +211,7 @@ class CrmStore:
 
     def create_event(self, event: Event, user: str | None = None) -> Event:
         """Plan (or record) an event with a customer."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         if not self.customer_exists(event.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=event.customer_id))
         event.owner = event.owner or login
@@ -232,7 +233,7 @@ class CrmStore:
 
     def save_event(self, event: Event, user: str | None = None) -> Event:
         """Save an edited event; a change of status records who and when."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_event(event.id)
             check_version(self.db, "events", before, event)
@@ -336,7 +337,7 @@ class CrmStore:
 
     def create_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
         """Add a sales opportunity for a customer."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         if not self.customer_exists(opportunity.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=opportunity.customer_id))
         opportunity.owner = opportunity.owner or login
@@ -359,7 +360,7 @@ class CrmStore:
 
     def save_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
         """Save an edited opportunity (stage, amount, status …); a change of status records who and when."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_opportunity(opportunity.id)
             check_version(self.db, "opportunities", before, opportunity)

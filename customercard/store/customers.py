@@ -17,6 +17,7 @@ from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, 
 from ..fields import customer_fields, searched_fields
 from ..i18n import _
 from ..models import Customer, CustomerQuery, Snapshot, from_text, to_text
+from .backend import Backend
 from .changes import Change
 from .database import execute_rows, utcnow
 from .search_text import customer_terms
@@ -97,7 +98,7 @@ LIST_SORTS = {
 class CustomerStore:
     """Mixin of :class:`customercard.store.Store`: customers and their history."""
 
-    db: Any
+    db: Backend
 
     # -- reading ------------------------------------------------------------------------------------------
     def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
@@ -244,7 +245,7 @@ class CustomerStore:
         """Validate and create many customers in one transaction, all or none (an import): the rows of the
         customers, their history and segments and their search entries each written as a few multi-row
         statements, not a few per customer. Raises :class:`ValidationError` for the first customer refused."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         choices = self.choices()
         for customer in customers:
             errors = customer.validate(choices)
@@ -277,7 +278,7 @@ class CustomerStore:
 
     def save_customer(self, customer: Customer, user: str | None = None, kind: str = "update") -> Customer:
         """Validate and save; writes history and bumps ``customer.version``. Stale saves raise ConflictError."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         if customer.id is None:
             raise CustomerCardError(_("This customer is not created yet: use create_customer."))
         with self.db.transaction() as cur:
@@ -409,7 +410,7 @@ class CustomerStore:
         self._write_segments_of(cur, [(customer_id, segments)])
 
     def _write_segments_of(self, cur: Any, owners: list[tuple[int, dict[str, list[str]]]]) -> None:
-        ids = self._criterion_value_ids()
+        ids = self.criterion_value_ids()
         rows = [[customer_id, ids[(criterion, value)]] for customer_id, segments in owners
                 for criterion, values in segments.items() for value in values if (criterion, value) in ids]
         if rows:
@@ -527,7 +528,7 @@ def _query_conditions(store: Any, query: CustomerQuery) -> tuple[list[str], list
     if query.account_managers:
         where.append(store.db.in_list("c.account_manager", len(query.account_managers)))
         params += list(query.account_managers)
-    value_ids = store._criterion_value_ids()
+    value_ids = store.criterion_value_ids()
     for criterion, values in (query.segments or {}).items():
         ids = [value_ids.get((criterion, value), -1) for value in values]
         if ids:

@@ -7,15 +7,12 @@ same thread while it is open, so composed operations (a merge that saves) stay o
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from importlib import resources
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +22,12 @@ import pandas as pd
 from .. import formatting
 from ..errors import CustomerCardError
 from ..i18n import _
-from .changes import Change, ChangeFeed
+from .backend import SqlBackend, checked_name
 from .duckdb_memory import DuckDBMemory
 from .readonly import QUERY_SECONDS, check_duckdb_query, duckdb_readable
+from .schema import LATEST_SCHEMA, MIGRATIONS_PACKAGE, migrations, split_statements, utcnow
 
-MIGRATIONS_PACKAGE = "customercard.store.migrations"
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> dt.datetime:
-    """Now, in UTC, as the naive timestamp the database keeps."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
 
 _VALUES = re.compile(r"VALUES\s*(\((?:\s*\?\s*,)*\s*\?\s*\))", re.IGNORECASE)
 
@@ -59,39 +50,18 @@ def execute_rows(cur: Any, sql: str, rows: Sequence[Sequence[Any]], chunk: int =
         cur.execute(head + ", ".join([group] * len(part)) + tail, [value for row in part for value in row])
 
 
-def migrations(dialect: str = "duckdb") -> list[tuple[int, str, str]]:
-    """Every migration as (number, file name, SQL), in order; ``NNNN_name.<dialect>.sql`` adds to its number."""
-    found: dict[int, tuple[str, str]] = {}
-    extra: dict[int, str] = {}
-    for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
-        common = re.fullmatch(r"(\d{4})_[a-z0-9_]+\.sql", entry.name)
-        special = re.fullmatch(r"(\d{4})_[a-z0-9_]+\.([a-z]+)\.sql", entry.name)
-        if common:
-            found[int(common.group(1))] = (entry.name, entry.read_text(encoding="utf-8"))
-        elif special and special.group(2) == dialect:
-            extra[int(special.group(1))] = entry.read_text(encoding="utf-8")
-    return [(number, name, sql + "\n;\n" + extra.get(number, "")) for number, (name, sql) in sorted(found.items())]
-
-
-LATEST_SCHEMA = max(number for number, _, _ in migrations())
-
-
-def split_statements(sql: str) -> list[str]:
-    """Split a migration into statements (no ';' inside our literals), dropping comments."""
-    text = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
-    return [s.strip() for s in text.split(";") if s.strip()]
-
-
-class Database:
-    """An embedded DuckDB database file (the default backend)."""
+class Database(SqlBackend):
+    """An embedded DuckDB database file (the default backend): one connection per process, a cursor per thread,
+    this process's writes one at a time behind a lock (DuckDB lets one process write a file)."""
 
     dialect = "duckdb"
 
     def __init__(self, path: str | Path, migrate_to: int | None = None) -> None:
         import duckdb
 
-        self.path = str(path)
+        super().__init__(str(path))
         self._duckdb = duckdb
+        self.driver_errors = (duckdb.Error,)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -101,9 +71,6 @@ class Database:
         except duckdb.Error as exc:
             raise CustomerCardError(_("Cannot open the database {path}: {exc}").format(
                 path=self.path, exc=exc)) from None
-        self._local = threading.local()
-        #: Committed changes, told to subscribers (see :mod:`customercard.store.changes`).
-        self.changes = ChangeFeed()
         self._write_lock = threading.RLock()
         self._cursors: list[Any] = []
         self._cursors_lock = threading.Lock()
@@ -111,6 +78,9 @@ class Database:
         self.cursor().execute("SELECT 1 AS warm").df()  # the first .df() is slow: pay it now
         #: What DuckDB holds in memory, given back when the server is idle (see :mod:`.duckdb_memory`).
         self.memory = DuckDBMemory(self._conn, self.cursor, self._write_lock)
+
+    def _writes(self) -> threading.RLock:
+        return self._write_lock
 
     # -- connections -----------------------------------------------------------------------------------
     def cursor(self) -> Any:
@@ -141,70 +111,6 @@ class Database:
                     raise
                 time.sleep(0.05)
         self._conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """One write transaction, serialised with every other write of this process."""
-        if getattr(self._local, "in_transaction", False):
-            yield self.cursor()
-            return
-        with self._write_lock:
-            cur = self.cursor()
-            cur.execute("BEGIN TRANSACTION")
-            self._local.in_transaction = True
-            self._local.announced = []
-            try:
-                yield cur
-            except BaseException:
-                self._local.in_transaction = False
-                self._local.announced = []
-                try:
-                    cur.execute("ROLLBACK")
-                except self._duckdb.Error:
-                    pass
-                raise
-            else:
-                self._local.in_transaction = False
-                announced, self._local.announced = self._local.announced, []
-                try:
-                    cur.execute("COMMIT")
-                except self._duckdb.Error as exc:
-                    try:
-                        cur.execute("ROLLBACK")
-                    except self._duckdb.Error:
-                        pass
-                    raise CustomerCardError(_("The change could not be committed: {exc}").format(exc=exc)) from exc
-        for change in announced:  # committed: tell the subscribers, outside the write lock
-            self.changes.publish(change)
-
-    def announce(self, change: Change) -> None:
-        """Announce a change made in this thread's transaction; subscribers hear of it once it commits."""
-        if self.in_transaction:
-            self._local.announced.append(change)
-        else:
-            self.changes.publish(change)
-
-    @property
-    def in_transaction(self) -> bool:
-        return bool(getattr(self._local, "in_transaction", False))
-
-    # -- queries ---------------------------------------------------------------------------------------
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        return self.cursor().execute(sql, list(params or []))
-
-    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        return self.execute(sql, params).fetchall()
-
-    def row(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
-        return self.execute(sql, params).fetchone()
-
-    def records(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        cur = self.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
-
-    def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        return self.execute(sql, params).df()
 
     def read_only_df(self, sql: str, params: Sequence[Any] | None = None,
                      timeout: float = QUERY_SECONDS) -> pd.DataFrame:
@@ -276,15 +182,6 @@ class Database:
         marks = ", ".join("?" for _ in range(max(count, 1)))
         return f"{column} IN (-1, {marks})" if ids else f"{column} IN ({marks})"
 
-    def reserve_ids(self, sequence: str, count: int) -> list[int]:
-        """Take ``count`` values from a sequence at once (bulk loads give rows their ids up front)."""
-        if not re.fullmatch(r"[a-z_]+", sequence):
-            raise ValueError(f"bad sequence name {sequence!r}")
-        if count <= 0:
-            return []
-        rows = self.rows(f"SELECT nextval('{sequence}') FROM range(?)", [int(count)])  # noqa: S608
-        return sorted(int(r[0]) for r in rows)
-
     @staticmethod
     def claim(name: str) -> bool:
         """Whether this process may do the one-at-a-time job ``name``: always, one process owns a DuckDB file."""
@@ -292,8 +189,7 @@ class Database:
 
     def advance_sequence(self, sequence: str, top: int) -> None:
         """Make ``sequence`` hand out values above ``top`` (after rows were copied in with their ids)."""
-        if not re.fullmatch(r"[a-z_]+", sequence):
-            raise ValueError(f"bad sequence name {sequence!r}")
+        checked_name(sequence)
         value = int(self.row(f"SELECT nextval('{sequence}')")[0])
         if value <= top:
             self.rows(f"SELECT max(nextval('{sequence}')) FROM range(?)", [top - value + 1])
@@ -315,35 +211,6 @@ class Database:
             finally:
                 cur.execute("DETACH backup_target")
 
-    # -- migrations ------------------------------------------------------------------------------------
-    def schema_version(self) -> int:
-        exists = self.row("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'")
-        if not exists or not exists[0]:
-            return 0
-        row = self.row("SELECT max(version) FROM schema_info")
-        return int(row[0] or 0) if row else 0
-
-    def migrate(self, target: int | None = None) -> int:
-        """Apply the migrations the file lacks, each in its own transaction; refuse newer files."""
-        current = self.schema_version()
-        if current > LATEST_SCHEMA:
-            raise CustomerCardError(
-                _("{path} was written by a newer customercard (schema {current}; this version knows up to "
-                  "{latest_schema}). Upgrade customercard to open it.").format(
-                      path=self.path, current=current, latest_schema=LATEST_SCHEMA))
-        target = LATEST_SCHEMA if target is None else target
-        self.upgraded_from = current
-        for number, _name, sql in migrations(self.dialect):
-            if current < number <= target:
-                with self.transaction() as cur:
-                    cur.execute("CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL, "
-                                "applied_at TIMESTAMP NOT NULL)")
-                    for statement in split_statements(sql):
-                        cur.execute(statement)
-                    cur.execute("INSERT INTO schema_info VALUES (?, ?)", [number, utcnow()])
-                current = number
-        return current
-
 
 def _current_db_name(cur: Any) -> str:
     name = cur.execute("SELECT current_database()").fetchone()[0]
@@ -360,3 +227,7 @@ def _explain_open_error(path: str, exc: Exception) -> str:
         return (f"The database {path} is in use by another program{who}, probably a running "
                 f"customercard server: stop it first, or use PostgreSQL for several processes.")
     return f"Cannot open the database {path}: {text}"
+
+
+__all__ = ["LATEST_SCHEMA", "MIGRATIONS_PACKAGE", "Database", "execute_rows", "migrations", "split_statements",
+           "utcnow"]

@@ -7,10 +7,9 @@ gives them human headers and writes the files.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
+from .backend import Backend
 from .customers import LISTED_COLUMNS, PLAIN_COLUMNS
 
 SEGMENT_PREFIX = "segments."
@@ -42,7 +41,7 @@ SELECT_EXPORT_CONTACTS = (
 class ExportStore:
     """Mixin of :class:`customercard.store.Store`: whole tables as people export them."""
 
-    db: Any
+    db: Backend
 
     def export_customers_frame(self) -> pd.DataFrame:
         """Every customer (not those merged into another), by number.

@@ -12,6 +12,7 @@ import pandas as pd
 from ..errors import NotFound
 from ..i18n import _
 from ..models import CustomerFile
+from .backend import Backend
 from .database import utcnow
 from .records import write_record_changes
 
@@ -21,7 +22,7 @@ FILE_COLUMNS = "id, customer_id, name, size, content_hash, content_type, storage
 class FilesStore:
     """Mixin of :class:`customercard.store.Store`: file records of customers."""
 
-    db: Any
+    db: Backend
 
     def files(self, customer_id: int) -> pd.DataFrame:
         """The customer's files (deleted ones left out), newest first, with the uploader's name."""
@@ -43,7 +44,7 @@ class FilesStore:
     def add_file_record(self, customer_id: int, name: str, size: int, content_hash: str, content_type: str,
                         user: str | None = None, storage: str = "local") -> int:
         """Record an uploaded file (its contents already stored under ``content_hash``)."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         record = CustomerFile(customer_id=int(customer_id), name=name, content_type=content_type)
         record.check()
         name, content_type = record.name, record.content_type
@@ -61,7 +62,7 @@ class FilesStore:
 
     def delete_file(self, file_id: int, user: str | None = None) -> None:
         """Delete a file (managers and administrators); the record stays, marked deleted, and history shows it."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         record = self.file_record(file_id)
         now = utcnow()
         with self.db.transaction() as cur:

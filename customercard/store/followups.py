@@ -17,6 +17,7 @@ from .. import formatting
 from ..errors import NotFound, ValidationError
 from ..i18n import _
 from ..models import FollowUp
+from .backend import Backend
 from .database import utcnow
 from .records import check_version, diff_records, versioned_update, write_record_changes
 
@@ -34,7 +35,7 @@ RECENT_CARDS = 20
 class FollowUpStore:
     """Mixin of :class:`customercard.store.Store`: follow-ups, their reminder claims, and the home page's reads."""
 
-    db: Any
+    db: Backend
 
     # -- follow-ups ----------------------------------------------------------------------------------------
     def firm_today(self) -> dt.date:
@@ -126,7 +127,7 @@ class FollowUpStore:
 
     def add_follow_up(self, follow_up: FollowUp, user: str | None = None) -> FollowUp:
         """Add a follow-up (owned by the writer unless another owner is given); recorded in its history."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         if not self.customer_exists(follow_up.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=follow_up.customer_id))
         follow_up.owner = follow_up.owner or login
@@ -149,7 +150,7 @@ class FollowUpStore:
     def save_follow_up(self, follow_up: FollowUp, user: str | None = None) -> FollowUp:
         """Save an edited follow-up (what, due day, owner, links, done) made from ``follow_up.version``; marking it
         done or open again records who and when. A stale save is refused with a conflict naming the fields."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_follow_up(follow_up.id)
             check_version(self.db, "follow_ups", before, follow_up)
@@ -218,9 +219,9 @@ class FollowUpStore:
 
     def set_follow_up_mail_wanted(self, login: str, wanted: bool, user: str | None = None) -> None:
         """Turn a user's daily follow-up e-mail on or off (the user themselves, or an administrator)."""
-        acting = self._require(user, "read")
+        acting = self.require(user, "read")
         if acting != login:
-            self._require(user, "admin")
+            self.require(user, "admin")
         self.set_pref(login, "mail.follow_ups", bool(wanted))
 
     def claim_follow_up_mail(self, login: str, day: dt.date) -> bool:

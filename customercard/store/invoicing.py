@@ -7,12 +7,12 @@ as every invoice write, so one customer's figures never scan the invoices table.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 
 from ..errors import NotFound, ValidationError
 from ..i18n import _
+from .backend import Backend
 from .database import execute_rows
 
 INVOICE_COLUMNS = ["customer_id", "project_id", "number", "invoice_date", "amount", "currency", "amount_base"]
@@ -21,14 +21,14 @@ INVOICE_COLUMNS = ["customer_id", "project_id", "number", "invoice_date", "amoun
 class InvoicingStore:
     """Mixin of :class:`customercard.store.Store`: invoices and their yearly totals."""
 
-    db: Any
+    db: Backend
 
     def add_invoices(self, invoices: pd.DataFrame, user: str | None = None) -> int:
         """Add invoices and credit notes (negative amounts) and update the yearly totals; returns the count.
 
         Columns: customer_id, number, invoice_date, amount, currency, amount_base (project_id optional).
         """
-        self._require(user, "write")
+        self.require(user, "write")
         frame = _check_invoices(invoices)
         if frame.empty:
             return 0

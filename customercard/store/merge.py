@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import ConflictError, FieldConflict, ValidationError
 from ..i18n import _
 from ..models import Customer, to_text
+from .backend import Backend
 from .customers import write_customer_changes
 from .database import utcnow
 from .records import write_record_changes
@@ -28,7 +29,7 @@ MOVED_ROWS: list[tuple[str, str]] = [
 class MergeStore:
     """Mixin of :class:`customercard.store.Store`: merging duplicates."""
 
-    db: Any
+    db: Backend
 
     def merge_preview(self, survivor_id: int, other_id: int) -> dict[str, Any]:
         """What a merge would do: the fields that differ and how many rows of each kind would move."""
@@ -48,7 +49,7 @@ class MergeStore:
                         other_version: int | None = None) -> Customer:
         """Merge ``other_id`` into ``survivor_id``; ``take_from_other`` names the fields whose value the
         survivor takes from the other customer. Returns the saved survivor."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         if survivor_id == other_id:
             raise ValidationError({"other": _("Choose another customer to merge with.")})
         taken = set(take_from_other)

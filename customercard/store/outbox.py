@@ -18,6 +18,7 @@ from ..errors import NotFound, ValidationError
 from ..fields import synced_fields
 from ..i18n import N_, _
 from ..models import Customer, Snapshot, to_text
+from .backend import Backend
 from .database import utcnow
 
 #: Fields whose changes the economy system receives (contact information and invoice address; the registry's).
@@ -30,7 +31,7 @@ STATUSES = (N_("pending"), N_("failed"), N_("delivered"))
 class OutboxStore:
     """Mixin of :class:`customercard.store.Store`: the economy-system outbox."""
 
-    db: Any
+    db: Backend
 
     def _after_customer_change(self, cur: Any, before: Customer | Snapshot, after: Customer,
                                changes: dict[str, tuple[Any, Any]], login: str, now: Any) -> None:
@@ -107,7 +108,7 @@ class OutboxStore:
 
     def retry_outbox(self, outbox_id: int | None = None, user: str | None = None) -> int:
         """Send failed rows again (one, or all); administrators only. Returns how many were re-queued."""
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         now = utcnow()
         with self.db.transaction() as cur:
             if outbox_id is None:
@@ -125,7 +126,7 @@ class OutboxStore:
         customer's id there, both given; empty both, it unlinks (see :meth:`unlink_customer`). Recorded in the
         customer's history and the admin log; ``expected_version`` (what the administrator saw): a customer saved
         since is a conflict and nothing is written. Returns the customer as saved."""
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         draft = Customer(erp_system=(system or "").strip(), erp_customer_id=(external_id or "").strip())
         errors = {name: message for name, message in draft.validate().items()
                   if name in ("erp_system", "erp_customer_id")}

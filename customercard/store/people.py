@@ -9,6 +9,7 @@ import pandas as pd
 from ..errors import NotFound, ValidationError
 from ..i18n import _
 from ..models import Contact, Project, from_text
+from .backend import Backend
 from .database import utcnow
 from .records import check_version, diff_records, versioned_update, write_record_changes
 
@@ -25,7 +26,7 @@ SELECT_PROJECT = "SELECT " + ", ".join(PROJECT_COLUMNS) + " FROM projects"  # no
 class PeopleStore:
     """Mixin of :class:`customercard.store.Store`: contacts and projects."""
 
-    db: Any
+    db: Backend
 
     # -- contacts -----------------------------------------------------------------------------------------
     def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
@@ -45,7 +46,7 @@ class PeopleStore:
 
     def create_contact(self, contact: Contact, user: str | None = None) -> Contact:
         """Validate and create a contact person at ``contact.customer_id``."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         if contact.customer_id is None or not self.customer_exists(contact.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=contact.customer_id))
         contact.country = self._customer_country(contact.customer_id)
@@ -66,7 +67,7 @@ class PeopleStore:
     def save_contact(self, contact: Contact, user: str | None = None, kind: str = "update") -> Contact:
         """Validate and save a contact person; history and version as for customers (``kind`` of change: 'update',
         or 'restore')."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_contact(contact.id)
             check_version(self.db, "contacts", before, contact)
@@ -149,7 +150,7 @@ class PeopleStore:
 
     def create_project(self, project: Project, user: str | None = None) -> Project:
         """Create a project for ``project.customer_id`` (projects are kept by the project module)."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         if project.customer_id is None or not self.customer_exists(project.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=project.customer_id))
         project.check(self.choices())

@@ -23,8 +23,8 @@ import pandas as pd
 
 from ..errors import CustomerCardError
 from ..i18n import _
-from .changes import CHANNEL, Change, ChangeFeed
-from .database import LATEST_SCHEMA, migrations, split_statements, utcnow
+from .backend import SqlBackend, checked_name
+from .changes import CHANNEL, Change
 from .readonly import QUERY_SECONDS, SECRET_TABLES
 
 log = logging.getLogger(__name__)
@@ -168,10 +168,13 @@ class ServerMemory:
         """Nothing reads ahead, so nothing to stop."""
 
 
-class PostgresDatabase:
+class PostgresDatabase(SqlBackend):
     """A PostgreSQL database through a psycopg 3 connection pool; a connection per thread while it works."""
 
     dialect = "postgresql"
+    SCHEMA_TABLE_QUERY = ("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info' "
+                          "AND table_schema = current_schema()")
+    SERIES = "generate_series(1, ?)"
 
     def __init__(self, url: str, migrate_to: int | None = None) -> None:
         try:
@@ -180,9 +183,8 @@ class PostgresDatabase:
             raise CustomerCardError(_("PostgreSQL needs psycopg: pip install 'psycopg[binary,pool]'.")) from None
         import psycopg
 
-        self.path = url
+        super().__init__(url)
         self._psycopg = psycopg
-        self._local = threading.local()
         #: Connections threads took from the pool (each keeps its own): closed with the database.
         self._handed_out: list[Any] = []
         self._handed_out_lock = threading.Lock()
@@ -192,10 +194,8 @@ class PostgresDatabase:
             self._pool.wait(timeout=15)
         except Exception as exc:  # noqa: BLE001 - any failure to connect is told plainly
             raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=exc)) from None
-        self.upgraded_from = 0
         self.migrate(migrate_to)
-        #: Committed changes of every process, told to this process's subscribers (heard through LISTEN).
-        self.changes = ChangeFeed()
+        # Committed changes of every process reach this process's subscribers through LISTEN.
         self.changes.on_first_subscriber = self._start_listening
         self._listening: threading.Thread | None = None
         self._closed = threading.Event()
@@ -233,10 +233,20 @@ class PostgresDatabase:
                 pass
         self._pool.close()
 
-    def announce(self, change: Change) -> None:
-        """Announce a change inside this thread's transaction: PostgreSQL delivers the NOTIFY to every listening
-        process (this one too) when the transaction commits, and drops it if it rolls back."""
-        self.execute("SELECT pg_notify(?, ?)", [CHANNEL, change.to_json()])
+    def _tell_before_commit(self, cur: _Cursor, changes: list[Change]) -> None:
+        """PostgreSQL delivers a NOTIFY to every listening process (this one too) when its transaction commits, and
+        drops it if it rolls back: committed changes reach every server process alike."""
+        for change in changes:
+            cur.execute("SELECT pg_notify(?, ?)", [CHANNEL, change.to_json()])
+
+    def _tell_after_commit(self, changes: list[Change]) -> None:
+        """Nothing: this process hears its own changes through LISTEN, as the others do."""
+
+    def _migrating(self, cur: _Cursor) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(7242001)")  # one process migrates at a time
+
+    def _shown_path(self) -> str:
+        return _redact(self.path)
 
     def _start_listening(self) -> None:
         """Start hearing changes, and wait (a few seconds at most) until PostgreSQL is listening: a change
@@ -261,54 +271,7 @@ class PostgresDatabase:
                     log.warning("Not hearing changes from PostgreSQL (%s); trying again", exc)
                     self._closed.wait(2.0)
 
-    @contextmanager
-    def transaction(self) -> Iterator[_Cursor]:
-        """One transaction on this thread's connection; calls made inside it on this thread join it."""
-        if getattr(self._local, "in_transaction", False):
-            yield self.cursor()
-            return
-        cur = self.cursor()
-        cur.execute("BEGIN")
-        self._local.in_transaction = True
-        try:
-            yield cur
-        except BaseException:
-            self._local.in_transaction = False
-            try:
-                cur.execute("ROLLBACK")
-            except CustomerCardError:
-                pass
-            raise
-        else:
-            self._local.in_transaction = False
-            try:
-                cur.execute("COMMIT")
-            except CustomerCardError as exc:
-                raise CustomerCardError(_("The change could not be committed: {exc}").format(
-                    exc=exc.__cause__ or exc)) from exc
-
-    @property
-    def in_transaction(self) -> bool:
-        return bool(getattr(self._local, "in_transaction", False))
-
     # -- queries ---------------------------------------------------------------------------------------
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
-        return self.cursor().execute(sql, params)
-
-    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        return self.execute(sql, params).fetchall()
-
-    def row(self, sql: str, params: Sequence[Any] | None = None) -> tuple | None:
-        return self.execute(sql, params).fetchone()
-
-    def records(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        cur = self.execute(sql, params)
-        names = [d.name for d in cur.description]
-        return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
-
-    def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        return self.execute(sql, params).df()
-
     def read_only_df(self, sql: str, params: Sequence[Any] | None = None,
                      timeout: float = QUERY_SECONDS) -> pd.DataFrame:
         """Run an analyst's query in a read-only transaction; only one SELECT is accepted.
@@ -430,22 +393,13 @@ class PostgresDatabase:
         escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
         return f"{column} LIKE ? ESCAPE '!'", [escaped + "%"]
 
-    def reserve_ids(self, sequence: str, count: int) -> list[int]:
-        if not re.fullmatch(r"[a-z_]+", sequence):
-            raise ValueError(f"bad sequence name {sequence!r}")
-        if count <= 0:
-            return []
-        rows = self.rows(f"SELECT nextval('{sequence}') FROM generate_series(1, ?)", [int(count)])
-        return sorted(int(r[0]) for r in rows)
-
     def claim(self, name: str) -> bool:
         """Whether this process holds the job ``name`` (a PostgreSQL advisory lock on this thread's connection,
         kept while the process lives), so only one of many server processes does it."""
         return bool(self.row("SELECT pg_try_advisory_lock(hashtext(?))", [name])[0])
 
     def advance_sequence(self, sequence: str, top: int) -> None:
-        if not re.fullmatch(r"[a-z_]+", sequence):
-            raise ValueError(f"bad sequence name {sequence!r}")
+        checked_name(sequence)
         self.rows("SELECT setval(?, ?, ?)", [sequence, max(top, 1), top > 0])
 
     def checkpoint(self) -> None:
@@ -454,38 +408,6 @@ class PostgresDatabase:
     def backup(self, target: Path) -> None:
         raise CustomerCardError(_("Back up a PostgreSQL database with pg_dump (customercard backup is for DuckDB "
                                   "files); or copy it to a DuckDB file with `customercard migrate`."))
-
-    # -- migrations ------------------------------------------------------------------------------------
-    def schema_version(self) -> int:
-        exists = self.row("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info' "
-                          "AND table_schema = current_schema()")
-        if not exists or not exists[0]:
-            return 0
-        row = self.row("SELECT max(version) FROM schema_info")
-        return int(row[0] or 0) if row else 0
-
-    def migrate(self, target: int | None = None) -> int:
-        current = self.schema_version()
-        if current > LATEST_SCHEMA:
-            raise CustomerCardError(
-                _("{path} was written by a newer customercard (schema {current}; this version knows up to "
-                  "{latest_schema}). Upgrade customercard to use it.").format(
-                      path=_redact(self.path), current=current, latest_schema=LATEST_SCHEMA))
-        target = LATEST_SCHEMA if target is None else target
-        self.upgraded_from = current
-        for number, _name, sql in migrations(self.dialect):
-            if current < number <= target:
-                with self.transaction() as cur:
-                    cur.execute("SELECT pg_advisory_xact_lock(7242001)")  # one process migrates at a time
-                    if self.schema_version() >= number:
-                        continue
-                    cur.execute("CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL, "
-                                "applied_at TIMESTAMP NOT NULL)")
-                    for statement in split_statements(sql):
-                        cur.execute(statement)
-                    cur.execute("INSERT INTO schema_info VALUES (?, ?)", [number, utcnow()])
-                current = number
-        return current
 
 
 def _redact(url: str) -> str:

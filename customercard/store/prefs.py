@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .backend import Backend
+
 
 class PrefsStore:
     """Mixin of :class:`customercard.store.Store`: per-login preferences."""
 
-    db: Any
+    db: Backend
 
     def prefs(self, login: str, prefix: str = "") -> dict[str, Any]:
         """A user's preferences whose key starts with ``prefix``."""

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from ..models import Contact
+from .backend import Backend
 from .database import utcnow
 
 ANONYMISED = "Anonymised"
@@ -65,7 +66,7 @@ def _redact(text: str | None, needles: list[str]) -> str | None:
 class PrivacyStore:
     """Mixin of :class:`customercard.store.Store`: export and anonymise a contact person (administrators)."""
 
-    db: Any
+    db: Backend
 
     def contact_data_export(self, contact_id: int, user: str | None = None) -> dict[str, Any]:
         """Everything the firm holds about one contact person, as plain JSON-ready values (administrators only).
@@ -75,7 +76,7 @@ class PrivacyStore:
         whose text names them, at any customer), relations (to them), history (of their fields).
         :func:`customercard.privacy.personal_data_files` writes it as JSON beside their vCard.
         """
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         contact = self.get_contact(contact_id)
         customer = self.db.records("SELECT id, number, name FROM customers WHERE id = ?", [contact.customer_id])
         return {
@@ -138,7 +139,7 @@ class PrivacyStore:
 
         The customer and everything else stay as they were. Returns the anonymised contact person.
         """
-        login = self._require(user, "admin")
+        login = self.require(user, "admin")
         now = utcnow()
         with self.db.transaction() as cur:
             contact = self.get_contact(contact_id)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import ConflictError, FieldConflict
 from ..models import Record, to_text
+from .backend import Backend
 from .changes import Change
 from .database import execute_rows
 
@@ -76,7 +77,7 @@ def record_conflict(db: Any, table: str, stored: Record, attempted: Record) -> C
 class RecordHistoryStore:
     """Mixin: the history of contacts, comments and CRM records."""
 
-    db: Any
+    db: Backend
 
     def record_history(self, table: str, record_id: int) -> pd.DataFrame:
         """Changes of one record, newest first: changed_at, changed_by, kind, field, old_value, new_value, version and

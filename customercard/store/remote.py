@@ -81,7 +81,8 @@ REMOTE: dict[str, Remote] = {
     "create_opportunity": WRITE, "save_opportunity": WRITE,
     "relations": READ, "contact_relations": READ, "get_relation": READ, "add_relation": WRITE, "remove_relation": WRITE,
     # the firm, its lists and its users
-    "settings": READ, "choices": READ, "criteria": READ, "list_values": READ, "users": READ, "get_user": READ,
+    "settings": READ, "choices": READ, "criteria": READ, "criterion_value_ids": READ,
+    "list_values": READ, "users": READ, "get_user": READ,
     "user_name": READ, "can": READ, "schema_version": READ, "sql": READ,
     "prefs": Remote("read", own_login="login"), "set_pref": Remote("own", own_login="login"),
     "set_language": Remote("own", own_login="login"),
@@ -112,6 +113,8 @@ NOT_REMOTE: dict[str, str] = {
     **dict.fromkeys(("authenticate_token", "create_token", "tokens", "get_token", "revoke_token"),
                     N_("API tokens are made and checked by the server itself")),
     "shared_secret": N_("secrets stay on the server"),
+    "require": N_("the server checks permissions on its own side; ask can(user, need)"),
+    "forget_cached": N_("it is the server's own upkeep after a change made outside the store"),
     **dict.fromkeys(("throttle_wait", "count_failure"), N_("the throttle is the server's login pages' own")),
     **dict.fromkeys(("due_outbox_rows", "mark_attempt_failed", "mark_delivered"),
                     N_("the server's own delivery worker does this")),

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..i18n import N_, _
+from .backend import Backend
 from .database import execute_rows
 from .search_bulk import fuzzy_frame, index_frames, suffix_frame, word_frame
 from .search_text import (
@@ -69,7 +70,7 @@ def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
 class SearchStore:
     """Mixin of :class:`customercard.store.Store`: the super search and the duplicate check."""
 
-    db: Any
+    db: Backend
 
     # -- keeping the index ----------------------------------------------------------------------------------
     def _index_rows(self, owners: list[tuple[int, int | None, list[tuple[str, str, str]]]]

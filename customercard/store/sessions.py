@@ -25,6 +25,7 @@ import pandas as pd
 from ..errors import ValidationError
 from ..i18n import _, ngettext
 from ..models import User
+from .backend import Backend
 from .changes import Change
 from .database import utcnow
 
@@ -93,7 +94,7 @@ def _short(text: str) -> str:
 class SessionStore:
     """Mixin of :class:`customercard.store.Store`: login sessions and the login throttle."""
 
-    db: Any
+    db: Backend
 
     # -- sessions ------------------------------------------------------------------------------------------
     def start_session(self, login: str, remote_address: str = "", user_agent: str = "",

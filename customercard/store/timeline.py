@@ -11,6 +11,7 @@ import pandas as pd
 from ..errors import NotFound, PermissionDenied
 from ..i18n import _
 from ..models import Comment
+from .backend import Backend
 from .database import utcnow
 from .records import check_version, diff_records, versioned_update, write_record_changes
 
@@ -23,7 +24,7 @@ SELECT_COMMENTS = ("SELECT c.id, c.customer_id, c.written_on, c.author, coalesce
 class TimelineStore:
     """Mixin of :class:`customercard.store.Store`: comments."""
 
-    db: Any
+    db: Backend
 
     def comments(self, customer_id: int, limit: int | None = None) -> pd.DataFrame:
         """The customer's comments, newest first (by their date, then by when they were written)."""
@@ -54,7 +55,7 @@ class TimelineStore:
                     written_on: dt.date | None = None, author: str | None = None, kind: str = "comment",
                     recipients: list[str] | tuple[str, ...] = ()) -> Comment:
         """Write a comment, stamped with today's date and the writer unless given."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         if not self.customer_exists(customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         comment = Comment(customer_id=int(customer_id), body=body or "", kind=kind,
@@ -76,7 +77,7 @@ class TimelineStore:
     def edit_comment(self, comment: Comment, user: str | None = None) -> Comment:
         """Save an edited comment (date, author, text) made from ``comment.version``; records who edited it and
         when. A comment someone else edited since is refused with a conflict naming their fields."""
-        login = self._require(user, "write")
+        login = self.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_comment(comment.id)
             check_version(self.db, "comments", before, comment)

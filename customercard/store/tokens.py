@@ -22,6 +22,7 @@ from typing import Any
 from ..errors import NotFound, PermissionDenied, TooManyAttempts, ValidationError
 from ..i18n import _
 from ..models import ApiToken, User
+from .backend import Backend
 from .database import utcnow
 from .sessions import TOUCH_EVERY, ThrottleRule, token_hash
 
@@ -63,7 +64,7 @@ def looks_like_token(text: str) -> bool:
 class TokenStore:
     """Mixin of :class:`customercard.store.Store`: API tokens."""
 
-    db: Any
+    db: Backend
 
     def create_token(self, login: str, name: str, read_only: bool = False,
                      user: str | None = None) -> tuple[ApiToken, str]:
@@ -96,7 +97,7 @@ class TokenStore:
     def _token_actor(self, login: str, user: str | None) -> str:
         """Who acts on ``login``'s tokens: ``login`` itself (an active user), else an administrator."""
         actor = self._acting(user)
-        return self._require(user, "read") if actor == login else self._require(user, "admin")
+        return self.require(user, "read") if actor == login else self.require(user, "admin")
 
     def tokens(self, login: str) -> list[ApiToken]:
         """``login``'s live (not revoked) tokens, newest first — never their secrets."""

@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import SavedView
+from .backend import Backend
 from .database import utcnow
 
 VIEW_COLUMNS = "id, owner, name, shared, search, created_at, created_by, updated_at, updated_by, version"
@@ -31,18 +32,18 @@ def _view(row: dict[str, Any]) -> SavedView:
 class SavedViewStore:
     """Mixin of :class:`customercard.store.Store`: saved views of Search customers."""
 
-    db: Any
+    db: Backend
 
     def views(self, user: str | None = None) -> list[SavedView]:
         """The views ``user`` may open: their own (private or shared) first, then those others shared, by name."""
-        login = self._require(user, "read")
+        login = self.require(user, "read")
         rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE owner = ? OR shared "  # noqa: S608
                                "ORDER BY CASE WHEN owner = ? THEN 0 ELSE 1 END, name_key, owner", [login, login])
         return [_view(row) for row in rows]
 
     def get_view(self, view_id: int, user: str | None = None) -> SavedView:
         """One view ``user`` may open (their own, or a shared one); another's private view is not found."""
-        login = self._require(user, "read")
+        login = self.require(user, "read")
         rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE id = ?", [int(view_id)])  # noqa: S608
         if not rows or (rows[0]["owner"] != login and not rows[0]["shared"]):
             raise NotFound(_("No saved view {view_id}.").format(view_id=view_id))
@@ -52,9 +53,9 @@ class SavedViewStore:
         """Create (``view.id`` None) or overwrite a view — its name, sharing and search — made from ``view.version``.
         A new view is the acting user's. Another view of the same owner with the same name is refused with a message
         for the name; a shared view of someone else needs an administrator; a stale version is a conflict."""
-        login = self._require(user, "read")
+        login = self.require(user, "read")
         if view.shared and view.id is None:
-            self._require(login, "write")  # viewers keep views for themselves
+            self.require(login, "write")  # viewers keep views for themselves
         view.check()
         now = utcnow()
         with self.db.transaction() as cur:
@@ -74,7 +75,7 @@ class SavedViewStore:
             if stored.version != view.version:
                 raise _view_conflict(stored, view)
             if view.shared and not stored.shared:
-                self._require(login, "write")
+                self.require(login, "write")
             self._refuse_same_view_name(cur, stored.owner, view.name, stored.id)
             updated = cur.execute(
                 "UPDATE saved_views SET name = ?, name_key = ?, shared = ?, search = ?, updated_at = ?, "
@@ -92,7 +93,7 @@ class SavedViewStore:
     def delete_view(self, view_id: int, user: str | None = None, expected_version: int | None = None) -> None:
         """Delete a view: one's own, or (administrators) anyone's shared view; ``expected_version`` guards against
         deleting a view someone changed since it was read."""
-        login = self._require(user, "read")
+        login = self.require(user, "read")
         with self.db.transaction() as cur:
             stored = self._view_to_change(view_id, login)
             if expected_version is not None and stored.version != int(expected_version):

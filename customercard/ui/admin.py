@@ -24,7 +24,7 @@ from .accessibility import BUTTON_CSS, live
 from .admin_log import log_row
 from .editor import RecordEditor
 from .form import input_limit, read_text, text_input
-from .html import SECTION_CSS, esc, page_heading, table
+from .html import SECTION_CSS, esc, page_heading, plain_text, table
 
 NEW = "__new__"
 
@@ -38,7 +38,18 @@ def _message_pane() -> pn.pane.HTML:
     return pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-admin-note"])
 
 
-class ListsAdmin(pn.viewable.Viewer):
+class AdminPanel(pn.viewable.Viewer):
+    """What the administration's panels share: a message under their controls."""
+
+    _message: pn.pane.HTML
+
+    @property
+    def message(self) -> str:
+        """The text of the panel's last message ("Saved.", or why a change was refused), empty when none."""
+        return plain_text(self._message.object)
+
+
+class ListsAdmin(AdminPanel):
     """The admin lists: add, rename, reorder, deactivate (values stay on customers that have them)."""
 
     list_name = param.Selector(default="industries", objects=list(LIST_NAMES), doc="The list being kept.")
@@ -152,7 +163,7 @@ class ListsAdmin(pn.viewable.Viewer):
         return pn.Row(controls, self._table, sizing_mode="stretch_width", css_classes=["cc-admin-lists"])
 
 
-class SettingsAdmin(pn.viewable.Viewer):
+class SettingsAdmin(AdminPanel):
     """Switches (nicknames, separate invoice address, document storage) and the firm's settings."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
@@ -187,7 +198,7 @@ class SettingsAdmin(pn.viewable.Viewer):
         return self._layout
 
 
-class CriteriaAdmin(pn.viewable.Viewer):
+class CriteriaAdmin(AdminPanel):
     """Segmentation criteria: name, single or multiple choice, values (one per line)."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
@@ -251,7 +262,7 @@ class CriteriaAdmin(pn.viewable.Viewer):
         return self._layout
 
 
-class UsersAdmin(pn.viewable.Viewer):
+class UsersAdmin(AdminPanel):
     """Users: add, change role and projects access, deactivate, reset the password."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
@@ -406,7 +417,7 @@ class ImportAdmin(pn.viewable.Viewer):
         return self._layout
 
 
-class SyncAdmin(pn.viewable.Viewer):
+class SyncAdmin(AdminPanel):
     """Deliveries to the economy system: pending and failed ones, and a retry for the failed."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:

@@ -63,9 +63,13 @@ class LightComponent(ReactiveHTML):
             self._set_on_model(empty, root, model.data)
 
     def _ccroot_ccmsg(self, event) -> None:
-        detail = event.data.get("detail")
-        if isinstance(detail, dict):
-            self._handle_msg(detail)
+        self.receive(event.data.get("detail"))
+
+    def receive(self, message: object) -> None:
+        """Act on ``message`` as when the browser sends it (a click, a fold, a check box: the ``detail`` of its
+        ``ccmsg`` event); anything but a dict is ignored, as it is from the browser. For notebooks and tests."""
+        if isinstance(message, dict):
+            self._handle_msg(message)
 
     def _handle_msg(self, data: dict) -> None:
         """What a message from the browser does (none by default)."""

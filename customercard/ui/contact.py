@@ -368,6 +368,11 @@ class ContactCard(pn.viewable.Viewer):
             buttons += self._privacy_buttons()
         self._body.objects = [pn.Row(*buttons), *admin, self._view, self._note]
 
+    @property
+    def anonymise_asked(self) -> bool:
+        """Whether the question before anonymising shows (after :meth:`ask_anonymise`, until it is answered)."""
+        return self._confirm.visible
+
     def ask_anonymise(self) -> None:
         """Show the question before anonymising (administrators; the store checks again)."""
         self._confirm.visible = self.is_admin

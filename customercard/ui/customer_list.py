@@ -188,6 +188,30 @@ class CustomerList(pn.viewable.Viewer):
         self._follower = Follower(self.store, lambda change: change.kind == "customer",
                                   lambda _changes: self._refresh(), delay=1.0)
 
+    # -- what the list is made of (read only) ---------------------------------------------------------------
+    @property
+    def filters(self) -> dict[str, pn.widgets.Widget]:
+        """The filter widgets by key (``text``, ``statuses``, ``industries``, ``account_managers``,
+        ``seg.<criterion>``, ``city``, ``country``, ``archived``): a value set on one filters as the user's choice
+        does (``query`` follows, and the first page is shown)."""
+        return dict(self._filters)
+
+    @property
+    def table(self) -> DataTable:
+        """The results as drawn: the ``columns`` shown and the ``rows`` of the page (display texts), the rows
+        checked (``selected``) while changing many customers."""
+        return self._table
+
+    @property
+    def bulk(self) -> BulkPanel | None:
+        """The panel that changes the chosen customers together (None for those who may not change customers)."""
+        return self._bulk
+
+    @property
+    def views(self) -> SavedViewsMenu | None:
+        """The menu of saved views (None when no one is logged in)."""
+        return self._views
+
     # -- filters --------------------------------------------------------------------------------------------
     def _filter_widgets(self) -> dict[str, pn.widgets.Widget]:
         store, query = self.store, self.query

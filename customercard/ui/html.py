@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -22,6 +23,11 @@ def esc(value: object) -> str:
     """Escape a value for HTML text or attributes (None, and a missing value from a DataFrame, become '')."""
     missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
     return html.escape("" if missing else str(value), quote=True)
+
+
+def plain_text(markup: str | None) -> str:
+    """The text a reader sees in a piece of our HTML (a message, a note): the tags dropped, the entities read."""
+    return html.unescape(re.sub(r"<[^>]*>", "", markup or ""))
 
 
 def link(href: str, text: object, css: str = "", new_tab: bool = False) -> str:

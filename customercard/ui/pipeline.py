@@ -26,7 +26,7 @@ from .accessibility import focus_here, live
 from .components import DataTable
 from .editor import RecordEditor
 from .form import DatePicker, date_format
-from .html import SECTION_CSS, esc, page_heading, table
+from .html import SECTION_CSS, esc, page_heading, plain_text, table
 from .live import Follower
 from .values import shown
 
@@ -95,6 +95,16 @@ class PipelineTable(pn.viewable.Viewer):
         # others' changes of opportunities (and of customers' names) show without a reload
         self._own: set[tuple[int, int]] = set()
         self._follower = Follower(store, self._others_change, self._show_changes, delay=1.0)
+
+    @property
+    def table(self) -> DataTable:
+        """The table as drawn: its ``columns``, ``caption`` and the ``rows`` of the page shown (display texts)."""
+        return self._table
+
+    @property
+    def message(self) -> str:
+        """The text of the last message (a saved change, or why one was refused), empty when there is none."""
+        return plain_text(self._message.object)
 
     @param.depends("account_manager", "owner", "close_from", "close_to", watch=True)
     def refresh(self) -> None:
@@ -294,7 +304,8 @@ class PipelinePage(pn.viewable.Viewer):
                      else PipelineTable(store=self.store, user=self.user, account_manager=self.account_manager,
                                         owner=self.owner))
 
-    def _switch(self) -> str:
+    def views_nav(self) -> str:
+        """The links between the board and the table, as HTML (the one shown marked as the current page)."""
         links = []
         for view, label, href in (("board", _("Board"), "/pipeline"), ("table", _("Table"), "/pipeline?view=table")):
             current = ' aria-current="page" class="cc-view-current"' if view == self.view else ""
@@ -303,6 +314,6 @@ class PipelinePage(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         heading = pn.pane.HTML(page_heading(_("Pipeline")), margin=(0, 10))
-        switch = pn.pane.HTML(self._switch(), margin=(0, 10), stylesheets=[assets.text("pipeline_switch.css")],
+        switch = pn.pane.HTML(self.views_nav(), margin=(0, 10), stylesheets=[assets.text("pipeline_switch.css")],
                               css_classes=["cc-pipeline-switch"])
         return pn.Column(heading, switch, self.body, sizing_mode="stretch_width")

@@ -27,12 +27,12 @@ from . import assets
 from .accessibility import live
 from .components import LightComponent, light_scripts
 from .editor import RecordEditor
-from .html import esc
+from .html import esc, plain_text
 from .live import Follower
 from .values import shown
 
 #: Cards drawn per column at first, and how many more each "Show more" draws.
-FIRST_CARDS = 20
+FIRST_CARDS = 12
 MORE_CARDS = 20
 EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
 
@@ -168,19 +168,27 @@ class PipelineBoard(pn.viewable.Viewer):
             start = dt.date(year, month, 1)
             end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
             summary = summary[summary["month"] == start]
-        self.summary = summary.groupby("stage", dropna=True)[["count", "amount", "weighted"]].sum()
+        # an open opportunity without a stage is on the board too, in a column of its own ("" is its key)
+        summary = summary.assign(stage=summary["stage"].fillna(""))
+        self.summary = summary.groupby("stage")[["count", "amount", "weighted"]].sum()
         per_stage = max([FIRST_CARDS, *self.shown_per_stage.values()])
         self.frame = self.store.pipeline_cards(**filters, close_from=start, close_to=end, per_stage=per_stage)
         self._draw()
 
     def stages(self) -> list[str]:
-        """The board's columns: the active stages in the pipeline's order, then any stage an open opportunity is
-        still in that is no longer active."""
+        """The board's columns: open opportunities without a stage first ("", when there are any), the active
+        stages in the pipeline's order, then any stage an open opportunity is still in that is no longer active."""
         stages = list(self.store.choices().allowed("opportunity_stages"))
-        return stages + sorted(s for s in self.summary.index if s not in stages)
+        unstaged = [""] if "" in self.summary.index and self.summary.loc[""]["count"] > 0 else []
+        return unstaged + stages + sorted(s for s in self.summary.index if s and s not in stages)
+
+    @staticmethod
+    def stage_label(stage: str) -> str:
+        """A column's heading: the stage, or "No stage" for the opportunities without one."""
+        return stage or _("No stage")
 
     def _draw(self) -> None:
-        frame = self.frame
+        frame = self.frame.assign(stage=self.frame["stage"].fillna("")) if len(self.frame) else self.frame
         groups = dict(tuple(frame.groupby("stage", sort=False))) if len(frame) else {}
         columns = []
         self._texts_of: dict[tuple[str, Any], str] = {}  # amounts, dates and percentages repeat: formatted once
@@ -191,7 +199,7 @@ class PipelineBoard(pn.viewable.Viewer):
             cards = [self._card(r) for r in rows.iloc[:limit].itertuples(index=False)]
             more = max(0, int(count) - len(cards))
             columns.append({
-                "stage": stage, "label": stage, "count": formatting.number(int(count)),
+                "stage": stage, "label": self.stage_label(stage), "count": formatting.number(int(count)),
                 "sum": _("Sum {amount}").format(amount=formatting.money(float(amount), self.base)),
                 "weighted": _("Weighted {amount}").format(amount=formatting.money(float(weighted), self.base)),
                 "more": more, "more_text": formatting.number(min(more, MORE_CARDS)), "cards": cards})
@@ -217,6 +225,11 @@ class PipelineBoard(pn.viewable.Viewer):
         """Draw more of a column's cards."""
         self.shown_per_stage[stage] = self.shown_per_stage.get(stage, FIRST_CARDS) + MORE_CARDS
         self.refresh()
+
+    @property
+    def message(self) -> str:
+        """The text of the last message (a move saved, or why it was refused), empty when there is none."""
+        return plain_text(self._message.object)
 
     # -- actions --------------------------------------------------------------------------------------------
     def _on_message(self, data: dict[str, Any]) -> None:
@@ -249,7 +262,7 @@ class PipelineBoard(pn.viewable.Viewer):
                                           "page and move it again."))
             opportunity = self.store.get_opportunity(opportunity_id)
             opportunity.version = version
-            errors = opportunity.update_from({"stage": stage})
+            errors = opportunity.update_from({"stage": stage or None})
             if errors:
                 raise ValidationError(errors)
             self._own.add((opportunity.id, opportunity.version + 1))
@@ -263,7 +276,8 @@ class PipelineBoard(pn.viewable.Viewer):
             self._say(" ".join(errors.values()) if errors else str(exc), ok=False)
             self.refresh()
             return False
-        self._say(_("Moved “{title}” to {stage}.").format(title=opportunity.title, stage=stage), ok=True)
+        self._say(_("Moved “{title}” to {stage}.").format(title=opportunity.title, stage=self.stage_label(stage)),
+                  ok=True)
         self.refresh()
         return True
 

@@ -11,7 +11,7 @@ function render({ model, el }) {
   function say(text) { said.textContent = ""; setTimeout(() => { said.textContent = text; }, 50); }
   function move(card, stage) {
     const t = model.texts;
-    say(t.moving.replace("{title}", card.title).replace("{stage}", stage));
+    say(t.moving.replace("{title}", card.title).replace("{stage}", labels[stage] ?? stage));
     focusId = card.id;
     model.send_msg({action: "move", id: card.id, version: card.version, stage: stage});
   }
@@ -64,13 +64,14 @@ function render({ model, el }) {
     first.value = ""; first.textContent = t.move_to; select.appendChild(first);
     for (const stage of stages) {
       if (stage === col.stage) continue;
-      const o = document.createElement("option"); o.value = stage; o.textContent = stage; select.appendChild(o);
+      const o = document.createElement("option"); o.value = stage; o.textContent = labels[stage] ?? stage;
+      select.appendChild(o);
     }
-    select.addEventListener("change", () => { if (select.value) move(card, select.value); });
+    select.addEventListener("change", () => { if (select.selectedIndex > 0) move(card, select.value); });
     li.appendChild(select);
     return li;
   }
-  let dragged = null;
+  let dragged = null, labels = {};
   function draw() {
     const t = model.texts;
     hint.textContent = model.can_move ? t.hint : t.read_only;
@@ -79,6 +80,7 @@ function render({ model, el }) {
     board.replaceChildren();
     asked = {};
     const stages = model.columns.map((c) => c.stage);
+    labels = Object.fromEntries(model.columns.map((c) => [c.stage, c.label]));
     model.columns.forEach((col, index) => {
       const section = document.createElement("section");
       section.className = "cc-board-col"; section.dataset.stage = col.stage;

@@ -51,6 +51,11 @@ class ActivitySection(Section):
         super().__init__(**params)
 
     @property
+    def timeline_read(self) -> bool:
+        """Whether the timeline has been read from the store yet (a folded section reads nothing until opened)."""
+        return self._timeline is not None
+
+    @property
     def timeline(self) -> TimelineView:
         """The timeline's filters and the entries loaded so far (made when the section is first drawn)."""
         if self._timeline is None:

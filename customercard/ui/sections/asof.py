@@ -51,6 +51,17 @@ class AsOfSection(Section):
     def can_restore(self) -> bool:
         return self.base.can(self.context.login, "write")
 
+    @property
+    def picked(self) -> frozenset[str]:
+        """The fields ticked to be brought back (only fields that differ between the day and today)."""
+        return frozenset(self._picked)
+
+    @property
+    def compared_version(self) -> int | None:
+        """The version of today's customer the comparison was made with (None before :meth:`compare`); a restore
+        is written on this version only."""
+        return self._today_version
+
     def _on_toggle(self, event: Any) -> None:  # not remembered: the next card as of a day shows its banner again
         self.collapsed = event.new
         if not event.new and not self._built:

@@ -90,6 +90,29 @@ class Section(pn.viewable.Viewer):
         if build:
             self.build_if_open()
 
+    # -- what the section holds (read only) ------------------------------------------------------------------
+    @property
+    def built(self) -> bool:
+        """Whether the section has been built (a folded one is built when it is first opened)."""
+        return self._built
+
+    @property
+    def form(self) -> Any:
+        """The form open in the section (a :class:`~customercard.ui.form.FieldForm`: its ``widgets``, ``messages``
+        and ``notices`` by field), or None while the section shows its read view."""
+        return self._form
+
+    @property
+    def resolver(self) -> ConflictResolver | None:
+        """The conflict dialog shown after a save that someone else's came before (its ``choices`` by field), or
+        None."""
+        return self._resolver
+
+    @property
+    def message(self) -> str:
+        """The text of the section's last message ("Saved.", a refusal…), empty when there is none."""
+        return self._note[0]
+
     # -- reading ------------------------------------------------------------------------------------------
     def markup(self) -> str:
         """The read-only body as safe HTML (every user value escaped)."""

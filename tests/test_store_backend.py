@@ -1,0 +1,97 @@
+"""The backend interface both databases give the store's parts, and the one transaction implementation they share:
+nested calls join the open transaction, a failure rolls all of it back, and changes are told once — on commit."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from customercard.errors import ValidationError
+from customercard.store import Change
+from customercard.store.backend import Backend, SqlBackend
+from tests.conftest import eventually
+
+
+def test_both_backends_are_the_one_backend(empty_store):
+    assert isinstance(empty_store.db, SqlBackend)
+    assert isinstance(empty_store.db, Backend)  # every method of the Protocol is there
+    assert empty_store.db.dialect in {"duckdb", "postgresql"}
+
+
+class Listener(list):
+    """Keeps what it hears (the feed holds listeners weakly: the test keeps this one)."""
+
+    def hear(self, change: Change) -> None:
+        self.append(change)
+
+
+def heard_changes(store) -> Listener:
+    heard = Listener()
+    store.changes.subscribe(heard.hear)
+    return heard
+
+
+def test_a_committed_transaction_tells_its_changes_once_and_after_commit(empty_store):
+    store = empty_store
+    heard = heard_changes(store)
+    marker = Change("customer", 999_001, 7)
+    with store.db.transaction() as cur:
+        cur.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
+        store.db.announce(marker)
+        with store.db.transaction():  # a nested call joins: nothing is told yet
+            store.db.announce(Change("customer", 999_002, 1))
+        assert store.db.in_transaction
+        assert not any(c.id in {999_001, 999_002} for c in heard)
+    assert not store.db.in_transaction
+    eventually(lambda: {999_001, 999_002} <= {c.id for c in heard})
+    assert [c.id for c in heard].count(999_001) == 1
+
+
+def test_a_failure_rolls_back_the_whole_transaction_and_tells_nothing(empty_store):
+    store = empty_store
+    heard = heard_changes(store)
+    before = store.db.row("SELECT stamp FROM change_stamps WHERE area = 'admin'")[0]
+    with pytest.raises(ValidationError), store.db.transaction() as cur:
+        cur.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
+        store.db.announce(Change("customer", 999_003, 1))
+        with store.db.transaction() as inner:
+            inner.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
+        raise ValidationError({"name": "no"})
+    assert store.db.row("SELECT stamp FROM change_stamps WHERE area = 'admin'")[0] == before
+    assert not store.db.in_transaction
+    # a later committed change is heard, the rolled-back one never
+    with store.db.transaction():
+        store.db.announce(Change("customer", 999_004, 1))
+    eventually(lambda: 999_004 in {c.id for c in heard})
+    assert 999_003 not in {c.id for c in heard}
+
+
+def test_transactions_of_two_threads_do_not_join(empty_store):
+    store = empty_store
+    seen: dict[str, bool] = {}
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def other() -> None:
+        inside.wait(10)
+        seen["other thread in a transaction"] = store.db.in_transaction
+        leave.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with store.db.transaction():
+        inside.set()
+        leave.wait(10)
+    thread.join(10)
+    assert seen == {"other thread in a transaction": False}
+
+
+def test_sequences_hand_out_many_values_at_once_and_refuse_odd_names(empty_store):
+    db = empty_store.db
+    taken = db.reserve_ids("customers_id_seq", 5)
+    assert len(set(taken)) == 5 and taken == sorted(taken)
+    assert db.reserve_ids("customers_id_seq", 0) == []
+    with pytest.raises(ValueError, match="bad"):
+        db.reserve_ids("customers_id_seq; DROP TABLE customers", 1)
+    assert db.schema_version() == empty_store.schema_version
