@@ -36,6 +36,7 @@ from .config import Config, get_config
 from .i18n import SOURCE_LANGUAGE, _, current_language, negotiate, ngettext, using_language
 from .store import Store
 from .store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
+from .ui import assets
 
 LOGIN_URL = "/login"
 LOGOUT_URL = "/logout"
@@ -53,22 +54,7 @@ _PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · customercard</title>
 <style>
- body {{ margin:0; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; background:#f3f5f8; color:#1d2733; }}
- .wrap {{ min-height:100vh; display:flex; align-items:center; justify-content:center; }}
- form, .box {{ background:#fff; border:1px solid #dde3ea; border-radius:10px; padding:2.2em 2.4em; width:320px;
-        box-shadow:0 4px 18px rgba(20,40,70,.08); }}
- h1 {{ font-size:1.35em; margin:0 0 .2em; }} p.sub {{ margin:0 0 1.4em; color:#5b6b7d; font-size:.92em; }}
- label {{ display:block; font-size:.85em; font-weight:600; margin:.9em 0 .3em; }}
- input {{ width:100%; box-sizing:border-box; padding:.65em .7em; border:1px solid #c8d1dc; border-radius:6px;
-         font-size:1em; }}
- input:focus {{ outline:2px solid #2f6fb3; border-color:#2f6fb3; }}
- button {{ margin-top:1.5em; width:100%; padding:.75em; border:0; border-radius:6px; background:#2f6fb3;
-          color:#fff; font-size:1em; font-weight:600; cursor:pointer; }}
- button:hover {{ background:#255d97; }}
- button:focus-visible, a:focus-visible {{ outline:3px solid #1d2733; outline-offset:2px; }}
- .msg {{ margin:0 0 1em; padding:.6em .8em; border-radius:6px; font-size:.9em; }}
- .error {{ background:#fdecec; color:#9b1c1c; }} .info {{ background:#eaf3fb; color:#1f4f7a; }}
-</style></head>
+{style}</style></head>
 <body><main class="wrap">{body}</main></body></html>"""
 
 _FORM = """<form method="post" action="{action}" id="login-form">
@@ -98,7 +84,8 @@ def login_language(handler: RequestHandler, get_store: Callable[[], Store]) -> s
 
 
 def _page(body: str, title: str) -> str:
-    return _PAGE.format(lang=html.escape(current_language()), title=html.escape(title), body=body)
+    return _PAGE.format(lang=html.escape(current_language()), title=html.escape(title), style=assets.text("login.css"),
+                        body=body)
 
 
 def safe_next(url: str | None) -> str:

@@ -12,26 +12,13 @@ import re
 from typing import Any
 
 from ..i18n import _, current_language
+from ..ui import assets
 from .base import API_PREFIX, PROBLEMS, ApiHandler, Caller, Reply
 from .openapi import REF, document
 
 METHODS = ("get", "post", "patch", "delete")
 
-PAGE_CSS = """
-body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #1d2733; background: #f6f8fb; }
-main { max-width: 1100px; margin: 0 auto; padding: 1.5em 2em 4em; background: #fff; }
-h1 { margin-bottom: .2em; } h2 { margin-top: 2em; border-bottom: 1px solid #dde3ea; padding-bottom: .2em; }
-h3 { margin: 1.6em 0 .4em; font-size: 1.05em; }
-code { background: #f0f3f7; padding: 1px 4px; border-radius: 3px; font-size: .92em; }
-table { border-collapse: collapse; width: 100%; margin: .4em 0 1em; font-size: .9em; }
-th, td { text-align: left; vertical-align: top; border-bottom: 1px solid #e6eaf0; padding: .35em .5em; }
-th { background: #f3f5f8; font-weight: 600; }
-.method { display: inline-block; min-width: 4.2em; text-align: center; color: #fff; border-radius: 4px;
-          padding: 1px 6px; margin-right: .5em; font-size: .85em; font-weight: 700; }
-.get { background: #2f6fb3; } .post { background: #1d7a3c; } .patch { background: #a15c00; }
-.delete { background: #b42318; }
-.muted { color: #5b6b7d; } nav a { margin-right: 1em; } .req { color: #b42318; }
-"""
+PAGE_CSS = assets.text("api_docs.css")
 
 
 def _esc(value: Any) -> str:

@@ -17,15 +17,10 @@ from ..errors import CustomerCardError, ValidationError
 from ..i18n import _
 from ..models import ApiToken
 from ..store import Store
+from . import assets
 from .html import SECTION_CSS, esc
 
-TOKENS_CSS = SECTION_CSS + """
-.cc-token-row { display: flex; gap: 14px; align-items: baseline; flex-wrap: wrap; }
-.cc-token-secret-value { display: block; margin: .4em 0; padding: .5em .6em; background: #f3f5f8;
-                         border: 1px solid #c8d1dc; border-radius: 6px; font-size: 1.02em; user-select: all;
-                         word-break: break-all; }
-.cc-token-flag { font-weight: 600; color: #7a4b00; }
-"""
+TOKENS_CSS = SECTION_CSS + assets.text("api_tokens.css")
 
 
 class ApiTokens(pn.viewable.Viewer):

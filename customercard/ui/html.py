@@ -9,39 +9,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
-SECTION_CSS = """
-:host { width: 100%; }
-.cc-fields { display: grid; grid-template-columns: minmax(150px, max-content) 1fr; gap: 4px 18px; margin: 2px 0; }
-.cc-fields dt { color: #5b6b7d; font-size: 0.88em; padding-top: 1px; }
-.cc-fields dd { margin: 0; word-break: break-word; }
-.cc-fields dd a, .cc-fields dd button { display: inline-block; min-height: 24px; line-height: 24px; }
-.cc-muted { color: #596573; }
-.cc-empty { color: #596573; font-style: italic; }
-.cc-title { font-size: 1.55em; font-weight: 700; margin: 0; }
-.cc-sub { color: #5b6b7d; margin: 2px 0 8px; }
-.cc-badge { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #e6eef7; color: #1f4f7a;
-            font-size: 0.82em; margin-right: 6px; }
-.cc-badge.off { background: #f1f1f1; color: #555; }
-.cc-list { list-style: none; padding: 0; margin: 0; }
-.cc-list li { padding: 8px 0; border-bottom: 1px solid #e8ecf1; }
-.cc-list li:last-child { border-bottom: 0; }
-.cc-meta { color: #596573; font-size: 0.85em; }
-.cc-body { white-space: pre-wrap; margin-top: 2px; }
-table.cc-table { border-collapse: collapse; width: 100%; font-size: 0.93em; }
-table.cc-table th, table.cc-table td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #e8ecf1;
-  overflow-wrap: anywhere; }
-table.cc-table th { color: #5b6b7d; font-weight: 600; background: #f7f9fb; }
-table.cc-table td.num, table.cc-table th.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.cc-table tr.total td { font-weight: 700; border-top: 2px solid #c9d3de; }
-a { color: #1f5c99; text-decoration: none; } a:hover { text-decoration: underline; }
-/* A link inside running text (a sentence, a timeline entry) is told apart by more than its colour. */
-p a, li a, .cc-entry a, a.cc-asof-link { text-decoration: underline; }
-.cc-inactive { color: #596573; }
-table.cc-table caption { text-align: left; font-weight: 600; padding: 4px 0; }
-.cc-sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0);
-              white-space: nowrap; border: 0; }
-button.cc-act, button.cc-link, .cc-sv-html select, .cc-sv-html input { min-height: 24px; }
-"""
+from . import assets
+
+SECTION_CSS = assets.text("section.css")
 
 
 def page_heading(text: str) -> str:

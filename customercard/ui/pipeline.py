@@ -21,6 +21,7 @@ from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import N_, _
 from ..models import Opportunity
 from ..store import STORE_TYPES, Change
+from . import assets
 from .accessibility import focus_here, live
 from .components import DataTable
 from .editor import RecordEditor
@@ -312,10 +313,7 @@ class PipelinePage(pn.viewable.Viewer):
         return f'<nav aria-label="{esc(_("Pipeline views"))}" class="cc-pipeline-views">{" ".join(links)}</nav>'
 
     def __panel__(self) -> pn.viewable.Viewable:
-        css = (":host nav a { display: inline-block; padding: 4px 12px; border: 1px solid #c8d1dc; border-radius: 4px;"
-               " color: #1f5c99; text-decoration: none; margin-right: 4px; }"
-               " :host nav a.cc-view-current { background: #2f6fb3; border-color: #2f6fb3; color: #fff; }"
-               " :host nav a:focus-visible { outline: 2px solid #2f6fb3; outline-offset: 2px; }")
         heading = pn.pane.HTML(page_heading(_("Pipeline")), margin=(0, 10))
-        switch = pn.pane.HTML(self.views_nav(), margin=(0, 10), stylesheets=[css], css_classes=["cc-pipeline-switch"])
+        switch = pn.pane.HTML(self.views_nav(), margin=(0, 10), stylesheets=[assets.text("pipeline_switch.css")],
+                              css_classes=["cc-pipeline-switch"])
         return pn.Column(heading, switch, self.body, sizing_mode="stretch_width")

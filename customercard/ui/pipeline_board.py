@@ -23,6 +23,7 @@ from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _
 from ..models import Opportunity
 from ..store import STORE_TYPES, Change
+from . import assets
 from .accessibility import live
 from .components import LightComponent, light_scripts
 from .editor import RecordEditor
@@ -35,36 +36,7 @@ FIRST_CARDS = 12
 MORE_CARDS = 20
 EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
 
-BOARD_CSS = """
-:host { display: block; width: 100%; }
-.cc-board { display: flex; gap: 10px; overflow-x: auto; padding: 4px 2px 8px; align-items: flex-start; }
-.cc-board-col { flex: 1 0 220px; max-width: 320px; background: #f5f7fa; border: 1px solid #dfe5ec; border-radius: 6px;
-                display: flex; flex-direction: column; }
-.cc-board-col.cc-drop { outline: 2px dashed #2f6fb3; outline-offset: -2px; background: #eaf2fb; }
-.cc-board-col h2 { font-size: 1em; margin: 0; padding: 8px 10px 2px; color: #1d2733; }
-.cc-board-sums { margin: 0; padding: 0 10px 6px; font-size: 0.85em; color: #3d4a59; }
-.cc-board-sums span { display: block; }
-.cc-board-cards { list-style: none; margin: 0; padding: 4px 6px; max-height: 70vh; overflow-y: auto; min-height: 40px; }
-.cc-board-card { background: #fff; border: 1px solid #d4dbe3; border-radius: 5px; padding: 6px 8px; margin: 0 0 6px;
-                 font-size: 0.88em; color: #1d2733; }
-.cc-board-card[draggable="true"] { cursor: grab; }
-.cc-board-card:focus-visible, .cc-board-card button:focus-visible, .cc-board-card a:focus-visible,
-.cc-board-card select:focus-visible, .cc-board-more:focus-visible { outline: 2px solid #2f6fb3; outline-offset: 2px; }
-.cc-board-card.cc-moving { opacity: 0.5; }
-.cc-board-title { all: unset; display: block; font-weight: 600; color: #1f5c99; cursor: pointer; min-height: 24px; }
-.cc-board-title:hover { text-decoration: underline; }
-.cc-board-title.cc-plain { color: #1d2733; cursor: default; }
-.cc-board-card a { color: #1d2733; text-decoration: underline; }
-.cc-board-card dl { display: grid; grid-template-columns: auto 1fr; gap: 0 8px; margin: 4px 0 0; }
-.cc-board-card dt { color: #3d4a59; } .cc-board-card dd { margin: 0; }
-.cc-board-card select { margin-top: 4px; font: inherit; font-size: 0.95em; max-width: 100%; min-height: 24px; }
-.cc-board-more { margin: 4px 6px 8px; border: 1px solid #c8d1dc; background: #fff; border-radius: 4px;
-                 padding: 3px 10px; cursor: pointer; font: inherit; font-size: 0.88em; color: #1d2733; }
-.cc-board-empty { color: #3d4a59; font-style: italic; padding: 6px 4px; }
-.cc-board-hint { font-size: 0.85em; color: #3d4a59; margin: 0 2px 6px; }
-.cc-sr { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden; clip: rect(0, 0, 0, 0);
-         white-space: nowrap; }
-"""
+BOARD_CSS = assets.text("board.css")
 
 
 class BoardColumns(LightComponent):
@@ -93,154 +65,7 @@ class BoardColumns(LightComponent):
             for callback in self._callbacks:
                 callback(data)
 
-    _scripts = light_scripts("""
-    function render({ model, el }) {
-      const root = document.createElement("div");
-      const hint = document.createElement("p");
-      hint.className = "cc-board-hint"; hint.id = "cc-board-hint";
-      const board = document.createElement("div");
-      board.className = "cc-board";
-      const said = document.createElement("div");
-      said.className = "cc-sr cc-board-live"; said.setAttribute("aria-live", "polite");
-      root.append(hint, board, said);
-      let focusId = null, asked = {};
-      function say(text) { said.textContent = ""; setTimeout(() => { said.textContent = text; }, 50); }
-      function move(card, stage) {
-        const t = model.texts;
-        say(t.moving.replace("{title}", card.title).replace("{stage}", labels[stage] ?? stage));
-        focusId = card.id;
-        model.send_msg({action: "move", id: card.id, version: card.version, stage: stage});
-      }
-      function item(term, value, dl) {
-        if (!value) return;
-        const dt = document.createElement("dt"); dt.textContent = term;
-        const dd = document.createElement("dd"); dd.textContent = value;
-        dl.append(dt, dd);
-      }
-      function drawCard(card, col, index, stages) {
-        const t = model.texts;
-        const li = document.createElement("li");
-        li.className = "cc-board-card"; li.dataset.id = card.id;
-        const title = document.createElement(model.can_move ? "button" : "span");
-        title.className = "cc-board-title" + (model.can_move ? "" : " cc-plain");
-        title.textContent = card.title || "—";
-        li.appendChild(title);
-        const dl = document.createElement("dl");
-        const dt = document.createElement("dt"); dt.textContent = t.customer;
-        const dd = document.createElement("dd");
-        const a = document.createElement("a"); a.href = card.href; a.textContent = card.customer; dd.appendChild(a);
-        dl.append(dt, dd);
-        item(t.amount, card.amount, dl); item(t.probability, card.probability, dl);
-        item(t.close, card.close, dl); item(t.owner, card.owner, dl);
-        li.appendChild(dl);
-        if (!model.can_move) return li;
-        const open = () => model.send_msg({action: "open", id: card.id});
-        title.addEventListener("click", open);
-        li.addEventListener("click", (e) => { if (!e.target.closest("a, select, button")) open(); });
-        li.tabIndex = 0; li.draggable = true;
-        li.setAttribute("aria-describedby", "cc-board-hint");
-        li.addEventListener("dragstart", (e) => {
-          e.dataTransfer.setData("text/plain", String(card.id));
-          e.dataTransfer.effectAllowed = "move";
-          dragged = card; li.classList.add("cc-moving");
-        });
-        li.addEventListener("dragend", () => li.classList.remove("cc-moving"));
-        li.addEventListener("keydown", (e) => {
-          if (e.target === li && e.key === "Enter") { e.preventDefault(); open(); return; }
-          if (e.target !== li || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
-          const to = stages[index + (e.key === "ArrowLeft" ? -1 : 1)];
-          e.preventDefault();
-          if (to === undefined) { say(t.no_further); return; }
-          move(card, to);
-        });
-        const select = document.createElement("select");
-        select.className = "cc-board-move";
-        select.setAttribute("aria-label", t.move_to_named.replace("{title}", card.title));
-        const first = document.createElement("option");
-        first.value = ""; first.textContent = t.move_to; select.appendChild(first);
-        for (const stage of stages) {
-          if (stage === col.stage) continue;
-          const o = document.createElement("option"); o.value = stage; o.textContent = labels[stage] ?? stage;
-          select.appendChild(o);
-        }
-        select.addEventListener("change", () => { if (select.selectedIndex > 0) move(card, select.value); });
-        li.appendChild(select);
-        return li;
-      }
-      let dragged = null, labels = {};
-      function draw() {
-        const t = model.texts;
-        hint.textContent = model.can_move ? t.hint : t.read_only;
-        const scrolls = {};
-        for (const ul of board.querySelectorAll(".cc-board-cards")) scrolls[ul.dataset.stage] = ul.scrollTop;
-        board.replaceChildren();
-        asked = {};
-        const stages = model.columns.map((c) => c.stage);
-        labels = Object.fromEntries(model.columns.map((c) => [c.stage, c.label]));
-        model.columns.forEach((col, index) => {
-          const section = document.createElement("section");
-          section.className = "cc-board-col"; section.dataset.stage = col.stage;
-          const h = document.createElement("h2");
-          h.id = "cc-board-col-" + index;
-          h.textContent = col.label + " (" + col.count + ")";
-          section.setAttribute("aria-labelledby", h.id);
-          const sums = document.createElement("p");
-          sums.className = "cc-board-sums";
-          for (const [cls, text] of [["cc-board-sum", col.sum], ["cc-board-weighted", col.weighted]]) {
-            const s = document.createElement("span"); s.className = cls; s.textContent = text; sums.appendChild(s);
-          }
-          const ul = document.createElement("ul");
-          ul.className = "cc-board-cards"; ul.dataset.stage = col.stage;
-          ul.setAttribute("aria-labelledby", h.id);
-          if (!col.cards.length) {
-            const li = document.createElement("li"); li.className = "cc-board-empty"; li.textContent = t.empty;
-            ul.appendChild(li);
-          }
-          for (const card of col.cards) ul.appendChild(drawCard(card, col, index, stages));
-          section.append(h, sums, ul);
-          if (col.more > 0) {
-            const more = document.createElement("button");
-            more.className = "cc-board-more";
-            more.textContent = t.show_more.replace("{n}", col.more_text);
-            more.addEventListener("click", () => {
-              asked[col.stage] = true; model.send_msg({action: "more", stage: col.stage});
-            });
-            section.appendChild(more);
-            ul.addEventListener("scroll", () => {
-              if (asked[col.stage] || ul.scrollTop + ul.clientHeight < ul.scrollHeight - 40) return;
-              asked[col.stage] = true;
-              model.send_msg({action: "more", stage: col.stage});
-            });
-          }
-          if (model.can_move) {
-            section.addEventListener("dragover", (e) => {
-              if (!dragged) return;
-              e.preventDefault(); e.dataTransfer.dropEffect = "move"; section.classList.add("cc-drop");
-            });
-            section.addEventListener("dragleave", (e) => {
-              if (!section.contains(e.relatedTarget)) section.classList.remove("cc-drop");
-            });
-            section.addEventListener("drop", (e) => {
-              e.preventDefault(); section.classList.remove("cc-drop");
-              const card = dragged; dragged = null;
-              if (card && stages[index] !== undefined && !col.cards.some((c) => c.id === card.id)) {
-                move(card, col.stage); focusId = null;
-              }
-            });
-          }
-          board.appendChild(section);
-          if (scrolls[col.stage]) ul.scrollTop = scrolls[col.stage];
-        });
-        if (focusId !== null) {
-          const again = board.querySelector('.cc-board-card[data-id="' + focusId + '"]');
-          if (again) { again.focus(); focusId = null; }
-        }
-      }
-      draw();
-      model.on(["columns", "can_move", "texts"], draw);
-      return root;
-    }
-    """, ["columns", "can_move", "texts"])
+    _scripts = light_scripts(assets.text("board.js"), ["columns", "can_move", "texts"])
 
 
 def whole(value: Any) -> int | None:

@@ -20,16 +20,13 @@ from ..models import User
 from ..passwords import MIN_LENGTH
 from ..store import Store
 from ..store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
+from . import assets
 from .accessibility import BUTTON_CSS, focus_first, live
 from .api_tokens import ApiTokens
 from .form import option_labels
 from .html import SECTION_CSS, esc, fields
 
-PROFILE_CSS = SECTION_CSS + """
-.cc-profile-session { display: flex; gap: 14px; align-items: baseline; }
-.cc-this-session { font-weight: 600; color: #1d7a3c; }
-.cc-field-error { color: #b42318; font-size: 0.88em; }
-"""
+PROFILE_CSS = SECTION_CSS + assets.text("profile.css")
 #: (pattern whose group is the version, name); the first that matches wins (Chrome says Safari too).
 _BROWSERS = [(r"\bEdg/(\d+)", "Edge"), (r"\bOPR/(\d+)", "Opera"), (r"\bFirefox/(\d+)", "Firefox"),
              (r"\bChromium/(\d+)", "Chromium"), (r"Chrome/(\d+)", "Chrome"),

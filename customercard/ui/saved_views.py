@@ -14,21 +14,12 @@ from ..errors import ConflictError, CustomerCardError, PermissionDenied, Validat
 from ..i18n import _
 from ..models import SavedView
 from ..store import STORE_TYPES
+from . import assets
 from .accessibility import live
 from .form import input_limit, read_text, text_limits
 from .html import esc
 
-MENU_CSS = """
-details { border: 1px solid #c8d1dc; border-radius: 6px; background: #fff; }
-summary { cursor: pointer; padding: 6px 10px; font-weight: 600; color: #1d2733; }
-summary:focus-visible, a:focus-visible { outline: 2px solid #2f6fb3; outline-offset: 2px; }
-ul { list-style: none; margin: 0; padding: 0 10px 8px; }
-li { padding: 3px 0; }
-a { color: #1f5c99; text-decoration: underline; }
-a[aria-current] { font-weight: 600; }
-.cc-muted { color: #55606d; font-size: 0.9em; }
-h3 { font-size: 0.85em; margin: 6px 10px 2px; color: #3d4856; text-transform: uppercase; letter-spacing: .03em; }
-"""
+MENU_CSS = assets.text("saved_views.css")
 
 
 def view_href(view: SavedView) -> str:

@@ -12,35 +12,19 @@ import panel as pn
 
 from ..i18n import N_, _, current_language
 from ..models import User
+from . import assets
 from .accessibility import LIVE_REGIONS, PAGE_SCRIPT, SR_ONLY_CSS
 from .html import page_heading
 
-APP_CSS = """
-body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; background: #f3f5f8;
-       color: #1d2733; }
-.cc-header { display: flex; align-items: center; gap: 18px; padding: 0 20px; height: 52px; background: #1f3b57;
-             color: #fff; position: sticky; top: 0; z-index: 10; }
-.cc-header a { color: #dbe7f3; text-decoration: none; font-size: 0.95em; }
-.cc-nav a { margin-right: 14px; }
-.cc-header a:hover, .cc-header a.active { color: #fff; text-decoration: underline; }
-.cc-header a:focus-visible { outline: 2px solid #fff; outline-offset: 2px; }
-.cc-skip { position: absolute; left: 8px; top: -48px; z-index: 20; padding: 8px 14px; background: #fff; color: #1f3b57;
-           border: 2px solid #1f5c99; border-radius: 4px; font-weight: 600; }
-.cc-skip:focus { top: 8px; }
-.cc-main:focus { outline: none; }
-.cc-brand { font-weight: 700; font-size: 1.1em; color: #fff !important; margin-right: 10px; }
-.cc-spacer { flex: 1; }
-.cc-user { font-size: 0.9em; color: #dbe7f3; }
-.cc-user b { color: #fff; font-weight: 600; }
-.cc-search { min-width: 320px; }
-.cc-main { max-width: 1240px; margin: 0 auto; padding: 16px 20px 48px; }
-"""
+APP_CSS = assets.text("app.css")
 
 # The accessibility script comes before Bokeh draws anything: it watches each shadow root as it is made.
 TEMPLATE = """{% extends base %}
 {% block title %}{{ page_title|e }}{% endblock %}
-{% block postamble %}<style>""" + APP_CSS + SR_ONLY_CSS + """</style>
-<script>document.documentElement.lang = {{ page_language|tojson }};""" + PAGE_SCRIPT + """</script>{% endblock %}
+{% block postamble %}<style>
+""" + APP_CSS + SR_ONLY_CSS + """</style>
+<script>document.documentElement.lang = {{ page_language|tojson }};
+""" + PAGE_SCRIPT + """</script>{% endblock %}
 {% block contents %}
 <a class="cc-skip" href="#cc-main">{{ skip_text|e }}</a>
 <header class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>

@@ -19,6 +19,7 @@ from .. import formatting
 from ..i18n import N_, _, ngettext
 from ..models import Contact, Customer
 from ..store.activity import TIMELINE_KINDS, merged_customer_id
+from . import assets
 from .html import esc, link
 from .values import shown
 
@@ -33,15 +34,7 @@ KIND_BADGES = {"comment": N_("Comment"), "email": N_("E-mail"), "event": N_("Eve
 #: Actions the timeline's HTML sends (the section or card passes them to :meth:`TimelineView.handle`).
 TIMELINE_ACTIONS = ("activity-kind", "activity-person", "activity-text", "activity-more", "activity-clear")
 
-TIMELINE_CSS = """
-.cc-activity-filters { display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: center; margin: 0 0 8px; }
-.cc-activity-filters input[type=search] { width: 14em; }
-.cc-day-head { font-weight: 600; color: #1d2733; margin: 10px 0 2px; font-size: .95em; }
-.cc-entry .cc-when { color: #6b7785; font-size: .85em; margin-right: 6px; font-variant-numeric: tabular-nums; }
-.cc-entry .cc-quote { white-space: pre-wrap; margin: 2px 0 0 0; color: #333; }
-.cc-changes { margin: 2px 0 0 1.2em; padding: 0; color: #333; font-size: .92em; }
-.cc-asof-form { margin: 0 0 8px; }
-"""
+TIMELINE_CSS = assets.text("timeline.css")
 
 
 class EntryText:

@@ -22,6 +22,7 @@ from bokeh.models import CustomJSTickFormatter
 
 from ... import formatting
 from ...i18n import N_, _
+from .. import assets
 from ..html import esc, table
 from .base import Section
 
@@ -48,13 +49,7 @@ INVOICED_COLOUR, PIPELINE_COLOUR = "#2f6fb3", "#b06f12"
 
 #: Writes an axis tick as :func:`customercard.formatting.number` writes it: whole numbers grouped in threes with
 #: the language's mark, its decimal mark and minus sign (ticks below ten may have decimals).
-AXIS_TICK_JS = """
-const digits = Math.abs(tick) >= 10 || Number.isInteger(tick) ? 0 : 2;
-const [whole, fraction] = Math.abs(tick).toFixed(digits).split(".");
-const grouped = whole.replace(/\\B(?=(\\d{3})+(?!\\d))/g, group);
-const trimmed = fraction ? fraction.replace(/0+$/, "") : "";
-return (tick < 0 && Number(whole + (trimmed || "0")) !== 0 ? minus : "") + grouped + (trimmed ? decimal + trimmed : "");
-"""
+AXIS_TICK_JS = assets.text("axis_tick.js")
 
 
 def axis_formatter(language: str | None = None) -> CustomJSTickFormatter:

@@ -1,0 +1,199 @@
+(() => {
+  "use strict";
+  if (window.ccAccessibility) return;
+  const CONTROL = 'input:not([type=hidden]), select, textarea';
+  const FOCUSABLE = 'input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]),' +
+                    ' button:not([disabled]), a[href], [tabindex]:not([tabindex="-1"])';
+  const watched = new WeakSet();
+  const pending = new Set();
+  const fieldRoots = new Set();
+  const waiting = new Map();  // focus token -> {host, since}
+  const said = new Set(), focused = new Set();
+  let scheduled = false, serial = 0;
+
+  const uid = (el, stem) => el.id || (el.id = "cc-a11y-" + stem + "-" + (++serial));
+  function set(el, name, value) {
+    if (value === null) { if (el.hasAttribute(name)) el.removeAttribute(name); }
+    else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  }
+  const shown = (el) => el.getClientRects().length > 0;
+  function textOf(host) {  // a pane's text, without its style sheets
+    const scope = host.shadowRoot || host;
+    return [...scope.children].filter((el) => el.tagName !== "STYLE" && el.tagName !== "LINK")
+      .map((el) => el.textContent).join(" ").replace(/\s+/g, " ").trim();
+  }
+
+  // Form controls without a name: the widget's own label names them.
+  function labels(root) {
+    for (const control of root.querySelectorAll(CONTROL)) {
+      if (control.hidden) continue;
+      let label = null;
+      const next = control.nextElementSibling;
+      if (control.type === "checkbox" && next && next.classList.contains("bk-label")) label = next;
+      else {
+        const group = control.closest(".bk-input-group");
+        label = group && group.querySelector(":scope > label");
+      }
+      if (control.getAttribute("aria-label") === "null") control.removeAttribute("aria-label");
+      if (control.classList.contains("choices__input--cloned")) control.removeAttribute("role");
+      const named = [...(control.labels || [])].some((l) => l.textContent.trim()) ||
+                    control.hasAttribute("aria-labelledby") || control.hasAttribute("aria-label");
+      if (!named && label && label.textContent.trim()) set(control, "aria-labelledby", uid(label, "label"));
+    }
+    // A multi-choice's chosen values are drawn as tags (plain elements, not options of a list): Choices.js marks
+    // them aria-selected, which only an option, a tab or a cell may carry.
+    for (const item of root.querySelectorAll(".choices__list--multiple .choices__item[aria-selected]")) {
+      item.removeAttribute("aria-selected");
+    }
+  }
+
+  // Bokeh's tabs as a tab list: roles, the selected one, and keys.
+  function tabs(root) {
+    for (const list of root.querySelectorAll(".bk-headers-wrapper")) {
+      set(list, "role", "tablist");
+      const heads = [...list.querySelectorAll(":scope > .bk-tab")];
+      const panels = [...root.children].filter((el) => !["STYLE", "LINK"].includes(el.tagName) &&
+                                                       !el.classList.contains("bk-header"));
+      heads.forEach((tab, i) => {
+        const active = tab.classList.contains("bk-active");
+        set(tab, "role", "tab");
+        set(tab, "aria-selected", String(active));
+        set(tab, "tabindex", active ? "0" : "-1");
+        if (panels.length === heads.length) {
+          set(panels[i], "role", "tabpanel");
+          set(panels[i], "aria-labelledby", uid(tab, "tab"));
+          set(tab, "aria-controls", uid(panels[i], "panel"));
+        }
+        if (!tab.ccKeys) {
+          tab.ccKeys = true;
+          tab.addEventListener("keydown", (event) => {
+            const all = [...list.querySelectorAll(":scope > .bk-tab")];
+            const at = all.indexOf(tab);
+            const to = {ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0,
+                        End: all.length - 1}[event.key];
+            if (event.key === "Enter" || event.key === " ") {
+              event.preventDefault();
+              root.ccRefocus = {at: at, until: Date.now() + 2000};  // Bokeh draws the tabs again: stay on this one
+              tab.click();
+            }
+            else if (to !== undefined) {
+              event.preventDefault();
+              const target = all[(to + all.length) % all.length];
+              for (const other of all) other.setAttribute("tabindex", other === target ? "0" : "-1");
+              target.focus();
+            }
+          });
+        }
+      });
+      const refocus = root.ccRefocus;
+      if (refocus && Date.now() < refocus.until && heads[refocus.at] && !root.activeElement) {
+        delete root.ccRefocus;
+        heads[refocus.at].focus();
+      }
+    }
+  }
+
+  // A field's message and notice (other shadow roots) tied to its control.
+  function fieldState(root) {
+    const notes = [...root.children].filter((el) => el.matches(".cc-field-error, .cc-field-notice"));
+    const texts = notes.filter((el) => !el.classList.contains("hidden")).map(textOf).filter(Boolean);
+    const wrong = notes.some((el) => el.matches(".cc-field-error:not(.hidden)") && textOf(el));
+    for (const host of [...root.children].filter((el) => el.shadowRoot && !notes.includes(el))) {
+      const scope = host.shadowRoot;
+      let copy = [...scope.children].find((el) => el.classList.contains("cc-a11y-message"));
+      if (texts.length && !copy) {
+        copy = document.createElement("span");
+        copy.className = "cc-a11y-message"; copy.hidden = true;
+        scope.append(copy);
+      }
+      if (copy && copy.textContent !== texts.join(" ")) copy.textContent = texts.join(" ");
+      for (const control of scope.querySelectorAll(CONTROL)) {
+        if (control.hidden) continue;
+        set(control, "aria-invalid", wrong ? "true" : null);
+        set(control, "aria-describedby", texts.length ? uid(copy, "message") : null);
+      }
+    }
+  }
+
+  // Messages said once in the live region.
+  function announce(root) {
+    for (const el of root.querySelectorAll("[data-cc-say]")) {
+      const mark = el.dataset.ccSay;
+      const text = el.textContent.replace(/\s+/g, " ").trim();
+      if (said.has(mark) || !text) continue;
+      said.add(mark);
+      const region = document.getElementById(el.dataset.ccLive === "assertive" ? "cc-alert" : "cc-status");
+      if (!region) continue;
+      region.textContent = "";
+      setTimeout(() => { region.textContent = text; }, 50);  // a change the screen reader notices
+    }
+  }
+
+  // Focus requests: an element itself, or a layout's first field.
+  function firstField(el) {
+    if (el.matches && el.matches(FOCUSABLE) && shown(el) && !el.closest('[aria-hidden="true"]')) return el;
+    for (const scope of el.shadowRoot ? [el.shadowRoot, el] : [el]) {
+      for (const child of scope.children) {
+        const found = firstField(child);
+        if (found) return found;
+      }
+    }
+    return null;
+  }
+  function requests(root) {
+    for (const el of root.querySelectorAll("[data-cc-focus]")) {
+      const mark = "el" + el.dataset.ccFocus;
+      if (!focused.has(mark)) waiting.set(mark, {host: el, since: Date.now(), self: true});
+    }
+    for (const el of root.querySelectorAll('[class*="cc-focus-"]')) {
+      const name = [...el.classList].find((c) => /^cc-focus-\d+$/.test(c));
+      if (name && !focused.has(name)) waiting.set(name, {host: el, since: Date.now(), self: false});
+    }
+  }
+  function focusWaiting() {
+    for (const [mark, want] of [...waiting]) {
+      const target = want.self ? (shown(want.host) ? want.host : null) : firstField(want.host);
+      if (target) {
+        focused.add(mark); waiting.delete(mark);
+        target.focus();
+      } else if (Date.now() - want.since > 5000) {
+        focused.add(mark); waiting.delete(mark);
+      }
+    }
+  }
+
+  function flush() {
+    scheduled = false;
+    const roots = [...pending];
+    pending.clear();
+    for (const root of roots) {
+      labels(root); tabs(root); announce(root); requests(root);
+      if ([...root.children].some((el) => el.matches(".cc-field-error, .cc-field-notice"))) fieldRoots.add(root);
+    }
+    for (const root of fieldRoots) {
+      if (root.host.isConnected) { root.ccConnected = true; fieldState(root); }
+      else if (root.ccConnected) fieldRoots.delete(root);  // its form was closed
+    }
+    focusWaiting();
+    if (waiting.size) later(100);
+  }
+  function later(delay) {
+    if (!scheduled) { scheduled = true; setTimeout(flush, delay); }
+  }
+  function queue(root) { pending.add(root); later(0); }
+  function watch(root) {
+    if (watched.has(root)) return;
+    watched.add(root);
+    new MutationObserver(() => queue(root)).observe(root, {
+      childList: true, subtree: true, characterData: true, attributes: true,
+      attributeFilter: ["class", "hidden", "data-cc-say", "data-cc-focus"]});
+    queue(root);
+  }
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attach.call(this, init);
+    watch(root);
+    return root;
+  };
+  window.ccAccessibility = {flush: () => { for (const r of fieldRoots) queue(r); }};
+})();

@@ -1,0 +1,146 @@
+function render({ model, el }) {
+  const root = document.createElement("div");
+  const hint = document.createElement("p");
+  hint.className = "cc-board-hint"; hint.id = "cc-board-hint";
+  const board = document.createElement("div");
+  board.className = "cc-board";
+  const said = document.createElement("div");
+  said.className = "cc-sr cc-board-live"; said.setAttribute("aria-live", "polite");
+  root.append(hint, board, said);
+  let focusId = null, asked = {};
+  function say(text) { said.textContent = ""; setTimeout(() => { said.textContent = text; }, 50); }
+  function move(card, stage) {
+    const t = model.texts;
+    say(t.moving.replace("{title}", card.title).replace("{stage}", labels[stage] ?? stage));
+    focusId = card.id;
+    model.send_msg({action: "move", id: card.id, version: card.version, stage: stage});
+  }
+  function item(term, value, dl) {
+    if (!value) return;
+    const dt = document.createElement("dt"); dt.textContent = term;
+    const dd = document.createElement("dd"); dd.textContent = value;
+    dl.append(dt, dd);
+  }
+  function drawCard(card, col, index, stages) {
+    const t = model.texts;
+    const li = document.createElement("li");
+    li.className = "cc-board-card"; li.dataset.id = card.id;
+    const title = document.createElement(model.can_move ? "button" : "span");
+    title.className = "cc-board-title" + (model.can_move ? "" : " cc-plain");
+    title.textContent = card.title || "—";
+    li.appendChild(title);
+    const dl = document.createElement("dl");
+    const dt = document.createElement("dt"); dt.textContent = t.customer;
+    const dd = document.createElement("dd");
+    const a = document.createElement("a"); a.href = card.href; a.textContent = card.customer; dd.appendChild(a);
+    dl.append(dt, dd);
+    item(t.amount, card.amount, dl); item(t.probability, card.probability, dl);
+    item(t.close, card.close, dl); item(t.owner, card.owner, dl);
+    li.appendChild(dl);
+    if (!model.can_move) return li;
+    const open = () => model.send_msg({action: "open", id: card.id});
+    title.addEventListener("click", open);
+    li.addEventListener("click", (e) => { if (!e.target.closest("a, select, button")) open(); });
+    li.tabIndex = 0; li.draggable = true;
+    li.setAttribute("aria-describedby", "cc-board-hint");
+    li.addEventListener("dragstart", (e) => {
+      e.dataTransfer.setData("text/plain", String(card.id));
+      e.dataTransfer.effectAllowed = "move";
+      dragged = card; li.classList.add("cc-moving");
+    });
+    li.addEventListener("dragend", () => li.classList.remove("cc-moving"));
+    li.addEventListener("keydown", (e) => {
+      if (e.target === li && e.key === "Enter") { e.preventDefault(); open(); return; }
+      if (e.target !== li || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
+      const to = stages[index + (e.key === "ArrowLeft" ? -1 : 1)];
+      e.preventDefault();
+      if (to === undefined) { say(t.no_further); return; }
+      move(card, to);
+    });
+    const select = document.createElement("select");
+    select.className = "cc-board-move";
+    select.setAttribute("aria-label", t.move_to_named.replace("{title}", card.title));
+    const first = document.createElement("option");
+    first.value = ""; first.textContent = t.move_to; select.appendChild(first);
+    for (const stage of stages) {
+      if (stage === col.stage) continue;
+      const o = document.createElement("option"); o.value = stage; o.textContent = labels[stage] ?? stage;
+      select.appendChild(o);
+    }
+    select.addEventListener("change", () => { if (select.selectedIndex > 0) move(card, select.value); });
+    li.appendChild(select);
+    return li;
+  }
+  let dragged = null, labels = {};
+  function draw() {
+    const t = model.texts;
+    hint.textContent = model.can_move ? t.hint : t.read_only;
+    const scrolls = {};
+    for (const ul of board.querySelectorAll(".cc-board-cards")) scrolls[ul.dataset.stage] = ul.scrollTop;
+    board.replaceChildren();
+    asked = {};
+    const stages = model.columns.map((c) => c.stage);
+    labels = Object.fromEntries(model.columns.map((c) => [c.stage, c.label]));
+    model.columns.forEach((col, index) => {
+      const section = document.createElement("section");
+      section.className = "cc-board-col"; section.dataset.stage = col.stage;
+      const h = document.createElement("h2");
+      h.id = "cc-board-col-" + index;
+      h.textContent = col.label + " (" + col.count + ")";
+      section.setAttribute("aria-labelledby", h.id);
+      const sums = document.createElement("p");
+      sums.className = "cc-board-sums";
+      for (const [cls, text] of [["cc-board-sum", col.sum], ["cc-board-weighted", col.weighted]]) {
+        const s = document.createElement("span"); s.className = cls; s.textContent = text; sums.appendChild(s);
+      }
+      const ul = document.createElement("ul");
+      ul.className = "cc-board-cards"; ul.dataset.stage = col.stage;
+      ul.setAttribute("aria-labelledby", h.id);
+      if (!col.cards.length) {
+        const li = document.createElement("li"); li.className = "cc-board-empty"; li.textContent = t.empty;
+        ul.appendChild(li);
+      }
+      for (const card of col.cards) ul.appendChild(drawCard(card, col, index, stages));
+      section.append(h, sums, ul);
+      if (col.more > 0) {
+        const more = document.createElement("button");
+        more.className = "cc-board-more";
+        more.textContent = t.show_more.replace("{n}", col.more_text);
+        more.addEventListener("click", () => {
+          asked[col.stage] = true; model.send_msg({action: "more", stage: col.stage});
+        });
+        section.appendChild(more);
+        ul.addEventListener("scroll", () => {
+          if (asked[col.stage] || ul.scrollTop + ul.clientHeight < ul.scrollHeight - 40) return;
+          asked[col.stage] = true;
+          model.send_msg({action: "more", stage: col.stage});
+        });
+      }
+      if (model.can_move) {
+        section.addEventListener("dragover", (e) => {
+          if (!dragged) return;
+          e.preventDefault(); e.dataTransfer.dropEffect = "move"; section.classList.add("cc-drop");
+        });
+        section.addEventListener("dragleave", (e) => {
+          if (!section.contains(e.relatedTarget)) section.classList.remove("cc-drop");
+        });
+        section.addEventListener("drop", (e) => {
+          e.preventDefault(); section.classList.remove("cc-drop");
+          const card = dragged; dragged = null;
+          if (card && stages[index] !== undefined && !col.cards.some((c) => c.id === card.id)) {
+            move(card, col.stage); focusId = null;
+          }
+        });
+      }
+      board.appendChild(section);
+      if (scrolls[col.stage]) ul.scrollTop = scrolls[col.stage];
+    });
+    if (focusId !== null) {
+      const again = board.querySelector('.cc-board-card[data-id="' + focusId + '"]');
+      if (again) { again.focus(); focusId = null; }
+    }
+  }
+  draw();
+  model.on(["columns", "can_move", "texts"], draw);
+  return root;
+}

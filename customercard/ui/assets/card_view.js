@@ -1,0 +1,152 @@
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "cc-sections";
+  const drawn = new Map();  // key -> {wrap, box, toggle, tools, body, html, sig, child}
+  function entry_of(key) { return model.sections.find((e) => e.key === key); }
+  function send(key, target, value) {
+    const msg = {section: key, action: target.dataset.action, value: value};
+    if (target.dataset.id !== undefined) msg.id = target.dataset.id;
+    if (target.dataset.version !== undefined) msg.version = target.dataset.version;
+    model.send_msg(msg);
+  }
+  function key_of(node) {
+    const box = node.closest("[data-section]");
+    return box ? box.dataset.section : null;
+  }
+  function head(part, entry) {
+    part.box.className = "cc-sv" + (entry.collapsed ? " collapsed" : "");
+    part.toggle.setAttribute("aria-expanded", String(!entry.collapsed));
+    const chev = document.createElement("span");
+    chev.className = "chev"; chev.textContent = entry.collapsed ? "▸" : "▾";
+    chev.setAttribute("aria-hidden", "true");
+    const name = document.createElement("span");
+    name.className = "cc-sv-name"; name.id = "cc-name-" + entry.key; name.textContent = entry.title;
+    part.toggle.replaceChildren(chev, name);
+    // a tool drawn again keeps the focus it had (a keyboard user who went on to it is not sent to the page)
+    const active = part.tools.getRootNode().activeElement;
+    const had = active && part.tools.contains(active) ? active.dataset.action : null;
+    part.tools.replaceChildren();
+    if (!entry.collapsed) {
+      for (const tool of entry.tools) {
+        const b = document.createElement("button");
+        b.dataset.action = tool.action; b.textContent = tool.label;
+        b.className = "cc-tool-" + tool.action;
+        b.setAttribute("aria-describedby", name.id);  // "Edit", said with the section it edits
+        part.tools.appendChild(b);
+        if (tool.action === had) b.focus();
+      }
+    }
+    part.sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);
+  }
+  root.addEventListener("click", (event) => {
+    const toggle = event.target.closest(".cc-sv-toggle");
+    if (toggle) {
+      const key = key_of(toggle);
+      const part = drawn.get(key);
+      const entry = entry_of(key);
+      if (!part || !entry) return;
+      const collapsed = !part.box.classList.contains("collapsed");
+      head(part, {...entry, collapsed: collapsed});  // at once; the server confirms
+      part.want = collapsed;  // until it does, what it sent before (a fold undone since) is not drawn again
+      model.send_msg({section: key, toggle: collapsed});
+      return;
+    }
+    const target = event.target.closest("[data-action]");
+    if (!target || target.tagName === "SELECT" || target.tagName === "INPUT") return;
+    const key = key_of(target);
+    if (key === null) return;
+    event.preventDefault();
+    send(key, target, null);
+  });
+  root.addEventListener("change", (event) => {
+    const target = event.target.closest("[data-action]");
+    if (!target) return;
+    const key = key_of(target);
+    if (key === null) return;
+    send(key, target, target.type === "checkbox" ? target.checked : target.value);
+  });
+  function child_el(index) {
+    if (index < 0) return null;
+    const kids = model.get_child();
+    return (kids && kids[index]) || null;
+  }
+  function place(part, entry) {
+    const child = child_el(entry.child);
+    if (child && entry.child_label) {  // a picture (a chart): its name, and the table that says the same
+      child.setAttribute("role", "img");
+      child.setAttribute("aria-label", entry.child_label);
+    } else if (child) { child.removeAttribute("role"); child.removeAttribute("aria-label"); }
+    if (child === part.child && part.body.firstChild !== null) return;
+    part.child = child;
+    part.body.replaceChildren();
+    if (child && entry.child_first) part.body.appendChild(child);
+    part.body.appendChild(part.html);
+    if (child && !entry.child_first) part.body.appendChild(child);
+  }
+  function make(entry) {
+    const wrap = document.createElement("div");
+    wrap.className = "cc-section cc-section-" + entry.key;
+    wrap.dataset.section = entry.key;
+    const box = document.createElement("section");
+    box.setAttribute("aria-labelledby", "cc-name-" + entry.key);
+    const bar = document.createElement("div");
+    bar.className = "cc-sv-head";
+    const title = document.createElement("h2");
+    title.className = "cc-sv-title";
+    const toggle = document.createElement("button");
+    toggle.className = "cc-sv-toggle";
+    toggle.setAttribute("aria-controls", "cc-body-" + entry.key);  // a disclosure button: what it folds
+    title.appendChild(toggle);
+    const tools = document.createElement("span");
+    tools.className = "cc-sv-tools";
+    bar.append(title, tools);
+    const body = document.createElement("div");
+    body.className = "cc-sv-body"; body.id = "cc-body-" + entry.key;
+    const html = document.createElement("div");
+    html.className = "cc-sv-html";
+    box.append(bar, body);
+    wrap.appendChild(box);
+    return {wrap, box, toggle, tools, body, html, sig: null, html_text: null, child: undefined};
+  }
+  function draw() {
+    const order = [];
+    for (const entry of model.sections) {
+      let part = drawn.get(entry.key);
+      if (!part) { part = make(entry); drawn.set(entry.key, part); }
+      const sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);
+      const stale = part.want !== undefined && entry.collapsed !== part.want;
+      if (!stale) part.want = undefined;
+      if (!stale && sig !== part.sig) head(part, entry);  // (not again when the server confirms a fold)
+      if (entry.html !== part.html_text) { part.html.innerHTML = entry.html; part.html_text = entry.html; }
+      if (entry.child_first !== part.child_first) { part.child_first = entry.child_first; part.child = undefined; }
+      place(part, entry);
+      order.push(part.wrap);
+    }
+    for (const key of [...drawn.keys()]) {
+      if (!model.sections.some((e) => e.key === key)) drawn.delete(key);
+    }
+    const current = [...root.children];
+    if (current.length !== order.length || current.some((node, i) => node !== order[i])) {
+      root.replaceChildren(...order);
+    }
+  }
+  // A new child (a form opened or closed) draws the whole component again: keep the focus where it was.
+  root.addEventListener("focusin", (event) => {
+    const key = key_of(event.target);
+    const target = event.target.closest("[data-action], .cc-sv-toggle");
+    if (key !== null && target) {
+      state.focus = {key: key, action: target.dataset.action || null};
+    }
+  });
+  draw();
+  model.on("sections", draw);
+  const was = state.focus;
+  setTimeout(() => {  // once this draw is in the page; only when the focus was lost with the old one
+    const part = was && drawn.get(was.key);
+    if (!part || (document.activeElement !== null && document.activeElement !== document.body)) return;
+    const again = was.action === null ? part.toggle
+      : part.box.querySelector('[data-action="' + CSS.escape(was.action) + '"]');
+    if (again) again.focus();
+  }, 0);
+  return root;
+}

@@ -1,0 +1,89 @@
+function render({ model, el }) {
+  const table = document.createElement("table");
+  function draw() {
+    table.replaceChildren();
+    if (model.caption) table.createCaption().textContent = model.caption;
+    const head = table.createTHead().insertRow();
+    const picked = new Set(model.selectable ? model.selected : []);
+    const ids = model.rows.filter((row) => row._id !== undefined).map((row) => row._id);
+    function box(label, checked, ids_) {
+      const input = document.createElement("input");
+      input.type = "checkbox"; input.checked = checked; input.setAttribute("aria-label", label);
+      input.addEventListener("change", () => model.send_msg({select: ids_, on: input.checked}));
+      return input;
+    }
+    if (model.selectable) {
+      const th = document.createElement("th");
+      th.className = "cc-select";
+      const all = box(model.select_page_label, ids.length > 0 && ids.every((i) => picked.has(i)), ids);
+      all.className = "cc-select-page";
+      th.appendChild(all);
+      head.appendChild(th);
+    }
+    for (const col of model.columns) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      if (col.num) th.className = "num";
+      if (col.sortable) {
+        const b = document.createElement("button");
+        b.textContent = col.label;
+        b.dataset.key = col.key;
+        b.title = model.sort_label.replace("{label}", col.label);
+        b.addEventListener("click", () => {
+          if (model.sort === col.key) { model.descending = !model.descending; }
+          else { model.descending = false; model.sort = col.key; }
+        });
+        th.appendChild(b);
+        if (model.sort === col.key) {
+          const s = document.createElement("span");
+          s.className = "arrow"; s.textContent = model.descending ? "▼" : "▲";
+          th.appendChild(s);
+          th.setAttribute("aria-sort", model.descending ? "descending" : "ascending");
+        }
+      } else { th.textContent = col.label; }
+      head.appendChild(th);
+    }
+    let body = null;
+    if (!model.rows.length) {
+      const td = table.createTBody().insertRow().insertCell();
+      td.colSpan = model.columns.length + (model.selectable ? 1 : 0); td.className = "empty";
+      td.textContent = model.empty_text;
+    }
+    for (const row of model.rows) {
+      if (row._group !== undefined) {  // a group: its own row group, named by a header cell
+        body = table.createTBody();
+        const th = document.createElement("th");
+        th.scope = "rowgroup"; th.colSpan = model.columns.length; th.className = "group";
+        th.textContent = row._group;
+        body.insertRow().appendChild(th);
+        continue;
+      }
+      if (body === null) body = table.createTBody();
+      const tr = body.insertRow();
+      if (model.selectable) {
+        const name = row.name || model.columns.map((col) => row[col.key]).find((v) => v) || String(row._id);
+        const check = box(model.select_label.replace("{name}", name), picked.has(row._id), [row._id]);
+        check.className = "cc-select-row";
+        tr.insertCell().appendChild(check);
+      }
+      for (const col of model.columns) {
+        const td = tr.insertCell();
+        td.className = (col.num ? "num " : "") + "cc-col-" + col.key;
+        const text = row[col.key] == null ? "" : String(row[col.key]);
+        if (col.link && row[col.link]) {
+          const a = document.createElement("a");
+          a.href = row[col.link]; a.textContent = text;
+          td.appendChild(a);
+        } else if (col.action && text) {
+          const b = document.createElement("button");
+          b.className = "cc-row-" + col.action; b.textContent = text;
+          b.addEventListener("click", () => model.send_msg({action: col.action, id: row._id}));
+          td.appendChild(b);
+        } else { td.textContent = text; }
+      }
+    }
+  }
+  draw();
+  model.on(["rows", "columns", "sort", "descending", "empty_text", "caption", "selected", "selectable"], draw);
+  return table;
+}
