@@ -318,7 +318,7 @@ class ActivityStore:
         # materialised: each part reads its customer's rows by key (DuckDB would otherwise push the page's top-N
         # filter into the scans and read whole tables in their stored order instead of using the indexes)
         condition = " AND ".join(where)
-        sql = (f"WITH entries ({_COLUMNS}) AS MATERIALIZED ({union}) "  # noqa: S608 - constant parts, parameters
+        sql = (f"WITH entries ({_COLUMNS}) AS MATERIALIZED ({union}) "  # constant parts, parameters
                f"SELECT {_COLUMNS} FROM entries WHERE {condition} ORDER BY moment DESC, src DESC, seq DESC LIMIT ?")
         found = self.db.records(sql, [*params, *outer, count])
         kept = ("kind", "action", "who", "title", "detail", "old_value", "new_value", "people", "ref_table")

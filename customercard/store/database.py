@@ -157,7 +157,7 @@ class Database(SqlBackend):
         try:
             columns = ", ".join(f'"{c}"' for c in frame.columns)
             order = f' ORDER BY "{order_by}"' if order_by else ""
-            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _bulk_frame{order}")  # noqa: S608
+            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _bulk_frame{order}")
         finally:
             cur.unregister("_bulk_frame")
 

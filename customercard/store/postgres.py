@@ -192,7 +192,7 @@ class PostgresDatabase(SqlBackend):
             self._pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=True,
                                         timeout=15)
             self._pool.wait(timeout=15)
-        except Exception as exc:  # noqa: BLE001 - any failure to connect is told plainly
+        except Exception as exc:  # any failure to connect is told plainly
             raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=exc)) from None
         self.migrate(migrate_to)
         # Committed changes of every process reach this process's subscribers through LISTEN.

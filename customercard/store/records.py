@@ -56,7 +56,7 @@ def versioned_update(db: Any, cur: Any, table: str, record: Record, values: dict
     started from, and bump the version; returns the new version. A save that came first in between (no row at
     that version any more) raises the conflict naming its fields."""
     sets = ", ".join(f"{column} = ?" for column in values)
-    updated = cur.execute(f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",  # noqa: S608
+    updated = cur.execute(f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
                           [*values.values(), int(record.id), int(record.version)]).rowcount
     if not updated:
         raise record_conflict(db, table, reread(), record)

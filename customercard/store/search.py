@@ -211,7 +211,7 @@ class SearchStore:
                 self.db.insert_df(into["search_fuzzy"], fuzzy_frame(part))
             if staged:
                 for name, key in keys.items():
-                    cur.execute(f"INSERT INTO {name} SELECT * FROM {into[name]} ORDER BY {key}")  # noqa: S608
+                    cur.execute(f"INSERT INTO {name} SELECT * FROM {into[name]} ORDER BY {key}")
                     cur.execute(f"DROP TABLE {into[name]}")
             for statement in indexes:
                 cur.execute(statement)
