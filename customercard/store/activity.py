@@ -21,6 +21,7 @@ from ..errors import NotFound, ValidationError
 from ..i18n import N_, _
 from ..models import Settings
 from .backend import Backend
+from .privacy import SHORTEST_NEEDLE
 
 #: The kinds of entry, as the filters offer them (value → label).
 TIMELINE_KINDS: dict[str, str] = {
@@ -259,8 +260,8 @@ class ActivityStore:
         them (their full name or e-mail address), the events they take part in, their being added, deactivated and
         the changes of their fields (one entry per save), and the relations to them."""
         contact = self.get_contact(contact_id)
-        needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email) if len(t.strip()) >= 3},
-                         key=len, reverse=True)
+        needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email)
+                          if len(t.strip()) >= SHORTEST_NEEDLE}, key=len, reverse=True)
         parts, params = [], []
         crm = self._firm_setting("crm_enabled")
         for name, sql in CONTACT_PARTS.items():
