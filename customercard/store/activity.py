@@ -238,10 +238,10 @@ class ActivityStore:
         crm, files = self._firm_setting("crm_enabled"), self._firm_setting("files_enabled")
         own = [*_OWN_CHANGES["contacts"], *(_OWN_CHANGES["crm"] if crm else [])]
         parts, params = [], []
-        for name, sql in CUSTOMER_PARTS.items():
+        for name, template in CUSTOMER_PARTS.items():
             if (name in CRM_PARTS and not crm) or (name in FILE_PARTS and not files):
                 continue
-            sql = sql.replace("{own}", " OR ".join(own))
+            sql = template.replace("{own}", " OR ".join(own))
             if name == "record changes" and not crm:  # no relations pointing at it either
                 sql = sql.replace("r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'other_customer_id'",
                                   "FALSE AND r.field = 'other_customer_id'")
@@ -368,7 +368,7 @@ def _with_saves(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         changes = []
         for item in detail.split("\x1e"):
-            field, old, new = (item.split("\x1f") + ["", ""])[:3]
+            field, old, new = [*item.split("\x1f"), "", ""][:3]
             changes.append((field, None if old == "\x02" else old, None if new == "\x02" else new))
         row["changes"] = changes
         row["detail"] = " ".join(f"{f}: {o or ''} → {n or ''}" for f, o, n in changes)

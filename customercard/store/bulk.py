@@ -88,9 +88,9 @@ class BulkStore:
                 continue
             rows = self.db.rows(f"SELECT id, version, {column} FROM customers WHERE {condition}", part)
             for customer_id, version, stored in rows:
-                if field != "account_manager":
-                    stored = maps[{"status": "statuses", "industry": "industries"}[field]]["by_id"].get(stored)
-                found[int(customer_id)] = (int(version), stored or None)
+                value = (stored if field == "account_manager"
+                         else maps[{"status": "statuses", "industry": "industries"}[field]]["by_id"].get(stored))
+                found[int(customer_id)] = (int(version), value or None)
         if field.startswith("segments."):
             criterion = field.split(".", 1)[1]
             labels = self._criterion_value_labels()

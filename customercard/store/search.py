@@ -445,9 +445,9 @@ class SearchStore:
                     [terms[start:start + LOOKUP_CHUNK]]):
                 owners.setdefault((source, term), []).append(int(cid))
         for query, found in zip(wanted, reasons, strict=True):
-            for source in NUMBER_SOURCES:
+            for source, reason in NUMBER_SOURCES.items():
                 for cid in owners.get((source, digits(getattr(query, source))), []):
-                    found.setdefault(cid, _(NUMBER_SOURCES[source]))
+                    found.setdefault(cid, _(reason))
 
     def _similar_names(self, wanted: list[DuplicateQuery], reasons: list[dict[int, str]]) -> None:
         """Similar names and nicknames (see :func:`_similar`): among the names having the same first word, or one
