@@ -183,7 +183,7 @@ class Database(SqlBackend):
         return f"{column} IN (-1, {marks})" if ids else f"{column} IN ({marks})"
 
     @staticmethod
-    def claim(name: str) -> bool:
+    def claim(name: str) -> bool:  # noqa: ARG004 - same interface as Backend.claim (PostgreSQL locks the name)
         """Whether this process may do the one-at-a-time job ``name``: always, one process owns a DuckDB file."""
         return True
 

@@ -328,7 +328,7 @@ def _given_back(result: Any, given: list[Any]) -> Any:
 
 
 def _not_remote(name: str, reason: str) -> Any:
-    def method(self: RemoteStore, *args: Any, **kwargs: Any) -> Any:
+    def method(_self: RemoteStore, *_args: Any, **_kwargs: Any) -> Any:  # it stands in for the store's method
         raise CustomerCardError(_("{method} is not available through a server: {reason}.").format(
             method=name, reason=_(reason)))
 
