@@ -212,10 +212,11 @@ class ActivityStore:
 
     db: Backend
 
-    def timeline(self, customer_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
-                 since: dt.date | dt.datetime | None = None, person: str | None = None, text: str | None = None,
-                 before: str | None = None, limit: int = 50, contact_id: int | None = None,
-                 until: dt.date | dt.datetime | None = None) -> pd.DataFrame:
+    def timeline(  # noqa: PLR0913, PLR0917 - the timeline's filters; public API (remote too), called with keywords
+            self, customer_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
+            since: dt.date | dt.datetime | None = None, person: str | None = None, text: str | None = None,
+            before: str | None = None, limit: int = 50, contact_id: int | None = None,
+            until: dt.date | dt.datetime | None = None) -> pd.DataFrame:
         """What happened at a customer, newest first: a DataFrame with the columns
 
         ``at`` (UTC), ``kind`` (comment, email, event, opportunity, file, contact, relation, merge, change),
@@ -284,8 +285,9 @@ class ActivityStore:
         return _frame(_with_saves(self._timeline_page(parts, params, kinds, since, person, text, before, limit,
                                                       until)))
 
-    def _timeline_page(self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
-                       text: str | None, before: str | None, limit: int, until: Any) -> list[dict[str, Any]]:
+    def _timeline_page(  # noqa: PLR0913, PLR0917 - the union's parts, then the filters timeline was given
+            self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
+            text: str | None, before: str | None, limit: int, until: Any) -> list[dict[str, Any]]:
         """One page of the union of ``parts``: filtered, newest first, after the keyset ``before``; rows as dicts."""
         zone = self._firm_setting("time_zone")
         where: list[str] = ["moment IS NOT NULL"]

@@ -32,8 +32,9 @@ def diff_records(before: Record | None, after: Record) -> dict[str, tuple[Any, A
     return changes
 
 
-def write_record_changes(db: Any, cur: Any, table: str, record_id: int, customer_id: int | None, login: str,
-                         now: Any, kind: str, changes: dict[str, tuple[Any, Any]], version: int | None = None) -> None:
+def write_record_changes(  # noqa: PLR0913, PLR0917 - the parts of one history entry, as the 20 savers pass them
+        db: Any, cur: Any, table: str, record_id: int, customer_id: int | None, login: str, now: Any, kind: str,
+        changes: dict[str, tuple[Any, Any]], version: int | None = None) -> None:
     """Record a record's field changes (at its new ``version``, for records that have one) and announce them."""
     if not changes:
         return

@@ -63,7 +63,7 @@ NOT_KEPT = r"[^0-9a-z@._+-]+"
 
 def _text(value: object) -> str:
     """A value as text; None and NaN (a missing value from a DataFrame) as ''."""
-    return "" if value is None or value != value else str(value)
+    return "" if value is None or value != value else str(value)  # noqa: PLR0124 - NaN is unequal to itself
 
 
 def fold(text: object) -> str:
