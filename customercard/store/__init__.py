@@ -42,6 +42,9 @@ from .timeline import TimelineStore
 from .tokens import TokenStore
 from .views import SavedViewStore
 
+#: The schema that brought the search index (migration 0003_search): a store upgraded across it fills the index.
+SEARCH_INDEX_SCHEMA = 3
+
 
 class Store(AdminStore, CustomerStore, AsOfStore, TimelineStore, ActivityStore, PeopleStore, InvoicingStore,
             PrefsStore, RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
@@ -58,7 +61,7 @@ class Store(AdminStore, CustomerStore, AsOfStore, TimelineStore, ActivityStore, 
         else:
             self.db = Database(database, migrate_to=migrate_to)
         self._cache: dict[str, Any] = {}
-        if self.db.upgraded_from < 3 <= self.db.schema_version() and not self.is_empty():
+        if self.db.upgraded_from < SEARCH_INDEX_SCHEMA <= self.db.schema_version() and not self.is_empty():
             self.rebuild_search_index()  # schema 3 brought the search index: fill it for existing data
 
     def __repr__(self) -> str:

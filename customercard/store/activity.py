@@ -21,6 +21,7 @@ from ..errors import NotFound, ValidationError
 from ..i18n import N_, _
 from ..models import Settings
 from .backend import Backend
+from .privacy import SHORTEST_NEEDLE
 
 #: The kinds of entry, as the filters offer them (value → label).
 TIMELINE_KINDS: dict[str, str] = {
@@ -211,10 +212,11 @@ class ActivityStore:
 
     db: Backend
 
-    def timeline(self, customer_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
-                 since: dt.date | dt.datetime | None = None, person: str | None = None, text: str | None = None,
-                 before: str | None = None, limit: int = 50, contact_id: int | None = None,
-                 until: dt.date | dt.datetime | None = None) -> pd.DataFrame:
+    def timeline(  # noqa: PLR0913, PLR0917 - the timeline's filters; public API (remote too), called with keywords
+            self, customer_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
+            since: dt.date | dt.datetime | None = None, person: str | None = None, text: str | None = None,
+            before: str | None = None, limit: int = 50, contact_id: int | None = None,
+            until: dt.date | dt.datetime | None = None) -> pd.DataFrame:
         """What happened at a customer, newest first: a DataFrame with the columns
 
         ``at`` (UTC), ``kind`` (comment, email, event, opportunity, file, contact, relation, merge, change),
@@ -237,10 +239,10 @@ class ActivityStore:
         crm, files = self._firm_setting("crm_enabled"), self._firm_setting("files_enabled")
         own = [*_OWN_CHANGES["contacts"], *(_OWN_CHANGES["crm"] if crm else [])]
         parts, params = [], []
-        for name, sql in CUSTOMER_PARTS.items():
+        for name, template in CUSTOMER_PARTS.items():
             if (name in CRM_PARTS and not crm) or (name in FILE_PARTS and not files):
                 continue
-            sql = sql.replace("{own}", " OR ".join(own))
+            sql = template.replace("{own}", " OR ".join(own))
             if name == "record changes" and not crm:  # no relations pointing at it either
                 sql = sql.replace("r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'other_customer_id'",
                                   "FALSE AND r.field = 'other_customer_id'")
@@ -259,8 +261,8 @@ class ActivityStore:
         them (their full name or e-mail address), the events they take part in, their being added, deactivated and
         the changes of their fields (one entry per save), and the relations to them."""
         contact = self.get_contact(contact_id)
-        needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email) if len(t.strip()) >= 3},
-                         key=len, reverse=True)
+        needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email)
+                          if len(t.strip()) >= SHORTEST_NEEDLE}, key=len, reverse=True)
         parts, params = [], []
         crm = self._firm_setting("crm_enabled")
         for name, sql in CONTACT_PARTS.items():
@@ -283,8 +285,9 @@ class ActivityStore:
         return _frame(_with_saves(self._timeline_page(parts, params, kinds, since, person, text, before, limit,
                                                       until)))
 
-    def _timeline_page(self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
-                       text: str | None, before: str | None, limit: int, until: Any) -> list[dict[str, Any]]:
+    def _timeline_page(  # noqa: PLR0913, PLR0917 - the union's parts, then the filters timeline was given
+            self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
+            text: str | None, before: str | None, limit: int, until: Any) -> list[dict[str, Any]]:
         """One page of the union of ``parts``: filtered, newest first, after the keyset ``before``; rows as dicts."""
         zone = self._firm_setting("time_zone")
         where: list[str] = ["moment IS NOT NULL"]
@@ -318,7 +321,7 @@ class ActivityStore:
         # materialised: each part reads its customer's rows by key (DuckDB would otherwise push the page's top-N
         # filter into the scans and read whole tables in their stored order instead of using the indexes)
         condition = " AND ".join(where)
-        sql = (f"WITH entries ({_COLUMNS}) AS MATERIALIZED ({union}) "  # noqa: S608 - constant parts, parameters
+        sql = (f"WITH entries ({_COLUMNS}) AS MATERIALIZED ({union}) "  # constant parts, parameters
                f"SELECT {_COLUMNS} FROM entries WHERE {condition} ORDER BY moment DESC, src DESC, seq DESC LIMIT ?")
         found = self.db.records(sql, [*params, *outer, count])
         kept = ("kind", "action", "who", "title", "detail", "old_value", "new_value", "people", "ref_table")
@@ -367,7 +370,7 @@ def _with_saves(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         changes = []
         for item in detail.split("\x1e"):
-            field, old, new = (item.split("\x1f") + ["", ""])[:3]
+            field, old, new = [*item.split("\x1f"), "", ""][:3]
             changes.append((field, None if old == "\x02" else old, None if new == "\x02" else new))
         row["changes"] = changes
         row["detail"] = " ".join(f"{f}: {o or ''} → {n or ''}" for f, o, n in changes)

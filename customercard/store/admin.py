@@ -219,7 +219,7 @@ class AdminStore:
     def _touch_list_value(self, cur: Any, row: dict[str, Any], assignments: str, params: list[Any]) -> None:
         """Update a list value on the version it was read at (bumping it); a change that came first in between is
         a conflict."""
-        updated = cur.execute(f"UPDATE list_values SET {assignments}, version = coalesce(version, 1) + 1 "  # noqa: S608
+        updated = cur.execute(f"UPDATE list_values SET {assignments}, version = coalesce(version, 1) + 1 "
                               "WHERE id = ? AND coalesce(version, 1) = ?",
                               [*params, row["id"], row["version"]]).rowcount
         if not updated:
@@ -277,7 +277,7 @@ class AdminStore:
     # -- segmentation criteria ----------------------------------------------------------------------------
     def criteria(self, include_inactive: bool = False) -> list[Criterion]:
         """The segmentation criteria with their active values, in order."""
-        rows = self.db.rows(f"SELECT c.id, c.name, c.multiple, c.active, {self._version_of('criteria', 'c.')}, "  # noqa: S608
+        rows = self.db.rows(f"SELECT c.id, c.name, c.multiple, c.active, {self._version_of('criteria', 'c.')}, "
                             "v.label, v.active FROM criteria c LEFT JOIN criterion_values v ON v.criterion_id = c.id "
                             "ORDER BY c.position, c.id, v.position, v.id")
         found: dict[int, Criterion] = {}
@@ -356,7 +356,7 @@ class AdminStore:
     # -- users --------------------------------------------------------------------------------------------
     def _users_by_login(self) -> dict[str, dict[str, Any]]:
         return self._cached("users", lambda: {r["login"]: r for r in self.db.records(
-            f"SELECT {self._user_columns()} FROM users ORDER BY name")})  # noqa: S608
+            f"SELECT {self._user_columns()} FROM users ORDER BY name")})
 
     def users(self, include_inactive: bool = False) -> pd.DataFrame:
         """The users (never their password hashes): login, name, email, role, projects_access, active."""
@@ -489,7 +489,7 @@ class AdminStore:
         return f"coalesce({alias}version, 1)" if self._cached(f"versioned.{table}", build) else "1"
 
     def _user_row(self, cur: Any, login: str) -> dict[str, Any]:
-        row = cur.execute(f"SELECT {self._user_columns()} FROM users WHERE login = ?", [login])  # noqa: S608
+        row = cur.execute(f"SELECT {self._user_columns()} FROM users WHERE login = ?", [login])
         names = [d[0] for d in row.description]
         return dict(zip(names, row.fetchone(), strict=True))
 

@@ -216,7 +216,7 @@ class SqlBackend:
         checked_name(sequence)
         if count <= 0:
             return []
-        rows = self.rows(f"SELECT nextval('{sequence}') FROM {self.SERIES}", [int(count)])  # noqa: S608
+        rows = self.rows(f"SELECT nextval('{sequence}') FROM {self.SERIES}", [int(count)])
         return sorted(int(r[0]) for r in rows)
 
     # -- migrations ------------------------------------------------------------------------------------

@@ -83,21 +83,21 @@ class BulkStore:
         for part in _chunks(customer_ids, _READ_CHUNK):
             condition = self.db.in_list("id", len(part), ids=True)
             if column is None:  # a segment, or a comment (no value)
-                rows = self.db.rows(f"SELECT id, version FROM customers WHERE {condition}", part)  # noqa: S608
+                rows = self.db.rows(f"SELECT id, version FROM customers WHERE {condition}", part)
                 found.update({int(i): (int(v), []) for i, v in rows})
                 continue
-            rows = self.db.rows(f"SELECT id, version, {column} FROM customers WHERE {condition}", part)  # noqa: S608
+            rows = self.db.rows(f"SELECT id, version, {column} FROM customers WHERE {condition}", part)
             for customer_id, version, stored in rows:
-                if field != "account_manager":
-                    stored = maps[{"status": "statuses", "industry": "industries"}[field]]["by_id"].get(stored)
-                found[int(customer_id)] = (int(version), stored or None)
+                value = (stored if field == "account_manager"
+                         else maps[{"status": "statuses", "industry": "industries"}[field]]["by_id"].get(stored))
+                found[int(customer_id)] = (int(version), value or None)
         if field.startswith("segments."):
             criterion = field.split(".", 1)[1]
             labels = self._criterion_value_labels()
             for part in _chunks(list(found), _READ_CHUNK):
                 condition = self.db.in_list("customer_id", len(part), ids=True)
                 for customer_id, value_id in self.db.rows(
-                        f"SELECT customer_id, value_id FROM customer_segments WHERE {condition}", part):  # noqa: S608
+                        f"SELECT customer_id, value_id FROM customer_segments WHERE {condition}", part):
                     known = labels.get(value_id)
                     if known and known[1] == criterion:
                         found[int(customer_id)][1].append(known[2])
@@ -132,7 +132,7 @@ class BulkStore:
     def get_bulk_change(self, batch_id: int) -> BulkChange:
         """One bulk change: its field and value, who made it when, how many customers it changed, and whether (and by
         whom) it was undone."""
-        rows = self.db.records(f"SELECT {BATCH_COLUMNS} FROM bulk_changes WHERE id = ?", [int(batch_id)])  # noqa: S608
+        rows = self.db.records(f"SELECT {BATCH_COLUMNS} FROM bulk_changes WHERE id = ?", [int(batch_id)])
         if not rows:
             raise NotFound(_("No bulk change {batch_id}.").format(batch_id=batch_id))
         return _batch(rows[0])
@@ -140,7 +140,7 @@ class BulkStore:
     def bulk_changes(self, created_by: str | None = None, limit: int = 20) -> list[BulkChange]:
         """The latest bulk changes, newest first (only those of ``created_by`` when given)."""
         where, params = ("WHERE created_by = ? ", [created_by]) if created_by else ("", [])
-        rows = self.db.records(f"SELECT {BATCH_COLUMNS} FROM bulk_changes {where}ORDER BY id DESC LIMIT ?",  # noqa: S608
+        rows = self.db.records(f"SELECT {BATCH_COLUMNS} FROM bulk_changes {where}ORDER BY id DESC LIMIT ?",
                                [*params, int(limit)])
         return [_batch(row) for row in rows]
 

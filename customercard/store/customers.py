@@ -345,7 +345,7 @@ class CustomerStore:
             ids = [customer.id for customer, _stored, _changes in group]
             cases = " ".join("WHEN ? THEN CAST(? AS INTEGER)" for _ in group)
             # Constant SQL from the column names above and the count of customers; every value a parameter.
-            statement = ("UPDATE customers SET " + "".join(f"{c} = ?, " for c in columns)  # noqa: S608
+            statement = ("UPDATE customers SET " + "".join(f"{c} = ?, " for c in columns)
                          + "updated_at = ?, updated_by = ?, version = version + 1 WHERE "
                          + self.db.in_list("id", len(ids), ids=True)
                          + f" AND version = CASE id {cases} END RETURNING id")

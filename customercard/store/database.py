@@ -157,7 +157,7 @@ class Database(SqlBackend):
         try:
             columns = ", ".join(f'"{c}"' for c in frame.columns)
             order = f' ORDER BY "{order_by}"' if order_by else ""
-            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _bulk_frame{order}")  # noqa: S608
+            cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _bulk_frame{order}")
         finally:
             cur.unregister("_bulk_frame")
 
@@ -183,7 +183,7 @@ class Database(SqlBackend):
         return f"{column} IN (-1, {marks})" if ids else f"{column} IN ({marks})"
 
     @staticmethod
-    def claim(name: str) -> bool:
+    def claim(name: str) -> bool:  # noqa: ARG004 - same interface as Backend.claim (PostgreSQL locks the name)
         """Whether this process may do the one-at-a-time job ``name``: always, one process owns a DuckDB file."""
         return True
 

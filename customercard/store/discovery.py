@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 from dataclasses import asdict, dataclass
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -107,7 +108,7 @@ def _answers(found: ServerFile) -> bool:
     try:
         connection.request("GET", parts.path + RPC_PATH, headers={KEY_HEADER: found.key})
         response = connection.getresponse()
-        if response.status != 200:
+        if response.status != HTTPStatus.OK:
             return False
         answer = json.loads(response.read())
         return same_database(answer.get("database", ""), found.database)

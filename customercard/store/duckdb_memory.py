@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 _UNITS = {"bytes": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB": 10**15, "EB": 10**18,
           "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50, "EiB": 2**60}
+#: The unit of the limit set while evicting; less than one cached is not worth evicting.
+_MB = _UNITS["MB"]
 
 
 def memory_bytes(setting: str) -> float:
@@ -79,9 +81,9 @@ class DuckDBMemory:
             return 0.0  # someone set a limit of their own: it cannot be read back exactly, so leave it be
         before = held()
         cached = before.get("BASE_TABLE", 0)
-        if cached < 1_000_000:
+        if cached < _MB:
             return 0.0
-        floor_mb = (sum(before.values()) - cached) // 1_000_000 + 2
+        floor_mb = (sum(before.values()) - cached) // _MB + 2
         try:
             cur.execute(f"SET memory_limit = '{int(floor_mb)}MB'")
         except self._error:

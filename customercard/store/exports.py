@@ -17,7 +17,7 @@ SEGMENT_PREFIX = "segments."
 # Assembled once, at import, from the constant column tuples of customers.py (never from input).
 _LIST_JOINS = [(field, f"l{i}", column) for i, (field, (column, _list)) in enumerate(LISTED_COLUMNS.items())]
 SELECT_EXPORT_CUSTOMERS = (
-    "SELECT c.id, c.number, "  # noqa: S608 - constant column names only
+    "SELECT c.id, c.number, "  # constant column names only
     + ", ".join(f'c.{column} AS "{field}"' for field, column in PLAIN_COLUMNS.items()) + ", "
     + ", ".join(f'{alias}.label AS "{field}"' for field, alias, _column in _LIST_JOINS)
     + ", u.name AS account_manager_name, c.created_at, c.created_by FROM customers c "

@@ -37,7 +37,7 @@ class MergeStore:
         differing = [field for field in Customer.fields if field != "segments"
                      and to_text(survivor.get(field)) != to_text(other.get(field))
                      and to_text(other.get(field)) not in (None, "")]
-        counts = {table: int(self.db.row(f"SELECT count(*) FROM {table} WHERE {column} = ?",  # noqa: S608
+        counts = {table: int(self.db.row(f"SELECT count(*) FROM {table} WHERE {column} = ?",
                                          [other_id])[0]) for table, column in MOVED_ROWS}
         counts["relations"] = int(self.db.row(
             "SELECT count(*) FROM relations WHERE (customer_id = ? AND coalesce(other_customer_id, -1) <> ?) "
@@ -102,7 +102,7 @@ class MergeStore:
 
     def _move_rows(self, cur: Any, survivor_id: int, other_id: int, login: str, now: Any) -> None:
         for table, column in MOVED_ROWS:
-            cur.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608 - constant names
+            cur.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # constant names
                         [survivor_id, other_id])
         # relations move too, except one between the two (it would point at itself): it stays on the archived one
         cur.execute("UPDATE relations SET customer_id = ? WHERE customer_id = ? "

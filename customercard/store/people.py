@@ -17,10 +17,10 @@ CONTACT_COLUMNS = ("id", "customer_id", "first_name", "last_name", "title", "ema
                    "notes", "created_at", "created_by", "updated_at", "updated_by", "version")
 #: The columns a contact person's edit writes, in the order of ``_contact_values``.
 EDITED_CONTACT_COLUMNS = ("first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes")
-SELECT_CONTACT = "SELECT " + ", ".join(CONTACT_COLUMNS) + " FROM contacts"  # noqa: S608 - constant columns
+SELECT_CONTACT = "SELECT " + ", ".join(CONTACT_COLUMNS) + " FROM contacts"  # constant columns
 PROJECT_COLUMNS = ("id", "customer_id", "number", "name", "status", "manager", "start_date", "end_date",
                    "description")
-SELECT_PROJECT = "SELECT " + ", ".join(PROJECT_COLUMNS) + " FROM projects"  # noqa: S608 - constant columns
+SELECT_PROJECT = "SELECT " + ", ".join(PROJECT_COLUMNS) + " FROM projects"  # constant columns
 
 
 class PeopleStore:

@@ -154,7 +154,7 @@ class ServerMemory:
         """Nothing to drop: PostgreSQL's cache lives in its own server processes."""
         return 0.0
 
-    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:  # noqa: ARG002
+    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:  # noqa: ARG002 - same API as DuckDB's
         """Nothing to read ahead: PostgreSQL keeps what its queries read in its own shared buffers (sized by its
         operator), for every process of ours alike."""
         return 0.0
@@ -192,7 +192,7 @@ class PostgresDatabase(SqlBackend):
             self._pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=True,
                                         timeout=15)
             self._pool.wait(timeout=15)
-        except Exception as exc:  # noqa: BLE001 - any failure to connect is told plainly
+        except Exception as exc:  # any failure to connect is told plainly
             raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=exc)) from None
         self.migrate(migrate_to)
         # Committed changes of every process reach this process's subscribers through LISTEN.
@@ -364,7 +364,8 @@ class PostgresDatabase(SqlBackend):
             except (self._psycopg.Error, CustomerCardError) as exc:
                 log.info("Could not %s %s for store.sql: %s", what, READER_ROLE, str(exc).strip())
 
-    def insert_df(self, table: str, frame: pd.DataFrame, order_by: str | None = None) -> None:
+    def insert_df(self, table: str, frame: pd.DataFrame,
+                  order_by: str | None = None) -> None:  # noqa: ARG002 - same interface as Backend.insert_df
         """Append a DataFrame whose columns are named as the table's, with COPY (order does not matter here:
         PostgreSQL finds rows through its indexes)."""
         if not re.fullmatch(r"[a-z_]+", table):
@@ -405,7 +406,7 @@ class PostgresDatabase(SqlBackend):
     def checkpoint(self) -> None:
         """Nothing to do: PostgreSQL writes its own checkpoints."""
 
-    def backup(self, target: Path) -> None:
+    def backup(self, target: Path) -> None:  # noqa: ARG002 - same interface as Backend.backup (DuckDB's copies)
         raise CustomerCardError(_("Back up a PostgreSQL database with pg_dump (customercard backup is for DuckDB "
                                   "files); or copy it to a DuckDB file with `customercard migrate`."))
 

@@ -21,6 +21,8 @@ from .database import utcnow
 ANONYMISED = "Anonymised"
 #: What a contact's name or e-mail address becomes inside other texts (comments, events, relation notes).
 REDACTED = "[anonymised]"
+#: A name or e-mail address shorter than this is not looked for in texts (a lone initial would match everything).
+SHORTEST_NEEDLE = 3
 #: A contact person's fields that say who they are; anonymising empties them (the first name becomes ANONYMISED).
 PERSONAL_FIELDS = ("first_name", "last_name", "title", "email", "phone", "mobile", "notes")
 #: Texts of other records that may name a contact person, by table, and the history fields that keep them.
@@ -46,7 +48,7 @@ def _needles(contact: Contact) -> list[str]:
     first, each at least three characters (a lone initial would match everything). An anonymised person's name
     ("Anonymised") is none: it would find every text that named anyone anonymised."""
     name = "" if contact.full_name.strip() == ANONYMISED else contact.full_name
-    found = {text.strip().lower() for text in (name, contact.email) if len(text.strip()) >= 3}
+    found = {text.strip().lower() for text in (name, contact.email) if len(text.strip()) >= SHORTEST_NEEDLE}
     return sorted(found, key=len, reverse=True)
 
 

@@ -32,8 +32,9 @@ def diff_records(before: Record | None, after: Record) -> dict[str, tuple[Any, A
     return changes
 
 
-def write_record_changes(db: Any, cur: Any, table: str, record_id: int, customer_id: int | None, login: str,
-                         now: Any, kind: str, changes: dict[str, tuple[Any, Any]], version: int | None = None) -> None:
+def write_record_changes(  # noqa: PLR0913, PLR0917 - the parts of one history entry, as the 20 savers pass them
+        db: Any, cur: Any, table: str, record_id: int, customer_id: int | None, login: str, now: Any, kind: str,
+        changes: dict[str, tuple[Any, Any]], version: int | None = None) -> None:
     """Record a record's field changes (at its new ``version``, for records that have one) and announce them."""
     if not changes:
         return
@@ -56,7 +57,7 @@ def versioned_update(db: Any, cur: Any, table: str, record: Record, values: dict
     started from, and bump the version; returns the new version. A save that came first in between (no row at
     that version any more) raises the conflict naming its fields."""
     sets = ", ".join(f"{column} = ?" for column in values)
-    updated = cur.execute(f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",  # noqa: S608
+    updated = cur.execute(f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = ? AND version = ?",
                           [*values.values(), int(record.id), int(record.version)]).rowcount
     if not updated:
         raise record_conflict(db, table, reread(), record)

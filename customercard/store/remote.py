@@ -23,6 +23,7 @@ import inspect
 import json
 import threading
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -237,21 +238,21 @@ class RemoteStore:
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> Any:
         status, kind, data = self._exchange(method, path, body)
-        if kind.startswith(wire.ARROW_TYPE) and status == 200:
+        if kind.startswith(wire.ARROW_TYPE) and status == HTTPStatus.OK:
             return wire.frame_from_arrow(data)
         try:
             payload = json.loads(data or b"{}")
         except ValueError:
             raise CustomerCardError(_("The server at {url} answered {status} with something other than customercard's "
                                       "API.").format(url=self.location, status=status)) from None
-        if status >= 400 or "error" in payload:
+        if status >= HTTPStatus.BAD_REQUEST or "error" in payload:
             raise wire.decode_error(payload.get("error") or {"message": f"HTTP {status}"})
         return payload
 
     def _exchange(self, method: str, path: str, body: bytes | None) -> tuple[int, str, bytes]:
         headers = {**self._headers, "Accept-Language": current_language()}
         target = (self._parts.path or "") + path
-        for attempt in (1, 2):
+        for last_try in (False, True):
             connection, reused = self._connection()
             try:
                 connection.request(method, target, body=body, headers=headers)
@@ -259,7 +260,7 @@ class RemoteStore:
                 return response.status, response.getheader("Content-Type", ""), response.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self._drop(connection)  # an idle kept-alive connection the server closed: once more, anew
-                if attempt == 2 or not reused:
+                if last_try or not reused:
                     raise self._unreachable(exc) from None
             except (OSError, http.client.HTTPException) as exc:
                 self._drop(connection)
@@ -327,7 +328,7 @@ def _given_back(result: Any, given: list[Any]) -> Any:
 
 
 def _not_remote(name: str, reason: str) -> Any:
-    def method(self: RemoteStore, *args: Any, **kwargs: Any) -> Any:
+    def method(_self: RemoteStore, *_args: Any, **_kwargs: Any) -> Any:  # it stands in for the store's method
         raise CustomerCardError(_("{method} is not available through a server: {reason}.").format(
             method=name, reason=_(reason)))
 

@@ -37,6 +37,7 @@ from .search_text import (
     LOCAL_DIGITS,
     MAX_QUERY_WORDS,
     MAX_WORD,
+    NUMBER_QUERY_DIGITS,
     PREFIX,
     RANK_NAMES,
     SEARCH_READS,
@@ -211,7 +212,7 @@ class SearchStore:
                 self.db.insert_df(into["search_fuzzy"], fuzzy_frame(part))
             if staged:
                 for name, key in keys.items():
-                    cur.execute(f"INSERT INTO {name} SELECT * FROM {into[name]} ORDER BY {key}")  # noqa: S608
+                    cur.execute(f"INSERT INTO {name} SELECT * FROM {into[name]} ORDER BY {key}")
                     cur.execute(f"DROP TABLE {into[name]}")
             for statement in indexes:
                 cur.execute(statement)
@@ -259,9 +260,9 @@ class SearchStore:
         query, number = bounded_query(text)
         if not query:
             return pd.DataFrame(columns=columns)
-        numeric = len(number) >= 3 and len(number) * 2 >= len(query.replace(" ", ""))
-        # 00 dials abroad as + does: 0046 31 … is the number stored as 4631 …
-        abroad = number[2:] if number.startswith("00") and len(number) > 4 else ""
+        numeric = len(number) >= NUMBER_QUERY_DIGITS and len(number) * 2 >= len(query.replace(" ", ""))
+        # 00 dials abroad as + does: 0046 31 … is the number stored as 4631 … (when what follows is a number too)
+        abroad = number[2:] if number.startswith("00") and len(number[2:]) >= NUMBER_QUERY_DIGITS else ""
         # each distinct once: for a bare number the digits are the query itself
         terms = list(dict.fromkeys(t for t in (number, abroad, query) if t)) if numeric else [query]
         words = [abroad or number] if numeric else query.split()[:MAX_QUERY_WORDS]
@@ -434,7 +435,7 @@ class SearchStore:
 
     def _same_numbers(self, wanted: list[DuplicateQuery], reasons: list[dict[int, str]]) -> None:
         keys = {(source, digits(getattr(query, source))) for query in wanted for source in NUMBER_SOURCES}
-        keys = {(source, key) for source, key in keys if len(key) >= 6}
+        keys = {(source, key) for source, key in keys if len(key) >= DUPLICATE_NUMBER_DIGITS}
         owners: dict[tuple[str, str], list[int]] = {}
         terms = sorted({key for _source, key in keys})
         for start in range(0, len(terms), LOOKUP_CHUNK):
@@ -444,9 +445,9 @@ class SearchStore:
                     [terms[start:start + LOOKUP_CHUNK]]):
                 owners.setdefault((source, term), []).append(int(cid))
         for query, found in zip(wanted, reasons, strict=True):
-            for source in NUMBER_SOURCES:
+            for source, reason in NUMBER_SOURCES.items():
                 for cid in owners.get((source, digits(getattr(query, source))), []):
-                    found.setdefault(cid, _(NUMBER_SOURCES[source]))
+                    found.setdefault(cid, _(reason))
 
     def _similar_names(self, wanted: list[DuplicateQuery], reasons: list[dict[int, str]]) -> None:
         """Similar names and nicknames (see :func:`_similar`): among the names having the same first word, or one
@@ -454,16 +455,17 @@ class SearchStore:
         cores = [[(text, _name_core(text), own) for text, own in ((q.name, _("similar name")),
                                                                 (q.nickname, _("similar to the nickname")))]
                  for q in wanted]
-        firsts = {_first_word(core) for pairs in cores for _text, core, _own in pairs if len(core) >= 3}
+        firsts = {_first_word(core) for pairs in cores for _text, core, _own in pairs
+                  if len(core) >= SHORTEST_NAME_CORE}
         firsts.discard("")
         near = self._words_near(firsts)
         entries = self._name_entries(sorted({w for words in near.values() for w in words}),
                                      sorted({fold(text) for pairs in cores for text, core, _own in pairs
-                                             if len(core) >= 3}))
+                                             if len(core) >= SHORTEST_NAME_CORE}))
         skip = set() if self.settings().nicknames_enabled else {"nickname"}
         for pairs, found in zip(cores, reasons, strict=True):
             for text, core, own in pairs:
-                if len(core) < 3:
+                if len(core) < SHORTEST_NAME_CORE:
                     continue
                 candidates = {e for word in near.get(_first_word(core), ()) for e in entries.by_word.get(word, ())}
                 candidates |= entries.by_term.get(fold(text), set())
@@ -550,6 +552,10 @@ NUMBER_SOURCES = {"org_number": N_("same organisation number"), "vat_number": N_
 #: Keys looked up in one query; names read for one first word at most.
 LOOKUP_CHUNK = 2_000
 DUPLICATE_CANDIDATES = 100
+#: An organisation or VAT number makes a duplicate from this many digits on (fewer is a fragment, not a number).
+DUPLICATE_NUMBER_DIGITS = 6
+#: Names (without their legal form) shorter than this are not compared: they would be similar to too many.
+SHORTEST_NAME_CORE = 3
 
 
 def _first_word(core: str) -> str:

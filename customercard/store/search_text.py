@@ -33,6 +33,8 @@ FUZZY_MIN = 5
 #: A query is read up to this many characters, and up to this many of its words; the rest is ignored.
 MAX_QUERY = 200
 MAX_QUERY_WORDS = 8
+#: A query having this many digits or more, half of it or more, is looked up as a number too.
+NUMBER_QUERY_DIGITS = 3
 #: Words longer than this are looked up (and indexed) whole or from their start only: no suffixes, no typos.
 MAX_WORD = 40
 #: An indexed value's searched text (folded, digits) is kept up to this many characters, its shown text up to
@@ -61,7 +63,7 @@ NOT_KEPT = r"[^0-9a-z@._+-]+"
 
 def _text(value: object) -> str:
     """A value as text; None and NaN (a missing value from a DataFrame) as ''."""
-    return "" if value is None or value != value else str(value)
+    return "" if value is None or value != value else str(value)  # noqa: PLR0124 - NaN is unequal to itself
 
 
 def fold(text: object) -> str:
@@ -196,9 +198,13 @@ def within_one_edit(a: str, b: str) -> bool:
     if abs(la - lb) > 1:
         return False
     if la == lb:
-        diff = [i for i in range(la) if a[i] != b[i]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+        match [i for i in range(la) if a[i] != b[i]]:
+            case [_]:  # a substitution
+                return True
+            case [i, j]:  # a swap of neighbours
+                return j == i + 1 and a[i] == b[j] and a[j] == b[i]
+            case _:
+                return False
     if la > lb:
         a, b = b, a
     return any(a == b[:i] + b[i + 1:] for i in range(len(b)))

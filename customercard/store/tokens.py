@@ -36,6 +36,8 @@ TOKENS_AREA = "API tokens"
 TOKEN_ACCOUNT_RULE = ThrottleRule(free=5, lock_after=10)
 #: Per address: ten tries, then waits growing to 30 s, the thirtieth locks the address for 15 minutes.
 TOKEN_ADDRESS_RULE = ThrottleRule(free=10, lock_after=30, longest_delay=dt.timedelta(seconds=30))
+#: The lengths a token's body (after the prefix) may have to be looked up; ours have 43 (token_urlsafe(32)).
+MIN_TOKEN_BODY, MAX_TOKEN_BODY = 20, 100
 TOKEN_COLUMNS = "id, login, name, hint, read_only, created_at, created_by, last_used_at"  # noqa: S105
 
 
@@ -57,7 +59,7 @@ def _keys(login: str | None, address: str) -> dict[str, ThrottleRule]:
 def looks_like_token(text: str) -> bool:
     """Whether ``text`` has a token's shape (the prefix and URL-safe characters), before any lookup."""
     body = text[len(TOKEN_PREFIX):]
-    return text.startswith(TOKEN_PREFIX) and 20 <= len(body) <= 100 and \
+    return text.startswith(TOKEN_PREFIX) and MIN_TOKEN_BODY <= len(body) <= MAX_TOKEN_BODY and \
         all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in body)
 
 

@@ -37,14 +37,14 @@ class SavedViewStore:
     def views(self, user: str | None = None) -> list[SavedView]:
         """The views ``user`` may open: their own (private or shared) first, then those others shared, by name."""
         login = self.require(user, "read")
-        rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE owner = ? OR shared "  # noqa: S608
+        rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE owner = ? OR shared "
                                "ORDER BY CASE WHEN owner = ? THEN 0 ELSE 1 END, name_key, owner", [login, login])
         return [_view(row) for row in rows]
 
     def get_view(self, view_id: int, user: str | None = None) -> SavedView:
         """One view ``user`` may open (their own, or a shared one); another's private view is not found."""
         login = self.require(user, "read")
-        rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE id = ?", [int(view_id)])  # noqa: S608
+        rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE id = ?", [int(view_id)])
         if not rows or (rows[0]["owner"] != login and not rows[0]["shared"]):
             raise NotFound(_("No saved view {view_id}.").format(view_id=view_id))
         return _view(rows[0])
@@ -106,7 +106,7 @@ class SavedViewStore:
     def _view_to_change(self, view_id: int, login: str) -> SavedView:
         """The stored view, once ``login`` may change it (its owner; for a shared view an administrator too)."""
         lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
-        rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE id = ?" + lock,  # noqa: S608
+        rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE id = ?" + lock,
                                [int(view_id)])
         if not rows or (rows[0]["owner"] != login and not rows[0]["shared"]):
             raise NotFound(_("No saved view {view_id}.").format(view_id=view_id))

@@ -56,7 +56,7 @@ class WireError(CustomerCardError):
 
 
 # -- values ----------------------------------------------------------------------------------------------------
-def encode(value: Any) -> Any:
+def encode(value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per kind of value, in the order they match
     """``value`` as JSON-ready data, tagged where JSON has no word for it."""
     if value is None or isinstance(value, bool | str):
         return value
