@@ -143,14 +143,18 @@ def card_page(server: CardServer) -> ServableMixin:
         card = CustomerCard(store=store, customer_id=customer_id, user=user.login, as_of=as_of)
     except NotFound as exc:  # the customer did not exist yet on that day
         return message_page(_("No such customer on that day"), str(exc), user, status="error")
-    if as_of is None:
-        try:
-            store.record_card_view(user.login, customer_id)  # for "Recently viewed" on the home page
-        except Exception:  # the card is still shown
-            logging.getLogger(__name__).exception("Could not remember that %s opened a card", user.login)
+    if as_of is None:  # for "Recently viewed" on the home page: written once the page is served, not before
+        pn.state.onload(functools.partial(_remember_card_view, store, user.login, customer_id))
     title = card.customer.name if as_of is None else _("{name} on {day}").format(
         name=card.customer.name, day=formatting.date(as_of))
     return page_for(server, title, card, user)
+
+
+def _remember_card_view(store: Store, login: str, customer_id: int) -> None:
+    try:
+        store.record_card_view(login, customer_id)
+    except Exception:  # the card is shown all the same
+        logging.getLogger(__name__).exception("Could not remember that %s opened a card", login)
 
 
 def new_customer_page(server: CardServer) -> ServableMixin:

@@ -87,6 +87,7 @@ def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | Non
     data = data.assign(amount_text=[formatting.money(amount, currency) for amount in data["amount"]])
     return hv.Bars(data, kdims=kdims, vdims=[("amount", currency), ("amount_text", _("Amount"))]).opts(
         responsive=True, height=240, color=color, cmap=cmap, line_color=None, toolbar=None, tools=["hover"],
+        default_tools=[],  # no pan, zoom, reset or save tools on a per-year bar chart: nine Bokeh models fewer
         hover_tooltips=tooltips, yformatter=axis_formatter(), show_grid=False, xlabel="", ylabel=currency,
         show_legend=False, multi_level=False, backend_opts={"plot.output_backend": "canvas"},
     )
