@@ -42,7 +42,8 @@ def method_timers(targets: list[tuple[Any, str, str]]) -> Iterator[Timers]:
     originals: list[tuple[Any, str, Any]] = []
 
     def wrap(owner: Any, name: str, label: str) -> None:
-        original = owner.__dict__[name]
+        own = name in owner.__dict__  # else inherited (DuckDB's Database has its queries from SqlBackend)
+        original = owner.__dict__[name] if own else next(k.__dict__[name] for k in owner.__mro__ if name in k.__dict__)
         kind = type(original) if isinstance(original, (classmethod, staticmethod)) else None
         func = original.__func__ if kind else original
 
@@ -56,7 +57,7 @@ def method_timers(targets: list[tuple[Any, str, str]]) -> Iterator[Timers]:
                 spent.calls[label] = spent.calls.get(label, 0) + 1
 
         setattr(owner, name, kind(timed) if kind else timed)
-        originals.append((owner, name, original))
+        originals.append((owner, name, original if own else None))
 
     try:
         for owner, name, label in targets:
@@ -64,7 +65,10 @@ def method_timers(targets: list[tuple[Any, str, str]]) -> Iterator[Timers]:
         yield spent
     finally:
         for owner, name, original in reversed(originals):
-            setattr(owner, name, original)
+            if original is None:
+                delattr(owner, name)  # inherited again
+            else:
+                setattr(owner, name, original)
 
 
 def profile_top(func: Callable[[], Any], top: int = 25, sort: str = "cumulative") -> str:
