@@ -20,7 +20,7 @@ def migrate(*args: str) -> subprocess.CompletedProcess:
 
 
 def counts(store: Store) -> dict[str, int]:
-    return {table: int(store.db.row(f"SELECT count(*) FROM {table}")[0]) for table, _ in TABLES}  # noqa: S608
+    return {table: int(store.db.row(f"SELECT count(*) FROM {table}")[0]) for table, _ in TABLES}
 
 
 def test_duckdb_to_postgresql_and_back(demo_template, pg_server, tmp_path):

@@ -52,7 +52,7 @@ class LightComponent(ReactiveHTML):
     def _linked_properties(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*super()._linked_properties, *self._synced)))
 
-    def _update_model(self, events, msg, root, model, doc, comm) -> None:  # noqa: ANN001 - Panel's signature
+    def _update_model(self, events, msg, root, model, doc, comm) -> None:  # Panel's signature
         # Panel takes an empty list for a list of param objects (all() of nothing is true) and then fails on the
         # old value when that held dicts (TypeError: unhashable type: 'dict'): a list of hits or rows that became
         # empty never reached the browser, which went on showing the old ones. Empty lists are set directly.

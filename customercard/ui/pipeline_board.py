@@ -56,7 +56,7 @@ class BoardColumns(LightComponent):
         super().__init__(**params)
         self._callbacks: list = []
 
-    def on_message(self, callback) -> None:  # noqa: ANN001 - any callable taking the message
+    def on_message(self, callback) -> None:  # any callable taking the message
         """Call ``callback(message)`` for each move, open and show-more the browser sends."""
         self._callbacks.append(callback)
 
