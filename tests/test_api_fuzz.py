@@ -94,10 +94,10 @@ def _ids(store: Store) -> dict[str, list[int]]:
 
 def _writes_total(store: Store) -> tuple[int, ...]:
     """What any write adds to: the rows of every table a write reaches, and the history."""
-    return tuple(int(store.db.row(f"SELECT count(*) FROM {table}")[0]) for table in (
+    return (*(int(store.db.row(f"SELECT count(*) FROM {table}")[0]) for table in (
         "customers", "customer_changes", "record_changes", "contacts", "comments", "events", "opportunities",
-        "relations", "follow_ups")) + (
-        int(store.db.row("SELECT coalesce(max(version), 0) + sum(version) FROM customers")[0]),)
+        "relations", "follow_ups")),
+        int(store.db.row("SELECT coalesce(max(version), 0) + sum(version) FROM customers")[0]))
 
 
 def _aim(case, ids: dict[str, list[int]], draw) -> None:

@@ -308,9 +308,8 @@ def replayed_texts(record: Any, changes: dict[str, tuple[str | None, pd.Timestam
     """Each replayed field as text: its last new value, read back with the model's parameter (``from_text``),
     a list value by the name it has today."""
     texts = {}
-    for name, (text, written_at) in changes.items():
-        if name in lists and text:
-            text = label_now(renames, lists[name], text, written_at)
+    for name, (last, written_at) in changes.items():
+        text = label_now(renames, lists[name], last, written_at) if name in lists and last else last
         parameter = record.parameter(name)
         value = from_text(parameter, text)
         texts[name] = to_text("" if value is None and isinstance(parameter.default, str) else value)
