@@ -55,7 +55,7 @@ class TempPostgres:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             ready = subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                                   capture_output=True)
+                                   capture_output=True, check=False)
             if ready.returncode == 0:
                 return self
             time.sleep(0.2)

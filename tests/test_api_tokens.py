@@ -21,7 +21,8 @@ from .ui_support import labelled, one, pane_text
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "customercard", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "customercard", *args], capture_output=True, check=False, text=True,
+                          timeout=120)
 
 
 # -- the store -------------------------------------------------------------------------------------------------------

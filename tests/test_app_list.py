@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
+    def redirect_request(self, *_args, **_kwargs):  # urllib's hook: None follows no redirect
         return None
 
 

@@ -143,7 +143,8 @@ def test_login_page_has_no_serious_violations(live_server, browser, language, fi
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_has_no_serious_violations(live_server, browser, customers, language, role, figures):
+def test_every_page_has_no_serious_violations(  # noqa: PLR0915 - every page and state, scanned in turn
+        live_server, browser, customers, language, role, figures):
     store = live_server.store
     context = browser.new_context(locale=language)
     page = context.new_page()
@@ -427,7 +428,8 @@ def in_field(field: str):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_account_managers_journey_by_keyboard_alone(live_server, browser, customers, language):
+def test_the_account_managers_journey_by_keyboard_alone(  # noqa: PLR0915 - one journey, step by step
+        live_server, browser, customers, language):
     """Log in, super search and open a hit, move between sections, fold and unfold one, edit a field, meet the
     error, fix it, save, open the history, restore a value, log out — with the keyboard only, in each language.
     Every stop of the focus is drawn visibly, and after each action the focus is where the user expects it."""
@@ -452,7 +454,7 @@ def test_the_account_managers_journey_by_keyboard_alone(live_server, browser, cu
     wait_idle(page)
     expect(page.locator("html")).to_have_attribute("lang", language)
 
-    skip = press_until(page, "Tab", lambda f: True, limit=1)  # the first stop: past the header to the content
+    skip = press_until(page, "Tab", lambda _f: True, limit=1)  # the first stop: past the header to the content
     assert skip["cls"] == "cc-skip"
     press_until(page, "Tab", lambda f: f["id"] == "cc-super-search")
     page.keyboard.type(str(customer.number))

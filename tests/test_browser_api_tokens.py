@@ -25,7 +25,7 @@ def call(url: str, token: str, method: str = "GET", body: dict | None = None,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                                               **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310 - a loopback test server
+        with urllib.request.urlopen(request, timeout=60) as reply:  # a loopback test server
             return reply.status, json.loads(reply.read() or b"null"), reply.headers
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read()), error.headers
@@ -52,7 +52,7 @@ def test_a_token_made_on_the_profile_page_works_from_python_until_revoked(live_s
     status, me, _headers = call(f"{base}/me", secret)
     assert (status, me["login"], me["read_only"]) == (200, "kari", False)
     customer_id = int(store.list_customers(limit=1)[0]["id"][0])
-    status, customer, headers = call(f"{base}/customers/{customer_id}", secret)
+    status, _customer, headers = call(f"{base}/customers/{customer_id}", secret)
     assert status == 200
     status, changed, _headers = call(f"{base}/customers/{customer_id}", secret, "PATCH",
                                      {"fields": {"nickname": "Renamed by a script"}}, {"If-Match": headers["ETag"]})
@@ -91,7 +91,7 @@ class _AttackerPage(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args) -> None:
+    def log_message(self, *_args) -> None:  # http.server's hook: nothing logged
         return None
 
 

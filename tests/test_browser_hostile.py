@@ -209,7 +209,7 @@ def test_bad_ids_in_the_url_give_a_not_found_message(hostile_server, page, path)
 
 def test_every_response_carries_the_security_headers(hostile_server):
     for path in ("/login", "/static/js/bokeh.min.js"):
-        with urllib.request.urlopen(hostile_server.url + path) as response:  # noqa: S310 - a loopback test URL
+        with urllib.request.urlopen(hostile_server.url + path) as response:  # a loopback test URL
             headers = response.headers
         policy = headers["Content-Security-Policy"]
         assert "frame-ancestors 'self'" in policy and "object-src 'none'" in policy

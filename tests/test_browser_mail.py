@@ -19,7 +19,7 @@ class Inbox:
     def __init__(self) -> None:
         self.envelopes: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, _server, _session, envelope):  # aiosmtpd's handler hook
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -63,7 +63,7 @@ def choose_colleague(contact, name: str) -> None:
     """Pick a name in the recipients' MultiChoice (Choices.js: type, then click the offered item)."""
     box = contact.locator(".cc-email-to input")
     box.click()
-    box.fill(name.split()[0])
+    box.fill(name.split(maxsplit=1)[0])
     contact.locator(".cc-email-to .choices__list--dropdown .choices__item--choice", has_text=name).first.click()
     expect(contact.locator(".cc-email-to .choices__list--multiple .choices__item", has_text=name)).to_be_visible()
 

@@ -137,7 +137,7 @@ class _AttackerPage(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args) -> None:
+    def log_message(self, *_args) -> None:  # http.server's hook: nothing logged
         return None
 
 

@@ -40,7 +40,8 @@ def phone(i: int, who: int) -> str:
     return f"+46 8 {who}{i:02d} 00 {10 + who}"
 
 
-def test_two_editors_for_thirty_rounds_never_overwrite_unseen(live_server, browser):
+def test_two_editors_for_thirty_rounds_never_overwrite_unseen(  # noqa: PLR0915 - the rounds' story, step by step
+        live_server, browser):
     store = live_server.store
     customer_id = rich_customers(store)[5]
     contexts = [browser.new_context(), browser.new_context()]

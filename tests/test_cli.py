@@ -12,7 +12,7 @@ from customercard.store import Store
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "customercard", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "customercard", *args], capture_output=True, check=False, text=True,
                           input=stdin, timeout=120)
 
 
@@ -76,16 +76,16 @@ def test_mistakes_are_one_line_and_non_zero(tmp_path: Path):
 def test_a_bad_setting_in_the_environment_is_one_line_naming_it(tmp_path: Path):
     env = {**os.environ, "CUSTOMERCARD_SEARCH_IN_MEMORY": "perhaps", "CUSTOMERCARD_DATA_DIR": str(tmp_path)}
     env.pop("CUSTOMERCARD_DB", None)
-    result = subprocess.run([sys.executable, "-m", "customercard", "users", "list"], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "customercard", "users", "list"], capture_output=True, check=False,
+                            text=True, env=env, timeout=120)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "customercard: error: CUSTOMERCARD_SEARCH_IN_MEMORY must be yes or no (1/0, true/false, on/off), "
         "not 'perhaps'"]
     env["CUSTOMERCARD_SEARCH_IN_MEMORY"] = "Off"
     env["CUSTOMERCARD_SMTP_PORT"] = "25x"
-    result = subprocess.run([sys.executable, "-m", "customercard", "users", "list"], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "customercard", "users", "list"], capture_output=True, check=False,
+                            text=True, env=env, timeout=120)
     assert result.stderr.strip() == "customercard: error: CUSTOMERCARD_SMTP_PORT must be a whole number, not '25x'"
     assert get_config_from({"CUSTOMERCARD_SEARCH_IN_MEMORY": "Off"}).search_in_memory is False
     assert get_config_from({"CUSTOMERCARD_SEARCH_IN_MEMORY": " yes "}).search_in_memory is True

@@ -30,7 +30,7 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path):
 
 
 def test_invoices_made_a_chunk_of_customers_at_a_time_are_whole_and_consistent(tmp_path, monkeypatch):
-    import customercard.demo as demo
+    from customercard import demo
 
     with Store(tmp_path / "whole.duckdb") as store:
         build_demo(store, customers=40, seed=5, today=DEMO_TODAY, progress=False)
@@ -137,7 +137,7 @@ def test_each_manager_has_a_handful_of_follow_ups_overdue_this_week_and_done(tmp
                     assert set(history["changed_by"]) == {row.owner}
                     assert ("update" in set(history["kind"])) == bool(row.done)
                 owners = dict(zip(customers["id"], customers["account_manager"], strict=True))
-    (summary, dump, made), (_, dump_again, made_again), (without, dump_without, none) = frames
+    (summary, dump, made), (_, _dump_again, made_again), (without, dump_without, none) = frames
     pd.testing.assert_frame_equal(made, made_again)
     for table in TABLES:
         pd.testing.assert_frame_equal(dump[table], dump_without[table], obj=table)

@@ -32,13 +32,13 @@ class Inbox:
         self.refuse_rcpt: set[str] = set()
         self.refuse_data = False
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, _server, _session, envelope, address, _rcpt_options):  # aiosmtpd's handler hook
         if address in self.refuse_rcpt:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, _server, _session, envelope):  # aiosmtpd's handler hook
         if self.refuse_data:
             return "554 5.7.1 Message rejected as spam"
         self.envelopes.append(envelope)

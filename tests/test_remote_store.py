@@ -98,7 +98,8 @@ def test_without_a_server_open_store_opens_the_file(demo_template, tmp_path, cap
 
 def test_a_stale_discovery_file_is_ignored(demo_template, tmp_path):
     database = copy_database(demo_template, tmp_path)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True,
+                          text=True)
     dead = ServerFile(url=f"http://127.0.0.1:{free_port()}", pid=int(gone.stdout), database=str(database.resolve()),
                       key="x").write()
     assert find_server(database) is None and not dead.exists()  # its process is gone: removed

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -220,7 +221,7 @@ def test_files_beyond_the_size_row_and_column_limits_are_refused(empty_store: St
     with pytest.raises(CustomerCardError, match=r"big.csv is 2\d\.\d MB; an import reads files of at most 20.0 MB"):
         import_customers(empty_store, big, user="anna", dry_run=True)
     many = write_csv(tmp_path / "many.csv", [["Name"]] + [[f"Customer {i} AB"] for i in range(LIMITS.rows + 1)])
-    with pytest.raises(CustomerCardError, match="many.csv has more than 10,000 rows"):
+    with pytest.raises(CustomerCardError, match=re.escape("many.csv has more than 10,000 rows")):
         import_customers(empty_store, many, user="anna", dry_run=True)
     wide = write_csv(tmp_path / "wide.csv", [["Name"] + [""] * 400, ["Acme AB"] + [""] * 399 + ["x"]])
     with pytest.raises(CustomerCardError, match="row 2 has more than 300 columns"):

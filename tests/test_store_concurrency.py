@@ -48,7 +48,7 @@ def test_eight_threads_no_lost_update_and_stale_saves_conflict(empty_store):
     def run(target, arg):
         try:
             target(arg)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(save_own, cid)) for cid in own]

@@ -261,7 +261,7 @@ def record_rows(store: Store, table: str | None = None, record_id: int | None = 
 
 def fingerprint(store: Store) -> dict[str, list[str]]:
     """Every row of every table a write of these rules may touch (a refused write must leave them all)."""
-    return {table: sorted(map(repr, store.db.rows(f"SELECT * FROM {table}"))) for table in FINGERPRINTED}  # noqa: S608
+    return {table: sorted(map(repr, store.db.rows(f"SELECT * FROM {table}"))) for table in FINGERPRINTED}
 
 
 def stored_state(store: Store) -> tuple[dict[tuple[str, int], str], dict[tuple[str, int], tuple], str]:
@@ -269,7 +269,7 @@ def stored_state(store: Store) -> tuple[dict[tuple[str, int], str], dict[tuple[s
     count and last id of each one's history rows, and the admin lists as text."""
     rows = {}
     for table in ("customers", *RECORD_TABLES):
-        rows.update({(table, int(row[0])): repr(row) for row in store.db.rows(f"SELECT id, * FROM {table}")})  # noqa: S608
+        rows.update({(table, int(row[0])): repr(row) for row in store.db.rows(f"SELECT id, * FROM {table}")})
     for customer_id, value_id in store.db.rows("SELECT customer_id, value_id FROM customer_segments ORDER BY 1, 2"):
         rows[("customers", int(customer_id))] += f" {value_id}"
     histories = {("customers", int(i)): (n, last) for i, n, last in store.db.rows(
@@ -308,9 +308,8 @@ def replayed_texts(record: Any, changes: dict[str, tuple[str | None, pd.Timestam
     """Each replayed field as text: its last new value, read back with the model's parameter (``from_text``),
     a list value by the name it has today."""
     texts = {}
-    for name, (text, written_at) in changes.items():
-        if name in lists and text:
-            text = label_now(renames, lists[name], text, written_at)
+    for name, (last, written_at) in changes.items():
+        text = label_now(renames, lists[name], last, written_at) if name in lists and last else last
         parameter = record.parameter(name)
         value = from_text(parameter, text)
         texts[name] = to_text("" if value is None and isinstance(parameter.default, str) else value)
@@ -443,7 +442,7 @@ class StoreRaces(RuleBasedStateMachine):
         for (customer_id,) in self.store.db.rows("SELECT id FROM customers ORDER BY id"):
             self._track_customer(int(customer_id))
         for table in RECORD_TABLES:
-            for (record_id,) in self.store.db.rows(f"SELECT id FROM {table} ORDER BY id"):  # noqa: S608
+            for (record_id,) in self.store.db.rows(f"SELECT id FROM {table} ORDER BY id"):
                 self._track_record(table, int(record_id))
 
     # -- the model's bookkeeping ---------------------------------------------------------------------------------
@@ -979,7 +978,7 @@ def _in_threads(workers: int, work: Callable[[int], None]) -> None:
         try:
             start.wait()
             work(worker)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(worker,)) for worker in range(workers)]

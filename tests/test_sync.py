@@ -44,12 +44,12 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the http.server API
+            def do_GET(self):  # the http.server API
                 receiver.at_moved.append("GET")
                 self.send_response(200)
                 self.end_headers()
 
-            def do_POST(self):  # noqa: N802 - the http.server API
+            def do_POST(self):  # the http.server API
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if self.path == "/moved":
                     receiver.at_moved.append("POST")

@@ -73,7 +73,7 @@ def test_ending_one_session_and_logging_out_everywhere(demo_store):
     other = demo_store.start_session("anna")
     view = ProfilePage(demo_store, "anna", token=token)
     left = []
-    view.param.watch(lambda event: left.append(event), "logged_out")
+    view.param.watch(left.append, "logged_out")
     other_id = int(demo_store.sessions("anna", current_token=token).query("not current")["id"].iloc[0])
     view.end_session(other_id)
     assert demo_store.session_login(other) is None and len(texts(view)) == 1

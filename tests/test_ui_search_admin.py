@@ -211,6 +211,19 @@ def test_admin_lists_settings_criteria_users_and_log(demo_store):
     assert "Shipping" in log and "<td>Nicknames</td>" in log and "Region" in log and "nils" in log
 
 
+def test_opening_the_log_tab_reads_the_log_again(demo_store):
+    page = AdminPage(demo_store, "admin")
+    tabs = one(page, pn.Tabs, "cc-admin-tabs")
+    labelled(page.lists, "Add a value").value = "Shipping"
+    labelled(page.lists, "Add").clicks += 1
+    log = one(page.log, pn.pane.HTML, "cc-admin-log")
+    assert "Shipping" not in log.object  # read when the page was built
+    tabs.active = len(tabs) - 2  # Economy system: its own state is read again, not the log
+    assert "Shipping" not in log.object
+    tabs.active = len(tabs) - 1  # Log
+    assert "Shipping" in log.object
+
+
 def test_admin_writes_are_refused_for_others_even_forged(demo_store):
     page = AdminPage(demo_store, "anna")  # a manager reaching the page objects directly
     labelled(page.lists, "Add a value").value = "Forged"

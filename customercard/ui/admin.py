@@ -479,17 +479,19 @@ class AdminPage(pn.viewable.Viewer):
         self.log = AdminLog(store)
         self.imports = ImportAdmin(store, login)
         self.sync = SyncAdmin(store, login)
-        self._tabs = pn.Tabs((_("Lists"), self.lists), (_("Settings"), self.settings),
-                             (_("Segmentation"), self.criteria), (_("Users"), self.users),
-                             (_("Import"), self.imports), (_("Economy system"), self.sync), (_("Log"), self.log),
-                             dynamic=True, sizing_mode="stretch_width", css_classes=["cc-admin-tabs"])
+        tabs = ((_("Lists"), self.lists), (_("Settings"), self.settings), (_("Segmentation"), self.criteria),
+                (_("Users"), self.users), (_("Import"), self.imports), (_("Economy system"), self.sync),
+                (_("Log"), self.log))
+        self._tabs = pn.Tabs(*tabs, dynamic=True, sizing_mode="stretch_width", css_classes=["cc-admin-tabs"])
+        # The economy system's state and the log are read again each time their tab is opened.
+        self._refresh_on_open = {index: panel.refresh for index, (_label, panel) in enumerate(tabs)
+                                 if panel is self.sync or panel is self.log}
         self._tabs.param.watch(self._on_tab, "active")
 
     def _on_tab(self, event: param.parameterized.Event) -> None:
-        if event.new == 5:
-            self.sync.refresh()
-        elif event.new == 6:
-            self.log.refresh()
+        refresh = self._refresh_on_open.get(event.new)
+        if refresh is not None:
+            refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(pn.pane.HTML(page_heading(_('System administration → Customers')), margin=(0, 10)),

@@ -44,7 +44,7 @@ def _field_label(record: type, name: str) -> str:
     return _(parameter.label) if parameter is not None and parameter.label else name
 
 
-def said(text: str | None, area: str = "") -> str:
+def said(text: str | None, area: str = "") -> str:  # noqa: PLR0911 - one return per kind of log text
     """A word or pattern of the log in the reader's language; other text as it is."""
     if not isinstance(text, str):  # None, or a missing value (NaN) from the frame
         return ""

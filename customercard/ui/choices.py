@@ -24,7 +24,8 @@ def safe_options(options: Options) -> dict[str, Any]:
     if isinstance(options, Mapping):
         pairs = list(options.items())
     else:
-        pairs = [item if isinstance(item, tuple) and len(item) == 2 else (str(item), item) for item in options]
+        pairs = [item if isinstance(item, tuple) and len(item) == 2 else (str(item), item)  # noqa: PLR2004 - a pair
+                 for item in options]
     out: dict[str, Any] = {}
     for label, value in pairs:
         shown, n = esc(label), 1

@@ -42,7 +42,7 @@ class LightComponent(ReactiveHTML):
     several sent close together)."""
 
     _template = '<div id="ccroot" style="display: contents"></div>'
-    _dom_events = {"ccroot": ["ccmsg"]}
+    _dom_events: ClassVar[dict[str, list[str]]] = {"ccroot": ["ccmsg"]}
 
     # What the browser may assign (``model.x = ...``): Panel only listens for the properties its script parser
     # finds assigned as ``data.x = ...``, and the render script assigns through a proxy.
@@ -52,7 +52,7 @@ class LightComponent(ReactiveHTML):
     def _linked_properties(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*super()._linked_properties, *self._synced)))
 
-    def _update_model(self, events, msg, root, model, doc, comm) -> None:  # noqa: ANN001 - Panel's signature
+    def _update_model(self, events, msg, root, model, doc, comm) -> None:  # Panel's signature
         # Panel takes an empty list for a list of param objects (all() of nothing is true) and then fails on the
         # old value when that held dicts (TypeError: unhashable type: 'dict'): a list of hits or rows that became
         # empty never reached the browser, which went on showing the old ones. Empty lists are set directly.
@@ -98,7 +98,7 @@ class DataTable(LightComponent):
     select_label = param.String(default=N_("Select {name}"), doc="A row's check box label ({name}: its first text).")
     select_page_label = param.String(default=N_("Select every row on this page"), doc="The header check box label.")
 
-    _stylesheets = [TABLE_CSS]
+    _stylesheets: ClassVar[list[str]] = [TABLE_CSS]
     _synced = ("sort", "descending")
 
     def __init__(self, **params) -> None:
@@ -178,7 +178,7 @@ class CardView(LightComponent):
     objects = param.List(default=[], item_type=Viewable,
                          doc="The Panel children of the sections that have one (an edit form, a chart).")
 
-    _stylesheets = [SECTION_CSS, SECTION_VIEW_CSS]
+    _stylesheets: ClassVar[list[str]] = [SECTION_CSS, SECTION_VIEW_CSS]
 
     # The children are rendered into ccpool by the template; render() moves each into its section's body.
     _template = ('<div id="ccroot" style="display: contents"></div><div id="ccpool" style="display: contents">'

@@ -261,7 +261,7 @@ class ContactCard(pn.viewable.Viewer):
                 "activity": self.activity_html, "history": self.history_html}[key]
         try:
             html = draw()
-        except Exception:  # noqa: BLE001 - one part failing never blanks the card
+        except Exception:  # one part failing never blanks the card
             import logging
 
             logging.getLogger(__name__).exception("The part %r of contact %s could not be drawn", key,

@@ -43,6 +43,10 @@ EXPORT_COLUMNS = {"number": N_("Number"), "name": N_("Name"), "nickname": N_("Ni
                   "email": N_("E-mail"), "archived": N_("Archived")}
 ARCHIVED_LABELS = {N_("Active customers"): "active", N_("Archived only"): "archived", N_("Both"): "all"}
 SEGMENT_PREFIX = "seg."
+#: The most digits a page number and a saved view's id in the URL are read with; longer is taken for no page (the
+#: first is shown) and no view.
+PAGE_DIGITS = 9
+VIEW_ID_DIGITS = 12
 SORT_KEYS = tuple(c["key"] for c in COLUMNS)
 #: The columns shown unless the search (a saved view) chooses others.
 DEFAULT_COLUMNS = list(SORT_KEYS)
@@ -61,13 +65,14 @@ def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str
                   if key.startswith(SEGMENT_PREFIX) and values},
     )
     page, sort = one("page", "1"), one("sort", "name")
+    a_page = page.isascii() and page.isdigit() and 0 < len(page) <= PAGE_DIGITS and int(page)
     state = {"sort": sort if sort in SORT_KEYS else "name", "descending": one("desc") == "1",
-             "page": int(page) if page.isascii() and page.isdigit() and 0 < len(page) <= 9 and int(page) else 1}
+             "page": int(page) if a_page else 1}
     columns = [key for key in dict.fromkeys(args.get("col", [])) if key in SORT_KEYS]
     if columns:
         state["columns"] = columns
     view = one("view")
-    if view.isascii() and view.isdigit() and 0 < len(view) <= 12:
+    if view.isascii() and view.isdigit() and 0 < len(view) <= VIEW_ID_DIGITS:
         state["view_id"] = int(view)
     return query, state
 

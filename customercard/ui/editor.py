@@ -32,12 +32,13 @@ class RecordEditor(pn.viewable.Viewer):
     record not created yet, which cannot meet a conflict); ``done(saved)`` and ``cancelled()`` say what happened.
     """
 
-    def __init__(self, record: Record, fields: list[str], save: Saver, done: Callable[[Record], None],
-                 cancelled: Callable[[], None] | None, reload: Callable[[], Record] | None = None, title: str = "",
-                 css: str = "cc-record-form", save_label: str = "", overrides: dict[str, Any] | None = None,
-                 user_name: Callable[[str], str] = str, zone: str | None = None, columns: int = 2,
-                 prepare: Callable[[Record], None] | None = None, save_css: str = "",
-                 extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False) -> None:
+    def __init__(  # noqa: PLR0913, PLR0917 - one editor for every record: its options, passed by keyword
+            self, record: Record, fields: list[str], save: Saver, done: Callable[[Record], None],
+            cancelled: Callable[[], None] | None, reload: Callable[[], Record] | None = None, title: str = "",
+            css: str = "cc-record-form", save_label: str = "", overrides: dict[str, Any] | None = None,
+            user_name: Callable[[str], str] = str, zone: str | None = None, columns: int = 2,
+            prepare: Callable[[Record], None] | None = None, save_css: str = "",
+            extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False) -> None:
         """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
         opportunity); ``cancelled`` None: no Cancel button; ``extra``: more widgets under the form; ``message``: the
         pane its messages go to (its own by default); ``focus``: the first field takes the focus once drawn (an

@@ -101,7 +101,8 @@ def datetime_picker(**params: Any) -> DatetimePicker:
     return DatetimePicker(date_format=DATE_FORMATS[language] + (" H.i" if language == "da" else " H:i"), **params)
 
 
-def widget_for(record: Record, field: str, label: str | None = None) -> pn.widgets.Widget:
+def widget_for(  # noqa: PLR0911 - one widget per type of parameter
+        record: Record, field: str, label: str | None = None) -> pn.widgets.Widget:
     """A widget matching the parameter's type, bounds and allowed values, holding the current value; its label and
     help (the model's English source texts) said in the reader's language."""
     parameter = record.parameter(field)

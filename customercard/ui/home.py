@@ -197,7 +197,8 @@ class HomePage(pn.viewable.Viewer):
 
 def _customer_name(row: Any) -> str:
     number = getattr(row, "number", None)
-    return f"{row.name} ({int(number)})" if number is not None and number == number else str(row.name)
+    known = number is not None and number == number  # noqa: PLR0124 - a missing number (NaN) is unequal to itself
+    return f"{row.name} ({int(number)})" if known else str(row.name)
 
 
 def _last_year(day: dt.date) -> dt.date:

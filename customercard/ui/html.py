@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -21,7 +22,7 @@ def page_heading(text: str) -> str:
 
 def esc(value: object) -> str:
     """Escape a value for HTML text or attributes (None, and a missing value from a DataFrame, become '')."""
-    missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
     return html.escape("" if missing else str(value), quote=True)
 
 

@@ -68,8 +68,9 @@ class MergePanel(pn.viewable.Viewer):
                 if int(hit.id) != me:
                     options[f"{hit.name} ({hit.number}{', ' + hit.city if hit.city else ''})"] = int(hit.id)
         self._pick.options = options
-        if len(options) == 2:
-            self._pick.value = list(options.values())[1]
+        found = list(options.values())[1:]
+        if len(found) == 1:  # one customer found: it is chosen
+            self._pick.value = found[0]
 
     def choose(self, other_id: int | None) -> None:
         """Show this customer and the other side by side, with a choice for each field that differs."""

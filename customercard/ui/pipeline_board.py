@@ -12,7 +12,7 @@ title opens the opportunity in an editor above the board. Viewers see the board 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import panel as pn
@@ -50,13 +50,13 @@ class BoardColumns(LightComponent):
     can_move = param.Boolean(default=False, doc="Whether cards can be moved and opened (not for viewers).")
     texts = param.Dict(default={}, doc="The component's words in the reader's language.")
 
-    _stylesheets = [BOARD_CSS]
+    _stylesheets: ClassVar[list[str]] = [BOARD_CSS]
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._callbacks: list = []
 
-    def on_message(self, callback) -> None:  # noqa: ANN001 - any callable taking the message
+    def on_message(self, callback) -> None:  # any callable taking the message
         """Call ``callback(message)`` for each move, open and show-more the browser sends."""
         self._callbacks.append(callback)
 
@@ -137,7 +137,7 @@ class PipelineBoard(pn.viewable.Viewer):
         self.board.on_message(self._on_message)
         self.refresh()
         self._own: set[tuple[int, int]] = set()
-        self._follower = Follower(store, self._others_change, lambda changes: self._heard(changes), delay=1.0)
+        self._follower = Follower(store, self._others_change, self._heard, delay=1.0)
 
     @staticmethod
     def _texts() -> dict[str, str]:

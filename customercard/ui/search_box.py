@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import param
 
@@ -29,7 +29,7 @@ class SuperSearch(LightComponent):
                                                       "ignores the rest; the box takes no more).")
     max_length_label = param.String(default=N_("At most {n} characters are searched."))
 
-    _stylesheets = [SEARCH_CSS]
+    _stylesheets: ClassVar[list[str]] = [SEARCH_CSS]
     _synced = ("query",)
 
     _scripts = light_scripts(assets.text("search.js"), ["results", "searched"])

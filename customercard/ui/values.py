@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -48,11 +49,9 @@ def shown(record: type[Record] | Record, field: str, value: Any, user_name: Call
           zone: str | None = None) -> str:
     """``value`` of ``field`` (a typed value, or the text the history keeps) as plain text for people; '' when
     empty. ``user_name`` turns a login into a name."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    name = user_name or (lambda login: login)
-    attr = field.rsplit(".", 1)[-1]
-    if isinstance(record, type) and issubclass(record, Customer) or isinstance(record, Customer):
+    if (isinstance(record, type) and issubclass(record, Customer)) or isinstance(record, Customer):
         if field in Customer.HISTORY_ONLY:
             return merged_text(str(value))
         if field.startswith("segments."):
@@ -63,6 +62,12 @@ def shown(record: type[Record] | Record, field: str, value: Any, user_name: Call
             value = from_text(parameter, value)
         except (ValueError, TypeError):
             return value
+    return _typed_text(value, field.rsplit(".", 1)[-1], user_name or (lambda login: login), zone)
+
+
+def _typed_text(  # noqa: PLR0911 - one return per type of value
+        value: Any, attr: str, name: Callable[[str], str], zone: str | None) -> str:
+    """A typed value of the field ``attr`` as plain text, by its type; logins told by ``name``."""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if attr in USER_FIELDS and isinstance(value, str):

@@ -361,8 +361,8 @@ def apply_values(target: Customer, values: dict[str, Any]) -> dict[str, str]:
     picked = {field.split(".", 1)[1]: value for field, value in values.items() if field.startswith("segments.")}
     if picked:
         segments = dict(target.segments)
-        for criterion, chosen in picked.items():
-            chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])
+        for criterion, value in picked.items():
+            chosen = [value] if isinstance(value, str) else list(value or [])
             if chosen:
                 segments[criterion] = chosen
             else:

@@ -23,6 +23,8 @@ from .base import Section, action_button
 EVENT_FIELDS = ["title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description"]
 OPPORTUNITY_FIELDS = ["title", "amount", "currency", "probability", "stage", "expected_close", "owner"]
 STATUS_FILTERS = {"": N_("All"), "planned": N_("Planned"), "done": N_("Done"), "cancelled": N_("Cancelled")}
+#: The fewest characters (spaces aside) a relation's other party is looked up by.
+LOOKUP_MIN_CHARS = 2
 
 
 def seen_version(record: Record, data: dict[str, Any]) -> Record:
@@ -175,7 +177,7 @@ class RelationsSection(CrmSection):
     def _lookup(self, text: str) -> None:
         store, me = self.context.store, self.context.customer.id
         options: dict[str, Any] = {}
-        if text and len(text.strip()) >= 2:
+        if text and len(text.strip()) >= LOOKUP_MIN_CHARS:
             for hit in store.search(text, limit=8, include_archived=False).itertuples(index=False):
                 if int(hit.id) != me:
                     options[f"{_('Customer')}: {hit.name} ({hit.number})"] = ("customer", int(hit.id))

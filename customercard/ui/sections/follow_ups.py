@@ -49,26 +49,31 @@ def follow_up_rows(frame: pd.DataFrame, can_edit: bool, customer_column: bool = 
         if contact_column:
             cells.append(link(f"/contact?contact={int(f.contact_id)}", f.contact_name)
                          if pd.notna(f.contact_id) else "")
-        if f.done:
-            status = f'<span class="cc-badge off">{esc(_("done"))}</span>'
-        elif f.overdue:
-            status = f'<span class="cc-badge cc-overdue-badge" style="{OVERDUE_CSS}">{esc(_("overdue"))}</span>'
-        else:
-            status = f'<span class="cc-badge">{esc(_("open"))}</span>'
-        cells.append(status)
+        cells.append(_status_badge(f))
         if can_edit:
-            seen = int(f.version)
-            if f.done:
-                buttons = action_button("follow-up-open", _("Open again"), int(f.id), css="cc-follow-up-open",
-                                        version=seen)
-            else:
-                buttons = action_button("follow-up-done", _("Done"), int(f.id), css="cc-follow-up-done",
-                                        version=seen)
-            buttons += " " + action_button("edit-follow-up", _("Edit"), int(f.id), css="cc-edit-follow-up",
-                                           version=seen)
-            cells.append(buttons)
+            cells.append(_buttons(f))
         rows.append(cells)
     return headers, rows
+
+
+def _status_badge(f: Any) -> str:
+    """A follow-up's status (done, overdue or open) as a badge."""
+    if f.done:
+        return f'<span class="cc-badge off">{esc(_("done"))}</span>'
+    if f.overdue:
+        return f'<span class="cc-badge cc-overdue-badge" style="{OVERDUE_CSS}">{esc(_("overdue"))}</span>'
+    return f'<span class="cc-badge">{esc(_("open"))}</span>'
+
+
+def _buttons(f: Any) -> str:
+    """A follow-up's Done (or Open again) and Edit buttons, with the version it was read at."""
+    seen = int(f.version)
+    if f.done:
+        buttons = action_button("follow-up-open", _("Open again"), int(f.id), css="cc-follow-up-open", version=seen)
+    else:
+        buttons = action_button("follow-up-done", _("Done"), int(f.id), css="cc-follow-up-done", version=seen)
+    return buttons + " " + action_button("edit-follow-up", _("Edit"), int(f.id), css="cc-edit-follow-up",
+                                         version=seen)
 
 
 def owner_choice(store: Any, current: str) -> pn.widgets.Select:
@@ -91,7 +96,7 @@ class FollowUpsSection(CrmSection):
     actions = FOLLOW_UP_ACTIONS
 
     @classmethod
-    def shown(cls, context) -> bool:
+    def shown(cls, _context) -> bool:  # CrmSection.shown's signature: shown whatever the context
         return True
 
     def markup(self) -> str:

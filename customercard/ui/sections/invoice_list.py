@@ -103,7 +103,7 @@ class YearInvoices(pn.viewable.Viewer):
                                          for i, n, m in zip(self.all["project_id"], self.all["project_number"],
                                                             self.all["project_name"], strict=True)])
         grouped = frame.groupby("project", sort=True).agg(count=("id", "size"), amount=("amount_base", "sum"))
-        if len(grouped) < 2:
+        if len(grouped) <= 1:  # one project (or none): the total says it all
             return ""
         rows = [[esc(name), esc(formatting.number(int(count))),
                  esc(formatting.money(round(float(amount), 2), self.currency, decimals=True))]

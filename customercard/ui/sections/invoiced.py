@@ -46,6 +46,8 @@ def yearly_figures(frame: pd.DataFrame, this_year: int) -> pd.DataFrame:
 INVOICED, PIPELINE = N_("Invoiced"), N_("Weighted pipeline")
 #: The bars' colours: each at least 3:1 against the white page (the pipeline's orange was 2.2:1).
 INVOICED_COLOUR, PIPELINE_COLOUR = "#2f6fb3", "#b06f12"
+#: A year's change of this many percent or more is shown in whole percent ('+12 %'), a smaller one with a decimal.
+WHOLE_PERCENT_FROM = 10
 
 #: Writes an axis tick as :func:`customercard.formatting.number` writes it: whole numbers grouped in threes with
 #: the language's mark, its decimal mark and minus sign (ticks below ten may have decimals).
@@ -108,7 +110,7 @@ def year_change(amount: float, before: float | None) -> str:
     if before is None or not before:
         return ""
     change = (amount - before) / abs(before) * 100.0
-    return ("+" if change > 0 else "") + formatting.percent(change, 0 if abs(change) >= 10 else 1)
+    return ("+" if change > 0 else "") + formatting.percent(change, 0 if abs(change) >= WHOLE_PERCENT_FROM else 1)
 
 
 class InvoicedSection(Section):
