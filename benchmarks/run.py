@@ -560,7 +560,9 @@ def item_interactions(main_db: Path, plan: Plan) -> dict[str, Any]:
         notes.append(f"| {name} | {r['ms']['p50']:.0f} ms | {r['ms']['p95']:.0f} ms | "
                      f"{r['round_trip_ms']['p50']:.0f} ms | {r['browser_ms']['p50']:.0f} ms | {r['ms']['n']} |")
     notes += ["", "A save by someone else shown on an open card is item 10 (live); the pipeline board's open time "
-              "is item 16 (board)."]
+              "is item 16 (board).",
+              f"Interactions whose input event the page did not see (timed from just before the input was sent, an "
+              f"upper bound): {interactions.UNSEEN_INPUTS['count']}."]
     return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
 
 
