@@ -10,6 +10,7 @@ listeners (in-process, or PostgreSQL's NOTIFY to every process), and the dialect
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import re
 import threading
@@ -93,7 +94,7 @@ def checked_name(name: str) -> str:
     return name
 
 
-class SqlBackend:
+class SqlBackend(abc.ABC):
     """What both backends share. A subclass gives :meth:`cursor` (this thread's), :attr:`driver_errors` (what its
     cursor raises), and where it differs: :meth:`_writes` (what serialises this process's writes),
     :meth:`_tell_before_commit` / :meth:`_tell_after_commit` (how committed changes are told),
@@ -116,14 +117,15 @@ class SqlBackend:
         self.upgraded_from = 0
 
     # -- for subclasses --------------------------------------------------------------------------------
+    @abc.abstractmethod
     def cursor(self) -> Any:
-        raise NotImplementedError
+        """This thread's cursor (the open transaction's, if this thread has one)."""
 
     def _writes(self) -> AbstractContextManager[Any]:
         """Held for the whole of a write transaction (nothing by default: the database orders writes)."""
         return contextlib.nullcontext()
 
-    def _tell_before_commit(self, cur: Any, changes: list[Change]) -> None:
+    def _tell_before_commit(self, cur: Any, changes: list[Change]) -> None:  # noqa: B027 - a hook, empty by default
         """Changes announced in a transaction, told inside it before it commits (nothing by default)."""
 
     def _tell_after_commit(self, changes: list[Change]) -> None:
@@ -131,7 +133,7 @@ class SqlBackend:
         for change in changes:
             self.changes.publish(change)
 
-    def _migrating(self, cur: Any) -> None:
+    def _migrating(self, cur: Any) -> None:  # noqa: B027 - a hook, empty by default
         """Called first in each migration's transaction (one process at a time may migrate)."""
 
     def _shown_path(self) -> str:

@@ -303,15 +303,25 @@ class CustomerStore:
             version = customer.version + 1
             write_customer_changes(self.db, cur, [[customer.id, version, now, login, kind, field, to_text(old),
                                                    to_text(new)] for field, (old, new) in changes.items()])
-            if any(field.startswith("segments.") for field in changes):
-                cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
-                self._write_segments(cur, customer.id, customer.segments)
-            if SEARCHED_FIELDS & set(changes):
-                self._index_customer(cur, customer.id, {**customer.values(), "number": customer.number})
-            self._after_customer_change(cur, stored, customer, changes, login, now)
+            self._after_update(cur, customer, stored, changes, login, now)
+        self._adopt_saved(customer, stored, version, now, login)
+        return customer
+
+    def _after_update(self, cur: Any, customer: Customer, stored: Snapshot, changes: dict[str, tuple[Any, Any]],
+                      login: str, now: Any) -> None:
+        """What a saved customer's row brings with it, in the same transaction: its segments written again when
+        they changed, the search index when a searched field did, and the outbox (:meth:`_after_customer_change`)."""
+        if any(field.startswith("segments.") for field in changes):
+            cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
+            self._write_segments(cur, customer.id, customer.segments)
+        if SEARCHED_FIELDS & set(changes):
+            self._index_customer(cur, customer.id, {**customer.values(), "number": customer.number})
+        self._after_customer_change(cur, stored, customer, changes, login, now)
+
+    def _adopt_saved(self, customer: Customer, stored: Snapshot, version: int, now: Any, login: str) -> None:
+        """The saved customer carries its new version, stamp and what is now stored (the next save checks it)."""
         customer.param.update(version=version, updated_at=now, updated_by=login)
         customer._stored = self._saved_snapshot(stored, customer, version, now, login)
-        return customer
 
     def _save_together(self, customers: list[Customer], login: str, kind: str) -> dict[int, Exception]:
         """Inside the caller's write: the steps of :meth:`save_customer` for many customers at once — each validated
@@ -359,15 +369,8 @@ class CustomerStore:
                 version = customer.version + 1
                 history += [[customer.id, version, now, login, kind, field, to_text(old), to_text(new)]
                             for field, (old, new) in changes.items()]
-                cur = self.db.cursor()
-                if any(field.startswith("segments.") for field in changes):
-                    cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
-                    self._write_segments(cur, customer.id, customer.segments)
-                if SEARCHED_FIELDS & set(changes):
-                    self._index_customer(cur, customer.id, {**customer.values(), "number": customer.number})
-                self._after_customer_change(cur, stored, customer, changes, login, now)
-                customer.param.update(version=version, updated_at=now, updated_by=login)
-                customer._stored = self._saved_snapshot(stored, customer, version, now, login)
+                self._after_update(self.db.cursor(), customer, stored, changes, login, now)
+                self._adopt_saved(customer, stored, version, now, login)
         write_customer_changes(self.db, self.db.cursor(), history)
         return refused
 
