@@ -18,11 +18,9 @@ from . import formatting
 from .errors import NotFound
 from .i18n import _, ngettext
 from .models import User
+from .page_kit import login_required, query_args, query_int, query_text, session_location
 from .server import CardServer, Page
 from .store import Store
-
-#: The most digits of an id in the URL: longer is no id of ours (a 64-bit integer has 19).
-ID_DIGITS = 18
 
 
 @functools.cache
@@ -32,40 +30,8 @@ def process_server() -> CardServer:
     return CardServer()
 
 
-def query_args() -> dict[str, list[str]]:
-    """The page URL's query arguments, decoded."""
-    return {key: [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
-            for key, values in (pn.state.session_args or {}).items()}
-
-
-def _query(name: str) -> str:
-    return (query_args().get(name) or [""])[0]
-
-
-def _location() -> pn.io.location.Location | None:
-    """The session's URL as Panel keeps it, or None when Panel cannot read it (it takes '²' for a number and
-    fails): such a page does not change its URL."""
-    try:
-        return pn.state.location
-    except ValueError:
-        return None
-
-
-def query_int(name: str) -> int | None:
-    """A whole number from the URL (ASCII digits, at most 18 of them: an id), else None."""
-    text = _query(name).strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= ID_DIGITS else None
-
 
 # -- pages ---------------------------------------------------------------------------------------------------
-def login_required() -> ServableMixin:
-    """What a page says when no one is logged in (served without our login)."""
-    from .ui.shell import message_page
-
-    return message_page(_("Please log in"), _("This page needs a login: serve it with `customercard serve`."), None,
-                        status="error")
-
-
 def page_for(server: CardServer, title: str, body: pn.viewable.Viewable, user: User, active: str = "customers",
              location: bool = False) -> ServableMixin:
     """Wrap a view in the served page, with the super search in the header. The page stops showing anything once
@@ -97,7 +63,7 @@ def search_page(server: CardServer) -> ServableMixin:
         return login_required()
     store = server.current_store()
     view = CustomerList.from_url(store, urlencode(query_args(), doseq=True), login=user.login)
-    location = _location()
+    location = session_location()
     if location is not None:
         view.param.watch(lambda event: setattr(location, "search", f"?{event.new}" if event.new else ""), "url")
     body = view
@@ -132,10 +98,10 @@ def card_page(server: CardServer) -> ServableMixin:
         return message_page(_("No such customer"), _("There is no customer with that number in the link."), user,
                             status="error")
     as_of = None
-    if _query("as_of"):
+    if query_text("as_of"):
         from .ui.sections.asof import parse_day
 
-        as_of = parse_day(_query("as_of"))
+        as_of = parse_day(query_text("as_of"))
         if as_of is None:
             return message_page(_("No such day"), _("The link asks for the card on a day that is not a date up to "
                                                     "today (write it as 2024-06-30)."), user, status="error")
@@ -169,7 +135,7 @@ def new_customer_page(server: CardServer) -> ServableMixin:
         return message_page(_("Not allowed"), _("Only managers and administrators create customers."), user,
                             status="error")
     view = NewCustomer(store=store, user=user.login)
-    location = _location()
+    location = session_location()
 
     def open_card(event) -> None:
         if event.new is not None and location is not None:
@@ -204,10 +170,11 @@ def pipeline_page(server: CardServer) -> ServableMixin:
                                                  "Customers → Settings)."), user, status="error")
     store = server.current_store()
     logins = set(store.users(include_inactive=True)["login"])
-    chosen = {name: value for name, value in (("account_manager", _query("manager")), ("owner", _query("owner")))
-              if value in logins}  # /pipeline?manager=anna: the home page's link to a manager's pipeline
+    # /pipeline?manager=anna: the home page's link to a manager's pipeline
+    asked = (("account_manager", query_text("manager")), ("owner", query_text("owner")))
+    chosen = {name: value for name, value in asked if value in logins}
     # The board filters by the opportunity's owner; a manager's customers (the home page's link) are the table's.
-    view = "table" if _query("view") == "table" or ("account_manager" in chosen and _query("view") != "board") \
+    view = "table" if query_text("view") == "table" or ("account_manager" in chosen and query_text("view") != "board") \
         else "board"
     return page_for(server, _("Pipeline"), PipelinePage(store=store, user=user.login, view=view, **chosen), user,
                     active="pipeline")

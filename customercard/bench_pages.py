@@ -9,8 +9,8 @@ import html
 import panel as pn
 from panel.viewable import ServableMixin
 
-from .app import login_required, query_int
 from .i18n import _
+from .page_kit import login_required, query_int
 from .server import CardServer, Page
 
 

@@ -67,13 +67,13 @@ class CardServer:
                  deliver: bool = False, secret: str | None = None, config: Config | None = None,
                  remind: bool | None = None, remind_every: float | None = None,
                  remind_from_hour: int | None = None) -> None:
-        """``store`` is this process's store; without one (several processes) each process opens ``database``
-        (else the configured one) on first use. ``pages`` maps paths to page functions (the app's pages by
-        default); ``deliver`` starts the outbox worker with the store; ``secret`` signs the cookies (else the
-        configured or generated one, see :func:`~customercard.login.cookie_secret`). ``remind`` (as ``deliver``
-        unless given) starts the daily follow-up reminder e-mails (:mod:`customercard.reminders`): looked at every
-        ``remind_every`` seconds, sent from ``remind_from_hour`` o'clock of the firm's day (by default the firm's
-        setting ``reminder_hour``)."""
+        """``store`` is this process's store; without one (several processes) each process opens ``database`` (else the
+        configured one) on first use. ``pages`` maps paths to page functions (none by default: the app's are
+        :data:`customercard.app.ROUTES`, which :func:`customercard.app.make_server` gives); ``deliver`` starts the
+        outbox worker with the store; ``secret`` signs the cookies (else the configured or generated one, see
+        :func:`~customercard.login.cookie_secret`). ``remind`` (as ``deliver`` unless given) starts the daily follow-up
+        reminder e-mails (:mod:`customercard.reminders`): looked at every ``remind_every`` seconds, sent from
+        ``remind_from_hour`` o'clock of the firm's day (by default the firm's setting ``reminder_hour``)."""
         self.config = config or get_config()
         self.database = database
         self.pages = pages
@@ -170,11 +170,7 @@ class CardServer:
     def routes(self) -> dict[str, Callable[[], ServableMixin]]:
         """Each path's page function bound to this server: counted for the memory release, and a plain message
         instead of a traceback when building the page fails."""
-        pages = self.pages
-        if pages is None:
-            from .app import ROUTES
-
-            pages = ROUTES
+        pages = self.pages or {}
         return {path: page if isinstance(page, str) else self._session_page(page) for path, page in pages.items()}
 
     def _session_page(self, page: Page) -> Callable[[], ServableMixin]:

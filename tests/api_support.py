@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from customercard.app import ROUTES
 from customercard.config import get_config
 from customercard.server import CardServer
 from customercard.store import Store
@@ -22,7 +23,7 @@ def serve_api(store: Store, per_minute: int = 1_000_000) -> SimpleNamespace:
     config = get_config()
     config.api_requests_per_minute = per_minute
     port = free_port()
-    server = CardServer(store, port=port, config=config).start(threaded=True)
+    server = CardServer(store, pages=ROUTES, port=port, config=config).start(threaded=True)
     wait_for_port(port)
     admin = "admin" if "admin" in set(store.users()["login"]) else "boss"
     tokens = SimpleNamespace(

@@ -8,6 +8,8 @@ parameterised and kept in this package.
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -17,9 +19,11 @@ import pandas as pd
 
 from ..config import get_config
 from ..i18n import _
-from .activity import ActivityStore
+from ..models import Customer
+from .activity import ActivityStore, as_date
 from .admin import SYSTEM_PREFIX, AdminStore
-from .asof import AsOfStore
+from .asof import AdminAsOfDay, AsOfStore
+from .backend import Backend
 from .bulk import BulkStore
 from .changes import Change, ChangeFeed
 from .crm import CrmStore
@@ -31,6 +35,7 @@ from .followups import FollowUpStore
 from .invoicing import InvoicingStore
 from .merge import MergeStore
 from .outbox import OutboxStore
+from .part import Part
 from .people import PeopleStore
 from .prefs import PrefsStore
 from .privacy import PrivacyStore
@@ -42,25 +47,44 @@ from .timeline import TimelineStore
 from .tokens import TokenStore
 from .views import SavedViewStore
 
+#: The store's parts by name, each after the parts it uses (see :class:`~customercard.store.part.Part`).
+PARTS: dict[str, type[Part]] = {
+    "admin": AdminStore, "prefs": PrefsStore, "records": RecordHistoryStore, "exports": ExportStore,
+    "invoicing": InvoicingStore, "views": SavedViewStore, "sessions": SessionStore, "tokens": TokenStore,
+    "search": SearchStore, "outbox": OutboxStore, "customers": CustomerStore, "people": PeopleStore,
+    "timeline": TimelineStore, "activity": ActivityStore, "crm": CrmStore, "files": FilesStore,
+    "followups": FollowUpStore, "merge": MergeStore, "privacy": PrivacyStore, "bulk": BulkStore, "asof": AsOfStore,
+}
+
+
+def assemble(db: Backend, admin: AdminStore) -> dict[str, Part]:
+    """The store's parts over ``db``, each given the parts it uses; ``admin`` decides who may do what."""
+    parts: dict[str, Part] = {"admin": admin}
+    for name, kind in PARTS.items():
+        if name not in parts:
+            parts[name] = kind(db, **{used: parts[used] for used in kind.uses})
+    return parts
+
+
 #: The schema that brought the search index (migration 0003_search): a store upgraded across it fills the index.
 SEARCH_INDEX_SCHEMA = 3
 
 
-class Store(AdminStore, CustomerStore, AsOfStore, TimelineStore, ActivityStore, PeopleStore, InvoicingStore,
-            PrefsStore, RecordHistoryStore, SearchStore, ExportStore, MergeStore, CrmStore, FilesStore, OutboxStore,
-            SessionStore, PrivacyStore, TokenStore, SavedViewStore, BulkStore,
-            FollowUpStore):
-    """Everything customercard keeps, behind one object. Thread-safe; share one per process."""
+class Store:
+    """Everything customercard keeps, behind one object. Thread-safe; share one per process.
+
+    A thin front over the parts (:data:`PARTS`): each public method of a part is a method of the store, under the
+    same name (see :func:`_offer`); what the store itself does is below."""
 
     def __init__(self, database: str | Path, migrate_to: int | None = None) -> None:
         self.location = str(database)
         if self.location.startswith(("postgresql://", "postgres://")):
             from .postgres import PostgresDatabase
 
-            self.db: Any = PostgresDatabase(self.location, migrate_to=migrate_to)
+            self.db: Backend = PostgresDatabase(self.location, migrate_to=migrate_to)
         else:
             self.db = Database(database, migrate_to=migrate_to)
-        self._cache: dict[str, Any] = {}
+        self._parts = assemble(self.db, AdminStore(self.db))
         if self.db.upgraded_from < SEARCH_INDEX_SCHEMA <= self.db.schema_version() and not self.is_empty():
             self.rebuild_search_index()  # schema 3 brought the search index: fill it for existing data
 
@@ -115,6 +139,117 @@ class Store(AdminStore, CustomerStore, AsOfStore, TimelineStore, ActivityStore, 
         return self.db.row("SELECT count(*) FROM customers")[0] == 0 and \
             self.db.row("SELECT count(*) FROM users")[0] == 0
 
+    def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
+        """The customer as a param object, with its allowed values filled in from the admin lists. With ``as_of``
+        (a date, or a moment), every field as it was at the end of that day (see :meth:`customer_as_of`)."""
+        if as_of is not None:
+            return self._parts["asof"].customer_as_of(customer_id, as_of)
+        return self._parts["customers"].get_customer(customer_id)
+
+    def as_of(self, day: Any) -> Store:
+        """This store, read only, answering as at the end of ``day``: the customer, its comments, contact persons,
+        projects, events, opportunities, relations, files, invoiced figures, history and timeline as they stood.
+        Writes are refused (PermissionDenied)."""
+        return StoreAsOfDay(getattr(self, "base", self), day if isinstance(day, dt.datetime) else as_date(day))
+
+
+def _forwarded(part: str, name: str, function: Any) -> Any:
+    @functools.wraps(function)
+    def method(self: Store, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._parts[part], name)(*args, **kwargs)
+
+    return method
+
+
+def _offer(front: type) -> None:
+    """Give the store's front each part's offered methods (those the front does not define itself)."""
+    for part, kind in PARTS.items():
+        for name in kind.offered():
+            if name not in front.__dict__:
+                setattr(front, name, _forwarded(part, name, vars(kind)[name]))
+
+
+_offer(Store)
+
+
+class StoreAsOfDay(Store):
+    """A store read as of a day (made by :meth:`Store.as_of`): the same database and lists, its parts given an admin
+    part that refuses every write, and the customer and its records as they stood at the end of :attr:`day`."""
+
+    def __init__(self, base: Store, day: dt.date | dt.datetime) -> None:  # the database is base's: no Store.__init__
+        self.base = base
+        self.day = day
+        self.location = base.location
+        self.db = base.db
+        self._parts = assemble(self.db, AdminAsOfDay(base._parts["admin"], day))
+        self._borrowed = True  # the view shares the store's connection: closing it closes nothing
+
+    def __repr__(self) -> str:
+        return f"{self.base!r}.as_of({self.day!r})"
+
+    def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
+        return super().get_customer(customer_id, as_of=self.day if as_of is None else as_of)
+
+    def comments(self, customer_id: int, limit: int | None = None) -> pd.DataFrame:
+        return self.comments_as_of(customer_id, self.day, limit=limit)
+
+    def comment_count(self, customer_id: int) -> int:
+        return self.comment_count_as_of(customer_id, self.day)
+
+    def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
+        return self.contacts_as_of(customer_id, self.day, include_inactive=include_inactive)
+
+    def projects(self, customer_id: int) -> pd.DataFrame:
+        return self.projects_as_of(customer_id, self.day)
+
+    def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
+        if customer_id is None:
+            return super().events(None, status)
+        return self.events_as_of(customer_id, self.day, status=status)
+
+    def opportunities(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
+        if customer_id is None:
+            return super().opportunities(None, status)
+        return self.opportunities_as_of(customer_id, self.day, status=status)
+
+    def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
+        return self.pipeline_per_year_as_of(customer_id, self.day)
+
+    def follow_ups(self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
+                   **options: Any) -> pd.DataFrame:
+        """A customer's follow-ups as they stood (the card's section); any other list (the home page's, the
+        reminder's, a contact person's) is today's."""
+        if customer_id is None or owner is not None or any(v is not None for v in options.values()):
+            return super().follow_ups(customer_id, owner=owner, open_only=open_only, **options)
+        return self.follow_ups_as_of(customer_id, self.day, open_only=open_only)
+
+    def relations(self, customer_id: int) -> pd.DataFrame:
+        return self.relations_as_of(customer_id, self.day)
+
+    def files(self, customer_id: int) -> pd.DataFrame:
+        return self.files_as_of(customer_id, self.day)
+
+    def invoiced_per_year(self, customer_id: int | None = None, fill_gaps: bool = True) -> pd.DataFrame:
+        if customer_id is None:
+            return super().invoiced_per_year(None, fill_gaps)
+        return self.invoiced_per_year_as_of(customer_id, self.day)
+
+    def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
+        frame = super().invoices(customer_id, year=year, project=project)
+        day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
+        return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
+
+    def history(self, customer_id: int, field: str | None = None) -> pd.DataFrame:
+        frame = super().history(customer_id, field)
+        return frame[frame["changed_at"] <= self._parts["asof"].cutoff(self.day)].reset_index(drop=True)
+
+    def timeline(self, customer_id: int, **options: Any) -> pd.DataFrame:
+        options["until"] = self.day
+        return super().timeline(customer_id, **options)
+
+    def outbox_counts(self, customer_id: int | None = None) -> dict[str, int]:
+        return dict.fromkeys(super().outbox_counts(customer_id), 0)
+
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +295,9 @@ def _served_nearby(database: str) -> RemoteStore | None:
     return store
 
 
-from .remote import RemoteStore, connect  # noqa: E402  (the remote store is made from Store's methods)
+from .remote import RemoteStore, connect, offer_remotely  # noqa: E402  (the remote store is made from Store's methods)
+
+offer_remotely(Store)
 
 #: What a view may be given as its store.
 STORE_TYPES = (Store, RemoteStore)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,7 +21,13 @@ from ..errors import NotFound, ValidationError
 from ..i18n import N_, _
 from ..models import Settings
 from .backend import Backend
+from .part import Part
 from .privacy import SHORTEST_NEEDLE
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .customers import CustomerStore
+    from .people import PeopleStore
 
 #: The kinds of entry, as the filters offer them (value → label).
 TIMELINE_KINDS: dict[str, str] = {
@@ -207,8 +213,14 @@ def _like(text: str) -> str:
     return "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class ActivityStore:
-    """Mixin of :class:`customercard.store.Store`: the timeline of a customer and of a contact person."""
+class ActivityStore(Part):
+    """Part of :class:`customercard.store.Store`: the timeline of a customer and of a contact person."""
+
+    uses = ("admin", "customers", "people")
+    internal = frozenset({"firm_setting"})
+    admin: AdminStore
+    customers: CustomerStore
+    people: PeopleStore
 
     db: Backend
 
@@ -236,7 +248,7 @@ class ActivityStore:
             return self.contact_timeline(contact_id, kinds=kinds, since=since, person=person, text=text,
                                          before=before, limit=limit, until=until)
         customer_id = int(customer_id)
-        crm, files = self._firm_setting("crm_enabled"), self._firm_setting("files_enabled")
+        crm, files = self.firm_setting("crm_enabled"), self.firm_setting("files_enabled")
         own = [*_OWN_CHANGES["contacts"], *(_OWN_CHANGES["crm"] if crm else [])]
         parts, params = [], []
         for name, template in CUSTOMER_PARTS.items():
@@ -249,7 +261,7 @@ class ActivityStore:
             parts.append(sql)
             params += [customer_id] * sql.count("?")
         rows = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
-        if not rows and not self.customer_exists(customer_id):
+        if not rows and not self.customers.customer_exists(customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         return _frame(self._with_names(_with_saves(rows)))
 
@@ -260,11 +272,11 @@ class ActivityStore:
         """A contact person's timeline, as :meth:`timeline`: the comments and e-mails of their customer that name
         them (their full name or e-mail address), the events they take part in, their being added, deactivated and
         the changes of their fields (one entry per save), and the relations to them."""
-        contact = self.get_contact(contact_id)
+        contact = self.people.get_contact(contact_id)
         needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email)
                           if len(t.strip()) >= SHORTEST_NEEDLE}, key=len, reverse=True)
         parts, params = [], []
-        crm = self._firm_setting("crm_enabled")
+        crm = self.firm_setting("crm_enabled")
         for name, sql in CONTACT_PARTS.items():
             if not crm and name in ("events", "relations", "relations removed"):
                 continue
@@ -289,7 +301,7 @@ class ActivityStore:
             self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
             text: str | None, before: str | None, limit: int, until: Any) -> list[dict[str, Any]]:
         """One page of the union of ``parts``: filtered, newest first, after the keyset ``before``; rows as dicts."""
-        zone = self._firm_setting("time_zone")
+        zone = self.firm_setting("time_zone")
         where: list[str] = ["moment IS NOT NULL"]
         outer: list[Any] = []
         if kinds:
@@ -328,9 +340,9 @@ class ActivityStore:
         return [{"at": row["moment"], **{key: row[key] for key in kept}, "ref_id": int(row["ref_id"]),
                  "cursor": _cursor(row["moment"], row["src"], row["seq"]), "changes": None} for row in found]
 
-    def _firm_setting(self, name: str) -> Any:
+    def firm_setting(self, name: str) -> Any:
         """One of the firm's settings, read from what the store keeps cached (no Settings object made)."""
-        stored = self._cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
+        stored = self.admin.cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
         text = stored.get(name)
         return json.loads(text) if text is not None else Settings.param[name].default
 

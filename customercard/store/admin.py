@@ -18,6 +18,8 @@ from ..i18n import LANGUAGES, N_, _
 from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, ListValue, Settings, User, to_text
 from .backend import Backend
 from .database import utcnow
+from .part import Part
+from .sessions import end_sessions
 
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
 SYSTEM_PREFIX = "system:"
@@ -31,24 +33,29 @@ USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_
 STAMP_CHECK_SECONDS = 1.0
 
 
-class AdminStore:
-    """Mixin of :class:`customercard.store.Store`: settings, lists, criteria, users, permissions."""
+class AdminStore(Part):
+    """Part of :class:`customercard.store.Store`: settings, lists, criteria, users, permissions."""
+
+    internal = frozenset({"acting", "cached", "list_maps", "log_admin", "users_by_login"})
 
     db: Backend
-    _cache: dict[str, Any]
+
+    def __init__(self, db: Backend, cache: dict[str, Any] | None = None) -> None:
+        super().__init__(db)
+        self.cache_store: dict[str, Any] = {} if cache is None else cache
 
     # -- who may do what -----------------------------------------------------------------------------
-    def _acting(self, user: str | None) -> str:
+    def acting(self, user: str | None) -> str:
         from ..identity import acting_user
 
         return user or acting_user()
 
     def require(self, user: str | None, need: str) -> str:
         """The acting login, once it may ``need`` ('read', 'write' or 'admin'); else PermissionDenied."""
-        login = self._acting(user)
+        login = self.acting(user)
         if login.startswith(SYSTEM_PREFIX):
             return login
-        known = self._users_by_login().get(login)
+        known = self.users_by_login().get(login)
         if known is None:
             raise PermissionDenied(
                 _("“{login}” is not a customercard user: pass user=… or set CUSTOMERCARD_USER to a login (see "
@@ -73,7 +80,7 @@ class AdminStore:
 
     def forget_cached(self) -> None:
         """Forget what was cached here, and tell other server processes to do the same."""
-        self._cache.clear()
+        self.cache_store.clear()
         self.db.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
         self._stamp = self._read_stamp()
 
@@ -81,7 +88,7 @@ class AdminStore:
         row = self.db.row("SELECT stamp FROM change_stamps WHERE area = 'admin'")
         return int(row[0]) if row else 0
 
-    def _cached(self, key: str, build):
+    def cached(self, key: str, build):
         """A value built once and kept until an admin change (in this or, with PostgreSQL, another process)."""
         if self.db.dialect != "duckdb":  # other processes write too: look at their stamp at most once a second
             now = time.monotonic()
@@ -89,13 +96,13 @@ class AdminStore:
                 self._stamp_checked = now
                 stamp = self._read_stamp()
                 if stamp != getattr(self, "_stamp", None):
-                    self._cache.clear()
+                    self.cache_store.clear()
                     self._stamp = stamp
-        if key not in self._cache:
-            self._cache[key] = build()
-        return self._cache[key]
+        if key not in self.cache_store:
+            self.cache_store[key] = build()
+        return self.cache_store[key]
 
-    def _log_admin(self, cur: Any, user: str, area: str, item: str, old: Any, new: Any) -> None:
+    def log_admin(self, cur: Any, user: str, area: str, item: str, old: Any, new: Any) -> None:
         cur.execute("INSERT INTO admin_log (changed_at, changed_by, area, item, old_value, new_value) "
                     "VALUES (?, ?, ?, ?, ?, ?)", [utcnow(), user, area, item, to_text(old), to_text(new)])
 
@@ -107,7 +114,7 @@ class AdminStore:
     # -- settings ------------------------------------------------------------------------------------
     def settings(self) -> Settings:
         """The firm's settings for the customer module/CRM (a fresh copy each call), with their version."""
-        stored = self._cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
+        stored = self.cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
         result = Settings()
         for name in Settings.fields:
             if name in stored and stored[name] is not None:
@@ -136,7 +143,7 @@ class AdminStore:
             for name in changed:
                 cur.execute("DELETE FROM settings WHERE key = ?", [name])
                 cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [name, json.dumps(settings.get(name))])
-                self._log_admin(cur, login, "settings", name, before.get(name), settings.get(name))
+                self.log_admin(cur, login, "settings", name, before.get(name), settings.get(name))
             if changed:
                 cur.execute("DELETE FROM settings WHERE key = ?", [SETTINGS_VERSION])
                 cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [SETTINGS_VERSION,
@@ -167,7 +174,7 @@ class AdminStore:
             raise NotFound(_("No admin list called “{list_name}”; the lists are {lists}.").format(
                 list_name=list_name, lists=", ".join(LIST_NAMES)))
 
-    def _list_maps(self) -> dict[str, dict[str, Any]]:
+    def list_maps(self) -> dict[str, dict[str, Any]]:
         """{list_name: {'by_label': {label: id}, 'by_id': {id: label}, 'active': [labels], 'inverse': …}}"""
         def build() -> dict[str, dict[str, Any]]:
             maps: dict[str, dict[str, Any]] = {
@@ -182,7 +189,7 @@ class AdminStore:
                 if active:
                     entry["active"].append(label)
             return maps
-        return self._cached("lists", build)
+        return self.cached("lists", build)
 
     def add_list_value(self, list_name: str, label: str, user: str | None = None,
                        inverse_label: str = "") -> int:
@@ -190,7 +197,7 @@ class AdminStore:
         login = self.require(user, "admin")
         self._check_list_name(list_name)
         label, inverse_label = _checked_label(label, inverse_label)
-        same = _same_label(self._list_maps()[list_name]["by_label"], label)
+        same = _same_label(self.list_maps()[list_name]["by_label"], label)
         if same is not None:
             raise ValidationError({"label": _("“{value}” is in the list already.").format(value=same[0])})
         with self.db.transaction() as cur:
@@ -200,7 +207,7 @@ class AdminStore:
             new_id = cur.execute("INSERT INTO list_values (list_name, label, inverse_label, position, active) "
                                  "VALUES (?, ?, ?, ?, TRUE) RETURNING id",
                                  [list_name, label, inverse_label, position]).fetchone()[0]
-            self._log_admin(cur, login, LIST_NAMES[list_name], label, None, "added")
+            self.log_admin(cur, login, LIST_NAMES[list_name], label, None, "added")
         self.forget_cached()
         return int(new_id)
 
@@ -232,13 +239,13 @@ class AdminStore:
         login = self.require(user, "admin")
         current = self._list_value(value_id, version, attempted=label)
         label, inverse = _checked_label(label, current["inverse_label"] if inverse_label is None else inverse_label)
-        other = _same_label(self._list_maps()[current["list_name"]]["by_label"], label)
+        other = _same_label(self.list_maps()[current["list_name"]]["by_label"], label)
         if other is not None and other[1] != value_id:
             raise ValidationError({"label": _("“{value}” is in the list already.").format(value=other[0])})
         with self.db.transaction() as cur:
             _refuse_same_label(self.db, cur, current["list_name"], label, value_id)
             self._touch_list_value(cur, current, "label = ?, inverse_label = ?", [label, inverse])
-            self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
+            self.log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             current["label"], label)
         self.forget_cached()
 
@@ -256,7 +263,7 @@ class AdminStore:
             self._touch_list_value(cur, current, "position = ?", [new_index + 1])
             for position, vid in enumerate(ids, start=1):
                 cur.execute("UPDATE list_values SET position = ? WHERE id = ?", [position, vid])
-            self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
+            self.log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             f"position {old_index + 1}", f"position {new_index + 1}")
         self.forget_cached()
 
@@ -270,7 +277,7 @@ class AdminStore:
             return
         with self.db.transaction() as cur:
             self._touch_list_value(cur, current, "active = ?", [bool(active)])
-            self._log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
+            self.log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             "active" if current["active"] else "inactive", "active" if active else "inactive")
         self.forget_cached()
 
@@ -295,7 +302,7 @@ class AdminStore:
         def build() -> dict[tuple[str, str], int]:
             return {(name, label): vid for vid, name, label in self.db.rows(
                 "SELECT v.id, c.name, v.label FROM criterion_values v JOIN criteria c ON c.id = v.criterion_id")}
-        return self._cached("criterion_values", build)
+        return self.cached("criterion_values", build)
 
     def save_criterion(self, criterion: Criterion, user: str | None = None) -> Criterion:
         """Create or update a criterion; values left out are deactivated (they stay on customers)."""
@@ -339,7 +346,7 @@ class AdminStore:
                                                "active": before.active, "name": before.name}
             new = {"multiple": criterion.multiple, "values": criterion.values, "active": criterion.active,
                    "name": criterion.name}
-            self._log_admin(cur, login, "Segmentation", criterion.name,
+            self.log_admin(cur, login, "Segmentation", criterion.name,
                             json.dumps(old, ensure_ascii=False) if old else None,
                             json.dumps(new, ensure_ascii=False))
         self.forget_cached()
@@ -354,19 +361,19 @@ class AdminStore:
                              stored_version=before.version, attempted_version=attempted.version)
 
     # -- users --------------------------------------------------------------------------------------------
-    def _users_by_login(self) -> dict[str, dict[str, Any]]:
-        return self._cached("users", lambda: {r["login"]: r for r in self.db.records(
+    def users_by_login(self) -> dict[str, dict[str, Any]]:
+        return self.cached("users", lambda: {r["login"]: r for r in self.db.records(
             f"SELECT {self._user_columns()} FROM users ORDER BY name")})
 
     def users(self, include_inactive: bool = False) -> pd.DataFrame:
         """The users (never their password hashes): login, name, email, role, projects_access, active."""
-        rows = [{k: v for k, v in r.items() if k != "password_hash"} for r in self._users_by_login().values()
+        rows = [{k: v for k, v in r.items() if k != "password_hash"} for r in self.users_by_login().values()
                 if include_inactive or r["active"]]
         return pd.DataFrame(rows, columns=["id", "login", "name", "email", "role", "projects_access", "active"])
 
     def get_user(self, login: str) -> User:
         """The user with this login (active or not) as a param object; NotFound for an unknown login."""
-        found = self._users_by_login().get(login)
+        found = self.users_by_login().get(login)
         if found is None:
             raise NotFound(_("No user with the login “{login}”.").format(login=login))
         values = {k: (v if v is not None else "") for k, v in found.items()}
@@ -378,7 +385,7 @@ class AdminStore:
         language)."""
         if not login:
             return ""
-        found = self._users_by_login().get(login)
+        found = self.users_by_login().get(login)
         if found is None and login.startswith(SYSTEM_PREFIX):  # said in the reader's language
             what = SYSTEM_ACTORS.get(login)
             return _("customercard ({actor})").format(actor=_(what) if what else login[len(SYSTEM_PREFIX):])
@@ -386,7 +393,7 @@ class AdminStore:
 
     def authenticate(self, login: str, password: str) -> User | None:
         """The active user with this login and password, else None (no hint which part was wrong)."""
-        found = self._users_by_login().get((login or "").strip().lower())
+        found = self.users_by_login().get((login or "").strip().lower())
         if found is None or not found["active"] or not found["password_hash"]:
             passwords.verify_password(password or "", "scrypt$16384$8$1$AAAA$AAAA")  # same cost either way
             return None
@@ -403,7 +410,7 @@ class AdminStore:
         """
         actor = self.require(by, "admin")
         user.check()
-        if user.login in self._users_by_login():
+        if user.login in self.users_by_login():
             raise ValidationError({"login": _("The login “{login}” is taken.").format(login=user.login)})
         if password_hash is not None:
             if not actor.startswith(SYSTEM_PREFIX) or password is not None:
@@ -417,7 +424,7 @@ class AdminStore:
                 "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [user.login, user.name, user.email, user.role, user.projects_access, user.active,
                  user.password_hash, utcnow(), actor]).fetchone()[0]
-            self._log_admin(cur, actor, "Users", user.login, None,
+            self.log_admin(cur, actor, "Users", user.login, None,
                             f"added as {user.role}" + (" with projects access" if user.projects_access else ""))
         self.forget_cached()
         return user
@@ -447,10 +454,10 @@ class AdminStore:
             user.version = (user.version or before.version) + 1
             for name in ("name", "email", "role", "projects_access", "active"):
                 if to_text(before.get(name)) != to_text(user.get(name)):
-                    self._log_admin(cur, actor, "Users", f"{user.login}: {name}", before.get(name),
+                    self.log_admin(cur, actor, "Users", f"{user.login}: {name}", before.get(name),
                                     user.get(name))
             if before.active and not user.active:
-                self.end_sessions(user.login, reason="user deactivated")
+                end_sessions(self.db, user.login, reason="user deactivated")
         self.forget_cached()
         return self.get_user(user.login)
 
@@ -463,13 +470,13 @@ class AdminStore:
         def build() -> bool:
             return bool(self.db.row("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
                                     "AND column_name = 'language'")[0])
-        return "coalesce(language, '')" if self._cached("users.language", build) else "''"
+        return "coalesce(language, '')" if self.cached("users.language", build) else "''"
 
     def set_language(self, login: str, language: str, by: str | None = None) -> User:
         """Choose the language ``login`` reads customercard in ('' to follow the browser): every user for
         themselves, administrators for anyone. A preference, not a change of the user's record: it keeps its
         version (an administrator editing the user meanwhile meets no conflict)."""
-        actor = self._acting(by)
+        actor = self.acting(by)
         if actor != login:
             self.require(by, "admin")
         self.get_user(login)
@@ -486,7 +493,7 @@ class AdminStore:
         def build() -> bool:
             return bool(self.db.row("SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
                                     "AND column_name = 'version'", [table])[0])
-        return f"coalesce({alias}version, 1)" if self._cached(f"versioned.{table}", build) else "1"
+        return f"coalesce({alias}version, 1)" if self.cached(f"versioned.{table}", build) else "1"
 
     def _user_row(self, cur: Any, login: str) -> dict[str, Any]:
         row = cur.execute(f"SELECT {self._user_columns()} FROM users WHERE login = ?", [login])
@@ -494,20 +501,20 @@ class AdminStore:
         return dict(zip(names, row.fetchone(), strict=True))
 
     def _active_admins(self) -> int:
-        return sum(1 for r in self._users_by_login().values() if r["active"] and r["role"] == "admin")
+        return sum(1 for r in self.users_by_login().values() if r["active"] and r["role"] == "admin")
 
     def set_password(self, login: str, password: str, by: str | None = None, keep_token: str = "") -> None:
         """Set a new password that passes the policy (admins for anyone; every user for themselves) and end the
         user's sessions — all of them, or all but the one with ``keep_token`` (the user's own, changing it)."""
-        actor = self._acting(by)
+        actor = self.acting(by)
         if actor != login:
             actor = self.require(by, "admin")
         self.get_user(login)
         hashed = _policy_hash(password, login)
         with self.db.transaction() as cur:
             cur.execute("UPDATE users SET password_hash = ? WHERE login = ?", [hashed, login])
-            self._log_admin(cur, actor, "Users", f"{login}: password", None, "changed")
-            self.end_sessions(login, except_token=keep_token if actor == login else "", reason="password changed")
+            self.log_admin(cur, actor, "Users", f"{login}: password", None, "changed")
+            end_sessions(self.db, login, except_token=keep_token if actor == login else "", reason="password changed")
         self.forget_cached()
 
     # -- choices for validation ---------------------------------------------------------------------------
@@ -515,16 +522,16 @@ class AdminStore:
         """What validation allows right now (active list values, managers, criteria, regions)."""
         def build() -> Choices:
             settings = self.settings()
-            users = self._users_by_login()
+            users = self.users_by_login()
             return Choices(
-                lists={name: list(entry["active"]) for name, entry in self._list_maps().items()},
+                lists={name: list(entry["active"]) for name, entry in self.list_maps().items()},
                 managers=[login for login, r in users.items() if r["active"] and r["role"] in WRITER_ROLES],
                 users=list(users),
                 criteria={c.name: (c.multiple, list(c.values)) for c in self.criteria()},
                 phone_region=settings.phone_region,
                 default_country=settings.phone_region,
             )
-        return self._cached("choices", build)
+        return self.cached("choices", build)
 
 
 def _policy_hash(password: str, login: str) -> str:

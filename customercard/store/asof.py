@@ -13,11 +13,10 @@ only, answering as that day (what the card shows at ``/card?customer=42&as_of=20
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -25,8 +24,17 @@ from ..errors import NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import Comment, Contact, Customer, Event, FollowUp, Opportunity, from_text, to_text
 from .activity import as_date, day_end
+from .admin import AdminStore
 from .backend import Backend
 from .customers import _field_value, _set_field_text
+from .part import Part
+
+if TYPE_CHECKING:
+    from .activity import ActivityStore
+    from .crm import CrmStore
+    from .customers import CustomerStore
+    from .followups import FollowUpStore
+    from .people import PeopleStore
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +67,17 @@ def _typed(record: type, field: str, text: Any) -> Any:
     return value
 
 
-class AsOfStore:
-    """Mixin of :class:`customercard.store.Store`: the customer and its records as they were on a day."""
+class AsOfStore(Part):
+    """Part of :class:`customercard.store.Store`: the customer and its records as they were on a day."""
+
+    uses = ("activity", "admin", "crm", "customers", "followups", "people")
+    internal = frozenset({"cutoff"})
+    activity: ActivityStore
+    admin: AdminStore
+    crm: CrmStore
+    customers: CustomerStore
+    followups: FollowUpStore
+    people: PeopleStore
 
     db: Backend
 
@@ -69,11 +86,11 @@ class AsOfStore:
         """Every field of the customer as it was at the end of ``as_of`` (a date, in the firm's time zone; or a
         moment: a datetime, UTC when naive). The object has that day's version (a save from it is a conflict);
         NotFound when the customer did not exist yet."""
-        cutoff = self._cutoff(as_of)
+        cutoff = self.cutoff(as_of)
         customer = self._current_customer(int(customer_id))
         if customer.created_at is not None and customer.created_at > cutoff:
             raise NotFound(_("Customer {id} was created after {day}.").format(
-                id=customer_id, day=self._day_text(as_of)))
+                id=customer_id, day=day_text(as_of)))
         rows = self.db.rows("SELECT version, field, old_value FROM customer_changes WHERE customer_id = ? "
                             "AND changed_at > ? ORDER BY version, id", [int(customer_id), cutoff])
         first_version = int(rows[0][0]) if rows else None
@@ -85,15 +102,13 @@ class AsOfStore:
                                "AND changed_at <= ? ORDER BY version DESC, id DESC LIMIT 1", [int(customer_id), cutoff])
             at, by = last if last is not None else (customer.created_at, customer.created_by)
             customer.param.update(version=max(first_version - 1, 1), updated_at=at, updated_by=by)
-        customer.apply_choices(self.choices())
+        customer.apply_choices(self.admin.choices())
         customer.__dict__.pop("_stored", None)  # what was read is today's: a save from this copy reads again
         customer._as_of = cutoff
         return customer
 
     def _current_customer(self, customer_id: int) -> Customer:
-        from .customers import CustomerStore
-
-        return CustomerStore.get_customer(self, customer_id)
+        return self.customers.get_customer(customer_id)
 
     @staticmethod
     def _put_back(customer: Customer, field: str, text: Any) -> None:
@@ -113,9 +128,9 @@ class AsOfStore:
         """What differs between the customer at the end of ``date_a`` and at the end of ``date_b`` (today when
         None), field by field: columns field, label, value_a, value_b (as the customer objects hold them), changed_at
         and changed_by (the last change of the field between the two)."""
-        first = self.get_customer(customer_id, as_of=date_a)
+        first = self.customer_as_of(customer_id, date_a)
         second = (self._current_customer(int(customer_id)) if date_b is None
-                  else self.get_customer(customer_id, as_of=date_b))
+                  else self.customer_as_of(customer_id, date_b))
         start, end = sorted([first._as_of, getattr(second, "_as_of", None) or dt.datetime.max])
         fields = list(COMPARED) + sorted({f"segments.{c}" for c in (*first.segments, *second.segments)})
         differing = [f for f in fields if _texts(first, f) != _texts(second, f)]
@@ -137,8 +152,8 @@ class AsOfStore:
         None) — as ONE new recorded change (kind 'restore'), validated by the model like any save (managers and
         administrators). ``expected_version``: the version the person saw today; saved since, it is a conflict and
         nothing is written."""
-        login = self.require(user, "write")
-        past = self.get_customer(customer_id, as_of=as_of)
+        login = self.admin.require(user, "write")
+        past = self.customer_as_of(customer_id, as_of)
         customer = self._current_customer(int(customer_id))
         if fields is None:
             chosen = [f for f in (*COMPARED, *(f"segments.{c}" for c in {*past.segments, *customer.segments}))
@@ -154,14 +169,14 @@ class AsOfStore:
         for field in chosen:
             _set_field_text(customer, field, to_text(_field_value(past, field)) if not field.startswith("segments.")
                             else (to_text(past.segments.get(field.split(".", 1)[1])) or None))
-        return self._today().save_customer(customer, user=login, kind="restore")
+        return self.customers.save_customer(customer, user=login, kind="restore")
 
     # -- records as they stood ----------------------------------------------------------------------------------
     def comments_as_of(self, customer_id: int, as_of: Any, limit: int | None = None) -> pd.DataFrame:
         """The customer's comments written by the end of ``as_of``, with their text, date and author as then."""
         from .timeline import SELECT_COMMENTS
 
-        cutoff = self._cutoff(as_of)
+        cutoff = self.cutoff(as_of)
         frame = self.db.df(SELECT_COMMENTS + " WHERE c.customer_id = ? AND c.created_at <= ? "
                            "ORDER BY c.written_on DESC, c.id DESC", [int(customer_id), cutoff])
         past = self._record_texts("comments", frame["id"], cutoff)
@@ -171,19 +186,19 @@ class AsOfStore:
                 for field, text in past.get(int(record_id), {}).items():
                     if field in ("body", "written_on", "author"):
                         frame.at[index, field] = _typed(Comment, field, text)
-            frame["author_name"] = [self.user_name(a) for a in frame["author"]]
+            frame["author_name"] = [self.admin.user_name(a) for a in frame["author"]]
             frame = frame.sort_values(["written_on", "id"], ascending=False)
         return (frame if limit is None else frame.head(int(limit))).reset_index(drop=True)
 
     def comment_count_as_of(self, customer_id: int, as_of: Any) -> int:
         """How many comments the customer had at the end of ``as_of``."""
         return int(self.db.row("SELECT count(*) FROM comments WHERE customer_id = ? AND created_at <= ?",
-                               [int(customer_id), self._cutoff(as_of)])[0])
+                               [int(customer_id), self.cutoff(as_of)])[0])
 
     def contacts_as_of(self, customer_id: int, as_of: Any, include_inactive: bool = False) -> pd.DataFrame:
         """The customer's contact persons added by the end of ``as_of``, their fields (and active flag) as then."""
-        cutoff = self._cutoff(as_of)
-        frame = self._today().contacts(customer_id, include_inactive=True)
+        cutoff = self.cutoff(as_of)
+        frame = self.people.contacts(customer_id, include_inactive=True)
         frame = frame[pd.to_datetime(frame["created_at"]) <= cutoff].copy()
         frame = self._rolled_back(frame, "contacts", Contact, Contact.fields, cutoff)
         if not include_inactive:
@@ -193,7 +208,7 @@ class AsOfStore:
     def projects_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's projects started by ``as_of`` (or without a start), active unless they had ended."""
         day = as_date(as_of) if not isinstance(as_of, dt.datetime) else as_of.date()
-        frame = self._today().projects(customer_id)
+        frame = self.people.projects(customer_id)
         starts = pd.to_datetime(frame["start_date"])
         frame = frame[starts.isna() | (starts <= pd.Timestamp(day))].copy()
         ends = pd.to_datetime(frame["end_date"])
@@ -205,19 +220,19 @@ class AsOfStore:
     def events_as_of(self, customer_id: int, as_of: Any, status: str | None = None) -> pd.DataFrame:
         """The customer's events planned by the end of ``as_of``, as they stood then (title, time, status …):
         the columns of :meth:`events`."""
-        cutoff = self._cutoff(as_of)
+        cutoff = self.cutoff(as_of)
         frame = self.db.df(
             "SELECT id, customer_id, title, event_type_id, starts_at, ends_at, owner, participants, contact_ids, "
             "description, status, status_changed_by, status_changed_at, version FROM events "
             "WHERE customer_id = ? AND created_at <= ?", [int(customer_id), cutoff])
-        types = self._list_maps()["event_types"]["by_id"]
+        types = self.admin.list_maps()["event_types"]["by_id"]
         frame.insert(3, "event_type", [types.get(i) for i in frame.pop("event_type_id")])
         frame.insert(2, "customer_name", self._customer_name(customer_id))
         frame = self._rolled_back(frame, "events", Event, [f for f in Event.fields if f not in ("participants",
                                                                                                "contact_ids")],
                                   cutoff)
         frame = self._reopened(frame, "events", "planned", cutoff)
-        frame["owner_name"] = [self.user_name(o) for o in frame["owner"]]
+        frame["owner_name"] = [self.admin.user_name(o) for o in frame["owner"]]
         if status:
             frame = frame[frame["status"] == status]
         return frame.sort_values(["starts_at", "id"], ascending=[False, True]).reset_index(drop=True)
@@ -225,15 +240,15 @@ class AsOfStore:
     def opportunities_as_of(self, customer_id: int, as_of: Any, status: str | None = None) -> pd.DataFrame:
         """The customer's opportunities made by the end of ``as_of``, as they stood then (stage, amount, status
         …), with their weighted and base-currency amounts: the columns of :meth:`opportunities`."""
-        cutoff = self._cutoff(as_of)
+        cutoff = self.cutoff(as_of)
         frame = self.db.df(
             "SELECT id, customer_id, title, CAST(amount AS DOUBLE PRECISION) AS amount, currency, probability, "
             "stage_id, expected_close, owner, status, lost_reason, status_changed_by, status_changed_at, version "
             "FROM opportunities WHERE customer_id = ? AND created_at <= ? ORDER BY expected_close NULLS LAST, id",
             [int(customer_id), cutoff])
-        stages = self._list_maps()["opportunity_stages"]["by_id"]
+        stages = self.admin.list_maps()["opportunity_stages"]["by_id"]
         frame.insert(6, "stage", [stages.get(i) for i in frame.pop("stage_id")])
-        name, number = self.customer_names([int(customer_id)]).get(int(customer_id), (None, None))
+        name, number = self.crm.customer_names([int(customer_id)]).get(int(customer_id), (None, None))
         frame.insert(2, "customer_name", name)
         frame.insert(3, "customer_number", number)
         frame = self._rolled_back(frame, "opportunities", Opportunity, Opportunity.fields, cutoff)
@@ -243,7 +258,7 @@ class AsOfStore:
         positions = {label: position for label, position in self.db.rows(
             "SELECT label, position FROM list_values WHERE list_name = 'opportunity_stages'")}
         frame["stage_position"] = frame["stage"].map(positions)
-        frame["owner_name"] = [self.user_name(o) for o in frame["owner"]]
+        frame["owner_name"] = [self.admin.user_name(o) for o in frame["owner"]]
         frame["weighted"] = (frame["amount"] * frame["probability"] / 100.0).round(2)
         rate = frame["currency"].map(self._rates()).astype("float64").fillna(1.0)
         frame["amount_base"] = (frame["amount"] * rate).round(2)
@@ -256,11 +271,11 @@ class AsOfStore:
         """The customer's follow-ups made by the end of ``as_of``, as they stood then (what, due day, owner, links,
         done or not — who marked it done and when only if it was done by then), overdue as counted that day, in the
         order of :meth:`follow_ups`: its columns (the names are today's)."""
-        cutoff = self._cutoff(as_of)
+        cutoff = self.cutoff(as_of)
         day = as_of.date() if isinstance(as_of, dt.datetime) else as_date(as_of)
         made = {int(i) for (i,) in self.db.rows("SELECT id FROM follow_ups WHERE customer_id = ? AND created_at <= ?",
                                                 [int(customer_id), cutoff])}
-        frame = self._today().follow_ups(customer_id=customer_id)
+        frame = self.followups.follow_ups(customer_id=customer_id)
         frame = frame[frame["id"].astype(int).isin(made)]
         if frame.empty:
             return frame.reset_index(drop=True)
@@ -276,7 +291,7 @@ class AsOfStore:
                                                                                             strict=True)]
         for column in ("contact_id", "opportunity_id"):
             frame[column] = frame[column].astype("Int64")
-        frame["owner_name"] = [self.user_name(o) for o in frame["owner"]]
+        frame["owner_name"] = [self.admin.user_name(o) for o in frame["owner"]]
         frame = frame.assign(_open_due=[d if not done else None for d, done in zip(due, frame["done"], strict=True)])
         if open_only:
             frame = frame[~frame["done"]]
@@ -285,12 +300,12 @@ class AsOfStore:
         return frame.drop(columns="_open_due").reset_index(drop=True)
 
     def _customer_name(self, customer_id: int) -> str | None:
-        return self.customer_names([int(customer_id)]).get(int(customer_id), (None, None))[0]
+        return self.crm.customer_names([int(customer_id)]).get(int(customer_id), (None, None))[0]
 
     def pipeline_per_year_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The open pipeline as it stood at the end of ``as_of``, by expected close year (as
         :meth:`pipeline_per_year`): read lean, without the opportunities' frame."""
-        cutoff = self._cutoff(as_of)
+        cutoff = self.cutoff(as_of)
         rows = {int(r[0]): list(r[1:]) for r in self.db.rows(
             "SELECT id, CAST(amount AS DOUBLE PRECISION), currency, probability, expected_close, status, "
             "status_changed_at FROM opportunities WHERE customer_id = ? AND created_at <= ?",
@@ -323,12 +338,12 @@ class AsOfStore:
 
     def _rates(self) -> dict[str, float]:
         """{currency: value in the base currency} from the settings (cached per change of them)."""
-        return self._cached("asof_rates", lambda: self.settings().rates())
+        return self.admin.cached("asof_rates", lambda: self.admin.settings().rates())
 
     def relations_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's relations (both ways) made by the end of ``as_of``, and those removed since."""
-        cutoff = self._cutoff(as_of)
-        frame = self._today().relations(customer_id)
+        cutoff = self.cutoff(as_of)
+        frame = self.crm.relations(customer_id)
         frame = frame[frame["created_at"] <= cutoff]
         removed = self._removed_relations(int(customer_id), cutoff)
         if removed:
@@ -338,7 +353,7 @@ class AsOfStore:
 
     def files_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's files at the end of ``as_of``: uploaded by then and not yet deleted."""
-        cutoff = self._cutoff(as_of)
+        cutoff = self.cutoff(as_of)
         return self.db.df(
             "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_at, f.uploaded_by, "
             "coalesce(u.name, f.uploaded_by) AS uploaded_by_name, f.content_hash FROM files f "
@@ -360,31 +375,10 @@ class AsOfStore:
         return pd.DataFrame({"year": pd.Series(list(years), dtype="int64"),
                              "amount": pd.Series([found.get(y, 0.0) for y in years], dtype="float64")})
 
-    def as_of(self, day: Any) -> Any:
-        """This store, read only, answering as at the end of ``day``: the customer, its comments, contact persons,
-        projects, events, opportunities, relations, files, invoiced figures, history and timeline as they stood.
-        Writes are refused (PermissionDenied)."""
-        base = getattr(self, "base", None) or self
-        view = object.__new__(_view_class(type(base)))
-        view.__dict__.update(base.__dict__)
-        view.base = base
-        view.day = day if isinstance(day, dt.datetime) else as_date(day)
-        return view
-
     # -- shared -------------------------------------------------------------------------------------------------
-    def _today(self) -> Any:
-        """The store answering as today (this one, or the one a view as of a day reads)."""
-        return getattr(self, "base", None) or self
-
-    def _cutoff(self, as_of: Any) -> dt.datetime:
+    def cutoff(self, as_of: Any) -> dt.datetime:
         moment = as_of if isinstance(as_of, dt.datetime) else as_date(as_of)
-        return day_end(moment, self._firm_setting("time_zone"))
-
-    @staticmethod
-    def _day_text(as_of: Any) -> str:
-        from .. import formatting
-
-        return formatting.date(as_of if isinstance(as_of, dt.date) else as_date(as_of))
+        return day_end(moment, self.activity.firm_setting("time_zone"))
 
     def _record_texts(self, table: str, ids: Iterable[Any], cutoff: dt.datetime) -> dict[int, dict[str, Any]]:
         """{record id: {field: its value at ``cutoff``, as history text}} for the fields changed after it."""
@@ -441,7 +435,7 @@ class AsOfStore:
         values: dict[int, dict[str, Any]] = {}
         for record_id, owner_id, field, old in rows:
             values.setdefault(int(record_id), {"customer_id": owner_id})[field] = old
-        types = self._list_maps()["relation_types"]
+        types = self.admin.list_maps()["relation_types"]
         found = []
         for record_id, fields in values.items():
             created = made.get(record_id)
@@ -455,13 +449,13 @@ class AsOfStore:
             if outgoing and other_contact is not None:
                 kind, other_id = "contact", other_contact
                 try:
-                    other_name = self.get_contact(other_contact).full_name
+                    other_name = self.people.get_contact(other_contact).full_name
                 except NotFound:
                     other_name = ""
                 number = None
             else:
                 kind, other_id = "customer", (other_customer if outgoing else owner)
-                other_name, number = self.customer_names([other_id] if other_id else []).get(other_id, (None, None))
+                other_name, number = self.crm.customer_names([other_id] if other_id else []).get(other_id, (None, None))
             label = relation_type if outgoing else types["inverse"].get(relation_type, relation_type)
             found.append({"id": record_id, "label": label, "relation_type": relation_type, "other_kind": kind,
                           "other_id": other_id, "other_name": other_name, "other_number": number,
@@ -481,99 +475,25 @@ def _texts(customer: Customer, field: str) -> str | None:
         return None
 
 
-class StoreAsOfDay:
-    """What a store read as of a day answers differently (put before the store's own class): the customer and its
-    records as they stood at the end of :attr:`day`, and no writes."""
+class AdminAsOfDay(AdminStore):
+    """The admin part of a store read as of a day: today's lists, users and cache; every write refused."""
 
-    base: Any
-    day: dt.date | dt.datetime
-
-    def __repr__(self) -> str:
-        return f"{self.base!r}.as_of({self.day!r})"
-
-    def close(self) -> None:
-        """The view shares the store's connection: closing it closes nothing."""
-
-    def __exit__(self, *exc: object) -> None:
-        """Leaving a ``with`` block of the view closes nothing (see :meth:`close`)."""
+    def __init__(self, today: AdminStore, day: dt.date | dt.datetime) -> None:
+        super().__init__(today.db, cache=today.cache_store)
+        self.day = day
 
     def require(self, user: str | None, need: str) -> str:
         if need in ("write", "admin"):
             raise PermissionDenied(_("This is the card as it was on {day}: it is read only.").format(
-                day=self._day_text(self.day)))
+                day=day_text(self.day)))
         return super().require(user, need)
 
-    def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
-        return super().get_customer(customer_id, as_of=self.day if as_of is None else as_of)
 
-    def comments(self, customer_id: int, limit: int | None = None) -> pd.DataFrame:
-        return self.comments_as_of(customer_id, self.day, limit=limit)
+def day_text(as_of: Any) -> str:
+    """A day (or a moment's day) as the reader writes dates."""
+    from .. import formatting
 
-    def comment_count(self, customer_id: int) -> int:
-        return self.comment_count_as_of(customer_id, self.day)
-
-    def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
-        return self.contacts_as_of(customer_id, self.day, include_inactive=include_inactive)
-
-    def projects(self, customer_id: int) -> pd.DataFrame:
-        return self.projects_as_of(customer_id, self.day)
-
-    def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
-        if customer_id is None:
-            return super().events(None, status)
-        return self.events_as_of(customer_id, self.day, status=status)
-
-    def opportunities(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
-        if customer_id is None:
-            return super().opportunities(None, status)
-        return self.opportunities_as_of(customer_id, self.day, status=status)
-
-    def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
-        return self.pipeline_per_year_as_of(customer_id, self.day)
-
-    def follow_ups(self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
-                   **options: Any) -> pd.DataFrame:
-        """A customer's follow-ups as they stood (the card's section); any other list (the home page's, the
-        reminder's, a contact person's) is today's."""
-        if customer_id is None or owner is not None or any(v is not None for v in options.values()):
-            return super().follow_ups(customer_id, owner=owner, open_only=open_only, **options)
-        return self.follow_ups_as_of(customer_id, self.day, open_only=open_only)
-
-    def relations(self, customer_id: int) -> pd.DataFrame:
-        return self.relations_as_of(customer_id, self.day)
-
-    def files(self, customer_id: int) -> pd.DataFrame:
-        return self.files_as_of(customer_id, self.day)
-
-    def invoiced_per_year(self, customer_id: int | None = None, fill_gaps: bool = True) -> pd.DataFrame:
-        if customer_id is None:
-            return super().invoiced_per_year(None, fill_gaps)
-        return self.invoiced_per_year_as_of(customer_id, self.day)
-
-    def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
-        frame = super().invoices(customer_id, year=year, project=project)
-        day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
-        return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
-
-    def history(self, customer_id: int, field: str | None = None) -> pd.DataFrame:
-        frame = super().history(customer_id, field)
-        return frame[frame["changed_at"] <= self._cutoff(self.day)].reset_index(drop=True)
-
-    def timeline(self, customer_id: int, **options: Any) -> pd.DataFrame:
-        options["until"] = self.day
-        return super().timeline(customer_id, **options)
-
-    def outbox_counts(self, customer_id: int | None = None) -> dict[str, int]:
-        return dict.fromkeys(super().outbox_counts(customer_id), 0)
-
-    def as_of(self, day: Any) -> Any:
-        return self.base.as_of(day)
+    return formatting.date(as_of if isinstance(as_of, dt.date) else as_date(as_of))
 
 
-@functools.cache
-def _view_class(kind: type) -> type:
-    """The class of a store read as of a day: :class:`StoreAsOfDay` before the store's own."""
-    return type(kind.__name__ + "AsOfDay", (StoreAsOfDay, kind), {"__module__": __name__})
-
-
-__all__ = ["COMPARED", "NOT_RESTORED", "AsOfStore", "StoreAsOfDay"]
+__all__ = ["COMPARED", "NOT_RESTORED", "AdminAsOfDay", "AsOfStore", "day_text"]

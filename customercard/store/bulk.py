@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,7 +24,13 @@ from ..models import BulkChange, Customer, to_text
 from .backend import Backend
 from .customers import _field_value, _set_field_text
 from .database import execute_rows, utcnow
+from .part import Part
 from .records import write_record_changes
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .customers import CustomerStore
+    from .timeline import TimelineStore
 
 #: Customers per transaction: big enough that a chunk costs few commits, small enough not to hold the write long.
 BULK_CHUNK = 100
@@ -56,8 +62,13 @@ def _same(old: Any, new: Any) -> bool:
     return (old or None) == (new or None)
 
 
-class BulkStore:
-    """Mixin of :class:`customercard.store.Store`: bulk changes of customers and their undo."""
+class BulkStore(Part):
+    """Part of :class:`customercard.store.Store`: bulk changes of customers and their undo."""
+
+    uses = ("admin", "customers", "timeline")
+    admin: AdminStore
+    customers: CustomerStore
+    timeline: TimelineStore
 
     db: Backend
 
@@ -72,13 +83,13 @@ class BulkStore:
 
     def _bulk_checked(self, field: str, value: Any) -> BulkChange:
         change = BulkChange(field=field or "", value=value)
-        change.check(self.choices())
+        change.check(self.admin.choices())
         return change
 
     def _current_values(self, customer_ids: list[int], field: str) -> dict[int, tuple[int, Any]]:
         """{customer id: (version, value of ``field``)} for the customers that exist, read a few hundred at a time."""
         found: dict[int, tuple[int, Any]] = {}
-        maps = self._list_maps()
+        maps = self.admin.list_maps()
         column = {"account_manager": "account_manager", "status": "status_id", "industry": "industry_id"}.get(field)
         for part in _chunks(customer_ids, _READ_CHUNK):
             condition = self.db.in_list("id", len(part), ids=True)
@@ -93,7 +104,7 @@ class BulkStore:
                 found[int(customer_id)] = (int(version), value or None)
         if field.startswith("segments."):
             criterion = field.split(".", 1)[1]
-            labels = self._criterion_value_labels()
+            labels = self.customers.criterion_value_labels()
             for part in _chunks(list(found), _READ_CHUNK):
                 condition = self.db.in_list("customer_id", len(part), ids=True)
                 for customer_id, value_id in self.db.rows(
@@ -109,7 +120,7 @@ class BulkStore:
         how many ``change`` and how many have the value ``already``; ``changes`` lists ``[old value, count]`` from
         the most common; ``versions`` lists ``[customer id, version]`` of those that change (give them to
         :meth:`bulk_change` so that a customer changed after the preview is left alone). Refused for viewers."""
-        self.require(user, "write")
+        self.admin.require(user, "write")
         change = self._bulk_checked(field, value)
         ids = self._bulk_ids(customer_ids)
         current = self._current_values(ids, change.field)
@@ -159,7 +170,7 @@ class BulkStore:
         alone; so is one another writer changes in between (a conflict, never an overwrite). Customers that have the
         value already are not touched. ``batch_id`` continues a bulk change of this user (a page that runs one in
         parts to show its progress). Returns the batch, with ``skipped``: {customer id: why}."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         change = self._bulk_checked(field, value)
         expected = {int(i): int(v) for i, v in (versions or [])}
         ids = self._bulk_ids(customer_ids)
@@ -190,7 +201,7 @@ class BulkStore:
         batch_id = cur.execute("INSERT INTO bulk_changes (created_at, created_by, field, new_value, customers, "
                                "version) VALUES (?, ?, ?, ?, 0, 1) RETURNING id",
                                [now, login, change.field, to_text(change.value)]).fetchone()[0]
-        self._log_admin(cur, login, BULK_AREA, f"#{batch_id} {change.field}", None, to_text(change.value))
+        self.admin.log_admin(cur, login, BULK_AREA, f"#{batch_id} {change.field}", None, to_text(change.value))
         return BulkChange(id=int(batch_id), field=change.field, value=change.value, created_at=now, created_by=login,
                           version=1)
 
@@ -205,8 +216,8 @@ class BulkStore:
     def _bulk_save(self, ids: list[int], change: BulkChange, login: str, expected: dict[int, int],
                    skipped: dict[int, str]) -> list[list[Any]]:
         """Inside a chunk's transaction: each customer given the new value and saved with the single save's steps
-        (see :meth:`~customercard.store.customers.CustomerStore._save_together`); the rows for the batch."""
-        customers = self._customers_for_saving(ids)
+        (see :meth:`~customercard.store.customers.CustomerStore.save_together`); the rows for the batch."""
+        customers = self.customers.customers_for_saving(ids)
         changing: list[tuple[Customer, str | None]] = []
         for customer_id in ids:
             customer = customers.get(customer_id)
@@ -222,7 +233,7 @@ class BulkStore:
             self._set_bulk_value(customer, change)
             changing.append((customer, to_text(old)))
         read_at = {customer.id: customer.version for customer, _old in changing}
-        refused = self._save_together([customer for customer, _old in changing], login, "bulk")
+        refused = self.customers.save_together([customer for customer, _old in changing], login, "bulk")
         for customer_id, exc in refused.items():
             skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the preview"))
                                     if isinstance(exc, ConflictError) else "; ".join(exc.errors.values()))
@@ -232,7 +243,7 @@ class BulkStore:
     def _bulk_comment(self, ids: list[int], change: BulkChange, login: str) -> list[list[Any]]:
         items = []
         for customer_id in ids:
-            comment = self.add_comment(customer_id, change.value, user=login)
+            comment = self.timeline.add_comment(customer_id, change.value, user=login)
             items.append([customer_id, 0, None, comment.id])
         return items
 
@@ -256,7 +267,7 @@ class BulkStore:
         ({customer id: who changed it}). A bulk change is undone once. Comments added in bulk are taken away again
         (their history keeps what they said), except one edited since, which stays and is named.
         ``expected_version``: the batch's version the undo was offered at."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         batch = self.get_bulk_change(batch_id)
         now = utcnow()
         with self.db.transaction() as cur:  # claim it: two people undoing at once cannot both
@@ -266,7 +277,7 @@ class BulkStore:
             if not claimed:
                 raise ValidationError({"batch_id": _("This bulk change was undone already, or changed since: read it "
                                                      "again.")}, what=_("Bulk change"))
-            self._log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value), _("undone"))
+            self.admin.log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value), _("undone"))
         items = self.db.records("SELECT customer_id, version_after, old_value, comment_id FROM bulk_change_customers "
                                 "WHERE batch_id = ? AND NOT undone ORDER BY customer_id", [batch.id])
         skipped: dict[int, str] = {}
@@ -297,7 +308,7 @@ class BulkStore:
             row = found[0]
             if int(row["version"]) != 1 or not cur.execute("DELETE FROM comments WHERE id = ? AND version = 1",
                                                           [int(comment_id)]).rowcount:
-                who = self.user_name(row["edited_by"]) if row["edited_by"] else "?"
+                who = self.admin.user_name(row["edited_by"]) if row["edited_by"] else "?"
                 skipped[customer_id] = _("changed by {names} since {since}").format(names=who,
                                                                                       since=_("the bulk change"))
                 continue
@@ -309,7 +320,7 @@ class BulkStore:
 
     def _undo_part(self, items: list[dict[str, Any]], batch: BulkChange, login: str,
                    skipped: dict[int, str]) -> list[int]:
-        customers = self._customers_for_saving([int(item["customer_id"]) for item in items])
+        customers = self.customers.customers_for_saving([int(item["customer_id"]) for item in items])
         changing: list[Customer] = []
         for item in items:
             customer_id, version = int(item["customer_id"]), int(item["version_after"])
@@ -327,16 +338,16 @@ class BulkStore:
                 continue
             changing.append(customer)
         read_at = {customer.id: customer.version for customer in changing}
-        refused = self._save_together(changing, login, "bulk undo")
+        refused = self.customers.save_together(changing, login, "bulk undo")
         for customer_id, exc in refused.items():
             skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the bulk change"))
                                     if isinstance(exc, ConflictError) else "; ".join(exc.errors.values()))
         return [customer.id for customer in changing if customer.id not in refused]
 
 
-def _changed_since(store: Any, customer_id: int, version: int, since: str) -> str:
+def _changed_since(store: BulkStore, customer_id: int, version: int, since: str) -> str:
     """Why a customer was left alone: who changed it after ``version``."""
     rows = store.db.rows("SELECT DISTINCT changed_by FROM customer_changes WHERE customer_id = ? AND version > ?",
                          [customer_id, version])
-    names = ", ".join(sorted(store.user_name(row[0]) for row in rows)) or "?"
+    names = ", ".join(sorted(store.admin.user_name(row[0]) for row in rows)) or "?"
     return _("changed by {names} since {since}").format(names=names, since=since)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,7 +17,13 @@ from ..i18n import _
 from ..models import Event, Opportunity, Record, Relation
 from .backend import Backend
 from .database import utcnow
+from .part import Part
 from .records import check_version, diff_records, versioned_update, write_record_changes
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .customers import CustomerStore
+    from .people import PeopleStore
 
 EVENT_COLUMNS = ("id", "customer_id", "title", "event_type_id", "starts_at", "ends_at", "owner", "participants",
                  "contact_ids", "description", "status", "status_changed_by", "status_changed_at", "version")
@@ -43,8 +49,13 @@ def _relation_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-class CrmStore:
-    """Mixin of :class:`customercard.store.Store`: relations, events, opportunities, pipeline."""
+class CrmStore(Part):
+    """Part of :class:`customercard.store.Store`: relations, events, opportunities, pipeline."""
+
+    uses = ("admin", "customers", "people")
+    admin: AdminStore
+    customers: CustomerStore
+    people: PeopleStore
 
     db: Backend
 
@@ -71,7 +82,7 @@ class CrmStore:
         wanted = {customer_id} | {int(r[key]) for r in found for key in ("customer_id", "other_customer_id")
                                   if r[key] is not None} | {owner for *_names, owner in contacts.values()}
         names = self.customer_names(sorted(wanted))
-        types = self._list_maps()["relation_types"]
+        types = self.admin.list_maps()["relation_types"]
         rows = []
         for r in found:
             outgoing = r["customer_id"] == customer_id
@@ -98,7 +109,7 @@ class CrmStore:
         found = self.db.records("SELECT id, relation_type_id, customer_id, note, created_at, created_by FROM relations "
                                 "WHERE other_contact_id = ? ORDER BY id", [int(contact_id)])
         names = self.customer_names(sorted({int(r["customer_id"]) for r in found}))
-        types = self._list_maps()["relation_types"]
+        types = self.admin.list_maps()["relation_types"]
         rows = []
         for r in found:
             relation_type = types["by_id"].get(r["relation_type_id"])
@@ -118,15 +129,15 @@ class CrmStore:
 
     def add_relation(self, relation: Relation, user: str | None = None) -> Relation:
         """Relate a customer to another customer or to a contact person (of any customer)."""
-        login = self.require(user, "write")
-        relation.check(self.choices())
-        if not self.customer_exists(relation.customer_id):
+        login = self.admin.require(user, "write")
+        relation.check(self.admin.choices())
+        if not self.customers.customer_exists(relation.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=relation.customer_id))
-        if relation.other_customer_id is not None and not self.customer_exists(relation.other_customer_id):
+        if relation.other_customer_id is not None and not self.customers.customer_exists(relation.other_customer_id):
             raise ValidationError({"other_customer_id": _("There is no such customer.")})
         if relation.other_contact_id is not None:
-            self.get_contact(relation.other_contact_id)
-        type_id = self._list_maps()["relation_types"]["by_label"][relation.relation_type]
+            self.people.get_contact(relation.other_contact_id)
+        type_id = self.admin.list_maps()["relation_types"]["by_label"][relation.relation_type]
         now = utcnow()
         with self.db.transaction() as cur:
             relation.id = cur.execute(
@@ -153,7 +164,7 @@ class CrmStore:
 
     def remove_relation(self, relation_id: int, user: str | None = None) -> None:
         """Remove a relation; its history keeps what it was."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         found = self.db.records("SELECT r.customer_id, r.other_customer_id, r.other_contact_id, r.note, t.label "
                                 "FROM relations r JOIN list_values t ON t.id = r.relation_type_id WHERE r.id = ?",
                                 [int(relation_id)])
@@ -192,7 +203,7 @@ class CrmStore:
         if not found:
             raise NotFound(_("No event with id {event_id}.").format(event_id=event_id))
         row = dict(found[0])
-        row["event_type"] = self._list_maps()["event_types"]["by_id"].get(row.pop("event_type_id"))
+        row["event_type"] = self.admin.list_maps()["event_types"]["by_id"].get(row.pop("event_type_id"))
         row["participants"] = json.loads(row["participants"] or "[]")
         row["contact_ids"] = json.loads(row["contact_ids"] or "[]")
         event = Event(**{k: ("" if v is None and isinstance(Event.param[k].default, str) else v)
@@ -211,11 +222,11 @@ class CrmStore:
 
     def create_event(self, event: Event, user: str | None = None) -> Event:
         """Plan (or record) an event with a customer."""
-        login = self.require(user, "write")
-        if not self.customer_exists(event.customer_id):
+        login = self.admin.require(user, "write")
+        if not self.customers.customer_exists(event.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=event.customer_id))
         event.owner = event.owner or login
-        event.check(self.choices())
+        event.check(self.admin.choices())
         self._check_contacts(event)
         now = utcnow()
         with self.db.transaction() as cur:
@@ -233,12 +244,12 @@ class CrmStore:
 
     def save_event(self, event: Event, user: str | None = None) -> Event:
         """Save an edited event; a change of status records who and when."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_event(event.id)
             check_version(self.db, "events", before, event)
             event.customer_id = before.customer_id  # a copy read before a merge names the old one
-            event.check(self.choices(), previous=before)
+            event.check(self.admin.choices(), previous=before)
             self._check_contacts(event)
             changes = diff_records(before, event)
             if not changes:
@@ -269,13 +280,13 @@ class CrmStore:
         return self.save_event(event, user=user)
 
     def _event_values(self, event: Event) -> list[Any]:
-        type_id = self._list_maps()["event_types"]["by_label"].get(event.event_type) if event.event_type else None
+        type_id = self.admin.list_maps()["event_types"]["by_label"].get(event.event_type) if event.event_type else None
         return [event.title, type_id, event.starts_at, event.ends_at, event.owner, json.dumps(event.participants),
                 json.dumps(event.contact_ids), event.description, event.status]
 
     def _check_contacts(self, event: Event) -> None:
         if event.contact_ids:
-            known = {int(i) for i in self.contacts(event.customer_id, include_inactive=True)["id"]}
+            known = {int(i) for i in self.people.contacts(event.customer_id, include_inactive=True)["id"]}
             unknown = [i for i in event.contact_ids if i not in known]
             if unknown:
                 raise ValidationError({"contact_ids": _("Choose contact persons of this customer.")}, what=_("Event"))
@@ -302,7 +313,7 @@ class CrmStore:
             "LEFT JOIN list_values s ON s.id = o.stage_id LEFT JOIN users u ON u.login = o.owner WHERE "
             + " AND ".join(where) + " ORDER BY o.expected_close NULLS LAST, o.id", params)
         frame["weighted"] = (frame["amount"] * frame["probability"] / 100.0).round(2)
-        rates = self.settings().rates()
+        rates = self.admin.settings().rates()
         rate = frame["currency"].map(rates).astype("float64").fillna(1.0)
         frame["amount_base"] = (frame["amount"] * rate).round(2)
         frame["weighted_base"] = (frame["weighted"] * rate).round(2)
@@ -315,7 +326,7 @@ class CrmStore:
         if not found:
             raise NotFound(_("No opportunity with id {opportunity_id}.").format(opportunity_id=opportunity_id))
         row = dict(found[0])
-        row["stage"] = self._list_maps()["opportunity_stages"]["by_id"].get(row.pop("stage_id"))
+        row["stage"] = self.admin.list_maps()["opportunity_stages"]["by_id"].get(row.pop("stage_id"))
         row["amount"] = float(row["amount"])
         opportunity = Opportunity(**{k: ("" if v is None and isinstance(Opportunity.param[k].default, str) else v)
                                      for k, v in row.items()})
@@ -324,12 +335,13 @@ class CrmStore:
 
     def new_opportunity(self, customer_id: int, owner: str | None = None) -> Opportunity:
         """An unsaved opportunity in the pipeline's first stage, owned by ``owner``, to fill in and create."""
-        stages = self.choices().allowed("opportunity_stages")
+        stages = self.admin.choices().allowed("opportunity_stages")
         # in the customer's own invoicing currency when it has one, else the firm's
         found = self.db.row("SELECT currency_id FROM customers WHERE id = ?", [int(customer_id)])
-        currency = self._list_maps()["currencies"]["by_id"].get(found[0]) if found and found[0] is not None else None
+        currencies = self.admin.list_maps()["currencies"]["by_id"]
+        currency = currencies.get(found[0]) if found and found[0] is not None else None
         opportunity = Opportunity(customer_id=int(customer_id), owner=owner or "",
-                                  currency=currency or self.settings().base_currency,
+                                  currency=currency or self.admin.settings().base_currency,
                                   stage=stages[0] if stages else None,
                                   expected_close=dt.date.today() + dt.timedelta(days=90))
         self._offer(opportunity, "stage", "opportunity_stages")
@@ -337,11 +349,11 @@ class CrmStore:
 
     def create_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
         """Add a sales opportunity for a customer."""
-        login = self.require(user, "write")
-        if not self.customer_exists(opportunity.customer_id):
+        login = self.admin.require(user, "write")
+        if not self.customers.customer_exists(opportunity.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=opportunity.customer_id))
         opportunity.owner = opportunity.owner or login
-        opportunity.check(self.choices())
+        opportunity.check(self.admin.choices())
         now = utcnow()
         closed = opportunity.status != "pipeline"
         with self.db.transaction() as cur:
@@ -360,14 +372,14 @@ class CrmStore:
 
     def save_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
         """Save an edited opportunity (stage, amount, status …); a change of status records who and when."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_opportunity(opportunity.id)
             check_version(self.db, "opportunities", before, opportunity)
             opportunity.customer_id = before.customer_id  # a copy read before a merge names the old one
             if opportunity.status != "lost":
                 opportunity.lost_reason = ""
-            opportunity.check(self.choices(), previous=before)
+            opportunity.check(self.admin.choices(), previous=before)
             changes = diff_records(before, opportunity)
             if not changes:
                 return opportunity
@@ -384,7 +396,7 @@ class CrmStore:
         return opportunity
 
     def _opportunity_values(self, o: Opportunity) -> list[Any]:
-        stage_id = self._list_maps()["opportunity_stages"]["by_label"].get(o.stage) if o.stage else None
+        stage_id = self.admin.list_maps()["opportunity_stages"]["by_label"].get(o.stage) if o.stage else None
         return [o.title, o.amount, o.currency, o.probability, stage_id, o.expected_close, o.owner, o.status,
                 o.lost_reason]
 
@@ -394,7 +406,7 @@ class CrmStore:
         """Open opportunities by stage, in the stages' order: stage, count, amount, weighted — in the base
         currency (other currencies converted at the administrators' exchange rates)."""
         frame = self.open_opportunities(account_manager, owner, close_from, close_to)
-        stages = self.list_values("opportunity_stages")
+        stages = self.admin.list_values("opportunity_stages")
         order = {label: i for i, label in enumerate(stages["label"])}
         summary = (frame.groupby("stage", dropna=False)
                    .agg(count=("id", "size"), amount=("amount_base", "sum"), weighted=("weighted_base", "sum"))
@@ -447,7 +459,7 @@ class CrmStore:
             "LEFT JOIN list_values s ON s.id = o.stage_id WHERE " + " AND ".join(where)
             + " GROUP BY 1, 2, 3, 4 ORDER BY min(s.position) NULLS LAST, 1, 2 NULLS FIRST, 3 NULLS FIRST, 4",
             params)  # in the stages' order, then by month: the same rows in the same order on every call
-        rates = self.settings().rates()
+        rates = self.admin.settings().rates()
         totals: dict[tuple[Any, Any], list[float]] = {}
         for stage, year, month, currency, count, amount, weighted in rows:
             rate = rates.get(currency)
@@ -491,7 +503,7 @@ class CrmStore:
             "sum(round(CAST(amount * probability AS DECIMAL(38, 4)) / 100, 2)) AS weighted "
             "FROM opportunities WHERE customer_id = ? AND status = 'pipeline' GROUP BY 1, 2",
             [dt.date.today().year, int(customer_id)])
-        rates = self.settings().rates()
+        rates = self.admin.settings().rates()
         totals: dict[int, float] = {}
         for year, currency, weighted in rows:
             rate = rates.get(currency)
@@ -501,7 +513,7 @@ class CrmStore:
 
     # -- shared ---------------------------------------------------------------------------------------------
     def _offer(self, record: Record, attr: str, list_name: str) -> None:
-        allowed = self.choices().allowed(list_name)
+        allowed = self.admin.choices().allowed(list_name)
         current = getattr(record, attr)
         record.param[attr].objects = allowed + ([current] if current and current not in allowed else [])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,7 +20,13 @@ from ..models import Customer, CustomerQuery, Snapshot, from_text, to_text
 from .backend import Backend
 from .changes import Change
 from .database import execute_rows, utcnow
+from .part import Part
 from .search_text import customer_terms
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .outbox import OutboxStore
+    from .search import SearchStore
 
 #: Model field (dotted) → column, for fields stored as they are (from the field registry).
 PLAIN_COLUMNS: dict[str, str] = {f.name: f.column for f in customer_fields() if f.column and not f.list_name}
@@ -95,28 +101,30 @@ LIST_SORTS = {
 }
 
 
-class CustomerStore:
-    """Mixin of :class:`customercard.store.Store`: customers and their history."""
+class CustomerStore(Part):
+    """Part of :class:`customercard.store.Store`: customers and their history."""
+
+    uses = ("admin", "outbox", "search")
+    internal = frozenset({"conflict", "criterion_value_labels", "customers_for_saving", "save_together", "stored_now"})
+    admin: AdminStore
+    outbox: OutboxStore
+    search: SearchStore
 
     db: Backend
 
     # -- reading ------------------------------------------------------------------------------------------
-    def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
-        """The customer as a param object, with its allowed values filled in from the admin lists. With ``as_of``
-        (a date, or a moment), every field as it was at the end of that day (see
-        :meth:`~customercard.store.asof.AsOfStore.customer_as_of`)."""
-        if as_of is not None:
-            return self.customer_as_of(customer_id, as_of)
+    def get_customer(self, customer_id: int) -> Customer:
+        """The customer as a param object, with its allowed values filled in from the admin lists."""
         records = self.db.records(SELECT_CUSTOMER, [int(customer_id)])
         if not records:
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         customer = self._customer_from_record(records[0])
-        customer.apply_choices(self.choices())
+        customer.apply_choices(self.admin.choices())
         return customer
 
     def _field_values(self, record: dict[str, Any]) -> dict[str, Any]:
         """The model's fields (dotted) from a stored row: NULL as the field's default, list ids as labels."""
-        maps = self._list_maps()
+        maps = self.admin.list_maps()
         values: dict[str, Any] = {}
         for field, column in PLAIN_COLUMNS.items():
             value = record[column]
@@ -148,7 +156,7 @@ class CustomerStore:
                         erp_customer_id=before.erp_customer_id, is_linked=before.is_linked, updated_by=login,
                         updated_at=now)
 
-    def _customers_for_saving(self, customer_ids: list[int]) -> dict[int, Customer]:
+    def customers_for_saving(self, customer_ids: list[int]) -> dict[int, Customer]:
         """Many customers read at once (two queries, not two per customer), as :meth:`get_customer` gives each but
         without the allowed values offered for forms: what a bulk change saves one by one."""
         if not customer_ids:
@@ -156,7 +164,7 @@ class CustomerStore:
         ids = [int(i) for i in customer_ids]
         condition = self.db.in_list("id", len(ids), ids=True)
         records = self.db.records(SELECT_CUSTOMER.replace("WHERE id = ?", f"WHERE {condition}"), ids)
-        labels = self._criterion_value_labels()
+        labels = self.criterion_value_labels()
         found: dict[int, list[tuple[tuple[int, int], str, str]]] = {}
         for customer_id, value_id in self.db.rows("SELECT customer_id, value_id FROM customer_segments WHERE "
                                                   + self.db.in_list("customer_id", len(ids), ids=True), ids):
@@ -198,7 +206,7 @@ class CustomerStore:
 
     def _segments_of(self, customer_id: int) -> dict[str, list[str]]:
         """{criterion: [values]} in the admin's order (labels from the cached criteria)."""
-        labels = self._criterion_value_labels()
+        labels = self.criterion_value_labels()
         found = sorted(labels[value_id] for (value_id,) in self.db.rows(
             "SELECT value_id FROM customer_segments WHERE customer_id = ?", [customer_id]) if value_id in labels)
         segments: dict[str, list[str]] = {}
@@ -206,13 +214,13 @@ class CustomerStore:
             segments.setdefault(name, []).append(label)
         return segments
 
-    def _criterion_value_labels(self) -> dict[int, tuple[tuple[int, int], str, str]]:
+    def criterion_value_labels(self) -> dict[int, tuple[tuple[int, int], str, str]]:
         """value id → ((criterion position, value position), criterion name, value label)."""
         def build() -> dict[int, tuple[tuple[int, int], str, str]]:
             return {vid: ((cpos, vpos), name, label) for vid, name, label, cpos, vpos in self.db.rows(
                 "SELECT v.id, c.name, v.label, c.position, v.position FROM criterion_values v "
                 "JOIN criteria c ON c.id = v.criterion_id")}
-        return self._cached("criterion_labels", build)
+        return self.admin.cached("criterion_labels", build)
 
     def customer_exists(self, customer_id: int) -> bool:
         """Whether a customer with this id exists (archived and merged ones too)."""
@@ -220,8 +228,8 @@ class CustomerStore:
 
     def new_customer(self) -> Customer:
         """An unsaved customer with the firm's defaults, offering the admin lists' values."""
-        settings = self.settings()
-        choices = self.choices()
+        settings = self.admin.settings()
+        choices = self.admin.choices()
         customer = Customer()
         customer.visit_address.country = settings.phone_region
         customer.invoice_address.country = settings.phone_region
@@ -238,15 +246,15 @@ class CustomerStore:
         customer = customer if customer is not None else self.new_customer()
         errors = customer.update_from(fields)
         if errors:
-            raise ValidationError({**customer.validate(self.choices()), **errors}, what=_("Customer"))
+            raise ValidationError({**customer.validate(self.admin.choices()), **errors}, what=_("Customer"))
         return self.create_customers([customer], user=user)[0]
 
     def create_customers(self, customers: list[Customer], user: str | None = None) -> list[Customer]:
         """Validate and create many customers in one transaction, all or none (an import): the rows of the
         customers, their history and segments and their search entries each written as a few multi-row
         statements, not a few per customer. Raises :class:`ValidationError` for the first customer refused."""
-        login = self.require(user, "write")
-        choices = self.choices()
+        login = self.admin.require(user, "write")
+        choices = self.admin.choices()
         for customer in customers:
             errors = customer.validate(choices)
             if errors:
@@ -255,7 +263,7 @@ class CustomerStore:
             return []
         now = utcnow()
         blank = Customer()
-        region = self.settings().phone_region
+        region = self.admin.settings().phone_region
         with self.db.transaction() as cur:
             ids = self.db.reserve_ids("customers_id_seq", len(customers))
             numbers = self.db.reserve_ids("customer_number_seq", len(customers))
@@ -266,7 +274,7 @@ class CustomerStore:
             self._append("customer_changes", CHANGE_COLUMNS, [
                 row for new_id, customer in zip(ids, customers, strict=True)
                 for row in _creation_rows(new_id, customer, blank, now, login)])
-            self._write_index(cur, *self._index_rows([
+            self.search.write_index(cur, *self.search.index_rows([
                 (new_id, None, customer_terms({**customer.values(), "number": number}, region))
                 for new_id, number, customer in zip(ids, numbers, customers, strict=True)]))
             for new_id in ids:
@@ -278,16 +286,16 @@ class CustomerStore:
 
     def save_customer(self, customer: Customer, user: str | None = None, kind: str = "update") -> Customer:
         """Validate and save; writes history and bumps ``customer.version``. Stale saves raise ConflictError."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         if customer.id is None:
             raise CustomerCardError(_("This customer is not created yet: use create_customer."))
         with self.db.transaction() as cur:
             stored = getattr(customer, "_stored", None)
             if not (isinstance(stored, Snapshot) and stored.id == customer.id and stored.version == customer.version):
-                stored = self._stored_now(customer.id)
+                stored = self.stored_now(customer.id)
                 if stored.version != customer.version:
-                    raise self._conflict(stored, customer)
-            customer.check(self.choices(), previous=stored)
+                    raise self.conflict(stored, customer)
+            customer.check(self.admin.choices(), previous=stored)
             changes = _diff(stored, customer)
             if not changes:
                 return customer
@@ -299,7 +307,7 @@ class CustomerStore:
             updated = cur.execute(_update_statement(columns), [*(values[c] for c in columns), now, login,
                                                                customer.id, customer.version]).rowcount
             if not updated:
-                raise self._conflict(self._stored_now(customer.id), customer)
+                raise self.conflict(self.stored_now(customer.id), customer)
             version = customer.version + 1
             write_customer_changes(self.db, cur, [[customer.id, version, now, login, kind, field, to_text(old),
                                                    to_text(new)] for field, (old, new) in changes.items()])
@@ -315,28 +323,28 @@ class CustomerStore:
             cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
             self._write_segments(cur, customer.id, customer.segments)
         if SEARCHED_FIELDS & set(changes):
-            self._index_customer(cur, customer.id, {**customer.values(), "number": customer.number})
-        self._after_customer_change(cur, stored, customer, changes, login, now)
+            self.search.index_customer(cur, customer.id, {**customer.values(), "number": customer.number})
+        self.outbox.after_customer_change(cur, stored, customer, changes, login, now)
 
     def _adopt_saved(self, customer: Customer, stored: Snapshot, version: int, now: Any, login: str) -> None:
         """The saved customer carries its new version, stamp and what is now stored (the next save checks it)."""
         customer.param.update(version=version, updated_at=now, updated_by=login)
         customer._stored = self._saved_snapshot(stored, customer, version, now, login)
 
-    def _save_together(self, customers: list[Customer], login: str, kind: str) -> dict[int, Exception]:
+    def save_together(self, customers: list[Customer], login: str, kind: str) -> dict[int, Exception]:
         """Inside the caller's write: the steps of :meth:`save_customer` for many customers at once — each validated
         against what it was read as, diffed, then the rows that changed the same columns to the same values updated
         in ONE version-checked statement (a row whose version moved meanwhile is left out: a conflict), the history
         of all in one insert, segments, the search index and the outbox as a single save writes them. Returns
         {customer id: the refusal} for those not saved; the others carry their new version."""
         refused: dict[int, Exception] = {}
-        choices = self.choices()
+        choices = self.admin.choices()
         pending: dict[tuple[Any, ...], list[tuple[Customer, Snapshot, dict[str, tuple[Any, Any]]]]] = {}
         for customer in customers:
             stored = getattr(customer, "_stored", None)
             try:
                 if not (isinstance(stored, Snapshot) and stored.version == customer.version):
-                    raise self._conflict(self._stored_now(customer.id), customer)
+                    raise self.conflict(self.stored_now(customer.id), customer)
                 customer.check(choices, previous=stored)
             except (ValidationError, ConflictError) as exc:
                 refused[customer.id] = exc
@@ -364,7 +372,7 @@ class CustomerStore:
             updated = {int(row[0]) for row in self.db.cursor().execute(statement, params).fetchall()}
             for customer, stored, changes in group:
                 if customer.id not in updated:  # saved by someone else since it was read
-                    refused[customer.id] = self._conflict(self._stored_now(customer.id), customer)
+                    refused[customer.id] = self.conflict(self.stored_now(customer.id), customer)
                     continue
                 version = customer.version + 1
                 history += [[customer.id, version, now, login, kind, field, to_text(old), to_text(new)]
@@ -374,13 +382,13 @@ class CustomerStore:
         write_customer_changes(self.db, self.db.cursor(), history)
         return refused
 
-    def _stored_now(self, customer_id: int) -> Snapshot:
+    def stored_now(self, customer_id: int) -> Snapshot:
         records = self.db.records(SELECT_CUSTOMER, [customer_id])
         if not records:
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         return self._snapshot(records[0])
 
-    def _conflict(self, stored: Snapshot, attempted: Customer) -> ConflictError:
+    def conflict(self, stored: Snapshot, attempted: Customer) -> ConflictError:
         changed = self.db.records(
             "SELECT field, changed_by, changed_at FROM customer_changes WHERE customer_id = ? AND version > ? "
             "ORDER BY id", [stored.id, attempted.version])
@@ -396,7 +404,7 @@ class CustomerStore:
         return ConflictError(conflicts, stored_version=stored.version, attempted_version=attempted.version)
 
     def _write_values(self, customer: Customer) -> list[Any]:
-        maps = self._list_maps()
+        maps = self.admin.list_maps()
         values: list[Any] = [customer.get(field) for field in PLAIN_COLUMNS]
         for field, (_column, list_name) in LISTED_COLUMNS.items():
             label = customer.get(field)
@@ -413,7 +421,7 @@ class CustomerStore:
         self._write_segments_of(cur, [(customer_id, segments)])
 
     def _write_segments_of(self, cur: Any, owners: list[tuple[int, dict[str, list[str]]]]) -> None:
-        ids = self.criterion_value_ids()
+        ids = self.admin.criterion_value_ids()
         rows = [[customer_id, ids[(criterion, value)]] for customer_id, segments in owners
                 for criterion, values in segments.items() for value in values if (criterion, value) in ids]
         if rows:
@@ -507,10 +515,54 @@ class CustomerStore:
             [*params, int(limit), int(offset)])
         return frame, int(total)
 
+    # -- the economy system's link ---------------------------------------------------------------------------
+    def link_customer(self, customer_id: int, system: str, external_id: str, user: str | None = None,
+                      expected_version: int | None = None) -> Customer:
+        """Link a customer to its record in the economy system (administrators): the system's name and the
+        customer's id there, both given; empty both, it unlinks (see :meth:`unlink_customer`). Recorded in the
+        customer's history and the admin log; ``expected_version`` (what the administrator saw): a customer saved
+        since is a conflict and nothing is written. Returns the customer as saved."""
+        login = self.admin.require(user, "admin")
+        draft = Customer(erp_system=(system or "").strip(), erp_customer_id=(external_id or "").strip())
+        errors = {name: message for name, message in draft.validate().items()
+                  if name in ("erp_system", "erp_customer_id")}
+        if bool(draft.erp_system) != bool(draft.erp_customer_id):
+            errors["erp_customer_id" if draft.erp_system else "erp_system"] = (
+                "Give both the economy system and the customer's id in it (or neither, to unlink).")
+        if errors:
+            raise ValidationError(errors, what="The link")
+        customer = self.get_customer(customer_id)
+        seen = customer.version if expected_version is None else int(expected_version)
+        before = (customer.erp_system, customer.erp_customer_id)
+        after = (draft.erp_system, draft.erp_customer_id)
+        if before == after:
+            return customer
+        now = utcnow()
+        with self.db.transaction() as cur:
+            updated = cur.execute("UPDATE customers SET erp_system = ?, erp_customer_id = ?, version = version + 1, "
+                                  "updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
+                                  [*after, now, login, int(customer_id), seen]).rowcount
+            if not updated:
+                stale = customer.copy()
+                stale.version = seen
+                raise self.conflict(self.stored_now(int(customer_id)), stale)
+            write_customer_changes(self.db, cur, [
+                [customer_id, seen + 1, now, login, "update", field, old, new]
+                for field, old, new in zip(("erp_system", "erp_customer_id"), before, after, strict=True)
+                if old != new])
+            self.admin.log_admin(cur, login, "Economy system", f"customer {customer.number} {customer.name}",
+                            " ".join(before).strip() or None, " ".join(after).strip() or "not linked")
+        return self.get_customer(customer_id)
 
-def _query_conditions(store: Any, query: CustomerQuery) -> tuple[list[str], list[Any]]:
+    def unlink_customer(self, customer_id: int, user: str | None = None,
+                        expected_version: int | None = None) -> Customer:
+        """Unlink a customer from the economy system (administrators); recorded as :meth:`link_customer`."""
+        return self.link_customer(customer_id, "", "", user=user, expected_version=expected_version)
+
+
+def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[str], list[Any]]:
     """WHERE conditions (constant SQL) and their parameters for a Search customers query."""
-    maps = store._list_maps()
+    maps = store.admin.list_maps()
     where: list[str] = []
     params: list[Any] = []
     if query.archived != "all":
@@ -531,7 +583,7 @@ def _query_conditions(store: Any, query: CustomerQuery) -> tuple[list[str], list
     if query.account_managers:
         where.append(store.db.in_list("c.account_manager", len(query.account_managers)))
         params += list(query.account_managers)
-    value_ids = store.criterion_value_ids()
+    value_ids = store.admin.criterion_value_ids()
     for criterion, values in (query.segments or {}).items():
         ids = [value_ids.get((criterion, value), -1) for value in values]
         if ids:

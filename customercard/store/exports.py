@@ -11,6 +11,7 @@ import pandas as pd
 
 from .backend import Backend
 from .customers import LISTED_COLUMNS, PLAIN_COLUMNS
+from .part import Part
 
 SEGMENT_PREFIX = "segments."
 
@@ -38,8 +39,8 @@ SELECT_EXPORT_CONTACTS = (
 )
 
 
-class ExportStore:
-    """Mixin of :class:`customercard.store.Store`: whole tables as people export them."""
+class ExportStore(Part):
+    """Part of :class:`customercard.store.Store`: whole tables as people export them."""
 
     db: Backend
 

@@ -5,7 +5,7 @@ The contents live in a :class:`customercard.files.FileStorage`; see :mod:`custom
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,13 +14,22 @@ from ..i18n import _
 from ..models import CustomerFile
 from .backend import Backend
 from .database import utcnow
+from .part import Part
 from .records import write_record_changes
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .customers import CustomerStore
 
 FILE_COLUMNS = "id, customer_id, name, size, content_hash, content_type, storage, uploaded_at, uploaded_by"
 
 
-class FilesStore:
-    """Mixin of :class:`customercard.store.Store`: file records of customers."""
+class FilesStore(Part):
+    """Part of :class:`customercard.store.Store`: file records of customers."""
+
+    uses = ("admin", "customers")
+    admin: AdminStore
+    customers: CustomerStore
 
     db: Backend
 
@@ -44,11 +53,11 @@ class FilesStore:
     def add_file_record(self, customer_id: int, name: str, size: int, content_hash: str, content_type: str,
                         user: str | None = None, storage: str = "local") -> int:
         """Record an uploaded file (its contents already stored under ``content_hash``)."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         record = CustomerFile(customer_id=int(customer_id), name=name, content_type=content_type)
         record.check()
         name, content_type = record.name, record.content_type
-        if not self.customer_exists(customer_id):
+        if not self.customers.customer_exists(customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         now = utcnow()
         with self.db.transaction() as cur:
@@ -62,7 +71,7 @@ class FilesStore:
 
     def delete_file(self, file_id: int, user: str | None = None) -> None:
         """Delete a file (managers and administrators); the record stays, marked deleted, and history shows it."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         record = self.file_record(file_id)
         now = utcnow()
         with self.db.transaction() as cur:

@@ -9,7 +9,7 @@ firm switches relations, events and opportunities off (a link to an opportunity 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,7 +19,14 @@ from ..i18n import _
 from ..models import FollowUp
 from .backend import Backend
 from .database import utcnow
+from .part import Part
 from .records import check_version, diff_records, versioned_update, write_record_changes
+
+if TYPE_CHECKING:
+    from .activity import ActivityStore
+    from .admin import AdminStore
+    from .customers import CustomerStore
+    from .prefs import PrefsStore
 
 FOLLOW_UP_COLUMNS = ("id", "customer_id", "what", "due_on", "owner", "contact_id", "opportunity_id", "done", "done_by",
                      "done_at", "version")
@@ -32,15 +39,21 @@ FOLLOW_UP_FRAME = ["id", "customer_id", "customer_name", "customer_number", "acc
 RECENT_CARDS = 20
 
 
-class FollowUpStore:
-    """Mixin of :class:`customercard.store.Store`: follow-ups, their reminder claims, and the home page's reads."""
+class FollowUpStore(Part):
+    """Part of :class:`customercard.store.Store`: follow-ups, their reminder claims, and the home page's reads."""
+
+    uses = ("activity", "admin", "customers", "prefs")
+    activity: ActivityStore
+    admin: AdminStore
+    customers: CustomerStore
+    prefs: PrefsStore
 
     db: Backend
 
     # -- follow-ups ----------------------------------------------------------------------------------------
     def firm_today(self) -> dt.date:
         """Today in the firm's time zone (what is due and overdue is counted by it)."""
-        return dt.datetime.now(formatting.time_zone(self._firm_setting("time_zone"))).date()
+        return dt.datetime.now(formatting.time_zone(self.activity.firm_setting("time_zone"))).date()
 
     def follow_ups(self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
                    contact_id: int | None = None, opportunity_id: int | None = None, due_by: dt.date | None = None,
@@ -89,7 +102,7 @@ class FollowUpStore:
             row["overdue"] = bool(not row["done"] and row["due_on"] is not None and row["due_on"] < today)
             row["customer_name"], row["customer_number"], row["account_manager"] = customers.get(
                 row["customer_id"], (None, None, None))
-            row["owner_name"] = self.user_name(row["owner"])
+            row["owner_name"] = self.admin.user_name(row["owner"])
             row["contact_name"] = (contacts.get(row["contact_id"]) or (None,))[0] or None
             row["opportunity_title"] = (opportunities.get(row["opportunity_id"]) or (None,))[0]
         frame = pd.DataFrame(rows, columns=FOLLOW_UP_FRAME)
@@ -127,11 +140,11 @@ class FollowUpStore:
 
     def add_follow_up(self, follow_up: FollowUp, user: str | None = None) -> FollowUp:
         """Add a follow-up (owned by the writer unless another owner is given); recorded in its history."""
-        login = self.require(user, "write")
-        if not self.customer_exists(follow_up.customer_id):
+        login = self.admin.require(user, "write")
+        if not self.customers.customer_exists(follow_up.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=follow_up.customer_id))
         follow_up.owner = follow_up.owner or login
-        follow_up.check(self.choices())
+        follow_up.check(self.admin.choices())
         self._check_links(follow_up)
         now = utcnow()
         with self.db.transaction() as cur:
@@ -150,12 +163,12 @@ class FollowUpStore:
     def save_follow_up(self, follow_up: FollowUp, user: str | None = None) -> FollowUp:
         """Save an edited follow-up (what, due day, owner, links, done) made from ``follow_up.version``; marking it
         done or open again records who and when. A stale save is refused with a conflict naming the fields."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_follow_up(follow_up.id)
             check_version(self.db, "follow_ups", before, follow_up)
             follow_up.customer_id = before.customer_id  # a copy read before a merge names the old one
-            follow_up.check(self.choices(), previous=before)
+            follow_up.check(self.admin.choices(), previous=before)
             self._check_links(follow_up)
             changes = diff_records(before, follow_up)
             if not changes:
@@ -215,14 +228,14 @@ class FollowUpStore:
     def follow_up_mail_wanted(self, login: str) -> bool:
         """Whether a user wants the daily e-mail of their due and overdue follow-ups (their profile; on unless
         turned off)."""
-        return self.prefs(login, "mail.follow_ups").get("mail.follow_ups", True) is not False
+        return self.prefs.prefs(login, "mail.follow_ups").get("mail.follow_ups", True) is not False
 
     def set_follow_up_mail_wanted(self, login: str, wanted: bool, user: str | None = None) -> None:
         """Turn a user's daily follow-up e-mail on or off (the user themselves, or an administrator)."""
-        acting = self.require(user, "read")
+        acting = self.admin.require(user, "read")
         if acting != login:
-            self.require(user, "admin")
-        self.set_pref(login, "mail.follow_ups", bool(wanted))
+            self.admin.require(user, "admin")
+        self.prefs.set_pref(login, "mail.follow_ups", bool(wanted))
 
     def claim_follow_up_mail(self, login: str, day: dt.date) -> bool:
         """Take the right to send ``login`` the reminder of ``day``: True once per user and day (whichever server
@@ -302,8 +315,8 @@ class FollowUpStore:
             "SELECT o.stage_id, o.currency, count(*), sum(o.amount), sum(o.amount * o.probability / 100) "
             "FROM opportunities o " + mine + "WHERE o.status = 'pipeline' GROUP BY o.stage_id, o.currency",
             [account_manager] if account_manager else [])
-        rates = self.settings().rates()
-        stages = self.list_values("opportunity_stages")
+        rates = self.admin.settings().rates()
+        stages = self.admin.list_values("opportunity_stages")
         by_id = dict(zip(stages["id"], stages["label"], strict=True))
         totals: dict[Any, list[float]] = {}
         for stage_id, currency, count, amount, weighted in rows:

@@ -7,6 +7,7 @@ as every invoice write, so one customer's figures never scan the invoices table.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -14,12 +15,19 @@ from ..errors import NotFound, ValidationError
 from ..i18n import _
 from .backend import Backend
 from .database import execute_rows
+from .part import Part
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
 
 INVOICE_COLUMNS = ["customer_id", "project_id", "number", "invoice_date", "amount", "currency", "amount_base"]
 
 
-class InvoicingStore:
-    """Mixin of :class:`customercard.store.Store`: invoices and their yearly totals."""
+class InvoicingStore(Part):
+    """Part of :class:`customercard.store.Store`: invoices and their yearly totals."""
+
+    uses = ("admin",)
+    admin: AdminStore
 
     db: Backend
 
@@ -28,7 +36,7 @@ class InvoicingStore:
 
         Columns: customer_id, number, invoice_date, amount, currency, amount_base (project_id optional).
         """
-        self.require(user, "write")
+        self.admin.require(user, "write")
         frame = _check_invoices(invoices)
         if frame.empty:
             return 0

@@ -8,7 +8,7 @@ survivor's history records the merge field by field. Nothing is deleted.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictError, FieldConflict, ValidationError
 from ..i18n import _
@@ -16,7 +16,12 @@ from ..models import Customer, to_text
 from .backend import Backend
 from .customers import write_customer_changes
 from .database import utcnow
+from .part import Part
 from .records import write_record_changes
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .customers import CustomerStore
 
 #: Tables whose rows follow a merged customer (table, column). Later modules add theirs.
 MOVED_ROWS: list[tuple[str, str]] = [
@@ -26,14 +31,18 @@ MOVED_ROWS: list[tuple[str, str]] = [
 ]
 
 
-class MergeStore:
-    """Mixin of :class:`customercard.store.Store`: merging duplicates."""
+class MergeStore(Part):
+    """Part of :class:`customercard.store.Store`: merging duplicates."""
+
+    uses = ("admin", "customers")
+    admin: AdminStore
+    customers: CustomerStore
 
     db: Backend
 
     def merge_preview(self, survivor_id: int, other_id: int) -> dict[str, Any]:
         """What a merge would do: the fields that differ and how many rows of each kind would move."""
-        survivor, other = self.get_customer(survivor_id), self.get_customer(other_id)
+        survivor, other = self.customers.get_customer(survivor_id), self.customers.get_customer(other_id)
         differing = [field for field in Customer.fields if field != "segments"
                      and to_text(survivor.get(field)) != to_text(other.get(field))
                      and to_text(other.get(field)) not in (None, "")]
@@ -49,7 +58,7 @@ class MergeStore:
                         other_version: int | None = None) -> Customer:
         """Merge ``other_id`` into ``survivor_id``; ``take_from_other`` names the fields whose value the
         survivor takes from the other customer. Returns the saved survivor."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         if survivor_id == other_id:
             raise ValidationError({"other": _("Choose another customer to merge with.")})
         taken = set(take_from_other)
@@ -58,7 +67,7 @@ class MergeStore:
             raise ValidationError({"fields": _("Not a customer field: {fields}.").format(
                 fields=", ".join(sorted(unknown)))})
         with self.db.transaction() as cur:
-            survivor, other = self.get_customer(survivor_id), self.get_customer(other_id)
+            survivor, other = self.customers.get_customer(survivor_id), self.customers.get_customer(other_id)
             self._check_versions(survivor, survivor_version, other, other_version)
             if other.merged_into:
                 raise ValidationError({"other": _("{name} was merged into another customer already.").format(
@@ -67,15 +76,15 @@ class MergeStore:
             for field in taken - {"segments"}:
                 merged.set(field, other.get(field))
             merged.segments = _merged_segments(survivor.segments, other.segments, "segments" in taken,
-                                               self.choices().criteria)
-            merged = self.save_customer(merged, user=login, kind="merge")
+                                               self.admin.choices().criteria)
+            merged = self.customers.save_customer(merged, user=login, kind="merge")
             now = utcnow()
             if merged.version == survivor.version:  # no field changed: the merge is still a new version
                 bumped = cur.execute("UPDATE customers SET version = version + 1, updated_at = ?, updated_by = ? "
                                      "WHERE id = ? AND version = ?",
                                      [now, login, survivor_id, survivor.version]).rowcount
                 if not bumped:  # another process saved the survivor since it was read: nothing is merged
-                    raise self._conflict(self._stored_now(survivor_id), survivor)
+                    raise self.customers.conflict(self.customers.stored_now(survivor_id), survivor)
                 merged.version += 1
             write_customer_changes(self.db, cur, [[survivor_id, merged.version, now, login, "merge", "merged_from",
                                                    None, f"{other.number} {other.name} (id {other.id})"]])
@@ -84,12 +93,12 @@ class MergeStore:
                                    "updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
                                    [survivor_id, now, login, other_id, other.version]).rowcount
             if not archived:  # another process saved the other customer since it was read: nothing is merged
-                raise self._conflict(self._stored_now(other_id), other)
+                raise self.customers.conflict(self.customers.stored_now(other_id), other)
             write_customer_changes(self.db, cur, [
                 [other_id, other.version + 1, now, login, "merge", "archived", to_text(other.archived), "true"],
                 [other_id, other.version + 1, now, login, "merge", "merged_into", None,
                  f"{merged.number} {merged.name} (id {survivor_id})"]])
-        return self.get_customer(survivor_id)
+        return self.customers.get_customer(survivor_id)
 
     @staticmethod
     def _check_versions(survivor: Customer, survivor_version: int | None, other: Customer,

@@ -10,16 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound
 from ..fields import synced_fields
 from ..i18n import N_, _
 from ..models import Customer, Snapshot, to_text
 from .backend import Backend
 from .database import utcnow
+from .part import Part
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
 
 #: Fields whose changes the economy system receives (contact information and invoice address; the registry's).
 SYNCED_FIELDS = synced_fields()
@@ -28,12 +32,16 @@ MAX_ATTEMPTS = 8
 STATUSES = (N_("pending"), N_("failed"), N_("delivered"))
 
 
-class OutboxStore:
-    """Mixin of :class:`customercard.store.Store`: the economy-system outbox."""
+class OutboxStore(Part):
+    """Part of :class:`customercard.store.Store`: the economy-system outbox."""
+
+    uses = ("admin",)
+    internal = frozenset({"after_customer_change"})
+    admin: AdminStore
 
     db: Backend
 
-    def _after_customer_change(self, cur: Any, before: Customer | Snapshot, after: Customer,
+    def after_customer_change(self, cur: Any, before: Customer | Snapshot, after: Customer,
                                changes: dict[str, tuple[Any, Any]], login: str, now: Any) -> None:
         """Queue the synced fields of a linked customer's change, in the same transaction."""
         synced = {field: change for field, change in changes.items() if field in SYNCED_FIELDS}
@@ -108,7 +116,7 @@ class OutboxStore:
 
     def retry_outbox(self, outbox_id: int | None = None, user: str | None = None) -> int:
         """Send failed rows again (one, or all); administrators only. Returns how many were re-queued."""
-        login = self.require(user, "admin")
+        login = self.admin.require(user, "admin")
         now = utcnow()
         with self.db.transaction() as cur:
             if outbox_id is None:
@@ -117,50 +125,5 @@ class OutboxStore:
             else:
                 rows = cur.execute("UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
                                    "WHERE id = ? AND status = 'failed' RETURNING id", [now, int(outbox_id)]).fetchall()
-            self._log_admin(cur, login, "Economy system", "retry", None, f"{len(rows)} deliveries")
+            self.admin.log_admin(cur, login, "Economy system", "retry", None, f"{len(rows)} deliveries")
         return len(rows)
-
-    def link_customer(self, customer_id: int, system: str, external_id: str, user: str | None = None,
-                      expected_version: int | None = None) -> Customer:
-        """Link a customer to its record in the economy system (administrators): the system's name and the
-        customer's id there, both given; empty both, it unlinks (see :meth:`unlink_customer`). Recorded in the
-        customer's history and the admin log; ``expected_version`` (what the administrator saw): a customer saved
-        since is a conflict and nothing is written. Returns the customer as saved."""
-        login = self.require(user, "admin")
-        draft = Customer(erp_system=(system or "").strip(), erp_customer_id=(external_id or "").strip())
-        errors = {name: message for name, message in draft.validate().items()
-                  if name in ("erp_system", "erp_customer_id")}
-        if bool(draft.erp_system) != bool(draft.erp_customer_id):
-            errors["erp_customer_id" if draft.erp_system else "erp_system"] = (
-                "Give both the economy system and the customer's id in it (or neither, to unlink).")
-        if errors:
-            raise ValidationError(errors, what="The link")
-        customer = self.get_customer(customer_id)
-        seen = customer.version if expected_version is None else int(expected_version)
-        before = (customer.erp_system, customer.erp_customer_id)
-        after = (draft.erp_system, draft.erp_customer_id)
-        if before == after:
-            return customer
-        now = utcnow()
-        with self.db.transaction() as cur:
-            updated = cur.execute("UPDATE customers SET erp_system = ?, erp_customer_id = ?, version = version + 1, "
-                                  "updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
-                                  [*after, now, login, int(customer_id), seen]).rowcount
-            if not updated:
-                stale = customer.copy()
-                stale.version = seen
-                raise self._conflict(self._stored_now(int(customer_id)), stale)
-            from .customers import write_customer_changes
-
-            write_customer_changes(self.db, cur, [
-                [customer_id, seen + 1, now, login, "update", field, old, new]
-                for field, old, new in zip(("erp_system", "erp_customer_id"), before, after, strict=True)
-                if old != new])
-            self._log_admin(cur, login, "Economy system", f"customer {customer.number} {customer.name}",
-                            " ".join(before).strip() or None, " ".join(after).strip() or "not linked")
-        return self.get_customer(customer_id)
-
-    def unlink_customer(self, customer_id: int, user: str | None = None,
-                        expected_version: int | None = None) -> Customer:
-        """Unlink a customer from the economy system (administrators); recorded as :meth:`link_customer`."""
-        return self.link_customer(customer_id, "", "", user=user, expected_version=expected_version)

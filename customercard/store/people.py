@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -11,7 +11,13 @@ from ..i18n import _
 from ..models import Contact, Project, from_text
 from .backend import Backend
 from .database import utcnow
+from .part import Part
 from .records import check_version, diff_records, versioned_update, write_record_changes
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .customers import CustomerStore
+    from .search import SearchStore
 
 CONTACT_COLUMNS = ("id", "customer_id", "first_name", "last_name", "title", "email", "phone", "mobile", "active",
                    "notes", "created_at", "created_by", "updated_at", "updated_by", "version")
@@ -23,8 +29,13 @@ PROJECT_COLUMNS = ("id", "customer_id", "number", "name", "status", "manager", "
 SELECT_PROJECT = "SELECT " + ", ".join(PROJECT_COLUMNS) + " FROM projects"  # constant columns
 
 
-class PeopleStore:
-    """Mixin of :class:`customercard.store.Store`: contacts and projects."""
+class PeopleStore(Part):
+    """Part of :class:`customercard.store.Store`: contacts and projects."""
+
+    uses = ("admin", "customers", "search")
+    admin: AdminStore
+    customers: CustomerStore
+    search: SearchStore
 
     db: Backend
 
@@ -46,11 +57,11 @@ class PeopleStore:
 
     def create_contact(self, contact: Contact, user: str | None = None) -> Contact:
         """Validate and create a contact person at ``contact.customer_id``."""
-        login = self.require(user, "write")
-        if contact.customer_id is None or not self.customer_exists(contact.customer_id):
+        login = self.admin.require(user, "write")
+        if contact.customer_id is None or not self.customers.customer_exists(contact.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=contact.customer_id))
         contact.country = self._customer_country(contact.customer_id)
-        contact.check(self.choices())
+        contact.check(self.admin.choices())
         now = utcnow()
         with self.db.transaction() as cur:
             contact.id = cur.execute(
@@ -60,20 +71,20 @@ class PeopleStore:
                 [contact.customer_id, *self._contact_values(contact), now, login, now, login]).fetchone()[0]
             write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, "create",
                                  diff_records(None, contact), 1)
-            self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
+            self.search.index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(created_at=now, created_by=login, updated_at=now, updated_by=login, version=1)
         return contact
 
     def save_contact(self, contact: Contact, user: str | None = None, kind: str = "update") -> Contact:
         """Validate and save a contact person; history and version as for customers (``kind`` of change: 'update',
         or 'restore')."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_contact(contact.id)
             check_version(self.db, "contacts", before, contact)
             contact.customer_id = before.customer_id  # a copy read before a merge names the old one
             contact.country = self._customer_country(before.customer_id)
-            contact.check(self.choices(), previous=before)
+            contact.check(self.admin.choices(), previous=before)
             changes = diff_records(before, contact)
             if not changes:
                 return contact
@@ -84,7 +95,7 @@ class PeopleStore:
                                        lambda: self.get_contact(contact.id))
             write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, kind,
                                  changes, version)
-            self._index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
+            self.search.index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(updated_at=now, updated_by=login, version=version)
         return contact
 
@@ -114,7 +125,7 @@ class PeopleStore:
     def _customer_country(self, customer_id: int) -> str:
         """The customer's visiting country, or the firm's default country: where its contacts' phones are."""
         found = self.db.row("SELECT visit_country FROM customers WHERE id = ?", [int(customer_id)])
-        return (found[0] if found else None) or self.choices().default_country
+        return (found[0] if found else None) or self.admin.choices().default_country
 
     @staticmethod
     def _contact_values(contact: Contact) -> list[Any]:
@@ -150,10 +161,10 @@ class PeopleStore:
 
     def create_project(self, project: Project, user: str | None = None) -> Project:
         """Create a project for ``project.customer_id`` (projects are kept by the project module)."""
-        login = self.require(user, "write")
-        if project.customer_id is None or not self.customer_exists(project.customer_id):
+        login = self.admin.require(user, "write")
+        if project.customer_id is None or not self.customers.customer_exists(project.customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=project.customer_id))
-        project.check(self.choices())
+        project.check(self.admin.choices())
         now = utcnow()
         with self.db.transaction() as cur:
             if not project.number:

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 from .backend import Backend
+from .part import Part
 
 
-class PrefsStore:
-    """Mixin of :class:`customercard.store.Store`: per-login preferences."""
+class PrefsStore(Part):
+    """Part of :class:`customercard.store.Store`: per-login preferences."""
 
     db: Backend
 

@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models import Contact
 from .backend import Backend
 from .database import utcnow
+from .part import Part
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .people import PeopleStore
+    from .search import SearchStore
 
 ANONYMISED = "Anonymised"
 #: What a contact's name or e-mail address becomes inside other texts (comments, events, relation notes).
@@ -65,8 +71,13 @@ def _redact(text: str | None, needles: list[str]) -> str | None:
     return text
 
 
-class PrivacyStore:
-    """Mixin of :class:`customercard.store.Store`: export and anonymise a contact person (administrators)."""
+class PrivacyStore(Part):
+    """Part of :class:`customercard.store.Store`: export and anonymise a contact person (administrators)."""
+
+    uses = ("admin", "people", "search")
+    admin: AdminStore
+    people: PeopleStore
+    search: SearchStore
 
     db: Backend
 
@@ -78,8 +89,8 @@ class PrivacyStore:
         whose text names them, at any customer), relations (to them), history (of their fields).
         :func:`customercard.privacy.personal_data_files` writes it as JSON beside their vCard.
         """
-        login = self.require(user, "admin")
-        contact = self.get_contact(contact_id)
+        login = self.admin.require(user, "admin")
+        contact = self.people.get_contact(contact_id)
         customer = self.db.records("SELECT id, number, name FROM customers WHERE id = ?", [contact.customer_id])
         return {
             "exported_at": _plain(utcnow().replace(microsecond=0)), "exported_by": login,
@@ -141,10 +152,10 @@ class PrivacyStore:
 
         The customer and everything else stay as they were. Returns the anonymised contact person.
         """
-        login = self.require(user, "admin")
+        login = self.admin.require(user, "admin")
         now = utcnow()
         with self.db.transaction() as cur:
-            contact = self.get_contact(contact_id)
+            contact = self.people.get_contact(contact_id)
             needles = _needles(contact)
             cur.execute("UPDATE contacts SET first_name = ?, last_name = '', title = '', email = '', phone = '', "
                         "mobile = '', notes = '', active = FALSE, updated_at = ?, updated_by = ?, "
@@ -154,8 +165,8 @@ class PrivacyStore:
             if needles:
                 for table, fields in NAMING_TEXTS.items():
                     self._redact_texts(cur, table, fields, needles)
-            self._log_admin(cur, login, "Privacy", f"contact {contact.id}", None, "anonymised")
-        return self.get_contact(contact_id)
+            self.admin.log_admin(cur, login, "Privacy", f"contact {contact.id}", None, "anonymised")
+        return self.people.get_contact(contact_id)
 
     def _anonymise_history(self, cur: Any, contact_id: int) -> None:
         """Every recorded old and new value of the contact's personal fields replaced (the rows stay)."""
@@ -170,8 +181,8 @@ class PrivacyStore:
         suffixes and typo variants)."""
         from .search_text import contact_terms, words_of
 
-        self._reindex(cur, contact.customer_id, contact.id, [])
-        terms = contact_terms({**contact.values(), "id": contact.id}, self.settings().phone_region)
+        self.search.reindex(cur, contact.customer_id, contact.id, [])
+        terms = contact_terms({**contact.values(), "id": contact.id}, self.admin.settings().phone_region)
         for word in sorted({word for source, term, _shown in terms for word in words_of(source, term)}):
             if cur.execute("SELECT 1 FROM search_words WHERE word = ? LIMIT 1", [word]).fetchone() is None:
                 for table in ("search_vocab", "search_suffixes", "search_fuzzy"):

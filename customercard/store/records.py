@@ -12,6 +12,7 @@ from ..models import Record, to_text
 from .backend import Backend
 from .changes import Change
 from .database import execute_rows
+from .part import Part
 
 INSERT_RECORD_CHANGE = ("INSERT INTO record_changes (table_name, record_id, customer_id, changed_at, changed_by, "
                         "kind, field, old_value, new_value, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -75,7 +76,7 @@ def record_conflict(db: Any, table: str, stored: Record, attempted: Record) -> C
     return ConflictError(conflicts, stored_version=stored.version, attempted_version=attempted.version)
 
 
-class RecordHistoryStore:
+class RecordHistoryStore(Part):
     """Mixin: the history of contacts, comments and CRM records."""
 
     db: Backend

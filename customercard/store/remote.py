@@ -134,12 +134,6 @@ NOT_REMOTE: dict[str, str] = {
 LOCAL_ONLY = ("backup", "changes", "close")
 
 
-def store_class() -> type:
-    from . import Store
-
-    return Store
-
-
 def actor_parameters(signature: inspect.Signature) -> list[str]:
     """The parameters of a store method that say who acts: ``user`` or ``by``, given as a login."""
     return [name for name in ACTOR_PARAMETERS if name in signature.parameters
@@ -337,8 +331,9 @@ def _not_remote(name: str, reason: str) -> Any:
     return method
 
 
-def _build() -> None:
-    store = store_class()
+def offer_remotely(store: type) -> None:
+    """Give :class:`RemoteStore` the store's methods named in :data:`REMOTE` (with their signatures and documents)
+    and those in :data:`NOT_REMOTE`, refused with their reason (called once, by :mod:`customercard.store`)."""
     for name, _rule in REMOTE.items():
         found = inspect.getattr_static(store, name)
         if isinstance(found, property):
@@ -348,8 +343,6 @@ def _build() -> None:
     for name, reason in NOT_REMOTE.items():
         setattr(RemoteStore, name, _not_remote(name, reason))
 
-
-_build()
 
 
 def connect(url: str, token: str | None = None, *, timeout: float = 120.0) -> RemoteStore:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..i18n import N_, _
 from .backend import Backend
 from .database import execute_rows
+from .part import Part
 from .search_bulk import fuzzy_frame, index_frames, suffix_frame, word_frame
 from .search_text import (
     BULK_ROWS,
@@ -57,6 +58,9 @@ from .search_text import (
     words_of,
 )
 
+if TYPE_CHECKING:
+    from .admin import AdminStore
+
 
 def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
     """Entries found for every query word, each with its worst word rank."""
@@ -68,13 +72,17 @@ def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
     return matched
 
 
-class SearchStore:
-    """Mixin of :class:`customercard.store.Store`: the super search and the duplicate check."""
+class SearchStore(Part):
+    """Part of :class:`customercard.store.Store`: the super search and the duplicate check."""
+
+    uses = ("admin",)
+    internal = frozenset({"index_contact", "index_customer", "index_rows", "reindex", "write_index"})
+    admin: AdminStore
 
     db: Backend
 
     # -- keeping the index ----------------------------------------------------------------------------------
-    def _index_rows(self, owners: list[tuple[int, int | None, list[tuple[str, str, str]]]]
+    def index_rows(self, owners: list[tuple[int, int | None, list[tuple[str, str, str]]]]
                     ) -> tuple[list[list[Any]], list[list[Any]]]:
         """Rows for search_terms and search_words from (customer id, contact id, terms) triples."""
         count = sum(len(terms) for _c, _k, terms in owners)
@@ -87,7 +95,7 @@ class SearchStore:
                 word_rows += [[word, entry_id] for word in words_of(source, term)]
         return term_rows, word_rows
 
-    def _write_index(self, cur: Any, term_rows: list[list[Any]], word_rows: list[list[Any]]) -> None:
+    def write_index(self, cur: Any, term_rows: list[list[Any]], word_rows: list[list[Any]]) -> None:
         if len(term_rows) > BULK_ROWS:  # many customers at once (an import): as frames, read in one go
             self.db.insert_df("search_terms", pd.DataFrame(term_rows, dtype=object, columns=[
                 "entry_id", "term", "customer_id", "contact_id", "source", "shown"]))
@@ -132,7 +140,7 @@ class SearchStore:
             cur.execute("DELETE FROM search_words WHERE " + self.db.in_list("entry_id", len(part), ids=True), part)
             cur.execute("DELETE FROM search_terms WHERE " + self.db.in_list("entry_id", len(part), ids=True), part)
 
-    def _reindex(self, cur: Any, customer_id: int, contact_id: int | None, terms: list[tuple[str, str, str]]) -> None:
+    def reindex(self, cur: Any, customer_id: int, contact_id: int | None, terms: list[tuple[str, str, str]]) -> None:
         """Make the index hold exactly ``terms`` for this customer (contact_id None) or contact person:
         entries that did not change stay, only the changed ones are removed and written."""
         stored = cur.execute("SELECT entry_id, source, term, shown, contact_id FROM search_terms "
@@ -148,16 +156,16 @@ class SearchStore:
                 stale.append(int(entry_id))
         self._forget_entries(cur, stale)
         if wanted:
-            self._write_index(cur, *self._index_rows([(int(customer_id), contact_id, wanted)]))
+            self.write_index(cur, *self.index_rows([(int(customer_id), contact_id, wanted)]))
 
-    def _index_customer(self, cur: Any, customer_id: int, values: dict[str, Any]) -> None:
+    def index_customer(self, cur: Any, customer_id: int, values: dict[str, Any]) -> None:
         """Bring the customer's own entries (not its contacts') in the index up to date, inside a write."""
-        self._reindex(cur, customer_id, None, customer_terms(values, self.settings().phone_region))
+        self.reindex(cur, customer_id, None, customer_terms(values, self.admin.settings().phone_region))
 
-    def _index_contact(self, cur: Any, contact: dict[str, Any]) -> None:
+    def index_contact(self, cur: Any, contact: dict[str, Any]) -> None:
         """Bring one contact person's entries in the index up to date, inside a write."""
-        self._reindex(cur, contact["customer_id"], int(contact["id"]),
-                      contact_terms(contact, self.settings().phone_region))
+        self.reindex(cur, contact["customer_id"], int(contact["id"]),
+                      contact_terms(contact, self.admin.settings().phone_region))
 
     def rebuild_search_index(self, chunk: int = 100_000) -> int:
         """Build the whole index again, each table sorted by its key (bulk loads, upgrades, copies).
@@ -166,7 +174,7 @@ class SearchStore:
         variants likewise, so memory stays bounded however many customers there are. On DuckDB each chunk goes
         to a staging table and every table is written once, sorted by its key, at the end (DuckDB sorts on
         disk when it must); PostgreSQL takes the rows as they come and finds them through its indexes."""
-        region = self.settings().phone_region
+        region = self.admin.settings().phone_region
         bounds = self.db.rows("SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM customers) "
                               "AS numbered WHERE n % ? = 1 ORDER BY id", [int(chunk)])
         starts = [int(row[0]) for row in bounds]
@@ -266,7 +274,7 @@ class SearchStore:
         # each distinct once: for a bare number the digits are the query itself
         terms = list(dict.fromkeys(t for t in (number, abroad, query) if t)) if numeric else [query]
         words = [abroad or number] if numeric else query.split()[:MAX_QUERY_WORDS]
-        skip = set() if self.settings().nicknames_enabled else {"nickname"}
+        skip = set() if self.admin.settings().nicknames_enabled else {"nickname"}
         hits: dict[int, tuple[int, int, int, str, str]] = {}
 
         def consider(customer_id: int, source: str, shown: str, rank: int, at_start: bool = False) -> None:
@@ -407,7 +415,7 @@ class SearchStore:
     def _hit_records(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
             return {}
-        statuses = self._list_maps()["statuses"]["by_id"]
+        statuses = self.admin.list_maps()["statuses"]["by_id"]
         return {r["id"]: {**r, "status": statuses.get(r.pop("status_id"))} for r in self.db.records(
             "SELECT id, number, name, nickname, visit_city AS city, status_id, archived FROM customers WHERE "
             + self.db.in_list("id", len(ids), ids=True), ids)}
@@ -462,7 +470,7 @@ class SearchStore:
         entries = self._name_entries(sorted({w for words in near.values() for w in words}),
                                      sorted({fold(text) for pairs in cores for text, core, _own in pairs
                                              if len(core) >= SHORTEST_NAME_CORE}))
-        skip = set() if self.settings().nicknames_enabled else {"nickname"}
+        skip = set() if self.admin.settings().nicknames_enabled else {"nickname"}
         for pairs, found in zip(cores, reasons, strict=True):
             for text, core, own in pairs:
                 if len(core) < SHORTEST_NAME_CORE:

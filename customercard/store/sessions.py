@@ -18,7 +18,7 @@ import logging
 import math
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,10 @@ from ..models import User
 from .backend import Backend
 from .changes import Change
 from .database import utcnow
+from .part import Part
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
 
 #: How long a session may go unused, and how long it may last at most (``customercard.config`` sets others).
 DEFAULT_IDLE = dt.timedelta(hours=8)
@@ -91,8 +95,30 @@ def _short(text: str) -> str:
     return (text or "")[:LONGEST_KEPT_TEXT]
 
 
-class SessionStore:
-    """Mixin of :class:`customercard.store.Store`: login sessions and the login throttle."""
+def end_session_row(db: Backend, cur: Any, session_id: int, login: str, reason: str, at: dt.datetime) -> None:
+    """End a session and tell its open pages (they stop showing anything)."""
+    cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL",
+                [at, reason, session_id])
+    db.announce(Change("session", session_id, None, None, login, (reason,)))
+
+
+def end_sessions(db: Backend, login: str, except_token: str = "", reason: str = "logged out everywhere") -> int:
+    """End every session of ``login`` but the one with ``except_token`` (when given); returns how many. (What the
+    users' part does when a password changes or a user is deactivated, without the sessions part.)"""
+    keep = token_hash(except_token) if except_token else ""
+    with db.transaction() as cur:
+        ids = [row[0] for row in cur.execute("SELECT id FROM sessions WHERE login = ? AND ended_at IS NULL "
+                                             "AND token_hash <> ?", [login, keep]).fetchall()]
+        for session_id in ids:
+            end_session_row(db, cur, int(session_id), login, reason, utcnow())
+    return len(ids)
+
+
+class SessionStore(Part):
+    """Part of :class:`customercard.store.Store`: login sessions and the login throttle."""
+
+    uses = ("admin",)
+    admin: AdminStore
 
     db: Backend
 
@@ -122,7 +148,7 @@ class SessionStore:
         if found is None or found[4] is not None:
             return None
         session_id, login, created_at, last_seen_at, _ended = found
-        user = self._users_by_login().get(login)
+        user = self.admin.users_by_login().get(login)
         if user is None or not user["active"]:
             return None
         if at - last_seen_at > idle or at - created_at > lifetime:
@@ -161,10 +187,7 @@ class SessionStore:
                 self._ended(cur, int(found[0]), found[1], reason, utcnow())
 
     def _ended(self, cur: Any, session_id: int, login: str, reason: str, at: dt.datetime) -> None:
-        """End a session and tell its open pages (they stop showing anything)."""
-        cur.execute("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL",
-                    [at, reason, session_id])
-        self.db.announce(Change("session", session_id, None, None, login, (reason,)))
+        end_session_row(self.db, cur, session_id, login, reason, at)
 
     def end_session_of(self, login: str, session_id: int, reason: str = "ended by the user") -> bool:
         """End one of ``login``'s sessions by its id (from :meth:`sessions`); False when it is not theirs or
@@ -179,13 +202,7 @@ class SessionStore:
 
     def end_sessions(self, login: str, except_token: str = "", reason: str = "logged out everywhere") -> int:
         """End every session of ``login`` but the one with ``except_token`` (when given); returns how many."""
-        keep = token_hash(except_token) if except_token else ""
-        with self.db.transaction() as cur:
-            ids = [row[0] for row in cur.execute("SELECT id FROM sessions WHERE login = ? AND ended_at IS NULL "
-                                                 "AND token_hash <> ?", [login, keep]).fetchall()]
-            for session_id in ids:
-                self._ended(cur, int(session_id), login, reason, utcnow())
-        return len(ids)
+        return end_sessions(self.db, login, except_token, reason)
 
     def _end(self, session_id: int, reason: str, at: dt.datetime) -> None:
         with self.db.transaction() as cur:
@@ -204,12 +221,12 @@ class SessionStore:
         wait = self.login_wait(login, address, at=at)
         if wait:
             return LoginResult(wait_seconds=wait, refused=True)
-        user = self.authenticate(login, password)
+        user = self.admin.authenticate(login, password)
         if user is None:
             return LoginResult(wait_seconds=self._count_failure(login, address, at))
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM login_throttle WHERE key = ?", [f"login:{login}"])
-            self._log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None, "logged in")
+            self.admin.log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None, "logged in")
         return LoginResult(user=user, token=self.start_session(login, address, user_agent, at=at))
 
     def login_wait(self, login: str, remote_address: str = "", at: dt.datetime | None = None) -> int:
@@ -241,7 +258,7 @@ class SessionStore:
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM login_throttle WHERE last_failure_at < ? AND "
                         "(locked_until IS NULL OR locked_until < ?)", [at - dt.timedelta(days=1), at])
-            self._log_admin(cur, LOG_ACTOR, LOG_AREA, who, None, what)
+            self.admin.log_admin(cur, LOG_ACTOR, LOG_AREA, who, None, what)
             for key, rule in keys.items():
                 failures = cur.execute(
                     "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES (?, 1, ?) "
@@ -253,7 +270,7 @@ class SessionStore:
                                 [at + rule.lockout, key])
                     kind = "address" if key.split(":", 1)[0].endswith("address") else "account"
                     minutes = int(rule.lockout.total_seconds() // 60)
-                    self._log_admin(cur, LOG_ACTOR, LOG_AREA, who, None,
+                    self.admin.log_admin(cur, LOG_ACTOR, LOG_AREA, who, None,
                                     f"{kind} locked for {minutes} minutes after {failures} {attempts}")
                     log.warning("%s: %s locked for %d minutes after %d %s", who, kind, minutes, failures, attempts)
         return self.throttle_wait(keys, at=at)
@@ -268,10 +285,10 @@ class SessionStore:
             raise ValidationError({"current_password": ngettext(
                 "Too many failed logins; try again in {n} second.", "Too many failed logins; try again in {n} seconds.",
                 wait).format(n=wait)})
-        if self.authenticate(login, current_password) is None:
+        if self.admin.authenticate(login, current_password) is None:
             self._count_failure(login, "", utcnow())
             raise ValidationError({"current_password": _("This is not your current password.")})
-        self.set_password(login, new_password, by=login, keep_token=keep_token)
+        self.admin.set_password(login, new_password, by=login, keep_token=keep_token)
 
 
 def _wait(rule: ThrottleRule, failures: int, last_failure_at: dt.datetime, locked_until: dt.datetime | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,7 +13,12 @@ from ..i18n import _
 from ..models import Comment
 from .backend import Backend
 from .database import utcnow
+from .part import Part
 from .records import check_version, diff_records, versioned_update, write_record_changes
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .customers import CustomerStore
 
 SELECT_COMMENTS = ("SELECT c.id, c.customer_id, c.written_on, c.author, coalesce(u.name, c.author) AS author_name, "
                    "c.body, c.kind, c.recipients, c.created_at, c.created_by, c.edited_at, c.edited_by, "
@@ -21,8 +26,12 @@ SELECT_COMMENTS = ("SELECT c.id, c.customer_id, c.written_on, c.author, coalesce
                    "FROM comments c LEFT JOIN users u ON u.login = c.author")
 
 
-class TimelineStore:
-    """Mixin of :class:`customercard.store.Store`: comments."""
+class TimelineStore(Part):
+    """Part of :class:`customercard.store.Store`: comments."""
+
+    uses = ("admin", "customers")
+    admin: AdminStore
+    customers: CustomerStore
 
     db: Backend
 
@@ -55,13 +64,13 @@ class TimelineStore:
                     written_on: dt.date | None = None, author: str | None = None, kind: str = "comment",
                     recipients: list[str] | tuple[str, ...] = ()) -> Comment:
         """Write a comment, stamped with today's date and the writer unless given."""
-        login = self.require(user, "write")
-        if not self.customer_exists(customer_id):
+        login = self.admin.require(user, "write")
+        if not self.customers.customer_exists(customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         comment = Comment(customer_id=int(customer_id), body=body or "", kind=kind,
                           written_on=written_on or dt.date.today(), author=author or login,
                           recipients=list(recipients))
-        comment.check(self.choices())
+        comment.check(self.admin.choices())
         now = utcnow()
         with self.db.transaction() as cur:
             comment.id = cur.execute(
@@ -77,14 +86,14 @@ class TimelineStore:
     def edit_comment(self, comment: Comment, user: str | None = None) -> Comment:
         """Save an edited comment (date, author, text) made from ``comment.version``; records who edited it and
         when. A comment someone else edited since is refused with a conflict naming their fields."""
-        login = self.require(user, "write")
+        login = self.admin.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_comment(comment.id)
             check_version(self.db, "comments", before, comment)
             comment.customer_id = before.customer_id  # a copy read before a merge names the old one
             if before.kind == "email" and comment.body != before.body:
                 raise PermissionDenied(_("The text of a sent e-mail cannot be changed; add a new comment instead."))
-            comment.check(self.choices(), previous=before)
+            comment.check(self.admin.choices(), previous=before)
             changes = diff_records(before, comment)
             if not changes:
                 return comment

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound, PermissionDenied, TooManyAttempts, ValidationError
 from ..i18n import _
 from ..models import ApiToken, User
 from .backend import Backend
 from .database import utcnow
+from .part import Part
 from .sessions import TOUCH_EVERY, ThrottleRule, token_hash
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
+    from .sessions import SessionStore
 
 #: Every token starts so (secret scanners and people recognise it).
 TOKEN_PREFIX = "cc_"  # noqa: S105 - the prefix, not a secret
@@ -63,8 +68,12 @@ def looks_like_token(text: str) -> bool:
         all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in body)
 
 
-class TokenStore:
-    """Mixin of :class:`customercard.store.Store`: API tokens."""
+class TokenStore(Part):
+    """Part of :class:`customercard.store.Store`: API tokens."""
+
+    uses = ("admin", "sessions")
+    admin: AdminStore
+    sessions: SessionStore
 
     db: Backend
 
@@ -73,7 +82,7 @@ class TokenStore:
         """Make a token for ``login`` named ``name`` (every user for themselves, administrators for anyone) and
         return it with its secret — the only time the secret is told: only its SHA-256 is kept."""
         actor = self._token_actor(login, user)
-        owner = self.get_user(login)
+        owner = self.admin.get_user(login)
         if not owner.active:
             raise PermissionDenied(_("The user “{login}” is deactivated.").format(login=login))
         token = ApiToken(login=login, name=name or "", read_only=bool(read_only))
@@ -91,15 +100,15 @@ class TokenStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [token_hash(secret), login, token.name, secret[:len(TOKEN_PREFIX) + HINT_LENGTH], token.read_only,
                  now, actor]).fetchone()[0])
-            self._log_admin(cur, actor, TOKENS_AREA, f"{login}: {token.name}", None,
+            self.admin.log_admin(cur, actor, TOKENS_AREA, f"{login}: {token.name}", None,
                             "created, read-only" if token.read_only else "created")
         token.param.update(hint=secret[:len(TOKEN_PREFIX) + HINT_LENGTH], created_at=now, created_by=actor)
         return token, secret
 
     def _token_actor(self, login: str, user: str | None) -> str:
         """Who acts on ``login``'s tokens: ``login`` itself (an active user), else an administrator."""
-        actor = self._acting(user)
-        return self.require(user, "read") if actor == login else self.require(user, "admin")
+        actor = self.admin.acting(user)
+        return self.admin.require(user, "read") if actor == login else self.admin.require(user, "admin")
 
     def tokens(self, login: str) -> list[ApiToken]:
         """``login``'s live (not revoked) tokens, newest first — never their secrets."""
@@ -118,9 +127,9 @@ class TokenStore:
     def revoke_token(self, token_id: int, user: str | None = None) -> bool:
         """Revoke a token (its user, or an administrator): every request with it is refused from now on. False when
         it was revoked already (by someone else meanwhile); NotFound when there is no such token of theirs."""
-        actor = self._acting(user)
+        actor = self.admin.acting(user)
         found = self.db.records("SELECT login, name, revoked_at FROM api_tokens WHERE id = ?", [int(token_id)])
-        if not found or (found[0]["login"] != actor and not self.can(user, "admin")):
+        if not found or (found[0]["login"] != actor and not self.admin.can(user, "admin")):
             raise NotFound(_("No API token with id {token_id}.").format(token_id=token_id))
         row = found[0]
         actor = self._token_actor(row["login"], user)
@@ -128,7 +137,7 @@ class TokenStore:
             revoked = cur.execute("UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ? AND "
                                   "revoked_at IS NULL", [utcnow(), actor, int(token_id)]).rowcount
             if revoked:
-                self._log_admin(cur, actor, TOKENS_AREA, f"{row['login']}: {row['name']}", "created", "revoked")
+                self.admin.log_admin(cur, actor, TOKENS_AREA, f"{row['login']}: {row['name']}", "created", "revoked")
         return bool(revoked)
 
     def authenticate_token(self, secret: str, remote_address: str = "") -> tuple[User, bool]:
@@ -144,18 +153,18 @@ class TokenStore:
                                     "WHERE token_hash = ?", [token_hash(secret)])
             row = found[0] if found else None
         login = row["login"] if row else None
-        wait = self.throttle_wait(_keys(login, address), at=at)
+        wait = self.sessions.throttle_wait(_keys(login, address), at=at)
         if wait:
             raise TooManyAttempts(wait)
-        known = self._users_by_login().get(login) if login else None
+        known = self.admin.users_by_login().get(login) if login else None
         if row is None or row["revoked_at"] is not None or known is None or not known["active"]:
             what = ("unknown API token" if row is None else "revoked API token" if row["revoked_at"] is not None
                     else "API token of a deactivated user")
             who = f"{login or '?'} from {address}" if address else (login or "?")
-            self.count_failure(_keys(login, address), who, what, "failed API token checks", at)
+            self.sessions.count_failure(_keys(login, address), who, what, "failed API token checks", at)
             raise PermissionDenied(_("This API token is not valid (unknown, revoked, or its user is deactivated)."))
         if row["last_used_at"] is None or at - row["last_used_at"] >= TOUCH_EVERY:
             with self.db.transaction() as cur:
                 cur.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND "
                             "(last_used_at IS NULL OR last_used_at < ?)", [at, int(row["id"]), at - TOUCH_EVERY])
-        return self.get_user(login), bool(row["read_only"])
+        return self.admin.get_user(login), bool(row["read_only"])

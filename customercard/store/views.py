@@ -7,13 +7,17 @@ does not exist). Names are unique per owner, whatever their case and spacing; ev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import SavedView
 from .backend import Backend
 from .database import utcnow
+from .part import Part
+
+if TYPE_CHECKING:
+    from .admin import AdminStore
 
 VIEW_COLUMNS = "id, owner, name, shared, search, created_at, created_by, updated_at, updated_by, version"
 VIEWS_AREA = "Saved views"
@@ -29,21 +33,24 @@ def _view(row: dict[str, Any]) -> SavedView:
                      search=row["search"] or "", version=int(row["version"]))
 
 
-class SavedViewStore:
-    """Mixin of :class:`customercard.store.Store`: saved views of Search customers."""
+class SavedViewStore(Part):
+    """Part of :class:`customercard.store.Store`: saved views of Search customers."""
+
+    uses = ("admin",)
+    admin: AdminStore
 
     db: Backend
 
     def views(self, user: str | None = None) -> list[SavedView]:
         """The views ``user`` may open: their own (private or shared) first, then those others shared, by name."""
-        login = self.require(user, "read")
+        login = self.admin.require(user, "read")
         rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE owner = ? OR shared "
                                "ORDER BY CASE WHEN owner = ? THEN 0 ELSE 1 END, name_key, owner", [login, login])
         return [_view(row) for row in rows]
 
     def get_view(self, view_id: int, user: str | None = None) -> SavedView:
         """One view ``user`` may open (their own, or a shared one); another's private view is not found."""
-        login = self.require(user, "read")
+        login = self.admin.require(user, "read")
         rows = self.db.records(f"SELECT {VIEW_COLUMNS} FROM saved_views WHERE id = ?", [int(view_id)])
         if not rows or (rows[0]["owner"] != login and not rows[0]["shared"]):
             raise NotFound(_("No saved view {view_id}.").format(view_id=view_id))
@@ -53,9 +60,9 @@ class SavedViewStore:
         """Create (``view.id`` None) or overwrite a view — its name, sharing and search — made from ``view.version``.
         A new view is the acting user's. Another view of the same owner with the same name is refused with a message
         for the name; a shared view of someone else needs an administrator; a stale version is a conflict."""
-        login = self.require(user, "read")
+        login = self.admin.require(user, "read")
         if view.shared and view.id is None:
-            self.require(login, "write")  # viewers keep views for themselves
+            self.admin.require(login, "write")  # viewers keep views for themselves
         view.check()
         now = utcnow()
         with self.db.transaction() as cur:
@@ -69,13 +76,13 @@ class SavedViewStore:
                      login]).fetchone()[0]
                 view.param.update(owner=owner, version=1)
                 if view.shared:
-                    self._log_admin(cur, login, VIEWS_AREA, view.name, None, _("shared"))
+                    self.admin.log_admin(cur, login, VIEWS_AREA, view.name, None, _("shared"))
                 return view
             stored = self._view_to_change(view.id, login)
             if stored.version != view.version:
                 raise _view_conflict(stored, view)
             if view.shared and not stored.shared:
-                self.require(login, "write")
+                self.admin.require(login, "write")
             self._refuse_same_view_name(cur, stored.owner, view.name, stored.id)
             updated = cur.execute(
                 "UPDATE saved_views SET name = ?, name_key = ?, shared = ?, search = ?, updated_at = ?, "
@@ -85,7 +92,7 @@ class SavedViewStore:
             if not updated:
                 raise _view_conflict(self._view_to_change(view.id, login), view)
             if stored.shared or view.shared:
-                self._log_admin(cur, login, VIEWS_AREA, view.name,
+                self.admin.log_admin(cur, login, VIEWS_AREA, view.name,
                                 f"{stored.name} · {stored.search}", f"{view.name} · {view.search}")
         view.param.update(owner=stored.owner, version=stored.version + 1)
         return view
@@ -93,7 +100,7 @@ class SavedViewStore:
     def delete_view(self, view_id: int, user: str | None = None, expected_version: int | None = None) -> None:
         """Delete a view: one's own, or (administrators) anyone's shared view; ``expected_version`` guards against
         deleting a view someone changed since it was read."""
-        login = self.require(user, "read")
+        login = self.admin.require(user, "read")
         with self.db.transaction() as cur:
             stored = self._view_to_change(view_id, login)
             if expected_version is not None and stored.version != int(expected_version):
@@ -101,7 +108,7 @@ class SavedViewStore:
                 raise _view_conflict(stored, attempted)
             cur.execute("DELETE FROM saved_views WHERE id = ?", [int(view_id)])
             if stored.shared:
-                self._log_admin(cur, login, VIEWS_AREA, stored.name, _("shared"), _("deleted"))
+                self.admin.log_admin(cur, login, VIEWS_AREA, stored.name, _("shared"), _("deleted"))
 
     def _view_to_change(self, view_id: int, login: str) -> SavedView:
         """The stored view, once ``login`` may change it (its owner; for a shared view an administrator too)."""
@@ -111,9 +118,9 @@ class SavedViewStore:
         if not rows or (rows[0]["owner"] != login and not rows[0]["shared"]):
             raise NotFound(_("No saved view {view_id}.").format(view_id=view_id))
         stored = _view(rows[0])
-        if stored.owner != login and not self.can(login, "admin"):
+        if stored.owner != login and not self.admin.can(login, "admin"):
             raise PermissionDenied(_("Only its owner ({owner}) or an administrator may change the shared view "
-                                     "“{name}”.").format(owner=self.user_name(stored.owner), name=stored.name))
+                                     "“{name}”.").format(owner=self.admin.user_name(stored.owner), name=stored.name))
         return stored
 
     def _refuse_same_view_name(self, cur: Any, owner: str, name: str, view_id: int | None) -> None:

@@ -32,8 +32,8 @@ from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
 from .live import Follower
 from .sections.base import action_button, note_html
-from .sections.crm import conflict_text, relation_target, seen_version
-from .sections.follow_ups import FOLLOW_UP_ACTIONS, follow_up_rows, owner_choice
+from .sections.crm import conflict_text, owner_choice, relation_target, seen_version
+from .sections.follow_ups import FOLLOW_UP_ACTIONS, follow_up_rows
 from .timeline import TIMELINE_ACTIONS, EntryText, TimelineView
 
 EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes"]

@@ -22,16 +22,16 @@ from ..i18n import N_, _
 from ..models import Opportunity
 from ..store import STORE_TYPES, Change
 from . import assets
-from .accessibility import focus_here, live
+from .accessibility import live
 from .components import DataTable
 from .editor import RecordEditor
 from .form import DatePicker, date_format
 from .html import SECTION_CSS, esc, page_heading, plain_text, table
 from .live import Follower
+from .opportunity_editor import open_opportunity_editor
 from .values import shown
 
 EDITABLE = {"stage", "status", "lost_reason", "amount", "probability"}
-EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
 SHOWN = ["id", "version", "customer_id", "customer_name", "title", "stage", "status", "lost_reason", "amount",
          "currency", "probability", "weighted", "expected_close", "owner_name"]
 COLUMNS = [{"key": "customer_name", "label": N_("Customer"), "link": "href"},
@@ -241,47 +241,6 @@ class PipelineTable(pn.viewable.Viewer):
                          pn.Row(self._prev, self._next, self._count, sizing_mode="stretch_width"),
                          sizing_mode="stretch_width")
 
-
-
-def open_opportunity_editor(view: Any, opportunity_id: int, css: str, ok_css: str = "") -> RecordEditor | None:
-    """The opportunity editor above a pipeline view (the table or the board): ``view`` has ``store``, ``user``,
-    ``editor``, ``_editor_box``, ``_message``, ``_own`` (its own saves, not heard again) and ``refresh()``. Saved on
-    the version shown; a change by someone else meanwhile is a conflict to resolve."""
-    store = view.store
-    try:
-        opportunity = store.get_opportunity(opportunity_id)
-    except CustomerCardError:
-        return None
-    customer = store.customer_names([opportunity.customer_id]).get(opportunity.customer_id, ("", None))[0]
-
-    def done(saved: Any) -> None:
-        view.editor = None
-        view._editor_box.objects = []
-        text = esc(_("Saved “{t}”.").format(t=saved.title))
-        classes = f' class="{ok_css}"' if ok_css else ""
-        view._message.object = f'<p style="color:#1d7a3c"{live()}{focus_here()}{classes}>{text}</p>'
-        view.refresh()
-
-    def cancelled() -> None:
-        view.editor = None
-        view._editor_box.objects = []
-
-    def by_status(draft: Any) -> None:
-        if draft.status == "won":
-            draft.probability = 100.0
-        elif draft.status == "lost":
-            draft.probability = 0.0
-
-    def save(draft: Any) -> Any:
-        view._own.add((draft.id, draft.version + 1))  # drawn again by done(): not once more when it comes back
-        return store.save_opportunity(draft, user=view.user)
-    view.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
-        opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css=css,
-        title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
-        zone=store.settings().time_zone, focus=True)
-    view._editor_box.objects = [view.editor.__panel__()]
-    view._message.object = ""
-    return view.editor
 
 
 VIEWS = ("board", "table")

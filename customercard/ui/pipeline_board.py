@@ -29,12 +29,12 @@ from .components import LightComponent, light_scripts
 from .editor import RecordEditor
 from .html import esc, plain_text
 from .live import Follower
+from .opportunity_editor import open_opportunity_editor
 from .values import shown
 
 #: Cards drawn per column at first, and how many more each "Show more" draws.
 FIRST_CARDS = 12
 MORE_CARDS = 20
-EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
 
 BOARD_CSS = assets.text("board.css")
 
@@ -286,8 +286,6 @@ class PipelineBoard(pn.viewable.Viewer):
         to resolve, never overwritten)."""
         if not self.can_edit:
             return None
-        from .pipeline import open_opportunity_editor
-
         return open_opportunity_editor(self, opportunity_id, "cc-board-form", "cc-board-ok")
 
     # -- others' changes ------------------------------------------------------------------------------------

@@ -50,6 +50,16 @@ def _error_text(exc: Exception) -> str:
     return " ".join(errors.values()) if errors else str(exc)
 
 
+def owner_choice(store: Any, current: str) -> pn.widgets.Select:
+    """Who does it: the active managers and administrators (and whoever owns it now)."""
+    users = store.users()
+    names = {r.name: r.login for r in users.itertuples(index=False) if r.role in ("admin", "manager")}
+    if current and current not in names.values():
+        names[store.user_name(current)] = current
+    return pn.widgets.Select(label=_("Owner"), options=names, value=current or None, sizing_mode="stretch_width",
+                             css_classes=["cc-follow-up-owner"])
+
+
 class CrmSection(Section):
     """What the CRM sections share: a record editor in the section, a message pane under forms, a save wrapper.
     They are on the card only while the firm's CRM module is switched on."""
@@ -422,8 +432,6 @@ class OpportunitiesSection(CrmSection):
         opportunity = self._own(data)
         if opportunity is None or not self.context.can_edit:
             return
-        from .follow_ups import owner_choice
-
         store, login = self.context.store, self.context.login
         follow_up = store.new_follow_up(opportunity.customer_id, owner=login, opportunity_id=opportunity.id)
         self._edit_record(follow_up, ["what", "due_on", "owner"], css="cc-follow-up-form",

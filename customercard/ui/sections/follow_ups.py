@@ -14,7 +14,7 @@ from ...i18n import N_, _
 from ...models import FollowUp
 from ..html import esc, link, table
 from .base import action_button
-from .crm import CrmSection, seen_version
+from .crm import CrmSection, owner_choice, seen_version
 
 FOLLOW_UP_FIELDS = ["what", "due_on", "owner", "contact_id"]
 FOLLOW_UP_ACTIONS = ("new-follow-up", "edit-follow-up", "follow-up-done", "follow-up-open")
@@ -74,16 +74,6 @@ def _buttons(f: Any) -> str:
         buttons = action_button("follow-up-done", _("Done"), int(f.id), css="cc-follow-up-done", version=seen)
     return buttons + " " + action_button("edit-follow-up", _("Edit"), int(f.id), css="cc-edit-follow-up",
                                          version=seen)
-
-
-def owner_choice(store: Any, current: str) -> pn.widgets.Select:
-    """Who does it: the active managers and administrators (and whoever owns it now)."""
-    users = store.users()
-    names = {r.name: r.login for r in users.itertuples(index=False) if r.role in ("admin", "manager")}
-    if current and current not in names.values():
-        names[store.user_name(current)] = current
-    return pn.widgets.Select(label=_("Owner"), options=names, value=current or None, sizing_mode="stretch_width",
-                             css_classes=["cc-follow-up-owner"])
 
 
 class FollowUpsSection(CrmSection):
