@@ -77,7 +77,7 @@ def record_conflict(db: Any, table: str, stored: Record, attempted: Record) -> C
 
 
 class RecordHistoryStore(Part):
-    """Mixin: the history of contacts, comments and CRM records."""
+    """Part of :class:`customercard.store.Store`: the history of contacts, comments and CRM records."""
 
     db: Backend
 
