@@ -95,6 +95,15 @@ INSERT_CHANGE = ("INSERT INTO customer_changes (customer_id, version, changed_at
 #: Fields the super search indexes; a save that changes one of them updates the index.
 SEARCHED_FIELDS = searched_fields()
 # Lists of customers for the served list page: sortable columns, by the name the page uses.
+#: What Search customers shows of a customer, read from LIST_FROM (list_customers: LIST_COLUMNS only).
+LIST_COLUMNS = ("c.id, c.number, c.name, c.nickname, st.label AS status, ind.label AS industry, "
+                "coalesce(u.name, c.account_manager) AS account_manager, c.visit_city AS city")
+LIST_MORE_COLUMNS = ", c.visit_country AS country, c.org_number, c.phone, c.email, c.archived"
+#: The lists a customer's row names, by the alias a sort uses.
+LIST_JOINS = {"st": "LEFT JOIN list_values st ON st.id = c.status_id",
+              "ind": "LEFT JOIN list_values ind ON ind.id = c.industry_id",
+              "u": "LEFT JOIN users u ON u.login = c.account_manager"}
+LIST_FROM = "customers c " + " ".join(LIST_JOINS.values())
 LIST_SORTS = {
     "number": "c.number", "name": "lower(c.name)", "nickname": "lower(c.nickname)", "city": "lower(c.visit_city)",
     "status": "st.label", "industry": "ind.label", "account_manager": "u.name", "country": "c.visit_country",
@@ -473,19 +482,29 @@ class CustomerStore(Part):
         """
         query = query or CustomerQuery()
         where, params = _query_conditions(self, query)
-        condition = " AND ".join(where) if where else "TRUE"
-        order = LIST_SORTS.get(sort, "lower(c.name)") + (" DESC" if descending else "")
-        total = self.db.row(f"SELECT count(*) FROM customers c WHERE {condition}", params)[0]
-        page = "" if limit is None else " LIMIT ? OFFSET ?"
-        frame = self.db.df(
-            "SELECT c.id, c.number, c.name, c.nickname, st.label AS status, ind.label AS industry, "
-            "coalesce(u.name, c.account_manager) AS account_manager, c.visit_city AS city, "
-            "c.visit_country AS country, c.org_number, c.phone, c.email, c.archived "
-            "FROM customers c LEFT JOIN list_values st ON st.id = c.status_id "
-            "LEFT JOIN list_values ind ON ind.id = c.industry_id LEFT JOIN users u ON u.login = c.account_manager "
-            f"WHERE {condition} ORDER BY {order}, c.id{page}",
-            [*params, *([] if limit is None else [int(limit), int(offset)])])
-        return frame, int(total)
+        return self._page(LIST_COLUMNS + LIST_MORE_COLUMNS, " AND ".join(where) if where else "TRUE", params, sort,
+                          descending, limit, offset)
+
+    def _page(self, columns: str, condition: str, params: list[Any], sort: str, descending: bool,
+              limit: int | None, offset: int) -> tuple[pd.DataFrame, int]:
+        """``columns`` of the customers matching ``condition`` (constant SQL, with ``params``), sorted, a page of
+        them (``limit=None``: all), and how many match. The matching ids are sorted and counted in one pass over
+        the customers alone (with a sort's own list joined); only the page's rows are then read with their labels."""
+        key = LIST_SORTS.get(sort, "lower(c.name)")
+        order = f"{key}{' DESC' if descending else ''}, c.id"
+        if limit is None:
+            frame = self.db.df(f"SELECT {columns} FROM {LIST_FROM} WHERE {condition} ORDER BY {order}", params)
+            return frame, len(frame)
+        joins = " ".join(join for alias, join in LIST_JOINS.items() if key.startswith(f"{alias}."))
+        rows = self.db.rows(f"SELECT c.id, count(*) OVER () FROM customers c {joins} WHERE {condition} "
+                            f"ORDER BY {order} LIMIT ? OFFSET ?", [*params, int(limit), int(offset)])
+        if not rows:  # none match, or the page is past the last: count them
+            total = 0 if not offset else self.db.row(f"SELECT count(*) FROM customers c WHERE {condition}", params)[0]
+            return self.db.df(f"SELECT {columns} FROM {LIST_FROM} WHERE FALSE"), int(total)
+        ids = [int(row[0]) for row in rows]
+        frame = self.db.df(f"SELECT {columns} FROM {LIST_FROM} WHERE "
+                           + self.db.in_list("c.id", len(ids), ids=True) + f" ORDER BY {order}", ids)
+        return frame, int(rows[0][1])
 
     # -- lists ------------------------------------------------------------------------------------------
     def countries_in_use(self) -> list[str]:
@@ -496,7 +515,6 @@ class CustomerStore(Part):
     def list_customers(self, text: str = "", limit: int = 25, offset: int = 0, sort: str = "name",
                        descending: bool = False, include_archived: bool = False) -> tuple[pd.DataFrame, int]:
         """A page of customers for the list: (frame, total count). ``text`` filters name, nickname, number, city."""
-        order = LIST_SORTS.get(sort, "lower(c.name)") + (" DESC" if descending else "")
         where = ["(? OR NOT c.archived)"]
         params: list[Any] = [include_archived]
         if text.strip():
@@ -504,16 +522,7 @@ class CustomerStore(Part):
             where.append("(lower(c.name) LIKE ? ESCAPE '\\' OR lower(c.nickname) LIKE ? ESCAPE '\\' "
                          "OR CAST(c.number AS VARCHAR) LIKE ? ESCAPE '\\' OR lower(c.visit_city) LIKE ? ESCAPE '\\')")
             params += [pattern] * 4
-        condition = " AND ".join(where)
-        total = self.db.row(f"SELECT count(*) FROM customers c WHERE {condition}", params)[0]
-        frame = self.db.df(
-            "SELECT c.id, c.number, c.name, c.nickname, st.label AS status, ind.label AS industry, "
-            "coalesce(u.name, c.account_manager) AS account_manager, c.visit_city AS city "
-            "FROM customers c LEFT JOIN list_values st ON st.id = c.status_id "
-            "LEFT JOIN list_values ind ON ind.id = c.industry_id LEFT JOIN users u ON u.login = c.account_manager "
-            f"WHERE {condition} ORDER BY {order}, c.id LIMIT ? OFFSET ?",
-            [*params, int(limit), int(offset)])
-        return frame, int(total)
+        return self._page(LIST_COLUMNS, " AND ".join(where), params, sort, descending, int(limit), offset)
 
     # -- the economy system's link ---------------------------------------------------------------------------
     def link_customer(self, customer_id: int, system: str, external_id: str, user: str | None = None,
