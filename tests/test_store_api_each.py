@@ -118,6 +118,27 @@ def test_changes_tells_each_committed_change_until_unsubscribed(store: Store) ->
     assert len(heard) == 2
 
 
+class Listener:
+    """A page's listener: a bound method, held weakly by default."""
+
+    def __init__(self) -> None:
+        self.heard: list[Change] = []
+
+    def hear(self, change: Change) -> None:
+        self.heard.append(change)
+
+
+def test_changes_holds_a_bound_method_weakly_unless_asked(store: Store) -> None:
+    kept, dropped, strong = Listener(), Listener(), Listener()
+    store.changes.subscribe(kept.hear)
+    store.changes.subscribe(dropped.hear)
+    store.changes.subscribe(Listener().hear, weak=False)  # nobody else holds it: the feed does
+    store.changes.subscribe(strong.hear, weak=False)
+    del dropped  # a card nobody holds any more stops listening by itself
+    customer = store.create_customer(user="anna", name="Weakly Heard AB")
+    assert [c.id for c in kept.heard] == [customer.id] == [c.id for c in strong.heard]
+
+
 # -- customers -------------------------------------------------------------------------------------------------------
 def test_customer_exists_for_archived_and_merged_ones_too(store: Store) -> None:
     survivor = store.create_customer(user="anna", name="Survivor AB")
@@ -200,6 +221,10 @@ def test_customer_as_of_gives_every_field_and_the_version_of_that_moment(store: 
         store.save_customer(then, user="anna")
     assert store.get_customer(customer.id).nickname == "G"
     assert store.customer_as_of(customer.id, first).nickname == "Gamma"  # reading wrote nothing
+    same_day = store.get_customer(customer.id, as_of=first)  # the same answer by the other door
+    again = store.customer_as_of(customer.id, first)
+    assert {f: same_day.get(f) for f in cc.Customer.fields} == {f: again.get(f) for f in cc.Customer.fields}
+    assert same_day.version == again.version == 1 and again.nickname == "Gamma"
 
 
 def test_unlink_customer_is_for_administrators_version_checked_and_recorded(store: Store) -> None:
@@ -557,10 +582,12 @@ def test_throttle_wait_and_count_failure_slow_then_lock_and_log(store: Store) ->
     assert store.throttle_wait({"test-login:bob": rule}, at=fourth + dt.timedelta(minutes=1)) == 14 * 60  # each key
     assert store.throttle_wait(keys, at=fourth + dt.timedelta(minutes=15, seconds=1)) == 0  # lock over
     assert store.throttle_wait({"test-login:somebody-else": rule}, at=fourth) == 0
+    quiet = fourth + dt.timedelta(minutes=31)  # a lockout's length without failures after the lock: forgotten
+    assert store.count_failure(keys, "bob from 10.9.8.7", "wrong secret", "failed tries", at=quiet) == 0
 
     log = store.admin_log()
     logins = log[(log["area"] == "Logins") & (log["item"] == "bob from 10.9.8.7")]
-    assert (logins["new_value"] == "wrong secret").sum() == 4 and set(logins["changed_by"]) == {"system:login"}
+    assert (logins["new_value"] == "wrong secret").sum() == 5 and set(logins["changed_by"]) == {"system:login"}
     locks = set(logins["new_value"]) - {"wrong secret"}
     assert locks == {"account locked for 15 minutes after 4 failed tries",
                      "address locked for 15 minutes after 4 failed tries"}
