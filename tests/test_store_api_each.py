@@ -129,14 +129,18 @@ class Listener:
 
 
 def test_changes_holds_a_bound_method_weakly_unless_asked(store: Store) -> None:
-    kept, dropped, strong = Listener(), Listener(), Listener()
+    before = store.changes.subscribers
+    kept, dropped = Listener(), Listener()
     store.changes.subscribe(kept.hear)
     store.changes.subscribe(dropped.hear)
+    held = Listener()
+    store.changes.subscribe(held.hear, weak=False)
     store.changes.subscribe(Listener().hear, weak=False)  # nobody else holds it: the feed does
-    store.changes.subscribe(strong.hear, weak=False)
+    assert store.changes.subscribers == before + 4
     del dropped  # a card nobody holds any more stops listening by itself
     customer = store.create_customer(user="anna", name="Weakly Heard AB")
-    assert [c.id for c in kept.heard] == [customer.id] == [c.id for c in strong.heard]
+    assert [c.id for c in kept.heard] == [customer.id] == [c.id for c in held.heard]
+    assert store.changes.subscribers == before + 3  # the dropped one's subscription went with it
 
 
 # -- customers -------------------------------------------------------------------------------------------------------
