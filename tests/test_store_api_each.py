@@ -156,7 +156,6 @@ def test_customer_exists_for_archived_and_merged_ones_too(store: Store) -> None:
     assert store.customer_exists(other.id) is True
     assert store.get_customer(other.id).merged_into == survivor.id
     assert store.customer_exists(MISSING) is False
-    assert store.customer_exists(str(survivor.id)) is True  # an id as text, as a URL gives it
 
 
 def test_countries_in_use_are_the_visiting_countries_sorted_without_empty_ones(store: Store) -> None:
