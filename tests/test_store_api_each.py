@@ -664,9 +664,6 @@ def test_mark_delivered_records_the_delivery_and_lets_the_next_row_go(store: Sto
     assert [r["id"] for r in store.due_outbox_rows()] == [newest]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="mark_delivered of an outbox row that does not exist raises TypeError (UPDATE … RETURNING "
-                          "gives no row and fetchone()[0] fails) instead of NotFound, as mark_attempt_failed does")
 def test_mark_delivered_of_a_missing_row_is_not_found(store: Store) -> None:
     with pytest.raises(cc.NotFound):
         store.mark_attempt_failed(MISSING, "no such row", retry_in=60)

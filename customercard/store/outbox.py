@@ -93,13 +93,16 @@ class OutboxStore(Part):
             [now, int(limit)])
 
     def mark_delivered(self, outbox_id: int) -> None:
-        """Record that an outbox row reached the economy system (the delivery worker calls it)."""
+        """Record that an outbox row reached the economy system (the delivery worker calls it); NotFound for no such
+        row, and nothing is written."""
         now = utcnow()
         with self.db.transaction() as cur:
-            customer_id = cur.execute("UPDATE outbox SET status = 'delivered', delivered_at = ?, last_error = '', "
-                                      "attempts = attempts + 1 WHERE id = ? RETURNING customer_id",
-                                      [now, int(outbox_id)]).fetchone()[0]
-            cur.execute("UPDATE customers SET erp_synced_at = ? WHERE id = ?", [now, customer_id])
+            found = cur.execute("UPDATE outbox SET status = 'delivered', delivered_at = ?, last_error = '', "
+                                "attempts = attempts + 1 WHERE id = ? RETURNING customer_id",
+                                [now, int(outbox_id)]).fetchone()
+            if found is None:
+                raise NotFound(_("No outbox row {outbox_id}.").format(outbox_id=outbox_id))
+            cur.execute("UPDATE customers SET erp_synced_at = ? WHERE id = ?", [now, found[0]])
 
     def mark_attempt_failed(self, outbox_id: int, error: str, retry_in: float) -> str:
         """Record a failed delivery; after :data:`MAX_ATTEMPTS` the row waits for an administrator."""
