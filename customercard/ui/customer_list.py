@@ -151,6 +151,7 @@ class CustomerList(pn.viewable.Viewer):
         super().__init__(**params)
         self.text, self.include_archived = self.query.text, self.query.archived == "all"
         self._building = True
+        self._typed, self._lookup_waiting = "", False
         self._filters = self._filter_widgets()
         self._may_write = bool(self.login) and self.store.can(self.login, "write")
         self._table = DataTable(columns=self._table_columns(), sort=self.sort, descending=self.descending,
@@ -251,8 +252,23 @@ class CustomerList(pn.viewable.Viewer):
                                                 css_classes=["cc-filter-archived"], sizing_mode="stretch_width")
         for key, widget in widgets.items():
             widget.param.watch(lambda event, key=key: self._on_filter(key, event.new), "value")
-        widgets["text"].param.watch(lambda event: self._on_filter("text", event.new), "value_input")
+        widgets["text"].param.watch(lambda event: self._on_text_input(event.new), "value_input")
         return widgets
+
+    def _on_text_input(self, text: str) -> None:
+        """A keystroke in the text filter. In a served page the list is looked up on the next turn of the server's
+        loop, with the text as it is then: keystrokes that arrive while a lookup runs are not looked up one by one
+        (only the last), so a fast typist waits for one lookup, not a queue of them."""
+        self._typed = text
+        if pn.state.curdoc is None or pn.state.curdoc.session_context is None:
+            self._on_filter("text", text)
+        elif not self._lookup_waiting:
+            self._lookup_waiting = True
+            pn.state.execute(self._look_up_typed, schedule=True)
+
+    def _look_up_typed(self) -> None:
+        self._lookup_waiting = False
+        self._on_filter("text", self._typed)
 
     def _on_filter(self, key: str, value: Any) -> None:
         if key.startswith(SEGMENT_PREFIX):
