@@ -51,6 +51,7 @@ import customercard as cc
 from customercard.models import EVENT_STATUSES, LIST_NAMES, from_text, to_text
 from customercard.passwords import hash_password
 from customercard.store import Store
+from customercard.store.customers import CustomerStore
 
 from .conftest import BACKENDS, copy_database, database_numbers
 
@@ -1059,7 +1060,8 @@ def test_threads_saving_one_field_and_one_opportunity_lose_no_update(empty_store
         sum(kind == "create" for _v, kind, *_rest in rows) + 3 * THREAD_SAVES
 
 
-def test_a_merge_is_refused_when_the_survivor_is_saved_while_it_merges(pg_server, empty_template_pg: str) -> None:
+def test_a_merge_is_refused_when_the_survivor_is_saved_while_it_merges(pg_server, empty_template_pg: str,
+                                                                       monkeypatch) -> None:
     """Another process saves the survivor after the merge read it and before the merge wrote: the merge is refused
     and writes nothing, the other process's save is the survivor's one new version. The merge takes no field, so it
     writes the survivor's row only to give it its new version (PostgreSQL: two stores stand for two processes)."""
@@ -1069,20 +1071,21 @@ def test_a_merge_is_refused_when_the_survivor_is_saved_while_it_merges(pg_server
     try:
         survivor = merging.create_customer(user="anna", name="Survivor AB")
         other = merging.create_customer(user="anna", name="Duplicate AB")
-        read = merging.get_customer
+        read = CustomerStore.get_customer  # how the store's parts read a customer (the merge among them)
 
-        def read_then_someone_saves(customer_id: int) -> cc.Customer:
-            found = read(customer_id)
-            if customer_id == other.id:  # the merge has read both customers: now the other process saves
+        def read_then_someone_saves(part: CustomerStore, customer_id: int) -> cc.Customer:
+            found = read(part, customer_id)
+            if part.db is merging.db and customer_id == other.id:
+                # the merge has read both customers: now the other process saves
                 theirs = saving.get_customer(survivor.id)
                 theirs.phone = "+46 8 123 45 67"
                 saving.save_customer(theirs, user="boss")
             return found
 
-        merging.get_customer = read_then_someone_saves
-        with pytest.raises(cc.ConflictError):
-            merging.merge_customers(survivor.id, other.id, user="anna", survivor_version=1, other_version=1)
-        del merging.get_customer
+        with monkeypatch.context() as patched:
+            patched.setattr(CustomerStore, "get_customer", read_then_someone_saves)
+            with pytest.raises(cc.ConflictError):
+                merging.merge_customers(survivor.id, other.id, user="anna", survivor_version=1, other_version=1)
         stored = merging.get_customer(survivor.id)
         assert (stored.version, stored.phone, stored.updated_by) == (2, "+46 8 123 45 67", "boss")
         history = merging.history(survivor.id)
