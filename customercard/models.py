@@ -354,6 +354,15 @@ def _normalise(record: Record, errors: dict[str, str], prefix: str, name: str, c
         errors[f"{prefix}{name}"] = str(exc)
 
 
+def _one_line(record: Record, name: str, prefix: str, errors: dict[str, str], missing: str | None = None) -> None:
+    """Drop the spaces at the ends of a text and fold those inside (unless it has an error already); with
+    ``missing``, the message when it is then empty."""
+    if prefix + name not in errors:
+        _assign(record, name, " ".join((getattr(record, name) or "").split()))
+    if missing is not None and not getattr(record, name):
+        errors.setdefault(prefix + name, missing)
+
+
 def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterable[str],
                   previous: Any, what: str) -> None:
     if _blank(value) or value == previous:
@@ -361,6 +370,33 @@ def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterabl
     if value not in allowed:
         errors[key] = _("{value} is not one of the {what} (System administration → Customers).").format(
             value=quoted(value), what=_(what).lower())
+
+
+def field_owner(kind: type[Record], dotted: str) -> tuple[type[Record], str]:
+    """The record class that has a (dotted) field of ``kind``, and the field's own name there."""
+    owner: Any = kind
+    *path, name = dotted.split(".")
+    for part in path:
+        owner = owner.param[part].class_
+    return owner, name
+
+
+def field_parameter(kind: type[Record], dotted: str) -> param.Parameter:
+    """The class parameter behind a (dotted) field of ``kind``."""
+    owner, name = field_owner(kind, dotted)
+    return owner.param[name]
+
+
+def missing(value: Any) -> bool:
+    """Whether a value is missing: None, or pandas' missing value (NaN, NaT, NA)."""
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list, or an object pandas cannot tell
+        return False
 
 
 class Snapshot:
@@ -1023,10 +1059,7 @@ class ApiToken(Record):
     last_used_at = param.Date(default=None, allow_None=True, label=N_("Last used"))
 
     def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
-        if prefix + "name" not in errors:
-            _assign(self, "name", " ".join((self.name or "").split()))
-        if not self.name:
-            errors.setdefault(prefix + "name", _("Give the token a name, e.g. what uses it."))
+        _one_line(self, "name", prefix, errors, _("Give the token a name, e.g. what uses it."))
 
 
 class SavedView(Record):
@@ -1047,10 +1080,7 @@ class SavedView(Record):
     version = param.Integer(default=0, bounds=(0, None), doc="The stored version this copy was read at.")
 
     def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
-        if prefix + "name" not in errors:
-            _assign(self, "name", " ".join((self.name or "").split()))
-        if not self.name:
-            errors.setdefault(prefix + "name", _("Give the view a name."))
+        _one_line(self, "name", prefix, errors, _("Give the view a name."))
 
 
 class BulkChange(Record):
@@ -1230,11 +1260,8 @@ class ListValue(Record):
                                doc=N_("For relation types: the relation read from the other customer's card."))
 
     def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
-        for attr in ("label", "inverse_label"):
-            if prefix + attr not in errors:
-                _assign(self, attr, " ".join(getattr(self, attr).split()))
-        if not self.label:
-            errors.setdefault(prefix + "label", _("Give a name."))
+        _one_line(self, "label", prefix, errors, _("Give a name."))
+        _one_line(self, "inverse_label", prefix, errors)
 
 
 #: The longest file name kept (longer ones are shortened on upload, keeping the extension).
