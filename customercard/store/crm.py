@@ -16,10 +16,18 @@ import pandas as pd
 from ..errors import NotFound, ValidationError
 from ..i18n import _
 from ..models import Event, Opportunity, Record, Relation
-from .backend import Backend
+from .backend import Backend, of_customer_and_status
 from .database import utcnow
 from .part import Part
-from .records import checked_edit, first_version, insert_record, record_from_row, update_record, write_record_changes
+from .records import (
+    checked_edit,
+    first_version,
+    insert_record,
+    record_from_row,
+    stored_row,
+    update_record,
+    write_record_changes,
+)
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -183,13 +191,7 @@ class CrmStore(Part):
     # -- events ---------------------------------------------------------------------------------------------
     def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
         """Events (of one customer, or all), optionally only planned, done or cancelled; newest first."""
-        where, params = ["TRUE"], []
-        if customer_id is not None:
-            where.append("e.customer_id = ?")
-            params.append(int(customer_id))
-        if status:
-            where.append("e.status = ?")
-            params.append(status)
+        where, params = of_customer_and_status("e", customer_id, status)
         return self.db.df(
             "SELECT e.id, e.customer_id, c.name AS customer_name, e.title, t.label AS event_type, e.starts_at, "
             "e.ends_at, e.owner, coalesce(u.name, e.owner) AS owner_name, e.participants, e.contact_ids, "
@@ -200,10 +202,8 @@ class CrmStore(Part):
 
     def get_event(self, event_id: int) -> Event:
         """One event as a param object, with its version; NotFound when there is none."""
-        found = self.db.records("SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events WHERE id = ?", [int(event_id)])
-        if not found:
-            raise NotFound(_("No event with id {event_id}.").format(event_id=event_id))
-        row = dict(found[0])
+        row = stored_row(self.db, "SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events", event_id,
+                         _("No event with id {event_id}.").format(event_id=event_id))
         row["event_type"] = self.admin.list_maps()["event_types"]["by_id"].get(row.pop("event_type_id"))
         row["participants"] = json.loads(row["participants"] or "[]")
         row["contact_ids"] = json.loads(row["contact_ids"] or "[]")
@@ -222,11 +222,7 @@ class CrmStore(Part):
 
     def create_event(self, event: Event, user: str | None = None) -> Event:
         """Plan (or record) an event with a customer."""
-        login = self.admin.require(user, "write")
-        if not self.customers.customer_exists(event.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=event.customer_id))
-        event.owner = event.owner or login
-        event.check(self.admin.choices())
+        login = self.customers.check_new_record(event, user)
         self._check_contacts(event)
         now = utcnow()
         with self.db.transaction() as cur:
@@ -273,13 +269,7 @@ class CrmStore(Part):
 
         Columns include amount, probability, weighted (amount × probability), stage, expected_close, owner.
         """
-        where, params = ["TRUE"], []
-        if customer_id is not None:
-            where.append("o.customer_id = ?")
-            params.append(int(customer_id))
-        if status:
-            where.append("o.status = ?")
-            params.append(status)
+        where, params = of_customer_and_status("o", customer_id, status)
         frame = self.db.df(
             "SELECT o.id, o.customer_id, c.name AS customer_name, c.number AS customer_number, "
             "c.account_manager, o.title, CAST(o.amount AS DOUBLE PRECISION) AS amount, o.currency, o.probability, "
@@ -297,11 +287,8 @@ class CrmStore(Part):
 
     def get_opportunity(self, opportunity_id: int) -> Opportunity:
         """One opportunity as a param object, with its version; NotFound when there is none."""
-        found = self.db.records("SELECT " + ", ".join(OPPORTUNITY_COLUMNS) + " FROM opportunities WHERE id = ?",
-                                [int(opportunity_id)])
-        if not found:
-            raise NotFound(_("No opportunity with id {opportunity_id}.").format(opportunity_id=opportunity_id))
-        row = dict(found[0])
+        row = stored_row(self.db, "SELECT " + ", ".join(OPPORTUNITY_COLUMNS) + " FROM opportunities", opportunity_id,
+                         _("No opportunity with id {opportunity_id}.").format(opportunity_id=opportunity_id))
         row["stage"] = self.admin.list_maps()["opportunity_stages"]["by_id"].get(row.pop("stage_id"))
         row["amount"] = float(row["amount"])
         opportunity = record_from_row(Opportunity, row)
@@ -324,11 +311,7 @@ class CrmStore(Part):
 
     def create_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
         """Add a sales opportunity for a customer."""
-        login = self.admin.require(user, "write")
-        if not self.customers.customer_exists(opportunity.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=opportunity.customer_id))
-        opportunity.owner = opportunity.owner or login
-        opportunity.check(self.admin.choices())
+        login = self.customers.check_new_record(opportunity, user)
         now = utcnow()
         with self.db.transaction() as cur:
             insert_record(self.db, cur, "opportunities", opportunity, {

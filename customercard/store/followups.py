@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import formatting
-from ..errors import NotFound, ValidationError
+from ..errors import ValidationError
 from ..i18n import _
 from ..models import FollowUp
 from .backend import Backend
 from .database import utcnow
 from .part import Part
-from .records import checked_edit, first_version, insert_record, record_from_row, update_record
+from .records import checked_edit, first_version, insert_record, record_from_row, stored_row, update_record
 
 if TYPE_CHECKING:
     from .activity import ActivityStore
@@ -121,11 +121,8 @@ class FollowUpStore(Part):
 
     def get_follow_up(self, follow_up_id: int) -> FollowUp:
         """One follow-up as a param object, with its version; NotFound when there is none."""
-        found = self.db.records("SELECT " + ", ".join(FOLLOW_UP_COLUMNS) + " FROM follow_ups WHERE id = ?",
-                                [int(follow_up_id)])
-        if not found:
-            raise NotFound(_("No follow-up with id {follow_up_id}.").format(follow_up_id=follow_up_id))
-        row = dict(found[0])
+        row = stored_row(self.db, "SELECT " + ", ".join(FOLLOW_UP_COLUMNS) + " FROM follow_ups", follow_up_id,
+                         _("No follow-up with id {follow_up_id}.").format(follow_up_id=follow_up_id))
         row["due_on"] = _day(row["due_on"])
         row["done"] = bool(row["done"])
         return record_from_row(FollowUp, row)
@@ -138,11 +135,7 @@ class FollowUpStore(Part):
 
     def add_follow_up(self, follow_up: FollowUp, user: str | None = None) -> FollowUp:
         """Add a follow-up (owned by the writer unless another owner is given); recorded in its history."""
-        login = self.admin.require(user, "write")
-        if not self.customers.customer_exists(follow_up.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=follow_up.customer_id))
-        follow_up.owner = follow_up.owner or login
-        follow_up.check(self.admin.choices())
+        login = self.customers.check_new_record(follow_up, user)
         self._check_links(follow_up)
         now = utcnow()
         with self.db.transaction() as cur:

@@ -12,7 +12,7 @@ from ..models import Contact, Project, from_text
 from .backend import Backend
 from .database import utcnow
 from .part import Part
-from .records import checked_edit, first_version, insert_record, record_from_row, update_record
+from .records import checked_edit, first_version, insert_record, record_from_row, stored_row, update_record
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -47,16 +47,12 @@ class PeopleStore(Part):
 
     def get_contact(self, contact_id: int) -> Contact:
         """One contact person as a param object, with its version; NotFound when there is none."""
-        found = self.db.records(SELECT_CONTACT + " WHERE id = ?", [int(contact_id)])
-        if not found:
-            raise NotFound(_("No contact person with id {contact_id}.").format(contact_id=contact_id))
-        return record_from_row(Contact, found[0])
+        return record_from_row(Contact, stored_row(self.db, SELECT_CONTACT, contact_id, _(
+            "No contact person with id {contact_id}.").format(contact_id=contact_id)))
 
     def create_contact(self, contact: Contact, user: str | None = None) -> Contact:
         """Validate and create a contact person at ``contact.customer_id``."""
-        login = self.admin.require(user, "write")
-        if contact.customer_id is None or not self.customers.customer_exists(contact.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=contact.customer_id))
+        login = self.customers.writer_at_customer(contact, user)
         contact.country = self._customer_country(contact.customer_id)
         contact.check(self.admin.choices())
         now = utcnow()
@@ -138,16 +134,12 @@ class PeopleStore(Part):
 
     def get_project(self, project_id: int) -> Project:
         """One project as a param object; NotFound when there is none."""
-        found = self.db.records(SELECT_PROJECT + " WHERE id = ?", [int(project_id)])
-        if not found:
-            raise NotFound(_("No project with id {project_id}.").format(project_id=project_id))
-        return record_from_row(Project, found[0])
+        return record_from_row(Project, stored_row(self.db, SELECT_PROJECT, project_id, _(
+            "No project with id {project_id}.").format(project_id=project_id)))
 
     def create_project(self, project: Project, user: str | None = None) -> Project:
         """Create a project for ``project.customer_id`` (projects are kept by the project module)."""
-        login = self.admin.require(user, "write")
-        if project.customer_id is None or not self.customers.customer_exists(project.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=project.customer_id))
+        login = self.customers.writer_at_customer(project, user)
         project.check(self.admin.choices())
         now = utcnow()
         with self.db.transaction() as cur:

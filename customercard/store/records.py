@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from ..errors import ConflictError, FieldConflict
+from ..errors import ConflictError, FieldConflict, NotFound
 from ..models import Choices, Record, to_text
 from .backend import Backend
 from .changes import Change
@@ -46,6 +46,15 @@ def write_record_changes(  # noqa: PLR0913, PLR0917 - the parts of one history e
         for field, (old, new) in changes.items()])
     db.announce(Change(CHANGE_KINDS.get(table, table), int(record_id), customer_id, version, login,
                        tuple(changes)))
+
+
+def stored_row(db: Any, select: str, record_id: int, not_found: str) -> dict[str, Any]:
+    """The row that ``select`` (``SELECT <constant columns> FROM <table>``) finds by id; NotFound saying ``not_found``
+    when there is none."""
+    found = db.records(select + " WHERE id = ?", [int(record_id)])
+    if not found:
+        raise NotFound(not_found)
+    return dict(found[0])
 
 
 def record_from_row(kind: type[R], row: dict[str, Any]) -> R:
