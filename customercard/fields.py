@@ -20,7 +20,7 @@ from typing import Any
 import param
 
 from .i18n import N_, _
-from .models import Customer, InvoiceDefaults, Record, text_limits
+from .models import Customer, InvoiceDefaults, field_parameter, text_limits
 
 #: The export headers made of a nested record's header prefix and a field's label (English): marked here so that
 #: they are translated too (the catalog test checks that every field's header is a message of the catalogs).
@@ -83,15 +83,7 @@ class Field:
     @property
     def parameter(self) -> param.Parameter:
         """The param Parameter behind the field (of the record class)."""
-        return _parameter(Customer, self.name)
-
-
-def _parameter(record: type[Record], dotted: str) -> param.Parameter:
-    owner: Any = record
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        owner = owner.param[part].class_
-    return owner.param[parts[-1]]
+        return field_parameter(Customer, self.name)
 
 
 def _kind(parameter: param.Parameter) -> str:
@@ -131,7 +123,7 @@ def customer_fields() -> tuple[Field, ...]:
     """Every field a user edits and the store keeps (:attr:`Customer.fields`), in the model's order."""
     found = []
     for name in Customer.fields:
-        parameter = _parameter(Customer, name)
+        parameter = field_parameter(Customer, name)
         if "." in name:
             outer_name = name.split(".", 1)[0]
             outer = Customer.param[outer_name]

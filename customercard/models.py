@@ -154,6 +154,12 @@ def text_parameters(kind: type[param.Parameterized]) -> tuple[tuple[str, int, bo
     return tuple(found)
 
 
+def choice_param(**kwargs: Any) -> param.Selector:
+    """A parameter for a value chosen from an admin list or the users: None until chosen; each record is offered the
+    list's values when it is made, and its rules (not param) check a new choice."""
+    return param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, **kwargs)
+
+
 def quoted(value: Any, at_most: int = 60) -> str:
     """A value in quotes for a message, shortened with '…' when long (a message never repeats a whole text)."""
     text = str(value)
@@ -354,6 +360,15 @@ def _normalise(record: Record, errors: dict[str, str], prefix: str, name: str, c
         errors[f"{prefix}{name}"] = str(exc)
 
 
+def _one_line(record: Record, name: str, prefix: str, errors: dict[str, str], missing: str | None = None) -> None:
+    """Drop the spaces at the ends of a text and fold those inside (unless it has an error already); with
+    ``missing``, the message when it is then empty."""
+    if prefix + name not in errors:
+        _assign(record, name, " ".join((getattr(record, name) or "").split()))
+    if missing is not None and not getattr(record, name):
+        errors.setdefault(prefix + name, missing)
+
+
 def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterable[str],
                   previous: Any, what: str) -> None:
     if _blank(value) or value == previous:
@@ -361,6 +376,33 @@ def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterabl
     if value not in allowed:
         errors[key] = _("{value} is not one of the {what} (System administration → Customers).").format(
             value=quoted(value), what=_(what).lower())
+
+
+def field_owner(kind: type[Record], dotted: str) -> tuple[type[Record], str]:
+    """The record class that has a (dotted) field of ``kind``, and the field's own name there."""
+    owner: Any = kind
+    *path, name = dotted.split(".")
+    for part in path:
+        owner = owner.param[part].class_
+    return owner, name
+
+
+def field_parameter(kind: type[Record], dotted: str) -> param.Parameter:
+    """The class parameter behind a (dotted) field of ``kind``."""
+    owner, name = field_owner(kind, dotted)
+    return owner.param[name]
+
+
+def missing(value: Any) -> bool:
+    """Whether a value is missing: None, or pandas' missing value (NaN, NaT, NA)."""
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list, or an object pandas cannot tell
+        return False
 
 
 class Snapshot:
@@ -435,19 +477,15 @@ class InvoiceDefaults(Record):
         "invoice_language": "invoice_languages",
     }
 
-    invoice_template = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                      label=N_("Invoice template"),
+    invoice_template = choice_param(label=N_("Invoice template"),
                                       doc=N_("Default template for One Click Invoicing."))
-    payment_term = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                  label=N_("Payment term"), doc=N_("Default payment term of invoices."))
-    currency = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                              label=N_("Currency"), doc=N_("Currency the customer is invoiced in."))
+    payment_term = choice_param(label=N_("Payment term"), doc=N_("Default payment term of invoices."))
+    currency = choice_param(label=N_("Currency"), doc=N_("Currency the customer is invoiced in."))
     calculate_vat = param.Boolean(default=True, label=N_("Calculate VAT"), doc=N_("Whether invoices add VAT."))
     vat_rate = param.Number(default=25.0, bounds=(0, 100), label=N_("VAT rate (%)"), doc=N_("VAT percentage."))
     discount_pct = param.Number(default=0.0, bounds=(0, 100), label=N_("Discount (%)"),
                                 doc=N_("Default discount on invoice lines, 0–100."))
-    invoice_language = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                      label=N_("Invoice language"), doc=N_("Language invoices are printed in."))
+    invoice_language = choice_param(label=N_("Invoice language"), doc=N_("Language invoices are printed in."))
     our_reference = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Our reference"),
                                doc=N_("Printed on invoices as ours."))
     their_reference = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Their reference"),
@@ -481,13 +519,10 @@ class Customer(Record):
     name = text_param(default="", constant=False, label=N_("Name"), doc=N_("The customer's registered name. Required."))
     nickname = text_param(default="", label=N_("Nickname"),
                           doc=N_("An alternative working name (e.g. a former name); found by the super search."))
-    account_manager = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                     label=N_("Account manager"),
+    account_manager = choice_param(label=N_("Account manager"),
                                      doc=N_("Login of the colleague responsible for the customer."))
-    industry = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                              label=N_("Industry"), doc=N_("From the admin list of industries."))
-    status = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                            label=N_("Status"), doc=N_("From the admin list of customer statuses."))
+    industry = choice_param(label=N_("Industry"), doc=N_("From the admin list of industries."))
+    status = choice_param(label=N_("Status"), doc=N_("From the admin list of customer statuses."))
     archived = param.Boolean(default=False, label=N_("Archived"),
                              doc=N_("Archived customers are kept (people refer to them) but hidden by default."))
     merged_into = param.Integer(default=None, allow_None=True, label=N_("Merged into"),
@@ -801,7 +836,7 @@ class Event(Record):
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
     title = text_param(default="", label=N_("Title"))
-    event_type = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label=N_("Type"))
+    event_type = choice_param(label=N_("Type"))
     starts_at = param.Date(default=None, allow_None=True, label=N_("Starts"))
     ends_at = param.Date(default=None, allow_None=True, label=N_("Ends"))
     owner = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Owner"))
@@ -845,7 +880,7 @@ class Opportunity(Record):
     amount = param.Number(default=0.0, bounds=(0, None), label=N_("Amount"), doc=N_("Expected value, ≥ 0."))
     currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Currency"))
     probability = param.Number(default=50.0, bounds=(0, 100), label=N_("Probability (%)"), doc=N_("0–100."))
-    stage = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False, label=N_("Stage"))
+    stage = choice_param(label=N_("Stage"))
     expected_close = param.CalendarDate(default=None, allow_None=True, label=N_("Expected close"))
     owner = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Owner"))
     status = param.Selector(default="pipeline", objects=list(OPPORTUNITY_STATUSES), label=N_("Status"),
@@ -920,8 +955,7 @@ class Relation(Record):
 
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
-    relation_type = param.Selector(default=None, objects=[], allow_None=True, check_on_set=False,
-                                   label=N_("Relation"))
+    relation_type = choice_param(label=N_("Relation"))
     other_customer_id = param.Integer(default=None, allow_None=True, label=N_("Customer"))
     other_contact_id = param.Integer(default=None, allow_None=True, label=N_("Contact person"))
     note = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Note"))
@@ -1023,10 +1057,7 @@ class ApiToken(Record):
     last_used_at = param.Date(default=None, allow_None=True, label=N_("Last used"))
 
     def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
-        if prefix + "name" not in errors:
-            _assign(self, "name", " ".join((self.name or "").split()))
-        if not self.name:
-            errors.setdefault(prefix + "name", _("Give the token a name, e.g. what uses it."))
+        _one_line(self, "name", prefix, errors, _("Give the token a name, e.g. what uses it."))
 
 
 class SavedView(Record):
@@ -1047,10 +1078,7 @@ class SavedView(Record):
     version = param.Integer(default=0, bounds=(0, None), doc="The stored version this copy was read at.")
 
     def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
-        if prefix + "name" not in errors:
-            _assign(self, "name", " ".join((self.name or "").split()))
-        if not self.name:
-            errors.setdefault(prefix + "name", _("Give the view a name."))
+        _one_line(self, "name", prefix, errors, _("Give the view a name."))
 
 
 class BulkChange(Record):
@@ -1230,11 +1258,8 @@ class ListValue(Record):
                                doc=N_("For relation types: the relation read from the other customer's card."))
 
     def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
-        for attr in ("label", "inverse_label"):
-            if prefix + attr not in errors:
-                _assign(self, attr, " ".join(getattr(self, attr).split()))
-        if not self.label:
-            errors.setdefault(prefix + "label", _("Give a name."))
+        _one_line(self, "label", prefix, errors, _("Give a name."))
+        _one_line(self, "inverse_label", prefix, errors)
 
 
 #: The longest file name kept (longer ones are shortened on upload, keeping the extension).

@@ -73,41 +73,47 @@ def _de_vat_ok(digits: str) -> bool:
     return check == int(digits[8])
 
 
+def _checked_digits(digits: str, shape_ok: bool, shape: str, check_ok: Callable[[str], bool], wrong_check: str) -> str:
+    """The digits of a number that has its country's shape and a right check digit; else a ValueError saying which
+    is wrong (``shape``: what the number looks like; ``wrong_check``: that its check digit is wrong)."""
+    if not shape_ok:
+        raise ValueError(shape)
+    if not check_ok(digits):
+        raise ValueError(wrong_check)
+    return digits
+
+
 def _org_se(text: str) -> str:
     digits = _digits(text)
     if len(digits) == SE_ORG_CENTURY_DIGITS and digits[:2] in ("16", "19", "20"):
         digits = digits[2:]
-    if len(digits) != SE_ORG_DIGITS:
-        raise ValueError(_("A Swedish organisation number has 10 digits, like 556677-8899."))
-    if not luhn_ok(digits):
-        raise ValueError(_("This Swedish organisation number has a wrong check digit."))
+    digits = _checked_digits(digits, len(digits) == SE_ORG_DIGITS,
+                             _("A Swedish organisation number has 10 digits, like 556677-8899."), luhn_ok,
+                             _("This Swedish organisation number has a wrong check digit."))
     return f"{digits[:6]}-{digits[6:]}"
 
 
 def _org_dk(text: str) -> str:
     digits = _digits(text)
-    if len(digits) != DK_CVR_DIGITS or not re.fullmatch(r"(DK)?[\d ]+", text):
-        raise ValueError(_("A Danish CVR number has 8 digits, like 12345674."))
-    if not _dk_cvr_ok(digits):
-        raise ValueError(_("This Danish CVR number has a wrong check digit."))
-    return digits
+    return _checked_digits(digits, len(digits) == DK_CVR_DIGITS and bool(re.fullmatch(r"(DK)?[\d ]+", text)),
+                           _("A Danish CVR number has 8 digits, like 12345674."), _dk_cvr_ok,
+                           _("This Danish CVR number has a wrong check digit."))
 
 
 def _org_no(text: str) -> str:
     digits = _digits(text)
-    if len(digits) != NO_ORG_DIGITS:
-        raise ValueError(_("A Norwegian organisation number has 9 digits, like 923 609 016."))
-    if not _mod11_ok(digits, (3, 2, 7, 6, 5, 4, 3, 2)):
-        raise ValueError(_("This Norwegian organisation number has a wrong check digit."))
+    digits = _checked_digits(digits, len(digits) == NO_ORG_DIGITS,
+                             _("A Norwegian organisation number has 9 digits, like 923 609 016."),
+                             lambda d: _mod11_ok(d, (3, 2, 7, 6, 5, 4, 3, 2)),
+                             _("This Norwegian organisation number has a wrong check digit."))
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
 
 
 def _org_fi(text: str) -> str:
     digits = _digits(text)
-    if len(digits) != FI_YTUNNUS_DIGITS or not re.fullmatch(r"\d{7}-?\d", text):
-        raise ValueError(_("A Finnish business ID (Y-tunnus) looks like 1234567-8."))
-    if not _fi_ytunnus_ok(digits):
-        raise ValueError(_("This Finnish business ID has a wrong check digit."))
+    digits = _checked_digits(digits, len(digits) == FI_YTUNNUS_DIGITS and bool(re.fullmatch(r"\d{7}-?\d", text)),
+                             _("A Finnish business ID (Y-tunnus) looks like 1234567-8."), _fi_ytunnus_ok,
+                             _("This Finnish business ID has a wrong check digit."))
     return f"{digits[:7]}-{digits[7]}"
 
 

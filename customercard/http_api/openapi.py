@@ -28,11 +28,12 @@ from ..models import (
     Invoice,
     Record,
     User,
+    field_owner,
 )
 from ..store.customers import LIST_SORTS
 from .base import API_PREFIX, MAX_BODY, PROBLEMS, problem_type
 from .kinds import KINDS, Kind
-from .values import field_owner, meta_names
+from .values import meta_names
 
 REF = "#/components/schemas/"
 #: The largest id a path takes.

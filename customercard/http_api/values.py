@@ -16,7 +16,7 @@ from typing import Any
 import param
 
 from ..i18n import _
-from ..models import Customer, Record, text_limits
+from ..models import Customer, Record, field_parameter, missing, text_limits
 
 #: Parameters a record has that the API neither shows nor takes (helpers of the model, secrets).
 HIDDEN: dict[type, frozenset[str]] = {}
@@ -40,26 +40,8 @@ def meta_names(kind: type[Record]) -> tuple[str, ...]:
                  if name not in skip and (parameter.precedence is None or parameter.precedence >= 0))
 
 
-def field_parameter(kind: type[Record], dotted: str) -> param.Parameter:
-    """The class parameter behind a (dotted) field of ``kind``."""
-    owner: Any = kind
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        owner = owner.param[part].class_
-    return owner.param[parts[-1]]
-
-
-def field_owner(kind: type[Record], dotted: str) -> tuple[type[Record], str]:
-    """The record class that has the (dotted) field, and the field's own name there."""
-    owner: Any = kind
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        owner = owner.param[part].class_
-    return owner, parts[-1]
-
-
 # -- to JSON --------------------------------------------------------------------------------------------------
-def to_json(value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per kind of value
+def to_json(value: Any) -> Any:  # noqa: PLR0911 - one branch per kind of value
     """A value as JSON has it: times in UTC with Z, dates as YYYY-MM-DD, missing values (NaN, NaT) as null."""
     if value is None:
         return None
@@ -83,14 +65,7 @@ def to_json(value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per kind 
         value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
+    return None if missing(value) else value
 
 
 def record_json(record: Record) -> dict[str, Any]:

@@ -94,6 +94,19 @@ def checked_name(name: str) -> str:
     return name
 
 
+def of_customer_and_status(alias: str, customer_id: int | None, status: str | None) -> tuple[list[str], list[Any]]:
+    """WHERE conditions and their parameters for the rows of table ``alias`` of one customer and in one status,
+    each only when given (``TRUE`` alone: every row)."""
+    where, params = ["TRUE"], []
+    if customer_id is not None:
+        where.append(f"{alias}.customer_id = ?")
+        params.append(int(customer_id))
+    if status:
+        where.append(f"{alias}.status = ?")
+        params.append(status)
+    return where, params
+
+
 class SqlBackend(abc.ABC):
     """What both backends share. A subclass gives :meth:`cursor` (this thread's), :attr:`driver_errors` (what its
     cursor raises), and where it differs: :meth:`_writes` (what serialises this process's writes),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -15,10 +16,18 @@ import pandas as pd
 from ..errors import NotFound, ValidationError
 from ..i18n import _
 from ..models import Event, Opportunity, Record, Relation
-from .backend import Backend
+from .backend import Backend, of_customer_and_status
 from .database import utcnow
 from .part import Part
-from .records import check_version, diff_records, versioned_update, write_record_changes
+from .records import (
+    checked_edit,
+    first_version,
+    insert_record,
+    record_from_row,
+    stored_row,
+    update_record,
+    write_record_changes,
+)
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -31,12 +40,6 @@ OPPORTUNITY_COLUMNS = ("id", "customer_id", "title", "amount", "currency", "prob
                        "expected_close", "owner", "status", "lost_reason", "status_changed_by", "status_changed_at",
                        "version")
 
-
-#: The columns an edit writes, in the order of ``_event_values`` / ``_opportunity_values``.
-EVENT_WRITES = ("title", "event_type_id", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description",
-                "status")
-OPPORTUNITY_WRITES = ("title", "amount", "currency", "probability", "stage_id", "expected_close", "owner", "status",
-                      "lost_reason")
 RELATION_COLUMNS = ["id", "label", "relation_type", "other_kind", "other_id", "other_name", "other_number", "note",
                     "direction", "created_at", "created_by"]
 
@@ -47,6 +50,15 @@ def _relation_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame["other_number"] = frame["other_number"].astype("Int64")
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     return frame
+
+
+def _status_stamps(changed: bool, login: str, now: Any, before: Event | Opportunity | None = None) -> dict[str, Any]:
+    """Who changed an event's or opportunity's status and when: the writer now when it changed, else as stored
+    (nobody for a new one in its first status)."""
+    if changed:
+        return {"status_changed_by": login, "status_changed_at": now}
+    return {"status_changed_by": before.status_changed_by if before else "",
+            "status_changed_at": before.status_changed_at if before else None}
 
 
 class CrmStore(Part):
@@ -140,13 +152,10 @@ class CrmStore(Part):
         type_id = self.admin.list_maps()["relation_types"]["by_label"][relation.relation_type]
         now = utcnow()
         with self.db.transaction() as cur:
-            relation.id = cur.execute(
-                "INSERT INTO relations (customer_id, relation_type_id, other_customer_id, other_contact_id, note, "
-                "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [relation.customer_id, type_id, relation.other_customer_id, relation.other_contact_id,
-                 relation.note.strip(), now, login]).fetchone()[0]
-            write_record_changes(self.db, cur, "relations", relation.id, relation.customer_id, login, now, "create",
-                                 diff_records(None, relation))
+            insert_record(self.db, cur, "relations", relation, {
+                "customer_id": relation.customer_id, "relation_type_id": type_id,
+                "other_customer_id": relation.other_customer_id, "other_contact_id": relation.other_contact_id,
+                "note": relation.note.strip(), "created_at": now, "created_by": login}, login, now)
         return relation
 
     def get_relation(self, relation_id: int) -> Relation:
@@ -182,13 +191,7 @@ class CrmStore(Part):
     # -- events ---------------------------------------------------------------------------------------------
     def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
         """Events (of one customer, or all), optionally only planned, done or cancelled; newest first."""
-        where, params = ["TRUE"], []
-        if customer_id is not None:
-            where.append("e.customer_id = ?")
-            params.append(int(customer_id))
-        if status:
-            where.append("e.status = ?")
-            params.append(status)
+        where, params = of_customer_and_status("e", customer_id, status)
         return self.db.df(
             "SELECT e.id, e.customer_id, c.name AS customer_name, e.title, t.label AS event_type, e.starts_at, "
             "e.ends_at, e.owner, coalesce(u.name, e.owner) AS owner_name, e.participants, e.contact_ids, "
@@ -199,15 +202,12 @@ class CrmStore(Part):
 
     def get_event(self, event_id: int) -> Event:
         """One event as a param object, with its version; NotFound when there is none."""
-        found = self.db.records("SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events WHERE id = ?", [int(event_id)])
-        if not found:
-            raise NotFound(_("No event with id {event_id}.").format(event_id=event_id))
-        row = dict(found[0])
+        row = stored_row(self.db, "SELECT " + ", ".join(EVENT_COLUMNS) + " FROM events", event_id,
+                         _("No event with id {event_id}.").format(event_id=event_id))
         row["event_type"] = self.admin.list_maps()["event_types"]["by_id"].get(row.pop("event_type_id"))
         row["participants"] = json.loads(row["participants"] or "[]")
         row["contact_ids"] = json.loads(row["contact_ids"] or "[]")
-        event = Event(**{k: ("" if v is None and isinstance(Event.param[k].default, str) else v)
-                         for k, v in row.items()})
+        event = record_from_row(Event, row)
         self._offer(event, "event_type", "event_types")
         return event
 
@@ -222,49 +222,19 @@ class CrmStore(Part):
 
     def create_event(self, event: Event, user: str | None = None) -> Event:
         """Plan (or record) an event with a customer."""
-        login = self.admin.require(user, "write")
-        if not self.customers.customer_exists(event.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=event.customer_id))
-        event.owner = event.owner or login
-        event.check(self.admin.choices())
+        login = self.customers.check_new_record(event, user)
         self._check_contacts(event)
         now = utcnow()
         with self.db.transaction() as cur:
-            event.id = cur.execute(
-                "INSERT INTO events (customer_id, title, event_type_id, starts_at, ends_at, owner, participants, "
-                "contact_ids, description, status, status_changed_by, status_changed_at, created_at, created_by, "
-                "updated_at, updated_by, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
-                "RETURNING id", [event.customer_id, *self._event_values(event),
-                                 login if event.status != "planned" else "",
-                                 now if event.status != "planned" else None, now, login, now, login]).fetchone()[0]
-            write_record_changes(self.db, cur, "events", event.id, event.customer_id, login, now, "create",
-                                 diff_records(None, event), 1)
+            insert_record(self.db, cur, "events", event, {
+                "customer_id": event.customer_id, **self._event_row(event),
+                **_status_stamps(event.status != "planned", login, now), **first_version(login, now)}, login, now)
         event.version = 1
         return event
 
     def save_event(self, event: Event, user: str | None = None) -> Event:
         """Save an edited event; a change of status records who and when."""
-        login = self.admin.require(user, "write")
-        with self.db.transaction() as cur:
-            before = self.get_event(event.id)
-            check_version(self.db, "events", before, event)
-            event.customer_id = before.customer_id  # a copy read before a merge names the old one
-            event.check(self.admin.choices(), previous=before)
-            self._check_contacts(event)
-            changes = diff_records(before, event)
-            if not changes:
-                return event
-            now = utcnow()
-            status_by, status_at = (login, now) if "status" in changes else (before.status_changed_by,
-                                                                               before.status_changed_at)
-            values = dict(zip(EVENT_WRITES, self._event_values(event), strict=True))
-            version = versioned_update(self.db, cur, "events", event, {
-                **values, "status_changed_by": status_by, "status_changed_at": status_at, "updated_at": now,
-                "updated_by": login}, lambda: self.get_event(event.id))
-            write_record_changes(self.db, cur, "events", event.id, event.customer_id, login, now, "update", changes,
-                                 version)
-        event.param.update(version=version, status_changed_by=status_by, status_changed_at=status_at)
-        return event
+        return self._save_edit("events", event, self.get_event, self._event_row, user, also=self._check_contacts)
 
     def set_event_status(self, event_id: int, status: str, user: str | None = None,
                          version: int | None = None) -> Event:
@@ -279,10 +249,12 @@ class CrmStore(Part):
             raise ValidationError(errors, what=_("Event"))
         return self.save_event(event, user=user)
 
-    def _event_values(self, event: Event) -> list[Any]:
+    def _event_row(self, event: Event) -> dict[str, Any]:
+        """The columns an event's edit writes, with their values."""
         type_id = self.admin.list_maps()["event_types"]["by_label"].get(event.event_type) if event.event_type else None
-        return [event.title, type_id, event.starts_at, event.ends_at, event.owner, json.dumps(event.participants),
-                json.dumps(event.contact_ids), event.description, event.status]
+        return {"title": event.title, "event_type_id": type_id, "starts_at": event.starts_at, "ends_at": event.ends_at,
+                "owner": event.owner, "participants": json.dumps(event.participants),
+                "contact_ids": json.dumps(event.contact_ids), "description": event.description, "status": event.status}
 
     def _check_contacts(self, event: Event) -> None:
         if event.contact_ids:
@@ -297,13 +269,7 @@ class CrmStore(Part):
 
         Columns include amount, probability, weighted (amount × probability), stage, expected_close, owner.
         """
-        where, params = ["TRUE"], []
-        if customer_id is not None:
-            where.append("o.customer_id = ?")
-            params.append(int(customer_id))
-        if status:
-            where.append("o.status = ?")
-            params.append(status)
+        where, params = of_customer_and_status("o", customer_id, status)
         frame = self.db.df(
             "SELECT o.id, o.customer_id, c.name AS customer_name, c.number AS customer_number, "
             "c.account_manager, o.title, CAST(o.amount AS DOUBLE PRECISION) AS amount, o.currency, o.probability, "
@@ -321,15 +287,11 @@ class CrmStore(Part):
 
     def get_opportunity(self, opportunity_id: int) -> Opportunity:
         """One opportunity as a param object, with its version; NotFound when there is none."""
-        found = self.db.records("SELECT " + ", ".join(OPPORTUNITY_COLUMNS) + " FROM opportunities WHERE id = ?",
-                                [int(opportunity_id)])
-        if not found:
-            raise NotFound(_("No opportunity with id {opportunity_id}.").format(opportunity_id=opportunity_id))
-        row = dict(found[0])
+        row = stored_row(self.db, "SELECT " + ", ".join(OPPORTUNITY_COLUMNS) + " FROM opportunities", opportunity_id,
+                         _("No opportunity with id {opportunity_id}.").format(opportunity_id=opportunity_id))
         row["stage"] = self.admin.list_maps()["opportunity_stages"]["by_id"].get(row.pop("stage_id"))
         row["amount"] = float(row["amount"])
-        opportunity = Opportunity(**{k: ("" if v is None and isinstance(Opportunity.param[k].default, str) else v)
-                                     for k, v in row.items()})
+        opportunity = record_from_row(Opportunity, row)
         self._offer(opportunity, "stage", "opportunity_stages")
         return opportunity
 
@@ -349,56 +311,28 @@ class CrmStore(Part):
 
     def create_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
         """Add a sales opportunity for a customer."""
-        login = self.admin.require(user, "write")
-        if not self.customers.customer_exists(opportunity.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=opportunity.customer_id))
-        opportunity.owner = opportunity.owner or login
-        opportunity.check(self.admin.choices())
+        login = self.customers.check_new_record(opportunity, user)
         now = utcnow()
-        closed = opportunity.status != "pipeline"
         with self.db.transaction() as cur:
-            opportunity.id = cur.execute(
-                "INSERT INTO opportunities (customer_id, title, amount, currency, probability, stage_id, "
-                "expected_close, owner, status, lost_reason, status_changed_by, status_changed_at, created_at, "
-                "created_by, updated_at, updated_by, version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
-                [opportunity.customer_id, *self._opportunity_values(opportunity), login if closed else "",
-                 now if closed else None, now, login, now, login]
-            ).fetchone()[0]
-            write_record_changes(self.db, cur, "opportunities", opportunity.id, opportunity.customer_id, login, now,
-                                 "create", diff_records(None, opportunity), 1)
+            insert_record(self.db, cur, "opportunities", opportunity, {
+                "customer_id": opportunity.customer_id, **self._opportunity_row(opportunity),
+                **_status_stamps(opportunity.status != "pipeline", login, now), **first_version(login, now)},
+                login, now)
         opportunity.version = 1
         return opportunity
 
     def save_opportunity(self, opportunity: Opportunity, user: str | None = None) -> Opportunity:
         """Save an edited opportunity (stage, amount, status …); a change of status records who and when."""
-        login = self.admin.require(user, "write")
-        with self.db.transaction() as cur:
-            before = self.get_opportunity(opportunity.id)
-            check_version(self.db, "opportunities", before, opportunity)
-            opportunity.customer_id = before.customer_id  # a copy read before a merge names the old one
-            if opportunity.status != "lost":
-                opportunity.lost_reason = ""
-            opportunity.check(self.admin.choices(), previous=before)
-            changes = diff_records(before, opportunity)
-            if not changes:
-                return opportunity
-            now = utcnow()
-            status_by, status_at = (login, now) if "status" in changes else (before.status_changed_by,
-                                                                               before.status_changed_at)
-            values = dict(zip(OPPORTUNITY_WRITES, self._opportunity_values(opportunity), strict=True))
-            version = versioned_update(self.db, cur, "opportunities", opportunity, {
-                **values, "status_changed_by": status_by, "status_changed_at": status_at, "updated_at": now,
-                "updated_by": login}, lambda: self.get_opportunity(opportunity.id))
-            write_record_changes(self.db, cur, "opportunities", opportunity.id, opportunity.customer_id, login, now,
-                                 "update", changes, version)
-        opportunity.param.update(version=version, status_changed_by=status_by, status_changed_at=status_at)
-        return opportunity
+        if opportunity.status != "lost":
+            opportunity.lost_reason = ""
+        return self._save_edit("opportunities", opportunity, self.get_opportunity, self._opportunity_row, user)
 
-    def _opportunity_values(self, o: Opportunity) -> list[Any]:
+    def _opportunity_row(self, o: Opportunity) -> dict[str, Any]:
+        """The columns an opportunity's edit writes, with their values."""
         stage_id = self.admin.list_maps()["opportunity_stages"]["by_label"].get(o.stage) if o.stage else None
-        return [o.title, o.amount, o.currency, o.probability, stage_id, o.expected_close, o.owner, o.status,
-                o.lost_reason]
+        return {"title": o.title, "amount": o.amount, "currency": o.currency, "probability": o.probability,
+                "stage_id": stage_id, "expected_close": o.expected_close, "owner": o.owner, "status": o.status,
+                "lost_reason": o.lost_reason}
 
     # -- pipeline -------------------------------------------------------------------------------------------
     def pipeline(self, account_manager: str | None = None, owner: str | None = None,
@@ -512,6 +446,24 @@ class CrmStore(Part):
                             columns=["year", "weighted"])
 
     # -- shared ---------------------------------------------------------------------------------------------
+    def _save_edit(self, table: str, record: Event | Opportunity, get: Callable[[int], Any],
+                   row: Callable[[Any], dict[str, Any]], user: str | None,
+                   also: Callable[[Any], None] | None = None) -> Any:
+        """Save an edited event or opportunity (read by ``get``, written as ``row`` gives it, checked by ``also``
+        after the model); a change of status records who and when."""
+        login = self.admin.require(user, "write")
+        with self.db.transaction() as cur:
+            before = get(record.id)
+            changes = checked_edit(self.db, table, before, record, self.admin.choices(), also)
+            if not changes:
+                return record
+            now = utcnow()
+            stamps = _status_stamps("status" in changes, login, now, before)
+            version = update_record(self.db, cur, table, record, {**row(record), **stamps}, changes, login, now,
+                                    lambda: get(record.id))
+        record.param.update(version=version, **stamps)
+        return record
+
     def _offer(self, record: Record, attr: str, list_name: str) -> None:
         allowed = self.admin.choices().allowed(list_name)
         current = getattr(record, attr)

@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
 from ..fields import customer_fields, searched_fields
 from ..i18n import _
-from ..models import Customer, CustomerQuery, Snapshot, from_text, to_text
+from ..models import Customer, CustomerQuery, Event, FollowUp, Opportunity, Record, Snapshot, from_text, to_text
 from .backend import Backend
 from .changes import Change
 from .database import execute_rows, utcnow
@@ -114,7 +114,8 @@ class CustomerStore(Part):
     """Part of :class:`customercard.store.Store`: customers and their history."""
 
     uses = ("admin", "outbox", "search")
-    internal = frozenset({"conflict", "criterion_value_labels", "customers_for_saving", "save_together", "stored_now"})
+    internal = frozenset({"check_new_record", "conflict", "criterion_value_labels", "customers_for_saving",
+                          "save_together", "stored_now", "writer_at_customer"})
     admin: AdminStore
     outbox: OutboxStore
     search: SearchStore
@@ -234,6 +235,23 @@ class CustomerStore(Part):
     def customer_exists(self, customer_id: int) -> bool:
         """Whether a customer with this id exists (archived and merged ones too)."""
         return self.db.row("SELECT 1 FROM customers WHERE id = ?", [int(customer_id)]) is not None
+
+    def writer_at_customer(self, record: Record, user: str | None) -> str:
+        """The login that adds ``record`` (a contact person, project, event …) at its customer, once it may: the user
+        may write (else PermissionDenied) and the customer exists (else NotFound)."""
+        login = self.admin.require(user, "write")
+        if record.customer_id is None or not self.customer_exists(record.customer_id):
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=record.customer_id))
+        return login
+
+    def check_new_record(self, record: Event | Opportunity | FollowUp, user: str | None) -> str:
+        """The login that adds ``record`` (an event, opportunity or follow-up) at its customer, once it may: as
+        :meth:`writer_at_customer`, the record is owned by the writer unless another owner is given, and the model
+        accepts its values (else ValidationError)."""
+        login = self.writer_at_customer(record, user)
+        record.owner = record.owner or login
+        record.check(self.admin.choices())
+        return login
 
     def new_customer(self) -> Customer:
         """An unsaved customer with the firm's defaults, offering the admin lists' values."""

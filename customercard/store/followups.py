@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import formatting
-from ..errors import NotFound, ValidationError
+from ..errors import ValidationError
 from ..i18n import _
 from ..models import FollowUp
 from .backend import Backend
 from .database import utcnow
 from .part import Part
-from .records import check_version, diff_records, versioned_update, write_record_changes
+from .records import checked_edit, first_version, insert_record, record_from_row, stored_row, update_record
 
 if TYPE_CHECKING:
     from .activity import ActivityStore
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 FOLLOW_UP_COLUMNS = ("id", "customer_id", "what", "due_on", "owner", "contact_id", "opportunity_id", "done", "done_by",
                      "done_at", "version")
-FOLLOW_UP_WRITES = ("what", "due_on", "owner", "contact_id", "opportunity_id", "done")
 #: The columns of :meth:`FollowUpStore.follow_ups`.
 FOLLOW_UP_FRAME = ["id", "customer_id", "customer_name", "customer_number", "account_manager", "what", "due_on",
                    "owner", "owner_name", "contact_id", "contact_name", "opportunity_id", "opportunity_title", "done",
@@ -122,15 +121,11 @@ class FollowUpStore(Part):
 
     def get_follow_up(self, follow_up_id: int) -> FollowUp:
         """One follow-up as a param object, with its version; NotFound when there is none."""
-        found = self.db.records("SELECT " + ", ".join(FOLLOW_UP_COLUMNS) + " FROM follow_ups WHERE id = ?",
-                                [int(follow_up_id)])
-        if not found:
-            raise NotFound(_("No follow-up with id {follow_up_id}.").format(follow_up_id=follow_up_id))
-        row = dict(found[0])
+        row = stored_row(self.db, "SELECT " + ", ".join(FOLLOW_UP_COLUMNS) + " FROM follow_ups", follow_up_id,
+                         _("No follow-up with id {follow_up_id}.").format(follow_up_id=follow_up_id))
         row["due_on"] = _day(row["due_on"])
         row["done"] = bool(row["done"])
-        return FollowUp(**{k: ("" if v is None and isinstance(FollowUp.param[k].default, str) else v)
-                           for k, v in row.items()})
+        return record_from_row(FollowUp, row)
 
     def new_follow_up(self, customer_id: int, owner: str | None = None, contact_id: int | None = None,
                       opportunity_id: int | None = None) -> FollowUp:
@@ -140,22 +135,14 @@ class FollowUpStore(Part):
 
     def add_follow_up(self, follow_up: FollowUp, user: str | None = None) -> FollowUp:
         """Add a follow-up (owned by the writer unless another owner is given); recorded in its history."""
-        login = self.admin.require(user, "write")
-        if not self.customers.customer_exists(follow_up.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=follow_up.customer_id))
-        follow_up.owner = follow_up.owner or login
-        follow_up.check(self.admin.choices())
+        login = self.customers.check_new_record(follow_up, user)
         self._check_links(follow_up)
         now = utcnow()
         with self.db.transaction() as cur:
-            follow_up.id = cur.execute(
-                "INSERT INTO follow_ups (customer_id, what, due_on, owner, contact_id, opportunity_id, done, done_by, "
-                "done_at, created_at, created_by, updated_at, updated_by, version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
-                [follow_up.customer_id, *self._follow_up_values(follow_up), login if follow_up.done else "",
-                 now if follow_up.done else None, now, login, now, login]).fetchone()[0]
-            write_record_changes(self.db, cur, "follow_ups", follow_up.id, follow_up.customer_id, login, now,
-                                 "create", diff_records(None, follow_up), 1)
+            insert_record(self.db, cur, "follow_ups", follow_up, {
+                "customer_id": follow_up.customer_id, **self._follow_up_row(follow_up),
+                "done_by": login if follow_up.done else "", "done_at": now if follow_up.done else None,
+                **first_version(login, now)}, login, now)
         follow_up.param.update(version=1, done_by=login if follow_up.done else "",
                                done_at=now if follow_up.done else None)
         return follow_up
@@ -166,23 +153,16 @@ class FollowUpStore(Part):
         login = self.admin.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_follow_up(follow_up.id)
-            check_version(self.db, "follow_ups", before, follow_up)
-            follow_up.customer_id = before.customer_id  # a copy read before a merge names the old one
-            follow_up.check(self.admin.choices(), previous=before)
-            self._check_links(follow_up)
-            changes = diff_records(before, follow_up)
+            changes = checked_edit(self.db, "follow_ups", before, follow_up, self.admin.choices(), self._check_links)
             if not changes:
                 return follow_up
             now = utcnow()
             done_by, done_at = before.done_by, before.done_at
             if "done" in changes:
                 done_by, done_at = (login, now) if follow_up.done else ("", None)
-            values = dict(zip(FOLLOW_UP_WRITES, self._follow_up_values(follow_up), strict=True))
-            version = versioned_update(self.db, cur, "follow_ups", follow_up, {
-                **values, "done_by": done_by, "done_at": done_at, "updated_at": now, "updated_by": login},
+            version = update_record(self.db, cur, "follow_ups", follow_up, {
+                **self._follow_up_row(follow_up), "done_by": done_by, "done_at": done_at}, changes, login, now,
                 lambda: self.get_follow_up(follow_up.id))
-            write_record_changes(self.db, cur, "follow_ups", follow_up.id, follow_up.customer_id, login, now,
-                                 "update", changes, version)
         follow_up.param.update(version=version, done_by=done_by, done_at=done_at)
         return follow_up
 
@@ -196,8 +176,11 @@ class FollowUpStore(Part):
         follow_up.done = bool(done)
         return self.save_follow_up(follow_up, user=user)
 
-    def _follow_up_values(self, f: FollowUp) -> list[Any]:
-        return [f.what, f.due_on, f.owner, f.contact_id, f.opportunity_id, bool(f.done)]
+    @staticmethod
+    def _follow_up_row(f: FollowUp) -> dict[str, Any]:
+        """The columns a follow-up's edit writes, with their values."""
+        return {"what": f.what, "due_on": f.due_on, "owner": f.owner, "contact_id": f.contact_id,
+                "opportunity_id": f.opportunity_id, "done": bool(f.done)}
 
     def _check_links(self, follow_up: FollowUp) -> None:
         """The contact person and the opportunity must be the customer's own."""

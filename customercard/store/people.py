@@ -12,7 +12,7 @@ from ..models import Contact, Project, from_text
 from .backend import Backend
 from .database import utcnow
 from .part import Part
-from .records import check_version, diff_records, versioned_update, write_record_changes
+from .records import checked_edit, first_version, insert_record, record_from_row, stored_row, update_record
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 CONTACT_COLUMNS = ("id", "customer_id", "first_name", "last_name", "title", "email", "phone", "mobile", "active",
                    "notes", "created_at", "created_by", "updated_at", "updated_by", "version")
-#: The columns a contact person's edit writes, in the order of ``_contact_values``.
-EDITED_CONTACT_COLUMNS = ("first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes")
 SELECT_CONTACT = "SELECT " + ", ".join(CONTACT_COLUMNS) + " FROM contacts"  # constant columns
 PROJECT_COLUMNS = ("id", "customer_id", "number", "name", "status", "manager", "start_date", "end_date",
                    "description")
@@ -49,28 +47,19 @@ class PeopleStore(Part):
 
     def get_contact(self, contact_id: int) -> Contact:
         """One contact person as a param object, with its version; NotFound when there is none."""
-        found = self.db.records(SELECT_CONTACT + " WHERE id = ?", [int(contact_id)])
-        if not found:
-            raise NotFound(_("No contact person with id {contact_id}.").format(contact_id=contact_id))
-        return Contact(**{k: ("" if v is None and isinstance(Contact.param[k].default, str) else v)
-                          for k, v in found[0].items()})
+        return record_from_row(Contact, stored_row(self.db, SELECT_CONTACT, contact_id, _(
+            "No contact person with id {contact_id}.").format(contact_id=contact_id)))
 
     def create_contact(self, contact: Contact, user: str | None = None) -> Contact:
         """Validate and create a contact person at ``contact.customer_id``."""
-        login = self.admin.require(user, "write")
-        if contact.customer_id is None or not self.customers.customer_exists(contact.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=contact.customer_id))
+        login = self.customers.writer_at_customer(contact, user)
         contact.country = self._customer_country(contact.customer_id)
         contact.check(self.admin.choices())
         now = utcnow()
         with self.db.transaction() as cur:
-            contact.id = cur.execute(
-                "INSERT INTO contacts (customer_id, first_name, last_name, title, email, phone, mobile, active, "
-                "notes, created_at, created_by, updated_at, updated_by, version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
-                [contact.customer_id, *self._contact_values(contact), now, login, now, login]).fetchone()[0]
-            write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, "create",
-                                 diff_records(None, contact), 1)
+            insert_record(self.db, cur, "contacts", contact, {
+                "customer_id": contact.customer_id, **self._contact_row(contact), **first_version(login, now)},
+                login, now)
             self.search.index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(created_at=now, created_by=login, updated_at=now, updated_by=login, version=1)
         return contact
@@ -81,20 +70,13 @@ class PeopleStore(Part):
         login = self.admin.require(user, "write")
         with self.db.transaction() as cur:
             before = self.get_contact(contact.id)
-            check_version(self.db, "contacts", before, contact)
-            contact.customer_id = before.customer_id  # a copy read before a merge names the old one
-            contact.country = self._customer_country(before.customer_id)
-            contact.check(self.admin.choices(), previous=before)
-            changes = diff_records(before, contact)
+            contact.country = self._customer_country(before.customer_id)  # where its phones are
+            changes = checked_edit(self.db, "contacts", before, contact, self.admin.choices())
             if not changes:
                 return contact
             now = utcnow()
-            values = dict(zip(EDITED_CONTACT_COLUMNS, self._contact_values(contact), strict=True))
-            version = versioned_update(self.db, cur, "contacts", contact,
-                                       {**values, "updated_at": now, "updated_by": login},
-                                       lambda: self.get_contact(contact.id))
-            write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, kind,
-                                 changes, version)
+            version = update_record(self.db, cur, "contacts", contact, self._contact_row(contact), changes, login, now,
+                                    lambda: self.get_contact(contact.id), kind)
             self.search.index_contact(cur, {**contact.values(), "id": contact.id, "customer_id": contact.customer_id})
         contact.param.update(updated_at=now, updated_by=login, version=version)
         return contact
@@ -128,10 +110,9 @@ class PeopleStore(Part):
         return (found[0] if found else None) or self.admin.choices().default_country
 
     @staticmethod
-    def _contact_values(contact: Contact) -> list[Any]:
-        """The values of :data:`EDITED_CONTACT_COLUMNS`."""
-        return [contact.first_name, contact.last_name, contact.title, contact.email, contact.phone, contact.mobile,
-                contact.active, contact.notes]
+    def _contact_row(contact: Contact) -> dict[str, Any]:
+        """The columns a contact person's edit writes, with their values."""
+        return {name: getattr(contact, name) for name in Contact.fields}
 
     def find_contacts(self, text: str, limit: int = 10) -> pd.DataFrame:
         """Active contact persons whose name contains ``text``: id, name, customer_id, customer_name."""
@@ -153,28 +134,20 @@ class PeopleStore(Part):
 
     def get_project(self, project_id: int) -> Project:
         """One project as a param object; NotFound when there is none."""
-        found = self.db.records(SELECT_PROJECT + " WHERE id = ?", [int(project_id)])
-        if not found:
-            raise NotFound(_("No project with id {project_id}.").format(project_id=project_id))
-        return Project(**{k: ("" if v is None and isinstance(Project.param[k].default, str) else v)
-                          for k, v in found[0].items()})
+        return record_from_row(Project, stored_row(self.db, SELECT_PROJECT, project_id, _(
+            "No project with id {project_id}.").format(project_id=project_id)))
 
     def create_project(self, project: Project, user: str | None = None) -> Project:
         """Create a project for ``project.customer_id`` (projects are kept by the project module)."""
-        login = self.admin.require(user, "write")
-        if project.customer_id is None or not self.customers.customer_exists(project.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=project.customer_id))
+        login = self.customers.writer_at_customer(project, user)
         project.check(self.admin.choices())
         now = utcnow()
         with self.db.transaction() as cur:
             if not project.number:
                 count = cur.execute("SELECT count(*) FROM projects").fetchone()[0]
                 project.number = f"P{count + 1:05d}"
-            project.id = cur.execute(
-                "INSERT INTO projects (customer_id, number, name, status, manager, start_date, end_date, description) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                [project.customer_id, project.number, project.name, project.status, project.manager,
-                 project.start_date, project.end_date, project.description]).fetchone()[0]
-            write_record_changes(self.db, cur, "projects", project.id, project.customer_id, login, now, "create",
-                                 diff_records(None, project))
+            insert_record(self.db, cur, "projects", project, {
+                "customer_id": project.customer_id, "number": project.number, "name": project.name,
+                "status": project.status, "manager": project.manager, "start_date": project.start_date,
+                "end_date": project.end_date, "description": project.description}, login, now)
         return project

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import CustomerCardError
 from ..i18n import _
+from ..models import missing
 from .backend import SqlBackend, checked_name
 from .changes import CHANNEL, Change
 from .readonly import QUERY_SECONDS, SECRET_TABLES
@@ -68,12 +69,7 @@ def _plain(value: Any) -> Any:
             return value.item()
         except (ValueError, AttributeError):
             return value
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
+    return None if missing(value) else value
 
 
 @functools.cache

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
-from ..errors import ConflictError, FieldConflict
-from ..models import Record, to_text
+from ..errors import ConflictError, FieldConflict, NotFound
+from ..models import Choices, Record, to_text
 from .backend import Backend
 from .changes import Change
 from .database import execute_rows
 from .part import Part
+
+R = TypeVar("R", bound=Record)
 
 INSERT_RECORD_CHANGE = ("INSERT INTO record_changes (table_name, record_id, customer_id, changed_at, changed_by, "
                         "kind, field, old_value, new_value, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -44,6 +46,63 @@ def write_record_changes(  # noqa: PLR0913, PLR0917 - the parts of one history e
         for field, (old, new) in changes.items()])
     db.announce(Change(CHANGE_KINDS.get(table, table), int(record_id), customer_id, version, login,
                        tuple(changes)))
+
+
+def stored_row(db: Any, select: str, record_id: int, not_found: str) -> dict[str, Any]:
+    """The row that ``select`` (``SELECT <constant columns> FROM <table>``) finds by id; NotFound saying ``not_found``
+    when there is none."""
+    found = db.records(select + " WHERE id = ?", [int(record_id)])
+    if not found:
+        raise NotFound(not_found)
+    return dict(found[0])
+
+
+def record_from_row(kind: type[R], row: dict[str, Any]) -> R:
+    """A record of ``kind`` from its stored row: a missing value of a text field is the empty text."""
+    return kind(**{k: ("" if v is None and isinstance(kind.param[k].default, str) else v) for k, v in row.items()})
+
+
+def first_version(login: str, now: Any) -> dict[str, Any]:
+    """The columns that stamp a new row of a versioned table: made and last changed by ``login`` at ``now``, version
+    1."""
+    return {"created_at": now, "created_by": login, "updated_at": now, "updated_by": login, "version": 1}
+
+
+def insert_record(db: Any, cur: Any, table: str, record: Record, values: dict[str, Any], login: str,
+                  now: Any) -> int:
+    """Insert a new record's row with ``values`` (column → value, constant column names; with ``version`` for a
+    versioned table), give the record its id, and record its non-empty fields as its creation; returns the id."""
+    columns, marks = ", ".join(values), ", ".join("?" for _ in values)
+    record.id = cur.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id",
+                            list(values.values())).fetchone()[0]
+    write_record_changes(db, cur, table, record.id, record.customer_id, login, now, "create",
+                         diff_records(None, record), values.get("version"))
+    return record.id
+
+
+def update_record(db: Any, cur: Any, table: str, record: Record, values: dict[str, Any],  # noqa: PLR0913, PLR0917
+                  changes: dict[str, tuple[Any, Any]], login: str, now: Any, reread: Callable[[], Record],
+                  kind: str = "update") -> int:
+    """Write an edited record's ``values``, stamped as last changed by ``login`` at ``now``, on the version its save
+    started from (:func:`versioned_update`) and record its ``changes`` (of ``kind``) at the new version; returns the
+    new version."""
+    version = versioned_update(db, cur, table, record, {**values, "updated_at": now, "updated_by": login}, reread)
+    write_record_changes(db, cur, table, record.id, record.customer_id, login, now, kind, changes, version)
+    return version
+
+
+def checked_edit(db: Any, table: str, stored: R, edited: R, choices: Choices,
+                 also: Callable[[R], None] | None = None) -> dict[str, tuple[Any, Any]]:
+    """What an edit of a stored record changes ({field: (old, new)}), once it may be saved: it was made from the
+    stored version (else the conflict), it stays at the stored record's customer (a copy read before a merge names
+    the old one), and the model — then ``also``, a part's own check of the edited record — accepts its values (else a
+    ValidationError)."""
+    check_version(db, table, stored, edited)
+    edited.customer_id = stored.customer_id
+    edited.check(choices, previous=stored)
+    if also is not None:
+        also(edited)
+    return diff_records(stored, edited)
 
 
 def check_version(db: Any, table: str, stored: Record, attempted: Record) -> None:
