@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from .background import Rounds
 from .config import get_config
 from .i18n import _
 from .store import Store
@@ -131,30 +131,18 @@ def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
     return delivered, failed
 
 
-class OutboxWorker:
+class OutboxWorker(Rounds):
     """A background thread delivering the outbox every few seconds while the server runs."""
+
+    thread_name = "customercard-outbox"
+    failure = "Outbox delivery failed"  # the next round delivers again; the rows are safe in the database
 
     def __init__(self, store: Store, interval: float = 2.0, target: Receiver | None = None) -> None:
         self.store = store
-        self.interval = interval
         self.target = target
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="customercard-outbox", daemon=True)
+        super().__init__(interval)
 
-    def start(self) -> OutboxWorker:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            target = self.target or receiver(self.store)
-            if target is not None:
-                try:
-                    deliver_due(self.store, target)
-                except Exception:  # keep delivering next round; the rows are safe in the database
-                    log.exception("Outbox delivery failed")
-            self._stop.wait(self.interval)
+    def run_once(self) -> tuple[int, int] | None:
+        """One round: what is due goes to the economy system, when one is set up; (delivered, failed)."""
+        target = self.target or receiver(self.store)
+        return deliver_due(self.store, target) if target is not None else None

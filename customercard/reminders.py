@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-import threading
 from email.headerregistry import Address as MailAddress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -23,6 +22,7 @@ from email.utils import formatdate, make_msgid
 import pandas as pd
 
 from . import formatting
+from .background import Rounds
 from .config import Config, get_config
 from .i18n import _, current_language, ngettext, using_language
 from .mail import DEFAULT_BASE_URL, MailError, SmtpSettings, _Composed, _deliver, smtp_settings
@@ -136,27 +136,19 @@ def send_follow_up_reminders(store, day: dt.date | None = None, config: Config |
     return sent
 
 
-class ReminderScheduler:
+class ReminderScheduler(Rounds):
     """A background thread of the server: every ``interval`` seconds, from ``send_from`` o'clock of the firm's day,
     it sends the day's follow-up reminders that are still due (see :func:`send_follow_up_reminders`)."""
+
+    thread_name = "customercard-reminders"
+    failure = "Sending the follow-up reminders failed"  # the database was busy or gone: the next round tries again
 
     def __init__(self, store, interval: float = CHECK_EVERY, send_from: int | None = None,
                  config: Config | None = None) -> None:
         self.store = store
-        self.interval = interval
         self.send_from = send_from
         self.config = config
-        self.rounds = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="customercard-reminders", daemon=True)
-
-    def start(self) -> ReminderScheduler:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+        super().__init__(interval)
 
     def run_once(self) -> list[str]:
         """One round: the reminders due now (none before the hour they go out from: ``send_from`` if given, else
@@ -166,15 +158,6 @@ class ReminderScheduler:
         if dt.datetime.now(formatting.time_zone(settings.time_zone)).hour < hour:
             return []
         return send_follow_up_reminders(self.store, config=self.config)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the database was busy or gone for a moment: the next round tries again
-                log.exception("Sending the follow-up reminders failed")
-            self.rounds += 1
-            self._stop.wait(self.interval)
 
 
 __all__ = ["ReminderScheduler", "compose_reminder", "send_follow_up_reminders"]
