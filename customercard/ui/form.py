@@ -22,6 +22,7 @@ from ..errors import ConflictError
 from ..i18n import _, current_language, supported
 from ..models import Record, text_limits, to_text
 from ..validators import clean_text
+from . import widgets
 from .accessibility import focus_first
 from .choices import multi_choice
 from .html import esc, plain_text
@@ -44,8 +45,8 @@ def text_input(parameter: param.Parameter, value: str = "", **options: Any) -> p
     max_length, multiline = text_limits(parameter) or (5_000, False)
     if multiline:
         options.setdefault("height", 90)
-        return pn.widgets.TextAreaInput(value=value, max_length=input_limit(max_length), **options)
-    return pn.widgets.TextInput(value=value, max_length=input_limit(max_length), **options)
+        return widgets.TextAreaInput(value=value, max_length=input_limit(max_length), **options)
+    return widgets.TextInput(value=value, max_length=input_limit(max_length), **options)
 
 
 def read_text(value: str | None, parameter: param.Parameter) -> str:
@@ -73,13 +74,13 @@ def option_labels(parameter: param.Parameter, options: list[Any]) -> dict[str, A
 DATE_FORMATS = {"en": "d/m/Y", "sv": "Y-m-d", "da": "d.m.Y"}
 
 
-class DatePicker(pn.widgets.DatePicker):
+class DatePicker(widgets.PlainHelp, pn.widgets.DatePicker):
     """Panel's date picker showing its date as the reader's language writes a short date."""
 
     date_format = param.String(default="Y-m-d", doc="How the date is shown (flatpickr's tokens).")
 
 
-class DatetimePicker(pn.widgets.DatetimePicker):
+class DatetimePicker(widgets.PlainHelp, pn.widgets.DatetimePicker):
     """Panel's date and time picker showing its value as the reader's language writes it."""
 
     date_format = param.String(default="Y-m-d H:i", doc="How the date and time are shown (flatpickr's tokens).")
@@ -120,7 +121,7 @@ def widget_for(  # noqa: PLR0911 - one widget per type of parameter
         if parameter.allow_None:
             options = [NONE_LABEL, *options]
         shown = option_labels(parameter, options)
-        return pn.widgets.Select(options=shown, value=value if value is not None else NONE_LABEL, **common)
+        return widgets.Select(options=shown, value=value if value is not None else NONE_LABEL, **common)
     if isinstance(parameter, param.CalendarDate):  # (dates are Numbers in param: test them first)
         return date_picker(value=value, **common)
     if isinstance(parameter, param.Date):
@@ -130,7 +131,7 @@ def widget_for(  # noqa: PLR0911 - one widget per type of parameter
     # model refuses what is out of bounds, with a message next to the field.
     if isinstance(parameter, param.Number):
         kind = "cc-integer" if isinstance(parameter, param.Integer) else "cc-number"
-        return pn.widgets.TextInput(value=number_text(value), css_classes=[kind], **common)
+        return widgets.TextInput(value=number_text(value), css_classes=[kind], **common)
     if isinstance(parameter, param.List):
         items = list(value or [])
         return multi_choice(items, items, **common)
@@ -173,14 +174,21 @@ def _read(widget: pn.widgets.Widget, parameter: param.Parameter) -> Any:
     return value
 
 
+def field_css(field: str) -> str:
+    """The CSS class that marks a field's place in a form (``cc-field-visit_address-city``)."""
+    return "cc-field-" + field.replace(".", "-")
+
+
 class FieldNote:
     """What is said under one field (its error, or a notice of someone else's change): drawn only once there is
-    something to say, so a form of ten fields draws ten widgets in ten cells, not thirty more panes. Once drawn it
-    stays in its cell (emptied and hidden when there is nothing to say)."""
+    something to say — the field's widget then moves into a cell of its own with the note under it, so a form of ten
+    fields draws ten widgets, not ten more layouts and twenty more panes. Once drawn it stays in its cell (emptied and
+    hidden when there is nothing to say)."""
 
-    def __init__(self, cell: pn.Column, css_class: str, stylesheet: str, text_class: str,
+    def __init__(self, form: FieldForm, field: str, css_class: str, stylesheet: str, text_class: str,
                  place: int | None = None) -> None:
-        self.cell, self.css_class, self.stylesheet, self.text_class = cell, css_class, stylesheet, text_class
+        self.form, self.field = form, field
+        self.css_class, self.stylesheet, self.text_class = css_class, stylesheet, text_class
         self.place = place
         self.pane: pn.pane.HTML | None = None
 
@@ -202,16 +210,18 @@ class FieldNote:
                 return
             self.pane = pn.pane.HTML(html, stylesheets=[self.stylesheet], css_classes=[self.css_class],
                                      sizing_mode="stretch_width", margin=(0, 10))
-            objects = list(self.cell.objects)
+            cell = self.form.cell(self.field)
+            objects = list(cell.objects)
             objects.insert(min(self.place, len(objects)) if self.place is not None else len(objects), self.pane)
-            self.cell.objects = objects
+            cell.objects = objects
             return
         self.pane.object = html
         self.pane.css_classes = [self.css_class] if text else ["hidden", self.css_class]
 
 
 class FieldForm(pn.viewable.Viewer):
-    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid."""
+    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid: each widget straight in
+    the grid (marked with its field's :func:`field_css`) until something is said under it (see :class:`FieldNote`)."""
 
     record = param.ClassSelector(class_=Record, doc="The record whose values the widgets start from.")
     fields = param.List(default=[], doc="Dotted names of the fields to edit.")
@@ -228,13 +238,23 @@ class FieldForm(pn.viewable.Viewer):
         self.cells: dict[str, pn.Column] = {}
         for field in self.fields:
             widget = self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
-            cell = pn.Column(widget, sizing_mode="stretch_width", margin=0,
-                             css_classes=[f"cc-field-{field.replace('.', '-')}"])
+            widget.css_classes = [*(widget.css_classes or []), field_css(field)]
             # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
-            self.widgets[field], self.cells[field] = widget, cell
-            self.messages[field] = FieldNote(cell, "cc-field-error", ERROR_CSS, "cc-error-text", place=1)
-            self.notices[field] = FieldNote(cell, "cc-field-notice", NOTICE_CSS, "cc-notice-text")
-        self._grid = pn.GridBox(*self.cells.values(), ncols=self.columns, sizing_mode="stretch_width")
+            self.widgets[field] = widget
+            self.messages[field] = FieldNote(self, field, "cc-field-error", ERROR_CSS, "cc-error-text", place=1)
+            self.notices[field] = FieldNote(self, field, "cc-field-notice", NOTICE_CSS, "cc-notice-text")
+        self._grid = pn.GridBox(*self.widgets.values(), ncols=self.columns, sizing_mode="stretch_width")
+
+    def cell(self, field: str) -> pn.Column:
+        """The field's cell in the grid: its widget and what is said under it (made the first time it is asked
+        for; the field's mark moves from the widget to the cell)."""
+        cell = self.cells.get(field)
+        if cell is None:
+            widget, css = self.widgets[field], field_css(field)
+            widget.css_classes = [c for c in widget.css_classes or [] if c != css]
+            cell = self.cells[field] = pn.Column(widget, sizing_mode="stretch_width", margin=0, css_classes=[css])
+            self._grid.objects = [cell if o is widget else o for o in self._grid.objects]
+        return cell
 
     def values(self) -> dict[str, Any]:
         return {field: _read(widget, self.record.parameter(field)) for field, widget in self.widgets.items()}
@@ -251,7 +271,8 @@ class FieldForm(pn.viewable.Viewer):
             note.say(errors.get(field, ""))
         first = next((field for field in self.messages if errors.get(field)), None)
         if first is not None:
-            self.cells[first].css_classes = focus_first(self.cells[first].css_classes)
+            cell = self.cell(first)
+            cell.css_classes = focus_first(cell.css_classes)
         return {field: text for field, text in errors.items() if field not in self.messages}
 
     def show_notices(self, notices: dict[str, str]) -> None:
