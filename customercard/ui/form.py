@@ -175,20 +175,21 @@ def _read(widget: pn.widgets.Widget, parameter: param.Parameter) -> Any:
 
 
 def field_css(field: str) -> str:
-    """The CSS class that marks a field's place in a form (``cc-field-visit_address-city``)."""
+    """The CSS class that marks a field's cell in a form (``cc-field-visit_address-city``)."""
     return "cc-field-" + field.replace(".", "-")
 
 
 class FieldNote:
     """What is said under one field (its error, or a notice of someone else's change): drawn only once there is
-    something to say — the field's widget then moves into a cell of its own with the note under it, so a form of ten
-    fields draws ten widgets, not ten more layouts and twenty more panes. Once drawn it stays in its cell (emptied and
-    hidden when there is nothing to say)."""
+    something to say, so a form of ten fields draws ten widgets in ten cells, not twenty more panes. Once drawn it
+    stays in its cell (emptied and hidden when there is nothing to say).
 
-    def __init__(self, form: FieldForm, field: str, css_class: str, stylesheet: str, text_class: str,
+    The cell itself is there from the start: a widget moved into a new layout is drawn anew by the browser, which
+    would take the focus and the text being typed from someone who is typing when another's save is noticed."""
+
+    def __init__(self, cell: pn.Column, css_class: str, stylesheet: str, text_class: str,
                  place: int | None = None) -> None:
-        self.form, self.field = form, field
-        self.css_class, self.stylesheet, self.text_class = css_class, stylesheet, text_class
+        self.cell, self.css_class, self.stylesheet, self.text_class = cell, css_class, stylesheet, text_class
         self.place = place
         self.pane: pn.pane.HTML | None = None
 
@@ -210,18 +211,17 @@ class FieldNote:
                 return
             self.pane = pn.pane.HTML(html, stylesheets=[self.stylesheet], css_classes=[self.css_class],
                                      sizing_mode="stretch_width", margin=(0, 10))
-            cell = self.form.cell(self.field)
-            objects = list(cell.objects)
+            objects = list(self.cell.objects)
             objects.insert(min(self.place, len(objects)) if self.place is not None else len(objects), self.pane)
-            cell.objects = objects
+            self.cell.objects = objects
             return
         self.pane.object = html
         self.pane.css_classes = [self.css_class] if text else ["hidden", self.css_class]
 
 
 class FieldForm(pn.viewable.Viewer):
-    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid: each widget straight in
-    the grid (marked with its field's :func:`field_css`) until something is said under it (see :class:`FieldNote`)."""
+    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid: per field one cell
+    (marked with :func:`field_css`) holding its widget, and its notes once there is something to say."""
 
     record = param.ClassSelector(class_=Record, doc="The record whose values the widgets start from.")
     fields = param.List(default=[], doc="Dotted names of the fields to edit.")
@@ -238,23 +238,12 @@ class FieldForm(pn.viewable.Viewer):
         self.cells: dict[str, pn.Column] = {}
         for field in self.fields:
             widget = self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
-            widget.css_classes = [*(widget.css_classes or []), field_css(field)]
+            cell = pn.Column(widget, sizing_mode="stretch_width", margin=0, css_classes=[field_css(field)])
             # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
-            self.widgets[field] = widget
-            self.messages[field] = FieldNote(self, field, "cc-field-error", ERROR_CSS, "cc-error-text", place=1)
-            self.notices[field] = FieldNote(self, field, "cc-field-notice", NOTICE_CSS, "cc-notice-text")
-        self._grid = pn.GridBox(*self.widgets.values(), ncols=self.columns, sizing_mode="stretch_width")
-
-    def cell(self, field: str) -> pn.Column:
-        """The field's cell in the grid: its widget and what is said under it (made the first time it is asked
-        for; the field's mark moves from the widget to the cell)."""
-        cell = self.cells.get(field)
-        if cell is None:
-            widget, css = self.widgets[field], field_css(field)
-            widget.css_classes = [c for c in widget.css_classes or [] if c != css]
-            cell = self.cells[field] = pn.Column(widget, sizing_mode="stretch_width", margin=0, css_classes=[css])
-            self._grid.objects = [cell if o is widget else o for o in self._grid.objects]
-        return cell
+            self.widgets[field], self.cells[field] = widget, cell
+            self.messages[field] = FieldNote(cell, "cc-field-error", ERROR_CSS, "cc-error-text", place=1)
+            self.notices[field] = FieldNote(cell, "cc-field-notice", NOTICE_CSS, "cc-notice-text")
+        self._grid = pn.GridBox(*self.cells.values(), ncols=self.columns, sizing_mode="stretch_width")
 
     def values(self) -> dict[str, Any]:
         return {field: _read(widget, self.record.parameter(field)) for field, widget in self.widgets.items()}
@@ -271,8 +260,7 @@ class FieldForm(pn.viewable.Viewer):
             note.say(errors.get(field, ""))
         first = next((field for field in self.messages if errors.get(field)), None)
         if first is not None:
-            cell = self.cell(first)
-            cell.css_classes = focus_first(cell.css_classes)
+            self.cells[first].css_classes = focus_first(self.cells[first].css_classes)
         return {field: text for field, text in errors.items() if field not in self.messages}
 
     def show_notices(self, notices: dict[str, str]) -> None:
