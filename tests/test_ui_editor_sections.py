@@ -4,12 +4,14 @@ what the section shows from the store) and on the store's own change feed, with 
 
 from __future__ import annotations
 
+import panel as pn
 import pytest
 
 from customercard.ui.card import CustomerCard
 from customercard.ui.editor import CustomerEditor
 
 from .conftest import eventually, rich_customers
+from .ui_support import find
 
 #: The sections a change to the customer's own fields concerns (they show its fields, its history or timeline).
 SHOW_THE_CUSTOMER = {"header", "contact", "invoice_address", "economy", "groups", "activity"}
@@ -130,3 +132,18 @@ def test_a_notice_under_a_field_leaves_its_widget_in_place(demo_store, customer_
     eventually(lambda: "+46 8 444 444 44" in form.notices["phone"].text)
     assert all(a is b for a, b in zip(form.__panel__().objects, grid_before, strict=True))
     assert form.cells["phone"].objects[0] is form.widgets["phone"]
+
+
+def test_a_conflict_met_again_shows_one_dialog_with_the_new_values(demo_store, customer_id):
+    anna, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("anna", "erik"))
+    mine, theirs = anna.section("contact"), erik.section("contact")
+    mine.start_edit()
+    for phone in ("08-111 111 11", "08-333 333 33"):
+        theirs.start_edit()
+        theirs.form.widgets["phone"].value = phone
+        assert theirs.save()
+        mine.form.widgets["phone"].value = "08-222 222 22"
+        assert mine.save() is False
+    dialogs = find(mine.view.child, pn.Column, "cc-conflict")
+    assert len(dialogs) == 1 and dialogs[0] is mine.resolver.__panel__()
+    assert any("+46 8 333 333 33" in label for label in mine.resolver.choices["phone"].options)

@@ -167,12 +167,13 @@ class RecordEditor(pn.viewable.Viewer):
 
     def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:
         record = self.original
-        shown_resolver = self.resolver
+        before = self.resolver.__panel__() if self.resolver is not None else None
         self.resolver = ConflictResolver(
             error, mine, label_of=self.label_of, user_name_of=self._user_name,
             shown_of=lambda field, value: shown(record, field, value, self._user_name, self._zone))
-        objects = [o for o in self._layout.objects if o is not shown_resolver]
-        objects.insert(objects.index(self._buttons), self.resolver)
+        objects = [o for o in self._layout.objects if o is not before]  # the dialog shown before goes
+        buttons = next(i for i, o in enumerate(objects) if o is self._buttons)
+        objects.insert(buttons, self.resolver.__panel__())
         self._layout.objects = objects
         self._say(_("Not saved yet: someone saved this meanwhile. Choose which values to keep, then Save again."))
 
