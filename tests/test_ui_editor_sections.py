@@ -11,7 +11,7 @@ from customercard.ui.card import CustomerCard
 from customercard.ui.editor import CustomerEditor
 
 from .conftest import eventually, rich_customers
-from .ui_support import find
+from .ui_support import find, one
 
 #: The sections a change to the customer's own fields concerns (they show its fields, its history or timeline).
 SHOW_THE_CUSTOMER = {"header", "contact", "invoice_address", "economy", "groups", "activity"}
@@ -147,3 +147,18 @@ def test_a_conflict_met_again_shows_one_dialog_with_the_new_values(demo_store, c
     dialogs = find(mine.view.child, pn.Column, "cc-conflict")
     assert len(dialogs) == 1 and dialogs[0] is mine.resolver.__panel__()
     assert any("+46 8 333 333 33" in label for label in mine.resolver.choices["phone"].options)
+
+
+def test_the_save_button_draws_the_customer_sections_once(demo_store, customer_id):
+    """Save clicked (the button's own handler, as in a notebook's live view): the same single drawing."""
+    card = open_card(demo_store, customer_id)
+    contact = card.section("contact")
+    contact.start_edit()
+    before = drawings(card)
+    contact.form.widgets["phone"].value = "08-555 765 43"
+    save_button = one(contact.view.child, pn.widgets.Button, "cc-save")
+    save_button.clicks += 1
+    eventually(lambda: changed_since(card, before) == SHOW_THE_CUSTOMER)
+    assert {key: drawn - before[key] for key, drawn in drawings(card).items() if key in SHOW_THE_CUSTOMER} == \
+        dict.fromkeys(SHOW_THE_CUSTOMER, 1)
+    assert demo_store.get_customer(customer_id).phone == "+46 8 555 765 43"

@@ -12,6 +12,7 @@ check and the conflict comes back with the new values.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import panel as pn
@@ -190,7 +191,20 @@ class RecordEditor(pn.viewable.Viewer):
 
 class CustomerEditor(RecordEditor):
     """The customer's own fields a card section edits (its draft limited to them): dotted fields, and
-    ``segments.<criterion>`` for a segmentation criterion (set on that criterion only)."""
+    ``segments.<criterion>`` for a segmentation criterion (set on that criterion only).
+
+    ``saving()``: a context the whole of a save runs in, from the store's write to ``done`` (the card's
+    :meth:`~customercard.ui.context.CardContext.saving`: its own change is not news to it), whichever way the save
+    was asked for (the Save button, or :meth:`save` called)."""
+
+    def __init__(self, *args: Any, saving: Callable[[], AbstractContextManager[Any]] = nullcontext,
+                 **options: Any) -> None:
+        super().__init__(*args, **options)
+        self._saving = saving
+
+    def save(self) -> bool:
+        with self._saving():
+            return super().save()
 
     def apply(self, target: Record, values: dict[str, Any]) -> dict[str, str]:
         return apply_values(target, values)

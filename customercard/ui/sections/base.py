@@ -261,7 +261,7 @@ class Section(pn.viewable.Viewer):
             save=lambda customer: store.save_customer(customer, user=context.login),
             reload=lambda: store.get_customer(customer_id), done=self._saved, cancelled=self.cancel,
             say=self.say, css="cc-section-form", save_css="cc-save", cancel_css="cc-cancel",
-            user_name=store.user_name, zone=context.zone, focus=True)
+            user_name=store.user_name, zone=context.zone, focus=True, saving=context.saving)
         self._form = self._editor.form
         self.editing = True
         self.view.param.update(child=self._editor.__panel__(), html=self.editing_html(), tools=[],
@@ -276,8 +276,7 @@ class Section(pn.viewable.Viewer):
     def save(self) -> bool:
         """Validate and save the form; messages go next to their fields and the form keeps what was typed."""
         assert self._editor is not None, "no Edit form is open"
-        with self.context.saving():
-            return self._editor.save()
+        return self._editor.save()
 
     def _saved(self, saved: Customer) -> None:
         kept = self._editor.kept if self._editor is not None else []
