@@ -352,7 +352,9 @@ def test_send_from_the_card_then_the_comments_show_the_email(demo_store, smtp_se
 
     to.value = ["erik", "maria"]
     form_widget(section, "cc-email-message").value = "They want a proposal."
+    header_drawn = card.section("header").drawn
     assert section.send_email() is True
+    assert card.section("header").drawn == header_drawn  # an e-mail comment changes nothing the header shows
     assert section.view.child is None
     assert "Sent to Erik Nilsson, Maria Jensen; saved as a comment." in section.view.html
     assert "send-email" in tool_actions(section)

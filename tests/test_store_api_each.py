@@ -669,3 +669,14 @@ def test_mark_delivered_of_a_missing_row_is_not_found(store: Store) -> None:
         store.mark_attempt_failed(MISSING, "no such row", retry_in=60)
     with pytest.raises(cc.NotFound):
         store.mark_delivered(MISSING)
+
+
+def test_changes_takes_a_builtin_method_as_a_listener(store: Store) -> None:
+    """``store.changes.subscribe(heard.append)``: a list's append cannot be held weakly; it is held as a function
+    is, until unsubscribed."""
+    heard: list[Change] = []
+    stop = store.changes.subscribe(heard.append)
+    customer = store.create_customer(user="anna", name="Appended AB")
+    stop()
+    store.add_comment(customer.id, "Nobody listens", user="anna")
+    assert [(c.kind, c.id) for c in heard] == [("customer", customer.id)]

@@ -53,6 +53,18 @@ class Change:
 Listener = Callable[[Change], None]
 
 
+def _weakly_held(listener: Listener) -> bool:
+    """Whether a listener is a method of an object that can be held weakly (a built-in's bound method, such as
+    ``a_list.append``, cannot: it is held as any function is)."""
+    if not hasattr(listener, "__self__"):
+        return False
+    try:
+        weakref.WeakMethod(listener)
+    except TypeError:
+        return False
+    return True
+
+
 class ChangeFeed:
     """Subscribers of one store. Each subscriber is called on the thread that delivers (the writer's, or the
     PostgreSQL listener's), so it must hand the work to where it belongs (a session's document) and return."""
@@ -67,7 +79,7 @@ class ChangeFeed:
     def subscribe(self, listener: Listener, weak: bool = True) -> Callable[[], None]:
         """Call ``listener(change)`` for every committed change; returns the function that unsubscribes.
         A bound method is held weakly by default: a card nobody holds any more stops listening by itself."""
-        ref: Any = weakref.WeakMethod(listener) if weak and hasattr(listener, "__self__") else (lambda: listener)
+        ref: Any = weakref.WeakMethod(listener) if weak and _weakly_held(listener) else (lambda: listener)
         with self._lock:
             key, self._next = self._next, self._next + 1
             first = not self._listeners

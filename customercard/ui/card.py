@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import panel as pn
@@ -54,6 +55,9 @@ class CustomerCard(pn.viewable.Viewer):
             for cls in SECTIONS if getattr(cls, "shown", lambda _c: True)(self.context)
         ]
         self.context.param.watch(self._open_record, "opened")
+        self._held: list[Change] = []
+        self._hold_lock = threading.Lock()
+        self.context.param.watch(self._saving_done, "saving_now")
         self._layout = CardView(slots=[section.view for section in self.sections], sizing_mode="stretch_width",
                                 css_classes=["cc-card"], stylesheets=[CARD_CSS])
         self._follower = Follower(self.store, self._concerns_me, self._show_changes)
@@ -70,7 +74,12 @@ class CustomerCard(pn.viewable.Viewer):
     def _show_changes(self, changes: list[Change]) -> None:
         """Show what was committed meanwhile — by someone else, or by this card's own sections: the customer's new
         values in read mode (a form being edited keeps what was typed and marks what changed underneath it), and
-        the sections whose records changed drawn again."""
+        the sections whose records changed drawn again. While a section saves, what is heard waits until the save
+        has shown its own result (its own change is then no news)."""
+        with self._hold_lock:
+            if self.context.saving_now:
+                self._held.extend(changes)
+                return
         newer = [c for c in changes if c.kind == "customer" and (c.version or 0) > self.context.customer.version]
         if newer:
             self.context.reload()
@@ -81,6 +90,14 @@ class CustomerCard(pn.viewable.Viewer):
         for section in self.sections:
             if section.listens_to & kinds:
                 section.changes_arrived([c for c in changes if c.kind in section.listens_to])
+
+    def _saving_done(self, event: param.parameterized.Event) -> None:
+        if event.new:
+            return
+        with self._hold_lock:
+            changes, self._held = self._held, []
+        if changes:
+            self._show_changes(changes)
 
     def _open_record(self, event: param.parameterized.Event) -> None:
         """A section asked to show a record (an Activity entry's link): its own section unfolds and shows it — an

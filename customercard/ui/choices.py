@@ -14,6 +14,7 @@ from typing import Any
 import panel as pn
 
 from .html import esc
+from .widgets import MultiChoice
 
 Options = Mapping[str, Any] | Iterable[tuple[str, Any]] | Iterable[Any]
 
@@ -42,4 +43,4 @@ def multi_choice(options: Options, value: Iterable[Any] = (),
     chosen; values that are not among the options are left out (they would otherwise become options)."""
     offered = safe_options(options)
     known = list(offered.values())
-    return pn.widgets.MultiChoice(options=offered, value=[v for v in value if v in known], **params)
+    return MultiChoice(options=offered, value=[v for v in value if v in known], **params)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import param
 
@@ -21,6 +23,8 @@ class CardContext(param.Parameterized):
     user = param.ClassSelector(class_=User, allow_None=True, doc="The acting user, if known to the store.")
     settings = param.ClassSelector(class_=Settings, doc="The firm's settings for the customer module.")
     saved = param.Event(doc="Triggered after every save, so sections redraw what they show.")
+    saving_now = param.Boolean(default=False, doc="A section of this card is saving the customer: changes heard "
+                                                 "meanwhile are shown once the save has shown its own result.")
     opened = param.Parameter(default=None, doc="(section key, record id): a section asks the card to show a record "
                                                "in the section that keeps it (the Activity section's links).")
 
@@ -52,6 +56,19 @@ class CardContext(param.Parameterized):
     def zone(self) -> str:
         """The firm's time zone: stored times are shown in it."""
         return self.settings.time_zone
+
+    @contextmanager
+    def saving(self) -> Iterator[None]:
+        """Around a section's save of the customer: the save's own change, heard before the save returns (at once
+        outside a server), is not taken as someone else's; the card shows what it heard meanwhile afterwards."""
+        if self.saving_now:
+            yield
+            return
+        self.saving_now = True
+        try:
+            yield
+        finally:
+            self.saving_now = False
 
     def reload(self) -> None:
         """Take the stored customer again (after someone else's save, or a restore)."""

@@ -1,21 +1,25 @@
-"""One editor for a record that is not the customer itself — a comment, a contact person, an event, an
-opportunity: its fields as widgets from the model, Save and Cancel, each refusal next to its field, and a save
-that someone else's came before shown as a conflict to resolve, never as an overwrite.
+"""One editor for every record — a comment, a contact person, an event, an opportunity, an admin list's entry, and
+the customer itself as each card section edits a part of it: its fields as widgets from the model, Save and Cancel,
+each refusal next to its field, and a save that someone else's came before shown as a conflict to resolve, never as
+an overwrite.
 
-A choice made in the conflict is written on the version the conflict showed. When the record was saved again
-meanwhile, the save is refused by the store's version check and the conflict comes back with the new values.
+When someone else saved only fields this form did not change, the form's changes go once on top of the record as
+now stored and theirs stay (:attr:`RecordEditor.kept` names them). A choice made in the conflict is written on the
+version the conflict showed. When the record was saved again meanwhile, the save is refused by the store's version
+check and the conflict comes back with the new values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import panel as pn
 
-from ..errors import ConflictError, CustomerCardError, ValidationError
+from ..errors import ConflictError, CustomerCardError, FieldConflict, ValidationError
 from ..i18n import _
-from ..models import Record, to_text
+from ..models import Customer, Record, to_text
 from ..store import Change
 from .accessibility import focus_first, live
 from .form import ConflictResolver, FieldForm
@@ -23,6 +27,7 @@ from .html import esc
 from .values import shown
 
 Saver = Callable[[Record], Record]
+Say = Callable[[str, bool], None]
 
 
 class RecordEditor(pn.viewable.Viewer):
@@ -38,38 +43,67 @@ class RecordEditor(pn.viewable.Viewer):
             css: str = "cc-record-form", save_label: str = "", overrides: dict[str, Any] | None = None,
             user_name: Callable[[str], str] = str, zone: str | None = None, columns: int = 2,
             prepare: Callable[[Record], None] | None = None, save_css: str = "",
-            extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False) -> None:
+            extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False,
+            labels: dict[str, str] | None = None, form: Any = None, say: Say | None = None,
+            cancel_css: str = "") -> None:
         """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
         opportunity); ``cancelled`` None: no Cancel button; ``extra``: more widgets under the form; ``message``: the
-        pane its messages go to (its own by default); ``focus``: the first field takes the focus once drawn (an
-        editor the user just opened)."""
+        pane its messages go to (its own by default); ``say(text, ok)``: where its messages go instead of a pane
+        (a card section's message under the form); ``focus``: the first field takes the focus once drawn (an
+        editor the user just opened); ``labels``: labels instead of the model's; ``form``: a ready form instead of
+        a :class:`~customercard.ui.form.FieldForm` of ``fields`` (anything with ``widgets``, ``values()``,
+        ``changed(original)``, ``show_errors(errors)`` and ``show_notices(notices)``)."""
         super().__init__()
         self.original = record
         self._save, self._done, self._reload, self._prepare = save, done, reload, prepare
         self._user_name, self._zone = user_name, zone
         self.resolver: ConflictResolver | None = None
-        self.form = FieldForm(record=record.copy(), fields=fields, columns=columns, overrides=overrides or {})
-        self.message = message or pn.pane.HTML("", margin=(0, 10), css_classes=["cc-form-message"])
-        self._resolver_box = pn.Column(sizing_mode="stretch_width", margin=0)
+        #: Someone else's changes to fields this form did not change, kept by the last save (merged on top).
+        self.kept: list[FieldConflict] = []
+        self.form = form if form is not None else FieldForm(
+            record=record.copy(), fields=fields, columns=columns, overrides=overrides or {}, labels=labels or {})
+        self._tell = say
+        self.message = message if message is not None or say is not None else pn.pane.HTML(
+            "", margin=(0, 10), css_classes=["cc-form-message"])
         save_button = pn.widgets.Button(label=save_label or _("Save"), color="primary",
                                         css_classes=[save_css or f"{css}-save"])
         save_button.on_click(lambda _e: self.save())
         buttons = [save_button]
         if cancelled is not None:
-            cancel = pn.widgets.Button(label=_("Cancel"), css_classes=[f"{css}-cancel"])
+            cancel = pn.widgets.Button(label=_("Cancel"), css_classes=[cancel_css or f"{css}-cancel"])
             cancel.on_click(lambda _e: cancelled())
             buttons.append(cancel)
         head = [pn.pane.HTML(f"<b>{esc(title)}</b>", margin=(0, 10))] if title else []
-        self._layout = pn.Column(*head, self.form, *(extra or []), self._resolver_box, pn.Row(*buttons),
-                                 self.message, sizing_mode="stretch_width",
+        self._buttons = pn.Row(*buttons)
+        tail = [self.message] if self.message is not None else []
+        self._layout = pn.Column(*head, self.form, *(extra or []), self._buttons, *tail,
+                                 sizing_mode="stretch_width",
                                  css_classes=focus_first([css]) if focus else [css])
 
     @property
     def widgets(self) -> dict[str, Any]:
         return self.form.widgets
 
+    # -- what a kind of record changes (a customer's segments: see CustomerEditor) -----------------------------
+    def apply(self, target: Record, values: dict[str, Any]) -> dict[str, str]:
+        """Set the form's ``values`` on ``target``; the model's messages by field for what it refuses."""
+        return target.update_from(values)
+
+    def value_of(self, record: Record, field: str) -> Any:
+        """The value of one of the form's fields in ``record``."""
+        return record.get(field)
+
+    def label_of(self, field: str) -> str:
+        """A field's label as people read it (the field's own name for one this version does not know)."""
+        try:
+            return self.original.label(field)
+        except (AttributeError, KeyError):
+            return field
+
+    # -- saving ---------------------------------------------------------------------------------------------
     def save(self) -> bool:
         """Validate and save; True when it was stored (``done`` has been told)."""
+        self.kept = []
         if self.resolver is None:
             draft = self.original.copy()
             values = self.form.values()
@@ -80,7 +114,7 @@ class RecordEditor(pn.viewable.Viewer):
         return self._write(target, kept, kept, merge=False)
 
     def _write(self, target: Record, values: dict[str, Any], mine: dict[str, Any], merge: bool) -> bool:
-        errors = target.update_from(values)
+        errors = self.apply(target, values)
         if errors:
             return self._refused(errors)
         if self._prepare is not None:
@@ -94,6 +128,7 @@ class RecordEditor(pn.viewable.Viewer):
                 raise
             if merge and not any(conflict.field in mine for conflict in exc.conflicts):
                 # theirs touched other fields: mine go on top of the stored record, theirs stay
+                self.kept = list(exc.conflicts)
                 return self._write(self._reload(), mine, mine, merge=False)
             self._show_conflict(exc, mine)
             return False
@@ -117,29 +152,95 @@ class RecordEditor(pn.viewable.Viewer):
         """Someone else saved the record while it is being edited: what was typed stays, and each field whose
         stored value changed since the editor opened says so."""
         notes = {}
-        for field in self.form.widgets:
-            if to_text(stored.get(field)) != to_text(self.original.get(field)):
-                value = shown(stored, field, stored.get(field), self._user_name, self._zone) or _("(empty)")
+        for field in self.form.values():
+            now = self.value_of(stored, field)
+            if to_text(now) != to_text(self.value_of(self.original, field)):
+                value = shown(stored, field, now, self._user_name, self._zone) or _("(empty)")
                 notes[field] = _("Changed meanwhile by {who}: now {value}").format(who=self._user_name(by),
                                                                                    value=value)
         self.form.show_notices(notes)
 
     def _refused(self, errors: dict[str, str]) -> bool:
         rest = self.form.show_errors(errors)
-        self._say(" ".join([_("Please correct the marked fields."), *rest.values()]))
+        self._say(" ".join([_("Please correct the marked fields."),
+                            *(f"{self.label_of(field)}: {text}" for field, text in rest.items())]))
         return False
 
     def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:
         record = self.original
+        before = self.resolver.__panel__() if self.resolver is not None else None
         self.resolver = ConflictResolver(
-            error, mine, label_of=record.label, user_name_of=self._user_name,
+            error, mine, label_of=self.label_of, user_name_of=self._user_name,
             shown_of=lambda field, value: shown(record, field, value, self._user_name, self._zone))
-        self._resolver_box.objects = [self.resolver]
+        objects = [o for o in self._layout.objects if o is not before]  # the dialog shown before goes
+        buttons = next(i for i, o in enumerate(objects) if o is self._buttons)
+        objects.insert(buttons, self.resolver.__panel__())
+        self._layout.objects = objects
         self._say(_("Not saved yet: someone saved this meanwhile. Choose which values to keep, then Save again."))
 
-    def _say(self, text: str) -> None:
-        self.message.object = (f'<span class="cc-form-message-text" style="color:#b42318"{live(False)}>{esc(text)}'
+    def _say(self, text: str, ok: bool = False) -> None:
+        if self._tell is not None:
+            self._tell(text, ok)
+            return
+        self.message.object = (f'<span class="cc-form-message-text" style="color:#b42318"{live(ok)}>{esc(text)}'
                                '</span>')
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+class CustomerEditor(RecordEditor):
+    """The customer's own fields a card section edits (its draft limited to them): dotted fields, and
+    ``segments.<criterion>`` for a segmentation criterion (set on that criterion only).
+
+    ``saving()``: a context the whole of a save runs in, from the store's write to ``done`` (the card's
+    :meth:`~customercard.ui.context.CardContext.saving`: its own change is not news to it), whichever way the save
+    was asked for (the Save button, or :meth:`save` called)."""
+
+    def __init__(self, *args: Any, saving: Callable[[], AbstractContextManager[Any]] = nullcontext,
+                 **options: Any) -> None:
+        super().__init__(*args, **options)
+        self._saving = saving
+
+    def save(self) -> bool:
+        with self._saving():
+            return super().save()
+
+    def apply(self, target: Record, values: dict[str, Any]) -> dict[str, str]:
+        return apply_values(target, values)
+
+    def value_of(self, record: Record, field: str) -> Any:
+        if field.startswith("segments."):
+            return record.segments.get(field.split(".", 1)[1], [])
+        return record.get(field)
+
+    def label_of(self, field: str) -> str:
+        return customer_label(self.original, field)
+
+
+def customer_label(customer: Customer, field: str) -> str:
+    """A customer field's label as people read it: a criterion's name for ``segments.<criterion>``, the field's own
+    name for one this version does not know (written by another)."""
+    if field.startswith("segments."):
+        return field.split(".", 1)[1]
+    try:
+        return customer.label(field)
+    except (AttributeError, KeyError):
+        return field
+
+
+def apply_values(target: Customer, values: dict[str, Any]) -> dict[str, str]:
+    """Set form values on a customer; ``segments.<criterion>`` keys update that criterion only."""
+    plain = {field: value for field, value in values.items() if not field.startswith("segments.")}
+    errors = target.update_from(plain)
+    picked = {field.split(".", 1)[1]: value for field, value in values.items() if field.startswith("segments.")}
+    if picked:
+        segments = dict(target.segments)
+        for criterion, value in picked.items():
+            chosen = [value] if isinstance(value, str) else list(value or [])
+            if chosen:
+                segments[criterion] = chosen
+            else:
+                segments.pop(criterion, None)
+        target.segments = segments
+    return errors

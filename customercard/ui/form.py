@@ -22,6 +22,7 @@ from ..errors import ConflictError
 from ..i18n import _, current_language, supported
 from ..models import Record, text_limits, to_text
 from ..validators import clean_text
+from . import widgets
 from .accessibility import focus_first
 from .choices import multi_choice
 from .html import esc, plain_text
@@ -44,8 +45,8 @@ def text_input(parameter: param.Parameter, value: str = "", **options: Any) -> p
     max_length, multiline = text_limits(parameter) or (5_000, False)
     if multiline:
         options.setdefault("height", 90)
-        return pn.widgets.TextAreaInput(value=value, max_length=input_limit(max_length), **options)
-    return pn.widgets.TextInput(value=value, max_length=input_limit(max_length), **options)
+        return widgets.TextAreaInput(value=value, max_length=input_limit(max_length), **options)
+    return widgets.TextInput(value=value, max_length=input_limit(max_length), **options)
 
 
 def read_text(value: str | None, parameter: param.Parameter) -> str:
@@ -73,13 +74,13 @@ def option_labels(parameter: param.Parameter, options: list[Any]) -> dict[str, A
 DATE_FORMATS = {"en": "d/m/Y", "sv": "Y-m-d", "da": "d.m.Y"}
 
 
-class DatePicker(pn.widgets.DatePicker):
+class DatePicker(widgets.PlainHelp, pn.widgets.DatePicker):
     """Panel's date picker showing its date as the reader's language writes a short date."""
 
     date_format = param.String(default="Y-m-d", doc="How the date is shown (flatpickr's tokens).")
 
 
-class DatetimePicker(pn.widgets.DatetimePicker):
+class DatetimePicker(widgets.PlainHelp, pn.widgets.DatetimePicker):
     """Panel's date and time picker showing its value as the reader's language writes it."""
 
     date_format = param.String(default="Y-m-d H:i", doc="How the date and time are shown (flatpickr's tokens).")
@@ -120,7 +121,7 @@ def widget_for(  # noqa: PLR0911 - one widget per type of parameter
         if parameter.allow_None:
             options = [NONE_LABEL, *options]
         shown = option_labels(parameter, options)
-        return pn.widgets.Select(options=shown, value=value if value is not None else NONE_LABEL, **common)
+        return widgets.Select(options=shown, value=value if value is not None else NONE_LABEL, **common)
     if isinstance(parameter, param.CalendarDate):  # (dates are Numbers in param: test them first)
         return date_picker(value=value, **common)
     if isinstance(parameter, param.Date):
@@ -130,7 +131,7 @@ def widget_for(  # noqa: PLR0911 - one widget per type of parameter
     # model refuses what is out of bounds, with a message next to the field.
     if isinstance(parameter, param.Number):
         kind = "cc-integer" if isinstance(parameter, param.Integer) else "cc-number"
-        return pn.widgets.TextInput(value=number_text(value), css_classes=[kind], **common)
+        return widgets.TextInput(value=number_text(value), css_classes=[kind], **common)
     if isinstance(parameter, param.List):
         items = list(value or [])
         return multi_choice(items, items, **common)
@@ -173,10 +174,18 @@ def _read(widget: pn.widgets.Widget, parameter: param.Parameter) -> Any:
     return value
 
 
+def field_css(field: str) -> str:
+    """The CSS class that marks a field's cell in a form (``cc-field-visit_address-city``)."""
+    return "cc-field-" + field.replace(".", "-")
+
+
 class FieldNote:
     """What is said under one field (its error, or a notice of someone else's change): drawn only once there is
-    something to say, so a form of ten fields draws ten widgets in ten cells, not thirty more panes. Once drawn it
-    stays in its cell (emptied and hidden when there is nothing to say)."""
+    something to say, so a form of ten fields draws ten widgets in ten cells, not twenty more panes. Once drawn it
+    stays in its cell (emptied and hidden when there is nothing to say).
+
+    The cell itself is there from the start: a widget moved into a new layout is drawn anew by the browser, which
+    would take the focus and the text being typed from someone who is typing when another's save is noticed."""
 
     def __init__(self, cell: pn.Column, css_class: str, stylesheet: str, text_class: str,
                  place: int | None = None) -> None:
@@ -211,7 +220,8 @@ class FieldNote:
 
 
 class FieldForm(pn.viewable.Viewer):
-    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid."""
+    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid: per field one cell
+    (marked with :func:`field_css`) holding its widget, and its notes once there is something to say."""
 
     record = param.ClassSelector(class_=Record, doc="The record whose values the widgets start from.")
     fields = param.List(default=[], doc="Dotted names of the fields to edit.")
@@ -228,8 +238,7 @@ class FieldForm(pn.viewable.Viewer):
         self.cells: dict[str, pn.Column] = {}
         for field in self.fields:
             widget = self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
-            cell = pn.Column(widget, sizing_mode="stretch_width", margin=0,
-                             css_classes=[f"cc-field-{field.replace('.', '-')}"])
+            cell = pn.Column(widget, sizing_mode="stretch_width", margin=0, css_classes=[field_css(field)])
             # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
             self.widgets[field], self.cells[field] = widget, cell
             self.messages[field] = FieldNote(cell, "cc-field-error", ERROR_CSS, "cc-error-text", place=1)

@@ -14,16 +14,15 @@ from typing import Any, ClassVar
 import panel as pn
 import param
 
-from ...errors import ConflictError, CustomerCardError, PermissionDenied, ValidationError
 from ...i18n import _
-from ...models import Customer, to_text
+from ...models import Customer
 from ...store import Change
 from ..accessibility import focus_first, focus_here, live, token
 from ..components import CardView, SectionSlot
 from ..context import CardContext
+from ..editor import CustomerEditor, customer_label
 from ..form import ConflictResolver, FieldForm
 from ..html import esc
-from ..values import shown
 
 PREF_PREFIX = "card.collapsed."
 log = logging.getLogger(__name__)
@@ -79,8 +78,9 @@ class Section(pn.viewable.Viewer):
         self._built = False
         self._read_child: Any = None
         self._form: Any = None
-        self._draft: Customer | None = None
-        self._resolver: ConflictResolver | None = None
+        self._editor: CustomerEditor | None = None
+        #: How often the section drew its read view (each drawing reads what it shows from the store).
+        self.drawn = 0
         self._note = ("", True)
         self.view = SectionSlot(key=self.key, title=_(self.title), collapsed=self.collapsed)
         self._alone: CardView | None = None
@@ -106,7 +106,7 @@ class Section(pn.viewable.Viewer):
     def resolver(self) -> ConflictResolver | None:
         """The conflict dialog shown after a save that someone else's came before (its ``choices`` by field), or
         None."""
-        return self._resolver
+        return self._editor.resolver if self._editor is not None else None
 
     @property
     def message(self) -> str:
@@ -125,6 +125,7 @@ class Section(pn.viewable.Viewer):
     def render(self) -> None:
         """Show the read-only state. A section that fails to draw says so in its own place (the server's log has
         the traceback); the card's other sections are drawn as usual."""
+        self.drawn += 1
         try:
             child = self._read_child = self.read_child()
             html = self.markup() + note_html(*self._note, mark=self._note_mark, focus=True)
@@ -190,20 +191,8 @@ class Section(pn.viewable.Viewer):
     def changed_underneath(self, stored: Customer, by: str) -> None:
         """Someone else saved the customer while this section's form is open: the form keeps what was typed, and
         each field whose stored value changed since the form opened says so (the conflict is seen before Save)."""
-        if not self.editing or self._draft is None or self._form is None:
-            return
-        store, zone = self.context.store, self.context.zone
-        notes = {}
-        for field in self._form.values():
-            if field.startswith("segments."):
-                before, now = self._draft.segments.get(field[9:], []), stored.segments.get(field[9:], [])
-            else:
-                before, now = self._draft.get(field), stored.get(field)
-            if to_text(before) != to_text(now):
-                value = shown(Customer, field, now, store.user_name, zone) or _("(empty)")
-                notes[field] = _("Changed meanwhile by {who}: now {value}").format(who=store.user_name(by),
-                                                                                   value=value)
-        self._form.show_notices(notes)
+        if self.editing and self._editor is not None:
+            self._editor.changed_underneath(stored, by)
 
     def handle(self, action: str, data: dict[str, Any]) -> None:
         """Run an action sent from the browser, if this section offers it."""
@@ -249,103 +238,59 @@ class Section(pn.viewable.Viewer):
                                                css_classes=focus_first()), html=self.editing_html(), tools=[],
                                child_first=True)
 
+    @property
+    def customer_editor(self) -> CustomerEditor | None:
+        """The :class:`~customercard.ui.editor.CustomerEditor` of the section's Edit form, or None while the section
+        shows its read view."""
+        return self._editor if self.editing else None
+
     def start_edit(self) -> None:
-        """Turn the section's fields into widgets built from the param model."""
+        """Turn the section's fields into widgets built from the param model, in a
+        :class:`~customercard.ui.editor.CustomerEditor` (the one conflict-safe editor every record has)."""
         if not self._built:
             self.open()
         if not self.context.can_edit:
             self.say(_("You may read this customer but not change it."), ok=False)
             return
+        context = self.context
         self._note = ("", True)
-        self._draft = self.context.customer.copy()
-        self._form = self.make_form(self._draft)
-        save = pn.widgets.Button(label=_("Save"), color="primary", width=90, css_classes=["cc-save"])
-        cancel = pn.widgets.Button(label=_("Cancel"), width=90, css_classes=["cc-cancel"])
-        save.on_click(lambda _event: self.save())
-        cancel.on_click(lambda _event: self.cancel())
-        self._resolver = None
-        self._resolver_box = pn.Column(sizing_mode="stretch_width", margin=0)
+        draft = context.customer.copy()  # as read now; the card's customer changes under it when others save
+        store, customer_id = context.store, draft.id
+        self._editor = CustomerEditor(
+            draft, list(self.edit_fields), form=self.make_form(draft.copy()),
+            save=lambda customer: store.save_customer(customer, user=context.login),
+            reload=lambda: store.get_customer(customer_id), done=self._saved, cancelled=self.cancel,
+            say=self.say, css="cc-section-form", save_css="cc-save", cancel_css="cc-cancel",
+            user_name=store.user_name, zone=context.zone, focus=True, saving=context.saving)
+        self._form = self._editor.form
         self.editing = True
-        self.show_form(self._form, self._resolver_box, pn.Row(save, cancel, margin=0))
+        self.view.param.update(child=self._editor.__panel__(), html=self.editing_html(), tools=[],
+                               child_first=True)
 
     def cancel(self) -> None:
         self.editing = False
-        self._form = self._draft = self._resolver = None
+        self._form = self._editor = None
         self._note = ("", True)
         self.render()
 
     def save(self) -> bool:
         """Validate and save the form; messages go next to their fields and the form keeps what was typed."""
-        assert self._form is not None and self._draft is not None
-        original = self._draft
-        mine = self._form.changed(original)
-        if self._resolver is None:
-            return self._write(original.copy(), self._form.values(), mine, merge=True)
-        # The choice was made against the stored values the dialog showed: it is written on that version only.
-        # Saved again since, the save is refused by the version check and the dialog shows the new values.
-        target = self.context.store.get_customer(original.id)
-        target.version = self._resolver.error.stored_version
-        kept = self._resolver.kept_values()
-        return self._write(target, kept, kept, merge=False)
+        assert self._editor is not None, "no Edit form is open"
+        return self._editor.save()
 
-    def _write(self, target: Customer, values: dict[str, Any], mine: dict[str, Any], merge: bool,
-               kept: list | None = None) -> bool:
-        """Set ``values`` on ``target`` and save it. When someone saved meanwhile but none of the fields this form
-        changed (``mine``) and ``merge`` allows, the form's changes go once on top of the customer as now stored,
-        and theirs (``kept``) stay; any other conflict asks the user."""
-        errors = apply_values(target, values)
-        if errors:
-            return self._refused(errors)
-        try:
-            saved = self.context.store.save_customer(target, user=self.context.login)
-        except ValidationError as exc:
-            return self._refused(exc.errors)
-        except ConflictError as exc:
-            if merge and not any(conflict.field in mine for conflict in exc.conflicts):
-                return self._write(self.context.store.get_customer(target.id), mine, mine, merge=False,
-                                   kept=exc.conflicts)
-            self._show_conflict(exc, mine)
-            return False
-        except (PermissionDenied, CustomerCardError) as exc:
-            self.say(str(exc), ok=False)
-            return False
-        names = ", ".join(dict.fromkeys(f"{self._label_of(c.field)} ({self.context.store.user_name(c.changed_by)})"
-                                        for c in kept or []))
-        return self._saved(saved, _("Saved. Also changed meanwhile, and kept: {fields}.").format(fields=names)
-                           if names else _("Saved."))
-
-    def _saved(self, saved: Customer, note: str) -> bool:
+    def _saved(self, saved: Customer) -> None:
+        kept = self._editor.kept if self._editor is not None else []
+        store = self.context.store
+        names = ", ".join(dict.fromkeys(f"{self._label_of(c.field)} ({store.user_name(c.changed_by)})" for c in kept))
         self.editing = False
-        self._form = self._draft = self._resolver = None
-        self._note = (note, True)
+        self._form = self._editor = None
+        self._note = (_("Saved. Also changed meanwhile, and kept: {fields}.").format(fields=names) if names
+                      else _("Saved."), True)
         self.context.adopt(saved)
         self.render()
-        return True
-
-    def _refused(self, errors: dict[str, str]) -> bool:
-        assert self._form is not None
-        rest = self._form.show_errors(errors)
-        text = _("Please correct the marked fields.")
-        if rest:
-            text += " " + " ".join(f"{self._label_of(field)}: {message}" for field, message in rest.items())
-        self.say(text, ok=False)
-        return False
-
-    def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:
-        context = self.context
-        self._resolver = ConflictResolver(error, mine, label_of=self._label_of, user_name_of=context.store.user_name,
-                                          shown_of=lambda field, value: shown(Customer, field, value,
-                                                                              context.store.user_name, context.zone))
-        self._resolver_box.objects = [self._resolver]
-        self.say(_("Not saved yet: choose which values to keep, then Save again."), ok=False)
 
     def _label_of(self, field: str) -> str:
-        if field.startswith("segments."):
-            return field.split(".", 1)[1]
-        try:
-            return self.context.customer.label(field)
-        except (AttributeError, KeyError):  # a field this version does not know (written by another)
-            return field
+        return customer_label(self.context.customer, field)
 
     def __panel__(self) -> pn.viewable.Viewable:
         """The section on its own (a card shows all its sections in one view instead)."""
@@ -353,19 +298,3 @@ class Section(pn.viewable.Viewer):
             self._alone = CardView(slots=[self.view], sizing_mode="stretch_width", css_classes=["cc-card"])
         return self._alone
 
-
-def apply_values(target: Customer, values: dict[str, Any]) -> dict[str, str]:
-    """Set form values on a customer; ``segments.<criterion>`` keys update that criterion only."""
-    plain = {field: value for field, value in values.items() if not field.startswith("segments.")}
-    errors = target.update_from(plain)
-    picked = {field.split(".", 1)[1]: value for field, value in values.items() if field.startswith("segments.")}
-    if picked:
-        segments = dict(target.segments)
-        for criterion, value in picked.items():
-            chosen = [value] if isinstance(value, str) else list(value or [])
-            if chosen:
-                segments[criterion] = chosen
-            else:
-                segments.pop(criterion, None)
-        target.segments = segments
-    return errors

@@ -173,8 +173,7 @@ class ContactSection(Section):
         names = ", ".join(self.context.store.user_name(login) for login in dict.fromkeys(to))
         self._mail_form = None
         self._note = (_("Sent to {names}; saved as a comment.").format(names=names), True)
-        self.render()
-        self.context.param.trigger("saved")  # the Comments section shows the new e-mail
+        self.render()  # (the Comments and Activity sections hear of the new e-mail comment from the store's changes)
         return True
 
     def _email_problem(self, text: str) -> None:

@@ -1,0 +1,164 @@
+"""The card's customer sections edit through the one record editor (RecordEditor), and a save draws again only
+the sections that show what it changed: counted on the sections themselves (``Section.drawn``: each drawing reads
+what the section shows from the store) and on the store's own change feed, with a real store."""
+
+from __future__ import annotations
+
+import panel as pn
+import pytest
+
+from customercard.ui.card import CustomerCard
+from customercard.ui.editor import CustomerEditor
+
+from .conftest import eventually, rich_customers
+from .ui_support import find, one
+
+#: The sections a change to the customer's own fields concerns (they show its fields, its history or timeline).
+SHOW_THE_CUSTOMER = {"header", "contact", "invoice_address", "economy", "groups", "activity"}
+#: The sections listing records of their own: a change to the customer's phone is none of their business.
+LIST_OTHER_RECORDS = {"comments", "follow_ups", "contacts", "projects", "invoiced", "relations", "events",
+                      "opportunities"}
+
+
+@pytest.fixture
+def customer_id(demo_store) -> int:
+    return rich_customers(demo_store)[0]
+
+
+def open_card(store, customer_id: int, user: str = "anna") -> CustomerCard:
+    """A card with every section unfolded (and so built and drawn once)."""
+    card = CustomerCard(store=store, customer_id=customer_id, user=user)
+    for section in card.sections:
+        section.open()
+    assert all(section.built for section in card.sections)
+    return card
+
+
+def drawings(card: CustomerCard) -> dict[str, int]:
+    return {section.key: section.drawn for section in card.sections}
+
+
+def changed_since(card: CustomerCard, before: dict[str, int]) -> set[str]:
+    """The sections drawn again since ``before``."""
+    return {key for key, drawn in drawings(card).items() if drawn != before[key]}
+
+
+def test_a_phone_change_draws_the_customer_sections_once_and_the_lists_not_at_all(demo_store, customer_id):
+    card = open_card(demo_store, customer_id)
+    assert {s.key for s in card.sections} == SHOW_THE_CUSTOMER | LIST_OTHER_RECORDS
+    heard = []
+    stop = demo_store.changes.subscribe(lambda change: heard.append(change))  # noqa: PLW0108 - a bound builtin is not weakly referable
+    try:
+        contact = card.section("contact")
+        contact.start_edit()
+        assert isinstance(contact.customer_editor, CustomerEditor)
+        before = drawings(card)
+        contact.form.widgets["phone"].value = "08-555 123 45"
+        assert contact.save() is True
+        eventually(lambda: heard)  # (on PostgreSQL the change comes back as a NOTIFY, after the card heard it)
+    finally:
+        stop()
+    after = drawings(card)
+    assert [(c.kind, c.id) for c in heard] == [("customer", customer_id)]  # one change, of the customer
+    assert {key: after[key] - before[key] for key in LIST_OTHER_RECORDS} == dict.fromkeys(LIST_OTHER_RECORDS, 0)
+    assert {key: after[key] - before[key] for key in SHOW_THE_CUSTOMER} == dict.fromkeys(SHOW_THE_CUSTOMER, 1)
+    assert "+46 8 555 123 45" in contact.view.html and contact.message == "Saved."
+
+
+def test_someone_elses_comment_draws_the_comments_and_the_timeline_only(demo_store, customer_id):
+    card = open_card(demo_store, customer_id)
+    before = drawings(card)
+    demo_store.add_comment(customer_id, "Called about the renewal.", user="erik")
+    eventually(lambda: changed_since(card, before) == {"comments", "activity"})
+    assert "Called about the renewal." in card.section("comments").view.html
+
+
+def test_someone_elses_save_while_a_form_is_open_draws_the_read_views_and_keeps_the_form(demo_store, customer_id):
+    card = open_card(demo_store, customer_id)
+    contact = card.section("contact")
+    contact.start_edit()
+    contact.form.widgets["website"].value = "www.mine.se"
+    before = drawings(card)
+    stored = demo_store.get_customer(customer_id)
+    stored.nickname = "Erik's name for it"
+    demo_store.save_customer(stored, user="erik")
+    eventually(lambda: changed_since(card, before) == SHOW_THE_CUSTOMER - {"contact"})  # the form is not drawn over
+    assert contact.editing and contact.form.widgets["website"].value == "www.mine.se"
+    assert contact.save() is True  # no field both changed: mine lands on top of theirs
+    assert contact.message == "Saved. Also changed meanwhile, and kept: Nickname (Erik Nilsson)."
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.website, stored.nickname) == ("https://www.mine.se", "Erik's name for it")
+
+
+def test_cancel_leaves_the_customer_as_stored_and_closes_the_editor(demo_store, customer_id):
+    card = open_card(demo_store, customer_id)
+    economy = card.section("economy")
+    economy.start_edit()
+    economy.form.widgets["default_distance_km"].value = "42"
+    version = demo_store.get_customer(customer_id).version
+    economy.cancel()
+    assert not economy.editing and economy.customer_editor is None and economy.form is None
+    assert demo_store.get_customer(customer_id).version == version
+
+
+def test_the_contact_edit_form_is_light(demo_store, customer_id):
+    """Edit → a form ready to type in: the contact details' eleven fields make eleven inputs in their cells, a grid,
+    the editor's column and its buttons — no tooltip and HTML model per field's help, no message pane before there
+    is a message, no wrapper around the editor (it was 55 Bokeh models; the browser built each of them before the
+    first field took the focus)."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    contact = card.section("contact")
+    contact.start_edit()
+    root = contact.view.child.get_root()
+    models = list(root.references())
+    inputs = [m for m in models if type(m).__name__ == "TextInput"]
+    assert len(inputs) == len(contact.edit_fields) == 11
+    assert len(models) <= 34, sorted(type(m).__name__ for m in models)
+    phone = next(m for m in inputs if m.title == "Phone")
+    assert phone.description == card.customer.param.phone.doc  # the help, as plain text on the field itself
+
+
+def test_a_notice_under_a_field_leaves_its_widget_in_place(demo_store, customer_id):
+    """Someone's save noticed while the user types: the note goes into the field's cell and the widget stays in
+    its layout (moved into a new one, the browser would draw it anew and take the focus and the typing away)."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    contact = card.section("contact")
+    contact.start_edit()
+    form = contact.form
+    grid_before = list(form.__panel__().objects)
+    stored = demo_store.get_customer(customer_id)
+    stored.phone = "08-444 444 44"
+    demo_store.save_customer(stored, user="erik")
+    eventually(lambda: "+46 8 444 444 44" in form.notices["phone"].text)
+    assert all(a is b for a, b in zip(form.__panel__().objects, grid_before, strict=True))
+    assert form.cells["phone"].objects[0] is form.widgets["phone"]
+
+
+def test_a_conflict_met_again_shows_one_dialog_with_the_new_values(demo_store, customer_id):
+    anna, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("anna", "erik"))
+    mine, theirs = anna.section("contact"), erik.section("contact")
+    mine.start_edit()
+    for phone in ("08-111 111 11", "08-333 333 33"):
+        theirs.start_edit()
+        theirs.form.widgets["phone"].value = phone
+        assert theirs.save()
+        mine.form.widgets["phone"].value = "08-222 222 22"
+        assert mine.save() is False
+    dialogs = find(mine.view.child, pn.Column, "cc-conflict")
+    assert len(dialogs) == 1 and dialogs[0] is mine.resolver.__panel__()
+    assert any("+46 8 333 333 33" in label for label in mine.resolver.choices["phone"].options)
+
+
+def test_the_save_button_draws_the_customer_sections_once(demo_store, customer_id):
+    """Save clicked (the button's own handler, as in a notebook's live view): the same single drawing."""
+    card = open_card(demo_store, customer_id)
+    contact = card.section("contact")
+    contact.start_edit()
+    before = drawings(card)
+    contact.form.widgets["phone"].value = "08-555 765 43"
+    save_button = one(contact.view.child, pn.widgets.Button, "cc-save")
+    save_button.clicks += 1
+    eventually(lambda: changed_since(card, before) == SHOW_THE_CUSTOMER)
+    assert {key: drawn - before[key] for key, drawn in drawings(card).items() if key in SHOW_THE_CUSTOMER} == \
+        dict.fromkeys(SHOW_THE_CUSTOMER, 1)
+    assert demo_store.get_customer(customer_id).phone == "+46 8 555 765 43"
