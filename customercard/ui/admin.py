@@ -39,9 +39,18 @@ def _message_pane() -> pn.pane.HTML:
 
 
 class AdminPanel(pn.viewable.Viewer):
-    """What the administration's panels share: a message under their controls."""
+    """What the administration's panels share: the store and the administrator, a message under their controls, and
+    the layout they show."""
 
     _message: pn.pane.HTML
+    _layout: pn.viewable.Viewable
+
+    def __init__(self, store: Store, login: str, **params: Any) -> None:
+        super().__init__(**params)
+        self.store, self.login = store, login
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._layout
 
     @property
     def message(self) -> str:
@@ -55,8 +64,7 @@ class ListsAdmin(AdminPanel):
     list_name = param.Selector(default="industries", objects=list(LIST_NAMES), doc="The list being kept.")
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
-        super().__init__(**params)
-        self.store, self.login = store, login
+        super().__init__(store, login, **params)
         self._choose = pn.widgets.Select(label=_("List"), options={_(label): key for key, label in LIST_NAMES.items()},
                                          value=self.list_name, css_classes=["cc-admin-list"], width=260)
         self._choose.param.watch(lambda e: setattr(self, "list_name", e.new), "value")
@@ -167,8 +175,7 @@ class SettingsAdmin(AdminPanel):
     """Switches (nicknames, separate invoice address, document storage) and the firm's settings."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
-        super().__init__(**params)
-        self.store, self.login = store, login
+        super().__init__(store, login, **params)
         self._message = _message_pane()
         self._layout = pn.Column(sizing_mode="stretch_width")
         self._build()
@@ -194,16 +201,12 @@ class SettingsAdmin(AdminPanel):
         _note(self._message, "", ok=True)
         return self.editor.save()
 
-    def __panel__(self) -> pn.viewable.Viewable:
-        return self._layout
-
 
 class CriteriaAdmin(AdminPanel):
     """Segmentation criteria: name, single or multiple choice, values (one per line)."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
-        super().__init__(**params)
-        self.store, self.login = store, login
+        super().__init__(store, login, **params)
         self._pick = pn.widgets.Select(label=_("Criterion"), css_classes=["cc-admin-criterion"], width=300)
         self._name = text_input(Criterion.param.name, label=_("Name"), css_classes=["cc-admin-criterion-name"],
                                 width=300)
@@ -258,16 +261,12 @@ class CriteriaAdmin(AdminPanel):
         self.refresh(select=saved.id)
         return True
 
-    def __panel__(self) -> pn.viewable.Viewable:
-        return self._layout
-
 
 class UsersAdmin(AdminPanel):
     """Users: add, change role and projects access, deactivate, reset the password."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
-        super().__init__(**params)
-        self.store, self.login = store, login
+        super().__init__(store, login, **params)
         self._pick = pn.widgets.Select(label=_("User"), css_classes=["cc-admin-user"], width=300)
         self._pick.param.watch(lambda e: self._load(e.new), "value")
         self._form_box = pn.Column(sizing_mode="stretch_width")
@@ -330,9 +329,6 @@ class UsersAdmin(AdminPanel):
         """Save the user in the form (and the new password, when one is typed)."""
         _note(self._message, "", ok=True)
         return self.editor.save()
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return self._layout
 
 
 class AdminLog(pn.viewable.Viewer):
@@ -421,8 +417,7 @@ class SyncAdmin(AdminPanel):
     """Deliveries to the economy system: pending and failed ones, and a retry for the failed."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
-        super().__init__(**params)
-        self.store, self.login = store, login
+        super().__init__(store, login, **params)
         self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-sync"])
         retry = pn.widgets.Button(label=_("Retry all failed"), color="warning", css_classes=["cc-sync-retry"],
                                   stylesheets=[BUTTON_CSS])
@@ -461,9 +456,6 @@ class SyncAdmin(AdminPanel):
                                       count).format(n=count), ok=True)
         self.refresh()
         return count
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return self._layout
 
 
 class AdminPage(pn.viewable.Viewer):

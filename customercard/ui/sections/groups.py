@@ -3,6 +3,7 @@ link, and the field-level history where a past value can be restored (as a new, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import panel as pn
@@ -160,19 +161,11 @@ class GroupsSection(Section):
         context = self.context
         if not context.store.can(context.login, "admin"):
             return
-        try:
-            saved = context.store.unlink_customer(context.customer.id, user=context.login,
-                                                  expected_version=_seen(data, context.customer.version))
-        except ConflictError:
-            context.reload()
-            self.say(_("Someone saved this customer meanwhile; the card now shows their values. Unlink again if "
-                       "you still want to."), ok=False)
-            return
-        except CustomerCardError as exc:
-            self.say(str(exc), ok=False)
-            return
-        self._note = (_("Unlinked from the economy system."), True)
-        context.adopt(saved)
+        self._write_customer(
+            lambda: context.store.unlink_customer(context.customer.id, user=context.login,
+                                                  expected_version=_seen(data, context.customer.version)),
+            _("Someone saved this customer meanwhile; the card now shows their values. Unlink again if you still "
+              "want to."), _("Unlinked from the economy system."))
 
     def history_html(self) -> str:
         """Every change, newest first, filterable by field; writers can restore an old value."""
@@ -231,16 +224,24 @@ class GroupsSection(Section):
     def restore(self, change_id: int) -> None:
         """Put back the value a change replaced, as a new recorded change (managers and admins)."""
         context = self.context
+        self._write_customer(
+            lambda: context.store.restore(context.customer.id, change_id, which="old", user=context.login,
+                                          expected_version=context.customer.version),
+            _("Someone saved this customer meanwhile; the card now shows their values. Restore again if you still "
+              "want to."), _("Restored; the history records it as a new change."))
+
+    def _write_customer(self, write: Callable[[], Customer], conflict: str, done: str) -> None:
+        """A change of the customer made from this section: on a conflict the card shows the customer as stored
+        and says ``conflict``; a refusal says why; done, the card shows the saved customer and notes ``done``."""
+        context = self.context
         try:
-            saved = context.store.restore(context.customer.id, change_id, which="old", user=context.login,
-                                          expected_version=context.customer.version)
+            saved = write()
         except ConflictError:
             context.reload()
-            self.say(_("Someone saved this customer meanwhile; the card now shows their values. "
-                       "Restore again if you still want to."), ok=False)
+            self.say(conflict, ok=False)
             return
         except CustomerCardError as exc:
             self.say(str(exc), ok=False)
             return
-        self._note = (_("Restored; the history records it as a new change."), True)
+        self._note = (done, True)
         context.adopt(saved)
