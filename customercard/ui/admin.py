@@ -52,6 +52,12 @@ class AdminPanel(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
 
+    def _refused(self, exc: CustomerCardError) -> bool:
+        """Say under the controls why a change was refused (what the model said of each value, or why); False."""
+        said = " ".join(exc.errors.values()) if isinstance(exc, ValidationError) else ""
+        _note(self._message, said or str(exc), ok=False)
+        return False
+
     @property
     def message(self) -> str:
         """The text of the panel's last message ("Saved.", or why a change was refused), empty when none."""
@@ -154,12 +160,8 @@ class ListsAdmin(AdminPanel):
                                    "to.").format(label=now), ok=False)
             self.refresh()
             return False
-        except ValidationError as exc:
-            _note(self._message, " ".join(exc.errors.values()), ok=False)
-            return False
         except CustomerCardError as exc:
-            _note(self._message, str(exc), ok=False)
-            return False
+            return self._refused(exc)
         _note(self._message, _("Saved."), ok=True)
         self.refresh()
         return True
@@ -251,12 +253,8 @@ class CriteriaAdmin(AdminPanel):
             _note(self._message, _("Not saved: another administrator changed this criterion meanwhile. The form "
                                    "shows it as it is now; make your change again."), ok=False)
             return False
-        except ValidationError as exc:
-            _note(self._message, " ".join(exc.errors.values()), ok=False)
-            return False
         except CustomerCardError as exc:
-            _note(self._message, str(exc), ok=False)
-            return False
+            return self._refused(exc)
         _note(self._message, _("Criterion saved."), ok=True)
         self.refresh(select=saved.id)
         return True
@@ -320,7 +318,7 @@ class UsersAdmin(AdminPanel):
             try:
                 self.store.set_password(user.login, password, by=self.login)
             except CustomerCardError as exc:
-                _note(self._message, " ".join(getattr(exc, "errors", {}).values()) or str(exc), ok=False)
+                self._refused(exc)
                 return
         self.refresh(select=user.login)
         _note(self._message, _("User saved."), ok=True)
