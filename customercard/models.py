@@ -791,7 +791,8 @@ class Project(Record):
     id = param.Integer(default=None, allow_None=True)
     customer_id = param.Integer(default=None, allow_None=True)
     number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Project number"))
-    name = text_param(default="", constant=False, label=N_("Project"))
+    name = text_param(default="", constant=False, label=N_("Project"),
+                      doc=N_("The project's name, as the card lists it."))
     status = param.Selector(default="active", objects=list(PROJECT_STATUSES), label=N_("Status"),
                             metadata={"translate_values": True})
     manager = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Project manager"))
@@ -981,7 +982,8 @@ class Criterion(Record):
     fields = ("name", "multiple", "values", "active")
 
     id = param.Integer(default=None, allow_None=True)
-    name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label=N_("Criterion"))
+    name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label=N_("Criterion"),
+                      doc=N_("The criterion's name, as the card and Search customers show it."))
     multiple = param.Boolean(default=False, label=N_("Multiple choice"),
                              doc=N_("Whether a customer can have several values of this criterion."))
     values = text_list_param(default=[], max_length=REFERENCE_LENGTH, label=N_("Values"))
@@ -1007,7 +1009,7 @@ class User(Record):
     id = param.Integer(default=None, allow_None=True)
     login = text_param(default="", max_length=32, label=N_("Login"),
                        doc=N_("2–32 lower-case letters, digits, dots, dashes."))
-    name = text_param(default="", constant=False, label=N_("Name"))
+    name = text_param(default="", constant=False, label=N_("Name"), doc=N_("The user's full name, as others see it."))
     email = text_param(default="", max_length=EMAIL_LENGTH, label=N_("E-mail"))
     role = param.Selector(default="viewer", objects=list(ROLES), label=N_("Role"), metadata={"translate_values": True},
                           doc=N_("admin: everything; manager: edits customers; viewer: reads only."))

@@ -7,11 +7,11 @@ parameterised and kept in this package.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import functools
 import logging
 import sys
+from copy import copy as shallow_copy
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ class Store:
     def borrowed(self) -> Store:
         """This store for a holder that must not close it (a notebook served by the server that owns it): the same
         connection, caches and changes; its :meth:`close` does nothing."""
-        other = copy.copy(self)
+        other = shallow_copy(self)
         other._borrowed = True
         return other
 
