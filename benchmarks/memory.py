@@ -223,6 +223,9 @@ if __name__ == "__main__":
 #: The budget the ``budget`` holding is measured with: what is left of 1.5 GB at a million customers once the
 #: server's own memory (about 270 MB with nothing held) and 30 sessions (about 50 MB) are counted, and some room.
 BUDGET_MB = 1_000
+#: DuckDB's memory limit the ``limit`` holding is measured with: nothing read ahead, DuckDB keeps what searches
+#: (and cards) read, the least recently used given up first, within this.
+LIMIT_MB = 1_100
 #: The RSS the issue asks for at 1,000,000 customers, with 30 sessions.
 RSS_TARGET_MB = 1_500.0
 
@@ -236,7 +239,7 @@ def item_memory(sizes: list[int], plan: Any) -> dict[str, Any]:
 
     measured = sorted({MAIN_SIZE, *(n for n in sizes if n > MAIN_SIZE)})
     paths = {n: db_path(n) for n in measured}
-    holdings = ["all", f"budget:{BUDGET_MB}", "none"]
+    holdings = ["all", f"budget:{BUDGET_MB}", f"limit:{LIMIT_MB}", "none"]
     sessions, queries = plan.users_sessions, plan.search_queries
     say(f"17. memory: RSS idle and with {sessions} sessions, search p50/p95, holding {', '.join(holdings)}, at "
         f"{', '.join(f'{n:,}' for n in measured)} customers …")
@@ -289,7 +292,9 @@ def memory_notes(result: dict[str, Any], measured: list[int], holdings: list[str
              "(a `CustomerCard` and its Bokeh models in a Document each, as the server builds a session) kept open "
              "together while the queries are searched again; then let go and the idle release run. Holdings: `all` "
              "(what the server does today), `budget:MB` (the columns in the order searches need them, up to MB: "
-             "`Store.hold_search_in_memory(budget_mb=)`), `none` (blocks read as searches need them).", "",
+             "`Store.hold_search_in_memory(budget_mb=)`), `limit:MB` (nothing read ahead; DuckDB's `memory_limit` "
+             "set to MB, so that it keeps what searches read, least recently used given up first, within MB) and "
+             "`none` (blocks read as searches need them, kept until the idle release).", "",
              "| customers | holding | held | RSS idle | RSS after searches | RSS with sessions | RSS after release | "
              "search p50 | p95 | first pass p95 | CPU p50 / p95 | DuckDB with sessions | load |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
