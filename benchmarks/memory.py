@@ -387,4 +387,13 @@ def memory_notes(result: dict[str, Any], measured: list[int], holdings: list[str
         f"{k} {v:,}" for k, v in compact[n]["rows"].items()) for n in map(str, measured)) + ".", "",
         "**Verdict** at " + f"{int(large):,} customers: "
         + "; ".join(_verdict(result, h, small, large)[1] for h in holdings) + "."]
+    under = [h for h in holdings if result["results"][h][large]["rss_sessions_mb"]["VmRSS"] < RSS_TARGET_MB]
+    meets = [h for h in holdings if _verdict(result, h, small, large)[0]]
+    stretch = [h for h in holdings if result["results"][h][large]["search_ms"]["p95"] <= 10.0]
+    notes += ["", f"Under 1,500 MB with {sessions} sessions: {', '.join(f'`{h}`' for h in under) or 'none'}; "
+              f"meeting every target (RSS, p95 ≤ 30 ms, growth ≤ 1.3×): {', '.join(f'`{h}`' for h in meets) or 'none'}"
+              f"; the stretch p95 ≤ 10 ms: {', '.join(f'`{h}`' for h in stretch) or 'none'}. A holding that leaves "
+              "blocks to be read on demand keeps what it reads until the idle release (`none`, `budget`: RSS keeps "
+              "rising while sessions search); only DuckDB's memory limit (`limit`) bounds it, and the idle release "
+              "(`DuckDBMemory.release`) leaves a limit someone set alone, so that holding keeps its blocks when idle."]
     return notes
