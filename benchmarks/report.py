@@ -34,6 +34,7 @@ ITEMS = {
     "bulk": "14. Bulk change of 1,000 customers (against 1,000 single saves)",
     "home": "15. The home page (My customers) on the server",
     "board": "16. The pipeline board's open against the bare page (Chromium)",
+    "memory": "17. Memory at a million: the search index held in memory, RSS and search by holding",
 }
 
 

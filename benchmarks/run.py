@@ -3,7 +3,7 @@
     python -m benchmarks.run                          everything, growth at 10,000, 100,000 and 1,000,000 customers
     python -m benchmarks.run --quick                  a smoke run with fewer repetitions (growth to 100,000)
     python -m benchmarks.run --only card,search       some items: card server search save users analyst growth postgres
-                                                      import live interactions remote story bulk home board
+                                                      import live interactions remote story bulk home board memory
     python -m benchmarks.run --sizes 10000,100000     growth without the million (whose database takes ~12 min
                                                       and about 7 GB to build, once)
 
@@ -38,7 +38,7 @@ from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # 
 from .report import figure  # noqa: E402
 
 ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "interactions",
-       "remote", "story", "bulk", "home", "board")
+       "remote", "story", "bulk", "home", "board", "memory")
 ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3": "search", "4": "save",
            "saves": "save", "5": "users", "many": "users", "6": "analyst", "7": "growth", "8": "postgres",
            "pg": "postgres", "postgresql": "postgres", "9": "import", "imports": "import", "10": "live", "idle": "live",
@@ -46,7 +46,7 @@ ALIASES = {"1": "card", "browser": "card", "2": "server", "build": "server", "3"
            "12": "remote", "notebook": "remote", "rpc": "remote",
            "13": "story", "timeline": "story", "asof": "story", "14": "bulk", "bulk_change": "bulk",
            "15": "home", "my-customers": "home", "16": "board",
-           "pipeline_board": "board"}
+           "pipeline_board": "board", "17": "memory", "rss": "memory"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -663,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - the 
         if set(args.items) - {"growth"}:
             main_db = ensure_db(MAIN_SIZE)
             databases[str(MAIN_SIZE)] = db_facts(main_db)
-        if "growth" in args.items or "story" in args.items:
+        if "growth" in args.items or "story" in args.items or "memory" in args.items:
             for n in args.size_list:
                 databases[str(n)] = db_facts(ensure_db(n))
         done: dict[str, Any] = {}
@@ -721,6 +721,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - the 
             from .pipeline_board import item_board
 
             done["board"] = note_load("board", item_board, plan, figure)
+        if "memory" in args.items:
+            from .memory import item_memory
+
+            done["memory"] = note_load("memory", item_memory, args.size_list, plan)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         for name, value in done.items():
             items[name] = {**value, "run_id": run_id, "date": stamp, "quick": args.quick}
