@@ -10,8 +10,11 @@ import socket
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -54,6 +57,35 @@ def copy_database(template: Path, folder: Path) -> Path:
 BACKENDS = ["duckdb", "postgresql"]
 #: A number for each database the tests make (its name is unique in the test run).
 database_numbers = iter(range(1, 10**9))
+
+
+@dataclass
+class StoreTemplate:
+    """A seeded database made once per backend (a DuckDB file, or a PostgreSQL template database); :meth:`open`
+    gives each example a private copy of it."""
+
+    backend: str
+    path: Path | None = None
+    server: Any = None
+    name: str = ""
+
+    def open(self) -> tuple[Store, Callable[[], None]]:
+        """A store on a new copy, and what closes it and throws the copy away."""
+        if self.backend == "duckdb":
+            folder = Path(tempfile.mkdtemp(prefix="customercard-copy-"))
+            store = Store(copy_database(self.path, folder))
+
+            def close() -> None:
+                store.close()
+                shutil.rmtree(folder, ignore_errors=True)
+            return store, close
+        name = f"test_{next(database_numbers)}"
+        store = Store(self.server.create_database(name, template=self.name))
+
+        def drop() -> None:
+            store.close()
+            self.server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        return store, drop
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +34,7 @@ from customercard import formatting
 from customercard.models import to_text
 from customercard.store import Store
 
-from .conftest import BACKENDS, copy_database, database_numbers
+from .conftest import BACKENDS, StoreTemplate, copy_database
 
 EXAMPLES = int(os.environ.get("CUSTOMERCARD_ASOF_EXAMPLES", "5"))
 STEPS = int(os.environ.get("CUSTOMERCARD_ASOF_STEPS", "30"))
@@ -106,31 +103,6 @@ def differing(a: dict[str, Any], b: dict[str, Any]) -> set[str]:
 
 
 # -- the databases -----------------------------------------------------------------------------------------------
-@dataclass
-class Template:
-    backend: str
-    path: Path | None = None
-    server: Any = None
-    name: str = ""
-
-    def open(self) -> tuple[Store, Callable[[], None]]:
-        if self.backend == "duckdb":
-            folder = Path(tempfile.mkdtemp(prefix="customercard-asof-"))
-            store = Store(copy_database(self.path, folder))
-
-            def close() -> None:
-                store.close()
-                shutil.rmtree(folder, ignore_errors=True)
-            return store, close
-        name = f"test_{next(database_numbers)}"
-        store = Store(self.server.create_database(name, template=self.name))
-
-        def drop() -> None:
-            store.close()
-            self.server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        return store, drop
-
-
 def _seed(store: Store) -> None:
     store.add_user(cc.User(login="erik", name="Erik", email="erik@firm.example", role="manager"),
                    password_hash="x", by="system:test")
@@ -142,19 +114,19 @@ def asof_template(request, empty_template: Path, tmp_path_factory: pytest.TempPa
         path = copy_database(empty_template, tmp_path_factory.mktemp("asof-template"))
         with Store(path) as store:
             _seed(store)
-        yield Template("duckdb", path=path)
+        yield StoreTemplate("duckdb", path=path)
         return
     server = request.getfixturevalue("pg_server")
     name = "tpl_asof"
     with Store(server.create_database(name, template=request.getfixturevalue("empty_template_pg"))) as store:
         _seed(store)
-    yield Template("postgresql", server=server, name=name)
+    yield StoreTemplate("postgresql", server=server, name=name)
     server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 # -- the replay ----------------------------------------------------------------------------------------------------
 class AsOfReplay(RuleBasedStateMachine):
-    template: Template
+    template: StoreTemplate
 
     def __init__(self) -> None:
         super().__init__()
@@ -296,7 +268,7 @@ class AsOfReplay(RuleBasedStateMachine):
             day += dt.timedelta(days=1)
 
 
-def test_as_of_replays_every_day(asof_template: Template) -> None:
+def test_as_of_replays_every_day(asof_template: StoreTemplate) -> None:
     machine = type("AsOfReplayOn" + asof_template.backend.title(), (AsOfReplay,), {"template": asof_template})
     run_state_machine_as_test(machine, settings=ASOF_SETTINGS)
 

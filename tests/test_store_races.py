@@ -31,9 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -53,7 +51,7 @@ from customercard.passwords import hash_password
 from customercard.store import Store
 from customercard.store.customers import CustomerStore
 
-from .conftest import BACKENDS, copy_database, database_numbers
+from .conftest import BACKENDS, StoreTemplate, copy_database, database_numbers
 
 EXAMPLES = int(os.environ.get("CUSTOMERCARD_RACE_EXAMPLES", "8"))
 STEPS = int(os.environ.get("CUSTOMERCARD_RACE_STEPS", "40"))
@@ -145,47 +143,19 @@ def _seed(store: Store) -> None:
                        user="anna")
 
 
-@dataclass
-class RaceTemplate:
-    """The seeded database, made once per backend; :meth:`open` gives each example a private copy."""
-
-    backend: str
-    path: Path | None = None
-    server: Any = None
-    name: str = ""
-
-    def open(self) -> tuple[Store, Callable[[], None]]:
-        """A store on a new copy, and what closes it and throws the copy away."""
-        if self.backend == "duckdb":
-            folder = Path(tempfile.mkdtemp(prefix="customercard-races-"))
-            store = Store(copy_database(self.path, folder))
-
-            def close() -> None:
-                store.close()
-                shutil.rmtree(folder, ignore_errors=True)
-            return store, close
-        name = f"test_{next(database_numbers)}"
-        store = Store(self.server.create_database(name, template=self.name))
-
-        def drop() -> None:
-            store.close()
-            self.server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        return store, drop
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def race_template(request, empty_template: Path, tmp_path_factory: pytest.TempPathFactory):
     if request.param == "duckdb":
         path = copy_database(empty_template, tmp_path_factory.mktemp("race-template"))
         with Store(path) as store:
             _seed(store)
-        yield RaceTemplate("duckdb", path=path)
+        yield StoreTemplate("duckdb", path=path)
         return
     server = request.getfixturevalue("pg_server")
     name = "tpl_races"
     with Store(server.create_database(name, template=request.getfixturevalue("empty_template_pg"))) as store:
         _seed(store)
-    yield RaceTemplate("postgresql", server=server, name=name)
+    yield StoreTemplate("postgresql", server=server, name=name)
     server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
@@ -418,7 +388,7 @@ def merged_segments(mine: dict[str, str | None], theirs: dict[str, str | None], 
 class StoreRaces(RuleBasedStateMachine):
     """Actors with read copies that go stale, writing to one store; the model of what was acknowledged."""
 
-    template: RaceTemplate
+    template: StoreTemplate
     #: How often each rule's write ended how, over all examples (CUSTOMERCARD_RACE_REPORT=1 prints it).
     outcomes: Counter
 
@@ -959,7 +929,7 @@ class StoreRaces(RuleBasedStateMachine):
             assert set(found["customer_id"].astype(int)) == {tracked.customer_id}, f"search entries of {record_id}"
 
 
-def test_state_machine_nothing_lost(race_template: RaceTemplate) -> None:
+def test_state_machine_nothing_lost(race_template: StoreTemplate) -> None:
     """Random reads, edits, saves, restores, merges, record edits and list renames by several actors."""
     machine = type(f"StoreRacesOn{race_template.backend.title()}", (StoreRaces,),
                    {"template": race_template, "outcomes": Counter()})
