@@ -56,6 +56,11 @@ class Config(param.Parameterized):
     api_requests_per_minute = param.Integer(default=600, bounds=(1, None), doc=(
         "Requests one API token (or one login's browser session) may make to /api/v1 per minute, per server "
         "process; past it the API answers 429 with Retry-After."))
+    duckdb_memory_mb = param.Integer(default=0, bounds=(0, None), doc=(
+        "DuckDB's memory limit in MB; 0: DuckDB's own (80 % of the machine's memory). What searches read is held in "
+        "memory only when it takes at most a quarter of this limit, so a lower limit keeps a large firm's server "
+        "small: at 1,000,000 customers, 1100 kept it under 1.5 GB with 30 sessions open, the index read as "
+        "searches need it (benchmarks/RESULTS.md, item 17). At least 100 when set."))
     search_in_memory = param.Boolean(default=True, doc=(
         "Whether the server keeps what searches read in memory (DuckDB; about 25 MB per 10,000 customers, and "
         "never more than a quarter of DuckDB's memory limit), so that no search waits for a first read."))

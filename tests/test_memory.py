@@ -114,6 +114,45 @@ def test_duckdb_gives_back_its_cached_blocks_and_keeps_a_configured_limit(demo_t
         store.close()
 
 
+
+def test_a_configured_duckdb_memory_limit_is_kept_through_releases_and_bulk_jobs(demo_template, tmp_path,
+                                                                               monkeypatch):
+    """CUSTOMERCARD_DUCKDB_MEMORY_MB: the database is opened with that limit; an idle release drops the cached
+    blocks and puts that limit back (not DuckDB's own), as a bulk job does; what searches read is held only within
+    a quarter of it. Less than 100 MB is refused with one clear message."""
+    from customercard.errors import CustomerCardError
+    from customercard.store import Store
+    from customercard.store.duckdb_memory import memory_bytes
+
+    from .conftest import copy_database
+
+    monkeypatch.setenv("CUSTOMERCARD_DUCKDB_MEMORY_MB", "300")
+    store = Store(copy_database(demo_template, tmp_path))
+    try:
+        db = store.db
+
+        def limit() -> float:
+            return memory_bytes(db.row("SELECT current_setting('memory_limit')")[0])
+
+        assert limit() == pytest.approx(300e6, rel=0.01)
+        for table in ("invoices", "customer_changes", "comments", "search_terms", "search_words"):
+            db.row(f"SELECT count(DISTINCT COLUMNS(*)) FROM {table}")
+        held = _table_blocks(db)
+        db.memory.release()
+        assert _table_blocks(db) <= held
+        assert limit() == pytest.approx(300e6, rel=0.01)  # the configured limit, not DuckDB's own
+        with db.memory.bulk():
+            assert limit() != pytest.approx(300e6, rel=0.01)
+        assert limit() == pytest.approx(300e6, rel=0.01)
+        assert store.hold_search_in_memory() > 0  # a small index fits in a quarter of 300 MB
+        assert store.hold_search_in_memory(at_most=0.0001) == 0.0  # a larger one would be read as searches need it
+    finally:
+        store.close()
+    monkeypatch.setenv("CUSTOMERCARD_DUCKDB_MEMORY_MB", "50")
+    with pytest.raises(CustomerCardError, match=r"CUSTOMERCARD_DUCKDB_MEMORY_MB must be 0 .* or at least 100"):
+        Store(copy_database(demo_template, tmp_path / "again"))
+
+
 BLOCK = 262144  # DuckDB's block size
 
 

@@ -50,6 +50,10 @@ def execute_rows(cur: Any, sql: str, rows: Sequence[Sequence[Any]], chunk: int =
         cur.execute(head + ", ".join([group] * len(part)) + tail, [value for row in part for value in row])
 
 
+#: The least memory limit DuckDB is given when one is configured, in MB.
+MIN_MEMORY_MB = 100
+
+
 class Database(SqlBackend):
     """An embedded DuckDB database file (the default backend): one connection per process, a cursor per thread,
     this process's writes one at a time behind a lock (DuckDB lets one process write a file)."""
@@ -74,10 +78,25 @@ class Database(SqlBackend):
         self._write_lock = threading.RLock()
         self._cursors: list[Any] = []
         self._cursors_lock = threading.Lock()
+        limit_mb = self._limit_memory()
         self.migrate(migrate_to)
         self.cursor().execute("SELECT 1 AS warm").df()  # the first .df() is slow: pay it now
         #: What DuckDB holds in memory, given back when the server is idle (see :mod:`.duckdb_memory`).
-        self.memory = DuckDBMemory(self._conn, self.cursor, self._write_lock)
+        self.memory = DuckDBMemory(self._conn, self.cursor, self._write_lock, configured_mb=limit_mb)
+
+    def _limit_memory(self) -> int:
+        """DuckDB's memory limit as configured (``CUSTOMERCARD_DUCKDB_MEMORY_MB``; 0 leaves DuckDB's own): the MB."""
+        from ..config import get_config
+
+        megabytes = get_config().duckdb_memory_mb
+        if not megabytes:
+            return 0
+        if megabytes < MIN_MEMORY_MB:
+            self._conn.close()
+            raise CustomerCardError(_("CUSTOMERCARD_DUCKDB_MEMORY_MB must be 0 (DuckDB's own limit) or at least "
+                                      "{least}, not {value}.").format(least=MIN_MEMORY_MB, value=megabytes))
+        self._conn.execute(f"SET memory_limit = '{int(megabytes)}MB'")
+        return megabytes
 
     def _writes(self) -> threading.RLock:
         return self._write_lock

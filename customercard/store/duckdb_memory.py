@@ -38,9 +38,11 @@ class DuckDBMemory:
     """The memory of one DuckDB connection: :meth:`release` when idle, :meth:`hold` what must stay, :meth:`bulk`
     for a bulk job. A limit someone set on the connection is left as it is by all three."""
 
-    def __init__(self, connection: Any, cursor: Callable[[], Any], write_lock: threading.RLock) -> None:
+    def __init__(self, connection: Any, cursor: Callable[[], Any], write_lock: threading.RLock,
+                 configured_mb: int = 0) -> None:
         """``connection`` is the database's connection, ``cursor`` gives this thread's cursor on it and
-        ``write_lock`` is held by every write (a release waits for them)."""
+        ``write_lock`` is held by every write (a release waits for them); ``configured_mb``: the memory limit the
+        database was given (0: DuckDB's own), put back after a release or a bulk job."""
         import duckdb
 
         self._error = duckdb.Error
@@ -48,6 +50,7 @@ class DuckDBMemory:
         self._cursor = cursor
         self._write_lock = write_lock
         self.default_limit: str = self._limit(cursor())
+        self._put_back = f"SET memory_limit = '{int(configured_mb)}MB'" if configured_mb else "RESET memory_limit"
         #: Held while :meth:`hold` reads; the cursor it reads with, to interrupt it on :meth:`stop`.
         self._holding = threading.Lock()
         self._holding_cursor: Any = None
@@ -89,7 +92,7 @@ class DuckDBMemory:
         except self._error:
             pass  # something holds more right now: leave it be
         finally:
-            cur.execute("RESET memory_limit")
+            cur.execute(self._put_back)
         return (sum(before.values()) - sum(held().values())) / 1e6
 
     def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:
@@ -153,7 +156,7 @@ class DuckDBMemory:
         try:
             yield
         finally:
-            cur.execute("RESET memory_limit")
+            cur.execute(self._put_back)
 
     def stop(self) -> None:
         """Before the connection closes: interrupt a :meth:`hold` that is reading, wait for it to end, and
