@@ -274,9 +274,9 @@ def test_every_admin_tab_has_no_serious_violations(live_server, browser, custome
         assert names == ADMIN_TABS
     for index, name in enumerate(ADMIN_TABS):
         tabs.nth(index).click()
-        expect(tabs.nth(index)).to_have_attribute("aria-selected", "true")
+        expect(tabs.nth(index)).to_have_attribute("aria-selected", "true", timeout=15_000)
         panel = tabs.nth(index).get_attribute("aria-controls")
-        expect(page.locator(f"#{panel}")).to_be_visible()  # its panel shown
+        expect(page.locator(f"#{panel}")).to_be_visible(timeout=15_000)  # its panel shown (a busy machine: slow)
         scanner.scan(f"Administration: {name}")
     context.close()
     scanner.check()
