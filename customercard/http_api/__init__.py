@@ -7,16 +7,13 @@ older ``/api/customers/<id>`` (:mod:`customercard.api`) stays as it was.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .base import API_PREFIX, ApiError, ApiHandler, Caller, Reply
+from .base import API_PREFIX, ApiError, ApiHandler, Caller, Reply, Serving
 from .limits import RequestBudget
 
-if TYPE_CHECKING:
-    from ..server import CardServer
 
-
-def routes(server: CardServer) -> list[tuple[str, type, dict[str, Any]]]:
+def routes(server: Serving) -> list[tuple[str, type, dict[str, Any]]]:
     """Every ``/api/v1`` route of ``server``: (path pattern, handler, its arguments)."""
     from .resources import handlers
 

@@ -20,7 +20,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
@@ -35,11 +35,24 @@ from .values import etag, field_value, to_json
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..login import SessionGate
     from ..models import Record
-    from ..server import CardServer
     from ..store import Store
+    from .limits import RequestBudget
 
 log = logging.getLogger(__name__)
+
+
+class Serving(Protocol):
+    """What the API's handlers need of the server that serves them (a :class:`~customercard.server.CardServer`):
+    its store, its session gate (who is logged in, from where) and each caller's request budget."""
+
+    gate: SessionGate
+    api_budget: RequestBudget
+
+    def current_store(self) -> Store:
+        """The store this server serves."""
+        ...
 
 API_PREFIX = "/api/v1"
 #: The largest request body read (a customer with every text at its longest is well below it).
@@ -110,7 +123,7 @@ class ApiHandler(RequestHandler):
     #: Query parameters starting so are taken too (``seg.<criterion>`` of a /search address).
     query_prefix = ""
 
-    def initialize(self, server: CardServer) -> None:
+    def initialize(self, server: Serving) -> None:
         self.server = server
 
     # -- Tornado's side (the event loop) -------------------------------------------------------------------

@@ -18,8 +18,8 @@ from ..i18n import LANGUAGES, N_, _
 from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, ListValue, Settings, User, to_text
 from .backend import Backend
 from .database import utcnow
+from .logouts import end_sessions
 from .part import Part
-from .sessions import end_sessions
 
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
 SYSTEM_PREFIX = "system:"
