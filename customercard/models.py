@@ -83,6 +83,17 @@ def to_text(value: Any) -> str | None:  # noqa: PLR0911 - one return per type is
     return str(value)
 
 
+def field_value(record: Any, field: str) -> Any:
+    """A customer's (or a stored snapshot's) value of a field by its dotted name; ``segments.<criterion>``: the
+    values chosen for that criterion (a new list); None for a field this version does not know."""
+    if field.startswith("segments."):
+        return list(record.segments.get(field.split(".", 1)[1], []))
+    try:
+        return record.get(field)
+    except AttributeError:
+        return None
+
+
 def from_text(parameter: param.Parameter, text: str | None) -> Any:  # noqa: PLR0911 - one return per type
     """The inverse of :func:`to_text` for a parameter's type (used to restore a past value)."""
     if text is None:
@@ -1328,6 +1339,6 @@ __all__ = [
     "EMAIL_LENGTH", "FILE_NAME_LENGTH", "LIST_NAMES", "NAME_LENGTH", "NOTE_LENGTH", "REFERENCE_LENGTH", "ROLES",
     "URL_LENGTH", "Address", "ApiToken", "Choices", "Comment", "Contact", "Criterion", "Customer", "CustomerFile",
     "CustomerQuery", "Event", "Invoice", "InvoiceDefaults", "ListValue", "MailDraft", "Opportunity", "Project",
-    "Record", "Relation", "Settings", "User", "from_text", "quoted", "text_limits", "text_list_param", "text_param",
-    "to_text",
+    "Record", "Relation", "Settings", "User", "field_value", "from_text", "quoted", "text_limits", "text_list_param",
+    "text_param", "to_text",
 ]

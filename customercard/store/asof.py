@@ -22,11 +22,11 @@ import pandas as pd
 
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..i18n import _
-from ..models import Comment, Contact, Customer, Event, FollowUp, Opportunity, from_text, to_text
+from ..models import Comment, Contact, Customer, Event, FollowUp, Opportunity, field_value, from_text, to_text
 from .activity import as_date, day_end
 from .admin import AdminStore
 from .backend import Backend
-from .customers import _field_value, _set_field_text
+from .customers import _set_field_text
 from .part import Part
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class AsOfStore(Part):
                     "AND changed_at > ? AND changed_at <= ? ORDER BY version, id", [int(customer_id), start, end]):
                 last[field] = (at, by)
         rows = [{"field": f, "label": first.label(f) if not f.startswith("segments.") else f.split(".", 1)[1],
-                 "value_a": _field_value(first, f), "value_b": _field_value(second, f),
+                 "value_a": field_value(first, f), "value_b": field_value(second, f),
                  "changed_at": last.get(f, (None, None))[0], "changed_by": last.get(f, (None, None))[1]}
                 for f in differing]
         return pd.DataFrame(rows, columns=["field", "label", "value_a", "value_b", "changed_at", "changed_by"])
@@ -167,7 +167,7 @@ class AsOfStore(Part):
         if expected_version is not None:
             customer.version = int(expected_version)
         for field in chosen:
-            _set_field_text(customer, field, to_text(_field_value(past, field)) if not field.startswith("segments.")
+            _set_field_text(customer, field, to_text(field_value(past, field)) if not field.startswith("segments.")
                             else (to_text(past.segments.get(field.split(".", 1)[1])) or None))
         return self.customers.save_customer(customer, user=login, kind="restore")
 

@@ -20,9 +20,9 @@ import pandas as pd
 from .. import formatting
 from ..errors import ConflictError, NotFound, ValidationError
 from ..i18n import _
-from ..models import BulkChange, Customer, to_text
+from ..models import BulkChange, Customer, field_value, to_text
 from .backend import Backend
-from .customers import _field_value, _set_field_text
+from .customers import _set_field_text
 from .database import execute_rows, utcnow
 from .part import Part
 from .records import write_record_changes
@@ -227,7 +227,7 @@ class BulkStore(Part):
             if customer_id in expected and customer.version != expected[customer_id]:
                 skipped[customer_id] = _changed_since(self, customer_id, expected[customer_id], _("the preview"))
                 continue
-            old = _field_value(customer, change.field)
+            old = field_value(customer, change.field)
             if _same(old, change.value):
                 continue
             self._set_bulk_value(customer, change)

@@ -16,7 +16,18 @@ import pandas as pd
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
 from ..fields import customer_fields, searched_fields
 from ..i18n import _
-from ..models import Customer, CustomerQuery, Event, FollowUp, Opportunity, Record, Snapshot, from_text, to_text
+from ..models import (
+    Customer,
+    CustomerQuery,
+    Event,
+    FollowUp,
+    Opportunity,
+    Record,
+    Snapshot,
+    field_value,
+    from_text,
+    to_text,
+)
 from .backend import Backend
 from .changes import Change
 from .database import execute_rows, utcnow
@@ -424,9 +435,9 @@ class CustomerStore(Part):
             seen[row["field"]] = row
         conflicts = []
         for field, row in seen.items():
-            stored_value = _field_value(stored, field)
+            stored_value = field_value(stored, field)
             conflicts.append(FieldConflict(field=field, stored=stored_value,
-                                           attempted=_field_value(attempted, field),
+                                           attempted=field_value(attempted, field),
                                            changed_by=row["changed_by"], changed_at=row["changed_at"]))
         return ConflictError(conflicts, stored_version=stored.version, attempted_version=attempted.version)
 
@@ -624,15 +635,6 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
         where.append("c.visit_country = ?")
         params.append(query.country.strip().upper())
     return where, params
-
-
-def _field_value(customer: Customer | Snapshot, field: str) -> Any:
-    if field.startswith("segments."):
-        return list(customer.segments.get(field.split(".", 1)[1], []))
-    try:
-        return customer.get(field)
-    except AttributeError:
-        return None
 
 
 def _set_field_text(customer: Customer, field: str, text: str | None) -> None:

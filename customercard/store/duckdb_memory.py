@@ -114,8 +114,14 @@ class DuckDBMemory:
                 self._holding_cursor = None
                 cur.close()
 
+    def size(self, columns: dict[str, Sequence[str]], cur: Any = None) -> float:
+        """The bytes of the database file's blocks these tables' columns are kept in (read with ``cur``, else
+        this thread's cursor)."""
+        cur = cur if cur is not None else self._cursor()
+        return self._blocks(cur, columns) * cur.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
+
     def _read(self, cur: Any, columns: dict[str, Sequence[str]], at_most: float) -> float:
-        size = self._blocks(cur, columns) * cur.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
+        size = self.size(columns, cur)
         try:
             limit = memory_bytes(self._limit(cur))
         except ValueError:  # not an amount DuckDB shows today: taken as no limit

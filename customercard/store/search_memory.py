@@ -63,13 +63,7 @@ def column_mb(db: Backend, parts: Sequence[tuple[str, tuple[str, ...]]] = HOLD_O
     keeps its own cache). Small columns share blocks, so parts of a small table may count a block twice."""
     if db.dialect != "duckdb":
         return [0.0 for _ in parts]
-    block = db.row("SELECT block_size FROM pragma_database_size()")[0]
-    sizes = []
-    for table, names in parts:
-        blocks = db.row("SELECT count(DISTINCT block_id) FROM pragma_storage_info(?) WHERE persistent AND "
-                        "block_id >= 0 AND " + db.in_list("column_name", len(names)), [table, *names])[0]
-        sizes.append(blocks * block / 1e6)
-    return sizes
+    return [db.memory.size({table: names}) / 1e6 for table, names in parts]
 
 
 def plan_hold(db: Backend, budget_mb: float | None = None) -> HoldPlan:

@@ -19,7 +19,7 @@ import panel as pn
 
 from ..errors import ConflictError, CustomerCardError, FieldConflict, ValidationError
 from ..i18n import _
-from ..models import Customer, Record, to_text
+from ..models import Customer, Record, field_value, to_text
 from ..store import Change
 from .accessibility import focus_first, live
 from .form import ConflictResolver, FieldForm
@@ -210,9 +210,7 @@ class CustomerEditor(RecordEditor):
         return apply_values(target, values)
 
     def value_of(self, record: Record, field: str) -> Any:
-        if field.startswith("segments."):
-            return record.segments.get(field.split(".", 1)[1], [])
-        return record.get(field)
+        return field_value(record, field)
 
     def label_of(self, field: str) -> str:
         return customer_label(self.original, field)
