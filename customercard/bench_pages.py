@@ -36,15 +36,15 @@ def chart_page(server: CardServer, in_card_view: bool = False) -> ServableMixin:
     :class:`~customercard.ui.components.CardView` as on the card — what the browser component itself costs the
     chart."""
     from .ui.components import CardView, SectionSlot
-    from .ui.sections.invoiced import bar_chart, yearly_figures
+    from .ui.sections.invoiced import CardChart, yearly_figures
 
     if server.session_user() is None:
         return login_required()
     store, customer_id = server.current_store(), query_int("customer") or 0
     figures = yearly_figures(store.invoiced_per_year(customer_id), dt.date.today().year)
-    chart = pn.pane.HoloViews(bar_chart(figures, store.settings().base_currency,
-                                        store.pipeline_per_year(customer_id)),
-                              backend="bokeh", sizing_mode="stretch_width", css_classes=["cc-invoiced-chart"])
+    bars = CardChart()
+    bars.update(figures, store.settings().base_currency, store.pipeline_per_year(customer_id))
+    chart = pn.pane.Bokeh(bars.plot, sizing_mode="stretch_width")
     if in_card_view:
         slot = SectionSlot(key="invoiced", title=_("Invoiced"), child=chart, child_first=True)
         return CardView(slots=[slot], sizing_mode="stretch_width")

@@ -374,10 +374,13 @@ def test_invoiced_chart_and_figures(demo_store, customer_id):
     assert figures["amount"].sum() == pytest.approx(raw["amount"].sum())
     html = texts(section)
     assert "Total" in html and "SEK\u00a0" in html  # in English: 'SEK 2,122,640' (Swedish: '2 122 640 kr')
-    import holoviews as hv
     chart = section.view.child
-    assert isinstance(chart, pn.pane.HoloViews) and isinstance(chart.object, hv.Bars)
-    assert chart.object.opts.get("plot").kwargs.get("backend_opts") == {"plot.output_backend": "canvas"}
+    assert isinstance(chart, pn.pane.Bokeh) and chart.object is section.chart.plot
+    assert chart.object.output_backend == "canvas"  # not WebGL (a second without a GPU)
+    drawn = section.chart.source.data  # one bar per year from the first invoiced one to this year
+    invoiced = {int(y): a for y, s, a in zip(drawn["year"], drawn["series"], drawn["amount"], strict=True)
+                if s == "Invoiced"}
+    assert invoiced == {int(r.year): pytest.approx(r.amount) for r in figures.itertuples()}
 
 
 def test_notebook_edits_through_the_param_object_show_in_the_card(demo_store, customer_id):
@@ -440,11 +443,14 @@ def test_a_save_keeps_the_chart_pane_so_the_card_is_not_drawn_again(demo_store, 
     section = card.section("invoiced")
     section.view.collapsed = False
     chart = section.view.child
-    assert isinstance(chart, pn.pane.HoloViews)
+    plot, source = chart.object, section.chart.source
+    assert isinstance(chart, pn.pane.Bokeh)
     card.customer.phone = "+46 8 555 44 33"
     card.save()
     assert section.view.child is chart  # the same pane, with the chart drawn again from the stored figures
     assert card.__panel__().objects.count(chart) == 1
+    section.render()  # figures read again: the same plot and data source, their data replaced in place
+    assert section.view.child is chart and chart.object is plot and section.chart.source is source
 
 
 def test_browser_messages_are_handled_one_by_one(demo_store, customer_id):

@@ -228,10 +228,31 @@ def test_the_invoiced_chart_colours_each_bar_by_its_series():
     import holoviews as hv
     import pandas as pd
 
-    from customercard.ui.sections.invoiced import INVOICED, PIPELINE, bar_chart
+    from customercard.ui.sections.invoiced import (
+        INVOICED,
+        INVOICED_COLOUR,
+        PIPELINE,
+        PIPELINE_COLOUR,
+        CardChart,
+        bar_chart,
+    )
 
     figures = pd.DataFrame({"year": [2021, 2022, 2023], "amount": [100.0, 200.0, 300.0]})
     pipeline = pd.DataFrame({"year": [2023, 2024], "weighted": [50.0, 60.0]})
+    # the card's chart: one bar per year and series, each in its series' colour, the years as the axis's groups
+    card = CardChart()
+    card.update(figures, "SEK", pipeline)
+    data = card.source.data
+    drawn = {(year, series): (amount, colour) for year, series, amount, colour in
+             zip(data["year"], data["series"], data["amount"], data["colour"], strict=True)}
+    assert drawn[("2022", INVOICED)] == (200.0, INVOICED_COLOUR) and drawn[("2024", INVOICED)] == (0.0, INVOICED_COLOUR)
+    assert drawn[("2023", PIPELINE)] == (50.0, PIPELINE_COLOUR) and drawn[("2021", PIPELINE)] == (0.0, PIPELINE_COLOUR)
+    assert list(data["x"]) == list(zip(data["year"], data["series"], strict=True))
+    assert card.x_range.factors == [(y, s) for y in ("2021", "2022", "2023", "2024") for s in (INVOICED, PIPELINE)]
+    card.update(figures, "SEK")  # in place: the same source and plot, the pipeline gone
+    assert set(card.source.data["series"]) == {INVOICED} and card.x_range.factors[-1] == ("2023", INVOICED)
+    assert [label for label, _f in card.hover.tooltips] == ["Year", "Invoiced"]
+    # the analysts' HoloViews bars: the same colours, series by series
     plot = hv.renderer("bokeh").get_plot(bar_chart(figures, "SEK", pipeline))
     data = plot.handles["source"].data
     mapper = plot.handles["glyph"].fill_color.transform
@@ -240,7 +261,7 @@ def test_the_invoiced_chart_colours_each_bar_by_its_series():
              for year, series, key, amount in zip(data["year"], data["series"], data["color"], data["amount"],
                                                   strict=True)}
     blue, orange = colours[INVOICED], colours[PIPELINE]
-    assert blue != orange
+    assert (blue, orange) == (INVOICED_COLOUR, PIPELINE_COLOUR)
     assert drawn[("2022", INVOICED)] == (200.0, blue) and drawn[("2023", INVOICED)] == (300.0, blue)
     assert drawn[("2023", PIPELINE)] == (50.0, orange) and drawn[("2024", PIPELINE)] == (60.0, orange)
     assert all(colour == (blue if series == INVOICED else orange) for (_y, series), (_a, colour) in drawn.items())

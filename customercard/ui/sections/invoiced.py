@@ -1,4 +1,9 @@
-"""Section 9 — invoiced per year: a HoloViews bar chart (canvas, not WebGL) and the figures with their total.
+"""Section 9 — invoiced per year: a bar chart (canvas, not WebGL) and the figures with their total.
+
+The card draws the chart as a plain Bokeh plot (:class:`CardChart`): one data source, one glyph, a hover and a tap,
+built once per section and updated in place when the figures change — a fifth of what the same picture costs
+through HoloViews. Analysts get the same bars as HoloViews ``Bars`` (:func:`bar_chart`, :func:`invoiced_chart`) to
+compose with their own; both draw :func:`chart_data`'s rows.
 
 The chart speaks the reader's language: its series, axis and hover are labelled in it, the y axis's ticks are
 written with the language's grouping and decimal marks (:func:`axis_formatter`, the same marks as
@@ -18,7 +23,20 @@ from typing import Any
 import holoviews as hv
 import pandas as pd
 import panel as pn
-from bokeh.models import CustomJSTickFormatter
+from bokeh.models import (
+    CategoricalAxis,
+    CategoricalScale,
+    ColumnDataSource,
+    CustomJSTickFormatter,
+    DataRange1d,
+    FactorRange,
+    HoverTool,
+    LinearAxis,
+    LinearScale,
+    Plot,
+    TapTool,
+    VBar,
+)
 
 from ... import formatting
 from ...i18n import N_, _
@@ -63,11 +81,12 @@ def axis_formatter(language: str | None = None) -> CustomJSTickFormatter:
                                                           "minus": minus})
 
 
-def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> hv.Bars:
-    """Invoiced per year as HoloViews bars (canvas, no toolbar); with ``pipeline`` (year, weighted) the
-    probability-weighted open pipeline by expected close year stands beside them. Labelled, and its amounts
-    written, in the reader's language."""
-    _holoviews()
+def chart_data(figures: pd.DataFrame, currency: str,
+               pipeline: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """The chart's bars, one row each — ``year`` (text), ``series`` (Invoiced, or the weighted pipeline when
+    ``pipeline`` (year, weighted) has any), ``amount``, ``amount_text`` (the amount as the table writes it) and
+    ``colour`` — series by series, each over every year shown; and the hover's lines (label, field), in the
+    reader's language."""
     invoiced, pipelined = _(INVOICED), _(PIPELINE)
     data = figures.assign(year=figures["year"].astype(str), series=invoiced)[["year", "series", "amount"]]
     if pipeline is not None and not pipeline.empty:
@@ -75,24 +94,113 @@ def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | Non
                                                                        series=pipelined)
         data = pd.concat([data, extra[["year", "series", "amount"]]], ignore_index=True)
         years = sorted(set(data["year"]))
-        # series by series: HoloViews draws the bars in that order, but computes their colours in the data's
-        # order (year by year, the colours alternated between the years)
         data = (data.set_index(["series", "year"]).reindex(
             pd.MultiIndex.from_product([[invoiced, pipelined], years], names=["series", "year"]), fill_value=0.0)
             .reset_index()[["year", "series", "amount"]])
-        kdims = [("year", _("Year")), ("series", _("Series"))]
-        color, cmap = "series", {invoiced: INVOICED_COLOUR, pipelined: PIPELINE_COLOUR}
         tooltips = [(_("Year"), "@year"), (_("Series"), "@series"), (_("Amount"), "@amount_text")]
     else:
-        kdims, color, cmap = [("year", _("Year"))], INVOICED_COLOUR, None
         tooltips = [(_("Year"), "@year"), (_("Invoiced"), "@amount_text")]
-    data = data.assign(amount_text=[formatting.money(amount, currency) for amount in data["amount"]])
+    colours = {invoiced: INVOICED_COLOUR, pipelined: PIPELINE_COLOUR}
+    return data.assign(amount_text=[formatting.money(amount, currency) for amount in data["amount"]],
+                       colour=[colours[series] for series in data["series"]]), tooltips
+
+
+def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> hv.Bars:
+    """Invoiced per year as HoloViews bars (canvas, no toolbar), for analysts to compose with their own charts;
+    with ``pipeline`` (year, weighted) the probability-weighted open pipeline by expected close year stands beside
+    them. Labelled, and its amounts written, in the reader's language. (The card draws the same rows with
+    :class:`CardChart`.)"""
+    _holoviews()
+    data, tooltips = chart_data(figures, currency, pipeline)
+    if data["series"].nunique() > 1:
+        # series by series: HoloViews draws the bars in that order, but computes their colours in the data's
+        # order (year by year, the colours alternated between the years)
+        kdims = [("year", _("Year")), ("series", _("Series"))]
+        color, cmap = "series", {_(INVOICED): INVOICED_COLOUR, _(PIPELINE): PIPELINE_COLOUR}
+    else:
+        kdims, color, cmap = [("year", _("Year"))], INVOICED_COLOUR, None
+    data = data[["year", "series", "amount", "amount_text"]] if len(kdims) > 1 else data[["year", "amount",
+                                                                                        "amount_text"]]
     return hv.Bars(data, kdims=kdims, vdims=[("amount", currency), ("amount_text", _("Amount"))]).opts(
         responsive=True, height=240, color=color, cmap=cmap, line_color=None, toolbar=None, tools=["hover"],
         default_tools=[],  # no pan, zoom, reset or save tools on a per-year bar chart: nine Bokeh models fewer
         hover_tooltips=tooltips, yformatter=axis_formatter(), show_grid=False, xlabel="", ylabel=currency,
         show_legend=False, multi_level=False, backend_opts={"plot.output_backend": "canvas"},
     )
+
+
+class CardChart:
+    """The card's chart: a plain Bokeh plot of :func:`chart_data`'s bars — years along the x axis, each year's
+    bars (invoiced, and the weighted pipeline) side by side — with a hover and a tap. Built once; :meth:`update`
+    changes its data in place, so a redraw sends the browser the new figures only. A click on a bar calls
+    ``on_tap`` with its year and series."""
+
+    HEIGHT = 240
+
+    def __init__(self, on_tap: Any = None) -> None:
+        self.on_tap = on_tap
+        self.source = ColumnDataSource(data={"x": [], "year": [], "series": [], "amount": [], "amount_text": [],
+                                             "colour": []})
+        self.x_range = FactorRange(factors=[], range_padding=0.1, group_padding=0.6)
+        self.hover = HoverTool(tooltips=[])
+        self.y_axis = LinearAxis(formatter=axis_formatter(), axis_line_color=None, major_tick_out=4,
+                                 minor_tick_line_color=None)
+        self.plot = Plot(x_range=self.x_range, y_range=DataRange1d(), x_scale=CategoricalScale(),
+                         y_scale=LinearScale(), height=self.HEIGHT, sizing_mode="stretch_width",
+                         toolbar_location=None, output_backend="canvas", outline_line_color=None, min_border=4,
+                         css_classes=["cc-invoiced-chart"])
+        renderer = self.plot.add_glyph(self.source, VBar(x="x", top="amount", width=0.8, fill_color="colour",
+                                                         line_color=None))
+        # a clicked bar keeps its look (no faded rest): the regular glyph draws selected and unselected bars
+        renderer.selection_glyph = None
+        renderer.nonselection_glyph = None
+        self.hover.renderers = [renderer]
+        # the years as the axis's labels; each bar's series only in the hover and the table (and its colour)
+        self.plot.add_layout(CategoricalAxis(major_label_text_font_size="0px", major_tick_line_color=None,
+                                             group_text_font_size="12px", group_text_font_style="normal",
+                                             group_text_color="#444444", separator_line_color=None,
+                                             axis_line_color="#666666"), "below")
+        self.plot.add_layout(self.y_axis, "left")
+        self.plot.add_tools(self.hover, TapTool(renderers=[renderer]))
+        self.source.selected.on_change("indices", self._selected)
+
+    def update(self, figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> None:
+        """Show these figures (and the pipeline beside them), in the reader's language."""
+        data, tooltips = chart_data(figures, currency, pipeline)
+        columns = {column: list(data[column]) for column in ("year", "series", "amount", "amount_text", "colour")}
+        columns["x"] = list(zip(columns["year"], columns["series"], strict=True))
+        years = list(dict.fromkeys(sorted(columns["year"])))
+        series = list(dict.fromkeys(columns["series"]))
+        self.x_range.factors = [(year, kind) for year in years for kind in series]
+        self.source.data = columns
+        if self.hover.tooltips != tooltips:
+            self.hover.tooltips = tooltips
+        if self.y_axis.axis_label != currency:
+            self.y_axis.axis_label = currency
+
+    def bars(self) -> list[tuple[int, str]]:
+        """The bars, in the source's order: (year, series)."""
+        return [(int(year), series) for year, series in zip(self.source.data["year"], self.source.data["series"],
+                                                            strict=True)]
+
+    def tap(self, year: int, series: str | None = None) -> None:
+        """Click the bar of ``year`` (and ``series``, the first of that year by default), as the browser's tap
+        tool does."""
+        for index, (bar_year, bar_series) in enumerate(self.bars()):
+            if bar_year == int(year) and series in (None, bar_series):
+                self.source.selected.indices = [index]
+                return
+        raise ValueError(f"no bar for {year}")
+
+    def _selected(self, _attr: str, _old: list[int], new: list[int]) -> None:
+        if not new:
+            return
+        bars = self.bars()
+        index = int(new[0])
+        # cleared again, so that a second click on the same bar is a click too
+        self.source.selected.indices = []
+        if self.on_tap is not None and 0 <= index < len(bars):
+            self.on_tap(*bars[index])
 
 
 def invoiced_chart(store: Any, customer_id: int | None = None, pipeline: bool = True) -> hv.Bars:
@@ -168,23 +276,14 @@ class InvoicedSection(Section):
         figures = self._figures
         if figures.empty:
             return None
-        chart = bar_chart(figures, self.context.settings.base_currency, self._pipeline)
-        # A click on a bar selects it (the tap tool; the bars keep their look): its year's invoices open.
-        chart.opts(tools=["hover", "tap"], nonselection_alpha=1.0, selection_alpha=1.0)
-        years = [int(year) for year in chart.data["year"]]
-        hv.streams.Selection1D(source=chart).add_subscriber(lambda index: self._tapped(years, index))
-        if getattr(self, "_chart", None) is not None:
-            # The same pane with the new chart: the card's other sections (an open form, the focus) stay as they are.
-            self._chart.object = chart
-        else:
-            self._chart = pn.pane.HoloViews(chart, backend="bokeh", sizing_mode="stretch_width",
-                                            css_classes=["cc-invoiced-chart"])
+        if getattr(self, "_chart", None) is None:
+            # A click on a bar opens its year's invoices under the chart.
+            self.chart = CardChart(on_tap=lambda year, _series: self.show_year(year))
+            self._chart = pn.pane.Bokeh(self.chart.plot, sizing_mode="stretch_width")
+        # The same plot with the new figures: the browser gets the data only, and the card's other sections (an
+        # open form, the focus) stay as they are.
+        self.chart.update(figures, self.context.settings.base_currency, self._pipeline)
         return self._chart_and_year()
-
-    def _tapped(self, years: list[int], index: list[int] | None) -> None:
-        """A bar was clicked: the year of the bar (``index`` counts the chart's bars, in its data's order)."""
-        if index:
-            self.show_year(years[int(index[0])])
 
     def do_invoiced_year(self, data: dict[str, Any]) -> None:
         try:
@@ -211,7 +310,7 @@ class InvoicedSection(Section):
                                               self.context.settings.base_currency, self.context.projects_access,
                                               bar=bar, close=lambda: self.show_year(None))
         if getattr(self, "_chart", None) is not None and self._figures is not None and not self._figures.empty:
-            self.view.child = self._chart_and_year()  # the chart as it is (drawing it again loses its clicks)
+            self.view.child = self._chart_and_year()  # the chart as it is
         else:
             self.render()
         return self.year_invoices
