@@ -239,7 +239,7 @@ def card_vs_bare(browser: Browser, server: Server, customers: list[int], mode: s
         for customer_id in warmup_customers:
             visit(f"{server.url}/card?customer={customer_id}")
             visit(bare_url)
-        cards, bares, ratios = [], [], []
+        cards, bares, ratios, wall_ratios = [], [], [], []
         for index, url in enumerate(card_urls):
             if index % 2 == 0:
                 card, bare = visit(url), visit(bare_url)
@@ -248,6 +248,7 @@ def card_vs_bare(browser: Browser, server: Server, customers: list[int], mode: s
             cards.append(card)
             bares.append(bare)
             ratios.append(card["ms"] / bare["ms"])
+            wall_ratios.append(card["wall_ms"] / bare["wall_ms"])
     finally:
         if warm_context is not None:
             warm_context.close()
@@ -260,7 +261,7 @@ def card_vs_bare(browser: Browser, server: Server, customers: list[int], mode: s
 
     return {"mode": mode, "pairs": len(cards), "card": facts(cards), "bare": facts(bares),
             "card_resources": cards[0]["resource_list"], "bare_resources": bares[0]["resource_list"],
-            "ratio": summary(ratios), "card_samples": [r["ms"] for r in cards],
+            "ratio": summary(ratios), "wall_ratio": summary(wall_ratios), "card_samples": [r["ms"] for r in cards],
             "bare_samples": [r["ms"] for r in bares]}
 
 

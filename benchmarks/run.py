@@ -136,11 +136,11 @@ def item_server(store, plan: Plan) -> dict[str, Any]:
     figures = [
         figure("server", "Card build (CustomerCard + get_root), warm, p50", built["ms"]["p50"], "ms",
                detail=f"{len(customers)} random customers"),
-        figure("server", "Card build, warm, p95", built["ms"]["p95"], "ms", 250.0),
+        figure("server", "Card build, warm, p95", built["ms"]["p95"], "ms", 40.0),
         figure("server", "Bokeh models per card document (server side), median", built["models"]["p50"], ""),
         figure("server", "Card's store queries alone, sum per card, p50", queries["sum_ms"]["p50"], "ms",
                detail=f"{len(query_customers)} customers"),
-        figure("server", "Card's store queries alone, sum per card, p95", queries["sum_ms"]["p95"], "ms", 25.0,
+        figure("server", "Card's store queries alone, sum per card, p95", queries["sum_ms"]["p95"], "ms", 8.0,
                detail="the calls the card makes as it opens: " + ", ".join(queries["calls"])),
         figure("server", "For reference: the store calls of every section open, sum per card, p50",
                queries["all_sections_sum_ms"]["p50"], "ms",
@@ -191,7 +191,7 @@ def item_search(store, plan: Plan) -> dict[str, Any]:
     figures = [
         figure("search", "store.search(q), p50", result["ms"]["p50"], "ms",
                detail=f"{len(queries)} queries × {plan.search_passes} passes"),
-        figure("search", "store.search(q), p95", result["ms"]["p95"], "ms", 30.0),
+        figure("search", "store.search(q), p95", result["ms"]["p95"], "ms", 10.0),
         figure("search", "CPU time: store.search(q) p50 / p95", result["cpu_ms"]["p50"], "ms",
                detail=f"p95 {result['cpu_ms']['p95']:.1f} ms"),
     ]
@@ -238,9 +238,9 @@ def item_save(main_db: Path, plan: Plan) -> dict[str, Any]:
     figures = [
         figure("save", "save_customer call, p50", result["save_ms"]["p50"], "ms",
                detail=f"{result['saves']} saves, one thread"),
-        figure("save", "save_customer call, p95", result["save_ms"]["p95"], "ms", 20.0),
+        figure("save", "save_customer call, p95", result["save_ms"]["p95"], "ms", 5.0),
         figure("save", "Saves per second, whole loop (get_customer + edit + save)", result["saves_per_s_loop"],
-               "/s", 100.0, op=">="),
+               "/s", 200.0, op=">="),
         figure("save", "Saves per second, counting the save call only", result["saves_per_s_save_call"], "/s"),
         figure("save", "CPU time: save_customer call p50 / p95", result["save_cpu_ms"]["p50"], "ms",
                detail=f"p95 {result['save_cpu_ms']['p95']:.1f} ms"),
@@ -361,9 +361,14 @@ def item_card(main_db: Path, plan: Plan) -> dict[str, Any]:
                    detail=f"p95 {r['card']['ms']['p95']:.0f} ms"),
             figure("card", f"{mode}: bare page open (idle), median", r["bare"]["ms"]["p50"], "ms",
                    detail=f"p95 {r['bare']['ms']['p95']:.0f} ms"),
-            figure("card", f"{mode}: card / bare, median of per-pair ratios", r["ratio"]["p50"], "×", 1.5,
-                   detail=f"{r['pairs']} pairs", stretch=1.25),
+            figure("card", f"{mode}: card / bare, median of per-pair ratios", r["ratio"]["p50"], "×",
+                   1.25 if mode == "warm" else 1.5, detail=f"{r['pairs']} pairs; the page's own clock"),
         ]
+        if "wall_ratio" in r:
+            figures.append(figure(
+                "card", f"{mode}: card / bare as the test driver sees it (goto → ready), median of per-pair ratios",
+                r["wall_ratio"]["p50"], "×", 1.25 if mode == "warm" else 1.5,
+                detail=f"card p50 {r['card']['wall_ms']['p50']:.0f} ms, bare p50 {r['bare']['wall_ms']['p50']:.0f} ms"))
     figures.append(figure("card", "Bokeh models in the card document (browser), median",
                           results["warm"]["card"]["models"]["p50"], "",
                           detail=f"bare page: {results['warm']['bare']['models']['p50']:.0f}"))
@@ -448,7 +453,7 @@ def item_users(main_db: Path, plan: Plan) -> dict[str, Any]:
                detail="with the search index the server holds in memory (item 7 shows its size)"),
         figure("users", "Server RSS with 10 sessions open", result["rss10_mb"], "MB"),
         figure("users", f"Server RSS with {n} sessions open", result["rss30_mb"], "MB"),
-        figure("users", f"Memory per open session (RSS{n} − RSS0) / {n}", result["per_session_mb"], "MB", 5.0),
+        figure("users", f"Memory per open session (RSS{n} − RSS0) / {n}", result["per_session_mb"], "MB", 1.5),
         figure("users", f"RSS growth after {plan.users_rounds} rounds of opening and closing {n} sessions",
                result["growth_pct"], "%", 10.0, detail=f"{result['rss_after_rounds_mb']:.0f} MB vs "
                                                        f"{result['rss0_mb']:.0f} MB"),
