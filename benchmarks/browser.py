@@ -82,10 +82,10 @@ def free_port() -> int:
 class Server:
     """``python -m customercard --db DB serve --bench --port P`` as a subprocess with its own data folder."""
 
-    def __init__(self, database: Path, data_dir: Path, log: Path) -> None:
+    def __init__(self, database: Path, data_dir: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CUSTOMERCARD_DATA_DIR": str(data_dir)}
+        env = {**os.environ, "CUSTOMERCARD_DATA_DIR": str(data_dir), **(env or {})}
         env.pop("CUSTOMERCARD_DB", None)
         data_dir.mkdir(parents=True, exist_ok=True)
         self._log = log.open("w")

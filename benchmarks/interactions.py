@@ -270,3 +270,23 @@ def run(browser: Browser, server: Server, customers: list[int], words: list[str]
     ratios = [c / b for c, b in zip(card_ms, bare_ms, strict=True) if b > 0]
     result["enter to card"] = {"card": summary(card_ms), "bare": summary(bare_ms), "ratio": summary(ratios)}
     return result
+
+
+def search_rounds(browser: Browser, server: Server, words: list[str], rounds: int) -> dict[str, Any]:
+    """The super search alone (on a larger database): ``rounds`` words typed into it on the Search customers page,
+    each round beside Panel's echo of the same word; the raw timings, summarised."""
+    url = server.url
+    samples: dict[str, list[dict[str, float]]] = {"echo": [], "search keystroke": []}
+    session = Session(browser)
+    try:
+        session.open(f"{url}/search")
+        search_keystrokes(session, words[-1])  # unmeasured: the first search of a new server
+        for i in range(rounds):
+            word = words[i % len(words)]
+            samples["echo"] += echo_once(session, url, word)
+            session.open(f"{url}/search")
+            samples["search keystroke"] += search_keystrokes(session, word)
+    finally:
+        session.close()
+    return {name: {part: summary([v[part] for v in values]) for part in ("ms", "round_trip_ms", "browser_ms")}
+            for name, values in samples.items()}

@@ -34,7 +34,7 @@ os.environ["CUSTOMERCARD_USER"] = "anna"
 os.environ.pop("CUSTOMERCARD_DB", None)
 
 from . import report  # noqa: E402
-from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, ensure_db, say  # noqa: E402
+from .common import MAIN_SIZE, ROOT, SEED, copy_db, db_facts, db_path, ensure_db, say  # noqa: E402
 from .report import figure  # noqa: E402
 
 ALL = ("card", "server", "search", "save", "users", "analyst", "growth", "postgres", "import", "live", "interactions",
@@ -109,6 +109,7 @@ class Plan:
         self.live_idle_s = 15.0 if quick else 60.0
         self.live_changes = 5 if quick else 20
         self.interaction_rounds = 3 if quick else 20
+        self.big_search_rounds = 3 if quick else 12
         self.remote_gets = 60 if quick else 300
         self.remote_aggregates = 7 if quick else 21
         self.remote_frames = 5 if quick else 15
@@ -513,7 +514,62 @@ def item_live(main_db: Path, plan: Plan) -> dict[str, Any]:
     return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
 
 
-def item_interactions(main_db: Path, plan: Plan) -> dict[str, Any]:
+def wait_for_log(log: Path, text: str, timeout: float) -> None:
+    """Wait until ``text`` appears in a server's log (at most ``timeout`` seconds, then go on regardless)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and text not in log.read_text(errors="replace"):
+        time.sleep(0.5)
+
+
+def search_at_size(size: int, plan: Plan) -> tuple[list[dict[str, Any]], list[str]]:
+    """The super search keystroke in Chromium on the ``size``-customer database, served as the server runs by
+    default (the search index held in memory) and with ``CUSTOMERCARD_DUCKDB_MEMORY_MB=1100`` (the index read as
+    searches need it): its p50/p95 and the server's RSS after the searches."""
+    from customercard.store import Store
+
+    from . import interactions
+    from .browser import Browser, Server
+    from .inprocess import customers_with_invoices
+
+    with Store(db_path(size)) as store:
+        names = [store.get_customer(c).name for c in customers_with_invoices(store, 12, SEED + 12)]
+    words = [name.split()[0][:5].lower() for name in names if len(name.split()[0]) >= 3] or ["berg"]
+    copy = copy_db(db_path(size), _TEMP / "served-big", "served.duckdb")
+    figures, notes = [], ["", f"The super search at {size:,} customers (its own server per holding, "
+                              f"{plan.big_search_rounds} words typed on the Search customers page, each beside "
+                              "Panel's echo of the same word):", "",
+                          "| holding | keystroke p50 | p95 | round trip p50 | browser p50 | echo p50 | server RSS |",
+                          "|---|---:|---:|---:|---:|---:|---:|"]
+    try:
+        for holding, env in (("index held in memory (default)", {}),
+                             ("CUSTOMERCARD_DUCKDB_MEMORY_MB=1100", {"CUSTOMERCARD_DUCKDB_MEMORY_MB": "1100"})):
+            say(f"   the super search at {size:,} customers, {holding} …")
+            with Server(copy, _TEMP / "big-data", _TEMP / "server-big.log", env=env) as server, \
+                    Browser() as browser:
+                if not env:  # the server reads the index into memory on a thread as it starts: measured once held
+                    wait_for_log(server.log, "Search index held in memory", 300.0)
+                browser.login(server)
+                result = interactions.search_rounds(browser, server, words, plan.big_search_rounds)
+                rss = server.rss_mb()
+            r, echo = result["search keystroke"], result["echo"]["ms"]
+            figures += [
+                figure("interactions", f"Keystroke in the super search → its hits drawn at {size:,} customers, "
+                       f"{holding}, p95", r["ms"]["p95"], "ms", 150.0,
+                       detail=f"p50 {r['ms']['p50']:.0f} ms; round trip p50 {r['round_trip_ms']['p50']:.0f} ms, "
+                              f"browser p50 {r['browser_ms']['p50']:.0f} ms; echo p50 {echo['p50']:.0f} ms; "
+                              f"n = {r['ms']['n']}"),
+                figure("interactions", f"Server RSS after the searches at {size:,} customers, {holding}", rss, "MB",
+                       1500.0 if env else None),
+            ]
+            notes.append(f"| {holding} | {r['ms']['p50']:.0f} ms | {r['ms']['p95']:.0f} ms | "
+                         f"{r['round_trip_ms']['p50']:.0f} ms | {r['browser_ms']['p50']:.0f} ms | {echo['p50']:.0f} ms "
+                         f"| {rss:,.0f} MB |")
+    finally:
+        shutil.rmtree(_TEMP / "served-big", ignore_errors=True)
+    return figures, notes
+
+
+def item_interactions(main_db: Path, plan: Plan, sizes: list[int] = ()) -> dict[str, Any]:
     from customercard.store import Store
 
     from . import interactions
@@ -558,6 +614,11 @@ def item_interactions(main_db: Path, plan: Plan) -> dict[str, Any]:
         one("save", "Click on Save → the read view shows the value", 200.0),
         one("filter keystroke", "Keystroke in Search customers' text filter → the list updated", 200.0),
     ]
+    big = [n for n in sizes if n > MAIN_SIZE and db_path(n).exists()]
+    big_notes: list[str] = []
+    if big:
+        big_figures, big_notes = search_at_size(max(big), plan)
+        figures += big_figures
     notes = [(interactions.__doc__ or "").strip(), "",
              "| interaction | p50 | p95 | round trip p50 | browser p50 | n |", "|---|---:|---:|---:|---:|---:|"]
     for name in ("echo", "search keystroke", "open comments", "open invoiced", "edit", "save", "filter keystroke"):
@@ -567,7 +628,7 @@ def item_interactions(main_db: Path, plan: Plan) -> dict[str, Any]:
     notes += ["", "A save by someone else shown on an open card is item 10 (live); the pipeline board's open time "
               "is item 16 (board).",
               f"Interactions whose input event the page did not see (timed from just before the input was sent, an "
-              f"upper bound): {interactions.UNSEEN_INPUTS['count']}."]
+              f"upper bound): {interactions.UNSEEN_INPUTS['count']}.", *big_notes]
     return {"figures": figures, "notes": notes, "result": result, "chromium": chromium}
 
 
@@ -702,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - the 
             done["live"] = note_load("live", item_live, main_db, plan)
             chromium = done["live"].pop("chromium")
         if "interactions" in args.items:
-            done["interactions"] = note_load("interactions", item_interactions, main_db, plan)
+            done["interactions"] = note_load("interactions", item_interactions, main_db, plan, args.size_list)
             chromium = done["interactions"].pop("chromium")
         if "growth" in args.items:
             done["growth"] = note_load("growth", item_growth, args.size_list, plan)
