@@ -566,3 +566,19 @@ def test_the_crm_module_switch_hides_relations_events_opportunities(demo_store, 
     opportunities = card.section("opportunities")
     opportunities.open()
     assert 'href="/pipeline"' in texts(opportunities)  # "See also: managing the pipeline"
+
+
+def test_a_card_view_holding_its_sections_draws_their_changes_once():
+    from customercard.ui.components import CardView, SectionSlot
+
+    slots = [SectionSlot(key=f"s{i}", title=f"Section {i}") for i in range(4)]
+    view = CardView(slots=slots)
+    updates = []
+    view.param.watch(lambda event: updates.append(event.new), "sections")
+    with view.holding():
+        for i, slot in enumerate(slots):
+            slot.html = f"<p>body {i}</p>"
+        assert updates == []  # nothing drawn while held
+    assert len(updates) == 1 and [entry["html"] for entry in updates[0]] == [f"<p>body {i}</p>" for i in range(4)]
+    slots[0].html = "<p>again</p>"  # not held: drawn at once
+    assert len(updates) == 2 and updates[1][0]["html"] == "<p>again</p>"

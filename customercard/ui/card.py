@@ -65,8 +65,9 @@ class CustomerCard(pn.viewable.Viewer):
             pn.state.execute(self._build_open_sections, schedule=True)
 
     def _build_open_sections(self) -> None:
-        for section in self.sections:
-            section.build_if_open()
+        with self._layout.holding():  # the browser gets the built sections in one update
+            for section in self.sections:
+                section.build_if_open()
 
     def _concerns_me(self, change: Change) -> bool:
         return change.customer_id == self.customer.id

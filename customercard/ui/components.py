@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import ClassVar
 
 import param
@@ -189,8 +191,10 @@ class CardView(LightComponent):
     def __init__(self, slots: list[SectionSlot] | None = None, **params) -> None:
         super().__init__(**params)
         self._slots: list[SectionSlot] = []
-        for slot in slots or []:
-            self.add(slot)
+        self._held = 0
+        with self.holding():
+            for slot in slots or []:
+                self.add(slot)
 
     @property
     def slots(self) -> list[SectionSlot]:
@@ -202,7 +206,21 @@ class CardView(LightComponent):
         slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child", "child_first", "child_label"])
         self._sync()
 
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Within this, the sections' changes are gathered and drawn once, at the end (one update of the browser's
+        sections, not one per section that changed)."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held:
+                self._sync()
+
     def _sync(self, *_events) -> None:
+        if self._held:
+            return
         children: list = []
         entries = []
         for slot in self._slots:
