@@ -149,7 +149,7 @@ class CardChart:
         self.plot = Plot(x_range=self.x_range, y_range=DataRange1d(), x_scale=CategoricalScale(),
                          y_scale=LinearScale(), height=self.HEIGHT, sizing_mode="stretch_width",
                          toolbar_location=None, output_backend="canvas", outline_line_color=None, min_border=4,
-                         css_classes=["cc-invoiced-chart"])
+                         css_classes=["cc-invoiced-chart"], title=None)
         renderer = self.plot.add_glyph(self.source, VBar(x="x", top="amount", width=0.8, fill_color="colour",
                                                          line_color=None))
         # a clicked bar keeps its look (no faded rest): the regular glyph draws selected and unselected bars
