@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import NotFound, ValidationError
@@ -448,8 +449,10 @@ class CrmStore(Part):
         for (year, currency), weighted in sums.items():
             rate = rates.get(currency)
             totals[year] = totals.get(year, 0.0) + float(weighted) * (1.0 if rate is None else float(rate))
-        return pd.DataFrame({"year": sorted(totals), "weighted": [round(totals[y], 2) for y in sorted(totals)]},
-                            columns=["year", "weighted"])
+        if not totals:
+            return pd.DataFrame({"year": [], "weighted": []}, columns=["year", "weighted"])
+        return pd.DataFrame({"year": np.array(sorted(totals), dtype="int64"),
+                             "weighted": np.array([round(totals[y], 2) for y in sorted(totals)], dtype="float64")})
 
     # -- shared ---------------------------------------------------------------------------------------------
     def _save_edit(self, table: str, record: Event | Opportunity, get: Callable[[int], Any],
