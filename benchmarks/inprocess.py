@@ -266,12 +266,40 @@ def card_queries(store, customers: list[int], warmup: int = 5) -> dict[str, Any]
         cpu_totals.append(cpu_total)
         all_open.append(sum(timed_ms(lambda q=query, c=customer_id: q(store, c))[0] for _n, query in CARD_QUERIES))
     calls = sorted({name for c in customers for name, _a, _k in opened[c]})
-    return {"sum_ms": summary(totals), "sum_cpu_ms": summary(cpu_totals), "calls": calls,
+    engine = card_engine_share(store, customers, opened)
+    return {"sum_ms": summary(totals), "sum_cpu_ms": summary(cpu_totals), "calls": calls, "engine": engine,
             "calls_per_card": summary([len(opened[c]) for c in customers]),
             "per_query": {n: summary(v) for n, v in per_call.items()},
             "all_sections_sum_ms": summary(all_open),
             "statements": statements_per_query(store, customers[:10]), "floor": duckdb_floor(store),
             "samples": totals}
+
+
+def card_engine_share(store, customers: list[int], opened: dict[int, list[tuple[str, tuple, dict]]]
+                      ) -> dict[str, Any]:
+    """The floor of the card's store calls: the same calls again, for the same customers, with every call into
+    DuckDB (statement and fetch, with the Python binding's conversions) timed through the store's cursor — how much
+    of a card's sum DuckDB itself takes, per card and per statement, and what is left for our Python (frames, param
+    objects, sorting). No store call can be cheaper than its statements' time here."""
+    spent: dict[str, list[float]] = {}
+    sums: list[float] = []
+    engine: list[float] = []
+    with timed_cursors(store.db, spent):
+        for customer_id in customers:
+            before = sum(sum(v) for v in spent.values())
+            total = 0.0
+            for name, args, kwargs in opened[customer_id]:
+                total += timed_ms(lambda n=name, a=args, k=kwargs: getattr(store, n)(*a, **k))[0]
+            sums.append(total)
+            engine.append(sum(sum(v) for v in spent.values()) - before)
+    count = len(customers)
+    statements = sorted(((label, sum(v) / count, len(v) / count, summary(v)["p50"]) for label, v in spent.items()),
+                        key=lambda item: -item[1])
+    return {"cards": count, "sum_ms": summary(sums), "engine_ms": summary(engine),
+            "python_ms": summary([a - b for a, b in zip(sums, engine, strict=True)]),
+            "statements_per_card": sum(len(v) for v in spent.values()) / count,
+            "statements": [{"statement": label, "ms_per_card": per, "calls_per_card": calls, "p50_ms": p50}
+                           for label, per, calls, p50 in statements]}
 
 
 def statements_per_query(store, customers: list[int]) -> dict[str, dict[str, float]]:
@@ -584,6 +612,7 @@ def save_bench(store, count: int, seed: int) -> dict[str, Any]:
     steps = save_steps(store, ids[: max(30, count // 10)], phones, criterion, values, rng)
     engine = save_engine_share(store, random_customers(store, max(60, count // 3), seed + 1), phones, criterion,
                                values, rng)
+    engine["floor"] = save_floor(store, random_customers(store, max(100, count // 5), seed + 2))
     return {"save_ms": summary(save_ms), "save_cpu_ms": summary(save_cpu), "engine": engine,
             "by_kind": {k: summary(v) for k, v in by_kind.items()},
             "get_customer_ms": summary(get_ms), "steps": steps,
@@ -662,17 +691,17 @@ class _TimedCursor:
     def fetchone(self) -> Any:
         return self._time(self._cursor.fetchone, fetch=True)
 
+    def df(self) -> Any:
+        return self._time(self._cursor.df, fetch=True)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
 
 
-def save_engine_share(store, ids: list[int], phones: dict[str, list[str]], criterion: str, values: list[str],
-                      rng: random.Random) -> dict[str, Any]:
-    """The same loop (get_customer, one edit, save_customer) with every call into DuckDB timed through the
-    store's cursor: how much of a loop iteration DuckDB itself takes (statements and fetches, with the Python
-    binding's conversions), and what is left for our Python (param objects, validation, diff, history rows)."""
-    db = store.db
-    spent: dict[str, list[float]] = {}
+@contextmanager
+def timed_cursors(db: Any, spent: dict[str, list[float]]) -> Iterator[None]:
+    """Inside the ``with``, the store's cursors (``db.cursor()``) time every call into DuckDB into ``spent``, by
+    statement (see :class:`_TimedCursor`); only in this process, the product's files untouched."""
     plain_cursor = db.cursor
     wrapped: dict[int, _TimedCursor] = {}
 
@@ -682,10 +711,22 @@ def save_engine_share(store, ids: list[int], phones: dict[str, list[str]], crite
             wrapped[id(cursor)] = _TimedCursor(cursor, spent)
         return wrapped[id(cursor)]
 
-    loops: list[float] = []
-    engine: list[float] = []
     db.cursor = timed_cursor
     try:
+        yield
+    finally:
+        del db.cursor
+
+
+def save_engine_share(store, ids: list[int], phones: dict[str, list[str]], criterion: str, values: list[str],
+                      rng: random.Random) -> dict[str, Any]:
+    """The same loop (get_customer, one edit, save_customer) with every call into DuckDB timed through the
+    store's cursor: how much of a loop iteration DuckDB itself takes (statements and fetches, with the Python
+    binding's conversions), and what is left for our Python (param objects, validation, diff, history rows)."""
+    spent: dict[str, list[float]] = {}
+    loops: list[float] = []
+    engine: list[float] = []
+    with timed_cursors(store.db, spent):
         for index, customer_id in enumerate(ids):
             kind = EDIT_KINDS[index % len(EDIT_KINDS)]
             before = sum(sum(v) for v in spent.values())
@@ -695,8 +736,6 @@ def save_engine_share(store, ids: list[int], phones: dict[str, list[str]], crite
             store.save_customer(c, user=ACTING_USER)
             loops.append((time.perf_counter() - started) * 1000.0)
             engine.append(sum(sum(v) for v in spent.values()) - before)
-    finally:
-        del db.cursor
     count = len(loops)
     loop_mean, engine_mean = statistics.fmean(loops), statistics.fmean(engine)
     statements = sorted(((label, sum(v) / count, len(v) / count, summary(v)["p50"]) for label, v in spent.items()),
@@ -706,6 +745,49 @@ def save_engine_share(store, ids: list[int], phones: dict[str, list[str]], crite
             "python_ms_allowed_at_100": 10.0 - engine_mean,
             "statements": [{"statement": label, "ms_per_loop": per, "calls_per_loop": calls, "p50_ms": p50}
                            for label, per, calls, p50 in statements]}
+
+
+def save_floor(store, ids: list[int]) -> dict[str, Any]:
+    """The least a turn of item 4's loop costs in DuckDB on this database: the statements of the cheapest edit (one
+    field, 'their reference': no search index, segments or outbox to touch) run on a plain cursor with the SQL
+    ``get_customer`` and ``save_customer`` run — the customer's row, its segments, BEGIN, the version-checked UPDATE
+    of that one column, its history row, COMMIT —, each timed, and nothing of ours between them (param objects,
+    validation, diff). Their sum is the floor of a loop turn; 1000 / sum the most saves per second DuckDB allows.
+    The rows written are real changes (version bumped, history kept), on the save item's copy of the database."""
+    from customercard.store.customers import INSERT_CHANGE, SELECT_CUSTOMER, _update_statement
+    from customercard.store.database import utcnow
+
+    cur = store.db.cursor()
+    steps = {"SELECT the customer's row": [], "SELECT its segments": [], "BEGIN": [],
+             "UPDATE the one column, version-checked": [], "INSERT its history row": [], "COMMIT": []}
+    totals: list[float] = []
+
+    def timed(label: str, sql: str, params: list[Any] | None = None) -> Any:
+        started = time.perf_counter()
+        result = cur.execute(sql, params or []).fetchall()
+        steps[label].append((time.perf_counter() - started) * 1000.0)
+        return result
+
+    update = _update_statement(("their_reference",))
+    for index, customer_id in enumerate(ids):
+        row = timed("SELECT the customer's row", SELECT_CUSTOMER, [customer_id])[0]
+        version = int(row[[d[0] for d in cur.description].index("version")])
+        timed("SELECT its segments", "SELECT value_id FROM customer_segments WHERE customer_id = ?", [customer_id])
+        now = utcnow()
+        timed("BEGIN", "BEGIN TRANSACTION")
+        if timed("UPDATE the one column, version-checked", update,
+                 [f"Floor {index}", now, ACTING_USER, customer_id, version])[0][0] != 1:
+            cur.execute("ROLLBACK")
+            raise RuntimeError(f"customer {customer_id} changed under the floor's measurement")
+        timed("INSERT its history row", INSERT_CHANGE, [customer_id, version + 1, now, ACTING_USER, "update",
+                                                        "invoicing.their_reference", None, f"Floor {index}"])
+        timed("COMMIT", "COMMIT")
+        totals.append(sum(times[-1] for times in steps.values()))
+    p50s = {label: summary(times)["p50"] for label, times in steps.items()}
+    floor = summary(totals)
+    return {"turns": len(ids), "steps_p50_ms": p50s, "turn_ms": floor, "saves_per_s_at_most": 1000.0 / floor["p50"],
+            "save_statements_p50_ms": sum(p50s[k] for k in list(p50s)[2:]),
+            "get_statements_p50_ms": sum(p50s[k] for k in list(p50s)[:2])}
 
 
 # -- 6. the analyst's aggregate ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import NotFound, ValidationError
@@ -432,18 +433,27 @@ class CrmStore(Part):
 
     def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
         """A customer's open pipeline, probability-weighted, by expected close year: year, weighted (base currency)."""
+        # Each of the customer's opportunities weighted by the database (its decimal rounding), picked and added up
+        # here: the status condition and the GROUP BY make DuckDB scan a row group instead of using the customer
+        # index (1.5–2 ms against 0.5 ms).
         rows = self.db.rows(
-            "SELECT coalesce(CAST(EXTRACT(YEAR FROM expected_close) AS INTEGER), ?) AS year, currency, "
-            "sum(round(CAST(amount * probability AS DECIMAL(38, 4)) / 100, 2)) AS weighted "
-            "FROM opportunities WHERE customer_id = ? AND status = 'pipeline' GROUP BY 1, 2",
-            [dt.date.today().year, int(customer_id)])
-        rates = self.admin.settings().rates()
+            "SELECT status, expected_close, currency, round(CAST(amount * probability AS DECIMAL(38, 4)) / 100, 2) "
+            "AS weighted FROM opportunities WHERE customer_id = ?", [int(customer_id)])
+        this_year = dt.date.today().year
+        sums: dict[tuple[int, str], Any] = {}
+        for status, close, currency, weighted in rows:
+            if status == "pipeline":
+                key = (close.year if close is not None else this_year, currency)
+                sums[key] = sums.get(key, 0) + weighted
+        rates = self.admin.settings().rates() if sums else {}
         totals: dict[int, float] = {}
-        for year, currency, weighted in rows:
+        for (year, currency), weighted in sums.items():
             rate = rates.get(currency)
-            totals[int(year)] = totals.get(int(year), 0.0) + float(weighted) * (1.0 if rate is None else float(rate))
-        return pd.DataFrame({"year": sorted(totals), "weighted": [round(totals[y], 2) for y in sorted(totals)]},
-                            columns=["year", "weighted"])
+            totals[year] = totals.get(year, 0.0) + float(weighted) * (1.0 if rate is None else float(rate))
+        if not totals:
+            return pd.DataFrame({"year": [], "weighted": []}, columns=["year", "weighted"])
+        return pd.DataFrame({"year": np.array(sorted(totals), dtype="int64"),
+                             "weighted": np.array([round(totals[y], 2) for y in sorted(totals)], dtype="float64")})
 
     # -- shared ---------------------------------------------------------------------------------------------
     def _save_edit(self, table: str, record: Event | Opportunity, get: Callable[[int], Any],

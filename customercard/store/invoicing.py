@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..errors import NotFound, ValidationError
@@ -108,8 +109,8 @@ class InvoicingStore(Part):
             found = {int(y): round(float(a), 2) for y, a in self.db.rows(
                 "SELECT year, amount FROM invoiced_yearly WHERE customer_id = ?", [int(customer_id)])}
             years = range(min(found), max(found) + 1) if fill_gaps and found else sorted(found)
-            return pd.DataFrame({"year": pd.Series(list(years), dtype="int64"),
-                                 "amount": pd.Series([found.get(y, 0.0) for y in years], dtype="float64")})
+            return pd.DataFrame({"year": np.array(list(years), dtype="int64"),
+                                 "amount": np.array([found.get(y, 0.0) for y in years], dtype="float64")})
         frame["year"] = frame["year"].astype("int64")
         frame["amount"] = frame["amount"].astype("float64").round(2)
         if fill_gaps and not frame.empty:

@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import NotFound, PermissionDenied
 from ..i18n import _
 from ..models import Comment
-from .backend import Backend
+from .backend import Backend, frame_of
 from .database import utcnow
 from .part import Part
 from .records import check_version, diff_records, versioned_update, write_record_changes
@@ -24,6 +24,25 @@ SELECT_COMMENTS = ("SELECT c.id, c.customer_id, c.written_on, c.author, coalesce
                    "c.body, c.kind, c.recipients, c.created_at, c.created_by, c.edited_at, c.edited_by, "
                    "coalesce(c.version, 1) AS version "
                    "FROM comments c LEFT JOIN users u ON u.login = c.author")
+#: A customer's comments, the columns of SELECT_COMMENTS but the author's name (see :meth:`TimelineStore.comments`).
+CUSTOMER_COMMENTS = ("SELECT id, customer_id, written_on, author, body, kind, recipients, created_at, created_by, "
+                     "edited_at, edited_by, coalesce(version, 1) AS version FROM comments WHERE customer_id = ?")
+#: The kind of each column of :meth:`TimelineStore.comments` (see :func:`~customercard.store.backend.frame_of`).
+COMMENT_KINDS = {"id": "int", "customer_id": "int", "written_on": "datetime", "author": "text", "author_name": "text",
+                 "body": "text", "kind": "text", "recipients": "text", "created_at": "datetime", "created_by": "text",
+                 "edited_at": "datetime", "edited_by": "text", "version": "int"}
+_WRITTEN_ON, _AUTHOR = 2, 3
+
+
+def _newest_first(row: tuple) -> tuple:
+    """The order of comments (reversed: newest first): their date, then their id."""
+    return row[_WRITTEN_ON], row[0]
+
+
+def _author_name(users: dict[str, dict[str, Any]], author: str) -> str:
+    """The author's name as users know it, else the login written (as the LEFT JOIN of SELECT_COMMENTS gives it)."""
+    found = users.get(author)
+    return found["name"] if found is not None and found["name"] is not None else author
 
 
 class TimelineStore(Part):
@@ -37,12 +56,15 @@ class TimelineStore(Part):
 
     def comments(self, customer_id: int, limit: int | None = None) -> pd.DataFrame:
         """The customer's comments, newest first (by their date, then by when they were written)."""
-        sql = SELECT_COMMENTS + " WHERE c.customer_id = ? ORDER BY c.written_on DESC, c.id DESC"
-        params: list[Any] = [int(customer_id)]
+        # The customer's rows by the indexed column alone, ordered, cut and named here: an ORDER BY … LIMIT or the
+        # join with the users makes DuckDB scan a row group instead of using the index (1.5–2 ms against 0.7 ms).
+        rows = self.db.rows(CUSTOMER_COMMENTS, [int(customer_id)])
+        rows.sort(key=_newest_first, reverse=True)
         if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        return self.db.df(sql, params)
+            rows = rows[:max(int(limit), 0)]
+        users = self.admin.users_by_login()
+        named = [(*row[:_AUTHOR + 1], _author_name(users, row[_AUTHOR]), *row[_AUTHOR + 1:]) for row in rows]
+        return frame_of(named, COMMENT_KINDS)
 
     def comment_count(self, customer_id: int) -> int:
         """How many comments (notes and e-mails) the customer has."""
