@@ -74,6 +74,21 @@ def test_comments_newest_first_by_date_then_as_written_cut_to_the_limit(firm):
     assert set(frame["version"]) == {1} and frame["edited_at"].isna().all()
 
 
+def test_a_customer_with_more_comments_than_are_sorted_here_gets_the_same_newest(firm, monkeypatch):
+    from customercard.store import timeline
+
+    store, customer = firm
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=(n * 7) % 30) for n in range(9)]
+    for n, day in enumerate(days):
+        store.add_comment(customer.id, f"Note {n}", user="anna", written_on=day)
+    everything = list(store.comments(customer.id)["body"])
+    for sorted_here in (2, 3, 50):  # fewer rows than the customer has: the database orders and cuts them
+        monkeypatch.setattr(timeline, "COMMENTS_SORTED_HERE", sorted_here)
+        assert list(store.comments(customer.id, limit=3)["body"]) == everything[:3]
+        assert list(store.comments(customer.id, limit=1)["body"]) == everything[:1]
+        assert list(store.comments(customer.id, limit=20)["body"]) == everything
+
+
 def test_a_comment_names_its_author_as_users_know_them_now(firm):
     store, customer = firm
     store.add_comment(customer.id, "By Anna", user="anna")

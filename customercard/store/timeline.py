@@ -32,6 +32,8 @@ COMMENT_KINDS = {"id": "int", "customer_id": "int", "written_on": "datetime", "a
                  "body": "text", "kind": "text", "recipients": "text", "created_at": "datetime", "created_by": "text",
                  "edited_at": "datetime", "edited_by": "text", "version": "int"}
 _WRITTEN_ON, _AUTHOR = 2, 3
+#: A customer's newest comments are picked here from at most this many of its rows (see ``comments``).
+COMMENTS_SORTED_HERE = 200
 
 
 def _newest_first(row: tuple) -> tuple:
@@ -58,10 +60,20 @@ class TimelineStore(Part):
         """The customer's comments, newest first (by their date, then by when they were written)."""
         # The customer's rows by the indexed column alone, ordered, cut and named here: an ORDER BY … LIMIT or the
         # join with the users makes DuckDB scan a row group instead of using the index (1.5–2 ms against 0.7 ms).
-        rows = self.db.rows(CUSTOMER_COMMENTS, [int(customer_id)])
+        # For the newest few, at most COMMENTS_SORTED_HERE rows are read so; a customer with more (thousands of
+        # e-mails: 19 ms for 11,000 rows read and sorted here) has the database order and cut them.
+        if limit is None:
+            rows = self.db.rows(CUSTOMER_COMMENTS, [int(customer_id)])
+        else:
+            limit = max(int(limit), 0)
+            read = max(limit, COMMENTS_SORTED_HERE) + 1
+            rows = self.db.rows(CUSTOMER_COMMENTS + " LIMIT ?", [int(customer_id), read])
+            if len(rows) == read:
+                rows = self.db.rows(CUSTOMER_COMMENTS + " ORDER BY written_on DESC, id DESC LIMIT ?",
+                                    [int(customer_id), limit])
         rows.sort(key=_newest_first, reverse=True)
         if limit is not None:
-            rows = rows[:max(int(limit), 0)]
+            rows = rows[:limit]
         users = self.admin.users_by_login()
         named = [(*row[:_AUTHOR + 1], _author_name(users, row[_AUTHOR]), *row[_AUTHOR + 1:]) for row in rows]
         return frame_of(named, COMMENT_KINDS)
