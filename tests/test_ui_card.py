@@ -582,3 +582,18 @@ def test_a_card_view_holding_its_sections_draws_their_changes_once():
     assert len(updates) == 1 and [entry["html"] for entry in updates[0]] == [f"<p>body {i}</p>" for i in range(4)]
     slots[0].html = "<p>again</p>"  # not held: drawn at once
     assert len(updates) == 2 and updates[1][0]["html"] == "<p>again</p>"
+
+
+def test_rows_of_gives_a_frames_rows_as_itertuples_does():
+    import numpy as np
+    import pandas as pd
+
+    from customercard.ui.html import rows_of
+
+    frame = pd.DataFrame({"id": [1, 2], "when": pd.to_datetime(["2024-01-01", None]), "name": ["a", None],
+                          "amount": [1.5, np.nan], "done": [True, False], "class": ["x", "y"]})
+    for mine, theirs in zip(rows_of(frame), frame.itertuples(index=False), strict=True):
+        assert mine._fields[:5] == theirs._fields[:5]
+        for a, b in zip(mine, theirs, strict=True):
+            assert type(a) is type(b) and (a == b or (pd.isna(a) and pd.isna(b)))
+    assert list(rows_of(frame.iloc[0:0])) == []

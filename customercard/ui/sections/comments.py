@@ -17,7 +17,7 @@ from ...models import Comment
 from ..accessibility import focus_first, live
 from ..editor import RecordEditor
 from ..form import date_picker, read_text, text_input
-from ..html import esc
+from ..html import esc, rows_of
 from .base import Section, action_button
 
 NEWEST = 3
@@ -60,7 +60,7 @@ class CommentsSection(Section):
         total = store.comment_count(customer_id)
         frame = store.comments(customer_id, limit=None if self.show_all else NEWEST)
         editable = self.context.can_edit
-        items = "".join(comment_html(row, store, zone, editable) for row in frame.itertuples(index=False))
+        items = "".join(comment_html(row, store, zone, editable) for row in rows_of(frame))
         parts = [f'<ul class="cc-list cc-comment-list">{items}</ul>' if items else
                  f'<p class="cc-empty">{esc(_("No comments yet."))}</p>']
         if total > NEWEST:

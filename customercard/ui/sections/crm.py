@@ -17,7 +17,7 @@ from ..accessibility import focus_first, live
 from ..choices import multi_choice
 from ..editor import RecordEditor
 from ..form import read_text, text_input
-from ..html import esc, link, table
+from ..html import esc, link, rows_of, table
 from .base import Section, action_button
 
 EVENT_FIELDS = ["title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description"]
@@ -53,7 +53,7 @@ def _error_text(exc: Exception) -> str:
 def owner_choice(store: Any, current: str) -> pn.widgets.Select:
     """Who does it: the active managers and administrators (and whoever owns it now)."""
     users = store.users()
-    names = {r.name: r.login for r in users.itertuples(index=False) if r.role in ("admin", "manager")}
+    names = {r.name: r.login for r in rows_of(users) if r.role in ("admin", "manager")}
     if current and current not in names.values():
         names[store.user_name(current)] = current
     return pn.widgets.Select(label=_("Owner"), options=names, value=current or None, sizing_mode="stretch_width",
@@ -143,7 +143,7 @@ class RelationsSection(CrmSection):
     def markup(self) -> str:
         frame = self.context.store.relations(self.context.customer.id)
         rows = []
-        for r in frame.itertuples(index=False):
+        for r in rows_of(frame):
             cells = [esc(r.label), relation_target(r), esc(r.note)]
             if self.context.can_edit:
                 cells.append(action_button("remove-relation", _("Remove"), item_id=r.id, css="cc-remove-relation"))
@@ -188,10 +188,10 @@ class RelationsSection(CrmSection):
         store, me = self.context.store, self.context.customer.id
         options: dict[str, Any] = {}
         if text and len(text.strip()) >= LOOKUP_MIN_CHARS:
-            for hit in store.search(text, limit=8, include_archived=False).itertuples(index=False):
+            for hit in rows_of(store.search(text, limit=8, include_archived=False)):
                 if int(hit.id) != me:
                     options[f"{_('Customer')}: {hit.name} ({hit.number})"] = ("customer", int(hit.id))
-            for hit in store.find_contacts(text, limit=8).itertuples(index=False):
+            for hit in rows_of(store.find_contacts(text, limit=8)):
                 options[f"{_('Contact')}: {hit.name} ({hit.customer_name})"] = ("contact", int(hit.id))
         self._target.options = options
         if options:
@@ -240,7 +240,7 @@ class EventsSection(CrmSection):
         if frame.empty:
             return f'<p class="cc-empty">{esc(_("None."))}</p>'
         rows = []
-        for e in frame.itertuples(index=False):
+        for e in rows_of(frame):
             title = f'<button class="cc-link cc-open-event" data-action="open-event" data-id="{int(e.id)}">' \
                     f"{esc(e.title)}</button>"
             status = f'<span class="cc-badge{" off" if e.status == "cancelled" else ""}">{esc(_(e.status))}</span>'
@@ -329,7 +329,7 @@ class EventsSection(CrmSection):
         users = store.users()
         names = dict(zip(users["name"], users["login"], strict=True))
         contacts = store.contacts(event.customer_id)
-        guests = [(f"{r.first_name} {r.last_name}".strip(), int(r.id)) for r in contacts.itertuples(index=False)]
+        guests = [(f"{r.first_name} {r.last_name}".strip(), int(r.id)) for r in rows_of(contacts)]
         overrides = {"owner": pn.widgets.Select(label=_("Owner"), options=names, value=event.owner or None,
                                                 sizing_mode="stretch_width"),
                      "participants": multi_choice(names, event.participants, label=_("Colleagues"),
@@ -363,7 +363,7 @@ class OpportunitiesSection(CrmSection):
         head = (f'<p>{action_button("new-opportunity", _("New opportunity…"), css="cc-new-opportunity")}</p>'
                 if self.context.can_edit else "")
         rows = []
-        for o in frame.itertuples(index=False):
+        for o in rows_of(frame):
             status = _(o.status) + (f" ({o.lost_reason})" if o.status == "lost" and o.lost_reason else "")
             cells = [esc(o.title), esc(o.stage or ""), esc(formatting.money(o.amount, o.currency)),
                      esc(formatting.percent(o.probability)),

@@ -10,7 +10,7 @@ from ... import files, formatting
 from ...errors import CustomerCardError, NotFound
 from ...i18n import N_, _, ngettext
 from ..accessibility import focus_first, live
-from ..html import esc, link, table
+from ..html import esc, link, rows_of, table
 from .base import Section, action_button
 
 
@@ -29,7 +29,7 @@ class FilesSection(Section):
         frame = self.context.store.files(self.context.customer.id)
         zone = self.context.zone
         rows = []
-        for f in frame.itertuples(index=False):
+        for f in rows_of(frame):
             cells = [link(f"/files/{int(f.id)}", f.name), esc(files.human_size(int(f.size))), esc(f.uploaded_by_name),
                      esc(formatting.datetime(f.uploaded_at, zone))]
             if self.context.can_edit:

@@ -12,7 +12,7 @@ from ... import formatting
 from ...errors import NotFound
 from ...i18n import N_, _
 from ...models import FollowUp
-from ..html import esc, link, table
+from ..html import esc, link, rows_of, table
 from .base import action_button
 from .crm import CrmSection, owner_choice, seen_version
 
@@ -35,7 +35,7 @@ def follow_up_rows(frame: pd.DataFrame, can_edit: bool, customer_column: bool = 
     if can_edit:
         headers.append(("", False))
     rows = []
-    for f in frame.itertuples(index=False):
+    for f in rows_of(frame):
         due = esc(formatting.date(f.due_on))
         if f.overdue:
             due = f'<span class="cc-overdue" style="{OVERDUE_CSS}">{due}</span>'
@@ -135,7 +135,7 @@ class FollowUpsSection(CrmSection):
         store, login = self.context.store, self.context.login
         contacts = store.contacts(follow_up.customer_id)
         people = {"—": None, **{f"{r.first_name} {r.last_name}".strip(): int(r.id)
-                                for r in contacts.itertuples(index=False)}}
+                                for r in rows_of(contacts)}}
         overrides = {"owner": owner_choice(store, follow_up.owner),
                      "contact_id": pn.widgets.Select(label=_("Contact person"), options=people,
                                                      value=follow_up.contact_id, sizing_mode="stretch_width",

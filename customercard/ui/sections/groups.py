@@ -16,7 +16,7 @@ from ...i18n import N_, _, ngettext
 from ...models import Customer
 from ..choices import multi_choice
 from ..editor import RecordEditor
-from ..html import esc, fields, table
+from ..html import esc, fields, rows_of, table
 from ..values import shown
 from .base import Section, action_button
 
@@ -176,7 +176,7 @@ class GroupsSection(Section):
                          f"{esc(label)}</option>" for value, label in options)
         shown = frame if self.history_field == ALL_FIELDS else frame[frame["field"] == self.history_field]
         rows = []
-        for row in shown.head(self.history_limit).itertuples(index=False):
+        for row in rows_of(shown.head(self.history_limit)):
             what = self._label_of(row.field) + ("" if row.kind == "update" else f" ({_(row.kind)})")
             cells = [esc(formatting.datetime(row.changed_at, context.zone)),
                      esc(context.store.user_name(row.changed_by)), esc(what),

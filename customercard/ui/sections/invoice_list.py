@@ -13,7 +13,7 @@ import panel as pn
 from ... import formatting
 from ...i18n import _, ngettext
 from ...spreadsheets import write_table
-from ..html import SECTION_CSS, esc, link, table
+from ..html import SECTION_CSS, esc, link, rows_of, table
 
 #: Projects filter: every invoice of the year, or those without a project.
 ALL_PROJECTS, NO_PROJECT = -1, 0
@@ -29,7 +29,7 @@ class YearInvoices(pn.viewable.Viewer):
         self.projects_access, self.bar = projects_access, bar
         self.all = store.invoices(self.customer_id, year=self.year)
         options = {_("All projects"): ALL_PROJECTS}
-        for row in self.all.drop_duplicates("project_id").itertuples(index=False):
+        for row in rows_of(self.all.drop_duplicates("project_id")):
             if pd.isna(row.project_id):
                 options[_("No project")] = NO_PROJECT
             else:
@@ -79,7 +79,7 @@ class YearInvoices(pn.viewable.Viewer):
         if frame.empty:
             return head + f'<p class="cc-empty">{esc(_("No invoices."))}</p>'
         rows = []
-        for r in frame.itertuples(index=False):
+        for r in rows_of(frame):
             project = ""
             if not pd.isna(r.project_id):
                 text = f"{r.project_number} {r.project_name}".strip()
