@@ -744,10 +744,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - the 
 
         in_process = [x for x in ("server", "search", "analyst", "import") if x in args.items]
         if in_process:
+            from customercard.server import freeze_start_up_objects
             from customercard.store import Store
 
             with Store(main_db) as store:
                 store.hold_search_in_memory()  # as the server does when it starts
+                freeze_start_up_objects()  # and as it does before serving: start-up objects out of the GC's view
                 for name in in_process:
                     done[name] = note_load(name, {"server": item_server, "search": item_search,
                                                   "analyst": item_analyst, "import": item_import}[name], store, plan)

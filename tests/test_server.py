@@ -144,3 +144,23 @@ def test_a_stopped_server_leaves_this_process_a_document_to_draw_in(demo_templat
     assert curdoc().session_context is None
     figures = pd.DataFrame({"year": [2024, 2025], "amount": [1.0, 2.0]})
     assert hv.renderer("bokeh").get_plot(bar_chart(figures, "SEK")).state is not None
+
+
+def test_a_serving_process_takes_its_start_up_objects_out_of_the_collectors_view():
+    """``customercard serve`` freezes what it made to start, so that a full garbage collection (after sessions
+    close, or as allocations pile up) looks only at what sessions made: measured in a process of its own."""
+    import subprocess
+    import sys
+
+    code = ("import gc, time\n"
+            "import customercard.app, panel, pandas\n"
+            "from customercard.server import freeze_start_up_objects\n"
+            "tracked = len(gc.get_objects())\n"
+            "freeze_start_up_objects()\n"
+            "assert gc.get_freeze_count() >= tracked // 2, (gc.get_freeze_count(), tracked)\n"
+            "t = time.perf_counter(); gc.collect(); spent = time.perf_counter() - t\n"
+            "print(gc.get_freeze_count(), len(gc.get_objects()), spent)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    frozen, left, _spent = done.stdout.split()
+    assert int(frozen) > 50_000 and int(left) < int(frozen) // 10
