@@ -27,6 +27,7 @@ from .components import DataTable
 from .html import esc, page_heading
 from .live import Follower
 from .saved_views import SavedViewsMenu
+from .widgets import PromptTextInput
 
 COLUMNS = [
     {"key": "number", "label": N_("Number"), "sortable": True, "link": "href"},
@@ -230,7 +231,7 @@ class CustomerList(pn.viewable.Viewer):
                 options = list(dict.fromkeys([*options, *value]))
             return multi_choice(options, value, label=label, css_classes=[css], sizing_mode="stretch_width")
         widgets: dict[str, pn.widgets.Widget] = {
-            "text": pn.widgets.TextInput(label=_("Name, nickname or number"), value=query.text,
+            "text": PromptTextInput(label=_("Name, nickname or number"), value=query.text,
                                          placeholder=_("Filter by name, nickname, number…"),
                                          css_classes=["cc-filter-text"], sizing_mode="stretch_width"),
             "statuses": multi(_("Status"), choices.allowed("statuses"), query.statuses, "cc-filter-status"),
