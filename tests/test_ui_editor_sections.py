@@ -119,19 +119,24 @@ def test_the_contact_edit_form_is_light(demo_store, customer_id):
 
 
 def test_a_notice_under_a_field_leaves_its_widget_in_place(demo_store, customer_id):
-    """Someone's save noticed while the user types: the note goes into the field's cell and the widget stays in
-    its layout (moved into a new one, the browser would draw it anew and take the focus and the typing away)."""
+    """Someone's save noticed while the user types: the note is text in the form's grid and the widgets stay its
+    children as they were (a widget moved into a new layout, or a new child of the grid, would make the browser
+    draw them anew and take the focus and the typing away)."""
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     contact = card.section("contact")
     contact.start_edit()
     form = contact.form
-    grid_before = list(form.__panel__().objects)
+    grid = form.__panel__()
+    children_before = list(grid.objects)
     stored = demo_store.get_customer(customer_id)
     stored.phone = "08-444 444 44"
     demo_store.save_customer(stored, user="erik")
     eventually(lambda: "+46 8 444 444 44" in form.notices["phone"].text)
-    assert all(a is b for a, b in zip(form.__panel__().objects, grid_before, strict=True))
-    assert form.cells["phone"].objects[0] is form.widgets["phone"]
+    assert form.__panel__() is grid
+    assert all(a is b for a, b in zip(grid.objects, children_before, strict=True))
+    assert form.widgets["phone"] in grid.objects
+    cells = {cell["css"]: cell for cell in grid.cells}
+    assert "+46 8 444 444 44" in cells["cc-field-phone"]["notice"] and cells["cc-field-email"]["notice"] == ""
 
 
 def test_a_conflict_met_again_shows_one_dialog_with_the_new_values(demo_store, customer_id):
