@@ -321,26 +321,27 @@ class CustomerList(pn.viewable.Viewer):
         if self.page > pages:  # a bookmark past the end (or the filtered result shrank): the last page
             self.page = pages  # (refreshes again)
             return
-        with param.edit_constant(self):
-            self.total = total
-        rows = [{"_id": int(r.id), "href": f"/card?customer={int(r.id)}", "number": str(r.number), "name": r.name,
-                 "nickname": r.nickname or "", "status": r.status or "", "industry": r.industry or "",
-                 "account_manager": r.account_manager or "",
-                 "city": (r.city or "") + (f" ({r.country})" if r.country else "")}
-                for r in frame.itertuples(index=False)]
-        self._table.param.update(rows=rows, sort=self.sort, descending=self.descending)
-        first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
-        last = min(self.page * self.page_size, total)
-        self._count.object = '<span class="cc-count-text">{}</span>'.format(
-            _("{first}–{last} of {total} customers · page {page} of {pages}").format(
-                first=first, last=last, total=total, page=self.page, pages=pages))
-        self._prev.disabled = self.page <= 1
-        self._next.disabled = self.page >= pages
-        self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id)
-        if self.__dict__.get("_views") is not None:
-            self._views.search = args_from_query(self.query, self.sort, self.descending, 1, self.columns)
-        if self.__dict__.get("_selected_count") is not None:
-            self._count_selected()
+        with pn.io.hold():  # the rows, the count, the buttons and the URL in one message to the browser
+            with param.edit_constant(self):
+                self.total = total
+            rows = [{"_id": int(r.id), "href": f"/card?customer={int(r.id)}", "number": str(r.number), "name": r.name,
+                     "nickname": r.nickname or "", "status": r.status or "", "industry": r.industry or "",
+                     "account_manager": r.account_manager or "",
+                     "city": (r.city or "") + (f" ({r.country})" if r.country else "")}
+                    for r in frame.itertuples(index=False)]
+            self._table.param.update(rows=rows, sort=self.sort, descending=self.descending)
+            first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
+            last = min(self.page * self.page_size, total)
+            self._count.object = '<span class="cc-count-text">{}</span>'.format(
+                _("{first}–{last} of {total} customers · page {page} of {pages}").format(
+                    first=first, last=last, total=total, page=self.page, pages=pages))
+            self._prev.disabled = self.page <= 1
+            self._next.disabled = self.page >= pages
+            self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id)
+            if self.__dict__.get("_views") is not None:
+                self._views.search = args_from_query(self.query, self.sort, self.descending, 1, self.columns)
+            if self.__dict__.get("_selected_count") is not None:
+                self._count_selected()
 
     # -- columns, views and bulk changes --------------------------------------------------------------------------
     def _table_columns(self) -> list[dict[str, Any]]:
