@@ -167,3 +167,30 @@ def test_the_save_button_draws_the_customer_sections_once(demo_store, customer_i
     assert {key: drawn - before[key] for key, drawn in drawings(card).items() if key in SHOW_THE_CUSTOMER} == \
         dict.fromkeys(SHOW_THE_CUSTOMER, 1)
     assert demo_store.get_customer(customer_id).phone == "+46 8 555 765 43"
+
+
+def test_edit_and_cancel_change_what_the_sections_holder_holds_and_not_the_cards_children(demo_store, customer_id):
+    """The card's browser component draws everything again when its children change (every section, the chart):
+    Edit, Cancel and Save change only what the section's holder holds."""
+    card = open_card(demo_store, customer_id)
+    view = card.__panel__()
+    children = list(view.objects)
+    contact = card.section("contact")
+    holder = contact.view.child
+    assert holder is not None and not holder.objects and not contact.form_open
+    contact.start_edit()
+    assert contact.view.child is holder and holder.objects == [contact.customer_editor.__panel__()]
+    assert contact.form_open and all(a is b for a, b in zip(view.objects, children, strict=True))
+    contact.cancel()
+    assert contact.view.child is holder and not holder.objects and not contact.form_open
+    contact.start_edit()
+    contact.form.widgets["phone"].value = "08-555 123 46"
+    assert contact.save() is True
+    assert contact.view.child is holder and not holder.objects
+    assert all(a is b for a, b in zip(view.objects, children, strict=True))
+
+
+def test_a_viewer_has_no_holder(demo_store, customer_id):
+    """Someone who may not change the customer gets no Edit and no holder (nothing more in the page)."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera")
+    assert card.section("contact").view.child is None
