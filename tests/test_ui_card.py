@@ -120,7 +120,7 @@ def test_invoice_address_says_same_as_visiting_when_not_used(demo_store, custome
 def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("contact")
-    assert not section.editing and section.view.child is None and tool_actions(section) == ["edit"]
+    assert not section.editing and section.form is None and not section.form_open and tool_actions(section) == ["edit"]
     section.handle("edit", {})
     form = section.form
     assert section.editing

@@ -119,19 +119,24 @@ def test_the_contact_edit_form_is_light(demo_store, customer_id):
 
 
 def test_a_notice_under_a_field_leaves_its_widget_in_place(demo_store, customer_id):
-    """Someone's save noticed while the user types: the note goes into the field's cell and the widget stays in
-    its layout (moved into a new one, the browser would draw it anew and take the focus and the typing away)."""
+    """Someone's save noticed while the user types: the note is text in the form's grid and the widgets stay its
+    children as they were (a widget moved into a new layout, or a new child of the grid, would make the browser
+    draw them anew and take the focus and the typing away)."""
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     contact = card.section("contact")
     contact.start_edit()
     form = contact.form
-    grid_before = list(form.__panel__().objects)
+    grid = form.__panel__()
+    children_before = list(grid.objects)
     stored = demo_store.get_customer(customer_id)
     stored.phone = "08-444 444 44"
     demo_store.save_customer(stored, user="erik")
     eventually(lambda: "+46 8 444 444 44" in form.notices["phone"].text)
-    assert all(a is b for a, b in zip(form.__panel__().objects, grid_before, strict=True))
-    assert form.cells["phone"].objects[0] is form.widgets["phone"]
+    assert form.__panel__() is grid
+    assert all(a is b for a, b in zip(grid.objects, children_before, strict=True))
+    assert form.widgets["phone"] in grid.objects
+    cells = {cell["css"]: cell for cell in grid.cells}
+    assert "+46 8 444 444 44" in cells["cc-field-phone"]["notice"] and cells["cc-field-email"]["notice"] == ""
 
 
 def test_a_conflict_met_again_shows_one_dialog_with_the_new_values(demo_store, customer_id):
@@ -162,3 +167,30 @@ def test_the_save_button_draws_the_customer_sections_once(demo_store, customer_i
     assert {key: drawn - before[key] for key, drawn in drawings(card).items() if key in SHOW_THE_CUSTOMER} == \
         dict.fromkeys(SHOW_THE_CUSTOMER, 1)
     assert demo_store.get_customer(customer_id).phone == "+46 8 555 765 43"
+
+
+def test_edit_and_cancel_change_what_the_sections_holder_holds_and_not_the_cards_children(demo_store, customer_id):
+    """The card's browser component draws everything again when its children change (every section, the chart):
+    Edit, Cancel and Save change only what the section's holder holds."""
+    card = open_card(demo_store, customer_id)
+    view = card.__panel__()
+    children = list(view.objects)
+    contact = card.section("contact")
+    holder = contact.view.child
+    assert holder is not None and not holder.objects and not contact.form_open
+    contact.start_edit()
+    assert contact.view.child is holder and holder.objects == [contact.customer_editor.__panel__()]
+    assert contact.form_open and all(a is b for a, b in zip(view.objects, children, strict=True))
+    contact.cancel()
+    assert contact.view.child is holder and not holder.objects and not contact.form_open
+    contact.start_edit()
+    contact.form.widgets["phone"].value = "08-555 123 46"
+    assert contact.save() is True
+    assert contact.view.child is holder and not holder.objects
+    assert all(a is b for a, b in zip(view.objects, children, strict=True))
+
+
+def test_a_viewer_has_no_holder(demo_store, customer_id):
+    """Someone who may not change the customer gets no Edit and no holder (nothing more in the page)."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera")
+    assert card.section("contact").view.child is None

@@ -12,24 +12,23 @@ cleaned as the form is read (:func:`read_text`): a tab or line break in a one-li
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import panel as pn
 import param
+from panel.viewable import Children
 
 from .. import formatting
 from ..errors import ConflictError
 from ..i18n import _, current_language, supported
 from ..models import Record, text_limits, to_text
 from ..validators import clean_text
-from . import widgets
+from . import assets, widgets
 from .accessibility import focus_first
 from .choices import multi_choice
-from .html import esc, plain_text
+from .components import LightComponent, light_scripts
+from .html import esc
 
-ERROR_CSS = ":host { color: #b42318; font-size: 0.85em; margin-top: -4px; } :host(.hidden) { display: none; }"
-NOTICE_CSS = (":host { color: #7a4b00; background: #fff7e6; font-size: 0.85em; margin-top: -2px; border-radius: 4px; }"
-              " :host(.hidden) { display: none; }")
 NONE_LABEL = "—"
 
 
@@ -179,49 +178,56 @@ def field_css(field: str) -> str:
     return "cc-field-" + field.replace(".", "-")
 
 
+class FormGrid(LightComponent):
+    """A form's fields in a grid of ``columns``, drawn by the browser as one light component: per field a box
+    (marked with :func:`field_css`) holding its widget and, under it, its message and its notice — plain text
+    elements, there from the start and hidden while they say nothing.
+
+    One component instead of a layout per field and a pane per note: a Bokeh model costs time on the server and in
+    the browser, and the layouts cost as much again as the widgets (Edit on the contact details, eleven fields, added
+    30 models to the page; now 18). The widgets are the component's children and stay where they are drawn: a note
+    shown or changed is text in the component, so someone typing keeps the focus and the text when another's save
+    is noticed."""
+
+    objects = Children(default=[], doc="The fields' widgets, in order.")
+    cells = param.List(default=[], doc="Per field, in the widgets' order: ``css`` (its class), ``error`` and "
+                                       "``notice`` (plain texts, '' when nothing is said).")
+    columns = param.Integer(default=2, bounds=(1, 4), doc="Fields per row.")
+
+    _stylesheets: ClassVar[list[str]] = [assets.text("form.css")]
+    _template = ('<div id="ccroot" style="display: contents"></div><div id="ccpool" style="display: contents">'
+                 '{% for object in objects %}<div id="ccobject">${object}</div>{% endfor %}</div>')
+    _scripts = light_scripts(assets.text("form_grid.js"), ["cells", "columns"], pool=True)
+
+
 class FieldNote:
-    """What is said under one field (its error, or a notice of someone else's change): drawn only once there is
-    something to say, so a form of ten fields draws ten widgets in ten cells, not twenty more panes. Once drawn it
-    stays in its cell (emptied and hidden when there is nothing to say).
+    """What is said under one field (its error, or a notice of someone else's change), in the form's grid."""
 
-    The cell itself is there from the start: a widget moved into a new layout is drawn anew by the browser, which
-    would take the focus and the text being typed from someone who is typing when another's save is noticed."""
-
-    def __init__(self, cell: pn.Column, css_class: str, stylesheet: str, text_class: str,
-                 place: int | None = None) -> None:
-        self.cell, self.css_class, self.stylesheet, self.text_class = cell, css_class, stylesheet, text_class
-        self.place = place
-        self.pane: pn.pane.HTML | None = None
-
-    @property
-    def object(self) -> str:
-        """The HTML shown ('' when nothing is said)."""
-        return self.pane.object if self.pane is not None else ""
+    def __init__(self, grid: FormGrid, index: int, kind: str, text_class: str) -> None:
+        self.grid, self.index, self.kind, self.text_class = grid, index, kind, text_class
 
     @property
     def text(self) -> str:
         """The words shown ('' when nothing is said)."""
-        return plain_text(self.object)
+        return self.grid.cells[self.index][self.kind]
+
+    @property
+    def object(self) -> str:
+        """The words shown as HTML ('' when nothing is said)."""
+        return f'<span class="{self.text_class}">{esc(self.text)}</span>' if self.text else ""
 
     def say(self, text: str) -> None:
-        """Show ``text`` (plain text, escaped here) under the field; '' says nothing."""
-        html = f'<span class="{self.text_class}">{esc(text)}</span>' if text else ""
-        if self.pane is None:
-            if not text:
-                return
-            self.pane = pn.pane.HTML(html, stylesheets=[self.stylesheet], css_classes=[self.css_class],
-                                     sizing_mode="stretch_width", margin=(0, 10))
-            objects = list(self.cell.objects)
-            objects.insert(min(self.place, len(objects)) if self.place is not None else len(objects), self.pane)
-            self.cell.objects = objects
+        """Show ``text`` (plain text) under the field; '' says nothing."""
+        if text == self.text:
             return
-        self.pane.object = html
-        self.pane.css_classes = [self.css_class] if text else ["hidden", self.css_class]
+        cells = [dict(cell) for cell in self.grid.cells]
+        cells[self.index][self.kind] = text
+        self.grid.cells = cells
 
 
 class FieldForm(pn.viewable.Viewer):
-    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a responsive grid: per field one cell
-    (marked with :func:`field_css`) holding its widget, and its notes once there is something to say."""
+    """Widgets for ``fields`` of ``record`` (dotted names), laid out in a grid (:class:`FormGrid`): per field its
+    widget in a box marked with :func:`field_css`, and its notes under it."""
 
     record = param.ClassSelector(class_=Record, doc="The record whose values the widgets start from.")
     fields = param.List(default=[], doc="Dotted names of the fields to edit.")
@@ -232,18 +238,16 @@ class FieldForm(pn.viewable.Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self.widgets: dict[str, pn.widgets.Widget] = {}
-        self.messages: dict[str, FieldNote] = {}
-        self.notices: dict[str, FieldNote] = {}
-        self.cells: dict[str, pn.Column] = {}
-        for field in self.fields:
-            widget = self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
-            cell = pn.Column(widget, sizing_mode="stretch_width", margin=0, css_classes=[field_css(field)])
-            # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
-            self.widgets[field], self.cells[field] = widget, cell
-            self.messages[field] = FieldNote(cell, "cc-field-error", ERROR_CSS, "cc-error-text", place=1)
-            self.notices[field] = FieldNote(cell, "cc-field-notice", NOTICE_CSS, "cc-notice-text")
-        self._grid = pn.GridBox(*self.cells.values(), ncols=self.columns, sizing_mode="stretch_width")
+        self.widgets: dict[str, pn.widgets.Widget] = {
+            field: self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
+            for field in self.fields}
+        # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
+        self._grid = FormGrid(objects=list(self.widgets.values()), columns=self.columns, sizing_mode="stretch_width",
+                              cells=[{"css": field_css(field), "error": "", "notice": ""} for field in self.fields])
+        self.messages = {field: FieldNote(self._grid, i, "error", "cc-error-text") for i, field in
+                         enumerate(self.fields)}
+        self.notices = {field: FieldNote(self._grid, i, "notice", "cc-notice-text") for i, field in
+                        enumerate(self.fields)}
 
     def values(self) -> dict[str, Any]:
         return {field: _read(widget, self.record.parameter(field)) for field, widget in self.widgets.items()}
@@ -256,17 +260,20 @@ class FieldForm(pn.viewable.Viewer):
     def show_errors(self, errors: dict[str, str]) -> dict[str, str]:
         """Show each message under its field, the first such field taking the focus; returns the messages for
         fields not in this form."""
-        for field, note in self.messages.items():
-            note.say(errors.get(field, ""))
-        first = next((field for field in self.messages if errors.get(field)), None)
-        if first is not None:
-            self.cells[first].css_classes = focus_first(self.cells[first].css_classes)
+        with pn.io.hold():  # one message to the browser
+            for field, note in self.messages.items():
+                note.say(errors.get(field, ""))
+            first = next((field for field in self.messages if errors.get(field)), None)
+            if first is not None:
+                widget = self.widgets[first]
+                widget.css_classes = focus_first(widget.css_classes)
         return {field: text for field, text in errors.items() if field not in self.messages}
 
     def show_notices(self, notices: dict[str, str]) -> None:
         """Say under each field what changed underneath it (someone else's save); other fields say nothing."""
-        for field, note in self.notices.items():
-            note.say(notices.get(field, ""))
+        with pn.io.hold():
+            for field, note in self.notices.items():
+                note.say(notices.get(field, ""))
 
     def set_value(self, field: str, value: Any) -> None:
         widget = self.widgets[field]

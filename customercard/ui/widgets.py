@@ -8,7 +8,7 @@ itself (``title`` of the help icon), so the form stays as light as its widgets.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import panel as pn
 
@@ -38,3 +38,14 @@ class Select(PlainHelp, pn.widgets.Select):
 
 class MultiChoice(PlainHelp, pn.widgets.MultiChoice):
     """A multiple choice whose help is plain text."""
+
+
+class PromptTextInput(TextInput):
+    """A one-line text input whose keystrokes (``value_input``) the server handles at once.
+
+    Panel holds every change from the browser for 50 ms (its ``_debounce``) before handling it, to gather changes
+    that come close together into one; measured, that is most of a keystroke's round trip (a bare echo of a
+    keystroke: 60 ms, of which 50 are that wait). A view that gathers keystrokes itself — Search customers looks
+    up only the latest text once a lookup is done — needs no wait."""
+
+    _priority_changes: ClassVar[list[str]] = ["value_input"]

@@ -93,12 +93,14 @@
     }
   }
 
-  // A field's message and notice (other shadow roots) tied to its control.
-  function fieldState(root) {
-    const notes = [...root.children].filter((el) => el.matches(".cc-field-error, .cc-field-notice"));
+  // A field's message and notice (other shadow roots) tied to its control: in a layout per field (the notes
+  // are panes beside the widget), or in a form's grid (customercard.ui.form.FormGrid: per field a box with the
+  // widget, in the wrapper its component draws it in, and the notes as plain elements).
+  const NOTES = ".cc-field-error, .cc-field-notice";
+  function tie(hosts, notes) {
     const texts = notes.filter((el) => !el.classList.contains("hidden")).map(textOf).filter(Boolean);
     const wrong = notes.some((el) => el.matches(".cc-field-error:not(.hidden)") && textOf(el));
-    for (const host of [...root.children].filter((el) => el.shadowRoot && !notes.includes(el))) {
+    for (const host of hosts) {
       const scope = host.shadowRoot;
       let copy = [...scope.children].find((el) => el.classList.contains("cc-a11y-message"));
       if (texts.length && !copy) {
@@ -114,6 +116,18 @@
       }
     }
   }
+  function fieldState(root) {
+    const notes = [...root.children].filter((el) => el.matches(NOTES));
+    if (notes.length) tie([...root.children].filter((el) => el.shadowRoot && !notes.includes(el)), notes);
+    for (const box of root.querySelectorAll(".cc-form-grid > .cc-field")) {
+      const parts = [...box.children];
+      const hosts = parts.filter((el) => !el.matches(NOTES))
+        .flatMap((el) => el.shadowRoot ? [el] : [...el.children].filter((c) => c.shadowRoot));
+      tie(hosts, parts.filter((el) => el.matches(NOTES)));
+    }
+  }
+  const hasFields = (root) => [...root.children].some((el) => el.matches(NOTES)) ||
+    root.querySelector(".cc-form-grid") !== null;
 
   // Messages said once in the live region.
   function announce(root) {
@@ -168,7 +182,7 @@
     pending.clear();
     for (const root of roots) {
       labels(root); tabs(root); announce(root); requests(root);
-      if ([...root.children].some((el) => el.matches(".cc-field-error, .cc-field-notice"))) fieldRoots.add(root);
+      if (hasFields(root)) fieldRoots.add(root);
     }
     for (const root of fieldRoots) {
       if (root.host.isConnected) { root.ccConnected = true; fieldState(root); }

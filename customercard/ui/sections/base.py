@@ -79,6 +79,12 @@ class Section(pn.viewable.Viewer):
         self._read_child: Any = None
         self._form: Any = None
         self._editor: CustomerEditor | None = None
+        # Where the section's Edit form shows: one layout, the section's child from its first drawing on, so that
+        # opening and closing the form changes what this layout holds and nothing else (a new child of the card
+        # would make the browser draw the whole card again: every section, and the chart). Writers only.
+        self._holder: pn.Column | None = pn.Column(
+            sizing_mode="stretch_width", margin=0, css_classes=["cc-form-holder"]) if (
+            self.edit_fields and self.context.can_edit) else None
         #: How often the section drew its read view (each drawing reads what it shows from the store).
         self.drawn = 0
         self._note = ("", True)
@@ -128,6 +134,8 @@ class Section(pn.viewable.Viewer):
         self.drawn += 1
         try:
             child = self._read_child = self.read_child()
+            if child is None and self._holder is not None:  # (emptied below)
+                child = self._read_child = self._holder
             html = self.markup() + note_html(*self._note, mark=self._note_mark, focus=True)
             tools = self._tools()
         except Exception:
@@ -136,7 +144,20 @@ class Section(pn.viewable.Viewer):
             child, tools = None, []
             html = note_html(_("This section could not be shown. Try again later; if it keeps happening, tell "
                                "your administrator (the server's log has the details)."), ok=False)
-        self.view.param.update(html=html, tools=tools, child=child, child_first=child is not None)
+        with pn.io.hold():  # one message to the browser
+            if child is self._holder and child is not None:
+                self._holder.objects = []
+            self.view.param.update(html=html, tools=tools, child=child, child_first=child is not None)
+
+    def show_in_holder(self, content: pn.viewable.Viewable, html: str = "") -> None:
+        """Show ``content`` (a form) in place of the read-only body, in the section's own holder when it has one
+        (only what the holder holds changes in the browser), else as the section's child."""
+        if self._holder is None:
+            self.view.param.update(child=content, html=html, tools=[], child_first=True)
+            return
+        with pn.io.hold():  # one message to the browser
+            self._holder.objects = [content]
+            self.view.param.update(child=self._holder, html=html, tools=[], child_first=True)
 
     def refresh(self) -> None:
         """Redraw after the customer (or what the section lists) changed; a form being filled in stays."""
@@ -146,7 +167,11 @@ class Section(pn.viewable.Viewer):
     @property
     def form_open(self) -> bool:
         """Whether the section shows a form (an edit, a new comment, an e-mail…) instead of its read view."""
-        return self.editing or (self.view.child is not None and self.view.child is not self._read_child)
+        if self.editing:
+            return True
+        if self._holder is not None and self.view.child is self._holder:
+            return bool(self._holder.objects)
+        return self.view.child is not None and self.view.child is not self._read_child
 
     def changes_arrived(self, changes: list[Change]) -> None:
         """Records this section lists were changed (by anyone): drawn again — or, while a form is open, the form
@@ -234,9 +259,8 @@ class Section(pn.viewable.Viewer):
 
     def show_form(self, *objects: Any) -> None:
         """Show Panel content (a form) in place of the read-only body; its first field takes the focus."""
-        self.view.param.update(child=pn.Column(*objects, sizing_mode="stretch_width", margin=0,
-                                               css_classes=focus_first()), html=self.editing_html(), tools=[],
-                               child_first=True)
+        self.show_in_holder(pn.Column(*objects, sizing_mode="stretch_width", margin=0, css_classes=focus_first()),
+                            html=self.editing_html())
 
     @property
     def customer_editor(self) -> CustomerEditor | None:
@@ -264,8 +288,7 @@ class Section(pn.viewable.Viewer):
             user_name=store.user_name, zone=context.zone, focus=True, saving=context.saving)
         self._form = self._editor.form
         self.editing = True
-        self.view.param.update(child=self._editor.__panel__(), html=self.editing_html(), tools=[],
-                               child_first=True)
+        self.show_in_holder(self._editor.__panel__(), html=self.editing_html())
 
     def cancel(self) -> None:
         self.editing = False
