@@ -23,6 +23,7 @@ from typing import Any
 import holoviews as hv
 import pandas as pd
 import panel as pn
+from bokeh.core.property.validation import without_property_validation
 from bokeh.models import (
     CategoricalAxis,
     CategoricalScale,
@@ -138,6 +139,7 @@ class CardChart:
 
     HEIGHT = 240
 
+    @without_property_validation  # our own constant settings: Bokeh's checks of each cost a millisecond a card
     def __init__(self, on_tap: Any = None) -> None:
         self.on_tap = on_tap
         self.source = ColumnDataSource(data={"x": [], "year": [], "series": [], "amount": [], "amount_text": [],
