@@ -151,6 +151,13 @@ def item_server(store, plan: Plan) -> dict[str, Any]:
                detail=f"p95 {built['cpu_ms']['p95']:.0f} ms (this process, all threads)"),
         figure("server", "CPU time: card's store queries per card p50 / p95", queries["sum_cpu_ms"]["p50"], "ms",
                detail=f"p95 {queries['sum_cpu_ms']['p95']:.1f} ms"),
+        *([figure("server", "The floor: DuckDB's own time for the card's statements, sum per card, p95",
+                  queries["engine"]["engine_ms"]["p95"], "ms",
+                  detail=f"p50 {queries['engine']['engine_ms']['p50']:.1f} ms for "
+                         f"{queries['engine']['statements_per_card']:.0f} statements (each call into DuckDB timed "
+                         f"through the store's cursor, same run); our Python around them p50 "
+                         f"{queries['engine']['python_ms']['p50']:.1f} ms")]
+          if isinstance(queries.get("engine"), dict) and "engine_ms" in queries["engine"] else []),
     ]
     notes = ["Card build: `CustomerCard(store=, customer_id=, user='anna')` plus "
              "`card.__panel__().get_root(bokeh.document.Document())`, after 5 warm-up builds; the models are "
@@ -254,6 +261,13 @@ def item_save(main_db: Path, plan: Plan) -> dict[str, Any]:
             figure("save", "Whole loop: saves per second if our Python took no time (DuckDB calls alone)",
                    engine["rate_if_no_python"], "/s"),
         ]
+        floor = engine.get("floor")
+        if isinstance(floor, dict) and "turn_ms" in floor:
+            figures.append(figure(
+                "save", "The floor: the cheapest save's statements run raw on a cursor, per loop turn, p50",
+                floor["turn_ms"]["p50"], "ms",
+                detail=f"at most {floor['saves_per_s_at_most']:.0f} saves/s with no Python at all; "
+                       + ", ".join(f"{step} {ms:.2f}" for step, ms in floor["steps_p50_ms"].items()) + " ms"))
     steps = result["steps"]
     labels = list(next(iter(steps.values())))
     notes = [f"On a private copy of the {MAIN_SIZE:,}-customer database: `get_customer`, change one field — the "
