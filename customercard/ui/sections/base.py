@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import panel as pn
 import param
+from bokeh.core.property.validation import validate
 
 from ...i18n import _
 from ...models import Customer
@@ -155,7 +156,8 @@ class Section(pn.viewable.Viewer):
         if self._holder is None:
             self.view.param.update(child=content, html=html, tools=[], child_first=True)
             return
-        with pn.io.hold():  # one message to the browser
+        # one message to the browser; the form's Bokeh models take values Panel's widgets have validated already
+        with pn.io.hold(), validate(False):
             self._holder.objects = [content]
             self.view.param.update(child=self._holder, html=html, tools=[], child_first=True)
 
