@@ -102,7 +102,7 @@ def test_filters_by_kind_person_text_and_time(story):
     assert "event" in set(by_boss["kind"])
     found = store.timeline(a, text="AUDIT")
     assert {"Met Eva Lund about the audit", "Audit 2025"} <= set(found["title"])
-    assert store.timeline(a, since=dt.date.today() + dt.timedelta(days=1)).empty
+    assert store.timeline(a, since=store.firm_today() + dt.timedelta(days=1)).empty  # the firm's day, not UTC's
     assert store.timeline(a, until=dt.date(2000, 1, 1)).empty
     with pytest.raises(cc.ValidationError):
         store.timeline(a, kinds=["gossip"])
