@@ -355,7 +355,7 @@ def test_send_from_the_card_then_the_comments_show_the_email(demo_store, smtp_se
     header_drawn = card.section("header").drawn
     assert section.send_email() is True
     assert card.section("header").drawn == header_drawn  # an e-mail comment changes nothing the header shows
-    assert section.view.child is None
+    assert not section.form_open  # the read view again (the form's holder stays, empty)
     assert "Sent to Erik Nilsson, Maria Jensen; saved as a comment." in section.view.html
     assert "send-email" in tool_actions(section)
     assert len(smtp_server.inbox.envelopes) == 1
@@ -383,4 +383,4 @@ def test_a_failed_send_keeps_the_draft_and_says_why(demo_store, customer_id):
     assert form_widget(section, "cc-email-subject").value == "Renewal"
     assert demo_store.comment_count(card.customer.id) == before
     section.cancel_email()
-    assert section.view.child is None and "cc-contact-details" in section.view.html
+    assert not section.form_open and "cc-contact-details" in section.view.html
