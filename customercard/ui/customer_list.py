@@ -24,7 +24,7 @@ from ..store import STORE_TYPES, Store
 from .bulk import BulkPanel
 from .choices import multi_choice
 from .components import DataTable
-from .html import esc, page_heading
+from .html import esc, page_heading, rows_of
 from .live import Follower
 from .saved_views import SavedViewsMenu
 from .widgets import PromptTextInput
@@ -329,7 +329,7 @@ class CustomerList(pn.viewable.Viewer):
                      "nickname": r.nickname or "", "status": r.status or "", "industry": r.industry or "",
                      "account_manager": r.account_manager or "",
                      "city": (r.city or "") + (f" ({r.country})" if r.country else "")}
-                    for r in frame.itertuples(index=False)]
+                    for r in rows_of(frame)]
             self._table.param.update(rows=rows, sort=self.sort, descending=self.descending)
             first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
             last = min(self.page * self.page_size, total)

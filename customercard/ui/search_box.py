@@ -11,6 +11,7 @@ from ..store import Store
 from ..store.search_text import MAX_QUERY
 from . import assets
 from .components import LightComponent, light_scripts
+from .html import rows_of
 
 SEARCH_CSS = assets.text("search.css")
 
@@ -50,7 +51,7 @@ class SuperSearch(LightComponent):
         hits = self._store.search(text, limit=self._limit) if text else None
         results = []
         if hits is not None:
-            for hit in hits.itertuples(index=False):
+            for hit in rows_of(hits):
                 place = f" · {hit.city}" if hit.city else ""
                 archived = f" · {_('archived')}" if hit.archived else ""
                 results.append({"href": f"/card?customer={int(hit.id)}", "name": hit.name,

@@ -13,7 +13,7 @@ from ...i18n import N_, _
 from ...models import Contact
 from ..accessibility import focus_first, live
 from ..form import FieldForm
-from ..html import esc, link, mailto, table, tel
+from ..html import esc, link, mailto, rows_of, table, tel
 from .base import Section, action_button
 
 CONTACT_FORM_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile"]
@@ -30,7 +30,7 @@ class ContactsSection(Section):
     def markup(self) -> str:
         frame = self.context.store.contacts(self.context.customer.id, include_inactive=self.show_inactive)
         rows = []
-        for c in frame.itertuples(index=False):
+        for c in rows_of(frame):
             name = " ".join(p for p in (c.first_name, c.last_name) if p)
             label = name + ("" if c.active else f" ({_('inactive')})")
             rows.append([link(f"/contact?contact={int(c.id)}", label, css="" if c.active else "cc-inactive"),
@@ -95,7 +95,7 @@ class ProjectsSection(Section):
         frame = self.context.store.projects(self.context.customer.id)
         access = self.context.projects_access
         rows = []
-        for p in frame.itertuples(index=False):
+        for p in rows_of(frame):
             name = link(f"/project?project={int(p.id)}", p.name) if access else esc(p.name)
             rows.append([esc(p.number), name, esc(_(p.status)), esc(p.manager_name),
                          esc(formatting.date(p.start_date)), esc(formatting.date(p.end_date))])
