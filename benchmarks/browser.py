@@ -23,7 +23,8 @@ BOKEH_IDLE = """() => { const d = window.Bokeh && Bokeh.documents && Bokeh.docum
 
 #: Runs in every page before its own scripts: notes (performance.now(), i.e. ms since the navigation began)
 #: the first moment Bokeh is idle and, on /card, a canvas with a non-zero size is inside the element with
-#: class cc-invoiced-chart (searching through open shadow roots, as Playwright's CSS locators do).
+#: class cc-invoiced-chart (searching through open shadow roots, as Playwright's CSS locators do). The chart's
+#: canvas is 0 × 0 until the card's browser component has drawn it.
 READY_SCRIPT = """
 (() => {
   const needChart = location.pathname.startsWith('/card') || location.pathname.startsWith('/bench-chart');
@@ -266,19 +267,19 @@ def card_vs_bare(browser: Browser, server: Server, customers: list[int], mode: s
 
 
 def chart_alone(browser: Browser, server: Server, customers: list[int]) -> dict[str, Any]:
-    """The Invoiced chart of each customer alone, in a plain Panel column and as the child of a one-section
-    CardView (the card's browser component), alternately, warm: what the component costs the chart."""
+    """The Invoiced chart of each customer alone, as the only section of the card's browser component
+    (``/bench-chart``), and the bare page, alternately, warm: what the chart costs a page."""
     context = browser.context()
     page = context.new_page()
-    urls = {"column": f"{server.url}/bench-chart", "card view": f"{server.url}/bench-chart-view"}
+    urls = {"chart": f"{server.url}/bench-chart?customer=", "bare": f"{server.url}/bench-bare?customer="}
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in urls}
     try:
         for url in urls.values():  # warm-up
-            measure(page, f"{url}?customer={customers[0]}")
+            measure(page, f"{url}{customers[0]}")
         for index, customer_id in enumerate(customers):
             order = list(urls.items()) if index % 2 == 0 else list(reversed(urls.items()))
             for name, url in order:
-                rows[name].append(measure(page, f"{url}?customer={customer_id}"))
+                rows[name].append(measure(page, f"{url}{customer_id}"))
     finally:
         context.close()
     return {name: {key: summary([r[key] for r in found if r[key] is not None])

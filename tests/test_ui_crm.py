@@ -233,25 +233,28 @@ def test_the_invoiced_chart_colours_each_bar_by_its_series():
         INVOICED_COLOUR,
         PIPELINE,
         PIPELINE_COLOUR,
-        CardChart,
         bar_chart,
+        chart_html,
+        chart_spec,
     )
 
     figures = pd.DataFrame({"year": [2021, 2022, 2023], "amount": [100.0, 200.0, 300.0]})
     pipeline = pd.DataFrame({"year": [2023, 2024], "weighted": [50.0, 60.0]})
-    # the card's chart: one bar per year and series, each in its series' colour, the years as the axis's groups
-    card = CardChart()
-    card.update(figures, "SEK", pipeline)
-    data = card.source.data
-    drawn = {(year, series): (amount, colour) for year, series, amount, colour in
-             zip(data["year"], data["series"], data["amount"], data["colour"], strict=True)}
+    # the card's chart: each series' amount per year, in its colour, over every year shown
+    spec = chart_spec(figures, "SEK", pipeline)
+    assert spec["years"] == ["2021", "2022", "2023", "2024"]
+    drawn = {(year, series["name"]): (amount, series["colour"]) for series in spec["series"]
+             for year, amount in zip(spec["years"], series["amounts"], strict=True)}
     assert drawn[("2022", INVOICED)] == (200.0, INVOICED_COLOUR) and drawn[("2024", INVOICED)] == (0.0, INVOICED_COLOUR)
     assert drawn[("2023", PIPELINE)] == (50.0, PIPELINE_COLOUR) and drawn[("2021", PIPELINE)] == (0.0, PIPELINE_COLOUR)
-    assert list(data["x"]) == list(zip(data["year"], data["series"], strict=True))
-    assert card.x_range.factors == [(y, s) for y in ("2021", "2022", "2023", "2024") for s in (INVOICED, PIPELINE)]
-    card.update(figures, "SEK")  # in place: the same source and plot, the pipeline gone
-    assert set(card.source.data["series"]) == {INVOICED} and card.x_range.factors[-1] == ("2023", INVOICED)
-    assert [label for label, _f in card.hover.tooltips] == ["Year", "Invoiced"]
+    assert [label for label, _f in spec["tip"]] == ["Year", "Series", "Amount"]
+    assert [text for _v, text in spec["ticks"]] == ["0", "50", "100", "150", "200", "250", "300"]
+    spec = chart_spec(figures, "SEK")  # without the pipeline: one series, the hover without it
+    assert [series["name"] for series in spec["series"]] == [INVOICED] and spec["years"][-1] == "2023"
+    assert [label for label, _f in spec["tip"]] == ["Year", "Invoiced"]
+    html = chart_html(spec, 'Chart "<b>"')  # a picture with its name, its figures as data, all escaped
+    assert 'role="img" aria-label="Chart &quot;&lt;b&gt;&quot;"><canvas' in html and "<b>" not in html
+    assert 'data-action="invoiced-year"' in html and "&quot;years&quot;" in html
     # the analysts' HoloViews bars: the same colours, series by series
     plot = hv.renderer("bokeh").get_plot(bar_chart(figures, "SEK", pipeline))
     data = plot.handles["source"].data

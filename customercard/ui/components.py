@@ -135,7 +135,8 @@ class SectionSlot(param.Parameterized):
 
     The HTML is made on the server with every user value escaped. Elements with ``data-action`` (buttons,
     links, checkboxes, selects) report to :meth:`on_action` callbacks as ``(action, data)``; the section
-    decides what each action may do. ``child`` holds Panel content only while needed (an edit form, a chart).
+    decides what each action may do. ``child`` holds Panel content only while needed (an edit form, a list); the
+    HTML may say where it goes (an element with class ``cc-child-slot``), else it goes before or after the HTML.
     """
 
     title = param.String(default="", doc="The section's title.")
@@ -144,10 +145,8 @@ class SectionSlot(param.Parameterized):
     html = param.String(default="", doc="The body as safe HTML made on the server.")
     tools = param.List(default=[], doc="Header buttons: dicts with action and label.")
     child = param.ClassSelector(class_=Viewable, default=None, allow_None=True,
-                                doc="Panel content shown in the body (edit form, chart).")
+                                doc="Panel content shown in the body (edit form, list).")
     child_first = param.Boolean(default=False, doc="Show the child before the HTML instead of after it.")
-    child_label = param.String(default="", doc="The child is a picture (a chart) with this name for screen "
-                                               "readers (its figures are in the section's HTML too).")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -164,13 +163,12 @@ class SectionSlot(param.Parameterized):
     def entry(self, child_index: int) -> dict:
         """What the browser draws for this section (``child``: index in the view's children, or -1)."""
         return {"key": self.key, "title": self.title, "collapsed": self.collapsed, "html": self.html,
-                "tools": list(self.tools), "child": child_index, "child_first": self.child_first,
-                "child_label": self.child_label if child_index >= 0 else ""}
+                "tools": list(self.tools), "child": child_index, "child_first": self.child_first}
 
 
 class CardView(LightComponent):
     """The sections of a card as one browser component: a header per section that folds it, tool buttons,
-    light HTML and, where a section needs one, a Panel child (an edit form, a chart).
+    light HTML and, where a section needs one, a Panel child (an edit form, a list).
 
     One component instead of one per section: every Bokeh model costs time on the server and in the
     browser, and a card has a dozen sections.
@@ -178,7 +176,7 @@ class CardView(LightComponent):
 
     sections = param.List(default=[], doc="What each section shows (from its SectionSlot), in order.")
     objects = param.List(default=[], item_type=Viewable,
-                         doc="The Panel children of the sections that have one (an edit form, a chart).")
+                         doc="The Panel children of the sections that have one (an edit form, a list).")
 
     _stylesheets: ClassVar[list[str]] = [SECTION_CSS, SECTION_VIEW_CSS]
 
@@ -186,7 +184,8 @@ class CardView(LightComponent):
     _template = ('<div id="ccroot" style="display: contents"></div><div id="ccpool" style="display: contents">'
                  '{% for object in objects %}<div id="ccobject">${object}</div>{% endfor %}</div>')
 
-    _scripts = light_scripts(assets.text("card_view.js"), ["sections"], pool=True)
+    _scripts = light_scripts(assets.text("card_view.js").replace("// __CC_BAR_CHART__", assets.text("bar_chart.js")),
+                             ["sections"], pool=True)
 
     def __init__(self, slots: list[SectionSlot] | None = None, **params) -> None:
         super().__init__(**params)
@@ -203,7 +202,7 @@ class CardView(LightComponent):
     def add(self, slot: SectionSlot) -> None:
         """Show one more section (at the end)."""
         self._slots.append(slot)
-        slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child", "child_first", "child_label"])
+        slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child", "child_first"])
         self._sync()
 
     @contextlib.contextmanager

@@ -2,6 +2,11 @@ function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "cc-sections";
   const drawn = new Map();  // key -> {wrap, box, toggle, tools, body, html, sig, child}
+  // __CC_BAR_CHART__
+  function on_bar(canvas, bar) {
+    const key = key_of(canvas);
+    if (key !== null) model.send_msg({section: key, action: canvas.dataset.action, value: null, id: bar.year});
+  }
   function entry_of(key) { return model.sections.find((e) => e.key === key); }
   function send(key, target, value) {
     const msg = {section: key, action: target.dataset.action, value: value};
@@ -72,12 +77,14 @@ function render({ model, el }) {
   }
   function place(part, entry) {
     const child = child_el(entry.child);
-    if (child && entry.child_label) {  // a picture (a chart): its name, and the table that says the same
-      child.setAttribute("role", "img");
-      child.setAttribute("aria-label", entry.child_label);
-    } else if (child) { child.removeAttribute("role"); child.removeAttribute("aria-label"); }
     if (child === part.child && part.body.firstChild !== null) return;
     part.child = child;
+    const slot = part.html.querySelector(".cc-child-slot");  // the HTML says where its child goes
+    if (slot) {
+      if (part.body.firstChild !== part.html || part.body.childNodes.length !== 1) part.body.replaceChildren(part.html);
+      slot.replaceChildren(...(child ? [child] : []));
+      return;
+    }
     part.body.replaceChildren();
     if (child && entry.child_first) part.body.appendChild(child);
     part.body.appendChild(part.html);
@@ -117,7 +124,11 @@ function render({ model, el }) {
       const stale = part.want !== undefined && entry.collapsed !== part.want;
       if (!stale) part.want = undefined;
       if (!stale && sig !== part.sig) head(part, entry);  // (not again when the server confirms a fold)
-      if (entry.html !== part.html_text) { part.html.innerHTML = entry.html; part.html_text = entry.html; }
+      if (entry.html !== part.html_text) {
+        part.html.innerHTML = entry.html; part.html_text = entry.html;
+        if (part.html.querySelector(".cc-child-slot")) part.child = undefined;  // (placed in the new HTML)
+        charts_in(part.html, on_bar);
+      }
       if (entry.child_first !== part.child_first) { part.child_first = entry.child_first; part.child = undefined; }
       place(part, entry);
       order.push(part.wrap);

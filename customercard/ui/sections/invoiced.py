@@ -1,43 +1,34 @@
 """Section 9 — invoiced per year: a bar chart (canvas, not WebGL) and the figures with their total.
 
-The card draws the chart as a plain Bokeh plot (:class:`CardChart`): one data source, one glyph, a hover and a tap,
-built once per section and updated in place when the figures change — a fifth of what the same picture costs
-through HoloViews. Analysts get the same bars as HoloViews ``Bars`` (:func:`bar_chart`, :func:`invoiced_chart`) to
-compose with their own; both draw :func:`chart_data`'s rows.
+The card draws its chart on a canvas of its own (:func:`chart_html`): the server writes the figures, the axis's
+ticks and the hover's lines (:func:`chart_spec`) into the section's HTML, and the card's browser component draws
+the bars, shows a bar's figures under the pointer and sends a click on a bar as the year's action
+(``assets/bar_chart.js``). Measured in Chromium, a Bokeh plot of the same bars cost the card's open about 60–90 ms
+(its axes, tools and layout); this costs a few. Analysts get the same bars as HoloViews ``Bars``
+(:func:`bar_chart`, :func:`invoiced_chart`) to compose with their own; both draw :func:`chart_data`'s rows.
 
 The chart speaks the reader's language: its series, axis and hover are labelled in it, the y axis's ticks are
-written with the language's grouping and decimal marks (:func:`axis_formatter`, the same marks as
-:mod:`customercard.formatting`), and the hover shows each bar's amount as the table beside it does
+written with the language's grouping and decimal marks (:mod:`customercard.formatting`; :func:`axis_formatter`
+for the HoloViews bars), and the hover shows each bar's amount as the table beside it does
 (:func:`customercard.formatting.money`).
 
 The chart is a picture to a screen reader, named as such; the table under it carries the same figures — every
-year the chart shows, invoiced and the weighted pipeline — so nothing is only in the picture.
+year the chart shows, invoiced and the weighted pipeline — so nothing is only in the picture, and its years are
+buttons that open the year's invoices as a click on a bar does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+import math
 from typing import Any
 
 import holoviews as hv
 import pandas as pd
 import panel as pn
-from bokeh.core.property.validation import without_property_validation
-from bokeh.models import (
-    CategoricalAxis,
-    CategoricalScale,
-    ColumnDataSource,
-    CustomJSTickFormatter,
-    DataRange1d,
-    FactorRange,
-    HoverTool,
-    LinearAxis,
-    LinearScale,
-    Plot,
-    TapTool,
-    VBar,
-)
+from bokeh.models import CustomJSTickFormatter
 
 from ... import formatting
 from ...i18n import N_, _
@@ -110,8 +101,8 @@ def chart_data(figures: pd.DataFrame, currency: str,
 def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> hv.Bars:
     """Invoiced per year as HoloViews bars (canvas, no toolbar), for analysts to compose with their own charts;
     with ``pipeline`` (year, weighted) the probability-weighted open pipeline by expected close year stands beside
-    them. Labelled, and its amounts written, in the reader's language. (The card draws the same rows with
-    :class:`CardChart`.)"""
+    them. Labelled, and its amounts written, in the reader's language. (The card draws the same rows on a canvas of
+    its own: :func:`chart_spec`.)"""
     _holoviews()
     data, tooltips = chart_data(figures, currency, pipeline)
     if data["series"].nunique() > 1:
@@ -131,79 +122,58 @@ def bar_chart(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | Non
     )
 
 
-class CardChart:
-    """The card's chart: a plain Bokeh plot of :func:`chart_data`'s bars — years along the x axis, each year's
-    bars (invoiced, and the weighted pipeline) side by side — with a hover and a tap. Built once; :meth:`update`
-    changes its data in place, so a redraw sends the browser the new figures only. A click on a bar calls
-    ``on_tap`` with its year and series."""
+#: The card chart's height in CSS pixels, and about how many ticks its y axis has.
+CHART_HEIGHT, CHART_TICKS = 240, 6
 
-    HEIGHT = 240
 
-    @without_property_validation  # our own constant settings: Bokeh's checks of each cost a millisecond a card
-    def __init__(self, on_tap: Any = None) -> None:
-        self.on_tap = on_tap
-        self.source = ColumnDataSource(data={"x": [], "year": [], "series": [], "amount": [], "amount_text": [],
-                                             "colour": []})
-        self.x_range = FactorRange(factors=[], range_padding=0.1, group_padding=0.6)
-        self.hover = HoverTool(tooltips=[])
-        self.y_axis = LinearAxis(formatter=axis_formatter(), axis_line_color=None, major_tick_out=4,
-                                 minor_tick_line_color=None)
-        self.plot = Plot(x_range=self.x_range, y_range=DataRange1d(), x_scale=CategoricalScale(),
-                         y_scale=LinearScale(), height=self.HEIGHT, sizing_mode="stretch_width",
-                         toolbar_location=None, output_backend="canvas", outline_line_color=None, min_border=4,
-                         css_classes=["cc-invoiced-chart"], title=None)
-        renderer = self.plot.add_glyph(self.source, VBar(x="x", top="amount", width=0.8, fill_color="colour",
-                                                         line_color=None))
-        # a clicked bar keeps its look (no faded rest): the regular glyph draws selected and unselected bars
-        renderer.selection_glyph = None
-        renderer.nonselection_glyph = None
-        self.hover.renderers = [renderer]
-        # the years as the axis's labels; each bar's series only in the hover and the table (and its colour)
-        self.plot.add_layout(CategoricalAxis(major_label_text_font_size="0px", major_tick_line_color=None,
-                                             group_text_font_size="12px", group_text_font_style="normal",
-                                             group_text_color="#444444", separator_line_color=None,
-                                             axis_line_color="#666666"), "below")
-        self.plot.add_layout(self.y_axis, "left")
-        self.plot.add_tools(self.hover, TapTool(renderers=[renderer]))
-        self.source.selected.on_change("indices", self._selected)
+def nice_ticks(low: float, high: float, count: int = CHART_TICKS) -> list[float]:
+    """Evenly spaced round values (steps of 1, 2, 2.5 or 5 times a power of ten), as near ``count`` of them as
+    such steps give, from at or below ``low`` to at or above ``high``: an axis's ticks, its first and last its
+    ends."""
+    if not high > low:
+        high = low + 1.0
+    power = 10.0 ** math.floor(math.log10((high - low) / max(count - 1, 1)))
 
-    def update(self, figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None) -> None:
-        """Show these figures (and the pipeline beside them), in the reader's language."""
-        data, tooltips = chart_data(figures, currency, pipeline)
-        columns = {column: list(data[column]) for column in ("year", "series", "amount", "amount_text", "colour")}
-        columns["x"] = list(zip(columns["year"], columns["series"], strict=True))
-        years = list(dict.fromkeys(sorted(columns["year"])))
-        series = list(dict.fromkeys(columns["series"]))
-        self.x_range.factors = [(year, kind) for year in years for kind in series]
-        self.source.data = columns
-        if self.hover.tooltips != tooltips:
-            self.hover.tooltips = tooltips
-        if self.y_axis.axis_label != currency:
-            self.y_axis.axis_label = currency
+    def ticks(step: float) -> list[float]:
+        first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+        return [round(index * step, 10) for index in range(first, last + 1)]
+    steps = [m * power for m in (0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 20.0)]
+    return min((ticks(step) for step in steps), key=lambda found: (abs(len(found) - count), -len(found)))
 
-    def bars(self) -> list[tuple[int, str]]:
-        """The bars, in the source's order: (year, series)."""
-        return [(int(year), series) for year, series in zip(self.source.data["year"], self.source.data["series"],
-                                                            strict=True)]
 
-    def tap(self, year: int, series: str | None = None) -> None:
-        """Click the bar of ``year`` (and ``series``, the first of that year by default), as the browser's tap
-        tool does."""
-        for index, (bar_year, bar_series) in enumerate(self.bars()):
-            if bar_year == int(year) and series in (None, bar_series):
-                self.source.selected.indices = [index]
-                return
-        raise ValueError(f"no bar for {year}")
+def chart_spec(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | None = None,
+               language: str | None = None) -> dict[str, Any]:
+    """What the card's chart draws (:func:`chart_data`'s bars, by year and series): ``years`` (text); ``series``,
+    each with its ``name``, ``colour``, ``amounts`` (one per year) and their ``texts`` as the table writes them;
+    the y axis's ``ticks`` as (value, text in the reader's language), ``lo`` and ``hi`` its ends, ``currency`` its
+    label; ``tip``, the hover's lines (label, field: year, series or amount); and the ``height``."""
+    data, tooltips = chart_data(figures, currency, pipeline)
+    years = sorted(set(data["year"]))
+    series = []
+    for name in dict.fromkeys(data["series"]):
+        rows = data[data["series"] == name].set_index("year")
+        series.append({"name": name, "colour": str(rows["colour"].iloc[0]),
+                       "amounts": [float(rows.at[year, "amount"]) for year in years],
+                       "texts": [str(rows.at[year, "amount_text"]) for year in years]})
+    amounts = [amount for one in series for amount in one["amounts"]]
+    ticks = nice_ticks(min([0.0, *amounts]), max([0.0, *amounts]))
+    whole = all(float(tick).is_integer() for tick in ticks)
+    fields = {"@year": "year", "@series": "series", "@amount_text": "amount"}
+    return {"years": years, "series": series, "currency": currency, "height": CHART_HEIGHT,
+            "ticks": [(tick, formatting.number(tick, language=language) if whole
+                       else formatting.figure(tick, language=language)) for tick in ticks],
+            "lo": ticks[0], "hi": ticks[-1], "tip": [(label, fields[field]) for label, field in tooltips]}
 
-    def _selected(self, _attr: str, _old: list[int], new: list[int]) -> None:
-        if not new:
-            return
-        bars = self.bars()
-        index = int(new[0])
-        # cleared again, so that a second click on the same bar is a click too
-        self.source.selected.indices = []
-        if self.on_tap is not None and 0 <= index < len(bars):
-            self.on_tap(*bars[index])
+
+def chart_html(spec: dict[str, Any], label: str, action: str = "invoiced-year") -> str:
+    """The card's chart as HTML: a canvas the card's browser component draws from ``spec`` (:func:`chart_spec`),
+    a picture named ``label`` to a screen reader, and the box its hover shows in. A click on a bar sends ``action``
+    with the bar's year."""
+    figures = json.dumps(spec, separators=(",", ":"))
+    return (f'<div class="cc-invoiced-chart" role="img" aria-label="{esc(label)}"><canvas class="cc-chart" '
+            f'width="0" height="0" data-action="{esc(action)}" data-chart="{esc(figures)}" '
+            f'style="height:{int(spec["height"])}px"></canvas>'
+            f'<div class="cc-chart-tip" role="presentation" hidden></div></div>')
 
 
 def invoiced_chart(store: Any, customer_id: int | None = None, pipeline: bool = True) -> hv.Bars:
@@ -232,13 +202,22 @@ class InvoicedSection(Section):
     #: The year whose invoices are shown under the chart (None: none), and their list.
     year: int | None = None
     year_invoices: Any = None
+    #: What the chart shows (:func:`chart_spec`), as last drawn; None without figures.
+    chart: dict[str, Any] | None = None
 
     def figures(self) -> pd.DataFrame:
         frame = self.context.store.invoiced_per_year(self.context.customer.id)
         return yearly_figures(frame, dt.date.today().year)
 
     def markup(self) -> str:
-        return self.table_html(self._figures)
+        figures = self._figures
+        self.chart = None
+        if figures is None or figures.empty:
+            return self.table_html(figures)
+        spec = self.chart = chart_spec(figures, self.context.settings.base_currency, self._pipeline)
+        # the chart, the chosen year's invoices under it (the section's child), and the table
+        return (chart_html(spec, self.chart_label()) + '<div class="cc-child-slot"></div>'
+                + self.table_html(figures))
 
     def table_html(self, figures: pd.DataFrame) -> str:
         """The chart's figures as a table: each year it shows, newest first — invoiced and, when there is an open
@@ -276,17 +255,8 @@ class InvoicedSection(Section):
                 f'title="{esc(_("Show the invoices of {year}").format(year=year))}">{year}</button>')
 
     def read_child(self) -> pn.viewable.Viewable | None:
-        figures = self._figures
-        if figures.empty:
-            return None
-        if getattr(self, "_chart", None) is None:
-            # A click on a bar opens its year's invoices under the chart.
-            self.chart = CardChart(on_tap=lambda year, _series: self.show_year(year))
-            self._chart = pn.pane.Bokeh(self.chart.plot, sizing_mode="stretch_width")
-        # The same plot with the new figures: the browser gets the data only, and the card's other sections (an
-        # open form, the focus) stay as they are.
-        self.chart.update(figures, self.context.settings.base_currency, self._pipeline)
-        return self._chart_and_year()
+        """The chosen year's invoices, under the chart (None: no year chosen)."""
+        return self.year_invoices.__panel__() if self.year_invoices is not None else None
 
     def do_invoiced_year(self, data: dict[str, Any]) -> None:
         try:
@@ -312,24 +282,18 @@ class InvoicedSection(Section):
             self.year_invoices = YearInvoices(self.context.store, self.context.customer.id, int(year),
                                               self.context.settings.base_currency, self.context.projects_access,
                                               bar=bar, close=lambda: self.show_year(None))
-        if getattr(self, "_chart", None) is not None and self._figures is not None and not self._figures.empty:
-            self.view.child = self._chart_and_year()  # the chart as it is
+        if self._figures is not None and not self._figures.empty:
+            # the chart and the table as they are: only the list under the chart changes
+            self._read_child = self.read_child()
+            self.view.child = self._read_child
         else:
             self.render()
         return self.year_invoices
 
-    def _chart_and_year(self) -> pn.viewable.Viewable:
-        """The chart, with the chosen year's invoices under it."""
-        shown = self.year_invoices
-        if shown is None:
-            return self._chart
-        if getattr(self, "_with_year", None) is None or self._with_year.objects[1] is not shown.__panel__():
-            self._with_year = pn.Column(self._chart, shown, sizing_mode="stretch_width", margin=0)
-        return self._with_year
-
     def chart_label(self) -> str:
         """What a screen reader says for the chart (a picture): what it shows, and where its figures are."""
-        if getattr(self, "_pipeline", None) is not None:
+        pipeline = getattr(self, "_pipeline", None)
+        if pipeline is not None and not pipeline.empty:
             return _("Chart of the invoiced amounts per year, and the weighted pipeline by expected close year; the "
                      "table below holds the same figures.")
         return _("Chart of the invoiced amounts per year; the table below holds the same figures.")
@@ -341,5 +305,4 @@ class InvoicedSection(Section):
                               if self.context.settings.crm_enabled else None)
         except Exception:  # the section says it could not be drawn (Section.render), the card goes on
             self._figures, self._pipeline = None, None
-        self.view.child_label = self.chart_label() if self._figures is not None else ""
         super().render()
