@@ -294,3 +294,19 @@ def test_a_rebuild_on_duckdb_holds_duckdb_to_part_of_the_memory_and_puts_the_lim
     empty_store.rebuild_search_index()
     assert limit() == own
     empty_store.close()
+
+
+def test_a_contains_query_of_many_words_reads_the_closest_words_first_and_the_rest_when_needed(empty_store):
+    """A one-word query contained in many indexed words looks the closest ones up first (the shortest), and the
+    others only when those did not fill the page: every customer is still found when few are."""
+    store = empty_store
+    words = [("x" * length) + "qwv" for length in range(1, 11)]  # 'xqwv', 'xxqwv', … ten words, each one customer
+    for word in reversed(words):
+        store.create_customer(user="anna", name=f"{word.capitalize()} AB")
+    few = store.search("qwv")  # ten words, ten entries: the first words' entries are not enough, the rest are read
+    assert sorted(names(few)) == sorted(f"{word.capitalize()} AB" for word in words)
+    assert set(few["rank"]) == {"contains"}
+    for index in range(40):  # the closest word gets many customers: its entries fill a page by themselves
+        store.create_customer(user="anna", name=f"Xqwv Holding {index} AB")
+    many = store.search("qwv", limit=10)
+    assert len(many) == 10 and all(name.startswith(("Xqwv", "Xxqwv")) for name in names(many))

@@ -44,6 +44,7 @@ from .search_text import (
     SEARCH_READS,
     SEARCH_TABLES,
     SOURCES,
+    WORD_BATCH,
     WORD_CANDIDATES,
     WORD_ROWS,
     bounded_query,
@@ -305,7 +306,10 @@ class SearchStore(Part):
         if cut and len(cut) < len(words):
             self._complete_common_words(words, per_word, cut)
         if not exact and len(hits) < limit:
-            for index, entry_id, rank in self._similar_rows(words):
+            # a query of one word needs the entries of the page only; of several, every word's, to find entries
+            # having them all
+            enough = max(3 * limit, 30) if len(words) == 1 else None
+            for index, entry_id, rank in self._similar_rows(words, enough):
                 if rank < per_word[index].get(entry_id, FUZZY + 1):
                     per_word[index][entry_id] = rank
         matched = _all_words(per_word)
@@ -362,8 +366,20 @@ class SearchStore(Part):
                                             + self.db.any_of("entry_id"), [*values, candidates]):
                 per_word[index].setdefault(entry_id, PREFIX)
 
-    def _similar_rows(self, words: list[str]) -> list[tuple[int, int, int]]:
-        """(query word index, entry id, rank) for words containing a query word or one typo away from it."""
+    def _similar_rows(self, words: list[str], enough: int | None = None) -> list[tuple[int, int, int]]:
+        """(query word index, entry id, rank) for words containing a query word or one typo away from it; with
+        ``enough``, about that many (or more), from the words closest to the query. The closest words' entries come
+        first (the page takes the first of equally ranked entries)."""
+        similar = self._similar_words(words)
+        if not similar:
+            return []
+        ordered = sorted(similar, key=lambda word: (min(rank for _i, rank in similar[word]), len(word), word))
+        entries = self._word_entries(ordered, enough)
+        return [(index, entry_id, rank) for word in ordered for entry_id in entries.get(word, ())
+                for index, rank in similar[word]]
+
+    def _similar_words(self, words: list[str]) -> dict[str, list[tuple[int, int]]]:
+        """Indexed words containing a query word or one typo away from it: each with (query word index, rank)."""
         parts, params = [], []
         for index, word in enumerate(words):
             if len(word) > MAX_WORD:
@@ -378,29 +394,41 @@ class SearchStore(Part):
                 parts.append(f"(SELECT {index} AS qi, word, {FUZZY} AS rank FROM search_fuzzy WHERE "
                              + self.db.in_list("variant", len(variants)) + " LIMIT ?)")
                 params += [*variants, WORD_CANDIDATES]
-        if not parts:
-            return []
         similar: dict[str, list[tuple[int, int]]] = {}
+        if not parts:
+            return similar
         for index, found, rank in self.db.rows(" UNION ALL ".join(parts), params):
             if rank == FUZZY and not within_one_edit(words[index], found):
                 continue
             similar.setdefault(found, []).append((index, rank))
-        if not similar:
-            return []
-        out = []
-        # One lookup per word, not one IN list: search_words is sorted by word, and DuckDB prunes row groups for an IN
-        # list by its least and greatest value only — thirty words from 'a…' to 's…' made it read the table until
-        # the LIMIT was reached: 5 ms when the words have many rows, 20–90 ms when they have few (a rare 'contains'
-        # query). Each equality reads the row group its word is in: about 0.35 ms a word, 11 ms for thirty.
-        # (Beyond a query word's candidates, as for a query of many words, planning so many lookups costs more.)
-        if len(similar) <= WORD_CANDIDATES:
-            lookups = " UNION ALL ".join("(SELECT word, entry_id FROM search_words WHERE word = ?)" for _ in similar)
-            sql = f"SELECT word, entry_id FROM ({lookups}) AS found LIMIT ?"
-        else:
-            sql = "SELECT word, entry_id FROM search_words WHERE " + self.db.in_list("word", len(similar)) + " LIMIT ?"
-        for found, entry_id in self.db.rows(sql, [*sorted(similar), WORD_ROWS]):
-            out += [(index, entry_id, rank) for index, rank in similar[found]]
-        return out
+        return similar
+
+    def _word_entries(self, ordered: list[str], enough: int | None) -> dict[str, list[int]]:
+        """The entries having each of these words (at most WORD_ROWS in all); with ``enough``, the first few words'
+        and, only when those were fewer than that, the rest's.
+
+        One lookup per word, not one IN list: search_words is sorted by word, and DuckDB prunes row groups for an IN
+        list by its least and greatest value only — thirty words from 'a…' to 's…' made it read the table until the
+        LIMIT was reached: 5 ms when the words have many rows, 20–90 ms when they have few (a rare 'contains' query).
+        Each equality reads the row group its word is in: about 0.35 ms a word, 11 ms for thirty. (Beyond a query
+        word's candidates, as for a query of many words, planning so many lookups costs more.)"""
+        entries: dict[str, list[int]] = {}
+        read = 0
+        for batch in [ordered] if enough is None else [ordered[:WORD_BATCH], ordered[WORD_BATCH:]]:
+            if not batch:
+                continue
+            if len(batch) <= WORD_CANDIDATES:
+                lookups = " UNION ALL ".join("(SELECT word, entry_id FROM search_words WHERE word = ?)" for _ in batch)
+                sql = f"SELECT word, entry_id FROM ({lookups}) AS found LIMIT ?"
+            else:
+                sql = ("SELECT word, entry_id FROM search_words WHERE " + self.db.in_list("word", len(batch))
+                       + " LIMIT ?")
+            for found, entry_id in self.db.rows(sql, [*batch, WORD_ROWS - read]):
+                entries.setdefault(found, []).append(entry_id)
+                read += 1
+            if read >= WORD_ROWS or (enough is not None and read >= enough):
+                break
+        return entries
 
     def _entries(self, entry_ids: list[int]) -> list[tuple]:
         if not entry_ids:

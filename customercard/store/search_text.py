@@ -47,6 +47,8 @@ CANDIDATES = 400
 BULK_ROWS = 200
 WORD_CANDIDATES = 30
 WORD_ROWS = 600
+#: A one-word query's similar words are looked up this many at a time, until their entries fill a page.
+WORD_BATCH = 6
 #: At most this many entries (having a query's other words) are checked for a common word (see search).
 CHECKED_ENTRIES = 5000
 ENTRY_ROWS = 150
