@@ -485,15 +485,21 @@ def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: 
              (SearchStore, "_entries", "matched entries (_entries)"),
              (SearchStore, "_hit_frame", "customers of the hits (_hit_frame)")]
     step_ms: dict[str, dict[str, list[float]]] = {}
-    with method_timers(steps) as spent:
+    engine: dict[str, list[float]] = {}  # the floor: each call into DuckDB, timed through the store's cursor
+    engine_per_query: list[float] = []
+    with method_timers(steps) as spent, timed_cursors(store.db, engine):
         for query in queries:
             spent.clear()
+            before = sum(sum(v) for v in engine.values())
             started = time.perf_counter()
             store.search(query["q"])
             total = (time.perf_counter() - started) * 1000.0
+            in_duckdb = sum(sum(v) for v in engine.values()) - before
+            engine_per_query.append(in_duckdb)
             per_kind = step_ms.setdefault(query["kind"], {})
             for _owner, _name, label in steps:
                 per_kind.setdefault(label, []).append(spent.get(label, 0.0))
+            per_kind.setdefault("in DuckDB", []).append(in_duckdb)
             per_kind.setdefault("total", []).append(total)
     times: list[float] = []
     cpu: list[float] = []
@@ -518,6 +524,8 @@ def search_bench(store, queries: list[dict[str, Any]], passes: int = 2, warmup: 
                     found.setdefault(query["kind"], []).append(query["expect"] in set(hits["id"]))
     slowest.sort(reverse=True)
     return {"ms": summary(times), "cpu_ms": summary(cpu), "by_kind": {k: summary(v) for k, v in by_kind.items()},
+            "engine_ms": summary(engine_per_query),
+            "statements_per_search": sum(len(v) for v in engine.values()) / max(len(queries), 1),
             "steps_p50_ms": {kind: {label: summary(v)["p50"] for label, v in labels.items()}
                              for kind, labels in step_ms.items()},
             "found_in_top20": {k: round(sum(v) / len(v), 3) for k, v in found.items()},

@@ -20,7 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from customercard.ui import assets
-from customercard.ui.components import CardView, DataTable, light_scripts
+from customercard.ui.components import CARD_VIEW_JS, CardView, DataTable, light_scripts
 from customercard.ui.pipeline_board import BoardColumns
 
 from .http_client import Client
@@ -86,16 +86,19 @@ def scripts_and_sheets(component) -> tuple[dict[str, str], list[str]]:
 
 
 def test_each_light_component_runs_its_own_script_in_the_render_frame_and_has_its_style_sheets():
-    for component, script, sheets in ((DataTable(), "table.js", ["table.css"]),
-                                      (CardView(), "card_view.js", ["section.css", "card_view.css"]),
-                                      (BoardColumns(can_move=True), "board.js", ["board.css"])):
+    for component, script, sheets in ((DataTable(), assets.text("table.js"), ["table.css"]),
+                                      (CardView(), CARD_VIEW_JS, ["section.css", "card_view.css"]),
+                                      (BoardColumns(can_move=True), assets.text("board.js"), ["board.css"])):
         scripts, own_sheets = scripts_and_sheets(component)
         render = scripts["render"]
-        assert "const cc_render = " + assets.text(script) in render, component
+        assert "const cc_render = " + script in render, component
         assert "__CC_" not in render and "state.handlers = {};" in render and "const kids = " in render
         wanted = [assets.text(name) for name in sheets]
         assert [sheet for sheet in own_sheets if sheet in wanted] == wanted, component  # (Panel adds its own)
     assert "const kids = [...ccpool.children];" in scripts_and_sheets(CardView())[0]["render"]  # it has children
+    # the card view's script holds the bar chart's drawing, in its render function's scope
+    assert CARD_VIEW_JS.startswith(assets.text("card_view.js").split("// __CC_BAR_CHART__")[0])
+    assert assets.text("bar_chart.js") in CARD_VIEW_JS and "__CC_BAR_CHART__" not in CARD_VIEW_JS
     assert "const kids = [];" in scripts_and_sheets(DataTable())[0]["render"]
 
 

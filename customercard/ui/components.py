@@ -128,6 +128,8 @@ class DataTable(LightComponent):
 
 
 SECTION_VIEW_CSS = assets.text("card_view.css")
+#: The card view's render script, with the drawing of a section's bar chart (bar_chart.js) in its scope.
+CARD_VIEW_JS = assets.text("card_view.js").replace("// __CC_BAR_CHART__", assets.text("bar_chart.js"))
 
 
 class SectionSlot(param.Parameterized):
@@ -184,8 +186,7 @@ class CardView(LightComponent):
     _template = ('<div id="ccroot" style="display: contents"></div><div id="ccpool" style="display: contents">'
                  '{% for object in objects %}<div id="ccobject">${object}</div>{% endfor %}</div>')
 
-    _scripts = light_scripts(assets.text("card_view.js").replace("// __CC_BAR_CHART__", assets.text("bar_chart.js")),
-                             ["sections"], pool=True)
+    _scripts = light_scripts(CARD_VIEW_JS, ["sections"], pool=True)
 
     def __init__(self, slots: list[SectionSlot] | None = None, **params) -> None:
         super().__init__(**params)

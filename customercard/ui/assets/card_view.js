@@ -57,7 +57,8 @@ function render({ model, el }) {
       return;
     }
     const target = event.target.closest("[data-action]");
-    if (!target || target.tagName === "SELECT" || target.tagName === "INPUT") return;
+    // (a chart's canvas sends its own clicks: the bar's year, see bar_chart.js)
+    if (!target || target.tagName === "SELECT" || target.tagName === "INPUT" || target.tagName === "CANVAS") return;
     const key = key_of(target);
     if (key === null) return;
     event.preventDefault();
