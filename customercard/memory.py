@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 
 #: Seconds after the last ended session: long enough to batch a burst of closing tabs.
 DELAY = 3.0
+#: A full garbage collection the server starts itself (after sessions ended) waits until no user's event has been
+#: handled for this many seconds — it stops every session for 40–170 ms, and an Edit or a keystroke that met one
+#: waited that much longer — but never more than MOST_DEFERRED seconds after it was first due.
+QUIET = 1.0
+MOST_DEFERRED = 30.0
+#: A serving process lets Python start a full collection by itself at most once per this many younger ones
+#: (CPython's default is 10): with the start-up objects frozen, the default ran one every card or two.
+FULL_COLLECTION_EVERY = 100
 
 
 def _libc_trim() -> Any:
@@ -76,12 +84,85 @@ def trim() -> None:
         _TRIM(0)
 
 
+class Activity:
+    """When this process last handled a user's event (Panel's busy state goes on and off around each), and how long
+    a collection due now should wait for a quiet moment."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+        self._due: float | None = None
+        self._watching = False
+
+    def watch(self) -> None:
+        """Follow Panel's busy state (once per process)."""
+        if self._watching:
+            return
+        import panel as pn
+
+        pn.state.param.watch(self.mark, "busy")
+        self._watching = True
+
+    def mark(self, *_event: Any) -> None:
+        """A user's event is being handled now."""
+        self.last = time.monotonic()
+
+    def wait(self) -> float:
+        """Seconds a collection due now should wait (0: run it now): until QUIET seconds without an event, and no
+        more than MOST_DEFERRED seconds after it was first due."""
+        now = time.monotonic()
+        if self._due is None:
+            self._due = now
+        wait = QUIET - (now - self.last)
+        if wait <= 0 or now - self._due >= MOST_DEFERRED:
+            self._due = None
+            return 0.0
+        return wait
+
+
+#: This process's activity (its sessions' events).
+ACTIVITY = Activity()
+
+
+def collect_when_quiet(serving: bool = False) -> None:
+    """Run the full collections the server starts itself at quiet moments (see :class:`Activity`): Panel's after a
+    session's document is destroyed, and :class:`MemoryRelease`'s. ``serving``: this process serves until it stops
+    (``customercard serve``): Python's own full collections also run less often (FULL_COLLECTION_EVERY).
+
+    Panel schedules its collection with a private function of ``panel.io.document`` (``_garbage_collect``, looked up
+    by name when a document is destroyed); it is wrapped here, and left alone when a Panel version has none."""
+    ACTIVITY.watch()
+    if serving:
+        young, middle, _full = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+    from panel.io import document
+
+    panels = getattr(document, "_garbage_collect", None)
+    if panels is None or getattr(panels, "waits_for_quiet", False):
+        return
+
+    def garbage_collect() -> None:
+        import datetime as dt
+
+        import panel as pn
+
+        wait = ACTIVITY.wait()
+        if wait > 0:
+            pn.state.schedule_task("gc.collect", garbage_collect, at=dt.datetime.now() + dt.timedelta(seconds=wait))
+            return
+        panels()  # Panel's own: after its debounce, gc.collect()
+
+    garbage_collect.waits_for_quiet = True  # type: ignore[attr-defined]
+    document._garbage_collect = garbage_collect
+
+
 class MemoryRelease:
     """One server's sessions, counted, and what it gives back a little after the last of a burst has ended."""
 
-    def __init__(self, delay: float = DELAY) -> None:
-        #: Seconds after the last ended session before :meth:`release` runs.
+    def __init__(self, delay: float = DELAY, activity: Activity | None = None) -> None:
+        #: Seconds after the last ended session before :meth:`release` runs (later, at a quiet moment of
+        #: ``activity``, this process's by default).
         self.delay = delay
+        self.activity = activity if activity is not None else ACTIVITY
         #: Sessions created and not yet destroyed.
         self.live = 0
         self._releasers: dict[str, Callable[[], float]] = {}
@@ -105,7 +186,7 @@ class MemoryRelease:
         self.live = max(0, self.live - 1)
         self._cancel()
         self._loop = IOLoop.current()
-        self._pending = self._loop.call_later(self.delay, self.release)
+        self._pending = self._loop.call_later(self.delay, self._release_when_quiet)
 
     @property
     def pending(self) -> bool:
@@ -116,6 +197,13 @@ class MemoryRelease:
         if self._pending is not None:
             self._loop.remove_timeout(self._pending)
         self._pending = None
+
+    def _release_when_quiet(self) -> None:
+        wait = self.activity.wait()
+        if wait > 0:
+            self._pending = self._loop.call_later(wait, self._release_when_quiet)
+            return
+        self.release()
 
     def release(self) -> None:
         """Let go of caches when no session is open, collect garbage and return free heap pages to the system."""

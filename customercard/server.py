@@ -27,7 +27,7 @@ from .errors import NotFound
 from .http_api.limits import RequestBudget
 from .i18n import _, negotiate, set_session_language
 from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
-from .memory import MemoryRelease, StoreMemory
+from .memory import MemoryRelease, StoreMemory, collect_when_quiet
 from .models import User
 from .store import Store, is_url
 from .store.discovery import ServerFile, new_key, same_database
@@ -241,6 +241,7 @@ class CardServer:
         self.secret = self.secret or cookie_secret(self.config.data_path, self.config.cookie_secret, self._store)
         pn.extension(notifications=True)
         pn.config.throttled = True
+        collect_when_quiet(serving=not threaded)
         if threaded:
             self._thread = pn.serve(self.routes(), start=True, threaded=True, **self._serve_options())
             self._announce()

@@ -11,7 +11,7 @@ import pytest
 from tornado.ioloop import IOLoop
 
 from customercard import memory
-from customercard.memory import MemoryRelease
+from customercard.memory import Activity, MemoryRelease
 
 
 def on_a_loop(callback, seconds: float) -> None:
@@ -31,7 +31,7 @@ def on_a_loop(callback, seconds: float) -> None:
 
 
 def test_release_runs_once_after_the_last_of_a_burst():
-    release = MemoryRelease(delay=0.2)
+    release = MemoryRelease(delay=0.2, activity=Activity())
     runs: list[float] = []
     release.when_idle("clock", lambda: runs.append(time.monotonic()) or 0.0)
     started: list[float] = []
@@ -53,7 +53,7 @@ def test_free_pages_go_back_to_the_system_on_linux():
 
 
 def test_idle_releasers_run_only_when_no_session_is_open():
-    release = MemoryRelease(delay=0.05)
+    release = MemoryRelease(delay=0.05, activity=Activity())
     calls = []
 
     def releaser() -> float:
@@ -74,7 +74,7 @@ def test_idle_releasers_run_only_when_no_session_is_open():
 
 
 def test_each_server_counts_its_own_sessions():
-    busy, quiet = MemoryRelease(delay=0.05), MemoryRelease(delay=0.05)
+    busy, quiet = MemoryRelease(delay=0.05, activity=Activity()), MemoryRelease(delay=0.05, activity=Activity())
     calls = []
     busy.when_idle("store", lambda: calls.append("busy") or 0.0)
     quiet.when_idle("store", lambda: calls.append("quiet") or 0.0)
@@ -83,6 +83,58 @@ def test_each_server_counts_its_own_sessions():
     on_a_loop(lambda: quiet.session_ended(None), 0.4)  # the quiet server's only session ends
     busy.release()
     assert calls == ["quiet"] and busy.live == 1 and quiet.live == 0
+
+
+def test_a_release_waits_for_a_quiet_moment_and_no_longer_than_the_most_deferred(monkeypatch):
+    activity = Activity()
+    release = MemoryRelease(delay=0.05, activity=activity)
+    runs: list[float] = []
+    release.when_idle("clock", lambda: runs.append(time.monotonic()) or 0.0)
+    monkeypatch.setattr(memory, "QUIET", 0.3)
+    started: list[float] = []
+
+    def busy_user():  # a session ends while its user is busy elsewhere: the release waits for the quiet
+        started.append(time.monotonic())
+        activity.mark()
+        release.session_ended(None)
+
+    on_a_loop(busy_user, 0.9)
+    assert len(runs) == 1 and runs[0] - started[0] >= 0.3 and not release.pending
+    monkeypatch.setattr(memory, "MOST_DEFERRED", 0.2)
+    runs.clear()
+
+    def always_busy():  # events without a pause: the release runs once it has waited the most it may
+        started.append(time.monotonic())
+        release.session_ended(None)
+        for delay in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
+            IOLoop.current().call_later(delay, activity.mark)
+
+    on_a_loop(always_busy, 1.0)
+    assert len(runs) == 1 and 0.2 <= runs[0] - started[-1] < 0.6
+
+
+def test_panels_collection_after_a_session_waits_for_a_quiet_moment(monkeypatch):
+    """Panel collects garbage after a session's document is destroyed; a server runs that at a quiet moment."""
+    from panel.io import document
+
+    monkeypatch.setattr(document, "_garbage_collect", lambda: collected.append(time.monotonic()))
+    monkeypatch.setattr(memory, "ACTIVITY", Activity())
+    monkeypatch.setattr(memory, "QUIET", 0.4)
+    collected: list[float] = []
+    memory.collect_when_quiet()
+    wrapped = document._garbage_collect
+    assert wrapped.waits_for_quiet
+    memory.collect_when_quiet()  # once only
+    assert document._garbage_collect is wrapped
+    memory.ACTIVITY.mark()
+    wrapped()  # a user's event just now: not yet, scheduled again (as Panel schedules its own)
+    assert collected == []
+    memory.ACTIVITY.last -= 1.0  # quiet for a second
+    wrapped()
+    assert len(collected) == 1
+    import panel as pn
+
+    pn.state.cancel_task("gc.collect")
 
 
 def test_duckdb_gives_back_its_cached_blocks_and_keeps_a_configured_limit(demo_template, tmp_path):
