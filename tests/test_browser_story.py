@@ -155,6 +155,37 @@ def test_clicking_a_years_bar_opens_its_invoices_adding_up_to_the_bar(live_serve
     expect(title).to_have_count(0)
 
 
+def test_another_users_opportunity_shows_on_an_open_cards_chart_and_the_years_invoices_stay(live_server, page,
+                                                                                             story):
+    """Anna has a card's chart open with a year's invoices under it; Erik adds an opportunity for that customer: her
+    chart is drawn again with the weighted pipeline beside the bars, and the year she opened stays open."""
+    import json
+
+    store = live_server.store
+    customer_id = next(c for c in rich_customers(store)[1:] if c != story["plain"]
+                       and store.pipeline_per_year(c).empty and not store.invoiced_per_year(c).empty)
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    invoiced = section(page, "invoiced")
+    canvas = invoiced.locator("canvas.cc-chart")
+    expect(canvas).to_have_attribute("data-drawn", "true")
+    assert [one["name"] for one in json.loads(canvas.get_attribute("data-chart"))["series"]] == ["Invoiced"]
+    year = int(store.invoiced_per_year(customer_id)["year"].max())
+    invoiced.locator(f'#cc-invoiced-table button.cc-invoiced-year[data-id="{year}"]').click()
+    title = invoiced.locator("#cc-year-title")
+    expect(title).to_contain_text(str(year))
+    close = dt.date(dt.date.today().year + 1, 6, 30)
+    opportunity = store.new_opportunity(customer_id, owner="erik")
+    opportunity.param.update(title="Erik's audit", amount=200_000.0, probability=50.0, expected_close=close)
+    store.create_opportunity(opportunity, user="erik")
+    expect(canvas).to_have_attribute("data-chart", re.compile("Weighted pipeline"))  # drawn again, by itself
+    chart = json.loads(canvas.get_attribute("data-chart"))
+    pipeline = next(one for one in chart["series"] if one["name"] == "Weighted pipeline")
+    assert pipeline["amounts"][chart["years"].index(str(close.year))] == pytest.approx(100_000.0)
+    expect(canvas).to_have_attribute("data-drawn", "true")
+    expect(title).to_contain_text(str(year))  # the year's invoices are still open under the chart
+    expect(invoiced.locator("#cc-pipeline-note")).to_be_visible()
+
+
 def test_the_contact_cards_timeline_and_an_edit_meeting_a_save(live_server, page, story):
     store = live_server.store
     contact_id = int(store.contacts(story["plain"]).iloc[0]["id"])
