@@ -123,20 +123,30 @@ class Activity:
 ACTIVITY = Activity()
 
 
+#: The function of ``panel.io.document`` that Panel schedules (by this name) after a session's document is destroyed.
+PANEL_COLLECTOR = "_garbage_collect"
+
+
+def panels_collector() -> Callable[[], None] | None:
+    """Panel's scheduled collection as Panel will call it next (wrapped by :func:`collect_when_quiet`), or None when
+    this Panel version has none."""
+    from panel.io import document
+
+    return getattr(document, PANEL_COLLECTOR, None)
+
+
 def collect_when_quiet(serving: bool = False) -> None:
     """Run the full collections the server starts itself at quiet moments (see :class:`Activity`): Panel's after a
     session's document is destroyed, and :class:`MemoryRelease`'s. ``serving``: this process serves until it stops
     (``customercard serve``): Python's own full collections also run less often (FULL_COLLECTION_EVERY).
 
-    Panel schedules its collection with a private function of ``panel.io.document`` (``_garbage_collect``, looked up
-    by name when a document is destroyed); it is wrapped here, and left alone when a Panel version has none."""
+    Panel schedules its collection with a private function of ``panel.io.document`` (PANEL_COLLECTOR, looked up by
+    name when a document is destroyed); it is wrapped here, and left alone when a Panel version has none."""
     ACTIVITY.watch()
     if serving:
         young, middle, _full = gc.get_threshold()
         gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-    from panel.io import document
-
-    panels = getattr(document, "_garbage_collect", None)
+    panels = panels_collector()
     if panels is None or getattr(panels, "waits_for_quiet", False):
         return
 
@@ -151,8 +161,10 @@ def collect_when_quiet(serving: bool = False) -> None:
             return
         panels()  # Panel's own: after its debounce, gc.collect()
 
+    from panel.io import document
+
     garbage_collect.waits_for_quiet = True  # type: ignore[attr-defined]
-    document._garbage_collect = garbage_collect
+    setattr(document, PANEL_COLLECTOR, garbage_collect)
 
 
 class MemoryRelease:

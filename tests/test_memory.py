@@ -117,15 +117,15 @@ def test_panels_collection_after_a_session_waits_for_a_quiet_moment(monkeypatch)
     """Panel collects garbage after a session's document is destroyed; a server runs that at a quiet moment."""
     from panel.io import document
 
-    monkeypatch.setattr(document, "_garbage_collect", lambda: collected.append(time.monotonic()))
+    monkeypatch.setattr(document, memory.PANEL_COLLECTOR, lambda: collected.append(time.monotonic()))
     monkeypatch.setattr(memory, "ACTIVITY", Activity())
     monkeypatch.setattr(memory, "QUIET", 0.4)
     collected: list[float] = []
     memory.collect_when_quiet()
-    wrapped = document._garbage_collect
+    wrapped = memory.panels_collector()
     assert wrapped.waits_for_quiet
     memory.collect_when_quiet()  # once only
-    assert document._garbage_collect is wrapped
+    assert memory.panels_collector() is wrapped
     memory.ACTIVITY.mark()
     wrapped()  # a user's event just now: not yet, scheduled again (as Panel schedules its own)
     assert collected == []
