@@ -110,7 +110,7 @@ class Plan:
         self.live_changes = 5 if quick else 20
         self.interaction_rounds = 3 if quick else 20
         self.big_search_rounds = 3 if quick else 12
-        self.big_card_rounds = 2 if quick else 10
+        self.big_card_rounds = 3 if quick else 20  # as many as at the main size (a p95 of 10 is its largest two)
         self.remote_gets = 60 if quick else 300
         self.remote_aggregates = 7 if quick else 21
         self.remote_frames = 5 if quick else 15
