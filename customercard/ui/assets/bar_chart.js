@@ -35,6 +35,7 @@
     if (!width) return;  // folded away: drawn when it is shown (its box gets a width)
     let spec;
     try { spec = JSON.parse(canvas.dataset.chart); } catch (error) { return; }
+    canvas.cc_spec = spec;  // (for the hover)
     const ratio = window.devicePixelRatio || 1;
     canvas.style.width = width + "px";
     canvas.style.height = spec.height + "px";
@@ -92,7 +93,8 @@
     const tip = canvas.parentElement.querySelector(".cc-chart-tip");
     if (!tip) return;
     if (!bar) { tip.hidden = true; canvas.style.cursor = ""; return; }
-    const spec = JSON.parse(canvas.dataset.chart);
+    const spec = canvas.cc_spec;
+    if (!spec) return;
     const values = {year: bar.year, series: bar.series, amount: bar.text};
     tip.replaceChildren(...spec.tip.map(([label, field]) => {
       const line = document.createElement("div");

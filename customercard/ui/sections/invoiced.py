@@ -149,12 +149,15 @@ def chart_spec(figures: pd.DataFrame, currency: str, pipeline: pd.DataFrame | No
     label; ``tip``, the hover's lines (label, field: year, series or amount); and the ``height``."""
     data, tooltips = chart_data(figures, currency, pipeline)
     years = sorted(set(data["year"]))
-    series = []
-    for name in dict.fromkeys(data["series"]):
-        rows = data[data["series"] == name].set_index("year")
-        series.append({"name": name, "colour": str(rows["colour"].iloc[0]),
-                       "amounts": [float(rows.at[year, "amount"]) for year in years],
-                       "texts": [str(rows.at[year, "amount_text"]) for year in years]})
+    # chart_data's rows go series by series, each over every year (in plain Python: a card makes this as it opens)
+    by_series: dict[str, dict[str, Any]] = {}
+    for year, name, amount, text, colour in zip(data["year"], data["series"], data["amount"], data["amount_text"],
+                                               data["colour"], strict=True):
+        one = by_series.setdefault(name, {"name": name, "colour": str(colour), "by_year": {}})
+        one["by_year"][year] = (float(amount), str(text))
+    series = [{"name": one["name"], "colour": one["colour"],
+               "amounts": [one["by_year"][year][0] for year in years],
+               "texts": [one["by_year"][year][1] for year in years]} for one in by_series.values()]
     amounts = [amount for one in series for amount in one["amounts"]]
     ticks = nice_ticks(min([0.0, *amounts]), max([0.0, *amounts]))
     whole = all(float(tick).is_integer() for tick in ticks)
