@@ -30,11 +30,26 @@ INTERACTION_SCRIPT = """
   class Timed extends Native {
     constructor(...args) {
       super(...args);
-      this.addEventListener('message', () => { window.__ccRecv.push(performance.now()); });
+      this.addEventListener('message', (e) => {
+        const now = performance.now();
+        window.__ccRecv.push(now);
+        if (window.__ccPull && window.__ccPull.length === 1 && typeof e.data === 'string'
+            && e.data.includes('PULL-DOC-REPLY')) window.__ccPull.push(now);
+      });
     }
-    send(data) { window.__ccSent.push(performance.now()); return super.send(data); }
+    send(data) {
+      const now = performance.now();
+      window.__ccSent.push(now);
+      if (typeof data === 'string' && data.includes('PULL-DOC-REQ')) window.__ccPull = [now];
+      return super.send(data);
+    }
   }
   window.WebSocket = Timed;
+  window.__ccLong = [];
+  try {
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__ccLong.push(e.duration); })
+      .observe({type: 'longtask', buffered: true});
+  } catch (e) { /* no long-task timing in this browser */ }
   window.__ccDeep = function (selector, root) {
     const out = [];
     (function walk(node) {
@@ -60,6 +75,9 @@ _RESULT = ("() => ({t0: window.__ccT0, done: window.__ccDone, sent: window.__ccS
 #: How many interactions were timed from the moment before the input was sent, because the page saw no input event
 #: (rare; an upper bound for those: it adds Playwright's own dispatch).
 UNSEEN_INPUTS = {"count": 0}
+#: Enter → card / bare page pairs per round (a p95 over 20 pairs is their second largest: 40 pairs make it less
+#: the mark of one renderer hiccup).
+ENTER_PAIRS = 2
 
 
 def timed(page, action, condition: str, arg: Any = None, timeout_ms: float = 30_000) -> dict[str, float]:
@@ -198,9 +216,22 @@ def filter_keystrokes(session: Session, url: str, word: str) -> list[dict[str, f
     return out
 
 
-def open_card_by_enter(session: Session, url: str, name: str) -> float:
+#: A page open's phases on its own clock (ms since the navigation began): the server's part is from the request to
+#: the first byte of its HTML (the session's document built) plus the document's pull over the websocket (request
+#: to reply); the browser's is the rest (the previous page's unload, scripts, the document's views, layout and
+#: drawing). ``long`` is the page's long tasks (over 50 ms, the renderer's main thread busy) summed.
+PHASES = """() => { const n = performance.getEntriesByType('navigation')[0]; const now = performance.now();
+  const pulled = (window.__ccPull || []);
+  const pull = pulled.length >= 2 ? pulled[1] - pulled[0] : 0;
+  const server = Math.max(n.responseStart - n.requestStart, 0) + Math.max(pull, 0);
+  const long = (window.__ccLong || []).reduce((a, d) => a + d, 0);
+  return {ms: now, server_ms: server, browser_ms: Math.max(now - server, 0), long_ms: long}; }"""
+
+
+def open_card_by_enter(session: Session, url: str, name: str) -> dict[str, float]:
     """Type a customer's name into the super search, wait for its hits, press Enter: the card's time from the
-    navigation that Enter starts to the document idle with the chart drawn (ms, the page's own clock)."""
+    navigation that Enter starts to the document idle with the chart drawn (ms, the page's own clock), and its
+    server's and browser's parts (see :data:`PHASES`)."""
     page = session.page
     if "/search" not in page.url:
         session.open(f"{url}/search")
@@ -212,18 +243,29 @@ def open_card_by_enter(session: Session, url: str, name: str) -> float:
     page.wait_for_url("**/card?customer=*", wait_until="commit", timeout=90_000)
     page.wait_for_function(
         "() => { const d = window.Bokeh && Bokeh.documents && Bokeh.documents[0]; if (!(d && d.is_idle))"
-        " return false; return window.__ccDeep('.cc-invoiced-chart').some(h => window.__ccDeep('canvas', h)"
-        ".some(c => c.width > 0)); }",
+        " return false; if (!window.__ccDeep('.cc-invoiced-chart').some(h => window.__ccDeep('canvas', h)"
+        ".some(c => c.width > 0))) return false; window.__ccAt = performance.now(); return true; }",
         polling=5, timeout=90_000)
-    return float(page.evaluate("() => performance.now()"))
+    return _phases(page)
 
 
-def open_bare(session: Session, url: str) -> float:
-    """The bare page's time from navigation to Bokeh idle (ms, the page's own clock)."""
+def open_bare(session: Session, url: str) -> dict[str, float]:
+    """The bare page's time from navigation to Bokeh idle (ms, the page's own clock), and its server's and
+    browser's parts."""
     page = session.page
     page.goto(url + "/bench-bare", wait_until="commit", timeout=90_000)
-    page.wait_for_function(BOKEH_IDLE, polling=5, timeout=90_000)
-    return float(page.evaluate("() => performance.now()"))
+    page.wait_for_function(
+        "() => { const d = window.Bokeh && Bokeh.documents && Bokeh.documents[0]; if (!(d && d.is_idle))"
+        " return false; window.__ccAt = performance.now(); return true; }", polling=5, timeout=90_000)
+    return _phases(page)
+
+
+def _phases(page) -> dict[str, float]:
+    r = page.evaluate(PHASES)
+    at = float(page.evaluate("() => window.__ccAt"))
+    r["browser_ms"] = max(r["browser_ms"] - (r["ms"] - at), 0.0)
+    r["ms"] = at
+    return r
 
 
 def run(browser: Browser, server: Server, customers: list[int], words: list[str], names: list[str],
@@ -233,8 +275,8 @@ def run(browser: Browser, server: Server, customers: list[int], words: list[str]
     rng = random.Random(7)
     samples: dict[str, list[dict[str, float]]] = {k: [] for k in (
         "echo", "search keystroke", "open comments", "open invoiced", "edit", "save", "filter keystroke")}
-    card_ms: list[float] = []
-    bare_ms: list[float] = []
+    card: list[dict[str, float]] = []
+    bare: list[dict[str, float]] = []
     session = Session(browser)
     try:
         for i in range(rounds):
@@ -251,12 +293,13 @@ def run(browser: Browser, server: Server, customers: list[int], words: list[str]
                 samples[name].append(value)
             samples["search keystroke"] += search_keystrokes(session, word)
             samples["filter keystroke"] += filter_keystrokes(session, url, word[:3])
-            if i % 2:
-                bare_ms.append(open_bare(session, url))
-                card_ms.append(open_card_by_enter(session, url, names[i % len(names)]))
-            else:
-                card_ms.append(open_card_by_enter(session, url, names[i % len(names)]))
-                bare_ms.append(open_bare(session, url))
+            for pair in range(ENTER_PAIRS):  # card first in one pair, the bare page first in the next
+                if (i + pair) % 2:
+                    bare.append(open_bare(session, url))
+                    card.append(open_card_by_enter(session, url, names[(i + pair * rounds) % len(names)]))
+                else:
+                    card.append(open_card_by_enter(session, url, names[(i + pair * rounds) % len(names)]))
+                    bare.append(open_bare(session, url))
             say(f"   round {i + 1}/{rounds}: echo p50 {summary([s['ms'] for s in samples['echo']])['p50']:.0f} ms, "
                 f"search {summary([s['ms'] for s in samples['search keystroke']])['p50']:.0f} ms, "
                 f"save {samples['save'][-1]['ms']:.0f} ms")
@@ -267,9 +310,23 @@ def run(browser: Browser, server: Server, customers: list[int], words: list[str]
         result[name] = {part: summary([v[part] for v in values]) for part in ("ms", "round_trip_ms", "browser_ms")}
         if name == "edit":
             result[name]["focused"] = sum(v.get("focused", 0.0) for v in values) / max(len(values), 1)
-    ratios = [c / b for c, b in zip(card_ms, bare_ms, strict=True) if b > 0]
-    result["enter to card"] = {"card": summary(card_ms), "bare": summary(bare_ms), "ratio": summary(ratios)}
+    result["enter to card"] = enter_summary(card, bare)
     return result
+
+
+def enter_summary(card: list[dict[str, float]], bare: list[dict[str, float]]) -> dict[str, Any]:
+    """The pairs' ratios (card / bare page, each pair measured back to back) and each side's parts, with the
+    slowest pair's parts: where a slow pair's time went."""
+    ratios = [c["ms"] / b["ms"] for c, b in zip(card, bare, strict=True) if b["ms"] > 0]
+    out: dict[str, Any] = {"ratio": summary(ratios)}
+    for side, rows in (("card", card), ("bare", bare)):
+        out[side] = summary([r["ms"] for r in rows])
+        for part in ("server_ms", "browser_ms", "long_ms"):
+            out[f"{side} {part}"] = summary([r[part] for r in rows])
+    if ratios:
+        worst = max(range(len(ratios)), key=ratios.__getitem__)
+        out["slowest pair"] = {"ratio": ratios[worst], "card": card[worst], "bare": bare[worst]}
+    return out
 
 
 def search_rounds(browser: Browser, server: Server, words: list[str], rounds: int) -> dict[str, Any]:
