@@ -247,6 +247,13 @@ ROUTES: dict[str, Page] = {
 
 
 # -- serving -------------------------------------------------------------------------------------------------
+#: What the pages import when first built (each page imports its view then, so that ``import customercard`` stays
+#: light for notebooks and the command line): a served process imports them as it starts (``CardServer.preload``).
+PAGE_MODULES: tuple[str, ...] = tuple(f"customercard.ui.{name}" for name in (
+    "admin", "card", "contact", "customer_list", "home", "live", "new_customer", "pipeline", "profile", "project",
+    "search_box", "sections.asof", "shell"))
+
+
 def make_server(  # noqa: PLR0913, PLR0917 - CardServer's settings; public, called with keywords
         store: Store | None, port: int = 0, address: str = "127.0.0.1", num_procs: int = 1,
         allow_websocket_origin: list[str] | None = None, show: bool = False, start: bool = False,
@@ -259,7 +266,8 @@ def make_server(  # noqa: PLR0913, PLR0917 - CardServer's settings; public, call
     ``bench`` also serves the benchmark's pages (:mod:`customercard.bench_pages`).
     """
     server = CardServer(store, database=database, pages=_pages(bench), port=port, address=address,
-                        num_procs=num_procs, allow_websocket_origin=allow_websocket_origin, show=show, secret=secret)
+                        num_procs=num_procs, allow_websocket_origin=allow_websocket_origin, show=show, secret=secret,
+                        preload=PAGE_MODULES)
     if start:
         server.start(threaded=threaded)
     return server
@@ -292,7 +300,8 @@ def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs:
                  if num_procs > 0 else _("Serving customercard on {url} with one process per core (Ctrl+C stops)"))
     print(processes.format(url=f"http://{host}:{port}", n=num_procs), flush=True)
     options = {"pages": {**_pages(bench), **(notebooks or {})}, "port": port, "address": address,
-               "num_procs": num_procs, "allow_websocket_origin": allow_websocket_origin, "show": show, "deliver": True}
+               "num_procs": num_procs, "allow_websocket_origin": allow_websocket_origin, "show": show, "deliver": True,
+               "preload": PAGE_MODULES}
     if num_procs == 1:
         CardServer(store, **options).start()
         return

@@ -167,3 +167,32 @@ def test_a_serving_process_takes_its_start_up_objects_out_of_the_collectors_view
     assert done.returncode == 0, done.stderr
     frozen, left, _spent = done.stdout.split()
     assert int(frozen) > 50_000 and int(left) < int(frozen) // 10
+
+
+def test_every_module_a_page_imports_is_imported_as_the_server_starts():
+    """The pages import their views when first built; a served process imports them all as it starts (before it
+    freezes its start-up objects), so that the first user's first card does not wait for the card's modules and
+    HoloViews: every ``from .ui.… import`` in the app's pages is in ``PAGE_MODULES``, and a server started in a fresh
+    process has them before any page was asked for."""
+    import re
+    import subprocess
+    import sys
+
+    from customercard import app
+
+    source = Path(app.__file__).read_text()
+    imported = {f"customercard.ui.{name}" for name in re.findall(r"from \.ui\.([a-z_.]+) import", source)}
+    assert imported and imported <= set(app.PAGE_MODULES), imported - set(app.PAGE_MODULES)
+    code = ("import sys\n"
+            "from customercard.store import Store\n"
+            "from customercard.app import make_server, PAGE_MODULES\n"
+            "assert 'customercard.ui.card' not in sys.modules and 'holoviews' not in sys.modules\n"
+            "server = make_server(Store(':memory:'), port=0, start=True, threaded=True)\n"
+            "try:\n"
+            "    missing = [m for m in (*PAGE_MODULES, 'holoviews') if m not in sys.modules]\n"
+            "    assert not missing, missing\n"
+            "finally:\n"
+            "    server.stop()\n"
+            "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
