@@ -199,7 +199,9 @@ def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out = dict(runs[-1])
     first = [ms for r in runs for ms in r["samples"]["first"]]
     out["search_first_pass_ms"] = summary(first)
-    out["search_ms"] = summary(first + [ms for r in runs for ms in r["samples"]["second"]])
+    second = [ms for r in runs for ms in r["samples"]["second"]]
+    out["search_ms"] = summary(first + second)
+    out["search_second_pass_ms"] = summary(second)
     out["search_cpu_ms"] = summary([ms for r in runs for ms in r["samples"]["cpu"]])
     for key in _RSS_KEYS:
         out[key] = max((r[key] for r in runs), key=lambda rss: rss["VmRSS"])
@@ -295,7 +297,9 @@ def item_memory(sizes: list[int], plan: Any) -> dict[str, Any]:
             a, b = result["results"][holding][small], result["results"][holding][large]
             figures.append(figure("memory", f"Super search growth {int(small):,} → {int(large):,}, holding {holding}: "
                                             "p50 ratio", b["search_ms"]["p50"] / a["search_ms"]["p50"], "×", 1.3,
-                                  detail=f"p95 ratio {b['search_ms']['p95'] / a['search_ms']['p95']:.2f}; CPU p50 "
+                                  detail=f"second pass (its blocks read once already) p50 ratio "
+                                         f"{b['search_second_pass_ms']['p50'] / a['search_second_pass_ms']['p50']:.2f}"
+                                         f"; p95 ratio {b['search_ms']['p95'] / a['search_ms']['p95']:.2f}; CPU p50 "
                                          f"ratio {b['search_cpu_ms']['p50'] / a['search_cpu_ms']['p50']:.2f}, "
                                          f"p95 {b['search_cpu_ms']['p95'] / a['search_cpu_ms']['p95']:.2f}"))
     return {"figures": figures, "notes": memory_notes(result, measured, holdings), "result": result}
@@ -310,7 +314,9 @@ def _verdict(result: dict[str, Any], holding: str, small: str, large: str) -> tu
     cpu = r[large]["search_cpu_ms"]
     grew = "growth not measured (one size)"
     if small != large:
-        grew = (f"growth {growth:.2f}× (CPU p50 {cpu['p50'] / r[small]['search_cpu_ms']['p50']:.2f}×)")
+        second = r[large]["search_second_pass_ms"]["p50"] / r[small]["search_second_pass_ms"]["p50"]
+        grew = (f"growth {growth:.2f}× (CPU p50 {cpu['p50'] / r[small]['search_cpu_ms']['p50']:.2f}×; second pass, "
+                f"its blocks read once already, {second:.2f}×)")
     return ok, (f"`{holding}`: RSS {rss:,.0f} MB with the sessions ({'under' if rss < RSS_TARGET_MB else 'over'} "
                 f"1,500), search p95 {p95:.1f} ms (CPU {cpu['p95']:.1f} ms), {grew} — "
                 f"{'meets' if ok else 'misses'} the targets")
@@ -396,4 +402,21 @@ def memory_notes(result: dict[str, Any], measured: list[int], holdings: list[str
               "blocks to be read on demand keeps what it reads until the idle release (`none`, `budget`: RSS keeps "
               "rising while sessions search); only DuckDB's memory limit (`limit`) bounds it, and the idle release "
               "(`DuckDBMemory.release`) leaves a limit someone set alone, so that holding keeps its blocks when idle."]
+    if small != large:
+        notes += ["", _where_growth_goes(result, holdings, small, large)]
     return notes
+
+
+def _where_growth_goes(result: dict[str, Any], holdings: list[str], small: str, large: str) -> str:
+    """The searches' p50 by pass at the larger size: what a holding's growth is made of (blocks read for the first
+    time, in the first pass, against the same queries once their blocks were read)."""
+    rows = []
+    for holding in holdings:
+        r, base = result["results"][holding][large], result["results"][holding][small]
+        rows.append(f"`{holding}` first pass {r['search_first_pass_ms']['p50']:.1f} ms, second "
+                    f"{r['search_second_pass_ms']['p50']:.1f} ms (at {int(small):,}: "
+                    f"{base['search_second_pass_ms']['p50']:.1f} ms)")
+    return (f"Where the growth goes, at {int(large):,} customers (search p50 by pass: the first reads blocks no "
+            "earlier query read, unless the holding read them ahead; the second runs the same queries, reversed): "
+            + "; ".join(rows) + ". A holding that does not read every block ahead pays the first reads in its "
+            "first pass; once read, its searches take what holding it all takes.")
