@@ -90,7 +90,8 @@ class Activity:
 
     def __init__(self) -> None:
         self.last = 0.0
-        self._due: float | None = None
+        #: When each waiting collection (by name) was first due: each has its own MOST_DEFERRED.
+        self._due: dict[str, float] = {}
         self._watching = False
 
     def watch(self) -> None:
@@ -106,15 +107,14 @@ class Activity:
         """A user's event is being handled now."""
         self.last = time.monotonic()
 
-    def wait(self) -> float:
-        """Seconds a collection due now should wait (0: run it now): until QUIET seconds without an event, and no
-        more than MOST_DEFERRED seconds after it was first due."""
+    def wait(self, who: str = "") -> float:
+        """Seconds the collection ``who`` (due now) should wait (0: run it now): until QUIET seconds without an
+        event, and no more than MOST_DEFERRED seconds after it was first due."""
         now = time.monotonic()
-        if self._due is None:
-            self._due = now
+        due = self._due.setdefault(who, now)
         wait = QUIET - (now - self.last)
-        if wait <= 0 or now - self._due >= MOST_DEFERRED:
-            self._due = None
+        if wait <= 0 or now - due >= MOST_DEFERRED:
+            del self._due[who]
             return 0.0
         return wait
 
@@ -155,7 +155,7 @@ def collect_when_quiet(serving: bool = False) -> None:
 
         import panel as pn
 
-        wait = ACTIVITY.wait()
+        wait = ACTIVITY.wait("panel")
         if wait > 0:
             pn.state.schedule_task("gc.collect", garbage_collect, at=dt.datetime.now() + dt.timedelta(seconds=wait))
             return
@@ -211,7 +211,7 @@ class MemoryRelease:
         self._pending = None
 
     def _release_when_quiet(self) -> None:
-        wait = self.activity.wait()
+        wait = self.activity.wait(f"release {id(self)}")
         if wait > 0:
             self._pending = self._loop.call_later(wait, self._release_when_quiet)
             return
