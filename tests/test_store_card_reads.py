@@ -89,6 +89,31 @@ def test_a_customer_with_more_comments_than_are_sorted_here_gets_the_same_newest
         assert list(store.comments(customer.id, limit=20)["body"]) == everything
 
 
+def test_comments_with_count_are_the_newest_and_the_count_whatever_the_customer_has(firm, monkeypatch):
+    from customercard.store import timeline
+
+    store, customer = firm
+    assert store.comments_with_count(customer.id, limit=3)[1] == 0
+    assert list(store.comments_with_count(customer.id, limit=3)[0].columns) == COMMENT_COLUMNS
+    for n in range(7):
+        store.add_comment(customer.id, f"Note {n}", user="anna", written_on=dt.date(2024, 1, 1 + (n * 5) % 7))
+        for sorted_here in (2, 6, 200):  # fewer, as many and more rows than are read and sorted here
+            monkeypatch.setattr(timeline, "COMMENTS_SORTED_HERE", sorted_here)
+            for limit in (None, 0, 1, 3, 7, 9):
+                frame, total = store.comments_with_count(customer.id, limit=limit)
+                assert total == store.comment_count(customer.id) == n + 1
+                pd.testing.assert_frame_equal(frame, store.comments(customer.id, limit=limit))
+
+
+def test_comments_with_count_as_of_a_day_are_those_written_by_then(firm):
+    store, customer = firm
+    store.add_comment(customer.id, "Today", user="anna")
+    frame, total = store.as_of(dt.date.today() - dt.timedelta(days=2)).comments_with_count(customer.id, limit=3)
+    assert frame.empty and total == 0
+    frame, total = store.as_of(dt.date.today() + dt.timedelta(days=1)).comments_with_count(customer.id, limit=3)
+    assert list(frame["body"]) == ["Today"] and total == 1
+
+
 def test_a_comment_names_its_author_as_users_know_them_now(firm):
     store, customer = firm
     store.add_comment(customer.id, "By Anna", user="anna")

@@ -196,6 +196,9 @@ class StoreAsOfDay(Store):
     def comment_count(self, customer_id: int) -> int:
         return self.comment_count_as_of(customer_id, self.day)
 
+    def comments_with_count(self, customer_id: int, limit: int | None = None) -> tuple[pd.DataFrame, int]:
+        return self.comments(customer_id, limit=limit), self.comment_count(customer_id)
+
     def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
         return self.contacts_as_of(customer_id, self.day, include_inactive=include_inactive)
 

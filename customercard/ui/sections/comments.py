@@ -57,8 +57,7 @@ class CommentsSection(Section):
     def listing(self) -> str:
         """The comments shown (three newest, or all) and the link that switches between them."""
         store, zone, customer_id = self.context.store, self.context.zone, self.context.customer.id
-        total = store.comment_count(customer_id)
-        frame = store.comments(customer_id, limit=None if self.show_all else NEWEST)
+        frame, total = store.comments_with_count(customer_id, limit=None if self.show_all else NEWEST)
         editable = self.context.can_edit
         items = "".join(comment_html(row, store, zone, editable) for row in rows_of(frame))
         parts = [f'<ul class="cc-list cc-comment-list">{items}</ul>' if items else
