@@ -588,7 +588,8 @@ def test_the_invoiced_chart_is_a_picture_whose_figures_are_in_the_table(live_ser
         amount = float(amounts.get(year, 0.0))
         money = [formatting.money(v, settings.base_currency, language="en") for v in (amount, weighted.get(year, 0.0))]
         with using_language("en"):
-            change = year_change(amount, float(amounts[year - 1]) if year - 1 in amounts.index else None)
+            change = (year_change(amount, float(amounts[year - 1]) if year - 1 in amounts.index else None)
+                      if year in amounts.index else "")  # a year only the pipeline has: nothing to compare
         assert shown[str(year)] == [money[0], change, money[1]], (year, shown.get(str(year)), money, change)
 
 

@@ -383,6 +383,24 @@ def test_invoiced_chart_and_figures(demo_store, customer_id):
     assert section.view.child is None  # the year's invoices go under the chart once a year is chosen
 
 
+def test_a_year_only_the_pipeline_has_shows_no_change_against_invoicing(demo_store, customer_id):
+    import re
+
+    next_year = dt.date.today().year + 1
+    opportunity = demo_store.new_opportunity(customer_id, owner="anna")
+    opportunity.param.update(title="Next year's audit", amount=100_000, probability=50,
+                             expected_close=dt.date(next_year, 3, 1))
+    demo_store.create_opportunity(opportunity, user="anna")
+    section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("invoiced")
+    section.open()
+    rows = {re.sub(r"<[^>]+>", "", row[0]): [re.sub(r"<[^>]+>", "", cell) for cell in row[1:]]
+            for row in re.findall(r"<tr[^>]*>((?:\s*<t[dh][^>]*>.*?</t[dh]>)+)\s*</tr>", texts(section), re.S)
+            for row in [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]}
+    assert rows[str(next_year)][1] == ""  # nothing invoiced yet in a year to come: no '-100 %'
+    if section.figures().set_index("year")["amount"].get(next_year - 2):  # this year against the last: a change
+        assert rows[str(next_year - 1)][1].endswith("%")
+
+
 def test_notebook_edits_through_the_param_object_show_in_the_card(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id)  # the configured user (anna)
     assert card.user == "anna"
