@@ -72,7 +72,8 @@ REMOTE: dict[str, Remote] = {
     # invoicing
     "invoiced_per_year": READ, "invoices": READ, "pipeline_per_year": READ, "add_invoices": WRITE,
     # comments, contact persons, projects, files
-    "comments": READ, "comment_count": READ, "comments_with_count": READ, "get_comment": READ, "add_comment": WRITE, "edit_comment": WRITE,
+    "comments": READ, "comment_count": READ, "comments_with_count": READ, "get_comment": READ,
+    "add_comment": WRITE, "edit_comment": WRITE,
     "contacts": READ, "get_contact": READ, "find_contacts": READ, "create_contact": WRITE, "save_contact": WRITE,
     "projects": READ, "get_project": READ, "create_project": WRITE, "files": READ, "file_record": READ,
     # CRM

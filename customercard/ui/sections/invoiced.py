@@ -237,7 +237,8 @@ class InvoicedSection(Section):
         def money(amount: float) -> str:
             return esc(formatting.money(amount, currency))
         amounts = {int(year): float(amount) for year, amount in invoiced.items()}
-        # a year only the pipeline has (an expected close after this year) has no invoicing to compare: no change
+        # a year only the pipeline has (an open opportunity's expected close, e.g. next year) has no invoicing to
+        # compare: no change
         rows = [[self._year_button(year) if year in amounts else esc(year), money(amounts.get(year, 0.0)),
                  esc(year_change(amounts[year], amounts.get(year - 1)) if year in amounts else "")]
                 + ([money(float(weighted.get(year, 0.0)))] if has_pipeline else []) for year in years]
