@@ -285,9 +285,28 @@ def test_committed_changes_are_told_to_the_remote_stores_subscribers(served, rem
     assert [(c.kind, c.customer_id) for c in heard] == [("comment", customer_id)]
 
 
+def test_the_timeline_comes_back_with_its_changes_as_lists(served, remote):
+    customer_id = rich_customers(served.store)[0]
+    served.store.save_customer(_with_phone(served.store.get_customer(customer_id), "+46 8 555 01 02"), user="anna")
+    embedded, travelled = served.store.timeline(customer_id), remote.timeline(customer_id)
+    plain = embedded.drop(columns="changes")
+    pd.testing.assert_frame_equal(travelled.drop(columns="changes"), plain, check_dtype=True)
+    assert [[list(c) for c in changes] if changes is not None else None for changes in embedded["changes"]] == list(
+        travelled["changes"])
+    assert any(isinstance(changes, list) and changes for changes in travelled["changes"])
+
+
+def _with_phone(customer, phone: str):
+    customer.phone = phone
+    return customer
+
+
 def test_the_customer_card_works_on_a_remote_store(served, remote):
     customer_id = rich_customers(served.store)[5]
     card = cc.CustomerCard(store=remote, customer_id=customer_id)
+    for section in card.sections:  # every section draws from the remote store, the Activity's changes too
+        section.open()
+        assert "could not be shown" not in section.view.html, section.key
     assert card.customer.name == served.store.get_customer(customer_id).name and card.user == "anna"
     card.customer.visit_address.city = "Västerås"
     card.save()

@@ -208,11 +208,17 @@ def frame_to_arrow(frame: pd.DataFrame) -> bytes:
 
 
 def frame_from_arrow(data: bytes) -> pd.DataFrame:
-    """The DataFrame :func:`frame_to_arrow` wrote."""
+    """The DataFrame :func:`frame_to_arrow` wrote. A column of lists (the timeline's ``changes``) comes back as
+    Python lists, as the store gives them (Arrow's own conversion gives NumPy arrays, whose truth is ambiguous);
+    tuples inside them come back as lists."""
     import pyarrow as pa
 
     table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
-    return table.to_pandas()
+    frame = table.to_pandas()
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if name in frame.columns and (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
+            frame[name] = pd.Series(column.to_pylist(), index=frame.index, dtype=object)
+    return frame
 
 
 # -- errors ------------------------------------------------------------------------------------------------------
