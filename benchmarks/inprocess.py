@@ -646,7 +646,7 @@ def save_steps(store, ids: list[int], phones: dict[str, list[str]], criterion: s
              (models.Record, "check", "validation (Record.check)"),
              (AdminStore, "choices", "choices()"),
              (customers_module, "_diff", "diff (_diff)"),
-             (CustomerStore, "_write_segments", "segments rewrite (_write_segments)"),
+             (CustomerStore, "_rewrite_segments", "segments rewrite (_rewrite_segments)"),
              (SearchStore, "_index_customer", "search index update (_index_customer)"),
              (CustomerStore, "_after_customer_change", "after-change hook")]
     steps = [t for t in steps if t[1] in t[0].__dict__]

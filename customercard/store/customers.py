@@ -357,9 +357,9 @@ class CustomerStore(Part):
                       login: str, now: Any) -> None:
         """What a saved customer's row brings with it, in the same transaction: its segments written again when
         they changed, the search index when a searched field did, and the outbox (:meth:`_after_customer_change`)."""
-        if any(field.startswith("segments.") for field in changes):
-            cur.execute("DELETE FROM customer_segments WHERE customer_id = ?", [customer.id])
-            self._write_segments(cur, customer.id, customer.segments)
+        changed = [field.split(".", 1)[1] for field in changes if field.startswith("segments.")]
+        if changed:
+            self._rewrite_segments(cur, customer, changed)
         if SEARCHED_FIELDS & set(changes):
             self.search.index_customer(cur, customer.id, {**customer.values(), "number": customer.number})
         self.outbox.after_customer_change(cur, stored, customer, changes, login, now)
@@ -455,8 +455,28 @@ class CustomerStore(Part):
         if rows:
             self.db.insert_df(table, pd.DataFrame(rows, columns=columns, dtype=object))
 
-    def _write_segments(self, cur: Any, customer_id: int, segments: dict[str, list[str]]) -> None:
-        self._write_segments_of(cur, [(customer_id, segments)])
+    def _rewrite_segments(self, cur: Any, customer: Customer, criteria: list[str]) -> None:
+        """The customer's values of the ``criteria`` that changed written again; the other criteria's rows stay as
+        they are stored. A criterion or value the copy names that is no longer known (renamed or removed since the
+        copy was read) refuses the save, in its transaction: written by name it would be dropped unseen."""
+        ids = self.admin.criterion_value_ids()
+        of_criterion: dict[str, list[int]] = {}
+        for (name, _label), value_id in ids.items():
+            of_criterion.setdefault(name, []).append(int(value_id))
+        chosen = [(criterion, value) for criterion in criteria for value in customer.segments.get(criterion, [])]
+        gone = [criterion for criterion in criteria if criterion not in of_criterion]
+        gone += [f"{criterion}: {value}" for criterion, value in chosen if criterion in of_criterion
+                 and (criterion, value) not in ids]
+        if gone:
+            raise ValidationError({"segments": _(
+                "The segmentation changed since this customer was opened ({what} was renamed or removed): open the "
+                "customer again and make the change there.").format(what=", ".join(gone))}, what=_("Customer"))
+        dropped = sorted(value_id for criterion in criteria for value_id in of_criterion[criterion])
+        cur.execute("DELETE FROM customer_segments WHERE customer_id = ? AND "
+                    + self.db.in_list("value_id", len(dropped), ids=True), [customer.id, *dropped])
+        if chosen:
+            execute_rows(cur, "INSERT INTO customer_segments (customer_id, value_id) VALUES (?, ?)",
+                         [[customer.id, ids[pair]] for pair in dict.fromkeys(chosen)])
 
     def _write_segments_of(self, cur: Any, owners: list[tuple[int, dict[str, list[str]]]]) -> None:
         ids = self.admin.criterion_value_ids()

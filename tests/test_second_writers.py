@@ -1,0 +1,77 @@
+"""The second writer, for what the race state machine (test_store_races) does not hold: an administrator's change
+(a criterion renamed, a contact person anonymised, a user demoted, a list reordered, a customer merged) while
+someone else works from a copy read before it — and a bulk change undone while it is still being applied. Each
+must end in the other's work kept or a clear refusal, never in something dropped or written back unseen.
+On DuckDB and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+import customercard as cc
+
+
+def _criterion(store, name):
+    return next(c for c in store.criteria(include_inactive=True) if c.name == name)
+
+
+@pytest.fixture
+def segmented(empty_store):
+    store = empty_store
+    size = store.criteria(include_inactive=True)
+    names = {c.name for c in size}
+    assert {"Size", "Source"} <= names, names
+    size_values = _criterion(store, "Size").values
+    source_values = _criterion(store, "Source").values
+    customer = store.create_customer(user="anna", name="Segmented AB",
+                                     segments={"Size": [size_values[0]], "Source": [source_values[0]]})
+    return store, customer, size_values, source_values
+
+
+def test_a_criterion_renamed_meanwhile_keeps_its_values_when_another_one_is_saved(segmented):
+    store, customer, size_values, source_values = segmented
+    mine = store.get_customer(customer.id)  # a card open before the rename
+    size = _criterion(store, "Size")
+    size.name = "Company size"
+    store.save_criterion(size, user="boss")
+    mine.segments = {**mine.segments, "Source": [source_values[1]]}
+    store.save_customer(mine, user="anna")
+    assert store.get_customer(customer.id).segments == {"Company size": [size_values[0]], "Source": [source_values[1]]}
+    history = store.history(customer.id)
+    assert sorted(history.loc[history["version"] == mine.version, "field"]) == ["segments.Source"]  # only what anna changed: nothing dropped unseen
+
+
+@pytest.mark.parametrize("change", ["other value", "emptied"])
+def test_changing_a_criterion_renamed_meanwhile_is_refused_with_nothing_written(segmented, change):
+    store, customer, size_values, _source = segmented
+    mine = store.get_customer(customer.id)
+    size = _criterion(store, "Size")
+    size.name = "Company size"
+    store.save_criterion(size, user="boss")
+    before = store.get_customer(customer.id)
+    segments = dict(mine.segments)
+    if change == "emptied":
+        segments.pop("Size")
+    else:
+        segments["Size"] = [size_values[1]]
+    mine.segments = segments
+    mine.phone = "+46 8 123 45 67"
+    with pytest.raises(cc.ValidationError, match="segmentation") as refused:
+        store.save_customer(mine, user="anna")
+    assert "segments" in refused.value.errors
+    after = store.get_customer(customer.id)
+    assert (after.segments, after.phone, after.version) == (before.segments, before.phone, before.version)
+
+
+def test_a_value_left_out_of_its_criterion_meanwhile_stays_when_another_is_added(empty_store):
+    store = empty_store
+    services = next(c for c in store.criteria() if c.multiple)
+    first, second, third = services.values[:3]
+    customer = store.create_customer(user="anna", name="Many AB", segments={services.name: [first, second]})
+    mine = store.get_customer(customer.id)
+    services = _criterion(store, services.name)
+    services.values = [v for v in services.values if v != second]  # deactivated: it stays on customers
+    store.save_criterion(services, user="boss")
+    mine.segments = {services.name: [first, second, third]}
+    store.save_customer(mine, user="anna")
+    assert sorted(store.get_customer(customer.id).segments[services.name]) == sorted([first, second, third])
