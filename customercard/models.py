@@ -674,7 +674,8 @@ class Customer(Record):
             if unknown:
                 problems.append(_("{criterion}: {value} is not one of its values.").format(
                     criterion=criterion, value=quoted(unknown[0])))
-            if not multiple and len(values) > 1:
+            # values stored before the criterion became single-choice stay until someone changes them
+            if not multiple and len(values) > 1 and sorted(values) != sorted(before.get(criterion, [])):
                 problems.append(_("{criterion} takes one value, not {n}.").format(criterion=criterion,
                                                                                   n=len(values)))
             cleaned[criterion] = list(dict.fromkeys(values))

@@ -75,3 +75,31 @@ def test_a_value_left_out_of_its_criterion_meanwhile_stays_when_another_is_added
     mine.segments = {services.name: [first, second, third]}
     store.save_customer(mine, user="anna")
     assert sorted(store.get_customer(customer.id).segments[services.name]) == sorted([first, second, third])
+
+
+def test_a_criterion_made_single_choice_keeps_stored_values_until_someone_changes_them(empty_store):
+    from customercard.ui.card import CustomerCard
+
+    store = empty_store
+    services = next(c for c in store.criteria() if c.multiple)
+    first, second, third = services.values[:3]
+    customer = store.create_customer(user="anna", name="Two Services AB", segments={services.name: [first, second]})
+    services = _criterion(store, services.name)
+    services.multiple = False
+    store.save_criterion(services, user="boss")
+    mine = store.get_customer(customer.id)
+    mine.phone = "+46 8 123 45 67"
+    store.save_customer(mine, user="anna")  # another field: saved, the two values untouched
+    assert store.get_customer(customer.id).segments == {services.name: [first, second]}
+    card = CustomerCard(store=store, customer_id=customer.id, user="anna")
+    groups = card.section("groups")
+    groups.start_edit()
+    assert sorted(groups.form.widgets[services.name].value) == sorted([first, second])  # shown, not cut to one
+    assert groups.save() and store.get_customer(customer.id).segments == {services.name: [first, second]}
+    again = store.get_customer(customer.id)
+    again.segments = {services.name: [first, second, third]}
+    with pytest.raises(cc.ValidationError, match="takes one value"):  # a change must make it one value
+        store.save_customer(again, user="anna")
+    again.segments = {services.name: [third]}
+    store.save_customer(again, user="anna")
+    assert store.get_customer(customer.id).segments == {services.name: [third]}

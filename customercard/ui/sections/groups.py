@@ -33,7 +33,7 @@ class SegmentsForm(pn.viewable.Viewer):
         for name, (multiple, allowed) in criteria.items():
             current = list(customer.segments.get(name, []))
             options = allowed + [v for v in current if v not in allowed]
-            if multiple:
+            if multiple or len(current) > 1:  # made single-choice since: its stored values shown, none dropped
                 widget = multi_choice(options, current, label=name, sizing_mode="stretch_width")
             else:
                 widget = pn.widgets.Select(label=name, options=["—", *options],
