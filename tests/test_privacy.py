@@ -149,8 +149,12 @@ def test_anonymising_replaces_the_person_everywhere_and_keeps_the_rest(firm):
     assert list(store.search("per holm")["name"]) == ["Lindqvist Konsult AB"]
     assert store.get_customer(firm.lindqvist.id).values() == customer_before.values()
     assert store.get_customer(firm.lindqvist.id).version == customer_before.version
-    assert counts == {t: store.db.row(f"SELECT count(*) FROM {t}")[0]  # constant names
-                      for t in counts}
+    # one history row more per value taken out, each of kind 'anonymise' (the person: 7 fields and 'active'; three
+    # comments and an event title that named her), so that a copy read before is refused
+    anonymised = store.db.row("SELECT count(*) FROM record_changes WHERE kind = 'anonymise'")[0]
+    assert anonymised == 8 + 3 + 1
+    assert {**counts, "record_changes": counts["record_changes"] + anonymised} == {
+        t: store.db.row(f"SELECT count(*) FROM {t}")[0] for t in counts}  # constant names
     log = store.admin_log(limit=10_000)
     assert len(log) == log_before + 1
     entry = log.iloc[0]
@@ -240,3 +244,35 @@ def test_the_export_holds_the_follow_ups_about_the_person_and_anonymising_clears
         assert _traces(store, trace) == [], trace
     again = store.contact_data_export(firm.anna.id, user="boss")
     assert {row["id"] for row in again["follow_ups"]} == {linked.id}  # the text no longer names her
+
+
+def test_a_copy_read_before_the_anonymisation_cannot_write_the_person_back(firm):
+    """Manager anna has the contact person, a comment and an event naming them open; an administrator anonymises
+    the person; anna's saves from those copies are refused (nothing written), and what she opens again can be
+    edited — without the name."""
+    store = firm.store
+    contact, comment, event = (store.get_contact(firm.anna.id), store.get_comment(firm.comments.names.id),
+                               store.get_event(firm.meeting.id))
+    store.anonymise_contact(firm.anna.id, user="boss")
+    after = (store.get_contact(firm.anna.id), store.get_comment(firm.comments.names.id),
+             store.get_event(firm.meeting.id))
+    contact.notes = "Call her mobile."  # a field the anonymisation emptied, or one it left: refused all the same
+    comment.body += " Follow up in May."
+    event.event_type = None
+    for save in (lambda: store.save_contact(contact, user="anna"), lambda: store.edit_comment(comment, user="anna"),
+                 lambda: store.save_event(event, user="anna")):
+        with pytest.raises(cc.PermissionDenied, match="anonymised"):
+            save()
+    now = (store.get_contact(firm.anna.id), store.get_comment(firm.comments.names.id),
+           store.get_event(firm.meeting.id))
+    assert [(r.version, r.values()) for r in now] == [(r.version, r.values()) for r in after]
+    assert "Bergström" not in now[1].body and "Bergström" not in now[2].title
+    assert now[1].version == comment.version + 1 and now[1].edited_by == "boss"  # a change of its own, stamped
+    for table, record in (("contacts", now[0]), ("comments", now[1]), ("events", now[2])):
+        history = store.record_history(table, record.id)
+        made = history[history["kind"] == "anonymise"]
+        assert len(made) >= 1 and set(made["version"]) == {record.version}, table
+        assert not any("bergstr" in str(v).lower() for v in [*history["old_value"], *history["new_value"]]), table
+    fresh = store.get_comment(firm.comments.names.id)
+    fresh.body += " Follow up in May."
+    assert store.edit_comment(fresh, user="anna").body.endswith("Follow up in May.")

@@ -38,7 +38,8 @@ def test_a_criterion_renamed_meanwhile_keeps_its_values_when_another_one_is_save
     store.save_customer(mine, user="anna")
     assert store.get_customer(customer.id).segments == {"Company size": [size_values[0]], "Source": [source_values[1]]}
     history = store.history(customer.id)
-    assert sorted(history.loc[history["version"] == mine.version, "field"]) == ["segments.Source"]  # only what anna changed: nothing dropped unseen
+    # only what anna changed: nothing dropped unseen
+    assert sorted(history.loc[history["version"] == mine.version, "field"]) == ["segments.Source"]
 
 
 @pytest.mark.parametrize("change", ["other value", "emptied"])

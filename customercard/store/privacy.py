@@ -18,6 +18,7 @@ from ..models import Contact
 from .backend import Backend
 from .database import utcnow
 from .part import Part
+from .records import write_record_changes
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -34,6 +35,9 @@ PERSONAL_FIELDS = ("first_name", "last_name", "title", "email", "phone", "mobile
 #: Texts of other records that may name a contact person, by table, and the history fields that keep them.
 NAMING_TEXTS = {"comments": ("body", "recipients"), "events": ("title", "description"), "relations": ("note",),
                 "follow_ups": ("what",)}
+#: Of those, the tables whose records have a version, with the columns that say who last changed one and when.
+VERSIONED_TEXTS = {"comments": ("edited_at", "edited_by"), "events": ("updated_at", "updated_by"),
+                   "follow_ups": ("updated_at", "updated_by")}
 
 
 def _plain(value: Any) -> Any:
@@ -161,10 +165,18 @@ class PrivacyStore(Part):
                         "mobile = '', notes = '', active = FALSE, updated_at = ?, updated_by = ?, "
                         "version = version + 1 WHERE id = ?", [ANONYMISED, now, login, contact.id])
             self._anonymise_history(cur, contact.id)
+            # recorded as a change at the new version, its old values not kept: a save from a copy read before is
+            # refused (records.record_conflict), and open cards hear of it
+            gone = {field: (REDACTED, ANONYMISED if field == "first_name" else None) for field in PERSONAL_FIELDS
+                    if field == "first_name" or contact.get(field)}
+            if contact.active:
+                gone["active"] = (True, False)
+            write_record_changes(self.db, cur, "contacts", contact.id, contact.customer_id, login, now, "anonymise",
+                                 gone, int(contact.version) + 1)
             self._forget_from_search(cur, contact)
             if needles:
                 for table, fields in NAMING_TEXTS.items():
-                    self._redact_texts(cur, table, fields, needles)
+                    self._redact_texts(cur, table, fields, needles, login, now)
             self.admin.log_admin(cur, login, "Privacy", f"contact {contact.id}", None, "anonymised")
         return self.people.get_contact(contact_id)
 
@@ -188,13 +200,31 @@ class PrivacyStore(Part):
                 for table in ("search_vocab", "search_suffixes", "search_fuzzy"):
                     cur.execute(f"DELETE FROM {table} WHERE word = ?", [word])
 
-    def _redact_texts(self, cur: Any, table: str, fields: tuple[str, ...], needles: list[str]) -> None:
-        """In ``table``, replace the needles inside ``fields`` (and in those fields' recorded history)."""
+    def _redact_texts(self, cur: Any, table: str, fields: tuple[str, ...], needles: list[str], login: str,
+                      now: Any) -> None:
+        """In ``table``, replace the needles inside ``fields`` (and in those fields' recorded history). A record
+        with a version gets a new one, stamped and recorded as a change (its old text not kept): a save from a copy
+        read before is refused rather than writing the name back."""
         naming = " OR ".join(f"position(? IN lower({field})) > 0" for field in fields for _ in needles)
         params = [needle for _field in fields for needle in needles]
-        for row in cur.execute(f"SELECT id, {', '.join(fields)} FROM {table} WHERE {naming}", params).fetchall():
-            cur.execute(f"UPDATE {table} SET " + ", ".join(f"{field} = ?" for field in fields) + " WHERE id = ?",
-                        [*(_redact(value, needles) for value in row[1:]), row[0]])
+        stamps = VERSIONED_TEXTS.get(table)
+        extra = ", customer_id, version" if stamps else ""
+        for row in cur.execute(f"SELECT id, {', '.join(fields)}{extra} FROM {table} WHERE {naming}",
+                               params).fetchall():
+            texts = row[1:1 + len(fields)]
+            redacted = [_redact(value, needles) for value in texts]
+            if not stamps:
+                cur.execute(f"UPDATE {table} SET " + ", ".join(f"{field} = ?" for field in fields) + " WHERE id = ?",
+                            [*redacted, row[0]])
+                continue
+            customer_id, version = row[-2], int(row[-1] or 1)
+            cur.execute(f"UPDATE {table} SET " + ", ".join(f"{field} = ?" for field in fields)
+                        + f", {stamps[0]} = ?, {stamps[1]} = ?, version = ? WHERE id = ?",
+                        [*redacted, now, login, version + 1, row[0]])
+            write_record_changes(self.db, cur, table, int(row[0]), customer_id, login, now, "anonymise",
+                                 {field: (REDACTED, new) for field, old, new in zip(fields, texts, redacted,
+                                                                                     strict=True) if old != new},
+                                 version + 1)
         history = " OR ".join("position(? IN lower(coalesce(old_value, '') || ' ' || coalesce(new_value, ''))) > 0"
                               for _ in needles)
         for change_id, old, new in cur.execute(

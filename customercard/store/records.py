@@ -7,7 +7,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from ..errors import ConflictError, FieldConflict, NotFound
+from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied
+from ..i18n import _
 from ..models import Choices, Record, to_text
 from .backend import Backend
 from .changes import Change
@@ -124,11 +125,17 @@ def versioned_update(db: Any, cur: Any, table: str, record: Record, values: dict
     return int(record.version) + 1
 
 
-def record_conflict(db: Any, table: str, stored: Record, attempted: Record) -> ConflictError:
+def record_conflict(db: Any, table: str, stored: Record, attempted: Record) -> ConflictError | PermissionDenied:
     """The conflict of a stale save of a record: each field someone changed after the version the save started
-    from, with the stored value, the attempted one, and who changed it when."""
-    rows = db.records("SELECT field, changed_by, changed_at FROM record_changes WHERE table_name = ? AND record_id = ? "
-                      "AND version > ? ORDER BY id", [table, int(stored.id), int(attempted.version)])
+    from, with the stored value, the attempted one, and who changed it when. A record anonymised since (a person's
+    data taken out of it) refuses the save instead: a copy read before still holds what was taken out."""
+    rows = db.records("SELECT field, changed_by, changed_at, kind FROM record_changes WHERE table_name = ? AND "
+                      "record_id = ? AND version > ? ORDER BY id", [table, int(stored.id), int(attempted.version)])
+    anonymised = [row for row in rows if row["kind"] == "anonymise"]
+    if anonymised:
+        return PermissionDenied(_(
+            "A person's data was taken out of this (anonymised) by {who} after you opened it: nothing was saved. "
+            "Open it again to make your change.").format(who=anonymised[-1]["changed_by"]))
     latest = {row["field"]: row for row in rows}
     conflicts = [FieldConflict(field, stored.get(field), attempted.get(field), row["changed_by"], row["changed_at"])
                  for field, row in latest.items() if field in stored.fields]
