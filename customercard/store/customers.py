@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, ValidationError
+from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..fields import customer_fields, searched_fields
 from ..i18n import _
 from ..models import (
@@ -165,7 +165,8 @@ class CustomerStore(Part):
         linked = bool(record["erp_system"] and record["erp_customer_id"])
         return Snapshot(values, id=record["id"], version=record["version"], segments=segments,
                         erp_system=record["erp_system"] or "", erp_customer_id=record["erp_customer_id"] or "",
-                        is_linked=linked, updated_by=record["updated_by"], updated_at=record["updated_at"])
+                        is_linked=linked, updated_by=record["updated_by"], updated_at=record["updated_at"],
+                        merged_into=record["merged_into"])
 
     @staticmethod
     def _saved_snapshot(before: Snapshot, customer: Customer, version: int, now: Any, login: str) -> Snapshot:
@@ -175,7 +176,7 @@ class CustomerStore(Part):
         values["segments"] = segments
         return Snapshot(values, id=before.id, version=version, segments=segments, erp_system=before.erp_system,
                         erp_customer_id=before.erp_customer_id, is_linked=before.is_linked, updated_by=login,
-                        updated_at=now)
+                        updated_at=now, merged_into=getattr(before, "merged_into", None))
 
     def customers_for_saving(self, customer_ids: list[int]) -> dict[int, Customer]:
         """Many customers read at once (two queries, not two per customer), as :meth:`get_customer` gives each but
@@ -333,6 +334,7 @@ class CustomerStore(Part):
                 stored = self.stored_now(customer.id)
                 if stored.version != customer.version:
                     raise self.conflict(stored, customer)
+            self._refuse_merged_away(customer, stored)
             customer.check(self.admin.choices(), previous=stored)
             changes = _diff(stored, customer)
             if not changes:
@@ -383,8 +385,9 @@ class CustomerStore(Part):
             try:
                 if not (isinstance(stored, Snapshot) and stored.version == customer.version):
                     raise self.conflict(self.stored_now(customer.id), customer)
+                self._refuse_merged_away(customer, stored)
                 customer.check(choices, previous=stored)
-            except (ValidationError, ConflictError) as exc:
+            except (ValidationError, ConflictError, PermissionDenied) as exc:
                 refused[customer.id] = exc
                 continue
             changes = _diff(stored, customer)
@@ -419,6 +422,15 @@ class CustomerStore(Part):
                 self._adopt_saved(customer, stored, version, now, login)
         write_customer_changes(self.db, self.db.cursor(), history)
         return refused
+
+    @staticmethod
+    def _refuse_merged_away(customer: Customer, stored: Snapshot) -> None:
+        """A customer merged into another is kept only as the pointer to it: its values are not edited any more
+        (a change belongs on the survivor, which holds its contacts, projects and history now)."""
+        survivor = getattr(stored, "merged_into", None) or customer.merged_into
+        if survivor:
+            raise PermissionDenied(_("{name} was merged into another customer (id {survivor}): nothing was saved. "
+                                     "Make the change there.").format(name=customer.name, survivor=int(survivor)))
 
     def stored_now(self, customer_id: int) -> Snapshot:
         records = self.db.records(SELECT_CUSTOMER, [customer_id])

@@ -72,6 +72,10 @@ class MergeStore(Part):
             if other.merged_into:
                 raise ValidationError({"other": _("{name} was merged into another customer already.").format(
                     name=other.name)})
+            if survivor.merged_into:  # it would keep nothing: everything would move to a customer merged away
+                raise ValidationError({"survivor": _(
+                    "{name} was merged into another customer (id {survivor}) already: merge into that one."
+                ).format(name=survivor.name, survivor=int(survivor.merged_into))})
             merged = survivor.copy()
             for field in taken - {"segments"}:
                 merged.set(field, other.get(field))

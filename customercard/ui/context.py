@@ -40,7 +40,8 @@ class CardContext(param.Parameterized):
 
     @property
     def can_edit(self) -> bool:
-        return self.store.can(self.login, "write")
+        """Whether the user may write, and the customer is not one merged into another (kept as its pointer)."""
+        return self.store.can(self.login, "write") and not self.customer.merged_into
 
     @property
     def projects_access(self) -> bool:
