@@ -104,3 +104,30 @@ def test_a_criterion_made_single_choice_keeps_stored_values_until_someone_change
     again.segments = {services.name: [third]}
     store.save_customer(again, user="anna")
     assert store.get_customer(customer.id).segments == {services.name: [third]}
+
+
+def test_a_customer_merged_away_is_no_survivor_and_is_not_edited(empty_store):
+    from customercard.ui.card import CustomerCard
+
+    store = empty_store
+    survivor = store.create_customer(user="anna", name="Survivor AB")
+    duplicate = store.create_customer(user="anna", name="Duplicate AB")
+    card = CustomerCard(store=store, customer_id=duplicate.id, user="anna")  # open before the merge
+    contact = card.section("contact")
+    contact.start_edit()
+    store.merge_customers(survivor.id, duplicate.id, user="boss")
+    contact.form.widgets["phone"].value = "+46 8 765 43 21"
+    assert not contact.save() and "merged into another customer" in contact.message
+    stored = store.get_customer(duplicate.id)
+    assert (stored.phone, stored.archived, stored.merged_into) == ("", True, survivor.id)
+    stale = store.get_customer(duplicate.id)
+    stale.archived = False  # un-archiving it would leave an active customer pointing at its survivor
+    with pytest.raises(cc.PermissionDenied, match="merged into"):
+        store.save_customer(stale, user="anna")
+    with pytest.raises(cc.ValidationError, match="merge into that one"):  # the loop: both merged into each other
+        store.merge_customers(duplicate.id, survivor.id, user="boss")
+    after = store.get_customer(survivor.id)
+    assert (after.archived, after.merged_into) == (False, None)
+    reopened = CustomerCard(store=store, customer_id=duplicate.id, user="anna")
+    assert not reopened.context.can_edit
+    assert all(not reopened.section(key).view.tools for key in ("header", "contact"))
