@@ -141,7 +141,10 @@ class CardServer:
         return self._store
 
     def _take(self, store: Store) -> None:
+        from .store.readonly import SERVER_SQL_ROWS
+
         _WITH_STORE.add(self)
+        store.db.sql_max_rows = SERVER_SQL_ROWS  # what a remote or page query may answer: the memory is everyone's
         self.store_memory = StoreMemory(store, hold_search=self.config.search_in_memory)
         self.memory.when_idle("store", self.store_memory.release)
         self.store_memory.hold()

@@ -266,6 +266,17 @@ def test_a_large_frame_travels_as_arrow(served):
     assert len(frame) == 100_000 and list(frame.columns) == ["i"]
 
 
+def test_a_query_answering_more_rows_than_a_server_holds_is_refused(served, remote):
+    """No request can hold the server: a query of a thousand billion rows is refused once it has answered the
+    server's most (read a chunk at a time, nothing kept), and the server answers on."""
+    from customercard.store.readonly import SERVER_SQL_ROWS
+
+    with pytest.raises(cc.CustomerCardError, match="rows: narrow the query"):
+        remote.sql("SELECT * FROM range(1000000000000) t(i)")
+    assert len(remote.sql("SELECT * FROM range(?) t(i)", [SERVER_SQL_ROWS // 10])) == SERVER_SQL_ROWS // 10
+    assert remote.sql("SELECT count(*) AS n FROM range(1000000000) t(i)")["n"][0] == 1_000_000_000
+
+
 def test_records_given_are_changed_as_embedded(served, remote):
     customer = remote.new_customer()
     customer.name = "Remote Analytics AB"

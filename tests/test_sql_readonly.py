@@ -232,6 +232,9 @@ def test_postgres_sql_of_an_ordinary_owner_reads_tables_but_no_files(pg_login):
     "SELECT value FROM settings WHERE key LIKE '_secret%'",
     "WITH u AS (SELECT * FROM users) SELECT * FROM u",
     "SELECT (SELECT max(password_hash) FROM users) AS h",
+    # what only its owner (or an administrator) reads through the store's methods
+    "SELECT * FROM saved_views", "SELECT * FROM ui_prefs", "SELECT * FROM card_views", "SELECT * FROM home_seen",
+    "SELECT * FROM follow_up_mail_sent", "SELECT * FROM admin_log", "SELECT * FROM outbox",
 ])
 def test_sql_never_reads_the_tables_that_keep_secrets(demo_store, query):
     """Password hashes, sessions, throttles and the shared cookie secret stay out of store.sql on both backends;
@@ -251,3 +254,22 @@ def test_a_long_query_is_stopped(demo_store):
         demo_store.sql("SELECT count(*) FROM generate_series(1, 100000000000) a, generate_series(1, 1000) b",
                        timeout=0.5)
     assert int(demo_store.sql("SELECT count(*) AS n FROM customers")["n"][0]) > 0  # the store still answers
+
+
+def test_a_server_bounds_how_many_rows_a_query_answers(demo_store):
+    """A server's store answers at most ``sql_max_rows`` rows (the server sets it: its memory is everyone's); a
+    store of one's own answers what it is asked."""
+    assert len(demo_store.sql("SELECT * FROM generate_series(1, 2500) t(x)")) == 2500
+    demo_store.db.sql_max_rows = 2000
+    try:
+        assert len(demo_store.sql("SELECT * FROM generate_series(1, 2000) t(x) ORDER BY x DESC")) == 2000
+        ordered = demo_store.sql("SELECT * FROM generate_series(1, 5) t(x) ORDER BY x DESC")
+        assert ordered["x"].tolist() == [5, 4, 3, 2, 1]
+        with pytest.raises(cc.CustomerCardError, match="more than 2,000 rows"):
+            demo_store.sql("SELECT * FROM generate_series(1, 2001) t(x)")
+        if demo_store.db.dialect == "duckdb":  # made as it is read, not held (PostgreSQL makes a series whole)
+            with pytest.raises(cc.CustomerCardError, match="more than 2,000 rows"):
+                demo_store.sql("SELECT * FROM generate_series(1, 100000000000) t(x)")
+        assert demo_store.sql("SELECT count(*) AS n FROM generate_series(1, 100000) t(x)")["n"][0] == 100000
+    finally:
+        demo_store.db.sql_max_rows = None

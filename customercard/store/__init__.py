@@ -125,7 +125,9 @@ class Store:
             timeout: float = QUERY_SECONDS) -> pd.DataFrame:
         """Run a read-only query (SELECT …) with parameters and return a DataFrame. It reads the database's own
         tables and views only — no files, no settings of the server, not the tables that keep secrets (users,
-        sessions, settings: read ``user_directory`` and ``firm_settings``) — and stops after ``timeout`` seconds."""
+        sessions, settings: read ``user_directory`` and ``firm_settings``) nor those of one user's own (saved views,
+        preferences, the admin log, the outbox: their methods say who may read them) — and stops after ``timeout``
+        seconds. On a server it answers at most ``readonly.SERVER_SQL_ROWS`` rows."""
         return self.db.read_only_df(query, params, timeout=timeout)
 
     def backup(self, target: str | Path) -> Path:

@@ -58,6 +58,7 @@ class Backend(Protocol):
 
     dialect: str
     path: str
+    sql_max_rows: int | None
     changes: ChangeFeed
     memory: Memory
     upgraded_from: int
@@ -163,6 +164,9 @@ class SqlBackend(abc.ABC):
         #: Committed changes, told to subscribers (see :mod:`customercard.store.changes`).
         self.changes = ChangeFeed()
         self.upgraded_from = 0
+        #: The most rows an analyst's query (:meth:`read_only_df`) may answer; None: no bound (a store of one's own).
+        #: A server sets it (readonly.SERVER_SQL_ROWS): its memory is everyone's.
+        self.sql_max_rows: int | None = None
 
     # -- for subclasses --------------------------------------------------------------------------------
     @abc.abstractmethod

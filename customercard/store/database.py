@@ -24,7 +24,7 @@ from ..errors import CustomerCardError
 from ..i18n import _
 from .backend import SqlBackend, checked_name
 from .duckdb_memory import DuckDBMemory
-from .readonly import QUERY_SECONDS, check_duckdb_query, duckdb_readable
+from .readonly import QUERY_SECONDS, TOO_MANY_ROWS, check_duckdb_query, duckdb_readable
 from .schema import LATEST_SCHEMA, MIGRATIONS_PACKAGE, migrations, split_statements, utcnow
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,10 @@ class Database(SqlBackend):
             stop = threading.Timer(timeout, cur.interrupt)
             stop.start()
             try:
-                return cur.execute(sql, list(params or [])).df()
+                cur.execute(sql, list(params or []))
+                if self.sql_max_rows is None:
+                    return cur.df()
+                return self._bounded_frame(cur, self.sql_max_rows)
             finally:
                 stop.cancel()
         except self._duckdb.InterruptException:
@@ -165,6 +168,24 @@ class Database(SqlBackend):
                 cur.execute("ROLLBACK")
             finally:
                 cur.close()
+
+    @staticmethod
+    def _bounded_frame(cur: Any, most: int) -> pd.DataFrame:
+        """The answer of the query run on ``cur``, read a chunk at a time as DuckDB makes it, refused (nothing kept)
+        once it has more than ``most`` rows."""
+        chunks, rows = [], 0
+        while True:
+            chunk = cur.fetch_df_chunk(16)
+            if chunks and chunk.empty:
+                break
+            chunks.append(chunk)
+            rows += len(chunk)
+            if rows > most:
+                chunks.clear()
+                raise CustomerCardError(_(TOO_MANY_ROWS).format(rows=formatting.number(most)))
+            if chunk.empty:
+                break
+        return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
     def insert_df(self, table: str, frame: pd.DataFrame, order_by: str | None = None) -> None:
         """Append a DataFrame whose columns are named as the table's (bulk loads: demo, import, copies);

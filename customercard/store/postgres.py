@@ -21,12 +21,13 @@ from typing import Any
 import numpy  # noqa: F401
 import pandas as pd
 
+from .. import formatting
 from ..errors import CustomerCardError
 from ..i18n import _
 from ..models import missing
 from .backend import SqlBackend, checked_name
 from .changes import CHANNEL, Change
-from .readonly import QUERY_SECONDS, SECRET_TABLES
+from .readonly import QUERY_SECONDS, SECRET_TABLES, TOO_MANY_ROWS
 
 log = logging.getLogger(__name__)
 _SECRET_NAMES = re.compile(r"\b(" + "|".join(sorted(SECRET_TABLES)) + r")\b", re.IGNORECASE)
@@ -292,7 +293,14 @@ class PostgresDatabase(SqlBackend):
                 elif _SECRET_NAMES.search(text):  # the user itself reads: at least not by naming them
                     raise CustomerCardError(_("store.sql does not read {tables}: read user_directory and "
                                               "firm_settings instead.").format(tables=", ".join(sorted(SECRET_TABLES))))
-                return cur.execute(text, params).df()
+                if self.sql_max_rows is None:
+                    return cur.execute(text, params).df()
+                # one row more than allowed tells it has too many (its order kept: a plain select of it)
+                frame = cur.execute(f"SELECT * FROM ({text}) AS answer LIMIT {int(self.sql_max_rows) + 1}",
+                                    params).df()
+                if len(frame) > self.sql_max_rows:
+                    raise CustomerCardError(_(TOO_MANY_ROWS).format(rows=formatting.number(self.sql_max_rows)))
+                return frame
             except CustomerCardError as exc:
                 raise CustomerCardError(_("The query failed: {exc}").format(exc=exc.__cause__ or exc)) from None
             finally:

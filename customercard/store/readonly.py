@@ -33,7 +33,14 @@ REFUSED_FUNCTIONS = frozenset({
 })
 #: Tables that keep secrets (password hashes, session and API tokens' hashes, throttles, the shared cookie secret):
 #: never read by store.sql. The views user_directory and firm_settings give what is not secret in them.
-SECRET_TABLES = frozenset({"users", "sessions", "login_throttle", "settings", "api_tokens"})
+SECRET_TABLES = frozenset({"users", "sessions", "login_throttle", "settings", "api_tokens",
+                           # and what only its owner (or an administrator) may read through the store's methods:
+                           # private saved views, preferences, cards opened, the admin log, the outbox
+                           "saved_views", "ui_prefs", "card_views", "home_seen", "follow_up_mail_sent", "admin_log",
+                           "outbox"})
+#: Rows a query may answer on a server (:attr:`Backend.sql_max_rows`), so that no request can hold its memory.
+SERVER_SQL_ROWS = 1_000_000
+TOO_MANY_ROWS = N_("The answer has more than {rows} rows: narrow the query (WHERE, LIMIT) or add it up (GROUP BY).")
 #: Seconds an analyst's query may run before it is stopped.
 QUERY_SECONDS = 60.0
 #: Names the parser gives functions that DuckDB's function list does not hold (``SELECT unnest([1, 2])``).
