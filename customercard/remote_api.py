@@ -12,7 +12,10 @@ credential, 400 other refusals).
 
 Who calls: ``Authorization: Bearer <API token>`` (``store.authenticate_token``: the token's user acts, with their
 role; a read-only token only reads), or the discovery file's key in ``X-Customercard-Key`` (a trusted local analyst,
-as if they had opened the file: every write must say who acts). The browser's login cookie is not taken here: a
+as if they had opened the file: every write must say who acts). A token is held to the limits of ``/api/v1`` (README,
+The HTTP API, Limits): failed tokens are counted per address (the client's, as the login page sees it) and per user,
+and make the next tries wait (429 with ``Retry-After``); each good token spends from the same request budget as on
+``/api/v1`` (429 with ``Retry-After`` past it). The browser's login cookie is not taken here: a
 page of another site cannot make a browser send either header, so cross-site requests cannot call this API.
 """
 
@@ -28,22 +31,43 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 from tornado.web import RequestHandler
 
-from .errors import CustomerCardError, PermissionDenied
+from .errors import CustomerCardError, PermissionDenied, TooManyAttempts
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from .store import Store, wire
 from .store.readonly import QUERY_SECONDS
 from .store.remote import KEY_HEADER, REMOTE, Remote, actor_parameters, call_arguments
+from .store.sessions import token_hash
+
+if TYPE_CHECKING:
+    from .http_api.limits import RequestBudget
+    from .login import SessionGate
 
 log = logging.getLogger(__name__)
 
 
 class Unauthenticated(PermissionDenied):
     """No credential, or one the server does not know (401)."""
+
+
+class OverBudget(PermissionDenied):
+    """A token past its request budget (429, ``Retry-After: wait_seconds``)."""
+
+    def __init__(self, message: str, wait_seconds: int) -> None:
+        self.wait_seconds = int(wait_seconds)
+        super().__init__(message)
+
+
+class Limits(Protocol):
+    """What the handlers take of the server that serves them (a :class:`~customercard.server.CardServer`): its
+    session gate (the client's address) and each caller's request budget, shared with ``/api/v1``."""
+
+    gate: SessionGate
+    api_budget: RequestBudget
 
 
 @dataclass(frozen=True)
@@ -59,8 +83,10 @@ class Caller:
         return self.login is None
 
 
-def authenticate(handler: RequestHandler, store: Store, local_key: str) -> Caller:
-    """The caller of a request, by its local key or its API token; else :class:`Unauthenticated`."""
+def authenticate(handler: RequestHandler, store: Store, local_key: str, limits: Limits | None = None) -> Caller:
+    """The caller of a request, by its local key or its API token; else :class:`Unauthenticated`. With the
+    server's ``limits``, a token's failures are counted against the client's address too, and a good token spends
+    from its request budget (:class:`TooManyAttempts`, :class:`OverBudget`)."""
     key = handler.request.headers.get(KEY_HEADER, "")
     if key:
         if local_key and hmac.compare_digest(key.encode(), local_key.encode()):
@@ -73,10 +99,21 @@ def authenticate(handler: RequestHandler, store: Store, local_key: str) -> Calle
     check = getattr(store, "authenticate_token", None)
     if check is None:
         raise Unauthenticated(_("This server does not take API tokens yet."))
+    request = handler.request
+    address = limits.gate.client_address(request) if limits is not None else (request.remote_ip or "")
+    # the store's authenticate_token takes the address; a stand-in of one argument (tests/test_remote_store.py) not
+    given = (secret.strip(), address) if len(inspect.signature(check).parameters) > 1 else (secret.strip(),)
     try:
-        user, read_only = check(secret.strip())
+        user, read_only = check(*given)
+    except TooManyAttempts:
+        raise
     except PermissionDenied as exc:
         raise Unauthenticated(str(exc)) from None
+    if limits is not None:
+        wait = limits.api_budget.take("token:" + token_hash(secret.strip()))  # the key /api/v1 spends from
+        if wait:
+            raise OverBudget(_("This token (or login) has made more requests than {n} a minute; wait and try "
+                               "again.").format(n=limits.api_budget.per_minute), wait)
     return Caller(login=user.login, read_only=bool(read_only))
 
 
@@ -138,8 +175,12 @@ def run(store: Store, name: str, bound: inspect.BoundArguments) -> tuple[Any, li
 class _ApiHandler(RequestHandler):
     """What the RPC and backup handlers share: the server's store and key, the language, JSON answers."""
 
-    def initialize(self, get_store: Callable[[], Store], local_key: str) -> None:
-        self.get_store, self.local_key = get_store, local_key
+    def initialize(self, get_store: Callable[[], Store], local_key: str, limits: Limits | None = None) -> None:
+        self.get_store, self.local_key, self.limits = get_store, local_key, limits
+
+    def caller(self, store: Store) -> Caller:
+        """Who calls (:func:`authenticate`, within the server's limits)."""
+        return authenticate(self, store, self.local_key, self.limits)
 
     def check_xsrf_cookie(self) -> None:  # no cookie authenticates here (see the module's docstring)
         return None
@@ -149,22 +190,24 @@ class _ApiHandler(RequestHandler):
         return negotiate(asked) if any(supported(part.split(";")[0]) for part in asked.split(",")) \
             else SOURCE_LANGUAGE
 
-    def _answer(self, status: int, kind: str, body: bytes) -> None:
+    def _answer(self, status: int, kind: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.set_status(status)
         self.set_header("Content-Type", kind)
         self.set_header("Cache-Control", "no-store")
         if status == HTTPStatus.UNAUTHORIZED:
             self.set_header("WWW-Authenticate", 'Bearer realm="customercard"')
+        for name, value in (headers or {}).items():
+            self.set_header(name, value)
         self.finish(body)
 
     async def _off_loop(self, work: Callable[[], tuple[int, str, bytes]]) -> None:
         """Do ``work`` on a worker thread (a query may take a while), in the request's language; answer."""
         language = self._language()
 
-        def within() -> tuple[int, str, bytes]:
+        def within() -> tuple[int, str, bytes, dict[str, str]]:
             with using_language(language):
                 try:
-                    return work()
+                    return (*work(), {})
                 except Exception as exc:  # every error answers in one shape
                     return _failure(exc)
         self._answer(*await asyncio.get_running_loop().run_in_executor(None, within))
@@ -178,15 +221,18 @@ class _ApiHandler(RequestHandler):
                 example='{"arguments": {"customer_id": 42}}')) from None
 
 
-def _failure(exc: Exception) -> tuple[int, str, bytes]:
+def _failure(exc: Exception) -> tuple[int, str, bytes, dict[str, str]]:
+    headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
         status = 401
+    elif isinstance(exc, TooManyAttempts | OverBudget):  # wait: the same answer as /api/v1's
+        status, headers = 429, {"Retry-After": str(exc.wait_seconds)}
     elif isinstance(exc, CustomerCardError | ValueError | TypeError | LookupError):
         status = wire.status_of(exc)
     else:
         log.exception("A call to the store API failed")
         exc, status = CustomerCardError(_("The server failed to do this (its log has the details).")), 500
-    return status, wire.JSON_TYPE, wire.dumps(wire.encode_error(exc))
+    return status, wire.JSON_TYPE, wire.dumps(wire.encode_error(exc)), headers
 
 
 class RpcHelloHandler(_ApiHandler):
@@ -195,7 +241,7 @@ class RpcHelloHandler(_ApiHandler):
     async def get(self) -> None:
         def work() -> tuple[int, str, bytes]:
             store = self.get_store()
-            caller = authenticate(self, store, self.local_key)
+            caller = self.caller(store)
             database = store.location if caller.trusted else Path(store.location).name
             if store.location.startswith(("postgresql://", "postgres://")):
                 database = "postgresql"
@@ -217,7 +263,7 @@ class RpcHandler(_ApiHandler):
             if rule is None:
                 raise CustomerCardError(_("The store has no method {name} that travels.").format(name=name))
             store = self.get_store()
-            caller = authenticate(self, store, self.local_key)
+            caller = self.caller(store)
             arguments = {key: wire.decode(value) for key, value in self._arguments().items()}
             result, committed = run(store, name, prepare(store, name, rule, caller, arguments))
             if isinstance(result, pd.DataFrame):
@@ -236,7 +282,7 @@ class BackupHandler(_ApiHandler):
     async def post(self) -> None:
         def work() -> tuple[int, str, bytes]:
             store = self.get_store()
-            if not authenticate(self, store, self.local_key).trusted:
+            if not self.caller(store).trusted:
                 raise PermissionDenied(_("Only the server's own machine makes backups (customercard backup)."))
             try:
                 target = Path(str(json.loads(self.request.body or b"{}")["path"]))
@@ -249,8 +295,13 @@ class BackupHandler(_ApiHandler):
         await self._off_loop(work)
 
 
-def remote_handlers(get_store: Callable[[], Store], local_key: str) -> list[tuple[str, type, dict[str, Any]]]:
-    """The routes of the store's API, for :meth:`customercard.server.CardServer.handlers`."""
-    given = {"get_store": get_store, "local_key": local_key}
+def remote_handlers(get_store: Callable[[], Store], local_key: str,
+                    limits: Limits | None = None) -> list[tuple[str, type, dict[str, Any]]]:
+    """The routes of the store's API, for :meth:`customercard.server.CardServer.handlers`. ``limits`` is the server
+    (its gate and request budget); when not given, the server whose ``current_store`` ``get_store`` is."""
+    if limits is None:
+        server = getattr(get_store, "__self__", None)
+        limits = server if hasattr(server, "gate") and hasattr(server, "api_budget") else None
+    given = {"get_store": get_store, "local_key": local_key, "limits": limits}
     return [(r"/api/v1/rpc/?", RpcHelloHandler, given), (r"/api/v1/rpc/([A-Za-z_][A-Za-z0-9_]*)", RpcHandler, given),
             (r"/api/v1/backup", BackupHandler, given)]

