@@ -213,12 +213,17 @@ class _ApiHandler(RequestHandler):
         self._answer(*await asyncio.get_running_loop().run_in_executor(None, within))
 
     def _arguments(self) -> dict[str, Any]:
+        """The call's arguments, decoded (a body nested too deep to read is not JSON we take)."""
+        refused = CustomerCardError(_("Send JSON like {example}.").format(example='{"arguments": {"customer_id": 42}}'))
         try:
             body = json.loads(self.request.body or b"{}")
-            return dict(body.get("arguments") or {}) if isinstance(body, dict) else {}
-        except (ValueError, TypeError, AttributeError):
-            raise CustomerCardError(_("Send JSON like {example}.").format(
-                example='{"arguments": {"customer_id": 42}}')) from None
+            arguments = dict(body.get("arguments") or {}) if isinstance(body, dict) else {}
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            raise refused from None
+        try:
+            return {key: wire.decode(value) for key, value in arguments.items()}
+        except RecursionError:
+            raise refused from None
 
 
 def _failure(exc: Exception) -> tuple[int, str, bytes, dict[str, str]]:
@@ -264,8 +269,7 @@ class RpcHandler(_ApiHandler):
                 raise CustomerCardError(_("The store has no method {name} that travels.").format(name=name))
             store = self.get_store()
             caller = self.caller(store)
-            arguments = {key: wire.decode(value) for key, value in self._arguments().items()}
-            result, committed = run(store, name, prepare(store, name, rule, caller, arguments))
+            result, committed = run(store, name, prepare(store, name, rule, caller, self._arguments()))
             if isinstance(result, pd.DataFrame):
                 return 200, wire.ARROW_TYPE, wire.frame_to_arrow(result)
             answer: dict[str, Any] = {"result": wire.encode(result)}
@@ -286,7 +290,7 @@ class BackupHandler(_ApiHandler):
                 raise PermissionDenied(_("Only the server's own machine makes backups (customercard backup)."))
             try:
                 target = Path(str(json.loads(self.request.body or b"{}")["path"]))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 raise CustomerCardError(_("Send JSON like {example}.").format(
                     example='{"path": "/backups/copy.duckdb"}')) from None
             if not target.is_absolute():

@@ -105,3 +105,23 @@ def test_the_rpc_endpoint_locks_an_address_after_30_failed_tokens(served):
     assert ((log["item"].str.contains("198.51.100.71", regex=False))
             & (log["new_value"] == "address locked for 15 minutes after 30 failed API token checks")).sum() == 1
     store.db.execute("DELETE FROM login_throttle WHERE key LIKE ?", ["token-address:198.51.100.7%"])
+
+
+# -- bodies nested too deep -----------------------------------------------------------------------------------------
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_a_body_nested_too_deep_is_a_400_on_the_api(served):
+    body = ('{"fields": ' + DEEP + "}").encode()
+    reply = Api(served.url, token=served.tokens.manager).call("POST", "/customers", raw=body, headers=JSON)
+    assert problem(reply, 400)["detail"] == "The body is not valid JSON."
+
+
+@pytest.mark.parametrize("depth", [100_000, 990])
+def test_a_body_nested_too_deep_is_a_400_on_the_rpc_endpoint(served, depth):
+    body = ('{"arguments": {"customer_id": ' + "[" * depth + "]" * depth + "}}").encode()
+    reply = rpc(Client(served.url), served.tokens.manager, body)
+    assert rpc_error(reply, 400)["message"].startswith("Send JSON like")
+    backup = Client(served.url, headers={"X-Customercard-Key": served.server.local_key, **JSON})
+    reply = backup.request("POST", "/api/v1/backup", body=('{"path": ' + DEEP + "}").encode())
+    assert rpc_error(reply, 400)["message"].startswith("Send JSON like")

@@ -309,7 +309,7 @@ class ApiHandler(RequestHandler):
             raise ApiError(415, _("Send the body as JSON, with Content-Type: application/json."))
         try:
             value = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep to read
             raise ApiError(400, _("The body is not valid JSON.")) from None
         if not isinstance(value, dict):
             raise ApiError(400, _("Send a JSON object."))
