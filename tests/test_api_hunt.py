@@ -125,3 +125,11 @@ def test_a_body_nested_too_deep_is_a_400_on_the_rpc_endpoint(served, depth):
     backup = Client(served.url, headers={"X-Customercard-Key": served.server.local_key, **JSON})
     reply = backup.request("POST", "/api/v1/backup", body=('{"path": ' + DEEP + "}").encode())
     assert rpc_error(reply, 400)["message"].startswith("Send JSON like")
+
+
+# -- a segment filter with no criterion ------------------------------------------------------------------------------
+def test_a_segment_filter_without_a_criterion_is_a_400(served):
+    client = Api(served.url, token=served.tokens.manager)
+    body = problem(client.get("/customers?seg.=Small"), 400)
+    assert body["errors"] == {"seg.": "Not a parameter of this request."}
+    assert client.get("/customers?seg.Size=Small").status == 200

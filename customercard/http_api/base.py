@@ -218,8 +218,9 @@ class ApiHandler(RequestHandler):
 
     def _check_query(self, method: str) -> None:
         allowed = self.query_parameters.get(method, ())
-        unknown = [name for name in self.request.query_arguments
-                   if name not in allowed and not (self.query_prefix and name.startswith(self.query_prefix))]
+        prefix = self.query_prefix
+        unknown = [name for name in self.request.query_arguments  # the prefix alone names nothing: seg.=x
+                   if name not in allowed and not (prefix and name.startswith(prefix) and len(name) > len(prefix))]
         if unknown:
             raise ApiError(400, _("Some query parameters are wrong: see errors."),
                            errors={name: _("Not a parameter of this request.") for name in unknown[:20]})
