@@ -131,3 +131,42 @@ def test_a_customer_merged_away_is_no_survivor_and_is_not_edited(empty_store):
     reopened = CustomerCard(store=store, customer_id=duplicate.id, user="anna")
     assert not reopened.context.can_edit
     assert all(not reopened.section(key).view.tools for key in ("header", "contact"))
+
+
+def test_two_administrators_demoting_each_other_at_once_leave_one(empty_store):
+    import threading
+
+    from customercard.models import User
+    from customercard.passwords import hash_password
+
+    store = empty_store
+    store.add_user(User(login="alva", name="Alva", email="alva@firm.example", role="admin"),
+                   password_hash=hash_password("secret"), by="system:test")
+    for _ in range(5):
+        gate = threading.Barrier(2)
+        outcome: dict[str, str] = {}
+
+        def demote(actor: str, other: str) -> None:
+            user = store.get_user(other)
+            user.role = "manager"
+            gate.wait()
+            try:
+                store.update_user(user, by=actor)
+                outcome[actor] = "ok"
+            except cc.CustomerCardError as exc:
+                outcome[actor] = type(exc).__name__
+
+        threads = [threading.Thread(target=demote, args=pair) for pair in (("boss", "alva"), ("alva", "boss"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        everyone = store.users()
+        admins = sorted(everyone.loc[everyone["active"] & (everyone["role"] == "admin"), "login"])
+        assert len(admins) == 1 and sorted(outcome.values()) in (["PermissionDenied", "ok"],
+                                                                 ["ValidationError", "ok"]), (outcome, admins)
+        for login in ("boss", "alva"):  # both administrators again for the next round
+            if login not in admins:
+                user = store.get_user(login)
+                user.role = "admin"
+                store.update_user(user, by=admins[0])

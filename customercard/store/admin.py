@@ -440,6 +440,7 @@ class AdminStore(Part):
             raise ValidationError({"role": _("This is the last active administrator: make someone else an "
                                              "administrator first.")})
         with self.db.transaction() as cur:
+            self._still_admin(cur, actor)  # two administrators at once: each checked against what is stored now
             updated = cur.execute(
                 "UPDATE users SET name = ?, email = ?, role = ?, projects_access = ?, active = ?, "
                 "version = coalesce(version, 1) + 1 WHERE login = ? AND coalesce(version, 1) = ?",
@@ -451,6 +452,9 @@ class AdminStore(Part):
                                      for name in ("name", "email", "role", "projects_access", "active")
                                      if to_text(stored.get(name)) != to_text(user.get(name))],
                                     stored_version=int(stored["version"]), attempted_version=user.version)
+            if not cur.execute("SELECT count(*) FROM users WHERE active AND role = 'admin'").fetchone()[0]:
+                raise ValidationError({"role": _("This is the last active administrator: make someone else an "
+                                                 "administrator first.")})
             user.version = (user.version or before.version) + 1
             for name in ("name", "email", "role", "projects_access", "active"):
                 if to_text(before.get(name)) != to_text(user.get(name)):
@@ -499,6 +503,19 @@ class AdminStore(Part):
         row = cur.execute(f"SELECT {self._user_columns()} FROM users WHERE login = ?", [login])
         names = [d[0] for d in row.description]
         return dict(zip(names, row.fetchone(), strict=True))
+
+    def _still_admin(self, cur: Any, actor: str) -> None:
+        """Inside a change of users: the acting administrator is one still, as stored now (not as cached) — on
+        PostgreSQL with the administrators' rows locked, so that two such changes run one after the other (DuckDB
+        runs this process's writes one at a time)."""
+        if self.db.dialect == "postgresql":
+            cur.execute("SELECT login FROM users WHERE role = 'admin' ORDER BY login FOR UPDATE")
+        if actor.startswith(SYSTEM_PREFIX):
+            return
+        row = cur.execute("SELECT role, active FROM users WHERE login = ?", [actor]).fetchone()
+        if row is None or row[0] != "admin" or not row[1]:
+            raise PermissionDenied(_("Only administrators may do this; “{login}” is not one any more.").format(
+                login=actor))
 
     def _active_admins(self) -> int:
         return sum(1 for r in self.users_by_login().values() if r["active"] and r["role"] == "admin")
