@@ -170,3 +170,28 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(empty_store):
                 user = store.get_user(login)
                 user.role = "admin"
                 store.update_user(user, by=admins[0])
+
+
+def test_two_administrators_moving_values_of_one_list_at_once_both_land(empty_store):
+    import threading
+
+    store = empty_store
+    for _ in range(3):
+        before = store.list_values("industries")
+        first, last = before.iloc[0], before.iloc[-1]
+        gate = threading.Barrier(2)
+
+        def move(row, steps: int, actor: str) -> None:
+            gate.wait()
+            store.move_list_value(int(row["id"]), steps, user=actor, version=int(row["version"]))
+
+        threads = [threading.Thread(target=move, args=(first, 1, "boss")),
+                   threading.Thread(target=move, args=(last, -1, "boss"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        order = list(before["id"])
+        order[0], order[1] = order[1], order[0]
+        order[-1], order[-2] = order[-2], order[-1]
+        assert list(store.list_values("industries")["id"]) == order

@@ -253,13 +253,18 @@ class AdminStore(Part):
         """Move a value up (negative steps) or down the list (``version`` as for :meth:`rename_list_value`)."""
         login = self.require(user, "admin")
         current = self._list_value(value_id, version)
-        ids = [int(i) for i in self.list_values(current["list_name"])["id"]]
-        old_index = ids.index(value_id)
-        new_index = max(0, min(len(ids) - 1, old_index + steps))
-        if new_index == old_index:
-            return
-        ids.insert(new_index, ids.pop(old_index))
         with self.db.transaction() as cur:
+            # the order as stored now, read and written in one transaction: another administrator's move made
+            # meanwhile stays (PostgreSQL: the list's rows locked; DuckDB runs this process's writes one at a time)
+            lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
+            ids = [int(row[0]) for row in cur.execute(
+                f"SELECT id FROM list_values WHERE list_name = ? ORDER BY position, id{lock}",
+                [current["list_name"]]).fetchall()]
+            old_index = ids.index(value_id)
+            new_index = max(0, min(len(ids) - 1, old_index + steps))
+            if new_index == old_index:
+                return
+            ids.insert(new_index, ids.pop(old_index))
             self._touch_list_value(cur, current, "position = ?", [new_index + 1])
             for position, vid in enumerate(ids, start=1):
                 cur.execute("UPDATE list_values SET position = ? WHERE id = ?", [position, vid])
