@@ -58,7 +58,7 @@ class Choices:
     managers: list[str] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
     criteria: dict[str, tuple[bool, list[str]]] = field(default_factory=dict)
-    countries: set[str] = field(default_factory=lambda: set(validators.SUPPORTED_COUNTRIES))
+    countries: set[str] = field(default_factory=lambda: set(validators.COUNTRIES))
     phone_region: str = "SE"
     default_country: str = "SE"
 
@@ -115,7 +115,7 @@ def from_text(parameter: param.Parameter, text: str | None) -> Any:  # noqa: PLR
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return validators.is_blank(value)
 
 
 # -- texts and their limits ------------------------------------------------------------------------------
@@ -128,15 +128,20 @@ URL_LENGTH = 2_000  # web addresses
 
 
 def text_param(default: str = "", *, max_length: int = NAME_LENGTH, multiline: bool = False,
-               **params: Any) -> param.String:
+               direction_controls: bool = True, **params: Any) -> param.String:
     """A text parameter: a ``param.String`` whose ``metadata`` says ``max_length`` (characters) and ``multiline``
-    (whether tabs and line breaks belong in it).
+    (whether tabs and line breaks belong in it); ``direction_controls=False`` (metadata ``direction_controls``)
+    for a text that names something and must read as typed, which then refuses the bidirectional overrides,
+    embeddings and isolates (see :func:`validators.check_text`).
 
     The one place a text's limits are written: validation (:meth:`Record.validate`) refuses longer texts and
     control characters with a message, the forms size their widgets from it, the importer checks each cell
     against it before any other work, and a field registry reads it from the metadata.
     """
-    return param.String(default=default, metadata={"max_length": max_length, "multiline": multiline}, **params)
+    metadata = {"max_length": max_length, "multiline": multiline}
+    if not direction_controls:
+        metadata["direction_controls"] = False
+    return param.String(default=default, metadata=metadata, **params)
 
 
 def text_list_param(default: list[str] | None = None, *, max_length: int = REFERENCE_LENGTH,
@@ -184,8 +189,9 @@ def _text_problem(record: param.Parameterized, name: str, max_length: int, multi
         return _list_problem(record, name, max_length, value or [])
     if not isinstance(value, str):
         return ""
+    direction_controls = (record.param[name].metadata or {}).get("direction_controls", True)
     try:
-        _assign(record, name, validators.check_text(value, max_length, multiline))
+        _assign(record, name, validators.check_text(value, max_length, multiline, direction_controls))
     except ValueError as exc:
         return str(exc)
     return ""
@@ -281,7 +287,7 @@ class Record(param.Parameterized):
             try:
                 self.set(name, value)
             except (ValueError, TypeError) as exc:
-                errors[name] = _param_message(exc)
+                errors[name] = _param_message(exc, self.parameter(name), value)
         return errors
 
     def copy(self) -> Record:
@@ -337,7 +343,8 @@ class Record(param.Parameterized):
             raise ValidationError(errors, what=type(self).__name__)
 
 
-def _param_message(exc: Exception) -> str:
+def _param_message(exc: Exception, parameter: param.Parameter | None = None, value: Any = None) -> str:
+    """What param's refusal of ``value`` for ``parameter`` means, said to the person who typed it."""
     text = str(exc)
     match = re.search(r"must be at least (\S+), not", text)
     if match:
@@ -345,9 +352,29 @@ def _param_message(exc: Exception) -> str:
     match = re.search(r"must be at most (\S+), not", text)
     if match:
         return _("Must be at most {n}.").format(n=match.group(1))
+    if isinstance(parameter, param.Number) and not isinstance(parameter, param.Date | param.CalendarDate):
+        return _number_message(parameter, value)
     if "must be a" in text or "only takes" in text:
         return _("Not a value of the right kind (for example a number where a number is expected).")
     return text
+
+
+def _number_message(parameter: param.Number, value: Any) -> str:
+    """Why a number field refuses ``value``: it was left empty (and takes no empty value), or it is no number (a
+    form passes on what it could not read as one). A field's own words for empty are its ``empty_message``
+    (metadata)."""
+    whole = isinstance(parameter, param.Integer)
+    if _blank(value):
+        own = (parameter.metadata or {}).get("empty_message")
+        if own:
+            return _(own)
+        low = (parameter.bounds or (None, None))[0]
+        if whole:
+            return _("Enter a whole number, or 0.") if low is not None and low <= 0 else _("Enter a whole number.")
+        return _("Enter a number, or 0.") if low is not None and low <= 0 else _("Enter a number.")
+    if whole:
+        return _("Not a whole number: write digits, like 12.")
+    return _("Not a number: write digits, like {example}.").format(example=formatting.number(12.5, 1))
 
 
 def _assign(record: Record, name: str, value: Any) -> None:
@@ -527,8 +554,9 @@ class Customer(Record):
     id = param.Integer(default=None, allow_None=True, label=N_("Id"), doc=N_("Internal key; None until created."))
     number = param.Integer(default=None, allow_None=True, label=N_("Customer number"),
                            doc=N_("Unique customer number, given automatically on creation."))
-    name = text_param(default="", constant=False, label=N_("Name"), doc=N_("The customer's registered name. Required."))
-    nickname = text_param(default="", label=N_("Nickname"),
+    name = text_param(default="", constant=False, direction_controls=False, label=N_("Name"),
+                      doc=N_("The customer's registered name. Required."))
+    nickname = text_param(default="", direction_controls=False, label=N_("Nickname"),
                           doc=N_("An alternative working name (e.g. a former name); found by the super search."))
     account_manager = choice_param(label=N_("Account manager"),
                                      doc=N_("Login of the colleague responsible for the customer."))
@@ -638,7 +666,7 @@ class Customer(Record):
         errors.update(self.invoice_address.validate(choices, _part(previous, "invoice_address"),
                                                     prefix="invoice_address."))
         country = self.visit_address.country or choices.default_country
-        region = country if country in validators.SUPPORTED_COUNTRIES else choices.phone_region
+        region = validators.phone_region(country, choices.phone_region)
         _normalise(self, errors, "", "phone", validators.check_phone, region)
         _normalise(self, errors, "", "email", validators.check_email)
         _normalise(self, errors, "", "website", validators.check_website)
@@ -707,7 +735,7 @@ CUSTOMER_FACTS: dict[str, dict[str, Any]] = {
                         "header_prefix": "Invoice "},
     "expenses_billable": {"section": "economy", "header": N_("Expenses billable")},
     "mileage_billable": {"section": "economy", "header": N_("Mileage billable")},
-    "default_distance_km": {"section": "economy"},
+    "default_distance_km": {"section": "economy", "empty_message": N_("Enter a number of kilometres, or 0.")},
     "max_distance_km": {"section": "economy", "header": N_("Maximum distance (km)")},
     "invoicing": {"section": "economy", "column_prefix": "", "header_prefix": ""},
     "segments": {"section": "groups", "stored": "customer_segments"},
@@ -757,9 +785,21 @@ class Contact(Record):
             errors["last_name"] = _("A contact person needs a first or a last name.")
         _normalise(self, errors, "", "email", validators.check_email)
         # read as the customer's numbers are: in its country, else the firm's phone region
-        region = self.country if self.country in validators.SUPPORTED_COUNTRIES else choices.phone_region
+        region = validators.phone_region(self.country, choices.phone_region)
         _normalise(self, errors, "", "phone", validators.check_phone, region)
         _normalise(self, errors, "", "mobile", validators.check_phone, region)
+
+
+#: The earliest date a comment can have, and how many days after today the latest is: a comment is about what
+#: happened, or about to (a date typed with a wrong year stays within reach, and never stays first for ever).
+COMMENT_EARLIEST = dt.date(1900, 1, 1)
+COMMENT_DAYS_AHEAD = 366
+
+
+def comment_dates(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The first and the last date a comment can be given (today: the server's, by default; a day either way
+    does not matter at a year's distance)."""
+    return COMMENT_EARLIEST, (today or dt.date.today()) + dt.timedelta(days=COMMENT_DAYS_AHEAD)
 
 
 class Comment(Record):
@@ -788,6 +828,11 @@ class Comment(Record):
             errors["body"] = _("Write something first.")
         if self.written_on is None:
             errors["written_on"] = _("Give the date of the comment.")
+        elif previous is None or previous.get("written_on") != self.written_on:  # a stored date stays as it is
+            earliest, latest = comment_dates()
+            if not earliest <= self.written_on <= latest:
+                errors["written_on"] = _("Give a date from {earliest} to {latest}.").format(
+                    earliest=formatting.date(earliest), latest=formatting.date(latest))
         if not self.author:
             errors["author"] = _("Give who wrote it.")
         elif choices.users and self.author not in choices.users and (

@@ -12,11 +12,21 @@ from collections.abc import Callable
 
 import email_validator
 import phonenumbers
+from babel import Locale
 
 from . import formatting
-from .i18n import N_, SOURCE_LANGUAGE, _, current_language
+from .i18n import N_, SOURCE_LANGUAGE, _, current_language, quote
 
+#: The firm's usual countries: those with rules of their own for organisation, VAT and postal numbers (every other
+#: country's are checked by the general rules), offered first where a country is chosen.
 SUPPORTED_COUNTRIES = ("SE", "DK", "NO", "FI", "DE", "GB")
+#: Codes Babel (CLDR) names as territories that are no ISO 3166-1 country: reserved ones (Ascension, Clipperton,
+#: Sark, Diego Garcia, Ceuta & Melilla, Canary Islands, Tristan da Cunha), groups (EU, eurozone, UN, outlying
+#: Oceania), pseudo-locales and "unknown region". (Kosovo's XK, in common use, is kept.)
+NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "IC", "TA", "EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
+#: Every country a customer can be in: the ISO 3166-1 alpha-2 codes (as Babel knows them).
+COUNTRIES = frozenset(code for code in Locale("en").territories
+                      if re.fullmatch(r"[A-Z]{2}", code) and code not in NOT_COUNTRIES)
 #: Digits of a Swedish organisation number, and of one written with the century first (16, 19 or 20).
 SE_ORG_DIGITS, SE_ORG_CENTURY_DIGITS = 10, 12
 #: Digits of a Danish CVR number, a Norwegian organisation number and a Finnish business ID (Y-tunnus).
@@ -27,6 +37,15 @@ GLN_DIGITS = 13
 
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
+
+
+def country_options(language: str | None = None) -> dict[str, str]:
+    """The countries to choose from, as ``{name in the reader's language: code}``: the firm's usual countries
+    (:data:`SUPPORTED_COUNTRIES`) first, then every other by name."""
+    usual = {formatting.country(code, language): code for code in SUPPORTED_COUNTRIES}
+    others = sorted(((formatting.country(code, language), code) for code in COUNTRIES - set(SUPPORTED_COUNTRIES)),
+                    key=lambda pair: pair[0].casefold())
+    return usual | dict(others)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -83,13 +102,29 @@ def _checked_digits(digits: str, shape_ok: bool, shape: str, check_ok: Callable[
     return digits
 
 
+#: How a Swedish organisation number is written: digits, spaces and a dash (or an en dash, as typeset text has).
+_SE_ORG_TEXT = re.compile(r"[\d\s\-\u2010-\u2013\u2212]+")
+#: How a Norwegian one is: digits grouped by spaces or dots, perhaps NO before and MVA after (its VAT form).
+_NO_ORG_TEXT = re.compile(r"(NO)?[\d\s.]+(MVA)?")
+
+
+def _se_number_exists(digits: str) -> bool:
+    """Whether 10 digits can be a Swedish organisation number at all: its first six are a legal person's group
+    and number, or a sole trader's birth date, never six zeros. (The finer rule, a legal person's third and fourth
+    digits 20 or more and a sole trader's a month, is not asked: numbers already kept, and the demo's, do not all
+    keep it.)"""
+    return digits[:6] != "000000"
+
+
 def _org_se(text: str) -> str:
     digits = _digits(text)
     if len(digits) == SE_ORG_CENTURY_DIGITS and digits[:2] in ("16", "19", "20"):
         digits = digits[2:]
-    digits = _checked_digits(digits, len(digits) == SE_ORG_DIGITS,
+    digits = _checked_digits(digits, len(digits) == SE_ORG_DIGITS and bool(_SE_ORG_TEXT.fullmatch(text)),
                              _("A Swedish organisation number has 10 digits, like 556677-8899."), luhn_ok,
                              _("This Swedish organisation number has a wrong check digit."))
+    if not _se_number_exists(digits):
+        raise ValueError(_("This is not a Swedish organisation number: check the digits."))
     return f"{digits[:6]}-{digits[6:]}"
 
 
@@ -102,7 +137,7 @@ def _org_dk(text: str) -> str:
 
 def _org_no(text: str) -> str:
     digits = _digits(text)
-    digits = _checked_digits(digits, len(digits) == NO_ORG_DIGITS,
+    digits = _checked_digits(digits, len(digits) == NO_ORG_DIGITS and bool(_NO_ORG_TEXT.fullmatch(text)),
                              _("A Norwegian organisation number has 9 digits, like 923 609 016."),
                              lambda d: _mod11_ok(d, (3, 2, 7, 6, 5, 4, 3, 2)),
                              _("This Norwegian organisation number has a wrong check digit."))
@@ -166,6 +201,23 @@ def _vat_gb(body: str) -> bool:
     return bool(re.fullmatch(r"(\d{9}|\d{12}|GD\d{3}|HA\d{3})", body))
 
 
+def _vat_ch(body: str) -> bool:
+    """A Swiss UID as a VAT number: E + 9 digits (mod 11 check digit), then MWST, TVA or IVA if written."""
+    return bool(re.fullmatch(r"E\d{9}(MWST|TVA|IVA)?", body)) and _mod11_ok(body[1:10], (5, 4, 3, 2, 7, 6, 5, 4))
+
+
+def _vat_other(body: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z0-9+*]{2,13}", body))
+
+
+#: The prefixes a VAT number can have: the EU's member states (Greece's written EL, or GR), Northern Ireland's XI
+#: (UK VAT numbers for goods), and the UK, Norway and Switzerland, whose numbers are written the same way. A
+#: customer elsewhere has no VAT number of this kind: the field stays empty.
+EU_VAT_PREFIXES = frozenset({"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "GR", "ES", "FI", "FR", "HR",
+                             "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"})
+VAT_PREFIXES = EU_VAT_PREFIXES | {"XI", "GB", "NO", "CH"}
+
+
 _VAT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     "SE": (_vat_se, N_("SE + the 10-digit organisation number + 01, like SE556677889901")),
     "DK": (lambda b: bool(re.fullmatch(r"\d{8}", b)) and _dk_cvr_ok(b), N_("DK + 8 digits, like DK12345674")),
@@ -173,27 +225,32 @@ _VAT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     "FI": (_vat_fi, N_("FI + 8 digits, like FI12345671")),
     "DE": (lambda b: bool(re.fullmatch(r"\d{9}", b)) and _de_vat_ok(b), N_("DE + 9 digits, like DE136695976")),
     "GB": (_vat_gb, N_("GB + 9 or 12 digits, like GB123456789")),
+    "XI": (_vat_gb, N_("XI + 9 or 12 digits, like XI123456789")),
+    "CH": (_vat_ch, N_("CHE + 9 digits + MWST, TVA or IVA, like CHE116281710MWST")),
 }
 
 
 def check_vat_number(value: str, country: str) -> str:
-    """Check an EU-style VAT number; the two-letter prefix says the country (else the customer's)."""
+    """Check an EU-style VAT number; the two-letter prefix says the country (else the customer's). Only the
+    countries of :data:`VAT_PREFIXES` have such numbers."""
     compact = re.sub(r"[\s.-]", "", value.strip().upper())
     prefix = compact[:2]
     if prefix.isalpha():
         body = compact[2:]
+        if prefix not in VAT_PREFIXES:
+            raise ValueError(_("{prefix} is not a VAT country code: a VAT number starts with the code of an EU "
+                               "country, or GB, XI, NO or CH, like SE556677889901.").format(prefix=prefix))
     else:
         prefix, body = country, compact
+        if prefix not in VAT_PREFIXES:  # a customer outside them (or of no country) writes the prefix
+            raise ValueError(_("Write the VAT number with its country code (an EU country, or GB, XI, NO or CH), "
+                               "like SE556677889901."))
     if prefix == "EL":
         prefix = "GR"
-    if prefix in _VAT_RULES:
-        rule, shape = _VAT_RULES[prefix]
-        if not rule(body):
-            raise ValueError(_("Not a valid VAT number for {country}: expected {shape}.").format(country=prefix,
-                                                                                                  shape=_(shape)))
-        return f"{prefix}{body}"
-    if not re.fullmatch(r"[A-Z]{2}[A-Z0-9+*]{2,13}", f"{prefix}{body}"):
-        raise ValueError(_("A VAT number starts with the country code, like SE556677889901."))
+    rule, shape = _VAT_RULES.get(prefix, (_vat_other, N_("the country code + 2 to 13 letters or digits")))
+    if not rule(body):
+        raise ValueError(_("Not a valid VAT number for {country}: expected {shape}.").format(country=prefix,
+                                                                                              shape=_(shape)))
     return f"{prefix}{body}"
 
 
@@ -201,7 +258,7 @@ def check_gln(value: str) -> str:
     """Check a GLN/EAN location number: 13 digits with a GS1 check digit."""
     digits = _digits(value)
     if len(digits) != GLN_DIGITS or digits != value.strip().replace(" ", ""):
-        raise ValueError(_("A GLN (EAN location number) has 13 digits, like 7350012345678."))
+        raise ValueError(_("A GLN (EAN location number) has 13 digits, like 7350012345679."))
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
     if (10 - total % 10) % 10 != int(digits[12]):
         raise ValueError(_("This GLN has a wrong check digit."))
@@ -262,6 +319,12 @@ def check_email(value: str) -> str:
     return result.normalized
 
 
+def phone_region(country: str | None, fallback: str) -> str:
+    """Where phone numbers without a country calling code are read: the customer's country when it has a numbering
+    plan of its own, else ``fallback`` (the firm's phone region)."""
+    return country if country in phonenumbers.SUPPORTED_REGIONS else fallback
+
+
 def check_phone(value: str, region: str) -> str:
     """Check a phone number (national numbers read in ``region``) and format it internationally."""
     try:
@@ -285,12 +348,20 @@ def check_website(value: str) -> str:
     return text
 
 
-def check_country(value: str, known: set[str]) -> str:
-    """Check a two-letter ISO 3166 country code."""
+def check_country(value: str, known: set[str] | frozenset[str]) -> str:
+    """Check a two-letter ISO 3166 country code (``known``: the codes allowed, every country's by default)."""
     code = value.strip().upper()
     if code not in known:
-        raise ValueError(_("Use a two-letter country code, like SE, DK, NO, FI, DE or GB."))
+        if code == "UK":
+            raise ValueError(_("The United Kingdom's country code is GB."))
+        raise ValueError(_("{code} is not a country code: use the country's two-letter ISO 3166 code, like SE, "
+                           "DE, GB or US.").format(code=_quoted_code(code)))
     return code
+
+
+def _quoted_code(code: str) -> str:
+    """A code as a message quotes it (at most 10 characters)."""
+    return quote(code if len(code) <= 10 else code[:9] + "…")  # noqa: PLR2004 - a code is short
 
 
 def phone_digits(value: str | None) -> str:
@@ -311,17 +382,49 @@ _BAD_IN_MULTILINE = re.compile(f"[{_UNSTORABLE}]")
 _BAD_ON_ONE_LINE = re.compile(f"[{_UNSTORABLE}\t\n]")
 
 
-def check_text(value: str, max_length: int, multiline: bool = False) -> str:
-    """A text as kept: spaces at the ends dropped, line ends as ``\\n``; at most ``max_length`` characters and no
-    control characters (tabs and line breaks only when ``multiline``). The length is checked first, so nothing
-    reads an over-long text further."""
-    text = value.strip()
+#: Characters that show nothing and are no space, yet are not controls: zero-width spaces and joiners, marks of
+#: direction, the word joiner and the byte order mark, the soft hyphen, and the blank fillers of Hangul and Braille.
+#: A text of only these (and spaces) is empty, and they go at a text's ends as spaces do; inside it they stay (a
+#: joiner belongs in an emoji or a Persian word, a mark of direction in a mixed right-to-left text).
+INVISIBLE = ("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+             "\u2060\u2061\u2062\u2063\u2064\u206a\u206b\u206c\u206d\u206e\u206f\u2800\u3164\ufeff\uffa0")
+#: What goes at a text's ends: every space (as ``str.strip`` has them; the last is U+3000) and :data:`INVISIBLE`.
+_AT_THE_ENDS = "".join(chr(code) for code in range(0x3001) if chr(code).isspace()) + INVISIBLE
+#: The bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): they turn the text
+#: after them around where it is shown ("Acme\u202eBA kcaH" reads "AcmeHack AB"). A name refuses them (it must
+#: read as typed: the customer's name and nickname); free texts (notes, addresses, follow-ups) keep them, as
+#: typed and shown escaped.
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+
+
+def strip_text(value: str) -> str:
+    """A text without the spaces and invisible characters (:data:`INVISIBLE`) at its ends: '' for a text of only
+    those."""
+    return value.strip(_AT_THE_ENDS)
+
+
+def is_blank(value: object) -> bool:
+    """Whether a value is missing: None, or a text of only spaces and invisible characters."""
+    return value is None or (isinstance(value, str) and not strip_text(value))
+
+
+def check_text(value: str, max_length: int, multiline: bool = False, direction_controls: bool = True) -> str:
+    """A text as kept: spaces and invisible characters (:data:`INVISIBLE`) at the ends dropped, line ends as
+    ``\\n``; at most ``max_length`` characters, no control characters (tabs and line breaks only when
+    ``multiline``), and without ``direction_controls`` no bidirectional override, embedding or isolate
+    (:data:`BIDI_CONTROLS`). The length is checked first, so nothing reads an over-long text further."""
+    text = strip_text(value)
     if multiline and "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > max_length:
         raise ValueError(_("At most {n} characters.").format(n=formatting.number(max_length)))
     bad = (_BAD_IN_MULTILINE if multiline else _BAD_ON_ONE_LINE).search(text)
     if bad is None:
+        bidi = None if direction_controls else _BIDI.search(text)
+        if bidi is not None:
+            raise ValueError(_("Contains an invisible character ({code}) that changes the direction of the text "
+                               "shown after it: remove it.").format(code=f"U+{ord(bidi.group()):04X}"))
         return text
     char = bad.group()
     if char in "\t\n\r":
