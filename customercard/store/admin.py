@@ -256,10 +256,10 @@ class AdminStore(Part):
         with self.db.transaction() as cur:
             # the order as stored now, read and written in one transaction: another administrator's move made
             # meanwhile stays (PostgreSQL: the list's rows locked; DuckDB runs this process's writes one at a time)
-            lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
-            ids = [int(row[0]) for row in cur.execute(
-                f"SELECT id FROM list_values WHERE list_name = ? ORDER BY position, id{lock}",
-                [current["list_name"]]).fetchall()]
+            if self.db.dialect == "postgresql":  # locked first, then read: a locking read keeps its first order
+                cur.execute("SELECT id FROM list_values WHERE list_name = ? FOR UPDATE", [current["list_name"]])
+            ids = [int(row[0]) for row in cur.execute("SELECT id FROM list_values WHERE list_name = ? ORDER BY "
+                                                      "position, id", [current["list_name"]]).fetchall()]
             old_index = ids.index(value_id)
             new_index = max(0, min(len(ids) - 1, old_index + steps))
             if new_index == old_index:
