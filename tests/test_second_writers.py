@@ -6,6 +6,8 @@ On DuckDB and on PostgreSQL."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 import customercard as cc
@@ -195,3 +197,18 @@ def test_two_administrators_moving_values_of_one_list_at_once_both_land(empty_st
         order[0], order[1] = order[1], order[0]
         order[-1], order[-2] = order[-2], order[-1]
         assert list(store.list_values("industries")["id"]) == order
+
+
+def test_a_new_comment_is_of_today_in_the_firms_time_zone(empty_store):
+    """The server's own zone does not decide the day: a firm in Kiritimati (UTC+14) is a day ahead of UTC for part
+    of each day and a firm in Pago Pago (UTC-11) a day behind for another."""
+    import datetime as dt
+
+    store = empty_store
+    customer = store.create_customer(user="anna", name="Day AB")
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        settings = store.settings()
+        settings.time_zone = zone
+        store.save_settings(settings, user="boss")
+        comment = store.add_comment(customer.id, f"Written in {zone}", user="anna")
+        assert comment.written_on == store.firm_today() == dt.datetime.now(ZoneInfo(zone)).date(), zone

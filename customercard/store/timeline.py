@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .. import formatting
 from ..errors import NotFound, PermissionDenied
 from ..i18n import _
 from ..models import Comment
@@ -108,6 +109,11 @@ class TimelineStore(Part):
                        created_at=row["created_at"], created_by=row["created_by"], edited_at=row["edited_at"],
                        edited_by=row["edited_by"] or "", version=int(row["version"]))
 
+    def _firm_today(self) -> dt.date:
+        """Today in the firm's time zone (a comment written just after midnight there is of that day, whatever the
+        server's own zone)."""
+        return dt.datetime.now(formatting.time_zone(self.admin.settings().time_zone)).date()
+
     def add_comment(self, customer_id: int, body: str, user: str | None = None,
                     written_on: dt.date | None = None, author: str | None = None, kind: str = "comment",
                     recipients: list[str] | tuple[str, ...] = ()) -> Comment:
@@ -116,7 +122,7 @@ class TimelineStore(Part):
         if not self.customers.customer_exists(customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
         comment = Comment(customer_id=int(customer_id), body=body or "", kind=kind,
-                          written_on=written_on or dt.date.today(), author=author or login,
+                          written_on=written_on or self._firm_today(), author=author or login,
                           recipients=list(recipients))
         comment.check(self.admin.choices())
         now = utcnow()

@@ -3,7 +3,6 @@ changeable), and editing a comment, which records who edited it and when."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -82,7 +81,7 @@ class CommentsSection(Section):
         self._note = ("", True)
         self._new_body = text_input(Comment.param.body, placeholder=_("Write a comment…"), height=80,
                                     sizing_mode="stretch_width", css_classes=["cc-new-comment"])
-        self._new_date = date_picker(label=_("Date"), value=dt.date.today(), width=150)
+        self._new_date = date_picker(label=_("Date"), value=self.context.store.firm_today(), width=150)
         users = self.context.store.users()
         options = dict(zip(users["name"], users["login"], strict=True))
         if self.context.login not in options.values():
