@@ -148,7 +148,7 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(empty_store):
         gate = threading.Barrier(2)
         outcome: dict[str, str] = {}
 
-        def demote(actor: str, other: str) -> None:
+        def demote(actor: str, other: str, gate=gate, outcome=outcome) -> None:
             user = store.get_user(other)
             user.role = "manager"
             gate.wait()
@@ -183,7 +183,7 @@ def test_two_administrators_moving_values_of_one_list_at_once_both_land(empty_st
         first, last = before.iloc[0], before.iloc[-1]
         gate = threading.Barrier(2)
 
-        def move(row, steps: int, actor: str) -> None:
+        def move(row, steps: int, actor: str, gate=gate) -> None:
             gate.wait()
             store.move_list_value(int(row["id"]), steps, user=actor, version=int(row["version"]))
 
@@ -212,3 +212,18 @@ def test_a_new_comment_is_of_today_in_the_firms_time_zone(empty_store):
         store.save_settings(settings, user="boss")
         comment = store.add_comment(customer.id, f"Written in {zone}", user="anna")
         assert comment.written_on == store.firm_today() == dt.datetime.now(ZoneInfo(zone)).date(), zone
+
+
+def test_days_at_the_calendars_ends_are_answered_not_a_crash(empty_store):
+    import datetime as dt
+
+    store = empty_store
+    customer = store.create_customer(user="anna", name="Far AB")
+    store.add_comment(customer.id, "Now", user="anna")
+    assert store.get_customer(customer.id, as_of=dt.date.max).name == "Far AB"
+    assert store.diff(customer.id, dt.date.max).empty
+    assert len(store.timeline(customer.id, until=dt.date.max)) == len(store.timeline(customer.id))
+    assert len(store.timeline(customer.id, since=dt.date.min)) == len(store.timeline(customer.id))
+    assert len(store.comments_as_of(customer.id, dt.date.max)) == 1
+    with pytest.raises(cc.NotFound, match="created after"):  # before it was made: said so, no crash
+        store.get_customer(customer.id, as_of=dt.date.min)

@@ -165,6 +165,10 @@ CONTACT_PARTS: dict[str, str] = {
 }
 
 
+#: Days so near the calendar's ends that a time zone's offset would take their start or end past it.
+FIRST_DAYS, LAST_DAYS = dt.date(1, 1, 2), dt.date(9999, 12, 30)
+
+
 def day_end(day: dt.date | dt.datetime, zone: str | None) -> dt.datetime:
     """The stored (naive UTC) moment a day ends in the firm's time zone: everything at or before it happened on
     or before that day. A datetime is a moment already: an aware one is taken to UTC, a naive one is UTC."""
@@ -172,6 +176,8 @@ def day_end(day: dt.date | dt.datetime, zone: str | None) -> dt.datetime:
         return day.astimezone(dt.UTC).replace(tzinfo=None) if day.tzinfo is not None else day
     if hasattr(day, "to_pydatetime"):
         return day_end(day.to_pydatetime(), zone)
+    if day >= LAST_DAYS:  # the calendar's last days: every moment is before their end
+        return dt.datetime.max
     local = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=formatting.time_zone(zone))
     return local.astimezone(dt.UTC).replace(tzinfo=None) - dt.timedelta(microseconds=1)
 
@@ -180,6 +186,8 @@ def day_start(day: dt.date | dt.datetime, zone: str | None) -> dt.datetime:
     """The stored (naive UTC) moment a day begins in the firm's time zone (a datetime as :func:`day_end`)."""
     if isinstance(day, dt.datetime) or hasattr(day, "to_pydatetime"):
         return day_end(day, zone)
+    if day <= FIRST_DAYS:  # the calendar's first days: every moment is after their start
+        return dt.datetime.min
     return day_end(day - dt.timedelta(days=1), zone) + dt.timedelta(microseconds=1)
 
 
