@@ -227,3 +227,44 @@ def test_days_at_the_calendars_ends_are_answered_not_a_crash(empty_store):
     assert len(store.comments_as_of(customer.id, dt.date.max)) == 1
     with pytest.raises(cc.NotFound, match="created after"):  # before it was made: said so, no crash
         store.get_customer(customer.id, as_of=dt.date.min)
+
+
+def test_a_bulk_change_undone_while_it_runs_leaves_no_customer_changed(demo_store):
+    """The same user's undo (a second tab offers it as soon as the batch exists) while the chunks are written: the
+    chunks after the undo are not written, and every customer the batch changed gets its value back."""
+    import threading
+    import time
+
+    store = demo_store
+    ids = [int(r[0]) for r in store.db.rows("SELECT id FROM customers WHERE NOT archived ORDER BY id")]
+    assert len(ids) > 100  # more than one chunk
+    users = store.users()
+    manager = sorted(users.loc[(users["role"] == "manager") & users["active"] & (users["login"] != "anna"), "login"])[0]
+    preview = store.bulk_preview(ids, "account_manager", manager, user="anna")
+    outcome: dict[str, object] = {}
+
+    def apply() -> None:
+        outcome["apply"] = store.bulk_change(ids, "account_manager", manager, user="anna",
+                                             versions=preview["versions"])
+
+    def undo() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = store.bulk_changes(created_by="anna", limit=1)
+            if found and found[0].customers > 0:
+                outcome["undo"] = store.undo_bulk_change(found[0].id, user="anna", expected_version=found[0].version)
+                return
+            time.sleep(0.001)
+
+    threads = [threading.Thread(target=apply), threading.Thread(target=undo)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    batch = store.bulk_changes(created_by="anna", limit=1)[0]
+    assert batch.undone_at is not None
+    left = store.db.row("SELECT count(*) FROM bulk_change_customers WHERE batch_id = ? AND NOT undone", [batch.id])[0]
+    assert left == 0
+    changed = [int(r[0]) for r in store.db.rows("SELECT customer_id FROM bulk_change_customers WHERE batch_id = ?",
+                                               [batch.id])]
+    assert changed and all(store.get_customer(c).account_manager != manager for c in changed)  # each one back

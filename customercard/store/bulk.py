@@ -177,10 +177,14 @@ class BulkStore(Part):
         batch = self._open_batch(batch_id, change, login) if batch_id is not None else None
         skipped: dict[int, str] = {}
         changed = 0
-        for part in _chunks(ids, BULK_CHUNK):
+        for index, part in enumerate(_chunks(ids, BULK_CHUNK)):
             with self.db.transaction() as cur:
                 if batch is None:
                     batch = self._new_batch(cur, change, login)
+                elif self._undone_meanwhile(cur, batch.id):  # undone while it ran: the rest is not changed
+                    for customer_id in ids[index * BULK_CHUNK:]:
+                        skipped[customer_id] = _("the bulk change was undone while it ran")
+                    break
                 items = (self._bulk_comment(part, change, login) if change.field == "comment"
                          else self._bulk_save(part, change, login, expected, skipped))
                 if items:
@@ -195,6 +199,13 @@ class BulkStore(Part):
                 batch = self._new_batch(cur, change, login)
         batch.param.update(customers=batch.customers + changed, skipped=skipped)
         return batch
+
+    def _undone_meanwhile(self, cur: Any, batch_id: int) -> bool:
+        """Inside a chunk's transaction: whether the batch was undone since it began (on PostgreSQL its row locked
+        until the chunk commits, so that an undo claims it after the chunk, and restores the chunk's customers)."""
+        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
+        row = cur.execute(f"SELECT undone_at FROM bulk_changes WHERE id = ?{lock}", [batch_id]).fetchone()
+        return row is None or row[0] is not None
 
     def _new_batch(self, cur: Any, change: BulkChange, login: str) -> BulkChange:
         now = utcnow()
