@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import getpass
 import logging
 import sys
@@ -21,6 +22,8 @@ from .i18n import N_, _, ngettext, quote
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 CLI_ACTOR = "system:cli"
+#: The largest TCP port number.
+MAX_PORT = 65535
 
 
 def _store(args: argparse.Namespace):
@@ -41,6 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .demo import build_demo
     from .store import open_store
 
+    _check_listen(args.address, args.port)
     _log_to_stderr()
     database = _database(args)
     is_new = not database.startswith("postgresql") and not Path(database).exists()
@@ -62,10 +66,62 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _print_demo_logins(store)
     if args.num_procs == 1:
         _stop_on_sigterm()
-    app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
-              allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench,
-              notebooks=notebooks)
+    try:
+        app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
+                  allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench,
+                  notebooks=notebooks)
+    except OSError as exc:  # the port or address cannot be listened on (what else fails is not caught here)
+        if not _cannot_listen(exc):
+            raise
+        raise _listen_refused(exc, args.address, args.port) from None
     return 0
+
+
+def _check_listen(address: str, port: int) -> None:
+    """Refuse at once, before anything is opened, a port already in use or an address not this machine's (the
+    server binds as this does: SO_REUSEADDR, every address ``address`` resolves to)."""
+    import socket
+
+    try:
+        found = socket.getaddrinfo(address or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+        for family, kind, protocol, _name, where in found:
+            with socket.socket(family, kind, protocol) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(where)
+    except OSError as exc:
+        if not _cannot_listen(exc):
+            raise
+        raise _listen_refused(exc, address, port) from None
+
+
+def _listen_refused(exc: OSError, address: str, port: int) -> CustomerCardError:
+    if exc.errno == errno.EADDRINUSE:
+        return CustomerCardError(_("Port {port} is in use already (another server?): stop that one, or choose "
+                                   "another port with --port.").format(port=port))
+    return CustomerCardError(_("Cannot serve on {address} port {port}: {reason}.").format(
+        address=address, port=port, reason=exc.strerror or exc))
+
+
+def _cannot_listen(exc: OSError) -> bool:
+    """Whether ``exc`` is a refusal to listen: the port in use or not ours to take, the address unknown or not this
+    machine's."""
+    import socket
+
+    return isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+
+
+def _port(text: str) -> int:
+    """``--port``: a TCP port number."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(_("give a port number from 1 to {top}, not {text}").format(
+            top=MAX_PORT, text=text))
+    return port
 
 
 def _stop_on_sigterm() -> None:
@@ -233,8 +289,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(_("Backed up {database} to {target} (made by the running server at {url}).").format(
             database=database, target=target, url=found.url))
         return 0
+    from .remote_api import backup_to
+
     with _store(args) as store:
-        target = store.backup(args.path)
+        target = backup_to(store, args.path)
     print(_("Backed up {database} to {target}.").format(database=database, target=target))
     return 0
 
@@ -290,7 +348,12 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     actor = args.user or CLI_ACTOR
     with _store(args) as store:
         if args.action == "export":
-            paths = write_personal_data(store, args.contact_id, args.file, user=actor)
+            try:
+                paths = write_personal_data(store, args.contact_id, args.file, user=actor)
+            except OSError as exc:  # no folder there, not ours to write, a file where a folder should be
+                from .remote_api import cannot_write
+
+                raise cannot_write(args.file, exc) from None
             print(_("Wrote the personal data of contact person {contact_id} to {files}.").format(
                 contact_id=args.contact_id, files=_(" and ").join(str(path) for path in paths)))
         else:
@@ -353,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_serve_command(sub: argparse._SubParsersAction) -> None:
     """The ``serve`` command."""
     serve = sub.add_parser("serve", help=_("serve the dashboard (login required)"))
-    serve.add_argument("--port", type=int, default=5006)
+    serve.add_argument("--port", type=_port, default=5006)
     serve.add_argument("--address", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)"))
     serve.add_argument("--num-procs", type=int, default=1, help=_("server processes (PostgreSQL only)"))
     serve.add_argument("--allow-websocket-origin", action="append", default=None,

@@ -33,6 +33,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import duckdb
 import pandas as pd
 from tornado.web import RequestHandler
 
@@ -295,8 +296,32 @@ class BackupHandler(_ApiHandler):
                     example='{"path": "/backups/copy.duckdb"}')) from None
             if not target.is_absolute():
                 raise CustomerCardError(_("Give the backup's full path."))
-            return 200, wire.JSON_TYPE, wire.dumps({"path": str(store.backup(target))})
+            return 200, wire.JSON_TYPE, wire.dumps({"path": str(backup_to(store, target))})
         await self._off_loop(work)
+
+
+def backup_to(store: Store, target: Path) -> Path:
+    """``store.backup(target)``; a target that cannot be written (no such folder, a file where a folder should be,
+    not ours to write) is a :class:`CustomerCardError` with the reason."""
+    try:
+        return store.backup(target)
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
+    except duckdb.Error as exc:  # DuckDB could not make or write the file
+        if not isinstance(exc, duckdb.IOException | duckdb.PermissionException):
+            raise
+        reason = str(exc).removeprefix("IO Error: ").removeprefix("Permission Error: ").strip().rstrip(".")
+        raise CustomerCardError(_("Cannot write {target}: {value}.").format(target=target, value=reason)) from None
+
+
+def cannot_write(target: Path, exc: OSError) -> CustomerCardError:
+    """Why ``target`` could not be written, in one line: a file where a folder of its path should be is named."""
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        blocking = next((folder for folder in Path(target).parents if folder.exists() and not folder.is_dir()), None)
+        if blocking is not None:
+            reason = _("{path} is a file, not a folder").format(path=blocking)
+    return CustomerCardError(_("Cannot write {target}: {value}.").format(target=target, value=reason))
 
 
 def remote_handlers(get_store: Callable[[], Store], local_key: str,

@@ -1,0 +1,79 @@
+"""Command-line mistakes that ended in a traceback: a backup or a personal-data export to a path that cannot be
+written (a file where a folder should be, /proc), and ``serve`` on a port in use, out of range or an address not this
+machine's. Each ends with one line on stderr and a non-zero exit; a backup made by the running server says why too."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from .conftest import copy_database
+from .serve_process import ServeProcess
+from .test_cli import run
+
+
+@pytest.fixture
+def database(demo_template, tmp_path: Path) -> str:
+    return str(copy_database(demo_template, tmp_path))
+
+
+def one_line(result, code: int = 1) -> str:
+    """The command failed with ``code`` and said why in one line on stderr (no traceback)."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == code and len(lines) == 1, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    return lines[0]
+
+
+def test_a_backup_or_personal_data_to_a_path_that_cannot_be_written_is_one_line(database, tmp_path: Path):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    line = one_line(run("--db", database, "backup", str(afile / "x.duckdb")))
+    assert line == f"customercard: error: Cannot write {afile / 'x.duckdb'}: {afile} is a file, not a folder."
+    line = one_line(run("--db", database, "backup", "/proc/x.duckdb"))
+    assert line.startswith("customercard: error: Cannot write /proc/x.duckdb: ")
+    line = one_line(run("--db", database, "privacy", "export", "1", str(afile / "sub" / "p.zip")))
+    assert line == f"customercard: error: Cannot write {afile / 'sub' / 'p.zip'}: {afile} is a file, not a folder."
+    for target in ("/proc/p.zip", "/proc/p.json"):
+        line = one_line(run("--db", database, "privacy", "export", "1", target))
+        assert line.startswith(f"customercard: error: Cannot write {target}: ")
+    assert run("--db", database, "backup", str(tmp_path / "new" / "x.duckdb")).returncode == 0  # a folder is made
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "0", "http"])
+def test_serve_on_a_port_that_is_no_port_is_one_line(database, port):
+    line = one_line(run("--db", database, "serve", "--port", port), code=2)
+    assert "--port" in line and "from 1 to 65535" in line
+
+
+def test_serve_on_a_port_in_use_or_an_address_not_ours_is_one_line(database):
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("--db", database, "serve", "--port", str(port))
+    line = one_line(result)
+    assert line == (f"customercard: error: Port {port} is in use already (another server?): stop that one, or "
+                    "choose another port with --port.")
+    assert result.stdout == ""  # refused before anything was opened or served
+    line = one_line(run("--db", database, "serve", "--port", str(port), "--address", "256.1.1.1"))
+    assert line.startswith(f"customercard: error: Cannot serve on 256.1.1.1 port {port}: ")
+
+
+def test_a_backup_the_running_server_cannot_write_says_why(database, tmp_path: Path):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    server = ServeProcess(database, tmp_path / "data")
+    try:
+        line = one_line(run("--db", database, "backup", "/proc/x.duckdb"))
+        assert line.startswith("customercard: error: Cannot write /proc/x.duckdb: ") and "server failed" not in line
+        line = one_line(run("--db", database, "backup", str(afile / "x.duckdb")))
+        assert line == f"customercard: error: Cannot write {afile / 'x.duckdb'}: {afile} is a file, not a folder."
+        made = run("--db", database, "backup", str(tmp_path / "copy.duckdb"))
+        assert made.returncode == 0 and "made by the running server" in made.stdout, made.stderr
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output
