@@ -75,3 +75,25 @@ def test_account_overview_notebook(demo_template, tmp_path):
     assert "invoiced" in text and "(not on a project)" in text and ":Bars" in text
     assert "Select(label='Customer'" in text and text.count("ParamFunction") == 2  # the card, the invoicing
     assert ".servable(" in notebook.cells[-1].source
+
+
+def test_account_overview_notebook_for_a_customer_with_invoices_and_no_projects(demo_template, tmp_path):
+    """The top customer has invoices and no projects (as many a customer of a larger demo): the invoicing runs,
+    every invoice in the column of its own, in the table, the chart and the served overview."""
+    from customercard.store import Store
+
+    database = copy_database(demo_template, tmp_path / "db")
+    with Store(database) as store:
+        top = int(store.sql("SELECT c.id FROM customers c JOIN invoices i ON i.customer_id = c.id "
+                            "WHERE NOT c.archived GROUP BY c.id, c.name "
+                            "ORDER BY coalesce(sum(i.amount_base), 0) DESC, c.name LIMIT 1")["id"][0])
+        other = int(store.sql(f"SELECT min(id) AS id FROM customers WHERE id <> {top}")["id"][0])
+        store.db.execute("UPDATE invoices SET project_id = NULL WHERE customer_id = ?", [top])
+        store.db.execute("UPDATE projects SET customer_id = ? WHERE customer_id = ?", [other, top])
+        assert store.projects(top).empty and not store.invoices(top).empty
+    notebook = execute("02-account-overview.ipynb", database, tmp_path)
+    errors = [(index, out.get("ename"), out.get("evalue")) for index, cell in enumerate(notebook.cells)
+              for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    assert not errors
+    table = str(notebook.cells[5]["outputs"][0]["data"]["text/plain"])
+    assert "(not on a project)" in table and ":Bars" in outputs(notebook)
