@@ -114,7 +114,7 @@ from .models import (
     text_limits,
     to_text,
 )
-from .spreadsheets import read_rows, unescape_cell, write_table
+from .spreadsheets import CSV_SUFFIXES, read_rows, unescape_cell, write_table
 from .store.search import DuplicateQuery
 from .store.search_text import fold
 
@@ -503,6 +503,10 @@ def import_customers(store: Store, path: str | Path, user: str | None = None,
     if not table:
         raise CustomerCardError(_("{name} is empty.").format(name=Path(path).name))
     (header_row, headers), data = table[0], table[1:]
+    csv_file = Path(path).suffix.lower() in CSV_SUFFIXES
+    if not csv_file:  # a workbook's cell right of the header row's last is in a column without a header
+        width = max(len(cells) for _n, cells in table)
+        headers = headers + [""] * (width - len(headers))
     choices = store.choices()
     layout = _layout(header_row, headers, [cells for _n, cells in data], choices)
     if "name" not in {column.field for column in layout.columns}:
@@ -515,13 +519,33 @@ def import_customers(store: Store, path: str | Path, user: str | None = None,
     reader = _RowReader(store, choices)
     rows = [_check_row(choices, reader, number, cells, layout.columns) for number, cells in data]
     order = {column.field: position for position, column in enumerate(layout.columns)}
+    miscounted = _miscounted(headers, data) if csv_file else {}
     for row in rows:
+        if row.number in miscounted:  # its values may be in the wrong columns: that is its only problem
+            row.problems = {"": miscounted[row.number]}
+            report.problems.append((row.number, _("(column {n} without a header)").format(n=len(headers) + 1),
+                                    miscounted[row.number]))
+            continue
         ranked = sorted(row.problems.items(), key=lambda item: order.get(item[0], len(order)))
         report.problems += [(row.number, _column_of(row, name), message) for name, message in ranked]
     report.duplicates = _duplicates(store, rows)
     if report.ok and not dry_run:
         _create(store, rows, login, report)
     return report
+
+
+def _miscounted(headers: list[str], data: list[tuple[int, list[str]]]) -> dict[int, str]:
+    """The CSV rows with more cells than the header row (past its last column, a cell not empty), each with its
+    problem: a value with the separator in it, not in quotes, shifts every value after it. A row with fewer cells
+    is taken as it is (its last cells empty), as many programs write them."""
+    found = {}
+    for number, cells in data:
+        if len(cells) > len(headers) and any(cells[len(headers):]):
+            found[number] = ngettext(
+                "This row has {n} cell; the header has {m} (a comma or semicolon inside a value needs quotes).",
+                "This row has {n} cells; the header has {m} (a comma or semicolon inside a value needs quotes).",
+                len(cells)).format(n=len(cells), m=len(headers))
+    return found
 
 
 def _check_row(choices: Choices, reader: _RowReader, number: int, cells: list[str],
