@@ -97,15 +97,10 @@ def authenticate(handler: RequestHandler, store: Store, local_key: str, limits: 
     scheme, _space, secret = handler.request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated(_("Give an API token (Authorization: Bearer …); make one on your profile page."))
-    check = getattr(store, "authenticate_token", None)
-    if check is None:
-        raise Unauthenticated(_("This server does not take API tokens yet."))
     request = handler.request
     address = limits.gate.client_address(request) if limits is not None else (request.remote_ip or "")
-    # the store's authenticate_token takes the address; a stand-in of one argument (tests/test_remote_store.py) not
-    given = (secret.strip(), address) if len(inspect.signature(check).parameters) > 1 else (secret.strip(),)
     try:
-        user, read_only = check(*given)
+        user, read_only = store.authenticate_token(secret.strip(), remote_address=address)
     except TooManyAttempts:
         raise
     except PermissionDenied as exc:
@@ -327,10 +322,7 @@ def cannot_write(target: Path, exc: OSError) -> CustomerCardError:
 def remote_handlers(get_store: Callable[[], Store], local_key: str,
                     limits: Limits | None = None) -> list[tuple[str, type, dict[str, Any]]]:
     """The routes of the store's API, for :meth:`customercard.server.CardServer.handlers`. ``limits`` is the server
-    (its gate and request budget); when not given, the server whose ``current_store`` ``get_store`` is."""
-    if limits is None:
-        server = getattr(get_store, "__self__", None)
-        limits = server if hasattr(server, "gate") and hasattr(server, "api_budget") else None
+    (its gate and request budget: the limits of /api/v1); without it, none."""
     given = {"get_store": get_store, "local_key": local_key, "limits": limits}
     return [(r"/api/v1/rpc/?", RpcHelloHandler, given), (r"/api/v1/rpc/([A-Za-z_][A-Za-z0-9_]*)", RpcHandler, given),
             (r"/api/v1/backup", BackupHandler, given)]

@@ -231,7 +231,7 @@ class CardServer:
 
         given = {"get_store": self.current_store, "login_of": self.gate.login_of}
         return [(r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given),
-                *remote_handlers(self.current_store, self.local_key), *api_routes(self)]
+                *remote_handlers(self.current_store, self.local_key, limits=self), *api_routes(self)]
 
     def _serve_options(self) -> dict[str, Any]:
         from .headers import server_options

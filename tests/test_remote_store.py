@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import inspect
+import itertools
 import json
 import os
 import stat
@@ -404,23 +405,24 @@ def test_without_token_support_a_bearer_token_is_refused_plainly(served):
 
 
 # -- API tokens: the server's side, with a stand-in for store.authenticate_token ------------------------------
-@pytest.fixture
-def stand_in_tokens(served, monkeypatch):
-    """Tokens as ``store.authenticate_token`` answers for them: 'erik-rw', 'erik-ro' (read-only), 'vera-rw'."""
-    known = {"erik-rw": ("erik", False), "erik-ro": ("erik", True), "vera-rw": ("vera", False),
-             "admin-rw": ("admin", False)}
+_TOKEN_NAMES = itertools.count()
 
-    def authenticate_token(secret: str):
-        if secret not in known:
-            raise cc.PermissionDenied("This API token is not known, or was revoked.")
-        login, read_only = known[secret]
-        return served.store.get_user(login), read_only
-    monkeypatch.setattr(served.store, "authenticate_token", authenticate_token, raising=False)
+
+@pytest.fixture
+def stand_in_tokens(served):
+    """Real tokens of the served store, by a name each: 'erik-rw', 'erik-ro' (read-only), 'vera-rw', 'admin-rw' →
+    its secret."""
+    made = {}
+    for name, login, read_only in (("erik-rw", "erik", False), ("erik-ro", "erik", True), ("vera-rw", "vera", False),
+                                   ("admin-rw", "admin", False)):
+        made[name] = served.store.create_token(login, f"remote test {name} {next(_TOKEN_NAMES)}",
+                                               read_only=read_only, user="system:test")[1]
+    return made
 
 
 def test_a_token_acts_as_its_user_and_no_one_else(served, stand_in_tokens):
     customer_id = nth_customer(served, 28)
-    with cc.connect(served.url, token="erik-rw") as store:
+    with cc.connect(served.url, token=stand_in_tokens["erik-rw"]) as store:
         assert store.login == "erik" and not store.read_only
         customer = store.get_customer(customer_id)
         customer.phone = "+46 8 222 33 44"
@@ -439,13 +441,13 @@ def test_a_token_acts_as_its_user_and_no_one_else(served, stand_in_tokens):
             store.backup("/tmp/never.duckdb")  # the local key only
         card = cc.CustomerCard(store=store, customer_id=customer_id)
         assert card.user == "erik"
-    with cc.connect(served.url, token="admin-rw") as store:
+    with cc.connect(served.url, token=stand_in_tokens["admin-rw"]) as store:
         assert not store.admin_log().empty and isinstance(store.prefs("anna"), dict)
 
 
 def test_a_read_only_token_and_a_viewers_token_only_read(served, stand_in_tokens):
     customer_id = nth_customer(served, 29)
-    for secret in ("erik-ro", "vera-rw"):
+    for secret in (stand_in_tokens["erik-ro"], stand_in_tokens["vera-rw"]):
         with cc.connect(served.url, token=secret) as store:
             customer = store.get_customer(customer_id)
             customer.phone = "+46 8 444 55 66"
@@ -458,7 +460,7 @@ def test_a_read_only_token_and_a_viewers_token_only_read(served, stand_in_tokens
 
 
 def test_an_unknown_token_is_refused(served, stand_in_tokens):
-    with pytest.raises(cc.PermissionDenied, match="not known"):
+    with pytest.raises(cc.PermissionDenied, match="not valid"):
         cc.connect(served.url, token="guess")
     status, _kind, answer = raw(served, "POST", "/api/v1/rpc/get_customer", wire.dumps({"arguments": {
         "customer_id": 1}}), {"Authorization": "Bearer guess"})
