@@ -312,7 +312,8 @@ def test_comments_three_newest_show_all_add_and_edit(demo_store, customer_id):
     form = section.view.child
     body, date, author = (one(form, pn.widgets.TextAreaInput, "cc-new-comment"), labelled(form, "Date"),
                           labelled(form, "Written by"))
-    assert date.value == dt.date.today() and author.value == "anna"
+    assert date.value == demo_store.firm_today() and author.value == "anna"  # today where the firm is
+    assert (date.start, date.end) == cc.models.comment_dates(demo_store.firm_today())  # the days a comment may have
     body.value = "   "
     assert section.add_comment() is False and "Write something" in pane_text(form, "cc-comment-message")
     body.value = "Met them at the fair."

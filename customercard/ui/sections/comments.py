@@ -12,7 +12,7 @@ import param
 from ... import formatting
 from ...errors import CustomerCardError, NotFound, ValidationError
 from ...i18n import N_, _
-from ...models import Comment
+from ...models import Comment, comment_dates
 from ..accessibility import focus_first, live
 from ..editor import RecordEditor
 from ..form import date_picker, read_text, text_input
@@ -81,7 +81,9 @@ class CommentsSection(Section):
         self._note = ("", True)
         self._new_body = text_input(Comment.param.body, placeholder=_("Write a comment…"), height=80,
                                     sizing_mode="stretch_width", css_classes=["cc-new-comment"])
-        self._new_date = date_picker(label=_("Date"), value=self.context.store.firm_today(), width=150)
+        today = self.context.store.firm_today()
+        first, last = comment_dates(today)  # the picker offers the days a comment may have
+        self._new_date = date_picker(label=_("Date"), value=today, start=first, end=last, width=150)
         users = self.context.store.users()
         options = dict(zip(users["name"], users["login"], strict=True))
         if self.context.login not in options.values():
