@@ -4,4 +4,5 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # imported (Panel's /components route imports what a URL names), it does nothing
+    sys.exit(main())

@@ -14,6 +14,7 @@ import functools
 import gc
 import importlib
 import logging
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+from panel.io.server import ComponentResourceHandler
 from panel.viewable import ServableMixin
+from tornado.web import HTTPError
 
 from .config import Config, get_config
 from .errors import NotFound
@@ -34,6 +37,18 @@ from .store import Store, is_url
 from .store.discovery import ServerFile, new_key, same_database
 
 log = logging.getLogger(__name__)
+
+
+class ImportedComponentResources(ComponentResourceHandler):
+    """Panel's component resources (``/components/<module>/<class>/<attribute>/<path>``), of modules this process
+    has imported already. Panel's own handler imports whatever module a URL names, before any login: a module that
+    does work when imported ran it in the server (``customercard.__main__`` ran the command line and ended the
+    process; the standard library has others). Every component a page shows was imported to make the page."""
+
+    def parse_url_path(self, path: str) -> str:
+        if path.split("/", 1)[0] not in sys.modules:
+            raise HTTPError(404, "Module not found")
+        return super().parse_url_path(path)
 
 #: A page: builds one session's view from the server it is served by; or the path of a notebook (or script) that
 #: Panel serves as it is, behind the same login (``customercard serve --notebook``).
@@ -230,7 +245,8 @@ class CardServer:
         from .remote_api import remote_handlers
 
         given = {"get_store": self.current_store, "login_of": self.gate.login_of}
-        return [(r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given),
+        return [(r"/components/(.*)", ImportedComponentResources, {}),  # before Panel's own route of that path
+                (r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given),
                 *remote_handlers(self.current_store, self.local_key, limits=self), *api_routes(self)]
 
     def _serve_options(self) -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""What an open page and an unauthenticated request can still reach once they should reach nothing: the header's
+super search after the page's login session ended (logged out in another tab, the user deactivated), and Panel's
+``/components`` route, which imported any module a URL named — before any login."""
+
+from __future__ import annotations
+
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login, rich_customers
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_component_route_imports_no_module_a_url_names(live_server):
+    for module in ("this", "customercard.__main__"):  # not imported by the server: stays so
+        assert module not in sys.modules
+        assert _status(f"{live_server.url}/components/{module}/x/_css/y.css") == 404
+        assert module not in sys.modules, module
+    assert _status(f"{live_server.url}/login") == 200  # the server answers on
+
+
+@pytest.mark.parametrize("how", ["logout", "deactivated"])
+def test_an_ended_sessions_page_searches_nothing(live_server, page, how):
+    store = live_server.store
+    login(page, live_server.url, "erik" if how == "deactivated" else "anna")
+    stem = store.get_customer(rich_customers(store)[0]).name.split()[0][:5]
+    box = page.locator("#cc-super-search")
+    box.fill(stem)
+    expect(page.locator("li.hit").first).to_be_visible()
+    if how == "logout":
+        other = page.context.new_page()  # the same browser: its cookie, another tab
+        other.goto(f"{live_server.url}/logout")
+        other.close()
+    else:
+        user = store.get_user("erik")
+        user.active = False
+        store.update_user(user, by="admin")
+    expect(page.locator("#cc-session-ended")).to_be_visible()
+    box.fill(stem[:4])
+    box.fill(stem)
+    expect(page.locator("li.hit")).to_have_count(0)
+    if how == "deactivated":
+        user = store.get_user("erik")
+        user.active = True
+        store.update_user(user, by="admin")
