@@ -41,16 +41,18 @@ def page_for(server: CardServer, title: str, body: pn.viewable.Viewable, user: U
 
     store = server.current_store()
     content = pn.Column(body, sizing_mode="stretch_width", margin=0)
+    search = SuperSearch(store)
     session_id = store.session_id(server.session_token())
     if session_id is not None:
         from .ui.live import Follower
 
         def ended(_changes) -> None:
             content.objects = [session_ended_message()]
+            search.param.update(ended=True, results=[])  # the header's search box answers no more either
         content.follower = Follower(store, lambda change: change.kind == "session" and change.id == session_id,
                                     ended, delay=0.0)
     pages = PAGES if store.settings().crm_enabled else PAGES - {"pipeline"}
-    return page(title, content, user, active=active, search=SuperSearch(store), pages=pages, location=location)
+    return page(title, content, user, active=active, search=search, pages=pages, location=location)
 
 
 def search_page(server: CardServer) -> ServableMixin:

@@ -29,6 +29,7 @@ class SuperSearch(LightComponent):
     max_length = param.Integer(default=MAX_QUERY, doc="The most characters a query is read up to (the store "
                                                       "ignores the rest; the box takes no more).")
     max_length_label = param.String(default=N_("At most {n} characters are searched."))
+    ended = param.Boolean(default=False, doc="The page's login session has ended: the box answers no more.")
 
     _stylesheets: ClassVar[list[str]] = [SEARCH_CSS]
     _synced = ("query",)
@@ -48,6 +49,9 @@ class SuperSearch(LightComponent):
 
     def _search(self, event: param.parameterized.Event) -> None:
         text = (event.new or "").strip()
+        if self.ended:  # logged out, deactivated, a new password: an open page reads nothing more
+            self.param.update(results=[], searched=[event.new or ""])
+            return
         hits = self._store.search(text, limit=self._limit) if text else None
         results = []
         if hits is not None:
