@@ -39,16 +39,22 @@ from .store.discovery import ServerFile, new_key, same_database
 log = logging.getLogger(__name__)
 
 
-class ImportedComponentResources(ComponentResourceHandler):
+_PANEL_COMPONENT_PATH = ComponentResourceHandler.parse_url_path
+
+
+def _imported_components_only(handler: ComponentResourceHandler, path: str) -> str:
     """Panel's component resources (``/components/<module>/<class>/<attribute>/<path>``), of modules this process
     has imported already. Panel's own handler imports whatever module a URL names, before any login: a module that
     does work when imported ran it in the server (``customercard.__main__`` ran the command line and ended the
-    process; the standard library has others). Every component a page shows was imported to make the page."""
+    process; ``unittest.__main__`` in the standard library does the same). Every component a page shows was
+    imported to make the page."""
+    if path.split("/", 1)[0] not in sys.modules:
+        raise HTTPError(404, "Module not found")
+    return _PANEL_COMPONENT_PATH(handler, path)
 
-    def parse_url_path(self, path: str) -> str:
-        if path.split("/", 1)[0] not in sys.modules:
-            raise HTTPError(404, "Module not found")
-        return super().parse_url_path(path)
+
+# for every server of this process: ours, and `panel serve dashboards/*.py --auth-module customercard/bokeh_auth.py`
+ComponentResourceHandler.parse_url_path = _imported_components_only
 
 #: A page: builds one session's view from the server it is served by; or the path of a notebook (or script) that
 #: Panel serves as it is, behind the same login (``customercard serve --notebook``).
@@ -245,8 +251,7 @@ class CardServer:
         from .remote_api import remote_handlers
 
         given = {"get_store": self.current_store, "login_of": self.gate.login_of}
-        return [(r"/components/(.*)", ImportedComponentResources, {}),  # before Panel's own route of that path
-                (r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given),
+        return [(r"/files/(\d+)", FileDownloadHandler, given), (r"/api/customers/(\d+)", CustomerApiHandler, given),
                 *remote_handlers(self.current_store, self.local_key, limits=self), *api_routes(self)]
 
     def _serve_options(self) -> dict[str, Any]:

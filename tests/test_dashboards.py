@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -33,6 +34,14 @@ def test_dashboard_files_serve_behind_the_login(demo_template, tmp_path):
         page = form_login(opener, f"http://127.0.0.1:{port}", "anna", next_path="/card?customer=1")
         assert page.url.endswith("/card?customer=1") and page.status == 200
         assert b"customercard" in page.read()
+        # Panel's /components route imports no module a URL names (unittest.__main__ would exit the server)
+        for module in ("unittest.__main__", "customercard.__main__"):
+            try:
+                opener.open(f"http://127.0.0.1:{port}/components/{module}/x/_css/y.css")
+                raise AssertionError(f"{module}: served")
+            except urllib.error.HTTPError as error:
+                assert error.code == 404, module
+        assert opener.open(f"http://127.0.0.1:{port}/card?customer=1").status == 200  # it answers on
     finally:
         process.send_signal(signal.SIGINT)
         try:
