@@ -184,6 +184,15 @@ def _is_address(text: str) -> bool:
     return True
 
 
+def asked_here(handler: RequestHandler) -> bool:
+    """Whether a link followed (a GET) was on this server's own pages, or typed: the browser's ``Sec-Fetch-Site``
+    says so when it sends one, else its ``Referer`` (:func:`from_this_site`)."""
+    site = handler.request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    return from_this_site(handler)
+
+
 def from_this_site(handler: RequestHandler) -> bool:
     """Whether a post came from this server's own page: its ``Origin`` (else ``Referer``), when sent, names a host
     this server answers to (the request's ``Host`` or a host the websocket accepts)."""
@@ -309,6 +318,9 @@ def _logout_handler(gate: SessionGate) -> type[RequestHandler]:
         """End the session, clear the login cookies and go back to the login page."""
 
         def get(self) -> None:
+            if not asked_here(self):  # a link on another site ends nobody's session: it opens the app
+                self.redirect("/")
+                return
             token = gate.token_of(self)
             if token:
                 gate.get_store().end_session(token)

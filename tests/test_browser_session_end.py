@@ -54,3 +54,21 @@ def test_an_ended_sessions_page_searches_nothing(live_server, page, how):
         user = store.get_user("erik")
         user.active = True
         store.update_user(user, by="admin")
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+                                     {"Referer": "https://elsewhere.example/page"}])
+def test_a_logout_link_on_another_site_logs_nobody_out(live_server, headers):
+    import http.cookiejar
+
+    from .conftest import form_login
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    assert form_login(opener, live_server.url, "anna").url.endswith("/search")
+    request = urllib.request.Request(f"{live_server.url}/logout", headers=headers)
+    assert "/login" not in opener.open(request).url  # it opened the app instead
+    assert opener.open(f"{live_server.url}/search").url.endswith("/search")  # still logged in
+    own = urllib.request.Request(f"{live_server.url}/logout", headers={"Sec-Fetch-Site": "same-origin"})
+    assert "logged_out=1" in opener.open(own).url  # the page's own link logs out
+    assert "/login" in opener.open(f"{live_server.url}/search").url
