@@ -210,6 +210,18 @@ def live_server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):
     store.close()
 
 
+@pytest.fixture
+def budgeted(demo_template: Path, tmp_path: Path):
+    """The app served on its own database, its tokens allowed 3 requests a minute (the API's budget)."""
+    from .api_support import serve_api
+
+    store = Store(copy_database(demo_template, tmp_path))
+    served = serve_api(store, per_minute=3)
+    yield served
+    served.server.stop()
+    store.close()
+
+
 # -- Playwright on Debian's Chromium ---------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:

@@ -378,15 +378,6 @@ def test_the_browser_login_reads_and_writes_but_not_from_another_site(served):
 
 
 # -- limits ------------------------------------------------------------------------------------------------------------
-@pytest.fixture
-def budgeted(demo_template, tmp_path):
-    store = Store(copy_database(demo_template, tmp_path))
-    served = serve_api(store, per_minute=3)
-    yield served
-    served.server.stop()
-    store.close()
-
-
 def test_each_token_has_a_request_budget(budgeted):
     client = api(budgeted)
     assert [client.get("/me").status for _ in range(3)] == [200, 200, 200]

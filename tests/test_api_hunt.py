@@ -31,15 +31,6 @@ def served(demo_template, tmp_path_factory):
     store.close()
 
 
-@pytest.fixture
-def budgeted(demo_template, tmp_path):
-    store = Store(copy_database(demo_template, tmp_path))
-    served = serve_api(store, per_minute=3)
-    yield served
-    served.server.stop()
-    store.close()
-
-
 def rpc(client: Client, token: str, body: bytes = CALL, path: str = RPC):
     return client.request("POST", path, body=body, headers={"Authorization": f"Bearer {token}", **JSON})
 
