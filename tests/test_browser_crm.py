@@ -133,3 +133,36 @@ def test_an_opportunity_out_of_bounds_gets_messages_in_the_browser(live_server, 
     expect(opportunities.locator(".cc-field-probability")).to_contain_text("Must be at most 100.")
     expect(opportunities.locator(".cc-field-amount")).to_contain_text("Must be at least 0.")
     assert len(store.opportunities(customer_id)) == before
+
+
+def test_an_events_time_is_shown_and_picked_in_the_firms_time_zone(live_server, page):
+    """The start shows as the firm's clock reads it, and a picked date and time is the one saved (stored as UTC):
+    the picker's text came back in a format Panel could not read, and the old time was saved as "Event saved."."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    store = live_server.store
+    customer_id = rich_customers(store)[1]
+    zone = ZoneInfo(store.settings().time_zone)
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    open_section(page, "events")
+    events = section(page, "events")
+    events.locator("button.cc-new-event").click()
+    events.locator(".cc-field-title input").fill("Time zone check")
+    start = events.locator(".cc-field-starts_at input").first
+    shown = start.input_value()
+    new = store.new_event(customer_id)  # tomorrow 10:00 where the firm is
+    assert shown == new.starts_at.replace(tzinfo=dt.UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    assert shown.endswith("10:00")
+    picked = (dt.datetime.now(zone) + dt.timedelta(days=5)).replace(hour=14, minute=30, second=0, microsecond=0)
+    for field, moment in (("starts_at", picked), ("ends_at", picked + dt.timedelta(hours=1))):
+        events.locator(f".cc-field-{field} input").first.evaluate(
+            # as a person picks: the day and time, then the calendar closes (the picker sends its value then)
+            "(input, text) => { const p = input._flatpickr; p.open(); p.setDate(text, true); p.close() }",
+            moment.strftime("%Y-%m-%d %H:%M"))
+    events.locator(".cc-event-form-save button").click()
+    expect(events.locator("#cc-events-upcoming")).to_contain_text("Time zone check")
+    stored = store.events(customer_id)
+    row = stored[stored["title"] == "Time zone check"].iloc[0]
+    assert row["starts_at"].to_pydatetime() == picked.astimezone(dt.UTC).replace(tzinfo=None)
+    assert row["ends_at"].to_pydatetime() == (picked + dt.timedelta(hours=1)).astimezone(dt.UTC).replace(tzinfo=None)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import formatting
 from ..errors import NotFound, ValidationError
 from ..i18n import _
 from ..models import Event, Opportunity, Record, Relation
@@ -213,9 +214,11 @@ class CrmStore(Part):
         return event
 
     def new_event(self, customer_id: int, owner: str | None = None) -> Event:
-        """An unsaved event for the customer (tomorrow 10:00 to 11:00, owned by ``owner``) to
-        fill in and create."""
-        start = (dt.datetime.now() + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+        """An unsaved event for the customer (tomorrow 10:00 to 11:00 in the firm's time zone, stored as UTC as every
+        moment is; owned by ``owner``) to fill in and create."""
+        zone = formatting.time_zone(self.admin.settings().time_zone)
+        local = (dt.datetime.now(zone) + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+        start = local.astimezone(dt.UTC).replace(tzinfo=None)
         event = Event(customer_id=int(customer_id), owner=owner or "", starts_at=start,
                       ends_at=start + dt.timedelta(hours=1))
         self._offer(event, "event_type", "event_types")

@@ -61,7 +61,8 @@ class RecordEditor(pn.viewable.Viewer):
         #: Someone else's changes to fields this form did not change, kept by the last save (merged on top).
         self.kept: list[FieldConflict] = []
         self.form = form if form is not None else FieldForm(
-            record=record.copy(), fields=fields, columns=columns, overrides=overrides or {}, labels=labels or {})
+            record=record.copy(), fields=fields, columns=columns, overrides=overrides or {}, labels=labels or {},
+            zone=zone)
         self._tell = say
         self.message = message if message is not None or say is not None else pn.pane.HTML(
             "", margin=(0, 10), css_classes=["cc-form-message"])

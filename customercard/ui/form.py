@@ -79,10 +79,44 @@ class DatePicker(widgets.PlainHelp, pn.widgets.DatePicker):
     date_format = param.String(default="Y-m-d", doc="How the date is shown (flatpickr's tokens).")
 
 
-class DatetimePicker(widgets.PlainHelp, pn.widgets.DatetimePicker):
-    """Panel's date and time picker showing its value as the reader's language writes it."""
+#: How a date and time picker writes its value, in the browser and back (flatpickr's tokens, and Python's).
+MOMENT_FORMAT, MOMENT_TEXT = "Y-m-d H:i", "%Y-%m-%d %H:%M"
 
-    date_format = param.String(default="Y-m-d H:i", doc="How the date and time are shown (flatpickr's tokens).")
+
+class DatetimePicker(widgets.PlainHelp, pn.widgets.DatetimePicker):
+    """Panel's date and time picker for a stored moment (naive UTC, as the store keeps them): its ``value`` is the
+    moment, the browser shows and picks it in the firm's time zone (``zone``), as 2026-12-10 14:00 in every
+    language — the picker reads back what it shows, so the text is one it can read (Panel's own parses only
+    '%Y-%m-%d %H:%M:%S': a picked time in any other format was dropped, and the old time saved)."""
+
+    date_format = param.String(default=MOMENT_FORMAT, doc="How the date and time are shown (flatpickr's tokens).")
+    zone = param.String(default=None, allow_None=True, doc="The time zone the moment is shown and picked in.")
+
+    _rename: ClassVar[dict[str, str | None]] = {**pn.widgets.DatetimePicker._rename, "zone": None}
+
+    def __init__(self, **params: Any) -> None:
+        params.setdefault("enable_seconds", False)
+        super().__init__(**params)
+
+    def _serialize_value(self, value: Any) -> Any:  # what the browser picked → the moment
+        if not isinstance(value, str) or not value:
+            return value
+        text = value.replace("T", " ").strip()
+        for pattern in (MOMENT_TEXT, MOMENT_TEXT + ":%S"):
+            try:
+                local = dt.datetime.strptime(text, pattern)
+            except ValueError:
+                continue
+            aware = local.replace(tzinfo=formatting.time_zone(self.zone))
+            return aware.astimezone(dt.UTC).replace(tzinfo=None)
+        return self.value  # not a moment the picker writes: the value stays as it was
+
+    def _deserialize_value(self, value: Any) -> Any:  # the moment → what the browser shows
+        if isinstance(value, dt.datetime):
+            return formatting.local_time(value, self.zone).strftime(MOMENT_TEXT)
+        if isinstance(value, dt.date):
+            return value.strftime(MOMENT_TEXT)
+        return value
 
 
 def date_format() -> str:
@@ -95,16 +129,16 @@ def date_picker(**params: Any) -> DatePicker:
     return DatePicker(date_format=date_format(), **params)
 
 
-def datetime_picker(**params: Any) -> DatetimePicker:
-    """A date and time picker in the reader's language's short date and time format."""
-    language = supported(current_language()) or "en"
-    return DatetimePicker(date_format=DATE_FORMATS[language] + (" H.i" if language == "da" else " H:i"), **params)
+def datetime_picker(zone: str | None = None, **params: Any) -> DatetimePicker:
+    """A date and time picker of a stored moment, shown and picked in the time zone ``zone`` (the firm's)."""
+    return DatetimePicker(zone=zone, **params)
 
 
 def widget_for(  # noqa: PLR0911 - one widget per type of parameter
-        record: Record, field: str, label: str | None = None) -> pn.widgets.Widget:
+        record: Record, field: str, label: str | None = None, zone: str | None = None) -> pn.widgets.Widget:
     """A widget matching the parameter's type, bounds and allowed values, holding the current value; its label and
-    help (the model's English source texts) said in the reader's language."""
+    help (the model's English source texts) said in the reader's language; a moment shown in the time zone
+    ``zone``."""
     parameter = record.parameter(field)
     value = record.get(field)
     label = label or (_(parameter.label) if parameter.label else field)
@@ -124,7 +158,7 @@ def widget_for(  # noqa: PLR0911 - one widget per type of parameter
     if isinstance(parameter, param.CalendarDate):  # (dates are Numbers in param: test them first)
         return date_picker(value=value, **common)
     if isinstance(parameter, param.Date):
-        return datetime_picker(value=value, **common)
+        return datetime_picker(zone=zone, value=value, **common)
     # Numbers are typed as text and read on the server: the browser's number input drops what it does not take
     # without a word (the space and comma of "1 234,50" made 123450; 150 % stayed 50 % beyond its bounds). The
     # model refuses what is out of bounds, with a message next to the field.
@@ -235,11 +269,13 @@ class FieldForm(pn.viewable.Viewer):
     columns = param.Integer(default=2, bounds=(1, 4), doc="Fields per row.")
     overrides = param.Dict(default={}, doc="Widgets to use for some fields instead of the ones made from the model "
                                            "(a choice of colleagues, say).")
+    zone = param.String(default=None, allow_None=True, doc="The time zone moments are shown and picked in (the "
+                                                           "firm's).")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.widgets: dict[str, pn.widgets.Widget] = {
-            field: self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field))
+            field: self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field), self.zone)
             for field in self.fields}
         # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
         self._grid = FormGrid(objects=list(self.widgets.values()), columns=self.columns, sizing_mode="stretch_width",
