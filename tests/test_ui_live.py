@@ -93,3 +93,25 @@ def test_the_pipeline_the_customer_list_and_the_contact_card_follow(demo_store, 
     person.title = "Chief of everything"
     demo_store.save_contact(person, user="erik")
     eventually(lambda: card.contact.version == person.version and "Chief of everything" in card.markup())
+
+
+def test_a_merge_draws_again_what_moved_on_both_cards(demo_store):
+    """The survivor's open card shows the duplicate's contact persons, projects and invoicing at once, and the
+    duplicate's shows them gone (a merge moves rows without saving them one by one)."""
+    survivor_id, other_id = rich_customers(demo_store)[2:4]
+    survivor = CustomerCard(store=demo_store, customer_id=survivor_id, user="anna")
+    duplicate = CustomerCard(store=demo_store, customer_id=other_id, user="anna")
+    for card in (survivor, duplicate):
+        for key in ("contacts", "projects", "invoiced"):
+            card.section(key).open()
+    moving = demo_store.contacts(other_id)["last_name"].tolist()
+    assert moving and not any(name in survivor.section("contacts").view.html for name in moving)
+    total = float(demo_store.invoiced_per_year(survivor_id)["amount"].sum()
+                  + demo_store.invoiced_per_year(other_id)["amount"].sum())
+    demo_store.merge_customers(survivor_id, other_id, user="erik")
+    eventually(lambda: all(name in survivor.section("contacts").view.html for name in moving))
+    eventually(lambda: not any(name in duplicate.section("contacts").view.html for name in moving))
+    from customercard import formatting
+
+    currency = demo_store.settings().base_currency
+    eventually(lambda: formatting.money(total, currency) in survivor.section("invoiced").view.html)

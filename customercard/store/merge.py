@@ -14,6 +14,7 @@ from ..errors import ConflictError, FieldConflict, ValidationError
 from ..i18n import _
 from ..models import Customer, to_text
 from .backend import Backend
+from .changes import Change
 from .customers import write_customer_changes
 from .database import utcnow
 from .part import Part
@@ -29,6 +30,9 @@ MOVED_ROWS: list[tuple[str, str]] = [
     ("comments", "customer_id"), ("events", "customer_id"), ("opportunities", "customer_id"),
     ("files", "customer_id"), ("follow_ups", "customer_id"),
 ]
+
+#: What the rows that move are, as changes announce them (so that open cards draw those sections again).
+MOVED_KINDS = ("contact", "project", "invoice", "comment", "event", "opportunity", "file", "follow-up", "relation")
 
 
 class MergeStore(Part):
@@ -93,6 +97,9 @@ class MergeStore(Part):
             write_customer_changes(self.db, cur, [[survivor_id, merged.version, now, login, "merge", "merged_from",
                                                    None, f"{other.number} {other.name} (id {other.id})"]])
             self._move_rows(cur, survivor_id, other_id, login, now)
+            for kind in MOVED_KINDS:  # open cards of both draw again what moved (once this commits)
+                for customer_id in (survivor_id, other_id):
+                    self.db.announce(Change(kind, None, customer_id, None, login, ("customer_id",)))
             archived = cur.execute("UPDATE customers SET archived = TRUE, merged_into = ?, version = version + 1, "
                                    "updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
                                    [survivor_id, now, login, other_id, other.version]).rowcount
