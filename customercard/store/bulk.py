@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import formatting
 from ..errors import ConflictError, NotFound, ValidationError
-from ..i18n import _
+from ..i18n import N_, _
 from ..models import BulkChange, Customer, field_value, to_text
 from .backend import Backend
 from .customers import _set_field_text
@@ -288,7 +288,8 @@ class BulkStore(Part):
             if not claimed:
                 raise ValidationError({"batch_id": _("This bulk change was undone already, or changed since: read it "
                                                      "again.")}, what=_("Bulk change"))
-            self.admin.log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value), _("undone"))
+            self.admin.log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value),
+                                 N_("undone"))
         items = self.db.records("SELECT customer_id, version_after, old_value, comment_id FROM bulk_change_customers "
                                 "WHERE batch_id = ? AND NOT undone ORDER BY customer_id", [batch.id])
         skipped: dict[int, str] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
-from ..i18n import _
+from ..i18n import N_, _
 from ..models import SavedView
 from .backend import Backend
 from .database import utcnow
@@ -76,7 +76,7 @@ class SavedViewStore(Part):
                      login]).fetchone()[0]
                 view.param.update(owner=owner, version=1)
                 if view.shared:
-                    self.admin.log_admin(cur, login, VIEWS_AREA, view.name, None, _("shared"))
+                    self.admin.log_admin(cur, login, VIEWS_AREA, view.name, None, N_("shared"))
                 return view
             stored = self._view_to_change(view.id, login)
             if stored.version != view.version:
@@ -108,7 +108,7 @@ class SavedViewStore(Part):
                 raise _view_conflict(stored, attempted)
             cur.execute("DELETE FROM saved_views WHERE id = ?", [int(view_id)])
             if stored.shared:
-                self.admin.log_admin(cur, login, VIEWS_AREA, stored.name, _("shared"), _("deleted"))
+                self.admin.log_admin(cur, login, VIEWS_AREA, stored.name, N_("shared"), N_("deleted"))
 
     def _view_to_change(self, view_id: int, login: str) -> SavedView:
         """The stored view, once ``login`` may change it (its owner; for a shared view an administrator too)."""

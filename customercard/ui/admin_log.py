@@ -9,18 +9,20 @@ value's name, a criterion's values — is the firm's own data and stays as writt
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
 from ..i18n import N_, _
-from ..models import LIST_NAMES, Settings, User
+from ..models import LIST_NAMES, Customer, Settings, User
 
 #: The areas and fixed words the store writes (see customercard.store.admin, .sessions, .outbox, .privacy).
 WORDS = (N_("settings"), N_("Segmentation"), N_("Users"), N_("Economy system"), N_("Privacy"), N_("Logins"),
          N_("added"), N_("changed"), N_("active"), N_("inactive"), N_("anonymised"), N_("logged in"),
          N_("wrong password"), N_("retry"), N_("account"), N_("address"), N_("API tokens"), N_("created"),
          N_("created, read-only"), N_("revoked"), N_("unknown API token"), N_("revoked API token"),
-         N_("API token of a deactivated user"))
+         N_("API token of a deactivated user"), N_("Saved views"), N_("Bulk changes"), N_("shared"), N_("deleted"),
+         N_("undone"))
 #: The patterns the store writes values and items in (English), each said through its own message.
 PATTERNS: tuple[tuple[str, Callable[[dict[str, str]], str]], ...] = (
     (r"added as (?P<role>\w+) with projects access",
@@ -36,7 +38,17 @@ PATTERNS: tuple[tuple[str, Callable[[dict[str, str]], str]], ...] = (
      lambda m: _("{what} locked for {minutes} minutes after {failures} failed API token checks").format(
          what=_(m["what"]), minutes=m["minutes"], failures=m["failures"])),
     (r"(?P<login>\S+) from (?P<address>\S+)", lambda m: _("{login} from {address}").format(**m)),
+    (r"#(?P<n>\d+) (?P<field>[\w.-]+)", lambda m: f"#{m['n']} {_bulk_field(m['field'])}"),  # a bulk change
 )
+
+
+def _bulk_field(field: str) -> str:
+    """The field a bulk change changed, as the card names it ('segments.Size' is 'Segmentation: Size')."""
+    if field.startswith("segments."):
+        return f"{_('Segmentation')}: {field.split('.', 1)[1]}"
+    if field == "comment":
+        return _("Comment")
+    return _field_label(Customer, field)
 
 
 def _field_label(record: type, name: str) -> str:
@@ -52,6 +64,13 @@ def said(text: str | None, area: str = "") -> str:  # noqa: PLR0911 - one return
         return _field_label(Settings, text)
     if text in ("true", "false"):
         return _("Yes") if text == "true" else _("No")
+    if text.startswith("[") and text.endswith("]"):  # a list of values (a segmentation's), as history keeps it
+        try:
+            values = json.loads(text)
+        except ValueError:
+            values = None
+        if isinstance(values, list) and all(isinstance(v, str) for v in values):
+            return ", ".join(values)
     if text in WORDS or text in LIST_NAMES.values():
         return _(text)
     if area == "Users":

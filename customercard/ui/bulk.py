@@ -236,7 +236,8 @@ class BulkPanel(pn.viewable.Viewer):
             return
         value = json.dumps(last.value, ensure_ascii=False) if isinstance(last.value, list) else last.value
         self._last.object = '<p class="cc-bulk-last-text" style="margin: 4px 0">{}</p>'.format(esc(
-            _("Your last bulk change ({when}): {field} → {value}, {n} customers.").format(
+            ngettext("Your last bulk change ({when}): {field} → {value}, {n} customer.",
+                     "Your last bulk change ({when}): {field} → {value}, {n} customers.", int(last.customers)).format(
                 when=formatting.datetime(last.created_at), field=self._field_label(last.field),
                 value=self._shown(last.field, value), n=formatting.number(last.customers))))
 
