@@ -8,7 +8,8 @@ put into every served page by :mod:`customercard.ui.shell`, watches every shadow
 closes these gaps with attributes only:
 
 - a form control without a name gets its widget's label as ``aria-labelledby``; a multi-choice's chosen values
-  (tags) lose the ``aria-selected`` Choices.js gives them;
+  (tags) lose the ``aria-selected`` Choices.js gives them, and its list of options is no Tab stop (a long one
+  scrolls, which makes it one in Chromium: Tab then dropped the focus to the page);
 - Bokeh's tabs become a ``tablist`` of ``tab`` elements (``aria-selected``, ``aria-controls``) with their
   ``tabpanel``; Enter or Space opens a tab, the arrow keys, Home and End move between them;
 - a field whose message says something wrong is ``aria-invalid``, and its control is ``aria-describedby`` a copy

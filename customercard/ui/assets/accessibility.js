@@ -45,6 +45,12 @@
     for (const item of root.querySelectorAll(".choices__list--multiple .choices__item[aria-selected]")) {
       item.removeAttribute("aria-selected");
     }
+    // Its list of options scrolls when long (Industry's 18 values): Chromium makes such a scroller a Tab stop, the
+    // list closes as it takes the focus, and the focus falls to the page's start. The list is reached with the
+    // arrow keys from the field, as it should be; Tab goes on to the next field.
+    for (const list of root.querySelectorAll(".choices__list--dropdown, .choices__list[role=listbox]")) {
+      set(list, "tabindex", "-1");
+    }
   }
 
   // Bokeh's tabs as a tab list: roles, the selected one, and keys.

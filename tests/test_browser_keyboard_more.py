@@ -1,0 +1,56 @@
+"""More of the pages by keyboard, in Debian's Chromium against the real server: Tab gets past every filter of Search
+customers, the card's filters and buttons keep the focus when their section is drawn again, the focus lands where
+the user expects after opening a comment's or a contact person's form, and the layout and links of the as-of card
+and of the search's filter column."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import RICH_CUSTOMER_SQL, login, wait_idle
+from .test_browser_accessibility import focused, open_every_section, wait_focus
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def busy(live_server) -> int:
+    """A rich customer (comments, active and inactive contact persons) with events of its own."""
+    sql = RICH_CUSTOMER_SQL.replace(
+        "ORDER BY", "AND (SELECT count(*) FROM events e WHERE e.customer_id = c.id) > 1 ORDER BY")
+    return int(live_server.store.sql(sql)["id"][0])
+
+
+def open_card(page, live_server, customer_id: int, suffix: str = "") -> None:
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}{suffix}")
+    open_every_section(page)
+    wait_idle(page)
+
+
+def stays_on(page, css: str, section_key: str, timeout: float = 10.0) -> dict:
+    """The focus is (again) on the element of class ``css`` in that section, not on the page."""
+    now = wait_focus(page, lambda f: f["section"] == section_key and css in f["cls"].split(), timeout=timeout)
+    page.wait_for_timeout(300)  # and stays there once the server's drawing is in
+    again = focused(page)
+    assert again is not None and again["section"] == section_key and css in again["cls"].split(), again
+    return now
+
+
+# -- 2: Search customers, Tab past the Industry filter --------------------------------------------------------
+def test_tab_from_the_industry_filter_moves_on_to_account_manager(live_server, page):
+    login(page, live_server.url, "anna", path="/search")
+    page.locator(".cc-filter-industry input.choices__input--cloned").focus()
+    page.wait_for_timeout(200)
+    page.keyboard.press("Tab")
+    page.wait_for_timeout(300)
+    now = focused(page)
+    assert now is not None and "cc-filter-manager" in now["classes"], now
+    # and on to the end of the page (the results, Change many customers), never to the page's start
+    for _press in range(150):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        assert now is not None, "the focus fell to the page"
+        if "cc-bulk-toggle" in now["classes"]:
+            break
+    else:
+        raise AssertionError(f"Change many customers not reached; last {now}")
