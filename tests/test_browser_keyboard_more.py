@@ -6,6 +6,7 @@ and of the search's filter column."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import RICH_CUSTOMER_SQL, login, wait_idle
 from .test_browser_accessibility import focused, open_every_section, wait_focus
@@ -54,3 +55,18 @@ def test_tab_from_the_industry_filter_moves_on_to_account_manager(live_server, p
             break
     else:
         raise AssertionError(f"Change many customers not reached; last {now}")
+
+
+# -- 8: the Columns check boxes stay in the filter column -----------------------------------------------------
+def test_the_columns_check_boxes_wrap_inside_the_filter_column(live_server, page):
+    login(page, live_server.url, "anna", path="/search")
+    boxes = page.locator(".cc-columns input[type=checkbox]")
+    expect(boxes.first).to_be_visible()
+    column = page.locator(".cc-filters").first.bounding_box()
+    right = column["x"] + column["width"]
+    for i in range(boxes.count()):
+        box = boxes.nth(i).bounding_box()
+        assert box["x"] + box["width"] <= right + 1, (i, box, column)
+    labels = page.locator(".cc-columns label")
+    last = labels.nth(labels.count() - 1).bounding_box()
+    assert last["x"] + last["width"] <= right + 1, (last, column)

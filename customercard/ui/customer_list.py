@@ -161,7 +161,8 @@ class CustomerList(pn.viewable.Viewer):
         self._table.param.watch(lambda _e: self._count_selected(), "selected")
         self._column_choice = pn.widgets.CheckBoxGroup(
             options={esc(_(c["label"])): c["key"] for c in COLUMNS}, value=list(self.columns), inline=True,
-            css_classes=["cc-columns"], sizing_mode="stretch_width")
+            css_classes=["cc-columns"], sizing_mode="stretch_width",
+            stylesheets=[".bk-input-group { flex-wrap: wrap; gap: 2px 10px; max-width: 100%; }"])  # in the column
         self._column_choice.param.watch(self._on_columns, "value")
         self._views = SavedViewsMenu(store=self.store, login=self.login, view_id=self.view_id) if self.login else None
         if self._views is not None:
