@@ -5,11 +5,14 @@ and of the search's filter column."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import expect
 
+from .axe import run_axe
 from .conftest import RICH_CUSTOMER_SQL, login, wait_idle
-from .test_browser_accessibility import focused, open_every_section, wait_focus
+from .test_browser_accessibility import focused, open_every_section, section, wait_focus
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +73,14 @@ def test_the_columns_check_boxes_wrap_inside_the_filter_column(live_server, page
     labels = page.locator(".cc-columns label")
     last = labels.nth(labels.count() - 1).bounding_box()
     assert last["x"] + last["width"] <= right + 1, (last, column)
+
+
+# -- 6: the as-of card's link back to today ---------------------------------------------------------------------
+def test_back_to_todays_card_is_told_apart_by_more_than_colour(live_server, page, busy):
+    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    login(page, live_server.url, "anna", path=f"/card?customer={busy}&as_of={day}")
+    back = section(page, "asof").locator("a.cc-asof-today")
+    expect(back).to_be_visible()
+    assert "underline" in back.evaluate("el => getComputedStyle(el).textDecorationLine")
+    found = [v["id"] for v in run_axe(page)["violations"]]
+    assert "link-in-text-block" not in found, found
