@@ -84,3 +84,16 @@ def test_back_to_todays_card_is_told_apart_by_more_than_colour(live_server, page
     assert "underline" in back.evaluate("el => getComputedStyle(el).textDecorationLine")
     found = [v["id"] for v in run_axe(page)["violations"]]
     assert "link-in-text-block" not in found, found
+
+
+# -- 10: editing a comment starts in its text -------------------------------------------------------------------
+def test_editing_a_comment_puts_the_focus_in_its_text_and_no_calendar_opens(live_server, page, busy):
+    open_card(page, live_server, busy)
+    comments = section(page, "comments")
+    edit = comments.locator("button.cc-edit-comment").first
+    edit.focus()
+    page.keyboard.press("Enter")
+    now = wait_focus(page, lambda f: f["tag"] == "textarea")
+    assert "cc-comment-editor" in now["classes"], now
+    page.wait_for_timeout(300)
+    expect(page.locator(".flatpickr-calendar.open")).to_have_count(0)

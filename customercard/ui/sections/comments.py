@@ -151,6 +151,10 @@ class CommentsSection(Section):
                                    save=lambda c: store.edit_comment(c, user=login), done=finished,
                                    cancelled=cancelled, reload=lambda: store.get_comment(comment_id),
                                    overrides={"author": author}, user_name=store.user_name,
-                                   zone=self.context.zone, focus=True)
+                                   zone=self.context.zone)
+        # the focus goes to what is most often changed, the text (an e-mail's: its author), not to the date, whose
+        # calendar would open over the text: it opens when the date field is chosen
+        first = self.editor.widgets["body" if "body" in fields else "author"]
+        first.css_classes = focus_first(first.css_classes)
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
         return self.editor
