@@ -97,3 +97,20 @@ def test_editing_a_comment_puts_the_focus_in_its_text_and_no_calendar_opens(live
     assert "cc-comment-editor" in now["classes"], now
     page.wait_for_timeout(300)
     expect(page.locator(".flatpickr-calendar.open")).to_have_count(0)
+
+
+# -- 11: a contact person's card keeps its h1 while edited ----------------------------------------------------------
+def first_contact(live_server, busy: int) -> int:
+    return int(live_server.store.sql(
+        f"SELECT id FROM contacts WHERE customer_id = {busy} AND active ORDER BY id")["id"][0])
+
+
+def test_a_contact_persons_card_keeps_its_heading_while_edited(live_server, page, busy):
+    login(page, live_server.url, "anna", path=f"/contact?contact={first_contact(live_server, busy)}")
+    heading = page.locator("h1#cc-contact-name")
+    name = heading.inner_text()
+    page.locator(".cc-edit button").click()
+    expect(page.locator(".cc-contact-form").first).to_be_visible()
+    expect(heading).to_have_text(name)
+    found = [v["id"] for v in run_axe(page)["violations"]]
+    assert "page-has-heading-one" not in found, found

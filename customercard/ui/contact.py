@@ -408,7 +408,9 @@ class ContactCard(pn.viewable.Viewer):
                                    zone=self.zone, focus=True)
         self._form = self.editor.form
         details = self.slots["details"]
-        details.param.update(collapsed=False, html="", child=self.editor.__panel__(), child_first=True)
+        # the page's heading (the person's name) stays above the form
+        heading = f'<h1 class="cc-title" id="cc-contact-name">{esc(self.contact.full_name)}</h1>'
+        details.param.update(collapsed=False, html=heading, child=self.editor.__panel__(), child_first=False)
         return self.editor
 
     def save(self) -> bool:
