@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from .axe import run_axe
 from .conftest import RICH_CUSTOMER_SQL, login, wait_idle
-from .test_browser_accessibility import focused, open_every_section, section, wait_focus
+from .test_browser_accessibility import focused, open_every_section, press_until, section, wait_focus
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +75,75 @@ def test_the_columns_check_boxes_wrap_inside_the_filter_column(live_server, page
     assert last["x"] + last["width"] <= right + 1, (last, column)
 
 
+# -- 3: the card's filters and buttons keep the focus ---------------------------------------------------------
+def test_a_sections_select_keeps_the_focus_through_the_arrow_keys(live_server, page, busy):
+    open_card(page, live_server, busy)
+    for key, css in (("events", "cc-event-filter"), ("activity", "cc-activity-kind"),
+                     ("groups", "cc-history-field")):
+        select = section(page, key).locator(f"select.{css}")
+        select.focus()
+        first = select.input_value()
+        page.keyboard.press("ArrowDown")
+        stays_on(page, css, key)
+        second = select.input_value()
+        assert second != first
+        page.keyboard.press("ArrowDown")  # the second one chooses the next value, it does not scroll the page
+        stays_on(page, css, key)
+        assert select.input_value() not in (first, second), key
+
+
+def test_the_activity_text_filter_keeps_the_focus_after_enter(live_server, page, busy):
+    open_card(page, live_server, busy)
+    field = section(page, "activity").locator("input.cc-activity-text")
+    field.click()
+    page.keyboard.type("a")
+    page.keyboard.press("Enter")
+    stays_on(page, "cc-activity-text", "activity")
+    assert field.input_value() == "a"
+    assert field.evaluate("el => el.selectionStart") == 1  # the caret where it was: typing goes on
+
+
+def test_show_all_comments_and_show_inactive_keep_the_focus(live_server, page, busy):
+    open_card(page, live_server, busy)
+    comments = section(page, "comments")
+    comments.locator("button.cc-show-all").focus()
+    page.keyboard.press("Enter")
+    expect(comments.locator(".cc-comment")).to_have_count(live_server.store.sql(
+        f"SELECT count(*) AS n FROM comments WHERE customer_id = {busy}")["n"][0].item())
+    stays_on(page, "cc-show-all", "comments")
+
+    people = section(page, "contacts")
+    people.locator("label.cc-show-inactive input").focus()
+    page.keyboard.press("Space")
+    expect(people.locator("a.cc-inactive").first).to_be_visible()
+    now = wait_focus(page, lambda f: f["section"] == "contacts" and f["tag"] == "input")
+    assert now["section"] == "contacts"
+    page.wait_for_timeout(300)
+    assert focused(page)["tag"] == "input"
+
+
+def test_opening_an_events_details_moves_the_focus_to_them(live_server, page, busy):
+    open_card(page, live_server, busy)
+    events = section(page, "events")
+    opener = events.locator("button.cc-open-event").first
+    title = opener.inner_text()
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(events.locator(".cc-event-details")).to_be_visible()
+    now = wait_focus(page, lambda f: f["section"] == "events" and f["tag"] == "h3")
+    assert now["text"] == title
+
+
+def test_compare_with_today_keeps_the_focus(live_server, page, busy):
+    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    login(page, live_server.url, "anna", path=f"/card?customer={busy}&as_of={day}")
+    banner = section(page, "asof")
+    banner.locator("button.cc-asof-compare").focus()
+    page.keyboard.press("Enter")
+    expect(banner.locator("#cc-asof-diff, .cc-asof-same").first).to_be_visible()
+    stays_on(page, "cc-asof-compare", "asof")
+
+
 # -- 6: the as-of card's link back to today ---------------------------------------------------------------------
 def test_back_to_todays_card_is_told_apart_by_more_than_colour(live_server, page, busy):
     day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
@@ -114,3 +183,14 @@ def test_a_contact_persons_card_keeps_its_heading_while_edited(live_server, page
     expect(heading).to_have_text(name)
     found = [v["id"] for v in run_axe(page)["violations"]]
     assert "page-has-heading-one" not in found, found
+
+
+# -- 3: Save on a contact person's card moves the focus to "Saved." --------------------------------------------------
+def test_saving_a_contact_person_moves_the_focus_to_the_message(live_server, page, busy):
+    login(page, live_server.url, "anna", path=f"/contact?contact={first_contact(live_server, busy)}")
+    page.locator(".cc-edit button").click()
+    expect(page.locator(".cc-contact-form").first).to_be_visible()
+    press_until(page, "Tab", lambda f: "cc-contact-form-save" in f["classes"] and f["tag"] == "button")
+    page.keyboard.press("Enter")
+    now = wait_focus(page, lambda f: "cc-message-text" in f["cls"])
+    assert now["text"]

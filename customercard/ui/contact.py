@@ -25,7 +25,7 @@ from ..models import Contact, FollowUp
 from ..privacy import personal_data_zip
 from ..store import STORE_TYPES, Change
 from ..vcard import contact_vcard, vcard_filename
-from .accessibility import BUTTON_CSS, live
+from .accessibility import BUTTON_CSS, focus_here, live
 from .components import CardView, SectionSlot
 from .editor import RecordEditor
 from .form import FieldForm
@@ -396,7 +396,7 @@ class ContactCard(pn.viewable.Viewer):
 
         def finished(saved: Contact) -> None:
             self.contact = saved
-            self._say(_("Saved."), ok=True)
+            self._say(_("Saved."), ok=True, focus=True)  # the form and its Save button are gone
             self._show()
 
         def cancelled() -> None:
@@ -417,9 +417,11 @@ class ContactCard(pn.viewable.Viewer):
         """Save the open edit (see :meth:`start_edit`)."""
         return self.editor is not None and self.editor.save()
 
-    def _say(self, text: str, ok: bool) -> None:
+    def _say(self, text: str, ok: bool, focus: bool = False) -> None:
+        """The card's message, said once; with ``focus`` it takes the focus (the control used went away)."""
         color = "#1d7a3c" if ok else "#b42318"
-        self._note.object = f'<span class="cc-message-text" style="color:{color}"{live(ok)}>{esc(text)}</span>'
+        attrs = live(ok) + (focus_here() if focus else "")
+        self._note.object = f'<span class="cc-message-text" style="color:{color}"{attrs}>{esc(text)}</span>'
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._body

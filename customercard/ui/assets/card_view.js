@@ -116,7 +116,48 @@ function render({ model, el }) {
     wrap.appendChild(box);
     return {wrap, box, toggle, tools, body, html, sig: null, html_text: null, child: undefined};
   }
+  // A section's HTML drawn again (a filter chosen, a list shown in full, a comparison made) replaces the element
+  // that had the focus: the focus goes on to the same control in the new HTML (the same action, and item), with
+  // what was typed in a text field and where its caret was; a control that is gone gives it to the section's
+  // heading (a message or form that asks for the focus takes it after this). Never to the page's start.
+  function focus_before() {
+    const active = root.getRootNode().activeElement;
+    if (!active || !root.contains(active)) return null;
+    for (const [key, part] of drawn) {
+      if (!part.html.contains(active)) continue;
+      const target = active.closest("[data-action]");
+      const typed = active.tagName === "INPUT" && /^(text|search)$/.test(active.type) ?
+        {value: active.value, start: active.selectionStart, end: active.selectionEnd} : null;
+      return {key: key, el: active, action: target ? target.dataset.action : null,
+              id: target ? target.dataset.id : undefined, typed: typed};
+    }
+    return null;
+  }
+  function focus_after(had) {
+    if (!had) return;
+    const active = root.getRootNode().activeElement;
+    if (active === had.el && had.el.isConnected) return;  // not replaced
+    if (active && active !== had.el) return;  // moved on purpose
+    const part = drawn.get(had.key);
+    if (!part || !part.box.isConnected) return;
+    let again = had.el.isConnected && part.box.contains(had.el) ? had.el : null;
+    if (!again && had.action) {
+      const same = [...part.box.querySelectorAll('[data-action="' + CSS.escape(had.action) + '"]')];
+      again = same.find((el) => el.dataset.id === had.id) || same.find((el) => el.dataset.id === undefined) || null;
+    }
+    if (!again || !shown(again)) again = part.toggle;
+    again.focus();
+    if (had.typed && again.tagName === "INPUT" && again.type !== "checkbox") {
+      if (again.value !== had.typed.value) again.value = had.typed.value;  // typed since it was sent
+      try { again.setSelectionRange(had.typed.start, had.typed.end); } catch (e) { /* not a text field */ }
+    }
+  }
+  const shown = (el) => el.getClientRects().length > 0;
   function draw() {
+    const had = focus_before();
+    try { draw_sections(); } finally { focus_after(had); }
+  }
+  function draw_sections() {
     const order = [];
     for (const entry of model.sections) {
       let part = drawn.get(entry.key);
@@ -147,7 +188,7 @@ function render({ model, el }) {
     const key = key_of(event.target);
     const target = event.target.closest("[data-action], .cc-sv-toggle");
     if (key !== null && target) {
-      state.focus = {key: key, action: target.dataset.action || null};
+      state.focus = {key: key, action: target.dataset.action || null, id: target.dataset.id};
     }
   });
   draw();
@@ -156,9 +197,11 @@ function render({ model, el }) {
   setTimeout(() => {  // once this draw is in the page; only when the focus was lost with the old one
     const part = was && drawn.get(was.key);
     if (!part || (document.activeElement !== null && document.activeElement !== document.body)) return;
+    const same = was.action === null ? [] :
+      [...part.box.querySelectorAll('[data-action="' + CSS.escape(was.action) + '"]')];
     const again = was.action === null ? part.toggle
-      : part.box.querySelector('[data-action="' + CSS.escape(was.action) + '"]');
-    if (again) again.focus();
+      : same.find((el) => el.dataset.id === was.id) || same.find((el) => el.dataset.id === undefined) || part.toggle;
+    again.focus();
   }, 0);
   return root;
 }

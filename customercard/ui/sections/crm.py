@@ -13,7 +13,7 @@ from ... import formatting
 from ...errors import ConflictError, CustomerCardError, NotFound, ValidationError
 from ...i18n import N_, _, pgettext
 from ...models import Event, Opportunity, Record, Relation
-from ..accessibility import focus_first, live
+from ..accessibility import focus_first, focus_here, live
 from ..choices import multi_choice
 from ..editor import RecordEditor
 from ..form import read_text, text_input
@@ -309,7 +309,9 @@ class EventsSection(CrmSection):
             buttons = action_button("edit-event", _("Edit"), item_id=event.id, css="cc-edit-event")
         back = '<button class="cc-link" data-action="event-filter" data-id="back">' + esc(_("Back to the events")) \
             + "</button>"
-        self.view.param.update(html=f'<div class="cc-event-details" id="cc-event-{event.id}"><h3>{esc(event.title)}'
+        # the button that opened them is gone: the focus goes to the details' heading
+        self.view.param.update(html=f'<div class="cc-event-details" id="cc-event-{event.id}">'
+                                    f'<h3{focus_here()}>{esc(event.title)}'
                                     f'</h3><dl class="cc-fields">{rows}</dl><p>{buttons} {back}</p></div>',
                                child=None, tools=[])
 
