@@ -531,8 +531,11 @@ class StoreRaces(RuleBasedStateMachine):
             copy.obj.set(name, value)
         changes = _changed(copy.base, customer_texts(copy.obj))
         stale = copy.obj.version != tracked.version
-        outcome, result = self._attempt("conflict" if changes and stale else "ack",
-                                        lambda: self.store.save_customer(copy.obj, user=actor))
+        if stale:
+            expected = "conflict" if changes else "ack"
+        else:  # a customer merged away is not edited any more (it is kept as the pointer to its survivor)
+            expected = "denied" if tracked.merged_into is not None else "ack"
+        outcome, result = self._attempt(expected, lambda: self.store.save_customer(copy.obj, user=actor))
         if outcome != "ack":
             return
         if not changes:
@@ -571,6 +574,8 @@ class StoreRaces(RuleBasedStateMachine):
             return "invalid", None
         if version != tracked.version:
             return "conflict", None
+        if tracked.merged_into is not None:  # merged away: not edited any more, a restore neither
+            return "denied", None
         if name.startswith("segments."):
             return "ack", text
         parameter = cc.Customer().parameter(name)
@@ -856,7 +861,9 @@ class StoreRaces(RuleBasedStateMachine):
         customer = self.store.get_customer(self._pick_customer(pick))
         if how == "invalid":
             customer.phone = "12"
-            self._attempt("invalid", lambda: self.store.save_customer(customer, user=actor))
+            merged_away = self.customers[customer.id].merged_into is not None  # refused before its values are read
+            self._attempt("denied" if merged_away else "invalid",
+                          lambda: self.store.save_customer(customer, user=actor))
         elif how == "viewer":
             customer.nickname = "Viewer was here"
             self._attempt("denied", lambda: self.store.save_customer(customer, user=VIEWER))
