@@ -268,3 +268,53 @@ def test_a_bulk_change_undone_while_it_runs_leaves_no_customer_changed(demo_stor
     changed = [int(r[0]) for r in store.db.rows("SELECT customer_id FROM bulk_change_customers WHERE batch_id = ?",
                                                [batch.id])]
     assert changed and all(store.get_customer(c).account_manager != manager for c in changed)  # each one back
+
+
+def test_nothing_new_is_added_to_a_customer_merged_away(empty_store):
+    """A card open before the merge (or a script) adding a comment, contact person, event, opportunity, follow-up,
+    relation or file to the duplicate is refused: it would stay on the archived pointer, never reach the survivor."""
+    import datetime as dt
+
+    from customercard.models import Contact, Event, Relation
+
+    store = empty_store
+    survivor = store.create_customer(user="anna", name="Survivor AB")
+    duplicate = store.create_customer(user="anna", name="Duplicate AB")
+    third = store.create_customer(user="anna", name="Third AB")
+    store.merge_customers(survivor.id, duplicate.id, user="boss")
+    counts = {t: store.db.row(f"SELECT count(*) FROM {t}")[0]  # constant names
+              for t in ("comments", "contacts", "events", "opportunities", "follow_ups", "relations", "files")}
+    start = dt.datetime(2027, 3, 2, 10)
+    relation_type = store.list_values("relation_types")["label"][0]
+    adds = [
+        lambda: store.add_comment(duplicate.id, "Late note", user="anna"),
+        lambda: store.create_contact(Contact(customer_id=duplicate.id, first_name="Late", last_name="Person"),
+                                     user="anna"),
+        lambda: store.create_event(Event(customer_id=duplicate.id, title="Late meeting", starts_at=start,
+                                         ends_at=start + dt.timedelta(hours=1)), user="anna"),
+        lambda: store.create_opportunity(_opportunity(store, duplicate.id), user="anna"),
+        lambda: store.add_follow_up(_follow_up(store, duplicate.id), user="anna"),
+        lambda: store.add_relation(Relation(customer_id=duplicate.id, relation_type=relation_type,
+                                            other_customer_id=third.id), user="anna"),
+        lambda: store.add_relation(Relation(customer_id=third.id, relation_type=relation_type,
+                                            other_customer_id=duplicate.id), user="anna"),
+        lambda: store.add_file_record(duplicate.id, "late.txt", 4, "0" * 64, "text/plain", user="anna"),
+    ]
+    for add in adds:
+        with pytest.raises(cc.PermissionDenied, match="merged into another customer"):
+            add()
+    assert counts == {t: store.db.row(f"SELECT count(*) FROM {t}")[0] for t in counts}
+    batch = store.bulk_change([survivor.id, duplicate.id], "comment", "To both", user="anna")
+    assert batch.customers == 1 and set(batch.skipped) == {duplicate.id}  # the survivor gets it, the pointer not
+
+
+def _opportunity(store, customer_id):
+    opportunity = store.new_opportunity(customer_id, owner="anna")
+    opportunity.title = "Late deal"
+    return opportunity
+
+
+def _follow_up(store, customer_id):
+    follow_up = store.new_follow_up(customer_id)
+    follow_up.what = "Call them"
+    return follow_up

@@ -814,6 +814,10 @@ class StoreRaces(RuleBasedStateMachine):
         if table == "relations":
             self._add_relation(actor, customer_id, other, choice)
             return
+        if table != "customers" and self.customers[customer_id].merged_into is not None:
+            # nothing is added to a customer merged away: it would stay on the pointer, not reach the survivor
+            self._attempt("denied", self._creation(table, actor, customer_id, choice))
+            return
         _outcome, (created, _before) = self._attempt("ack", self._creation(table, actor, customer_id, choice))
         if table == "customers":
             self._track_customer(created.id)
@@ -850,8 +854,11 @@ class StoreRaces(RuleBasedStateMachine):
         else:
             relation.other_customer_id = self._pick_customer(other)
         invalid = relation.relation_type is None or relation.other_customer_id == customer_id
-        self._attempt("invalid" if invalid else "ack", lambda: self.store.add_relation(relation, user=actor))
-        if not invalid:
+        merged_away = any(self.customers[i].merged_into is not None
+                          for i in (customer_id, relation.other_customer_id) if i is not None)
+        expected = "invalid" if invalid else "denied" if merged_away else "ack"
+        outcome, _result = self._attempt(expected, lambda: self.store.add_relation(relation, user=actor))
+        if outcome == "ack":
             self._track_record("relations", relation.id)
             assert self.records[("relations", relation.id)].values == record_texts(relation, "relations")
 

@@ -185,7 +185,7 @@ class BulkStore(Part):
                     for customer_id in ids[index * BULK_CHUNK:]:
                         skipped[customer_id] = _("the bulk change was undone while it ran")
                     break
-                items = (self._bulk_comment(part, change, login) if change.field == "comment"
+                items = (self._bulk_comment(part, change, login, skipped) if change.field == "comment"
                          else self._bulk_save(part, change, login, expected, skipped))
                 if items:
                     execute_rows(cur, "INSERT INTO bulk_change_customers (batch_id, customer_id, version_after, "
@@ -251,9 +251,16 @@ class BulkStore(Part):
         return [[customer.id, customer.version, old, None] for customer, old in changing
                 if customer.id not in refused and customer.version > read_at[customer.id]]
 
-    def _bulk_comment(self, ids: list[int], change: BulkChange, login: str) -> list[list[Any]]:
+    def _bulk_comment(self, ids: list[int], change: BulkChange, login: str,
+                      skipped: dict[int, str]) -> list[list[Any]]:
+        merged = {int(i) for (i,) in self.db.rows(
+            "SELECT id FROM customers WHERE merged_into IS NOT NULL AND " + self.db.in_list("id", len(ids), ids=True),
+            ids)} if ids else set()
         items = []
         for customer_id in ids:
+            if customer_id in merged:  # kept as the pointer to its survivor: a comment there would reach nobody
+                skipped[customer_id] = _("merged into another customer")
+                continue
             comment = self.timeline.add_comment(customer_id, change.value, user=login)
             items.append([customer_id, 0, None, comment.id])
         return items

@@ -145,10 +145,11 @@ class CrmStore(Part):
         """Relate a customer to another customer or to a contact person (of any customer)."""
         login = self.admin.require(user, "write")
         relation.check(self.admin.choices())
-        if not self.customers.customer_exists(relation.customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=relation.customer_id))
-        if relation.other_customer_id is not None and not self.customers.customer_exists(relation.other_customer_id):
-            raise ValidationError({"other_customer_id": _("There is no such customer.")})
+        self.customers.takes_records(relation.customer_id)
+        if relation.other_customer_id is not None:
+            if not self.customers.customer_exists(relation.other_customer_id):
+                raise ValidationError({"other_customer_id": _("There is no such customer.")})
+            self.customers.takes_records(relation.other_customer_id)  # not to a customer merged away either
         if relation.other_contact_id is not None:
             self.people.get_contact(relation.other_contact_id)
         type_id = self.admin.list_maps()["relation_types"]["by_label"][relation.relation_type]

@@ -126,7 +126,7 @@ class CustomerStore(Part):
 
     uses = ("admin", "outbox", "search")
     internal = frozenset({"check_new_record", "conflict", "criterion_value_labels", "customers_for_saving",
-                          "save_together", "stored_now", "writer_at_customer"})
+                          "save_together", "stored_now", "takes_records", "writer_at_customer"})
     admin: AdminStore
     outbox: OutboxStore
     search: SearchStore
@@ -250,11 +250,24 @@ class CustomerStore(Part):
 
     def writer_at_customer(self, record: Record, user: str | None) -> str:
         """The login that adds ``record`` (a contact person, project, event …) at its customer, once it may: the user
-        may write (else PermissionDenied) and the customer exists (else NotFound)."""
+        may write (else PermissionDenied), the customer exists (else NotFound) and is not merged away."""
         login = self.admin.require(user, "write")
-        if record.customer_id is None or not self.customer_exists(record.customer_id):
+        if record.customer_id is None:
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=record.customer_id))
+        self.takes_records(record.customer_id)
         return login
+
+    def takes_records(self, customer_id: int, cur: Any = None) -> None:
+        """A customer new records may be added to: one that exists (else NotFound) and is not merged into another
+        (else PermissionDenied: what is added to it would stay on the archived pointer, not reach the survivor)."""
+        found = (cur.execute("SELECT name, merged_into FROM customers WHERE id = ?", [int(customer_id)]).fetchone()
+                 if cur is not None else self.db.row("SELECT name, merged_into FROM customers WHERE id = ?",
+                                                     [int(customer_id)]))
+        if found is None:
+            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
+        if found[1] is not None:
+            raise PermissionDenied(_("{name} was merged into another customer (id {survivor}): nothing was added. "
+                                     "Add it there.").format(name=found[0], survivor=int(found[1])))
 
     def check_new_record(self, record: Event | Opportunity | FollowUp, user: str | None) -> str:
         """The login that adds ``record`` (an event, opportunity or follow-up) at its customer, once it may: as

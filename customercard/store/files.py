@@ -57,8 +57,7 @@ class FilesStore(Part):
         record = CustomerFile(customer_id=int(customer_id), name=name, content_type=content_type)
         record.check()
         name, content_type = record.name, record.content_type
-        if not self.customers.customer_exists(customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
+        self.customers.takes_records(customer_id)
         now = utcnow()
         with self.db.transaction() as cur:
             file_id = cur.execute(

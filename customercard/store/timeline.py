@@ -119,14 +119,14 @@ class TimelineStore(Part):
                     recipients: list[str] | tuple[str, ...] = ()) -> Comment:
         """Write a comment, stamped with today's date and the writer unless given."""
         login = self.admin.require(user, "write")
-        if not self.customers.customer_exists(customer_id):
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
+        self.customers.takes_records(customer_id)
         comment = Comment(customer_id=int(customer_id), body=body or "", kind=kind,
                           written_on=written_on or self._firm_today(), author=author or login,
                           recipients=list(recipients))
         comment.check(self.admin.choices())
         now = utcnow()
         with self.db.transaction() as cur:
+            self.customers.takes_records(customer_id, cur)  # as stored now: not merged away meanwhile
             comment.id = cur.execute(
                 "INSERT INTO comments (customer_id, written_on, author, body, kind, recipients, created_at, "
                 "created_by, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
