@@ -72,3 +72,26 @@ def test_a_logout_link_on_another_site_logs_nobody_out(live_server, headers):
     own = urllib.request.Request(f"{live_server.url}/logout", headers={"Sec-Fetch-Site": "same-origin"})
     assert "logged_out=1" in opener.open(own).url  # the page's own link logs out
     assert "/login" in opener.open(f"{live_server.url}/search").url
+
+
+def test_the_older_customer_api_takes_no_write_from_another_sites_page(live_server):
+    """``/api/customers/<id>`` authenticates by the login cookie: a PATCH a page of another site makes the browser
+    send is refused, as /api/v1 refuses it; the page's own (or a script's, which sends no Origin) is taken."""
+    import json
+
+    from .conftest import rich_customers
+    from .http_client import Client
+
+    store = live_server.store
+    customer_id = rich_customers(store)[0]
+    client = Client(live_server.url)
+    assert client.log_in("anna", "demo").status == 302
+    version = store.get_customer(customer_id).version
+    body = json.dumps({"version": version, "changes": {"phone": "+46 8 111 22 33"}}).encode()
+    for headers in ({"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = client.request("PATCH", f"/api/customers/{customer_id}", body=body,
+                                 headers={"Content-Type": "text/plain", **headers})
+        assert refused.status == 403, headers
+    assert store.get_customer(customer_id).version == version
+    assert client.patch_customer(customer_id, version, {"phone": "+46 8 111 22 33"}).status == 200
