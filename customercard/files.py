@@ -22,7 +22,7 @@ from . import formatting
 from .config import get_config
 from .errors import CustomerCardError, NotFound, ValidationError
 from .i18n import _, ngettext, quote
-from .models import FILE_NAME_LENGTH
+from .models import FILE_NAME_LENGTH, CustomerFile
 from .store import Store
 
 #: Bytes in a kB, as :func:`human_size` counts (and kB in an MB).
@@ -147,11 +147,23 @@ def upload(store: Store, customer_id: int, name: str, data: bytes, user: str | N
 
 def upload_many(store: Store, customer_id: int, files: list[tuple[str, bytes]], user: str | None = None,
                 storage: FileStorage | None = None) -> list[int]:
-    """Store several files; every file is checked before any is stored."""
+    """Store several files; every file is checked before any is stored (the user may write, the customer takes
+    files, each is not empty, within the limit and has a name a file may have)."""
+    store.require(user, "write")
     limit = max_bytes(store)
-    problems = {safe_name(name): _("{size} is over the limit of {limit}").format(size=human_size(len(data)),
-                                                                                 limit=human_size(limit))
-                for name, data in files if len(data) > limit}
+    problems: dict[str, str] = {}
+    for name, data in files:
+        clean = safe_name(name)
+        if len(data) > limit:
+            problems[clean] = _("{size} is over the limit of {limit}").format(size=human_size(len(data)),
+                                                                                limit=human_size(limit))
+        elif not data:
+            problems[clean] = _("empty")
+        else:
+            named = CustomerFile(customer_id=int(customer_id), name=clean)
+            found = named.validate(None)
+            if found:
+                problems[clean] = "; ".join(found.values())
     if problems:
         raise ValidationError({"file": "; ".join(f"{quote(n)}: {m}" for n, m in problems.items())}, what=_("Files"))
     return [upload(store, customer_id, name, data, user=user, storage=storage) for name, data in files]

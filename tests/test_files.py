@@ -126,3 +126,19 @@ def test_download_route_needs_a_login(live_server, tmp_path):
     with pytest.raises(urllib.error.HTTPError) as info:
         opener.open(f"{live_server.url}/files/999999")
     assert info.value.code == 404
+
+
+def test_several_files_are_all_checked_before_any_is_stored(demo_store, tmp_path):
+    """One empty file (or one over the limit) among several: none of them is stored, and the message names it."""
+    from customercard import files
+
+    customer_id = int(demo_store.list_customers(limit=1)[0]["id"][0])
+    before = len(demo_store.files(customer_id))
+    storage = files.LocalFileStorage(tmp_path / "files")
+    with pytest.raises(cc.ValidationError, match=r"empty\.txt"):
+        files.upload_many(demo_store, customer_id, [("offer.pdf", b"%PDF-1.4 offer"), ("empty.txt", b"")],
+                          user="anna", storage=storage)
+    assert len(demo_store.files(customer_id)) == before
+    assert len(files.upload_many(demo_store, customer_id, [("offer.pdf", b"%PDF-1.4 offer"), ("notes.txt", b"n")],
+                                 user="anna", storage=storage)) == 2
+    assert len(demo_store.files(customer_id)) == before + 2
