@@ -318,3 +318,16 @@ def _follow_up(store, customer_id):
     follow_up = store.new_follow_up(customer_id)
     follow_up.what = "Call them"
     return follow_up
+
+
+def test_the_timeline_takes_its_bounds_as_iso_texts(empty_store):
+    import datetime as dt
+
+    store = empty_store
+    customer = store.create_customer(user="anna", name="Texts AB")
+    store.add_comment(customer.id, "Now", user="anna")
+    today = store.firm_today()
+    assert len(store.timeline(customer.id, since=today.isoformat())) == len(store.timeline(customer.id, since=today))
+    assert store.timeline(customer.id, until=(today - dt.timedelta(days=400)).isoformat()).empty
+    with pytest.raises(cc.ValidationError, match="Not a date"):
+        store.timeline(customer.id, since="soon")

@@ -191,6 +191,17 @@ def day_start(day: dt.date | dt.datetime, zone: str | None) -> dt.datetime:
     return day_end(day - dt.timedelta(days=1), zone) + dt.timedelta(microseconds=1)
 
 
+def _moment_or_day(value: Any, field: str) -> Any:
+    """A bound of the timeline as given (a date, a moment, None), or the day an ISO text names ('2025-01-01'); a
+    ValidationError on ``field`` for anything else."""
+    if value is None or isinstance(value, dt.date) or hasattr(value, "to_pydatetime"):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
+
+
 def as_date(value: Any) -> dt.date:
     """A date from a date, a datetime or an ISO text ('2024-06-30'); a ValidationError for anything else."""
     if isinstance(value, dt.datetime):
@@ -252,6 +263,7 @@ class ActivityStore(Part):
         event they take part in); ``text`` keeps entries whose text holds it, whatever the case. ``before`` is the
         ``cursor`` of the last entry of the page before (the next ``limit`` entries follow it). With ``contact_id``,
         the timeline of that contact person (see :meth:`contact_timeline`)."""
+        since, until = _moment_or_day(since, "since"), _moment_or_day(until, "until")  # '2025-01-01' too
         if contact_id is not None:
             return self.contact_timeline(contact_id, kinds=kinds, since=since, person=person, text=text,
                                          before=before, limit=limit, until=until)
@@ -280,6 +292,7 @@ class ActivityStore(Part):
         """A contact person's timeline, as :meth:`timeline`: the comments and e-mails of their customer that name
         them (their full name or e-mail address), the events they take part in, their being added, deactivated and
         the changes of their fields (one entry per save), and the relations to them."""
+        since, until = _moment_or_day(since, "since"), _moment_or_day(until, "until")
         contact = self.people.get_contact(contact_id)
         needles = sorted({t.strip().lower() for t in (contact.full_name, contact.email)
                           if len(t.strip()) >= SHORTEST_NEEDLE}, key=len, reverse=True)
