@@ -73,7 +73,7 @@ def test_one_typo_in_a_long_word(store):
 
 def test_phone_numbers_whatever_their_formatting(store):
     for typed in ("08-123 45 67", "081234567", "+46 8 123 45 67", "46812345", "1234567", "0046 8 123 45 67",
-                  "004681234567"):
+                  "004681234567", "+46 (0)8 123 45 67", "+46(0)81234567", "0046 (0) 8 123 45 67"):
         hits = store.search(typed)
         assert "Åkesson Revision AB" in names(hits), typed
         assert hits[hits["name"] == "Åkesson Revision AB"].iloc[0]["match"] == "phone"

@@ -153,10 +153,15 @@ def bounded_terms(terms: list[tuple[str, str, str]]) -> list[tuple[str, str, str
     return list(dict.fromkeys(t for t in kept if t[1]))
 
 
+#: A trunk prefix written in brackets after the country code, as e-mail signatures do: '+46 (0)40 82 79 77'.
+BRACKETED_TRUNK = re.compile(r"^(\s*(?:\+|00)\s*\d{1,3})\s*\(\s*0\s*\)")
+
+
 def bounded_query(text: object) -> tuple[str, str]:
-    """A typed query as the search reads it, folded, and its digits: at most MAX_QUERY characters of each."""
+    """A typed query as the search reads it, folded, and its digits: at most MAX_QUERY characters of each. The
+    bracketed trunk zero of '+46 (0)40 …' is not dialled from abroad: left out of the digits."""
     head = _text(text)[:MAX_QUERY]
-    return fold(head)[:MAX_QUERY].rstrip(), digits(head)
+    return fold(head)[:MAX_QUERY].rstrip(), digits(BRACKETED_TRUNK.sub(r"\1", head))
 
 
 def words_of(source: str, term: str) -> list[str]:
