@@ -331,3 +331,18 @@ def test_the_timeline_takes_its_bounds_as_iso_texts(empty_store):
     assert store.timeline(customer.id, until=(today - dt.timedelta(days=400)).isoformat()).empty
     with pytest.raises(cc.ValidationError, match="Not a date"):
         store.timeline(customer.id, since="soon")
+
+
+def test_the_same_relation_is_not_made_twice(empty_store):
+    from customercard.models import Relation
+
+    store = empty_store
+    one = store.create_customer(user="anna", name="One AB")
+    other = store.create_customer(user="anna", name="Other AB")
+    relation_type = store.list_values("relation_types")["label"][0]
+    store.add_relation(Relation(customer_id=one.id, relation_type=relation_type, other_customer_id=other.id),
+                       user="anna")
+    with pytest.raises(cc.ValidationError, match="there already"):  # a second person, from a form opened before
+        store.add_relation(Relation(customer_id=one.id, relation_type=relation_type, other_customer_id=other.id),
+                           user="boss")
+    assert len(store.relations(one.id)) == 1

@@ -854,6 +854,12 @@ class StoreRaces(RuleBasedStateMachine):
         else:
             relation.other_customer_id = self._pick_customer(other)
         invalid = relation.relation_type is None or relation.other_customer_id == customer_id
+        wanted = record_texts(relation, "relations")
+        invalid = invalid or any(  # the same relation made before (and not removed): not made twice
+            key[0] == "relations" and not tracked.removed and tracked.customer_id == customer_id
+            and all(tracked.values.get(f) == wanted[f] for f in ("relation_type", "other_customer_id",
+                                                                 "other_contact_id"))
+            for key, tracked in self.records.items())
         merged_away = any(self.customers[i].merged_into is not None
                           for i in (customer_id, relation.other_customer_id) if i is not None)
         expected = "invalid" if invalid else "denied" if merged_away else "ack"

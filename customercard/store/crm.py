@@ -155,6 +155,12 @@ class CrmStore(Part):
         type_id = self.admin.list_maps()["relation_types"]["by_label"][relation.relation_type]
         now = utcnow()
         with self.db.transaction() as cur:
+            same = cur.execute(
+                "SELECT 1 FROM relations WHERE customer_id = ? AND relation_type_id = ? AND other_customer_id IS NOT "
+                "DISTINCT FROM ? AND other_contact_id IS NOT DISTINCT FROM ? LIMIT 1",
+                [relation.customer_id, type_id, relation.other_customer_id, relation.other_contact_id]).fetchone()
+            if same is not None:  # made already (by someone else meanwhile, or twice): not made again
+                raise ValidationError({"relation_type": _("This relation is there already.")}, what=_("Relation"))
             insert_record(self.db, cur, "relations", relation, {
                 "customer_id": relation.customer_id, "relation_type_id": type_id,
                 "other_customer_id": relation.other_customer_id, "other_contact_id": relation.other_contact_id,
