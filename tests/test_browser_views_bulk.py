@@ -71,6 +71,8 @@ def test_a_bulk_change_of_500_customers_from_the_page_and_its_undo(live_server, 
     expect(progress).to_have_attribute("max", "500")
     expect(page.locator(".cc-bulk-status")).to_contain_text("Changed 500 customers.", timeout=60_000)
     expect(progress).to_have_attribute("value", "500")
+    # the keyboard focus went with the Apply button, now disabled: the result takes it, not the page
+    expect(page.locator(".cc-bulk-status p[data-cc-focus]")).to_be_focused()
     changes = store.sql("SELECT customer_id, kind, changed_by, new_value FROM customer_changes "
                         "WHERE field = 'account_manager' AND kind = 'bulk' AND new_value = 'erik'")
     assert set(ids) <= set(changes["customer_id"]) and set(changes["changed_by"]) == {"anna"}

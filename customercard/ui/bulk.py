@@ -22,7 +22,7 @@ from ..i18n import _, ngettext
 from ..models import NOTE_LENGTH, BulkChange
 from ..store import STORE_TYPES
 from ..validators import clean_text
-from .accessibility import BUTTON_CSS, live
+from .accessibility import BUTTON_CSS, focus_here, live
 from .form import input_limit
 from .html import esc
 
@@ -170,9 +170,11 @@ class BulkPanel(pn.viewable.Viewer):
         return preview
 
     @staticmethod
-    def _say(pane: pn.pane.HTML, text: str, ok: bool = True, extra: str = "") -> None:
+    def _say(pane: pn.pane.HTML, text: str, ok: bool = True, extra: str = "", focus: bool = False) -> None:
+        """Say ``text`` in ``pane``; with ``focus`` it takes the keyboard focus (the button used went away)."""
         color = "#1d2733" if ok else "#b42318"
-        pane.object = f'<p style="color:{color}; margin: 4px 0"{live(ok)}>{esc(text)}</p>{extra}'
+        attrs = live(ok) + (focus_here() if focus else "")
+        pane.object = f'<p style="color:{color}; margin: 4px 0"{attrs}>{esc(text)}</p>{extra}'
 
     # -- applying -------------------------------------------------------------------------------------------
     async def _apply_clicked(self, _event: Any) -> None:
@@ -199,14 +201,14 @@ class BulkPanel(pn.viewable.Viewer):
                 self._say(self._status, _("Changed {done} of {total} customers…").format(
                     done=formatting.number(self._progress.value), total=formatting.number(len(pairs))))
         except CustomerCardError as exc:
-            self._say(self._status, str(exc), ok=False)
+            self._say(self._status, str(exc), ok=False, focus=True)
         finally:
             self._preview_button.disabled = False
             self.preview = None
             self._apply.label = _("Apply")
         if batch is not None:
             self._say(self._status, ngettext("Changed {n} customer.", "Changed {n} customers.", batch.customers).format(
-                n=formatting.number(batch.customers)), extra=self._skipped_html(skipped, _("Left alone")))
+                n=formatting.number(batch.customers)), extra=self._skipped_html(skipped, _("Left alone")), focus=True)
         self._find_last()
         if self.on_done:
             self.on_done()
