@@ -124,3 +124,24 @@ def test_a_segment_filter_without_a_criterion_is_a_400(served):
     body = problem(client.get("/customers?seg.=Small"), 400)
     assert body["errors"] == {"seg.": "Not a parameter of this request."}
     assert client.get("/customers?seg.Size=Small").status == 200
+
+
+# -- a year's invoices ---------------------------------------------------------------------------------------------
+def test_a_customers_invoices_of_one_year_or_project(served):
+    from .conftest import rich_customers
+
+    client = Api(served.url, token=served.tokens.manager)
+    customer_id = rich_customers(served.store)[0]
+    everything = client.get(f"/customers/{customer_id}/invoices")
+    assert everything.status == 200 and everything.json()["items"]
+    year = int(served.store.invoiced_per_year(customer_id).query("amount != 0")["year"].iloc[-1])
+    reply = client.get(f"/customers/{customer_id}/invoices?year={year}")
+    assert reply.status == 200
+    rows = reply.json()["items"]
+    assert rows and all(row["invoice_date"].startswith(str(year)) for row in rows)
+    bar = served.store.invoiced_per_year(customer_id).set_index("year")["amount"][year]
+    assert round(sum(row["amount_base"] for row in rows), 2) == pytest.approx(bar)
+    none = client.get(f"/customers/{customer_id}/invoices?project=0")
+    assert none.status == 200 and all(row["project_id"] is None for row in none.json()["items"])
+    for wrong in ("year=soon", "year=0", "project=-1", "month=3"):
+        assert client.get(f"/customers/{customer_id}/invoices?{wrong}").status == 400, wrong

@@ -367,7 +367,13 @@ def customer_paths() -> dict[str, Any]:
         f"{API_PREFIX}/customers/{{customer_id}}/invoices": {
             "get": _operation("customerInvoices", "invoicing", _("The customer's invoices and credit notes, newest "
                                                                  "first"),
-                              {200: _json(_items(_ref("InvoiceRow")), _("The invoices."))}, [_customer_id()]),
+                              {200: _json(_items(_ref("InvoiceRow")), _("The invoices."))}, [
+                                  _customer_id(),
+                                  _query("year", {"type": "integer", "minimum": 1, "maximum": 9999},
+                                         _("Only the invoices of this year (they add up to its invoiced-per-year "
+                                           "row).")),
+                                  _query("project", {"type": "integer", "minimum": 0},
+                                         _("Only the invoices of this project; 0: those on no project."))]),
         },
         f"{API_PREFIX}/invoiced-per-year": {
             "get": _operation("invoicedPerYear", "invoicing", _("Invoiced per year over all customers"),

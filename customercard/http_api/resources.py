@@ -184,10 +184,15 @@ class CustomerInvoicedHandler(ApiHandler):
 
 
 class InvoicesHandler(ApiHandler):
-    """``/api/v1/customers/<id>/invoices``."""
+    """``/api/v1/customers/<id>/invoices``: all, or of one ``year`` and of one ``project`` (0: those on no
+    project), as ``store.invoices`` gives them (a year's add up to its bar in invoiced-per-year)."""
+
+    query_parameters: ClassVar[dict[str, tuple[str, ...]]] = {"GET": ("year", "project")}
 
     def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
-        frame = self.store.invoices(self.existing_customer(customer_id))
+        year = self.int_arg("year", 0, 1, 9999) if self.arg("year", "") else None
+        project = self.int_arg("project", 0, 0, 2**62) if self.arg("project", "") else None
+        frame = self.store.invoices(self.existing_customer(customer_id), year=year, project=project)
         return Reply(200, _items(_rows(frame[["id", "number", "invoice_date", "amount", "currency", "amount_base",
                                               "project_id"]], Invoice)))
 
