@@ -396,8 +396,9 @@ class ContactCard(pn.viewable.Viewer):
 
         def finished(saved: Contact) -> None:
             self.contact = saved
-            self._say(_("Saved."), ok=True, focus=True)  # the form and its Save button are gone
             self._show()
+            # the form and its Save button are gone: the message takes the focus, once the read view is drawn
+            self._say(_("Saved."), ok=True, focus=True)
 
         def cancelled() -> None:
             self._show()
