@@ -209,7 +209,8 @@ def test_the_contact_cards_timeline_and_an_edit_meeting_a_save(live_server, page
     expect(page.locator(".cc-conflict")).to_be_visible()  # both values, a choice — never an overwrite
     assert store.get_contact(contact_id).title == "Changed by Erik"
     page.locator(".cc-contact-form-save button").click()  # keeping mine, chosen by default
-    expect(page.locator("#cc-contact-name")).to_be_visible()
+    expect(page.locator(".cc-contact-form")).to_have_count(0)  # saved: the read view again (its h1 stays throughout)
+    expect(page.locator(".cc-message-text")).to_have_text("Saved.")
     assert store.get_contact(contact_id).title == "Mine"
     history = page.locator("div.cc-section-history")
     expect(history.locator("#cc-contact-history")).to_contain_text("Mine")

@@ -263,7 +263,9 @@ def test_the_contact_card_edits_in_place_and_shows_a_conflict(demo_store, custom
                                    user="anna")
     card = ContactCard(store=store, contact_id=contact.id, user="anna")
     editor = card.start_edit()
-    assert card.slots["details"].child is editor.__panel__() and card.slots["details"].html == ""
+    # the form in place of the details; the person's name stays the page's heading above it
+    assert card.slots["details"].child is editor.__panel__()
+    assert card.slots["details"].html == '<h1 class="cc-title" id="cc-contact-name">Ola Berg</h1>'
     theirs = store.get_contact(contact.id)
     theirs.title = "Theirs"
     store.save_contact(theirs, user="erik")
