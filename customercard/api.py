@@ -20,7 +20,7 @@ from tornado.web import RequestHandler
 
 from .errors import ConflictError, CustomerCardError, NotFound, PermissionDenied, ValidationError
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
-from .login import from_this_site
+from .login import asked_here, from_this_site
 from .models import Customer, to_text
 from .store import Store
 
@@ -91,7 +91,7 @@ class CustomerApiHandler(RequestHandler):
         login = self._login()
         if login is None:
             return
-        if not from_this_site(self) or self.request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        if not (from_this_site(self) and asked_here(self)):
             self._reply(403, {"error": _("A page of another site cannot change anything here with your login.")})
             return
         try:

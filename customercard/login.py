@@ -185,8 +185,8 @@ def _is_address(text: str) -> bool:
 
 
 def asked_here(handler: RequestHandler) -> bool:
-    """Whether a link followed (a GET) was on this server's own pages, or typed: the browser's ``Sec-Fetch-Site``
-    says so when it sends one, else its ``Referer`` (:func:`from_this_site`)."""
+    """Whether a request came from this server's own pages (or was typed): the browser's ``Sec-Fetch-Site`` says
+    so when it sends one, else its ``Origin`` or ``Referer`` (:func:`from_this_site`)."""
     site = handler.request.headers.get("Sec-Fetch-Site")
     if site is not None:
         return site in ("same-origin", "none")

@@ -196,14 +196,12 @@ def _moment_or_day(value: Any, field: str) -> Any:
     ValidationError on ``field`` for anything else."""
     if value is None or isinstance(value, dt.date) or hasattr(value, "to_pydatetime"):
         return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
+    return as_date(value, field)
 
 
-def as_date(value: Any) -> dt.date:
-    """A date from a date, a datetime or an ISO text ('2024-06-30'); a ValidationError for anything else."""
+def as_date(value: Any, field: str = "as_of") -> dt.date:
+    """A date from a date, a datetime or an ISO text ('2024-06-30'); a ValidationError (on ``field``) for anything
+    else."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -211,7 +209,7 @@ def as_date(value: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValidationError({"as_of": _("Not a date: {value}.").format(value=str(value)[:40])}) from None
+        raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
 
 
 def _cursor(at: Any, src: int, seq: int) -> str:

@@ -173,18 +173,14 @@ class Database(SqlBackend):
     def _bounded_frame(cur: Any, most: int) -> pd.DataFrame:
         """The answer of the query run on ``cur``, read a chunk at a time as DuckDB makes it, refused (nothing kept)
         once it has more than ``most`` rows."""
-        chunks, rows = [], 0
-        while True:
-            chunk = cur.fetch_df_chunk(16)
-            if chunks and chunk.empty:
-                break
-            chunks.append(chunk)
-            rows += len(chunk)
-            if rows > most:
-                chunks.clear()
-                raise CustomerCardError(_(TOO_MANY_ROWS).format(rows=formatting.number(most)))
-            if chunk.empty:
-                break
+        chunks = [cur.fetch_df_chunk(16)]  # the first, even empty, gives the columns and their types
+        rows = len(chunks[0])
+        while rows <= most and not chunks[-1].empty:
+            chunks.append(cur.fetch_df_chunk(16))
+            rows += len(chunks[-1])
+        if rows > most:
+            raise CustomerCardError(_(TOO_MANY_ROWS).format(rows=formatting.number(most)))
+        chunks = [chunk for chunk in chunks if not chunk.empty] or chunks[:1]  # an empty last one has no types
         return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
     def insert_df(self, table: str, frame: pd.DataFrame, order_by: str | None = None) -> None:
