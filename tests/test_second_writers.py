@@ -346,3 +346,70 @@ def test_the_same_relation_is_not_made_twice(empty_store):
         store.add_relation(Relation(customer_id=one.id, relation_type=relation_type, other_customer_id=other.id),
                            user="boss")
     assert len(store.relations(one.id)) == 1
+
+
+def _relation_types(store):
+    """(a two-way relation type, a one-way one) of the firm's list: their inverse names tell them apart."""
+    frame = store.list_values("relation_types")
+    inverse = dict(zip(frame["label"], frame["inverse_label"], strict=True))
+    two_way = next(label for label, back in inverse.items() if back in ("", label))
+    one_way = next(label for label, back in inverse.items() if back not in ("", label))
+    return two_way, one_way
+
+
+def test_a_two_way_relation_made_from_the_other_card_is_refused_a_one_way_one_is_not(empty_store):
+    from customercard.models import Relation
+
+    store = empty_store
+    one = store.create_customer(user="anna", name="One AB")
+    other = store.create_customer(user="anna", name="Other AB")
+    two_way, one_way = _relation_types(store)
+    store.add_relation(Relation(customer_id=one.id, relation_type=two_way, other_customer_id=other.id), user="anna")
+    with pytest.raises(cc.ValidationError, match="other customer's card") as refused:
+        store.add_relation(Relation(customer_id=other.id, relation_type=two_way, other_customer_id=one.id),
+                           user="boss")
+    assert "relation_type" in refused.value.errors
+    assert len(store.relations(one.id)) == len(store.relations(other.id)) == 1
+    # a one-way relation can hold both ways round (each supplies the other)
+    for a, b in ((one, other), (other, one)):
+        store.add_relation(Relation(customer_id=a.id, relation_type=one_way, other_customer_id=b.id), user="anna")
+    assert len(store.relations(one.id)) == 3
+
+
+def test_two_writers_relating_two_customers_from_both_cards_at_once_make_it_once(empty_store):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from customercard.models import Relation
+
+    store = empty_store
+    two_way, _one_way = _relation_types(store)
+
+    def relate(start, a, b, who):
+        start.wait()
+        try:
+            store.add_relation(Relation(customer_id=a, relation_type=two_way, other_customer_id=b), user=who)
+            return "made"
+        except cc.ValidationError:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=2) as writers:  # two writers (each with its own connection), 8 rounds
+        for round_number in range(8):
+            one = store.create_customer(user="anna", name=f"One {round_number} AB")
+            other = store.create_customer(user="anna", name=f"Other {round_number} AB")
+            start = threading.Barrier(2)
+            outcomes = [writers.submit(relate, start, one.id, other.id, "anna"),
+                        writers.submit(relate, start, other.id, one.id, "boss")]
+            assert sorted(f.result(timeout=60) for f in outcomes) == ["made", "refused"]
+            assert len(store.relations(one.id)) == 1
+
+
+@pytest.mark.parametrize(("read", "statuses"), [("events", "planned, done, cancelled"),
+                                                ("opportunities", "pipeline, won, lost"),
+                                                ("outbox", "pending, failed, delivered")])
+def test_an_unknown_status_is_refused_not_answered_with_nothing(empty_store, read, statuses):
+    store = empty_store
+    with pytest.raises(cc.ValidationError, match=statuses) as refused:
+        getattr(store, read)(status="open")
+    assert list(refused.value.errors) == ["status"]
+    assert getattr(store, read)(status=statuses.split(", ")[0]).empty  # a real one still reads

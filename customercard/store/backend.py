@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from ..errors import CustomerCardError
+from ..errors import CustomerCardError, ValidationError
 from ..i18n import _
 from .changes import Change, ChangeFeed
 from .readonly import QUERY_SECONDS
@@ -130,13 +130,17 @@ def _typed_column(values: Sequence[Any], kind: str) -> Any:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def of_customer_and_status(alias: str, customer_id: int | None, status: str | None) -> tuple[list[str], list[Any]]:
+def of_customer_and_status(alias: str, customer_id: int | None, status: str | None,
+                           statuses: tuple[str, ...]) -> tuple[list[str], list[Any]]:
     """WHERE conditions and their parameters for the rows of table ``alias`` of one customer and in one status,
-    each only when given (``TRUE`` alone: every row)."""
+    each only when given (``TRUE`` alone: every row). A status that is none of ``statuses`` is refused (it would
+    answer an empty frame, as if nothing were in it)."""
     where, params = ["TRUE"], []
     if customer_id is not None:
         where.append(f"{alias}.customer_id = ?")
         params.append(int(customer_id))
+    if status and status not in statuses:
+        raise ValidationError({"status": _("One of {values}.").format(values=", ".join(statuses))})
     if status:
         where.append(f"{alias}.status = ?")
         params.append(status)

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import formatting
 from ..errors import NotFound, ValidationError
 from ..i18n import _
-from ..models import Event, Opportunity, Record, Relation
+from ..models import EVENT_STATUSES, OPPORTUNITY_STATUSES, Event, Opportunity, Record, Relation
 from .backend import Backend, of_customer_and_status
 from .database import utcnow
 from .part import Part
@@ -152,15 +152,28 @@ class CrmStore(Part):
             self.customers.takes_records(relation.other_customer_id)  # not to a customer merged away either
         if relation.other_contact_id is not None:
             self.people.get_contact(relation.other_contact_id)
-        type_id = self.admin.list_maps()["relation_types"]["by_label"][relation.relation_type]
+        types = self.admin.list_maps()["relation_types"]
+        type_id = types["by_label"][relation.relation_type]
+        # a two-way relation (Partner of) reads the same from both ends: made from the other's card, it is this one
+        two_way = relation.other_customer_id is not None and \
+            types["inverse"].get(relation.relation_type) == relation.relation_type
         now = utcnow()
         with self.db.transaction() as cur:
+            if self.db.dialect == "postgresql":  # two writers relating the same customers: one after the other
+                ends = sorted({relation.customer_id, relation.other_customer_id or relation.customer_id})
+                cur.execute("SELECT id FROM customers WHERE " + self.db.in_list("id", len(ends), ids=True)
+                            + " ORDER BY id FOR UPDATE", ends)
             same = cur.execute(
                 "SELECT 1 FROM relations WHERE customer_id = ? AND relation_type_id = ? AND other_customer_id IS NOT "
                 "DISTINCT FROM ? AND other_contact_id IS NOT DISTINCT FROM ? LIMIT 1",
                 [relation.customer_id, type_id, relation.other_customer_id, relation.other_contact_id]).fetchone()
             if same is not None:  # made already (by someone else meanwhile, or twice): not made again
                 raise ValidationError({"relation_type": _("This relation is there already.")}, what=_("Relation"))
+            if two_way and cur.execute("SELECT 1 FROM relations WHERE customer_id = ? AND relation_type_id = ? AND "
+                                       "other_customer_id = ? LIMIT 1", [relation.other_customer_id, type_id,
+                                                                         relation.customer_id]).fetchone():
+                raise ValidationError({"relation_type": _("This relation is there already, made from the other "
+                                                          "customer's card.")}, what=_("Relation"))
             insert_record(self.db, cur, "relations", relation, {
                 "customer_id": relation.customer_id, "relation_type_id": type_id,
                 "other_customer_id": relation.other_customer_id, "other_contact_id": relation.other_contact_id,
@@ -200,7 +213,7 @@ class CrmStore(Part):
     # -- events ---------------------------------------------------------------------------------------------
     def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
         """Events (of one customer, or all), optionally only planned, done or cancelled; newest first."""
-        where, params = of_customer_and_status("e", customer_id, status)
+        where, params = of_customer_and_status("e", customer_id, status, EVENT_STATUSES)
         return self.db.df(
             "SELECT e.id, e.customer_id, c.name AS customer_name, e.title, t.label AS event_type, e.starts_at, "
             "e.ends_at, e.owner, coalesce(u.name, e.owner) AS owner_name, e.participants, e.contact_ids, "
@@ -280,7 +293,7 @@ class CrmStore(Part):
 
         Columns include amount, probability, weighted (amount × probability), stage, expected_close, owner.
         """
-        where, params = of_customer_and_status("o", customer_id, status)
+        where, params = of_customer_and_status("o", customer_id, status, OPPORTUNITY_STATUSES)
         frame = self.db.df(
             "SELECT o.id, o.customer_id, c.name AS customer_name, c.number AS customer_number, "
             "c.account_manager, o.title, CAST(o.amount AS DOUBLE PRECISION) AS amount, o.currency, o.probability, "

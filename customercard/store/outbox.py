@@ -63,7 +63,7 @@ class OutboxStore(Part):
     def outbox(self, customer_id: int | None = None, status: str | None = None, limit: int = 200) -> pd.DataFrame:
         """Outbox rows, newest first: id, customer_id, status, attempts, next_attempt_at, last_error, created_at,
         delivered_at, idempotency_key, payload."""
-        where, params = of_customer_and_status("o", customer_id, status)
+        where, params = of_customer_and_status("o", customer_id, status, STATUSES)
         return self.db.df(
             "SELECT o.id, o.customer_id, c.name AS customer_name, c.number AS customer_number, o.status, o.attempts, "
             "o.next_attempt_at, o.last_error, o.created_at, o.created_by, o.delivered_at, o.idempotency_key, "
