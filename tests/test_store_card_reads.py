@@ -182,3 +182,12 @@ def test_frame_of_types_columns_as_duckdb_does():
     assert [str(t) for t in empty.dtypes] == ["int32", "datetime64[us]", "object"] and empty.empty
     with pytest.raises(ValueError):
         frame_of(rows, {name: "money" for name in "abcdef"})
+
+
+def test_the_history_has_the_same_column_types_on_both_backends(firm):
+    store, customer = firm
+    customer.phone = "+46 8 123 45 67"
+    store.save_customer(customer, user="anna")
+    frame = store.history(customer.id)
+    assert [str(t) for t in frame.dtypes] == ["datetime64[us]", "str", "str", "str", "str", "str", "int32", "int64"]
+    assert frame["version"].iloc[0] == 2 and frame["field"].iloc[0] == "phone"

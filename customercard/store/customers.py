@@ -520,6 +520,7 @@ class CustomerStore(Part):
             sql += " AND field = ?"
             params.append(field)
         frame = self.db.df(sql + " ORDER BY id DESC", params)
+        frame["version"] = frame["version"].astype("int32")  # as every frame's version, on both backends
         return frame[["changed_at", "changed_by", "field", "old_value", "new_value", "kind", "version",
                       "change_id"]]
 
