@@ -484,7 +484,7 @@ class Address(Record):
                              doc=N_("Checked against the country's format."))
     city = text_param(default="", label=N_("City"), doc=N_("Postal town."))
     country = text_param(default="SE", max_length=REFERENCE_LENGTH, label=N_("Country"),
-                         doc=N_("ISO 3166 two-letter country code."))
+                         doc=N_("The two-letter ISO 3166 code (SE) or the country's name (Sweden, Sverige)."))
 
     def is_empty(self) -> bool:
         return all(_blank(getattr(self, name)) for name in ("line1", "line2", "postal_code", "city"))

@@ -7,6 +7,7 @@ Empty values are the caller's business (most fields are optional).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -15,7 +16,7 @@ import phonenumbers
 from babel import Locale
 
 from . import formatting
-from .i18n import N_, SOURCE_LANGUAGE, _, current_language, quote
+from .i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _, current_language, quote
 
 #: The firm's usual countries: those with rules of their own for organisation, VAT and postal numbers (every other
 #: country's are checked by the general rules), offered first where a country is chosen.
@@ -348,14 +349,23 @@ def check_website(value: str) -> str:
     return text
 
 
+@functools.cache
+def _country_codes_by_name() -> dict[str, str]:
+    """{name, case aside: code} of every country, in each language of the product (Sweden, Sverige, Sverige)."""
+    return {Locale(language).territories[code].casefold(): code for language in LANGUAGES for code in COUNTRIES
+            if code in Locale(language).territories}
+
+
 def check_country(value: str, known: set[str] | frozenset[str]) -> str:
-    """Check a two-letter ISO 3166 country code (``known``: the codes allowed, every country's by default)."""
+    """Check a country: its two-letter ISO 3166 code or its name in English, Swedish or Danish (``known``: the
+    codes allowed, every country's by default); the code is kept."""
     code = value.strip().upper()
+    code = _country_codes_by_name().get(" ".join(value.split()).casefold(), code)
     if code not in known:
         if code == "UK":
             raise ValueError(_("The United Kingdom's country code is GB."))
-        raise ValueError(_("{code} is not a country code: use the country's two-letter ISO 3166 code, like SE, "
-                           "DE, GB or US.").format(code=_quoted_code(code)))
+        raise ValueError(_("{code} is not a country: write its name, or its two-letter ISO 3166 code like SE, DE, "
+                           "GB or US.").format(code=_quoted_code(value.strip())))
     return code
 
 

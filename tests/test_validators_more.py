@@ -250,6 +250,18 @@ def test_an_unknown_country_code_says_so():
     assert "GB" in refusal(validators.check_country, "UK", validators.COUNTRIES)
 
 
+@pytest.mark.parametrize(("name", "code"), [("Sweden", "SE"), ("sverige", "SE"), ("Danmark", "DK"),
+                                          (" Tyskland ", "DE"), ("United  Kingdom", "GB"), ("Storbritannien", "GB"),
+                                          ("Norway", "NO"), ("Finland", "FI"), ("USA", "US")])
+def test_a_country_is_also_taken_by_its_name_in_english_swedish_or_danish(name, code):
+    assert validators.check_country(name, validators.COUNTRIES) == code
+
+
+def test_an_unknown_country_name_is_quoted_as_typed():
+    message = refusal(validators.check_country, "Narnia", validators.COUNTRIES)
+    assert "“Narnia”" in message and "name" in message and "ISO" in message
+
+
 def test_the_countries_to_choose_from_start_with_the_usual_ones_named_in_the_reader_s_language():
     options = validators.country_options("sv")
     assert list(options.values())[:6] == list(validators.SUPPORTED_COUNTRIES)
@@ -304,6 +316,16 @@ def test_the_import_takes_a_customer_abroad(store, tmp_path):
     report = import_customers(store, path, user="anna")
     assert report.ok, report.summary()
     assert sorted(store.get_customer(i).visit_address.country for i in report.created) == ["NL", "US"]
+
+
+def test_the_import_takes_countries_by_name(store, tmp_path):
+    path = tmp_path / "names.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["name", "visit_address.city", "visit_address.country"],
+                                      ["Norsk AS", "Oslo", "Norge"], ["Dansk ApS", "Aarhus", "Denmark"]])
+    report = import_customers(store, path, user="anna")
+    assert report.ok, report.summary()
+    assert sorted(store.get_customer(i).visit_address.country for i in report.created) == ["DK", "NO"]
 
 
 @pytest.fixture(scope="module")
