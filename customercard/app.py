@@ -135,7 +135,7 @@ def new_customer_page(server: CardServer) -> ServableMixin:
     store = server.current_store()
     if not store.can(user.login, "write"):
         return message_page(_("Not allowed"), _("Only managers and administrators create customers."), user,
-                            status="error")
+                            status="error", http_status=403)
     view = NewCustomer(store=store, user=user.login)
     location = session_location()
 
@@ -156,7 +156,7 @@ def admin_page(server: CardServer) -> ServableMixin:
         return login_required()
     if not user.is_admin:
         return message_page(_("Not allowed"), _("System administration is for administrators only."), user,
-                            status="error")
+                            status="error", http_status=403)
     return page_for(server, _("Administration"), AdminPage(server.current_store(), user.login), user, active="admin")
 
 
@@ -204,7 +204,8 @@ def project_page(server: CardServer) -> ServableMixin:
 
     user = server.session_user()
     if user is None or not user.projects_access:
-        return message_page(_("Not allowed"), _("You do not have access to projects."), user, status="error")
+        return message_page(_("Not allowed"), _("You do not have access to projects."), user, status="error",
+                            http_status=403)
     project_id = query_int("project")
     try:
         view = ProjectPage(store=server.current_store(), project_id=project_id)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
-from panel.io.server import ComponentResourceHandler
+from panel.io.server import ComponentResourceHandler, DocHandler
 from panel.viewable import ServableMixin
 from tornado.web import HTTPError
 
@@ -53,8 +53,22 @@ def _imported_components_only(handler: ComponentResourceHandler, path: str) -> s
     return _PANEL_COMPONENT_PATH(handler, path)
 
 
+_PANEL_GET_SESSION = DocHandler.get_session
+
+
+async def _session_with_its_status(handler: DocHandler) -> Any:
+    """Panel's session for a page request, answered with the status its page asks for (``http_status`` of
+    :func:`~customercard.ui.shell.message_page`: 403 for a page the user may not see) rather than always 200."""
+    session = await _PANEL_GET_SESSION(handler)
+    status = (session.document.template_variables or {}).get("http_status") if session is not None else None
+    if isinstance(status, int) and status != handler.get_status():
+        handler.set_status(status)
+    return session
+
+
 # for every server of this process: ours, and `panel serve dashboards/*.py --auth-module customercard/bokeh_auth.py`
 ComponentResourceHandler.parse_url_path = _imported_components_only
+DocHandler.get_session = _session_with_its_status
 
 #: A page: builds one session's view from the server it is served by; or the path of a notebook (or script) that
 #: Panel serves as it is, behind the same login (``customercard serve --notebook``).

@@ -196,3 +196,26 @@ def test_every_module_a_page_imports_is_imported_as_the_server_starts():
             "print('ok')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
+
+
+def test_a_page_the_user_may_not_see_is_answered_403_with_its_message(live_server):
+    store = live_server.store
+    project_id = int(store.sql("SELECT min(id) AS id FROM projects")["id"][0])
+    no_projects = next(login for login in ("vera", "kari", "olli") if not store.get_user(login).projects_access)
+    viewer = Client(live_server.url, headers={"Accept-Language": "en"})
+    assert viewer.log_in("vera", "demo").status == 302
+    for path in ("/admin", "/new"):
+        refused = viewer.get(path)
+        assert refused.status == 403 and "Not allowed" in refused.body, (path, refused.status)
+    outsider = Client(live_server.url, headers={"Accept-Language": "en"})
+    assert outsider.log_in(no_projects, "demo").status == 302
+    refused = outsider.get(f"/project?project={project_id}")
+    assert refused.status == 403 and "Not allowed" in refused.body
+    manager = Client(live_server.url, headers={"Accept-Language": "en"})
+    assert manager.log_in("anna", "demo").status == 302
+    assert manager.get("/admin").status == 403
+    assert manager.get(f"/project?project={project_id}").status == 200
+    assert manager.get("/card?customer=999999").status == 200  # a message, not a refusal
+    admin = Client(live_server.url, headers={"Accept-Language": "en"})
+    assert admin.log_in("admin", "demo").status == 302
+    assert admin.get("/admin").status == 200

@@ -129,9 +129,13 @@ def session_ended_message() -> pn.pane.HTML:
                         f'<p><a href="/login">{html.escape(_("Log in"))}</a></p></div>', sizing_mode="stretch_width")
 
 
-def message_page(title: str, text: str, user: User | None, status: str = "info"):
-    """A page that only says something (not found, not allowed)."""
+def message_page(title: str, text: str, user: User | None, status: str = "info", http_status: int = 200):
+    """A page that only says something (not found, not allowed); served with ``http_status`` (403 for a refusal:
+    the server's page handler answers with it, see :mod:`customercard.server`)."""
     body = pn.pane.HTML(f'<div class="cc-message cc-{status}" id="cc-message">{page_heading(title)}'
                         f'<p>{html.escape(text)}</p><p><a href="/search">{html.escape(_("Back to the customers"))}'
                         f'</a></p></div>', sizing_mode="stretch_width")
-    return page(title, body, user)
+    served = page(title, body, user)
+    if served is not body:
+        served.add_variable("http_status", int(http_status))
+    return served
