@@ -170,6 +170,25 @@ def text_parameters(kind: type[param.Parameterized]) -> tuple[tuple[str, int, bo
     return tuple(found)
 
 
+class _BoundsSaidToAPerson:
+    """A number parameter whose bounds refusal is a :class:`ValidationError` naming the field, in a person's words
+    ("Must be at least 0."): raised where the value is set, as param's own refusal (it is a ``ValueError`` too)."""
+
+    def _validate_bounds(self, val: Any, bounds: Any, inclusive_bounds: Any) -> None:
+        try:
+            super()._validate_bounds(val, bounds, inclusive_bounds)
+        except ValueError as exc:
+            raise ValidationError({self.name: _param_message(exc, self, val)}) from exc
+
+
+class Number(_BoundsSaidToAPerson, param.Number):
+    """``param.Number`` with its bounds refusal a :class:`ValidationError`."""
+
+
+class Integer(_BoundsSaidToAPerson, param.Integer):
+    """``param.Integer`` with its bounds refusal a :class:`ValidationError`."""
+
+
 def choice_param(**kwargs: Any) -> param.Selector:
     """A parameter for a value chosen from an admin list or the users: None until chosen; each record is offered the
     list's values when it is made, and its rules (not param) check a new choice."""
@@ -345,6 +364,8 @@ class Record(param.Parameterized):
 
 def _param_message(exc: Exception, parameter: param.Parameter | None = None, value: Any = None) -> str:
     """What param's refusal of ``value`` for ``parameter`` means, said to the person who typed it."""
+    if isinstance(exc, ValidationError) and len(exc.errors) == 1:  # said to a person already (:class:`Number`)
+        return next(iter(exc.errors.values()))
     text = str(exc)
     match = re.search(r"must be at least (\S+), not", text)
     if match:
@@ -520,8 +541,8 @@ class InvoiceDefaults(Record):
     payment_term = choice_param(label=N_("Payment term"), doc=N_("Default payment term of invoices."))
     currency = choice_param(label=N_("Currency"), doc=N_("Currency the customer is invoiced in."))
     calculate_vat = param.Boolean(default=True, label=N_("Calculate VAT"), doc=N_("Whether invoices add VAT."))
-    vat_rate = param.Number(default=25.0, bounds=(0, 100), label=N_("VAT rate (%)"), doc=N_("VAT percentage."))
-    discount_pct = param.Number(default=0.0, bounds=(0, 100), label=N_("Discount (%)"),
+    vat_rate = Number(default=25.0, bounds=(0, 100), label=N_("VAT rate (%)"), doc=N_("VAT percentage."))
+    discount_pct = Number(default=0.0, bounds=(0, 100), label=N_("Discount (%)"),
                                 doc=N_("Default discount on invoice lines, 0–100."))
     invoice_language = choice_param(label=N_("Invoice language"), doc=N_("Language invoices are printed in."))
     our_reference = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Our reference"),
@@ -551,8 +572,8 @@ class Customer(Record):
     )
     lists: ClassVar[dict[str, str]] = {"industry": "industries", "status": "statuses"}
 
-    id = param.Integer(default=None, allow_None=True, label=N_("Id"), doc=N_("Internal key; None until created."))
-    number = param.Integer(default=None, allow_None=True, label=N_("Customer number"),
+    id = Integer(default=None, allow_None=True, label=N_("Id"), doc=N_("Internal key; None until created."))
+    number = Integer(default=None, allow_None=True, label=N_("Customer number"),
                            doc=N_("Unique customer number, given automatically on creation."))
     name = text_param(default="", constant=False, direction_controls=False, label=N_("Name"),
                       doc=N_("The customer's registered name. Required."))
@@ -564,7 +585,7 @@ class Customer(Record):
     status = choice_param(label=N_("Status"), doc=N_("From the admin list of customer statuses."))
     archived = param.Boolean(default=False, label=N_("Archived"),
                              doc=N_("Archived customers are kept (people refer to them) but hidden by default."))
-    merged_into = param.Integer(default=None, allow_None=True, label=N_("Merged into"),
+    merged_into = Integer(default=None, allow_None=True, label=N_("Merged into"),
                                 doc=N_("The surviving customer when this one was merged away."))
 
     visit_address = param.ClassSelector(class_=Address, default=None, label=N_("Visiting address"),
@@ -590,9 +611,9 @@ class Customer(Record):
                                       doc=N_("Whether reported external expenses are re-invoiced by default."))
     mileage_billable = param.Boolean(default=True, label=N_("Mileage billable by default"),
                                      doc=N_("Whether reported mileage is re-invoiced by default."))
-    default_distance_km = param.Number(default=0.0, bounds=(0, 20000), label=N_("Default distance (km)"),
+    default_distance_km = Number(default=0.0, bounds=(0, 20000), label=N_("Default distance (km)"),
                                        doc=N_("Usual distance to the customer, so nobody has to remember it."))
-    max_distance_km = param.Number(default=None, allow_None=True, bounds=(0, 20000),
+    max_distance_km = Number(default=None, allow_None=True, bounds=(0, 20000),
                                    label=N_("Maximum billable distance per trip (km)"),
                                    doc=N_("Agreed maximum per trip; empty means no limit. "
                                        "Not below the default distance."))
@@ -612,7 +633,7 @@ class Customer(Record):
                             doc=N_("Login of who created it."))
     updated_at = param.Date(default=None, allow_None=True, label=N_("Last updated"))
     updated_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Last updated by"))
-    version = param.Integer(default=0, bounds=(0, None), label=N_("Version"),
+    version = Integer(default=0, bounds=(0, None), label=N_("Version"),
                             doc=N_("Bumped by every save; a save from an older version is a conflict."))
 
     def __init__(self, **params: Any) -> None:
@@ -757,8 +778,8 @@ class Contact(Record):
 
     fields = ("first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes")
 
-    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until created.")
-    customer_id = param.Integer(default=None, allow_None=True, doc="The customer this person works at.")
+    id = Integer(default=None, allow_None=True, doc="Internal key; None until created.")
+    customer_id = Integer(default=None, allow_None=True, doc="The customer this person works at.")
     first_name = text_param(default="", label=N_("First name"))
     last_name = text_param(default="", label=N_("Last name"))
     title = text_param(default="", label=N_("Title"), doc=N_("Role or job title, e.g. CFO."))
@@ -774,7 +795,7 @@ class Contact(Record):
     created_by = text_param(default="", max_length=REFERENCE_LENGTH)
     updated_at = param.Date(default=None, allow_None=True)
     updated_by = text_param(default="", max_length=REFERENCE_LENGTH)
-    version = param.Integer(default=0, bounds=(0, None))
+    version = Integer(default=0, bounds=(0, None))
 
     @property
     def full_name(self) -> str:
@@ -807,8 +828,8 @@ class Comment(Record):
 
     fields = ("written_on", "author", "body")
 
-    id = param.Integer(default=None, allow_None=True)
-    customer_id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True)
     written_on = param.CalendarDate(default=None, allow_None=True, label=N_("Date"),
                                     doc=N_("Today by default; can be changed."))
     author = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Written by"),
@@ -820,7 +841,7 @@ class Comment(Record):
     created_by = text_param(default="", max_length=REFERENCE_LENGTH)
     edited_at = param.Date(default=None, allow_None=True, label=N_("Edited"))
     edited_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Edited by"))
-    version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every edit; an edit from an older one is a "
+    version = Integer(default=0, bounds=(0, None), doc="Bumped by every edit; an edit from an older one is a "
                                                              "conflict.")
 
     def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
@@ -845,8 +866,8 @@ class Project(Record):
 
     fields = ("number", "name", "status", "manager", "start_date", "end_date", "description")
 
-    id = param.Integer(default=None, allow_None=True)
-    customer_id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True)
     number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Project number"))
     name = text_param(default="", constant=False, label=N_("Project"),
                       doc=N_("The project's name, as the card lists it."))
@@ -869,15 +890,15 @@ class Invoice(Record):
 
     fields = ("number", "invoice_date", "amount", "currency", "amount_base")
 
-    id = param.Integer(default=None, allow_None=True)
-    customer_id = param.Integer(default=None, allow_None=True)
-    project_id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True)
+    project_id = Integer(default=None, allow_None=True)
     number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Invoice number"))
     invoice_date = param.CalendarDate(default=None, allow_None=True, label=N_("Date"))
-    amount = param.Number(default=0.0, label=N_("Amount"),
+    amount = Number(default=0.0, label=N_("Amount"),
                           doc=N_("In the invoice currency; negative for credit notes."))
     currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Currency"))
-    amount_base = param.Number(default=0.0, label=N_("Amount in base currency"),
+    amount_base = Number(default=0.0, label=N_("Amount in base currency"),
                                doc=N_("The amount converted to the firm's base currency on the invoice date."))
 
     @property
@@ -891,8 +912,8 @@ class Event(Record):
     fields = ("title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids",
               "description", "status")
 
-    id = param.Integer(default=None, allow_None=True)
-    customer_id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True)
     title = text_param(default="", label=N_("Title"))
     event_type = choice_param(label=N_("Type"))
     starts_at = param.Date(default=None, allow_None=True, label=N_("Starts"))
@@ -906,7 +927,7 @@ class Event(Record):
                             doc=N_("planned, done or cancelled"))
     status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH)
     status_changed_at = param.Date(default=None, allow_None=True)
-    version = param.Integer(default=0, bounds=(0, None))
+    version = Integer(default=0, bounds=(0, None))
 
     def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.title:
@@ -932,12 +953,12 @@ class Opportunity(Record):
     fields = ("title", "amount", "currency", "probability", "stage", "expected_close", "owner", "status",
               "lost_reason")
 
-    id = param.Integer(default=None, allow_None=True)
-    customer_id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True)
     title = text_param(default="", label=N_("Title"))
-    amount = param.Number(default=0.0, bounds=(0, None), label=N_("Amount"), doc=N_("Expected value, ≥ 0."))
+    amount = Number(default=0.0, bounds=(0, None), label=N_("Amount"), doc=N_("Expected value, ≥ 0."))
     currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Currency"))
-    probability = param.Number(default=50.0, bounds=(0, 100), label=N_("Probability (%)"), doc=N_("0–100."))
+    probability = Number(default=50.0, bounds=(0, 100), label=N_("Probability (%)"), doc=N_("0–100."))
     stage = choice_param(label=N_("Stage"))
     expected_close = param.CalendarDate(default=None, allow_None=True, label=N_("Expected close"))
     owner = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Owner"))
@@ -947,7 +968,7 @@ class Opportunity(Record):
     lost_reason = text_param(default="", max_length=2_000, label=N_("Reason lost"))
     status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH)
     status_changed_at = param.Date(default=None, allow_None=True)
-    version = param.Integer(default=0, bounds=(0, None))
+    version = Integer(default=0, bounds=(0, None))
 
     @property
     def weighted_amount(self) -> float:
@@ -975,20 +996,20 @@ class FollowUp(Record):
 
     fields = ("what", "due_on", "owner", "contact_id", "opportunity_id", "done")
 
-    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until created.")
-    customer_id = param.Integer(default=None, allow_None=True, doc="The customer it is about.")
+    id = Integer(default=None, allow_None=True, doc="Internal key; None until created.")
+    customer_id = Integer(default=None, allow_None=True, doc="The customer it is about.")
     what = text_param(default="", max_length=2_000, label=N_("What"), doc=N_("What to do, e.g. call about the offer."))
     due_on = param.CalendarDate(default=None, allow_None=True, label=N_("Due"), doc=N_("The day it is due."))
     owner = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Owner"),
                        doc=N_("The login of the colleague who does it (and gets the reminder)."))
-    contact_id = param.Integer(default=None, allow_None=True, label=N_("Contact person"),
+    contact_id = Integer(default=None, allow_None=True, label=N_("Contact person"),
                                doc=N_("One of the customer's contact persons it is about, if any."))
-    opportunity_id = param.Integer(default=None, allow_None=True, label=N_("Opportunity"),
+    opportunity_id = Integer(default=None, allow_None=True, label=N_("Opportunity"),
                                    doc=N_("One of the customer's opportunities it is about, if any."))
     done = param.Boolean(default=False, label=N_("Done"))
     done_by = text_param(default="", max_length=REFERENCE_LENGTH)
     done_at = param.Date(default=None, allow_None=True)
-    version = param.Integer(default=0, bounds=(0, None))
+    version = Integer(default=0, bounds=(0, None))
 
     def is_overdue(self, today: dt.date | None = None) -> bool:
         """Whether it is not done and its day has passed."""
@@ -1001,9 +1022,13 @@ class FollowUp(Record):
             errors["due_on"] = _("Give the day it is due.")
         if not self.owner:
             errors["owner"] = _("Choose who does it.")
-        elif choices.users and self.owner not in choices.users and self.owner != (previous.get("owner") if previous
-                                                                                 is not None else None):
-            errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
+        elif self.owner != (previous.get("owner") if previous is not None else None):
+            # a new owner is someone who can do it and is reminded: an active manager or administrator
+            if choices.users and self.owner not in choices.users:
+                errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
+            elif choices.managers and self.owner not in choices.managers:
+                errors["owner"] = _("{login} cannot take follow-ups: choose an active manager or "
+                                    "administrator.").format(login=quoted(self.owner))
 
 
 class Relation(Record):
@@ -1011,11 +1036,11 @@ class Relation(Record):
 
     fields = ("relation_type", "other_customer_id", "other_contact_id", "note")
 
-    id = param.Integer(default=None, allow_None=True)
-    customer_id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True)
     relation_type = choice_param(label=N_("Relation"))
-    other_customer_id = param.Integer(default=None, allow_None=True, label=N_("Customer"))
-    other_contact_id = param.Integer(default=None, allow_None=True, label=N_("Contact person"))
+    other_customer_id = Integer(default=None, allow_None=True, label=N_("Customer"))
+    other_contact_id = Integer(default=None, allow_None=True, label=N_("Contact person"))
     note = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Note"))
     created_at = param.Date(default=None, allow_None=True, label=N_("Created"))
     created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Created by"))
@@ -1038,14 +1063,14 @@ class Criterion(Record):
 
     fields = ("name", "multiple", "values", "active")
 
-    id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
     name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label=N_("Criterion"),
                       doc=N_("The criterion's name, as the card and Search customers show it."))
     multiple = param.Boolean(default=False, label=N_("Multiple choice"),
                              doc=N_("Whether a customer can have several values of this criterion."))
     values = text_list_param(default=[], max_length=REFERENCE_LENGTH, label=N_("Values"))
     active = param.Boolean(default=True, label=N_("Active"))
-    version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
+    version = Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
     def rules(self, _choices: Choices, _previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
@@ -1063,7 +1088,7 @@ class User(Record):
 
     fields = ("login", "name", "email", "role", "projects_access", "active")
 
-    id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
     login = text_param(default="", max_length=32, label=N_("Login"),
                        doc=N_("2–32 lower-case letters, digits, dots, dashes."))
     name = text_param(default="", constant=False, label=N_("Name"), doc=N_("The user's full name, as others see it."))
@@ -1078,7 +1103,7 @@ class User(Record):
                               doc=N_("The language customercard speaks to this user, chosen on their profile; "
                                      "none chosen: as the browser asks, else the firm's language."))
     password_hash = text_param(default="", max_length=500, precedence=-1, doc="scrypt hash; never the password itself.")
-    version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every change of the fields above; a change "
+    version = Integer(default=0, bounds=(0, None), doc="Bumped by every change of the fields above; a change "
                                                              "from an older one is a conflict.")
 
     @property
@@ -1104,7 +1129,7 @@ class ApiToken(Record):
 
     fields = ("name", "read_only")
 
-    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until created.")
+    id = Integer(default=None, allow_None=True, doc="Internal key; None until created.")
     login = text_param(default="", max_length=32, doc="The user the token acts as (with that user's role).")
     name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label=N_("Token name"),
                       doc=N_("What the token is for, e.g. the script that uses it."))
@@ -1126,7 +1151,7 @@ class SavedView(Record):
 
     fields = ("name", "shared", "search")
 
-    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until saved.")
+    id = Integer(default=None, allow_None=True, doc="Internal key; None until saved.")
     owner = text_param(default="", max_length=REFERENCE_LENGTH, doc="The login of the user who saved the view.")
     name = text_param(default="", constant=False, max_length=REFERENCE_LENGTH, label=N_("View name"),
                       doc=N_("What the view is called in the menu."))
@@ -1134,7 +1159,7 @@ class SavedView(Record):
                            doc=N_("A shared view is in everyone's menu; a private one only in its owner's."))
     search = text_param(default="", max_length=URL_LENGTH, label=N_("Search"),
                         doc="The URL query of Search customers that the view opens (filters, sort, columns).")
-    version = param.Integer(default=0, bounds=(0, None), doc="The stored version this copy was read at.")
+    version = Integer(default=0, bounds=(0, None), doc="The stored version this copy was read at.")
 
     def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         _one_line(self, "name", prefix, errors, _("Give the view a name."))
@@ -1148,7 +1173,7 @@ class BulkChange(Record):
     fields = ("field", "value")
     FIELDS = ("account_manager", "status", "industry", "comment")
 
-    id = param.Integer(default=None, allow_None=True, doc="Internal key; None until run.")
+    id = Integer(default=None, allow_None=True, doc="Internal key; None until run.")
     field = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Change"),
                        doc=N_("What to change: account manager, status, industry, a segmentation criterion or a "
                               "comment to add."))
@@ -1157,13 +1182,13 @@ class BulkChange(Record):
                                    "text for a comment)."))
     created_at = param.Date(default=None, allow_None=True, label=N_("When"))
     created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("By"))
-    customers = param.Integer(default=0, bounds=(0, None), label=N_("Customers changed"),
+    customers = Integer(default=0, bounds=(0, None), label=N_("Customers changed"),
                               doc="How many customers the change (or its undo) changed.")
     skipped = param.Dict(default={}, doc="Customer id → why it was left alone (changed since the preview, or since "
                                          "this change when undoing).")
     undone_at = param.Date(default=None, allow_None=True, label=N_("Undone"))
     undone_by = text_param(default="", max_length=REFERENCE_LENGTH)
-    version = param.Integer(default=0, bounds=(0, None), doc="The stored version of the batch.")
+    version = Integer(default=0, bounds=(0, None), doc="The stored version of the batch.")
 
     def rules(self, choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         field, value = self.field, self.value
@@ -1242,7 +1267,7 @@ class Settings(Record):
                                      "numbers and dates are written as each reader's language writes them."))
     time_zone = text_param(default=DEFAULT_TIME_ZONE, max_length=REFERENCE_LENGTH, label=N_("Time zone"),
                            doc=N_("The firm's time zone, like Europe/Stockholm: times are shown in it."))
-    reminder_hour = param.Integer(default=6, bounds=(0, 23), label=N_("Follow-up e-mails from (hour)"),
+    reminder_hour = Integer(default=6, bounds=(0, 23), label=N_("Follow-up e-mails from (hour)"),
                                   doc=N_("The hour of the firm's day (in its time zone) from which each person's daily "
                                          "e-mail of follow-ups due and overdue goes out, 0–23."))
     phone_region = text_param(default="SE", max_length=REFERENCE_LENGTH, label=N_("Phone region"),
@@ -1250,17 +1275,17 @@ class Settings(Record):
     public_base_url = text_param(default="", max_length=URL_LENGTH, label=N_("Public base URL"),
                                  doc=N_("Address of the served app, used for links in e-mails; empty: the address "
                                         "the server was reached at."))
-    max_file_mb = param.Number(default=25.0, bounds=(0.001, 2048), label=N_("Largest file (MB)"),
+    max_file_mb = Number(default=25.0, bounds=(0.001, 2048), label=N_("Largest file (MB)"),
                                doc=N_("Uploads larger than this are refused."))
     smtp_host = text_param(default="", max_length=253, label=N_("SMTP host"))
-    smtp_port = param.Integer(default=25, bounds=(1, 65535), label=N_("SMTP port"))
+    smtp_port = Integer(default=25, bounds=(1, 65535), label=N_("SMTP port"))
     smtp_security = param.Selector(default="none", objects=[N_("none"), "starttls", "ssl"], label=N_("SMTP security"),
                                    metadata={"translate_values": True})
     smtp_user = text_param(default="", max_length=EMAIL_LENGTH, label=N_("SMTP login"))
     smtp_from = text_param(default="", max_length=EMAIL_LENGTH, label=N_("Sender address"))
     sync_url = text_param(default="", max_length=URL_LENGTH, label=N_("Economy-system receiver URL"),
                           doc=N_("Where changes of linked customers are delivered."))
-    version = param.Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
+    version = Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
     def rules(self, _choices: Choices, _previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
@@ -1309,7 +1334,7 @@ class ListValue(Record):
 
     fields = ("label", "inverse_label")
 
-    id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
     label = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Name"),
                        doc=N_("As the list shows it; spaces at the ends and doubled inside are dropped."))
     inverse_label = text_param(default="", max_length=REFERENCE_LENGTH,
@@ -1330,8 +1355,8 @@ class CustomerFile(Record):
 
     fields = ("name", "content_type")
 
-    id = param.Integer(default=None, allow_None=True)
-    customer_id = param.Integer(default=None, allow_None=True)
+    id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True)
     name = text_param(default="", max_length=FILE_NAME_LENGTH, constant=False, label=N_("File name"),
                       doc=N_("Shown and offered as the download name; never a path."))
     content_type = text_param(default="application/octet-stream", max_length=REFERENCE_LENGTH, label=N_("Type"),

@@ -243,3 +243,17 @@ def test_settings_validation():
     assert set(settings.validate()) == {"time_zone", "base_currency", "public_base_url"}
     with pytest.raises(ValueError):
         cc.Settings(language="fr")  # English, Swedish or Danish
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [("default_distance_km", -1, "Must be at least 0."),
+                                                         ("invoicing.discount_pct", 150, "Must be at most 100."),
+                                                         ("max_distance_km", -0.5, "Must be at least 0.")])
+def test_a_number_out_of_its_bounds_is_a_validation_error_naming_the_field(field, value, message):
+    customer = cc.Customer(name="Bounds AB")
+    with pytest.raises(cc.ValidationError) as refused:  # where it is set, as param refuses it (a ValueError too)
+        customer.set(field, value)
+    assert refused.value.errors == {field.rsplit(".", 1)[-1]: message}
+    assert isinstance(refused.value, ValueError) and customer.get(field) != value
+    assert customer.update_from({field: value}) == {field: message}
+    with pytest.raises(cc.ValidationError, match="probability"):
+        cc.Opportunity(probability=120)
