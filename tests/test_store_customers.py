@@ -97,6 +97,14 @@ def test_create_with_bad_input_writes_nothing(empty_store):
     assert empty_store.sql("SELECT count(*) AS n FROM customers")["n"][0] == 0
 
 
+def test_create_names_a_misspelt_field_with_the_other_problems_and_writes_nothing(empty_store):
+    with pytest.raises(cc.ValidationError) as info:
+        empty_store.create_customer(user="anna", name="Typo AB", emial="info@typo.se", phone="x", number=7)
+    assert set(info.value.errors) == {"emial", "phone", "number"}
+    assert "Not a field" in info.value.errors["emial"]
+    assert empty_store.sql("SELECT count(*) AS n FROM customers")["n"][0] == 0
+
+
 def test_restore_is_a_new_recorded_change(empty_store):
     c = empty_store.create_customer(user="anna", name="Old Name AB")
     c.name = "New Name AB"

@@ -296,7 +296,9 @@ class CustomerStore(Part):
                         **fields: Any) -> Customer:
         """Validate and create a customer (number given automatically); records who created it."""
         customer = customer if customer is not None else self.new_customer()
-        errors = customer.update_from(fields)
+        # a misspelt field (emial=) would be dropped unseen: it is told, with every other problem
+        unknown = {name: _("Not a field of a customer.") for name in fields if name not in customer.fields}
+        errors = {**customer.update_from({k: v for k, v in fields.items() if k not in unknown}), **unknown}
         if errors:
             raise ValidationError({**customer.validate(self.admin.choices()), **errors}, what=_("Customer"))
         return self.create_customers([customer], user=user)[0]
