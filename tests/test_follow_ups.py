@@ -189,3 +189,40 @@ def test_anonymising_a_person_clears_their_name_from_follow_ups(firm):
     store.anonymise_contact(person.id, user="boss")
     assert "Greta" not in store.get_follow_up(added.id).what
     assert not any("Greta" in str(v) for v in store.record_history("follow_ups", added.id)["new_value"])
+
+
+def test_changed_by_others_names_the_last_writer_whatever_the_logins_order(firm):
+    store, customer = firm
+    for writer, phone in (("boss", "+46 8 123 456 78"), ("anna", "+46 8 123 456 79")):  # "anna" sorts before "boss"
+        mine = store.get_customer(customer.id)
+        mine.phone = phone
+        store.save_customer(mine, user=writer)
+    store.add_user(cc.User(login="olle", name="Olle", email="olle@firm.example", role="manager"),
+                   password="a long enough pass phrase", by="boss")
+    changed = store.changes_by_others("olle", dt.datetime(2020, 1, 1), account_manager="anna")
+    assert changed.iloc[0].last_by == "anna" and changed.iloc[0].changes >= 2
+    store.add_comment(customer.id, "Boss again", user="boss")
+    assert store.changes_by_others("olle", dt.datetime(2020, 1, 1)).iloc[0].last_by == "boss"
+
+
+def test_a_follow_up_is_given_only_to_an_active_manager_or_administrator_and_kept_when_its_owner_leaves(firm):
+    store, customer = firm
+    for owner in ("vera", "olle"):  # a viewer cannot mark it done; a deactivated user is never reminded
+        if owner == "olle":
+            store.add_user(cc.User(login="olle", name="Olle", email="olle@firm.example", role="manager"),
+                           password="a long enough pass phrase", by="boss")
+            kept = _add(store, customer.id, owner="olle")
+            leaving = store.get_user("olle")
+            leaving.active = False
+            store.update_user(leaving, by="boss")
+        with pytest.raises(cc.ValidationError) as refused:
+            _add(store, customer.id, owner=owner)
+        assert "cannot take follow-ups" in refused.value.errors["owner"]
+    # the one olle had stays his until someone gives it to another; its other fields can still change
+    kept = store.get_follow_up(kept.id)
+    kept.what = "Call about the new offer"
+    store.save_follow_up(kept, user="anna")
+    assert store.get_follow_up(kept.id).owner == "olle"
+    kept = store.get_follow_up(kept.id)
+    kept.owner = "boss"
+    assert store.save_follow_up(kept, user="anna").owner == "boss"

@@ -283,7 +283,8 @@ class FollowUpStore(Part):
                "AND changed_by <> ? UNION ALL SELECT customer_id, changed_at, changed_by FROM record_changes "
                "WHERE changed_at > ? AND changed_by <> ? AND customer_id IS NOT NULL) "
                "SELECT t.customer_id, c.name, c.number, count(*) AS changes, max(t.changed_at) AS last_at, "
-               "max(t.changed_by) AS last_by FROM touched t JOIN customers c ON c.id = t.customer_id "
+               "(array_agg(t.changed_by ORDER BY t.changed_at DESC))[1] AS last_by "  # the last writer's login
+               "FROM touched t JOIN customers c ON c.id = t.customer_id "
                "WHERE NOT c.archived " + mine +
                "GROUP BY t.customer_id, c.name, c.number ORDER BY max(t.changed_at) DESC, t.customer_id LIMIT ?")
         return self.db.df(sql, [since, login, since, login, *own, int(limit)])
