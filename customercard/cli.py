@@ -124,6 +124,18 @@ def _port(text: str) -> int:
     return port
 
 
+def _customer_count(text: str) -> int:
+    """``--customers``: how many demo customers, at least one."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(_("give a whole number of customers, at least 1, not {text}").format(
+            text=text))
+    return count
+
+
 def _stop_on_sigterm() -> None:
     """SIGTERM (a service manager's stop) ends the server as Ctrl+C does: it stops cleanly and removes its discovery
     file."""
@@ -423,7 +435,8 @@ def _add_serve_command(sub: argparse._SubParsersAction) -> None:
                        help=_("host[:port] a browser may connect from (repeatable)"))
     serve.add_argument("--demo-if-missing", action="store_true",
                        help=_("create the database with demo data when it does not exist"))
-    serve.add_argument("--customers", type=int, default=2000, help=_("demo customers (with --demo-if-missing)"))
+    serve.add_argument("--customers", type=_customer_count, default=2000,
+                       help=_("demo customers (with --demo-if-missing)"))
     serve.add_argument("--seed", type=int, default=1, help=_("demo seed (with --demo-if-missing)"))
     serve.add_argument("--show", action="store_true", help=_("open a browser"))
     serve.add_argument("--bench", action="store_true", help=_("also serve /bench-bare, the benchmark's floor page"))
@@ -436,7 +449,7 @@ def _add_serve_command(sub: argparse._SubParsersAction) -> None:
 def _add_demo_command(sub: argparse._SubParsersAction) -> None:
     """The ``demo`` command."""
     demo = sub.add_parser("demo", help=_("fill a new database with seeded demo data"))
-    demo.add_argument("--customers", type=int, default=2000)
+    demo.add_argument("--customers", type=_customer_count, default=2000)
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--today", help=_("the date the demo data is made relative to (YYYY-MM-DD)"))
     demo.add_argument("--quiet", action="store_true", help=_("no progress bar"))

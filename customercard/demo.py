@@ -230,6 +230,8 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
     import time
 
     started = time.perf_counter()
+    if int(customers) < 1:  # before anything is written
+        raise ValueError(f"Demo data needs at least one customer, not {customers}.")
     if not store.is_empty():
         raise ValueError(f"{store.location} holds data already: demo data goes into a new, empty database.")
     today = today or dt.date.today()

@@ -77,3 +77,13 @@ def test_a_backup_the_running_server_cannot_write_says_why(database, tmp_path: P
     finally:
         output = server.stop()
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("count", ["0", "-5", "many"])
+def test_demo_with_no_customers_is_one_line_and_makes_no_file(tmp_path: Path, count):
+    target = tmp_path / "demo.duckdb"
+    line = one_line(run("demo", "--db", str(target), "--customers", count, "--quiet"), code=2)
+    assert "--customers" in line and "at least 1" in line
+    assert not target.exists()  # nothing half-made to refuse the next try
+    made = run("demo", "--db", str(target), "--customers", "2", "--quiet")
+    assert made.returncode == 0, made.stderr
