@@ -142,6 +142,15 @@ def test_analysts_queries_still_run(demo_store, query, params):
         assert list(frame["table_name"]) == ["customers"]
 
 
+@pytest.mark.parametrize("params", [{"x": 10}, "10", 10])
+def test_parameters_not_given_as_a_list_are_refused_saying_how_to_give_them(empty_store, params):
+    import customercard as cc
+
+    with pytest.raises(cc.CustomerCardError, match=r"as a list, one value for each \?"):
+        empty_store.sql("SELECT count(*) AS n FROM customers WHERE id > ?", params)
+    assert int(empty_store.sql("SELECT count(*) AS n FROM customers WHERE id > ?", (10,))["n"][0]) == 0
+
+
 @DUCKDB_ONLY
 def test_duckdb_range_unnest_describe_and_summarize(empty_store):
     assert list(empty_store.sql("SELECT * FROM range(3) AS r(i)")["i"]) == [0, 1, 2]
