@@ -181,3 +181,16 @@ def test_ten_thousand_entries_page_quickly(story):
     assert len(first) == 50 and len(deep) == 50 and list(found["title"]) == ["Note 9999"]
     assert deep["at"].iloc[0] < first["at"].iloc[-1]
     assert all(value < 2.0 for value in timings.values()), timings  # generous: a busy test machine, two cores
+
+
+def test_follow_ups_are_kept_as_follow_up_or_follow_up_written_as_a_python_name(story):
+    store, a, _b, _contact = story
+    follow_up = store.new_follow_up(a)
+    follow_up.param.update(what="Call about the audit", due_on=store.firm_today())
+    store.add_follow_up(follow_up, user="anna")
+    hyphen, underscore = store.timeline(a, kinds=["follow-up"]), store.timeline(a, kinds="follow_up")
+    assert set(hyphen["kind"]) == {"follow-up"} and list(hyphen["title"]) == ["Call about the audit"]
+    assert hyphen["cursor"].tolist() == underscore["cursor"].tolist()
+    with pytest.raises(cc.ValidationError) as refused:
+        store.timeline(a, kinds=["gossip"])
+    assert "follow-up" in refused.value.errors["kinds"] and "gossip" in refused.value.errors["kinds"]

@@ -324,10 +324,12 @@ class ActivityStore(Part):
         where: list[str] = ["moment IS NOT NULL"]
         outer: list[Any] = []
         if kinds:
-            chosen = [kinds] if isinstance(kinds, str) else list(kinds)
+            # follow_up as a Python name is written: the kind is follow-up
+            chosen = [str(k).replace("_", "-") for k in ([kinds] if isinstance(kinds, str) else list(kinds))]
             unknown = [k for k in chosen if k not in TIMELINE_KINDS]
             if unknown:
-                raise ValidationError({"kinds": _("Not a kind of entry: {kind}.").format(kind=unknown[0])})
+                raise ValidationError({"kinds": _("Not a kind of entry: {kind}. The kinds: {kinds}.").format(
+                    kind=unknown[0], kinds=", ".join(TIMELINE_KINDS))})
             where.append(self.db.in_list("kind", len(chosen)))
             outer += chosen
         if since is not None:
