@@ -50,6 +50,25 @@ def test_saving_a_view_sets_the_url_and_the_menu(demo_store):
     assert [v.name for v in demo_store.views(user="erik")] == ["Mine", "<b>Active</b> by city"]
 
 
+def test_a_link_naming_only_a_view_opens_its_search_as_saved_now(demo_store):
+    shared = demo_store.save_view(SavedView(name="Erik's actives", shared=True,
+                                            search="status=Active&manager=erik&sort=city"), user="anna")
+    opened = CustomerList.from_url(demo_store, f"view={shared.id}", login="erik")
+    assert opened.view_id == shared.id and opened.sort == "city"
+    assert (opened.query.statuses, opened.query.account_managers) == (["Active"], ["erik"])
+    everyone = CustomerList.from_url(demo_store, "", login="erik")
+    assert 0 < opened.total < everyone.total
+    assert opened.url == f"status=Active&manager=erik&sort=city&view={shared.id}"
+    # a bookmark with its own filters shows those, under the view it was made from
+    bookmarked = CustomerList.from_url(demo_store, f"status=Active&view={shared.id}", login="erik")
+    assert bookmarked.query.account_managers == [] and bookmarked.view_id == shared.id
+    # another's private view, or one deleted, is not opened nor named open
+    private = demo_store.save_view(SavedView(name="Mine", search="manager=anna"), user="anna")
+    for view_id in (private.id, 987654):
+        refused = CustomerList.from_url(demo_store, f"view={view_id}", login="erik")
+        assert refused.view_id is None and refused.query.account_managers == []
+
+
 def test_the_bulk_panel_previews_applies_and_undoes(demo_store):
     page = CustomerList.from_url(demo_store, "status=Active", login="anna")
     layout = page.__panel__()

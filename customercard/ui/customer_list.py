@@ -17,6 +17,7 @@ import panel as pn
 import param
 
 from .. import formatting
+from ..errors import NotFound
 from ..i18n import N_, _, ngettext
 from ..models import CustomerQuery
 from ..spreadsheets import write_table
@@ -142,7 +143,21 @@ class CustomerList(pn.viewable.Viewer):
 
     @classmethod
     def from_url(cls, store: Store, search: str, **params: Any) -> CustomerList:
-        query, state = query_from_args(parse_qs(search.lstrip("?")))
+        """The list a URL asks for. A URL that names only a saved view (``?view=<id>``, as a link to it is shared)
+        opens the view's search as it is saved now; one with its own filters (a bookmark) shows those. A view the
+        reader may not open (another's private one, one deleted) is not named open."""
+        args = parse_qs(search.lstrip("?"))
+        query, state = query_from_args(args)
+        view_id, login = state.get("view_id"), params.get("login")
+        if view_id is not None:
+            try:
+                view = store.get_view(view_id, user=login) if login else None
+            except NotFound:
+                view = None
+            if view is None:
+                state.pop("view_id")
+            elif set(args) == {"view"}:
+                query, state = query_from_args({**parse_qs(view.search), "view": [str(view_id)]})
         return cls(store=store, query=known_values(store, query), **state, **params)
 
     def __init__(self, **params: Any) -> None:
