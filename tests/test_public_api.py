@@ -47,6 +47,15 @@ def test_every_public_store_method_is_documented():
     assert listed - members == set(), "docs/store-api.md names methods Store does not have"
     undocumented = {name for name in members if not (inspect.getdoc(getattr(cc.Store, name)) or "").strip()}
     assert undocumented == set()
+    # the argument names it shows are the method's own: a call by keyword, as written there, works
+    misnamed = []
+    for name, arguments in re.findall(r"`([a-z_]+)\(([^`]*)\)`", "\n".join(first_cells)):
+        parameters = inspect.signature(getattr(cc.Store, name)).parameters
+        for written in arguments.split(","):
+            argument = written.split("=")[0].strip().lstrip("*")
+            if argument and "…" not in argument and argument not in parameters:
+                misnamed.append(f"{name}({argument})")
+    assert misnamed == []
 
 
 def test_the_readme_examples_name_store_methods():
