@@ -46,11 +46,33 @@ class FieldConflict:
     changed_at: Any = None
 
 
+class Conflicts(list):
+    """The fields changed meanwhile: a list of :class:`FieldConflict`, also looked up by field name
+    (``"phone" in conflicts``, ``conflicts["phone"].stored``, ``conflicts.keys()``), as ``ValidationError.errors``."""
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return any(c.field == item for c in self)
+        return super().__contains__(item)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            for conflict in self:
+                if conflict.field == key:
+                    return conflict
+            raise KeyError(key)
+        return super().__getitem__(key)
+
+    def keys(self) -> list[str]:
+        """The names of the fields changed meanwhile."""
+        return [c.field for c in self]
+
+
 class ConflictError(CustomerCardError):
     """A save started from an older version than the one stored: nothing was written."""
 
     def __init__(self, conflicts: list[FieldConflict], stored_version: int, attempted_version: int) -> None:
-        self.conflicts = list(conflicts)
+        self.conflicts = Conflicts(conflicts)
         self.stored_version = stored_version
         self.attempted_version = attempted_version
         if self.conflicts:

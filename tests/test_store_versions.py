@@ -34,6 +34,11 @@ def test_a_stale_contact_edit_names_the_fields_changed_meanwhile(empty_store, cu
         ("title", "CFO", "CEO", "boss")]
     assert (conflict.stored_version, conflict.attempted_version) == (2, 1)
     assert store.get_contact(contact.id).notes == ""  # nothing of the stale save was written
+    # also looked up by field, as ValidationError.errors is
+    assert "title" in conflict.conflicts and "notes" not in conflict.conflicts
+    assert conflict.conflicts["title"].stored == "CFO" and list(conflict.conflicts.keys()) == ["title"]
+    with pytest.raises(KeyError):
+        conflict.conflicts["notes"]
 
 
 def test_stale_comment_event_and_opportunity_edits_are_refused(empty_store, customer):
