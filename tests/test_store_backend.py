@@ -95,3 +95,35 @@ def test_sequences_hand_out_many_values_at_once_and_refuse_odd_names(empty_store
     with pytest.raises(ValueError, match="bad"):
         db.reserve_ids("customers_id_seq; DROP TABLE customers", 1)
     assert db.schema_version() == empty_store.schema_version
+
+
+def test_a_backup_is_made_while_another_connection_holds_a_write_open(empty_template, tmp_path):
+    """DuckDB refuses a CHECKPOINT while any other write transaction is open (a server's API write, its session
+    bookkeeping): the backup is made all the same, of what is committed. (PostgreSQL: pg_dump, not the store.)"""
+    from customercard.store import Store
+
+    from .conftest import copy_database
+
+    store = Store(copy_database(empty_template, tmp_path / "db"))
+    made = store.create_customer(user="anna", name="Committed AB")
+    opened, finish = threading.Event(), threading.Event()
+
+    def writer():
+        cur = store.db.cursor()  # this thread's own connection
+        cur.execute("BEGIN TRANSACTION")
+        cur.execute("UPDATE customers SET name = 'Not committed AB' WHERE id = ?", [made.id])
+        opened.set()
+        finish.wait(30)
+        cur.execute("ROLLBACK")
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert opened.wait(30)
+        store.backup(tmp_path / "copy.duckdb")
+    finally:
+        finish.set()
+        thread.join()
+    store.close()
+    with Store(tmp_path / "copy.duckdb") as copy:
+        assert copy.get_customer(made.id).name == "Committed AB"

@@ -240,7 +240,10 @@ class Database(SqlBackend):
         target.parent.mkdir(parents=True, exist_ok=True)
         with self._write_lock:
             cur = self.cursor()
-            cur.execute("CHECKPOINT")
+            try:  # a smaller file to copy from; the copy is the committed data whether or not this runs
+                cur.execute("CHECKPOINT")
+            except self._duckdb.TransactionException:  # another thread's write transaction is open (not ours)
+                log.info("Backing up without a checkpoint first: another write transaction is open")
             cur.execute("ATTACH ? AS backup_target", [str(target)])
             try:
                 cur.execute(f"COPY FROM DATABASE {_current_db_name(cur)} TO backup_target")
@@ -259,10 +262,13 @@ def _explain_open_error(path: str, exc: Exception) -> str:
     text = str(exc)
     pid = re.search(r"PID (\d+)", text)
     if "lock" in text.lower():
-        who = f" (process {pid.group(1)})" if pid else ""
-        return (f"The database {path} is in use by another program{who}, probably a running "
-                f"customercard server: stop it first, or use PostgreSQL for several processes.")
-    return f"Cannot open the database {path}: {text}"
+        if pid:
+            return _("The database {path} is in use by another program (process {pid}), probably a running "
+                     "customercard server: stop it first, or use PostgreSQL for several processes.").format(
+                         path=path, pid=pid.group(1))
+        return _("The database {path} is in use by another program, probably a running customercard server: stop "
+                 "it first, or use PostgreSQL for several processes.").format(path=path)
+    return _("Cannot open the database {path}: {reason}").format(path=path, reason=text)
 
 
 __all__ = ["LATEST_SCHEMA", "MIGRATIONS_PACKAGE", "Database", "execute_rows", "migrations", "split_statements",
