@@ -10,6 +10,7 @@ import datetime as dt
 import errno
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,11 +27,18 @@ CLI_ACTOR = "system:cli"
 MAX_PORT = 65535
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace, new_ok: bool = False):
     """The database, opened here (the command line's own commands need the file; see cmd_backup for the one that
-    also works while a server holds it)."""
-    from .store import open_store
+    also works while a server holds it). A DuckDB file that is not there is made only by a command that fills it
+    (``new_ok``: demo, import, the first user); for any other, a mistyped ``--db`` would make an empty database
+    and report on it as if it were the firm's."""
+    from .store import is_url, open_store
 
+    database = _database(args)
+    if not new_ok and not is_url(database) and not Path(database).exists():
+        raise CustomerCardError(_("There is no database at {database}: check --db (or CUSTOMERCARD_DB); `customercard "
+                                  "demo` or `customercard serve --demo-if-missing` makes a new one.").format(
+                                      database=database))
     return open_store(args.db or None, through_server=False)
 
 
@@ -185,7 +193,7 @@ def _print_demo_logins(store) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import DEMO_PASSWORD, DEMO_USERS, build_demo
 
-    store = _store(args)
+    store = _store(args, new_ok=True)
     try:
         today = dt.date.fromisoformat(args.today) if args.today else None
         summary = build_demo(store, customers=args.customers, seed=args.seed, today=today,
@@ -222,7 +230,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_users(args: argparse.Namespace) -> int:
     from .models import User
 
-    with _store(args) as store:
+    with _store(args, new_ok=args.action == "add") as store:
         if args.action == "list":
             frame = store.users(include_inactive=True)
             if frame.empty:
@@ -323,7 +331,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import customers from a CSV or Excel file; exit 1 (nothing imported) when any row has a problem."""
     from .importexport import import_customers
 
-    with _store(args) as store:
+    with _store(args, new_ok=True) as store:
         report = import_customers(store, args.file, user=args.user or CLI_ACTOR, dry_run=args.dry_run)
     print(report.summary())
     return 0 if report.ok else EXIT_ERROR
@@ -397,6 +405,18 @@ def _db_help() -> str:
     return _("database: a DuckDB file or postgresql:// URL (default: $CUSTOMERCARD_DB or data/customercard.duckdb)")
 
 
+#: argparse's own words a person meets (usage, help headings, mistakes), in our catalogs: argparse looks each up
+#: through its module's ``_`` and ``ngettext``, which :func:`main` points at ours (the command line's language).
+ARGPARSE_TEXTS = (
+    N_("usage: "), N_("options"), N_("positional arguments"), N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"), N_("unrecognized arguments: %s"),
+    N_("the following arguments are required: %s"), N_("one of the arguments %s is required"),
+    N_("expected one argument"), N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("invalid %(type)s value: %(value)r"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("not allowed with argument %s"),
+)
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -404,7 +424,7 @@ class _Parser(argparse.ArgumentParser):
         self.add_argument("--db", default=argparse.SUPPRESS, help=_db_help())
 
     def error(self, message: str) -> None:  # one line, exit 2
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, _("{prog}: error: {message}").format(prog=self.prog, message=message) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -567,6 +587,8 @@ def _add_export_command(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argparse._ = _  # argparse's own words in the command line's language (see ARGPARSE_TEXTS)
+    argparse.ngettext = ngettext
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
@@ -577,9 +599,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         use_system_allocator()
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # here, where a reader that stopped (| head) is caught, not at the interpreter's exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the output piped into a reader that stopped (| head): done, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CustomerCardError as exc:
         message = str(exc)
         errors = getattr(exc, "errors", None)

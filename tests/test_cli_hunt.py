@@ -87,3 +87,44 @@ def test_demo_with_no_customers_is_one_line_and_makes_no_file(tmp_path: Path, co
     assert not target.exists()  # nothing half-made to refuse the next try
     made = run("demo", "--db", str(target), "--customers", "2", "--quiet")
     assert made.returncode == 0, made.stderr
+
+
+@pytest.mark.parametrize("command", [["users", "list"], ["export", "customers", "out.csv"], ["reindex"],
+                                     ["backup", "copy.duckdb"], ["tokens", "list"]])
+def test_a_command_on_a_database_that_is_not_there_says_so_and_makes_none(tmp_path: Path, command):
+    typo = tmp_path / "typo.duckdb"
+    line = one_line(run("--db", str(typo), *[str(tmp_path / c) if c.endswith((".csv", ".duckdb")) else c
+                                               for c in command]))
+    assert "There is no database at" in line and "typo.duckdb" in line
+    assert not typo.exists() and not (tmp_path / "copy.duckdb").exists()
+
+
+def test_the_first_user_of_a_new_database_is_still_added_from_the_command_line(tmp_path: Path):
+    new = tmp_path / "firm.duckdb"
+    added = run("--db", str(new), "users", "add", "boss", "--role", "admin", "--password-stdin",
+                stdin="a long enough pass phrase\n")
+    assert added.returncode == 0, added.stderr
+    assert "boss" in run("--db", str(new), "users", "list").stdout
+
+
+def test_the_command_line_s_own_words_follow_its_language(tmp_path: Path, monkeypatch, database):
+    """argparse's words (usage, headings, mistakes) and the database-in-use message, in Swedish and Danish."""
+    monkeypatch.setenv("CUSTOMERCARD_LANGUAGE", "sv")
+    helped = run("users", "--help")
+    assert helped.returncode == 0 and "användning: customercard users" in helped.stdout
+    assert "positionsargument" in helped.stdout and "visa den här hjälptexten" in helped.stdout
+    line = one_line(run("demo", "--db", str(tmp_path / "x.duckdb"), "--customers", "x"), code=2)
+    assert line.startswith("customercard demo: fel: argument --customers: ange ett heltal")
+    line = one_line(run("users", "--db", database, "nonsense"), code=2)
+    assert "ogiltigt val: 'nonsense'" in line
+    monkeypatch.setenv("CUSTOMERCARD_LANGUAGE", "da")
+    assert "brug: customercard" in run("--help").stdout
+
+
+def test_output_into_a_reader_that_stops_early_ends_quietly(database):
+    import subprocess
+    import sys
+
+    piped = subprocess.run(f"{sys.executable} -m customercard --db {database} users list | head -c 0", shell=True,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert piped.stdout == "" and "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
