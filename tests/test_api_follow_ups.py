@@ -26,6 +26,8 @@ def test_follow_ups_through_the_api(served):  # noqa: F811
                        422)["errors"]) >= {"what", "owner"}
 
     path = made.headers["Location"]
+    bare = problem(client.call("PATCH", path, {"done": True}, {"If-Match": '"v1"'}), 422)  # not inside "fields"
+    assert '{"fields": {"done": "…"}}' in bare["errors"]["done"]
     done = client.patch(path, {"done": True}, if_match='"v1"')
     assert done.status == 200 and done.json()["fields"]["done"] is True and done.headers["ETag"] == '"v2"'
     assert store.get_follow_up(body["id"]).done_by == "anna"

@@ -318,7 +318,10 @@ class ApiHandler(RequestHandler):
 
     def fields_of(self, body: dict[str, Any], allowed: tuple[str, ...] = ("fields",)) -> dict[str, Any]:
         """The body's ``fields`` object; a member the body may not have is an error of its own."""
-        unknown = {name: _("Not part of this request.") for name in body if name not in allowed}
+        told = _("Not part of this request: a record's fields go inside \"fields\", as {example}.") \
+            if "fields" in allowed else _("Not part of this request.")
+        unknown = {name: told.format(example=json.dumps({"fields": {name: "…"}}, ensure_ascii=False))
+                   for name in body if name not in allowed}
         if unknown:
             raise ApiError(422, _("Nothing was saved: correct the fields named in errors."), errors=unknown)
         return body.get("fields", {})
