@@ -108,3 +108,23 @@ def test_the_scan_sees_calls_and_not_mentions():
                                  '"""store.borrowed()"""\n')
     assert "customer_exists" in called and "changes" in read
     assert not {"is_empty", "borrowed"} & (called | read)
+
+
+def test_the_readme_analyst_block_runs_as_written(demo_template, tmp_path, monkeypatch):
+    """The README's notebook example, pasted as it is, on a copy of the demo database (CUSTOMERCARD_DB)."""
+    import re
+    from pathlib import Path
+
+    from .conftest import copy_database
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## For analysts.*?```python\n(.*?)```", readme, re.S).group(1)
+    database = copy_database(demo_template, tmp_path)
+    monkeypatch.setenv("CUSTOMERCARD_DB", str(database))
+    names: dict = {}
+    exec(compile(block, "README.md", "exec"), names)  # noqa: S102 - our own README's example
+    store = names["store"]
+    try:
+        assert store.get_customer(42).phone == "+46 8 123 45 67"
+    finally:
+        store.close()
