@@ -122,7 +122,7 @@ def test_the_readme_analyst_block_runs_as_written(demo_template, tmp_path, monke
     database = copy_database(demo_template, tmp_path)
     monkeypatch.setenv("CUSTOMERCARD_DB", str(database))
     names: dict = {}
-    exec(compile(block, "README.md", "exec"), names)  # noqa: S102 - our own README's example
+    exec(compile(block, "README.md", "exec"), names)  # our own README's example
     store = names["store"]
     try:
         assert store.get_customer(42).phone == "+46 8 123 45 67"
