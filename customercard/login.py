@@ -32,6 +32,7 @@ from panel.io.state import state as panel_state
 from tornado.web import HTTPError, RequestHandler, decode_signed_value
 from tornado.websocket import WebSocketHandler
 
+from .background import Rounds
 from .config import Config, get_config
 from .i18n import SOURCE_LANGUAGE, _, current_language, negotiate, ngettext, using_language
 from .store import Store
@@ -103,6 +104,25 @@ def safe_next(url: str | None) -> str:
 
 StoreGetter = Callable[[], Store]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: How often (seconds) the server ends the sessions that lapsed, telling their open pages.
+SWEEP_EVERY = 10.0
+
+
+class SessionSweeper(Rounds):
+    """Ends the sessions that lapsed (unused for longer than the gate's idle time, or too old) every
+    :attr:`interval` seconds, so that a page left open hears it and stops showing anything (see
+    :meth:`~customercard.store.Store.end_lapsed_sessions`); a page in use keeps its session alive
+    (:meth:`SessionGate.in_use`)."""
+
+    thread_name = "customercard-sessions"
+    failure = "Ending lapsed sessions failed"
+
+    def __init__(self, gate: SessionGate, interval: float = SWEEP_EVERY) -> None:
+        super().__init__(interval)
+        self.gate = gate
+
+    def run_once(self) -> int:
+        return self.gate.get_store().end_lapsed_sessions(idle=self.gate.idle, lifetime=self.gate.lifetime)
 
 
 class SessionGate:
@@ -142,6 +162,11 @@ class SessionGate:
         login = raw.decode("utf-8")
         found = self.get_store().session_login(token, idle=self.idle, lifetime=self.lifetime)
         return login if found == login else None
+
+    def in_use(self, token: str) -> bool:
+        """A served page's user did something: the session counts as used now (written at most once a minute);
+        False when it has ended or lapsed meanwhile (it is then ended, and its pages told)."""
+        return self.get_store().session_login(token, idle=self.idle, lifetime=self.lifetime) is not None
 
     def trusts(self, address: str) -> bool:
         """Whether ``address`` is one of the trusted proxies."""

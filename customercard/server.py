@@ -30,7 +30,7 @@ from .config import Config, get_config
 from .errors import NotFound
 from .http_api.limits import RequestBudget
 from .i18n import _, negotiate, set_session_language
-from .login import SessionGate, StoreAuthProvider, cookie_secret, token_from_cookies
+from .login import SWEEP_EVERY, SessionGate, SessionSweeper, StoreAuthProvider, cookie_secret, token_from_cookies
 from .memory import MemoryRelease, StoreMemory, collect_when_quiet
 from .models import User
 from .store import Store, is_url
@@ -135,6 +135,10 @@ class CardServer:
         self.remind_every, self.remind_from_hour = remind_every, remind_from_hour
         #: Sends the daily follow-up reminders (with ``remind``, made with the store).
         self.reminders: Any = None
+        #: Ends the login sessions that lapsed, every ``sweep_every`` seconds (made with the store), so that their
+        #: open pages are told.
+        self.sweeper: Any = None
+        self.sweep_every = SWEEP_EVERY
         self.secret = secret
         #: The key of this run's discovery file: a local analyst's notebook reaches the store with it.
         self.local_key = new_key()
@@ -187,6 +191,7 @@ class CardServer:
             from .integration import OutboxWorker
 
             self.worker = OutboxWorker(store).start()  # with PostgreSQL, one process at a time delivers
+        self.sweeper = SessionSweeper(self.gate, interval=self.sweep_every).start()  # open pages of lapsed sessions
         if self.remind:
             from .reminders import CHECK_EVERY, ReminderScheduler
 
@@ -343,6 +348,9 @@ class CardServer:
         reminders, self.reminders = self.reminders, None
         if reminders is not None:
             reminders.stop(timeout)
+        sweeper, self.sweeper = self.sweeper, None
+        if sweeper is not None:
+            sweeper.stop(timeout)
         if self._opened_here and self._store is not None:
             self._store.close()
             self._store, self._opened_here, self._ready = None, False, False

@@ -12,6 +12,8 @@ from customercard.models import User
 from customercard.store.database import utcnow
 from customercard.store.sessions import token_hash
 
+from .conftest import eventually
+
 T0 = dt.datetime(2026, 6, 15, 9, 0, 0)
 SECOND = dt.timedelta(seconds=1)
 MINUTE = dt.timedelta(minutes=1)
@@ -53,6 +55,27 @@ def test_the_last_use_is_written_at_most_once_a_minute(demo_store):
     assert last_seen(demo_store, token) == T0 + 61 * SECOND
     demo_store.session_login(token, at=T0 + 100 * SECOND)
     assert last_seen(demo_store, token) == T0 + 61 * SECOND
+
+
+def test_a_short_idle_time_is_kept_to_closely(demo_store):
+    token = demo_store.start_session("anna", at=T0)
+    demo_store.session_login(token, idle=20 * SECOND, at=T0 + 6 * SECOND)  # a quarter of the idle time
+    assert last_seen(demo_store, token) == T0 + 6 * SECOND
+
+
+def test_lapsed_sessions_are_ended_and_their_pages_told(demo_store):
+    told = []
+    demo_store.changes.subscribe(lambda change: told.append(change) if change.kind == "session" else None)
+    idle = demo_store.start_session("anna", at=T0)
+    old = demo_store.start_session("erik", at=T0 - 23 * HOUR)
+    live = demo_store.start_session("maria", at=T0)
+    demo_store.session_login(old, idle=24 * HOUR, at=T0 + 50 * MINUTE)  # used, but started too long ago by then
+    demo_store.session_login(live, at=T0 + 50 * MINUTE)
+    assert demo_store.end_lapsed_sessions(idle=30 * MINUTE, lifetime=24 * HOUR, at=T0 + 61 * MINUTE) == 2
+    eventually(lambda: sorted(change.by for change in told) == ["anna", "erik"])  # PostgreSQL: NOTIFY, after
+    assert demo_store.session_login(live, at=T0 + 62 * MINUTE) == "maria"
+    assert demo_store.session_login(idle, at=T0 + 62 * MINUTE) is None
+    assert demo_store.end_lapsed_sessions(idle=30 * MINUTE, at=T0 + 62 * MINUTE) == 0  # ended once
 
 
 def test_a_deactivated_users_session_is_refused_and_ended(demo_store):

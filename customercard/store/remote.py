@@ -109,8 +109,8 @@ REMOTE: dict[str, Remote] = {
 #: The store's public methods that stay with the server, and why (said when one is called on a RemoteStore).
 NOT_REMOTE: dict[str, str] = {
     **dict.fromkeys(("authenticate", "log_in", "login_wait", "start_session", "session_login", "session_id",
-                     "sessions", "end_session", "end_session_of", "end_sessions", "change_password",
-                     "set_password"),
+                     "sessions", "end_session", "end_session_of", "end_sessions", "end_lapsed_sessions",
+                     "change_password", "set_password"),
                     N_("passwords and login sessions are the server's login pages' own")),
     **dict.fromkeys(("authenticate_token", "create_token", "tokens", "get_token", "revoke_token"),
                     N_("API tokens are made and checked by the server itself")),

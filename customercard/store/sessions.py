@@ -129,11 +129,24 @@ class SessionStore(Part):
         if at - last_seen_at > idle or at - created_at > lifetime:
             self._end(session_id, "expired", at)
             return None
-        if at - last_seen_at >= TOUCH_EVERY:
+        if at - last_seen_at >= min(TOUCH_EVERY, idle / 4):  # a short idle time is kept to closely
             with self.db.transaction() as cur:
                 cur.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?",
                             [at, session_id, at])
         return login
+
+    def end_lapsed_sessions(self, idle: dt.timedelta = DEFAULT_IDLE, lifetime: dt.timedelta = DEFAULT_LIFETIME,
+                            at: dt.datetime | None = None) -> int:
+        """End every session unused for longer than ``idle`` or started longer than ``lifetime`` ago, telling their
+        open pages (which then stop showing anything, as after a logout); returns how many. The server does this
+        every half minute: a page left open is logged out when its session lapses, not only the next request."""
+        at = at or utcnow()
+        with self.db.transaction() as cur:
+            lapsed = cur.execute("SELECT id, login FROM sessions WHERE ended_at IS NULL AND (last_seen_at < ? OR "
+                                 "created_at < ?)", [at - idle, at - lifetime]).fetchall()
+            for session_id, login in lapsed:
+                self._ended(cur, int(session_id), login, "expired", at)
+        return len(lapsed)
 
     def sessions(self, login: str, current_token: str = "", idle: dt.timedelta = DEFAULT_IDLE,
                  lifetime: dt.timedelta = DEFAULT_LIFETIME, at: dt.datetime | None = None) -> pd.DataFrame:
