@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 from babel.messages.pofile import read_po
@@ -343,4 +344,27 @@ def test_the_invoiced_charts_axis_and_hover_write_money_as_the_language_does(liv
     expect(tip).to_contain_text(series["texts"][largest])
     page.mouse.move(0, 0)
     expect(tip).to_be_hidden()
+    context.close()
+
+
+@pytest.mark.parametrize(("language", "remove", "no_matches"), [("sv", "Ta bort", "Inga träffar"),
+                                                                ("da", "Fjern", "Ingen resultater"),
+                                                                ("en", "Remove", "No matches")])
+def test_a_multi_choice_speaks_the_page_s_language(live_server, browser, firm, language, remove, no_matches):
+    """Choices.js brings its own English: each chosen value's remove button ("Remove item: 'A &amp; B'", the value
+    escaped twice) and "No results found". Both in the reader's language, the value as it shows."""
+    store = live_server.store
+    industries = list(store.list_values("industries")["label"][:2])
+    context = browser.new_context(extra_http_headers={"Accept-Language": ACCEPT[language]})
+    page = context.new_page()
+    login_name, _name = PEOPLE[language]
+    query = "&".join(f"industry={quote_plus(label)}" for label in industries)
+    login(page, live_server.url, login_name, path=f"/search?{query}")
+    buttons = page.locator(".cc-filter-industry .choices__list--multiple .choices__button")
+    expect(buttons).to_have_count(2)
+    expect(buttons.first).to_have_attribute("aria-label", f"{remove} {industries[0]}")
+    field = page.locator(".cc-filter-status input.choices__input--cloned")
+    field.click()
+    field.press_sequentially("zzzqqq")
+    expect(page.locator(".cc-filter-status .choices__item.has-no-results")).to_have_text(no_matches)
     context.close()

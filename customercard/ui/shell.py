@@ -26,6 +26,7 @@ TEMPLATE = """{% extends base %}
 {% block postamble %}<style>
 """ + APP_CSS + SR_ONLY_CSS + """</style>
 <script>document.documentElement.lang = {{ page_language|tojson }};
+window.ccTexts = {{ page_texts|tojson }};
 """ + PAGE_SCRIPT + """</script>{% endblock %}
 {% block contents %}
 <a class="cc-skip" href="#cc-main">{{ skip_text|e }}</a>
@@ -53,6 +54,13 @@ def compiled_template() -> Any:
     """:data:`TEMPLATE` compiled once per process (by Panel's Jinja environment, as a template given as text is): a
     page given the text compiles it again, 2.7 ms of every page's build."""
     return PageTemplate(TEMPLATE).template
+
+
+def page_texts() -> dict[str, str]:
+    """The words the page's script puts where Bokeh's widgets bring their own English (a multi-choice's remove
+    buttons and its notices), in the reader's language."""
+    return {"remove": _("Remove {value}"), "no_results": _("No matches"),
+            "no_choices": _("Nothing more to choose")}
 
 
 def nav_html(user: User | None, active: str, pages: set[str]) -> str:
@@ -108,6 +116,7 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
     template.add_variable("has_location", location)
     template.add_variable("page_title", f"{title} · customercard")
     template.add_variable("page_language", page_language())  # Panel's base template says lang="en"
+    template.add_variable("page_texts", page_texts())
     template.add_variable("skip_text", _("Skip to the content"))
     # The header is plain HTML in the page (escaped by nav_html/user_html), not Bokeh models: nothing in it
     # changes during a session, and a Panel HTML pane would also make every page load MathJax (1.8 MB).

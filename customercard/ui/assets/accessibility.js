@@ -45,6 +45,22 @@
     for (const item of root.querySelectorAll(".choices__list--multiple .choices__item[aria-selected]")) {
       item.removeAttribute("aria-selected");
     }
+    // Choices.js names each chosen value's remove button in English, with the value's HTML escaped once more
+    // ("Remove item: 'A &amp; B'"), and says "No results found": in the page's language, the value as shown.
+    const texts = window.ccTexts || {};
+    for (const button of root.querySelectorAll(".choices__list--multiple .choices__item .choices__button")) {
+      const item = button.closest(".choices__item");
+      const value = [...item.childNodes].filter((n) => n !== button).map((n) => n.textContent).join("").trim();
+      if (texts.remove) {
+        const name = texts.remove.replace("{value}", value);
+        set(button, "aria-label", name);
+        if (button.textContent !== name) button.textContent = name;
+      }
+    }
+    for (const notice of root.querySelectorAll(".choices__item.has-no-results, .choices__item.has-no-choices")) {
+      const want = notice.classList.contains("has-no-results") ? texts.no_results : texts.no_choices;
+      if (want && notice.textContent !== want) notice.textContent = want;
+    }
     // Its list of options scrolls when long (Industry's 18 values): Chromium makes such a scroller a Tab stop, the
     // list closes as it takes the focus, and the focus falls to the page's start. The list is reached with the
     // arrow keys from the field, as it should be; Tab goes on to the next field.
