@@ -779,7 +779,8 @@ class Contact(Record):
     fields = ("first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes")
 
     id = Integer(default=None, allow_None=True, doc="Internal key; None until created.")
-    customer_id = Integer(default=None, allow_None=True, doc="The customer this person works at.")
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"),
+                           doc=N_("The customer this person works at."))
     first_name = text_param(default="", label=N_("First name"))
     last_name = text_param(default="", label=N_("Last name"))
     title = text_param(default="", label=N_("Title"), doc=N_("Role or job title, e.g. CFO."))
@@ -791,10 +792,10 @@ class Contact(Record):
     country = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Country"), doc=(
         N_("The customer's visiting country (kept with the customer, not the contact): phone numbers written without "
         "a country code are read as this country's. The store fills it in before it validates.")))
-    created_at = param.Date(default=None, allow_None=True)
-    created_by = text_param(default="", max_length=REFERENCE_LENGTH)
-    updated_at = param.Date(default=None, allow_None=True)
-    updated_by = text_param(default="", max_length=REFERENCE_LENGTH)
+    created_at = param.Date(default=None, allow_None=True, label=N_("Created"))
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Created by"))
+    updated_at = param.Date(default=None, allow_None=True, label=N_("Last updated"))
+    updated_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Last updated by"))
     version = Integer(default=0, bounds=(0, None))
 
     @property
@@ -829,20 +830,22 @@ class Comment(Record):
     fields = ("written_on", "author", "body")
 
     id = Integer(default=None, allow_None=True)
-    customer_id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     written_on = param.CalendarDate(default=None, allow_None=True, label=N_("Date"),
                                     doc=N_("Today by default; can be changed."))
     author = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Written by"),
                         doc=N_("Login of the author; the writer by default."))
     body = text_param(default="", max_length=NOTE_LENGTH, multiline=True, label=N_("Comment"), doc=N_("The text."))
-    kind = param.Selector(default="comment", objects=list(COMMENT_KINDS), doc="comment or email")
-    recipients = text_list_param(default=[], doc="For e-mails: the colleagues (logins) it was sent to.")
-    created_at = param.Date(default=None, allow_None=True)
-    created_by = text_param(default="", max_length=REFERENCE_LENGTH)
+    kind = param.Selector(default="comment", objects=list(COMMENT_KINDS),
+                          doc=N_("A comment, or an e-mail sent from the card."))
+    recipients = text_list_param(default=[], label=N_("Recipients"),
+                                 doc=N_("For e-mails: the colleagues (logins) it was sent to."))
+    created_at = param.Date(default=None, allow_None=True, label=N_("Created"))
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Created by"))
     edited_at = param.Date(default=None, allow_None=True, label=N_("Edited"))
     edited_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Edited by"))
-    version = Integer(default=0, bounds=(0, None), doc="Bumped by every edit; an edit from an older one is a "
-                                                             "conflict.")
+    version = Integer(default=0, bounds=(0, None), doc=N_("Bumped by every edit; an edit from an older one is a "
+                                                          "conflict."))
 
     def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.body:
@@ -867,7 +870,7 @@ class Project(Record):
     fields = ("number", "name", "status", "manager", "start_date", "end_date", "description")
 
     id = Integer(default=None, allow_None=True)
-    customer_id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Project number"))
     name = text_param(default="", constant=False, label=N_("Project"),
                       doc=N_("The project's name, as the card lists it."))
@@ -891,7 +894,7 @@ class Invoice(Record):
     fields = ("number", "invoice_date", "amount", "currency", "amount_base")
 
     id = Integer(default=None, allow_None=True)
-    customer_id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     project_id = Integer(default=None, allow_None=True)
     number = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Invoice number"))
     invoice_date = param.CalendarDate(default=None, allow_None=True, label=N_("Date"))
@@ -913,7 +916,7 @@ class Event(Record):
               "description", "status")
 
     id = Integer(default=None, allow_None=True)
-    customer_id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     title = text_param(default="", label=N_("Title"))
     event_type = choice_param(label=N_("Type"))
     starts_at = param.Date(default=None, allow_None=True, label=N_("Starts"))
@@ -925,8 +928,8 @@ class Event(Record):
     status = param.Selector(default="planned", objects=list(EVENT_STATUSES), label=N_("Status"),
                             metadata={"translate_values": True},
                             doc=N_("planned, done or cancelled"))
-    status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH)
-    status_changed_at = param.Date(default=None, allow_None=True)
+    status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Status changed by"))
+    status_changed_at = param.Date(default=None, allow_None=True, label=N_("Status changed"))
     version = Integer(default=0, bounds=(0, None))
 
     def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
@@ -954,7 +957,7 @@ class Opportunity(Record):
               "lost_reason")
 
     id = Integer(default=None, allow_None=True)
-    customer_id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     title = text_param(default="", label=N_("Title"))
     amount = Number(default=0.0, bounds=(0, None), label=N_("Amount"), doc=N_("Expected value, ≥ 0."))
     currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Currency"))
@@ -966,8 +969,8 @@ class Opportunity(Record):
                             metadata={"translate_values": True},
                             doc=N_("pipeline, won or lost"))
     lost_reason = text_param(default="", max_length=2_000, label=N_("Reason lost"))
-    status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH)
-    status_changed_at = param.Date(default=None, allow_None=True)
+    status_changed_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Status changed by"))
+    status_changed_at = param.Date(default=None, allow_None=True, label=N_("Status changed"))
     version = Integer(default=0, bounds=(0, None))
 
     @property
@@ -997,7 +1000,8 @@ class FollowUp(Record):
     fields = ("what", "due_on", "owner", "contact_id", "opportunity_id", "done")
 
     id = Integer(default=None, allow_None=True, doc="Internal key; None until created.")
-    customer_id = Integer(default=None, allow_None=True, doc="The customer it is about.")
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"),
+                           doc=N_("The customer it is about."))
     what = text_param(default="", max_length=2_000, label=N_("What"), doc=N_("What to do, e.g. call about the offer."))
     due_on = param.CalendarDate(default=None, allow_None=True, label=N_("Due"), doc=N_("The day it is due."))
     owner = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Owner"),
@@ -1007,8 +1011,8 @@ class FollowUp(Record):
     opportunity_id = Integer(default=None, allow_None=True, label=N_("Opportunity"),
                                    doc=N_("One of the customer's opportunities it is about, if any."))
     done = param.Boolean(default=False, label=N_("Done"))
-    done_by = text_param(default="", max_length=REFERENCE_LENGTH)
-    done_at = param.Date(default=None, allow_None=True)
+    done_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Done by"))
+    done_at = param.Date(default=None, allow_None=True, label=N_("Done"))
     version = Integer(default=0, bounds=(0, None))
 
     def is_overdue(self, today: dt.date | None = None) -> bool:
@@ -1037,7 +1041,7 @@ class Relation(Record):
     fields = ("relation_type", "other_customer_id", "other_contact_id", "note")
 
     id = Integer(default=None, allow_None=True)
-    customer_id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     relation_type = choice_param(label=N_("Relation"))
     other_customer_id = Integer(default=None, allow_None=True, label=N_("Customer"))
     other_contact_id = Integer(default=None, allow_None=True, label=N_("Contact person"))
@@ -1137,7 +1141,7 @@ class ApiToken(Record):
                               doc=N_("A read-only token reads what its user may read and changes nothing."))
     hint = text_param(default="", max_length=REFERENCE_LENGTH, doc="The token's first characters, to recognise it.")
     created_at = param.Date(default=None, allow_None=True, label=N_("Created"))
-    created_by = text_param(default="", max_length=REFERENCE_LENGTH)
+    created_by = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Created by"))
     last_used_at = param.Date(default=None, allow_None=True, label=N_("Last used"))
 
     def rules(self, _choices: Choices, _previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
@@ -1356,7 +1360,7 @@ class CustomerFile(Record):
     fields = ("name", "content_type")
 
     id = Integer(default=None, allow_None=True)
-    customer_id = Integer(default=None, allow_None=True)
+    customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     name = text_param(default="", max_length=FILE_NAME_LENGTH, constant=False, label=N_("File name"),
                       doc=N_("Shown and offered as the download name; never a path."))
     content_type = text_param(default="application/octet-stream", max_length=REFERENCE_LENGTH, label=N_("Type"),

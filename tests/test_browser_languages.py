@@ -368,3 +368,25 @@ def test_a_multi_choice_speaks_the_page_s_language(live_server, browser, firm, l
     field.press_sequentially("zzzqqq")
     expect(page.locator(".cc-filter-status .choices__item.has-no-results")).to_have_text(no_matches)
     context.close()
+
+
+@pytest.mark.parametrize(("language", "heading", "label"), [("sv", "Kontaktpersoner", "Kund-id"),
+                                                            ("da", "Kontaktpersoner", "Kunde-id"),
+                                                            ("en", "Contact persons", "Customer id")])
+def test_the_api_docs_page_speaks_the_language_asked_for_and_passes_axe(live_server, browser, language, heading,
+                                                                        label):
+    from .axe import blocking, describe, run_axe
+
+    context = browser.new_context(extra_http_headers={"Accept-Language": ACCEPT[language]})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/api/v1/docs")
+    expect(page.locator("nav")).to_contain_text(heading)
+    expect(page.locator("#tag-contacts")).to_have_text(heading)  # the anchor keeps the document's tag
+    text = page.locator("main").inner_text()
+    assert label in text
+    if language != "en":
+        for english in ("Customer id", "Done by", "Created at", "The customer it is about.", "Bumped by every edit"):
+            assert english not in text, english
+    serious = blocking(run_axe(page)["violations"])
+    assert serious == [], describe(serious)
+    context.close()

@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from ..i18n import _, current_language
+from ..i18n import N_, _, current_language
 from ..ui import assets
 from .base import API_PREFIX, PROBLEMS, ApiHandler, Caller, Reply
 from .openapi import REF, document
@@ -117,6 +117,17 @@ def _schema(name: str, schema: dict[str, Any]) -> str:
             f"<p>{_text(schema.get('description', ''))}</p>{table}</section>")
 
 
+#: The headings of the operations' groups (their tags in the document, kept as they are for the anchors).
+TAG_HEADINGS = {"customers": N_("Customers"), "history": N_("History"), "invoicing": N_("Invoicing"),
+                "contacts": N_("Contact persons"), "comments": N_("Comments"), "events": N_("Events"),
+                "opportunities": N_("Opportunities"), "relations": N_("Relations"), "projects": N_("Projects"),
+                "follow-ups": N_("Follow-ups"), "me": N_("Me"), "documentation": N_("Documentation")}
+
+
+def _heading(tag: str) -> str:
+    return _esc(_(TAG_HEADINGS[tag]) if tag in TAG_HEADINGS else tag)
+
+
 def page(doc: dict[str, Any]) -> str:
     """The document as a web page."""
     info = doc["info"]
@@ -129,9 +140,9 @@ def page(doc: dict[str, Any]) -> str:
                        for status, (title, anchor) in PROBLEMS.items())
     schemes = "".join(f"<li><code>{_esc(name)}</code>: {_text(scheme.get('description', ''))}</li>"
                       for name, scheme in doc["components"]["securitySchemes"].items())
-    sections = "".join(f'<h2 id="tag-{_esc(tag)}">{_esc(tag)}</h2>{"".join(items)}' for tag, items in tags.items())
+    sections = "".join(f'<h2 id="tag-{_esc(tag)}">{_heading(tag)}</h2>{"".join(items)}' for tag, items in tags.items())
     schemas = "".join(_schema(name, schema) for name, schema in doc["components"]["schemas"].items())
-    nav = " ".join(f'<a href="#tag-{_esc(tag)}">{_esc(tag)}</a>' for tag in tags)
+    nav = " ".join(f'<a href="#tag-{_esc(tag)}">{_heading(tag)}</a>' for tag in tags)
     return (f'<!DOCTYPE html><html lang="{_esc(current_language())}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_esc(info['title'])}</title><style>{PAGE_CSS}</style></head><body><main>"
