@@ -18,6 +18,10 @@ from .i18n import _
 _N, _R, _P = 2**14, 8, 1
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
+#: The fewest different characters a password has (ten spaces, "aaaaaaaaaa" or "1212121212" are not passwords).
+MIN_DISTINCT = 4
+#: Words of this product and its roles: the first a stranger tries here.
+OWN_WORDS = frozenset({"customercard", "administrator", "administrators", "manager", "viewer"})
 
 
 @functools.cache
@@ -32,13 +36,24 @@ def is_common(password: str) -> bool:
     return password.lower() in _common_passwords()
 
 
+def _repeated_unit(password: str) -> str:
+    """The shortest text that ``password`` repeats ("passwordpassword" → "password"), else the password itself."""
+    for size in range(1, len(password) // 2 + 1):
+        if len(password) % size == 0 and password[:size] * (len(password) // size) == password:
+            return password[:size]
+    return password
+
+
 def policy_problem(password: str, login: str = "") -> str:
     """Why ``password`` may not be a person's new password ('' when it may)."""
     if len(password) < MIN_LENGTH:
         return _("A password needs at least {n} characters.").format(n=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         return _("A password has at most {n} characters.").format(n=MAX_LENGTH)
-    if is_common(password):
+    if len(set(password.strip())) < MIN_DISTINCT:
+        return _("A password needs at least {n} different characters (not only spaces, or a few repeated).").format(
+            n=MIN_DISTINCT)
+    if is_common(password) or is_common(_repeated_unit(password)) or password.strip().lower() in OWN_WORDS:
         return _("This is one of the most common passwords: choose one that is harder to guess.")
     if login and password.strip().lower() == login.strip().lower():
         return _("The password may not be the login.")

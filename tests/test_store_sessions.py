@@ -192,7 +192,9 @@ def test_people_pass_the_password_policy_and_only_the_system_hands_a_hash(empty_
     from customercard.passwords import hash_password
 
     cases = {"short-1": "at least 10 characters", "password123": "most common", "QWERTYUIOP": "most common",
-             "1234567890": "most common", "newcomer12": "may not be the login"}
+             "1234567890": "most common", "newcomer12": "may not be the login",
+             " " * 10: "4 different characters", "aaaaaaaaaa": "4 different characters",
+             "1212121212": "4 different characters", "sunshinesunshine": "most common", "CustomerCard": "most common"}
     for password, expected in cases.items():
         with pytest.raises(ValidationError) as refused:
             empty_store.add_user(User(login="newcomer12", name="New"), password, by="boss")
