@@ -47,8 +47,10 @@ def page_for(server: CardServer, title: str, body: pn.viewable.Viewable, user: U
         from .ui.live import Follower
 
         def ended(_changes) -> None:
-            content.objects = [session_ended_message()]
+            if search.ended:  # told once: drawn again, the message would lose the focus it took
+                return
             search.param.update(ended=True, results=[])  # the header's search box answers no more either
+            content.objects = [session_ended_message()]
         content.follower = Follower(store, lambda change: change.kind == "session" and change.id == session_id,
                                     ended, delay=0.0)
         keep_in_use(server, server.session_token())

@@ -39,6 +39,7 @@ def test_a_page_left_alone_past_the_idle_time_is_logged_out_and_saves_nothing(qu
     login(page, base, "anna", path=f"/card?customer={customer_id}")
     expect(page.locator("#cc-session-ended")).to_be_visible(timeout=15_000)
     assert page.locator(".cc-section").count() == 0  # the card is gone: nothing to save from
+    expect(page.locator("#cc-alert")).to_contain_text("You are logged out")  # said at once
     assert store.sessions("anna").empty  # ended in the database, not only on the page
     page.goto(f"{base}/card?customer={customer_id}")
     expect(page).to_have_url(f"{base}/login?next=%2Fcard%3Fcustomer%3D{customer_id}", timeout=10_000)

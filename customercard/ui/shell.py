@@ -15,7 +15,7 @@ import panel as pn
 from ..i18n import N_, _, current_language
 from ..models import User
 from . import assets
-from .accessibility import LIVE_REGIONS, PAGE_SCRIPT, SR_ONLY_CSS
+from .accessibility import LIVE_REGIONS, PAGE_SCRIPT, SR_ONLY_CSS, live
 from .html import page_heading
 
 APP_CSS = assets.text("app.css")
@@ -134,8 +134,10 @@ def session_ended_message() -> pn.pane.HTML:
     title = _("You are logged out")
     text = html.escape(_("This session has ended (logged out, a new password, or from another window). Log in again "
                          "to go on."))
-    return pn.pane.HTML(f'<div class="cc-message cc-error" id="cc-session-ended">{page_heading(title)}<p>{text}</p>'
-                        f'<p><a href="/login">{html.escape(_("Log in"))}</a></p></div>', sizing_mode="stretch_width")
+    # said at once: the page's content just went away under the user
+    return pn.pane.HTML(f'<div class="cc-message cc-error" id="cc-session-ended"{live(ok=False)}>'
+                        f'{page_heading(title)}<p>{text}</p><p><a href="/login">{html.escape(_("Log in"))}</a></p>'
+                        '</div>', sizing_mode="stretch_width")
 
 
 def message_page(title: str, text: str, user: User | None, status: str = "info", http_status: int = 200):
