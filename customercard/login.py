@@ -84,6 +84,28 @@ def login_language(handler: RequestHandler, get_store: Callable[[], Store]) -> s
     return negotiate(handler.request.headers.get("Accept-Language", ""), firm)
 
 
+_NOT_FOUND = """<div class="box" id="not-found"><h1>{title}</h1><p>{text}</p>
+<p><a href="/search">{back}</a></p></div>"""
+
+
+class NotFoundHandler(RequestHandler):
+    """Any address that no page or handler answers: a page saying so in the reader's language, with a way back
+    (Tornado's own said "404: Not Found" in English, without a language for screen readers or a heading)."""
+
+    def initialize(self, get_store: Callable[[], Store]) -> None:
+        self.get_store = get_store
+
+    def prepare(self) -> None:  # whatever the method
+        with using_language(login_language(self, self.get_store)):
+            title = _("No such page")
+            body = _NOT_FOUND.format(title=html.escape(title),
+                                     text=html.escape(_("There is no page at this address.")),
+                                     back=html.escape(_("Back to the customers")))
+            self.set_status(404)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(_page(body, title))
+
+
 def _page(body: str, title: str) -> str:
     return _PAGE.format(lang=html.escape(current_language()), title=html.escape(title), style=assets.text("login.css"),
                         body=body)

@@ -30,7 +30,15 @@ from .config import Config, get_config
 from .errors import NotFound
 from .http_api.limits import RequestBudget
 from .i18n import _, negotiate, set_session_language
-from .login import SWEEP_EVERY, SessionGate, SessionSweeper, StoreAuthProvider, cookie_secret, token_from_cookies
+from .login import (
+    SWEEP_EVERY,
+    NotFoundHandler,
+    SessionGate,
+    SessionSweeper,
+    StoreAuthProvider,
+    cookie_secret,
+    token_from_cookies,
+)
 from .memory import MemoryRelease, StoreMemory, collect_when_quiet
 from .models import User
 from .store import Store, is_url
@@ -54,6 +62,19 @@ def _imported_components_only(handler: ComponentResourceHandler, path: str) -> s
 
 
 _PANEL_GET_SESSION = DocHandler.get_session
+_PANEL_GET = DocHandler.get
+
+
+async def _page_without_trailing_slash(handler: DocHandler, *args: Any, **kwargs: Any) -> Any:
+    """``/card/?customer=1`` as ``/card?customer=1``: Panel served the page's HTML at the slashed address, but its
+    scripts were then asked for under ``/card/static/…`` and the page stayed blank. (Leading slashes are made one:
+    ``//elsewhere.example/`` is no address on another site.)"""
+    path = handler.request.path
+    if len(path) > 1 and path.endswith("/"):
+        query = handler.request.query
+        handler.redirect("/" + path.strip("/") + (f"?{query}" if query else ""))
+        return None
+    return await _PANEL_GET(handler, *args, **kwargs)
 
 
 async def _session_with_its_status(handler: DocHandler) -> Any:
@@ -69,6 +90,7 @@ async def _session_with_its_status(handler: DocHandler) -> Any:
 # for every server of this process: ours, and `panel serve dashboards/*.py --auth-module customercard/bokeh_auth.py`
 ComponentResourceHandler.parse_url_path = _imported_components_only
 DocHandler.get_session = _session_with_its_status
+DocHandler.get = _page_without_trailing_slash
 
 #: A page: builds one session's view from the server it is served by; or the path of a notebook (or script) that
 #: Panel serves as it is, behind the same login (``customercard serve --notebook``).
@@ -279,6 +301,7 @@ class CardServer:
         return {"port": self.port, "address": self.address, "show": self.show, "num_procs": self.num_procs,
                 "websocket_origin": self.websocket_origins, "cookie_secret": self.secret,
                 "auth_provider": self.auth_provider(), "extra_patterns": self.handlers(), "verbose": False,
+                "default_handler_class": NotFoundHandler, "default_handler_args": {"get_store": self.current_store},
                 **server_options()}  # the security headers on every response
 
     # -- running -------------------------------------------------------------------------------------------

@@ -219,3 +219,21 @@ def test_a_page_the_user_may_not_see_is_answered_403_with_its_message(live_serve
     admin = Client(live_server.url, headers={"Accept-Language": "en"})
     assert admin.log_in("admin", "demo").status == 302
     assert admin.get("/admin").status == 200
+
+
+def test_an_address_nothing_answers_is_a_page_in_the_reader_s_language(live_server):
+    swedish = Client(live_server.url, headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+    for path in ("/nonexistent", "/kunder", "/files/abc", "/api"):
+        missing = swedish.get(path)
+        assert missing.status == 404, path
+        assert '<html lang="sv">' in missing.body and "<h1>Sidan finns inte</h1>" in missing.body, missing.body
+    assert "Content-Security-Policy" in swedish.get("/nonexistent").headers
+
+
+def test_a_page_asked_for_with_a_trailing_slash_is_sent_to_its_address(live_server):
+    client = Client(live_server.url, headers={"Accept-Language": "en"})
+    assert client.log_in("anna", "demo").status == 302
+    moved = client.get("/card/?customer=1")
+    assert moved.status == 302 and moved.location == "/card?customer=1"
+    assert client.get("/search/").location == "/search"
+    assert not client.get("//elsewhere.example/").location.startswith("//")  # never off this site
