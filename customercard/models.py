@@ -123,6 +123,8 @@ def _blank(value: Any) -> bool:
 NAME_LENGTH = 200  # names and titles, address lines
 REFERENCE_LENGTH = 100  # numbers, codes, references, logins, list values
 NOTE_LENGTH = 20_000  # notes, descriptions, comment bodies
+#: The largest amount an opportunity may have (the database keeps 16 digits before the decimal point).
+MAX_AMOUNT = 1_000_000_000_000
 EMAIL_LENGTH = 254  # the longest e-mail address (RFC 5321)
 URL_LENGTH = 2_000  # web addresses
 
@@ -187,6 +189,21 @@ class Number(_BoundsSaidToAPerson, param.Number):
 
 class Integer(_BoundsSaidToAPerson, param.Integer):
     """``param.Integer`` with its bounds refusal a :class:`ValidationError`."""
+
+
+def _check_owner(errors: dict[str, str], owner: str, previous: Record | None, choices: Choices) -> None:
+    """An owner (of an event, an opportunity, a follow-up) is a user; one given now — new, or changed since
+    ``previous`` — is someone who can do the work and is reminded of it: an active manager or administrator (an
+    owner kept from before, since deactivated or made a viewer, stays until someone reassigns it)."""
+    if not owner or not choices.users:
+        return
+    if owner == (previous.get("owner") if previous is not None else None):
+        return
+    if owner not in choices.users:
+        errors["owner"] = _("{login} is not a user.").format(login=quoted(owner))
+    elif choices.managers and owner not in choices.managers:
+        errors["owner"] = _("{login} cannot be the owner: choose an active manager or administrator.").format(
+            login=quoted(owner))
 
 
 def choice_param(**kwargs: Any) -> param.Selector:
@@ -369,15 +386,23 @@ def _param_message(exc: Exception, parameter: param.Parameter | None = None, val
     text = str(exc)
     match = re.search(r"must be at least (\S+), not", text)
     if match:
-        return _("Must be at least {n}.").format(n=match.group(1))
+        return _("Must be at least {n}.").format(n=_bound_text(match.group(1)))
     match = re.search(r"must be at most (\S+), not", text)
     if match:
-        return _("Must be at most {n}.").format(n=match.group(1))
+        return _("Must be at most {n}.").format(n=_bound_text(match.group(1)))
     if isinstance(parameter, param.Number) and not isinstance(parameter, param.Date | param.CalendarDate):
         return _number_message(parameter, value)
     if "must be a" in text or "only takes" in text:
         return _("Not a value of the right kind (for example a number where a number is expected).")
     return text
+
+
+def _bound_text(bound: str) -> str:
+    """A bound as the reader writes numbers (1 000 000 000 000 in Swedish)."""
+    try:
+        return formatting.figure(float(bound))
+    except ValueError:
+        return bound
 
 
 def _number_message(parameter: param.Number, value: Any) -> str:
@@ -942,9 +967,8 @@ class Event(Record):
         before = previous.get("event_type") if previous is not None else None
         _check_choice(errors, "event_type", self.event_type, choices.allowed("event_types"), before,
                       LIST_NAMES["event_types"])
+        _check_owner(errors, self.owner, previous, choices)
         if choices.users:
-            if self.owner and self.owner not in choices.users:
-                errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
             unknown = [p for p in self.participants if p not in choices.users]
             if unknown:
                 errors["participants"] = _("{login} is not a user.").format(login=quoted(unknown[0]))
@@ -959,7 +983,8 @@ class Opportunity(Record):
     id = Integer(default=None, allow_None=True)
     customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     title = text_param(default="", label=N_("Title"))
-    amount = Number(default=0.0, bounds=(0, None), label=N_("Amount"), doc=N_("Expected value, ≥ 0."))
+    amount = Number(default=0.0, bounds=(0, MAX_AMOUNT), label=N_("Amount"),
+                    doc=N_("Expected value, from 0 up to a million millions."))
     currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Currency"))
     probability = Number(default=50.0, bounds=(0, 100), label=N_("Probability (%)"), doc=N_("0–100."))
     stage = choice_param(label=N_("Stage"))
@@ -989,8 +1014,7 @@ class Opportunity(Record):
             errors["currency"] = _("{value} is not one of the currencies.").format(value=quoted(self.currency))
         if self.status == "lost" and not self.lost_reason:
             errors["lost_reason"] = _("Say why it was lost.")
-        if choices.users and self.owner and self.owner not in choices.users:
-            errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
+        _check_owner(errors, self.owner, previous, choices)
 
 
 class FollowUp(Record):
@@ -1026,13 +1050,8 @@ class FollowUp(Record):
             errors["due_on"] = _("Give the day it is due.")
         if not self.owner:
             errors["owner"] = _("Choose who does it.")
-        elif self.owner != (previous.get("owner") if previous is not None else None):
-            # a new owner is someone who can do it and is reminded: an active manager or administrator
-            if choices.users and self.owner not in choices.users:
-                errors["owner"] = _("{login} is not a user.").format(login=quoted(self.owner))
-            elif choices.managers and self.owner not in choices.managers:
-                errors["owner"] = _("{login} cannot take follow-ups: choose an active manager or "
-                                    "administrator.").format(login=quoted(self.owner))
+        else:
+            _check_owner(errors, self.owner, previous, choices)
 
 
 class Relation(Record):

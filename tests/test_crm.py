@@ -138,3 +138,36 @@ def test_a_new_opportunity_is_in_the_customers_invoicing_currency(demo_store):
     assert demo_store.new_opportunity(int(euro), owner="anna").currency == "EUR"
     plain = demo_store.create_customer(user="anna", name="No Currency AB")  # none of its own: the firm's
     assert demo_store.new_opportunity(plain.id, owner="anna").currency == demo_store.settings().base_currency
+
+
+def test_an_event_or_opportunity_is_owned_by_an_active_manager_or_administrator(pair):
+    store, a, _b = pair
+    event = store.new_event(a.id, owner="vera")  # a viewer: she could not mark it done
+    event.param.update(title="Review", event_type="Meeting", participants=["vera"])  # taking part is fine
+    with pytest.raises(cc.ValidationError) as refused:
+        store.create_event(event, user="anna")
+    assert "cannot be the owner" in refused.value.errors["owner"]
+    opportunity = store.new_opportunity(a.id, owner="vera")
+    opportunity.param.update(title="Deal", stage="Lead")
+    with pytest.raises(cc.ValidationError) as refused:
+        store.create_opportunity(opportunity, user="anna")
+    assert set(refused.value.errors) == {"owner"}
+    opportunity.owner = "anna"
+    made = store.create_opportunity(opportunity, user="anna")
+    anna = store.get_user("anna")
+    anna.role = "viewer"
+    store.update_user(anna, by="boss")
+    kept = store.get_opportunity(made.id)  # its owner is a viewer now: it stays hers until reassigned
+    kept.title = "Deal, renamed"
+    assert store.save_opportunity(kept, user="boss").owner == "anna"
+
+
+def test_an_opportunity_s_amount_is_bounded_where_it_is_set(pair):
+    store, a, _b = pair
+    opportunity = store.new_opportunity(a.id, owner="anna")
+    with pytest.raises(cc.ValidationError) as refused:  # the database keeps 16 digits: told, not a crash
+        opportunity.amount = 99_999_999_999_999_999
+    assert refused.value.errors == {"amount": "Must be at most 1,000,000,000,000."}
+    assert opportunity.update_from({"amount": 1e13}) == {"amount": "Must be at most 1,000,000,000,000."}
+    opportunity.param.update(title="Big deal", stage="Lead", amount=1_000_000_000_000)
+    assert store.create_opportunity(opportunity, user="anna").amount == 1_000_000_000_000

@@ -47,3 +47,21 @@ def test_a_card_without_a_stage_is_moved_into_one_and_back(demo_store):
     # a stale move of it is still a conflict, nothing written
     assert not board.move(created, stages[2], card["version"])
     assert demo_store.get_opportunity(created).stage is None
+
+
+def test_the_pipeline_table_names_the_row_and_the_group_of_those_without_a_stage(demo_store):
+    import panel as pn
+
+    from customercard.ui.components import DataTable
+    from customercard.ui.pipeline import PipelinePage
+
+    opportunity = demo_store.new_opportunity(rich_customers(demo_store)[0], owner="admin")
+    opportunity.update_from({"title": "Framework deal, stage not set", "amount": 50_000, "stage": None})
+    demo_store.create_opportunity(opportunity, user="anna")
+    with using_language("en"):
+        page = PipelinePage(store=demo_store, user="anna", view="table", owner="admin")  # few: one page
+        drawn = page.__panel__()
+    summary = next(o.object for o in drawn.select(pn.pane.HTML) if "cc-pipeline-stages" in str(o.object))
+    assert ">No stage<" in summary
+    groups = [row["_group"] for table in drawn.select(DataTable) for row in table.rows if "_group" in row]
+    assert "No stage" in groups and "" not in groups

@@ -71,6 +71,19 @@ def test_activity_filters_load_more_and_links(demo_store, customer_id):
     assert card.section("comments").show_all
 
 
+def test_a_title_with_a_right_to_left_override_stays_in_its_own_part_of_the_sentence(demo_store, customer_id):
+    store = demo_store
+    spoof = "Deal \u202eevol"
+    opportunity = store.new_opportunity(customer_id, owner="anna")
+    opportunity.param.update(title=spoof, stage="Lead", amount=12345.0)
+    store.create_opportunity(opportunity, user="anna")
+    activity = CustomerCard(store=store, customer_id=customer_id, user="anna").section("activity")
+    activity.open()
+    html = activity.view.html
+    assert "\u2068" + spoof + "\u2069" in html  # isolated: the words after it read as written
+    assert "\u2068Call" not in html  # texts without direction controls are left as they are
+
+
 def test_activity_hears_of_new_entries(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     activity = card.section("activity")

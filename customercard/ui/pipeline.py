@@ -112,7 +112,8 @@ class PipelineTable(pn.viewable.Viewer):
                 "close_from": self.close_from, "close_to": self.close_to}
         stages = self.store.pipeline(**args)
         base = self.store.settings().base_currency
-        rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base)),
+        rows = [[esc(r.stage if isinstance(r.stage, str) and r.stage else _("No stage")),  # its own row
+                 esc(int(r.count)), esc(formatting.money(r.amount, base)),
                  esc(formatting.money(r.weighted, base))] for r in stages.itertuples(index=False)]
         total = [esc(_("Total")), esc(int(stages["count"].sum())),
                  esc(formatting.money(stages["amount"].sum(), base)),
@@ -140,11 +141,14 @@ class PipelineTable(pn.viewable.Viewer):
         names the opportunity it was drawn for, however the table changed since)."""
         shown_rows = self.frame.iloc[(self.page - 1) * PAGE_SIZE:self.page * PAGE_SIZE]
         rows: list[dict[str, Any]] = []
+        group: Any = object()  # the stage of the group drawn last (none yet)
         for r in shown_rows.itertuples(index=False):
-            if not rows or rows[-1].get("stage") != r.stage:
-                rows.append({"_group": r.stage})
+            stage = r.stage if isinstance(r.stage, str) else ""  # none: a missing value (NaN) in the frame
+            if stage != group:
+                group = stage
+                rows.append({"_group": stage or _("No stage")})
             rows.append({"_id": int(r.id), "href": f"/card?customer={int(r.customer_id)}",
-                         "customer_name": r.customer_name or "", "title": r.title or "", "stage": r.stage or "",
+                         "customer_name": r.customer_name or "", "title": r.title or "", "stage": stage,
                          "status": _(r.status) if r.status else "", "lost_reason": r.lost_reason or "",
                          "amount": formatting.number(r.amount), "currency": r.currency or "",
                          "probability": formatting.number(r.probability),

@@ -20,13 +20,15 @@ from ..i18n import N_, _, ngettext
 from ..models import Contact, Customer
 from ..store.activity import TIMELINE_KINDS, merged_customer_id
 from . import assets
-from .html import esc, link
+from .html import esc, isolated, link
 from .values import shown
 
 #: Entries fetched per page.
 PAGE = 50
 #: At most this many changed fields are listed under one save (the rest counted).
 CHANGES_SHOWN = 8
+#: The columns of a timeline entry that hold what people typed.
+USER_TEXTS = ("title", "detail", "old_value", "new_value")
 #: What each kind of entry is called on its badge.
 KIND_BADGES = {"comment": N_("Comment"), "email": N_("E-mail"), "event": N_("Event"), "opportunity": N_("Opportunity"),
                "file": N_("File"), "contact": N_("Contact person"), "relation": N_("Relation"), "merge": N_("Merge"),
@@ -46,7 +48,7 @@ class EntryText:
         self._relations: dict[int, Any] | None = None
 
     def who(self, login: Any) -> str:
-        return self.store.user_name(login) if login else _("someone")
+        return isolated(self.store.user_name(login)) if login else _("someone")
 
     def relations(self) -> dict[int, Any]:
         """Relations of this customer (or to this person) by id: as seen from here, with the other side."""
@@ -64,6 +66,8 @@ class EntryText:
         """One entry: time, badge, sentence, what it quotes or changed, and a link to what it is about."""
         badge = f'<span class="cc-badge cc-kind-{esc(row.kind)}">{esc(_(KIND_BADGES.get(row.kind, row.kind)))}</span>'
         when = f'<span class="cc-when">{esc(formatting.time_of_day(row.at, self.zone))}</span>'
+        # a person's texts (a title with a right-to-left override) stay inside their own part of the sentence
+        row = row._replace(**{name: isolated(getattr(row, name)) for name in USER_TEXTS if hasattr(row, name)})
         sentence, extra, target = self._describe(row)
         return (f'<li class="cc-entry cc-entry-{esc(row.kind)}" data-kind="{esc(row.kind)}">{when}{badge} '
                 f'<span class="cc-entry-text">{sentence}</span>{" " + target if target else ""}{extra}</li>')
@@ -205,7 +209,7 @@ class EntryText:
         for field, old, new in changes[:CHANGES_SHOWN]:
             before = shown(record, field, old, self.store.user_name, self.zone) or _("(empty)")
             after = shown(record, field, new, self.store.user_name, self.zone) or _("(empty)")
-            lines.append(f"<li>{esc(_label(record, field))}: {esc(before)} → {esc(after)}</li>")
+            lines.append(f"<li>{esc(_label(record, field))}: {esc(isolated(before))} → {esc(isolated(after))}</li>")
         if len(changes) > CHANGES_SHOWN:
             lines.append(f"<li>{esc(_('and {n} more').format(n=len(changes) - CHANGES_SHOWN))}</li>")
         return f'<ul class="cc-changes">{"".join(lines)}</ul>'

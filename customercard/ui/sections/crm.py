@@ -50,14 +50,15 @@ def _error_text(exc: Exception) -> str:
     return " ".join(errors.values()) if errors else str(exc)
 
 
-def owner_choice(store: Any, current: str) -> pn.widgets.Select:
-    """Who does it: the active managers and administrators (and whoever owns it now)."""
+def owner_choice(store: Any, current: str, css: str = "cc-follow-up-owner") -> pn.widgets.Select:
+    """Who does it: the active managers and administrators (and whoever owns it now), as the store allows an owner
+    of a follow-up, an event or an opportunity."""
     users = store.users()
     names = {r.name: r.login for r in rows_of(users) if r.role in ("admin", "manager")}
     if current and current not in names.values():
         names[store.user_name(current)] = current
     return pn.widgets.Select(label=_("Owner"), options=names, value=current or None, sizing_mode="stretch_width",
-                             css_classes=["cc-follow-up-owner"])
+                             css_classes=[css])
 
 
 class CrmSection(Section):
@@ -332,8 +333,7 @@ class EventsSection(CrmSection):
         names = dict(zip(users["name"], users["login"], strict=True))
         contacts = store.contacts(event.customer_id)
         guests = [(f"{r.first_name} {r.last_name}".strip(), int(r.id)) for r in rows_of(contacts)]
-        overrides = {"owner": pn.widgets.Select(label=_("Owner"), options=names, value=event.owner or None,
-                                                sizing_mode="stretch_width"),
+        overrides = {"owner": owner_choice(store, event.owner, "cc-event-owner"),
                      "participants": multi_choice(names, event.participants, label=_("Colleagues"),
                                                   sizing_mode="stretch_width"),
                      "contact_ids": multi_choice(guests, event.contact_ids, label=_("Contact persons"),
@@ -454,11 +454,8 @@ class OpportunitiesSection(CrmSection):
 
     def _edit(self, opportunity: Opportunity, title: str) -> None:
         store, login = self.context.store, self.context.login
-        users = store.users()
-        names = dict(zip(users["name"], users["login"], strict=True))
         currencies = store.choices().allowed("currencies")
-        overrides = {"owner": pn.widgets.Select(label=_("Owner"), options=names, value=opportunity.owner or None,
-                                                sizing_mode="stretch_width"),
+        overrides = {"owner": owner_choice(store, opportunity.owner, "cc-opportunity-owner"),
                      "currency": pn.widgets.Select(label=_("Currency"), value=opportunity.currency,
                                                    options=list(dict.fromkeys([*currencies, opportunity.currency])),
                                                    sizing_mode="stretch_width")}
