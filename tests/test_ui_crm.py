@@ -128,6 +128,40 @@ def test_create_win_and_lose_opportunities(demo_store):
         assert lost.status == "lost" and lost.lost_reason == "Price"
 
 
+def test_won_or_done_by_mistake_is_put_back_from_the_edit_form(demo_store):
+    customer_id = rich_customers(demo_store)[1]
+    section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("opportunities")
+    section.handle("new-opportunity", {})
+    section.form.widgets["title"].value = "Clicked by mistake"
+    section.editor.save()
+    made = demo_store.opportunities(customer_id)
+    made_id = int(made[made["title"] == "Clicked by mistake"].iloc[0]["id"])
+    section.handle("won", {"id": str(made_id)})
+    assert demo_store.get_opportunity(made_id).status == "won"
+    section.handle("edit-opportunity", {"id": str(made_id)})
+    assert section.form.widgets["status"].value == "won"
+    section.form.widgets["status"].value = "pipeline"
+    section.editor.save()
+    back = demo_store.get_opportunity(made_id)
+    assert back.status == "pipeline" and back.status_changed_by == "anna"
+    section.handle("new-opportunity", {})
+    assert "status" not in section.form.widgets  # a new one starts in the pipeline
+
+    events = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("events")
+    events.handle("new-event", {})
+    assert "status" not in events.form.widgets
+    events.form.widgets["title"].value = "Done too soon"
+    events.form.widgets["event_type"].value = "Meeting"
+    events.editor.save()
+    planned = demo_store.events(customer_id, status="planned")
+    event_id = int(planned[planned["title"] == "Done too soon"].iloc[0]["id"])
+    events.handle("event-done", {"id": str(event_id)})
+    events.handle("edit-event", {"id": str(event_id)})
+    events.form.widgets["status"].value = "planned"
+    events.editor.save()
+    assert demo_store.get_event(event_id).status == "planned"
+
+
 def test_an_opportunity_out_of_bounds_is_refused_with_messages_not_changed(demo_store):
     customer_id = rich_customers(demo_store)[1]
     before = len(demo_store.opportunities(customer_id))

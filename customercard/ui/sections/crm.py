@@ -339,7 +339,9 @@ class EventsSection(CrmSection):
                      "contact_ids": multi_choice(guests, event.contact_ids, label=_("Contact persons"),
                                                  sizing_mode="stretch_width")}
         created = event.id is None
-        self._edit_record(event, EVENT_FIELDS, title=title, css="cc-event-form", done=_("Event saved."),
+        # an event marked done or cancelled by mistake is put back from its form (the buttons only go forward)
+        fields = EVENT_FIELDS if created else [*EVENT_FIELDS, "status"]
+        self._edit_record(event, fields, title=title, css="cc-event-form", done=_("Event saved."),
                           save=lambda e: (store.create_event if created else store.save_event)(e, user=login),
                           reload=None if created else (lambda: store.get_event(event.id)), overrides=overrides)
 
@@ -460,7 +462,9 @@ class OpportunitiesSection(CrmSection):
                                                    options=list(dict.fromkeys([*currencies, opportunity.currency])),
                                                    sizing_mode="stretch_width")}
         created = opportunity.id is None
-        self._edit_record(opportunity, OPPORTUNITY_FIELDS, title=title, css="cc-opportunity-form",
+        # won or lost by mistake (one click each): put back into the pipeline from its form, or its reason changed
+        fields = OPPORTUNITY_FIELDS if opportunity.id is None else [*OPPORTUNITY_FIELDS, "status", "lost_reason"]
+        self._edit_record(opportunity, fields, title=title, css="cc-opportunity-form",
                           done=_("Opportunity saved."), overrides=overrides,
                           save=lambda o: (store.create_opportunity if created else store.save_opportunity)(
                               o, user=login),
