@@ -154,6 +154,21 @@ def test_a_conflict_met_again_shows_one_dialog_with_the_new_values(demo_store, c
     assert any("+46 8 333 333 33" in label for label in mine.resolver.choices["phone"].options)
 
 
+def test_a_message_of_an_earlier_refusal_goes_when_the_next_save_meets_a_conflict(demo_store, customer_id):
+    anna, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("anna", "erik"))
+    mine, theirs = anna.section("contact"), erik.section("contact")
+    mine.start_edit()
+    mine.form.widgets["email"].value = "not an address"
+    assert mine.save() is False and mine.form.messages["email"].object  # told under the field
+    theirs.start_edit()
+    theirs.form.widgets["email"].value = "theirs@example.org"
+    assert theirs.save()
+    mine.form.widgets["email"].value = "ok@example.org"
+    assert mine.save() is False and mine.resolver is not None  # now a conflict on the e-mail
+    assert not mine.form.messages["email"].object  # the old "not a valid address" is gone
+    assert "Someone saved this while" in mine.resolver.__panel__().objects[0].object
+
+
 def test_the_save_button_draws_the_customer_sections_once(demo_store, customer_id):
     """Save clicked (the button's own handler, as in a notebook's live view): the same single drawing."""
     card = open_card(demo_store, customer_id)

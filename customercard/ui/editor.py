@@ -168,6 +168,7 @@ class RecordEditor(pn.viewable.Viewer):
         return False
 
     def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:
+        self.form.show_errors({})  # what an earlier try was refused for is not what stands now
         record = self.original
         before = self.resolver.__panel__() if self.resolver is not None else None
         self.resolver = ConflictResolver(

@@ -339,7 +339,7 @@ class ConflictResolver(pn.viewable.Viewer):
         self.choices: dict[str, pn.widgets.RadioBoxGroup] = {}
         rows = [pn.pane.HTML(
             '<div class="cc-conflict-head"><b>{}</b> {}</div>'.format(
-                esc(_("Someone saved this customer while you were editing.")),
+                esc(_("Someone saved this while you were editing.")),
                 esc(_("Choose, for each field you both changed, which value to keep."))),
             sizing_mode="stretch_width")]
         others = []
