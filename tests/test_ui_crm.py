@@ -283,6 +283,8 @@ def test_the_invoiced_chart_colours_each_bar_by_its_series():
     assert drawn[("2023", PIPELINE)] == (50.0, PIPELINE_COLOUR) and drawn[("2021", PIPELINE)] == (0.0, PIPELINE_COLOUR)
     assert [label for label, _f in spec["tip"]] == ["Year", "Series", "Amount"]
     assert [text for _v, text in spec["ticks"]] == ["0", "50", "100", "150", "200", "250", "300"]
+    far = chart_spec(figures, "SEK", pd.DataFrame({"year": [2017], "weighted": [10.0]}))  # typed far off
+    assert far["years"] == [str(year) for year in range(2017, 2024)]  # the years between are there, as 0
     spec = chart_spec(figures, "SEK")  # without the pipeline: one series, the hover without it
     assert [series["name"] for series in spec["series"]] == [INVOICED] and spec["years"][-1] == "2023"
     assert [label for label, _f in spec["tip"]] == ["Year", "Invoiced"]

@@ -89,7 +89,10 @@ def chart_data(figures: pd.DataFrame, currency: str,
         tooltips = [(_("Year"), "@year"), (_("Series"), "@series"), (_("Amount"), "@amount_text")]
     else:
         tooltips = [(_("Year"), "@year"), (_("Invoiced"), "@amount_text")]
-    years = sorted({year for by_year in amounts.values() for year in by_year})
+    known = sorted({int(year) for by_year in amounts.values() for year in by_year})
+    # every year between the first and the last, as the invoiced years are: an opportunity expected to close far
+    # from them (a 1990 typed by mistake) is not drawn beside them as if the years between were not there
+    years = [str(year) for year in range(known[0], known[-1] + 1)] if known else []
     colours = {invoiced: INVOICED_COLOUR, pipelined: PIPELINE_COLOUR}
     rows = [(year, series, by_year.get(year, 0.0)) for series, by_year in amounts.items() for year in years]
     return pd.DataFrame({"year": [year for year, _s, _a in rows], "series": [series for _y, series, _a in rows],
