@@ -47,7 +47,7 @@ def page_for(server: CardServer, title: str, body: pn.viewable.Viewable, user: U
         from .ui.live import Follower
 
         def ended(_changes) -> None:
-            if search.ended:  # told once: drawn again, the message would lose the focus it took
+            if search.ended:  # told once (the sweeper's end and a lapse found by the page's own use may both come)
                 return
             search.param.update(ended=True, results=[])  # the header's search box answers no more either
             content.objects = [session_ended_message()]

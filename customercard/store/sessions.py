@@ -139,13 +139,15 @@ class SessionStore(Part):
                             at: dt.datetime | None = None) -> int:
         """End every session unused for longer than ``idle`` or started longer than ``lifetime`` ago, telling their
         open pages (which then stop showing anything, as after a logout); returns how many. The server does this
-        every half minute: a page left open is logged out when its session lapses, not only the next request."""
+        every few seconds: a page left open is logged out when its session lapses, not only at the next request.
+        (A read, and a write only when some lapsed.)"""
         at = at or utcnow()
-        with self.db.transaction() as cur:
-            lapsed = cur.execute("SELECT id, login FROM sessions WHERE ended_at IS NULL AND (last_seen_at < ? OR "
-                                 "created_at < ?)", [at - idle, at - lifetime]).fetchall()
-            for session_id, login in lapsed:
-                self._ended(cur, int(session_id), login, "expired", at)
+        lapsed = self.db.rows("SELECT id, login FROM sessions WHERE ended_at IS NULL AND (last_seen_at < ? OR "
+                              "created_at < ?)", [at - idle, at - lifetime])
+        if lapsed:
+            with self.db.transaction() as cur:
+                for session_id, login in lapsed:
+                    self._ended(cur, int(session_id), login, "expired", at)
         return len(lapsed)
 
     def sessions(self, login: str, current_token: str = "", idle: dt.timedelta = DEFAULT_IDLE,
