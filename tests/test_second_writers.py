@@ -413,3 +413,27 @@ def test_an_unknown_status_is_refused_not_answered_with_nothing(empty_store, rea
         getattr(store, read)(status="open")
     assert list(refused.value.errors) == ["status"]
     assert getattr(store, read)(status=statuses.split(", ")[0]).empty  # a real one still reads
+
+
+def test_a_value_cached_while_an_admin_change_commits_is_not_kept(empty_store):
+    """A page's read builds the users (or lists, settings) from what it read before an administrator's change
+    committed, and stores the result after the change was forgotten: that stale value was kept until the next
+    admin change (a deactivated user went on writing). It is not kept now."""
+    from customercard.store.admin import AdminStore
+
+    store = empty_store
+    admin = AdminStore(store.db)  # the store's own part as a page's read meets it
+
+    def read_then_admin_commits():
+        before = store.get_user("anna").active  # read before …
+        anna = store.get_user("anna")  # … an administrator deactivates anna and the change is forgotten …
+        anna.active = False
+        store.update_user(anna, by="boss")
+        admin.forget_cached()
+        return before  # … and then this read would be stored
+
+    assert admin.cached("probe", read_then_admin_commits) is True  # this reader gets what it read …
+    assert admin.cached("probe", lambda: "read again") == "read again"  # … but it was not kept
+    assert store.can("anna", "write") is False
+    with pytest.raises(cc.PermissionDenied):
+        store.save_customer(store.create_customer(user="boss", name="Kept AB"), user="anna")

@@ -7,6 +7,7 @@ that validation uses. Every admin change is one transaction that also writes the
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -31,6 +32,11 @@ SETTINGS_VERSION = "_version"
 
 USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_hash"
 STAMP_CHECK_SECONDS = 1.0
+#: The cache's generation (a key no cached value has): bumped by every admin change this process forgets.
+_GENERATION = " generation"
+_MISSING = object()
+#: Guards a cache's generation against the value being stored (the caches of one process, briefly).
+_CACHE_LOCK = threading.Lock()
 
 
 class AdminStore(Part):
@@ -80,9 +86,17 @@ class AdminStore(Part):
 
     def forget_cached(self) -> None:
         """Forget what was cached here, and tell other server processes to do the same."""
-        self.cache_store.clear()
+        self._forget_here()
         self.db.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
         self._stamp = self._read_stamp()
+
+    def _forget_here(self) -> None:
+        """Empty this process's cache and start its next generation: a value being built meanwhile, from what was
+        read before the change, is not kept (see :meth:`cached`)."""
+        with _CACHE_LOCK:
+            generation = self.cache_store.get(_GENERATION, 0)
+            self.cache_store.clear()
+            self.cache_store[_GENERATION] = generation + 1
 
     def _read_stamp(self) -> int:
         row = self.db.row("SELECT stamp FROM change_stamps WHERE area = 'admin'")
@@ -96,11 +110,17 @@ class AdminStore(Part):
                 self._stamp_checked = now
                 stamp = self._read_stamp()
                 if stamp != getattr(self, "_stamp", None):
-                    self.cache_store.clear()
+                    self._forget_here()
                     self._stamp = stamp
-        if key not in self.cache_store:
-            self.cache_store[key] = build()
-        return self.cache_store[key]
+        found = self.cache_store.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        generation = self.cache_store.get(_GENERATION, 0)
+        value = build()
+        with _CACHE_LOCK:  # kept only if no admin change was forgotten while it was built (it may predate it)
+            if self.cache_store.get(_GENERATION, 0) == generation:
+                self.cache_store[key] = value
+        return value
 
     def log_admin(self, cur: Any, user: str, area: str, item: str, old: Any, new: Any) -> None:
         cur.execute("INSERT INTO admin_log (changed_at, changed_by, area, item, old_value, new_value) "
