@@ -194,3 +194,27 @@ def test_follow_ups_are_kept_as_follow_up_or_follow_up_written_as_a_python_name(
     with pytest.raises(cc.ValidationError) as refused:
         store.timeline(a, kinds=["gossip"])
     assert "follow-up" in refused.value.errors["kinds"] and "gossip" in refused.value.errors["kinds"]
+
+
+def test_an_opportunity_made_won_keeps_its_closure_on_the_timeline_after_an_edit(story):
+    store, a, _b, _contact = story
+    opportunity = store.new_opportunity(a, owner="anna")
+    opportunity.param.update(title="Signed at once", stage="Lead", amount=1000.0, status="won")
+    made = store.create_opportunity(opportunity, user="anna")
+
+    def entries():
+        frame = store.timeline(a, kinds="opportunity")
+        return sorted(frame[frame["title"] == "Signed at once"]["action"])
+
+    assert entries() == ["created", "won"]
+    edited = store.get_opportunity(made.id)
+    edited.amount = 1200.0
+    store.save_opportunity(edited, user="boss")
+    assert entries() == ["created", "won"]  # an edit of its amount does not take the closure away
+    reopened = store.get_opportunity(made.id)
+    reopened.status = "pipeline"
+    reopened = store.save_opportunity(reopened, user="boss")
+    reopened.status = "lost"
+    reopened.lost_reason = "Budget cut"
+    store.save_opportunity(reopened, user="boss")
+    assert entries().count("lost") == 1 and "reopened" in entries()  # a closure by a save: once, from the history

@@ -62,12 +62,14 @@ CUSTOMER_PARTS: dict[str, str] = {
         "SELECT o.created_at, 3, o.id, 'opportunity', 'created', o.created_by, '', o.title, "
         f"CAST(o.amount AS VARCHAR) || ' ' || o.currency, {_NONE}, {_NONE}, 'opportunities', o.id "
         "FROM opportunities o WHERE o.customer_id = ?"),
-    # won or lost and never saved since it was made (by an import, the demo, or made won): the row says when; a
-    # closure made by a save is in the history (below)
+    # won or lost when it was made (by an import, the demo, or made won): the row says when, also after later saves
+    # of other fields; a closure made by a save is in the history (below), at the row's moment
     "opportunities closed": (
         "SELECT o.status_changed_at, 4, o.id, 'opportunity', o.status, o.status_changed_by, '', o.title, "
         f"o.lost_reason, {_NONE}, o.status, 'opportunities', o.id FROM opportunities o WHERE o.customer_id = ? "
-        "AND o.status <> 'pipeline' AND o.status_changed_at IS NOT NULL AND o.version = 1"),
+        "AND o.status <> 'pipeline' AND o.status_changed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+        "record_changes r WHERE r.table_name = 'opportunities' AND "
+        "r.record_id = o.id AND r.field = 'status' AND r.kind <> 'create' AND r.changed_at = o.status_changed_at)"),
     "contacts added": (
         "SELECT k.created_at, 6, k.id, 'contact', 'added', k.created_by, '', trim(k.first_name || ' ' || k.last_name), "
         f"k.title, {_NONE}, {_NONE}, 'contacts', k.id FROM contacts k WHERE k.customer_id = ?"),
