@@ -437,3 +437,26 @@ def test_a_value_cached_while_an_admin_change_commits_is_not_kept(empty_store):
     assert store.can("anna", "write") is False
     with pytest.raises(cc.PermissionDenied):
         store.save_customer(store.create_customer(user="boss", name="Kept AB"), user="anna")
+
+
+def test_two_administrators_saving_the_settings_at_once_one_wins_the_other_meets_a_conflict(empty_store):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = empty_store
+    with ThreadPoolExecutor(max_workers=2) as admins:  # two writers, each with its own connection
+        for round_number in range(10):
+            start = threading.Barrier(2)
+
+            def save(hour, start=start):
+                mine = store.settings()
+                mine.reminder_hour = hour
+                start.wait()
+                try:
+                    store.save_settings(mine, user="boss")
+                    return "saved"
+                except cc.ConflictError:
+                    return "conflict"
+
+            outcomes = [admins.submit(save, 5 + round_number % 3), admins.submit(save, 9 + round_number % 3)]
+            assert sorted(f.result(timeout=60) for f in outcomes) == ["conflict", "saved"]

@@ -148,6 +148,8 @@ class AdminStore(Part):
         login = self.require(user, "admin")
         settings.check()
         with self.db.transaction() as cur:
+            if self.db.dialect == "postgresql":  # two administrators at once: one after the other (then a conflict)
+                cur.execute("SELECT pg_advisory_xact_lock(7242003)")
             stored = dict(cur.execute("SELECT key, value FROM settings").fetchall())
             version = json.loads(stored.get(SETTINGS_VERSION) or "0")
             before = Settings()
