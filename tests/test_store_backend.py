@@ -127,3 +127,17 @@ def test_a_backup_is_made_while_another_connection_holds_a_write_open(empty_temp
     store.close()
     with Store(tmp_path / "copy.duckdb") as copy:
         assert copy.get_customer(made.id).name == "Committed AB"
+
+
+def test_many_short_lived_threads_one_after_another_each_get_a_connection(empty_store):
+    """On PostgreSQL each thread keeps a pool connection while it lives: those of ended threads go back, so a
+    script starting a new thread for each round does not stall at the pool's size (16)."""
+    store = empty_store
+    made = store.create_customer(user="anna", name="Threads AB")
+    answers = []
+    for _round in range(25):
+        thread = threading.Thread(target=lambda: answers.append(store.get_customer(made.id).name))
+        thread.start()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    assert answers == ["Threads AB"] * 25

@@ -183,7 +183,8 @@ class PostgresDatabase(SqlBackend):
         super().__init__(url)
         self._psycopg = psycopg
         #: Connections threads took from the pool (each keeps its own): closed with the database.
-        self._handed_out: list[Any] = []
+        #: The pool's connections handed to threads, each with its thread (kept while the thread lives).
+        self._handed_out: list[tuple[threading.Thread, Any]] = []
         self._handed_out_lock = threading.Lock()
         try:
             self._pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=True,
@@ -205,11 +206,24 @@ class PostgresDatabase(SqlBackend):
     def _connection(self) -> Any:
         conn = getattr(self._local, "connection", None)
         if conn is None or conn.closed:
+            self._give_back_connections_of_ended_threads()
             conn = self._pool.getconn()
             self._local.connection = conn
             with self._handed_out_lock:
-                self._handed_out.append(conn)
+                self._handed_out.append((threading.current_thread(), conn))
         return conn
+
+    def _give_back_connections_of_ended_threads(self) -> None:
+        """A thread keeps its connection while it lives; those of threads that have ended go back to the pool
+        (a script or test starting new threads by the dozen met the pool's end after 16 and waited 15 s)."""
+        with self._handed_out_lock:
+            ended = [(thread, conn) for thread, conn in self._handed_out if not thread.is_alive()]
+            self._handed_out = [(thread, conn) for thread, conn in self._handed_out if thread.is_alive()]
+        for _thread, conn in ended:
+            try:
+                self._pool.putconn(conn)
+            except Exception:  # closed meanwhile, or not the pool's any more: it is let go
+                log.debug("A connection of an ended thread could not go back to the pool", exc_info=True)
 
     def cursor(self) -> _Cursor:
         cur = getattr(self._local, "cursor", None)
@@ -223,7 +237,7 @@ class PostgresDatabase(SqlBackend):
         self._closed.set()
         with self._handed_out_lock:
             handed_out, self._handed_out = self._handed_out, []
-        for conn in handed_out:
+        for _thread, conn in handed_out:
             try:
                 conn.close()
             except self._psycopg.Error:
