@@ -416,3 +416,32 @@ def pd_isna(value: Any) -> bool:
     import pandas as pd
 
     return bool(pd.isna(value))
+
+
+def test_a_renamed_list_value_is_the_same_value_on_any_day(empty_store: Store) -> None:
+    """The history keeps a list value by the name it had then; renamed since, it is the same value (customers
+    refer to it): the card as of any day shows today's name, compare finds no change, and restore brings it back."""
+    store = empty_store
+    statuses = list(store.choices().allowed("statuses"))
+    first, other = statuses[0], statuses[1]
+    customer = store.create_customer(user="anna", name="Renamed AB", status=first)
+    moved = store.get_customer(customer.id)
+    moved.status = other
+    store.save_customer(moved, user="anna")
+    back = store.get_customer(customer.id)
+    back.status = first
+    store.save_customer(back, user="boss")
+    listed = store.list_values("statuses").set_index("label")
+    store.rename_list_value(int(listed.loc[first, "id"]), f"{first} (renamed)", user="boss",
+                            version=int(listed.loc[first, "version"]))
+    today = store.firm_today()
+    assert store.get_customer(customer.id).status == f"{first} (renamed)"
+    assert store.get_customer(customer.id, as_of=today).status == f"{first} (renamed)"
+    made = moved.updated_at - dt.timedelta(microseconds=1)  # as created, before any change: the first status
+    assert store.get_customer(customer.id, as_of=made).status == f"{first} (renamed)"
+    assert "status" not in set(store.diff(customer.id, made)["field"])  # the same value: nothing to compare
+    # a day when it had the other status: that one, and restoring it works; then back by the renamed name
+    assert store.get_customer(customer.id, as_of=back.updated_at - dt.timedelta(microseconds=1)).status == other
+    restored = store.restore_as_of(customer.id, back.updated_at - dt.timedelta(microseconds=1), fields=["status"],
+                                   user="anna", expected_version=store.get_customer(customer.id).version)
+    assert restored.status == other

@@ -42,7 +42,7 @@ _CACHE_LOCK = threading.Lock()
 class AdminStore(Part):
     """Part of :class:`customercard.store.Store`: settings, lists, criteria, users, permissions."""
 
-    internal = frozenset({"acting", "cached", "list_maps", "log_admin", "users_by_login"})
+    internal = frozenset({"acting", "cached", "list_maps", "list_renames", "log_admin", "users_by_login"})
 
     db: Backend
 
@@ -130,6 +130,20 @@ class AdminStore(Part):
         """Every admin change, newest first: changed_at, changed_by, area, item, old_value, new_value."""
         return self.db.df("SELECT changed_at, changed_by, area, item, old_value, new_value FROM admin_log "
                           "ORDER BY id DESC LIMIT ?", [limit])
+
+    def list_renames(self) -> dict[str, list[tuple[Any, str, str]]]:
+        """Each admin list's renames, oldest first, as the admin log keeps them: {list name: [(when, old name, new
+        name), …]} (a customer's history keeps a list value by the name it had then)."""
+        def build() -> dict[str, list[tuple[Any, str, str]]]:
+            areas = {label: name for name, label in LIST_NAMES.items()}
+            found: dict[str, list[tuple[Any, str, str]]] = {}
+            for at, area, item, old, new in self.db.rows(
+                    "SELECT changed_at, area, item, old_value, new_value FROM admin_log WHERE " +
+                    self.db.in_list("area", len(areas)) + " ORDER BY id", list(areas)):
+                if old is not None and new is not None and old == item:  # a rename (a move logs positions)
+                    found.setdefault(areas[area], []).append((at, old, new))
+            return found
+        return self.cached("list renames", build)
 
     # -- settings ------------------------------------------------------------------------------------
     def settings(self) -> Settings:

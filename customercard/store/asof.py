@@ -22,7 +22,18 @@ import pandas as pd
 
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..i18n import _
-from ..models import Comment, Contact, Customer, Event, FollowUp, Opportunity, field_value, from_text, to_text
+from ..models import (
+    Comment,
+    Contact,
+    Customer,
+    Event,
+    FollowUp,
+    InvoiceDefaults,
+    Opportunity,
+    field_value,
+    from_text,
+    to_text,
+)
 from .activity import as_date, day_end
 from .admin import AdminStore
 from .backend import Backend
@@ -43,6 +54,20 @@ log = logging.getLogger(__name__)
 NOT_RESTORED = frozenset({"erp_system", "erp_customer_id", "merged_from", "merged_into"})
 #: The customer's fields a diff compares, in the card's order: every user field, the economy-system link.
 COMPARED = (*(f for f in Customer.fields if f != "segments"), "erp_system", "erp_customer_id")
+
+
+#: The customer's fields kept as an admin list's value: field → list (their history keeps the value's name).
+CUSTOMER_LIST_FIELDS = {**Customer.lists,
+                        **{f"invoicing.{field}": name for field, name in InvoiceDefaults.lists.items()}}
+
+
+def renamed_since(renames: list[tuple[Any, str, str]], label: str, written_at: Any) -> str:
+    """What a list value written as ``label`` at ``written_at`` is called now: the list's renames after it applied
+    in order (``renames``: (when, old name, new name), oldest first)."""
+    for at, old, new in renames:
+        if at > written_at and label == old:
+            label = new
+    return label
 
 
 def _texts_after(rows: Iterable[tuple[Any, str, Any]]) -> dict[int, dict[str, Any]]:
@@ -91,12 +116,18 @@ class AsOfStore(Part):
         if customer.created_at is not None and customer.created_at > cutoff:
             raise NotFound(_("Customer {id} was created after {day}.").format(
                 id=customer_id, day=day_text(as_of)))
-        rows = self.db.rows("SELECT version, field, old_value FROM customer_changes WHERE customer_id = ? "
-                            "AND changed_at > ? ORDER BY version, id", [int(customer_id), cutoff])
+        rows = self.db.rows("SELECT version, field, old_value, changed_at FROM customer_changes WHERE customer_id = "
+                            "? AND changed_at > ? ORDER BY version, id", [int(customer_id), cutoff])
         first_version = int(rows[0][0]) if rows else None
-        past = _texts_after((0, field, old) for _version, field, old in rows).get(0, {})
+        past = _texts_after((0, field, old) for _version, field, old, _at in rows).get(0, {})
+        written = _texts_after((0, field, at) for _version, field, _old, at in rows).get(0, {})
+        renames = self.admin.list_renames() if any(field in CUSTOMER_LIST_FIELDS for field in past) else {}
         for field, text in past.items():
-            self._put_back(customer, field, text)
+            # a list value's name when it was written is today's name of that value: renamed, it is the same value
+            # (customers refer to it), not a change to compare or undo
+            named = renamed_since(renames.get(CUSTOMER_LIST_FIELDS[field], []), text, written[field]) \
+                if field in CUSTOMER_LIST_FIELDS and text else text
+            self._put_back(customer, field, named)
         if first_version is not None:
             last = self.db.row("SELECT changed_at, changed_by FROM customer_changes WHERE customer_id = ? "
                                "AND changed_at <= ? ORDER BY version DESC, id DESC LIMIT 1", [int(customer_id), cutoff])
