@@ -141,3 +141,40 @@ def test_many_short_lived_threads_one_after_another_each_get_a_connection(empty_
         thread.join(timeout=10)
         assert not thread.is_alive()
     assert answers == ["Threads AB"] * 25
+
+
+def test_two_stores_on_one_file_writing_the_same_row_at_once_give_a_clear_refusal(empty_template, tmp_path):
+    """A notebook that opened the same DuckDB file twice: the second writer of a row another connection is
+    writing is refused by DuckDB ("Conflict on update") — told as our error, nothing saved."""
+    from customercard.errors import CustomerCardError
+    from customercard.store import Store
+
+    from .conftest import copy_database
+
+    path = copy_database(empty_template, tmp_path / "db")
+    first, second = Store(path), Store(path)
+    made = first.create_customer(user="anna", name="Twice Open AB")
+    opened, finish = threading.Event(), threading.Event()
+
+    def holding_a_write():
+        cur = first.db.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        cur.execute("UPDATE customers SET nickname = 'first' WHERE id = ?", [made.id])
+        opened.set()
+        finish.wait(30)
+        cur.execute("ROLLBACK")
+
+    thread = threading.Thread(target=holding_a_write)
+    thread.start()
+    try:
+        assert opened.wait(30)
+        mine = second.get_customer(made.id)
+        mine.nickname = "second"
+        with pytest.raises(CustomerCardError, match="at the same moment"):
+            second.save_customer(mine, user="anna")
+    finally:
+        finish.set()
+        thread.join()
+    assert second.get_customer(made.id).nickname == ""
+    first.close()
+    second.close()

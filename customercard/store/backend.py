@@ -212,9 +212,12 @@ class SqlBackend(abc.ABC):
             self._local.announced = []
             try:
                 yield cur
-            except BaseException:
+            except BaseException as exc:
                 self._end_transaction()
                 self._quietly(cur, "ROLLBACK")
+                if self._write_conflict(exc):
+                    raise CustomerCardError(_("Someone else wrote the same rows at the same moment (another store "
+                                              "open on this database): nothing was saved; try again.")) from exc
                 raise
             announced = self._end_transaction()
             try:
@@ -225,6 +228,10 @@ class SqlBackend(abc.ABC):
                 raise CustomerCardError(_("The change could not be committed: {exc}").format(
                     exc=exc.__cause__ or exc)) from exc
         self._tell_after_commit(announced)
+
+    def _write_conflict(self, exc: BaseException) -> bool:  # noqa: ARG002 - the backends that have one say so
+        """Whether ``exc`` is the database refusing a write that met another connection's at the same moment."""
+        return False
 
     def _end_transaction(self) -> list[Change]:
         self._local.in_transaction = False

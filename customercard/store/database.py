@@ -230,6 +230,11 @@ class Database(SqlBackend):
         if value <= top:
             self.rows(f"SELECT max(nextval('{sequence}')) FROM range(?)", [top - value + 1])
 
+    def _write_conflict(self, exc: BaseException) -> bool:
+        # two Store objects on one file in one process (a notebook's second open_store): DuckDB's own writers are
+        # not serialised by one lock, and the second to write the same rows is refused ("Conflict on update")
+        return isinstance(exc, self._duckdb.TransactionException) and "conflict" in str(exc).lower()
+
     def checkpoint(self) -> None:
         self.cursor().execute("CHECKPOINT")
 
