@@ -23,6 +23,8 @@ from .i18n import N_, _, ngettext, quote
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 CLI_ACTOR = "system:cli"
+#: The exit status when the output's reader stopped reading (128 + SIGPIPE, as a command killed by it).
+EXIT_BROKEN_PIPE = 141
 #: The largest TCP port number.
 MAX_PORT = 65535
 
@@ -604,9 +606,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # the output piped into a reader that stopped (| head): done, quietly
+    except BrokenPipeError:  # the output piped into a reader that stopped (| head): quietly, as SIGPIPE would
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_BROKEN_PIPE
     except CustomerCardError as exc:
         message = str(exc)
         errors = getattr(exc, "errors", None)

@@ -123,7 +123,8 @@ def _blank(value: Any) -> bool:
 NAME_LENGTH = 200  # names and titles, address lines
 REFERENCE_LENGTH = 100  # numbers, codes, references, logins, list values
 NOTE_LENGTH = 20_000  # notes, descriptions, comment bodies
-#: The largest amount an opportunity may have (the database keeps 16 digits before the decimal point).
+#: The largest amount an opportunity may be given (the database keeps 16 digits before the decimal point; checked
+#: when it is saved, so that a larger one stored before still reads).
 MAX_AMOUNT = 1_000_000_000_000
 EMAIL_LENGTH = 254  # the longest e-mail address (RFC 5321)
 URL_LENGTH = 2_000  # web addresses
@@ -983,7 +984,7 @@ class Opportunity(Record):
     id = Integer(default=None, allow_None=True)
     customer_id = Integer(default=None, allow_None=True, label=N_("Customer id"))
     title = text_param(default="", label=N_("Title"))
-    amount = Number(default=0.0, bounds=(0, MAX_AMOUNT), label=N_("Amount"),
+    amount = Number(default=0.0, bounds=(0, None), label=N_("Amount"),
                     doc=N_("Expected value, from 0 up to a million millions."))
     currency = text_param(default="SEK", max_length=REFERENCE_LENGTH, label=N_("Currency"))
     probability = Number(default=50.0, bounds=(0, 100), label=N_("Probability (%)"), doc=N_("0–100."))
@@ -1014,6 +1015,8 @@ class Opportunity(Record):
             errors["currency"] = _("{value} is not one of the currencies.").format(value=quoted(self.currency))
         if self.status == "lost" and not self.lost_reason:
             errors["lost_reason"] = _("Say why it was lost.")
+        if (self.amount or 0) > MAX_AMOUNT and (previous is None or previous.get("amount") != self.amount):
+            errors["amount"] = _("Must be at most {n}.").format(n=formatting.figure(MAX_AMOUNT))
         _check_owner(errors, self.owner, previous, choices)
 
 

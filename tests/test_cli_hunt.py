@@ -90,7 +90,7 @@ def test_demo_with_no_customers_is_one_line_and_makes_no_file(tmp_path: Path, co
 
 
 @pytest.mark.parametrize("command", [["users", "list"], ["export", "customers", "out.csv"], ["reindex"],
-                                     ["backup", "copy.duckdb"], ["tokens", "list"]])
+                                     ["backup", "copy.duckdb"], ["tokens", "list", "anna"]])
 def test_a_command_on_a_database_that_is_not_there_says_so_and_makes_none(tmp_path: Path, command):
     typo = tmp_path / "typo.duckdb"
     line = one_line(run("--db", str(typo), *[str(tmp_path / c) if c.endswith((".csv", ".duckdb")) else c

@@ -285,6 +285,8 @@ def test_the_invoiced_chart_colours_each_bar_by_its_series():
     assert [text for _v, text in spec["ticks"]] == ["0", "50", "100", "150", "200", "250", "300"]
     far = chart_spec(figures, "SEK", pd.DataFrame({"year": [2017], "weighted": [10.0]}))  # typed far off
     assert far["years"] == [str(year) for year in range(2017, 2024)]  # the years between are there, as 0
+    someday = chart_spec(figures, "SEK", pd.DataFrame({"year": [9999], "weighted": [10.0]}))
+    assert someday["years"] == ["2021", "2022", "2023", "9999"]  # not eight thousand bars
     spec = chart_spec(figures, "SEK")  # without the pipeline: one series, the hover without it
     assert [series["name"] for series in spec["series"]] == [INVOICED] and spec["years"][-1] == "2023"
     assert [label for label, _f in spec["tip"]] == ["Year", "Invoiced"]

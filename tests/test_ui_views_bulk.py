@@ -59,6 +59,8 @@ def test_a_link_naming_only_a_view_opens_its_search_as_saved_now(demo_store):
     everyone = CustomerList.from_url(demo_store, "", login="erik")
     assert 0 < opened.total < everyone.total
     assert opened.url == f"status=Active&manager=erik&sort=city&view={shared.id}"
+    paged = CustomerList.from_url(demo_store, f"view={shared.id}&sort=name&page=1", login="erik")  # its own sort
+    assert paged.query.account_managers == ["erik"] and paged.sort == "name"
     # a bookmark with its own filters shows those, under the view it was made from
     bookmarked = CustomerList.from_url(demo_store, f"status=Active&view={shared.id}", login="erik")
     assert bookmarked.query.account_managers == [] and bookmarked.view_id == shared.id

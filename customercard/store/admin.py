@@ -7,6 +7,7 @@ that validation uses. Every admin change is one transaction that also writes the
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -140,8 +141,9 @@ class AdminStore(Part):
             for at, area, item, old, new in self.db.rows(
                     "SELECT changed_at, area, item, old_value, new_value FROM admin_log WHERE " +
                     self.db.in_list("area", len(areas)) + " ORDER BY id", list(areas)):
-                if old is not None and new is not None and old == item:  # a rename (a move logs positions)
-                    found.setdefault(areas[area], []).append((at, old, new))
+                if old is None or new is None or old != item or _not_a_rename(old, new):
+                    continue  # an addition, or a move or a switch of a value that happens to be named so
+                found.setdefault(areas[area], []).append((at, old, new))
             return found
         return self.cached("list renames", build)
 
@@ -590,6 +592,14 @@ class AdminStore(Part):
                 default_country=settings.phone_region,
             )
         return self.cached("choices", build)
+
+
+def _not_a_rename(old: str, new: str) -> bool:
+    """Whether an admin-log entry of a list value is a move ('position 2' → 'position 3') or a switch ('active' →
+    'inactive') rather than a rename (their item is the value's name, which may read the same)."""
+    switches = {"active", "inactive"}
+    moves = re.compile(r"position \d+")
+    return ({old, new} <= switches and old != new) or bool(moves.fullmatch(old) and moves.fullmatch(new))
 
 
 def _policy_hash(password: str, login: str) -> str:

@@ -23,6 +23,8 @@ import pandas as pd
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import (
+    EVENT_STATUSES,
+    OPPORTUNITY_STATUSES,
     Comment,
     Contact,
     Customer,
@@ -36,7 +38,7 @@ from ..models import (
 )
 from .activity import as_date, day_end
 from .admin import AdminStore
-from .backend import Backend
+from .backend import Backend, checked_status
 from .customers import _set_field_text
 from .part import Part
 
@@ -59,6 +61,10 @@ COMPARED = (*(f for f in Customer.fields if f != "segments"), "erp_system", "erp
 #: The customer's fields kept as an admin list's value: field → list (their history keeps the value's name).
 CUSTOMER_LIST_FIELDS = {**Customer.lists,
                         **{f"invoicing.{field}": name for field, name in InvoiceDefaults.lists.items()}}
+
+
+#: The fields of records that hold an admin list's value by its name: table → {field: list}.
+RECORD_LIST_FIELDS = {"opportunities": {"stage": "opportunity_stages"}, "events": {"event_type": "event_types"}}
 
 
 def renamed_since(renames: list[tuple[Any, str, str]], label: str, written_at: Any) -> str:
@@ -251,6 +257,7 @@ class AsOfStore(Part):
     def events_as_of(self, customer_id: int, as_of: Any, status: str | None = None) -> pd.DataFrame:
         """The customer's events planned by the end of ``as_of``, as they stood then (title, time, status …):
         the columns of :meth:`events`."""
+        checked_status(status, EVENT_STATUSES)
         cutoff = self.cutoff(as_of)
         frame = self.db.df(
             "SELECT id, customer_id, title, event_type_id, starts_at, ends_at, owner, participants, contact_ids, "
@@ -271,6 +278,7 @@ class AsOfStore(Part):
     def opportunities_as_of(self, customer_id: int, as_of: Any, status: str | None = None) -> pd.DataFrame:
         """The customer's opportunities made by the end of ``as_of``, as they stood then (stage, amount, status
         …), with their weighted and base-currency amounts: the columns of :meth:`opportunities`."""
+        checked_status(status, OPPORTUNITY_STATUSES)
         cutoff = self.cutoff(as_of)
         frame = self.db.df(
             "SELECT id, customer_id, title, CAST(amount AS DOUBLE PRECISION) AS amount, currency, probability, "
@@ -427,10 +435,15 @@ class AsOfStore(Part):
         frame = frame.copy()
         past = self._record_texts(table, frame["id"], cutoff)
         allowed = set(fields)
+        lists = RECORD_LIST_FIELDS.get(table, {})
+        renames = self.admin.list_renames() if lists and past else {}
         for index, record_id in zip(frame.index, frame["id"], strict=True):
             for field, text in past.get(int(record_id), {}).items():
                 if field in allowed and field in frame.columns:
-                    value = _typed(record, field, text)
+                    # a renamed stage or event type is the same value: today's name (renames since the day)
+                    named = renamed_since(renames.get(lists[field], []), text, cutoff) \
+                        if field in lists and text else text
+                    value = _typed(record, field, named)
                     if field in ("participants", "contact_ids"):
                         value = json.dumps(value)
                     frame[field] = frame[field].astype(object)

@@ -130,6 +130,13 @@ def _typed_column(values: Sequence[Any], kind: str) -> Any:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+def checked_status(status: str | None, statuses: tuple[str, ...]) -> None:
+    """A status asked for that is none of ``statuses`` is refused (it would answer an empty frame, as if nothing
+    were in it)."""
+    if status and status not in statuses:
+        raise ValidationError({"status": _("One of {values}.").format(values=", ".join(statuses))})
+
+
 def of_customer_and_status(alias: str, customer_id: int | None, status: str | None,
                            statuses: tuple[str, ...]) -> tuple[list[str], list[Any]]:
     """WHERE conditions and their parameters for the rows of table ``alias`` of one customer and in one status,
@@ -139,8 +146,7 @@ def of_customer_and_status(alias: str, customer_id: int | None, status: str | No
     if customer_id is not None:
         where.append(f"{alias}.customer_id = ?")
         params.append(int(customer_id))
-    if status and status not in statuses:
-        raise ValidationError({"status": _("One of {values}.").format(values=", ".join(statuses))})
+    checked_status(status, statuses)
     if status:
         where.append(f"{alias}.status = ?")
         params.append(status)

@@ -297,7 +297,8 @@ class CustomerStore(Part):
         """Validate and create a customer (number given automatically); records who created it."""
         customer = customer if customer is not None else self.new_customer()
         # a misspelt field (emial=) would be dropped unseen: it is told, with every other problem
-        unknown = {name: _("Not a field of a customer.") for name in fields if name not in customer.fields}
+        unknown = {name: _("Not a field of a customer.") for name in fields if name not in customer.fields and (
+            name not in customer.param or name in STORE_GIVEN)}  # a field dotted, or a whole part (visit_address=)
         errors = {**customer.update_from({k: v for k, v in fields.items() if k not in unknown}), **unknown}
         if errors:
             raise ValidationError({**customer.validate(self.admin.choices()), **errors}, what=_("Customer"))
@@ -644,6 +645,11 @@ class CustomerStore(Part):
                         expected_version: int | None = None) -> Customer:
         """Unlink a customer from the economy system (administrators); recorded as :meth:`link_customer`."""
         return self.link_customer(customer_id, "", "", user=user, expected_version=expected_version)
+
+
+#: What the store gives a new customer itself: not set by its creator.
+STORE_GIVEN = frozenset({"id", "number", "version", "created_at", "created_by", "updated_at", "updated_by",
+                         "merged_into"})
 
 
 def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[str], list[Any]]:

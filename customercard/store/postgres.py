@@ -206,12 +206,22 @@ class PostgresDatabase(SqlBackend):
     def _connection(self) -> Any:
         conn = getattr(self._local, "connection", None)
         if conn is None or conn.closed:
+            if conn is not None:  # this thread's connection was lost: its slot goes back (the pool drops it)
+                self._give_back(threading.current_thread(), conn)
             self._give_back_connections_of_ended_threads()
             conn = self._pool.getconn()
             self._local.connection = conn
             with self._handed_out_lock:
                 self._handed_out.append((threading.current_thread(), conn))
         return conn
+
+    def _give_back(self, thread: threading.Thread, conn: Any) -> None:
+        with self._handed_out_lock:
+            self._handed_out = [(t, c) for t, c in self._handed_out if not (t is thread and c is conn)]
+        try:
+            self._pool.putconn(conn)
+        except Exception:  # not the pool's any more: it is let go
+            log.debug("A lost connection could not go back to the pool", exc_info=True)
 
     def _give_back_connections_of_ended_threads(self) -> None:
         """A thread keeps its connection while it lives; those of threads that have ended go back to the pool

@@ -54,6 +54,11 @@ SORT_KEYS = tuple(c["key"] for c in COLUMNS)
 DEFAULT_COLUMNS = list(SORT_KEYS)
 
 
+#: The URL arguments that choose customers (beside ``seg.<criterion>``): a link with none of them opens a saved view
+#: as it is saved.
+FILTER_ARGS = frozenset({"q", "status", "industry", "manager", "city", "country", "archived"})
+
+
 def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str, Any]]:
     """A query and the view state (sort, descending, page) from URL arguments."""
     def one(key: str, default: str = "") -> str:
@@ -156,8 +161,9 @@ class CustomerList(pn.viewable.Viewer):
                 view = None
             if view is None:
                 state.pop("view_id")
-            elif set(args) == {"view"}:
-                query, state = query_from_args({**parse_qs(view.search), "view": [str(view_id)]})
+            elif not any(key in FILTER_ARGS or key.startswith(SEGMENT_PREFIX) for key in args):
+                # the view's search; what the link itself says of sort, columns and page goes on top of it
+                query, state = query_from_args({**parse_qs(view.search), **args})
         return cls(store=store, query=known_values(store, query), **state, **params)
 
     def __init__(self, **params: Any) -> None:

@@ -52,7 +52,7 @@
       const item = button.closest(".choices__item");
       const value = [...item.childNodes].filter((n) => n !== button).map((n) => n.textContent).join("").trim();
       if (texts.remove) {
-        const name = texts.remove.replace("{value}", value);
+        const name = texts.remove.split("{value}").join(value);  // (replace() reads "$" in a value)
         set(button, "aria-label", name);
         if (button.textContent !== name) button.textContent = name;
       }

@@ -73,6 +73,10 @@ def axis_formatter(language: str | None = None) -> CustomJSTickFormatter:
                                                           "minus": minus})
 
 
+#: The most years the chart draws every one of between its first and last (beyond: only the years that have bars).
+CHART_YEARS_AT_MOST = 60
+
+
 def chart_data(figures: pd.DataFrame, currency: str,
                pipeline: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """The chart's bars, one row each — ``year`` (text), ``series`` (Invoiced, or the weighted pipeline when
@@ -91,8 +95,10 @@ def chart_data(figures: pd.DataFrame, currency: str,
         tooltips = [(_("Year"), "@year"), (_("Invoiced"), "@amount_text")]
     known = sorted({int(year) for by_year in amounts.values() for year in by_year})
     # every year between the first and the last, as the invoiced years are: an opportunity expected to close far
-    # from them (a 1990 typed by mistake) is not drawn beside them as if the years between were not there
-    years = [str(year) for year in range(known[0], known[-1] + 1)] if known else []
+    # from them (a 1990 typed by mistake) is not drawn beside them as if the years between were not there — up to
+    # a span a chart can show (a 9999 typed as "some day" would make thousands of bars: then the years there are)
+    spanned = bool(known) and known[-1] - known[0] < CHART_YEARS_AT_MOST
+    years = [str(year) for year in (range(known[0], known[-1] + 1) if spanned else known)]
     colours = {invoiced: INVOICED_COLOUR, pipelined: PIPELINE_COLOUR}
     rows = [(year, series, by_year.get(year, 0.0)) for series, by_year in amounts.items() for year in years]
     return pd.DataFrame({"year": [year for year, _s, _a in rows], "series": [series for _y, series, _a in rows],
