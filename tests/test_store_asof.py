@@ -445,3 +445,30 @@ def test_a_renamed_list_value_is_the_same_value_on_any_day(empty_store: Store) -
     restored = store.restore_as_of(customer.id, back.updated_at - dt.timedelta(microseconds=1), fields=["status"],
                                    user="anna", expected_version=store.get_customer(customer.id).version)
     assert restored.status == other
+
+
+def test_a_renamed_stage_reads_by_today_s_name_and_a_switched_value_named_active_is_no_rename(
+        empty_store: Store) -> None:
+    store = empty_store
+    customer = store.create_customer(user="anna", name="Stages AB")
+    stages = list(store.choices().allowed("opportunity_stages"))
+    opportunity = store.new_opportunity(customer.id, owner="anna")
+    opportunity.param.update(title="Deal", stage=stages[0])
+    made = store.create_opportunity(opportunity, user="anna")
+    before_move = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # a moment (UTC) after it was made, before its move
+    moved = store.get_opportunity(made.id)
+    moved.stage = stages[1]
+    store.save_opportunity(moved, user="anna")
+    listed = store.list_values("opportunity_stages").set_index("label")
+    store.rename_list_value(int(listed.loc[stages[0], "id"]), f"{stages[0]} (new name)", user="boss",
+                            version=int(listed.loc[stages[0], "version"]))
+    then = store.opportunities_as_of(customer.id, before_move)
+    assert list(then["stage"]) == [f"{stages[0]} (new name)"]
+    with pytest.raises(cc.ValidationError):
+        store.as_of(store.firm_today()).events(customer.id, status="open")
+    # a value that happens to be named "active", switched off and on, is not renamed by it
+    value_id = store.add_list_value("industries", "active", user="boss")
+    industry = store.list_values("industries").set_index("id").loc[value_id]
+    store.set_list_value_active(value_id, False, user="boss", version=int(industry["version"]))
+    customer = store.get_customer(customer.id)
+    assert store.get_customer(customer.id, as_of=store.firm_today()).industry == customer.industry
