@@ -356,6 +356,7 @@ def test_a_comment_edit_meets_the_conflict_and_a_late_save_brings_it_back(demo_s
     erik_writes("Erik's first text")
     editor.widgets["body"].value = "Anna's text"
     assert editor.save() is False and editor.resolver is not None
+    assert "Someone saved this while" in editor.resolver.__panel__().objects[0].object  # a comment, not "customer"
     assert demo_store.get_comment(comment_id).body == "Erik's first text"
     erik_writes("Erik's second text")  # while Anna's choice is open
     assert editor.save() is False  # the choice was made against his first text: shown again

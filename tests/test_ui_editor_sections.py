@@ -166,7 +166,7 @@ def test_a_message_of_an_earlier_refusal_goes_when_the_next_save_meets_a_conflic
     mine.form.widgets["email"].value = "ok@example.org"
     assert mine.save() is False and mine.resolver is not None  # now a conflict on the e-mail
     assert not mine.form.messages["email"].object  # the old "not a valid address" is gone
-    assert "Someone saved this while" in mine.resolver.__panel__().objects[0].object
+    assert "Someone saved this customer while" in mine.resolver.__panel__().objects[0].object
 
 
 def test_the_save_button_draws_the_customer_sections_once(demo_store, customer_id):

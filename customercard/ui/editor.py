@@ -172,7 +172,7 @@ class RecordEditor(pn.viewable.Viewer):
         record = self.original
         before = self.resolver.__panel__() if self.resolver is not None else None
         self.resolver = ConflictResolver(
-            error, mine, label_of=self.label_of, user_name_of=self._user_name,
+            error, mine, label_of=self.label_of, user_name_of=self._user_name, of_customer=isinstance(record, Customer),
             shown_of=lambda field, value: shown(record, field, value, self._user_name, self._zone))
         objects = [o for o in self._layout.objects if o is not before]  # the dialog shown before goes
         buttons = next(i for i, o in enumerate(objects) if o is self._buttons)

@@ -329,9 +329,10 @@ class ConflictResolver(pn.viewable.Viewer):
     MINE = "mine"
 
     def __init__(self, error: ConflictError, mine: dict[str, Any], label_of, user_name_of, shown_of=None,
-                 **params: Any) -> None:
+                 of_customer: bool = True, **params: Any) -> None:
         """``label_of(field)``, ``user_name_of(login)`` and ``shown_of(field, value)`` say a field, a colleague and
-        a value as people read them."""
+        a value as people read them; ``of_customer``: the record is the customer itself (else one of its records:
+        a contact person, a comment, an opportunity …)."""
         super().__init__(**params)
         shown_of = shown_of or (lambda _field, value: to_text(value) or "")
         self.error = error
@@ -339,7 +340,8 @@ class ConflictResolver(pn.viewable.Viewer):
         self.choices: dict[str, pn.widgets.RadioBoxGroup] = {}
         rows = [pn.pane.HTML(
             '<div class="cc-conflict-head"><b>{}</b> {}</div>'.format(
-                esc(_("Someone saved this while you were editing.")),
+                esc(_("Someone saved this customer while you were editing.") if of_customer else
+                    _("Someone saved this while you were editing.")),
                 esc(_("Choose, for each field you both changed, which value to keep."))),
             sizing_mode="stretch_width")]
         others = []
