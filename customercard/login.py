@@ -144,7 +144,14 @@ class SessionSweeper(Rounds):
         self.gate = gate
 
     def run_once(self) -> int:
-        return self.gate.get_store().end_lapsed_sessions(idle=self.gate.idle, lifetime=self.gate.lifetime)
+        store = self.gate.get_store()
+        try:
+            return store.end_lapsed_sessions(idle=self.gate.idle, lifetime=self.gate.lifetime)
+        except Exception:
+            if store.db.closed:  # the store was closed before its server was stopped: nothing more to look at
+                self._stop.set()
+                return 0
+            raise
 
 
 class SessionGate:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+import inspect
 import logging
 import sys
 import threading
@@ -74,13 +75,17 @@ async def _page_without_trailing_slash(handler: DocHandler, *args: Any, **kwargs
         query = handler.request.query
         handler.redirect("/" + path.strip("/") + (f"?{query}" if query else ""))
         return None
-    return await _PANEL_GET(handler, *args, **kwargs)
+    # Panel's get is behind Tornado's @authenticated, which answers a request without a login itself (a redirect
+    # to the login page) and then gives back None, not a coroutine
+    answer = _PANEL_GET(handler, *args, **kwargs)
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 async def _session_with_its_status(handler: DocHandler) -> Any:
     """Panel's session for a page request, answered with the status its page asks for (``http_status`` of
     :func:`~customercard.ui.shell.message_page`: 403 for a page the user may not see) rather than always 200."""
-    session = await _PANEL_GET_SESSION(handler)
+    session = _PANEL_GET_SESSION(handler)
+    session = await session if inspect.isawaitable(session) else session  # None: not logged in (answered)
     status = (session.document.template_variables or {}).get("http_status") if session is not None else None
     if isinstance(status, int) and status != handler.get_status():
         handler.set_status(status)

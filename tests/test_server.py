@@ -236,3 +236,27 @@ def test_a_page_asked_for_with_a_trailing_slash_is_sent_to_its_address(live_serv
     moved = client.get("/card/?customer=1")
     assert moved.status == 302 and moved.location == "/card?customer=1"
     assert client.get("/search/").location == "/search"
+
+
+def test_a_page_asked_for_without_a_login_is_sent_to_the_login_without_an_error(live_server, caplog):
+    import logging
+
+    caplog.set_level(logging.ERROR, logger="tornado.application")
+    answer = Client(live_server.url).get("/card?customer=1")
+    assert answer.status == 302 and "/login" in answer.location
+    assert not [r for r in caplog.records if r.name == "tornado.application"], caplog.text
+
+
+def test_the_session_sweeper_stops_quietly_when_its_store_is_closed_first(demo_template, tmp_path, caplog):
+    import logging
+
+    from customercard.login import SessionGate, SessionSweeper
+
+    caplog.set_level(logging.ERROR)
+    store = Store(copy_database(demo_template, tmp_path))
+    sweeper = SessionSweeper(SessionGate(lambda: store), interval=0.05).start()
+    time.sleep(0.2)
+    store.close()  # as a test or a script may, before stopping its server
+    time.sleep(0.3)
+    sweeper.stop(timeout=5)
+    assert sweeper.rounds >= 2 and "Ending lapsed sessions failed" not in caplog.text

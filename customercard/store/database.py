@@ -112,7 +112,13 @@ class Database(SqlBackend):
                 self._cursors.append(cur)
         return cur
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (the database cannot be used any more)."""
+        return self.__dict__.get("_closed", False)
+
     def close(self) -> None:
+        self._closed = True
         self.memory.stop()
         with self._cursors_lock:
             for cur in self._cursors:

@@ -243,6 +243,11 @@ class PostgresDatabase(SqlBackend):
             self._local.cursor_connection = self._connection()
         return cur
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (the database cannot be used any more)."""
+        return self._closed.is_set()
+
     def close(self) -> None:
         self._closed.set()
         with self._handed_out_lock:
