@@ -3,6 +3,7 @@ nested calls join the open transaction, a failure rolls all of it back, and chan
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -97,6 +98,29 @@ def test_sequences_hand_out_many_values_at_once_and_refuse_odd_names(empty_store
     assert db.schema_version() == empty_store.schema_version
 
 
+@contextlib.contextmanager
+def write_held_open(store, sql: str, params: list):
+    """Another thread's connection holds a write transaction (``sql``) open while the block runs; then rolls back."""
+    opened, finish = threading.Event(), threading.Event()
+
+    def writer():
+        cur = store.db.cursor()  # that thread's own connection
+        cur.execute("BEGIN TRANSACTION")
+        cur.execute(sql, params)
+        opened.set()
+        finish.wait(30)
+        cur.execute("ROLLBACK")
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert opened.wait(30)
+        yield
+    finally:
+        finish.set()
+        thread.join()
+
+
 def test_a_backup_is_made_while_another_connection_holds_a_write_open(empty_template, tmp_path):
     """DuckDB refuses a CHECKPOINT while any other write transaction is open (a server's API write, its session
     bookkeeping): the backup is made all the same, of what is committed. (PostgreSQL: pg_dump, not the store.)"""
@@ -106,24 +130,8 @@ def test_a_backup_is_made_while_another_connection_holds_a_write_open(empty_temp
 
     store = Store(copy_database(empty_template, tmp_path / "db"))
     made = store.create_customer(user="anna", name="Committed AB")
-    opened, finish = threading.Event(), threading.Event()
-
-    def writer():
-        cur = store.db.cursor()  # this thread's own connection
-        cur.execute("BEGIN TRANSACTION")
-        cur.execute("UPDATE customers SET name = 'Not committed AB' WHERE id = ?", [made.id])
-        opened.set()
-        finish.wait(30)
-        cur.execute("ROLLBACK")
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert opened.wait(30)
+    with write_held_open(store, "UPDATE customers SET name = 'Not committed AB' WHERE id = ?", [made.id]):
         store.backup(tmp_path / "copy.duckdb")
-    finally:
-        finish.set()
-        thread.join()
     store.close()
     with Store(tmp_path / "copy.duckdb") as copy:
         assert copy.get_customer(made.id).name == "Committed AB"
@@ -154,27 +162,11 @@ def test_two_stores_on_one_file_writing_the_same_row_at_once_give_a_clear_refusa
     path = copy_database(empty_template, tmp_path / "db")
     first, second = Store(path), Store(path)
     made = first.create_customer(user="anna", name="Twice Open AB")
-    opened, finish = threading.Event(), threading.Event()
-
-    def holding_a_write():
-        cur = first.db.cursor()
-        cur.execute("BEGIN TRANSACTION")
-        cur.execute("UPDATE customers SET nickname = 'first' WHERE id = ?", [made.id])
-        opened.set()
-        finish.wait(30)
-        cur.execute("ROLLBACK")
-
-    thread = threading.Thread(target=holding_a_write)
-    thread.start()
-    try:
-        assert opened.wait(30)
+    with write_held_open(first, "UPDATE customers SET nickname = 'first' WHERE id = ?", [made.id]):
         mine = second.get_customer(made.id)
         mine.nickname = "second"
         with pytest.raises(CustomerCardError, match="at the same moment"):
             second.save_customer(mine, user="anna")
-    finally:
-        finish.set()
-        thread.join()
     assert second.get_customer(made.id).nickname == ""
     first.close()
     second.close()
