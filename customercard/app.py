@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
 import panel as pn
 from panel.viewable import ServableMixin
@@ -66,8 +67,6 @@ def keep_in_use(server: CardServer, token: str) -> None:
     """What the user does on this open page (a click, a key typed into a field) keeps its login session in use, as
     a new page would: a page in use all day is not logged out as idle, one left alone is (the server ends lapsed
     sessions every few seconds and the page is told). Told at most every :data:`IN_USE_EVERY` seconds."""
-    import time
-
     document = pn.state.curdoc
     if document is None or not token:
         return

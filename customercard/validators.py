@@ -351,9 +351,9 @@ def check_website(value: str) -> str:
 
 @functools.cache
 def _country_codes_by_name() -> dict[str, str]:
-    """{name, case aside: code} of every country, in each language of the product (Sweden, Sverige, Sverige)."""
-    return {Locale(language).territories[code].casefold(): code for language in LANGUAGES for code in COUNTRIES
-            if code in Locale(language).territories}
+    """{name, case aside: code} of every country, in each language of the product (Sweden, Sverige, Danmark)."""
+    names = [Locale(language).territories for language in LANGUAGES]
+    return {territories[code].casefold(): code for territories in names for code in COUNTRIES if code in territories}
 
 
 def check_country(value: str, known: set[str] | frozenset[str]) -> str:
