@@ -61,6 +61,26 @@ def symbols(language: str | None = None) -> dict[str, str]:
     return {"group": found["group"], "decimal": found["decimal"], "minus": found["minusSign"]}
 
 
+@functools.cache
+def _calendar(locale_name: str) -> dict[str, Any]:
+    locale = _locale(locale_name)
+
+    def sunday_first(names: dict[int, str]) -> list[str]:  # Babel counts from Monday (0), a calendar from Sunday
+        return [names[(day + 6) % 7] for day in range(7)]
+
+    months, days = locale.months["format"], locale.days["format"]
+    return {"months": {"longhand": [months["wide"][m] for m in range(1, 13)],
+                       "shorthand": [months["abbreviated"][m] for m in range(1, 13)]},
+            "weekdays": {"longhand": sunday_first(days["wide"]), "shorthand": sunday_first(days["abbreviated"])},
+            "firstDayOfWeek": (locale.first_week_day + 1) % 7}
+
+
+def calendar(language: str | None = None) -> dict[str, Any]:
+    """A date picker's calendar in ``language`` (the reader's by default), as flatpickr reads a locale: the months'
+    and weekdays' names (Sunday first) and the first day of the week (0 is Sunday)."""
+    return dict(_calendar(format_locale(language)))
+
+
 def _missing(value: Any) -> bool:
     return value is None or value != value  # noqa: PLR0124 - None, NaN or NaT (the values unequal to themselves)
 

@@ -390,3 +390,26 @@ def test_the_api_docs_page_speaks_the_language_asked_for_and_passes_axe(live_ser
     serious = blocking(run_axe(page)["violations"])
     assert serious == [], describe(serious)
     context.close()
+
+
+@pytest.mark.parametrize(("language", "monday", "december", "first"), [("sv", "mån", "december", "mån"),
+                                                                       ("da", "man.", "december", "man."),
+                                                                       ("en", "Mon", "December", "Mon")])
+def test_a_date_pickers_calendar_speaks_the_page_s_language(live_server, browser, firm, language, monday, december,
+                                                            first):
+    """Bokeh's date picker (flatpickr) brings English months and weekdays and weeks from Sunday: the calendar is in
+    the reader's language, its weeks starting on Monday as theirs do, and its year field named in it too."""
+    context = browser.new_context(extra_http_headers={"Accept-Language": ACCEPT[language]})
+    page = context.new_page()
+    login(page, live_server.url, PEOPLE[language][0], path="/pipeline?view=table")
+    wait_idle(page)
+    page.locator(".cc-close-from input:visible").first.click()
+    calendar = page.locator(".flatpickr-calendar.open")
+    expect(calendar).to_be_visible()
+    weekdays = [text.strip() for text in calendar.locator(".flatpickr-weekday").all_inner_texts()]
+    assert monday in weekdays and weekdays[0] == first
+    months = calendar.locator("select.flatpickr-monthDropdown-months option")
+    assert december in [text.strip() for text in months.all_inner_texts()]
+    year_label = {"sv": "År", "da": "År", "en": "Year"}[language]
+    expect(calendar.locator("input.cur-year")).to_have_attribute("aria-label", year_label)
+    context.close()

@@ -66,9 +66,9 @@ class PipelineTable(pn.viewable.Viewer):
             pn.widgets.Select.from_param(self.param.owner, label=_("Owner"), options=people,
                                          css_classes=["cc-pipeline-owner"], width=200),
             DatePicker.from_param(self.param.close_from, label=_("Closing from"), width=160,
-                                  date_format=date_format()),
+                                  css_classes=["cc-close-from"], date_format=date_format()),
             DatePicker.from_param(self.param.close_to, label=_("Closing until"), width=160,
-                                  date_format=date_format()),
+                                  css_classes=["cc-close-to"], date_format=date_format()),
         ]
         self.can_edit = store.can(self.user, "write")
         # Cells are not edited in the table: a table drawn again meanwhile (someone's change arriving) could put the

@@ -12,6 +12,7 @@ from typing import Any
 
 import panel as pn
 
+from .. import formatting
 from ..i18n import N_, _, current_language
 from ..models import User
 from . import assets
@@ -56,11 +57,14 @@ def compiled_template() -> Any:
     return PageTemplate(TEMPLATE).template
 
 
-def page_texts() -> dict[str, str]:
+def page_texts() -> dict[str, Any]:
     """The words the page's script puts where Bokeh's widgets bring their own English (a multi-choice's remove
-    buttons and its notices), in the reader's language."""
+    buttons and its notices, a date picker's calendar), in the reader's language."""
+    calendar = {**formatting.calendar(), "yearAriaLabel": _("Year"), "monthAriaLabel": _("Month"),
+                "hourAriaLabel": _("Hour"), "minuteAriaLabel": _("Minute"), "toggleTitle": _("Click to toggle"),
+                "scrollTitle": _("Scroll to change"), "weekAbbreviation": _("Wk"), "time_24hr": True}
     return {"remove": _("Remove {value}"), "no_results": _("No matches"),
-            "no_choices": _("Nothing more to choose")}
+            "no_choices": _("Nothing more to choose"), "calendar": calendar}
 
 
 def nav_html(user: User | None, active: str, pages: set[str]) -> str:
@@ -140,13 +144,15 @@ def session_ended_message() -> pn.pane.HTML:
                         '</div>', sizing_mode="stretch_width")
 
 
-def message_page(title: str, text: str, user: User | None, status: str = "info", http_status: int = 200):
+def message_page(title: str, text: str, user: User | None, status: str = "info", http_status: int = 200,
+                 pages: frozenset[str] = frozenset({"home", "customers"})):
     """A page that only says something (not found, not allowed); served with ``http_status`` (403 for a refusal:
-    the server's page handler answers with it, see :mod:`customercard.server`)."""
+    the server's page handler answers with it, see :mod:`customercard.server`), its menu naming ``pages`` as every
+    other page's does."""
     body = pn.pane.HTML(f'<div class="cc-message cc-{status}" id="cc-message">{page_heading(title)}'
                         f'<p>{html.escape(text)}</p><p><a href="/search">{html.escape(_("Back to the customers"))}'
                         f'</a></p></div>', sizing_mode="stretch_width")
-    served = page(title, body, user)
+    served = page(title, body, user, pages=pages)
     if served is not body:
         served.add_variable("http_status", int(http_status))
     return served

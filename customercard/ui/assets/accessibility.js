@@ -11,6 +11,7 @@
   const said = new Set(), focused = new Set();
   let scheduled = false, serial = 0;
 
+  const localized = new WeakSet();  // date pickers' calendars put in the page's language
   const uid = (el, stem) => el.id || (el.id = "cc-a11y-" + stem + "-" + (++serial));
   function set(el, name, value) {
     if (value === null) { if (el.hasAttribute(name)) el.removeAttribute(name); }
@@ -60,6 +61,22 @@
     for (const notice of root.querySelectorAll(".choices__item.has-no-results, .choices__item.has-no-choices")) {
       const want = notice.classList.contains("has-no-results") ? texts.no_results : texts.no_choices;
       if (want && notice.textContent !== want) notice.textContent = want;
+    }
+    // A date picker's calendar (flatpickr; Bokeh's and Panel's widgets each bring a copy) names its months and
+    // weekdays in English and starts its weeks on Sunday: in the page's language, each picker as it is drawn.
+    if (texts.calendar) {
+      for (const input of root.querySelectorAll("input")) {
+        const picker = input._flatpickr;
+        if (!picker || localized.has(picker)) continue;
+        localized.add(picker);
+        picker.set("locale", texts.calendar);
+        const box = picker.calendarContainer;  // its fields' names are given once, as the calendar is made
+        const names = [[".cur-year", "yearAriaLabel"], [".flatpickr-monthDropdown-months", "monthAriaLabel"],
+                       [".flatpickr-hour", "hourAriaLabel"], [".flatpickr-minute", "minuteAriaLabel"]];
+        for (const [selector, key] of names) {
+          for (const field of box ? box.querySelectorAll(selector) : []) set(field, "aria-label", texts.calendar[key]);
+        }
+      }
     }
     // Its list of options scrolls when long (Industry's 18 values): Chromium makes such a scroller a Tab stop, the
     // list closes as it takes the focus, and the focus falls to the page's start. The list is reached with the
