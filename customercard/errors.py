@@ -84,6 +84,11 @@ class ConflictError(CustomerCardError):
                            "{detail}").format(attempted=attempted_version, stored=stored_version, detail=detail))
 
 
+class WriteConflict(CustomerCardError):
+    """The database refused a write that met another connection's write of the same rows at the same moment (a
+    second store open on one DuckDB file): nothing was saved, and the same call may simply be tried again."""
+
+
 class NotFound(CustomerCardError, LookupError):
     """The thing asked for does not exist."""
 

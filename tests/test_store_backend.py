@@ -153,8 +153,10 @@ def test_many_short_lived_threads_one_after_another_each_get_a_connection(empty_
 
 def test_two_stores_on_one_file_writing_the_same_row_at_once_give_a_clear_refusal(empty_template, tmp_path):
     """A notebook that opened the same DuckDB file twice: the second writer of a row another connection is
-    writing is refused by DuckDB ("Conflict on update") — told as our error, nothing saved."""
-    from customercard.errors import CustomerCardError
+    writing is refused by DuckDB ("Conflict on update") — told as our error (one that says the same call may be
+    tried again), nothing saved; the HTTP API answers it 409 with Retry-After."""
+    from customercard.errors import WriteConflict
+    from customercard.http_api.base import ApiHandler
     from customercard.store import Store
 
     from .conftest import copy_database
@@ -165,8 +167,12 @@ def test_two_stores_on_one_file_writing_the_same_row_at_once_give_a_clear_refusa
     with write_held_open(first, "UPDATE customers SET nickname = 'first' WHERE id = ?", [made.id]):
         mine = second.get_customer(made.id)
         mine.nickname = "second"
-        with pytest.raises(CustomerCardError, match="at the same moment"):
+        with pytest.raises(WriteConflict, match="at the same moment") as refused:
             second.save_customer(mine, user="anna")
     assert second.get_customer(made.id).nickname == ""
+    problem = ApiHandler.problem_of(refused.value)
+    assert (problem.status, problem.headers) == (409, {"Retry-After": "1"})
+    second.save_customer(mine, user="anna")  # tried again once the other write is over: saved
+    assert first.get_customer(made.id).nickname == "second"
     first.close()
     second.close()

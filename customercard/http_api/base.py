@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
-from ..errors import ConflictError, CustomerCardError, NotFound, PermissionDenied, TooManyAttempts, ValidationError
+from ..errors import (
+    ConflictError,
+    CustomerCardError,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationError,
+    WriteConflict,
+)
 from ..i18n import N_, SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from ..login import from_this_site
 from ..models import User
@@ -69,6 +77,7 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     403: (N_("Not allowed"), "forbidden"),
     404: (N_("Not found"), "not-found"),
     405: (N_("Method not allowed"), "method-not-allowed"),
+    409: (N_("Written at the same moment"), "write-conflict"),
     412: (N_("Changed meanwhile"), "stale"),
     413: (N_("Request too large"), "too-large"),
     415: (N_("Send JSON"), "unsupported-media-type"),
@@ -77,6 +86,12 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     429: (N_("Too many requests"), "too-many-requests"),
     500: (N_("Server error"), "server-error"),
 }
+
+
+#: The store's other refusals as a status (and headers): a write that met another at the same moment may be sent
+#: again as it was (nothing was saved).
+REFUSALS: tuple[tuple[type[CustomerCardError], int, dict[str, str] | None], ...] = (
+    (PermissionDenied, 403, None), (NotFound, 404, None), (WriteConflict, 409, {"Retry-After": "1"}))
 
 
 class ApiError(Exception):
@@ -249,10 +264,9 @@ class ApiHandler(RequestHandler):
                  "changed_by": c.changed_by, "changed_at": to_json(c.changed_at)} for c in exc.conflicts])
         if isinstance(exc, TooManyAttempts):
             return ApiError(429, str(exc), {"Retry-After": str(exc.wait_seconds)})
-        if isinstance(exc, PermissionDenied):
-            return ApiError(403, str(exc))
-        if isinstance(exc, NotFound):
-            return ApiError(404, str(exc))
+        for kind, status, headers in REFUSALS:
+            if isinstance(exc, kind):
+                return ApiError(status, str(exc), headers)
         return ApiError(400, str(exc))  # e.g. the database refused a value: one clear line, nothing saved
 
     # -- who is asking ----------------------------------------------------------------------------------------

@@ -229,7 +229,7 @@ def components() -> dict[str, Any]:
 def _problem_response(status: int) -> dict[str, Any]:
     response: dict[str, Any] = {"description": _(PROBLEMS[status][0]),
                                 "content": {"application/problem+json": {"schema": _ref("Problem")}}}
-    if status == HTTPStatus.TOO_MANY_REQUESTS:
+    if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.CONFLICT):
         response["headers"] = {"Retry-After": {"required": True, "description": _("Seconds to wait."),
                                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
     if status == HTTPStatus.UNAUTHORIZED:
@@ -280,7 +280,7 @@ def _operation(operation_id: str, tag: str, summary: str, responses: dict[Any, A
                              "parameters": parameters or []}
     if body is not None:
         found["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    statuses = [401, 404, 429] + ([400, 403, 412, 413, 415, 422, 428] if writes else [400])
+    statuses = [401, 404, 429] + ([400, 403, 409, 412, 413, 415, 422, 428] if writes else [400])
     found["responses"] = {**{str(k): v for k, v in responses.items()},
                           **{str(s): _problem_response(s) for s in sorted(statuses) if str(s) not in responses}}
     return found

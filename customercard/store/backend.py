@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from ..errors import CustomerCardError, ValidationError
+from ..errors import CustomerCardError, ValidationError, WriteConflict
 from ..i18n import _
 from .changes import Change, ChangeFeed
 from .readonly import QUERY_SECONDS
@@ -224,8 +224,8 @@ class SqlBackend(abc.ABC):
                 self._end_transaction()
                 self._quietly(cur, "ROLLBACK")
                 if self._write_conflict(exc):
-                    raise CustomerCardError(_("Someone else wrote the same rows at the same moment (another store "
-                                              "open on this database): nothing was saved; try again.")) from exc
+                    raise WriteConflict(_("Someone else wrote the same rows at the same moment (another store "
+                                          "open on this database): nothing was saved; try again.")) from exc
                 raise
             announced = self._end_transaction()
             try:
