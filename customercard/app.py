@@ -55,8 +55,20 @@ def page_for(server: CardServer, title: str, body: pn.viewable.Viewable, user: U
         content.follower = Follower(store, lambda change: change.kind == "session" and change.id == session_id,
                                     ended, delay=0.0)
         keep_in_use(server, server.session_token())
-    pages = PAGES if store.settings().crm_enabled else PAGES - {"pipeline"}
-    return page(title, content, user, active=active, search=search, pages=pages, location=location)
+    return page(title, content, user, active=active, search=search, pages=_menu(store), location=location)
+
+
+def _message(server: CardServer, title: str, text: str, user: User | None, status: str = "info",
+             http_status: int = 200) -> ServableMixin:
+    """A page that only says something, its menu as the other pages' (Pipeline when the CRM module is on)."""
+    from .ui.shell import message_page
+
+    return message_page(title, text, user, status=status, http_status=http_status, pages=_menu(server.current_store()))
+
+
+def _menu(store: Store) -> frozenset[str]:
+    """The pages the menu names: Pipeline only while the CRM module is on."""
+    return PAGES if store.settings().crm_enabled else PAGES - {"pipeline"}
 
 
 #: How often (seconds) at most a page in use tells the server that its login session is used.
@@ -119,7 +131,6 @@ def home_page(server: CardServer) -> ServableMixin:
 
 def card_page(server: CardServer) -> ServableMixin:
     from .ui.card import CustomerCard
-    from .ui.shell import message_page
 
     user = server.session_user()
     if user is None:
@@ -127,20 +138,20 @@ def card_page(server: CardServer) -> ServableMixin:
     customer_id = query_int("customer")
     store = server.current_store()
     if customer_id is None or not store.customer_exists(customer_id):
-        return message_page(_("No such customer"), _("There is no customer with that number in the link."), user,
-                            status="error")
+        return _message(server, _("No such customer"), _("There is no customer with that number in the link."), user,
+                        status="error")
     as_of = None
     if query_text("as_of"):
         from .ui.sections.asof import parse_day
 
         as_of = parse_day(query_text("as_of"))
         if as_of is None:
-            return message_page(_("No such day"), _("The link asks for the card on a day that is not a date up to "
-                                                    "today (write it as 2024-06-30)."), user, status="error")
+            return _message(server, _("No such day"), _("The link asks for the card on a day that is not a date up "
+                                                         "to today (write it as 2024-06-30)."), user, status="error")
     try:
         card = CustomerCard(store=store, customer_id=customer_id, user=user.login, as_of=as_of)
     except NotFound as exc:  # the customer did not exist yet on that day
-        return message_page(_("No such customer on that day"), str(exc), user, status="error")
+        return _message(server, _("No such customer on that day"), str(exc), user, status="error")
     if as_of is None:  # for "Recently viewed" on the home page: written once the page is served, not before
         pn.state.onload(functools.partial(_remember_card_view, store, user.login, customer_id))
     title = card.customer.name if as_of is None else _("{name} on {day}").format(
@@ -157,15 +168,14 @@ def _remember_card_view(store: Store, login: str, customer_id: int) -> None:
 
 def new_customer_page(server: CardServer) -> ServableMixin:
     from .ui.new_customer import NewCustomer
-    from .ui.shell import message_page
 
     user = server.session_user()
     if user is None:
         return login_required()
     store = server.current_store()
     if not store.can(user.login, "write"):
-        return message_page(_("Not allowed"), _("Only managers and administrators create customers."), user,
-                            status="error", http_status=403)
+        return _message(server, _("Not allowed"), _("Only managers and administrators create customers."), user,
+                        status="error", http_status=403)
     view = NewCustomer(store=store, user=user.login)
     location = session_location()
 
@@ -179,27 +189,25 @@ def new_customer_page(server: CardServer) -> ServableMixin:
 
 def admin_page(server: CardServer) -> ServableMixin:
     from .ui.admin import AdminPage
-    from .ui.shell import message_page
 
     user = server.session_user()
     if user is None:
         return login_required()
     if not user.is_admin:
-        return message_page(_("Not allowed"), _("System administration is for administrators only."), user,
-                            status="error", http_status=403)
+        return _message(server, _("Not allowed"), _("System administration is for administrators only."), user,
+                        status="error", http_status=403)
     return page_for(server, _("Administration"), AdminPage(server.current_store(), user.login), user, active="admin")
 
 
 def pipeline_page(server: CardServer) -> ServableMixin:
     from .ui.pipeline import PipelinePage
-    from .ui.shell import message_page
 
     user = server.session_user()
     if user is None:
         return login_required()
     if not server.current_store().settings().crm_enabled:
-        return message_page(_("No such page"), _("The CRM module is switched off (System administration → "
-                                                 "Customers → Settings)."), user, status="error")
+        return _message(server, _("No such page"), _("The CRM module is switched off (System administration → "
+                                                      "Customers → Settings)."), user, status="error")
     store = server.current_store()
     logins = set(store.users(include_inactive=True)["login"])
     # /pipeline?manager=anna: the home page's link to a manager's pipeline
@@ -214,7 +222,6 @@ def pipeline_page(server: CardServer) -> ServableMixin:
 
 def contact_page(server: CardServer) -> ServableMixin:
     from .ui.contact import ContactCard
-    from .ui.shell import message_page
 
     user = server.session_user()
     if user is None:
@@ -223,24 +230,23 @@ def contact_page(server: CardServer) -> ServableMixin:
     try:
         view = ContactCard(store=server.current_store(), contact_id=contact_id, user=user.login)
     except (NotFound, TypeError, ValueError):
-        return message_page(_("No such contact person"), _("There is no contact person with that number."), user,
-                            status="error")
+        return _message(server, _("No such contact person"), _("There is no contact person with that number."),
+                        user, status="error")
     return page_for(server, view.contact.full_name, view, user)
 
 
 def project_page(server: CardServer) -> ServableMixin:
     from .ui.project import ProjectPage
-    from .ui.shell import message_page
 
     user = server.session_user()
     if user is None or not user.projects_access:
-        return message_page(_("Not allowed"), _("You do not have access to projects."), user, status="error",
-                            http_status=403)
+        return _message(server, _("Not allowed"), _("You do not have access to projects."), user, status="error",
+                        http_status=403)
     project_id = query_int("project")
     try:
         view = ProjectPage(store=server.current_store(), project_id=project_id)
     except (NotFound, TypeError, ValueError):
-        return message_page(_("No such project"), _("There is no project with that number."), user, status="error")
+        return _message(server, _("No such project"), _("There is no project with that number."), user, status="error")
     return page_for(server, view.project.name, view, user)
 
 

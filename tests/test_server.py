@@ -211,6 +211,7 @@ def test_a_page_the_user_may_not_see_is_answered_403_with_its_message(live_serve
     assert outsider.log_in(no_projects, "demo").status == 302
     refused = outsider.get(f"/project?project={project_id}")
     assert refused.status == 403 and "Not allowed" in refused.body
+    assert '<a href="/pipeline">Pipeline</a>' in refused.body  # its menu is every page's (the CRM module is on)
     manager = Client(live_server.url, headers={"Accept-Language": "en"})
     assert manager.log_in("anna", "demo").status == 302
     assert manager.get("/admin").status == 403
