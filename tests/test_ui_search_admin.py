@@ -136,6 +136,22 @@ def test_new_customer_warns_of_duplicates_then_creates(demo_store):
     assert fresh.create() is not None
 
 
+def test_create_anyway_goes_past_the_duplicates_it_was_shown_with_only(demo_store):
+    """Warned of one customer, the user changes the form to another's organisation number and clicks "Create
+    anyway": that one is shown first (it was created without a word)."""
+    first, second = (demo_store.get_customer(i) for i in rich_customers(demo_store)[:2])
+    assert second.org_number and second.name.split()[0] != first.name.split()[0]
+    view = NewCustomer(store=demo_store, user="anna")
+    view.form.widgets["name"].value = first.name
+    assert view.create() is None and f"/card?customer={first.id}" in one(view, pn.pane.HTML, "cc-new-message").object
+    view.form.widgets["org_number"].value = second.org_number
+    assert view.create(check_duplicates=False) is None
+    said = one(view, pn.pane.HTML, "cc-new-message").object
+    assert f"/card?customer={second.id}" in said and "may exist already" in said
+    created = view.create(check_duplicates=False)  # both shown now: the user goes on
+    assert created is not None and created.org_number == second.org_number
+
+
 def test_merge_from_the_card(demo_store):
     survivor_id, other_id = rich_customers(demo_store)[:2]
     other = demo_store.get_customer(other_id)
@@ -155,6 +171,36 @@ def test_merge_from_the_card(demo_store):
     assert "merge" not in [t["action"] for t in viewer.section("header").view.tools]
     viewer.section("header").handle("merge", {})
     assert viewer.section("header").view.child is None
+
+
+def test_a_merge_is_refused_when_the_survivor_was_saved_after_the_comparison_was_drawn(demo_store):
+    """The merge writes on the versions the comparison showed: Erik's save of the card's customer while Anna
+    compared (her card already drew it) is not overwritten by her "Take"; she is told, and compares again."""
+    from customercard.ui.merge import moved
+
+    survivor_id, other_id = rich_customers(demo_store)[:2]
+    other = demo_store.get_customer(other_id)
+    card = CustomerCard(store=demo_store, customer_id=survivor_id, user="anna")
+    header = card.section("header")
+    header.handle("merge", {})
+    panel = header.merge_panel
+    labelled(panel, "Find the customer to merge into this one").value_input = str(other.number)
+    assert labelled(panel, "Customer").value == other_id
+    erik = demo_store.get_customer(survivor_id)
+    erik.phone = "+46 8 123 45 67"
+    demo_store.save_customer(erik, user="erik")
+    card.context.reload()  # what the open card does when told of Erik's save
+    panel.choices["phone"].value = "other"
+    assert not panel.merge()
+    assert demo_store.get_customer(survivor_id).phone == "+46 8 123 45 67"
+    assert not demo_store.get_customer(other_id).merged_into
+    note = one(panel, pn.pane.HTML, "cc-merge-note")
+    assert note.visible and "nothing was merged" in note.object and demo_store.user_name("erik") in note.object
+    assert "+46 8 123 45 67" in str(panel.choices["phone"].options)  # compared again with what is stored now
+    panel.choices["phone"].value = "other"
+    assert panel.merge()
+    assert demo_store.get_customer(survivor_id).phone == other.phone
+    assert moved("follow_ups", 1) == "1 follow-up" and moved("files", 2) == "2 files"
 
 
 def test_admin_lists_settings_criteria_users_and_log(demo_store):

@@ -7,12 +7,13 @@ from typing import Any
 
 import panel as pn
 
-from ..errors import CustomerCardError
+from ..errors import ConflictError, CustomerCardError
 from ..i18n import _, ngettext
 from ..models import Customer
 from .accessibility import BUTTON_CSS
 from .context import CardContext
 from .html import SECTION_CSS, esc
+from .sections.base import note_html
 from .values import shown
 
 
@@ -26,6 +27,8 @@ def moved(kind: str, count: int) -> str:
         "events": lambda n: ngettext("{n} event", "{n} events", n),
         "opportunities": lambda n: ngettext("{n} opportunity", "{n} opportunities", n),
         "relations": lambda n: ngettext("{n} relation", "{n} relations", n),
+        "files": lambda n: ngettext("{n} file", "{n} files", n),
+        "follow_ups": lambda n: ngettext("{n} follow-up", "{n} follow-ups", n),
     }
     return (texts[kind](count) if kind in texts else f"{{n}} {kind}").format(n=count)
 
@@ -39,6 +42,7 @@ class MergePanel(pn.viewable.Viewer):
         self.done = done
         self.other_id: int | None = None
         self.other_version: int | None = None
+        self.survivor_version: int | None = None  # both as the comparison showed them: a merge writes only on those
         self.choices: dict[str, pn.widgets.RadioButtonGroup] = {}
         self._find = pn.widgets.TextInput(label=_("Find the customer to merge into this one"),
                                           placeholder=_("Name, number, organisation number…"),
@@ -48,6 +52,7 @@ class MergePanel(pn.viewable.Viewer):
         self._find.param.watch(lambda e: self._lookup(e.new), "value_input")
         self._pick.param.watch(lambda e: self.choose(e.new), "value")
         self._compare = pn.Column(sizing_mode="stretch_width", margin=0)
+        self._note = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-merge-note"], visible=False)
         self._merge = pn.widgets.Button(label=_("Merge into this customer"), color="danger", disabled=True,
                                         stylesheets=[BUTTON_CSS],
                                         css_classes=["cc-merge-go"])
@@ -55,8 +60,8 @@ class MergePanel(pn.viewable.Viewer):
         self._merge.on_click(lambda _e: self.merge())
         cancel.on_click(lambda _e: self.done("", True))
         self._layout = pn.Column(pn.pane.HTML(f"<b>{esc(_('Merge a duplicate into this customer'))}</b>",
-                                              margin=(0, 10)), self._find, self._pick, self._compare,
-                                 pn.Row(self._merge, cancel), sizing_mode="stretch_width",
+                                              margin=(0, 10)), self._find, self._pick, self._note,
+                                 self._compare, pn.Row(self._merge, cancel), sizing_mode="stretch_width",
                                  css_classes=["cc-merge"])
 
     def _lookup(self, text: str) -> None:
@@ -76,13 +81,14 @@ class MergePanel(pn.viewable.Viewer):
         """Show this customer and the other side by side, with a choice for each field that differs."""
         self.other_id = other_id
         self.choices = {}
+        self._note.visible = False
         self._merge.disabled = other_id is None
         if other_id is None:
             self._compare.objects = []
             return
         preview = self.context.store.merge_preview(self.context.customer.id, other_id)
         mine, theirs = preview["survivor"], preview["other"]
-        self.other_version = theirs.version
+        self.other_version, self.survivor_version = theirs.version, mine.version
         rows: list[Any] = [pn.pane.HTML(
             f'<table class="cc-table"><tr><td></td><th>{esc(_("This card"))}: {esc(mine.name)}</th>'
             f'<th>{esc(_("Other"))}: {esc(theirs.name)} ({esc(theirs.number)})</th></tr></table>',
@@ -112,8 +118,11 @@ class MergePanel(pn.viewable.Viewer):
         context = self.context
         try:
             context.store.merge_customers(context.customer.id, self.other_id, take_from_other=taken,
-                                          user=context.login, survivor_version=context.customer.version,
+                                          user=context.login, survivor_version=self.survivor_version,
                                           other_version=self.other_version)
+        except ConflictError as exc:  # one of the two was saved since the comparison was drawn: drawn again
+            self._changed_meanwhile(exc)
+            return False
         except CustomerCardError as exc:
             self.done(str(exc), False)
             return False
@@ -122,6 +131,17 @@ class MergePanel(pn.viewable.Viewer):
         self.done(_("Merged {name} ({number}) into this customer.").format(name=other.name, number=other.number),
                   True)
         return True
+
+    def _changed_meanwhile(self, exc: ConflictError) -> None:
+        """Say who saved meanwhile and show the comparison again with the values stored now: nothing was merged,
+        and the choices are made again on what is shown."""
+        who = next((c.changed_by for c in exc.conflicts if c.changed_by), None)
+        name = self.context.store.user_name(who) if who else _("Someone")
+        self.choose(self.other_id)
+        self._note.object = note_html(_("{name} saved one of the two customers while you compared them: nothing "
+                                        "was merged. The comparison now shows the values stored; choose again and "
+                                        "merge.").format(name=name), ok=False)
+        self._note.visible = True
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout

@@ -45,6 +45,7 @@ class NewCustomer(pn.viewable.Viewer):
         self._anyway.on_click(lambda _e: self.create(check_duplicates=False))
         self._message = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[SECTION_CSS],
                                      css_classes=["cc-new-message"])
+        self._warned: set[int] = set()  # the possible duplicates the warning showed
 
     def create(self, check_duplicates: bool = True) -> Customer | None:
         """Validate; warn about duplicates (unless told to go on); create. Returns the customer or None."""
@@ -55,12 +56,14 @@ class NewCustomer(pn.viewable.Viewer):
         if errors:
             self._say(_("Please correct the marked fields."), ok=False)
             return None
-        if check_duplicates:
-            duplicates = self.store.possible_duplicates(name=candidate.name, org_number=candidate.org_number,
-                                                        vat_number=candidate.vat_number, nickname=candidate.nickname)
-            if not duplicates.empty:
-                self._warn(duplicates)
-                return None
+        duplicates = self.store.possible_duplicates(name=candidate.name, org_number=candidate.org_number,
+                                                    vat_number=candidate.vat_number, nickname=candidate.nickname)
+        # "Create anyway" goes on past the customers it was shown with only: the form changed since (another
+        # name, another organisation number) may name others, and they are shown first
+        unseen = set(duplicates["id"].astype(int)) - (set() if check_duplicates else self._warned)
+        if unseen:
+            self._warn(duplicates)
+            return None
         try:
             self.created = self.store.create_customer(candidate, user=self.user)
         except ValidationError as exc:
@@ -84,6 +87,7 @@ class NewCustomer(pn.viewable.Viewer):
                                 f'{esc(_("This customer may exist already:"))}</b></p><ul>{items}</ul>'
                                 f'<p>{esc(_("Open one of them, or create the new customer anyway."))}</p></div>')
         self._anyway.visible = True
+        self._warned = set(duplicates["id"].astype(int))
 
     def _say(self, text: str, ok: bool) -> None:
         color = "#1d7a3c" if ok else "#b42318"
