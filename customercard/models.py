@@ -1415,8 +1415,9 @@ class CustomerQuery(Record):
     fields = ("text", "statuses", "industries", "account_managers", "segments", "city", "country", "archived")
     ARCHIVED = ("active", "archived", "all")
 
-    text = text_param(default="", label=N_("Name, nickname or number"), doc=N_("Contained in name or nickname, "
-                      "or the start of the number."))
+    text = text_param(default="", label=N_("Name, nickname or number"), doc=N_(
+        "Contained in name or nickname, or the start of the number; also what the super search finds for it (å "
+        "typed as a, an organisation or phone number with or without its dashes, a contact person's name)."))
     statuses = text_list_param(default=[], label=N_("Status"), doc=N_("Any of these statuses."))
     industries = text_list_param(default=[], label=N_("Industry"), doc=N_("Any of these industries."))
     account_managers = text_list_param(default=[], label=N_("Account manager"), doc=N_("Logins, any of them."))

@@ -28,11 +28,12 @@ from ..models import (
     from_text,
     to_text,
 )
+from ..validators import clean_text
 from .backend import Backend
 from .changes import Change
 from .database import execute_rows, utcnow
 from .part import Part
-from .search_text import customer_terms
+from .search_text import FUZZY, RANK_NAMES, customer_terms
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -595,6 +596,7 @@ class CustomerStore(Part):
         """A page of customers for the list: (frame, total count). ``text`` filters name, nickname, number, city."""
         where = ["(? OR NOT c.archived)"]
         params: list[Any] = [include_archived]
+        text = clean_text(str(text or ""))  # a lone surrogate or a control character finds nothing: left out
         if text.strip():
             pattern = "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append("(lower(c.name) LIKE ? ESCAPE '\\' OR lower(c.nickname) LIKE ? ESCAPE '\\' "
@@ -648,6 +650,9 @@ class CustomerStore(Part):
 
 
 #: What the store gives a new customer itself: not set by its creator.
+#: A Search customers text also finds the customers the super search finds for it, up to this many (besides every
+#: customer whose name, nickname or number has the text in it): its spellings and numbers, not its typo guesses.
+LIST_SEARCH_HITS = 100
 STORE_GIVEN = frozenset({"id", "number", "version", "created_at", "created_by", "updated_at", "updated_by",
                          "merged_into"})
 
@@ -660,12 +665,17 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
     if query.archived != "all":
         where.append("c.archived = ?")
         params.append(query.archived == "archived")
-    text = query.text.strip().lower()
+    text = clean_text(query.text).strip().lower()  # a lone surrogate or a control character: left out, as typing
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # what the super search finds for the text too (its link "Search customers for …" leads here): Jönsson
+        # typed as jonsson, an organisation or phone number with or without its dashes, a contact person's name
+        found = store.search.search(text, limit=LIST_SEARCH_HITS)
+        ids = [int(i) for i, rank in zip(found["id"], found["rank"], strict=True) if rank != RANK_NAMES[FUZZY]]
+        also = " OR " + store.db.in_list("c.id", len(ids), ids=True) if ids else ""
         where.append("(lower(c.name) LIKE ? ESCAPE '\\' OR lower(c.nickname) LIKE ? ESCAPE '\\' "
-                     "OR CAST(c.number AS VARCHAR) LIKE ?)")
-        params += [pattern, pattern, text + "%"]
+                     "OR CAST(c.number AS VARCHAR) LIKE ?" + also + ")")
+        params += [pattern, pattern, text + "%", *ids]
     for labels, column, list_name in ((query.statuses, "c.status_id", "statuses"),
                                       (query.industries, "c.industry_id", "industries")):
         if labels:
@@ -674,7 +684,7 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
             params += ids
     if query.account_managers:
         where.append(store.db.in_list("c.account_manager", len(query.account_managers)))
-        params += list(query.account_managers)
+        params += [clean_text(str(login)) for login in query.account_managers]
     value_ids = store.admin.criterion_value_ids()
     for criterion, values in (query.segments or {}).items():
         ids = [value_ids.get((criterion, value), -1) for value in values]
@@ -682,12 +692,13 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
             where.append("EXISTS (SELECT 1 FROM customer_segments s WHERE s.customer_id = c.id AND "
                          + store.db.in_list("s.value_id", len(ids), ids=True) + ")")
             params += ids
-    if query.city.strip():
+    city, country = clean_text(query.city).strip(), clean_text(query.country).strip()
+    if city:
         where.append("lower(c.visit_city) LIKE ?")
-        params.append(query.city.strip().lower().replace("%", "").replace("_", "") + "%")
-    if query.country.strip():
+        params.append(city.lower().replace("%", "").replace("_", "") + "%")
+    if country:
         where.append("c.visit_country = ?")
-        params.append(query.country.strip().upper())
+        params.append(country.upper())
     return where, params
 
 
