@@ -96,6 +96,17 @@ def test_contacts_by_name_and_email_say_so(store):
     assert hits.iloc[0]["match"].startswith("contact e-mail")
 
 
+def test_a_query_word_with_a_dash_dot_or_at_finds_the_words_the_index_split(store):
+    """The index splits a name, an e-mail into words at - . @ _ +; a query is split the same way: a double name
+    typed whole, an e-mail's domain or its end find them, not only what starts the stored value."""
+    store.create_customer(user="anna", name="Konsult Ström-Åberg AB", email="info@jonssonmedia.se")
+    assert names(store.search("Ström-Åberg")) == ["Konsult Ström-Åberg AB"]
+    assert names(store.search("konsult strom-aberg")) == ["Konsult Ström-Åberg AB"]
+    assert names(store.search("jonssonmedia.se")) == ["Konsult Ström-Åberg AB"]
+    assert names(store.search("lindqvist.se"))[:1] == ["Lindqvist Konsult AB"]  # a contact's e-mail's domain
+    assert store.search("strom-nowhere").empty  # every word still has to match
+
+
 def test_nickname_only_while_nicknames_are_switched_on(store):
     hits = store.search("Revisorerna")
     assert names(hits) == ["Åkesson Revision AB"] and hits.iloc[0]["match"] == "nickname"

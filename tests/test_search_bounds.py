@@ -36,7 +36,9 @@ store.search("lindqvist konsult")
 store.search("berg")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 found = {"paste": list(store.search(sys.argv[2])["name"]), "word": list(store.search(sys.argv[3])["name"]),
-         "spaced": list(store.search(" ".join([sys.argv[3]] * 3))["name"])}
+         "spaced": list(store.search(" ".join([sys.argv[3]] * 3))["name"]),
+         "duplicates": list(store.possible_duplicates(name=sys.argv[3], nickname=sys.argv[3])["name"]),
+         "pasted_duplicates": list(store.possible_duplicates(name=sys.argv[2])["name"])}
 grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 store.close()
 print(json.dumps({"grown_kb": grown, **found}))
@@ -65,7 +67,8 @@ def test_words_past_the_eighth_are_ignored(store):
 
 def test_a_pasted_page_and_a_huge_word_search_with_little_memory(store):
     """In a fresh process (its peak RSS not raised by earlier tests): a 3,000-character paste finds the customer
-    its start names; a 16,000-character word, alone or three times, finds nothing and costs next to no memory."""
+    its start names; a 16,000-character word, alone or three times, finds nothing and costs next to no memory —
+    as a new customer's name in the duplicate check too (anyone who may read may ask for one)."""
     location = store.location
     store.close()  # a DuckDB file is opened by one process at a time
     done = subprocess.run([sys.executable, "-c", HEAVY_SEARCHES, location, PASTE, LONG_WORD],
@@ -73,7 +76,8 @@ def test_a_pasted_page_and_a_huge_word_search_with_little_memory(store):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["paste"] == ["Lindqvist Konsult AB"]
-    assert result["word"] == [] and result["spaced"] == []
+    assert result["word"] == [] and result["spaced"] == [] and result["duplicates"] == []
+    assert result["pasted_duplicates"] == ["Lindqvist Konsult AB"]
     assert result["grown_kb"] < MEMORY_GROWTH_KB, result
 
 

@@ -460,3 +460,15 @@ def test_two_administrators_saving_the_settings_at_once_one_wins_the_other_meets
 
             outcomes = [admins.submit(save, 5 + round_number % 3), admins.submit(save, 9 + round_number % 3)]
             assert sorted(f.result(timeout=60) for f in outcomes) == ["conflict", "saved"]
+
+
+def test_a_criterion_is_not_made_twice_under_names_differing_by_case(empty_store):
+    """"Size" and "size" would be two filters of one name on Search customers (and seg.Size / seg.size in links)."""
+    store = empty_store
+    store.save_criterion(cc.Criterion(name="Firm size", values=["Small", "Large"]), user="boss")
+    with pytest.raises(cc.ValidationError, match="already a criterion"):
+        store.save_criterion(cc.Criterion(name="firm SIZE", values=["Tiny"]), user="boss")
+    assert [c.name for c in store.criteria() if c.name.lower() == "firm size"] == ["Firm size"]
+    renamed = _criterion(store, "Firm size")
+    renamed.name = "Firm Size"  # the criterion itself may change its case
+    assert store.save_criterion(renamed, user="boss").name == "Firm Size"

@@ -351,7 +351,7 @@ class AdminStore(Part):
         """Create or update a criterion; values left out are deactivated (they stay on customers)."""
         login = self.require(user, "admin")
         criterion.check()
-        clash = self.db.row("SELECT id FROM criteria WHERE name = ? AND id <> ?",
+        clash = self.db.row("SELECT id FROM criteria WHERE lower(name) = lower(?) AND id <> ?",  # Size and size
                             [criterion.name, criterion.id if criterion.id is not None else -1])
         if clash:
             raise ValidationError({"name": _("There is already a criterion called “{name}”.").format(

@@ -36,7 +36,7 @@ from .search_text import (
     FUZZY,
     FUZZY_MIN,
     LOCAL_DIGITS,
-    MAX_QUERY_WORDS,
+    MAX_TERM,
     MAX_WORD,
     NUMBER_QUERY_DIGITS,
     PREFIX,
@@ -45,6 +45,7 @@ from .search_text import (
     SEARCH_TABLES,
     SOURCES,
     WORD_BATCH,
+    WORD_BREAKS,
     WORD_CANDIDATES,
     WORD_ROWS,
     bounded_query,
@@ -54,6 +55,7 @@ from .search_text import (
     digits,
     fold,
     in_vocabulary,
+    query_words,
     suffixes,
     within_one_edit,
     words_of,
@@ -281,7 +283,7 @@ class SearchStore(Part):
         abroad = number[2:] if number.startswith("00") and len(number[2:]) >= NUMBER_QUERY_DIGITS else ""
         # each distinct once: for a bare number the digits are the query itself
         terms = list(dict.fromkeys(t for t in (number, abroad, query) if t)) if numeric else [query]
-        words = [abroad or number] if numeric else query.split()[:MAX_QUERY_WORDS]
+        words = [abroad or number] if numeric else query_words(query)
         skip = set() if self.admin.settings().nicknames_enabled else {"nickname"}
         hits: dict[int, tuple[int, int, int, str, str]] = {}
 
@@ -389,7 +391,7 @@ class SearchStore(Part):
                 parts.append(f"(SELECT {index} AS qi, word, {CONTAINS} AS rank FROM search_suffixes "
                              f"WHERE {condition} LIMIT ?)")
                 params += [*values, WORD_CANDIDATES]
-            if len(word) >= FUZZY_MIN and not word.isdigit():
+            if FUZZY_MIN <= len(word) <= MAX_WORD and not word.isdigit():  # as the search: no typos in long words
                 variants = sorted({word, *deletions(word)})
                 parts.append(f"(SELECT {index} AS qi, word, {FUZZY} AS rank FROM search_fuzzy WHERE "
                              + self.db.in_list("variant", len(variants)) + " LIMIT ?)")
@@ -475,6 +477,9 @@ class SearchStore(Part):
     def duplicates_of(self, wanted: list[DuplicateQuery], limit: int = 10) -> list[list[tuple]]:
         """:meth:`possible_duplicates` for many would-be customers at once (an import), in a few queries whatever
         their number: for each, up to ``limit`` (id, number, name, city, reason), by name."""
+        # each text read up to what the index keeps of a value (a 12,000-letter name is not compared whole)
+        wanted = [dataclasses.replace(q, **{f: str(getattr(q, f) or "")[:MAX_TERM] for f in DUPLICATE_TEXTS})
+                  for q in wanted]
         reasons: list[dict[int, str]] = [{} for _ in wanted]
         self._same_numbers(wanted, reasons)
         self._similar_names(wanted, reasons)
@@ -530,7 +535,7 @@ class SearchStore(Part):
         near = {word: {word} for word in firsts}
         variants: dict[str, set[str]] = {}
         for word in firsts:
-            if len(word) >= FUZZY_MIN and not word.isdigit():
+            if FUZZY_MIN <= len(word) <= MAX_WORD and not word.isdigit():  # as the search: no typos in long words
                 for variant in {word, *deletions(word)}:
                     variants.setdefault(variant, set()).add(word)
         keys = sorted(variants)
@@ -605,13 +610,15 @@ LOOKUP_CHUNK = 2_000
 DUPLICATE_CANDIDATES = 100
 #: An organisation or VAT number makes a duplicate from this many digits on (fewer is a fragment, not a number).
 DUPLICATE_NUMBER_DIGITS = 6
+#: The texts of a would-be customer that are compared (each up to MAX_TERM characters).
+DUPLICATE_TEXTS = ("name", "org_number", "vat_number", "nickname")
 #: Names (without their legal form) shorter than this are not compared: they would be similar to too many.
 SHORTEST_NAME_CORE = 3
 
 
 def _first_word(core: str) -> str:
     """The first word of a name as the index splits words."""
-    return next((word for word in re.split(r"[ @._+-]+", core) if word), "")
+    return next((word for word in WORD_BREAKS.split(core) if word), "")
 
 
 LEGAL_FORMS = {"ab", "hb", "kb", "aps", "a s", "as", "asa", "da", "oy", "oyj", "ky", "ltd", "gmbh", "ag", "plc",

@@ -164,11 +164,21 @@ def bounded_query(text: object) -> tuple[str, str]:
     return fold(head)[:MAX_QUERY].rstrip(), digits(BRACKETED_TRUNK.sub(r"\1", head))
 
 
+#: What parts a name-like term (and a query) into words: spaces and the marks a folded text keeps between words.
+WORD_BREAKS = re.compile(r"[ @._+-]+")
+
+
 def words_of(source: str, term: str) -> list[str]:
     """The words a term is found by: name-like terms split into words, numbers as one word."""
     if source not in WORD_SOURCES:
         return [term]
-    return sorted({w for w in re.split(r"[ @._+-]+", term) if w})
+    return sorted({w for w in WORD_BREAKS.split(term) if w})
+
+
+def query_words(query: str) -> list[str]:
+    """A folded query's words as the index has them ('lund-berg' and 'jonssonmedia.se' are two words each), in
+    order, each once: at most MAX_QUERY_WORDS of them."""
+    return list(dict.fromkeys(w for w in WORD_BREAKS.split(query) if w))[:MAX_QUERY_WORDS]
 
 
 #: A national phone number's endings of this many digits or more find it: its local number without the area code.
