@@ -230,10 +230,29 @@ def test_postgres_sql_is_refused_for_a_user_with_file_privileges_and_no_reader_r
     assert store.db.row("SELECT count(*) FROM customers")[0] == 0  # the store itself works
 
 
-def test_postgres_sql_of_an_ordinary_owner_reads_tables_but_no_files(pg_login):
+def test_postgres_sql_of_an_ordinary_owner_needs_the_reader_role_which_reads_no_secret(pg_login, pg_server):
+    """Connected as the tables' owner (deploy/README's set-up), the user itself reads the password hashes,
+    sessions and cookie secret, and a query can name a table without writing it: store.sql is refused, saying
+    what to run, until the reader role may be used; then it reads the tables and no secret, however named."""
     store = pg_login("cc_plain_owner")
-    assert store.sql("SELECT count(*) AS n FROM customers")["n"][0] == 0
-    assert "permission denied" in refused(store, "SELECT pg_read_file('/etc/hostname')")
+    store.shared_secret("cookie_secret")
+    sneaky = ("SELECT query_to_xml('SELECT * FROM us' || 'ers', true, false, '') AS u, "
+              "query_to_xml('SELECT value FROM sett' || 'ings', true, false, '') AS s")
+    for query in ("SELECT count(*) AS n FROM customers", sneaky):
+        message = refused(store, query)
+        assert "CREATE ROLE customercard_reader NOLOGIN; GRANT customercard_reader TO" in message, message
+    pg_server.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'customercard_reader') THEN "
+                  "CREATE ROLE customercard_reader NOLOGIN; END IF; END $$")
+    pg_server.sql("GRANT customercard_reader TO cc_plain_owner")
+    location = store.location
+    store.close()
+    store = Store(location)  # started again: it lets the role read its tables
+    try:
+        assert store.sql("SELECT count(*) AS n FROM customers")["n"][0] == 0
+        assert "permission denied" in refused(store, sneaky)
+        assert "permission denied" in refused(store, "SELECT pg_read_file('/etc/hostname')")
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("query", [

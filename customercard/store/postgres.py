@@ -30,7 +30,6 @@ from .changes import CHANNEL, Change
 from .readonly import QUERY_SECONDS, SECRET_TABLES, TOO_MANY_ROWS
 
 log = logging.getLogger(__name__)
-_SECRET_NAMES = re.compile(r"\b(" + "|".join(sorted(SECRET_TABLES)) + r")\b", re.IGNORECASE)
 #: The role analysts' queries (:meth:`PostgresDatabase.read_only_df`) run as: it reads the tables, nothing else.
 READER_ROLE = "customercard_reader"
 #: For the connecting user and the reader role: whether it may reach the server's files (or become a role that
@@ -302,10 +301,11 @@ class PostgresDatabase(SqlBackend):
                      timeout: float = QUERY_SECONDS) -> pd.DataFrame:
         """Run an analyst's query in a read-only transaction; only one SELECT is accepted.
 
-        It runs as the role :data:`READER_ROLE`, which may read this schema's tables and nothing else (no
-        ``pg_read_file``, ``pg_ls_dir``, ``lo_import``, server-side COPY, ``dblink`` connections). When that role
-        cannot be used, it runs as the connecting user — unless that user may read the server's files
-        (a superuser, or a member of pg_read_server_files …): then the query is refused (see :meth:`_reading_role`).
+        It runs as the role :data:`READER_ROLE`, which may read this schema's tables but not those that keep
+        secrets, and nothing else (no ``pg_read_file``, ``pg_ls_dir``, ``lo_import``, server-side COPY, ``dblink``
+        connections). When that role cannot be used, the query is refused (see :meth:`_reading_role`): the
+        connecting user reads the password hashes, sessions and the cookie secret, and a query can name a table
+        without writing its name (``query_to_xml('select … from us' || 'ers', …)``).
         """
         text = sql.strip().rstrip(";").strip()
         if ";" in text:
@@ -317,11 +317,7 @@ class PostgresDatabase(SqlBackend):
             try:
                 cur.execute("BEGIN READ ONLY")
                 cur.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
-                if self._reading_role(cur) == READER_ROLE:
-                    cur.execute(f"SET LOCAL ROLE {READER_ROLE}")
-                elif _SECRET_NAMES.search(text):  # the user itself reads: at least not by naming them
-                    raise CustomerCardError(_("store.sql does not read {tables}: read user_directory and "
-                                              "firm_settings instead.").format(tables=", ".join(sorted(SECRET_TABLES))))
+                cur.execute(f"SET LOCAL ROLE {self._reading_role(cur)}")
                 if self.sql_max_rows is None:
                     return cur.execute(text, params).df()
                 # one row more than allowed tells it has too many (its order kept: a plain select of it)
@@ -339,8 +335,8 @@ class PostgresDatabase(SqlBackend):
                     cur.close()
 
     def _reading_role(self, cur: _Cursor) -> str:
-        """Who runs an analyst's query: :data:`READER_ROLE` when the connecting user may switch to it, else the
-        connecting user itself; refused (CustomerCardError) when either could reach the server's files.
+        """Who runs an analyst's query: :data:`READER_ROLE` when the connecting user may switch to it; else
+        refused (CustomerCardError), saying what a database administrator runs once to make it usable.
 
         A superuser's session could switch back from the reader inside the query (``set_config('role', …)``, then
         a query run by ``query_to_xml``), so the reader is used for one only when it may not call set_config
@@ -352,7 +348,12 @@ class PostgresDatabase(SqlBackend):
         if reader is not None and reader[2] and not reader[0] and not (user_files and reader[1]):
             return READER_ROLE
         if not user_files:
-            return "current_user"
+            raise CustomerCardError(
+                _("store.sql is refused here: it runs as the role {reader_role}, which reads the tables but not "
+                  "the passwords, sessions or secrets, and customercard's user may not use it. Have a database "
+                  "administrator run once: CREATE ROLE {reader_role} NOLOGIN; GRANT {reader_role} TO <user>; "
+                  "then start customercard again (it lets the role read the tables).").format(
+                    reader_role=READER_ROLE))
         raise CustomerCardError(
             _("store.sql is refused here: customercard connects to PostgreSQL as a user that may read the server's "
               "files (a superuser, or a member of pg_read_server_files), and cannot use the role {reader_role} that "
