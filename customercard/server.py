@@ -30,7 +30,7 @@ from tornado.web import HTTPError
 from .config import Config, get_config
 from .errors import NotFound
 from .http_api.limits import RequestBudget
-from .i18n import _, negotiate, set_session_language
+from .i18n import _, negotiate, set_session_language, using_language
 from .login import (
     SWEEP_EVERY,
     NotFoundHandler,
@@ -272,6 +272,35 @@ class CardServer:
         functools.update_wrapper(session_page, page)
         return session_page
 
+    def _notebook_session(self, session_context: Any) -> None:
+        """A notebook this server serves beside its pages (``serve --notebook``) gets what every page gets, before
+        its code runs: its reader's language; what the user does on it keeps the login session in use; and once
+        the session ends (logged out elsewhere, a new password, deactivated, idle) the page shows nothing more but
+        that it has — its widgets went on saving as the user before."""
+        application = getattr(session_context.server_context, "application_context", None)
+        url = str(getattr(application, "url", "") or "").strip("/")
+        if url not in {str(path).strip("/") for path, page in (self.pages or {}).items() if isinstance(page, str)}:
+            return
+        from .app import keep_in_use
+        from .ui.live import Follower
+        from .ui.shell import session_ended_message
+
+        language = self.session_language(self.session_user())
+        set_session_language(language)
+        token, store, doc = self.session_token(), self.current_store(), pn.state.curdoc
+        session_id = store.session_id(token) if token else None
+        if session_id is None or doc is None:
+            return
+
+        def ended(_changes: Any) -> None:
+            doc.clear()
+            with using_language(language):
+                session_ended_message().server_doc(doc)
+
+        doc._cc_session_follower = Follower(  # kept as long as the page
+            store, lambda change: change.kind == "session" and change.id == session_id, ended, delay=0.0)
+        keep_in_use(self, token)
+
     def _failed_page(self) -> ServableMixin:
         from .ui.shell import message_page
 
@@ -320,6 +349,8 @@ class CardServer:
         for module in self.preload:
             importlib.import_module(module)
         collect_when_quiet(serving=not threaded)
+        if any(isinstance(page, str) for page in (self.pages or {}).values()):
+            pn.state.on_session_created(self._notebook_session)
         if threaded:
             self._thread = pn.serve(self.routes(), start=True, threaded=True, **self._serve_options())
             self._announce()

@@ -62,3 +62,18 @@ def test_panel_serve_runs_the_notebook_beside_the_running_server(overview_server
     finally:
         said = panel.stop()
     assert f"Using the running server at {overview_server.url}" in said
+
+
+def test_the_served_notebook_speaks_its_reader_s_language_and_ends_with_its_login(overview_server, browser):
+    """The notebook served beside the pages is drawn in the reader's language, as the pages are; and logged out in
+    another tab, it shows that it is (its widgets went on saving as the user: logged out, one could still edit)."""
+    context = browser.new_context(extra_http_headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+    page = context.new_page()
+    login(page, overview_server.url, "olli", path=PATH)
+    wait_idle(page, timeout=60_000)
+    expect(page.locator(".cc-card").first).to_contain_text("Kontaktuppgifter", timeout=30_000)
+    other = context.new_page()
+    other.goto(overview_server.url + "/logout")
+    expect(page.locator("#cc-session-ended")).to_contain_text("Du är utloggad", timeout=15_000)
+    expect(page.locator(".cc-card")).to_have_count(0)
+    context.close()
