@@ -140,3 +140,36 @@ def test_a_viewer_is_not_offered_send_email(live_server, page, mail_settings):
     login(page, live_server.url, "vera", path=f"/card?customer={customer_id}")
     expect(section(page, "contact").locator(".cc-contact-details")).to_be_visible()
     expect(page.locator("button.cc-tool-send-email")).to_have_count(0)
+
+
+def test_a_mail_server_that_does_not_answer_holds_up_no_one_else(live_server, page, smtp_server, mail_settings):
+    """The mail is sent off the server's page thread: while the mail server keeps the sender waiting (up to its
+    timeout), other people's pages and logins are answered at once; the sender then reads why it failed."""
+    import socket
+    import time
+    import urllib.request
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts, never answers
+    store = live_server.store
+    settings = store.settings()
+    settings.smtp_port = silent.getsockname()[1]
+    store.save_settings(settings, user="admin")
+    try:
+        customer_id = rich_customers(store)[0]
+        login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+        contact = section(page, "contact")
+        contact.locator("button.cc-tool-send-email").click()
+        choose_colleague(contact, "Olli Virtanen")
+        contact.locator(".cc-email-subject input").fill("Waiting")
+        contact.locator(".cc-email-message textarea").fill("Does the mail server answer?")
+        contact.locator(".cc-send-email button").click()
+        page.wait_for_timeout(500)  # the send has started and waits for the mail server
+        started = time.monotonic()
+        with urllib.request.urlopen(live_server.url + "/login", timeout=30) as answer:  # a loopback test URL
+            assert answer.status == 200
+        assert time.monotonic() - started < 3.0
+        expect(contact.locator(".cc-email-message-text")).to_contain_text("stopped answering", timeout=30_000)
+    finally:
+        silent.close()

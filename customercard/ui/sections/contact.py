@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
@@ -137,7 +138,7 @@ class ContactSection(Section):
         send = pn.widgets.Button(label=_("Send"), color="primary", width=90, css_classes=["cc-send-email"])
         cancel = pn.widgets.Button(label=_("Cancel"), width=90, css_classes=["cc-cancel-email"])
         text = pn.pane.HTML("", margin=(0, 10), sizing_mode="stretch_width", css_classes=["cc-email-message-text"])
-        send.on_click(lambda _event: self.send_email())
+        send.on_click(self._send_clicked)
         cancel.on_click(lambda _event: self.cancel_email())
         self._mail_form = {"to": to, "subject": subject, "message": message, "text": text, "send": send}
         intro = pn.pane.HTML(f"<b>{esc(_('E-mail to colleagues about {name}').format(name=self.context.customer.name))}"
@@ -151,26 +152,50 @@ class ContactSection(Section):
 
     def send_email(self) -> bool:
         """Send what the form holds; on success close it and refresh the card, else say why and keep the draft."""
+        draft = self._email_draft()
+        return draft is not None and self._email_sent(draft, self._deliver_email(draft))
+
+    async def _send_clicked(self, _event: Any) -> None:
+        """Send on a worker thread: the mail server's answer (up to its timeout) does not hold up the server's
+        other users, whose pages are answered from this thread."""
+        draft = self._email_draft()
+        if draft is not None:
+            self._email_sent(draft, await asyncio.to_thread(self._deliver_email, draft))
+
+    def _email_draft(self) -> dict[str, Any] | None:
+        """What the form holds, read here (the page's thread), its Send button disabled until it is sent."""
         form = self._mail_form
         if form is None:
-            return False
-        to = form["to"].value
-        subject = read_text(form["subject"].value, MailDraft.param.subject)
-        message = read_text(form["message"].value, MailDraft.param.message)
+            return None
         form["send"].disabled = True
+        return {"form": form, "to": list(form["to"].value or []),
+                "subject": read_text(form["subject"].value, MailDraft.param.subject) or "",
+                "message": read_text(form["message"].value, MailDraft.param.message) or "",
+                "reached_at": served_base_url()}
+
+    def _deliver_email(self, draft: dict[str, Any]) -> CustomerCardError | None:
+        """Send the draft (any thread): None once sent, else the refusal."""
         try:
-            mail.send_customer_mail(self.context.store, self.context.customer.id, list(to or []), subject or "",
-                                    message or "", user=self.context.login, reached_at=served_base_url())
-        except ValidationError as exc:
+            mail.send_customer_mail(self.context.store, self.context.customer.id, draft["to"], draft["subject"],
+                                    draft["message"], user=self.context.login, reached_at=draft["reached_at"])
+        except CustomerCardError as exc:  # ValidationError, MailError (why sending failed), PermissionDenied …
+            return exc
+        return None
+
+    def _email_sent(self, draft: dict[str, Any], refusal: CustomerCardError | None) -> bool:
+        """Say how sending went, on the form it was sent from (closed on success)."""
+        form = draft["form"]
+        form["send"].disabled = False
+        if self._mail_form is not form:  # cancelled while it was sent
+            return refusal is None
+        if isinstance(refusal, ValidationError):
             self._email_problem(" ".join(f"{_(self.EMAIL_LABELS.get(field, field))}: {text}"
-                                         for field, text in exc.errors.items()))
+                                         for field, text in refusal.errors.items()))
             return False
-        except CustomerCardError as exc:  # MailError (why sending failed), PermissionDenied, NotFound
-            self._email_problem(str(exc))
+        if refusal is not None:
+            self._email_problem(str(refusal))
             return False
-        finally:
-            form["send"].disabled = False
-        names = ", ".join(self.context.store.user_name(login) for login in dict.fromkeys(to))
+        names = ", ".join(self.context.store.user_name(login) for login in dict.fromkeys(draft["to"]))
         self._mail_form = None
         self._note = (_("Sent to {names}; saved as a comment.").format(names=names), True)
         self.render()  # (the Comments and Activity sections hear of the new e-mail comment from the store's changes)
