@@ -336,7 +336,21 @@ class CardServer:
                 "websocket_origin": self.websocket_origins, "cookie_secret": self.secret,
                 "auth_provider": self.auth_provider(), "extra_patterns": self.handlers(), "verbose": False,
                 "default_handler_class": NotFoundHandler, "default_handler_args": {"get_store": self.current_store},
+                "websocket_max_message_size": self._largest_message(),
                 **server_options()}  # the security headers on every response
+
+    def _largest_message(self) -> int:
+        """The largest message a page may send (bytes): an upload reaches the server in one, its files base64-
+        encoded (4/3 of their size). Twice the largest file or import allowed, so that a file over the limit is
+        read and refused with a message, not the page's connection closed (Bokeh's 20 MiB closed it on a 16 MB
+        file, under the 25 MB the firm allows)."""
+        from .spreadsheets import Limits
+
+        try:
+            file_limit = float(self.current_store().settings().max_file_mb) * 1024 * 1024
+        except Exception:  # no store yet: the default limit
+            file_limit = 25 * 1024 * 1024
+        return int(2 * max(file_limit, Limits().file_bytes) * 4 / 3) + 1024 * 1024
 
     # -- running -------------------------------------------------------------------------------------------
     def start(self, threaded: bool = False) -> CardServer:

@@ -68,3 +68,39 @@ def test_an_import_with_a_huge_field_is_refused_with_its_reason_in_the_admin_pag
     page.locator(".cc-import-file input").set_input_files(str(good))
     page.locator(".cc-import-go button").click()
     expect(report).to_contain_text("Dry run: 1 customer would be imported.", timeout=30_000)
+
+
+def test_a_file_up_to_the_limit_is_uploaded_and_one_over_it_refused_with_a_message(live_server, page, tmp_path):
+    """An upload reaches the server in one websocket message, base64-encoded: Bokeh's 20 MiB cap closed the page's
+    connection on a 16 MB file (under the 25 MB allowed), and over the limit nothing was said."""
+    store = live_server.store
+    settings = store.settings()
+    was = settings.files_enabled
+    settings.files_enabled = True
+    store.save_settings(settings, user="admin")
+    store.set_pref("anna", "card.collapsed.files", False)
+    try:
+        _upload_a_big_file_and_one_too_big(live_server, page, tmp_path)
+    finally:
+        settings = store.settings()
+        settings.files_enabled = was
+        store.save_settings(settings, user="admin")
+
+
+def _upload_a_big_file_and_one_too_big(live_server, page, tmp_path) -> None:
+    store = live_server.store
+    customer_id = rich_customers(store)[2]
+    big, too_big = tmp_path / "big-scan.pdf", tmp_path / "too-big-scan.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (16 * 1024 * 1024))
+    too_big.write_bytes(b"%PDF-1.4\n" + b"0" * (27 * 1024 * 1024))
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    box = page.locator("div.cc-section-files")
+    for path in (big, too_big):
+        box.locator("button.cc-upload-files").click()
+        box.locator(".cc-file-input input").set_input_files(str(path))
+        box.locator(".cc-file-send button").click()
+        if path is big:
+            expect(box.locator("#cc-files-table")).to_contain_text("big-scan.pdf", timeout=60_000)
+    expect(box.locator(".cc-upload-message")).to_contain_text("too-big-scan.pdf", timeout=60_000)
+    names = set(store.files(customer_id)["name"])
+    assert "big-scan.pdf" in names and "too-big-scan.pdf" not in names
