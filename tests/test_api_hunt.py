@@ -145,3 +145,5 @@ def test_a_customers_invoices_of_one_year_or_project(served):
     assert none.status == 200 and all(row["project_id"] is None for row in none.json()["items"])
     for wrong in ("year=soon", "year=0", "project=-1", "month=3"):
         assert client.get(f"/customers/{customer_id}/invoices?{wrong}").status == 400, wrong
+    last = client.get(f"/customers/{customer_id}/invoices?year=9999")  # the document's last year (it was a 500)
+    assert last.status == 200 and last.json()["items"] == []

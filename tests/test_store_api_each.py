@@ -680,3 +680,24 @@ def test_changes_takes_a_builtin_method_as_a_listener(store: Store) -> None:
     stop()
     store.add_comment(customer.id, "Nobody listens", user="anna")
     assert [(c.kind, c.id) for c in heard] == [("customer", customer.id)]
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda s: s.list_customers(limit=-1), "limit"), (lambda s: s.find_customers(offset=-5), "offset"),
+    (lambda s: s.admin_log(limit=-1), "limit"), (lambda s: s.outbox(limit=-1), "limit"),
+    (lambda s: s.find_contacts("a", limit=-1), "limit"), (lambda s: s.bulk_changes(limit=-1), "limit"),
+    (lambda s: s.recent_cards("anna", limit=-1), "limit"), (lambda s: s.invoices(1, year=10_000), "year"),
+])
+def test_a_count_or_year_out_of_range_is_a_validation_error_naming_it(store: Store, call, field) -> None:
+    """A negative limit or offset, a year past 9999: the store says which argument (the database's own error, a
+    500 through the server, said nothing of it)."""
+    with pytest.raises(cc.ValidationError) as refused:
+        call(store)
+    assert list(refused.value.errors) == [field]
+
+
+def test_the_calendars_last_year_and_day_are_asked_for_without_an_error(store: Store) -> None:
+    customer_id = store.create_customer(user="anna", name="Calendar's End AB").id
+    assert store.invoices(customer_id, year=9999).empty and store.invoices(customer_id, year=1).empty
+    assert store.timeline(customer_id, since=dt.date(9999, 12, 31)).empty  # (it overflowed)
+    assert len(store.timeline(customer_id, until=dt.date(9999, 12, 31))) == len(store.timeline(customer_id)) > 0

@@ -190,7 +190,8 @@ def day_start(day: dt.date | dt.datetime, zone: str | None) -> dt.datetime:
         return day_end(day, zone)
     if day <= FIRST_DAYS:  # the calendar's first days: every moment is after their start
         return dt.datetime.min
-    return day_end(day - dt.timedelta(days=1), zone) + dt.timedelta(microseconds=1)
+    before = day_end(day - dt.timedelta(days=1), zone)
+    return before if before == dt.datetime.max else before + dt.timedelta(microseconds=1)  # the calendar's last
 
 
 def _moment_or_day(value: Any, field: str) -> Any:

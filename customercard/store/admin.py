@@ -18,7 +18,7 @@ from .. import passwords
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..i18n import LANGUAGES, N_, _
 from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, ListValue, Settings, User, to_text
-from .backend import Backend
+from .backend import Backend, counted
 from .database import utcnow
 from .logouts import end_sessions
 from .part import Part
@@ -130,7 +130,7 @@ class AdminStore(Part):
     def admin_log(self, limit: int = 200) -> pd.DataFrame:
         """Every admin change, newest first: changed_at, changed_by, area, item, old_value, new_value."""
         return self.db.df("SELECT changed_at, changed_by, area, item, old_value, new_value FROM admin_log "
-                          "ORDER BY id DESC LIMIT ?", [limit])
+                          "ORDER BY id DESC LIMIT ?", [counted(limit)])
 
     def list_renames(self) -> dict[str, list[tuple[Any, str, str]]]:
         """Each admin list's renames, oldest first, as the admin log keeps them: {list name: [(when, old name, new

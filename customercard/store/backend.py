@@ -132,6 +132,18 @@ def _typed_column(values: Sequence[Any], kind: str) -> Any:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+def counted(value: Any, field: str = "limit") -> int:
+    """A number of rows asked for (a limit, an offset): a whole number from 0; a ValidationError on ``field`` for
+    anything else (the database's own error said nothing of which argument)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        number = -1
+    if number < 0 or number != value:
+        raise ValidationError({field: _("A whole number from 0.")})
+    return number
+
+
 def checked_status(status: str | None, statuses: tuple[str, ...]) -> None:
     """A status asked for that is none of ``statuses`` is refused (it would answer an empty frame, as if nothing
     were in it)."""

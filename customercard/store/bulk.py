@@ -21,7 +21,7 @@ from .. import formatting
 from ..errors import ConflictError, NotFound, ValidationError
 from ..i18n import N_, _
 from ..models import BulkChange, Customer, field_value, to_text
-from .backend import Backend
+from .backend import Backend, counted
 from .customers import _set_field_text
 from .database import execute_rows, utcnow
 from .part import Part
@@ -152,7 +152,7 @@ class BulkStore(Part):
         """The latest bulk changes, newest first (only those of ``created_by`` when given)."""
         where, params = ("WHERE created_by = ? ", [created_by]) if created_by else ("", [])
         rows = self.db.records(f"SELECT {BATCH_COLUMNS} FROM bulk_changes {where}ORDER BY id DESC LIMIT ?",
-                               [*params, int(limit)])
+                               [*params, counted(limit)])
         return [_batch(row) for row in rows]
 
     def bulk_change_customers(self, batch_id: int) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from ..models import (
     to_text,
 )
 from ..validators import clean_text
-from .backend import Backend
+from .backend import Backend, counted
 from .changes import Change
 from .database import execute_rows, utcnow
 from .part import Part
@@ -576,7 +576,7 @@ class CustomerStore(Part):
             return frame, len(frame)
         joins = " ".join(join for alias, join in LIST_JOINS.items() if key.startswith(f"{alias}."))
         rows = self.db.rows(f"SELECT c.id, count(*) OVER () FROM customers c {joins} WHERE {condition} "
-                            f"ORDER BY {order} LIMIT ? OFFSET ?", [*params, int(limit), int(offset)])
+                            f"ORDER BY {order} LIMIT ? OFFSET ?", [*params, counted(limit), counted(offset, "offset")])
         if not rows:  # none match, or the page is past the last: count them
             total = 0 if not offset else self.db.row(f"SELECT count(*) FROM customers c WHERE {condition}", params)[0]
             return self.db.df(f"SELECT {columns} FROM {LIST_FROM} WHERE FALSE"), int(total)
@@ -602,7 +602,7 @@ class CustomerStore(Part):
             where.append("(lower(c.name) LIKE ? ESCAPE '\\' OR lower(c.nickname) LIKE ? ESCAPE '\\' "
                          "OR CAST(c.number AS VARCHAR) LIKE ? ESCAPE '\\' OR lower(c.visit_city) LIKE ? ESCAPE '\\')")
             params += [pattern] * 4
-        return self._page(LIST_COLUMNS, " AND ".join(where), params, sort, descending, int(limit), offset)
+        return self._page(LIST_COLUMNS, " AND ".join(where), params, sort, descending, counted(limit), offset)
 
     # -- the economy system's link ---------------------------------------------------------------------------
     def link_customer(self, customer_id: int, system: str, external_id: str, user: str | None = None,

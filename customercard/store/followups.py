@@ -19,7 +19,7 @@ from .. import formatting
 from ..errors import ValidationError
 from ..i18n import _
 from ..models import FollowUp
-from .backend import Backend
+from .backend import Backend, counted
 from .database import utcnow
 from .part import Part
 from .records import checked_edit, first_version, insert_record, record_from_row, stored_row, update_record
@@ -89,7 +89,7 @@ class FollowUpStore(Part):
             # DuckDB's ORDER BY costs about half a millisecond even for none)
             sql += (" ORDER BY CASE WHEN f.done THEN 1 ELSE 0 END, CASE WHEN f.done THEN NULL ELSE f.due_on END "
                     "NULLS LAST, f.done_at DESC NULLS LAST, f.id LIMIT ?")
-            params.append(int(limit))
+            params.append(counted(limit))
         rows = self.db.records(sql, params)
         if limit is None:
             _order_follow_ups(rows)
@@ -258,7 +258,7 @@ class FollowUpStore(Part):
         return self.db.df(
             "SELECT v.customer_id, c.name, c.number, v.viewed_at FROM card_views v JOIN customers c "
             "ON c.id = v.customer_id WHERE v.login = ? ORDER BY v.viewed_at DESC, v.customer_id LIMIT ?",
-            [login, int(limit)])
+            [login, counted(limit)])
 
     def home_seen(self, login: str) -> dt.datetime | None:
         """When a user last looked at the home page (UTC), None before the first time."""
@@ -287,7 +287,7 @@ class FollowUpStore(Part):
                "FROM touched t JOIN customers c ON c.id = t.customer_id "
                "WHERE NOT c.archived " + mine +
                "GROUP BY t.customer_id, c.name, c.number ORDER BY max(t.changed_at) DESC, t.customer_id LIMIT ?")
-        return self.db.df(sql, [since, login, since, login, *own, int(limit)])
+        return self.db.df(sql, [since, login, since, login, *own, counted(limit)])
 
     def open_pipeline_by_stage(self, account_manager: str | None = None) -> pd.DataFrame:
         """The open pipeline by stage, of one account manager's customers or all, as :meth:`pipeline` gives it
@@ -339,7 +339,7 @@ class FollowUpStore(Part):
                "CAST(t.last_year - t.this_year AS DOUBLE PRECISION) AS behind FROM totals t "
                "JOIN customers c ON c.id = t.customer_id WHERE t.last_year > 0 AND t.this_year < t.last_year "
                "ORDER BY t.last_year - t.this_year DESC, t.customer_id LIMIT ?")
-        return self.db.df(sql, [start, last_today, *own, last_start, today, start, last_today, int(limit)])
+        return self.db.df(sql, [start, last_today, *own, last_start, today, start, last_today, counted(limit)])
 
 
 def _same_day_last_year(day: dt.date) -> dt.date:

@@ -72,8 +72,11 @@ class InvoicingStore(Part):
         ``amount_base`` adds up to its bar in :meth:`invoiced_per_year`, to the öre."""
         where, params = ["customer_id = ?"], [int(customer_id)]
         if year is not None:
-            where.append("invoice_date >= ? AND invoice_date < ?")
-            params += [dt.date(int(year), 1, 1), dt.date(int(year) + 1, 1, 1)]
+            if not dt.MINYEAR <= int(year) <= dt.MAXYEAR:
+                raise ValidationError({"year": _("A year from {first} to {last}.").format(first=dt.MINYEAR,
+                                                                                        last=dt.MAXYEAR)})
+            where.append("invoice_date >= ? AND invoice_date <= ?")  # (the day after 9999's last has no date)
+            params += [dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)]
         if project is not None:
             where.append("project_id IS NULL" if int(project) == 0 else "project_id = ?")
             params += [] if int(project) == 0 else [int(project)]

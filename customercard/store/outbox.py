@@ -18,7 +18,7 @@ from ..errors import NotFound
 from ..fields import synced_fields
 from ..i18n import N_, _
 from ..models import Customer, Snapshot, to_text
-from .backend import Backend, of_customer_and_status
+from .backend import Backend, counted, of_customer_and_status
 from .database import utcnow
 from .part import Part
 
@@ -68,7 +68,7 @@ class OutboxStore(Part):
             "SELECT o.id, o.customer_id, c.name AS customer_name, c.number AS customer_number, o.status, o.attempts, "
             "o.next_attempt_at, o.last_error, o.created_at, o.created_by, o.delivered_at, o.idempotency_key, "
             "o.payload FROM outbox o JOIN customers c ON c.id = o.customer_id WHERE " + " AND ".join(where)
-            + " ORDER BY o.id DESC LIMIT ?", [*params, int(limit)])
+            + " ORDER BY o.id DESC LIMIT ?", [*params, counted(limit)])
 
     def outbox_counts(self, customer_id: int | None = None) -> dict[str, int]:
         """{'pending': n, 'failed': n, 'delivered': n} (for one customer or all)."""
@@ -84,7 +84,7 @@ class OutboxStore(Part):
             "SELECT o.id, o.customer_id, o.idempotency_key, o.payload, o.attempts FROM outbox o "
             "WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.id = (SELECT min(p.id) FROM outbox p "
             "WHERE p.customer_id = o.customer_id AND p.status <> 'delivered') ORDER BY o.id LIMIT ?",
-            [now, int(limit)])
+            [now, counted(limit)])
 
     def mark_delivered(self, outbox_id: int) -> None:
         """Record that an outbox row reached the economy system (the delivery worker calls it); NotFound for no such

@@ -9,7 +9,7 @@ import pandas as pd
 from ..errors import NotFound, ValidationError
 from ..i18n import _
 from ..models import Contact, Project, from_text
-from .backend import Backend, frame_of
+from .backend import Backend, counted, frame_of
 from .database import utcnow
 from .part import Part
 from .records import checked_edit, first_version, insert_record, record_from_row, stored_row, update_record
@@ -132,7 +132,7 @@ class PeopleStore(Part):
             "SELECT k.id, trim(k.first_name || ' ' || k.last_name) AS name, k.customer_id, c.name AS customer_name "
             "FROM contacts k JOIN customers c ON c.id = k.customer_id WHERE k.active AND "
             "lower(k.first_name || ' ' || k.last_name) LIKE ? ORDER BY k.last_name, k.first_name LIMIT ?",
-            [pattern, int(limit)])
+            [pattern, counted(limit)])
 
     # -- projects -------------------------------------------------------------------------------------------
     def projects(self, customer_id: int) -> pd.DataFrame:
