@@ -52,17 +52,17 @@ def _database(args: argparse.Namespace) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from . import app
     from .demo import build_demo
-    from .store import open_store
+    from .store import is_url, open_store
 
     _check_listen(args.address, args.port)
     _log_to_stderr()
     database = _database(args)
-    is_new = not database.startswith("postgresql") and not Path(database).exists()
+    is_new = not is_url(database) and not Path(database).exists()  # (postgres:// and postgresql:// both)
     notebooks = _notebook_pages(args.notebook or [])
     store = open_store(database, through_server=False)
     if is_new or store.is_empty():
         if args.demo_if_missing:
-            print(_("Creating {database} with demo data ({n} customers)…").format(database=database,
+            print(_("Creating {database} with demo data ({n} customers)…").format(database=store.location,
                                                                                n=args.customers), flush=True)
             summary = build_demo(store, customers=args.customers, seed=args.seed)
             print(_("Demo data ready in {seconds} s.").format(seconds=summary.seconds))
@@ -74,8 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print(_("This database has no users yet: add an administrator with\n  customercard users add LOGIN "
                         "--name 'Your Name' --role admin"), file=sys.stderr)
     _print_demo_logins(store)
-    if args.num_procs == 1:
-        _stop_on_sigterm()
+    _stop_on_sigterm()  # (the processes --num-procs forks have it too, and end with the first: see app.serve)
     try:
         app.serve(store, port=args.port, address=args.address, num_procs=args.num_procs,
                   allow_websocket_origin=args.allow_websocket_origin, show=args.show, bench=args.bench,

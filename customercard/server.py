@@ -121,6 +121,22 @@ def session_server_store(database: str | Path | None = None) -> Store | None:
     return None
 
 
+def _end_with_parent() -> None:
+    """In a process ``--num-procs`` forked: SIGTERM once the forking process ends (stopped by a service manager's
+    SIGTERM, which it does not pass on), so that no server goes on holding the port without it (Linux)."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the processes are stopped one by one
+        return
+    if os.getppid() == 1:  # the first process ended before this one asked
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def freeze_start_up_objects() -> None:
     """Take what a serving process made to start — modules, the store, Panel's and Bokeh's own objects, some
     200,000 — out of the garbage collector's view (``gc.freeze``): a full collection, which Panel runs after sessions
@@ -370,6 +386,8 @@ class CardServer:
             self._announce()
             return self
         self._bokeh = bokeh = pn.serve(self.routes(), start=False, **self._serve_options())
+        if (self.num_procs or 1) != 1:  # here in a process forked to serve: it ends when the first one ends
+            _end_with_parent()
         freeze_start_up_objects()
         bokeh.start()
         self._announce()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -213,14 +214,28 @@ def test_num_procs_refuses_duckdb_and_serves_postgresql(cluster, tmp_path):
         wait_for_port(port, timeout=120)
         client = Client(f"http://127.0.0.1:{port}")
         assert client.get(some_customer(cluster["store"]))["id"] == some_customer(cluster["store"])
+        os.kill(process.pid, signal.SIGTERM)  # a service manager stops the command it started, not its children
+        output, _ = process.communicate(timeout=30)
+        deadline = time.monotonic() + 30
+        while _port_answers(port) and time.monotonic() < deadline:  # the forked processes end with it
+            time.sleep(0.2)
+        assert not _port_answers(port), "a forked server process went on serving"
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # the forked children are in the same process group
         try:
-            output, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group
+        except ProcessLookupError:
+            pass
+        if process.poll() is None:
             output, _ = process.communicate()
     assert re.search(r"with 2 process", output)
+
+
+def _port_answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_a_session_is_one_row_for_every_process_and_a_logout_on_one_ends_it_on_all(cluster):

@@ -68,3 +68,34 @@ def test_the_server_command_starts_again_on_the_system_allocator_unless_one_is_c
     chosen = subprocess.run([sys.executable, "-c", RESTART], env={**env, "PYTHONMALLOC": "pymalloc"},
                             capture_output=True, text=True, check=True).stdout.split()
     assert chosen[1::2] == ["pymalloc", "pymalloc"] and chosen[0] == chosen[2]
+
+
+def test_serve_on_a_postgres_url_keeps_the_firm_s_lists_and_never_prints_its_password(pg_server, empty_template_pg,
+                                                                                      tmp_path):
+    """``postgres://`` (as libpq and most hosts write it) is a database URL as ``postgresql://`` is: serve with
+    --demo-if-missing found it "missing", tried to fill a database holding data (a traceback) and printed the URL,
+    password and all; without it, it put the firm's renamed default lists back at every start."""
+    from customercard.store import Store
+
+    from .conftest import database_numbers
+    from .serve_process import ServeProcess
+
+    name = f"serve_{next(database_numbers)}"
+    pg_server.create_database(name, template=empty_template_pg)
+    # (the loopback cluster trusts its users: the password is only read, never checked)
+    url = pg_server.url(name).replace("postgresql://", "postgres://").replace("postgres@", f"postgres:sekret-{name}@")
+    try:
+        with Store(url) as store:
+            store.create_customer(user="anna", name="The Firm's Own Customer AB")
+            first = store.list_values("industries").iloc[0]
+            store.rename_list_value(int(first["id"]), "Renamed by the firm", user="boss",
+                                    version=int(first["version"]))
+        server = ServeProcess(url, tmp_path, extra=["--demo-if-missing", "--customers", "5"])
+        said = server.stop()
+        assert "Traceback" not in said and "Creating" not in said and f"sekret-{name}" not in said, said
+        with Store(url) as store:
+            labels = list(store.list_values("industries")["label"])
+            assert "Renamed by the firm" in labels and first["label"] not in labels
+            assert list(store.find_customers()[0]["name"]) == ["The Firm's Own Customer AB"]
+    finally:
+        pg_server.sql(f'DROP DATABASE "{name}" WITH (FORCE)')
