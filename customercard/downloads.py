@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import quote
 
-from tornado.web import HTTPError, RequestHandler
+from tornado.web import RequestHandler
 
 from . import files
 from .errors import CustomerCardError, PermissionDenied
+from .i18n import N_
+from .login import answer_with_page
 from .store import Store
 
 
@@ -26,9 +28,12 @@ class FileDownloadHandler(RequestHandler):
         try:
             stored = files.download(self.get_store(), int(file_id), user=login)
         except PermissionDenied:
-            raise HTTPError(403) from None
-        except CustomerCardError:
-            raise HTTPError(404) from None
+            answer_with_page(self, self.get_store, 403, N_("Not allowed"), N_("You may not open this file."))
+            return
+        except CustomerCardError:  # deleted, or never uploaded
+            answer_with_page(self, self.get_store, 404, N_("No such file"),
+                             N_("There is no file at this address: it was deleted, or the link is wrong."))
+            return
         ascii_name = stored.name.encode("ascii", "replace").decode("ascii").replace('"', "'")
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("X-Content-Type-Options", "nosniff")

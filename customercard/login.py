@@ -34,7 +34,7 @@ from tornado.websocket import WebSocketHandler
 
 from .background import Rounds
 from .config import Config, get_config
-from .i18n import SOURCE_LANGUAGE, _, current_language, negotiate, ngettext, using_language
+from .i18n import N_, SOURCE_LANGUAGE, _, current_language, negotiate, ngettext, using_language
 from .store import Store
 from .store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
 from .ui import assets
@@ -96,14 +96,19 @@ class NotFoundHandler(RequestHandler):
         self.get_store = get_store
 
     def prepare(self) -> None:  # whatever the method
-        with using_language(login_language(self, self.get_store)):
-            title = _("No such page")
-            body = _NOT_FOUND.format(title=html.escape(title),
-                                     text=html.escape(_("There is no page at this address.")),
-                                     back=html.escape(_("Back to the customers")))
-            self.set_status(404)
-            self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.finish(_page(body, title))
+        answer_with_page(self, self.get_store, 404, N_("No such page"), N_("There is no page at this address."))
+
+
+def answer_with_page(handler: RequestHandler, get_store: Callable[[], Store], status: int, title: str,
+                     text: str) -> None:
+    """Finish ``handler``'s request with ``status`` and a page saying ``title`` and ``text`` (source texts, said in
+    the reader's language), with a way back to the customers."""
+    with using_language(login_language(handler, get_store)):
+        body = _NOT_FOUND.format(title=html.escape(_(title)), text=html.escape(_(text)),
+                                 back=html.escape(_("Back to the customers")))
+        handler.set_status(status)
+        handler.set_header("Content-Type", "text/html; charset=utf-8")
+        handler.finish(_page(body, _(title)))
 
 
 def _page(body: str, title: str) -> str:

@@ -231,6 +231,22 @@ def test_an_address_nothing_answers_is_a_page_in_the_reader_s_language(live_serv
     assert "Content-Security-Policy" in swedish.get("/nonexistent").headers
 
 
+def test_a_deleted_file_s_link_answers_404_with_a_page_in_the_reader_s_language(live_server):
+    """A link to a file deleted since (or never uploaded): Tornado's bare English "404: Not Found" it was."""
+    from customercard import files
+
+    store = live_server.store
+    customer_id = int(store.list_customers(limit=1)[0]["id"][0])
+    file_id = files.upload(store, customer_id, "Borttagen.pdf", b"%PDF-1.4 gone", user="anna")
+    store.delete_file(file_id, user="anna")
+    swedish = Client(live_server.url, headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+    assert swedish.log_in("kari", "demo").status == 302
+    for path in (f"/files/{file_id}", "/files/999999999"):
+        missing = swedish.get(path)
+        assert missing.status == 404 and '<html lang="sv">' in missing.body, (path, missing.status)
+        assert "<h1>Filen finns inte</h1>" in missing.body and "Borttagen" not in missing.body
+
+
 def test_a_page_asked_for_with_a_trailing_slash_is_sent_to_its_address(live_server):
     client = Client(live_server.url, headers={"Accept-Language": "en"})
     assert client.log_in("anna", "demo").status == 302
