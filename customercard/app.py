@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 
 import panel as pn
 from panel.viewable import ServableMixin
@@ -54,7 +53,7 @@ def page_for(server: CardServer, title: str, body: pn.viewable.Viewable, user: U
             content.objects = [session_ended_message()]
         content.follower = Follower(store, lambda change: change.kind == "session" and change.id == session_id,
                                     ended, delay=0.0)
-        keep_in_use(server, server.session_token())
+        server.keep_in_use(server.session_token())
     return page(title, content, user, active=active, search=search, pages=_menu(store), location=location)
 
 
@@ -69,32 +68,6 @@ def _message(server: CardServer, title: str, text: str, user: User | None, statu
 def _menu(store: Store) -> frozenset[str]:
     """The pages the menu names: Pipeline only while the CRM module is on."""
     return PAGES if store.settings().crm_enabled else PAGES - {"pipeline"}
-
-
-#: How often (seconds) at most a page in use tells the server that its login session is used.
-IN_USE_EVERY = 20.0
-
-
-def keep_in_use(server: CardServer, token: str) -> None:
-    """What the user does on this open page (a click, a key typed into a field) keeps its login session in use, as
-    a new page would: a page in use all day is not logged out as idle, one left alone is (the server ends lapsed
-    sessions every few seconds and the page is told). Told at most every :data:`IN_USE_EVERY` seconds."""
-    document = pn.state.curdoc
-    if document is None or not token:
-        return
-    told = [time.monotonic()]
-
-    def used(*_args) -> None:
-        if time.monotonic() - told[0] >= IN_USE_EVERY:
-            told[0] = time.monotonic()
-            server.gate.in_use(token)  # a session that lapsed meanwhile is ended here, and the page told
-
-    def changed(event) -> None:
-        if getattr(event, "setter", None) is not None:  # from the browser, not the server's own updates
-            used()
-
-    document.on_change(changed)
-    document.on_message("bokeh_event", used)  # clicks and the page's own components' messages
 
 
 def search_page(server: CardServer) -> ServableMixin:

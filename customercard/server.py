@@ -17,6 +17,7 @@ import inspect
 import logging
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -100,6 +101,9 @@ DocHandler.get = _page_without_trailing_slash
 #: A page: builds one session's view from the server it is served by; or the path of a notebook (or script) that
 #: Panel serves as it is, behind the same login (``customercard serve --notebook``).
 Page = Callable[["CardServer"], ServableMixin] | str
+
+#: How often (seconds) at most a page in use tells the server that its login session is used.
+IN_USE_EVERY = 20.0
 
 #: The servers of this process that have opened their store, so that a notebook they serve finds it.
 _WITH_STORE: weakref.WeakSet[CardServer] = weakref.WeakSet()
@@ -288,6 +292,27 @@ class CardServer:
         functools.update_wrapper(session_page, page)
         return session_page
 
+    def keep_in_use(self, token: str) -> None:
+        """What the user does on this open page (a click, a key typed into a field) keeps its login session in use,
+        as a new page would: a page in use all day is not logged out as idle, one left alone is (the server ends
+        lapsed sessions every few seconds and the page is told). Told at most every :data:`IN_USE_EVERY` seconds."""
+        document = pn.state.curdoc
+        if document is None or not token:
+            return
+        told = [time.monotonic()]
+
+        def used(*_args: Any) -> None:
+            if time.monotonic() - told[0] >= IN_USE_EVERY:
+                told[0] = time.monotonic()
+                self.gate.in_use(token)  # a session that lapsed meanwhile is ended here, and the page told
+
+        def changed(event: Any) -> None:
+            if getattr(event, "setter", None) is not None:  # from the browser, not the server's own updates
+                used()
+
+        document.on_change(changed)
+        document.on_message("bokeh_event", used)  # clicks and the page's own components' messages
+
     def _notebook_session(self, session_context: Any) -> None:
         """A notebook this server serves beside its pages (``serve --notebook``) gets what every page gets, before
         its code runs: its reader's language; what the user does on it keeps the login session in use; and once
@@ -297,7 +322,6 @@ class CardServer:
         url = str(getattr(application, "url", "") or "").strip("/")
         if url not in {str(path).strip("/") for path, page in (self.pages or {}).items() if isinstance(page, str)}:
             return
-        from .app import keep_in_use
         from .ui.live import Follower
         from .ui.shell import session_ended_message
 
@@ -315,7 +339,7 @@ class CardServer:
 
         doc._cc_session_follower = Follower(  # kept as long as the page
             store, lambda change: change.kind == "session" and change.id == session_id, ended, delay=0.0)
-        keep_in_use(self, token)
+        self.keep_in_use(token)
 
     def _failed_page(self) -> ServableMixin:
         from .ui.shell import message_page

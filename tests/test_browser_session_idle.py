@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customercard import app
+from customercard import server as server_module
 from customercard.store import Store
 
 from .conftest import copy_database, free_port, login, rich_customers, wait_for_port
@@ -20,7 +21,7 @@ from .conftest import copy_database, free_port, login, rich_customers, wait_for_
 def quick_lapse(demo_template, tmp_path, monkeypatch):
     """A server whose sessions lapse after 4 seconds unused, looked at twice a second; a page tells it it is in
     use at most every half second."""
-    monkeypatch.setattr(app, "IN_USE_EVERY", 0.5)
+    monkeypatch.setattr(server_module, "IN_USE_EVERY", 0.5)
     store = Store(copy_database(demo_template, tmp_path))
     port = free_port()
     server = app.make_server(store, port=port)
