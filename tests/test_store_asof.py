@@ -472,3 +472,45 @@ def test_a_renamed_stage_reads_by_today_s_name_and_a_switched_value_named_active
     store.set_list_value_active(value_id, False, user="boss", version=int(industry["version"]))
     customer = store.get_customer(customer.id)
     assert store.get_customer(customer.id, as_of=store.firm_today()).industry == customer.industry
+
+
+def _as_it_stood(view, customer_id: int) -> dict[str, Any]:
+    """What a card as of a day shows of a customer's records, by id (and its invoiced figures)."""
+    def ids(frame) -> list[int]:
+        return sorted(int(i) for i in frame["id"])
+
+    return {"contacts": ids(view.contacts(customer_id, include_inactive=True)), "comments": ids(view.comments(
+        customer_id)), "comment_count": view.comment_count(customer_id), "projects": ids(view.projects(customer_id)),
+        "events": ids(view.events(customer_id)), "opportunities": ids(view.opportunities(customer_id)),
+        "follow_ups": ids(view.follow_ups(customer_id)), "files": ids(view.files(customer_id)),
+        "relations": ids(view.relations(customer_id)), "invoices": ids(view.invoices(customer_id)),
+        "invoiced": view.invoiced_per_year(customer_id).to_dict("records"),
+        "pipeline": view.pipeline_per_year(customer_id).to_dict("records")}
+
+
+def test_the_card_as_of_a_moment_before_a_merge_shows_each_customer_its_own_records(demo_store):
+    """A merge moves the other customer's records to the survivor: the card of either as it was before shows the
+    records each had then (the survivor's were shown with the other's, the merged-away one's empty) — and after
+    a second merge, the records are still where they were on each day."""
+    from customercard.store.database import utcnow
+
+    from .conftest import rich_customers
+
+    store = demo_store
+    survivor, other, third = rich_customers(store)[:3]
+    store.add_follow_up(cc.FollowUp(customer_id=other, what="Call about the offer", owner="anna",
+                                    due_on=dt.date.today()), user="anna")
+    before = utcnow()
+    then = {c: _as_it_stood(store.as_of(before), c) for c in (survivor, other, third)}
+    assert then[other]["contacts"] and then[other]["invoices"] and then[survivor]["contacts"]
+    store.merge_customers(survivor, other, user="anna")
+    between = utcnow()
+    now = {c: _as_it_stood(store.as_of(before), c) for c in (survivor, other, third)}
+    assert [(c, k, now[c][k], then[c][k]) for c in then for k in then[c] if now[c][k] != then[c][k]] == []
+    assert set(_as_it_stood(store, survivor)["contacts"]) == {*then[survivor]["contacts"], *then[other]["contacts"]}
+    store.merge_customers(third, survivor, user="anna")  # and the survivor into a third one
+    now = {c: _as_it_stood(store.as_of(before), c) for c in (survivor, other, third)}
+    assert [(c, k, now[c][k], then[c][k]) for c in then for k in then[c] if now[c][k] != then[c][k]] == []
+    after_first = _as_it_stood(store.as_of(between), survivor)
+    assert set(after_first["contacts"]) == {*then[survivor]["contacts"], *then[other]["contacts"]}
+    assert _as_it_stood(store.as_of(between), other)["contacts"] == []

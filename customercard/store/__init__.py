@@ -245,7 +245,13 @@ class StoreAsOfDay(Store):
         return self.invoiced_per_year_as_of(customer_id, self.day)
 
     def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
-        frame = super().invoices(customer_id, year=year, project=project)
+        asof, cutoff = self._parts["asof"], self._parts["asof"].cutoff(self.day)
+        # the customer's invoices then: a merge since may have moved some here, or away
+        frame = asof._owned_frame("invoices", customer_id, cutoff,
+                                  lambda holder: super(StoreAsOfDay, self).invoices(holder, year=year,
+                                                                                   project=project))
+        if asof._moved_since(customer_id, cutoff).get("invoices"):  # (newest first, as ever)
+            frame = frame.sort_values(["invoice_date", "id"], ascending=False)
         day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
         return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
 

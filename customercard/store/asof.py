@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -214,8 +214,9 @@ class AsOfStore(Part):
         from .timeline import SELECT_COMMENTS
 
         cutoff = self.cutoff(as_of)
-        frame = self.db.df(SELECT_COMMENTS + " WHERE c.customer_id = ? AND c.created_at <= ? "
-                           "ORDER BY c.written_on DESC, c.id DESC", [int(customer_id), cutoff])
+        owner, params = self._owner_is("comments", "c.", customer_id, cutoff)
+        frame = self.db.df(SELECT_COMMENTS + f" WHERE {owner} AND c.created_at <= ? "
+                           "ORDER BY c.written_on DESC, c.id DESC", [*params, cutoff])
         past = self._record_texts("comments", frame["id"], cutoff)
         if past:
             frame = frame.astype({"body": object, "author": object, "written_on": object})
@@ -229,13 +230,16 @@ class AsOfStore(Part):
 
     def comment_count_as_of(self, customer_id: int, as_of: Any) -> int:
         """How many comments the customer had at the end of ``as_of``."""
-        return int(self.db.row("SELECT count(*) FROM comments WHERE customer_id = ? AND created_at <= ?",
-                               [int(customer_id), self.cutoff(as_of)])[0])
+        cutoff = self.cutoff(as_of)
+        owner, params = self._owner_is("comments", "", customer_id, cutoff)
+        return int(self.db.row(f"SELECT count(*) FROM comments WHERE {owner} AND created_at <= ?",
+                               [*params, cutoff])[0])
 
     def contacts_as_of(self, customer_id: int, as_of: Any, include_inactive: bool = False) -> pd.DataFrame:
         """The customer's contact persons added by the end of ``as_of``, their fields (and active flag) as then."""
         cutoff = self.cutoff(as_of)
-        frame = self.people.contacts(customer_id, include_inactive=True)
+        frame = self._owned_frame("contacts", customer_id, cutoff,
+                                  lambda owner: self.people.contacts(owner, include_inactive=True))
         frame = frame[pd.to_datetime(frame["created_at"]) <= cutoff].copy()
         frame = self._rolled_back(frame, "contacts", Contact, Contact.fields, cutoff)
         if not include_inactive:
@@ -245,7 +249,7 @@ class AsOfStore(Part):
     def projects_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's projects started by ``as_of`` (or without a start), active unless they had ended."""
         day = as_date(as_of) if not isinstance(as_of, dt.datetime) else as_of.date()
-        frame = self.people.projects(customer_id)
+        frame = self._owned_frame("projects", customer_id, self.cutoff(as_of), self.people.projects)
         starts = pd.to_datetime(frame["start_date"])
         frame = frame[starts.isna() | (starts <= pd.Timestamp(day))].copy()
         ends = pd.to_datetime(frame["end_date"])
@@ -259,10 +263,11 @@ class AsOfStore(Part):
         the columns of :meth:`events`."""
         checked_status(status, EVENT_STATUSES)
         cutoff = self.cutoff(as_of)
+        owner, owned = self._owner_is("events", "", customer_id, cutoff)
         frame = self.db.df(
             "SELECT id, customer_id, title, event_type_id, starts_at, ends_at, owner, participants, contact_ids, "
             "description, status, status_changed_by, status_changed_at, version FROM events "
-            "WHERE customer_id = ? AND created_at <= ?", [int(customer_id), cutoff])
+            f"WHERE {owner} AND created_at <= ?", [*owned, cutoff])
         types = self.admin.list_maps()["event_types"]["by_id"]
         frame.insert(3, "event_type", [types.get(i) for i in frame.pop("event_type_id")])
         frame.insert(2, "customer_name", self._customer_name(customer_id))
@@ -280,11 +285,12 @@ class AsOfStore(Part):
         …), with their weighted and base-currency amounts: the columns of :meth:`opportunities`."""
         checked_status(status, OPPORTUNITY_STATUSES)
         cutoff = self.cutoff(as_of)
+        owner, owned = self._owner_is("opportunities", "", customer_id, cutoff)
         frame = self.db.df(
             "SELECT id, customer_id, title, CAST(amount AS DOUBLE PRECISION) AS amount, currency, probability, "
             "stage_id, expected_close, owner, status, lost_reason, status_changed_by, status_changed_at, version "
-            "FROM opportunities WHERE customer_id = ? AND created_at <= ? ORDER BY expected_close NULLS LAST, id",
-            [int(customer_id), cutoff])
+            f"FROM opportunities WHERE {owner} AND created_at <= ? ORDER BY expected_close NULLS LAST, id",
+            [*owned, cutoff])
         stages = self.admin.list_maps()["opportunity_stages"]["by_id"]
         frame.insert(6, "stage", [stages.get(i) for i in frame.pop("stage_id")])
         name, number = self.crm.customer_names([int(customer_id)]).get(int(customer_id), (None, None))
@@ -312,9 +318,11 @@ class AsOfStore(Part):
         order of :meth:`follow_ups`: its columns (the names are today's)."""
         cutoff = self.cutoff(as_of)
         day = as_of.date() if isinstance(as_of, dt.datetime) else as_date(as_of)
-        made = {int(i) for (i,) in self.db.rows("SELECT id FROM follow_ups WHERE customer_id = ? AND created_at <= ?",
-                                                [int(customer_id), cutoff])}
-        frame = self.followups.follow_ups(customer_id=customer_id)
+        owner, owned = self._owner_is("follow_ups", "", customer_id, cutoff)
+        made = {int(i) for (i,) in self.db.rows(f"SELECT id FROM follow_ups WHERE {owner} AND created_at <= ?",
+                                                [*owned, cutoff])}
+        frame = self._owned_frame("follow_ups", customer_id, cutoff,
+                                  lambda holder: self.followups.follow_ups(customer_id=holder))
         frame = frame[frame["id"].astype(int).isin(made)]
         if frame.empty:
             return frame.reset_index(drop=True)
@@ -345,10 +353,10 @@ class AsOfStore(Part):
         """The open pipeline as it stood at the end of ``as_of``, by expected close year (as
         :meth:`pipeline_per_year`): read lean, without the opportunities' frame."""
         cutoff = self.cutoff(as_of)
+        owner, owned = self._owner_is("opportunities", "", customer_id, cutoff)
         rows = {int(r[0]): list(r[1:]) for r in self.db.rows(
             "SELECT id, CAST(amount AS DOUBLE PRECISION), currency, probability, expected_close, status, "
-            "status_changed_at FROM opportunities WHERE customer_id = ? AND created_at <= ?",
-            [int(customer_id), cutoff])}
+            f"status_changed_at FROM opportunities WHERE {owner} AND created_at <= ?", [*owned, cutoff])}
         fields = {"amount": 0, "currency": 1, "probability": 2, "expected_close": 3, "status": 4}
         past = self._record_texts("opportunities", rows, cutoff)
         for record_id, texts in past.items():
@@ -382,7 +390,11 @@ class AsOfStore(Part):
     def relations_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's relations (both ways) made by the end of ``as_of``, and those removed since."""
         cutoff = self.cutoff(as_of)
-        frame = self.crm.relations(customer_id)
+        frame = self._owned_frame("relations", customer_id, cutoff, self.crm.relations)  # its own, moved by a merge
+        mine = frame  # and those pointing at it, pointed elsewhere by a merge
+        frame = self._owned_frame("relations.other", customer_id, cutoff,
+                                  lambda holder: mine if holder == customer_id else self.crm.relations(holder),
+                                  holder="other_customer_id")
         frame = frame[frame["created_at"] <= cutoff]
         removed = self._removed_relations(int(customer_id), cutoff)
         if removed:
@@ -393,12 +405,13 @@ class AsOfStore(Part):
     def files_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's files at the end of ``as_of``: uploaded by then and not yet deleted."""
         cutoff = self.cutoff(as_of)
+        owner, owned = self._owner_is("files", "f.", customer_id, cutoff)
         return self.db.df(
             "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_at, f.uploaded_by, "
             "coalesce(u.name, f.uploaded_by) AS uploaded_by_name, f.content_hash FROM files f "
-            "LEFT JOIN users u ON u.login = f.uploaded_by WHERE f.customer_id = ? AND f.uploaded_at <= ? "
+            f"LEFT JOIN users u ON u.login = f.uploaded_by WHERE {owner} AND f.uploaded_at <= ? "
             "AND (f.deleted_at IS NULL OR f.deleted_at > ?) ORDER BY f.uploaded_at DESC, f.id DESC",
-            [int(customer_id), cutoff, cutoff])
+            [*owned, cutoff, cutoff])
 
     def invoiced_per_year_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """Invoiced per year up to ``as_of`` (its year only up to that day): columns year, amount."""
@@ -406,8 +419,18 @@ class AsOfStore(Part):
         found = {int(y): round(float(a), 2) for y, a in self.db.rows(
             "SELECT year, amount FROM invoiced_yearly WHERE customer_id = ? AND year < ?",
             [int(customer_id), day.year])}
-        partial = self.db.row("SELECT sum(amount_base) FROM invoices WHERE customer_id = ? AND invoice_date >= ? "
-                              "AND invoice_date <= ?", [int(customer_id), dt.date(day.year, 1, 1), day])
+        back, away = self._moved_since(customer_id, self.cutoff(as_of)).get("invoices", ([], set()))
+        for ids, sign in ((back, 1.0), (sorted(away), -1.0)):  # what a merge since moved, by the year it was in
+            for year, amount in self.db.rows(
+                    "SELECT CAST(extract(year FROM invoice_date) AS INTEGER), sum(amount_base) FROM invoices WHERE "
+                    + self.db.in_list("id", len(ids), ids=True) + " AND invoice_date < ? GROUP BY 1",
+                    [*ids, dt.date(day.year, 1, 1)]) if ids else []:
+                found[int(year)] = round(found.get(int(year), 0.0) + sign * float(amount), 2)
+                if sign < 0 and not found[int(year)]:  # a year only the other customer's invoices made
+                    del found[int(year)]
+        owner, owned = self._owner_is("invoices", "", customer_id, self.cutoff(as_of))
+        partial = self.db.row(f"SELECT sum(amount_base) FROM invoices WHERE {owner} AND invoice_date >= ? "
+                              "AND invoice_date <= ?", [*owned, dt.date(day.year, 1, 1), day])
         if partial and partial[0] is not None:
             found[day.year] = round(float(partial[0]), 2)
         years = range(min(found), max(found) + 1) if found else []
@@ -415,6 +438,56 @@ class AsOfStore(Part):
                              "amount": pd.Series([found.get(y, 0.0) for y in years], dtype="float64")})
 
     # -- shared -------------------------------------------------------------------------------------------------
+    def _moved_since(self, customer_id: int, cutoff: dt.datetime) -> dict[str, tuple[list[int], set[int]]]:
+        """{table: (ids the customer had at ``cutoff`` that a merge since moved away, ids a merge since brought
+        it)} — empty when no merge touched the customer since (the common case: one small indexed read)."""
+        rows = self.db.rows("SELECT table_name, record_id, from_customer, to_customer FROM merge_moves WHERE "
+                            "moved_at > ? AND (from_customer = ? OR to_customer = ?)",
+                            [cutoff, int(customer_id), int(customer_id)])
+        out: dict[str, set[int]] = {}
+        came: dict[str, set[int]] = {}
+        for table, record_id, moved_from, moved_to in rows:
+            if int(moved_from) == int(customer_id):
+                out.setdefault(table, set()).add(int(record_id))
+            if int(moved_to) == int(customer_id):
+                came.setdefault(table, set()).add(int(record_id))
+        # a row that came and went again since (two merges) was neither's then; one that went and came back, ours
+        return {table: (sorted(out.get(table, set()) - came.get(table, set())),
+                        came.get(table, set()) - out.get(table, set())) for table in {*out, *came}}
+
+    def _owner_is(self, table: str, prefix: str, customer_id: int, cutoff: dt.datetime) -> tuple[str, list[Any]]:
+        """SQL (and its parameters) for "the row was the customer's at ``cutoff``" on ``table`` (``prefix``: its
+        alias and a dot, or ''): today's owner, save for what a merge moved since."""
+        back, away = self._moved_since(customer_id, cutoff).get(table, ([], set()))
+        sql, params = f"{prefix}customer_id = ?", [int(customer_id)]
+        if away:
+            sql = f"({sql} AND NOT {self.db.in_list(prefix + 'id', len(away), ids=True)})"
+            params += sorted(away)
+        if back:
+            sql = f"({sql} OR {self.db.in_list(prefix + 'id', len(back), ids=True)})"
+            params += back
+        return sql, params
+
+    def _owned_frame(self, table: str, customer_id: int, cutoff: dt.datetime,
+                     read: Callable[[int], pd.DataFrame], holder: str = "customer_id") -> pd.DataFrame:
+        """``read(customer_id)`` (a frame of the customer's rows today, with an ``id`` column) as the customer's
+        rows were at ``cutoff``: without those a merge since brought, with those it moved away (read where they
+        are now: at the customer their column ``holder`` names; ``table`` 'relations.other' is the relations a
+        merge pointed at another customer)."""
+        frame = read(customer_id)
+        back, away = self._moved_since(customer_id, cutoff).get(table, ([], set()))
+        if away:
+            frame = frame[~frame["id"].astype(int).isin(away)]
+        if back:
+            holders = [int(c) for (c,) in self.db.rows(
+                f"SELECT DISTINCT {holder} FROM {table.split('.', maxsplit=1)[0]} WHERE "  # constant names
+                + self.db.in_list("id", len(back), ids=True), back) if c is not None]
+            found = [held[held["id"].astype(int).isin(back)] for held in (read(c) for c in holders)]
+            frame = pd.concat([frame, *found], ignore_index=True) if found else frame
+            if "customer_id" in frame.columns:
+                frame = frame.assign(customer_id=int(customer_id))
+        return frame
+
     def cutoff(self, as_of: Any) -> dt.datetime:
         moment = as_of if isinstance(as_of, dt.datetime) else as_date(as_of)
         return day_end(moment, self.activity.firm_setting("time_zone"))

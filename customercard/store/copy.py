@@ -33,6 +33,7 @@ TABLES: list[tuple[str, str | None]] = [
     ("change_stamps", None), ("api_tokens", "api_tokens_id_seq"), ("follow_ups", "follow_ups_id_seq"),
     ("follow_up_mail_sent", None), ("home_seen", None), ("card_views", None),
     ("saved_views", "saved_views_id_seq"), ("bulk_changes", "bulk_changes_id_seq"), ("bulk_change_customers", None),
+    ("merge_moves", None),
 ]
 #: Kept where they were made, never copied: login sessions and failed-login counters (after a move everyone logs
 #: in again); a replaced target loses its own.

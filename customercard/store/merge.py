@@ -121,14 +121,24 @@ class MergeStore(Part):
                                     stored_version=customer.version, attempted_version=expected)
 
     def _move_rows(self, cur: Any, survivor_id: int, other_id: int, login: str, now: Any) -> None:
+        # which rows moved, and when: the card as of a day before the merge reads them at the customer they were at
         for table, column in MOVED_ROWS:
+            cur.execute("INSERT INTO merge_moves (table_name, record_id, from_customer, to_customer, moved_at) "
+                        f"SELECT '{table}', id, ?, ?, ? FROM {table} WHERE {column} = ?",  # constant names
+                        [other_id, survivor_id, now, other_id])
             cur.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # constant names
                         [survivor_id, other_id])
         # relations move too, except one between the two (it would point at itself): it stays on the archived one
+        cur.execute("INSERT INTO merge_moves (table_name, record_id, from_customer, to_customer, moved_at) "
+                    "SELECT 'relations', id, ?, ?, ? FROM relations WHERE customer_id = ? "
+                    "AND coalesce(other_customer_id, -1) <> ?", [other_id, survivor_id, now, other_id, survivor_id])
         cur.execute("UPDATE relations SET customer_id = ? WHERE customer_id = ? "
                     "AND coalesce(other_customer_id, -1) <> ?", [survivor_id, other_id, survivor_id])
         pointing = cur.execute("SELECT id, customer_id FROM relations WHERE other_customer_id = ? AND customer_id <> ?",
                                [other_id, survivor_id]).fetchall()
+        cur.execute("INSERT INTO merge_moves (table_name, record_id, from_customer, to_customer, moved_at) "
+                    "SELECT 'relations.other', id, ?, ?, ? FROM relations WHERE other_customer_id = ? "
+                    "AND customer_id <> ?", [other_id, survivor_id, now, other_id, survivor_id])
         cur.execute("UPDATE relations SET other_customer_id = ? WHERE other_customer_id = ? AND customer_id <> ?",
                     [survivor_id, other_id, survivor_id])
         for relation_id, customer_id in pointing:  # whom a relation points at is one of its fields: in its history
