@@ -147,3 +147,28 @@ def test_a_customers_invoices_of_one_year_or_project(served):
         assert client.get(f"/customers/{customer_id}/invoices?{wrong}").status == 400, wrong
     last = client.get(f"/customers/{customer_id}/invoices?year=9999")  # the document's last year (it was a 500)
     assert last.status == 200 and last.json()["items"] == []
+
+
+# -- bodies too large -------------------------------------------------------------------------------------------------
+def test_a_body_too_large_is_refused_413_before_it_is_read_even_without_a_login(served):
+    """A body declared (or found) longer than 1,000,000 bytes is answered 413 at once, as problem details — not
+    read whole into the server's memory first (up to Tornado's 100 MB), and not a bare 400 above that."""
+    import socket
+    import urllib.parse
+
+    where = urllib.parse.urlsplit(served.url)
+
+    def answer_to(head: str, body: bytes) -> str:
+        with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
+            conn.sendall(f"POST /api/v1/customers HTTP/1.1\r\nHost: {where.netloc}\r\nContent-Type: "
+                         f"application/json\r\n{head}\r\n".encode() + body)
+            return conn.recv(65536).decode("utf-8", "replace")
+
+    chunk = b" " * 400_000
+    for head, body in ((f"Content-Length: {5_000_000}\r\n", b"{" * 1000),  # and no more: answered on its length
+                       (f"Content-Length: {150_000_000}\r\n", b"{" * 1000),
+                       ("Transfer-Encoding: chunked\r\n", (f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n") * 3)):
+        answer = answer_to(head, body)
+        top, _gap, text = answer.partition("\r\n\r\n")
+        assert top.startswith("HTTP/1.1 413"), answer[:300]
+        assert "application/problem+json" in top and '"status": 413' in text

@@ -23,7 +23,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from tornado.ioloop import IOLoop
-from tornado.web import RequestHandler
+from tornado.web import RequestHandler, stream_request_body
 
 from ..errors import (
     ConflictError,
@@ -126,9 +126,13 @@ def problem_type(status: int) -> str:
     return f"{API_PREFIX}/docs#problem-{PROBLEMS.get(status, PROBLEMS[500])[1]}"
 
 
+@stream_request_body
 class ApiHandler(RequestHandler):
     """The base of every ``/api/v1`` handler: a subclass defines ``do_GET(caller, *args)`` (and POST, PATCH,
-    DELETE) returning a :class:`Reply`; it runs on a worker thread after the caller is known."""
+    DELETE) returning a :class:`Reply`; it runs on a worker thread after the caller is known.
+
+    The body is read as it arrives, up to :data:`MAX_BODY` bytes: a longer one is answered 413 as soon as its
+    length is declared (or once it has passed the bound), the rest left unread — not held in memory first."""
 
     #: Whether a login (token or cookies) is needed.
     needs_login = True
@@ -144,6 +148,27 @@ class ApiHandler(RequestHandler):
     # -- Tornado's side (the event loop) -------------------------------------------------------------------
     def check_xsrf_cookie(self) -> None:  # cookie writes are checked in _authenticate (origin and JSON)
         return None
+
+    def prepare(self) -> None:
+        self._chunks: list[bytes] = []
+        self._received = 0
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.strip().isdigit() and int(declared) > MAX_BODY:
+            self._too_large()
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self._received += len(chunk)
+        if self._received > MAX_BODY:  # sent without its length, or longer than it said
+            self._chunks = []
+            self._too_large()
+            return
+        self._chunks.append(chunk)
+
+    def _too_large(self) -> None:
+        with using_language(self._asked_language() or SOURCE_LANGUAGE):
+            self._send(self._problem(ApiError(413, _("Send at most {n} bytes.").format(n=MAX_BODY))))
 
     async def get(self, *args: str) -> None:
         await self._serve("GET", args)
@@ -165,6 +190,9 @@ class ApiHandler(RequestHandler):
         return [m for m in ("GET", "POST", "PATCH", "DELETE") if hasattr(self, f"do_{m}")]
 
     async def _serve(self, method: str, args: tuple[str, ...]) -> None:
+        if self._finished:  # answered already (a body too large)
+            return
+        self.request.body = b"".join(getattr(self, "_chunks", []))
         if not hasattr(self, f"do_{method}"):
             self._send(self._problem(ApiError(405, "", {"Allow": ", ".join(self.allowed_methods())})))
             return
