@@ -173,3 +173,35 @@ def test_a_mail_server_that_does_not_answer_holds_up_no_one_else(live_server, pa
         expect(contact.locator(".cc-email-message-text")).to_contain_text("stopped answering", timeout=30_000)
     finally:
         silent.close()
+
+
+def test_in_a_1280_by_720_window_a_colleague_is_chosen_by_mouse_and_the_form_sent(live_server, browser, smtp_server,
+                                                                                   mail_settings):
+    """Playwright's default window: the "To" list opened upward under the section above (no colleague could be
+    clicked), opened over the form as it took the focus (a click on Subject or Send met it), and stayed open
+    after a click on a colleague. It opens below, on the user's asking, and closes once a colleague is clicked."""
+    customer_id = rich_customers(live_server.store)[0]
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    contact = section(page, "contact")
+    contact.locator("button.cc-tool-send-email").click()
+    expect(contact.locator(".cc-email-form")).to_be_visible()
+    page.wait_for_timeout(300)
+    assert contact.locator(".cc-email-to .choices__list--dropdown.is-active").count() == 0  # the form is free
+    focused = page.evaluate("""() => { let a = document.activeElement;
+        while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+        return a ? a.className : null; }""")
+    assert "choices__input" in (focused or "")  # the focus is in "To"
+    contact.locator(".cc-email-to input").click()
+    contact.locator(".cc-email-to input").press_sequentially("Erik")
+    contact.locator(".cc-email-to .choices__list--dropdown .choices__item--choice", has_text="Erik Nilsson").click()
+    expect(contact.locator(".cc-email-to .choices__list--dropdown.is-active")).to_have_count(0)
+    contact.locator(".cc-email-subject input").click()  # nothing over it
+    page.keyboard.type("Clicked by mouse")
+    contact.locator(".cc-email-message textarea").click()
+    page.keyboard.type("All by mouse, in a small window.")
+    contact.locator(".cc-send-email button").click()
+    expect(contact.locator(".cc-note.ok")).to_contain_text("Sent to Erik Nilsson", timeout=20_000)
+    assert smtp_server.inbox.envelopes[-1].rcpt_tos == ["erik@firm.example"]
+    context.close()

@@ -36,8 +36,19 @@ class Select(PlainHelp, pn.widgets.Select):
     """A single choice whose help is plain text."""
 
 
+#: A multi-choice's list of options opens below its field, always: Choices.js turns it upward when the window has
+#: no room below, where the section above (or the page's header) covers it and no option can be clicked; below,
+#: the page scrolls to it.
+OPTIONS_BELOW = (".choices.is-flipped .choices__list--dropdown, .choices.is-flipped .choices__list[aria-expanded] "
+                 "{ top: 100%; bottom: auto; margin-top: -1px; margin-bottom: 0; }")
+
+
 class MultiChoice(PlainHelp, pn.widgets.MultiChoice):
-    """A multiple choice whose help is plain text."""
+    """A multiple choice whose help is plain text, its options opening below it (:data:`OPTIONS_BELOW`)."""
+
+    def __init__(self, **params: Any) -> None:
+        params["stylesheets"] = [*params.get("stylesheets", []), OPTIONS_BELOW]
+        super().__init__(**params)
 
 
 class PromptTextInput(TextInput):

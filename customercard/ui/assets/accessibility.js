@@ -12,6 +12,7 @@
   let scheduled = false, serial = 0;
 
   const localized = new WeakSet();  // date pickers' calendars put in the page's language
+  const closing = new WeakSet();  // multi-choices whose list closes after a click on an option
   const uid = (el, stem) => el.id || (el.id = "cc-a11y-" + stem + "-" + (++serial));
   function set(el, name, value) {
     if (value === null) { if (el.hasAttribute(name)) el.removeAttribute(name); }
@@ -77,6 +78,24 @@
           for (const field of box ? box.querySelectorAll(selector) : []) set(field, "aria-label", texts.calendar[key]);
         }
       }
+    }
+    // A mouse choice leaves Choices.js's list of a multi-choice open, over the fields under it: a click meant for
+    // the next field chose another value. The list closes after a click on an option (as Escape closes it), the
+    // focus kept in the field; chosen by keyboard, it stays open for the next one.
+    for (const select of root.querySelectorAll("select[data-choice]")) {
+      const outer = select.closest(".choices");
+      if (!outer || closing.has(select)) continue;
+      closing.add(select);
+      let byPointer = false;
+      outer.addEventListener("pointerdown", (event) => {
+        byPointer = Boolean(event.target.closest && event.target.closest(".choices__list--dropdown"));
+      }, true);
+      select.addEventListener("addItem", () => {
+        if (!byPointer) return;
+        byPointer = false;
+        const choices = choicesOf(select);
+        if (choices) requestAnimationFrame(() => choices.hideDropdown(true));  // (true: the focus stays in it)
+      });
     }
     // Its list of options scrolls when long (Industry's 18 values): Chromium makes such a scroller a Tab stop, the
     // list closes as it takes the focus, and the focus falls to the page's start. The list is reached with the
@@ -182,6 +201,14 @@
     }
   }
 
+  // The Choices.js instance of Bokeh's multi-choice that holds ``el`` (its view's), or null.
+  function choicesOf(el) {
+    const index = window.Bokeh && window.Bokeh.index;
+    if (!index || typeof index.query_one !== "function") return null;
+    const view = index.query_one((v) => v.choice_el && v.shadow_el && v.shadow_el.contains(el));
+    return view ? view.choice_el : null;
+  }
+
   // Focus requests: an element itself, or a layout's first field.
   function firstField(el) {
     if (el.matches && el.matches(FOCUSABLE) && shown(el) && !el.closest('[aria-hidden="true"]')) return el;
@@ -209,6 +236,10 @@
       if (target) {
         focused.add(mark); waiting.delete(mark);
         target.focus();
+        // a multi-choice opens its list as it takes the focus, over the fields under it: the form opens with
+        // the focus in it and the list closed (typing, a click or the arrow keys open it)
+        const choices = target.closest && target.closest(".choices") ? choicesOf(target) : null;
+        if (choices) requestAnimationFrame(() => choices.hideDropdown(true));  // (it opens in the next frame)
       } else if (Date.now() - want.since > 5000) {
         focused.add(mark); waiting.delete(mark);
       }
