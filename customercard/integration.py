@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import time
 import urllib.error
 import urllib.request
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 from .background import Rounds
 from .config import get_config
-from .i18n import _
+from .i18n import N_, _
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,20 @@ TOLERANCE_SECONDS = 300
 #: The HTTP statuses of a delivery the receiver took, and of a redirect (not followed: a failed delivery).
 SUCCESS = range(200, 300)
 REDIRECTS = range(300, 400)
+#: What a failed delivery keeps as its error, in the source language (the worker has no reader); pages say it in
+#: their reader's language (:func:`said_error`).
+UNREACHABLE = N_("Receiver not reachable: {reason}")
+NOT_FOLLOWED = N_("(redirects are not followed)")
+_UNREACHABLE = re.compile(re.escape(UNREACHABLE).replace(re.escape("{reason}"), "(?P<reason>.*)") + "$", re.S)
+
+
+def said_error(stored: str | None) -> str:
+    """A delivery's stored error in the reader's language (the receiver's own words, an HTTP reason, stay)."""
+    text = str(stored or "")
+    if text.endswith(" " + NOT_FOLLOWED):
+        text = text[:-len(NOT_FOLLOWED)] + _(NOT_FOLLOWED)
+    found = _UNREACHABLE.match(text)
+    return _(UNREACHABLE).format(reason=found.group("reason")) if found else text
 
 
 def _digest(timestamp: int, body: bytes, secret: str) -> str:
@@ -117,10 +132,10 @@ def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
                 ok = response.status in SUCCESS
                 error = "" if ok else f"HTTP {response.status}"
         except urllib.error.HTTPError as exc:
-            moved = " " + _("(redirects are not followed)") if exc.code in REDIRECTS else ""
+            moved = " " + NOT_FOLLOWED if exc.code in REDIRECTS else ""
             ok, error = False, f"HTTP {exc.code} {exc.reason}{moved}"
         except (urllib.error.URLError, OSError) as exc:
-            ok, error = False, _("Receiver not reachable: {reason}").format(reason=getattr(exc, "reason", exc))
+            ok, error = False, UNREACHABLE.format(reason=getattr(exc, "reason", exc))
         if ok:
             store.mark_delivered(row["id"])
             delivered += 1

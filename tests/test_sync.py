@@ -251,3 +251,22 @@ def test_a_captured_delivery_is_refused_when_replayed_or_changed(empty_store, re
         assert not integration.verify_signature(broken, body, SECRET, now=sent_at)
     old = integration.sign(body, SECRET, timestamp=int(time.time()) - 3600)
     assert not signature_is_valid(old, body) and signature_is_valid(integration.sign(body, SECRET), body)
+
+
+def test_a_delivery_error_is_kept_in_the_source_language_and_said_in_the_reader_s():
+    """The worker has no reader: it keeps the error in English, and each page says it in its reader's language
+    (a Swedish administrator read "Receiver not reachable: …", a Danish one would have read Swedish)."""
+    from customercard.i18n import using_language
+    from customercard.integration import NOT_FOLLOWED, UNREACHABLE, said_error
+
+    stored = UNREACHABLE.format(reason="[Errno 111] Connection refused")
+    assert stored == "Receiver not reachable: [Errno 111] Connection refused"
+    with using_language("sv"):
+        said = said_error(stored)
+        assert said.endswith("[Errno 111] Connection refused") and "Receiver" not in said
+        assert said_error(f"HTTP 302 Found {NOT_FOLLOWED}").startswith("HTTP 302 Found (")
+        assert "redirects" not in said_error(f"HTTP 302 Found {NOT_FOLLOWED}")
+        assert said_error("HTTP 500 Internal Server Error") == "HTTP 500 Internal Server Error"
+    with using_language("da"):
+        assert said_error(stored) != said and "Receiver" not in said_error(stored)
+    assert said_error(stored) == stored and said_error(None) == ""

@@ -17,6 +17,7 @@ import param
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _, ngettext, pgettext
+from ..integration import said_error
 from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User
 from ..spreadsheets import LIMITS
 from ..store import Store
@@ -436,7 +437,7 @@ class SyncAdmin(AdminPanel):
         zone = self.store.settings().time_zone
         rows = [[esc(r.customer_name), esc(_(r.status)), esc(r.attempts),
                  esc(formatting.datetime(r.created_at, zone)), esc(formatting.datetime(r.next_attempt_at, zone)),
-                 esc(r.last_error)] for r in frame.itertuples(index=False)]
+                 esc(said_error(r.last_error))] for r in frame.itertuples(index=False)]
         listing = table([(_("Customer"), False), (_("Status"), False), (_("Attempts"), True), (_("Changed"), False),
                          (_("Next try"), False), (_("Last error"), False)], rows, css_id="cc-sync-table") \
             if rows else f'<p class="cc-empty">{esc(_("Nothing waiting."))}</p>'

@@ -13,6 +13,7 @@ from ... import formatting
 from ...errors import ConflictError, CustomerCardError
 from ...fields import section_fields
 from ...i18n import N_, _, ngettext
+from ...integration import said_error
 from ...models import Customer
 from ..choices import multi_choice
 from ..editor import RecordEditor
@@ -111,7 +112,7 @@ class GroupsSection(Section):
                             counts["pending"]).format(p=counts["pending"], f=counts["failed"])
             failed = store.outbox(c.id, status="failed", limit=1)
             if not failed.empty:
-                text += f" ({failed.iloc[0]['last_error']})"
+                text += f" ({said_error(failed.iloc[0]['last_error'])})"
             pairs.append((_("Deliveries"), f'<span id="cc-sync-status">{esc(text)}</span>'))
         log = fields(pairs)
         return (f'<div class="cc-groups"><h3>{esc(_("Segmentation"))}</h3>'
