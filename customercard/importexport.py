@@ -554,6 +554,9 @@ def _check_row(choices: Choices, reader: _RowReader, number: int, cells: list[st
     validation."""
     values, problems = reader.values(cells, columns)
     customer = reader.new_customer()
+    invoice = [column.field for column in columns if column.field.startswith("invoice_address.")]
+    if invoice and not any(values.get(field) for field in invoice):  # no separate invoice address (as exported):
+        values = {**{field: "" for field in invoice}, **values}  # none, not one in the firm's country
     for name, message in customer.update_from(values).items():
         problems.setdefault(name, message)
     for name, message in customer.validate(choices).items():
