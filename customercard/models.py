@@ -252,6 +252,8 @@ class Record(param.Parameterized):
     fields: ClassVar[tuple[str, ...]] = ()
     #: Nested records, by attribute name.
     nested: ClassVar[tuple[str, ...]] = ()
+    #: What one is called, in the reader's language, where a refusal names it ("Customer has 1 problem: …").
+    kind_label: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Numbers, dates, yes/no and texts share their parameter with the class: param copies a per-instance
@@ -377,7 +379,7 @@ class Record(param.Parameterized):
         """Normalise and validate; raise :class:`ValidationError` naming every bad field."""
         errors = self.validate(choices or Choices(), previous)
         if errors:
-            raise ValidationError(errors, what=type(self).__name__)
+            raise ValidationError(errors, what=_(self.kind_label) if self.kind_label else type(self).__name__)
 
 
 def _param_message(exc: Exception, parameter: param.Parameter | None = None, value: Any = None) -> str:
@@ -523,6 +525,8 @@ def _part(previous: Record | Snapshot | None, name: str) -> Record | Snapshot | 
 class Address(Record):
     """A postal address: the visiting address, or a separate invoice address."""
 
+    kind_label: ClassVar[str] = N_("Address")
+
     fields = ("line1", "line2", "postal_code", "city", "country")
 
     line1 = text_param(default="", label=N_("Address"), doc=N_("Street and number."))
@@ -552,6 +556,8 @@ class Address(Record):
 
 class InvoiceDefaults(Record):
     """Standard invoice settings for the customer; projects and invoices can still override them."""
+
+    kind_label: ClassVar[str] = N_("Invoicing defaults")
 
     fields = ("invoice_template", "payment_term", "currency", "calculate_vat", "vat_rate",
               "discount_pct", "invoice_language", "our_reference", "their_reference")
@@ -585,6 +591,8 @@ class InvoiceDefaults(Record):
 
 class Customer(Record):
     """A customer of the firm: everything the customer card shows and edits."""
+
+    kind_label: ClassVar[str] = N_("Customer")
 
     nested = ("visit_address", "invoice_address", "invoicing")
     fields = (
@@ -802,6 +810,8 @@ _describe(Customer, CUSTOMER_FACTS)
 class Contact(Record):
     """A contact person at a customer."""
 
+    kind_label: ClassVar[str] = N_("Contact person")
+
     fields = ("first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes")
 
     id = Integer(default=None, allow_None=True, doc="Internal key; None until created.")
@@ -853,6 +863,8 @@ def comment_dates(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
 class Comment(Record):
     """A comment on the customer's timeline (a note, or an e-mail sent from the card)."""
 
+    kind_label: ClassVar[str] = N_("Comment")
+
     fields = ("written_on", "author", "body")
 
     id = Integer(default=None, allow_None=True)
@@ -893,6 +905,8 @@ class Comment(Record):
 class Project(Record):
     """A project done for the customer (read-only here; kept by the project module)."""
 
+    kind_label: ClassVar[str] = N_("Project")
+
     fields = ("number", "name", "status", "manager", "start_date", "end_date", "description")
 
     id = Integer(default=None, allow_None=True)
@@ -917,6 +931,8 @@ class Project(Record):
 class Invoice(Record):
     """An invoice or credit note (credit notes carry negative amounts)."""
 
+    kind_label: ClassVar[str] = N_("Invoice")
+
     fields = ("number", "invoice_date", "amount", "currency", "amount_base")
 
     id = Integer(default=None, allow_None=True)
@@ -937,6 +953,8 @@ class Invoice(Record):
 
 class Event(Record):
     """A meeting, call or other event with the customer (CRM)."""
+
+    kind_label: ClassVar[str] = N_("Event")
 
     fields = ("title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids",
               "description", "status")
@@ -977,6 +995,8 @@ class Event(Record):
 
 class Opportunity(Record):
     """A sales opportunity (CRM): in the pipeline, won or lost."""
+
+    kind_label: ClassVar[str] = N_("Opportunity")
 
     fields = ("title", "amount", "currency", "probability", "stage", "expected_close", "owner", "status",
               "lost_reason")
@@ -1024,6 +1044,8 @@ class FollowUp(Record):
     """Something to do at a customer by a day (call back, send the offer), owned by a user; optionally about one of
     the customer's contact persons or opportunities. Done or not, with who marked it done and when."""
 
+    kind_label: ClassVar[str] = N_("Follow-up")
+
     fields = ("what", "due_on", "owner", "contact_id", "opportunity_id", "done")
 
     id = Integer(default=None, allow_None=True, doc="Internal key; None until created.")
@@ -1060,6 +1082,8 @@ class FollowUp(Record):
 class Relation(Record):
     """A relation from a customer to another customer or to a contact person (CRM)."""
 
+    kind_label: ClassVar[str] = N_("Relation")
+
     fields = ("relation_type", "other_customer_id", "other_contact_id", "note")
 
     id = Integer(default=None, allow_None=True)
@@ -1087,6 +1111,8 @@ class Relation(Record):
 class Criterion(Record):
     """A segmentation criterion chosen by the firm, with its values."""
 
+    kind_label: ClassVar[str] = N_("Criterion")
+
     fields = ("name", "multiple", "values", "active")
 
     id = Integer(default=None, allow_None=True)
@@ -1111,6 +1137,8 @@ class Criterion(Record):
 
 class User(Record):
     """A colleague who logs in: an administrator, a manager (edits customers) or a viewer (reads)."""
+
+    kind_label: ClassVar[str] = N_("User")
 
     fields = ("login", "name", "email", "role", "projects_access", "active")
 
@@ -1153,6 +1181,8 @@ class ApiToken(Record):
     """A personal API token: a name its user gave it, whether it only reads, and when it was made and last used.
     The token itself (the secret) is shown once when it is made and never kept: the store keeps its SHA-256."""
 
+    kind_label: ClassVar[str] = N_("API token")
+
     fields = ("name", "read_only")
 
     id = Integer(default=None, allow_None=True, doc="Internal key; None until created.")
@@ -1175,6 +1205,8 @@ class SavedView(Record):
     owner: private, or shared with everyone. Names are unique per owner; a shared view is renamed, overwritten or
     deleted by its owner or an administrator."""
 
+    kind_label: ClassVar[str] = N_("Saved view")
+
     fields = ("name", "shared", "search")
 
     id = Integer(default=None, allow_None=True, doc="Internal key; None until saved.")
@@ -1195,6 +1227,8 @@ class BulkChange(Record):
     """One change made to many customers at once: the field (account manager, status, industry, a segmentation
     criterion as ``segments.<criterion>``, or ``comment`` to add the same comment) and the value every chosen
     customer gets. Each customer's change is a change of its own (history, outbox); the batch is what undoes them."""
+
+    kind_label: ClassVar[str] = N_("Bulk change")
 
     fields = ("field", "value")
     FIELDS = ("account_manager", "status", "industry", "comment")
@@ -1261,6 +1295,8 @@ class BulkChange(Record):
 
 class Settings(Record):
     """Firm-wide settings for the customer module/CRM, kept by administrators."""
+
+    kind_label: ClassVar[str] = N_("Settings")
 
     fields = ("nicknames_enabled", "invoice_address_enabled", "files_enabled", "crm_enabled", "start_address",
               "base_currency", "exchange_rates", "language", "time_zone", "reminder_hour", "phone_region",
@@ -1358,6 +1394,8 @@ class Settings(Record):
 class ListValue(Record):
     """A value of an admin list (an industry, a status, a payment term, …), kept in System administration."""
 
+    kind_label: ClassVar[str] = N_("List value")
+
     fields = ("label", "inverse_label")
 
     id = Integer(default=None, allow_None=True)
@@ -1379,6 +1417,8 @@ FILE_NAME_LENGTH = 180
 class CustomerFile(Record):
     """A file kept for a customer: its name and type (the contents live in a FileStorage)."""
 
+    kind_label: ClassVar[str] = N_("File")
+
     fields = ("name", "content_type")
 
     id = Integer(default=None, allow_None=True)
@@ -1396,6 +1436,8 @@ class CustomerFile(Record):
 class MailDraft(Record):
     """An e-mail about a customer to colleagues, as written on the card (sent by :mod:`customercard.mail`)."""
 
+    kind_label: ClassVar[str] = N_("E-mail")
+
     fields = ("subject", "message")
 
     subject = text_param(default="", label=N_("Subject"), doc=N_("One line: a mail header holds no line breaks."))
@@ -1411,6 +1453,8 @@ class MailDraft(Record):
 
 class CustomerQuery(Record):
     """What "Search customers" filters on: values within a filter are OR-ed, filters are AND-ed."""
+
+    kind_label: ClassVar[str] = N_("Search")
 
     fields = ("text", "statuses", "industries", "account_managers", "segments", "city", "country", "archived")
     ARCHIVED = ("active", "archived", "all")

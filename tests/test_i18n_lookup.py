@@ -49,3 +49,18 @@ def test_titles_labels_and_the_search_box_follow_the_language_chosen_when_drawn(
     english = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")  # the same modules, English
     assert {s.key: s.view.title for s in english.sections}["relations"] == "Relations"
     assert i18n.current_language() == "en"
+
+
+def test_a_refusal_names_the_record_in_the_reader_s_language():
+    """"Customer har 1 problem" mixed the class's name into a Swedish sentence."""
+    import customercard as cc
+    from customercard.i18n import using_language
+
+    for language, start in (("en", "Customer has 1 problem"), ("sv", "Kund har 1 problem"),
+                            ("da", "Kunde har 1 problem")):
+        with using_language(language), pytest.raises(cc.ValidationError) as refused:
+            cc.Customer(name="").check()
+        assert str(refused.value).startswith(start), str(refused.value)
+    with using_language("sv"), pytest.raises(cc.ValidationError) as refused:
+        cc.Contact(first_name="", last_name="").check()
+    assert str(refused.value).startswith("Kontaktperson har"), str(refused.value)
