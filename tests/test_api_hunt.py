@@ -147,6 +147,9 @@ def test_a_customers_invoices_of_one_year_or_project(served):
         assert client.get(f"/customers/{customer_id}/invoices?{wrong}").status == 400, wrong
     last = client.get(f"/customers/{customer_id}/invoices?year=9999")  # the document's last year (it was a 500)
     assert last.status == 200 and last.json()["items"] == []
+    big = client.get(f"/customers/{customer_id}/invoices?project=1000000000")  # within the bound it says
+    assert big.status == 200 and big.json()["items"] == []
+    assert problem(client.get(f"/customers/{customer_id}/invoices?project=2147483648"), 400)
 
 
 # -- bodies too large -------------------------------------------------------------------------------------------------

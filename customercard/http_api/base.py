@@ -377,7 +377,8 @@ class ApiHandler(RequestHandler):
 
     def int_arg(self, name: str, default: int, low: int, high: int) -> int:
         text = self.arg(name, str(default)).strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= INT_ARG_DIGITS and low <= int(text) <= high):
+        digits = max(INT_ARG_DIGITS, len(str(high)))  # (read no longer a number than the bound has digits)
+        if not (text.isascii() and text.isdigit() and len(text) <= digits and low <= int(text) <= high):
             raise ApiError(400, _("Give {name} as a whole number from {low} to {high}.").format(
                 name=name, low=low, high=high), errors={name: _("From {low} to {high}.").format(low=low, high=high)})
         return int(text)

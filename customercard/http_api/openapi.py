@@ -38,6 +38,8 @@ from .values import meta_names
 REF = "#/components/schemas/"
 #: The largest id a path takes.
 MAX_ID = 10**18 - 1
+#: The largest id a record of a table with 32-bit keys (projects, contacts …) can have.
+MAX_RECORD_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
 SEARCH_LENGTH = 200
 TIMESTAMP = {"type": "string", "format": "date-time"}
@@ -372,7 +374,7 @@ def customer_paths() -> dict[str, Any]:
                                   _query("year", {"type": "integer", "minimum": 1, "maximum": 9999},
                                          _("Only the invoices of this year (they add up to its invoiced-per-year "
                                            "row).")),
-                                  _query("project", {"type": "integer", "minimum": 0},
+                                  _query("project", {"type": "integer", "minimum": 0, "maximum": MAX_RECORD_ID},
                                          _("Only the invoices of this project; 0: those on no project."))]),
         },
         f"{API_PREFIX}/invoiced-per-year": {

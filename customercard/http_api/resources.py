@@ -16,7 +16,7 @@ from ..models import EVENT_STATUSES, OPPORTUNITY_STATUSES, CustomerQuery, Invoic
 from ..store.customers import LIST_SORTS
 from .base import API_PREFIX, ApiError, ApiHandler, Caller, Reply
 from .kinds import KINDS, Kind, as_parameters
-from .openapi import MAX_PAGE, SEARCH_LENGTH
+from .openapi import MAX_PAGE, MAX_RECORD_ID, SEARCH_LENGTH
 from .values import apply_fields, etag, record_json, to_json
 
 SEGMENT_PREFIX = "seg."
@@ -191,7 +191,7 @@ class InvoicesHandler(ApiHandler):
 
     def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
         year = self.int_arg("year", 0, 1, 9999) if self.arg("year", "") else None
-        project = self.int_arg("project", 0, 0, 2**62) if self.arg("project", "") else None
+        project = self.int_arg("project", 0, 0, MAX_RECORD_ID) if self.arg("project", "") else None
         frame = self.store.invoices(self.existing_customer(customer_id), year=year, project=project)
         return Reply(200, _items(_rows(frame[["id", "number", "invoice_date", "amount", "currency", "amount_base",
                                               "project_id"]], Invoice)))
