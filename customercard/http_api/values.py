@@ -16,7 +16,7 @@ from typing import Any
 import param
 
 from ..i18n import _
-from ..models import Customer, Record, field_parameter, missing, text_limits
+from ..models import Customer, Opportunity, Record, field_parameter, missing, text_limits
 
 #: Parameters a record has that the API neither shows nor takes (helpers of the model, secrets).
 HIDDEN: dict[type, frozenset[str]] = {}
@@ -182,6 +182,9 @@ def apply_fields(record: Record, fields: Any) -> dict[str, str]:
         except ValueError as exc:
             errors[name] = str(exc)
     errors.update(record.update_from(values))
+    if isinstance(record, Opportunity) and values.get("lost_reason") and record.status != "lost":
+        # kept for a lost one only (the store clears it on any other): said, not dropped without a word
+        errors["lost_reason"] = _('Only a lost opportunity has a reason lost: send "status": "lost" with it.')
     return errors
 
 
