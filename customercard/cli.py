@@ -160,11 +160,19 @@ def _stop_on_sigterm() -> None:
 
 def _notebook_pages(paths: list[Path]) -> dict[str, str]:
     """``--notebook`` files as pages: each at /<its name without .ipynb>, as ``panel serve`` serves it."""
-    pages = {}
+    from .app import ROUTES
+
+    taken = {*ROUTES, "/login", "/logout", "/api", "/files", "/static"}  # the app's own addresses
+    pages: dict[str, str] = {}
     for path in paths:
         if path.suffix not in (".ipynb", ".py") or not path.is_file():
             raise CustomerCardError(_("{path} is not a notebook (.ipynb) or script (.py) file.").format(path=path))
-        pages[f"/{path.stem}"] = str(path.resolve())
+        address = f"/{path.stem}"
+        if address.lower() in taken or address in pages:  # it would take that page's place without a word
+            raise CustomerCardError(_("{path} would be served at {address}, which is {what}: rename the file.").format(
+                path=path, address=address, what=_("another notebook's") if address in pages
+                else _("one of customercard's own pages")))
+        pages[address] = str(path.resolve())
     return pages
 
 

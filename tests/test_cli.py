@@ -157,3 +157,17 @@ def test_db_may_come_after_the_command(tmp_path: Path):
     with Store(first) as store:
         assert not store.get_user("erik").active
     assert not Path(second).exists()
+
+
+def test_a_notebook_named_as_one_of_the_apps_pages_is_refused(tmp_path: Path):
+    """``--notebook profile.ipynb`` took the profile page's place (no password change, no tokens) without a word."""
+    from .conftest import free_port
+
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "02-account-overview.ipynb"
+    for name in ("profile.ipynb", "Search.ipynb", "login.ipynb"):
+        clash = tmp_path / name
+        clash.write_bytes(notebook.read_bytes())
+        result = run("--db", str(tmp_path / "x.duckdb"), "serve", "--notebook", str(clash), "--port",
+                     str(free_port()))
+        assert result.returncode != 0 and "rename the file" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
