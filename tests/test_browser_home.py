@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from customercard.i18n import _, using_language
 
-from .conftest import login, wait_idle
+from .conftest import eventually, login, wait_idle
 from .test_browser_accessibility import LANGUAGES, Scanner, press_until, wait_focus
 
 pytestmark = pytest.mark.browser
@@ -71,6 +71,8 @@ def test_the_home_blocks_link_to_what_they_count(live_server, browser):
     context = browser.new_context(locale="en")
     page = context.new_page()
     login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")  # opened: recently viewed
+    # (written once the card is served to the browser: on a busy machine a moment after it is drawn)
+    eventually(lambda: customer_id in set(store.recent_cards("anna")["customer_id"].astype(int)))
     page.goto(live_server.url + "/")
     page.locator("#cc-home-recent a", has_text=name).click()
     expect(page).to_have_url(f"{live_server.url}/card?customer={customer_id}")

@@ -177,8 +177,8 @@ def words_of(source: str, term: str) -> list[str]:
 
 def query_words(query: str) -> list[str]:
     """A folded query's words as the index has them ('lund-berg' and 'jonssonmedia.se' are two words each), in
-    order, each once: at most MAX_QUERY_WORDS of them."""
-    return list(dict.fromkeys(w for w in WORD_BREAKS.split(query) if w))[:MAX_QUERY_WORDS]
+    order, each once: of its first MAX_QUERY_WORDS (the rest are ignored)."""
+    return list(dict.fromkeys([w for w in WORD_BREAKS.split(query) if w][:MAX_QUERY_WORDS]))
 
 
 #: A national phone number's endings of this many digits or more find it: its local number without the area code.
