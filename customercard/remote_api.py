@@ -1,6 +1,7 @@
 """The server's side of :class:`~customercard.store.remote.RemoteStore`: the store's API over HTTP.
 
     GET  /api/v1/rpc            who the caller is to the server, and which database it serves
+    GET  /api/v1/rpc/changes    ?after=<n>&wait=<s>: the changes committed since the caller's last (a long poll)
     POST /api/v1/rpc/<method>   ← {"arguments": {name: value}}   → {"result": value, "changes": [...]}
                                                                     or an Arrow IPC stream (a DataFrame)
     POST /api/v1/backup         ← {"path": "/abs/copy.duckdb"}   a consistent copy (the local key only)
@@ -27,6 +28,8 @@ import inspect
 import json
 import logging
 import threading
+import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -275,6 +278,106 @@ class RpcHandler(_ApiHandler):
         await self._off_loop(work)
 
 
+#: How long (seconds) at most a client's ``GET /api/v1/rpc/changes`` waits for a change before it is answered.
+LONGEST_WAIT = 25.0
+#: Changes told to nobody but the server's own pages: a login session's end names the session and its reason.
+PRIVATE_KINDS = frozenset({"session"})
+
+
+class ChangeLog:
+    """The changes committed on a server's store lately (any process's, on PostgreSQL), numbered, for the store
+    API's clients to follow (a notebook's card through the server hears others' saves as a page does). Kept in
+    memory, the last :attr:`keep`; a client that fell further behind misses the oldest (it only redraws)."""
+
+    def __init__(self, store: Store, keep: int = 2_000) -> None:
+        self._lock = threading.Lock()
+        self._items: deque[tuple[int, Any]] = deque(maxlen=keep)
+        self._last = 0
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._stop = store.changes.subscribe(self._heard, weak=False)
+
+    def _heard(self, change: Any) -> None:  # on the writer's (or the listener's) thread
+        if change.kind in PRIVATE_KINDS:
+            return
+        with self._lock:
+            self._last += 1
+            self._items.append((self._last, wire.encode(change)))
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(lambda f=future: f.done() or f.set_result(None))
+
+    def after(self, number: int) -> tuple[int, list[Any]]:
+        """(the last change's number, the changes after ``number``); none for a number below 0 (from now on)."""
+        with self._lock:
+            return self._last, ([] if number < 0 else [c for n, c in self._items if n > number])
+
+    async def wait_after(self, number: int, seconds: float) -> tuple[int, list[Any]]:
+        """:meth:`after`, waiting up to ``seconds`` on this event loop (no thread held) for one to come."""
+        last, found = self.after(number)
+        if found or number < 0 or number > last:
+            return last, found
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            self._waiters.append((loop, future))
+        try:
+            await asyncio.wait_for(future, seconds)
+        except TimeoutError:
+            with self._lock:
+                self._waiters = [(w_loop, w) for w_loop, w in self._waiters if w is not future]
+        return self.after(number)
+
+    def close(self) -> None:
+        self._stop()
+
+
+_CHANGE_LOGS: weakref.WeakKeyDictionary[Any, ChangeLog] = weakref.WeakKeyDictionary()
+_CHANGE_LOGS_LOCK = threading.Lock()
+
+
+def change_log(store: Store) -> ChangeLog:
+    """The :class:`ChangeLog` of a server's store (made as the first client asks)."""
+    with _CHANGE_LOGS_LOCK:
+        found = _CHANGE_LOGS.get(store)
+        if found is None:
+            found = _CHANGE_LOGS[store] = ChangeLog(store)
+        return found
+
+
+class RpcChangesHandler(_ApiHandler):
+    """``GET /api/v1/rpc/changes?after=<n>&wait=<seconds>``: the changes committed after the client's last one
+    (``after=-1``: none, only where the numbering stands), waiting up to ``wait`` seconds for one to come
+    (a long poll: no thread is held while it waits). ``{"last": n, "changes": [...]}``."""
+
+    async def get(self) -> None:
+        try:
+            number = int(self.get_argument("after", "-1"))
+            wait = min(max(float(self.get_argument("wait", "0")), 0.0), LONGEST_WAIT)
+        except ValueError:
+            self._answer(*_failure(CustomerCardError(_("Give after as a whole number and wait in seconds."))))
+            return
+        language = self._language()
+
+        def who() -> tuple[int, str, bytes, dict[str, str]] | None:
+            with using_language(language):
+                try:
+                    self.caller(self.get_store())
+                except Exception as exc:
+                    return _failure(exc)
+            return None
+        refused = await asyncio.get_running_loop().run_in_executor(None, who)
+        if refused is not None:
+            self._answer(*refused)
+            return
+        try:
+            last, found = await change_log(self.get_store()).wait_after(number, wait)
+        except asyncio.CancelledError:  # the server stops: nobody to answer
+            return
+        if self.request.connection.stream.closed():  # the client went away meanwhile (closed its store)
+            return
+        self._answer(200, wire.JSON_TYPE, wire.dumps({"last": last, "changes": found}))
+
+
 class BackupHandler(_ApiHandler):
     """``POST /api/v1/backup``: the server writes a consistent copy of its database (a local analyst only: the copy
     is a file on this machine)."""
@@ -324,5 +427,5 @@ def remote_handlers(get_store: Callable[[], Store], local_key: str,
     """The routes of the store's API, for :meth:`customercard.server.CardServer.handlers`. ``limits`` is the server
     (its gate and request budget: the limits of /api/v1); without it, none."""
     given = {"get_store": get_store, "local_key": local_key, "limits": limits}
-    return [(r"/api/v1/rpc/?", RpcHelloHandler, given), (r"/api/v1/rpc/([A-Za-z_][A-Za-z0-9_]*)", RpcHandler, given),
-            (r"/api/v1/backup", BackupHandler, given)]
+    return [(r"/api/v1/rpc/?", RpcHelloHandler, given), (r"/api/v1/rpc/changes", RpcChangesHandler, given),
+            (r"/api/v1/rpc/([A-Za-z_][A-Za-z0-9_]*)", RpcHandler, given), (r"/api/v1/backup", BackupHandler, given)]

@@ -326,6 +326,36 @@ def test_the_customer_card_works_on_a_remote_store(served, remote):
     assert remote.history(customer_id).iloc[0]["changed_by"] == "anna"
 
 
+def test_a_card_through_the_server_hears_others_saves_and_saves_without_a_false_conflict(served):
+    """A notebook's card on the running server's store: someone else's save (a page, the API) reaches it as it
+    reaches an open page — it heard only its own calls, and saving an untouched field then met a conflict naming
+    a field the analyst never changed."""
+    from .conftest import eventually
+
+    customer_id = rich_customers(served.store)[6]
+    with open_store(served.database) as notebook:
+        assert isinstance(notebook, RemoteStore)
+        card = cc.CustomerCard(store=notebook, customer_id=customer_id)
+        heard: list = []
+        notebook.changes.subscribe(heard.append, weak=False)
+        other = served.store.get_customer(customer_id)  # a save on the server, as a page's
+        other.phone = "+46 8 555 010 10"
+        served.store.save_customer(other, user="erik")
+        eventually(lambda: card.customer.phone == "+46 8 555 010 10", timeout=15)
+        eventually(lambda: any(c.kind == "customer" and c.customer_id == customer_id and c.by == "erik"
+                               for c in heard))
+        card.customer.website = "https://heard.example"
+        card.save()  # on the version it heard of: no conflict
+        saved = served.store.get_customer(customer_id)
+        assert (saved.phone, saved.website) == ("+46 8 555 010 10", "https://heard.example")
+        eventually(lambda: len([c for c in heard if c.by == "anna"]) == 1)
+        later = served.store.get_customer(rich_customers(served.store)[7])
+        later.phone = "+46 8 555 010 20"
+        served.store.save_customer(later, user="erik")
+        eventually(lambda: len([c for c in heard if c.by == "erik"]) == 2)  # what came after it, heard
+        assert len([c for c in heard if c.by == "anna"]) == 1  # its own save told once, not again by the server
+
+
 def test_backup_through_the_server_and_from_the_command_line(served, remote, tmp_path, capsys):
     from customercard.cli import main
 

@@ -22,6 +22,7 @@ import http.client
 import inspect
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -36,6 +37,9 @@ from .changes import ChangeFeed
 
 RPC_PATH = "/api/v1/rpc"
 BACKUP_PATH = "/api/v1/backup"
+CHANGES_PATH = "/api/v1/rpc/changes"
+#: How long (seconds) the server is asked to hold a request for changes open when none has come.
+FOLLOW_WAIT = 20
 #: The header that carries a discovery file's local key.
 KEY_HEADER = "X-Customercard-Key"
 #: Parameters that say who acts (a login, or None for "the acting user").
@@ -179,8 +183,13 @@ class RemoteStore:
         self._local = threading.local()
         self._connections: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
-        #: Committed changes made through this store (the server tells what each call committed).
+        #: Committed changes: those made through this store (the server tells what each call committed), and, once
+        #: something subscribes (an open card), everyone else's as the server hears of them (a long poll).
         self.changes = ChangeFeed()
+        self.changes.on_first_subscriber = self._follow_changes
+        self._following: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._told: deque[Any] = deque(maxlen=500)  # the changes told lately (each is told once)
         hello = self._request("GET", RPC_PATH)
         #: The login the server acts as for an API token (None with a local key: the acting user, as embedded).
         self.login: str | None = hello.get("login")
@@ -200,6 +209,7 @@ class RemoteStore:
 
     def close(self) -> None:
         """Close this store's connections (the server and its database go on)."""
+        self._closed.set()
         with self._lock:
             connections, self._connections = self._connections, []
         for connection in connections:
@@ -228,8 +238,52 @@ class RemoteStore:
         if not isinstance(result, dict):
             return result  # a frame
         for change in result.get("changes", ()):
-            self.changes.publish(wire.decode(change))
+            self._tell(wire.decode(change))
         return wire.decode(result.get("result"))
+
+    def _tell(self, change: Any) -> None:
+        """Tell the subscribers of a committed change once: our own call's arrives both with its answer and
+        with the server's changes, in either order."""
+        with self._lock:
+            if change in self._told:
+                return
+            self._told.append(change)
+        self.changes.publish(change)
+
+    def _follow_changes(self) -> None:
+        """Start hearing everyone's committed changes from the server (once; until :meth:`close`): from where the
+        server's numbering stands as the first subscriber arrives (asked here, so that nothing committed after
+        it is missed)."""
+        with self._lock:
+            if self._following is not None or self._closed.is_set():
+                return
+            self._following = threading.current_thread()  # (taken: one follower)
+        try:
+            after = int(self._request("GET", f"{CHANGES_PATH}?after=-1").get("last", 0))
+        except (PermissionDenied, LookupError):  # an older server, or no right to: nothing to hear
+            return
+        except CustomerCardError:
+            after = -1
+        self._following = threading.Thread(target=self._follow, args=(after,), name="customercard-remote-changes",
+                                           daemon=True)
+        self._following.start()
+
+    def _follow(self, after: int) -> None:
+        while not self._closed.is_set():
+            try:
+                answer = self._request("GET", f"{CHANGES_PATH}?after={after}&wait={FOLLOW_WAIT}")
+            except (PermissionDenied, LookupError):  # the token was revoked, its user deactivated; an older
+                return  # server that tells no changes: nothing more to hear
+            except CustomerCardError:  # the server restarts, the network is down: again in a moment
+                self._closed.wait(2.0)
+                continue
+            last = int(answer.get("last", 0))
+            if last < after:  # a server started anew numbers from 0: from now on
+                after = last
+                continue
+            for data in answer.get("changes", ()):
+                self._tell(wire.decode(data))
+            after = last
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> Any:
         status, kind, data = self._exchange(method, path, body)
