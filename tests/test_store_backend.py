@@ -176,3 +176,40 @@ def test_two_stores_on_one_file_writing_the_same_row_at_once_give_a_clear_refusa
     assert first.get_customer(made.id).nickname == "second"
     first.close()
     second.close()
+
+
+@pytest.mark.parametrize("empty_store", ["postgresql"], indirect=True)
+def test_a_connection_postgresql_ended_is_replaced_and_the_statement_run_again(empty_store, pg_server):
+    """PostgreSQL restarted (or a fail-over): each thread's kept connection is gone, and every server thread
+    answered one error ("terminating connection due to administrator command", a 500) before it had a new one.
+    A statement outside a transaction, or a transaction's BEGIN, runs again on a new connection; within a
+    transaction the write is lost and said so, nothing half-done, and the next one works."""
+    import psycopg
+
+    from customercard.errors import CustomerCardError
+
+    store = empty_store
+    made = store.create_customer(user="anna", name="Restarted AB")
+
+    def end_my_connection() -> None:
+        pid = int(store.db.row("SELECT pg_backend_pid()")[0])
+        with psycopg.connect(pg_server.url(store.db.row("SELECT current_database()")[0]), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    end_my_connection()
+    assert store.get_customer(made.id).name == "Restarted AB"  # a read: run again on a new connection
+    end_my_connection()
+    mine = store.get_customer(made.id)
+    mine.phone = "+46 8 123 45 67"
+    end_my_connection()
+    store.save_customer(mine, user="anna")  # its transaction's BEGIN met the lost connection: begun anew
+    assert store.get_customer(made.id).phone == "+46 8 123 45 67"
+    again = store.get_customer(made.id)
+    again.phone = "+46 8 765 43 21"
+    with pytest.raises(CustomerCardError):
+        with store.db.transaction() as cur:
+            cur.execute("UPDATE customers SET phone = ? WHERE id = ?", ["+46 8 765 43 21", made.id])
+            end_my_connection()
+            cur.execute("UPDATE customers SET nickname = ? WHERE id = ?", ["half", made.id])
+    saved = store.get_customer(made.id)
+    assert (saved.phone, saved.nickname) == ("+46 8 123 45 67", "")  # nothing of the lost transaction

@@ -13,7 +13,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -90,17 +90,45 @@ def refusal(exc: Exception) -> CustomerCardError:
 
 class _Cursor:
     """A cursor speaking the DuckDB-style API the store uses: ``execute`` (chainable), ``fetch*``, ``description``.
-    A driver error becomes a :class:`CustomerCardError` with one clear line (see :func:`refusal`)."""
+    A driver error becomes a :class:`CustomerCardError` with one clear line (see :func:`refusal`).
 
-    def __init__(self, connection: Any) -> None:
+    With ``reconnect`` (a thread's cursor of the store), a statement that finds its connection gone (PostgreSQL
+    restarted, a fail-over) runs again once on a new one — outside a transaction, or as a transaction's BEGIN:
+    nothing of it was done; within one, the transaction is lost and the error is told."""
+
+    def __init__(self, connection: Any, reconnect: Callable[[], Any] | None = None) -> None:
+        self._connection = connection
         self._cursor = connection.cursor()
+        self._reconnect = reconnect
+        self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
+        values = [_plain(p) for p in (params or [])]
+        opening = sql.lstrip()[:5].upper() == "BEGIN"
         try:
-            self._cursor.execute(to_psycopg(sql), [_plain(p) for p in (params or [])])
+            self._cursor.execute(to_psycopg(sql), values)
         except _driver_error() as exc:
-            raise refusal(exc) from exc
+            if not (self._reconnect is not None and self._lost() and (opening or not self._in_transaction)):
+                self._in_transaction = self._in_transaction and not self._lost()
+                raise refusal(exc) from exc
+            log.warning("The connection to PostgreSQL was lost (%s); running the statement again on a new one",
+                        str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            self._connection = self._reconnect()
+            self._cursor = self._connection.cursor()
+            try:
+                self._cursor.execute(to_psycopg(sql), values)
+            except _driver_error() as again:
+                raise refusal(again) from again
+        word = sql.lstrip()[:8].upper()
+        if opening:
+            self._in_transaction = True
+        elif word.startswith(("COMMIT", "ROLLBACK")):
+            self._in_transaction = False
         return self
+
+    def _lost(self) -> bool:
+        """Whether this cursor's connection is gone (closed, or broken by a fatal error)."""
+        return bool(getattr(self._connection, "closed", False) or getattr(self._connection, "broken", False))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _Cursor:
         try:
@@ -186,8 +214,9 @@ class PostgresDatabase(SqlBackend):
         self._handed_out: list[tuple[threading.Thread, Any]] = []
         self._handed_out_lock = threading.Lock()
         try:
+            # each connection handed out is checked first: after PostgreSQL restarted, the pool's idle ones are gone
             self._pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=True,
-                                        timeout=15)
+                                        timeout=15, check=ConnectionPool.check_connection)
             self._pool.wait(timeout=15)
         except Exception as exc:  # any failure to connect is told plainly
             raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=exc)) from None
@@ -237,10 +266,19 @@ class PostgresDatabase(SqlBackend):
     def cursor(self) -> _Cursor:
         cur = getattr(self._local, "cursor", None)
         if cur is None or getattr(self._local, "cursor_connection", None) is not self._connection():
-            cur = _Cursor(self._connection())
+            cur = _Cursor(self._connection(), reconnect=self._reconnected)
             self._local.cursor = cur
             self._local.cursor_connection = self._connection()
         return cur
+
+    def _reconnected(self) -> Any:
+        """This thread's connection anew (the old one was lost): the lost one's slot goes back to the pool."""
+        lost = getattr(self._local, "connection", None)
+        if lost is not None and not lost.closed:
+            lost.close()
+        self._connection()  # (gives the lost one back, takes a new one: the pool checks it first)
+        self._local.cursor_connection = self._local.connection
+        return self._local.connection
 
     @property
     def closed(self) -> bool:
