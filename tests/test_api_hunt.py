@@ -59,6 +59,29 @@ def test_the_rpc_endpoint_spends_the_tokens_request_budget(budgeted):
         cc.connect(budgeted.url, token=token).get_customer(1)
 
 
+def test_a_notebook_past_its_token_s_budget_waits_as_told_and_goes_on(budgeted):
+    """A notebook's loop past the token's requests a minute failed halfway with a PermissionDenied that said
+    nothing of when to go on: a call told to wait (429, Retry-After) waits as told and is sent again; the server's
+    refusal says how long (TooManyAttempts.wait_seconds, still a PermissionDenied)."""
+    import time
+
+    from customercard.errors import TooManyAttempts
+
+    analyst = cc.connect(budgeted.url, token=budgeted.tokens.admin)  # (its hello spends one)
+    customer_id = int(budgeted.store.find_customers(limit=1)[0]["id"].iloc[0])
+    started = time.monotonic()
+    names = [analyst.get_customer(customer_id).name for _ in range(3)]  # the third waits for the budget
+    assert len(set(names)) == 1 and time.monotonic() - started >= 1
+    reply = rpc(Client(budgeted.url), budgeted.tokens.admin)
+    body = rpc_error(reply, 429)
+    assert body["wait_seconds"] == int(reply.headers["Retry-After"]) >= 1
+    from customercard.store import wire
+
+    refused = wire.decode_error(body)
+    assert isinstance(refused, TooManyAttempts) and isinstance(refused, PermissionDenied)
+    assert refused.wait_seconds == body["wait_seconds"] and "more requests than 3" in str(refused)
+
+
 def test_the_rpc_endpoint_with_the_local_key_has_no_budget(budgeted):
     local = budgeted.server.local_key
     client = Client(budgeted.url, headers={"X-Customercard-Key": local, **JSON})

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import models
-from ..errors import CustomerCardError, PermissionDenied
+from ..errors import CustomerCardError, PermissionDenied, TooManyAttempts
 from ..i18n import N_, _, current_language
 from . import wire
 from .changes import ChangeFeed
@@ -40,6 +40,9 @@ BACKUP_PATH = "/api/v1/backup"
 CHANGES_PATH = "/api/v1/rpc/changes"
 #: How long (seconds) the server is asked to hold a request for changes open when none has come.
 FOLLOW_WAIT = 20
+#: A call past the token's request budget waits as the server says (its Retry-After), up to this long, and is
+#: sent again once; a longer wait is told (``TooManyAttempts.wait_seconds``).
+LONGEST_BUDGET_WAIT = 60
 #: The header that carries a discovery file's local key.
 KEY_HEADER = "X-Customercard-Key"
 #: Parameters that say who acts (a login, or None for "the acting user").
@@ -234,7 +237,13 @@ class RemoteStore:
     # -- calls ---------------------------------------------------------------------------------------------------
     def _call(self, name: str, arguments: dict[str, Any]) -> Any:
         body = wire.dumps({"arguments": {key: wire.encode(value) for key, value in arguments.items()}})
-        result = self._request("POST", f"{RPC_PATH}/{name}", body)
+        try:
+            result = self._request("POST", f"{RPC_PATH}/{name}", body)
+        except TooManyAttempts as exc:  # past the token's request budget: nothing was done; wait as told, once
+            if not 0 < exc.wait_seconds <= LONGEST_BUDGET_WAIT or self._closed.is_set():
+                raise
+            self._closed.wait(exc.wait_seconds)
+            result = self._request("POST", f"{RPC_PATH}/{name}", body)
         if not isinstance(result, dict):
             return result  # a frame
         for change in result.get("changes", ()):

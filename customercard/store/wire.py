@@ -32,7 +32,15 @@ import pandas as pd
 import param
 
 from .. import models
-from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, PermissionDenied, ValidationError
+from ..errors import (
+    ConflictError,
+    CustomerCardError,
+    FieldConflict,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationError,
+)
 from .changes import Change
 
 ARROW_TYPE = "application/vnd.apache.arrow.stream"
@@ -241,6 +249,8 @@ def encode_error(error: Exception) -> dict[str, Any]:
     if isinstance(error, ConflictError):
         body.update(conflicts=[encode(conflict) for conflict in error.conflicts],
                     stored_version=error.stored_version, attempted_version=error.attempted_version)
+    if isinstance(getattr(error, "wait_seconds", None), int):  # too many requests, attempts: when to try again
+        body["wait_seconds"] = error.wait_seconds
     return {"error": body}
 
 
@@ -262,6 +272,10 @@ def decode_error(body: dict[str, Any]) -> Exception:
     if name == "ConflictError":
         error = ConflictError([decode(c) for c in body.get("conflicts", [])], int(body.get("stored_version", 0)),
                               int(body.get("attempted_version", 0)))
+        error.args = (message,)
+        return error
+    if name == "PermissionDenied" and isinstance(body.get("wait_seconds"), int):
+        error = TooManyAttempts(body["wait_seconds"])  # a PermissionDenied that says when to try again
         error.args = (message,)
         return error
     return PLAIN_ERRORS.get(name, CustomerCardError)(message)
