@@ -184,6 +184,19 @@ class _ApiHandler(RequestHandler):
     def check_xsrf_cookie(self) -> None:  # no cookie authenticates here (see the module's docstring)
         return None
 
+    def write_error(self, status_code: int, **_kwargs: Any) -> None:
+        """Tornado's own refusals (a method this address does not take, a malformed request) in this API's error
+        shape too, with ``Allow`` on a 405 (it was Tornado's HTML page)."""
+        headers: dict[str, str] = {}
+        if status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            allowed = [m.upper() for m in ("get", "post") if getattr(type(self), m) is not getattr(RequestHandler, m)]
+            headers["Allow"] = ", ".join(allowed)
+        with using_language(self._language()):
+            message = (_("Use {methods} here.").format(methods=headers["Allow"]) if headers
+                       else HTTPStatus(status_code).phrase)
+        self.clear()
+        self._answer(status_code, wire.JSON_TYPE, wire.dumps(wire.encode_error(CustomerCardError(message))), headers)
+
     def _language(self) -> str:
         asked = self.request.headers.get("Accept-Language", "")
         return negotiate(asked) if any(supported(part.split(";")[0]) for part in asked.split(",")) \

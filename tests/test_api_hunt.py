@@ -198,3 +198,15 @@ def test_a_body_too_large_is_refused_413_before_it_is_read_even_without_a_login(
         top, _gap, text = answer.partition("\r\n\r\n")
         assert top.startswith("HTTP/1.1 413"), answer[:300]
         assert "application/problem+json" in top and '"status": 413' in text
+
+
+def test_the_store_api_answers_a_method_it_does_not_take_405_with_allow_in_its_error_shape(served):
+    """GET /api/v1/rpc/<method>, GET /api/v1/backup: Tornado's HTML page without Allow, it was."""
+    client = Client(served.url)
+    for method, path, allow in (("GET", "/api/v1/rpc/get_customer", "POST"), ("GET", "/api/v1/backup", "POST"),
+                                ("PUT", "/api/v1/rpc/nope", "POST"), ("POST", "/api/v1/rpc/changes", "GET")):
+        reply = client.request(method, path, body=b"{}" if method in ("PUT", "POST") else None,
+                               headers={"Authorization": f"Bearer {served.tokens.manager}", **JSON})
+        assert reply.status == 405 and reply.headers["Allow"] == allow, (path, reply.status, reply.body[:200])
+        assert reply.headers["Content-Type"].startswith("application/json") and "Use " in reply.json()["error"][
+            "message"]
