@@ -126,3 +126,19 @@ def test_saved_views_and_bulk_changes_move_with_the_firm(empty_template, pg_serv
         assert [view.name for view in moved.views("anna")] == ["My big customers"]
         undone = moved.undo_bulk_change(batch.id, user="anna")  # the batch came along: it can be undone there
         assert undone.customers == 1 and moved.comment_count(customer.id) == 0
+
+
+def test_after_a_copy_into_duckdb_the_next_number_follows_the_last(demo_store, tmp_path):
+    """A copy into a DuckDB file skipped one value of every sequence (customer numbers 10300 → 10302)."""
+    from customercard.store import Store
+    from customercard.store.copy import copy_store
+
+    target = Store(tmp_path / "copy.duckdb")
+    try:
+        copy_store(demo_store, target)
+        top_number = int(target.sql("SELECT max(number) AS n FROM customers")["n"][0])
+        top_id = int(target.sql("SELECT max(id) AS n FROM customers")["n"][0])
+        made = target.create_customer(user="anna", name="Next In Line AB")
+        assert (made.number, made.id) == (top_number + 1, top_id + 1)
+    finally:
+        target.close()

@@ -233,8 +233,8 @@ class Database(SqlBackend):
         """Make ``sequence`` hand out values above ``top`` (after rows were copied in with their ids)."""
         checked_name(sequence)
         value = int(self.row(f"SELECT nextval('{sequence}')")[0])
-        if value <= top:
-            self.rows(f"SELECT max(nextval('{sequence}')) FROM range(?)", [top - value + 1])
+        if value < top:  # taken up to top itself: the next is top + 1 (one more skipped a number every time)
+            self.rows(f"SELECT max(nextval('{sequence}')) FROM range(?)", [top - value])
 
     def _write_conflict(self, exc: BaseException) -> bool:
         # two Store objects on one file in one process (a notebook's second open_store): DuckDB's own writers are
