@@ -213,3 +213,17 @@ def test_a_connection_postgresql_ended_is_replaced_and_the_statement_run_again(e
             cur.execute("UPDATE customers SET nickname = ? WHERE id = ?", ["half", made.id])
     saved = store.get_customer(made.id)
     assert (saved.phone, saved.nickname) == ("+46 8 123 45 67", "")  # nothing of the lost transaction
+
+
+def test_an_empty_answer_has_the_same_column_types_on_both_backends(empty_store):
+    """An empty frame from PostgreSQL had untyped (object) columns: ``frame["changed_at"].dt`` failed there, in
+    the same notebook cell that works on DuckDB."""
+    store = empty_store
+    made = store.create_customer(user="anna", name="Nothing Yet AB")
+    history = store.history(made.id, field="phone")
+    assert history.empty and str(history["changed_at"].dtype).startswith("datetime64")
+    assert list(history["changed_at"].dt.year) == []
+    events = store.events(made.id)
+    assert events.empty and str(events["starts_at"].dtype).startswith("datetime64")
+    counted = store.sql("SELECT id, created_at FROM customers WHERE id < 0")
+    assert str(counted["id"].dtype).startswith("int") and str(counted["created_at"].dtype).startswith("datetime64")

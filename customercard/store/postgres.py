@@ -152,15 +152,26 @@ class _Cursor:
         return self._cursor.rowcount
 
     def df(self) -> pd.DataFrame:
-        return _frame(self._cursor.fetchall(), [d.name for d in self._cursor.description])
+        description = self._cursor.description
+        return _frame(self._cursor.fetchall(), [d.name for d in description], [d.type_code for d in description])
 
     def close(self) -> None:
         self._cursor.close()
 
 
-def _frame(rows: list[tuple], names: list[str]) -> pd.DataFrame:
-    """Rows as a DataFrame typed like DuckDB's: decimals as floats, dates and timestamps as datetime64."""
+#: The dtype an empty answer's column gets, by PostgreSQL's type (its OID), as DuckDB's empty frames have them:
+#: ``.dt`` and sums work on an empty answer as on a full one.
+EMPTY_DTYPES = {16: "bool", 20: "int64", 21: "int16", 23: "int32", 700: "float32", 701: "float64", 1700: "float64",
+                1082: "datetime64[us]", 1114: "datetime64[us]"}
+
+
+def _frame(rows: list[tuple], names: list[str], types: Sequence[int] = ()) -> pd.DataFrame:
+    """Rows as a DataFrame typed like DuckDB's: decimals as floats, dates and timestamps as datetime64; the columns
+    of an empty answer typed by their PostgreSQL type (:data:`EMPTY_DTYPES`)."""
     frame = pd.DataFrame(rows, columns=names)
+    if not rows and types:
+        return frame.astype({name: EMPTY_DTYPES[code] for name, code in zip(names, types, strict=False)
+                             if code in EMPTY_DTYPES and names.count(name) == 1})
     for name in names:
         sample = next((v for v in frame[name] if v is not None), None)
         if isinstance(sample, decimal.Decimal):
