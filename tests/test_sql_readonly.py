@@ -247,9 +247,21 @@ def test_postgres_sql_of_an_ordinary_owner_needs_the_reader_role_which_reads_no_
     location = store.location
     store.close()
     store = Store(location)  # started again: it lets the role read its tables
+    switch_back = ("SELECT set_config('role', 'cc_plain_owner', true) AS r, "
+                   "query_to_xml('SELECT * FROM us' || 'ers', true, false, '') AS u")
+    try:  # the reader could still switch back to the owner with set_config: refused, saying what to run
+        assert "REVOKE EXECUTE ON FUNCTION pg_catalog.set_config" in refused(store, switch_back)
+        assert "REVOKE EXECUTE ON FUNCTION pg_catalog.set_config" in refused(store, "SELECT 1 AS one")
+    finally:
+        store.close()
+    for statement in ("REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC",
+                      "GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO cc_plain_owner"):
+        pg_server.sql(statement, "cc_plain_owner_db")
+    store = Store(location)
     try:
         assert store.sql("SELECT count(*) AS n FROM customers")["n"][0] == 0
         assert "permission denied" in refused(store, sneaky)
+        assert "permission denied" in refused(store, switch_back)
         assert "permission denied" in refused(store, "SELECT pg_read_file('/etc/hostname')")
     finally:
         store.close()

@@ -387,15 +387,22 @@ class PostgresDatabase(SqlBackend):
         """Who runs an analyst's query: :data:`READER_ROLE` when the connecting user may switch to it; else
         refused (CustomerCardError), saying what a database administrator runs once to make it usable.
 
-        A superuser's session could switch back from the reader inside the query (``set_config('role', …)``, then
-        a query run by ``query_to_xml``), so the reader is used for one only when it may not call set_config
-        (see :meth:`_prepare_reader`)."""
+        A query could switch back from the reader to the connecting user (``set_config('role', …)``, then a query
+        run by ``query_to_xml``: the session's user is a member of both), so the reader is used only when it may
+        not call set_config (taken from PUBLIC: :meth:`_prepare_reader` does so when connected as a superuser)."""
         roles = {is_user: (files, sets_role, usable) for is_user, files, sets_role, usable
                  in cur.execute(ROLE_PRIVILEGES, [READER_ROLE]).fetchall()}
         user_files = roles[True][0]
         reader = roles.get(False)
-        if reader is not None and reader[2] and not reader[0] and not (user_files and reader[1]):
+        if reader is not None and reader[2] and not reader[0] and not reader[1]:
             return READER_ROLE
+        if reader is not None and reader[2] and not reader[0]:  # usable, but a query could switch back with it
+            raise CustomerCardError(
+                _("store.sql is refused here: a query run as the role {reader_role} could switch back to "
+                  "customercard's user with set_config and read the passwords, sessions and secrets. Have a "
+                  "superuser run once in this database: REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, "
+                  "text, boolean) FROM PUBLIC; GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, "
+                  "boolean) TO <user>;").format(reader_role=READER_ROLE))
         if not user_files:
             raise CustomerCardError(
                 _("store.sql is refused here: it runs as the role {reader_role}, which reads the tables but not "
