@@ -15,6 +15,7 @@ import gc
 import importlib
 import inspect
 import logging
+import os
 import sys
 import threading
 import time
@@ -125,11 +126,11 @@ def session_server_store(database: str | Path | None = None) -> Store | None:
     return None
 
 
-def _end_with_parent() -> None:
-    """In a process ``--num-procs`` forked: SIGTERM once the forking process ends (stopped by a service manager's
-    SIGTERM, which it does not pass on), so that no server goes on holding the port without it (Linux)."""
+def _end_with_parent(parent: int) -> None:
+    """In a process ``--num-procs`` forked from ``parent``: SIGTERM once the forking process ends (stopped by a
+    service manager's SIGTERM, which it does not pass on), so that no server goes on holding the port without it
+    (Linux)."""
     import ctypes
-    import os
     import signal
 
     try:
@@ -137,7 +138,7 @@ def _end_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the processes are stopped one by one
         return
-    if os.getppid() == 1:  # the first process ended before this one asked
+    if os.getppid() != parent:  # the first process ended before this one asked (re-parented, to 1 or a reaper)
         os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -386,10 +387,12 @@ class CardServer:
         file, under the 25 MB the firm allows)."""
         from .spreadsheets import Limits
 
-        try:
-            file_limit = float(self.current_store().settings().max_file_mb) * 1024 * 1024
-        except Exception:  # no store yet: the default limit
-            file_limit = 25 * 1024 * 1024
+        file_limit = 25 * 1024 * 1024  # the default, when no store is open yet: never opened here (with
+        if self._store is not None and (self.num_procs or 1) == 1:  # --num-procs it must open after the fork)
+            try:
+                file_limit = float(self._store.settings().max_file_mb) * 1024 * 1024
+            except Exception:  # unreadable: the default
+                log.warning("Could not read the largest file allowed; uploads are read up to the default")
         return int(2 * max(file_limit, Limits().file_bytes) * 4 / 3) + 1024 * 1024
 
     # -- running -------------------------------------------------------------------------------------------
@@ -409,9 +412,10 @@ class CardServer:
             self._thread = pn.serve(self.routes(), start=True, threaded=True, **self._serve_options())
             self._announce()
             return self
+        forking = os.getpid()
         self._bokeh = bokeh = pn.serve(self.routes(), start=False, **self._serve_options())
         if (self.num_procs or 1) != 1:  # here in a process forked to serve: it ends when the first one ends
-            _end_with_parent()
+            _end_with_parent(forking)
         freeze_start_up_objects()
         bokeh.start()
         self._announce()
