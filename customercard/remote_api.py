@@ -1,7 +1,7 @@
 """The server's side of :class:`~customercard.store.remote.RemoteStore`: the store's API over HTTP.
 
     GET  /api/v1/rpc            who the caller is to the server, and which database it serves
-    GET  /api/v1/rpc/changes    ?after=<n>&wait=<s>: the changes committed since the caller's last (a long poll)
+    GET  /api/v1/rpc/changes    ?after=<n>&epoch=<e>&wait=<s>: the changes committed since (a long poll)
     POST /api/v1/rpc/<method>   ← {"arguments": {name: value}}   → {"result": value, "changes": [...]}
                                                                     or an Arrow IPC stream (a DataFrame)
     POST /api/v1/backup         ← {"path": "/abs/copy.duckdb"}   a consistent copy (the local key only)
@@ -27,6 +27,8 @@ import hmac
 import inspect
 import json
 import logging
+import math
+import secrets
 import threading
 import weakref
 from collections import deque
@@ -306,6 +308,9 @@ class ChangeLog:
         self._lock = threading.Lock()
         self._items: deque[tuple[int, Any]] = deque(maxlen=keep)
         self._last = 0
+        #: This log's numbering: each server process (and each start) numbers its own, from 0 — a client that
+        #: meets another (nginx sent it to another process) starts from where that one stands.
+        self.epoch = secrets.token_hex(8)
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._stop = store.changes.subscribe(self._heard, weak=False)
 
@@ -317,7 +322,10 @@ class ChangeLog:
             self._items.append((self._last, wire.encode(change)))
             waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
-            loop.call_soon_threadsafe(lambda f=future: f.done() or f.set_result(None))
+            try:
+                loop.call_soon_threadsafe(lambda f=future: f.done() or f.set_result(None))
+            except RuntimeError:  # its loop has closed (the server stopped): nobody waits there any more
+                pass
 
     def after(self, number: int) -> tuple[int, list[Any]]:
         """(the last change's number, the changes after ``number``); none for a number below 0 (from now on)."""
@@ -326,12 +334,11 @@ class ChangeLog:
 
     async def wait_after(self, number: int, seconds: float) -> tuple[int, list[Any]]:
         """:meth:`after`, waiting up to ``seconds`` on this event loop (no thread held) for one to come."""
-        last, found = self.after(number)
-        if found or number < 0 or number > last:
-            return last, found
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        with self._lock:
+        with self._lock:  # (checked and waited for under one lock: a change between the two is not missed)
+            if number < 0 or number != self._last or seconds <= 0:
+                return self._last, ([] if number < 0 else [c for n, c in self._items if n > number])
             self._waiters.append((loop, future))
         try:
             await asyncio.wait_for(future, seconds)
@@ -363,18 +370,25 @@ class RpcChangesHandler(_ApiHandler):
     (a long poll: no thread is held while it waits). ``{"last": n, "changes": [...]}``."""
 
     async def get(self) -> None:
+        language = self._language()
         try:
             number = int(self.get_argument("after", "-1"))
-            wait = min(max(float(self.get_argument("wait", "0")), 0.0), LONGEST_WAIT)
+            wait = float(self.get_argument("wait", "0"))
+            if not math.isfinite(wait):  # (a NaN timer would upset the order of every timer of the server)
+                raise ValueError(wait)
         except ValueError:
-            self._answer(*_failure(CustomerCardError(_("Give after as a whole number and wait in seconds."))))
+            with using_language(language):
+                self._answer(*_failure(CustomerCardError(_("Give after as a whole number and wait in seconds."))))
             return
-        language = self._language()
+        wait = min(max(wait, 0.0), LONGEST_WAIT)
 
         def who() -> tuple[int, str, bytes, dict[str, str]] | None:
             with using_language(language):
                 try:
-                    self.caller(self.get_store())
+                    store = self.get_store()
+                    caller = self.caller(store)
+                    if not caller.trusted:  # a token's user reads what every change concerns
+                        store.require(caller.login, "read")
                 except Exception as exc:
                     return _failure(exc)
             return None
@@ -382,13 +396,16 @@ class RpcChangesHandler(_ApiHandler):
         if refused is not None:
             self._answer(*refused)
             return
+        log = change_log(self.get_store())
+        if self.get_argument("epoch", log.epoch) != log.epoch:  # another process's numbering: from now on here
+            number = -1
         try:
-            last, found = await change_log(self.get_store()).wait_after(number, wait)
+            last, found = await log.wait_after(number, wait)
         except asyncio.CancelledError:  # the server stops: nobody to answer
             return
         if self.request.connection.stream.closed():  # the client went away meanwhile (closed its store)
             return
-        self._answer(200, wire.JSON_TYPE, wire.dumps({"last": last, "changes": found}))
+        self._answer(200, wire.JSON_TYPE, wire.dumps({"epoch": log.epoch, "last": last, "changes": found}))
 
 
 class BackupHandler(_ApiHandler):

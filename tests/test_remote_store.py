@@ -534,3 +534,21 @@ def test_a_wrong_real_token_is_refused(served):
     status, _kind, _answer = raw(served, "POST", "/api/v1/backup", wire.dumps({"path": "/tmp/x.duckdb"}),
                                  {"Authorization": "Bearer cc_wrong"})
     assert status == 401
+
+
+def test_the_changes_long_poll_refuses_a_wait_that_is_no_number_and_restarts_another_numbering(served):
+    """``wait=nan`` reached the event loop's timers (a NaN among them upsets every timer's order); a client that
+    carries another process's numbering (nginx sent it elsewhere) is told where this one stands, with nothing."""
+    headers = {KEY_HEADER: key_of(served)}
+    for wait in ("nan", "inf-ish", "-nan"):
+        status, _kind, _body = raw(served, "GET", f"/api/v1/rpc/changes?after=0&wait={wait}", headers=headers)
+        assert status == 400, wait
+    status, _kind, body = raw(served, "GET", "/api/v1/rpc/changes?after=-1", headers=headers)
+    here = json.loads(body)
+    assert status == 200 and here["changes"] == [] and here["epoch"]
+    status, _kind, body = raw(served, "GET", f"/api/v1/rpc/changes?after={here['last'] + 1000}&epoch=elsewhere&wait=5",
+                              headers=headers)
+    answer = json.loads(body)
+    assert (status, answer["epoch"], answer["changes"]) == (200, here["epoch"], [])
+    status, _kind, _body = raw(served, "GET", "/api/v1/rpc/changes?after=-1")  # no credential
+    assert status == 401

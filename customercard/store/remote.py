@@ -22,6 +22,7 @@ import http.client
 import inspect
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -40,6 +41,8 @@ BACKUP_PATH = "/api/v1/backup"
 CHANGES_PATH = "/api/v1/rpc/changes"
 #: How long (seconds) the server is asked to hold a request for changes open when none has come.
 FOLLOW_WAIT = 20
+#: An equal change told again within this many seconds is the same one (our call's, heard twice).
+ECHO_SECONDS = 5.0
 #: A call past the token's request budget waits as the server says (its Retry-After), up to this long, and is
 #: sent again once; a longer wait is told (``TooManyAttempts.wait_seconds``).
 LONGEST_BUDGET_WAIT = 60
@@ -192,7 +195,7 @@ class RemoteStore:
         self.changes.on_first_subscriber = self._follow_changes
         self._following: threading.Thread | None = None
         self._closed = threading.Event()
-        self._told: deque[Any] = deque(maxlen=500)  # the changes told lately (each is told once)
+        self._told: deque[tuple[float, Any]] = deque(maxlen=500)  # the changes told lately, with when
         hello = self._request("GET", RPC_PATH)
         #: The login the server acts as for an API token (None with a local key: the acting user, as embedded).
         self.login: str | None = hello.get("login")
@@ -252,11 +255,13 @@ class RemoteStore:
 
     def _tell(self, change: Any) -> None:
         """Tell the subscribers of a committed change once: our own call's arrives both with its answer and
-        with the server's changes, in either order."""
+        with the server's changes, in either order, within moments (an equal change later is another one: a second
+        merge into the same customer)."""
+        now = time.monotonic()
         with self._lock:
-            if change in self._told:
+            if any(told == change and now - at < ECHO_SECONDS for at, told in self._told):
                 return
-            self._told.append(change)
+            self._told.append((now, change))
         self.changes.publish(change)
 
     def _follow_changes(self) -> None:
@@ -267,28 +272,35 @@ class RemoteStore:
             if self._following is not None or self._closed.is_set():
                 return
             self._following = threading.current_thread()  # (taken: one follower)
+        where = (-1, "")
         try:
-            after = int(self._request("GET", f"{CHANGES_PATH}?after=-1").get("last", 0))
+            first = self._request("GET", f"{CHANGES_PATH}?after=-1")
+            where = (int(first.get("last", 0)), str(first.get("epoch", "")))
+        except TooManyAttempts:  # past the budget for now: the follower asks again in a moment
+            pass
         except (PermissionDenied, LookupError):  # an older server, or no right to: nothing to hear
             return
         except CustomerCardError:
-            after = -1
-        self._following = threading.Thread(target=self._follow, args=(after,), name="customercard-remote-changes",
+            pass
+        self._following = threading.Thread(target=self._follow, args=where, name="customercard-remote-changes",
                                            daemon=True)
         self._following.start()
 
-    def _follow(self, after: int) -> None:
+    def _follow(self, after: int, epoch: str) -> None:
         while not self._closed.is_set():
             try:
-                answer = self._request("GET", f"{CHANGES_PATH}?after={after}&wait={FOLLOW_WAIT}")
+                answer = self._request("GET", f"{CHANGES_PATH}?after={after}&epoch={epoch}&wait={FOLLOW_WAIT}")
+            except TooManyAttempts as exc:  # the token's request budget: wait as told, then go on
+                self._closed.wait(max(1, exc.wait_seconds))
+                continue
             except (PermissionDenied, LookupError):  # the token was revoked, its user deactivated; an older
                 return  # server that tells no changes: nothing more to hear
             except CustomerCardError:  # the server restarts, the network is down: again in a moment
                 self._closed.wait(2.0)
                 continue
-            last = int(answer.get("last", 0))
-            if last < after:  # a server started anew numbers from 0: from now on
-                after = last
+            last, told_epoch = int(answer.get("last", 0)), str(answer.get("epoch", ""))
+            if told_epoch != epoch:  # another server process, or one started anew: from where it stands
+                after, epoch = last, told_epoch
                 continue
             for data in answer.get("changes", ()):
                 self._tell(wire.decode(data))
