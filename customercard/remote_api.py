@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pandas as pd
-from tornado.web import RequestHandler
+from tornado.web import RequestHandler, stream_request_body
 
 from .errors import CustomerCardError, PermissionDenied, TooManyAttempts
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
@@ -173,15 +173,63 @@ def run(store: Store, name: str, bound: inspect.BoundArguments) -> tuple[Any, li
         stop()
 
 
+#: The longest body a call of the store API may send (bytes): a notebook's invoices or customers by the thousand.
+MAX_CALL_BODY = 64 * 1024 * 1024
+
+
+@stream_request_body
 class _ApiHandler(RequestHandler):
-    """What the RPC and backup handlers share: the server's store and key, the language, JSON answers."""
+    """What the RPC and backup handlers share: the server's store and key, the language, JSON answers.
+
+    A body is read only once its sender is known (a call without a good credential is answered before its body
+    is read), as it arrives and up to :data:`MAX_CALL_BODY` bytes (a longer one is answered 413)."""
 
     def initialize(self, get_store: Callable[[], Store], local_key: str, limits: Limits | None = None) -> None:
         self.get_store, self.local_key, self.limits = get_store, local_key, limits
+        self._known: Caller | None = None
+        self._chunks: list[bytes] = []
+        self._received = 0
 
     def caller(self, store: Store) -> Caller:
-        """Who calls (:func:`authenticate`, within the server's limits)."""
-        return authenticate(self, store, self.local_key, self.limits)
+        """Who calls (:func:`authenticate`, within the server's limits): once a request."""
+        if self._known is None:
+            self._known = authenticate(self, store, self.local_key, self.limits)
+        return self._known
+
+    async def prepare(self) -> None:
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.strip().isdigit() and int(declared) > MAX_CALL_BODY:
+            self._too_large()
+            return
+        if self.request.method not in ("POST", "PUT", "PATCH"):
+            return
+        language = self._language()
+
+        def who() -> tuple[int, str, bytes, dict[str, str]] | None:
+            with using_language(language):
+                try:
+                    self.caller(self.get_store())
+                except Exception as exc:
+                    return _failure(exc)
+            return None
+        refused = await asyncio.get_running_loop().run_in_executor(None, who)
+        if refused is not None:
+            self._answer(*refused)
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self._received += len(chunk)
+        if self._received > MAX_CALL_BODY:
+            self._chunks = []
+            self._too_large()
+            return
+        self._chunks.append(chunk)
+
+    def _too_large(self) -> None:
+        with using_language(self._language()):
+            refused = CustomerCardError(_("Send at most {n} bytes.").format(n=MAX_CALL_BODY))
+        self._answer(413, wire.JSON_TYPE, wire.dumps(wire.encode_error(refused)))
 
     def check_xsrf_cookie(self) -> None:  # no cookie authenticates here (see the module's docstring)
         return None
@@ -217,6 +265,7 @@ class _ApiHandler(RequestHandler):
     async def _off_loop(self, work: Callable[[], tuple[int, str, bytes]]) -> None:
         """Do ``work`` on a worker thread (a query may take a while), in the request's language; answer."""
         language = self._language()
+        self.request.body = b"".join(self._chunks)
 
         def within() -> tuple[int, str, bytes, dict[str, str]]:
             with using_language(language):

@@ -210,3 +210,25 @@ def test_the_store_api_answers_a_method_it_does_not_take_405_with_allow_in_its_e
         assert reply.status == 405 and reply.headers["Allow"] == allow, (path, reply.status, reply.body[:200])
         assert reply.headers["Content-Type"].startswith("application/json") and "Use " in reply.json()["error"][
             "message"]
+
+
+def test_a_store_api_call_is_answered_before_its_body_is_read_when_its_sender_is_unknown_or_it_is_too_long(served):
+    """/api/v1/rpc/* read bodies up to 100 MB before anything was checked, even without a credential."""
+    import socket
+    import urllib.parse
+
+    where = urllib.parse.urlsplit(served.url)
+
+    def answer_to(headers: str) -> str:
+        with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
+            conn.sendall(f"POST /api/v1/rpc/get_customer HTTP/1.1\r\nHost: {where.netloc}\r\nContent-Type: "
+                         f"application/json\r\nContent-Length: 50000000\r\n{headers}\r\n".encode() + b"{" * 100)
+            return conn.recv(65536).decode("utf-8", "replace")  # and no more of the body is sent
+
+    assert answer_to("").startswith("HTTP/1.1 401")
+    assert answer_to("Authorization: Bearer not-a-token\r\n").startswith("HTTP/1.1 401")
+    with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
+        conn.sendall(f"POST /api/v1/rpc/get_customer HTTP/1.1\r\nHost: {where.netloc}\r\nAuthorization: Bearer "
+                     f"{served.tokens.manager}\r\nContent-Length: 500000000\r\n\r\n".encode())
+        assert conn.recv(65536).decode("utf-8", "replace").startswith("HTTP/1.1 413")
+    assert rpc(Client(served.url), served.tokens.manager).status == 200  # a call as ever
