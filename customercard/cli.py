@@ -162,7 +162,8 @@ def _notebook_pages(paths: list[Path]) -> dict[str, str]:
     """``--notebook`` files as pages: each at /<its name without .ipynb>, as ``panel serve`` serves it."""
     from .app import ROUTES
 
-    taken = {*ROUTES, "/login", "/logout", "/api", "/files", "/static"}  # the app's own addresses
+    taken = {*ROUTES, "/login", "/logout", "/api", "/files", "/static", "/ws", "/metadata", "/autoload.js",
+             "/components", "/panel-preview", "/livereload", "/favicon.ico"}  # the app's (and its server's) own
     pages: dict[str, str] = {}
     for path in paths:
         if path.suffix not in (".ipynb", ".py") or not path.is_file():

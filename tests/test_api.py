@@ -292,6 +292,9 @@ def test_records_are_made_read_and_changed_on_the_version_read(served, kind):
         assert "lost_reason" in refused["errors"]
         lost = client.patch(f"/{kind}/{record['id']}", {"status": "lost", "lost_reason": "Too dear"}, if_match='"v2"')
         assert lost.status == 200 and lost.json()["fields"]["lost_reason"] == "Too dear"
+        reopened = client.patch(f"/{kind}/{record['id']}", {**lost.json()["fields"], "status": "pipeline"},
+                                if_match=lost.headers["ETag"])  # the record as read, sent back reopened
+        assert reopened.status == 200 and reopened.json()["fields"]["lost_reason"] == ""
 
 
 def test_relations_are_made_and_removed_with_if_match(served):

@@ -164,7 +164,7 @@ def test_a_notebook_named_as_one_of_the_apps_pages_is_refused(tmp_path: Path):
     from .conftest import free_port
 
     notebook = Path(__file__).resolve().parent.parent / "notebooks" / "02-account-overview.ipynb"
-    for name in ("profile.ipynb", "Search.ipynb", "login.ipynb"):
+    for name in ("profile.ipynb", "Search.ipynb", "login.ipynb", "ws.ipynb"):
         clash = tmp_path / name
         clash.write_bytes(notebook.read_bytes())
         result = run("--db", str(tmp_path / "x.duckdb"), "serve", "--notebook", str(clash), "--port",

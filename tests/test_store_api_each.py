@@ -687,6 +687,9 @@ def test_changes_takes_a_builtin_method_as_a_listener(store: Store) -> None:
     (lambda s: s.admin_log(limit=-1), "limit"), (lambda s: s.outbox(limit=-1), "limit"),
     (lambda s: s.find_contacts("a", limit=-1), "limit"), (lambda s: s.bulk_changes(limit=-1), "limit"),
     (lambda s: s.recent_cards("anna", limit=-1), "limit"), (lambda s: s.invoices(1, year=10_000), "year"),
+    (lambda s: s.list_customers(limit=2**63), "limit"), (lambda s: s.search("berg", limit=-1), "limit"),
+    (lambda s: s.possible_duplicates(name="Berg", limit=-1), "limit"),
+    (lambda s: s.comments_as_of(1, "2025-01-01", limit=-2), "limit"),
 ])
 def test_a_count_or_year_out_of_range_is_a_validation_error_naming_it(store: Store, call, field) -> None:
     """A negative limit or offset, a year past 9999: the store says which argument (the database's own error, a

@@ -172,6 +172,10 @@ def test_two_stores_on_one_file_writing_the_same_row_at_once_give_a_clear_refusa
     assert second.get_customer(made.id).nickname == ""
     problem = ApiHandler.problem_of(refused.value)
     assert (problem.status, problem.headers) == (409, {"Retry-After": "1"})
+    from customercard.store import wire
+
+    travelled = wire.decode_error(wire.encode_error(refused.value)["error"])  # to a notebook through the server
+    assert isinstance(travelled, WriteConflict) and wire.status_of(refused.value) == 409
     second.save_customer(mine, user="anna")  # tried again once the other write is over: saved
     assert first.get_customer(made.id).nickname == "second"
     first.close()

@@ -181,8 +181,10 @@ def apply_fields(record: Record, fields: Any) -> dict[str, str]:
             values[name] = from_json(field_parameter(kind, name), value)
         except ValueError as exc:
             errors[name] = str(exc)
+    reason_before = record.lost_reason if isinstance(record, Opportunity) else ""
     errors.update(record.update_from(values))
-    if isinstance(record, Opportunity) and values.get("lost_reason") and record.status != "lost":
+    if isinstance(record, Opportunity) and values.get("lost_reason") and values["lost_reason"] != reason_before \
+            and record.status != "lost":  # (sent back as it was read, with a reopening: the store clears it)
         # kept for a lost one only (the store clears it on any other): said, not dropped without a word
         errors["lost_reason"] = _('Only a lost opportunity has a reason lost: send "status": "lost" with it.')
     return errors

@@ -38,7 +38,7 @@ from ..models import (
 )
 from .activity import as_date, day_end
 from .admin import AdminStore
-from .backend import Backend, checked_status
+from .backend import Backend, checked_status, counted
 from .customers import _set_field_text
 from .part import Part
 
@@ -226,7 +226,7 @@ class AsOfStore(Part):
                         frame.at[index, field] = _typed(Comment, field, text)
             frame["author_name"] = [self.admin.user_name(a) for a in frame["author"]]
             frame = frame.sort_values(["written_on", "id"], ascending=False)
-        return (frame if limit is None else frame.head(int(limit))).reset_index(drop=True)
+        return (frame if limit is None else frame.head(counted(limit))).reset_index(drop=True)
 
     def comment_count_as_of(self, customer_id: int, as_of: Any) -> int:
         """How many comments the customer had at the end of ``as_of``."""

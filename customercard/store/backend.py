@@ -139,9 +139,13 @@ def counted(value: Any, field: str = "limit") -> int:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
         number = -1
-    if number < 0 or number != value:
-        raise ValidationError({field: _("A whole number from 0.")})
+    if number < 0 or number > MAX_COUNT or number != value:
+        raise ValidationError({field: _("A whole number from 0 to {n}.").format(n=MAX_COUNT)})
     return number
+
+
+#: The most rows a limit or an offset may name (a database's whole number).
+MAX_COUNT = 2**62
 
 
 def checked_status(status: str | None, statuses: tuple[str, ...]) -> None:

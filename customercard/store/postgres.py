@@ -93,8 +93,9 @@ class _Cursor:
     A driver error becomes a :class:`CustomerCardError` with one clear line (see :func:`refusal`).
 
     With ``reconnect`` (a thread's cursor of the store), a statement that finds its connection gone (PostgreSQL
-    restarted, a fail-over) runs again once on a new one — outside a transaction, or as a transaction's BEGIN:
-    nothing of it was done; within one, the transaction is lost and the error is told."""
+    restarted, a fail-over) runs again once on a new one when running it twice cannot do anything twice: a read
+    outside a transaction, or a transaction's BEGIN (nothing of it was done). A write outside a transaction may have
+    been done before the connection went (its answer lost): told, as within a transaction (which is lost)."""
 
     def __init__(self, connection: Any, reconnect: Callable[[], Any] | None = None) -> None:
         self._connection = connection
@@ -104,11 +105,13 @@ class _Cursor:
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
         values = [_plain(p) for p in (params or [])]
-        opening = sql.lstrip()[:5].upper() == "BEGIN"
+        word = sql.lstrip()[:8].upper()
+        opening = word.startswith("BEGIN")
+        again = opening or (not self._in_transaction and word.startswith(("SELECT", "WITH", "SHOW", "ROLLBACK")))
         try:
             self._cursor.execute(to_psycopg(sql), values)
         except _driver_error() as exc:
-            if not (self._reconnect is not None and self._lost() and (opening or not self._in_transaction)):
+            if not (self._reconnect is not None and self._lost() and again):
                 self._in_transaction = self._in_transaction and not self._lost()
                 raise refusal(exc) from exc
             log.warning("The connection to PostgreSQL was lost (%s); running the statement again on a new one",
@@ -117,9 +120,8 @@ class _Cursor:
             self._cursor = self._connection.cursor()
             try:
                 self._cursor.execute(to_psycopg(sql), values)
-            except _driver_error() as again:
-                raise refusal(again) from again
-        word = sql.lstrip()[:8].upper()
+            except _driver_error() as second:
+                raise refusal(second) from second
         if opening:
             self._in_transaction = True
         elif word.startswith(("COMMIT", "ROLLBACK")):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..i18n import N_, _
-from .backend import Backend
+from .backend import Backend, counted
 from .database import execute_rows
 from .part import Part
 from .search_bulk import fuzzy_frame, index_frames, suffix_frame, word_frame
@@ -275,6 +275,7 @@ class SearchStore(Part):
         A query of several words finds entries having all of them, in any order.
         """
         columns = ["id", "number", "name", "nickname", "city", "status", "archived", "rank", "match", "matched"]
+        limit = counted(limit)
         query, number = bounded_query(text)
         if not query:
             return pd.DataFrame(columns=columns)
@@ -477,6 +478,7 @@ class SearchStore(Part):
     def duplicates_of(self, wanted: list[DuplicateQuery], limit: int = 10) -> list[list[tuple]]:
         """:meth:`possible_duplicates` for many would-be customers at once (an import), in a few queries whatever
         their number: for each, up to ``limit`` (id, number, name, city, reason), by name."""
+        limit = counted(limit)
         # each text read up to what the index keeps of a value (a 12,000-letter name is not compared whole)
         wanted = [dataclasses.replace(q, **{f: str(getattr(q, f) or "")[:MAX_TERM] for f in DUPLICATE_TEXTS})
                   for q in wanted]

@@ -40,6 +40,7 @@ from ..errors import (
     PermissionDenied,
     TooManyAttempts,
     ValidationError,
+    WriteConflict,
 )
 from .changes import Change
 
@@ -54,7 +55,8 @@ RECORDS: dict[str, type[models.Record]] = {
 DATACLASSES: dict[str, type] = {"Choices": models.Choices, "FieldConflict": FieldConflict, "Change": Change}
 #: The errors that come back as themselves (anything else arrives as a CustomerCardError with its message).
 PLAIN_ERRORS: dict[str, type[Exception]] = {"CustomerCardError": CustomerCardError, "NotFound": NotFound,
-                                             "PermissionDenied": PermissionDenied, "ValueError": ValueError,
+                                             "PermissionDenied": PermissionDenied, "WriteConflict": WriteConflict,
+                                             "ValueError": ValueError,
                                              "TypeError": TypeError, "KeyError": KeyError,
                                              "LookupError": LookupError}
 
@@ -231,7 +233,7 @@ def frame_from_arrow(data: bytes) -> pd.DataFrame:
 
 # -- errors ------------------------------------------------------------------------------------------------------
 #: The HTTP status each error answers with.
-STATUS = {ValidationError: 422, ConflictError: 409, NotFound: 404, PermissionDenied: 403}
+STATUS = {ValidationError: 422, ConflictError: 409, WriteConflict: 409, NotFound: 404, PermissionDenied: 403}
 
 
 def status_of(error: Exception) -> int:
@@ -255,7 +257,7 @@ def encode_error(error: Exception) -> dict[str, Any]:
 
 
 def _error_name(error: Exception) -> str:
-    for kind in (ValidationError, ConflictError, NotFound, PermissionDenied, CustomerCardError, KeyError,
+    for kind in (ValidationError, ConflictError, WriteConflict, NotFound, PermissionDenied, CustomerCardError, KeyError,
                  LookupError, ValueError, TypeError):
         if isinstance(error, kind):
             return kind.__name__

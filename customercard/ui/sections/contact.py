@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
@@ -19,6 +20,8 @@ from ..form import read_text, text_input
 from ..html import esc, fields, link, mailto, tel
 from ..shell import served_base_url
 from .base import Section
+
+log = logging.getLogger(__name__)
 
 
 def country_name(code: str) -> str:
@@ -180,6 +183,9 @@ class ContactSection(Section):
                                     draft["message"], user=self.context.login, reached_at=draft["reached_at"])
         except CustomerCardError as exc:  # ValidationError, MailError (why sending failed), PermissionDenied …
             return exc
+        except Exception:  # anything else: said as a failure, the form kept (its Send button usable again)
+            log.exception("Sending a customer by e-mail failed")
+            return CustomerCardError(_("The e-mail could not be sent (the server's log has the details)."))
         return None
 
     def _email_sent(self, draft: dict[str, Any], refusal: CustomerCardError | None) -> bool:
