@@ -21,7 +21,9 @@ from .errors import (
     FieldConflict,
     NotFound,
     PermissionDenied,
+    TooManyAttempts,
     ValidationError,
+    WriteConflict,
 )
 from .identity import acting_user
 from .models import (
@@ -95,8 +97,10 @@ __all__ = [
     "RemoteStore",
     "Settings",
     "Store",
+    "TooManyAttempts",
     "User",
     "ValidationError",
+    "WriteConflict",
     "__version__",
     "acting_user",
     "connect",

@@ -6,8 +6,8 @@ PUBLIC = {
     "Address", "Choices", "Comment", "Config", "ConflictError", "Contact", "ContactCard", "Criterion", "Customer",
     "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "Event", "FieldConflict", "FollowUp",
     "Invoice", "InvoiceDefaults",
-    "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "RemoteStore", "Settings", "Store", "User",
-    "ValidationError", "__version__", "acting_user", "connect", "get_config", "invoiced_chart", "open_store",
+    "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "RemoteStore", "Settings", "Store",
+    "TooManyAttempts", "User", "ValidationError", "WriteConflict", "__version__", "acting_user", "connect", "get_config", "invoiced_chart", "open_store",
 }
 STORE_METHODS = {
     "get_customer", "save_customer", "create_customer", "history", "invoiced_per_year", "sql", "comments",
