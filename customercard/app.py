@@ -320,5 +320,6 @@ def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs:
     config = get_config()
     secret = cookie_secret(config.data_path, config.cookie_secret, store)
     database = store.location
+    largest = store.settings().max_file_mb  # (the uploads' bound is set before the processes fork)
     store.close()  # each forked process opens its own connections
-    CardServer(database=database, secret=secret, **options).start()
+    CardServer(database=database, secret=secret, largest_file_mb=largest, **options).start()

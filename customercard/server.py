@@ -161,7 +161,8 @@ class CardServer:
                  num_procs: int = 1, allow_websocket_origin: list[str] | None = None, show: bool = False,
                  deliver: bool = False, secret: str | None = None, config: Config | None = None,
                  remind: bool | None = None, remind_every: float | None = None,
-                 remind_from_hour: int | None = None, preload: Sequence[str] = ()) -> None:
+                 remind_from_hour: int | None = None, preload: Sequence[str] = (),
+                 largest_file_mb: float | None = None) -> None:
         """``store`` is this process's store; without one (several processes) each process opens ``database`` (else the
         configured one) on first use. ``pages`` maps paths to page functions (none by default: the app's are
         :data:`customercard.app.ROUTES`, which :func:`customercard.app.make_server` gives); ``deliver`` starts the
@@ -171,8 +172,10 @@ class CardServer:
         ``remind_from_hour`` o'clock of the firm's day (by default the firm's setting ``reminder_hour``). ``preload``
         names the modules the pages import when first built (the card's sections, HoloViews…): imported as the
         server starts, before it freezes its start-up objects, so that the first user's first page does not wait
-        for them (a fresh server's first card took 210 ms, the next ones 20)."""
+        for them (a fresh server's first card took 210 ms, the next ones 20). ``largest_file_mb``: the firm's file
+        limit as the store said it before the fork (several processes; else read from ``store``)."""
         self.config = config or get_config()
+        self.largest_file_mb = largest_file_mb
         self.database = database
         self.pages = pages
         self.port, self.address, self.num_procs, self.show = port, address, num_procs, show
@@ -387,8 +390,8 @@ class CardServer:
         file, under the 25 MB the firm allows)."""
         from .spreadsheets import Limits
 
-        file_limit = 25 * 1024 * 1024  # the default, when no store is open yet: never opened here (with
-        if self._store is not None and (self.num_procs or 1) == 1:  # --num-procs it must open after the fork)
+        file_limit = float(self.largest_file_mb or 25) * 1024 * 1024  # as said, else the default: the store is
+        if self._store is not None and (self.num_procs or 1) == 1:  # never opened here (forked processes open it)
             try:
                 file_limit = float(self._store.settings().max_file_mb) * 1024 * 1024
             except Exception:  # unreadable: the default
