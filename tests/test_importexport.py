@@ -301,7 +301,7 @@ def test_duplicates_are_reported_as_warnings(demo_store: Store, tmp_path: Path):
     report = import_customers(demo_store, write_csv(tmp_path / "dups.csv", rows), user="anna")
     assert report.ok and len(report.created) == 4, report.summary()
     assert (2, int(first.id), first["name"], "same organisation number") in report.duplicates
-    assert (3, int(second.id), second["name"], "similar name") in report.duplicates
+    assert (3, int(second.id), second["name"], "same name") in report.duplicates  # its name in capitals
     assert (5, None, "Zyxwv Qwerty AB", "same organisation number as row 4 of this file") in report.duplicates
     assert (5, None, "Zyxwv Qwerty AB", "same name as row 4 of this file") in report.duplicates
     assert not any(row == 4 for row, *_rest in report.duplicates)

@@ -228,6 +228,8 @@ def test_possible_duplicates(store):
     assert dupes.iloc[0]["reason"] == "same organisation number"
     dupes = store.possible_duplicates(name="Lindqvst Konsult HB")
     assert list(dupes["name"]) == ["Lindqvist Konsult AB"] and dupes.iloc[0]["reason"] == "similar name"
+    assert store.possible_duplicates(name="Lindqvist Konsult AB").iloc[0]["reason"] == "same name"  # not "similar"
+    assert store.possible_duplicates(name="lindqvist konsult").iloc[0]["reason"] == "same name"
     assert store.possible_duplicates(name="Completely Different Oy").empty
     assert store.possible_duplicates(vat_number="SE 5566 7788 9901").iloc[0]["reason"] == "same VAT number"
 

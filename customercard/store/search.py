@@ -527,10 +527,13 @@ class SearchStore(Part):
                     continue
                 candidates = {e for word in near.get(_first_word(core), ()) for e in entries.by_word.get(word, ())}
                 candidates |= entries.by_term.get(fold(text), set())
+                named = text is pairs[0][0]  # the would-be customer's name (else its nickname)
                 for entry in sorted(candidates):
                     cid, source, other = entries.info[entry]
                     if source not in skip and _similar(core, other):
-                        found.setdefault(cid, own if source == "name" else _("similar nickname"))
+                        same = named and source == "name" and core == other  # not "similar": the same name
+                        found.setdefault(cid, _("same name") if same else
+                                         own if source == "name" else _("similar nickname"))
 
     def _words_near(self, firsts: set[str]) -> dict[str, set[str]]:
         """Each word with the indexed words one typo away from it (words of FUZZY_MIN letters or more)."""
