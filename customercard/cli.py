@@ -402,6 +402,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise CustomerCardError(_("--from and --to are the same database."))
     if not args.source.startswith(("postgresql://", "postgres://")) and not Path(args.source).exists():
         raise CustomerCardError(_("{source} does not exist.").format(source=args.source))
+    if args.target.startswith(("postgresql://", "postgres://")):
+        from .store.postgres import create_database_if_missing
+
+        if create_database_if_missing(args.target):  # --to "made if needed"
+            print(_("Made the database {database}.").format(database=args.target.rsplit("/", 1)[-1].split("?")[0]))
     with open_store(args.source, through_server=False) as source, \
             open_store(args.target, through_server=False) as target:
         report = copy_store(source, target, replace=args.replace,

@@ -142,3 +142,25 @@ def test_after_a_copy_into_duckdb_the_next_number_follows_the_last(demo_store, t
         assert (made.number, made.id) == (top_number + 1, top_id + 1)
     finally:
         target.close()
+
+
+def test_migrate_makes_a_postgresql_database_that_is_not_there_and_a_missing_one_is_said_at_once(empty_template,
+                                                                                                  pg_server, tmp_path):
+    """``--to`` says "made if needed": a database that was not there waited 15 s and failed with "pool
+    initialization incomplete"; opening one that is not there says so at once."""
+    import time
+
+    source = copy_database(empty_template, tmp_path / "src")
+    target = pg_server.url("made_by_migrate")
+    done = migrate("--from", str(source), "--to", target)
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "made_by_migrate" in done.stdout
+        with Store(target) as copied:
+            assert copied.schema_version >= 19
+        started = time.monotonic()
+        with pytest.raises(cc.CustomerCardError, match="does not exist"):
+            Store(pg_server.url("nowhere_to_be_found"))
+        assert time.monotonic() - started < 10
+    finally:
+        pg_server.sql('DROP DATABASE IF EXISTS "made_by_migrate" WITH (FORCE)')

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import numpy  # noqa: F401
 import pandas as pd
@@ -226,6 +227,11 @@ class PostgresDatabase(SqlBackend):
         #: The pool's connections handed to threads, each with its thread (kept while the thread lives).
         self._handed_out: list[tuple[threading.Thread, Any]] = []
         self._handed_out_lock = threading.Lock()
+        try:  # one connection first: a database that is not there, a wrong password, said at once and plainly
+            psycopg.connect(url, connect_timeout=10).close()  # (the pool would retry them for 15 s, then say less)
+        except psycopg.Error as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+            raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=reason)) from None
         try:
             # each connection handed out is checked first: after PostgreSQL restarted, the pool's idle ones are gone
             self._pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=True,
@@ -501,6 +507,33 @@ class PostgresDatabase(SqlBackend):
     def backup(self, target: Path) -> None:  # noqa: ARG002 - same interface as Backend.backup (DuckDB's copies)
         raise CustomerCardError(_("Back up a PostgreSQL database with pg_dump (customercard backup is for DuckDB "
                                   "files); or copy it to a DuckDB file with `customercard migrate`."))
+
+
+def create_database_if_missing(url: str) -> bool:
+    """Make the PostgreSQL database ``url`` names when it is not there (connected to the server's ``postgres``
+    database, as the same user: it needs CREATEDB); whether it was made. Any other failure is left to the store."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        return False
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+        return False
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            return False
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    try:
+        with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CustomerCardError(_("The database {url} is not there and could not be made: {reason}").format(
+            url=_redact(url), reason=reason)) from None
+    return True
 
 
 def _redact(url: str) -> str:
