@@ -128,6 +128,10 @@ def send_follow_up_reminders(store, day: dt.date | None = None, config: Config |
                 store.release_follow_up_mail(login, day)
                 continue
             _deliver(compose_reminder(store, store.get_user(login), rows, day, smtp, config), smtp)
+        except MailError as exc:  # the mail server or its settings (said in one line: no traceback every round)
+            log.warning("The follow-up reminder to %s could not be sent: %s", login, exc)
+            store.release_follow_up_mail(login, day)
+            continue
         except Exception:  # the next round tries again; the others still get theirs
             log.exception("The follow-up reminder to %s could not be sent", login)
             store.release_follow_up_mail(login, day)
