@@ -203,18 +203,26 @@ class _ApiHandler(RequestHandler):
             return
         if self.request.method not in ("POST", "PUT", "PATCH"):
             return
+        refused = await self._refusal()
+        if refused is not None:
+            self._answer(*refused)
+
+    async def _refusal(self, reads: bool = False) -> tuple[int, str, bytes, dict[str, str]] | None:
+        """Who asks, found on a worker thread (the store is asked): None once known — with ``reads``, as one who may
+        read customers — else the refusal's answer."""
         language = self._language()
 
         def who() -> tuple[int, str, bytes, dict[str, str]] | None:
             with using_language(language):
                 try:
-                    self.caller(self.get_store())
+                    store = self.get_store()
+                    caller = self.caller(store)
+                    if reads and not caller.trusted:  # a token's user
+                        store.require(caller.login, "read")
                 except Exception as exc:
                     return _failure(exc)
             return None
-        refused = await asyncio.get_running_loop().run_in_executor(None, who)
-        if refused is not None:
-            self._answer(*refused)
+        return await asyncio.get_running_loop().run_in_executor(None, who)
 
     def data_received(self, chunk: bytes) -> None:
         if self._finished:
@@ -414,9 +422,10 @@ def change_log(store: Store) -> ChangeLog:
 
 
 class RpcChangesHandler(_ApiHandler):
-    """``GET /api/v1/rpc/changes?after=<n>&wait=<seconds>``: the changes committed after the client's last one
-    (``after=-1``: none, only where the numbering stands), waiting up to ``wait`` seconds for one to come
-    (a long poll: no thread is held while it waits). ``{"last": n, "changes": [...]}``."""
+    """``GET /api/v1/rpc/changes?after=<n>&epoch=<e>&wait=<seconds>``: the changes committed after the client's
+    last one (``after=-1``, or another ``epoch``: none, only where this numbering stands), waiting up to ``wait``
+    seconds for one to come (a long poll: no thread is held while it waits).
+    ``{"epoch": e, "last": n, "changes": [...]}``."""
 
     async def get(self) -> None:
         language = self._language()
@@ -430,18 +439,7 @@ class RpcChangesHandler(_ApiHandler):
                 self._answer(*_failure(CustomerCardError(_("Give after as a whole number and wait in seconds."))))
             return
         wait = min(max(wait, 0.0), LONGEST_WAIT)
-
-        def who() -> tuple[int, str, bytes, dict[str, str]] | None:
-            with using_language(language):
-                try:
-                    store = self.get_store()
-                    caller = self.caller(store)
-                    if not caller.trusted:  # a token's user reads what every change concerns
-                        store.require(caller.login, "read")
-                except Exception as exc:
-                    return _failure(exc)
-            return None
-        refused = await asyncio.get_running_loop().run_in_executor(None, who)
+        refused = await self._refusal(reads=True)  # (what every change concerns)
         if refused is not None:
             self._answer(*refused)
             return

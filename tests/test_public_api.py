@@ -7,7 +7,8 @@ PUBLIC = {
     "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "Event", "FieldConflict", "FollowUp",
     "Invoice", "InvoiceDefaults",
     "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "RemoteStore", "Settings", "Store",
-    "TooManyAttempts", "User", "ValidationError", "WriteConflict", "__version__", "acting_user", "connect", "get_config", "invoiced_chart", "open_store",
+    "TooManyAttempts", "User", "ValidationError", "WriteConflict", "__version__", "acting_user", "connect",
+    "get_config", "invoiced_chart", "open_store",
 }
 STORE_METHODS = {
     "get_customer", "save_customer", "create_customer", "history", "invoiced_per_year", "sql", "comments",

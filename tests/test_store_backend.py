@@ -210,11 +210,10 @@ def test_a_connection_postgresql_ended_is_replaced_and_the_statement_run_again(e
     assert store.get_customer(made.id).phone == "+46 8 123 45 67"
     again = store.get_customer(made.id)
     again.phone = "+46 8 765 43 21"
-    with pytest.raises(CustomerCardError):
-        with store.db.transaction() as cur:
-            cur.execute("UPDATE customers SET phone = ? WHERE id = ?", ["+46 8 765 43 21", made.id])
-            end_my_connection()
-            cur.execute("UPDATE customers SET nickname = ? WHERE id = ?", ["half", made.id])
+    with pytest.raises(CustomerCardError), store.db.transaction() as cur:
+        cur.execute("UPDATE customers SET phone = ? WHERE id = ?", ["+46 8 765 43 21", made.id])
+        end_my_connection()
+        cur.execute("UPDATE customers SET nickname = ? WHERE id = ?", ["half", made.id])
     saved = store.get_customer(made.id)
     assert (saved.phone, saved.nickname) == ("+46 8 123 45 67", "")  # nothing of the lost transaction
 
