@@ -43,6 +43,7 @@ import pandas as pd
 from tornado.web import RequestHandler, stream_request_body
 
 from .errors import CustomerCardError, PermissionDenied, TooManyAttempts
+from .http_api.body import BoundedBody
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from .store import Store, wire
 from .store.readonly import QUERY_SECONDS
@@ -178,17 +179,17 @@ MAX_CALL_BODY = 64 * 1024 * 1024
 
 
 @stream_request_body
-class _ApiHandler(RequestHandler):
+class _ApiHandler(BoundedBody, RequestHandler):
     """What the RPC and backup handlers share: the server's store and key, the language, JSON answers.
 
     A body is read only once its sender is known (a call without a good credential is answered before its body
     is read), as it arrives and up to :data:`MAX_CALL_BODY` bytes (a longer one is answered 413)."""
 
+    max_body = MAX_CALL_BODY
+
     def initialize(self, get_store: Callable[[], Store], local_key: str, limits: Limits | None = None) -> None:
         self.get_store, self.local_key, self.limits = get_store, local_key, limits
         self._known: Caller | None = None
-        self._chunks: list[bytes] = []
-        self._received = 0
 
     def caller(self, store: Store) -> Caller:
         """Who calls (:func:`authenticate`, within the server's limits): once a request."""
@@ -197,9 +198,7 @@ class _ApiHandler(RequestHandler):
         return self._known
 
     async def prepare(self) -> None:
-        declared = self.request.headers.get("Content-Length", "")
-        if declared.strip().isdigit() and int(declared) > MAX_CALL_BODY:
-            self._too_large()
+        if not self.start_body():
             return
         if self.request.method not in ("POST", "PUT", "PATCH"):
             return
@@ -224,17 +223,7 @@ class _ApiHandler(RequestHandler):
             return None
         return await asyncio.get_running_loop().run_in_executor(None, who)
 
-    def data_received(self, chunk: bytes) -> None:
-        if self._finished:
-            return
-        self._received += len(chunk)
-        if self._received > MAX_CALL_BODY:
-            self._chunks = []
-            self._too_large()
-            return
-        self._chunks.append(chunk)
-
-    def _too_large(self) -> None:
+    def too_large(self) -> None:
         with using_language(self._language()):
             refused = CustomerCardError(_("Send at most {n} bytes.").format(n=MAX_CALL_BODY))
         self._answer(413, wire.JSON_TYPE, wire.dumps(wire.encode_error(refused)))
@@ -273,7 +262,7 @@ class _ApiHandler(RequestHandler):
     async def _off_loop(self, work: Callable[[], tuple[int, str, bytes]]) -> None:
         """Do ``work`` on a worker thread (a query may take a while), in the request's language; answer."""
         language = self._language()
-        self.request.body = b"".join(self._chunks)
+        self.body_read()
 
         def within() -> tuple[int, str, bytes, dict[str, str]]:
             with using_language(language):
@@ -369,7 +358,7 @@ class ChangeLog:
         #: meets another (nginx sent it to another process) starts from where that one stands.
         self.epoch = secrets.token_hex(8)
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
-        self._stop = store.changes.subscribe(self._heard, weak=False)
+        store.changes.subscribe(self._heard, weak=False)  # as long as the store: one log a store
 
     def _heard(self, change: Any) -> None:  # on the writer's (or the listener's) thread
         if change.kind in PRIVATE_KINDS:
@@ -387,7 +376,10 @@ class ChangeLog:
     def after(self, number: int) -> tuple[int, list[Any]]:
         """(the last change's number, the changes after ``number``); none for a number below 0 (from now on)."""
         with self._lock:
-            return self._last, ([] if number < 0 else [c for n, c in self._items if n > number])
+            return self._after(number)
+
+    def _after(self, number: int) -> tuple[int, list[Any]]:  # (the lock held)
+        return self._last, ([] if number < 0 else [c for n, c in self._items if n > number])
 
     async def wait_after(self, number: int, seconds: float) -> tuple[int, list[Any]]:
         """:meth:`after`, waiting up to ``seconds`` on this event loop (no thread held) for one to come."""
@@ -395,7 +387,7 @@ class ChangeLog:
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:  # (checked and waited for under one lock: a change between the two is not missed)
             if number < 0 or number != self._last or seconds <= 0:
-                return self._last, ([] if number < 0 else [c for n, c in self._items if n > number])
+                return self._after(number)
             self._waiters.append((loop, future))
         try:
             await asyncio.wait_for(future, seconds)
@@ -403,9 +395,6 @@ class ChangeLog:
             with self._lock:
                 self._waiters = [(w_loop, w) for w_loop, w in self._waiters if w is not future]
         return self.after(number)
-
-    def close(self) -> None:
-        self._stop()
 
 
 _CHANGE_LOGS: weakref.WeakKeyDictionary[Any, ChangeLog] = weakref.WeakKeyDictionary()

@@ -38,6 +38,7 @@ from ..i18n import N_, SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from ..login import from_this_site
 from ..models import User
 from ..store.sessions import token_hash
+from .body import BoundedBody
 from .values import etag, field_value, to_json
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def problem_type(status: int) -> str:
 
 
 @stream_request_body
-class ApiHandler(RequestHandler):
+class ApiHandler(BoundedBody, RequestHandler):
     """The base of every ``/api/v1`` handler: a subclass defines ``do_GET(caller, *args)`` (and POST, PATCH,
     DELETE) returning a :class:`Reply`; it runs on a worker thread after the caller is known.
 
@@ -136,6 +137,7 @@ class ApiHandler(RequestHandler):
 
     #: Whether a login (token or cookies) is needed.
     needs_login = True
+    max_body = MAX_BODY
     #: The query parameters each method takes; any other is refused (400), so that a misspelt filter is not
     #: silently ignored.
     query_parameters: ClassVar[dict[str, tuple[str, ...]]] = {}
@@ -150,23 +152,9 @@ class ApiHandler(RequestHandler):
         return None
 
     def prepare(self) -> None:
-        self._chunks: list[bytes] = []
-        self._received = 0
-        declared = self.request.headers.get("Content-Length", "")
-        if declared.strip().isdigit() and int(declared) > MAX_BODY:
-            self._too_large()
+        self.start_body()
 
-    def data_received(self, chunk: bytes) -> None:
-        if self._finished:
-            return
-        self._received += len(chunk)
-        if self._received > MAX_BODY:  # sent without its length, or longer than it said
-            self._chunks = []
-            self._too_large()
-            return
-        self._chunks.append(chunk)
-
-    def _too_large(self) -> None:
+    def too_large(self) -> None:
         with using_language(self._asked_language() or SOURCE_LANGUAGE):
             self._send(self._problem(ApiError(413, _("Send at most {n} bytes.").format(n=MAX_BODY))))
 
@@ -192,7 +180,7 @@ class ApiHandler(RequestHandler):
     async def _serve(self, method: str, args: tuple[str, ...]) -> None:
         if self._finished:  # answered already (a body too large)
             return
-        self.request.body = b"".join(getattr(self, "_chunks", []))
+        self.body_read()
         if not hasattr(self, f"do_{method}"):
             self._send(self._problem(ApiError(405, "", {"Allow": ", ".join(self.allowed_methods())})))
             return

@@ -67,6 +67,10 @@ CUSTOMER_LIST_FIELDS = {**Customer.lists,
 RECORD_LIST_FIELDS = {"opportunities": {"stage": "opportunity_stages"}, "events": {"event_type": "event_types"}}
 
 
+#: What merges moved since a moment, by table: (ids the customer had then, moved away; ids brought to it since).
+Moves = dict[str, tuple[list[int], set[int]]]
+
+
 def renamed_since(renames: list[tuple[Any, str, str]], label: str, written_at: Any) -> str:
     """What a list value written as ``label`` at ``written_at`` is called now: the list's renames after it applied
     in order (``renames``: (when, old name, new name), oldest first)."""
@@ -214,7 +218,7 @@ class AsOfStore(Part):
         from .timeline import SELECT_COMMENTS
 
         cutoff = self.cutoff(as_of)
-        owner, params = self._owner_is("comments", "c.", customer_id, cutoff)
+        owner, params = self._owner_is("comments", "c.", customer_id, self._moved_since(customer_id, cutoff))
         frame = self.db.df(SELECT_COMMENTS + f" WHERE {owner} AND c.created_at <= ? "
                            "ORDER BY c.written_on DESC, c.id DESC", [*params, cutoff])
         past = self._record_texts("comments", frame["id"], cutoff)
@@ -231,14 +235,14 @@ class AsOfStore(Part):
     def comment_count_as_of(self, customer_id: int, as_of: Any) -> int:
         """How many comments the customer had at the end of ``as_of``."""
         cutoff = self.cutoff(as_of)
-        owner, params = self._owner_is("comments", "", customer_id, cutoff)
+        owner, params = self._owner_is("comments", "", customer_id, self._moved_since(customer_id, cutoff))
         return int(self.db.row(f"SELECT count(*) FROM comments WHERE {owner} AND created_at <= ?",
                                [*params, cutoff])[0])
 
     def contacts_as_of(self, customer_id: int, as_of: Any, include_inactive: bool = False) -> pd.DataFrame:
         """The customer's contact persons added by the end of ``as_of``, their fields (and active flag) as then."""
         cutoff = self.cutoff(as_of)
-        frame = self._owned_frame("contacts", customer_id, cutoff,
+        frame = self._owned_frame("contacts", customer_id, self._moved_since(customer_id, cutoff),
                                   lambda owner: self.people.contacts(owner, include_inactive=True))
         frame = frame[pd.to_datetime(frame["created_at"]) <= cutoff].copy()
         frame = self._rolled_back(frame, "contacts", Contact, Contact.fields, cutoff)
@@ -249,7 +253,8 @@ class AsOfStore(Part):
     def projects_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's projects started by ``as_of`` (or without a start), active unless they had ended."""
         day = as_date(as_of) if not isinstance(as_of, dt.datetime) else as_of.date()
-        frame = self._owned_frame("projects", customer_id, self.cutoff(as_of), self.people.projects)
+        frame = self._owned_frame("projects", customer_id, self._moved_since(customer_id, self.cutoff(as_of)),
+                                  self.people.projects)
         starts = pd.to_datetime(frame["start_date"])
         frame = frame[starts.isna() | (starts <= pd.Timestamp(day))].copy()
         ends = pd.to_datetime(frame["end_date"])
@@ -263,7 +268,7 @@ class AsOfStore(Part):
         the columns of :meth:`events`."""
         checked_status(status, EVENT_STATUSES)
         cutoff = self.cutoff(as_of)
-        owner, owned = self._owner_is("events", "", customer_id, cutoff)
+        owner, owned = self._owner_is("events", "", customer_id, self._moved_since(customer_id, cutoff))
         frame = self.db.df(
             "SELECT id, customer_id, title, event_type_id, starts_at, ends_at, owner, participants, contact_ids, "
             "description, status, status_changed_by, status_changed_at, version FROM events "
@@ -285,7 +290,7 @@ class AsOfStore(Part):
         …), with their weighted and base-currency amounts: the columns of :meth:`opportunities`."""
         checked_status(status, OPPORTUNITY_STATUSES)
         cutoff = self.cutoff(as_of)
-        owner, owned = self._owner_is("opportunities", "", customer_id, cutoff)
+        owner, owned = self._owner_is("opportunities", "", customer_id, self._moved_since(customer_id, cutoff))
         frame = self.db.df(
             "SELECT id, customer_id, title, CAST(amount AS DOUBLE PRECISION) AS amount, currency, probability, "
             "stage_id, expected_close, owner, status, lost_reason, status_changed_by, status_changed_at, version "
@@ -318,10 +323,11 @@ class AsOfStore(Part):
         order of :meth:`follow_ups`: its columns (the names are today's)."""
         cutoff = self.cutoff(as_of)
         day = as_of.date() if isinstance(as_of, dt.datetime) else as_date(as_of)
-        owner, owned = self._owner_is("follow_ups", "", customer_id, cutoff)
+        moves = self._moved_since(customer_id, cutoff)
+        owner, owned = self._owner_is("follow_ups", "", customer_id, moves)
         made = {int(i) for (i,) in self.db.rows(f"SELECT id FROM follow_ups WHERE {owner} AND created_at <= ?",
                                                 [*owned, cutoff])}
-        frame = self._owned_frame("follow_ups", customer_id, cutoff,
+        frame = self._owned_frame("follow_ups", customer_id, moves,
                                   lambda holder: self.followups.follow_ups(customer_id=holder))
         frame = frame[frame["id"].astype(int).isin(made)]
         if frame.empty:
@@ -353,7 +359,7 @@ class AsOfStore(Part):
         """The open pipeline as it stood at the end of ``as_of``, by expected close year (as
         :meth:`pipeline_per_year`): read lean, without the opportunities' frame."""
         cutoff = self.cutoff(as_of)
-        owner, owned = self._owner_is("opportunities", "", customer_id, cutoff)
+        owner, owned = self._owner_is("opportunities", "", customer_id, self._moved_since(customer_id, cutoff))
         rows = {int(r[0]): list(r[1:]) for r in self.db.rows(
             "SELECT id, CAST(amount AS DOUBLE PRECISION), currency, probability, expected_close, status, "
             f"status_changed_at FROM opportunities WHERE {owner} AND created_at <= ?", [*owned, cutoff])}
@@ -390,9 +396,10 @@ class AsOfStore(Part):
     def relations_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's relations (both ways) made by the end of ``as_of``, and those removed since."""
         cutoff = self.cutoff(as_of)
-        frame = self._owned_frame("relations", customer_id, cutoff, self.crm.relations)  # its own, moved by a merge
+        moves = self._moved_since(customer_id, cutoff)
+        frame = self._owned_frame("relations", customer_id, moves, self.crm.relations)  # its own, moved by a merge
         mine = frame  # and those pointing at it, pointed elsewhere by a merge
-        frame = self._owned_frame("relations.other", customer_id, cutoff,
+        frame = self._owned_frame("relations.other", customer_id, moves,
                                   lambda holder: mine if holder == customer_id else self.crm.relations(holder),
                                   holder="other_customer_id")
         frame = frame[frame["created_at"] <= cutoff]
@@ -405,7 +412,7 @@ class AsOfStore(Part):
     def files_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's files at the end of ``as_of``: uploaded by then and not yet deleted."""
         cutoff = self.cutoff(as_of)
-        owner, owned = self._owner_is("files", "f.", customer_id, cutoff)
+        owner, owned = self._owner_is("files", "f.", customer_id, self._moved_since(customer_id, cutoff))
         return self.db.df(
             "SELECT f.id, f.name, f.size, f.content_type, f.uploaded_at, f.uploaded_by, "
             "coalesce(u.name, f.uploaded_by) AS uploaded_by_name, f.content_hash FROM files f "
@@ -419,7 +426,8 @@ class AsOfStore(Part):
         found = {int(y): round(float(a), 2) for y, a in self.db.rows(
             "SELECT year, amount FROM invoiced_yearly WHERE customer_id = ? AND year < ?",
             [int(customer_id), day.year])}
-        back, away = self._moved_since(customer_id, self.cutoff(as_of)).get("invoices", ([], set()))
+        moves = self._moved_since(customer_id, self.cutoff(as_of))
+        back, away = moves.get("invoices", ([], set()))
         for ids, sign in ((back, 1.0), (sorted(away), -1.0)):  # what a merge since moved, by the year it was in
             for year, amount in self.db.rows(
                     "SELECT CAST(extract(year FROM invoice_date) AS INTEGER), sum(amount_base) FROM invoices WHERE "
@@ -428,7 +436,7 @@ class AsOfStore(Part):
                 found[int(year)] = round(found.get(int(year), 0.0) + sign * float(amount), 2)
                 if sign < 0 and not found[int(year)]:  # a year only the other customer's invoices made
                     del found[int(year)]
-        owner, owned = self._owner_is("invoices", "", customer_id, self.cutoff(as_of))
+        owner, owned = self._owner_is("invoices", "", customer_id, moves)
         partial = self.db.row(f"SELECT sum(amount_base) FROM invoices WHERE {owner} AND invoice_date >= ? "
                               "AND invoice_date <= ?", [*owned, dt.date(day.year, 1, 1), day])
         if partial and partial[0] is not None:
@@ -438,7 +446,7 @@ class AsOfStore(Part):
                              "amount": pd.Series([found.get(y, 0.0) for y in years], dtype="float64")})
 
     # -- shared -------------------------------------------------------------------------------------------------
-    def _moved_since(self, customer_id: int, cutoff: dt.datetime) -> dict[str, tuple[list[int], set[int]]]:
+    def _moved_since(self, customer_id: int, cutoff: dt.datetime) -> Moves:
         """{table: (ids the customer had at ``cutoff`` that a merge since moved away, ids a merge since brought
         it)} — empty when no merge touched the customer since (the common case: one small indexed read)."""
         rows = self.db.rows("SELECT table_name, record_id, from_customer, to_customer FROM merge_moves WHERE "
@@ -455,10 +463,10 @@ class AsOfStore(Part):
         return {table: (sorted(out.get(table, set()) - came.get(table, set())),
                         came.get(table, set()) - out.get(table, set())) for table in {*out, *came}}
 
-    def _owner_is(self, table: str, prefix: str, customer_id: int, cutoff: dt.datetime) -> tuple[str, list[Any]]:
-        """SQL (and its parameters) for "the row was the customer's at ``cutoff``" on ``table`` (``prefix``: its
-        alias and a dot, or ''): today's owner, save for what a merge moved since."""
-        back, away = self._moved_since(customer_id, cutoff).get(table, ([], set()))
+    def _owner_is(self, table: str, prefix: str, customer_id: int, moves: Moves) -> tuple[str, list[Any]]:
+        """SQL (and its parameters) for "the row was the customer's then" on ``table`` (``prefix``: its alias and a
+        dot, or ''): today's owner, save for what a merge moved since (``moves``: :meth:`_moved_since`)."""
+        back, away = moves.get(table, ([], set()))
         sql, params = f"{prefix}customer_id = ?", [int(customer_id)]
         if away:
             sql = f"({sql} AND NOT {self.db.in_list(prefix + 'id', len(away), ids=True)})"
@@ -468,14 +476,14 @@ class AsOfStore(Part):
             params += back
         return sql, params
 
-    def _owned_frame(self, table: str, customer_id: int, cutoff: dt.datetime,
+    def _owned_frame(self, table: str, customer_id: int, moves: Moves,
                      read: Callable[[int], pd.DataFrame], holder: str = "customer_id") -> pd.DataFrame:
         """``read(customer_id)`` (a frame of the customer's rows today, with an ``id`` column) as the customer's
-        rows were at ``cutoff``: without those a merge since brought, with those it moved away (read where they
-        are now: at the customer their column ``holder`` names; ``table`` 'relations.other' is the relations a
-        merge pointed at another customer)."""
+        rows were then: without those a merge since brought, with those it moved away (``moves``:
+        :meth:`_moved_since`; read where they are now: at the customer their column ``holder`` names; ``table``
+        'relations.other' is the relations a merge pointed at another customer)."""
         frame = read(customer_id)
-        back, away = self._moved_since(customer_id, cutoff).get(table, ([], set()))
+        back, away = moves.get(table, ([], set()))
         if away:
             frame = frame[~frame["id"].astype(int).isin(away)]
         if back:

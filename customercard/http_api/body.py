@@ -1,0 +1,46 @@
+"""A request body read as it arrives and bounded: shared by the HTTP API's handlers and the store API's."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class BoundedBody:
+    """Mixed into a ``@stream_request_body`` Tornado handler (before ``RequestHandler``): its body is read as it
+    arrives, up to :attr:`max_body` bytes. One declared longer, or found longer as it comes, is answered at once by
+    :meth:`too_large` and the rest left unread — never held whole in memory first."""
+
+    #: The longest body taken (bytes).
+    max_body: ClassVar[int]
+    request: Any
+    _finished: bool
+
+    def start_body(self) -> bool:
+        """Ready to read a body (called from ``prepare``): False when its declared length is over the bound (it is
+        answered already)."""
+        self._chunks: list[bytes] = []
+        self._received = 0
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.strip().isdigit() and int(declared) > self.max_body:
+            self.too_large()
+            return False
+        return True
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self._received += len(chunk)
+        if self._received > self.max_body:  # sent without its length, or longer than it said
+            self._chunks = []
+            self.too_large()
+            return
+        self._chunks.append(chunk)
+
+    def body_read(self) -> bytes:
+        """The body as read (put where Tornado's handlers find it: ``self.request.body``)."""
+        self.request.body = b"".join(getattr(self, "_chunks", []))
+        return self.request.body
+
+    def too_large(self) -> None:
+        """Answer 413, in the handler's own error shape."""
+        raise NotImplementedError
