@@ -29,11 +29,15 @@ EXIT_BROKEN_PIPE = 141
 MAX_PORT = 65535
 
 
-def _store(args: argparse.Namespace, new_ok: bool = False):
-    """The database, opened here (the command line's own commands need the file; see cmd_backup for the one that
-    also works while a server holds it). A DuckDB file that is not there is made only by a command that fills it
+def _store(args: argparse.Namespace, new_ok: bool = False, beside_server: bool = False):
+    """The database, opened here. A DuckDB file that is not there is made only by a command that fills it
     (``new_ok``: demo, import, the first user); for any other, a mistyped ``--db`` would make an empty database
-    and report on it as if it were the firm's."""
+    and report on it as if it were the firm's.
+
+    ``beside_server``: a command that also works while a customercard server of this machine holds the DuckDB file
+    (users, tokens, import, export, privacy): it is done by that server (its discovery file's key, as a notebook's
+    store), and a line says so. The server's own upkeep (demo, reindex, migrate) needs the file itself; see
+    cmd_backup for the copy the server makes."""
     from .store import is_url, open_store
 
     database = _database(args)
@@ -41,7 +45,7 @@ def _store(args: argparse.Namespace, new_ok: bool = False):
         raise CustomerCardError(_("There is no database at {database}: check --db (or CUSTOMERCARD_DB); `customercard "
                                   "demo` or `customercard serve --demo-if-missing` makes a new one.").format(
                                       database=database))
-    return open_store(args.db or None, through_server=False)
+    return open_store(args.db or None, through_server=beside_server)
 
 
 def _database(args: argparse.Namespace) -> str:
@@ -240,7 +244,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_users(args: argparse.Namespace) -> int:
     from .models import User
 
-    with _store(args, new_ok=args.action == "add") as store:
+    with _store(args, new_ok=args.action == "add", beside_server=True) as store:
         if args.action == "list":
             frame = store.users(include_inactive=True)
             if frame.empty:
@@ -276,7 +280,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     """Make, list and revoke a user's personal API tokens (the secret is printed once, on the last line)."""
     from . import formatting
 
-    with _store(args) as store:
+    with _store(args, beside_server=True) as store:
         if args.action == "create":
             token, secret = store.create_token(args.login, args.name, read_only=args.read_only, user=CLI_ACTOR)
             made = (_("Made API token {id} {name} for {login}, read-only.") if token.read_only else
@@ -341,7 +345,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import customers from a CSV or Excel file; exit 1 (nothing imported) when any row has a problem."""
     from .importexport import import_customers
 
-    with _store(args, new_ok=True) as store:
+    with _store(args, new_ok=True, beside_server=True) as store:
         report = import_customers(store, args.file, user=args.user or CLI_ACTOR, dry_run=args.dry_run)
     print(report.summary())
     return 0 if report.ok else EXIT_ERROR
@@ -352,7 +356,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .importexport import export_contacts, export_customers
 
     write = export_customers if args.what == "customers" else export_contacts
-    with _store(args) as store:
+    with _store(args, beside_server=True) as store:
         count = write(store, args.file)
     exported = (ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.", count)
                 if args.what == "customers" else
@@ -376,7 +380,7 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     from .privacy import write_personal_data
 
     actor = args.user or CLI_ACTOR
-    with _store(args) as store:
+    with _store(args, beside_server=True) as store:
         if args.action == "export":
             try:
                 paths = write_personal_data(store, args.contact_id, args.file, user=actor)

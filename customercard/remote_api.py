@@ -145,6 +145,9 @@ def prepare(store: Store, name: str, rule: Remote, caller: Caller, arguments: di
 
 def _check_token(store: Store, rule: Remote, caller: Caller, bound: inspect.BoundArguments) -> None:
     login = str(caller.login)
+    if rule.need == "key":
+        raise PermissionDenied(_("An API token cannot do this: API tokens are made and revoked on the profile page, "
+                                 "passwords changed there (or with customercard users on the server's machine)."))
     if rule.need != "read" and caller.read_only:
         raise PermissionDenied(_("This API token may only read."))
     store.require(login, "read" if rule.need == "own" else rule.need)

@@ -56,14 +56,15 @@ ACTOR_PARAMETERS = ("user", "by")
 class Remote:
     """How a store method travels. ``need``: what an API token's user must be allowed — ``read``; ``own`` (the
     user's own things, their preferences; not with a read-only token); ``write`` (change customers: a manager or an
-    administrator, not with a read-only token); ``admin``. ``own_login``: the argument naming whose things these are,
-    which a token's user may only set to themselves (administrators: anyone)."""
+    administrator, not with a read-only token); ``admin``; ``key``: the server's local key only (the command line
+    beside a running server: API tokens, passwords), never an API token. ``own_login``: the argument naming whose
+    things these are, which a token's user may only set to themselves (administrators: anyone)."""
 
     need: str = "read"
     own_login: str = ""
 
 
-READ, WRITE, ADMIN = Remote("read"), Remote("write"), Remote("admin")
+READ, WRITE, ADMIN, KEY = Remote("read"), Remote("write"), Remote("admin"), Remote("key")
 
 #: The store's methods a RemoteStore has, and what an API token needs for each.
 REMOTE: dict[str, Remote] = {
@@ -101,6 +102,10 @@ REMOTE: dict[str, Remote] = {
     "save_settings": ADMIN, "add_list_value": ADMIN, "rename_list_value": ADMIN, "move_list_value": ADMIN,
     "set_list_value_active": ADMIN, "save_criterion": ADMIN, "add_user": ADMIN, "update_user": ADMIN,
     "admin_log": ADMIN, "outbox": ADMIN, "outbox_counts": ADMIN, "retry_outbox": ADMIN,
+    # what `customercard users/tokens` do beside a running server (whoever may read its discovery file may open the
+    # database itself); an API token is refused these: tokens are made on the profile page
+    **dict.fromkeys(("create_token", "tokens", "get_token", "revoke_token", "set_password"), KEY),
+    "duplicates_of": READ,
     "anonymise_contact": ADMIN, "contact_data_export": ADMIN,
     # saved views (each user's own; the store checks who may change a shared one) and bulk changes
     "views": READ, "get_view": READ, "save_view": Remote("own"), "delete_view": Remote("own"),
@@ -120,10 +125,9 @@ REMOTE: dict[str, Remote] = {
 NOT_REMOTE: dict[str, str] = {
     **dict.fromkeys(("authenticate", "log_in", "login_wait", "start_session", "session_login", "session_id",
                      "sessions", "end_session", "end_session_of", "end_sessions", "end_lapsed_sessions",
-                     "change_password", "set_password"),
+                     "change_password"),
                     N_("passwords and login sessions are the server's login pages' own")),
-    **dict.fromkeys(("authenticate_token", "create_token", "tokens", "get_token", "revoke_token"),
-                    N_("API tokens are made and checked by the server itself")),
+    "authenticate_token": N_("API tokens are made and checked by the server itself"),
     "shared_secret": N_("secrets stay on the server"),
     "require": N_("the server checks permissions on its own side; ask can(user, need)"),
     "forget_cached": N_("it is the server's own upkeep after a change made outside the store"),
@@ -133,7 +137,6 @@ NOT_REMOTE: dict[str, str] = {
     **dict.fromkeys(("hold_search_in_memory", "rebuild_search_index"),
                     N_("it is the server's own upkeep (`customercard reindex` with the server stopped)")),
     **dict.fromkeys(("add_file_record", "delete_file"), N_("files travel with their content: use the card's Files")),
-    "duplicates_of": N_("it is the importer's own; use possible_duplicates"),
     "borrowed": N_("it lends a server's own store to the pages it serves"),
     "as_of": N_("ask the methods ending in _as_of, or get_customer with as_of"),
     **dict.fromkeys(("follow_up_mail_recipients", "claim_follow_up_mail", "release_follow_up_mail",

@@ -48,6 +48,7 @@ from .search_text import (
     WORD_BREAKS,
     WORD_CANDIDATES,
     WORD_ROWS,
+    DuplicateQuery,
     bounded_query,
     contact_terms,
     customer_terms,
@@ -582,17 +583,6 @@ class SearchStore(Part):
                     [ids[start:start + LOOKUP_CHUNK]]):
                 found[int(cid)] = (number, name, city)
         return found
-
-
-@dataclasses.dataclass(frozen=True)
-class DuplicateQuery:
-    """What is known of a would-be customer when its possible duplicates are looked for."""
-
-    name: str = ""
-    org_number: str = ""
-    vat_number: str = ""
-    nickname: str = ""
-    exclude_id: int | None = None
 
 
 @dataclasses.dataclass

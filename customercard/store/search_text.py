@@ -7,6 +7,7 @@ save indexes (:mod:`~customercard.store.search`) and what a bulk build indexes c
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -225,3 +226,14 @@ def within_one_edit(a: str, b: str) -> bool:
     if la > lb:
         a, b = b, a
     return any(a == b[:i] + b[i + 1:] for i in range(len(b)))
+
+
+@dataclasses.dataclass(frozen=True)
+class DuplicateQuery:
+    """What is known of a would-be customer when its possible duplicates are looked for."""
+
+    name: str = ""
+    org_number: str = ""
+    vat_number: str = ""
+    nickname: str = ""
+    exclude_id: int | None = None

@@ -43,6 +43,7 @@ from ..errors import (
     WriteConflict,
 )
 from .changes import Change
+from .search_text import DuplicateQuery
 
 ARROW_TYPE = "application/vnd.apache.arrow.stream"
 JSON_TYPE = "application/json"
@@ -52,7 +53,8 @@ RECORDS: dict[str, type[models.Record]] = {
     name: kind for name, kind in vars(models).items()
     if isinstance(kind, type) and issubclass(kind, models.Record) and kind is not models.Record}
 #: The plain data classes that may travel.
-DATACLASSES: dict[str, type] = {"Choices": models.Choices, "FieldConflict": FieldConflict, "Change": Change}
+DATACLASSES: dict[str, type] = {"Choices": models.Choices, "FieldConflict": FieldConflict, "Change": Change,
+                                 "DuplicateQuery": DuplicateQuery}
 #: The errors that come back as themselves (anything else arrives as a CustomerCardError with its message).
 PLAIN_ERRORS: dict[str, type[Exception]] = {"CustomerCardError": CustomerCardError, "NotFound": NotFound,
                                              "PermissionDenied": PermissionDenied, "WriteConflict": WriteConflict,
