@@ -252,7 +252,7 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
     with store.db.memory.bulk(), store.db.transaction():
         frame = _customers(store, pools, rng, customers, today)
         step("customers")
-        history = _history(store, frame, rng)
+        history = _history(store, frame, rng, today)
         store.db.insert_df("customers", frame)
         store.db.insert_df("customer_changes", history)
         _segments(store, frame, rng)
@@ -361,9 +361,9 @@ def _customers(store: Store, pools: DemoPools, rng: np.random.Generator, count: 
     return frame
 
 
-def _history(store: Store, customers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """A create row per key field, and a later status change for about a third of the customers (whose rows in
-    ``customers`` are updated to match)."""
+def _history(store: Store, customers: pd.DataFrame, rng: np.random.Generator, today: dt.date) -> pd.DataFrame:
+    """A create row per key field, and a later status change — 20 to 400 days after the customer was made, and
+    never after ``today`` — for about a third of the customers (whose rows in ``customers`` are updated to match)."""
     industries = {v: k for k, v in _label_ids(store, "industries").items()}
     statuses = {v: k for k, v in _label_ids(store, "statuses").items()}
     pieces = []
@@ -377,7 +377,11 @@ def _history(store: Store, customers: pd.DataFrame, rng: np.random.Generator) ->
                                     "new_value": values.astype(str)}))
     changed = customers[(rng.random(len(customers)) < 0.35)
                         & (customers["status_id"] != _label_ids(store, "statuses")["Prospect"])].copy()
-    later = changed["created_at"] + pd.to_timedelta(rng.integers(20, 400, len(changed)), unit="D")
+    drawn = rng.integers(20, 400, len(changed)).astype(float)
+    # the days a customer has had by the start of today: a change is dated within them, never in the future
+    lived = ((pd.Timestamp(today) - changed["created_at"].astype("datetime64[us]")) / pd.Timedelta(days=1)).to_numpy()
+    days = np.where(drawn < lived, drawn, np.maximum(lived, 0.0) * drawn / 400)
+    later = changed["created_at"].astype("datetime64[us]") + pd.to_timedelta(days, unit="D")
     pieces.append(pd.DataFrame({"customer_id": changed["id"], "version": 2, "changed_at": later,
                                 "changed_by": changed["account_manager"], "kind": "update", "field": "status",
                                 "old_value": "Prospect", "new_value": changed["status_id"].map(statuses)}))
@@ -538,15 +542,17 @@ def _events(store: Store, customers: pd.DataFrame, contacts: pd.DataFrame, rng: 
                 ("planned" if rng.random() < 0.95 else "cancelled")
             type_label, type_id = types[int(rng.integers(len(types)))]
             people = by_customer.get(customer_id, [])
+            made = min(starts - dt.timedelta(days=14), now - dt.timedelta(days=1))  # planned before, never later
             rows.append({"customer_id": customer_id, "title": _pick(rng, EVENT_TITLES), "event_type_id": type_id,
                          "starts_at": starts, "ends_at": starts + dt.timedelta(minutes=int(rng.choice([30, 60, 90]))),
                          "owner": owner, "participants": json.dumps(sorted({owner, _pick(rng, MANAGERS)})),
                          "contact_ids": json.dumps(people[:1]),
                          "description": f"{type_label} with the customer.", "status": status,
                          "status_changed_by": owner if status != "planned" else "",
-                         "status_changed_at": starts + dt.timedelta(hours=2) if status != "planned" else None,
-                         "created_at": starts - dt.timedelta(days=14), "created_by": owner,
-                         "updated_at": starts - dt.timedelta(days=14), "updated_by": owner, "version": 1})
+                         "status_changed_at": min(starts + dt.timedelta(hours=2), now - dt.timedelta(hours=1))
+                         if status != "planned" else None,
+                         "created_at": made, "created_by": owner, "updated_at": made, "updated_by": owner,
+                         "version": 1})
     frame = pd.DataFrame(rows, columns=["customer_id", "title", "event_type_id", "starts_at", "ends_at", "owner",
                                         "participants", "contact_ids", "description", "status",
                                         "status_changed_by", "status_changed_at", "created_at", "created_by",

@@ -169,3 +169,24 @@ def test_the_demo_follow_ups_are_the_same_on_postgresql(tmp_path, pg_server):
             assert len(store.follow_ups(open_only=True)) and store.follow_ups()["done"].any()
     assert len(frames[0]) > 0
     pd.testing.assert_frame_equal(frames[0], frames[1], check_dtype=False)
+
+
+def test_nothing_in_the_demo_happened_after_its_day(tmp_path):
+    """Made "today", the demo's story ends today: no change, event made, comment or status change dated later
+    (the card as of today, the timeline and "Changed by others" would disagree with the card). Planned events
+    start later, as planned events do."""
+    with Store(tmp_path / "d.duckdb") as store:
+        build_demo(store, customers=300, seed=7, today=DEMO_TODAY, progress=False)
+        end = pd.Timestamp(DEMO_TODAY) + pd.Timedelta(days=1)
+        for table, columns in (("customer_changes", ("changed_at",)), ("record_changes", ("changed_at",)),
+                               ("customers", ("created_at", "updated_at")), ("contacts", ("created_at",)),
+                               ("comments", ("created_at",)), ("opportunities", ("created_at", "status_changed_at")),
+                               ("events", ("created_at", "updated_at", "status_changed_at"))):
+            for column in columns:
+                latest = store.sql(f"SELECT max({column}) AS latest FROM {table}")["latest"][0]
+                assert pd.isna(latest) or pd.Timestamp(latest) < end, (table, column, latest)
+        assert store.sql("SELECT count(*) AS n FROM events WHERE starts_at >= ?", [end.to_pydatetime()])["n"][0] > 0
+        changed = store.sql("SELECT id FROM customers WHERE version = 2 ORDER BY id")["id"].tolist()
+        assert changed
+        for customer_id in changed[:20]:  # the card as of the demo's day is the card
+            assert store.get_customer(customer_id, as_of=DEMO_TODAY).status == store.get_customer(customer_id).status
