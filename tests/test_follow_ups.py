@@ -226,3 +226,21 @@ def test_a_follow_up_is_given_only_to_an_active_manager_or_administrator_and_kep
     kept = store.get_follow_up(kept.id)
     kept.owner = "boss"
     assert store.save_follow_up(kept, user="anna").owner == "boss"
+
+
+def test_changed_by_others_counts_saves_not_the_fields_they_wrote(firm):
+    """A colleague's comment is one change (not one per column it wrote), a save of two fields is one, a follow-up
+    added is one — as the timeline tells them."""
+    store, customer = firm
+    since = store.sql("SELECT max(changed_at) AS at FROM customer_changes")["at"][0]
+    store.add_comment(customer.id, "Called them about the offer", user="boss")
+    changed = store.changes_by_others("anna", since, account_manager="anna")
+    assert list(changed["customer_id"]) == [customer.id] and changed.iloc[0].changes == 1
+    mine = store.get_customer(customer.id)
+    mine.phone, mine.email = "+46 8 123 456 78", "info@followup.example"
+    store.save_customer(mine, user="boss")
+    assert store.changes_by_others("anna", since, account_manager="anna").iloc[0].changes == 2
+    _add(store, customer.id, what="Send the offer", user="boss")
+    assert store.changes_by_others("anna", since, account_manager="anna").iloc[0].changes == 3
+    store.add_comment(customer.id, "My own note", user="anna")  # one's own changes are not counted
+    assert store.changes_by_others("anna", since, account_manager="anna").iloc[0].changes == 3

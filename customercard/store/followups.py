@@ -275,13 +275,16 @@ class FollowUpStore(Part):
                           limit: int = 20) -> pd.DataFrame:
         """Customers that others than ``login`` changed after ``since`` (their fields and their records: contacts,
         comments, events, opportunities, follow-ups …), of one ``account_manager``'s customers or all; newest first:
-        customer_id, name, number, changes, last_at, last_by."""
+        customer_id, name, number, changes (saves: a save of three fields, a comment written, is one), last_at,
+        last_by."""
         since = since or (utcnow() - dt.timedelta(days=7))
         mine = "AND c.account_manager = ? " if account_manager is not None else ""
         own = [account_manager] if account_manager is not None else []
-        sql = ("WITH touched AS (SELECT customer_id, changed_at, changed_by FROM customer_changes WHERE changed_at > ? "
-               "AND changed_by <> ? UNION ALL SELECT customer_id, changed_at, changed_by FROM record_changes "
-               "WHERE changed_at > ? AND changed_by <> ? AND customer_id IS NOT NULL) "
+        # a change is one save: its history rows (one per field) share the record and the moment
+        sql = ("WITH touched AS (SELECT DISTINCT customer_id, changed_at, changed_by, 'customers' AS what, "
+               "customer_id AS record_id FROM customer_changes WHERE changed_at > ? AND changed_by <> ? "
+               "UNION SELECT DISTINCT customer_id, changed_at, changed_by, table_name AS what, record_id "
+               "FROM record_changes WHERE changed_at > ? AND changed_by <> ? AND customer_id IS NOT NULL) "
                "SELECT t.customer_id, c.name, c.number, count(*) AS changes, max(t.changed_at) AS last_at, "
                "(array_agg(t.changed_by ORDER BY t.changed_at DESC))[1] AS last_by "  # the last writer's login
                "FROM touched t JOIN customers c ON c.id = t.customer_id "
