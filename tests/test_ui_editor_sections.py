@@ -209,3 +209,24 @@ def test_a_viewer_has_no_holder(demo_store, customer_id):
     """Someone who may not change the customer gets no Edit and no holder (nothing more in the page)."""
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera")
     assert card.section("contact").view.child is None
+
+
+def test_a_field_that_is_zero_or_unticked_is_not_mine_until_i_change_it(demo_store):
+    """Erik ticks "Expenses billable" (it was unticked) while Maria edits the distance in the same section: her save
+    keeps his change and writes hers — no conflict claims she changed a field that was 0 or unticked, and his
+    value is not written back."""
+    customer_id = int(demo_store.sql("SELECT id FROM customers WHERE NOT expenses_billable AND discount_pct = 0 "
+                                     "AND NOT archived AND max_distance_km > 10 AND default_distance_km <> 5 ORDER BY id "
+                                     "LIMIT 1")["id"][0])
+    maria, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("maria", "erik"))
+    mine, theirs = maria.section("economy"), erik.section("economy")
+    mine.start_edit()
+    theirs.start_edit()
+    assert mine.form.changed(mine.customer_editor.original) == {}  # nothing typed, nothing changed
+    theirs.form.widgets["expenses_billable"].value = True
+    assert theirs.save()
+    mine.form.widgets["default_distance_km"].value = "5"
+    assert mine.save(), mine.message
+    assert mine.resolver is None
+    stored = demo_store.get_customer(customer_id)
+    assert stored.expenses_billable is True and stored.default_distance_km == 5

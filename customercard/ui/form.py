@@ -291,7 +291,7 @@ class FieldForm(pn.viewable.Viewer):
     def changed(self, original: Record) -> dict[str, Any]:
         """The fields whose widget value differs from ``original``."""
         return {field: value for field, value in self.values().items()
-                if to_text(value if value != "" else None) != to_text(original.get(field) or None)}
+                if to_text(_unset(value)) != to_text(_unset(original.get(field)))}
 
     def show_errors(self, errors: dict[str, str]) -> dict[str, str]:
         """Show each message under its field, the first such field taking the focus; returns the messages for
@@ -375,3 +375,8 @@ class ConflictResolver(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+def _unset(value: Any) -> Any:
+    """An empty text is no value, as None is (0, 0.0 and False are values: a form did not change them)."""
+    return None if value is None or (isinstance(value, str) and value == "") else value
