@@ -216,8 +216,8 @@ def test_a_field_that_is_zero_or_unticked_is_not_mine_until_i_change_it(demo_sto
     keeps his change and writes hers — no conflict claims she changed a field that was 0 or unticked, and his
     value is not written back."""
     customer_id = int(demo_store.sql("SELECT id FROM customers WHERE NOT expenses_billable AND discount_pct = 0 "
-                                     "AND NOT archived AND max_distance_km > 10 AND default_distance_km <> 5 ORDER BY id "
-                                     "LIMIT 1")["id"][0])
+                                     "AND NOT archived AND max_distance_km > 10 AND default_distance_km <> 5 "
+                                     "ORDER BY id LIMIT 1")["id"][0])
     maria, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("maria", "erik"))
     mine, theirs = maria.section("economy"), erik.section("economy")
     mine.start_edit()
