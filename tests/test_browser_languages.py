@@ -413,3 +413,26 @@ def test_a_date_pickers_calendar_speaks_the_page_s_language(live_server, browser
     year_label = {"sv": "År", "da": "År", "en": "Year"}[language]
     expect(calendar.locator("input.cur-year")).to_have_attribute("aria-label", year_label)
     context.close()
+
+
+def test_a_change_made_in_another_language_is_drawn_in_the_page_s_own(live_server, browser, firm):
+    """Sven reads a card in Swedish; an API client asking for Danish (its request's language is the thread's) saves a
+    change to that customer: Sven's card shows the new value in Swedish, as everything else on his page."""
+    from customercard.i18n import using_language
+
+    store = live_server.store
+    customer_id = rich_customers(store)[1]
+    context = browser.new_context(extra_http_headers={"Accept-Language": ACCEPT["sv"]})
+    page = context.new_page()
+    login(page, live_server.url, PEOPLE["sv"][0])
+    page.goto(f"{live_server.url}/card?customer={customer_id}")
+    wait_idle(page)
+    expect(page.get_by_text("Senast uppdaterad").first).to_be_visible()
+    with using_language("da"):  # as /api/v1 and the store API run a call: in the language its request asked for
+        customer = store.get_customer(customer_id)
+        customer.nickname = "Dansk klient"
+        store.save_customer(customer, user="admin")
+    expect(page.get_by_text("Dansk klient").first).to_be_visible()
+    card = " ".join(visible_texts(page))
+    assert "Senast uppdaterad" in card and "Senest opdateret" not in card and "Rediger" not in card
+    context.close()

@@ -9,6 +9,7 @@ costs nothing: no polling, no message until something it shows has changed.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -58,7 +59,9 @@ class Follower:
                 return
             self._scheduled = True
         try:
-            self._doc.add_next_tick_callback(self._soon)  # the one Document method safe from other threads
+            # the one Document method safe from other threads; from an empty context: the loop runs the callback in
+            # a copy of the caller's, and the writer's (an API call in another language) is not the page's
+            contextvars.Context().run(self._doc.add_next_tick_callback, self._soon)
         except Exception:  # the session is gone
             self.stop()
 
