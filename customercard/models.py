@@ -614,7 +614,8 @@ class Customer(Record):
     nickname = text_param(default="", direction_controls=False, label=N_("Nickname"),
                           doc=N_("An alternative working name (e.g. a former name); found by the super search."))
     account_manager = choice_param(label=N_("Account manager"),
-                                     doc=N_("Login of the colleague responsible for the customer."))
+                                     doc=N_("Login of the colleague responsible for the customer."),
+                                     metadata={"people": True})  # logins: a form offers them by name
     industry = choice_param(label=N_("Industry"), doc=N_("From the admin list of industries."))
     status = choice_param(label=N_("Status"), doc=N_("From the admin list of customer statuses."))
     archived = param.Boolean(default=False, label=N_("Archived"),

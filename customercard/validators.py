@@ -300,10 +300,18 @@ def _email_reason(exc: email_validator.EmailNotValidError) -> str:
     text = str(exc)
     if current_language() == SOURCE_LANGUAGE:
         return text
-    if "@-sign" in text:
+    if "must have an @-sign" in text or "after the @-sign contains invalid characters: '@'" in text:
         return _("it needs exactly one @.")
-    if "domain" in text and ("period" in text or "not valid" in text or "dot" in text):
+    if "something before the @-sign" in text:
+        return _("there is nothing before the @.")
+    if "something after the @-sign" in text:
+        return _("there is nothing after the @.")
+    if "after the @-sign" in text and "invalid characters" in text:
+        return _("the part after the @ has characters a domain name cannot have.")
+    if "after the @-sign" in text or "domain" in text:  # no period, a hyphen or an IP address after the @ …
         return _("the part after the @ is not a domain name.")
+    if "period" in text:
+        return _("a period cannot come first, last, twice in a row or just before the @.")
     if "before the @" in text or "local part" in text or "invalid characters" in text:
         return _("the part before the @ has characters an address cannot have.")
     if "too long" in text:

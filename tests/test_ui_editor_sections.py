@@ -230,3 +230,18 @@ def test_a_field_that_is_zero_or_unticked_is_not_mine_until_i_change_it(demo_sto
     assert mine.resolver is None
     stored = demo_store.get_customer(customer_id)
     assert stored.expenses_billable is True and stored.default_distance_km == 5
+
+
+def test_the_account_manager_is_chosen_by_name_and_stored_as_a_login(demo_store, customer_id):
+    from customercard.ui.new_customer import NewCustomer
+
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    header = card.section("header")
+    header.start_edit()
+    chooser = header.form.widgets["account_manager"]
+    assert "Erik Nilsson" in chooser.options and "erik" not in chooser.options  # names, as the read view says
+    chooser.value = chooser.options["Erik Nilsson"]
+    assert header.save(), header.message
+    assert demo_store.get_customer(customer_id).account_manager == "erik"
+    new = NewCustomer(store=demo_store, user="anna")
+    assert "Anna Berg" in new.form.widgets["account_manager"].options

@@ -345,3 +345,39 @@ def test_the_http_api_takes_a_customer_abroad(served):
     assert made.json()["fields"]["visit_address.country"] == "US"
     refused = client.post("/customers", {"fields": {"name": "Acme Ltd", "visit_address.country": "UK"}})
     assert refused.status == 422 and "visit_address.country" in refused.json()["errors"]
+
+
+@pytest.mark.parametrize("address, english, reason", [
+    ("annafirma.se", "must have an @-sign", "exactly one @"),
+    ("a@b@c.se", "invalid characters: '@'", "exactly one @"),
+    ("a@b", "should have a period", "not a domain name"),
+    ("anna@-firma.se", "hyphen", "not a domain name"),
+    ("anna@exa mple.se", "after the @-sign contains invalid characters", "a domain name cannot have"),
+    ("anna@firma_ab.se", "after the @-sign contains invalid characters", "a domain name cannot have"),
+    ("an na@firma.se", "before the @-sign", "part before the @"),
+    ("anna@firma..se", "two periods", "period"),
+    ("@firma.se", "something before the @-sign", "nothing before the @"),
+    ("anna@", "something after the @-sign", "nothing after the @"),
+])
+def test_a_refused_address_is_told_its_own_reason_in_every_language(address, english, reason):
+    """The reason said is the address's own (not "it needs exactly one @" for an address that has one), in English
+    as the validator says it and in Swedish and Danish as their catalogs say ours."""
+    from customercard.i18n import _, using_language
+    from customercard.validators import check_email
+
+    with pytest.raises(ValueError, match=re.escape(english)):
+        check_email(address)
+    for language in ("sv", "da"):
+        with using_language(language):
+            with pytest.raises(ValueError) as refused:
+                check_email(address)
+            wanted = next(m for m in REASONS if reason in m)
+            assert _(wanted) in str(refused.value), (language, address, str(refused.value))
+
+
+#: Our reasons for a refused address (English msgids), said in the reader's language.
+REASONS = ("it needs exactly one @.", "the part after the @ is not a domain name.",
+           "the part after the @ has characters a domain name cannot have.",
+           "the part before the @ has characters an address cannot have.",
+           "a period cannot come first, last, twice in a row or just before the @.",
+           "there is nothing before the @.", "there is nothing after the @.")

@@ -62,7 +62,7 @@ class RecordEditor(pn.viewable.Viewer):
         self.kept: list[FieldConflict] = []
         self.form = form if form is not None else FieldForm(
             record=record.copy(), fields=fields, columns=columns, overrides=overrides or {}, labels=labels or {},
-            zone=zone)
+            zone=zone, user_name=None if user_name is str else user_name)
         self._tell = say
         self.message = message if message is not None or say is not None else pn.pane.HTML(
             "", margin=(0, 10), css_classes=["cc-form-message"])

@@ -12,6 +12,7 @@ cleaned as the form is read (:func:`read_text`): a tab or line break in a one-li
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import panel as pn
@@ -56,11 +57,17 @@ def read_text(value: str | None, parameter: param.Parameter) -> str:
 
 
 
-def option_labels(parameter: param.Parameter, options: list[Any]) -> dict[str, Any] | list[Any]:
+def option_labels(parameter: param.Parameter, options: list[Any],
+                  user_name: Callable[[str], str] | None = None) -> dict[str, Any] | list[Any]:
     """A choice's options as people read them: the parameter's ``value_labels`` (metadata; said in the reader's
-    language), or its values said in the reader's language when they are words of ours (``translate_values``);
-    else the values themselves (an admin list's values are the firm's own words)."""
+    language), or its values said in the reader's language when they are words of ours (``translate_values``),
+    or colleagues' names for their logins (``people``, with ``user_name``); else the values themselves (an admin
+    list's values are the firm's own words)."""
     metadata = parameter.metadata or {}
+    if metadata.get("people") and user_name is not None:
+        named = {o: (user_name(o) if isinstance(o, str) and o != NONE_LABEL else o) for o in options}
+        clash = len(set(named.values())) < len(named)  # two colleagues of one name: their logins tell them apart
+        return {(f"{name} ({o})" if clash and name != o else str(name)): o for o, name in named.items()}
     labels = metadata.get("value_labels")
     if labels is not None:
         return {_(labels.get(o, str(o))): o for o in options}
@@ -135,10 +142,11 @@ def datetime_picker(zone: str | None = None, **params: Any) -> DatetimePicker:
 
 
 def widget_for(  # noqa: PLR0911 - one widget per type of parameter
-        record: Record, field: str, label: str | None = None, zone: str | None = None) -> pn.widgets.Widget:
+        record: Record, field: str, label: str | None = None, zone: str | None = None,
+        user_name: Callable[[str], str] | None = None) -> pn.widgets.Widget:
     """A widget matching the parameter's type, bounds and allowed values, holding the current value; its label and
     help (the model's English source texts) said in the reader's language; a moment shown in the time zone
-    ``zone``."""
+    ``zone``; colleagues offered by name (``user_name``: login → name)."""
     parameter = record.parameter(field)
     value = record.get(field)
     label = label or (_(parameter.label) if parameter.label else field)
@@ -153,7 +161,7 @@ def widget_for(  # noqa: PLR0911 - one widget per type of parameter
             options.append(value)
         if parameter.allow_None:
             options = [NONE_LABEL, *options]
-        shown = option_labels(parameter, options)
+        shown = option_labels(parameter, options, user_name)
         return widgets.Select(options=shown, value=value if value is not None else NONE_LABEL, **common)
     if isinstance(parameter, param.CalendarDate):  # (dates are Numbers in param: test them first)
         return date_picker(value=value, **common)
@@ -271,11 +279,14 @@ class FieldForm(pn.viewable.Viewer):
                                            "(a choice of colleagues, say).")
     zone = param.String(default=None, allow_None=True, doc="The time zone moments are shown and picked in (the "
                                                            "firm's).")
+    user_name = param.Callable(default=None, allow_None=True, doc="A colleague's name by login: choices of "
+                                                                  "colleagues offered by name.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.widgets: dict[str, pn.widgets.Widget] = {
-            field: self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field), self.zone)
+            field: self.overrides.get(field) or widget_for(self.record, field, self.labels.get(field), self.zone,
+                                                           self.user_name)
             for field in self.fields}
         # (the browser ties the message and the notice to the widget's control: see ui/accessibility.py)
         self._grid = FormGrid(objects=list(self.widgets.values()), columns=self.columns, sizing_mode="stretch_width",

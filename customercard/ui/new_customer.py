@@ -35,7 +35,7 @@ class NewCustomer(pn.viewable.Viewer):
         if self.user in self.draft.param.account_manager.objects:
             self.draft.account_manager = self.user
         fields = [f for f in FIELDS if f != "nickname" or self.store.settings().nicknames_enabled]
-        self.form = FieldForm(record=self.draft, fields=fields, columns=2,
+        self.form = FieldForm(record=self.draft, fields=fields, columns=2, user_name=self.store.user_name,
                               labels={"visit_address.line1": _("Visiting address")})
         self._save = pn.widgets.Button(label=_("Create customer"), color="primary", css_classes=["cc-create"])
         self._anyway = pn.widgets.Button(label=_("Create anyway"), color="warning", css_classes=["cc-create-anyway"],

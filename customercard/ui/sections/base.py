@@ -250,7 +250,7 @@ class Section(pn.viewable.Viewer):
     def make_form(self, draft: Customer) -> Any:
         """The edit form for ``draft`` (a copy of the customer): widgets for :attr:`edit_fields`."""
         return FieldForm(record=draft, fields=list(self.edit_fields), columns=self.form_columns,
-                         labels=self.form_labels())
+                         labels=self.form_labels(), user_name=self.context.store.user_name)
 
     def form_labels(self) -> dict[str, str]:
         return {}
