@@ -294,7 +294,7 @@ def check_postal_code(value: str, country: str) -> str:
     return text
 
 
-def _email_reason(exc: email_validator.EmailNotValidError) -> str:
+def _email_reason(exc: email_validator.EmailNotValidError) -> str:  # noqa: PLR0911 - a reason per kind
     """Why an address is refused: the validator's own words in English; in another language the common reasons
     said in it, and a general one for the rest."""
     text = str(exc)

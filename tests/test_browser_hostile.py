@@ -469,3 +469,19 @@ def test_a_bulk_comment_too_long_is_refused_with_a_message_not_cut(hostile_new_s
     expect(page.locator(".cc-bulk-apply button")).to_be_disabled()
     assert len(store.bulk_changes()) == before
     assert_clean(page)
+
+
+def test_a_long_unbroken_value_breaks_inside_the_card_not_out_of_the_page(hostile_new_server, page):
+    """A pasted 220-character link in a comment and a 200-letter name without a space wrap within the card: the
+    page is never wider than the window (no sideways scrolling, at 1280 × 720)."""
+    store = hostile_new_server.store
+    made = store.create_customer(Customer(name="Lång" + "Namnutanmellanslag" * 10, account_manager="anna"),
+                                 user="anna")
+    store.add_comment(made.id, "Avtal: https://firma.sharepoint.com/" + "a1B2c3D4e5" * 20, user="anna")
+    store.set_pref("anna", "card.collapsed.comments", False)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    login(page, hostile_new_server.url, "anna")
+    page.goto(f"{hostile_new_server.url}/card?customer={made.id}")
+    wait_idle(page)
+    expect(page.get_by_text("a1B2c3D4e5", exact=False).first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
