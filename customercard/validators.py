@@ -352,9 +352,23 @@ def check_website(value: str) -> str:
     if not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
         text = "https://" + text
     if not re.fullmatch(r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]\S*)?",
-                        text):
+                        _ascii_host(text)):
         raise ValueError(_("Not a web address: use a form like www.example.se or https://example.se."))
     return text
+
+
+def _ascii_host(url: str) -> str:
+    """The address with its host as DNS writes it (www.räksmörgås.se → www.xn--rksmrgs-5wao1o.se), to be checked as
+    any other; kept as typed when the host is not a name that can be written so."""
+    match = re.match(r"^([a-z][a-z0-9+.-]*://)([^/?#:]+)(.*)$", url, re.IGNORECASE | re.DOTALL)
+    if match is None or match.group(2).isascii() or any(
+            label.startswith("-") or label.endswith("-") for label in match.group(2).split(".")):
+        return url
+    try:
+        host = match.group(2).encode("idna").decode("ascii")
+    except UnicodeError:
+        return url
+    return match.group(1) + host + match.group(3)
 
 
 @functools.cache

@@ -381,3 +381,18 @@ REASONS = ("it needs exactly one @.", "the part after the @ is not a domain name
            "the part before the @ has characters an address cannot have.",
            "a period cannot come first, last, twice in a row or just before the @.",
            "there is nothing before the @.", "there is nothing after the @.")
+
+
+@pytest.mark.parametrize("typed, kept", [("www.räksmörgås.se", "https://www.räksmörgås.se"),
+                                         ("https://blåbär.dk/om-os", "https://blåbär.dk/om-os"),
+                                         ("http://øl.dk", "http://øl.dk")])
+def test_a_website_with_letters_of_our_languages_in_its_domain_is_taken(typed, kept):
+    assert validators.check_website(typed) == kept
+    customer = cc.Customer(name="Räksmörgås AB", website=typed)
+    assert "website" not in customer.validate(Choices())
+
+
+@pytest.mark.parametrize("typed", ["räksmörgås", "www.räk smörgås.se", "www.ex_ample.se", "https://-å.se"])
+def test_a_website_that_is_no_domain_is_still_refused(typed):
+    with pytest.raises(ValueError, match="Not a web address"):
+        validators.check_website(typed)
