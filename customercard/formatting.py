@@ -72,12 +72,19 @@ def _calendar(locale_name: str) -> dict[str, Any]:
     return {"months": {"longhand": [months["wide"][m] for m in range(1, 13)],
                        "shorthand": [months["abbreviated"][m] for m in range(1, 13)]},
             "weekdays": {"longhand": sunday_first(days["wide"]), "shorthand": sunday_first(days["abbreviated"])},
-            "firstDayOfWeek": (locale.first_week_day + 1) % 7}
+            "firstDayOfWeek": (locale.first_week_day + 1) % 7,
+            # how a screen reader is told a day of the calendar (flatpickr's tokens), as the language says a date
+            "ariaDateFormat": ARIA_DATE_FORMATS.get(locale_name.split("_")[0], "F j, Y")}
+
+
+#: A calendar day as a screen reader says it, per language (flatpickr's tokens): 1 december 2026, 1. december 2026.
+ARIA_DATE_FORMATS = {"sv": "j F Y", "da": "j. F Y", "en": "F j, Y"}
 
 
 def calendar(language: str | None = None) -> dict[str, Any]:
     """A date picker's calendar in ``language`` (the reader's by default), as flatpickr reads a locale: the months'
-    and weekdays' names (Sunday first) and the first day of the week (0 is Sunday)."""
+    and weekdays' names (Sunday first) and the first day of the week (0 is Sunday); with it, how a day is said to
+    a screen reader (``ariaDateFormat``, an option of its own)."""
     return dict(_calendar(format_locale(language)))
 
 

@@ -13,6 +13,7 @@ Nobody who turned the e-mail off on their profile gets it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 import html
 import logging
 from email.headerregistry import Address as MailAddress
@@ -34,8 +35,10 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 300.0
 
 
-def _base_url(store, config: Config) -> str:
-    return (store.settings().public_base_url or config.base_url or DEFAULT_BASE_URL).strip().rstrip("/")
+def _base_url(store, config: Config, reached_at: str | None = None) -> str:
+    """Where the e-mail's links go: the firm's public address, else the configured one, else where the server is
+    reached (the address its pages were last asked at, else its own port), else the default."""
+    return (store.settings().public_base_url or config.base_url or reached_at or DEFAULT_BASE_URL).strip().rstrip("/")
 
 
 def _lines(rows: pd.DataFrame, base: str) -> list[tuple[str, str, str, str]]:
@@ -49,11 +52,12 @@ def _lines(rows: pd.DataFrame, base: str) -> list[tuple[str, str, str, str]]:
 
 
 def compose_reminder(store, user: User, rows: pd.DataFrame, day: dt.date, smtp: SmtpSettings,
-                     config: Config | None = None) -> _Composed:
+                     config: Config | None = None, reached_at: str | None = None) -> _Composed:
     """The e-mail telling ``user`` of their open follow-ups due by ``day`` (``rows`` as
-    :meth:`~customercard.store.Store.follow_ups` gives them), in the user's language."""
+    :meth:`~customercard.store.Store.follow_ups` gives them), in the user's language; its links to ``reached_at``
+    (the server's address) when no public address is set."""
     config = config or get_config()
-    base = _base_url(store, config)
+    base = _base_url(store, config, reached_at)
     language = user.language or store.settings().language
     overdue = rows[rows["due_on"] < day]
     due = rows[rows["due_on"] >= day]
@@ -110,7 +114,8 @@ def _html(subject: str, greeting: str, parts, base: str, off: str) -> str:
             + "".join(body) + "</body></html>")
 
 
-def send_follow_up_reminders(store, day: dt.date | None = None, config: Config | None = None) -> list[str]:
+def send_follow_up_reminders(store, day: dt.date | None = None, config: Config | None = None,
+                             reached_at: str | None = None) -> list[str]:
     """Send today's reminder to each owner who has open follow-ups due by ``day`` (the firm's today), wants it and
     has not had it that day; returns the logins mailed. Nothing is sent without a configured mail server."""
     config = config or get_config()
@@ -127,7 +132,7 @@ def send_follow_up_reminders(store, day: dt.date | None = None, config: Config |
             if rows.empty:
                 store.release_follow_up_mail(login, day)
                 continue
-            _deliver(compose_reminder(store, store.get_user(login), rows, day, smtp, config), smtp)
+            _deliver(compose_reminder(store, store.get_user(login), rows, day, smtp, config, reached_at), smtp)
         except MailError as exc:  # the mail server or its settings (said in one line: no traceback every round)
             log.warning("The follow-up reminder to %s could not be sent: %s", login, exc)
             store.release_follow_up_mail(login, day)
@@ -148,10 +153,12 @@ class ReminderScheduler(Rounds):
     failure = "Sending the follow-up reminders failed"  # the database was busy or gone: the next round tries again
 
     def __init__(self, store, interval: float = CHECK_EVERY, send_from: int | None = None,
-                 config: Config | None = None) -> None:
+                 config: Config | None = None, reached_at: Callable[[], str | None] | None = None) -> None:
+        """``reached_at()``: where the server is reached now (its e-mails' links when no public address is set)."""
         self.store = store
         self.send_from = send_from
         self.config = config
+        self.reached_at = reached_at
         super().__init__(interval)
 
     def run_once(self) -> list[str]:
@@ -161,7 +168,8 @@ class ReminderScheduler(Rounds):
         hour = settings.reminder_hour if self.send_from is None else self.send_from
         if dt.datetime.now(formatting.time_zone(settings.time_zone)).hour < hour:
             return []
-        return send_follow_up_reminders(self.store, config=self.config)
+        return send_follow_up_reminders(self.store, config=self.config,
+                                        reached_at=self.reached_at() if self.reached_at is not None else None)
 
 
 __all__ = ["ReminderScheduler", "compose_reminder", "send_follow_up_reminders"]

@@ -249,7 +249,7 @@ class CardServer:
             self.reminders = ReminderScheduler(
                 store, interval=CHECK_EVERY if self.remind_every is None else self.remind_every,
                 send_from=self.remind_from_hour,  # None: the firm's setting (Administration → Settings)
-                config=self.config).start()  # the day's claim in the database keeps it to one e-mail a day
+                config=self.config, reached_at=self.reached_at).start()  # the day's claim in the database keeps it to one e-mail a day
 
     # -- who is asking -------------------------------------------------------------------------------------
     def session_user(self) -> User | None:
@@ -286,6 +286,7 @@ class CardServer:
     def _session_page(self, page: Page) -> Callable[[], ServableMixin]:
         def session_page() -> ServableMixin:
             self.memory.session_started()
+            self._seen_at()
             pn.state.on_session_destroyed(self.memory.session_ended)
             try:
                 set_session_language(self.session_language(self.session_user()))  # in its reader's language
@@ -295,6 +296,18 @@ class CardServer:
                 return self._failed_page()
         functools.update_wrapper(session_page, page)
         return session_page
+
+    def _seen_at(self) -> None:
+        """Keep the address this session's page was asked at (its scheme and host, as the browser reached us)."""
+        request = getattr(getattr(pn.state.curdoc, "session_context", None), "request", None)
+        host = (getattr(request, "headers", None) or {}).get("Host") or getattr(request, "host", "")
+        if host:
+            self._last_reached = f"{getattr(request, 'protocol', 'http') or 'http'}://{host}"
+
+    def reached_at(self) -> str:
+        """Where people reach this server: the address its pages were last asked at, else its own (what links in
+        the e-mails it sends by itself, the reminders, point to when no public address is set)."""
+        return getattr(self, "_last_reached", None) or self.url()
 
     def keep_in_use(self, token: str) -> None:
         """What the user does on this open page (a click, a key typed into a field) keeps its login session in use,

@@ -4,12 +4,14 @@ conflict), the filters, more cards in a column, a viewer who cannot move, and ax
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
+from customercard.models import Customer, Opportunity
 from customercard.ui.pipeline_board import FIRST_CARDS, MORE_CARDS, month_options
 
 from .axe import blocking, describe, run_axe
@@ -247,6 +249,13 @@ def test_a_card_opens_in_an_editor_and_saves_on_its_version(live_server, page):
 
 @pytest.mark.parametrize("who", ["anna", "vera"])
 def test_the_board_passes_axe(live_server, browser, who):
+    """Also with a card whose title runs over the customer's link beneath it (each a target of its own)."""
+    store = live_server.store
+    if not len(store.sql("SELECT id FROM opportunities WHERE title = 'IT security programme for the whole group'")):
+        customer_id = store.create_customer(Customer(name="Lunde AS", account_manager="anna"), user="anna").id
+        store.create_opportunity(Opportunity(customer_id=customer_id, title="IT security programme for the whole "
+                                             "group", amount=1000.0, currency="SEK", owner="anna",
+                                             expected_close=dt.date(2000, 1, 1)), user="anna")  # first in its column
     context = browser.new_context(locale="en")
     page = context.new_page()
     open_board(page, live_server.url, who)

@@ -14,7 +14,7 @@ from customercard.reminders import ReminderScheduler, send_follow_up_reminders
 from customercard.server import CardServer
 from customercard.store import Store
 
-from .conftest import eventually
+from .conftest import eventually, free_port
 from .test_mail import PUBLIC, SENDER, SMTP_ENV, Inbox, start_smtp
 
 
@@ -180,3 +180,22 @@ def test_an_impossible_hour_is_refused_and_nothing_is_stored(firm):
             store.save_settings(settings, user="boss")
         settings = store.settings()
     assert store.settings().reminder_hour == 6
+
+
+def test_without_a_public_address_the_links_go_where_the_server_is_reached(firm):
+    """No public address set and none configured: a served reminder links to the server's own address (the port it
+    serves on), never to a default port nobody serves on."""
+    store, customer, inbox = firm
+    settings = store.settings()
+    settings.public_base_url = ""
+    store.save_settings(settings, user="boss")
+    port = free_port()
+    server = CardServer(store, port=port, remind=True, remind_every=0.05, remind_from_hour=0)
+    assert server.reached_at() == f"http://127.0.0.1:{port}"
+    server.current_store()
+    try:
+        eventually(lambda: len(inbox.messages()) == 2)
+    finally:
+        server.stop()
+    text = _by_recipient(inbox)["anna@firm.example"][0].get_body(("plain",)).get_content()
+    assert f"http://127.0.0.1:{port}/card?customer={customer.id}" in text and "localhost:5006" not in text

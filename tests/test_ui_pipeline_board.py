@@ -169,3 +169,24 @@ def test_an_edit_in_place_meets_a_move_made_meanwhile_as_a_conflict(demo_store):
     assert stored.stage == stages[2] and stored.version == card["version"] + 1
     history = demo_store.record_history("opportunities", card["id"])
     assert "anna" not in set(history["changed_by"])
+
+
+def test_the_pipelines_people_filters_offer_who_can_own_or_manage_and_say_their_help_in_the_language(demo_store):
+    """A viewer owns no opportunity and manages no customer: the board's and the table's lists of people leave them
+    out (choosing one always showed nothing). The table's date filters explain themselves in the reader's
+    language."""
+    from customercard.i18n import _
+
+    users = demo_store.users(include_inactive=True)
+    viewers, managers = (set(users[users["role"] == role]["name"]) for role in ("viewer", "manager"))
+    assert viewers and managers
+    board = PipelineBoard(store=demo_store, user="anna")
+    with using_language("sv"):
+        table = PipelineTable(store=demo_store, user="anna")
+        help_text = one(table.__panel__(), pn.widgets.DatePicker, "cc-close-from").description
+        assert help_text == _("Expected to close on or after.") != "Expected to close on or after."
+    choosers = [one(board.__panel__(), pn.widgets.Select, "cc-board-owner"),
+                labelled(table.__panel__(), "Ägare"), labelled(table.__panel__(), "Kundansvarig")]
+    for chooser in choosers:
+        names = set(chooser.options)
+        assert managers <= names and not viewers & names, chooser.name

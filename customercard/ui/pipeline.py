@@ -59,6 +59,7 @@ class PipelineTable(pn.viewable.Viewer):
         super().__init__(**params)
         store = self.store
         users = store.users(include_inactive=True)
+        users = users[users["role"] != "viewer"]  # a viewer owns no opportunity and manages no customer
         people = {_("Everyone"): "", **dict(zip(users["name"], users["login"], strict=True))}
         self._filters = [
             pn.widgets.Select.from_param(self.param.account_manager, label=_("Account manager"), options=people,
@@ -66,8 +67,10 @@ class PipelineTable(pn.viewable.Viewer):
             pn.widgets.Select.from_param(self.param.owner, label=_("Owner"), options=people,
                                          css_classes=["cc-pipeline-owner"], width=200),
             DatePicker.from_param(self.param.close_from, label=_("Closing from"), width=160,
+                                  description=_("Expected to close on or after."),
                                   css_classes=["cc-close-from"], date_format=date_format()),
             DatePicker.from_param(self.param.close_to, label=_("Closing until"), width=160,
+                                  description=_("Expected to close on or before."),
                                   css_classes=["cc-close-to"], date_format=date_format()),
         ]
         self.can_edit = store.can(self.user, "write")

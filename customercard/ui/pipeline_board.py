@@ -119,6 +119,7 @@ class PipelineBoard(pn.viewable.Viewer):
         self.summary = pd.DataFrame(columns=["count", "amount", "weighted"])
         self.editor: RecordEditor | None = None
         users = store.users(include_inactive=True)
+        users = users[users["role"] != "viewer"]  # a viewer owns no opportunity and manages no customer
         people = {_("Everyone"): "", **dict(zip(users["name"], users["login"], strict=True))}
         self._months = pn.widgets.Select.from_param(self.param.close_month, label=_("Expected to close in"),
                                                     options={_("Any month"): ""}, width=200,

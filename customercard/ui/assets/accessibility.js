@@ -71,6 +71,7 @@
         if (!picker || localized.has(picker)) continue;
         localized.add(picker);
         picker.set("locale", texts.calendar);
+        if (texts.calendar.ariaDateFormat) picker.set("ariaDateFormat", texts.calendar.ariaDateFormat);
         const box = picker.calendarContainer;  // its fields' names are given once, as the calendar is made
         const names = [[".cur-year", "yearAriaLabel"], [".flatpickr-monthDropdown-months", "monthAriaLabel"],
                        [".flatpickr-hour", "hourAriaLabel"], [".flatpickr-minute", "minuteAriaLabel"]];
