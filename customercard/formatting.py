@@ -74,7 +74,7 @@ def _calendar(locale_name: str) -> dict[str, Any]:
             "weekdays": {"longhand": sunday_first(days["wide"]), "shorthand": sunday_first(days["abbreviated"])},
             "firstDayOfWeek": (locale.first_week_day + 1) % 7,
             # how a screen reader is told a day of the calendar (flatpickr's tokens), as the language says a date
-            "ariaDateFormat": ARIA_DATE_FORMATS.get(locale_name.split("_")[0], "F j, Y")}
+            "ariaDateFormat": ARIA_DATE_FORMATS.get(locale_name.split("_", maxsplit=1)[0], "F j, Y")}
 
 
 #: A calendar day as a screen reader says it, per language (flatpickr's tokens): 1 december 2026, 1. december 2026.

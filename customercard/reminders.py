@@ -13,9 +13,9 @@ Nobody who turned the e-mail off on their profile gets it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 import html
 import logging
+from collections.abc import Callable
 from email.headerregistry import Address as MailAddress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
