@@ -249,7 +249,7 @@ class CardServer:
             self.reminders = ReminderScheduler(
                 store, interval=CHECK_EVERY if self.remind_every is None else self.remind_every,
                 send_from=self.remind_from_hour,  # None: the firm's setting (Administration → Settings)
-                config=self.config, reached_at=self.reached_at).start()  # the day's claim in the database keeps it to one e-mail a day
+                config=self.config, reached_at=self.reached_at).start()  # the day's claim keeps it to one a day
 
     # -- who is asking -------------------------------------------------------------------------------------
     def session_user(self) -> User | None:

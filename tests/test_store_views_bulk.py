@@ -243,3 +243,19 @@ def test_a_writer_saving_while_a_bulk_change_runs_loses_nothing(demo_store):
                             "AND d.field = 'account_manager')")
     last = dict(zip(latest["customer_id"], latest["new_value"], strict=True))
     assert all(last[i] == demo_store.get_customer(i).account_manager for i in ids)
+
+
+def test_a_customer_merged_away_is_left_alone_with_the_reason_and_the_others_are_changed(demo_store):
+    """A merged-away customer among those chosen (Archived "Both" on Search customers, or a notebook's list) is
+    skipped, saying it was merged — the bulk change goes on for the others (it raised AttributeError), and so does
+    its undo."""
+    store = demo_store
+    ids = [int(i) for i in store.sql("SELECT id FROM customers WHERE NOT archived AND account_manager = 'anna' "
+                                     "ORDER BY id LIMIT 12")["id"]]
+    store.merge_customers(ids[0], ids[5], user="anna")
+    batch = store.bulk_change(ids, "account_manager", "olli", user="anna")
+    assert set(batch.skipped) == {ids[5]} and "merged" in batch.skipped[ids[5]]
+    assert batch.customers == len(ids) - 1 and store.get_customer(ids[1]).account_manager == "olli"
+    store.merge_customers(ids[0], ids[6], user="anna")  # merged away after the change: its undo leaves it alone
+    undone = store.undo_bulk_change(batch.id, user="anna")
+    assert ids[6] in undone.skipped and store.get_customer(ids[1]).account_manager == "anna"

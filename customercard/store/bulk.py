@@ -247,7 +247,7 @@ class BulkStore(Part):
         refused = self.customers.save_together([customer for customer, _old in changing], login, "bulk")
         for customer_id, exc in refused.items():
             skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the preview"))
-                                    if isinstance(exc, ConflictError) else "; ".join(exc.errors.values()))
+                                    if isinstance(exc, ConflictError) else _refusal(exc))
         return [[customer.id, customer.version, old, None] for customer, old in changing
                 if customer.id not in refused and customer.version > read_at[customer.id]]
 
@@ -360,7 +360,7 @@ class BulkStore(Part):
         refused = self.customers.save_together(changing, login, "bulk undo")
         for customer_id, exc in refused.items():
             skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the bulk change"))
-                                    if isinstance(exc, ConflictError) else "; ".join(exc.errors.values()))
+                                    if isinstance(exc, ConflictError) else _refusal(exc))
         return [customer.id for customer in changing if customer.id not in refused]
 
 
@@ -370,3 +370,10 @@ def _changed_since(store: BulkStore, customer_id: int, version: int, since: str)
                          [customer_id, version])
     names = ", ".join(sorted(store.admin.user_name(row[0]) for row in rows)) or "?"
     return _("changed by {names} since {since}").format(names=names, since=since)
+
+
+def _refusal(exc: Exception) -> str:
+    """Why a customer was left alone: a validation's messages, else the refusal's own words (merged away, no
+    right to change it)."""
+    errors = getattr(exc, "errors", None)
+    return "; ".join(str(v) for v in errors.values()) if isinstance(errors, dict) and errors else str(exc)
