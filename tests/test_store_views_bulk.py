@@ -259,3 +259,37 @@ def test_a_customer_merged_away_is_left_alone_with_the_reason_and_the_others_are
     store.merge_customers(ids[0], ids[6], user="anna")  # merged away after the change: its undo leaves it alone
     undone = store.undo_bulk_change(batch.id, user="anna")
     assert ids[6] in undone.skipped and store.get_customer(ids[1]).account_manager == "anna"
+
+
+def test_undo_after_the_old_value_was_renamed_puts_back_the_same_value_under_its_new_name(demo_store):
+    """Erik sets three Active customers to Prospect; an administrator renames Active to "Active client"; Erik's undo
+    puts back the same value (customers refer to it, not to its name) — it skipped everyone with a wrong reason and
+    was used up."""
+    store = demo_store
+    ids = [int(i) for i in store.sql("SELECT c.id FROM customers c JOIN list_values v ON v.id = c.status_id "
+                                     "WHERE v.label = 'Active' AND NOT c.archived ORDER BY c.id LIMIT 3")["id"]]
+    batch = store.bulk_change(ids, "status", "Prospect", user="erik")
+    statuses = store.list_values("statuses")
+    active = statuses[statuses["label"] == "Active"].iloc[0]
+    store.rename_list_value(int(active["id"]), "Active client", user="admin")
+    undone = store.undo_bulk_change(batch.id, user="erik")
+    assert undone.customers == 3 and undone.skipped == {}
+    assert {store.get_customer(i).status for i in ids} == {"Active client"}
+
+
+def test_an_undo_that_could_put_nothing_back_is_not_used_up(demo_store):
+    """Every customer was changed since the bulk change: the undo leaves them all alone and says so — and the bulk
+    change stays undoable (nothing was undone), not marked undone."""
+    store = demo_store
+    ids = [int(i) for i in store.sql("SELECT id FROM customers WHERE NOT archived AND account_manager = 'anna' "
+                                     "ORDER BY id LIMIT 2")["id"]]
+    batch = store.bulk_change(ids, "account_manager", "olli", user="anna")
+    for customer_id in ids:
+        customer = store.get_customer(customer_id)
+        customer.nickname = "Changed since"
+        store.save_customer(customer, user="erik")
+    undone = store.undo_bulk_change(batch.id, user="anna")
+    assert undone.customers == 0 and set(undone.skipped) == set(ids)
+    again = store.get_bulk_change(batch.id)
+    assert again.undone_at is None and again.version == undone.version
+    assert store.undo_bulk_change(batch.id, user="anna", expected_version=again.version).customers == 0

@@ -21,6 +21,7 @@ from .. import formatting
 from ..errors import ConflictError, NotFound, ValidationError
 from ..i18n import N_, _
 from ..models import BulkChange, Customer, field_value, to_text
+from .asof import CUSTOMER_LIST_FIELDS, renamed_since
 from .backend import Backend, counted
 from .customers import _set_field_text
 from .database import execute_rows, utcnow
@@ -295,8 +296,30 @@ class BulkStore(Part):
             if not claimed:
                 raise ValidationError({"batch_id": _("This bulk change was undone already, or changed since: read it "
                                                      "again.")}, what=_("Bulk change"))
+        try:
+            skipped, restored = self._undo_all(batch, login, now)
+        except BaseException:
+            self._release(batch, login)
+            raise
+        if restored == 0 and skipped:  # nothing could be put back: the undo is not used up (a later one may)
+            self._release(batch, login)
+            batch.param.update(customers=0, skipped=skipped, version=batch.version + 2)
+            return batch
+        with self.db.transaction() as cur:
             self.admin.log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value),
                                  N_("undone"))
+        batch.param.update(customers=restored, skipped=skipped, undone_at=now, undone_by=login,
+                           version=batch.version + 1)
+        return batch
+
+    def _release(self, batch: BulkChange, login: str) -> None:
+        """Give back an undo's claim on a batch that it could not undo."""
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE bulk_changes SET undone_at = NULL, undone_by = '', version = version + 1 "
+                        "WHERE id = ? AND undone_by = ?", [batch.id, login])
+
+    def _undo_all(self, batch: BulkChange, login: str, now: Any) -> tuple[dict[int, str], int]:
+        """Put back what ``batch`` changed, a chunk a transaction: ({customer id: why left alone}, how many)."""
         items = self.db.records("SELECT customer_id, version_after, old_value, comment_id FROM bulk_change_customers "
                                 "WHERE batch_id = ? AND NOT undone ORDER BY customer_id", [batch.id])
         skipped: dict[int, str] = {}
@@ -309,9 +332,7 @@ class BulkStore(Part):
                     cur.execute("UPDATE bulk_change_customers SET undone = TRUE WHERE batch_id = ? AND "
                                 + self.db.in_list("customer_id", len(done), ids=True), [batch.id, *done])
                 restored += len(done)
-        batch.param.update(customers=restored, skipped=skipped, undone_at=now, undone_by=login,
-                           version=batch.version + 1)
-        return batch
+        return skipped, restored
 
     def _withdraw_comments(self, cur: Any, items: list[dict[str, Any]], login: str, now: Any,
                            skipped: dict[int, str]) -> list[int]:
@@ -341,6 +362,9 @@ class BulkStore(Part):
                    skipped: dict[int, str]) -> list[int]:
         customers = self.customers.customers_for_saving([int(item["customer_id"]) for item in items])
         changing: list[Customer] = []
+        # a list value renamed since is the same value under today's name (customers refer to it, not to its name)
+        listed = CUSTOMER_LIST_FIELDS.get(batch.field)
+        renames = self.admin.list_renames().get(listed, []) if listed else []
         for item in items:
             customer_id, version = int(item["customer_id"]), int(item["version_after"])
             customer = customers.get(customer_id)
@@ -350,8 +374,11 @@ class BulkStore(Part):
             if customer.version != version:
                 skipped[customer_id] = _changed_since(self, customer_id, version, _("the bulk change"))
                 continue
+            old_value = item["old_value"]
+            if renames and old_value:
+                old_value = renamed_since(renames, old_value, batch.created_at)
             try:
-                _set_field_text(customer, batch.field, item["old_value"])
+                _set_field_text(customer, batch.field, old_value)
             except (ValueError, TypeError) as exc:
                 skipped[customer_id] = str(exc)
                 continue
