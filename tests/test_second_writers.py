@@ -472,3 +472,32 @@ def test_a_criterion_is_not_made_twice_under_names_differing_by_case(empty_store
     renamed = _criterion(store, "Firm size")
     renamed.name = "Firm Size"  # the criterion itself may change its case
     assert store.save_criterion(renamed, user="boss").name == "Firm Size"
+
+
+def test_two_stores_on_one_duckdb_file_see_each_others_administrative_changes(demo_template, tmp_path):
+    """Two stores open on one DuckDB file in one process (two notebooks' worth): a user deactivated through one
+    cannot save through the other, a status renamed through one is offered by its new name by the other, a setting
+    switched through one is read so by the other."""
+    from .conftest import copy_database
+
+    database = copy_database(demo_template, tmp_path)
+    with cc.Store(database) as first, cc.Store(database) as second:
+        customer_id = int(first.sql("SELECT min(id) AS id FROM customers")["id"][0])
+        assert first.can("erik", "write") and "Active" in first.choices().allowed("statuses")
+        erik = second.get_user("erik")
+        erik.active = False
+        second.update_user(erik, by="admin")
+        customer = first.get_customer(customer_id)
+        customer.nickname = "After the deactivation"
+        with pytest.raises(cc.PermissionDenied, match="deactivated"):
+            first.save_customer(customer, user="erik")
+        statuses = second.list_values("statuses")
+        active = statuses[statuses["label"] == "Active"].iloc[0]
+        second.rename_list_value(int(active["id"]), "Current", user="admin")
+        assert "Current" in first.choices().allowed("statuses") and "Active" not in first.choices().allowed("statuses")
+        settings = second.settings()
+        settings.crm_enabled = not settings.crm_enabled
+        second.save_settings(settings, user="admin")
+        assert first.settings().crm_enabled == settings.crm_enabled
+    with cc.Store(database) as again:  # opened afresh after both closed: what the file holds
+        assert not again.can("erik", "write")

@@ -11,6 +11,8 @@ import datetime as dt
 import functools
 import logging
 import sys
+import threading
+import weakref
 from copy import copy as shallow_copy
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,32 @@ def assemble(db: Backend, admin: AdminStore) -> dict[str, Part]:
 SEARCH_INDEX_SCHEMA = 3
 
 
+#: The admin cache (lists, users, settings) of each DuckDB file open in this process, shared by the stores open on it
+#: (a second store on the file, a notebook's beside a test's): an administrator's change through one is seen by all
+#: — a user deactivated through one could go on saving through another. {resolved path: (cache, stores open)}
+_SHARED_CACHES: dict[str, tuple[dict[str, Any], int]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _share_cache(location: str) -> str | None:
+    if location == ":memory:":
+        return None
+    key = str(Path(location).expanduser().resolve())
+    with _SHARED_LOCK:
+        cache, count = _SHARED_CACHES.get(key, ({}, 0))
+        _SHARED_CACHES[key] = (cache, count + 1)
+    return key
+
+
+def _unshare_cache(key: str) -> None:
+    with _SHARED_LOCK:
+        cache, count = _SHARED_CACHES.get(key, ({}, 1))
+        if count <= 1:
+            _SHARED_CACHES.pop(key, None)  # the last store on the file: a new file there starts afresh
+        else:
+            _SHARED_CACHES[key] = (cache, count - 1)
+
+
 class Store:
     """Everything customercard keeps, behind one object. Thread-safe; share one per process.
 
@@ -85,7 +113,11 @@ class Store:
             self.db: Backend = PostgresDatabase(self.location, migrate_to=migrate_to)
         else:
             self.db = Database(database, migrate_to=migrate_to)
-        self._parts = assemble(self.db, AdminStore(self.db))
+        key = _share_cache(self.location) if self.db.dialect == "duckdb" else None
+        cache = _SHARED_CACHES[key][0] if key is not None else None
+        # given back when closed, or when this store is gone without being closed
+        self._unshare = weakref.finalize(self, _unshare_cache, key) if key is not None else None
+        self._parts = assemble(self.db, AdminStore(self.db, cache=cache))
         if self.db.upgraded_from < SEARCH_INDEX_SCHEMA <= self.db.schema_version() and not self.is_empty():
             self.rebuild_search_index()  # schema 3 brought the search index: fill it for existing data
 
@@ -102,6 +134,8 @@ class Store:
         """Close the database (the store cannot be used afterwards)."""
         if self.__dict__.get("_borrowed"):
             return  # the owner closes it
+        if self.__dict__.get("_unshare") is not None:
+            self._unshare()
         self.db.close()
 
     def borrowed(self) -> Store:
