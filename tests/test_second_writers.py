@@ -501,3 +501,30 @@ def test_two_stores_on_one_duckdb_file_see_each_others_administrative_changes(de
         assert first.settings().crm_enabled == settings.crm_enabled
     with cc.Store(database) as again:  # opened afresh after both closed: what the file holds
         assert not again.can("erik", "write")
+
+
+def test_a_second_store_knows_an_administrators_change_at_once_when_it_writes(demo_store):
+    """Two stores on one database (two server processes on PostgreSQL; two notebooks on one DuckDB file): right after
+    an administrator deactivates a user or renames a status through one, a write through the other is checked
+    against it — refused for the deactivated user, and "Active" (renamed) is no status any more — not written by
+    the old name into history for a second."""
+    first = demo_store
+    with cc.Store(first.location) as second:
+        customer_id = int(first.sql("SELECT min(id) AS id FROM customers")["id"][0])
+        assert first.can("erik", "write") and "Active" in first.choices().allowed("statuses")  # both cached now
+        erik = second.get_user("erik")
+        erik.active = False
+        second.update_user(erik, by="admin")
+        customer = first.get_customer(customer_id)
+        customer.nickname = "Right after"
+        with pytest.raises(cc.PermissionDenied, match="deactivated"):
+            first.save_customer(customer, user="erik")
+        statuses = second.list_values("statuses")
+        active = statuses[statuses["label"] == "Active"].iloc[0]
+        second.rename_list_value(int(active["id"]), "Current", user="admin")
+        customer = first.get_customer(customer_id)
+        customer.status = "Active"
+        with pytest.raises(cc.ValidationError):
+            first.save_customer(customer, user="anna")
+        history = first.history(customer_id)
+        assert "Active" not in set(history[history["field"] == "status"]["new_value"].iloc[:1])

@@ -60,6 +60,8 @@ class AdminStore(Part):
     def require(self, user: str | None, need: str) -> str:
         """The acting login, once it may ``need`` ('read', 'write' or 'admin'); else PermissionDenied."""
         login = self.acting(user)
+        if need != "read":
+            self._look_at_others(now=True)
         if login.startswith(SYSTEM_PREFIX):
             return login
         known = self.users_by_login().get(login)
@@ -105,14 +107,7 @@ class AdminStore(Part):
 
     def cached(self, key: str, build):
         """A value built once and kept until an admin change (in this or, with PostgreSQL, another process)."""
-        if self.db.dialect != "duckdb":  # other processes write too: look at their stamp at most once a second
-            now = time.monotonic()
-            if now - getattr(self, "_stamp_checked", 0.0) > STAMP_CHECK_SECONDS:
-                self._stamp_checked = now
-                stamp = self._read_stamp()
-                if stamp != getattr(self, "_stamp", None):
-                    self._forget_here()
-                    self._stamp = stamp
+        self._look_at_others()
         found = self.cache_store.get(key, _MISSING)
         if found is not _MISSING:
             return found
@@ -122,6 +117,20 @@ class AdminStore(Part):
             if self.cache_store.get(_GENERATION, 0) == generation:
                 self.cache_store[key] = value
         return value
+
+    def _look_at_others(self, now: bool = False) -> None:
+        """With PostgreSQL other processes write too: look at their stamp at most once a second — or ``now``,
+        before a write (a list value renamed or a user deactivated a moment ago in another process is then known
+        to the write's checks and its history)."""
+        if self.db.dialect == "duckdb":  # one process holds the file: its stores share one cache
+            return
+        moment = time.monotonic()
+        if now or moment - getattr(self, "_stamp_checked", 0.0) > STAMP_CHECK_SECONDS:
+            self._stamp_checked = moment
+            stamp = self._read_stamp()
+            if stamp != getattr(self, "_stamp", None):
+                self._forget_here()
+                self._stamp = stamp
 
     def log_admin(self, cur: Any, user: str, area: str, item: str, old: Any, new: Any) -> None:
         cur.execute("INSERT INTO admin_log (changed_at, changed_by, area, item, old_value, new_value) "
