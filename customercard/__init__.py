@@ -28,6 +28,7 @@ from .errors import (
 from .identity import acting_user
 from .models import (
     Address,
+    BulkChange,
     Choices,
     Comment,
     Contact,
@@ -41,6 +42,7 @@ from .models import (
     Opportunity,
     Project,
     Relation,
+    SavedView,
     Settings,
     User,
 )
@@ -87,6 +89,8 @@ __all__ = [
     "Event",
     "FieldConflict",
     "FollowUp",
+    "SavedView",
+    "BulkChange",
     "Invoice",
     "InvoiceDefaults",
     "NotFound",
