@@ -74,6 +74,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Address",
+    "BulkChange",
     "Choices",
     "Comment",
     "Config",
@@ -89,8 +90,6 @@ __all__ = [
     "Event",
     "FieldConflict",
     "FollowUp",
-    "SavedView",
-    "BulkChange",
     "Invoice",
     "InvoiceDefaults",
     "NotFound",
@@ -99,6 +98,7 @@ __all__ = [
     "Project",
     "Relation",
     "RemoteStore",
+    "SavedView",
     "Settings",
     "Store",
     "TooManyAttempts",
