@@ -3,10 +3,12 @@
 import customercard as cc
 
 PUBLIC = {
-    "Address", "BulkChange", "Choices", "Comment", "Config", "ConflictError", "Contact", "ContactCard", "Criterion", "Customer",
+    "Address", "BulkChange", "Choices", "Comment", "Config", "ConflictError", "Contact", "ContactCard", "Criterion",
+    "Customer",
     "CustomerCard", "CustomerCardError", "CustomerList", "CustomerQuery", "Event", "FieldConflict", "FollowUp",
     "Invoice", "InvoiceDefaults",
-    "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "RemoteStore", "SavedView", "Settings", "Store",
+    "NotFound", "Opportunity", "PermissionDenied", "Project", "Relation", "RemoteStore", "SavedView", "Settings",
+    "Store",
     "TooManyAttempts", "User", "ValidationError", "WriteConflict", "__version__", "acting_user", "connect",
     "get_config", "invoiced_chart", "open_store",
 }
