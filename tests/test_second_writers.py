@@ -528,3 +528,39 @@ def test_a_second_store_knows_an_administrators_change_at_once_when_it_writes(de
             first.save_customer(customer, user="anna")
         history = first.history(customer_id)
         assert "Active" not in set(history[history["field"] == "status"]["new_value"].iloc[:1])
+
+
+def test_two_administrators_naming_a_criterion_at_once_make_one(empty_store):
+    """"Region" and "region" saved at the same moment (two sessions of one server; two processes on PostgreSQL): one
+    criterion is made, the other is told it exists — never two, never a raw database error."""
+    import threading
+
+    first = empty_store
+    second = cc.Store(first.location) if first.db.dialect == "postgresql" else first
+    try:
+        for round_ in range(5):
+            barrier = threading.Barrier(2)
+            outcomes: list[str] = []
+
+            def save(store, name):
+                barrier.wait()
+                try:
+                    store.save_criterion(cc.Criterion(name=name, values=["North"]), user="boss")
+                    outcomes.append("made")
+                except cc.ValidationError:
+                    outcomes.append("told")
+                except Exception as exc:  # noqa: BLE001 - what else came back is the finding
+                    outcomes.append(f"{type(exc).__name__}: {exc}")
+
+            threads = [threading.Thread(target=save, args=(store, name)) for store, name in
+                       ((first, f"Region {round_}"), (second, f"region {round_}"))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(outcomes) == ["made", "told"], outcomes
+            names = [c.name for c in first.criteria(include_inactive=True)]
+            assert len([n for n in names if n.lower() == f"region {round_}"]) == 1
+    finally:
+        if second is not first:
+            second.close()

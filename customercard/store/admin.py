@@ -360,13 +360,15 @@ class AdminStore(Part):
         """Create or update a criterion; values left out are deactivated (they stay on customers)."""
         login = self.require(user, "admin")
         criterion.check()
-        clash = self.db.row("SELECT id FROM criteria WHERE lower(name) = lower(?) AND id <> ?",  # Size and size
-                            [criterion.name, criterion.id if criterion.id is not None else -1])
-        if clash:
-            raise ValidationError({"name": _("There is already a criterion called “{name}”.").format(
-                name=criterion.name)})
         before = {c.id: c for c in self.criteria(include_inactive=True)}.get(criterion.id)
         with self.db.transaction() as cur:
+            if self.db.dialect == "postgresql":  # two administrators naming one at once: one after the other
+                cur.execute("SELECT pg_advisory_xact_lock(7242004)")
+            clash = cur.execute("SELECT id FROM criteria WHERE lower(name) = lower(?) AND id <> ?",  # Size and size
+                                [criterion.name, criterion.id if criterion.id is not None else -1]).fetchone()
+            if clash:
+                raise ValidationError({"name": _("There is already a criterion called “{name}”.").format(
+                    name=criterion.name)})
             if criterion.id is None:
                 position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM criteria").fetchone()[0]
                 criterion.id = cur.execute(

@@ -90,6 +90,8 @@ class TokenStore(Part):
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = utcnow()
         with self.db.transaction() as cur:
+            if self.db.dialect == "postgresql":  # the same name made at once in two processes: one after the other
+                cur.execute("SELECT pg_advisory_xact_lock(7242005)")
             taken = cur.execute("SELECT count(*) FROM api_tokens WHERE login = ? AND name = ? AND revoked_at IS NULL",
                                 [login, token.name]).fetchone()[0]
             if taken:
