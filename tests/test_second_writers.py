@@ -542,7 +542,7 @@ def test_two_administrators_naming_a_criterion_at_once_make_one(empty_store):
             barrier = threading.Barrier(2)
             outcomes: list[str] = []
 
-            def save(store, name):
+            def save(store, name, barrier=barrier, outcomes=outcomes):
                 barrier.wait()
                 try:
                     store.save_criterion(cc.Criterion(name=name, values=["North"]), user="boss")
