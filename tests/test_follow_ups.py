@@ -244,3 +244,16 @@ def test_changed_by_others_counts_saves_not_the_fields_they_wrote(firm):
     assert store.changes_by_others("anna", since, account_manager="anna").iloc[0].changes == 3
     store.add_comment(customer.id, "My own note", user="anna")  # one's own changes are not counted
     assert store.changes_by_others("anna", since, account_manager="anna").iloc[0].changes == 3
+
+
+def test_an_administrator_changing_someone_elses_language_or_reminder_mail_is_in_the_admin_log(firm):
+    store, _customer = firm
+    store.set_language("anna", "sv", by="anna")  # one's own choice: a preference, not an administrative change
+    store.set_follow_up_mail_wanted("anna", False, user="anna")
+    assert not len(store.admin_log(limit=50).query("item.str.startswith('anna:')", engine="python"))
+    store.set_language("anna", "da", by="boss")
+    store.set_follow_up_mail_wanted("anna", True, user="boss")
+    log = store.admin_log(limit=50)
+    mine = log[log["item"].astype(str).isin(["anna: language", "anna: follow-up e-mail"])]
+    assert set(mine["changed_by"]) == {"boss"} and len(mine) == 2
+    assert set(mine["new_value"]) == {"da", "true"} and set(mine["old_value"]) == {"sv", "false"}

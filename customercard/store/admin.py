@@ -537,11 +537,14 @@ class AdminStore(Part):
         actor = self.acting(by)
         if actor != login:
             self.require(by, "admin")
-        self.get_user(login)
+        before = self.get_user(login).language
         if language not in ("", *LANGUAGES):
             raise ValidationError({"language": _("Choose one of {languages}.").format(
                 languages=", ".join(LANGUAGES.values()))})
-        self.db.execute("UPDATE users SET language = ? WHERE login = ?", [language, login])
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE users SET language = ? WHERE login = ?", [language, login])
+            if actor != login and before != language:  # someone else's choice changed: the admin log says who
+                self.log_admin(cur, actor, "Users", f"{login}: language", before, language)
         self.forget_cached()
         return self.get_user(login)
 

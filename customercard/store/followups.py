@@ -217,7 +217,11 @@ class FollowUpStore(Part):
         acting = self.admin.require(user, "read")
         if acting != login:
             self.admin.require(user, "admin")
+        before = self.follow_up_mail_wanted(login)
         self.prefs.set_pref(login, "mail.follow_ups", bool(wanted))
+        if acting != login and before != bool(wanted):  # someone else's choice changed: the admin log says who
+            with self.db.transaction() as cur:
+                self.admin.log_admin(cur, acting, "Users", f"{login}: follow-up e-mail", before, bool(wanted))
 
     def claim_follow_up_mail(self, login: str, day: dt.date) -> bool:
         """Take the right to send ``login`` the reminder of ``day``: True once per user and day (whichever server
