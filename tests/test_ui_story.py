@@ -304,3 +304,23 @@ def test_without_the_crm_module_the_story_leaves_it_out(demo_store, customer_id)
     contact = ContactCard(store=demo_store, contact_id=contact_id, user="anna")
     assert "events" not in contact.slots and "relations" not in contact.slots
     assert "cc-contact-events" not in contact.markup()
+
+
+def test_a_removed_relation_keeps_its_addition_and_reads_from_each_side(demo_store):
+    """Anna relates one customer as "Parent company of" another, then removes it: both timelines keep when and by
+    whom it was added, and each says it from its own side — the subsidiary's reads "Subsidiary of" the parent, with
+    the parent's name and a link, the parent's "Parent company of" the subsidiary."""
+    store = demo_store
+    parent, child = (int(i) for i in store.sql("SELECT id FROM customers WHERE NOT archived ORDER BY id "
+                                               "LIMIT 2")["id"])
+    names = store.customer_names([parent, child])
+    relation = store.add_relation(cc.Relation(customer_id=parent, relation_type="Parent company of",
+                                              other_customer_id=child), user="anna")
+    store.remove_relation(relation.id, user="anna")
+    for me, label, other in ((child, "Subsidiary of", parent), (parent, "Parent company of", child)):
+        activity = CustomerCard(store=store, customer_id=me, user="anna").section("activity")
+        activity.open()
+        html = activity.view.html
+        for said in ("added a relation", "removed a relation"):
+            assert f"{said}: {label} {names[other][0]}" in html.replace("\u2068", "").replace("\u2069", ""), said
+        assert f"/card?customer={other}" in html

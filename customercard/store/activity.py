@@ -87,6 +87,17 @@ CUSTOMER_PARTS: dict[str, str] = {
         "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
         f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
         "WHERE r.other_customer_id = ? AND r.customer_id <> ?"),
+    # a relation removed since it was added: its addition, as the history of the relation keeps it (the row is gone)
+    "relations gone": (
+        "SELECT r.changed_at, 10, r.id, 'relation', 'added', r.changed_by, '', '', '', "
+        f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "
+        "AND r.kind = 'create' AND r.field = 'relation_type' AND r.customer_id = ? "
+        "AND NOT EXISTS (SELECT 1 FROM relations x WHERE x.id = r.record_id)"),
+    "relations gone in": (
+        "SELECT r.changed_at, 10, r.id, 'relation', 'added', r.changed_by, '', '', '', "
+        f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "
+        "AND r.kind = 'create' AND r.field = 'other_customer_id' AND r.new_value = CAST(? AS VARCHAR) "
+        "AND r.customer_id <> ? AND NOT EXISTS (SELECT 1 FROM relations x WHERE x.id = r.record_id)"),
     # what the history of the customer's records says: an opportunity's stage and status, a contact person made
     # inactive or active again, a relation removed (its type's row; one pointing at this customer by the row that
     # names it). One read of the history; the names are looked up for the page (see _with_names).
@@ -119,7 +130,8 @@ _OWN_CHANGES = {"crm": ["(r.table_name = 'opportunities' AND r.field IN ('stage'
                         "(r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'relation_type')"],
                 "contacts": ["(r.table_name = 'contacts' AND r.field = 'active')"]}
 #: The parts of the CRM module and of the document storage, left out when the firm has switched them off.
-CRM_PARTS = frozenset({"events", "opportunities created", "opportunities closed", "relations", "relations in"})
+CRM_PARTS = frozenset({"events", "opportunities created", "opportunities closed", "relations", "relations in",
+                       "relations gone", "relations gone in"})
 FILE_PARTS = frozenset({"files added", "files deleted"})
 CRM_KINDS = frozenset({"event", "opportunity", "relation"})
 
@@ -384,16 +396,25 @@ class ActivityStore(Part):
                 names.update({(table, int(i)): (title, detail) for i, title, detail in self.db.rows(
                     sql + self.db.in_list("id", len(ids), ids=True), ids)})
         removed = sorted({r["ref_id"] for r in history if r["ref_table"] == "relations"})
+        sides: dict[int, tuple[str, str]] = {}
         if removed:
             found: dict[int, dict[str, Any]] = {}
-            for record_id, field, old in self.db.rows(
-                    "SELECT record_id, field, old_value FROM record_changes WHERE table_name = 'relations' AND "
-                    "kind = 'delete' AND " + self.db.in_list("record_id", len(removed), ids=True), removed):
-                found.setdefault(int(record_id), {})[field] = old
+            for record_id, maker, kind, field, old, new in self.db.rows(
+                    "SELECT record_id, customer_id, kind, field, old_value, new_value FROM record_changes WHERE "
+                    "table_name = 'relations' AND kind IN ('create', 'delete') AND "
+                    + self.db.in_list("record_id", len(removed), ids=True) + " ORDER BY id", removed):
+                values = found.setdefault(int(record_id), {"maker": maker})
+                values[field] = old if kind == "delete" else values.get(field, new)
             names.update({("relations", i): (values.get("relation_type") or "", values.get("note") or "")
                           for i, values in found.items()})
+            # who made it, and to whom: the timeline says it from the side it is read on (a relation gone has no row)
+            sides = {i: (str(values.get("maker") or ""), f"contact:{values['other_contact_id']}"
+                         if values.get("other_contact_id") else f"customer:{values.get('other_customer_id') or ''}")
+                     for i, values in found.items()}
         for row in history:
             row["title"], row["detail"] = names.get((row["ref_table"], row["ref_id"]), ("", ""))
+            if row["ref_table"] == "relations" and row["ref_id"] in sides:
+                row["old_value"], row["new_value"] = sides[row["ref_id"]]
         return rows
 
 

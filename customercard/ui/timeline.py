@@ -163,11 +163,36 @@ class EntryText:
             href = (f"/contact?contact={int(found.other_id)}" if found.other_kind == "contact"
                     else f"/card?customer={int(found.other_id)}")
             target = link(href, _("Open"))
+        elif self.contact_id is None:  # removed since: as its history keeps it, said from this customer's side
+            label, other, target = self._gone_relation(row)
         if row.action == "removed":
             text = _("{who} removed a relation: {label} {other}")
         else:
             text = _("{who} added a relation: {label} {other}")
         return esc(text.format(who=self.who(row.who), label=label, other=other).strip()), "", target
+
+    def _gone_relation(self, row: Any) -> tuple[str, str, str]:
+        """A removed relation's type, the other side's name and a link to it, as seen from this customer: its own
+        relation by its type, one made to it by the type's other side (Subsidiary of …) and who made it."""
+        maker, _kind, other_id = str(row.old_value or ""), *str(row.new_value or ":").split(":", 1)
+        label = row.title
+        try:
+            if maker and maker != str(self.customer_id):  # made by the other customer, to this one
+                types = self.store.list_values("relation_types")
+                inverse = types[types["label"] == row.title]["inverse_label"]
+                label = str(inverse.iloc[0]) if len(inverse) and str(inverse.iloc[0] or "") else row.title
+                named = self.store.customer_names([int(maker)])
+                customer_id = int(maker)
+            elif _kind == "customer" and other_id.isdigit():
+                named = self.store.customer_names([int(other_id)])
+                customer_id = int(other_id)
+            else:  # to a contact person: the type is what there is to say
+                return label, "", ""
+        except Exception:  # a history that cannot be read further still reads as its type
+            return label, "", ""
+        if customer_id not in named:
+            return label, "", ""
+        return label, named[customer_id][0], link(f"/card?customer={customer_id}", _("Open"))
 
     def _merge(self, row: Any) -> tuple[str, str, str]:
         changes = row.changes or []
