@@ -183,6 +183,17 @@ class _BoundsSaidToAPerson:
         except ValueError as exc:
             raise ValidationError({self.name: _param_message(exc, self, val)}) from exc
 
+    def __set__(self, obj: Any, val: Any) -> None:
+        """Set; refused on a record inside another (a customer's invoicing), the field is named as everywhere else:
+        ``invoicing.vat_rate``, not ``vat_rate``."""
+        try:
+            super().__set__(obj, val)
+        except ValidationError as exc:
+            path = getattr(obj, "_nested_as", "") if obj is not None else ""
+            if not path:
+                raise
+            raise ValidationError({f"{path}.{field}": message for field, message in exc.errors.items()}) from exc
+
 
 class Number(_BoundsSaidToAPerson, param.Number):
     """``param.Number`` with its bounds refusal a :class:`ValidationError`."""
@@ -676,6 +687,15 @@ class Customer(Record):
             if name not in params:
                 params[name] = kind()
         super().__init__(**params)
+        self._name_nested()
+
+    @param.depends(*nested, watch=True)
+    def _name_nested(self) -> None:
+        """Each record inside knows the field it is (a refusal when a value is set there names it dotted)."""
+        for name in self.nested:
+            inner = getattr(self, name, None)
+            if inner is not None:
+                inner._nested_as = name
 
     #: What the history records beside the fields: the other side of a merge (see Store.merge_customers).
     HISTORY_ONLY: ClassVar[dict[str, str]] = {"merged_from": N_("Merged from"), "merged_into": N_("Merged into")}

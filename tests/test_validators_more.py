@@ -396,3 +396,19 @@ def test_a_website_with_letters_of_our_languages_in_its_domain_is_taken(typed, k
 def test_a_website_that_is_no_domain_is_still_refused(typed):
     with pytest.raises(ValueError, match="Not a web address"):
         validators.check_website(typed)
+
+
+def test_a_bound_refused_where_it_is_set_names_the_field_as_everywhere_else():
+    """c.invoicing.vat_rate = 250 in a notebook: the refusal names invoicing.vat_rate, as the field registry, the
+    history and a save's refusal name it (visit_address.postal_code likewise)."""
+    customer = cc.Customer(name="Bounds AB")
+    with pytest.raises(cc.ValidationError) as refused:
+        customer.invoicing.vat_rate = 250
+    assert set(refused.value.errors) == {"invoicing.vat_rate"}
+    customer.invoicing = cc.InvoiceDefaults()  # a new one set in its place is named too
+    with pytest.raises(cc.ValidationError) as refused:
+        customer.invoicing.discount_pct = -1
+    assert set(refused.value.errors) == {"invoicing.discount_pct"}
+    with pytest.raises(cc.ValidationError) as refused:
+        cc.InvoiceDefaults().vat_rate = 250  # on its own it is its own field
+    assert set(refused.value.errors) == {"vat_rate"}
