@@ -90,10 +90,15 @@ def card_url(store, customer_id: int, config: Config | None = None, reached_at: 
     """The direct link to a customer's card: the public base URL setting, else CUSTOMERCARD_BASE_URL, else the
     address the server was reached at for this e-mail (``reached_at``, e.g. ``https://crm.firm.se``: a card's
     session knows it), else the default local address (a notebook with no server)."""
+    return f"{links_base(store, config, reached_at)}/card?customer={int(customer_id)}"
+
+
+def links_base(store, config: Config | None = None, reached_at: str | None = None) -> str:
+    """Where an e-mail's links go: the public base URL setting, else CUSTOMERCARD_BASE_URL, else where the server
+    is reached (``reached_at``), else the default local address."""
     config = config or get_config()
-    base = (store.settings().public_base_url or config.base_url or reached_at or DEFAULT_BASE_URL)
-    base = base.strip().rstrip("/")
-    return f"{base}/card?customer={int(customer_id)}"
+    base = store.settings().public_base_url or config.base_url or reached_at or DEFAULT_BASE_URL
+    return base.strip().rstrip("/")
 
 
 # -- composing -------------------------------------------------------------------------------------------

@@ -26,19 +26,13 @@ from . import formatting
 from .background import Rounds
 from .config import Config, get_config
 from .i18n import _, current_language, ngettext, using_language
-from .mail import DEFAULT_BASE_URL, MailError, SmtpSettings, _Composed, _deliver, smtp_settings
+from .mail import MailError, SmtpSettings, _Composed, _deliver, links_base, smtp_settings
 from .models import User
 
 log = logging.getLogger(__name__)
 
 #: How often the scheduler looks whether someone's e-mail is due (seconds).
 CHECK_EVERY = 300.0
-
-
-def _base_url(store, config: Config, reached_at: str | None = None) -> str:
-    """Where the e-mail's links go: the firm's public address, else the configured one, else where the server is
-    reached (the address its pages were last asked at, else its own port), else the default."""
-    return (store.settings().public_base_url or config.base_url or reached_at or DEFAULT_BASE_URL).strip().rstrip("/")
 
 
 def _lines(rows: pd.DataFrame, base: str) -> list[tuple[str, str, str, str]]:
@@ -57,7 +51,7 @@ def compose_reminder(store, user: User, rows: pd.DataFrame, day: dt.date, smtp: 
     :meth:`~customercard.store.Store.follow_ups` gives them), in the user's language; its links to ``reached_at``
     (the server's address) when no public address is set."""
     config = config or get_config()
-    base = _base_url(store, config, reached_at)
+    base = links_base(store, config, reached_at)
     language = user.language or store.settings().language
     overdue = rows[rows["due_on"] < day]
     due = rows[rows["due_on"] >= day]
@@ -115,9 +109,11 @@ def _html(subject: str, greeting: str, parts, base: str, off: str) -> str:
 
 
 def send_follow_up_reminders(store, day: dt.date | None = None, config: Config | None = None,
-                             reached_at: str | None = None) -> list[str]:
+                             reached_at: Callable[[str], str | None] | None = None) -> list[str]:
     """Send today's reminder to each owner who has open follow-ups due by ``day`` (the firm's today), wants it and
-    has not had it that day; returns the logins mailed. Nothing is sent without a configured mail server."""
+    has not had it that day; returns the logins mailed. Nothing is sent without a configured mail server.
+    ``reached_at(login)``: where that user reaches the server (their e-mail's links, when no public address is
+    set)."""
     config = config or get_config()
     smtp = smtp_settings(store, config)
     if not smtp.host:
@@ -132,7 +128,8 @@ def send_follow_up_reminders(store, day: dt.date | None = None, config: Config |
             if rows.empty:
                 store.release_follow_up_mail(login, day)
                 continue
-            _deliver(compose_reminder(store, store.get_user(login), rows, day, smtp, config, reached_at), smtp)
+            address = reached_at(login) if reached_at is not None else None
+            _deliver(compose_reminder(store, store.get_user(login), rows, day, smtp, config, address), smtp)
         except MailError as exc:  # the mail server or its settings (said in one line: no traceback every round)
             log.warning("The follow-up reminder to %s could not be sent: %s", login, exc)
             store.release_follow_up_mail(login, day)
@@ -153,8 +150,9 @@ class ReminderScheduler(Rounds):
     failure = "Sending the follow-up reminders failed"  # the database was busy or gone: the next round tries again
 
     def __init__(self, store, interval: float = CHECK_EVERY, send_from: int | None = None,
-                 config: Config | None = None, reached_at: Callable[[], str | None] | None = None) -> None:
-        """``reached_at()``: where the server is reached now (its e-mails' links when no public address is set)."""
+                 config: Config | None = None, reached_at: Callable[[str], str | None] | None = None) -> None:
+        """``reached_at(login)``: where that user reaches the server (their e-mail's links when no public address
+        is set)."""
         self.store = store
         self.send_from = send_from
         self.config = config
@@ -168,8 +166,7 @@ class ReminderScheduler(Rounds):
         hour = settings.reminder_hour if self.send_from is None else self.send_from
         if dt.datetime.now(formatting.time_zone(settings.time_zone)).hour < hour:
             return []
-        return send_follow_up_reminders(self.store, config=self.config,
-                                        reached_at=self.reached_at() if self.reached_at is not None else None)
+        return send_follow_up_reminders(self.store, config=self.config, reached_at=self.reached_at)
 
 
 __all__ = ["ReminderScheduler", "compose_reminder", "send_follow_up_reminders"]

@@ -186,6 +186,9 @@ class CardServer:
         self.remind_every, self.remind_from_hour = remind_every, remind_from_hour
         #: Sends the daily follow-up reminders (with ``remind``, made with the store).
         self.reminders: Any = None
+        #: Where each user last reached the server (their reminders' links; see :meth:`reached_at`).
+        self._reached_by: dict[str, str] = {}
+        self._seen_lock = threading.Lock()
         #: Ends the login sessions that lapsed, every ``sweep_every`` seconds (made with the store), so that their
         #: open pages are told.
         self.sweeper: Any = None
@@ -298,16 +301,22 @@ class CardServer:
         return session_page
 
     def _seen_at(self) -> None:
-        """Keep the address this session's page was asked at (its scheme and host, as the browser reached us)."""
-        request = getattr(getattr(pn.state.curdoc, "session_context", None), "request", None)
-        host = (getattr(request, "headers", None) or {}).get("Host") or getattr(request, "host", "")
-        if host:
-            self._last_reached = f"{getattr(request, 'protocol', 'http') or 'http'}://{host}"
+        """Keep the address this session's user asked its page at (as their browser reached us): their reminder
+        e-mails link there when no public address is set. Each user's own — a Host header one user sends never
+        becomes another's links."""
+        from .ui.shell import served_base_url
 
-    def reached_at(self) -> str:
-        """Where people reach this server: the address its pages were last asked at, else its own (what links in
-        the e-mails it sends by itself, the reminders, point to when no public address is set)."""
-        return getattr(self, "_last_reached", None) or self.url()
+        login, address = pn.state.user, served_base_url()
+        if login and address:
+            with self._seen_lock:
+                self._reached_by[str(login)] = address
+
+    def reached_at(self, login: str | None = None) -> str:
+        """Where ``login`` reaches this server: the address they last asked a page at, else the server's own
+        (what links in the e-mails it sends by itself, the reminders, point to when no public address is set)."""
+        with self._seen_lock:
+            found = self._reached_by.get(str(login)) if login else None
+        return found or self.url()
 
     def keep_in_use(self, token: str) -> None:
         """What the user does on this open page (a click, a key typed into a field) keeps its login session in use,

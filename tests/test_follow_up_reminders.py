@@ -199,3 +199,29 @@ def test_without_a_public_address_the_links_go_where_the_server_is_reached(firm)
         server.stop()
     text = _by_recipient(inbox)["anna@firm.example"][0].get_body(("plain",)).get_content()
     assert f"http://127.0.0.1:{port}/card?customer={customer.id}" in text and "localhost:5006" not in text
+
+
+def test_each_users_reminder_links_go_where_that_user_reaches_the_server(demo_template, tmp_path):
+    """The address a user's browser asked a page at is that user's own: Erik sending a forged Host header does not
+    make Anna's (or anyone's) reminder links point at his site — they go where she reached the server, else to
+    the server's own address."""
+    from customercard import app
+
+    from .conftest import copy_database, wait_for_port
+    from .http_client import Client
+
+    store = Store(copy_database(demo_template, tmp_path))
+    port = free_port()
+    server = app.make_server(store, port=port, threaded=True, start=True)
+    wait_for_port(port)
+    try:
+        own = f"http://127.0.0.1:{port}"
+        erik, anna = Client(own), Client(own)
+        assert erik.log_in("erik", "demo").status == 302 and anna.log_in("anna", "demo").status == 302
+        assert erik.get("/search", headers={"Host": "evil.example"}).status == 200
+        assert anna.get("/search").status == 200
+        assert server.reached_at("erik") == "http://evil.example"  # his own links only
+        assert server.reached_at("anna") == own and server.reached_at("kari") == own
+    finally:
+        server.stop()
+        store.close()
