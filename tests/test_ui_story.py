@@ -324,3 +324,23 @@ def test_a_removed_relation_keeps_its_addition_and_reads_from_each_side(demo_sto
         for said in ("added a relation", "removed a relation"):
             assert f"{said}: {label} {names[other][0]}" in html.replace("\u2068", "").replace("\u2069", ""), said
         assert f"/card?customer={other}" in html
+
+
+def test_a_relation_moved_by_a_merge_then_removed_reads_from_the_survivors_side(demo_store):
+    store = demo_store
+    maker, other, survivor = (int(i) for i in store.sql("SELECT id FROM customers WHERE NOT archived ORDER BY id "
+                                                        "LIMIT 3 OFFSET 5")["id"])
+    names = store.customer_names([other, survivor])
+    relation = store.add_relation(cc.Relation(customer_id=maker, relation_type="Parent company of",
+                                              other_customer_id=other), user="anna")
+    store.merge_customers(survivor, maker, user="anna")  # the relation is the survivor's now
+    store.remove_relation(relation.id, user="anna")
+    activity = CustomerCard(store=store, customer_id=survivor, user="anna").section("activity")
+    activity.open()
+    html = activity.view.html.replace("\u2068", "").replace("\u2069", "")
+    for said in ("added a relation", "removed a relation"):
+        assert f"{said}: Parent company of {names[other][0]}" in html, said
+    theirs = CustomerCard(store=store, customer_id=other, user="anna").section("activity")
+    theirs.open()
+    assert f"removed a relation: Subsidiary of {names[survivor][0]}" in theirs.view.html.replace(
+        "\u2068", "").replace("\u2069", "")

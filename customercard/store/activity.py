@@ -87,17 +87,19 @@ CUSTOMER_PARTS: dict[str, str] = {
         "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
         f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
         "WHERE r.other_customer_id = ? AND r.customer_id <> ?"),
-    # a relation removed since it was added: its addition, as the history of the relation keeps it (the row is gone)
+    # a relation removed since it was added: its addition, as the history of the relation keeps it (the row is gone),
+    # on the card it was removed from (where a merge had moved it by then: its removal says where it was)
     "relations gone": (
-        "SELECT r.changed_at, 10, r.id, 'relation', 'added', r.changed_by, '', '', '', "
-        f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "
-        "AND r.kind = 'create' AND r.field = 'relation_type' AND r.customer_id = ? "
-        "AND NOT EXISTS (SELECT 1 FROM relations x WHERE x.id = r.record_id)"),
+        "SELECT c.changed_at, 10, c.id, 'relation', 'added', c.changed_by, '', '', '', "
+        f"{_NONE}, {_NONE}, 'relations', c.record_id FROM record_changes d JOIN record_changes c ON "
+        "c.table_name = 'relations' AND c.record_id = d.record_id AND c.kind = 'create' AND c.field = 'relation_type' "
+        "WHERE d.table_name = 'relations' AND d.kind = 'delete' AND d.field = 'relation_type' AND d.customer_id = ?"),
     "relations gone in": (
-        "SELECT r.changed_at, 10, r.id, 'relation', 'added', r.changed_by, '', '', '', "
-        f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "
-        "AND r.kind = 'create' AND r.field = 'other_customer_id' AND r.new_value = CAST(? AS VARCHAR) "
-        "AND r.customer_id <> ? AND NOT EXISTS (SELECT 1 FROM relations x WHERE x.id = r.record_id)"),
+        "SELECT c.changed_at, 10, c.id, 'relation', 'added', c.changed_by, '', '', '', "
+        f"{_NONE}, {_NONE}, 'relations', c.record_id FROM record_changes d JOIN record_changes c ON "
+        "c.table_name = 'relations' AND c.record_id = d.record_id AND c.kind = 'create' AND c.field = 'relation_type' "
+        "WHERE d.table_name = 'relations' AND d.kind = 'delete' AND d.field = 'other_customer_id' "
+        "AND d.old_value = CAST(? AS VARCHAR) AND d.customer_id <> ?"),
     # what the history of the customer's records says: an opportunity's stage and status, a contact person made
     # inactive or active again, a relation removed (its type's row; one pointing at this customer by the row that
     # names it). One read of the history; the names are looked up for the page (see _with_names).
@@ -404,6 +406,8 @@ class ActivityStore(Part):
                     "table_name = 'relations' AND kind IN ('create', 'delete') AND "
                     + self.db.in_list("record_id", len(removed), ids=True) + " ORDER BY id", removed):
                 values = found.setdefault(int(record_id), {"maker": maker})
+                if kind == "delete":  # where it was when removed (a merge may have moved it since it was made)
+                    values["maker"] = maker
                 values[field] = old if kind == "delete" else values.get(field, new)
             names.update({("relations", i): (values.get("relation_type") or "", values.get("note") or "")
                           for i, values in found.items()})
