@@ -54,6 +54,20 @@ def execute_rows(cur: Any, sql: str, rows: Sequence[Sequence[Any]], chunk: int =
 MIN_MEMORY_MB = 100
 
 
+
+#: The write lock of each DuckDB file open in this process (kept: a lock holds nothing about the file).
+_FILE_LOCKS: dict[str, threading.RLock] = {}
+_FILE_LOCKS_LOCK = threading.Lock()
+
+
+def _file_write_lock(path: str) -> threading.RLock:
+    """The write lock of ``path`` in this process (a new one for an in-memory database)."""
+    if path == ":memory:":
+        return threading.RLock()
+    key = str(Path(path).expanduser().resolve())
+    with _FILE_LOCKS_LOCK:
+        return _FILE_LOCKS.setdefault(key, threading.RLock())
+
 class Database(SqlBackend):
     """An embedded DuckDB database file (the default backend): one connection per process, a cursor per thread,
     this process's writes one at a time behind a lock (DuckDB lets one process write a file)."""
@@ -75,7 +89,8 @@ class Database(SqlBackend):
         except duckdb.Error as exc:
             raise CustomerCardError(_("Cannot open the database {path}: {exc}").format(
                 path=self.path, exc=exc)) from None
-        self._write_lock = threading.RLock()
+        # one write lock per file in this process: two stores on one file (two notebooks) take turns as one does
+        self._write_lock = _file_write_lock(self.path)
         self._cursors: list[Any] = []
         self._cursors_lock = threading.Lock()
         limit_mb = self._limit_memory()
