@@ -118,7 +118,7 @@ def test_privacy_export_while_the_server_runs_writes_here(served, capsys, tmp_pa
 
 
 def test_an_api_token_may_not_make_tokens_or_set_passwords(served):
-    _token, secret = served.store.create_token("admin", f"admin script {next(_NAMES)}", user="admin")
+    token, secret = served.store.create_token("admin", f"admin script {next(_NAMES)}", user="admin")
     with cc.connect(served.url, token=secret) as store:
         with pytest.raises(PermissionDenied, match="profile page"):
             store.create_token("admin", "another")
@@ -126,7 +126,11 @@ def test_an_api_token_may_not_make_tokens_or_set_passwords(served):
             store.tokens("admin")
         with pytest.raises(PermissionDenied):
             store.set_password("anna", "a long enough pass 3", by="admin")
+        for call in (lambda: store.get_token(token.id), lambda: store.revoke_token(token.id)):
+            with pytest.raises(PermissionDenied):
+                call()
         assert store.get_user("anna").login == "anna"  # reading users still works
+    assert served.store.get_token(token.id).login == "admin"  # not revoked by the refused call
 
 
 def test_the_servers_own_upkeep_still_needs_the_file(served):
@@ -134,3 +138,14 @@ def test_the_servers_own_upkeep_still_needs_the_file(served):
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and "in use by another program" in done.stderr and "stop it first" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_duplicate_check_travels_and_is_bounded(served):
+    from customercard.store.search import MAX_DUPLICATE_QUERIES, DuplicateQuery
+
+    name = str(served.store.sql("SELECT name FROM customers ORDER BY id LIMIT 1")["name"][0])
+    with cc.open_store(served.database) as remote:
+        found = remote.duplicates_of([DuplicateQuery(name=name), DuplicateQuery(name="Nobody Like This AB")])
+        assert any(hit[2] == name for hit in found[0]) and found[1] == []
+        with pytest.raises(cc.ValidationError):
+            remote.duplicates_of([DuplicateQuery(name="x")] * (MAX_DUPLICATE_QUERIES + 1))

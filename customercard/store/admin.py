@@ -58,10 +58,14 @@ class AdminStore(Part):
         return user or acting_user()
 
     def require(self, user: str | None, need: str) -> str:
-        """The acting login, once it may ``need`` ('read', 'write' or 'admin'); else PermissionDenied."""
-        login = self.acting(user)
+        """The acting login, once it may ``need`` ('read', 'write' or 'admin'); else PermissionDenied. Before a
+        write, what other processes changed administratively is looked at first (PostgreSQL)."""
         if need != "read":
             self._look_at_others(now=True)
+        return self._permitted(user, need)
+
+    def _permitted(self, user: str | None, need: str) -> str:
+        login = self.acting(user)
         if login.startswith(SYSTEM_PREFIX):
             return login
         known = self.users_by_login().get(login)
@@ -80,9 +84,10 @@ class AdminStore(Part):
         return login
 
     def can(self, user: str | None, need: str) -> bool:
-        """Whether ``user`` may ``need`` ('read', 'write', 'admin'), without raising."""
+        """Whether ``user`` may ``need`` ('read', 'write', 'admin'), without raising (what a page shows: it reads
+        the cache as it stands, a write's own :meth:`require` looks again)."""
         try:
-            self.require(user, need)
+            self._permitted(user, need)
         except PermissionDenied:
             return False
         return True

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..errors import ValidationError
 from ..i18n import N_, _
 from .backend import Backend, counted
 from .database import execute_rows
@@ -74,6 +75,10 @@ def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
     for found in per_word[1:]:
         matched = {entry: max(rank, found[entry]) for entry, rank in matched.items() if entry in found}
     return matched
+
+
+#: The most would-be customers one duplicate check takes (an import's rows: at most 10,000 a file).
+MAX_DUPLICATE_QUERIES = 10_000
 
 
 class SearchStore(Part):
@@ -480,6 +485,9 @@ class SearchStore(Part):
         """:meth:`possible_duplicates` for many would-be customers at once (an import), in a few queries whatever
         their number: for each, up to ``limit`` (id, number, name, city, reason), by name."""
         limit = counted(limit)
+        if len(wanted) > MAX_DUPLICATE_QUERIES:
+            raise ValidationError({"wanted": _("At most {n} would-be customers at a time (an import's rows).").format(
+                n=MAX_DUPLICATE_QUERIES)})
         # each text read up to what the index keeps of a value (a 12,000-letter name is not compared whole)
         wanted = [dataclasses.replace(q, **{f: str(getattr(q, f) or "")[:MAX_TERM] for f in DUPLICATE_TEXTS})
                   for q in wanted]
