@@ -549,7 +549,7 @@ def _events(store: Store, customers: pd.DataFrame, contacts: pd.DataFrame, rng: 
                          "contact_ids": json.dumps(people[:1]),
                          "description": f"{type_label} with the customer.", "status": status,
                          "status_changed_by": owner if status != "planned" else "",
-                         "status_changed_at": min(starts + dt.timedelta(hours=2), now - dt.timedelta(hours=1))
+                         "status_changed_at": min(starts + dt.timedelta(hours=2), now)
                          if status != "planned" else None,
                          "created_at": made, "created_by": owner, "updated_at": made, "updated_by": owner,
                          "version": 1})

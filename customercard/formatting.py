@@ -77,8 +77,9 @@ def _calendar(locale_name: str) -> dict[str, Any]:
             "ariaDateFormat": ARIA_DATE_FORMATS.get(locale_name.split("_", maxsplit=1)[0], "F j, Y")}
 
 
-#: A calendar day as a screen reader says it, per language (flatpickr's tokens): 1 december 2026, 1. december 2026.
-ARIA_DATE_FORMATS = {"sv": "j F Y", "da": "j. F Y", "en": "F j, Y"}
+#: A calendar day as a screen reader says it, per language (flatpickr's tokens), as the product writes dates:
+#: 1 december 2026, 1. december 2026, 1 December 2026.
+ARIA_DATE_FORMATS = {"sv": "j F Y", "da": "j. F Y", "en": "j F Y"}
 
 
 def calendar(language: str | None = None) -> dict[str, Any]:

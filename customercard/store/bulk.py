@@ -282,10 +282,11 @@ class BulkStore(Part):
     def undo_bulk_change(self, batch_id: int, user: str | None = None,
                          expected_version: int | None = None) -> BulkChange:
         """Undo a bulk change as one step: each customer it changed gets its value back (a recorded change, kind
-        'bulk undo'), unless someone changed the customer since — those are left alone and named in ``skipped``
-        ({customer id: who changed it}). A bulk change is undone once. Comments added in bulk are taken away again
-        (their history keeps what they said), except one edited since, which stays and is named.
-        ``expected_version``: the batch's version the undo was offered at."""
+        'bulk undo'; a list value renamed since comes back under its new name), unless someone changed the customer
+        since, or it was merged away — those are left alone and named in ``skipped`` ({customer id: why}). A bulk
+        change is undone once; an undo that could put nothing back leaves it undoable (the result's ``undone_at``
+        is None). Comments added in bulk are taken away again (their history keeps what they said), except one
+        edited since, which stays and is named. ``expected_version``: the batch's version the undo was offered at."""
         login = self.admin.require(user, "write")
         batch = self.get_bulk_change(batch_id)
         now = utcnow()

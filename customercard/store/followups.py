@@ -218,9 +218,9 @@ class FollowUpStore(Part):
         if acting != login:
             self.admin.require(user, "admin")
         before = self.follow_up_mail_wanted(login)
-        self.prefs.set_pref(login, "mail.follow_ups", bool(wanted))
-        if acting != login and before != bool(wanted):  # someone else's choice changed: the admin log says who
-            with self.db.transaction() as cur:
+        with self.db.transaction() as cur:  # the choice and its line in the admin log together
+            self.prefs.set_pref(login, "mail.follow_ups", bool(wanted))
+            if acting != login and before != bool(wanted):  # someone else's choice changed: the log says who
                 self.admin.log_admin(cur, acting, "Users", f"{login}: follow-up e-mail", before, bool(wanted))
 
     def claim_follow_up_mail(self, login: str, day: dt.date) -> bool:

@@ -263,11 +263,14 @@ class BulkPanel(pn.viewable.Viewer):
         finally:
             self._undo.disabled = False
             self._progress.param.update(active=False, visible=False)
-        if undone is not None:
+        if undone is not None and undone.undone_at is None:  # nothing could be put back: it can be undone later
+            self._say(self._status, _("Nothing was undone: every customer was left alone (see why below); the "
+                                      "bulk change can still be undone."), ok=False,
+                      extra=self._skipped_html(undone.skipped, _("Left alone")))
+        elif undone is not None:
             self._say(self._status, ngettext("Undone: {n} customer has its value back.",
                                              "Undone: {n} customers have their values back.", undone.customers).format(
-                n=formatting.number(undone.customers)), extra=self._skipped_html(
-                undone.skipped, _("Left alone, changed since by someone")))
+                n=formatting.number(undone.customers)), extra=self._skipped_html(undone.skipped, _("Left alone")))
         self._find_last()
         if self.on_done:
             self.on_done()

@@ -44,6 +44,14 @@ COLUMNS = [{"key": "customer_name", "label": N_("Customer"), "link": "href"},
 PAGE_SIZE = 50
 
 
+
+def people_filter(store: Any, *chosen: str) -> dict[str, str]:
+    """The people a pipeline filters by, {name: login} after "Everyone": those who may own opportunities and manage
+    customers (a viewer does neither), and whoever a filter names now (a manager made a viewer since, from a link)."""
+    users = store.users(include_inactive=True)
+    kept = users[(users["role"] != "viewer") | users["login"].isin([c for c in chosen if c])]
+    return {_("Everyone"): "", **dict(zip(kept["name"], kept["login"], strict=True))}
+
 class PipelineTable(pn.viewable.Viewer):
     """Open opportunities across customers in a table grouped by stage, editable by managers and administrators."""
 
@@ -58,9 +66,7 @@ class PipelineTable(pn.viewable.Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         store = self.store
-        users = store.users(include_inactive=True)
-        users = users[users["role"] != "viewer"]  # a viewer owns no opportunity and manages no customer
-        people = {_("Everyone"): "", **dict(zip(users["name"], users["login"], strict=True))}
+        people = people_filter(store, self.account_manager, self.owner)
         self._filters = [
             pn.widgets.Select.from_param(self.param.account_manager, label=_("Account manager"), options=people,
                                          css_classes=["cc-pipeline-manager"], width=200),

@@ -30,6 +30,7 @@ from .editor import RecordEditor
 from .html import esc, plain_text
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
+from .pipeline import people_filter
 from .values import shown
 
 #: Cards drawn per column at first, and how many more each "Show more" draws.
@@ -118,9 +119,7 @@ class PipelineBoard(pn.viewable.Viewer):
         self.frame = pd.DataFrame()
         self.summary = pd.DataFrame(columns=["count", "amount", "weighted"])
         self.editor: RecordEditor | None = None
-        users = store.users(include_inactive=True)
-        users = users[users["role"] != "viewer"]  # a viewer owns no opportunity and manages no customer
-        people = {_("Everyone"): "", **dict(zip(users["name"], users["login"], strict=True))}
+        people = people_filter(store, self.owner)
         self._months = pn.widgets.Select.from_param(self.param.close_month, label=_("Expected to close in"),
                                                     options={_("Any month"): ""}, width=200,
                                                     css_classes=["cc-board-month"])
