@@ -7,6 +7,7 @@ from __future__ import annotations
 import panel as pn
 import pytest
 
+from customercard.errors import ConflictError
 from customercard.ui.card import CustomerCard
 from customercard.ui.editor import CustomerEditor
 
@@ -245,3 +246,28 @@ def test_the_account_manager_is_chosen_by_name_and_stored_as_a_login(demo_store,
     assert demo_store.get_customer(customer_id).account_manager == "erik"
     new = NewCustomer(store=demo_store, user="anna")
     assert "Anna Berg" in new.form.widgets["account_manager"].options
+
+
+def test_a_notebook_cards_unsaved_edits_survive_someone_elses_save(demo_store, customer_id):
+    """In a notebook: card.customer.phone = …, then a colleague saves the customer. A field they did not touch
+    stays as the analyst set it, on top of their save (and card.save() writes it); a field they changed too is
+    not taken over silently: card.save() meets the conflict, and nothing of the analyst's is lost or written."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    card.customer.phone = "+46 8 333 33 33"
+    theirs = demo_store.get_customer(customer_id)
+    theirs.nickname = "Erik's nickname"
+    demo_store.save_customer(theirs, user="erik")
+    eventually(lambda: card.customer.nickname == "Erik's nickname")  # theirs shown
+    assert card.customer.phone == "+46 8 333 33 33"  # mine kept
+    card.save()
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.phone, stored.nickname) == ("+46 8 333 33 33", "Erik's nickname")
+    card.customer.visit_address.city = "Kiruna"
+    theirs = demo_store.get_customer(customer_id)
+    theirs.visit_address.city = "Lund"
+    demo_store.save_customer(theirs, user="erik")
+    assert card.customer.visit_address.city == "Kiruna"  # not replaced under the analyst's hands
+    with pytest.raises(ConflictError) as met:
+        card.save()
+    assert "visit_address.city" in {c.field for c in met.value.conflicts}
+    assert demo_store.get_customer(customer_id).visit_address.city == "Lund"

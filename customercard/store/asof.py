@@ -607,11 +607,11 @@ class AdminAsOfDay(AdminStore):
         super().__init__(today.db, cache=today.cache_store)
         self.day = day
 
-    def require(self, user: str | None, need: str) -> str:
+    def _permitted(self, user: str | None, need: str) -> str:
         if need in ("write", "admin"):
             raise PermissionDenied(_("This is the card as it was on {day}: it is read only.").format(
                 day=day_text(self.day)))
-        return super().require(user, need)
+        return super()._permitted(user, need)
 
 
 def day_text(as_of: Any) -> str:

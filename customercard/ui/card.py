@@ -83,7 +83,8 @@ class CustomerCard(pn.viewable.Viewer):
                 return
         newer = [c for c in changes if c.kind == "customer" and (c.version or 0) > self.context.customer.version]
         if newer:
-            self.context.reload()
+            if not self.context.take_stored():  # a notebook's unsaved edit of a field they changed too: kept
+                return
             by = newer[-1].by
             for section in self.sections:
                 section.changed_underneath(self.context.customer, by)
@@ -129,6 +130,7 @@ class CustomerCard(pn.viewable.Viewer):
     def save(self) -> Customer:
         """Save the edits made to :attr:`customer` (validated, recorded in history, version checked)."""
         saved = self.context.store.save_customer(self.customer, user=self.user)  # as of a day: refused
+        self.context.remember_stored()
         self.context.param.trigger("saved")
         return saved
 

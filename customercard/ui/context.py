@@ -35,8 +35,10 @@ class CardContext(param.Parameterized):
             user = store.get_user(login)
         except NotFound:
             user = None
-        return cls(store=store, customer=store.get_customer(customer_id), login=login, user=user,
-                   settings=store.settings())
+        context = cls(store=store, customer=store.get_customer(customer_id), login=login, user=user,
+                      settings=store.settings())
+        context.remember_stored()
+        return context
 
     @property
     def can_edit(self) -> bool:
@@ -76,6 +78,41 @@ class CardContext(param.Parameterized):
         fresh = self.store.get_customer(self.customer.id)
         self.adopt(fresh)
 
+    def stored_values(self) -> dict[str, object]:
+        """The customer's fields as last read from or saved to the store (what unsaved edits are told against)."""
+        found = self.__dict__.get("_stored_values")
+        return dict(found) if found is not None else self.customer.values()
+
+    def remember_stored(self) -> None:
+        """The customer as shown is what is stored now (after its own save)."""
+        self._stored_values = self.customer.values()
+
+    def unsaved(self) -> dict[str, object]:
+        """The fields of :attr:`customer` set here (a notebook's ``card.customer.phone = …``) and not saved yet."""
+        stored = self.stored_values()
+        return {field: value for field, value in self.customer.values().items() if stored.get(field) != value}
+
+    def take_stored(self) -> bool:
+        """After someone else's save: show what is stored now. Fields set here and not saved stay set, on top of it,
+        when the other save changed none of them (the next save writes them over theirs); when it changed one of
+        them too, nothing is taken (the next save meets the conflict, with both values). False then."""
+        mine = self.unsaved()
+        fresh = self.store.get_customer(self.customer.id)
+        if mine:
+            before, now = self.stored_values(), fresh.values()
+            theirs = {field for field, value in now.items() if before.get(field) != value}
+            if theirs & set(mine):
+                return False
+        self.adopt(fresh)
+        if mine:
+            self._adopting = True
+            try:
+                self.customer.update_from(mine)
+            finally:
+                self._adopting = False
+            self.param.trigger("saved")
+        return True
+
     def adopt(self, saved: Customer) -> None:
         """Make the shown customer equal to ``saved`` (keeping the same object, so watchers stay)."""
         values = saved.values()
@@ -88,4 +125,5 @@ class CardContext(param.Parameterized):
             self.customer.apply_choices(self.store.choices())
         finally:
             self._adopting = False
+        self.remember_stored()
         self.param.trigger("saved")
