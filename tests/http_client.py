@@ -62,7 +62,10 @@ class Client:
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         try:
-            connection.request(method, path, body=body, headers=sent)
+            try:
+                connection.request(method, path, body=body, headers=sent)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered (a 413) and closed before the whole body was sent: its answer is there
             response = connection.getresponse()
             reply = Reply(response.status, response.headers, response.read().decode("utf-8", "replace"))
         finally:
