@@ -552,3 +552,27 @@ def test_the_changes_long_poll_refuses_a_wait_that_is_no_number_and_restarts_ano
     assert (status, answer["epoch"], answer["changes"]) == (200, here["epoch"], [])
     status, _kind, _body = raw(served, "GET", "/api/v1/rpc/changes?after=-1")  # no credential
     assert status == 401
+
+
+def test_the_store_as_of_a_day_through_the_server_reads_as_the_file_does(served, remote):
+    """store.as_of(day) runs unchanged through the server (a notebook's card as of a day too): the customer and its
+    records as they stood, the same as the file's; writes refused."""
+    import datetime as dt
+
+    from customercard.ui.card import CustomerCard
+
+    customer_id = nth_customer(served, 31)
+    before = served.store.firm_today() - dt.timedelta(days=1)
+    changed = served.store.get_customer(customer_id)
+    changed.nickname = "Changed today"
+    served.store.save_customer(changed, user="anna")
+    here, there = served.store.as_of(before), remote.as_of(before)
+    assert there.get_customer(customer_id).nickname == here.get_customer(customer_id).nickname != "Changed today"
+    for read in ("comments", "contacts", "relations", "invoiced_per_year", "history"):
+        mine, theirs = getattr(here, read)(customer_id), getattr(there, read)(customer_id)
+        assert len(mine) == len(theirs), read
+    with pytest.raises(cc.PermissionDenied):
+        there.save_customer(there.get_customer(customer_id), user="anna")
+    assert not there.can("anna", "write") and there.can("anna", "read")
+    card = CustomerCard(store=remote, customer_id=customer_id, user="anna", as_of=before)
+    assert card.customer.nickname != "Changed today" and not card.context.can_edit

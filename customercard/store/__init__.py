@@ -25,7 +25,7 @@ from ..i18n import _
 from ..models import Customer
 from .activity import ActivityStore, as_date
 from .admin import SYSTEM_PREFIX, AdminStore
-from .asof import AdminAsOfDay, AsOfStore
+from .asof import AdminAsOfDay, AsOfDayReads, AsOfStore
 from .backend import Backend
 from .bulk import BulkStore
 from .changes import Change, ChangeFeed
@@ -213,7 +213,7 @@ def _offer(front: type) -> None:
 _offer(Store)
 
 
-class StoreAsOfDay(Store):
+class StoreAsOfDay(AsOfDayReads, Store):
     """A store read as of a day (made by :meth:`Store.as_of`): the same database and lists, its parts given an admin
     part that refuses every write, and the customer and its records as they stood at the end of :attr:`day`."""
 
@@ -228,55 +228,12 @@ class StoreAsOfDay(Store):
     def __repr__(self) -> str:
         return f"{self.base!r}.as_of({self.day!r})"
 
-    def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
-        return super().get_customer(customer_id, as_of=self.day if as_of is None else as_of)
+    def _today(self, name: str) -> Any:
+        return getattr(super(AsOfDayReads, self), name)
 
-    def comments(self, customer_id: int, limit: int | None = None) -> pd.DataFrame:
-        return self.comments_as_of(customer_id, self.day, limit=limit)
-
-    def comment_count(self, customer_id: int) -> int:
-        return self.comment_count_as_of(customer_id, self.day)
-
-    def comments_with_count(self, customer_id: int, limit: int | None = None) -> tuple[pd.DataFrame, int]:
-        return self.comments(customer_id, limit=limit), self.comment_count(customer_id)
-
-    def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
-        return self.contacts_as_of(customer_id, self.day, include_inactive=include_inactive)
-
-    def projects(self, customer_id: int) -> pd.DataFrame:
-        return self.projects_as_of(customer_id, self.day)
-
-    def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
-        if customer_id is None:
-            return super().events(None, status)
-        return self.events_as_of(customer_id, self.day, status=status)
-
-    def opportunities(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
-        if customer_id is None:
-            return super().opportunities(None, status)
-        return self.opportunities_as_of(customer_id, self.day, status=status)
-
-    def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
-        return self.pipeline_per_year_as_of(customer_id, self.day)
-
-    def follow_ups(self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
-                   **options: Any) -> pd.DataFrame:
-        """A customer's follow-ups as they stood (the card's section); any other list (the home page's, the
-        reminder's, a contact person's) is today's."""
-        if customer_id is None or owner is not None or any(v is not None for v in options.values()):
-            return super().follow_ups(customer_id, owner=owner, open_only=open_only, **options)
-        return self.follow_ups_as_of(customer_id, self.day, open_only=open_only)
-
-    def relations(self, customer_id: int) -> pd.DataFrame:
-        return self.relations_as_of(customer_id, self.day)
-
-    def files(self, customer_id: int) -> pd.DataFrame:
-        return self.files_as_of(customer_id, self.day)
-
-    def invoiced_per_year(self, customer_id: int | None = None, fill_gaps: bool = True) -> pd.DataFrame:
-        if customer_id is None:
-            return super().invoiced_per_year(None, fill_gaps)
-        return self.invoiced_per_year_as_of(customer_id, self.day)
+    def history(self, customer_id: int, field: str | None = None) -> pd.DataFrame:
+        frame = super(AsOfDayReads, self).history(customer_id, field)
+        return frame[frame["changed_at"] <= self._parts["asof"].cutoff(self.day)].reset_index(drop=True)
 
     def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
         asof = self._parts["asof"]
@@ -290,13 +247,6 @@ class StoreAsOfDay(Store):
         day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
         return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
 
-    def history(self, customer_id: int, field: str | None = None) -> pd.DataFrame:
-        frame = super().history(customer_id, field)
-        return frame[frame["changed_at"] <= self._parts["asof"].cutoff(self.day)].reset_index(drop=True)
-
-    def timeline(self, customer_id: int, **options: Any) -> pd.DataFrame:
-        options["until"] = self.day
-        return super().timeline(customer_id, **options)
 
     def outbox_counts(self, customer_id: int | None = None) -> dict[str, int]:
         return dict.fromkeys(super().outbox_counts(customer_id), 0)
@@ -346,12 +296,12 @@ def _served_nearby(database: str) -> RemoteStore | None:
     return store
 
 
-from .remote import RemoteStore, connect, offer_remotely  # noqa: E402  (the remote store is made from Store's methods)
+from .remote import RemoteAsOfDay, RemoteStore, connect, offer_remotely  # noqa: E402  (the remote store is made from Store's methods)
 
 offer_remotely(Store)
 
 #: What a view may be given as its store.
-STORE_TYPES = (Store, RemoteStore)
+STORE_TYPES = (Store, RemoteStore, RemoteAsOfDay)
 
 __all__ = ["LATEST_SCHEMA", "STORE_TYPES", "SYSTEM_PREFIX", "Change", "ChangeFeed", "RemoteStore", "Store", "connect",
            "is_url", "open_store"]

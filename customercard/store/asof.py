@@ -614,6 +614,72 @@ class AdminAsOfDay(AdminStore):
         return super()._permitted(user, need)
 
 
+
+class AsOfDayReads:
+    """The reads of a store as of a day (:meth:`Store.as_of`, and a remote store's): each of the card's reads of a
+    customer answered by its ``…_as_of`` method for :attr:`day`; reads of all customers (``customer_id`` None)
+    are today's (:meth:`_today` gives the store's own method)."""
+
+    day: Any
+
+    def _today(self, name: str) -> Any:
+        raise NotImplementedError
+
+    def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
+        return self._today("get_customer")(customer_id, as_of=self.day if as_of is None else as_of)
+
+    def comments(self, customer_id: int, limit: int | None = None) -> pd.DataFrame:
+        return self.comments_as_of(customer_id, self.day, limit=limit)
+
+    def comment_count(self, customer_id: int) -> int:
+        return self.comment_count_as_of(customer_id, self.day)
+
+    def comments_with_count(self, customer_id: int, limit: int | None = None) -> tuple[pd.DataFrame, int]:
+        return self.comments(customer_id, limit=limit), self.comment_count(customer_id)
+
+    def contacts(self, customer_id: int, include_inactive: bool = False) -> pd.DataFrame:
+        return self.contacts_as_of(customer_id, self.day, include_inactive=include_inactive)
+
+    def projects(self, customer_id: int) -> pd.DataFrame:
+        return self.projects_as_of(customer_id, self.day)
+
+    def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
+        if customer_id is None:
+            return self._today("events")(None, status)
+        return self.events_as_of(customer_id, self.day, status=status)
+
+    def opportunities(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:
+        if customer_id is None:
+            return self._today("opportunities")(None, status)
+        return self.opportunities_as_of(customer_id, self.day, status=status)
+
+    def pipeline_per_year(self, customer_id: int) -> pd.DataFrame:
+        return self.pipeline_per_year_as_of(customer_id, self.day)
+
+    def follow_ups(self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
+                   **options: Any) -> pd.DataFrame:
+        """A customer's follow-ups as they stood (the card's section); any other list (the home page's, the
+        reminder's, a contact person's) is today's."""
+        if customer_id is None or owner is not None or any(v is not None for v in options.values()):
+            return self._today("follow_ups")(customer_id, owner=owner, open_only=open_only, **options)
+        return self.follow_ups_as_of(customer_id, self.day, open_only=open_only)
+
+    def relations(self, customer_id: int) -> pd.DataFrame:
+        return self.relations_as_of(customer_id, self.day)
+
+    def files(self, customer_id: int) -> pd.DataFrame:
+        return self.files_as_of(customer_id, self.day)
+
+    def invoiced_per_year(self, customer_id: int | None = None, fill_gaps: bool = True) -> pd.DataFrame:
+        if customer_id is None:
+            return self._today("invoiced_per_year")(None, fill_gaps)
+        return self.invoiced_per_year_as_of(customer_id, self.day)
+
+    def timeline(self, customer_id: int, **options: Any) -> pd.DataFrame:
+        options["until"] = self.day
+        return self._today("timeline")(customer_id, **options)
+
+
 def day_text(as_of: Any) -> str:
     """A day (or a moment's day) as the reader writes dates."""
     from .. import formatting

@@ -18,6 +18,7 @@ as with the embedded store, every write says who acts (``user=…``, else ``CUST
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import inspect
 import json
@@ -30,10 +31,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pandas as pd
+
 from .. import models
 from ..errors import CustomerCardError, PermissionDenied, TooManyAttempts
 from ..i18n import N_, _, current_language
 from . import wire
+from .asof import AsOfDayReads
 from .changes import ChangeFeed
 
 RPC_PATH = "/api/v1/rpc"
@@ -138,14 +142,14 @@ NOT_REMOTE: dict[str, str] = {
                     N_("it is the server's own upkeep (`customercard reindex` with the server stopped)")),
     **dict.fromkeys(("add_file_record", "delete_file"), N_("files travel with their content: use the card's Files")),
     "borrowed": N_("it lends a server's own store to the pages it serves"),
-    "as_of": N_("ask the methods ending in _as_of, or get_customer with as_of"),
     **dict.fromkeys(("follow_up_mail_recipients", "claim_follow_up_mail", "release_follow_up_mail",
                      "follow_up_mail_days"), N_("the server's own reminder scheduler does this")),
 }
 
 
-#: What a RemoteStore does itself: closing its connections, asking the server for a backup, its own change feed.
-LOCAL_ONLY = ("backup", "changes", "close")
+#: What a RemoteStore does itself: closing its connections, asking the server for a backup, its own change feed,
+#: and the store as of a day (made of the server's ``…_as_of`` reads).
+LOCAL_ONLY = ("backup", "changes", "close", "as_of")
 
 
 def actor_parameters(signature: inspect.Signature) -> list[str]:
@@ -233,6 +237,13 @@ class RemoteStore:
         from ..identity import acting_user
 
         return acting_user()
+
+    def as_of(self, day: Any) -> RemoteAsOfDay:
+        """This store, read only, answering as at the end of ``day`` (as :meth:`Store.as_of`): the customer and its
+        records as they stood, read by the server's ``…_as_of`` methods; writes are refused."""
+        from .activity import as_date
+
+        return RemoteAsOfDay(self, day if isinstance(day, dt.datetime) else as_date(day))
 
     def backup(self, target: str | Path) -> Path:
         """Have the server write a consistent copy of the whole database to a new file (a local server only)."""
@@ -409,6 +420,47 @@ def _not_remote(name: str, reason: str) -> Any:
     method.__doc__ = f"Not available through a server: {reason}."
     return method
 
+
+
+class RemoteAsOfDay(AsOfDayReads):
+    """A remote store read as of a day (:meth:`RemoteStore.as_of`): the reads a card makes answered as they stood,
+    every other read today's, every write refused."""
+
+    def __init__(self, base: RemoteStore, day: Any) -> None:
+        self.base, self.day = base, day
+
+    def __repr__(self) -> str:
+        return f"{self.base!r}.as_of({self.day!r})"
+
+    def __getattr__(self, name: str) -> Any:
+        rule = REMOTE.get(name)
+        if rule is not None and rule.need not in ("read", "own"):
+            def refused(*_args: Any, **_kwargs: Any) -> Any:
+                raise PermissionDenied(_("This is the card as it was on {day}: it is read only.").format(
+                    day=self.day))
+            return refused
+        return getattr(self.base, name)
+
+    def _today(self, name: str) -> Any:
+        return getattr(self.base, name)
+
+    def can(self, user: str | None, need: str) -> bool:
+        return need not in ("write", "admin") and self.base.can(user, need)
+
+    def history(self, customer_id: int, field: str | None = None) -> pd.DataFrame:
+        frame = self.base.history(customer_id, field)
+        return frame[frame["changed_at"] <= self._cutoff()].reset_index(drop=True)
+
+    def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
+        frame = self.base.invoices(customer_id, year=year, project=project)
+        day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
+        return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
+
+    def _cutoff(self) -> Any:
+        """The last moment of the day (the firm's), as history's times are kept."""
+        from .activity import day_end
+
+        return day_end(self.day, self.base.settings().time_zone)
 
 def offer_remotely(store: type) -> None:
     """Give :class:`RemoteStore` the store's methods named in :data:`REMOTE` (with their signatures and documents)
