@@ -384,6 +384,8 @@ def cmd_privacy(args: argparse.Namespace) -> int:
         if args.action == "export":
             try:
                 paths = write_personal_data(store, args.contact_id, args.file, user=actor)
+            except CustomerCardError:  # (PermissionDenied is an OSError too: a refusal, said as it is)
+                raise
             except OSError as exc:  # no folder there, not ours to write, a file where a folder should be
                 from .remote_api import cannot_write
 

@@ -359,6 +359,9 @@ def test_no_token_or_a_bad_one_is_401_and_other_paths_404_and_methods_405(served
     put = client.call("PUT", "/customers/1", {"fields": {}})
     assert problem(put, 405) and put.headers["Allow"] == "GET, PATCH"
     assert problem(client.call("DELETE", "/customers/1"), 405)
+    for method in ("DELETE", "POST", "PUT"):  # said in the language asked for, whichever the method
+        refused = problem(client.call(method, "/customers/1", headers={"Accept-Language": "sv"}), 405)
+        assert refused["title"] != "Method not allowed", (method, refused)
 
 
 def test_the_browser_login_reads_and_writes_but_not_from_another_site(served):

@@ -149,3 +149,10 @@ def test_the_duplicate_check_travels_and_is_bounded(served):
         assert any(hit[2] == name for hit in found[0]) and found[1] == []
         with pytest.raises(cc.ValidationError):
             remote.duplicates_of([DuplicateQuery(name="x")] * (MAX_DUPLICATE_QUERIES + 1))
+
+
+def test_a_refused_privacy_export_says_the_refusal(served, capsys, tmp_path):
+    contact_id = int(served.store.sql("SELECT min(id) AS id FROM contacts")["id"][0])
+    code, _out, err = cli(served, capsys, "privacy", "export", str(contact_id), str(tmp_path / "p"), "--user", "anna")
+    assert code == 1 and "Only administrators" in err and "Cannot write" not in err and ".." not in err
+    assert not (tmp_path / "p").exists()

@@ -182,7 +182,8 @@ class ApiHandler(BoundedBody, RequestHandler):
             return
         self.body_read()
         if not hasattr(self, f"do_{method}"):
-            self._send(self._problem(ApiError(405, "", {"Allow": ", ".join(self.allowed_methods())})))
+            with using_language(self._asked_language() or SOURCE_LANGUAGE):  # said in the language asked for
+                self._send(self._problem(ApiError(405, "", {"Allow": ", ".join(self.allowed_methods())})))
             return
         reply = await IOLoop.current().run_in_executor(None, self._work, method, args)
         self._send(reply)
