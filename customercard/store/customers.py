@@ -616,10 +616,10 @@ class CustomerStore(Part):
         errors = {name: message for name, message in draft.validate().items()
                   if name in ("erp_system", "erp_customer_id")}
         if bool(draft.erp_system) != bool(draft.erp_customer_id):
-            errors["erp_customer_id" if draft.erp_system else "erp_system"] = (
+            errors["erp_customer_id" if draft.erp_system else "erp_system"] = _(
                 "Give both the economy system and the customer's id in it (or neither, to unlink).")
         if errors:
-            raise ValidationError(errors, what="The link")
+            raise ValidationError(errors, what=_("The link"))
         customer = self.get_customer(customer_id)
         seen = customer.version if expected_version is None else int(expected_version)
         before = (customer.erp_system, customer.erp_customer_id)

@@ -22,7 +22,7 @@ WORDS = (N_("settings"), N_("Segmentation"), N_("Users"), N_("Economy system"), 
          N_("wrong password"), N_("retry"), N_("account"), N_("address"), N_("API tokens"), N_("created"),
          N_("created, read-only"), N_("revoked"), N_("unknown API token"), N_("revoked API token"),
          N_("API token of a deactivated user"), N_("Saved views"), N_("Bulk changes"), N_("shared"), N_("deleted"),
-         N_("undone"))
+         N_("undone"), N_("not linked"), N_("follow-up e-mail"))
 #: The patterns the store writes values and items in (English), each said through its own message.
 PATTERNS: tuple[tuple[str, Callable[[dict[str, str]], str]], ...] = (
     (r"added as (?P<role>\w+) with projects access",
@@ -39,6 +39,8 @@ PATTERNS: tuple[tuple[str, Callable[[dict[str, str]], str]], ...] = (
          what=_(m["what"]), minutes=m["minutes"], failures=m["failures"])),
     (r"(?P<login>\S+) from (?P<address>\S+)", lambda m: _("{login} from {address}").format(**m)),
     (r"#(?P<n>\d+) (?P<field>[\w.-]+)", lambda m: f"#{m['n']} {_bulk_field(m['field'])}"),  # a bulk change
+    (r"customer (?P<number>\d+) (?P<name>.+)",  # a customer linked to the economy system, or unlinked
+     lambda m: _("customer {number} {name}").format(number=m["number"], name=m["name"])),
 )
 
 
@@ -78,6 +80,9 @@ def said(text: str | None, area: str = "") -> str:  # noqa: PLR0911 - one return
         if match and (match["field"] in User.param or match["field"] == "password"):
             label = _("Password") if match["field"] == "password" else _field_label(User, match["field"])
             return f"{match['login']}: {label}"
+        match = re.fullmatch(r"(?P<login>[^:]+): follow-up e-mail", text)
+        if match:  # the daily e-mail of someone's follow-ups, turned on or off by an administrator
+            return f"{match['login']}: {_('follow-up e-mail')}"
     for pattern, say in PATTERNS:
         match = re.fullmatch(pattern, text)
         if match:
