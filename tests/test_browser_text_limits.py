@@ -95,12 +95,23 @@ def _upload_a_big_file_and_one_too_big(live_server, page, tmp_path) -> None:
     too_big.write_bytes(b"%PDF-1.4\n" + b"0" * (27 * 1024 * 1024))
     login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
     box = page.locator("div.cc-section-files")
-    for path in (big, too_big):
-        box.locator("button.cc-upload-files").click()
-        box.locator(".cc-file-input input").set_input_files(str(path))
-        box.locator(".cc-file-send button").click()
-        if path is big:
-            expect(box.locator("#cc-files-table")).to_contain_text("big-scan.pdf", timeout=60_000)
+    box.locator("button.cc-upload-files").click()
+    box.locator(".cc-file-input input").set_input_files(str(big))
+    box.locator(".cc-file-send button").click()
+    expect(box.locator("#cc-files-table")).to_contain_text("big-scan.pdf", timeout=60_000)
+    # over the limit: refused as it is chosen, with the reason, before anything is sent
+    box.locator("button.cc-upload-files").click()
+    box.locator(".cc-file-input input").set_input_files(str(too_big))
     expect(box.locator(".cc-upload-message")).to_contain_text("too-big-scan.pdf", timeout=60_000)
+    # three files each under the limit, too many together for one message: refused the same way (they closed the
+    # page's connection without a word); the page goes on working
+    parts = [tmp_path / f"part-{n}.pdf" for n in range(3)]
+    for part in parts:
+        part.write_bytes(b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024))
+    box.locator(".cc-file-input input").set_input_files([str(p) for p in parts])
+    expect(box.locator(".cc-upload-message")).to_contain_text("MB", timeout=60_000)
+    assert "part-" not in box.locator(".cc-upload-message").inner_text()  # (the total's message)
+    box.locator(".cc-file-send button").click()
+    expect(box.locator(".cc-upload-message")).to_contain_text("Choose files first")  # still connected
     names = set(store.files(customer_id)["name"])
-    assert "big-scan.pdf" in names and "too-big-scan.pdf" not in names
+    assert "big-scan.pdf" in names and "too-big-scan.pdf" not in names and not names & {p.name for p in parts}

@@ -64,7 +64,10 @@ def page_texts() -> dict[str, Any]:
                 "hourAriaLabel": _("Hour"), "minuteAriaLabel": _("Minute"), "toggleTitle": _("Click to toggle"),
                 "scrollTitle": _("Scroll to change"), "weekAbbreviation": _("Wk"), "time_24hr": True}
     return {"remove": _("Remove {value}"), "no_results": _("No matches"),
-            "no_choices": _("Nothing more to choose"), "calendar": calendar}
+            "no_choices": _("Nothing more to choose"), "calendar": calendar,
+            "file_too_big": _("{name} is {size}: a file may be at most {limit}. Nothing was sent."),
+            "files_too_big": _("The files chosen are {size} together: upload at most {limit} at a time. Nothing was "
+                               "sent.")}
 
 
 def nav_html(user: User | None, active: str, pages: set[str]) -> str:

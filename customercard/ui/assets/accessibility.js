@@ -247,12 +247,52 @@
     }
   }
 
+  // Files chosen for an upload go to the server in one message, which has a largest size: a file over the firm's
+  // limit, or files over twice it together, closed the page's connection without a word. They are refused here,
+  // before they are sent, with the reason under the field (the limits are on the field: cc-upload-max-<bytes>).
+  const guarded = new WeakSet();
+  const megabytes = (bytes) => new Intl.NumberFormat(document.documentElement.lang || undefined,
+    {maximumFractionDigits: 1}).format(bytes / 1048576) + " MB";
+  function fill(text, values) {
+    return Object.entries(values).reduce((out, [key, value]) => out.split("{" + key + "}").join(value), text || "");
+  }
+  function uploads(root) {
+    for (const input of root.querySelectorAll("input[type=file]")) {
+      const host = input.getRootNode().host;
+      const limit = host && [...host.classList].map((c) => /^cc-upload-max-(\d+)$/.exec(c)).find(Boolean);
+      if (!limit || guarded.has(input)) continue;
+      guarded.add(input);
+      const each = Number(limit[1]), together = 2 * each;
+      input.addEventListener("change", (event) => {
+        const texts = window.ccTexts || {};
+        const chosen = [...(input.files || [])];
+        const total = chosen.reduce((sum, file) => sum + file.size, 0);
+        const big = chosen.find((file) => file.size > each);
+        const text = big ? fill(texts.file_too_big, {name: big.name, size: megabytes(big.size), limit: megabytes(each)})
+          : total > together ? fill(texts.files_too_big, {size: megabytes(total), limit: megabytes(together)}) : "";
+        if (!text) return;
+        event.stopImmediatePropagation();  // (before Bokeh reads and sends them)
+        input.value = "";
+        const pane = host.getRootNode().querySelector(".cc-upload-message");
+        const box = pane && pane.shadowRoot && [...pane.shadowRoot.children].find((el) => el.tagName === "DIV");
+        if (box) {
+          const said = document.createElement("span");
+          said.className = "cc-upload-error";
+          said.setAttribute("role", "alert");
+          said.style.color = "#b42318";
+          said.textContent = text;
+          box.replaceChildren(said);
+        }
+      }, true);
+    }
+  }
+
   function flush() {
     scheduled = false;
     const roots = [...pending];
     pending.clear();
     for (const root of roots) {
-      labels(root); tabs(root); announce(root); requests(root);
+      labels(root); tabs(root); announce(root); requests(root); uploads(root);
       if (hasFields(root)) fieldRoots.add(root);
     }
     for (const root of fieldRoots) {

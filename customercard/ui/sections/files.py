@@ -48,8 +48,8 @@ class FilesSection(Section):
         if not self.context.can_edit:
             return
         limit = files.max_bytes(self.context.store)
-        self._input = pn.widgets.FileInput(multiple=True, label=_("Files to upload"),
-                                           css_classes=["cc-file-input"])
+        self._input = pn.widgets.FileInput(multiple=True, label=_("Files to upload"),  # (the page checks the sizes)
+                                           css_classes=["cc-file-input", f"cc-upload-max-{int(limit)}"])
         send = pn.widgets.Button(label=_("Upload"), color="primary", css_classes=["cc-file-send"])
         cancel = pn.widgets.Button(label=_("Cancel"))
         hint = _("At most {size} a file.").format(size=files.human_size(limit))
