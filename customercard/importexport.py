@@ -63,7 +63,8 @@ export-only columns and the ``Segmentation:`` prefix are understood in English, 
 export made in any of them imports back (:func:`column_map`). List values (industry, status, payment term, …) and
 segmentation values are matched to the admin lists without regard to case; yes/no columns also take
 true/false, 1/0 and ja/nej; numbers may use a decimal comma. The columns our export adds for reading only
-(:data:`EXPORT_ONLY_HEADERS`: Customer number, Account manager name, Created, Created by) are skipped.
+(:data:`EXPORT_ONLY_HEADERS`: Customer number, Account manager name, Created, Created by, and Search customers'
+Number) are skipped.
 
 Limits
 ------
@@ -135,7 +136,8 @@ PLAIN_CRM_HEADERS: dict[str, str] = {
     "Zip code": "visit_address.postal_code",
 }
 #: Columns our exports add for reading only; the import skips them (in every language).
-EXPORT_ONLY_HEADERS = (N_("Customer number"), N_("Account manager name"), N_("Created"), N_("Created by"))
+EXPORT_ONLY_HEADERS = (N_("Customer number"), N_("Account manager name"), N_("Created"), N_("Created by"),
+                       N_("Number"))  # (Search customers' export names the customer number so)
 #: Headers of segmentation columns: one of these prefixes (or "Segmentation:" in another language) and the
 #: criterion's name.
 SEGMENT_PREFIXES = ("segmentation:", "segments.", "segment:")

@@ -466,3 +466,20 @@ def test_cli_help():
         result = run(*command, "--help")
         assert result.returncode == 0 and "usage: customercard" in result.stdout
     assert "--dry-run" in run("import", "--help").stdout
+
+
+@pytest.mark.parametrize("language", ["en", "sv", "da"])
+def test_the_search_customers_export_is_taken_by_the_importer(demo_store: Store, tmp_path: Path, language: str):
+    """The list Search customers exports (its Number column too), in any of the three languages, is taken by the
+    importer (a dry run into the same firm: its account managers by name): the customer number is skipped as
+    export-only, the rest read."""
+    from customercard.i18n import using_language
+    from customercard.ui.customer_list import CustomerList
+
+    path = tmp_path / f"list-{language}.csv"
+    with using_language(language):
+        listing = CustomerList(store=demo_store)
+        path.write_bytes(listing.export_file("csv").getvalue())
+    report = import_customers(demo_store, path, user="anna", dry_run=True)
+    assert report.ok, report.summary()
+    assert report.skipped_columns and len(report.skipped_columns) == 1
