@@ -323,3 +323,13 @@ def test_a_contains_query_of_many_words_reads_the_closest_words_first_and_the_re
         store.create_customer(user="anna", name=f"Xqwv Holding {index} AB")
     many = store.search("qwv", limit=10)
     assert len(many) == 10 and all(name.startswith(("Xqwv", "Xxqwv")) for name in names(many))
+
+
+def test_a_typo_in_the_name_of_an_a_s_or_i_s_company_is_a_possible_duplicate(empty_store):
+    for name in ("Jepsen Design A/S", "Carlsen Data I/S", "Holm Rådgivning ApS"):
+        empty_store.create_customer(user="anna", name=name)
+    for typed, found in (("Jepsen Desing", "Jepsen Design A/S"), ("Carlsen Dta", "Carlsen Data I/S"),
+                         ("Jepsen Desing A/S", "Jepsen Design A/S"), ("Holm Rådgivnig", "Holm Rådgivning ApS")):
+        dupes = empty_store.possible_duplicates(name=typed)
+        assert list(dupes["name"]) == [found], typed
+    assert empty_store.possible_duplicates(name="A/S").empty  # a legal form alone names no company

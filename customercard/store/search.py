@@ -631,8 +631,13 @@ LEGAL_FORMS = {"ab", "hb", "kb", "aps", "a s", "as", "asa", "da", "oy", "oyj", "
 def _name_core(name: str) -> str:
     """A company name without its legal form, folded ('Acme Konsult AB' → 'acme konsult')."""
     words = fold(name).replace("/", " ").split()
-    while words and words[-1] in LEGAL_FORMS:
-        words.pop()
+    while words:
+        if words[-1] in LEGAL_FORMS:
+            words.pop()
+        elif len(words) > 2 and " ".join(words[-2:]) in LEGAL_FORMS:  # A/S, I/S: two words once "/" is a space  # noqa: PLR2004
+            del words[-2:]
+        else:
+            break
     return " ".join(words)
 
 
