@@ -352,3 +352,17 @@ def test_a_broken_character_in_a_search_customers_filter_is_left_out(empty_store
     frame, total = store.find_customers(query)
     assert total == len(frame) and total in (0, 1)
     assert store.list_customers("jön\ud800sson")[1] == 1
+
+
+def test_the_city_filter_takes_a_city_typed_without_its_marks(empty_store):
+    """Göteborg typed as goteborg, Malmö as malmo, København as kobenhavn: found, as the super search finds them."""
+    for name, city, country in (("Väst AB", "Göteborg", "SE"), ("Syd AB", "Malmö", "SE"),
+                                ("Dansk ApS", "København", "DK"), ("Norr AB", "Luleå", "SE")):
+        customer = empty_store.new_customer()
+        customer.name = name
+        customer.visit_address.param.update(city=city, country=country)
+        empty_store.create_customer(customer, user="anna")
+    for typed, found in (("goteborg", "Väst AB"), ("MALMO", "Syd AB"), ("kobenhavn", "Dansk ApS"),
+                         ("Göteb", "Väst AB"), ("lulea", "Norr AB")):
+        frame, total = empty_store.find_customers(cc.CustomerQuery(city=typed))
+        assert total == 1 and list(frame["name"]) == [found], typed
