@@ -60,9 +60,12 @@ def page_for(server: CardServer, title: str, body: pn.viewable.Viewable, user: U
 def _message(server: CardServer, title: str, text: str, user: User | None, status: str = "info",
              http_status: int = 200) -> ServableMixin:
     """A page that only says something, its menu as the other pages' (Pipeline when the CRM module is on)."""
+    from .ui.search_box import SuperSearch
     from .ui.shell import message_page
 
-    return message_page(title, text, user, status=status, http_status=http_status, pages=_menu(server.current_store()))
+    store = server.current_store()
+    return message_page(title, text, user, status=status, http_status=http_status, pages=_menu(store),
+                        search=SuperSearch(store) if user is not None else None)
 
 
 def _menu(store: Store) -> frozenset[str]:

@@ -176,6 +176,7 @@ def test_project_links_follow_projects_access(live_server, browser, customers):
             page.goto(f"{live_server.url}/project?project={int(project_id)}")
             wait_idle(page)
             expect(page.locator("#cc-message")).to_contain_text("Not allowed")
+            expect(page.locator("#cc-super-search")).to_be_visible()  # the header's super search, as everywhere
         context.close()
 
 

@@ -148,14 +148,14 @@ def session_ended_message() -> pn.pane.HTML:
 
 
 def message_page(title: str, text: str, user: User | None, status: str = "info", http_status: int = 200,
-                 pages: frozenset[str] = frozenset({"home", "customers"})):
+                 pages: frozenset[str] = frozenset({"home", "customers"}), search: pn.viewable.Viewable | None = None):
     """A page that only says something (not found, not allowed); served with ``http_status`` (403 for a refusal:
-    the server's page handler answers with it, see :mod:`customercard.server`), its menu naming ``pages`` as every
-    other page's does."""
+    the server's page handler answers with it, see :mod:`customercard.server`), its menu naming ``pages`` and its
+    header holding ``search`` as every other page's does."""
     body = pn.pane.HTML(f'<div class="cc-message cc-{status}" id="cc-message">{page_heading(title)}'
                         f'<p>{html.escape(text)}</p><p><a href="/search">{html.escape(_("Back to the customers"))}'
                         f'</a></p></div>', sizing_mode="stretch_width")
-    served = page(title, body, user, pages=pages)
+    served = page(title, body, user, pages=pages, search=search)  # the header's super search, as on every page
     if served is not body:
         served.add_variable("http_status", int(http_status))
     return served
