@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 import email_validator
+import idna
 import phonenumbers
 from babel import Locale
 
@@ -358,15 +359,15 @@ def check_website(value: str) -> str:
 
 
 def _ascii_host(url: str) -> str:
-    """The address with its host as DNS writes it (www.räksmörgås.se → www.xn--rksmrgs-5wao1o.se), to be checked as
-    any other; kept as typed when the host is not a name that can be written so."""
+    """The address with its host as DNS writes it (www.räksmörgås.se → www.xn--rksmrgs-5wao1o.se, by the rules of
+    IDNA 2008 / UTS 46), to be checked as any other; kept as typed when its host is no such name (a snowman, an
+    invisible joiner, a full-width slash)."""
     match = re.match(r"^([a-z][a-z0-9+.-]*://)([^/?#:]+)(.*)$", url, re.IGNORECASE | re.DOTALL)
-    if match is None or match.group(2).isascii() or any(
-            label.startswith("-") or label.endswith("-") for label in match.group(2).split(".")):
+    if match is None or match.group(2).isascii():
         return url
     try:
-        host = match.group(2).encode("idna").decode("ascii")
-    except UnicodeError:
+        host = idna.encode(match.group(2), uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
         return url
     return match.group(1) + host + match.group(3)
 

@@ -392,7 +392,8 @@ def test_a_website_with_letters_of_our_languages_in_its_domain_is_taken(typed, k
     assert "website" not in customer.validate(Choices())
 
 
-@pytest.mark.parametrize("typed", ["räksmörgås", "www.räk smörgås.se", "www.ex_ample.se", "https://-å.se"])
+@pytest.mark.parametrize("typed", ["räksmörgås", "www.räk smörgås.se", "www.ex_ample.se", "https://-å.se",
+                                   "https://☃.com", "https://a\u200db.se", "https://exa\uff0fmple.se"])
 def test_a_website_that_is_no_domain_is_still_refused(typed):
     with pytest.raises(ValueError, match="Not a web address"):
         validators.check_website(typed)
