@@ -269,8 +269,8 @@ class ActivityStore(Part):
         ``action`` (written; planned/done/cancelled; created, stage, won, lost, reopened; added, deleted, deactivated,
         reactivated, removed; update, restore, create, merge), ``who`` (a login), ``title`` and ``detail`` (what it
         is about), ``old_value``/``new_value`` (a stage or status change; for a relation removed since, the id of the
-        customer it was made by and what it pointed at, ``customer:<id>`` or ``contact:<id>``), ``people`` (the logins an e-mail went to or
-        an event has, as JSON), ``ref_table``/``ref_id`` (the record it is
+        customer it was made by and what it pointed at, ``customer:<id>`` or ``contact:<id>``), ``people`` (the
+        logins an e-mail went to or an event has, as JSON), ``ref_table``/``ref_id`` (the record it is
         about; for field changes the customer's version), ``cursor`` (where the entry stands) and ``changes`` (for
         field changes and merges: ``[(field, old, new), …]``).
 
