@@ -220,3 +220,16 @@ def test_an_opportunity_made_won_keeps_its_closure_on_the_timeline_after_an_edit
     reopened.lost_reason = "Budget cut"
     store.save_opportunity(reopened, user="boss")
     assert entries().count("lost") == 1 and "reopened" in entries()  # a closure by a save: once, from the history
+
+
+def test_a_relation_to_a_person_removed_keeps_its_addition_on_their_timeline(empty_store):
+    store = empty_store
+    customer = store.create_customer(user="anna", name="Relating AB")
+    other = store.create_customer(user="anna", name="Persons AB")
+    person = store.create_contact(cc.Contact(customer_id=other.id, first_name="Pia", last_name="Person"), user="anna")
+    kind = store.choices().allowed("relation_types")[0]
+    relation = store.add_relation(cc.Relation(customer_id=customer.id, relation_type=kind,
+                                              other_contact_id=person.id), user="anna")
+    store.remove_relation(relation.id, user="boss")
+    theirs = store.contact_timeline(person.id, kinds=["relation"])
+    assert sorted(theirs["action"]) == ["added", "removed"] and set(theirs["who"]) == {"anna", "boss"}

@@ -178,6 +178,13 @@ CONTACT_PARTS: dict[str, str] = {
         "AND r.kind = 'delete' AND r.field = 'relation_type' AND EXISTS (SELECT 1 FROM record_changes o WHERE "
         "o.table_name = 'relations' AND o.record_id = r.record_id AND o.kind = 'delete' "
         "AND o.field = 'other_contact_id' AND o.old_value = CAST(? AS VARCHAR))"),
+    # a relation to the person removed since: its addition, as the relation's history keeps it
+    "relations gone": (
+        "SELECT c.changed_at, 10, c.id, 'relation', 'added', c.changed_by, '', coalesce(c.new_value, ''), '', "
+        f"{_NONE}, {_NONE}, 'relations', c.record_id FROM record_changes d JOIN record_changes c ON "
+        "c.table_name = 'relations' AND c.record_id = d.record_id AND c.kind = 'create' AND c.field = 'relation_type' "
+        "WHERE d.table_name = 'relations' AND d.kind = 'delete' AND d.field = 'other_contact_id' "
+        "AND d.old_value = CAST(? AS VARCHAR)"),
 }
 
 
@@ -315,7 +322,7 @@ class ActivityStore(Part):
         parts, params = [], []
         crm = self.firm_setting("crm_enabled")
         for name, sql in CONTACT_PARTS.items():
-            if not crm and name in ("events", "relations", "relations removed"):
+            if not crm and name in ("events", "relations", "relations removed", "relations gone"):
                 continue
             if name == "comments":
                 if not needles:
