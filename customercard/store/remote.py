@@ -432,6 +432,15 @@ class RemoteAsOfDay(AsOfDayReads):
     def __repr__(self) -> str:
         return f"{self.base!r}.as_of({self.day!r})"
 
+    def __enter__(self) -> RemoteAsOfDay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None  # the view shares the remote store's connections: closing it closes nothing
+
+    def close(self) -> None:
+        """Nothing to close (the remote store it reads through goes on)."""
+
     def __getattr__(self, name: str) -> Any:
         rule = REMOTE.get(name)
         if rule is not None and rule.need not in ("read", "own"):
