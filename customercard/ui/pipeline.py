@@ -29,6 +29,7 @@ from .form import DatePicker, date_format
 from .html import SECTION_CSS, esc, page_heading, plain_text, table
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
+from .pipeline_board import people_filter
 from .values import shown
 
 EDITABLE = {"stage", "status", "lost_reason", "amount", "probability"}
@@ -45,12 +46,6 @@ PAGE_SIZE = 50
 
 
 
-def people_filter(store: Any, *chosen: str) -> dict[str, str]:
-    """The people a pipeline filters by, {name: login} after "Everyone": those who may own opportunities and manage
-    customers (a viewer does neither), and whoever a filter names now (a manager made a viewer since, from a link)."""
-    users = store.users(include_inactive=True)
-    kept = users[(users["role"] != "viewer") | users["login"].isin([c for c in chosen if c])]
-    return {_("Everyone"): "", **dict(zip(kept["name"], kept["login"], strict=True))}
 
 class PipelineTable(pn.viewable.Viewer):
     """Open opportunities across customers in a table grouped by stage, editable by managers and administrators."""

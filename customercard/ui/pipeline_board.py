@@ -30,7 +30,6 @@ from .editor import RecordEditor
 from .html import esc, plain_text
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
-from .pipeline import people_filter
 from .values import shown
 
 #: Cards drawn per column at first, and how many more each "Show more" draws.
@@ -38,6 +37,14 @@ FIRST_CARDS = 12
 MORE_CARDS = 20
 
 BOARD_CSS = assets.text("board.css")
+
+
+def people_filter(store: Any, *chosen: str) -> dict[str, str]:
+    """The people a pipeline filters by, {name: login} after "Everyone": those who may own opportunities and manage
+    customers (a viewer does neither), and whoever a filter names now (a manager made a viewer since, from a link)."""
+    users = store.users(include_inactive=True)
+    kept = users[(users["role"] != "viewer") | users["login"].isin([c for c in chosen if c])]
+    return {_("Everyone"): "", **dict(zip(kept["name"], kept["login"], strict=True))}
 
 
 class BoardColumns(LightComponent):
