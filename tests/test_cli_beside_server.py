@@ -8,6 +8,7 @@ import csv
 import itertools
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -15,27 +16,16 @@ import pytest
 import customercard as cc
 from customercard.cli import CLI_ACTOR, main
 from customercard.errors import PermissionDenied
-from customercard.store import Store
-
-from .conftest import copy_database, free_port, wait_for_port
 
 USING = "Using the running server at {url}"
 _NAMES = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def served(demo_template, tmp_path_factory):
+def served(live_server):
     """The app served in this process (it writes its discovery file beside its own copy of the demo database)."""
-    from customercard import app
-
-    database = copy_database(demo_template, tmp_path_factory.mktemp("cli-beside"))
-    store = Store(database)
-    port = free_port()
-    server = app.make_server(store, port=port, threaded=True, start=True)
-    wait_for_port(port)
-    yield SimpleNamespace(store=store, server=server, database=database, url=f"http://127.0.0.1:{port}")
-    server.stop()
-    store.close()
+    return SimpleNamespace(store=live_server.store, server=live_server.server, url=live_server.url,
+                           database=Path(live_server.store.location))
 
 
 def cli(served, capsys, *args: str) -> tuple[int, str, str]:
