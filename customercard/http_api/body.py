@@ -42,5 +42,5 @@ class BoundedBody:
         return self.request.body
 
     def too_large(self) -> None:
-        """Answer 413, in the handler's own error shape."""
-        raise NotImplementedError
+        """Answer 413: by default through the handler's ``write_error`` (each handler says it in its own shape)."""
+        self.send_error(413)

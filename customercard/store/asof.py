@@ -621,9 +621,11 @@ class AsOfDayReads:
     are today's (:meth:`_today` gives the store's own method)."""
 
     day: Any
+    base: Any
 
     def _today(self, name: str) -> Any:
-        raise NotImplementedError
+        """The store's own (today's) method ``name``: the store this one reads as of a day."""
+        return getattr(self.base, name)
 
     def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
         return self._today("get_customer")(customer_id, as_of=self.day if as_of is None else as_of)

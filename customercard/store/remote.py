@@ -450,9 +450,6 @@ class RemoteAsOfDay(AsOfDayReads):
             return refused
         return getattr(self.base, name)
 
-    def _today(self, name: str) -> Any:
-        return getattr(self.base, name)
-
     def can(self, user: str | None, need: str) -> bool:
         return need not in ("write", "admin") and self.base.can(user, need)
 
