@@ -52,6 +52,8 @@ class Choices:
 
     ``lists`` maps a list name (see :data:`LIST_NAMES`) to its active labels, in order.
     ``criteria`` maps a segmentation criterion's name to (multiple choice?, active values).
+    ``renamed`` maps a list name to {a name its values had before an administrator renamed them: today's name}
+    (a bookmark or a saved view written before the rename still means the same value).
     """
 
     lists: dict[str, list[str]] = field(default_factory=dict)
@@ -61,9 +63,14 @@ class Choices:
     countries: set[str] = field(default_factory=lambda: set(validators.COUNTRIES))
     phone_region: str = "SE"
     default_country: str = "SE"
+    renamed: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def allowed(self, list_name: str) -> list[str]:
         return self.lists.get(list_name, [])
+
+    def named_now(self, list_name: str, label: str) -> str:
+        """What a value of a list that was called ``label`` is called today (``label`` itself if never renamed)."""
+        return self.renamed.get(list_name, {}).get(label, label)
 
 
 def to_text(value: Any) -> str | None:  # noqa: PLR0911 - one return per type is the plainest form

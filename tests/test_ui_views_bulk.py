@@ -130,3 +130,31 @@ def test_the_same_comment_added_from_the_panel(demo_store):
     assert run_apart(bulk.apply()).customers == 2
     assert all(demo_store.comments(i)["body"].iloc[0] == "Sent <the> new price list" for i in chosen)
     assert labelled(bulk, "Undo the last bulk change").visible  # comments added in bulk can be taken back
+
+
+def test_a_view_or_bookmark_made_before_an_admin_renamed_its_value_still_filters_by_that_value(demo_store):
+    """Saved views and bookmarks keep list values by name: an administrator's rename (Construction → Building, then
+    Building → Bygg) keeps them meaning the same value, and a value no list has is said to be left out — never a
+    silently unfiltered list of every customer."""
+    industries = demo_store.list_values("industries")
+    row = industries[industries["label"] == "Construction"].iloc[0]
+    view = demo_store.save_view(SavedView(name="Builders", shared=True, search="industry=Construction"), user="anna")
+    before = CustomerList.from_url(demo_store, f"view={view.id}", login="erik")
+    everyone = CustomerList.from_url(demo_store, "", login="erik")
+    assert 0 < before.total < everyone.total and before.left_out == []
+    demo_store.rename_list_value(int(row["id"]), "Building", user="admin")
+    demo_store.rename_list_value(int(row["id"]), "Bygg", user="admin")
+    for url in (f"view={view.id}", "industry=Construction", "industry=Building"):
+        after = CustomerList.from_url(demo_store, url, login="erik")
+        assert after.query.industries == ["Bygg"], url
+        assert after.total == before.total and after.left_out == [], url
+    # in the store too: a query written with the old name finds the same customers
+    from customercard.models import CustomerQuery
+    assert demo_store.find_customers(CustomerQuery(industries=["Construction"]), limit=1)[1] == before.total
+    gone = CustomerList.from_url(demo_store, "industry=Nonesuch&status=Active", login="erik")
+    gone.__panel__()
+    assert gone.query.industries == [] and gone.left_out == ["Industry: Nonesuch"]
+    note = one(gone, pn.pane.HTML, "cc-left-out")
+    assert note.visible and "Nonesuch" in note.object and 'role="status"' in note.object
+    gone.filters["statuses"].value = []  # the user's own search now: the note goes
+    assert not note.visible

@@ -610,8 +610,27 @@ class AdminStore(Part):
                 criteria={c.name: (c.multiple, list(c.values)) for c in self.criteria()},
                 phone_region=settings.phone_region,
                 default_country=settings.phone_region,
+                renamed=self._renamed(),
             )
         return self.cached("choices", build)
+
+    def _renamed(self) -> dict[str, dict[str, str]]:
+        """{list name: {an old name: today's name}} from the admin log's renames, followed to the end (a name a
+        value of the list has today is never mapped: it means that value now)."""
+        maps = self.list_maps()
+        out: dict[str, dict[str, str]] = {}
+        for list_name, renames in self.list_renames().items():
+            today = maps.get(list_name, {}).get("by_label", {})
+            found: dict[str, str] = {}
+            for _at, old, new in renames:
+                for earlier, now in list(found.items()):
+                    if now == old:
+                        found[earlier] = new
+                found[old] = new
+            kept = {old: new for old, new in found.items() if old not in today and new in today}
+            if kept:
+                out[list_name] = kept
+        return out
 
 
 def _not_a_rename(old: str, new: str) -> bool:

@@ -684,7 +684,9 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
     for labels, column, list_name in ((query.statuses, "c.status_id", "statuses"),
                                       (query.industries, "c.industry_id", "industries")):
         if labels:
-            ids = [maps[list_name]["by_label"].get(label, -1) for label in labels]
+            by_label, renamed = maps[list_name]["by_label"], store.admin.choices().renamed.get(list_name, {})
+            # a value renamed since the query was written (a bookmark, a saved view) is the same value
+            ids = [by_label.get(label, by_label.get(renamed.get(label, ""), -1)) for label in labels]
             where.append(store.db.in_list(column, len(ids), ids=True))
             params += ids
     if query.account_managers:

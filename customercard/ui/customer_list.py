@@ -85,20 +85,49 @@ def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str
 
 
 def known_values(store: Store, query: CustomerQuery) -> CustomerQuery:
-    """The query with only values the firm has (list values, active or not; managers; criteria and their values):
-    a value from a URL that is none of them is dropped, so that it never becomes an option in a filter."""
-    def kept(values: list[str], allowed: Any) -> list[str]:
-        return [v for v in dict.fromkeys(values) if v in allowed]
-    criteria = store.choices().criteria
+    """The query with only values the firm has (list values, active or not; managers; criteria and their values, active
+    or not): a value an administrator renamed since the URL or the saved view was written is read as today's name;
+    any other value that is none of them is dropped, so that it never becomes an option in a filter (the list says
+    which it left out: :func:`left_out`)."""
+    return _known(store, query)[0]
+
+
+def left_out(store: Store, query: CustomerQuery) -> list[tuple[str, str]]:
+    """The (filter, value) pairs of ``query`` that :func:`known_values` drops: values no list, user or criterion has."""
+    return _known(store, query)[1]
+
+
+def _known(store: Store, query: CustomerQuery) -> tuple[CustomerQuery, list[tuple[str, str]]]:
+    dropped: list[tuple[str, str]] = []
+    choices = store.choices()
+
+    def kept(values: list[str], allowed: Any, filter_name: str, list_name: str = "") -> list[str]:
+        out = []
+        for value in dict.fromkeys(values):
+            now = choices.named_now(list_name, value) if list_name and value not in allowed else value
+            if now in allowed:
+                out.append(now)
+            else:
+                dropped.append((filter_name, value))
+        return list(dict.fromkeys(out))
+    segment_values: dict[str, set[str]] = {}
+    for criterion, label in store.criterion_value_ids():
+        segment_values.setdefault(criterion, set()).add(label)
     users = set(store.users(include_inactive=True)["login"])
-    return CustomerQuery(
+    segments = {}
+    for name, values in query.segments.items():
+        found = kept(values, segment_values.get(name, set()), name)
+        if found:
+            segments[name] = found
+    known = CustomerQuery(
         text=query.text, city=query.city, archived=query.archived,
         country=query.country if re.fullmatch(r"[A-Za-z]{2}", query.country or "") else "",
-        statuses=kept(query.statuses, set(store.list_values("statuses")["label"])),
-        industries=kept(query.industries, set(store.list_values("industries")["label"])),
-        account_managers=kept(query.account_managers, users),
-        segments={name: kept(values, criteria[name][1]) for name, values in query.segments.items()
-                  if name in criteria and kept(values, criteria[name][1])})
+        statuses=kept(query.statuses, set(store.list_values("statuses")["label"]), _("Status"), "statuses"),
+        industries=kept(query.industries, set(store.list_values("industries")["label"]), _("Industry"),
+                        "industries"),
+        account_managers=kept(query.account_managers, users, _("Account manager")),
+        segments=segments)
+    return known, dropped
 
 
 def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int, columns: list[str] | None = None,
@@ -143,6 +172,9 @@ class CustomerList(pn.viewable.Viewer):
     include_archived = param.Boolean(default=False, doc="Shortcut: also list archived customers.")
     columns = param.ListSelector(default=list(DEFAULT_COLUMNS), objects=list(SORT_KEYS), doc="The columns shown.")
     view_id = param.Integer(default=None, allow_None=True, doc="The saved view open, if one is.")
+    left_out = param.List(default=[], item_type=str, doc="Filter values the URL or the saved view named that the firm "
+                          "no longer has (\"Industry: Construction\"): left out of the search, and said so above the "
+                          "list until a filter is changed.")
     login = param.String(default="", doc="Who looks (their saved views; bulk changes when they may change "
                                          "customers). Empty: no views menu and no bulk changes.")
 
@@ -164,7 +196,9 @@ class CustomerList(pn.viewable.Viewer):
             elif not any(key in FILTER_ARGS or key.startswith(SEGMENT_PREFIX) for key in args):
                 # the view's search; what the link itself says of sort, columns and page goes on top of it
                 query, state = query_from_args({**parse_qs(view.search), **args})
-        return cls(store=store, query=known_values(store, query), **state, **params)
+        known, dropped = _known(store, query)
+        return cls(store=store, query=known, left_out=[f"{name}: {value}" for name, value in dropped], **state,
+                   **params)
 
     def __init__(self, **params: Any) -> None:
         params.setdefault("query", CustomerQuery(text=params.get("text", "")))
@@ -199,6 +233,8 @@ class CustomerList(pn.viewable.Viewer):
         self._bulk_toggle = pn.widgets.Toggle(label=_("Change many customers…"), css_classes=["cc-bulk-toggle"],
                                               width=220, visible=self._may_write)
         self._count = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
+        self._left_out_note = pn.pane.HTML(self._left_out_text(), visible=bool(self.left_out),
+                                           css_classes=["cc-left-out"], sizing_mode="stretch_width", margin=(0, 10))
         self._prev = pn.widgets.Button(label=_("‹ Previous"), width=110)
         self._next = pn.widgets.Button(label=_("Next ›"), width=110)
         self._prev.on_click(lambda _e: self._turn(-1))
@@ -312,8 +348,17 @@ class CustomerList(pn.viewable.Viewer):
             widget.value = [] if isinstance(widget, pn.widgets.MultiChoice) else (
                 "active" if key == "archived" else "")
 
+    def _left_out_text(self) -> str:
+        if not self.left_out:
+            return ""
+        return '<p role="status" class="cc-left-out-text" style="color:#8a4b00">{}</p>'.format(esc(
+            _("Left out of this search, as the firm no longer has them: {values}. The list shows the customers the "
+              "other filters find.").format(values=", ".join(self.left_out))))
+
     def _on_query(self, *_events: Any) -> None:
         self.page = 1
+        if not self._building and self.__dict__.get("_left_out_note") is not None:
+            self._left_out_note.visible = False  # the search is the user's own now
         if self.__dict__.get("_table") is not None:
             self._table.selected = []  # what was checked may not match any more
         if not self._building:
@@ -434,6 +479,7 @@ class CustomerList(pn.viewable.Viewer):
                 panel.visible = self._table.selectable = event.new
             self._bulk_toggle.param.watch(toggle, "value")
             bulk = [self._bulk_toggle, panel]
-        results = pn.Column(pn.Row(self._count, *self._exports, sizing_mode="stretch_width"), *bulk, self._table,
+        results = pn.Column(self._left_out_note, pn.Row(self._count, *self._exports, sizing_mode="stretch_width"),
+                            *bulk, self._table,
                             pn.Row(self._prev, self._next), sizing_mode="stretch_width")
         return pn.Row(sidebar, results, sizing_mode="stretch_width")
