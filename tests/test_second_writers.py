@@ -546,3 +546,86 @@ def test_two_administrators_naming_a_criterion_at_once_make_one(empty_store):
     finally:
         if second is not first:
             second.close()
+
+
+def _at_once(*calls):
+    """Run the calls at the same moment on threads of their own: each one's result, or the error it raised."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = threading.Barrier(len(calls))
+
+    def run(call):
+        start.wait()
+        try:
+            return call()
+        except cc.CustomerCardError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [f.result(timeout=120) for f in [pool.submit(run, call) for call in calls]]
+
+
+def test_two_people_removing_one_relation_or_deleting_one_file_at_once_remove_it_once(empty_store):
+    """Of two removing the same relation (or deleting the same file) at the same moment, one does it and the other is
+    told it is gone: history keeps one deletion, by the one who made it, and the file's deleter is not overwritten.
+    Two stores on one database: two processes on PostgreSQL, two notebooks on one DuckDB file."""
+    from customercard.models import Relation
+
+    first = empty_store
+    relation_type = first.list_values("relation_types")["label"][0]
+    with cc.Store(first.location) as second:
+        for round_number in range(6):
+            one = first.create_customer(user="anna", name=f"One {round_number} AB")
+            other = first.create_customer(user="anna", name=f"Other {round_number} AB")
+            relation = first.add_relation(Relation(customer_id=one.id, relation_type=relation_type,
+                                                   other_customer_id=other.id), user="anna")
+            file_id = first.add_file_record(one.id, "offer.pdf", 4, "0" * 64, "application/pdf", user="anna")
+            outcomes = _at_once(lambda r=relation.id: first.remove_relation(r, user="anna"),
+                                lambda r=relation.id: second.remove_relation(r, user="boss"),
+                                lambda f=file_id: first.delete_file(f, user="anna"),
+                                lambda f=file_id: second.delete_file(f, user="boss"))
+            for pair in (outcomes[:2], outcomes[2:]):
+                assert sorted(type(o).__name__ for o in pair) == ["NoneType", "NotFound"], outcomes
+            deleter = {"relations": ["anna", "boss"][outcomes[:2].index(None)],
+                       "files": ["anna", "boss"][outcomes[2:].index(None)]}
+            for table, record_id in (("relations", relation.id), ("files", file_id)):
+                deletions = first.sql("SELECT DISTINCT version, changed_by FROM record_changes WHERE table_name = ? "
+                                      "AND record_id = ? AND kind = 'delete'", [table, record_id])
+                assert list(deletions["changed_by"]) == [deleter[table]], (table, deletions)
+            assert first.sql("SELECT deleted_by FROM files WHERE id = ?", [file_id])["deleted_by"][0] == \
+                deleter["files"]
+
+
+def test_what_is_added_to_a_customer_while_it_is_merged_away_reaches_the_survivor_or_is_refused(empty_store):
+    """A comment, contact person or relation added from another process at the moment the customer is merged into
+    another: either it was added first and moved with the rest, or it is refused — never acknowledged and left on the
+    archived pointer (PostgreSQL: two stores, each a process's connection; DuckDB: two threads of one store)."""
+    from customercard.models import Contact, Relation
+
+    first = empty_store
+    relation_type = first.list_values("relation_types")["label"][0]
+    third = first.create_customer(user="anna", name="Third AB")
+    second = cc.Store(first.location) if first.db.dialect == "postgresql" else first
+    try:
+        for round_number in range(6):
+            survivor = first.create_customer(user="anna", name=f"Survivor {round_number} AB")
+            duplicate = first.create_customer(user="anna", name=f"Duplicate {round_number} AB")
+            outcomes = _at_once(
+                lambda d=duplicate.id, s=survivor.id: first.merge_customers(s, d, user="boss"),
+                lambda d=duplicate.id: second.add_comment(d, "Late note", user="boss"),
+                lambda d=duplicate.id: second.create_contact(Contact(customer_id=d, first_name="Late",
+                                                                     last_name="Person"), user="boss"),
+                lambda d=duplicate.id: second.add_relation(Relation(customer_id=third.id, relation_type=relation_type,
+                                                                    other_customer_id=d), user="anna"))
+            assert not isinstance(outcomes[0], Exception), outcomes
+            for outcome in outcomes[1:]:
+                assert not isinstance(outcome, Exception) or isinstance(outcome, cc.PermissionDenied), outcomes
+            left = first.sql(
+                "SELECT (SELECT count(*) FROM comments WHERE customer_id = ?) + (SELECT count(*) FROM contacts WHERE "
+                "customer_id = ?) + (SELECT count(*) FROM relations WHERE other_customer_id = ?) AS n",
+                [duplicate.id] * 3)["n"][0]
+            assert left == 0, (round_number, outcomes)
+    finally:
+        if second is not first:
+            second.close()

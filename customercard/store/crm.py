@@ -163,6 +163,8 @@ class CrmStore(Part):
                 ends = sorted({relation.customer_id, relation.other_customer_id or relation.customer_id})
                 cur.execute("SELECT id FROM customers WHERE " + self.db.in_list("id", len(ends), ids=True)
                             + " ORDER BY id FOR UPDATE", ends)
+            if relation.other_customer_id is not None:  # as stored now: not merged away meanwhile
+                self.customers.takes_records(relation.other_customer_id, cur)
             same = cur.execute(
                 "SELECT 1 FROM relations WHERE customer_id = ? AND relation_type_id = ? AND other_customer_id IS NOT "
                 "DISTINCT FROM ? AND other_contact_id IS NOT DISTINCT FROM ? LIMIT 1",
@@ -196,18 +198,19 @@ class CrmStore(Part):
     def remove_relation(self, relation_id: int, user: str | None = None) -> None:
         """Remove a relation; its history keeps what it was."""
         login = self.admin.require(user, "write")
-        found = self.db.records("SELECT r.customer_id, r.other_customer_id, r.other_contact_id, r.note, t.label "
-                                "FROM relations r JOIN list_values t ON t.id = r.relation_type_id WHERE r.id = ?",
-                                [int(relation_id)])
-        if not found:
-            raise NotFound(_("No relation with id {relation_id}.").format(relation_id=relation_id))
-        row = found[0]
-        before = Relation(customer_id=row["customer_id"], relation_type=row["label"], note=row["note"],
-                          other_customer_id=row["other_customer_id"], other_contact_id=row["other_contact_id"])
+        lock = " FOR UPDATE OF r" if self.db.dialect == "postgresql" else ""
         now = utcnow()
         with self.db.transaction() as cur:
-            cur.execute("DELETE FROM relations WHERE id = ?", [int(relation_id)])
-            write_record_changes(self.db, cur, "relations", relation_id, row["customer_id"], login, now, "delete",
+            # read in the transaction, the row locked: of two removing it at once, the second finds it gone
+            found = cur.execute("SELECT r.customer_id, r.other_customer_id, r.other_contact_id, r.note, t.label "
+                                "FROM relations r JOIN list_values t ON t.id = r.relation_type_id WHERE r.id = ?"
+                                + lock, [int(relation_id)]).fetchall()
+            if not found or not cur.execute("DELETE FROM relations WHERE id = ?", [int(relation_id)]).rowcount:
+                raise NotFound(_("No relation with id {relation_id}.").format(relation_id=relation_id))
+            customer_id, other_customer_id, other_contact_id, note, label = found[0]
+            before = Relation(customer_id=customer_id, relation_type=label, note=note,
+                              other_customer_id=other_customer_id, other_contact_id=other_contact_id)
+            write_record_changes(self.db, cur, "relations", relation_id, customer_id, login, now, "delete",
                                  {f: (v, None) for f, v in before.values().items() if v not in (None, "")})
 
     # -- events ---------------------------------------------------------------------------------------------

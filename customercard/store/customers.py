@@ -33,6 +33,7 @@ from .backend import Backend, counted
 from .changes import Change
 from .database import execute_rows, utcnow
 from .part import Part
+from .records import refuse_merged_away
 from .search_text import FUZZY, RANK_NAMES, customer_terms
 
 if TYPE_CHECKING:
@@ -261,14 +262,7 @@ class CustomerStore(Part):
     def takes_records(self, customer_id: int, cur: Any = None) -> None:
         """A customer new records may be added to: one that exists (else NotFound) and is not merged into another
         (else PermissionDenied: what is added to it would stay on the archived pointer, not reach the survivor)."""
-        found = (cur.execute("SELECT name, merged_into FROM customers WHERE id = ?", [int(customer_id)]).fetchone()
-                 if cur is not None else self.db.row("SELECT name, merged_into FROM customers WHERE id = ?",
-                                                     [int(customer_id)]))
-        if found is None:
-            raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
-        if found[1] is not None:
-            raise PermissionDenied(_("{name} was merged into another customer (id {survivor}): nothing was added. "
-                                     "Add it there.").format(name=found[0], survivor=int(found[1])))
+        refuse_merged_away(self.db, cur, customer_id)
 
     def check_new_record(self, record: Event | Opportunity | FollowUp, user: str | None) -> str:
         """The login that adds ``record`` (an event, opportunity or follow-up) at its customer, once it may: as

@@ -60,6 +60,7 @@ class FilesStore(Part):
         self.customers.takes_records(customer_id)
         now = utcnow()
         with self.db.transaction() as cur:
+            self.customers.takes_records(customer_id, cur)  # as stored now: not merged away meanwhile
             file_id = cur.execute(
                 "INSERT INTO files (customer_id, name, size, content_hash, content_type, storage, uploaded_at, "
                 "uploaded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -74,6 +75,9 @@ class FilesStore(Part):
         record = self.file_record(file_id)
         now = utcnow()
         with self.db.transaction() as cur:
-            cur.execute("UPDATE files SET deleted_at = ?, deleted_by = ? WHERE id = ?", [now, login, int(file_id)])
+            # only a file not deleted meanwhile: of two deleting it at once, the second finds it gone
+            if not cur.execute("UPDATE files SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL",
+                               [now, login, int(file_id)]).rowcount:
+                raise NotFound(_("No file with id {file_id}.").format(file_id=file_id))
             write_record_changes(self.db, cur, "files", file_id, record["customer_id"], login, now, "delete",
                                  {"name": (record["name"], None)})

@@ -71,6 +71,11 @@ class MergeStore(Part):
             raise ValidationError({"fields": _("Not a customer field: {fields}.").format(
                 fields=", ".join(sorted(unknown)))})
         with self.db.transaction() as cur:
+            if self.db.dialect == "postgresql":
+                # both held from the start: a record being added to either (it holds the row, FOR SHARE) is
+                # committed before the rows move, and one added meanwhile waits and then finds the merge
+                cur.execute("SELECT id FROM customers WHERE id IN (?, ?) ORDER BY id FOR UPDATE",
+                            [int(survivor_id), int(other_id)])
             survivor, other = self.customers.get_customer(survivor_id), self.customers.get_customer(other_id)
             self._check_versions(survivor, survivor_version, other, other_version)
             if other.merged_into:

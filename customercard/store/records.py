@@ -69,10 +69,29 @@ def first_version(login: str, now: Any) -> dict[str, Any]:
     return {"created_at": now, "created_by": login, "updated_at": now, "updated_by": login, "version": 1}
 
 
+def refuse_merged_away(db: Any, cur: Any, customer_id: int | None) -> None:
+    """Inside a write (``cur``; None: a look before it): the customer may take new records — it exists (else
+    NotFound) and is not merged into another (else PermissionDenied: what is added to it would stay on the archived
+    pointer, never reach the survivor). On PostgreSQL its row is held (FOR SHARE) until the write commits: a merge
+    of it waits, then moves what was added; a merge under way makes this wait and then refuses."""
+    sql, params = "SELECT name, merged_into FROM customers WHERE id = ?", [
+        int(customer_id) if customer_id is not None else None]
+    if cur is None:  # before a write (its checks say what is wrong first); the write itself checks again
+        found = db.row(sql, params)
+    else:
+        found = cur.execute(sql + (" FOR SHARE" if db.dialect == "postgresql" else ""), params).fetchone()
+    if found is None:
+        raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
+    if found[1] is not None:
+        raise PermissionDenied(_("{name} was merged into another customer (id {survivor}): nothing was added. "
+                                 "Add it there.").format(name=found[0], survivor=int(found[1])))
+
+
 def insert_record(db: Any, cur: Any, table: str, record: Record, values: dict[str, Any], login: str,
                   now: Any) -> int:
     """Insert a new record's row with ``values`` (column → value, constant column names; with ``version`` for a
     versioned table), give the record its id, and record its non-empty fields as its creation; returns the id."""
+    refuse_merged_away(db, cur, record.customer_id)
     columns, marks = ", ".join(values), ", ".join("?" for _ in values)
     record.id = cur.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id",
                             list(values.values())).fetchone()[0]
