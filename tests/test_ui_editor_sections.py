@@ -271,3 +271,35 @@ def test_a_notebook_cards_unsaved_edits_survive_someone_elses_save(demo_store, c
         card.save()
     assert "visit_address.city" in {c.field for c in met.value.conflicts}
     assert demo_store.get_customer(customer_id).visit_address.city == "Lund"
+
+
+def test_what_is_typed_while_the_conflict_dialog_is_open_is_saved_or_asked_about_never_dropped(demo_store,
+                                                                                             customer_id):
+    """Anna meets a conflict on the phone, then corrects the phone and fills in the e-mail with the dialog open, and
+    saves: what the form holds now is what she saves — asked about again where Erik changed it too (his e-mail),
+    never the phone from before her correction written and the e-mail dropped behind a "Saved"."""
+    anna, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("anna", "erik"))
+    mine, theirs = anna.section("contact"), erik.section("contact")
+    mine.start_edit()
+    theirs.start_edit()
+    theirs.form.widgets["phone"].value = "08-111 111 11"
+    assert theirs.save()
+    mine.form.widgets["phone"].value = "08-222 222 22"
+    assert mine.save() is False and set(mine.resolver.choices) == {"phone"}
+    mine.form.widgets["phone"].value = "08-333 333 33"  # typed on with the dialog open
+    mine.form.widgets["email"].value = "anna.late@example.se"
+    assert mine.save() is True  # "Use mine" (the default) for the phone; the e-mail nobody else touched
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.phone, stored.email) == ("+46 8 333 333 33", "anna.late@example.se")
+    # and where the other changed the field typed on too, it is asked about, not written over unseen
+    mine.start_edit()
+    theirs = CustomerCard(store=demo_store, customer_id=customer_id, user="erik").section("contact")  # read now
+    theirs.start_edit()
+    theirs.form.widgets["phone"].value = "08-444 444 44"
+    theirs.form.widgets["email"].value = "erik@example.se"
+    assert theirs.save()
+    mine.form.widgets["phone"].value = "08-555 555 55"
+    assert mine.save() is False and "email" not in mine.resolver.choices
+    mine.form.widgets["email"].value = "anna.again@example.se"
+    assert mine.save() is False and {"phone", "email"} <= set(mine.resolver.choices)
+    assert demo_store.get_customer(customer_id).email == "erik@example.se"

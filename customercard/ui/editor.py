@@ -106,13 +106,28 @@ class RecordEditor(pn.viewable.Viewer):
         """Validate and save; True when it was stored (``done`` has been told)."""
         self.kept = []
         if self.resolver is None:
-            draft = self.original.copy()
-            values = self.form.values()
-            return self._write(draft, values, self.form.changed(self.original), merge=True)
+            return self._first_save()
         target = self._reload()
         target.version = self.resolver.error.stored_version  # the version the conflict showed, and no other
-        kept = self.resolver.kept_values()
+        mine = self.resolver.mine
+        now = self.form.changed(self.original)
+        if now != mine:
+            # typed on with the dialog open: what the form holds now is saved (a field in the dialog takes the new
+            # value where "mine" is chosen); a field typed since that someone else changed too is asked about, as a
+            # first Save would — never the values from before written, nor theirs written over unseen
+            asked = set(self.resolver.choices)
+            if any(to_text(self.value_of(target, field)) != to_text(self.value_of(self.original, field))
+                   for field in now if field not in asked):
+                return self._first_save()
+            mine = now
+        kept = {field: value for field, value in mine.items()
+                if field not in self.resolver.choices or self.resolver.choices[field].value == self.resolver.MINE}
         return self._write(target, kept, kept, merge=False)
+
+    def _first_save(self) -> bool:
+        draft = self.original.copy()
+        values = self.form.values()
+        return self._write(draft, values, self.form.changed(self.original), merge=True)
 
     def _write(self, target: Record, values: dict[str, Any], mine: dict[str, Any], merge: bool) -> bool:
         errors = self.apply(target, values)
