@@ -227,3 +227,19 @@ def test_the_api_documentation_page_has_its_style_sheet_inline(live_server):
     reply = Client(live_server.url).get("/api/v1/docs")
     assert reply.status == 200
     assert f"<style>{assets.text('api_docs.css')}</style>" in reply.body
+
+
+def test_every_kind_of_button_carries_a_visible_focus_ring_and_readable_colours():
+    """However a button is made (with or without the page's stylesheets given), it is drawn with a 2 px focus ring and
+    the readable danger colour, not Bokeh's 1 px dotted light grey line and its 3.96:1 red."""
+    import panel as pn
+    from bokeh.document import Document
+
+    import customercard.ui.accessibility  # noqa: F401 - the buttons' stylesheet is given on import
+
+    for widget in (pn.widgets.Button(label="Revoke", color="danger"), pn.widgets.Toggle(label="Many"),
+                   pn.widgets.MenuButton(label="More", items=["a"]),
+                   pn.widgets.FileDownload(callback=lambda: None, filename="customers.csv")):
+        sheets = " ".join(str(getattr(sheet, "css", sheet)) for sheet in widget.get_root(Document()).stylesheets)
+        assert ".bk-btn:focus-visible { outline: 2px solid" in sheets, type(widget).__name__
+        assert ".bk-btn-danger { background-color: #b42318" in sheets, type(widget).__name__

@@ -238,6 +238,14 @@ def test_every_page_has_no_serious_violations(  # noqa: PLR0915 - every page and
     page.goto(f"{live_server.url}/profile")
     wait_idle(page)
     scanner.scan("Profile")
+    if manager:  # with a token listed: its Revoke button's colours are scanned too
+        page.locator(".cc-token-name input").fill(f"Scanned {language}")
+        page.locator(".cc-token-create button").click()
+        row = page.locator(".cc-token-entry", has_text=f"Scanned {language}")
+        expect(row).to_be_visible()
+        scanner.scan("Profile, a token listed")
+        row.locator(".cc-token-revoke button").click()
+        expect(row).to_have_count(0)
     if not manager:
         page.goto(f"{live_server.url}/admin")
         wait_idle(page)

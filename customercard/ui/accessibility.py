@@ -63,6 +63,21 @@ def focus_first(css_classes: list[str] | None = None) -> list[str]:
 #: orange 1.95:1). Given to the buttons that use them (``stylesheets=[BUTTON_CSS]``).
 BUTTON_CSS = assets.text("buttons.css")
 
+
+def _every_button_readable() -> None:
+    """Every button (Button, Toggle, MenuButton, FileDownload) gets :data:`BUTTON_CSS` with Panel's own button
+    stylesheet — its readable danger and warning colours and a focus ring that can be seen (Bokeh's is a 1 px dotted
+    light grey line, 1.7:1) — however it was made, so that no button is left with Bokeh's defaults."""
+    from panel.widgets import FileDownload
+    from panel.widgets.button import _ButtonBase
+
+    for kind in (_ButtonBase, FileDownload):
+        if BUTTON_CSS not in kind._stylesheets:
+            kind._stylesheets = [*kind._stylesheets, BUTTON_CSS]
+
+
+_every_button_readable()
+
 #: Text for screen readers only (kept in the page, out of sight).
 SR_ONLY_CSS = assets.text("sr_only.css")
 
