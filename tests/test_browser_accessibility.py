@@ -561,6 +561,26 @@ SECTIONS = """() => {
 }"""
 
 
+def test_cancel_gives_the_focus_back_to_the_tool_that_opened_the_form(live_server, page, customers):
+    """Edit or Merge… opened with the keyboard and left with Cancel: the focus is back on the tool the form was opened
+    from (not the page's start, where the next Tab would be "Skip to the content")."""
+    login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
+    for key, tool, first_field in (("contact", "edit", "visit_address.line1"), ("header", "edit", None),
+                                   ("header", "merge", None)):
+        button = section(page, key).locator(f"button.cc-tool-{tool}")
+        button.focus()
+        wait_focus(page, lambda f, k=key, t=tool: f["section"] == k and f"cc-tool-{t}" in f["cls"])
+        page.keyboard.press("Enter")
+        if first_field:
+            wait_focus(page, in_field(first_field))
+        cancel = section(page, key).locator("button", has_text="Cancel").last
+        expect(cancel).to_be_visible()
+        cancel.focus()
+        page.keyboard.press("Enter")
+        expect(cancel).to_have_count(0)
+        wait_focus(page, lambda f, k=key, t=tool: f["section"] == k and f"cc-tool-{t}" in f["cls"])
+
+
 def test_sections_are_disclosure_buttons_in_headings(live_server, page, customers):
     login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
     expect(page.locator("button.cc-sv-toggle").first).to_be_visible()
@@ -627,6 +647,26 @@ def test_the_pipeline_table_is_read_and_used_by_keyboard(live_server, page):
     note = wait_focus(page, lambda f: "cc-pipeline-message" in f["classes"] and f["tag"] == "p")
     assert note["text"] == f"Saved “{first['text']}”."
     expect(page.locator("#cc-status")).to_have_text(note["text"])
+
+
+@pytest.mark.parametrize(("path", "opener", "form"), [
+    ("/pipeline?view=table", ".cc-pipeline-table button.cc-row-open", ".cc-pipeline-form"),
+    ("/pipeline", ".cc-board-card button.cc-board-title", ".cc-board-form")])
+def test_an_opportunity_form_left_with_cancel_gives_the_focus_back_to_what_opened_it(live_server, page, path, opener,
+                                                                                     form):
+    login(page, live_server.url, "erik", path=path)
+    first = page.locator(opener).first
+    expect(first).to_be_visible()
+    text = first.inner_text().strip()
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(form)).to_be_visible()
+    wait_focus(page, in_field("stage"))
+    cancel = page.locator(form).locator("button", has_text="Cancel")
+    cancel.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(form)).to_have_count(0)
+    wait_focus(page, lambda f: f["tag"] == "button" and f["text"].strip() == text)
 
 
 def test_admin_tabs_are_a_tab_list_that_keys_switch(live_server, page):

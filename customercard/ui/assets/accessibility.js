@@ -287,6 +287,54 @@
     }
   }
 
+  // A form closed by a control inside it (Cancel) takes the focus with it to the page's start, where the next Tab
+  // is "Skip to the content". The focus goes back to the control used last that is still in the page (the one that
+  // opened the form) — unless something asked for the focus itself (a message after a save: focusWaiting).
+  const used = [];  // the controls clicked (or pressed with Enter/Space), the latest last
+  let lastFocused = null, lastUse = 0;
+  // (heard in every shadow root too: focus moving inside one Bokeh root does not reach the document)
+  const onFocusIn = (event) => { lastFocused = event.composedPath()[0] || null; };
+  document.addEventListener("focusin", onFocusIn, true);
+  document.addEventListener("click", (event) => {
+    const el = event.composedPath()[0];
+    const control = el && el.closest ? el.closest("button, [role=button], [role=tab], a[href], summary") : null;
+    if (!control) return;
+    used.push({el: control, root: control.getRootNode(), cls: control.className, id: control.dataset.id,
+               text: control.textContent.trim()});
+    if (used.length > 12) used.shift();
+    lastUse = Date.now();
+  }, true);
+  function again(was) {  // the control, or the one drawn in its place (a list drawn again): same kind, item, text
+    if (was.el.isConnected) return was.el;
+    if (was.root !== document && !(was.root.host && was.root.host.isConnected)) return null;
+    for (const el of was.root.querySelectorAll("button, [role=button], [role=tab], a[href], summary")) {
+      if (el.className === was.cls && el.dataset.id === was.id && el.textContent.trim() === was.text) return el;
+    }
+    return null;
+  }
+  let rescued = null, rescues = 0;
+  function rescueFocus() {
+    const active = document.activeElement;
+    if ((active && active !== document.body) || !lastFocused || Date.now() - lastUse > 5000) return;
+    // the control given the focus back lost it again as what holds it was drawn anew: once more (a few times)
+    const again_lost = lastFocused === rescued && rescues < 4;
+    if (lastFocused.isConnected && !again_lost) return;
+    if (lastFocused === rescued && lastFocused.isConnected && lastFocused.getClientRects().length) {
+      rescues += 1;
+      lastFocused.focus();
+      return;
+    }
+    for (let i = used.length - 1; i >= 0; i--) {
+      const control = again(used[i]);
+      if (control && control.getClientRects().length && !control.disabled) {
+        if (control !== rescued) rescues = 0;
+        lastFocused = rescued = control;
+        control.focus();
+        return;
+      }
+    }
+  }
+
   function flush() {
     scheduled = false;
     const roots = [...pending];
@@ -300,6 +348,7 @@
       else if (root.ccConnected) fieldRoots.delete(root);  // its form was closed
     }
     focusWaiting();
+    rescueFocus();
     if (waiting.size) later(100);
   }
   function later(delay) {
@@ -309,6 +358,7 @@
   function watch(root) {
     if (watched.has(root)) return;
     watched.add(root);
+    root.addEventListener("focusin", onFocusIn, true);
     new MutationObserver(() => queue(root)).observe(root, {
       childList: true, subtree: true, characterData: true, attributes: true,
       attributeFilter: ["class", "hidden", "data-cc-say", "data-cc-focus"]});

@@ -38,7 +38,11 @@ function render({ model, el }) {
         b.className = "cc-tool-" + tool.action;
         b.setAttribute("aria-describedby", name.id);  // "Edit", said with the section it edits
         part.tools.appendChild(b);
-        if (tool.action === had) b.focus();
+        const done = state.tool_focus || (state.tool_focus = new Set());
+        if (tool.focus && !done.has(tool.focus)) {  // a form it opened was closed: the focus comes back here, once
+          done.add(tool.focus);
+          setTimeout(() => { if (b.isConnected) b.focus(); }, 0);
+        } else if (tool.action === had) b.focus();
       }
     }
     part.sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);

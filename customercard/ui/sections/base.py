@@ -80,6 +80,7 @@ class Section(pn.viewable.Viewer):
         self._read_child: Any = None
         self._form: Any = None
         self._editor: CustomerEditor | None = None
+        self._return_to: tuple[str, str] | None = None  # (tool action, focus mark): see return_focus_to
         # Where the section's Edit form shows: one layout, the section's child from its first drawing on, so that
         # opening and closing the form changes what this layout holds and nothing else (a new child of the card
         # would make the browser draw the whole card again: every section, and the chart). Writers only.
@@ -139,6 +140,9 @@ class Section(pn.viewable.Viewer):
                 child = self._read_child = self._holder
             html = self.markup() + note_html(*self._note, mark=self._note_mark, focus=True)
             tools = self._tools()
+            if self._return_to is not None:  # the tool whose form was closed takes the focus back (once)
+                action, mark = self._return_to
+                tools = [{**tool, "focus": mark} if tool["action"] == action else tool for tool in tools]
         except Exception:
             log.exception("The card section %r of customer %s could not be drawn", self.key,
                           getattr(self.context.customer, "id", None))
@@ -296,7 +300,13 @@ class Section(pn.viewable.Viewer):
         self.editing = False
         self._form = self._editor = None
         self._note = ("", True)
+        self.return_focus_to("edit")
         self.render()
+
+    def return_focus_to(self, action: str) -> None:
+        """The next drawing gives the focus back to the header's tool ``action`` (the form it opened was closed
+        without a message that takes the focus: a keyboard user goes on from where they were, not the page's start)."""
+        self._return_to = (action, token())
 
     def save(self) -> bool:
         """Validate and save the form; messages go next to their fields and the form keeps what was typed."""

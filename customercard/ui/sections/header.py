@@ -78,6 +78,8 @@ class HeaderSection(Section):
 
     def _merge_done(self, message: str, ok: bool) -> None:
         self._note = (message, ok)
+        if not message:  # cancelled: the focus goes back to Merge…
+            self.return_focus_to("merge")
         self.render()
 
     def form_labels(self) -> dict[str, str]:
