@@ -10,12 +10,14 @@ from tornado.web import RequestHandler
 from . import files
 from .errors import CustomerCardError, PermissionDenied
 from .i18n import N_
-from .login import answer_with_page
+from .login import answer_with_page, page_write_error
 from .store import Store
 
 
 class FileDownloadHandler(RequestHandler):
     """Streams one file after checking the login (a live session) and the user's right to read customers."""
+
+    write_error = page_write_error  # (a POST here: the product's 405 page, not Tornado's)
 
     def initialize(self, get_store: Callable[[], Store], login_of: Callable[[RequestHandler], str | None]) -> None:
         self.get_store, self.login_of = get_store, login_of

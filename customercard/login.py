@@ -20,6 +20,7 @@ import ipaddress
 import re
 import secrets
 from collections.abc import Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -97,6 +98,39 @@ class NotFoundHandler(RequestHandler):
 
     def prepare(self) -> None:  # whatever the method
         answer_with_page(self, self.get_store, 404, N_("No such page"), N_("There is no page at this address."))
+
+
+#: The error pages answered as the product's own (title, text: source texts), whatever handler meets them.
+ERROR_PAGES = {404: (N_("No such page"), N_("There is no page at this address.")),
+               405: (N_("Not allowed"), N_("This address is not sent to that way: open it from its link."))}
+
+#: Where a handler that has no store of its own (Bokeh's page handlers) finds the firm's language: the running
+#: server's store (set as it starts).
+_SERVED: dict[str, Callable[[], Store]] = {}
+
+
+def serve_error_pages(get_store: Callable[[], Store]) -> None:
+    """Answer :data:`ERROR_PAGES` as the product's pages on the pages' handlers too (Bokeh's and Panel's document
+    handlers: a POST to /search was Tornado's bare English "405: Method Not Allowed", with no language for screen
+    readers). ``get_store``: the running server's, for the firm's language."""
+    from bokeh.server.views.doc_handler import DocHandler
+
+    _SERVED["get_store"] = get_store
+    DocHandler.write_error = page_write_error
+
+
+def page_write_error(handler: RequestHandler, status_code: int, **kwargs: Any) -> None:
+    """``write_error`` for a Tornado handler: :data:`ERROR_PAGES` as the product's page in the reader's language (a
+    405 saying ``Allow: GET``), any other status as Tornado says it."""
+    texts = ERROR_PAGES.get(status_code)
+    get_store = getattr(handler, "get_store", None) or getattr(getattr(handler, "gate", None), "get_store", None) \
+        or _SERVED.get("get_store")
+    if texts is None or get_store is None or handler._finished:
+        RequestHandler.write_error(handler, status_code, **kwargs)
+        return
+    if status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        handler.set_header("Allow", "GET")
+    answer_with_page(handler, get_store, status_code, *texts)
 
 
 def answer_with_page(handler: RequestHandler, get_store: Callable[[], Store], status: int, title: str,
@@ -279,9 +313,11 @@ def token_from_cookies(cookies: dict[str, Any], secret: str | None = None) -> st
 
 
 class _CookieRules(RequestHandler):
-    """Every cookie these handlers set (the login's, the xsrf token's) gets the gate's attributes."""
+    """Every cookie these handlers set (the login's, the xsrf token's) gets the gate's attributes; their error pages
+    are the product's (:func:`page_write_error`)."""
 
     gate: SessionGate
+    write_error = page_write_error
 
     def set_cookie(self, name: str, value: str | bytes, *args: Any, **kwargs: Any) -> None:
         kwargs.update(self.gate.cookie_options(self.request))

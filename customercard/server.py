@@ -40,6 +40,7 @@ from .login import (
     SessionSweeper,
     StoreAuthProvider,
     cookie_secret,
+    serve_error_pages,
     token_from_cookies,
 )
 from .memory import MemoryRelease, StoreMemory, collect_when_quiet
@@ -428,6 +429,7 @@ class CardServer:
         self.secret = self.secret or cookie_secret(self.config.data_path, self.config.cookie_secret, self._store)
         pn.extension(notifications=True)
         pn.config.throttled = True
+        serve_error_pages(self.current_store)
         for module in self.preload:
             importlib.import_module(module)
         collect_when_quiet(serving=not threaded)

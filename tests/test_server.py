@@ -231,6 +231,20 @@ def test_an_address_nothing_answers_is_a_page_in_the_reader_s_language(live_serv
     assert "Content-Security-Policy" in swedish.get("/nonexistent").headers
 
 
+def test_a_page_sent_to_with_a_method_it_does_not_take_answers_405_with_a_page_in_the_reader_s_language(live_server):
+    """A form posted to a page (or a PUT, a DELETE) was Tornado's bare English "405: Method Not Allowed" without a
+    language for screen readers: it is the product's page, in the reader's language, saying which method it takes."""
+    swedish = Client(live_server.url, headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+    assert swedish.log_in("kari", "demo").status == 302
+    for method, path in (("POST", "/search"), ("POST", "/"), ("PUT", "/card?customer=1"), ("DELETE", "/pipeline"),
+                         ("POST", "/files/1"), ("PUT", "/logout")):
+        refused = swedish.request(method, path, body=b"x=1")
+        assert refused.status == 405, (method, path, refused.status)
+        assert '<html lang="sv">' in refused.body and "<h1>Inte tillåtet</h1>" in refused.body, (path, refused.body)
+        assert refused.headers.get("Allow") == "GET", (method, path)
+        assert "Method Not Allowed" not in refused.body
+
+
 def test_a_deleted_file_s_link_answers_404_with_a_page_in_the_reader_s_language(live_server):
     """A link to a file deleted since (or never uploaded): Tornado's bare English "404: Not Found" it was."""
     from customercard import files
