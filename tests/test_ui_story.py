@@ -344,3 +344,19 @@ def test_a_relation_moved_by_a_merge_then_removed_reads_from_the_survivors_side(
     theirs.open()
     assert f"removed a relation: Subsidiary of {names[survivor][0]}" in theirs.view.html.replace(
         "\u2068", "").replace("\u2069", "")
+
+
+def test_the_contact_cards_timeline_names_the_person_made_inactive_and_active_again(demo_store, customer_id):
+    """"Erik Nilsson made Ina Ek inactive" — the person's name where it was the field's ("made active inactive")."""
+    store = demo_store
+    contact = store.create_contact(cc.Contact(customer_id=customer_id, first_name="Ina", last_name="Ek"), user="anna")
+    for active in (False, True):
+        contact = store.get_contact(contact.id)
+        contact.active = active
+        store.save_contact(contact, user="erik")
+    card = ContactCard(store=store, contact_id=contact.id, user="anna")
+    card.slots["activity"].collapsed = False
+    activity = card.slots["activity"].html
+    erik = store.user_name("erik")
+    assert f"{erik} made Ina Ek inactive" in activity and f"{erik} made Ina Ek active again" in activity
+    assert "made active" not in activity

@@ -156,10 +156,13 @@ CONTACT_PARTS: dict[str, str] = {
         "SELECT max(r.changed_at), 7, min(r.id), CASE WHEN min(r.field) = 'active' AND count(*) = 1 THEN 'contact' "
         "ELSE 'change' END, CASE WHEN min(r.field) = 'active' AND count(*) = 1 THEN CASE WHEN min(r.new_value) = "
         "'false' THEN 'deactivated' ELSE 'reactivated' END ELSE min(r.kind) END, min(r.changed_by), '', "
-        "string_agg(r.field, ' ' ORDER BY r.id), "
+        # made inactive or active again: the entry names the person (as on the customer's timeline)
+        "CASE WHEN min(r.field) = 'active' AND count(*) = 1 THEN min(trim(k.first_name || ' ' || k.last_name)) "
+        "ELSE string_agg(r.field, ' ' ORDER BY r.id) END, "
         f"{_SAVED.replace('h.', 'r.')}, "
-        f"{_NONE}, {_NONE}, 'contacts', min(r.record_id) FROM record_changes r WHERE r.table_name = 'contacts' "
-        "AND r.record_id = ? AND r.kind <> 'create' GROUP BY r.changed_at, r.changed_by"),
+        f"{_NONE}, {_NONE}, 'contacts', min(r.record_id) FROM record_changes r LEFT JOIN contacts k ON k.id = "
+        "r.record_id WHERE r.table_name = 'contacts' AND r.record_id = ? AND r.kind <> 'create' "
+        "GROUP BY r.changed_at, r.changed_by"),
     "relations": (
         "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
         f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
