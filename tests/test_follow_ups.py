@@ -257,3 +257,23 @@ def test_an_administrator_changing_someone_elses_language_or_reminder_mail_is_in
     mine = log[log["item"].astype(str).isin(["anna: language", "anna: follow-up e-mail"])]
     assert set(mine["changed_by"]) == {"boss"} and len(mine) == 2
     assert set(mine["new_value"]) == {"da", "true"} and set(mine["old_value"]) == {"sv", "false"}
+
+
+def test_a_relation_made_to_my_customer_from_another_card_is_a_change_by_others(empty_store):
+    """Boss relates his customer to Anna's (and later removes it): both are changes on Anna's customer, as its
+    timeline shows them — not only on the customer the relation was made from."""
+    import datetime as dt
+
+    from customercard.models import Relation
+
+    store = empty_store
+    mine = store.create_customer(user="anna", name="Anna's Customer AB", account_manager="anna")
+    theirs = store.create_customer(user="boss", name="Boss Customer AB", account_manager="boss")
+    since = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    relation_type = store.list_values("relation_types")["label"][0]
+    relation = store.add_relation(Relation(customer_id=theirs.id, relation_type=relation_type,
+                                           other_customer_id=mine.id), user="boss")
+    changed = store.changes_by_others("anna", since, account_manager="anna")
+    assert list(changed["customer_id"]) == [mine.id] and changed.iloc[0].last_by == "boss"
+    store.remove_relation(relation.id, user="boss")
+    assert store.changes_by_others("anna", since, account_manager="anna").iloc[0].changes == 2

@@ -288,13 +288,17 @@ class FollowUpStore(Part):
         sql = ("WITH touched AS (SELECT DISTINCT customer_id, changed_at, changed_by, 'customers' AS what, "
                "customer_id AS record_id FROM customer_changes WHERE changed_at > ? AND changed_by <> ? "
                "UNION SELECT DISTINCT customer_id, changed_at, changed_by, table_name AS what, record_id "
-               "FROM record_changes WHERE changed_at > ? AND changed_by <> ? AND customer_id IS NOT NULL) "
+               "FROM record_changes WHERE changed_at > ? AND changed_by <> ? AND customer_id IS NOT NULL "
+               # a relation made to (or removed from) the customer from another customer's card is its change too
+               "UNION SELECT DISTINCT CAST(coalesce(new_value, old_value) AS BIGINT), changed_at, changed_by, "
+               "table_name, record_id FROM record_changes WHERE table_name = 'relations' AND field = "
+               "'other_customer_id' AND changed_at > ? AND changed_by <> ?) "
                "SELECT t.customer_id, c.name, c.number, count(*) AS changes, max(t.changed_at) AS last_at, "
                "(array_agg(t.changed_by ORDER BY t.changed_at DESC))[1] AS last_by "  # the last writer's login
                "FROM touched t JOIN customers c ON c.id = t.customer_id "
                "WHERE NOT c.archived " + mine +
                "GROUP BY t.customer_id, c.name, c.number ORDER BY max(t.changed_at) DESC, t.customer_id LIMIT ?")
-        return self.db.df(sql, [since, login, since, login, *own, counted(limit)])
+        return self.db.df(sql, [since, login, since, login, since, login, *own, counted(limit)])
 
     def open_pipeline_by_stage(self, account_manager: str | None = None) -> pd.DataFrame:
         """The open pipeline by stage, of one account manager's customers or all, as :meth:`pipeline` gives it
