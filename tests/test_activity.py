@@ -233,3 +233,33 @@ def test_a_relation_to_a_person_removed_keeps_its_addition_on_their_timeline(emp
     store.remove_relation(relation.id, user="boss")
     theirs = store.contact_timeline(person.id, kinds=["relation"])
     assert sorted(theirs["action"]) == ["added", "removed"] and set(theirs["who"]) == {"anna", "boss"}
+
+
+def test_a_merge_brings_the_moved_records_history_to_the_survivors_timeline(empty_store):
+    """The duplicate's opportunity moved a stage and was won, its contact person was made inactive: after the merge
+    the survivor's timeline has those entries too (they were written at the duplicate), not only their creation."""
+    store = empty_store
+    survivor = store.create_customer(user="anna", name="Survivor AB")
+    duplicate = store.create_customer(user="anna", name="Duplicate AB")
+    stages = list(store.list_values("opportunity_stages")["label"])
+    opportunity = store.new_opportunity(duplicate.id, owner="anna")
+    opportunity.param.update(title="Moved deal", stage=stages[0], amount=1000.0)
+    made = store.create_opportunity(opportunity, user="anna")
+    moved = store.get_opportunity(made.id)
+    moved.stage = stages[1]
+    moved = store.save_opportunity(moved, user="anna")
+    moved.status = "won"
+    store.save_opportunity(moved, user="anna")
+    contact = store.create_contact(cc.Contact(customer_id=duplicate.id, first_name="Moa", last_name="Lund"),
+                                   user="anna")
+    contact.active = False
+    store.save_contact(contact, user="boss")
+
+    def entries(customer_id):
+        frame = store.timeline(customer_id, kinds=["opportunity", "contact"])
+        return sorted(f"{row.kind} {row.action}" for row in frame.itertuples())
+
+    before = entries(duplicate.id)
+    assert {"opportunity stage", "opportunity won", "contact deactivated"} <= set(before), before
+    store.merge_customers(survivor.id, duplicate.id, user="boss")
+    assert entries(survivor.id) == before
