@@ -360,3 +360,44 @@ def test_the_contact_cards_timeline_names_the_person_made_inactive_and_active_ag
     erik = store.user_name("erik")
     assert f"{erik} made Ina Ek inactive" in activity and f"{erik} made Ina Ek active again" in activity
     assert "made active" not in activity
+
+
+def test_the_timeline_says_who_cancelled_an_event_gave_a_follow_up_away_or_rewrote_a_comment(demo_store, customer_id):
+    """Each entry with who and when: an event Erik cancelled is his entry (not only the owner's, dated its start); a
+    follow-up added for Erik and given to Maria by Kari says so (added for Erik, then Kari's entry); Erik's rewrite
+    of Anna's comment is his entry — and the person filter finds them under the one who did it."""
+    import datetime as dt
+
+    store = demo_store
+    event = store.new_event(customer_id, owner="anna")
+    event.param.update(title="Budget meeting", starts_at=dt.datetime(2025, 3, 1, 10),
+                       ends_at=dt.datetime(2025, 3, 1, 11))
+    event = store.create_event(event, user="anna")
+    store.set_event_status(event.id, "cancelled", user="erik")
+    follow_up = store.new_follow_up(customer_id)
+    follow_up.param.update(what="Send the offer", owner="erik")
+    follow_up = store.add_follow_up(follow_up, user="anna")
+    follow_up = store.get_follow_up(follow_up.id)
+    follow_up.owner = "maria"
+    store.save_follow_up(follow_up, user="kari")
+    comment = store.add_comment(customer_id, "Called about the offer", user="anna")
+    comment = store.get_comment(comment.id)
+    comment.body = "Did NOT call about the offer"
+    store.edit_comment(comment, user="erik")
+    names = {login: store.user_name(login) for login in ("anna", "erik", "kari", "maria")}
+    erik = store.timeline(customer_id, person="erik")
+    assert {"event marked", "comment edited"} <= {f"{r.kind} {r.action}" for r in erik.itertuples()}
+    assert "follow-up reassigned" in {f"{r.kind} {r.action}" for r in store.timeline(customer_id, person="kari")
+                                      .itertuples()}
+    import html
+    import re
+
+    from customercard.ui.timeline import EntryText
+
+    said = EntryText(store, "Europe/Stockholm", customer_id)
+    joined = "\n".join(html.unescape(re.sub(r"<[^>]+>", " ", said.html(row)))
+                        for row in store.timeline(customer_id, limit=200).itertuples())
+    assert f"{names['erik']} cancelled the event “Budget meeting”" in joined
+    assert f"{names['anna']} added a follow-up for {names['erik']}" in joined
+    assert f"{names['kari']} gave a follow-up to {names['maria']}" in joined
+    assert f"{names['erik']} edited a comment by {names['anna']}" in joined and "Did NOT call" in joined

@@ -105,9 +105,12 @@ CUSTOMER_PARTS: dict[str, str] = {
     # names it). One read of the history; the names are looked up for the page (see _with_names).
     "record changes": (
         "SELECT r.changed_at, 5, r.id, CASE r.table_name WHEN 'opportunities' THEN 'opportunity' "
-        "WHEN 'contacts' THEN 'contact' ELSE 'relation' END, CASE WHEN r.table_name = 'relations' THEN 'removed' "
+        "WHEN 'contacts' THEN 'contact' WHEN 'events' THEN 'event' WHEN 'follow_ups' THEN 'follow-up' "
+        "WHEN 'comments' THEN 'comment' ELSE 'relation' END, CASE WHEN r.table_name = 'relations' THEN 'removed' "
         "WHEN r.table_name = 'contacts' THEN CASE WHEN r.new_value = 'false' THEN 'deactivated' ELSE 'reactivated' "
-        "END WHEN r.field = 'stage' THEN 'stage' WHEN r.new_value = 'pipeline' THEN 'reopened' ELSE r.new_value END, "
+        "END WHEN r.table_name = 'events' THEN 'marked' WHEN r.table_name = 'follow_ups' THEN 'reassigned' "
+        "WHEN r.table_name = 'comments' THEN 'edited' "
+        "WHEN r.field = 'stage' THEN 'stage' WHEN r.new_value = 'pipeline' THEN 'reopened' ELSE r.new_value END, "
         "r.changed_by, '', '', '', r.old_value, r.new_value, r.table_name, r.record_id FROM record_changes r "
         # a record moved here by a merge brings its history, written at the customer it was at then
         "WHERE r.kind <> 'create' AND (((r.customer_id = ? OR EXISTS (SELECT 1 FROM merge_moves m WHERE "
@@ -117,7 +120,10 @@ CUSTOMER_PARTS: dict[str, str] = {
         "AND r.customer_id <> ?))"),
     # follow-ups: one entry when added (its owner among the people), one when marked done
     "follow-ups added": (
-        "SELECT f.created_at, 13, f.id, 'follow-up', 'added', f.created_by, '[\"' || f.owner || '\"]', f.what, "
+        # for whom it was added (given to someone else since: an entry of its own)
+        "SELECT f.created_at, 13, f.id, 'follow-up', 'added', f.created_by, '[\"' || coalesce((SELECT min(r.new_value) "
+        "FROM record_changes r WHERE r.table_name = 'follow_ups' AND r.record_id = f.id AND r.kind = 'create' AND "
+        "r.field = 'owner'), f.owner) || '\"]', f.what, "
         f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.customer_id = ?"),
     "follow-ups done": (
         "SELECT f.done_at, 14, f.id, 'follow-up', 'done', f.done_by, '[\"' || f.owner || '\"]', f.what, "
@@ -132,8 +138,13 @@ CUSTOMER_PARTS: dict[str, str] = {
 }
 #: The record histories a customer's timeline reads, by the module they belong to.
 _OWN_CHANGES = {"crm": ["(r.table_name = 'opportunities' AND r.field IN ('stage', 'status'))",
-                        "(r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'relation_type')"],
-                "contacts": ["(r.table_name = 'contacts' AND r.field = 'active')"]}
+                        "(r.table_name = 'relations' AND r.kind = 'delete' AND r.field = 'relation_type')",
+                        # an event marked done or cancelled: by whom and when (its own entry is at its start)
+                        "(r.table_name = 'events' AND r.field = 'status')"],
+                "contacts": ["(r.table_name = 'contacts' AND r.field = 'active')",
+                             # a follow-up given to someone else, a comment rewritten: by whom and when
+                             "(r.table_name = 'follow_ups' AND r.field = 'owner' AND r.kind = 'update')",
+                             "(r.table_name = 'comments' AND r.field = 'body' AND r.kind = 'update')"]}
 #: The parts of the CRM module and of the document storage, left out when the firm has switched them off.
 CRM_PARTS = frozenset({"events", "opportunities created", "opportunities closed", "relations", "relations in",
                        "relations gone", "relations gone in"})
@@ -401,12 +412,16 @@ class ActivityStore(Part):
     def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The entries read from the history of records with the names of what they are about: the opportunity's
         title, the contact person's name (and title), a removed relation's type and note."""
-        history = [r for r in rows if r["ref_table"] in ("opportunities", "contacts", "relations") and not r["title"]]
+        history = [r for r in rows if r["ref_table"] in ("opportunities", "contacts", "relations", "events",
+                                                          "follow_ups", "comments") and not r["title"]]
         if not history:
             return rows
         names: dict[tuple[str, int], tuple[str, str]] = {}
         for table, sql in (("opportunities", "SELECT id, title, '' FROM opportunities WHERE "),
-                           ("contacts", "SELECT id, trim(first_name || ' ' || last_name), title FROM contacts WHERE ")):
+                           ("contacts", "SELECT id, trim(first_name || ' ' || last_name), title FROM contacts WHERE "),
+                           ("events", "SELECT id, title, '' FROM events WHERE "),
+                           ("follow_ups", "SELECT id, what, '' FROM follow_ups WHERE "),
+                           ("comments", "SELECT id, body, author FROM comments WHERE ")):
             ids = sorted({r["ref_id"] for r in history if r["ref_table"] == table})
             if ids:
                 names.update({(table, int(i)): (title, detail) for i, title, detail in self.db.rows(

@@ -87,6 +87,11 @@ class EntryText:
         return f'<div class="cc-quote">{esc(text)}</div>' if text else ""
 
     def _comment(self, row: Any) -> tuple[str, str, str]:
+        if row.action == "edited":  # rewritten: by whom, and what it said then
+            author = str(row.detail or "")
+            text = (_("{who} edited a comment by {author}:").format(who=self.who(row.who), author=self.who(author))
+                    if author and author != row.who else _("{who} edited a comment:").format(who=self.who(row.who)))
+            return esc(text), self._quote(row.new_value or ""), self._open("comments", row.ref_id, _("Show"))
         written = ""
         day = _as_day(row.detail)
         if day is not None and day != formatting.local_time(row.at, self.zone).date():
@@ -101,10 +106,15 @@ class EntryText:
         return esc(text), self._quote(row.title), self._open("comments", row.ref_id, _("Show"))
 
     def _event(self, row: Any) -> tuple[str, str, str]:
+        target = self._open("events", row.ref_id, _("Details")) if self.contact_id is None else ""
+        if row.action == "marked":  # its status changed: by whom and when
+            text = {"done": _("{who} marked the event “{title}” done"),
+                    "cancelled": _("{who} cancelled the event “{title}”")}.get(
+                row.new_value or "", _("{who} put the event “{title}” back to planned"))
+            return esc(text.format(who=self.who(row.who), title=row.title)), "", target
         kind = f" ({row.detail})" if row.detail else ""
         text = _("Event “{title}”{type} with {who}: {status}").format(title=row.title, type=kind,
                                                                     who=self.who(row.who), status=_(row.action))
-        target = self._open("events", row.ref_id, _("Details")) if self.contact_id is None else ""
         return esc(text), "", target
 
     def _follow_up(self, row: Any) -> tuple[str, str, str]:
@@ -112,6 +122,9 @@ class EntryText:
         due = formatting.date(day) if day is not None else ""
         if row.action == "done":
             text = _("{who} marked a follow-up done:").format(who=self.who(row.who))
+        elif row.action == "reassigned":
+            text = _("{who} gave a follow-up to {owner}:").format(who=self.who(row.who),
+                                                                  owner=self.who(str(row.new_value or "")))
         else:
             owner = _people(self.store, row.people)
             text = _("{who} added a follow-up for {owner}, due {day}:").format(who=self.who(row.who), owner=owner,
