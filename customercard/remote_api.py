@@ -42,7 +42,8 @@ import duckdb
 import pandas as pd
 from tornado.web import RequestHandler, stream_request_body
 
-from .errors import CustomerCardError, PermissionDenied, TooManyAttempts
+from .arg_types import misfits
+from .errors import CustomerCardError, PermissionDenied, TooManyAttempts, ValidationError
 from .http_api.body import BoundedBody
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from .store import Store, wire
@@ -154,7 +155,10 @@ def _check_token(store: Store, rule: Remote, caller: Caller, bound: inspect.Boun
     if rule.own_login and bound.arguments.get(rule.own_login) != login and not store.can(login, "admin"):
         raise PermissionDenied(_("Only administrators may do this for another user."))
     if "timeout" in bound.arguments and bound.arguments["timeout"] is not None:
-        bound.arguments["timeout"] = min(float(bound.arguments["timeout"]), QUERY_SECONDS)
+        timeout = bound.arguments["timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout):
+            raise ValidationError({"timeout": _("Give the time in seconds, as a number.")})
+        bound.arguments["timeout"] = min(float(timeout), QUERY_SECONDS)
 
 
 def run(store: Store, name: str, bound: inspect.BoundArguments) -> tuple[Any, list[Any]]:
@@ -332,7 +336,14 @@ class RpcHandler(_ApiHandler):
                 raise CustomerCardError(_("The store has no method {name} that travels.").format(name=name))
             store = self.get_store()
             caller = self.caller(store)
-            result, committed = run(store, name, prepare(store, name, rule, caller, self._arguments()))
+            bound = prepare(store, name, rule, caller, self._arguments())
+            # a value of the wrong kind (a text for a customer, a number for a login) would fail inside the store:
+            # the caller's mistake, said for the parameter, not the server's failure
+            wrong = misfits(inspect.getattr_static(type(store), name), dict(bound.arguments))
+            if wrong:
+                raise ValidationError({parameter: _("Not a value this takes (a {kind} was given).").format(kind=kind)
+                                       for parameter, kind in wrong.items()})
+            result, committed = run(store, name, bound)
             if isinstance(result, pd.DataFrame):
                 return 200, wire.ARROW_TYPE, wire.frame_to_arrow(result)
             answer: dict[str, Any] = {"result": wire.encode(result)}

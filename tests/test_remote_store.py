@@ -247,6 +247,23 @@ def test_errors_are_the_same_classes(served, remote):
         remote.get_customer()  # bound to the store's signature, here
 
 
+def test_a_value_of_the_wrong_kind_is_refused_for_its_parameter_not_a_failure_of_the_server(served, remote):
+    """A text where a query, a customer or a login goes reached the store and failed inside it (the server's 500,
+    "the server failed to do this"): it is the caller's mistake, a ValidationError naming the parameter — and a
+    call whose values fit still works, texts the store reads as dates among them."""
+    for call, parameter in ((lambda: remote.find_customers(query="x"), "query"),
+                            (lambda: remote.save_customer(customer="x", user="anna"), "customer"),
+                            (lambda: remote.pipeline_summary(owner=-1), "owner"),
+                            (lambda: remote.customer_names(ids="x"), "ids"),
+                            (lambda: remote.sql("SELECT 1 AS one", timeout="x"), "timeout")):
+        with pytest.raises(cc.ValidationError) as refused:
+            call()
+        assert parameter in refused.value.errors, refused.value.errors
+    customer_id = rich_customers(served.store)[0]
+    assert len(remote.timeline(customer_id, since="2020-01-01")) > 0
+    assert remote.sql("SELECT 1 AS one", timeout=5)["one"][0] == 1
+
+
 def test_sql_is_read_only_with_the_same_check(served, remote):
     for query in ("SELECT * FROM read_csv('/etc/passwd')", "DELETE FROM customers",
                   "SELECT current_setting('home_directory')"):

@@ -1,0 +1,70 @@
+"""Whether a call's arguments are of the kinds its parameters are annotated with — for calls that come over the
+network (the store's API through a server), where a text given for a customer reached the store and failed inside
+it (an AttributeError, answered as the server's failure) instead of being refused as the caller's mistake.
+
+Lenient by design: an annotation it does not understand fits anything; an ``int`` also fits a ``float``; ``bool``
+does not fit ``int``. The store's own checks (of the values themselves) come after it and say more."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import os
+import types
+import typing
+from collections import abc
+from pathlib import Path
+from typing import Any
+
+#: What stands for "a value of any kind" in an annotation.
+_ANY = (Any, object)
+#: Kinds the store also takes as text (ISO dates and moments, paths).
+_READ_FROM_TEXT = (dt.date, dt.datetime, Path, os.PathLike)
+
+
+def fits(value: Any, hint: Any) -> bool:  # noqa: PLR0911, PLR0912 - one branch per kind of annotation
+    """Whether ``value`` is of the kind ``hint`` (a resolved annotation) says."""
+    if hint in _ANY or isinstance(hint, typing.TypeVar):
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(fits(value, arg) for arg in args)
+    if origin is typing.Literal:
+        return value in args
+    if origin in (list, tuple, set, frozenset, abc.Sequence, abc.Iterable, abc.Collection):
+        if not isinstance(value, list | tuple | set | frozenset):
+            return False
+        items = [a for a in args if a is not Ellipsis]
+        return len(items) != 1 or all(fits(item, items[0]) for item in value)
+    if origin in (dict, abc.Mapping):
+        if not isinstance(value, dict):
+            return False
+        if len(args) == 2:  # noqa: PLR2004 - keys and values
+            return all(fits(k, args[0]) and fits(v, args[1]) for k, v in value.items())
+        return True
+    if origin is abc.Callable or hint is abc.Callable:
+        return callable(value)
+    if origin is not None:
+        return True  # a kind this does not know: not refused
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in _READ_FROM_TEXT and isinstance(value, str):
+        return True  # a day, a moment or a path as text: the store reads it (and says so when it cannot)
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True
+
+
+def misfits(function: Any, arguments: dict[str, Any]) -> dict[str, str]:
+    """{parameter: the kind of value given} for each argument that does not fit its parameter's annotation (none when
+    the annotations cannot be read)."""
+    try:
+        hints = typing.get_type_hints(inspect.unwrap(function))
+    except Exception:  # an annotation that does not resolve here: nothing is said
+        return {}
+    return {name: type(value).__name__ for name, value in arguments.items()
+            if name in hints and name != "self" and not fits(value, hints[name])}
