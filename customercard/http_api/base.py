@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler, stream_request_body
 
+from .. import formatting
 from ..errors import (
     ConflictError,
     CustomerCardError,
@@ -156,7 +157,7 @@ class ApiHandler(BoundedBody, RequestHandler):
 
     def too_large(self) -> None:
         with using_language(self._asked_language() or SOURCE_LANGUAGE):
-            self._send(self._problem(ApiError(413, _("Send at most {n} bytes.").format(n=MAX_BODY))))
+            self._send(self._problem(ApiError(413, _("Send at most {n} bytes.").format(n=formatting.number(MAX_BODY)))))
 
     async def get(self, *args: str) -> None:
         await self._serve("GET", args)
@@ -333,7 +334,7 @@ class ApiHandler(BoundedBody, RequestHandler):
         """The request's JSON object (``{}`` for no body when not ``required``)."""
         body = self.request.body or b""
         if len(body) > MAX_BODY:
-            raise ApiError(413, _("Send at most {n} bytes.").format(n=MAX_BODY))
+            raise ApiError(413, _("Send at most {n} bytes.").format(n=formatting.number(MAX_BODY)))
         if not body.strip() and not required:
             return {}
         kind = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -414,6 +415,10 @@ class ApiHandler(BoundedBody, RequestHandler):
         current = etag(version)
         if current in tags:
             return
+        if not any(re.fullmatch(r'"v\d{1,9}"', tag) for tag in tags):  # not a tag this API gives (W/"v3", v3)
+            raise ApiError(412, _("If-Match names no version this API gives: send the ETag as GET gives it, "
+                                  "quoted, e.g. If-Match: {current}. Nothing was changed.").format(current=current),
+                           current_etag=current)
         raise ApiError(412, _("Changed by someone else since the version you name (now {version}): nothing was "
                               "changed. Read it again and decide.").format(version=current),
                        current_etag=current, conflicts=changes_since(record, history, tags, attempted))
