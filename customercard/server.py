@@ -355,6 +355,11 @@ class CardServer:
         language = self.session_language(self.session_user())
         set_session_language(language)
         token, store, doc = self.session_token(), self.current_store(), pn.state.curdoc
+        if doc is not None:
+            from .ui.shell import give_notebook_page
+
+            with using_language(language):
+                give_notebook_page(doc)
         session_id = store.session_id(token) if token else None
         if session_id is None or doc is None:
             return

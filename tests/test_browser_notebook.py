@@ -72,6 +72,7 @@ def test_the_served_notebook_speaks_its_reader_s_language_and_ends_with_its_logi
     login(page, overview_server.url, "olli", path=PATH)
     wait_idle(page, timeout=60_000)
     expect(page.locator(".cc-card").first).to_contain_text("Kontaktuppgifter", timeout=30_000)
+    assert page.evaluate("document.documentElement.lang") == "sv"  # screen readers speak the page in Swedish
     other = context.new_page()
     other.goto(overview_server.url + "/logout")
     expect(page.locator("#cc-session-ended")).to_contain_text("Du är utloggad", timeout=15_000)

@@ -57,6 +57,24 @@ def compiled_template() -> Any:
     return PageTemplate(TEMPLATE).template
 
 
+#: A notebook served as a page (``serve --notebook``): Panel's own page, given the reader's language for screen
+#: readers (Panel's says lang="en") and the accessibility script every page of ours has.
+NOTEBOOK_TEMPLATE = """{% extends "base.html" %}
+{% block postamble %}<style>""" + SR_ONLY_CSS + """</style>
+<script>document.documentElement.lang = {{ page_language|tojson }};
+window.ccTexts = {{ page_texts|tojson }};
+""" + PAGE_SCRIPT + """</script>{% endblock %}"""
+
+
+def give_notebook_page(doc: Any) -> None:
+    """Make the served notebook's document a page of ours (see :data:`NOTEBOOK_TEMPLATE`), in the session's
+    language."""
+    from panel.io.resources import _env
+
+    doc.template = _env.from_string(NOTEBOOK_TEMPLATE)
+    doc.template_variables.update(page_language=page_language(), page_texts=page_texts())
+
+
 def page_texts() -> dict[str, Any]:
     """The words the page's script puts where Bokeh's widgets bring their own English (a multi-choice's remove
     buttons and its notices, a date picker's calendar), in the reader's language."""
