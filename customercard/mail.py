@@ -25,6 +25,7 @@ from .errors import CustomerCardError, NotFound, PermissionDenied, ValidationErr
 from .i18n import _, current_language, quote, using_language
 from .identity import acting_user
 from .models import Comment, Customer, MailDraft, User, text_limits
+from .validators import isolated
 
 #: The longest subject and message (the model's, :class:`~customercard.models.MailDraft`): the saved comment
 #: ("Subject: …" and the message) stays within a comment's 20,000 characters.
@@ -113,13 +114,15 @@ def mail_language(store, users: list[User]) -> str:
 def _key_data(store, customer: Customer) -> list[tuple[str, str]]:
     """The customer's key data for the mail, labelled in the language it is written in."""
     address = customer.visit_address
-    visiting = "" if address.is_empty() else ", ".join(
-        p for p in (address.one_line(), formatting.country(address.country)) if p)
+    # each part of the address kept to itself: a right-to-left override typed in one cannot turn round the rest
+    parts = (address.line1, address.line2, " ".join(p for p in (address.postal_code, address.city) if p),
+             formatting.country(address.country))
+    visiting = "" if address.is_empty() else ", ".join(str(isolated(p)) for p in parts if p and p.strip())
     return [
         (_("Customer"), customer.name),
         (_("Customer number"), "" if customer.number is None else str(customer.number)),
         (_("Visiting address"), visiting),
-        (_("Phone"), customer.phone),
+        (_("Phone"), str(isolated(customer.phone))),
         (_("Account manager"), store.user_name(customer.account_manager)),
         (_("Status"), customer.status or ""),
     ]

@@ -431,6 +431,15 @@ BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 
 
+def isolated(value: object) -> object:
+    """A text that holds direction controls (a title with U+202E, right-to-left override) kept to itself: wrapped
+    in a first-strong isolate, as ``<bdi>`` would, so that it cannot turn round the sentence it is put into
+    ("(€12,345)" shown as "(543,21€)"). Anything else is given back as it is."""
+    if isinstance(value, str) and _BIDI.search(value):
+        return "\u2068" + value + "\u2069"
+    return value
+
+
 def strip_text(value: str) -> str:
     """A text without the spaces and invisible characters (:data:`INVISIBLE`) at its ends: '' for a text of only
     those."""

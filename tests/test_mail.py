@@ -384,3 +384,18 @@ def test_a_failed_send_keeps_the_draft_and_says_why(demo_store, customer_id):
     assert demo_store.comment_count(card.customer.id) == before
     section.cancel_email()
     assert not section.form_open and "cc-contact-details" in section.view.html
+
+
+def test_a_right_to_left_override_in_the_address_stays_inside_its_own_part_of_the_mail(demo_store, smtp_server,
+                                                                                        customer_id):
+    """An override typed in the street (a free text may hold one) turns round only the street, not the city, the
+    country and the lines after it, in the text and the HTML of the mail."""
+    use_mail_server(demo_store, smtp_server.port)
+    customer = demo_store.get_customer(customer_id)
+    customer.visit_address.line1 = "Storgatan \u202e1 A"
+    demo_store.save_customer(customer, user="anna")
+    send_customer_mail(demo_store, customer_id, ["erik"], "Address", "See the card.", user="anna")
+    message = smtp_server.inbox.messages()[-1]
+    for kind in ("plain", "html"):
+        body = message.get_body((kind,)).get_content()
+        assert "\u2068Storgatan \u202e1 A\u2069" in body, kind

@@ -131,3 +131,13 @@ def test_the_pipeline_block_adds_up_as_the_pipeline_page(demo_store):
         assert list(summed["stage"]) == list(page["stage"]) and list(summed["count"]) == list(page["count"])
         assert (abs(summed["amount"] - page["amount"]) < 0.5).all()
         assert (abs(summed["weighted"] - page["weighted"]) < 0.5 * page["count"].clip(lower=1)).all()
+
+
+def test_a_right_to_left_override_in_a_follow_up_stays_inside_its_own_words(demo_store):
+    """"“…” marked done." with a right-to-left override in the follow-up's text: the override is kept to that text
+    (an isolate around it), so it cannot turn the product's own sentence round."""
+    spoof = "Call \u202eevol back"
+    follow_up = _follow_up(demo_store, _mine(demo_store)[0], "anna", spoof, -1)
+    home = _home(demo_store, "anna")
+    home.handle("follow_ups", "follow-up-done", {"id": str(follow_up.id), "version": "1"})
+    assert f"“\u2068{spoof}\u2069” marked done." in _block(home, "follow_ups")

@@ -29,7 +29,7 @@ from .accessibility import BUTTON_CSS, focus_here, live
 from .components import CardView, SectionSlot
 from .editor import RecordEditor
 from .form import FieldForm
-from .html import SECTION_CSS, esc, fields, link, mailto, table, tel
+from .html import SECTION_CSS, esc, fields, isolated, link, mailto, table, tel
 from .live import Follower
 from .sections.base import action_button, note_html
 from .sections.crm import conflict_text, owner_choice, relation_target, seen_version
@@ -178,7 +178,8 @@ class ContactCard(pn.viewable.Viewer):
         done = action == "follow-up-done"
         try:
             self.store.set_follow_up_done(follow_up.id, done, user=self.user, version=follow_up.version)
-            note = (_("“{what}” marked done.") if done else _("“{what}” is open again.")).format(what=follow_up.what)
+            note = (_("“{what}” marked done.") if done else _("“{what}” is open again.")).format(
+                what=isolated(follow_up.what))
             self._messages["follow_ups"] = (note, True)
         except ConflictError as exc:
             self._messages["follow_ups"] = (conflict_text(exc, self.store.user_name), False)

@@ -25,7 +25,7 @@ from ..models import User
 from ..store import STORE_TYPES
 from .accessibility import token
 from .components import CardView, SectionSlot
-from .html import esc, link, page_heading, table
+from .html import esc, isolated, link, page_heading, table
 from .live import Follower
 from .sections.base import note_html
 from .sections.crm import conflict_text
@@ -181,7 +181,7 @@ class HomePage(pn.viewable.Viewer):
             done = action == "follow-up-done"
             saved = self.store.set_follow_up_done(follow_up_id, done, user=self.user.login, version=version)
             self._notes[key] = ((_("“{what}” marked done.") if done else _("“{what}” is open again.")).format(
-                what=saved.what), True, token())
+                what=isolated(saved.what)), True, token())
         except ConflictError as exc:
             self._notes[key] = (conflict_text(exc, self.store.user_name), False, token())
         except (TypeError, ValueError, KeyError, NotFound):

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from ..validators import isolated  # noqa: F401 - re-exported: the pages keep user texts to themselves
 from . import assets
 
 SECTION_CSS = assets.text("section.css")
@@ -40,17 +41,6 @@ def esc(value: object) -> str:
     return html.escape("" if missing else str(value), quote=True)
 
 
-#: The characters that change the direction of the text after them (embeddings, overrides, isolates).
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
-def isolated(value: object) -> object:
-    """A text that holds direction controls (a title with U+202E, right-to-left override) kept to itself: wrapped
-    in a first-strong isolate, as ``<bdi>`` would, so that it cannot turn round the sentence it is put into
-    ("(€12,345)" shown as "(543,21€)"). Anything else is given back as it is."""
-    if isinstance(value, str) and BIDI_CONTROLS.search(value):
-        return "\u2068" + value + "\u2069"
-    return value
 
 
 def plain_text(markup: str | None) -> str:

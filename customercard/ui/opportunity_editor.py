@@ -9,7 +9,7 @@ from ..errors import CustomerCardError
 from ..i18n import _
 from .accessibility import focus_here, live
 from .editor import RecordEditor
-from .html import esc
+from .html import esc, isolated
 
 #: The fields an opportunity is edited by on the pipeline.
 EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
@@ -29,7 +29,7 @@ def open_opportunity_editor(view: Any, opportunity_id: int, css: str, ok_css: st
     def done(saved: Any) -> None:
         view.editor = None
         view._editor_box.objects = []
-        text = esc(_("Saved “{t}”.").format(t=saved.title))
+        text = esc(_("Saved “{t}”.").format(t=isolated(saved.title)))
         classes = f' class="{ok_css}"' if ok_css else ""
         view._message.object = f'<p style="color:#1d7a3c"{live()}{focus_here()}{classes}>{text}</p>'
         view.refresh()

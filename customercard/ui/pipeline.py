@@ -26,7 +26,7 @@ from .accessibility import live
 from .components import DataTable
 from .editor import RecordEditor
 from .form import DatePicker, date_format
-from .html import SECTION_CSS, esc, page_heading, plain_text, table
+from .html import SECTION_CSS, esc, isolated, page_heading, plain_text, table
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
 from .pipeline_board import people_filter
@@ -214,7 +214,7 @@ class PipelineTable(pn.viewable.Viewer):
             self._message.object = f'<p style="color:#b42318"{live(False)} class="cc-pipeline-error">{esc(text)}</p>'
             self.refresh()
             return False
-        text = esc(_("Saved “{t}”.").format(t=opportunity.title))
+        text = esc(_("Saved “{t}”.").format(t=isolated(opportunity.title)))
         self._message.object = f'<p style="color:#1d7a3c"{live()}>{text}</p>'
         self.refresh()
         return True

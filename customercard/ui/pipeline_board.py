@@ -27,7 +27,7 @@ from . import assets
 from .accessibility import live
 from .components import LightComponent, light_scripts
 from .editor import RecordEditor
-from .html import esc, plain_text
+from .html import esc, isolated, plain_text
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
 from .values import shown
@@ -283,8 +283,8 @@ class PipelineBoard(pn.viewable.Viewer):
             self._say(" ".join(errors.values()) if errors else str(exc), ok=False)
             self.refresh()
             return False
-        self._say(_("Moved “{title}” to {stage}.").format(title=opportunity.title, stage=self.stage_label(stage)),
-                  ok=True)
+        self._say(_("Moved “{title}” to {stage}.").format(title=isolated(opportunity.title),
+                                                           stage=self.stage_label(stage)), ok=True)
         self.refresh()
         return True
 

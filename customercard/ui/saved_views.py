@@ -17,7 +17,7 @@ from ..store import STORE_TYPES
 from . import assets
 from .accessibility import live
 from .form import input_limit, read_text, text_limits
-from .html import esc
+from .html import esc, isolated
 
 MENU_CSS = assets.text("saved_views.css")
 
@@ -113,7 +113,7 @@ class SavedViewsMenu(pn.viewable.Viewer):
         except PermissionDenied as exc:
             self._say(str(exc), ok=False)
             return
-        self._say(_("Saved the view “{name}”.").format(name=saved.name))
+        self._say(_("Saved the view “{name}”.").format(name=isolated(saved.name)))
         if self.view_id == saved.id:
             self._draw()
         else:
@@ -128,7 +128,7 @@ class SavedViewsMenu(pn.viewable.Viewer):
             self._say(str(exc) if not isinstance(exc, ConflictError) else
                       _("Someone changed this view meanwhile: open it again from the menu."), ok=False)
             return
-        self._say(_("Deleted the view “{name}”.").format(name=self._open.name))
+        self._say(_("Deleted the view “{name}”.").format(name=isolated(self._open.name)))
         self._name.value = ""
         self.view_id = None
 

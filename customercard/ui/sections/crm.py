@@ -17,7 +17,7 @@ from ..accessibility import focus_first, focus_here, live
 from ..choices import multi_choice
 from ..editor import RecordEditor
 from ..form import read_text, text_input
-from ..html import esc, link, rows_of, table
+from ..html import esc, isolated, link, rows_of, table
 from .base import Section, action_button
 
 EVENT_FIELDS = ["title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description"]
@@ -285,7 +285,7 @@ class EventsSection(CrmSection):
         if event is not None:
             self._run(lambda: self.context.store.set_event_status(event.id, status, user=self.context.login,
                                                                   version=event.version),
-                      _("“{title}” marked {status}.").format(title=event.title, status=_(status)))
+                      _("“{title}” marked {status}.").format(title=isolated(event.title), status=_(status)))
 
     def do_open_event(self, data: dict[str, Any]) -> None:
         """Show an event's details."""
@@ -415,7 +415,7 @@ class OpportunitiesSection(CrmSection):
         if opportunity is not None:
             opportunity.param.update(status="won", probability=100.0)
             self._run(lambda: self.context.store.save_opportunity(opportunity, user=self.context.login),
-                      _("“{title}” won.").format(title=opportunity.title))
+                      _("“{title}” won.").format(title=isolated(opportunity.title)))
 
     def do_lost(self, data: dict[str, Any]) -> None:
         opportunity = self._own(data)
@@ -426,8 +426,8 @@ class OpportunitiesSection(CrmSection):
         def lost(draft: Record) -> None:
             draft.param.update(status="lost", probability=0.0)
         self._edit_record(opportunity, ["lost_reason"], columns=1, prepare=lost, css="cc-lost-form",
-                          title=_("Why was “{title}” lost?").format(title=opportunity.title),
-                          done=_("“{title}” lost.").format(title=opportunity.title),
+                          title=_("Why was “{title}” lost?").format(title=isolated(opportunity.title)),
+                          done=_("“{title}” lost.").format(title=isolated(opportunity.title)),
                           save=lambda o: store.save_opportunity(o, user=login),
                           reload=lambda: store.get_opportunity(opportunity.id))
 
@@ -439,7 +439,7 @@ class OpportunitiesSection(CrmSection):
         store, login = self.context.store, self.context.login
         follow_up = store.new_follow_up(opportunity.customer_id, owner=login, opportunity_id=opportunity.id)
         self._edit_record(follow_up, ["what", "due_on", "owner"], css="cc-follow-up-form",
-                          title=_("Follow-up on “{title}”").format(title=opportunity.title),
+                          title=_("Follow-up on “{title}”").format(title=isolated(opportunity.title)),
                           done=_("Follow-up saved."), save=lambda f: store.add_follow_up(f, user=login),
                           overrides={"owner": owner_choice(store, login)})
 

@@ -10,7 +10,7 @@ from ... import files, formatting
 from ...errors import CustomerCardError, NotFound
 from ...i18n import N_, _, ngettext
 from ..accessibility import focus_first, live
-from ..html import esc, link, rows_of, table
+from ..html import esc, isolated, link, rows_of, table
 from .base import Section, action_button
 
 
@@ -95,5 +95,5 @@ class FilesSection(Section):
         except CustomerCardError as exc:
             self.say(str(exc), ok=False)
             return
-        self._note = (_("Deleted “{name}”.").format(name=record["name"]), True)
+        self._note = (_("Deleted “{name}”.").format(name=isolated(record["name"])), True)
         self.render()

@@ -12,7 +12,7 @@ from ... import formatting
 from ...errors import NotFound
 from ...i18n import N_, _
 from ...models import FollowUp
-from ..html import esc, link, rows_of, table
+from ..html import esc, isolated, link, rows_of, table
 from .base import action_button
 from .crm import CrmSection, owner_choice, seen_version
 
@@ -117,7 +117,8 @@ class FollowUpsSection(CrmSection):
         follow_up = self._own(data)
         if follow_up is None or not self.context.can_edit:
             return
-        note = (_("“{what}” marked done.") if done else _("“{what}” is open again.")).format(what=follow_up.what)
+        note = (_("“{what}” marked done.") if done else _("“{what}” is open again.")).format(
+            what=isolated(follow_up.what))
         self._run(lambda: self.context.store.set_follow_up_done(follow_up.id, done, user=self.context.login,
                                                                 version=follow_up.version), note)
 
