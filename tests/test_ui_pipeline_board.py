@@ -190,3 +190,27 @@ def test_the_pipelines_people_filters_offer_who_can_own_or_manage_and_say_their_
     for chooser in choosers:
         names = set(chooser.options)
         assert managers <= names and not viewers & names, chooser.name
+
+
+def test_a_card_moved_into_a_full_column_is_drawn_there_so_the_keyboard_can_go_on_from_it(demo_store):
+    """The column it goes to shows its first cards only, and the moved card sorts after them: it is drawn all the
+    same (the browser puts the focus back on it; it fell to the page's start when the card was not drawn)."""
+    import datetime as dt
+
+    stages = list(demo_store.choices().allowed("opportunity_stages"))
+    customer_id = int(demo_store.list_customers(limit=1)[0]["id"][0])
+    target = stages[1]
+    for i in range(FIRST_CARDS + 1):  # the column full of cards that close before the moved one
+        early = demo_store.new_opportunity(customer_id, owner="anna")
+        early.param.update(title=f"Early {i}", stage=target, amount=100.0, expected_close=dt.date(2000, 1, 1))
+        demo_store.create_opportunity(early, user="anna")
+    late = demo_store.new_opportunity(customer_id, owner="anna")
+    late.param.update(title="Closes last", stage=stages[0], amount=100.0, expected_close=dt.date(2099, 12, 31))
+    late = demo_store.create_opportunity(late, user="anna")
+    board = PipelineBoard(store=demo_store, user="anna")
+    board.board.receive({"action": "move", "id": late.id, "version": late.version, "stage": target})
+    assert demo_store.get_opportunity(late.id).stage == target
+    column = columns(board)[target]
+    assert late.id in {card["id"] for card in column["cards"]}
+    assert len(column["cards"]) == FIRST_CARDS + 1 and column["more"] == int(column["count"].replace(",", "")) - \
+        FIRST_CARDS - 1

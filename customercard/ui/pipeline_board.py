@@ -123,6 +123,7 @@ class PipelineBoard(pn.viewable.Viewer):
         self.can_edit = store.can(self.user, "write")
         self.base = store.settings().base_currency
         self.shown_per_stage: dict[str, int] = {}
+        self._moved: int | None = None  # the card this user moved last (drawn in its column, see _kept_card)
         self.frame = pd.DataFrame()
         self.summary = pd.DataFrame(columns=["count", "amount", "weighted"])
         self.editor: RecordEditor | None = None
@@ -204,6 +205,9 @@ class PipelineBoard(pn.viewable.Viewer):
             count, amount, weighted = (self.summary.loc[stage] if stage in self.summary.index else (0, 0.0, 0.0))
             limit = self.shown_per_stage.get(stage, FIRST_CARDS)
             cards = [self._card(r) for r in rows.iloc[:limit].itertuples(index=False)]
+            kept = self._kept_card(stage, {card["id"] for card in cards})
+            if kept is not None:  # moved here by this user beyond the cards drawn: drawn all the same (at the end)
+                cards.append(kept)
             more = max(0, int(count) - len(cards))
             columns.append({
                 "stage": stage, "label": self.stage_label(stage), "count": formatting.number(int(count)),
@@ -211,6 +215,22 @@ class PipelineBoard(pn.viewable.Viewer):
                 "weighted": _("Weighted {amount}").format(amount=formatting.money(float(weighted), self.base)),
                 "more": more, "more_text": formatting.number(min(more, MORE_CARDS)), "cards": cards})
         self.board.columns = columns
+
+    def _kept_card(self, stage: str, drawn: set[int]) -> dict[str, Any] | None:
+        """The card this user just moved, when it went to ``stage`` and is not among the cards drawn there (it
+        sorts after them): a keyboard user goes on from it, and sees where it went."""
+        kept = getattr(self, "_moved", None)
+        if kept is None or kept in drawn:
+            return None
+        try:
+            opportunity = self.store.get_opportunity(kept)
+        except CustomerCardError:
+            return None
+        if (opportunity.stage or "") != stage or opportunity.status != "pipeline":
+            return None
+        rows = self.store.opportunities(opportunity.customer_id, status="pipeline")
+        rows = rows[rows["id"] == kept]
+        return self._card(next(rows.itertuples(index=False))) if len(rows) else None
 
     def _text(self, kind: str, value: Any, make: Any) -> str:
         key = (kind, value)
@@ -285,6 +305,7 @@ class PipelineBoard(pn.viewable.Viewer):
             return False
         self._say(_("Moved “{title}” to {stage}.").format(title=isolated(opportunity.title),
                                                            stage=self.stage_label(stage)), ok=True)
+        self._moved = opportunity.id  # drawn in its new column even beyond the cards shown there
         self.refresh()
         return True
 
