@@ -144,6 +144,14 @@
           });
         }
       });
+      // Bokeh puts the tab strip after the panels (a grid draws it above them): the keyboard reached it only after
+      // every control of the open panel. It goes first, where it is seen, when it is drawn above them.
+      const header = list.closest(".bk-header");
+      if (header && header.parentNode === root && panels.length && panels[0].compareDocumentPosition(header) &
+          Node.DOCUMENT_POSITION_FOLLOWING && header.getBoundingClientRect().top <=
+          panels[0].getBoundingClientRect().top) {
+        root.insertBefore(header, panels[0]);
+      }
       const refocus = root.ccRefocus;
       if (refocus && Date.now() < refocus.until && heads[refocus.at] && !root.activeElement) {
         delete root.ccRefocus;
