@@ -629,3 +629,36 @@ def test_what_is_added_to_a_customer_while_it_is_merged_away_reaches_the_survivo
     finally:
         if second is not first:
             second.close()
+
+
+def test_a_record_open_while_an_admin_renames_its_stage_or_type_saves_another_field(empty_store):
+    """A manager has an opportunity (stage Qualified) and an event (type Site visit) open; an administrator renames
+    the stage and the type; the manager saves the amount and the title: saved, the renamed stage and type kept (the
+    records refer to the value) — not refused for a field the manager never touched."""
+    import datetime as dt
+
+    store = empty_store
+    customer = store.create_customer(user="anna", name="Renamed Lists AB")
+    stages = store.list_values("opportunity_stages")
+    stage = stages.iloc[1]
+    opportunity = store.new_opportunity(customer.id, owner="anna")
+    opportunity.param.update(title="Deal", stage=str(stage["label"]), amount=100.0)
+    opportunity = store.create_opportunity(opportunity, user="anna")
+    types = store.list_values("event_types")
+    kind = types.iloc[0]
+    start = dt.datetime(2027, 3, 2, 10)
+    event = store.new_event(customer.id, owner="anna")
+    event.param.update(title="Visit", event_type=str(kind["label"]), starts_at=start,
+                       ends_at=start + dt.timedelta(hours=1))
+    event = store.create_event(event, user="anna")
+    mine_opportunity, mine_event = store.get_opportunity(opportunity.id), store.get_event(event.id)
+    store.rename_list_value(int(stage["id"]), "Qualified (renamed)", user="boss")
+    store.rename_list_value(int(kind["id"]), "Visit on site", user="boss")
+    mine_opportunity.amount = 250.0
+    saved = store.save_opportunity(mine_opportunity, user="anna")
+    assert (saved.amount, saved.stage) == (250.0, "Qualified (renamed)")
+    mine_event.title = "Visit, moved"
+    saved_event = store.save_event(mine_event, user="anna")
+    assert (saved_event.title, saved_event.event_type) == ("Visit, moved", "Visit on site")
+    history = store.record_history("opportunities", opportunity.id)
+    assert "stage" not in set(history[history["version"] == saved.version]["field"])

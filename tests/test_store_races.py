@@ -656,10 +656,6 @@ class StoreRaces(RuleBasedStateMachine):
         expected = "ack"
         if copy.obj.version != tracked.version:
             expected = "conflict"
-        elif self._stale_labels(table, copy.obj, tracked):
-            # The copy still names a list value by a label renamed since it was read: the store takes the label
-            # for a new value and refuses it (records keep labels, not list value ids, between read and save).
-            expected = "invalid"
         save = {"contacts": self.store.save_contact, "comments": self.store.edit_comment,
                 "events": self.store.save_event, "opportunities": self.store.save_opportunity}[table]
         outcome, result = self._attempt(expected, lambda: save(copy.obj, user=actor))
@@ -674,14 +670,6 @@ class StoreRaces(RuleBasedStateMachine):
             return
         self._acknowledge(tracked, "update", actor, changes)
         copy.base = saved
-
-    def _stale_labels(self, table: str, record: Any, tracked: Tracked) -> bool:
-        for name, list_name in RECORD_LISTS.get(table, {}).items():
-            labels = [label for label, _version in self.lists[list_name].values()]
-            value = to_text(record.get(name))
-            if value and value != tracked.values[name] and value not in labels:
-                return True
-        return False
 
     @rule(actor=st.sampled_from(MANAGERS), pick=PICKS, status=st.sampled_from(EVENT_STATUSES),
           use_copy=st.booleans())

@@ -111,6 +111,10 @@ def update_record(db: Any, cur: Any, table: str, record: Record, values: dict[st
     return version
 
 
+#: The fields of records that hold an admin list's value by its name (a rename keeps the value: records refer to it).
+LIST_FIELDS = {"stage": "opportunity_stages", "event_type": "event_types", "relation_type": "relation_types"}
+
+
 def checked_edit(db: Any, table: str, stored: R, edited: R, choices: Choices,
                  also: Callable[[R], None] | None = None) -> dict[str, tuple[Any, Any]]:
     """What an edit of a stored record changes ({field: (old, new)}), once it may be saved: it was made from the
@@ -119,6 +123,10 @@ def checked_edit(db: Any, table: str, stored: R, edited: R, choices: Choices,
     ValidationError)."""
     check_version(db, table, stored, edited)
     edited.customer_id = stored.customer_id
+    for field, list_name in LIST_FIELDS.items():  # a value renamed since the copy was read is the same value
+        if field in edited.param and getattr(edited, field) != getattr(stored, field) and \
+                choices.renamed.get(list_name, {}).get(getattr(edited, field)) == getattr(stored, field):
+            setattr(edited, field, getattr(stored, field))
     edited.check(choices, previous=stored)
     if also is not None:
         also(edited)
