@@ -98,6 +98,20 @@ def test_super_search_box_results(demo_store):
     assert box.results == []
 
 
+def test_a_customer_merged_away_found_by_its_old_number_leads_to_the_survivor(demo_store):
+    """Typed by the number it had (or its name), the merged-away customer is found, says what it was merged into,
+    and its hit opens the survivor, where everything it had is now."""
+    survivor = demo_store.create_customer(user="anna", name="Survivor Holding AB")
+    duplicate = demo_store.create_customer(user="anna", name="Duplicate Holding AB")
+    demo_store.merge_customers(survivor.id, duplicate.id, user="admin")
+    assert int(demo_store.search(str(duplicate.number))["merged_into"][0]) == survivor.id
+    box = SuperSearch(demo_store)
+    box.query = str(duplicate.number)
+    hit = box.results[0]
+    assert hit["name"] == "Duplicate Holding AB" and hit["href"] == f"/card?customer={survivor.id}"
+    assert f"merged into {survivor.number} Survivor Holding AB" in hit["detail"]
+
+
 def test_an_empty_list_of_hits_or_rows_reaches_the_browser_model(demo_store):
     """Panel mistook an empty list for a list of param objects and failed on the old hits (dicts), so the
     browser went on showing them."""

@@ -276,11 +276,13 @@ class SearchStore(Part):
     def search(self, text: str, limit: int = 20, include_archived: bool = True) -> pd.DataFrame:
         """The super search: customers matching ``text``, best first, each with why it matched.
 
-        Columns: id, number, name, nickname, city, status, archived, rank (exact, prefix, contains,
-        similar), match (e.g. 'nickname', 'contact: Anna Berg') and matched (the text that matched).
+        Columns: id, number, name, nickname, city, status, archived, merged_into (the survivor's id, for a customer
+        merged into another), rank (exact, prefix, contains, similar), match (e.g. 'nickname', 'contact: Anna
+        Berg') and matched (the text that matched).
         A query of several words finds entries having all of them, in any order.
         """
-        columns = ["id", "number", "name", "nickname", "city", "status", "archived", "rank", "match", "matched"]
+        columns = ["id", "number", "name", "nickname", "city", "status", "archived", "merged_into", "rank", "match",
+                   "matched"]
         limit = counted(limit)
         query, number = bounded_query(text)
         if not query:
@@ -469,7 +471,8 @@ class SearchStore(Part):
             return {}
         statuses = self.admin.list_maps()["statuses"]["by_id"]
         return {r["id"]: {**r, "status": statuses.get(r.pop("status_id"))} for r in self.db.records(
-            "SELECT id, number, name, nickname, visit_city AS city, status_id, archived FROM customers WHERE "
+            "SELECT id, number, name, nickname, visit_city AS city, status_id, archived, merged_into FROM customers "
+            "WHERE "
             + self.db.in_list("id", len(ids), ids=True), ids)}
 
     # -- duplicates ----------------------------------------------------------------------------------------

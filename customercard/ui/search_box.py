@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pandas as pd
 import param
 
 from ..i18n import N_, _
@@ -55,9 +56,18 @@ class SuperSearch(LightComponent):
         hits = self._store.search(text, limit=self._limit) if text else None
         results = []
         if hits is not None:
+            merged = [int(i) for i in hits["merged_into"] if pd.notna(i)] if "merged_into" in hits else []
+            survivors = self._store.customer_names(merged) if merged else {}
             for hit in rows_of(hits):
                 place = f" · {hit.city}" if hit.city else ""
                 archived = f" · {_('archived')}" if hit.archived else ""
-                results.append({"href": f"/card?customer={int(hit.id)}", "name": hit.name,
+                href = f"/card?customer={int(hit.id)}"
+                survivor = getattr(hit, "merged_into", None)
+                if survivor is not None and pd.notna(survivor) and int(survivor) in survivors:
+                    # found by what it was (its number, its name): the hit leads to the customer it is part of now
+                    name, number = survivors[int(survivor)]
+                    href = f"/card?customer={int(survivor)}"
+                    archived = " · " + _("merged into {number} {name}").format(number=number, name=name)
+                results.append({"href": href, "name": hit.name,
                                 "detail": f"{hit.number}{place} · {hit.match}{archived}"})
         self.param.update(results=results, searched=[event.new or ""])
