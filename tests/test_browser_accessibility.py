@@ -581,6 +581,22 @@ def test_cancel_gives_the_focus_back_to_the_tool_that_opened_the_form(live_serve
         wait_focus(page, lambda f, k=key, t=tool: f["section"] == k and f"cc-tool-{t}" in f["cls"])
 
 
+def test_escape_in_a_form_leaves_it_as_cancel_does(live_server, page, customers):
+    """Escape in an Edit form closes it unsaved, as Cancel does, and the focus goes back to Edit."""
+    login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
+    store = live_server.store
+    before = store.get_customer(customers[1]).version
+    button = section(page, "contact").locator("button.cc-tool-edit")
+    button.focus()
+    page.keyboard.press("Enter")
+    wait_focus(page, in_field("visit_address.line1"))
+    page.keyboard.type("typed, then left")
+    page.keyboard.press("Escape")
+    expect(section(page, "contact").locator("button", has_text="Cancel")).to_have_count(0)
+    wait_focus(page, lambda f: f["section"] == "contact" and "cc-tool-edit" in f["cls"])
+    assert store.get_customer(customers[1]).version == before
+
+
 def test_sections_are_disclosure_buttons_in_headings(live_server, page, customers):
     login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
     expect(page.locator("button.cc-sv-toggle").first).to_be_visible()

@@ -343,6 +343,35 @@
     }
   }
 
+  // Escape in a form leaves it as its Cancel does (the focus then goes back to what opened it). A form is the
+  // nearest layout around the focus that holds a Save and a Cancel of its own (within two shadow roots); an open
+  // list or calendar closes first, and nothing happens outside a form.
+  const isCancel = (el) => [...el.classList].some((c) => /(^|-)cancel$/.test(c));
+  const isSave = (el) => [...el.classList].some((c) => /(^|-)save$/.test(c));
+  function formButtons(root, depth, found) {
+    for (const el of root.querySelectorAll("[class]")) {
+      if (!found.cancel && isCancel(el)) found.cancel = el;
+      if (isSave(el)) found.save = true;
+      if (el.shadowRoot && depth > 0) formButtons(el.shadowRoot, depth - 1, found);
+    }
+    return found;
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    const path = event.composedPath();
+    const start = path[0];
+    if (start && start.closest && start.closest(".choices, .flatpickr-calendar, [role=listbox], .cc-search")) return;
+    for (const node of path) {
+      if (!(node instanceof Element) || !node.shadowRoot) continue;
+      const found = formButtons(node.shadowRoot, 2, {cancel: null, save: false});
+      if (found.cancel && found.save) {
+        const button = found.cancel.shadowRoot ? found.cancel.shadowRoot.querySelector("button") : found.cancel;
+        if (button && !button.disabled) { event.preventDefault(); button.click(); }
+        return;
+      }
+    }
+  }, true);
+
   function flush() {
     scheduled = false;
     const roots = [...pending];
