@@ -303,3 +303,20 @@ def test_what_is_typed_while_the_conflict_dialog_is_open_is_saved_or_asked_about
     mine.form.widgets["email"].value = "anna.again@example.se"
     assert mine.save() is False and {"phone", "email"} <= set(mine.resolver.choices)
     assert demo_store.get_customer(customer_id).email == "erik@example.se"
+
+
+def test_a_number_out_of_range_is_told_with_every_other_problem_of_the_form(demo_store, customer_id):
+    """Economy: a discount of 150 % and a largest billable distance under the default distance — both are told at
+    the first Save (the distance was told only once the discount was right), and nothing is saved."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    economy = card.section("economy")
+    economy.start_edit()
+    before = demo_store.get_customer(customer_id).version
+    widgets = economy.form.widgets
+    widgets["default_distance_km"].value = "12.5"
+    widgets["max_distance_km"].value = "10"
+    widgets["invoicing.discount_pct"].value = "150"
+    assert economy.save() is False
+    shown = {field: message.object for field, message in economy.form.messages.items() if message.object}
+    assert {"invoicing.discount_pct", "max_distance_km"} <= set(shown), shown
+    assert demo_store.get_customer(customer_id).version == before

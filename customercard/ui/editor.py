@@ -19,7 +19,7 @@ import panel as pn
 
 from ..errors import ConflictError, CustomerCardError, FieldConflict, ValidationError
 from ..i18n import _
-from ..models import Customer, Record, field_value, to_text
+from ..models import Choices, Customer, Record, field_value, to_text
 from ..store import Change
 from .accessibility import focus_first, live
 from .form import ConflictResolver, FieldForm
@@ -90,6 +90,10 @@ class RecordEditor(pn.viewable.Viewer):
         """Set the form's ``values`` on ``target``; the model's messages by field for what it refuses."""
         return target.update_from(values)
 
+    def also_refused(self, _target: Record) -> dict[str, str]:
+        """The model's other problems with ``target`` (its rules), told beside the values it refused to take."""
+        return {}
+
     def value_of(self, record: Record, field: str) -> Any:
         """The value of one of the form's fields in ``record``."""
         return record.get(field)
@@ -131,8 +135,8 @@ class RecordEditor(pn.viewable.Viewer):
 
     def _write(self, target: Record, values: dict[str, Any], mine: dict[str, Any], merge: bool) -> bool:
         errors = self.apply(target, values)
-        if errors:
-            return self._refused(errors)
+        if errors:  # a number out of range, a value of the wrong kind: told with every other problem of the form
+            return self._refused({**self.also_refused(target), **errors})
         if self._prepare is not None:
             self._prepare(target)
         try:
@@ -215,9 +219,12 @@ class CustomerEditor(RecordEditor):
     was asked for (the Save button, or :meth:`save` called)."""
 
     def __init__(self, *args: Any, saving: Callable[[], AbstractContextManager[Any]] = nullcontext,
-                 **options: Any) -> None:
+                 choices: Callable[[], Choices] | None = None, **options: Any) -> None:
         super().__init__(*args, **options)
-        self._saving = saving
+        self._saving, self._choices = saving, choices
+
+    def also_refused(self, target: Record) -> dict[str, str]:
+        return target.validate(self._choices(), previous=self.original) if self._choices is not None else {}
 
     def save(self) -> bool:
         with self._saving():

@@ -291,7 +291,7 @@ class Section(pn.viewable.Viewer):
             save=lambda customer: store.save_customer(customer, user=context.login),
             reload=lambda: store.get_customer(customer_id), done=self._saved, cancelled=self.cancel,
             say=self.say, css="cc-section-form", save_css="cc-save", cancel_css="cc-cancel",
-            user_name=store.user_name, zone=context.zone, focus=True, saving=context.saving)
+            user_name=store.user_name, zone=context.zone, focus=True, saving=context.saving, choices=store.choices)
         self._form = self._editor.form
         self.editing = True
         self.show_in_holder(self._editor.__panel__(), html=self.editing_html())
