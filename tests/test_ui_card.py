@@ -618,3 +618,28 @@ def test_rows_of_gives_a_frames_rows_as_itertuples_does():
         for a, b in zip(mine, theirs, strict=True):
             assert type(a) is type(b) and (a == b or (pd.isna(a) and pd.isna(b)))
     assert list(rows_of(frame.iloc[0:0])) == []
+
+
+def test_a_refused_restore_names_the_field_by_its_label_not_its_key(demo_store, customer_id):
+    """Restoring a largest distance of 50 km once the default distance is 55: refused, said with the field's label
+    as the form shows it ("Max … distance: …"), never the key max_distance_km."""
+    customer = demo_store.get_customer(customer_id)
+    customer.default_distance_km, customer.max_distance_km = 40.0, 50.0
+    demo_store.save_customer(customer, user="anna")
+    customer = demo_store.get_customer(customer_id)
+    customer.max_distance_km = 100.0
+    demo_store.save_customer(customer, user="anna")
+    customer = demo_store.get_customer(customer_id)
+    customer.default_distance_km = 55.0
+    demo_store.save_customer(customer, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    groups = card.section("groups")
+    groups.open()
+    history = demo_store.history(customer_id, field="max_distance_km")
+    set_to_50 = history[history["old_value"] == "50"].iloc[0]  # (a restore puts back what it was before)
+    groups.handle("restore", {"id": str(int(set_to_50.change_id))})
+    import re
+
+    said = " ".join(re.findall(r'<p class="cc-note bad"[^>]*>(.*?)</p>', texts(groups)))
+    assert demo_store.get_customer(customer_id).max_distance_km == 100.0 and "55" in said
+    assert "max_distance_km" not in said and card.customer.label("max_distance_km") in said, said

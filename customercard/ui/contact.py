@@ -27,7 +27,7 @@ from ..store import STORE_TYPES, Change
 from ..vcard import contact_vcard, vcard_filename
 from .accessibility import BUTTON_CSS, focus_here, live
 from .components import CardView, SectionSlot
-from .editor import RecordEditor
+from .editor import RecordEditor, refusal
 from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, isolated, link, mailto, table, tel
 from .live import Follower
@@ -184,7 +184,7 @@ class ContactCard(pn.viewable.Viewer):
         except ConflictError as exc:
             self._messages["follow_ups"] = (conflict_text(exc, self.store.user_name), False)
         except CustomerCardError as exc:
-            self._messages["follow_ups"] = (str(exc), False)
+            self._messages["follow_ups"] = (refusal(exc, follow_up.label), False)
         self._draw("follow_ups")
 
     def relations_html(self) -> str:
@@ -312,7 +312,7 @@ class ContactCard(pn.viewable.Viewer):
             self._draw()
             return False
         except CustomerCardError as exc:
-            self._messages["history"] = (str(exc), False)
+            self._messages["history"] = (refusal(exc, self.contact.label), False)
             self._draw("history")
             return False
         self._messages["history"] = (_("Restored; the history records it as a new change."), True)

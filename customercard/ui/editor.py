@@ -240,6 +240,14 @@ class CustomerEditor(RecordEditor):
         return customer_label(self.original, field)
 
 
+def refusal(error: Exception, label_of: Callable[[str], str]) -> str:
+    """What a refused write says to a person: each field's message after its label ("Largest distance: …"), not the
+    field's key as the API and the command line say it ("max_distance_km: …")."""
+    if isinstance(error, ValidationError) and error.errors:
+        return " ".join(f"{label_of(field)}: {message}" for field, message in error.errors.items())
+    return str(error)
+
+
 def customer_label(customer: Customer, field: str) -> str:
     """A customer field's label as people read it: a criterion's name for ``segments.<criterion>``, the field's own
     name for one this version does not know (written by another)."""

@@ -12,6 +12,7 @@ from ..i18n import _, ngettext
 from ..models import Customer
 from .accessibility import BUTTON_CSS
 from .context import CardContext
+from .editor import customer_label, refusal
 from .html import SECTION_CSS, esc
 from .sections.base import note_html
 from .values import shown
@@ -124,7 +125,7 @@ class MergePanel(pn.viewable.Viewer):
             self._changed_meanwhile(exc)
             return False
         except CustomerCardError as exc:
-            self.done(str(exc), False)
+            self.done(refusal(exc, lambda field: customer_label(context.customer, field)), False)
             return False
         other = context.store.get_customer(self.other_id)
         context.reload()

@@ -10,9 +10,10 @@ from typing import Any
 import pandas as pd
 
 from ... import formatting
-from ...errors import ConflictError, CustomerCardError, ValidationError
+from ...errors import ConflictError, CustomerCardError
 from ...i18n import N_, _, ngettext
 from ...models import Customer
+from ..editor import customer_label, refusal
 from ..html import esc, link, table
 from ..values import shown
 from .activity import as_of_form
@@ -158,11 +159,8 @@ class AsOfSection(Section):
             self.say(_("Someone saved this customer since you compared; the comparison is made again. Restore again "
                        "if you still want to."), ok=False)
             return False
-        except ValidationError as exc:
-            self.say(" ".join(exc.errors.values()), ok=False)
-            return False
-        except CustomerCardError as exc:
-            self.say(str(exc), ok=False)
+        except CustomerCardError as exc:  # each field's message after its label
+            self.say(refusal(exc, lambda field: customer_label(self.context.customer, field)), ok=False)
             return False
         self._picked = set()
         self._today_version = saved.version

@@ -16,7 +16,7 @@ from ...i18n import N_, _, ngettext
 from ...integration import said_error
 from ...models import Customer
 from ..choices import multi_choice
-from ..editor import RecordEditor
+from ..editor import RecordEditor, customer_label, refusal
 from ..html import esc, fields, rows_of, table
 from ..values import shown
 from .base import Section, action_button
@@ -242,7 +242,7 @@ class GroupsSection(Section):
             self.say(conflict, ok=False)
             return
         except CustomerCardError as exc:
-            self.say(str(exc), ok=False)
+            self.say(refusal(exc, lambda field: customer_label(context.customer, field)), ok=False)
             return
         self._note = (done, True)
         context.adopt(saved)
