@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from .background import Rounds
 from .config import get_config
@@ -93,6 +94,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
+#: Answers that say the receiver is busy or was too slow, not that it refuses the row: tried again until it takes it.
+BUSY = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.TOO_EARLY, HTTPStatus.TOO_MANY_REQUESTS})
+
+
 def backoff(attempts: int) -> float:
     """Seconds before the next try after ``attempts`` failures: 2, 4, 8 … up to 5 minutes."""
     return float(min(2 ** max(attempts, 1), 300))
@@ -127,6 +132,7 @@ def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
         request = urllib.request.Request(target.url, data=body, method="POST", headers={  # noqa: S310 - http(s) only
             "Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(body, target.secret),
             IDEMPOTENCY_HEADER: row["idempotency_key"], "User-Agent": "customercard-outbox"})
+        refused = True  # it answered, and not with a 2xx (else: it could not be reached, it is down or busy)
         try:
             with _OPENER.open(request, timeout=target.timeout) as response:
                 ok = response.status in SUCCESS
@@ -134,13 +140,14 @@ def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
         except urllib.error.HTTPError as exc:
             moved = " " + NOT_FOLLOWED if exc.code in REDIRECTS else ""
             ok, error = False, f"HTTP {exc.code} {exc.reason}{moved}"
+            refused = exc.code < HTTPStatus.INTERNAL_SERVER_ERROR and exc.code not in BUSY
         except (urllib.error.URLError, OSError) as exc:
-            ok, error = False, UNREACHABLE.format(reason=getattr(exc, "reason", exc))
+            ok, error, refused = False, UNREACHABLE.format(reason=getattr(exc, "reason", exc)), False
         if ok:
             store.mark_delivered(row["id"])
             delivered += 1
         else:
-            store.mark_attempt_failed(row["id"], error, backoff(row["attempts"] + 1))
+            store.mark_attempt_failed(row["id"], error, backoff(row["attempts"] + 1), refused=refused)
             blocked.add(row["customer_id"])  # later rows of this customer wait for this one
             failed += 1
     return delivered, failed

@@ -178,7 +178,7 @@ def test_failures_are_parked_and_an_admin_retries(empty_store, receiver):
     c = linked(store)
     c.website = "www.linked.se"
     store.save_customer(c, user="anna")
-    receiver.status = 500
+    receiver.status = 422  # the receiver refuses the row (it answers, and not with a 2xx)
     for _ in range(20):
         store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL '1 second' WHERE status = 'pending'")
         integration.deliver_due(store, target)
@@ -190,6 +190,28 @@ def test_failures_are_parked_and_an_admin_retries(empty_store, receiver):
     integration.deliver_due(store, target)
     assert store.outbox_counts()["delivered"] == 1 and len(receiver.received) == 1
     assert "retry" in set(store.admin_log()["item"])
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_a_receiver_down_or_busy_for_long_is_tried_until_it_is_back_without_an_administrator(empty_store, receiver,
+                                                                                             status):
+    """Twenty failed rounds of a receiver that answers 5xx (or is busy): the row stays pending, tried every few
+    minutes (at most 5), and goes as soon as the receiver is back — parked only when the receiver refuses it."""
+    store = empty_store
+    target = integration.Receiver(url=receiver.url, secret=SECRET)
+    c = linked(store)
+    c.website = "www.linked.se"
+    store.save_customer(c, user="anna")
+    receiver.status = status
+    for _ in range(20):
+        store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL '1 second' WHERE status = 'pending'")
+        integration.deliver_due(store, target)
+    assert store.outbox_counts()["failed"] == 0 and store.outbox_counts()["pending"] == 1
+    assert len(store.outbox(status="pending")) == 1 and integration.backoff(20) == 300  # every 5 min at most
+    receiver.status = 200
+    store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL '1 second' WHERE status = 'pending'")
+    integration.deliver_due(store, target)
+    assert store.outbox_counts()["delivered"] == 1 and len(receiver.received) == 1
 
 
 def test_wrong_secret_is_refused_by_the_receiver(empty_store, receiver):

@@ -2,7 +2,8 @@
 
 When a linked customer's contact information or invoice address changes, a row with the field-level diff is
 written in the same transaction as the change. :mod:`customercard.integration` delivers the rows in order per
-customer; a row that keeps failing is parked as 'failed' until an administrator retries it.
+customer; a row the receiver keeps refusing is parked as 'failed' until an administrator retries it (one it cannot
+be reached for is tried again until it can).
 """
 
 from __future__ import annotations
@@ -98,14 +99,16 @@ class OutboxStore(Part):
                 raise NotFound(_("No outbox row {outbox_id}.").format(outbox_id=outbox_id))
             cur.execute("UPDATE customers SET erp_synced_at = ? WHERE id = ?", [now, found[0]])
 
-    def mark_attempt_failed(self, outbox_id: int, error: str, retry_in: float) -> str:
-        """Record a failed delivery; after :data:`MAX_ATTEMPTS` the row waits for an administrator."""
+    def mark_attempt_failed(self, outbox_id: int, error: str, retry_in: float, refused: bool = True) -> str:
+        """Record a failed delivery. A row the receiver refused (``refused``: it answered, and not with a 2xx) waits
+        for an administrator after :data:`MAX_ATTEMPTS`; one it could not be reached for (down, too slow, busy: a
+        5xx) stays pending and is tried again, however long the receiver is away — nothing waits for anyone."""
         now = utcnow()
         row = self.db.row("SELECT attempts FROM outbox WHERE id = ?", [int(outbox_id)])
         if row is None:
             raise NotFound(_("No outbox row {outbox_id}.").format(outbox_id=outbox_id))
         attempts = int(row[0]) + 1
-        status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+        status = "failed" if refused and attempts >= MAX_ATTEMPTS else "pending"
         with self.db.transaction() as cur:
             cur.execute("UPDATE outbox SET attempts = ?, status = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
                         [attempts, status, error[:500], now + dt.timedelta(seconds=retry_in), int(outbox_id)])
