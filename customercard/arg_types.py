@@ -50,8 +50,13 @@ def fits(value: Any, hint: Any) -> bool:  # noqa: PLR0911, PLR0912 - one branch 
         return True  # a kind this does not know: not refused
     if hint is float:
         return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is int:  # a whole number, however it came (5.0: an id column of pandas with a gap is float)
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer())
+    if hint is bool:  # 0 and 1 are taken for no and yes, as the store does
+        return isinstance(value, bool) or (isinstance(value, int) and value in (0, 1))
+    if hint is dt.datetime and isinstance(value, dt.date):
+        return True  # a day for a moment: its start
     if hint in _READ_FROM_TEXT and isinstance(value, str):
         return True  # a day, a moment or a path as text: the store reads it (and says so when it cannot)
     if isinstance(hint, type):

@@ -113,9 +113,10 @@ CUSTOMER_PARTS: dict[str, str] = {
         "WHEN r.field = 'stage' THEN 'stage' WHEN r.new_value = 'pipeline' THEN 'reopened' ELSE r.new_value END, "
         "r.changed_by, '', '', '', r.old_value, r.new_value, r.table_name, r.record_id FROM record_changes r "
         # a record moved here by a merge brings its history, written at the customer it was at then
-        "WHERE r.kind <> 'create' AND (((r.customer_id = ? OR EXISTS (SELECT 1 FROM merge_moves m WHERE "
-        "m.to_customer = ? AND m.table_name = r.table_name AND m.record_id = r.record_id AND m.from_customer = "
-        "r.customer_id)) AND ({own})) OR (r.table_name = 'relations' AND "
+        # (an uncorrelated IN: PostgreSQL planned the correlated EXISTS as costly enough to compile it, seconds)
+        "WHERE r.kind <> 'create' AND (((r.customer_id = ? OR (r.table_name, r.record_id, r.customer_id) IN "
+        "(SELECT m.table_name, m.record_id, m.from_customer FROM merge_moves m WHERE m.to_customer = ?)) "
+        "AND ({own})) OR (r.table_name = 'relations' AND "
         "r.kind = 'delete' AND r.field = 'other_customer_id' AND r.old_value = CAST(? AS VARCHAR) "
         "AND r.customer_id <> ?))"),
     # follow-ups: one entry when added (its owner among the people), one when marked done

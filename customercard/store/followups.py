@@ -292,7 +292,8 @@ class FollowUpStore(Part):
                # a relation made to (or removed from) the customer from another customer's card is its change too
                "UNION SELECT DISTINCT CAST(coalesce(new_value, old_value) AS BIGINT), changed_at, changed_by, "
                "table_name, record_id FROM record_changes WHERE table_name = 'relations' AND field = "
-               "'other_customer_id' AND changed_at > ? AND changed_by <> ?) "
+               "'other_customer_id' AND coalesce(new_value, old_value) SIMILAR TO '[0-9]{1,18}' "
+               "AND changed_at > ? AND changed_by <> ?) "
                "SELECT t.customer_id, c.name, c.number, count(*) AS changes, max(t.changed_at) AS last_at, "
                "(array_agg(t.changed_by ORDER BY t.changed_at DESC))[1] AS last_by "  # the last writer's login
                "FROM touched t JOIN customers c ON c.id = t.customer_id "
