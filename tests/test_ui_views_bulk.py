@@ -158,3 +158,17 @@ def test_a_view_or_bookmark_made_before_an_admin_renamed_its_value_still_filters
     assert note.visible and "Nonesuch" in note.object and 'role="status"' in note.object
     gone.filters["statuses"].value = []  # the user's own search now: the note goes
     assert not note.visible
+
+
+def test_a_view_filtering_on_a_criterion_switched_off_since_says_it_left_that_filter_out(demo_store):
+    """A filter with no widget to show or clear it is not kept hidden: the criterion switched off, its filter is
+    named as left out and the list is what the other filters find."""
+    criterion = next(c for c in demo_store.criteria() if c.values)
+    value = criterion.values[0]
+    with_it = CustomerList.from_url(demo_store, f"seg.{criterion.name}={value}", login="erik")
+    assert with_it.query.segments == {criterion.name: [value]} and with_it.left_out == []
+    criterion.active = False
+    demo_store.save_criterion(criterion, user="admin")
+    without = CustomerList.from_url(demo_store, f"seg.{criterion.name}={value}", login="erik")
+    assert without.query.segments == {} and without.left_out == [f"{criterion.name}: {value}"]
+    assert without.total == CustomerList.from_url(demo_store, "", login="erik").total

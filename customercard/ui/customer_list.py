@@ -115,8 +115,8 @@ def _known(store: Store, query: CustomerQuery) -> tuple[CustomerQuery, list[tupl
         segment_values.setdefault(criterion, set()).add(label)
     users = set(store.users(include_inactive=True)["login"])
     segments = {}
-    for name, values in query.segments.items():
-        found = kept(values, segment_values.get(name, set()), name)
+    for name, values in query.segments.items():  # a criterion switched off has no filter to show or clear: left out
+        found = kept(values, segment_values.get(name, set()) if name in choices.criteria else set(), name)
         if found:
             segments[name] = found
     known = CustomerQuery(
