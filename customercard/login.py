@@ -121,15 +121,17 @@ def serve_error_pages(get_store: Callable[[], Store]) -> None:
 
 def page_write_error(handler: RequestHandler, status_code: int, **kwargs: Any) -> None:
     """``write_error`` for a Tornado handler: :data:`ERROR_PAGES` as the product's page in the reader's language (a
-    405 saying ``Allow: GET``), any other status as Tornado says it."""
+    405 saying what the handler does take, ``Allow``), any other status as Tornado says it."""
     texts = ERROR_PAGES.get(status_code)
     get_store = getattr(handler, "get_store", None) or getattr(getattr(handler, "gate", None), "get_store", None) \
         or _SERVED.get("get_store")
     if texts is None or get_store is None or handler._finished:
         RequestHandler.write_error(handler, status_code, **kwargs)
         return
-    if status_code == HTTPStatus.METHOD_NOT_ALLOWED:
-        handler.set_header("Allow", "GET")
+    if status_code == HTTPStatus.METHOD_NOT_ALLOWED:  # the methods this handler answers (a login form's: POST too)
+        handler.set_header("Allow", ", ".join(
+            method for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if getattr(type(handler), method.lower()) is not getattr(RequestHandler, method.lower())))
     answer_with_page(handler, get_store, status_code, *texts)
 
 

@@ -243,6 +243,8 @@ def test_a_page_sent_to_with_a_method_it_does_not_take_answers_405_with_a_page_i
         assert '<html lang="sv">' in refused.body and "<h1>Inte tillåtet</h1>" in refused.body, (path, refused.body)
         assert refused.headers.get("Allow") == "GET", (method, path)
         assert "Method Not Allowed" not in refused.body
+    login_put = swedish.request("PUT", "/login", body=b"x=1")  # the login form takes POST too: it says so
+    assert login_put.status == 405 and login_put.headers.get("Allow") == "GET, POST"
 
 
 def test_a_deleted_file_s_link_answers_404_with_a_page_in_the_reader_s_language(live_server):

@@ -147,9 +147,9 @@
       // Bokeh puts the tab strip after the panels (a grid draws it above them): the keyboard reached it only after
       // every control of the open panel. It goes first, where it is seen, when it is drawn above them.
       const header = list.closest(".bk-header");
-      if (header && header.parentNode === root && panels.length && panels[0].compareDocumentPosition(header) &
-          Node.DOCUMENT_POSITION_FOLLOWING && header.getBoundingClientRect().top <=
-          panels[0].getBoundingClientRect().top) {
+      const open = panels.find((panel) => panel.getClientRects().length);  // the panel shown (any tab open first)
+      if (header && header.parentNode === root && open && panels[0].compareDocumentPosition(header) &
+          Node.DOCUMENT_POSITION_FOLLOWING && header.getBoundingClientRect().top <= open.getBoundingClientRect().top) {
         root.insertBefore(header, panels[0]);
       }
       const refocus = root.ccRefocus;
@@ -344,8 +344,8 @@
   }
 
   // Escape in a form leaves it as its Cancel does (the focus then goes back to what opened it). A form is the
-  // nearest layout around the focus that holds a Save and a Cancel of its own (within two shadow roots); an open
-  // list or calendar closes first, and nothing happens outside a form.
+  // nearest layout around the focus that holds a Save and a Cancel of its own; an open list or calendar closes
+  // first, and nothing happens outside a form.
   const isCancel = (el) => [...el.classList].some((c) => /(^|-)cancel$/.test(c));
   const isSave = (el) => [...el.classList].some((c) => /(^|-)save$/.test(c));
   function formButtons(root, depth, found) {
@@ -357,13 +357,17 @@
     return found;
   }
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape" || event.defaultPrevented) return;
+    if (event.key !== "Escape" || event.isComposing) return;  // (Escape ending an input method's word: not this)
     const path = event.composedPath();
     const start = path[0];
     if (start && start.closest && start.closest(".choices, .flatpickr-calendar, [role=listbox], .cc-search")) return;
+    const root = start && start.getRootNode ? start.getRootNode() : null;
+    if (root && root.querySelector && root.querySelector(".flatpickr-calendar.open, .choices.is-open")) return;
     for (const node of path) {
       if (!(node instanceof Element) || !node.shadowRoot) continue;
-      const found = formButtons(node.shadowRoot, 2, {cancel: null, save: false});
+      // its own Save and Cancel: in its shadow root, or one layout (a row of buttons) below — not a form further
+      // down that only sits inside it (another section's, elsewhere on the card)
+      const found = formButtons(node.shadowRoot, 1, {cancel: null, save: false});
       if (found.cancel && found.save) {
         const button = found.cancel.shadowRoot ? found.cancel.shadowRoot.querySelector("button") : found.cancel;
         if (button && !button.disabled) { event.preventDefault(); button.click(); }

@@ -140,8 +140,9 @@ class Section(pn.viewable.Viewer):
                 child = self._read_child = self._holder
             html = self.markup() + note_html(*self._note, mark=self._note_mark, focus=True)
             tools = self._tools()
-            if self._return_to is not None:  # the tool whose form was closed takes the focus back (once)
+            if self._return_to is not None:  # the tool whose form was closed takes the focus back (once: this drawing)
                 action, mark = self._return_to
+                self._return_to = None
                 tools = [{**tool, "focus": mark} if tool["action"] == action else tool for tool in tools]
         except Exception:
             log.exception("The card section %r of customer %s could not be drawn", self.key,
