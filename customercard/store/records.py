@@ -124,9 +124,11 @@ def checked_edit(db: Any, table: str, stored: R, edited: R, choices: Choices,
     check_version(db, table, stored, edited)
     edited.customer_id = stored.customer_id
     for field, list_name in LIST_FIELDS.items():  # a value renamed since the copy was read is the same value
-        if field in edited.param and getattr(edited, field) != getattr(stored, field) and \
-                choices.renamed.get(list_name, {}).get(getattr(edited, field)) == getattr(stored, field):
-            setattr(edited, field, getattr(stored, field))
+        if field not in edited.param:
+            continue
+        named_now = choices.renamed.get(list_name, {}).get(getattr(edited, field))
+        if named_now is not None and named_now == getattr(stored, field):
+            setattr(edited, field, named_now)
     edited.check(choices, previous=stored)
     if also is not None:
         also(edited)

@@ -160,6 +160,10 @@ class PipelineBoard(pn.viewable.Viewer):
 
     # -- data -----------------------------------------------------------------------------------------------
     @param.depends("owner", "close_month", "customer", watch=True)
+    def _filtered(self) -> None:
+        self._moved = None  # other filters: the board as they say
+        self.refresh()
+
     def refresh(self) -> None:
         """Read the columns' sums and their first cards again (each column as many as it showed), and draw them.
         The database sums and picks the cards: only what is drawn comes to the page, however many are open."""
@@ -200,14 +204,14 @@ class PipelineBoard(pn.viewable.Viewer):
         groups = dict(tuple(frame.groupby("stage", sort=False))) if len(frame) else {}
         columns = []
         self._texts_of: dict[tuple[str, Any], str] = {}  # amounts, dates and percentages repeat: formatted once
+        kept = self._kept_card()
         for stage in self.stages():
             rows = groups.get(stage, frame.iloc[0:0])
             count, amount, weighted = (self.summary.loc[stage] if stage in self.summary.index else (0, 0.0, 0.0))
             limit = self.shown_per_stage.get(stage, FIRST_CARDS)
             cards = [self._card(r) for r in rows.iloc[:limit].itertuples(index=False)]
-            kept = self._kept_card(stage, {card["id"] for card in cards})
-            if kept is not None:  # moved here by this user beyond the cards drawn: drawn all the same (at the end)
-                cards.append(kept)
+            if kept is not None and kept[0] == stage and kept[1]["id"] not in {card["id"] for card in cards}:
+                cards.append(kept[1])  # moved here by this user beyond the cards drawn: drawn all the same (at the end)
             more = max(0, int(count) - len(cards))
             columns.append({
                 "stage": stage, "label": self.stage_label(stage), "count": formatting.number(int(count)),
@@ -216,21 +220,25 @@ class PipelineBoard(pn.viewable.Viewer):
                 "more": more, "more_text": formatting.number(min(more, MORE_CARDS)), "cards": cards})
         self.board.columns = columns
 
-    def _kept_card(self, stage: str, drawn: set[int]) -> dict[str, Any] | None:
-        """The card this user just moved, when it went to ``stage`` and is not among the cards drawn there (it
-        sorts after them): a keyboard user goes on from it, and sees where it went."""
-        kept = getattr(self, "_moved", None)
-        if kept is None or kept in drawn:
+    def _kept_card(self) -> tuple[str, dict[str, Any]] | None:
+        """(its column, its card) for the card this user just moved, when the board's filters show it: drawn in its
+        column even when it sorts after the cards drawn there, so a keyboard user goes on from it and sees where it
+        went."""
+        kept = self._moved
+        if kept is None or self.customer.strip():
             return None
         try:
             opportunity = self.store.get_opportunity(kept)
         except CustomerCardError:
             return None
-        if (opportunity.stage or "") != stage or opportunity.status != "pipeline":
+        if opportunity.status != "pipeline" or (self.owner and opportunity.owner != self.owner):
+            return None
+        if self.close_month and (opportunity.expected_close is None or
+                                 opportunity.expected_close.strftime("%Y-%m") != self.close_month):
             return None
         rows = self.store.opportunities(opportunity.customer_id, status="pipeline")
         rows = rows[rows["id"] == kept]
-        return self._card(next(rows.itertuples(index=False))) if len(rows) else None
+        return (opportunity.stage or "", self._card(next(rows.itertuples(index=False)))) if len(rows) else None
 
     def _text(self, kind: str, value: Any, make: Any) -> str:
         key = (kind, value)
