@@ -399,3 +399,16 @@ def test_a_right_to_left_override_in_the_address_stays_inside_its_own_part_of_th
     for kind in ("plain", "html"):
         body = message.get_body((kind,)).get_content()
         assert "\u2068Storgatan \u202e1 A\u2069" in body, kind
+
+
+def test_no_mail_goes_about_a_customer_merged_away(demo_store, smtp_server):
+    """The comment the mail leaves would be refused after the mail went (the customer takes no new records): the
+    mail is not sent either, and the user is told where to send it from."""
+    use_mail_server(demo_store, smtp_server.port)
+    survivor = demo_store.create_customer(user="anna", name="Survivor Mail AB")
+    duplicate = demo_store.create_customer(user="anna", name="Duplicate Mail AB")
+    demo_store.merge_customers(survivor.id, duplicate.id, user="admin")
+    sent = len(smtp_server.inbox.envelopes)
+    with pytest.raises(cc.PermissionDenied, match="merged into another customer"):
+        send_customer_mail(demo_store, duplicate.id, ["erik"], "Hello", "A word.", user="anna")
+    assert len(smtp_server.inbox.envelopes) == sent
