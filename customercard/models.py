@@ -1408,7 +1408,8 @@ class Settings(Record):
     def rates(self) -> dict[str, float]:
         """{currency: value in the base currency}; the base currency itself is 1."""
         found = {self.base_currency: 1.0}
-        for part in re.split(r"[,;\n]+", self.exchange_rates or ""):
+        # rates apart by ';', a line, or a comma before the next code: "EUR 11,50; DKK 1,55" has decimal commas
+        for part in re.split(r"[;\n]+|,(?=\s*[A-Za-z])", self.exchange_rates or ""):
             if not part.strip():
                 continue
             match = re.fullmatch(r"\s*([A-Za-z]{3})\s*[ =:]\s*([0-9]+(?:[.,][0-9]+)?)\s*", part)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 import customercard as cc
-from customercard.models import Choices
+from customercard.models import Choices, Settings
 
 CHOICES = Choices(
     lists={"industries": ["Consulting", "Retail"], "statuses": ["Active", "Prospect"],
@@ -257,3 +257,11 @@ def test_a_number_out_of_its_bounds_is_a_validation_error_naming_the_field(field
     assert customer.update_from({field: value}) == {field: message}
     with pytest.raises(cc.ValidationError, match="probability"):
         cc.Opportunity(probability=120)
+
+
+@pytest.mark.parametrize("text", ["EUR 11,50; DKK 1,55", "EUR 11,50, DKK 1,55", "EUR 11.50, DKK 1.55",
+                                  "EUR 11,50\nDKK 1,55", "EUR=11,5;DKK:1.55"])
+def test_exchange_rates_take_a_decimal_comma_as_swedish_and_danish_type_it(text):
+    settings = Settings()
+    settings.exchange_rates = text
+    assert settings.rates() == {settings.base_currency: 1.0, "EUR": 11.5, "DKK": 1.55}
