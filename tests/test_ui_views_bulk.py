@@ -172,3 +172,20 @@ def test_a_view_filtering_on_a_criterion_switched_off_since_says_it_left_that_fi
     without = CustomerList.from_url(demo_store, f"seg.{criterion.name}={value}", login="erik")
     assert without.query.segments == {} and without.left_out == [f"{criterion.name}: {value}"]
     assert without.total == CustomerList.from_url(demo_store, "", login="erik").total
+
+
+def test_with_nicknames_switched_off_search_customers_shows_finds_and_exports_none(demo_store):
+    """The firm switched nicknames off: the card shows none and the super search finds none — Search customers
+    neither (no column, no choice of it, no export of it, the filter does not say it, a nickname typed finds none)."""
+    customer = demo_store.create_customer(user="anna", name="Plain Name AB", nickname="Zyxwv")
+    assert CustomerList.from_url(demo_store, "q=zyxwv", login="erik").total == 1 and customer.nickname == "Zyxwv"
+    settings = demo_store.settings()
+    settings.nicknames_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    page = CustomerList.from_url(demo_store, "q=zyxwv&sort=nickname&col=name&col=nickname", login="erik")
+    page.__panel__()
+    assert "nickname" not in page.columns and page.sort == "name"
+    assert "nickname" not in {c["key"] for c in page.table.columns}
+    assert "Nickname" not in page.export_frame().columns
+    assert "nickname" not in page.filters["text"].label.lower()
+    assert page.total == 0  # the nickname typed finds nothing

@@ -672,9 +672,11 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
         found = store.search.search(text, limit=LIST_SEARCH_HITS)
         ids = [int(i) for i, rank in zip(found["id"], found["rank"], strict=True) if rank != RANK_NAMES[FUZZY]]
         also = " OR " + store.db.in_list("c.id", len(ids), ids=True) if ids else ""
-        where.append("(lower(c.name) LIKE ? ESCAPE '\\' OR lower(c.nickname) LIKE ? ESCAPE '\\' "
+        # a nickname is found only while the firm has nicknames (switched off, the card shows none)
+        nickname = "OR lower(c.nickname) LIKE ? ESCAPE '\\' " if store.admin.settings().nicknames_enabled else ""
+        where.append("(lower(c.name) LIKE ? ESCAPE '\\' " + nickname +
                      "OR CAST(c.number AS VARCHAR) LIKE ?" + also + ")")
-        params += [pattern, pattern, text + "%", *ids]
+        params += [pattern, *([pattern] if nickname else []), text + "%", *ids]
     for labels, column, list_name in ((query.statuses, "c.status_id", "statuses"),
                                       (query.industries, "c.industry_id", "industries")):
         if labels:

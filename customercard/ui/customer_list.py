@@ -204,6 +204,12 @@ class CustomerList(pn.viewable.Viewer):
         params.setdefault("query", CustomerQuery(text=params.get("text", "")))
         if params.pop("include_archived", False):
             params["query"].archived = "all"
+        # nicknames switched off by the firm: no column, filter wording or export of them (as the card has none)
+        self._nicknames = bool(params["store"].settings().nicknames_enabled)
+        if not self._nicknames:
+            params["columns"] = [key for key in params.get("columns", DEFAULT_COLUMNS) if key != "nickname"] or ["name"]
+            if params.get("sort") == "nickname":
+                params["sort"] = "name"
         super().__init__(**params)
         self.text, self.include_archived = self.query.text, self.query.archived == "all"
         self._building = True
@@ -215,8 +221,8 @@ class CustomerList(pn.viewable.Viewer):
         self._table.param.watch(self._on_table_sort, ["sort", "descending"])
         self._table.param.watch(lambda _e: self._count_selected(), "selected")
         self._column_choice = pn.widgets.CheckBoxGroup(
-            options={esc(_(c["label"])): c["key"] for c in COLUMNS}, value=list(self.columns), inline=True,
-            css_classes=["cc-columns"], sizing_mode="stretch_width",
+            options={esc(_(c["label"])): c["key"] for c in COLUMNS if self._offered(c["key"])},
+            value=list(self.columns), inline=True, css_classes=["cc-columns"], sizing_mode="stretch_width",
             stylesheets=[".bk-input-group { flex-wrap: wrap; gap: 2px 10px; max-width: 100%; }"])  # in the column
         self._column_choice.param.watch(self._on_columns, "value")
         self._views = SavedViewsMenu(store=self.store, login=self.login, view_id=self.view_id) if self.login else None
@@ -290,8 +296,9 @@ class CustomerList(pn.viewable.Viewer):
                 options = list(dict.fromkeys([*options, *value]))
             return multi_choice(options, value, label=label, css_classes=[css], sizing_mode="stretch_width")
         widgets: dict[str, pn.widgets.Widget] = {
-            "text": PromptTextInput(label=_("Name, nickname or number"), value=query.text,
-                                         placeholder=_("Filter by name, nickname, number…"),
+            "text": PromptTextInput(label=_("Name, nickname or number") if self._nicknames else _("Name or number"),
+                                         value=query.text, placeholder=_("Filter by name, nickname, number…")
+                                         if self._nicknames else _("Filter by name, number…"),
                                          css_classes=["cc-filter-text"], sizing_mode="stretch_width"),
             "statuses": multi(_("Status"), choices.allowed("statuses"), query.statuses, "cc-filter-status"),
             "industries": multi(_("Industry"), choices.allowed("industries"), query.industries,
@@ -425,8 +432,11 @@ class CustomerList(pn.viewable.Viewer):
     def _table_columns(self) -> list[dict[str, Any]]:
         return [{**c, "label": _(c["label"])} for c in COLUMNS if c["key"] in self.columns]
 
+    def _offered(self, key: str) -> bool:
+        return key != "nickname" or self._nicknames
+
     def _on_columns(self, event: param.parameterized.Event) -> None:
-        self.columns = [key for key in SORT_KEYS if key in (event.new or [])] or ["name"]
+        self.columns = [key for key in SORT_KEYS if key in (event.new or []) and self._offered(key)] or ["name"]
 
     @param.depends("columns", "view_id", watch=True)
     def _on_columns_or_view(self) -> None:
@@ -454,7 +464,8 @@ class CustomerList(pn.viewable.Viewer):
         language."""
         frame, _total = self.store.find_customers(self.query, limit=None, sort=self.sort, descending=self.descending)
         frame = frame.assign(archived=frame["archived"].map({True: _("yes"), False: _("no")}))
-        return frame[list(EXPORT_COLUMNS)].rename(columns={k: _(v) for k, v in EXPORT_COLUMNS.items()})
+        columns = {k: v for k, v in EXPORT_COLUMNS.items() if self._offered(k)}
+        return frame[list(columns)].rename(columns={k: _(v) for k, v in columns.items()})
 
     def export_file(self, kind: str) -> io.BytesIO:
         """The filtered customers as a CSV or Excel file, written as every export is (see spreadsheets.py)."""
