@@ -416,7 +416,19 @@ class _RowReader:
 
     def _segment(self, criterion: str, text: str) -> list[str]:
         allowed = self.choices.criteria.get(criterion, (True, []))[1]
-        parts = [part.strip() for part in text.split(",") if part.strip()]
+        # values apart by commas — a value with a comma of its own ("Audit, tax") is the longest run of pieces that
+        # names one, as the firm's own export writes it
+        known = {header_key(value) for value in allowed}
+        pieces = [piece.strip() for piece in text.split(",")]
+        parts: list[str] = []
+        start = 0
+        while start < len(pieces):
+            end = next((end for end in range(len(pieces), start + 1, -1)
+                        if header_key(", ".join(pieces[start:end])) in known), start + 1)
+            part = ", ".join(pieces[start:end]).strip()
+            if part:
+                parts.append(part)
+            start = end
         too_long = next((part for part in parts if len(part) > self.segment_limit), None)
         if too_long is not None:
             raise ValueError(_("{value}: {problem}").format(value=quoted(too_long), problem=_(

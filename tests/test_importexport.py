@@ -243,6 +243,20 @@ def test_segment_values_are_checked(empty_store: Store, tmp_path: Path):
     assert "Knitting" in message and "Size takes one value" in message
 
 
+def test_a_segment_value_with_a_comma_of_its_own_comes_back_from_the_firms_export(empty_store: Store, tmp_path: Path):
+    """A value named "Audit, tax" is one value: an import reads the longest run of comma-separated pieces that names
+    a value (the export writes values apart by ", "), so the firm's own file imports again, values as they were."""
+    store = empty_store
+    services = next(c for c in store.criteria() if c.multiple)
+    services.values = [*services.values, "Audit, tax"]
+    store.save_criterion(services, user="boss")
+    rows = [["Name", services.name], ["Comma Holding AB", f"Audit, tax, {services.values[0]}"]]
+    report = import_customers(store, write_csv(tmp_path / "commas.csv", rows), user="anna")
+    assert report.ok, report.problems
+    made = store.get_customer(report.created[0])
+    assert sorted(made.segments[services.name]) == sorted(["Audit, tax", services.values[0]])
+
+
 @pytest.mark.parametrize("content, expected", [
     ([["City", "Phone"], ["Lund", "046-12 34 56"]], "no name column"),
     ([["Name"]], "no customers under its header row"),
