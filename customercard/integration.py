@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import logging
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -119,6 +120,33 @@ def receiver(store: Store) -> Receiver | None:
     return Receiver(url=url, secret=config.sync_secret, timeout=config.smtp_timeout)
 
 
+def _post(request: urllib.request.Request, timeout: float) -> tuple[bool, str, bool]:
+    """Send one delivery: (delivered, the error, whether the receiver refused it — it answered, and not with a 2xx;
+    else it could not be reached, was down or busy). The whole answer within ``timeout`` seconds, not each read of it:
+    a receiver dripping its answer is a failed attempt, and the other customers' deliveries do not wait for it (it
+    may still take this one: its Idempotency-Key makes the retry the same delivery)."""
+    outcome: list[tuple[bool, str, bool]] = []
+
+    def attempt() -> None:
+        try:
+            with _OPENER.open(request, timeout=timeout) as response:
+                ok = response.status in SUCCESS
+                outcome.append((ok, "" if ok else f"HTTP {response.status}", True))
+        except urllib.error.HTTPError as exc:
+            moved = " " + NOT_FOLLOWED if exc.code in REDIRECTS else ""
+            outcome.append((False, f"HTTP {exc.code} {exc.reason}{moved}",
+                            exc.code < HTTPStatus.INTERNAL_SERVER_ERROR and exc.code not in BUSY))
+        except (urllib.error.URLError, OSError) as exc:
+            outcome.append((False, UNREACHABLE.format(reason=getattr(exc, "reason", exc)), False))
+
+    worker = threading.Thread(target=attempt, name="customercard-outbox-post", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        return False, UNREACHABLE.format(reason=f"no whole answer within {timeout:g} s"), False
+    return outcome[0]
+
+
 def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
     """Deliver every row that is due now, in order per customer; returns (delivered, failed attempts)."""
     delivered = failed = 0
@@ -132,17 +160,7 @@ def deliver_due(store: Store, target: Receiver) -> tuple[int, int]:
         request = urllib.request.Request(target.url, data=body, method="POST", headers={  # noqa: S310 - http(s) only
             "Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(body, target.secret),
             IDEMPOTENCY_HEADER: row["idempotency_key"], "User-Agent": "customercard-outbox"})
-        refused = True  # it answered, and not with a 2xx (else: it could not be reached, it is down or busy)
-        try:
-            with _OPENER.open(request, timeout=target.timeout) as response:
-                ok = response.status in SUCCESS
-                error = "" if ok else f"HTTP {response.status}"
-        except urllib.error.HTTPError as exc:
-            moved = " " + NOT_FOLLOWED if exc.code in REDIRECTS else ""
-            ok, error = False, f"HTTP {exc.code} {exc.reason}{moved}"
-            refused = exc.code < HTTPStatus.INTERNAL_SERVER_ERROR and exc.code not in BUSY
-        except (urllib.error.URLError, OSError) as exc:
-            ok, error, refused = False, UNREACHABLE.format(reason=getattr(exc, "reason", exc)), False
+        ok, error, refused = _post(request, target.timeout)
         if ok:
             store.mark_delivered(row["id"])
             delivered += 1

@@ -39,6 +39,7 @@ class Receiver:
         self.keys: list[str] = []
         self.bad_signatures = 0
         self.status = 200
+        self.drip = 0.0  # seconds over which the answer's headers come, a piece each 0.2 s (0: at once)
         self.at_moved: list[str] = []  # the methods of requests that followed a redirect
         self.captured: list[tuple[str, bytes]] = []  # (signature header, body) of each delivery, for replays
         receiver = self
@@ -51,6 +52,14 @@ class Receiver:
 
             def do_POST(self):  # the http.server API
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.drip:  # a slow receiver: each read is quick, the whole answer is not
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for piece in range(int(receiver.drip / 0.2)):
+                        time.sleep(0.2)
+                        self.wfile.write(f"X-Piece: {piece}\r\n".encode())
+                        self.wfile.flush()
+                    self.wfile.write(b"Content-Length: 0\r\n\r\n")
+                    return
                 if self.path == "/moved":
                     receiver.at_moved.append("POST")
                     self.send_response(200)
@@ -212,6 +221,24 @@ def test_a_receiver_down_or_busy_for_long_is_tried_until_it_is_back_without_an_a
     store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL '1 second' WHERE status = 'pending'")
     integration.deliver_due(store, target)
     assert store.outbox_counts()["delivered"] == 1 and len(receiver.received) == 1
+
+
+def test_a_receiver_that_drips_its_answer_is_a_failed_attempt_after_the_timeout(empty_store, receiver):
+    """The timeout is for the whole answer, not each read of it: a receiver taking 3 s to answer, a piece every
+    0.2 s, fails the attempt at 1 s (it is tried again, and delivered once it answers in time)."""
+    store = empty_store
+    target = integration.Receiver(url=receiver.url, secret=SECRET, timeout=1)
+    c = linked(store)
+    c.website = "www.linked.se"
+    store.save_customer(c, user="anna")
+    receiver.drip = 3.0
+    started = time.monotonic()
+    assert integration.deliver_due(store, target) == (0, 1)
+    assert time.monotonic() - started < 2.5
+    assert store.outbox_counts()["pending"] == 1 and "within 1 s" in store.outbox(status="pending")["last_error"][0]
+    receiver.drip = 0.0
+    store.db.execute("UPDATE outbox SET next_attempt_at = now() - INTERVAL '1 second' WHERE status = 'pending'")
+    assert integration.deliver_due(store, target) == (1, 0)
 
 
 def test_wrong_secret_is_refused_by_the_receiver(empty_store, receiver):
