@@ -320,3 +320,19 @@ def test_a_number_out_of_range_is_told_with_every_other_problem_of_the_form(demo
     shown = {field: message.object for field, message in economy.form.messages.items() if message.object}
     assert {"invoicing.discount_pct", "max_distance_km"} <= set(shown), shown
     assert demo_store.get_customer(customer_id).version == before
+
+
+def test_ones_own_save_in_another_section_is_not_told_as_changed_meanwhile(demo_store, customer_id):
+    """Two sections of one card open for editing: saving the second says "Saved." — the first save is the user's
+    own, not a change someone made meanwhile."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    contact, header = card.section("contact"), card.section("header")
+    contact.start_edit()
+    header.start_edit()
+    contact.form.widgets["phone"].value = "08-123 123 12"
+    assert contact.save()
+    header.form.widgets["name"].value = "Own Two Sections AB"
+    assert header.save()
+    assert "meanwhile" not in header.view.html and "Saved." in header.view.html
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.name, stored.phone) == ("Own Two Sections AB", "+46 8 123 123 12")

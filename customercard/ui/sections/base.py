@@ -316,6 +316,7 @@ class Section(pn.viewable.Viewer):
 
     def _saved(self, saved: Customer) -> None:
         kept = self._editor.kept if self._editor is not None else []
+        kept = [c for c in kept if c.changed_by != self.context.login]  # one's own save in another section: no news
         store = self.context.store
         names = ", ".join(dict.fromkeys(f"{self._label_of(c.field)} ({store.user_name(c.changed_by)})" for c in kept))
         self.editing = False
