@@ -336,3 +336,26 @@ def test_ones_own_save_in_another_section_is_not_told_as_changed_meanwhile(demo_
     assert "meanwhile" not in header.view.html and "Saved." in header.view.html
     stored = demo_store.get_customer(customer_id)
     assert (stored.name, stored.phone) == ("Own Two Sections AB", "+46 8 123 123 12")
+
+
+def test_a_conflict_asked_again_keeps_what_was_chosen_for_the_fields_asked_before(demo_store, customer_id):
+    """Anna keeps Erik's phone in the dialog, then types an e-mail Erik changed too: the dialog is asked again with
+    the e-mail, and her choice for the phone (keep his) stays chosen."""
+    from customercard.ui.form import ConflictResolver
+
+    anna, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("anna", "erik"))
+    mine, theirs = anna.section("contact"), erik.section("contact")
+    mine.start_edit()
+    theirs.start_edit()
+    theirs.form.widgets["phone"].value = "08-111 111 11"
+    theirs.form.widgets["email"].value = "erik@example.se"
+    assert theirs.save()
+    mine.form.widgets["phone"].value = "08-222 222 22"
+    assert mine.save() is False and set(mine.resolver.choices) == {"phone"}
+    mine.resolver.choices["phone"].value = ConflictResolver.STORED
+    mine.form.widgets["email"].value = "anna@example.se"
+    assert mine.save() is False and set(mine.resolver.choices) == {"phone", "email"}
+    assert mine.resolver.choices["phone"].value == ConflictResolver.STORED
+    assert mine.save() is True
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.phone, stored.email) == ("+46 8 111 111 11", "anna@example.se")

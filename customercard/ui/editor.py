@@ -189,10 +189,15 @@ class RecordEditor(pn.viewable.Viewer):
     def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:
         self.form.show_errors({})  # what an earlier try was refused for is not what stands now
         record = self.original
-        before = self.resolver.__panel__() if self.resolver is not None else None
+        earlier = self.resolver
+        before = earlier.__panel__() if earlier is not None else None
         self.resolver = ConflictResolver(
             error, mine, label_of=self.label_of, user_name_of=self._user_name, of_customer=isinstance(record, Customer),
             shown_of=lambda field, value: shown(record, field, value, self._user_name, self._zone))
+        if earlier is not None:  # asked again: what was chosen for a field asked before stays chosen
+            for field, choice in earlier.choices.items():
+                if field in self.resolver.choices and choice.value in self.resolver.choices[field].options.values():
+                    self.resolver.choices[field].value = choice.value
         objects = [o for o in self._layout.objects if o is not before]  # the dialog shown before goes
         buttons = next(i for i, o in enumerate(objects) if o is self._buttons)
         objects.insert(buttons, self.resolver.__panel__())
