@@ -103,27 +103,26 @@ class CardContext(param.Parameterized):
             theirs = {field for field, value in now.items() if before.get(field) != value}
             if theirs & set(mine):
                 return False
-        self.adopt(fresh)
-        if mine:
-            self._adopting = True
-            try:
-                self.customer.update_from(mine)
-            finally:
-                self._adopting = False
-            self.param.trigger("saved")
+        self.adopt(fresh, keep=mine)
         return True
 
-    def adopt(self, saved: Customer) -> None:
-        """Make the shown customer equal to ``saved`` (keeping the same object, so watchers stay)."""
+    def adopt(self, saved: Customer, keep: dict[str, object] | None = None) -> None:
+        """Make the shown customer equal to ``saved`` (keeping the same object, so watchers stay) — with the fields
+        of ``keep`` (unsaved edits) set on top in the same update: nobody reading the customer meanwhile (another
+        thread, a watcher) sees them gone."""
         values = saved.values()
+        stored = dict(values)
         self._adopting = True
         for name in ("version", "updated_at", "updated_by", "created_at", "created_by", "number",
                      "erp_system", "erp_customer_id", "erp_synced_at", "merged_into"):
             values[name] = saved.get(name)
+        values.update(keep or {})
         try:
             self.customer.update_from(values)
             self.customer.apply_choices(self.store.choices())
         finally:
             self._adopting = False
         self.remember_stored()
+        if keep:  # what is stored is theirs: the kept fields stay unsaved edits
+            self._stored_values = {**self._stored_values, **{field: stored.get(field) for field in keep}}
         self.param.trigger("saved")
