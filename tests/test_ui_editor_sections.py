@@ -273,15 +273,21 @@ def test_a_notebook_cards_unsaved_edits_survive_someone_elses_save(demo_store, c
     assert demo_store.get_customer(customer_id).visit_address.city == "Lund"
 
 
+def both_editing_contact(store, customer_id: int):
+    """Anna's and Erik's contact sections of one customer, both with the Edit form open: (anna's, erik's)."""
+    anna, erik = (CustomerCard(store=store, customer_id=customer_id, user=u) for u in ("anna", "erik"))
+    mine, theirs = anna.section("contact"), erik.section("contact")
+    mine.start_edit()
+    theirs.start_edit()
+    return mine, theirs
+
+
 def test_what_is_typed_while_the_conflict_dialog_is_open_is_saved_or_asked_about_never_dropped(demo_store,
                                                                                              customer_id):
     """Anna meets a conflict on the phone, then corrects the phone and fills in the e-mail with the dialog open, and
     saves: what the form holds now is what she saves — asked about again where Erik changed it too (his e-mail),
     never the phone from before her correction written and the e-mail dropped behind a "Saved"."""
-    anna, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("anna", "erik"))
-    mine, theirs = anna.section("contact"), erik.section("contact")
-    mine.start_edit()
-    theirs.start_edit()
+    mine, theirs = both_editing_contact(demo_store, customer_id)
     theirs.form.widgets["phone"].value = "08-111 111 11"
     assert theirs.save()
     mine.form.widgets["phone"].value = "08-222 222 22"
@@ -343,10 +349,7 @@ def test_a_conflict_asked_again_keeps_what_was_chosen_for_the_fields_asked_befor
     the e-mail, and her choice for the phone (keep his) stays chosen."""
     from customercard.ui.form import ConflictResolver
 
-    anna, erik = (CustomerCard(store=demo_store, customer_id=customer_id, user=u) for u in ("anna", "erik"))
-    mine, theirs = anna.section("contact"), erik.section("contact")
-    mine.start_edit()
-    theirs.start_edit()
+    mine, theirs = both_editing_contact(demo_store, customer_id)
     theirs.form.widgets["phone"].value = "08-111 111 11"
     theirs.form.widgets["email"].value = "erik@example.se"
     assert theirs.save()

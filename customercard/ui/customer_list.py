@@ -84,20 +84,11 @@ def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str
     return query, state
 
 
-def known_values(store: Store, query: CustomerQuery) -> CustomerQuery:
-    """The query with only values the firm has (list values, active or not; managers; criteria and their values, active
-    or not): a value an administrator renamed since the URL or the saved view was written is read as today's name;
-    any other value that is none of them is dropped, so that it never becomes an option in a filter (the list says
-    which it left out: :func:`left_out`)."""
-    return _known(store, query)[0]
-
-
-def left_out(store: Store, query: CustomerQuery) -> list[tuple[str, str]]:
-    """The (filter, value) pairs of ``query`` that :func:`known_values` drops: values no list, user or criterion has."""
-    return _known(store, query)[1]
-
-
-def _known(store: Store, query: CustomerQuery) -> tuple[CustomerQuery, list[tuple[str, str]]]:
+def known_values(store: Store, query: CustomerQuery) -> tuple[CustomerQuery, list[tuple[str, str]]]:
+    """The query with only values the firm has (list values, active or not; managers; criteria shown as filters and
+    their values, active or not), and the (filter, value) pairs it dropped: a value an administrator renamed since
+    the URL or the saved view was written is read as today's name; any other value none of them has is dropped, so
+    that it never becomes an option in a filter (the list says which it left out)."""
     dropped: list[tuple[str, str]] = []
     choices = store.choices()
 
@@ -196,7 +187,7 @@ class CustomerList(pn.viewable.Viewer):
             elif not any(key in FILTER_ARGS or key.startswith(SEGMENT_PREFIX) for key in args):
                 # the view's search; what the link itself says of sort, columns and page goes on top of it
                 query, state = query_from_args({**parse_qs(view.search), **args})
-        known, dropped = _known(store, query)
+        known, dropped = known_values(store, query)
         return cls(store=store, query=known, left_out=[f"{name}: {value}" for name, value in dropped], **state,
                    **params)
 
