@@ -597,6 +597,36 @@ def test_escape_in_a_form_leaves_it_as_cancel_does(live_server, page, customers)
     assert store.get_customer(customers[1]).version == before
 
 
+def test_enter_in_a_one_line_field_saves_the_form_as_save_does(live_server, page, customers):
+    """Enter in a form's one-line field saves it (as a web form is sent), with what was typed last; the read view
+    shows it and the focus goes to "Saved." (as after a click on Save). Enter on a field with a bad value shows the
+    message there instead, and nothing is stored."""
+    login(page, live_server.url, "erik", path=f"/card?customer={customers[2]}")
+    store = live_server.store
+    before = store.get_customer(customers[2])
+    button = section(page, "contact").locator("button.cc-tool-edit")
+    button.focus()
+    page.keyboard.press("Enter")
+    wait_focus(page, in_field("visit_address.line1"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Enter street 7")
+    page.keyboard.press("Enter")
+    expect(section(page, "contact").locator("button", has_text="Cancel")).to_have_count(0)
+    expect(section(page, "contact")).to_contain_text("Enter street 7")
+    after = store.get_customer(customers[2])
+    assert after.visit_address.line1 == "Enter street 7" and after.version == before.version + 1
+    wait_focus(page, lambda f: f["section"] == "contact" and f["text"] == "Saved.")
+
+    button.click()  # Edit again: a bad e-mail address, then Enter
+    wait_focus(page, in_field("visit_address.line1"))
+    field = section(page, "contact").locator(".cc-field-email input")
+    field.fill("not an address")
+    field.press("Enter")
+    expect(section(page, "contact").locator(".cc-field-email")).to_contain_text("e-mail")
+    expect(section(page, "contact").locator("button", has_text="Cancel")).to_have_count(1)
+    assert store.get_customer(customers[2]).version == after.version
+
+
 def test_sections_are_disclosure_buttons_in_headings(live_server, page, customers):
     login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
     expect(page.locator("button.cc-sv-toggle").first).to_be_visible()

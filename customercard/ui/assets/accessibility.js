@@ -343,37 +343,58 @@
     }
   }
 
-  // Escape in a form leaves it as its Cancel does (the focus then goes back to what opened it). A form is the
-  // nearest layout around the focus that holds a Save and a Cancel of its own; an open list or calendar closes
-  // first, and nothing happens outside a form.
+  // Escape in a form leaves it as its Cancel does (the focus then goes back to what opened it), and Enter in one of
+  // its one-line fields saves it as its Save does (as a web form is sent). A form is the nearest layout around the
+  // focus that holds a Save and a Cancel of its own; an open list or calendar closes first, Enter in a text area
+  // starts a new line, and nothing happens outside a form.
   const isCancel = (el) => [...el.classList].some((c) => /(^|-)cancel$/.test(c));
   const isSave = (el) => [...el.classList].some((c) => /(^|-)save$/.test(c));
   function formButtons(root, depth, found) {
     for (const el of root.querySelectorAll("[class]")) {
       if (!found.cancel && isCancel(el)) found.cancel = el;
-      if (isSave(el)) found.save = true;
+      if (!found.save && isSave(el)) found.save = el;
       if (el.shadowRoot && depth > 0) formButtons(el.shadowRoot, depth - 1, found);
     }
     return found;
   }
+  const pressed = (el) => (el && el.shadowRoot ? el.shadowRoot.querySelector("button") : el);
+  function ownForm(path) {
+    for (const node of path) {
+      if (!(node instanceof Element) || !node.shadowRoot) continue;
+      // its own Save and Cancel: in its shadow root, or one layout (a row of buttons) below — not a form further
+      // down that only sits inside it (another section's, elsewhere on the card)
+      const found = formButtons(node.shadowRoot, 1, {cancel: null, save: null});
+      if (found.cancel && found.save) return found;
+    }
+    return null;
+  }
+  // one-line fields Enter saves from (not a text area, a list's own input, a check box or a button)
+  const ONE_LINE = new Set(["text", "email", "tel", "url", "number", "password", "search", ""]);
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape" || event.isComposing) return;  // (Escape ending an input method's word: not this)
+    if ((event.key !== "Escape" && event.key !== "Enter") || event.isComposing) return;  // (ending an IME word: not this)
     const path = event.composedPath();
     const start = path[0];
     if (start && start.closest && start.closest(".choices, .flatpickr-calendar, [role=listbox], .cc-search")) return;
     const root = start && start.getRootNode ? start.getRootNode() : null;
     if (root && root.querySelector && root.querySelector(".flatpickr-calendar.open, .choices.is-open")) return;
-    for (const node of path) {
-      if (!(node instanceof Element) || !node.shadowRoot) continue;
-      // its own Save and Cancel: in its shadow root, or one layout (a row of buttons) below — not a form further
-      // down that only sits inside it (another section's, elsewhere on the card)
-      const found = formButtons(node.shadowRoot, 1, {cancel: null, save: false});
-      if (found.cancel && found.save) {
-        const button = found.cancel.shadowRoot ? found.cancel.shadowRoot.querySelector("button") : found.cancel;
-        if (button && !button.disabled) { event.preventDefault(); button.click(); }
-        return;
-      }
+    if (event.key === "Enter") {
+      if (event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+      if (!(start instanceof HTMLInputElement) || !ONE_LINE.has((start.getAttribute("type") || "").toLowerCase())) return;
+      if (start.getAttribute("role") === "combobox" || start.hasAttribute("aria-autocomplete")) return;  // its own Enter
+      const found = ownForm(path);
+      const button = found && pressed(found.save);
+      if (!button || button.disabled) return;
+      event.preventDefault();
+      // the field sends what it holds first (Bokeh sends it on its change event, which Enter's default would
+      // fire): then the click, after it on the same connection
+      start.dispatchEvent(new Event("change", {bubbles: true}));
+      setTimeout(() => { if (button.isConnected && !button.disabled) button.click(); }, 0);
+      return;
     }
+    const found = ownForm(path);
+    if (!found) return;
+    const button = pressed(found.cancel);
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
   }, true);
 
   function flush() {
