@@ -97,7 +97,7 @@ class CustomerApiHandler(RequestHandler):
         try:
             body = json.loads(self.request.body or b"{}")
             changes, version = dict(body["changes"]), int(body["version"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):  # (1e999; nested past Python's depth)
             self._reply(400, {"error": _("Send JSON like {example}.").format(
                 example='{"version": 3, "changes": {"phone": "…"}}')})
             return

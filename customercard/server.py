@@ -31,6 +31,7 @@ from tornado.web import HTTPError
 
 from .config import Config, get_config
 from .errors import NotFound
+from .http_api.body import BODY_LIMIT
 from .http_api.limits import RequestBudget
 from .i18n import _, negotiate, set_session_language, using_language
 from .login import (
@@ -409,6 +410,7 @@ class CardServer:
                 "auth_provider": self.auth_provider(), "extra_patterns": self.handlers(), "verbose": False,
                 "default_handler_class": NotFoundHandler, "default_handler_args": {"get_store": self.current_store},
                 "websocket_max_message_size": self._largest_message(),
+                "http_server_kwargs": {"max_body_size": BODY_LIMIT},
                 **server_options()}  # the security headers on every response
 
     def _largest_message(self) -> int:

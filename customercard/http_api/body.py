@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+#: The longest request body the server reads for a page, the login or anything else that does not bound its own
+#: (Tornado's default is 100 MB, each held whole in memory before any check: a few anonymous ones held gigabytes).
+#: Longer ones are refused as they arrive (the connection closed); the APIs read theirs as they come, each up to
+#: its own bound (:attr:`BoundedBody.max_body`), and answer 413.
+BODY_LIMIT = 1024 * 1024
+#: What Tornado lets through to a handler that reads its body as it comes (its default): never held, only counted.
+STREAMED_LIMIT = 100 * 1024 * 1024
+
 
 class BoundedBody:
     """Mixed into a ``@stream_request_body`` Tornado handler (before ``RequestHandler``): its body is read as it
@@ -20,6 +28,12 @@ class BoundedBody:
         answered already)."""
         self._chunks: list[bytes] = []
         self._received = 0
+        connection = getattr(self.request, "connection", None)
+        if connection is not None and hasattr(connection, "set_max_body_size"):
+            # the server reads at most BODY_LIMIT of any other request's body; this one is read as it comes and
+            # answered here once over its own bound (Tornado's own check, on a chunk's declared length, would
+            # close it with a bare 400 first)
+            connection.set_max_body_size(max(2 * self.max_body, STREAMED_LIMIT))
         declared = self.request.headers.get("Content-Length", "")
         if declared.strip().isdigit() and int(declared) > self.max_body:
             self.too_large()
