@@ -46,6 +46,10 @@ LIST_NAMES = {
 }
 
 
+#: The key of :attr:`Choices.renamed` that maps segmentation criteria's former names to today's.
+CRITERIA_RENAMED = "criteria"
+
+
 @dataclass
 class Choices:
     """What the admin lists and the users table allow right now; filled by the store.
@@ -53,7 +57,8 @@ class Choices:
     ``lists`` maps a list name (see :data:`LIST_NAMES`) to its active labels, in order.
     ``criteria`` maps a segmentation criterion's name to (multiple choice?, active values).
     ``renamed`` maps a list name to {a name its values had before an administrator renamed them: today's name}
-    (a bookmark or a saved view written before the rename still means the same value).
+    (a bookmark or a saved view written before the rename still means the same value); under
+    :data:`CRITERIA_RENAMED`, the segmentation criteria's own former names.
     """
 
     lists: dict[str, list[str]] = field(default_factory=dict)

@@ -293,3 +293,45 @@ def test_an_undo_that_could_put_nothing_back_is_not_used_up(demo_store):
     again = store.get_bulk_change(batch.id)
     assert again.undone_at is None and again.version == undone.version
     assert store.undo_bulk_change(batch.id, user="anna", expected_version=again.version).customers == 0
+
+
+def test_a_criterion_renamed_since_is_the_same_criterion_for_views_restore_undo_and_the_past(demo_store):
+    """An administrator renames a segmentation criterion: a saved view or bookmark written with its old name still
+    filters by it (it was dropped, and said to be left out "as the firm no longer has it"), a value from its history
+    is restored under today's name (it was refused), a bulk change of it is undone (0 customers were), and the card
+    as it was shows the value under today's name only (it showed both names)."""
+    import datetime as dt
+
+    from customercard.models import CustomerQuery
+    from customercard.ui.customer_list import known_values
+
+    store = demo_store
+    criterion = next(c for c in store.criteria() if not c.multiple and len(c.values) >= 2)
+    old_name, (first, second) = criterion.name, criterion.values[:2]
+    ids = [int(i) for i in store.sql(
+        "SELECT s.customer_id FROM customer_segments s JOIN criterion_values v ON v.id = s.value_id JOIN criteria c "
+        "ON c.id = v.criterion_id JOIN customers k ON k.id = s.customer_id WHERE c.name = ? AND v.label = ? AND NOT "
+        "k.archived AND k.merged_into IS NULL ORDER BY s.customer_id LIMIT 4", [old_name, first])["customer_id"]]
+    matching = store.find_customers(CustomerQuery(segments={old_name: [first]}))[1]
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    customer = store.get_customer(ids[0])
+    customer.segments = {**customer.segments, old_name: [second]}
+    store.save_customer(customer, user="anna")
+    change_id = int(store.history(ids[0], field=f"segments.{old_name}").iloc[0]["change_id"])
+    batch = store.bulk_change(ids[1:], f"segments.{old_name}", [second], user="anna")
+
+    renamed = next(c for c in store.criteria() if c.name == old_name)
+    renamed.name = f"{old_name} (renamed)"
+    store.save_criterion(renamed, user="admin")
+
+    query, dropped = known_values(store, CustomerQuery(segments={old_name: [first]}))
+    assert dropped == [] and query.segments == {renamed.name: [first]}
+    assert store.find_customers(CustomerQuery(segments={old_name: [first]}))[1] == matching - len(ids)
+    past = store.get_customer(ids[0], as_of=before).segments
+    assert past.get(renamed.name) == [first] and old_name not in past
+    undone = store.undo_bulk_change(batch.id, user="anna")
+    assert undone.customers == len(ids) - 1 and undone.skipped == {}
+    assert all(store.get_customer(i).segments[renamed.name] == [first] for i in ids[1:])
+    restored = store.restore(ids[0], change_id, which="old", user="anna")
+    assert restored.segments[renamed.name] == [first] and old_name not in restored.segments
+    assert store.find_customers(CustomerQuery(segments={old_name: [first]}))[1] == matching

@@ -17,11 +17,46 @@ import pandas as pd
 from .. import passwords
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..i18n import LANGUAGES, N_, _
-from ..models import LIST_NAMES, ROLES, WRITER_ROLES, Choices, Criterion, ListValue, Settings, User, to_text
+from ..models import (
+    CRITERIA_RENAMED,
+    LIST_NAMES,
+    ROLES,
+    WRITER_ROLES,
+    Choices,
+    Criterion,
+    ListValue,
+    Settings,
+    User,
+    to_text,
+)
 from .backend import Backend, counted
 from .database import utcnow
 from .logouts import end_sessions
 from .part import Part
+
+#: The admin log's area of the segmentation criteria (each entry keeps the criterion before and after as JSON).
+SEGMENTATION_AREA = "Segmentation"
+
+
+def renamed_since(renames: list[tuple[Any, str, str]], label: str, written_at: Any) -> str:
+    """What a list value (or a criterion) written as ``label`` at ``written_at`` is called now: the renames after it
+    applied in order (``renames``: (when, old name, new name), oldest first)."""
+    for at, old, new in renames:
+        if at > written_at and label == old:
+            label = new
+    return label
+
+
+def _followed(renames: list[tuple[Any, str, str]], today: Any) -> dict[str, str]:
+    """{an old name: today's name} from renames (oldest first), followed to the end; a name something has today is
+    never mapped (it means that thing now)."""
+    found: dict[str, str] = {}
+    for _at, old, new in renames:
+        for earlier, now in list(found.items()):
+            if now == old:
+                found[earlier] = new
+        found[old] = new
+    return {old: new for old, new in found.items() if old not in today and new in today}
 
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
 SYSTEM_PREFIX = "system:"
@@ -43,7 +78,8 @@ _CACHE_LOCK = threading.Lock()
 class AdminStore(Part):
     """Part of :class:`customercard.store.Store`: settings, lists, criteria, users, permissions."""
 
-    internal = frozenset({"acting", "cached", "list_maps", "list_renames", "log_admin", "users_by_login"})
+    internal = frozenset({"acting", "cached", "criterion_renames", "list_maps", "list_renames", "log_admin",
+                          "segment_field_now", "users_by_login"})
 
     db: Backend
 
@@ -161,6 +197,31 @@ class AdminStore(Part):
                 found.setdefault(areas[area], []).append((at, old, new))
             return found
         return self.cached("list renames", build)
+
+    def criterion_renames(self) -> list[tuple[Any, str, str]]:
+        """The segmentation criteria's renames, oldest first: (when, old name, new name) (a customer's history, a
+        bulk change, a bookmark and a saved view keep a criterion by the name it had then)."""
+        def build() -> list[tuple[Any, str, str]]:
+            found = []
+            for at, old, new in self.db.rows(
+                    "SELECT changed_at, old_value, new_value FROM admin_log WHERE area = ? AND old_value IS NOT NULL "
+                    "AND new_value IS NOT NULL ORDER BY id", [SEGMENTATION_AREA]):
+                try:
+                    before, after = json.loads(old)["name"], json.loads(new)["name"]
+                except (ValueError, TypeError, KeyError):
+                    continue
+                if before != after:
+                    found.append((at, before, after))
+            return found
+        return self.cached("criterion renames", build)
+
+    def segment_field_now(self, field: str, written_at: Any) -> str:
+        """A customer's field as a change written at ``written_at`` named it, under today's name: ``segments.<a
+        criterion renamed since>`` becomes ``segments.<its name today>``; any other field is itself."""
+        if not field.startswith("segments."):
+            return field
+        renames = self.criterion_renames()
+        return "segments." + renamed_since(renames, field.split(".", 1)[1], written_at) if renames else field
 
     # -- settings ------------------------------------------------------------------------------------
     def settings(self) -> Settings:
@@ -406,7 +467,7 @@ class AdminStore(Part):
                                                "active": before.active, "name": before.name}
             new = {"multiple": criterion.multiple, "values": criterion.values, "active": criterion.active,
                    "name": criterion.name}
-            self.log_admin(cur, login, "Segmentation", criterion.name,
+            self.log_admin(cur, login, SEGMENTATION_AREA, criterion.name,
                             json.dumps(old, ensure_ascii=False) if old else None,
                             json.dumps(new, ensure_ascii=False))
         self.forget_cached()
@@ -616,20 +677,18 @@ class AdminStore(Part):
 
     def _renamed(self) -> dict[str, dict[str, str]]:
         """{list name: {an old name: today's name}} from the admin log's renames, followed to the end (a name a
-        value of the list has today is never mapped: it means that value now)."""
+        value of the list has today is never mapped: it means that value now); the criteria's own names under
+        :data:`CRITERIA_RENAMED`."""
         maps = self.list_maps()
         out: dict[str, dict[str, str]] = {}
         for list_name, renames in self.list_renames().items():
-            today = maps.get(list_name, {}).get("by_label", {})
-            found: dict[str, str] = {}
-            for _at, old, new in renames:
-                for earlier, now in list(found.items()):
-                    if now == old:
-                        found[earlier] = new
-                found[old] = new
-            kept = {old: new for old, new in found.items() if old not in today and new in today}
+            kept = _followed(renames, maps.get(list_name, {}).get("by_label", {}))
             if kept:
                 out[list_name] = kept
+        criteria = self.criterion_renames()
+        kept = _followed(criteria, {c.name for c in self.criteria(include_inactive=True)}) if criteria else {}
+        if kept:
+            out[CRITERIA_RENAMED] = kept
         return out
 
 

@@ -37,7 +37,7 @@ from ..models import (
     to_text,
 )
 from .activity import as_date, day_end
-from .admin import AdminStore
+from .admin import AdminStore, renamed_since
 from .backend import Backend, checked_status, counted
 from .customers import _set_field_text
 from .part import Part
@@ -69,15 +69,6 @@ RECORD_LIST_FIELDS = {"opportunities": {"stage": "opportunity_stages"}, "events"
 
 #: What merges moved since a moment, by table: (ids the customer had then, moved away; ids brought to it since).
 Moves = dict[str, tuple[list[int], set[int]]]
-
-
-def renamed_since(renames: list[tuple[Any, str, str]], label: str, written_at: Any) -> str:
-    """What a list value written as ``label`` at ``written_at`` is called now: the list's renames after it applied
-    in order (``renames``: (when, old name, new name), oldest first)."""
-    for at, old, new in renames:
-        if at > written_at and label == old:
-            label = new
-    return label
 
 
 def _texts_after(rows: Iterable[tuple[Any, str, Any]]) -> dict[int, dict[str, Any]]:
@@ -128,6 +119,8 @@ class AsOfStore(Part):
                 id=customer_id, day=day_text(as_of)))
         rows = self.db.rows("SELECT version, field, old_value, changed_at FROM customer_changes WHERE customer_id = "
                             "? AND changed_at > ? ORDER BY version, id", [int(customer_id), cutoff])
+        # a criterion renamed since a change was written is the same criterion: its field under today's name
+        rows = [(version, self.admin.segment_field_now(field, at), old, at) for version, field, old, at in rows]
         first_version = int(rows[0][0]) if rows else None
         past = _texts_after((0, field, old) for _version, field, old, _at in rows).get(0, {})
         written = _texts_after((0, field, at) for _version, field, _old, at in rows).get(0, {})

@@ -367,6 +367,7 @@ class BulkStore(Part):
         # a list value renamed since is the same value under today's name (customers refer to it, not to its name)
         listed = CUSTOMER_LIST_FIELDS.get(batch.field)
         renames = self.admin.list_renames().get(listed, []) if listed else []
+        field = self.admin.segment_field_now(batch.field, batch.created_at)  # a criterion renamed since: the same
         for item in items:
             customer_id, version = int(item["customer_id"]), int(item["version_after"])
             customer = customers.get(customer_id)
@@ -380,7 +381,7 @@ class BulkStore(Part):
             if renames and old_value:
                 old_value = renamed_since(renames, old_value, batch.created_at)
             try:
-                _set_field_text(customer, batch.field, old_value)
+                _set_field_text(customer, field, old_value)
             except (ValueError, TypeError) as exc:
                 skipped[customer_id] = str(exc)
                 continue

@@ -17,6 +17,7 @@ from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, 
 from ..fields import customer_fields, searched_fields
 from ..i18n import _
 from ..models import (
+    CRITERIA_RENAMED,
     Customer,
     CustomerQuery,
     Event,
@@ -528,12 +529,14 @@ class CustomerStore(Part):
 
         ``which`` is 'old' (the value before that change) or 'new' (the value it set).
         """
-        found = self.db.records("SELECT field, old_value, new_value FROM customer_changes "
+        found = self.db.records("SELECT field, old_value, new_value, changed_at FROM customer_changes "
                                 "WHERE id = ? AND customer_id = ?", [int(change_id), int(customer_id)])
         if not found:
             raise NotFound(_("No change {change_id} on customer {customer_id}.").format(
                 change_id=change_id, customer_id=customer_id))
-        field, text = found[0]["field"], found[0][f"{which}_value"]
+        # a criterion renamed since is the same criterion: its value goes back under today's name
+        field = self.admin.segment_field_now(found[0]["field"], found[0]["changed_at"])
+        text = found[0][f"{which}_value"]
         if field in Customer.HISTORY_ONLY:
             raise ValidationError({field: _("A merge is not undone by restoring a value: it stays in the history.")})
         customer = self.get_customer(customer_id)
@@ -689,8 +692,11 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
         where.append(store.db.in_list("c.account_manager", len(query.account_managers)))
         params += [clean_text(str(login)) for login in query.account_managers]
     value_ids = store.admin.criterion_value_ids()
+    choices = store.admin.choices()
     for criterion, values in (query.segments or {}).items():
-        ids = [value_ids.get((criterion, value), -1) for value in values]
+        # a criterion renamed since the query was written (a bookmark, a saved view) is the same criterion
+        now = choices.named_now(CRITERIA_RENAMED, criterion)  # (a name a criterion has today is never mapped)
+        ids = [value_ids.get((now, value), -1) for value in values]
         if ids:
             where.append("EXISTS (SELECT 1 FROM customer_segments s WHERE s.customer_id = c.id AND "
                          + store.db.in_list("s.value_id", len(ids), ids=True) + ")")

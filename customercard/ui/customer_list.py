@@ -19,7 +19,7 @@ import param
 from .. import formatting
 from ..errors import NotFound
 from ..i18n import N_, _, ngettext
-from ..models import CustomerQuery
+from ..models import CRITERIA_RENAMED, CustomerQuery
 from ..spreadsheets import write_table
 from ..store import STORE_TYPES, Store
 from .bulk import BulkPanel
@@ -105,11 +105,12 @@ def known_values(store: Store, query: CustomerQuery) -> tuple[CustomerQuery, lis
     for criterion, label in store.criterion_value_ids():
         segment_values.setdefault(criterion, set()).add(label)
     users = set(store.users(include_inactive=True)["login"])
-    segments = {}
-    for name, values in query.segments.items():  # a criterion switched off has no filter to show or clear: left out
+    segments: dict[str, list[str]] = {}
+    for written, values in query.segments.items():  # a criterion switched off has no filter to show or clear: left out
+        name = choices.named_now(CRITERIA_RENAMED, written)  # renamed since the URL was written: the same criterion
         found = kept(values, segment_values.get(name, set()) if name in choices.criteria else set(), name)
         if found:
-            segments[name] = found
+            segments[name] = list(dict.fromkeys([*segments.get(name, []), *found]))
     known = CustomerQuery(
         text=query.text, city=query.city, archived=query.archived,
         country=query.country if re.fullmatch(r"[A-Za-z]{2}", query.country or "") else "",
