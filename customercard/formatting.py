@@ -98,14 +98,19 @@ def number(value: float | None, digits: int = 0, language: str | None = None) ->
     if _missing(value):
         return ""
     pattern = _pattern("#,##0" + ("." + "0" * digits if digits else ""))
-    return pattern.apply(value, _locale(format_locale(language)), decimal_quantization=True)
+    return pattern.apply(_no_minus_zero(value, digits), _locale(format_locale(language)), decimal_quantization=True)
+
+
+def _no_minus_zero(value: Any, digits: int) -> Any:
+    """0 for a value that is zero as shown (-0.0, or -0.001 with no decimals): never '-0'."""
+    return 0 if round(float(value), digits) == 0 else value
 
 
 def figure(value: float | None, language: str | None = None) -> str:
     """A number with the decimals it has (at most three), grouped: '0,5' and '1 234' (sv), '0.5' (en)."""
     if _missing(value):
         return ""
-    return _pattern("#,##0.###").apply(value, _locale(format_locale(language)))
+    return _pattern("#,##0.###").apply(_no_minus_zero(value, 3), _locale(format_locale(language)))
 
 
 def country(code: str | None, language: str | None = None) -> str:
@@ -222,7 +227,7 @@ def read_number(text: str | None, language: str | None = None) -> float | None:
     g, d = re.escape(group), re.escape(decimal)
     if not re.fullmatch(rf"[-+]?(?:\d{{1,3}}(?:{g}\d{{3}})+|\d+)(?:{d}\d*)?", plain):
         raise ValueError(raw)
-    return float(plain.replace(group, "").replace(decimal, "."))
+    return float(plain.replace(group, "").replace(decimal, ".")) + 0.0  # (+ 0.0: '-0' is 0, never shown as '-0')
 
 
 def number_text(value: Any, language: str | None = None) -> str:

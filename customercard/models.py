@@ -365,7 +365,15 @@ class Record(param.Parameterized):
         stored = self.__dict__.get("_stored")  # what the store read (see Store.get_customer); never changed
         if stored is not None:
             clone._stored = stored
+        if self.__dict__.get("_unreadable"):
+            clone._unreadable = dict(self._unreadable)
         return clone
+
+    @property
+    def unreadable(self) -> dict[str, str]:
+        """The fields whose stored values the model refuses (written by another program, or before a rule was
+        tightened), each read as its default: {field: the stored value as text}. Empty for almost every record."""
+        return dict(self.__dict__.get("_unreadable") or {})
 
     def validate(self, choices: Choices | None = None, previous: Record | None = None,
                  prefix: str = "") -> dict[str, str]:

@@ -214,3 +214,19 @@ def test_the_command_line_speaks_customercard_language(empty_template, tmp_path,
     monkeypatch.setenv("CUSTOMERCARD_LANGUAGE", "da")
     assert main(["--db", database, "users", "list"]) == 0
     assert "sagsbehandler" in capsys.readouterr().out  # the roles too
+
+
+@pytest.mark.parametrize("language", ["en", "sv", "da"])
+def test_minus_zero_is_read_and_shown_as_zero(language):
+    """'-0' typed in a distance or a discount was kept as -0.0, which passes "at least 0", and the card then read
+    "-0 km" and "-0%"; an amount that rounds to zero is never shown with a minus either."""
+    import math
+
+    typed = formatting.read_number("-0", language)
+    assert typed == 0 and math.copysign(1.0, typed) == 1.0
+    for shown in (formatting.number(-0.0, language=language), formatting.figure(-0.0, language),
+                  formatting.percent(-0.0, language=language), formatting.money(-0.3, "SEK", language=language),
+                  formatting.number(-0.004, 2, language)):
+        assert "-" not in shown and "\u2212" not in shown and "0" in shown, shown
+    negative = formatting.number(-1.5, 1, language)
+    assert "1" in negative and negative.startswith(("-", "\u2212"))

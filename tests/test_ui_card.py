@@ -643,3 +643,34 @@ def test_a_refused_restore_names_the_field_by_its_label_not_its_key(demo_store, 
     said = " ".join(re.findall(r'<p class="cc-note bad"[^>]*>(.*?)</p>', texts(groups)))
     assert demo_store.get_customer(customer_id).max_distance_km == 100.0 and "55" in said
     assert "max_distance_km" not in said and card.customer.label("max_distance_km") in said, said
+
+
+def test_a_stored_value_the_model_refuses_is_said_in_its_section_and_the_rest_of_the_card_shows(demo_store,
+                                                                                                 customer_id):
+    """A row written by another program (or before a rule was tightened) with a VAT rate of 250 %: the whole card
+    was "This page could not be shown" (and the message meant for it failed itself). Now the card shows, the
+    Economy section names the value it cannot read, a save of another field leaves it stored, and a value set for
+    it replaces it."""
+    demo_store.db.execute("UPDATE customers SET vat_rate = 250 WHERE id = ?", [customer_id])
+    demo_store.forget_cached()
+    customer = demo_store.get_customer(customer_id)
+    assert list(customer.unreadable) == ["invoicing.vat_rate"]
+    assert float(customer.unreadable["invoicing.vat_rate"]) == 250
+    assert customer.invoicing.vat_rate == 25.0  # the default, as the form shows it
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    for section in card.sections:
+        section.open()
+        assert "could not be shown" not in texts(section), section.key
+    economy = texts(card.section("economy"))
+    assert "cannot read" in economy and "VAT rate (%)" in economy and "250" in economy
+    assert "cannot read" not in texts(card.section("contact"))
+
+    customer.phone = "+46 8 555 12 12"
+    demo_store.save_customer(customer, user="anna")
+    assert demo_store.db.row("SELECT vat_rate FROM customers WHERE id = ?", [customer_id])[0] == 250  # untouched
+    again = demo_store.get_customer(customer_id)
+    assert again.phone == "+46 8 555 12 12" and "invoicing.vat_rate" in again.unreadable
+    again.invoicing.vat_rate = 12.0
+    demo_store.save_customer(again, user="anna")
+    fixed = demo_store.get_customer(customer_id)
+    assert fixed.unreadable == {} and fixed.invoicing.vat_rate == 12.0

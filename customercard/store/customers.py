@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from .admin import AdminStore
     from .outbox import OutboxStore
     from .search import SearchStore
+
+log = logging.getLogger(__name__)
 
 #: Model field (dotted) → column, for fields stored as they are (from the field registry).
 PLAIN_COLUMNS: dict[str, str] = {f.name: f.column for f in customer_fields() if f.column and not f.list_name}
@@ -214,20 +217,31 @@ class CustomerStore(Part):
         # One update per (nested) record, from class-level defaults: no per-instance parameter copies.
         grouped: dict[str, dict[str, Any]] = {}
         for field, value in values.items():
-            head, _, tail = field.rpartition(".")
+            head, _dot, tail = field.rpartition(".")
             grouped.setdefault(head, {})[tail] = value
         try:
             nested = {name: Customer.param[name].class_(**grouped.pop(name, {})) for name in Customer.nested}
             customer = Customer(**grouped.pop("", {}), **nested)
         except (ValueError, TypeError):
-            customer = Customer()
-            errors = customer.update_from(values)
-            raise CustomerCardError(_("Customer {id} holds values the model refuses: {errors}").format(
-                id=record['id'], errors=errors)) from None
+            customer, fields = self._customer_read_leniently(record, values, fields)
         # What was read, kept with the object: a save whose version still matches compares against it instead
         # of reading the row again (the version check in the UPDATE proves the row has not changed since).
         customer._stored = self._snapshot(record, segments, fields)
         return customer
+
+    @staticmethod
+    def _customer_read_leniently(record: dict[str, Any], values: dict[str, Any],
+                                 fields: dict[str, Any]) -> tuple[Customer, dict[str, Any]]:
+        """A customer whose row holds values the model refuses (written by another program, or before a rule was
+        tightened): every other field as stored, each refused one at its default and named in
+        :attr:`Customer.unreadable` (the card says so where the field is). What a save compares with has the same
+        default, so a save of other fields leaves the stored value alone; a value set for the field replaces it."""
+        customer = Customer()
+        refused = customer.update_from(values)
+        log.warning("Customer %s holds values the model refuses, read as empty: %s", record["id"], refused)
+        customer._unreadable = {field: to_text(values[field]) or "" for field in refused}
+        return customer, {field: (customer.get(field) if field in refused else value)
+                          for field, value in fields.items()}
 
     def _segments_of(self, customer_id: int) -> dict[str, list[str]]:
         """{criterion: [values]} in the admin's order (labels from the cached criteria)."""

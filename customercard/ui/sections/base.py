@@ -126,6 +126,20 @@ class Section(pn.viewable.Viewer):
         """The read-only body as safe HTML (every user value escaped)."""
         return ""
 
+    def unreadable_html(self) -> str:
+        """Which of the section's fields hold a stored value the model refuses (read as empty), said above its read
+        view: the value is not lost in silence, and Edit sets a new one."""
+        unreadable = self.context.customer.unreadable
+        mine = [field for field in self.edit_fields or () if field in unreadable]
+        if not mine:
+            return ""
+        named = ", ".join(f"{self.context.customer.label(field)} (“{unreadable[field]}”)" for field in mine)
+        text = _("Stored values this card cannot read, shown empty: {fields}. Edit sets a new value.").format(
+            fields=named)
+        style = "color:#b42318;font-size:.9em;margin:0 0 6px"
+        return f'<p class="cc-note bad cc-unreadable" style="{style}">{esc(text)}</p>'
+
+
     def read_child(self) -> pn.viewable.Viewable | None:
         """Panel content shown in read mode beside the HTML (e.g. a chart); None for most sections."""
         return None
@@ -138,7 +152,7 @@ class Section(pn.viewable.Viewer):
             child = self._read_child = self.read_child()
             if child is None and self._holder is not None:  # (emptied below)
                 child = self._read_child = self._holder
-            html = self.markup() + note_html(*self._note, mark=self._note_mark, focus=True)
+            html = self.unreadable_html() + self.markup() + note_html(*self._note, mark=self._note_mark, focus=True)
             tools = self._tools()
             if self._return_to is not None:  # the tool whose form was closed takes the focus back (once: this drawing)
                 action, mark = self._return_to
