@@ -627,6 +627,55 @@ def test_enter_in_a_one_line_field_saves_the_form_as_save_does(live_server, page
     assert store.get_customer(customers[2]).version == after.version
 
 
+@pytest.mark.parametrize(("key", "opener", "field"), [
+    ("comments", "button.cc-new-comment-button", "textarea"), ("contacts", "button.cc-add-contact",
+                                                               ".cc-contact-adder input"),
+    ("header", "button.cc-tool-merge", ".cc-merge-find input")])
+def test_escape_leaves_the_new_comment_new_contact_and_merge_forms_too(live_server, page, customers, key, opener,
+                                                                        field):
+    """New comment, Add contact person and Merge… stayed open on Escape (their buttons were not named as a form's)."""
+    login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
+    toggle = section(page, key).locator("button.cc-sv-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    button = section(page, key).locator(opener).first
+    button.focus()
+    page.keyboard.press("Enter")
+    cancel = section(page, key).locator("button", has_text="Cancel")
+    expect(cancel).to_have_count(1)
+    section(page, key).locator(field).first.focus()
+    page.keyboard.press("Escape")
+    expect(cancel).to_have_count(0)
+
+
+def test_enter_in_the_new_contact_form_adds_the_person_and_never_merges(live_server, page, customers):
+    """Enter in a one-line field of Add contact person adds them; in Merge…'s search field it never merges."""
+    store = live_server.store
+    login(page, live_server.url, "erik", path=f"/card?customer={customers[3]}")
+    contacts = section(page, "contacts")
+    toggle = contacts.locator("button.cc-sv-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    contacts.locator("button.cc-add-contact").first.click()
+    contacts.locator(".cc-field-first_name input").fill("Enterina")
+    field = contacts.locator(".cc-field-last_name input")
+    field.fill("Keyson")
+    field.press("Enter")
+    expect(contacts.locator("button", has_text="Cancel")).to_have_count(0)
+    expect(contacts).to_contain_text("Enterina Keyson")
+    assert "Enterina" in set(store.contacts(customers[3])["first_name"])
+
+    before = store.get_customer(customers[3]).version
+    section(page, "header").locator("button.cc-tool-merge").click()
+    find = page.locator(".cc-merge-find input")
+    find.fill(store.get_customer(customers[4]).name[:6])
+    pick = page.locator(".cc-merge-pick select")
+    expect(pick.locator("option")).not_to_have_count(0)
+    find.press("Enter")
+    page.wait_for_timeout(500)
+    assert store.get_customer(customers[3]).version == before and store.get_customer(customers[4]).merged_into is None
+
+
 def test_sections_are_disclosure_buttons_in_headings(live_server, page, customers):
     login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
     expect(page.locator("button.cc-sv-toggle").first).to_be_visible()

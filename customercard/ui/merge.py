@@ -56,7 +56,7 @@ class MergePanel(pn.viewable.Viewer):
         self._note = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-merge-note"], visible=False)
         self._merge = pn.widgets.Button(label=_("Merge into this customer"), color="danger", disabled=True,
                                         stylesheets=[BUTTON_CSS],
-                                        css_classes=["cc-merge-go"])
+                                        css_classes=["cc-merge-go", "cc-merge-confirm"])  # (never by Enter)
         cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-merge-cancel"])
         self._merge.on_click(lambda _e: self.merge())
         cancel.on_click(lambda _e: self.done("", True))

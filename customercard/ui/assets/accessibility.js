@@ -345,14 +345,17 @@
 
   // Escape in a form leaves it as its Cancel does (the focus then goes back to what opened it), and Enter in one of
   // its one-line fields saves it as its Save does (as a web form is sent). A form is the nearest layout around the
-  // focus that holds a Save and a Cancel of its own; an open list or calendar closes first, Enter in a text area
-  // starts a new line, and nothing happens outside a form.
+  // focus that holds a Save (or a confirm, as Merge…'s, which Enter never presses) and a Cancel of its own; an open
+  // list or calendar closes first, Enter in a text area starts a new line, and nothing happens outside a form.
   const isCancel = (el) => [...el.classList].some((c) => /(^|-)cancel$/.test(c));
   const isSave = (el) => [...el.classList].some((c) => /(^|-)save$/.test(c));
+  // a form's button that only a click or its own key press does (Merge…): it makes a form for Escape, not for Enter
+  const isConfirm = (el) => [...el.classList].some((c) => /(^|-)confirm$/.test(c));
   function formButtons(root, depth, found) {
     for (const el of root.querySelectorAll("[class]")) {
       if (!found.cancel && isCancel(el)) found.cancel = el;
       if (!found.save && isSave(el)) found.save = el;
+      if (!found.confirm && isConfirm(el)) found.confirm = el;
       if (el.shadowRoot && depth > 0) formButtons(el.shadowRoot, depth - 1, found);
     }
     return found;
@@ -363,8 +366,8 @@
       if (!(node instanceof Element) || !node.shadowRoot) continue;
       // its own Save and Cancel: in its shadow root, or one layout (a row of buttons) below — not a form further
       // down that only sits inside it (another section's, elsewhere on the card)
-      const found = formButtons(node.shadowRoot, 1, {cancel: null, save: null});
-      if (found.cancel && found.save) return found;
+      const found = formButtons(node.shadowRoot, 1, {cancel: null, save: null, confirm: null});
+      if (found.cancel && (found.save || found.confirm)) return found;
     }
     return null;
   }

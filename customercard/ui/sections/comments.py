@@ -90,8 +90,10 @@ class CommentsSection(Section):
             options[self.context.login] = self.context.login
         self._new_author = pn.widgets.Select(label=_("Written by"), options=options, value=self.context.login,
                                              width=200)
-        add = pn.widgets.Button(label=_("Add comment"), color="primary", css_classes=["cc-add-comment"], align="end")
-        cancel = pn.widgets.Button(label=_("Cancel"), align="end")
+        # (-save and -cancel: the form's own buttons, which Enter in its date field and Escape press)
+        add = pn.widgets.Button(label=_("Add comment"), color="primary", align="end",
+                                css_classes=["cc-add-comment", "cc-comment-save"])
+        cancel = pn.widgets.Button(label=_("Cancel"), align="end", css_classes=["cc-comment-cancel"])
         add.on_click(lambda _e: self.add_comment())
         cancel.on_click(lambda _e: self.render())
         self._new_message = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-comment-message"])

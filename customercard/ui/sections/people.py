@@ -58,8 +58,9 @@ class ContactsSection(Section):
             return
         contact = Contact(customer_id=self.context.customer.id)
         form = self._contact_form = FieldForm(record=contact, fields=CONTACT_FORM_FIELDS, columns=3)
-        save = pn.widgets.Button(label=_("Add"), color="primary", css_classes=["cc-save-contact"])
-        cancel = pn.widgets.Button(label=_("Cancel"))
+        # (-save and -cancel: the form's own buttons, which Enter in a field and Escape press)
+        save = pn.widgets.Button(label=_("Add"), color="primary", css_classes=["cc-save-contact", "cc-contact-save"])
+        cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-contact-cancel"])
         message = pn.pane.HTML("", margin=(0, 10))
 
         def do_save(_event: Any) -> None:
