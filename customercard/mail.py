@@ -391,8 +391,10 @@ def send_customer_mail(store, customer_id: int, recipients: list[str], subject: 
                           "administration → Customers (or CUSTOMERCARD_SMTP_HOST)."))
     customer = store.get_customer(customer_id)
     if customer.merged_into:  # its comment would be refused after the mail went: neither is done
-        raise PermissionDenied(_("{name} was merged into another customer (id {survivor}): nothing was sent. Send "
-                                 "it from there.").format(name=customer.name, survivor=int(customer.merged_into)))
+        survivor = store.get_customer(int(customer.merged_into))
+        raise PermissionDenied(_("{name} was merged into {survivor}: nothing was sent. Send it from there.").format(
+            name=customer.name, survivor=_("customer {number} ({name})").format(number=survivor.number,
+                                                                                 name=survivor.name)))
     composed = _compose(store, customer_id, login, recipients, subject, message, smtp, config, reached_at)
     _deliver(composed, smtp)
     subject_line = _("Subject: {subject}").format(subject=composed.subject)

@@ -115,8 +115,8 @@ class AsOfStore(Part):
         cutoff = self.cutoff(as_of)
         customer = self._current_customer(int(customer_id))
         if customer.created_at is not None and customer.created_at > cutoff:
-            raise NotFound(_("Customer {id} was created after {day}.").format(
-                id=customer_id, day=day_text(as_of)))
+            raise NotFound(_("Customer {number} was created after {day}.").format(
+                number=customer.number, day=day_text(as_of)))
         rows = self.db.rows("SELECT version, field, old_value, changed_at FROM customer_changes WHERE customer_id = "
                             "? AND changed_at > ? ORDER BY version, id", [int(customer_id), cutoff])
         # a criterion renamed since a change was written is the same criterion: its field under today's name

@@ -35,7 +35,7 @@ from .backend import Backend, counted
 from .changes import Change
 from .database import execute_rows, utcnow
 from .part import Part
-from .records import refuse_merged_away
+from .records import refuse_merged_away, survivor_named
 from .search_text import FUZZY, RANK_NAMES, customer_terms
 
 if TYPE_CHECKING:
@@ -449,14 +449,13 @@ class CustomerStore(Part):
         write_customer_changes(self.db, self.db.cursor(), history)
         return refused
 
-    @staticmethod
-    def _refuse_merged_away(customer: Customer, stored: Snapshot) -> None:
+    def _refuse_merged_away(self, customer: Customer, stored: Snapshot) -> None:
         """A customer merged into another is kept only as the pointer to it: its values are not edited any more
         (a change belongs on the survivor, which holds its contacts, projects and history now)."""
         survivor = getattr(stored, "merged_into", None) or customer.merged_into
         if survivor:
-            raise PermissionDenied(_("{name} was merged into another customer (id {survivor}): nothing was saved. "
-                                     "Make the change there.").format(name=customer.name, survivor=int(survivor)))
+            raise PermissionDenied(_("{name} was merged into {survivor}: nothing was saved. Make the change there.")
+                                   .format(name=customer.name, survivor=survivor_named(self.db, int(survivor))))
 
     def stored_now(self, customer_id: int) -> Snapshot:
         records = self.db.records(SELECT_CUSTOMER, [customer_id])

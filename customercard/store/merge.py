@@ -18,7 +18,7 @@ from .changes import Change
 from .customers import write_customer_changes
 from .database import utcnow
 from .part import Part
-from .records import write_record_changes
+from .records import survivor_named, write_record_changes
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -82,9 +82,9 @@ class MergeStore(Part):
                 raise ValidationError({"other": _("{name} was merged into another customer already.").format(
                     name=other.name)})
             if survivor.merged_into:  # it would keep nothing: everything would move to a customer merged away
-                raise ValidationError({"survivor": _(
-                    "{name} was merged into another customer (id {survivor}) already: merge into that one."
-                ).format(name=survivor.name, survivor=int(survivor.merged_into))})
+                raise ValidationError({"survivor": _("{name} was merged into {survivor} already: merge into that one.")
+                                       .format(name=survivor.name,
+                                               survivor=survivor_named(self.db, int(survivor.merged_into), cur))})
             merged = survivor.copy()
             for field in taken - {"segments"}:
                 merged.set(field, other.get(field))

@@ -83,8 +83,18 @@ def refuse_merged_away(db: Any, cur: Any, customer_id: int | None) -> None:
     if found is None:
         raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
     if found[1] is not None:
-        raise PermissionDenied(_("{name} was merged into another customer (id {survivor}): nothing was added. "
-                                 "Add it there.").format(name=found[0], survivor=int(found[1])))
+        raise PermissionDenied(_("{name} was merged into {survivor}: nothing was added. Add it there.").format(
+            name=found[0], survivor=survivor_named(db, int(found[1]), cur)))
+
+
+def survivor_named(db: Any, survivor_id: int, cur: Any = None) -> str:
+    """The customer another was merged into, as its users know it: 'customer 10229 (Name)' (not the id, which
+    nobody sees); 'another customer' when it is gone."""
+    sql, params = "SELECT number, name FROM customers WHERE id = ?", [int(survivor_id)]
+    found = cur.execute(sql, params).fetchone() if cur is not None else db.row(sql, params)
+    if found is None:
+        return _("another customer")
+    return _("customer {number} ({name})").format(number=found[0], name=found[1])
 
 
 def insert_record(db: Any, cur: Any, table: str, record: Record, values: dict[str, Any], login: str,
