@@ -332,3 +332,44 @@ def test_admin_and_card_show_pending_and_failed_deliveries(demo_store):
     assert "0 pending, 1 failed" in pane_text(page.sync, "cc-sync") and "HTTP 503" in pane_text(page.sync, "cc-sync")
     assert page.sync.retry() == 1
     assert demo_store.outbox_counts(customer_id)["pending"] == 1
+
+
+def test_the_filters_offer_every_value_customers_have_and_tell_two_colleagues_of_one_name_apart(empty_store):
+    """A status an administrator switched off, a manager made viewer (or deactivated) and two colleagues of one name:
+    Search customers' filters offered none of the first two (their customers could not be listed to hand them over),
+    and one of the two names; "Change many customers…" offered one of the two colleagues."""
+    from customercard.models import User
+    from customercard.ui.customer_list import CustomerList
+
+    store = empty_store
+    for login in ("lena", "lars"):
+        store.add_user(User(login=login, name="Lena Lund", role="manager"), password="correct horse 42", by="boss")
+    made = [store.create_customer(user="anna", name=f"Filtered {n} AB", account_manager=login)
+            for n, login in enumerate(("lena", "lars", "anna"))]
+    statuses = store.list_values("statuses")
+    gone = statuses.iloc[-1]
+    customer = store.get_customer(made[2].id)
+    customer.status = gone["label"]
+    store.save_customer(customer, user="anna")
+    store.set_list_value_active(int(gone["id"]), False, user="boss")
+    anna = store.get_user("anna")
+    anna.role = "viewer"
+    store.update_user(anna, by="boss")
+
+    view = CustomerList(store=store, login="boss")
+    status_options = view.filters["statuses"].options
+    assert gone["label"] in status_options.values() and any("no longer offered" in k for k in status_options)
+    managers = view.filters["account_managers"].options
+    assert {"lena", "lars", "anna"} <= set(managers.values())
+    assert {"Lena Lund (lena)", "Lena Lund (lars)"} <= set(managers)
+    view.filters["account_managers"].value = ["lars"]
+    assert view.total == 1
+    view.filters["account_managers"].value = ["anna"]
+    assert view.total == 1
+    view.filters["account_managers"].value = []
+    view.filters["statuses"].value = [gone["label"]]
+    assert view.total == 1
+
+    bulk = CustomerList(store=store, login="boss").bulk
+    value = one(bulk, pn.widgets.Select, "cc-bulk-value")
+    assert {"lena", "lars"} <= set(value.options.values())

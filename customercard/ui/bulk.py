@@ -23,6 +23,7 @@ from ..models import NOTE_LENGTH, BulkChange
 from ..store import STORE_TYPES
 from ..validators import clean_text
 from .accessibility import BUTTON_CSS, focus_here, live
+from .choices import people_options
 from .form import input_limit
 from .html import esc
 
@@ -83,7 +84,7 @@ class BulkPanel(pn.viewable.Viewer):
         self._comment.visible = field == "comment"
         self._value.visible = field != "comment"
         if field == "account_manager":
-            options = {self.store.user_name(login): login for login in choices.managers}
+            options = people_options((login, self.store.user_name(login)) for login in choices.managers)
         elif field in ("status", "industry"):
             list_name = {"status": "statuses", "industry": "industries"}[field]
             options = {label: label for label in choices.allowed(list_name)}

@@ -37,6 +37,21 @@ def safe_options(options: Options) -> dict[str, Any]:
     return out
 
 
+def people_options(people: Iterable[tuple[str, str]], marked: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{label: login}`` for (login, name) pairs: each colleague by name, and by "name (login)" where two share a
+    name (a dict by name kept only one of them: the other could be neither filtered nor chosen); ``marked`` adds a
+    word to some logins' labels ({login: "inactive"}), in brackets."""
+    people = list(people)
+    names = [name or login for login, name in people]
+    clash = {name for name in names if names.count(name) > 1}
+    out: dict[str, str] = {}
+    for (login, _name), name in zip(people, names, strict=True):
+        label = f"{name} ({login})" if name in clash and name != login else name
+        word = (marked or {}).get(login)
+        out[f"{label} ({word})" if word else label] = login
+    return out
+
+
 def multi_choice(options: Options, value: Iterable[Any] = (),
                  **params: Any) -> pn.widgets.MultiChoice:
     """A :class:`panel.widgets.MultiChoice` over ``options`` (see :func:`safe_options`) with ``value``

@@ -23,7 +23,7 @@ from ..models import CRITERIA_RENAMED, CustomerQuery
 from ..spreadsheets import write_table
 from ..store import STORE_TYPES, Store
 from .bulk import BulkPanel
-from .choices import multi_choice
+from .choices import multi_choice, people_options
 from .components import DataTable
 from .html import esc, page_heading, rows_of
 from .live import Follower
@@ -281,7 +281,20 @@ class CustomerList(pn.viewable.Viewer):
         store, query = self.store, self.query
         choices = store.choices()
         users = store.users(include_inactive=True)
-        managers = {row.name: row.login for row in users.itertuples() if row.role in ("admin", "manager")}
+        # everyone who may manage customers, and anyone else by the side (a manager made viewer or deactivated
+        # still has customers an administrator looks for to hand over): those marked
+        marks = {r.login: _(r.role) if r.active else _("inactive") for r in users.itertuples()
+                 if not (r.active and r.role in ("admin", "manager"))}
+        managers = people_options([*((r.login, r.name) for r in users.itertuples() if r.login not in marks),
+                                   *((r.login, r.name) for r in users.itertuples() if r.login in marks)], marks)
+
+        def listed(list_name: str) -> dict[str, str]:
+            """A list's values for a filter: those offered today, then the ones no longer offered (customers still
+            have them), marked."""
+            frame = store.list_values(list_name)
+            inactive = _("no longer offered")
+            return {**{label: label for label in frame.loc[frame["active"], "label"]},
+                    **{f"{label} ({inactive})": label for label in frame.loc[~frame["active"], "label"]}}
 
         def multi(label: str, options: Any, value: list[str], css: str) -> pn.widgets.MultiChoice:
             if not isinstance(options, dict):  # values no longer offered (deactivated) stay while chosen
@@ -292,9 +305,8 @@ class CustomerList(pn.viewable.Viewer):
                                          value=query.text, placeholder=_("Filter by name, nickname, number…")
                                          if self._nicknames else _("Filter by name, number…"),
                                          css_classes=["cc-filter-text"], sizing_mode="stretch_width"),
-            "statuses": multi(_("Status"), choices.allowed("statuses"), query.statuses, "cc-filter-status"),
-            "industries": multi(_("Industry"), choices.allowed("industries"), query.industries,
-                                "cc-filter-industry"),
+            "statuses": multi(_("Status"), listed("statuses"), query.statuses, "cc-filter-status"),
+            "industries": multi(_("Industry"), listed("industries"), query.industries, "cc-filter-industry"),
             "account_managers": multi(_("Account manager"), managers, query.account_managers, "cc-filter-manager"),
         }
         for name, (_multiple, values) in choices.criteria.items():
