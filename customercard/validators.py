@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 
 import email_validator
@@ -453,10 +454,13 @@ def is_blank(value: object) -> bool:
 
 def check_text(value: str, max_length: int, multiline: bool = False, direction_controls: bool = True) -> str:
     """A text as kept: spaces and invisible characters (:data:`INVISIBLE`) at the ends dropped, line ends as
-    ``\\n``; at most ``max_length`` characters, no control characters (tabs and line breaks only when
-    ``multiline``), and without ``direction_controls`` no bidirectional override, embedding or isolate
-    (:data:`BIDI_CONTROLS`). The length is checked first, so nothing reads an over-long text further."""
+    ``\\n``, letters composed (Unicode NFC: an Å pasted as A and a combining ring, as macOS gives it, is the one
+    letter Å, so that it reads, sorts, compares and is found as typed); at most ``max_length`` characters, no
+    control characters (tabs and line breaks only when ``multiline``), and without ``direction_controls`` no
+    bidirectional override, embedding or isolate (:data:`BIDI_CONTROLS`). The length is checked first, so nothing reads an over-long text further."""
     text = strip_text(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     if multiline and "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > max_length:

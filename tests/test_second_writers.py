@@ -663,3 +663,26 @@ def test_a_record_open_while_an_admin_renames_its_stage_or_type_saves_another_fi
     assert (saved_event.title, saved_event.event_type) == ("Visit, moved", "Visit on site")
     history = store.record_history("opportunities", opportunity.id)
     assert "stage" not in set(history[history["version"] == saved.version]["field"])
+
+
+def test_texts_that_read_the_same_are_one_value_in_lists_criteria_and_names(empty_store):
+    """An Å pasted as A and a combining ring (as macOS gives it) made a second industry that looked like the first;
+    segmentation values differing only in case or spaces were both kept (an admin list refuses those). A customer's
+    name is kept with its letters composed, so it is found and compared as typed."""
+    import unicodedata
+
+    from customercard.models import Criterion
+
+    store = empty_store
+    store.add_list_value("industries", "Återvinning", user="boss")
+    decomposed = unicodedata.normalize("NFD", "Återvinning")
+    with pytest.raises(cc.ValidationError, match="in the list already"):
+        store.add_list_value("industries", decomposed, user="boss")
+    assert list(store.list_values("industries")["label"]).count("Återvinning") == 1
+    for extra in (["small"], ["Small  business", "Small business"], ["SMALL"]):
+        with pytest.raises(cc.ValidationError, match="only once"):
+            store.save_criterion(Criterion(name=f"Size {len(extra)}{extra[0]}", values=["Small", *extra]),
+                                 user="boss")
+    made = store.create_customer(user="anna", name=unicodedata.normalize("NFD", "Ölands Åkeri AB"))
+    assert store.get_customer(made.id).name == "Ölands Åkeri AB"
+    assert any(int(hit.id) == made.id for hit in store.search("Ölands Åkeri").itertuples())
