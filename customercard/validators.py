@@ -457,7 +457,8 @@ def check_text(value: str, max_length: int, multiline: bool = False, direction_c
     ``\\n``, letters composed (Unicode NFC: an Å pasted as A and a combining ring, as macOS gives it, is the one
     letter Å, so that it reads, sorts, compares and is found as typed); at most ``max_length`` characters, no
     control characters (tabs and line breaks only when ``multiline``), and without ``direction_controls`` no
-    bidirectional override, embedding or isolate (:data:`BIDI_CONTROLS`). The length is checked first, so nothing reads an over-long text further."""
+    bidirectional override, embedding or isolate (:data:`BIDI_CONTROLS`). The length is checked first, so nothing
+    reads an over-long text further."""
     text = strip_text(value)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
