@@ -180,7 +180,10 @@ def local_time(value: Any, zone: str | None = None) -> dt.datetime | None:
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-        return aware.astimezone(time_zone(zone)).replace(tzinfo=None)
+        try:
+            return aware.astimezone(time_zone(zone)).replace(tzinfo=None)
+        except (OverflowError, ValueError):  # at the calendar's ends (a stored 9999-12-31 23:30): shown as stored
+            return value.replace(tzinfo=None)
     return value
 
 

@@ -46,6 +46,11 @@ LIST_NAMES = {
 }
 
 
+#: The first and the last day a person may give a record (an event, a close, a follow-up…): around them the firm's
+#: time zone, the calendar and the database's dates reach their ends.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
 #: The key of :attr:`Choices.renamed` that maps segmentation criteria's former names to today's.
 CRITERIA_RENAMED = "criteria"
 
@@ -388,6 +393,26 @@ class Record(param.Parameterized):
         errors = dict(texts)
         self.rules(choices or Choices(), previous, prefix, errors)
         errors.update(texts)
+        for name, message in self.date_errors(prefix, previous).items():
+            errors.setdefault(name, message)
+        return errors
+
+    def date_errors(self, prefix: str = "", previous: Record | Snapshot | None = None) -> dict[str, str]:
+        """``{dotted field: message}`` for the dates and times a person gives that lie outside the years
+        :data:`FIRST_DAY`–:data:`LAST_DAY` (year 9999 or 1 was kept, and the card could not show it, nor the board
+        choose its month). A value as ``previous`` has it is left alone."""
+        errors: dict[str, str] = {}
+        for name in self.fields:
+            parameter = self.param[name] if name in self.param else None  # noqa: SIM401 - param has no .get
+            if not isinstance(parameter, param.Date | param.CalendarDate):
+                continue
+            value = getattr(self, name)
+            if value is None or (previous is not None and getattr(previous, name, None) == value):
+                continue
+            day = value.date() if isinstance(value, dt.datetime) else value
+            if not FIRST_DAY <= day <= LAST_DAY:
+                errors[prefix + name] = _("Give a date from {first} to {last}.").format(
+                    first=formatting.date(FIRST_DAY), last=formatting.date(LAST_DAY))
         return errors
 
     def text_errors(self, prefix: str = "", previous: Record | Snapshot | None = None) -> dict[str, str]:

@@ -381,3 +381,41 @@ def test_done_on_an_event_someone_cancelled_meanwhile_is_refused(demo_store):
     section.handle("event-done", {"id": str(event.id), "version": str(event.version)})
     assert demo_store.get_event(event.id).status == "cancelled"
     assert "Erik Nilsson changed it meanwhile" in section.view.html
+
+
+def test_a_date_at_the_calendar_s_ends_is_refused_and_one_stored_anyway_breaks_nothing(demo_store):
+    """An event starting 9999-12-31 23:30 and a close in year 1 were kept without a word; the card's Events and
+    Activity then could not be shown, and the board's month filter failed on December 9999."""
+    import customercard as cc
+    from customercard.ui.pipeline_board import PipelineBoard
+
+    store = demo_store
+    customer_id = rich_customers(store)[2]
+    event = store.new_event(customer_id, owner="anna")
+    event.param.update(title="Far away", starts_at=dt.datetime(9999, 12, 31, 23, 30))
+    with pytest.raises(cc.ValidationError) as refused:
+        store.create_event(event, user="anna")
+    assert "Give a date from" in refused.value.errors["starts_at"]
+    opportunity = store.new_opportunity(customer_id, owner="anna")
+    opportunity.param.update(title="Long ago", amount=1000.0, expected_close=dt.date(1, 1, 1))
+    with pytest.raises(cc.ValidationError) as refused:
+        store.create_opportunity(opportunity, user="anna")
+    assert "Give a date from" in refused.value.errors["expected_close"]
+
+    event.param.update(starts_at=dt.datetime(2030, 1, 1, 10), ends_at=dt.datetime(2030, 1, 1, 11))
+    made = store.create_event(event, user="anna")  # then written by another program at the calendar's end
+    store.db.execute("UPDATE events SET starts_at = ?, ends_at = ? WHERE id = ?",
+                     [dt.datetime(9999, 12, 31, 23, 30), dt.datetime(9999, 12, 31, 23, 45), made.id])
+    opportunity.expected_close = dt.date(2030, 1, 1)
+    deal = store.create_opportunity(opportunity, user="anna")
+    store.db.execute("UPDATE opportunities SET expected_close = ? WHERE id = ?", [dt.date(9999, 12, 1), deal.id])
+    card = CustomerCard(store=store, customer_id=customer_id, user="anna")
+    for key in ("events", "activity"):
+        section = card.section(key)
+        section.open()
+        assert "could not be shown" not in section.view.html, key
+    assert "Far away" in card.section("events").view.html
+    board = PipelineBoard(store=store, user="anna")
+    board.owner = ""  # everyone's
+    board.close_month = "9999-12"
+    assert int(board.summary["count"].sum()) == 1

@@ -178,7 +178,7 @@ class PipelineBoard(pn.viewable.Viewer):
         if self.close_month:
             year, month = (int(part) for part in self.close_month.split("-"))
             start = dt.date(year, month, 1)
-            end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+            end = dt.date(year, 12, 31) if month == 12 else dt.date(year, month + 1, 1) - dt.timedelta(days=1)  # noqa: PLR2004 - December
             summary = summary[summary["month"] == start]
         # an open opportunity without a stage is on the board too, in a column of its own ("" is its key)
         summary = summary.assign(stage=summary["stage"].fillna(""))
