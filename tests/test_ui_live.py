@@ -115,3 +115,24 @@ def test_a_merge_draws_again_what_moved_on_both_cards(demo_store):
 
     currency = demo_store.settings().base_currency
     eventually(lambda: formatting.money(total, currency) in survivor.section("invoiced").view.html)
+
+
+def test_a_relation_made_or_removed_on_one_card_shows_on_the_open_card_at_its_other_end(demo_store):
+    """Erik relates A to B: B's open card showed nothing until a reload, and Remove on the row left after Erik
+    removed it did nothing at all."""
+    from customercard.models import Relation
+
+    store = demo_store
+    a, b = rich_customers(store)[3:5]
+    theirs = CustomerCard(store=store, customer_id=b, user="anna").section("relations")
+    theirs.open()
+    types = store.choices().allowed("relation_types")
+    made = store.add_relation(Relation(customer_id=a, relation_type=types[0], other_customer_id=b), user="erik")
+    a_name = store.get_customer(a).name
+    eventually(lambda: a_name in theirs.view.html)
+    drawn = theirs.view.html
+    store.remove_relation(made.id, user="erik")
+    eventually(lambda: theirs.view.html != drawn and a_name not in theirs.view.html)
+    theirs.handle("remove-relation", {"id": str(made.id)})  # the row as it was: told, not silence
+    assert "removed meanwhile" in theirs.view.html
+

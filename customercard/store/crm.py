@@ -19,6 +19,7 @@ from ..errors import NotFound, ValidationError
 from ..i18n import _
 from ..models import EVENT_STATUSES, OPPORTUNITY_STATUSES, Event, Opportunity, Record, Relation
 from .backend import Backend, of_customer_and_status
+from .changes import Change
 from .database import utcnow
 from .part import Part
 from .records import (
@@ -180,7 +181,20 @@ class CrmStore(Part):
                 "customer_id": relation.customer_id, "relation_type_id": type_id,
                 "other_customer_id": relation.other_customer_id, "other_contact_id": relation.other_contact_id,
                 "note": relation.note.strip(), "created_at": now, "created_by": login}, login, now)
+            self._tell_other_end(cur, relation.id, relation.other_customer_id, relation.other_contact_id, login)
         return relation
+
+    def _tell_other_end(self, cur: Any, relation_id: int | None, other_customer_id: int | None,
+                        other_contact_id: int | None, login: str) -> None:
+        """Announce a relation made or removed to the card at its other end too (the customer it points at, or the
+        contact person's customer): an open card there shows it (or no longer) without a reload."""
+        other = other_customer_id
+        if other is None and other_contact_id is not None:
+            found = cur.execute("SELECT customer_id FROM contacts WHERE id = ?", [int(other_contact_id)]).fetchone()
+            other = found[0] if found else None
+        if other is not None:
+            self.db.announce(Change("relation", int(relation_id) if relation_id is not None else None, int(other),
+                                    None, login, ("other end",)))
 
     def get_relation(self, relation_id: int) -> Relation:
         """One relation as its customer made it (to another customer or to a contact person)."""
@@ -212,6 +226,7 @@ class CrmStore(Part):
                               other_customer_id=other_customer_id, other_contact_id=other_contact_id)
             write_record_changes(self.db, cur, "relations", relation_id, customer_id, login, now, "delete",
                                  {f: (v, None) for f, v in before.values().items() if v not in (None, "")})
+            self._tell_other_end(cur, relation_id, other_customer_id, other_contact_id, login)
 
     # -- events ---------------------------------------------------------------------------------------------
     def events(self, customer_id: int | None = None, status: str | None = None) -> pd.DataFrame:

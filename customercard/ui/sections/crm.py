@@ -164,8 +164,10 @@ class RelationsSection(CrmSection):
         except (TypeError, ValueError):
             return
         mine = self.context.store.relations(self.context.customer.id)
-        if relation_id not in set(mine["id"]):
-            return  # only this card's relations
+        if relation_id not in set(mine["id"]):  # only this card's relations: one removed meanwhile is said so
+            self._note = (_("This relation was removed meanwhile."), False)
+            self.render()
+            return
         self._run(lambda: self.context.store.remove_relation(relation_id, user=self.context.login),
                   _("Relation removed."))
 
