@@ -129,3 +129,41 @@ def test_a_section_that_fails_shows_an_error_in_its_place_and_the_rest_renders(d
         section = card.section(key)
         section.view.collapsed = False
         assert section.view.html and "could not be shown" not in section.view.html, key
+
+
+def test_a_merge_keeps_one_of_two_relations_both_customers_had_to_the_same_one(empty_store):
+    """Survivor and duplicate were both "Supplier to" C and "Partner of" C: after the merge the survivor listed each
+    twice (and C each inverse twice), though adding one twice by hand is refused. One is kept, with the moved one's
+    note when it had none; the removed one's history says the merge removed it."""
+    from customercard.models import Relation
+
+    store = empty_store
+    survivor = store.create_customer(user="anna", name="Survivor Rel AB")
+    duplicate = store.create_customer(user="anna", name="Duplicate Rel AB")
+    third = store.create_customer(user="anna", name="Third Rel AB")
+    types = store.list_values("relation_types")
+    two_way = next(r.label for r in types.itertuples() if r.inverse_label == r.label)
+    one_way = next(r.label for r in types.itertuples() if r.inverse_label and r.inverse_label != r.label)
+    relate = store.add_relation
+    relate(Relation(customer_id=survivor.id, relation_type=one_way, other_customer_id=third.id), user="anna")
+    store.add_relation(Relation(customer_id=duplicate.id, relation_type=one_way, other_customer_id=third.id,
+                                note="Since 2019"), user="anna")
+    relate(Relation(customer_id=survivor.id, relation_type=two_way, other_customer_id=third.id), user="anna")
+    store.add_relation(Relation(customer_id=third.id, relation_type=two_way, other_customer_id=duplicate.id),
+                       user="anna")
+    other_kind = next(label for label in types["label"] if label not in (one_way, two_way))
+    store.add_relation(Relation(customer_id=duplicate.id, relation_type=other_kind, other_customer_id=third.id),
+                       user="anna")
+    store.merge_customers(survivor.id, duplicate.id, user="boss")
+
+    mine = store.relations(survivor.id)
+    labels = sorted(mine["label"])
+    assert len(labels) == len(set(labels)) == 3, labels
+    at_third = store.relations(third.id)
+    assert len(at_third) == 3
+    kept = store.get_relation(int(next(r.id for r in mine.itertuples()
+                                       if store.get_relation(int(r.id)).relation_type == one_way)))
+    assert kept.note == "Since 2019"
+    removed = store.sql("SELECT kind FROM record_changes WHERE table_name = 'relations' AND kind = 'merge' "
+                        "AND new_value IS NULL")
+    assert len(removed) >= 2

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictError, FieldConflict, ValidationError
 from ..i18n import _
-from ..models import Customer, to_text
+from ..models import Customer, Relation, to_text
 from .backend import Backend
 from .changes import Change
 from .customers import write_customer_changes
@@ -116,6 +116,39 @@ class MergeStore(Part):
                  f"{merged.number} {merged.name} (id {survivor_id})"]])
         return self.customers.get_customer(survivor_id)
 
+    def _drop_doubled_relations(self, cur: Any, survivor_id: int, moved: set[int], login: str, now: Any) -> None:
+        """Both customers related to the same one the same way: after the move the survivor had it twice (adding it
+        twice by hand is refused). The survivor's own is kept — with the moved one's note when it had none — and
+        the moved one is removed, its history saying so."""
+        rows = cur.execute("SELECT r.id, r.customer_id, r.relation_type_id, r.other_customer_id, r.other_contact_id, "
+                           "r.note, t.label FROM relations r JOIN list_values t ON t.id = r.relation_type_id WHERE "
+                           "r.customer_id = ? OR r.other_customer_id = ? ORDER BY r.id",
+                           [survivor_id, survivor_id]).fetchall()
+        inverse = self.admin.list_maps()["relation_types"]["inverse"]
+        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            groups.setdefault(_relation_key(row, inverse.get(row[6]) == row[6]), []).append(row)
+        for same in groups.values():
+            if len(same) < 2 or not any(int(row[0]) in moved for row in same):  # noqa: PLR2004 - a pair at least
+                continue
+            kept = next((row for row in same if int(row[0]) not in moved), same[0])
+            note = kept[5] or ""
+            for row in same:
+                if row is kept:
+                    continue
+                relation_id, customer_id, _type, other_customer_id, other_contact_id, row_note, label = row
+                cur.execute("DELETE FROM relations WHERE id = ?", [int(relation_id)])
+                before = Relation(customer_id=customer_id, relation_type=label, note=row_note or "",
+                                  other_customer_id=other_customer_id, other_contact_id=other_contact_id)
+                write_record_changes(self.db, cur, "relations", int(relation_id), customer_id, login, now, "merge",
+                                     {f: (v, None) for f, v in before.values().items() if v not in (None, "")})
+                if row_note and not note:
+                    note = row_note
+            if note != (kept[5] or ""):
+                cur.execute("UPDATE relations SET note = ? WHERE id = ?", [note, int(kept[0])])
+                write_record_changes(self.db, cur, "relations", int(kept[0]), kept[1], login, now, "merge",
+                                     {"note": (kept[5] or None, note)})
+
     @staticmethod
     def _check_versions(survivor: Customer, survivor_version: int | None, other: Customer,
                         other_version: int | None) -> None:
@@ -134,6 +167,9 @@ class MergeStore(Part):
             cur.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # constant names
                         [survivor_id, other_id])
         # relations move too, except one between the two (it would point at itself): it stays on the archived one
+        moved = {int(i) for (i,) in cur.execute(
+            "SELECT id FROM relations WHERE (customer_id = ? AND coalesce(other_customer_id, -1) <> ?) OR "
+            "(other_customer_id = ? AND customer_id <> ?)", [other_id, survivor_id, other_id, survivor_id]).fetchall()}
         cur.execute("INSERT INTO merge_moves (table_name, record_id, from_customer, to_customer, moved_at) "
                     "SELECT 'relations', id, ?, ?, ? FROM relations WHERE customer_id = ? "
                     "AND coalesce(other_customer_id, -1) <> ?", [other_id, survivor_id, now, other_id, survivor_id])
@@ -149,6 +185,8 @@ class MergeStore(Part):
         for relation_id, customer_id in pointing:  # whom a relation points at is one of its fields: in its history
             write_record_changes(self.db, cur, "relations", relation_id, customer_id, login, now, "merge",
                                  {"other_customer_id": (other_id, survivor_id)})
+        if moved:
+            self._drop_doubled_relations(cur, survivor_id, moved, login, now)
         cur.execute("INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) "
                     "SELECT ?, year, amount, invoices FROM invoiced_yearly WHERE customer_id = ? "
                     "ON CONFLICT (customer_id, year) DO UPDATE SET amount = invoiced_yearly.amount + excluded.amount, "
@@ -156,6 +194,15 @@ class MergeStore(Part):
         cur.execute("DELETE FROM invoiced_yearly WHERE customer_id = ?", [other_id])
         cur.execute("UPDATE search_terms SET customer_id = ? WHERE customer_id = ? AND contact_id IS NOT NULL",
                     [survivor_id, other_id])
+
+
+def _relation_key(row: tuple[Any, ...], two_way: bool) -> tuple[Any, ...]:
+    """What makes two relations one: who made it, its type and whom it points at (a two-way type, as Partner of,
+    reads the same from both ends)."""
+    _id, customer_id, type_id, other_customer_id, other_contact_id = row[:5]
+    if two_way and other_customer_id is not None:
+        return ("both", type_id, frozenset((customer_id, other_customer_id)))
+    return (customer_id, type_id, other_customer_id, other_contact_id)
 
 
 def _merged_segments(mine: dict[str, list[str]], theirs: dict[str, list[str]], prefer_theirs: bool,
