@@ -141,3 +141,28 @@ def test_a_right_to_left_override_in_a_follow_up_stays_inside_its_own_words(demo
     home = _home(demo_store, "anna")
     home.handle("follow_ups", "follow-up-done", {"id": str(follow_up.id), "version": "1"})
     assert f"“\u2068{spoof}\u2069” marked done." in _block(home, "follow_ups")
+
+
+def test_opportunities_without_a_stage_are_named_so_and_without_the_crm_no_follow_up_names_its_opportunity(
+        demo_store):
+    """My open pipeline showed a row with an empty name for the opportunities without a stage (the board and the
+    table say "No stage"); with the CRM module off, follow-ups still said "(Opportunity: …)" on home and card."""
+    from customercard.ui.card import CustomerCard
+
+    customer_id = _mine(demo_store)[0]
+    deal = demo_store.new_opportunity(customer_id, owner="anna")
+    deal.param.update(title="Stageless deal", amount=1000.0, stage=None)
+    deal = demo_store.create_opportunity(deal, user="anna")
+    assert "<td>No stage</td>" in _block(_home(demo_store, "anna"), "pipeline")
+    follow_up = _follow_up(demo_store, customer_id, "anna", "Chase the deal", 1)
+    follow_up.opportunity_id = deal.id
+    demo_store.save_follow_up(follow_up, user="anna")
+    assert "Opportunity" in _block(_home(demo_store, "anna"), "follow_ups")
+    settings = demo_store.settings()
+    settings.crm_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    assert "Chase the deal" in _block(_home(demo_store, "anna"), "follow_ups")
+    assert "Opportunity" not in _block(_home(demo_store, "anna"), "follow_ups")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("follow_ups")
+    card.open()
+    assert "Chase the deal" in card.view.html and "Stageless deal" not in card.view.html

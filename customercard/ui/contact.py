@@ -131,7 +131,8 @@ class ContactCard(pn.viewable.Viewer):
                 if self.can_edit else "")
         if frame.empty:
             return head + f'<p class="cc-empty">{esc(_("No follow-ups."))}</p>'
-        headers, rows = follow_up_rows(frame, self.can_edit, contact_column=False)
+        headers, rows = follow_up_rows(frame, self.can_edit, contact_column=False,
+                                       crm=self.store.settings().crm_enabled)
         return head + table(headers, rows, css_id="cc-contact-follow-ups", caption=_("Follow-ups"))
 
     def edit_follow_up(self, follow_up: FollowUp | None = None) -> RecordEditor | None:

@@ -106,7 +106,7 @@ class HomePage(pn.viewable.Viewer):
             due=len(frame), overdue=overdue, day=formatting.date(self.today + dt.timedelta(days=DUE_WITHIN_DAYS)))
         if frame.empty:
             return f'<p class="cc-empty">{esc(_("Nothing due in the coming week."))}</p>'
-        headers, rows = follow_up_rows(frame, self.can_edit, customer_column=True, contact_column=False)
+        headers, rows = follow_up_rows(frame, self.can_edit, customer_column=True, contact_column=False, crm=self.crm)
         if self.owner is not None:  # the owner column says the same on every row
             drop = [label for label, _num in headers].index(_("Owner"))
             headers = headers[:drop] + headers[drop + 1:]
@@ -132,8 +132,9 @@ class HomePage(pn.viewable.Viewer):
         base = self.settings.base_currency
         query = urlencode({"manager": self.manager}) if self.manager else ""
         where = "/pipeline" + (f"?{query}" if query else "")
-        rows = [[esc(r.stage), esc(int(r.count)), esc(formatting.money(r.amount, base)),
-                 esc(formatting.money(r.weighted, base))] for r in stages.itertuples(index=False)]
+        rows = [[esc(r.stage if isinstance(r.stage, str) and r.stage else _("No stage")),  # as the board says
+                 esc(int(r.count)), esc(formatting.money(r.amount, base)), esc(formatting.money(r.weighted, base))]
+                for r in stages.itertuples(index=False)]
         total = [esc(_("Total")), esc(int(stages["count"].sum())), esc(formatting.money(stages["amount"].sum(), base)),
                  esc(formatting.money(stages["weighted"].sum(), base))]
         listing = table([(_("Stage"), False), (_("Open"), True), (_("Sum"), True), (_("Weighted"), True)], rows,

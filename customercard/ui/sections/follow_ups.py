@@ -22,9 +22,10 @@ OVERDUE_CSS = "color:#b42318;font-weight:600"
 
 
 def follow_up_rows(frame: pd.DataFrame, can_edit: bool, customer_column: bool = False,
-                   contact_column: bool = True) -> tuple[list[tuple[str, bool]], list[list[str]]]:
+                   contact_column: bool = True, crm: bool = True) -> tuple[list[tuple[str, bool]], list[list[str]]]:
     """Headers and rows of a table of follow-ups (open and done), each value escaped; with ``can_edit`` the
-    Done / Open again / Edit buttons, drawn with the version each was read at."""
+    Done / Open again / Edit buttons, drawn with the version each was read at. ``crm``: whether the CRM module is
+    on (without it a follow-up does not name its opportunity)."""
     headers = [(_("Due"), False), (_("What"), False)]
     if customer_column:
         headers.append((_("Customer"), False))
@@ -40,7 +41,7 @@ def follow_up_rows(frame: pd.DataFrame, can_edit: bool, customer_column: bool = 
         if f.overdue:
             due = f'<span class="cc-overdue" style="{OVERDUE_CSS}">{due}</span>'
         what = esc(f.what)
-        if isinstance(f.opportunity_title, str) and f.opportunity_title:
+        if crm and isinstance(f.opportunity_title, str) and f.opportunity_title:
             what += f' <span class="cc-meta">({esc(_("Opportunity"))}: {esc(f.opportunity_title)})</span>'
         cells = [due, what]
         if customer_column:
@@ -96,7 +97,7 @@ class FollowUpsSection(CrmSection):
                 if context.can_edit else "")
         if frame.empty:
             return head + f'<p class="cc-empty">{esc(_("No follow-ups."))}</p>'
-        headers, rows = follow_up_rows(frame, context.can_edit)
+        headers, rows = follow_up_rows(frame, context.can_edit, crm=context.settings.crm_enabled)
         return head + table(headers, rows, css_id="cc-follow-ups-table", caption=_("Follow-ups"))
 
     def _own(self, data: dict[str, Any]) -> FollowUp | None:
