@@ -314,7 +314,9 @@ class RpcHelloHandler(_ApiHandler):
         def work() -> tuple[int, str, bytes]:
             store = self.get_store()
             caller = self.caller(store)
-            database = store.location if caller.trusted else Path(store.location).name
+            # the file as this server's folder reads its name (a relative --db means nothing in another folder)
+            database = str(Path(store.location).expanduser().resolve()) if caller.trusted and \
+                store.location != ":memory:" else Path(store.location).name
             if store.location.startswith(("postgresql://", "postgres://")):
                 database = "postgresql"
             from . import __version__

@@ -20,7 +20,7 @@ class ServeProcess:
     ``command`` another module's server (``panel``), its arguments given whole."""
 
     def __init__(self, database: Path | str, data_dir: Path, extra: list[str] = (), command: list[str] | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {**os.environ, "CUSTOMERCARD_DATA_DIR": str(data_dir), **(env or {})}
@@ -28,14 +28,14 @@ class ServeProcess:
         args = [sys.executable, "-m", *(command or ["customercard", "--db", str(database), "serve"]),
                 "--port", str(self.port), *extra]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env=environ)
+                                        env=environ, cwd=cwd)
         try:
             wait_for_port(self.port, timeout=90)
         except RuntimeError:
             raise RuntimeError(f"{args} did not start: {self.stop()}") from None
         if command is None:  # customercard serve writes its discovery file once it listens
             deadline = time.monotonic() + 30
-            while not file_of(database).exists() and time.monotonic() < deadline:
+            while not file_of(Path(cwd or ".") / database).exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
 
     def stop(self) -> str:

@@ -146,3 +146,27 @@ def test_a_refused_privacy_export_says_the_refusal(served, capsys, tmp_path):
     code, _out, err = cli(served, capsys, "privacy", "export", str(contact_id), str(tmp_path / "p"), "--user", "anna")
     assert code == 1 and "Only administrators" in err and "Cannot write" not in err and ".." not in err
     assert not (tmp_path / "p").exists()
+
+
+def test_a_server_started_with_a_relative_db_is_found_from_any_folder(demo_template, tmp_path, capsys):
+    """`customercard --db firm.duckdb serve` in the firm's folder: a command (or a notebook) elsewhere naming the same
+    file was refused "in use by another program" — the server answered the name as given, which the other folder
+    read as another file."""
+    from .conftest import copy_database
+    from .serve_process import ServeProcess
+
+    folder = tmp_path / "firm"
+    folder.mkdir()
+    database = Path(copy_database(demo_template, folder))
+    server = ServeProcess(database.name, tmp_path / "data", cwd=folder)
+    try:
+        code = main(["--db", str(database), "users", "list"])
+        said = capsys.readouterr()
+        assert code == 0 and said.out.startswith(USING.format(url=server.url)), said
+        store = cc.open_store(str(database))  # a notebook's: through the server (the file is held)
+        try:
+            assert "anna" in set(store.users()["login"])
+        finally:
+            store.close()
+    finally:
+        server.stop()
