@@ -29,10 +29,12 @@ EXIT_BROKEN_PIPE = 141
 MAX_PORT = 65535
 
 
-def _store(args: argparse.Namespace, new_ok: bool = False, beside_server: bool = False):
+def _store(args: argparse.Namespace, new_ok: bool = False, beside_server: bool = False, defaults: bool = True):
     """The database, opened here. A DuckDB file that is not there is made only by a command that fills it
     (``new_ok``: demo, import, the first user); for any other, a mistyped ``--db`` would make an empty database
-    and report on it as if it were the firm's.
+    and report on it as if it were the firm's. A database made so gets the firm's default lists, criteria and
+    settings at once (``defaults``; the demo brings its own), as one made by ``serve`` does: a first user or a
+    first import before the first ``serve`` left the firm without any (every status of an import refused).
 
     ``beside_server``: a command that also works while a customercard server of this machine holds the DuckDB file
     (users, tokens, import, export, privacy): it is done by that server (its discovery file's key, as a notebook's
@@ -41,15 +43,28 @@ def _store(args: argparse.Namespace, new_ok: bool = False, beside_server: bool =
     from .store import is_url, open_store
 
     database = _database(args)
-    if not new_ok and not is_url(database) and not Path(database).exists():
+    is_new = not is_url(database) and not Path(database).exists()
+    if is_new and not new_ok:
         raise CustomerCardError(_("There is no database at {database}: check --db (or CUSTOMERCARD_DB); `customercard "
                                   "demo` or `customercard serve --demo-if-missing` makes a new one.").format(
                                       database=database))
-    return open_store(args.db or None, through_server=beside_server)
+    store = open_store(args.db or None, through_server=beside_server)
+    if is_new and defaults:
+        from .firm_defaults import install_defaults
+
+        install_defaults(store)
+    return store
 
 
 def _database(args: argparse.Namespace) -> str:
     return args.db or get_config().database
+
+
+def _unfilled(store: Any) -> bool:
+    """No customers and no admin list values yet: a database made before its first ``serve`` by a version that gave
+    it none (its first user added then)."""
+    return store.db.row("SELECT count(*) FROM customers")[0] == 0 and \
+        store.db.row("SELECT count(*) FROM list_values")[0] == 0
 
 
 # -- serve -------------------------------------------------------------------------------------------------
@@ -64,8 +79,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     is_new = not is_url(database) and not Path(database).exists()  # (postgres:// and postgresql:// both)
     notebooks = _notebook_pages(args.notebook or [])
     store = open_store(database, through_server=False)
-    if is_new or store.is_empty():
-        if args.demo_if_missing:
+    empty = is_new or store.is_empty()
+    if empty or _unfilled(store):
+        if args.demo_if_missing and empty:
             print(_("Creating {database} with demo data ({n} customers)…").format(database=store.location,
                                                                                n=args.customers), flush=True)
             summary = build_demo(store, customers=args.customers, seed=args.seed)
@@ -207,7 +223,7 @@ def _print_demo_logins(store) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import DEMO_PASSWORD, DEMO_USERS, build_demo
 
-    store = _store(args, new_ok=True)
+    store = _store(args, new_ok=True, defaults=False)
     try:
         today = dt.date.fromisoformat(args.today) if args.today else None
         summary = build_demo(store, customers=args.customers, seed=args.seed, today=today,
@@ -232,7 +248,7 @@ def _read_password(args: argparse.Namespace) -> str:
     if getattr(args, "password", None):
         return args.password
     if getattr(args, "password_stdin", False):
-        return sys.stdin.readline().rstrip("\n")
+        return sys.stdin.readline().rstrip("\r\n")  # (a line from a file written on Windows ends in \r\n)
     if not sys.stdin.isatty():
         raise CustomerCardError(_("Give the password with --password or --password-stdin."))
     first = getpass.getpass("Password: ")
@@ -335,7 +351,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     """Build the super search's index again, sorted (after big imports, or now and then after many edits)."""
     with _store(args) as store:
         entries = store.rebuild_search_index()
-    print(_("Rebuilt the search index of {database}: {entries} entries.").format(database=_database(args),
+    from .store.backend import redact_url
+
+    print(_("Rebuilt the search index of {database}: {entries} entries.").format(database=redact_url(_database(args)),
                                                                                  entries=entries))
     return 0
 
@@ -345,7 +363,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import customers from a CSV or Excel file; exit 1 (nothing imported) when any row has a problem."""
     from .importexport import import_customers
 
-    with _store(args, new_ok=True, beside_server=True) as store:
+    with _store(args, new_ok=not args.dry_run, beside_server=True) as store:  # a dry run makes no database either
         report = import_customers(store, args.file, user=args.user or CLI_ACTOR, dry_run=args.dry_run)
     print(report.summary())
     return 0 if report.ok else EXIT_ERROR

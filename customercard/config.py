@@ -120,6 +120,12 @@ def _value(variable: str, parameter: param.Parameter, raw: str) -> object:
             return _within(variable, parameter, int(raw))
         if isinstance(parameter, param.Number):
             return _within(variable, parameter, float(raw))
+        if isinstance(parameter, param.Selector) and parameter.objects:
+            word = raw.strip().lower()  # STARTTLS as starttls
+            if word not in parameter.objects:
+                raise CustomerCardError(_("{variable} must be one of {choices}, not {raw!r}").format(
+                    variable=variable, choices=", ".join(repr(o) for o in parameter.objects), raw=raw))
+            return word
     except ValueError:
         kind = (_("yes or no (1/0, true/false, on/off)") if isinstance(parameter, param.Boolean)
                 else _("a whole number") if isinstance(parameter, param.Integer) else _("a number"))

@@ -149,7 +149,7 @@ def _check_token(store: Store, rule: Remote, caller: Caller, bound: inspect.Boun
     if rule.need == "key":
         raise PermissionDenied(_("An API token cannot do this: API tokens are made and revoked on the profile page, "
                                  "passwords changed there (or with customercard users on the server's machine)."))
-    if rule.need != "read" and caller.read_only:
+    if rule.need != "read" and rule.writes and caller.read_only:
         raise PermissionDenied(_("This API token may only read."))
     store.require(login, "read" if rule.need == "own" else rule.need)
     if rule.own_login and bound.arguments.get(rule.own_login) != login and not store.can(login, "admin"):

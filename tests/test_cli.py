@@ -171,3 +171,38 @@ def test_a_notebook_named_as_one_of_the_apps_pages_is_refused(tmp_path: Path):
                      str(free_port()))
         assert result.returncode != 0 and "rename the file" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_database_the_command_line_makes_is_the_firm_s_and_a_wrong_one_is_refused_in_one_line(tmp_path: Path):
+    """The first administrator added (or a first import) before the first `serve` left the firm without any list
+    (every status of an import refused); a CSV given as --db "worked" on a throw-away database; a dry run at a
+    mistyped --db made a database; a mistyped URL became folders named after it, password and all; STARTTLS in
+    CUSTOMERCARD_SMTP_SECURITY ended every command in a traceback; a password line ending in \\r\\n kept the \\r."""
+    db = tmp_path / "firm.duckdb"
+    added = run("--db", str(db), "users", "add", "boss", "--name", "Bo Ss", "--role", "admin", "--password-stdin",
+                stdin="correct horse battery\r\n")
+    assert added.returncode == 0, added.stderr
+    with Store(str(db)) as store:
+        assert len(store.list_values("statuses")) > 0 and store.criteria()
+        assert store.authenticate("boss", "correct horse battery") is not None
+
+    sheet = tmp_path / "people.csv"
+    sheet.write_text("name,city\nAcme,Lund\n", encoding="utf-8")
+    for args in (["--db", str(sheet), "users", "add", "x1", "--password", "correct horse 42"],
+                 ["--db", str(tmp_path / "typo.duckdb"), "import", "--dry-run", str(sheet)],
+                 ["migrate", "--from", str(db), "--to", "postgresq://cc:secret@db.example/firm"]):
+        refused = run(*args)
+        lines = refused.stderr.strip().splitlines()
+        assert refused.returncode != 0 and len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
+        assert "secret" not in refused.stderr
+    assert sheet.read_text(encoding="utf-8") == "name,city\nAcme,Lund\n"
+    assert not (tmp_path / "typo.duckdb").exists() and not any(p.name.startswith("postgresq") for p in Path().iterdir())
+
+    environment = {**os.environ, "CUSTOMERCARD_SMTP_SECURITY": "STARTTLS"}
+    listed = subprocess.run([sys.executable, "-m", "customercard", "--db", str(db), "users", "list"],
+                            capture_output=True, text=True, env=environment, check=False, timeout=120)
+    assert listed.returncode == 0 and "boss" in listed.stdout, listed.stderr
+    environment["CUSTOMERCARD_SMTP_SECURITY"] = "tls-please"
+    wrong = subprocess.run([sys.executable, "-m", "customercard", "--db", str(db), "users", "list"],
+                           capture_output=True, text=True, env=environment, check=False, timeout=120)
+    assert wrong.returncode != 0 and "Traceback" not in wrong.stderr and "CUSTOMERCARD_SMTP_SECURITY" in wrong.stderr

@@ -544,6 +544,19 @@ def test_real_read_only_and_viewers_tokens_only_read(served):
             assert not store.history(customer_id).empty
 
 
+def test_an_administrators_read_only_token_reads_the_admin_log_and_the_outbox_but_retries_nothing(served):
+    """admin_log() and outbox() only read: an administrator's read-only token was refused them ("may only read")."""
+    _token, secret = served.store.create_token("admin", "auditor", read_only=True, user="admin")
+    with cc.connect(served.url, token=secret) as store:
+        assert isinstance(store.admin_log(limit=5), pd.DataFrame)
+        assert isinstance(store.outbox(), pd.DataFrame)
+        with pytest.raises(cc.PermissionDenied, match="only read"):
+            store.retry_outbox(1)
+    _token, secret = served.store.create_token("erik", "not an admin", read_only=True, user="erik")
+    with cc.connect(served.url, token=secret) as store, pytest.raises(cc.PermissionDenied):
+        store.admin_log(limit=5)
+
+
 @needs_tokens
 def test_a_wrong_real_token_is_refused(served):
     with pytest.raises(cc.PermissionDenied):

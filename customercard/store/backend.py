@@ -343,3 +343,8 @@ class SqlBackend(abc.ABC):
 
 
 __all__ = ["Backend", "Cursor", "Memory", "SqlBackend", "checked_name", "frame_of"]
+
+
+def redact_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -164,6 +164,6 @@ def _verify(source: Store, target: Store, report: CopyReport) -> None:
 
 
 def _name(store: Store) -> str:
-    from .postgres import _redact
+    from .backend import redact_url
 
-    return _redact(store.location)
+    return redact_url(store.location)

@@ -22,7 +22,7 @@ import pandas as pd
 from .. import formatting
 from ..errors import CustomerCardError
 from ..i18n import _
-from .backend import SqlBackend, checked_name
+from .backend import SqlBackend, checked_name, redact_url
 from .duckdb_memory import DuckDBMemory
 from .readonly import QUERY_SECONDS, TOO_MANY_ROWS, check_duckdb_query, duckdb_readable
 from .schema import LATEST_SCHEMA, MIGRATIONS_PACKAGE, migrations, split_statements, utcnow
@@ -68,6 +68,24 @@ def _file_write_lock(path: str) -> threading.RLock:
     with _FILE_LOCKS_LOCK:
         return _FILE_LOCKS.setdefault(key, threading.RLock())
 
+#: What a DuckDB database file holds at bytes 8–11 (its header's magic).
+DUCKDB_MAGIC = b"DUCK"
+
+
+def _refuse_other_files(path: Path) -> None:
+    """A file that is there and is no DuckDB database is refused with one clear line: DuckDB opens a CSV or a
+    Parquet file as a read-only view of it, and the store would then have run on a throw-away database in memory,
+    reporting success ("Added boss (admin).") and keeping nothing."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return  # (not there: made; a folder or no access: DuckDB says so)
+    if head and head[8:12] != DUCKDB_MAGIC:
+        raise CustomerCardError(_("{path} is not a DuckDB database file: check --db (or CUSTOMERCARD_DB).").format(
+            path=path))
+
+
 class Database(SqlBackend):
     """An embedded DuckDB database file (the default backend): one connection per process, a cursor per thread,
     this process's writes one at a time behind a lock (DuckDB lets one process write a file)."""
@@ -80,8 +98,12 @@ class Database(SqlBackend):
         super().__init__(str(path))
         self._duckdb = duckdb
         self.driver_errors = (duckdb.Error,)
+        if "://" in self.path:  # a mistyped URL (postgresq://…) would become folders named after it, password too
+            raise CustomerCardError(_("{database} is neither a PostgreSQL URL (postgresql://…) nor a DuckDB file.")
+                                    .format(database=redact_url(self.path)))
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _refuse_other_files(Path(self.path))
         try:
             self._conn = duckdb.connect(self.path)
         except duckdb.IOException as exc:

@@ -26,7 +26,7 @@ from .. import formatting
 from ..errors import CustomerCardError
 from ..i18n import _
 from ..models import missing
-from .backend import SqlBackend, checked_name
+from .backend import SqlBackend, checked_name, redact_url
 from .changes import CHANNEL, Change
 from .readonly import QUERY_SECONDS, SECRET_TABLES, TOO_MANY_ROWS
 
@@ -231,14 +231,15 @@ class PostgresDatabase(SqlBackend):
             psycopg.connect(url, connect_timeout=10).close()  # (the pool would retry them for 15 s, then say less)
         except psycopg.Error as exc:
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
-            raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=reason)) from None
+            raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=redact_url(url),
+                                                                               exc=reason)) from None
         try:
             # each connection handed out is checked first: after PostgreSQL restarted, the pool's idle ones are gone
             self._pool = ConnectionPool(url, min_size=1, max_size=16, kwargs={"autocommit": True}, open=True,
                                         timeout=15, check=ConnectionPool.check_connection)
             self._pool.wait(timeout=15)
         except Exception as exc:  # any failure to connect is told plainly
-            raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=_redact(url), exc=exc)) from None
+            raise CustomerCardError(_("Cannot connect to {url}: {exc}").format(url=redact_url(url), exc=exc)) from None
         self.migrate(migrate_to)
         # Committed changes of every process reach this process's subscribers through LISTEN.
         self.changes.on_first_subscriber = self._start_listening
@@ -328,7 +329,7 @@ class PostgresDatabase(SqlBackend):
         cur.execute("SELECT pg_advisory_xact_lock(7242001)")  # one process migrates at a time
 
     def _shown_path(self) -> str:
-        return _redact(self.path)
+        return redact_url(self.path)
 
     def _start_listening(self) -> None:
         """Start hearing changes, and wait (a few seconds at most) until PostgreSQL is listening: a change
@@ -532,10 +533,6 @@ def create_database_if_missing(url: str) -> bool:
     except psycopg.Error as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CustomerCardError(_("The database {url} is not there and could not be made: {reason}").format(
-            url=_redact(url), reason=reason)) from None
+            url=redact_url(url), reason=reason)) from None
     return True
 
-
-def _redact(url: str) -> str:
-    """A database URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -66,9 +66,13 @@ class Remote:
 
     need: str = "read"
     own_login: str = ""
+    #: Whether it changes anything (an administrator's read-only token may still make the admin's reads).
+    writes: bool = True
 
 
 READ, WRITE, ADMIN, KEY = Remote("read"), Remote("write"), Remote("admin"), Remote("key")
+#: What only an administrator may read (the admin log, the outbox): a read-only token of theirs reads it too.
+ADMIN_READ = Remote("admin", writes=False)
 
 #: The store's methods a RemoteStore has, and what an API token needs for each.
 REMOTE: dict[str, Remote] = {
@@ -105,7 +109,7 @@ REMOTE: dict[str, Remote] = {
     "set_language": Remote("own", own_login="login"),
     "save_settings": ADMIN, "add_list_value": ADMIN, "rename_list_value": ADMIN, "move_list_value": ADMIN,
     "set_list_value_active": ADMIN, "save_criterion": ADMIN, "add_user": ADMIN, "update_user": ADMIN,
-    "admin_log": ADMIN, "outbox": ADMIN, "outbox_counts": ADMIN, "retry_outbox": ADMIN,
+    "admin_log": ADMIN_READ, "outbox": ADMIN_READ, "outbox_counts": ADMIN_READ, "retry_outbox": ADMIN,
     # what `customercard users/tokens` do beside a running server (whoever may read its discovery file may open the
     # database itself); an API token is refused these: tokens are made on the profile page
     **dict.fromkeys(("create_token", "tokens", "get_token", "revoke_token", "set_password"), KEY),
