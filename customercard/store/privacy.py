@@ -62,7 +62,7 @@ def _needles(contact: Contact) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def redact(text: str | None, needles: list[str]) -> str | None:
+def _redact(text: str | None, needles: list[str]) -> str | None:
     """``text`` with every occurrence of the needles (whatever their case) replaced by REDACTED."""
     if not text:
         return text
@@ -212,7 +212,7 @@ class PrivacyStore(Part):
         for row in cur.execute(f"SELECT id, {', '.join(fields)}{extra} FROM {table} WHERE {naming}",
                                params).fetchall():
             texts = row[1:1 + len(fields)]
-            redacted = [redact(value, needles) for value in texts]
+            redacted = [_redact(value, needles) for value in texts]
             if not stamps:
                 cur.execute(f"UPDATE {table} SET " + ", ".join(f"{field} = ?" for field in fields) + " WHERE id = ?",
                             [*redacted, row[0]])
@@ -231,4 +231,4 @@ class PrivacyStore(Part):
                 f"SELECT id, old_value, new_value FROM record_changes WHERE table_name = ? AND ({history})",
                 [table, *needles]).fetchall():
             cur.execute("UPDATE record_changes SET old_value = ?, new_value = ? WHERE id = ?",
-                        [redact(old, needles), redact(new, needles), change_id])
+                        [_redact(old, needles), _redact(new, needles), change_id])
