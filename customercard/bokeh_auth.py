@@ -1,6 +1,6 @@
 """Auth module for ``panel serve --auth-module``: the same login as ``customercard serve``.
 
-    panel serve dashboards/*.py --auth-module customercard/bokeh_auth.py --cookie-secret "$(cat data/cookie_secret)"
+    panel serve dashboards/*.py --auth-module customercard/bokeh_auth.py --cookie-secret "$(customercard cookie-secret)"
 
 Bokeh loads this file by path, so it imports the package absolutely. The login is that of this process's server
 (:func:`customercard.app.process_server`), which the dashboards' pages are served by too.

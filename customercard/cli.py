@@ -347,6 +347,23 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cookie_secret(args: argparse.Namespace) -> int:
+    """Print the secret that signs login cookies, as ``customercard serve`` keeps it (for ``panel serve …
+    --cookie-secret "$(customercard cookie-secret)"``): the configured one, else PostgreSQL's, else the data
+    folder's (made once)."""
+    from .login import cookie_secret
+    from .store import is_url
+
+    config = get_config()
+    database = _database(args)
+    if is_url(database) and not config.cookie_secret:
+        with _store(args) as store:
+            print(cookie_secret(config.data_path, config.cookie_secret, store))
+    else:
+        print(cookie_secret(config.data_path, config.cookie_secret))
+    return 0
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     """Build the super search's index again, sorted (after big imports, or now and then after many edits)."""
     with _store(args) as store:
@@ -598,7 +615,10 @@ def _add_backup_command(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_reindex_command(sub: argparse._SubParsersAction) -> None:
-    """The ``reindex`` command."""
+    """The ``reindex`` and ``cookie-secret`` commands."""
+    secret = sub.add_parser("cookie-secret", help=_("print the secret that signs login cookies (for panel serve "
+                                                    "--cookie-secret)"))
+    secret.set_defaults(func=cmd_cookie_secret)
     reindex = sub.add_parser("reindex", help=_("build the search index again, sorted (after many edits or imports)"))
     reindex.set_defaults(func=cmd_reindex)
 

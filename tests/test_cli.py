@@ -206,3 +206,20 @@ def test_a_database_the_command_line_makes_is_the_firm_s_and_a_wrong_one_is_refu
     wrong = subprocess.run([sys.executable, "-m", "customercard", "--db", str(db), "users", "list"],
                            capture_output=True, text=True, env=environment, check=False, timeout=120)
     assert wrong.returncode != 0 and "Traceback" not in wrong.stderr and "CUSTOMERCARD_SMTP_SECURITY" in wrong.stderr
+
+
+def test_cookie_secret_prints_the_secret_the_server_signs_with(tmp_path: Path, empty_store, capsys):
+    """`panel serve dashboards/*.py --cookie-secret "$(cat data/cookie_secret)"` failed where that file is never
+    written (PostgreSQL keeps the secret in the database): `customercard cookie-secret` prints the one in use."""
+    from customercard.cli import main
+    from customercard.login import cookie_secret
+
+    if empty_store.location.startswith("postgresql://"):
+        assert main(["--db", empty_store.location, "cookie-secret"]) == 0
+        assert capsys.readouterr().out.strip() == empty_store.shared_secret("cookie_secret")
+        return
+    data = tmp_path / "data"
+    printed = subprocess.run([sys.executable, "-m", "customercard", "cookie-secret"], capture_output=True, text=True,
+                             env={**os.environ, "CUSTOMERCARD_DATA_DIR": str(data)}, check=False, timeout=120)
+    assert printed.returncode == 0 and len(printed.stdout.strip()) > 40
+    assert printed.stdout.strip() == cookie_secret(data) == (data / "cookie_secret").read_text(encoding="utf-8")
