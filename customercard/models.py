@@ -74,6 +74,8 @@ class Choices:
     phone_region: str = "SE"
     default_country: str = "SE"
     renamed: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Whether customers may have a nickname (the firm's switch): while off, none is given or changed.
+    nicknames: bool = True
 
     def allowed(self, list_name: str) -> list[str]:
         return self.lists.get(list_name, [])
@@ -776,6 +778,9 @@ class Customer(Record):
     def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.name:
             errors["name"] = _("The customer needs a name.")
+        if not choices.nicknames and self.nickname != ((previous.get("nickname") if previous is not None else "")
+                                                       or ""):
+            errors["nickname"] = _("The firm has switched nicknames off (System administration → Settings).")
         for attr, list_name in self.lists.items():
             before = previous.get(attr) if previous is not None else None
             _check_choice(errors, attr, getattr(self, attr), choices.allowed(list_name), before,

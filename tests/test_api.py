@@ -478,3 +478,30 @@ def test_without_the_crm_module_its_records_are_not_there(served):
         settings.crm_enabled = True
         store.save_settings(settings, user="admin")
     assert api(served).get(f"/api/v1/customers/{customer}/events").status == 200
+
+
+def test_with_nicknames_switched_off_the_api_neither_shows_sorts_by_nor_sets_them(served):
+    """The card, Search customers and the super search left nicknames out while the firm had them switched off;
+    the API still showed them, sorted by them, and took a new one (a customer gained a nickname while off)."""
+    store = served.store
+    customer_id = customer_ids(served)[4]
+    client = api(served)
+    settings = store.settings()
+    settings.nicknames_enabled = False
+    store.save_settings(settings, user="admin")
+    try:
+        got = client.get(f"/customers/{customer_id}")
+        assert got.status == 200 and "nickname" not in got.json()["fields"]
+        listed = client.get("/customers?per_page=3")
+        assert listed.status == 200 and all("nickname" not in item for item in listed.json()["items"])
+        assert problem(client.get("/customers?sort=nickname"), 400)
+        refused = problem(client.patch(f"/customers/{customer_id}", {"nickname": "Set while off"},
+                                       if_match=got.headers["ETag"]), 422)
+        assert "switched nicknames off" in json.dumps(refused)
+        assert client.patch(f"/customers/{customer_id}", {"phone": "+46 8 121 21 21"},
+                            if_match=got.headers["ETag"]).status == 200  # other fields as ever
+    finally:
+        settings = store.settings()
+        settings.nicknames_enabled = True
+        store.save_settings(settings, user="admin")
+    assert "nickname" in client.get(f"/customers/{customer_id}").json()["fields"]

@@ -60,13 +60,13 @@ def test_header_shows_identity_and_last_update(demo_store, customer_id):
 
 
 def test_nickname_and_invoice_address_follow_the_switches(demo_store, customer_id):
+    customer = demo_store.get_customer(customer_id)
+    customer.nickname = "Secret Nick"  # given before the firm switched nicknames off (none is given while off)
+    demo_store.save_customer(customer, user="anna")
     settings = demo_store.settings()
     settings.nicknames_enabled = False
     settings.invoice_address_enabled = False
     demo_store.save_settings(settings, user="admin")
-    customer = demo_store.get_customer(customer_id)
-    customer.nickname = "Secret Nick"
-    demo_store.save_customer(customer, user="anna")
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     assert "invoice_address" not in [s.key for s in card.sections]
     assert "Secret Nick" not in texts(card.section("header"))

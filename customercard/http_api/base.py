@@ -40,7 +40,7 @@ from ..login import from_this_site
 from ..models import User
 from ..store.sessions import token_hash
 from .body import BoundedBody
-from .values import etag, field_value, to_json
+from .values import etag, field_value, record_json, to_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -321,6 +321,14 @@ class ApiHandler(BoundedBody, RequestHandler):
     @staticmethod
     def _unauthorized(detail: str) -> ApiError:
         return ApiError(401, detail, {"WWW-Authenticate": 'Bearer realm="customercard"'})
+
+    def customer_json(self, customer: Any) -> dict[str, Any]:
+        """A customer as the API shows it: without its nickname while the firm has nicknames switched off (as the
+        card, Search customers and the super search leave it out)."""
+        out = record_json(customer)
+        if not self.store.settings().nicknames_enabled:
+            out["fields"].pop("nickname", None)
+        return out
 
     def may_write(self, caller: Caller) -> str:
         """The caller's login, once they may change customers: not with a read-only token, not as a viewer."""

@@ -52,7 +52,8 @@ class CustomersHandler(ApiHandler):
 
     def do_GET(self, _caller: Caller) -> Reply:
         query = self._query()
-        sort = self.choice_arg("sort", tuple(LIST_SORTS), "name")
+        nicknames = self.store.settings().nicknames_enabled  # switched off: not shown, sorted by or found
+        sort = self.choice_arg("sort", tuple(s for s in LIST_SORTS if nicknames or s != "nickname"), "name")
         descending = self.bool_arg("desc")
         page = self.int_arg("page", 1, 1, MAX_PAGE)
         per_page = self.int_arg("per_page", 25, 1, 200)
@@ -64,6 +65,8 @@ class CustomersHandler(ApiHandler):
         headers = {"X-Total-Count": str(total),
                    "Link": ", ".join(f'<{self._page_url(number, per_page)}>; rel="{rel}"'
                                      for rel, number in links.items())}
+        if not nicknames:
+            frame = frame.drop(columns=["nickname"], errors="ignore")
         return Reply(200, {"items": _rows(frame), "total": total, "page": page, "per_page": per_page}, headers)
 
     def _query(self) -> CustomerQuery:
@@ -101,8 +104,8 @@ class CustomersHandler(ApiHandler):
         if errors:
             raise _invalid({**customer.validate(self.store.choices()), **errors})
         created = self.store.create_customer(customer, user=login)
-        return Reply(201, record_json(created), {"Location": f"{API_PREFIX}/customers/{created.id}",
-                                                 "ETag": etag(created.version)})
+        return Reply(201, self.customer_json(created), {"Location": f"{API_PREFIX}/customers/{created.id}",
+                                                        "ETag": etag(created.version)})
 
 
 class CustomerSearchHandler(ApiHandler):
@@ -125,7 +128,7 @@ class CustomerHandler(ApiHandler):
 
     def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
         customer = self.store.get_customer(self.id_arg(customer_id))
-        return Reply(200, record_json(customer), {"ETag": etag(customer.version)})
+        return Reply(200, self.customer_json(customer), {"ETag": etag(customer.version)})
 
     def do_PATCH(self, caller: Caller, customer_id: str) -> Reply:
         login = self.may_write(caller)
@@ -138,7 +141,7 @@ class CustomerHandler(ApiHandler):
             raise _invalid({**customer.validate(self.store.choices(), previous=self.store.get_customer(number)),
                             **errors})
         saved = self.store.save_customer(customer, user=login)
-        return Reply(200, record_json(saved), {"ETag": etag(saved.version)})
+        return Reply(200, self.customer_json(saved), {"ETag": etag(saved.version)})
 
 
 class HistoryHandler(ApiHandler):
@@ -173,7 +176,7 @@ class RestoreHandler(ApiHandler):
         self.check_if_match(customer, customer.version, self.store.history(number), {})
         saved = self.store.restore(number, self.id_arg(change_id), which=which, user=login,
                                    expected_version=customer.version)
-        return Reply(200, record_json(saved), {"ETag": etag(saved.version)})
+        return Reply(200, self.customer_json(saved), {"ETag": etag(saved.version)})
 
 
 class CustomerInvoicedHandler(ApiHandler):

@@ -672,6 +672,7 @@ class AdminStore(Part):
                 phone_region=settings.phone_region,
                 default_country=settings.phone_region,
                 renamed=self._renamed(),
+                nicknames=settings.nicknames_enabled,
             )
         return self.cached("choices", build)
 
