@@ -42,3 +42,37 @@ def test_the_economy_link_and_a_users_choices_are_said_in_the_readers_language(l
         message = str(refused.value)
         assert _("Give both the economy system and the customer's id in it (or neither, to unlink).") in message
         assert "Give both" not in message
+
+
+@pytest.mark.parametrize(("language", "none", "swedish", "figure", "one_value"), [
+    ("sv", "ingen", "Svenska", "12,5", "ett värde"), ("da", "ingen", "Svenska", "12,5", "én værdi")])
+def test_settings_values_and_criteria_are_said_as_their_forms_show_them(language, none, swedish, figure, one_value):
+    """The log showed "none → starttls", "sv → da", "25 → 12.5" and each criterion as English-keyed JSON."""
+    with using_language(language):
+        assert log_row("settings", "smtp_security", "none", "starttls")[2] == none
+        assert log_row("settings", "language", "sv", "da")[2] == swedish
+        assert log_row("settings", "max_file_mb", "25.0", "12.5")[3] == figure
+        old = log_row("Segmentation", "Size", None,
+                      '{"multiple": false, "values": ["Small", "Large"], "active": true, "name": "Size"}')[3]
+        assert old.startswith("Size; ") and "Small, Large" in old and one_value in old and "{" not in old
+
+
+def test_the_log_shows_older_entries_and_an_area_and_logins_do_not_push_admin_changes_away(demo_store):
+    """The Log tab showed the newest 200 entries only, logins among them: after 200 logins an administrator's
+    rename was gone from sight (it was still stored)."""
+    import panel as pn
+
+    from customercard.ui.admin import AdminLog
+
+    from .ui_support import one
+
+    statuses = demo_store.list_values("statuses")
+    demo_store.rename_list_value(int(statuses.iloc[0]["id"]), "Renamed long ago", user="admin")
+    for _n in range(AdminLog.PAGE + 5):
+        demo_store.authenticate("anna", "demo")  # each login is logged
+    log = AdminLog(demo_store)
+    assert "Renamed long ago" in log.__panel__().objects[1].object  # logins are not shown unless asked for
+    one(log.__panel__(), pn.widgets.Checkbox, "cc-admin-log-logins").value = True  # as a person ticks it
+    assert "Renamed long ago" not in log.__panel__().objects[1].object and log.rows_shown == AdminLog.PAGE
+    log.show_older()
+    assert "Renamed long ago" in log.__panel__().objects[1].object and log.rows_shown > AdminLog.PAGE

@@ -33,6 +33,7 @@ from .backend import Backend, counted
 from .database import utcnow
 from .logouts import end_sessions
 from .part import Part
+from .sessions import LOG_AREA
 
 #: The admin log's area of the segmentation criteria (each entry keeps the criterion before and after as JSON).
 SEGMENTATION_AREA = "Segmentation"
@@ -178,10 +179,26 @@ class AdminStore(Part):
         cur.execute("INSERT INTO admin_log (changed_at, changed_by, area, item, old_value, new_value) "
                     "VALUES (?, ?, ?, ?, ?, ?)", [utcnow(), user, area, item, to_text(old), to_text(new)])
 
-    def admin_log(self, limit: int = 200) -> pd.DataFrame:
-        """Every admin change, newest first: changed_at, changed_by, area, item, old_value, new_value."""
+    def admin_log(self, limit: int = 200, offset: int = 0, area: str | None = None,
+                  include_logins: bool = True) -> pd.DataFrame:
+        """Every admin change, newest first: changed_at, changed_by, area, item, old_value, new_value — ``limit``
+        rows after the newest ``offset``; only one ``area`` ('settings', 'Users', 'Segmentation', a list's name…);
+        without the logins (``include_logins=False``: logins, failed ones and lockouts, which soon outnumber the
+        rest)."""
+        where, params = [], []
+        if area:
+            where.append("area = ?")
+            params.append(str(area))
+        if not include_logins:
+            where.append("area <> ?")
+            params.append(LOG_AREA)
         return self.db.df("SELECT changed_at, changed_by, area, item, old_value, new_value FROM admin_log "
-                          "ORDER BY id DESC LIMIT ?", [counted(limit)])
+                          + (("WHERE " + " AND ".join(where) + " ") if where else "")
+                          + "ORDER BY id DESC LIMIT ? OFFSET ?", [*params, counted(limit), counted(offset, "offset")])
+
+    def admin_log_areas(self) -> list[str]:
+        """The areas the admin log has entries of, by name."""
+        return sorted(area for (area,) in self.db.rows("SELECT DISTINCT area FROM admin_log"))
 
     def list_renames(self) -> dict[str, list[tuple[Any, str, str]]]:
         """Each admin list's renames, oldest first, as the admin log keeps them: {list name: [(when, old name, new

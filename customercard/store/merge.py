@@ -116,38 +116,40 @@ class MergeStore(Part):
                  f"{merged.number} {merged.name} (id {survivor_id})"]])
         return self.customers.get_customer(survivor_id)
 
-    def _drop_doubled_relations(self, cur: Any, survivor_id: int, moved: set[int], login: str, now: Any) -> None:
-        """Both customers related to the same one the same way: after the move the survivor had it twice (adding it
-        twice by hand is refused). The survivor's own is kept — with the moved one's note when it had none — and
-        the moved one is removed, its history saying so."""
+    def _drop_doubled_relations(self, cur: Any, survivor_id: int, other_id: int, login: str, now: Any) -> None:
+        """Before the relations move: those of the other customer that the survivor has already (both related to
+        the same one the same way) would make the survivor list it twice (adding one twice by hand is refused).
+        They are removed, as removing them by hand does (their history says so, and the other customer's card as
+        of a day before the merge still shows them); the survivor's own is kept, with the other's note when it had
+        none."""
         rows = cur.execute("SELECT r.id, r.customer_id, r.relation_type_id, r.other_customer_id, r.other_contact_id, "
                            "r.note, t.label FROM relations r JOIN list_values t ON t.id = r.relation_type_id WHERE "
-                           "r.customer_id = ? OR r.other_customer_id = ? ORDER BY r.id",
-                           [survivor_id, survivor_id]).fetchall()
+                           "r.customer_id IN (?, ?) OR r.other_customer_id IN (?, ?) ORDER BY r.id",
+                           [survivor_id, other_id, survivor_id, other_id]).fetchall()
         inverse = self.admin.list_maps()["relation_types"]["inverse"]
-        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+
+        def key(row: tuple[Any, ...]) -> tuple[Any, ...]:  # as it will read once the other's ends are the survivor's
+            moved = tuple(survivor_id if i in (1, 3) and value == other_id else value for i, value in enumerate(row))
+            return _relation_key(moved, inverse.get(row[6]) == row[6])
+        between = {other_id, survivor_id}
+        kept = {key(row): row for row in rows if other_id not in (row[1], row[3])}  # the survivor's own
         for row in rows:
-            groups.setdefault(_relation_key(row, inverse.get(row[6]) == row[6]), []).append(row)
-        for same in groups.values():
-            if len(same) < 2 or not any(int(row[0]) in moved for row in same):  # noqa: PLR2004 - a pair at least
+            relation_id, customer_id, _type, other_customer_id, other_contact_id, note, label = row
+            if other_id not in (customer_id, other_customer_id) or {customer_id, other_customer_id} == between:
+                continue  # the survivor's, or one between the two (it stays on the archived one)
+            mine = kept.get(key(row))
+            if mine is None:
                 continue
-            kept = next((row for row in same if int(row[0]) not in moved), same[0])
-            note = kept[5] or ""
-            for row in same:
-                if row is kept:
-                    continue
-                relation_id, customer_id, _type, other_customer_id, other_contact_id, row_note, label = row
-                cur.execute("DELETE FROM relations WHERE id = ?", [int(relation_id)])
-                before = Relation(customer_id=customer_id, relation_type=label, note=row_note or "",
-                                  other_customer_id=other_customer_id, other_contact_id=other_contact_id)
-                write_record_changes(self.db, cur, "relations", int(relation_id), customer_id, login, now, "merge",
-                                     {f: (v, None) for f, v in before.values().items() if v not in (None, "")})
-                if row_note and not note:
-                    note = row_note
-            if note != (kept[5] or ""):
-                cur.execute("UPDATE relations SET note = ? WHERE id = ?", [note, int(kept[0])])
-                write_record_changes(self.db, cur, "relations", int(kept[0]), kept[1], login, now, "merge",
-                                     {"note": (kept[5] or None, note)})
+            cur.execute("DELETE FROM relations WHERE id = ?", [int(relation_id)])
+            before = Relation(customer_id=customer_id, relation_type=label, note=note or "",
+                              other_customer_id=other_customer_id, other_contact_id=other_contact_id)
+            write_record_changes(self.db, cur, "relations", int(relation_id), customer_id, login, now, "delete",
+                                 {f: (v, None) for f, v in before.values().items() if v not in (None, "")})
+            if note and not mine[5]:
+                cur.execute("UPDATE relations SET note = ? WHERE id = ?", [note, int(mine[0])])
+                write_record_changes(self.db, cur, "relations", int(mine[0]), mine[1], login, now, "merge",
+                                     {"note": (None, note)})
+                kept[key(row)] = (*mine[:5], note, mine[6])
 
     @staticmethod
     def _check_versions(survivor: Customer, survivor_version: int | None, other: Customer,
@@ -167,9 +169,7 @@ class MergeStore(Part):
             cur.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # constant names
                         [survivor_id, other_id])
         # relations move too, except one between the two (it would point at itself): it stays on the archived one
-        moved = {int(i) for (i,) in cur.execute(
-            "SELECT id FROM relations WHERE (customer_id = ? AND coalesce(other_customer_id, -1) <> ?) OR "
-            "(other_customer_id = ? AND customer_id <> ?)", [other_id, survivor_id, other_id, survivor_id]).fetchall()}
+        self._drop_doubled_relations(cur, survivor_id, other_id, login, now)
         cur.execute("INSERT INTO merge_moves (table_name, record_id, from_customer, to_customer, moved_at) "
                     "SELECT 'relations', id, ?, ?, ? FROM relations WHERE customer_id = ? "
                     "AND coalesce(other_customer_id, -1) <> ?", [other_id, survivor_id, now, other_id, survivor_id])
@@ -185,8 +185,6 @@ class MergeStore(Part):
         for relation_id, customer_id in pointing:  # whom a relation points at is one of its fields: in its history
             write_record_changes(self.db, cur, "relations", relation_id, customer_id, login, now, "merge",
                                  {"other_customer_id": (other_id, survivor_id)})
-        if moved:
-            self._drop_doubled_relations(cur, survivor_id, moved, login, now)
         cur.execute("INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) "
                     "SELECT ?, year, amount, invoices FROM invoiced_yearly WHERE customer_id = ? "
                     "ON CONFLICT (customer_id, year) DO UPDATE SET amount = invoiced_yearly.amount + excluded.amount, "

@@ -109,7 +109,8 @@ REMOTE: dict[str, Remote] = {
     "set_language": Remote("own", own_login="login"),
     "save_settings": ADMIN, "add_list_value": ADMIN, "rename_list_value": ADMIN, "move_list_value": ADMIN,
     "set_list_value_active": ADMIN, "save_criterion": ADMIN, "add_user": ADMIN, "update_user": ADMIN,
-    "admin_log": ADMIN_READ, "outbox": ADMIN_READ, "outbox_counts": ADMIN_READ, "retry_outbox": ADMIN,
+    "admin_log": ADMIN_READ, "admin_log_areas": ADMIN_READ,
+    "outbox": ADMIN_READ, "outbox_counts": ADMIN_READ, "retry_outbox": ADMIN,
     # what `customercard users/tokens` do beside a running server (whoever may read its discovery file may open the
     # database itself); an API token is refused these: tokens are made on the profile page
     **dict.fromkeys(("create_token", "tokens", "get_token", "revoke_token", "set_password"), KEY),

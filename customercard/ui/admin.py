@@ -333,23 +333,61 @@ class UsersAdmin(AdminPanel):
 class AdminLog(pn.viewable.Viewer):
     """Every admin change: who, when, what, old → new."""
 
+    #: Entries shown at first, and added by each "Show older entries".
+    PAGE = 200
+
     def __init__(self, store: Store, **params: Any) -> None:
         super().__init__(**params)
         self.store = store
+        self.shown = self.PAGE
+        self._count = 0
         self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-admin-log"])
+        # logins (and failed ones, lockouts) soon outnumber the rest: shown when asked for, or chosen as the area
+        self._area = pn.widgets.Select(label=_("Area"), css_classes=["cc-admin-log-area"], width=220)
+        self._logins = pn.widgets.Checkbox(label=_("Show logins"), value=False, css_classes=["cc-admin-log-logins"])
+        self._older = pn.widgets.Button(label=_("Show older entries"), css_classes=["cc-admin-log-older"],
+                                        stylesheets=[BUTTON_CSS])
+        self._area.param.watch(lambda _e: self._again(), "value")
+        self._logins.param.watch(lambda _e: self._again(), "value")
+        self._older.on_click(lambda _e: self.show_older())
+        self.refresh()
+
+    def _again(self) -> None:
+        self.shown = self.PAGE
+        self.refresh()
+
+    def show_older(self) -> None:
+        """Show the next entries (older ones) below those shown."""
+        self.shown += self.PAGE
         self.refresh()
 
     def refresh(self) -> None:
-        frame: pd.DataFrame = self.store.admin_log()
+        areas = self.store.admin_log_areas()
+        options = {_("All areas"): "", **{log_row(area, "", None, None)[0]: area for area in areas}}
+        if self._area.options != options:
+            self._area.options = options
+        area = self._area.value or None
+        frame: pd.DataFrame = self.store.admin_log(limit=self.shown + 1, area=area,
+                                                   include_logins=bool(self._logins.value or area))
+        more = len(frame) > self.shown
+        frame = frame.head(self.shown)
+        self._count = len(frame)
         zone = self.store.settings().time_zone
         rows = [[esc(formatting.datetime(r.changed_at, zone)), esc(self.store.user_name(r.changed_by)),
                  *(esc(text) for text in log_row(r.area, r.item, r.old_value, r.new_value))]
                 for r in frame.itertuples(index=False)]
         self._html.object = table([(_("When"), False), (_("Who"), False), (_("Area"), False), (_("What"), False),
                                    (_("Old"), False), (_("New"), False)], rows, css_id="cc-admin-log-table")
+        self._older.visible = more
+
+    @property
+    def rows_shown(self) -> int:
+        """How many entries the log shows now."""
+        return self._count
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return self._html
+        return pn.Column(pn.Row(self._area, self._logins, align="start"), self._html, self._older,
+                         sizing_mode="stretch_width")
 
 
 class ImportAdmin(pn.viewable.Viewer):

@@ -13,8 +13,12 @@ import json
 import re
 from collections.abc import Callable
 
+import param
+
+from .. import formatting
 from ..i18n import N_, _
 from ..models import LIST_NAMES, Customer, Settings, User
+from .values import shown
 
 #: The areas and fixed words the store writes (see customercard.store.admin, .sessions, .outbox, .privacy).
 WORDS = (N_("settings"), N_("Segmentation"), N_("Users"), N_("Economy system"), N_("Privacy"), N_("Logins"),
@@ -90,9 +94,54 @@ def said(text: str | None, area: str = "") -> str:  # noqa: PLR0911 - one return
     return text
 
 
+def setting_said(name: str, text: str | None) -> str:
+    """A setting's value as the settings form shows it: its choice's label ('ingen' for none, 'Svenska' for sv),
+    a number as the reader's language writes it (12,5), yes or no."""
+    if not isinstance(text, str):
+        return ""
+    parameter = Settings.param[name]
+    metadata = parameter.metadata or {}
+    if metadata.get("value_labels"):
+        label = metadata["value_labels"].get(text)
+        return _(label) if label else text
+    if metadata.get("translate_values"):
+        return _(text)
+    if isinstance(parameter, param.Number) and not isinstance(parameter, param.Boolean):
+        try:
+            return formatting.figure(float(text))
+        except ValueError:
+            return text
+    return shown(Settings, name, text) if not isinstance(parameter, param.String) else said(text)
+
+
+def criterion_said(text: str | None) -> str:
+    """A segmentation criterion as the log keeps it (JSON: name, values, one or several, active) in words."""
+    if not isinstance(text, str):
+        return ""
+    try:
+        kept = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(kept, dict):
+        return said(text)
+    parts = [str(kept.get("name", ""))]
+    values = kept.get("values")
+    if isinstance(values, list):
+        parts.append(_("values: {values}").format(values=", ".join(map(str, values)) or "–"))
+    if "multiple" in kept:
+        parts.append(_("several values") if kept["multiple"] else _("one value"))
+    if "active" in kept:
+        parts.append(_("active") if kept["active"] else _("inactive"))
+    return "; ".join(part for part in parts if part)
+
+
 def log_row(area: str, item: str, old: str | None, new: str | None) -> tuple[str, str, str, str]:
     """(area, item, old value, new value) of an admin log row, as the reader reads them."""
     value_area = "Users" if area == "Users" else ""
     if area == "Users" and item.endswith(": role"):
         return said(area), said(item, area), _(old) if old else "", _(new) if new else ""
+    if area == "settings" and item in Settings.param:
+        return said(area), said(item, area), setting_said(item, old), setting_said(item, new)
+    if area == "Segmentation":
+        return said(area), said(item, area), criterion_said(old), criterion_said(new)
     return said(area), said(item, area), said(old, value_area), said(new, value_area)
