@@ -376,6 +376,11 @@ class Record(param.Parameterized):
             clone._unreadable = dict(self._unreadable)
         return clone
 
+    def rewrite_unreadable(self, fields: Iterable[str]) -> None:
+        """Write these of :attr:`unreadable` at the next save, whatever they hold (the default they were read as
+        included): the person saved the form they are in."""
+        self._rewrite = {field for field in fields if field in self.unreadable}
+
     @property
     def unreadable(self) -> dict[str, str]:
         """The fields whose stored values the model refuses (written by another program, or before a rule was

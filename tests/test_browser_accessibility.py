@@ -649,7 +649,8 @@ def test_escape_leaves_the_new_comment_new_contact_and_merge_forms_too(live_serv
 
 
 def test_enter_in_the_new_contact_form_adds_the_person_and_never_merges(live_server, page, customers):
-    """Enter in a one-line field of Add contact person adds them; in Merge…'s search field it never merges."""
+    """Enter in a one-line field of Add contact person adds them; in a search field (a relation's "To customer or
+    contact person", Merge…'s) it neither saves the form nor merges."""
     store = live_server.store
     login(page, live_server.url, "erik", path=f"/card?customer={customers[3]}")
     contacts = section(page, "contacts")
@@ -664,6 +665,20 @@ def test_enter_in_the_new_contact_form_adds_the_person_and_never_merges(live_ser
     expect(contacts.locator("button", has_text="Cancel")).to_have_count(0)
     expect(contacts).to_contain_text("Enterina Keyson")
     assert "Enterina" in set(store.contacts(customers[3])["first_name"])
+
+    relations = section(page, "relations")
+    toggle = relations.locator("button.cc-sv-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    made = len(store.relations(customers[3]))
+    relations.locator("button.cc-act").first.click()
+    find = relations.locator(".cc-relation-find input")
+    find.fill(store.get_customer(customers[4]).name[:5])
+    expect(relations.locator(".cc-relation-target select option")).not_to_have_count(0)
+    find.press("Enter")  # a search's Enter: no relation to the first hit, made for you
+    page.wait_for_timeout(500)
+    assert len(store.relations(customers[3])) == made
+    expect(relations.locator("button", has_text="Cancel")).to_have_count(1)
 
     before = store.get_customer(customers[3]).version
     section(page, "header").locator("button.cc-tool-merge").click()

@@ -686,3 +686,30 @@ def test_texts_that_read_the_same_are_one_value_in_lists_criteria_and_names(empt
     made = store.create_customer(user="anna", name=unicodedata.normalize("NFD", "Ölands Åkeri AB"))
     assert store.get_customer(made.id).name == "Ölands Åkeri AB"
     assert any(int(hit.id) == made.id for hit in store.search("Ölands Åkeri").itertuples())
+
+
+def test_a_value_an_older_version_kept_decomposed_stays_one_value_when_its_criterion_is_edited(empty_store):
+    """A segmentation value stored with its Å decomposed (before texts were kept composed): the first edit of its
+    criterion made a second, composed value and marked the customers' one no longer offered."""
+    import unicodedata
+
+    from customercard.models import CustomerQuery
+
+    store = empty_store
+    criterion = store.criteria()[0]
+    criterion.values = [*criterion.values, "Åland"]
+    store.save_criterion(criterion, user="boss")
+    decomposed = unicodedata.normalize("NFD", "Åland")
+    store.db.execute("UPDATE criterion_values SET label = ? WHERE label = ?", [decomposed, "Åland"])
+    store.forget_cached()
+    customer = store.create_customer(user="anna", name="Åländsk AB")
+    customer.segments = {criterion.name: [decomposed]}
+    store.save_customer(customer, user="anna")
+    ids = set(store.criterion_value_ids().values())
+
+    edited = next(c for c in store.criteria() if c.id == criterion.id)
+    edited.name = f"{criterion.name} renamed"
+    store.save_criterion(edited, user="boss")
+    assert set(store.criterion_value_ids().values()) == ids  # no second value
+    assert store.find_customers(CustomerQuery(segments={edited.name: ["Åland"]}))[1] == 1
+    assert store.get_customer(customer.id).segments[edited.name] == ["Åland"]

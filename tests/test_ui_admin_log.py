@@ -3,6 +3,8 @@ a bulk change's field, a segmentation's values as history keeps them) said in th
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from customercard.i18n import using_language
@@ -68,8 +70,11 @@ def test_the_log_shows_older_entries_and_an_area_and_logins_do_not_push_admin_ch
 
     statuses = demo_store.list_values("statuses")
     demo_store.rename_list_value(int(statuses.iloc[0]["id"]), "Renamed long ago", user="admin")
-    for _n in range(AdminLog.PAGE + 5):
-        demo_store.authenticate("anna", "demo")  # each login is logged
+    later = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for n in range(AdminLog.PAGE + 5):  # a few weeks of colleagues logging in: each login is logged
+        demo_store.db.execute("INSERT INTO admin_log (changed_at, changed_by, area, item, old_value, new_value) "
+                              "VALUES (?, 'system:login', 'Logins', ?, NULL, 'logged in')",
+                              [later + dt.timedelta(seconds=n), "anna from 127.0.0.1"])
     log = AdminLog(demo_store)
     assert "Renamed long ago" in log.__panel__().objects[1].object  # logins are not shown unless asked for
     one(log.__panel__(), pn.widgets.Checkbox, "cc-admin-log-logins").value = True  # as a person ticks it

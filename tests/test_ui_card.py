@@ -674,3 +674,13 @@ def test_a_stored_value_the_model_refuses_is_said_in_its_section_and_the_rest_of
     demo_store.save_customer(again, user="anna")
     fixed = demo_store.get_customer(customer_id)
     assert fixed.unreadable == {} and fixed.invoicing.vat_rate == 12.0
+
+    # the default it is shown as, saved from its own section: written (a save compared it with that default)
+    demo_store.db.execute("UPDATE customers SET vat_rate = 250 WHERE id = ?", [customer_id])
+    demo_store.forget_cached()
+    economy = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("economy")
+    economy.open()
+    economy.start_edit()
+    assert economy.save()
+    assert demo_store.db.row("SELECT vat_rate FROM customers WHERE id = ?", [customer_id])[0] == 25
+    assert demo_store.get_customer(customer_id).unreadable == {}

@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+import unicodedata
 from typing import Any
 
 import pandas as pd
@@ -467,13 +468,14 @@ class AdminStore(Part):
                 if not updated:
                     raise self._stale_criterion(before, criterion)
                 criterion.version = (criterion.version or 1) + 1
-            existing = {label: (vid, active) for vid, label, active in cur.execute(
+            # a value stored with its letters decomposed (before they were kept composed) is the same value
+            existing = {_composed(label): (vid, active) for vid, label, active in cur.execute(
                 "SELECT id, label, active FROM criterion_values WHERE criterion_id = ?",
                 [criterion.id]).fetchall()}
             for position, label in enumerate(criterion.values, start=1):
                 if label in existing:
-                    cur.execute("UPDATE criterion_values SET position = ?, active = TRUE WHERE id = ?",
-                                [position, existing[label][0]])
+                    cur.execute("UPDATE criterion_values SET label = ?, position = ?, active = TRUE WHERE id = ?",
+                                [label, position, existing[label][0]])
                 else:
                     cur.execute("INSERT INTO criterion_values (criterion_id, label, position, active) "
                                 "VALUES (?, ?, ?, TRUE)", [criterion.id, label, position])
@@ -726,10 +728,16 @@ def _policy_hash(password: str, login: str) -> str:
     return passwords.hash_password(password)
 
 
+def _composed(text: str) -> str:
+    """A text with its letters composed (as texts are kept now; an older version kept an Å pasted as A and a ring)."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def _same_label(by_label: dict[str, int], label: str) -> tuple[str, int] | None:
-    """The list's (label, id) that reads as ``label``: the same letters, whatever their case."""
-    wanted = label.casefold()
-    return next(((known, value_id) for known, value_id in by_label.items() if known.casefold() == wanted), None)
+    """The list's (label, id) that reads as ``label``: the same letters, whatever their case (or composition)."""
+    wanted = _composed(label).casefold()
+    return next(((known, value_id) for known, value_id in by_label.items()
+                 if _composed(known).casefold() == wanted), None)
 
 
 def _refuse_same_label(db: Any, cur: Any, list_name: str, label: str, value_id: int | None = None) -> None:

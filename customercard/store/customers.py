@@ -72,6 +72,18 @@ def _update_statement(columns: tuple[str, ...]) -> str:
             + "updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND version = ?")
 
 
+def _diff_with_rewrites(stored: Any, customer: Customer) -> dict[str, tuple[Any, Any]]:
+    """The changed fields, and those whose stored value the model refused (read as their default) that the person
+    set again (:meth:`Customer.rewrite_unreadable`: the section they live in was saved) — written even when the value
+    set is the default they were shown as."""
+    changes = _diff(stored, customer)
+    unreadable = customer.unreadable
+    for field in customer.__dict__.get("_rewrite") or ():
+        if field in unreadable and field not in changes:
+            changes[field] = (unreadable[field], customer.get(field))
+    return changes
+
+
 def _creation_rows(customer_id: int, customer: Customer, blank: Customer, now: Any, login: str) -> list[list[Any]]:
     """History rows of a new customer: each field given a value other than the default, and each segment (the
     name at least)."""
@@ -362,7 +374,7 @@ class CustomerStore(Part):
                     raise self.conflict(stored, customer)
             self._refuse_merged_away(customer, stored)
             customer.check(self.admin.choices(), previous=stored)
-            changes = _diff(stored, customer)
+            changes = _diff_with_rewrites(stored, customer)
             if not changes:
                 return customer
             now = utcnow()
@@ -416,7 +428,7 @@ class CustomerStore(Part):
             except (ValidationError, ConflictError, PermissionDenied) as exc:
                 refused[customer.id] = exc
                 continue
-            changes = _diff(stored, customer)
+            changes = _diff_with_rewrites(stored, customer)
             if not changes:
                 continue
             columns = _columns_of(set(changes))

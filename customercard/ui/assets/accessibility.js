@@ -384,6 +384,9 @@
       if (event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
       if (!(start instanceof HTMLInputElement) || !ONE_LINE.has((start.getAttribute("type") || "").toLowerCase())) return;
       if (start.getAttribute("role") === "combobox" || start.hasAttribute("aria-autocomplete")) return;  // its own Enter
+      // a field that looks something up as it is typed (…-find: the relation's "To customer or contact person",
+      // Merge…'s search): Enter there is a search's Enter, never the form's Save with the first hit chosen for you
+      if (path.some((n) => n instanceof Element && [...n.classList].some((c) => /-find$/.test(c)))) return;
       const found = ownForm(path);
       const button = found && pressed(found.save);
       if (!button || button.disabled) return;

@@ -126,6 +126,12 @@ class Section(pn.viewable.Viewer):
         """The read-only body as safe HTML (every user value escaped)."""
         return ""
 
+    def _save_customer(self, customer: Customer) -> Customer:
+        """Save the form's customer; a value of this section the card could not read is written with it (the form
+        showed it as its default, and Save says that is the value wanted)."""
+        customer.rewrite_unreadable(self.edit_fields or ())
+        return self.context.store.save_customer(customer, user=self.context.login)
+
     def unreadable_html(self) -> str:
         """Which of the section's fields hold a stored value the model refuses (read as empty), said above its read
         view: the value is not lost in silence, and Edit sets a new one."""
@@ -303,7 +309,7 @@ class Section(pn.viewable.Viewer):
         store, customer_id = context.store, draft.id
         self._editor = CustomerEditor(
             draft, list(self.edit_fields), form=self.make_form(draft.copy()),
-            save=lambda customer: store.save_customer(customer, user=context.login),
+            save=self._save_customer,
             reload=lambda: store.get_customer(customer_id), done=self._saved, cancelled=self.cancel,
             say=self.say, css="cc-section-form", save_css="cc-save", cancel_css="cc-cancel",
             user_name=store.user_name, zone=context.zone, focus=True, saving=context.saving, choices=store.choices)
