@@ -76,6 +76,8 @@ class Choices:
     renamed: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Whether customers may have a nickname (the firm's switch): while off, none is given or changed.
     nicknames: bool = True
+    #: The currencies the firm has an exchange rate for (its base currency among them); None: not known here.
+    rated: frozenset[str] | None = None
 
     def allowed(self, list_name: str) -> list[str]:
         return self.lists.get(list_name, [])
@@ -1109,6 +1111,11 @@ class Opportunity(Record):
         if currencies and self.currency not in currencies and (
                 previous is None or previous.get("currency") != self.currency):
             errors["currency"] = _("{value} is not one of the currencies.").format(value=quoted(self.currency))
+        elif choices.rated is not None and self.currency and self.currency not in choices.rated and (
+                previous is None or previous.get("currency") != self.currency):
+            # (else it would be added up as if it were the base currency, one to one, on the board and the card)
+            errors["currency"] = _("There is no exchange rate for {currency}: an administrator adds one in the "
+                                   "settings (Exchange rates).").format(currency=self.currency)
         if self.status == "lost" and not self.lost_reason:
             errors["lost_reason"] = _("Say why it was lost.")
         if (self.amount or 0) > MAX_AMOUNT and (previous is None or previous.get("amount") != self.amount):

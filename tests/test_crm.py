@@ -177,3 +177,22 @@ def test_an_opportunity_s_amount_is_bounded_when_it_is_saved(pair):
     kept = store.get_opportunity(made.id)
     kept.title = "Too big, renamed"
     assert store.save_opportunity(kept, user="anna").amount == 5_000_000_000_000
+
+
+def test_an_opportunity_in_a_currency_without_an_exchange_rate_is_refused_until_there_is_one(demo_store):
+    """An administrator added CHF to the currencies but no rate: a CHF 1,000,000 opportunity was added up as SEK
+    1,000,000 on the board, the pipeline, the home page and the card."""
+    store = demo_store
+    store.add_list_value("currencies", "CHF", user="admin")
+    customer_id = int(store.sql("SELECT min(id) AS id FROM customers WHERE NOT archived")["id"][0])
+    deal = store.new_opportunity(customer_id, owner="anna")
+    deal.param.update(title="Swiss deal", amount=1_000_000.0, currency="CHF")
+    with pytest.raises(cc.ValidationError) as refused:
+        store.create_opportunity(deal, user="anna")
+    assert "no exchange rate for CHF" in refused.value.errors["currency"]
+    settings = store.settings()
+    settings.exchange_rates = settings.exchange_rates + ", CHF 11.80"
+    store.save_settings(settings, user="admin")
+    made = store.create_opportunity(deal, user="anna")
+    row = store.opportunities(customer_id).set_index("id").loc[made.id]
+    assert row["amount_base"] == pytest.approx(11_800_000.0)

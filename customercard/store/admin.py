@@ -692,6 +692,7 @@ class AdminStore(Part):
                 default_country=settings.phone_region,
                 renamed=self._renamed(),
                 nicknames=settings.nicknames_enabled,
+                rated=_rated(settings),
             )
         return self.cached("choices", build)
 
@@ -726,6 +727,14 @@ def _policy_hash(password: str, login: str) -> str:
     if problem:
         raise ValidationError({"password": problem})
     return passwords.hash_password(password)
+
+
+def _rated(settings: Settings) -> frozenset[str] | None:
+    """The currencies the settings give a rate for (None when the rates cannot be read: nothing is refused then)."""
+    try:
+        return frozenset(settings.rates())
+    except ValueError:
+        return None
 
 
 def _composed(text: str) -> str:
