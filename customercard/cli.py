@@ -186,6 +186,8 @@ def _notebook_pages(paths: list[Path]) -> dict[str, str]:
              "/components", "/panel-preview", "/livereload", "/favicon.ico"}  # the app's (and its server's) own
     pages: dict[str, str] = {}
     for path in paths:
+        if not path.exists():
+            raise CustomerCardError(_("{source} does not exist.").format(source=path))
         if path.suffix not in (".ipynb", ".py") or not path.is_file():
             raise CustomerCardError(_("{path} is not a notebook (.ipynb) or script (.py) file.").format(path=path))
         address = f"/{path.stem}"

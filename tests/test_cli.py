@@ -171,6 +171,9 @@ def test_a_notebook_named_as_one_of_the_apps_pages_is_refused(tmp_path: Path):
                      str(free_port()))
         assert result.returncode != 0 and "rename the file" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+    missing = run("--db", str(tmp_path / "x.duckdb"), "serve", "--notebook", str(tmp_path / "gone.ipynb"), "--port",
+                  str(free_port()))  # it said "is not a notebook"
+    assert missing.returncode != 0 and "gone.ipynb does not exist" in missing.stderr, missing.stderr
 
 
 def test_a_database_the_command_line_makes_is_the_firm_s_and_a_wrong_one_is_refused_in_one_line(tmp_path: Path):
