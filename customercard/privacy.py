@@ -41,12 +41,14 @@ def write_personal_data(store: Store, contact_id: int, target: Path, user: str |
     for path in paths:
         if path.exists():
             raise CustomerCardError(_("{path} exists already: choose a new file name.").format(path=path))
+        if not path.parent.is_dir():  # as `export` says: a mistyped folder is not made
+            raise CustomerCardError(_("No folder {parent} to write {name} into.").format(parent=path.parent,
+                                                                                       name=path.name))
     if as_zip:
         contents = [personal_data_zip(store, contact_id, user)]
     else:
         files = personal_data_files(store, contact_id, user)
         contents = [files.pop(f"contact-{contact_id}.json"), *files.values()]
     for path, data in zip(paths, contents, strict=True):
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return paths

@@ -90,6 +90,9 @@ def test_the_export_files_are_json_and_a_vcard(firm, tmp_path):
         assert sorted(archive.namelist()) == sorted(files)
     with pytest.raises(cc.CustomerCardError, match="exists already"):
         write_personal_data(firm.store, firm.anna.id, tmp_path / "anna.zip", user="boss")
+    with pytest.raises(cc.CustomerCardError, match="No folder"):  # a mistyped folder is not made (export's way)
+        write_personal_data(firm.store, firm.anna.id, tmp_path / "typo" / "anna.zip", user="boss")
+    assert not (tmp_path / "typo").exists()
 
 
 @pytest.mark.parametrize("user", ["anna", "vera"])
