@@ -49,7 +49,8 @@ def _store(args: argparse.Namespace, new_ok: bool = False, beside_server: bool =
                                   "demo` or `customercard serve --demo-if-missing` makes a new one.").format(
                                       database=database))
     store = open_store(args.db or None, through_server=beside_server)
-    if is_new and defaults:
+    # (a PostgreSQL database is made empty by its administrator: one with no customers and no lists is new too)
+    if defaults and new_ok and (is_new or (getattr(store, "db", None) is not None and _unfilled(store))):
         from .firm_defaults import install_defaults
 
         install_defaults(store)

@@ -36,7 +36,9 @@ ACTOR = SYSTEM_PREFIX + "setup"
 
 def install_defaults(store: Store, settings: Settings | None = None) -> None:
     """Fill the admin lists, criteria and settings of an empty database (values already there are kept)."""
-    with store.db.transaction():
+    with store.db.transaction() as cur:
+        if store.db.dialect == "postgresql":  # two server processes starting at once: one after the other
+            cur.execute("SELECT pg_advisory_xact_lock(7242010)")
         _install(store, settings)
     store.forget_cached()
 

@@ -226,3 +226,39 @@ def test_cookie_secret_prints_the_secret_the_server_signs_with(tmp_path: Path, e
                              env={**os.environ, "CUSTOMERCARD_DATA_DIR": str(data)}, check=False, timeout=120)
     assert printed.returncode == 0 and len(printed.stdout.strip()) > 40
     assert printed.stdout.strip() == cookie_secret(data) == (data / "cookie_secret").read_text(encoding="utf-8")
+
+
+def test_a_new_postgresql_database_gets_the_firm_s_lists_from_its_first_import_and_two_servers_may_start(
+        pg_server, tmp_path: Path, capsys):
+    """A firm on PostgreSQL made its empty database and ran `customercard import` first: every status and industry
+    was refused (only `serve` filled the lists). Two processes filling the lists at once: one failed (a duplicate)."""
+    import threading
+
+    from customercard.cli import main
+    from customercard.firm_defaults import install_defaults
+
+    url = pg_server.create_database(f"fresh_import_{os.getpid()}")
+    sheet = tmp_path / "one.csv"
+    sheet.write_text("Name,Status,Industry\nFörsta AB,Active,Consulting\n", encoding="utf-8")
+    assert main(["--db", url, "import", str(sheet)]) == 0, capsys.readouterr()
+    with Store(url) as store:
+        assert store.find_customers()[1] == 1 and len(store.list_values("statuses")) > 0
+
+    other = pg_server.create_database(f"fresh_race_{os.getpid()}")
+    stores = [Store(other), Store(other)]
+    failed: list[BaseException] = []
+
+    def fill(store: Store) -> None:
+        try:
+            install_defaults(store)
+        except BaseException as exc:  # told below
+            failed.append(exc)
+    threads = [threading.Thread(target=fill, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    assert len(stores[0].list_values("statuses")) == len(set(stores[0].list_values("statuses")["label"])) > 0
+    for store in stores:
+        store.close()
