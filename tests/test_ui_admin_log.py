@@ -79,5 +79,19 @@ def test_the_log_shows_older_entries_and_an_area_and_logins_do_not_push_admin_ch
     assert "Renamed long ago" in log.__panel__().objects[1].object  # logins are not shown unless asked for
     one(log.__panel__(), pn.widgets.Checkbox, "cc-admin-log-logins").value = True  # as a person ticks it
     assert "Renamed long ago" not in log.__panel__().objects[1].object and log.rows_shown == AdminLog.PAGE
+    older = one(log.__panel__(), pn.widgets.Button, "cc-admin-log-older")
+    assert older.label == "Show older entries"
     log.show_older()
     assert "Renamed long ago" in log.__panel__().objects[1].object and log.rows_shown > AdminLog.PAGE
+    assert older.label == "No older entries" and older.visible  # kept in place (hidden, it took the focus away)
+    shown = log.rows_shown
+    log.show_older()
+    assert log.rows_shown == shown
+
+
+@pytest.mark.parametrize("language", ["sv", "da"])
+def test_the_areas_are_capitalised_in_the_readers_language(language):
+    """The settings' area read "inställningar"/"indstillinger" among capitalised ones."""
+    with using_language(language):
+        area = log_row("settings", "crm_enabled", "true", "false")[0]
+        assert area[0].isupper() and area.lower().startswith(("inst", "indst"))

@@ -419,3 +419,16 @@ def test_a_date_at_the_calendar_s_ends_is_refused_and_one_stored_anyway_breaks_n
     board.owner = ""  # everyone's
     board.close_month = "9999-12"
     assert int(board.summary["count"].sum()) == 1
+
+
+def test_two_colleagues_of_one_name_are_both_offered_as_owners(demo_store):
+    """Managers anna and anna2 both called "Anna Berg": New opportunity… offered the name once (a dict by name),
+    so one of them could never be chosen as owner (of an event or a follow-up either)."""
+    from customercard.models import User
+    from customercard.ui.sections.crm import owner_choice
+
+    demo_store.add_user(User(login="anna2", name="Anna Berg", role="manager"), password="correct horse 42",
+                        by="admin")
+    options = owner_choice(demo_store, "anna").options
+    assert {"anna", "anna2"} <= set(options.values())
+    assert {"Anna Berg (anna)", "Anna Berg (anna2)"} <= set(options)

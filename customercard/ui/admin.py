@@ -357,13 +357,15 @@ class AdminLog(pn.viewable.Viewer):
         self.refresh()
 
     def show_older(self) -> None:
-        """Show the next entries (older ones) below those shown."""
+        """Show the next entries (older ones) below those shown (nothing when there are none)."""
+        if not getattr(self, "_more", True):
+            return
         self.shown += self.PAGE
         self.refresh()
 
     def refresh(self) -> None:
-        areas = self.store.admin_log_areas()
-        options = {_("All areas"): "", **{log_row(area, "", None, None)[0]: area for area in areas}}
+        areas = {log_row(area, "", None, None)[0]: area for area in self.store.admin_log_areas()}
+        options = {_("All areas"): "", **{label: areas[label] for label in sorted(areas, key=str.casefold)}}
         if self._area.options != options:
             self._area.options = options
         area = self._area.value or None
@@ -378,7 +380,9 @@ class AdminLog(pn.viewable.Viewer):
                 for r in frame.itertuples(index=False)]
         self._html.object = table([(_("When"), False), (_("Who"), False), (_("Area"), False), (_("What"), False),
                                    (_("Old"), False), (_("New"), False)], rows, css_id="cc-admin-log-table")
-        self._older.visible = more
+        # kept where it is when nothing older is left (hidden, it took the focus with it to the page's top)
+        self._older.label = _("Show older entries") if more else _("No older entries")
+        self._more = more
 
     @property
     def rows_shown(self) -> int:

@@ -136,7 +136,13 @@ def criterion_said(text: str | None) -> str:
 
 
 def log_row(area: str, item: str, old: str | None, new: str | None) -> tuple[str, str, str, str]:
-    """(area, item, old value, new value) of an admin log row, as the reader reads them."""
+    """(area, item, old value, new value) of an admin log row, as the reader reads them (the area capitalised, as
+    the others are: the settings' is written 'settings')."""
+    shown_area, *rest = _log_row(area, item, old, new)
+    return (shown_area[:1].upper() + shown_area[1:], *rest)
+
+
+def _log_row(area: str, item: str, old: str | None, new: str | None) -> tuple[str, str, str, str]:
     value_area = "Users" if area == "Users" else ""
     if area == "Users" and item.endswith(": role"):
         return said(area), said(item, area), _(old) if old else "", _(new) if new else ""

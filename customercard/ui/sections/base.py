@@ -15,7 +15,7 @@ import panel as pn
 import param
 from bokeh.core.property.validation import validate
 
-from ...i18n import _
+from ...i18n import _, quote
 from ...models import Customer
 from ...store import Change
 from ..accessibility import focus_first, focus_here, live, token
@@ -139,9 +139,9 @@ class Section(pn.viewable.Viewer):
         mine = [field for field in self.edit_fields or () if field in unreadable]
         if not mine:
             return ""
-        named = ", ".join(f"{self.context.customer.label(field)} (“{unreadable[field]}”)" for field in mine)
-        text = _("Stored values this card cannot read, shown empty: {fields}. Edit sets a new value.").format(
-            fields=named)
+        named = ", ".join(f"{self.context.customer.label(field)} ({quote(unreadable[field])})" for field in mine)
+        text = _("Stored values this card cannot read, shown as their defaults: {fields}. Saving this section writes "
+                 "the value shown.").format(fields=named)
         style = "color:#b42318;font-size:.9em;margin:0 0 6px"
         return f'<p class="cc-note bad cc-unreadable" style="{style}">{esc(text)}</p>'
 

@@ -14,7 +14,7 @@ from ...errors import ConflictError, CustomerCardError, NotFound, ValidationErro
 from ...i18n import N_, _, pgettext
 from ...models import Event, Opportunity, Record, Relation
 from ..accessibility import focus_first, focus_here, live
-from ..choices import multi_choice
+from ..choices import multi_choice, people_options
 from ..editor import RecordEditor
 from ..form import read_text, text_input
 from ..html import esc, isolated, link, rows_of, table
@@ -54,9 +54,10 @@ def owner_choice(store: Any, current: str, css: str = "cc-follow-up-owner") -> p
     """Who does it: the active managers and administrators (and whoever owns it now), as the store allows an owner
     of a follow-up, an event or an opportunity."""
     users = store.users()
-    names = {r.name: r.login for r in rows_of(users) if r.role in ("admin", "manager")}
-    if current and current not in names.values():
-        names[store.user_name(current)] = current
+    people = [(r.login, r.name) for r in rows_of(users) if r.role in ("admin", "manager")]
+    if current and current not in {login for login, _name in people}:
+        people.append((current, store.user_name(current)))
+    names = people_options(people)  # two colleagues of one name: told apart by their logins (one was lost)
     return pn.widgets.Select(label=_("Owner"), options=names, value=current or None, sizing_mode="stretch_width",
                              css_classes=[css])
 
