@@ -606,3 +606,34 @@ def test_the_store_as_of_a_day_through_the_server_reads_as_the_file_does(served,
     assert not there.can("anna", "write") and there.can("anna", "read")
     card = CustomerCard(store=remote, customer_id=customer_id, user="anna", as_of=before)
     assert card.customer.nickname != "Changed today" and not card.context.can_edit
+
+
+def test_a_value_the_model_refuses_travels_as_unreadable_and_a_save_through_the_server_leaves_it(served, remote):
+    """A notebook's store through the server got the default (25) with no word of the stored 250, and a save of the
+    phone alone wrote 250 → 25 under the user's name. An administrator's exchange rates that leave out a currency
+    open opportunities are in are refused (they were added up one to one)."""
+    customer_id = nth_customer(served, 31)
+    served.store.db.execute("UPDATE customers SET vat_rate = 250 WHERE id = ?", [customer_id])
+    served.store.forget_cached()
+    try:
+        customer = remote.get_customer(customer_id)
+        assert list(customer.unreadable) == ["invoicing.vat_rate"]
+        customer.phone = "+46 8 313 13 13"
+        remote.save_customer(customer, user="anna")
+        assert served.store.db.row("SELECT vat_rate FROM customers WHERE id = ?", [customer_id])[0] == 250
+        again = remote.get_customer(customer_id)
+        again.invoicing.vat_rate = 12.0
+        remote.save_customer(again, user="anna")
+        assert served.store.get_customer(customer_id).invoicing.vat_rate == 12.0
+    finally:
+        served.store.db.execute("UPDATE customers SET vat_rate = 25 WHERE id = ?", [customer_id])
+        served.store.forget_cached()
+
+    used = set(served.store.opportunities(status="pipeline")["currency"]) - {served.store.settings().base_currency}
+    assert used  # the demo's open opportunities are in other currencies too
+    settings = remote.settings()
+    kept = settings.exchange_rates
+    settings.exchange_rates = ", ".join(part for part in kept.split(",") if part.split()[0] not in used)
+    with pytest.raises(cc.ValidationError, match="Open opportunities are in"):
+        remote.save_settings(settings, user="admin")
+    assert served.store.settings().exchange_rates == kept

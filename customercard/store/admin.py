@@ -272,6 +272,8 @@ class AdminStore(Part):
                                      if to_text(before.get(name)) != to_text(settings.get(name))],
                                     stored_version=version, attempted_version=settings.version)
             changed = [name for name in Settings.fields if to_text(before.get(name)) != to_text(settings.get(name))]
+            if "exchange_rates" in changed or "base_currency" in changed:
+                self._refuse_unrated_in_use(cur, settings)
             for name in changed:
                 cur.execute("DELETE FROM settings WHERE key = ?", [name])
                 cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [name, json.dumps(settings.get(name))])
@@ -282,6 +284,20 @@ class AdminStore(Part):
                                                                                  json.dumps(version + 1)])
         self.forget_cached()
         return self.settings()
+
+    @staticmethod
+    def _refuse_unrated_in_use(cur: Any, settings: Settings) -> None:
+        """Exchange rates that leave out a currency open opportunities are in are refused: they would be added up one
+        to one as the base currency on the board, the pipeline, home and the card."""
+        rated = settings.rates()
+        missing = {str(currency): int(count) for currency, count in cur.execute(
+            "SELECT currency, count(*) FROM opportunities WHERE status = 'pipeline' AND currency IS NOT NULL AND "
+            "currency <> '' GROUP BY currency").fetchall() if str(currency) not in rated}
+        if missing:
+            raise ValidationError({"exchange_rates": _("Open opportunities are in {currencies}: give a rate for each "
+                                                       "(else they are added up as if they were {base}).").format(
+                currencies=", ".join(f"{code} ({n})" for code, n in sorted(missing.items())),
+                base=settings.base_currency)}, what=_("Settings"))
 
     def shared_secret(self, name: str) -> str:
         """A random secret made once and kept in the database (e.g. the cookie secret of many processes)."""

@@ -470,10 +470,13 @@ class CustomerStore(Part):
                                    .format(name=customer.name, survivor=survivor_named(self.db, int(survivor))))
 
     def stored_now(self, customer_id: int) -> Snapshot:
+        """What is stored now, as a save compares with it — a value the model refuses as the default it is read as
+        (see :meth:`_customer_read_leniently`): a save from a copy that never held it (a notebook's, through the
+        server) leaves it stored, as one from the card does."""
         records = self.db.records(SELECT_CUSTOMER, [customer_id])
         if not records:
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
-        return self._snapshot(records[0])
+        return self._customer_from_record(records[0])._stored
 
     def conflict(self, stored: Snapshot, attempted: Customer) -> ConflictError:
         changed = self.db.records(

@@ -172,11 +172,15 @@ def encode_record(record: models.Record) -> dict[str, Any]:
         if own is not None and isinstance(kind.param[name], param.Selector) and \
                 list(own) != list(kind.param[name].objects):
             objects[name] = [encode(value) for value in own]
-    return {"$record": kind.__name__,
-            "values": record.param.serialize_parameters(subset=_travelling(record), mode="json"),
-            "nested": {name: encode_record(getattr(record, name)) for name in record.nested
-                       if getattr(record, name) is not None},
-            "objects": objects}
+    encoded = {"$record": kind.__name__,
+               "values": record.param.serialize_parameters(subset=_travelling(record), mode="json"),
+               "nested": {name: encode_record(getattr(record, name)) for name in record.nested
+                          if getattr(record, name) is not None},
+               "objects": objects}
+    if record.unreadable:  # the stored values the model refused (read as defaults), and those to write anyway
+        encoded["unreadable"] = record.unreadable
+        encoded["rewrite"] = sorted(record.__dict__.get("_rewrite") or ())
+    return encoded
 
 
 def decode_record(data: dict[str, Any]) -> models.Record:
@@ -189,6 +193,9 @@ def decode_record(data: dict[str, Any]) -> models.Record:
     for name, allowed in data.get("objects", {}).items():
         if name in kind.param and isinstance(kind.param[name], param.Selector):
             record.param[name].objects = [decode(value) for value in allowed]
+    if isinstance(data.get("unreadable"), dict):
+        record._unreadable = {str(k): str(v) for k, v in data["unreadable"].items()}
+        record.rewrite_unreadable(str(field) for field in data.get("rewrite") or ())
     return record
 
 
@@ -204,6 +211,8 @@ def absorb(target: models.Record, source: models.Record) -> models.Record:
         if allowed is not None and isinstance(type(source).param[name], param.Selector):
             target.param[name].objects = list(allowed)
     target.param.update({name: getattr(source, name) for name in _travelling(source)})
+    if source.unreadable or target.unreadable:
+        target._unreadable = source.unreadable
     return target
 
 
