@@ -704,3 +704,17 @@ def test_the_calendars_last_year_and_day_are_asked_for_without_an_error(store: S
     assert store.invoices(customer_id, year=9999).empty and store.invoices(customer_id, year=1).empty
     assert store.timeline(customer_id, since=dt.date(9999, 12, 31)).empty  # (it overflowed)
     assert len(store.timeline(customer_id, until=dt.date(9999, 12, 31))) == len(store.timeline(customer_id)) > 0
+
+
+def test_admin_log_areas_and_a_page_of_one_area(store: Store) -> None:
+    """admin_log_areas() names the areas the log has; admin_log() gives a page of one area, and leaves the logins
+    out when asked."""
+    store.add_list_value("industries", "Areas test industry", user="boss")
+    store.log_in("anna", "secret", "127.0.0.1")
+    areas = store.admin_log_areas()
+    assert "Logins" in areas and areas == sorted(areas)
+    logins = store.admin_log(area="Logins")
+    assert not logins.empty and set(logins["area"]) == {"Logins"}
+    assert "Logins" not in set(store.admin_log(include_logins=False)["area"])
+    first, second = store.admin_log(limit=1), store.admin_log(limit=1, offset=1)
+    assert len(first) == len(second) == 1 and first.iloc[0].tolist() != second.iloc[0].tolist()

@@ -335,3 +335,40 @@ def test_a_criterion_renamed_since_is_the_same_criterion_for_views_restore_undo_
     restored = store.restore(ids[0], change_id, which="old", user="anna")
     assert restored.segments[renamed.name] == [first] and old_name not in restored.segments
     assert store.find_customers(CustomerQuery(segments={old_name: [first]}))[1] == matching
+
+
+def test_renamed_values_and_criteria_keep_their_history_restore_and_comparison(demo_store):
+    """A value restored from the history after an administrator renamed it was refused ("“Consulting” is not one of
+    the industries"); the comparison with a past day lost who and when for a criterion renamed since; the history's
+    filter by a renamed criterion hid the changes made under its former name."""
+    import datetime as dt
+
+    store = demo_store
+    customer_id = int(store.sql("SELECT min(id) AS id FROM customers WHERE NOT archived AND merged_into IS NULL")
+                      ["id"][0])
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    customer = store.get_customer(customer_id)
+    industries = list(store.list_values("industries")["label"])
+    old_industry = customer.industry
+    new_industry = next(label for label in industries if label != old_industry)
+    criterion = next(c for c in store.criteria() if not c.multiple and len(c.values) >= 2)
+    old_value = customer.segments.get(criterion.name, [None])[0]
+    new_value = next(v for v in criterion.values if v != old_value)
+    customer.param.update(industry=new_industry, segments={**customer.segments, criterion.name: [new_value]})
+    store.save_customer(customer, user="erik")
+    changed = store.history(customer_id).iloc[0]["changed_at"]
+
+    listed = store.list_values("industries")
+    store.rename_list_value(int(listed[listed["label"] == old_industry].iloc[0]["id"]), f"{old_industry} (renamed)",
+                            user="admin")
+    renamed = next(c for c in store.criteria() if c.name == criterion.name)
+    renamed.name = f"{criterion.name} (renamed)"
+    store.save_criterion(renamed, user="admin")
+
+    assert len(store.history(customer_id, field=f"segments.{renamed.name}")) >= 1  # its changes under the old name
+    compared = store.diff(customer_id, before).set_index("field")
+    assert compared.loc[f"segments.{renamed.name}", "changed_by"] == "erik"
+    assert compared.loc[f"segments.{renamed.name}", "changed_at"] == changed
+    change_id = int(store.history(customer_id, field="industry").iloc[0]["change_id"])
+    restored = store.restore(customer_id, change_id, which="old", user="anna")
+    assert restored.industry == f"{old_industry} (renamed)"

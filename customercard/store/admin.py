@@ -34,10 +34,12 @@ from .backend import Backend, counted
 from .database import utcnow
 from .logouts import end_sessions
 from .part import Part
-from .sessions import LOG_AREA
 
 #: The admin log's area of the segmentation criteria (each entry keeps the criterion before and after as JSON).
 SEGMENTATION_AREA = "Segmentation"
+#: The admin log's area of logins, failed logins and lockouts (:data:`customercard.store.sessions.LOG_AREA` writes
+#: it; that module comes after this one).
+LOG_AREA = "Logins"
 
 
 def renamed_since(renames: list[tuple[Any, str, str]], label: str, written_at: Any) -> str:
@@ -81,7 +83,7 @@ class AdminStore(Part):
     """Part of :class:`customercard.store.Store`: settings, lists, criteria, users, permissions."""
 
     internal = frozenset({"acting", "cached", "criterion_renames", "list_maps", "list_renames", "log_admin",
-                          "segment_field_now", "users_by_login"})
+                          "segment_field_names", "segment_field_now", "users_by_login"})
 
     db: Backend
 
@@ -232,6 +234,21 @@ class AdminStore(Part):
                     found.append((at, before, after))
             return found
         return self.cached("criterion renames", build)
+
+    def segment_field_names(self, field: str) -> list[str]:
+        """``field`` and, for ``segments.<criterion>``, the fields its criterion's former names made (its history
+        under each)."""
+        if not field.startswith("segments."):
+            return [field]
+        names, grown = {field.split(".", 1)[1]}, True
+        renames = self.criterion_renames()
+        while grown:
+            grown = False
+            for _at, old, new in renames:
+                if new in names and old not in names:
+                    names.add(old)
+                    grown = True
+        return [field, *sorted(f"segments.{name}" for name in names if f"segments.{name}" != field)]
 
     def segment_field_now(self, field: str, written_at: Any) -> str:
         """A customer's field as a change written at ``written_at`` named it, under today's name: ``segments.<a

@@ -30,7 +30,6 @@ from ..models import (
     Customer,
     Event,
     FollowUp,
-    InvoiceDefaults,
     Opportunity,
     field_value,
     from_text,
@@ -39,7 +38,7 @@ from ..models import (
 from .activity import as_date, day_end
 from .admin import AdminStore, renamed_since
 from .backend import Backend, checked_status, counted
-from .customers import _set_field_text
+from .customers import CUSTOMER_LIST_FIELDS, _set_field_text
 from .part import Part
 
 if TYPE_CHECKING:
@@ -58,9 +57,6 @@ NOT_RESTORED = frozenset({"erp_system", "erp_customer_id", "merged_from", "merge
 COMPARED = (*(f for f in Customer.fields if f != "segments"), "erp_system", "erp_customer_id")
 
 
-#: The customer's fields kept as an admin list's value: field → list (their history keeps the value's name).
-CUSTOMER_LIST_FIELDS = {**Customer.lists,
-                        **{f"invoicing.{field}": name for field, name in InvoiceDefaults.lists.items()}}
 
 
 #: The fields of records that hold an admin list's value by its name: table → {field: list}.
@@ -173,7 +169,7 @@ class AsOfStore(Part):
             for field, at, by in self.db.rows(
                     "SELECT field, changed_at, changed_by FROM customer_changes WHERE customer_id = ? "
                     "AND changed_at > ? AND changed_at <= ? ORDER BY version, id", [int(customer_id), start, end]):
-                last[field] = (at, by)
+                last[self.admin.segment_field_now(field, at)] = (at, by)  # (a criterion renamed since: the same)
         rows = [{"field": f, "label": first.label(f) if not f.startswith("segments.") else f.split(".", 1)[1],
                  "value_a": field_value(first, f), "value_b": field_value(second, f),
                  "changed_at": last.get(f, (None, None))[0], "changed_by": last.get(f, (None, None))[1]}

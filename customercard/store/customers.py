@@ -23,6 +23,7 @@ from ..models import (
     CustomerQuery,
     Event,
     FollowUp,
+    InvoiceDefaults,
     Opportunity,
     Record,
     Snapshot,
@@ -31,6 +32,7 @@ from ..models import (
     to_text,
 )
 from ..validators import clean_text
+from .admin import renamed_since
 from .backend import Backend, counted
 from .changes import Change
 from .database import execute_rows, utcnow
@@ -44,6 +46,10 @@ if TYPE_CHECKING:
     from .search import SearchStore
 
 log = logging.getLogger(__name__)
+
+#: The customer's fields kept as an admin list's value: field → list (their history keeps the value's name).
+CUSTOMER_LIST_FIELDS = {**Customer.lists,
+                        **{f"invoicing.{field}": name for field, name in InvoiceDefaults.lists.items()}}
 
 #: Model field (dotted) → column, for fields stored as they are (from the field registry).
 PLAIN_COLUMNS: dict[str, str] = {f.name: f.column for f in customer_fields() if f.column and not f.list_name}
@@ -544,8 +550,9 @@ class CustomerStore(Part):
                "FROM customer_changes WHERE customer_id = ?")
         params: list[Any] = [int(customer_id)]
         if field:
-            sql += " AND field = ?"
-            params.append(field)
+            names = self.admin.segment_field_names(field)  # a criterion's changes under its former names too
+            sql += " AND " + self.db.in_list("field", len(names))
+            params += names
         frame = self.db.df(sql + " ORDER BY id DESC", params)
         frame["version"] = frame["version"].astype("int32")  # as every frame's version, on both backends
         return frame[["changed_at", "changed_by", "field", "old_value", "new_value", "kind", "version",
@@ -562,9 +569,12 @@ class CustomerStore(Part):
         if not found:
             raise NotFound(_("No change {change_id} on customer {customer_id}.").format(
                 change_id=change_id, customer_id=customer_id))
-        # a criterion renamed since is the same criterion: its value goes back under today's name
-        field = self.admin.segment_field_now(found[0]["field"], found[0]["changed_at"])
+        # a criterion (or a list value) renamed since is the same one: its value goes back under today's name
+        written = found[0]["changed_at"]
+        field = self.admin.segment_field_now(found[0]["field"], written)
         text = found[0][f"{which}_value"]
+        if field in CUSTOMER_LIST_FIELDS and text:
+            text = renamed_since(self.admin.list_renames().get(CUSTOMER_LIST_FIELDS[field], []), text, written)
         if field in Customer.HISTORY_ONLY:
             raise ValidationError({field: _("A merge is not undone by restoring a value: it stays in the history.")})
         customer = self.get_customer(customer_id)

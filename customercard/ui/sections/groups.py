@@ -14,7 +14,7 @@ from ...errors import ConflictError, CustomerCardError
 from ...fields import section_fields
 from ...i18n import N_, _, ngettext
 from ...integration import said_error
-from ...models import Customer
+from ...models import CRITERIA_RENAMED, Customer
 from ..choices import multi_choice
 from ..editor import RecordEditor, customer_label, refusal
 from ..html import esc, fields, rows_of, table
@@ -172,10 +172,14 @@ class GroupsSection(Section):
         """Every change, newest first, filterable by field; writers can restore an old value."""
         context = self.context
         frame = context.store.history(context.customer.id)
-        options = [(ALL_FIELDS, _("All fields"))] + [(f, self._label_of(f)) for f in dict.fromkeys(frame["field"])]
+        choices = context.store.choices()
+        # a criterion renamed since is one field: its changes under its former names are shown with today's
+        now = frame["field"].map(lambda f: f"segments.{choices.named_now(CRITERIA_RENAMED, f.split('.', 1)[1])}"
+                                 if isinstance(f, str) and f.startswith("segments.") else f)
+        options = [(ALL_FIELDS, _("All fields"))] + [(f, self._label_of(f)) for f in dict.fromkeys(now)]
         select = "".join(f'<option value="{esc(value)}"{" selected" if value == self.history_field else ""}>'
                          f"{esc(label)}</option>" for value, label in options)
-        shown = frame if self.history_field == ALL_FIELDS else frame[frame["field"] == self.history_field]
+        shown = frame if self.history_field == ALL_FIELDS else frame[now == self.history_field]
         rows = []
         for row in rows_of(shown.head(self.history_limit)):
             what = self._label_of(row.field) + ("" if row.kind == "update" else f" ({_(row.kind)})")
