@@ -311,6 +311,7 @@ def test_records_and_the_read_only_store_as_they_stood(empty_store: Store) -> No
     assert (opportunities["stage"].iloc[0], opportunities["status"].iloc[0]) == ("Lead", "pipeline")
     relations = store.relations_as_of(customer.id, day_one)
     assert list(relations["other_id"]) == [other.id] and store.relations(customer.id).empty
+    assert relations["created_by"].iloc[0] == "anna"  # who made it (blank for one removed since, it was)
     assert list(store.files_as_of(customer.id, day_one)["name"]) == ["a.pdf"] and store.files(customer.id).empty
 
     view = store.as_of(day_one)

@@ -543,12 +543,16 @@ class AsOfStore(Part):
             [cutoff, customer_id, customer_id])
         if not rows:
             return []
-        made = {int(r): at for r, at in self.db.rows(
-            "SELECT record_id, min(changed_at) FROM record_changes WHERE table_name = 'relations' AND kind = 'create' "
-            "GROUP BY record_id")}
         values: dict[int, dict[str, Any]] = {}
         for record_id, owner_id, field, old in rows:
             values.setdefault(int(record_id), {"customer_id": owner_id})[field] = old
+        ids = sorted(values)
+        made, makers = {}, {}  # when each was made, and by whom (its history's first entry)
+        for record_id, at, by in self.db.rows(
+                "SELECT record_id, changed_at, changed_by FROM record_changes WHERE table_name = 'relations' AND "
+                "kind = 'create' AND " + self.db.in_list("record_id", len(ids), ids=True) + " ORDER BY id", ids):
+            made.setdefault(int(record_id), at)
+            makers.setdefault(int(record_id), by or "")
         types = self.admin.list_maps()["relation_types"]
         found = []
         for record_id, fields in values.items():
@@ -574,7 +578,7 @@ class AsOfStore(Part):
             found.append({"id": record_id, "label": label, "relation_type": relation_type, "other_kind": kind,
                           "other_id": other_id, "other_name": other_name, "other_number": number,
                           "note": fields.get("note") or "", "direction": "out" if outgoing else "in",
-                          "created_at": created, "created_by": ""})
+                          "created_at": created, "created_by": makers.get(record_id, "")})
         return found
 
 
