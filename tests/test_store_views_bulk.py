@@ -372,3 +372,28 @@ def test_renamed_values_and_criteria_keep_their_history_restore_and_comparison(d
     change_id = int(store.history(customer_id, field="industry").iloc[0]["change_id"])
     restored = store.restore(customer_id, change_id, which="old", user="anna")
     assert restored.industry == f"{old_industry} (renamed)"
+
+
+def test_a_comment_a_bulk_undo_took_away_stays_on_the_card_of_the_days_it_was_there(demo_store):
+    """A comment added in bulk three days ago and taken away by the undo today vanished from the card as of the day
+    before yesterday (comments and their count), though its history keeps who wrote it, when and what."""
+    import datetime as dt
+
+    store = demo_store
+    customer_id = int(store.sql("SELECT min(id) AS id FROM customers WHERE NOT archived AND merged_into IS NULL")
+                      ["id"][0])
+    start = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    batch = store.bulk_change([customer_id], "comment", "Price list 2027 sent", user="anna")
+    then = start - dt.timedelta(days=3)
+    with store.db.transaction() as cur:  # written three days ago
+        for table, column in (("comments", "created_at"), ("record_changes", "changed_at"),
+                              ("bulk_changes", "created_at")):
+            cur.execute(f"UPDATE {table} SET {column} = ? WHERE {column} >= ?", [then, start])  # constant names
+    day = store.firm_today() - dt.timedelta(days=2)
+    count = store.comment_count_as_of(customer_id, day)
+    assert "Price list 2027 sent" in list(store.comments_as_of(customer_id, day)["body"])
+    store.undo_bulk_change(batch.id, user="anna")
+    assert store.comment_count_as_of(customer_id, day) == count
+    kept = store.comments_as_of(customer_id, day)
+    assert "Price list 2027 sent" in list(kept["body"]) and len(kept) == count
+    assert "Price list 2027 sent" not in list(store.comments(customer_id)["body"])  # and gone today

@@ -210,6 +210,11 @@ class AsOfStore(Part):
         owner, params = self._owner_is("comments", "c.", customer_id, self._moved_since(customer_id, cutoff))
         frame = self.db.df(SELECT_COMMENTS + f" WHERE {owner} AND c.created_at <= ? "
                            "ORDER BY c.written_on DESC, c.id DESC", [*params, cutoff])
+        removed = self._removed_comments(int(customer_id), cutoff)
+        if removed:  # taken away since (a bulk change's undo): there that day, as its history says
+            frame = pd.concat([frame.astype(object), pd.DataFrame(removed, columns=frame.columns).astype(object)],
+                              ignore_index=True)
+            frame["written_on"] = [v.date() if isinstance(v, dt.datetime) else v for v in frame["written_on"]]
         past = self._record_texts("comments", frame["id"], cutoff)
         if past:
             frame = frame.astype({"body": object, "author": object, "written_on": object})
@@ -226,7 +231,37 @@ class AsOfStore(Part):
         cutoff = self.cutoff(as_of)
         owner, params = self._owner_is("comments", "", customer_id, self._moved_since(customer_id, cutoff))
         return int(self.db.row(f"SELECT count(*) FROM comments WHERE {owner} AND created_at <= ?",
-                               [*params, cutoff])[0])
+                               [*params, cutoff])[0]) + len(self._removed_comments(int(customer_id), cutoff))
+
+    def _removed_comments(self, customer_id: int, cutoff: dt.datetime) -> list[dict[str, Any]]:
+        """Comments of the customer written by ``cutoff`` and taken away after it (a bulk change's undo takes its
+        comments away), as :data:`SELECT_COMMENTS` rows of their last values (rolled back to the day afterwards)."""
+        rows = self.db.rows("SELECT record_id, field, old_value FROM record_changes WHERE table_name = 'comments' AND "
+                            "kind = 'delete' AND customer_id = ? AND changed_at > ? ORDER BY id",
+                            [customer_id, cutoff])
+        if not rows:
+            return []
+        values: dict[int, dict[str, Any]] = {}
+        for record_id, field, old in rows:
+            values.setdefault(int(record_id), {})[field] = old
+        ids = sorted(values)
+        made: dict[int, tuple[Any, str]] = {}
+        for record_id, at, by in self.db.rows(
+                "SELECT record_id, changed_at, changed_by FROM record_changes WHERE table_name = 'comments' AND "
+                "kind = 'create' AND " + self.db.in_list("record_id", len(ids), ids=True) + " ORDER BY id", ids):
+            made.setdefault(int(record_id), (at, by or ""))
+        found = []
+        for record_id, fields in values.items():
+            at, by = made.get(record_id, (None, ""))
+            if at is None or at > cutoff:
+                continue
+            author = fields.get("author") or by
+            found.append({"id": record_id, "customer_id": customer_id,
+                          "written_on": _typed(Comment, "written_on", fields.get("written_on")), "author": author,
+                          "author_name": self.admin.user_name(author), "body": fields.get("body") or "",
+                          "kind": "comment", "recipients": None, "created_at": at, "created_by": by,
+                          "edited_at": None, "edited_by": None, "version": 1})
+        return found
 
     def contacts_as_of(self, customer_id: int, as_of: Any, include_inactive: bool = False) -> pd.DataFrame:
         """The customer's contact persons added by the end of ``as_of``, their fields (and active flag) as then."""
