@@ -397,3 +397,28 @@ def test_a_comment_a_bulk_undo_took_away_stays_on_the_card_of_the_days_it_was_th
     kept = store.comments_as_of(customer_id, day)
     assert "Price list 2027 sent" in list(kept["body"]) and len(kept) == count
     assert "Price list 2027 sent" not in list(store.comments(customer_id)["body"])  # and gone today
+
+
+def test_a_criterion_s_former_name_taken_by_a_new_one_keeps_their_histories_apart(demo_store):
+    """Size renamed to "Size renamed", then a new criterion called Size: the renamed one's history showed the new
+    one's changes as its own."""
+    from customercard.models import Criterion
+
+    store = demo_store
+    criterion = next(c for c in store.criteria() if not c.multiple and len(c.values) >= 2)
+    old_name = criterion.name
+    customer_id = int(store.sql("SELECT min(id) AS id FROM customers WHERE NOT archived AND merged_into IS NULL")
+                      ["id"][0])
+    customer = store.get_customer(customer_id)
+    customer.segments = {**customer.segments, old_name: [criterion.values[1]]}
+    store.save_customer(customer, user="anna")
+    renamed = next(c for c in store.criteria() if c.name == old_name)
+    renamed.name = f"{old_name} renamed"
+    store.save_criterion(renamed, user="admin")
+    store.save_criterion(Criterion(name=old_name, values=["X1", "X2"]), user="admin")
+    customer = store.get_customer(customer_id)
+    customer.segments = {**customer.segments, old_name: ["X1"]}
+    store.save_customer(customer, user="anna")
+    theirs = store.history(customer_id, field=f"segments.{renamed.name}")
+    assert not theirs.empty and not any("X1" in str(v) for v in theirs["new_value"])
+    assert any("X1" in str(v) for v in store.history(customer_id, field=f"segments.{old_name}")["new_value"])

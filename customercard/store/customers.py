@@ -554,6 +554,10 @@ class CustomerStore(Part):
             sql += " AND " + self.db.in_list("field", len(names))
             params += names
         frame = self.db.df(sql + " ORDER BY id DESC", params)
+        if field and len(names) > 1:  # a former name another criterion took since: its changes are that one's
+            now = [self.admin.segment_field_now(f, at) for f, at in zip(frame["field"], frame["changed_at"],
+                                                                         strict=True)]
+            frame = frame[[name == field for name in now]].reset_index(drop=True)
         frame["version"] = frame["version"].astype("int32")  # as every frame's version, on both backends
         return frame[["changed_at", "changed_by", "field", "old_value", "new_value", "kind", "version",
                       "change_id"]]
