@@ -4,8 +4,10 @@ download and ``customercard privacy export``)."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -42,6 +44,8 @@ def write_personal_data(store: Store, contact_id: int, target: Path, user: str |
         if path.exists():
             raise CustomerCardError(_("{path} exists already: choose a new file name.").format(path=path))
         if not path.parent.is_dir():  # as `export` says: a mistyped folder is not made
+            if any(folder.exists() and not folder.is_dir() for folder in path.parents):  # a file in the way: said so
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent))
             raise CustomerCardError(_("No folder {parent} to write {name} into.").format(parent=path.parent,
                                                                                        name=path.name))
     if as_zip:
