@@ -581,15 +581,28 @@ def test_cancel_gives_the_focus_back_to_the_tool_that_opened_the_form(live_serve
         wait_focus(page, lambda f, k=key, t=tool: f["section"] == k and f"cc-tool-{t}" in f["cls"])
 
 
+def edit_contact_by_keyboard(page):
+    """Edit of the contact section opened with the keyboard, the focus in its first field: the Edit button."""
+    button = section(page, "contact").locator("button.cc-tool-edit")
+    button.focus()
+    page.keyboard.press("Enter")
+    wait_focus(page, in_field("visit_address.line1"))
+    return button
+
+
+def unfold(page, key: str) -> None:
+    """Open a folded section (a click on its heading's toggle)."""
+    toggle = section(page, key).locator("button.cc-sv-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+
+
 def test_escape_in_a_form_leaves_it_as_cancel_does(live_server, page, customers):
     """Escape in an Edit form closes it unsaved, as Cancel does, and the focus goes back to Edit."""
     login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
     store = live_server.store
     before = store.get_customer(customers[1]).version
-    button = section(page, "contact").locator("button.cc-tool-edit")
-    button.focus()
-    page.keyboard.press("Enter")
-    wait_focus(page, in_field("visit_address.line1"))
+    edit_contact_by_keyboard(page)
     page.keyboard.type("typed, then left")
     page.keyboard.press("Escape")
     expect(section(page, "contact").locator("button", has_text="Cancel")).to_have_count(0)
@@ -604,10 +617,7 @@ def test_enter_in_a_one_line_field_saves_the_form_as_save_does(live_server, page
     login(page, live_server.url, "erik", path=f"/card?customer={customers[2]}")
     store = live_server.store
     before = store.get_customer(customers[2])
-    button = section(page, "contact").locator("button.cc-tool-edit")
-    button.focus()
-    page.keyboard.press("Enter")
-    wait_focus(page, in_field("visit_address.line1"))
+    button = edit_contact_by_keyboard(page)
     page.keyboard.press("Control+A")
     page.keyboard.type("Enter street 7")
     page.keyboard.press("Enter")
@@ -635,9 +645,7 @@ def test_escape_leaves_the_new_comment_new_contact_and_merge_forms_too(live_serv
                                                                         field):
     """New comment, Add contact person and Merge… stayed open on Escape (their buttons were not named as a form's)."""
     login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
-    toggle = section(page, key).locator("button.cc-sv-toggle")
-    if toggle.get_attribute("aria-expanded") == "false":
-        toggle.click()
+    unfold(page, key)
     button = section(page, key).locator(opener).first
     button.focus()
     page.keyboard.press("Enter")
@@ -654,9 +662,7 @@ def test_enter_in_the_new_contact_form_adds_the_person_and_never_merges(live_ser
     store = live_server.store
     login(page, live_server.url, "erik", path=f"/card?customer={customers[3]}")
     contacts = section(page, "contacts")
-    toggle = contacts.locator("button.cc-sv-toggle")
-    if toggle.get_attribute("aria-expanded") == "false":
-        toggle.click()
+    unfold(page, "contacts")
     contacts.locator("button.cc-add-contact").first.click()
     contacts.locator(".cc-field-first_name input").fill("Enterina")
     field = contacts.locator(".cc-field-last_name input")
@@ -667,9 +673,7 @@ def test_enter_in_the_new_contact_form_adds_the_person_and_never_merges(live_ser
     assert "Enterina" in set(store.contacts(customers[3])["first_name"])
 
     relations = section(page, "relations")
-    toggle = relations.locator("button.cc-sv-toggle")
-    if toggle.get_attribute("aria-expanded") == "false":
-        toggle.click()
+    unfold(page, "relations")
     made = len(store.relations(customers[3]))
     relations.locator("button.cc-act").first.click()
     find = relations.locator(".cc-relation-find input")
