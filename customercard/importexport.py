@@ -638,7 +638,8 @@ def export_customers(store: Store, path: str | Path) -> int:
     list values as labels, the account manager's login and name, one column per segmentation criterion.
     """
     target, excel = _export_target(path)
-    frame = customers_table(store.export_customers_frame(), store.settings().time_zone)
+    settings = store.settings()
+    frame = customers_table(store.export_customers_frame(), settings.time_zone, settings.nicknames_enabled)
     _write(frame, target, excel, _("Customers"))
     return len(frame)
 
@@ -653,12 +654,13 @@ def export_contacts(store: Store, path: str | Path) -> int:
     return len(table)
 
 
-def customers_table(frame: pd.DataFrame, zone: str | None = None) -> pd.DataFrame:
+def customers_table(frame: pd.DataFrame, zone: str | None = None, nicknames: bool = True) -> pd.DataFrame:
     """The store's export frame with human headers in the reader's language, in the card's order, booleans as yes
-    and no in it, the times of creation in the firm's time zone (``zone``)."""
+    and no in it, the times of creation in the firm's time zone (``zone``); without the nickname column when the
+    firm has switched nicknames off (``nicknames``), as the card and the lists then do not show them."""
     names: dict[str, str] = {"number": _("Customer number")}
     for name in Customer.fields:
-        if name != "segments":
+        if name != "segments" and (nicknames or name != "nickname"):
             names[name] = _(CUSTOMER_HEADERS[name])
         if name == "account_manager":
             names["account_manager_name"] = _("Account manager name")

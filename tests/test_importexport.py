@@ -497,3 +497,24 @@ def test_the_search_customers_export_is_taken_by_the_importer(demo_store: Store,
     report = import_customers(demo_store, path, user="anna", dry_run=True)
     assert report.ok, report.summary()
     assert report.skipped_columns and len(report.skipped_columns) == 1
+
+
+def test_customers_export_leaves_nicknames_out_while_the_firm_has_them_switched_off(demo_store: Store,
+                                                                                      tmp_path: Path):
+    """The card, the lists, the search and the API leave nicknames out while they are switched off; the export
+    still wrote them, so a file handed on carried what the firm had chosen not to keep showing."""
+    settings = demo_store.settings()
+    settings.nicknames_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    try:
+        export_customers(demo_store, tmp_path / "off.csv")
+    finally:
+        settings = demo_store.settings()
+        settings.nicknames_enabled = True
+        demo_store.save_settings(settings, user="admin")
+    export_customers(demo_store, tmp_path / "on.csv")
+    off = pd.read_csv(tmp_path / "off.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    on = pd.read_csv(tmp_path / "on.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert "Nickname" not in off.columns and "Nickname" in on.columns
+    assert list(off.columns) == [column for column in on.columns if column != "Nickname"]
+    assert len(off) == len(on)
