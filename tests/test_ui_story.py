@@ -84,6 +84,32 @@ def test_a_title_with_a_right_to_left_override_stays_in_its_own_part_of_the_sent
     assert "\u2068Call" not in html  # texts without direction controls are left as they are
 
 
+def test_a_comment_a_bulk_undo_took_away_keeps_its_writing_and_says_who_took_it_away(demo_store, customer_id):
+    """The undo of a bulk change took its comment away and the customer's story lost it without a trace: no entry
+    for its writing (the row is gone), none for its removal. Both are told now, and nothing offers to open it."""
+    store = demo_store
+    body = "Price list 2027 sent <b>bold</b>"
+    batch = store.bulk_change([customer_id], "comment", body, user="anna")
+    comment_id = int(store.comments(customer_id)["id"].iloc[0])
+    written = store.timeline(customer_id, kinds=["comment"], limit=5)
+    assert (written["ref_id"] == comment_id).sum() == 1
+    store.undo_bulk_change(batch.id, user="erik")
+    story = store.timeline(customer_id, kinds=["comment"], limit=10)
+    about = story[story["ref_id"] == comment_id]
+    assert list(about["action"]) == ["removed", "written"], about
+    removed, kept = about.iloc[0], about.iloc[1]
+    assert removed["who"] == "erik" and removed["old_value"] == body and removed["detail"] == "anna"
+    assert kept["who"] == "anna" and kept["title"] == body and kept["new_value"] == "removed"
+    assert len(store.timeline(customer_id, text="price list 2027", limit=10)) == 2
+    assert len(store.timeline(customer_id, person="erik", kinds=["comment"], limit=50)
+               .query("ref_id == @comment_id")) == 1
+    activity = CustomerCard(store=store, customer_id=customer_id, user="anna").section("activity")
+    activity.open()
+    html = activity.view.html
+    assert "took away a comment by" in html and "Price list 2027 sent &lt;b&gt;bold&lt;/b&gt;" in html
+    assert f'data-id="comments:{comment_id}"' not in html  # nothing to open: it is gone
+
+
 def test_activity_hears_of_new_entries(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     activity = card.section("activity")

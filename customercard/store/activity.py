@@ -54,6 +54,16 @@ CUSTOMER_PARTS: dict[str, str] = {
         "SELECT c.created_at, 1, c.id, CASE WHEN c.kind = 'email' THEN 'email' ELSE 'comment' END, 'written', "
         f"c.author, c.recipients, c.body, CAST(c.written_on AS VARCHAR), {_NONE}, {_NONE}, 'comments', c.id "
         "FROM comments c WHERE c.customer_id = ?"),
+    # a comment taken away since it was written (the undo of the bulk change that added it): its writing, as its
+    # history keeps it (the row is gone); marked 'removed' so that nothing offers to open it
+    "comments gone": (
+        "SELECT c.changed_at, 1, c.record_id, 'comment', 'written', coalesce(a.old_value, c.changed_by), '', "
+        f"d.old_value, w.old_value, {_NONE}, 'removed', 'comments', c.record_id FROM record_changes d "
+        "JOIN record_changes c ON c.table_name = 'comments' AND c.record_id = d.record_id AND c.kind = 'create' "
+        "AND c.field = 'body' LEFT JOIN record_changes a ON a.table_name = 'comments' AND a.record_id = d.record_id "
+        "AND a.kind = 'delete' AND a.field = 'author' LEFT JOIN record_changes w ON w.table_name = 'comments' AND "
+        "w.record_id = d.record_id AND w.kind = 'delete' AND w.field = 'written_on' "
+        "WHERE d.table_name = 'comments' AND d.kind = 'delete' AND d.field = 'body' AND d.customer_id = ?"),
     "events": (
         "SELECT e.starts_at, 2, e.id, 'event', e.status, e.owner, e.participants, e.title, coalesce(t.label, ''), "
         f"{_NONE}, {_NONE}, 'events', e.id FROM events e LEFT JOIN list_values t ON t.id = e.event_type_id "
@@ -109,9 +119,11 @@ CUSTOMER_PARTS: dict[str, str] = {
         "WHEN 'comments' THEN 'comment' ELSE 'relation' END, CASE WHEN r.table_name = 'relations' THEN 'removed' "
         "WHEN r.table_name = 'contacts' THEN CASE WHEN r.new_value = 'false' THEN 'deactivated' ELSE 'reactivated' "
         "END WHEN r.table_name = 'events' THEN 'marked' WHEN r.table_name = 'follow_ups' THEN 'reassigned' "
-        "WHEN r.table_name = 'comments' THEN 'edited' "
+        "WHEN r.table_name = 'comments' THEN CASE WHEN r.kind = 'delete' THEN 'removed' ELSE 'edited' END "
         "WHEN r.field = 'stage' THEN 'stage' WHEN r.new_value = 'pipeline' THEN 'reopened' ELSE r.new_value END, "
-        "r.changed_by, '', '', '', r.old_value, r.new_value, r.table_name, r.record_id FROM record_changes r "
+        # a comment's removal quotes what it said (so that a search of the story's text finds it)
+        "r.changed_by, '', CASE WHEN r.table_name = 'comments' AND r.kind = 'delete' THEN r.old_value ELSE '' END, "
+        "'', r.old_value, r.new_value, r.table_name, r.record_id FROM record_changes r "
         # a record moved here by a merge brings its history, written at the customer it was at then
         # (an uncorrelated IN: PostgreSQL planned the correlated EXISTS as costly enough to compile it, seconds)
         "WHERE r.kind <> 'create' AND (((r.customer_id = ? OR (r.table_name, r.record_id, r.customer_id) IN "
@@ -145,7 +157,7 @@ _OWN_CHANGES = {"crm": ["(r.table_name = 'opportunities' AND r.field IN ('stage'
                 "contacts": ["(r.table_name = 'contacts' AND r.field = 'active')",
                              # a follow-up given to someone else, a comment rewritten: by whom and when
                              "(r.table_name = 'follow_ups' AND r.field = 'owner' AND r.kind = 'update')",
-                             "(r.table_name = 'comments' AND r.field = 'body' AND r.kind = 'update')"]}
+                             "(r.table_name = 'comments' AND r.field = 'body' AND r.kind IN ('update', 'delete'))"]}
 #: The parts of the CRM module and of the document storage, left out when the firm has switched them off.
 CRM_PARTS = frozenset({"events", "opportunities created", "opportunities closed", "relations", "relations in",
                        "relations gone", "relations gone in"})
@@ -414,7 +426,8 @@ class ActivityStore(Part):
         """The entries read from the history of records with the names of what they are about: the opportunity's
         title, the contact person's name (and title), a removed relation's type and note."""
         history = [r for r in rows if r["ref_table"] in ("opportunities", "contacts", "relations", "events",
-                                                          "follow_ups", "comments") and not r["title"]]
+                                                          "follow_ups", "comments")
+                   and (not r["title"] or (r["ref_table"] == "comments" and r["action"] == "removed"))]
         if not history:
             return rows
         names: dict[tuple[str, int], tuple[str, str]] = {}
@@ -427,6 +440,16 @@ class ActivityStore(Part):
             if ids:
                 names.update({(table, int(i)): (title, detail) for i, title, detail in self.db.rows(
                     sql + self.db.in_list("id", len(ids), ids=True), ids)})
+        gone = sorted({r["ref_id"] for r in history if r["ref_table"] == "comments"
+                       and ("comments", int(r["ref_id"])) not in names})
+        if gone:  # taken away since (a bulk change's undo): what it said and by whom, as its removal recorded them
+            said: dict[int, dict[str, Any]] = {}
+            for record_id, field, old in self.db.rows(
+                    "SELECT record_id, field, old_value FROM record_changes WHERE table_name = 'comments' AND "
+                    "kind = 'delete' AND " + self.db.in_list("record_id", len(gone), ids=True), gone):
+                said.setdefault(int(record_id), {})[field] = old
+            names.update({("comments", i): (values.get("body") or "", values.get("author") or "")
+                          for i, values in said.items()})
         removed = sorted({r["ref_id"] for r in history if r["ref_table"] == "relations"})
         sides: dict[int, tuple[str, str]] = {}
         if removed:

@@ -92,12 +92,19 @@ class EntryText:
             text = (_("{who} edited a comment by {author}:").format(who=self.who(row.who), author=self.who(author))
                     if author and author != row.who else _("{who} edited a comment:").format(who=self.who(row.who)))
             return esc(text), self._quote(row.new_value or ""), self._open("comments", row.ref_id, _("Show"))
+        if row.action == "removed":  # taken away by the undo of the bulk change that added it: what it said
+            author = str(row.detail or "")
+            text = (_("{who} took away a comment by {author} (undoing a bulk change):").format(
+                who=self.who(row.who), author=self.who(author)) if author and author != row.who
+                else _("{who} took away a comment (undoing a bulk change):").format(who=self.who(row.who)))
+            return esc(text), self._quote(row.old_value or ""), ""
         written = ""
         day = _as_day(row.detail)
         if day is not None and day != formatting.local_time(row.at, self.zone).date():
             written = " " + esc(_("(dated {day})").format(day=formatting.date(day)))
+        gone = row.new_value == "removed"  # taken away since: nothing to open
         return (esc(_("{who} wrote:").format(who=self.who(row.who))) + written, self._quote(row.title),
-                self._open("comments", row.ref_id, _("Show")))
+                "" if gone else self._open("comments", row.ref_id, _("Show")))
 
     def _email(self, row: Any) -> tuple[str, str, str]:
         people = _people(self.store, row.people)
