@@ -320,6 +320,31 @@ def test_relations_are_made_and_removed_with_if_match(served):
                                                                             "other_customer_id": first}}), 422)
 
 
+def test_a_customer_s_relations_say_how_each_is_seen_from_it(served):
+    """A "Parent company of" that another customer made came back on the subsidiary's list as a bare relation of
+    that type, its customer_id the other one: a client could not tell the subsidiary from the parent. Each item
+    says its direction and its name from this side, as the card does; the record itself stays as stored."""
+    store = served.store
+    first, second = customer_ids(served)[7:9]
+    client = api(served)
+    made = client.post(f"/customers/{first}/relations", {"fields": {"relation_type": "Parent company of",
+                                                                     "other_customer_id": second}})
+    assert made.status == 201, made.json()
+    relation_id = made.json()["id"]
+    try:
+        parent = {r["id"]: r for r in client.get(f"/customers/{first}/relations").json()["items"]}[relation_id]
+        child = {r["id"]: r for r in client.get(f"/customers/{second}/relations").json()["items"]}[relation_id]
+        assert parent["seen_from"] == {"direction": "out", "label": "Parent company of"}
+        assert child["seen_from"] == {"direction": "in", "label": "Subsidiary of"}
+        assert child["fields"]["relation_type"] == "Parent company of" and child["customer_id"] == first
+        assert "seen_from" not in client.get(f"/relations/{relation_id}").json()  # one record, no side
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["Relation"]
+        assert set(schema["properties"]["seen_from"]["properties"]) == {"direction", "label"}
+        assert "seen_from" not in schema["required"]
+    finally:
+        store.remove_relation(relation_id, user="anna")
+
+
 def test_projects_are_read_only_here(served):
     customer_id = next(i for i in customer_ids(served) if not served.store.projects(i).empty)
     client = api(served)

@@ -48,6 +48,9 @@ class Kind:
     remove: Callable[[Store, int, str], None] | None = None
     #: Whether it keeps a version (ETag / If-Match).
     versioned: bool = True
+    #: How each of a customer's records is seen from that customer (by id), added to its list's items as
+    #: ``seen_from``; None: the records say it all.
+    seen: Callable[[Store, int], dict[int, dict[str, Any]]] | None = None
 
     @property
     def singular(self) -> str:
@@ -123,6 +126,14 @@ def _relations(store: Store, customer_id: int, _args: dict[str, Any]) -> list[Re
     return [store.get_relation(i) for i in ids]
 
 
+def _relations_seen(store: Store, customer_id: int) -> dict[int, dict[str, Any]]:
+    """Each relation as the card shows it from the customer: ``direction`` (out: it made it; in: another customer
+    made it to this one) and ``label`` (the type's name from this side, its inverse for one made to it, as "Subsidiary
+    of" for a "Parent company of" another customer made)."""
+    return {int(row["id"]): {"direction": row["direction"], "label": row["label"]}
+            for row in _rows(store.relations(customer_id))}
+
+
 def _follow_ups(store: Store, customer_id: int, _args: dict[str, Any]) -> list[Record]:
     frame = store.follow_ups(customer_id=customer_id)
     return [FollowUp(**as_parameters(row, FollowUp)) for row in _rows(frame)]
@@ -152,7 +163,7 @@ KINDS: dict[str, Kind] = {kind.path: kind for kind in (
          save=lambda s, r, u: s.save_opportunity(r, user=u)),
     Kind("relations", Relation, "relations", N_("Relation"), lambda s, i: s.get_relation(i), _relations,
          new=lambda _s, c: Relation(customer_id=c), create=lambda s, r, u: s.add_relation(r, user=u),
-         remove=_remove_relation, versioned=False),
+         remove=_remove_relation, versioned=False, seen=_relations_seen),
     Kind("projects", Project, "projects", N_("Project"), lambda s, i: s.get_project(i), _projects,
          versioned=False),
     # not part of the CRM module: there whether or not it is switched on

@@ -162,6 +162,14 @@ def components() -> dict[str, Any]:
         name = kind.__name__
         schemas[f"{name}Fields"] = fields_schema(kind)
         schemas[name] = record_schema(kind)
+        if kind is not Customer and KINDS[_path_of(kind)].seen:  # in a customer's list: as seen from it
+            schemas[name]["properties"]["seen_from"] = {
+                "type": "object", "required": ["direction", "label"], "additionalProperties": False,
+                "description": _("In a customer's list only: how it is seen from that customer."),
+                "properties": {"direction": {"type": "string", "enum": ["out", "in"], "description": _(
+                    "out: the customer made it; in: another customer made it to this one.")},
+                               "label": _text(_("Its type's name from this customer's side (the inverse name for "
+                                                "one another customer made)."))}}
         if kind is Customer or KINDS[_path_of(kind)].create or KINDS[_path_of(kind)].save:
             schemas[f"{name}Write"] = write_schema(kind, required=False)
     schemas["CustomerListItem"] = _columns(

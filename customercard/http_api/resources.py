@@ -256,7 +256,10 @@ class CustomerRecordsHandler(KindHandler):
         statuses = {"events": EVENT_STATUSES, "opportunities": OPPORTUNITY_STATUSES}.get(self.kind.path)
         if statuses and self.arg("status"):
             args["status"] = self.choice_arg("status", statuses, "")
-        return Reply(200, _items([record_json(r) for r in self.kind.of_customer(self.store, number, args)]))
+        records = self.kind.of_customer(self.store, number, args)
+        seen = self.kind.seen(self.store, number) if self.kind.seen and records else {}
+        return Reply(200, _items([{**record_json(r), **({"seen_from": seen[r.id]} if r.id in seen else {})}
+                                  for r in records]))
 
 
 class CustomerRecordsMaker(KindHandler):
