@@ -3,6 +3,7 @@ file), and a RemoteStore gives the Store API — the same frames, the same error
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import inspect
 import itertools
@@ -504,6 +505,39 @@ def test_a_read_only_token_and_a_viewers_token_only_read(served, stand_in_tokens
                 store.add_comment(customer_id, "Not allowed.")
             assert not store.history(customer_id).empty
             assert not store.sql("SELECT id FROM customers LIMIT 3").empty
+
+
+def test_the_card_through_any_token_draws_every_section_and_a_read_only_one_offers_no_edit(served, stand_in_tokens):
+    """Through a manager's or a viewer's token "Groups and log" could not be shown (it asked the server for an
+    administrator's read); through a read-only token the card offered Edit and Merge, refused at every save, and
+    folding a section raised (it keeps the fold among the user's preferences, which the token may not write)."""
+    customer_id = rich_customers(served.store)[3]
+    for name in ("erik-rw", "vera-rw", "erik-ro"):
+        with cc.connect(served.url, token=stand_in_tokens[name]) as store:
+            card = cc.CustomerCard(store=store, customer_id=customer_id)
+            for section in card.sections:
+                section.open()
+                assert "could not be shown" not in section.view.html, (name, section.key)
+            groups = card.section("groups").view.html
+            assert "Segmentation" in groups and "Log" in groups
+            writes = name == "erik-rw"
+            assert card.context.can_edit is writes, name
+            assert store.can(store.login, "write") is writes and store.can(store.login, "read")
+            card.section("groups").view.collapsed = True  # a fold: made, remembered where the token may write
+            assert card.section("groups").collapsed
+    assert served.store.prefs("vera").get("card.collapsed.groups") is True  # a viewer keeps her own folds
+
+
+def test_the_card_as_of_a_day_through_the_server_draws_every_section(served, remote):
+    """Through the running server (the notebook's default) the card as of a day refused "Groups and log" for
+    everyone: a read only administrators may make was taken for a write."""
+    customer_id = rich_customers(served.store)[4]
+    day = served.store.firm_today() - dt.timedelta(days=1)
+    card = cc.CustomerCard(store=remote, customer_id=customer_id, user="anna", as_of=day)
+    for section in card.sections:
+        section.open()
+        assert "could not be shown" not in section.view.html, section.key
+    assert "Segmentation" in card.section("groups").view.html
 
 
 def test_an_unknown_token_is_refused(served, stand_in_tokens):

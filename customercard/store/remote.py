@@ -19,6 +19,7 @@ as with the embedded store, every write says who acts (``user=…``, else ``CUST
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import http.client
 import inspect
 import json
@@ -110,7 +111,9 @@ REMOTE: dict[str, Remote] = {
     "save_settings": ADMIN, "add_list_value": ADMIN, "rename_list_value": ADMIN, "move_list_value": ADMIN,
     "set_list_value_active": ADMIN, "save_criterion": ADMIN, "add_user": ADMIN, "update_user": ADMIN,
     "admin_log": ADMIN_READ, "admin_log_areas": ADMIN_READ,
-    "outbox": ADMIN_READ, "outbox_counts": ADMIN_READ, "retry_outbox": ADMIN,
+    # how many of a customer's changes wait to be sent: on every card (the rows themselves, their payloads and
+    # errors, are the administrators')
+    "outbox": ADMIN_READ, "outbox_counts": READ, "retry_outbox": ADMIN,
     # what `customercard users/tokens` do beside a running server (whoever may read its discovery file may open the
     # database itself); an API token is refused these: tokens are made on the profile page
     **dict.fromkeys(("create_token", "tokens", "get_token", "revoke_token", "set_password"), KEY),
@@ -448,7 +451,8 @@ class RemoteAsOfDay(AsOfDayReads):
 
     def __getattr__(self, name: str) -> Any:
         rule = REMOTE.get(name)
-        if rule is not None and rule.need not in ("read", "own"):
+        # writes refused; reads answered as the server answers them (an administrator's reads to administrators)
+        if rule is not None and rule.need not in ("read", "own") and rule.writes:
             def refused(*_args: Any, **_kwargs: Any) -> Any:
                 raise PermissionDenied(_("This is the card as it was on {day}: it is read only.").format(
                     day=self.day))
@@ -484,6 +488,14 @@ def offer_remotely(store: type) -> None:
             setattr(RemoteStore, name, _remote_method(name, found))
     for name, reason in NOT_REMOTE.items():
         setattr(RemoteStore, name, _not_remote(name, reason))
+    asked = RemoteStore.can
+
+    @functools.wraps(asked)
+    def can(self: RemoteStore, user: str | None, need: str) -> bool:
+        # a token that only reads may do nothing more, whatever its user's role: a card through it offers no Edit
+        return (need == "read" or not self.read_only) and asked(self, user, need)
+
+    RemoteStore.can = can
 
 
 

@@ -31,7 +31,7 @@ from .editor import RecordEditor, refusal
 from .form import FieldForm
 from .html import SECTION_CSS, esc, fields, isolated, link, mailto, table, tel
 from .live import Follower
-from .sections.base import action_button, note_html
+from .sections.base import action_button, note_html, remember_fold
 from .sections.crm import conflict_text, owner_choice, relation_target, seen_version
 from .sections.follow_ups import FOLLOW_UP_ACTIONS, follow_up_rows
 from .timeline import TIMELINE_ACTIONS, EntryText, TimelineView
@@ -285,7 +285,7 @@ class ContactCard(pn.viewable.Viewer):
         slot = event.obj
         if not event.new:
             self._draw(slot.key)
-        self.store.set_pref(self.user, PREF_PREFIX + slot.key, bool(event.new))
+        remember_fold(self.store, self.user, PREF_PREFIX + slot.key, bool(event.new))
 
     def handle(self, action: str, data: dict[str, Any]) -> None:
         """An action sent from a part's HTML: the timeline's filters and Load more, a restore."""

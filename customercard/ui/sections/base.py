@@ -15,6 +15,7 @@ import panel as pn
 import param
 from bokeh.core.property.validation import validate
 
+from ...errors import PermissionDenied
 from ...i18n import _, quote
 from ...models import Customer
 from ...store import Change
@@ -234,7 +235,7 @@ class Section(pn.viewable.Viewer):
         self.collapsed = event.new
         if not event.new and not self._built:
             self._build()
-        self.context.store.set_pref(self.context.login, PREF_PREFIX + self.key, bool(event.new))
+        remember_fold(self.context.store, self.context.login, PREF_PREFIX + self.key, bool(event.new))
 
     def _on_saved(self, _event: param.parameterized.Event) -> None:
         if "customer" in self.listens_to:
@@ -355,3 +356,11 @@ class Section(pn.viewable.Viewer):
             self._alone = CardView(slots=[self.view], sizing_mode="stretch_width", css_classes=["cc-card"])
         return self._alone
 
+
+def remember_fold(store: Any, login: str, key: str, folded: bool) -> None:
+    """Keep whether the user left a part folded, for the next card; a store that may not write it (an API token
+    that only reads) leaves it unremembered, and the fold is made all the same."""
+    try:
+        store.set_pref(login, key, folded)
+    except PermissionDenied:
+        log.info("A fold of %s is not remembered: this store may not keep %s's preferences", key, login)
