@@ -528,6 +528,27 @@ def test_the_card_through_any_token_draws_every_section_and_a_read_only_one_offe
     assert served.store.prefs("vera").get("card.collapsed.groups") is True  # a viewer keeps her own folds
 
 
+def test_a_record_naming_stored_values_that_are_not_there_writes_no_invented_history(served, remote):
+    """A record that travelled from a notebook said which stored values the model had refused, and the server
+    believed it: "phone: INVENTED → +46 …" went into the history under the user's name, for a phone never changed
+    and never holding that. What the row holds is the server's to read."""
+    customer_id = nth_customer(served, 33)
+    customer = remote.get_customer(customer_id)
+    before = len(served.store.history(customer_id))
+    version = served.store.get_customer(customer_id).version
+    customer._unreadable = {"phone": "INVENTED OLD VALUE"}
+    customer.rewrite_unreadable(["phone"])
+    remote.save_customer(customer, user="anna")
+    assert len(served.store.history(customer_id)) == before
+    assert served.store.get_customer(customer_id).version == version
+    assert "INVENTED OLD VALUE" not in set(served.store.history(customer_id)["old_value"].dropna())
+    local = served.store.get_customer(customer_id)  # the same in the server's own process
+    local._unreadable = {"website": "https://invented.example"}
+    local.rewrite_unreadable(["website"])
+    served.store.save_customer(local, user="anna")
+    assert len(served.store.history(customer_id)) == before
+
+
 def test_the_card_as_of_a_day_through_the_server_draws_every_section(served, remote):
     """Through the running server (the notebook's default) the card as of a day refused "Groups and log" for
     everyone: a read only administrators may make was taken for a write."""

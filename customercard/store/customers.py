@@ -83,7 +83,9 @@ def _diff_with_rewrites(stored: Any, customer: Customer) -> dict[str, tuple[Any,
     set again (:meth:`Customer.rewrite_unreadable`: the section they live in was saved) — written even when the value
     set is the default they were shown as."""
     changes = _diff(stored, customer)
-    unreadable = customer.unreadable
+    # what the row held, as this store read it: never what the record says it held (a record that travelled
+    # from a notebook could name any value, and the history would say it was changed from that)
+    unreadable = getattr(stored, "unreadable", None) or {}
     for field in customer.__dict__.get("_rewrite") or ():
         if field in unreadable and field not in changes:
             changes[field] = (unreadable[field], customer.get(field))
@@ -198,9 +200,14 @@ class CustomerStore(Part):
         segments = {criterion: list(chosen) for criterion, chosen in (customer.segments or {}).items()}
         values = {field: customer.get(field) for field in before.values() if field != "segments"}
         values["segments"] = segments
+        # a value the model refused stays so until a save writes its field
+        written = {field for field in before.values() if field != "segments" and customer.get(field) != before.get(
+            field)} | set(customer.__dict__.get("_rewrite") or ())
+        unreadable = {field: text for field, text in (getattr(before, "unreadable", None) or {}).items()
+                      if field not in written}
         return Snapshot(values, id=before.id, version=version, segments=segments, erp_system=before.erp_system,
                         erp_customer_id=before.erp_customer_id, is_linked=before.is_linked, updated_by=login,
-                        updated_at=now, merged_into=getattr(before, "merged_into", None))
+                        updated_at=now, merged_into=getattr(before, "merged_into", None), unreadable=unreadable)
 
     def customers_for_saving(self, customer_ids: list[int]) -> dict[int, Customer]:
         """Many customers read at once (two queries, not two per customer), as :meth:`get_customer` gives each but
@@ -245,6 +252,7 @@ class CustomerStore(Part):
         # What was read, kept with the object: a save whose version still matches compares against it instead
         # of reading the row again (the version check in the UPDATE proves the row has not changed since).
         customer._stored = self._snapshot(record, segments, fields)
+        customer._stored.unreadable = customer.unreadable
         return customer
 
     @staticmethod
