@@ -236,10 +236,11 @@ class CardServer:
         return self._store
 
     def _take(self, store: Store) -> None:
-        from .store.readonly import SERVER_SQL_ROWS
+        from .store.readonly import SERVER_SQL_MB, SERVER_SQL_ROWS
 
         _WITH_STORE.add(self)
         store.db.sql_max_rows = SERVER_SQL_ROWS  # what a remote or page query may answer: the memory is everyone's
+        store.db.sql_max_mb = SERVER_SQL_MB
         self.store_memory = StoreMemory(store, hold_search=self.config.search_in_memory)
         self.memory.when_idle("store", self.store_memory.release)
         self.store_memory.hold()

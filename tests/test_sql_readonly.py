@@ -313,3 +313,22 @@ def test_a_server_bounds_how_many_rows_a_query_answers(demo_store):
         assert demo_store.sql("SELECT count(*) AS n FROM generate_series(1, 100000) t(x)")["n"][0] == 100000
     finally:
         demo_store.db.sql_max_rows = None
+
+
+@pytest.mark.parametrize("rows", [None, 1_000_000])
+def test_a_server_bounds_how_many_megabytes_a_query_answers(demo_store, rows):
+    """A few rows can be huge: any token's ``SELECT repeat('x', 400000000)`` took a server from 233 MB to 1.4 GB
+    (the value, the frame, the Arrow stream, the body), 628 MB of it kept. A server's answers take at most
+    ``sql_max_mb``; a store of one's own answers what it is asked."""
+    big = "SELECT repeat('x', 1000) || CAST(x AS VARCHAR) AS text FROM generate_series(1, 3000) t(x)"
+    assert len(demo_store.sql(big)) == 3000
+    demo_store.db.sql_max_rows, demo_store.db.sql_max_mb = rows, 2
+    try:
+        with pytest.raises(cc.CustomerCardError, match="more than 2 MB"):
+            demo_store.sql(big)
+        with pytest.raises(cc.CustomerCardError, match="more than 2 MB"):
+            demo_store.sql("SELECT repeat('x', 3000000) AS text")
+        assert len(demo_store.sql(big.replace("3000", "500"))) == 500  # under the bound: answered whole
+    finally:
+        demo_store.db.sql_max_rows, demo_store.db.sql_max_mb = None, None
+    assert len(demo_store.sql(big)) == 3000

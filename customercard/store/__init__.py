@@ -162,7 +162,8 @@ class Store:
         tables and views only — no files, no settings of the server, not the tables that keep secrets (users,
         sessions, settings: read ``user_directory`` and ``firm_settings``) nor those of one user's own (saved views,
         preferences, the admin log, the outbox: their methods say who may read them) — and stops after ``timeout``
-        seconds. On a server it answers at most ``readonly.SERVER_SQL_ROWS`` rows. ``params``: a list (or tuple),
+        seconds. On a server it answers at most ``readonly.SERVER_SQL_ROWS`` rows taking at most
+        ``readonly.SERVER_SQL_MB`` megabytes. ``params``: a list (or tuple),
         one value for each ``?`` of the query, in order."""
         if params is not None and not isinstance(params, list | tuple):
             raise CustomerCardError(_("Give the query's parameters as a list, one value for each ? in the query, in "

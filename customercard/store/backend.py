@@ -59,6 +59,7 @@ class Backend(Protocol):
     dialect: str
     path: str
     sql_max_rows: int | None
+    sql_max_mb: float | None
     changes: ChangeFeed
     memory: Memory
     upgraded_from: int
@@ -195,6 +196,8 @@ class SqlBackend(abc.ABC):
         #: The most rows an analyst's query (:meth:`read_only_df`) may answer; None: no bound (a store of one's own).
         #: A server sets it (readonly.SERVER_SQL_ROWS): its memory is everyone's.
         self.sql_max_rows: int | None = None
+        #: The most megabytes such an answer may take; None: no bound (readonly.SERVER_SQL_MB on a server).
+        self.sql_max_mb: float | None = None
 
     # -- for subclasses --------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -24,7 +24,7 @@ from ..errors import CustomerCardError
 from ..i18n import _
 from .backend import SqlBackend, checked_name, redact_url
 from .duckdb_memory import DuckDBMemory
-from .readonly import QUERY_SECONDS, TOO_MANY_ROWS, check_duckdb_query, duckdb_readable
+from .readonly import QUERY_SECONDS, TOO_LARGE, TOO_MANY_ROWS, answer_mb, check_duckdb_query, duckdb_readable
 from .schema import LATEST_SCHEMA, MIGRATIONS_PACKAGE, migrations, split_statements, utcnow
 
 log = logging.getLogger(__name__)
@@ -196,9 +196,9 @@ class Database(SqlBackend):
             stop.start()
             try:
                 cur.execute(sql, list(params or []))
-                if self.sql_max_rows is None:
+                if self.sql_max_rows is None and self.sql_max_mb is None:
                     return cur.df()
-                return self._bounded_frame(cur, self.sql_max_rows)
+                return self._bounded_frame(cur, self.sql_max_rows, self.sql_max_mb)
             finally:
                 stop.cancel()
         except self._duckdb.InterruptException:
@@ -213,16 +213,21 @@ class Database(SqlBackend):
                 cur.close()
 
     @staticmethod
-    def _bounded_frame(cur: Any, most: int) -> pd.DataFrame:
+    def _bounded_frame(cur: Any, most: int | None, most_mb: float | None = None) -> pd.DataFrame:
         """The answer of the query run on ``cur``, read a chunk at a time as DuckDB makes it, refused (nothing kept)
-        once it has more than ``most`` rows."""
+        once it has more than ``most`` rows or takes more than ``most_mb`` megabytes."""
+        most = most if most is not None else float("inf")
+        most_mb = most_mb if most_mb is not None else float("inf")
         chunks = [cur.fetch_df_chunk(16)]  # the first, even empty, gives the columns and their types
-        rows = len(chunks[0])
-        while rows <= most and not chunks[-1].empty:
+        rows, size = len(chunks[0]), answer_mb(chunks[0])
+        while rows <= most and size <= most_mb and not chunks[-1].empty:
             chunks.append(cur.fetch_df_chunk(16))
             rows += len(chunks[-1])
+            size += answer_mb(chunks[-1])
         if rows > most:
             raise CustomerCardError(_(TOO_MANY_ROWS).format(rows=formatting.number(most)))
+        if size > most_mb:
+            raise CustomerCardError(_(TOO_LARGE).format(mb=formatting.number(most_mb)))
         chunks = [chunk for chunk in chunks if not chunk.empty] or chunks[:1]  # an empty last one has no types
         return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 

@@ -28,7 +28,7 @@ from ..i18n import _
 from ..models import missing
 from .backend import SqlBackend, checked_name, redact_url
 from .changes import CHANNEL, Change
-from .readonly import QUERY_SECONDS, SECRET_TABLES, TOO_MANY_ROWS
+from .readonly import QUERY_SECONDS, SECRET_TABLES, TOO_LARGE, TOO_MANY_ROWS, answer_mb
 
 log = logging.getLogger(__name__)
 #: The role analysts' queries (:meth:`PostgresDatabase.read_only_df`) run as: it reads the tables, nothing else.
@@ -376,13 +376,17 @@ class PostgresDatabase(SqlBackend):
                 cur.execute("BEGIN READ ONLY")
                 cur.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
                 cur.execute(f"SET LOCAL ROLE {self._reading_role(cur)}")
-                if self.sql_max_rows is None:
+                if self.sql_max_rows is None and self.sql_max_mb is None:
                     return cur.execute(text, params).df()
-                # one row more than allowed tells it has too many (its order kept: a plain select of it)
-                frame = cur.execute(f"SELECT * FROM ({text}) AS answer LIMIT {int(self.sql_max_rows) + 1}",
-                                    params).df()
-                if len(frame) > self.sql_max_rows:
-                    raise CustomerCardError(_(TOO_MANY_ROWS).format(rows=formatting.number(self.sql_max_rows)))
+                if self.sql_max_rows is None:
+                    frame = cur.execute(text, params).df()
+                else:  # one row more than allowed tells it has too many (its order kept: a plain select of it)
+                    frame = cur.execute(f"SELECT * FROM ({text}) AS answer LIMIT {int(self.sql_max_rows) + 1}",
+                                        params).df()
+                    if len(frame) > self.sql_max_rows:
+                        raise CustomerCardError(_(TOO_MANY_ROWS).format(rows=formatting.number(self.sql_max_rows)))
+                if self.sql_max_mb is not None and answer_mb(frame) > self.sql_max_mb:
+                    raise CustomerCardError(_(TOO_LARGE).format(mb=formatting.number(self.sql_max_mb)))
                 return frame
             except CustomerCardError as exc:
                 raise CustomerCardError(_("The query failed: {exc}").format(exc=exc.__cause__ or exc)) from None

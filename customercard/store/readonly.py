@@ -18,10 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CustomerCardError
 from ..i18n import N_, _
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Table functions a query may use: they make rows, they read nothing.
 TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
@@ -41,6 +44,15 @@ SECRET_TABLES = frozenset({"users", "sessions", "login_throttle", "settings", "a
 #: Rows a query may answer on a server (:attr:`Backend.sql_max_rows`), so that no request can hold its memory.
 SERVER_SQL_ROWS = 1_000_000
 TOO_MANY_ROWS = N_("The answer has more than {rows} rows: narrow the query (WHERE, LIMIT) or add it up (GROUP BY).")
+#: Megabytes a query's answer may take on a server (:attr:`Backend.sql_max_mb`): a few rows can be huge
+#: (``repeat('x', 400000000)``), and the answer is held several times over as it travels.
+SERVER_SQL_MB = 256
+TOO_LARGE = N_("The answer takes more than {mb} MB: leave out the long texts or narrow the query.")
+
+
+def answer_mb(frame: pd.DataFrame) -> float:
+    """The megabytes a query's answer takes in memory (its texts counted whole)."""
+    return float(frame.memory_usage(deep=True, index=False).sum()) / 1e6
 #: Seconds an analyst's query may run before it is stopped.
 QUERY_SECONDS = 60.0
 #: Names the parser gives functions that DuckDB's function list does not hold (``SELECT unnest([1, 2])``).
