@@ -132,6 +132,35 @@ def test_the_discovery_file_goes_when_the_server_stops(demo_template, tmp_path):
     assert not file_of(database).exists()
 
 
+def test_a_store_found_through_the_discovery_file_follows_its_server_started_again(demo_template, tmp_path):
+    """A notebook (or `panel serve` of one) keeps its store: after the server was started again every call was
+    refused for good ("This key is not this server's … open the store again"). The store reads the discovery
+    file again and goes on with the new server's key and address; one made with a token is not redirected."""
+    from .serve_process import ServeProcess
+
+    database = copy_database(demo_template, tmp_path)
+    with Store(database) as store:
+        customer_id = int(store.sql("SELECT min(id) AS id FROM customers")["id"][0])
+    server = ServeProcess(database, tmp_path / "data")
+    notebook = open_store(database)
+    try:
+        assert isinstance(notebook, RemoteStore)
+        name = notebook.get_customer(customer_id).name
+        server.stop()
+        server = ServeProcess(database, tmp_path / "data")  # another port, another key
+        assert notebook.get_customer(customer_id).name == name  # refused before: the old run's key
+        assert notebook.location == server.url
+        customer = notebook.get_customer(customer_id)
+        customer.phone = "+46 8 600 60 60"
+        notebook.save_customer(customer, user="anna")
+        assert notebook.history(customer_id).iloc[0]["changed_by"] == "anna"
+    finally:
+        notebook.close()
+        server.stop()
+    with Store(database) as store:
+        assert store.get_customer(customer_id).phone == "+46 8 600 60 60"
+
+
 # -- the same API ---------------------------------------------------------------------------------------------
 def test_every_public_store_method_is_said_to_travel_or_not():
     public = {name for name in dir(Store) if not name.startswith("_")}

@@ -289,7 +289,7 @@ def _served_nearby(database: str) -> RemoteStore | None:
     found = find_server(database)
     if found is None:
         return None
-    store = RemoteStore(found.url, key=found.key, database=found.database)
+    store = RemoteStore(found.url, key=found.key, database=found.database, found_for=database)
     message = _("Using the running server at {url} ({name} is in use by it).").format(url=found.url,
                                                                                        name=Path(database).name)
     log.info(message)

@@ -23,6 +23,7 @@ import functools
 import http.client
 import inspect
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -40,6 +41,13 @@ from ..i18n import N_, _, current_language
 from . import wire
 from .asof import AsOfDayReads
 from .changes import ChangeFeed
+
+log = logging.getLogger(__name__)
+
+
+class Unreachable(CustomerCardError):
+    """The server cannot be reached (stopped, or the network down)."""
+
 
 RPC_PATH = "/api/v1/rpc"
 BACKUP_PATH = "/api/v1/backup"
@@ -186,7 +194,7 @@ class RemoteStore:
     the database (its discovery file's key). Thread-safe: every thread keeps its own connection."""
 
     def __init__(self, url: str, *, token: str | None = None, key: str | None = None,
-                 database: str | None = None, timeout: float = 120.0) -> None:
+                 database: str | None = None, timeout: float = 120.0, found_for: str | None = None) -> None:
         parts = urlsplit(url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CustomerCardError(_("{url} is not the address of a customercard server (http://host:port).")
@@ -200,6 +208,9 @@ class RemoteStore:
             self._headers["Authorization"] = f"Bearer {token}"
         else:
             self._headers[KEY_HEADER] = str(key)
+        #: The database whose discovery file gave the key (open_store): a server started again writes a new key
+        #: there, and this store takes it (see :meth:`_found_again`).
+        self._found_for = found_for
         self.timeout = timeout
         self._local = threading.local()
         self._connections: list[http.client.HTTPConnection] = []
@@ -329,7 +340,14 @@ class RemoteStore:
             after = last
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> Any:
-        status, kind, data = self._exchange(method, path, body)
+        try:
+            status, kind, data = self._exchange(method, path, body)
+        except Unreachable:  # a server started again may listen elsewhere
+            if not self._found_again():
+                raise
+            status, kind, data = self._exchange(method, path, body)
+        if status == HTTPStatus.UNAUTHORIZED and self._found_again():
+            status, kind, data = self._exchange(method, path, body)
         if kind.startswith(wire.ARROW_TYPE) and status == HTTPStatus.OK:
             return wire.frame_from_arrow(data)
         try:
@@ -340,6 +358,28 @@ class RemoteStore:
         if status >= HTTPStatus.BAD_REQUEST or "error" in payload:
             raise wire.decode_error(payload.get("error") or {"message": f"HTTP {status}"})
         return payload
+
+    def _found_again(self) -> bool:
+        """Whether the server of the database this store found through its discovery file was started again (its
+        key refused) and is found there anew: then this store speaks to it with its new key and address. A store
+        made with a token, or whose server is gone, stays as it was (the request is answered as it was)."""
+        if not self._found_for:
+            return False
+        from .discovery import find_server
+
+        found = find_server(self._found_for)
+        if found is None or found.key == self._headers.get(KEY_HEADER):
+            return False
+        parts = urlsplit(found.url.rstrip("/"))
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self._parts, self.location = parts, f"{parts.scheme}://{parts.netloc}{parts.path}"
+            self._headers[KEY_HEADER] = str(found.key)
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
+        log.info("The server of %s was started again: speaking to it at %s", self._found_for, self.location)
+        return True
 
     def _exchange(self, method: str, path: str, body: bytes | None) -> tuple[int, str, bytes]:
         headers = {**self._headers, "Accept-Language": current_language()}
@@ -360,7 +400,7 @@ class RemoteStore:
         raise AssertionError("unreachable")
 
     def _unreachable(self, exc: Exception) -> CustomerCardError:
-        return CustomerCardError(_("The customercard server at {url} cannot be reached: {error}").format(
+        return Unreachable(_("The customercard server at {url} cannot be reached: {error}").format(
             url=self.location, error=exc or type(exc).__name__))
 
     def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
