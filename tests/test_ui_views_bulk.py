@@ -112,6 +112,22 @@ def test_choosing_other_customers_drops_the_preview(demo_store):
     assert page.bulk.preview is None and labelled(page.bulk, "Apply").disabled
 
 
+def test_a_new_filter_drops_the_preview_of_all_that_match(demo_store):
+    """With "All customers that match" ticked, a filter changed after Preview kept the old preview and its "Apply to
+    11 customers": Apply then changed the old filter's customers, most of them no longer listed or counted."""
+    page = CustomerList.from_url(demo_store, "", login="anna")
+    layout = page.__panel__()
+    one(layout, pn.widgets.Toggle, "cc-bulk-toggle").value = True
+    one(layout, pn.widgets.Checkbox, "cc-bulk-all").value = True
+    labelled(page.bulk, "Change").value = "comment"
+    labelled(page.bulk, "Comment").value = "Bulk note"
+    apply = one(layout, pn.widgets.Button, "cc-bulk-apply")
+    assert page.bulk.make_preview() is not None and not apply.disabled
+    page.query.text = "Lind"
+    assert page.bulk.preview is None and apply.disabled
+    assert page.bulk.make_preview()["change"] == page.total
+
+
 def test_the_same_comment_added_from_the_panel(demo_store):
     page = CustomerList.from_url(demo_store, "", login="anna")
     layout = page.__panel__()

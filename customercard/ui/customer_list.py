@@ -372,6 +372,8 @@ class CustomerList(pn.viewable.Viewer):
             self._left_out_note.visible = False  # the search is the user's own now
         if self.__dict__.get("_table") is not None:
             self._table.selected = []  # what was checked may not match any more
+        if self.__dict__.get("_bulk") is not None:  # (an empty selection emptied again tells no one)
+            self._bulk.forget_preview()  # "all that match" are others now: Apply waits for a new preview
         if not self._building:
             self._refresh()
 
