@@ -532,10 +532,9 @@ class StoreRaces(RuleBasedStateMachine):
             copy.obj.set(name, value)
         changes = _changed(copy.base, customer_texts(copy.obj))
         stale = copy.obj.version != tracked.version
-        if stale:
-            expected = "conflict" if changes else "ack"
-        else:  # a customer merged away is not edited any more (it is kept as the pointer to its survivor)
-            expected = "denied" if tracked.merged_into is not None else "ack"
+        # stale: refused even with nothing changed (a save is not taken as done on a copy that is not what is
+        # stored); a customer merged away is not edited any more (it is kept as the pointer to its survivor)
+        expected = "conflict" if stale else "denied" if tracked.merged_into is not None else "ack"
         outcome, result = self._attempt(expected, lambda: self.store.save_customer(copy.obj, user=actor))
         if outcome != "ack":
             return

@@ -221,3 +221,26 @@ def test_restoring_the_value_from_before_a_customer_existed_is_a_message_not_a_c
         except ValidationError as exc:
             assert change.field in exc.errors
     assert demo_store.get_customer(created.id).name == "Restored To Nothing AB"
+
+
+def test_a_save_with_nothing_changed_is_refused_when_the_customer_was_saved_or_merged_since(demo_store):
+    """A form saved with nothing typed, after someone else's save, said "Saved." and gave back the values it was
+    opened with (the card went back to them); after a merge it brought the merged-away customer back to life on the
+    card. Nothing was written either way, but the save was taken as done on a copy that was not what is stored."""
+    store = demo_store
+    ids = [int(i) for i in store.sql("SELECT id FROM customers WHERE NOT archived AND merged_into IS NULL ORDER BY id "
+                                     "LIMIT 3")["id"]]
+    mine = store.get_customer(ids[0])
+    theirs = store.get_customer(ids[0])
+    theirs.name = theirs.name + " (renamed)"
+    store.save_customer(theirs, user="erik")
+    with pytest.raises(cc.ConflictError) as refused:
+        store.save_customer(mine, user="anna")
+    assert refused.value.stored_version == mine.version + 1 and "name" in str(refused.value)
+    fresh = store.get_customer(ids[0])
+    assert store.save_customer(fresh, user="anna").version == fresh.version  # nothing changed, nothing written
+    survivor, other = ids[1], ids[2]
+    open_before = store.get_customer(other)
+    store.merge_customers(survivor, other, user="admin")
+    with pytest.raises((cc.ConflictError, cc.PermissionDenied)):
+        store.save_customer(open_before, user="anna")

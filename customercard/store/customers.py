@@ -382,7 +382,8 @@ class CustomerStore(Part):
             raise CustomerCardError(_("This customer is not created yet: use create_customer."))
         with self.db.transaction() as cur:
             stored = getattr(customer, "_stored", None)
-            if not (isinstance(stored, Snapshot) and stored.id == customer.id and stored.version == customer.version):
+            carried = isinstance(stored, Snapshot) and stored.id == customer.id and stored.version == customer.version
+            if not carried:
                 stored = self.stored_now(customer.id)
                 if stored.version != customer.version:
                     raise self.conflict(stored, customer)
@@ -390,6 +391,11 @@ class CustomerStore(Part):
             customer.check(self.admin.choices(), previous=stored)
             changes = _diff_with_rewrites(stored, customer)
             if not changes:
+                if carried:  # nothing to write, so no UPDATE checks the version: a save or merge since is said here
+                    now = self.stored_now(customer.id)
+                    if now.version != customer.version:
+                        raise self.conflict(now, customer)
+                    self._refuse_merged_away(customer, now)
                 return customer
             now = utcnow()
             columns = _columns_of(set(changes))
