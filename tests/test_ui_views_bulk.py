@@ -50,6 +50,27 @@ def test_saving_a_view_sets_the_url_and_the_menu(demo_store):
     assert [v.name for v in demo_store.views(user="erik")] == ["Mine", "<b>Active</b> by city"]
 
 
+def test_saving_over_a_view_deleted_meanwhile_says_so_and_keeps_the_search(demo_store):
+    """An administrator deleted the view Anna had open; her "Save over this view" failed on the server (a NotFound
+    in the log), the page kept saying "Saved the view …" from before, and her search was saved nowhere."""
+    page = CustomerList.from_url(demo_store, "status=Active", login="anna")
+    page.__panel__()
+    menu = page.views
+    labelled(menu, "View name").value = "Active, soon gone"
+    labelled(menu, "Save as new view").clicks += 1
+    view = next(v for v in demo_store.views(user="anna") if v.name == "Active, soon gone")
+    assert page.url.endswith(f"&view={view.id}")
+    demo_store.delete_view(view.id, user="anna", expected_version=view.version)
+    page.query.text = "Lind"
+    labelled(menu, "Save over this view").clicks += 1
+    said = pane_text(menu, "cc-view-message")
+    assert "deleted meanwhile" in said and "Saved the view" not in said
+    assert not labelled(menu, "Save over this view").visible and f"view={view.id}" not in page.url
+    labelled(menu, "Save as new view").clicks += 1
+    again = next(v for v in demo_store.views(user="anna") if v.name == "Active, soon gone")
+    assert "q=Lind" in again.search or "text=Lind" in again.search or "Lind" in again.search
+
+
 def test_a_link_naming_only_a_view_opens_its_search_as_saved_now(demo_store):
     shared = demo_store.save_view(SavedView(name="Erik's actives", shared=True,
                                             search="status=Active&manager=erik&sort=city"), user="anna")

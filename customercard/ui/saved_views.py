@@ -10,7 +10,7 @@ from typing import Any
 import panel as pn
 import param
 
-from ..errors import ConflictError, CustomerCardError, PermissionDenied, ValidationError
+from ..errors import ConflictError, CustomerCardError, NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import SavedView
 from ..store import STORE_TYPES
@@ -112,6 +112,12 @@ class SavedViewsMenu(pn.viewable.Viewer):
             return
         except PermissionDenied as exc:
             self._say(str(exc), ok=False)
+            return
+        except NotFound:  # deleted meanwhile (by its owner or an administrator): the search is kept on the page
+            self._say(_("This view was deleted meanwhile: nothing was saved. Save the search with “Save as new "
+                        "view”."), ok=False)
+            self._name.value = typed
+            self.view_id = None  # (drawn again: the menu without it)
             return
         self._say(_("Saved the view “{name}”.").format(name=isolated(saved.name)))
         if self.view_id == saved.id:
