@@ -120,7 +120,7 @@ def card_page(server: CardServer) -> ServableMixin:
     if query_text("as_of"):
         from .ui.sections.asof import parse_day
 
-        as_of = parse_day(query_text("as_of"))
+        as_of = parse_day(query_text("as_of"), store.firm_today())
         if as_of is None:
             return _message(server, _("No such day"), _("The link asks for the card on a day that is not a date up "
                                                          "to today (write it as 2024-06-30)."), user, status="error")

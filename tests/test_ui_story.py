@@ -427,3 +427,26 @@ def test_the_timeline_says_who_cancelled_an_event_gave_a_follow_up_away_or_rewro
     assert f"{names['anna']} added a follow-up for {names['erik']}" in joined
     assert f"{names['kari']} gave a follow-up to {names['maria']}" in joined
     assert f"{names['erik']} edited a comment by {names['anna']}" in joined and "Did NOT call" in joined
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_the_card_as_of_the_firm_s_today_is_a_day_up_to_today(demo_store, customer_id, zone):
+    """A firm in Stockholm on a server in UTC, between midnight and one: "as it was" on the firm's today was "No
+    such day", and the date picker stopped at the server's day. Today is the firm's (UTC+14 and UTC-11 here)."""
+    from customercard.ui.sections.asof import parse_day
+
+    settings = demo_store.settings()
+    kept = settings.time_zone
+    settings.time_zone = zone
+    demo_store.save_settings(settings, user="admin")
+    try:
+        today = demo_store.firm_today()
+        assert parse_day(today.isoformat(), demo_store.firm_today()) == today
+        assert parse_day((today + dt.timedelta(days=1)).isoformat(), demo_store.firm_today()) is None
+        activity = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("activity")
+        activity.open()
+        assert f'max="{today.isoformat()}"' in activity.view.html
+    finally:
+        settings = demo_store.settings()
+        settings.time_zone = kept
+        demo_store.save_settings(settings, user="admin")

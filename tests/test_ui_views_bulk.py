@@ -226,3 +226,22 @@ def test_with_nicknames_switched_off_search_customers_shows_finds_and_exports_no
     assert "Nickname" not in page.export_frame().columns
     assert "nickname" not in page.filters["text"].label.lower()
     assert page.total == 0  # the nickname typed finds nothing
+
+
+def test_the_last_bulk_change_keeps_a_right_to_left_override_in_its_comment_to_itself(demo_store):
+    """ "Your last bulk change (…): Add a comment → Call back <U+202E>urgent, 2 customers." was drawn with its end
+    turned round: the comment's override ran on into the sentence."""
+    page = CustomerList.from_url(demo_store, "", login="anna")
+    layout = page.__panel__()
+    one(layout, pn.widgets.Toggle, "cc-bulk-toggle").value = True
+    page.table.receive({"select": [row["_id"] for row in page.table.rows[:2]], "on": True})
+    bulk = page.bulk
+    labelled(bulk, "Change").value = "comment"
+    labelled(bulk, "Comment").value = "Call back \u202eurgent"
+    assert bulk.make_preview()["change"] == 2
+    batch = run_apart(bulk.apply())
+    try:
+        said = pane_text(bulk, "cc-bulk-last")
+        assert "\u2068Call back \u202eurgent\u2069" in said and said.rstrip().endswith("2 customers.")
+    finally:
+        demo_store.undo_bulk_change(batch.id, user="anna")

@@ -25,7 +25,7 @@ from ..validators import clean_text
 from .accessibility import BUTTON_CSS, focus_here, live
 from .choices import people_options
 from .form import input_limit
-from .html import esc
+from .html import esc, isolated
 
 #: Customers per call while applying (the progress bar moves after each).
 STEP = 50
@@ -242,7 +242,7 @@ class BulkPanel(pn.viewable.Viewer):
             ngettext("Your last bulk change ({when}): {field} → {value}, {n} customer.",
                      "Your last bulk change ({when}): {field} → {value}, {n} customers.", int(last.customers)).format(
                 when=formatting.datetime(last.created_at), field=self._field_label(last.field),
-                value=self._shown(last.field, value), n=formatting.number(last.customers))))
+                value=isolated(self._shown(last.field, value)), n=formatting.number(last.customers))))
 
     async def _undo_clicked(self, _event: Any) -> None:
         await self.undo()

@@ -28,13 +28,14 @@ def timeline_kinds(context: Any) -> dict[str, str]:
             if (settings.crm_enabled or kind not in CRM_KINDS) and (settings.files_enabled or kind != "file")}
 
 
-def as_of_form(customer_id: int, day: dt.date | None = None) -> str:
-    """A plain form that opens the card as it was on a chosen day (``/card?customer=…&as_of=…``)."""
+def as_of_form(customer_id: int, day: dt.date | None = None, today: dt.date | None = None) -> str:
+    """A plain form that opens the card as it was on a chosen day (``/card?customer=…&as_of=…``), up to ``today``
+    (the firm's)."""
     value = f' value="{day.isoformat()}"' if day else ""
     return (f'<form class="cc-asof-form" method="get" action="/card">'
             f'<input type="hidden" name="customer" value="{int(customer_id)}">'
             f'<label>{esc(_("See the card as it was on"))} <input type="date" name="as_of" class="cc-asof-date" '
-            f'required max="{dt.date.today().isoformat()}"{value}></label> '
+            f'required max="{(today or dt.date.today()).isoformat()}"{value}></label> '
             f'<button type="submit" class="cc-act cc-asof-show">{esc(_("Show"))}</button></form>')
 
 
@@ -73,7 +74,8 @@ class ActivitySection(Section):
             self._timeline.load()
         self._stale = False
         day = getattr(self.context.store, "day", None)
-        return (as_of_form(self.context.customer.id, day if isinstance(day, dt.date) else None)
+        return (as_of_form(self.context.customer.id, day if isinstance(day, dt.date) else None,
+                           self.context.store.firm_today())
                 + f'<div class="cc-activity">{self.timeline.html()}</div>')
 
     def refresh(self) -> None:

@@ -77,7 +77,8 @@ class AsOfSection(Section):
                   f'{esc(_("Nothing can be changed here."))} {link(today, _("Back to today’s card"), "cc-asof-today")}'
                   "</div>")
         compare = action_button("asof-compare", _("Compare with today"), css="cc-asof-compare")
-        return (banner + as_of_form(context.customer.id, context.as_of) + f"<p>{compare}</p>" + self.diff_html())
+        picker = as_of_form(context.customer.id, context.as_of, context.store.firm_today())
+        return banner + picker + f"<p>{compare}</p>" + self.diff_html()
 
     def diff_html(self) -> str:
         """The fields that differ between that day and today; checkboxes and the restore button for writers."""
@@ -171,10 +172,11 @@ class AsOfSection(Section):
         return True
 
 
-def parse_day(text: str | None) -> dt.date | None:
-    """A day from the URL ('2024-06-30'), not after today; None for anything else."""
+def parse_day(text: str | None, today: dt.date | None = None) -> dt.date | None:
+    """A day from the URL ('2024-06-30'), not after ``today`` (the firm's: :meth:`Store.firm_today`; the server's
+    clock may be on another day); None for anything else."""
     try:
         day = dt.date.fromisoformat((text or "").strip()[:10])
     except ValueError:
         return None
-    return day if day <= dt.date.today() else None
+    return day if day <= (today or dt.date.today()) else None
