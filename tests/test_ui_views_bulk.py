@@ -245,3 +245,33 @@ def test_the_last_bulk_change_keeps_a_right_to_left_override_in_its_comment_to_i
         assert "\u2068Call back \u202eurgent\u2069" in said and said.rstrip().endswith("2 customers.")
     finally:
         demo_store.undo_bulk_change(batch.id, user="anna")
+
+
+def test_the_bulk_panel_follows_a_status_or_criterion_renamed_while_it_was_open(demo_store):
+    """An administrator renamed "On hold" → "Paused" while the panel offered it: Preview answered "Choose one of
+    the values offered" for the value it still offered (a renamed criterion: "no segmentation criterion")."""
+    page = CustomerList.from_url(demo_store, "", login="anna")
+    layout = page.__panel__()
+    one(layout, pn.widgets.Toggle, "cc-bulk-toggle").value = True
+    page.table.receive({"select": [row["_id"] for row in page.table.rows[:2]], "on": True})
+    bulk = page.bulk
+    statuses = demo_store.list_values("statuses")
+    held = statuses[statuses["label"] == "On hold"].iloc[0]
+    labelled(bulk, "Change").value = "status"
+    labelled(bulk, "New value").value = "On hold"
+    criterion = next(c for c in demo_store.criteria() if not c.multiple and c.values)
+    try:
+        demo_store.rename_list_value(int(held["id"]), "Paused", user="admin")
+        preview = bulk.make_preview()
+        assert preview is not None and preview["value"] == "Paused", pane_text(bulk, "cc-bulk-summary")
+        assert "Paused" in labelled(bulk, "New value").options and "On hold" not in labelled(bulk, "New value").options
+        labelled(bulk, "Change").value = f"segments.{criterion.name}"
+        labelled(bulk, "New value").value = criterion.values[0]
+        old_name = criterion.name
+        criterion.name = f"{old_name} (renamed)"
+        demo_store.save_criterion(criterion, user="admin")
+        preview = bulk.make_preview()
+        assert preview is not None and preview["field"] == f"segments.{old_name} (renamed)"
+        assert labelled(bulk, "Change").value == f"segments.{old_name} (renamed)"
+    finally:
+        demo_store.rename_list_value(int(held["id"]), "On hold", user="admin")

@@ -19,7 +19,7 @@ import param
 from .. import formatting
 from ..errors import CustomerCardError, PermissionDenied, ValidationError
 from ..i18n import _, ngettext
-from ..models import NOTE_LENGTH, BulkChange
+from ..models import CRITERIA_RENAMED, NOTE_LENGTH, BulkChange
 from ..store import STORE_TYPES
 from ..validators import clean_text
 from .accessibility import BUTTON_CSS, focus_here, live
@@ -47,13 +47,9 @@ class BulkPanel(pn.viewable.Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        choices = self.store.choices()
-        fields = {_("Account manager"): "account_manager", _("Status"): "status", _("Industry"): "industry"}
-        fields.update({_("Segmentation: {criterion}").format(criterion=name): SEGMENT + name
-                       for name in choices.criteria})
-        fields[_("Add a comment")] = "comment"
-        self._field = pn.widgets.Select(label=_("Change"), options=fields, value="account_manager",
-                                        css_classes=["cc-bulk-field"], width=260)
+        self._field = pn.widgets.Select(label=_("Change"), value="account_manager", css_classes=["cc-bulk-field"],
+                                        width=260)
+        self._offer_fields(self.store.choices())
         self._value = pn.widgets.Select(label=_("New value"), css_classes=["cc-bulk-value"], width=260)
         self._comment = pn.widgets.TextAreaInput(label=_("Comment"), max_length=input_limit(NOTE_LENGTH), rows=3,
                                                  visible=False, css_classes=["cc-bulk-comment"],
@@ -78,6 +74,13 @@ class BulkPanel(pn.viewable.Viewer):
         self._find_last()
 
     # -- the form -------------------------------------------------------------------------------------------
+    def _offer_fields(self, choices: Any) -> None:
+        fields = {_("Account manager"): "account_manager", _("Status"): "status", _("Industry"): "industry"}
+        fields.update({_("Segmentation: {criterion}").format(criterion=name): SEGMENT + name
+                       for name in choices.criteria})
+        fields[_("Add a comment")] = "comment"
+        self._field.options = fields
+
     def _offer_values(self) -> None:
         field = self._field.value
         choices = self.store.choices()
@@ -106,6 +109,28 @@ class BulkPanel(pn.viewable.Viewer):
         if field.startswith(SEGMENT):
             return field, [value] if value else []
         return field, value
+
+    def _named_now(self, field: str, value: Any) -> tuple[str, Any]:
+        """The change as today's names say it: a status, an industry or a criterion an administrator renamed while
+        the panel was open is the same one (the panel offers it by today's name from now on)."""
+        choices = self.store.choices()
+        list_name = {"status": "statuses", "industry": "industries"}.get(field)
+        now_field, now_value = field, value
+        if list_name and isinstance(value, str) and value not in choices.allowed(list_name):
+            now_value = choices.named_now(list_name, value)
+        elif field.startswith(SEGMENT) and field[len(SEGMENT):] not in choices.criteria:
+            now_field = SEGMENT + choices.named_now(CRITERIA_RENAMED, field[len(SEGMENT):])
+        if (now_field, now_value) == (field, value):
+            return field, value
+        self._offer_fields(choices)
+        if self._field.value != now_field:
+            self._field.value = now_field  # (offers its values)
+        else:
+            self._offer_values()
+        shown = now_value[0] if isinstance(now_value, list) and now_value else now_value
+        if shown in self._value.options.values():
+            self._value.value = shown
+        return now_field, now_value
 
     def forget_preview(self) -> None:
         """Drop the preview (the change or the customers chosen changed): Apply waits for a new one."""
@@ -154,7 +179,7 @@ class BulkPanel(pn.viewable.Viewer):
         if not ids:
             self._say(self._summary, _("Check some customers in the list first, or choose all that match."), ok=False)
             return None
-        field, value = self._change()
+        field, value = self._named_now(*self._change())
         try:
             preview = self.store.bulk_preview(ids, field, value, user=self.login)
         except ValidationError as exc:
