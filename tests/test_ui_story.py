@@ -450,3 +450,28 @@ def test_the_card_as_of_the_firm_s_today_is_a_day_up_to_today(demo_store, custom
         settings = demo_store.settings()
         settings.time_zone = kept
         demo_store.save_settings(settings, user="admin")
+
+
+def test_activity_s_text_filter_finds_what_the_entries_show(demo_store, customer_id):
+    """"Containing" looked in what the entries keep (field keys, logins): "Account manager", "Maria Jensen" or
+    "Jensen" found nothing, "account_manager" and "maria" did — and the empty page said nothing had happened."""
+    store = demo_store
+    customer = store.get_customer(customer_id)
+    manager = next(login for login in ("maria", "erik", "kari") if login != customer.account_manager)
+    name = store.user_name(manager)
+    customer.account_manager = manager
+    store.save_customer(customer, user="anna")
+    store.add_comment(customer_id, "Called about the renewal.", user="erik")
+    for text in ("Account manager", "account MANAGER", name, name.split()[-1]):
+        found = store.timeline(customer_id, text=text, limit=50)
+        assert any(row.kind == "change" and any(f == "account_manager" for f, _o, _n in (row.changes or []))
+                   for row in found.itertuples()), text
+    erik = store.user_name("erik").split()[-1]
+    assert any(found.kind == "comment" for found in store.timeline(customer_id, text=erik, limit=50).itertuples())
+    activity = CustomerCard(store=store, customer_id=customer_id, user="anna").section("activity")
+    activity.open()
+    activity.handle("activity-text", {"value": name})
+    assert "account_manager" not in activity.view.html and len(activity.timeline.frame) >= 1
+    activity.handle("activity-text", {"value": "no such words at all"})
+    assert "Nothing matches these filters." in activity.view.html
+    assert "Nothing has happened yet." not in activity.view.html

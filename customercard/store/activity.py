@@ -280,6 +280,28 @@ def _read_cursor(cursor: str) -> tuple[dt.datetime, int, int]:
         raise ValidationError({"before": _("Not a place in the timeline.")}) from None
 
 
+#: At most this many people (by name) and fields (by label) a timeline's text filter looks for besides the text.
+MATCHED_NAMES = 20
+
+
+def _fields_labelled(needle: str) -> list[str]:
+    """The customer's fields whose label, in the reader's language, holds ``needle`` (lower case)."""
+    from ..models import Customer
+
+    blank = Customer()
+    found = []
+    for field in blank.values():
+        if field == "segments":
+            continue
+        try:
+            label = blank.label(field)
+        except (AttributeError, KeyError):
+            continue
+        if needle in label.lower():
+            found.append(field)
+    return found
+
+
 def _like(text: str) -> str:
     return "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -397,9 +419,9 @@ class ActivityStore(Part):
             where.append("(who = ? OR position(? IN coalesce(people, '')) > 0)")
             outer += [person, json.dumps(person)]
         if text and text.strip():
-            where.append("lower(coalesce(title, '') || ' ' || coalesce(detail, '') || ' ' || coalesce(who, '')) "
-                         "LIKE ? ESCAPE '\\'")
-            outer.append(_like(text[:200]))
+            condition, values = self._text_condition(text[:200])
+            where.append(condition)
+            outer += values
         if before:
             at, src, seq = _read_cursor(before)
             where.append("(moment < ? OR (moment = ? AND src < ?) OR (moment = ? AND src = ? AND seq < ?))")
@@ -415,6 +437,24 @@ class ActivityStore(Part):
         kept = ("kind", "action", "who", "title", "detail", "old_value", "new_value", "people", "ref_table")
         return [{"at": row["moment"], **{key: row[key] for key in kept}, "ref_id": int(row["ref_id"]),
                  "cursor": _cursor(row["moment"], row["src"], row["seq"]), "changes": None} for row in found]
+
+    def _text_condition(self, text: str) -> tuple[str, list[Any]]:
+        """Entries whose text holds ``text`` whatever its case — as they are shown too: a person by their name
+        (the entries keep logins: who did it, a manager changed), a field by its label in the reader's language
+        (a save keeps the field's key)."""
+        needle = text.strip().lower()
+        parts = ["lower(coalesce(title, '') || ' ' || coalesce(detail, '') || ' ' || coalesce(who, '')) LIKE ? "
+                 "ESCAPE '\\'"]
+        values: list[Any] = [_like(needle)]
+        named = [login for login, user in self.admin.users_by_login().items()
+                 if needle in str(user.get("name") or "").lower() and login.lower() != needle][:MATCHED_NAMES]
+        for login in named:
+            parts += ["who = ?", "position(? IN coalesce(people, '')) > 0", "position(? IN coalesce(detail, '')) > 0"]
+            values += [login, json.dumps(login), f"\x1f{login}"]
+        for field in _fields_labelled(needle)[:MATCHED_NAMES]:
+            parts.append("position(? IN coalesce(detail, '')) > 0")
+            values.append(field + "\x1f")
+        return "(" + " OR ".join(parts) + ")", values
 
     def firm_setting(self, name: str) -> Any:
         """One of the firm's settings, read from what the store keeps cached (no Settings object made)."""

@@ -372,7 +372,9 @@ class TimelineView:
             self.load()
         assert self.frame is not None
         if self.frame.empty:
-            return f'<p class="cc-empty cc-activity-empty">{esc(_("Nothing has happened yet."))}</p>'
+            said = (_("Nothing matches these filters.") if self.kind or self.person or self.search
+                    else _("Nothing has happened yet."))
+            return f'<p class="cc-empty cc-activity-empty">{esc(said)}</p>'
         zone = self.text.zone
         today = formatting.local_time(dt.datetime.now(dt.UTC), zone).date()
         days: dict[dt.date, list[str]] = {}
