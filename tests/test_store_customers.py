@@ -119,6 +119,11 @@ def test_restore_is_a_new_recorded_change(empty_store):
     assert list(history["kind"]) == ["restore", "update", "create"]
     assert history.iloc[0].changed_by == "boss"
     assert len(history) == 3  # nothing rewritten
+    for wrong in ("both", "", "OLD"):  # a bare KeyError before; the API said 422 "Give old or new."
+        with pytest.raises(cc.ValidationError) as refused:
+            empty_store.restore(c.id, int(change.change_id), which=wrong, user="boss")
+        assert refused.value.errors == {"which": "Give old or new."}
+    assert len(empty_store.history(c.id, field="name")) == 3
 
 
 def test_restore_segments(empty_store):

@@ -582,6 +582,8 @@ class CustomerStore(Part):
 
         ``which`` is 'old' (the value before that change) or 'new' (the value it set).
         """
+        if which not in ("old", "new"):
+            raise ValidationError({"which": _("Give old or new.")})
         found = self.db.records("SELECT field, old_value, new_value, changed_at FROM customer_changes "
                                 "WHERE id = ? AND customer_id = ?", [int(change_id), int(customer_id)])
         if not found:
