@@ -289,7 +289,7 @@ class _ApiHandler(BoundedBody, RequestHandler):
             raise refused from None
         try:
             return {key: wire.decode(value) for key, value in arguments.items()}
-        except RecursionError:
+        except (RecursionError, AttributeError, KeyError):  # nested too deep; a tagged value of the wrong shape
             raise refused from None
 
 

@@ -292,6 +292,13 @@ def test_a_value_of_the_wrong_kind_is_refused_for_its_parameter_not_a_failure_of
     customer_id = rich_customers(served.store)[0]
     assert len(remote.timeline(customer_id, since="2020-01-01")) > 0
     assert remote.sql("SELECT 1 AS one", timeout=5)["one"][0] == 1
+    key = {KEY_HEADER: key_of(served)}
+    for wanted in ({"$data": "DuplicateQuery", "fields": [1]}, {"$data": "DuplicateQuery"},
+                   {"$record": "Customer", "values": [1]}):  # a tagged value of the wrong shape: 400, not a 500
+        status, _kind, answer = raw(served, "POST", "/api/v1/rpc/duplicates_of",
+                                    json.dumps({"arguments": {"wanted": wanted}}).encode(),
+                                    {**key, "Content-Type": "application/json"})
+        assert status == 400, (wanted, status, answer)
 
 
 def test_sql_is_read_only_with_the_same_check(served, remote):
