@@ -112,6 +112,9 @@ def test_duckdb_refusals_say_why(empty_store, secret_files):
     assert "is not a table of this database" in refused(empty_store, f"SELECT * FROM '{secret_files}/secret.csv'")
     assert "Only read queries" in refused(empty_store, "ATTACH 'x.duckdb'")
     assert "exactly one" in refused(empty_store, "SELECT 1; SELECT 2")
+    for table in ("users", "sessions", "settings", "saved_views", "admin_log", "outbox"):  # there, but kept back
+        said = refused(empty_store, f"SELECT * FROM {table}")
+        assert "kept from store.sql" in said and "user_directory" in said and "not a table" not in said, table
     # the server itself still reads and writes files: a backup attaches one
     assert empty_store.backup(secret_files / "backup.duckdb").exists()
 

@@ -187,5 +187,9 @@ def _check_table(ref: dict[str, Any], scope: frozenset[str], readable: Readable)
     if schema in ("", "main", readable.database) and name in readable.tables:
         return
     shown = ".".join(part for part in (catalog, schema, name) if part)
+    if schema in ("", "main", readable.database) and name in SECRET_TABLES:
+        raise CustomerCardError(_("“{shown}” is kept from store.sql: it holds what only its owner, an administrator "
+                                  "or the server reads. Read the views user_directory and firm_settings, or the "
+                                  "store's own methods (views, prefs, admin_log, outbox).").format(shown=shown))
     raise CustomerCardError(_("“{shown}” is not a table of this database: {only_reads}.").format(
         shown=shown, only_reads=_(ONLY_READS)))
