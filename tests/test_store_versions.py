@@ -244,3 +244,26 @@ def test_a_save_with_nothing_changed_is_refused_when_the_customer_was_saved_or_m
     store.merge_customers(survivor, other, user="admin")
     with pytest.raises((cc.ConflictError, cc.PermissionDenied)):
         store.save_customer(open_before, user="anna")
+
+
+def test_preferences_are_a_layout_s_not_a_store_of_data(empty_store):
+    """Any token that may keep its user's preferences stored 3 × 20 MB under keys of 5,000 characters, and nothing
+    counted the keys: a user could grow the database at will. Keys, values and their number are bounded."""
+    from customercard.store.prefs import PREF_KEY_LENGTH, PREF_VALUE_LENGTH, PREFS_PER_USER
+
+    store = empty_store
+    store.set_pref("anna", "card.collapsed.groups", True)
+    store.set_pref("anna", "card.collapsed.groups", False)  # the same key again: replaced, not counted twice
+    assert store.prefs("anna", "card.") == {"card.collapsed.groups": False}
+    with pytest.raises(cc.ValidationError) as refused:
+        store.set_pref("anna", "k" * (PREF_KEY_LENGTH + 1), True)
+    assert "key" in refused.value.errors
+    with pytest.raises(cc.ValidationError) as refused:
+        store.set_pref("anna", "junk", "v" * PREF_VALUE_LENGTH)
+    assert "value" in refused.value.errors
+    for i in range(PREFS_PER_USER - 1):
+        store.set_pref("anna", f"many.{i}", i)
+    with pytest.raises(cc.ValidationError):
+        store.set_pref("anna", "one.too.many", 1)
+    store.set_pref("anna", "many.3", "changed")  # a kept key may still change
+    assert len(store.prefs("anna")) == PREFS_PER_USER and store.prefs("anna")["many.3"] == "changed"

@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..errors import ValidationError
+from ..i18n import _
 from .backend import Backend
 from .part import Part
+
+#: A preference's key, its value (as JSON) and how many a user keeps: a layout's, never a store of data.
+PREF_KEY_LENGTH, PREF_VALUE_LENGTH, PREFS_PER_USER = 200, 10_000, 500
 
 
 class PrefsStore(Part):
@@ -20,7 +25,18 @@ class PrefsStore(Part):
             "SELECT key, value FROM ui_prefs WHERE login = ? AND key LIKE ?", [login, prefix + "%"])}
 
     def set_pref(self, login: str, key: str, value: Any) -> None:
-        """Remember a preference for a login (anyone may keep their own layout)."""
+        """Remember a preference for a login (anyone may keep their own layout): a key of at most
+        :data:`PREF_KEY_LENGTH` characters, a value of at most :data:`PREF_VALUE_LENGTH` as JSON, at most
+        :data:`PREFS_PER_USER` keys a user (else ValidationError)."""
+        text = json.dumps(value)
+        if not isinstance(key, str) or not key.strip() or len(key) > PREF_KEY_LENGTH:
+            raise ValidationError({"key": _("Give a key of 1 to {n} characters.").format(n=PREF_KEY_LENGTH)})
+        if len(text) > PREF_VALUE_LENGTH:
+            raise ValidationError({"value": _("A preference takes at most {n} characters (as JSON).").format(
+                n=PREF_VALUE_LENGTH)})
         with self.db.transaction() as cur:
+            kept = cur.execute("SELECT count(*) FROM ui_prefs WHERE login = ? AND key <> ?", [login, key]).fetchone()[0]
+            if int(kept) >= PREFS_PER_USER:
+                raise ValidationError({"key": _("A user keeps at most {n} preferences.").format(n=PREFS_PER_USER)})
             cur.execute("DELETE FROM ui_prefs WHERE login = ? AND key = ?", [login, key])
-            cur.execute("INSERT INTO ui_prefs (login, key, value) VALUES (?, ?, ?)", [login, key, json.dumps(value)])
+            cur.execute("INSERT INTO ui_prefs (login, key, value) VALUES (?, ?, ?)", [login, key, text])
