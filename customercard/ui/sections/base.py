@@ -15,7 +15,7 @@ import panel as pn
 import param
 from bokeh.core.property.validation import validate
 
-from ...errors import PermissionDenied
+from ...errors import PermissionDenied, ValidationError
 from ...i18n import _, quote
 from ...models import Customer
 from ...store import Change
@@ -362,5 +362,5 @@ def remember_fold(store: Any, login: str, key: str, folded: bool) -> None:
     that only reads) leaves it unremembered, and the fold is made all the same."""
     try:
         store.set_pref(login, key, folded)
-    except PermissionDenied:
+    except (PermissionDenied, ValidationError):  # a token that only reads; a user at their most preferences
         log.info("A fold of %s is not remembered: this store may not keep %s's preferences", key, login)
