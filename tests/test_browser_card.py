@@ -42,6 +42,17 @@ def test_a_card_link_opens_that_card_after_login(live_server, page, customers):
     expect(page.locator("#cc-user")).to_contain_text("Anna Berg")
     expect(page.locator("#cc-logout")).to_be_visible()
     expect(page).to_have_title(re.compile(re.escape(name)))
+    # renamed by someone else while the card is open: the heading and the tab's title follow
+    renamed = live_server.store.get_customer(customers[0])
+    renamed.name = name + " (renamed)"
+    live_server.store.save_customer(renamed, user="erik")
+    try:
+        expect(page.locator("#cc-customer-name")).to_have_text(renamed.name, timeout=15_000)
+        expect(page).to_have_title(re.compile(re.escape(renamed.name)), timeout=5_000)
+    finally:
+        back = live_server.store.get_customer(customers[0])
+        back.name = name
+        live_server.store.save_customer(back, user="erik")
 
 
 def test_collapsed_section_stays_collapsed_in_a_fresh_browser_context(live_server, browser, customers):

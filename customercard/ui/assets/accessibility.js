@@ -403,12 +403,25 @@
     if (button && !button.disabled) { event.preventDefault(); button.click(); }
   }, true);
 
+  // The page's title names the customer: renamed on the page (or by someone else, heard live), the tab, the
+  // history and a screen reader's window list follow the heading.
+  let titled = null;
+  function retitle(root) {
+    const heading = root.querySelector("#cc-customer-name");
+    if (!heading) return;
+    const name = heading.textContent.trim();
+    if (titled !== null && name && name !== titled && document.title.includes(titled)) {
+      document.title = document.title.split(titled).join(name);
+    }
+    titled = name;
+  }
+
   function flush() {
     scheduled = false;
     const roots = [...pending];
     pending.clear();
     for (const root of roots) {
-      labels(root); tabs(root); announce(root); requests(root); uploads(root);
+      labels(root); tabs(root); announce(root); requests(root); uploads(root); retitle(root);
       if (hasFields(root)) fieldRoots.add(root);
     }
     for (const root of fieldRoots) {
