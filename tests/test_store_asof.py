@@ -486,7 +486,10 @@ def _as_it_stood(view, customer_id: int) -> dict[str, Any]:
         "follow_ups": ids(view.follow_ups(customer_id)), "files": ids(view.files(customer_id)),
         "relations": ids(view.relations(customer_id)), "invoices": ids(view.invoices(customer_id)),
         "invoiced": view.invoiced_per_year(customer_id).to_dict("records"),
-        "pipeline": view.pipeline_per_year(customer_id).to_dict("records")}
+        "pipeline": view.pipeline_per_year(customer_id).to_dict("records"),
+        # the story beside them (a merge since moved the other's entries onto the survivor's day-before story)
+        "story": sorted((r.ref_table, int(r.ref_id), r.kind, r.action) for r in view.timeline(
+            customer_id, limit=500).itertuples())}
 
 
 def test_the_card_as_of_a_moment_before_a_merge_shows_each_customer_its_own_records(demo_store):
@@ -515,3 +518,6 @@ def test_the_card_as_of_a_moment_before_a_merge_shows_each_customer_its_own_reco
     after_first = _as_it_stood(store.as_of(between), survivor)
     assert set(after_first["contacts"]) == {*then[survivor]["contacts"], *then[other]["contacts"]}
     assert _as_it_stood(store.as_of(between), other)["contacts"] == []
+    told = store.timeline_as_of(other, before, kinds=["comment"], limit=500)  # the store's own call, with filters
+    assert sorted(int(i) for i in told["ref_id"]) == sorted(
+        ref for table, ref, kind, _action in then[other]["story"] if kind == "comment")

@@ -35,7 +35,7 @@ from ..models import (
     from_text,
     to_text,
 )
-from .activity import as_date, day_end
+from .activity import MAX_PAGE, as_date, day_end
 from .admin import AdminStore, renamed_since
 from .backend import Backend, checked_status, counted
 from .customers import CUSTOMER_LIST_FIELDS, _set_field_text
@@ -444,6 +444,41 @@ class AsOfStore(Part):
             "AND (f.deleted_at IS NULL OR f.deleted_at > ?) ORDER BY f.uploaded_at DESC, f.id DESC",
             [*owned, cutoff, cutoff])
 
+    def timeline_as_of(self, customer_id: int, as_of: Any, **options: Any) -> pd.DataFrame:
+        """The customer's timeline as it read at the end of ``as_of`` (``options`` as :meth:`timeline`'s, its
+        ``until`` that day): what a merge moved since to another customer is told here, where it was then, and what
+        a merge brought since is not (as :meth:`comments_as_of` and the others keep them)."""
+        options["until"] = as_of
+        frame = self.activity.timeline(customer_id, **options)
+        if options.get("contact_id") is not None:
+            return frame
+        moves = self._moved_since(int(customer_id), self.cutoff(as_of))
+        if not moves:
+            return frame
+        # (a relation another customer made to the merged-away one is moved as "relations.other": its other end)
+        came = {(table.split(".")[0], int(i)) for table, (_went, brought) in moves.items() for i in brought}
+        went = {table: sorted(ids) for table, (ids, _brought) in moves.items() if ids}
+        keep = [(table, int(ref)) not in came for table, ref in zip(frame["ref_table"], frame["ref_id"], strict=True)]
+        frames = [frame[keep]]
+        holders: set[int] = set()
+        for table, ids in went.items():  # where those records are today (a later merge may have moved them on)
+            name, _dot, side = table.partition(".")
+            column = "other_customer_id" if side == "other" else "customer_id"
+            holders |= {int(owner) for (owner,) in self.db.rows(
+                f"SELECT DISTINCT {column} FROM {name} WHERE "  # names merge_moves holds (ours, never input)
+                + self.db.in_list("id", len(ids), ids=True), ids) if owner is not None}
+        wanted = {(table.split(".")[0], int(i)) for table, ids in went.items() for i in ids}
+        for holder in sorted(holders - {int(customer_id)}):
+            theirs = self.activity.timeline(holder, **{**options, "limit": MAX_PAGE})
+            frames.append(theirs[[(table, int(ref)) in wanted for table, ref in zip(
+                theirs["ref_table"], theirs["ref_id"], strict=True)]])
+        frames = [f for f in frames if not f.empty] or [frame.iloc[0:0]]
+        joined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+        order = joined["cursor"].map(_cursor_key)
+        limit = max(1, min(int(options.get("limit") or 50), MAX_PAGE))
+        return joined.iloc[sorted(range(len(joined)), key=lambda i: order.iloc[i], reverse=True)[:limit]].reset_index(
+            drop=True)
+
     def invoiced_per_year_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """Invoiced per year up to ``as_of`` (its year only up to that day): columns year, amount."""
         day = as_date(as_of) if not isinstance(as_of, dt.datetime) else as_of.date()
@@ -706,8 +741,13 @@ class AsOfDayReads:
         return self.invoiced_per_year_as_of(customer_id, self.day)
 
     def timeline(self, customer_id: int, **options: Any) -> pd.DataFrame:
-        options["until"] = self.day
-        return self._today("timeline")(customer_id, **options)
+        return self.timeline_as_of(customer_id, self.day, **options)
+
+
+def _cursor_key(cursor: str) -> tuple[str, int, int]:
+    """A timeline entry's place (its ``cursor``: moment, part, row) as it sorts."""
+    at, src, seq = [*str(cursor).split("|"), "0", "0"][:3]
+    return at, int(src or 0), int(seq or 0)
 
 
 def day_text(as_of: Any) -> str:
