@@ -422,3 +422,35 @@ def test_a_criterion_s_former_name_taken_by_a_new_one_keeps_their_histories_apar
     theirs = store.history(customer_id, field=f"segments.{renamed.name}")
     assert not theirs.empty and not any("X1" in str(v) for v in theirs["new_value"])
     assert any("X1" in str(v) for v in store.history(customer_id, field=f"segments.{old_name}")["new_value"])
+
+
+def test_an_undo_waiting_for_a_value_no_longer_offered_is_not_used_up(demo_store):
+    """Size → Large in bulk; the administrator stops offering Small; the undo put back only the Medium customer
+    and was used up: once Small was offered again, the two Small customers nobody had touched could not get it
+    back. The undo stays offered for them, and a later one puts theirs back."""
+    store = demo_store
+    size = next(c for c in store.criteria() if c.name == "Size")
+    rows = store.sql("SELECT id FROM customers WHERE NOT archived AND merged_into IS NULL ORDER BY id LIMIT 400")
+    ids = [int(i) for i in rows["id"]]
+    small = [i for i in ids if store.get_customer(i).segments.get("Size") == ["Small"]][:2]
+    medium = [i for i in ids if store.get_customer(i).segments.get("Size") == ["Medium"]][:1]
+    chosen = small + medium
+    assert len(chosen) == 3
+    preview = store.bulk_preview(chosen, "segments.Size", ["Large"], user="anna")
+    batch = store.bulk_change(chosen, "segments.Size", ["Large"], user="anna", versions=preview["versions"])
+    size.values = [v for v in size.values if v != "Small"]
+    store.save_criterion(size, user="admin")
+    first = store.undo_bulk_change(batch.id, user="anna")
+    assert first.customers == 1 and set(first.skipped) == set(small) and first.undone_at is None
+    assert store.get_customer(medium[0]).segments.get("Size") == ["Medium"]
+    again = store.bulk_changes(created_by="anna", limit=1)[0]
+    assert again.id == batch.id and again.undone_at is None  # still offered
+    size = next(c for c in store.criteria() if c.name == "Size")
+    size.values = ["Small", *size.values]
+    store.save_criterion(size, user="admin")
+    second = store.undo_bulk_change(batch.id, user="anna")
+    assert second.customers == 2 and second.undone_at is not None and not second.skipped
+    assert all(store.get_customer(i).segments.get("Size") == ["Small"] for i in small)
+    assert len(store.history(medium[0], field="segments.Size")) == 2  # put back once, not twice
+    with pytest.raises(ValidationError):
+        store.undo_bulk_change(batch.id, user="anna")  # used up now

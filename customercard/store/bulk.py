@@ -285,9 +285,11 @@ class BulkStore(Part):
         """Undo a bulk change as one step: each customer it changed gets its value back (a recorded change, kind
         'bulk undo'; a list value renamed since comes back under its new name), unless someone changed the customer
         since, or it was merged away — those are left alone and named in ``skipped`` ({customer id: why}). A bulk
-        change is undone once; an undo that could put nothing back leaves it undoable (the result's ``undone_at``
-        is None). Comments added in bulk are taken away again (their history keeps what they said), except one
-        edited since, which stays and is named. ``expected_version``: the batch's version the undo was offered at."""
+        change is undone once; an undo that could put nothing back, or left customers alone only because their
+        value is not offered now (an administrator stopped offering it), leaves it undoable (the result's
+        ``undone_at`` is None): a later undo puts back the customers still waiting. Comments added in bulk are
+        taken away again (their history keeps what they said), except one edited since, which stays and is named.
+        ``expected_version``: the batch's version the undo was offered at."""
         login = self.admin.require(user, "write")
         batch = self.get_bulk_change(batch_id)
         now = utcnow()
@@ -299,13 +301,19 @@ class BulkStore(Part):
                 raise ValidationError({"batch_id": _("This bulk change was undone already, or changed since: read it "
                                                      "again.")}, what=_("Bulk change"))
         try:
-            skipped, restored = self._undo_all(batch, login, now)
+            skipped, restored, waiting = self._undo_all(batch, login, now)
         except BaseException:
             self._release(batch, login)
             raise
-        if restored == 0 and skipped:  # nothing could be put back: the undo is not used up (a later one may)
+        if (restored == 0 and skipped) or waiting:
+            # nothing could be put back, or some customers wait for a value no longer offered (offered again, a
+            # later undo puts theirs back): the undo is not used up; those put back are marked so, once
             self._release(batch, login)
-            batch.param.update(customers=0, skipped=skipped, version=batch.version + 2)
+            if restored:
+                with self.db.transaction() as cur:
+                    self.admin.log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value),
+                                         N_("undone in part"))
+            batch.param.update(customers=restored, skipped=skipped, version=batch.version + 2)
             return batch
         with self.db.transaction() as cur:
             self.admin.log_admin(cur, login, BULK_AREA, f"#{batch.id} {batch.field}", to_text(batch.value),
@@ -320,21 +328,23 @@ class BulkStore(Part):
             cur.execute("UPDATE bulk_changes SET undone_at = NULL, undone_by = '', version = version + 1 "
                         "WHERE id = ? AND undone_by = ?", [batch.id, login])
 
-    def _undo_all(self, batch: BulkChange, login: str, now: Any) -> tuple[dict[int, str], int]:
-        """Put back what ``batch`` changed, a chunk a transaction: ({customer id: why left alone}, how many)."""
+    def _undo_all(self, batch: BulkChange, login: str, now: Any) -> tuple[dict[int, str], int, set[int]]:
+        """Put back what ``batch`` changed, a chunk a transaction: ({customer id: why left alone}, how many, the
+        customers left alone only because their value is not offered now)."""
         items = self.db.records("SELECT customer_id, version_after, old_value, comment_id FROM bulk_change_customers "
                                 "WHERE batch_id = ? AND NOT undone ORDER BY customer_id", [batch.id])
         skipped: dict[int, str] = {}
+        waiting: set[int] = set()
         restored = 0
         for part in _chunks(items, BULK_CHUNK):
             with self.db.transaction() as cur:
                 done = (self._withdraw_comments(cur, part, login, now, skipped) if batch.field == "comment"
-                        else self._undo_part(part, batch, login, skipped))
+                        else self._undo_part(part, batch, login, skipped, waiting))
                 if done:
                     cur.execute("UPDATE bulk_change_customers SET undone = TRUE WHERE batch_id = ? AND "
                                 + self.db.in_list("customer_id", len(done), ids=True), [batch.id, *done])
                 restored += len(done)
-        return skipped, restored
+        return skipped, restored, waiting
 
     def _withdraw_comments(self, cur: Any, items: list[dict[str, Any]], login: str, now: Any,
                            skipped: dict[int, str]) -> list[int]:
@@ -361,7 +371,7 @@ class BulkStore(Part):
         return done
 
     def _undo_part(self, items: list[dict[str, Any]], batch: BulkChange, login: str,
-                   skipped: dict[int, str]) -> list[int]:
+                   skipped: dict[int, str], waiting: set[int]) -> list[int]:
         customers = self.customers.customers_for_saving([int(item["customer_id"]) for item in items])
         changing: list[Customer] = []
         # a list value renamed since is the same value under today's name (customers refer to it, not to its name)
@@ -384,6 +394,7 @@ class BulkStore(Part):
                 _set_field_text(customer, field, old_value)
             except (ValueError, TypeError) as exc:
                 skipped[customer_id] = str(exc)
+                waiting.add(customer_id)
                 continue
             changing.append(customer)
         read_at = {customer.id: customer.version for customer in changing}
@@ -391,6 +402,8 @@ class BulkStore(Part):
         for customer_id, exc in refused.items():
             skipped[customer_id] = (_changed_since(self, customer_id, read_at[customer_id], _("the bulk change"))
                                     if isinstance(exc, ConflictError) else _refusal(exc))
+            if isinstance(exc, ValidationError):  # a value no longer offered: it may be offered again
+                waiting.add(customer_id)
         return [customer.id for customer in changing if customer.id not in refused]
 
 

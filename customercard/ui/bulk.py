@@ -289,7 +289,15 @@ class BulkPanel(pn.viewable.Viewer):
         finally:
             self._undo.disabled = False
             self._progress.param.update(active=False, visible=False)
-        if undone is not None and undone.undone_at is None:  # nothing could be put back: it can be undone later
+        if undone is not None and undone.undone_at is None and undone.customers:  # some wait for their value
+            self._say(self._status, ngettext(
+                "Undone in part: {n} customer has its value back; the others wait (see why below) and the bulk "
+                "change can still be undone for them.",
+                "Undone in part: {n} customers have their values back; the others wait (see why below) and the "
+                "bulk change can still be undone for them.", undone.customers).format(
+                n=formatting.number(undone.customers)), ok=False,
+                extra=self._skipped_html(undone.skipped, _("Left alone")))
+        elif undone is not None and undone.undone_at is None:  # nothing could be put back: it can be undone later
             self._say(self._status, _("Nothing was undone: every customer was left alone (see why below); the "
                                       "bulk change can still be undone."), ok=False,
                       extra=self._skipped_html(undone.skipped, _("Left alone")))
