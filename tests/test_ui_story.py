@@ -475,3 +475,25 @@ def test_activity_s_text_filter_finds_what_the_entries_show(demo_store, customer
     activity.handle("activity-text", {"value": "no such words at all"})
     assert "Nothing matches these filters." in activity.view.html
     assert "Nothing has happened yet." not in activity.view.html
+
+
+def test_the_text_filter_finds_a_contact_s_field_by_its_label_and_a_person_by_a_login_like_name(demo_store,
+                                                                                                 customer_id):
+    """A contact person's card found its field changes by their keys only ("First name" found nothing, in any
+    language), and "Erik" — his login too — missed an event he takes part in that someone else owns."""
+    from customercard.i18n import using_language
+
+    store = demo_store
+    contact = store.contacts(customer_id).iloc[0]
+    person = store.get_contact(int(contact["id"]))
+    person.first_name = person.first_name + "x"
+    store.save_contact(person, user="erik")
+    assert len(store.contact_timeline(person.id, text="First name", kinds=["change"])) >= 1
+    with using_language("sv"):
+        label = cc.Contact().label("first_name")
+        assert len(store.contact_timeline(person.id, text=label, kinds=["change"])) >= 1
+    event = cc.Event(customer_id=customer_id, title="Quarterly workshop", starts_at=dt.datetime(2026, 1, 5, 9),
+                     owner="anna", participants=["anna", "erik"])
+    made = store.create_event(event, user="anna")
+    found = store.timeline(customer_id, text="erik", kinds=["event"], limit=100)
+    assert made.id in set(found["ref_id"])

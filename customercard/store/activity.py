@@ -285,20 +285,21 @@ MATCHED_NAMES = 20
 
 
 def _fields_labelled(needle: str) -> list[str]:
-    """The customer's fields whose label, in the reader's language, holds ``needle`` (lower case)."""
-    from ..models import Customer
+    """The fields of a customer or a contact person whose label, in the reader's language, holds ``needle`` (lower
+    case)."""
+    from ..models import Contact, Customer
 
-    blank = Customer()
     found = []
-    for field in blank.values():
-        if field == "segments":
-            continue
-        try:
-            label = blank.label(field)
-        except (AttributeError, KeyError):
-            continue
-        if needle in label.lower():
-            found.append(field)
+    for blank in (Customer(), Contact()):
+        for field in blank.values():
+            if field == "segments":
+                continue
+            try:
+                label = blank.label(field)
+            except (AttributeError, KeyError):
+                continue
+            if needle in label.lower() and field not in found:
+                found.append(field)
     return found
 
 
@@ -447,7 +448,7 @@ class ActivityStore(Part):
                  "ESCAPE '\\'"]
         values: list[Any] = [_like(needle)]
         named = [login for login, user in self.admin.users_by_login().items()
-                 if needle in str(user.get("name") or "").lower() and login.lower() != needle][:MATCHED_NAMES]
+                 if needle in str(user.get("name") or "").lower() or needle == login.lower()][:MATCHED_NAMES]
         for login in named:
             parts += ["who = ?", "position(? IN coalesce(people, '')) > 0", "position(? IN coalesce(detail, '')) > 0"]
             values += [login, json.dumps(login), f"\x1f{login}"]
