@@ -341,13 +341,14 @@ class RemoteStore:
             after = last
 
     def _request(self, method: str, path: str, body: bytes | None = None) -> Any:
+        used = self._headers.get(KEY_HEADER)  # (another thread may find the server anew meanwhile)
         try:
             status, kind, data = self._exchange(method, path, body)
         except Unreachable:  # a server started again may listen elsewhere
-            if not self._found_again():
+            if not self._found_again(used):
                 raise
             status, kind, data = self._exchange(method, path, body)
-        if status == HTTPStatus.UNAUTHORIZED and self._found_again():
+        if status == HTTPStatus.UNAUTHORIZED and self._found_again(used):
             status, kind, data = self._exchange(method, path, body)
         if kind.startswith(wire.ARROW_TYPE) and status == HTTPStatus.OK:
             return wire.frame_from_arrow(data)
@@ -360,19 +361,23 @@ class RemoteStore:
             raise wire.decode_error(payload.get("error") or {"message": f"HTTP {status}"})
         return payload
 
-    def _found_again(self) -> bool:
+    def _found_again(self, used: str | None) -> bool:
         """Whether the server of the database this store found through its discovery file was started again (its
         key refused) and is found there anew: then this store speaks to it with its new key and address. A store
         made with a token, or whose server is gone, stays as it was (the request is answered as it was)."""
         if not self._found_for:
             return False
+        if self._headers.get(KEY_HEADER) != used:  # another thread found it anew since this request was sent
+            return True
         from .discovery import find_server
 
         found = find_server(self._found_for)
-        if found is None or found.key == self._headers.get(KEY_HEADER):
+        if found is None or found.key == used:
             return False
         parts = urlsplit(found.url.rstrip("/"))
         with self._lock:
+            if self._headers.get(KEY_HEADER) != used:
+                return True
             connections, self._connections = self._connections, []
             self._parts, self.location = parts, f"{parts.scheme}://{parts.netloc}{parts.path}"
             self._headers[KEY_HEADER] = str(found.key)
