@@ -335,3 +335,18 @@ def test_a_server_bounds_how_many_megabytes_a_query_answers(demo_store, rows):
     finally:
         demo_store.db.sql_max_rows, demo_store.db.sql_max_mb = None, None
     assert len(demo_store.sql(big)) == 3000
+
+
+def test_a_server_counts_what_nested_values_hold(demo_store):
+    """pandas counts a list, struct or JSON cell as its outer object: a 20 MB answer wrapped in a list passed a
+    5 MB bound. Nested values are counted by what they hold."""
+    wrapped = ("SELECT [repeat('x', 100000) || CAST(x AS VARCHAR)] AS cell FROM generate_series(1, 60) t(x)"
+               if demo_store.db.dialect == "duckdb" else
+               "SELECT json_build_array(repeat('x', 100000) || x::text) AS cell FROM generate_series(1, 60) t(x)")
+    assert len(demo_store.sql(wrapped)) == 60
+    demo_store.db.sql_max_mb = 2
+    try:
+        with pytest.raises(cc.CustomerCardError, match="more than 2 MB"):
+            demo_store.sql(wrapped)
+    finally:
+        demo_store.db.sql_max_mb = None

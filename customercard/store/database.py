@@ -218,10 +218,12 @@ class Database(SqlBackend):
         once it has more than ``most`` rows or takes more than ``most_mb`` megabytes."""
         most = most if most is not None else float("inf")
         most_mb = most_mb if most_mb is not None else float("inf")
-        chunks = [cur.fetch_df_chunk(16)]  # the first, even empty, gives the columns and their types
+        # a vector (2,048 rows) at a time when a few rows may be huge, else 16 at once
+        vectors = 1 if most_mb != float("inf") else 16
+        chunks = [cur.fetch_df_chunk(vectors)]  # the first, even empty, gives the columns and their types
         rows, size = len(chunks[0]), answer_mb(chunks[0])
         while rows <= most and size <= most_mb and not chunks[-1].empty:
-            chunks.append(cur.fetch_df_chunk(16))
+            chunks.append(cur.fetch_df_chunk(vectors))
             rows += len(chunks[-1])
             size += answer_mb(chunks[-1])
         if rows > most:

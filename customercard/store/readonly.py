@@ -51,8 +51,32 @@ TOO_LARGE = N_("The answer takes more than {mb} MB: leave out the long texts or 
 
 
 def answer_mb(frame: pd.DataFrame) -> float:
-    """The megabytes a query's answer takes in memory (its texts counted whole)."""
-    return float(frame.memory_usage(deep=True, index=False).sum()) / 1e6
+    """The megabytes a query's answer takes in memory: its texts counted whole, and a list, array, struct, map or
+    JSON value by what it holds (pandas counts only the outer object of those)."""
+    size = float(frame.memory_usage(deep=True, index=False).sum())
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object:
+            size += sum(_held(value) for value in values if not isinstance(value, str | bytes | int | float))
+    return size / 1e6
+
+
+def _held(value: Any) -> int:
+    """Roughly the bytes a nested value of an answer holds."""
+    if value is None:
+        return 0
+    if isinstance(value, str | bytes):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_held(k) + _held(v) for k, v in value.items())
+    if hasattr(value, "__len__") and not isinstance(value, str | bytes):
+        try:
+            return sum(_held(item) for item in value) + 8 * len(value)
+        except TypeError:
+            return 64
+    return 16
+
+
 #: Seconds an analyst's query may run before it is stopped.
 QUERY_SECONDS = 60.0
 #: Names the parser gives functions that DuckDB's function list does not hold (``SELECT unnest([1, 2])``).
