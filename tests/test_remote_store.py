@@ -568,20 +568,24 @@ def test_a_record_naming_stored_values_that_are_not_there_writes_no_invented_his
     """A record that travelled from a notebook said which stored values the model had refused, and the server
     believed it: "phone: INVENTED → +46 …" went into the history under the user's name, for a phone never changed
     and never holding that. What the row holds is the server's to read."""
+    def claiming(customer, field: str, text: str):
+        """The record as a client can send it: saying the row held ``text`` in ``field``, to be written anyway."""
+        data = wire.encode_record(customer)
+        data["unreadable"], data["rewrite"] = {field: text}, [field]
+        return wire.decode_record(data)
+
     customer_id = nth_customer(served, 33)
-    customer = remote.get_customer(customer_id)
     before = len(served.store.history(customer_id))
     version = served.store.get_customer(customer_id).version
-    customer._unreadable = {"phone": "INVENTED OLD VALUE"}
-    customer.rewrite_unreadable(["phone"])
-    remote.save_customer(customer, user="anna")
+    claimed = claiming(remote.get_customer(customer_id), "phone", "INVENTED OLD VALUE")
+    assert claimed.unreadable == {"phone": "INVENTED OLD VALUE"}
+    remote.save_customer(claimed, user="anna")
     assert len(served.store.history(customer_id)) == before
     assert served.store.get_customer(customer_id).version == version
     assert "INVENTED OLD VALUE" not in set(served.store.history(customer_id)["old_value"].dropna())
-    local = served.store.get_customer(customer_id)  # the same in the server's own process
-    local._unreadable = {"website": "https://invented.example"}
-    local.rewrite_unreadable(["website"])
-    served.store.save_customer(local, user="anna")
+    # the same in the server's own process
+    served.store.save_customer(claiming(served.store.get_customer(customer_id), "website", "https://invented.example"),
+                               user="anna")
     assert len(served.store.history(customer_id)) == before
 
 
