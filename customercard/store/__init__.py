@@ -289,7 +289,8 @@ def _served_nearby(database: str) -> RemoteStore | None:
     found = find_server(database)
     if found is None:
         return None
-    store = RemoteStore(found.url, key=found.key, database=found.database, found_for=database)
+    store = RemoteStore(found.url, key=found.key, database=found.database,
+                        find_again=lambda: find_server(database))
     message = _("Using the running server at {url} ({name} is in use by it).").format(url=found.url,
                                                                                        name=Path(database).name)
     log.info(message)

@@ -27,6 +27,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -195,7 +196,8 @@ class RemoteStore:
     the database (its discovery file's key). Thread-safe: every thread keeps its own connection."""
 
     def __init__(self, url: str, *, token: str | None = None, key: str | None = None,
-                 database: str | None = None, timeout: float = 120.0, found_for: str | None = None) -> None:
+                 database: str | None = None, timeout: float = 120.0,
+                 find_again: Callable[[], Any] | None = None) -> None:
         parts = urlsplit(url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CustomerCardError(_("{url} is not the address of a customercard server (http://host:port).")
@@ -209,9 +211,9 @@ class RemoteStore:
             self._headers["Authorization"] = f"Bearer {token}"
         else:
             self._headers[KEY_HEADER] = str(key)
-        #: The database whose discovery file gave the key (open_store): a server started again writes a new key
-        #: there, and this store takes it (see :meth:`_found_again`).
-        self._found_for = found_for
+        #: Reads the discovery file that gave the key (open_store) again: a server started again writes a new key
+        #: there, and this store takes it (see :meth:`_found_again`); None for a store made with a token.
+        self._find_again = find_again
         self.timeout = timeout
         self._local = threading.local()
         self._connections: list[http.client.HTTPConnection] = []
@@ -365,13 +367,11 @@ class RemoteStore:
         """Whether the server of the database this store found through its discovery file was started again (its
         key refused) and is found there anew: then this store speaks to it with its new key and address. A store
         made with a token, or whose server is gone, stays as it was (the request is answered as it was)."""
-        if not self._found_for:
+        if self._find_again is None:
             return False
         if self._headers.get(KEY_HEADER) != used:  # another thread found it anew since this request was sent
             return True
-        from .discovery import find_server
-
-        found = find_server(self._found_for)
+        found = self._find_again()
         if found is None or found.key == used:
             return False
         parts = urlsplit(found.url.rstrip("/"))
@@ -384,7 +384,7 @@ class RemoteStore:
         for connection in connections:
             connection.close()
         self._local = threading.local()
-        log.info("The server of %s was started again: speaking to it at %s", self._found_for, self.location)
+        log.info("The server of this store's database was started again: speaking to it at %s", self.location)
         return True
 
     def _exchange(self, method: str, path: str, body: bytes | None) -> tuple[int, str, bytes]:
