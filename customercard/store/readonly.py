@@ -69,7 +69,7 @@ def _held(value: Any) -> int:
         return len(value)
     if isinstance(value, dict):
         return sum(_held(k) + _held(v) for k, v in value.items())
-    if hasattr(value, "__len__") and not isinstance(value, str | bytes):
+    if hasattr(value, "__len__"):
         try:
             return sum(_held(item) for item in value) + 8 * len(value)
         except TypeError:
