@@ -336,6 +336,27 @@ def test_search_customers_with_filters_chosen_has_no_serious_violations(live_ser
     scanner.check()
 
 
+def test_a_filters_open_list_of_choices_has_no_serious_violations(live_server, browser, figures):
+    """A multi-choice open on its list of values (Choices.js marks the list's box expanded and leaves the combobox
+    without the list it controls), and open on 'No results found' alone in the list box."""
+    context = browser.new_context(locale="en")
+    page = context.new_page()
+    scanner = Scanner(page, "en", "manager", figures)
+    login(page, live_server.url, "anna")
+    field = page.locator(".cc-filter-industry .choices__input--cloned")
+    field.click()
+    combo = page.locator(".cc-filter-industry .choices[role=combobox]")
+    expect(combo).to_have_attribute("aria-expanded", "true")
+    listbox_id = page.locator(".cc-filter-industry .choices__list--dropdown [role=listbox]").get_attribute("id")
+    expect(combo).to_have_attribute("aria-controls", listbox_id)
+    scanner.scan("Customers, a filter's list open")
+    page.keyboard.type("zzqx")
+    expect(page.locator(".cc-filter-industry .choices__item.has-no-results")).to_have_attribute("role", "option")
+    scanner.scan("Customers, a filter's list open, nothing found")
+    context.close()
+    scanner.check()
+
+
 def test_axe_reaches_into_the_components_shadow_roots(live_server, page, customers):
     """axe names nodes inside Bokeh's shadow roots (the card's section buttons pass), and finds a violation planted
     inside one — an image without a text alternative in the card's component — and not before it was planted."""

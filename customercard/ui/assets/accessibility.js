@@ -62,6 +62,8 @@
     for (const notice of root.querySelectorAll(".choices__item.has-no-results, .choices__item.has-no-choices")) {
       const want = notice.classList.contains("has-no-results") ? texts.no_results : texts.no_choices;
       if (want && notice.textContent !== want) notice.textContent = want;
+      // alone in the list box, which must hold options: an option that cannot be chosen
+      set(notice, "role", "option"); set(notice, "aria-disabled", "true");
     }
     // A date picker's calendar (flatpickr; Bokeh's and Panel's widgets each bring a copy) names its months and
     // weekdays in English and starts its weeks on Sunday: in the page's language, each picker as it is drawn.
@@ -103,6 +105,15 @@
     // arrow keys from the field, as it should be; Tab goes on to the next field.
     for (const list of root.querySelectorAll(".choices__list--dropdown, .choices__list[role=listbox]")) {
       set(list, "tabindex", "-1");
+    }
+    // Open, Choices.js marks its list's box (a plain element) aria-expanded, which only the combobox carries, and
+    // leaves the combobox without naming the list it controls: the list box named, the box's attribute taken away.
+    for (const box of root.querySelectorAll(".choices__list--dropdown[aria-expanded]")) {
+      box.removeAttribute("aria-expanded");
+    }
+    for (const combo of root.querySelectorAll(".choices[role=combobox]")) {
+      const list = combo.querySelector(".choices__list--dropdown [role=listbox]");
+      if (list) set(combo, "aria-controls", uid(list, "options"));
     }
   }
 
