@@ -209,6 +209,15 @@ def _vat_ch(body: str) -> bool:
     return bool(re.fullmatch(r"E\d{9}(MWST|TVA|IVA)?", body)) and _mod11_ok(body[1:10], (5, 4, 3, 2, 7, 6, 5, 4))
 
 
+def _vat_el(body: str) -> bool:
+    """Greece's VAT number (its tax number, AFM): 9 digits, the last a check digit (the first eight weighted by
+    256 … 2, modulo 11, modulo 10)."""
+    if not re.fullmatch(r"\d{9}", body):
+        return False
+    total = sum(int(d) << (8 - i) for i, d in enumerate(body[:8]))
+    return total % 11 % 10 == int(body[8])
+
+
 def _vat_other(body: str) -> bool:
     return bool(re.fullmatch(r"[A-Z0-9+*]{2,13}", body))
 
@@ -230,6 +239,7 @@ _VAT_RULES: dict[str, tuple[Callable[[str], bool], str]] = {
     "GB": (_vat_gb, N_("GB + 9 or 12 digits, like GB123456789")),
     "XI": (_vat_gb, N_("XI + 9 or 12 digits, like XI123456789")),
     "CH": (_vat_ch, N_("CHE + 9 digits + MWST, TVA or IVA, like CHE116281710MWST")),
+    "EL": (_vat_el, N_("EL + 9 digits, like EL123456783")),
 }
 
 
@@ -248,8 +258,8 @@ def check_vat_number(value: str, country: str) -> str:
         if prefix not in VAT_PREFIXES:  # a customer outside them (or of no country) writes the prefix
             raise ValueError(_("Write the VAT number with its country code (an EU country, or GB, XI, NO or CH), "
                                "like SE556677889901."))
-    if prefix == "EL":
-        prefix = "GR"
+    if prefix == "GR":  # Greece's VAT numbers are written EL (as VIES and invoices write them), its country GR
+        prefix = "EL"
     rule, shape = _VAT_RULES.get(prefix, (_vat_other, N_("the country code + 2 to 13 letters or digits")))
     if not rule(body):
         raise ValueError(_("Not a valid VAT number for {country}: expected {shape}.").format(country=prefix,

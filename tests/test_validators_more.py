@@ -135,10 +135,20 @@ def test_a_customer_outside_the_vat_countries_writes_the_prefix():
 
 @pytest.mark.parametrize("text, kept", [
     ("NL123456789B01", "NL123456789B01"), ("ATU12345678", "ATU12345678"), ("fr 12 345678901", "FR12345678901"),
-    ("CHE-116.281.710 MWST", "CHE116281710MWST"), ("XI123456789", "XI123456789"), ("EL123456789", "GR123456789"),
+    ("CHE-116.281.710 MWST", "CHE116281710MWST"), ("XI123456789", "XI123456789"), ("EL123456783", "EL123456783"),
+    ("GR 123 456 783", "EL123456783"),
 ])
 def test_vat_numbers_of_other_vat_countries(text, kept):
     assert validators.check_vat_number(text, "SE") == kept
+
+
+def test_a_greek_vat_number_is_written_el_and_has_a_right_check_digit():
+    """Greece's VAT numbers start EL (VIES and invoices write them so; GR is its country code): GR is taken and
+    written EL, and a Greek customer's digits get EL."""
+    assert validators.check_vat_number("123456783", "GR") == "EL123456783"
+    assert validators.check_vat_number("el123456783", "SE") == "EL123456783"
+    assert "EL + 9 digits" in refusal(validators.check_vat_number, "EL123456789", "GR")
+    assert "EL + 9 digits" in refusal(validators.check_vat_number, "EL12345678", "GR")
 
 
 def test_a_swiss_vat_number_has_a_right_check_digit():
@@ -146,7 +156,7 @@ def test_a_swiss_vat_number_has_a_right_check_digit():
 
 
 def test_the_examples_in_the_vat_messages_are_valid():
-    for prefix in ("SE", "DK", "NO", "FI", "DE", "GB", "XI", "CH"):
+    for prefix in ("SE", "DK", "NO", "FI", "DE", "GB", "XI", "CH", "EL"):
         message = refusal(validators.check_vat_number, f"{prefix}0", prefix)
         example = re.search(r"like ([A-Z0-9]+)", message).group(1)
         assert validators.check_vat_number(example, prefix) == example
