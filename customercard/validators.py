@@ -361,8 +361,11 @@ def check_phone(value: str, region: str) -> str:
 def check_website(value: str) -> str:
     """Check a web address; a bare domain gets https:// in front."""
     text = value.strip()
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE):
+    scheme = re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE)
+    if scheme is None:
         text = "https://" + text
+    else:  # a scheme is the same in any case ('Https://', as a phone's keyboard writes it): kept in lower case
+        text = scheme.group(0).lower() + text[scheme.end():]
     if not re.fullmatch(r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]\S*)?",
                         _ascii_host(text)):
         raise ValueError(_("Not a web address: use a form like www.example.se or https://example.se."))

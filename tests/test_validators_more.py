@@ -402,6 +402,25 @@ def test_a_website_with_letters_of_our_languages_in_its_domain_is_taken(typed, k
     assert "website" not in customer.validate(Choices())
 
 
+@pytest.mark.parametrize("typed, kept", [("Https://www.example.se", "https://www.example.se"),
+                                         ("HTTP://Example.se/Om", "http://Example.se/Om")])
+def test_a_website_whose_scheme_has_capitals_is_taken_in_lower_case(typed, kept):
+    """A scheme is the same in any case (RFC 3986): what a phone's keyboard capitalises is taken."""
+    assert validators.check_website(typed) == kept
+    assert "website" not in cc.Customer(name="Exempel AB", website=typed).validate(Choices())
+
+
+@pytest.mark.parametrize("typed, href", [("+46 8 123 45 67 ext. 12", "tel:+4681234567;ext=12"),
+                                         ("+46 8 123 45 67", "tel:+4681234567"),
+                                         ("08-123 45 67 x12", "tel:081234567;ext=12")])
+def test_a_phone_numbers_link_calls_the_number_and_its_extension_apart(typed, href):
+    """The extension the validator keeps ('… ext. 12') is RFC 3966's parameter, not more digits of the number."""
+    from customercard.ui.html import tel
+
+    assert f'href="{href}"' in tel(typed)
+    assert f'href="{href.replace("tel:0", "tel:+46")}"' in tel(validators.check_phone(typed, "SE"))
+
+
 @pytest.mark.parametrize("typed", ["räksmörgås", "www.räk smörgås.se", "www.ex_ample.se", "https://-å.se",
                                    "https://☃.com", "https://a\u200db.se", "https://exa\uff0fmple.se"])
 def test_a_website_that_is_no_domain_is_still_refused(typed):

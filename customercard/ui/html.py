@@ -62,9 +62,18 @@ def mailto(address: str) -> str:
     return link(f"mailto:{quote(address, safe='@.+-_')}", address) if address else ""
 
 
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extn\.?|x|#|;)\s*(\d+)\s*$", re.IGNORECASE)
+
+
 def tel(number: str) -> str:
-    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
-    return link(f"tel:{digits}", number) if number else ""
+    """A phone number as a link that calls it; an extension ('… ext. 12') goes after the number as RFC 3966 says
+    (``;ext=12``), not glued onto its digits."""
+    if not number:
+        return ""
+    extension = _EXTENSION.search(number)
+    main = number[:extension.start()] if extension else number
+    digits = "".join(ch for ch in main if ch.isdigit() or ch == "+")
+    return link(f"tel:{digits}" + (f";ext={extension.group(1)}" if extension else ""), number)
 
 
 def fields(pairs: Iterable[tuple[str, str]], empty: str = "—") -> str:
