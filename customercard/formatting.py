@@ -138,13 +138,15 @@ def money(amount: float | None, currency: str, decimals: bool = False, language:
     return f"{text}\u00a0{symbol}"
 
 
-def percent(value: float | None, digits: int = 0, language: str | None = None) -> str:
-    """A percentage given in percent: 25 → '25 %' (sv, da), '25%' (en)."""
+def percent(value: float | None, digits: int | None = 0, language: str | None = None) -> str:
+    """A percentage given in percent: 25 → '25 %' (sv, da), '25%' (en); ``digits`` None: with the decimals it has
+    (at most three, as :func:`figure`): 12.25 → '12.25%'."""
     if _missing(value):
         return ""
     pattern = _locale(format_locale(language)).percent_formats[None].pattern
     before, _digits, after = pattern.partition("#,##0")
-    return before + number(value, digits, language) + after
+    shown = figure(value, language) if digits is None else number(value, digits, language)
+    return before + shown + after
 
 
 def date(value: dt.date | None, language: str | None = None) -> str:

@@ -810,9 +810,8 @@ class Customer(Record):
                 and self.max_distance_km < self.default_distance_km):
             errors["max_distance_km"] = _(
                 "The maximum billable distance ({maximum} km) cannot be below the default distance ({default} km)."
-            ).format(maximum=formatting.number(self.max_distance_km, 0 if self.max_distance_km % 1 == 0 else 1),
-                     default=formatting.number(self.default_distance_km,
-                                               0 if self.default_distance_km % 1 == 0 else 1))
+            ).format(maximum=formatting.figure(self.max_distance_km),
+                     default=formatting.figure(self.default_distance_km))
         errors.update(self.invoicing.validate(choices, _part(previous, "invoicing"), prefix="invoicing."))
         errors.update(self._validate_segments(choices, previous))
 

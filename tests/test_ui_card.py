@@ -171,6 +171,27 @@ def test_bad_input_shows_messages_next_to_fields_and_keeps_what_was_typed(demo_s
     assert demo_store.get_customer(customer_id).values() == before
 
 
+def test_economy_figures_are_shown_and_refused_as_stored(demo_store, customer_id):
+    """Distances, the VAT rate and the discount with the decimals they have (a rate printed on every invoice is not
+    rounded to one decimal); a refused maximum names two figures that show why."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    economy = card.section("economy")
+    economy.start_edit()
+    economy.form.widgets["default_distance_km"].value = "12.25"
+    economy.form.widgets["max_distance_km"].value = "12.2"
+    assert economy.save() is False
+    assert "(12.2 km)" in economy.form.messages["max_distance_km"].object
+    assert "(12.25 km)" in economy.form.messages["max_distance_km"].object
+    economy.form.widgets["max_distance_km"].value = "30.125"
+    economy.form.widgets["invoicing.calculate_vat"].value = True
+    economy.form.widgets["invoicing.vat_rate"].value = "12.25"
+    economy.form.widgets["invoicing.discount_pct"].value = "2.75"
+    assert economy.save() is True
+    shown = texts(economy)
+    for wanted in ("12.25 km", "30.125 km", "Yes, 12.25%", "2.75%"):
+        assert wanted in shown, (wanted, shown)
+
+
 def test_a_good_save_updates_the_card_and_the_history(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     version = card.customer.version

@@ -9,11 +9,6 @@ from ..html import esc, fields
 from .base import Section
 
 
-def _digits(value: float) -> int:
-    """Decimals a figure is shown with: none for a whole number, else one."""
-    return 0 if float(value) % 1 == 0 else 1
-
-
 def yes_no(value: bool) -> str:
     return esc(_("Yes") if value else _("No"))
 
@@ -28,22 +23,21 @@ class EconomySection(Section):
         c = self.context.customer
         inv = c.invoicing
         km = _("{n} km")
-        limit = km.format(n=formatting.number(c.max_distance_km, _digits(c.max_distance_km))) \
+        limit = km.format(n=formatting.figure(c.max_distance_km)) \
             if c.max_distance_km is not None else _("No limit")
-        vat = (_("Yes, {rate}").format(rate=formatting.percent(inv.vat_rate, _digits(inv.vat_rate)))
+        vat = (_("Yes, {rate}").format(rate=formatting.percent(inv.vat_rate, None))
                if inv.calculate_vat else _("No"))
         reinvoicing = fields([
             (_("Expenses billable by default"), yes_no(c.expenses_billable)),
             (_("Mileage billable by default"), yes_no(c.mileage_billable)),
-            (_("Default distance"), esc(km.format(n=formatting.number(c.default_distance_km,
-                                                                      _digits(c.default_distance_km))))),
+            (_("Default distance"), esc(km.format(n=formatting.figure(c.default_distance_km)))),
             (_("Maximum billable distance per trip"), esc(limit)),
         ])
         template = fields([(_("Default invoice template"), esc(inv.invoice_template))])
         standard = fields([
             (_("Payment term"), esc(inv.payment_term)), (_("Currency"), esc(inv.currency)),
             (_("Calculate VAT"), esc(vat)),
-            (_("Discount"), esc(formatting.percent(inv.discount_pct, _digits(inv.discount_pct)))),
+            (_("Discount"), esc(formatting.percent(inv.discount_pct, None))),
             (_("Invoice language"), esc(inv.invoice_language)), (_("Our reference"), esc(inv.our_reference)),
             (_("Their reference"), esc(inv.their_reference)),
         ])
