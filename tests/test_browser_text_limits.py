@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login, rich_customers
+from .conftest import login, rich_customers, wait_idle
 
 pytestmark = pytest.mark.browser
 PASTE = 100_000
@@ -68,6 +68,26 @@ def test_an_import_with_a_huge_field_is_refused_with_its_reason_in_the_admin_pag
     page.locator(".cc-import-file input").set_input_files(str(good))
     page.locator(".cc-import-go button").click()
     expect(report).to_contain_text("Dry run: 1 customer would be imported.", timeout=30_000)
+
+
+def test_a_double_click_on_import_imports_the_file_once(live_server, page, tmp_path):
+    """The second click of a double click reaches the server before the button is drawn disabled: it imports
+    nothing more while the first import runs."""
+    store = live_server.store
+    rows = 150
+    names = [f"Dubbelklick {i} AB" for i in range(rows)]
+    new = tmp_path / "new.csv"
+    new.write_text("Name,City,Country\n" + "".join(f"{name},Lund,SE\n" for name in names), encoding="utf-8")
+    login(page, live_server.url, "admin", path="/admin")
+    page.locator(".cc-admin-tabs .bk-tab", has_text="Import").click()
+    page.locator(".cc-import-file input").set_input_files(str(new))
+    page.locator(".cc-import-dry input").uncheck()
+    page.locator(".cc-import-go button").dblclick()
+    expect(page.locator(".cc-import-summary")).to_contain_text(f"Imported {rows} customers", timeout=60_000)
+    page.wait_for_timeout(1500)  # a second import, had it started, would be writing by now
+    wait_idle(page)
+    made = store.sql("SELECT count(*) AS n FROM customers WHERE name LIKE 'Dubbelklick % AB'")["n"].iloc[0]
+    assert made == rows
 
 
 def test_a_file_up_to_the_limit_is_uploaded_and_one_over_it_refused_with_a_message(live_server, page, tmp_path):

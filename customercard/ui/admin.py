@@ -408,6 +408,7 @@ class ImportAdmin(pn.viewable.Viewer):
         self._dry = pn.widgets.Checkbox(label=_("Only check (dry run)"), value=True, css_classes=["cc-import-dry"])
         self._go = pn.widgets.Button(label=pgettext("do it", "Import"), color="primary", css_classes=["cc-import-go"])
         self._go.on_click(self._clicked)
+        self._running = False
         self._report = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-import-report"])
         hint = _("Columns: Name, Org number, VAT, Address, Postal code, City, Country, Phone, E-mail, Website, "
                  "Industry, Status, Account manager — or the headers of an export. At most {rows} rows and "
@@ -417,11 +418,17 @@ class ImportAdmin(pn.viewable.Viewer):
                                  self._file, self._dry, self._go, self._report, sizing_mode="stretch_width")
 
     async def _clicked(self, _event: Any) -> None:
+        # A second click is on its way before the button is drawn disabled (a double click): while an import runs,
+        # a click imports nothing more — else every row of the file was made twice.
+        if self._running:
+            return
+        self._running = True
         self._go.disabled = True
         self._report.object = f'<p class="cc-muted">{esc(_("Reading the file…"))}</p>'
         try:
             _ok, html = await asyncio.to_thread(self._import, self._file.value, self._file.filename, self._dry.value)
         finally:
+            self._running = False
             self._go.disabled = False
         self._report.object = html
 
