@@ -1444,8 +1444,10 @@ class Settings(Record):
                                         "Europe/London.")
         if not re.fullmatch(r"[A-Z]{3}", self.base_currency or ""):
             errors["base_currency"] = _("Use a three-letter currency code, like SEK.")
-        if not re.fullmatch(r"[A-Z]{2}", self.phone_region or ""):
+        if _blank(self.phone_region):
             errors["phone_region"] = _("Use a two-letter country code, like SE.")
+        else:  # a country (it is also a new customer's): 'UK' or 'XX' refused, as for an address
+            _normalise(self, errors, "", "phone_region", validators.check_country, validators.COUNTRIES)
         for attr in ("public_base_url", "sync_url"):
             if attr in errors:
                 continue
@@ -1455,15 +1457,32 @@ class Settings(Record):
                 errors[attr] = _("Use an address like https://crm.example.se.")
         if self.smtp_from:
             _normalise(self, errors, "", "smtp_from", validators.check_email)
+        if "smtp_host" not in errors:
+            _normalise(self, errors, "", "smtp_host", validators.check_host)
+        if "exchange_rates" not in errors:
+            self._check_rates(errors)
+
+    def _check_rates(self, errors: dict[str, str]) -> None:
+        """Each rate a code and a positive number; none for the base currency other than 1 (it is 1)."""
         try:
-            if "exchange_rates" not in errors:
-                self.rates()
+            own = self._listed_rates().get(self.base_currency)
         except ValueError as exc:
             errors["exchange_rates"] = str(exc)
+            return
+        if own is not None and own != 1.0:
+            errors["exchange_rates"] = _(
+                "{base} is the base currency: its rate is 1 (take {base} {rate} out of the rates).").format(
+                base=self.base_currency, rate=formatting.figure(own))
 
     def rates(self) -> dict[str, float]:
-        """{currency: value in the base currency}; the base currency itself is 1."""
-        found = {self.base_currency: 1.0}
+        """{currency: value in the base currency}; the base currency itself is 1, whatever the text gives it (a
+        rate for it is refused on save: see :meth:`rules`)."""
+        found = self._listed_rates()
+        found[self.base_currency] = 1.0
+        return found
+
+    def _listed_rates(self) -> dict[str, float]:
+        found = {}
         # rates apart by ';', a line, or a comma before the next code: "EUR 11,50; DKK 1,55" has decimal commas
         for part in re.split(r"[;\n]+|,(?=\s*[A-Za-z])", self.exchange_rates or ""):
             if not part.strip():

@@ -8,6 +8,7 @@ Empty values are the caller's business (most fields are optional).
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
@@ -362,14 +363,32 @@ def check_website(value: str) -> str:
     """Check a web address; a bare domain gets https:// in front."""
     text = value.strip()
     scheme = re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE)
-    if scheme is None:
-        text = "https://" + text
-    else:  # a scheme is the same in any case ('Https://', as a phone's keyboard writes it): kept in lower case
-        text = scheme.group(0).lower() + text[scheme.end():]
+    # a scheme is the same in any case ('Https://', as a phone's keyboard writes it): kept in lower case
+    text = "https://" + text if scheme is None else scheme.group(0).lower() + text[scheme.end():]
     if not re.fullmatch(r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]\S*)?",
                         _ascii_host(text)):
         raise ValueError(_("Not a web address: use a form like www.example.se or https://example.se."))
     return text
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # one part of a domain name, as DNS writes it
+HOST_LENGTH = 253
+
+
+def check_host(value: str) -> str:
+    """Check a server's host name (a mail server's): a domain name, an IPv4 address or an IPv6 address, without a
+    scheme, a port or a path, which go elsewhere."""
+    text = value.strip()
+    if re.fullmatch(r"\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]?", text):  # an IPv6 address, bracketed or not
+        try:
+            return str(ipaddress.IPv6Address(text.strip("[]")))
+        except ValueError:
+            pass
+    ascii_name = _ascii_host(f"x://{text}")[4:]
+    if re.fullmatch(rf"(?:{_LABEL}\.)*{_LABEL}", ascii_name) and len(ascii_name) <= HOST_LENGTH:
+        return text.lower()
+    raise ValueError(_("Write the server's name only, like smtp.example.se or 192.0.2.25 (no http://, the port goes "
+                       "in its own field)."))
 
 
 def _ascii_host(url: str) -> str:

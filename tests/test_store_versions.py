@@ -169,7 +169,7 @@ def test_admin_lists_users_criteria_and_settings_refuse_stale_changes(empty_stor
     one, two = store.settings(), store.settings()
     one.start_address = "Storgatan 1, Göteborg"
     store.save_settings(one, user="boss")
-    two.base_currency = "EUR"
+    two.base_currency, two.exchange_rates = "EUR", "SEK 0.087"
     with pytest.raises(cc.ConflictError):
         store.save_settings(two, user="boss")
     assert (store.settings().start_address, store.settings().base_currency) == ("Storgatan 1, Göteborg", "SEK")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import passwords
+from .. import formatting, passwords
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..i18n import LANGUAGES, N_, _
 from ..models import (
@@ -289,6 +289,8 @@ class AdminStore(Part):
                                      if to_text(before.get(name)) != to_text(settings.get(name))],
                                     stored_version=version, attempted_version=settings.version)
             changed = [name for name in Settings.fields if to_text(before.get(name)) != to_text(settings.get(name))]
+            if "base_currency" in changed:
+                self._refuse_rebasing_invoices(cur, before.base_currency, settings.base_currency)
             if "exchange_rates" in changed or "base_currency" in changed:
                 self._refuse_unrated_in_use(cur, settings)
             for name in changed:
@@ -301,6 +303,17 @@ class AdminStore(Part):
                                                                                  json.dumps(version + 1)])
         self.forget_cached()
         return self.settings()
+
+    @staticmethod
+    def _refuse_rebasing_invoices(cur: Any, was: str, now: str) -> None:
+        """Invoices keep their amount in the base currency they were recorded in: another base currency would show
+        every invoiced figure (the card's bars, home, exports) in it unconverted — SEK 1,000 as EUR 1,000."""
+        (invoices,) = cur.execute("SELECT count(*) FROM invoices").fetchone()
+        if invoices:
+            raise ValidationError({"base_currency": _(
+                "The {n} invoices stored are counted in {was}: the base currency cannot become {now} while they are "
+                "(their amounts would be shown as {now} unconverted).").format(
+                n=formatting.number(int(invoices)), was=was, now=now)}, what=_("Settings"))
 
     @staticmethod
     def _refuse_unrated_in_use(cur: Any, settings: Settings) -> None:

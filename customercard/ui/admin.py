@@ -14,7 +14,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from .. import formatting
+from .. import formatting, passwords
 from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _, ngettext, pgettext
 from ..integration import said_error
@@ -189,7 +189,7 @@ class SettingsAdmin(AdminPanel):
         self.editor = RecordEditor(self.store.settings(), list(Settings.fields), save=self._store, done=self._saved,
                                    cancelled=None, reload=self.store.settings, css="cc-admin-settings",
                                    save_label=_("Save settings"), save_css="cc-admin-save-settings",
-                                   user_name=self.store.user_name, message=self._message)
+                                   user_name=self.store.user_name, message=self._message, choices=self.store.choices)
         self.form = self.editor.form
         self._layout.objects = [self.editor.__panel__()]
 
@@ -300,10 +300,12 @@ class UsersAdmin(AdminPanel):
         fields = ["login", "name", "email", "role", "projects_access", "active"] if created else \
             ["name", "email", "role", "projects_access", "active"]
         self.editor = RecordEditor(user, fields, columns=1, cancelled=None, done=self._saved, css="cc-admin-user-form",
-                                   save=self._add if created else (lambda u: store.update_user(u, by=self.login)),
+                                   save=self._add if created else self._update,
+                                   labels={"password": self._password.label},
                                    reload=None if created else (lambda: store.get_user(login)),
                                    save_label=_("Save user"), save_css="cc-admin-save-user",
-                                   user_name=store.user_name, extra=[self._password], message=self._message)
+                                   user_name=store.user_name, extra=[self._password], message=self._message,
+                                   choices=store.choices)
         self.form = self.editor.form
         self._form_box.objects = [self.editor.__panel__()]
         self._password.value = ""
@@ -312,6 +314,14 @@ class UsersAdmin(AdminPanel):
         if not self._password.value:
             raise ValidationError({"password": _("A new user needs a password.")})
         return self.store.add_user(user, self._password.value, by=self.login)
+
+    def _update(self, user: User) -> User:
+        # a new password the policy refuses is refused before anything is written: the role or the deactivation
+        # typed with it is not stored either (the administrator is told the save was refused)
+        problem = passwords.policy_problem(self._password.value, user.login) if self._password.value else ""
+        if problem:
+            raise ValidationError({"password": problem})
+        return self.store.update_user(user, by=self.login)
 
     def _saved(self, user: User) -> None:
         password = self._password.value or ""

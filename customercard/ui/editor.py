@@ -45,16 +45,18 @@ class RecordEditor(pn.viewable.Viewer):
             prepare: Callable[[Record], None] | None = None, save_css: str = "",
             extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False,
             labels: dict[str, str] | None = None, form: Any = None, say: Say | None = None,
-            cancel_css: str = "") -> None:
+            cancel_css: str = "", choices: Callable[[], Choices] | None = None) -> None:
         """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
         opportunity); ``cancelled`` None: no Cancel button; ``extra``: more widgets under the form; ``message``: the
         pane its messages go to (its own by default); ``say(text, ok)``: where its messages go instead of a pane
         (a card section's message under the form); ``focus``: the first field takes the focus once drawn (an
         editor the user just opened); ``labels``: labels instead of the model's; ``form``: a ready form instead of
         a :class:`~customercard.ui.form.FieldForm` of ``fields`` (anything with ``widgets``, ``values()``,
-        ``changed(original)``, ``show_errors(errors)`` and ``show_notices(notices)``)."""
+        ``changed(original)``, ``show_errors(errors)`` and ``show_notices(notices)``); ``choices()``: the lists the
+        record's rules check it against, so that a value of the wrong kind is told with every other problem."""
         super().__init__()
         self.original = record
+        self._choices, self._labels = choices, labels or {}
         self._save, self._done, self._reload, self._prepare = save, done, reload, prepare
         self._user_name, self._zone = user_name, zone
         self.resolver: ConflictResolver | None = None
@@ -90,9 +92,9 @@ class RecordEditor(pn.viewable.Viewer):
         """Set the form's ``values`` on ``target``; the model's messages by field for what it refuses."""
         return target.update_from(values)
 
-    def also_refused(self, _target: Record) -> dict[str, str]:
+    def also_refused(self, target: Record) -> dict[str, str]:
         """The model's other problems with ``target`` (its rules), told beside the values it refused to take."""
-        return {}
+        return target.validate(self._choices(), previous=self.original) if self._choices is not None else {}
 
     def value_of(self, record: Record, field: str) -> Any:
         """The value of one of the form's fields in ``record``."""
@@ -100,6 +102,8 @@ class RecordEditor(pn.viewable.Viewer):
 
     def label_of(self, field: str) -> str:
         """A field's label as people read it (the field's own name for one this version does not know)."""
+        if field in self._labels:
+            return self._labels[field]
         try:
             return self.original.label(field)
         except (AttributeError, KeyError):
@@ -224,12 +228,9 @@ class CustomerEditor(RecordEditor):
     was asked for (the Save button, or :meth:`save` called)."""
 
     def __init__(self, *args: Any, saving: Callable[[], AbstractContextManager[Any]] = nullcontext,
-                 choices: Callable[[], Choices] | None = None, **options: Any) -> None:
+                 **options: Any) -> None:
         super().__init__(*args, **options)
-        self._saving, self._choices = saving, choices
-
-    def also_refused(self, target: Record) -> dict[str, str]:
-        return target.validate(self._choices(), previous=self.original) if self._choices is not None else {}
+        self._saving = saving
 
     def save(self) -> bool:
         with self._saving():

@@ -13,6 +13,7 @@ from ..identity import acting_user
 from ..models import Customer
 from ..store import STORE_TYPES
 from .accessibility import BUTTON_CSS, live
+from .editor import customer_label
 from .form import FieldForm
 from .html import SECTION_CSS, esc, link, page_heading
 
@@ -52,9 +53,7 @@ class NewCustomer(pn.viewable.Viewer):
         candidate = self.store.new_customer()
         errors = candidate.update_from(self.form.values())
         errors.update(candidate.validate(self.store.choices()))
-        self.form.show_errors(errors)
-        if errors:
-            self._say(_("Please correct the marked fields."), ok=False)
+        if self._refused(errors):
             return None
         duplicates = self.store.possible_duplicates(name=candidate.name, org_number=candidate.org_number,
                                                     vat_number=candidate.vat_number, nickname=candidate.nickname)
@@ -67,8 +66,7 @@ class NewCustomer(pn.viewable.Viewer):
         try:
             self.created = self.store.create_customer(candidate, user=self.user)
         except ValidationError as exc:
-            self.form.show_errors(exc.errors)
-            self._say(_("Please correct the marked fields."), ok=False)
+            self._refused(exc.errors)
             return None
         except CustomerCardError as exc:
             self._say(str(exc), ok=False)
@@ -88,6 +86,16 @@ class NewCustomer(pn.viewable.Viewer):
                                 f'<p>{esc(_("Open one of them, or create the new customer anyway."))}</p></div>')
         self._anyway.visible = True
         self._warned = set(duplicates["id"].astype(int))
+
+    def _refused(self, errors: dict[str, str]) -> bool:
+        """Each message under its field; one for a field this form does not show (a new customer's invoice address
+        takes the firm's country) said in the message, after its label. True when there were any."""
+        rest = self.form.show_errors(errors)
+        if errors:
+            self._say(" ".join([_("Please correct the marked fields."),
+                                *(f"{customer_label(self.draft, field)}: {text}" for field, text in rest.items())]),
+                      ok=False)
+        return bool(errors)
 
     def _say(self, text: str, ok: bool) -> None:
         color = "#1d7a3c" if ok else "#b42318"

@@ -1,0 +1,111 @@
+"""What System administration refuses before anything is stored: a phone region that is no country, a rate for the
+base currency itself, another base currency under invoices counted in the old one, an SMTP host with a port or a
+scheme in it, a weak password typed with a role change; and a form that marks every wrong field at once."""
+
+from __future__ import annotations
+
+import pytest
+
+import customercard as cc
+from customercard.ui.admin import AdminPage
+from customercard.ui.new_customer import NewCustomer
+
+from .ui_support import labelled
+
+
+def admin_of(store) -> str:
+    """The administrator's login: 'admin' in the demo firm, 'boss' in the empty one."""
+    return "admin" if "admin" in set(store.users()["login"]) else "boss"
+
+
+def refused(store, **values) -> dict[str, str]:
+    settings = store.settings()
+    settings.param.update(**values)
+    with pytest.raises(cc.ValidationError) as caught:
+        store.save_settings(settings, user=admin_of(store))
+    return caught.value.errors
+
+
+@pytest.mark.parametrize("region, message", [("UK", "The United Kingdom's country code is GB."),
+                                             ("XX", "is not a country")])
+def test_a_phone_region_that_is_no_country_is_refused_and_new_customers_can_still_be_made(empty_store, region,
+                                                                                          message):
+    """The phone region is also a new customer's country: 'UK' stored made every New customer and import refused."""
+    assert message in refused(empty_store, phone_region=region)["phone_region"]
+    assert empty_store.settings().phone_region == "SE"
+    settings = empty_store.settings()
+    settings.phone_region = "Norway"  # a country by its name is taken as its code
+    assert empty_store.save_settings(settings, user="boss").phone_region == "NO"
+    page = NewCustomer(store=empty_store, user="boss")
+    page.form.widgets["name"].value = "Nordisk Regionstest AS"
+    made = page.create(check_duplicates=False)
+    assert made is not None and made.invoice_address.country == "NO"
+
+
+def test_the_base_currency_has_no_rate_but_one(empty_store):
+    """A rate listed for the base currency itself (the default 'EUR 11.50' left there when the base became EUR)
+    would count a 1,000 EUR opportunity as 11,500: refused on save, and 1 whatever is stored."""
+    errors = refused(empty_store, base_currency="EUR", exchange_rates="EUR 11.50, SEK 0.087")
+    assert errors["exchange_rates"] == "EUR is the base currency: its rate is 1 (take EUR 11.5 out of the rates)."
+    settings = cc.Settings(base_currency="EUR", exchange_rates="EUR 11.50, SEK 0.087")
+    assert settings.rates()["EUR"] == 1.0
+    settings.exchange_rates = "EUR 1; SEK 0,087"
+    assert "exchange_rates" not in settings.validate(cc.Choices())
+
+
+def test_the_base_currency_does_not_change_under_invoices_counted_in_the_old_one(demo_store):
+    """Invoices keep their amounts in the base currency they were counted in: SEK 1,037,650 would read €1,037,650."""
+    invoiced = demo_store.invoiced_per_year()
+    errors = refused(demo_store, base_currency="EUR", exchange_rates="SEK 0.087, DKK 0.134, NOK 0.085, USD 0.92, "
+                                                                      "GBP 1.17")
+    assert "counted in SEK: the base currency cannot become EUR" in errors["base_currency"]
+    assert demo_store.settings().base_currency == "SEK"
+    assert invoiced.equals(demo_store.invoiced_per_year())
+
+
+def test_a_base_currency_changes_while_no_invoices_are_stored(empty_store):
+    settings = empty_store.settings()
+    settings.param.update(base_currency="EUR", exchange_rates="SEK 0.087")
+    assert empty_store.save_settings(settings, user="boss").base_currency == "EUR"
+
+
+@pytest.mark.parametrize("host", ["smtp.example.com:587", "http://smtp.example.com", "smtp example com"])
+def test_an_smtp_host_with_a_port_a_scheme_or_spaces_is_refused(empty_store, host):
+    assert "the port goes in its own field" in refused(empty_store, smtp_host=host)["smtp_host"]
+
+
+@pytest.mark.parametrize("host", ["smtp.example.com", "127.0.0.1", "::1", "localhost", "smtp.räksmörgås.se"])
+def test_an_smtp_host_name_or_address_is_taken(empty_store, host):
+    settings = empty_store.settings()
+    settings.smtp_host = host
+    assert empty_store.save_settings(settings, user="boss").smtp_host == host
+
+
+def test_the_settings_form_marks_every_wrong_field_at_one_save(demo_store):
+    """A number typed wrong used to hide every other problem until it was mended and Save clicked again."""
+    settings = AdminPage(demo_store, "admin").settings
+    before = demo_store.settings()
+    wrong = {"smtp_port": "abc", "time_zone": "Mars/Olympus", "exchange_rates": "EUR eleven",
+             "smtp_from": "not-an-address", "public_base_url": "javascript:alert(1)", "smtp_host": "http://mail"}
+    for field, text in wrong.items():
+        settings.form.widgets[field].value = text
+    assert not settings.save()
+    marked = {field for field in wrong if settings.form.messages[field].object}
+    assert marked == set(wrong)
+    assert demo_store.settings().values() == before.values()
+
+
+def test_a_weak_password_typed_with_a_role_change_stores_neither(demo_store):
+    """The role change was stored and logged while the page said the save was refused."""
+    users = AdminPage(demo_store, "admin").users
+    labelled(users, "User").value = "olli"
+    users.form.widgets["role"].value = "viewer"
+    users.form.widgets["active"].value = False
+    labelled(users, "New password (leave empty to keep)").value = "short"
+    log_before = len(demo_store.admin_log(limit=10_000))
+    assert not users.save()
+    olli = demo_store.get_user("olli")
+    assert (olli.role, olli.active) == ("manager", True)
+    assert len(demo_store.admin_log(limit=10_000)) == log_before
+    assert "at least 10 characters" in users.message
+    assert demo_store.authenticate("olli", "demo") is not None  # the old password and the sessions stand
