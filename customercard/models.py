@@ -521,6 +521,19 @@ def _one_line(record: Record, name: str, prefix: str, errors: dict[str, str], mi
         errors.setdefault(prefix + name, missing)
 
 
+def _check_list_value(record: Record, attr: str, list_name: str, choices: Choices, previous: Record | None,
+                      errors: dict[str, str], key: str) -> None:
+    """A value of an admin list: one chosen under a name an administrator has changed since (a form open across the
+    rename) is the same value, taken under its name today; then it must be one the list allows."""
+    value, before = getattr(record, attr), (previous.get(attr) if previous is not None else None)
+    allowed = choices.allowed(list_name)
+    if not _blank(value) and value != before and value not in allowed:
+        now = choices.named_now(list_name, value)
+        if now != value and now in allowed:
+            _assign(record, attr, now)
+    _check_choice(errors, key, getattr(record, attr), allowed, before, LIST_NAMES[list_name])
+
+
 def _check_choice(errors: dict[str, str], key: str, value: Any, allowed: Iterable[str],
                   previous: Any, what: str) -> None:
     if _blank(value) or value == previous:
@@ -649,9 +662,7 @@ class InvoiceDefaults(Record):
 
     def rules(self, choices: Choices, previous: Record | None, prefix: str, errors: dict[str, str]) -> None:
         for attr, list_name in self.lists.items():
-            before = previous.get(attr) if previous is not None else None
-            _check_choice(errors, prefix + attr, getattr(self, attr), choices.allowed(list_name), before,
-                          LIST_NAMES[list_name])
+            _check_list_value(self, attr, list_name, choices, previous, errors, prefix + attr)
 
 
 class Customer(Record):
@@ -789,9 +800,7 @@ class Customer(Record):
                                                        or ""):
             errors["nickname"] = _("The firm has switched nicknames off (System administration → Settings).")
         for attr, list_name in self.lists.items():
-            before = previous.get(attr) if previous is not None else None
-            _check_choice(errors, attr, getattr(self, attr), choices.allowed(list_name), before,
-                          LIST_NAMES[list_name])
+            _check_list_value(self, attr, list_name, choices, previous, errors, attr)
         before_manager = previous.get("account_manager") if previous is not None else None
         _check_choice(errors, "account_manager", self.account_manager, choices.managers, before_manager,
                       N_("active managers"))
@@ -1060,9 +1069,7 @@ class Event(Record):
             errors["starts_at"] = _("Give when it starts.")
         if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
             errors["ends_at"] = _("The end cannot be before the start.")
-        before = previous.get("event_type") if previous is not None else None
-        _check_choice(errors, "event_type", self.event_type, choices.allowed("event_types"), before,
-                      LIST_NAMES["event_types"])
+        _check_list_value(self, "event_type", "event_types", choices, previous, errors, "event_type")
         _check_owner(errors, self.owner, previous, choices)
         if choices.users:
             unknown = [p for p in self.participants if p not in choices.users]
@@ -1103,9 +1110,7 @@ class Opportunity(Record):
     def rules(self, choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if not self.title:
             errors["title"] = _("An opportunity needs a title.")
-        before = previous.get("stage") if previous is not None else None
-        _check_choice(errors, "stage", self.stage, choices.allowed("opportunity_stages"), before,
-                      LIST_NAMES["opportunity_stages"])
+        _check_list_value(self, "stage", "opportunity_stages", choices, previous, errors, "stage")
         currencies = choices.allowed("currencies")
         if currencies and self.currency not in currencies and (
                 previous is None or previous.get("currency") != self.currency):
@@ -1185,9 +1190,7 @@ class Relation(Record):
         if not self.relation_type:
             errors["relation_type"] = _("Choose the kind of relation.")
         else:
-            before = previous.get("relation_type") if previous is not None else None
-            _check_choice(errors, "relation_type", self.relation_type, choices.allowed("relation_types"),
-                          before, LIST_NAMES["relation_types"])
+            _check_list_value(self, "relation_type", "relation_types", choices, previous, errors, "relation_type")
 
 
 class Criterion(Record):

@@ -1,0 +1,63 @@
+"""A list value an administrator renames while someone has it chosen in an open form (the card's header, an event,
+an opportunity) is the same value under its new name: the save takes it, it is not refused as "not one of …"."""
+
+from __future__ import annotations
+
+from customercard.ui.card import CustomerCard
+
+from .conftest import rich_customers
+
+
+def value_id(store, list_name: str, label: str) -> int:
+    values = store.list_values(list_name)
+    return int(values.set_index("label").loc[label, "id"])
+
+
+def rename(store, list_name: str, label: str, new: str) -> None:
+    store.rename_list_value(value_id(store, list_name, label), new, user="admin")
+
+
+def test_an_industry_chosen_in_an_open_card_form_and_renamed_meanwhile_is_saved_under_its_new_name(demo_store):
+    customer_id = rich_customers(demo_store)[0]
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    header = card.section("header")
+    header.start_edit()
+    stored = demo_store.get_customer(customer_id).industry
+    chosen = next(label for label in demo_store.choices().allowed("industries") if label != stored)
+    header.form.widgets["industry"].value = chosen
+    rename(demo_store, "industries", chosen, f"{chosen} & more")
+    assert header.save() is True, header.form.messages["industry"].object
+    assert demo_store.get_customer(customer_id).industry == f"{chosen} & more"
+    history = demo_store.history(customer_id).iloc[0]
+    assert (history.field, history.new_value) == ("industry", f"{chosen} & more")
+
+
+def test_an_event_type_and_a_stage_chosen_before_a_rename_are_taken_under_the_new_names(demo_store):
+    customer_id = rich_customers(demo_store)[1]
+    event = demo_store.new_event(customer_id, owner="anna")
+    event.title = "Genomgång"
+    kinds = demo_store.choices().allowed("event_types")
+    event.event_type = kinds[-1]
+    rename(demo_store, "event_types", kinds[-1], f"{kinds[-1]} (renamed)")
+    made = demo_store.create_event(event, user="anna")
+    assert demo_store.get_event(made.id).event_type == f"{kinds[-1]} (renamed)"
+
+    opportunity = demo_store.new_opportunity(customer_id, owner="anna")
+    opportunity.title, opportunity.amount = "Ny affär", 1000
+    stages = demo_store.choices().allowed("opportunity_stages")
+    opportunity.stage = stages[1]
+    rename(demo_store, "opportunity_stages", stages[1], f"{stages[1]} (renamed)")
+    made = demo_store.create_opportunity(opportunity, user="anna")
+    assert demo_store.get_opportunity(made.id).stage == f"{stages[1]} (renamed)"
+
+
+def test_a_value_renamed_away_and_its_old_name_given_to_another_is_the_other(demo_store):
+    """Once an old name names another value again, a form's choice of it is that value (no guessing)."""
+    customer_id = rich_customers(demo_store)[2]
+    customer = demo_store.get_customer(customer_id)
+    statuses = demo_store.choices().allowed("statuses")
+    chosen = next(label for label in statuses if label != customer.status)
+    rename(demo_store, "statuses", chosen, f"{chosen} (old)")
+    demo_store.add_list_value("statuses", chosen, user="admin")
+    customer.status = chosen
+    assert demo_store.save_customer(customer, user="anna").status == chosen
