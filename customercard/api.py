@@ -19,10 +19,20 @@ from typing import Any
 from tornado.web import RequestHandler
 
 from .errors import ConflictError, CustomerCardError, NotFound, PermissionDenied, ValidationError
+from .http_api.values import LARGEST_WHOLE, path_id
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from .login import asked_here, from_this_site
 from .models import Customer, to_text
 from .store import Store
+
+
+def customer_id_of(text: str) -> int:
+    """The customer id of the address; NotFound, as for any customer there is not, when it is too long to be one
+    (the database would fail on it)."""
+    number = path_id(text)
+    if number is None:
+        raise NotFound(_("No customer with id {customer_id}.").format(customer_id=text))
+    return number
 
 
 def customer_json(customer: Customer) -> dict[str, Any]:
@@ -81,7 +91,7 @@ class CustomerApiHandler(RequestHandler):
         store = self.get_store()
         try:
             store.require(login, "read")
-            self._reply(200, customer_json(store.get_customer(int(customer_id))))
+            self._reply(200, customer_json(store.get_customer(customer_id_of(customer_id))))
         except PermissionDenied as exc:
             self._reply(403, {"error": str(exc)})
         except NotFound as exc:
@@ -97,19 +107,21 @@ class CustomerApiHandler(RequestHandler):
         try:
             body = json.loads(self.request.body or b"{}")
             changes, version = dict(body["changes"]), int(body["version"])
+            if abs(version) > LARGEST_WHOLE:  # no version is (the database would fail on it)
+                raise ValueError(version)
         except (ValueError, KeyError, TypeError, OverflowError, RecursionError):  # (1e999; nested past Python's depth)
             self._reply(400, {"error": _("Send JSON like {example}.").format(
                 example='{"version": 3, "changes": {"phone": "…"}}')})
             return
         store = self.get_store()
         try:
-            customer = store.get_customer(int(customer_id))
+            customer = store.get_customer(customer_id_of(customer_id))
             customer.version = version
             unknown = [field for field in changes if field not in Customer.fields]
             errors = {field: _("Not a field of a customer.") for field in unknown}
             errors.update(customer.update_from({k: v for k, v in changes.items() if k not in unknown}))
             if errors:  # report every problem at once, the model's own rules included
-                stored = store.get_customer(int(customer_id))
+                stored = store.get_customer(customer_id_of(customer_id))
                 errors = {**customer.validate(store.choices(), previous=stored), **errors}
                 raise ValidationError(errors, what=_("Customer"))
             saved = store.save_customer(customer, user=login)

@@ -8,7 +8,8 @@ from urllib.parse import quote
 from tornado.web import RequestHandler
 
 from . import files
-from .errors import CustomerCardError, PermissionDenied
+from .errors import CustomerCardError, NotFound, PermissionDenied
+from .http_api.values import path_id
 from .i18n import N_
 from .login import answer_with_page, page_write_error
 from .store import Store
@@ -28,7 +29,11 @@ class FileDownloadHandler(RequestHandler):
             self.redirect(f"/login?next={quote(self.request.uri or '/', safe='')}")
             return
         try:
-            stored = files.download(self.get_store(), int(file_id), user=login)
+            number = path_id(file_id)
+            if number is None:  # too long to be the id of any file (the database would fail on it)
+                self.get_store().require(login, "read")
+                raise NotFound(file_id)
+            stored = files.download(self.get_store(), number, user=login)
         except PermissionDenied:
             answer_with_page(self, self.get_store, 403, N_("Not allowed"), N_("You may not open this file."))
             return

@@ -44,8 +44,11 @@ from tornado.web import RequestHandler, stream_request_body
 
 from .arg_types import misfits
 from .errors import CustomerCardError, PermissionDenied, TooManyAttempts, ValidationError
+from .http_api.access import has_projects_access, require_projects_access, without_project_detail
 from .http_api.body import BoundedBody
+from .http_api.values import whole_number_problem
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
+from .models import Record
 from .store import Store, wire
 from .store.readonly import QUERY_SECONDS
 from .store.remote import KEY_HEADER, REMOTE, Remote, actor_parameters, call_arguments
@@ -140,18 +143,25 @@ def prepare(store: Store, name: str, rule: Remote, caller: Caller, arguments: di
         else:
             bound.arguments[actor] = caller.login
     if not caller.trusted:
-        _check_token(store, rule, caller, bound)
+        _check_token(store, name, rule, caller, bound)
     return bound
 
 
-def _check_token(store: Store, rule: Remote, caller: Caller, bound: inspect.BoundArguments) -> None:
+#: The store's reads that list a customer's projects: a token's user without projects access is answered them as the
+#: card lists them, without what only the project page shows (see :mod:`customercard.http_api.access`).
+PROJECT_LISTS = frozenset({"projects", "projects_as_of"})
+
+
+def _check_token(store: Store, name: str, rule: Remote, caller: Caller, bound: inspect.BoundArguments) -> None:
     login = str(caller.login)
     if rule.need == "key":
         raise PermissionDenied(_("An API token cannot do this: API tokens are made and revoked on the profile page, "
                                  "passwords changed there (or with customercard users on the server's machine)."))
     if rule.need != "read" and rule.writes and caller.read_only:
         raise PermissionDenied(_("This API token may only read."))
-    store.require(login, "read" if rule.need == "own" else rule.need)
+    store.require(login, "read" if rule.need in ("own", "projects") else rule.need)
+    if rule.need == "projects" or (name == "record_history" and bound.arguments.get("table") == "projects"):
+        require_projects_access(store, login)  # one project (or its history), as its page: projects access only
     if rule.own_login and bound.arguments.get(rule.own_login) != login and not store.can(login, "admin"):
         raise PermissionDenied(_("Only administrators may do this for another user."))
     if "timeout" in bound.arguments and bound.arguments["timeout"] is not None:
@@ -345,7 +355,13 @@ class RpcHandler(_ApiHandler):
             if wrong:
                 raise ValidationError({parameter: _("Not a value this takes (a {kind} was given).").format(kind=kind)
                                        for parameter, kind in wrong.items()})
+            too_large = oversized({k: v for k, v in bound.arguments.items() if k != "self"})
+            if too_large:  # (the database would fail on it: the caller's mistake, said for the parameter)
+                raise ValidationError(too_large)
             result, committed = run(store, name, bound)
+            if name in PROJECT_LISTS and not caller.trusted and isinstance(result, pd.DataFrame) and \
+                    not has_projects_access(store, str(caller.login)):
+                result = without_project_detail(result)
             if isinstance(result, pd.DataFrame):
                 return 200, wire.ARROW_TYPE, wire.frame_to_arrow(result)
             answer: dict[str, Any] = {"result": wire.encode(result)}
@@ -353,6 +369,35 @@ class RpcHandler(_ApiHandler):
                 answer["changes"] = [wire.encode(change) for change in committed]
             return 200, wire.JSON_TYPE, wire.dumps(answer)
         await self._off_loop(work)
+
+
+def oversized(arguments: dict[str, Any]) -> dict[str, str]:
+    """{name: message} for each argument that holds a whole number beyond what the database keeps — itself, as an
+    item of a list or a dict, or as a record's field (named by its field, as the store names it)."""
+    found: dict[str, str] = {}
+    for name, value in arguments.items():
+        found.update(_oversized(name, value))
+    return found
+
+
+def _oversized(name: str, value: Any) -> dict[str, str]:
+    if isinstance(value, bool):
+        return {}
+    if isinstance(value, int):
+        problem = whole_number_problem(value)
+        return {name: problem} if problem else {}
+    if isinstance(value, Record):
+        return oversized(dict(value.param.values()))
+    items: list[Any] = []
+    if isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    elif isinstance(value, dict):
+        items = [*value, *value.values()]
+    for item in items:
+        found = _oversized(name, item)
+        if found:
+            return found
+    return {}
 
 
 #: How long (seconds) at most a client's ``GET /api/v1/rpc/changes`` waits for a change before it is answered.

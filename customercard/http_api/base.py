@@ -40,7 +40,7 @@ from ..login import from_this_site
 from ..models import User
 from ..store.sessions import token_hash
 from .body import BoundedBody
-from .values import etag, field_value, record_json, to_json
+from .values import etag, field_value, path_id, record_json, to_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,8 +70,6 @@ MAX_BODY = 1_000_000
 WRITES = ("POST", "PATCH", "DELETE")
 #: The most digits a whole-number query parameter takes (so that it is well inside a 32-bit integer).
 INT_ARG_DIGITS = 9
-#: The most digits of an id in a path: longer is no id of ours (a 64-bit integer has 19).
-ID_DIGITS = 18
 #: Each problem's title (English source text) and the anchor of its explanation on the docs page.
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: (N_("Bad request"), "bad-request"),
@@ -406,9 +404,10 @@ class ApiHandler(BoundedBody, RequestHandler):
 
     def id_arg(self, text: str) -> int:
         """An id from the path (digits only; a number too large to be one is no id at all)."""
-        if len(text) > ID_DIGITS:
+        number = path_id(text)
+        if number is None:
             raise ApiError(404, _("There is no such record."))
-        return int(text)
+        return number
 
     # -- versions ---------------------------------------------------------------------------------------------
     def check_if_match(self, record: Record, version: int, history: pd.DataFrame | None,

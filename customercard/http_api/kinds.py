@@ -17,6 +17,7 @@ import pandas as pd
 from ..i18n import N_
 from ..models import Comment, Contact, Event, FollowUp, Opportunity, Project, Record, Relation
 from ..store import Store
+from .access import PROJECT_DETAIL
 from .values import hide
 
 hide(Contact, "country")  # the customer's, filled in by the store before it validates
@@ -51,6 +52,9 @@ class Kind:
     #: How each of a customer's records is seen from that customer (by id), added to its list's items as
     #: ``seen_from``; None: the records say it all.
     seen: Callable[[Store, int], dict[int, dict[str, Any]]] | None = None
+    #: Fields only a user with projects access reads (see :mod:`.access`): a customer's list leaves them out for
+    #: others, and one record is refused them (403), as the project page is. Empty: everyone who reads reads all.
+    withheld: tuple[str, ...] = ()
 
     @property
     def singular(self) -> str:
@@ -165,7 +169,7 @@ KINDS: dict[str, Kind] = {kind.path: kind for kind in (
          new=lambda _s, c: Relation(customer_id=c), create=lambda s, r, u: s.add_relation(r, user=u),
          remove=_remove_relation, versioned=False, seen=_relations_seen),
     Kind("projects", Project, "projects", N_("Project"), lambda s, i: s.get_project(i), _projects,
-         versioned=False),
+         versioned=False, withheld=PROJECT_DETAIL),
     # not part of the CRM module: there whether or not it is switched on
     Kind("follow-ups", FollowUp, "follow_ups", N_("Follow-up"), lambda s, i: s.get_follow_up(i), _follow_ups,
          new=lambda s, c: s.new_follow_up(c), create=lambda s, r, u: s.add_follow_up(r, user=u),

@@ -415,7 +415,8 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
         collection["post"] = _operation(f"create{name}", tag, _("Add one to the customer"),
                                         {201: _json(_ref(name), _("Made."), created)}, [_customer_id()],
                                         _ref(f"{name}Write"), writes=True)
-    single: dict[str, Any] = {"get": _operation(f"get{name}", tag, _("Read one"), {200: one}, [record_id])}
+    refused = {403: _problem_response(403)} if kind.withheld else {}  # (without projects access: see .access)
+    single: dict[str, Any] = {"get": _operation(f"get{name}", tag, _("Read one"), {200: one, **refused}, [record_id])}
     if kind.save is not None:
         single["patch"] = _operation(f"update{name}", tag, _("Change some of its fields (If-Match)"), {200: one},
                                      [record_id, _if_match()], _ref(f"{name}Write"), writes=True)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from ..i18n import _
 from ..models import EVENT_STATUSES, OPPORTUNITY_STATUSES, CustomerQuery, Invoice, Record
 from ..store.customers import LIST_SORTS
+from .access import has_projects_access, require_projects_access
 from .base import API_PREFIX, ApiError, ApiHandler, Caller, Reply
 from .kinds import KINDS, Kind, as_parameters
 from .openapi import MAX_PAGE, MAX_RECORD_ID, SEARCH_LENGTH
@@ -242,7 +243,7 @@ class CustomerRecordsHandler(KindHandler):
 
     query_parameters: ClassVar[dict[str, tuple[str, ...]]] = {"GET": ("include_inactive", "status")}
 
-    def do_GET(self, _caller: Caller, customer_id: str) -> Reply:
+    def do_GET(self, caller: Caller, customer_id: str) -> Reply:
         number = self.existing_customer(customer_id)
         args: dict[str, Any] = {}
         taken = ("include_inactive",) if self.kind.path == "contacts" else ("status",) if self.kind.path in (
@@ -258,8 +259,15 @@ class CustomerRecordsHandler(KindHandler):
             args["status"] = self.choice_arg("status", statuses, "")
         records = self.kind.of_customer(self.store, number, args)
         seen = self.kind.seen(self.store, number) if self.kind.seen and records else {}
-        return Reply(200, _items([{**record_json(r), **({"seen_from": seen[r.id]} if r.id in seen else {})}
-                                  for r in records]))
+        withheld = self.kind.withheld if self.kind.withheld and records and not has_projects_access(
+            self.store, caller.user.login) else ()
+        items = []
+        for record in records:
+            item = {**record_json(record), **({"seen_from": seen[record.id]} if record.id in seen else {})}
+            for name in withheld:  # (as the card lists them: the project page's detail is for projects access)
+                item["fields"].pop(name, None)
+            items.append(item)
+        return Reply(200, _items(items))
 
 
 class CustomerRecordsMaker(KindHandler):
@@ -281,8 +289,11 @@ class CustomerRecordsMaker(KindHandler):
 class RecordHandler(KindHandler):
     """``/api/v1/<records>/<id>``: GET one (with its ETag), PATCH some fields or DELETE it, with If-Match."""
 
-    def do_GET(self, _caller: Caller, record_id: str) -> Reply:
-        record = self.kind.get(self.store, self.id_arg(record_id))
+    def do_GET(self, caller: Caller, record_id: str) -> Reply:
+        number = self.id_arg(record_id)
+        if self.kind.withheld:  # the whole record, as its page shows it: for projects access only
+            require_projects_access(self.store, caller.user.login)
+        record = self.kind.get(self.store, number)
         return Reply(200, record_json(record), self._etag_headers(record))
 
     def do_PATCH(self, caller: Caller, record_id: str) -> Reply:

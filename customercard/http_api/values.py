@@ -15,6 +15,7 @@ from typing import Any
 
 import param
 
+from .. import formatting
 from ..i18n import _
 from ..models import Customer, Opportunity, Record, field_parameter, missing, text_limits
 
@@ -25,6 +26,11 @@ HIDDEN: dict[type, frozenset[str]] = {}
 ISO_DATE = "2026-06-15"
 ISO_MINUTE = "2026-06-15T10:00"
 LONGEST_TIME = 40
+#: The largest whole number (an id, a count) the API takes, in either direction: the database's widest (64 bits).
+#: A larger one is refused as the field's value, not handed to the database (which fails on it).
+LARGEST_WHOLE = 2**63 - 1
+#: The most digits of an id in a path: longer is no id of ours (a 64-bit integer has 19).
+ID_DIGITS = 18
 
 
 def hide(kind: type[Record], *names: str) -> None:
@@ -91,14 +97,16 @@ def from_json(parameter: param.Parameter, value: Any) -> Any:  # noqa: PLR0911 -
     if isinstance(parameter, param.Boolean):
         return _checked(value, isinstance(value, bool), _("Give true or false."))
     if isinstance(parameter, param.Integer):
-        return _checked(value, isinstance(value, int) and not isinstance(value, bool), _("Give a whole number."))
+        _checked(value, isinstance(value, int) and not isinstance(value, bool), _("Give a whole number."))
+        problem = whole_number_problem(value, parameter.bounds)
+        return _checked(value, not problem, problem)
     if isinstance(parameter, param.CalendarDate):
         return _date(value)
     if isinstance(parameter, param.Date):
         return _time(value)
     if isinstance(parameter, param.Number):
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        return _checked(value, ok, _("Give a number."))
+        _checked(value, isinstance(value, int | float) and not isinstance(value, bool), _("Give a number."))
+        return _number(value, parameter.bounds)
     if isinstance(parameter, param.Selector):
         return _choice(parameter, value)
     if isinstance(parameter, param.List):
@@ -112,6 +120,44 @@ def _checked(value: Any, ok: bool, message: str) -> Any:
     if not ok:
         raise ValueError(message)
     return value
+
+
+def whole_number_problem(value: int, bounds: tuple[Any, Any] | None = None) -> str:
+    """Why a whole number cannot be taken ('' when it can): it is beyond ``bounds`` (a parameter's, either end None
+    for none) or, where they leave an end open, beyond what the database keeps (:data:`LARGEST_WHOLE`)."""
+    low, high = bounds or (None, None)
+    low = -LARGEST_WHOLE if low is None else max(low, -LARGEST_WHOLE)
+    high = LARGEST_WHOLE if high is None else min(high, LARGEST_WHOLE)
+    if value > high:
+        return _("Must be at most {n}.").format(n=formatting.figure(high))
+    if value < low:
+        return _("Must be at least {n}.").format(n=formatting.figure(low))
+    return ""
+
+
+def _number(value: float, bounds: tuple[Any, Any] | None) -> float:
+    """The number, once a float holds it. One too large for a float (a JSON integer of 309 digits or more; 1e999) is
+    refused here by the parameter's bound on its side, as a large one that fits is when it is set, else as too
+    large to keep: it never reaches a comparison or the database, which fail on it."""
+    try:
+        number = float(value)
+    except OverflowError:  # (an integer too large for a float)
+        number = math.inf if value > 0 else -math.inf
+    if math.isfinite(number):
+        return value
+    if math.isnan(number):
+        raise ValueError(_("Give a number."))
+    low, high = bounds or (None, None)
+    end = high if number > 0 else low
+    if end is None:
+        raise ValueError(_("Not a number that can be kept: it is too large."))
+    said = _("Must be at most {n}.") if number > 0 else _("Must be at least {n}.")
+    raise ValueError(said.format(n=formatting.figure(end)))
+
+
+def path_id(text: str) -> int | None:
+    """An id from an address's path (digits only), or None when it is too long to be the id of anything kept."""
+    return int(text) if len(text) <= ID_DIGITS else None
 
 
 def _date(value: Any) -> dt.date:
@@ -147,7 +193,9 @@ def _choice(parameter: param.Selector, value: Any) -> Any:
 def _items(parameter: param.List, value: Any) -> list[Any]:
     if parameter.item_type is int:
         ok = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        return _checked(value, ok, _("Give a list of whole numbers."))
+        _checked(value, ok, _("Give a list of whole numbers."))
+        problem = next((found for v in value if (found := whole_number_problem(v))), "")
+        return _checked(value, not problem, problem)
     return _checked(value, isinstance(value, list) and all(isinstance(v, str) for v in value),
                     _("Give a list of texts."))
 

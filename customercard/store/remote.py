@@ -70,9 +70,11 @@ ACTOR_PARAMETERS = ("user", "by")
 class Remote:
     """How a store method travels. ``need``: what an API token's user must be allowed — ``read``; ``own`` (the
     user's own things, their preferences; not with a read-only token); ``write`` (change customers: a manager or an
-    administrator, not with a read-only token); ``admin``; ``key``: the server's local key only (the command line
-    beside a running server: API tokens, passwords), never an API token. ``own_login``: the argument naming whose
-    things these are, which a token's user may only set to themselves (administrators: anyone)."""
+    administrator, not with a read-only token); ``admin``; ``projects``: read, as a user with projects access (one
+    project, as its page ``/project``: see :mod:`customercard.http_api.access`); ``key``: the server's local key only
+    (the command line beside a running server: API tokens, passwords), never an API token. ``own_login``: the
+    argument naming whose things these are, which a token's user may only set to themselves (administrators:
+    anyone)."""
 
     need: str = "read"
     own_login: str = ""
@@ -83,6 +85,8 @@ class Remote:
 READ, WRITE, ADMIN, KEY = Remote("read"), Remote("write"), Remote("admin"), Remote("key")
 #: What only an administrator may read (the admin log, the outbox): a read-only token of theirs reads it too.
 ADMIN_READ = Remote("admin", writes=False)
+#: One project, whole: for users with projects access (a read-only token of theirs too).
+PROJECTS = Remote("projects", writes=False)
 
 #: The store's methods a RemoteStore has, and what an API token needs for each.
 REMOTE: dict[str, Remote] = {
@@ -105,7 +109,7 @@ REMOTE: dict[str, Remote] = {
     "comments": READ, "comment_count": READ, "comments_with_count": READ, "get_comment": READ,
     "add_comment": WRITE, "edit_comment": WRITE,
     "contacts": READ, "get_contact": READ, "find_contacts": READ, "create_contact": WRITE, "save_contact": WRITE,
-    "projects": READ, "get_project": READ, "create_project": WRITE, "files": READ, "file_record": READ,
+    "projects": READ, "get_project": PROJECTS, "create_project": WRITE, "files": READ, "file_record": READ,
     # CRM
     "events": READ, "get_event": READ, "new_event": READ, "create_event": WRITE, "save_event": WRITE,
     "set_event_status": WRITE, "opportunities": READ, "get_opportunity": READ, "new_opportunity": READ,
