@@ -78,6 +78,20 @@ def _update_statement(columns: tuple[str, ...]) -> str:
             + "updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND version = ?")
 
 
+#: The link to the economy system: set by :meth:`CustomerStore.link_customer` (administrators), which checks it and
+#: queues the customer's delivery; never written by a save of the customer's fields.
+LINK_FIELDS = ("erp_system", "erp_customer_id")
+
+
+def _link_set_here(customer: Customer, stored: Any) -> dict[str, str]:
+    """A message for each link field ``customer`` sets to another value than ``stored`` holds (None: a new customer,
+    no link): a save would drop it unseen and hand back a customer that seems linked."""
+    return {field: _("The link to the economy system is set with link_customer (an administrator; on the card, "
+                     "Segmentation → Economy system), not saved with the customer's fields.")
+            for field in LINK_FIELDS
+            if (getattr(customer, field) or "") != ((getattr(stored, field) or "") if stored is not None else "")}
+
+
 def _diff_with_rewrites(stored: Any, customer: Customer) -> dict[str, tuple[Any, Any]]:
     """The changed fields, and those whose stored value the model refused (read as their default) that the person
     set again (:meth:`Customer.rewrite_unreadable`: the section they live in was saved) — written even when the value
@@ -347,7 +361,7 @@ class CustomerStore(Part):
         login = self.admin.require(user, "write")
         choices = self.admin.choices()
         for customer in customers:
-            errors = customer.validate(choices)
+            errors = {**customer.validate(choices), **_link_set_here(customer, None)}
             if errors:
                 raise ValidationError(errors, what=_("Customer"))
         if not customers:
@@ -388,6 +402,10 @@ class CustomerStore(Part):
                 if stored.version != customer.version:
                     raise self.conflict(stored, customer)
             self._refuse_merged_away(customer, stored)
+            linked_here = _link_set_here(customer, stored)
+            if linked_here:
+                raise ValidationError({**customer.validate(self.admin.choices(), previous=stored), **linked_here},
+                                      what=_("Customer"))
             customer.check(self.admin.choices(), previous=stored)
             changes = _diff_with_rewrites(stored, customer)
             if not changes:
