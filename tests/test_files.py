@@ -17,7 +17,7 @@ from customercard import files
 from customercard.ui.card import CustomerCard
 
 from .conftest import form_login
-from .ui_support import one
+from .ui_support import one, pane_text
 
 
 @pytest.fixture
@@ -109,6 +109,18 @@ def test_files_section_only_when_switched_on_and_uploads(demo_store, tmp_path, m
     file_id = int(demo_store.files(customer_id).iloc[0]["id"])
     section.handle("delete-file", {"id": str(file_id)})
     assert file_id not in set(demo_store.files(customer_id)["id"])
+
+    # switched off by an administrator while the card is open: its upload form adds nothing
+    section.handle("upload", {})
+    chooser = one(section.view.child, pn.widgets.FileInput, "cc-file-input")
+    chooser.param.update(value=[b"three"], filename=["c.txt"])
+    settings = demo_store.settings()
+    settings.files_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    stored = len(demo_store.files(customer_id))
+    assert not section.upload()
+    assert "switched off" in pane_text(section.view.child, "cc-upload-message")
+    assert len(demo_store.files(customer_id)) == stored
 
 
 def test_download_route_needs_a_login(live_server, tmp_path):
