@@ -59,6 +59,20 @@ def test_settings_values_and_criteria_are_said_as_their_forms_show_them(language
         assert old.startswith("Size; ") and "Small, Large" in old and one_value in old and "{" not in old
 
 
+@pytest.mark.parametrize(("language", "browser"), [("en", "As my browser asks"), ("sv", None), ("da", None)])
+def test_a_users_language_is_said_by_its_name(language, browser, demo_store):
+    """An administrator choosing Olli's language read "olli: Språk | | da" in the log: the code, and nothing for
+    'as the browser asks'."""
+    from customercard.i18n import _
+
+    demo_store.set_language("olli", "da", by="admin")
+    entry = demo_store.admin_log(limit=1).iloc[0]
+    with using_language(language):
+        row = log_row(entry["area"], entry["item"], entry["old_value"], entry["new_value"])
+        assert row[2:] == (browser or _("As my browser asks"), "Dansk")
+        assert row[2] != "As my browser asks" or language == "en"
+
+
 def test_the_log_shows_older_entries_and_an_area_and_logins_do_not_push_admin_changes_away(demo_store):
     """The Log tab showed the newest 200 entries only, logins among them: after 200 logins an administrator's
     rename was gone from sight (it was still stored)."""

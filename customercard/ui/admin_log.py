@@ -146,6 +146,9 @@ def _log_row(area: str, item: str, old: str | None, new: str | None) -> tuple[st
     value_area = "Users" if area == "Users" else ""
     if area == "Users" and item.endswith(": role"):
         return said(area), said(item, area), _(old) if old else "", _(new) if new else ""
+    if area == "Users" and item.endswith(": language"):  # its name ('Dansk'), none: as the browser asks
+        labels = User.param.language.metadata["value_labels"]
+        return said(area), said(item, area), *(_(labels.get(text or "", text)) for text in (old, new))
     if area == "settings" and item in Settings.param:
         return said(area), said(item, area), setting_said(item, old), setting_said(item, new)
     if area == "Segmentation":
