@@ -320,6 +320,24 @@ def test_collapsed_state_is_remembered_per_user_and_collapsed_sections_are_not_b
     assert other_user.section("economy").collapsed and not other_user.section("comments").collapsed
 
 
+def test_two_colleagues_of_one_name_are_both_offered_as_a_comments_author(demo_store, customer_id):
+    """The list was a dict by name: one of two Erik Nilssons could not be chosen, and choosing the name stamped the
+    comment with the other's login."""
+    erik = demo_store.get_user("erik")
+    demo_store.add_user(cc.User(login="erik2", name=erik.name, role="manager"), "a-long-secret-2", by="admin")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("comments")
+    section.handle("new-comment", {})
+    author = labelled(section.view.child, "Written by")
+    offered = {login: label for label, login in author.options.items()}
+    assert offered["erik"] != offered["erik2"] and "erik2" in offered["erik2"]
+    one(section.view.child, pn.widgets.TextAreaInput, "cc-new-comment").value = "Skrivet av rätt Erik."
+    author.value = "erik"
+    assert section.add_comment() is True
+    comments = demo_store.comments(customer_id)
+    assert comments[comments["body"] == "Skrivet av rätt Erik."].iloc[0].author == "erik"
+
+
 def test_comments_three_newest_show_all_add_and_edit(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("comments")

@@ -25,6 +25,7 @@ from ..models import Opportunity
 from ..store import STORE_TYPES, Change
 from . import assets
 from .accessibility import live
+from .choices import people_options
 from .components import LightComponent, light_scripts
 from .editor import RecordEditor
 from .html import esc, isolated, plain_text
@@ -44,7 +45,7 @@ def people_filter(store: Any, *chosen: str) -> dict[str, str]:
     customers (a viewer does neither), and whoever a filter names now (a manager made a viewer since, from a link)."""
     users = store.users(include_inactive=True)
     kept = users[(users["role"] != "viewer") | users["login"].isin([c for c in chosen if c])]
-    return {_("Everyone"): "", **dict(zip(kept["name"], kept["login"], strict=True))}
+    return {_("Everyone"): "", **people_options(zip(kept["login"], kept["name"], strict=True))}
 
 
 class BoardColumns(LightComponent):

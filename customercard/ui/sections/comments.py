@@ -14,6 +14,7 @@ from ...errors import CustomerCardError, NotFound, ValidationError
 from ...i18n import N_, _
 from ...models import Comment, comment_dates
 from ..accessibility import focus_first, live
+from ..choices import people_options
 from ..editor import RecordEditor
 from ..form import date_picker, read_text, text_input
 from ..html import esc, rows_of
@@ -85,7 +86,7 @@ class CommentsSection(Section):
         first, last = comment_dates(today)  # the picker offers the days a comment may have
         self._new_date = date_picker(label=_("Date"), value=today, start=first, end=last, width=150)
         users = self.context.store.users()
-        options = dict(zip(users["name"], users["login"], strict=True))
+        options = people_options(zip(users["login"], users["name"], strict=True))  # two of one name: both offered
         if self.context.login not in options.values():
             options[self.context.login] = self.context.login
         self._new_author = pn.widgets.Select(label=_("Written by"), options=options, value=self.context.login,
@@ -135,7 +136,7 @@ class CommentsSection(Section):
         comment = store.get_comment(comment_id)
         fields = ["written_on", "author"] + ([] if comment.kind == "email" else ["body"])
         users = store.users(include_inactive=True)
-        names = dict(zip(users["name"], users["login"], strict=True))
+        names = people_options(zip(users["login"], users["name"], strict=True))
         if comment.author not in names.values():
             names[comment.author] = comment.author
         author = pn.widgets.Select(label=_("Written by"), options=names, value=comment.author,

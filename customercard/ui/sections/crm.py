@@ -333,7 +333,7 @@ class EventsSection(CrmSection):
     def _edit(self, event: Event, title: str) -> None:
         store, login = self.context.store, self.context.login
         users = store.users()
-        names = dict(zip(users["name"], users["login"], strict=True))
+        names = people_options(zip(users["login"], users["name"], strict=True))
         contacts = store.contacts(event.customer_id)
         guests = [(f"{r.first_name} {r.last_name}".strip(), int(r.id)) for r in rows_of(contacts)]
         overrides = {"owner": owner_choice(store, event.owner, "cc-event-owner"),
