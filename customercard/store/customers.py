@@ -87,7 +87,7 @@ def _link_set_here(customer: Customer, stored: Any) -> dict[str, str]:
     """A message for each link field ``customer`` sets to another value than ``stored`` holds (None: a new customer,
     no link): a save would drop it unseen and hand back a customer that seems linked."""
     return {field: _("The link to the economy system is set with link_customer (an administrator; on the card, "
-                     "Segmentation → Economy system), not saved with the customer's fields.")
+                     "Groups and log → Economy system), not saved with the customer's fields.")
             for field in LINK_FIELDS
             if (getattr(customer, field) or "") != ((getattr(stored, field) or "") if stored is not None else "")}
 
