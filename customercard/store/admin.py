@@ -62,6 +62,34 @@ def _followed(renames: list[tuple[Any, str, str]], today: Any) -> dict[str, str]
         found[old] = new
     return {old: new for old, new in found.items() if old not in today and new in today}
 
+
+def _newest_saves(entries: list[tuple[str, str, Any]], saves: int) -> tuple[dict[str, tuple[str, Any]], bool]:
+    """{field: (who, when)} of the newest ``saves`` saves among admin log ``entries`` — (field, changed_by,
+    changed_at), newest first —, and whether there were that many. Entries of one administrator at most
+    :data:`SAVE_SECONDS` apart count as one save (entries of one save are never split; two saves taken as one name
+    more fields changed since, never fewer)."""
+    if saves <= 0:  # a copy of a version not stored yet is not one to count from
+        return {}, saves == 0
+    found: dict[str, tuple[str, Any]] = {}
+    counted_saves, last = 0, None
+    for field, by, at in entries:
+        if last is None or by != last[0] or not _close(at, last[1]):
+            if counted_saves == saves:
+                return found, True
+            counted_saves += 1
+        last = (by, at)
+        found.setdefault(field, (by, at))  # newest first: the last change of the field
+    return found, counted_saves == saves
+
+
+def _close(one: Any, other: Any) -> bool:
+    """Whether two moments of the admin log are at most :data:`SAVE_SECONDS` apart."""
+    try:
+        return abs((one - other).total_seconds()) <= SAVE_SECONDS
+    except (TypeError, AttributeError):
+        return one == other
+
+
 #: Actors with this prefix are trusted operators (the CLI, the demo generator, migrations).
 SYSTEM_PREFIX = "system:"
 #: What the system's own actors do, as people are told who made a change ("customercard (logins)").
@@ -71,6 +99,13 @@ SYSTEM_ACTORS = {"system:login": N_("logins"), "system:setup": N_("setup"), "sys
 SETTINGS_VERSION = "_version"
 
 USER_COLUMNS = "id, login, name, email, role, projects_access, active, password_hash"
+#: A user's fields an administrator changes (each change of one bumps the user's version and is logged as
+#: "<login>: <field>").
+USER_FIELDS = ("name", "email", "role", "projects_access", "active")
+#: The admin log's entries of one save (one transaction) share one moment; an older version wrote them a few
+#: microseconds apart. Entries by one administrator this close together are taken as one save when the fields
+#: changed since a version are looked for: two saves taken as one name more fields, never fewer.
+SAVE_SECONDS = 2.0
 STAMP_CHECK_SECONDS = 1.0
 #: The cache's generation (a key no cached value has): bumped by every admin change this process forgets.
 _GENERATION = " generation"
@@ -178,9 +213,19 @@ class AdminStore(Part):
                 self._forget_here()
                 self._stamp = stamp
 
-    def log_admin(self, cur: Any, user: str, area: str, item: str, old: Any, new: Any) -> None:
+    def log_admin(self, cur: Any, user: str, area: str, item: str, old: Any, new: Any, at: Any = None) -> None:
+        """Write one admin log entry (``at``: the moment of the save it belongs to, shared by its entries)."""
         cur.execute("INSERT INTO admin_log (changed_at, changed_by, area, item, old_value, new_value) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", [utcnow(), user, area, item, to_text(old), to_text(new)])
+                    "VALUES (?, ?, ?, ?, ?, ?)", [at or utcnow(), user, area, item, to_text(old), to_text(new)])
+
+    def _changed_since(self, cur: Any, area: str, items: dict[str, str], saves: int) -> tuple[
+            dict[str, tuple[str, Any]], bool]:
+        """Which fields the newest ``saves`` saves changed, as the admin log keeps them (``items``: {the log's item:
+        the field}): ({field: (who changed it last, when)}, whether the log held that many saves — else every save
+        it holds is counted)."""
+        rows = cur.execute("SELECT item, changed_by, changed_at FROM admin_log WHERE area = ? AND "
+                           + self.db.in_list("item", len(items)) + " ORDER BY id DESC", [area, *items]).fetchall()
+        return _newest_saves([(items[item], by, at) for item, by, at in rows], saves)
 
     def admin_log(self, limit: int = 200, offset: int = 0, area: str | None = None,
                   include_logins: bool = True) -> pd.DataFrame:
@@ -284,25 +329,38 @@ class AdminStore(Part):
                 if stored.get(name) is not None:
                     before.update_from({name: json.loads(stored[name])})
             if version != settings.version:
-                raise ConflictError([FieldConflict(name, before.get(name), settings.get(name))
-                                     for name in Settings.fields
-                                     if to_text(before.get(name)) != to_text(settings.get(name))],
-                                    stored_version=version, attempted_version=settings.version)
+                raise self._stale(cur, "settings", {name: name for name in Settings.fields}, before, settings,
+                                  version, settings.version)
             changed = [name for name in Settings.fields if to_text(before.get(name)) != to_text(settings.get(name))]
             if "base_currency" in changed:
                 self._refuse_rebasing_invoices(cur, before.base_currency, settings.base_currency)
             if "exchange_rates" in changed or "base_currency" in changed:
                 self._refuse_unrated_in_use(cur, settings)
+            now = utcnow()
             for name in changed:
                 cur.execute("DELETE FROM settings WHERE key = ?", [name])
                 cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [name, json.dumps(settings.get(name))])
-                self.log_admin(cur, login, "settings", name, before.get(name), settings.get(name))
+                self.log_admin(cur, login, "settings", name, before.get(name), settings.get(name), at=now)
             if changed:
                 cur.execute("DELETE FROM settings WHERE key = ?", [SETTINGS_VERSION])
                 cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [SETTINGS_VERSION,
                                                                                  json.dumps(version + 1)])
         self.forget_cached()
         return self.settings()
+
+    def _stale(self, cur: Any, area: str, items: dict[str, str], stored: Any, attempted: Any, stored_version: int,
+               attempted_version: int) -> ConflictError:
+        """The conflict of a save made from ``attempted_version`` when ``stored_version`` is stored: the fields
+        someone changed since (as the admin log's ``area`` keeps them, ``items``: {the log's item: the field}), each
+        with its stored value and who changed it — not the fields only this save changes. When the log does not
+        hold every save since (a database older than the versions), every field that differs is one too."""
+        changed, complete = self._changed_since(cur, area, items, stored_version - attempted_version)
+        fields = [field for field in items.values() if field in changed or (
+            not complete and to_text(stored.get(field)) != to_text(attempted.get(field)))]
+        return ConflictError([FieldConflict(field, stored.get(field), attempted.get(field),
+                                            changed_by=changed.get(field, (None, None))[0],
+                                            changed_at=changed.get(field, (None, None))[1]) for field in fields],
+                             stored_version=stored_version, attempted_version=attempted_version)
 
     @staticmethod
     def _refuse_rebasing_invoices(cur: Any, was: str, now: str) -> None:
@@ -512,7 +570,7 @@ class AdminStore(Part):
                                       [criterion.name, criterion.multiple, criterion.active, criterion.id,
                                        criterion.version or 1]).rowcount
                 if not updated:
-                    raise self._stale_criterion(before, criterion)
+                    raise self._stale_criterion(cur, criterion)
                 criterion.version = (criterion.version or 1) + 1
             # a value stored with its letters decomposed (before they were kept composed) is the same value
             existing = {_composed(label): (vid, active) for vid, label, active in cur.execute(
@@ -538,13 +596,46 @@ class AdminStore(Part):
         self.forget_cached()
         return criterion
 
-    @staticmethod
-    def _stale_criterion(before: Criterion | None, attempted: Criterion) -> ConflictError:
-        if before is None:
+    def _stale_criterion(self, cur: Any, attempted: Criterion) -> ConflictError:
+        """The conflict of a criterion saved from an older version: the fields changed since (name, multiple choice,
+        values, active), each as stored now and with who changed it — from the admin log, which keeps every save of
+        a criterion (one entry each) with the criterion before and after."""
+        row = cur.execute(f"SELECT name, multiple, active, {self._version_of('criteria')} FROM criteria WHERE id = ?",
+                          [attempted.id]).fetchone()
+        if row is None:
             return ConflictError([], stored_version=0, attempted_version=attempted.version)
-        differ = [field for field in Criterion.fields if to_text(before.get(field)) != to_text(attempted.get(field))]
-        return ConflictError([FieldConflict(field, before.get(field), attempted.get(field)) for field in differ],
-                             stored_version=before.version, attempted_version=attempted.version)
+        values = [label for (label,) in cur.execute("SELECT label FROM criterion_values WHERE criterion_id = ? AND "
+                                                    "active ORDER BY position, id", [attempted.id]).fetchall()]
+        stored = Criterion(id=attempted.id, name=row[0], multiple=bool(row[1]), active=bool(row[2]), values=values,
+                           version=int(row[3]))
+        saves = stored.version - (attempted.version or 1)
+        changed: dict[str, tuple[str, Any]] = {}
+        name, counted_saves = stored.name, 0
+        entries = cur.execute("SELECT changed_by, changed_at, old_value, new_value FROM admin_log WHERE area = ? "
+                              "ORDER BY id DESC", [SEGMENTATION_AREA]).fetchall()
+        for by, at, old, new in entries:  # newest first, following the criterion back through its names
+            if counted_saves >= saves:
+                break
+            try:
+                after, previous = json.loads(new), (json.loads(old) if old else None)
+            except (TypeError, ValueError):
+                continue
+            if not isinstance(after, dict) or after.get("name") != name:
+                continue
+            counted_saves += 1
+            for field in Criterion.fields:
+                if previous is None or to_text(previous.get(field)) != to_text(after.get(field)):
+                    changed.setdefault(field, (by, at))
+            if previous is None:
+                break
+            name = previous.get("name", name)
+        complete = saves > 0 and counted_saves == saves
+        fields = [field for field in Criterion.fields if field in changed or (
+            not complete and to_text(stored.get(field)) != to_text(attempted.get(field)))]
+        return ConflictError([FieldConflict(field, stored.get(field), attempted.get(field),
+                                            changed_by=changed.get(field, (None, None))[0],
+                                            changed_at=changed.get(field, (None, None))[1]) for field in fields],
+                             stored_version=stored.version, attempted_version=attempted.version)
 
     # -- users --------------------------------------------------------------------------------------------
     def users_by_login(self) -> dict[str, dict[str, Any]]:
@@ -616,7 +707,9 @@ class AdminStore(Part):
         return user
 
     def update_user(self, user: User, by: str | None = None) -> User:
-        """Change a user's name, e-mail, role, projects access or active flag (not the login)."""
+        """Change a user's name, e-mail, role, projects access or active flag (not the login), from the version
+        ``user`` was read at. A user someone saved since is a conflict naming the fields they changed, with who
+        (not those only this save changes), and nothing is written; a save that changes nothing writes nothing."""
         actor = self.require(by, "admin")
         user.check()
         before = self.get_user(user.login)
@@ -625,31 +718,40 @@ class AdminStore(Part):
         if before.is_admin and not (user.active and user.role == "admin") and self._active_admins() <= 1:
             raise ValidationError({"role": _("This is the last active administrator: make someone else an "
                                              "administrator first.")})
+        read = int(user.version or before.version)
         with self.db.transaction() as cur:
             self._still_admin(cur, actor)  # two administrators at once: each checked against what is stored now
+            stored = self._user_row(cur, user.login)
+            if int(stored["version"]) != read:  # changed since it was read: nothing is written
+                raise self._stale_user(cur, stored, user, read)
+            changed = [name for name in USER_FIELDS if to_text(_plain(stored[name])) != to_text(user.get(name))]
+            if not changed:
+                user.version = read
+                return self.get_user(user.login)
             updated = cur.execute(
                 "UPDATE users SET name = ?, email = ?, role = ?, projects_access = ?, active = ?, "
                 "version = coalesce(version, 1) + 1 WHERE login = ? AND coalesce(version, 1) = ?",
-                [user.name, user.email, user.role, user.projects_access, user.active, user.login,
-                 user.version or before.version]).rowcount
-            if not updated:  # changed since it was read: nothing is written
-                stored = self._user_row(cur, user.login)
-                raise ConflictError([FieldConflict(name, stored.get(name), user.get(name))
-                                     for name in ("name", "email", "role", "projects_access", "active")
-                                     if to_text(stored.get(name)) != to_text(user.get(name))],
-                                    stored_version=int(stored["version"]), attempted_version=user.version)
+                [user.name, user.email, user.role, user.projects_access, user.active, user.login, read]).rowcount
+            if not updated:  # saved in between (another process): nothing is written
+                raise self._stale_user(cur, self._user_row(cur, user.login), user, read)
             if not cur.execute("SELECT count(*) FROM users WHERE active AND role = 'admin'").fetchone()[0]:
                 raise ValidationError({"role": _("This is the last active administrator: make someone else an "
                                                  "administrator first.")})
-            user.version = (user.version or before.version) + 1
-            for name in ("name", "email", "role", "projects_access", "active"):
-                if to_text(before.get(name)) != to_text(user.get(name)):
-                    self.log_admin(cur, actor, "Users", f"{user.login}: {name}", before.get(name),
-                                    user.get(name))
-            if before.active and not user.active:
+            user.version = read + 1
+            now = utcnow()
+            for name in changed:
+                self.log_admin(cur, actor, "Users", f"{user.login}: {name}", _plain(stored[name]), user.get(name),
+                                at=now)
+            if stored["active"] and not user.active:
                 end_sessions(self.db, user.login, reason="user deactivated")
         self.forget_cached()
         return self.get_user(user.login)
+
+    def _stale_user(self, cur: Any, stored: dict[str, Any], user: User, read: int) -> ConflictError:
+        """The conflict of a user saved from version ``read``: the fields changed since, with who (the admin log)."""
+        plain = {name: _plain(stored[name]) for name in USER_FIELDS}
+        return self._stale(cur, "Users", {f"{user.login}: {name}": name for name in USER_FIELDS}, plain, user,
+                           int(stored["version"]), read)
 
     def _user_columns(self) -> str:
         """The users' columns with their version and language."""
@@ -757,6 +859,11 @@ class AdminStore(Part):
         if kept:
             out[CRITERIA_RENAMED] = kept
         return out
+
+
+def _plain(value: Any) -> Any:
+    """A stored value as a copy holds it (a text the database keeps as NULL is empty)."""
+    return "" if value is None else value
 
 
 def _not_a_rename(old: str, new: str) -> bool:

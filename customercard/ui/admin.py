@@ -18,7 +18,7 @@ from .. import formatting, passwords
 from ..errors import ConflictError, CustomerCardError, ValidationError
 from ..i18n import _, ngettext, pgettext
 from ..integration import said_error
-from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User
+from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User, to_text
 from ..spreadsheets import LIMITS
 from ..store import Store
 from .accessibility import BUTTON_CSS, live
@@ -33,6 +33,14 @@ NEW = "__new__"
 def _note(pane: pn.pane.HTML, text: str, ok: bool) -> None:
     color = "#1d7a3c" if ok else "#b42318"
     pane.object = f'<p class="cc-admin-message" style="color:{color}"{live(ok)}>{esc(text)}</p>' if text else ""
+
+
+def _kept(editor: RecordEditor, store: Store, login: str) -> str:
+    """What a save merged on top of another administrator's (the fields they changed meanwhile, kept as they saved
+    them, and who), said as the card says it; empty when the save met nobody's."""
+    names = ", ".join(dict.fromkeys(f"{editor.label_of(c.field)} ({store.user_name(c.changed_by)})"
+                                    for c in editor.kept if c.changed_by and c.changed_by != login))
+    return _("Saved. Also changed meanwhile, and kept: {fields}.").format(fields=names) if names else ""
 
 
 def _message_pane() -> pn.pane.HTML:
@@ -197,8 +205,9 @@ class SettingsAdmin(AdminPanel):
         return self.store.save_settings(settings, user=self.login)
 
     def _saved(self, _settings: Settings) -> None:
+        kept = _kept(self.editor, self.store, self.login)
         self._build()
-        _note(self._message, _("Settings saved."), ok=True)
+        _note(self._message, kept or _("Settings saved."), ok=True)
 
     def save(self) -> bool:
         _note(self._message, "", ok=True)
@@ -206,7 +215,12 @@ class SettingsAdmin(AdminPanel):
 
 
 class CriteriaAdmin(AdminPanel):
-    """Segmentation criteria: name, single or multiple choice, values (one per line)."""
+    """Segmentation criteria: name, single or multiple choice, values (one per line).
+
+    A criterion another administrator saved while it was open here is never overwritten unseen: the save is refused,
+    what was typed stays in the form (a field not changed here takes their value), and the message says what they
+    changed and who. Save criterion again stores the form on the version the message showed (a change after that is
+    a conflict again); Keep stored shows theirs instead."""
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
         super().__init__(store, login, **params)
@@ -221,10 +235,14 @@ class CriteriaAdmin(AdminPanel):
                                                 css_classes=["cc-admin-criterion-values"])
         save = pn.widgets.Button(label=_("Save criterion"), color="primary", css_classes=["cc-admin-save-criterion"])
         save.on_click(lambda _e: self.save())
+        # shown after a conflict: the criterion as stored now instead of what was typed
+        self._stored = pn.widgets.Button(label=_("Keep stored"), visible=False,
+                                         css_classes=["cc-admin-criterion-stored"])
+        self._stored.on_click(lambda _e: self.use_stored())
         self._message = _message_pane()
         self._pick.param.watch(lambda e: self._load(e.new), "value")
-        self._layout = pn.Column(self._pick, self._name, self._multiple, self._active, self._values, save,
-                                 self._message)
+        self._layout = pn.Column(self._pick, self._name, self._multiple, self._active, self._values,
+                                 pn.Row(save, self._stored), self._message)
         self.refresh()
 
     def refresh(self, select: int | str | None = None) -> None:
@@ -236,29 +254,93 @@ class CriteriaAdmin(AdminPanel):
         self._load(self._pick.value)
 
     def _load(self, key: Any) -> None:
+        self._stored.visible = False
         criterion = self._criteria.get(key, Criterion(active=True))
         self._name.value, self._multiple.value = criterion.name, criterion.multiple
         self._active.value, self._values.value = criterion.active, "\n".join(criterion.values)
 
-    def save(self) -> bool:
-        key = self._pick.value
-        shown_version = self._criteria[key].version if key in self._criteria else 0
+    def _typed(self) -> dict[str, Any]:
+        """The criterion's fields as the form holds them."""
         values = [read_text(line, Criterion.param["values"]) for line in (self._values.value or "").splitlines()]
-        criterion = Criterion(id=None if key == NEW else key, name=read_text(self._name.value, Criterion.param.name),
-                              multiple=self._multiple.value, active=self._active.value, values=values,
-                              version=shown_version)
+        return {"name": read_text(self._name.value, Criterion.param.name), "multiple": bool(self._multiple.value),
+                "active": bool(self._active.value), "values": values}
+
+    def save(self, again: bool = True) -> bool:
+        """Save the criterion in the form (``again``: once more on the stored version when someone saved it meanwhile
+        without changing anything)."""
+        key = self._pick.value
+        shown = self._criteria.get(key)
+        criterion = Criterion(id=None if key == NEW else key, version=shown.version if shown is not None else 0,
+                              **self._typed())
         try:
             saved = self.store.save_criterion(criterion, user=self.login)
-        except ConflictError:  # the form shows what is stored now: nobody's values are replaced unseen
-            self.refresh(select=key)
-            _note(self._message, _("Not saved: another administrator changed this criterion meanwhile. The form "
-                                   "shows it as it is now; make your change again."), ok=False)
-            return False
+        except ConflictError as exc:
+            return self._conflict(key, exc, again)
         except CustomerCardError as exc:
             return self._refused(exc)
         _note(self._message, _("Criterion saved."), ok=True)
         self.refresh(select=saved.id)
         return True
+
+    def _conflict(self, key: Any, error: ConflictError, again: bool) -> bool:
+        """Someone saved the criterion since the form showed it: what was typed stays (a field not changed here
+        takes the stored value), the message says what is stored now and who changed it, and the next Save is made
+        on that version."""
+        seen = self._criteria.get(key)
+        now = next((c for c in self.store.criteria(include_inactive=True) if c.id == key), None)
+        if seen is None or now is None:  # (criteria are never deleted; nothing to show but the list as it is)
+            self.refresh(select=key)
+            _note(self._message, str(error), ok=False)
+            return False
+        typed = self._typed()
+        differ = [field for field in Criterion.fields if to_text(_field_of(seen, field)) !=
+                  to_text(_field_of(now, field))]
+        untouched = [field for field in differ if _same_field(field, typed[field], _field_of(seen, field))]
+        if untouched:  # theirs, where nothing was typed here
+            taken = {**typed, **{field: _field_of(now, field) for field in untouched}}
+            self._name.value, self._multiple.value = taken["name"], taken["multiple"]
+            self._active.value, self._values.value = taken["active"], "\n".join(taken["values"])
+        self._criteria[key] = now  # the version the message shows: the next Save is made on it
+        if not differ and again:  # saved meanwhile, but nothing of it changed: nothing of theirs to overwrite
+            return self.save(again=False)
+        self._stored.visible = True
+        labels = {"name": _("Name"), "multiple": _("Multiple choice"), "active": _("Active"), "values": _("Values")}
+        said = []
+        for field in differ:
+            changer = error.conflicts[field].changed_by if field in error.conflicts else None
+            who = f" ({self.store.user_name(changer)})" if changer else ""
+            said.append(f"{labels[field]}: {_criterion_value(_field_of(now, field))}{who}")
+        changes = "; ".join(said) or _criterion_value(_field_of(now, "values"))
+        _note(self._message, _("Not saved yet: another administrator saved this criterion meanwhile. Stored now: "
+                               "{changes}. What you typed is still in the form: save again to store it over "
+                               "theirs, or keep the stored one.").format(changes=changes), ok=False)
+        return False
+
+    def use_stored(self) -> None:
+        """Show the criterion as stored now, instead of what was typed (after a conflict)."""
+        key = self._pick.value
+        self.refresh(select=key)
+        _note(self._message, "", ok=True)
+
+
+def _field_of(criterion: Criterion, field: str) -> Any:
+    return list(criterion.values) if field == "values" else criterion.get(field)
+
+
+def _same_field(field: str, typed: Any, seen: Any) -> bool:
+    """Whether the form holds a criterion's field as it was shown (values: the same lines, blank ones aside)."""
+    if field == "values":
+        return [v.strip() for v in typed if v and v.strip()] == [v.strip() for v in seen]
+    return to_text(typed) == to_text(seen)
+
+
+def _criterion_value(value: Any) -> str:
+    """A criterion's field as people read it in a message."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(value) or _("(empty)")
+    return str(value) or _("(empty)")
 
 
 class UsersAdmin(AdminPanel):
@@ -331,8 +413,9 @@ class UsersAdmin(AdminPanel):
             except CustomerCardError as exc:
                 self._refused(exc)
                 return
+        kept = _kept(self.editor, self.store, self.login)
         self.refresh(select=user.login)
-        _note(self._message, _("User saved."), ok=True)
+        _note(self._message, kept or _("User saved."), ok=True)
 
     def save(self) -> bool:
         """Save the user in the form (and the new password, when one is typed)."""

@@ -357,12 +357,13 @@ class ConflictResolver(pn.viewable.Viewer):
             sizing_mode="stretch_width")]
         others = []
         for conflict in error.conflicts:
-            who = user_name_of(conflict.changed_by)
+            # (who, when the store knows who changed it: not from an older database's log)
+            who = f" ({user_name_of(conflict.changed_by)})" if conflict.changed_by else ""
             if conflict.field in mine:
                 stored_text = shown_of(conflict.field, conflict.stored) or _("(empty)")
                 mine_text = shown_of(conflict.field, mine[conflict.field]) or _("(empty)")
                 group = pn.widgets.RadioBoxGroup(
-                    options={f"{_('Keep stored')}: {stored_text} ({who})": self.STORED,
+                    options={f"{_('Keep stored')}: {stored_text}{who}": self.STORED,
                              f"{_('Use mine')}: {mine_text}": self.MINE},
                     value=self.MINE, inline=False)
                 self.choices[conflict.field] = group
@@ -370,7 +371,7 @@ class ConflictResolver(pn.viewable.Viewer):
                                                    css_classes=["cc-conflict-field"]), group,
                                       css_classes=[f"cc-conflict-{conflict.field.replace('.', '-')}"]))
             else:
-                others.append(f"{label_of(conflict.field)} ({who})")
+                others.append(f"{label_of(conflict.field)}{who}")
         if others:
             rows.append(pn.pane.HTML('<div class="cc-muted">{} {}</div>'.format(
                 esc(_("Also changed meanwhile, and kept as stored:")), esc(", ".join(others)))))
