@@ -106,11 +106,20 @@ def _no_minus_zero(value: Any, digits: int) -> Any:
     return 0 if round(float(value), digits) == 0 else value
 
 
-def figure(value: float | None, language: str | None = None) -> str:
-    """A number with the decimals it has (at most three), grouped: '0,5' and '1 234' (sv), '0.5' (en)."""
+def figure(value: float | None, language: str | None = None, most: int = 3) -> str:
+    """A number with the decimals it has (at most ``most``), grouped: '0,5' and '1 234' (sv), '0.5' (en)."""
     if _missing(value):
         return ""
-    return _pattern("#,##0.###").apply(_no_minus_zero(value, 3), _locale(format_locale(language)))
+    return _pattern("#,##0." + "#" * most).apply(_no_minus_zero(value, most), _locale(format_locale(language)))
+
+
+#: The decimals a figure a person typed is shown with (a rate, a distance): enough for any they type.
+TYPED_DECIMALS = 6
+
+
+def typed(value: float | None, language: str | None = None) -> str:
+    """A figure a person typed, as typed: every decimal it has (up to :data:`TYPED_DECIMALS`), '12.25', '10.0004'."""
+    return figure(value, language, most=TYPED_DECIMALS)
 
 
 def country(code: str | None, language: str | None = None) -> str:
@@ -140,12 +149,12 @@ def money(amount: float | None, currency: str, decimals: bool = False, language:
 
 def percent(value: float | None, digits: int | None = 0, language: str | None = None) -> str:
     """A percentage given in percent: 25 → '25 %' (sv, da), '25%' (en); ``digits`` None: with the decimals it has
-    (at most three, as :func:`figure`): 12.25 → '12.25%'."""
+    (as :func:`typed`): 12.25 → '12.25%'."""
     if _missing(value):
         return ""
     pattern = _locale(format_locale(language)).percent_formats[None].pattern
     before, _digits, after = pattern.partition("#,##0")
-    shown = figure(value, language) if digits is None else number(value, digits, language)
+    shown = typed(value, language) if digits is None else number(value, digits, language)
     return before + shown + after
 
 
@@ -247,4 +256,4 @@ def number_text(value: Any, language: str | None = None) -> str:
 
 __all__ = ["DEFAULT_TIME_ZONE", "FORMAT_LOCALES", "country", "date", "datetime", "figure", "format_locale",
            "local_time", "money", "number", "number_text", "percent", "read_number", "symbols", "time_of_day",
-           "time_zone"]
+           "time_zone", "typed"]

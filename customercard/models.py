@@ -497,12 +497,17 @@ def _assign(record: Record, name: str, value: Any) -> None:
         setattr(record, name, value)
 
 
-def _normalise(record: Record, errors: dict[str, str], prefix: str, name: str, checker, *args) -> None:
+def _normalise(record: Record, errors: dict[str, str], prefix: str, name: str, checker, *args,
+               previous: Any = None) -> None:
     """Run a validators.check_* on a text field; store the normal form or collect the message. A field already
-    refused (too long, a control character) is not read again."""
+    refused (too long, a control character) is not read again; with ``previous`` (the record as stored), a value
+    as stored is left as it is (a rule made stricter since it was written, or a normal form changed since — GR
+    written EL — neither rewrites it nor refuses a save of other fields: it is checked when it is changed)."""
     if f"{prefix}{name}" in errors:
         return
     value = getattr(record, name)
+    if previous is not None and value == previous.get(name):
+        return
     if _blank(value):
         _assign(record, name, "")
         return
@@ -809,18 +814,18 @@ class Customer(Record):
                                                     prefix="invoice_address."))
         country = self.visit_address.country or choices.default_country
         region = validators.phone_region(country, choices.phone_region)
-        _normalise(self, errors, "", "phone", validators.check_phone, region)
-        _normalise(self, errors, "", "email", validators.check_email)
-        _normalise(self, errors, "", "website", validators.check_website)
-        _normalise(self, errors, "", "vat_number", validators.check_vat_number, country)
-        _normalise(self, errors, "", "org_number", validators.check_org_number, country)
-        _normalise(self, errors, "", "gln", validators.check_gln)
+        _normalise(self, errors, "", "phone", validators.check_phone, region, previous=previous)
+        _normalise(self, errors, "", "email", validators.check_email, previous=previous)
+        _normalise(self, errors, "", "website", validators.check_website, previous=previous)
+        _normalise(self, errors, "", "vat_number", validators.check_vat_number, country, previous=previous)
+        _normalise(self, errors, "", "org_number", validators.check_org_number, country, previous=previous)
+        _normalise(self, errors, "", "gln", validators.check_gln, previous=previous)
         if (self.max_distance_km is not None and self.default_distance_km is not None
                 and self.max_distance_km < self.default_distance_km):
             errors["max_distance_km"] = _(
                 "The maximum billable distance ({maximum} km) cannot be below the default distance ({default} km)."
-            ).format(maximum=formatting.figure(self.max_distance_km),
-                     default=formatting.figure(self.default_distance_km))
+            ).format(maximum=formatting.typed(self.max_distance_km),
+                     default=formatting.typed(self.default_distance_km))
         errors.update(self.invoicing.validate(choices, _part(previous, "invoicing"), prefix="invoicing."))
         errors.update(self._validate_segments(choices, previous))
 
@@ -1112,6 +1117,9 @@ class Opportunity(Record):
             errors["title"] = _("An opportunity needs a title.")
         _check_list_value(self, "stage", "opportunity_stages", choices, previous, errors, "stage")
         currencies = choices.allowed("currencies")
+        if currencies and self.currency not in currencies and choices.named_now("currencies", self.currency) in \
+                currencies and (previous is None or previous.get("currency") != self.currency):
+            _assign(self, "currency", choices.named_now("currencies", self.currency))  # renamed since it was chosen
         if currencies and self.currency not in currencies and (
                 previous is None or previous.get("currency") != self.currency):
             errors["currency"] = _("{value} is not one of the currencies.").format(value=quoted(self.currency))
@@ -1344,8 +1352,11 @@ class BulkChange(Record):
         elif field == "comment":
             self._comment_rules(value, prefix, errors)
         elif field in ("account_manager", "status", "industry"):
-            allowed = choices.managers if field == "account_manager" else choices.allowed(
-                {"status": "statuses", "industry": "industries"}[field])
+            list_name = {"status": "statuses", "industry": "industries"}.get(field)
+            allowed = choices.managers if list_name is None else choices.allowed(list_name)
+            if list_name is not None and value not in (None, "") and value not in allowed and \
+                    choices.named_now(list_name, value) in allowed:  # renamed while the panel was open: that value
+                value = choices.named_now(list_name, value)
             if value not in (None, "") and value not in allowed:
                 errors[prefix + "value"] = _("Choose one of the values offered.")
             else:
@@ -1437,7 +1448,7 @@ class Settings(Record):
     version = Integer(default=0, bounds=(0, None), doc="Bumped by every save; a save from an older one is a "
                                                              "conflict.")
 
-    def rules(self, _choices: Choices, _previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
+    def rules(self, _choices: Choices, previous: Record | None, _prefix: str, errors: dict[str, str]) -> None:
         if "time_zone" not in errors:
             _assign(self, "time_zone", (self.time_zone or "").strip())
             try:
@@ -1450,7 +1461,8 @@ class Settings(Record):
         if _blank(self.phone_region):
             errors["phone_region"] = _("Use a two-letter country code, like SE.")
         else:  # a country (it is also a new customer's): 'UK' or 'XX' refused, as for an address
-            _normalise(self, errors, "", "phone_region", validators.check_country, validators.COUNTRIES)
+            _normalise(self, errors, "", "phone_region", validators.check_country, validators.PHONE_COUNTRIES,
+                       previous=previous)
         for attr in ("public_base_url", "sync_url"):
             if attr in errors:
                 continue
@@ -1459,20 +1471,23 @@ class Settings(Record):
             if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
                 errors[attr] = _("Use an address like https://crm.example.se.")
         if self.smtp_from:
-            _normalise(self, errors, "", "smtp_from", validators.check_email)
+            _normalise(self, errors, "", "smtp_from", validators.check_email, previous=previous)
         if "smtp_host" not in errors:
-            _normalise(self, errors, "", "smtp_host", validators.check_host)
+            _normalise(self, errors, "", "smtp_host", validators.check_host, previous=previous)
         if "exchange_rates" not in errors:
-            self._check_rates(errors)
+            self._check_rates(errors, kept=previous is not None and all(
+                self.get(name) == previous.get(name) for name in ("exchange_rates", "base_currency")))
 
-    def _check_rates(self, errors: dict[str, str]) -> None:
-        """Each rate a code and a positive number; none for the base currency other than 1 (it is 1)."""
+    def _check_rates(self, errors: dict[str, str], kept: bool = False) -> None:
+        """Each rate a code and a positive number; none for the base currency other than 1 (it is 1). ``kept``: the
+        rates and the base currency as stored, checked for their form only (a firm whose rates still list its base
+        currency saves its other settings; :meth:`rates` counts that one 1)."""
         try:
             own = self._listed_rates().get(self.base_currency)
         except ValueError as exc:
             errors["exchange_rates"] = str(exc)
             return
-        if own is not None and own != 1.0:
+        if own is not None and own != 1.0 and not kept:
             errors["exchange_rates"] = _(
                 "{base} is the base currency: its rate is 1 (take {base} {rate} out of the rates).").format(
                 base=self.base_currency, rate=formatting.figure(own))

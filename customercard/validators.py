@@ -31,6 +31,8 @@ NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "IC", "TA", "EU", "EZ",
 #: Every country a customer can be in: the ISO 3166-1 alpha-2 codes (as Babel knows them).
 COUNTRIES = frozenset(code for code in Locale("en").territories
                       if re.fullmatch(r"[A-Z]{2}", code) and code not in NOT_COUNTRIES)
+#: The countries with a numbering plan (a phone region among them reads national numbers; Antarctica has none).
+PHONE_COUNTRIES = COUNTRIES & frozenset(phonenumbers.SUPPORTED_REGIONS)
 #: Digits of a Swedish organisation number, and of one written with the century first (16, 19 or 20).
 SE_ORG_DIGITS, SE_ORG_CENTURY_DIGITS = 10, 12
 #: Digits of a Danish CVR number, a Norwegian organisation number and a Finnish business ID (Y-tunnus).
@@ -384,8 +386,14 @@ def check_host(value: str) -> str:
             return str(ipaddress.IPv6Address(text.strip("[]")))
         except ValueError:
             pass
+    text = text[:-1] if text.endswith(".") and not text.endswith("..") else text  # 'smtp.example.se.' (the root)
     ascii_name = _ascii_host(f"x://{text}")[4:]
-    if re.fullmatch(rf"(?:{_LABEL}\.)*{_LABEL}", ascii_name) and len(ascii_name) <= HOST_LENGTH:
+    if re.fullmatch(r"[\d.]+", ascii_name):  # numbers and dots only: an IPv4 address, or nothing
+        try:
+            return str(ipaddress.IPv4Address(ascii_name))
+        except ValueError:
+            pass
+    elif re.fullmatch(rf"(?:{_LABEL}\.)*{_LABEL}", ascii_name) and len(ascii_name) <= HOST_LENGTH:
         return text.lower()
     raise ValueError(_("Write the server's name only, like smtp.example.se or 192.0.2.25 (no http://, the port goes "
                        "in its own field)."))

@@ -4,6 +4,9 @@ scheme in it, a weak password typed with a role change; and a form that marks ev
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pandas as pd
 import pytest
 
 import customercard as cc
@@ -109,3 +112,41 @@ def test_a_weak_password_typed_with_a_role_change_stores_neither(demo_store):
     assert len(demo_store.admin_log(limit=10_000)) == log_before
     assert "at least 10 characters" in users.message
     assert demo_store.authenticate("olli", "demo") is not None  # the old password and the sessions stand
+
+
+def test_settings_stored_before_a_rule_was_made_stricter_do_not_block_other_settings(empty_store):
+    """A phone region 'UK', an SMTP host with its port and a rate for the base currency, stored by an older
+    version: an administrator still switches the CRM module (they are checked when they are changed)."""
+    with empty_store.db.transaction() as cur:  # as an older version stored them
+        for key, value in (("phone_region", '"UK"'), ("smtp_host", '"mail.example.se:587"'),
+                           ("exchange_rates", '"SEK 11.50, EUR 1"')):
+            cur.execute("DELETE FROM settings WHERE key = ?", [key])
+            cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [key, value])
+    empty_store.forget_cached()
+    settings = empty_store.settings()
+    settings.crm_enabled = not settings.crm_enabled
+    saved = empty_store.save_settings(settings, user="boss")
+    assert (saved.crm_enabled, saved.phone_region, saved.smtp_host) == (settings.crm_enabled, "UK",
+                                                                        "mail.example.se:587")
+    assert "the port goes in its own field" in refused(empty_store, smtp_host="mail.example.se:25")["smtp_host"]
+
+
+def test_one_invoice_is_said_in_the_singular(empty_store):
+    customer = empty_store.create_customer(name="Enfaktura AB", user="boss")
+    empty_store.add_invoices(pd.DataFrame([{"customer_id": customer.id, "number": "F-1", "amount": 100.0,
+                                            "invoice_date": dt.date(2025, 3, 1), "currency": "SEK",
+                                            "amount_base": 100.0}]), user="boss")
+    assert refused(empty_store, base_currency="EUR", exchange_rates="SEK 0.087")["base_currency"].startswith(
+        "The invoice stored is counted in SEK")
+
+
+@pytest.mark.parametrize("host, kept", [("smtp.example.se.", "smtp.example.se"), ("10.0.0.25", "10.0.0.25")])
+def test_an_smtp_host_with_its_root_dot_or_an_ipv4_address_is_taken(empty_store, host, kept):
+    settings = empty_store.settings()
+    settings.smtp_host = host
+    assert empty_store.save_settings(settings, user="boss").smtp_host == kept
+
+
+def test_an_smtp_host_of_numbers_that_is_no_address_and_a_region_without_phone_numbers_are_refused(empty_store):
+    assert "smtp_host" in refused(empty_store, smtp_host="999.1.1.1")
+    assert "phone_region" in refused(empty_store, phone_region="AQ")  # Antarctica: no numbering plan

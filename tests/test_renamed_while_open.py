@@ -61,3 +61,28 @@ def test_a_value_renamed_away_and_its_old_name_given_to_another_is_the_other(dem
     demo_store.add_list_value("statuses", chosen, user="admin")
     customer.status = chosen
     assert demo_store.save_customer(customer, user="anna").status == chosen
+
+
+def test_a_bulk_change_to_a_value_renamed_while_the_panel_was_open_takes_its_new_name(demo_store):
+    ids = rich_customers(demo_store)[3:5]
+    industries = demo_store.choices().allowed("industries")
+    chosen = industries[-1]
+    rename(demo_store, "industries", chosen, f"{chosen} (bulk renamed)")
+    demo_store.bulk_change(ids, "industry", chosen, user="anna")
+    assert {demo_store.get_customer(i).industry for i in ids} == {f"{chosen} (bulk renamed)"}
+
+
+def test_an_opportunitys_currency_renamed_since_it_was_chosen_is_taken(demo_store):
+    customer_id = rich_customers(demo_store)[5]
+    currencies = demo_store.choices().allowed("currencies")
+    base = demo_store.settings().base_currency
+    chosen = next(code for code in currencies if code != base and code in demo_store.settings().rates())
+    opportunity = demo_store.new_opportunity(customer_id, owner="anna")
+    opportunity.title, opportunity.amount, opportunity.currency = "Valutaaffär", 500, chosen
+    new = next(chosen[:2] + letter for letter in "QXZJ" if chosen[:2] + letter not in currencies)
+    rename(demo_store, "currencies", chosen, new)
+    settings = demo_store.settings()
+    settings.exchange_rates += f", {new} 1.5"
+    demo_store.save_settings(settings, user="admin")
+    made = demo_store.create_opportunity(opportunity, user="anna")
+    assert demo_store.get_opportunity(made.id).currency == new

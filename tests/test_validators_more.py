@@ -442,3 +442,32 @@ def test_a_bound_refused_where_it_is_set_names_the_field_as_everywhere_else():
     with pytest.raises(cc.ValidationError) as refused:
         cc.InvoiceDefaults().vat_rate = 250  # on its own it is its own field
     assert set(refused.value.errors) == {"vat_rate"}
+
+
+def test_a_vat_number_as_stored_is_left_as_it_is_by_a_save_of_other_fields(demo_store):
+    """An older version wrote Greek VAT numbers GR… and took any digits after GR: a save of the phone neither
+    rewrites such a number (into history and the economy system) nor is refused for it; typed again, it is checked."""
+    customer_id = int(demo_store.sql("SELECT min(id) AS id FROM customers")["id"][0])
+    with demo_store.db.transaction() as cur:
+        cur.execute("UPDATE customers SET vat_number = 'GR123456789' WHERE id = ?", [customer_id])
+    demo_store.forget_cached()
+    customer = demo_store.get_customer(customer_id)
+    customer.phone = "+46 8 555 000 13"
+    saved = demo_store.save_customer(customer, user="anna")
+    assert saved.vat_number == demo_store.get_customer(customer_id).vat_number == "GR123456789"
+    history = demo_store.history(customer_id)
+    assert "vat_number" not in set(history[history["version"] == saved.version]["field"])
+    saved.vat_number = "GR 123 456 789"
+    with pytest.raises(cc.ValidationError, match="EL \\+ 9 digits"):
+        demo_store.save_customer(saved, user="anna")
+
+
+def test_a_figure_typed_is_shown_with_every_decimal_it_has():
+    from customercard import formatting
+
+    assert (formatting.typed(10.0004), formatting.typed(10.0006), formatting.typed(30.0)) == ("10.0004", "10.0006",
+                                                                                            "30")
+    assert formatting.percent(12.34567, None) == "12.34567%"
+    customer = cc.Customer(name="Decimal AB", default_distance_km=10.0006, max_distance_km=10.0004)
+    assert "(10.0004 km) cannot be below the default distance (10.0006 km)" in customer.validate(
+        Choices())["max_distance_km"]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import formatting, passwords
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
-from ..i18n import LANGUAGES, N_, _
+from ..i18n import LANGUAGES, N_, _, ngettext
 from ..models import (
     CRITERIA_RENAMED,
     LIST_NAMES,
@@ -318,7 +318,6 @@ class AdminStore(Part):
         """Validate and store the settings as changed from ``settings.version``; each changed setting goes to the
         admin log. Settings someone saved since that version are a conflict: nothing is written."""
         login = self.require(user, "admin")
-        settings.check()
         with self.db.transaction() as cur:
             if self.db.dialect == "postgresql":  # two administrators at once: one after the other (then a conflict)
                 cur.execute("SELECT pg_advisory_xact_lock(7242003)")
@@ -328,6 +327,8 @@ class AdminStore(Part):
             for name in Settings.fields:
                 if stored.get(name) is not None:
                     before.update_from({name: json.loads(stored[name])})
+            # a setting as stored is not refused by a rule made stricter since it was written (only a changed one)
+            settings.check(previous=before)
             if version != settings.version:
                 raise self._stale(cur, "settings", {name: name for name in Settings.fields}, before, settings,
                                   version, settings.version)
@@ -368,9 +369,11 @@ class AdminStore(Part):
         every invoiced figure (the card's bars, home, exports) in it unconverted — SEK 1,000 as EUR 1,000."""
         (invoices,) = cur.execute("SELECT count(*) FROM invoices").fetchone()
         if invoices:
-            raise ValidationError({"base_currency": _(
+            raise ValidationError({"base_currency": ngettext(
+                "The invoice stored is counted in {was}: the base currency cannot become {now} while it is (its "
+                "amount would be shown as {now} unconverted).",
                 "The {n} invoices stored are counted in {was}: the base currency cannot become {now} while they are "
-                "(their amounts would be shown as {now} unconverted).").format(
+                "(their amounts would be shown as {now} unconverted).", int(invoices)).format(
                 n=formatting.number(int(invoices)), was=was, now=now)}, what=_("Settings"))
 
     @staticmethod

@@ -23,14 +23,14 @@ class EconomySection(Section):
         c = self.context.customer
         inv = c.invoicing
         km = _("{n} km")
-        limit = km.format(n=formatting.figure(c.max_distance_km)) \
+        limit = km.format(n=formatting.typed(c.max_distance_km)) \
             if c.max_distance_km is not None else _("No limit")
         vat = (_("Yes, {rate}").format(rate=formatting.percent(inv.vat_rate, None))
                if inv.calculate_vat else _("No"))
         reinvoicing = fields([
             (_("Expenses billable by default"), yes_no(c.expenses_billable)),
             (_("Mileage billable by default"), yes_no(c.mileage_billable)),
-            (_("Default distance"), esc(km.format(n=formatting.figure(c.default_distance_km)))),
+            (_("Default distance"), esc(km.format(n=formatting.typed(c.default_distance_km)))),
             (_("Maximum billable distance per trip"), esc(limit)),
         ])
         template = fields([(_("Default invoice template"), esc(inv.invoice_template))])
