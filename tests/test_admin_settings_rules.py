@@ -61,7 +61,7 @@ def test_the_base_currency_does_not_change_under_invoices_counted_in_the_old_one
     invoiced = demo_store.invoiced_per_year()
     errors = refused(demo_store, base_currency="EUR", exchange_rates="SEK 0.087, DKK 0.134, NOK 0.085, USD 0.92, "
                                                                       "GBP 1.17")
-    assert "counted in SEK: the base currency cannot become EUR" in errors["base_currency"]
+    assert "invoices are counted in SEK: the base currency cannot become EUR" in errors["base_currency"]
     assert demo_store.settings().base_currency == "SEK"
     assert invoiced.equals(demo_store.invoiced_per_year())
 
@@ -137,7 +137,7 @@ def test_one_invoice_is_said_in_the_singular(empty_store):
                                             "invoice_date": dt.date(2025, 3, 1), "currency": "SEK",
                                             "amount_base": 100.0}]), user="boss")
     assert refused(empty_store, base_currency="EUR", exchange_rates="SEK 0.087")["base_currency"].startswith(
-        "The invoice stored is counted in SEK")
+        "1 invoice is counted in SEK")
 
 
 @pytest.mark.parametrize("host, kept", [("smtp.example.se.", "smtp.example.se"), ("10.0.0.25", "10.0.0.25")])

@@ -370,10 +370,10 @@ class AdminStore(Part):
         (invoices,) = cur.execute("SELECT count(*) FROM invoices").fetchone()
         if invoices:
             raise ValidationError({"base_currency": ngettext(
-                "The invoice stored is counted in {was}: the base currency cannot become {now} while it is (its "
-                "amount would be shown as {now} unconverted).",
-                "The {n} invoices stored are counted in {was}: the base currency cannot become {now} while they are "
-                "(their amounts would be shown as {now} unconverted).", int(invoices)).format(
+                "{n} invoice is counted in {was}: the base currency cannot become {now} while it is (its amount "
+                "would be shown as {now} unconverted).",
+                "{n} invoices are counted in {was}: the base currency cannot become {now} while they are (their "
+                "amounts would be shown as {now} unconverted).", int(invoices)).format(
                 n=formatting.number(int(invoices)), was=was, now=now)}, what=_("Settings"))
 
     @staticmethod
