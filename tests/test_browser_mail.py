@@ -134,6 +134,12 @@ def test_a_failed_send_shows_the_reason_and_keeps_the_draft(live_server, page, s
     expect(contact.locator(".cc-email-form")).to_have_count(0)
     expect(contact.locator(".cc-contact-details")).to_be_visible()
 
+    # Escape leaves it as Cancel does (as it leaves New comment and Edit)
+    contact.locator("button.cc-tool-send-email").click()
+    subject.fill("Changed my mind")
+    subject.press("Escape")
+    expect(contact.locator(".cc-email-form")).to_have_count(0)
+
 
 def test_a_viewer_is_not_offered_send_email(live_server, page, mail_settings):
     customer_id = rich_customers(live_server.store)[0]

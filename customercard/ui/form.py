@@ -80,10 +80,27 @@ def option_labels(parameter: param.Parameter, options: list[Any],
 DATE_FORMATS = {"en": "d/m/Y", "sv": "Y-m-d", "da": "d.m.Y"}
 
 
+#: The calendar's days of the month before and after, which can be picked, in a grey of 4.5:1 or more on white
+#: (flatpickr's #c8c8c8 is 1.7:1); the days that cannot be picked keep their faint grey. Its month and year fields,
+#: drawn by Bokeh's input style in grey on a grey field under the pointer (3.6:1), in the calendar's dark text.
+CALENDAR_CSS = (".flatpickr-day.prevMonthDay:not(.flatpickr-disabled), "
+                ".flatpickr-day.nextMonthDay:not(.flatpickr-disabled) { color: #595959; } "
+                ".flatpickr-calendar .flatpickr-current-month select.flatpickr-monthDropdown-months, "
+                ".flatpickr-calendar .flatpickr-current-month input.cur-year { color: #202124; }")
+
+
+def _with_calendar_css(params: dict[str, Any]) -> dict[str, Any]:
+    params["stylesheets"] = [*params.get("stylesheets", []), CALENDAR_CSS]
+    return params
+
+
 class DatePicker(widgets.PlainHelp, pn.widgets.DatePicker):
     """Panel's date picker showing its date as the reader's language writes a short date."""
 
     date_format = param.String(default="Y-m-d", doc="How the date is shown (flatpickr's tokens).")
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**_with_calendar_css(params))
 
 
 #: How a date and time picker writes its value, in the browser and back (flatpickr's tokens, and Python's).
@@ -103,7 +120,7 @@ class DatetimePicker(widgets.PlainHelp, pn.widgets.DatetimePicker):
 
     def __init__(self, **params: Any) -> None:
         params.setdefault("enable_seconds", False)
-        super().__init__(**params)
+        super().__init__(**_with_calendar_css(params))
 
     def _serialize_value(self, value: Any) -> Any:  # what the browser picked → the moment
         if not isinstance(value, str) or not value:

@@ -138,8 +138,10 @@ class ContactSection(Section):
                              css_classes=["cc-email-subject"])
         message = text_input(MailDraft.param.message, label=_("Message"), height=150, sizing_mode="stretch_width",
                              css_classes=["cc-email-message"])
-        send = pn.widgets.Button(label=_("Send"), color="primary", width=90, css_classes=["cc-send-email"])
-        cancel = pn.widgets.Button(label=_("Cancel"), width=90, css_classes=["cc-cancel-email"])
+        # (-confirm and -cancel: Escape leaves the form as Cancel does; Enter in a field does not send it)
+        send = pn.widgets.Button(label=_("Send"), color="primary", width=90,
+                                 css_classes=["cc-send-email", "cc-email-confirm"])
+        cancel = pn.widgets.Button(label=_("Cancel"), width=90, css_classes=["cc-cancel-email", "cc-email-cancel"])
         text = pn.pane.HTML("", margin=(0, 10), sizing_mode="stretch_width", css_classes=["cc-email-message-text"])
         send.on_click(self._send_clicked)
         cancel.on_click(lambda _event: self.cancel_email())
