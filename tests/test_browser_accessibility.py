@@ -185,6 +185,8 @@ def test_every_page_has_no_serious_violations(  # noqa: PLR0915 - every page and
         section(page, "contact").locator(".cc-field-phone input").fill("+46 8 999 888 77")
         section(page, "contact").locator(".cc-save button").click()
         expect(section(page, "contact").locator(".cc-conflict")).to_be_visible()
+        # the focus goes to the conflict's first choice (it fell to the page's body)
+        expect(section(page, "contact").locator(".cc-conflict input[type=radio]").first).to_be_focused()
         scanner.scan("Card, a conflict to resolve")
 
         page.reload()

@@ -113,6 +113,8 @@ def test_new_customer_warns_about_a_duplicate(live_server, page):
     warning = page.locator("#cc-duplicates")
     expect(warning).to_contain_text(existing.name)
     expect(warning.locator(f"a[href='/card?customer={existing.id}']").first).to_be_visible()
+    # said at once to a screen reader (it heard nothing, and no customer was made)
+    expect(page.locator("#cc-alert")).to_contain_text("This customer may exist already")
     page.locator(".cc-create-anyway button").click()
     page.wait_for_url(re.compile(r"/card\?customer=\d+$"))
     wait_idle(page)

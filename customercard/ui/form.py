@@ -395,7 +395,7 @@ class ConflictResolver(pn.viewable.Viewer):
         self._layout = pn.Column(*rows, sizing_mode="stretch_width",
                                  styles={"background": "#fff7e6", "border": "1px solid #f3c969",
                                          "border-radius": "6px", "padding": "4px 10px"},
-                                 css_classes=["cc-conflict"])
+                                 css_classes=focus_first(["cc-conflict"]))  # its first choice takes the focus
 
     def kept_values(self) -> dict[str, Any]:
         """The user's values to apply on top of the stored customer (their choice per conflicting field)."""

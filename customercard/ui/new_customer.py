@@ -81,7 +81,8 @@ class NewCustomer(pn.viewable.Viewer):
         items = "".join(f'<li>{link(f"/card?customer={int(d.id)}", d.name)} ({esc(d.number)}'
                         f'{", " + esc(d.city) if d.city else ""}) — {esc(d.reason)}</li>'
                         for d in duplicates.itertuples(index=False))
-        self._message.object = (f'<div class="cc-duplicates" id="cc-duplicates"><p><b>'
+        # said at once (a screen reader heard nothing, and no customer was made), the focus left on Create
+        self._message.object = (f'<div class="cc-duplicates" id="cc-duplicates"{live(False)}><p><b>'
                                 f'{esc(_("This customer may exist already:"))}</b></p><ul>{items}</ul>'
                                 f'<p>{esc(_("Open one of them, or create the new customer anyway."))}</p></div>')
         self._anyway.visible = True
