@@ -194,3 +194,21 @@ def test_saving_a_contact_person_moves_the_focus_to_the_message(live_server, pag
     page.keyboard.press("Enter")
     now = wait_focus(page, lambda f: "cc-message-text" in f["cls"])
     assert now["text"]
+
+
+# -- Cancel and Escape on a contact person's card give the focus back to Edit (as on the customer card) -------------
+@pytest.mark.parametrize("leave", ["Escape", "Cancel"])
+def test_leaving_a_contact_persons_edit_gives_the_focus_back_to_edit(live_server, page, busy, leave):
+    login(page, live_server.url, "anna", path=f"/contact?contact={first_contact(live_server, busy)}")
+    page.locator(".cc-edit button").focus()  # by keyboard: Enter on Edit
+    page.keyboard.press("Enter")
+    expect(page.locator(".cc-contact-form").first).to_be_visible()
+    wait_focus(page, lambda f: f["tag"] == "input")
+    if leave == "Escape":
+        page.keyboard.press("Escape")
+    else:
+        press_until(page, "Tab", lambda f: "cc-contact-form-cancel" in f["classes"] and f["tag"] == "button")
+        page.keyboard.press("Enter")
+    expect(page.locator(".cc-contact-form")).to_have_count(0)
+    now = wait_focus(page, lambda f: f["tag"] == "button" and "cc-edit" in f["classes"])
+    assert now["text"] == "Edit"

@@ -25,7 +25,7 @@ from ..models import Contact, FollowUp
 from ..privacy import personal_data_zip
 from ..store import STORE_TYPES, Change
 from ..vcard import contact_vcard, vcard_filename
-from .accessibility import BUTTON_CSS, focus_here, live
+from .accessibility import BUTTON_CSS, focus_first, focus_here, live
 from .components import CardView, SectionSlot
 from .editor import RecordEditor, refusal
 from .form import FieldForm
@@ -354,14 +354,16 @@ class ContactCard(pn.viewable.Viewer):
         cancel.on_click(lambda _e: setattr(self._confirm, "visible", False))
         return pn.Column(question, pn.Row(confirm, cancel), visible=False, sizing_mode="stretch_width")
 
-    def _show(self) -> None:
-        """The card in read mode: its buttons, the parts, the message."""
+    def _show(self, focus_edit: bool = False) -> None:
+        """The card in read mode: its buttons, the parts, the message; ``focus_edit``: Edit takes the focus once
+        drawn (the form it opened was left: Cancel or Escape give the focus back to it, as on the customer card)."""
         self.editor = self._form = None
         self.slots["details"].param.update(child=None, child_first=False)
         self._draw()
         buttons: list[Any] = [self._download()]
         if self.can_edit:
-            edit = pn.widgets.Button(label=_("Edit"), color="light", width=80, css_classes=["cc-edit"])
+            edit = pn.widgets.Button(label=_("Edit"), color="light", width=80,
+                                     css_classes=focus_first(["cc-edit"]) if focus_edit else ["cc-edit"])
             edit.on_click(lambda _e: self.start_edit())
             buttons.insert(0, edit)
         self._confirm = self._confirmation()
@@ -403,7 +405,7 @@ class ContactCard(pn.viewable.Viewer):
             self._say(_("Saved."), ok=True, focus=True)
 
         def cancelled() -> None:
-            self._show()
+            self._show(focus_edit=True)
         self._say("", ok=True)
         self.editor = RecordEditor(self.contact, EDIT_FIELDS, save=lambda c: store.save_contact(c, user=self.user),
                                    reload=lambda: store.get_contact(self.contact.id), done=finished,
