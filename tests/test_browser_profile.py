@@ -48,8 +48,11 @@ def test_my_sessions_end_one_and_log_out_everywhere(live_server, browser):
     expect(this).to_contain_text("Chrom")  # the browser, named from its User-Agent
 
     other = mine.locator(".bk-Row", has=mine.locator(".cc-profile-session-row", has_text="198.51.100.72"))
-    other.locator(".cc-profile-end button").last.click()
+    other.locator(".cc-profile-end button").last.focus()  # by keyboard
+    mine.keyboard.press("Enter")
     expect(mine.locator(".cc-profile-sessions-note")).to_contain_text("The session has ended")
+    # the End button went with its row: the message takes the focus (it fell to the page's body)
+    expect(mine.locator(".cc-profile-sessions-note .cc-profile-message")).to_be_focused()
     # the page the ended session had open stops showing customers at once, without a reload
     expect(pages["198.51.100.72"].locator("#cc-session-ended")).to_contain_text("You are logged out")
     expect(rows).to_have_count(2)

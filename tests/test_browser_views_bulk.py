@@ -47,6 +47,22 @@ def test_a_view_shared_by_one_user_is_opened_by_another_from_the_menu(live_serve
     erik.context.close()
 
 
+def test_deleting_a_view_by_keyboard_leaves_the_focus_on_its_message(live_server, browser):
+    """The Delete button hides as the view goes: the message takes the focus (it fell to the page's body)."""
+    anna = _page(browser)
+    login(anna, live_server.url, "anna", path="/search?status=Active")
+    anna.locator(".cc-views-menu summary").click()
+    anna.locator(".cc-view-name input").fill("Short-lived")
+    anna.locator(".cc-view-save button").click()
+    expect(anna.locator(".cc-view-message")).to_contain_text("Saved the view “Short-lived”.")
+    anna.locator(".cc-view-delete button").focus()
+    anna.keyboard.press("Enter")
+    message = anna.locator(".cc-view-message p")
+    expect(message).to_contain_text("Deleted the view")
+    expect(message).to_be_focused()
+    anna.context.close()
+
+
 def test_a_bulk_change_of_500_customers_from_the_page_and_its_undo(live_server, browser):
     store = live_server.store
     customers = []

@@ -21,7 +21,7 @@ from ..passwords import MIN_LENGTH
 from ..store import Store
 from ..store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
 from . import assets
-from .accessibility import BUTTON_CSS, focus_first, live
+from .accessibility import BUTTON_CSS, focus_first, focus_here, live
 from .api_tokens import ApiTokens
 from .form import option_labels
 from .html import SECTION_CSS, esc, fields
@@ -44,9 +44,11 @@ def browser_name(user_agent: str) -> str:
     return text[:60] or _("unknown")
 
 
-def _note(text: str, ok: bool) -> str:
+def _note(text: str, ok: bool, focus: bool = False) -> str:
+    """A message, said once; with ``focus`` it takes the focus (the button used went away with its row)."""
     color = "#1d7a3c" if ok else "#b42318"
-    return f'<p class="cc-profile-message" style="color:{color}"{live(ok)}>{esc(text)}</p>' if text else ""
+    attrs = live(ok) + (focus_here() if focus else "")
+    return f'<p class="cc-profile-message" style="color:{color}"{attrs}>{esc(text)}</p>' if text else ""
 
 
 class ProfilePage(pn.viewable.Viewer):
@@ -206,7 +208,7 @@ class ProfilePage(pn.viewable.Viewer):
             self._sessions_note.object = _note(str(exc), ok=False)
             return
         self._sessions_note.object = _note(_("The session has ended.") if ended else _("It had ended already."),
-                                           ok=ended)
+                                           ok=ended, focus=True)
         self.refresh_sessions()
 
     def log_out_everywhere(self) -> None:

@@ -15,7 +15,7 @@ from ..i18n import _
 from ..models import SavedView
 from ..store import STORE_TYPES
 from . import assets
-from .accessibility import live
+from .accessibility import focus_here, live
 from .form import input_limit, read_text, text_limits
 from .html import esc, isolated
 
@@ -91,9 +91,11 @@ class SavedViewsMenu(pn.viewable.Viewer):
             self._name.value = self._open.name
             self._shared.value = self._open.shared
 
-    def _say(self, text: str, ok: bool = True) -> None:
+    def _say(self, text: str, ok: bool = True, focus: bool = False) -> None:
+        """The menu's message, said once; with ``focus`` it takes the focus (the button used went away)."""
         color = "#1d7a3c" if ok else "#b42318"
-        self._message.object = f'<p style="color:{color}; margin: 2px 0"{live(ok)}>{esc(text)}</p>'
+        attrs = live(ok) + (focus_here() if focus else "")
+        self._message.object = f'<p style="color:{color}; margin: 2px 0"{attrs}>{esc(text)}</p>'
 
     def _store_view(self, new: bool) -> None:
         typed = read_text(self._name.value_input or self._name.value or "", SavedView.param["name"])  # pasted: cleaned
@@ -134,7 +136,7 @@ class SavedViewsMenu(pn.viewable.Viewer):
             self._say(str(exc) if not isinstance(exc, ConflictError) else
                       _("Someone changed this view meanwhile: open it again from the menu."), ok=False)
             return
-        self._say(_("Deleted the view “{name}”.").format(name=isolated(self._open.name)))
+        self._say(_("Deleted the view “{name}”.").format(name=isolated(self._open.name)), focus=True)
         self._name.value = ""
         self.view_id = None
 
