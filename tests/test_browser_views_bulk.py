@@ -126,3 +126,19 @@ def test_the_page_with_the_views_menu_and_the_bulk_panel_open_has_no_serious_vio
     scanner.scan("Customers, views menu and bulk panel open")
     scanner.check()
     page.context.close()
+
+
+def test_checking_customers_by_keyboard_keeps_the_focus_on_the_box(live_server, browser):
+    """The list is drawn again as a customer is checked: the focus stays on that customer's box (it went back up to
+    "Change many customers…", and each further customer meant tabbing down through the panel again)."""
+    page = _page(browser)
+    login(page, live_server.url, "anna", path="/search")
+    page.locator(".cc-bulk-toggle button").click()
+    boxes = page.locator("input.cc-select-row")
+    expect(boxes.first).to_be_visible()
+    for index in (0, 1):
+        boxes.nth(index).focus()
+        page.keyboard.press("Space")
+        expect(boxes.nth(index)).to_be_checked()
+        expect(boxes.nth(index)).to_be_focused()
+    page.context.close()

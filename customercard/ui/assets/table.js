@@ -1,6 +1,22 @@
 function render({ model, el }) {
   const table = document.createElement("table");
+  // A check box (or a column's sort button) used by keyboard is drawn again with the rest: the focus goes to the
+  // one drawn in its place, not to the page's start (checking a second customer meant tabbing down again).
+  function focusedKey() {
+    const root = table.getRootNode();
+    const active = root && root.activeElement;
+    if (!active || !table.contains(active)) return null;
+    return active.dataset.focusKey || null;
+  }
   function draw() {
+    const had = focusedKey();
+    drawAll();
+    if (had) {
+      const again = [...table.querySelectorAll("[data-focus-key]")].find((n) => n.dataset.focusKey === had);
+      if (again) again.focus();
+    }
+  }
+  function drawAll() {
     table.replaceChildren();
     if (model.caption) table.createCaption().textContent = model.caption;
     const head = table.createTHead().insertRow();
@@ -16,7 +32,7 @@ function render({ model, el }) {
       const th = document.createElement("th");
       th.className = "cc-select";
       const all = box(model.select_page_label, ids.length > 0 && ids.every((i) => picked.has(i)), ids);
-      all.className = "cc-select-page";
+      all.className = "cc-select-page"; all.dataset.focusKey = "page";
       th.appendChild(all);
       head.appendChild(th);
     }
@@ -27,7 +43,7 @@ function render({ model, el }) {
       if (col.sortable) {
         const b = document.createElement("button");
         b.textContent = col.label;
-        b.dataset.key = col.key;
+        b.dataset.key = col.key; b.dataset.focusKey = "sort:" + col.key;
         b.title = model.sort_label.replace("{label}", col.label);
         b.addEventListener("click", () => {
           if (model.sort === col.key) { model.descending = !model.descending; }
@@ -63,7 +79,7 @@ function render({ model, el }) {
       if (model.selectable) {
         const name = row.name || model.columns.map((col) => row[col.key]).find((v) => v) || String(row._id);
         const check = box(model.select_label.replace("{name}", name), picked.has(row._id), [row._id]);
-        check.className = "cc-select-row";
+        check.className = "cc-select-row"; check.dataset.focusKey = "row:" + row._id;
         tr.insertCell().appendChild(check);
       }
       for (const col of model.columns) {
