@@ -77,13 +77,19 @@ def test_each_field_changed_since_names_its_own_administrator_over_several_saves
     assert (saved.name, saved.email, saved.projects_access) == ("Vera First", "vera@elsewhere.example", True)
 
 
-def test_a_second_administrator_s_user_save_goes_on_top_of_a_change_to_other_fields(demo_store):
-    boss = _second_admin(demo_store)
-    first, second = AdminPage(demo_store, "admin"), AdminPage(demo_store, boss)
+def _erik_renamed_while_a_second_administrator_has_him_open(store) -> AdminPage:
+    """Two administrators open Users → Erik; the first renames him and saves. The second's page, its form as read."""
+    boss = _second_admin(store)
+    first, second = AdminPage(store, "admin"), AdminPage(store, boss)
     for page in (first, second):
         labelled(page.users, "User").value = "erik"
     first.users.form.widgets["name"].value = "Erik Nilsson-Berg"
     assert first.users.save()
+    return second
+
+
+def test_a_second_administrator_s_user_save_goes_on_top_of_a_change_to_other_fields(demo_store):
+    second = _erik_renamed_while_a_second_administrator_has_him_open(demo_store)
     second.users.form.widgets["email"].value = "erik.nilsson@firm.example"
     assert second.users.save()  # nothing to choose: nobody else changed the e-mail
     erik = demo_store.get_user("erik")
@@ -93,12 +99,7 @@ def test_a_second_administrator_s_user_save_goes_on_top_of_a_change_to_other_fie
 
 
 def test_a_user_field_both_administrators_changed_is_asked_about_with_the_colleague_s_name(demo_store):
-    boss = _second_admin(demo_store)
-    first, second = AdminPage(demo_store, "admin"), AdminPage(demo_store, boss)
-    for page in (first, second):
-        labelled(page.users, "User").value = "erik"
-    first.users.form.widgets["name"].value = "Erik Nilsson-Berg"
-    assert first.users.save()
+    second = _erik_renamed_while_a_second_administrator_has_him_open(demo_store)
     second.users.form.widgets["name"].value = "Erik N."
     second.users.form.widgets["email"].value = "erik.nilsson@firm.example"
     assert not second.users.save()
