@@ -814,11 +814,16 @@ class Customer(Record):
                                                     prefix="invoice_address."))
         country = self.visit_address.country or choices.default_country
         region = validators.phone_region(country, choices.phone_region)
-        _normalise(self, errors, "", "phone", validators.check_phone, region, previous=previous)
+        # a number read by the customer's country is checked again when the country changes (a Swedish
+        # organisation number on a customer moved to Norway), else left as stored
+        stored = _part(previous, "visit_address")
+        moved = stored is not None and (stored.get("country") or choices.default_country) != country
+        by_country = None if moved else previous
+        _normalise(self, errors, "", "phone", validators.check_phone, region, previous=by_country)
         _normalise(self, errors, "", "email", validators.check_email, previous=previous)
         _normalise(self, errors, "", "website", validators.check_website, previous=previous)
-        _normalise(self, errors, "", "vat_number", validators.check_vat_number, country, previous=previous)
-        _normalise(self, errors, "", "org_number", validators.check_org_number, country, previous=previous)
+        _normalise(self, errors, "", "vat_number", validators.check_vat_number, country, previous=by_country)
+        _normalise(self, errors, "", "org_number", validators.check_org_number, country, previous=by_country)
         _normalise(self, errors, "", "gln", validators.check_gln, previous=previous)
         if (self.max_distance_km is not None and self.default_distance_km is not None
                 and self.max_distance_km < self.default_distance_km):

@@ -150,3 +150,22 @@ def test_an_smtp_host_with_its_root_dot_or_an_ipv4_address_is_taken(empty_store,
 def test_an_smtp_host_of_numbers_that_is_no_address_and_a_region_without_phone_numbers_are_refused(empty_store):
     assert "smtp_host" in refused(empty_store, smtp_host="999.1.1.1")
     assert "phone_region" in refused(empty_store, phone_region="AQ")  # Antarctica: no numbering plan
+
+
+def test_a_stale_settings_form_is_a_conflict_not_refused_for_a_value_it_still_holds(empty_store):
+    """Its values were checked against what is stored now before the version: an SMTP host with its port, stored by an
+    older version and still in the form, was refused as invalid (on a field nobody touched) instead of the conflict."""
+    with empty_store.db.transaction() as cur:
+        cur.execute("DELETE FROM settings WHERE key = 'smtp_host'")
+        cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", ["smtp_host", '"mail.example.se:587"'])
+    empty_store.forget_cached()
+    mine, theirs = empty_store.settings(), empty_store.settings()
+    theirs.smtp_host = "mail.example.se"
+    empty_store.save_settings(theirs, user="boss")
+    mine.start_address = "Storgatan 1, Lund"
+    saved = None
+    try:
+        saved = empty_store.save_settings(mine, user="boss")
+    except cc.ConflictError as conflict:
+        assert [c.field for c in conflict.conflicts] == ["smtp_host"]
+    assert saved is None or saved.smtp_host == "mail.example.se"

@@ -471,3 +471,15 @@ def test_a_figure_typed_is_shown_with_every_decimal_it_has():
     customer = cc.Customer(name="Decimal AB", default_distance_km=10.0006, max_distance_km=10.0004)
     assert "(10.0004 km) cannot be below the default distance (10.0006 km)" in customer.validate(
         Choices())["max_distance_km"]
+
+
+def test_a_number_read_by_the_customers_country_is_checked_again_when_the_country_changes(demo_store):
+    """A stored value is left as it is by a save of other fields — but not when its rule's other input changed: a
+    Swedish organisation number on a customer moved to Norway is checked by Norway's rule."""
+    customer_id = int(demo_store.sql("SELECT min(id) AS id FROM customers WHERE visit_country = 'SE' AND "
+                                     "org_number <> ''")["id"][0])
+    customer = demo_store.get_customer(customer_id)
+    customer.visit_address.param.update(country="NO", postal_code="0150", city="Oslo")
+    with pytest.raises(cc.ValidationError) as refused:
+        demo_store.save_customer(customer, user="anna")
+    assert "org_number" in refused.value.errors

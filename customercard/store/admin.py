@@ -327,11 +327,11 @@ class AdminStore(Part):
             for name in Settings.fields:
                 if stored.get(name) is not None:
                     before.update_from({name: json.loads(stored[name])})
-            # a setting as stored is not refused by a rule made stricter since it was written (only a changed one)
-            settings.check(previous=before)
-            if version != settings.version:
+            if version != settings.version:  # (before its values are checked: a stale form's are not what is stored)
                 raise self._stale(cur, "settings", {name: name for name in Settings.fields}, before, settings,
                                   version, settings.version)
+            # a setting as stored is not refused by a rule made stricter since it was written (only a changed one)
+            settings.check(previous=before)
             changed = [name for name in Settings.fields if to_text(before.get(name)) != to_text(settings.get(name))]
             if "base_currency" in changed:
                 self._refuse_rebasing_invoices(cur, before.base_currency, settings.base_currency)

@@ -83,8 +83,9 @@ DATE_FORMATS = {"en": "d/m/Y", "sv": "Y-m-d", "da": "d.m.Y"}
 #: The calendar's days of the month before and after, which can be picked, in a grey of 4.5:1 or more on white
 #: (flatpickr's #c8c8c8 is 1.7:1); the days that cannot be picked keep their faint grey. Its month and year fields,
 #: drawn by Bokeh's input style in grey on a grey field under the pointer (3.6:1), in the calendar's dark text.
-CALENDAR_CSS = (".flatpickr-day.prevMonthDay:not(.flatpickr-disabled), "
-                ".flatpickr-day.nextMonthDay:not(.flatpickr-disabled) { color: #595959; } "
+CALENDAR_CSS = (".flatpickr-day.prevMonthDay:not(.flatpickr-disabled):not(.selected):not(.inRange), "
+                ".flatpickr-day.nextMonthDay:not(.flatpickr-disabled):not(.selected):not(.inRange) "
+                "{ color: #595959; } "
                 ".flatpickr-calendar .flatpickr-current-month select.flatpickr-monthDropdown-months, "
                 ".flatpickr-calendar .flatpickr-current-month input.cur-year { color: #202124; }")
 

@@ -13,7 +13,7 @@ function render({ model, el }) {
     drawAll();
     if (had) {
       const again = [...table.querySelectorAll("[data-focus-key]")].find((n) => n.dataset.focusKey === had);
-      if (again) again.focus();
+      if (again) again.focus({preventScroll: true});  // (where it was: the page does not jump to it)
     }
   }
   function drawAll() {
