@@ -186,7 +186,7 @@ def test_every_page_has_no_serious_violations(  # noqa: PLR0915 - every page and
         section(page, "contact").locator(".cc-save button").click()
         expect(section(page, "contact").locator(".cc-conflict")).to_be_visible()
         # the focus goes to the conflict's first choice (it fell to the page's body)
-        expect(section(page, "contact").locator(".cc-conflict input[type=radio]").first).to_be_focused()
+        expect(section(page, "contact").locator(".cc-conflict input[type=radio]").first).to_be_focused(timeout=15_000)
         scanner.scan("Card, a conflict to resolve")
 
         page.reload()
@@ -204,8 +204,11 @@ def test_every_page_has_no_serious_violations(  # noqa: PLR0915 - every page and
         scanner.scan("Card, new comment, event, opportunity, relation, contact person")
         # a calendar open: its days of the months before and after can be picked, and are read (they were 1.7:1)
         section(page, "comments").locator(".bk-DatePicker input[readonly]").first.click()
-        expect(page.locator(".flatpickr-calendar.open").first).to_be_visible()
-        page.wait_for_timeout(600)  # its opening fades it in (300 ms): read once drawn, not half faded
+        calendar = page.locator(".flatpickr-calendar.open").first
+        expect(calendar).to_be_visible()
+        # its opening fades it in (300 ms): read once drawn, not half faded
+        expect(calendar).to_have_css("opacity", "1")
+        page.wait_for_timeout(400)
         scanner.scan("Card, a date picker open")
         page.keyboard.press("Escape")
 
