@@ -115,7 +115,7 @@ def open_every_section(page) -> None:
     while left:
         folded.first.click()
         left -= 1
-        expect(folded).to_have_count(left)  # drawn open before the next one is clicked
+        expect(folded).to_have_count(left, timeout=15_000)  # drawn open before the next one is clicked
 
 
 @pytest.fixture(scope="module")

@@ -103,15 +103,20 @@ class CardContext(param.Parameterized):
             theirs = {field for field, value in now.items() if before.get(field) != value}
             if theirs & set(mine):
                 return False
-        self.adopt(fresh, keep=mine)
+        self.adopt(fresh, keep=mine, only_changed=True)
         return True
 
-    def adopt(self, saved: Customer, keep: dict[str, object] | None = None) -> None:
+    def adopt(self, saved: Customer, keep: dict[str, object] | None = None, only_changed: bool = False) -> None:
         """Make the shown customer equal to ``saved`` (keeping the same object, so watchers stay) — with the fields
         of ``keep`` (unsaved edits) set on top in the same update: nobody reading the customer meanwhile (another
-        thread, a watcher) sees them gone."""
+        thread, a watcher) sees them gone. ``only_changed``: set only the fields ``saved`` changed since what was
+        stored (someone else's save, heard on another thread): a field set here meanwhile — a notebook's
+        ``card.customer.city = …`` while the change was being taken, or the late news of its own save — stays."""
         values = saved.values()
         stored = dict(values)
+        if only_changed:
+            before = self.stored_values()
+            values = {field: value for field, value in values.items() if before.get(field) != value}
         self._adopting = True
         for name in ("version", "updated_at", "updated_by", "created_at", "created_by", "number",
                      "erp_system", "erp_customer_id", "erp_synced_at", "merged_into"):
@@ -122,7 +127,10 @@ class CardContext(param.Parameterized):
             self.customer.apply_choices(self.store.choices())
         finally:
             self._adopting = False
-        self.remember_stored()
+        if only_changed:  # what is stored now, whatever the customer shown holds on top of it
+            self._stored_values = stored
+        else:
+            self.remember_stored()
         if keep:  # what is stored is theirs: the kept fields stay unsaved edits
             self._stored_values = {**self._stored_values, **{field: stored.get(field) for field in keep}}
         self.param.trigger("saved")
