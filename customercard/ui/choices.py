@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pandas as pd
 import panel as pn
 
+from ..i18n import _
 from .html import esc
 from .widgets import MultiChoice
 
@@ -50,6 +52,29 @@ def people_options(people: Iterable[tuple[str, str]], marked: Mapping[str, str] 
         word = (marked or {}).get(login)
         out[f"{label} ({word})" if word else label] = login
     return out
+
+
+def contact_options(contacts: Any, keep: Iterable[Any] = ()) -> list[tuple[str, int]]:
+    """(label, id) for a form's contact-person choice, from :meth:`Store.contacts` with ``include_inactive=True``:
+    the active persons, and those in ``keep`` (the ones the record names now) even when inactive, marked so — a
+    person left out of the options would be dropped from the record by a save of its other fields. Two persons of
+    one name are told apart by their e-mail (or title, or a number). Labels are plain text (escape them for a
+    multi-choice: :func:`safe_options`)."""
+    kept = {int(k) for k in keep if k is not None and not pd.isna(k)}
+    rows = [r for r in contacts.itertuples() if bool(r.active) or int(r.id) in kept]
+    names = [f"{r.first_name} {r.last_name}".strip() for r in rows]
+    clash = {name for name in names if names.count(name) > 1}
+    out: dict[str, int] = {}
+    for r, name in zip(rows, names, strict=True):
+        detail = (r.email or r.title or "") if name in clash else ""
+        label = f"{name} ({detail})" if detail else name
+        label = label if r.active else f"{label} ({_('inactive')})"
+        shown, n = label, 1
+        while shown in out:
+            n += 1
+            shown = f"{label} ({n})"
+        out[shown] = int(r.id)
+    return list(out.items())
 
 
 def multi_choice(options: Options, value: Iterable[Any] = (),

@@ -14,7 +14,7 @@ from ...errors import ConflictError, CustomerCardError, NotFound, ValidationErro
 from ...i18n import N_, _, pgettext
 from ...models import Event, Opportunity, Record, Relation
 from ..accessibility import focus_first, focus_here, live
-from ..choices import multi_choice, people_options
+from ..choices import contact_options, multi_choice, people_options
 from ..editor import RecordEditor
 from ..form import read_text, text_input
 from ..html import esc, isolated, link, rows_of, table
@@ -334,8 +334,7 @@ class EventsSection(CrmSection):
         store, login = self.context.store, self.context.login
         users = store.users()
         names = people_options(zip(users["login"], users["name"], strict=True))
-        contacts = store.contacts(event.customer_id)
-        guests = [(f"{r.first_name} {r.last_name}".strip(), int(r.id)) for r in rows_of(contacts)]
+        guests = contact_options(store.contacts(event.customer_id, include_inactive=True), event.contact_ids or ())
         overrides = {"owner": owner_choice(store, event.owner, "cc-event-owner"),
                      "participants": multi_choice(names, event.participants, label=_("Colleagues"),
                                                   sizing_mode="stretch_width"),

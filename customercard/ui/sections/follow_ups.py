@@ -12,6 +12,7 @@ from ... import formatting
 from ...errors import NotFound
 from ...i18n import N_, _
 from ...models import FollowUp
+from ..choices import contact_options
 from ..html import esc, isolated, link, rows_of, table
 from .base import action_button
 from .crm import CrmSection, owner_choice, seen_version
@@ -135,9 +136,8 @@ class FollowUpsSection(CrmSection):
 
     def _edit(self, follow_up: FollowUp, title: str) -> None:
         store, login = self.context.store, self.context.login
-        contacts = store.contacts(follow_up.customer_id)
-        people = {"—": None, **{f"{r.first_name} {r.last_name}".strip(): int(r.id)
-                                for r in rows_of(contacts)}}
+        contacts = store.contacts(follow_up.customer_id, include_inactive=True)
+        people = {"—": None, **dict(contact_options(contacts, [follow_up.contact_id]))}
         overrides = {"owner": owner_choice(store, follow_up.owner),
                      "contact_id": pn.widgets.Select(label=_("Contact person"), options=people,
                                                      value=follow_up.contact_id, sizing_mode="stretch_width",
