@@ -166,3 +166,63 @@ def test_opportunities_without_a_stage_are_named_so_and_without_the_crm_no_follo
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("follow_ups")
     card.open()
     assert "Chase the deal" in card.view.html and "Stageless deal" not in card.view.html
+
+
+def test_more_follow_ups_than_listed_are_counted_and_todays_stay_listed(demo_store):
+    from customercard.ui.home import HOME_FOLLOW_UPS
+
+    mine = _mine(demo_store)
+    for n in range(HOME_FOLLOW_UPS + 4):
+        _follow_up(demo_store, mine[n % 5], "anna", f"Old {n}", -10 - n % 30)
+    _follow_up(demo_store, mine[0], "anna", "Due today", 0)
+    _follow_up(demo_store, mine[0], "anna", "Due on Friday", 3)
+    counts = demo_store.follow_up_counts(owner="anna", due_by=demo_store.firm_today() + dt.timedelta(days=7))
+    assert counts["due"] >= HOME_FOLLOW_UPS + 6 and counts["overdue"] == counts["due"] - 2
+    html = _block(_home(demo_store, "anna"), "follow_ups")
+    assert f"{counts['due']} due by" in html and f"{counts['overdue']} of them overdue" in html
+    assert "Due today" in html and "Due on Friday" in html
+    listed = html.count('data-action="follow-up-done"')
+    assert listed == HOME_FOLLOW_UPS and f"{counts['due'] - listed} more are not listed here." in html
+
+
+def test_edit_and_open_again_from_the_home_page(demo_store):
+    mine = _mine(demo_store)
+    follow_up = _follow_up(demo_store, mine[0], "anna", "Send the offer", 1)
+    home = _home(demo_store, "anna")
+    home.handle("follow_ups", "edit-follow-up", {"id": str(follow_up.id), "version": "1"})
+    form = home.editor.form
+    assert form.widgets["what"].value == "Send the offer"
+    form.widgets["what"].value = "Send the signed offer"
+    form.widgets["owner"].value = "erik"
+    home.editor.save()
+    saved = demo_store.get_follow_up(follow_up.id)
+    assert (saved.what, saved.owner) == ("Send the signed offer", "erik")
+    assert "Follow-up saved." in _block(home, "follow_ups") and home.slots["follow_ups"].child is None
+    mine_again = _follow_up(demo_store, mine[1], "anna", "Call back", 0)
+    home.draw("follow_ups")
+    home.handle("follow_ups", "follow-up-done", {"id": str(mine_again.id), "version": "1"})
+    html = _block(home, "follow_ups")
+    assert demo_store.get_follow_up(mine_again.id).done and "<td>Call back</td>" not in html
+    reopen = re.search(r'data-action="follow-up-open" data-id="(\d+)" data-version="(\d+)"', html)
+    home.handle("follow_ups", "follow-up-open", {"id": reopen.group(1), "version": reopen.group(2)})
+    assert not demo_store.get_follow_up(mine_again.id).done and "Call back" in _block(home, "follow_ups")
+
+
+def test_a_stale_edit_from_the_home_page_is_a_conflict(demo_store):
+    follow_up = _follow_up(demo_store, _mine(demo_store)[0], "anna", "Send the contract", 2)
+    home = _home(demo_store, "anna")
+    moved = demo_store.get_follow_up(follow_up.id)
+    moved.what = "Send the signed contract"
+    demo_store.save_follow_up(moved, user="erik")
+    home.handle("follow_ups", "edit-follow-up", {"id": str(follow_up.id), "version": "1"})
+    home.editor.form.widgets["what"].value = "Send the contract today"
+    home.editor.save()
+    assert demo_store.get_follow_up(follow_up.id).what == "Send the signed contract"  # nothing overwritten unseen
+    assert home.slots["follow_ups"].child is not None  # the form stays, asking what to keep
+
+
+def test_a_viewer_cannot_edit_from_the_home_page(demo_store):
+    follow_up = _follow_up(demo_store, _mine(demo_store)[0], "anna", "Send the contract", 2)
+    home = _home(demo_store, "vera")
+    home.handle("follow_ups", "edit-follow-up", {"id": str(follow_up.id)})
+    assert home.editor is None and home.slots["follow_ups"].child is None

@@ -56,14 +56,16 @@ class FollowUpStore(Part):
         """Today in the firm's time zone (what is due and overdue is counted by it)."""
         return dt.datetime.now(formatting.time_zone(self.activity.firm_setting("time_zone"))).date()
 
-    def follow_ups(self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
-                   contact_id: int | None = None, opportunity_id: int | None = None, due_by: dt.date | None = None,
-                   account_manager: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    def follow_ups(  # noqa: PLR0913, PLR0917 - filters, each by keyword
+            self, customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
+            contact_id: int | None = None, opportunity_id: int | None = None, due_by: dt.date | None = None,
+            account_manager: str | None = None, limit: int | None = None,
+            due_from: dt.date | None = None) -> pd.DataFrame:
         """Follow-ups, open ones first by due day, then done ones (newest done first): of one customer, owner,
         contact person or opportunity, of the customers of an ``account_manager``, only open ones, only those due
-        by a day. Columns: id, customer_id, customer_name, customer_number, account_manager, what, due_on, owner,
-        owner_name, contact_id, contact_name, opportunity_id, opportunity_title, done, done_by, done_at, overdue
-        (open and due before the firm's today), version."""
+        by a day (``due_by``) or from a day on (``due_from``). Columns: id, customer_id, customer_name,
+        customer_number, account_manager, what, due_on, owner, owner_name, contact_id, contact_name, opportunity_id,
+        opportunity_title, done, done_by, done_at, overdue (open and due before the firm's today), version."""
         where, params = ["TRUE"], []
         for column, value in (("f.customer_id", customer_id), ("f.contact_id", contact_id),
                               ("f.opportunity_id", opportunity_id)):
@@ -81,6 +83,9 @@ class FollowUpStore(Part):
         if due_by is not None:
             where.append("f.due_on <= ?")
             params.append(due_by)
+        if due_from is not None:
+            where.append("f.due_on >= ?")
+            params.append(due_from)
         # The follow-ups first, then the few names they need by key: joining the big tables in one statement makes
         # DuckDB hash whole tables (contacts, opportunities) for a handful of rows.
         sql = ("SELECT f.id, f.customer_id, f.what, f.due_on, f.owner, f.contact_id, f.opportunity_id, f.done, "
@@ -109,6 +114,24 @@ class FollowUpStore(Part):
             row["contact_name"] = (contacts.get(row["contact_id"]) or (None,))[0] or None
             row["opportunity_title"] = (opportunities.get(row["opportunity_id"]) or (None,))[0]
         return _follow_up_frame(rows) if rows else _no_follow_ups().copy()
+
+    def follow_up_counts(self, owner: str | None = None, due_by: dt.date | None = None,
+                         account_manager: str | None = None) -> dict[str, int]:
+        """How many open follow-ups (of an owner, of an ``account_manager``'s customers, due by a day) there are and
+        how many of them are overdue: ``{"due": n, "overdue": m}``, counted whatever a list of them shows."""
+        where, params = ["NOT done"], []
+        if owner is not None:
+            where.append("owner = ?")
+            params.append(owner)
+        if account_manager is not None:
+            where.append("customer_id IN (SELECT id FROM customers WHERE account_manager = ?)")
+            params.append(account_manager)
+        if due_by is not None:
+            where.append("due_on <= ?")
+            params.append(due_by)
+        row = self.db.row("SELECT count(*), sum(CASE WHEN due_on < ? THEN 1 ELSE 0 END) FROM follow_ups WHERE "
+                          + " AND ".join(where), [self.firm_today(), *params])
+        return {"due": int(row[0] or 0), "overdue": int(row[1] or 0)}
 
     def _by_key(self, select: str, ids: set[Any]) -> dict[int, tuple[Any, ...]]:
         """{id: the other columns} of the rows with these ids (``select`` ends with WHERE)."""

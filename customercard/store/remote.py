@@ -138,7 +138,7 @@ REMOTE: dict[str, Remote] = {
     "bulk_preview": WRITE, "bulk_change": WRITE, "undo_bulk_change": WRITE, "get_bulk_change": READ,
     "bulk_changes": READ, "bulk_change_customers": READ,
     # follow-ups and the home page
-    "follow_ups": READ, "get_follow_up": READ, "new_follow_up": READ, "add_follow_up": WRITE,
+    "follow_ups": READ, "follow_up_counts": READ, "get_follow_up": READ, "new_follow_up": READ, "add_follow_up": WRITE,
     "save_follow_up": WRITE, "set_follow_up_done": WRITE, "firm_today": READ, "changes_by_others": READ,
     "invoicing_behind": READ, "open_pipeline_by_stage": READ,
     "follow_up_mail_wanted": Remote("read", own_login="login"),

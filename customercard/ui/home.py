@@ -15,26 +15,30 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
+import pandas as pd
 import panel as pn
 import param
 
 from .. import formatting
 from ..errors import ConflictError, CustomerCardError, NotFound
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..models import User
 from ..store import STORE_TYPES
 from .accessibility import token
 from .components import CardView, SectionSlot
+from .editor import RecordEditor
 from .html import esc, isolated, link, page_heading, table
 from .live import Follower
-from .sections.base import note_html
-from .sections.crm import conflict_text
-from .sections.follow_ups import follow_up_rows
+from .sections.base import action_button, note_html
+from .sections.crm import conflict_text, seen_version
+from .sections.follow_ups import FOLLOW_UP_FIELDS, follow_up_choices, follow_up_rows
 
 log = logging.getLogger(__name__)
 
 #: Follow-ups due within this many days are listed (overdue ones always).
 DUE_WITHIN_DAYS = 7
+#: The most follow-ups the home page lists (its count says how many there are).
+HOME_FOLLOW_UPS = 200
 #: The blocks, in order: key → title (managers' wording; the firm-wide one for administrators and viewers).
 BLOCKS: dict[str, tuple[str, str]] = {
     "follow_ups": (N_("My follow-ups"), N_("Follow-ups due")),
@@ -70,6 +74,10 @@ class HomePage(pn.viewable.Viewer):
         except Exception:  # a read-only moment of the database: the page is still shown
             log.exception("Could not remember when %s looked at the home page", user.login)
         self._notes: dict[str, tuple[str, bool, str]] = {}
+        #: After a follow-up is marked done: a button to open it again (it has left the list).
+        self._reopen = ""
+        #: The follow-up form shown in the block, if any.
+        self.editor: RecordEditor | None = None
         self.slots: dict[str, SectionSlot] = {}
         for key, (mine, firm) in BLOCKS.items():
             if key == "pipeline" and not self.crm:
@@ -95,15 +103,28 @@ class HomePage(pn.viewable.Viewer):
         note = self._notes.get(key)  # kept until the next action: said and focused once (its mark)
         if note:
             text, ok, mark = note
-            body += note_html(text, ok, mark=mark, focus=True)
+            body += note_html(text, ok, mark=mark, focus=True) + (self._reopen if key == "follow_ups" else "")
         self.slots[key].html = body
 
     def _follow_ups(self) -> str:
-        frame = self.store.follow_ups(owner=self.owner, open_only=True,
-                                      due_by=self.today + dt.timedelta(days=DUE_WITHIN_DAYS), limit=200)
-        overdue = int(frame["overdue"].sum())
+        due_by = self.today + dt.timedelta(days=DUE_WITHIN_DAYS)
+        counts = self.store.follow_up_counts(owner=self.owner, due_by=due_by)
+        if counts["due"] == 0:
+            return f'<p class="cc-empty">{esc(_("Nothing due in the coming week."))}</p>'
         summary = _("{due} due by {day}, {overdue} of them overdue.").format(
-            due=len(frame), overdue=overdue, day=formatting.date(self.today + dt.timedelta(days=DUE_WITHIN_DAYS)))
+            due=counts["due"], overdue=counts["overdue"], day=formatting.date(due_by))
+        if counts["due"] <= HOME_FOLLOW_UPS:
+            frame = self.store.follow_ups(owner=self.owner, open_only=True, due_by=due_by, limit=HOME_FOLLOW_UPS)
+        else:  # the ones due from today on all stay listed; of the overdue ones, the longest overdue first
+            coming = self.store.follow_ups(owner=self.owner, open_only=True, due_by=due_by, due_from=self.today,
+                                           limit=HOME_FOLLOW_UPS)
+            late = self.store.follow_ups(owner=self.owner, open_only=True, due_by=self.today - dt.timedelta(days=1),
+                                         limit=max(HOME_FOLLOW_UPS - len(coming), 1))
+            frame = pd.concat([late, coming], ignore_index=True)
+            left = counts["due"] - len(frame)
+            if left > 0:
+                summary += " " + ngettext("{n} more is not listed here.", "{n} more are not listed here.",
+                                          left).format(n=left)
         if frame.empty:
             return f'<p class="cc-empty">{esc(_("Nothing due in the coming week."))}</p>'
         headers, rows = follow_up_rows(frame, self.can_edit, customer_column=True, contact_column=False, crm=self.crm)
@@ -173,9 +194,16 @@ class HomePage(pn.viewable.Viewer):
 
     # -- acting ----------------------------------------------------------------------------------------------
     def handle(self, key: str, action: str, data: dict[str, Any]) -> None:
-        """Done or open again from the follow-ups block (writers only; on the version the row was drawn with)."""
-        if key != "follow_ups" or action not in ("follow-up-done", "follow-up-open") or not self.can_edit:
+        """Edit, done or open again from the follow-ups block (writers only; on the version the row was drawn
+        with). One marked done leaves the list; its note offers to open it again."""
+        if key != "follow_ups" or not self.can_edit:
             return
+        if action == "edit-follow-up":
+            self._edit_follow_up(data)
+            return
+        if action not in ("follow-up-done", "follow-up-open"):
+            return
+        self._reopen = ""
         try:
             follow_up_id = int(data.get("id"))
             version = int(data["version"]) if data.get("version") is not None else None
@@ -183,6 +211,9 @@ class HomePage(pn.viewable.Viewer):
             saved = self.store.set_follow_up_done(follow_up_id, done, user=self.user.login, version=version)
             self._notes[key] = ((_("“{what}” marked done.") if done else _("“{what}” is open again.")).format(
                 what=isolated(saved.what)), True, token())
+            if done:
+                self._reopen = action_button("follow-up-open", _("Open again"), saved.id, css="cc-home-reopen",
+                                             version=saved.version)
         except ConflictError as exc:
             self._notes[key] = (conflict_text(exc, self.store.user_name), False, token())
         except (TypeError, ValueError, KeyError, NotFound):
@@ -190,6 +221,27 @@ class HomePage(pn.viewable.Viewer):
         except CustomerCardError as exc:
             self._notes[key] = (str(exc), False, token())
         self.draw(key)
+
+    def _edit_follow_up(self, data: dict[str, Any]) -> None:
+        """The follow-up's form in the block, on the version its row was drawn with."""
+        try:
+            follow_up = seen_version(self.store.get_follow_up(int(data.get("id"))), data)
+        except (TypeError, ValueError, NotFound):
+            return
+        store, login, slot = self.store, self.user.login, self.slots["follow_ups"]
+
+        def closed(saved: Any = None) -> None:
+            self.editor = None
+            if saved is not None:
+                self._notes["follow_ups"] = (_("Follow-up saved."), True, token())
+            slot.param.update(child=None, child_first=False)
+            self.draw("follow_ups")
+        self.editor = RecordEditor(follow_up, FOLLOW_UP_FIELDS, title=_("Edit follow-up"), css="cc-follow-up-form",
+                                   user_name=store.user_name, zone=self._zone(), focus=True,
+                                   save=lambda f: store.save_follow_up(f, user=login),
+                                   reload=lambda: store.get_follow_up(follow_up.id), done=closed,
+                                   cancelled=closed, overrides=follow_up_choices(store, follow_up))
+        slot.param.update(child=self.editor.__panel__(), child_first=True, collapsed=False)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(pn.pane.HTML(page_heading(_("My customers") if self.manager else _("Home")), margin=(0, 10)),

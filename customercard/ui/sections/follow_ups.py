@@ -136,15 +136,18 @@ class FollowUpsSection(CrmSection):
 
     def _edit(self, follow_up: FollowUp, title: str) -> None:
         store, login = self.context.store, self.context.login
-        contacts = store.contacts(follow_up.customer_id, include_inactive=True)
-        people = {"—": None, **dict(contact_options(contacts, [follow_up.contact_id]))}
-        overrides = {"owner": owner_choice(store, follow_up.owner),
-                     "contact_id": pn.widgets.Select(label=_("Contact person"), options=people,
-                                                     value=follow_up.contact_id, sizing_mode="stretch_width",
-                                                     css_classes=["cc-follow-up-contact"])}
         created = follow_up.id is None
         self._edit_record(follow_up, FOLLOW_UP_FIELDS, title=title, css="cc-follow-up-form",
                           done=_("Follow-up saved."),
                           save=lambda f: (store.add_follow_up if created else store.save_follow_up)(f, user=login),
                           reload=None if created else (lambda: store.get_follow_up(follow_up.id)),
-                          overrides=overrides)
+                          overrides=follow_up_choices(store, follow_up))
+
+
+def follow_up_choices(store: Any, follow_up: FollowUp) -> dict[str, Any]:
+    """The follow-up form's owner and contact-person choices (the card's and the home page's)."""
+    contacts = store.contacts(follow_up.customer_id, include_inactive=True)
+    people = {"—": None, **dict(contact_options(contacts, [follow_up.contact_id]))}
+    return {"owner": owner_choice(store, follow_up.owner),
+            "contact_id": pn.widgets.Select(label=_("Contact person"), options=people, value=follow_up.contact_id,
+                                            sizing_mode="stretch_width", css_classes=["cc-follow-up-contact"])}
