@@ -62,7 +62,7 @@ def test_a_shared_view_is_changed_by_its_owner_or_an_administrator_only(demo_sto
 
 def test_a_viewer_keeps_private_views_but_shares_none(demo_store):
     assert demo_store.save_view(SavedView(name="Vera's", search=SEARCH), user="vera").owner == "vera"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="keeps views for themselves"):
         demo_store.save_view(SavedView(name="For all", search=SEARCH, shared=True), user="vera")
 
 

@@ -275,3 +275,17 @@ def test_the_bulk_panel_follows_a_status_or_criterion_renamed_while_it_was_open(
         assert labelled(bulk, "Change").value == f"segments.{old_name} (renamed)"
     finally:
         demo_store.rename_list_value(int(held["id"]), "On hold", user="admin")
+
+
+def test_a_viewer_keeps_a_private_copy_of_a_shared_view(demo_store):
+    shared = demo_store.save_view(SavedView(name="Anna's actives", shared=True, search="status=Active"), user="anna")
+    page = CustomerList.from_url(demo_store, f"status=Active&view={shared.id}", login="vera")
+    page.__panel__()
+    menu = page.views
+    box = labelled(menu, "Shared with everyone")
+    assert box.disabled and not box.value  # not ticked from the shared view: a viewer cannot untick it
+    labelled(menu, "View name").value = "Vera's actives"
+    labelled(menu, "Save as new view").clicks += 1
+    mine = [v for v in demo_store.views(user="vera") if v.owner == "vera"]
+    assert [(v.name, v.shared) for v in mine] == [("Vera's actives", False)]
+    assert "Saved the view" in pane_text(menu, "cc-view-message")

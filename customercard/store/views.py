@@ -56,13 +56,19 @@ class SavedViewStore(Part):
             raise NotFound(_("No saved view {view_id}.").format(view_id=view_id))
         return _view(rows[0])
 
+    def _may_share(self, login: str) -> None:
+        """Viewers keep views for themselves: sharing one needs a user who may change customers."""
+        if not self.admin.can(login, "write"):
+            raise PermissionDenied(_("“{user}” is a viewer and keeps views for themselves: untick “Shared with "
+                                     "everyone” to save it.").format(user=login))
+
     def save_view(self, view: SavedView, user: str | None = None) -> SavedView:
         """Create (``view.id`` None) or overwrite a view — its name, sharing and search — made from ``view.version``.
         A new view is the acting user's. Another view of the same owner with the same name is refused with a message
         for the name; a shared view of someone else needs an administrator; a stale version is a conflict."""
         login = self.admin.require(user, "read")
         if view.shared and view.id is None:
-            self.admin.require(login, "write")  # viewers keep views for themselves
+            self._may_share(login)
         view.check()
         now = utcnow()
         with self.db.transaction() as cur:
@@ -82,7 +88,7 @@ class SavedViewStore(Part):
             if stored.version != view.version:
                 raise _view_conflict(stored, view)
             if view.shared and not stored.shared:
-                self.admin.require(login, "write")
+                self._may_share(login)
             self._refuse_same_view_name(cur, stored.owner, view.name, stored.id)
             updated = cur.execute(
                 "UPDATE saved_views SET name = ?, name_key = ?, shared = ?, search = ?, updated_at = ?, "

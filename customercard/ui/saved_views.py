@@ -89,7 +89,7 @@ class SavedViewsMenu(pn.viewable.Viewer):
         self._overwrite.visible = self._delete.visible = may_change
         if self._open is not None and not self._name.value:
             self._name.value = self._open.name
-            self._shared.value = self._open.shared
+            self._shared.value = self._open.shared and not self._shared.disabled  # a viewer's copy stays theirs
 
     def _say(self, text: str, ok: bool = True, focus: bool = False) -> None:
         """The menu's message, said once; with ``focus`` it takes the focus (the button used went away)."""
