@@ -24,6 +24,9 @@ def test_follow_ups_through_the_api(served):  # noqa: F811
     assert [item["id"] for item in listed] == [body["id"]]
     assert set(problem(client.post(f"/customers/{customer}/follow-ups", {"fields": {"owner": "nobody"}}),
                        422)["errors"]) >= {"what", "owner"}
+    # one bad field is the only one named: the owner left out is the caller, as a good request shows
+    assert set(problem(client.post(f"/customers/{customer}/follow-ups", {"fields": {
+        "what": "Call", "due_on": "2026-02-30"}}), 422)["errors"]) == {"due_on"}
 
     path = made.headers["Location"]
     bare = problem(client.call("PATCH", path, {"done": True}, {"If-Match": '"v1"'}), 422)  # not inside "fields"

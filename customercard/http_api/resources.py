@@ -280,6 +280,8 @@ class CustomerRecordsMaker(KindHandler):
         record = self.kind.new(self.store, number)
         errors = apply_fields(record, fields)
         if errors:
+            if "owner" in record.param and not record.owner:  # as the store would: the caller's, unless given
+                record.owner = login
             raise _invalid({**record.validate(self.store.choices()), **errors})
         created = self.kind.get(self.store, self.kind.create(self.store, record, login).id)
         return Reply(201, record_json(created), {"Location": f"{API_PREFIX}/{self.kind.path}/{created.id}",
