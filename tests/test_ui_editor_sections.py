@@ -74,6 +74,16 @@ def test_someone_elses_comment_draws_the_comments_and_the_timeline_only(demo_sto
     assert "Called about the renewal." in card.section("comments").view.html
 
 
+def test_someone_elses_follow_up_draws_the_follow_ups_and_the_timeline_only(demo_store, customer_id):
+    card = open_card(demo_store, customer_id)
+    before = drawings(card)
+    follow_up = demo_store.new_follow_up(customer_id, owner="erik")
+    follow_up.what = "Ask about the renewal"
+    demo_store.add_follow_up(follow_up, user="erik")
+    eventually(lambda: changed_since(card, before) == {"follow_ups", "activity"})
+    assert "Ask about the renewal" in card.section("activity").view.html
+
+
 def test_someone_elses_save_while_a_form_is_open_draws_the_read_views_and_keeps_the_form(demo_store, customer_id):
     card = open_card(demo_store, customer_id)
     contact = card.section("contact")

@@ -43,7 +43,7 @@ class ActivitySection(Section):
     key = "activity"
     title = N_("Activity")
     collapsed_by_default = True
-    listens_to = frozenset({"customer", "comment", "contact", "event", "opportunity", "relation", "file"})
+    listens_to = frozenset({"customer", "comment", "contact", "event", "opportunity", "relation", "file", "follow-up"})
     actions = (*TIMELINE_ACTIONS, "activity-open")
 
     def __init__(self, **params: Any) -> None:
