@@ -28,3 +28,15 @@ def test_views_and_a_bulk_change_travel(remote, served):  # noqa: F811 - the fix
     assert undone.customers == batch.customers
     with pytest.raises(ValidationError):
         remote.bulk_change(ids, "account_manager", "nobody", user="anna")
+
+
+def test_what_a_bulk_change_left_alone_is_keyed_by_customer_id_as_embedded(remote, served):  # noqa: F811
+    ids = [int(i) for i in served.store.sql("SELECT id FROM customers WHERE NOT archived ORDER BY id DESC "
+                                            "LIMIT 3")["id"]]
+    preview = remote.bulk_preview(ids, "account_manager", "erik", user="anna")
+    moved = served.store.get_customer(ids[0])
+    moved.nickname = "Changed after the preview"
+    served.store.save_customer(moved, user="kari")
+    batch = remote.bulk_change(ids, "account_manager", "erik", user="anna", versions=preview["versions"])
+    assert list(batch.skipped) == [ids[0]] and ids[0] in batch.skipped  # an int, as the store gives it
+    assert "changed" in batch.skipped[ids[0]]
