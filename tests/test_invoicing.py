@@ -44,6 +44,18 @@ def test_bad_invoices_are_refused_whole(empty_store):
     assert empty_store.invoiced_per_year(c.id).empty
 
 
+def test_invoices_of_a_customer_merged_away_are_refused_whole_naming_the_survivor(empty_store):
+    kept = empty_store.create_customer(user="anna", name="Kept AB")
+    gone = empty_store.create_customer(user="anna", name="Gone AB")
+    empty_store.merge_customers(kept.id, gone.id, user="anna")
+    row = {"number": "F-1", "invoice_date": "2024-05-05", "amount": 10.0, "currency": "SEK", "amount_base": 10.0}
+    both = pd.DataFrame([{**row, "customer_id": kept.id}, {**row, "number": "F-2", "customer_id": gone.id}])
+    with pytest.raises(cc.PermissionDenied, match=r"Gone AB \(id \d+\) was merged into customer \d+ \(Kept AB\)"):
+        empty_store.add_invoices(both, user="anna")
+    assert empty_store.invoiced_per_year(kept.id).empty and empty_store.invoiced_per_year(gone.id).empty
+    assert empty_store.add_invoices(both.iloc[:1], user="anna") == 1
+
+
 def test_aggregate_equals_raw_sql_for_every_customer_and_overall(demo_store):
     raw = demo_store.sql("SELECT customer_id, CAST(EXTRACT(YEAR FROM invoice_date) AS BIGINT) AS year, "
                          "CAST(sum(amount_base) AS DOUBLE PRECISION) AS amount FROM invoices "

@@ -7,16 +7,17 @@ as every invoice write, so one customer's figures never scan the invoices table.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from .backend import Backend
 from .database import execute_rows
 from .part import Part
+from .records import survivor_named
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -47,9 +48,25 @@ class InvoicingStore(Part):
         if unknown:
             raise NotFound(_("No customer with id {customer_id} (invoices not added).").format(
                 customer_id=sorted(unknown)[0]))
-        with self.db.transaction():
+        with self.db.transaction() as cur:
+            self._refuse_merged_away(cur, wanted)
             self._insert_invoices(frame)
         return len(frame)
+
+    def _refuse_merged_away(self, cur: Any, customer_ids: list[int]) -> None:
+        """Invoices of a customer merged into another would stay on its archived pointer, never counted at the
+        survivor: refused, all of them, naming where they belong (as every other record is). On PostgreSQL the
+        customers' rows are held until the write commits: a merge of one of them waits, then moves them too."""
+        lock = " FOR SHARE" if self.db.dialect == "postgresql" else ""
+        for start in range(0, len(customer_ids), 5_000):
+            part = customer_ids[start:start + 5_000]
+            for customer_id, name, survivor in cur.execute(
+                    "SELECT id, name, merged_into FROM customers WHERE " + self.db.any_of("id") + lock,
+                    [part]).fetchall():
+                if survivor is not None:
+                    raise PermissionDenied(_("{name} (id {customer_id}) was merged into {survivor}: no invoices "
+                                             "were added. Add them there.").format(
+                        name=name, customer_id=customer_id, survivor=survivor_named(self.db, int(survivor), cur)))
 
     def _insert_invoices(self, frame: pd.DataFrame) -> None:
         """Insert checked invoices and fold them into invoiced_yearly (inside a transaction)."""
