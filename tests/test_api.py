@@ -188,6 +188,15 @@ def test_reading_and_changing_a_customer_with_etag_and_if_match(served):
     assert "e-post" in problem(swedish, 422)["errors"]["email"].lower() and swedish.headers["Content-Language"] == "sv"
 
 
+def test_a_customer_merged_away_after_its_etag_was_read_is_refused_with_where(served):
+    kept, gone = customer_ids(served)[40:42]
+    client = api(served)
+    tag = client.get(f"/customers/{gone}").headers["ETag"]
+    served.store.merge_customers(kept, gone, user="erik")
+    refused = problem(client.patch(f"/customers/{gone}", {"phone": "+46 8 111 22 33"}, if_match=tag), 403)
+    assert "Make the change there" in refused["detail"] and "Changed by someone else" not in refused["detail"]
+
+
 def test_bodies_that_are_not_json_objects_are_refused_with_a_problem(served):
     customer_id = customer_ids(served)[2]
     client = api(served)

@@ -94,6 +94,22 @@ def test_merge_rules(empty_store):
         store.merge_customers(other.id, 999, user="anna")
 
 
+def test_a_copy_read_before_the_merge_is_refused_with_where_not_as_a_conflict(empty_store):
+    store = empty_store
+    kept = store.create_customer(user="anna", name="Kept AB")
+    gone = store.create_customer(user="anna", name="Gone AB")
+    unchanged, changed = store.get_customer(gone.id), store.get_customer(gone.id)
+    store.merge_customers(kept.id, gone.id, user="anna")
+    changed.phone = "08-123 456 78"
+    for copy in (changed, unchanged):  # a change (the UPDATE finds no row) and a save of nothing
+        with pytest.raises(cc.PermissionDenied, match=r"Gone AB was merged into customer \d+ \(Kept AB\)"):
+            store.save_customer(copy, user="anna")
+    stale = store.get_customer(gone.id)
+    stale.version -= 1  # (a copy read before the merge, without what was read kept with it)
+    with pytest.raises(cc.PermissionDenied, match="Make the change there"):
+        store.save_customer(stale, user="anna")
+
+
 def test_after_a_merge_both_cards_show_every_section(demo_store):
     """Building 'Groups and log' after a merge raised KeyError('merged_from') and blanked the sections below it."""
     from customercard.ui.card import CustomerCard

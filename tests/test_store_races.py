@@ -532,9 +532,10 @@ class StoreRaces(RuleBasedStateMachine):
             copy.obj.set(name, value)
         changes = _changed(copy.base, customer_texts(copy.obj))
         stale = copy.obj.version != tracked.version
-        # stale: refused even with nothing changed (a save is not taken as done on a copy that is not what is
-        # stored); a customer merged away is not edited any more (it is kept as the pointer to its survivor)
-        expected = "conflict" if stale else "denied" if tracked.merged_into is not None else "ack"
+        # a customer merged away is not edited any more (it is kept as the pointer to its survivor), whichever
+        # version the copy has: refused with where to make the change; stale: refused even with nothing changed (a
+        # save is not taken as done on a copy that is not what is stored)
+        expected = "denied" if tracked.merged_into is not None else "conflict" if stale else "ack"
         outcome, result = self._attempt(expected, lambda: self.store.save_customer(copy.obj, user=actor))
         if outcome != "ack":
             return

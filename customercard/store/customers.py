@@ -399,6 +399,7 @@ class CustomerStore(Part):
             carried = isinstance(stored, Snapshot) and stored.id == customer.id and stored.version == customer.version
             if not carried:
                 stored = self.stored_now(customer.id)
+                self._refuse_merged_away(customer, stored)  # merged since: where to make the change, no conflict
                 if stored.version != customer.version:
                     raise self.conflict(stored, customer)
             self._refuse_merged_away(customer, stored)
@@ -411,9 +412,9 @@ class CustomerStore(Part):
             if not changes:
                 if carried:  # nothing to write, so no UPDATE checks the version: a save or merge since is said here
                     now = self.stored_now(customer.id)
+                    self._refuse_merged_away(customer, now)
                     if now.version != customer.version:
                         raise self.conflict(now, customer)
-                    self._refuse_merged_away(customer, now)
                 return customer
             now = utcnow()
             columns = _columns_of(set(changes))
@@ -423,7 +424,7 @@ class CustomerStore(Part):
             updated = cur.execute(_update_statement(columns), [*(values[c] for c in columns), now, login,
                                                                customer.id, customer.version]).rowcount
             if not updated:
-                raise self.conflict(self.stored_now(customer.id), customer)
+                raise self._stale(customer)
             version = customer.version + 1
             write_customer_changes(self.db, cur, [[customer.id, version, now, login, kind, field, to_text(old),
                                                    to_text(new)] for field, (old, new) in changes.items()])
@@ -460,7 +461,7 @@ class CustomerStore(Part):
             stored = getattr(customer, "_stored", None)
             try:
                 if not (isinstance(stored, Snapshot) and stored.version == customer.version):
-                    raise self.conflict(self.stored_now(customer.id), customer)
+                    raise self._stale(customer)
                 self._refuse_merged_away(customer, stored)
                 customer.check(choices, previous=stored)
             except (ValidationError, ConflictError, PermissionDenied) as exc:
@@ -488,8 +489,8 @@ class CustomerStore(Part):
                       *(v for customer, _s, _c in group for v in (customer.id, customer.version))]
             updated = {int(row[0]) for row in self.db.cursor().execute(statement, params).fetchall()}
             for customer, stored, changes in group:
-                if customer.id not in updated:  # saved by someone else since it was read
-                    refused[customer.id] = self.conflict(self.stored_now(customer.id), customer)
+                if customer.id not in updated:  # saved (or merged) by someone else since it was read
+                    refused[customer.id] = self._stale(customer)
                     continue
                 version = customer.version + 1
                 history += [[customer.id, version, now, login, kind, field, to_text(old), to_text(new)]
@@ -506,6 +507,16 @@ class CustomerStore(Part):
         if survivor:
             raise PermissionDenied(_("{name} was merged into {survivor}: nothing was saved. Make the change there.")
                                    .format(name=customer.name, survivor=survivor_named(self.db, int(survivor))))
+
+    def _stale(self, customer: Customer) -> Exception:
+        """Why a save from ``customer``'s version found the row changed: merged into another since (refused with
+        where to make the change), else a conflict with what changed meanwhile."""
+        now = self.stored_now(customer.id)
+        try:
+            self._refuse_merged_away(customer, now)
+        except PermissionDenied as exc:
+            return exc
+        return self.conflict(now, customer)
 
     def stored_now(self, customer_id: int) -> Snapshot:
         """What is stored now, as a save compares with it — a value the model refuses as the default it is read as
