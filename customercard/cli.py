@@ -166,6 +166,15 @@ def _customer_count(text: str) -> int:
     return count
 
 
+def _day(text: str) -> dt.date:
+    """``--today``: a date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("give a date written YYYY-MM-DD, like 2026-06-15, not {text}").format(
+            text=text)) from None
+
+
 def _stop_on_sigterm() -> None:
     """SIGTERM (a service manager's stop) ends the server as Ctrl+C does: it stops cleanly and removes its discovery
     file."""
@@ -228,8 +237,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     store = _store(args, new_ok=True, defaults=False)
     try:
-        today = dt.date.fromisoformat(args.today) if args.today else None
-        summary = build_demo(store, customers=args.customers, seed=args.seed, today=today,
+        summary = build_demo(store, customers=args.customers, seed=args.seed, today=args.today,
                              progress=not args.quiet)
     except ValueError as exc:
         raise CustomerCardError(str(exc)) from None
@@ -530,7 +538,7 @@ def _add_demo_command(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help=_("fill a new database with seeded demo data"))
     demo.add_argument("--customers", type=_customer_count, default=2000)
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--today", help=_("the date the demo data is made relative to (YYYY-MM-DD)"))
+    demo.add_argument("--today", type=_day, help=_("the date the demo data is made relative to (YYYY-MM-DD)"))
     demo.add_argument("--quiet", action="store_true", help=_("no progress bar"))
     demo.set_defaults(func=cmd_demo)
 

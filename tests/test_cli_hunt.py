@@ -89,6 +89,14 @@ def test_demo_with_no_customers_is_one_line_and_makes_no_file(tmp_path: Path, co
     assert made.returncode == 0, made.stderr
 
 
+@pytest.mark.parametrize("day", ["2026-13-01", "2026-02-30", "soon"])
+def test_demo_with_a_day_that_is_no_date_is_one_line_and_makes_no_file(tmp_path: Path, day):
+    target = tmp_path / "demo.duckdb"
+    line = one_line(run("demo", "--db", str(target), "--today", day, "--quiet"), code=2)
+    assert "--today" in line and "YYYY-MM-DD" in line and day in line
+    assert not target.exists()
+
+
 @pytest.mark.parametrize("command", [["users", "list"], ["export", "customers", "out.csv"], ["reindex"],
                                      ["backup", "copy.duckdb"], ["tokens", "list", "anna"]])
 def test_a_command_on_a_database_that_is_not_there_says_so_and_makes_none(tmp_path: Path, command):
