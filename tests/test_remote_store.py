@@ -703,6 +703,28 @@ def test_the_store_as_of_a_day_through_the_server_reads_as_the_file_does(served,
     assert card.customer.nickname != "Changed today" and not card.context.can_edit
 
 
+def test_the_invoices_behind_a_past_days_bars_through_the_server_follow_a_merge_since(served, remote):
+    """A notebook beside the server read a day before a merge: the duplicate's bars were full over empty invoice
+    lists and the survivor's lists held the duplicate's invoices on top of its bars (today's invoices by date)."""
+    import datetime as dt
+
+    with_invoices = [int(i) for i in served.store.sql(
+        "SELECT customer_id FROM invoices i JOIN customers c ON c.id = i.customer_id WHERE NOT c.archived "
+        "GROUP BY customer_id HAVING count(*) > 2 ORDER BY customer_id")["customer_id"]]
+    survivor, other = with_invoices[-2], with_invoices[-1]
+    before = served.store.firm_today() - dt.timedelta(days=1)
+    served.store.merge_customers(survivor, other, user="anna")
+    here, there = served.store.as_of(before), remote.as_of(before)
+    for customer_id in (survivor, other):
+        bars = there.invoiced_per_year(customer_id)
+        assert bars.equals(here.invoiced_per_year(customer_id))
+        for year, amount in zip(bars["year"], bars["amount"], strict=True):
+            listed = there.invoices(customer_id, year=int(year))
+            assert round(float(listed["amount_base"].sum()), 2) == round(float(amount), 2), (customer_id, year)
+            assert listed["id"].tolist() == here.invoices(customer_id, year=int(year))["id"].tolist()
+    assert not remote.invoices_as_of(other, before).empty and remote.invoices(other).empty  # moved since
+
+
 def test_a_value_the_model_refuses_travels_as_unreadable_and_a_save_through_the_server_leaves_it(served, remote):
     """A notebook's store through the server got the default (25) with no word of the stored 250, and a save of the
     phone alone wrote 250 → 25 under the user's name. An administrator's exchange rates that leave out a currency

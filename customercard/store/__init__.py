@@ -237,16 +237,7 @@ class StoreAsOfDay(AsOfDayReads, Store):
         return frame[frame["changed_at"] <= self._parts["asof"].cutoff(self.day)].reset_index(drop=True)
 
     def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
-        asof = self._parts["asof"]
-        moves = asof._moved_since(customer_id, asof.cutoff(self.day))
-        # the customer's invoices then: a merge since may have moved some here, or away
-        frame = asof._owned_frame("invoices", customer_id, moves,
-                                  lambda holder: super(StoreAsOfDay, self).invoices(holder, year=year,
-                                                                                   project=project))
-        if moves.get("invoices"):  # (newest first, as ever)
-            frame = frame.sort_values(["invoice_date", "id"], ascending=False)
-        day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
-        return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
+        return self.base.invoices_as_of(customer_id, self.day, year=year, project=project)
 
 
     def outbox_counts(self, customer_id: int | None = None) -> dict[str, int]:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from .crm import CrmStore
     from .customers import CustomerStore
     from .followups import FollowUpStore
+    from .invoicing import InvoicingStore
     from .people import PeopleStore
 
 log = logging.getLogger(__name__)
@@ -92,13 +93,14 @@ def _typed(record: type, field: str, text: Any) -> Any:
 class AsOfStore(Part):
     """Part of :class:`customercard.store.Store`: the customer and its records as they were on a day."""
 
-    uses = ("activity", "admin", "crm", "customers", "followups", "people")
+    uses = ("activity", "admin", "crm", "customers", "followups", "invoicing", "people")
     internal = frozenset({"cutoff"})
     activity: ActivityStore
     admin: AdminStore
     crm: CrmStore
     customers: CustomerStore
     followups: FollowUpStore
+    invoicing: InvoicingStore
     people: PeopleStore
 
     db: Backend
@@ -503,6 +505,20 @@ class AsOfStore(Part):
         years = range(min(found), max(found) + 1) if found else []
         return pd.DataFrame({"year": pd.Series(list(years), dtype="int64"),
                              "amount": pd.Series([found.get(y, 0.0) for y in years], dtype="float64")})
+
+    def invoices_as_of(self, customer_id: int, as_of: Any, year: int | None = None,
+                       project: int | None = None) -> pd.DataFrame:
+        """The customer's invoices as they stood at the end of ``as_of`` (as :meth:`invoices`): those dated by
+        then, without what a merge since brought and with what it moved away — each year's ``amount_base`` adds up
+        to its bar in :meth:`invoiced_per_year_as_of`."""
+        customer_id = int(customer_id)
+        moves = self._moved_since(customer_id, self.cutoff(as_of))
+        frame = self._owned_frame("invoices", customer_id, moves,
+                                  lambda holder: self.invoicing.invoices(holder, year=year, project=project))
+        if moves.get("invoices"):  # (newest first, as ever)
+            frame = frame.sort_values(["invoice_date", "id"], ascending=False)
+        day = as_of.date() if isinstance(as_of, dt.datetime) else as_date(as_of)
+        return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
 
     # -- shared -------------------------------------------------------------------------------------------------
     def _moved_since(self, customer_id: int, cutoff: dt.datetime) -> Moves:

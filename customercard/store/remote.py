@@ -98,6 +98,7 @@ REMOTE: dict[str, Remote] = {
     "contacts_as_of": READ, "projects_as_of": READ, "events_as_of": READ, "opportunities_as_of": READ,
     "follow_ups_as_of": READ,
     "relations_as_of": READ, "files_as_of": READ, "timeline_as_of": READ, "invoiced_per_year_as_of": READ,
+    "invoices_as_of": READ,
     "pipeline_per_year_as_of": READ,
     "restore_as_of": WRITE, "restore_contact": WRITE, "record_history": READ, "is_empty": READ,
     "export_customers_frame": READ, "export_contacts_frame": READ,
@@ -517,9 +518,7 @@ class RemoteAsOfDay(AsOfDayReads):
         return frame[frame["changed_at"] <= self._cutoff()].reset_index(drop=True)
 
     def invoices(self, customer_id: int, year: int | None = None, project: int | None = None) -> pd.DataFrame:
-        frame = self.base.invoices(customer_id, year=year, project=project)
-        day = self.day.date() if isinstance(self.day, dt.datetime) else self.day
-        return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
+        return self.base.invoices_as_of(customer_id, self.day, year=year, project=project)  # merges since too
 
     def _cutoff(self) -> Any:
         """The last moment of the day (the firm's), as history's times are kept."""
