@@ -521,3 +521,39 @@ def test_the_card_as_of_a_moment_before_a_merge_shows_each_customer_its_own_reco
     told = store.timeline_as_of(other, before, kinds=["comment"], limit=500)  # the store's own call, with filters
     assert sorted(int(i) for i in told["ref_id"]) == sorted(
         ref for table, ref, kind, _action in then[other]["story"] if kind == "comment")
+
+
+def _comments(store, customer_id, count, text):
+    return [store.add_comment(customer_id, f"{text} {n}", user="anna").id for n in range(count)]
+
+
+def test_a_past_days_timeline_after_a_merge_pages_through_the_survivors_own_entries(empty_store):
+    """The duplicate's newer entries filled the survivor's page and were dropped from it: the day's Activity showed
+    one entry of thirteen, and no "Load more"."""
+    from customercard.store.database import utcnow
+
+    store = empty_store
+    kept = store.create_customer(user="anna", name="Kept AB").id
+    gone = store.create_customer(user="anna", name="Gone AB").id
+    own = _comments(store, kept, 5, "Kept's")
+    _comments(store, gone, 30, "Gone's")  # newer than all of the survivor's
+    before = utcnow()
+    store.merge_customers(kept, gone, user="anna")
+    page = store.timeline_as_of(kept, before, kinds=["comment"], limit=3)
+    rest = store.timeline_as_of(kept, before, kinds=["comment"], limit=3, before=page["cursor"].iloc[-1])
+    assert [int(i) for i in [*page["ref_id"], *rest["ref_id"]]] == own[::-1]
+
+
+def test_a_merged_away_customers_past_timeline_finds_its_entries_behind_a_busy_survivors(empty_store):
+    """Entries moved to a survivor with more than 500 newer entries of its own were never reached."""
+    from customercard.store.database import utcnow
+
+    store = empty_store
+    kept = store.create_customer(user="anna", name="Busy AB").id
+    gone = store.create_customer(user="anna", name="Gone AB").id
+    moved = _comments(store, gone, 4, "Gone's")
+    _comments(store, kept, 510, "Busy")
+    before = utcnow()
+    store.merge_customers(kept, gone, user="anna")
+    told = store.timeline_as_of(gone, before, kinds=["comment"])
+    assert [int(i) for i in told["ref_id"]] == moved[::-1]

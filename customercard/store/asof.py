@@ -451,17 +451,19 @@ class AsOfStore(Part):
         ``until`` that day): what a merge moved since to another customer is told here, where it was then, and what
         a merge brought since is not (as :meth:`comments_as_of` and the others keep them)."""
         options["until"] = as_of
-        frame = self.activity.timeline(customer_id, **options)
         if options.get("contact_id") is not None:
-            return frame
+            return self.activity.timeline(customer_id, **options)
         moves = self._moved_since(int(customer_id), self.cutoff(as_of))
         if not moves:
-            return frame
+            return self.activity.timeline(customer_id, **options)
+        limit = max(1, min(int(options.get("limit") or 50), MAX_PAGE))
         # (a relation another customer made to the merged-away one is moved as "relations.other": its other end)
         came = {(table.split(".")[0], int(i)) for table, (_went, brought) in moves.items() for i in brought}
         went = {table: sorted(ids) for table, (ids, _brought) in moves.items() if ids}
-        keep = [(table, int(ref)) not in came for table, ref in zip(frame["ref_table"], frame["ref_id"], strict=True)]
-        frames = [frame[keep]]
+        # its own entries without those a merge brought since: read on until a page's worth are left (a busy
+        # duplicate's entries may fill a whole page, and more)
+        frames = [self._timeline_kept(int(customer_id), options, limit, limit, lambda table, ref: (table, ref)
+                                      not in came)]
         holders: set[int] = set()
         for table, ids in went.items():  # where those records are today (a later merge may have moved them on)
             name, _dot, side = table.partition(".")
@@ -470,16 +472,32 @@ class AsOfStore(Part):
                 f"SELECT DISTINCT {column} FROM {name} WHERE "  # names merge_moves holds (ours, never input)
                 + self.db.in_list("id", len(ids), ids=True), ids) if owner is not None}
         wanted = {(table.split(".")[0], int(i)) for table, ids in went.items() for i in ids}
-        for holder in sorted(holders - {int(customer_id)}):
-            theirs = self.activity.timeline(holder, **{**options, "limit": MAX_PAGE})
-            frames.append(theirs[[(table, int(ref)) in wanted for table, ref in zip(
-                theirs["ref_table"], theirs["ref_id"], strict=True)]])
-        frames = [f for f in frames if not f.empty] or [frame.iloc[0:0]]
+        for holder in sorted(holders - {int(customer_id)}):  # the moved entries among theirs, however far back
+            frames.append(self._timeline_kept(holder, options, MAX_PAGE, limit,
+                                              lambda table, ref: (table, ref) in wanted))
+        empty = frames[0].iloc[0:0]
+        frames = [f for f in frames if not f.empty] or [empty]
         joined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
         order = joined["cursor"].map(_cursor_key)
-        limit = max(1, min(int(options.get("limit") or 50), MAX_PAGE))
         return joined.iloc[sorted(range(len(joined)), key=lambda i: order.iloc[i], reverse=True)[:limit]].reset_index(
             drop=True)
+
+    def _timeline_kept(self, customer_id: int, options: dict[str, Any], page: int, enough: int,
+                       keep: Callable[[str, int], bool]) -> pd.DataFrame:
+        """The entries of the customer's timeline (``options`` as :meth:`timeline`'s) that ``keep(ref_table,
+        ref_id)`` keeps, read ``page`` at a time from ``options``' place on, until ``enough`` are kept or the
+        timeline ends."""
+        found, kept, before = [], 0, options.get("before")
+        while True:
+            frame = self.activity.timeline(customer_id, **{**options, "limit": page, "before": before})
+            chosen = frame[[keep(table, int(ref)) for table, ref in zip(frame["ref_table"], frame["ref_id"],
+                                                                         strict=True)]]
+            found.append(chosen)
+            kept += len(chosen)
+            if len(frame) < page or kept >= enough:
+                break
+            before = frame["cursor"].iloc[-1]
+        return pd.concat(found, ignore_index=True) if len(found) > 1 else found[0]
 
     def invoiced_per_year_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """Invoiced per year up to ``as_of`` (its year only up to that day): columns year, amount."""
