@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -557,3 +558,44 @@ def test_a_merged_away_customers_past_timeline_finds_its_entries_behind_a_busy_s
     store.merge_customers(kept, gone, user="anna")
     told = store.timeline_as_of(gone, before, kinds=["comment"])
     assert [int(i) for i in told["ref_id"]] == moved[::-1]
+
+
+def test_a_past_days_activity_tells_records_as_they_were_then(demo_store):
+    """Activity on the card as of a day read today's rows: an event renamed and cancelled since showed its new
+    title and status, a rewritten comment its new text, an event recorded afterwards (for a day before) was listed,
+    and the day's Comments said "edited by … on" an edit made after it."""
+    from customercard.store.database import utcnow
+
+    from .conftest import rich_customers
+
+    store = demo_store
+    customer_id = rich_customers(store)[4]
+    event = store.new_event(customer_id, owner="anna")
+    event.param.update(title="Quarterly meeting", event_type="Meeting",
+                       starts_at=dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=3))
+    event = store.create_event(event, user="anna")
+    comment = store.add_comment(customer_id, "Original text", user="anna")
+    before = utcnow()
+    changed = store.get_event(event.id)
+    changed.param.update(title="Renamed meeting", status="cancelled")
+    store.save_event(changed, user="erik")
+    edited = store.get_comment(comment.id)
+    edited.body = "Rewritten text"
+    store.edit_comment(edited, user="erik")
+    late = store.new_event(customer_id, owner="anna")
+    late.param.update(title="Visit logged afterwards", event_type="Meeting",
+                      starts_at=dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=2))
+    late = store.create_event(late, user="erik")
+
+    told = store.timeline_as_of(customer_id, before, limit=500)
+    entries = {(table, int(ref)): (action, title) for table, ref, action, title in zip(
+        told["ref_table"], told["ref_id"], told["action"], told["title"], strict=True)}
+    assert entries[("events", event.id)] == ("planned", "Quarterly meeting")
+    assert entries[("comments", comment.id)] == ("written", "Original text")
+    assert ("events", late.id) not in entries
+    assert "Rewritten text" not in set(told["title"]) and "Renamed meeting" not in set(told["title"])
+    then = store.comments_as_of(customer_id, before)
+    row = then[then["id"] == comment.id].iloc[0]
+    assert row["body"] == "Original text" and pd.isna(row["edited_at"]) and pd.isna(row["edited_by"])
+    now = store.timeline(customer_id, limit=500)  # today's Activity tells it as it is now
+    assert "Rewritten text" in set(now["title"]) and "Visit logged afterwards" in set(now["title"])

@@ -51,6 +51,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: What a timeline entry shows of its record, put back as it was on a past day: table → {field: (the entry's column,
+#: the entries' actions it is shown in; None: all of the record's entries)}.
+TOLD_THEN: dict[str, dict[str, tuple[str, frozenset[str] | None]]] = {
+    "comments": {"body": ("title", frozenset({"written"})), "author": ("who", frozenset({"written"})),
+                 "written_on": ("detail", frozenset({"written"}))},
+    "events": {"title": ("title", None), "status": ("action", frozenset(EVENT_STATUSES))},
+    "opportunities": {"title": ("title", None)},
+    "follow_ups": {"what": ("title", None)},
+}
+
 #: Customer fields that history keeps but a restore does not bring back (the economy-system link is kept by
 #: administrators, a merge is not undone by a value).
 NOT_RESTORED = frozenset({"erp_system", "erp_customer_id", "merged_from", "merged_into"})
@@ -226,7 +236,28 @@ class AsOfStore(Part):
                         frame.at[index, field] = _typed(Comment, field, text)
             frame["author_name"] = [self.admin.user_name(a) for a in frame["author"]]
             frame = frame.sort_values(["written_on", "id"], ascending=False)
+        ids = sorted({int(i) for i, at in zip(frame["id"], frame["edited_at"], strict=True) if pd.notna(at)})
+        later = {int(i) for (i,) in self.db.rows("SELECT id FROM comments WHERE edited_at > ? AND " + self.db.in_list(
+            "id", len(ids), ids=True), [cutoff, *ids])} if ids else set()
+        if later:  # edited since the day: the last edit by then, if any
+            edits = self._edits_by(later, cutoff)
+            frame = frame.astype({"edited_at": object, "edited_by": object})
+            for index, record_id in zip(frame.index, frame["id"], strict=True):
+                if int(record_id) in later:
+                    frame.at[index, "edited_at"], frame.at[index, "edited_by"] = edits.get(int(record_id),
+                                                                                          (None, None))
         return (frame if limit is None else frame.head(counted(limit))).reset_index(drop=True)
+
+    def _edits_by(self, ids: Iterable[Any], cutoff: dt.datetime) -> dict[int, tuple[Any, str]]:
+        """{comment id: (when, who)} of each comment's last edit by ``cutoff``."""
+        wanted = sorted({int(i) for i in ids})
+        found: dict[int, tuple[Any, str]] = {}
+        for record_id, at, who in self.db.rows(
+                "SELECT record_id, changed_at, changed_by FROM record_changes WHERE table_name = 'comments' AND "
+                "kind = 'update' AND changed_at <= ? AND " + self.db.in_list("record_id", len(wanted), ids=True)
+                + " ORDER BY changed_at", [cutoff, *wanted]):
+            found[int(record_id)] = (at, who)
+        return found
 
     def comment_count_as_of(self, customer_id: int, as_of: Any) -> int:
         """How many comments the customer had at the end of ``as_of``."""
@@ -451,11 +482,12 @@ class AsOfStore(Part):
         ``until`` that day): what a merge moved since to another customer is told here, where it was then, and what
         a merge brought since is not (as :meth:`comments_as_of` and the others keep them)."""
         options["until"] = as_of
+        cutoff = self.cutoff(as_of)
         if options.get("contact_id") is not None:
-            return self.activity.timeline(customer_id, **options)
-        moves = self._moved_since(int(customer_id), self.cutoff(as_of))
+            return self._timeline_then(self.activity.timeline(customer_id, **options), cutoff)
+        moves = self._moved_since(int(customer_id), cutoff)
         if not moves:
-            return self.activity.timeline(customer_id, **options)
+            return self._timeline_then(self.activity.timeline(customer_id, **options), cutoff)
         limit = max(1, min(int(options.get("limit") or 50), MAX_PAGE))
         # (a relation another customer made to the merged-away one is moved as "relations.other": its other end)
         came = {(table.split(".")[0], int(i)) for table, (_went, brought) in moves.items() for i in brought}
@@ -479,8 +511,35 @@ class AsOfStore(Part):
         frames = [f for f in frames if not f.empty] or [empty]
         joined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
         order = joined["cursor"].map(_cursor_key)
-        return joined.iloc[sorted(range(len(joined)), key=lambda i: order.iloc[i], reverse=True)[:limit]].reset_index(
-            drop=True)
+        return self._timeline_then(joined.iloc[sorted(range(len(joined)), key=lambda i: order.iloc[i],
+                                                      reverse=True)[:limit]].reset_index(drop=True), cutoff)
+
+    def _timeline_then(self, frame: pd.DataFrame, cutoff: dt.datetime) -> pd.DataFrame:
+        """Timeline entries as they read at ``cutoff``: each record's text and status put back from its history
+        (a comment rewritten, an event renamed or cancelled since), and an event recorded after it left out (its
+        entry stands at when it starts, which may be before the day)."""
+        if frame.empty:
+            return frame
+        events = frame["ref_table"].eq("events") & frame["action"].isin(EVENT_STATUSES)
+        if events.any():
+            ids = sorted({int(i) for i in frame.loc[events, "ref_id"]})
+            later = {int(i) for (i,) in self.db.rows("SELECT id FROM events WHERE created_at > ? AND "
+                                                     + self.db.in_list("id", len(ids), ids=True), [cutoff, *ids])}
+            if later:
+                frame = frame[~(events & frame["ref_id"].map(lambda ref: int(ref) in later))].reset_index(drop=True)
+        frame = frame.copy()
+        for table, shown in TOLD_THEN.items():
+            rows = frame.index[frame["ref_table"].eq(table)]
+            past = self._record_texts(table, frame.loc[rows, "ref_id"], cutoff) if len(rows) else {}
+            for index in rows:
+                then = past.get(int(frame.at[index, "ref_id"]))
+                if not then:
+                    continue
+                for field, (column, actions) in shown.items():
+                    if field in then and (actions is None or frame.at[index, "action"] in actions):
+                        frame[column] = frame[column].astype(object)
+                        frame.at[index, column] = then[field] if then[field] is not None else ""
+        return frame
 
     def _timeline_kept(self, customer_id: int, options: dict[str, Any], page: int, enough: int,
                        keep: Callable[[str, int], bool]) -> pd.DataFrame:
