@@ -110,6 +110,24 @@ def test_a_copy_read_before_the_merge_is_refused_with_where_not_as_a_conflict(em
         store.save_customer(stale, user="anna")
 
 
+def test_after_a_chain_of_merges_the_first_points_to_the_customer_holding_its_records(empty_store):
+    from customercard.store.database import utcnow
+
+    store = empty_store
+    a, b, c = (store.create_customer(user="anna", name=name).id for name in ("First AB", "Second AB", "Third AB"))
+    store.merge_customers(b, a, user="anna")
+    between = utcnow()
+    store.merge_customers(c, b, user="anna")
+    assert store.get_customer(a).merged_into == c and store.get_customer(b).merged_into == c
+    with pytest.raises(cc.PermissionDenied, match=r"was merged into customer \d+ \(Third AB\)"):
+        store.add_comment(a, "Where does this go?", user="anna")
+    last = store.history(a).iloc[0]
+    assert (last["field"], last["kind"], last["changed_by"]) == ("merged_into", "merge", "anna")
+    assert "Second AB" in last["old_value"] and "Third AB" in last["new_value"]
+    assert store.get_customer(a, as_of=between).merged_into == b  # as it stood between the merges
+    assert [hit for hit in store.search("First AB")["merged_into"]] == [c]
+
+
 def test_after_a_merge_both_cards_show_every_section(demo_store):
     """Building 'Groups and log' after a merge raised KeyError('merged_from') and blanked the sections below it."""
     from customercard.ui.card import CustomerCard

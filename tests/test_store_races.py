@@ -628,6 +628,13 @@ class StoreRaces(RuleBasedStateMachine):
             "merged_into": (None, f"{survivor.number} {after['name']} (id {survivor_id})")})
         del other.values["merged_into"]
         other.merged_into = survivor_id
+        for earlier in self.customers.values():  # merged into the other before: they point on to the survivor
+            if earlier.merged_into == other_id:
+                self._acknowledge(earlier, "merge", actor, {"merged_into": (
+                    f"{other.number} {other.values['name']} (id {other_id})",
+                    f"{survivor.number} {after['name']} (id {survivor_id})")})
+                del earlier.values["merged_into"]
+                earlier.merged_into = survivor_id
         self._move_records(actor, survivor_id, other_id)
 
     def _move_records(self, actor: str, survivor_id: int, other_id: int) -> None:

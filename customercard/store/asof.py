@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -155,8 +156,9 @@ class AsOfStore(Part):
     @staticmethod
     def _put_back(customer: Customer, field: str, text: Any) -> None:
         """Set one field to the text the history kept for it (a field this version does not know is left)."""
-        if field == "merged_into":
-            customer.merged_into = None
+        if field == "merged_into":  # 'number name (id N)': merged into N then (a later merge pointed it on)
+            found = re.search(r"\(id (\d+)\)$", str(text or ""))
+            customer.merged_into = int(found.group(1)) if found else None
             return
         if field == "merged_from":
             return

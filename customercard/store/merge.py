@@ -114,7 +114,24 @@ class MergeStore(Part):
                 [other_id, other.version + 1, now, login, "merge", "archived", to_text(other.archived), "true"],
                 [other_id, other.version + 1, now, login, "merge", "merged_into", None,
                  f"{merged.number} {merged.name} (id {survivor_id})"]])
+            self._point_on(cur, other, merged, login, now)
         return self.customers.get_customer(survivor_id)
+
+    def _point_on(self, cur: Any, other: Customer, survivor: Customer, login: str, now: Any) -> None:
+        """Customers merged into ``other`` earlier point on to ``survivor``, which holds their records now (else
+        their card would send people to a customer merged away itself); their history says so."""
+        earlier = cur.execute("SELECT id, version FROM customers WHERE merged_into = ?", [other.id]).fetchall()
+        if not earlier:
+            return
+        cur.execute("UPDATE customers SET merged_into = ?, version = version + 1, updated_at = ?, updated_by = ? "
+                    "WHERE merged_into = ?", [survivor.id, now, login, other.id])
+        write_customer_changes(self.db, cur, [
+            [int(customer_id), int(version) + 1, now, login, "merge", "merged_into",
+             f"{other.number} {other.name} (id {other.id})", f"{survivor.number} {survivor.name} (id {survivor.id})"]
+            for customer_id, version in earlier])
+        for customer_id, version in earlier:
+            self.db.announce(Change("customer", int(customer_id), int(customer_id), int(version) + 1, login,
+                                    ("merged_into",)))
 
     def _drop_doubled_relations(self, cur: Any, survivor_id: int, other_id: int, login: str, now: Any) -> None:
         """Before the relations move: those of the other customer that the survivor has already (both related to
