@@ -453,7 +453,8 @@ UNSTORABLE_PATTERN = f"[{_UNSTORABLE}]"
 #: regular expressions cannot even be given one.
 UNSTORABLE_UTF8_PATTERN = "[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 _BAD_IN_MULTILINE = re.compile(f"[{_UNSTORABLE}]")
-_BAD_ON_ONE_LINE = re.compile(f"[{_UNSTORABLE}\t\n]")
+#: On one line, also the Unicode line and paragraph separators (U+2028, U+2029): they break a line as \n does.
+_BAD_ON_ONE_LINE = re.compile(f"[{_UNSTORABLE}\t\n\u2028\u2029]")
 
 
 #: Characters that show nothing and are no space, yet are not controls: zero-width spaces and joiners, marks of
@@ -514,7 +515,7 @@ def check_text(value: str, max_length: int, multiline: bool = False, direction_c
                                "shown after it: remove it.").format(code=f"U+{ord(bidi.group()):04X}"))
         return text
     char = bad.group()
-    if char in "\t\n\r":
+    if char in "\t\n\r\u2028\u2029":
         raise ValueError(_("One line only: no line breaks or tabs."))
     if "\ud800" <= char <= "\udfff":
         raise ValueError(_("Contains a broken character ({code}) that cannot be stored: remove it.").format(
@@ -525,7 +526,7 @@ def check_text(value: str, max_length: int, multiline: bool = False, direction_c
 
 _LINE_ENDS = re.compile("\r\n?")
 _UNSTORABLE_CHARS = re.compile(f"[{_UNSTORABLE}]")
-_LINE_BREAKS_AND_TABS = re.compile("[\t\n]")
+_LINE_BREAKS_AND_TABS = re.compile("[\t\n\u2028\u2029]")
 
 
 def clean_text(value: str, multiline: bool = False) -> str:

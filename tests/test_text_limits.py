@@ -86,6 +86,8 @@ def test_the_length_is_checked_before_the_fields_own_costly_checks():
     ("Acme\x85 AB", "Contains an invisible control character (U+0085) that cannot be stored: remove it."),
     ("Acme\nAB", "One line only: no line breaks or tabs."),
     ("Acme\tAB", "One line only: no line breaks or tabs."),
+    ("Acme\u2028AB", "One line only: no line breaks or tabs."),  # Unicode's line separator
+    ("Acme\u2029AB", "One line only: no line breaks or tabs."),  # and paragraph separator
     ("Acme\ud800AB", "Contains a broken character (U+D800) that cannot be stored: remove it."),
 ])
 def test_control_characters_are_refused_in_one_line_texts(bad, message):
@@ -120,6 +122,7 @@ def test_check_text_and_clean_text():
     with pytest.raises(ValueError, match="At most 3 characters"):
         check_text("abcd", 3)
     assert clean_text("A\tB\r\nC\x00D\x01", multiline=False) == "A B CD"
+    assert clean_text("A\u2028B\u2029C", multiline=False) == "A B C"
     assert clean_text("A\tB\r\nC\x00D\x9f", multiline=True) == "A\tB\nCD"
 
 
