@@ -133,6 +133,21 @@ def test_choosing_other_customers_drops_the_preview(demo_store):
     assert page.bulk.preview is None and labelled(page.bulk, "Apply").disabled
 
 
+def test_a_comment_edited_after_its_preview_says_to_preview_again(demo_store):
+    """The comment's new text arrives as Apply is pressed (the box loses the focus): the preview it drops was the
+    one Apply was for, and nothing said why nothing happened."""
+    page = CustomerList.from_url(demo_store, "", login="anna")
+    layout = page.__panel__()
+    one(layout, pn.widgets.Toggle, "cc-bulk-toggle").value = True
+    page.table.receive({"select": [page.table.rows[0]["_id"]], "on": True})
+    labelled(page.bulk, "Change").value = "comment"
+    labelled(page.bulk, "Comment").value = "First text"
+    assert page.bulk.make_preview() is not None
+    labelled(page.bulk, "Comment").value = "Second text"
+    one(layout, pn.widgets.Button, "cc-bulk-apply").clicks += 1
+    assert page.bulk.preview is None and "press Preview again" in pane_text(page.bulk, "cc-bulk-summary")
+
+
 def test_a_new_filter_drops_the_preview_of_all_that_match(demo_store):
     """With "All customers that match" ticked, a filter changed after Preview kept the old preview and its "Apply to
     11 customers": Apply then changed the old filter's customers, most of them no longer listed or counted."""

@@ -133,11 +133,15 @@ class BulkPanel(pn.viewable.Viewer):
         return now_field, now_value
 
     def forget_preview(self) -> None:
-        """Drop the preview (the change or the customers chosen changed): Apply waits for a new one."""
+        """Drop the preview (the change or the customers chosen changed): Apply waits for a new one, and says so
+        (an edit read as the Apply button is pressed drops the preview that button was for)."""
+        had = self.preview is not None
         self.preview = None
         self._apply.disabled = True
         self._apply.label = _("Apply")
         self._summary.object = ""
+        if had:
+            self._say(self._summary, _("Changed since the preview: press Preview again, then Apply."))
 
     def _shown(self, field: str, text: str | None) -> str:
         """A value as the user reads it: a manager's name, a list value, segment values; nothing said as such."""
