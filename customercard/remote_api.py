@@ -137,6 +137,8 @@ def prepare(store: Store, name: str, rule: Remote, caller: Caller, arguments: di
         if caller.trusted:
             if not given:
                 raise PermissionDenied(_("Say who acts: pass user=… (a customercard login)."))
+        elif given not in (None, caller.login) and name in ABOUT_ANYONE:
+            continue  # a question about another user's permissions, answered as users() lists their roles
         elif given not in (None, caller.login):
             raise PermissionDenied(_("This token acts as “{login}”, not as “{other}”.").format(
                 login=caller.login, other=given))
@@ -147,6 +149,8 @@ def prepare(store: Store, name: str, rule: Remote, caller: Caller, arguments: di
     return bound
 
 
+#: Reads whose ``user`` is whom they are about, not who acts: a token may ask them about anyone.
+ABOUT_ANYONE = frozenset({"can"})
 #: The store's reads that list a customer's projects: a token's user without projects access is answered them as the
 #: card lists them, without what only the project page shows (see :mod:`customercard.http_api.access`).
 PROJECT_LISTS = frozenset({"projects", "projects_as_of"})

@@ -559,6 +559,8 @@ def test_the_card_through_any_token_draws_every_section_and_a_read_only_one_offe
             writes = name == "erik-rw"
             assert card.context.can_edit is writes, name
             assert store.can(store.login, "write") is writes and store.can(store.login, "read")
+            # about another user: what that user may do (a manager writes, a viewer does not), whatever the token
+            assert store.can("anna", "write") and not store.can("vera", "write") and store.can("vera", "read")
             card.section("groups").view.collapsed = True  # a fold: made, remembered where the token may write
             assert card.section("groups").collapsed
     assert served.store.prefs("vera").get("card.collapsed.groups") is True  # a viewer keeps her own folds

@@ -542,7 +542,9 @@ def offer_remotely(store: type) -> None:
     @functools.wraps(asked)
     def can(self: RemoteStore, user: str | None, need: str) -> bool:
         # a token that only reads may do nothing more, whatever its user's role: a card through it offers no Edit
-        return (need == "read" or not self.read_only) and asked(self, user, need)
+        # (asked about another user: what that user may do)
+        about_me = user in (None, self.login)
+        return (need == "read" or not self.read_only or not about_me) and asked(self, user, need)
 
     RemoteStore.can = can
 
