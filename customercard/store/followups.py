@@ -40,6 +40,33 @@ FOLLOW_UP_FRAME = ["id", "customer_id", "customer_name", "customer_number", "acc
 RECENT_CARDS = 20
 
 
+def _follow_up_filters(customer_id: int | None = None, owner: str | None = None, open_only: bool = False,
+                       contact_id: int | None = None, opportunity_id: int | None = None,
+                       due_by: dt.date | None = None, account_manager: str | None = None,
+                       due_from: dt.date | None = None) -> tuple[list[str], list[Any]]:
+    """The conditions on follow_ups (as ``f``) and their parameters that the filters of
+    :meth:`FollowUpStore.follow_ups` name."""
+    where, params = ["TRUE"], []
+    for column, value in (("f.customer_id", customer_id), ("f.contact_id", contact_id),
+                          ("f.opportunity_id", opportunity_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(int(value))
+    if owner is not None:
+        where.append("f.owner = ?")
+        params.append(owner)
+    if account_manager is not None:
+        where.append("f.customer_id IN (SELECT id FROM customers WHERE account_manager = ?)")
+        params.append(account_manager)
+    if open_only:
+        where.append("NOT f.done")
+    for condition, day in (("f.due_on <= ?", due_by), ("f.due_on >= ?", due_from)):
+        if day is not None:
+            where.append(condition)
+            params.append(day)
+    return where, params
+
+
 class FollowUpStore(Part):
     """Part of :class:`customercard.store.Store`: follow-ups, their reminder claims, and the home page's reads."""
 
@@ -66,26 +93,9 @@ class FollowUpStore(Part):
         by a day (``due_by``) or from a day on (``due_from``). Columns: id, customer_id, customer_name,
         customer_number, account_manager, what, due_on, owner, owner_name, contact_id, contact_name, opportunity_id,
         opportunity_title, done, done_by, done_at, overdue (open and due before the firm's today), version."""
-        where, params = ["TRUE"], []
-        for column, value in (("f.customer_id", customer_id), ("f.contact_id", contact_id),
-                              ("f.opportunity_id", opportunity_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(int(value))
-        if owner is not None:
-            where.append("f.owner = ?")
-            params.append(owner)
-        if account_manager is not None:
-            where.append("f.customer_id IN (SELECT id FROM customers WHERE account_manager = ?)")
-            params.append(account_manager)
-        if open_only:
-            where.append("NOT f.done")
-        if due_by is not None:
-            where.append("f.due_on <= ?")
-            params.append(due_by)
-        if due_from is not None:
-            where.append("f.due_on >= ?")
-            params.append(due_from)
+        where, params = _follow_up_filters(customer_id=customer_id, owner=owner, open_only=open_only,
+                                           contact_id=contact_id, opportunity_id=opportunity_id, due_by=due_by,
+                                           account_manager=account_manager, due_from=due_from)
         # The follow-ups first, then the few names they need by key: joining the big tables in one statement makes
         # DuckDB hash whole tables (contacts, opportunities) for a handful of rows.
         sql = ("SELECT f.id, f.customer_id, f.what, f.due_on, f.owner, f.contact_id, f.opportunity_id, f.done, "
@@ -119,17 +129,8 @@ class FollowUpStore(Part):
                          account_manager: str | None = None) -> dict[str, int]:
         """How many open follow-ups (of an owner, of an ``account_manager``'s customers, due by a day) there are and
         how many of them are overdue: ``{"due": n, "overdue": m}``, counted whatever a list of them shows."""
-        where, params = ["NOT done"], []
-        if owner is not None:
-            where.append("owner = ?")
-            params.append(owner)
-        if account_manager is not None:
-            where.append("customer_id IN (SELECT id FROM customers WHERE account_manager = ?)")
-            params.append(account_manager)
-        if due_by is not None:
-            where.append("due_on <= ?")
-            params.append(due_by)
-        row = self.db.row("SELECT count(*), sum(CASE WHEN due_on < ? THEN 1 ELSE 0 END) FROM follow_ups WHERE "
+        where, params = _follow_up_filters(owner=owner, open_only=True, due_by=due_by, account_manager=account_manager)
+        row = self.db.row("SELECT count(*), sum(CASE WHEN f.due_on < ? THEN 1 ELSE 0 END) FROM follow_ups f WHERE "
                           + " AND ".join(where), [self.firm_today(), *params])
         return {"due": int(row[0] or 0), "overdue": int(row[1] or 0)}
 
