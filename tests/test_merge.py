@@ -126,6 +126,10 @@ def test_after_a_chain_of_merges_the_first_points_to_the_customer_holding_its_re
     assert "Second AB" in last["old_value"] and "Third AB" in last["new_value"]
     assert store.get_customer(a, as_of=between).merged_into == b  # as it stood between the merges
     assert [hit for hit in store.search("First AB")["merged_into"]] == [c]
+    # a chain left by a version before this one (the first still pointing to the second): refusals name the end
+    store.db.execute("UPDATE customers SET merged_into = ? WHERE id = ?", [b, a])
+    with pytest.raises(cc.PermissionDenied, match=r"was merged into customer \d+ \(Third AB\)"):
+        store.add_comment(a, "Where does this go?", user="anna")
 
 
 def test_after_a_merge_both_cards_show_every_section(demo_store):

@@ -183,6 +183,10 @@ def test_more_follow_ups_than_listed_are_counted_and_todays_stay_listed(demo_sto
     assert "Due today" in html and "Due on Friday" in html
     listed = html.count('data-action="follow-up-done"')
     assert listed == HOME_FOLLOW_UPS and f"{counts['due'] - listed} more are not listed here." in html
+    for n in range(HOME_FOLLOW_UPS - 1):  # the coming ones alone fill the list: no overdue one is added to it
+        _follow_up(demo_store, mine[n % 5], "anna", f"Soon {n}", 1 + n % 6)
+    html = _block(_home(demo_store, "anna"), "follow_ups")
+    assert html.count('data-action="follow-up-done"') == HOME_FOLLOW_UPS and "Due today" in html
 
 
 def test_edit_and_open_again_from_the_home_page(demo_store):
@@ -206,6 +210,13 @@ def test_edit_and_open_again_from_the_home_page(demo_store):
     reopen = re.search(r'data-action="follow-up-open" data-id="(\d+)" data-version="(\d+)"', html)
     home.handle("follow_ups", "follow-up-open", {"id": reopen.group(1), "version": reopen.group(2)})
     assert not demo_store.get_follow_up(mine_again.id).done and "Call back" in _block(home, "follow_ups")
+    home.handle("follow_ups", "follow-up-done", {"id": str(mine_again.id), "version": "3"})
+    assert 'data-action="follow-up-open"' in _block(home, "follow_ups")
+    home.handle("follow_ups", "edit-follow-up", {"id": str(follow_up.id), "version": "2"})
+    home.editor.form.widgets["what"].value = "Send the offer again"
+    home.editor.save()
+    html = _block(home, "follow_ups")  # the offer to open "Call back" again went with its note
+    assert "Follow-up saved." in html and 'data-action="follow-up-open"' not in html
 
 
 def test_a_stale_edit_from_the_home_page_is_a_conflict(demo_store):

@@ -90,11 +90,21 @@ def refuse_merged_away(db: Any, cur: Any, customer_id: int | None) -> None:
 def survivor_named(db: Any, survivor_id: int, cur: Any = None) -> str:
     """The customer another was merged into, as its users know it: 'customer 10229 (Name)' (not the id, which
     nobody sees); 'another customer' when it is gone."""
-    sql, params = "SELECT number, name FROM customers WHERE id = ?", [int(survivor_id)]
-    found = cur.execute(sql, params).fetchone() if cur is not None else db.row(sql, params)
+    def read(customer_id: int) -> tuple | None:
+        sql, params = "SELECT number, name, merged_into FROM customers WHERE id = ?", [customer_id]
+        return cur.execute(sql, params).fetchone() if cur is not None else db.row(sql, params)
+    found, seen = read(int(survivor_id)), {int(survivor_id)}
+    # merged in turn since (a chain made before merges pointed the earlier ones on): the one holding it all now
+    while found is not None and found[2] is not None and int(found[2]) not in seen and len(seen) < MAX_CHAIN:
+        seen.add(int(found[2]))
+        found = read(int(found[2]))
     if found is None:
         return _("another customer")
     return _("customer {number} ({name})").format(number=found[0], name=found[1])
+
+
+#: The longest chain of merges followed to the customer holding the records now.
+MAX_CHAIN = 50
 
 
 def insert_record(db: Any, cur: Any, table: str, record: Record, values: dict[str, Any], login: str,

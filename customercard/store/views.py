@@ -57,10 +57,15 @@ class SavedViewStore(Part):
         return _view(rows[0])
 
     def _may_share(self, login: str) -> None:
-        """Viewers keep views for themselves: sharing one needs a user who may change customers."""
-        if not self.admin.can(login, "write"):
+        """Viewers keep views for themselves: sharing one needs a user who may change customers (looked up as every
+        write looks, a role changed by another process a moment ago too)."""
+        try:
+            self.admin.require(login, "write")
+        except PermissionDenied:
+            if not self.admin.can(login, "read"):
+                raise
             raise PermissionDenied(_("“{user}” is a viewer and keeps views for themselves: untick “Shared with "
-                                     "everyone” to save it.").format(user=login))
+                                     "everyone” to save it.").format(user=login)) from None
 
     def save_view(self, view: SavedView, user: str | None = None) -> SavedView:
         """Create (``view.id`` None) or overwrite a view — its name, sharing and search — made from ``view.version``.

@@ -118,8 +118,9 @@ class HomePage(pn.viewable.Viewer):
         else:  # the ones due from today on all stay listed; of the overdue ones, the longest overdue first
             coming = self.store.follow_ups(owner=self.owner, open_only=True, due_by=due_by, due_from=self.today,
                                            limit=HOME_FOLLOW_UPS)
+            room = HOME_FOLLOW_UPS - len(coming)
             late = self.store.follow_ups(owner=self.owner, open_only=True, due_by=self.today - dt.timedelta(days=1),
-                                         limit=max(HOME_FOLLOW_UPS - len(coming), 1))
+                                         limit=room) if room > 0 else coming.iloc[0:0]
             frame = pd.concat([late, coming], ignore_index=True)
             left = counts["due"] - len(frame)
             if left > 0:
@@ -198,12 +199,12 @@ class HomePage(pn.viewable.Viewer):
         with). One marked done leaves the list; its note offers to open it again."""
         if key != "follow_ups" or not self.can_edit:
             return
+        self._reopen = ""  # the offer to open again goes with the note it came with
         if action == "edit-follow-up":
             self._edit_follow_up(data)
             return
         if action not in ("follow-up-done", "follow-up-open"):
             return
-        self._reopen = ""
         try:
             follow_up_id = int(data.get("id"))
             version = int(data["version"]) if data.get("version") is not None else None
