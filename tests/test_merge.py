@@ -108,6 +108,11 @@ def test_a_copy_read_before_the_merge_is_refused_with_where_not_as_a_conflict(em
     stale.version -= 1  # (a copy read before the merge, without what was read kept with it)
     with pytest.raises(cc.PermissionDenied, match="Make the change there"):
         store.save_customer(stale, user="anna")
+    change = store.history(gone.id)
+    change = change[change["field"] == "name"].iloc[0]
+    for version in (unchanged.version, store.get_customer(gone.id).version):  # a restore, on any version
+        with pytest.raises(cc.PermissionDenied, match="Make the change there"):
+            store.restore(gone.id, int(change["change_id"]), which="new", user="anna", expected_version=version)
 
 
 def test_after_a_chain_of_merges_the_first_points_to_the_customer_holding_its_records(empty_store):

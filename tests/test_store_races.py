@@ -573,10 +573,10 @@ class StoreRaces(RuleBasedStateMachine):
         """What a restore must do, and the text it puts back."""
         if name in cc.Customer.HISTORY_ONLY:
             return "invalid", None
+        if tracked.merged_into is not None:  # merged away: not edited any more, a restore neither (on any version)
+            return "denied", None
         if version != tracked.version:
             return "conflict", None
-        if tracked.merged_into is not None:  # merged away: not edited any more, a restore neither
-            return "denied", None
         if name.startswith("segments."):
             return "ack", text
         parameter = cc.Customer().parameter(name)
