@@ -8,7 +8,7 @@ import panel as pn
 
 from customercard.ui.card import CustomerCard
 
-from .conftest import rich_customers
+from .conftest import eventually, rich_customers
 from .ui_support import one, pane_text
 
 
@@ -148,3 +148,45 @@ def test_a_follow_up_on_an_opportunity(demo_store):
     follow_ups = card.section("follow_ups")
     follow_ups.render()
     assert "Framework agreement" in follow_ups.view.html
+
+
+def test_an_open_follow_up_form_marks_a_colleagues_save_of_it(demo_store):
+    """As a comment's form does: the field someone else changed says so under it, before Save meets a conflict."""
+    customer_id = rich_customers(demo_store)[0]
+    follow_up = demo_store.new_follow_up(customer_id, owner="anna")
+    follow_up.what = "Send the contract"
+    added = demo_store.add_follow_up(follow_up, user="anna")
+    section = _section(demo_store, customer_id)
+    section.open()
+    section.handle("edit-follow-up", {"id": str(added.id), "version": str(added.version)})
+    editor = section.editor
+    assert editor is not None and editor.original.id == added.id
+    theirs = demo_store.get_follow_up(added.id)
+    theirs.what = "Send the signed contract"
+    demo_store.save_follow_up(theirs, user="erik")
+    eventually(lambda: editor.form.notices["what"].text)  # (on PostgreSQL the change comes as a NOTIFY)
+    assert editor.form.notices["what"].text == "Changed meanwhile by Erik Nilsson: now Send the signed contract"
+    assert editor.form.notices["due_on"].text == ""
+
+
+def test_the_contact_card_shows_a_colleagues_save_heard_while_its_form_was_open_once_cancelled(demo_store):
+    from customercard.ui.contact import ContactCard
+
+    customer_id = rich_customers(demo_store)[0]
+    contact_id = int(demo_store.contacts(customer_id).iloc[0].id)
+    card = ContactCard(store=demo_store, contact_id=contact_id, user="anna")
+    card.start_edit()
+    theirs = demo_store.get_contact(contact_id)
+    theirs.phone = "+46 8 555 12 34"
+    demo_store.save_contact(theirs, user="erik")
+    eventually(lambda: card.editor.form.notices["phone"].text)
+    card.editor.form.widgets["phone"].value = "+46 8 555 99 99"  # typed, then thought better of
+    cancel = next(b for b in card.editor.__panel__().select(pn.widgets.Button) if b.label == "Cancel")
+    cancel.clicks += 1
+    assert card.editor is None
+    assert card.contact.version == theirs.version and card.contact.phone == "+46 8 555 12 34"
+    assert "+46 8 555 12 34" in card.details_html() and "Erik Nilsson" in card.details_html()
+    editor = card.start_edit()  # the next edit starts from what is stored: no conflict over a field not touched
+    editor.form.widgets["title"].value = "Chair"
+    assert card.save() is True
+    assert demo_store.get_contact(contact_id).phone == "+46 8 555 12 34"

@@ -26,6 +26,15 @@ CHANGE_KINDS = (N_("create"), N_("update"), N_("restore"), N_("merge"), N_("dele
 #: The PostgreSQL channel changes travel on.
 CHANNEL = "customercard_changes"
 
+#: The kind a record's saves are announced as, where it is not its class's name in lower case.
+RECORD_KINDS = {"FollowUp": "follow-up", "CustomerFile": "file"}
+
+
+def record_kind(record: Any) -> str:
+    """The :attr:`Change.kind` a record's saves announce (a ``FollowUp`` as ``follow-up``)."""
+    name = type(record).__name__
+    return RECORD_KINDS.get(name, name.lower())
+
 
 @dataclass(frozen=True)
 class Change:

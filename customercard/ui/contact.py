@@ -79,6 +79,8 @@ class ContactCard(pn.viewable.Viewer):
         self._body = pn.Column(sizing_mode="stretch_width")
         self._form: FieldForm | None = None
         self.editor: RecordEditor | None = None
+        #: Changes heard while a form was open, caught up with when it closes.
+        self._heard: list[Change] = []
         self._timeline: TimelineView | None = None
         self._messages: dict[str, tuple[str, bool]] = {}
         self._show()
@@ -95,12 +97,17 @@ class ContactCard(pn.viewable.Viewer):
         """Others' saves of this person: shown in read mode, marked in an open form (what was typed stays)."""
         if self.editor is not None:
             self.editor.heard(changes)
+            self._heard.extend(changes)  # shown when the form closes (Cancel: the read view is not left stale)
             return
+        self._catch_up(changes)
+        self._draw()
+
+    def _catch_up(self, changes: list[Change]) -> None:
+        """The person read again when someone saved them since, and the timeline loaded again."""
         if any(c.kind == "contact" and (c.version or 0) > self.contact.version for c in changes):
             self.contact = self.store.get_contact(self.contact.id)
         if self._timeline is not None:
             self._timeline.load()
-        self._draw()
 
     @property
     def can_edit(self) -> bool:
@@ -358,6 +365,9 @@ class ContactCard(pn.viewable.Viewer):
         """The card in read mode: its buttons, the parts, the message; ``focus_edit``: Edit takes the focus once
         drawn (the form it opened was left: Cancel or Escape give the focus back to it, as on the customer card)."""
         self.editor = self._form = None
+        heard, self._heard = self._heard, []
+        if heard:
+            self._catch_up(heard)
         self.slots["details"].param.update(child=None, child_first=False)
         self._draw()
         buttons: list[Any] = [self._download()]

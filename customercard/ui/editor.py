@@ -21,6 +21,7 @@ from ..errors import ConflictError, CustomerCardError, FieldConflict, Validation
 from ..i18n import _
 from ..models import Choices, Customer, Record, field_value, to_text
 from ..store import Change
+from ..store.changes import record_kind
 from .accessibility import focus_first, live
 from .form import ConflictResolver, FieldForm
 from .html import esc
@@ -166,7 +167,7 @@ class RecordEditor(pn.viewable.Viewer):
     def heard(self, changes: list[Change]) -> None:
         """Committed changes reached the page: those of this record, newer than the one being edited, are marked
         in the form (see :meth:`changed_underneath`)."""
-        kind = type(self.original).__name__.lower()
+        kind = record_kind(self.original)
         newer = [c for c in changes if c.kind == kind and c.id == self.original.id
                  and (c.version or 0) > (self.original.version or 0)]
         if newer and self._reload is not None:
