@@ -67,6 +67,9 @@ FILE_ATTACKS = [
     'WITH a AS (SELECT * FROM "{dir}/secret.csv"), "{dir}/secret.csv" AS (SELECT 1) SELECT * FROM a',
     # not recursive: 'q' inside is not the CTE, and DuckDB would look for a Python object of that name
     "WITH q AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM q WHERE n < 3) SELECT * FROM q",
+    # recursive: its first part is not the CTE either
+    'WITH RECURSIVE "{dir}/secret.csv" AS (SELECT * FROM "{dir}/secret.csv" UNION ALL '
+    'SELECT * FROM "{dir}/secret.csv" WHERE false) SELECT * FROM "{dir}/secret.csv"',
     "SELECT * FROM query('SELECT * FROM read_text(''{dir}/secret.txt'')')",
     "SELECT * FROM query_table('{dir}/secret.csv')",
     "SELECT * FROM sniff_csv('{dir}/secret.csv')",
@@ -275,6 +278,12 @@ def test_postgres_sql_of_an_ordinary_owner_needs_the_reader_role_which_reads_no_
     "SELECT value FROM settings WHERE key LIKE '_secret%'",
     "WITH u AS (SELECT * FROM users) SELECT * FROM u",
     "SELECT (SELECT max(password_hash) FROM users) AS h",
+    # a recursive CTE named like the table: its first part reads the table, only its recursive part itself
+    "WITH RECURSIVE users AS (SELECT login, password_hash FROM users UNION ALL SELECT * FROM users WHERE false) "
+    "SELECT * FROM users",
+    "WITH RECURSIVE api_tokens AS (SELECT * FROM api_tokens UNION SELECT * FROM api_tokens) SELECT * FROM api_tokens",
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2), "
+    "users AS (SELECT * FROM users UNION ALL SELECT * FROM users WHERE false) SELECT * FROM users, n",
     # what only its owner (or an administrator) reads through the store's methods
     "SELECT * FROM saved_views", "SELECT * FROM ui_prefs", "SELECT * FROM card_views", "SELECT * FROM home_seen",
     "SELECT * FROM follow_up_mail_sent", "SELECT * FROM admin_log", "SELECT * FROM outbox",

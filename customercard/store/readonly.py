@@ -136,12 +136,15 @@ def _walk(value: Any, scope: frozenset[str], readable: Readable) -> None:
         return
     if isinstance(value.get("cte_map"), dict):
         scope = _walk_ctes(value["cte_map"].get("map") or [], scope, readable)
-    if value.get("type") == "RECURSIVE_CTE_NODE" and value.get("cte_name"):
-        scope = scope | {str(value["cte_name"]).lower()}  # a recursive CTE reads itself
     skip = _check_node(value, scope, readable)
+    itself = scope
+    if value.get("type") == "RECURSIVE_CTE_NODE" and value.get("cte_name"):
+        # its recursive part reads itself by its name; its first part cannot (DuckDB looks the name up as a table
+        # there: ``WITH RECURSIVE users AS (SELECT … FROM users UNION ALL …)`` reads the table users)
+        itself = scope | {str(value["cte_name"]).lower()}
     for key, child in value.items():
         if key != "cte_map" and key not in skip:
-            _walk(child, scope, readable)
+            _walk(child, itself if key == "right" else scope, readable)
 
 
 def _walk_ctes(entries: list[dict[str, Any]], scope: frozenset[str], readable: Readable) -> frozenset[str]:
