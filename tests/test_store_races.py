@@ -559,7 +559,7 @@ class StoreRaces(RuleBasedStateMachine):
         copy = self.copies.get((actor, "customers", customer_id))
         version = copy.obj.version if use_copy and copy is not None else tracked.version
         name, text = change["field"], _norm(change["field"], _text(change[f"{which}_value"]))
-        expected, new = self._restore_outcome(tracked, version, name, text)
+        expected, new = self._restore_outcome(tracked, version, name, text, change["changed_at"])
         outcome, result = self._attempt(expected, lambda: self.store.restore(
             customer_id, int(change["change_id"]), which=which, user=actor, expected_version=version))
         if outcome != "ack":
@@ -569,8 +569,12 @@ class StoreRaces(RuleBasedStateMachine):
             return
         self._acknowledge(tracked, "restore", actor, {name: (tracked.values.get(name), new)})
 
-    def _restore_outcome(self, tracked: Tracked, version: int, name: str, text: str | None) -> tuple[str, Any]:
-        """What a restore must do, and the text it puts back."""
+    def _restore_outcome(self, tracked: Tracked, version: int, name: str, text: str | None,
+                         written_at: pd.Timestamp) -> tuple[str, Any]:
+        """What a restore must do, and the text it puts back: a list value renamed since it was written is the same
+        value, put back under today's name."""
+        if name in CUSTOMER_LISTS and text:
+            text = label_now(list_renames(self.store), CUSTOMER_LISTS[name], text, written_at)
         if name in cc.Customer.HISTORY_ONLY:
             return "invalid", None
         if tracked.merged_into is not None:  # merged away: not edited any more, a restore neither (on any version)
