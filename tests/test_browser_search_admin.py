@@ -70,7 +70,7 @@ def test_a_filtered_search_is_a_bookmark(live_server, browser):
     page.keyboard.press("Escape")
     count = page.locator(".cc-count-text")
     expected = live_server.store.find_customers(__import__("customercard").CustomerQuery(statuses=["Active"]))[1]
-    expect(count).to_contain_text(f"of {expected} customers")
+    expect(count).to_contain_text(f"of {expected:,} customer")
     page.locator(".cc-filter-text input").fill("a")
     page.wait_for_function("() => window.location.search.includes('q=a')")
     bookmark = page.url

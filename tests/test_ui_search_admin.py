@@ -373,3 +373,21 @@ def test_the_filters_offer_every_value_customers_have_and_tell_two_colleagues_of
     bulk = CustomerList(store=store, login="boss").bulk
     value = one(bulk, pn.widgets.Select, "cc-bulk-value")
     assert {"lena", "lars"} <= set(value.options.values())
+
+
+def _count_text(view: CustomerList) -> str:
+    return next(pane.object for pane in view.__panel__().select(pn.pane.HTML)
+                if "cc-count-text" in str(pane.object))
+
+
+@pytest.mark.parametrize("language, one_hit", [
+    ("en", "1–1 of 1 customer · page 1 of 1"), ("sv", "1–1 av 1 kund · sida 1 av 1"),
+    ("da", "1–1 af 1 kunde · side 1 af 1")])
+def test_the_count_says_one_customer_in_the_readers_language(demo_store, language, one_hit):
+    from customercard.i18n import using_language
+
+    number = demo_store.get_customer(rich_customers(demo_store)[0]).number
+    with using_language(language):
+        view = CustomerList(store=demo_store)
+        view.filters["text"].value = str(number)
+        assert view.total == 1 and one_hit in _count_text(view)

@@ -414,8 +414,10 @@ class CustomerList(pn.viewable.Viewer):
             first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
             last = min(self.page * self.page_size, total)
             self._count.object = '<span class="cc-count-text">{}</span>'.format(
-                _("{first}–{last} of {total} customers · page {page} of {pages}").format(
-                    first=first, last=last, total=total, page=self.page, pages=pages))
+                ngettext("{first}–{last} of {total} customer · page {page} of {pages}",
+                         "{first}–{last} of {total} customers · page {page} of {pages}", total).format(
+                    first=formatting.number(first), last=formatting.number(last), total=formatting.number(total),
+                    page=formatting.number(self.page), pages=formatting.number(pages)))
             self._prev.disabled = self.page <= 1
             self._next.disabled = self.page >= pages
             self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id)

@@ -164,7 +164,8 @@ class PipelineTable(pn.viewable.Viewer):
         total = len(self.frame)
         first, last = (self.page - 1) * PAGE_SIZE + 1 if total else 0, min(self.page * PAGE_SIZE, total)
         self._count.object = '<span class="cc-count-text">{}</span>'.format(esc(
-            _("Opportunities {first}–{last} of {total}").format(first=first, last=last, total=total)))
+            _("Opportunities {first}–{last} of {total}").format(
+                first=formatting.number(first), last=formatting.number(last), total=formatting.number(total))))
         self._prev.disabled = self.page <= 1
         self._next.disabled = last >= total
 
