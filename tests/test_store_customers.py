@@ -296,6 +296,12 @@ def test_list_value_renamed_while_a_customer_is_open_is_kept_when_another_field_
     stored = empty_store.get_customer(c.id)
     assert (stored.phone, stored.status) == (opened.phone, "Current customer")
     assert set(empty_store.history(c.id).query("version == 2")["field"]) == {"phone"}
+    # the saved copy (what the card shows after its own save) calls it by today's name, and saves on from there
+    assert opened.status == "Current customer" and "Current customer" in opened.param["status"].objects
+    empty_store.save_customer(opened, user="anna")  # nothing changed: nothing written
+    opened.email = "info@acme.se"
+    assert empty_store.save_customer(opened, user="anna").version == 3
+    assert set(empty_store.history(c.id).query("version == 3")["field"]) == {"email"}
 
 
 def test_create_customers_writes_many_at_once_all_or_none(empty_store):

@@ -444,7 +444,16 @@ class CustomerStore(Part):
         self.outbox.after_customer_change(cur, stored, customer, changes, login, now)
 
     def _adopt_saved(self, customer: Customer, stored: Snapshot, version: int, now: Any, login: str) -> None:
-        """The saved customer carries its new version, stamp and what is now stored (the next save checks it)."""
+        """The saved customer carries its new version, stamp and what is now stored (the next save checks it) — a list
+        value renamed since it was read under today's name, as the card then shows it."""
+        choices = self.admin.choices()
+        now_called = {field: choices.renamed[list_name][customer.get(field)]
+                      for field, (_column, list_name) in LISTED_COLUMNS.items()
+                      if customer.get(field) in choices.renamed.get(list_name, {})}
+        if now_called:
+            customer.apply_choices(choices)
+            for field, label in now_called.items():
+                customer.set(field, label)
         customer.param.update(version=version, updated_at=now, updated_by=login)
         customer._stored = self._saved_snapshot(stored, customer, version, now, login)
 
