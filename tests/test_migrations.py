@@ -72,6 +72,10 @@ def test_file_held_by_another_process_is_explained(tmp_path):
         holder.wait()
 
 
+#: The columns search_terms had before schema 20 added its page.
+TERM_COLUMNS = "entry_id, term, customer_id, contact_id, source, shown"
+
+
 def _key_compression(store, table: str, column: str) -> set[str]:
     return {c for (c,) in store.db.rows("SELECT DISTINCT compression FROM pragma_storage_info(?) "
                                         "WHERE column_name = ? AND segment_type = 'VARCHAR'", [table, column])}
@@ -84,13 +88,13 @@ def test_schema_7_writes_the_search_keys_again_uncompressed_keeping_every_entry(
         created = old.create_customer(user="anna", name="Sandvik Konsult AB", org_number="556677-8899",
                                       phone="08-123 45 67")
         old.db.execute("CHECKPOINT")
-        terms = old.db.rows("SELECT * FROM search_terms ORDER BY entry_id")
-        words = old.db.rows("SELECT * FROM search_words ORDER BY entry_id, word")
+        terms = old.db.rows(f"SELECT {TERM_COLUMNS} FROM search_terms ORDER BY entry_id")
+        words = old.db.rows("SELECT word, entry_id FROM search_words ORDER BY entry_id, word")
         assert terms and words
     with Store(path) as upgraded:
         assert upgraded.schema_version == LATEST_SCHEMA >= 7
-        assert upgraded.db.rows("SELECT * FROM search_terms ORDER BY entry_id") == terms
-        assert upgraded.db.rows("SELECT * FROM search_words ORDER BY entry_id, word") == words
+        assert upgraded.db.rows(f"SELECT {TERM_COLUMNS} FROM search_terms ORDER BY entry_id") == terms
+        assert upgraded.db.rows("SELECT word, entry_id FROM search_words ORDER BY entry_id, word") == words
         indexes = {name for (name,) in upgraded.db.rows(
             "SELECT index_name FROM duckdb_indexes() WHERE table_name IN ('search_terms', 'search_words')")}
         assert indexes == {"search_terms_entry", "search_terms_customer", "search_words_entry"}

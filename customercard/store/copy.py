@@ -37,7 +37,10 @@ TABLES: list[tuple[str, str | None]] = [
 ]
 #: Kept where they were made, never copied: login sessions and failed-login counters (after a move everyone logs
 #: in again); a replaced target loses its own.
-NOT_COPIED = ["sessions", "login_throttle"]
+NOT_COPIED = ["sessions", "login_throttle",
+              # the super search's pages (schema 20), made by a DuckDB rebuild: a copy has none until the target's
+              # index is built again (rows that name a page are then looked up as any other); PostgreSQL keeps none
+              "search_pages"]
 CHUNK = 200_000
 
 
@@ -92,6 +95,7 @@ def copy_store(source: Store, target: Store, replace: bool = False,
         raise CustomerCardError(_("{target} holds data already: nothing was copied. Use --replace to replace "
                                   "everything in it.").format(target=_name(target)))
     report = CopyReport()
+    held = target.db.row("SELECT stamp FROM change_stamps WHERE area = 'search_pages'")
     with target.db.transaction() as cur:
         for table in [*NOT_COPIED, *(name for name, _sequence in reversed(TABLES))]:
             cur.execute(f"DELETE FROM {table}")
@@ -105,6 +109,9 @@ def copy_store(source: Store, target: Store, replace: bool = False,
         for sequence, (table, column) in _sequences().items():
             top = target.db.row(f"SELECT max({column}) FROM {table}")[0]
             target.db.advance_sequence(sequence, int(top or 0))
+        # past any stamp the target's pages had: a process holding those reads the (now no) pages again
+        cur.execute("UPDATE change_stamps SET stamp = stamp + ? WHERE area = 'search_pages'",
+                    [int(held[0] if held else 0) + 1])
         _verify(source, target, report)
     target.forget_cached()
     report.invoiced = target.invoiced_per_year(fill_gaps=False)

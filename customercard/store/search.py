@@ -15,6 +15,7 @@ limits lengths, but a bulk rebuild also reads old rows), costs a search or a sav
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from .search_text import (
     MAX_TERM,
     MAX_WORD,
     NUMBER_QUERY_DIGITS,
+    PAGE_ROWS,
     PREFIX,
     RANK_NAMES,
     SEARCH_READS,
@@ -67,6 +69,13 @@ if TYPE_CHECKING:
     from .admin import AdminStore
 
 
+#: The sorted tables with pages (schema 20): their kind in search_pages and their key.
+PAGED = {"search_terms": ("terms", "term"), "search_words": ("words", "word")}
+#: Their columns besides the page.
+PAGED_COLUMNS = {"search_terms": ("entry_id", "term", "customer_id", "contact_id", "source", "shown"),
+                 "search_words": ("word", "entry_id")}
+
+
 def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
     """Entries found for every query word, each with its worst word rank."""
     if not per_word:
@@ -89,6 +98,8 @@ class SearchStore(Part):
     admin: AdminStore
 
     db: Backend
+    #: (the stamp 'search_pages', {kind: each page's first key, in order}) as read here (DuckDB), None until read.
+    _pages: tuple[int | None, dict[str, list[str]]] | None = None
 
     # -- keeping the index ----------------------------------------------------------------------------------
     def index_rows(self, owners: list[tuple[int, int | None, list[tuple[str, str, str]]]]
@@ -227,13 +238,52 @@ class SearchStore(Part):
                 part = pd.Series(vocab[start:start + chunk * 5], dtype=object)
                 self.db.insert_df(into["search_suffixes"], suffix_frame(part))
                 self.db.insert_df(into["search_fuzzy"], fuzzy_frame(part))
+            cur.execute("DELETE FROM search_pages")
             if staged:
                 for name, key in keys.items():
-                    cur.execute(f"INSERT INTO {name} SELECT * FROM {into[name]} ORDER BY {key}")
+                    if name in PAGED:
+                        self._write_paged(cur, name, into[name])
+                    else:
+                        cur.execute(f"INSERT INTO {name} SELECT * FROM {into[name]} ORDER BY {key}")
                     cur.execute(f"DROP TABLE {into[name]}")
             for statement in indexes:
                 cur.execute(statement)
+            cur.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'search_pages'")
+        self._pages = None
         return total
+
+    @staticmethod
+    def _write_paged(cur: Any, name: str, staging: str) -> None:
+        """Write ``name`` from its staging table sorted by its key, with its pages (DuckDB; as schema 20 does):
+        every PAGE_ROWS-th key starts a page, and each row carries the last page starting at or before its key."""
+        kind, key = PAGED[name]
+        columns = ", ".join(f"s.{column}" for column in PAGED_COLUMNS[name])
+        cur.execute("INSERT INTO search_pages (kind, page, first) SELECT ?, row_number() OVER (ORDER BY first) - 1, "
+                    f"first FROM (SELECT DISTINCT {key} AS first FROM (SELECT {key}, row_number() OVER (ORDER BY "
+                    f"{key}) AS n FROM {staging}) AS numbered WHERE n % ? = 1) AS firsts", [kind, PAGE_ROWS])
+        cur.execute(f"INSERT INTO {name} ({', '.join(PAGED_COLUMNS[name])}, page) SELECT {columns}, p.page "
+                    f"FROM {staging} AS s ASOF LEFT JOIN (SELECT page, first FROM search_pages WHERE kind = ?) AS p "
+                    f"ON s.{key} >= p.first ORDER BY s.{key}", [kind])
+
+    def _read_pages(self, stamp: int | None) -> None:
+        """Read the pages (as the stamp ``stamp`` says they are), for the lookups of the next searches."""
+        firsts: dict[str, list[str]] = {"terms": [], "words": []}
+        if stamp is not None:
+            for kind, first in self.db.rows("SELECT kind, first FROM search_pages ORDER BY kind, page"):
+                firsts.setdefault(kind, []).append(first)
+        self._pages = (stamp, firsts)
+
+    def _on_pages(self, kind: str, low: str, high: str | None = None) -> tuple[str, list[Any]]:
+        """The condition naming the pages of ``kind`` keys from ``low`` up to (not including) ``high`` — by
+        default, the keys starting with ``low`` — can be on, and rows written since the pages were made (no page);
+        '' when there are no pages (PostgreSQL, or an index not built since schema 20)."""
+        pages = self._pages[1].get(kind) if self._pages is not None else None
+        if not pages:
+            return "", []
+        high = low + "\uffff" if high is None else high  # (as Database.prefix bounds a prefix)
+        first = max(bisect.bisect_left(pages, low) - 1, 0)
+        last = max(bisect.bisect_left(pages, high) - 1, 0)
+        return "(page IS NULL OR page BETWEEN ? AND ?) AND ", [first, last]
 
     def _search_schema(self) -> tuple[list[str], list[str]]:
         """The search tables' CREATE TABLE and CREATE INDEX statements, as the migrations left them (an index
@@ -245,6 +295,11 @@ class SearchStore(Part):
         for _number, _name, sql in migrations(self.db.dialect):
             for statement in split_statements(sql):
                 table = re.match(r"CREATE TABLE (search_[a-z]+) \(", statement)
+                added = re.match(r"ALTER TABLE (search_[a-z]+) ADD COLUMN (.+)", statement, re.S)
+                if added and added.group(1) in tables:  # a column a later migration added (PostgreSQL)
+                    name = added.group(1)
+                    tables[name] = tables[name].rstrip().removesuffix(")").rstrip() + f",\n    {added.group(2)}\n)"
+                    continue
                 created = re.match(r"CREATE (?:UNIQUE )?INDEX (\w+) ON search_", statement)
                 dropped = re.match(r"DROP INDEX (?:IF EXISTS )?(\w+)", statement)
                 if table and table.group(1) in SEARCH_TABLES:
@@ -341,21 +396,43 @@ class SearchStore(Part):
     def _prefix_rows(self, terms: list[str], words: list[str]) -> tuple[list[tuple], list[dict[int, int]], list[int]]:
         """Whole terms starting with the query, entries with a word starting with each query word, and which
         query words matched more rows than were read (their entries are only a part of those found)."""
-        parts, params = [], []
-        for term in terms:
-            condition, values = self.db.prefix("term", term)
-            parts.append("(SELECT -1 AS qi, entry_id, term AS found, customer_id, source, shown FROM search_terms "
-                         f"WHERE {condition} LIMIT ?)")
-            params += [*values, CANDIDATES]
-        for index, word in enumerate(words):
-            condition, values = self.db.prefix("word", word)
-            parts.append("(SELECT ? AS qi, entry_id, CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), "
-                         f"CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM search_words WHERE {condition} LIMIT ?)")
-            params += [index, *values, WORD_ROWS]
+        paged = self.db.dialect == "duckdb"
+        while True:
+            parts, params = [], []
+            if paged:  # whether the pages this process holds are those of the tables (see _on_pages)
+                parts.append("(SELECT -2 AS qi, stamp AS entry_id, CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), "
+                             "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM change_stamps "
+                             "WHERE area = 'search_pages')")
+            for term in terms:
+                condition, values = self.db.prefix("term", term)
+                on, pages = self._on_pages("terms", term)
+                parts.append("(SELECT -1 AS qi, entry_id, term AS found, customer_id, source, shown FROM "
+                             f"search_terms WHERE {on}{condition} LIMIT ?)")
+                params += [*pages, *values, CANDIDATES]
+            for index, word in enumerate(words):
+                condition, values = self.db.prefix("word", word)
+                on, pages = self._on_pages("words", word)
+                parts.append("(SELECT ? AS qi, entry_id, CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), "
+                             "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM search_words "
+                             f"WHERE {on}{condition} LIMIT ?)")
+                params += [index, *pages, *values, WORD_ROWS]
+            rows = self.db.rows(" UNION ALL ".join(parts), params)
+            if not paged:
+                break
+            stamp = next((int(entry_id) for qi, entry_id, *_rest in rows if qi == -2), None)
+            held = self._pages
+            if held is not None and held[0] == stamp:
+                break
+            self._read_pages(stamp)
+            if held is None or not any(held[1].values()):  # no pages were named: what was read is whole
+                break
+            # the index was built again since its pages were read here: look up again on today's pages
         term_rows: list[tuple] = []
         per_word: list[dict[int, int]] = [{} for _ in words]
         read = [0 for _ in words]
-        for qi, entry_id, found, customer_id, source, shown in self.db.rows(" UNION ALL ".join(parts), params):
+        for qi, entry_id, found, customer_id, source, shown in rows:
+            if qi == -2:
+                continue
             if qi < 0:
                 term_rows.append((entry_id, found, customer_id, source, shown))
             else:
@@ -373,8 +450,9 @@ class SearchStore(Part):
         candidates = sorted(having_the_rest)
         for index in cut:
             condition, values = self.db.prefix("word", words[index])
-            for (entry_id,) in self.db.rows(f"SELECT DISTINCT entry_id FROM search_words WHERE {condition} AND "
-                                            + self.db.any_of("entry_id"), [*values, candidates]):
+            on, pages = self._on_pages("words", words[index])
+            for (entry_id,) in self.db.rows(f"SELECT DISTINCT entry_id FROM search_words WHERE {on}{condition} AND "
+                                            + self.db.any_of("entry_id"), [*pages, *values, candidates]):
                 per_word[index].setdefault(entry_id, PREFIX)
 
     def _similar_rows(self, words: list[str], enough: int | None = None) -> list[tuple[int, int, int]]:
@@ -429,12 +507,17 @@ class SearchStore(Part):
             if not batch:
                 continue
             if len(batch) <= WORD_CANDIDATES:
-                lookups = " UNION ALL ".join("(SELECT word, entry_id FROM search_words WHERE word = ?)" for _ in batch)
-                sql = f"SELECT word, entry_id FROM ({lookups}) AS found LIMIT ?"
+                lookups, params = [], []
+                for word in batch:  # the pages a word is on: from where it could start to where the next could
+                    on, pages = self._on_pages("words", word, word + "\x00")
+                    lookups.append(f"(SELECT word, entry_id FROM search_words WHERE {on}word = ?)")
+                    params += [*pages, word]
+                sql = f"SELECT word, entry_id FROM ({' UNION ALL '.join(lookups)}) AS found LIMIT ?"
             else:
                 sql = ("SELECT word, entry_id FROM search_words WHERE " + self.db.in_list("word", len(batch))
                        + " LIMIT ?")
-            for found, entry_id in self.db.rows(sql, [*batch, WORD_ROWS - read]):
+                params = list(batch)
+            for found, entry_id in self.db.rows(sql, [*params, WORD_ROWS - read]):
                 entries.setdefault(found, []).append(entry_id)
                 read += 1
             if read >= WORD_ROWS or (enough is not None and read >= enough):

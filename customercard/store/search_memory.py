@@ -26,8 +26,8 @@ from .search_text import SEARCH_READS
 HOLD_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("customers", ("id", "number", "name", "nickname", "visit_city", "status_id", "archived")),
     ("search_terms", ("entry_id", "customer_id", "source")),
-    ("search_terms", ("term", "shown")),
-    ("search_words", ("word", "entry_id")),
+    ("search_terms", ("term", "shown", "page")),
+    ("search_words", ("word", "entry_id", "page")),
     ("search_fuzzy", ("variant", "word")),
     ("search_suffixes", ("suffix", "word")),
 )

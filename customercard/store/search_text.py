@@ -44,6 +44,8 @@ MAX_TERM = 200
 MAX_SHOWN = 200
 SEARCH_TABLES = ("search_terms", "search_words", "search_vocab", "search_suffixes", "search_fuzzy")
 CANDIDATES = 400
+#: Rows of a page of the sorted search tables (see schema 20): DuckDB's vector, the rows it filters at once.
+PAGE_ROWS = 2048
 #: More index rows than this are written as a frame (DuckDB reads it in one go), fewer as an INSERT.
 BULK_ROWS = 200
 WORD_CANDIDATES = 30
@@ -54,8 +56,8 @@ WORD_BATCH = 6
 CHECKED_ENTRIES = 5000
 ENTRY_ROWS = 150
 #: The columns a search reads, by table: what :meth:`SearchStore.hold_search_in_memory` keeps in memory.
-SEARCH_READS = {"search_terms": ("term", "entry_id", "customer_id", "source", "shown"),
-                "search_words": ("word", "entry_id"), "search_suffixes": ("suffix", "word"),
+SEARCH_READS = {"search_terms": ("term", "entry_id", "customer_id", "source", "shown", "page"),
+                "search_words": ("word", "entry_id", "page"), "search_suffixes": ("suffix", "word"),
                 "search_fuzzy": ("variant", "word"),
                 "customers": ("id", "number", "name", "nickname", "visit_city", "status_id", "archived")}
 
