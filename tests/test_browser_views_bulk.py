@@ -38,7 +38,8 @@ def test_a_view_shared_by_one_user_is_opened_by_another_from_the_menu(live_serve
     link = erik.get_by_role("link", name="Active, by city")
     expect(link).to_be_visible()
     link.click()
-    erik.wait_for_url(re.compile(rf"/search\?status=Active&sort=city&desc=1&col=name&col=city&view={view.id}$"))
+    # the link names the view only (a menu drawn before the view was changed opens it as it is saved now)
+    expect(erik).to_have_url(re.compile(rf"/search\?view={view.id}$"))
     wait_idle(erik)
     expect(erik.locator(".cc-count-text")).to_have_text(expected)
     expect(erik.locator("table th")).to_have_count(2)  # the view's columns: name and city

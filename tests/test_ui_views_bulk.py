@@ -25,6 +25,8 @@ def test_the_url_carries_the_columns_and_the_view():
     assert state["columns"] == ["city", "name"] and state["view_id"] == 12
     url = args_from_query(query, "name", False, 1, ["name", "city"], 12)
     assert url == "status=Active&col=name&col=city&view=12"
+    assert args_from_query(query, "name", False, 1, None, 12, 3) == "status=Active&view=12&view_version=3"
+    assert query_from_args({"view": ["12"], "view_version": ["3"]})[1]["view_version"] == 3
     assert "col=" not in args_from_query(query, "name", False, 1, None, None)
 
 
@@ -37,7 +39,7 @@ def test_saving_a_view_sets_the_url_and_the_menu(demo_store):
     labelled(menu, "Save as new view").clicks += 1
     saved = demo_store.views(user="erik")[0]
     assert saved.name == "<b>Active</b> by city" and saved.search == "status=Active&sort=city&col=name&col=city"
-    assert page.url.endswith(f"&view={saved.id}")
+    assert page.url.endswith(f"&view={saved.id}&view_version=1")
     drawn = one(menu, pn.pane.HTML, "cc-views-menu").object
     assert "&lt;b&gt;Active" in drawn and "<b>Active" not in drawn  # escaped
     labelled(menu, "Save as new view").clicks += 1  # the same name again: told where it was typed
@@ -59,7 +61,7 @@ def test_saving_over_a_view_deleted_meanwhile_says_so_and_keeps_the_search(demo_
     labelled(menu, "View name").value = "Active, soon gone"
     labelled(menu, "Save as new view").clicks += 1
     view = next(v for v in demo_store.views(user="anna") if v.name == "Active, soon gone")
-    assert page.url.endswith(f"&view={view.id}")
+    assert page.url.endswith(f"&view={view.id}&view_version=1")
     demo_store.delete_view(view.id, user="anna", expected_version=view.version)
     page.query.text = "Lind"
     labelled(menu, "Save over this view").clicks += 1
@@ -79,7 +81,7 @@ def test_a_link_naming_only_a_view_opens_its_search_as_saved_now(demo_store):
     assert (opened.query.statuses, opened.query.account_managers) == (["Active"], ["erik"])
     everyone = CustomerList.from_url(demo_store, "", login="erik")
     assert 0 < opened.total < everyone.total
-    assert opened.url == f"status=Active&manager=erik&sort=city&view={shared.id}"
+    assert opened.url == f"status=Active&manager=erik&sort=city&view={shared.id}&view_version={shared.version}"
     paged = CustomerList.from_url(demo_store, f"view={shared.id}&sort=name&page=1", login="erik")  # its own sort
     assert paged.query.account_managers == ["erik"] and paged.sort == "name"
     # a bookmark with its own filters shows those, under the view it was made from
@@ -304,3 +306,34 @@ def test_a_viewer_keeps_a_private_copy_of_a_shared_view(demo_store):
     mine = [v for v in demo_store.views(user="vera") if v.owner == "vera"]
     assert [(v.name, v.shared) for v in mine] == [("Vera's actives", False)]
     assert "Saved the view" in pane_text(menu, "cc-view-message")
+
+
+def test_a_menu_drawn_before_a_view_was_changed_opens_it_as_saved_now_and_a_stale_bookmark_cannot_undo_it(demo_store):
+    """Admin's menu was drawn with a link holding the view's search; Anna changed the view; the stale link opened the
+    old search under the view's name and "Save over this view" wrote it back without a word."""
+    shared = demo_store.save_view(SavedView(name="Actives", shared=True, search="status=Active"), user="anna")
+    admin = CustomerList.from_url(demo_store, "", login="admin")
+    admin.__panel__()
+    menu = one(admin.views, pn.pane.HTML, "cc-views-menu").object
+    assert f'href="/search?view={shared.id}"' in menu  # the link names the view only
+    changed = demo_store.get_view(shared.id, user="anna")
+    changed.search = "status=Prospect"
+    demo_store.save_view(changed, user="anna")
+    opened = CustomerList.from_url(demo_store, f"view={shared.id}", login="admin")  # the link, clicked later
+    opened.__panel__()
+    assert opened.query.statuses == ["Prospect"] and opened.view_version == changed.version
+    # a bookmark of the page as it was before Anna's change: its own filters, under the view, at the old version
+    stale = CustomerList.from_url(demo_store, f"status=Active&view={shared.id}&view_version={shared.version}",
+                                  login="admin")
+    stale.__panel__()
+    assert stale.query.statuses == ["Active"] and "was changed since this link was made" in pane_text(
+        stale.views, "cc-view-message")
+    labelled(stale.views, "Save over this view").clicks += 1
+    assert "changed this view meanwhile" in pane_text(stale.views, "cc-view-message")
+    assert demo_store.get_view(shared.id, user="anna").search == "status=Prospect"  # Anna's change stands
+    # on the view as saved now, an overwrite is an overwrite
+    opened.query.statuses = ["Active", "Prospect"]
+    opened.param.trigger("query")
+    labelled(opened.views, "Save over this view").clicks += 1
+    assert "Saved the view" in pane_text(opened.views, "cc-view-message")
+    assert opened.view_version == changed.version + 1 and f"view_version={changed.version + 1}" in opened.url

@@ -78,9 +78,11 @@ def query_from_args(args: dict[str, list[str]]) -> tuple[CustomerQuery, dict[str
     columns = [key for key in dict.fromkeys(args.get("col", [])) if key in SORT_KEYS]
     if columns:
         state["columns"] = columns
-    view = one("view")
+    view, version = one("view"), one("view_version")
     if view.isascii() and view.isdigit() and 0 < len(view) <= VIEW_ID_DIGITS:
         state["view_id"] = int(view)
+        if version.isascii() and version.isdigit() and 0 < len(version) <= VIEW_ID_DIGITS:
+            state["view_version"] = int(version)
     return query, state
 
 
@@ -123,9 +125,9 @@ def known_values(store: Store, query: CustomerQuery) -> tuple[CustomerQuery, lis
 
 
 def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int, columns: list[str] | None = None,
-                    view_id: int | None = None) -> str:
+                    view_id: int | None = None, view_version: int | None = None) -> str:
     """The URL query string of a search (only what differs from the defaults): filters, sort, page, the columns
-    chosen and the saved view open."""
+    chosen and the saved view open (with the version its search was opened from)."""
     pairs: list[tuple[str, str]] = []
     if query.text:
         pairs.append(("q", query.text))
@@ -146,6 +148,8 @@ def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int
         pairs.append(("page", str(page)))
     if view_id is not None:
         pairs.append(("view", str(int(view_id))))
+        if view_version is not None:
+            pairs.append(("view_version", str(int(view_version))))
     return urlencode(pairs)
 
 
@@ -164,6 +168,8 @@ class CustomerList(pn.viewable.Viewer):
     include_archived = param.Boolean(default=False, doc="Shortcut: also list archived customers.")
     columns = param.ListSelector(default=list(DEFAULT_COLUMNS), objects=list(SORT_KEYS), doc="The columns shown.")
     view_id = param.Integer(default=None, allow_None=True, doc="The saved view open, if one is.")
+    view_version = param.Integer(default=None, allow_None=True, doc="The version of the saved view open that the "
+                                 "search was opened from (saving over a view changed since is a conflict).")
     left_out = param.List(default=[], item_type=str, doc="Filter values the URL or the saved view named that the firm "
                           "no longer has (\"Industry: Construction\"): left out of the search, and said so above the "
                           "list until a filter is changed.")
@@ -185,9 +191,11 @@ class CustomerList(pn.viewable.Viewer):
                 view = None
             if view is None:
                 state.pop("view_id")
+                state.pop("view_version", None)
             elif not any(key in FILTER_ARGS or key.startswith(SEGMENT_PREFIX) for key in args):
                 # the view's search; what the link itself says of sort, columns and page goes on top of it
                 query, state = query_from_args({**parse_qs(view.search), **args})
+                state["view_version"] = view.version
         known, dropped = known_values(store, query)
         return cls(store=store, query=known, left_out=[f"{name}: {value}" for name, value in dropped], **state,
                    **params)
@@ -217,8 +225,10 @@ class CustomerList(pn.viewable.Viewer):
             value=list(self.columns), inline=True, css_classes=["cc-columns"], sizing_mode="stretch_width",
             stylesheets=[".bk-input-group { flex-wrap: wrap; gap: 2px 10px; max-width: 100%; }"])  # in the column
         self._column_choice.param.watch(self._on_columns, "value")
-        self._views = SavedViewsMenu(store=self.store, login=self.login, view_id=self.view_id) if self.login else None
+        self._views = SavedViewsMenu(store=self.store, login=self.login, view_id=self.view_id,
+                                     view_version=self.view_version) if self.login else None
         if self._views is not None:
+            self._views.param.watch(lambda event: setattr(self, "view_version", event.new), "view_version")
             self._views.param.watch(lambda event: setattr(self, "view_id", event.new), "view_id")
         self._all_matching = pn.widgets.Checkbox(label=_("All customers that match"), css_classes=["cc-bulk-all"])
         self._all_matching.param.watch(lambda _e: self._count_selected(), "value")
@@ -420,7 +430,8 @@ class CustomerList(pn.viewable.Viewer):
                     page=formatting.number(self.page), pages=formatting.number(pages)))
             self._prev.disabled = self.page <= 1
             self._next.disabled = self.page >= pages
-            self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id)
+            self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id,
+                                       self.view_version)
             if self.__dict__.get("_views") is not None:
                 self._views.search = args_from_query(self.query, self.sort, self.descending, 1, self.columns)
             if self.__dict__.get("_selected_count") is not None:
@@ -446,10 +457,11 @@ class CustomerList(pn.viewable.Viewer):
     def _on_columns(self, event: param.parameterized.Event) -> None:
         self.columns = [key for key in SORT_KEYS if key in (event.new or []) and self._offered(key)] or ["name"]
 
-    @param.depends("columns", "view_id", watch=True)
+    @param.depends("columns", "view_id", "view_version", watch=True)
     def _on_columns_or_view(self) -> None:
         self._table.columns = self._table_columns()
-        self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id)
+        self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id,
+                                   self.view_version)
         if self._views is not None:
             self._views.search = args_from_query(self.query, self.sort, self.descending, 1, self.columns)
 

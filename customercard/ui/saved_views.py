@@ -23,8 +23,9 @@ MENU_CSS = assets.text("saved_views.css")
 
 
 def view_href(view: SavedView) -> str:
-    """The URL that opens a view: the page with the view's search and the view's id."""
-    return "/search?" + "&".join(part for part in (view.search, f"view={int(view.id)}") if part)
+    """The URL that opens a view as it is saved when it is opened: the page with the view's id only (a menu drawn
+    before the view was changed still opens it as it is now)."""
+    return f"/search?view={int(view.id)}"
 
 
 class SavedViewsMenu(pn.viewable.Viewer):
@@ -34,6 +35,9 @@ class SavedViewsMenu(pn.viewable.Viewer):
     login = param.String(default="", doc="Whose menu this is.")
     search = param.String(default="", doc="The current search's URL query (without the view).")
     view_id = param.Integer(default=None, allow_None=True, doc="The view open now, if one is.")
+    view_version = param.Integer(default=None, allow_None=True, doc="The version of the open view the page's search "
+                                 "was opened from (a bookmark says it): saving over a view changed since is a "
+                                 "conflict. None: as it is stored.")
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -66,6 +70,13 @@ class SavedViewsMenu(pn.viewable.Viewer):
     def _draw(self) -> None:
         views = self._views()
         self._open = next((v for v in views if v.id == self.view_id), None)
+        if self._open is not None and self.view_version not in (None, self._open.version):
+            # the page shows the view as a bookmark made before it was changed: saving over it would undo that
+            # change unseen, so it is saved on the version the bookmark knew (a conflict, said)
+            self._open = self._open.copy()
+            self._open.version = self.view_version
+            self._say(_("“{name}” was changed since this link was made: open it from the menu to see it as it is "
+                        "saved now.").format(name=isolated(self._open.name)), ok=False)
         mine = [v for v in views if v.owner == self.login]
         others = [v for v in views if v.owner != self.login]
 
@@ -119,9 +130,11 @@ class SavedViewsMenu(pn.viewable.Viewer):
             self._say(_("This view was deleted meanwhile: nothing was saved. Save the search with “Save as new "
                         "view”."), ok=False)
             self._name.value = typed
+            self.view_version = None
             self.view_id = None  # (drawn again: the menu without it)
             return
         self._say(_("Saved the view “{name}”.").format(name=isolated(saved.name)))
+        self.view_version = saved.version
         if self.view_id == saved.id:
             self._draw()
         else:
@@ -138,6 +151,7 @@ class SavedViewsMenu(pn.viewable.Viewer):
             return
         self._say(_("Deleted the view “{name}”.").format(name=isolated(self._open.name)), focus=True)
         self._name.value = ""
+        self.view_version = None
         self.view_id = None
 
     def __panel__(self) -> pn.viewable.Viewable:
