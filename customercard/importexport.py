@@ -62,7 +62,8 @@ label on the card (e.g. ``Visiting address · City``). The headers our export wr
 export-only columns and the ``Segmentation:`` prefix are understood in English, Swedish and Danish alike, so an
 export made in any of them imports back (:func:`column_map`). List values (industry, status, payment term, …) and
 segmentation values are matched to the admin lists without regard to case; yes/no columns also take
-true/false, 1/0 and ja/nej; numbers may use a decimal comma. The columns our export adds for reading only
+true/false, 1/0 and ja/nej; numbers are read as the importer's language types them on the card (in English
+'1,234' is 1234, in Swedish 1.234), and a decimal comma is understood in English too ('12,5'). The columns our export adds for reading only
 (:data:`EXPORT_ONLY_HEADERS`: Customer number, Account manager name, Created, Created by, and Search customers'
 Number) are skipped.
 
@@ -101,7 +102,7 @@ import param
 from . import formatting
 from .errors import CustomerCardError, PermissionDenied, ValidationError
 from .fields import export_headers
-from .i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _, current_language, ngettext, quote, using_language
+from .i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _, current_language, ngettext, quote, supported, using_language
 from .identity import acting_user
 from .models import (
     REFERENCE_LENGTH,
@@ -473,21 +474,23 @@ def parse_yes_no(text: str) -> bool:
     raise ValueError(_("Use yes or no, not {text}.").format(text=quoted(text)))
 
 
-def parse_number(text: str) -> float:
-    """A number as people write it: '12.5', '12,5', '1 234,5', '25 %' → float; else a ValueError."""
-    compact = re.sub(r"[\s\u00a0%]", "", text)
-    if "," in compact and "." in compact:
-        compact = compact.replace(",", "") if compact.rfind(".") > compact.rfind(",") \
-            else compact.replace(".", "").replace(",", ".")
-    else:
-        compact = compact.replace(",", ".")
-    try:
-        number = float(compact)
-    except ValueError:
-        raise ValueError(_("Not a number: {text}.").format(text=quoted(text))) from None
-    if not math.isfinite(number):
-        raise ValueError(_("Not a number: {text}.").format(text=quoted(text)))
-    return number
+def parse_number(text: str, language: str | None = None) -> float:
+    """A number as people write it: '12.5', '12,5', '1 234,5', '1,234.5', '25 %' → float; else a ValueError.
+
+    First as the reader of ``language`` (the current one) types it on the card (see
+    :func:`customercard.formatting.read_number`): in English '1,234' is 1234, in Swedish 1.234 — never the one
+    read as the other. A text that reading refuses is read the other way (a decimal comma in an English reader's
+    file from a Swedish spreadsheet: '12,5'). No exponents, NaN or infinity."""
+    compact = re.sub(r"%", "", text).strip()
+    own = supported(language or current_language()) or "en"
+    for reading in (own, "sv" if own == "en" else "en"):
+        try:
+            number = formatting.read_number(compact, reading)
+        except ValueError:
+            continue
+        if number is not None and math.isfinite(number):
+            return number
+    raise ValueError(_("Not a number: {text}.").format(text=quoted(text)))
 
 
 # -- the import --------------------------------------------------------------------------------------------

@@ -518,3 +518,24 @@ def test_customers_export_leaves_nicknames_out_while_the_firm_has_them_switched_
     assert "Nickname" not in off.columns and "Nickname" in on.columns
     assert list(off.columns) == [column for column in on.columns if column != "Nickname"]
     assert len(off) == len(on)
+
+
+@pytest.mark.parametrize("language, text, number", [
+    ("en", "1,234", 1234.0), ("en", "1,234.5", 1234.5), ("en", "12,5", 12.5), ("en", "1.234,5", 1234.5),
+    ("en", "25 %", 25.0), ("en", "-3", -3.0), ("en", "1 234", 1234.0),
+    ("sv", "1,234", 1.234), ("sv", "1 234,5", 1234.5), ("sv", "12.5", 12.5), ("sv", "1,234.5", 1234.5),
+    ("da", "1.234", 1234.0), ("da", "1.234,5", 1234.5), ("da", "12,5", 12.5)])
+def test_an_imported_number_is_read_as_the_reader_types_it_on_the_card(language, text, number):
+    """'1,234' in an English reader's file was read as 1.234 (the card reads 1234), 1,000 times too small."""
+    from customercard.importexport import parse_number
+
+    assert parse_number(text, language) == number
+
+
+@pytest.mark.parametrize("text", ["1e3", "NaN", "inf", "-inf", "1,2,3.4.5", "12 kr", "0x10", ""])
+def test_an_imported_number_the_card_refuses_is_refused(text):
+    from customercard.importexport import parse_number
+
+    for language in ("en", "sv", "da"):
+        with pytest.raises(ValueError, match="Not a number"):
+            parse_number(text, language)
