@@ -242,7 +242,7 @@ def test_bulk_build_makes_exactly_what_writes_make(demo_store):
     from customercard.store.search_text import contact_terms, customer_terms, fold, fold_series, words_of
 
     samples = pd.Series(["Åkesson & Söner", "SØNDERGAARD ÆRØ", "Müller-Lüdenscheidt", "  a  b ", None, "x\u0301y",
-                         "Ελλάδα", "anna.berg@firma.se", "İstanbul"])
+                         "Ελλάδα", "anna.berg@firma.se", "İstanbul", "Her\u200bmansen", "Zero\u00adWidth\u2060AB\ufeff"])
     assert list(fold_series(samples)) == [fold(v) for v in samples]
     region = demo_store.settings().phone_region
     customers = demo_store.sql("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
@@ -333,3 +333,15 @@ def test_a_typo_in_the_name_of_an_a_s_or_i_s_company_is_a_possible_duplicate(emp
         dupes = empty_store.possible_duplicates(name=typed)
         assert list(dupes["name"]) == [found], typed
     assert empty_store.possible_duplicates(name="A/S").empty  # a legal form alone names no company
+
+
+def test_a_character_that_shows_nothing_does_not_split_a_word(empty_store):
+    """A zero-width space, soft hyphen or word joiner inside a name (pasted from a web page) made it two words: the
+    look-alike was no possible duplicate, and the name was not found as typed without it."""
+    first = empty_store.create_customer(user="anna", name="Hermansen Ejendomme I/S")
+    for typed in ("Her\u200bmansen Ejendomme I/S", "Her\u00admansen Ejendomme I/S", "Hermansen\u2060 Ejendomme I/S"):
+        assert list(empty_store.possible_duplicates(name=typed)["id"]) == [first.id], repr(typed)
+    hidden = empty_store.create_customer(user="anna", name="Zero\u200bWidth\u00ad Konsult AB")
+    assert hidden.id in set(empty_store.search("ZeroWidth")["id"]) and hidden.id in set(
+        empty_store.search("zerowidth konsult")["id"])
+    assert first.id in set(empty_store.search("Her\u200bmansen")["id"])

@@ -63,6 +63,10 @@ SEARCH_READS = {"search_terms": ("term", "entry_id", "customer_id", "source", "s
 
 
 COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+#: Characters that show nothing inside a word (zero-width space and joiners, soft hyphen, word joiner, byte order
+#: mark, bidirectional marks, variation selectors): left out, not taken for a space — "Her\u200bmansen" is the
+#: word hermansen, which the super search and the duplicate check find.
+INVISIBLE = "[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]"
 NOT_KEPT = r"[^0-9a-z@._+-]+"
 
 
@@ -75,14 +79,15 @@ def fold(text: object) -> str:
     """Lower case, Nordic letters without marks (ä→a, ø→o, æ→ae …), punctuation as spaces, single spaces.
     (:func:`fold_series` does the same to a whole column; the two must stay identical.)"""
     value = unicodedata.normalize("NFKD", _text(text).lower().translate(_TRANSLITERATE))
-    value = re.sub(NOT_KEPT, " ", re.sub(COMBINING, "", value))
+    value = re.sub(NOT_KEPT, " ", re.sub(COMBINING, "", re.sub(INVISIBLE, "", value)))
     return re.sub(" +", " ", value).strip()
 
 
 def fold_series(values: pd.Series) -> pd.Series:
     """:func:`fold` for a whole column at once (bulk index builds)."""
     text = values.fillna("").astype(str).str.lower().str.translate(_TRANSLITERATE).str.normalize("NFKD")
-    text = text.str.replace(COMBINING, "", regex=True).str.replace(NOT_KEPT, " ", regex=True)
+    text = text.str.replace(INVISIBLE, "", regex=True).str.replace(COMBINING, "", regex=True)
+    text = text.str.replace(NOT_KEPT, " ", regex=True)
     return text.str.replace(" +", " ", regex=True).str.strip()
 
 
