@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import get_config
-from .errors import CustomerCardError
+from .errors import CustomerCardError, ValidationError
 from .i18n import N_, _, ngettext, quote
 
 EXIT_USAGE = 2
@@ -284,7 +284,13 @@ def cmd_users(args: argparse.Namespace) -> int:
         if args.action == "add":
             user = User(login=args.login, name=args.name or args.login, email=args.email or "", role=args.role,
                         projects_access=args.projects_access)
-            store.add_user(user, _read_password(args), by=CLI_ACTOR)
+            try:
+                store.add_user(user, _read_password(args), by=CLI_ACTOR)
+            except ValidationError as exc:
+                if args.name or "login" not in exc.errors:
+                    raise
+                # no --name: the name is the login, whose own message says what is wrong with it
+                raise ValidationError({k: v for k, v in exc.errors.items() if k != "name"}, what=exc.what) from None
             print(_("Added {login} ({role}).").format(login=user.login, role=_(user.role)))
         elif args.action == "set-password":
             store.set_password(args.login, _read_password(args), by=CLI_ACTOR)

@@ -29,6 +29,7 @@ class ValidationError(CustomerCardError, ValueError):
 
     def __init__(self, errors: dict[str, str], what: str = "") -> None:
         self.errors = dict(errors)
+        self.what = what
         lines = "; ".join(f"{field}: {message}" for field, message in self.errors.items())
         count = len(self.errors)
         super().__init__(ngettext("{what} has {n} problem: {problems}", "{what} has {n} problems: {problems}",

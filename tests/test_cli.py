@@ -64,13 +64,15 @@ def test_mistakes_are_one_line_and_non_zero(tmp_path: Path):
         (["backup", db], "exists already"),
         (["users", "add", "x2", "--role", "owner"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
+        # no --name: the name is the login, and only the login is said to be too long
+        (["users", "add", "a" * 300, "--password", "Kx9#mQ2vLp7z"], "login: At most 32 characters."),
     ]
     for args, expected in cases:
         result = run("--db", db, *args)
         assert result.returncode != 0, args
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0], (args, result.stderr)
-        assert "Traceback" not in result.stderr
+        assert "Traceback" not in result.stderr and "name:" not in lines[0].replace("login:", ""), args
 
 
 def test_a_bad_setting_in_the_environment_is_one_line_naming_it(tmp_path: Path):
