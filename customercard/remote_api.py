@@ -166,6 +166,8 @@ def _check_token(store: Store, name: str, rule: Remote, caller: Caller, bound: i
     store.require(login, "read" if rule.need in ("own", "projects") else rule.need)
     if rule.need == "projects" or (name == "record_history" and bound.arguments.get("table") == "projects"):
         require_projects_access(store, login)  # one project (or its history), as its page: projects access only
+    if name == "sql":  # a token's query reads what its user may (projects access: the projects' descriptions)
+        bound.arguments["reader"] = login
     if rule.own_login and bound.arguments.get(rule.own_login) != login and not store.can(login, "admin"):
         raise PermissionDenied(_("Only administrators may do this for another user."))
     if "timeout" in bound.arguments and bound.arguments["timeout"] is not None:

@@ -203,3 +203,36 @@ def test_without_projects_access_the_store_api_refuses_a_project_and_lists_them_
         assert allowed.get_project(project_id).description == description
         assert description in set(allowed.projects(customer_id)["description"])
         assert "field" in allowed.record_history("projects", project_id).columns  # (the demo's have none)
+
+
+def test_without_projects_access_store_sql_reads_the_projects_without_their_descriptions(served):
+    """store.sql through a token read every project's description (SELECT description FROM projects), and the
+    history of each change to one: a user without projects access reads project_list and record_change_list."""
+    customer_id = a_project(served)[0]
+    made = served.store.create_project(cc.Project(customer_id=customer_id, name="Board audit",
+                                                  description="Scope agreed: the board's audit"), user="anna")
+    project_id, description = made.id, made.description
+    for token in (served.tokens.erik, served.tokens.viewer):
+        notebook = cc.connect(served.url, token=token)
+        for query in ("SELECT id, description FROM projects", "SELECT * FROM record_changes",
+                      "SELECT p.name FROM customers c JOIN projects p ON p.customer_id = c.id",
+                      "WITH RECURSIVE projects AS (SELECT * FROM projects UNION ALL SELECT * FROM projects WHERE "
+                      "false) SELECT description FROM projects",
+                      "SELECT (SELECT max(description) FROM projects) AS d"):
+            with pytest.raises(cc.CustomerCardError) as refused:
+                notebook.sql(query)
+            assert description not in str(refused.value) and "Scope agreed" not in str(refused.value)
+        listed = notebook.sql("SELECT id, name FROM project_list WHERE customer_id = ?", [customer_id])
+        assert project_id in set(listed["id"]) and "description" not in notebook.sql(
+            "SELECT * FROM project_list LIMIT 1").columns
+        history = notebook.sql("SELECT field, new_value FROM record_change_list WHERE table_name = 'projects' "
+                               "AND record_id = ?", [project_id])
+        assert "description" not in set(history["field"])
+        # the rest of store.sql as before
+        assert notebook.sql("SELECT count(*) AS n FROM customers")["n"][0] > 0
+    for token in (served.tokens.manager, served.tokens.read_only, served.tokens.admin):  # with projects access
+        allowed = cc.connect(served.url, token=token)
+        assert "Scope agreed: the board's audit" in set(allowed.sql(
+            "SELECT description FROM projects WHERE id = ?", [project_id])["description"])
+        assert "description" in set(allowed.sql(
+            "SELECT field FROM record_changes WHERE table_name = 'projects' AND record_id = ?", [project_id])["field"])

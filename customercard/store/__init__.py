@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import get_config
-from ..errors import CustomerCardError
+from ..errors import CustomerCardError, NotFound
 from ..i18n import _
 from ..models import Customer
 from .activity import ActivityStore, as_date
@@ -42,7 +42,7 @@ from .part import Part
 from .people import PeopleStore
 from .prefs import PrefsStore
 from .privacy import PrivacyStore
-from .readonly import QUERY_SECONDS
+from .readonly import PROJECT_TABLES, QUERY_SECONDS
 from .records import RecordHistoryStore
 from .search import SearchStore
 from .sessions import SessionStore
@@ -157,18 +157,29 @@ class Store:
         return self.db.schema_version()
 
     def sql(self, query: str, params: list[Any] | tuple[Any, ...] | None = None,
-            timeout: float = QUERY_SECONDS) -> pd.DataFrame:
+            timeout: float = QUERY_SECONDS, reader: str | None = None) -> pd.DataFrame:
         """Run a read-only query (SELECT …) with parameters and return a DataFrame. It reads the database's own
         tables and views only — no files, no settings of the server, not the tables that keep secrets (users,
         sessions, settings: read ``user_directory`` and ``firm_settings``) nor those of one user's own (saved views,
         preferences, the admin log, the outbox: their methods say who may read them) — and stops after ``timeout``
         seconds. On a server it answers at most ``readonly.SERVER_SQL_ROWS`` rows taking at most
         ``readonly.SERVER_SQL_MB`` megabytes. ``params``: a list (or tuple),
-        one value for each ``?`` of the query, in order."""
+        one value for each ``?`` of the query, in order. ``reader``: whose query it is, when not the file's own
+        holder's (the server sets it to an API token's user): one without projects access does not read the tables
+        that hold the projects' descriptions (projects, record_changes), and reads the views project_list and
+        record_change_list instead."""
         if params is not None and not isinstance(params, list | tuple):
             raise CustomerCardError(_("Give the query's parameters as a list, one value for each ? in the query, in "
                                       "order (not as {kind}).").format(kind=type(params).__name__))
-        return self.db.read_only_df(query, params, timeout=timeout)
+        kept = frozenset()
+        if reader is not None:
+            try:
+                person = self.get_user(reader)
+            except NotFound:
+                person = None
+            if person is None or not (person.active and person.projects_access):
+                kept = PROJECT_TABLES
+        return self.db.read_only_df(query, params, timeout=timeout, kept=kept)
 
     def backup(self, target: str | Path) -> Path:
         """Write a consistent copy of the whole database to a new file."""

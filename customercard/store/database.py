@@ -174,11 +174,12 @@ class Database(SqlBackend):
                 time.sleep(0.05)
         self._conn.close()
 
-    def read_only_df(self, sql: str, params: Sequence[Any] | None = None,
-                     timeout: float = QUERY_SECONDS) -> pd.DataFrame:
+    def read_only_df(self, sql: str, params: Sequence[Any] | None = None, timeout: float = QUERY_SECONDS,
+                     kept: frozenset[str] = frozenset()) -> pd.DataFrame:
         """Run an analyst's query in a read-only transaction, stopped after ``timeout`` seconds. Anything but one
         SELECT, and any SELECT that would read besides the database's own tables (files, other databases, settings,
-        the tables that keep secrets), is refused before it runs (see :mod:`customercard.store.readonly`)."""
+        the tables that keep secrets, the tables ``kept`` from this reader), is refused before it runs (see
+        :mod:`customercard.store.readonly`)."""
         try:
             statements = self._duckdb.extract_statements(sql)
         except self._duckdb.Error as exc:
@@ -191,7 +192,7 @@ class Database(SqlBackend):
         try:
             cur.execute("BEGIN TRANSACTION READ ONLY")
             tree = json.loads(cur.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
-            check_duckdb_query(tree, duckdb_readable(cur))
+            check_duckdb_query(tree, duckdb_readable(cur, kept))
             stop = threading.Timer(timeout, cur.interrupt)
             stop.start()
             try:

@@ -28,11 +28,16 @@ from ..i18n import _
 from ..models import missing
 from .backend import SqlBackend, checked_name, redact_url
 from .changes import CHANNEL, Change
-from .readonly import QUERY_SECONDS, SECRET_TABLES, TOO_LARGE, TOO_MANY_ROWS, answer_mb
+from .readonly import PROJECT_TABLES, QUERY_SECONDS, SECRET_TABLES, TOO_LARGE, TOO_MANY_ROWS, answer_mb
 
 log = logging.getLogger(__name__)
 #: The role analysts' queries (:meth:`PostgresDatabase.read_only_df`) run as: it reads the tables, nothing else.
 READER_ROLE = "customercard_reader"
+#: The role the queries of a user without projects access run as: the reader's tables but those of
+#: :data:`~customercard.store.readonly.PROJECT_TABLES` (the views project_list and record_change_list instead).
+LIMITED_READER_ROLE = "customercard_reader_limited"
+#: What each reading role may not read.
+UNREAD = {READER_ROLE: SECRET_TABLES, LIMITED_READER_ROLE: SECRET_TABLES | PROJECT_TABLES}
 #: For the connecting user and the reader role: whether it may reach the server's files (or become a role that
 #: may), whether it may call set_config (and so switch roles), and whether the connecting user may become it.
 ROLE_PRIVILEGES = """
@@ -355,12 +360,13 @@ class PostgresDatabase(SqlBackend):
                     self._closed.wait(2.0)
 
     # -- queries ---------------------------------------------------------------------------------------
-    def read_only_df(self, sql: str, params: Sequence[Any] | None = None,
-                     timeout: float = QUERY_SECONDS) -> pd.DataFrame:
+    def read_only_df(self, sql: str, params: Sequence[Any] | None = None, timeout: float = QUERY_SECONDS,
+                     kept: frozenset[str] = frozenset()) -> pd.DataFrame:
         """Run an analyst's query in a read-only transaction; only one SELECT is accepted.
 
-        It runs as the role :data:`READER_ROLE`, which may read this schema's tables but not those that keep
-        secrets, and nothing else (no ``pg_read_file``, ``pg_ls_dir``, ``lo_import``, server-side COPY, ``dblink``
+        It runs as the role :data:`READER_ROLE` — with ``kept`` (the tables of a user without projects access),
+        :data:`LIMITED_READER_ROLE` — which may read this schema's tables but not those that keep secrets, and
+        nothing else (no ``pg_read_file``, ``pg_ls_dir``, ``lo_import``, server-side COPY, ``dblink``
         connections). When that role cannot be used, the query is refused (see :meth:`_reading_role`): the
         connecting user reads the password hashes, sessions and the cookie secret, and a query can name a table
         without writing its name (``query_to_xml('select … from us' || 'ers', …)``).
@@ -375,7 +381,8 @@ class PostgresDatabase(SqlBackend):
             try:
                 cur.execute("BEGIN READ ONLY")
                 cur.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
-                cur.execute(f"SET LOCAL ROLE {self._reading_role(cur)}")
+                role = LIMITED_READER_ROLE if kept else READER_ROLE  # (kept: always PROJECT_TABLES)
+                cur.execute(f"SET LOCAL ROLE {self._reading_role(cur, role)}")
                 if self.sql_max_rows is None and self.sql_max_mb is None:
                     return cur.execute(text, params).df()
                 if self.sql_max_rows is None:
@@ -396,33 +403,34 @@ class PostgresDatabase(SqlBackend):
                 finally:
                     cur.close()
 
-    def _reading_role(self, cur: _Cursor) -> str:
-        """Who runs an analyst's query: :data:`READER_ROLE` when the connecting user may switch to it; else
-        refused (CustomerCardError), saying what a database administrator runs once to make it usable.
+    def _reading_role(self, cur: _Cursor, role: str = READER_ROLE) -> str:
+        """Who runs an analyst's query: ``role`` (:data:`READER_ROLE` or :data:`LIMITED_READER_ROLE`) when the
+        connecting user may switch to it; else refused (CustomerCardError), saying what a database administrator
+        runs once to make it usable.
 
         A query could switch back from the reader to the connecting user (``set_config('role', …)``, then a query
         run by ``query_to_xml``: the session's user is a member of both), so the reader is used only when it may
         not call set_config (taken from PUBLIC: :meth:`_prepare_reader` does so when connected as a superuser)."""
         roles = {is_user: (files, sets_role, usable) for is_user, files, sets_role, usable
-                 in cur.execute(ROLE_PRIVILEGES, [READER_ROLE]).fetchall()}
+                 in cur.execute(ROLE_PRIVILEGES, [role]).fetchall()}
         user_files = roles[True][0]
         reader = roles.get(False)
         if reader is not None and reader[2] and not reader[0] and not reader[1]:
-            return READER_ROLE
+            return role
         if reader is not None and reader[2] and not reader[0]:  # usable, but a query could switch back with it
             raise CustomerCardError(
                 _("store.sql is refused here: a query run as the role {reader_role} could switch back to "
                   "customercard's user with set_config and read the passwords, sessions and secrets. Have a "
                   "superuser run once in this database: REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, "
                   "text, boolean) FROM PUBLIC; GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, "
-                  "boolean) TO <user>;").format(reader_role=READER_ROLE))
+                  "boolean) TO <user>;").format(reader_role=role))
         if not user_files:
             raise CustomerCardError(
                 _("store.sql is refused here: it runs as the role {reader_role}, which reads the tables but not "
                   "the passwords, sessions or secrets, and customercard's user may not use it. Have a database "
                   "administrator run once: CREATE ROLE {reader_role} NOLOGIN; GRANT {reader_role} TO <user>; "
                   "then start customercard again (it lets the role read the tables).").format(
-                    reader_role=READER_ROLE))
+                    reader_role=role))
         raise CustomerCardError(
             _("store.sql is refused here: customercard connects to PostgreSQL as a user that may read the server's "
               "files (a superuser, or a member of pg_read_server_files), and cannot use the role {reader_role} that "
@@ -430,42 +438,45 @@ class PostgresDatabase(SqlBackend):
               "open the database once with customercard (it makes the role), or run: CREATE ROLE {reader_role} "
               "NOLOGIN; GRANT {reader_role} TO <user>; GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO "
               "{reader_role}; REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM "
-              "PUBLIC.").format(reader_role=READER_ROLE))
+              "PUBLIC.").format(reader_role=role))
 
     def _prepare_reader(self) -> None:
-        """Make (when the connecting user may) the role :data:`READER_ROLE` that analysts' queries run as: it
-        cannot log in, may read this schema's tables (also those made later) and nothing else.
+        """Make (when the connecting user may) the roles analysts' queries run as, :data:`READER_ROLE` and
+        :data:`LIMITED_READER_ROLE`: they cannot log in, may read this schema's tables (also those made later) but
+        those :data:`UNREAD` names, and nothing else.
 
         Connected as a superuser, also take ``set_config`` from PUBLIC in this database (granted back to the
         database's owner): a superuser's session may switch to any role, so a query could otherwise switch
         itself back. Each step that the user may not do is left out (and logged); :meth:`_reading_role` decides
         from what is there."""
         schema = "quote_ident(current_schema())"
-        steps = [
-            ("create the role", f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
-                                f"'{READER_ROLE}') THEN CREATE ROLE {READER_ROLE} NOLOGIN; END IF; END $$"),
-            ("use the role", f"DO $$ BEGIN IF NOT pg_has_role(current_user, '{READER_ROLE}', 'MEMBER') THEN "
-                             f"EXECUTE 'GRANT {READER_ROLE} TO ' || quote_ident(current_user); END IF; END $$"),
-            ("let the role read the tables", "DO $$ BEGIN "
-             f"EXECUTE 'GRANT USAGE ON SCHEMA ' || {schema} || ' TO {READER_ROLE}'; "
-             f"EXECUTE 'GRANT SELECT ON ALL TABLES IN SCHEMA ' || {schema} || ' TO {READER_ROLE}'; "
-             f"EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA ' || {schema} || "
-             f"' GRANT SELECT ON TABLES TO {READER_ROLE}'; "
-             f"EXECUTE 'REVOKE SELECT ON {', '.join(sorted(SECRET_TABLES))} FROM {READER_ROLE}'; "
-             "END $$"),
-            ("take set_config from PUBLIC", "DO $$ BEGIN IF (SELECT rolsuper FROM pg_roles WHERE rolname = "
-             "current_user) THEN REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC; "
-             "EXECUTE 'GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) TO ' || quote_ident("
-             "(SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database())); END IF; "
-             "END $$"),
-        ]
-        for what, statement in steps:
+        steps = []
+        for role, unread in UNREAD.items():
+            steps += [
+                ("create the role", role, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                                          f"'{role}') THEN CREATE ROLE {role} NOLOGIN; END IF; END $$"),
+                ("use the role", role, f"DO $$ BEGIN IF NOT pg_has_role(current_user, '{role}', 'MEMBER') THEN "
+                                       f"EXECUTE 'GRANT {role} TO ' || quote_ident(current_user); END IF; END $$"),
+                ("let the role read the tables", role, "DO $$ BEGIN "
+                 f"EXECUTE 'GRANT USAGE ON SCHEMA ' || {schema} || ' TO {role}'; "
+                 f"EXECUTE 'GRANT SELECT ON ALL TABLES IN SCHEMA ' || {schema} || ' TO {role}'; "
+                 f"EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA ' || {schema} || "
+                 f"' GRANT SELECT ON TABLES TO {role}'; "
+                 f"EXECUTE 'REVOKE SELECT ON {', '.join(sorted(unread))} FROM {role}'; "
+                 "END $$"),
+            ]
+        steps.append(("take set_config from PUBLIC", "", "DO $$ BEGIN IF (SELECT rolsuper FROM pg_roles WHERE "
+                      "rolname = current_user) THEN REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, "
+                      "boolean) FROM PUBLIC; EXECUTE 'GRANT EXECUTE ON FUNCTION pg_catalog.set_config(text, text, "
+                      "boolean) TO ' || quote_ident((SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = "
+                      "current_database())); END IF; END $$"))
+        for what, role, statement in steps:
             try:
                 with self.transaction() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(7242002)")  # one process at a time
                     cur.execute(statement)
             except (self._psycopg.Error, CustomerCardError) as exc:
-                log.info("Could not %s %s for store.sql: %s", what, READER_ROLE, str(exc).strip())
+                log.info("Could not %s %s for store.sql: %s", what, role or READER_ROLE, str(exc).strip())
 
     def insert_df(self, table: str, frame: pd.DataFrame,
                   order_by: str | None = None) -> None:  # noqa: ARG002 - same interface as Backend.insert_df

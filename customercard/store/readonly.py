@@ -41,6 +41,9 @@ SECRET_TABLES = frozenset({"users", "sessions", "login_throttle", "settings", "a
                            # private saved views, preferences, cards opened, the admin log, the outbox
                            "saved_views", "ui_prefs", "card_views", "home_seen", "follow_up_mail_sent", "admin_log",
                            "outbox"})
+#: Tables a user without projects access (through an API token) does not read: what holds a project's description.
+#: The views project_list and record_change_list give the rest of them (schema 21).
+PROJECT_TABLES = frozenset({"projects", "record_changes"})
 #: Rows a query may answer on a server (:attr:`Backend.sql_max_rows`), so that no request can hold its memory.
 SERVER_SQL_ROWS = 1_000_000
 TOO_MANY_ROWS = N_("The answer has more than {rows} rows: narrow the query (WHERE, LIMIT) or add it up (GROUP BY).")
@@ -97,10 +100,12 @@ class Readable:
     tables: frozenset[str]
     system_tables: frozenset[str]
     functions: frozenset[str]
+    #: Tables of the database this reader does not read (see :data:`PROJECT_TABLES`).
+    kept: frozenset[str] = frozenset()
 
 
-def duckdb_readable(cur: Any) -> Readable:
-    """What a query on this DuckDB cursor's database may name."""
+def duckdb_readable(cur: Any, kept: frozenset[str] = frozenset()) -> Readable:
+    """What a query on this DuckDB cursor's database may name (``kept``: tables this reader does not read)."""
     database = cur.execute("SELECT current_database()").fetchone()[0]
     tables = cur.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
@@ -109,8 +114,8 @@ def duckdb_readable(cur: Any) -> Readable:
     system = cur.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'information_schema'").fetchall()
     functions = cur.execute("SELECT DISTINCT function_name FROM duckdb_functions() "
                             "WHERE function_type IN ('scalar', 'aggregate', 'macro', 'window')").fetchall()
-    return Readable(database=database.lower(), tables=_lower(tables) - SECRET_TABLES, system_tables=_lower(system),
-                    functions=_lower(functions) | PARSER_FUNCTIONS)
+    return Readable(database=database.lower(), tables=_lower(tables) - SECRET_TABLES - kept,
+                    system_tables=_lower(system), functions=_lower(functions) | PARSER_FUNCTIONS, kept=kept)
 
 
 def _lower(rows: Iterable[tuple]) -> frozenset[str]:
@@ -214,6 +219,10 @@ def _check_table(ref: dict[str, Any], scope: frozenset[str], readable: Readable)
     if schema in ("", "main", readable.database) and name in readable.tables:
         return
     shown = ".".join(part for part in (catalog, schema, name) if part)
+    if schema in ("", "main", readable.database) and name in readable.kept:
+        raise CustomerCardError(_("“{shown}” holds the projects' descriptions, which only users with projects access "
+                                  "read. Read the views project_list and record_change_list: the same without "
+                                  "them.").format(shown=shown))
     if schema in ("", "main", readable.database) and name in SECRET_TABLES:
         raise CustomerCardError(_("“{shown}” is kept from store.sql: it holds what only its owner, an administrator "
                                   "or the server reads. Read the views user_directory and firm_settings, or the "
