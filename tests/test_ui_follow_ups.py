@@ -52,11 +52,16 @@ def test_a_follow_up_needs_what_and_a_day(demo_store):
     assert "Give the day it is due." in section.form.messages["due_on"].object
 
 
-def test_a_stale_done_is_refused_and_says_who(demo_store):
-    customer_id = rich_customers(demo_store)[0]
-    follow_up = demo_store.new_follow_up(customer_id, owner="anna")
+def _contract_follow_up(store):
+    """(customer id, Anna's follow-up "Send the contract" there)."""
+    customer_id = rich_customers(store)[0]
+    follow_up = store.new_follow_up(customer_id, owner="anna")
     follow_up.what = "Send the contract"
-    added = demo_store.add_follow_up(follow_up, user="anna")
+    return customer_id, store.add_follow_up(follow_up, user="anna")
+
+
+def test_a_stale_done_is_refused_and_says_who(demo_store):
+    customer_id, added = _contract_follow_up(demo_store)
     section = _section(demo_store, customer_id)
     moved = demo_store.get_follow_up(added.id)
     moved.due_on = moved.due_on + dt.timedelta(days=1)
@@ -152,10 +157,7 @@ def test_a_follow_up_on_an_opportunity(demo_store):
 
 def test_an_open_follow_up_form_marks_a_colleagues_save_of_it(demo_store):
     """As a comment's form does: the field someone else changed says so under it, before Save meets a conflict."""
-    customer_id = rich_customers(demo_store)[0]
-    follow_up = demo_store.new_follow_up(customer_id, owner="anna")
-    follow_up.what = "Send the contract"
-    added = demo_store.add_follow_up(follow_up, user="anna")
+    customer_id, added = _contract_follow_up(demo_store)
     section = _section(demo_store, customer_id)
     section.open()
     section.handle("edit-follow-up", {"id": str(added.id), "version": str(added.version)})
