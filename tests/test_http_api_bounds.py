@@ -225,9 +225,22 @@ def test_without_projects_access_store_sql_reads_the_projects_without_their_desc
         listed = notebook.sql("SELECT id, name FROM project_list WHERE customer_id = ?", [customer_id])
         assert project_id in set(listed["id"]) and "description" not in notebook.sql(
             "SELECT * FROM project_list LIMIT 1").columns
-        history = notebook.sql("SELECT field, new_value FROM record_change_list WHERE table_name = 'projects' "
-                               "AND record_id = ?", [project_id])
-        assert "description" not in set(history["field"])
+        history = notebook.sql("SELECT field, old_value, new_value FROM record_change_list WHERE table_name = "
+                               "'projects' AND record_id = ?", [project_id])
+        described = history[history["field"] == "description"]
+        assert len(described) == 1 and described["new_value"].isna().all()  # that it was set, not the text
+        assert "Board audit" in set(history["new_value"])  # the rest of the project's history as it is
+        # a condition of one's own, whose error would quote the value it failed on, meets no description
+        own_conditions = ["SELECT * FROM record_change_list WHERE CAST(new_value AS INTEGER) IS NULL",
+                          "SELECT * FROM record_change_list WHERE table_name = 'projects' AND field = "
+                          "'description' AND CAST(new_value AS INTEGER) > 0"]
+        if served.store.db.dialect == "postgresql":  # its error quotes the text it was given
+            own_conditions.append("SELECT * FROM record_change_list WHERE pg_size_bytes(new_value) IS NULL")
+        for query in own_conditions:
+            try:
+                notebook.sql(query)
+            except cc.CustomerCardError as exc:
+                assert "Scope agreed" not in str(exc), query
         # the rest of store.sql as before
         assert notebook.sql("SELECT count(*) AS n FROM customers")["n"][0] > 0
     for token in (served.tokens.manager, served.tokens.read_only, served.tokens.admin):  # with projects access
