@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -69,6 +70,10 @@ if TYPE_CHECKING:
     from .admin import AdminStore
 
 
+#: (the stamp 'search_pages', {kind: each page's first key, in order}): the pages of the sorted tables as read.
+Pages = tuple[int | None, dict[str, list[str]]]
+#: The stamp of the pages, read in a lookup's own query (one statement: the same moment as its rows).
+PAGES_STAMP = "(SELECT stamp FROM change_stamps WHERE area = 'search_pages')"
 #: The sorted tables with pages (schema 20): their kind in search_pages and their key.
 PAGED = {"search_terms": ("terms", "term"), "search_words": ("words", "word")}
 #: Their columns besides the page.
@@ -98,8 +103,9 @@ class SearchStore(Part):
     admin: AdminStore
 
     db: Backend
-    #: (the stamp 'search_pages', {kind: each page's first key, in order}) as read here (DuckDB), None until read.
-    _pages: tuple[int | None, dict[str, list[str]]] | None = None
+    #: The pages as read here (DuckDB), None until read. A lookup takes them once and checks, in the same query,
+    #: that their stamp is still the tables' (:meth:`_checked_rows`).
+    _pages: Pages | None = None
 
     # -- keeping the index ----------------------------------------------------------------------------------
     def index_rows(self, owners: list[tuple[int, int | None, list[tuple[str, str, str]]]]
@@ -265,19 +271,22 @@ class SearchStore(Part):
                     f"FROM {staging} AS s ASOF LEFT JOIN (SELECT page, first FROM search_pages WHERE kind = ?) AS p "
                     f"ON s.{key} >= p.first ORDER BY s.{key}", [kind])
 
-    def _read_pages(self, stamp: int | None) -> None:
-        """Read the pages (as the stamp ``stamp`` says they are), for the lookups of the next searches."""
+    def _read_pages(self) -> Pages:
+        """Read the pages and their stamp (in one query: the same moment), for the lookups of the next searches."""
         firsts: dict[str, list[str]] = {"terms": [], "words": []}
-        if stamp is not None:
-            for kind, first in self.db.rows("SELECT kind, first FROM search_pages ORDER BY kind, page"):
-                firsts.setdefault(kind, []).append(first)
-        self._pages = (stamp, firsts)
+        rows = self.db.rows(f"SELECT {PAGES_STAMP}, kind, first FROM search_pages ORDER BY kind, page")
+        stamp = rows[0][0] if rows else self.db.row(f"SELECT {PAGES_STAMP}")[0]  # (no pages: none named)
+        for _stamp, kind, first in rows:
+            firsts.setdefault(kind, []).append(first)
+        self._pages = (None if stamp is None else int(stamp), firsts)
+        return self._pages
 
-    def _on_pages(self, kind: str, low: str, high: str | None = None) -> tuple[str, list[Any]]:
-        """The condition naming the pages of ``kind`` keys from ``low`` up to (not including) ``high`` — by
-        default, the keys starting with ``low`` — can be on, and rows written since the pages were made (no page);
-        '' when there are no pages (PostgreSQL, or an index not built since schema 20)."""
-        pages = self._pages[1].get(kind) if self._pages is not None else None
+    @staticmethod
+    def _on_pages(held: Pages | None, kind: str, low: str, high: str | None = None) -> tuple[str, list[Any]]:
+        """The condition naming the pages (of ``held``, as read here) that ``kind`` keys from ``low`` up to (not
+        including) ``high`` — by default, the keys starting with ``low`` — can be on, and rows written since the
+        pages were made (no page); '' when there are none (PostgreSQL, or an index not built since schema 20)."""
+        pages = held[1].get(kind) if held is not None else None
         if not pages:
             return "", []
         high = low + "\uffff" if high is None else high  # (as Database.prefix bounds a prefix)
@@ -360,7 +369,7 @@ class SearchStore(Part):
             if best is None or key < best[:3]:
                 hits[customer_id] = (*key, source, shown)
 
-        term_rows, per_word, cut = self._prefix_rows(terms, words)
+        term_rows, per_word, cut, held = self._prefix_rows(terms, words)
         exact = False
         for _entry_id, term, customer_id, source, shown in term_rows:
             exact = exact or term in terms
@@ -370,12 +379,12 @@ class SearchStore(Part):
             # ranks below them, and archived ones stay on the page after the living ones of their rank.
             return self._hit_frame(self._ranked(hits), limit, include_archived, columns)
         if cut and len(cut) < len(words):
-            self._complete_common_words(words, per_word, cut)
+            self._complete_common_words(words, per_word, cut, held)
         if not exact and len(hits) < limit:
             # a query of one word needs the entries of the page only; of several, every word's, to find entries
             # having them all
             enough = max(3 * limit, 30) if len(words) == 1 else None
-            for index, entry_id, rank in self._similar_rows(words, enough):
+            for index, entry_id, rank in self._similar_rows(words, enough, held):
                 if rank < per_word[index].get(entry_id, FUZZY + 1):
                     per_word[index][entry_id] = rank
         matched = _all_words(per_word)
@@ -393,54 +402,64 @@ class SearchStore(Part):
         so both backends, and every index history, give one order."""
         return sorted(hits.items(), key=lambda item: (item[1][:3], len(item[1][4]), item[1][4], item[0]))
 
-    def _prefix_rows(self, terms: list[str], words: list[str]) -> tuple[list[tuple], list[dict[int, int]], list[int]]:
-        """Whole terms starting with the query, entries with a word starting with each query word, and which
-        query words matched more rows than were read (their entries are only a part of those found)."""
-        paged = self.db.dialect == "duckdb"
-        while True:
+    def _prefix_rows(self, terms: list[str], words: list[str]
+                     ) -> tuple[list[tuple], list[dict[int, int]], list[int], Pages | None]:
+        """Whole terms starting with the query, entries with a word starting with each query word, which query
+        words matched more rows than were read (their entries are only a part of those found), and the pages the
+        next lookups of the search may name (see :meth:`_checked_rows`)."""
+        def query(held: Pages | None) -> tuple[str, list[Any]]:
             parts, params = [], []
-            if paged:  # whether the pages this process holds are those of the tables (see _on_pages)
-                parts.append("(SELECT -2 AS qi, stamp AS entry_id, CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), "
-                             "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM change_stamps "
-                             "WHERE area = 'search_pages')")
             for term in terms:
                 condition, values = self.db.prefix("term", term)
-                on, pages = self._on_pages("terms", term)
+                on, pages = self._on_pages(held, "terms", term)
                 parts.append("(SELECT -1 AS qi, entry_id, term AS found, customer_id, source, shown FROM "
                              f"search_terms WHERE {on}{condition} LIMIT ?)")
                 params += [*pages, *values, CANDIDATES]
             for index, word in enumerate(words):
                 condition, values = self.db.prefix("word", word)
-                on, pages = self._on_pages("words", word)
+                on, pages = self._on_pages(held, "words", word)
                 parts.append("(SELECT ? AS qi, entry_id, CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), "
                              "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) FROM search_words "
                              f"WHERE {on}{condition} LIMIT ?)")
                 params += [index, *pages, *values, WORD_ROWS]
-            rows = self.db.rows(" UNION ALL ".join(parts), params)
-            if not paged:
-                break
-            stamp = next((int(entry_id) for qi, entry_id, *_rest in rows if qi == -2), None)
-            held = self._pages
-            if held is not None and held[0] == stamp:
-                break
-            self._read_pages(stamp)
-            if held is None or not any(held[1].values()):  # no pages were named: what was read is whole
-                break
-            # the index was built again since its pages were read here: look up again on today's pages
+            return " UNION ALL ".join(parts), params
+        rows, held = self._checked_rows(query, self._pages)
         term_rows: list[tuple] = []
         per_word: list[dict[int, int]] = [{} for _ in words]
         read = [0 for _ in words]
         for qi, entry_id, found, customer_id, source, shown in rows:
-            if qi == -2:
-                continue
             if qi < 0:
                 term_rows.append((entry_id, found, customer_id, source, shown))
             else:
                 per_word[qi][entry_id] = PREFIX
                 read[qi] += 1
-        return term_rows, per_word, [index for index, count in enumerate(read) if count >= WORD_ROWS]
+        return term_rows, per_word, [index for index, count in enumerate(read) if count >= WORD_ROWS], held
 
-    def _complete_common_words(self, words: list[str], per_word: list[dict[int, int]], cut: list[int]) -> None:
+    def _checked_rows(self, query: Callable[[Pages | None], tuple[str, list[Any]]],
+                      held: Pages | None) -> tuple[list[tuple], Pages | None]:
+        """The rows of ``query(pages)`` — the query naming ``held``'s pages — and the pages the next lookups may
+        name. On DuckDB the query also reads the pages' stamp, at the same moment as its rows (or, when it finds
+        none, just after): when the pages named are not the tables' own (the index was built again since they were
+        read here), they are read again and the query made again on them. (PostgreSQL keeps no pages.)"""
+        if self.db.dialect != "duckdb":
+            sql, params = query(None)
+            return self.db.rows(sql, params), None
+        while True:
+            sql, params = query(held)
+            rows = self.db.rows(f"SELECT *, {PAGES_STAMP} AS pages_stamp FROM ({sql}) AS looked_up", params)
+            stamp = rows[0][-1] if rows else self.db.row(f"SELECT {PAGES_STAMP}")[0]
+            stamp = None if stamp is None else int(stamp)
+            named = held is not None and any(held[1].values())
+            if held is None or held[0] != stamp:
+                fresh = self._read_pages()
+                if named:  # looked up on pages the tables no longer have: again, on today's
+                    held = fresh
+                    continue
+                held = fresh  # nothing was named: what was read is whole
+            return [row[:-1] for row in rows], held
+
+    def _complete_common_words(self, words: list[str], per_word: list[dict[int, int]], cut: list[int],
+                               held: Pages | None = None) -> None:
         """A common query word ('invest', 'konsult') matches more rows than are read, so its entries are only an
         arbitrary part of them, and an entry having every query word could be missing from it. The entries
         having all the other words are few: look up which of them have the common word too."""
@@ -449,13 +468,17 @@ class SearchStore(Part):
             return
         candidates = sorted(having_the_rest)
         for index in cut:
-            condition, values = self.db.prefix("word", words[index])
-            on, pages = self._on_pages("words", words[index])
-            for (entry_id,) in self.db.rows(f"SELECT DISTINCT entry_id FROM search_words WHERE {on}{condition} AND "
-                                            + self.db.any_of("entry_id"), [*pages, *values, candidates]):
+            def query(pages_held: Pages | None, word: str = words[index]) -> tuple[str, list[Any]]:
+                condition, values = self.db.prefix("word", word)
+                on, pages = self._on_pages(pages_held, "words", word)
+                return (f"SELECT DISTINCT entry_id FROM search_words WHERE {on}{condition} AND "
+                        + self.db.any_of("entry_id"), [*pages, *values, candidates])
+            rows, held = self._checked_rows(query, held)
+            for (entry_id,) in rows:
                 per_word[index].setdefault(entry_id, PREFIX)
 
-    def _similar_rows(self, words: list[str], enough: int | None = None) -> list[tuple[int, int, int]]:
+    def _similar_rows(self, words: list[str], enough: int | None = None,
+                      held: Pages | None = None) -> list[tuple[int, int, int]]:
         """(query word index, entry id, rank) for words containing a query word or one typo away from it; with
         ``enough``, about that many (or more), from the words closest to the query. The closest words' entries come
         first (the page takes the first of equally ranked entries)."""
@@ -463,7 +486,7 @@ class SearchStore(Part):
         if not similar:
             return []
         ordered = sorted(similar, key=lambda word: (min(rank for _i, rank in similar[word]), len(word), word))
-        entries = self._word_entries(ordered, enough)
+        entries = self._word_entries(ordered, enough, held)
         return [(index, entry_id, rank) for word in ordered for entry_id in entries.get(word, ())
                 for index, rank in similar[word]]
 
@@ -492,7 +515,8 @@ class SearchStore(Part):
             similar.setdefault(found, []).append((index, rank))
         return similar
 
-    def _word_entries(self, ordered: list[str], enough: int | None) -> dict[str, list[int]]:
+    def _word_entries(self, ordered: list[str], enough: int | None,
+                      held: Pages | None = None) -> dict[str, list[int]]:
         """The entries having each of these words (at most WORD_ROWS in all); with ``enough``, the first few words'
         and, only when those were fewer than that, the rest's.
 
@@ -506,18 +530,19 @@ class SearchStore(Part):
         for batch in [ordered] if enough is None else [ordered[:WORD_BATCH], ordered[WORD_BATCH:]]:
             if not batch:
                 continue
-            if len(batch) <= WORD_CANDIDATES:
+            def query(pages_held: Pages | None, batch: list[str] = batch, wanted: int = WORD_ROWS - read
+                      ) -> tuple[str, list[Any]]:
+                if len(batch) > WORD_CANDIDATES:
+                    return ("SELECT word, entry_id FROM search_words WHERE " + self.db.in_list("word", len(batch))
+                            + " LIMIT ?", [*batch, wanted])
                 lookups, params = [], []
                 for word in batch:  # the pages a word is on: from where it could start to where the next could
-                    on, pages = self._on_pages("words", word, word + "\x00")
+                    on, pages = self._on_pages(pages_held, "words", word, word + "\x00")
                     lookups.append(f"(SELECT word, entry_id FROM search_words WHERE {on}word = ?)")
                     params += [*pages, word]
-                sql = f"SELECT word, entry_id FROM ({' UNION ALL '.join(lookups)}) AS found LIMIT ?"
-            else:
-                sql = ("SELECT word, entry_id FROM search_words WHERE " + self.db.in_list("word", len(batch))
-                       + " LIMIT ?")
-                params = list(batch)
-            for found, entry_id in self.db.rows(sql, [*params, WORD_ROWS - read]):
+                return f"SELECT word, entry_id FROM ({' UNION ALL '.join(lookups)}) AS found LIMIT ?", [*params, wanted]
+            rows, held = self._checked_rows(query, held)
+            for found, entry_id in rows:
                 entries.setdefault(found, []).append(entry_id)
                 read += 1
             if read >= WORD_ROWS or (enough is not None and read >= enough):
