@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import phonenumbers
 
+from .. import validators
 from ..i18n import N_
 
 _TRANSLITERATE = str.maketrans({"å": "a", "ä": "a", "ö": "o", "æ": "ae", "ø": "o", "ü": "u", "ß": "ss",
@@ -63,10 +64,11 @@ SEARCH_READS = {"search_terms": ("term", "entry_id", "customer_id", "source", "s
 
 
 COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
-#: Characters that show nothing inside a word (zero-width space and joiners, soft hyphen, word joiner, byte order
-#: mark, bidirectional marks, variation selectors): left out, not taken for a space — "Her\u200bmansen" is the
-#: word hermansen, which the super search and the duplicate check find.
-INVISIBLE = "[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]"
+#: Characters that show nothing inside a word (the model's invisible ones — zero-width space and joiners, soft
+#: hyphen, word joiner, byte order mark, fillers — bidirectional controls and marks, variation selectors): left
+#: out, not taken for a space — "Her\u200bmansen" is the word hermansen, which the super search and the
+#: duplicate check find.
+INVISIBLE = f"[{re.escape(validators.INVISIBLE)}{validators.BIDI_CONTROLS}\u2060-\u206f\ufe00-\ufe0f]"
 NOT_KEPT = r"[^0-9a-z@._+-]+"
 
 
