@@ -129,3 +129,36 @@ def test_a_key_on_many_pages_is_found_on_every_one(demo_template, tmp_path, monk
         assert {"zorro zorro ab", "zorro"} <= firsts  # a page starts with the whole name, and one with the word
         for query in ("zorro zorro ab", "Zorro Zorro AB", "zorro", "zorro zorro", "zorro ab", "ab zorro"):
             assert set(store.search(query, limit=100)["id"]) >= set(same), query
+
+
+def test_searches_while_the_index_is_built_again_find_what_they_found_before(paged, monkeypatch):
+    """Searches of one session go on while another builds the index again (on pages of another size each time): each
+    search reads the index as at one moment, and a lookup made on pages the tables no longer have is made again on
+    today's — every search finds the same."""
+    import threading
+
+    rng = random.Random(22)
+    queries = _queries(paged, rng, count=25)
+    before = _answers(paged, queries)
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def build_again() -> None:
+        try:
+            for size in (3, 11, 5, 7, 2, 13):
+                monkeypatch.setattr(search_module, "PAGE_ROWS", size)
+                paged.rebuild_search_index()
+        except BaseException as exc:  # noqa: BLE001 - told in the main thread
+            failures.append(exc)
+        finally:
+            done.set()
+
+    builder = threading.Thread(target=build_again)
+    builder.start()
+    rounds = 0
+    while not done.is_set() or rounds == 0:
+        assert _answers(paged, queries) == before, f"round {rounds}"
+        rounds += 1
+    builder.join()
+    assert not failures, failures
+    assert _answers(paged, queries) == before

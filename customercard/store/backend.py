@@ -67,6 +67,7 @@ class Backend(Protocol):
     def cursor(self) -> Cursor: ...
     def close(self) -> None: ...
     def transaction(self) -> AbstractContextManager[Cursor]: ...
+    def snapshot(self) -> AbstractContextManager[None]: ...
     @property
     def in_transaction(self) -> bool: ...
     def announce(self, change: Change) -> None: ...
@@ -255,6 +256,28 @@ class SqlBackend(abc.ABC):
                 raise CustomerCardError(_("The change could not be committed: {exc}").format(
                     exc=exc.__cause__ or exc)) from exc
         self._tell_after_commit(announced)
+
+    #: How a read snapshot (:meth:`snapshot`) begins.
+    SNAPSHOT_BEGIN = "BEGIN TRANSACTION READ ONLY"
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads made inside, on this thread, see the database as at one moment: a read-only transaction on this
+        thread's cursor (inside a write transaction, that one). A search's lookups and the rows they point at then
+        agree whatever commits meanwhile: a save renaming the customer found made a third of the searches for it
+        miss it, its entries found by one statement and gone by the next."""
+        if self.in_transaction:
+            yield
+            return
+        cur = self.cursor()
+        cur.execute(self.SNAPSHOT_BEGIN)
+        self._local.in_transaction = True
+        self._local.announced = []
+        try:
+            yield
+        finally:
+            self._end_transaction()
+            self._quietly(cur, "COMMIT")
 
     def _write_conflict(self, exc: BaseException) -> bool:  # noqa: ARG002 - the backends that have one say so
         """Whether ``exc`` is the database refusing a write that met another connection's at the same moment."""

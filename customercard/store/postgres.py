@@ -215,6 +215,7 @@ class PostgresDatabase(SqlBackend):
     """A PostgreSQL database through a psycopg 3 connection pool; a connection per thread while it works."""
 
     dialect = "postgresql"
+    SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     SCHEMA_TABLE_QUERY = ("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info' "
                           "AND table_schema = current_schema()")
     SERIES = "generate_series(1, ?)"

@@ -343,8 +343,13 @@ class SearchStore(Part):
         Columns: id, number, name, nickname, city, status, archived, merged_into (the survivor's id, for a customer
         merged into another), rank (exact, prefix, contains, similar), match (e.g. 'nickname', 'contact: Anna
         Berg') and matched (the text that matched).
-        A query of several words finds entries having all of them, in any order.
+        A query of several words finds entries having all of them, in any order. Its lookups read the index as at
+        one moment (:meth:`Backend.snapshot`): a customer saved meanwhile is found under its old or its new values.
         """
+        with self.db.snapshot():
+            return self._search(text, limit, include_archived)
+
+    def _search(self, text: str, limit: int, include_archived: bool) -> pd.DataFrame:
         columns = ["id", "number", "name", "nickname", "city", "status", "archived", "merged_into", "rank", "match",
                    "matched"]
         limit = counted(limit)
@@ -594,8 +599,11 @@ class SearchStore(Part):
 
     def duplicates_of(self, wanted: list[DuplicateQuery], limit: int = 10) -> list[list[tuple]]:
         """:meth:`possible_duplicates` for many would-be customers at once (an import), in a few queries whatever
-        their number: for each, up to ``limit`` (id, number, name, city, reason), by name."""
-        limit = counted(limit)
+        their number: for each, up to ``limit`` (id, number, name, city, reason), by name. (Read as at one moment.)"""
+        with self.db.snapshot():
+            return self._duplicates_of(wanted, counted(limit))
+
+    def _duplicates_of(self, wanted: list[DuplicateQuery], limit: int) -> list[list[tuple]]:
         if len(wanted) > MAX_DUPLICATE_QUERIES:
             raise ValidationError({"wanted": _("At most {n} would-be customers at a time (an import's rows).").format(
                 n=MAX_DUPLICATE_QUERIES)})
