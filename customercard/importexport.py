@@ -62,8 +62,9 @@ label on the card (e.g. ``Visiting address · City``). The headers our export wr
 export-only columns and the ``Segmentation:`` prefix are understood in English, Swedish and Danish alike, so an
 export made in any of them imports back (:func:`column_map`). List values (industry, status, payment term, …) and
 segmentation values are matched to the admin lists without regard to case; yes/no columns also take
-true/false, 1/0 and ja/nej; numbers are read as the importer's language types them on the card (in English
-'1,234' is 1234, in Swedish 1.234), and a decimal comma is understood in English too ('12,5'). The columns our export adds for reading only
+true/false, 1/0 and ja/nej; numbers are read as the importer's language types them on the card (in
+English '1,234' is 1234, in Swedish 1.234), and a decimal comma is understood in English too ('12,5'). The
+columns our export adds for reading only
 (:data:`EXPORT_ONLY_HEADERS`: Customer number, Account manager name, Created, Created by, and Search customers'
 Number) are skipped.
 

@@ -3,14 +3,16 @@ fixed seed, a real Panel server on a free loopback port, Debian's Chromium drive
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -165,6 +167,30 @@ def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def empty_store(request, empty_template: Path, tmp_path: Path):
     """A store on a private copy of an empty firm's database — on DuckDB and on PostgreSQL."""
     yield from _backend_store(request, empty_template, "empty_template_pg", tmp_path)
+
+
+@contextlib.contextmanager
+def running_beside(work: Callable[[], None]) -> Iterator[threading.Event]:
+    """Run ``work`` on a thread of its own while the block runs (a second writer beside the test's reads); the event
+    is set once it has ended. Leaving the block waits for it and raises what it raised."""
+    done, failures = threading.Event(), []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # (raised again in the test's thread)
+            failures.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield done
+    finally:
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
 def eventually(check, timeout: float = 10.0) -> None:

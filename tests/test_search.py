@@ -242,7 +242,8 @@ def test_bulk_build_makes_exactly_what_writes_make(demo_store):
     from customercard.store.search_text import contact_terms, customer_terms, fold, fold_series, words_of
 
     samples = pd.Series(["Åkesson & Söner", "SØNDERGAARD ÆRØ", "Müller-Lüdenscheidt", "  a  b ", None, "x\u0301y",
-                         "Ελλάδα", "anna.berg@firma.se", "İstanbul", "Her\u200bmansen", "Zero\u00adWidth\u2060AB\ufeff"])
+                         "Ελλάδα", "anna.berg@firma.se", "İstanbul", "Her\u200bmansen",
+                         "Zero\u00adWidth\u2060AB\ufeff"])
     assert list(fold_series(samples)) == [fold(v) for v in samples]
     region = demo_store.settings().phone_region
     customers = demo_store.sql("SELECT id, number, name, nickname, email, org_number, vat_number, phone "
@@ -350,31 +351,21 @@ def test_a_character_that_shows_nothing_does_not_split_a_word(empty_store):
 def test_a_customer_renamed_while_others_search_is_found_under_either_name(demo_store):
     """A save re-indexes the customer's name; searches made meanwhile found its entries by one statement and read
     them by the next, after the save had replaced them: a third of the searches for it missed it."""
-    import threading
+    from .conftest import running_beside
 
     customer = demo_store.create_customer(user="anna", name="Snapshot Alfa Gamma AB")
-    done = threading.Event()
-    failures: list[BaseException] = []
 
     def rename() -> None:
-        try:
-            for turn in range(40):
-                again = demo_store.get_customer(customer.id)
-                again.name = "Snapshot Gamma Alfa AB" if turn % 2 == 0 else "Snapshot Alfa Gamma AB"
-                demo_store.save_customer(again, user="erik")
-        except BaseException as exc:  # noqa: BLE001 - told in the main thread
-            failures.append(exc)
-        finally:
-            done.set()
+        for turn in range(40):
+            again = demo_store.get_customer(customer.id)
+            again.name = "Snapshot Gamma Alfa AB" if turn % 2 == 0 else "Snapshot Alfa Gamma AB"
+            demo_store.save_customer(again, user="erik")
 
-    renamer = threading.Thread(target=rename)
-    renamer.start()
     missed, searches = [], 0
-    while not done.is_set() or searches == 0:
-        for query in ("gamma", "alfa", "gamma alfa", "snapshot"):
-            searches += 1
-            if customer.id not in set(demo_store.search(query, limit=50)["id"]):
-                missed.append(query)
-    renamer.join()
-    assert not failures, failures
+    with running_beside(rename) as done:
+        while not done.is_set() or searches == 0:
+            for query in ("gamma", "alfa", "gamma alfa", "snapshot"):
+                searches += 1
+                if customer.id not in set(demo_store.search(query, limit=50)["id"]):
+                    missed.append(query)
     assert not missed, f"{len(missed)} of {searches} searches missed it: {missed[:5]}"

@@ -144,7 +144,8 @@ def test_a_budget_on_either_backend(demo_store):
 
 @pytest.mark.parametrize("language, separator", [("en", ","), ("sv", "\u00a0"), ("da", ".")])
 def test_search_customers_counts_in_the_readers_numbers(store, language, separator):
-    """The count over the list of Search customers: about 2,000 customers (archived ones left out) written as the reader writes numbers."""
+    """The count over the list of Search customers: about 2,000 customers (archived ones left out), written as the
+    reader writes numbers."""
     import panel as pn
 
     from customercard import formatting
@@ -153,6 +154,7 @@ def test_search_customers_counts_in_the_readers_numbers(store, language, separat
 
     with using_language(language):
         view = CustomerList(store=store)
-        text = next(pane.object for pane in view.__panel__().select(pn.pane.HTML) if "cc-count-text" in str(pane.object))
+        text = next(pane.object for pane in view.__panel__().select(pn.pane.HTML)
+                    if "cc-count-text" in str(pane.object))
         total = formatting.number(view.total)
     assert view.total > 1_000 and total[1] in (separator, " ", "\u202f") and f" {total} " in text

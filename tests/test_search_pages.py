@@ -17,6 +17,7 @@ from customercard.store import search as search_module
 
 from .conftest import copy_database
 
+
 @pytest.fixture
 def paged(demo_template, tmp_path, monkeypatch):
     """The demo with pages of 7 rows: a thousand pages or so, and many a key on two of them."""
@@ -135,30 +136,20 @@ def test_searches_while_the_index_is_built_again_find_what_they_found_before(pag
     """Searches of one session go on while another builds the index again (on pages of another size each time): each
     search reads the index as at one moment, and a lookup made on pages the tables no longer have is made again on
     today's — every search finds the same."""
-    import threading
+    from .conftest import running_beside
 
     rng = random.Random(22)
     queries = _queries(paged, rng, count=25)
     before = _answers(paged, queries)
-    done = threading.Event()
-    failures: list[BaseException] = []
 
     def build_again() -> None:
-        try:
-            for size in (3, 11, 5, 7, 2, 13):
-                monkeypatch.setattr(search_module, "PAGE_ROWS", size)
-                paged.rebuild_search_index()
-        except BaseException as exc:  # noqa: BLE001 - told in the main thread
-            failures.append(exc)
-        finally:
-            done.set()
+        for size in (3, 11, 5, 7, 2, 13):
+            monkeypatch.setattr(search_module, "PAGE_ROWS", size)
+            paged.rebuild_search_index()
 
-    builder = threading.Thread(target=build_again)
-    builder.start()
     rounds = 0
-    while not done.is_set() or rounds == 0:
-        assert _answers(paged, queries) == before, f"round {rounds}"
-        rounds += 1
-    builder.join()
-    assert not failures, failures
+    with running_beside(build_again) as done:
+        while not done.is_set() or rounds == 0:
+            assert _answers(paged, queries) == before, f"round {rounds}"
+            rounds += 1
     assert _answers(paged, queries) == before
