@@ -291,9 +291,16 @@ class Record(param.Parameterized):
         """Numbers, dates, yes/no and texts share their parameter with the class: param copies a per-instance
         parameter the first time a value is set, which made reading a 2,000-row import take seconds more. Only
         parameters whose allowed values differ per record (selectors, see :meth:`Customer.apply_choices`) and
-        containers keep a copy each."""
+        containers keep a copy each.
+
+        A record's values are values, never references to other parameters or functions: each parameter says so
+        (``allow_refs=False`` given), else param looks into every value set at construction for a reference to
+        warn of (a fifth of building a customer read from the store)."""
         super().__init_subclass__(**kwargs)
         for parameter in vars(cls).values():
+            if not isinstance(parameter, param.Parameter):
+                continue
+            parameter.allow_refs = False
             if isinstance(parameter, param.Number | param.Boolean | param.String) and \
                     not isinstance(parameter, param.Selector):
                 parameter.per_instance = False
