@@ -13,6 +13,8 @@ import pytest
 import customercard as cc
 from customercard.store.changes import Change
 
+from .conftest import running_beside
+
 
 @pytest.fixture
 def customer(empty_store):
@@ -270,3 +272,30 @@ def test_preferences_are_a_layout_s_not_a_store_of_data(empty_store):
         store.set_pref("anna", "one.too.many", 1)
     store.set_pref("anna", "many.3", "changed")  # a kept key may still change
     assert len(store.prefs("anna")) == PREFS_PER_USER and store.prefs("anna")["many.3"] == "changed"
+
+
+def test_preferences_read_by_a_second_store_and_beside_a_writer_are_the_stored_ones(empty_store):
+    """Preferences are kept in memory between reads on DuckDB (every card reads them as it opens): a write made
+    through another store on the same database, or while a read is under way, is what the next read gives."""
+    store = empty_store
+    other = cc.Store(store.location)
+    try:
+        assert store.prefs("anna") == {}
+        other.set_pref("anna", "card.collapsed.groups", True)
+        assert store.prefs("anna") == {"card.collapsed.groups": True}
+        store.set_pref("anna", "card_wide", 1)
+        assert other.prefs("anna", "card_") == {"card_wide": 1}  # a prefix is a prefix: "_" is no wildcard
+        rounds = 150
+
+        def write() -> None:
+            for i in range(rounds):
+                other.set_pref("anna", "card.width", i)
+
+        with running_beside(write) as done:
+            while not done.is_set():
+                assert store.prefs("anna").get("card.width", 0) in range(rounds)
+        assert store.prefs("anna")["card.width"] == rounds - 1
+        assert other.prefs("anna", "card.") == {"card.collapsed.groups": True, "card.width": rounds - 1}
+        assert store.prefs("erik") == {}
+    finally:
+        other.close()

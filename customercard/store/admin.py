@@ -11,6 +11,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -117,8 +118,8 @@ _CACHE_LOCK = threading.Lock()
 class AdminStore(Part):
     """Part of :class:`customercard.store.Store`: settings, lists, criteria, users, permissions."""
 
-    internal = frozenset({"acting", "cached", "criterion_renames", "list_maps", "list_renames", "log_admin",
-                          "segment_field_names", "segment_field_now", "users_by_login"})
+    internal = frozenset({"acting", "cached", "criterion_renames", "forget_one", "list_maps", "list_renames",
+                          "log_admin", "segment_field_names", "segment_field_now", "users_by_login"})
 
     db: Backend
 
@@ -186,18 +187,27 @@ class AdminStore(Part):
         row = self.db.row("SELECT stamp FROM change_stamps WHERE area = 'admin'")
         return int(row[0]) if row else 0
 
-    def cached(self, key: str, build):
-        """A value built once and kept until an admin change (in this or, with PostgreSQL, another process)."""
+    def cached(self, key: Any, build: Callable[[], Any], keep: Callable[[Any], bool] | None = None) -> Any:
+        """A value built once and kept until an admin change (in this or, with PostgreSQL, another process), or
+        until :meth:`forget_one` of its key; ``keep``: whether a value built is worth keeping (its size)."""
         self._look_at_others()
         found = self.cache_store.get(key, _MISSING)
         if found is not _MISSING:
             return found
-        generation = self.cache_store.get(_GENERATION, 0)
+        seen = (self.cache_store.get(_GENERATION, 0), self.cache_store.get((_GENERATION, key), 0))
         value = build()
-        with _CACHE_LOCK:  # kept only if no admin change was forgotten while it was built (it may predate it)
-            if self.cache_store.get(_GENERATION, 0) == generation:
+        with _CACHE_LOCK:  # kept only if nothing was forgotten while it was built (it may predate the change)
+            if (self.cache_store.get(_GENERATION, 0), self.cache_store.get((_GENERATION, key), 0)) == seen and \
+                    (keep is None or keep(value)):
                 self.cache_store[key] = value
         return value
+
+    def forget_one(self, key: Any) -> None:
+        """Forget one value :meth:`cached` keeps (what it was built from was written here): a value being built
+        meanwhile, from what was read before the write, is not kept either."""
+        with _CACHE_LOCK:
+            self.cache_store.pop(key, None)
+            self.cache_store[(_GENERATION, key)] = self.cache_store.get((_GENERATION, key), 0) + 1
 
     def _look_at_others(self, now: bool = False) -> None:
         """With PostgreSQL other processes write too: look at their stamp at most once a second — or ``now``,
