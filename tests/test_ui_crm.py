@@ -432,3 +432,42 @@ def test_two_colleagues_of_one_name_are_both_offered_as_owners(demo_store):
     options = owner_choice(demo_store, "anna").options
     assert {"anna", "anna2"} <= set(options.values())
     assert {"Anna Berg (anna)", "Anna Berg (anna2)"} <= set(options)
+
+
+def test_a_lost_form_meets_a_colleague_s_won_as_a_conflict_and_keeps_the_choice(demo_store):
+    """The Lost form has one field (the reason) and sets status and probability as it saves: a colleague's Won
+    saved meanwhile was written over unseen (won → lost, 100 → 0). Now it is a conflict on those fields; keeping
+    the stored Won keeps it, choosing mine marks it lost."""
+    customer_id = rich_customers(demo_store)[0]
+
+    def fresh(title: str) -> int:
+        opportunity = demo_store.new_opportunity(customer_id, owner="anna")
+        opportunity.param.update(title=title, amount=1000.0, probability=50.0)
+        return demo_store.create_opportunity(opportunity, user="anna").id
+
+    for title, choice, status in (("Keep theirs", "stored", "won"), ("Use mine", "mine", "lost")):
+        opportunity_id = fresh(title)
+        section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("opportunities")
+        seen = demo_store.get_opportunity(opportunity_id)
+        section.handle("lost", {"id": opportunity_id, "version": seen.version})
+        editor = section.editor
+        editor.widgets["lost_reason"].value = "Went with a competitor"
+        theirs = demo_store.get_opportunity(opportunity_id)
+        theirs.param.update(status="won", probability=100.0)
+        demo_store.save_opportunity(theirs, user="erik")
+        assert editor.save() is False and set(editor.resolver.choices) >= {"status"}
+        assert demo_store.get_opportunity(opportunity_id).status == "won"
+        for group in editor.resolver.choices.values():
+            group.value = choice
+        assert editor.save() is True
+        stored = demo_store.get_opportunity(opportunity_id)
+        assert stored.status == status and stored.probability == (100.0 if status == "won" else 0.0)
+        assert stored.lost_reason == ("Went with a competitor" if status == "lost" else "")  # won: no reason lost
+    # with nobody in between, the form marks it lost at once
+    opportunity_id = fresh("Plain lost")
+    section = CustomerCard(store=demo_store, customer_id=customer_id, user="anna").section("opportunities")
+    section.handle("lost", {"id": opportunity_id, "version": demo_store.get_opportunity(opportunity_id).version})
+    section.editor.widgets["lost_reason"].value = "Budget cut"
+    assert section.editor.save() is True
+    stored = demo_store.get_opportunity(opportunity_id)
+    assert (stored.status, stored.probability, stored.lost_reason) == ("lost", 0.0, "Budget cut")

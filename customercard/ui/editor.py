@@ -11,7 +11,7 @@ check and the conflict comes back with the new values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -119,7 +119,7 @@ class RecordEditor(pn.viewable.Viewer):
         target = self._reload()
         target.version = self.resolver.error.stored_version  # the version the conflict showed, and no other
         mine = self.resolver.mine
-        now = self.form.changed(self.original)
+        now = self._mine()
         if now != mine:
             # typed on with the dialog open: what the form holds now is saved (a field in the dialog takes the new
             # value where "mine" is chosen); a field typed since that someone else changed too is asked about, as a
@@ -131,19 +131,39 @@ class RecordEditor(pn.viewable.Viewer):
             mine = now
         kept = {field: value for field, value in mine.items()
                 if field not in self.resolver.choices or self.resolver.choices[field].value == self.resolver.MINE}
-        return self._write(target, kept, kept, merge=False)
+        stored = {field for field in self.resolver.choices if field not in kept}
+        return self._write(target, kept, kept, merge=False, stored=stored)
 
     def _first_save(self) -> bool:
         draft = self.original.copy()
         values = self.form.values()
-        return self._write(draft, values, self.form.changed(self.original), merge=True)
+        return self._write(draft, values, self._mine(), merge=True)
 
-    def _write(self, target: Record, values: dict[str, Any], mine: dict[str, Any], merge: bool) -> bool:
+    def _mine(self) -> dict[str, Any]:
+        """What this save changes: the fields changed in the form, and those ``prepare`` sets (a Lost form's
+        status and probability) — someone else's change to any of them since is a conflict, never written over."""
+        changed = self.form.changed(self.original)
+        if self._prepare is None:
+            return changed
+        draft = self.original.copy()
+        self.apply(draft, self.form.values())
+        fields = [field for field in draft.fields if field not in changed]
+        before = {field: to_text(self.value_of(draft, field)) for field in fields}
+        self._prepare(draft)
+        prepared = {field: self.value_of(draft, field) for field in fields
+                    if to_text(self.value_of(draft, field)) != before[field]}
+        return {**prepared, **changed}
+
+    def _write(self, target: Record, values: dict[str, Any], mine: dict[str, Any], merge: bool,
+               stored: Collection[str] = ()) -> bool:
+        """``stored``: fields whose stored value the user chose to keep in a conflict (``prepare`` leaves them)."""
         errors = self.apply(target, values)
         if errors:  # a number out of range, a value of the wrong kind: told with every other problem of the form
             return self._refused({**self.also_refused(target), **errors})
         if self._prepare is not None:
+            kept = {field: self.value_of(target, field) for field in stored}
             self._prepare(target)
+            self.apply(target, kept)
         try:
             saved = self._save(target)
         except ValidationError as exc:
