@@ -471,3 +471,45 @@ def test_a_lost_form_meets_a_colleague_s_won_as_a_conflict_and_keeps_the_choice(
     assert section.editor.save() is True
     stored = demo_store.get_opportunity(opportunity_id)
     assert (stored.status, stored.probability, stored.lost_reason) == ("lost", 0.0, "Budget cut")
+
+
+def test_crm_writes_from_pages_drawn_before_the_module_was_switched_off_are_refused(demo_store):
+    """An administrator switches the CRM module off while pages are open: the board's "Move to", the table's
+    change, a card's New opportunity form and its Won button were all still saved (the HTTP API already answered
+    404). Each is refused with a message now, and nothing is written."""
+    from customercard.ui.pipeline_board import PipelineBoard
+
+    store = demo_store
+    customer_id = rich_customers(store)[0]
+    board, table = PipelineBoard(store=store, user="anna"), PipelineTable(store=store, user="anna")
+    card = CustomerCard(store=store, customer_id=customer_id, user="anna")
+    opportunities = card.section("opportunities")
+    mine = store.new_opportunity(customer_id, owner="anna")
+    mine.title = "Open before"
+    mine = store.create_opportunity(mine, user="anna")
+    opportunities.handle("new-opportunity", {})
+    opportunities.form.widgets["title"].value = "Made after CRM off"
+    first = store.open_opportunities().iloc[0]
+    moving = store.get_opportunity(int(first["id"]))
+    stages = store.choices().allowed("opportunity_stages")
+    other_stage = next(stage for stage in stages if stage != moving.stage)
+    settings = store.settings()
+    settings.crm_enabled = False
+    store.save_settings(settings, user="admin")
+    before = len(store.record_history("opportunities", moving.id))
+
+    assert board.move(moving.id, other_stage, moving.version) is False
+    assert "switched off" in board.message
+    assert table.change(moving.id, "stage", other_stage, moving.version) is False
+    assert opportunities.editor.save() is False
+    assert "switched off" in opportunities.view.child.objects[-1].object + opportunities.view.html
+    opportunities.handle("won", {"id": mine.id, "version": mine.version})
+    assert store.get_opportunity(mine.id).status == "pipeline"
+    assert store.get_opportunity(moving.id).stage == moving.stage
+    assert store.get_opportunity(moving.id).status == moving.status
+    assert len(store.record_history("opportunities", moving.id)) == before
+    assert "Made after CRM off" not in set(store.opportunities(customer_id)["title"])
+    settings = store.settings()
+    settings.crm_enabled = True
+    store.save_settings(settings, user="admin")
+    assert board.move(moving.id, other_stage, moving.version) is True  # on again: as before

@@ -10,6 +10,7 @@ from ..i18n import _
 from .accessibility import focus_here, live
 from .editor import RecordEditor
 from .html import esc, isolated
+from .switches import require_crm
 
 #: The fields an opportunity is edited by on the pipeline.
 EDIT_FIELDS = ["stage", "status", "lost_reason", "amount", "probability", "expected_close"]
@@ -45,6 +46,7 @@ def open_opportunity_editor(view: Any, opportunity_id: int, css: str, ok_css: st
             draft.probability = 0.0
 
     def save(draft: Any) -> Any:
+        require_crm(store)
         view._own.add((draft.id, draft.version + 1))  # drawn again by done(): not once more when it comes back
         return store.save_opportunity(draft, user=view.user)
     view.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(

@@ -30,6 +30,7 @@ from .html import SECTION_CSS, esc, isolated, page_heading, plain_text, table
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
 from .pipeline_board import people_filter
+from .switches import require_crm
 from .values import shown
 
 EDITABLE = {"stage", "status", "lost_reason", "amount", "probability"}
@@ -193,6 +194,7 @@ class PipelineTable(pn.viewable.Viewer):
         if column not in EDITABLE:
             return False
         try:
+            require_crm(self.store)
             opportunity = self.store.get_opportunity(opportunity_id)
             if version is not None:
                 opportunity.version = version

@@ -31,6 +31,7 @@ from .editor import RecordEditor
 from .html import esc, isolated, plain_text
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
+from .switches import require_crm
 from .values import shown
 
 #: Cards drawn per column at first, and how many more each "Show more" draws.
@@ -296,6 +297,7 @@ class PipelineBoard(pn.viewable.Viewer):
             if version is None:
                 raise CustomerCardError(_("Not saved: the board did not say which version it showed. Reload the "
                                           "page and move it again."))
+            require_crm(self.store)
             opportunity = self.store.get_opportunity(opportunity_id)
             opportunity.version = version
             errors = opportunity.update_from({"stage": stage or None})

@@ -18,6 +18,7 @@ from ..choices import contact_options, multi_choice, people_options
 from ..editor import RecordEditor
 from ..form import read_text, text_input
 from ..html import esc, isolated, link, rows_of, table
+from ..switches import require_crm
 from .base import Section, action_button
 
 EVENT_FIELDS = ["title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description"]
@@ -84,7 +85,12 @@ class CrmSection(Section):
             self.editor = self._form = None
             self.render()
         context = self.context
-        self.editor = RecordEditor(record, fields, save=save, done=finished, cancelled=cancelled, reload=reload,
+
+        def save_while_on(draft: Record) -> Any:
+            require_crm(context.store)  # switched off since the form was opened: nothing saved
+            return save(draft)
+        self.editor = RecordEditor(record, fields, save=save_while_on, done=finished, cancelled=cancelled,
+                                   reload=reload,
                                    title=title, css=css, user_name=context.store.user_name, zone=context.zone,
                                    focus=True, **options)
         self._form = self.editor.form
@@ -104,6 +110,7 @@ class CrmSection(Section):
 
     def _run(self, action, done: str) -> bool:
         try:
+            require_crm(self.context.store)
             action()
         except ConflictError as exc:
             self._note = (conflict_text(exc, self.context.store.user_name), False)
