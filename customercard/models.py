@@ -1403,6 +1403,11 @@ class BulkChange(Record):
                 _assign(self, "value", body)
 
 
+#: The most one unit of a currency may be worth in the base currency (an exchange rate beyond it is a typing error,
+#: and sums of amounts at such rates stop being numbers).
+MAX_EXCHANGE_RATE = 1_000_000.0
+
+
 class Settings(Record):
     """Firm-wide settings for the customer module/CRM, kept by administrators."""
 
@@ -1506,22 +1511,35 @@ class Settings(Record):
 
     def rates(self) -> dict[str, float]:
         """{currency: value in the base currency}; the base currency itself is 1, whatever the text gives it (a
-        rate for it is refused on save: see :meth:`rules`)."""
-        found = self._listed_rates()
+        rate for it is refused on save: see :meth:`rules`). Rates stored before the rules refused them (a rate
+        too large to count with, a currency twice) are read as well as they can be: the first rate of a currency,
+        none that cannot be counted with."""
+        found = self._listed_rates(strict=False)
         found[self.base_currency] = 1.0
         return found
 
-    def _listed_rates(self) -> dict[str, float]:
-        found = {}
+    def _listed_rates(self, strict: bool = True) -> dict[str, float]:
+        found: dict[str, float] = {}
         # rates apart by ';', a line, or a comma before the next code: "EUR 11,50; DKK 1,55" has decimal commas
         for part in re.split(r"[;\n]+|,(?=\s*[A-Za-z])", self.exchange_rates or ""):
             if not part.strip():
                 continue
             match = re.fullmatch(r"\s*([A-Za-z]{3})\s*[ =:]\s*([0-9]+(?:[.,][0-9]+)?)\s*", part)
-            if not match or float(match.group(2).replace(",", ".")) <= 0:
+            rate = float(match.group(2).replace(",", ".")) if match else 0.0
+            code = match.group(1).upper() if match else ""
+            if not 0 < rate <= MAX_EXCHANGE_RATE:
+                if not strict:
+                    continue
+                if rate > MAX_EXCHANGE_RATE:
+                    raise ValueError(_("A rate is at most {most} (not {text}).").format(
+                        most=formatting.figure(MAX_EXCHANGE_RATE), text=quoted(part.strip())))
                 raise ValueError(_("Write each rate as a currency code and a positive number, like 'EUR 11.50' "
                                    "(not {text}).").format(text=quoted(part.strip())))
-            found[match.group(1).upper()] = float(match.group(2).replace(",", "."))
+            if code in found:
+                if not strict:
+                    continue
+                raise ValueError(_("{code} is given a rate twice: keep one.").format(code=code))
+            found[code] = rate
         return found
 
 

@@ -56,6 +56,21 @@ def test_the_base_currency_has_no_rate_but_one(empty_store):
     assert "exchange_rates" not in settings.validate(cc.Choices())
 
 
+def test_a_rate_too_large_to_count_with_or_given_twice_is_refused_and_pages_still_draw(demo_store):
+    """'EUR 999…9' (400 nines) read as infinity, a positive number: saved, after which the pipeline board and the
+    home page's pipeline block could not be drawn for anyone. 'EUR 11.50, …, EUR 1.15' was saved with the last
+    rate silently counting. Both are refused where they were typed; such rates stored before are read as well as
+    they can be (the first rate of a currency; none that cannot be counted with)."""
+    before = demo_store.settings().exchange_rates
+    errors = refused(demo_store, exchange_rates="EUR " + "9" * 400 + ", DKK 1.55, NOK 0.98, USD 10.60, GBP 13.40")
+    assert errors["exchange_rates"].startswith("A rate is at most 1,000,000")
+    errors = refused(demo_store, exchange_rates="EUR 11.50, DKK 1.55, NOK 0.98, USD 10.60, GBP 13.40, EUR 1.15")
+    assert errors["exchange_rates"] == "EUR is given a rate twice: keep one."
+    assert demo_store.settings().exchange_rates == before
+    stored = cc.Settings(exchange_rates="EUR " + "9" * 400 + "; EUR 11.50, DKK 1.55, DKK 9")  # as an older version kept
+    assert stored.rates() == {"EUR": 11.5, "DKK": 1.55, "SEK": 1.0}
+
+
 def test_the_base_currency_does_not_change_under_invoices_counted_in_the_old_one(demo_store):
     """Invoices keep their amounts in the base currency they were counted in: SEK 1,037,650 would read €1,037,650."""
     invoiced = demo_store.invoiced_per_year()
