@@ -32,7 +32,9 @@ import secrets
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -71,6 +73,38 @@ class OverBudget(PermissionDenied):
     def __init__(self, message: str, wait_seconds: int) -> None:
         self.wait_seconds = int(wait_seconds)
         super().__init__(message)
+
+
+#: Analysts' SQL through the server (``store.sql``, up to ``QUERY_SECONDS`` each) runs on threads of its own, never
+#: on those that answer logins, ``/api/v1`` and the other store calls: at most this many queries run at once ...
+SQL_THREADS = 2
+_SQL_POOL = ThreadPoolExecutor(max_workers=SQL_THREADS, thread_name_prefix="customercard-sql")
+#: ... and a token's user's one at a time: the logins whose query runs.
+_SQL_RUNNING: set[str] = set()
+_SQL_LOCK = threading.Lock()
+#: What a caller with a query running is told to wait (seconds) before sending the next.
+SQL_BUSY_WAIT = 5
+
+
+@contextmanager
+def one_query_of(caller: Caller) -> Iterator[None]:
+    """While a token's query runs: a second one of its user's is refused (429 with ``Retry-After``), so that one
+    token cannot take every thread queries run on (a dozen slow queries at once held logins and ``/api/v1`` up).
+    The server's own machine (the local analyst's key) is trusted, and not limited so."""
+    if caller.trusted:
+        yield
+        return
+    who = str(caller.login)
+    with _SQL_LOCK:
+        if who in _SQL_RUNNING:
+            raise OverBudget(_("A query of yours is still running: send the next once it has answered (at most {n} "
+                               "seconds).").format(n=int(QUERY_SECONDS)), SQL_BUSY_WAIT)
+        _SQL_RUNNING.add(who)
+    try:
+        yield
+    finally:
+        with _SQL_LOCK:
+            _SQL_RUNNING.discard(who)
 
 
 class Limits(Protocol):
@@ -282,8 +316,9 @@ class _ApiHandler(BoundedBody, RequestHandler):
             self.set_header(name, value)
         self.finish(body)
 
-    async def _off_loop(self, work: Callable[[], tuple[int, str, bytes]]) -> None:
-        """Do ``work`` on a worker thread (a query may take a while), in the request's language; answer."""
+    async def _off_loop(self, work: Callable[[], tuple[int, str, bytes]], pool: Executor | None = None) -> None:
+        """Do ``work`` on a worker thread (a query may take a while; of ``pool``, else the loop's own), in the
+        request's language; answer."""
         language = self._language()
         self.body_read()
 
@@ -293,7 +328,7 @@ class _ApiHandler(BoundedBody, RequestHandler):
                     return (*work(), {})
                 except Exception as exc:  # every error answers in one shape
                     return _failure(exc)
-        self._answer(*await asyncio.get_running_loop().run_in_executor(None, within))
+        self._answer(*await asyncio.get_running_loop().run_in_executor(pool, within))
 
     def _arguments(self) -> dict[str, Any]:
         """The call's arguments, decoded (a body nested too deep to read is not JSON we take)."""
@@ -364,7 +399,11 @@ class RpcHandler(_ApiHandler):
             too_large = oversized({k: v for k, v in bound.arguments.items() if k != "self"})
             if too_large:  # (the database would fail on it: the caller's mistake, said for the parameter)
                 raise ValidationError(too_large)
-            result, committed = run(store, name, bound)
+            if name == "sql":
+                with one_query_of(caller):
+                    result, committed = run(store, name, bound)
+            else:
+                result, committed = run(store, name, bound)
             if name in PROJECT_LISTS and not caller.trusted and isinstance(result, pd.DataFrame) and \
                     not has_projects_access(store, str(caller.login)):
                 result = without_project_detail(result)
@@ -374,7 +413,7 @@ class RpcHandler(_ApiHandler):
             if committed:
                 answer["changes"] = [wire.encode(change) for change in committed]
             return 200, wire.JSON_TYPE, wire.dumps(answer)
-        await self._off_loop(work)
+        await self._off_loop(work, _SQL_POOL if name == "sql" else None)
 
 
 def oversized(arguments: dict[str, Any]) -> dict[str, str]:

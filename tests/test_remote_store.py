@@ -756,3 +756,33 @@ def test_a_value_the_model_refuses_travels_as_unreadable_and_a_save_through_the_
     with pytest.raises(cc.ValidationError, match="Open opportunities are in"):
         remote.save_settings(settings, user="admin")
     assert served.store.settings().exchange_rates == kept
+
+
+def test_a_token_s_slow_queries_hold_neither_the_api_nor_others_queries(served):
+    """A viewer's token sent a dozen slow queries at once: they took every thread of the pool logins and /api/v1
+    run on, and another user's GET /api/v1/me waited 7 s. Queries run on threads of their own, and a token's
+    second query while its first runs is refused (429, Retry-After), so others are answered at once."""
+    import concurrent.futures
+    import time
+
+    store = served.store
+    vera = {"Authorization": "Bearer " + store.create_token("vera", "tests: slow", read_only=True, user="vera")[1]}
+    erik = {"Authorization": "Bearer " + store.create_token("erik", "tests: quick", read_only=True, user="erik")[1]}
+    slow = wire.dumps({"arguments": {"query": "SELECT count(*) FROM range(1000000000000) a, range(10) b",
+                                     "timeout": 4}})
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        first = pool.submit(raw, served, "POST", "/api/v1/rpc/sql", slow, {**vera, "Content-Type": "application/json"})
+        time.sleep(0.5)
+        more = [pool.submit(raw, served, "POST", "/api/v1/rpc/sql", slow, {**vera, "Content-Type": "application/json"})
+                for _ in range(7)]
+        time.sleep(0.3)
+        started = time.monotonic()
+        me = raw(served, "GET", "/api/v1/me", headers=erik)
+        quick = raw(served, "POST", "/api/v1/rpc/sql", wire.dumps({"arguments": {"query": "SELECT 1 AS one"}}),
+                    {**erik, "Content-Type": "application/json"})
+        answered = time.monotonic() - started
+        refused = [future.result() for future in more]
+        assert first.result()[0] == 400 and b"seconds" in first.result()[2]  # stopped at its own time limit
+    assert me[0] == 200 and quick[0] == 200 and answered < 2.0, (me[0], quick[0], answered)
+    assert all(status == 429 for status, _kind, _body in refused), [r[0] for r in refused]
+    assert b"still running" in refused[0][2]
