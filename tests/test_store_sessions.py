@@ -205,3 +205,28 @@ def test_people_pass_the_password_policy_and_only_the_system_hands_a_hash(empty_
     with pytest.raises(PermissionDenied):
         empty_store.add_user(User(login="sneaky", name="S"), password_hash=hash_password("x"), by="boss")
     assert empty_store.add_user(User(login="newcomer12", name="New"), "correct horse battery", by="boss").id
+
+
+def test_a_burst_of_wrong_passwords_sent_at_once_is_let_in_five_at_most(demo_store):
+    """The wait was read before the password was checked and the failure counted after: 40 wrong passwords sent at
+    the same moment had 10 checked in half a second (and two after the lockout). Each attempt is counted as it is
+    let in now: at most the five free tries are checked, the rest told to wait; a right password after the wait
+    counts as no failure."""
+    import concurrent.futures
+    import threading
+
+    start = threading.Barrier(12)
+
+    def attempt(number: int):
+        start.wait()
+        return demo_store.log_in("anna", f"wrong-{number}", "198.51.100.7", "burst")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(attempt, range(12)))
+    checked = [r for r in results if not r.refused]
+    assert 1 <= len(checked) <= 5 and all(r.wait_seconds >= 1 for r in results if r.refused)
+    log = demo_store.admin_log(limit=50)
+    assert (log[log["area"] == "Logins"]["new_value"] == "wrong password").sum() == len(checked)
+    later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=16)
+    welcome = demo_store.log_in("anna", "demo", "198.51.100.7", "burst", at=later)
+    assert welcome.ok and demo_store.login_wait("anna", "198.51.100.7", at=later) == 0

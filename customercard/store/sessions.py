@@ -208,16 +208,40 @@ class SessionStore(Part):
         at = at or utcnow()
         login = _short((login or "").strip().lower())
         address = _short(remote_address)
-        wait = self.login_wait(login, address, at=at)
+        keys = _login_keys(login, address)
+        wait = self._reserve_attempt(keys, at)
         if wait:
             return LoginResult(wait_seconds=wait, refused=True)
         user = self.admin.authenticate(login, password)
         if user is None:
-            return LoginResult(wait_seconds=self._count_failure(login, address, at))
+            return LoginResult(wait_seconds=self.count_failure(keys, _who(login, address), "wrong password",
+                                                               "failed logins", at, counted=True))
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM login_throttle WHERE key = ?", [f"login:{login}"])
+            for key in keys:  # the attempt was counted before its password was checked: it was no failure
+                cur.execute("UPDATE login_throttle SET failures = failures - 1 WHERE key = ? AND failures > 0", [key])
             self.admin.log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None, "logged in")
         return LoginResult(user=user, token=self.start_session(login, address, user_agent, at=at))
+
+    def _reserve_attempt(self, keys: dict[str, ThrottleRule], at: dt.datetime) -> int:
+        """Let an attempt in, and count it, in one step: the seconds to wait (0: let in, counted as a failure until
+        its password proves right). Checking the wait before the password and counting the failure after let a
+        burst of attempts sent at once all through (10 wrong passwords checked in half a second, where the 6th must
+        wait a second): now each attempt in flight counts for the next one's wait."""
+        wait = self.throttle_wait(keys, at=at)
+        if wait:  # (refused without a write, as most of a burst is)
+            return wait
+        marks = ", ".join("?" * len(keys))
+        locked = " FOR UPDATE" if self.db.dialect == "postgresql" else ""  # (DuckDB: one writer at a time)
+        with self.db.transaction() as cur:
+            found = cur.execute(f"SELECT key, failures, last_failure_at, locked_until FROM login_throttle "
+                                f"WHERE key IN ({marks}){locked}", list(keys)).fetchall()
+            wait = math.ceil(max([0.0, *(_wait(keys[key], *rest, at=at) for key, *rest in found)]))
+            if wait:
+                return wait
+            for key, rule in keys.items():
+                cur.execute(_COUNT_FAILURE, [key, at, at - rule.lockout])
+        return 0
 
     def login_wait(self, login: str, remote_address: str = "", at: dt.datetime | None = None) -> int:
         """Seconds before ``login`` may be tried again from ``remote_address`` (0: now)."""
@@ -240,21 +264,21 @@ class SessionStore(Part):
                                   at)
 
     def count_failure(self, keys: dict[str, ThrottleRule], who: str, what: str, attempts: str,
-                      at: dt.datetime | None = None) -> int:
+                      at: dt.datetime | None = None, counted: bool = False) -> int:
         """Count a failed attempt on each counter of ``keys`` (counter key → its rule), write ``what`` happened to
         the admin log (area “Logins”, item ``who``) and any lockout it starts (“… after N ``attempts``”); returns the
-        wait before the next attempt."""
+        wait before the next attempt. ``counted``: the attempt was counted as it was let in (a password login)."""
         at = at or utcnow()
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM login_throttle WHERE last_failure_at < ? AND "
                         "(locked_until IS NULL OR locked_until < ?)", [at - dt.timedelta(days=1), at])
             self.admin.log_admin(cur, LOG_ACTOR, LOG_AREA, who, None, what)
             for key, rule in keys.items():
-                failures = cur.execute(
-                    "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES (?, 1, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET last_failure_at = excluded.last_failure_at, failures = "
-                    "CASE WHEN login_throttle.last_failure_at <= ? THEN 1 ELSE login_throttle.failures + 1 END "
-                    "RETURNING failures", [key, at, at - rule.lockout]).fetchone()[0]
+                if counted:
+                    row = cur.execute("SELECT failures FROM login_throttle WHERE key = ?", [key]).fetchone()
+                    failures = int(row[0]) if row else 0
+                else:
+                    failures = cur.execute(_COUNT_FAILURE, [key, at, at - rule.lockout]).fetchone()[0]
                 if failures >= rule.lock_after:
                     cur.execute("UPDATE login_throttle SET locked_until = ?, failures = 0 WHERE key = ?",
                                 [at + rule.lockout, key])
@@ -279,6 +303,13 @@ class SessionStore(Part):
             self._count_failure(login, "", utcnow())
             raise ValidationError({"current_password": _("This is not your current password.")})
         self.admin.set_password(login, new_password, by=login, keep_token=keep_token)
+
+
+#: One more failure on a counter (the first after its lockout time starts it again at 1): key, now, now − lockout.
+_COUNT_FAILURE = ("INSERT INTO login_throttle (key, failures, last_failure_at) VALUES (?, 1, ?) "
+                  "ON CONFLICT (key) DO UPDATE SET last_failure_at = excluded.last_failure_at, failures = "
+                  "CASE WHEN login_throttle.last_failure_at <= ? THEN 1 ELSE login_throttle.failures + 1 END "
+                  "RETURNING failures")
 
 
 def _wait(rule: ThrottleRule, failures: int, last_failure_at: dt.datetime, locked_until: dt.datetime | None,
