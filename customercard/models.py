@@ -1234,9 +1234,9 @@ class Criterion(Record):
         if not self.name:
             errors["name"] = _("A criterion needs a name.")
         cleaned = [v for v in self.values if v]
-        # values that read the same ("Small" and "small", "Small  business" and "Small business") are one value,
-        # as an admin list's are
-        if len({" ".join(v.split()).casefold() for v in cleaned}) != len(cleaned):
+        # values that read the same ("Small" and "small", "Small  business" and "Small business", "Au\u200bdit"
+        # and "Audit") are one value, as an admin list's are
+        if len({validators.name_key(v) for v in cleaned}) != len(cleaned):
             errors["values"] = _("Each value can appear only once.")
         if "values" not in errors:
             self.values = cleaned

@@ -471,6 +471,20 @@ _AT_THE_ENDS = "".join(chr(code) for code in range(0x3001) if chr(code).isspace(
 #: typed and shown escaped.
 BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+#: What shows nothing inside a word: :data:`INVISIBLE`, the bidirectional controls, the rest of the invisible
+#: operators (U+2060–U+206F) and the variation selectors — a name with them reads as one without.
+UNSEEN = f"[{re.escape(INVISIBLE)}{BIDI_CONTROLS}\u2060-\u206f\ufe00-\ufe0f]"
+_UNSEEN = re.compile(UNSEEN)
+
+
+def name_key(text: str) -> str:
+    """A name as "is it there already?" compares it: letters composed, without what shows nothing, spaces folded,
+    case folded — "Consul\u00adting", "consulting" and "Consulting  " are one name to a person, so one to a list,
+    a criterion's values and a user's saved views."""
+    text = str(text or "")
+    if not text.isascii():
+        text = _UNSEEN.sub("", unicodedata.normalize("NFC", text))
+    return " ".join(text.split()).casefold()
 
 
 def isolated(value: object) -> object:

@@ -123,3 +123,26 @@ def test_the_api_refuses_follow_ups_from_a_viewer_or_read_only_token_and_hostile
     for who in ("viewer", "read_only"):
         assert problem(api(served, who).patch(location, {"what": "Forged"}, if_match='"v1"'), 403)
     assert store.get_follow_up(made.json()["id"]).what == HOSTILE
+
+
+def test_a_name_with_characters_that_show_nothing_is_the_same_name_as_without(demo_store):
+    """A soft hyphen or zero-width space inside a name got past "is it there already?": a second "Consulting" in
+    the industries, a second "Audit" among a criterion's values, two views named "My view" — each looking exactly
+    like the first. Such a name is the one without them, as another case or spacing is."""
+    store = demo_store
+    industry = next(label for label in store.choices().lists["industries"] if len(label) > 4)
+    for hidden in ("\u00ad", "\u200b", "\u2060", "\ufe0f"):
+        twin = industry[:2] + hidden + industry[2:]
+        with pytest.raises(ValidationError) as refused:
+            store.add_list_value("industries", twin, user="admin")
+        assert "list already" in " ".join(refused.value.errors.values()), refused.value.errors
+        criterion = store.criteria()[0]
+        first = criterion.values[0]
+        criterion.values = [*criterion.values, first[:1] + hidden + first[1:]]
+        with pytest.raises(ValidationError, match="only once"):
+            store.save_criterion(criterion, user="admin")
+    store.save_view(SavedView(name="My view", search="status=Active"), user="anna")
+    with pytest.raises(ValidationError, match="There is a view named"):
+        store.save_view(SavedView(name="My\u00ad view", search=""), user="anna")
+    assert [v.name for v in store.views(user="anna")].count("My view") == 1
+    assert sum("\u00ad" in label for label in store.choices().lists["industries"]) == 0

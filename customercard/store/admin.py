@@ -31,6 +31,7 @@ from ..models import (
     User,
     to_text,
 )
+from ..validators import name_key
 from .backend import Backend, counted
 from .database import utcnow
 from .logouts import end_sessions
@@ -909,10 +910,10 @@ def _composed(text: str) -> str:
 
 
 def _same_label(by_label: dict[str, int], label: str) -> tuple[str, int] | None:
-    """The list's (label, id) that reads as ``label``: the same letters, whatever their case (or composition)."""
-    wanted = _composed(label).casefold()
-    return next(((known, value_id) for known, value_id in by_label.items()
-                 if _composed(known).casefold() == wanted), None)
+    """The list's (label, id) that reads as ``label``: the same letters, whatever their case, composition, spacing
+    or characters that show nothing (:func:`validators.name_key`)."""
+    wanted = name_key(label)
+    return next(((known, value_id) for known, value_id in by_label.items() if name_key(known) == wanted), None)
 
 
 def _refuse_same_label(db: Any, cur: Any, list_name: str, label: str, value_id: int | None = None) -> None:

@@ -68,7 +68,7 @@ COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]
 #: hyphen, word joiner, byte order mark, fillers — bidirectional controls and marks, variation selectors): left
 #: out, not taken for a space — "Her\u200bmansen" is the word hermansen, which the super search and the
 #: duplicate check find.
-INVISIBLE = f"[{re.escape(validators.INVISIBLE)}{validators.BIDI_CONTROLS}\u2060-\u206f\ufe00-\ufe0f]"
+INVISIBLE = validators.UNSEEN
 NOT_KEPT = r"[^0-9a-z@._+-]+"
 
 

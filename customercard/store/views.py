@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..i18n import N_, _
 from ..models import SavedView
+from ..validators import name_key
 from .backend import Backend
 from .database import utcnow
 from .part import Part
@@ -23,9 +24,6 @@ VIEW_COLUMNS = "id, owner, name, shared, search, created_at, created_by, updated
 VIEWS_AREA = "Saved views"
 
 
-def name_key(name: str) -> str:
-    """The name as compared for uniqueness: case and spacing folded."""
-    return " ".join(name.split()).casefold()
 
 
 def _view(row: dict[str, Any]) -> SavedView:
@@ -138,8 +136,9 @@ class SavedViewStore(Part):
         """Inside the write: refuse a name another view of the owner has (on PostgreSQL the owner's views are locked
         first, so that two saves of one name at once take turns)."""
         lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
-        rows = cur.execute("SELECT id, name_key FROM saved_views WHERE owner = ?" + lock, [owner]).fetchall()
-        if any(key == name_key(name) and int(other) != view_id for other, key in rows):
+        rows = cur.execute("SELECT id, name FROM saved_views WHERE owner = ?" + lock, [owner]).fetchall()
+        wanted = name_key(name)  # (compared as folded now: a key kept by an older version folded less)
+        if any(name_key(known) == wanted and int(other) != view_id for other, known in rows):
             raise ValidationError({"name": _("There is a view named “{name}” already: choose another name, or "
                                              "overwrite that one.").format(name=name)}, what=_("Saved view"))
 
