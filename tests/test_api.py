@@ -539,3 +539,32 @@ def test_with_nicknames_switched_off_the_api_neither_shows_sorts_by_nor_sets_the
         settings.nicknames_enabled = True
         store.save_settings(settings, user="admin")
     assert "nickname" in client.get(f"/customers/{customer_id}").json()["fields"]
+
+
+def test_a_patch_of_one_criterion_keeps_the_others(served):
+    """PATCH {"segments": {"Services": [...]}} replaced the whole segmentation: the customer's other criteria were
+    emptied without a word (and history said they were removed). Criteria not named are kept; one can be named as
+    segments.<criterion>, and null clears it."""
+    store, client = served.store, api(served)
+    criteria = [c for c in store.criteria() if c.active and len(c.values) >= 2]
+    first, second = criteria[0], criteria[1]
+    customer_id = customer_ids(served)[7]
+    customer = store.get_customer(customer_id)
+    customer.segments = {first.name: [first.values[0]], second.name: [second.values[0]]}
+    store.save_customer(customer, user="anna")
+    tag = client.get(f"/customers/{customer_id}").headers["ETag"]
+    changed = client.patch(f"/customers/{customer_id}", {"segments": {first.name: [first.values[1]]}}, if_match=tag)
+    assert changed.status == 200, changed.body
+    assert store.get_customer(customer_id).segments == {first.name: [first.values[1]], second.name: [second.values[0]]}
+    changed = client.patch(f"/customers/{customer_id}", {f"segments.{second.name}": [second.values[1]]},
+                           if_match=changed.headers["ETag"])
+    assert changed.status == 200, changed.body
+    assert store.get_customer(customer_id).segments == {first.name: [first.values[1]], second.name: [second.values[1]]}
+    changed = client.patch(f"/customers/{customer_id}", {f"segments.{first.name}": None},
+                           if_match=changed.headers["ETag"])
+    assert changed.status == 200, changed.body
+    assert store.get_customer(customer_id).segments == {second.name: [second.values[1]]}
+    wrong = problem(client.patch(f"/customers/{customer_id}", {f"segments.{second.name}": 5},
+                                 if_match=changed.headers["ETag"]), 422)
+    assert f"segments.{second.name}" in wrong["errors"]
+    assert store.get_customer(customer_id).segments == {second.name: [second.values[1]]}

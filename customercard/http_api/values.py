@@ -206,11 +206,36 @@ def _segments(value: Any) -> dict[str, list[str]]:
         raise ValueError(message)
     out = {}
     for criterion, chosen in value.items():
-        values = [chosen] if isinstance(chosen, str) else chosen
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise ValueError(message)
-        out[criterion] = list(values)
+        out[criterion] = _segment_values(chosen, message)
     return out
+
+
+def _segment_values(chosen: Any, message: str) -> list[str]:
+    """One criterion's values as sent: a list of texts, one text, or null (none)."""
+    values = [] if chosen is None else [chosen] if isinstance(chosen, str) else chosen
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(message)
+    return list(values)
+
+
+def _customer_segments(record: Customer, fields: dict[str, Any], errors: dict[str, str]) -> dict[str, list[str]] | None:
+    """The segments a customer's fields ask for, criterion by criterion: ``segments`` (an object) changes the
+    criteria it names and keeps the others, as ``segments.<criterion>`` changes one — null or [] clears a criterion
+    (a PATCH of one criterion emptied all the others). None when no segment is sent."""
+    named = {name: value for name, value in fields.items() if name == "segments" or name.startswith("segments.")}
+    if not named:
+        return None
+    segments = {criterion: list(chosen) for criterion, chosen in (record.segments or {}).items()}
+    for name, value in named.items():
+        try:
+            if name == "segments":
+                segments.update(_segments(value))
+            else:
+                segments[name.split(".", 1)[1]] = _segment_values(
+                    value, _("Give a list of this criterion's values (or null for none)."))
+        except ValueError as exc:
+            errors[name] = str(exc)
+    return {criterion: chosen for criterion, chosen in segments.items() if chosen}
 
 
 def apply_fields(record: Record, fields: Any) -> dict[str, str]:
@@ -221,6 +246,11 @@ def apply_fields(record: Record, fields: Any) -> dict[str, str]:
     kind = type(record)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    if isinstance(record, Customer):
+        segments = _customer_segments(record, fields, errors)
+        fields = {name: value for name, value in fields.items() if not name.startswith("segments")}
+        if segments is not None:
+            values["segments"] = segments
     for name, value in fields.items():
         if name not in kind.fields:
             errors[name] = _("Not a field you can set here.")
