@@ -1088,6 +1088,11 @@ class Event(Record):
             errors["ends_at"] = _("The end cannot be before the start.")
         _check_list_value(self, "event_type", "event_types", choices, previous, errors, "event_type")
         _check_owner(errors, self.owner, previous, choices)
+        # a colleague or a contact person named twice takes part once (the card's form cannot name one twice)
+        for attr in ("participants", "contact_ids"):
+            named = list(dict.fromkeys(getattr(self, attr) or []))
+            if named != list(getattr(self, attr) or []):
+                setattr(self, attr, named)
         if choices.users:
             unknown = [p for p in self.participants if p not in choices.users]
             if unknown:

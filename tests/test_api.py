@@ -568,3 +568,29 @@ def test_a_patch_of_one_criterion_keeps_the_others(served):
                                  if_match=changed.headers["ETag"]), 422)
     assert f"segments.{second.name}" in wrong["errors"]
     assert store.get_customer(customer_id).segments == {second.name: [second.values[1]]}
+
+
+def test_a_relation_to_a_contact_or_customer_that_cannot_be_related_names_the_field(served):
+    """An unknown other_contact_id answered 404 (read as "customer 1 is not there") and a customer merged away 403
+    "Add it there" (no permission problem; the advice was wrong): both are 422 naming the field now. An event's
+    colleague or contact person named twice takes part once."""
+    store = served.store
+    first, second, third = customer_ids(served)[8:11]
+    client = api(served)
+    relation_type = store.list_values("relation_types", include_inactive=False)["label"][0]
+    before = len(store.relations(first))
+    unknown = problem(client.post(f"/customers/{first}/relations", {"fields": {
+        "relation_type": relation_type, "other_contact_id": 99_999_999}}), 422)
+    assert "contact person" in unknown["errors"]["other_contact_id"]
+    store.merge_customers(second, third, user="admin")
+    merged = problem(client.post(f"/customers/{first}/relations", {"fields": {
+        "relation_type": relation_type, "other_customer_id": third}}), 422)
+    assert "was merged into customer" in merged["errors"]["other_customer_id"]
+    assert len(store.relations(first)) == before
+    contact_id = int(store.contacts(first).iloc[0]["id"])
+    made = client.post(f"/customers/{first}/events", {"fields": {
+        "title": "Meet", "starts_at": "2027-01-01T10:00:00Z", "participants": ["anna", "anna", "erik"],
+        "contact_ids": [contact_id, contact_id]}})
+    assert made.status == 201, made.body
+    assert made.json()["fields"]["participants"] == ["anna", "erik"]
+    assert made.json()["fields"]["contact_ids"] == [contact_id]

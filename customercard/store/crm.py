@@ -147,12 +147,13 @@ class CrmStore(Part):
         login = self.admin.require(user, "write")
         relation.check(self.admin.choices())
         self.customers.takes_records(relation.customer_id)
-        if relation.other_customer_id is not None:
-            if not self.customers.customer_exists(relation.other_customer_id):
-                raise ValidationError({"other_customer_id": _("There is no such customer.")})
-            self.customers.takes_records(relation.other_customer_id)  # not to a customer merged away either
+        if relation.other_customer_id is not None:  # one that is there, and not merged away either
+            self.customers.takes_records(relation.other_customer_id, field="other_customer_id")
         if relation.other_contact_id is not None:
-            self.people.get_contact(relation.other_contact_id)
+            try:
+                self.people.get_contact(relation.other_contact_id)
+            except NotFound:
+                raise ValidationError({"other_contact_id": _("There is no such contact person.")}) from None
         types = self.admin.list_maps()["relation_types"]
         type_id = types["by_label"][relation.relation_type]
         # a two-way relation (Partner of) reads the same from both ends: made from the other's card, it is this one
@@ -165,7 +166,7 @@ class CrmStore(Part):
                 cur.execute("SELECT id FROM customers WHERE " + self.db.in_list("id", len(ends), ids=True)
                             + " ORDER BY id FOR UPDATE", ends)
             if relation.other_customer_id is not None:  # as stored now: not merged away meanwhile
-                self.customers.takes_records(relation.other_customer_id, cur)
+                self.customers.takes_records(relation.other_customer_id, cur, field="other_customer_id")
             same = cur.execute(
                 "SELECT 1 FROM relations WHERE customer_id = ? AND relation_type_id = ? AND other_customer_id IS NOT "
                 "DISTINCT FROM ? AND other_contact_id IS NOT DISTINCT FROM ? LIMIT 1",

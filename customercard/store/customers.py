@@ -314,10 +314,11 @@ class CustomerStore(Part):
         self.takes_records(record.customer_id)
         return login
 
-    def takes_records(self, customer_id: int, cur: Any = None) -> None:
+    def takes_records(self, customer_id: int, cur: Any = None, field: str | None = None) -> None:
         """A customer new records may be added to: one that exists (else NotFound) and is not merged into another
-        (else PermissionDenied: what is added to it would stay on the archived pointer, not reach the survivor)."""
-        refuse_merged_away(self.db, cur, customer_id)
+        (else PermissionDenied: what is added to it would stay on the archived pointer, not reach the survivor);
+        ``field``: the record's field that names it (a ValidationError for that field instead)."""
+        refuse_merged_away(self.db, cur, customer_id, field)
 
     def check_new_record(self, record: Event | Opportunity | FollowUp, user: str | None) -> str:
         """The login that adds ``record`` (an event, opportunity or follow-up) at its customer, once it may: as

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied
+from ..errors import ConflictError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import Choices, Record, to_text
 from .backend import Backend
@@ -69,11 +69,12 @@ def first_version(login: str, now: Any) -> dict[str, Any]:
     return {"created_at": now, "created_by": login, "updated_at": now, "updated_by": login, "version": 1}
 
 
-def refuse_merged_away(db: Any, cur: Any, customer_id: int | None) -> None:
+def refuse_merged_away(db: Any, cur: Any, customer_id: int | None, field: str | None = None) -> None:
     """Inside a write (``cur``; None: a look before it): the customer may take new records — it exists (else
     NotFound) and is not merged into another (else PermissionDenied: what is added to it would stay on the archived
     pointer, never reach the survivor). On PostgreSQL its row is held (FOR SHARE) until the write commits: a merge
-    of it waits, then moves what was added; a merge under way makes this wait and then refuses."""
+    of it waits, then moves what was added; a merge under way makes this wait and then refuses. ``field``: the
+    customer is a value of the record's field (a relation's other customer): a ValidationError naming it then."""
     sql, params = "SELECT name, merged_into FROM customers WHERE id = ?", [
         int(customer_id) if customer_id is not None else None]
     if cur is None:  # before a write (its checks say what is wrong first); the write itself checks again
@@ -81,7 +82,12 @@ def refuse_merged_away(db: Any, cur: Any, customer_id: int | None) -> None:
     else:
         found = cur.execute(sql + (" FOR SHARE" if db.dialect == "postgresql" else ""), params).fetchone()
     if found is None:
+        if field is not None:
+            raise ValidationError({field: _("There is no such customer.")})
         raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
+    if found[1] is not None and field is not None:
+        raise ValidationError({field: _("{name} was merged into {survivor}: choose that one.").format(
+            name=found[0], survivor=survivor_named(db, int(found[1]), cur))})
     if found[1] is not None:
         raise PermissionDenied(_("{name} was merged into {survivor}: nothing was added. Add it there.").format(
             name=found[0], survivor=survivor_named(db, int(found[1]), cur)))
