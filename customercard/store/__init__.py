@@ -251,10 +251,6 @@ class StoreAsOfDay(AsOfDayReads, Store):
         return self.base.invoices_as_of(customer_id, self.day, year=year, project=project)
 
 
-    def outbox_counts(self, customer_id: int | None = None) -> dict[str, int]:
-        return dict.fromkeys(super().outbox_counts(customer_id), 0)
-
-
 log = logging.getLogger(__name__)
 
 

@@ -838,6 +838,11 @@ class AsOfDayReads:
     def timeline(self, customer_id: int, **options: Any) -> pd.DataFrame:
         return self.timeline_as_of(customer_id, self.day, **options)
 
+    def outbox_counts(self, customer_id: int | None = None) -> dict[str, int]:
+        """None waiting to be sent, none failed: the economy system's deliveries are today's, not the day's (the
+        card as of a day shows no Deliveries line)."""
+        return dict.fromkeys(self._today("outbox_counts")(customer_id), 0)
+
 
 def _cursor_key(cursor: str) -> tuple[str, int, int]:
     """A timeline entry's place (its ``cursor``: moment, part, row) as it sorts."""

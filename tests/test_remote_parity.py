@@ -1,0 +1,70 @@
+"""The same notebook cell on the DuckDB file and through the running server: the same answer, the same message
+(the README: "The same notebook cells run unchanged on the file, through the server and on PostgreSQL")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from customercard.store import Store, open_store
+from customercard.store.remote import RemoteStore
+
+from .conftest import copy_database, free_port, wait_for_port
+
+DAY = dt.date(2024, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def served(demo_template, tmp_path_factory):
+    """The app served in this process on a free port, on its own copy of the demo database."""
+    from customercard import app
+
+    database = copy_database(demo_template, tmp_path_factory.mktemp("parity-served"))
+    store = Store(database)
+    port = free_port()
+    server = app.make_server(store, port=port, threaded=True, start=True)
+    wait_for_port(port)
+    yield SimpleNamespace(store=store, server=server, database=database)
+    server.stop()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def remote(served):
+    store = open_store(served.database)
+    assert isinstance(store, RemoteStore)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def on_file(demo_template, tmp_path_factory):
+    """The same demo database as a file of its own, opened here."""
+    store = Store(copy_database(demo_template, tmp_path_factory.mktemp("parity-file")))
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["file", "server"])
+def store(request):
+    return request.getfixturevalue("on_file" if request.param == "file" else "remote")
+
+
+def old_customer(store, n: int = 0) -> int:
+    """The n-th customer made before :data:`DAY` that is not archived."""
+    return int(store.sql("SELECT id FROM customers WHERE NOT archived AND created_at < ? ORDER BY id",
+                         [dt.datetime(2024, 1, 1)])["id"].iloc[n])
+
+
+# -- 3. the card as of a day: no deliveries waiting ----------------------------------------------------------------
+def test_the_store_as_of_a_day_has_no_deliveries_waiting(store):
+    linked = int(store.sql("SELECT id FROM customers WHERE erp_system <> '' AND NOT archived AND created_at < ? "
+                           "ORDER BY id LIMIT 1", [dt.datetime(2024, 1, 1)])["id"][0])
+    customer = store.get_customer(linked)
+    customer.phone = "+46 8 123 45 67" if customer.phone != "+46 8 123 45 67" else "+46 8 765 43 21"
+    store.save_customer(customer, user="anna")  # a linked customer's save: a delivery to the economy system
+    today = store.outbox_counts(linked)
+    assert sum(today.values()) > 0
+    assert store.as_of(DAY).outbox_counts(linked) == dict.fromkeys(today, 0)
