@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from customercard.errors import CustomerCardError, PermissionDenied
+from customercard.i18n import using_language
 from customercard.store import Store, open_store
 from customercard.store.remote import RemoteStore
 
@@ -68,3 +70,13 @@ def test_the_store_as_of_a_day_has_no_deliveries_waiting(store):
     today = store.outbox_counts(linked)
     assert sum(today.values()) > 0
     assert store.as_of(DAY).outbox_counts(linked) == dict.fromkeys(today, 0)
+
+
+# -- 6. a write refused as of a day ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("language", "day"), [("en", "30 Jun 2024"), ("sv", "30 juni 2024")])
+def test_a_write_as_of_a_day_is_refused_with_the_day_as_the_reader_writes_it(store, language, day):
+    customer_id = old_customer(store)
+    with using_language(language), pytest.raises(PermissionDenied) as refused:
+        store.as_of(DAY).add_comment(customer_id, "x", user="anna")
+    assert day in str(refused.value)
+    assert isinstance(refused.value, CustomerCardError)

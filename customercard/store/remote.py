@@ -40,7 +40,7 @@ from .. import models
 from ..errors import CustomerCardError, PermissionDenied, TooManyAttempts
 from ..i18n import N_, _, current_language
 from . import wire
-from .asof import AsOfDayReads
+from .asof import AsOfDayReads, day_text
 from .changes import ChangeFeed
 
 log = logging.getLogger(__name__)
@@ -506,7 +506,7 @@ class RemoteAsOfDay(AsOfDayReads):
         if rule is not None and rule.need not in ("read", "own") and rule.writes:
             def refused(*_args: Any, **_kwargs: Any) -> Any:
                 raise PermissionDenied(_("This is the card as it was on {day}: it is read only.").format(
-                    day=self.day))
+                    day=day_text(self.day)))
             return refused
         return getattr(self.base, name)
 
