@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from customercard.errors import CustomerCardError, PermissionDenied
 from customercard.i18n import using_language
-from customercard.store import Store, open_store
+from customercard.store import Store, open_store, wire
 from customercard.store.remote import RemoteStore
 
 from .conftest import copy_database, free_port, wait_for_port
@@ -58,6 +59,23 @@ def old_customer(store, n: int = 0) -> int:
     """The n-th customer made before :data:`DAY` that is not archived."""
     return int(store.sql("SELECT id FROM customers WHERE NOT archived AND created_at < ? ORDER BY id",
                          [dt.datetime(2024, 1, 1)])["id"].iloc[n])
+
+
+# -- 1. ids as a notebook has them --------------------------------------------------------------------------------
+def test_bulk_changes_take_the_ids_of_a_frame(store):
+    ids = store.sql("SELECT id FROM customers WHERE NOT archived ORDER BY id LIMIT 3")["id"]
+    first = int(ids.iloc[0])
+    for given in (ids, ids.values, ids.array, pd.Index(ids), range(first, first + 3), dict.fromkeys(ids).keys(),
+                  (int(i) for i in ids)):
+        preview = store.bulk_preview(given, "account_manager", "erik", user="anna")
+        assert preview["total"] == 3, type(given)
+    store.bulk_change(ids, "account_manager", "erik", user="anna")
+    assert {store.get_customer(int(i)).account_manager for i in ids} == {"erik"}
+
+
+def test_what_cannot_travel_is_still_refused_in_a_customercard_error(remote):
+    with pytest.raises(wire.WireError, match="object values do not travel"):
+        remote.customer_names([object()])
 
 
 # -- 3. the card as of a day: no deliveries waiting ----------------------------------------------------------------

@@ -280,7 +280,7 @@ class RemoteStore:
 
     # -- calls ---------------------------------------------------------------------------------------------------
     def _call(self, name: str, arguments: dict[str, Any]) -> Any:
-        body = wire.dumps({"arguments": {key: wire.encode(value) for key, value in arguments.items()}})
+        body = wire.dumps({"arguments": {key: wire.encode(wire.as_sent(value)) for key, value in arguments.items()}})
         try:
             result = self._request("POST", f"{RPC_PATH}/{name}", body)
         except TooManyAttempts as exc:  # past the token's request budget: nothing was done; wait as told, once

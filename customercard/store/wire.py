@@ -24,6 +24,7 @@ import decimal
 import io
 import json
 import math
+from collections.abc import Iterator, KeysView, ValuesView
 from pathlib import PurePath
 from typing import Any
 
@@ -42,6 +43,7 @@ from ..errors import (
     ValidationError,
     WriteConflict,
 )
+from ..i18n import _
 from .changes import Change
 from .search_text import DuplicateQuery
 
@@ -105,7 +107,29 @@ def encode(value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per kind o
     if dataclasses.is_dataclass(value) and type(value).__name__ in DATACLASSES:
         return {"$data": type(value).__name__,
                 "fields": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
-    raise WireError(f"{type(value).__name__} values do not travel to or from a customercard server")
+    raise WireError(_("{kind} values do not travel to or from a customercard server.").format(
+        kind=type(value).__name__))
+
+
+def as_sent(value: Any) -> Any:  # noqa: PLR0911 - one branch per kind of value
+    """An argument of a call as it is sent: the several values a notebook has at hand — a pandas Series or Index
+    (a frame's ``ids``), a NumPy array, a range, a dict's keys or values, a generator — as the list of them, as the
+    store, which takes any iterable there, reads them (inside lists, tuples and dicts too). Anything else as it is
+    (:func:`encode` then refuses what does not travel)."""
+    if isinstance(value, list):
+        return [as_sent(item) for item in value]
+    if isinstance(value, tuple) and type(value) is tuple:
+        return tuple(as_sent(item) for item in value)
+    if isinstance(value, dict):
+        return {key: as_sent(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        # one dimension as pandas reads it (datetime64 as moments, not as NumPy's integers); more as nested lists
+        return as_sent(pd.Series(value).tolist() if value.ndim == 1 else value.tolist())
+    if isinstance(value, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
+        return as_sent(value.tolist())
+    if isinstance(value, range | KeysView | ValuesView | Iterator):
+        return as_sent(list(value))
+    return value
 
 
 def decode(data: Any) -> Any:
