@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -88,6 +89,21 @@ def test_the_store_as_of_a_day_has_no_deliveries_waiting(store):
     today = store.outbox_counts(linked)
     assert sum(today.values()) > 0
     assert store.as_of(DAY).outbox_counts(linked) == dict.fromkeys(today, 0)
+
+
+# -- 4. a query's parameters taken from a frame --------------------------------------------------------------------
+def test_a_querys_parameters_may_be_numpy_values(store):
+    frame = store.list_customers(limit=3)[0]
+    first = frame.id[0]
+    assert isinstance(first, np.integer)
+    found = store.sql("SELECT name FROM customers WHERE id = ? AND ? AND ? > 0", [first, np.bool_(True),
+                                                                                np.float64(1.5)])
+    assert found["name"].tolist() == [frame.name[0]]
+    counted = store.sql("SELECT count(*) AS n FROM customers WHERE id IN (SELECT unnest(?))", [frame.id])
+    assert int(counted["n"][0]) == 3
+    assert store.sql("SELECT ?::DATE AS d", [np.datetime64("2024-06-30")])["d"][0] == pd.Timestamp(DAY)
+    moment = store.sql("SELECT ? AS t", [np.datetime64("2024-06-30T10:00:00.000000000")])["t"][0]
+    assert moment == pd.Timestamp("2024-06-30 10:00")
 
 
 # -- 6. a write refused as of a day ---------------------------------------------------------------------------------

@@ -24,7 +24,15 @@ from ..errors import CustomerCardError
 from ..i18n import _
 from .backend import SqlBackend, checked_name, redact_url
 from .duckdb_memory import DuckDBMemory
-from .readonly import QUERY_SECONDS, TOO_LARGE, TOO_MANY_ROWS, answer_mb, check_duckdb_query, duckdb_readable
+from .readonly import (
+    QUERY_SECONDS,
+    TOO_LARGE,
+    TOO_MANY_ROWS,
+    answer_mb,
+    check_duckdb_query,
+    duckdb_readable,
+    plain_params,
+)
 from .schema import LATEST_SCHEMA, MIGRATIONS_PACKAGE, migrations, split_statements, utcnow
 
 log = logging.getLogger(__name__)
@@ -196,7 +204,7 @@ class Database(SqlBackend):
             stop = threading.Timer(timeout, cur.interrupt)
             stop.start()
             try:
-                cur.execute(sql, list(params or []))
+                cur.execute(sql, plain_params(params))
                 if self.sql_max_rows is None and self.sql_max_mb is None:
                     return cur.df()
                 return self._bounded_frame(cur, self.sql_max_rows, self.sql_max_mb)

@@ -53,6 +53,30 @@ SERVER_SQL_MB = 256
 TOO_LARGE = N_("The answer takes more than {mb} MB: leave out the long texts or narrow the query.")
 
 
+def plain_params(params: Iterable[Any] | None) -> list[Any]:
+    """A query's parameters as Python's own values, as they arrive through a server (see
+    :func:`customercard.store.wire.as_sent`): a NumPy scalar taken from a frame (``frame.id[0]``) as its number,
+    truth or text, a NumPy moment as a datetime, a Series, Index or array as the list of its values — DuckDB takes no
+    NumPy scalars."""
+    import numpy as np
+    import pandas as pd
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.datetime64):
+            return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime()
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return plain(pd.Series(value).tolist() if value.ndim == 1 else value.tolist())
+        if isinstance(value, pd.Series | pd.Index):
+            return plain(value.tolist())
+        if isinstance(value, list | tuple):
+            return [plain(item) for item in value]
+        return value
+
+    return [plain(value) for value in params or ()]
+
+
 def answer_mb(frame: pd.DataFrame) -> float:
     """The megabytes a query's answer takes in memory: its texts counted whole, and a list, array, struct, map or
     JSON value by what it holds (pandas counts only the outer object of those)."""

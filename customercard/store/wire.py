@@ -76,6 +76,8 @@ def encode(value: Any) -> Any:  # noqa: PLR0911, PLR0912 - one branch per kind o
         return value
     if isinstance(value, int | float) and not isinstance(value, np.generic):
         return value if not (isinstance(value, float) and not math.isfinite(value)) else {"$float": repr(value)}
+    if isinstance(value, np.datetime64):  # (its item() is a count of nanoseconds)
+        return encode(None if np.isnat(value) else pd.Timestamp(value).to_pydatetime())
     if isinstance(value, np.generic):
         return encode(value.item())
     if value is pd.NaT or value is pd.NA:
