@@ -79,6 +79,22 @@ def test_what_cannot_travel_is_still_refused_in_a_customercard_error(remote):
         remote.customer_names([object()])
 
 
+# -- 2. a query's MAP columns --------------------------------------------------------------------------------------
+def test_a_query_with_map_columns_answers_the_same_frame(store, on_file):
+    query = ("SELECT histogram(visit_country) AS by_country, histogram(number % 3) AS by_rest, "
+             "map([1], [2]) AS one FROM customers")
+    frame = store.sql(query)
+    expected = on_file.sql(query)
+    assert list(frame.columns) == ["by_country", "by_rest", "one"]
+    assert frame["by_rest"][0] == expected["by_rest"][0]
+    assert all(isinstance(key, int) for key in frame["by_rest"][0])
+    assert frame["by_country"][0] == expected["by_country"][0] and frame["one"][0] == {1: 2}
+    rows = store.sql("SELECT CASE WHEN x = 1 THEN NULL ELSE map([x], [[x, x + 1]]) END AS m, "
+                     "{'a': x, 'b': CASE WHEN x = 0 THEN NULL ELSE 'y' END} AS s FROM range(3) t(x) ORDER BY x")
+    assert rows["m"].tolist() == [{0: [0, 1]}, pd.NA, {2: [2, 3]}]
+    assert rows["s"].tolist() == [{"a": 0, "b": None}, {"a": 1, "b": "y"}, {"a": 2, "b": "y"}]
+
+
 # -- 3. the card as of a day: no deliveries waiting ----------------------------------------------------------------
 def test_the_store_as_of_a_day_has_no_deliveries_waiting(store):
     linked = int(store.sql("SELECT id FROM customers WHERE erp_system <> '' AND NOT archived AND created_at < ? "

@@ -251,29 +251,111 @@ def absorb(target: models.Record, source: models.Record) -> models.Record:
 
 
 # -- frames ------------------------------------------------------------------------------------------------------
+#: The schema metadata that says what Arrow alone would not bring back: {"absent": [column]}: the column's missing
+#: values are pd.NA, not None (DuckDB's NULL list, map or struct in a query's answer).
+FRAME_METADATA = b"customercard"
+
+
 def frame_to_arrow(frame: pd.DataFrame) -> bytes:
-    """A DataFrame as an Arrow IPC stream, with pandas' metadata (dtypes, index) inside."""
+    """A DataFrame as an Arrow IPC stream, with pandas' metadata (dtypes, index) inside. A column of dicts (a
+    query's ``histogram()`` or ``map()``, whose keys may be numbers) travels as an Arrow map where its keys and
+    values each have one type (else as Arrow makes it)."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(frame, preserve_index=None)
+    maps: dict[int, Any] = {}
+    absent: list[str] = []  # the columns whose missing values are pd.NA (DuckDB's NULL list, map, struct)
+    for place, (name, column) in enumerate(frame.items()):
+        if column.dtype != object:
+            continue
+        first = next((value for value in column if not _missing(value)), None)
+        if not isinstance(first, dict | list | tuple | np.ndarray):
+            continue
+        present = [value for value in column if not _missing(value)]
+        if any(value is pd.NA for value in column):
+            absent.append(str(name))
+        if all(isinstance(value, dict) for value in present):
+            made = _map_array(column)
+            if made is not None:
+                maps[place] = made
+    plain = frame.copy(deep=False) if maps else frame
+    for place in maps:
+        plain.isetitem(place, pd.Series([None] * len(frame), index=frame.index, dtype=object))
+    try:
+        table = pa.Table.from_pandas(plain, preserve_index=None)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise WireError(_("The column {column} holds values that do not travel to or from a customercard server "
+                          "({error}).").format(column=_failing_column(plain), error=exc)) from None
+    for place, array in maps.items():
+        table = table.set_column(place, pa.field(table.column_names[place], array.type), array)
+    if absent:
+        said = json.dumps({"absent": absent}).encode("utf-8")
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), FRAME_METADATA: said})
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue()
 
 
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _map_array(column: pd.Series) -> Any:
+    """A column of dicts as an Arrow map array, or None when their keys or their values are not of one type each
+    (a struct's fields, which Arrow carries as a struct)."""
+    import pyarrow as pa
+
+    keys = [key for value in column if isinstance(value, dict) for key in value]
+    items = [item for value in column if isinstance(value, dict) for item in value.values()]
+    try:
+        key_type = pa.array(keys, from_pandas=True).type if keys else pa.string()
+        item_type = pa.array(items, from_pandas=True).type if items else pa.string()
+        if pa.types.is_null(key_type):
+            return None
+        return pa.array([value if isinstance(value, dict) else None for value in column],
+                        type=pa.map_(key_type, item_type), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+
+
+def _failing_column(frame: pd.DataFrame) -> str:
+    """The name of the first column of ``frame`` that Arrow cannot carry."""
+    import pyarrow as pa
+
+    for name, column in frame.items():
+        try:
+            pa.array(column, from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError):
+            return str(name)
+    return "?"
+
+
 def frame_from_arrow(data: bytes) -> pd.DataFrame:
-    """The DataFrame :func:`frame_to_arrow` wrote. A column of lists (the timeline's ``changes``) comes back as
-    Python lists, as the store gives them (Arrow's own conversion gives NumPy arrays, whose truth is ambiguous);
-    tuples inside them come back as lists."""
+    """The DataFrame :func:`frame_to_arrow` wrote. A column of lists (the timeline's ``changes``), of dicts (a map,
+    a struct) comes back as Python lists and dicts, as the store gives them (Arrow's own conversion gives NumPy
+    arrays, whose truth is ambiguous, and fills a struct's missing numbers as floats); tuples inside them come back
+    as lists."""
     import pyarrow as pa
 
     table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+    try:
+        said = json.loads((table.schema.metadata or {}).get(FRAME_METADATA) or b"{}")
+        absent = {str(name) for name in said.get("absent") or ()} if isinstance(said, dict) else set()
+    except (ValueError, TypeError):
+        absent = set()
     frame = table.to_pandas()
     for name, column in zip(table.column_names, table.columns, strict=True):
-        if name in frame.columns and (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
-            frame[name] = pd.Series(column.to_pylist(), index=frame.index, dtype=object)
+        if name in frame.columns and _nested(pa, column.type):
+            values = column.to_pylist(maps_as_pydicts="lossy")
+            if name in absent:
+                values = [pd.NA if value is None else value for value in values]
+            frame[name] = pd.Series(values, index=frame.index, dtype=object)
     return frame
+
+
+def _nested(pa: Any, kind: Any) -> bool:
+    return pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_map(kind) or \
+        pa.types.is_struct(kind)
 
 
 # -- errors ------------------------------------------------------------------------------------------------------
