@@ -122,6 +122,17 @@ def test_a_querys_parameters_may_be_numpy_values(store):
     assert moment == pd.Timestamp("2024-06-30 10:00")
 
 
+# -- 5. the timeline's changes: tuples -----------------------------------------------------------------------------
+def test_the_timelines_changes_are_tuples(store):
+    customer_id = old_customer(store, 1)
+    for reader in (store, store.as_of(DAY)):
+        changes = reader.timeline(customer_id, kinds=["change"])["changes"]
+        saves = [save for save in changes if isinstance(save, list) and save]
+        assert saves, reader
+        assert all(type(change) is tuple and len(change) == 3 for save in saves for change in save)
+        assert tuple(saves[-1][0]) in saves[-1]
+
+
 # -- 6. a write refused as of a day ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("language", "day"), [("en", "30 Jun 2024"), ("sv", "30 juni 2024")])
 def test_a_write_as_of_a_day_is_refused_with_the_day_as_the_reader_writes_it(store, language, day):

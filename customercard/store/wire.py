@@ -251,18 +251,20 @@ def absorb(target: models.Record, source: models.Record) -> models.Record:
 
 
 # -- frames ------------------------------------------------------------------------------------------------------
-#: The schema metadata that says what Arrow alone would not bring back: {"absent": [column]}: the column's missing
-#: values are pd.NA, not None (DuckDB's NULL list, map or struct in a query's answer).
+#: The schema metadata that says what Arrow alone would not bring back: {"tuples": {column: depth}} — the column's
+#: values are tuples (depth 0), or lists of tuples (depth 1: the timeline's ``changes``) — and {"absent": [column]}:
+#: the column's missing values are pd.NA, not None (DuckDB's NULL list, map or struct in a query's answer).
 FRAME_METADATA = b"customercard"
 
 
 def frame_to_arrow(frame: pd.DataFrame) -> bytes:
     """A DataFrame as an Arrow IPC stream, with pandas' metadata (dtypes, index) inside. A column of dicts (a
     query's ``histogram()`` or ``map()``, whose keys may be numbers) travels as an Arrow map where its keys and
-    values each have one type (else as Arrow makes it)."""
+    values each have one type (else as Arrow makes it); where tuples are, the metadata says so."""
     import pyarrow as pa
 
     maps: dict[int, Any] = {}
+    tuples: dict[str, int] = {}
     absent: list[str] = []  # the columns whose missing values are pd.NA (DuckDB's NULL list, map, struct)
     for place, (name, column) in enumerate(frame.items()):
         if column.dtype != object:
@@ -277,6 +279,11 @@ def frame_to_arrow(frame: pd.DataFrame) -> bytes:
             made = _map_array(column)
             if made is not None:
                 maps[place] = made
+        elif all(type(value) is tuple for value in present):
+            tuples[str(name)] = 0
+        elif all(type(value) is list for value in present) and any(present) and \
+                all(type(item) is tuple for value in present for item in value):
+            tuples[str(name)] = 1
     plain = frame.copy(deep=False) if maps else frame
     for place in maps:
         plain.isetitem(place, pd.Series([None] * len(frame), index=frame.index, dtype=object))
@@ -287,8 +294,8 @@ def frame_to_arrow(frame: pd.DataFrame) -> bytes:
                           "({error}).").format(column=_failing_column(plain), error=exc)) from None
     for place, array in maps.items():
         table = table.set_column(place, pa.field(table.column_names[place], array.type), array)
-    if absent:
-        said = json.dumps({"absent": absent}).encode("utf-8")
+    if tuples or absent:
+        said = json.dumps({"tuples": tuples, "absent": absent}).encode("utf-8")
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), FRAME_METADATA: said})
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, table.schema) as writer:
@@ -333,20 +340,27 @@ def _failing_column(frame: pd.DataFrame) -> str:
 def frame_from_arrow(data: bytes) -> pd.DataFrame:
     """The DataFrame :func:`frame_to_arrow` wrote. A column of lists (the timeline's ``changes``), of dicts (a map,
     a struct) comes back as Python lists and dicts, as the store gives them (Arrow's own conversion gives NumPy
-    arrays, whose truth is ambiguous, and fills a struct's missing numbers as floats); tuples inside them come back
-    as lists."""
+    arrays, whose truth is ambiguous, and fills a struct's missing numbers as floats); tuples come back as
+    tuples where the metadata says they were."""
     import pyarrow as pa
 
     table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
     try:
         said = json.loads((table.schema.metadata or {}).get(FRAME_METADATA) or b"{}")
+        tuples = dict(said.get("tuples") or {}) if isinstance(said, dict) else {}
         absent = {str(name) for name in said.get("absent") or ()} if isinstance(said, dict) else set()
     except (ValueError, TypeError):
-        absent = set()
+        tuples, absent = {}, set()
     frame = table.to_pandas()
     for name, column in zip(table.column_names, table.columns, strict=True):
         if name in frame.columns and _nested(pa, column.type):
             values = column.to_pylist(maps_as_pydicts="lossy")
+            depth = tuples.get(name)
+            if depth == 0:
+                values = [tuple(value) if isinstance(value, list) else value for value in values]
+            elif depth == 1:
+                values = [[tuple(item) if isinstance(item, list) else item for item in value]
+                          if isinstance(value, list) else value for value in values]
             if name in absent:
                 values = [pd.NA if value is None else value for value in values]
             frame[name] = pd.Series(values, index=frame.index, dtype=object)
