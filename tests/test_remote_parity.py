@@ -72,6 +72,7 @@ def test_bulk_changes_take_the_ids_of_a_frame(store):
         assert preview["total"] == 3, type(given)
     store.bulk_change(ids, "account_manager", "erik", user="anna")
     assert {store.get_customer(int(i)).account_manager for i in ids} == {"erik"}
+    assert set(store.customer_names(ids.values)) == {int(i) for i in ids}  # an array has no truth value
 
 
 def test_what_cannot_travel_is_still_refused_in_a_customercard_error(remote):

@@ -148,6 +148,18 @@ def test_analysts_queries_still_run(demo_store, query, params):
         assert list(frame["table_name"]) == ["customers"]
 
 
+def test_parameters_taken_from_a_frame_are_taken_on_either_backend(demo_store):
+    """A NumPy number, truth and a frame's column as parameters (a notebook's cell: ``[frame.id[0]]``): DuckDB
+    refused the NumPy scalar, PostgreSQL a Series; both take them as Python's own values now."""
+    import numpy as np
+
+    frame = demo_store.sql("SELECT id FROM customers ORDER BY id LIMIT 3")
+    found = demo_store.sql("SELECT count(*) AS n FROM customers WHERE id = ? AND ?", [frame.id[0], np.bool_(True)])
+    assert int(found["n"][0]) == 1
+    listed = demo_store.sql("SELECT count(*) AS n FROM customers WHERE id = ANY(?)", [frame["id"]])
+    assert int(listed["n"][0]) == 3
+
+
 @pytest.mark.parametrize("params", [{"x": 10}, "10", 10])
 def test_parameters_not_given_as_a_list_are_refused_saying_how_to_give_them(empty_store, params):
     import customercard as cc

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -135,8 +135,10 @@ class CrmStore(Part):
                          "created_at": r["created_at"], "created_by": r["created_by"]})
         return _relation_frame(rows)
 
-    def customer_names(self, ids: list[int]) -> dict[int, tuple[str, int]]:
-        """{customer id: (name, number)} for a few customers, looked up by key."""
+    def customer_names(self, ids: Iterable[int]) -> dict[int, tuple[str, int]]:
+        """{customer id: (name, number)} for a few customers, looked up by key (ids as a notebook has them: a
+        list, a frame's column, an array)."""
+        ids = [int(i) for i in ids]
         if not ids:
             return {}
         return {int(i): (name, int(number)) for i, name, number in self.db.rows(

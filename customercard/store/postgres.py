@@ -28,7 +28,15 @@ from ..i18n import _
 from ..models import missing
 from .backend import SqlBackend, checked_name, redact_url
 from .changes import CHANNEL, Change
-from .readonly import PROJECT_TABLES, QUERY_SECONDS, SECRET_TABLES, TOO_LARGE, TOO_MANY_ROWS, answer_mb
+from .readonly import (
+    PROJECT_TABLES,
+    QUERY_SECONDS,
+    SECRET_TABLES,
+    TOO_LARGE,
+    TOO_MANY_ROWS,
+    answer_mb,
+    plain_params,
+)
 
 log = logging.getLogger(__name__)
 #: The role analysts' queries (:meth:`PostgresDatabase.read_only_df`) run as: it reads the tables, nothing else.
@@ -377,6 +385,8 @@ class PostgresDatabase(SqlBackend):
             raise CustomerCardError(_("Give exactly one SELECT statement."))
         if not re.match(r"(?is)^(select|with)\b", text):
             raise CustomerCardError(_("Only read queries (SELECT …) are allowed here."))
+        if params is not None:
+            params = plain_params(params)  # (as the DuckDB file takes them: a frame's Series as a list)
         with self._pool.connection() as conn:
             cur = _Cursor(conn)
             try:
