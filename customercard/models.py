@@ -1504,8 +1504,8 @@ class Settings(Record):
         """Each rate a code and a positive number; none for the base currency other than 1 (it is 1). ``kept``: the
         rates and the base currency as stored, checked for their form only (a firm whose rates still list its base
         currency saves its other settings; :meth:`rates` counts that one 1)."""
-        try:
-            own = self._listed_rates().get(self.base_currency)
+        try:  # (as stored: read as :meth:`rates` reads them — rates an older version took do not block a save)
+            own = self._listed_rates(strict=not kept).get(self.base_currency)
         except ValueError as exc:
             errors["exchange_rates"] = str(exc)
             return
@@ -1517,8 +1517,8 @@ class Settings(Record):
     def rates(self) -> dict[str, float]:
         """{currency: value in the base currency}; the base currency itself is 1, whatever the text gives it (a
         rate for it is refused on save: see :meth:`rules`). Rates stored before the rules refused them (a rate
-        too large to count with, a currency twice) are read as well as they can be: the first rate of a currency,
-        none that cannot be counted with."""
+        too large to count with, a currency twice) are read as they were counted then — a currency's last rate —
+        but for one that cannot be counted with."""
         found = self._listed_rates(strict=False)
         found[self.base_currency] = 1.0
         return found
@@ -1540,9 +1540,7 @@ class Settings(Record):
                         most=formatting.figure(MAX_EXCHANGE_RATE), text=quoted(part.strip())))
                 raise ValueError(_("Write each rate as a currency code and a positive number, like 'EUR 11.50' "
                                    "(not {text}).").format(text=quoted(part.strip())))
-            if code in found:
-                if not strict:
-                    continue
+            if code in found and strict:
                 raise ValueError(_("{code} is given a rate twice: keep one.").format(code=code))
             found[code] = rate
         return found

@@ -59,8 +59,8 @@ def test_the_base_currency_has_no_rate_but_one(empty_store):
 def test_a_rate_too_large_to_count_with_or_given_twice_is_refused_and_pages_still_draw(demo_store):
     """'EUR 999…9' (400 nines) read as infinity, a positive number: saved, after which the pipeline board and the
     home page's pipeline block could not be drawn for anyone. 'EUR 11.50, …, EUR 1.15' was saved with the last
-    rate silently counting. Both are refused where they were typed; such rates stored before are read as well as
-    they can be (the first rate of a currency; none that cannot be counted with)."""
+    rate silently counting. Both are refused where they were typed; such rates stored before are read as they were
+    counted then (none that cannot be counted with) and do not keep the other settings from being saved."""
     before = demo_store.settings().exchange_rates
     errors = refused(demo_store, exchange_rates="EUR " + "9" * 400 + ", DKK 1.55, NOK 0.98, USD 10.60, GBP 13.40")
     assert errors["exchange_rates"].startswith("A rate is at most 1,000,000")
@@ -68,7 +68,8 @@ def test_a_rate_too_large_to_count_with_or_given_twice_is_refused_and_pages_stil
     assert errors["exchange_rates"] == "EUR is given a rate twice: keep one."
     assert demo_store.settings().exchange_rates == before
     stored = cc.Settings(exchange_rates="EUR " + "9" * 400 + "; EUR 11.50, DKK 1.55, DKK 9")  # as an older version kept
-    assert stored.rates() == {"EUR": 11.5, "DKK": 1.55, "SEK": 1.0}
+    assert stored.rates() == {"EUR": 11.5, "DKK": 9.0, "SEK": 1.0}  # as counted then (the last), but infinity
+    assert "exchange_rates" not in stored.validate(cc.Choices(), previous=stored.copy())  # kept: other saves go on
 
 
 def test_the_base_currency_does_not_change_under_invoices_counted_in_the_old_one(demo_store):

@@ -567,6 +567,9 @@ def test_a_patch_of_one_criterion_keeps_the_others(served):
     wrong = problem(client.patch(f"/customers/{customer_id}", {f"segments.{second.name}": 5},
                                  if_match=changed.headers["ETag"]), 422)
     assert f"segments.{second.name}" in wrong["errors"]
+    unknown = problem(client.patch(f"/customers/{customer_id}", {"segmentsfoo": ["x"]},
+                                   if_match=changed.headers["ETag"]), 422)
+    assert unknown["errors"]["segmentsfoo"] == "Not a field you can set here."
     assert store.get_customer(customer_id).segments == {second.name: [second.values[1]]}
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from customercard.errors import PermissionDenied, ValidationError
-from customercard.models import FollowUp, SavedView
+from customercard.models import Criterion, FollowUp, SavedView
 
 from .test_api import api, customer_ids, problem, served  # noqa: F401 (served: the module's live server)
 
@@ -141,6 +141,10 @@ def test_a_name_with_characters_that_show_nothing_is_the_same_name_as_without(de
         criterion.values = [*criterion.values, first[:1] + hidden + first[1:]]
         with pytest.raises(ValidationError, match="only once"):
             store.save_criterion(criterion, user="admin")
+        named = store.criteria()[0]
+        twin = Criterion(name=named.name[:2] + hidden + named.name[2:], values=["One"])
+        with pytest.raises(ValidationError, match="already a criterion"):
+            store.save_criterion(twin, user="admin")
     store.save_view(SavedView(name="My view", search="status=Active"), user="anna")
     with pytest.raises(ValidationError, match="There is a view named"):
         store.save_view(SavedView(name="My\u00ad view", search=""), user="anna")

@@ -248,7 +248,8 @@ def apply_fields(record: Record, fields: Any) -> dict[str, str]:
     values: dict[str, Any] = {}
     if isinstance(record, Customer):
         segments = _customer_segments(record, fields, errors)
-        fields = {name: value for name, value in fields.items() if not name.startswith("segments")}
+        fields = {name: value for name, value in fields.items()
+                  if name != "segments" and not name.startswith("segments.")}
         if segments is not None:
             values["segments"] = segments
     for name, value in fields.items():

@@ -567,8 +567,10 @@ class AdminStore(Part):
         with self.db.transaction() as cur:
             if self.db.dialect == "postgresql":  # two administrators naming one at once: one after the other
                 cur.execute("SELECT pg_advisory_xact_lock(7242004)")
-            clash = cur.execute("SELECT id FROM criteria WHERE lower(name) = lower(?) AND id <> ?",  # Size and size
-                                [criterion.name, criterion.id if criterion.id is not None else -1]).fetchone()
+            wanted = name_key(criterion.name)  # Size, size and Siz\u00ade are one name
+            others = cur.execute("SELECT name FROM criteria WHERE id <> ?",
+                                 [criterion.id if criterion.id is not None else -1]).fetchall()
+            clash = any(name_key(name) == wanted for name, in others)
             if clash:
                 raise ValidationError({"name": _("There is already a criterion called “{name}”.").format(
                     name=criterion.name)})
