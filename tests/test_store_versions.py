@@ -299,3 +299,23 @@ def test_preferences_read_by_a_second_store_and_beside_a_writer_are_the_stored_o
         assert store.prefs("erik") == {}
     finally:
         other.close()
+
+
+def test_a_preference_set_within_a_larger_write_is_read_as_committed(empty_store):
+    """set_pref inside a larger write (the follow-up mail choice with its admin-log line) forgot the kept
+    preferences before the write committed: a read on another thread between the two kept the value before, and
+    the store kept answering it. What is kept is forgotten again once the write has committed."""
+    store = empty_store
+    store.set_pref("anna", "mail.follow_ups", True)
+    seen = []
+    with store.db.transaction():
+        store.set_pref("anna", "mail.follow_ups", False)
+        reader = threading.Thread(target=lambda: seen.append(store.prefs("anna")["mail.follow_ups"]))
+        reader.start()
+        reader.join()
+    assert seen == [True]  # (not committed yet: the value before)
+    assert store.prefs("anna")["mail.follow_ups"] is False
+    with pytest.raises(RuntimeError), store.db.transaction():  # rolled back: nothing changes, nothing is kept wrong
+        store.set_pref("anna", "mail.follow_ups", True)
+        raise RuntimeError("given up")
+    assert store.prefs("anna")["mail.follow_ups"] is False

@@ -14,7 +14,7 @@ import abc
 import contextlib
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -238,10 +238,12 @@ class SqlBackend(abc.ABC):
             cur.execute("BEGIN TRANSACTION")
             self._local.in_transaction = True
             self._local.announced = []
+            self._local.after_commit = []
             try:
                 yield cur
             except BaseException as exc:
                 self._end_transaction()
+                self._local.after_commit = None
                 self._quietly(cur, "ROLLBACK")
                 if self._write_conflict(exc):
                     raise WriteConflict(_("Someone else wrote the same rows at the same moment (another store "
@@ -252,10 +254,24 @@ class SqlBackend(abc.ABC):
                 self._tell_before_commit(cur, announced)
                 cur.execute("COMMIT")
             except self.driver_errors as exc:
+                self._local.after_commit = None
                 self._quietly(cur, "ROLLBACK")
                 raise CustomerCardError(_("The change could not be committed: {exc}").format(
                     exc=exc.__cause__ or exc)) from exc
+        waiting, self._local.after_commit = getattr(self._local, "after_commit", None) or [], None
         self._tell_after_commit(announced)
+        for then in waiting:
+            then()
+
+    def after_commit(self, then: Callable[[], None]) -> None:
+        """Call ``then`` once this thread's write transaction has committed (at once outside one; never when it
+        rolls back): what a process keeps of the database (a cache) is forgotten when others can read the change,
+        not before — a read between the two would keep what it read."""
+        waiting = getattr(self._local, "after_commit", None) if self.in_transaction else None
+        if waiting is None:
+            then()
+        else:
+            waiting.append(then)
 
     #: How a read snapshot (:meth:`snapshot`) begins.
     SNAPSHOT_BEGIN = "BEGIN TRANSACTION READ ONLY"

@@ -57,4 +57,7 @@ class PrefsStore(Part):
                 raise ValidationError({"key": _("A user keeps at most {n} preferences.").format(n=PREFS_PER_USER)})
             cur.execute("DELETE FROM ui_prefs WHERE login = ? AND key = ?", [login, key])
             cur.execute("INSERT INTO ui_prefs (login, key, value) VALUES (?, ?, ?)", [login, key, text])
+        # forgotten now and again once it is committed (set within a larger write: a read between would keep the
+        # value before it)
         self.admin.forget_one(("prefs", login))
+        self.db.after_commit(lambda: self.admin.forget_one(("prefs", login)))
