@@ -215,18 +215,39 @@ def test_a_burst_of_wrong_passwords_sent_at_once_is_let_in_five_at_most(demo_sto
     import concurrent.futures
     import threading
 
-    start = threading.Barrier(12)
+    wrong = 0
+    for burst, login in enumerate(("anna", "erik", "vera")):  # counters with no row yet, each burst
+        start = threading.Barrier(14)
+        address = f"198.51.100.{burst + 20}"
 
-    def attempt(number: int):
-        start.wait()
-        return demo_store.log_in("anna", f"wrong-{number}", "198.51.100.7", "burst")
+        def attempt(number: int, login: str = login, address: str = address, start=start):
+            start.wait()
+            return demo_store.log_in(login, f"wrong-{number}", address, "burst")
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
-        results = list(pool.map(attempt, range(12)))
-    checked = [r for r in results if not r.refused]
-    assert 1 <= len(checked) <= 5 and all(r.wait_seconds >= 1 for r in results if r.refused)
-    log = demo_store.admin_log(limit=50)
-    assert (log[log["area"] == "Logins"]["new_value"] == "wrong password").sum() == len(checked)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=14) as pool:
+            results = list(pool.map(attempt, range(14)))
+        checked = [r for r in results if not r.refused]
+        assert 1 <= len(checked) <= 5 and all(r.wait_seconds >= 1 for r in results if r.refused), len(checked)
+        wrong += len(checked)
+    log = demo_store.admin_log(limit=100)
+    assert (log[log["area"] == "Logins"]["new_value"] == "wrong password").sum() == wrong
     later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=16)
-    welcome = demo_store.log_in("anna", "demo", "198.51.100.7", "burst", at=later)
-    assert welcome.ok and demo_store.login_wait("anna", "198.51.100.7", at=later) == 0
+    welcome = demo_store.log_in("anna", "demo", "198.51.100.20", "burst", at=later)
+    assert welcome.ok and demo_store.login_wait("anna", "198.51.100.20", at=later) == 0
+
+
+def test_colleagues_logging_in_keep_no_old_typos_of_their_address_alive(demo_store):
+    """Each attempt is counted as it is let in; a right password took one off the address's count but left its
+    last failure at that moment, so typos an hour apart never expired while colleagues logged in, and twenty of
+    them made a colleague wait. A right password leaves the address as it was before it."""
+    address, at = "203.0.113.7", T0
+    for _hour in range(20):
+        demo_store.log_in("erik", "wrong-password", address, at=at + 5 * MINUTE)
+        for _ in range(6):
+            at += 10 * MINUTE
+            assert demo_store.log_in("anna", "demo", address, at=at).ok
+    for _ in range(18):  # three hours without a typo, colleagues logging in every ten minutes
+        at += 10 * MINUTE
+        assert demo_store.log_in("anna", "demo", address, at=at).ok
+    assert demo_store.log_in("erik", "demo", address, at=at + 15 * SECOND).ok
+    assert demo_store.login_wait("erik", address, at=at + 16 * SECOND) == 0

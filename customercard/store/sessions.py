@@ -209,7 +209,7 @@ class SessionStore(Part):
         login = _short((login or "").strip().lower())
         address = _short(remote_address)
         keys = _login_keys(login, address)
-        wait = self._reserve_attempt(keys, at)
+        wait, before = self._reserve_attempt(keys, at)
         if wait:
             return LoginResult(wait_seconds=wait, refused=True)
         user = self.admin.authenticate(login, password)
@@ -218,30 +218,39 @@ class SessionStore(Part):
                                                                "failed logins", at, counted=True))
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM login_throttle WHERE key = ?", [f"login:{login}"])
-            for key in keys:  # the attempt was counted before its password was checked: it was no failure
-                cur.execute("UPDATE login_throttle SET failures = failures - 1 WHERE key = ? AND failures > 0", [key])
+            # the attempt was counted before its password was checked: it was no failure — the address's count
+            # and its last failure as they were (unless another failure came since)
+            for key, rule in keys.items():
+                last = before.get(key) or at - rule.lockout
+                cur.execute("UPDATE login_throttle SET failures = failures - 1, last_failure_at = CASE WHEN "
+                            "last_failure_at = ? THEN ? ELSE last_failure_at END WHERE key = ? AND failures > 0",
+                            [at, last, key])
             self.admin.log_admin(cur, LOG_ACTOR, LOG_AREA, _who(login, address), None, "logged in")
         return LoginResult(user=user, token=self.start_session(login, address, user_agent, at=at))
 
-    def _reserve_attempt(self, keys: dict[str, ThrottleRule], at: dt.datetime) -> int:
-        """Let an attempt in, and count it, in one step: the seconds to wait (0: let in, counted as a failure until
-        its password proves right). Checking the wait before the password and counting the failure after let a
-        burst of attempts sent at once all through (10 wrong passwords checked in half a second, where the 6th must
-        wait a second): now each attempt in flight counts for the next one's wait."""
+    def _reserve_attempt(self, keys: dict[str, ThrottleRule], at: dt.datetime
+                         ) -> tuple[int, dict[str, dt.datetime]]:
+        """Let an attempt in, and count it, in one step: (the seconds to wait — 0: let in, counted as a failure
+        until its password proves right —, each counter's last failure before it). Checking the wait before the
+        password and counting the failure after let a burst of attempts sent at once all through (10 wrong
+        passwords checked in half a second, where the 6th must wait a second): now each attempt in flight counts
+        for the next one's wait."""
         wait = self.throttle_wait(keys, at=at)
         if wait:  # (refused without a write, as most of a burst is)
-            return wait
+            return wait, {}
         marks = ", ".join("?" * len(keys))
-        locked = " FOR UPDATE" if self.db.dialect == "postgresql" else ""  # (DuckDB: one writer at a time)
         with self.db.transaction() as cur:
+            if self.db.dialect == "postgresql":  # one attempt at a time per counter, rows there or not (DuckDB:
+                for key in sorted(keys):         # one writer at a time)
+                    cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [key])
             found = cur.execute(f"SELECT key, failures, last_failure_at, locked_until FROM login_throttle "
-                                f"WHERE key IN ({marks}){locked}", list(keys)).fetchall()
+                                f"WHERE key IN ({marks})", list(keys)).fetchall()
             wait = math.ceil(max([0.0, *(_wait(keys[key], *rest, at=at) for key, *rest in found)]))
             if wait:
-                return wait
+                return wait, {}
             for key, rule in keys.items():
                 cur.execute(_COUNT_FAILURE, [key, at, at - rule.lockout])
-        return 0
+        return 0, {key: last for key, _failures, last, _locked in found}
 
     def login_wait(self, login: str, remote_address: str = "", at: dt.datetime | None = None) -> int:
         """Seconds before ``login`` may be tried again from ``remote_address`` (0: now)."""
