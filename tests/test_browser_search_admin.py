@@ -86,6 +86,28 @@ def test_a_filtered_search_is_a_bookmark(live_server, browser):
     second.close()
 
 
+def test_back_and_forward_show_the_search_their_address_names(live_server, page):
+    """The list writes its page into the address as it changes; Back changed the address to page 2 while the
+    list kept showing page 3 (a bookmark then was another search than the one on screen). Back and Forward draw
+    the search the address names."""
+    login(page, live_server.url, "anna", path="/search?status=Active")
+    count = page.locator(".cc-count-text")
+    expect(count).to_contain_text("page 1 of")
+    following = page.get_by_role("button", name="Next ›")
+    following.click()
+    expect(count).to_contain_text("page 2 of")
+    page.wait_for_function("() => window.location.search.includes('page=2')")
+    following.click()
+    expect(count).to_contain_text("page 3 of")
+    page.wait_for_function("() => window.location.search.includes('page=3')")
+    page.go_back()
+    page.wait_for_function("() => window.location.search.includes('page=2')")
+    expect(page.locator(".cc-count-text")).to_contain_text("page 2 of")
+    page.go_forward()
+    expect(page.locator(".cc-count-text")).to_contain_text("page 3 of")
+    assert "page=3" in page.url and "status=Active" in page.url
+
+
 def test_clicking_a_column_header_sorts_on_the_server_and_goes_into_the_url(live_server, page):
     login(page, live_server.url, "anna")
     table_rows = page.locator("table tbody tr")

@@ -35,7 +35,10 @@ window.ccTexts = {{ page_texts|tojson }};
 {% if has_search %}{{ embed(roots.search) }}{% endif %}{{ user_html|safe }}</header>
 <main class="cc-main" id="cc-main" tabindex="-1">{{ embed(roots.main) }}</main>
 """ + LIVE_REGIONS + """
-{% if has_location %}{{ embed(roots.location) }}{% endif %}
+{% if has_location %}{{ embed(roots.location) }}
+<script>/* the page writes its state into the address (Panel's location pushes it): Back and Forward between such
+addresses change only the address, so the page is drawn again from it (as a bookmark of it would be) */
+window.addEventListener("popstate", () => window.location.reload());</script>{% endif %}
 {% endblock %}"""
 
 NAV = [("/", "home", N_("Home")), ("/search", "customers", N_("Customers")), ("/pipeline", "pipeline", N_("Pipeline")),
