@@ -723,3 +723,30 @@ def test_a_stored_value_the_model_refuses_is_said_in_its_section_and_the_rest_of
     assert economy.save()
     assert demo_store.db.row("SELECT vat_rate FROM customers WHERE id = ?", [customer_id])[0] == 25
     assert demo_store.get_customer(customer_id).unreadable == {}
+
+
+def test_the_list_beside_an_open_form_shows_a_colleague_s_change(demo_store, customer_id):
+    """While "New comment…" (or a comment's editor, or an opportunity's form) was open, the list beside it kept
+    what it showed when the form opened: a colleague's comment never appeared until the form closed. The list
+    shows the new values; the form keeps what was typed."""
+    from .conftest import eventually
+
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    comments = card.section("comments")
+    comments.open()
+    comments.handle("new-comment", {})
+    typed = next(w for w in comments.view.child.select(pn.widgets.TextAreaInput))
+    typed.value = "Anna's half-written note"
+    demo_store.add_comment(customer_id, "Erik's note from the meeting", user="erik")
+    eventually(lambda: "Erik&#x27;s note from the meeting" in comments.view.html
+               or "Erik's note from the meeting" in comments.view.html)
+    assert typed.value == "Anna's half-written note" and comments.form_open
+    opportunities = card.section("opportunities")
+    opportunities.open()
+    opportunities.handle("new-opportunity", {})
+    theirs = demo_store.new_opportunity(customer_id, owner="erik")
+    theirs.title = "Erik's new lead"
+    demo_store.create_opportunity(theirs, user="erik")
+    eventually(lambda: "Erik&#x27;s new lead" in opportunities.view.html
+               or "Erik's new lead" in opportunities.view.html)
+    assert opportunities.form_open

@@ -9,6 +9,7 @@ its HTML carry ``data-action``; :meth:`Section.handle` accepts only the actions 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import panel as pn
@@ -78,6 +79,7 @@ class Section(pn.viewable.Viewer):
     def __init__(self, build: bool = True, **params: Any) -> None:
         super().__init__(**params)
         self._built = False
+        self._beside_form: Callable[[], str] | None = None
         self._read_child: Any = None
         self._form: Any = None
         self._editor: CustomerEditor | None = None
@@ -155,6 +157,7 @@ class Section(pn.viewable.Viewer):
         """Show the read-only state. A section that fails to draw says so in its own place (the server's log has
         the traceback); the card's other sections are drawn as usual."""
         self.drawn += 1
+        self._beside_form = None
         try:
             child = self._read_child = self.read_child()
             if child is None and self._holder is not None:  # (emptied below)
@@ -210,8 +213,19 @@ class Section(pn.viewable.Viewer):
             editor = getattr(self, "editor", None)
             if editor is not None:
                 editor.heard(changes)
+            if self._beside_form is not None:  # the list beside the form shows the new values (the form as typed)
+                try:
+                    self.view.html = self._beside_form()
+                except Exception:
+                    log.exception("The card section %r of customer %s could not be drawn again", self.key,
+                                  getattr(self.context.customer, "id", None))
             return
         self.render()
+
+    def keep_beside_form(self, drawn: Callable[[], str]) -> None:
+        """A form now shows beside the section's own HTML (a list, drawn by ``drawn``): while it is open, others'
+        changes draw that HTML again, as they draw the whole section when no form is open."""
+        self._beside_form = drawn
 
     def _tools(self) -> list[dict[str, str]]:
         if self.edit_fields and self.context.can_edit:

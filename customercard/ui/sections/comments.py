@@ -102,6 +102,7 @@ class CommentsSection(Section):
                                                self._new_message, sizing_mode="stretch_width", margin=0,
                                                css_classes=focus_first()),
                                child_first=True, html=self.listing(), tools=[])
+        self.keep_beside_form(self.listing)
 
     def add_comment(self) -> bool:
         body = read_text(self._new_body.value, Comment.param.body)
@@ -160,4 +161,5 @@ class CommentsSection(Section):
         first = self.editor.widgets["body" if "body" in fields else "author"]
         first.css_classes = focus_first(first.css_classes)
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
+        self.keep_beside_form(self.markup)
         return self.editor

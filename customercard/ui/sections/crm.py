@@ -95,6 +95,7 @@ class CrmSection(Section):
                                    focus=True, **options)
         self._form = self.editor.form
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
+        self.keep_beside_form(self.markup)
         return self.editor
 
     def _form_box(self, title: str, form: Any, on_save, css: str, save_label: str = "") -> None:
