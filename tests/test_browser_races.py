@@ -195,3 +195,28 @@ def test_a_merged_customers_card_shows_every_section(live_server, page):
     page.goto(f"{live_server.url}/card?customer={other_id}")
     wait_idle(page)
     expect(section(page, "header").locator(".cc-merged-into")).to_contain_text("Merged into customer")
+
+
+def test_a_colleague_s_comment_shows_under_an_open_new_comment_form_which_keeps_what_was_typed(live_server, browser):
+    """Anna has "New comment…" open and is typing; Erik adds a comment. The list under Anna's form showed it only
+    once her form closed. It shows within a few seconds now, and her text and the focus stay in her form."""
+    customer_id = rich_customers(live_server.store)[3]
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    comments = section(page, "comments")
+    toggle = comments.locator("button.cc-sv-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    comments.locator("button.cc-new-comment-button").click()
+    box = comments.locator(".cc-new-comment textarea")
+    box.fill("Anna was writing this")
+    live_server.store.add_comment(customer_id, "Erik wrote this meanwhile", user="erik")
+    expect(comments.locator(".cc-comment-list")).to_contain_text("Erik wrote this meanwhile", timeout=5000)
+    expect(box).to_have_value("Anna was writing this")
+    expect(box).to_be_focused()
+    box.press("End")
+    box.type(", and more.")
+    comments.locator(".cc-add-comment button").click()
+    expect(comments.locator(".cc-comment-list")).to_contain_text("Anna was writing this, and more.")
+    context.close()
