@@ -115,7 +115,7 @@ def card_page(server: CardServer) -> ServableMixin:
     store = server.current_store()
     if customer_id is None or not store.customer_exists(customer_id):
         return _message(server, _("No such customer"), _("There is no customer with that number in the link."), user,
-                        status="error")
+                        status="error", http_status=404)
     as_of = None
     if query_text("as_of"):
         from .ui.sections.asof import parse_day
@@ -123,11 +123,12 @@ def card_page(server: CardServer) -> ServableMixin:
         as_of = parse_day(query_text("as_of"), store.firm_today())
         if as_of is None:
             return _message(server, _("No such day"), _("The link asks for the card on a day that is not a date up "
-                                                         "to today (write it as 2024-06-30)."), user, status="error")
+                                                         "to today (write it as 2024-06-30)."), user, status="error",
+                            http_status=400)
     try:
         card = CustomerCard(store=store, customer_id=customer_id, user=user.login, as_of=as_of)
     except NotFound as exc:  # the customer did not exist yet on that day
-        return _message(server, _("No such customer on that day"), str(exc), user, status="error")
+        return _message(server, _("No such customer on that day"), str(exc), user, status="error", http_status=404)
     if as_of is None:  # for "Recently viewed" on the home page: written once the page is served, not before
         pn.state.onload(functools.partial(_remember_card_view, store, user.login, customer_id))
     title = card.customer.name if as_of is None else _("{name} on {day}").format(
@@ -183,7 +184,7 @@ def pipeline_page(server: CardServer) -> ServableMixin:
         return login_required()
     if not server.current_store().settings().crm_enabled:
         return _message(server, _("No such page"), _("The CRM module is switched off (System administration → "
-                                                      "Customers → Settings)."), user, status="error")
+                                                      "Customers → Settings)."), user, status="error", http_status=404)
     store = server.current_store()
     logins = set(store.users(include_inactive=True)["login"])
     # /pipeline?manager=anna: the home page's link to a manager's pipeline
@@ -207,7 +208,7 @@ def contact_page(server: CardServer) -> ServableMixin:
         view = ContactCard(store=server.current_store(), contact_id=contact_id, user=user.login)
     except (NotFound, TypeError, ValueError):
         return _message(server, _("No such contact person"), _("There is no contact person with that number."),
-                        user, status="error")
+                        user, status="error", http_status=404)
     return page_for(server, view.contact.full_name, view, user)
 
 
@@ -215,14 +216,17 @@ def project_page(server: CardServer) -> ServableMixin:
     from .ui.project import ProjectPage
 
     user = server.session_user()
-    if user is None or not user.projects_access:
+    if user is None:
+        return login_required()
+    if not user.projects_access:
         return _message(server, _("Not allowed"), _("You do not have access to projects."), user, status="error",
                         http_status=403)
     project_id = query_int("project")
     try:
         view = ProjectPage(store=server.current_store(), project_id=project_id)
     except (NotFound, TypeError, ValueError):
-        return _message(server, _("No such project"), _("There is no project with that number."), user, status="error")
+        return _message(server, _("No such project"), _("There is no project with that number."), user, status="error",
+                        http_status=404)
     return page_for(server, view.project.name, view, user)
 
 

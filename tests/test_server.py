@@ -216,7 +216,16 @@ def test_a_page_the_user_may_not_see_is_answered_403_with_its_message(live_serve
     assert manager.log_in("anna", "demo").status == 302
     assert manager.get("/admin").status == 403
     assert manager.get(f"/project?project={project_id}").status == 200
-    assert manager.get("/card?customer=999999").status == 200  # a message, not a refusal
+    # what a link names that is not there: its page, answered 404 (400 for a day that is no date), not 200
+    for path, status, text in (("/card?customer=999999", 404, "No such customer"),
+                               ("/card?customer=abc", 404, "No such customer"),
+                               (f"/card?customer={store.list_customers(limit=1)[0]['id'][0]}&as_of=2026-13-45", 400,
+                                "No such day"),
+                               ("/contact?contact=999999", 404, "No such contact person"),
+                               ("/project?project=999999", 404, "No such project")):
+        answered = manager.get(path)
+        assert answered.status == status and text in answered.body, (path, answered.status)
+    assert Client(live_server.url).get(f"/project?project={project_id}").status == 302  # not logged in: the login
     admin = Client(live_server.url, headers={"Accept-Language": "en"})
     assert admin.log_in("admin", "demo").status == 302
     assert admin.get("/admin").status == 200
