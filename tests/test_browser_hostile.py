@@ -201,7 +201,7 @@ def test_hostile_search_parameters_give_the_normal_page(hostile_server, page, qu
 def test_bad_ids_in_the_url_give_a_not_found_message(hostile_server, page, path):
     login(page, hostile_server.url, "anna")
     response = page.goto(hostile_server.url + path)
-    assert response.status == 200
+    assert response.status == 404  # the page of what is not there, answered as such
     wait_idle(page)
     expect(page.locator("#cc-message")).to_contain_text("No such")
     assert_clean(page)
