@@ -838,3 +838,24 @@ def test_admin_tabs_are_a_tab_list_that_keys_switch(live_server, page):
     page.keyboard.press("Space")
     expect(tabs.nth(6)).to_have_attribute("aria-selected", "true")
     expect(page.locator("#cc-admin-log-table")).to_be_visible()
+
+
+def test_api_tokens_say_what_happened_and_keep_the_focus_where_it_is_used(live_server, browser):
+    """The tokens block said nothing to a screen reader: a refused name, the new token's one-time secret and a
+    revoke were only drawn, and the focus stayed on (or fell with) the button. Each is said in the live region
+    now; a refusal brings the focus back to the name, a new token puts it on the secret, a revoke on its note."""
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, live_server.url, "olli", path="/profile")
+    page.locator(".cc-token-create button").click()
+    expect(page.locator("#cc-alert")).to_contain_text("Give the token a name")
+    wait_focus(page, lambda f: "cc-token-name" in f["classes"] and f["tag"] == "input")
+    page.keyboard.type("Screen-read script")
+    page.locator(".cc-token-create button").click()
+    expect(page.locator("#cc-status")).to_contain_text("Your new token")
+    secret = wait_focus(page, lambda f: f["tag"] == "code")
+    assert secret["text"].startswith("cc_")
+    page.locator(".cc-token-entry", has_text="Screen-read script").locator(".cc-token-revoke button").click()
+    expect(page.locator("#cc-status")).to_contain_text("The token is revoked")
+    wait_focus(page, lambda f: "cc-token-message" in f["cls"])
+    context.close()

@@ -18,6 +18,7 @@ from ..i18n import _
 from ..models import ApiToken
 from ..store import Store
 from . import assets
+from .accessibility import focus_first, focus_here, live
 from .html import SECTION_CSS, esc
 
 TOKENS_CSS = SECTION_CSS + assets.text("api_tokens.css")
@@ -42,7 +43,7 @@ class ApiTokens(pn.viewable.Viewer):
         self._secret = pn.pane.HTML("", stylesheets=[TOKENS_CSS], css_classes=["cc-token-secret"],
                                     sizing_mode="stretch_width")
         self._list = pn.Column(sizing_mode="stretch_width", css_classes=["cc-token-list"])
-        self._note = pn.pane.HTML("", css_classes=["cc-token-note"])
+        self._note = pn.pane.HTML("", stylesheets=[TOKENS_CSS], css_classes=["cc-token-note"])
         intro = _("A token lets a script or a notebook use customercard's API as you (with your role), or only read "
                   "when it is read-only. Send it as Authorization: Bearer <token>; the API is described at "
                   "{docs}.").format(docs="/api/v1/docs")
@@ -59,19 +60,19 @@ class ApiTokens(pn.viewable.Viewer):
         try:
             token, secret = self.store.create_token(self.login, name, read_only=self._read_only.value,
                                                     user=self.login)
-        except ValidationError as exc:
+        except (ValidationError, CustomerCardError) as exc:
             self._secret.object = ""
-            self._note.object = _message(" ".join(exc.errors.values()), ok=False)
-            return False
-        except CustomerCardError as exc:
-            self._secret.object = ""
-            self._note.object = _message(str(exc), ok=False)
+            errors = getattr(exc, "errors", None)
+            self._note.object = _message(" ".join(errors.values()) if errors else str(exc), ok=False)
+            self._name.css_classes = focus_first(self._name.css_classes)  # back to the field to put it right
             return False
         self._name.param.update(value="", value_input="")
         self._read_only.value = False
         hint = _("Your new token {name}. Copy it now (a click selects it): it is shown only this once, and "
                  "customercard keeps only a hash of it.").format(name=token.name)
-        self._secret.object = (f"<p>{esc(hint)}</p><code class='cc-token-secret-value'>{esc(secret)}</code>")
+        # said, and the focus on the secret itself (the field it came from was emptied): ready to be copied
+        self._secret.object = (f"<p{live()}>{esc(hint)}</p><code class='cc-token-secret-value'{focus_here()}>"
+                               f"{esc(secret)}</code>")
         self._note.object = ""
         self.created = token
         self.refresh()
@@ -103,13 +104,16 @@ class ApiTokens(pn.viewable.Viewer):
             return
         self._secret.object = ""
         self._note.object = _message(_("The token is revoked: every request with it is refused from now on.")
-                                     if revoked else _("It had been revoked already."), ok=revoked)
+                                     if revoked else _("It had been revoked already."), ok=revoked, focus=True)
         self.refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
 
 
-def _message(text: str, ok: bool) -> str:
+def _message(text: str, ok: bool, focus: bool = False) -> str:
+    """A message under the tokens, said in the page's live region; ``focus``: it takes the focus (the button used
+    went away with its row)."""
     color = "#1d7a3c" if ok else "#b42318"
-    return f'<p class="cc-token-message" style="color:{color}">{esc(text)}</p>' if text else ""
+    marks = live(ok) + (focus_here() if focus else "")
+    return f'<p class="cc-token-message" style="color:{color}"{marks}>{esc(text)}</p>' if text else ""
