@@ -859,3 +859,19 @@ def test_api_tokens_say_what_happened_and_keep_the_focus_where_it_is_used(live_s
     expect(page.locator("#cc-status")).to_contain_text("The token is revoked")
     wait_focus(page, lambda f: "cc-token-message" in f["cls"])
     context.close()
+
+
+def test_search_customers_says_how_many_a_changed_search_finds(live_server, browser):
+    """A search's count is a status message (WCAG 4.1.3): typing a filter that finds nothing, or paging, redrew the
+    count without saying it. It is said in the live region as the list changes (not as the page opens)."""
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, live_server.url, "anna", path="/search")
+    expect(page.locator(".cc-count-text")).to_contain_text("page 1 of")
+    expect(page.locator("#cc-status")).not_to_contain_text("customers")
+    page.locator(".cc-filter-text input").fill("zzzzqqq")
+    expect(page.locator("#cc-status")).to_contain_text("0–0 of 0 customers")
+    page.locator(".cc-filter-text input").fill("")
+    page.get_by_role("button", name="Next ›").click()
+    expect(page.locator("#cc-status")).to_contain_text("page 2 of")
+    context.close()

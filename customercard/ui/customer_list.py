@@ -22,6 +22,7 @@ from ..i18n import N_, _, ngettext
 from ..models import CRITERIA_RENAMED, CustomerQuery
 from ..spreadsheets import write_table
 from ..store import STORE_TYPES, Store
+from .accessibility import live
 from .bulk import BulkPanel
 from .choices import multi_choice, people_options
 from .components import DataTable
@@ -423,11 +424,14 @@ class CustomerList(pn.viewable.Viewer):
             self._table.param.update(rows=rows, sort=self.sort, descending=self.descending)
             first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
             last = min(self.page * self.page_size, total)
-            self._count.object = '<span class="cc-count-text">{}</span>'.format(
-                ngettext("{first}–{last} of {total} customer · page {page} of {pages}",
-                         "{first}–{last} of {total} customers · page {page} of {pages}", total).format(
-                    first=formatting.number(first), last=formatting.number(last), total=formatting.number(total),
-                    page=formatting.number(self.page), pages=formatting.number(pages)))
+            # said in the page's live region when a filter, sort or page changes the list (not as the page opens)
+            said = live() if self.__dict__.get("_counted") else ""
+            self._counted = True
+            counted = ngettext("{first}–{last} of {total} customer · page {page} of {pages}",
+                               "{first}–{last} of {total} customers · page {page} of {pages}", total).format(
+                first=formatting.number(first), last=formatting.number(last), total=formatting.number(total),
+                page=formatting.number(self.page), pages=formatting.number(pages))
+            self._count.object = f'<span class="cc-count-text"{said}>{esc(counted)}</span>'
             self._prev.disabled = self.page <= 1
             self._next.disabled = self.page >= pages
             self.url = args_from_query(self.query, self.sort, self.descending, self.page, self.columns, self.view_id,
