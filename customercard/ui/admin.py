@@ -21,7 +21,7 @@ from ..integration import said_error
 from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User, to_text
 from ..spreadsheets import LIMITS
 from ..store import Store
-from .accessibility import BUTTON_CSS, live
+from .accessibility import BUTTON_CSS, focus_here, live
 from .admin_log import log_row
 from .editor import RecordEditor
 from .form import input_limit, read_text, text_input
@@ -30,9 +30,12 @@ from .html import SECTION_CSS, esc, page_heading, plain_text, table
 NEW = "__new__"
 
 
-def _note(pane: pn.pane.HTML, text: str, ok: bool) -> None:
+def _note(pane: pn.pane.HTML, text: str, ok: bool, focus: bool = False) -> None:
+    """A message under a panel's controls, said in the live region; ``focus``: it takes the focus (the form the
+    keyboard was in was drawn again after its save: the focus fell to the page, or to another tab)."""
     color = "#1d7a3c" if ok else "#b42318"
-    pane.object = f'<p class="cc-admin-message" style="color:{color}"{live(ok)}>{esc(text)}</p>' if text else ""
+    marks = live(ok) + (focus_here() if focus else "")
+    pane.object = f'<p class="cc-admin-message" style="color:{color}"{marks}>{esc(text)}</p>' if text else ""
 
 
 def _kept(editor: RecordEditor, store: Store, login: str) -> str:
@@ -44,7 +47,8 @@ def _kept(editor: RecordEditor, store: Store, login: str) -> str:
 
 
 def _message_pane() -> pn.pane.HTML:
-    return pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-admin-note"])
+    return pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["cc-admin-note"],
+                        stylesheets=["[data-cc-focus]:focus { outline: 2px solid #1f5c99; outline-offset: 2px; }"])
 
 
 class AdminPanel(pn.viewable.Viewer):
@@ -207,7 +211,7 @@ class SettingsAdmin(AdminPanel):
     def _saved(self, _settings: Settings) -> None:
         kept = _kept(self.editor, self.store, self.login)
         self._build()
-        _note(self._message, kept or _("Settings saved."), ok=True)
+        _note(self._message, kept or _("Settings saved."), ok=True, focus=True)
 
     def save(self) -> bool:
         _note(self._message, "", ok=True)
@@ -278,7 +282,7 @@ class CriteriaAdmin(AdminPanel):
             return self._conflict(key, exc, again)
         except CustomerCardError as exc:
             return self._refused(exc)
-        _note(self._message, _("Criterion saved."), ok=True)
+        _note(self._message, _("Criterion saved."), ok=True, focus=True)
         self.refresh(select=saved.id)
         return True
 
@@ -415,7 +419,7 @@ class UsersAdmin(AdminPanel):
                 return
         kept = _kept(self.editor, self.store, self.login)
         self.refresh(select=user.login)
-        _note(self._message, kept or _("User saved."), ok=True)
+        _note(self._message, kept or _("User saved."), ok=True, focus=True)
 
     def save(self) -> bool:
         """Save the user in the form (and the new password, when one is typed)."""

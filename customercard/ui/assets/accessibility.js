@@ -240,6 +240,11 @@
     }
     return null;
   }
+  function holdsFocus(el) {
+    let active = document.activeElement;
+    while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+    return active === el;
+  }
   function requests(root) {
     for (const el of root.querySelectorAll("[data-cc-focus]")) {
       const mark = "el" + el.dataset.ccFocus;
@@ -253,9 +258,11 @@
   function focusWaiting() {
     for (const [mark, want] of [...waiting]) {
       const target = want.self ? (shown(want.host) ? want.host : null) : firstField(want.host);
-      if (target) {
-        focused.add(mark); waiting.delete(mark);
+      // (a layout being drawn anew is hidden a moment: the focus given then goes nowhere, and is given again)
+      if (target && getComputedStyle(target).visibility !== "hidden") {
         target.focus();
+        if (!holdsFocus(target) && Date.now() - want.since <= 5000) continue;
+        focused.add(mark); waiting.delete(mark);
         // a multi-choice opens its list as it takes the focus, over the fields under it: the form opens with
         // the focus in it and the list closed (typing, a click or the arrow keys open it)
         const choices = target.closest && target.closest(".choices") ? choicesOf(target) : null;
