@@ -875,3 +875,61 @@ def test_search_customers_says_how_many_a_changed_search_finds(live_server, brow
     page.get_by_role("button", name="Next ›").click()
     expect(page.locator("#cc-status")).to_contain_text("page 2 of")
     context.close()
+
+
+def test_after_a_save_in_the_administration_the_focus_is_on_what_it_says(live_server, browser):
+    """Enter on "Save settings" left the focus on the page's body (the form was drawn again), and "Save user" put it
+    on a tab not chosen: the next Tab started from the top of the page. The focus is on the message the save says."""
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, live_server.url, "admin", path="/admin")
+    tabs = page.locator(".cc-admin-tabs [role=tablist] [role=tab]")
+    tabs.nth(1).click()
+    save = page.locator(".cc-admin-save-settings button")
+    expect(save).to_be_visible()
+    address = page.locator(".cc-field-start_address input")
+    address.fill("Drottninggatan 2, 111 51 Stockholm")
+    save.focus()
+    page.keyboard.press("Enter")
+    note = wait_focus(page, lambda f: "cc-admin-message" in f["cls"])
+    assert note["text"] == "Settings saved."
+    expect(page.locator("#cc-status")).to_have_text("Settings saved.")
+    page.keyboard.press("Tab")  # on from the message: within the settings form, not from the top of the page
+    assert "cc-skip" not in (focused(page) or {}).get("cls", "")
+    tabs.nth(3).click()
+    fields = page.locator(".cc-admin-user-form input[type=text]:visible")
+    expect(fields.first).to_be_visible()
+    for index, value in enumerate(("keyboarder", "Kim Keyboard", "kim@firm.example")):
+        fields.nth(index).fill(value)
+    page.locator(".cc-admin-password input").fill("Quite-long-pw-19")
+    page.locator(".cc-admin-save-user button").focus()
+    page.keyboard.press("Enter")
+    note = wait_focus(page, lambda f: "cc-admin-message" in f["cls"])
+    assert note["text"] == "User saved."
+    context.close()
+
+
+WIDTHS = r"""() => { const found = {}; (function walk(root){ for (const el of root.querySelectorAll('*')) {
+    if (el.id === 'cc-super-search' && !found.search) found.search = el.getBoundingClientRect().width;
+    for (const css of ['cc-count-text', 'cc-profile-change', 'cc-token-create']) {
+      if (el.classList && el.classList.contains(css)) found[css] = el.getBoundingClientRect().right; }
+    if (el.shadowRoot) walk(el.shadowRoot); } })(document);
+  return {...found, page: document.documentElement.scrollWidth}; }"""
+
+
+def test_pages_reflow_at_320_pixels_wide(live_server, browser):
+    """At 320 CSS pixels (a 1280 px window zoomed to 400 %) the header's super search was 22 px wide, the profile
+    670 px wide and Search customers put its count and exports off the screen (WCAG 1.4.10). The header wraps, the
+    super search takes a row, the profile's blocks stack, the filters go above the list."""
+    context = browser.new_context(viewport={"width": 320, "height": 800})
+    page = context.new_page()
+    login(page, live_server.url, "anna", path="/profile")
+    page.wait_for_timeout(300)
+    widths = page.evaluate(WIDTHS)
+    assert widths["search"] >= 250 and widths["page"] <= 360, widths
+    assert widths["cc-profile-change"] <= 320 and widths["cc-token-create"] <= 320, widths
+    page.goto(f"{live_server.url}/search")
+    wait_idle(page)
+    widths = page.evaluate(WIDTHS)
+    assert widths["cc-count-text"] <= 320, widths
+    context.close()

@@ -514,7 +514,13 @@ class CustomerList(pn.viewable.Viewer):
                 panel.visible = self._table.selectable = event.new
             self._bulk_toggle.param.watch(toggle, "value")
             bulk = [self._bulk_toggle, panel]
-        results = pn.Column(self._left_out_note, pn.Row(self._count, *self._exports, sizing_mode="stretch_width"),
-                            *bulk, self._table,
-                            pn.Row(self._prev, self._next), sizing_mode="stretch_width")
-        return pn.Row(sidebar, results, sizing_mode="stretch_width")
+        # side by side; on a narrow screen (zoomed 200 % and more) the filters above the list, the count above its
+        # exports: nothing but the table itself needs a sideways scroll (WCAG 1.4.10 Reflow)
+        count = pn.FlexBox(self._count, *self._exports, flex_wrap="wrap", align_items="center",
+                           sizing_mode="stretch_width")
+        self._count.styles = {"flex": "1 1 260px"}
+        results = pn.Column(self._left_out_note, count, *bulk, self._table,
+                            pn.Row(self._prev, self._next), sizing_mode="stretch_width", styles={"flex": "1 1 300px"},
+                            min_width=0)
+        sidebar.styles = {"flex": "0 0 300px"}
+        return pn.FlexBox(sidebar, results, flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width")

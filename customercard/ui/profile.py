@@ -51,6 +51,11 @@ def _note(text: str, ok: bool, focus: bool = False) -> str:
     return f'<p class="cc-profile-message" style="color:{color}"{attrs}>{esc(text)}</p>' if text else ""
 
 
+#: A field and a block of the profile: as wide as this at most, narrower on a narrow screen (WCAG 1.4.10 Reflow).
+NARROW_FIELD = {"sizing_mode": "stretch_width", "max_width": 320}
+NARROW_BOX = {"sizing_mode": "stretch_width", "max_width": 420, "min_width": 280}
+
+
 class ProfilePage(pn.viewable.Viewer):
     """Name, login and role; change my password; my active sessions with “End” and “Log out everywhere”."""
 
@@ -63,18 +68,19 @@ class ProfilePage(pn.viewable.Viewer):
         self.idle, self.lifetime = idle, lifetime
         self._zone = store.settings().time_zone
         self._inputs = {
-            "current_password": pn.widgets.PasswordInput(label=_("Current password"), width=320,
+            "current_password": pn.widgets.PasswordInput(label=_("Current password"), **NARROW_FIELD,
                                                          css_classes=["cc-profile-current"]),
             "password": pn.widgets.PasswordInput(
-                label=_("New password"), width=320, css_classes=["cc-profile-new"],
+                label=_("New password"), **NARROW_FIELD, css_classes=["cc-profile-new"],
                 placeholder=_("At least {n} characters, not a common one").format(n=MIN_LENGTH)),
-            "again": pn.widgets.PasswordInput(label=_("New password again"), width=320,
+            "again": pn.widgets.PasswordInput(label=_("New password again"), **NARROW_FIELD,
                                               css_classes=["cc-profile-again"]),
         }
         # each message in a field's column, as in every form: the browser ties it to the field's control
         self._errors = {name: pn.pane.HTML("", css_classes=[f"cc-profile-{name}-error", "cc-field-error"],
                                            stylesheets=[PROFILE_CSS], margin=(0, 10)) for name in self._inputs}
-        self._cells = {name: pn.Column(self._inputs[name], self._errors[name], margin=0) for name in self._inputs}
+        self._cells = {name: pn.Column(self._inputs[name], self._errors[name], margin=0, sizing_mode="stretch_width")
+                       for name in self._inputs}
         change = pn.widgets.Button(label=_("Change password"), color="primary",
                                    css_classes=["cc-profile-change"])
         change.on_click(lambda _event: self.change_password())
@@ -85,33 +91,36 @@ class ProfilePage(pn.viewable.Viewer):
         everywhere.on_click(lambda _event: self.log_out_everywhere())
         self._sessions_note = pn.pane.HTML("", css_classes=["cc-profile-sessions-note"])
         chosen = self.store.get_user(login).language
-        self._language = pn.widgets.Select(label=_("Language"), value=chosen, width=320,
+        self._language = pn.widgets.Select(label=_("Language"), value=chosen, **NARROW_FIELD,
                                            options=option_labels(User.param.language, ["", *LANGUAGES]),
                                            description=_(User.param.language.doc),
                                            css_classes=["cc-profile-language"])
         self._language.param.watch(lambda event: self.choose_language(event.new), "value")
         self._language_note = pn.pane.HTML("", css_classes=["cc-profile-language-note"])
         language_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My language'))}</h2>"), self._language,
-                                 self._language_note, width=420)
+                                 self._language_note, **NARROW_BOX)
         self._reminder = pn.widgets.Checkbox(label=_("E-mail me my follow-ups due and overdue each morning"),
                                              value=self.store.follow_up_mail_wanted(login),
                                              css_classes=["cc-profile-reminders"])
         self._reminder.param.watch(lambda event: self.choose_reminders(event.new), "value")
         self._reminder_note = pn.pane.HTML("", css_classes=["cc-profile-reminders-note"])
         reminder_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My reminders'))}</h2>"), self._reminder,
-                                 self._reminder_note, width=420)
+                                 self._reminder_note, **NARROW_BOX)
         password_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('Change my password'))}</h2>"),
                                  *self._cells.values(),
-                                 change, self._password_note, width=420)
+                                 change, self._password_note, **NARROW_BOX)
         sessions_box = pn.Column(pn.pane.HTML(f"<h2>{esc(_('My active sessions'))}</h2>"), self._sessions,
                                  everywhere, self._sessions_note, sizing_mode="stretch_width")
         #: My API tokens: make, list, revoke.
         self.tokens = ApiTokens(store, login)
         self._layout = pn.Column(pn.pane.HTML(self._who_html(), stylesheets=[PROFILE_CSS], sizing_mode="stretch_width",
                                               css_classes=["cc-profile-who"]),
-                                 pn.Row(pn.Column(language_box, reminder_box, password_box),
-                                        pn.Column(sessions_box, self.tokens, sizing_mode="stretch_width"),
-                                        sizing_mode="stretch_width"),
+                                 # side by side, one under the other on a narrow screen (zoomed 200 % and more)
+                                 pn.FlexBox(pn.Column(language_box, reminder_box, password_box, **NARROW_BOX,
+                                                      styles={"flex": "0 1 420px"}),
+                                            pn.Column(sessions_box, self.tokens, sizing_mode="stretch_width",
+                                                      styles={"flex": "999 1 280px"}),
+                                            flex_wrap="wrap", sizing_mode="stretch_width"),
                                  sizing_mode="stretch_width")
         self.refresh_sessions()
 

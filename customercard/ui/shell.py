@@ -32,7 +32,7 @@ window.ccTexts = {{ page_texts|tojson }};
 {% block contents %}
 <a class="cc-skip" href="#cc-main">{{ skip_text|e }}</a>
 <header class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>
-{% if has_search %}{{ embed(roots.search) }}{% endif %}{{ user_html|safe }}</header>
+{% if has_search %}<div class="cc-search-slot">{{ embed(roots.search) }}</div>{% endif %}{{ user_html|safe }}</header>
 <main class="cc-main" id="cc-main" tabindex="-1">{{ embed(roots.main) }}</main>
 """ + LIVE_REGIONS + """
 {% if has_location %}{{ embed(roots.location) }}
