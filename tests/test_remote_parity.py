@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,35 +11,12 @@ import pytest
 
 from customercard.errors import CustomerCardError, PermissionDenied
 from customercard.i18n import using_language
-from customercard.store import Store, open_store, wire
-from customercard.store.remote import RemoteStore
+from customercard.store import Store, wire
 
-from .conftest import copy_database, free_port, wait_for_port
+from .conftest import copy_database
+from .test_remote_store import remote, served  # noqa: F401 (the module's server on a demo copy, a store through it)
 
 DAY = dt.date(2024, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def served(demo_template, tmp_path_factory):
-    """The app served in this process on a free port, on its own copy of the demo database."""
-    from customercard import app
-
-    database = copy_database(demo_template, tmp_path_factory.mktemp("parity-served"))
-    store = Store(database)
-    port = free_port()
-    server = app.make_server(store, port=port, threaded=True, start=True)
-    wait_for_port(port)
-    yield SimpleNamespace(store=store, server=server, database=database)
-    server.stop()
-    store.close()
-
-
-@pytest.fixture(scope="module")
-def remote(served):
-    store = open_store(served.database)
-    assert isinstance(store, RemoteStore)
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +51,7 @@ def test_bulk_changes_take_the_ids_of_a_frame(store):
     assert set(store.customer_names(ids.values)) == {int(i) for i in ids}  # an array has no truth value
 
 
-def test_what_cannot_travel_is_still_refused_in_a_customercard_error(remote):
+def test_what_cannot_travel_is_still_refused_in_a_customercard_error(remote):  # noqa: F811
     with pytest.raises(wire.WireError, match="object values do not travel"):
         remote.customer_names([object()])
 
