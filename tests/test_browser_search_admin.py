@@ -106,6 +106,14 @@ def test_back_and_forward_show_the_search_their_address_names(live_server, page)
     page.go_forward()
     expect(page.locator(".cc-count-text")).to_contain_text("page 3 of")
     assert "page=3" in page.url and "status=Active" in page.url
+    # a move within the page (the skip link to the content) changes only the part after #: no reload
+    page.evaluate("() => { window.ccStillHere = true; }")
+    page.locator("a.cc-skip").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.location.hash === '#cc-main'")
+    page.go_back()
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.ccStillHere === true")
 
 
 def test_clicking_a_column_header_sorts_on_the_server_and_goes_into_the_url(live_server, page):

@@ -37,8 +37,17 @@ window.ccTexts = {{ page_texts|tojson }};
 """ + LIVE_REGIONS + """
 {% if has_location %}{{ embed(roots.location) }}
 <script>/* the page writes its state into the address (Panel's location pushes it): Back and Forward between such
-addresses change only the address, so the page is drawn again from it (as a bookmark of it would be) */
-window.addEventListener("popstate", () => window.location.reload());</script>{% endif %}
+addresses change only the address, so the page is drawn again from it (as a bookmark of it would be) — but not for a
+move within the page (the skip link's #cc-main), which changes no more than the part after # */
+(() => {
+  const address = () => window.location.pathname + window.location.search;
+  let shown = address();
+  for (const name of ["pushState", "replaceState"]) {
+    const original = window.history[name];
+    window.history[name] = function (...args) { const done = original.apply(this, args); shown = address(); return done; };
+  }
+  window.addEventListener("popstate", () => { if (address() !== shown) window.location.reload(); });
+})();</script>{% endif %}
 {% endblock %}"""
 
 NAV = [("/", "home", N_("Home")), ("/search", "customers", N_("Customers")), ("/pipeline", "pipeline", N_("Pipeline")),

@@ -240,11 +240,9 @@
     }
     return null;
   }
-  function holdsFocus(el) {
-    let active = document.activeElement;
-    while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
-    return active === el;
-  }
+  // the focus given went nowhere (the page holds it): asked again; anywhere else (a widget passed it on inside
+  // itself, or the user went on) it stays where it is
+  const focusWentNowhere = () => !document.activeElement || document.activeElement === document.body;
   function requests(root) {
     for (const el of root.querySelectorAll("[data-cc-focus]")) {
       const mark = "el" + el.dataset.ccFocus;
@@ -261,7 +259,7 @@
       // (a layout being drawn anew is hidden a moment: the focus given then goes nowhere, and is given again)
       if (target && getComputedStyle(target).visibility !== "hidden") {
         target.focus();
-        if (!holdsFocus(target) && Date.now() - want.since <= 5000) continue;
+        if (focusWentNowhere() && Date.now() - want.since <= 5000) continue;
         focused.add(mark); waiting.delete(mark);
         // a multi-choice opens its list as it takes the focus, over the fields under it: the form opens with
         // the focus in it and the list closed (typing, a click or the arrow keys open it)
