@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -177,7 +178,7 @@ def test_the_profile_block_shows_the_secret_once_lists_and_revokes(empty_store):
     labelled(view, "Read only (reads, changes nothing)").value = True
     assert view.create()
     shown = drawn(view, "cc-token-secret")
-    secret = shown.split("cc-token-secret-value'>")[1].split("</code>")[0]
+    secret = re.search(r"class='cc-token-secret-value'[^>]*>([^<]+)</code>", shown).group(1)
     assert store.authenticate_token(secret)[1] is True
     assert "&lt;b&gt;sync&lt;/b&gt;" in shown and "<b>sync" not in shown
     assert name_input(view).value == "" and labelled(view, "Read only (reads, changes nothing)").value is False

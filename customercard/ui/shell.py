@@ -44,7 +44,11 @@ move within the page (the skip link's #cc-main), which changes no more than the 
   let shown = address();
   for (const name of ["pushState", "replaceState"]) {
     const original = window.history[name];
-    window.history[name] = function (...args) { const done = original.apply(this, args); shown = address(); return done; };
+    window.history[name] = function (...args) {
+      const done = original.apply(this, args);
+      shown = address();
+      return done;
+    };
   }
   window.addEventListener("popstate", () => { if (address() !== shown) window.location.reload(); });
 })();</script>{% endif %}
