@@ -56,7 +56,7 @@ def test_two_servers_in_one_process_each_serve_their_own_data(two_servers):
     page = first.get(f"/card?customer={customer_id}")
     assert page.status == 200 and "<title>Only In The First AB · customercard</title>" in page.body
     missing = second.get(f"/card?customer={customer_id}")
-    assert missing.status == 200 and "<title>No such customer · customercard</title>" in missing.body
+    assert missing.status == 404 and "<title>No such customer · customercard</title>" in missing.body
     assert "Only In The First AB" not in missing.body
     assert two_servers.first.server.current_store() is two_servers.first.store
     assert two_servers.second.server.current_store() is two_servers.second.store
