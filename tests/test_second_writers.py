@@ -299,13 +299,16 @@ def test_nothing_new_is_added_to_a_customer_merged_away(empty_store):
         lambda: store.add_follow_up(_follow_up(store, duplicate.id), user="anna"),
         lambda: store.add_relation(Relation(customer_id=duplicate.id, relation_type=relation_type,
                                             other_customer_id=third.id), user="anna"),
-        lambda: store.add_relation(Relation(customer_id=third.id, relation_type=relation_type,
-                                            other_customer_id=duplicate.id), user="anna"),
         lambda: store.add_file_record(duplicate.id, "late.txt", 4, "0" * 64, "text/plain", user="anna"),
     ]
     for add in adds:
         with pytest.raises(cc.PermissionDenied, match=f"merged into customer {survivor.number} "):
             add()
+    with pytest.raises(cc.ValidationError, match=f"merged into customer {survivor.number} ") as refused:
+        # the customer merged away as the other side of a relation: the relation's field is refused (choose that one)
+        store.add_relation(Relation(customer_id=third.id, relation_type=relation_type,
+                                    other_customer_id=duplicate.id), user="anna")
+    assert "other_customer_id" in refused.value.errors
     assert counts == {t: store.db.row(f"SELECT count(*) FROM {t}")[0] for t in counts}
     batch = store.bulk_change([survivor.id, duplicate.id], "comment", "To both", user="anna")
     assert batch.customers == 1 and set(batch.skipped) == {duplicate.id}  # the survivor gets it, the pointer not
@@ -621,8 +624,11 @@ def test_what_is_added_to_a_customer_while_it_is_merged_away_reaches_the_survivo
                 lambda d=duplicate.id: second.add_relation(Relation(customer_id=third.id, relation_type=relation_type,
                                                                     other_customer_id=d), user="anna"))
             assert not isinstance(outcomes[0], Exception), outcomes
-            for outcome in outcomes[1:]:
+            for outcome in outcomes[1:3]:
                 assert not isinstance(outcome, Exception) or isinstance(outcome, cc.PermissionDenied), outcomes
+            related = outcomes[3]  # (the customer merged away named as a relation's other side: that field refused)
+            assert not isinstance(related, Exception) or (
+                isinstance(related, cc.ValidationError) and "other_customer_id" in related.errors), outcomes
             left = first.sql(
                 "SELECT (SELECT count(*) FROM comments WHERE customer_id = ?) + (SELECT count(*) FROM contacts WHERE "
                 "customer_id = ?) + (SELECT count(*) FROM relations WHERE other_customer_id = ?) AS n",
