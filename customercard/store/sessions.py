@@ -245,7 +245,7 @@ class SessionStore(Part):
                     cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [key])
             found = cur.execute(f"SELECT key, failures, last_failure_at, locked_until FROM login_throttle "
                                 f"WHERE key IN ({marks})", list(keys)).fetchall()
-            wait = math.ceil(max([0.0, *(_wait(keys[key], *rest, at=at) for key, *rest in found)]))
+            wait = _longest_wait(keys, found, at)
             if wait:
                 return wait, {}
             for key, rule in keys.items():
@@ -264,7 +264,7 @@ class SessionStore(Part):
         marks = ", ".join("?" * len(keys))
         found = self.db.rows(f"SELECT key, failures, last_failure_at, locked_until FROM login_throttle "
                              f"WHERE key IN ({marks})", list(keys))  # one query: every API request asks
-        return math.ceil(max([0.0, *(_wait(keys[key], *rest, at=at) for key, *rest in found)]))
+        return _longest_wait(keys, found, at)
 
     def _count_failure(self, login: str, address: str, at: dt.datetime) -> int:
         """Count a failed login on the account and the address, log it (and any lockout it starts); returns the
@@ -319,6 +319,11 @@ _COUNT_FAILURE = ("INSERT INTO login_throttle (key, failures, last_failure_at) V
                   "ON CONFLICT (key) DO UPDATE SET last_failure_at = excluded.last_failure_at, failures = "
                   "CASE WHEN login_throttle.last_failure_at <= ? THEN 1 ELSE login_throttle.failures + 1 END "
                   "RETURNING failures")
+
+
+def _longest_wait(keys: dict[str, ThrottleRule], found: list[tuple], at: dt.datetime) -> int:
+    """Whole seconds to wait under the counters ``keys`` as stored (rows of key, failures, last failure, lock)."""
+    return math.ceil(max([0.0, *(_wait(keys[key], *rest, at=at) for key, *rest in found)]))
 
 
 def _wait(rule: ThrottleRule, failures: int, last_failure_at: dt.datetime, locked_until: dt.datetime | None,
