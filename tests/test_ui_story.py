@@ -193,6 +193,25 @@ def test_a_stale_restore_is_refused_and_compared_again(demo_store):
     assert "since you compared" in banner.view.html and banner.compared_version == seen + 1
 
 
+def test_a_colleague_s_save_compares_again_on_an_open_card_as_of_a_day(demo_store):
+    customer_id, day = _changed_customer(demo_store)
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna", as_of=day)
+    banner = card.section("asof")
+    banner.compare()
+    banner.handle("asof-pick", {"id": "status", "value": True})
+    seen = banner.compared_version
+    someone = demo_store.get_customer(customer_id)
+    someone.nickname = "Said meanwhile"
+    demo_store.save_customer(someone, user="erik")
+    # heard without a click (on PostgreSQL by a listener thread): today's column is today's
+    eventually(lambda: "Erik Nilsson saved this customer meanwhile" in banner.view.html)
+    assert "Said meanwhile" in banner.view.html and banner.compared_version == seen + 1
+    assert banner.picked == {"status"} and card.customer.nickname != "Said meanwhile"  # the card stays that day's
+    assert banner.restore(sorted(banner.picked), banner.compared_version)  # written on the version it showed
+    assert demo_store.get_customer(customer_id).nickname == "Said meanwhile"
+    eventually(lambda: "Brought back 1 value" in banner.view.html)  # its own restore is no news to it
+
+
 def test_a_viewer_compares_but_cannot_restore(demo_store):
     customer_id, day = _changed_customer(demo_store)
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera", as_of=day)

@@ -124,6 +124,16 @@ class AsOfSection(Section):
         self.render()
         return self._diff
 
+    def changed_underneath(self, stored: Customer, by: str) -> None:  # noqa: ARG002 - the card shows that day's
+        """Someone saved the customer while this card as of a day is open: a comparison shown is made again — its
+        Today column, and the version a restore is written on, are today's — the values ticked kept where they
+        still differ (the card itself stays as it was that day)."""
+        if self._diff is None or self.base.get_customer(self.context.customer.id).version == self._today_version:
+            return  # nothing compared yet, or the save is one the comparison shows already (this banner's restore)
+        self.compare()
+        self.say(_("{name} saved this customer meanwhile: the comparison shows today’s values now.").format(
+            name=self.context.store.user_name(by)))
+
     def do_asof_pick(self, data: dict[str, Any]) -> None:
         field = str(data.get("id") or "")
         if self._diff is None or field not in set(self._diff["field"]):
