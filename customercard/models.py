@@ -405,6 +405,7 @@ class Record(param.Parameterized):
         the costly checks of a field already refused. A text unchanged since ``previous`` (what is stored) stays as it
         is, as a deactivated list value does: an older version's long title does not stop an event being marked done.
         """
+        self._moments_in_utc()
         texts = self.text_errors(prefix, previous)
         errors = dict(texts)
         self.rules(choices or Choices(), previous, prefix, errors)
@@ -412,6 +413,14 @@ class Record(param.Parameterized):
         for name, message in self.date_errors(prefix, previous).items():
             errors.setdefault(name, message)
         return errors
+
+    def _moments_in_utc(self) -> None:
+        """A moment given with its zone (10:00 in Stockholm) as the store keeps moments: in UTC, without a zone (09:00)
+        — compared with the stored ones, written and shown the same on every backend and through a server."""
+        for name in self.fields:
+            value = getattr(self, name, None)
+            if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                setattr(self, name, value.astimezone(dt.UTC).replace(tzinfo=None))
 
     def date_errors(self, prefix: str = "", previous: Record | Snapshot | None = None) -> dict[str, str]:
         """``{dotted field: message}`` for the dates and times a person gives that lie outside the years

@@ -118,3 +118,46 @@ def test_a_write_as_of_a_day_is_refused_with_the_day_as_the_reader_writes_it(sto
         store.as_of(DAY).add_comment(customer_id, "x", user="anna")
     assert day in str(refused.value)
     assert isinstance(refused.value, CustomerCardError)
+
+
+# -- 5. moments with their offset ----------------------------------------------------------------------------------
+def test_an_event_at_a_time_with_its_zone_is_stored_at_that_moment(store):
+    from zoneinfo import ZoneInfo
+
+    stockholm = ZoneInfo("Europe/Stockholm")
+    event = store.new_event(old_customer(store))
+    event.title = "Workshop at ten, Stockholm time"
+    event.starts_at = dt.datetime(2027, 1, 14, 10, 0, tzinfo=stockholm)
+    event.ends_at = dt.datetime(2027, 1, 14, 11, 0, tzinfo=stockholm)
+    made = store.create_event(event, user="anna")
+    stored = store.sql("SELECT starts_at, ends_at FROM events WHERE id = ?", [made.id]).iloc[0]
+    assert (stored["starts_at"], stored["ends_at"]) == (pd.Timestamp("2027-01-14 09:00"),
+                                                        pd.Timestamp("2027-01-14 10:00"))
+    again = store.get_event(made.id)
+    again.ends_at = dt.datetime(2027, 1, 14, 12, 30, tzinfo=stockholm)
+    store.save_event(again, user="anna")
+    assert store.sql("SELECT ends_at FROM events WHERE id = ?", [made.id])["ends_at"][0] == pd.Timestamp(
+        "2027-01-14 11:30")
+
+
+# -- 6. days and moments given as text -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("method", "arguments", "field"), [
+    ("follow_ups", {"due_by": "garbage"}, "due_by"), ("follow_ups", {"due_from": ""}, "due_from"),
+    ("follow_up_counts", {"due_by": "31/12/2024"}, "due_by"), ("pipeline_cards", {"close_from": "soon"}, "close_from"),
+    ("pipeline", {"close_to": "later"}, "close_to"), ("changes_by_others", {"login": "anna", "since": "x"}, "since"),
+    ("invoicing_behind", {"today": "2024-13-01"}, "today")])
+def test_a_day_that_is_no_day_is_told_for_its_argument(store, method, arguments, field):
+    from customercard.errors import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        getattr(store, method)(**arguments)
+    assert set(refused.value.errors) == {field}
+
+
+def test_a_day_given_as_iso_text_is_that_day(store):
+    day = dt.date(2024, 6, 30)
+    assert store.invoicing_behind(today="2024-06-30").equals(store.invoicing_behind(today=day))
+    assert store.follow_up_counts(due_by="2024-06-30") == store.follow_up_counts(due_by=day)
+    assert store.pipeline_cards(close_from="2024-06-30").equals(store.pipeline_cards(close_from=day))
+    since = store.changes_by_others("anna", "2024-06-30T12:00:00+02:00")
+    assert since.equals(store.changes_by_others("anna", dt.datetime(2024, 6, 30, 10)))

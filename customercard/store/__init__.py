@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 import logging
 import sys
 import threading
@@ -23,7 +24,7 @@ from ..config import get_config
 from ..errors import CustomerCardError, NotFound
 from ..i18n import _
 from ..models import Customer
-from .activity import ActivityStore, as_date
+from .activity import ActivityStore, as_date, as_moment
 from .admin import SYSTEM_PREFIX, AdminStore
 from .asof import AdminAsOfDay, AsOfDayReads, AsOfStore
 from .backend import Backend
@@ -207,11 +208,46 @@ class Store:
 
 
 def _forwarded(part: str, name: str, function: Any) -> Any:
+    days = _day_parameters(function)
+    if days:
+        @functools.wraps(function)
+        def reading_days(self: Store, *args: Any, **kwargs: Any) -> Any:
+            args, kwargs = _days_read(days, args, kwargs)
+            return getattr(self._parts[part], name)(*args, **kwargs)
+
+        return reading_days
+
     @functools.wraps(function)
     def method(self: Store, *args: Any, **kwargs: Any) -> Any:
         return getattr(self._parts[part], name)(*args, **kwargs)
 
     return method
+
+
+def _day_parameters(function: Any) -> dict[str, tuple[int, bool]]:
+    """The parameters a method takes a day or a moment in (annotated ``dt.date`` or ``dt.datetime``): {name:
+    (position after self, a moment?)}. A notebook (and the server's API, JSON) gives them as ISO texts too."""
+    found = {}
+    for index, parameter in enumerate(list(inspect.signature(function).parameters.values())[1:]):
+        kinds = {part.strip() for part in str(parameter.annotation).split("|")}
+        moment, day = bool(kinds & {"dt.datetime", "datetime.datetime"}), bool(kinds & {"dt.date", "datetime.date"})
+        if moment != day:  # either (a method that takes both, as the timeline's bounds, reads a text itself)
+            found[parameter.name] = (index, moment)
+    return found
+
+
+def _days_read(days: dict[str, tuple[int, bool]], args: tuple[Any, ...], kwargs: dict[str, Any]
+               ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments with each day or moment given as text read (a ValidationError on its parameter for a text that
+    is none): ``follow_ups(due_by="2024-06-30")`` as the date, ``due_by="garbage"`` told, not a database error."""
+    given = list(args)
+    for name, (index, moment) in days.items():
+        if index < len(given):
+            if isinstance(given[index], str):
+                given[index] = as_moment(given[index], name) if moment else as_date(given[index], name)
+        elif isinstance(kwargs.get(name), str):
+            kwargs = {**kwargs, name: as_moment(kwargs[name], name) if moment else as_date(kwargs[name], name)}
+    return tuple(given), kwargs
 
 
 def _offer(front: type) -> None:

@@ -266,6 +266,19 @@ def as_date(value: Any, field: str = "as_of") -> dt.date:
         raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
 
 
+def as_moment(value: Any, field: str) -> dt.datetime:
+    """A moment from a datetime, a date (its midnight) or an ISO text ('2024-06-30T10:00', with or without its
+    offset), as the store keeps moments (UTC, without a zone); a ValidationError (on ``field``) for anything else."""
+    if not isinstance(value, dt.datetime | dt.date):
+        try:
+            value = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
+    if not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
 def _cursor(at: Any, src: int, seq: int) -> str:
     stamp = at.isoformat() if isinstance(at, dt.datetime) else pd.Timestamp(at).isoformat()
     return f"{stamp}|{int(src)}|{int(seq)}"

@@ -209,6 +209,11 @@ def encode_record(record: models.Record) -> dict[str, Any]:
              if isinstance(kind.param[name], param.Dict) and getattr(record, name)}
     if dicts:
         encoded["dicts"] = dicts
+    # moments with their offset (param writes a datetime without it: 10:00 in Stockholm arrived as 10:00 UTC)
+    moments = {name: encode(getattr(record, name)) for name in _travelling(record)
+               if isinstance(getattr(record, name), dt.datetime) and getattr(record, name).tzinfo is not None}
+    if moments:
+        encoded["moments"] = moments
     if record.unreadable:  # the stored values the model refused (read as defaults), and those to write anyway
         encoded["unreadable"] = record.unreadable
         encoded["rewrite"] = sorted(record.__dict__.get("_rewrite") or ())
@@ -223,6 +228,8 @@ def decode_record(data: dict[str, Any]) -> models.Record:
     nested = {name: decode_record(inner) for name, inner in data.get("nested", {}).items() if name in kind.nested}
     dicts = {name: decode(value) for name, value in (data.get("dicts") or {}).items()
              if name in kind.param and isinstance(kind.param[name], param.Dict)}
+    dicts.update({name: decode(value) for name, value in (data.get("moments") or {}).items()
+                  if name in kind.param and isinstance(kind.param[name], param.Date)})
     record = kind(**{**{k: v for k, v in values.items() if k in kind.param}, **dicts, **nested})
     for name, allowed in data.get("objects", {}).items():
         if name in kind.param and isinstance(kind.param[name], param.Selector):
