@@ -51,6 +51,16 @@ def test_archived_filter_city_country_and_manager(demo_store):
     assert view.total == archived
 
 
+def test_a_customer_with_no_status_or_industry_shows_empty_cells_beside_others(demo_store):
+    made = demo_store.create_customer(cc.Customer(name="0 Only a name"), user="anna")
+    assert made.status is None and made.industry is None
+    view = CustomerList(store=demo_store, page_size=10)
+    view.table.param.update(sort="name", descending=False)  # "0 …" first, beside customers that have both
+    row = next(row for row in view.table.rows if row["_id"] == made.id)
+    assert (row["status"], row["industry"], row["nickname"]) == ("", "", "")
+    assert any(other["status"] for other in view.table.rows)  # the page's columns hold texts and a missing one
+
+
 def test_paging_and_sorting_happen_on_the_server(demo_store):
     view = CustomerList(store=demo_store, page_size=10)
     assert len(view.table.rows) == 10

@@ -28,7 +28,7 @@ from .accessibility import live
 from .choices import people_options
 from .components import LightComponent, light_scripts
 from .editor import RecordEditor
-from .html import esc, isolated, plain_text
+from .html import esc, isolated, plain_text, rows_of
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
 from .switches import require_crm
@@ -211,7 +211,7 @@ class PipelineBoard(pn.viewable.Viewer):
             rows = groups.get(stage, frame.iloc[0:0])
             count, amount, weighted = (self.summary.loc[stage] if stage in self.summary.index else (0, 0.0, 0.0))
             limit = self.shown_per_stage.get(stage, FIRST_CARDS)
-            cards = [self._card(r) for r in rows.iloc[:limit].itertuples(index=False)]
+            cards = [self._card(r) for r in rows_of(rows.iloc[:limit])]
             if kept is not None and kept[0] == stage and kept[1]["id"] not in {card["id"] for card in cards}:
                 cards.append(kept[1])  # moved here by this user beyond the cards drawn: drawn all the same (at the end)
             more = max(0, int(count) - len(cards))
@@ -240,7 +240,7 @@ class PipelineBoard(pn.viewable.Viewer):
             return None
         rows = self.store.opportunities(opportunity.customer_id, status="pipeline")
         rows = rows[rows["id"] == kept]
-        return (opportunity.stage or "", self._card(next(rows.itertuples(index=False)))) if len(rows) else None
+        return (opportunity.stage or "", self._card(next(rows_of(rows)))) if len(rows) else None
 
     def _text(self, kind: str, value: Any, make: Any) -> str:
         key = (kind, value)
