@@ -19,7 +19,7 @@ from typing import Any
 from tornado.web import RequestHandler
 
 from .errors import ConflictError, CustomerCardError, NotFound, PermissionDenied, ValidationError
-from .http_api.values import LARGEST_WHOLE, path_id
+from .http_api.values import LARGEST_WHOLE, json_text, path_id
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from .login import asked_here, from_this_site
 from .models import Customer, to_text
@@ -56,7 +56,7 @@ class CustomerApiHandler(RequestHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(body, ensure_ascii=False, default=str))
+        self.finish(json_text(body, default=str))
 
     def _login(self) -> str | None:
         login = self.login_of(self)

@@ -268,3 +268,22 @@ def test_a_store_api_call_is_answered_before_its_body_is_read_when_its_sender_is
                      f"{served.tokens.manager}\r\nContent-Length: 500000000\r\n\r\n".encode())
         assert conn.recv(65536).decode("utf-8", "replace").startswith("HTTP/1.1 413")
     assert rpc(Client(served.url), served.tokens.manager).status == 200  # a call as ever
+
+
+# -- a broken character quoted in a refusal ---------------------------------------------------------------------------
+def test_a_lone_surrogate_is_refused_for_its_field_not_a_server_error(served):
+    from .test_api import api, customer_ids, problem
+
+    customer_id = customer_ids(served)[5]
+    client = api(served)
+    tag = client.get(f"/customers/{customer_id}").headers["ETag"]
+    for fields in ({"industry": "\ud800"}, {"status": "x\udfff"}, {"account_manager": "\ud800"},
+                   {"segments": {"\ud800": ["x"]}}, {"\ud800": "x"}):
+        refused = problem(client.patch(f"/customers/{customer_id}", fields, if_match=tag), 422)
+        assert refused["errors"], fields
+    assert client.get(f"/customers/{customer_id}").headers["ETag"] == tag  # nothing written
+    assert problem(client.post(f"/customers/{customer_id}/events", {"fields": {"title": "t", "event_type": "\ud800"}}),
+                   422)
+    reply = rpc(Client(served.url), served.tokens.manager, json.dumps({"arguments": {"login": "\ud800"}}).encode(),
+                "/api/v1/rpc/get_user")
+    assert reply.status < 500, (reply.status, reply.body)

@@ -40,7 +40,7 @@ from ..login import from_this_site
 from ..models import User
 from ..store.sessions import token_hash
 from .body import BoundedBody
-from .values import etag, field_value, path_id, record_json, to_json
+from .values import etag, field_value, json_text, path_id, record_json, to_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -196,7 +196,7 @@ class ApiHandler(BoundedBody, RequestHandler):
             self.finish()
             return
         self.set_header("Content-Type", f"{reply.content_type}; charset=utf-8")
-        text = reply.body if isinstance(reply.body, str) else json.dumps(reply.body, ensure_ascii=False)
+        text = reply.body if isinstance(reply.body, str) else json_text(reply.body)
         self.finish(text)
 
     def write_error(self, status_code: int, **_kwargs: Any) -> None:
@@ -209,7 +209,7 @@ class ApiHandler(BoundedBody, RequestHandler):
             self.set_header(name, value)
         self.set_header("Content-Type", "application/problem+json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(reply.body, ensure_ascii=False))
+        self.finish(json_text(reply.body))
 
     # -- a worker thread's side ------------------------------------------------------------------------------
     def check_available(self) -> None:

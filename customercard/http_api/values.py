@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import math
 from typing import Any
 
@@ -72,6 +73,17 @@ def to_json(value: Any) -> Any:  # noqa: PLR0911 - one branch per kind of value
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return None if missing(value) else value
+
+
+def json_text(data: Any, **options: Any) -> str:
+    """JSON for a reply, non-ASCII letters as they are — a text holding a broken character (a lone surrogate, which a
+    refusal may quote) as ASCII escapes, which UTF-8 can carry (it failed the reply: a 500)."""
+    text = json.dumps(data, ensure_ascii=False, **options)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(data, ensure_ascii=True, **options)
+    return text
 
 
 def record_json(record: Record) -> dict[str, Any]:

@@ -432,4 +432,7 @@ def decode_error(body: dict[str, Any]) -> Exception:
 
 
 def dumps(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a broken character (a lone surrogate, a refusal may quote it): as an ASCII escape
+        return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("utf-8")
