@@ -79,6 +79,33 @@ def test_a_card_dragged_by_mouse_and_moved_by_keyboard(live_server, page):
     assert set(history[history["field"] == "stage"]["changed_by"].head(4)) == {"anna"}
 
 
+def test_the_move_to_list_by_keyboard_moves_on_enter_to_the_stage_arrowed_to(live_server, page):
+    """Arrowing through a card's closed Move to list only shows each stage (Chromium says "changed" at every arrow
+    key: the first one moved the card to the next stage); Enter moves it to the stage shown. A title with "$&" and
+    "{stage}" in it is said as it is."""
+    store = live_server.store
+    lead, _second, third = stages(store)[:3]
+    opportunity_id = first_card_id(store, lead)
+    opportunity = store.get_opportunity(opportunity_id)
+    opportunity.title = "Deal $& {stage} and $' Co"
+    titled = store.save_opportunity(opportunity, user="anna")
+    open_board(page, live_server.url, "anna")
+    listed = card(page, opportunity_id).locator("select.cc-board-move")
+    expect(listed).to_have_attribute("aria-label", "Move “Deal $& {stage} and $' Co” to")
+    listed.focus()
+    page.keyboard.press("ArrowDown")  # to the second stage: shown, not moved
+    page.keyboard.press("ArrowDown")  # to the third
+    page.wait_for_timeout(600)
+    assert store.get_opportunity(opportunity_id).stage == lead
+    expect(listed).to_have_value(third)
+    page.keyboard.press("Enter")
+    eventually(lambda: store.get_opportunity(opportunity_id).stage == third)
+    expect(page.locator(".cc-board-live")).to_contain_text(f"Moving “Deal $& {{stage}} and $' Co” to {third}")
+    history = store.record_history("opportunities", opportunity_id)
+    moves = history[(history["field"] == "stage") & (history["version"] > titled.version)]
+    assert list(moves["new_value"]) == [third]  # one move, not through the second stage
+
+
 def test_two_people_move_the_same_opportunity_and_the_second_meets_the_conflict(live_server, browser):
     """Erik's board has not heard Anna's move yet (the server's messages to his page are held back meanwhile):
     his move is made from the version his card shows, and is refused with what is stored now."""

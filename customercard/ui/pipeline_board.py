@@ -157,7 +157,8 @@ class PipelineBoard(pn.viewable.Viewer):
                 "empty": _("No opportunities."), "moving": _("Moving “{title}” to {stage}…"),
                 "no_further": _("No stage further that way."),
                 "hint": _("Drag a card to another stage, or focus it and press the left or right arrow key, or choose "
-                          "the stage in its Move to list. Click a card or press Enter on it to edit it."),
+                          "the stage in its Move to list (by keyboard: arrow to the stage, then press Enter). Click a "
+                          "card or press Enter on it to edit it."),
                 "read_only": _("You can read the pipeline; moving and editing opportunities is for managers.")}
 
     # -- data -----------------------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ function render({ model, el }) {
   root.append(hint, board, said);
   let focusId = null, asked = {};
   function say(text) { said.textContent = ""; setTimeout(() => { said.textContent = text; }, 50); }
+  // a text's {names} filled in one pass, each value as it is (a title with "$&" or "{stage}" in it stays itself)
+  function fill(text, values) { return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m)); }
   function move(card, stage) {
     const t = model.texts;
-    say(t.moving.replace("{title}", card.title).replace("{stage}", labels[stage] ?? stage));
+    say(fill(t.moving, {title: card.title, stage: labels[stage] ?? stage}));
     focusId = card.id;
     model.send_msg({action: "move", id: card.id, version: card.version, stage: stage});
   }
@@ -59,7 +61,7 @@ function render({ model, el }) {
     });
     const select = document.createElement("select");
     select.className = "cc-board-move";
-    select.setAttribute("aria-label", t.move_to_named.replace("{title}", card.title));
+    select.setAttribute("aria-label", fill(t.move_to_named, {title: card.title}));
     const first = document.createElement("option");
     first.value = ""; first.textContent = t.move_to; select.appendChild(first);
     for (const stage of stages) {
@@ -67,7 +69,22 @@ function render({ model, el }) {
       const o = document.createElement("option"); o.value = stage; o.textContent = labels[stage] ?? stage;
       select.appendChild(o);
     }
-    select.addEventListener("change", () => { if (select.selectedIndex > 0) move(card, select.value); });
+    // Chosen with the mouse (or in the opened list): moved at once. Arrowed through while closed, the list only
+    // shows the stage (Chromium says "changed" at each arrow key): Enter moves there, so a later stage is reachable.
+    let arrowed = false;
+    select.addEventListener("mousedown", () => { arrowed = false; });
+    select.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault(); e.stopPropagation();
+        if (select.selectedIndex > 0) move(card, select.value);
+        return;
+      }
+      arrowed = ["ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"].includes(e.key) || e.key.length === 1;
+    });
+    select.addEventListener("change", () => {
+      if (arrowed) { arrowed = false; return; }
+      if (select.selectedIndex > 0) move(card, select.value);
+    });
     li.appendChild(select);
     return li;
   }
@@ -105,7 +122,7 @@ function render({ model, el }) {
       if (col.more > 0) {
         const more = document.createElement("button");
         more.className = "cc-board-more";
-        more.textContent = t.show_more.replace("{n}", col.more_text);
+        more.textContent = fill(t.show_more, {n: col.more_text});
         more.addEventListener("click", () => {
           asked[col.stage] = true; model.send_msg({action: "more", stage: col.stage});
         });

@@ -2,7 +2,7 @@ function render({ model, el }) {
   const input = document.createElement("input");
   input.type = "search"; input.placeholder = model.placeholder; input.autocomplete = "off";
   input.setAttribute("aria-label", model.placeholder); input.id = "cc-super-search";
-  input.maxLength = model.max_length; input.title = model.max_length_label.replace("{n}", model.max_length);
+  input.maxLength = model.max_length; input.title = model.max_length_label.replace("{n}", () => String(model.max_length));
   // a combobox: the hits are its list box, the active one told to screen readers as the focus stays here
   input.setAttribute("role", "combobox"); input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-expanded", "false"); input.setAttribute("aria-controls", "cc-super-search-hits");
@@ -29,7 +29,7 @@ function render({ model, el }) {
   function items() {
     const out = model.results.map(r => ({href: r.href, name: r.name, detail: r.detail}));
     if (input.value.trim()) out.push({href: "/search?q=" + encodeURIComponent(input.value.trim()),
-                                      name: model.more_label.replace("{q}", input.value.trim()), more: true});
+                                      name: model.more_label.replace("{q}", () => input.value.trim()), more: true});
     return out;
   }
   function draw() {

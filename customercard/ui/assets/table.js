@@ -44,7 +44,7 @@ function render({ model, el }) {
         const b = document.createElement("button");
         b.textContent = col.label;
         b.dataset.key = col.key; b.dataset.focusKey = "sort:" + col.key;
-        b.title = model.sort_label.replace("{label}", col.label);
+        b.title = model.sort_label.replace("{label}", () => col.label);
         b.addEventListener("click", () => {
           if (model.sort === col.key) { model.descending = !model.descending; }
           else { model.descending = false; model.sort = col.key; }
@@ -78,7 +78,7 @@ function render({ model, el }) {
       const tr = body.insertRow();
       if (model.selectable) {
         const name = row.name || model.columns.map((col) => row[col.key]).find((v) => v) || String(row._id);
-        const check = box(model.select_label.replace("{name}", name), picked.has(row._id), [row._id]);
+        const check = box(model.select_label.replace("{name}", () => name), picked.has(row._id), [row._id]);
         check.className = "cc-select-row"; check.dataset.focusKey = "row:" + row._id;
         tr.insertCell().appendChild(check);
       }
