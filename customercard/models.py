@@ -76,6 +76,9 @@ class Choices:
     renamed: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Whether customers may have a nickname (the firm's switch): while off, none is given or changed.
     nicknames: bool = True
+    #: Whether customers may have an invoice address of their own (the firm's switch): while off, none is given or
+    #: changed (one given before stays, as the invoices' address).
+    invoice_addresses: bool = True
     #: The currencies the firm has an exchange rate for (its base currency among them); None: not known here.
     rated: frozenset[str] | None = None
 
@@ -828,6 +831,23 @@ class Customer(Record):
         errors.update(self.visit_address.validate(choices, _part(previous, "visit_address"), prefix="visit_address."))
         errors.update(self.invoice_address.validate(choices, _part(previous, "invoice_address"),
                                                     prefix="invoice_address."))
+        self._invoice_address_rules(choices, previous, errors)
+
+    def _invoice_address_rules(self, choices: Choices, previous: Record | None, errors: dict[str, str]) -> None:
+        """A separate invoice address is given (turned on, or its lines changed while on) only while the firm's switch
+        allows it, and not empty: the card said "Same as visiting address" while the switch stayed on."""
+        before = _part(previous, "invoice_address")
+        used_before = bool(previous.get("use_invoice_address")) if previous is not None else False
+        lines = ("line1", "line2", "postal_code", "city")
+        moved = any((getattr(self.invoice_address, name) or "") != ((before.get(name) if before is not None else "")
+                                                                   or "") for name in lines)
+        given = self.use_invoice_address and (not used_before or moved)
+        if given and not choices.invoice_addresses:
+            errors.setdefault("use_invoice_address", _(
+                "The firm has switched separate invoice addresses off (System administration → Settings)."))
+        elif given and self.invoice_address.is_empty():
+            errors.setdefault("use_invoice_address", _(
+                "Give the invoice address, or clear “Separate invoice address”."))
         country = self.visit_address.country or choices.default_country
         region = validators.phone_region(country, choices.phone_region)
         # a number read by the customer's country is checked again when the country changes (a Swedish

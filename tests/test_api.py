@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
+from customercard.errors import ValidationError
 from customercard.fields import customer_fields
 from customercard.http_api.openapi import parameter_schema
 from customercard.models import Contact, Customer
@@ -539,6 +540,41 @@ def test_with_nicknames_switched_off_the_api_neither_shows_sorts_by_nor_sets_the
         settings.nicknames_enabled = True
         store.save_settings(settings, user="admin")
     assert "nickname" in client.get(f"/customers/{customer_id}").json()["fields"]
+
+
+def test_with_invoice_addresses_switched_off_none_is_given_through_the_api_or_the_store(served):
+    """The card hid the invoice address while the firm had it switched off; the API, the store and an import still
+    took a new one."""
+    store = served.store
+    customer_id, other_id = customer_ids(served)[6:8]
+    client = api(served)
+    settings = store.settings()
+    settings.invoice_address_enabled = False
+    store.save_settings(settings, user="admin")
+    try:
+        got = client.get(f"/customers/{customer_id}")
+        refused = problem(client.patch(f"/customers/{customer_id}", {
+            "use_invoice_address": True, "invoice_address.line1": "Box 12", "invoice_address.city": "Lund"},
+            if_match=got.headers["ETag"]), 422)
+        assert "switched separate invoice addresses off" in json.dumps(refused)
+        assert not store.get_customer(customer_id).use_invoice_address
+        assert client.patch(f"/customers/{customer_id}", {"phone": "+46 8 131 31 31"},
+                            if_match=got.headers["ETag"]).status == 200  # other fields as ever
+        customer = store.get_customer(other_id)
+        customer.use_invoice_address = True
+        customer.invoice_address.line1 = "Box 13"
+        with pytest.raises(ValidationError, match="switched separate invoice addresses off"):
+            store.save_customer(customer, user="anna")
+    finally:
+        settings = store.settings()
+        settings.invoice_address_enabled = True
+        store.save_settings(settings, user="admin")
+    customer = store.get_customer(other_id)
+    customer.use_invoice_address = True  # switched on again, but no address given
+    with pytest.raises(ValidationError, match="Give the invoice address"):
+        store.save_customer(customer, user="anna")
+    customer.invoice_address.param.update(line1="Box 13", postal_code="222 22", city="Lund", country="SE")
+    assert store.save_customer(customer, user="anna").billing_address.city == "Lund"
 
 
 def test_a_patch_of_one_criterion_keeps_the_others(served):

@@ -856,6 +856,7 @@ class AdminStore(Part):
                 default_country=settings.phone_region,
                 renamed=self._renamed(),
                 nicknames=settings.nicknames_enabled,
+                invoice_addresses=settings.invoice_address_enabled,
                 rated=_rated(settings),
             )
         return self.cached("choices", build)
