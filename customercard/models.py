@@ -847,7 +847,7 @@ class Customer(Record):
                 "The firm has switched separate invoice addresses off (System administration → Settings)."))
         elif given and self.invoice_address.is_empty():
             errors.setdefault("use_invoice_address", _(
-                "Give the invoice address, or clear “Separate invoice address”."))
+                "Give the invoice address, or do not use a separate one."))
         country = self.visit_address.country or choices.default_country
         region = validators.phone_region(country, choices.phone_region)
         # a number read by the customer's country is checked again when the country changes (a Swedish

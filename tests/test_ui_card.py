@@ -117,6 +117,21 @@ def test_invoice_address_says_same_as_visiting_when_not_used(demo_store, custome
     assert "Same as visiting address" in texts(section)
 
 
+def test_a_separate_invoice_address_ticked_without_one_is_told_under_the_tick(demo_store, customer_id):
+    customer = demo_store.get_customer(customer_id)
+    customer.use_invoice_address = False
+    customer.invoice_address.param.update(line1="", line2="", postal_code="", city="")
+    demo_store.save_customer(customer, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("invoice_address")
+    section.view.collapsed = False
+    section.start_edit()
+    section.form.widgets["use_invoice_address"].value = True
+    assert section.save() is False
+    assert "Give the invoice address" in section.form.messages["use_invoice_address"].object
+    assert not demo_store.get_customer(customer_id).use_invoice_address
+
+
 def test_read_mode_by_default_and_edit_builds_widgets_from_the_model(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     section = card.section("contact")
