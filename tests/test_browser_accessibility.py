@@ -933,3 +933,38 @@ def test_pages_reflow_at_320_pixels_wide(live_server, browser):
     widths = page.evaluate(WIDTHS)
     assert widths["cc-count-text"] <= 320, widths
     context.close()
+
+
+def test_no_page_scrolls_sideways_at_320_pixels_wide(live_server, browser, customers):
+    """The contact card's buttons (618 px), the pipeline's filters (678) and table (842), Search customers' results
+    (579), the profile (338) and every administration tab (368–590) made the page scroll sideways at 320 CSS px: their
+    rows wrap, their fields narrow, a wide table scrolls in its own box (WCAG 1.4.10 Reflow)."""
+    contact_id = int(live_server.store.contacts(customers[0])["id"].iloc[0])
+    context = browser.new_context(viewport={"width": 320, "height": 800})
+    page = context.new_page()
+    login(page, live_server.url, "admin", path="/profile")
+    wide = {}
+
+    def measure(name: str) -> None:
+        wait_idle(page)
+        page.wait_for_timeout(300)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        if width > 320:
+            wide[name] = width
+
+    measure("profile")
+    for path in ("/search", f"/contact?contact={contact_id}", "/pipeline", "/pipeline?view=table",
+                 f"/card?customer={customers[0]}"):
+        page.goto(live_server.url + path)
+        measure(path)
+    page.locator("button.cc-tool-edit").first.click()
+    measure("card, editing")
+    page.goto(f"{live_server.url}/admin")
+    wait_idle(page)
+    tabs = page.locator(".cc-admin-tabs [role=tab]")
+    for index in range(tabs.count()):
+        name = tabs.nth(index).inner_text()
+        tabs.nth(index).click()
+        measure(f"admin: {name}")
+    assert wide == {}, wide
+    context.close()

@@ -26,6 +26,7 @@ from .admin_log import log_row
 from .editor import RecordEditor
 from .form import input_limit, read_text, text_input
 from .html import SECTION_CSS, esc, page_heading, plain_text, table
+from .widgets import NARROW_FIELD, wrapping
 
 NEW = "__new__"
 
@@ -85,15 +86,16 @@ class ListsAdmin(AdminPanel):
     def __init__(self, store: Store, login: str, **params: Any) -> None:
         super().__init__(store, login, **params)
         self._choose = pn.widgets.Select(label=_("List"), options={_(label): key for key, label in LIST_NAMES.items()},
-                                         value=self.list_name, css_classes=["cc-admin-list"], width=260)
+                                         value=self.list_name, css_classes=["cc-admin-list"], **NARROW_FIELD)
         self._choose.param.watch(lambda e: setattr(self, "list_name", e.new), "value")
         self._values = pn.widgets.Select(label=_("Value"), options={}, size=10, css_classes=["cc-admin-values"],
-                                         width=320)
+                                         **NARROW_FIELD)
         self._rename = text_input(ListValue.param.label, label=_("New name"), css_classes=["cc-admin-rename"],
-                                  width=260)
+                                  **NARROW_FIELD)
         self._inverse = text_input(ListValue.param.inverse_label, label=_("Seen from the other side (relation types)"),
-                                   width=260, css_classes=["cc-admin-inverse"])
-        self._add = text_input(ListValue.param.label, label=_("Add a value"), css_classes=["cc-admin-add"], width=260)
+                                   **NARROW_FIELD, css_classes=["cc-admin-inverse"])
+        self._add = text_input(ListValue.param.label, label=_("Add a value"), css_classes=["cc-admin-add"],
+                               **NARROW_FIELD)
         self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
         self._message = _message_pane()
         buttons = {
@@ -181,9 +183,10 @@ class ListsAdmin(AdminPanel):
 
     def __panel__(self) -> pn.viewable.Viewable:
         b = self._buttons
-        controls = pn.Column(self._choose, self._values, pn.Row(b["up"], b["down"]), b["toggle"],
-                             self._rename, self._inverse, b["rename"], self._add, b["add"], self._message, width=360)
-        return pn.Row(controls, self._table, sizing_mode="stretch_width", css_classes=["cc-admin-lists"])
+        controls = pn.Column(self._choose, self._values, wrapping(b["up"], b["down"]), b["toggle"],
+                             self._rename, self._inverse, b["rename"], self._add, b["add"], self._message,
+                             sizing_mode="stretch_width", max_width=360, styles={"flex": "0 1 360px"})
+        return wrapping(controls, _beside(self._table), align_items="flex-start", css_classes=["cc-admin-lists"])
 
 
 class SettingsAdmin(AdminPanel):
@@ -228,14 +231,14 @@ class CriteriaAdmin(AdminPanel):
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
         super().__init__(store, login, **params)
-        self._pick = pn.widgets.Select(label=_("Criterion"), css_classes=["cc-admin-criterion"], width=300)
+        self._pick = pn.widgets.Select(label=_("Criterion"), css_classes=["cc-admin-criterion"], **NARROW_FIELD)
         self._name = text_input(Criterion.param.name, label=_("Name"), css_classes=["cc-admin-criterion-name"],
-                                width=300)
+                                **NARROW_FIELD)
         self._multiple = pn.widgets.Checkbox(label=_("Multiple choice"), css_classes=["cc-admin-criterion-multiple"])
         self._active = pn.widgets.Checkbox(label=_("Active"), value=True)
         # one value a line, each as long as the model allows (see Criterion.values); the area as long as a note
         self._values = pn.widgets.TextAreaInput(label=_("Values, one per line (removed values are deactivated)"),
-                                                height=160, width=300, max_length=input_limit(NOTE_LENGTH),
+                                                height=160, **NARROW_FIELD, max_length=input_limit(NOTE_LENGTH),
                                                 css_classes=["cc-admin-criterion-values"])
         save = pn.widgets.Button(label=_("Save criterion"), color="primary", css_classes=["cc-admin-save-criterion"])
         save.on_click(lambda _e: self.save())
@@ -246,7 +249,7 @@ class CriteriaAdmin(AdminPanel):
         self._message = _message_pane()
         self._pick.param.watch(lambda e: self._load(e.new), "value")
         self._layout = pn.Column(self._pick, self._name, self._multiple, self._active, self._values,
-                                 pn.Row(save, self._stored), self._message)
+                                 wrapping(save, self._stored), self._message)
         self.refresh()
 
     def refresh(self, select: int | str | None = None) -> None:
@@ -352,15 +355,16 @@ class UsersAdmin(AdminPanel):
 
     def __init__(self, store: Store, login: str, **params: Any) -> None:
         super().__init__(store, login, **params)
-        self._pick = pn.widgets.Select(label=_("User"), css_classes=["cc-admin-user"], width=300)
+        self._pick = pn.widgets.Select(label=_("User"), css_classes=["cc-admin-user"], **NARROW_FIELD)
         self._pick.param.watch(lambda e: self._load(e.new), "value")
         self._form_box = pn.Column(sizing_mode="stretch_width")
-        self._password = pn.widgets.PasswordInput(label=_("New password (leave empty to keep)"), width=300,
+        self._password = pn.widgets.PasswordInput(label=_("New password (leave empty to keep)"), **NARROW_FIELD,
                                                   css_classes=["cc-admin-password"])
         self._message = _message_pane()
         self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
-        self._layout = pn.Row(pn.Column(self._pick, self._form_box, width=420), self._table,
-                              sizing_mode="stretch_width")
+        self._layout = wrapping(pn.Column(self._pick, self._form_box, sizing_mode="stretch_width", max_width=420,
+                                          styles={"flex": "0 1 420px"}), _beside(self._table),
+                                align_items="flex-start")
         self.refresh()
 
     def refresh(self, select: str | None = None) -> None:
@@ -440,7 +444,7 @@ class AdminLog(pn.viewable.Viewer):
         self._count = 0
         self._html = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width", css_classes=["cc-admin-log"])
         # logins (and failed ones, lockouts) soon outnumber the rest: shown when asked for, or chosen as the area
-        self._area = pn.widgets.Select(label=_("Area"), css_classes=["cc-admin-log-area"], width=220)
+        self._area = pn.widgets.Select(label=_("Area"), css_classes=["cc-admin-log-area"], **NARROW_FIELD)
         self._logins = pn.widgets.Checkbox(label=_("Show logins"), value=False, css_classes=["cc-admin-log-logins"])
         self._older = pn.widgets.Button(label=_("Show older entries"), css_classes=["cc-admin-log-older"],
                                         stylesheets=[BUTTON_CSS])
@@ -487,7 +491,7 @@ class AdminLog(pn.viewable.Viewer):
         return self._count
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.Row(self._area, self._logins, align="start"), self._html, self._older,
+        return pn.Column(wrapping(self._area, self._logins, align_items="center"), _scrolling(self._html), self._older,
                          sizing_mode="stretch_width")
 
 
@@ -633,3 +637,19 @@ class AdminPage(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(pn.pane.HTML(page_heading(_('System administration → Customers')), margin=(0, 10)),
                          self._tabs, sizing_mode="stretch_width")
+
+
+def _scrolling(pane: pn.pane.HTML) -> pn.pane.HTML:
+    """A table's pane that scrolls sideways in its own box where the screen is narrower than the table (the page
+    itself does not: WCAG 1.4.10 Reflow)."""
+    pane.param.update(sizing_mode="stretch_width", min_width=0,
+                      styles={**pane.styles, "overflow-x": "auto", "max-width": "100%"})
+    return pane
+
+
+def _beside(pane: pn.pane.HTML) -> pn.pane.HTML:
+    """A table beside a block of fields: the rest of the row, or a row of its own on a narrow screen."""
+    pane = _scrolling(pane)
+    pane.styles = {**pane.styles, "flex": "1 1 300px"}
+    return pane
+

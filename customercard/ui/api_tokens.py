@@ -20,6 +20,7 @@ from ..store import Store
 from . import assets
 from .accessibility import focus_first, focus_here, live
 from .html import SECTION_CSS, esc
+from .widgets import NARROW_FIELD
 
 TOKENS_CSS = SECTION_CSS + assets.text("api_tokens.css")
 
@@ -34,7 +35,7 @@ class ApiTokens(pn.viewable.Viewer):
         self.store, self.login = store, login
         self._zone = store.settings().time_zone
         self._name = pn.widgets.TextInput(
-            label=_("Token name"), placeholder=_("e.g. the script that uses it"), width=320,
+            label=_("Token name"), placeholder=_("e.g. the script that uses it"), **NARROW_FIELD,
             max_length=int(ApiToken.param["name"].metadata["max_length"]), css_classes=["cc-token-name"])
         self._read_only = pn.widgets.Checkbox(label=_("Read only (reads, changes nothing)"),
                                               css_classes=["cc-token-read-only"])

@@ -26,6 +26,7 @@ from .accessibility import BUTTON_CSS, focus_here, live
 from .choices import people_options
 from .form import input_limit
 from .html import esc, isolated
+from .widgets import NARROW_FIELD, wrapping
 
 #: Customers per call while applying (the progress bar moves after each).
 STEP = 50
@@ -48,9 +49,9 @@ class BulkPanel(pn.viewable.Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._field = pn.widgets.Select(label=_("Change"), value="account_manager", css_classes=["cc-bulk-field"],
-                                        width=260)
+                                        **NARROW_FIELD)
         self._offer_fields(self.store.choices())
-        self._value = pn.widgets.Select(label=_("New value"), css_classes=["cc-bulk-value"], width=260)
+        self._value = pn.widgets.Select(label=_("New value"), css_classes=["cc-bulk-value"], **NARROW_FIELD)
         self._comment = pn.widgets.TextAreaInput(label=_("Comment"), max_length=input_limit(NOTE_LENGTH), rows=3,
                                                  visible=False, css_classes=["cc-bulk-comment"],
                                                  sizing_mode="stretch_width")  # beyond the limit: said, not cut
@@ -316,8 +317,8 @@ class BulkPanel(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
-            pn.Row(self._field, self._value, sizing_mode="stretch_width"), self._comment,
-            pn.Row(self._preview_button, self._apply), self._summary, self._progress, self._status,
+            wrapping(self._field, self._value), self._comment,
+            wrapping(self._preview_button, self._apply), self._summary, self._progress, self._status,
             self._last, self._undo, sizing_mode="stretch_width", css_classes=["cc-bulk"])
 
 

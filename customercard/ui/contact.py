@@ -35,6 +35,7 @@ from .sections.base import action_button, note_html, remember_fold
 from .sections.crm import conflict_text, owner_choice, relation_target, seen_version
 from .sections.follow_ups import FOLLOW_UP_ACTIONS, follow_up_rows
 from .timeline import TIMELINE_ACTIONS, EntryText, TimelineView
+from .widgets import wrapping
 
 EDIT_FIELDS = ["first_name", "last_name", "title", "email", "phone", "mobile", "active", "notes"]
 #: The parts of the card: key → title. Their folded state is remembered per user under ``contact.collapsed.``.
@@ -359,7 +360,8 @@ class ContactCard(pn.viewable.Viewer):
         cancel = pn.widgets.Button(label=_("Cancel"), css_classes=["cc-anonymise-cancel"])
         confirm.on_click(lambda _e: self.anonymise())
         cancel.on_click(lambda _e: setattr(self._confirm, "visible", False))
-        return pn.Column(question, pn.Row(confirm, cancel), visible=False, sizing_mode="stretch_width")
+        return pn.Column(question, wrapping(confirm, cancel, align_items="center"), visible=False,
+                         sizing_mode="stretch_width")
 
     def _show(self, focus_edit: bool = False) -> None:
         """The card in read mode: its buttons, the parts, the message; ``focus_edit``: Edit takes the focus once
@@ -380,7 +382,7 @@ class ContactCard(pn.viewable.Viewer):
         admin = [self._confirm] if self.is_admin else []
         if admin:
             buttons += self._privacy_buttons()
-        self._body.objects = [pn.Row(*buttons), *admin, self._view, self._note]
+        self._body.objects = [wrapping(*buttons, align_items="center"), *admin, self._view, self._note]
 
     @property
     def anonymise_asked(self) -> bool:

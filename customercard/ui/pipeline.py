@@ -32,6 +32,7 @@ from .opportunity_editor import open_opportunity_editor
 from .pipeline_board import people_filter
 from .switches import require_crm
 from .values import shown
+from .widgets import wrapping
 
 EDITABLE = {"stage", "status", "lost_reason", "amount", "probability"}
 SHOWN = ["id", "version", "customer_id", "customer_name", "title", "stage", "status", "lost_reason", "amount",
@@ -247,9 +248,9 @@ class PipelineTable(pn.viewable.Viewer):
                  "still want to.").format(changes=changed)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.Row(*self._filters),
+        return pn.Column(wrapping(*self._filters),
                          self._summary, self._message, self._editor_box, self._table,
-                         pn.Row(self._prev, self._next, self._count, sizing_mode="stretch_width"),
+                         wrapping(self._prev, self._next, self._count, align_items="center"),
                          sizing_mode="stretch_width")
 
 

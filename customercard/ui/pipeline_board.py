@@ -33,6 +33,7 @@ from .live import Follower
 from .opportunity_editor import open_opportunity_editor
 from .switches import require_crm
 from .values import shown
+from .widgets import wrapping
 
 #: Cards drawn per column at first, and how many more each "Show more" draws.
 FIRST_CARDS = 12
@@ -340,6 +341,6 @@ class PipelineBoard(pn.viewable.Viewer):
         self.refresh()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.Row(*self._filters), self._message, self._editor_box, self.board,
+        return pn.Column(wrapping(*self._filters), self._message, self._editor_box, self.board,
                          sizing_mode="stretch_width")
 

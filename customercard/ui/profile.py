@@ -25,6 +25,7 @@ from .accessibility import BUTTON_CSS, focus_first, focus_here, live
 from .api_tokens import ApiTokens
 from .form import option_labels
 from .html import SECTION_CSS, esc, fields
+from .widgets import NARROW_BOX, NARROW_FIELD
 
 PROFILE_CSS = SECTION_CSS + assets.text("profile.css")
 #: (pattern whose group is the version, name); the first that matches wins (Chrome says Safari too).
@@ -49,11 +50,6 @@ def _note(text: str, ok: bool, focus: bool = False) -> str:
     color = "#1d7a3c" if ok else "#b42318"
     attrs = live(ok) + (focus_here() if focus else "")
     return f'<p class="cc-profile-message" style="color:{color}"{attrs}>{esc(text)}</p>' if text else ""
-
-
-#: A field and a block of the profile: as wide as this at most, narrower on a narrow screen (WCAG 1.4.10 Reflow).
-NARROW_FIELD = {"sizing_mode": "stretch_width", "max_width": 320}
-NARROW_BOX = {"sizing_mode": "stretch_width", "max_width": 420, "min_width": 280}
 
 
 class ProfilePage(pn.viewable.Viewer):

@@ -12,6 +12,17 @@ from typing import Any, ClassVar
 
 import panel as pn
 
+#: A field as wide as this at most, narrower on a narrow screen (a window zoomed to 200–400 %: WCAG 1.4.10 Reflow),
+#: and a block of fields likewise.
+NARROW_FIELD = {"sizing_mode": "stretch_width", "max_width": 320}
+NARROW_BOX = {"sizing_mode": "stretch_width", "max_width": 420, "min_width": 280}
+
+
+def wrapping(*objects: Any, **params: Any) -> pn.FlexBox:
+    """A row of fields or buttons that wraps onto more rows where the screen is narrower than they are together."""
+    return pn.FlexBox(*objects, flex_wrap="wrap", align_items=params.pop("align_items", "flex-end"),
+                      sizing_mode=params.pop("sizing_mode", "stretch_width"), **params)
+
 
 class PlainHelp:
     """Mixed into a Panel input widget: its ``description`` reaches Bokeh as the plain text it is."""

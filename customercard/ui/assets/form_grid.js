@@ -40,7 +40,12 @@ function render({ model, el }) {
       say(part.notice, cell.notice, "cc-notice-text");
     });
   }
-  function columns() { grid.style.gridTemplateColumns = "repeat(" + model.columns + ", minmax(0, 1fr))"; }
+  // model.columns a row where there is room; fewer (one on a narrow screen, zoomed 200-400 %) where a field would
+  // be narrower than 220 px: nothing needs a sideways scroll (WCAG 1.4.10 Reflow)
+  function columns() {
+    grid.style.gridTemplateColumns =
+      "repeat(auto-fill, minmax(max(min(220px, 100%), calc(100% / " + model.columns + ")), 1fr))";
+  }
   columns(); notes();
   model.on("cells", notes);
   model.on("columns", columns);
