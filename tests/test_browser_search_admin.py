@@ -181,6 +181,12 @@ def test_admin_changes_a_list_and_a_viewer_is_refused(live_server, browser):
     page.locator(".cc-admin-btn-add button").click()
     expect(page.locator("#cc-admin-list-table")).to_contain_text("Shipping & ports")
     assert "Shipping & ports" in set(live_server.store.list_values("industries")["label"])
+    added = page.locator(".cc-admin-add input")  # Enter in the field adds as its button does
+    added.fill("Forestry & timber")
+    added.press("Enter")
+    expect(page.locator("#cc-admin-list-table")).to_contain_text("Forestry & timber")
+    expect(added).to_have_value("")
+    assert "Forestry & timber" in set(live_server.store.list_values("industries")["label"])
     context.close()
 
     context = browser.new_context()

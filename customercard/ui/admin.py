@@ -113,6 +113,9 @@ class ListsAdmin(AdminPanel):
             button.on_click(lambda _e, action=action: action())
             self._buttons[key] = button
         self._values.param.watch(self._on_pick, "value")
+        # Enter in "Add a value" adds it, in "New name" renames (as Enter sends a form's one-line field)
+        self._add.param.watch(lambda _e: self._do_add(), "enter_pressed")
+        self._rename.param.watch(lambda _e: self._act(self._do_rename), "enter_pressed")
         self.refresh()
 
     @param.depends("list_name", watch=True)
