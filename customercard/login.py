@@ -76,10 +76,18 @@ _REFUSED = """<div class="box" id="login-refused"><h1>customercard</h1>
 
 
 def login_language(handler: RequestHandler, get_store: Callable[[], Store]) -> str:
-    """The language of the login page: the browser's ``Accept-Language`` (English, Swedish or Danish), else the
-    firm's language."""
+    """The language of a page the server answers itself (the login, "No such page"…): the logged-in reader's
+    choice on their profile, else the browser's ``Accept-Language`` (English, Swedish or Danish), else the firm's
+    language."""
     try:
-        firm = get_store().settings().language
+        store = get_store()
+        login_of = getattr(handler, "login_of", None) or _SERVED.get("login_of")
+        login = login_of(handler) if login_of is not None else None
+        if login:
+            chosen = store.get_user(login).language
+            if chosen:
+                return chosen
+        firm = store.settings().language
     except Exception:  # the store cannot be read: the page is shown all the same
         firm = SOURCE_LANGUAGE
     return negotiate(handler.request.headers.get("Accept-Language", ""), firm)
@@ -101,21 +109,26 @@ class NotFoundHandler(RequestHandler):
 
 
 #: The error pages answered as the product's own (title, text: source texts), whatever handler meets them.
-ERROR_PAGES = {404: (N_("No such page"), N_("There is no page at this address.")),
+ERROR_PAGES = {400: (N_("Not understood"), N_("The request could not be read. Go back and try again.")),
+               404: (N_("No such page"), N_("There is no page at this address.")),
                405: (N_("Not allowed"), N_("This address is not sent to that way: open it from its link."))}
 
 #: Where a handler that has no store of its own (Bokeh's page handlers) finds the firm's language: the running
 #: server's store (set as it starts).
-_SERVED: dict[str, Callable[[], Store]] = {}
+_SERVED: dict[str, Callable[..., Any]] = {}
 
 
-def serve_error_pages(get_store: Callable[[], Store]) -> None:
+def serve_error_pages(get_store: Callable[[], Store],
+                      login_of: Callable[[RequestHandler], str | None] | None = None) -> None:
     """Answer :data:`ERROR_PAGES` as the product's pages on the pages' handlers too (Bokeh's and Panel's document
     handlers: a POST to /search was Tornado's bare English "405: Method Not Allowed", with no language for screen
-    readers). ``get_store``: the running server's, for the firm's language."""
+    readers). ``get_store``: the running server's, for the firm's language; ``login_of``: who a request is from
+    (a logged-in reader's pages are in the language of their profile)."""
     from bokeh.server.views.doc_handler import DocHandler
 
     _SERVED["get_store"] = get_store
+    if login_of is not None:
+        _SERVED["login_of"] = login_of
     DocHandler.write_error = page_write_error
 
 

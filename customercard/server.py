@@ -437,7 +437,7 @@ class CardServer:
         self.secret = self.secret or cookie_secret(self.config.data_path, self.config.cookie_secret, self._store)
         pn.extension(notifications=True)
         pn.config.throttled = True
-        serve_error_pages(self.current_store)
+        serve_error_pages(self.current_store, self.gate.login_of)
         for module in self.preload:
             importlib.import_module(module)
         collect_when_quiet(serving=not threaded)

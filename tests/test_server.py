@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import time
+import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,7 +16,7 @@ from customercard.models import Customer
 from customercard.store import Store
 
 from .conftest import copy_database, free_port, login, wait_for_port
-from .http_client import Client
+from .http_client import Client, form_fields
 
 PACKAGE = Path(__file__).resolve().parent.parent / "customercard"
 
@@ -254,6 +255,29 @@ def test_a_page_sent_to_with_a_method_it_does_not_take_answers_405_with_a_page_i
         assert "Method Not Allowed" not in refused.body
     login_put = swedish.request("PUT", "/login", body=b"x=1")  # the login form takes POST too: it says so
     assert login_put.status == 405 and login_put.headers.get("Allow") == "GET, POST"
+
+
+def test_the_server_s_own_pages_are_in_the_language_of_the_reader_s_profile(live_server):
+    """"No such page" followed the browser's Accept-Language (Swedish) where the reader had chosen Danish on their
+    profile, as every other page of theirs is; a login form sent in broken UTF-8 was Tornado's bare English 400."""
+    store = live_server.store
+    store.set_language("maria", "da", by="maria")
+    try:
+        swedish_browser = Client(live_server.url, headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+        missing = swedish_browser.get("/no-such-page")
+        assert missing.status == 404 and '<html lang="sv">' in missing.body  # not logged in: the browser's
+        assert swedish_browser.log_in("maria", "demo").status == 302
+        missing = swedish_browser.get("/no-such-page")
+        assert missing.status == 404 and '<html lang="da">' in missing.body, missing.body
+    finally:
+        store.set_language("maria", "", by="maria")
+    form = Client(live_server.url, headers={"Accept-Language": "sv-SE,sv;q=0.9"})
+    page = form.get("/login")
+    fields = {**form_fields(page.body), "username": "anna"}
+    body = "&".join(f"{k}={urllib.parse.quote(v)}" for k, v in fields.items()).encode() + b"&password=%ff%fe"
+    broken = form.request("POST", "/login", body=body,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert broken.status == 400 and '<html lang="sv">' in broken.body and "Bad Request" not in broken.body, broken.body
 
 
 def test_a_deleted_file_s_link_answers_404_with_a_page_in_the_reader_s_language(live_server):
