@@ -591,8 +591,8 @@ def _column_of(row: _Row, name: str) -> str:
         return ", ".join(headers) or row.customer.label(name)
     if name in row.sources:
         return row.sources[name]
-    header = CUSTOMER_HEADERS.get(name)
-    return header or row.customer.label(name)
+    header = CUSTOMER_HEADERS.get(name)  # (a field no column gave: its export header, in the reader's language)
+    return _(header) if header else row.customer.label(name)
 
 
 def _duplicates(store: Store, rows: list[_Row]) -> list[tuple[int, int | None, str, str]]:

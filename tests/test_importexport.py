@@ -539,3 +539,16 @@ def test_an_imported_number_the_card_refuses_is_refused(text):
     for language in ("en", "sv", "da"):
         with pytest.raises(ValueError, match="Not a number"):
             parse_number(text, language)
+
+
+def test_a_row_without_a_name_is_told_by_the_name_column_in_the_reader_s_language(demo_store: Store, tmp_path: Path):
+    """A Swedish file with its name cell empty: the report said "Rad 2, Name: …" — the English header — where every
+    other line names the file's own column."""
+    from customercard.i18n import using_language
+
+    path = tmp_path / "kunder.csv"
+    path.write_text("Namn;Ort\n;Lund\n", encoding="utf-8")
+    with using_language("sv"):
+        report = import_customers(demo_store, path, user="anna", dry_run=True)
+        told = report.summary()
+    assert not report.ok and "Namn:" in told and "Name:" not in told, told
