@@ -161,3 +161,21 @@ def test_a_day_given_as_iso_text_is_that_day(store):
     assert store.pipeline_cards(close_from="2024-06-30").equals(store.pipeline_cards(close_from=day))
     since = store.changes_by_others("anna", "2024-06-30T12:00:00+02:00")
     assert since.equals(store.changes_by_others("anna", dt.datetime(2024, 6, 30, 10)))
+
+
+# -- 7. wrong values for a write are told for their argument -------------------------------------------------------
+def test_a_comment_s_wrong_kind_or_day_and_a_preference_json_cannot_keep_are_told_for_their_argument(store):
+    from customercard.errors import ValidationError
+
+    customer_id = old_customer(store, 3)
+    with pytest.raises(ValidationError) as refused:
+        store.add_comment(customer_id, "Called", user="anna", kind="bogus")
+    assert set(refused.value.errors) == {"kind"}
+    with pytest.raises(ValidationError) as refused:
+        store.add_comment(customer_id, "Called", user="anna", written_on="the day before")
+    assert set(refused.value.errors) == {"written_on"}
+    written = store.add_comment(customer_id, "Called on the 2nd", user="anna", written_on="2024-01-02")
+    assert written.written_on == dt.date(2024, 1, 2)
+    with pytest.raises(ValidationError) as refused:
+        store.set_pref("anna", "a.day", dt.date(2024, 1, 1))
+    assert set(refused.value.errors) == {"value"}

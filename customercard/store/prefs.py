@@ -45,7 +45,11 @@ class PrefsStore(Part):
         """Remember a preference for a login (anyone may keep their own layout): a key of at most
         :data:`PREF_KEY_LENGTH` characters, a value of at most :data:`PREF_VALUE_LENGTH` as JSON, at most
         :data:`PREFS_PER_USER` keys a user (else ValidationError)."""
-        text = json.dumps(value)
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):  # a date, an object…: JSON has no such value
+            raise ValidationError({"value": _("A preference is kept as JSON: give text, a number, true or false, "
+                                              "or lists and mappings of them.")}) from None
         if not isinstance(key, str) or not key.strip() or len(key) > PREF_KEY_LENGTH:
             raise ValidationError({"key": _("Give a key of 1 to {n} characters.").format(n=PREF_KEY_LENGTH)})
         if len(text) > PREF_VALUE_LENGTH:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import formatting
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import Comment
 from .backend import Backend, frame_of
@@ -120,9 +120,11 @@ class TimelineStore(Part):
         """Write a comment, stamped with today's date and the writer unless given."""
         login = self.admin.require(user, "write")
         self.customers.takes_records(customer_id)
-        comment = Comment(customer_id=int(customer_id), body=body or "", kind=kind,
-                          written_on=written_on or self._firm_today(), author=author or login,
-                          recipients=list(recipients))
+        comment = Comment(customer_id=int(customer_id))
+        refused = comment.update_from({"body": body or "", "kind": kind, "written_on": written_on or self._firm_today(),
+                                       "author": author or login, "recipients": list(recipients)})
+        if refused:  # a kind that is none, a date that is no day…: told for the argument, as the model's rules are
+            raise ValidationError(refused, what=_("Comment"))
         comment.check(self.admin.choices())
         now = utcnow()
         with self.db.transaction() as cur:
