@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import html
 import ipaddress
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -39,6 +40,8 @@ from .i18n import N_, SOURCE_LANGUAGE, _, current_language, negotiate, ngettext,
 from .store import Store
 from .store.sessions import DEFAULT_IDLE, DEFAULT_LIFETIME
 from .ui import assets
+
+log = logging.getLogger(__name__)
 
 LOGIN_URL = "/login"
 LOGOUT_URL = "/logout"
@@ -80,14 +83,15 @@ def login_language(handler: RequestHandler, get_store: Callable[[], Store]) -> s
     choice on their profile, else the browser's ``Accept-Language`` (English, Swedish or Danish), else the firm's
     language."""
     try:
-        store = get_store()
         login_of = getattr(handler, "login_of", None) or _SERVED.get("login_of")
         login = login_of(handler) if login_of is not None else None
-        if login:
-            chosen = store.get_user(login).language
-            if chosen:
-                return chosen
-        firm = store.settings().language
+        chosen = get_store().get_user(login).language if login else None
+        if chosen:
+            return chosen
+    except Exception:  # who it is cannot be read: the browser's or the firm's language
+        log.debug("The reader's language could not be read", exc_info=True)
+    try:
+        firm = get_store().settings().language
     except Exception:  # the store cannot be read: the page is shown all the same
         firm = SOURCE_LANGUAGE
     return negotiate(handler.request.headers.get("Accept-Language", ""), firm)

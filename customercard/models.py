@@ -423,7 +423,10 @@ class Record(param.Parameterized):
         for name in self.fields:
             value = getattr(self, name, None)
             if isinstance(value, dt.datetime) and value.tzinfo is not None:
-                setattr(self, name, value.astimezone(dt.UTC).replace(tzinfo=None))
+                try:
+                    setattr(self, name, value.astimezone(dt.UTC).replace(tzinfo=None))
+                except OverflowError:  # at the calendar's very ends: left for date_errors to refuse
+                    continue
 
     def date_errors(self, prefix: str = "", previous: Record | Snapshot | None = None) -> dict[str, str]:
         """``{dotted field: message}`` for the dates and times a person gives that lie outside the years
@@ -832,22 +835,6 @@ class Customer(Record):
         errors.update(self.invoice_address.validate(choices, _part(previous, "invoice_address"),
                                                     prefix="invoice_address."))
         self._invoice_address_rules(choices, previous, errors)
-
-    def _invoice_address_rules(self, choices: Choices, previous: Record | None, errors: dict[str, str]) -> None:
-        """A separate invoice address is given (turned on, or its lines changed while on) only while the firm's switch
-        allows it, and not empty: the card said "Same as visiting address" while the switch stayed on."""
-        before = _part(previous, "invoice_address")
-        used_before = bool(previous.get("use_invoice_address")) if previous is not None else False
-        lines = ("line1", "line2", "postal_code", "city")
-        moved = any((getattr(self.invoice_address, name) or "") != ((before.get(name) if before is not None else "")
-                                                                   or "") for name in lines)
-        given = self.use_invoice_address and (not used_before or moved)
-        if given and not choices.invoice_addresses:
-            errors.setdefault("use_invoice_address", _(
-                "The firm has switched separate invoice addresses off (System administration → Settings)."))
-        elif given and self.invoice_address.is_empty():
-            errors.setdefault("use_invoice_address", _(
-                "Give the invoice address, or do not use a separate one."))
         country = self.visit_address.country or choices.default_country
         region = validators.phone_region(country, choices.phone_region)
         # a number read by the customer's country is checked again when the country changes (a Swedish
@@ -869,6 +856,22 @@ class Customer(Record):
                      default=formatting.typed(self.default_distance_km))
         errors.update(self.invoicing.validate(choices, _part(previous, "invoicing"), prefix="invoicing."))
         errors.update(self._validate_segments(choices, previous))
+
+    def _invoice_address_rules(self, choices: Choices, previous: Record | None, errors: dict[str, str]) -> None:
+        """A separate invoice address is given (turned on, or its lines changed while on) only while the firm's switch
+        allows it, and not empty: the card said "Same as visiting address" while the switch stayed on."""
+        before = _part(previous, "invoice_address")
+        used_before = bool(previous.get("use_invoice_address")) if previous is not None else False
+        lines = ("line1", "line2", "postal_code", "city")
+        moved = any((getattr(self.invoice_address, name) or "") != ((before.get(name) if before is not None else "")
+                                                                   or "") for name in lines)
+        given = self.use_invoice_address and (not used_before or moved)
+        if given and not choices.invoice_addresses:
+            errors.setdefault("use_invoice_address", _(
+                "The firm has switched separate invoice addresses off (System administration → Settings)."))
+        elif given and self.invoice_address.is_empty():
+            errors.setdefault("use_invoice_address", _(
+                "Give the invoice address, or do not use a separate one."))
 
     def _validate_segments(self, choices: Choices, previous: Record | None) -> dict[str, str]:
         before = getattr(previous, "segments", None) or {}

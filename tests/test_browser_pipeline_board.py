@@ -104,6 +104,14 @@ def test_the_move_to_list_by_keyboard_moves_on_enter_to_the_stage_arrowed_to(liv
     history = store.record_history("opportunities", opportunity_id)
     moves = history[(history["field"] == "stage") & (history["version"] > titled.version)]
     assert list(moves["new_value"]) == [third]  # one move, not through the second stage
+    # arrowed to a stage and left without Enter: not moved, and the list says "Move to…" again
+    listed = card(page, opportunity_id).locator("select.cc-board-move")
+    listed.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    expect(listed).to_have_value("")
+    page.wait_for_timeout(400)
+    assert store.get_opportunity(opportunity_id).stage == third
 
 
 def test_two_people_move_the_same_opportunity_and_the_second_meets_the_conflict(live_server, browser):

@@ -44,6 +44,24 @@ def test_bad_invoices_are_refused_whole(empty_store):
     assert empty_store.invoiced_per_year(c.id).empty
 
 
+def test_an_invoice_s_base_amount_must_say_what_its_amount_says(empty_store):
+    """A credit note with a positive base amount added to the year instead of taking from it; an invoice in the base
+    currency with another base amount, or a currency that is no code, was taken as given."""
+    c = empty_store.create_customer(user="anna", name="Careful AB")
+    row = {"customer_id": c.id, "number": "1", "invoice_date": "2024-03-03", "amount": 100.0, "currency": "EUR",
+           "amount_base": 1150.0}
+    for wrong, field in (({"amount": -100.0}, "amount_base"), ({"currency": "SEK"}, "amount_base"),
+                         ({"currency": "euro"}, "currency")):
+        with pytest.raises(cc.ValidationError) as refused:
+            empty_store.add_invoices(pd.DataFrame([row, {**row, "number": "2", **wrong}]), user="anna")
+        assert set(refused.value.errors) == {field} and "Row 2" in refused.value.errors[field], refused.value.errors
+    assert empty_store.invoiced_per_year(c.id).empty  # nothing of a refused file added
+    credit = {**row, "number": "3", "amount": -100.0, "amount_base": -1150.0, "currency": " eur"}
+    assert empty_store.add_invoices(pd.DataFrame([row, credit]), user="anna") == 2
+    assert empty_store.invoiced_per_year(c.id)["amount"].tolist() == [0.0]
+    assert set(empty_store.invoices(c.id)["currency"]) == {"EUR"}
+
+
 def test_invoices_of_a_customer_merged_away_are_refused_whole_naming_the_survivor(empty_store):
     kept = empty_store.create_customer(user="anna", name="Kept AB")
     gone = empty_store.create_customer(user="anna", name="Gone AB")

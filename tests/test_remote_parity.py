@@ -155,10 +155,20 @@ def test_a_day_that_is_no_day_is_told_for_its_argument(store, method, arguments,
 
 
 def test_a_day_given_as_iso_text_is_that_day(store):
+    from customercard.store.activity import as_moment
+
     day = dt.date(2024, 6, 30)
     assert store.invoicing_behind(today="2024-06-30").equals(store.invoicing_behind(today=day))
-    assert store.follow_up_counts(due_by="2024-06-30") == store.follow_up_counts(due_by=day)
+    follow_up = store.new_follow_up(old_customer(store, 4), owner="anna")
+    follow_up.what = "Call about the renewal"
+    store.add_follow_up(follow_up, user="anna")
+    late = dt.date(2099, 12, 31)
+    counted = store.follow_up_counts(due_by="2099-12-31")
+    assert counted == store.follow_up_counts(due_by=late) and counted["due"] > 0
+    assert counted != store.follow_up_counts(due_by="1999-01-01")  # the day read, not ignored
     assert store.pipeline_cards(close_from="2024-06-30").equals(store.pipeline_cards(close_from=day))
+    assert as_moment("2024-06-30T12:00:00+02:00", "since") == dt.datetime(2024, 6, 30, 10)  # its offset kept
+    assert as_moment("2024-06-30 12:00", "since") == dt.datetime(2024, 6, 30, 12)  # none: UTC, as stored
     since = store.changes_by_others("anna", "2024-06-30T12:00:00+02:00")
     assert since.equals(store.changes_by_others("anna", dt.datetime(2024, 6, 30, 10)))
 

@@ -212,6 +212,20 @@ def test_a_colleague_s_save_compares_again_on_an_open_card_as_of_a_day(demo_stor
     eventually(lambda: "Brought back 1 value" in banner.view.html)  # its own restore is no news to it
 
 
+def test_a_value_ticked_that_a_colleague_changes_is_unticked(demo_store):
+    customer_id, day = _changed_customer(demo_store)
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna", as_of=day)
+    banner = card.section("asof")
+    banner.compare()
+    banner.handle("asof-pick", {"id": "status", "value": True})
+    someone = demo_store.get_customer(customer_id)
+    someone.status = next(s for s in demo_store.choices().allowed("statuses")
+                          if s not in (someone.status, "Prospect"))
+    demo_store.save_customer(someone, user="erik")
+    eventually(lambda: "Erik Nilsson saved this customer meanwhile" in banner.view.html)
+    assert banner.picked == frozenset()  # bringing it back now would write over their change unseen
+
+
 def test_a_viewer_compares_but_cannot_restore(demo_store):
     customer_id, day = _changed_customer(demo_store)
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="vera", as_of=day)

@@ -276,7 +276,10 @@ def as_moment(value: Any, field: str) -> dt.datetime:
             raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
     if not isinstance(value, dt.datetime):
         return dt.datetime.combine(value, dt.time())
-    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+    try:
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+    except OverflowError:  # a zone's moment at the calendar's very ends
+        raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
 
 
 def _cursor(at: Any, src: int, seq: int) -> str:

@@ -39,7 +39,7 @@ class InvoicingStore(Part):
         Columns: customer_id, number, invoice_date, amount, currency, amount_base (project_id optional).
         """
         self.admin.require(user, "write")
-        frame = _check_invoices(invoices)
+        frame = _check_invoices(invoices, self.admin.settings().base_currency)
         if frame.empty:
             return 0
         wanted = sorted(int(i) for i in frame["customer_id"].unique())
@@ -139,7 +139,7 @@ class InvoicingStore(Part):
         return frame[["year", "amount"]]
 
 
-def _check_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
+def _check_invoices(invoices: pd.DataFrame, base_currency: str = "SEK") -> pd.DataFrame:
     missing = [c for c in INVOICE_COLUMNS if c not in invoices.columns and c != "project_id"]
     if missing:
         raise ValidationError({c: _("This column is missing.") for c in missing}, what=_("Invoices"))
@@ -157,8 +157,33 @@ def _check_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").round(2)
         if frame[column].isna().any():
             errors[column] = _("Row {row} has no valid amount.").format(row=int(frame[column].isna().idxmax()) + 1)
+    frame["currency"] = frame["currency"].astype(str).str.strip().str.upper()
+    if not errors:
+        _check_amounts(frame, base_currency, errors)
     if errors:
         raise ValidationError(errors, what=_("Invoices"))
     frame["number"] = frame["number"].astype(str)
-    frame["currency"] = frame["currency"].astype(str)
     return frame[INVOICE_COLUMNS]
+
+
+def _check_amounts(frame: pd.DataFrame, base_currency: str, errors: dict[str, str]) -> None:
+    """Each row's currency a three-letter code, and its amount in the base currency what it says: of the same sign as
+    its amount (a credit note is negative in both: a positive base amount added to the year instead of taking from
+    it) and, in the base currency itself, the amount."""
+    def first(mask: pd.Series) -> int:
+        return int(mask.to_numpy().nonzero()[0][0]) + 1
+
+    coded = frame["currency"].str.fullmatch(r"[A-Z]{3}")
+    if not coded.all():
+        errors["currency"] = _("Row {row}: give the currency as a three-letter code, like SEK.").format(
+            row=first(~coded))
+    amount, base = frame["amount"].to_numpy(dtype=float), frame["amount_base"].to_numpy(dtype=float)
+    crossed = pd.Series((amount * base) < 0)
+    if crossed.any():
+        errors["amount_base"] = _("Row {row}: the amount in the base currency has the other sign than the amount (a "
+                                  "credit note is negative in both).").format(row=first(crossed))
+    else:
+        differs = pd.Series((frame["currency"].to_numpy() == base_currency) & (np.round(amount - base, 2) != 0))
+        if differs.any():
+            errors["amount_base"] = _("Row {row}: in {currency}, the base currency, the amount in the base currency "
+                                      "is the amount.").format(row=first(differs), currency=base_currency)

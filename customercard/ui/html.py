@@ -36,7 +36,8 @@ def rows_of(frame: pd.DataFrame) -> Iterator[tuple]:
 def _column_values(column: pd.Series) -> list[Any]:
     values = column.tolist()
     if isinstance(column.dtype, pd.StringDtype):
-        return [None if value != value else value for value in values]  # noqa: PLR0124 - NaN is not itself
+        return [None if value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
+                for value in values]
     return values
 
 

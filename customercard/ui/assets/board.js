@@ -10,7 +10,9 @@ function render({ model, el }) {
   let focusId = null, asked = {};
   function say(text) { said.textContent = ""; setTimeout(() => { said.textContent = text; }, 50); }
   // a text's {names} filled in one pass, each value as it is (a title with "$&" or "{stage}" in it stays itself)
-  function fill(text, values) { return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m)); }
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, (m, k) => (Object.hasOwn(values, k) ? String(values[k]) : m));
+  }
   function move(card, stage) {
     const t = model.texts;
     say(fill(t.moving, {title: card.title, stage: labels[stage] ?? stage}));
@@ -69,21 +71,29 @@ function render({ model, el }) {
       const o = document.createElement("option"); o.value = stage; o.textContent = labels[stage] ?? stage;
       select.appendChild(o);
     }
-    // Chosen with the mouse (or in the opened list): moved at once. Arrowed through while closed, the list only
-    // shows the stage (Chromium says "changed" at each arrow key): Enter moves there, so a later stage is reachable.
+    // Chosen with the mouse, or in the opened list (Space, Alt+Down or F4 open it): moved at once. Arrowed through
+    // while closed, the list only shows the stage (Chromium says "changed" at each arrow key or letter): Enter moves
+    // there, so a later stage is reachable; left without Enter, it shows "Move to…" again.
     let arrowed = false;
     select.addEventListener("mousedown", () => { arrowed = false; });
     select.addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
         e.preventDefault(); e.stopPropagation();
+        arrowed = false;
         if (select.selectedIndex > 0) move(card, select.value);
         return;
       }
-      arrowed = ["ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"].includes(e.key) || e.key.length === 1;
+      const opens = e.key === " " || e.key === "F4" || (e.altKey && (e.key === "ArrowDown" || e.key === "ArrowUp"));
+      if (opens) { arrowed = false; return; }
+      if (["ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"].includes(e.key) ||
+          (e.key.length === 1 && !e.ctrlKey && !e.metaKey)) arrowed = true;
     });
     select.addEventListener("change", () => {
-      if (arrowed) { arrowed = false; return; }
+      if (arrowed) return;
       if (select.selectedIndex > 0) move(card, select.value);
+    });
+    select.addEventListener("blur", () => {
+      if (arrowed) { arrowed = false; select.selectedIndex = 0; }
     });
     li.appendChild(select);
     return li;

@@ -128,9 +128,14 @@ class AsOfSection(Section):
         """Someone saved the customer while this card as of a day is open: a comparison shown is made again — its
         Today column, and the version a restore is written on, are today's — the values ticked kept where they
         still differ (the card itself stays as it was that day)."""
-        if self._diff is None or self.base.get_customer(self.context.customer.id).version == self._today_version:
+        if self._diff is None or self.__dict__.get("_restoring") or \
+                self.base.get_customer(self.context.customer.id).version == self._today_version:
             return  # nothing compared yet, or the save is one the comparison shows already (this banner's restore)
+        shown = dict(zip(self._diff["field"], self._diff["value_b"], strict=True))
         self.compare()
+        today = dict(zip(self._diff["field"], self._diff["value_b"], strict=True))
+        # a value ticked that they changed is unticked: bringing it back now would write over their change unseen
+        self._picked = {field for field in self._picked if _same(shown.get(field), today.get(field))}
         self.say(_("{name} saved this customer meanwhile: the comparison shows today’s values now.").format(
             name=self.context.store.user_name(by)))
 
@@ -162,6 +167,7 @@ class AsOfSection(Section):
             self.say(_("Choose the values to bring back first."), ok=False)
             return False
         context = self.context
+        self._restoring = True  # (its own change, heard meanwhile, is no colleague's)
         try:
             saved = self.base.restore_as_of(context.customer.id, context.as_of, fields, user=context.login,
                                             expected_version=version if version is not None else self._today_version)
@@ -173,6 +179,8 @@ class AsOfSection(Section):
         except CustomerCardError as exc:  # each field's message after its label
             self.say(refusal(exc, lambda field: customer_label(self.context.customer, field)), ok=False)
             return False
+        finally:
+            self._restoring = False
         self._picked = set()
         self._today_version = saved.version
         self._diff = self.base.diff(context.customer.id, context.as_of)
@@ -180,6 +188,14 @@ class AsOfSection(Section):
                           "Brought back {n} values as one new change; today’s card shows them.",
                           len(fields)).format(n=len(fields)))
         return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two values of a comparison alike (missing ones alike too)."""
+    def missing(value: Any) -> bool:
+        return value is None or value is pd.NA or (isinstance(value, float) and value != value)  # noqa: PLR0124
+
+    return (missing(a) and missing(b)) or (not missing(a) and not missing(b) and a == b)
 
 
 def parse_day(text: str | None, today: dt.date | None = None) -> dt.date | None:
