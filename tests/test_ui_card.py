@@ -747,6 +747,8 @@ def test_the_list_beside_an_open_form_shows_a_colleague_s_change(demo_store, cus
     """While "New comment…" (or a comment's editor, or an opportunity's form) was open, the list beside it kept
     what it showed when the form opened: a colleague's comment never appeared until the form closed. The list
     shows the new values; the form keeps what was typed."""
+    from customercard.ui.html import esc
+
     from .conftest import eventually
 
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
@@ -768,3 +770,21 @@ def test_the_list_beside_an_open_form_shows_a_colleague_s_change(demo_store, cus
     eventually(lambda: "Erik&#x27;s new lead" in opportunities.view.html
                or "Erik's new lead" in opportunities.view.html)
     assert opportunities.form_open
+    # the same beside "Add relation…" and "Add contact person" (their lists said "No relations." under a refusal
+    # naming the relation a colleague had just made)
+    relations = card.section("relations")
+    relations.open()
+    relations.handle("add-relation", {})
+    other = next(int(i) for i in demo_store.list_customers(limit=5)[0]["id"] if int(i) != customer_id)
+    demo_store.add_relation(cc.Relation(customer_id=other, relation_type="Partner of", other_customer_id=customer_id),
+                            user="erik")
+    other_name = demo_store.get_customer(other).name
+    eventually(lambda: esc(other_name) in relations.view.html)
+    assert relations.form_open
+    contacts = card.section("contacts")
+    contacts.open()
+    contacts.handle("add-contact", {})
+    demo_store.create_contact(cc.Contact(customer_id=customer_id, first_name="Zelda", last_name="Newcomer"),
+                              user="erik")
+    eventually(lambda: "Zelda Newcomer" in contacts.view.html)
+    assert contacts.form_open

@@ -108,6 +108,7 @@ class CrmSection(Section):
                                                pn.Row(save, cancel), self._form_message,
                                                sizing_mode="stretch_width", css_classes=focus_first([css])),
                                child_first=True)
+        self.keep_beside_form(self.markup)  # the list beside it shows colleagues' changes as they come
 
     def _run(self, action, done: str) -> bool:
         try:
@@ -122,6 +123,7 @@ class CrmSection(Section):
                 if isinstance(exc, ValidationError) and getattr(self, "_form", None) is not None:
                     self._form.show_errors(exc.errors)
                 self._form_message.object = f'<span style="color:#b42318"{live(False)}>{esc(_error_text(exc))}</span>'
+                self.view.html = self.markup()  # the list as it is now (a refusal may name what is there already)
             else:
                 self.say(_error_text(exc), ok=False)
             return False

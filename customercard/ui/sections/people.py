@@ -84,6 +84,7 @@ class ContactsSection(Section):
         self.view.param.update(child=pn.Column(pn.pane.HTML(f"<b>{esc(_('New contact person'))}</b>", margin=(0, 10)),
                                                form, pn.Row(save, cancel), message, sizing_mode="stretch_width",
                                                css_classes=focus_first(["cc-contact-adder"])), child_first=False)
+        self.keep_beside_form(self.markup)  # the list beside it shows colleagues' changes as they come
 
 
 class ProjectsSection(Section):
