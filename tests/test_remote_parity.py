@@ -189,3 +189,13 @@ def test_a_comment_s_wrong_kind_or_day_and_a_preference_json_cannot_keep_are_tol
     with pytest.raises(ValidationError) as refused:
         store.set_pref("anna", "a.day", dt.date(2024, 1, 1))
     assert set(refused.value.errors) == {"value"}
+
+
+# -- 8. a query's list and blob columns ----------------------------------------------------------------------------
+def test_a_query_s_lists_and_blobs_are_what_the_file_gives(store, on_file):
+    query = "SELECT [x, x + 1] AS pair, 'ab'::BLOB AS raw, CASE WHEN x = 1 THEN NULL ELSE [x] END AS maybe " \
+            "FROM range(3) t(x) ORDER BY x"
+    frame, expected = store.sql(query), on_file.sql(query)
+    for column in ("pair", "raw", "maybe"):
+        assert [type(v) for v in frame[column]] == [type(v) for v in expected[column]], column
+    assert frame["pair"][0].tolist() == [0, 1] and bytes(frame["raw"][0]) == b"ab"

@@ -273,24 +273,10 @@ def frame_to_arrow(frame: pd.DataFrame) -> bytes:
     maps: dict[int, Any] = {}
     tuples: dict[str, int] = {}
     absent: list[str] = []  # the columns whose missing values are pd.NA (DuckDB's NULL list, map, struct)
+    arrays: list[str] = []  # lists as DuckDB's .df() gives them (NumPy arrays), and blobs (bytearray)
     for place, (name, column) in enumerate(frame.items()):
-        if column.dtype != object:
-            continue
-        first = next((value for value in column if not _missing(value)), None)
-        if not isinstance(first, dict | list | tuple | np.ndarray):
-            continue
-        present = [value for value in column if not _missing(value)]
-        if any(value is pd.NA for value in column):
-            absent.append(str(name))
-        if all(isinstance(value, dict) for value in present):
-            made = _map_array(column)
-            if made is not None:
-                maps[place] = made
-        elif all(type(value) is tuple for value in present):
-            tuples[str(name)] = 0
-        elif all(type(value) is list for value in present) and any(present) and \
-                all(type(item) is tuple for value in present for item in value):
-            tuples[str(name)] = 1
+        if column.dtype == object:
+            _note_column(place, str(name), column, maps, tuples, absent, arrays)
     plain = frame.copy(deep=False) if maps else frame
     for place in maps:
         plain.isetitem(place, pd.Series([None] * len(frame), index=frame.index, dtype=object))
@@ -301,8 +287,8 @@ def frame_to_arrow(frame: pd.DataFrame) -> bytes:
                           "({error}).").format(column=_failing_column(plain), error=exc)) from None
     for place, array in maps.items():
         table = table.set_column(place, pa.field(table.column_names[place], array.type), array)
-    if tuples or absent:
-        said = json.dumps({"tuples": tuples, "absent": absent}).encode("utf-8")
+    if tuples or absent or arrays:
+        said = json.dumps({"tuples": tuples, "absent": absent, "arrays": arrays}).encode("utf-8")
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), FRAME_METADATA: said})
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, table.schema) as writer:
@@ -332,6 +318,32 @@ def _map_array(column: pd.Series) -> Any:
         return None
 
 
+def _note_column(place: int, name: str, column: pd.Series, maps: dict[int, Any],
+                 tuples: dict[str, int], absent: list[str], arrays: list[str]) -> None:
+    """What :func:`frame_to_arrow` notes of a column of objects: a map to make, tuples, missing values as pd.NA,
+    NumPy arrays or blobs to give back as such."""
+    first = next((value for value in column if not _missing(value)), None)
+    if isinstance(first, bytearray):
+        arrays.append(name)
+        return
+    if not isinstance(first, dict | list | tuple | np.ndarray):
+        return
+    present = [value for value in column if not _missing(value)]
+    if any(value is pd.NA for value in column):
+        absent.append(name)
+    if all(isinstance(value, np.ndarray) for value in present):
+        arrays.append(name)
+    if all(isinstance(value, dict) for value in present):
+        made = _map_array(column)
+        if made is not None:
+            maps[place] = made
+    elif all(type(value) is tuple for value in present):
+        tuples[name] = 0
+    elif all(type(value) is list for value in present) and any(present) and \
+            all(type(item) is tuple for value in present for item in value):
+        tuples[name] = 1
+
+
 def _failing_column(frame: pd.DataFrame) -> str:
     """The name of the first column of ``frame`` that Arrow cannot carry."""
     import pyarrow as pa
@@ -356,8 +368,9 @@ def frame_from_arrow(data: bytes) -> pd.DataFrame:
         said = json.loads((table.schema.metadata or {}).get(FRAME_METADATA) or b"{}")
         tuples = dict(said.get("tuples") or {}) if isinstance(said, dict) else {}
         absent = {str(name) for name in said.get("absent") or ()} if isinstance(said, dict) else set()
+        arrays = {str(name) for name in said.get("arrays") or ()} if isinstance(said, dict) else set()
     except (ValueError, TypeError):
-        tuples, absent = {}, set()
+        tuples, absent, arrays = {}, set(), set()
     frame = table.to_pandas()
     for name, column in zip(table.column_names, table.columns, strict=True):
         if name in frame.columns and _nested(pa, column.type):
@@ -370,7 +383,12 @@ def frame_from_arrow(data: bytes) -> pd.DataFrame:
                           if isinstance(value, list) else value for value in values]
             if name in absent:
                 values = [pd.NA if value is None else value for value in values]
+            if name in arrays:  # as the file's frame holds them: NumPy arrays
+                values = [np.array(value) if isinstance(value, list) else value for value in values]
             frame[name] = pd.Series(values, index=frame.index, dtype=object)
+        elif name in arrays and name in frame.columns:  # blobs: bytearray, as DuckDB gives them
+            frame[name] = pd.Series([bytearray(value) if isinstance(value, bytes) else value
+                                     for value in frame[name]], index=frame.index, dtype=object)
     return frame
 
 
