@@ -199,3 +199,13 @@ def test_a_query_s_lists_and_blobs_are_what_the_file_gives(store, on_file):
     for column in ("pair", "raw", "maybe"):
         assert [type(v) for v in frame[column]] == [type(v) for v in expected[column]], column
     assert frame["pair"][0].tolist() == [0, 1] and bytes(frame["raw"][0]) == b"ab"
+
+
+def test_a_follow_up_not_done_then_has_no_done_at_as_follow_ups_says(store):
+    customer_id = old_customer(store, 5)
+    follow_up = store.new_follow_up(customer_id, owner="anna")
+    follow_up.what = "Send the offer"
+    store.add_follow_up(follow_up, user="anna")
+    then = store.follow_ups_as_of(customer_id, dt.date(2099, 1, 1))
+    today = store.follow_ups(customer_id=customer_id)
+    assert then["done_at"].tolist() == today["done_at"].tolist() == [None] * len(today)

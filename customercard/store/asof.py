@@ -395,7 +395,7 @@ class AsOfStore(Part):
         frame["done"] = frame["done"].astype(bool)
         done_then = frame["done"] & (pd.to_datetime(frame["done_at"]) <= pd.Timestamp(cutoff))
         frame["done_by"] = frame["done_by"].where(done_then, "")
-        frame["done_at"] = frame["done_at"].where(done_then, pd.NaT)
+        frame["done_at"] = frame["done_at"].where(done_then, None)  # (as follow_ups says "not done")
         frame["done"] = done_then
         due = [pd.Timestamp(d).date() if pd.notna(d) else None for d in frame["due_on"]]
         frame["due_on"] = due
