@@ -57,12 +57,14 @@ class LightComponent(ReactiveHTML):
     def _update_model(self, events, msg, root, model, doc, comm) -> None:  # Panel's signature
         # Panel takes an empty list for a list of param objects (all() of nothing is true) and then fails on the
         # old value when that held dicts (TypeError: unhashable type: 'dict'): a list of hits or rows that became
-        # empty never reached the browser, which went on showing the old ones. Empty lists are set directly.
+        # empty never reached the browser, which went on showing the old ones. Empty lists are set directly — first:
+        # set after the rest, the browser drew the new query beside the old hits a moment, and an Enter pressed then
+        # opened the card of an earlier text's first hit.
         empty = {prop: value for prop, value in msg.items()
                  if isinstance(value, list) and not value and prop in model.data.properties()}
-        super()._update_model(events, {p: v for p, v in msg.items() if p not in empty}, root, model, doc, comm)
         if empty:
             self._set_on_model(empty, root, model.data)
+        super()._update_model(events, {p: v for p, v in msg.items() if p not in empty}, root, model, doc, comm)
 
     def _ccroot_ccmsg(self, event) -> None:
         self.receive(event.data.get("detail"))
