@@ -117,6 +117,33 @@ def test_the_bulk_panel_previews_applies_and_undoes(demo_store):
         assert undone.customers == preview["change"] and not labelled(bulk, "Undo the last bulk change").visible
 
 
+def test_a_bulk_change_refused_part_way_says_so_and_how_far_it_came(demo_store):
+    """An administrator stops offering the value while Apply runs: the first steps are written, the rest refused —
+    and the page said "Changed 2 customers." over the refusal, as if all were done."""
+    page = CustomerList.from_url(demo_store, "status=Active", login="anna")
+    page.__panel__()
+    first = [row["_id"] for row in page.table.rows[:6]]
+    page.table.selectable = True
+    page.table.receive({"select": first, "on": True})
+    bulk = page.bulk
+    labelled(bulk, "Change").value = "industry"
+    industries = demo_store.list_values("industries")
+    target = industries[industries["active"]].iloc[-1]
+    labelled(bulk, "New value").value = target["label"]
+    preview = bulk.make_preview()
+    assert preview["change"] >= 3, preview
+
+    def stop_offering(_change) -> None:  # a colleague in Administration, as the first step is committed
+        unsubscribe()
+        demo_store.set_list_value_active(int(target["id"]), False, user="admin")
+
+    unsubscribe = demo_store.changes.subscribe(stop_offering, weak=False)
+    batch = run_apart(bulk.apply(step=2))
+    said = pane_text(bulk, "cc-bulk-status")
+    assert batch.customers < preview["change"] and "Stopped after" in said and "Changed" not in said.split(".")[0]
+    assert f"of {preview['change']} customers" in said and "The rest were left as they were." in said
+
+
 def test_viewers_get_no_bulk_panel_and_no_check_boxes(demo_store):
     page = CustomerList.from_url(demo_store, "", login="vera")
     layout = page.__panel__()

@@ -221,6 +221,7 @@ class BulkPanel(pn.viewable.Viewer):
         self._progress.param.update(value=0, max=len(pairs), visible=True)
         batch: BulkChange | None = None
         skipped: dict[int, str] = {}
+        failed = ""
         try:
             for start in range(0, len(pairs), step):
                 part = pairs[start:start + step]
@@ -232,12 +233,18 @@ class BulkPanel(pn.viewable.Viewer):
                 self._say(self._status, _("Changed {done} of {total} customers…").format(
                     done=formatting.number(self._progress.value), total=formatting.number(len(pairs))))
         except CustomerCardError as exc:
-            self._say(self._status, str(exc), ok=False, focus=True)
+            failed = str(exc)
+            self._say(self._status, failed, ok=False, focus=True)
         finally:
             self._preview_button.disabled = False
             self.preview = None
             self._apply.label = _("Apply")
-        if batch is not None:
+        if batch is not None and failed:  # refused part-way (the value no longer offered, the role lowered…): said
+            self._say(self._status, _("Stopped after {done} of {total} customers: {why} The rest were left as they "
+                                      "were.").format(done=formatting.number(batch.customers),
+                                                      total=formatting.number(len(pairs)), why=failed),
+                      ok=False, extra=self._skipped_html(skipped, _("Left alone")), focus=True)
+        elif batch is not None:
             self._say(self._status, ngettext("Changed {n} customer.", "Changed {n} customers.", batch.customers).format(
                 n=formatting.number(batch.customers)), extra=self._skipped_html(skipped, _("Left alone")), focus=True)
         self._find_last()
