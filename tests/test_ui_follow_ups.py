@@ -43,6 +43,28 @@ def test_add_one_for_a_colleague_overdue_marked_then_done(demo_store):
     assert 'data-action="follow-up-open"' in section.view.html and "cc-overdue" not in section.view.html
 
 
+def test_follow_ups_on_the_card_are_no_part_of_the_crm_module_s_switch(demo_store):
+    """With the CRM module switched off the card's Follow-ups refused Add and Done ("The CRM module has been switched
+    off… nothing was saved"), where the home page and the contact card took them."""
+    customer_id = rich_customers(demo_store)[1]
+    settings = demo_store.settings()
+    settings.crm_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    try:
+        section = _section(demo_store, customer_id)
+        section.handle("new-follow-up", {})
+        section.form.widgets["what"].value = "Send the signed contract"
+        assert section.editor.save() is not False
+        row = demo_store.follow_ups(customer_id=customer_id)
+        row = row[row["what"] == "Send the signed contract"].iloc[0]
+        section.handle("follow-up-done", {"id": str(int(row.id)), "version": str(int(row.version))})
+        assert demo_store.get_follow_up(int(row.id)).done and "switched off" not in section.view.html
+    finally:
+        settings = demo_store.settings()
+        settings.crm_enabled = True
+        demo_store.save_settings(settings, user="admin")
+
+
 def test_a_follow_up_needs_what_and_a_day(demo_store):
     section = _section(demo_store, rich_customers(demo_store)[0])
     section.handle("new-follow-up", {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import panel as pn
@@ -67,6 +67,9 @@ class CrmSection(Section):
     """What the CRM sections share: a record editor in the section, a message pane under forms, a save wrapper.
     They are on the card only while the firm's CRM module is switched on."""
 
+    #: Whether the section's writes are the CRM module's (refused once it is switched off); follow-ups are not.
+    needs_crm: ClassVar[bool] = True
+
     @classmethod
     def shown(cls, context) -> bool:
         return context.settings.crm_enabled
@@ -87,7 +90,8 @@ class CrmSection(Section):
         context = self.context
 
         def save_while_on(draft: Record) -> Any:
-            require_crm(context.store)  # switched off since the form was opened: nothing saved
+            if self.needs_crm:
+                require_crm(context.store)  # switched off since the form was opened: nothing saved
             return save(draft)
         self.editor = RecordEditor(record, fields, save=save_while_on, done=finished, cancelled=cancelled,
                                    reload=reload,
@@ -112,7 +116,8 @@ class CrmSection(Section):
 
     def _run(self, action, done: str) -> bool:
         try:
-            require_crm(self.context.store)
+            if self.needs_crm:
+                require_crm(self.context.store)
             action()
         except ConflictError as exc:
             self._note = (conflict_text(exc, self.context.store.user_name), False)

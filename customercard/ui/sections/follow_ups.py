@@ -82,6 +82,7 @@ class FollowUpsSection(CrmSection):
     """Follow-ups at this customer (shown whether or not the CRM module is on)."""
 
     key = "follow_ups"
+    needs_crm = False  # (the CRM module's switch leaves follow-ups alone, as the home page and contact card do)
     listens_to = frozenset({"follow-up", "contact"})
     title = N_("Follow-ups")
     collapsed_by_default = False
