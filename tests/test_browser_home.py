@@ -161,3 +161,24 @@ def test_a_follow_up_is_reached_and_marked_done_by_keyboard_alone(live_server, b
     note = wait_focus(page, lambda focus: focus["section"] == "home-follow_ups" and "cc-note" in focus["classes"])
     assert note["text"] == said
     context.close()
+
+
+def test_long_prose_in_a_follow_up_leaves_the_other_columns_their_words(live_server, browser):
+    """A follow-up of a few hundred words squeezed the table's other columns (due day, owner, status, the buttons) to
+    a letter's width, on the home page and on the card."""
+    store = live_server.store
+    customer_id = _annas(store)[0]
+    follow_up = store.new_follow_up(customer_id, owner="anna")
+    follow_up.what = ("Call them about the renewal and ask whether the new finance director has approved the budget. "
+                      * 12).strip()
+    store.add_follow_up(follow_up, user="anna")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    for path, table in (("/", "#cc-home-follow-ups"), (f"/card?customer={customer_id}", "#cc-follow-ups-table")):
+        login(page, live_server.url, "anna", path=path) if path == "/" else page.goto(live_server.url + path)
+        wait_idle(page)
+        widths = page.locator(f"{table} thead th").evaluate_all(
+            "cells => cells.map(c => [c.innerText.trim(), c.getBoundingClientRect().width])")
+        narrow = [(name, width) for name, width in widths if name and width < 40]
+        assert widths and not narrow, (path, widths)
+    context.close()
