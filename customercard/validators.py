@@ -496,10 +496,18 @@ def isolated(value: object) -> object:
     return value
 
 
+#: A text that shows nothing at all: spaces, :data:`UNSEEN` and the tag characters (U+E0000–U+E007F) only — a name
+#: "of" them was a heading without a word and a link nobody could click.
+_SHOWS_NOTHING = re.compile(f"(?:{UNSEEN}|[\U000e0000-\U000e007f]|\\s)*")
+
+
 def strip_text(value: str) -> str:
     """A text without the spaces and invisible characters (:data:`INVISIBLE`) at its ends: '' for a text of only
-    those."""
-    return value.strip(_AT_THE_ENDS)
+    those, or of nothing that shows (direction controls, tag characters)."""
+    text = value.strip(_AT_THE_ENDS)
+    if text and not text.isascii() and _SHOWS_NOTHING.fullmatch(text):
+        return ""
+    return text
 
 
 def is_blank(value: object) -> bool:

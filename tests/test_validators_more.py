@@ -38,7 +38,8 @@ def refusal(check, *args) -> str:
 
 
 # -- 6: invisible characters and direction controls ---------------------------------------------------------
-INVISIBLE_ONLY = ["\u200b", "\u2800", "\u3164", "\ufeff", "\u200b \u2800\u00a0\u3164", "\u2060\u200d", "\u115f\u1160"]
+INVISIBLE_ONLY = ["\u200b", "\u2800", "\u3164", "\ufeff", "\u200b \u2800\u00a0\u3164", "\u2060\u200d", "\u115f\u1160",
+                  "\U000e0041\U000e0042\U000e0043", "\u202e", " \u202e\u2066 \ufe0f"]  # tags, direction controls
 
 
 @pytest.mark.parametrize("text", INVISIBLE_ONLY)
@@ -56,7 +57,8 @@ def test_invisible_characters_go_at_the_ends_but_stay_inside():
     assert validators.check_text(mixed, 200) == mixed
 
 
-@pytest.mark.parametrize("name", ["\u200b", "\u2800", "\u3164", " \u200b\ufeff "])
+@pytest.mark.parametrize("name", ["\u200b", "\u2800", "\u3164", " \u200b\ufeff ",
+                                  "\U000e0041\U000e0043\U000e004d\U000e0045"])
 def test_the_required_name_is_not_given_by_invisible_characters(store, name):
     customer = cc.Customer(name=name)
     assert customer.validate(Choices())["name"] == "The customer needs a name."
