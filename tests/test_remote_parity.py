@@ -209,3 +209,14 @@ def test_a_follow_up_not_done_then_has_no_done_at_as_follow_ups_says(store):
     then = store.follow_ups_as_of(customer_id, dt.date(2099, 1, 1))
     today = store.follow_ups(customer_id=customer_id)
     assert then["done_at"].tolist() == today["done_at"].tolist() == [None] * len(today)
+
+
+def test_a_follow_up_due_before_the_year_1000_is_told_for_its_day(store):
+    from customercard.errors import ValidationError
+
+    follow_up = store.new_follow_up(old_customer(store, 6), owner="anna")
+    follow_up.what = "Far too early"
+    follow_up.due_on = dt.date(1, 1, 1)  # (it travelled as '1-01-01', which the server could not read)
+    with pytest.raises(ValidationError) as refused:
+        store.add_follow_up(follow_up, user="anna")
+    assert set(refused.value.errors) == {"due_on"}

@@ -198,8 +198,15 @@ def encode_record(record: models.Record) -> dict[str, Any]:
         if own is not None and isinstance(kind.param[name], param.Selector) and \
                 list(own) != list(kind.param[name].objects):
             objects[name] = [encode(value) for value in own]
+    # moments with their offset (param writes a datetime without it: 10:00 in Stockholm arrived as 10:00 UTC), and
+    # days before the year 1000 (param writes year 1 as '1-01-01', which it cannot read back: the model refuses
+    # them with its message, on the server as on the file)
+    moments = {name: encode(value) for name in _travelling(record)
+               if isinstance(value := getattr(record, name), dt.date)
+               and (getattr(value, "tzinfo", None) is not None or value.year < 1000)}  # noqa: PLR2004 - 4 digits
     encoded = {"$record": kind.__name__,
-               "values": record.param.serialize_parameters(subset=_travelling(record), mode="json"),
+               "values": record.param.serialize_parameters(
+                   subset=[name for name in _travelling(record) if name not in moments], mode="json"),
                "nested": {name: encode_record(getattr(record, name)) for name in record.nested
                           if getattr(record, name) is not None},
                "objects": objects}
@@ -209,9 +216,6 @@ def encode_record(record: models.Record) -> dict[str, Any]:
              if isinstance(kind.param[name], param.Dict) and getattr(record, name)}
     if dicts:
         encoded["dicts"] = dicts
-    # moments with their offset (param writes a datetime without it: 10:00 in Stockholm arrived as 10:00 UTC)
-    moments = {name: encode(getattr(record, name)) for name in _travelling(record)
-               if isinstance(getattr(record, name), dt.datetime) and getattr(record, name).tzinfo is not None}
     if moments:
         encoded["moments"] = moments
     if record.unreadable:  # the stored values the model refused (read as defaults), and those to write anyway
@@ -229,7 +233,7 @@ def decode_record(data: dict[str, Any]) -> models.Record:
     dicts = {name: decode(value) for name, value in (data.get("dicts") or {}).items()
              if name in kind.param and isinstance(kind.param[name], param.Dict)}
     dicts.update({name: decode(value) for name, value in (data.get("moments") or {}).items()
-                  if name in kind.param and isinstance(kind.param[name], param.Date)})
+                  if name in kind.param and isinstance(kind.param[name], param.Date | param.CalendarDate)})
     record = kind(**{**{k: v for k, v in values.items() if k in kind.param}, **dicts, **nested})
     for name, allowed in data.get("objects", {}).items():
         if name in kind.param and isinstance(kind.param[name], param.Selector):
