@@ -350,9 +350,13 @@ def test_the_search_customers_text_finds_what_the_super_search_finds(empty_store
     assert found("5563214302") == found("556321-4302") == {"Jönsson Media AB"}
     assert found("asa lindqvist") == {"Borg Konsult AB"}
     assert found("berg") == {"Berg Konsult AB"}  # not Borg, a guess the super search may offer
+    for typed in ("%", "_", "%_%", "__"):  # typed, not wildcards: they listed every customer
+        assert found(typed) == set(), typed
     assert found("konsult") == {"Borg Konsult AB", "Berg Konsult AB"}
     assert found("zzzz") == set()
     assert jonsson.id in set(store.search("jonsson")["id"])
+    percent = store.create_customer(user="anna", name="100% Konsult AB")
+    assert percent.name in found("100%")  # (with the customers whose numbers start with 100, as the super search)
 
 
 @pytest.mark.parametrize("query", [cc.CustomerQuery(text="jön\ud800sson"), cc.CustomerQuery(city="\ud800"),

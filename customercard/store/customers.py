@@ -766,7 +766,8 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
         params.append(query.archived == "archived")
     text = clean_text(query.text).strip().lower()  # a lone surrogate or a control character: left out, as typing
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # typed, not wildcards
+        pattern = "%" + escaped + "%"
         # what the super search finds for the text too (its link "Search customers for …" leads here): Jönsson
         # typed as jonsson, an organisation or phone number with or without its dashes, a contact person's name
         found = store.search.search(text, limit=LIST_SEARCH_HITS)
@@ -775,8 +776,8 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
         # a nickname is found only while the firm has nicknames (switched off, the card shows none)
         nickname = "OR lower(c.nickname) LIKE ? ESCAPE '\\' " if store.admin.settings().nicknames_enabled else ""
         where.append("(lower(c.name) LIKE ? ESCAPE '\\' " + nickname +
-                     "OR CAST(c.number AS VARCHAR) LIKE ?" + also + ")")
-        params += [pattern, *([pattern] if nickname else []), text + "%", *ids]
+                     "OR CAST(c.number AS VARCHAR) LIKE ? ESCAPE '\\'" + also + ")")
+        params += [pattern, *([pattern] if nickname else []), escaped + "%", *ids]
     for labels, column, list_name in ((query.statuses, "c.status_id", "statuses"),
                                       (query.industries, "c.industry_id", "industries")):
         if labels:
