@@ -52,6 +52,26 @@ def test_saving_a_view_sets_the_url_and_the_menu(demo_store):
     assert [v.name for v in demo_store.views(user="erik")] == ["Mine", "<b>Active</b> by city"]
 
 
+def test_a_link_to_a_view_that_is_gone_says_so_above_the_list(demo_store):
+    """Erik's link to a view Anna has since deleted (or her private one) opened the whole list without a word; a
+    40 KB unknown value in a link was repeated whole, in a line that did not wrap."""
+    gone = demo_store.save_view(SavedView(name="Soon gone", search="status=Active", shared=True), user="anna")
+    demo_store.delete_view(gone.id, user="anna")
+    private = demo_store.save_view(SavedView(name="Anna's own", search="status=Active"), user="anna")
+    for view_id in (gone.id, private.id):
+        page = CustomerList.from_url(demo_store, f"view={view_id}", login="erik")
+        page.__panel__()
+        note = one(page, pn.pane.HTML, "cc-left-out")
+        assert note.visible and "not there any more" in note.object and page.view_id is None
+    mine = CustomerList.from_url(demo_store, f"view={private.id}", login="anna")
+    mine.__panel__()
+    assert mine.view_id == private.id and not one(mine, pn.pane.HTML, "cc-left-out").visible
+    long = CustomerList.from_url(demo_store, "status=" + "x" * 40_000, login="erik")
+    long.__panel__()
+    note = one(long, pn.pane.HTML, "cc-left-out").object
+    assert len(note) < 1_000 and "overflow-wrap:anywhere" in note
+
+
 def test_saving_over_a_view_deleted_meanwhile_says_so_and_keeps_the_search(demo_store):
     """An administrator deleted the view Anna had open; her "Save over this view" failed on the server (a NotFound
     in the log), the page kept saying "Saved the view …" from before, and her search was saved nowhere."""

@@ -174,6 +174,8 @@ class CustomerList(pn.viewable.Viewer):
     left_out = param.List(default=[], item_type=str, doc="Filter values the URL or the saved view named that the firm "
                           "no longer has (\"Industry: Construction\"): left out of the search, and said so above the "
                           "list until a filter is changed.")
+    view_gone = param.Boolean(default=False, doc="The URL named a saved view the reader cannot open (deleted, or "
+                              "another's private one): said above the list, which shows the search the URL holds.")
     login = param.String(default="", doc="Who looks (their saved views; bulk changes when they may change "
                                          "customers). Empty: no views menu and no bulk changes.")
 
@@ -193,13 +195,14 @@ class CustomerList(pn.viewable.Viewer):
             if view is None:
                 state.pop("view_id")
                 state.pop("view_version", None)
+                params["view_gone"] = bool(login)
             elif not any(key in FILTER_ARGS or key.startswith(SEGMENT_PREFIX) for key in args):
                 # the view's search; what the link itself says of sort, columns and page goes on top of it
                 query, state = query_from_args({**parse_qs(view.search), **args})
                 state["view_version"] = view.version
         known, dropped = known_values(store, query)
-        return cls(store=store, query=known, left_out=[f"{name}: {value}" for name, value in dropped], **state,
-                   **params)
+        return cls(store=store, query=known, left_out=[f"{name}: {_shortened(str(value))}" for name, value in dropped],
+                   **state, **params)
 
     def __init__(self, **params: Any) -> None:
         params.setdefault("query", CustomerQuery(text=params.get("text", "")))
@@ -242,7 +245,7 @@ class CustomerList(pn.viewable.Viewer):
         self._bulk_toggle = pn.widgets.Toggle(label=_("Change many customers…"), css_classes=["cc-bulk-toggle"],
                                               width=220, visible=self._may_write)
         self._count = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
-        self._left_out_note = pn.pane.HTML(self._left_out_text(), visible=bool(self.left_out),
+        self._left_out_note = pn.pane.HTML(self._left_out_text(), visible=bool(self.left_out or self.view_gone),
                                            css_classes=["cc-left-out"], sizing_mode="stretch_width", margin=(0, 10))
         self._prev = pn.widgets.Button(label=_("‹ Previous"), width=110)
         self._next = pn.widgets.Button(label=_("Next ›"), width=110)
@@ -371,11 +374,17 @@ class CustomerList(pn.viewable.Viewer):
                 "active" if key == "archived" else "")
 
     def _left_out_text(self) -> str:
-        if not self.left_out:
+        said = []
+        if self.view_gone:
+            said.append(_("The saved view this link names is not there any more (deleted, or private to someone "
+                          "else): the list shows the search the link holds."))
+        if self.left_out:
+            said.append(_("Left out of this search, as the firm no longer has them: {values}. The list shows the "
+                          "customers the other filters find.").format(values=", ".join(self.left_out)))
+        if not said:
             return ""
-        return '<p role="status" class="cc-left-out-text" style="color:#8a4b00">{}</p>'.format(esc(
-            _("Left out of this search, as the firm no longer has them: {values}. The list shows the customers the "
-              "other filters find.").format(values=", ".join(self.left_out))))
+        return '<p role="status" class="cc-left-out-text" style="color:#8a4b00;overflow-wrap:anywhere">{}</p>'.format(
+            esc(" ".join(said)))
 
     def _on_query(self, *_events: Any) -> None:
         self.page = 1
@@ -524,3 +533,8 @@ class CustomerList(pn.viewable.Viewer):
                             min_width=0)
         sidebar.styles = {"flex": "0 0 300px"}
         return pn.FlexBox(sidebar, results, flex_wrap="wrap", align_items="flex-start", sizing_mode="stretch_width")
+
+
+def _shortened(value: str, most: int = 60) -> str:
+    """A value a URL named, as the page repeats it: at most ``most`` characters (a 40 KB value was printed whole)."""
+    return value if len(value) <= most else value[:most - 1] + "…"
