@@ -193,12 +193,18 @@ def test_a_stale_restore_is_refused_and_compared_again(demo_store):
     assert "since you compared" in banner.view.html and banner.compared_version == seen + 1
 
 
-def test_a_colleague_s_save_compares_again_on_an_open_card_as_of_a_day(demo_store):
-    customer_id, day = _changed_customer(demo_store)
-    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna", as_of=day)
+def _compared_with_status_ticked(store):
+    """Anna's card of a changed customer as of a day between, compared with today, its status ticked to bring back."""
+    customer_id, day = _changed_customer(store)
+    card = CustomerCard(store=store, customer_id=customer_id, user="anna", as_of=day)
     banner = card.section("asof")
     banner.compare()
     banner.handle("asof-pick", {"id": "status", "value": True})
+    return customer_id, card, banner
+
+
+def test_a_colleague_s_save_compares_again_on_an_open_card_as_of_a_day(demo_store):
+    customer_id, card, banner = _compared_with_status_ticked(demo_store)
     seen = banner.compared_version
     someone = demo_store.get_customer(customer_id)
     someone.nickname = "Said meanwhile"
@@ -213,11 +219,7 @@ def test_a_colleague_s_save_compares_again_on_an_open_card_as_of_a_day(demo_stor
 
 
 def test_a_value_ticked_that_a_colleague_changes_is_unticked(demo_store):
-    customer_id, day = _changed_customer(demo_store)
-    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna", as_of=day)
-    banner = card.section("asof")
-    banner.compare()
-    banner.handle("asof-pick", {"id": "status", "value": True})
+    customer_id, _card, banner = _compared_with_status_ticked(demo_store)
     someone = demo_store.get_customer(customer_id)
     someone.status = next(s for s in demo_store.choices().allowed("statuses")
                           if s not in (someone.status, "Prospect"))
