@@ -5,6 +5,7 @@ failed tokens, the OpenAPI document generated from the model and its docs page."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import urllib.parse
@@ -515,16 +516,27 @@ def test_without_the_crm_module_its_records_are_not_there(served):
     assert api(served).get(f"/api/v1/customers/{customer}/events").status == 200
 
 
+@contextlib.contextmanager
+def switched_off(store, setting: str):
+    """The firm's switch ``setting`` off (as an administrator saves it) while within, on again after."""
+    settings = store.settings()
+    settings.param.update(**{setting: False})
+    store.save_settings(settings, user="admin")
+    try:
+        yield
+    finally:
+        settings = store.settings()
+        settings.param.update(**{setting: True})
+        store.save_settings(settings, user="admin")
+
+
 def test_with_nicknames_switched_off_the_api_neither_shows_sorts_by_nor_sets_them(served):
     """The card, Search customers and the super search left nicknames out while the firm had them switched off;
     the API still showed them, sorted by them, and took a new one (a customer gained a nickname while off)."""
     store = served.store
     customer_id = customer_ids(served)[4]
     client = api(served)
-    settings = store.settings()
-    settings.nicknames_enabled = False
-    store.save_settings(settings, user="admin")
-    try:
+    with switched_off(store, "nicknames_enabled"):
         got = client.get(f"/customers/{customer_id}")
         assert got.status == 200 and "nickname" not in got.json()["fields"]
         listed = client.get("/customers?per_page=3")
@@ -535,10 +547,6 @@ def test_with_nicknames_switched_off_the_api_neither_shows_sorts_by_nor_sets_the
         assert "switched nicknames off" in json.dumps(refused)
         assert client.patch(f"/customers/{customer_id}", {"phone": "+46 8 121 21 21"},
                             if_match=got.headers["ETag"]).status == 200  # other fields as ever
-    finally:
-        settings = store.settings()
-        settings.nicknames_enabled = True
-        store.save_settings(settings, user="admin")
     assert "nickname" in client.get(f"/customers/{customer_id}").json()["fields"]
 
 
@@ -548,10 +556,7 @@ def test_with_invoice_addresses_switched_off_none_is_given_through_the_api_or_th
     store = served.store
     customer_id, other_id = [i for i in customer_ids(served)[6:] if not store.get_customer(i).use_invoice_address][:2]
     client = api(served)
-    settings = store.settings()
-    settings.invoice_address_enabled = False
-    store.save_settings(settings, user="admin")
-    try:
+    with switched_off(store, "invoice_address_enabled"):
         got = client.get(f"/customers/{customer_id}")
         refused = problem(client.patch(f"/customers/{customer_id}", {
             "use_invoice_address": True, "invoice_address.line1": "Box 12", "invoice_address.city": "Lund"},
@@ -565,10 +570,6 @@ def test_with_invoice_addresses_switched_off_none_is_given_through_the_api_or_th
         customer.invoice_address.line1 = "Box 13"
         with pytest.raises(ValidationError, match="switched separate invoice addresses off"):
             store.save_customer(customer, user="anna")
-    finally:
-        settings = store.settings()
-        settings.invoice_address_enabled = True
-        store.save_settings(settings, user="admin")
     customer = store.get_customer(other_id)
     customer.use_invoice_address = True  # switched on again, but no address given
     with pytest.raises(ValidationError, match="Give the invoice address"):
