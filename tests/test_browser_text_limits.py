@@ -135,3 +135,42 @@ def _upload_a_big_file_and_one_too_big(live_server, page, tmp_path) -> None:
     expect(box.locator(".cc-upload-message")).to_contain_text("Choose files first")  # still connected
     names = set(store.files(customer_id)["name"])
     assert "big-scan.pdf" in names and "too-big-scan.pdf" not in names and not names & {p.name for p in parts}
+
+
+def test_upload_pressed_while_the_file_is_still_on_its_way_uploads_it_once_it_has_arrived(live_server, page):
+    """A big file takes seconds to be read and sent: Upload pressed meanwhile found nothing on the server and said
+    "Choose files first." although a file was chosen. The press now waits for the file; the page says it is being
+    sent, then that it is ready."""
+    store = live_server.store
+    settings = store.settings()
+    was = settings.files_enabled
+    settings.files_enabled = True
+    store.save_settings(settings, user="admin")
+    store.set_pref("anna", "card.collapsed.files", False)
+    customer_id = rich_customers(store)[3]
+    try:
+        login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+        box = section(page, "files")
+        box.locator("button.cc-upload-files").click()
+        field = box.locator(".cc-file-input input")
+        expect(field).to_be_attached()
+        # the file is chosen and Upload pressed in one go: before the browser has even read the file
+        field.evaluate("""(input) => {
+            const chosen = new DataTransfer();
+            chosen.items.add(new File(["%PDF-1.4\\n" + "0".repeat(8 * 1024 * 1024)], "on-its-way.pdf",
+                                      {type: "application/pdf"}));
+            input.files = chosen.files;
+            input.dispatchEvent(new Event("change", {bubbles: true}));
+            let form = input.getRootNode().host;
+            while (!form.classList.contains("cc-upload-form")) form = form.parentElement || form.getRootNode().host;
+            const row = [...form.shadowRoot.querySelectorAll("*")].find((el) => el.shadowRoot
+                && el.shadowRoot.querySelector(".cc-file-send"));
+            row.shadowRoot.querySelector(".cc-file-send").shadowRoot.querySelector("button").click();
+        }""")
+        expect(box.locator("#cc-files-table")).to_contain_text("on-its-way.pdf", timeout=60_000)
+        expect(box).not_to_contain_text("Choose files first")
+        assert list(store.files(customer_id)["name"]).count("on-its-way.pdf") == 1
+    finally:
+        settings = store.settings()
+        settings.files_enabled = was
+        store.save_settings(settings, user="admin")

@@ -101,7 +101,8 @@ def page_texts() -> dict[str, Any]:
             "no_choices": _("Nothing more to choose"), "calendar": calendar,
             "file_too_big": _("{name} is {size}: a file may be at most {limit}. Nothing was sent."),
             "files_too_big": _("The files chosen are {size} together: upload at most {limit} at a time. Nothing was "
-                               "sent.")}
+                               "sent."),
+            "files_sending": _("Sending {names} ({size}) to the server…")}
 
 
 def nav_html(user: User | None, active: str, pages: set[str]) -> str:

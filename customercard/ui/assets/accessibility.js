@@ -294,22 +294,61 @@
         const big = chosen.find((file) => file.size > each);
         const text = big ? fill(texts.file_too_big, {name: big.name, size: megabytes(big.size), limit: megabytes(each)})
           : total > together ? fill(texts.files_too_big, {size: megabytes(total), limit: megabytes(together)}) : "";
-        if (!text) return;
+        if (!text) {  // sent: until the server has them (it says so in the same place), Upload waits for them
+          if (chosen.length) {
+            say(host, "cc-upload-sending", "status", "", fill(texts.files_sending,
+              {names: chosen.map((file) => file.name).join(", "), size: megabytes(total)}));
+          }
+          return;
+        }
         event.stopImmediatePropagation();  // (before Bokeh reads and sends them)
         input.value = "";
-        const pane = host.getRootNode().querySelector(".cc-upload-message");
-        const box = pane && pane.shadowRoot && [...pane.shadowRoot.children].find((el) => el.tagName === "DIV");
-        if (box) {
-          const said = document.createElement("span");
-          said.className = "cc-upload-error";
-          said.setAttribute("role", "alert");
-          said.style.color = "#b42318";
-          said.textContent = text;
-          box.replaceChildren(said);
-        }
+        say(host, "cc-upload-error", "alert", "#b42318", text);
       }, true);
     }
   }
+  function uploadMessage(host) {  // the box of the form's message pane, beside the file field (host)
+    const pane = host.getRootNode().querySelector(".cc-upload-message");
+    return pane && pane.shadowRoot && [...pane.shadowRoot.children].find((el) => el.tagName === "DIV");
+  }
+  function say(host, css, role, color, text) {
+    const box = uploadMessage(host);
+    if (!box) return;
+    const said = document.createElement("span");
+    said.className = css;
+    said.setAttribute("role", role);
+    if (color) said.style.color = color;
+    said.textContent = text;
+    box.replaceChildren(said);
+  }
+  // Upload pressed while the chosen files are still on their way (a big file takes seconds to read and send) would
+  // find nothing on the server ("Choose files first"): the press waits until the server says it has them, or a
+  // minute at most, and is then made again.
+  document.addEventListener("click", (event) => {
+    const path = event.composedPath();
+    const sendHost = path.find((el) => el.classList && el.classList.contains("cc-file-send"));
+    const button = path.find((el) => el.tagName === "BUTTON");
+    if (!sendHost || !button || event.ccAgain) return;
+    let form = sendHost;
+    while (form && !(form.classList && form.classList.contains("cc-upload-form"))) {
+      form = form.parentElement || form.getRootNode().host;
+    }
+    const field = form && form.shadowRoot && form.shadowRoot.querySelector(".cc-file-input");
+    const box = field && uploadMessage(field);
+    const sending = box && box.querySelector(".cc-upload-sending");
+    if (!sending) return;
+    event.stopImmediatePropagation();
+    event.preventDefault();
+    const since = Date.now();
+    const wait = setInterval(() => {
+      if (sending.isConnected && Date.now() - since < 60000) return;
+      clearInterval(wait);
+      if (!button.isConnected) return;
+      const again = new MouseEvent("click", {bubbles: true, composed: true, cancelable: true});
+      again.ccAgain = true;
+      button.dispatchEvent(again);
+    }, 150);
+  }, true);
 
   // A form closed by a control inside it (Cancel) takes the focus with it to the page's start, where the next Tab
   // is "Skip to the content". The focus goes back to the control used last that is still in the page (the one that

@@ -55,12 +55,26 @@ class FilesSection(Section):
         hint = _("At most {size} a file.").format(size=files.human_size(limit))
         self._upload_message = pn.pane.HTML(f'<span class="cc-muted">{esc(hint)}</span>',
                                             css_classes=["cc-upload-message"], margin=(0, 10))
+        self._input.param.watch(self._arrived, ["value", "filename"])
         send.on_click(lambda _e: self.upload())
         cancel.on_click(lambda _e: self.render())
         self.view.param.update(child=pn.Column(self._input, pn.Row(send, cancel), self._upload_message,
                                                sizing_mode="stretch_width",
                                                css_classes=focus_first(["cc-upload-form"])),
                                child_first=True)
+
+    def _arrived(self, *_events: Any) -> None:
+        """The chosen files have reached the server: said where the page said they were being sent (the page's
+        Upload, pressed meanwhile, waits for this)."""
+        names = self._input.filename
+        names = names if isinstance(names, list) else [names] if names else []
+        if not names:
+            return
+        values = self._input.value if isinstance(self._input.value, list) else [self._input.value]
+        size = files.human_size(sum(len(v or b"") for v in values))
+        ready = ngettext("Ready to upload {names} ({size}).", "Ready to upload {names} ({size}).", len(names)).format(
+            names=", ".join(isolated(n) for n in names), size=size)
+        self._upload_message.object = f'<span class="cc-upload-ready"{live(True)}>{esc(ready)}</span>'
 
     def upload(self) -> bool:
         values, names = self._input.value, self._input.filename
