@@ -121,6 +121,38 @@ def test_on_the_timeline_as_follow_ups(firm):
     assert len(store.timeline(customer.id, kinds="follow-up")) == 2
 
 
+def test_the_timeline_keeps_each_time_a_follow_up_was_done_or_opened_again_and_what_it_said_when_added(firm):
+    """The timeline read the follow-up's row as it is now: opened again, its "done" entry was gone; edited, its
+    "added" entry quoted today's text. It reads the follow-up's history: every mark, by whom, and the first words."""
+    store, customer = firm
+    person = store.create_contact(cc.Contact(customer_id=customer.id, first_name="Eva", last_name="Lind"), user="anna")
+    today = store.firm_today()
+    added = _add(store, customer.id, what="Send the proposal", due=today, contact_id=person.id)
+    store.set_follow_up_done(added.id, user="anna")
+    store.set_follow_up_done(added.id, done=False, user="boss")
+    edited = store.get_follow_up(added.id)
+    edited.what, edited.due_on = "Send the revised proposal", today + dt.timedelta(days=7)
+    store.save_follow_up(edited, user="anna")
+    store.set_follow_up_done(added.id, user="boss")
+    for entries in (store.timeline(customer.id, kinds="follow-up"), store.contact_timeline(person.id)):
+        entries = entries[entries["kind"] == "follow-up"]
+        assert list(entries["action"]) == ["done", "reopened", "done", "added"]
+        assert list(entries["who"]) == ["boss", "boss", "anna", "anna"]
+        assert entries["title"].iloc[-1] == "Send the proposal"  # as it was added
+        assert entries["detail"].iloc[-1] == today.isoformat()
+        assert entries["title"].iloc[0] == "Send the revised proposal"  # what was done: as it is now
+
+
+def test_a_follow_up_added_as_done_is_on_the_timeline_once_done(firm):
+    store, customer = firm
+    follow_up = store.new_follow_up(customer.id)
+    follow_up.what, follow_up.done = "Sent the proposal", True
+    store.add_follow_up(follow_up, user="anna")
+    entries = store.timeline(customer.id, kinds="follow-up")
+    assert list(entries["action"]) == ["done", "added"] or list(entries["action"]) == ["added", "done"]
+    assert list(entries["who"]) == ["anna", "anna"]
+
+
 def _crm_off(store):
     settings = store.settings()
     settings.crm_enabled = False

@@ -441,6 +441,8 @@ def test_the_timeline_says_who_cancelled_an_event_gave_a_follow_up_away_or_rewro
     follow_up = store.get_follow_up(follow_up.id)
     follow_up.owner = "maria"
     store.save_follow_up(follow_up, user="kari")
+    store.set_follow_up_done(follow_up.id, user="maria")
+    store.set_follow_up_done(follow_up.id, done=False, user="erik")
     comment = store.add_comment(customer_id, "Called about the offer", user="anna")
     comment = store.get_comment(comment.id)
     comment.body = "Did NOT call about the offer"
@@ -461,6 +463,8 @@ def test_the_timeline_says_who_cancelled_an_event_gave_a_follow_up_away_or_rewro
     assert f"{names['erik']} cancelled the event “Budget meeting”" in joined
     assert f"{names['anna']} added a follow-up for {names['erik']}" in joined
     assert f"{names['kari']} gave a follow-up to {names['maria']}" in joined
+    assert f"{names['maria']} marked a follow-up done" in joined  # (opened again since: still said)
+    assert f"{names['erik']} opened a follow-up again" in joined
     assert f"{names['erik']} edited a comment by {names['anna']}" in joined and "Did NOT call" in joined
 
 

@@ -44,6 +44,38 @@ MAX_PAGE = 500
 _COLUMNS = "moment, src, seq, kind, action, who, people, title, detail, old_value, new_value, ref_table, ref_id"
 _NONE = "CAST(NULL AS VARCHAR)"
 
+
+def _follow_up_as_created(field: str) -> str:
+    """A follow-up's ``field`` as it was when the follow-up was added (its history's creation), else as it is."""
+    return (f"coalesce((SELECT min(c.new_value) FROM record_changes c WHERE c.table_name = 'follow_ups' AND "
+            f"c.record_id = f.id AND c.kind = 'create' AND c.field = '{field}'), CAST(f.{field} AS VARCHAR))")
+
+
+def _follow_ups_added(key: str) -> str:
+    """A follow-up's addition: for whom, what it said and when it was due then (edited or given to someone else
+    since: entries of their own)."""
+    return (f"SELECT f.created_at, 13, f.id, 'follow-up', 'added', f.created_by, '[\"' || "
+            f"{_follow_up_as_created('owner')} || '\"]', {_follow_up_as_created('what')}, "
+            f"{_follow_up_as_created('due_on')}, {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f "
+            f"WHERE {key} = ?")
+
+
+def _follow_ups_marked(key: str) -> str:
+    """Each time a follow-up was marked done, or open again, as its history keeps it: by whom and when."""
+    return ("SELECT r.changed_at, 15, r.id, 'follow-up', CASE WHEN r.new_value = 'true' THEN 'done' ELSE 'reopened' "
+            "END, r.changed_by, '[\"' || f.owner || '\"]', f.what, CAST(f.due_on AS VARCHAR), "
+            f"{_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f JOIN record_changes r ON r.table_name = "
+            f"'follow_ups' AND r.record_id = f.id WHERE {key} = ? AND r.kind = 'update' AND r.field = 'done'")
+
+
+def _follow_ups_done(key: str) -> str:
+    """A follow-up done without a mark in its history (added as done): when, by whom, as its row says."""
+    return ("SELECT f.done_at, 14, f.id, 'follow-up', 'done', f.done_by, '[\"' || f.owner || '\"]', f.what, "
+            f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE {key} = ? "
+            "AND f.done AND f.done_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM record_changes r WHERE "
+            "r.table_name = 'follow_ups' AND r.record_id = f.id AND r.kind = 'update' AND r.field = 'done')")
+
+
 # One SELECT per kind of entry; each takes the customer's id (as many times as it has '?'). Every one gives the
 # columns of _COLUMNS, in that order. A save's fields, old and new values travel in ``detail`` as
 # field US old US new, RS between them (the ASCII unit and record separators; STX for a missing value): one query.
@@ -131,17 +163,10 @@ CUSTOMER_PARTS: dict[str, str] = {
         "AND ({own})) OR (r.table_name = 'relations' AND "
         "r.kind = 'delete' AND r.field = 'other_customer_id' AND r.old_value = CAST(? AS VARCHAR) "
         "AND r.customer_id <> ?))"),
-    # follow-ups: one entry when added (its owner among the people), one when marked done
-    "follow-ups added": (
-        # for whom it was added (given to someone else since: an entry of its own)
-        "SELECT f.created_at, 13, f.id, 'follow-up', 'added', f.created_by, '[\"' || coalesce((SELECT min(r.new_value) "
-        "FROM record_changes r WHERE r.table_name = 'follow_ups' AND r.record_id = f.id AND r.kind = 'create' AND "
-        "r.field = 'owner'), f.owner) || '\"]', f.what, "
-        f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.customer_id = ?"),
-    "follow-ups done": (
-        "SELECT f.done_at, 14, f.id, 'follow-up', 'done', f.done_by, '[\"' || f.owner || '\"]', f.what, "
-        f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.customer_id = ? "
-        "AND f.done AND f.done_at IS NOT NULL"),
+    # follow-ups: one entry when added (its owner among the people), one each time it was marked done or open again
+    "follow-ups added": _follow_ups_added("f.customer_id"),
+    "follow-ups marked": _follow_ups_marked("f.customer_id"),
+    "follow-ups done": _follow_ups_done("f.customer_id"),
     # one entry per save (a version): the fields it changed, with their old and new values
     "customer changes": (
         "SELECT max(h.changed_at), 12, min(h.id), CASE WHEN min(h.kind) = 'merge' THEN 'merge' ELSE 'change' END, "
@@ -194,14 +219,10 @@ CONTACT_PARTS: dict[str, str] = {
         "SELECT r.created_at, 10, r.id, 'relation', 'added', r.created_by, '', coalesce(t.label, ''), r.note, "
         f"{_NONE}, {_NONE}, 'relations', r.id FROM relations r LEFT JOIN list_values t ON t.id = r.relation_type_id "
         "WHERE r.other_contact_id = ?"),
-    # follow-ups: one entry when added (its owner among the people), one when marked done
-    "follow-ups added": (
-        "SELECT f.created_at, 13, f.id, 'follow-up', 'added', f.created_by, '[\"' || f.owner || '\"]', f.what, "
-        f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.contact_id = ?"),
-    "follow-ups done": (
-        "SELECT f.done_at, 14, f.id, 'follow-up', 'done', f.done_by, '[\"' || f.owner || '\"]', f.what, "
-        f"CAST(f.due_on AS VARCHAR), {_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f WHERE f.contact_id = ? "
-        "AND f.done AND f.done_at IS NOT NULL"),
+    # follow-ups: one entry when added (its owner among the people), one each time it was marked done or open again
+    "follow-ups added": _follow_ups_added("f.contact_id"),
+    "follow-ups marked": _follow_ups_marked("f.contact_id"),
+    "follow-ups done": _follow_ups_done("f.contact_id"),
     "relations removed": (
         "SELECT r.changed_at, 11, r.id, 'relation', 'removed', r.changed_by, '', coalesce(r.old_value, ''), '', "
         f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "

@@ -129,6 +129,8 @@ class EntryText:
         due = formatting.date(day) if day is not None else ""
         if row.action == "done":
             text = _("{who} marked a follow-up done:").format(who=self.who(row.who))
+        elif row.action == "reopened":
+            text = _("{who} opened a follow-up again:").format(who=self.who(row.who))
         elif row.action == "reassigned":
             text = _("{who} gave a follow-up to {owner}:").format(who=self.who(row.who),
                                                                   owner=self.who(str(row.new_value or "")))
