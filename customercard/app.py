@@ -82,7 +82,9 @@ def search_page(server: CardServer) -> ServableMixin:
     if user is None:
         return login_required()
     store = server.current_store()
-    view = CustomerList.from_url(store, urlencode(query_args(), doseq=True), login=user.login)
+    token = server.session_token()
+    view = CustomerList.from_url(store, urlencode(query_args(), doseq=True), login=user.login,
+                                 signed_in=(lambda: server.gate.in_use(token)) if token else None)
     location = session_location()
     if location is not None:
         view.param.watch(lambda event: setattr(location, "search", f"?{event.new}" if event.new else ""), "url")

@@ -134,8 +134,8 @@ def test_the_timeline_keeps_each_time_a_follow_up_was_done_or_opened_again_and_w
     edited.what, edited.due_on = "Send the revised proposal", today + dt.timedelta(days=7)
     store.save_follow_up(edited, user="anna")
     store.set_follow_up_done(added.id, user="boss")
-    for entries in (store.timeline(customer.id, kinds="follow-up"), store.contact_timeline(person.id)):
-        entries = entries[entries["kind"] == "follow-up"]
+    for timeline in (store.timeline(customer.id, kinds="follow-up"), store.contact_timeline(person.id)):
+        entries = timeline[timeline["kind"] == "follow-up"]
         assert list(entries["action"]) == ["done", "reopened", "done", "added"]
         assert list(entries["who"]) == ["boss", "boss", "anna", "anna"]
         assert entries["title"].iloc[-1] == "Send the proposal"  # as it was added

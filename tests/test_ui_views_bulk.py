@@ -153,15 +153,47 @@ def test_a_bulk_change_refused_part_way_says_so_and_how_far_it_came(demo_store):
     preview = bulk.make_preview()
     assert preview["change"] >= 3, preview
 
-    def stop_offering(_change) -> None:  # a colleague in Administration, as the first step is committed
-        unsubscribe()
-        demo_store.set_list_value_active(int(target["id"]), False, user="admin")
+    steps = []
 
-    unsubscribe = demo_store.changes.subscribe(stop_offering, weak=False)
+    def stop_offering() -> bool:  # a colleague in Administration, once the first step is written (asked before each
+        steps.append(1)          # step; PostgreSQL's change notices come on a thread of their own, too late)
+        if len(steps) == 2:
+            demo_store.set_list_value_active(int(target["id"]), False, user="admin")
+        return True
+
+    bulk.signed_in = stop_offering
     batch = run_apart(bulk.apply(step=2))
     said = pane_text(bulk, "cc-bulk-status")
     assert batch.customers < preview["change"] and "Stopped after" in said and "Changed" not in said.split(".")[0]
     assert f"of {preview['change']} customers" in said and "The rest were left as they were." in said
+
+
+def test_a_bulk_change_stops_when_the_user_s_login_session_ends_part_way(demo_store):
+    """Logged out in another tab while Apply ran: the page said "You are logged out" and the server went on
+    changing customers as the user to the last one. Each step now asks whether the session still holds."""
+    token = demo_store.start_session("anna")
+    asked = []
+
+    def signed_in() -> bool:  # as the served page asks (the session gate), before each step
+        asked.append(token)
+        if len(asked) == 2:  # the other tab's Log out, once the first step is written
+            demo_store.end_session(token)
+        return demo_store.session_login(token) is not None
+
+    page = CustomerList.from_url(demo_store, "status=Active", login="anna", signed_in=signed_in)
+    page.__panel__()
+    first = [row["_id"] for row in page.table.rows[:6]]
+    page.table.selectable = True
+    page.table.receive({"select": first, "on": True})
+    bulk = page.bulk
+    labelled(bulk, "New value").value = "kari"
+    preview = bulk.make_preview()
+    assert preview["change"] >= 3, preview
+    batch = run_apart(bulk.apply(step=2))
+    said = pane_text(bulk, "cc-bulk-status")
+    assert batch.customers == 2 and "Stopped after 2 of" in said and "login session has ended" in said
+    assert sum(demo_store.get_customer(i).account_manager == "kari" for i in first) <= 2 + (
+        preview["total"] - preview["change"])
 
 
 def test_viewers_get_no_bulk_panel_and_no_check_boxes(demo_store):

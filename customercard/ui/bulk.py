@@ -42,6 +42,9 @@ class BulkPanel(pn.viewable.Viewer):
                             doc="Returns the ids of the customers the change is for (checked, or all matching).")
     on_done = param.Callable(default=None, allow_refs=False,
                              doc="Called after a change or an undo (the list reads itself again).")
+    signed_in = param.Callable(default=None, allow_refs=False,
+                               doc="Whether the login session the page belongs to still holds, asked before each "
+                                   "step of an apply (None: no login session, as in a notebook).")
     preview = param.Dict(default=None, allow_None=True, doc="The last preview (see Store.bulk_preview).")
     batch = param.ClassSelector(class_=BulkChange, default=None, allow_None=True,
                                 doc="The user's last bulk change that can still be undone.")
@@ -224,6 +227,9 @@ class BulkPanel(pn.viewable.Viewer):
         failed = ""
         try:
             for start in range(0, len(pairs), step):
+                if self.signed_in is not None and not await asyncio.to_thread(self.signed_in):
+                    # logged out (elsewhere too), a new password, the session idle: nothing more as the user
+                    raise PermissionDenied(_("Your login session has ended."))
                 part = pairs[start:start + step]
                 batch = await asyncio.to_thread(
                     self.store.bulk_change, [p[0] for p in part], preview["field"], preview["value"],

@@ -176,6 +176,8 @@ class CustomerList(pn.viewable.Viewer):
                           "list until a filter is changed.")
     view_gone = param.Boolean(default=False, doc="The URL named a saved view the reader cannot open (deleted, or "
                               "another's private one): said above the list, which shows the search the URL holds.")
+    signed_in = param.Callable(default=None, allow_refs=False,
+                               doc="Whether the page's login session still holds (see BulkPanel.signed_in).")
     login = param.String(default="", doc="Who looks (their saved views; bulk changes when they may change "
                                          "customers). Empty: no views menu and no bulk changes.")
 
@@ -237,7 +239,7 @@ class CustomerList(pn.viewable.Viewer):
         self._all_matching = pn.widgets.Checkbox(label=_("All customers that match"), css_classes=["cc-bulk-all"])
         self._all_matching.param.watch(lambda _e: self._count_selected(), "value")
         self._selected_count = pn.pane.HTML("", css_classes=["cc-bulk-count"], sizing_mode="stretch_width")
-        self._bulk = BulkPanel(store=self.store, login=self.login, chosen=self.chosen_ids,
+        self._bulk = BulkPanel(store=self.store, login=self.login, chosen=self.chosen_ids, signed_in=self.signed_in,
                                on_done=self._refresh) if self._may_write else None
         if self._bulk is not None:  # another choice of customers: the preview no longer says what Apply would do
             self._table.param.watch(lambda _e: self._bulk.forget_preview(), "selected")
