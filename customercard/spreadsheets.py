@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -213,7 +214,9 @@ def _csv_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
         raise CustomerCardError(_("{name} is not UTF-8 text: save it as “CSV UTF-8” and try again.").format(
             name=path.name)) from None
     csv.field_size_limit(limits.cell_characters)  # (the csv module has one limit per process; this is ours)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    # strict: a quote left open ran to the end of the file as one value (the last rows merged into one name, without
+    # a word), and text after a closing quote was glued to it
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), strict=True)
     number = 0
     try:
         for number, row in enumerate(reader, start=1):
@@ -221,6 +224,11 @@ def _csv_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise _cell_too_long(path.name, reader.line_num or number + 1, None, None, limits) from None
+        if "unexpected end of data" in str(exc) or "expected after" in str(exc):
+            raise CustomerCardError(_("{name}: row {row} has a quotation mark that is not closed, or text right after "
+                                      "a closing one: a value in quotes starts and ends with a quote (\"Beta AB, "
+                                      "Malmö\"). Nothing was imported.").format(
+                name=path.name, row=number + 1)) from None
         raise CustomerCardError(_("{name} is not a readable CSV file: {exc}.").format(
             name=path.name, exc=exc)) from None
 
@@ -255,6 +263,7 @@ def _excel_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
             name=path.name, exc=exc)) from None
     try:
         sheet = book.worksheets[0]
+        _refuse_unsaved_formulas(path, getattr(sheet, "_worksheet_path", None))
         sheet.reset_dimensions()  # trust the cells, not the size the file claims (no padding to it)
         # read no further than the row after the last one an import may take, empty rows counted generously
         last = (limits.rows + 1) * 10
@@ -269,6 +278,34 @@ def _excel_rows(path: Path, limits: Limits) -> Iterator[tuple[int, list[str]]]:
             name=path.name, exc=exc)) from None
     finally:
         book.close()
+
+
+#: A cell of a sheet's XML: its attributes, then what it holds (a formula ``<f>``, its saved result ``<v>``).
+_XML_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+
+
+def _refuse_unsaved_formulas(path: Path, member: str | None) -> None:
+    """A workbook written by a program (not saved by a spreadsheet program) keeps its formulas without their results:
+    read as empty cells, they were imported as nothing (or refused as a name missing) without a word."""
+    if not member:
+        return
+    with zipfile.ZipFile(path) as archive:
+        try:
+            xml = archive.read(member.lstrip("/")).decode("utf-8", "replace")
+        except KeyError:
+            return
+    for match in _XML_CELL.finditer(xml):
+        inner = match.group(2) or ""
+        if not re.search(r"<(?:\w+:)?f\b", inner):
+            continue
+        result = re.search(r"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", inner, re.DOTALL)
+        # saved: a value, or an empty text as a text formula's result (t="str"); a number's empty <v/>: none saved
+        if result is None or not (result.group(1) or re.search(r'\bt="str"', match.group(1))):
+            where = re.search(r'\br="([A-Z]+[0-9]+)"', match.group(1))
+            raise CustomerCardError(_("{name}: the cell {cell} holds a formula whose result is not saved in the file "
+                                      "(a workbook written by a program): open it in a spreadsheet program and save "
+                                      "it, or put the values in. Nothing was imported.").format(
+                name=path.name, cell=where.group(1) if where else "?"))
 
 
 def _check_unpacked_size(path: Path, limits: Limits) -> None:

@@ -361,14 +361,21 @@ def check_phone(value: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+#: The highest port number a web address may name.
+MAX_PORT = 65535
+
+
 def check_website(value: str) -> str:
     """Check a web address; a bare domain gets https:// in front."""
     text = value.strip()
     scheme = re.match(r"^[a-z][a-z0-9+.-]*://", text, re.IGNORECASE)
     # a scheme is the same in any case ('Https://', as a phone's keyboard writes it): kept in lower case
     text = "https://" + text if scheme is None else scheme.group(0).lower() + text[scheme.end():]
-    if not re.fullmatch(r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]\S*)?",
-                        _ascii_host(text)):
+    if re.search(f"{UNSEEN}|[\x00-\x1f\x7f-\x9f]", text):  # the link would read as another address than it opens
+        raise ValueError(_("A web address cannot hold invisible characters or direction marks: type it again."))
+    found = re.fullmatch(r"https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::(\d+))?"
+                         r"(?:[/?#]\S*)?", _ascii_host(text))
+    if not found or (found.group(1) is not None and not 0 < int(found.group(1)) <= MAX_PORT):
         raise ValueError(_("Not a web address: use a form like www.example.se or https://example.se."))
     return text
 

@@ -181,6 +181,17 @@ def test_every_other_page_shows_hostile_text_as_text(hostile_server, page):
             assert_clean(page)
 
 
+def test_a_name_with_a_direction_override_does_not_turn_the_page_title_round(hostile_server, page):
+    """A contact person named with U+202E (right-to-left override) turned the tab's title round: "… · customercard"
+    read backwards. The page isolates the name everywhere; the title now too."""
+    store = hostile_server.store
+    contact = store.create_contact(Contact(customer_id=hostile_server.customer_id, first_name="\u202eAnna",
+                                           last_name="Berg"), user="anna")
+    login(page, hostile_server.url, "admin", path=f"/contact?contact={contact.id}")
+    wait_idle(page)
+    assert page.title() == "\u2068\u202eAnna Berg\u2069 · customercard"
+
+
 @pytest.mark.parametrize("query", [
     'status="><img src=x onerror=window.__xss=1>', "seg.Size=<img src=x onerror=window.__xss=1>",
     'industry=<svg onload=window.__xss=1>', 'manager="><img src=x onerror=window.__xss=1>',

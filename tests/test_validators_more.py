@@ -430,9 +430,18 @@ def test_a_phone_numbers_link_calls_the_number_and_its_extension_apart(typed, hr
 
 
 @pytest.mark.parametrize("typed", ["räksmörgås", "www.räk smörgås.se", "www.ex_ample.se", "https://-å.se",
-                                   "https://☃.com", "https://a\u200db.se", "https://exa\uff0fmple.se"])
+                                   "https://☃.com", "https://exa\uff0fmple.se", "example.se:99999", "example.se:0"])
 def test_a_website_that_is_no_domain_is_still_refused(typed):
     with pytest.raises(ValueError, match="Not a web address"):
+        validators.check_website(typed)
+
+
+@pytest.mark.parametrize("typed", ["https://files.example.se/\u202efdp.exe", "files\u200b.example.se",
+                                   "https://a\u200db.se", "example.se/\u2066x", "example.se/a\x07", "exam\ufe0fple.se"])
+def test_a_website_with_invisible_characters_or_direction_marks_is_refused(typed):
+    """https://files.example.se/<U+202E>fdp.exe was kept: the card's link read files.example.se/exe.pdf and opened
+    …/fdp.exe (names and e-mail addresses refused such marks already)."""
+    with pytest.raises(ValueError, match="invisible characters or direction marks"):
         validators.check_website(typed)
 
 

@@ -15,6 +15,7 @@ import panel as pn
 from .. import formatting
 from ..i18n import N_, _, current_language
 from ..models import User
+from ..validators import isolated
 from . import assets
 from .accessibility import LIVE_REGIONS, PAGE_SCRIPT, SR_ONLY_CSS, live
 from .html import page_heading
@@ -156,7 +157,7 @@ def page(title: str, body: pn.viewable.Viewable, user: User | None, active: str 
         return body
     template = PageTemplate(compiled_template(), location=location)
     template.add_variable("has_location", location)
-    template.add_variable("page_title", f"{title} · customercard")
+    template.add_variable("page_title", f"{isolated(title)} · customercard")  # (a name with U+202E: kept to itself)
     template.add_variable("page_language", page_language())  # Panel's base template says lang="en"
     template.add_variable("page_texts", page_texts())
     template.add_variable("skip_text", _("Skip to the content"))
