@@ -599,3 +599,26 @@ def test_a_past_days_activity_tells_records_as_they_were_then(demo_store):
     assert row["body"] == "Original text" and pd.isna(row["edited_at"]) and pd.isna(row["edited_by"])
     now = store.timeline(customer_id, limit=500)  # today's Activity tells it as it is now
     assert "Rewritten text" in set(now["title"]) and "Visit logged afterwards" in set(now["title"])
+
+
+def test_a_moment_given_as_iso_text_with_its_offset_is_read_as_that_moment(empty_store: Store) -> None:
+    """The README's own example, "2024-06-30T10:00+02:00", was refused ("as_of: Not a date") by get_customer(as_of=…),
+    as_of(…), diff and the timeline's bounds: only a day's text was read."""
+    store = empty_store
+    with frozen_clock(START) as clock:
+        customer = store.create_customer(user="anna", name="Before AB")
+        clock.now += dt.timedelta(hours=2)
+        renamed = store.get_customer(customer.id)
+        renamed.name = "After AB"
+        store.save_customer(renamed, user="anna")
+    between = START + dt.timedelta(hours=1)  # (the store's moments: UTC)
+    for text in (between.isoformat() + "Z", (between + dt.timedelta(hours=2)).isoformat() + "+02:00",
+                 between.isoformat(timespec="minutes")):
+        assert store.get_customer(customer.id, as_of=text).name == "Before AB", text
+        assert store.as_of(text).get_customer(customer.id).name == "Before AB"
+        assert list(store.diff(customer.id, text)["field"]) == ["name"]
+        since = store.timeline(customer.id, since=text)
+        assert list(since["kind"]) == ["change"] and since["changes"].iloc[0][0][:3] == ("name", "Before AB",
+                                                                                         "After AB")
+    with pytest.raises(cc.ValidationError, match="Not a date"):
+        store.get_customer(customer.id, as_of="2031-13-01T10:00")

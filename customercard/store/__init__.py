@@ -24,7 +24,7 @@ from ..config import get_config
 from ..errors import CustomerCardError, NotFound
 from ..i18n import _
 from ..models import Customer
-from .activity import ActivityStore, as_date, as_moment
+from .activity import ActivityStore, as_date, as_day_or_moment, as_moment
 from .admin import SYSTEM_PREFIX, AdminStore
 from .asof import AdminAsOfDay, AsOfDayReads, AsOfStore
 from .backend import Backend
@@ -204,7 +204,7 @@ class Store:
         """This store, read only, answering as at the end of ``day``: the customer, its comments, contact persons,
         projects, events, opportunities, relations, files, invoiced figures, history and timeline as they stood.
         Writes are refused (PermissionDenied)."""
-        return StoreAsOfDay(getattr(self, "base", self), day if isinstance(day, dt.datetime) else as_date(day))
+        return StoreAsOfDay(getattr(self, "base", self), as_day_or_moment(day))
 
 
 def _forwarded(part: str, name: str, function: Any) -> Any:

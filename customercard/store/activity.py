@@ -271,7 +271,21 @@ def _moment_or_day(value: Any, field: str) -> Any:
     ValidationError on ``field`` for anything else."""
     if value is None or isinstance(value, dt.date) or hasattr(value, "to_pydatetime"):
         return value
-    return as_date(value, field)
+    return as_day_or_moment(value, field)
+
+
+def as_day_or_moment(value: Any, field: str = "as_of") -> dt.date | dt.datetime:
+    """A day or a moment as given (a date, a datetime), or as an ISO text names it: a day ('2024-06-30') or a moment
+    ('2024-06-30T10:00', '…+02:00', '…Z'; as the store keeps moments, UTC without a zone); a ValidationError (on
+    ``field``) for anything else."""
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime()
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return as_moment(value, field)
 
 
 def as_date(value: Any, field: str = "as_of") -> dt.date:

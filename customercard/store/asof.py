@@ -36,7 +36,7 @@ from ..models import (
     from_text,
     to_text,
 )
-from .activity import MAX_PAGE, as_date, day_end
+from .activity import MAX_PAGE, as_day_or_moment, day_end
 from .admin import AdminStore, renamed_since
 from .backend import Backend, checked_status, counted
 from .customers import CUSTOMER_LIST_FIELDS, _set_field_text
@@ -311,7 +311,7 @@ class AsOfStore(Part):
 
     def projects_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """The customer's projects started by ``as_of`` (or without a start), active unless they had ended."""
-        day = as_date(as_of) if not isinstance(as_of, dt.datetime) else as_of.date()
+        day = _day_of(as_of)
         frame = self._owned_frame("projects", customer_id, self._moved_since(customer_id, self.cutoff(as_of)),
                                   self.people.projects)
         starts = pd.to_datetime(frame["start_date"])
@@ -381,7 +381,7 @@ class AsOfStore(Part):
         done or not — who marked it done and when only if it was done by then), overdue as counted that day, in the
         order of :meth:`follow_ups`: its columns (the names are today's)."""
         cutoff = self.cutoff(as_of)
-        day = as_of.date() if isinstance(as_of, dt.datetime) else as_date(as_of)
+        day = _day_of(as_of)
         moves = self._moved_since(customer_id, cutoff)
         owner, owned = self._owner_is("follow_ups", "", customer_id, moves)
         made = {int(i) for (i,) in self.db.rows(f"SELECT id FROM follow_ups WHERE {owner} AND created_at <= ?",
@@ -562,7 +562,7 @@ class AsOfStore(Part):
 
     def invoiced_per_year_as_of(self, customer_id: int, as_of: Any) -> pd.DataFrame:
         """Invoiced per year up to ``as_of`` (its year only up to that day): columns year, amount."""
-        day = as_date(as_of) if not isinstance(as_of, dt.datetime) else as_of.date()
+        day = _day_of(as_of)
         found = {int(y): round(float(a), 2) for y, a in self.db.rows(
             "SELECT year, amount FROM invoiced_yearly WHERE customer_id = ? AND year < ?",
             [int(customer_id), day.year])}
@@ -596,7 +596,7 @@ class AsOfStore(Part):
                                   lambda holder: self.invoicing.invoices(holder, year=year, project=project))
         if moves.get("invoices"):  # (newest first, as ever)
             frame = frame.sort_values(["invoice_date", "id"], ascending=False)
-        day = as_of.date() if isinstance(as_of, dt.datetime) else as_date(as_of)
+        day = _day_of(as_of)
         return frame[pd.to_datetime(frame["invoice_date"]) <= pd.Timestamp(day)].reset_index(drop=True)
 
     # -- shared -------------------------------------------------------------------------------------------------
@@ -651,7 +651,7 @@ class AsOfStore(Part):
         return frame
 
     def cutoff(self, as_of: Any) -> dt.datetime:
-        moment = as_of if isinstance(as_of, dt.datetime) else as_date(as_of)
+        moment = as_day_or_moment(as_of)
         return day_end(moment, self.activity.firm_setting("time_zone"))
 
     def _record_texts(self, table: str, ids: Iterable[Any], cutoff: dt.datetime) -> dict[int, dict[str, Any]]:
@@ -850,11 +850,17 @@ def _cursor_key(cursor: str) -> tuple[str, int, int]:
     return at, int(src or 0), int(seq or 0)
 
 
+def _day_of(as_of: Any) -> dt.date:
+    """The day ``as_of`` names (a moment's day: as the store keeps it, UTC)."""
+    found = as_day_or_moment(as_of)
+    return found.date() if isinstance(found, dt.datetime) else found
+
+
 def day_text(as_of: Any) -> str:
     """A day (or a moment's day) as the reader writes dates."""
     from .. import formatting
 
-    return formatting.date(as_of if isinstance(as_of, dt.date) else as_date(as_of))
+    return formatting.date(_day_of(as_of))
 
 
 __all__ = ["COMPARED", "NOT_RESTORED", "AdminAsOfDay", "AsOfStore", "day_text"]

@@ -18,7 +18,6 @@ as with the embedded store, every write says who acts (``user=…``, else ``CUST
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import http.client
 import inspect
@@ -268,9 +267,9 @@ class RemoteStore:
     def as_of(self, day: Any) -> RemoteAsOfDay:
         """This store, read only, answering as at the end of ``day`` (as :meth:`Store.as_of`): the customer and its
         records as they stood, read by the server's ``…_as_of`` methods; writes are refused."""
-        from .activity import as_date
+        from .activity import as_day_or_moment
 
-        return RemoteAsOfDay(self, day if isinstance(day, dt.datetime) else as_date(day))
+        return RemoteAsOfDay(self, as_day_or_moment(day))
 
     def backup(self, target: str | Path) -> Path:
         """Have the server write a consistent copy of the whole database to a new file (a local server only)."""
