@@ -279,3 +279,33 @@ def test_a_copy_read_before_the_anonymisation_cannot_write_the_person_back(firm)
     fresh = store.get_comment(firm.comments.names.id)
     fresh.body += " Follow up in May."
     assert store.edit_comment(fresh, user="anna").body.endswith("Follow up in May.")
+
+
+def test_an_opportunity_and_the_invoice_reference_that_name_the_person_are_exported_and_anonymised(firm):
+    """"Everywhere" left her name in an opportunity's title and in the customer's "Their reference" on the invoices
+    (and that field's history, and the timeline); the export left both out."""
+    store = firm.store
+    opportunity = store.new_opportunity(firm.other.id, owner="anna")
+    opportunity.param.update(title="Advisory for Anna Bergström", amount=1000.0)
+    opportunity = store.create_opportunity(opportunity, user="anna")
+    customer = store.get_customer(firm.lindqvist.id)
+    customer.invoicing.their_reference = "Anna Bergström"
+    store.save_customer(customer, user="anna")
+    version = store.get_customer(firm.lindqvist.id).version
+
+    export = store.contact_data_export(firm.anna.id, user="boss")
+    assert [row["id"] for row in export["opportunities"]] == [opportunity.id]
+    assert [(row["id"], row["their_reference"]) for row in export["invoice_references"]] == [
+        (firm.lindqvist.id, "Anna Bergström")]
+    json.dumps(export)
+
+    store.anonymise_contact(firm.anna.id, user="boss")
+    assert store.get_opportunity(opportunity.id).title == "Advisory for [anonymised]"
+    after = store.get_customer(firm.lindqvist.id)
+    assert after.invoicing.their_reference == "[anonymised]" and after.version == version + 1
+    for trace in OLD_TRACES:
+        assert _traces(store, trace) == [], trace
+    stale = customer  # a card read before cannot write her back
+    stale.invoicing.our_reference = "Per"
+    with pytest.raises(cc.ConflictError):
+        store.save_customer(stale, user="anna")

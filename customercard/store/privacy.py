@@ -34,10 +34,12 @@ SHORTEST_NEEDLE = 3
 PERSONAL_FIELDS = ("first_name", "last_name", "title", "email", "phone", "mobile", "notes")
 #: Texts of other records that may name a contact person, by table, and the history fields that keep them.
 NAMING_TEXTS = {"comments": ("body", "recipients"), "events": ("title", "description"), "relations": ("note",),
-                "follow_ups": ("what",)}
+                "follow_ups": ("what",), "opportunities": ("title", "lost_reason")}
 #: Of those, the tables whose records have a version, with the columns that say who last changed one and when.
 VERSIONED_TEXTS = {"comments": ("edited_at", "edited_by"), "events": ("updated_at", "updated_by"),
-                   "follow_ups": ("updated_at", "updated_by")}
+                   "follow_ups": ("updated_at", "updated_by"), "opportunities": ("updated_at", "updated_by")}
+#: The customers' own fields that may name a contact person (a reference on the invoices), by column and field.
+NAMING_CUSTOMER_FIELDS = {"their_reference": "invoicing.their_reference", "our_reference": "invoicing.our_reference"}
 
 
 def _plain(value: Any) -> Any:
@@ -90,7 +92,9 @@ class PrivacyStore(Part):
 
         Keys: exported_at, exported_by, contact (every stored field), customer (id, number, name), comments
         (that name them, at any customer; e-mails too), events (they take part in), follow_ups (linked to them, or
-        whose text names them, at any customer), relations (to them), history (of their fields).
+        whose text names them, at any customer), opportunities (whose title or lost reason names them),
+        invoice_references (customers whose references on the invoices name them), relations (to them), history
+        (of their fields).
         :func:`customercard.privacy.personal_data_files` writes it as JSON beside their vCard.
         """
         login = self.admin.require(user, "admin")
@@ -105,6 +109,12 @@ class PrivacyStore(Part):
             "comments": _plain_rows(self._comments_naming(_needles(contact))),
             "events": _plain_rows(self._events_with(contact)),
             "follow_ups": _plain_rows(self._follow_ups_about(contact)),
+            "opportunities": _plain_rows(self._naming(
+                "SELECT id, customer_id, title, lost_reason, status, owner, created_at, created_by FROM opportunities",
+                ("title", "lost_reason"), contact)),
+            "invoice_references": _plain_rows(self._naming(
+                "SELECT id, number, name, our_reference, their_reference FROM customers", tuple(NAMING_CUSTOMER_FIELDS),
+                contact)),
             "relations": _plain_rows(self.db.records(
                 "SELECT r.id, r.customer_id, c.name AS customer_name, t.label AS relation_type, r.note, r.created_at, "
                 "r.created_by FROM relations r JOIN customers c ON c.id = r.customer_id LEFT JOIN list_values t "
@@ -124,6 +134,16 @@ class PrivacyStore(Part):
             "SELECT id, customer_id, written_on, author, kind, body, recipients, created_at, created_by, edited_at, "
             f"edited_by FROM comments WHERE {condition} ORDER BY written_on, id",
             [needle for needle in needles for _ in range(2)])
+
+    def _naming(self, select: str, columns: tuple[str, ...], contact: Contact) -> list[dict[str, Any]]:
+        """The rows of ``select`` (constant SQL, one table) whose ``columns`` name the contact person (full name or
+        e-mail, whatever the case), by id."""
+        needles = _needles(contact)
+        if not needles:
+            return []
+        naming = " OR ".join(f"position(? IN lower({column})) > 0" for column in columns for _ in needles)
+        return self.db.records(f"{select} WHERE {naming} ORDER BY id",
+                               [needle for _column in columns for needle in needles])
 
     def _follow_ups_about(self, contact: Contact) -> list[dict[str, Any]]:
         """Follow-ups linked to the contact person, or whose text names them (full name or e-mail), at any
@@ -149,9 +169,9 @@ class PrivacyStore(Part):
           they are made inactive;
         - the history of their fields keeps who changed what when, but every old and new value is replaced;
         - their entries in the super search index are removed (and words no other entry has);
-        - comments, e-mails, event titles and descriptions and relation notes that name them (full name or
-          e-mail address, whatever the case) keep their other text, the name replaced by "[anonymised]" — in
-          their history too;
+        - comments, e-mails, event titles and descriptions, relation notes, follow-ups, opportunity titles and
+          lost reasons, and the customers' invoice references that name them (full name or e-mail address, whatever
+          the case) keep their other text, the name replaced by "[anonymised]" — in their history too;
         - the admin log gets one entry: who, when, which contact id (not the name).
 
         The customer and everything else stay as they were. Returns the anonymised contact person.
@@ -177,8 +197,32 @@ class PrivacyStore(Part):
             if needles:
                 for table, fields in NAMING_TEXTS.items():
                     self._redact_texts(cur, table, fields, needles, login, now)
+                self._redact_customer_fields(cur, needles, login, now)
             self.admin.log_admin(cur, login, "Privacy", f"contact {contact.id}", None, "anonymised")
         return self.people.get_contact(contact_id)
+
+    def _redact_customer_fields(self, cur: Any, needles: list[str], login: str, now: Any) -> None:
+        """The customers' references that name the person (their reference on the invoices, "Eva Lind"): the name
+        replaced, as a change of the customer at a new version (open cards hear of it), and in those fields'
+        history."""
+        from .customers import write_customer_changes
+
+        for column, field in NAMING_CUSTOMER_FIELDS.items():
+            naming = " OR ".join(f"position(? IN lower({column})) > 0" for _ in needles)
+            for customer_id, text, version in cur.execute(
+                    f"SELECT id, {column}, version FROM customers WHERE {naming}", needles).fetchall():
+                redacted = _redact(text, needles)
+                cur.execute(f"UPDATE customers SET {column} = ?, updated_at = ?, updated_by = ?, version = ? "
+                            "WHERE id = ?", [redacted, now, login, int(version) + 1, customer_id])
+                write_customer_changes(self.db, cur, [[customer_id, int(version) + 1, now, login, "anonymise", field,
+                                                       REDACTED, redacted]])
+            history = " OR ".join("position(? IN lower(coalesce(old_value, '') || ' ' || coalesce(new_value, ''))) "
+                                  "> 0" for _ in needles)
+            for change_id, old, new in cur.execute(
+                    f"SELECT id, old_value, new_value FROM customer_changes WHERE field = ? AND ({history})",
+                    [field, *needles]).fetchall():
+                cur.execute("UPDATE customer_changes SET old_value = ?, new_value = ? WHERE id = ?",
+                            [_redact(old, needles), _redact(new, needles), change_id])
 
     def _anonymise_history(self, cur: Any, contact_id: int) -> None:
         """Every recorded old and new value of the contact's personal fields replaced (the rows stay)."""
