@@ -11,6 +11,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 
 from .i18n import _
@@ -53,9 +54,12 @@ def policy_problem(password: str, login: str = "") -> str:
     if len(set(password.strip())) < MIN_DISTINCT:
         return _("A password needs at least {n} different characters (not only spaces, or a few repeated).").format(
             n=MIN_DISTINCT)
-    if is_common(password) or is_common(_repeated_unit(password)) or password.strip().lower() in OWN_WORDS:
+    # the product's and the roles' names, and the login, however they are written: "Customer Card", "customer-card",
+    # "managermanager", "Anna.Anna"
+    bare = _repeated_unit(re.sub(r"[\s\-_.]+", "", password.lower()))
+    if is_common(password) or is_common(_repeated_unit(password)) or bare in OWN_WORDS:
         return _("This is one of the most common passwords: choose one that is harder to guess.")
-    if login and password.strip().lower() == login.strip().lower():
+    if login and bare == re.sub(r"[\s\-_.]+", "", login.strip().lower()):
         return _("The password may not be the login.")
     return ""
 
