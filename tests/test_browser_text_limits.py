@@ -3,6 +3,9 @@ saved, what was there before intact — never a text cut without a word."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from playwright.sync_api import expect
 
@@ -93,14 +96,20 @@ def test_a_double_click_on_import_imports_the_file_once(live_server, page, tmp_p
 def test_a_file_up_to_the_limit_is_uploaded_and_one_over_it_refused_with_a_message(live_server, page, tmp_path):
     """An upload reaches the server in one websocket message, base64-encoded: Bokeh's 20 MiB cap closed the page's
     connection on a 16 MB file (under the 25 MB allowed), and over the limit nothing was said."""
-    store = live_server.store
+    with files_on(live_server.store):
+        _upload_a_big_file_and_one_too_big(live_server, page, tmp_path)
+
+
+@contextlib.contextmanager
+def files_on(store) -> Iterator[None]:
+    """Document storage switched on (and the Files section open for anna) while the block runs, as it was after."""
     settings = store.settings()
     was = settings.files_enabled
     settings.files_enabled = True
     store.save_settings(settings, user="admin")
     store.set_pref("anna", "card.collapsed.files", False)
     try:
-        _upload_a_big_file_and_one_too_big(live_server, page, tmp_path)
+        yield
     finally:
         settings = store.settings()
         settings.files_enabled = was
@@ -142,13 +151,8 @@ def test_upload_pressed_while_the_file_is_still_on_its_way_uploads_it_once_it_ha
     "Choose files first." although a file was chosen. The press now waits for the file; the page says it is being
     sent, then that it is ready."""
     store = live_server.store
-    settings = store.settings()
-    was = settings.files_enabled
-    settings.files_enabled = True
-    store.save_settings(settings, user="admin")
-    store.set_pref("anna", "card.collapsed.files", False)
     customer_id = rich_customers(store)[3]
-    try:
+    with files_on(store):
         login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
         box = section(page, "files")
         box.locator("button.cc-upload-files").click()
@@ -170,7 +174,3 @@ def test_upload_pressed_while_the_file_is_still_on_its_way_uploads_it_once_it_ha
         expect(box.locator("#cc-files-table")).to_contain_text("on-its-way.pdf", timeout=60_000)
         expect(box).not_to_contain_text("Choose files first")
         assert list(store.files(customer_id)["name"]).count("on-its-way.pdf") == 1
-    finally:
-        settings = store.settings()
-        settings.files_enabled = was
-        store.save_settings(settings, user="admin")

@@ -137,22 +137,28 @@ def test_the_bulk_panel_previews_applies_and_undoes(demo_store):
         assert undone.customers == preview["change"] and not labelled(bulk, "Undo the last bulk change").visible
 
 
-def test_a_bulk_change_refused_part_way_says_so_and_how_far_it_came(demo_store):
-    """An administrator stops offering the value while Apply runs: the first steps are written, the rest refused —
-    and the page said "Changed 2 customers." over the refusal, as if all were done."""
-    page = CustomerList.from_url(demo_store, "status=Active", login="anna")
+def _six_previewed(store, field: str, value: str, **params):
+    """Anna's bulk panel with the first six active customers chosen and a change of ``field`` to ``value``
+    previewed (at least three of them change): (the panel, their ids, the preview)."""
+    page = CustomerList.from_url(store, "status=Active", login="anna", **params)
     page.__panel__()
     first = [row["_id"] for row in page.table.rows[:6]]
     page.table.selectable = True
     page.table.receive({"select": first, "on": True})
     bulk = page.bulk
-    labelled(bulk, "Change").value = "industry"
-    industries = demo_store.list_values("industries")
-    target = industries[industries["active"]].iloc[-1]
-    labelled(bulk, "New value").value = target["label"]
+    labelled(bulk, "Change").value = field
+    labelled(bulk, "New value").value = value
     preview = bulk.make_preview()
     assert preview["change"] >= 3, preview
+    return bulk, first, preview
 
+
+def test_a_bulk_change_refused_part_way_says_so_and_how_far_it_came(demo_store):
+    """An administrator stops offering the value while Apply runs: the first steps are written, the rest refused —
+    and the page said "Changed 2 customers." over the refusal, as if all were done."""
+    industries = demo_store.list_values("industries")
+    target = industries[industries["active"]].iloc[-1]
+    bulk, _first, preview = _six_previewed(demo_store, "industry", target["label"])
     steps = []
 
     def stop_offering() -> bool:  # a colleague in Administration, once the first step is written (asked before each
@@ -180,15 +186,7 @@ def test_a_bulk_change_stops_when_the_user_s_login_session_ends_part_way(demo_st
             demo_store.end_session(token)
         return demo_store.session_login(token) is not None
 
-    page = CustomerList.from_url(demo_store, "status=Active", login="anna", signed_in=signed_in)
-    page.__panel__()
-    first = [row["_id"] for row in page.table.rows[:6]]
-    page.table.selectable = True
-    page.table.receive({"select": first, "on": True})
-    bulk = page.bulk
-    labelled(bulk, "New value").value = "kari"
-    preview = bulk.make_preview()
-    assert preview["change"] >= 3, preview
+    bulk, first, preview = _six_previewed(demo_store, "account_manager", "kari", signed_in=signed_in)
     batch = run_apart(bulk.apply(step=2))
     said = pane_text(bulk, "cc-bulk-status")
     assert batch.customers == 2 and "Stopped after 2 of" in said and "login session has ended" in said
