@@ -126,6 +126,8 @@ def _upload_a_big_file_and_one_too_big(live_server, page, tmp_path) -> None:
     box = page.locator("div.cc-section-files")
     box.locator("button.cc-upload-files").click()
     box.locator(".cc-file-input input").set_input_files(str(big))
+    # said while it is on its way, then once the server has it (16.0 MB: in the page's language, as the hint)
+    expect(box.locator(".cc-upload-message")).to_contain_text("Ready to upload big-scan.pdf", timeout=60_000)
     box.locator(".cc-file-send button").click()
     expect(box.locator("#cc-files-table")).to_contain_text("big-scan.pdf", timeout=60_000)
     # over the limit: refused as it is chosen, with the reason, before anything is sent
