@@ -44,7 +44,7 @@ import duckdb
 import pandas as pd
 from tornado.web import RequestHandler, stream_request_body
 
-from .arg_types import misfits
+from .arg_types import misfits, read_whole_numbers
 from .errors import CustomerCardError, PermissionDenied, TooManyAttempts, ValidationError
 from .http_api.access import has_projects_access, require_projects_access, without_project_detail
 from .http_api.body import BoundedBody
@@ -166,6 +166,7 @@ def prepare(store: Store, name: str, rule: Remote, caller: Caller, arguments: di
         bound = signature.bind(store, **call_arguments(signature, arguments))
     except TypeError as exc:
         raise TypeError(f"{name}: {exc}") from None
+    read_whole_numbers(function.fget if isinstance(function, property) else function, bound.arguments)
     for actor in actor_parameters(signature):
         given = bound.arguments.get(actor)
         if caller.trusted:

@@ -292,6 +292,12 @@ def test_a_value_of_the_wrong_kind_is_refused_for_its_parameter_not_a_failure_of
     customer_id = rich_customers(served.store)[0]
     assert len(remote.timeline(customer_id, since="2020-01-01")) > 0
     assert remote.sql("SELECT 1 AS one", timeout=5)["one"][0] == 1
+    # a customer's id as text, as the store in the analyst's own process takes it (it was refused through a server)
+    assert remote.get_customer(str(customer_id)).id == served.store.get_customer(str(customer_id)).id == customer_id
+    assert len(remote.contacts(f" {customer_id} ")) == len(served.store.contacts(customer_id))
+    with pytest.raises(cc.ValidationError) as refused:
+        remote.get_customer("5x")
+    assert "customer_id" in refused.value.errors
     key = {KEY_HEADER: key_of(served)}
     for wanted in ({"$data": "DuplicateQuery", "fields": [1]}, {"$data": "DuplicateQuery"},
                    {"$record": "Customer", "values": [1]}):  # a tagged value of the wrong shape: 400, not a 500
