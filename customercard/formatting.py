@@ -178,7 +178,7 @@ def time_zone(zone: str | None) -> ZoneInfo:
     """The time zone called ``zone`` (the default zone for none or an unknown name)."""
     try:
         return ZoneInfo(zone or DEFAULT_TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo(DEFAULT_TIME_ZONE)
 
 

@@ -155,6 +155,26 @@ def _clean_subject(subject: str | None) -> str:
     return " ".join((subject or "").split())  # one line: a header cannot hold line breaks
 
 
+def header_text(text: str | None) -> str:
+    """What people typed, for a header (a subject, a display name): one line, and no encoded word in it
+    ('=?utf-8?q?…=0D=0A…?='): the e-mail library decodes one it is given and wrote its line breaks out raw — headers
+    of the typist's own (CVE-2024-6923, before Python 3.11.10). A zero-width space keeps the '=' and the '?' apart:
+    it reads as typed."""
+    return " ".join((text or "").split()).replace("=?", "=\u200b?")
+
+
+def check_headers(message: EmailMessage) -> None:
+    """The message's header block, as it will be sent, holds exactly the headers set on it (none more, none lost):
+    the last guard against a header that a value broke into several."""
+    for policy in (message.policy.clone(linesep="\r\n"), message.policy.clone(linesep="\r\n", utf8=True)):
+        head = message.as_bytes(policy=policy).split(b"\r\n\r\n", 1)[0]
+        names = [line.split(b":", 1)[0].strip().lower() for line in head.split(b"\r\n")
+                 if line and line[:1] not in (b" ", b"\t")]
+        if sorted(names) != sorted(name.lower().encode() for name in message):
+            raise MailError(_("The e-mail could not be put together safely (a subject or a name would have broken "
+                              "its headers): nothing was sent."))
+
+
 def _sender(store, sender_login: str, smtp: SmtpSettings) -> tuple[str, str, str]:
     """(the sender's display name, the From address, the sender's own address for Reply-To or '')."""
     try:
@@ -227,11 +247,11 @@ def _compose(  # noqa: PLR0913, PLR0917 - the parts of one mail, as compose and 
         html_body = _html_body(sender_name, subject, message, key, link)
 
     mail = EmailMessage()
-    mail["Subject"] = subject
-    mail["From"] = MailAddress(display_name=sender_name, addr_spec=from_address)
-    mail["To"] = [MailAddress(display_name=u.name, addr_spec=u.email) for u in users]
+    mail["Subject"] = header_text(subject)
+    mail["From"] = MailAddress(display_name=header_text(sender_name), addr_spec=from_address)
+    mail["To"] = [MailAddress(display_name=header_text(u.name), addr_spec=u.email) for u in users]
     if own_address:
-        mail["Reply-To"] = MailAddress(display_name=sender_name, addr_spec=own_address)
+        mail["Reply-To"] = MailAddress(display_name=header_text(sender_name), addr_spec=own_address)
     mail["Date"] = formatdate(localtime=True)
     mail["Message-ID"] = make_msgid(domain=from_address.rsplit("@", 1)[-1])
     mail["X-Customercard-Customer"] = str(customer.id)
@@ -308,6 +328,7 @@ def _talk(client: smtplib.SMTP, composed: _Composed, smtp: SmtpSettings) -> None
 
 def _deliver(composed: _Composed, smtp: SmtpSettings) -> None:  # noqa: PLR0912 - one message per way SMTP fails
     """Hand the message to the SMTP server: to every recipient or to none (one refused cancels the mail)."""
+    check_headers(composed.message)
     where = smtp.where
     client: smtplib.SMTP | None = None
     try:
@@ -402,5 +423,5 @@ def send_customer_mail(store, customer_id: int, recipients: list[str], subject: 
                              kind="email", recipients=[u.login for u in composed.recipients])
 
 
-__all__ = ["MailError", "SmtpSettings", "card_url", "compose", "mail_configured", "send_customer_mail",
+__all__ = ["MailError", "SmtpSettings", "card_url", "check_headers", "compose", "mail_configured", "send_customer_mail",
            "smtp_settings"]

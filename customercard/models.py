@@ -1507,7 +1507,7 @@ class Settings(Record):
             _assign(self, "time_zone", (self.time_zone or "").strip())
             try:
                 ZoneInfo(self.time_zone)
-            except (ValueError, ZoneInfoNotFoundError):
+            except (ValueError, OSError, ZoneInfoNotFoundError):  # "Europe": a folder of zones (IsADirectoryError)
                 errors["time_zone"] = _("Not a time zone: use a name like Europe/Stockholm, Europe/Copenhagen or "
                                         "Europe/London.")
         if not re.fullmatch(r"[A-Z]{3}", self.base_currency or ""):

@@ -26,7 +26,7 @@ from . import formatting
 from .background import Rounds
 from .config import Config, get_config
 from .i18n import _, current_language, ngettext, using_language
-from .mail import MailError, SmtpSettings, _Composed, _deliver, links_base, smtp_settings
+from .mail import MailError, SmtpSettings, _Composed, _deliver, header_text, links_base, smtp_settings
 from .models import User
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def compose_reminder(store, user: User, rows: pd.DataFrame, day: dt.date, smtp: 
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = MailAddress(display_name="customercard", addr_spec=smtp.sender)
-    message["To"] = [MailAddress(display_name=user.name, addr_spec=user.email)]
+    message["To"] = [MailAddress(display_name=header_text(user.name), addr_spec=user.email)]
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=smtp.sender.rsplit("@", 1)[-1])
     message["X-Customercard-Reminder"] = day.isoformat()

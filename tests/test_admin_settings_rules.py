@@ -100,6 +100,14 @@ def test_an_smtp_host_name_or_address_is_taken(empty_store, host):
     assert empty_store.save_settings(settings, user="boss").smtp_host == host
 
 
+@pytest.mark.parametrize("zone", ["Europe", "America", "Etc", "Mars/Olympus", "../etc/passwd", " "])
+def test_a_time_zone_that_is_a_region_or_no_zone_is_refused_with_the_message(empty_store, zone):
+    """"Europe" (a folder of zones) failed inside the check (IsADirectoryError): the form said nothing at all and a
+    notebook got the raw error."""
+    assert refused(empty_store, time_zone=zone)["time_zone"].startswith("Not a time zone")
+    assert empty_store.settings().time_zone == "Europe/Stockholm"
+
+
 def test_the_settings_form_marks_every_wrong_field_at_one_save(demo_store):
     """A number typed wrong used to hide every other problem until it was mended and Save clicked again."""
     settings = AdminPage(demo_store, "admin").settings

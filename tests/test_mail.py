@@ -412,3 +412,54 @@ def test_no_mail_goes_about_a_customer_merged_away(demo_store, smtp_server):
     with pytest.raises(cc.PermissionDenied, match=f"merged into customer {survivor.number} \\(Survivor Mail AB\\)"):
         send_customer_mail(demo_store, duplicate.id, ["erik"], "Hello", "A word.", user="anna")
     assert len(smtp_server.inbox.envelopes) == sent
+
+
+INJECTIONS = ["=?utf-8?q?Renewal=0D=0ABcc:_evil@attacker.example?=",
+              "=?utf-8?b?UmVuZXdhbA0KQmNjOiBldmlsQGF0dGFja2VyLmV4YW1wbGUNClgtSW5qZWN0ZWQ6IHllcw==?=",
+              "=?utf-8?q?Hi=0D=0A=0D=0AFake_body_replacing_the_message?=",
+              "Renewal =?UTF-8?Q?=0AFrom:_CEO_<ceo@firm.example>?= soon"]
+
+
+@pytest.mark.parametrize("subject", INJECTIONS)
+def test_a_subject_with_an_encoded_line_break_cannot_write_headers(demo_store, smtp_server, customer_id, subject):
+    """A subject hiding a line break in an encoded word reached the mail server as headers of the typist's own (a Bcc,
+    a From, an empty header block and a body of theirs): the e-mail library decoded it and wrote it out raw
+    (CVE-2024-6923). The subject now travels as typed, in the Subject header alone."""
+    use_mail_server(demo_store, smtp_server.port)
+    send_customer_mail(demo_store, customer_id, ["erik"], subject, "The real message.", user="anna")
+    envelope = smtp_server.inbox.envelopes[-1]
+    assert envelope.rcpt_tos == ["erik@firm.example"]
+    head = envelope.content.split(b"\r\n\r\n", 1)[0]
+    names = sorted(line.split(b":", 1)[0].lower() for line in head.split(b"\r\n") if line[:1] not in (b" ", b"\t"))
+    assert names == sorted([b"subject", b"from", b"to", b"reply-to", b"date", b"message-id", b"mime-version",
+                            b"x-customercard-customer", b"content-type", b"content-language"])
+    message = smtp_server.inbox.messages()[-1]
+    assert message["Subject"].replace("\u200b", "") == " ".join(subject.split())
+    assert message["From"].addresses[0].addr_spec == SENDER and message["Bcc"] is None
+    assert "The real message." in message.get_body(("plain",)).get_content()
+
+
+def test_a_display_name_with_an_encoded_line_break_cannot_write_headers(demo_store, smtp_server, customer_id):
+    """A user's name (set by an administrator) went into From, To and Reply-To the same way."""
+    use_mail_server(demo_store, smtp_server.port)
+    erik = demo_store.get_user("erik")
+    erik.name = "=?utf-8?q?Erik=0D=0ABcc:_evil@attacker.example?="
+    demo_store.update_user(erik, by="admin")
+    anna = demo_store.get_user("anna")
+    anna.name = "=?utf-8?q?Anna=0D=0AX-Injected:_yes?="
+    demo_store.update_user(anna, by="admin")
+    send_customer_mail(demo_store, customer_id, ["erik"], "Renewal", "The real message.", user="anna")
+    message = smtp_server.inbox.messages()[-1]
+    assert message["Bcc"] is None and message["X-Injected"] is None
+    assert message["To"].addresses[0].addr_spec == "erik@firm.example"
+    shown = message["To"].addresses[0].display_name.replace("\u200b", "")
+    assert shown.replace(" ", "") == erik.name  # (as typed; a long name is folded where the library likes)
+
+
+def test_the_last_guard_refuses_a_message_whose_headers_a_value_broke(demo_store, customer_id):
+    """Whatever a value did to the headers, a message whose header block is not the headers set on it is not sent."""
+    message = compose(demo_store, customer_id, "anna", ["erik"], "Renewal", "The real message.")
+    mail.check_headers(message)  # as composed: its own headers
+    message.replace_header("Subject", "=?utf-8?q?Renewal=0D=0ABcc:_evil@attacker.example?=")
+    with pytest.raises(MailError, match="could not be put together safely"):
+        mail.check_headers(message)

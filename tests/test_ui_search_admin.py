@@ -227,6 +227,21 @@ def test_a_merge_is_refused_when_the_survivor_was_saved_after_the_comparison_was
     assert moved("follow_ups", 1) == "1 follow-up" and moved("files", 2) == "2 files"
 
 
+def test_moving_the_first_value_up_or_the_last_down_says_it_stays_and_logs_nothing(demo_store):
+    """"Move up" on the first value said "Saved." while nothing moved and nothing was logged."""
+    lists = AdminPage(demo_store, "admin").lists
+    values = demo_store.list_values("industries")
+    log_before = len(demo_store.admin_log(limit=10_000))
+    for row, button, said in ((values.iloc[0], "Move up", "is first in the list already"),
+                              (values.iloc[-1], "Move down", "is last in the list already")):
+        labelled(lists, "Value").value = int(row["id"])
+        labelled(lists, button).clicks += 1
+        assert lists.message == f"“{row['label']}” {said}."
+    assert list(demo_store.list_values("industries")["label"]) == list(values["label"])
+    assert len(demo_store.admin_log(limit=10_000)) == log_before
+    assert demo_store.move_list_value(int(values.iloc[0]["id"]), 1, user="admin") is True
+
+
 def test_admin_lists_settings_criteria_users_and_log(demo_store):
     page = AdminPage(demo_store, "admin")
     lists = page.lists

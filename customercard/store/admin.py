@@ -499,8 +499,9 @@ class AdminStore(Part):
                             current["label"], label)
         self.forget_cached()
 
-    def move_list_value(self, value_id: int, steps: int, user: str | None = None, version: int | None = None) -> None:
-        """Move a value up (negative steps) or down the list (``version`` as for :meth:`rename_list_value`)."""
+    def move_list_value(self, value_id: int, steps: int, user: str | None = None, version: int | None = None) -> bool:
+        """Move a value up (negative steps) or down the list (``version`` as for :meth:`rename_list_value`); False
+        when it stays where it is (first, or last, already: nothing written)."""
         login = self.require(user, "admin")
         current = self._list_value(value_id, version)
         with self.db.transaction() as cur:
@@ -513,7 +514,7 @@ class AdminStore(Part):
             old_index = ids.index(value_id)
             new_index = max(0, min(len(ids) - 1, old_index + steps))
             if new_index == old_index:
-                return
+                return False
             ids.insert(new_index, ids.pop(old_index))
             self._touch_list_value(cur, current, "position = ?", [new_index + 1])
             for position, vid in enumerate(ids, start=1):
@@ -521,6 +522,7 @@ class AdminStore(Part):
             self.log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             f"position {old_index + 1}", f"position {new_index + 1}")
         self.forget_cached()
+        return True
 
     def set_list_value_active(self, value_id: int, active: bool, user: str | None = None,
                               version: int | None = None) -> None:

@@ -21,6 +21,7 @@ from ..integration import said_error
 from ..models import LIST_NAMES, NOTE_LENGTH, Criterion, ListValue, Settings, User, to_text
 from ..spreadsheets import LIMITS
 from ..store import Store
+from ..validators import isolated
 from .accessibility import BUTTON_CSS, focus_here, live
 from .admin_log import log_row
 from .editor import RecordEditor
@@ -99,10 +100,8 @@ class ListsAdmin(AdminPanel):
         self._table = pn.pane.HTML(stylesheets=[SECTION_CSS], sizing_mode="stretch_width")
         self._message = _message_pane()
         buttons = {
-            "up": (_("Move up"), lambda: self._act(
-                lambda v: store.move_list_value(v, -1, user=login, version=self._seen(v)))),
-            "down": (_("Move down"), lambda: self._act(
-                lambda v: store.move_list_value(v, 1, user=login, version=self._seen(v)))),
+            "up": (_("Move up"), lambda: self._act(lambda v: self._move(v, -1))),
+            "down": (_("Move down"), lambda: self._act(lambda v: self._move(v, 1))),
             "toggle": (_("Deactivate / activate"), lambda: self._act(self._toggle)),
             "rename": (_("Rename"), lambda: self._act(self._do_rename)),
             "add": (_("Add"), self._do_add),
@@ -143,6 +142,12 @@ class ListsAdmin(AdminPanel):
     def _seen(self, value_id: int) -> int:
         """The version of a value as the list on the page shows it (a change from it is refused once stale)."""
         return int(self._frame.set_index("id").loc[value_id, "version"])
+
+    def _move(self, value_id: int, steps: int) -> None:
+        if not self.store.move_list_value(value_id, steps, user=self.login, version=self._seen(value_id)):
+            label = self._frame.set_index("id").loc[value_id, "label"]
+            raise CustomerCardError((_("“{label}” is first in the list already.") if steps < 0 else
+                                     _("“{label}” is last in the list already.")).format(label=isolated(label)))
 
     def _toggle(self, value_id: int) -> None:
         active = bool(self._frame.set_index("id").loc[value_id, "active"])
