@@ -968,3 +968,18 @@ def test_no_page_scrolls_sideways_at_320_pixels_wide(live_server, browser, custo
         measure(f"admin: {name}")
     assert wide == {}, wide
     context.close()
+
+
+@pytest.mark.parametrize("width", [320, 375, 800])
+def test_the_header_s_links_are_targets_big_enough_at_every_width(live_server, browser, width):
+    """At 320 and 375 px the menu's links wrapped into rows 1 px apart, at 800 px into two rows inside the 52 px
+    header: 20–23.8 px each, under axe's target-size (serious), on every page in every language."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    login(page, live_server.url, "admin", path="/")
+    found = run_axe(page, {"runOnly": {"type": "rule", "values": ["target-size"]}})["violations"]
+    assert blocking(found) == [], describe(blocking(found))
+    heights = page.evaluate("() => [...document.querySelectorAll('.cc-header a')].map((a) => "
+                            "a.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 24, heights
+    context.close()

@@ -415,6 +415,10 @@ def test_a_date_pickers_calendar_speaks_the_page_s_language(live_server, browser
     said = calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)").first.get_attribute("aria-label")
     pattern = {"sv": r"^1 \w+ \d{4}$", "da": r"^1\. \w+ \d{4}$", "en": r"^1 [A-Z]\w+ \d{4}$"}[language]
     assert re.match(pattern, said), said  # a day is read to a screen reader as the language says a date
+    day = calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)").nth(10)
+    day.focus()  # the day the keyboard is on: a focus ring (it was a light grey disc, 1.3:1)
+    assert day.evaluate("(d) => { const s = getComputedStyle(d); return [s.outlineStyle, s.outlineWidth]; }") == [
+        "solid", "2px"]
     context.close()
 
 
