@@ -242,7 +242,8 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 1, today: dt.dat
         steps.set_postfix_str(name)
         steps.update(1)
 
-    install_defaults(store, Settings(start_address="Drottninggatan 1, 111 51 Stockholm"))
+    # (in English, whatever language the command runs in: the demo's records name its lists' values)
+    install_defaults(store, Settings(start_address="Drottninggatan 1, 111 51 Stockholm"), language="en")
     for login, name, role, projects in DEMO_USERS:
         store.add_user(User(login=login, name=name, email=f"{login}@firm.example", role=role,
                             projects_access=projects), password_hash=hash_password(DEMO_PASSWORD), by=ACTOR)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import customercard as cc
 from customercard.store import Store
 
@@ -264,3 +266,29 @@ def test_a_new_postgresql_database_gets_the_firm_s_lists_from_its_first_import_a
     assert len(stores[0].list_values("statuses")) == len(set(stores[0].list_values("statuses")["label"])) > 0
     for store in stores:
         store.close()
+
+
+@pytest.mark.parametrize("language, stages, size", [
+    ("sv", ["Ny affär", "Kvalificerad", "Offert", "Förhandling", "Muntligt ja"], "Storlek"),
+    ("da", ["Kundeemne", "Kvalificeret", "Tilbud", "Forhandling", "Mundtligt ja"], "Størrelse"),
+    ("en", ["Lead", "Qualified", "Proposal", "Negotiation", "Verbal yes"], "Size")])
+def test_a_new_firm_s_lists_are_in_the_language_it_is_set_up_in(tmp_path: Path, language, stages, size):
+    """A firm set up in Swedish (CUSTOMERCARD_LANGUAGE=sv) got its pipeline, statuses, event types and criteria in
+    English: "Lead" and "Phone call" inside Swedish sentences. The demo keeps its English lists (its records name
+    them), whatever the language."""
+    env = {**os.environ, "CUSTOMERCARD_LANGUAGE": language}
+    db = str(tmp_path / "new.duckdb")
+    made = subprocess.run([sys.executable, "-m", "customercard", "--db", db, "users", "add", "boss", "--name", "Boss",
+                           "--role", "admin", "--password", "Boss-has-a-long-passphrase-7"], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
+    assert made.returncode == 0, made.stderr
+    with Store(db) as store:
+        assert list(store.list_values("opportunity_stages")["label"]) == stages
+        assert size in {criterion.name for criterion in store.criteria()}
+        assert "SEK" in set(store.list_values("currencies")["label"])
+    demo = subprocess.run([sys.executable, "-m", "customercard", "demo", "--db", str(tmp_path / "demo.duckdb"),
+                           "--customers", "5", "--quiet"], capture_output=True, text=True, env=env, timeout=300,
+                          check=False)
+    assert demo.returncode == 0, demo.stderr
+    with Store(str(tmp_path / "demo.duckdb")) as store:
+        assert store.list_values("opportunity_stages")["label"].iloc[0] == "Lead"
