@@ -983,3 +983,24 @@ def test_the_header_s_links_are_targets_big_enough_at_every_width(live_server, b
                             "a.getBoundingClientRect().height)")
     assert heights and min(heights) >= 24, heights
     context.close()
+
+
+@pytest.mark.parametrize(("key", "opener", "save", "where", "said"), [
+    ("comments", "button.cc-new-comment-button", ".cc-add-comment button", "cc-new-comment", "Write something first."),
+    ("relations", "button.cc-add-relation", ".cc-relation-form-save button, .cc-relation-form button.bk-btn-primary",
+     "cc-relation-find", "Choose whom to relate to.")])
+def test_an_empty_comment_or_relation_refused_by_keyboard_marks_its_field_and_takes_the_focus_there(
+        live_server, page, customers, key, opener, save, where, said):
+    """The refusal of an empty new comment was drawn under the date (it read as the date's problem) and a relation
+    without anyone chosen was said under the form: neither field was marked or took the focus, as every other form's
+    refused field does."""
+    login(page, live_server.url, "erik", path=f"/card?customer={customers[1]}")
+    unfold(page, key)
+    section(page, key).locator(opener).first.focus()
+    page.keyboard.press("Enter")
+    button = section(page, key).locator(save).first
+    expect(button).to_be_visible()
+    button.focus()
+    page.keyboard.press("Enter")
+    now = wait_focus(page, lambda f: where in f["classes"] and f["tag"] in ("input", "textarea"))
+    assert now["invalid"] == "true" and now["described"] == said, now

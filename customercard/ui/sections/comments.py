@@ -97,10 +97,16 @@ class CommentsSection(Section):
         cancel = pn.widgets.Button(label=_("Cancel"), align="end", css_classes=["cc-comment-cancel"])
         add.on_click(lambda _e: self.add_comment())
         cancel.on_click(lambda _e: self.render())
-        self._new_message = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-comment-message"])
-        self.view.param.update(child=pn.Column(self._new_body, pn.Row(self._new_date, self._new_author, add, cancel),
-                                               self._new_message, sizing_mode="stretch_width", margin=0,
-                                               css_classes=focus_first()),
+        # a refusal is said under the field it is about, tied to it (aria-invalid, described by the message): the
+        # text's (or anything else's) under the text, the date's under the date
+        self._new_message = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-comment-message", "cc-field-error"])
+        self._new_date_error = pn.pane.HTML("", margin=(0, 10), css_classes=["cc-comment-date-error",
+                                                                             "cc-field-error"])
+        self._cells = {"body": pn.Column(self._new_body, self._new_message, margin=0, sizing_mode="stretch_width"),
+                       "written_on": pn.Column(self._new_date, self._new_date_error, margin=0)}
+        self.view.param.update(child=pn.Column(self._cells["body"],
+                                               pn.Row(self._cells["written_on"], self._new_author, add, cancel),
+                                               sizing_mode="stretch_width", margin=0, css_classes=focus_first()),
                                child_first=True, html=self.listing(), tools=[])
         self.keep_beside_form(self.listing)
 
@@ -110,15 +116,24 @@ class CommentsSection(Section):
             self.context.store.add_comment(self.context.customer.id, body, user=self.context.login,
                                            written_on=self._new_date.value, author=self._new_author.value)
         except ValidationError as exc:
-            self._new_message.object = (f'<span style="color:#b42318"{live(False)}>'
-                                        f'{esc(" ".join(exc.errors.values()))}</span>')
+            dated = exc.errors.get("written_on", "")
+            rest = " ".join(text for name, text in exc.errors.items() if name != "written_on")
+            self._say_refused(rest, dated)
             return False
         except CustomerCardError as exc:
-            self._new_message.object = f'<span style="color:#b42318"{live(False)}>{esc(str(exc))}</span>'
+            self._say_refused(str(exc), "")
             return False
         self._note = (_("Comment added."), True)
         self.render()
         return True
+
+    def _say_refused(self, text: str, dated: str) -> None:
+        """Why the new comment was refused: about its date under the date, the rest under the text; the focus to
+        the first field that is wrong."""
+        for pane, said in ((self._new_message, text), (self._new_date_error, dated)):
+            pane.object = f'<span style="color:#b42318"{live(False)}>{esc(said)}</span>' if said else ""
+        cell = self._cells["body" if text else "written_on"]
+        cell.css_classes = focus_first(cell.css_classes)
 
     # -- editing a comment ----------------------------------------------------------------------------------
     def do_edit_comment(self, data: dict[str, Any]) -> None:

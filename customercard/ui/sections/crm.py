@@ -199,7 +199,11 @@ class RelationsSection(CrmSection):
         self._note_input = text_input(Relation.param.note, label=_("Note"), height=60, css_classes=["cc-relation-note"])
         self._find.param.watch(lambda e: self._lookup(e.new), "value_input")
         self._form = None
-        form = pn.Column(pn.Row(self._type, self._find), pn.Row(self._target, self._note_input),
+        # "choose whom": said under the name field, tied to it (aria-invalid, described by the message)
+        self._target_error = pn.pane.HTML("", css_classes=["cc-field-error", "cc-relation-target-error"],
+                                          margin=(0, 10))
+        self._find_cell = pn.Column(self._find, self._target_error, margin=0)
+        form = pn.Column(pn.Row(self._type, self._find_cell), pn.Row(self._target, self._note_input),
                          sizing_mode="stretch_width")
         self._form_box(_("New relation"), form, self.add_relation, "cc-relation-form", _("Add"))
 
@@ -219,9 +223,11 @@ class RelationsSection(CrmSection):
     def add_relation(self) -> bool:
         target = self._target.value
         if not target:
-            self._form_message.object = (f'<span style="color:#b42318"{live(False)}>'
+            self._target_error.object = (f'<span style="color:#b42318"{live(False)}>'
                                          f'{esc(_("Choose whom to relate to."))}</span>')
+            self._find_cell.css_classes = focus_first(self._find_cell.css_classes)
             return False
+        self._target_error.object = ""
         kind, other = target
         relation = Relation(customer_id=self.context.customer.id, relation_type=self._type.value,
                             note=read_text(self._note_input.value, Relation.param.note),
