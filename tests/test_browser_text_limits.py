@@ -171,7 +171,9 @@ def test_upload_pressed_while_the_file_is_still_on_its_way_uploads_it_once_it_ha
             while (!form.classList.contains("cc-upload-form")) form = form.parentElement || form.getRootNode().host;
             const row = [...form.shadowRoot.querySelectorAll("*")].find((el) => el.shadowRoot
                 && el.shadowRoot.querySelector(".cc-file-send"));
-            row.shadowRoot.querySelector(".cc-file-send").shadowRoot.querySelector("button").click();
+            const send = row.shadowRoot.querySelector(".cc-file-send").shadowRoot.querySelector("button");
+            send.click();
+            send.click();  // pressed twice while it is on its way: one upload
         }""")
         expect(box.locator("#cc-files-table")).to_contain_text("on-its-way.pdf", timeout=60_000)
         expect(box).not_to_contain_text("Choose files first")

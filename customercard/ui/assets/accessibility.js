@@ -339,6 +339,8 @@
     if (!sending) return;
     event.stopImmediatePropagation();
     event.preventDefault();
+    if (sending.ccWaiting) return;  // pressed again meanwhile: still one upload
+    sending.ccWaiting = true;
     const since = Date.now();
     const wait = setInterval(() => {
       if (sending.isConnected && Date.now() - since < 60000) return;
