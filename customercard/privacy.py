@@ -36,10 +36,10 @@ def personal_data_zip(store: Store, contact_id: int, user: str | None = None) ->
 
 
 def write_personal_data(store: Store, contact_id: int, target: Path, user: str | None = None) -> list[Path]:
-    """Write the export: ``target`` ending in .zip gets both files; one ending in .json is the JSON file, and the
-    vCard goes beside it with the suffix .vcf. Returns the files written; never writes over a file; any other
-    ending is refused (JSON under a .txt name, or none, was written before)."""
-    if target.suffix.lower() not in (".zip", ".json"):
+    """Write the export: ``target`` ending in .zip gets both files; one ending in .json (or without an ending) is
+    the JSON file, and the vCard goes beside it with the suffix .vcf. Returns the files written; never writes over a
+    file; any other ending is refused (JSON was written under a .txt name)."""
+    if target.suffix.lower() not in (".zip", ".json", ""):
         raise CustomerCardError(_("Give the export a file name ending in .zip (both files in one) or .json (the vCard "
                                   "beside it as .vcf), not {name}.").format(name=target.name))
     as_zip = target.suffix.lower() == ".zip"

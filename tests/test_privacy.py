@@ -181,7 +181,7 @@ def test_the_cli_exports_and_anonymises(firm, tmp_path):
     assert "FN:Anna Bergström" in (tmp_path / "anna.vcf").read_text()
     refused = cli("anonymise", str(contact_id), "--user", "anna")
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "administrators" in refused.stderr
-    for name in ("anna.txt", "anna"):  # JSON under another ending (or none) was written: refused, nothing written
+    for name in ("anna.txt", "anna.csv"):  # JSON under another ending was written: refused, nothing written
         wrong = cli("export", str(contact_id), str(tmp_path / name))
         assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1 and ".zip" in wrong.stderr
         assert not (tmp_path / name).exists()
