@@ -35,6 +35,9 @@ from typing import Any
 SOURCE_LANGUAGE = "en"
 #: The languages customercard speaks, each by its own name (as a chooser offers them).
 LANGUAGES: dict[str, str] = {"en": "English", "sv": "Svenska", "da": "Dansk"}
+#: The languages' own names: shown as they are in every language ("English" in a chooser on a Swedish page is not
+#: "Engelska", which names the language of an invoice).
+ENDONYMS = frozenset(LANGUAGES.values())
 #: Where the catalogs are: <language>/LC_MESSAGES/customercard.po (and .mo once compiled).
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "customercard"
@@ -249,6 +252,11 @@ def extract(fileobj: Any, keywords: dict[str, Any], _comment_tags: Any, options:
             yield node.lineno, name, texts[0] if len(texts) == 1 else tuple(texts), []
 
 
-__all__ = ["CATALOGS", "LANGUAGES", "N_", "SOURCE_LANGUAGE", "_", "current_language", "default_language", "extract",
-           "install", "negotiate", "ngettext", "pgettext", "quote", "set_session_language", "supported",
-           "system_language", "using_language"]
+def label_said(label: str) -> str:
+    """A choice's label in the reader's language — a language's own name as it is (see :data:`ENDONYMS`)."""
+    return label if label in ENDONYMS else _(label)
+
+
+__all__ = ["CATALOGS", "ENDONYMS", "LANGUAGES", "N_", "SOURCE_LANGUAGE", "_", "current_language", "default_language",
+           "extract", "install", "label_said", "negotiate", "ngettext", "pgettext", "quote", "set_session_language",
+           "supported", "system_language", "using_language"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import panel as pn
+import pytest
 
 from customercard.ui.admin import AdminPage
 from customercard.ui.profile import ProfilePage, browser_name
@@ -97,3 +98,17 @@ def test_the_admins_users_page_shows_the_password_policy(demo_store):
     labelled(users, "New password (leave empty to keep)").value = "nils-new-password"
     assert users.save()
     assert demo_store.session_login(session) is None  # an admin's new password ends the user's sessions
+
+
+@pytest.mark.parametrize("language", ["sv", "da", "en"])
+def test_the_language_choosers_name_each_language_by_its_own_name_on_every_page(language):
+    """"English" came to be translated (an invoice's language: "Engelska"), and the profile's chooser offered
+    "Engelska" on a Swedish page: a language is chosen by its own name."""
+    from customercard.i18n import using_language
+    from customercard.models import Settings, User
+    from customercard.ui.form import option_labels
+
+    with using_language(language):
+        mine = option_labels(User.param.language, ["", "en", "sv", "da"])
+        firm = option_labels(Settings.param.language, ["en", "sv", "da"])
+    assert {"English", "Svenska", "Dansk"} <= set(mine) and set(firm) == {"English", "Svenska", "Dansk"}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import param
 
 from .. import formatting
-from ..i18n import N_, _
+from ..i18n import N_, _, label_said
 from ..models import LIST_NAMES, Customer, Settings, User
 from .values import shown
 
@@ -103,7 +103,7 @@ def setting_said(name: str, text: str | None) -> str:
     metadata = parameter.metadata or {}
     if metadata.get("value_labels"):
         label = metadata["value_labels"].get(text)
-        return _(label) if label else text
+        return label_said(label) if label else text
     if metadata.get("translate_values"):
         return _(text)
     if isinstance(parameter, param.Number) and not isinstance(parameter, param.Boolean):
@@ -148,7 +148,7 @@ def _log_row(area: str, item: str, old: str | None, new: str | None) -> tuple[st
         return said(area), said(item, area), _(old) if old else "", _(new) if new else ""
     if area == "Users" and item.endswith(": language"):  # its name ('Dansk'), none: as the browser asks
         labels = User.param.language.metadata["value_labels"]
-        return said(area), said(item, area), *(_(labels.get(text or "", text)) for text in (old, new))
+        return said(area), said(item, area), *(label_said(labels.get(text or "", text)) for text in (old, new))
     if area == "settings" and item in Settings.param:
         return said(area), said(item, area), setting_said(item, old), setting_said(item, new)
     if area == "Segmentation":

@@ -21,7 +21,7 @@ from panel.viewable import Children
 
 from .. import formatting
 from ..errors import ConflictError
-from ..i18n import _, current_language, supported
+from ..i18n import _, current_language, label_said, supported
 from ..models import Record, text_limits, to_text
 from ..validators import clean_text
 from . import assets, widgets
@@ -70,7 +70,7 @@ def option_labels(parameter: param.Parameter, options: list[Any],
         return {(f"{name} ({o})" if clash and name != o else str(name)): o for o, name in named.items()}
     labels = metadata.get("value_labels")
     if labels is not None:
-        return {_(labels.get(o, str(o))): o for o in options}
+        return {label_said(labels.get(o, str(o))): o for o in options}
     if metadata.get("translate_values"):
         return {_(str(o)): o for o in options}
     return options
