@@ -106,7 +106,9 @@ class PrivacyStore(Part):
                         **{name: _plain(contact.get(name)) for name in (*Contact.fields, "created_at", "created_by",
                                                                         "updated_at", "updated_by", "version")}},
             "customer": _plain_rows(customer)[0] if customer else None,
-            "comments": _plain_rows(self._comments_naming(_needles(contact))),
+            "comments": _plain_rows(self._naming(  # (e-mails too: their recipients)
+                "SELECT id, customer_id, written_on, author, kind, body, recipients, created_at, created_by, "
+                "edited_at, edited_by FROM comments", ("body", "recipients"), contact, order="written_on, id")),
             "events": _plain_rows(self._events_with(contact)),
             "follow_ups": _plain_rows(self._follow_ups_about(contact)),
             "opportunities": _plain_rows(self._naming(
@@ -124,25 +126,15 @@ class PrivacyStore(Part):
                 "WHERE table_name = 'contacts' AND record_id = ? ORDER BY id", [contact.id])),
         }
 
-    def _comments_naming(self, needles: list[str]) -> list[dict[str, Any]]:
-        """Comments and e-mails at any customer whose text or recipients hold one of the needles."""
-        if not needles:
-            return []
-        condition = " OR ".join("position(? IN lower(body)) > 0 OR position(? IN lower(recipients)) > 0"
-                                for _ in needles)
-        return self.db.records(
-            "SELECT id, customer_id, written_on, author, kind, body, recipients, created_at, created_by, edited_at, "
-            f"edited_by FROM comments WHERE {condition} ORDER BY written_on, id",
-            [needle for needle in needles for _ in range(2)])
-
-    def _naming(self, select: str, columns: tuple[str, ...], contact: Contact) -> list[dict[str, Any]]:
+    def _naming(self, select: str, columns: tuple[str, ...], contact: Contact, order: str = "id"
+                ) -> list[dict[str, Any]]:
         """The rows of ``select`` (constant SQL, one table) whose ``columns`` name the contact person (full name or
-        e-mail, whatever the case), by id."""
+        e-mail, whatever the case), in ``order`` (constant)."""
         needles = _needles(contact)
         if not needles:
             return []
         naming = " OR ".join(f"position(? IN lower({column})) > 0" for column in columns for _ in needles)
-        return self.db.records(f"{select} WHERE {naming} ORDER BY id",
+        return self.db.records(f"{select} WHERE {naming} ORDER BY {order}",
                                [needle for _column in columns for needle in needles])
 
     def _follow_ups_about(self, contact: Contact) -> list[dict[str, Any]]:
