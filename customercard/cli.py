@@ -293,8 +293,12 @@ def cmd_users(args: argparse.Namespace) -> int:
                 raise ValidationError({k: v for k, v in exc.errors.items() if k != "name"}, what=exc.what) from None
             print(_("Added {login} ({role}).").format(login=user.login, role=_(user.role)))
         elif args.action == "set-password":
-            store.set_password(args.login, _read_password(args), by=CLI_ACTOR)
+            revoked = store.set_password(args.login, _read_password(args), by=CLI_ACTOR)
             print(_("New password set for {login}.").format(login=args.login))
+            if revoked:
+                print(ngettext("{n} API token of {login} revoked (a reset ends what the old password could make).",
+                               "{n} API tokens of {login} revoked (a reset ends what the old password could make).",
+                               revoked).format(n=revoked, login=args.login))
         elif args.action == "set-role":
             user = store.get_user(args.login)
             user.role = args.role

@@ -210,3 +210,60 @@ def test_the_request_budget_lets_a_minutes_worth_through_then_one_at_a_time():
     assert budget.take("a") == 0 and budget.take("a") == 1  # one more a second
     now[0] += 3600.0
     assert [budget.take("a") for _ in range(60)] == [0] * 60 and budget.take("a") == 1  # full again, no more
+
+
+# -- a password reset ---------------------------------------------------------------------------------------------
+def test_an_administrators_password_reset_revokes_the_users_tokens_their_own_change_keeps_them(empty_store):
+    store = empty_store
+    _token, kept = store.create_token("anna", "nightly sync", user="anna")
+    store.change_password("anna", "secret", "a-second-fine-secret")
+    assert store.authenticate_token(kept)[0].login == "anna"  # her own change: her scripts go on
+
+    _token, leaked = store.create_token("anna", "laptop", user="anna")
+    assert store.set_password("anna", "a-third-fine-secret", by="boss") == 2
+    for secret in (kept, leaked):
+        with pytest.raises(PermissionDenied):
+            store.authenticate_token(secret)
+    assert store.tokens("anna") == []
+    revoked = store.db.records("SELECT name, revoked_by FROM api_tokens WHERE login = 'anna' ORDER BY id")
+    assert [(r["name"], r["revoked_by"]) for r in revoked] == [("nightly sync", "boss"), ("laptop", "boss")]
+    log = store.admin_log()
+    said = log[(log["area"] == "API tokens") & (log["new_value"] == "revoked, password reset")]
+    assert sorted(said["item"]) == ["anna: laptop", "anna: nightly sync"] and set(said["changed_by"]) == {"boss"}
+    assert store.set_password("anna", "a-fourth-fine-secret", by="boss") == 0  # nothing left to revoke
+    _token, fresh = store.create_token("anna", "laptop", user="anna")  # the name is free again
+    assert store.authenticate_token(fresh)[0].login == "anna"
+
+
+def test_a_refused_reset_revokes_nothing(empty_store):
+    store = empty_store
+    _token, secret = store.create_token("anna", "sync", user="anna")
+    with pytest.raises(ValidationError):
+        store.set_password("anna", "password123", by="boss")  # the policy refuses it
+    with pytest.raises(PermissionDenied):
+        store.set_password("anna", "a-fine-long-secret", by="vera")  # not an administrator
+    assert store.authenticate_token(secret)[0].login == "anna"
+
+
+def test_the_reset_on_the_command_line_and_the_admin_page_say_the_tokens_revoked(empty_template, tmp_path: Path):
+    from customercard.ui.admin import UsersAdmin
+
+    from .conftest import copy_database
+
+    db = str(copy_database(empty_template, tmp_path))
+    with Store(db) as store:
+        store.create_token("anna", "sync", user="anna")
+        store.create_token("vera", "one", user="vera")
+        store.create_token("vera", "two", user="vera")
+    reset = run("--db", db, "users", "set-password", "anna", "--password", "a-sound-passphrase")
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.splitlines() == ["New password set for anna.", "1 API token of anna revoked (a reset ends what "
+                                         "the old password could make)."]
+    with Store(db) as store:
+        assert store.tokens("anna") == []
+        users = UsersAdmin(store, "boss")
+        labelled(users, "User").value = "vera"
+        labelled(users, "New password (leave empty to keep)").value = "vera-has-a-new-secret"
+        assert users.save()
+        assert "2 API tokens of theirs were revoked" in pane_text(users, "cc-admin-note")
+        assert store.tokens("vera") == []

@@ -36,6 +36,7 @@ from .backend import Backend, counted
 from .database import utcnow
 from .logouts import end_sessions
 from .part import Part
+from .tokens import TOKENS_AREA
 
 #: The admin log's area of the segmentation criteria (each entry keeps the criterion before and after as JSON).
 SEGMENTATION_AREA = "Segmentation"
@@ -829,9 +830,13 @@ class AdminStore(Part):
     def _active_admins(self) -> int:
         return sum(1 for r in self.users_by_login().values() if r["active"] and r["role"] == "admin")
 
-    def set_password(self, login: str, password: str, by: str | None = None, keep_token: str = "") -> None:
+    def set_password(self, login: str, password: str, by: str | None = None, keep_token: str = "") -> int:
         """Set a new password that passes the policy (admins for anyone; every user for themselves) and end the
-        user's sessions — all of them, or all but the one with ``keep_token`` (the user's own, changing it)."""
+        user's sessions — all of them, or all but the one with ``keep_token`` (the user's own, changing it).
+
+        An administrator's reset of someone else's password (a forgotten or a leaked one) also revokes that user's
+        API tokens, in the same transaction: whoever had the old password may have made one. Returns how many were
+        revoked (0 for a user's own change, which keeps their scripts working)."""
         actor = self.acting(by)
         if actor != login:
             actor = self.require(by, "admin")
@@ -841,7 +846,21 @@ class AdminStore(Part):
             cur.execute("UPDATE users SET password_hash = ? WHERE login = ?", [hashed, login])
             self.log_admin(cur, actor, "Users", f"{login}: password", None, "changed")
             end_sessions(self.db, login, except_token=keep_token if actor == login else "", reason="password changed")
+            revoked = 0 if actor == login else self._revoke_tokens(cur, login, actor)
         self.forget_cached()
+        return revoked
+
+    def _revoke_tokens(self, cur: Any, login: str, actor: str) -> int:
+        """Revoke every live API token of ``login`` (each a line in the admin log, as a revoke by hand is)."""
+        now = utcnow()
+        names = [row[0] for row in cur.execute(
+            "SELECT name FROM api_tokens WHERE login = ? AND revoked_at IS NULL ORDER BY id", [login]).fetchall()]
+        if names:
+            cur.execute("UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE login = ? AND revoked_at IS NULL",
+                        [now, actor, login])
+        for name in names:
+            self.log_admin(cur, actor, TOKENS_AREA, f"{login}: {name}", "created", "revoked, password reset", at=now)
+        return len(names)
 
     # -- choices for validation ---------------------------------------------------------------------------
     def choices(self) -> Choices:

@@ -423,15 +423,20 @@ class UsersAdmin(AdminPanel):
 
     def _saved(self, user: User) -> None:
         password = self._password.value or ""
+        said = _("User saved.")
         if password and user.id is not None and self.editor.original.id is not None:
             try:
-                self.store.set_password(user.login, password, by=self.login)
+                revoked = self.store.set_password(user.login, password, by=self.login)
             except CustomerCardError as exc:
                 self._refused(exc)
                 return
+            if revoked:
+                said = ngettext("User saved. Their sessions ended and {n} API token of theirs was revoked.",
+                                "User saved. Their sessions ended and {n} API tokens of theirs were revoked.",
+                                revoked).format(n=revoked)
         kept = _kept(self.editor, self.store, self.login)
         self.refresh(select=user.login)
-        _note(self._message, kept or _("User saved."), ok=True, focus=True)
+        _note(self._message, kept or said, ok=True, focus=True)
 
     def save(self) -> bool:
         """Save the user in the form (and the new password, when one is typed)."""
