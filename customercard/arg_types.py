@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import numbers
+import operator
 import os
 import re
 import types
@@ -73,14 +75,40 @@ def read_whole_numbers(function: Any, arguments: dict[str, Any]) -> None:
     except Exception:  # as misfits: annotations that do not resolve here are left alone
         return
     for name, value in list(arguments.items()):
-        if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value) and _takes_whole_number(hints.get(name)):
+        if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value) and takes_whole_number(hints.get(name)):
             arguments[name] = int(value)
 
 
 _WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9]{1,18}\s*")
 
 
-def _takes_whole_number(hint: Any) -> bool:
+def whole_number(value: Any, name: str) -> int:
+    """``value`` as the whole number a parameter named ``name`` takes (an id): an int of any kind (numpy's too), a
+    float with nothing after the point (a pandas id column with a gap is float), or its digits as text. Anything else
+    (5.5, True, "five", None where a number must be) is a :class:`ValidationError` on ``name``."""
+    from .errors import ValidationError
+    from .i18n import _
+
+    if isinstance(value, bool) or value is None:
+        kind = type(value).__name__
+    elif isinstance(value, str):
+        if _WHOLE_NUMBER.fullmatch(value):
+            return int(value)
+        kind = "str"
+    else:
+        try:
+            number = operator.index(value)  # int and numpy's integers
+        except TypeError:
+            number = None
+        if number is not None:
+            return int(number)
+        if isinstance(value, float | numbers.Real) and float(value).is_integer():
+            return int(value)
+        kind = type(value).__name__
+    raise ValidationError({name: _("Not a value this takes (a {kind} was given).").format(kind=kind)})
+
+
+def takes_whole_number(hint: Any) -> bool:
     if hint is int:
         return True
     if typing.get_origin(hint) in (typing.Union, types.UnionType):

@@ -150,3 +150,21 @@ def test_a_name_with_characters_that_show_nothing_is_the_same_name_as_without(de
         store.save_view(SavedView(name="My\u00ad view", search=""), user="anna")
     assert [v.name for v in store.views(user="anna")].count("My view") == 1
     assert sum("\u00ad" in label for label in store.choices().lists["industries"]) == 0
+
+
+@pytest.mark.parametrize("bad", [5.5, True, "five", [5]])
+def test_an_id_that_is_no_whole_number_is_refused_on_its_parameter_not_read_as_another_customer(demo_store, bad):
+    import numpy as np
+
+    with pytest.raises(ValidationError) as refused:
+        demo_store.get_customer(bad)
+    assert list(refused.value.errors) == ["customer_id"] and "was given" in refused.value.errors["customer_id"]
+    with pytest.raises(ValidationError) as again:
+        demo_store.contacts(bad)
+    assert list(again.value.errors) == ["customer_id"]
+    with pytest.raises(ValidationError):
+        demo_store.comments(customer_id=bad)
+    # what a notebook has in hand is taken: numpy's integers (a frame's id column), 5.0 (one with a gap), "5"
+    for same in (5, np.int64(5), 5.0, np.float64(5.0), "5", " 5 "):
+        assert demo_store.get_customer(same).id == 5
+    assert len(demo_store.contacts(np.int64(5))) == len(demo_store.contacts(5))

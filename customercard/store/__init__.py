@@ -13,6 +13,7 @@ import inspect
 import logging
 import sys
 import threading
+import typing
 import weakref
 from copy import copy as shallow_copy
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..arg_types import takes_whole_number, whole_number
 from ..config import get_config
 from ..errors import CustomerCardError, NotFound
 from ..i18n import _
@@ -196,6 +198,8 @@ class Store:
     def get_customer(self, customer_id: int, as_of: Any = None) -> Customer:
         """The customer as a param object, with its allowed values filled in from the admin lists. With ``as_of``
         (a date, or a moment), every field as it was at the end of that day (see :meth:`customer_as_of`)."""
+        if type(customer_id) is not int:
+            customer_id = whole_number(customer_id, "customer_id")
         if as_of is not None:
             return self._parts["asof"].customer_as_of(customer_id, as_of)
         return self._parts["customers"].get_customer(customer_id)
@@ -209,10 +213,14 @@ class Store:
 
 def _forwarded(part: str, name: str, function: Any) -> Any:
     days = _day_parameters(function)
-    if days:
+    wholes = _whole_number_parameters(function)
+    if days or wholes:
         @functools.wraps(function)
         def reading_days(self: Store, *args: Any, **kwargs: Any) -> Any:
-            args, kwargs = _days_read(days, args, kwargs)
+            if wholes:
+                args, kwargs = _whole_numbers_read(wholes, args, kwargs)
+            if days:
+                args, kwargs = _days_read(days, args, kwargs)
             return getattr(self._parts[part], name)(*args, **kwargs)
 
         return reading_days
@@ -234,6 +242,37 @@ def _day_parameters(function: Any) -> dict[str, tuple[int, bool]]:
         if moment != day:  # either (a method that takes both, as the timeline's bounds, reads a text itself)
             found[parameter.name] = (index, moment)
     return found
+
+
+def _whole_number_parameters(function: Any) -> dict[str, int]:
+    """The parameters a method takes a whole number in and nothing else (a customer's or a record's id: annotated
+    ``int`` or ``int | None``): {name: position after self}."""
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:  # an annotation that does not resolve here: nothing is checked
+        return {}
+    return {parameter.name: index
+            for index, parameter in enumerate(list(inspect.signature(function).parameters.values())[1:])
+            if takes_whole_number(hints.get(parameter.name))}
+
+
+def _whole_numbers_read(wholes: dict[str, int], args: tuple[Any, ...], kwargs: dict[str, Any]
+                        ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments with each whole number checked as the server checks it: ``5``, ``numpy.int64(5)``, ``5.0`` (a
+    pandas id column with a gap) and ``"5"`` are customer 5; ``5.5`` and ``True`` are refused on their parameter
+    (a ValidationError), never read as customer 5 or 1."""
+    given: list[Any] | None = None
+    for name, index in wholes.items():
+        if index < len(args):
+            value = args[index]
+            if type(value) is not int and value is not None:
+                given = list(args) if given is None else given
+                given[index] = whole_number(value, name)
+        elif name in kwargs:
+            value = kwargs[name]
+            if type(value) is not int and value is not None:
+                kwargs = {**kwargs, name: whole_number(value, name)}
+    return (args if given is None else tuple(given)), kwargs
 
 
 def _days_read(days: dict[str, tuple[int, bool]], args: tuple[Any, ...], kwargs: dict[str, Any]
