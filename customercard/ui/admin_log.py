@@ -24,7 +24,8 @@ from .values import shown
 WORDS = (N_("settings"), N_("Segmentation"), N_("Users"), N_("Economy system"), N_("Privacy"), N_("Logins"),
          N_("added"), N_("changed"), N_("active"), N_("inactive"), N_("anonymised"), N_("logged in"),
          N_("wrong password"), N_("retry"), N_("account"), N_("address"), N_("API tokens"), N_("created"),
-         N_("created, read-only"), N_("revoked"), N_("revoked, password reset"), N_("unknown API token"), N_("revoked API token"),
+         N_("created, read-only"), N_("revoked"), N_("revoked, password reset"), N_("unknown API token"),
+         N_("revoked API token"),
          N_("API token of a deactivated user"), N_("Saved views"), N_("Bulk changes"), N_("shared"), N_("deleted"),
          N_("undone"), N_("not linked"), N_("follow-up e-mail"))
 #: The patterns the store writes values and items in (English), each said through its own message.
