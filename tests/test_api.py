@@ -141,6 +141,29 @@ def test_the_customer_list_takes_the_filters_sorting_and_paging_of_search(served
     assert set(problem(client.get(f"/customers?q={'x' * 201}"), 400)["errors"]) == {"q"}
 
 
+def test_a_misspelt_filter_value_is_said_not_answered_with_an_empty_page(served):
+    client = api(served)
+    store = served.store
+    errors = problem(client.get("/customers?status=Activ&industry=Shipping%20%26%20port"), 400)["errors"]
+    assert set(errors) == {"status", "industry"}
+    assert "“Activ”" in errors["status"] and "Active" in errors["status"] and "“Shipping & port”" in errors["industry"]
+    assert "“nobody”" in problem(client.get("/customers?manager=anna&manager=nobody"), 400)["errors"]["manager"]
+    criterion, (_multiple, values) = next(iter(store.choices().criteria.items()))
+    quoted = urllib.parse.quote(criterion)
+    said = problem(client.get(f"/customers?segment={quoted}:Nonesuch"), 400)["errors"]["segment"]
+    assert "“Nonesuch”" in said and values[0] in said
+    assert "“Shoe size”" in problem(client.get("/customers?seg.Shoe%20size=42"), 400)["errors"]["segment"]
+    # what the firm has, inactive or renamed since a bookmark was made, is found as before
+    inactive = store.list_values("industries").iloc[-1]
+    store.set_list_value_active(int(inactive["id"]), False, user="admin")
+    try:
+        reply = client.get(f"/customers?industry={urllib.parse.quote(inactive['label'])}&manager=vera&archived=all")
+        assert reply.status == 200, reply.body
+        assert client.get(f"/customers?segment={quoted}:{urllib.parse.quote(values[0])}").status == 200
+    finally:
+        store.set_list_value_active(int(inactive["id"]), True, user="admin")
+
+
 def test_the_super_search(served):
     client = api(served)
     name = served.store.get_customer(customer_ids(served)[0]).name

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from ..i18n import _
-from ..models import EVENT_STATUSES, OPPORTUNITY_STATUSES, CustomerQuery, Invoice, Record
+from ..i18n import N_, _
+from ..models import CRITERIA_RENAMED, EVENT_STATUSES, OPPORTUNITY_STATUSES, CustomerQuery, Invoice, Record
 from ..store.customers import LIST_SORTS
 from .access import has_projects_access, require_projects_access
 from .base import API_PREFIX, ApiError, ApiHandler, Caller, Reply
@@ -24,6 +24,41 @@ SEGMENT_PREFIX = "seg."
 #: The longest field name a history query takes (as its message says).
 FIELD_NAME_LENGTH = 200
 
+
+def _unknown_filter_values(store: Any, query: CustomerQuery) -> dict[str, str]:
+    """{query parameter: what is wrong} for each status, industry, manager or segment that names nothing the firm
+    has — inactive values and a value's or a criterion's former names (a bookmark, a saved view) are known."""
+    choices = store.choices()
+    errors: dict[str, str] = {}
+    for parameter, labels, list_name, said in (
+            ("status", query.statuses, "statuses", N_("“{value}” is no status here; the statuses are: {values}.")),
+            ("industry", query.industries, "industries",
+             N_("“{value}” is no industry here; the industries are: {values}."))):
+        if not labels:
+            continue
+        values = store.list_values(list_name)
+        known = set(values["label"]) | set(choices.renamed.get(list_name, {}))
+        wrong = [label for label in labels if label not in known]
+        if wrong:
+            errors[parameter] = _(said).format(value=wrong[0], values=", ".join(values.loc[values["active"], "label"]))
+    managers = [login for login in query.account_managers if login not in set(choices.users)]
+    if managers:
+        errors["manager"] = _("“{login}” is no user's login here.").format(login=managers[0])
+    value_ids = store.criterion_value_ids()
+    criteria = {name for name, _label in value_ids}
+    for criterion, chosen in (query.segments or {}).items():
+        now = choices.named_now(CRITERIA_RENAMED, criterion)
+        if now not in criteria:
+            errors["segment"] = _("“{criterion}” is no segmentation criterion here; the criteria are: {names}.").format(
+                criterion=criterion, names=", ".join(c.name for c in store.criteria()))
+            break
+        wrong = [value for value in chosen if (now, value) not in value_ids]
+        if wrong:
+            errors["segment"] = _("“{value}” is no value of “{criterion}”; its values are: {values}.").format(
+                value=wrong[0], criterion=now, values=", ".join(
+                    next((c.values for c in store.criteria() if c.name == now), [])))
+            break
+    return errors
 
 def _rows(frame: Any, model: type[Record] | None = None) -> list[dict[str, Any]]:
     """A frame's rows as JSON objects; with ``model``, each column that is one of its parameters as that parameter
@@ -90,6 +125,9 @@ class CustomersHandler(ApiHandler):
                      "segments": "segment"}
             raise ApiError(400, _("Some query parameters are wrong: see errors."),
                            errors={names.get(k, k): v for k, v in errors.items()})
+        unknown = _unknown_filter_values(self.store, query)
+        if unknown:  # a misspelt value would find nobody: said, not answered with an empty page
+            raise ApiError(400, _("Some query parameters are wrong: see errors."), errors=unknown)
         return query
 
     def _page_url(self, page: int, per_page: int) -> str:
