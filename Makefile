@@ -5,6 +5,8 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NODE_STAMP = node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 PORT   ?= 5006
+# The test processes `make test` runs the suite in, files shared out whole (0: one process, no xdist)
+TEST_WORKERS ?= 2
 # The translations, compiled from their catalogs (and again whenever a catalog changes)
 MO_FILES = $(patsubst %.po,%.mo,$(wildcard customercard/locale/*/LC_MESSAGES/customercard.po))
 
@@ -32,9 +34,9 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $(NODE_STAMP)
 
 ## test: set up (Python packages, compiled translations, axe-core from npm and, as root, Debian's Chromium,
-## PostgreSQL, nginx and npm) and run the whole suite
+## PostgreSQL, nginx and npm) and run the whole suite, in TEST_WORKERS processes (2; each test file whole in one)
 test: system-deps $(STAMP) $(MO_FILES) $(NODE_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 ## bench: the performance suite (not part of `make test`); writes benchmarks/RESULTS.md
 bench: $(STAMP) system-deps

@@ -34,9 +34,8 @@ from ..models import (
 from ..validators import name_key
 from .backend import Backend, counted
 from .database import utcnow
-from .logouts import end_sessions
+from .logouts import TOKENS_AREA, end_sessions
 from .part import Part
-from .tokens import TOKENS_AREA
 
 #: The admin log's area of the segmentation criteria (each entry keeps the criterion before and after as JSON).
 SEGMENTATION_AREA = "Segmentation"

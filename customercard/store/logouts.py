@@ -14,6 +14,9 @@ from .backend import Backend
 from .changes import Change
 from .database import utcnow
 
+#: The admin log's area of API tokens made and revoked (by hand, or by an administrator's password reset).
+TOKENS_AREA = "API tokens"
+
 
 def token_hash(token: str) -> str:
     """The SHA-256 of a session token, in hex: what the database keeps instead of the token."""

@@ -24,6 +24,7 @@ from ..i18n import _
 from ..models import ApiToken, User
 from .backend import Backend
 from .database import utcnow
+from .logouts import TOKENS_AREA
 from .part import Part
 from .sessions import TOUCH_EVERY, ThrottleRule, token_hash
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 TOKEN_PREFIX = "cc_"  # noqa: S105 - the prefix, not a secret
 #: How many of the token's characters (after the prefix) the hint keeps.
 HINT_LENGTH = 6
-TOKENS_AREA = "API tokens"
 #: Per account (its revoked tokens, or tokens of it while deactivated): five tries, then growing waits, the tenth
 #: locks the account's tokens for 15 minutes.
 TOKEN_ACCOUNT_RULE = ThrottleRule(free=5, lock_after=10)
