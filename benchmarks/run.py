@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "database takes ~12 minutes and about 7 GB to build, once; with --quick "
                              "10000,100000)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions: a smoke run, not for decisions")
+    parser.add_argument("--holdings", default="",
+                        help="item 17's holdings to measure, comma-separated (default: server,all,budget:1000,"
+                             "limit:1100,none)")
     parser.add_argument("--fresh", action="store_true",
                         help="do not carry over items of an earlier run that this run does not measure")
     args = parser.parse_args(argv)
@@ -96,6 +99,8 @@ class Plan:
         self.users_rounds = 1 if quick else 3
         self.users_settle = (20.0, 40.0) if quick else (36.0, 60.0)
         self.analyst_runs = 5 if quick else 21
+        #: Item 17's holdings (empty: every one).
+        self.holdings: list[str] = []
         self.import_rows = 2_000
         self.import_runs = 1 if quick else 5
         self.growth_cards = 10 if quick else 150
@@ -759,6 +764,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - the 
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     plan = Plan(args.quick)
+    plan.holdings = [h.strip() for h in args.holdings.split(",") if h.strip()]
     run_id = uuid.uuid4().hex[:12]
     started = time.monotonic()
     say(f"customercard benchmarks: {', '.join(args.items)}{' (quick)' if args.quick else ''}; temp {_TEMP}")

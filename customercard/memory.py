@@ -233,10 +233,13 @@ class StoreMemory:
     """What a served store gives back when the server is idle, and what it keeps: what searches read, read into
     memory on a thread of its own as the server starts and again after each release that dropped something."""
 
-    def __init__(self, store: Store, hold_search: bool = True) -> None:
-        """``hold_search`` False (``CUSTOMERCARD_SEARCH_IN_MEMORY=no``): never read ahead."""
+    def __init__(self, store: Store, hold_search: bool = True, within_mb: float | None = None) -> None:
+        """``hold_search`` False (``CUSTOMERCARD_SEARCH_IN_MEMORY=no``): never read ahead. ``within_mb``
+        (``CUSTOMERCARD_SEARCH_MEMORY_MB``; None or 0: no bound): read ahead only what takes at most this; a larger
+        index is read as searches need it, DuckDB's memory kept within it (see :meth:`Store.hold_search_in_memory`)."""
         self.store = store
         self.hold_search = hold_search
+        self.within_mb = within_mb or None
         self._holding: threading.Thread | None = None
 
     def release(self) -> float:
@@ -255,7 +258,7 @@ class StoreMemory:
     def _hold(self) -> None:
         started = time.perf_counter()
         try:
-            held = self.store.hold_search_in_memory()
+            held = self.store.hold_search_in_memory(within_mb=self.within_mb)
         except Exception as exc:  # the store closed meanwhile (its read is interrupted), or the database failed
             log.debug("Not holding the search index in memory: %s", exc)
             return

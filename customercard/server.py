@@ -241,7 +241,8 @@ class CardServer:
         _WITH_STORE.add(self)
         store.db.sql_max_rows = SERVER_SQL_ROWS  # what a remote or page query may answer: the memory is everyone's
         store.db.sql_max_mb = SERVER_SQL_MB
-        self.store_memory = StoreMemory(store, hold_search=self.config.search_in_memory)
+        self.store_memory = StoreMemory(store, hold_search=self.config.search_in_memory,
+                                        within_mb=self.config.search_memory_mb)
         self.memory.when_idle("store", self.store_memory.release)
         self.store_memory.hold()
         if self.deliver:

@@ -292,6 +292,62 @@ def test_the_server_holds_the_search_index_and_again_after_an_idle_release(large
         store.close()
 
 
+def test_a_server_whose_search_index_is_larger_than_its_bound_keeps_duckdb_within_it(larger_demo, tmp_path,
+                                                                                      monkeypatch):
+    """CUSTOMERCARD_SEARCH_MEMORY_MB: an index that fits is held as before; a larger one is read as searches need it
+    and DuckDB's memory limit becomes the bound plus 100 MB — what idle releases and bulk jobs put back — unless the
+    operator set a limit of their own."""
+    from customercard.config import Config
+    from customercard.server import CardServer
+    from customercard.store import open_store
+    from customercard.store.duckdb_memory import memory_bytes
+
+    from .conftest import copy_database
+
+    def get_config_from(environ: dict[str, str]) -> Config:
+        return Config.from_env(environ)
+
+    store = open_store(copy_database(larger_demo, tmp_path))
+    try:
+        db = store.db
+        own = db.row("SELECT current_setting('memory_limit')")[0]
+
+        def limit() -> float:
+            return memory_bytes(db.row("SELECT current_setting('memory_limit')")[0])
+
+        db.memory.release()
+        fits = CardServer(store, config=get_config_from({"CUSTOMERCARD_SEARCH_MEMORY_MB": "1000"}))
+        fits.current_store()
+        fits.store_memory.wait(20)
+        held = _table_blocks(db)
+        assert held > 2_000_000 and db.row("SELECT current_setting('memory_limit')")[0] == own
+        db.memory.release()
+
+        bounded = CardServer(store, config=get_config_from({"CUSTOMERCARD_SEARCH_MEMORY_MB": "1"}))
+        bounded.current_store()
+        bounded.store_memory.wait(20)
+        assert limit() == pytest.approx(101e6, rel=0.02)  # the bound and the room for the rest
+        assert _table_blocks(db) < held / 2  # nothing read ahead (a few blocks: where the tables' blocks are)
+        assert len(store.search("berg")) > 0  # searches read what they need, within the limit
+        with db.memory.bulk():  # an index rebuild may take more for a while …
+            assert limit() > 200e6
+        assert limit() == pytest.approx(101e6, rel=0.02)  # … and the bound is put back
+        bounded.memory.release()  # idle: what searches read is given back, the limit stays
+        bounded.store_memory.wait(20)
+        assert limit() == pytest.approx(101e6, rel=0.02) and _table_blocks(db) < held / 2
+    finally:
+        store.close()
+
+    monkeypatch.setenv("CUSTOMERCARD_DUCKDB_MEMORY_MB", "300")  # the operator's own limit is left as it is
+    store = open_store(copy_database(larger_demo, tmp_path / "own"))
+    try:
+        assert store.hold_search_in_memory(within_mb=1) == 0.0
+        assert memory_bytes(store.db.row("SELECT current_setting('memory_limit')")[0]) == pytest.approx(300e6, rel=0.01)
+    finally:
+        store.close()
+    assert get_config_from({}).search_memory_mb == 1000
+
+
 def test_closing_a_store_while_it_holds_the_search_index_stops_the_read(demo_template, tmp_path):
     from customercard.store import open_store
 

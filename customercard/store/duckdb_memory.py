@@ -24,6 +24,9 @@ _UNITS = {"bytes": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "PB":
           "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50, "EiB": 2**60}
 #: The unit of the limit set while evicting; less than one cached is not worth evicting.
 _MB = _UNITS["MB"]
+#: What DuckDB's memory limit has beyond what searches may keep, when :meth:`DuckDBMemory.hold` sets one: its
+#: indexes (about 210 MB at a million customers) and the cards' and lists' reads.
+LIMIT_ROOM_MB = 100
 
 
 def memory_bytes(setting: str) -> float:
@@ -51,6 +54,8 @@ class DuckDBMemory:
         self._write_lock = write_lock
         self.default_limit: str = self._limit(cursor())
         self._put_back = f"SET memory_limit = '{int(configured_mb)}MB'" if configured_mb else "RESET memory_limit"
+        #: Whether the limit is one of ours (configured, or set by :meth:`hold` for a large index), not DuckDB's own.
+        self._configured = bool(configured_mb)
         #: Held while :meth:`hold` reads; the cursor it reads with, to interrupt it on :meth:`stop`.
         self._holding = threading.Lock()
         self._holding_cursor: Any = None
@@ -95,11 +100,18 @@ class DuckDBMemory:
             cur.execute(self._put_back)
         return (sum(before.values()) - sum(held().values())) / 1e6
 
-    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:
+    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25, within_mb: float | None = None) -> float:
         """Read these tables' columns into DuckDB's block cache, so that lookups in them do not read blocks for
         the first time (at a million customers a first read cost a search 1–2 ms of CPU, a third of it).
         Returns the MB of blocks they take; 0.0, having read nothing, when that would be more than ``at_most``
         of DuckDB's memory limit (lookups then read blocks as they need them, as before).
+
+        ``within_mb``: hold them only when they take at most this many MB. When they take more (a firm of some
+        400,000 customers and more), nothing is read ahead and — unless a memory limit was configured — DuckDB's
+        memory limit becomes ``within_mb`` plus :data:`LIMIT_ROOM_MB`: lookups read what they need and DuckDB keeps
+        it, the least recently used given up first, within the limit (idle releases and bulk jobs put it back as
+        they put back a configured one). At 1,000,000 customers that kept the process under 1.5 GB with 30
+        sessions open, where holding all of it took 3 GB (benchmarks/RESULTS.md, item 17).
 
         The blocks stay until DuckDB needs the room or :meth:`release` drops them. Runs on a cursor of its own
         (call it from a background thread); :meth:`stop` interrupts it."""
@@ -109,10 +121,28 @@ class DuckDBMemory:
             cur = self._connection.cursor()
             self._holding_cursor = cur
             try:
+                if within_mb is not None and self.size(columns, cur) > within_mb * _MB:
+                    self._keep_within(cur, within_mb, columns)
+                    return 0.0
                 return self._read(cur, columns, at_most)
             finally:
                 self._holding_cursor = None
                 cur.close()
+
+    def _keep_within(self, cur: Any, within_mb: float, columns: dict[str, Sequence[str]]) -> None:
+        """What searches read is larger than ``within_mb``: hold none of it, and limit DuckDB's memory (see
+        :meth:`hold`) unless someone set a limit of their own."""
+        if self._configured or self._limit(cur) != self.default_limit:
+            log.debug("Not holding %s in memory: more than %.0f MB; DuckDB's memory limit stays %s",
+                     ", ".join(columns), within_mb, self._limit(cur))
+            return
+        limit_mb = int(within_mb + LIMIT_ROOM_MB)
+        cur.execute(f"SET memory_limit = '{limit_mb}MB'")  # a number, never text from outside
+        self.default_limit = self._limit(cur)
+        self._put_back = f"SET memory_limit = '{limit_mb}MB'"
+        self._configured = True
+        log.info("Not holding %s in memory: more than %.0f MB; DuckDB keeps what searches read within a memory "
+                 "limit of %d MB instead", ", ".join(columns), within_mb, limit_mb)
 
     def size(self, columns: dict[str, Sequence[str]], cur: Any = None) -> float:
         """The bytes of the database file's blocks these tables' columns are kept in (read with ``cur``, else

@@ -319,7 +319,8 @@ class SearchStore(Part):
                     indexes.pop(dropped.group(1), None)
         return list(tables.values()), list(indexes.values())
 
-    def hold_search_in_memory(self, at_most: float = 0.25, budget_mb: float | None = None) -> float:
+    def hold_search_in_memory(self, at_most: float = 0.25, budget_mb: float | None = None,
+                              within_mb: float | None = None) -> float:
         """Read what searches read (the index and the customers' listed columns) into the database's memory, so
         that no search pays for reading a block for the first time; returns the MB held (0.0 when it would take
         more than ``at_most`` of DuckDB's memory limit, or on PostgreSQL, which keeps its own cache).
@@ -327,11 +328,15 @@ class SearchStore(Part):
         ``budget_mb``: hold at most this many MB, the columns chosen in the order searches need them
         (:func:`~customercard.store.search_memory.plan_hold`); the rest is read when a search asks for it.
 
+        ``within_mb`` (what the server gives, ``CUSTOMERCARD_SEARCH_MEMORY_MB``): hold it all when it takes at most
+        this many MB; when it takes more, hold nothing ahead and keep DuckDB's memory within this plus a little
+        (see :meth:`DuckDBMemory.hold <customercard.store.duckdb_memory.DuckDBMemory.hold>`).
+
         The server does this as it starts and again after it has given memory back when idle, on a thread of its
         own (about 25 MB per 10,000 customers, read in about 0.2 s per 100,000). A store opened in a notebook does
         not: its first searches read what they need as they go."""
         if budget_mb is None:
-            return self.db.memory.hold(SEARCH_READS, at_most)
+            return self.db.memory.hold(SEARCH_READS, at_most, within_mb=within_mb)
         from .search_memory import hold_planned, plan_hold
 
         return hold_planned(self.db, plan_hold(self.db, budget_mb), at_most)
