@@ -277,7 +277,7 @@ def item_memory(sizes: list[int], plan: Any) -> dict[str, Any]:
     sessions, queries = plan.users_sessions, plan.search_queries
     say(f"17. memory: RSS idle and with {sessions} sessions, search p50/p95, holding {', '.join(holdings)}, at "
         f"{', '.join(f'{n:,}' for n in measured)} customers …")
-    result = memory_bench(paths, holdings, sessions, queries, rounds=1 if plan.quick else 3)
+    result = memory_bench(paths, holdings, sessions, queries, rounds=plan.memory_rounds or (1 if plan.quick else 3))
     result["compact_mb"] = {}
     for n, path in paths.items():
         with Store(path) as store:

@@ -62,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--holdings", default="",
                         help="item 17's holdings to measure, comma-separated (default: server,all,budget:1000,"
                              "limit:1100,none)")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="item 17's rounds (default 3, --quick 1): each holding at each size once per round")
     parser.add_argument("--fresh", action="store_true",
                         help="do not carry over items of an earlier run that this run does not measure")
     args = parser.parse_args(argv)
@@ -99,8 +101,9 @@ class Plan:
         self.users_rounds = 1 if quick else 3
         self.users_settle = (20.0, 40.0) if quick else (36.0, 60.0)
         self.analyst_runs = 5 if quick else 21
-        #: Item 17's holdings (empty: every one).
+        #: Item 17's holdings (empty: every one) and rounds (0: 3, or 1 with --quick).
         self.holdings: list[str] = []
+        self.memory_rounds = 0
         self.import_rows = 2_000
         self.import_runs = 1 if quick else 5
         self.growth_cards = 10 if quick else 150
@@ -765,6 +768,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - the 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     plan = Plan(args.quick)
     plan.holdings = [h.strip() for h in args.holdings.split(",") if h.strip()]
+    plan.memory_rounds = max(0, args.rounds)
     run_id = uuid.uuid4().hex[:12]
     started = time.monotonic()
     say(f"customercard benchmarks: {', '.join(args.items)}{' (quick)' if args.quick else ''}; temp {_TEMP}")
