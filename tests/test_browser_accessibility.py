@@ -110,12 +110,19 @@ def section(page, key: str):
 
 
 def open_every_section(page) -> None:
+    """Open each folded section from the keyboard (its toggle focused, Enter), one after the other: a click aimed
+    while the section opened before it still grows can land on another toggle and fold that one again."""
     folded = page.locator("button.cc-sv-toggle[aria-expanded=false]")
     left = folded.count()
     while left:
-        folded.first.click()
+        toggle = folded.first
+        toggle.focus()
+        focused = page.locator("button.cc-sv-toggle:focus")
+        expect(focused).to_have_attribute("aria-expanded", "false")
+        page.keyboard.press("Enter")
+        expect(focused).to_have_attribute("aria-expanded", "true", timeout=15_000)
         left -= 1
-        expect(folded).to_have_count(left, timeout=15_000)  # drawn open before the next one is clicked
+        expect(folded).to_have_count(left, timeout=15_000)  # drawn open before the next one is opened
 
 
 @pytest.fixture(scope="module")
