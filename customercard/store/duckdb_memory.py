@@ -121,10 +121,11 @@ class DuckDBMemory:
             cur = self._connection.cursor()
             self._holding_cursor = cur
             try:
-                if within_mb is not None and self.size(columns, cur) > within_mb * _MB:
+                size = self.size(columns, cur)
+                if within_mb is not None and size > within_mb * _MB:
                     self._keep_within(cur, within_mb, columns)
                     return 0.0
-                return self._read(cur, columns, at_most)
+                return self._read(cur, columns, at_most, size)
             finally:
                 self._holding_cursor = None
                 cur.close()
@@ -134,7 +135,7 @@ class DuckDBMemory:
         :meth:`hold`) unless someone set a limit of their own."""
         if self._configured or self._limit(cur) != self.default_limit:
             log.debug("Not holding %s in memory: more than %.0f MB; DuckDB's memory limit stays %s",
-                     ", ".join(columns), within_mb, self._limit(cur))
+                      ", ".join(columns), within_mb, self._limit(cur))
             return
         limit_mb = int(within_mb + LIMIT_ROOM_MB)
         cur.execute(f"SET memory_limit = '{limit_mb}MB'")  # a number, never text from outside
@@ -150,8 +151,7 @@ class DuckDBMemory:
         cur = cur if cur is not None else self._cursor()
         return self._blocks(cur, columns) * cur.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
 
-    def _read(self, cur: Any, columns: dict[str, Sequence[str]], at_most: float) -> float:
-        size = self.size(columns, cur)
+    def _read(self, cur: Any, columns: dict[str, Sequence[str]], at_most: float, size: float) -> float:
         try:
             limit = memory_bytes(self._limit(cur))
         except ValueError:  # not an amount DuckDB shows today: taken as no limit
