@@ -302,19 +302,25 @@ def _pages(bench: bool) -> dict[str, Page]:
     return {**ROUTES, **BENCH_ROUTES}
 
 
+def check_processes(store: Store, num_procs: int) -> None:
+    """Several server processes only on PostgreSQL (said before anything is set up or printed)."""
+    from .errors import CustomerCardError
+
+    if num_procs != 1 and store.db.dialect == "duckdb":
+        raise CustomerCardError(_("Several server processes need PostgreSQL: a DuckDB file can be written by one "
+                                  "process only. Serve with --num-procs 1, or move to PostgreSQL with `customercard "
+                                  "migrate`."))
+
+
 def serve(store: Store, port: int = 5006, address: str = "127.0.0.1", num_procs: int = 1,
           allow_websocket_origin: list[str] | None = None, show: bool = False, bench: bool = False,
           notebooks: dict[str, str] | None = None) -> None:
     """Serve until interrupted (``customercard serve``), delivering the outbox; several processes only with
     PostgreSQL. ``notebooks`` maps paths to notebook files served beside the pages, behind the same login."""
     from .config import get_config
-    from .errors import CustomerCardError
     from .login import cookie_secret
 
-    if num_procs != 1 and store.db.dialect == "duckdb":
-        raise CustomerCardError(_("Several server processes need PostgreSQL: a DuckDB file can be written by one "
-                                  "process only. Serve with --num-procs 1, or move to PostgreSQL with `customercard "
-                                  "migrate`."))
+    check_processes(store, num_procs)
     host = "localhost" if address in ("127.0.0.1", "") else address
     processes = (ngettext("Serving customercard on {url} with {n} process (Ctrl+C stops)",
                           "Serving customercard on {url} with {n} processes (Ctrl+C stops)", num_procs)

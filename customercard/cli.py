@@ -80,6 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     is_new = not is_url(database) and not Path(database).exists()  # (postgres:// and postgresql:// both)
     notebooks = _notebook_pages(args.notebook or [])
     store = open_store(database, through_server=False)
+    app.check_processes(store, args.num_procs)
     empty = is_new or store.is_empty()
     if empty or _unfilled(store):
         if args.demo_if_missing and empty:
@@ -404,7 +405,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     with _store(args, new_ok=not args.dry_run, beside_server=True) as store:  # a dry run makes no database either
         report = import_customers(store, args.file, user=args.user or CLI_ACTOR, dry_run=args.dry_run)
     print(report.summary())
-    return 0 if report.ok else EXIT_ERROR
+    return 0 if report.ok and not report.refused else EXIT_ERROR
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -525,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_serve_command(sub: argparse._SubParsersAction) -> None:
     """The ``serve`` command."""
     serve = sub.add_parser("serve", help=_("serve the dashboard (login required)"))
-    serve.add_argument("--port", type=_port, default=5006)
+    serve.add_argument("--port", type=_port, default=5006, help=_("port to listen on (default 5006)"))
     serve.add_argument("--address", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)"))
     serve.add_argument("--num-procs", type=int, default=1, help=_("server processes (PostgreSQL only)"))
     serve.add_argument("--allow-websocket-origin", action="append", default=None,

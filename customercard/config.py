@@ -14,7 +14,7 @@ from pathlib import Path
 import param
 
 from .errors import CustomerCardError
-from .i18n import _
+from .i18n import LANGUAGES, _, supported
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -83,6 +83,7 @@ class Config(param.Parameterized):
             values[name] = _value(f"CUSTOMERCARD_{name.upper()}", parameter, raw)
         if "trusted_proxies" in values:
             _networks("CUSTOMERCARD_TRUSTED_PROXIES", str(values["trusted_proxies"]))
+        _language(env.get("CUSTOMERCARD_LANGUAGE"))
         if "data_dir" not in values:
             values["data_dir"] = str(_default_data_dir())
         return cls(**values)
@@ -157,6 +158,14 @@ def _networks(variable: str, text: str) -> list[ipaddress.IPv4Network | ipaddres
     except ValueError:
         raise CustomerCardError(_("{variable} must be addresses or networks separated by commas (e.g. 127.0.0.1, "
                                   "10.0.0.0/8), not {text!r}").format(variable=variable, text=text)) from None
+
+
+def _language(raw: str | None) -> None:
+    """CUSTOMERCARD_LANGUAGE names a language customercard speaks ('sv', 'sv_SE.UTF-8', 'en-GB' …), or is unset:
+    one clear error for any other ('fr' would be English without a word said)."""
+    if raw is not None and raw.strip() and not supported(raw):
+        raise CustomerCardError(_("{variable} must be one of {choices}, not {raw!r}").format(
+            variable="CUSTOMERCARD_LANGUAGE", choices=", ".join(repr(code) for code in LANGUAGES), raw=raw))
 
 
 def get_config() -> Config:

@@ -225,10 +225,12 @@ class ImportReport:
     duplicates: list[tuple[int, int | None, str, str]] = field(default_factory=list)
     dry_run: bool = False
     skipped_columns: list[str] = field(default_factory=list)
+    #: Why the user of a dry run may not make the import itself (a viewer may check a file), else ''.
+    refused: str = ""
 
     @property
     def ok(self) -> bool:
-        """Whether the file had no problems (so it was, or in a dry run would be, imported)."""
+        """Whether the file had no problems (so it was imported, or in a dry run could be: see ``refused``)."""
         return not self.problems
 
     def headline(self) -> str:
@@ -239,6 +241,10 @@ class ImportReport:
             counted = ngettext("{problems} in {n} row", "{problems} in {n} rows", rows).format(problems=counted, n=rows)
             return (_("Dry run: {problems}; nothing would be imported.") if self.dry_run
                     else _("Nothing imported: {problems}.")).format(problems=counted)
+        if self.dry_run and self.refused:
+            return ngettext("Dry run: the file is fine ({n} customer), but {refused}",
+                            "Dry run: the file is fine ({n} customers), but {refused}", self.rows).format(
+                                n=self.rows, refused=self.refused)
         if self.dry_run:
             return ngettext("Dry run: {n} customer would be imported.", "Dry run: {n} customers would be imported.",
                             self.rows).format(n=self.rows)
@@ -514,9 +520,16 @@ def import_customers(store: Store, path: str | Path, user: str | None = None,
     name column, raises :class:`~customercard.errors.CustomerCardError`.
     """
     login = user or acting_user()
-    if not store.can(login, "read" if dry_run else "write"):
-        raise PermissionDenied(_("{login} may not import customers: a manager or an administrator can.").format(
-            login=quote(login)))
+    if not store.can(login, "read"):  # not a user at all, or deactivated: said as every command says it
+        if store.get_user(login).active:  # (NotFound: "No user with the login …")
+            raise PermissionDenied(_("{login} may not import customers: a manager or an administrator can.").format(
+                login=quote(login)))
+        raise PermissionDenied(_("The user “{login}” is deactivated.").format(login=login))
+    # a viewer may check a file (a dry run), and is told that the import itself is not theirs to make
+    refused = "" if store.can(login, "write") else _(
+        "{login} may not import customers: a manager or an administrator can.").format(login=quote(login))
+    if refused and not dry_run:
+        raise PermissionDenied(refused)
     table = read_table(path)
     if not table:
         raise CustomerCardError(_("{name} is empty.").format(name=Path(path).name))
@@ -533,7 +546,7 @@ def import_customers(store: Store, path: str | Path, user: str | None = None,
     if not data:
         raise CustomerCardError(_("{name} has no customers under its header row.").format(name=Path(path).name))
     report = ImportReport(rows=len(data), dry_run=dry_run, problems=list(layout.problems),
-                          skipped_columns=layout.skipped)
+                          skipped_columns=layout.skipped, refused=refused)
     reader = _RowReader(store, choices)
     rows = [_check_row(choices, reader, number, cells, layout.columns) for number, cells in data]
     order = {column.field: position for position, column in enumerate(layout.columns)}

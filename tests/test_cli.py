@@ -94,6 +94,15 @@ def test_a_bad_setting_in_the_environment_is_one_line_naming_it(tmp_path: Path):
     assert get_config_from({"CUSTOMERCARD_SEARCH_IN_MEMORY": "Off"}).search_in_memory is False
     assert get_config_from({"CUSTOMERCARD_SEARCH_IN_MEMORY": " yes "}).search_in_memory is True
     assert get_config_from({}).search_in_memory is True
+    # a language customercard does not speak is said too (it would be English without a word)
+    env.pop("CUSTOMERCARD_SMTP_PORT")
+    env["CUSTOMERCARD_LANGUAGE"] = "fr"
+    result = subprocess.run([sys.executable, "-m", "customercard", "users", "list"], capture_output=True, check=False,
+                            text=True, env=env, timeout=120)
+    assert result.returncode == 1 and result.stderr.strip() == (
+        "customercard: error: CUSTOMERCARD_LANGUAGE must be one of 'en', 'sv', 'da', not 'fr'")
+    for spoken in ("sv", "da_DK.UTF-8", "en-GB", " ", ""):
+        get_config_from({"CUSTOMERCARD_LANGUAGE": spoken})
 
 
 def get_config_from(environ: dict[str, str]):

@@ -206,6 +206,7 @@ def test_num_procs_refuses_duckdb_and_serves_postgresql(cluster, tmp_path):
                               "--num-procs", "2", "--port", str(free_port())], capture_output=True, check=False,
                              text=True, timeout=120)
     assert refused.returncode == 1 and "need PostgreSQL" in refused.stderr
+    assert refused.stdout == "" and len(refused.stderr.strip().splitlines()) == 1  # said first, nothing printed before
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "customercard", "--db", cluster["url"], "serve",
                                 "--num-procs", "2", "--port", str(port)], stdout=subprocess.PIPE,

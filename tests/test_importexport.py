@@ -14,7 +14,7 @@ import pytest
 
 from customercard import importexport
 from customercard.demo import DEMO_USERS
-from customercard.errors import CustomerCardError, PermissionDenied
+from customercard.errors import CustomerCardError, NotFound, PermissionDenied
 from customercard.importexport import (
     COLUMN_MAP,
     CONTACT_HEADERS,
@@ -284,9 +284,15 @@ def test_unreadable_files_are_refused(empty_store: Store, tmp_path: Path):
 
 def test_a_viewer_may_check_a_file_but_not_import_it(empty_store: Store, tmp_path: Path):
     path = write_csv(tmp_path / "one.csv", [["Name"], ["Solo AB"]])
-    assert import_customers(empty_store, path, user="vera", dry_run=True).ok
+    checked = import_customers(empty_store, path, user="vera", dry_run=True)
+    assert checked.ok and checked.refused  # the file is fine; the import is not vera's to make, and says so
+    assert checked.headline() == ("Dry run: the file is fine (1 customer), but “vera” may not import customers: a "
+                                  "manager or an administrator can.")
+    assert not import_customers(empty_store, path, user="anna", dry_run=True).refused
     with pytest.raises(PermissionDenied, match="may not import"):
         import_customers(empty_store, path, user="vera")
+    with pytest.raises(NotFound, match="No user with the login “ghost”"):
+        import_customers(empty_store, path, user="ghost", dry_run=True)
     assert count(empty_store) == 0
 
 
@@ -426,6 +432,13 @@ def test_cli_import_dry_run_and_export(cli_db: str, tmp_path: Path):
     assert dry.stdout.startswith("Dry run: 2 customers would be imported.")
     with Store(cli_db) as store:
         assert count(store) == 0
+
+    # a viewer's dry run checks the file and says the import is not theirs: exit 1, as the import itself would
+    viewer = run("--db", cli_db, "import", str(good), "--dry-run", "--user", "vera")
+    assert viewer.returncode == 1 and viewer.stdout.startswith(
+        "Dry run: the file is fine (2 customers), but “vera” may not import customers"), viewer
+    ghost = run("--db", cli_db, "import", str(good), "--dry-run", "--user", "ghost")
+    assert ghost.returncode == 1 and "No user with the login “ghost”" in ghost.stderr, ghost
 
     done = run("--db", cli_db, "import", str(good))
     assert done.returncode == 0 and done.stdout.startswith("Imported 2 customers."), done.stderr

@@ -15,7 +15,8 @@ def store(empty_store):
                       org_number="556677-8899", vat_number="SE556677889901", email="info@akesson.se")
     s.create_customer(user="anna", name="Revision Partners AB")
     s.create_customer(user="anna", name="Nordic Rådgivning AB", phone="+46 31 765 43 21")
-    s.create_customer(user="anna", name="Søndergaard Ærø ApS", **{"visit_address.country": "DK"})
+    s.create_customer(user="anna", name="Søndergaard Ærø ApS", phone="+45 86 12 34 56",
+                      **{"visit_address.country": "DK"})
     target = s.create_customer(user="anna", name="Lindqvist Konsult AB")
     s.create_contact(cc.Contact(customer_id=target.id, first_name="Anna", last_name="Bergström",
                                 email="anna.bergstrom@lindqvist.se", mobile="070-111 22 33"), user="anna")
@@ -152,12 +153,47 @@ def test_numbers_are_found_whole_or_from_their_start_and_a_phone_by_its_local_nu
     assert numbers == {"081234567", "0317654321", "0701112233"}  # the national forms of the phone numbers
 
 
+def test_a_number_without_an_area_code_is_found_by_its_last_digits_too(store):
+    """Denmark and Norway dial no trunk prefix and have no area codes: '+45 33 88 25 58' is found by its last five
+    or more digits as a Swedish number is (the README's promise), written one at a time and built in bulk alike;
+    an ending that starts with 00 is an ending, not a number dialled abroad."""
+    danish = store.create_customer(user="anna", name="Olsen Design ApS", phone="+45 33 88 25 58",
+                                   **{"visit_address.country": "DK"})
+    norwegian = store.create_customer(user="anna", name="Fjord Regnskap AS", phone="+47 22 14 93 22",
+                                      **{"visit_address.country": "NO"})
+    swedish = store.create_customer(user="anna", name="Borås Bygg AB", phone="+46 33 70 07 39")
+    person = store.create_contact(cc.Contact(customer_id=swedish.id, first_name="Ole", last_name="Hansen",
+                                             mobile="+45 20 46 81 35"), user="anna")
+    endings = {danish.id: ("882558", "82558", "3882558", "88 25 58"), norwegian.id: ("149322", "49322"),
+               swedish.id: ("00739", "700739"), person.customer_id: ("468135", "68135")}
+
+    def check() -> None:
+        for customer_id, typed in endings.items():
+            for ending in typed:
+                hits = store.search(ending)
+                assert customer_id in set(hits["id"]), ending
+                row = hits[hits["id"] == customer_id].iloc[0]
+                assert row["rank"] == "contains" and row["match"] in {"phone", "contact phone: Ole Hansen, +45 20 46 "
+                                                                                "81 35"}, (ending, row.to_dict())
+        assert store.search("33882558").iloc[0]["rank"] == "exact"  # whole, as before
+        assert store.search("4533882558").iloc[0]["id"] == danish.id
+        assert store.search("0045 33 88 25 58").iloc[0]["id"] == danish.id  # dialled abroad
+        assert store.search("2558").empty  # shorter endings are too common to be worth the rows
+        assert danish.id not in set(store.search("0338")["id"])  # no Swedish area code made up for it
+        assert not any("~" in found for found in store.search("8825")["matched"])
+
+    check()
+    store.rebuild_search_index()
+    check()
+
+
 def test_rebuild_writes_the_index_a_customer_at_a_time_writes(store):
     tables = {"search_vocab": "word", "search_suffixes": "suffix, word", "search_fuzzy": "variant, word"}
     before = {t: set(store.db.rows(f"SELECT {cols} FROM {t}")) for t, cols in tables.items()}
     store.rebuild_search_index()
     after = {t: set(store.db.rows(f"SELECT {cols} FROM {t}")) for t, cols in tables.items()}
     assert before == after and all(before.values())
+    assert ("~86123456",) in before["search_vocab"]  # a Danish number's local form, both ways
 
 
 def test_archived_customers_come_last(store):

@@ -60,6 +60,7 @@ from .search_text import (
     digits,
     fold,
     in_vocabulary,
+    is_number_word,
     query_words,
     suffixes,
     within_one_edit,
@@ -154,7 +155,7 @@ class SearchStore(Part):
         rows = [[suffix, w] for w in new for suffix in suffixes(w)]
         if rows:
             execute_rows(cur, "INSERT INTO search_suffixes (suffix, word) VALUES (?, ?)", rows)
-        rows = [[variant, w] for w in new if len(w) >= FUZZY_MIN - 1 and not w.isdigit()
+        rows = [[variant, w] for w in new if len(w) >= FUZZY_MIN - 1 and not is_number_word(w)
                 for variant in {w, *deletions(w)}]
         if rows:
             execute_rows(cur, "INSERT INTO search_fuzzy (variant, word) VALUES (?, ?)", rows)
@@ -366,7 +367,9 @@ class SearchStore(Part):
         abroad = number[2:] if number.startswith("00") and len(number[2:]) >= NUMBER_QUERY_DIGITS else ""
         # each distinct once: for a bare number the digits are the query itself
         terms = list(dict.fromkeys(t for t in (number, abroad, query) if t)) if numeric else [query]
-        words = [abroad or number] if numeric else query_words(query)
+        # the number's own digits are its word: its endings are a local number's ('00739' ends 031-70 07 39), while
+        # the number dialled abroad is found from its start by the terms above
+        words = [number] if numeric else query_words(query)
         skip = set() if self.admin.settings().nicknames_enabled else {"nickname"}
         hits: dict[int, tuple[int, int, int, str, str]] = {}
 

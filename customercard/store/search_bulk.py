@@ -11,6 +11,7 @@ import pandas as pd
 from .search_text import (
     FUZZY_MIN,
     LOCAL_DIGITS,
+    LOCAL_MARK,
     MAX_SHOWN,
     MAX_TERM,
     WORD_SOURCES,
@@ -18,6 +19,7 @@ from .search_text import (
     bounded_shown,
     bounded_term,
     fold_series,
+    local_form,
     phone_variants,
 )
 
@@ -48,9 +50,11 @@ def _phones(customer_ids: pd.Series, contact_ids: pd.Series | None, source: str,
     plain = _digits(numbers)
     code, rest = parts[0].fillna(""), _digits(parts[1])
     trunk = code.map(lambda c: _trunk_prefix(int(c)) if c else "")
+    local = pd.Series([local_form(c, r) if c else "" for c, r in zip(code, rest, strict=True)], index=numbers.index,
+                      dtype=object)
     frames = [_terms(customer_ids[formatted], None if contact_ids is None else contact_ids[formatted], source,
                      variant[formatted], shown[formatted])
-              for variant in (plain, code + rest, trunk + rest)]
+              for variant in (plain, code + rest, trunk + rest, local)]
     others = numbers[~formatted & (plain != "")]
     if len(others):  # typed some other way: parse those few one by one
         rows = [(customer_ids.loc[i], None if contact_ids is None else contact_ids.loc[i], source,
@@ -90,11 +94,16 @@ def word_frame(terms: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([words, whole], ignore_index=True)
 
 
+def _number_words(vocab: pd.Series) -> pd.Series:
+    """:func:`~customercard.store.search_text.is_number_word` of every word."""
+    return vocab.str.isdigit() | vocab.str.startswith(LOCAL_MARK)
+
+
 def suffix_frame(vocab: pd.Series) -> pd.DataFrame:
     """suffix, word: what :func:`~customercard.store.search.suffixes` gives for every word of the vocabulary —
     every proper suffix of three or more characters of a word, of LOCAL_DIGITS or more of a number."""
     lengths = vocab.str.len()
-    shortest = vocab.str.isdigit().map({True: LOCAL_DIGITS, False: 3})
+    shortest = _number_words(vocab).map({True: LOCAL_DIGITS, False: 3})
     parts = [pd.DataFrame({"suffix": vocab[lengths - i >= shortest].str[i:], "word": vocab[lengths - i >= shortest]})
              for i in range(1, (int(lengths.max()) if len(vocab) else 0) - 2)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["suffix", "word"])
@@ -102,7 +111,7 @@ def suffix_frame(vocab: pd.Series) -> pd.DataFrame:
 
 def fuzzy_frame(vocab: pd.Series) -> pd.DataFrame:
     """variant, word: each word and each way of leaving one character out (words of four or more letters)."""
-    eligible = vocab[(vocab.str.len() >= FUZZY_MIN - 1) & ~vocab.str.isdigit()]
+    eligible = vocab[(vocab.str.len() >= FUZZY_MIN - 1) & ~_number_words(vocab)]
     lengths = eligible.str.len()
     parts = [pd.DataFrame({"variant": eligible, "word": eligible})]
     for i in range(int(lengths.max()) if len(eligible) else 0):

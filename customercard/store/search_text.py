@@ -105,8 +105,24 @@ def _trunk_prefix(country_code: int) -> str:
     return (metadata.national_prefix or "") if metadata else ""
 
 
+#: Marks the local form of a phone number whose country dials no trunk prefix (Denmark, Norway: '33 88 25 58' has
+#: no area code to leave out): a form found by its endings only ('contains': the last five or more digits, as a
+#: national number with its 0 is). No query holds the mark (folding makes it a space), so it is never found whole or
+#: from its start: the number's own digits are.
+LOCAL_MARK = "~"
+
+
+def local_form(code: int | str, rest: str) -> str:
+    """The marked local form of a number (its country code and national digits), or '' when its country has a trunk
+    prefix (its national form, 0…, has the endings) or it is too short to have endings."""
+    if len(rest) <= LOCAL_DIGITS or _trunk_prefix(int(code)):
+        return ""
+    return LOCAL_MARK + rest
+
+
 def phone_variants(number: str, region: str = "SE") -> list[str]:
-    """The digits of a phone number as people type them: international (46812…) and national (0812…)."""
+    """The digits of a phone number as people type them: international (46812…) and national (0812…); in a country
+    without a trunk prefix also its :func:`local_form`."""
     plain = digits(number)
     if not plain:
         return []
@@ -119,7 +135,8 @@ def phone_variants(number: str, region: str = "SE") -> list[str]:
         except phonenumbers.NumberParseException:
             return [plain]
         code, rest = parsed.country_code, str(parsed.national_number)
-    return sorted({plain, f"{code}{rest}", _trunk_prefix(code) + rest})
+    return sorted({plain, f"{code}{rest}", _trunk_prefix(code) + rest} | ({local} if (local := local_form(code, rest))
+                                                                           else set()))
 
 
 def customer_terms(values: dict[str, Any], region: str = "SE") -> list[tuple[str, str, str]]:
@@ -195,13 +212,20 @@ def query_words(query: str) -> list[str]:
 LOCAL_DIGITS = 5
 
 
+def is_number_word(word: str) -> bool:
+    """Digits, or a phone number's marked :func:`local_form`: no typo variants, endings only as phone numbers."""
+    return word.isdigit() or word.startswith(LOCAL_MARK)
+
+
 def suffixes(word: str) -> list[str]:
     """The proper suffixes of a word that 'contains' looks up: three or more characters long. A number has them
-    only as a national phone number (its leading 0), and only its endings of LOCAL_DIGITS or more digits: the
-    local number, typed without its area code. Other numbers are found whole or from their start, so that their
-    inner parts do not fill the table (every phone number is indexed in up to three forms)."""
-    if word.isdigit():
-        return [word[i:] for i in range(1, len(word) - LOCAL_DIGITS + 1)] if word.startswith("0") else []
+    only as a national phone number (its leading 0, or its :func:`local_form` where the country has no trunk
+    prefix), and only its endings of LOCAL_DIGITS or more digits: the local number, typed without its area code.
+    Other numbers are found whole or from their start, so that their inner parts do not fill the table (every phone
+    number is indexed in up to four forms)."""
+    if is_number_word(word):
+        phone = word.startswith(("0", LOCAL_MARK))
+        return [word[i:] for i in range(1, len(word) - LOCAL_DIGITS + 1)] if phone else []
     return [word[i:] for i in range(1, len(word) - 2)]
 
 
@@ -209,7 +233,7 @@ def in_vocabulary(word: str) -> bool:
     """Whether the word goes into search_vocab (for 'contains' and typos): words with a letter, and numbers with
     endings to look up (see :func:`suffixes`); none longer than MAX_WORD (their suffixes and variants would grow
     with the square of their length)."""
-    return len(word) <= MAX_WORD and (not word.isdigit() or bool(suffixes(word)))
+    return len(word) <= MAX_WORD and (not is_number_word(word) or bool(suffixes(word)))
 
 
 def deletions(word: str) -> set[str]:
