@@ -136,3 +136,26 @@ def test_a_relation_made_or_removed_on_one_card_shows_on_the_open_card_at_its_ot
     theirs.handle("remove-relation", {"id": str(made.id)})  # the row as it was: told, not silence
     assert "removed meanwhile" in theirs.view.html
 
+
+
+def test_a_history_restore_clicked_on_rows_drawn_before_someone_saves_is_a_conflict(demo_store, customer_id):
+    """The Restore button carries the version its row was drawn with: Erik's save may reach Anna's session before her
+    browser draws it, and her click on the row she saw must not put back a value over his unseen one."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    groups = card.section("groups")
+    groups.open()
+    anna_saves = demo_store.get_customer(customer_id)
+    anna_saves.phone = "08-111 111 11"
+    demo_store.save_customer(anna_saves, user="anna")
+    eventually(lambda: "+46 8 111 111 11" in groups.view.html)
+    drawn = card.customer.version
+    assert f'data-version="{drawn}"' in groups.view.html
+    change_id = int(demo_store.history(customer_id).iloc[0]["change_id"])
+    erik_saves(demo_store, customer_id, phone="08-333 333 33")
+    eventually(lambda: card.customer.version == drawn + 1)  # his save has reached her session
+    groups.handle("restore", {"id": str(change_id), "version": str(drawn)})  # the click on the row she saw
+    assert demo_store.get_customer(customer_id).phone == "+46 8 333 333 33"  # his value stays
+    assert "Someone saved this customer meanwhile" in groups.view.html
+    version = card.customer.version
+    groups.handle("restore", {"id": str(change_id), "version": str(version)})  # again, on the rows drawn now
+    assert demo_store.get_customer(customer_id).version == version + 1

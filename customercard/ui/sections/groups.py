@@ -192,8 +192,10 @@ class GroupsSection(Section):
                      esc(self.shown_value(row.field, row.old_value)), esc(self.shown_value(row.field, row.new_value))]
             if context.can_edit:
                 restorable = row.kind != "create" and row.field not in Customer.HISTORY_ONLY
-                cells.append(action_button("restore", _("Restore"), item_id=int(row.change_id), css="cc-restore")
-                             if restorable else "")
+                # drawn with the version shown: a click on a row drawn before someone's save is a conflict, even
+                # when their save reached this session before the browser drew it
+                cells.append(action_button("restore", _("Restore"), item_id=int(row.change_id), css="cc-restore",
+                                           version=context.customer.version) if restorable else "")
             rows.append(cells)
         headers = [(_("When"), False), (_("Who"), False), (_("Field"), False), (_("Old value"), False),
                    (_("New value"), False)] + ([("", False)] if context.can_edit else [])
@@ -223,19 +225,23 @@ class GroupsSection(Section):
 
     def do_restore(self, data: dict[str, Any]) -> None:
         try:
-            self.restore(int(data.get("id")))
+            change_id = int(data.get("id"))
+            version = int(data["version"]) if data.get("version") is not None else None
         except (TypeError, ValueError):
             return
+        self.restore(change_id, version)
 
     def make_form(self, draft: Customer) -> SegmentsForm:
         return SegmentsForm(draft, self.context.store.choices().criteria)
 
-    def restore(self, change_id: int) -> None:
-        """Put back the value a change replaced, as a new recorded change (managers and admins)."""
+    def restore(self, change_id: int, version: int | None = None) -> None:
+        """Put back the value a change replaced, as a new recorded change (managers and admins); ``version``: the
+        customer's version the clicked row was drawn with (else the card's)."""
         context = self.context
+        seen = context.customer.version if version is None else version
         self._write_customer(
             lambda: context.store.restore(context.customer.id, change_id, which="old", user=context.login,
-                                          expected_version=context.customer.version),
+                                          expected_version=seen),
             _("Someone saved this customer meanwhile; the card now shows their values. Restore again if you still "
               "want to."), _("Restored; the history records it as a new change."))
 
