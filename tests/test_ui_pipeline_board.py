@@ -41,6 +41,13 @@ def test_a_column_per_stage_with_its_count_sum_and_weighted_sum(demo_store):
     card = next(c for col in board.board.columns for c in col["cards"])
     assert {"id", "version", "title", "customer", "href", "amount", "probability", "close", "owner"} <= set(card)
     assert board.board.can_move
+    # a percentage as everywhere in the language (the card's Opportunities say '40%' in English, '40 %' in Swedish)
+    probability = demo_store.get_opportunity(card["id"]).probability
+    assert card["probability"] == formatting.percent(probability, language="en") == f"{probability:.0f}%"
+    with using_language("sv"):
+        swedish = PipelineBoard(store=demo_store, user="anna")
+    same = next(c for col in swedish.board.columns for c in col["cards"] if c["id"] == card["id"])
+    assert same["probability"] == f"{probability:.0f}\u00a0%"  # (a space that keeps the sign with its number)
 
 
 def test_a_move_is_saved_on_the_version_the_card_showed_and_a_stale_one_is_refused(demo_store):
