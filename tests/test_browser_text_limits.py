@@ -116,6 +116,11 @@ def files_on(store) -> Iterator[None]:
         store.save_settings(settings, user="admin")
 
 
+def refused_text(box) -> str:
+    """The refusal the page said under the file field (in the message pane's shadow root)."""
+    return box.locator(".cc-upload-message [role=alert]").text_content() or ""
+
+
 def _upload_a_big_file_and_one_too_big(live_server, page, tmp_path) -> None:
     store = live_server.store
     customer_id = rich_customers(store)[2]
@@ -141,11 +146,24 @@ def _upload_a_big_file_and_one_too_big(live_server, page, tmp_path) -> None:
         part.write_bytes(b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024))
     box.locator(".cc-file-input input").set_input_files([str(p) for p in parts])
     expect(box.locator(".cc-upload-message")).to_contain_text("MB", timeout=60_000)
-    assert "part-" not in box.locator(".cc-upload-message").inner_text()  # (the total's message)
+    assert "part-" not in refused_text(box)  # (the total's message)
+    refused = refused_text(box)
+    assert "60 MB together" in refused
+    # Upload pressed after the refusal (as people do): the reason stays, said again — not "Choose files first"
     box.locator(".cc-file-send button").click()
-    expect(box.locator(".cc-upload-message")).to_contain_text("Choose files first")  # still connected
+    expect(box.locator(".cc-upload-message [role=alert]")).to_have_text(refused.strip())
+    page.wait_for_timeout(500)  # (the server's answer to a press that reached it would be here by now)
+    expect(box.locator(".cc-upload-message")).not_to_contain_text("Choose files first")
+    # and the page goes on working: a file chosen again is sent
+    small = tmp_path / "small-note.pdf"
+    small.write_bytes(b"%PDF-1.4\n" + b"0" * 2048)
+    box.locator(".cc-file-input input").set_input_files(str(small))
+    expect(box.locator(".cc-upload-message")).to_contain_text("Ready to upload small-note.pdf", timeout=60_000)
+    box.locator(".cc-file-send button").click()
+    expect(box.locator("#cc-files-table")).to_contain_text("small-note.pdf", timeout=60_000)
     names = set(store.files(customer_id)["name"])
-    assert "big-scan.pdf" in names and "too-big-scan.pdf" not in names and not names & {p.name for p in parts}
+    assert {"big-scan.pdf", "small-note.pdf"} <= names and "too-big-scan.pdf" not in names
+    assert not names & {p.name for p in parts}
 
 
 def test_upload_pressed_while_the_file_is_still_on_its_way_uploads_it_once_it_has_arrived(live_server, page):

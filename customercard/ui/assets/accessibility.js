@@ -335,6 +335,16 @@
     }
     const field = form && form.shadowRoot && form.shadowRoot.querySelector(".cc-file-input");
     const box = field && uploadMessage(field);
+    // a choice refused here (too large) emptied the field: Upload then has nothing to send, and the server's
+    // "Choose files first" would put away the reason. The reason stays, said again.
+    const refused = box && box.querySelector("span.cc-upload-error[role=alert]");
+    const input = field && field.shadowRoot && field.shadowRoot.querySelector("input[type=file]");
+    if (refused && input && !(input.files && input.files.length)) {
+      event.stopImmediatePropagation();
+      event.preventDefault();
+      say(field, "cc-upload-error", "alert", "#b42318", refused.textContent);
+      return;
+    }
     const sending = box && box.querySelector(".cc-upload-sending");
     if (!sending) return;
     event.stopImmediatePropagation();
