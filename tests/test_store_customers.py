@@ -359,6 +359,30 @@ def test_the_search_customers_text_finds_what_the_super_search_finds(empty_store
     assert percent.name in found("100%")  # (with the customers whose numbers start with 100, as the super search)
 
 
+def test_search_customers_says_why_a_customer_matched_when_its_own_name_does_not_hold_the_text(empty_store):
+    """A bulk change on "all that match" reaches every row: a row the text found through a contact person, a phone
+    or an organisation number says so, as the super search does; a row matched by its own name says nothing."""
+    store = empty_store
+    jonsson = store.create_customer(user="anna", name="Jönsson Media AB", org_number="556321-4302",
+                                    phone="08-765 432 10")
+    borg = store.create_customer(user="anna", name="Borg Konsult AB")
+    lindqvist = store.create_customer(user="anna", name="Lindqvist & Co AB", nickname="Linkan")
+    store.create_contact(cc.Contact(customer_id=borg.id, first_name="Åsa", last_name="Lindqvist"), user="anna")
+
+    def why(text):
+        frame, _total = store.find_customers(cc.CustomerQuery(text=text))
+        return dict(zip(frame["name"], frame["match"], strict=True))
+
+    assert why("lindqvist") == {"Lindqvist & Co AB": "", "Borg Konsult AB": "contact: Åsa Lindqvist"}
+    assert why("jonsson") == {"Jönsson Media AB": ""}  # its own name, typed without its ö
+    assert why("5563214302") == {"Jönsson Media AB": "organisation number"}
+    assert why("765 432 10") == {"Jönsson Media AB": "phone"}
+    assert why("linkan") == {"Lindqvist & Co AB": ""}
+    assert why(str(lindqvist.number)) == {"Lindqvist & Co AB": ""}
+    everyone, _total = store.find_customers(cc.CustomerQuery())
+    assert set(everyone["match"]) == {""} and jonsson.id in set(everyone["id"])
+
+
 @pytest.mark.parametrize("query", [cc.CustomerQuery(text="jön\ud800sson"), cc.CustomerQuery(city="\ud800"),
                                    cc.CustomerQuery(country="s\x00e"), cc.CustomerQuery(account_managers=["\udfff"])])
 def test_a_broken_character_in_a_search_customers_filter_is_left_out(empty_store, query):

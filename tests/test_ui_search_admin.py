@@ -37,6 +37,21 @@ def test_filters_are_anded_across_and_ored_within(demo_store):
     assert view.total == everyone
 
 
+def test_a_text_filter_adds_a_column_saying_why_each_customer_matched(demo_store):
+    view = CustomerList(store=demo_store)
+    assert "match" not in [c["key"] for c in view.table.columns]
+    contact = demo_store.contacts(demo_store.find_customers(limit=1)[0]["id"].iloc[0]).iloc[0]
+    view.text = str(contact["last_name"])
+    assert [c["key"] for c in view.table.columns][-1] == "match"
+    rows = {row["_id"]: row for row in view.table.rows}
+    assert rows and all(row["match"] == "" or row["match"].startswith("contact: ") for row in rows.values())
+    by_contact = [row for row in rows.values() if row["match"]]
+    assert by_contact and all(contact["last_name"] in row["match"] for row in by_contact)
+    assert all(str(contact["last_name"]).lower() not in row["name"].lower() for row in by_contact)
+    view.text = ""
+    assert "match" not in [c["key"] for c in view.table.columns]
+
+
 def test_archived_filter_city_country_and_manager(demo_store):
     c = demo_store.get_customer(rich_customers(demo_store)[0])
     view = CustomerList(store=demo_store)

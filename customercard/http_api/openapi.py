@@ -177,7 +177,9 @@ def components() -> dict[str, Any]:
          "nickname": (Customer, "nickname"), "status": (Customer, "status"), "industry": (Customer, "industry"),
          "city": (Address, "city"), "country": (Address, "country"), "org_number": (Customer, "org_number"),
          "phone": (Customer, "phone"), "email": (Customer, "email"), "archived": (Customer, "archived")},
-        {"account_manager": _text(_("The account manager's name (their login if they are no user)."))})
+        {"account_manager": _text(_("The account manager's name (their login if they are no user).")),
+         "match": _text(_("Why it matched q when its own name, nickname or number does not hold the text (e.g. "
+                          "contact: Anna Berg, or phone); empty otherwise."))})
     schemas["CustomerList"] = {
         "type": "object", "required": ["items", "total", "page", "per_page"],
         "properties": {"items": {"type": "array", "items": _ref("CustomerListItem")},

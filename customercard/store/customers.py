@@ -38,7 +38,7 @@ from .changes import Change
 from .database import execute_rows, utcnow
 from .part import Part
 from .records import refuse_merged_away, survivor_named
-from .search_text import FUZZY, RANK_NAMES, customer_terms
+from .search_text import FUZZY, RANK_NAMES, SOURCES, customer_terms
 
 if TYPE_CHECKING:
     from .admin import AdminStore
@@ -651,12 +651,17 @@ class CustomerStore(Part):
         """A page of customers matching ``query`` and how many match in all (``limit=None``: every row).
 
         Columns: id, number, name, nickname, status, industry, account_manager (name), city, country,
-        org_number, phone, email, archived.
+        org_number, phone, email, archived, match: why a customer matched the text filter when its own name,
+        nickname or number does not hold the text (as the super search says it: 'contact: Anna Berg', 'phone' …),
+        else ''.
         """
         query = query or CustomerQuery()
-        where, params = _query_conditions(self, query)
-        return self._page(LIST_COLUMNS + LIST_MORE_COLUMNS, " AND ".join(where) if where else "TRUE", params, sort,
-                          descending, limit, offset)
+        where, params, why = _query_conditions(self, query)
+        frame, total = self._page(LIST_COLUMNS + LIST_MORE_COLUMNS, " AND ".join(where) if where else "TRUE", params,
+                                  sort, descending, limit, offset)
+        frame["match"] = _matches(frame, why, clean_text(query.text).strip().lower(),
+                                  self.admin.settings().nicknames_enabled) if len(frame) else pd.Series(dtype=object)
+        return frame, total
 
     def _page(self, columns: str, condition: str, params: list[Any], sort: str, descending: bool,
               limit: int | None, offset: int) -> tuple[pd.DataFrame, int]:
@@ -756,11 +761,22 @@ STORE_GIVEN = frozenset({"id", "number", "version", "created_at", "created_by", 
 _MARKED, _PLAIN = "åäöæøéèêëüáàâíóúñç", "aaoaoeeeeuaaaiounc"
 _UNMARK = str.maketrans(_MARKED, _PLAIN)
 
-def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[str], list[Any]]:
-    """WHERE conditions (constant SQL) and their parameters for a Search customers query."""
+def _matches(frame: pd.DataFrame, why: dict[int, str], text: str, nicknames: bool) -> list[str]:
+    """Each row's reason for matching the text filter when it is not its own name, nickname or number (see
+    :meth:`CustomerStore.find_customers`)."""
+    def own(row: Any) -> bool:
+        return (text in str(row.name or "").lower() or (nicknames and text in str(row.nickname or "").lower())
+                or str(row.number).startswith(text))
+    return [why[int(row.id)] if int(row.id) in why and not own(row) else "" for row in frame.itertuples(index=False)]
+
+
+def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[str], list[Any], dict[int, str]]:
+    """WHERE conditions (constant SQL) and their parameters for a Search customers query, and why the super search
+    found the customers it adds for the text (by id: 'contact: Anna Berg', 'phone' …)."""
     maps = store.admin.list_maps()
     where: list[str] = []
     params: list[Any] = []
+    why: dict[int, str] = {}
     if query.archived != "all":
         where.append("c.archived = ?")
         params.append(query.archived == "archived")
@@ -772,6 +788,9 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
         # typed as jonsson, an organisation or phone number with or without its dashes, a contact person's name
         found = store.search.search(text, limit=LIST_SEARCH_HITS)
         ids = [int(i) for i, rank in zip(found["id"], found["rank"], strict=True) if rank != RANK_NAMES[FUZZY]]
+        own = {_(SOURCES[source][1]) for source in ("number", "name", "nickname")}  # (Jönsson typed as jonsson)
+        why = {int(i): str(match) for i, rank, match in zip(found["id"], found["rank"], found["match"], strict=True)
+               if rank != RANK_NAMES[FUZZY] and match not in own}
         also = " OR " + store.db.in_list("c.id", len(ids), ids=True) if ids else ""
         # a nickname is found only while the firm has nicknames (switched off, the card shows none)
         nickname = "OR lower(c.nickname) LIKE ? ESCAPE '\\' " if store.admin.settings().nicknames_enabled else ""
@@ -806,7 +825,7 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
     if country:
         where.append("c.visit_country = ?")
         params.append(country.upper())
-    return where, params
+    return where, params, why
 
 
 def _set_field_text(customer: Customer, field: str, text: str | None) -> None:

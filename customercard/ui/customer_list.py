@@ -430,9 +430,12 @@ class CustomerList(pn.viewable.Viewer):
             rows = [{"_id": int(r.id), "href": f"/card?customer={int(r.id)}", "number": str(r.number), "name": r.name,
                      "nickname": r.nickname or "", "status": r.status or "", "industry": r.industry or "",
                      "account_manager": r.account_manager or "",
-                     "city": (r.city or "") + (f" ({r.country})" if r.country else "")}
+                     "city": (r.city or "") + (f" ({r.country})" if r.country else ""),
+                     "match": getattr(r, "match", "") or ""}
                     for r in rows_of(frame)]
-            self._table.param.update(rows=rows, sort=self.sort, descending=self.descending)
+            self._table.param.update(rows=rows, sort=self.sort, descending=self.descending,
+                                     **({} if (columns := self._table_columns()) == self._table.columns
+                                        else {"columns": columns}))
             first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
             last = min(self.page * self.page_size, total)
             # said in the page's live region when a filter, sort or page changes the list (not as the page opens)
@@ -464,7 +467,10 @@ class CustomerList(pn.viewable.Viewer):
 
     # -- columns, views and bulk changes --------------------------------------------------------------------------
     def _table_columns(self) -> list[dict[str, Any]]:
-        return [{**c, "label": _(c["label"])} for c in COLUMNS if c["key"] in self.columns]
+        chosen = [{**c, "label": _(c["label"])} for c in COLUMNS if c["key"] in self.columns]
+        if self.query.text.strip():  # the text filter finds contact persons, phone numbers … too: each row says why
+            chosen.append({"key": "match", "label": _("Matched by")})
+        return chosen
 
     def _offered(self, key: str) -> bool:
         return key != "nickname" or self._nicknames
