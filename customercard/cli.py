@@ -450,10 +450,26 @@ def cmd_privacy(args: argparse.Namespace) -> int:
             print(_("Wrote the personal data of contact person {contact_id} to {files}.").format(
                 contact_id=args.contact_id, files=_(" and ").join(str(path) for path in paths)))
         else:
+            if (not args.yes and sys.stdin.isatty() and store.can(actor, "admin")  # (a refusal before a question)
+                    and not _confirmed_anonymising(store, args.contact_id)):
+                print(_("Nothing was changed."))
+                return EXIT_ERROR
             store.anonymise_contact(args.contact_id, user=actor)
             print(_("Anonymised contact person {contact_id}: their values, their history and their search entries; "
                     "the admin log says so.").format(contact_id=args.contact_id))
     return 0
+
+
+def _confirmed_anonymising(store: Any, contact_id: int) -> bool:
+    """Asked at a terminal (a script, its input not one, says --yes or nothing): the card asks the same."""
+    contact = store.get_contact(contact_id)  # (NotFound: one line, nothing asked)
+    name = " ".join(part for part in (contact.first_name, contact.last_name) if part) or str(contact_id)
+    try:
+        answer = input(_("Anonymise {name} (contact person {contact_id})? It cannot be undone. [y/N] ").format(
+            name=name, contact_id=contact_id))
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes", "j", "ja"}  # (English; Swedish and Danish say ja)
 
 
 # -- migrate ----------------------------------------------------------------------------------------------
@@ -624,6 +640,8 @@ def _add_privacy_command(sub: argparse._SubParsersAction) -> None:
         "anonymise",
         help=_("replace a contact person's values everywhere (history and search too); cannot be undone"))
     anonymise.add_argument("contact_id", type=int, help=_("the contact person's id"))
+    anonymise.add_argument("--yes", action="store_true",
+                           help=_("do not ask first (at a terminal it asks; from a script it does not)"))
     for p in (export_person, anonymise):
         p.add_argument("--user", help=_("administrator recorded as doing it (default {actor})").format(actor=CLI_ACTOR))
     privacy.set_defaults(func=cmd_privacy)

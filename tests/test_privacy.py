@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -187,7 +188,23 @@ def test_the_cli_exports_and_anonymises(firm, tmp_path):
         assert not (tmp_path / name).exists()
     missing = cli("export", "999999", str(tmp_path / "none.zip"))
     assert missing.returncode == 1 and "No contact person" in missing.stderr and not (tmp_path / "none.zip").exists()
-    done = cli("anonymise", str(contact_id))
+    # at a terminal it asks first (as the card does); "n" changes nothing
+    terminal, typed_at = os.openpty()
+    try:
+        asked = subprocess.Popen([sys.executable, "-m", "customercard", "--db", location, "privacy", "anonymise",
+                                  str(contact_id)], stdin=typed_at, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        os.write(terminal, b"n\n")
+        out, err = asked.communicate(timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(typed_at)
+    assert asked.returncode == 1, err
+    assert "Anonymise Anna Bergström (contact person" in out and "cannot be undone" in out
+    assert "Nothing was changed." in out
+    with Store(location) as reopened:
+        assert reopened.get_contact(contact_id).first_name == "Anna"
+    done = cli("anonymise", str(contact_id))  # a script (its input no terminal) is not asked
     assert done.returncode == 0 and "Anonymised contact person" in done.stdout
     with Store(location) as reopened:
         assert reopened.get_contact(contact_id).first_name == "Anonymised"
