@@ -354,6 +354,33 @@ def test_search_customers_with_filters_chosen_has_no_serious_violations(live_ser
     scanner.check()
 
 
+def test_the_saved_views_menu_open_on_several_views_has_no_serious_violations(live_server, browser, figures):
+    """Two views of one's own and a colleague's shared one whose name ends in a right-to-left override: each link a
+    target of 24 px at least, the menu's headings in order, and the owner's name read as written."""
+    from customercard.models import SavedView
+
+    store = live_server.store
+    made = [store.save_view(SavedView(name=f"Axe view {n}", search="status=Active"), user="anna") for n in "ab"]
+    made.append(store.save_view(SavedView(name="Erik's view \u202e", shared=True, search="archived=1"), user="erik"))
+    try:
+        context = browser.new_context(locale="en")
+        page = context.new_page()
+        scanner = Scanner(page, "en", "manager", figures)
+        login(page, live_server.url, "anna", path="/search")
+        page.locator(".cc-views summary").click()
+        expect(page.locator("a.cc-view-link", has_text="Axe view b")).to_be_visible()
+        box = page.locator("a.cc-view-link", has_text="Axe view a").bounding_box()
+        assert box and box["height"] >= 24, box
+        owner = page.locator("li", has=page.locator("a.cc-view-link", has_text="Erik's view")).text_content() or ""
+        assert "\u2068Erik's view \u202e\u2069 (Erik Nilsson)" in owner, repr(owner)  # kept to itself
+        scanner.scan("Customers, the saved views menu open on three views")
+        context.close()
+        scanner.check()
+    finally:
+        for view in made:
+            store.delete_view(view.id, user=view.owner)
+
+
 def test_a_filters_open_list_of_choices_has_no_serious_violations(live_server, browser, figures):
     """A multi-choice open on its list of values (Choices.js marks the list's box expanded and leaves the combobox
     without the list it controls), and open on 'No results found' alone in the list box."""

@@ -378,7 +378,8 @@ class UsersAdmin(AdminPanel):
     def refresh(self, select: str | None = None) -> None:
         users = self.store.users(include_inactive=True)
         options = {_("New user…"): NEW}
-        options.update({f"{r.name} ({r.login})": r.login for r in users.itertuples(index=False)})
+        # (a display name kept to itself: a direction control in it turned the login after it round)
+        options.update({f"{isolated(r.name)} ({r.login})": r.login for r in users.itertuples(index=False)})
         self._pick.options = options
         self._pick.value = select if select in options.values() else NEW
         self._load(self._pick.value)

@@ -83,15 +83,18 @@ class SavedViewsMenu(pn.viewable.Viewer):
         def items(group: list[SavedView]) -> str:
             return "".join(
                 '<li><a class="cc-view-link" href="{href}"{current}>{name}</a>{shared}</li>'.format(
-                    href=esc(view_href(v)), name=esc(v.name), current=' aria-current="page"' if v.id == self.view_id
-                    else "", shared=f' <span class="cc-muted">({esc(_("shared"))})</span>' if v.shared and
-                    v.owner == self.login else f' <span class="cc-muted">({esc(self.store.user_name(v.owner))})</span>'
+                    # (a name and an owner's name each kept to itself: a direction control at the end of a view's
+                    # name turned "(Erik Nilsson)" after it round)
+                    href=esc(view_href(v)), name=esc(isolated(v.name)),
+                    current=' aria-current="page"' if v.id == self.view_id else "",
+                    shared=f' <span class="cc-muted">({esc(_("shared"))})</span>' if v.shared and v.owner == self.login
+                    else f' <span class="cc-muted">({esc(isolated(self.store.user_name(v.owner)))})</span>'
                     if v.owner != self.login else "") for v in group)
         parts = []
         if mine:
-            parts.append(f"<h3>{esc(_('My views'))}</h3><ul>{items(mine)}</ul>")
+            parts.append(f"<h2>{esc(_('My views'))}</h2><ul>{items(mine)}</ul>")
         if others:
-            parts.append(f"<h3>{esc(_('Shared views'))}</h3><ul>{items(others)}</ul>")
+            parts.append(f"<h2>{esc(_('Shared views'))}</h2><ul>{items(others)}</ul>")
         if not parts:
             parts.append(f'<p class="cc-muted" style="margin: 4px 10px 8px">{esc(_("No saved views yet."))}</p>')
         title = _("Saved views") + (f": {self._open.name}" if self._open else "")
