@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from typing import Any
 
 import panel as pn
@@ -28,6 +29,8 @@ from .html import SECTION_CSS, esc, fields
 from .widgets import NARROW_BOX, NARROW_FIELD
 
 PROFILE_CSS = SECTION_CSS + assets.text("profile.css")
+#: "Log out everywhere": how long this page has to leave through /logout before its session is ended anyway (s).
+LEAVE_SECONDS = 5.0
 #: (pattern whose group is the version, name); the first that matches wins (Chrome says Safari too).
 _BROWSERS = [(r"\bEdg/(\d+)", "Edge"), (r"\bOPR/(\d+)", "Opera"), (r"\bFirefox/(\d+)", "Firefox"),
              (r"\bChromium/(\d+)", "Chromium"), (r"Chrome/(\d+)", "Chrome"),
@@ -217,9 +220,17 @@ class ProfilePage(pn.viewable.Viewer):
         self.refresh_sessions()
 
     def log_out_everywhere(self) -> None:
-        """End every session of mine, this one too."""
-        self.store.end_sessions(self.login)
+        """End every session of mine, this one too. Served, this page leaves through /logout, which ends this session
+        and says "You are logged out" (ended here first, the page's connection could close before it was told to
+        leave, and it reopened on a bare login page); should it not get there, this session ends a moment later."""
+        served = self.token and getattr(pn.state.curdoc, "session_context", None) is not None
+        self.store.end_sessions(self.login, except_token=self.token if served else "")
         self.logged_out = True
+        if served:
+            later = threading.Timer(LEAVE_SECONDS, self.store.end_session, args=(self.token,),
+                                    kwargs={"reason": "logged out everywhere"})
+            later.daemon = True
+            later.start()
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
