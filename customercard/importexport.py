@@ -520,14 +520,13 @@ def import_customers(store: Store, path: str | Path, user: str | None = None,
     name column, raises :class:`~customercard.errors.CustomerCardError`.
     """
     login = user or acting_user()
+    may_not = _("{login} may not import customers: a manager or an administrator can.").format(login=quote(login))
     if not store.can(login, "read"):  # not a user at all, or deactivated: said as every command says it
         if store.get_user(login).active:  # (NotFound: "No user with the login …")
-            raise PermissionDenied(_("{login} may not import customers: a manager or an administrator can.").format(
-                login=quote(login)))
+            raise PermissionDenied(may_not)
         raise PermissionDenied(_("The user “{login}” is deactivated.").format(login=login))
     # a viewer may check a file (a dry run), and is told that the import itself is not theirs to make
-    refused = "" if store.can(login, "write") else _(
-        "{login} may not import customers: a manager or an administrator can.").format(login=quote(login))
+    refused = "" if store.can(login, "write") else may_not
     if refused and not dry_run:
         raise PermissionDenied(refused)
     table = read_table(path)

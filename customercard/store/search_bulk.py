@@ -19,7 +19,6 @@ from .search_text import (
     bounded_shown,
     bounded_term,
     fold_series,
-    local_form,
     phone_variants,
 )
 
@@ -50,8 +49,8 @@ def _phones(customer_ids: pd.Series, contact_ids: pd.Series | None, source: str,
     plain = _digits(numbers)
     code, rest = parts[0].fillna(""), _digits(parts[1])
     trunk = code.map(lambda c: _trunk_prefix(int(c)) if c else "")
-    local = pd.Series([local_form(c, r) if c else "" for c, r in zip(code, rest, strict=True)], index=numbers.index,
-                      dtype=object)
+    # the marked local form (see local_form) from the trunk prefixes just read, not looked up again per number
+    local = (LOCAL_MARK + rest).where((code != "") & (trunk == "") & (rest.str.len() > LOCAL_DIGITS), "")
     frames = [_terms(customer_ids[formatted], None if contact_ids is None else contact_ids[formatted], source,
                      variant[formatted], shown[formatted])
               for variant in (plain, code + rest, trunk + rest, local)]
