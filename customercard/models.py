@@ -825,7 +825,8 @@ class Customer(Record):
             errors["name"] = _("The customer needs a name.")
         if not choices.nicknames and self.nickname != ((previous.get("nickname") if previous is not None else "")
                                                        or ""):
-            errors["nickname"] = _("The firm has switched nicknames off (System administration → Settings).")
+            errors["nickname"] = _("The firm has switched nicknames off (System administration → Customers → "
+                                   "Settings).")
         for attr, list_name in self.lists.items():
             _check_list_value(self, attr, list_name, choices, previous, errors, attr)
         before_manager = previous.get("account_manager") if previous is not None else None
@@ -868,7 +869,8 @@ class Customer(Record):
         given = self.use_invoice_address and (not used_before or moved)
         if given and not choices.invoice_addresses:
             errors.setdefault("use_invoice_address", _(
-                "The firm has switched separate invoice addresses off (System administration → Settings)."))
+                "The firm has switched separate invoice addresses off (System administration → Customers → "
+                "Settings)."))
         elif given and self.invoice_address.is_empty():
             errors.setdefault("use_invoice_address", _(
                 "Give the invoice address, or do not use a separate one."))

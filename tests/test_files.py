@@ -14,6 +14,7 @@ import pytest
 
 import customercard as cc
 from customercard import files
+from customercard.i18n import _, using_language
 from customercard.ui.card import CustomerCard
 
 from .conftest import form_login
@@ -123,10 +124,18 @@ def test_files_section_only_when_switched_on_and_uploads(demo_store, tmp_path, m
     assert len(demo_store.files(customer_id)) == stored
 
 
+def switch_files(store, on: bool) -> None:
+    """An administrator switches document storage on or off (the demo has it off)."""
+    settings = store.settings()
+    settings.files_enabled = on
+    store.save_settings(settings, user="admin")
+
+
 def test_download_route_needs_a_login(live_server, tmp_path):
     store = live_server.store
     customer_id = int(store.list_customers(limit=1)[0]["id"][0])
     file_id = files.upload(store, customer_id, "Offert å.pdf", b"%PDF-1.4 offer", user="anna")
+    switch_files(store, on=True)
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     first = opener.open(f"{live_server.url}/files/{file_id}")
     assert "/login" in first.url
@@ -138,6 +147,32 @@ def test_download_route_needs_a_login(live_server, tmp_path):
     with pytest.raises(urllib.error.HTTPError) as info:
         opener.open(f"{live_server.url}/files/999999")
     assert info.value.code == 404
+
+
+
+def test_download_route_gives_no_file_while_document_storage_is_switched_off(live_server):
+    """The card shows no files while document storage is off (the seed: "shown when the document-storage
+    integration is enabled"): a file's address gives none either, and it does again once switched back on."""
+    store = live_server.store
+    customer_id = int(store.list_customers(limit=1)[0]["id"][0])
+    file_id = files.upload(store, customer_id, "plan.txt", b"the plan", user="anna")
+    switch_files(store, on=True)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    assert form_login(opener, live_server.url, "anna", next_path=f"/files/{file_id}").read() == b"the plan"
+    switch_files(store, on=False)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        opener.open(f"{live_server.url}/files/{file_id}")
+    assert info.value.code == 404
+    with using_language("sv"):  # the demo firm's language
+        off = _("Document storage is switched off (System administration → Customers → Settings): its files are "
+                "not shown.")
+        missing = _("There is no file at this address: it was deleted, or the link is wrong.")
+    assert off in info.value.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as info:  # a file that is not there is not there either way
+        opener.open(f"{live_server.url}/files/999999")
+    assert missing in info.value.read().decode()
+    switch_files(store, on=True)
+    assert opener.open(f"{live_server.url}/files/{file_id}").read() == b"the plan"
 
 
 def test_several_files_are_all_checked_before_any_is_stored(demo_store, tmp_path):

@@ -62,6 +62,9 @@ def test_logout_makes_the_old_cookies_useless_for_pages_api_and_files(live_serve
     store = live_server.store
     customer_id = some_customer(store)
     file_id = files.upload(store, customer_id, "offer.pdf", b"%PDF-1.4 offer", user="anna")
+    settings = store.settings()
+    settings.files_enabled = True  # (the demo has document storage off, and then no file is given)
+    store.save_settings(settings, user="admin")
     client = logged_in(live_server)
     kept = Client(live_server.url, cookies=dict(client.cookies))  # what a thief copied before the logout
     assert kept.get("/search").status == 200

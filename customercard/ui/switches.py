@@ -13,5 +13,5 @@ def require_crm(store: Any) -> None:
     module off since the page was drawn: pages drawn before keep their buttons and forms until reloaded, the
     setting as stored now decides (as the HTTP API's answer does)."""
     if not store.settings().crm_enabled:
-        raise CustomerCardError(_("The CRM module has been switched off (System administration → Settings): "
-                                  "nothing was saved."))
+        raise CustomerCardError(_("The CRM module has been switched off (System administration → Customers → "
+                                  "Settings): nothing was saved."))

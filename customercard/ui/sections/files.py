@@ -85,7 +85,8 @@ class FilesSection(Section):
         if not isinstance(values, list):
             values, names = [values], [names]
         if not self.context.store.settings().files_enabled:  # switched off since the card was opened: as stored now
-            off = _("Document storage has been switched off (System administration → Settings): no file was uploaded.")
+            off = _("Document storage has been switched off (System administration → Customers → Settings): no "
+                    "file was uploaded.")
             self._upload_message.object = (f'<span style="color:#b42318"{live(False)} class="cc-upload-error">'
                                            f'{esc(off)}</span>')
             return False
