@@ -1658,7 +1658,8 @@ class CustomerQuery(Record):
                           doc=N_("Criterion → values; any value of a criterion, every criterion given."))
     city = text_param(default="", label=N_("City"), doc=N_("The visiting city starts with this."))
     country = text_param(default="", max_length=REFERENCE_LENGTH, label=N_("Country"),
-                         doc=N_("Two-letter country code of the visiting address."))
+                         doc=N_("The visiting address's country: its two-letter code (SE) or its name (Sweden, "
+                                "Sverige)."))
     archived = param.Selector(default="active", objects=list(ARCHIVED), label=N_("Archived"),
                               doc=N_("active: not archived; archived: only archived; all: both."))
 

@@ -427,11 +427,16 @@ def _country_codes_by_name() -> dict[str, str]:
     return {territories[code].casefold(): code for territories in names for code in COUNTRIES if code in territories}
 
 
+def country_code(value: str) -> str:
+    """The two-letter code a country is written as: its name in English, Swedish or Danish (case aside) made its
+    code; anything else as typed, in capitals (checked by :func:`check_country`)."""
+    return _country_codes_by_name().get(" ".join(value.split()).casefold(), value.strip().upper())
+
+
 def check_country(value: str, known: set[str] | frozenset[str]) -> str:
     """Check a country: its two-letter ISO 3166 code or its name in English, Swedish or Danish (``known``: the
     codes allowed, every country's by default); the code is kept."""
-    code = value.strip().upper()
-    code = _country_codes_by_name().get(" ".join(value.split()).casefold(), code)
+    code = country_code(value)
     if code not in known:
         if code == "UK":
             raise ValueError(_("The United Kingdom's country code is GB."))

@@ -438,6 +438,13 @@ def test_the_browser_login_reads_and_writes_but_not_from_another_site(served):
     evil = cookies.call("PATCH", f"/customers/{customer_id}", change,
                         {"If-Match": got.headers["ETag"], "Origin": "https://evil.example"})
     assert "another site" in problem(evil, 403)["detail"]
+    served.store.set_language("erik", "sv", by="erik")  # their own language: the refusal is in it too
+    try:
+        evil = cookies.call("PATCH", f"/customers/{customer_id}", change,  # (a browser asking for no language)
+                            {"If-Match": got.headers["ETag"], "Origin": "https://evil.example", "Accept-Language": ""})
+        assert evil.headers["Content-Language"] == "sv" and "another site" not in problem(evil, 403)["detail"]
+    finally:
+        served.store.set_language("erik", "", by="erik")
     form = cookies.call("PATCH", f"/customers/{customer_id}", raw=b"fields=1", headers={
         "If-Match": got.headers["ETag"], "Content-Type": "application/x-www-form-urlencoded",
         "Origin": served.url})
@@ -457,6 +464,13 @@ def test_each_token_has_a_request_budget(budgeted):
     assert [client.get("/me").status for _ in range(3)] == [200, 200, 200]
     refused = client.get("/me")
     assert problem(refused, 429) and 1 <= int(refused.headers["Retry-After"]) <= 20
+    assert refused.headers["Content-Language"] == "en"
+    budgeted.store.set_language("anna", "da", by="anna")  # the token's user's own language: the 429 is in it
+    try:
+        refused = client.get("/me", headers={"Accept-Language": ""})
+        assert problem(refused, 429) and refused.headers["Content-Language"] == "da"
+    finally:
+        budgeted.store.set_language("anna", "", by="anna")
     assert api(budgeted, "viewer").get("/me").status == 200  # another token, another budget
 
 
@@ -553,6 +567,19 @@ def switched_off(store, setting: str):
         store.save_settings(settings, user="admin")
 
 
+
+def test_the_country_filter_takes_a_code_or_a_name_and_refuses_what_is_no_country(served):
+    """country=Sweden answered an empty page (the filter compared codes only); a name is its code now, and what is
+    no country is a 400 naming the parameter, as a misspelt status is."""
+    client = api(served)
+    by_code = client.get("/customers?country=SE&per_page=5")
+    assert by_code.status == 200 and by_code.json()["total"] > 0
+    for name in ("Sweden", "sverige", "se"):
+        same = client.get(f"/customers?country={name}&per_page=5")
+        assert same.status == 200 and same.json()["total"] == by_code.json()["total"], name
+    wrong = problem(client.get("/customers?country=Narnia"), 400)
+    assert "Narnia" in wrong["errors"]["country"]
+
 def test_with_nicknames_switched_off_the_api_neither_shows_sorts_by_nor_sets_them(served):
     """The card, Search customers and the super search left nicknames out while the firm had them switched off;
     the API still showed them, sorted by them, and took a new one (a customer gained a nickname while off)."""
@@ -565,12 +592,28 @@ def test_with_nicknames_switched_off_the_api_neither_shows_sorts_by_nor_sets_the
         listed = client.get("/customers?per_page=3")
         assert listed.status == 200 and all("nickname" not in item for item in listed.json()["items"])
         assert problem(client.get("/customers?sort=nickname"), 400)
+        named = store.get_customer(customer_id).name.split()[0]
+        found = client.get(f"/customers/search?q={urllib.parse.quote(named)}&limit=5")
+        assert found.status == 200 and found.json()["items"]
+        assert all("nickname" not in item for item in found.json()["items"])  # (the super search showed them)
+        # what the API answers is what its document says, now: nothing of nicknames in either
+        doc = Client(served.url).get("/api/v1/openapi.json").json()
+        schemas = doc["components"]["schemas"]
+        for schema, items in (("CustomerListItem", listed.json()["items"]), ("SearchHit", found.json()["items"])):
+            whole = {**schemas[schema], "$defs": schemas}
+            for item in items:
+                jsonschema.validate(item, json.loads(json.dumps(whole).replace("#/components/schemas/", "#/$defs/")))
+        assert "nickname" not in schemas["CustomerFields"]["properties"]
+        sort = next(p for p in doc["paths"]["/api/v1/customers"]["get"]["parameters"] if p["name"] == "sort")
+        assert "nickname" not in sort["schema"]["enum"] and "name" in sort["schema"]["enum"]
         refused = problem(client.patch(f"/customers/{customer_id}", {"nickname": "Set while off"},
                                        if_match=got.headers["ETag"]), 422)
         assert "switched nicknames off" in json.dumps(refused)
         assert client.patch(f"/customers/{customer_id}", {"phone": "+46 8 121 21 21"},
                             if_match=got.headers["ETag"]).status == 200  # other fields as ever
     assert "nickname" in client.get(f"/customers/{customer_id}").json()["fields"]
+    schemas = Client(served.url).get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert "nickname" in schemas["CustomerListItem"]["required"] and "nickname" in schemas["SearchHit"]["required"]
 
 
 def test_with_invoice_addresses_switched_off_none_is_given_through_the_api_or_the_store(served):
@@ -631,6 +674,11 @@ def test_a_patch_of_one_criterion_keeps_the_others(served):
                                    if_match=changed.headers["ETag"]), 422)
     assert unknown["errors"]["segmentsfoo"] == "Not a field you can set here."
     assert store.get_customer(customer_id).segments == {second.name: [second.values[1]]}
+    # sent on an old version: the conflict names what was sent, as an object or as segments.<criterion>
+    for sent in ({"segments": {second.name: [second.values[0]]}}, {f"segments.{second.name}": [second.values[0]]}):
+        stale = problem(client.patch(f"/customers/{customer_id}", sent, if_match=tag), 412)
+        conflict = {c["field"]: c for c in stale["conflicts"]}[f"segments.{second.name}"]
+        assert (conflict["stored"], conflict["attempted"]) == ([second.values[1]], [second.values[0]]), conflict
 
 
 def test_a_relation_to_a_contact_or_customer_that_cannot_be_related_names_the_field(served):

@@ -111,8 +111,13 @@ def test_a_copy_read_before_the_merge_is_refused_with_where_not_as_a_conflict(em
     change = store.history(gone.id)
     change = change[change["field"] == "name"].iloc[0]
     for version in (unchanged.version, store.get_customer(gone.id).version):  # a restore, on any version
-        with pytest.raises(cc.PermissionDenied, match="Make the change there"):
-            store.restore(gone.id, int(change["change_id"]), which="new", user="anna", expected_version=version)
+        for which in ("new", "old"):  # (restoring the name it had before: the refusal names it as it is stored)
+            with pytest.raises(cc.PermissionDenied, match=r"^Gone AB was merged into .*Make the change there"):
+                store.restore(gone.id, int(change["change_id"]), which=which, user="anna", expected_version=version)
+    renamed = store.get_customer(gone.id)
+    renamed.name = "Renamed AB"
+    with pytest.raises(cc.PermissionDenied, match=r"^Gone AB was merged into"):
+        store.save_customer(renamed, user="anna")
 
 
 def test_after_a_chain_of_merges_the_first_points_to_the_customer_holding_its_records(empty_store):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from customercard.ui.card import CustomerCard
 
-from .conftest import rich_customers
+from .conftest import eventually, rich_customers
 
 
 def value_id(store, list_name: str, label: str) -> int:
@@ -86,3 +86,35 @@ def test_an_opportunitys_currency_renamed_since_it_was_chosen_is_taken(demo_stor
     demo_store.save_settings(settings, user="admin")
     made = demo_store.create_opportunity(opportunity, user="anna")
     assert demo_store.get_opportunity(made.id).currency == new
+
+
+def test_an_open_card_shows_a_renamed_value_under_its_new_name_at_once(demo_store):
+    """An administrator renames the industry a customer has and an event type of its events while a manager looks
+    at the card: the card shows the new names without a reload; a form open meanwhile keeps what was typed, and
+    its save takes the renamed value."""
+    customer_id = rich_customers(demo_store)[0]
+    industry = demo_store.get_customer(customer_id).industry
+    assert industry
+    event = demo_store.new_event(customer_id, owner="anna")
+    event.title = "Genomgång"
+    kind = demo_store.choices().allowed("event_types")[0]
+    event.event_type = kind
+    demo_store.create_event(event, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    header, events, contact = card.section("header"), card.section("events"), card.section("contact")
+    events.open()
+    assert industry in header.view.html and kind in events.view.html
+    contact.start_edit()
+    contact.form.widgets["phone"].value = "+46 8 555 12 34"
+
+    rename(demo_store, "industries", industry, f"{industry} (renamed)")
+    rename(demo_store, "event_types", kind, f"{kind} (renamed)")
+    # (heard at once with DuckDB; PostgreSQL tells every process, this one too, through its listener)
+    eventually(lambda: f"{kind} (renamed)" in events.view.html)
+    assert f"{industry} (renamed)" in header.view.html
+    assert card.customer.industry == f"{industry} (renamed)"
+    assert contact.editing and contact.form.widgets["phone"].value == "+46 8 555 12 34"
+    assert contact.save() is True
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.phone, stored.industry) == ("+46 8 555 12 34", f"{industry} (renamed)")
+    assert demo_store.history(customer_id).iloc[0]["field"] == "phone"

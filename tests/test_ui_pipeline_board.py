@@ -221,3 +221,21 @@ def test_a_card_moved_into_a_full_column_is_drawn_there_so_the_keyboard_can_go_o
     assert late.id in {card["id"] for card in column["cards"]}
     assert len(column["cards"]) == FIRST_CARDS + 1 and column["more"] == int(column["count"].replace(",", "")) - \
         FIRST_CARDS - 1
+
+
+def test_a_stage_renamed_while_the_board_and_the_table_are_open_is_shown_under_its_new_name(demo_store):
+    """An administrator renames a stage while a manager has the pipeline open: its column (and the table's
+    rows) take the new name without a reload, with the same cards."""
+    from .conftest import eventually
+
+    with using_language("en"):
+        board = PipelineBoard(store=demo_store, user="anna")
+        table = PipelineTable(store=demo_store, user="anna")
+    stage = next(stage for stage, column in columns(board).items() if column["cards"])
+    ids = [card["id"] for card in columns(board)[stage]["cards"]]
+    values = demo_store.list_values("opportunity_stages").set_index("label")
+    demo_store.rename_list_value(int(values.loc[stage, "id"]), f"{stage} (renamed)", user="admin")
+    eventually(lambda: f"{stage} (renamed)" in columns(board))  # (PostgreSQL tells through its listener)
+    assert stage not in columns(board)
+    assert [card["id"] for card in columns(board)[f"{stage} (renamed)"]["cards"]] == ids
+    eventually(lambda: f"{stage} (renamed)" in set(table.frame["stage"]))

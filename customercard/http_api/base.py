@@ -224,9 +224,11 @@ class ApiHandler(BoundedBody, RequestHandler):
         language = asked or SOURCE_LANGUAGE
         try:
             with using_language(language):
-                caller = self._authenticate(method) if self.needs_login else None
+                caller, key = self._authenticate() if self.needs_login else (None, "")
             language = asked or (caller.user.language if caller is not None else "") or SOURCE_LANGUAGE
-            with using_language(language):
+            with using_language(language):  # known now: a refusal from here on is in their language
+                if caller is not None:
+                    self._admit(caller, key, method)
                 try:
                     self._check_query(method)
                     self.check_available()
@@ -286,9 +288,9 @@ class ApiHandler(BoundedBody, RequestHandler):
         return ApiError(400, str(exc))  # e.g. the database refused a value: one clear line, nothing saved
 
     # -- who is asking ----------------------------------------------------------------------------------------
-    def _authenticate(self, method: str) -> Caller:
-        """The caller, once its token or cookies are good and it is within its budget; a write by cookies must
-        come from this server's pages. Refusals are 401 (who?), 403 (not from here) and 429 (wait)."""
+    def _authenticate(self) -> tuple[Caller, str]:
+        """The caller, once its token or cookies are good, and the key of its request budget. Refusals are 401
+        (who?) and 429 (too many wrong tokens from this address: wait)."""
         header = self.request.headers.get("Authorization")
         if header is not None:
             scheme, _space, secret = header.strip().partition(" ")
@@ -307,14 +309,18 @@ class ApiHandler(BoundedBody, RequestHandler):
             if not login:
                 raise self._unauthorized(_("Log in first, or send Authorization: Bearer and a token made on your "
                                            "profile page."))
-            if method in WRITES and not from_this_site(self):
-                raise ApiError(403, _("A page of another site cannot change anything here with your login."))
             caller, key = Caller(self.store.get_user(login)), "session:" + login
+        return caller, key
+
+    def _admit(self, caller: Caller, key: str, method: str) -> None:
+        """A known caller's request, once a write by cookies comes from this server's pages (else 403) and the
+        caller is within its budget (else 429)."""
+        if method in WRITES and not caller.by_token and not from_this_site(self):
+            raise ApiError(403, _("A page of another site cannot change anything here with your login."))
         wait = self.server.api_budget.take(key)
         if wait:
             raise ApiError(429, _("This token (or login) has made more requests than {n} a minute; wait and try "
                                   "again.").format(n=self.server.api_budget.per_minute), {"Retry-After": str(wait)})
-        return caller
 
     @staticmethod
     def _unauthorized(detail: str) -> ApiError:
@@ -440,12 +446,16 @@ def changes_since(record: Record, history: pd.DataFrame | None, tags: list[str],
         return []
     since = max(versions)
     newer = history[history["version"].notna() & (history["version"].astype("float64") > since)]
+    attempted = dict(attempted) if isinstance(attempted, dict) else {}
+    segments = attempted.get("segments")  # sent as one object: each criterion is its segments.<criterion>
+    if isinstance(segments, dict):
+        attempted.update({f"segments.{criterion}": chosen for criterion, chosen in segments.items()})
     conflicts: dict[str, dict[str, Any]] = {}
     for row in newer.itertuples(index=False):  # newest first: the first row of a field is its last change
         if row.field in conflicts or row.field in ("merged_from", "merged_into"):
             continue
         conflicts[row.field] = {"field": row.field, "stored": to_json(field_value(record, row.field)),
-                                "attempted": attempted.get(row.field) if isinstance(attempted, dict) else None,
+                                "attempted": attempted.get(row.field),
                                 "changed_by": row.changed_by, "changed_at": to_json(row.changed_at)}
     return list(conflicts.values())
 

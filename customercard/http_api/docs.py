@@ -161,7 +161,7 @@ class OpenApiHandler(ApiHandler):
     needs_login = False
 
     def do_GET(self, _caller: Caller | None) -> Reply:
-        return Reply(200, document())
+        return Reply(200, document(self.store.settings().nicknames_enabled))
 
 
 class DocsHandler(ApiHandler):
@@ -170,4 +170,4 @@ class DocsHandler(ApiHandler):
     needs_login = False
 
     def do_GET(self, _caller: Caller | None) -> Reply:
-        return Reply(200, page(document()), content_type="text/html")
+        return Reply(200, page(document(self.store.settings().nicknames_enabled)), content_type="text/html")

@@ -155,12 +155,15 @@ def _path_of(kind: type[Record]) -> str:
     return next(path for path, found in KINDS.items() if found.model is kind)
 
 
-def components() -> dict[str, Any]:
-    """Every schema the paths refer to."""
+def components(nicknames: bool = True) -> dict[str, Any]:
+    """Every schema the paths refer to (``nicknames``: whether the firm has nicknames on; off, the API neither
+    shows, takes nor sorts by them, and the schemas have none)."""
     schemas: dict[str, Any] = {}
     for kind in (Customer, *(k.model for k in KINDS.values())):
         name = kind.__name__
         schemas[f"{name}Fields"] = fields_schema(kind)
+        if kind is Customer and not nicknames:
+            schemas[f"{name}Fields"]["properties"].pop("nickname", None)
         schemas[name] = record_schema(kind)
         if kind is not Customer and KINDS[_path_of(kind)].seen:  # in a customer's list: as seen from it
             schemas[name]["properties"]["seen_from"] = {
@@ -172,9 +175,10 @@ def components() -> dict[str, Any]:
                                                 "one another customer made)."))}}
         if kind is Customer or KINDS[_path_of(kind)].create or KINDS[_path_of(kind)].save:
             schemas[f"{name}Write"] = write_schema(kind, required=False)
+    nickname = {"nickname": (Customer, "nickname")} if nicknames else {}
     schemas["CustomerListItem"] = _columns(
         {"id": (Customer, "id"), "number": (Customer, "number"), "name": (Customer, "name"),
-         "nickname": (Customer, "nickname"), "status": (Customer, "status"), "industry": (Customer, "industry"),
+         **nickname, "status": (Customer, "status"), "industry": (Customer, "industry"),
          "city": (Address, "city"), "country": (Address, "country"), "org_number": (Customer, "org_number"),
          "phone": (Customer, "phone"), "email": (Customer, "email"), "archived": (Customer, "archived")},
         {"account_manager": _text(_("The account manager's name (their login if they are no user).")),
@@ -187,7 +191,7 @@ def components() -> dict[str, Any]:
                        "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1}}}
     schemas["SearchHit"] = _columns(
         {"id": (Customer, "id"), "number": (Customer, "number"), "name": (Customer, "name"),
-         "nickname": (Customer, "nickname"), "city": (Address, "city"), "status": (Customer, "status"),
+         **nickname, "city": (Address, "city"), "status": (Customer, "status"),
          "archived": (Customer, "archived")},
         {"rank": {"type": "string", "enum": ["exact", "prefix", "contains", "similar"],
                   "description": _("How well it matched: exact, prefix, contains or similar.")},
@@ -302,7 +306,7 @@ def _customer_id() -> dict[str, Any]:
     return _id("customer_id", _("The customer's id (in /card?customer=ID)."))
 
 
-def customer_paths() -> dict[str, Any]:
+def customer_paths(nicknames: bool = True) -> dict[str, Any]:
     customer_ok = _json(_ref("Customer"), _("The customer."), _etag_header())
     text = CustomerQuery.param
     list_params = [
@@ -321,7 +325,8 @@ def customer_paths() -> dict[str, Any]:
         _query("country", {"type": "string", "maxLength": REFERENCE_LENGTH}, _(text.country.doc)),
         _query("archived", {"type": "string", "enum": list(CustomerQuery.ARCHIVED), "default": "active"},
                _(text.archived.doc)),
-        _query("sort", {"type": "string", "enum": list(LIST_SORTS), "default": "name"}, _("The column sorted by.")),
+        _query("sort", {"type": "string", "enum": [s for s in LIST_SORTS if nicknames or s != "nickname"],
+                        "default": "name"}, _("The column sorted by.")),
         _query("desc", {"type": "boolean", "default": False}, _("Sort descending.")),
         _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, _("The page, from 1.")),
         _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200, "default": 25},
@@ -429,9 +434,10 @@ def kind_paths(kind: Kind) -> dict[str, Any]:
             f"{API_PREFIX}/{kind.path}/{{record_id}}": single}
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of /api/v1, in the reader's language."""
-    paths = customer_paths()
+def document(nicknames: bool = True) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of /api/v1, in the reader's language; ``nicknames``: whether the firm has them on
+    (off, the API neither shows, takes nor sorts by them, and the document names none)."""
+    paths = customer_paths(nicknames)
     for kind in KINDS.values():
         paths.update(kind_paths(kind))
     paths[f"{API_PREFIX}/me"] = {"get": _operation("me", "me", _("Who this request acts as"),
@@ -460,7 +466,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearerToken": []}, {"loginCookie": []}],
         "paths": paths,
         "components": {
-            "schemas": components(),
+            "schemas": components(nicknames),
             "securitySchemes": {
                 "bearerToken": {"type": "http", "scheme": "bearer", "description": _(
                     "A personal API token (cc_…), made on /profile or with customercard tokens create.")},

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from ..i18n import N_, _
 from ..models import CRITERIA_RENAMED, EVENT_STATUSES, OPPORTUNITY_STATUSES, CustomerQuery, Invoice, Record
 from ..store.customers import LIST_SORTS
+from ..validators import COUNTRIES, check_country
 from .access import has_projects_access, require_projects_access
 from .base import API_PREFIX, ApiError, ApiHandler, Caller, Reply
 from .kinds import KINDS, Kind, as_parameters
@@ -41,6 +42,11 @@ def _unknown_filter_values(store: Any, query: CustomerQuery) -> dict[str, str]:
         wrong = [label for label in labels if label not in known]
         if wrong:
             errors[parameter] = _(said).format(value=wrong[0], values=", ".join(values.loc[values["active"], "label"]))
+    if query.country.strip():  # a code or a name; anything else would find nobody
+        try:
+            check_country(query.country, COUNTRIES)
+        except ValueError as exc:
+            errors["country"] = str(exc)
     managers = [login for login in query.account_managers if login not in set(choices.users)]
     if managers:
         errors["manager"] = _("“{login}” is no user's login here.").format(login=managers[0])
@@ -159,6 +165,8 @@ class CustomerSearchHandler(ApiHandler):
                            errors={"q": _("1 to {n} characters.").format(n=SEARCH_LENGTH)})
         limit = self.int_arg("limit", 20, 1, 100)
         hits = self.store.search(text, limit=limit, include_archived=self.bool_arg("include_archived", True))
+        if not self.store.settings().nicknames_enabled:  # switched off: not shown (nor found), as in the list
+            hits = hits.drop(columns=["nickname"], errors="ignore")
         return Reply(200, _items(_rows(hits)))
 
 

@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..validators import name_key
 from .backend import Backend, counted
+from .changes import Change
 from .database import utcnow
 from .logouts import TOKENS_AREA, end_sessions
 from .part import Part
@@ -123,6 +124,8 @@ class AdminStore(Part):
                           "log_admin", "segment_field_names", "segment_field_now", "users_by_login"})
 
     db: Backend
+    #: How many administrators' changes this store had heard of (of any process) when it last looked at the lists.
+    _admin_heard = 0
 
     def __init__(self, db: Backend, cache: dict[str, Any] | None = None) -> None:
         super().__init__(db)
@@ -170,11 +173,14 @@ class AdminStore(Part):
         return True
 
     def forget_cached(self) -> None:
-        """Forget what was cached here, and tell other server processes to do the same."""
+        """Forget what was cached here, and tell other server processes to do the same — and open pages, which show
+        lists' labels and settings (a change of kind ``admin``: a card shows a renamed value's new name at once)."""
         self._forget_here()
         with self.db.transaction() as cur:  # (one writer at a time: two stamps at once met a write conflict)
             cur.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
+            self.db.announce(Change("admin"))
         self._stamp = self._read_stamp()
+        self._admin_heard = self.db.changes.heard.get("admin", 0)
 
     def _forget_here(self) -> None:
         """Empty this process's cache and start its next generation: a value being built meanwhile, from what was
@@ -217,6 +223,9 @@ class AdminStore(Part):
         if self.db.dialect == "duckdb":  # one process holds the file: its stores share one cache
             return
         moment = time.monotonic()
+        heard = self.db.changes.heard.get("admin", 0)  # another process's admin change, heard here: look now
+        if heard != self._admin_heard:
+            self._admin_heard, now = heard, True
         if now or moment - getattr(self, "_stamp_checked", 0.0) > STAMP_CHECK_SECONDS:
             self._stamp_checked = moment
             stamp = self._read_stamp()

@@ -82,6 +82,9 @@ class ChangeFeed:
         self._lock = threading.Lock()
         self._listeners: dict[int, Any] = {}
         self._next = 0
+        #: How many changes of each kind were published (an administrator's change — ``admin`` — makes this
+        #: process's cached lists and settings be looked at again before they are used next).
+        self.heard: dict[str, int] = {}
         #: Called once when the first subscriber arrives (PostgreSQL starts listening then).
         self.on_first_subscriber: Callable[[], None] | None = None
 
@@ -109,6 +112,7 @@ class ChangeFeed:
     def publish(self, change: Change) -> None:
         """Tell every subscriber; one failing subscriber does not stop the others."""
         with self._lock:
+            self.heard[change.kind] = self.heard.get(change.kind, 0) + 1
             listeners = list(self._listeners.items())
         for key, ref in listeners:
             listener = ref()

@@ -31,7 +31,7 @@ from ..models import (
     from_text,
     to_text,
 )
-from ..validators import clean_text
+from ..validators import clean_text, country_code
 from .admin import renamed_since
 from .backend import Backend, counted
 from .changes import Change
@@ -514,9 +514,10 @@ class CustomerStore(Part):
         """A customer merged into another is kept only as the pointer to it: its values are not edited any more
         (a change belongs on the survivor, which holds its contacts, projects and history now)."""
         survivor = getattr(stored, "merged_into", None) or customer.merged_into
-        if survivor:
+        if survivor:  # named as stored (a restore of an old name, or a save of a new one, is not its name)
+            name = (stored.get("name") if isinstance(stored, Snapshot) else None) or customer.name
             raise PermissionDenied(_("{name} was merged into {survivor}: nothing was saved. Make the change there.")
-                                   .format(name=customer.name, survivor=survivor_named(self.db, int(survivor))))
+                                   .format(name=name, survivor=survivor_named(self.db, int(survivor))))
 
     def _stale(self, customer: Customer) -> Exception:
         """Why a save from ``customer``'s version found the row changed: merged into another since (refused with
@@ -822,9 +823,9 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
     if city:  # Göteborg typed as goteborg, København as kobenhavn (as the super search takes them)
         where.append(f"translate(lower(c.visit_city), '{_MARKED}', '{_PLAIN}') LIKE ?")
         params.append(city.lower().translate(_UNMARK).replace("%", "").replace("_", "") + "%")
-    if country:
+    if country:  # its code, or its name (Sweden, Sverige: SE)
         where.append("c.visit_country = ?")
-        params.append(country.upper())
+        params.append(country_code(country))
     return where, params, why
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -18,6 +19,8 @@ from .sections.base import card_collapsed_prefs
 from .shell import is_served
 
 CARD_CSS = ":host { max-width: 1200px; }"
+
+log = logging.getLogger(__name__)
 
 
 class CustomerCard(pn.viewable.Viewer):
@@ -70,7 +73,7 @@ class CustomerCard(pn.viewable.Viewer):
                 section.build_if_open()
 
     def _concerns_me(self, change: Change) -> bool:
-        return change.customer_id == self.customer.id
+        return change.customer_id == self.customer.id or change.kind == "admin"
 
     def _show_changes(self, changes: list[Change]) -> None:
         """Show what was committed meanwhile — by someone else, or by this card's own sections: the customer's new
@@ -81,6 +84,9 @@ class CustomerCard(pn.viewable.Viewer):
             if self.context.saving_now:
                 self._held.extend(changes)
                 return
+        if any(c.kind == "admin" for c in changes):
+            self._admin_changed()
+            changes = [c for c in changes if c.kind != "admin"]
         newer = [c for c in changes if c.kind == "customer" and (c.version or 0) > self.context.customer.version]
         if newer:
             if not self.context.take_stored():  # a notebook's unsaved edit of a field they changed too: kept
@@ -92,6 +98,19 @@ class CustomerCard(pn.viewable.Viewer):
         for section in self.sections:
             if section.listens_to & kinds:
                 section.changes_arrived([c for c in changes if c.kind in section.listens_to])
+
+    def _admin_changed(self) -> None:
+        """An administrator changed the lists or the settings: the customer's values read again (a renamed
+        industry, status … shows under its new name) and every section not showing a form drawn again (their
+        records' labels: event types, stages, relation types). A form keeps what was typed; its save takes a renamed
+        value under its new name."""
+        try:
+            self.context.take_stored()
+        except Exception:  # (deleted meanwhile: the next save says so)
+            log.exception("The card of customer %s could not read the customer again", self.customer.id)
+        for section in self.sections:
+            if section.built and not section.form_open:
+                section.render()  # (a section that fails says so in its place)
 
     def _saving_done(self, event: param.parameterized.Event) -> None:
         if event.new:

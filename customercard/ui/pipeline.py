@@ -233,7 +233,7 @@ class PipelineTable(pn.viewable.Viewer):
         """A change this table did not make itself: of an opportunity (or a customer's name it shows)."""
         if change.kind == "opportunity":
             return (change.id, change.version) not in self._own
-        return change.kind == "customer"
+        return change.kind in ("customer", "admin")  # (an administrator's change: a stage renamed, reordered …)
 
     def _stale(self, exc: ConflictError) -> str:
         """What a refused stale change says: the fields someone changed, their values now, and who."""

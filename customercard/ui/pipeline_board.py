@@ -333,7 +333,7 @@ class PipelineBoard(pn.viewable.Viewer):
     def _others_change(self, change: Change) -> bool:
         if change.kind == "opportunity":
             return (change.id, change.version) not in self._own
-        return change.kind == "customer"
+        return change.kind in ("customer", "admin")  # (an administrator's change: a stage renamed, reordered …)
 
     def _heard(self, changes: list[Change]) -> None:
         if self.editor is not None:
