@@ -496,3 +496,34 @@ def test_a_long_unbroken_value_breaks_inside_the_card_not_out_of_the_page(hostil
     wait_idle(page)
     expect(page.get_by_text("a1B2c3D4e5", exact=False).first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # in a table's cell too — a follow-up of 2,000 letters, an opportunity's 200-letter title, a relation's note
+    # without a space: one such word set its table's width (the card 31,000 pixels wide, Home 11,000)
+    from customercard.models import FollowUp, Relation
+
+    store.add_follow_up(FollowUp(customer_id=made.id, what="G" * 2000, owner="anna",
+                                 due_on=store.firm_today()), user="anna")
+    deal = store.new_opportunity(made.id, owner="anna")
+    deal.title, deal.amount = "https://firma.example/" + "d" * 178, 1000
+    store.create_opportunity(deal, user="anna")
+    other = int(store.list_customers(limit=1)[0]["id"][0])
+    kind = store.choices().allowed("relation_types")[0]
+    store.add_relation(Relation(customer_id=made.id, relation_type=kind, other_customer_id=other, note="N" * 5000),
+                       user="anna")
+    for key in ("follow_ups", "opportunities", "relations"):
+        store.set_pref("anna", f"card.collapsed.{key}", False)
+    page.goto(f"{hostile_new_server.url}/card?customer={made.id}")
+    wait_idle(page)
+    for table in ("#cc-follow-ups-table", "#cc-opportunities-table", "#cc-relations-table"):
+        expect(page.locator(table)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.goto(f"{hostile_new_server.url}/")
+    wait_idle(page)
+    expect(page.locator("#cc-home-follow-ups")).to_contain_text("GGGG")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # beside the long cell the others keep their words whole (a line per word at most: the due day's not broken)
+    page.goto(f"{hostile_new_server.url}/card?customer={made.id}")
+    wait_idle(page)
+    due = page.locator("#cc-follow-ups-table tbody tr").first.locator("td").first
+    lines = due.evaluate("td => { const r = document.createRange(); r.selectNodeContents(td); "
+                         "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }")
+    assert lines <= len(due.inner_text().split()), due.inner_text()

@@ -94,17 +94,31 @@ def fields(pairs: Iterable[tuple[str, str]], empty: str = "—") -> str:
     return f'<dl class="cc-fields">{rows}</dl>'
 
 
+#: A word longer than this (a pasted link, a text without spaces) may break anywhere in its cell: kept whole, it
+#: set the table's width (a follow-up of 2,000 letters made the card 11,000 pixels wide).
+LONG_WORD = 24
+_WRAPS = ' class="cc-wrap"'
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _long_word(cell_html: str) -> bool:
+    """Whether a cell's text holds a word longer than :data:`LONG_WORD` characters."""
+    return any(len(word) > LONG_WORD for word in html.unescape(_TAG.sub(" ", cell_html)).split())
+
+
 def table(headers: list[tuple[str, bool]], rows: list[list[str]], css_id: str = "",
           total: list[str] | None = None, caption: str = "") -> str:
     """A table of already-safe HTML cells; headers are (label, right-aligned) — one without a label (a column of
     buttons) is an empty cell, not a header. ``caption``: what the table holds, for screen readers only."""
     head = "".join(("<td></td>" if not h else f'<th scope="col" class="num">{esc(h)}</th>' if num
                     else f'<th scope="col">{esc(h)}</th>') for h, num in headers)
-    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if headers[i][1] else f"<td>{c}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+
+    def cell(i: int, c: str) -> str:
+        return f'<td class="num">{c}</td>' if headers[i][1] else f"<td{_WRAPS if _long_word(c) else ''}>{c}</td>"
+
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
     if total:
-        body += '<tr class="total">' + "".join(
-            f'<td class="num">{c}</td>' if headers[i][1] else f"<td>{c}</td>" for i, c in enumerate(total)) + "</tr>"
+        body += '<tr class="total">' + "".join(cell(i, c) for i, c in enumerate(total)) + "</tr>"
     ident = f' id="{esc(css_id)}"' if css_id else ""
     title = f'<caption class="cc-sr-only">{esc(caption)}</caption>' if caption else ""
     return f'<table class="cc-table"{ident}>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
