@@ -263,3 +263,46 @@ def test_a_merge_brings_the_moved_records_history_to_the_survivors_timeline(empt
     assert {"opportunity stage", "opportunity won", "contact deactivated"} <= set(before), before
     store.merge_customers(survivor.id, duplicate.id, user="boss")
     assert entries(survivor.id) == before
+
+
+def test_a_follow_ups_edits_are_on_the_timeline_and_each_entry_quotes_it_as_it_was_then(story):
+    """Editing a follow-up's text or due day left no entry, and every earlier entry (done, open again, given to
+    someone else) quoted the text written since — words that did not exist when those things were done."""
+    import html
+    import re
+
+    from customercard.ui.timeline import EntryText
+
+    store, a, _b, _contact = story
+    follow_up = store.new_follow_up(a)
+    first_day = store.firm_today() + dt.timedelta(days=3)
+    follow_up.param.update(what="Live FU X", due_on=first_day, owner="anna")
+    follow_up = store.add_follow_up(follow_up, user="anna")
+    store.set_follow_up_done(follow_up.id, user="anna")
+    store.set_follow_up_done(follow_up.id, done=False, user="anna")
+    given = store.get_follow_up(follow_up.id)
+    given.owner = "boss"
+    store.save_follow_up(given, user="anna")
+    edited = store.get_follow_up(follow_up.id)
+    later = first_day + dt.timedelta(days=14)
+    edited.param.update(what="Renamed follow-up text", due_on=later)
+    store.save_follow_up(edited, user="boss")
+    store.set_follow_up_done(follow_up.id, user="boss")
+
+    frame = store.timeline(a, kinds="follow-up").iloc[::-1]  # oldest first
+    entries = [(r.action, r.title) for r in frame.itertuples()]
+    assert entries[:4] == [("added", "Live FU X"), ("done", "Live FU X"), ("reopened", "Live FU X"),
+                           ("reassigned", "Live FU X")], entries
+    assert sorted(entries[4:6]) == [("moved", "Renamed follow-up text"), ("rewritten", "Renamed follow-up text")]
+    assert entries[6] == ("done", "Renamed follow-up text")
+    rewritten = frame[frame["action"] == "rewritten"].iloc[0]
+    assert (rewritten["old_value"], rewritten["new_value"], rewritten["who"]) == (
+        "Live FU X", "Renamed follow-up text", "boss")
+    said = EntryText(store, "Europe/Stockholm", a)
+    text = "\n".join(html.unescape(re.sub(r"<[^>]+>", " ", said.html(row))) for row in frame.itertuples())
+    boss = store.user_name("boss")
+    assert f"{boss} rewrote a follow-up" in text and "Before: Live FU X" in text
+    from customercard import formatting
+
+    assert (f"{boss} moved a follow-up from {formatting.date(first_day)} to {formatting.date(later)}"
+            in text), text

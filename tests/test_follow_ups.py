@@ -136,11 +136,17 @@ def test_the_timeline_keeps_each_time_a_follow_up_was_done_or_opened_again_and_w
     store.set_follow_up_done(added.id, user="boss")
     for timeline in (store.timeline(customer.id, kinds="follow-up"), store.contact_timeline(person.id)):
         entries = timeline[timeline["kind"] == "follow-up"]
-        assert list(entries["action"]) == ["done", "reopened", "done", "added"]
-        assert list(entries["who"]) == ["boss", "boss", "anna", "anna"]
-        assert entries["title"].iloc[-1] == "Send the proposal"  # as it was added
-        assert entries["detail"].iloc[-1] == today.isoformat()
-        assert entries["title"].iloc[0] == "Send the revised proposal"  # what was done: as it is now
+        marks = entries[~entries["action"].isin(["rewritten", "moved"])]
+        assert list(marks["action"]) == ["done", "reopened", "done", "added"]
+        assert list(marks["who"]) == ["boss", "boss", "anna", "anna"]
+        assert marks["title"].iloc[-1] == "Send the proposal"  # as it was added
+        assert marks["detail"].iloc[-1] == today.isoformat()
+        assert marks["title"].iloc[0] == "Send the revised proposal"  # what was done: as it was then
+        assert list(marks["title"].iloc[1:3]) == ["Send the proposal"] * 2  # done, open again: before the edit
+        edits = entries[entries["action"].isin(["rewritten", "moved"])]  # the edit between: by whom, what changed
+        assert sorted(edits["action"]) == ["moved", "rewritten"] and set(edits["who"]) == {"anna"}
+        rewritten = edits[edits["action"] == "rewritten"].iloc[0]
+        assert (rewritten["old_value"], rewritten["new_value"]) == ("Send the proposal", "Send the revised proposal")
 
 
 def test_a_follow_up_added_as_done_is_on_the_timeline_once_done(firm):

@@ -61,7 +61,8 @@ def _follow_ups_added(key: str) -> str:
 
 
 def _follow_ups_marked(key: str) -> str:
-    """Each time a follow-up was marked done, or open again, as its history keeps it: by whom and when."""
+    """Each time a follow-up was marked done, or open again, as its history keeps it: by whom and when (what it
+    said and when it was due then: see :meth:`ActivityStore._follow_ups_then`)."""
     return ("SELECT r.changed_at, 15, r.id, 'follow-up', CASE WHEN r.new_value = 'true' THEN 'done' ELSE 'reopened' "
             "END, r.changed_by, '[\"' || f.owner || '\"]', f.what, CAST(f.due_on AS VARCHAR), "
             f"{_NONE}, {_NONE}, 'follow_ups', f.id FROM follow_ups f JOIN record_changes r ON r.table_name = "
@@ -150,7 +151,8 @@ CUSTOMER_PARTS: dict[str, str] = {
         "WHEN 'contacts' THEN 'contact' WHEN 'events' THEN 'event' WHEN 'follow_ups' THEN 'follow-up' "
         "WHEN 'comments' THEN 'comment' ELSE 'relation' END, CASE WHEN r.table_name = 'relations' THEN 'removed' "
         "WHEN r.table_name = 'contacts' THEN CASE WHEN r.new_value = 'false' THEN 'deactivated' ELSE 'reactivated' "
-        "END WHEN r.table_name = 'events' THEN 'marked' WHEN r.table_name = 'follow_ups' THEN 'reassigned' "
+        "END WHEN r.table_name = 'events' THEN 'marked' WHEN r.table_name = 'follow_ups' THEN CASE r.field "
+        "WHEN 'owner' THEN 'reassigned' WHEN 'what' THEN 'rewritten' ELSE 'moved' END "
         "WHEN r.table_name = 'comments' THEN CASE WHEN r.kind = 'delete' THEN 'removed' ELSE 'edited' END "
         "WHEN r.field = 'stage' THEN 'stage' WHEN r.new_value = 'pipeline' THEN 'reopened' ELSE r.new_value END, "
         # a comment's removal quotes what it said (so that a search of the story's text finds it)
@@ -180,8 +182,10 @@ _OWN_CHANGES = {"crm": ["(r.table_name = 'opportunities' AND r.field IN ('stage'
                         # an event marked done or cancelled: by whom and when (its own entry is at its start)
                         "(r.table_name = 'events' AND r.field = 'status')"],
                 "contacts": ["(r.table_name = 'contacts' AND r.field = 'active')",
-                             # a follow-up given to someone else, a comment rewritten: by whom and when
-                             "(r.table_name = 'follow_ups' AND r.field = 'owner' AND r.kind = 'update')",
+                             # a follow-up given to someone else, rewritten or moved to another day, a comment
+                             # rewritten: by whom and when
+                             "(r.table_name = 'follow_ups' AND r.field IN ('owner', 'what', 'due_on') "
+                             "AND r.kind = 'update')",
                              "(r.table_name = 'comments' AND r.field = 'body' AND r.kind IN ('update', 'delete'))"]}
 #: The parts of the CRM module and of the document storage, left out when the firm has switched them off.
 CRM_PARTS = frozenset({"events", "opportunities created", "opportunities closed", "relations", "relations in",
@@ -223,6 +227,13 @@ CONTACT_PARTS: dict[str, str] = {
     "follow-ups added": _follow_ups_added("f.contact_id"),
     "follow-ups marked": _follow_ups_marked("f.contact_id"),
     "follow-ups done": _follow_ups_done("f.contact_id"),
+    # given to someone else, rewritten or moved to another day (as on the customer's timeline)
+    "follow-ups changed": (
+        "SELECT r.changed_at, 5, r.id, 'follow-up', CASE r.field WHEN 'owner' THEN 'reassigned' WHEN 'what' THEN "
+        "'rewritten' ELSE 'moved' END, r.changed_by, '', f.what, '', r.old_value, r.new_value, 'follow_ups', "
+        "r.record_id FROM record_changes r JOIN follow_ups f ON f.id = r.record_id WHERE "
+        "f.contact_id = ? AND r.table_name = 'follow_ups' AND r.kind = 'update' AND r.field IN ('owner', 'what', "
+        "'due_on')"),
     "relations removed": (
         "SELECT r.changed_at, 11, r.id, 'relation', 'removed', r.changed_by, '', coalesce(r.old_value, ''), '', "
         f"{_NONE}, {_NONE}, 'relations', r.record_id FROM record_changes r WHERE r.table_name = 'relations' "
@@ -410,7 +421,7 @@ class ActivityStore(Part):
         rows = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
         if not rows and not self.customers.customer_exists(customer_id):
             raise NotFound(_("No customer with id {customer_id}.").format(customer_id=customer_id))
-        return _frame(self._with_names(_with_saves(rows)))
+        return _frame(self._follow_ups_then(self._with_names(_with_saves(rows))))
 
     def contact_timeline(self, contact_id: int, kinds: list[str] | tuple[str, ...] | str | None = None,
                          since: dt.date | dt.datetime | None = None, person: str | None = None,
@@ -442,8 +453,8 @@ class ActivityStore(Part):
             else:
                 parts.append(sql)
                 params += [int(contact.id)] * sql.count("?")
-        return _frame(_with_saves(self._timeline_page(parts, params, kinds, since, person, text, before, limit,
-                                                      until)))
+        rows = self._timeline_page(parts, params, kinds, since, person, text, before, limit, until)
+        return _frame(self._follow_ups_then(_with_saves(rows)))
 
     def _timeline_page(  # noqa: PLR0913, PLR0917 - the union's parts, then the filters timeline was given
             self, parts: list[str], params: list[Any], kinds: Any, since: Any, person: str | None,
@@ -513,6 +524,45 @@ class ActivityStore(Part):
         stored = self.admin.cached("settings", lambda: dict(self.db.rows("SELECT key, value FROM settings")))
         text = stored.get(name)
         return json.loads(text) if text is not None else Settings.param[name].default
+
+    #: The follow-up entries that quote it (what it said, and when it was due for a mark) as it was at their moment.
+    _FOLLOW_UP_ENTRIES = frozenset({"done", "reopened", "reassigned", "rewritten", "moved"})
+
+    def _follow_ups_then(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entries about follow-ups (done, open again, given to someone else, rewritten, moved to another
+        day) with what the follow-up said — and, for a mark, when it was due — at the entry's moment, as its
+        history keeps them: the last value written by then, else the one the first change after it replaced (a
+        follow-up edited since quoted today's words for things done before they were written)."""
+        ids = sorted({int(r["ref_id"]) for r in rows if r["ref_table"] == "follow_ups"
+                      and r["action"] in self._FOLLOW_UP_ENTRIES})
+        if not ids:
+            return rows
+        written: dict[tuple[int, str], list[tuple[Any, Any, Any]]] = {}
+        for record_id, field, at, old, new in self.db.rows(
+                "SELECT record_id, field, changed_at, old_value, new_value FROM record_changes WHERE table_name = "
+                "'follow_ups' AND field IN ('what', 'due_on') AND " + self.db.in_list("record_id", len(ids), ids=True)
+                + " ORDER BY changed_at, id", ids):
+            written.setdefault((int(record_id), field), []).append((at, old, new))
+
+        def then(record_id: int, field: str, moment: Any, now: Any) -> Any:
+            changes = written.get((record_id, field))
+            if not changes or moment is None:
+                return now
+            before = [new for at, _old, new in changes if at <= moment]
+            if before:
+                return before[-1]
+            return changes[0][1]  # (the first change after it: what it replaced)
+
+        out = []
+        for row in rows:
+            entry = row
+            if row["ref_table"] == "follow_ups" and row["action"] in self._FOLLOW_UP_ENTRIES:
+                record_id, moment = int(row["ref_id"]), row["at"]
+                entry = {**row, "title": then(record_id, "what", moment, row["title"])}
+                if row["action"] in ("done", "reopened"):
+                    entry["detail"] = then(record_id, "due_on", moment, row["detail"])
+            out.append(entry)
+        return out
 
     def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The entries read from the history of records with the names of what they are about: the opportunity's

@@ -134,6 +134,14 @@ class EntryText:
         elif row.action == "reassigned":
             text = _("{who} gave a follow-up to {owner}:").format(who=self.who(row.who),
                                                                   owner=self.who(str(row.new_value or "")))
+        elif row.action == "rewritten":  # quoted as it said since, what it said before under it
+            text = _("{who} rewrote a follow-up:").format(who=self.who(row.who))
+            before = esc(_("Before: {text}").format(text=row.old_value or "—"))
+            return esc(text), self._quote(row.title) + f'<div class="cc-meta">{before}</div>', ""
+        elif row.action == "moved":
+            days = [_as_day(value) for value in (row.old_value, row.new_value)]
+            old, new = (formatting.date(day) if day is not None else "—" for day in days)
+            text = _("{who} moved a follow-up from {old} to {new}:").format(who=self.who(row.who), old=old, new=new)
         else:
             owner = _people(self.store, row.people)
             text = _("{who} added a follow-up for {owner}, due {day}:").format(who=self.who(row.who), owner=owner,
