@@ -251,3 +251,32 @@ def test_opening_a_section_by_keyboard_keeps_the_focus_on_its_header(live_server
     expect(section(page, "invoiced").locator(".cc-invoiced-chart canvas").first).to_be_visible()
     page.wait_for_function(f"() => {{ const f = ({DEEP_FOCUS})(); return f && f[0] === 'invoiced'; }}")
     assert page.evaluate(DEEP_FOCUS) == ["invoiced", "cc-sv-toggle"]
+
+
+def test_an_open_card_follows_an_administrators_switch_and_rename_without_a_reload(live_server, page, customers):
+    """While Anna looks at a card, an administrator switches document storage on and the CRM module off, and
+    renames the customer's industry: her page shows the Files section, no CRM sections, and the new name, without
+    a reload (it kept the page as first drawn)."""
+    store = live_server.store
+    customer_id = customers[3]
+    industry = store.get_customer(customer_id).industry
+    values = store.list_values("industries").set_index("label")
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    wait_idle(page)
+    expect(section(page, "opportunities")).to_be_visible()
+    expect(section(page, "files")).to_have_count(0)
+    settings = store.settings()
+    settings.param.update(files_enabled=True, crm_enabled=False)
+    store.save_settings(settings, user="admin")
+    store.rename_list_value(int(values.loc[industry, "id"]), f"{industry} (renamed)", user="admin")
+    try:
+        expect(section(page, "files")).to_be_visible()
+        expect(section(page, "opportunities")).to_have_count(0)
+        expect(section(page, "header")).to_contain_text(f"{industry} (renamed)")
+    finally:
+        store.rename_list_value(int(values.loc[industry, "id"]), industry, user="admin")
+        settings = store.settings()
+        settings.param.update(files_enabled=False, crm_enabled=True)
+        store.save_settings(settings, user="admin")
+    expect(section(page, "opportunities")).to_be_visible()
+    expect(section(page, "header")).not_to_contain_text("(renamed)")

@@ -74,6 +74,47 @@ def test_nickname_and_invoice_address_follow_the_switches(demo_store, customer_i
     assert "nickname" not in card.section("header").form.widgets
 
 
+
+def test_an_open_card_follows_the_switches_an_administrator_turns(demo_store, customer_id):
+    """An administrator switches nicknames, the separate invoice address and the CRM module off, document storage on
+    and clears the start address while a manager has the card open: the card shows what a card opened now shows —
+    without a reload (it kept the old sections and rows, even after its own save). A form open meanwhile stays."""
+    from .conftest import eventually
+
+    customer = demo_store.get_customer(customer_id)
+    customer.nickname = "Secret Nick"
+    demo_store.save_customer(customer, user="anna")
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    keys = [s.key for s in card.sections]
+    assert "files" not in keys and {"invoice_address", "relations", "events", "opportunities"} <= set(keys)
+    assert "Secret Nick" in texts(card.section("header")) and "google.com/maps/dir/" in texts(card.section("contact"))
+    economy = card.section("economy")
+    economy.start_edit()
+    settings = demo_store.settings()
+    settings.param.update(nicknames_enabled=False, invoice_address_enabled=False, crm_enabled=False,
+                          files_enabled=True, start_address="")
+    demo_store.save_settings(settings, user="admin")
+    # (heard at once with DuckDB; PostgreSQL tells every process, this one too, through its listener)
+    eventually(lambda: "files" in [s.key for s in card.sections])
+    opened = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    assert [s.key for s in card.sections] == [s.key for s in opened.sections]
+    assert [entry["key"] for entry in card.__panel__().sections] == [s.key for s in opened.sections]
+    assert "Secret Nick" not in texts(card.section("header"))
+    assert "google.com/maps/dir/" not in texts(card.section("contact"))
+    card.section("header").start_edit()
+    assert "nickname" not in card.section("header").form.widgets
+    assert economy.editing  # what was being typed stays
+    card.section("files").open()
+    assert card.section("files").built
+
+    settings = demo_store.settings()
+    settings.param.update(nicknames_enabled=True, invoice_address_enabled=True, crm_enabled=True,
+                          files_enabled=False)
+    demo_store.save_settings(settings, user="admin")
+    eventually(lambda: "files" not in [s.key for s in card.sections])
+    assert [s.key for s in card.sections] == [s.key for s in CustomerCard(
+        store=demo_store, customer_id=customer_id, user="anna").sections]
+
 def test_contact_details_links_and_route(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     c = card.customer

@@ -46,17 +46,13 @@ class CustomerCard(pn.viewable.Viewer):
         self.user = self.context.login
         self.customer = self.context.customer
         self._watch_customer(self.customer)
-        collapsed = card_collapsed_prefs(self.context)
         # Served, the open sections are filled in right after the page's HTML has gone out: their queries,
         # HTML and chart are made while the browser loads Bokeh's scripts, and are in the document by the time
         # the browser asks for it. In a notebook (or any other use) they are built at once.
         served = is_served()
-        self.sections: list[Section] = [
-            cls(context=self.context, build=not served,
-                collapsed=collapsed.get(cls.key, cls.collapsed_by_default) if getattr(cls, "remembered", True)
-                else cls.collapsed_by_default)
-            for cls in SECTIONS if getattr(cls, "shown", lambda _c: True)(self.context)
-        ]
+        collapsed = card_collapsed_prefs(self.context)
+        self.sections: list[Section] = [self._section_of(cls, collapsed, build=not served)
+                                        for cls in SECTIONS if _shown(cls, self.context)]
         self.context.param.watch(self._open_record, "opened")
         self._held: list[Change] = []
         self._hold_lock = threading.Lock()
@@ -66,6 +62,12 @@ class CustomerCard(pn.viewable.Viewer):
         self._follower = Follower(self.store, self._concerns_me, self._show_changes)
         if served:
             pn.state.execute(self._build_open_sections, schedule=True)
+
+    def _section_of(self, cls: type[Section], collapsed: dict[str, bool], build: bool) -> Section:
+        """A new section of this card, folded as the user left it (``collapsed``: their preferences)."""
+        fold = collapsed.get(cls.key, cls.collapsed_by_default) if getattr(cls, "remembered", True) \
+            else cls.collapsed_by_default
+        return cls(context=self.context, build=build, collapsed=fold)
 
     def _build_open_sections(self) -> None:
         with self._layout.holding():  # the browser gets the built sections in one update
@@ -104,13 +106,32 @@ class CustomerCard(pn.viewable.Viewer):
         industry, status … shows under its new name) and every section not showing a form drawn again (their
         records' labels: event types, stages, relation types). A form keeps what was typed; its save takes a renamed
         value under its new name."""
+        context = self.context
         try:
-            self.context.take_stored()
+            context.settings = context.store.settings()
+            context.take_stored()
         except Exception:  # (deleted meanwhile: the next save says so)
             log.exception("The card of customer %s could not read the customer again", self.customer.id)
-        for section in self.sections:
-            if section.built and not section.form_open:
-                section.render()  # (a section that fails says so in its place)
+        with self._layout.holding():  # the browser gets it all in one update
+            self._show_the_sections_switched_on()
+            for section in self.sections:
+                if section.built and not section.form_open:
+                    section.render()  # (a section that fails says so in its place)
+                else:
+                    section.build_if_open()
+
+    def _show_the_sections_switched_on(self) -> None:
+        """The sections the firm's settings show now (document storage, the CRM module, a separate invoice
+        address switched on or off): new ones are made, folded as the user left them; a section switched off goes,
+        unless it shows a form (what was typed stays until saved — then refused — or cancelled)."""
+        context, have = self.context, {type(section): section for section in self.sections}
+        wanted = [cls for cls in SECTIONS if _shown(cls, context)
+                  or (cls in have and have[cls].form_open)]
+        if wanted == [type(section) for section in self.sections]:
+            return
+        collapsed = card_collapsed_prefs(context)
+        self.sections = [have.get(cls) or self._section_of(cls, collapsed, build=False) for cls in wanted]
+        self._layout.show([section.view for section in self.sections])
 
     def _saving_done(self, event: param.parameterized.Event) -> None:
         if event.new:
@@ -164,3 +185,8 @@ class CustomerCard(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self._layout
+
+
+def _shown(cls: type[Section], context: CardContext) -> bool:
+    """Whether the card shows this kind of section (a module's is shown while the firm has it on)."""
+    return getattr(cls, "shown", lambda _c: True)(context)

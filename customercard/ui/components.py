@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import param
 from panel.reactive import ReactiveHTML
@@ -193,6 +193,7 @@ class CardView(LightComponent):
     def __init__(self, slots: list[SectionSlot] | None = None, **params) -> None:
         super().__init__(**params)
         self._slots: list[SectionSlot] = []
+        self._watchers: dict[int, Any] = {}
         self._held = 0
         with self.holding():
             for slot in slots or []:
@@ -205,8 +206,25 @@ class CardView(LightComponent):
     def add(self, slot: SectionSlot) -> None:
         """Show one more section (at the end)."""
         self._slots.append(slot)
-        slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child", "child_first"])
+        self._watchers[id(slot)] = slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child",
+                                                                  "child_first"])
         self._sync()
+
+    def show(self, slots: list[SectionSlot]) -> None:
+        """Show these sections, in this order (an administrator switched a module on or off): those shown already
+        stay as they are, in one update of the browser."""
+        with self.holding():
+            kept = {id(slot) for slot in slots}
+            for slot in self._slots:
+                if id(slot) not in kept:
+                    slot.param.unwatch(self._watchers.pop(id(slot)))
+            had = {id(slot) for slot in self._slots}
+            self._slots = []
+            for slot in slots:
+                if id(slot) in had:
+                    self._slots.append(slot)
+                else:
+                    self.add(slot)
 
     @contextlib.contextmanager
     def holding(self) -> Iterator[None]:

@@ -15,13 +15,12 @@ from .base import Section
 class HeaderSection(Section):
     key = "header"
     title = N_("Customer")
-    edit_fields = section_fields("header")
+    #: Every field the header may edit; the nickname only while the firm has nicknames on (see edit_fields).
+    header_fields = section_fields("header")
 
-    def __init__(self, **params: Any) -> None:
-        context = params["context"]
-        if not context.settings.nicknames_enabled:
-            self.edit_fields = tuple(f for f in type(self).edit_fields if f != "nickname")
-        super().__init__(**params)
+    @property
+    def edit_fields(self) -> tuple[str, ...]:  # (as the settings stand now: an administrator may switch them)
+        return self.header_fields if self.nicknames else tuple(f for f in self.header_fields if f != "nickname")
 
     @property
     def nicknames(self) -> bool:
