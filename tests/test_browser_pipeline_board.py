@@ -330,3 +330,64 @@ def test_an_opportunity_without_a_stage_is_in_its_own_column_and_moved_from_ther
     expect(page.locator(".cc-board-col[data-stage='']")).to_have_count(0)
     in_lead = int((store.open_opportunities()["stage"] == lead).sum())  # it joins the end (no close date)
     expect(column(page, lead).locator("h2")).to_contain_text(f"({in_lead})")
+
+
+def test_the_focus_stays_where_it_was_when_the_board_is_drawn_again(live_server, page):
+    """A keyboard user on the board: the board drawn anew — by a colleague's move, by more cards asked for as a
+    column scrolled to the card tabbed to, by Show more — left the focus on the page's body (the next Tab started
+    from the top). Enter on a card and then Escape in its editor did the same. The focus stays where it was now."""
+    store = live_server.store
+    all_stages = stages(store)
+    lead, second = all_stages[:2]
+    open_board(page, live_server.url, "anna")
+    mine = first_card_id(store, lead)
+    card(page, mine).focus()
+    theirs = first_card_id(store, second)  # a colleague moves another card: the board is drawn again
+    moved = store.get_opportunity(theirs)
+    moved.stage = all_stages[2]
+    store.save_opportunity(moved, user="erik")
+    expect(column(page, all_stages[2]).locator(f".cc-board-card[data-id='{theirs}']")).to_be_visible()
+    expect(card(page, mine)).to_be_focused()
+    card(page, mine).locator("select.cc-board-move").focus()  # a part of a card: that part
+    moved = store.get_opportunity(theirs)
+    moved.stage = second
+    store.save_opportunity(moved, user="erik")
+    expect(column(page, second).locator(f".cc-board-card[data-id='{theirs}']")).to_be_visible()
+    expect(card(page, mine).locator("select.cc-board-move")).to_be_focused()
+
+    # Enter on a card opens its editor; Escape closes it and the focus is back on that card
+    card(page, mine).focus()
+    page.keyboard.press("Enter")
+    form = page.locator(".cc-board-form")
+    expect(form).to_be_visible()
+    form.locator(".cc-field-amount input").focus()
+    page.keyboard.press("Escape")
+    expect(form).to_have_count(0)
+    expect(card(page, mine).locator("button.cc-board-title")).to_be_focused()
+
+    # the last card drawn of a long column, tabbed to: the column scrolls, more cards come, the focus stays on it
+    stage = all_stages[3]
+    customer_id = int(store.open_opportunities().iloc[0]["customer_id"])
+    shown = int((store.open_opportunities()["stage"] == stage).sum())
+    for number in range(max(0, FIRST_CARDS + MORE_CARDS + 5 - shown)):
+        opportunity = store.new_opportunity(customer_id, owner="kari")
+        opportunity.param.update(title=f"Focus column deal {number}", stage=stage, amount=2000.0 + number)
+        store.create_opportunity(opportunity, user="kari")
+    page.reload()
+    expect(page.locator(".cc-board-card").first).to_be_visible()
+    cards = column(page, stage).locator(".cc-board-card")
+    expect(cards).to_have_count(FIRST_CARDS)
+    last_id = cards.nth(FIRST_CARDS - 1).get_attribute("data-id")
+    cards.nth(FIRST_CARDS - 2).locator("select.cc-board-move").focus()
+    page.keyboard.press("Tab")  # to the last card drawn: focusing it scrolls the column to its end
+    expect(column(page, stage).locator(f".cc-board-card[data-id='{last_id}']")).to_be_focused()
+    column(page, stage).locator(".cc-board-cards").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    expect(cards).to_have_count(FIRST_CARDS + MORE_CARDS)
+    expect(column(page, stage).locator(f".cc-board-card[data-id='{last_id}']")).to_be_focused()
+    # Show more by keyboard: the first card it brings takes the focus
+    more = column(page, stage).locator("button.cc-board-more")
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(cards).to_have_count(min(FIRST_CARDS + 2 * MORE_CARDS, shown + max(0, FIRST_CARDS + MORE_CARDS + 5
+                                                                                   - shown)))
+    expect(cards.nth(FIRST_CARDS + MORE_CARDS)).to_be_focused()

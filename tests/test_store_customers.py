@@ -408,3 +408,23 @@ def test_the_city_filter_takes_a_city_typed_without_its_marks(empty_store):
                          ("Göteb", "Väst AB"), ("lulea", "Norr AB")):
         frame, total = empty_store.find_customers(cc.CustomerQuery(city=typed))
         assert total == 1 and list(frame["name"]) == [found], typed
+
+
+def test_a_changed_customer_number_is_refused_and_the_index_keeps_the_stored_one(empty_store):
+    """A notebook's save of a customer whose number it changed: the number was never written (it is no column a
+    save writes), yet the search index took it and the object kept it — two customers found by one number, and the
+    stored number by none. The save is refused now, naming the field, and nothing is written."""
+    store = empty_store
+    first = store.create_customer(user="anna", name="Första AB")
+    second = store.create_customer(user="anna", name="Andra AB")
+    changed = store.get_customer(first.id)
+    changed.number, changed.name = second.number, "Första AB X"
+    with pytest.raises(cc.ValidationError) as refused:
+        store.save_customer(changed, user="anna")
+    assert "number" in refused.value.errors and str(first.number) in refused.value.errors["number"]
+    stored = store.get_customer(first.id)
+    assert (stored.number, stored.name, stored.version) == (first.number, "Första AB", first.version)
+    assert list(store.search(str(second.number))["id"]) == [second.id]
+    assert list(store.search(str(first.number))["id"]) == [first.id]
+    changed.number = first.number  # as given back: saved
+    assert store.save_customer(changed, user="anna").name == "Första AB X"

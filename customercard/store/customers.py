@@ -203,7 +203,7 @@ class CustomerStore(Part):
         segments = {criterion: list(chosen) for criterion, chosen in segments.items()}
         values["segments"] = segments
         linked = bool(record["erp_system"] and record["erp_customer_id"])
-        return Snapshot(values, id=record["id"], version=record["version"], segments=segments,
+        return Snapshot(values, id=record["id"], version=record["version"], segments=segments, number=record["number"],
                         erp_system=record["erp_system"] or "", erp_customer_id=record["erp_customer_id"] or "",
                         is_linked=linked, updated_by=record["updated_by"], updated_at=record["updated_at"],
                         merged_into=record["merged_into"])
@@ -219,7 +219,8 @@ class CustomerStore(Part):
             field)} | set(customer.__dict__.get("_rewrite") or ())
         unreadable = {field: text for field, text in (getattr(before, "unreadable", None) or {}).items()
                       if field not in written}
-        return Snapshot(values, id=before.id, version=version, segments=segments, erp_system=before.erp_system,
+        return Snapshot(values, id=before.id, version=version, segments=segments,
+                        number=getattr(before, "number", None), erp_system=before.erp_system,
                         erp_customer_id=before.erp_customer_id, is_linked=before.is_linked, updated_by=login,
                         updated_at=now, merged_into=getattr(before, "merged_into", None), unreadable=unreadable)
 
@@ -404,6 +405,11 @@ class CustomerStore(Part):
                 if stored.version != customer.version:
                     raise self.conflict(stored, customer)
             self._refuse_merged_away(customer, stored)
+            number = getattr(stored, "number", None)
+            if number is not None and customer.number != number:  # (not a column a save writes: it was dropped)
+                raise ValidationError({"number": _("The customer number is given when the customer is made and is "
+                                                   "never changed (it is {number}).").format(number=number)},
+                                      what=_("Customer"))
             linked_here = _link_set_here(customer, stored)
             if linked_here:
                 raise ValidationError({**customer.validate(self.admin.choices(), previous=stored), **linked_here},

@@ -31,7 +31,7 @@ function render({ model, el }) {
     li.className = "cc-board-card"; li.dataset.id = card.id;
     const title = document.createElement(model.can_move ? "button" : "span");
     title.className = "cc-board-title" + (model.can_move ? "" : " cc-plain");
-    title.textContent = card.title || "—";
+    title.textContent = card.title || "—"; title.dataset.id = card.id;
     li.appendChild(title);
     const dl = document.createElement("dl");
     const dt = document.createElement("dt"); dt.textContent = t.customer;
@@ -54,7 +54,9 @@ function render({ model, el }) {
     });
     li.addEventListener("dragend", () => li.classList.remove("cc-moving"));
     li.addEventListener("keydown", (e) => {
-      if (e.target === li && e.key === "Enter") { e.preventDefault(); open(); return; }
+      // Enter on the card is its title's click: the page then knows what opened the editor, and its Cancel (or
+      // Escape) gives the focus back there, not to the page's start
+      if (e.target === li && e.key === "Enter") { e.preventDefault(); title.click(); return; }
       if (e.target !== li || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
       const to = stages[index + (e.key === "ArrowLeft" ? -1 : 1)];
       e.preventDefault();
@@ -99,11 +101,42 @@ function render({ model, el }) {
     return li;
   }
   let dragged = null, labels = {};
+  // Where the focus is on the board (a card, or a part of it; a column's "Show more"), to be found again once the
+  // board is drawn anew — by anyone's change, by more cards asked for as a column scrolled, by a move — so that a
+  // keyboard user goes on from where they were instead of from the page's start.
+  function focusedNow() {
+    const active = board.getRootNode().activeElement;
+    if (!active || !board.contains(active)) return null;
+    const li = active.closest(".cc-board-card");
+    if (li) {
+      const part = active === li ? null : active.matches("select") ? "select.cc-board-move"
+        : active.matches("a") ? "a" : "button.cc-board-title";
+      return {id: li.dataset.id, part};
+    }
+    const section = active.closest(".cc-board-col");
+    if (section && active.classList.contains("cc-board-more")) {  // the first card it brings, once drawn
+      return {stage: section.dataset.stage, shown: section.querySelectorAll(".cc-board-card").length};
+    }
+    return null;
+  }
+  function focusAgain(was) {
+    let target = null;
+    if (was.id !== undefined) {
+      const li = board.querySelector('.cc-board-card[data-id="' + was.id + '"]');
+      target = li && (was.part ? li.querySelector(was.part) : li);
+    } else if (was.stage !== undefined) {
+      const section = [...board.querySelectorAll(".cc-board-col")].find((s) => s.dataset.stage === was.stage);
+      const cards = section ? section.querySelectorAll(".cc-board-card") : [];
+      target = cards[was.shown] || (section && section.querySelector(".cc-board-more"));
+    }
+    if (target) target.focus({preventScroll: true});
+  }
   function draw() {
     const t = model.texts;
     hint.textContent = model.can_move ? t.hint : t.read_only;
     const scrolls = {};
     for (const ul of board.querySelectorAll(".cc-board-cards")) scrolls[ul.dataset.stage] = ul.scrollTop;
+    const kept = focusedNow();
     board.replaceChildren();
     asked = {};
     const stages = model.columns.map((c) => c.stage);
@@ -162,10 +195,11 @@ function render({ model, el }) {
       board.appendChild(section);
       if (scrolls[col.stage]) ul.scrollTop = scrolls[col.stage];
     });
-    if (focusId !== null) {
+    if (focusId !== null) {  // a card moved from here: it, in its new column
       const again = board.querySelector('.cc-board-card[data-id="' + focusId + '"]');
-      if (again) { again.focus(); focusId = null; }
+      if (again) { again.focus(); focusId = null; return; }
     }
+    if (kept) focusAgain(kept);
   }
   draw();
   model.on(["columns", "can_move", "texts"], draw);
