@@ -211,3 +211,24 @@ def test_in_a_1280_by_720_window_a_colleague_is_chosen_by_mouse_and_the_form_sen
     expect(contact.locator(".cc-note.ok")).to_contain_text("Sent to Erik Nilsson", timeout=20_000)
     assert smtp_server.inbox.envelopes[-1].rcpt_tos == ["erik@firm.example"]
     context.close()
+
+
+def test_a_refused_send_says_each_reason_under_its_field_and_passes_axe(live_server, page, smtp_server, mail_settings):
+    """Send with no colleague and no message: each reason under its own field (it was one line under Send), the
+    first of them focused, and axe finds nothing serious in that state."""
+    from .axe import blocking, describe, run_axe
+
+    customer_id = rich_customers(live_server.store)[2]
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    contact = section(page, "contact")
+    contact.locator("button.cc-tool-send-email").click()
+    contact.locator(".cc-email-subject input").fill("About the renewal")
+    contact.locator(".cc-send-email button").click()
+    to_field, message_field = contact.locator(".cc-field-recipients"), contact.locator(".cc-field-message")
+    expect(to_field).to_contain_text("Choose at least one colleague")
+    expect(message_field).to_contain_text("Write a message")
+    expect(contact.locator(".cc-field-subject .cc-error-text")).to_be_hidden()
+    expect(contact.locator(".cc-email-to input")).to_be_focused()
+    assert smtp_server.inbox.envelopes == []
+    violations = blocking(run_axe(page)["violations"])
+    assert not violations, describe(violations)

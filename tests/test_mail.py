@@ -348,6 +348,9 @@ def test_send_from_the_card_then_the_comments_show_the_email(demo_store, smtp_se
     section.send_email()
     shown = form_widget(section, "cc-email-message-text").object
     assert "To:" in shown and "Choose at least one colleague" in shown and "Message:" in shown
+    # and each under its field, as every form of the card says them (the subject given: nothing under it)
+    notes = [cell["error"] for cell in form_widget(section, "cc-email-fields").cells]
+    assert "Choose at least one colleague" in notes[0] and notes[1] == "" and notes[2], notes
     assert form_widget(section, "cc-email-subject").value == "Renewal"
 
     to.value = ["erik", "maria"]

@@ -372,3 +372,32 @@ def test_a_conflict_asked_again_keeps_what_was_chosen_for_the_fields_asked_befor
     assert mine.save() is True
     stored = demo_store.get_customer(customer_id)
     assert (stored.phone, stored.email) == ("+46 8 111 111 11", "anna@example.se")
+
+
+def test_an_organisation_number_another_customer_has_is_said_at_the_field_and_saved_on_a_second_save(demo_store):
+    """Only the new customer's page warned about a duplicate: the card's Edit took another customer's organisation
+    and VAT numbers without a word (two customers, one identity). The first Save says who has it, at the field, and
+    writes nothing; Save again keeps it (a group's companies may share one); a number nobody else has is saved at
+    once."""
+    swedish = demo_store.sql("SELECT id, name, org_number, vat_number FROM customers WHERE visit_country = 'SE' AND "
+                             "org_number <> '' AND vat_number <> '' AND merged_into IS NULL ORDER BY id LIMIT 2")
+    customer_id, other = int(swedish["id"].iloc[0]), swedish.iloc[1]
+    card = open_card(demo_store, customer_id)
+    contact = card.section("contact")
+    contact.start_edit()
+    contact.form.widgets["org_number"].value = str(other["org_number"])
+    contact.form.widgets["vat_number"].value = str(other["vat_number"])
+    version = demo_store.get_customer(customer_id).version
+    assert contact.save() is False
+    for field in ("org_number", "vat_number"):
+        said = contact.form.messages[field].object
+        assert str(other["name"]) in said and "Save again" in said, said
+    assert demo_store.get_customer(customer_id).version == version
+    assert contact.save() is True, {k: m.object for k, m in contact.form.messages.items() if m.object}  # told: kept
+    stored = demo_store.get_customer(customer_id)
+    assert (stored.org_number, stored.vat_number) == (other["org_number"], other["vat_number"])
+    contact.start_edit()  # a number nobody else has: saved at once
+    contact.form.widgets["org_number"].value = "556036-0793"
+    contact.form.widgets["vat_number"].value = ""
+    assert contact.save() is True
+    assert demo_store.get_customer(customer_id).org_number == "556036-0793"

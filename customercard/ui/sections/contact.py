@@ -16,7 +16,7 @@ from ...i18n import N_, _
 from ...models import Address, Customer, MailDraft
 from ..accessibility import focus_first, live
 from ..choices import multi_choice
-from ..form import read_text, text_input
+from ..form import FieldNote, FormGrid, read_text, text_input
 from ..html import esc, fields, link, mailto, tel
 from ..shell import served_base_url
 from .base import Section
@@ -61,6 +61,36 @@ class ContactSection(Section):
     EMAIL_LABELS: ClassVar[dict[str, str]] = {"recipients": N_("To"), "subject": N_("Subject"),
                                               "message": N_("Message")}
 
+    #: The customers a Save was told share a number it gives (field → their ids): Save again keeps the number.
+    _same_number_told: dict[str, frozenset[int]] | None = None
+
+    def _save_customer(self, customer: Customer) -> Customer:
+        """Save — unless an organisation or VAT number given here is another customer's too and this Save is the
+        first to meet it: then said at the field (the same customer twice?), and Save again keeps it (as the new
+        customer's page warns before creating one)."""
+        stored = self.context.stored_values()
+        told = dict(self._same_number_told or {})
+        errors: dict[str, str] = {}
+        for field in ("org_number", "vat_number"):
+            given = (customer.get(field) or "").strip()
+            if not given or given == (stored.get(field) or "").strip():
+                told.pop(field, None)
+                continue
+            others = self.context.store.possible_duplicates(**{field: given}, exclude_id=customer.id)
+            ids = frozenset(int(i) for i in others["id"])
+            if not ids or ids <= told.get(field, frozenset()):
+                continue
+            told[field] = ids
+            named = [_("{name} ({number}, {city})").format(name=row.name, number=row.number, city=row.city)
+                     if row.city else _("{name} ({number})").format(name=row.name, number=row.number)
+                     for row in others.head(3).itertuples(index=False)]
+            errors[field] = _("{others} has this number too — the same customer twice? Save again to keep it "
+                              "anyway.").format(others=", ".join(named))
+        self._same_number_told = told
+        if errors:
+            raise ValidationError(errors, what=_("Customer"))
+        return super()._save_customer(customer)
+
     def markup(self) -> str:
         c = self.context.customer
         website = link(c.website, c.website.split("://", 1)[-1], new_tab=True) if c.website else ""
@@ -104,6 +134,7 @@ class ContactSection(Section):
 
     def start_edit(self) -> None:
         self._mail_form = None  # the Edit form takes the section's place
+        self._same_number_told = None  # (a new form: a number another customer has is said again)
         super().start_edit()
 
     def refresh(self) -> None:
@@ -145,13 +176,20 @@ class ContactSection(Section):
         text = pn.pane.HTML("", margin=(0, 10), sizing_mode="stretch_width", css_classes=["cc-email-message-text"])
         send.on_click(self._send_clicked)
         cancel.on_click(lambda _event: self.cancel_email())
-        self._mail_form = {"to": to, "subject": subject, "message": message, "text": text, "send": send}
+        # each field's message under it (as every form of the card says them), the summary under Send
+        grid = FormGrid(objects=[to, subject, message], columns=1, sizing_mode="stretch_width",
+                        css_classes=["cc-email-fields"],
+                        cells=[{"css": f"cc-field-{field}", "error": "", "notice": ""} for field in self.EMAIL_LABELS])
+        notes = {field: FieldNote(grid, index, "error", "cc-error-text")
+                 for index, field in enumerate(self.EMAIL_LABELS)}
+        self._mail_form = {"to": to, "subject": subject, "message": message, "text": text, "send": send,
+                           "notes": notes}
         intro = pn.pane.HTML(f"<b>{esc(_('E-mail to colleagues about {name}').format(name=self.context.customer.name))}"
                              f"</b><br><span class=\"cc-muted\">"
                              f"{esc(_('A link to this card and the key data go with it; it is saved as a comment.'))}"
                              "</span>", margin=(0, 10), sizing_mode="stretch_width")
         self.view.param.update(
-            child=pn.Column(intro, to, subject, message, pn.Row(send, cancel, margin=0), text,
+            child=pn.Column(intro, grid, pn.Row(send, cancel, margin=0), text,
                             sizing_mode="stretch_width", margin=0, css_classes=focus_first(["cc-email-form"])),
             html="", tools=[], child_first=True)
 
@@ -196,9 +234,16 @@ class ContactSection(Section):
         form["send"].disabled = False
         if self._mail_form is not form:  # cancelled while it was sent
             return refusal is None
+        with pn.io.hold():
+            for field, note in form["notes"].items():
+                note.say(refusal.errors.get(field, "") if isinstance(refusal, ValidationError) else "")
         if isinstance(refusal, ValidationError):
             self._email_problem(" ".join(f"{_(self.EMAIL_LABELS.get(field, field))}: {text}"
                                          for field, text in refusal.errors.items()))
+            first = next((form[key] for field, key in (("recipients", "to"), ("subject", "subject"),
+                                                        ("message", "message")) if refusal.errors.get(field)), None)
+            if first is not None:  # the first field said wrong takes the focus
+                first.css_classes = focus_first(first.css_classes)
             return False
         if refusal is not None:
             self._email_problem(str(refusal))
