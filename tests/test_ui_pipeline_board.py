@@ -239,3 +239,21 @@ def test_a_stage_renamed_while_the_board_and_the_table_are_open_is_shown_under_i
     assert stage not in columns(board)
     assert [card["id"] for card in columns(board)[f"{stage} (renamed)"]["cards"]] == ids
     eventually(lambda: f"{stage} (renamed)" in set(table.frame["stage"]))
+
+
+def test_a_probability_with_a_decimal_is_shown_with_it_on_the_board_and_the_card(demo_store):
+    """12.5 was taken (the form's own hint says "like 12.5") and shown as "12%" — on the board and the card alike."""
+    from customercard.ui.card import CustomerCard
+
+    first = demo_store.open_opportunities().iloc[0]
+    opportunity = demo_store.get_opportunity(int(first["id"]))
+    opportunity.probability = 12.5
+    demo_store.save_opportunity(opportunity, user="anna")
+    with using_language("en"):
+        board = PipelineBoard(store=demo_store, user="anna")
+        shown = next(c for col in board.board.columns for c in col["cards"] if c["id"] == opportunity.id)
+        assert shown["probability"] == "12.5%"
+        card = CustomerCard(store=demo_store, customer_id=opportunity.customer_id, user="anna")
+        opportunities = card.section("opportunities")
+        opportunities.open()
+        assert "12.5%" in opportunities.view.html

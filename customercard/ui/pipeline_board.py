@@ -256,7 +256,7 @@ class PipelineBoard(pn.viewable.Viewer):
         return {"id": int(r.id), "version": int(r.version), "title": r.title or "", "customer": r.customer_name or "",
                 "href": f"/card?customer={int(r.customer_id)}",
                 "amount": self._text(currency, r.amount, lambda: formatting.money(r.amount, currency)),
-                "probability": self._text("%", r.probability, lambda: formatting.percent(r.probability)),
+                "probability": self._text("%", r.probability, lambda: formatting.percent(r.probability, None)),
                 "close": self._text("date", close, lambda: formatting.date(pd.Timestamp(close))) if close else "",
                 "owner": r.owner_name or ""}
 

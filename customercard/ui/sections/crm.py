@@ -393,7 +393,7 @@ class OpportunitiesSection(CrmSection):
         for o in rows_of(frame):
             status = _(o.status) + (f" ({o.lost_reason})" if o.status == "lost" and o.lost_reason else "")
             cells = [esc(o.title), esc(o.stage or ""), esc(formatting.money(o.amount, o.currency)),
-                     esc(formatting.percent(o.probability)),
+                     esc(formatting.percent(o.probability, None)),
                      esc(formatting.money(o.weighted, o.currency)),
                      esc(formatting.date(o.expected_close)), esc(o.owner_name),
                      f'<span class="cc-badge cc-opp-{o.status}">{esc(status)}</span>']
