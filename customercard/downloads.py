@@ -33,12 +33,15 @@ class FileDownloadHandler(RequestHandler):
             if number is None:  # too long to be the id of any file (the database would fail on it)
                 self.get_store().require(login, "read")
                 raise NotFound(file_id)
-            stored = files.download(self.get_store(), number, user=login)
-            if not self.get_store().settings().files_enabled:  # the card shows no files: nor does their address
+            store = self.get_store()
+            store.require(login, "read")
+            store.file_record(number)  # (one that is not there is not there, switched on or off)
+            if not store.settings().files_enabled:  # the card shows no files: nor does their address
                 answer_with_page(self, self.get_store, 404, N_("No such file"),
                                  N_("Document storage is switched off (System administration → Customers → "
                                     "Settings): its files are not shown."))
                 return
+            stored = files.download(store, number, user=login)
         except PermissionDenied:
             answer_with_page(self, self.get_store, 403, N_("Not allowed"), N_("You may not open this file."))
             return

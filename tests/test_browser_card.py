@@ -265,6 +265,10 @@ def test_an_open_card_follows_an_administrators_switch_and_rename_without_a_relo
     wait_idle(page)
     expect(section(page, "opportunities")).to_be_visible()
     expect(section(page, "files")).to_have_count(0)
+    section(page, "contact").locator("button.cc-tool-edit").click()  # someone typing meanwhile keeps typing
+    phone = section(page, "contact").locator(".cc-field-phone input")
+    phone.fill("+46 8 765 43 21")
+    phone.focus()
     settings = store.settings()
     settings.param.update(files_enabled=True, crm_enabled=False)
     store.save_settings(settings, user="admin")
@@ -273,6 +277,9 @@ def test_an_open_card_follows_an_administrators_switch_and_rename_without_a_relo
         expect(section(page, "files")).to_be_visible()
         expect(section(page, "opportunities")).to_have_count(0)
         expect(section(page, "header")).to_contain_text(f"{industry} (renamed)")
+        expect(phone).to_be_focused()
+        expect(phone).to_have_value("+46 8 765 43 21")
+        section(page, "contact").locator(".cc-cancel button, button:has-text('Cancel')").first.click()
     finally:
         store.rename_list_value(int(values.loc[industry, "id"]), industry, user="admin")
         settings = store.settings()

@@ -107,6 +107,7 @@ def test_an_open_card_follows_the_switches_an_administrator_turns(demo_store, cu
     card.section("files").open()
     assert card.section("files").built
 
+
     settings = demo_store.settings()
     settings.param.update(nicknames_enabled=True, invoice_address_enabled=True, crm_enabled=True,
                           files_enabled=False)
@@ -114,6 +115,34 @@ def test_an_open_card_follows_the_switches_an_administrator_turns(demo_store, cu
     eventually(lambda: "files" not in [s.key for s in card.sections])
     assert [s.key for s in card.sections] == [s.key for s in CustomerCard(
         store=demo_store, customer_id=customer_id, user="anna").sections]
+
+def test_a_section_switched_off_while_its_form_is_open_goes_once_the_form_closes(demo_store, customer_id):
+    """The CRM module switched off while an opportunity's form is open: the section stays until the form is closed
+    (what was typed is not taken away), then goes; taken off, it draws nothing more as the card saves."""
+    from .conftest import eventually
+
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    economy = card.section("economy")
+    economy.start_edit()
+    opportunities = card.section("opportunities")
+    opportunities.open()
+    opportunities.handle("new-opportunity", {})
+    assert opportunities.form_open
+    settings = demo_store.settings()
+    settings.crm_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    eventually(lambda: "relations" not in [entry["key"] for entry in card.__panel__().sections])  # (drawn: heard)
+    assert card.section("opportunities") is opportunities and opportunities.form_open
+    cancel = next(b for b in find(opportunities.view.child, pn.widgets.Button) if b.label == "Cancel")
+    cancel.clicks += 1
+    assert "opportunities" not in [s.key for s in card.sections]
+    assert [entry["key"] for entry in card.__panel__().sections] == [s.key for s in card.sections]
+    drawn = opportunities.drawn
+    economy.cancel()
+    card.customer.phone = "+46 8 123 45 99"
+    card.save()
+    assert opportunities.drawn == drawn
+
 
 def test_contact_details_links_and_route(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")

@@ -387,15 +387,21 @@ def test_an_organisation_number_another_customer_has_is_said_at_the_field_and_sa
     contact.start_edit()
     contact.form.widgets["org_number"].value = str(other["org_number"])
     contact.form.widgets["vat_number"].value = str(other["vat_number"])
+    contact.form.widgets["email"].value = "not an address"  # whatever else is wrong is said with it, at once
     version = demo_store.get_customer(customer_id).version
     assert contact.save() is False
     for field in ("org_number", "vat_number"):
         said = contact.form.messages[field].object
         assert str(other["name"]) in said and "Save again" in said, said
+    assert "e-mail" in contact.form.messages["email"].object
     assert demo_store.get_customer(customer_id).version == version
+    contact.form.widgets["email"].value = "info@firm.example"
     assert contact.save() is True, {k: m.object for k, m in contact.form.messages.items() if m.object}  # told: kept
     stored = demo_store.get_customer(customer_id)
     assert (stored.org_number, stored.vat_number) == (other["org_number"], other["vat_number"])
+    contact.start_edit()  # their own number written anew (without its dash): no question
+    contact.form.widgets["org_number"].value = str(other["org_number"]).replace("-", "")
+    assert contact.save() is True
     contact.start_edit()  # a number nobody else has: saved at once
     contact.form.widgets["org_number"].value = "556036-0793"
     contact.form.widgets["vat_number"].value = ""

@@ -7,7 +7,7 @@ import panel as pn
 
 from customercard import formatting
 from customercard.i18n import using_language
-from customercard.ui.pipeline import PipelinePage, PipelineTable
+from customercard.ui.pipeline import PAGE_SIZE, PipelinePage, PipelineTable
 from customercard.ui.pipeline_board import FIRST_CARDS, MORE_CARDS, PipelineBoard
 
 from .ui_support import labelled, one
@@ -257,3 +257,7 @@ def test_a_probability_with_a_decimal_is_shown_with_it_on_the_board_and_the_card
         opportunities = card.section("opportunities")
         opportunities.open()
         assert "12.5%" in opportunities.view.html
+        table = PipelineTable(store=demo_store, user="anna")  # and the table, as the board
+        table.page = list(table.frame["id"]).index(opportunity.id) // PAGE_SIZE + 1
+        shown = [row for row in table.table.rows if row.get("_id") == opportunity.id]
+        assert shown and shown[0]["probability"] == "12.5", shown

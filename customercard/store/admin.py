@@ -172,13 +172,17 @@ class AdminStore(Part):
             return False
         return True
 
-    def forget_cached(self) -> None:
-        """Forget what was cached here, and tell other server processes to do the same — and open pages, which show
-        lists' labels and settings (a change of kind ``admin``: a card shows a renamed value's new name at once)."""
+    def forget_cached(self, shown: str = "") -> None:
+        """Forget what was cached here, and tell other server processes to do the same. ``shown``: what changed is
+        something open pages show (``settings``, ``lists``, ``criteria``, ``users``' names): they are told too — a
+        change of kind ``admin``, numbered by the stamp (each its own), naming it — and a card shows a renamed value's
+        new name at once. (A user's own language or password is not for them.)"""
         self._forget_here()
         with self.db.transaction() as cur:  # (one writer at a time: two stamps at once met a write conflict)
             cur.execute("UPDATE change_stamps SET stamp = stamp + 1 WHERE area = 'admin'")
-            self.db.announce(Change("admin"))
+            if shown:
+                stamp = cur.execute("SELECT stamp FROM change_stamps WHERE area = 'admin'").fetchone()
+                self.db.announce(Change("admin", int(stamp[0]) if stamp else None, fields=(shown,)))
         self._stamp = self._read_stamp()
         self._admin_heard = self.db.changes.heard.get("admin", 0)
 
@@ -366,7 +370,7 @@ class AdminStore(Part):
                 cur.execute("DELETE FROM settings WHERE key = ?", [SETTINGS_VERSION])
                 cur.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [SETTINGS_VERSION,
                                                                                  json.dumps(version + 1)])
-        self.forget_cached()
+        self.forget_cached(shown="settings")
         return self.settings()
 
     def _stale(self, cur: Any, area: str, items: dict[str, str], stored: Any, attempted: Any, stored_version: int,
@@ -467,7 +471,7 @@ class AdminStore(Part):
                                  "VALUES (?, ?, ?, ?, TRUE) RETURNING id",
                                  [list_name, label, inverse_label, position]).fetchone()[0]
             self.log_admin(cur, login, LIST_NAMES[list_name], label, None, "added")
-        self.forget_cached()
+        self.forget_cached(shown="lists")
         return int(new_id)
 
     def _list_value(self, value_id: int, version: int | None = None, attempted: str = "") -> dict[str, Any]:
@@ -506,7 +510,7 @@ class AdminStore(Part):
             self._touch_list_value(cur, current, "label = ?, inverse_label = ?", [label, inverse])
             self.log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             current["label"], label)
-        self.forget_cached()
+        self.forget_cached(shown="lists")
 
     def move_list_value(self, value_id: int, steps: int, user: str | None = None, version: int | None = None) -> bool:
         """Move a value up (negative steps) or down the list (``version`` as for :meth:`rename_list_value`); False
@@ -530,7 +534,7 @@ class AdminStore(Part):
                 cur.execute("UPDATE list_values SET position = ? WHERE id = ?", [position, vid])
             self.log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             f"position {old_index + 1}", f"position {new_index + 1}")
-        self.forget_cached()
+        self.forget_cached(shown="lists")
         return True
 
     def set_list_value_active(self, value_id: int, active: bool, user: str | None = None,
@@ -545,7 +549,7 @@ class AdminStore(Part):
             self._touch_list_value(cur, current, "active = ?", [bool(active)])
             self.log_admin(cur, login, LIST_NAMES[current["list_name"]], current["label"],
                             "active" if current["active"] else "inactive", "active" if active else "inactive")
-        self.forget_cached()
+        self.forget_cached(shown="lists")
 
     # -- segmentation criteria ----------------------------------------------------------------------------
     def criteria(self, include_inactive: bool = False) -> list[Criterion]:
@@ -620,7 +624,7 @@ class AdminStore(Part):
             self.log_admin(cur, login, SEGMENTATION_AREA, criterion.name,
                             json.dumps(old, ensure_ascii=False) if old else None,
                             json.dumps(new, ensure_ascii=False))
-        self.forget_cached()
+        self.forget_cached(shown="criteria")
         return criterion
 
     def _stale_criterion(self, cur: Any, attempted: Criterion) -> ConflictError:
@@ -771,7 +775,7 @@ class AdminStore(Part):
                                 at=now)
             if stored["active"] and not user.active:
                 end_sessions(self.db, user.login, reason="user deactivated")
-        self.forget_cached()
+        self.forget_cached(shown="users")
         return self.get_user(user.login)
 
     def _stale_user(self, cur: Any, stored: dict[str, Any], user: User, read: int) -> ConflictError:

@@ -55,6 +55,8 @@ class CustomerCard(pn.viewable.Viewer):
                                         for cls in SECTIONS if _shown(cls, self.context)]
         self.context.param.watch(self._open_record, "opened")
         self._held: list[Change] = []
+        #: Sections the firm's settings switched off, kept while they show a form: their watchers.
+        self._kept: dict[type[Section], Any] = {}
         self._hold_lock = threading.Lock()
         self.context.param.watch(self._saving_done, "saving_now")
         self._layout = CardView(slots=[section.view for section in self.sections], sizing_mode="stretch_width",
@@ -86,9 +88,8 @@ class CustomerCard(pn.viewable.Viewer):
             if self.context.saving_now:
                 self._held.extend(changes)
                 return
-        if any(c.kind == "admin" for c in changes):
-            self._admin_changed()
-            changes = [c for c in changes if c.kind != "admin"]
+        admin = [c for c in changes if c.kind == "admin"]
+        changes = [c for c in changes if c.kind != "admin"]
         newer = [c for c in changes if c.kind == "customer" and (c.version or 0) > self.context.customer.version]
         if newer:
             if not self.context.take_stored():  # a notebook's unsaved edit of a field they changed too: kept
@@ -100,6 +101,8 @@ class CustomerCard(pn.viewable.Viewer):
         for section in self.sections:
             if section.listens_to & kinds:
                 section.changes_arrived([c for c in changes if c.kind in section.listens_to])
+        if admin:  # (after a colleague's save heard with it: its marks on an open form are made first)
+            self._admin_changed()
 
     def _admin_changed(self) -> None:
         """An administrator changed the lists or the settings: the customer's values read again (a renamed
@@ -107,31 +110,51 @@ class CustomerCard(pn.viewable.Viewer):
         records' labels: event types, stages, relation types). A form keeps what was typed; its save takes a renamed
         value under its new name."""
         context = self.context
-        try:
-            context.settings = context.store.settings()
-            context.take_stored()
-        except Exception:  # (deleted meanwhile: the next save says so)
-            log.exception("The card of customer %s could not read the customer again", self.customer.id)
         with self._layout.holding():  # the browser gets it all in one update
+            taken = False
+            try:
+                context.settings = context.store.settings()
+                taken = context.take_stored()  # (the sections showing the customer are drawn again by it)
+            except Exception:  # (deleted meanwhile: the next save says so)
+                log.exception("The card of customer %s could not read the customer again", self.customer.id)
             self._show_the_sections_switched_on()
             for section in self.sections:
-                if section.built and not section.form_open:
-                    section.render()  # (a section that fails says so in its place)
-                else:
+                if not section.built:
                     section.build_if_open()
+                elif not section.form_open and not (taken and "customer" in section.listens_to):
+                    section.render()  # (a section that fails says so in its place)
 
     def _show_the_sections_switched_on(self) -> None:
         """The sections the firm's settings show now (document storage, the CRM module, a separate invoice
-        address switched on or off): new ones are made, folded as the user left them; a section switched off goes,
-        unless it shows a form (what was typed stays until saved — then refused — or cancelled)."""
+        address switched on or off): new ones are made, folded as the user left them; a section switched off goes —
+        once it shows no form (what was typed stays until saved, then refused, or cancelled: then it goes)."""
         context, have = self.context, {type(section): section for section in self.sections}
-        wanted = [cls for cls in SECTIONS if _shown(cls, context)
-                  or (cls in have and have[cls].form_open)]
+        wanted = [cls for cls in SECTIONS if _shown(cls, context) or (cls in have and have[cls].form_open)]
+        for cls in wanted:  # kept for its form: looked at again as the form closes
+            if not _shown(cls, context) and cls not in self._kept:
+                self._kept[cls] = have[cls].view.param.watch(self._kept_form_closed, ["html", "child"])
+        for cls in [cls for cls in self._kept if _shown(cls, context)]:  # switched on again meanwhile
+            have[cls].view.param.unwatch(self._kept.pop(cls))
         if wanted == [type(section) for section in self.sections]:
             return
         collapsed = card_collapsed_prefs(context)
-        self.sections = [have.get(cls) or self._section_of(cls, collapsed, build=False) for cls in wanted]
-        self._layout.show([section.view for section in self.sections])
+        sections = [have.get(cls) or self._section_of(cls, collapsed, build=False) for cls in wanted]
+        for section in self.sections:
+            if type(section) not in wanted:
+                self._forget_section(section)
+        self.sections = sections
+        self._layout.show([section.view for section in sections])
+
+    def _kept_form_closed(self, _event: param.parameterized.Event) -> None:
+        if any(not section.form_open for section in self.sections if type(section) in self._kept):
+            self._show_the_sections_switched_on()
+
+    def _forget_section(self, section: Section) -> None:
+        """A section taken off the card: it hears nothing more."""
+        watcher = self._kept.pop(type(section), None)
+        if watcher is not None:
+            section.view.param.unwatch(watcher)
+        section.dispose()
 
     def _saving_done(self, event: param.parameterized.Event) -> None:
         if event.new:

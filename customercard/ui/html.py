@@ -95,7 +95,8 @@ def fields(pairs: Iterable[tuple[str, str]], empty: str = "—") -> str:
 
 
 #: A word longer than this (a pasted link, a text without spaces) may break anywhere in its cell: kept whole, it
-#: set the table's width (a follow-up of 2,000 letters made the card 11,000 pixels wide).
+#: set the table's width (a follow-up of 2,000 letters made Home 11,000 pixels wide; a relation's note, the card
+#: 31,000).
 LONG_WORD = 24
 _WRAPS = ' class="cc-wrap"'
 _TAG = re.compile(r"<[^>]*>")

@@ -157,7 +157,7 @@ class PipelineTable(pn.viewable.Viewer):
                          "customer_name": r.customer_name or "", "title": r.title or "", "stage": stage,
                          "status": _(r.status) if r.status else "", "lost_reason": r.lost_reason or "",
                          "amount": formatting.number(r.amount), "currency": r.currency or "",
-                         "probability": formatting.number(r.probability),
+                         "probability": formatting.typed(r.probability),
                          "weighted": formatting.number(r.weighted),
                          "expected_close": formatting.date(dt.date.fromisoformat(r.expected_close))
                          if r.expected_close else "",

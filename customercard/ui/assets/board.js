@@ -127,7 +127,10 @@ function render({ model, el }) {
     } else if (was.stage !== undefined) {
       const section = [...board.querySelectorAll(".cc-board-col")].find((s) => s.dataset.stage === was.stage);
       const cards = section ? section.querySelectorAll(".cc-board-card") : [];
-      target = cards[was.shown] || (section && section.querySelector(".cc-board-more"));
+      // (a reader's cards take no focus: their customer's link does)
+      const first = cards[was.shown] && (model.can_move ? cards[was.shown] : cards[was.shown].querySelector("a"));
+      if (first) { first.focus({preventScroll: true}); first.scrollIntoView({block: "nearest"}); return; }
+      target = section && section.querySelector(".cc-board-more");
     }
     if (target) target.focus({preventScroll: true});
   }

@@ -182,10 +182,11 @@ function render({ model, el }) {
     for (const key of [...drawn.keys()]) {
       if (!model.sections.some((e) => e.key === key)) drawn.delete(key);
     }
-    const current = [...root.children];
-    if (current.length !== order.length || current.some((node, i) => node !== order[i])) {
-      root.replaceChildren(...order);
-    }
+    // only what changed is moved: a section switched on or off by an administrator comes or goes, and the others
+    // stay where they are (moved, a section's node loses the focus — someone typing in its form)
+    const wanted = new Set(order);
+    for (const node of [...root.children]) { if (!wanted.has(node)) node.remove(); }
+    order.forEach((node, i) => { if (root.children[i] !== node) root.insertBefore(node, root.children[i] || null); });
   }
   // A new child (a form opened or closed) draws the whole component again: keep the focus where it was.
   root.addEventListener("focusin", (event) => {

@@ -97,9 +97,13 @@ class Section(pn.viewable.Viewer):
         self._alone: CardView | None = None
         self.view.param.watch(self._on_toggle, "collapsed")
         self.view.on_action(self.handle)
-        self.context.param.watch(self._on_saved, "saved")
+        self._watching = self.context.param.watch(self._on_saved, "saved")
         if build:
             self.build_if_open()
+
+    def dispose(self) -> None:
+        """The section is taken off its card (a module switched off): it draws nothing more as the card saves."""
+        self.context.param.unwatch(self._watching)
 
     # -- what the section holds (read only) ------------------------------------------------------------------
     @property

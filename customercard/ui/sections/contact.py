@@ -12,8 +12,9 @@ import panel as pn
 from ... import formatting, mail
 from ...errors import CustomerCardError, ValidationError
 from ...fields import section_fields
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ...models import Address, Customer, MailDraft
+from ...validators import phone_digits
 from ..accessibility import focus_first, live
 from ..choices import multi_choice
 from ..form import FieldNote, FormGrid, read_text, text_input
@@ -73,7 +74,7 @@ class ContactSection(Section):
         errors: dict[str, str] = {}
         for field in ("org_number", "vat_number"):
             given = (customer.get(field) or "").strip()
-            if not given or given == (stored.get(field) or "").strip():
+            if not given or phone_digits(given) == phone_digits(stored.get(field) or ""):  # (written anew: the same)
                 told.pop(field, None)
                 continue
             others = self.context.store.possible_duplicates(**{field: given}, exclude_id=customer.id)
@@ -84,11 +85,14 @@ class ContactSection(Section):
             named = [_("{name} ({number}, {city})").format(name=row.name, number=row.number, city=row.city)
                      if row.city else _("{name} ({number})").format(name=row.name, number=row.number)
                      for row in others.head(3).itertuples(index=False)]
-            errors[field] = _("{others} has this number too — the same customer twice? Save again to keep it "
-                              "anyway.").format(others=", ".join(named))
+            errors[field] = ngettext("{others} has this number too — the same customer twice? Save again to keep "
+                                     "it anyway.", "{others} have this number too — the same customer twice? Save "
+                                     "again to keep it anyway.", len(named)).format(others=", ".join(named))
         self._same_number_told = told
-        if errors:
-            raise ValidationError(errors, what=_("Customer"))
+        if errors:  # said with whatever else this form's values hold that is wrong: one Save shows it all
+            wrong = customer.validate(self.context.store.choices(), previous=self.context.customer)
+            raise ValidationError({**{f: text for f, text in wrong.items() if f in self.edit_fields}, **errors},
+                                  what=_("Customer"))
         return super()._save_customer(customer)
 
     def markup(self) -> str:
