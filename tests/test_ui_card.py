@@ -487,6 +487,18 @@ def test_project_links_only_with_projects_access(demo_store, customer_id):
     assert f'href="/project?project={int(project.id)}"' in texts(with_access.section("projects"))
     html = texts(without.section("projects"))
     assert "/project?project=" not in html and project["name"] in html
+    # an administrator takes Anna's projects access away while her card is open: its links go
+    from .conftest import eventually
+
+    anna = demo_store.get_user("anna")
+    anna.projects_access = False
+    demo_store.update_user(anna, by="admin")
+    try:
+        eventually(lambda: "/project?project=" not in texts(with_access.section("projects")))
+    finally:
+        anna = demo_store.get_user("anna")
+        anna.projects_access = True
+        demo_store.update_user(anna, by="admin")
 
 
 def test_invoiced_chart_and_figures(demo_store, customer_id):

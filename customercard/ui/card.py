@@ -114,6 +114,8 @@ class CustomerCard(pn.viewable.Viewer):
             taken = False
             try:
                 context.settings = context.store.settings()
+                if context.user is not None:  # their projects access, as an administrator left it
+                    context.user = context.store.get_user(context.login)
                 taken = context.take_stored()  # (the sections showing the customer are drawn again by it)
             except Exception:  # (deleted meanwhile: the next save says so)
                 log.exception("The card of customer %s could not read the customer again", self.customer.id)
