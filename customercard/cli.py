@@ -182,8 +182,20 @@ def _stop_on_sigterm() -> None:
     import signal
     import threading
 
+    asked = []
+
     def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+        # The server's running loop is asked to stop, and it stops cleanly between two of its callbacks: raised here,
+        # at any bytecode, the interruption could land in a callback Python runs without letting it out (a weak
+        # reference's), and the server went on until a second SIGTERM. Without a running loop (starting up; the
+        # process that forked --num-procs waits for its children), or asked again: interrupted at once.
+        from tornado.ioloop import IOLoop
+
+        loop = IOLoop.current(instance=False)
+        if asked or loop is None or not loop.asyncio_loop.is_running():
+            raise KeyboardInterrupt
+        asked.append(True)
+        loop.asyncio_loop.call_soon_threadsafe(loop.stop)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, interrupt)

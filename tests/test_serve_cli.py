@@ -51,6 +51,36 @@ def test_serve_creates_demo_data_prints_logins_and_requires_login(tmp_path):
     assert "Search index held in memory:" in output  # read ahead as the server started
 
 
+
+def test_sigterm_stops_the_server_cleanly_once_it_serves(tmp_path):
+    """A service manager's stop (SIGTERM) of a serving server: it ends within seconds, with its discovery file gone.
+    (Raised as KeyboardInterrupt at whatever the interpreter was doing, a stop could land in a callback Python runs
+    without letting it out, and the server went on serving until a second SIGTERM.)"""
+    port = free_port()
+    db = tmp_path / "stopped.duckdb"
+    env = {**os.environ, "CUSTOMERCARD_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "customercard", "--db", str(db), "serve",
+                                "--demo-if-missing", "--customers", "10", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        wait_for_port(port, timeout=90)
+        server_file = db.with_name(db.name + ".server.json")
+        deadline = time.monotonic() + 20
+        while not server_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server_file.exists()
+        for _ in range(3):  # a few requests: the server is busy the way it is when stopped
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login").read()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode in (0, 130), output[-2000:]
+    assert not server_file.exists()
+    assert "Traceback" not in output, output[-2000:]
+
 RESTART = ("import os, sys\n"
            "print(os.getpid(), os.environ.get('PYTHONMALLOC'), flush=True)\n"
            "from customercard.memory import use_system_allocator\n"
