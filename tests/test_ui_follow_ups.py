@@ -214,3 +214,34 @@ def test_the_contact_card_shows_a_colleagues_save_heard_while_its_form_was_open_
     editor.form.widgets["title"].value = "Chair"
     assert card.save() is True
     assert demo_store.get_contact(contact_id).phone == "+46 8 555 12 34"
+
+
+def test_what_a_card_hears_while_a_section_saves_waits_for_the_saves_own_drawing(demo_store):
+    """In a notebook the card hears a change as it is committed (on PostgreSQL on the listener's thread, while the
+    analyst's call still draws): a follow-up marked done, edited or added, and a comment added, is drawn once with its
+    note and then again with what was heard — never first without the note (drawn meanwhile on two threads, the
+    note was once lost)."""
+    customer_id = rich_customers(demo_store)[3]
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("follow_ups")
+    drawn: list[str] = []
+    section.view.param.watch(lambda event: drawn.append(event.new), "html")
+    section.handle("new-follow-up", {})
+    section.form.widgets["what"].value = "Send the minutes"
+    drawn.clear()
+    assert section.editor.save()
+    assert drawn and all("Follow-up saved." in html for html in drawn), drawn
+    row = demo_store.follow_ups(customer_id=customer_id)
+    row = row[row["what"] == "Send the minutes"].iloc[0]
+    drawn.clear()
+    section.handle("follow-up-done", {"id": str(int(row.id)), "version": str(int(row.version))})
+    assert demo_store.get_follow_up(int(row.id)).done
+    assert drawn and all("marked done" in html for html in drawn), drawn
+    comments = card.section("comments")
+    comments.open()
+    comments.handle("new-comment", {})
+    one(comments.view.child, pn.widgets.TextAreaInput, "cc-new-comment").value = "Minutes sent"
+    drawn.clear()
+    comments.view.param.watch(lambda event: drawn.append(event.new), "html")
+    assert comments.add_comment() is True
+    assert drawn and all("Comment added." in html for html in drawn), drawn

@@ -46,7 +46,8 @@ class RecordEditor(pn.viewable.Viewer):
             prepare: Callable[[Record], None] | None = None, save_css: str = "",
             extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False,
             labels: dict[str, str] | None = None, form: Any = None, say: Say | None = None,
-            cancel_css: str = "", choices: Callable[[], Choices] | None = None) -> None:
+            cancel_css: str = "", choices: Callable[[], Choices] | None = None,
+            saving: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
         """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
         opportunity); ``cancelled`` None: no Cancel button; ``extra``: more widgets under the form; ``message``: the
         pane its messages go to (its own by default); ``say(text, ok)``: where its messages go instead of a pane
@@ -54,8 +55,12 @@ class RecordEditor(pn.viewable.Viewer):
         editor the user just opened); ``labels``: labels instead of the model's; ``form``: a ready form instead of
         a :class:`~customercard.ui.form.FieldForm` of ``fields`` (anything with ``widgets``, ``values()``,
         ``changed(original)``, ``show_errors(errors)`` and ``show_notices(notices)``); ``choices()``: the lists the
-        record's rules check it against, so that a value of the wrong kind is told with every other problem."""
+        record's rules check it against, so that a value of the wrong kind is told with every other problem;
+        ``saving()``: a context the whole of a save runs in, from the store's write to ``done`` (a card's
+        :meth:`~customercard.ui.context.CardContext.saving`: what is heard meanwhile — its own change among it —
+        waits until the save has shown its result), whichever way the save was asked for."""
         super().__init__()
+        self._saving = saving
         self.original = record
         self._choices, self._labels = choices, labels or {}
         self._save, self._done, self._reload, self._prepare = save, done, reload, prepare
@@ -113,6 +118,10 @@ class RecordEditor(pn.viewable.Viewer):
     # -- saving ---------------------------------------------------------------------------------------------
     def save(self) -> bool:
         """Validate and save; True when it was stored (``done`` has been told)."""
+        with self._saving():
+            return self._save_now()
+
+    def _save_now(self) -> bool:
         self.kept = []
         if self.resolver is None:
             return self._first_save()
@@ -242,20 +251,7 @@ class RecordEditor(pn.viewable.Viewer):
 
 class CustomerEditor(RecordEditor):
     """The customer's own fields a card section edits (its draft limited to them): dotted fields, and
-    ``segments.<criterion>`` for a segmentation criterion (set on that criterion only).
-
-    ``saving()``: a context the whole of a save runs in, from the store's write to ``done`` (the card's
-    :meth:`~customercard.ui.context.CardContext.saving`: its own change is not news to it), whichever way the save
-    was asked for (the Save button, or :meth:`save` called)."""
-
-    def __init__(self, *args: Any, saving: Callable[[], AbstractContextManager[Any]] = nullcontext,
-                 **options: Any) -> None:
-        super().__init__(*args, **options)
-        self._saving = saving
-
-    def save(self) -> bool:
-        with self._saving():
-            return super().save()
+    ``segments.<criterion>`` for a segmentation criterion (set on that criterion only)."""
 
     def apply(self, target: Record, values: dict[str, Any]) -> dict[str, str]:
         return apply_values(target, values)

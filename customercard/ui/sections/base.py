@@ -8,6 +8,7 @@ its HTML carry ``data-action``; :meth:`Section.handle` accepts only the actions 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -35,6 +36,16 @@ def card_collapsed_prefs(context: CardContext) -> dict[str, bool]:
     """{section key: collapsed} as this user left them (on any card, browser or device)."""
     stored = context.store.prefs(context.login, PREF_PREFIX)
     return {key[len(PREF_PREFIX):]: bool(value) for key, value in stored.items()}
+
+
+def while_saving(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A section's method that writes and draws its result, as one: what the card hears meanwhile (its own change
+    among it — in a notebook on PostgreSQL, on the listener's thread, while this draws) is shown after it."""
+    @functools.wraps(method)
+    def saving(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self.context.saving():
+            return method(self, *args, **kwargs)
+    return saving
 
 
 def note_html(text: str, ok: bool, mark: str | None = None, focus: bool = False) -> str:
@@ -93,7 +104,10 @@ class Section(pn.viewable.Viewer):
         #: How often the section drew its read view (each drawing reads what it shows from the store).
         self.drawn = 0
         self._note = ("", True)
-        self.view = SectionSlot(key=self.key, title=_(self.title), collapsed=self.collapsed)
+        # (its holder its child from the start: a folded section opened adds no child to the card, which would make
+        # the browser draw the whole card again — and lose a key pressed meanwhile)
+        self.view = SectionSlot(key=self.key, title=_(self.title), collapsed=self.collapsed, child=self._holder,
+                                child_first=self._holder is not None)
         self._alone: CardView | None = None
         self.view.param.watch(self._on_toggle, "collapsed")
         self.view.on_action(self.handle)

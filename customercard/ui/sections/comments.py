@@ -18,7 +18,7 @@ from ..choices import people_options
 from ..editor import RecordEditor
 from ..form import date_picker, read_text, text_input
 from ..html import esc, rows_of
-from .base import Section, action_button
+from .base import Section, action_button, while_saving
 
 NEWEST = 3
 
@@ -110,6 +110,7 @@ class CommentsSection(Section):
                                child_first=True, html=self.listing(), tools=[])
         self.keep_beside_form(self.listing)
 
+    @while_saving
     def add_comment(self) -> bool:
         body = read_text(self._new_body.value, Comment.param.body)
         try:
@@ -170,7 +171,7 @@ class CommentsSection(Section):
                                    save=lambda c: store.edit_comment(c, user=login), done=finished,
                                    cancelled=cancelled, reload=lambda: store.get_comment(comment_id),
                                    overrides={"author": author}, user_name=store.user_name,
-                                   zone=self.context.zone)
+                                   zone=self.context.zone, saving=self.context.saving)
         # the focus goes to what is most often changed, the text (an e-mail's: its author), not to the date, whose
         # calendar would open over the text: it opens when the date field is chosen
         first = self.editor.widgets["body" if "body" in fields else "author"]

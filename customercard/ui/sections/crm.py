@@ -19,7 +19,7 @@ from ..editor import RecordEditor
 from ..form import read_text, text_input
 from ..html import esc, isolated, link, rows_of, table
 from ..switches import require_crm
-from .base import Section, action_button
+from .base import Section, action_button, while_saving
 
 EVENT_FIELDS = ["title", "event_type", "starts_at", "ends_at", "owner", "participants", "contact_ids", "description"]
 OPPORTUNITY_FIELDS = ["title", "amount", "currency", "probability", "stage", "expected_close", "owner"]
@@ -96,7 +96,7 @@ class CrmSection(Section):
         self.editor = RecordEditor(record, fields, save=save_while_on, done=finished, cancelled=cancelled,
                                    reload=reload,
                                    title=title, css=css, user_name=context.store.user_name, zone=context.zone,
-                                   focus=True, **options)
+                                   focus=True, saving=context.saving, **options)
         self._form = self.editor.form
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
         self.keep_beside_form(self.markup)
@@ -114,6 +114,7 @@ class CrmSection(Section):
                                child_first=True)
         self.keep_beside_form(self.markup)  # the list beside it shows colleagues' changes as they come
 
+    @while_saving
     def _run(self, action, done: str) -> bool:
         try:
             if self.needs_crm:

@@ -11,7 +11,7 @@ from ...errors import CustomerCardError, NotFound
 from ...i18n import N_, _, ngettext
 from ..accessibility import focus_first, live
 from ..html import esc, isolated, link, rows_of, table
-from .base import Section, action_button
+from .base import Section, action_button, while_saving
 
 
 class FilesSection(Section):
@@ -76,6 +76,7 @@ class FilesSection(Section):
             names=", ".join(isolated(n) for n in names), size=size)
         self._upload_message.object = f'<span class="cc-upload-ready"{live(True)}>{esc(ready)}</span>'
 
+    @while_saving
     def upload(self) -> bool:
         values, names = self._input.value, self._input.filename
         if not values:
@@ -103,6 +104,7 @@ class FilesSection(Section):
         self.render()
         return True
 
+    @while_saving
     def do_delete_file(self, data: dict[str, Any]) -> None:
         try:
             record = self.context.store.file_record(int(data.get("id")))

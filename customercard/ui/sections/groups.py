@@ -159,7 +159,8 @@ class GroupsSection(Section):
         self.editor = RecordEditor(draft, ["erp_system", "erp_customer_id"], save=save, done=done,
                                    cancelled=cancelled, reload=lambda: store.get_customer(customer.id),
                                    title=_("Link to the economy system"), css="cc-erp-form",
-                                   user_name=store.user_name, zone=context.zone, focus=True)
+                                   user_name=store.user_name, zone=context.zone, focus=True,
+                                   saving=context.saving)
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
 
     def do_erp_unlink(self, data: dict[str, Any]) -> None:

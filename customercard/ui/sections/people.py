@@ -64,6 +64,10 @@ class ContactsSection(Section):
         message = pn.pane.HTML("", margin=(0, 10))
 
         def do_save(_event: Any) -> None:
+            with self.context.saving():  # (what is heard meanwhile is shown after: see while_saving)
+                save_contact()
+
+        def save_contact() -> None:
             errors = contact.update_from(form.values())
             if not errors:
                 try:
