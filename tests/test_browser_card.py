@@ -253,9 +253,10 @@ def test_opening_a_section_by_keyboard_keeps_the_focus_on_its_header(live_server
     assert page.evaluate(DEEP_FOCUS) == ["invoiced", "cc-sv-toggle"]
 
 
-def test_opening_a_folded_section_draws_only_that_section(live_server, page, customers):
-    """A writer's folded section with an Edit form (Economy) opened: the card's other sections stay the very
-    nodes they were (drawn anew, the whole card was replaced under the user: a key pressed meanwhile was lost)."""
+def test_opening_a_folded_section_or_a_form_draws_only_that_section(live_server, page, customers):
+    """A writer's folded section with an Edit form (Economy) opened, and a section's own form (a new follow-up)
+    opened and closed: the card's other sections stay the very nodes they were (drawn anew, the whole card was
+    replaced under the user: a key pressed meanwhile was lost)."""
     login(page, live_server.url, "anna", path=f"/card?customer={customers[2]}")
     header = section(page, "economy").locator("button.cc-sv-toggle")
     if header.get_attribute("aria-expanded") == "true":  # (left open by an earlier test: folded, and drawn so)
@@ -270,6 +271,17 @@ def test_opening_a_folded_section_draws_only_that_section(live_server, page, cus
     wait_idle(page)
     assert section(page, "contact").evaluate("el => el.ccKept === true"), "the whole card was drawn again"
     assert page.evaluate(DEEP_FOCUS) == ["economy", "cc-sv-toggle"]
+    # a form of a section's own (a new follow-up) opened and cancelled: drawn in its section alone, too
+    follow_ups = section(page, "follow_ups")
+    follow_ups.locator("button.cc-new-follow-up").click()
+    what = follow_ups.locator(".cc-follow-up-form textarea, .cc-follow-up-form input[type=text]").first
+    expect(what).to_be_focused()
+    page.keyboard.type("Ring")  # typed as soon as the form is there: nothing lost
+    expect(what).to_have_value("Ring")
+    follow_ups.locator(".cc-follow-up-form-cancel button").click()
+    expect(follow_ups.locator(".cc-follow-up-form")).to_have_count(0)
+    wait_idle(page)
+    assert section(page, "contact").evaluate("el => el.ccKept === true"), "the whole card was drawn again"
 
 
 def test_an_open_card_follows_an_administrators_switch_and_rename_without_a_reload(live_server, page, customers):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import param
+from panel.layout import Column
 from panel.reactive import ReactiveHTML
 from panel.viewable import Viewable
 
@@ -151,6 +152,10 @@ class SectionSlot(param.Parameterized):
     child = param.ClassSelector(class_=Viewable, default=None, allow_None=True,
                                 doc="Panel content shown in the body (edit form, list).")
     child_first = param.Boolean(default=False, doc="Show the child before the HTML instead of after it.")
+    held = param.Boolean(default=False, constant=True,
+                         doc="The card holds a place for this section's children from the start (forms come and go "
+                             "in it): a child coming or going is drawn there alone (a new child of the card makes "
+                             "the browser draw the whole card again, and a key pressed meanwhile is lost).")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -194,6 +199,10 @@ class CardView(LightComponent):
         super().__init__(**params)
         self._slots: list[SectionSlot] = []
         self._watchers: dict[int, Any] = {}
+        #: The places held for slots' children (see SectionSlot.held), by slot; and those of slots taken off since,
+        #: emptied, kept among the children until the browser draws the whole card again for another reason.
+        self._places: dict[int, Column] = {}
+        self._spare: list[Column] = []
         self._held = 0
         with self.holding():
             for slot in slots or []:
@@ -203,9 +212,12 @@ class CardView(LightComponent):
     def slots(self) -> list[SectionSlot]:
         return list(self._slots)
 
-    def add(self, slot: SectionSlot) -> None:
-        """Show one more section (at the end)."""
+    def add(self, slot: SectionSlot, place: bool = True) -> None:
+        """Show one more section (at the end); ``place``: hold its place now, if it is held (else once it has a
+        child: a section an administrator switched on comes without a new child of the card)."""
         self._slots.append(slot)
+        if slot.held and place:
+            self._places[id(slot)] = self._place()
         self._watchers[id(slot)] = slot.param.watch(self._sync, ["title", "collapsed", "html", "tools", "child",
                                                                   "child_first"])
         self._sync()
@@ -218,13 +230,15 @@ class CardView(LightComponent):
             for slot in self._slots:
                 if id(slot) not in kept:
                     slot.param.unwatch(self._watchers.pop(id(slot)))
+                    if id(slot) in self._places:
+                        self._spare.append(self._places.pop(id(slot)))
             had = {id(slot) for slot in self._slots}
             self._slots = []
             for slot in slots:
                 if id(slot) in had:
                     self._slots.append(slot)
                 else:
-                    self.add(slot)
+                    self.add(slot, place=False)
 
     @contextlib.contextmanager
     def holding(self) -> Iterator[None]:
@@ -238,17 +252,41 @@ class CardView(LightComponent):
             if not self._held:
                 self._sync()
 
+    @staticmethod
+    def _place() -> Column:
+        return Column(sizing_mode="stretch_width", margin=0, css_classes=["cc-child-place"])
+
+    @staticmethod
+    def _fill(place: Column, child: Viewable | None) -> None:
+        wanted = [] if child is None else [child]
+        if len(place.objects) != len(wanted) or any(a is not b for a, b in zip(place.objects, wanted, strict=False)):
+            place.objects = wanted
+
     def _sync(self, *_events) -> None:
         if self._held:
             return
-        children: list = []
-        entries = []
+        shown: list[Viewable | None] = []  # what each slot shows as its child: its place, its child, or nothing
         for slot in self._slots:
-            index = -1
-            if slot.child is not None:
-                index = len(children)
-                children.append(slot.child)
-            entries.append(slot.entry(index))
+            place = self._places.get(id(slot))
+            if place is None and slot.held and slot.child is not None:
+                place = self._places[id(slot)] = self._place()
+            if place is not None:
+                self._fill(place, slot.child)
+            shown.append(place if place is not None else slot.child)
+        # the children the browser has stay as they are while they hold everything shown (a new child, or one gone,
+        # makes the browser draw the whole card again): the places of sections taken off stay, emptied
+        children = list(self.objects)
+        have = {id(child) for child in children}
+        needed = {id(child) for child in shown if child is not None}
+        spare = [child for child in children if id(child) not in needed]
+        if not needed <= have or any(not any(child is place for place in self._spare) for child in spare):
+            children = [child for child in shown if child is not None]
+            self._spare = []
+        for place in self._spare:
+            self._fill(place, None)
+        index = {id(child): i for i, child in enumerate(children)}
+        entries = [slot.entry(-1 if child is None else index[id(child)]) for slot, child in zip(self._slots, shown,
+                                                                                                 strict=True)]
         update: dict = {}
         if len(children) != len(self.objects) or any(a is not b for a, b in zip(children, self.objects,
                                                                                     strict=False)):

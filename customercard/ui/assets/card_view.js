@@ -84,16 +84,24 @@ function render({ model, el }) {
     const child = child_el(entry.child);
     if (child === part.child && part.body.firstChild !== null) return;
     part.child = child;
+    // a child already in place is never taken out to be put back (a field in it that has the focus would lose it:
+    // the form opened in a section's held place, then put before the HTML): the HTML moves around it instead
     const slot = part.html.querySelector(".cc-child-slot");  // the HTML says where its child goes
     if (slot) {
       if (part.body.firstChild !== part.html || part.body.childNodes.length !== 1) part.body.replaceChildren(part.html);
-      slot.replaceChildren(...(child ? [child] : []));
+      if (child ? slot.firstChild !== child || slot.childNodes.length !== 1 : slot.firstChild !== null) {
+        slot.replaceChildren(...(child ? [child] : []));
+      }
       return;
     }
-    part.body.replaceChildren();
-    if (child && entry.child_first) part.body.appendChild(child);
-    part.body.appendChild(part.html);
-    if (child && !entry.child_first) part.body.appendChild(child);
+    for (const node of [...part.body.childNodes]) { if (node !== child && node !== part.html) node.remove(); }
+    if (part.html.parentNode !== part.body) part.body.appendChild(part.html);
+    if (!child) return;
+    if (child.parentNode !== part.body) {
+      if (entry.child_first) part.body.insertBefore(child, part.html); else part.body.appendChild(child);
+    } else if (entry.child_first !== (child.nextSibling === part.html)) {
+      if (entry.child_first) part.body.appendChild(part.html); else part.body.insertBefore(part.html, child);
+    }
   }
   function make(entry) {
     const wrap = document.createElement("div");

@@ -76,6 +76,9 @@ class Section(pn.viewable.Viewer):
     title: ClassVar[str] = ""
     #: Dotted customer fields the section's "Edit" form edits (empty: not editable as a whole).
     edit_fields: ClassVar[tuple[str, ...]] = ()
+    #: Whether the section shows forms of its own to writers (a new comment, an event's editor …): the card holds a
+    #: place for them from the start (see :attr:`~customercard.ui.components.SectionSlot.held`).
+    forms: ClassVar[bool] = False
     form_columns: ClassVar[int] = 2
     collapsed_by_default: ClassVar[bool] = False
     #: Actions the section's HTML may send (besides "edit"), each handled by ``do_<action>``.
@@ -107,7 +110,7 @@ class Section(pn.viewable.Viewer):
         # (its holder its child from the start: a folded section opened adds no child to the card, which would make
         # the browser draw the whole card again — and lose a key pressed meanwhile)
         self.view = SectionSlot(key=self.key, title=_(self.title), collapsed=self.collapsed, child=self._holder,
-                                child_first=self._holder is not None)
+                                child_first=self._holder is not None, held=self.forms and self.context.can_edit)
         self._alone: CardView | None = None
         self.view.param.watch(self._on_toggle, "collapsed")
         self.view.on_action(self.handle)

@@ -44,6 +44,7 @@ class CommentsSection(Section):
     listens_to = frozenset({"comment"})
     title = N_("Comments")
     actions = ("new-comment", "edit-comment", "show-all")
+    forms = True
 
     show_all = param.Boolean(default=False, doc="Show every comment, not only the three newest.")
     editor: RecordEditor | None = None

@@ -69,6 +69,7 @@ class CrmSection(Section):
 
     #: Whether the section's writes are the CRM module's (refused once it is switched off); follow-ups are not.
     needs_crm: ClassVar[bool] = True
+    forms = True
 
     @classmethod
     def shown(cls, context) -> bool:

@@ -20,6 +20,7 @@ class FilesSection(Section):
     title = N_("Files")
     collapsed_by_default = True
     actions = ("upload", "delete-file")
+    forms = True
 
     @classmethod
     def shown(cls, context) -> bool:

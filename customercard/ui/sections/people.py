@@ -24,6 +24,7 @@ class ContactsSection(Section):
     listens_to = frozenset({"contact"})
     title = N_("Contact persons")
     actions = ("show-inactive", "add-contact")
+    forms = True
 
     show_inactive = param.Boolean(default=False, doc="Also list inactive contact persons.")
 
