@@ -206,15 +206,20 @@ function render({ model, el }) {
   });
   draw();
   model.on("sections", draw);
+  // Drawn again, the focus goes back where it was — at once, in this same turn (a key pressed before a later turn
+  // would go to the page and be lost: Enter on the next section's toggle), or once this draw is in the page
   const was = state.focus;
-  setTimeout(() => {  // once this draw is in the page; only when the focus was lost with the old one
+  function give_back() {  // only when the focus was lost with the old drawing
     const part = was && drawn.get(was.key);
-    if (!part || (document.activeElement !== null && document.activeElement !== document.body)) return;
+    if (!part || !part.box.isConnected) return false;
+    if (document.activeElement !== null && document.activeElement !== document.body) return true;
     const same = was.action === null ? [] :
       [...part.box.querySelectorAll('[data-action="' + CSS.escape(was.action) + '"]')];
     const again = was.action === null ? part.toggle
       : same.find((el) => el.dataset.id === was.id) || same.find((el) => el.dataset.id === undefined) || part.toggle;
     again.focus();
-  }, 0);
-  return root;
+    return true;
+  }
+  el.replaceChildren(root);
+  if (!give_back()) setTimeout(give_back, 0);
 }

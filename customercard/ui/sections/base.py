@@ -77,7 +77,7 @@ class Section(pn.viewable.Viewer):
     #: Dotted customer fields the section's "Edit" form edits (empty: not editable as a whole).
     edit_fields: ClassVar[tuple[str, ...]] = ()
     #: Whether the section shows forms of its own to writers (a new comment, an event's editor …): the card holds a
-    #: place for them from the start (see :attr:`~customercard.ui.components.SectionSlot.held`).
+    #: place for them once the first is shown (see :attr:`~customercard.ui.components.SectionSlot.held`).
     forms: ClassVar[bool] = False
     form_columns: ClassVar[int] = 2
     collapsed_by_default: ClassVar[bool] = False
@@ -107,10 +107,8 @@ class Section(pn.viewable.Viewer):
         #: How often the section drew its read view (each drawing reads what it shows from the store).
         self.drawn = 0
         self._note = ("", True)
-        # (its holder its child from the start: a folded section opened adds no child to the card, which would make
-        # the browser draw the whole card again — and lose a key pressed meanwhile)
-        self.view = SectionSlot(key=self.key, title=_(self.title), collapsed=self.collapsed, child=self._holder,
-                                child_first=self._holder is not None, held=self.forms and self.context.can_edit)
+        self.view = SectionSlot(key=self.key, title=_(self.title), collapsed=self.collapsed,
+                                held=self.forms and self.context.can_edit)
         self._alone: CardView | None = None
         self.view.param.watch(self._on_toggle, "collapsed")
         self.view.on_action(self.handle)
