@@ -36,6 +36,11 @@ class ValidationError(CustomerCardError, ValueError):
                                   count).format(what=what or _("The input"), n=count, problems=lines))
 
 
+class NeedsConfirmation(ValidationError):
+    """Nothing is wrong, yet a value is worth a second look before it is kept (a number another customer has too):
+    said at its field as a refusal is; asked again, the same values are kept."""
+
+
 @dataclass(frozen=True)
 class FieldConflict:
     """One field that someone else changed after the save was started."""

@@ -394,6 +394,15 @@ def test_an_organisation_number_another_customer_has_is_said_at_the_field_and_sa
         said = contact.form.messages[field].object
         assert str(other["name"]) in said and "Save again" in said, said
     assert "e-mail" in contact.form.messages["email"].object
+    assert "Please correct the marked fields." in contact.message, contact.message
+    assert demo_store.get_customer(customer_id).version == version
+    contact.cancel()  # the numbers alone: nothing to correct, a question (it said "Please correct …" all the same)
+    contact.start_edit()
+    contact.form.widgets["org_number"].value = str(other["org_number"])
+    contact.form.widgets["vat_number"].value = str(other["vat_number"])
+    assert contact.save() is False
+    assert "Not saved yet: see the marked fields." in contact.message and "correct" not in contact.message
+    assert "Save again" in contact.form.messages["org_number"].object
     assert demo_store.get_customer(customer_id).version == version
     contact.form.widgets["email"].value = "info@firm.example"
     assert contact.save() is True, {k: m.object for k, m in contact.form.messages.items() if m.object}  # told: kept

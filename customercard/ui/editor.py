@@ -17,7 +17,7 @@ from typing import Any
 
 import panel as pn
 
-from ..errors import ConflictError, CustomerCardError, FieldConflict, ValidationError
+from ..errors import ConflictError, CustomerCardError, FieldConflict, NeedsConfirmation, ValidationError
 from ..i18n import _
 from ..models import Choices, Customer, Record, field_value, to_text
 from ..store import Change
@@ -176,7 +176,7 @@ class RecordEditor(pn.viewable.Viewer):
         try:
             saved = self._save(target)
         except ValidationError as exc:
-            return self._refused(exc.errors)
+            return self._refused(exc.errors, asked=isinstance(exc, NeedsConfirmation))
         except ConflictError as exc:
             if self._reload is None:
                 raise
@@ -214,10 +214,11 @@ class RecordEditor(pn.viewable.Viewer):
                                                                                    value=value)
         self.form.show_notices(notes)
 
-    def _refused(self, errors: dict[str, str]) -> bool:
+    def _refused(self, errors: dict[str, str], asked: bool = False) -> bool:
+        """Say why nothing was saved, at the fields (``asked``: nothing is wrong, the fields ask to be looked at)."""
         rest = self.form.show_errors(errors)
-        self._say(" ".join([_("Please correct the marked fields."),
-                            *(f"{self.label_of(field)}: {text}" for field, text in rest.items())]))
+        lead = _("Not saved yet: see the marked fields.") if asked else _("Please correct the marked fields.")
+        self._say(" ".join([lead, *(f"{self.label_of(field)}: {text}" for field, text in rest.items())]))
         return False
 
     def _show_conflict(self, error: ConflictError, mine: dict[str, Any]) -> None:

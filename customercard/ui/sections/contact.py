@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 import panel as pn
 
 from ... import formatting, mail
-from ...errors import CustomerCardError, ValidationError
+from ...errors import CustomerCardError, NeedsConfirmation, ValidationError
 from ...fields import section_fields
 from ...i18n import N_, _, ngettext
 from ...models import Address, Customer, MailDraft
@@ -90,9 +90,10 @@ class ContactSection(Section):
                                      "again to keep it anyway.", len(named)).format(others=", ".join(named))
         self._same_number_told = told
         if errors:  # said with whatever else this form's values hold that is wrong: one Save shows it all
-            wrong = customer.validate(self.context.store.choices(), previous=self.context.customer)
-            raise ValidationError({**{f: text for f, text in wrong.items() if f in self.edit_fields}, **errors},
-                                  what=_("Customer"))
+            wrong = {f: text for f, text in customer.validate(self.context.store.choices(),
+                                                              previous=self.context.customer).items()
+                     if f in self.edit_fields}
+            raise (ValidationError if wrong else NeedsConfirmation)({**wrong, **errors}, what=_("Customer"))
         return super()._save_customer(customer)
 
     def markup(self) -> str:
