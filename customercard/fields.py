@@ -136,6 +136,12 @@ def customer_fields() -> tuple[Field, ...]:
 
 
 @functools.cache
+def customer_field_names() -> frozenset[str]:
+    """The dotted names of :func:`customer_fields`."""
+    return frozenset(f.name for f in customer_fields())
+
+
+@functools.cache
 def customer_field(name: str) -> Field:
     """The field with this dotted name (KeyError for one the customer does not have)."""
     for found in customer_fields():

@@ -267,6 +267,11 @@ def test_history_and_restoring_a_value(served):
     back = client.post(restore, {"which": "old"}, if_match=changed.headers["ETag"])
     assert back.status == 200 and back.json()["fields"]["nickname"] == before
     assert client.get(f"/customers/{customer_id}/history").json()["items"][0]["kind"] == "restore"
+    # a field never changed has an empty history; a name that is no field is a mistake, said (it was an empty list)
+    assert client.get(f"/customers/{customer_id}/history?field=invoicing.their_reference").status == 200
+    assert client.get(f"/customers/{customer_id}/history?field=segments.No%20such%20criterion").status == 200
+    wrong = problem(client.get(f"/customers/{customer_id}/history?field=nick_name"), 400)
+    assert "nick_name" in wrong["detail"] and wrong["errors"]["field"], wrong
     assert problem(client.post(f"/customers/{customer_id}/history/1/restore", {}, if_match=back.headers["ETag"]),
                    404)
 

@@ -368,7 +368,9 @@ def customer_paths(nicknames: bool = True) -> dict[str, Any]:
             "get": _operation("customerHistory", "history", _("Every change of the customer, newest first"),
                               {200: _json(_items(_ref("HistoryEntry")), _("The changes."))},
                               [_customer_id(), _query("field", {"type": "string", "maxLength": 200},
-                                                      _("Only this field's changes."))]),
+                                                      _("Only this field's changes: a field of the customer "
+                                                        "(dotted: visit_address.city) or segments.<criterion>; "
+                                                        "another name is a 400."))]),
         },
         f"{API_PREFIX}/customers/{{customer_id}}/history/{{change_id}}/restore": {
             "post": _operation("restoreValue", "history", _("Put back a past value as a new change (If-Match on "

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from ..i18n import N_, _
+from ..fields import customer_field_names
+from ..i18n import N_, _, quote
 from ..models import CRITERIA_RENAMED, EVENT_STATUSES, OPPORTUNITY_STATUSES, CustomerQuery, Invoice, Record
 from ..store.customers import LIST_SORTS
 from ..validators import COUNTRIES, check_country
@@ -24,6 +25,9 @@ from .values import apply_fields, etag, record_json, to_json
 SEGMENT_PREFIX = "seg."
 #: The longest field name a history query takes (as its message says).
 FIELD_NAME_LENGTH = 200
+#: What a customer's history names besides its fields and ``segments.<criterion>``: the economy system's link, and
+#: the customers a merge took in or the one it went into.
+HISTORY_ONLY_FIELDS = frozenset({"erp_system", "erp_customer_id", "merged_from", "merged_into"})
 
 
 def _unknown_filter_values(store: Any, query: CustomerQuery) -> dict[str, str]:
@@ -204,8 +208,17 @@ class HistoryHandler(ApiHandler):
         if len(field) > FIELD_NAME_LENGTH:
             raise ApiError(400, _("Give field in at most 200 characters."), errors={"field": _("Too long.")})
         frame = self.store.history(number, field=field or None)
+        if field and frame.empty and not _a_history_field(field):  # (a misspelt name is no empty history)
+            raise ApiError(400, _("No field is named {field}: give a field of the customer (name, "
+                                  "visit_address.city …) or segments.<criterion>.").format(field=quote(field)),
+                           errors={"field": _("No such field.")})
         return Reply(200, _items(_rows(frame[["change_id", "changed_at", "changed_by", "field", "old_value",
                                                "new_value", "kind", "version"]])))
+
+
+def _a_history_field(name: str) -> bool:
+    """Whether a customer's history may name this field (a criterion's: any, renamed or removed since)."""
+    return name in customer_field_names() or name in HISTORY_ONLY_FIELDS or name.startswith("segments.")
 
 
 class RestoreHandler(ApiHandler):
