@@ -467,6 +467,12 @@ def _invoices(store: Store, customers: pd.DataFrame, rng: np.random.Generator, t
     statuses = _label_ids(store, "statuses")
     total = sum(_invoice_lines(store, customers.iloc[start:start + INVOICE_CHUNK], statuses, rng, today)
                 for start in range(0, len(customers), INVOICE_CHUNK))
+    # three in five of the lines dated within one of the customer's projects are that project's (the latest begun):
+    # the year's invoices by project, a project's invoices, as a firm's books have them
+    store.db.execute("UPDATE invoices SET project_id = m.project_id FROM ("
+                     "SELECT i.id, max(p.id) AS project_id FROM invoices i JOIN projects p "
+                     "ON p.customer_id = i.customer_id AND i.invoice_date BETWEEN p.start_date AND p.end_date "
+                     "WHERE i.id % 5 < 3 GROUP BY i.id) m WHERE invoices.id = m.id")
     store.db.execute("INSERT INTO invoiced_yearly (customer_id, year, amount, invoices) "
                      "SELECT customer_id, CAST(EXTRACT(YEAR FROM invoice_date) AS INTEGER), sum(amount_base), count(*) "
                      "FROM invoices GROUP BY customer_id, EXTRACT(YEAR FROM invoice_date) ORDER BY customer_id, 2")
