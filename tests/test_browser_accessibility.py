@@ -113,16 +113,18 @@ def open_every_section(page) -> None:
     """Open each folded section from the keyboard (its toggle focused, Enter), one after the other: a click aimed
     while the section opened before it still grows can land on another toggle and fold that one again."""
     folded = page.locator("button.cc-sv-toggle[aria-expanded=false]")
-    left = folded.count()
-    while left:
-        toggle = folded.first
-        toggle.focus()
-        focused = page.locator("button.cc-sv-toggle:focus")
-        expect(focused).to_have_attribute("aria-expanded", "false")
+    for _press in range(3 * folded.count() + 3):
+        left = folded.count()
+        if not left:
+            break
+        folded.first.focus()
+        expect(page.locator("button.cc-sv-toggle:focus")).to_have_attribute("aria-expanded", "false")
         page.keyboard.press("Enter")
-        expect(focused).to_have_attribute("aria-expanded", "true", timeout=15_000)
-        left -= 1
-        expect(folded).to_have_count(left, timeout=15_000)  # drawn open before the next one is opened
+        try:
+            expect(folded).to_have_count(left - 1, timeout=10_000)  # drawn open before the next one is opened
+        except AssertionError:  # (on a machine this busy, CI's: the first folded one is pressed again)
+            continue
+    expect(folded).to_have_count(0, timeout=15_000)
 
 
 @pytest.fixture(scope="module")
