@@ -467,7 +467,7 @@ def _invoices(store: Store, customers: pd.DataFrame, rng: np.random.Generator, t
     statuses = _label_ids(store, "statuses")
     total = sum(_invoice_lines(store, customers.iloc[start:start + INVOICE_CHUNK], statuses, rng, today)
                 for start in range(0, len(customers), INVOICE_CHUNK))
-    # three in five of the lines dated within one of the customer's projects are that project's (the latest begun):
+    # three in five of the lines dated within one of the customer's projects are that project's (the last made):
     # the year's invoices by project, a project's invoices, as a firm's books have them
     store.db.execute("UPDATE invoices SET project_id = m.project_id FROM ("
                      "SELECT i.id, max(p.id) AS project_id FROM invoices i JOIN projects p "

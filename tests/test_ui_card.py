@@ -549,6 +549,25 @@ def test_notebook_edits_through_the_param_object_show_in_the_card(demo_store, cu
     assert saved.version == card.customer.version and demo_store.get_customer(customer_id).phone == "+46 8 999 88 77"
 
 
+def test_a_restore_is_no_colleagues_change_to_the_users_own_open_form(demo_store, customer_id):
+    """A restore from the history is this user's own write: heard while it was made (at once, outside a server), it
+    marked their open Edit form "Changed meanwhile by" themselves; it is shown once made, as their own."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    header = card.section("header")
+    header.start_edit()
+    header.form.widgets["name"].value = "Renamed For A Restore AB"
+    assert header.save()
+    header.start_edit()  # open again, as typed into
+    groups = card.section("groups")
+    groups.open()
+    change = demo_store.history(customer_id, field="name").iloc[0]
+    groups.handle("restore", {"id": str(int(change.change_id))})
+    assert "Restored" in texts(groups)
+    assert not any(note.object for note in header.form.notices.values()), {
+        field: note.object for field, note in header.form.notices.items() if note.object}
+    header.cancel()
+
+
 def test_history_filter_and_restore(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     original = card.customer.name

@@ -164,7 +164,11 @@ class CustomerCard(pn.viewable.Viewer):
         with self._hold_lock:
             changes, self._held = self._held, []
         if changes:
-            self._show_changes(changes)
+            try:  # (what others changed is shown; a section failing to show it does not undo this user's save)
+                self._show_changes(changes)
+            except Exception:
+                log.exception("Showing %d change(s) heard during a save on the card of customer %s failed",
+                              len(changes), self.customer.id)
 
     def _open_record(self, event: param.parameterized.Event) -> None:
         """A section asked to show a record (an Activity entry's link): its own section unfolds and shows it — an

@@ -215,8 +215,9 @@ function render({ model, el }) {
     if (document.activeElement !== null && document.activeElement !== document.body) return true;
     const same = was.action === null ? [] :
       [...part.box.querySelectorAll('[data-action="' + CSS.escape(was.action) + '"]')];
-    const again = was.action === null ? part.toggle
+    let again = was.action === null ? part.toggle
       : same.find((el) => el.dataset.id === was.id) || same.find((el) => el.dataset.id === undefined) || part.toggle;
+    if (!shown(again)) again = part.toggle;  // (a control in a folded section cannot take it)
     again.focus();
     return true;
   }

@@ -20,7 +20,7 @@ from ..choices import multi_choice
 from ..editor import RecordEditor, customer_label, refusal
 from ..html import esc, fields, rows_of, table
 from ..values import shown
-from .base import Section, action_button
+from .base import Section, action_button, while_saving
 
 HISTORY_PAGE = 50
 ALL_FIELDS = "__all__"
@@ -246,6 +246,7 @@ class GroupsSection(Section):
             _("Someone saved this customer meanwhile; the card now shows their values. Restore again if you still "
               "want to."), _("Restored; the history records it as a new change."))
 
+    @while_saving
     def _write_customer(self, write: Callable[[], Customer], conflict: str, done: str) -> None:
         """A change of the customer made from this section: on a conflict the card shows the customer as stored
         and says ``conflict``; a refusal says why; done, the card shows the saved customer and notes ``done``."""
