@@ -103,9 +103,13 @@ def random_customers(store, count: int, seed: int) -> list[int]:
 
 # -- 2. the card built on the server ----------------------------------------------------------------------
 def _hv_ready() -> None:
+    """Panel loaded, and Bokeh set as a serving process sets it (:func:`customercard.server.bokeh_as_served`)."""
     import panel as pn
 
+    from customercard.server import bokeh_as_served
+
     pn.extension()
+    bokeh_as_served()
 
 
 def build_card(store, customer_id: int) -> tuple[float, int, float]:

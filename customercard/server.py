@@ -154,6 +154,18 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
+def bokeh_as_served() -> None:
+    """Bokeh's diagnostics for developing apps off, in a serving process: they check the signature of every callback
+    Panel links to a model's property (``inspect.signature``, a few per property) — about a sixth of the time a
+    widget's model takes to make, which every card opened and every form shown pays — and suggest close names for a
+    mistyped attribute. ``BOKEH_PERFORM_ERROR_DIAGNOSTICS`` set in the environment wins (``true`` to develop with
+    them)."""
+    from bokeh.settings import settings
+
+    if "BOKEH_PERFORM_ERROR_DIAGNOSTICS" not in os.environ:
+        settings.perform_error_diagnostics.set_value(False)
+
+
 class CardServer:
     """One served customercard: store, sessions, outbox worker, memory, pages and handlers; :meth:`start` serves
     them, :meth:`stop` ends it all."""
@@ -438,6 +450,7 @@ class CardServer:
         self.secret = self.secret or cookie_secret(self.config.data_path, self.config.cookie_secret, self._store)
         pn.extension(notifications=True)
         pn.config.throttled = True
+        bokeh_as_served()
         serve_error_pages(self.current_store, self.gate.login_of)
         for module in self.preload:
             importlib.import_module(module)

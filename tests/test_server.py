@@ -170,6 +170,35 @@ def test_a_serving_process_takes_its_start_up_objects_out_of_the_collectors_view
     assert int(frozen) > 50_000 and int(left) < int(frozen) // 10
 
 
+def test_a_serving_process_skips_bokehs_diagnostics_unless_asked_for_them():
+    """Bokeh checks every callback's signature as Panel links a model's properties (about a sixth of making a
+    widget's model: every card and form a user opens); a serving process turns that off — with the models still
+    made and their callbacks still working — and ``BOKEH_PERFORM_ERROR_DIAGNOSTICS`` in the environment wins."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from bokeh.settings import settings\n"
+            "from bokeh.models import TextInput\n"
+            "from customercard.server import bokeh_as_served\n"
+            "before = settings.perform_error_diagnostics()\n"
+            "bokeh_as_served()\n"
+            "model, seen = TextInput(), []\n"
+            "model.on_change('value', lambda attr, old, new: seen.append(new))\n"
+            "model.value = 'x'\n"
+            "assert seen == ['x'], seen\n"
+            "print(before, settings.perform_error_diagnostics())\n")
+    env = {k: v for k, v in os.environ.items() if k != "BOKEH_PERFORM_ERROR_DIAGNOSTICS"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                          env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
+                          env={**env, "BOKEH_PERFORM_ERROR_DIAGNOSTICS": "true"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
+
+
 def test_every_module_a_page_imports_is_imported_as_the_server_starts():
     """The pages import their views when first built; a served process imports them all as it starts (before it
     freezes its start-up objects), so that the first user's first card does not wait for the card's modules and
