@@ -793,11 +793,10 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
         pattern = "%" + escaped + "%"
         # what the super search finds for the text too (its link "Search customers for …" leads here): Jönsson
         # typed as jonsson, an organisation or phone number with or without its dashes, a contact person's name
-        found = store.search.search(text, limit=LIST_SEARCH_HITS)
-        ids = [int(i) for i, rank in zip(found["id"], found["rank"], strict=True) if rank != RANK_NAMES[FUZZY]]
+        found = [hit for hit in store.search.list_matches(text, LIST_SEARCH_HITS) if hit[1] != RANK_NAMES[FUZZY]]
+        ids = [customer_id for customer_id, _rank, _match in found]
         own = {_(SOURCES[source][1]) for source in ("number", "name", "nickname")}  # (Jönsson typed as jonsson)
-        why = {int(i): str(match) for i, rank, match in zip(found["id"], found["rank"], found["match"], strict=True)
-               if rank != RANK_NAMES[FUZZY] and match not in own}
+        why = {customer_id: match for customer_id, _rank, match in found if match not in own}
         also = " OR " + store.db.in_list("c.id", len(ids), ids=True) if ids else ""
         # a nickname is found only while the firm has nicknames (switched off, the card shows none)
         nickname = "OR lower(c.nickname) LIKE ? ESCAPE '\\' " if store.admin.settings().nicknames_enabled else ""

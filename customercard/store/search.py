@@ -100,7 +100,7 @@ class SearchStore(Part):
     """Part of :class:`customercard.store.Store`: the super search and the duplicate check."""
 
     uses = ("admin",)
-    internal = frozenset({"index_contact", "index_customer", "index_rows", "reindex", "write_index"})
+    internal = frozenset({"index_contact", "index_customer", "index_rows", "list_matches", "reindex", "write_index"})
     admin: AdminStore
 
     db: Backend
@@ -352,16 +352,36 @@ class SearchStore(Part):
         A query of several words finds entries having all of them, in any order. Its lookups read the index as at
         one moment (:meth:`Backend.snapshot`): a customer saved meanwhile is found under its old or its new values.
         """
-        with self.db.snapshot():
-            return self._search(text, limit, include_archived)
-
-    def _search(self, text: str, limit: int, include_archived: bool) -> pd.DataFrame:
         columns = ["id", "number", "name", "nickname", "city", "status", "archived", "merged_into", "rank", "match",
                    "matched"]
         limit = counted(limit)
+        with self.db.snapshot():
+            ranked = self._ranked_hits(text, limit, include_archived)
+            return self._hit_frame(ranked, limit, include_archived, columns) if ranked else pd.DataFrame(
+                columns=columns)
+
+    def list_matches(self, text: str, limit: int) -> list[tuple[int, str, str]]:
+        """What Search customers adds to its text filter from the super search: the ``limit`` best hits for
+        ``text`` as (customer id, rank, match) — ``match`` as :meth:`search` says it — without reading the
+        customers themselves (the list reads its own page of them; an archived or removed customer among the hits
+        is left out there, by the list's own conditions)."""
+        with self.db.snapshot():
+            ranked = self._ranked_hits(text, counted(limit), True)
+        labels: dict[str, str] = {}
+        out = []
+        for customer_id, (rank, _start, _priority, source, shown) in ranked[:limit]:
+            label = labels.get(source) or labels.setdefault(source, _(SOURCES[source][1]))
+            out.append((int(customer_id), RANK_NAMES[rank], f"{label}: {shown}" if source.startswith("contact")
+                        else label))
+        return out
+
+    def _ranked_hits(self, text: str, limit: int, include_archived: bool
+                     ) -> list[tuple[int, tuple[int, int, int, str, str]]]:
+        """The customers the search finds for ``text`` (enough for a page of ``limit``), best first, each with its
+        best hit (see :meth:`_ranked`)."""
         query, number = bounded_query(text)
         if not query:
-            return pd.DataFrame(columns=columns)
+            return []
         numeric = len(number) >= NUMBER_QUERY_DIGITS and len(number) * 2 >= len(query.replace(" ", ""))
         # 00 dials abroad as + does: 0046 31 … is the number stored as 4631 … (when what follows is a number too)
         abroad = number[2:] if number.startswith("00") and len(number[2:]) >= NUMBER_QUERY_DIGITS else ""
@@ -390,7 +410,7 @@ class SearchStore(Part):
         if include_archived and sum(hit[0] == EXACT for hit in hits.values()) >= limit:
             # A full page of exact hits (e.g. a switchboard number many share): anything the words could add
             # ranks below them, and archived ones stay on the page after the living ones of their rank.
-            return self._hit_frame(self._ranked(hits), limit, include_archived, columns)
+            return self._ranked(hits)
         if cut and len(cut) < len(words):
             self._complete_common_words(words, per_word, cut, held)
         if not exact and len(hits) < limit:
@@ -407,7 +427,7 @@ class SearchStore(Part):
         known = {row[0] for row in term_rows}
         for entry_id, customer_id, source, shown in self._entries([e for e in best_first if e not in known]):
             consider(customer_id, source, shown, matched[entry_id])
-        return self._hit_frame(self._ranked(hits), limit, include_archived, columns)
+        return self._ranked(hits)
 
     @staticmethod
     def _ranked(hits: dict[int, tuple[int, int, int, str, str]]) -> list[tuple[int, tuple[int, int, int, str, str]]]:
@@ -575,11 +595,12 @@ class SearchStore(Part):
         if len(found) < min(limit, len(ranked)) or any(r["archived"] for r in found.values()):
             found.update(self._hit_records([int(customer_id) for customer_id, _ in ranked[limit: limit * 3]]))
         living, archived = [], []
+        labels: dict[str, str] = {}  # (each source's label translated once)
         for customer_id, (rank, _start, _priority, source, shown) in ranked:
             record = found.get(customer_id)
             if record is None or (record["archived"] and not include_archived):
                 continue
-            label = _(SOURCES[source][1])
+            label = labels.get(source) or labels.setdefault(source, _(SOURCES[source][1]))
             match = f"{label}: {shown}" if source.startswith("contact") else label
             row = {**record, "rank": RANK_NAMES[rank], "match": match, "matched": shown}
             (archived if record["archived"] else living).append((rank, row))
