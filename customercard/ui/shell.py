@@ -21,6 +21,8 @@ from .accessibility import LIVE_REGIONS, PAGE_SCRIPT, SR_ONLY_CSS, live
 from .html import page_heading
 
 APP_CSS = assets.text("app.css")
+#: Leaving a page whose card has a form with typing not saved asks first (the browser's "Leave site?").
+UNSAVED_SCRIPT = assets.text("unsaved.js")
 
 # The accessibility script comes before Bokeh draws anything: it watches each shadow root as it is made.
 TEMPLATE = """{% extends base %}
@@ -29,7 +31,7 @@ TEMPLATE = """{% extends base %}
 """ + APP_CSS + SR_ONLY_CSS + """</style>
 <script>document.documentElement.lang = {{ page_language|tojson }};
 window.ccTexts = {{ page_texts|tojson }};
-""" + PAGE_SCRIPT + """</script>{% endblock %}
+""" + PAGE_SCRIPT + UNSAVED_SCRIPT + """</script>{% endblock %}
 {% block contents %}
 <a class="cc-skip" href="#cc-main">{{ skip_text|e }}</a>
 <header class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>

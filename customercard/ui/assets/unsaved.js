@@ -1,0 +1,42 @@
+/* Typing not saved is not lost unasked: leaving the page (a link, the super search, Back, closing the tab) while a
+   form on a customer card holds text changed since it opened asks the browser's "Leave site?" first. A form's text
+   field counts from the moment it takes the focus or typing (its value then is what it started with); a form saved or
+   cancelled is gone from the page, and its fields with it. Search boxes, the "as of" date and the timeline's filter
+   are not forms of the card's records and never ask. */
+(() => {
+  "use strict";
+  if (window.ccUnsaved) return;
+  const TYPED = new Set(["text", "email", "tel", "url", "number", "password"]);
+  const FORMS = ["cc-card", "cc-edits"];  // a card (a customer's, a contact person's) or another marked form
+  const started = new Map();  // field -> its value when it first took the focus
+
+  function field(event) {
+    const target = event.composedPath()[0];
+    if (!target || !target.tagName) return null;
+    if (target.tagName === "TEXTAREA") return target;
+    return target.tagName === "INPUT" && TYPED.has((target.type || "text").toLowerCase()) ? target : null;
+  }
+  function inForm(event) {
+    return event.composedPath().some((node) => node.classList && FORMS.some((name) => node.classList.contains(name)));
+  }
+  function note(event) {
+    const target = field(event);
+    if (target && !started.has(target) && inForm(event)) started.set(target, target.value);
+  }
+  // (before any change: as the field takes the focus, is pressed, or is about to take typing or a paste)
+  for (const type of ["focusin", "pointerdown", "beforeinput"]) document.addEventListener(type, note, true);
+
+  function unsaved() {
+    for (const [target, value] of started) {
+      if (!target.isConnected) started.delete(target);
+      else if (target.value !== value) return true;
+    }
+    return false;
+  }
+  window.addEventListener("beforeunload", (event) => {
+    if (!unsaved()) return;
+    event.preventDefault();
+    event.returnValue = "";  // (older browsers ask only when this is set)
+  });
+  window.ccUnsaved = {unsaved};
+})();

@@ -1,0 +1,116 @@
+"""Typing not saved is not lost unasked: leaving a card while one of its forms holds changed text asks first (the
+browser's "Leave site?"); a form saved or cancelled, or text typed into a search box, never asks."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login, rich_customers, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def customers(live_server) -> list[int]:
+    return rich_customers(live_server.store)
+
+
+def section(page, key: str):
+    return page.locator(f"div.cc-section-{key}")
+
+
+class Dialogs:
+    """The page's dialogs, answered: "stay" (dismiss: the page stays) until told to leave."""
+
+    def __init__(self, page) -> None:
+        self.seen: list[str] = []
+        self.leave = False
+        page.on("dialog", self._answer)
+
+    def _answer(self, dialog) -> None:
+        self.seen.append(dialog.type)
+        if self.leave:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+
+def leave_by_the_header(page, dialogs: Dialogs, expect_ask: bool) -> None:
+    """Click the header's brand (a link to Search customers); asked, the page stays where it was."""
+    before, asked = page.url, len(dialogs.seen)
+    page.locator("nav.cc-nav a.cc-brand").click(no_wait_after=True)
+    if expect_ask:
+        for _ in range(100):  # (the dialog is answered here, on Playwright's side, as its event arrives)
+            if len(dialogs.seen) > asked:
+                break
+            page.wait_for_timeout(50)
+        page.wait_for_timeout(200)
+        assert dialogs.seen[asked:] == ["beforeunload"], dialogs.seen
+        assert page.url == before
+    else:
+        page.wait_for_url("**/search**")
+        assert dialogs.seen[asked:] == []
+
+
+def test_leaving_a_card_with_typing_not_saved_asks_first(live_server, page, customers):
+    customer_id = customers[3]
+    login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
+    dialogs = Dialogs(page)
+    contact = section(page, "contact")
+    stored_phone = live_server.store.get_customer(customer_id).phone
+
+    # nothing typed yet: an open form alone does not ask
+    contact.locator("button.cc-tool-edit").click()
+    phone = contact.locator(".cc-field-phone input")
+    expect(phone).to_be_visible()
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
+
+    # typed: leaving asks, and staying keeps the typing
+    phone.fill("+46 8 111 22 33")
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is True
+    leave_by_the_header(page, dialogs, expect_ask=True)
+    expect(phone).to_have_value("+46 8 111 22 33")
+
+    # typed back to what it was: nothing to lose
+    phone.fill(stored_phone)
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
+    phone.fill("+46 8 111 22 44")
+
+    # saved: the form is gone and leaving does not ask
+    contact.locator(".cc-save button").click()
+    expect(contact.locator(".cc-contact-details")).to_contain_text("+46 8 111 22 44")
+    leave_by_the_header(page, dialogs, expect_ask=False)
+    assert live_server.store.get_customer(customer_id).phone == "+46 8 111 22 44"
+
+    # a new comment typed, then cancelled: leaving does not ask; typed again, it does
+    page.goto(f"{live_server.url}/card?customer={customer_id}")
+    wait_idle(page)
+    comments = section(page, "comments")
+    comments.locator("button.cc-new-comment-button").click()
+    comments.locator(".cc-new-comment textarea").fill("Half a thought")
+    leave_by_the_header(page, dialogs, expect_ask=True)
+    comments.locator(".cc-comment-cancel button").click()
+    expect(comments.locator(".cc-new-comment textarea")).to_have_count(0)
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
+
+    # the super search typed into and left by Enter: no question, the hit's card opens
+    name = live_server.store.get_customer(customers[0]).name
+    search = page.locator(".cc-search-slot input")
+    search.fill(name)
+    expect(page.locator(".cc-search-slot li").first).to_be_visible()
+    search.press("Enter")
+    page.wait_for_url(f"**/card?customer={customers[0]}")
+    assert dialogs.seen.count("beforeunload") == 2
+
+    # and the question, answered "Leave", leaves: nothing stored changes
+    wait_idle(page)
+    contact = section(page, "contact")
+    contact.locator("button.cc-tool-edit").click()
+    contact.locator(".cc-field-phone input").fill("+46 8 999 99 99")
+    dialogs.leave = True
+    before = live_server.store.get_customer(customers[0]).phone
+    page.locator("nav.cc-nav a.cc-brand").click()
+    page.wait_for_url("**/search**")
+    assert dialogs.seen.count("beforeunload") == 3
+    assert live_server.store.get_customer(customers[0]).phone == before
