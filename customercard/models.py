@@ -377,9 +377,12 @@ class Record(param.Parameterized):
                               for k, v in self.param.values().items() if k not in self.nested})
         for name in self.nested:
             setattr(clone, name, getattr(self, name).copy())
-        for pname in self.param:
-            objects = getattr(self.param[pname], "objects", None)
-            if objects is not None:
+        # a record's own allowed values live in its instance parameters (the class's are every record's): only
+        # those made already are looked at — asking for each one made a copy of every parameter of the record
+        made = self.param.objects("existing")
+        for pname, parameter in made.items():
+            objects = getattr(parameter, "objects", None)
+            if objects is not None and parameter is not type(self).param[pname]:
                 clone.param[pname].objects = list(objects)
         stored = self.__dict__.get("_stored")  # what the store read (see Store.get_customer); never changed
         if stored is not None:

@@ -21,7 +21,11 @@
   }
   function note(event) {
     const target = field(event);
-    if (target && !started.has(target) && inForm(event)) started.set(target, target.value);
+    if (!target || started.has(target) || !inForm(event)) return;
+    if (started.size >= 100) {  // forms closed long ago: their fields let go
+      for (const old of started.keys()) if (!old.isConnected) started.delete(old);
+    }
+    started.set(target, target.value);
   }
   // (before any change: as the field takes the focus, is pressed, or is about to take typing or a paste)
   for (const type of ["focusin", "pointerdown", "beforeinput"]) document.addEventListener(type, note, true);
