@@ -2,6 +2,8 @@ function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "cc-sections";
   const drawn = new Map();  // key -> {wrap, box, toggle, tools, body, html, sig, child}
+  const wants = state.wants || (state.wants = {});  // key -> a fold the browser made, not yet confirmed (kept
+                                                    // across drawings of the whole card)
   // __CC_BAR_CHART__
   function on_bar(canvas, bar) {
     const key = key_of(canvas);
@@ -56,7 +58,9 @@ function render({ model, el }) {
       if (!part || !entry) return;
       const collapsed = !part.box.classList.contains("collapsed");
       head(part, {...entry, collapsed: collapsed});  // at once; the server confirms
-      part.want = collapsed;  // until it does, what it sent before (a fold undone since) is not drawn again
+      // until it does, what it sent before (a fold undone since) is not drawn again — nor by the whole card drawn
+      // anew meanwhile (a form's new child), which would show the section folded again a moment
+      wants[key] = collapsed;
       model.send_msg({section: key, toggle: collapsed});
       return;
     }
@@ -174,10 +178,12 @@ function render({ model, el }) {
     for (const entry of model.sections) {
       let part = drawn.get(entry.key);
       if (!part) { part = make(entry); drawn.set(entry.key, part); }
-      const sig = JSON.stringify([entry.title, entry.collapsed, entry.tools]);
-      const stale = part.want !== undefined && entry.collapsed !== part.want;
-      if (!stale) part.want = undefined;
-      if (!stale && sig !== part.sig) head(part, entry);  // (not again when the server confirms a fold)
+      const want = wants[entry.key];
+      const stale = want !== undefined && entry.collapsed !== want;
+      if (!stale) delete wants[entry.key];
+      const drawn_as = stale ? {...entry, collapsed: want} : entry;
+      const sig = JSON.stringify([drawn_as.title, drawn_as.collapsed, drawn_as.tools]);
+      if (sig !== part.sig) head(part, drawn_as);  // (not again when the server confirms a fold)
       if (entry.html !== part.html_text) {
         part.html.innerHTML = entry.html; part.html_text = entry.html;
         if (part.html.querySelector(".cc-child-slot")) part.child = undefined;  // (placed in the new HTML)
