@@ -1,8 +1,8 @@
 /* Typing not saved is not lost unasked: leaving the page (a link, the super search, Back, closing the tab) while a
-   form on a customer card holds text changed since it opened asks the browser's "Leave site?" first. A form's text
-   field counts from the moment it takes the focus or typing (its value then is what it started with); a form saved or
-   cancelled is gone from the page, and its fields with it. Search boxes, the "as of" date and the timeline's filter
-   are not forms of the card's records and never ask. */
+   form on a customer card holds text or a choice changed since it opened asks the browser's "Leave site?" first. A
+   form's field counts from the moment it takes the focus, a press or a key (its value then is what it started
+   with); a form saved or cancelled is gone from the page, and its fields with it. Search boxes, the "as of" date,
+   the timeline's filter and the card's own controls that act at once are not forms and never ask. */
 (() => {
   "use strict";
   if (window.ccUnsaved) return;
@@ -13,22 +13,28 @@
   function field(event) {
     const target = event.composedPath()[0];
     if (!target || !target.tagName) return null;
-    if (target.tagName === "TEXTAREA") return target;
+    if (target.closest("[data-action]")) return null;  // a card's own control (a filter, a year): acts at once
+    if (target.tagName === "TEXTAREA" || target.tagName === "SELECT") return target;
     return target.tagName === "INPUT" && TYPED.has((target.type || "text").toLowerCase()) ? target : null;
   }
   function inForm(event) {
     return event.composedPath().some((node) => node.classList && FORMS.some((name) => node.classList.contains(name)));
   }
+  const UNKNOWN = {};  // a field changed before anything told what it held: changed
   function note(event) {
     const target = field(event);
     if (!target || started.has(target) || !inForm(event)) return;
     if (started.size >= 100) {  // forms closed long ago: their fields let go
       for (const old of started.keys()) if (!old.isConnected) started.delete(old);
     }
-    started.set(target, target.value);
+    started.set(target, event.type === "input" || event.type === "change" ? UNKNOWN : target.value);
   }
-  // (before any change: as the field takes the focus, is pressed, or is about to take typing or a paste)
-  for (const type of ["focusin", "pointerdown", "beforeinput"]) document.addEventListener(type, note, true);
+  // Before any change: as the field takes the focus, is pressed, gets a key, or is about to take typing or a paste
+  // (a focus moved within one component's shadow root is not seen out here, so the focus alone is not enough); a
+  // change seen first (a value set by a script, a choice made without a key or a press) counts as a change.
+  for (const type of ["focusin", "pointerdown", "keydown", "beforeinput", "input", "change"]) {
+    document.addEventListener(type, note, true);
+  }
 
   function unsaved() {
     for (const [target, value] of started) {
