@@ -307,7 +307,8 @@ class Section(pn.viewable.Viewer):
 
     # -- editing ------------------------------------------------------------------------------------------
     def make_form(self, draft: Customer) -> Any:
-        """The edit form for ``draft`` (a copy of the customer): widgets for :attr:`edit_fields`."""
+        """The edit form for ``draft`` (a copy of the customer, which the form reads and never changes — the editor
+        keeps it as the values the form started from): widgets for :attr:`edit_fields`."""
         return FieldForm(record=draft, fields=list(self.edit_fields), columns=self.form_columns,
                          labels=self.form_labels(), user_name=self.context.store.user_name)
 
@@ -342,7 +343,7 @@ class Section(pn.viewable.Viewer):
         draft = context.customer.copy()  # as read now; the card's customer changes under it when others save
         store, customer_id = context.store, draft.id
         self._editor = CustomerEditor(
-            draft, list(self.edit_fields), form=self.make_form(draft.copy()),
+            draft, list(self.edit_fields), form=self.make_form(draft),  # (a form only reads its record)
             save=self._save_customer,
             reload=lambda: store.get_customer(customer_id), done=self._saved, cancelled=self.cancel,
             say=self.say, css="cc-section-form", save_css="cc-save", cancel_css="cc-cancel",
