@@ -407,20 +407,25 @@ def test_a_customer_renamed_while_others_search_is_found_under_either_name(demo_
     assert not missed, f"{len(missed)} of {searches} searches missed it: {missed[:5]}"
 
 
-def test_search_customers_takes_the_super_searchs_hits_without_reading_the_customers(demo_store):
-    """Search customers adds what the super search finds for its text (``list_matches``: ids, ranks and reasons,
-    not the customers' records, which the list reads for its own page): the same hits, ranks and reasons as the
-    super search gives, for words, numbers, contacts and typos alike; a text that finds nothing, nothing."""
-    part = demo_store._parts["search"]
+def test_search_customers_finds_what_the_super_search_finds_with_its_reasons(demo_store):
+    """Search customers' text filter adds what the super search finds for the text (its hits' ids and reasons, taken
+    without reading the hits' records): every hit but a typo guess is listed, with the super search's reason where
+    the customer's own name, nickname or number does not hold the text — for words, numbers, contacts alike."""
     row = demo_store.db.row("SELECT name, phone, org_number FROM customers WHERE NOT archived ORDER BY id LIMIT 1")
     contact = demo_store.db.row("SELECT first_name || ' ' || last_name FROM contacts ORDER BY id LIMIT 1")[0]
-    texts = [row[0].split()[0], row[0][:3].lower(), row[1], row[2], contact, row[0].split()[0][:-1] + "x", "zzqqxx"]
-    for text in texts:
-        shown = demo_store.search(text, limit=500)
-        listed = part.list_matches(text, 500)
-        assert len(listed) == len(shown), text
-        assert sorted(listed) == sorted(zip((int(i) for i in shown["id"]), shown["rank"], shown["match"],
-                                            strict=True)), text
-    assert part.list_matches("zzqqxx", 100) == [] and part.list_matches("  ", 100) == []
-    limited = part.list_matches(row[0][:1], 7)
-    assert len(limited) == 7 and all(isinstance(hit[0], int) for hit in limited)
+    reasons_seen = set()
+    for text in [row[0].split()[0], row[0][:3].lower(), row[1], row[2], contact, "zzqqxx"]:
+        hits = demo_store.search(text, limit=100)
+        hits = hits[hits["rank"] != "similar"]
+        frame, total = demo_store.find_customers(cc.CustomerQuery(text=text, archived="all"), limit=None)
+        listed = dict(zip((int(i) for i in frame["id"]), frame["match"], strict=True))
+        assert total == len(frame)
+        for customer_id, match in zip(hits["id"], hits["match"], strict=True):
+            assert int(customer_id) in listed, (text, customer_id)
+            assert listed[int(customer_id)] in ("", match), (text, customer_id)
+            reasons_seen.add(listed[int(customer_id)])
+        if text == "zzqqxx":
+            assert frame.empty
+    assert any(reason.startswith("contact") for reason in reasons_seen), reasons_seen
+    assert any(reason in ("phone", "organisation number") or "number" in reason for reason in reasons_seen), \
+        reasons_seen
