@@ -356,24 +356,19 @@ class SearchStore(Part):
                    "matched"]
         limit = counted(limit)
         with self.db.snapshot():
-            ranked = self._ranked_hits(text, limit, include_archived)
-            return self._hit_frame(ranked, limit, include_archived, columns) if ranked else pd.DataFrame(
-                columns=columns)
+            return self._hit_frame(self._ranked_hits(text, limit, include_archived), limit, include_archived, columns)
 
     def list_matches(self, text: str, limit: int) -> list[tuple[int, str, str]]:
         """What Search customers adds to its text filter from the super search: the ``limit`` best hits for
         ``text`` as (customer id, rank, match) — ``match`` as :meth:`search` says it — without reading the
         customers themselves (the list reads its own page of them; an archived or removed customer among the hits
         is left out there, by the list's own conditions)."""
+        limit = counted(limit)
         with self.db.snapshot():
-            ranked = self._ranked_hits(text, counted(limit), True)
+            ranked = self._ranked_hits(text, limit, True)
         labels: dict[str, str] = {}
-        out = []
-        for customer_id, (rank, _start, _priority, source, shown) in ranked[:limit]:
-            label = labels.get(source) or labels.setdefault(source, _(SOURCES[source][1]))
-            out.append((int(customer_id), RANK_NAMES[rank], f"{label}: {shown}" if source.startswith("contact")
-                        else label))
-        return out
+        return [(int(customer_id), RANK_NAMES[rank], _reason(source, shown, labels))
+                for customer_id, (rank, _start, _priority, source, shown) in ranked[:limit]]
 
     def _ranked_hits(self, text: str, limit: int, include_archived: bool
                      ) -> list[tuple[int, tuple[int, int, int, str, str]]]:
@@ -595,14 +590,12 @@ class SearchStore(Part):
         if len(found) < min(limit, len(ranked)) or any(r["archived"] for r in found.values()):
             found.update(self._hit_records([int(customer_id) for customer_id, _ in ranked[limit: limit * 3]]))
         living, archived = [], []
-        labels: dict[str, str] = {}  # (each source's label translated once)
+        labels: dict[str, str] = {}
         for customer_id, (rank, _start, _priority, source, shown) in ranked:
             record = found.get(customer_id)
             if record is None or (record["archived"] and not include_archived):
                 continue
-            label = labels.get(source) or labels.setdefault(source, _(SOURCES[source][1]))
-            match = f"{label}: {shown}" if source.startswith("contact") else label
-            row = {**record, "rank": RANK_NAMES[rank], "match": match, "matched": shown}
+            row = {**record, "rank": RANK_NAMES[rank], "match": _reason(source, shown, labels), "matched": shown}
             (archived if record["archived"] else living).append((rank, row))
         # archived and merged-away customers come after the living ones of the same rank
         rows = [row for _, row in sorted(living + archived, key=lambda item: (item[0], item[1]["archived"]))]
@@ -796,3 +789,10 @@ def _similar(a: str, b: str) -> bool:
         return True
     aw, bw = a.split(), b.split()
     return len(aw) == len(bw) and all(within_one_edit(x, y) for x, y in zip(aw, bw, strict=True))
+
+
+def _reason(source: str, shown: str, labels: dict[str, str]) -> str:
+    """Why a hit matched, as the super search says it ('nickname', 'contact: Anna Berg'); ``labels`` keeps each
+    source's label translated once per search."""
+    label = labels.get(source) or labels.setdefault(source, _(SOURCES[source][1]))
+    return f"{label}: {shown}" if source.startswith("contact") else label

@@ -7,7 +7,7 @@
   "use strict";
   if (window.ccUnsaved) return;
   const TYPED = new Set(["text", "email", "tel", "url", "number", "password"]);
-  const FORMS = ["cc-card", "cc-edits"];  // a card (a customer's, a contact person's) or another marked form
+  const FORM = "cc-card";  // a card, a customer's or a contact person's: its forms
   const started = new Map();  // field -> its value when it first took the focus
 
   function field(event) {
@@ -18,7 +18,7 @@
     return target.tagName === "INPUT" && TYPED.has((target.type || "text").toLowerCase()) ? target : null;
   }
   function inForm(event) {
-    return event.composedPath().some((node) => node.classList && FORMS.some((name) => node.classList.contains(name)));
+    return event.composedPath().some((node) => node.classList && node.classList.contains(FORM));
   }
   const UNKNOWN = {};  // a field changed before anything told what it held: changed
   function note(event) {
@@ -31,7 +31,7 @@
   }
   // Before any change: as the field takes the focus, is pressed, gets a key, or is about to take typing or a paste
   // (a focus moved within one component's shadow root is not seen out here, so the focus alone is not enough); a
-  // change seen first (a value set by a script, a choice made without a key or a press) counts as a change.
+  // change seen first (a choice made without a key or a press: a test driver's, an assistive tool's) counts as one.
   for (const type of ["focusin", "pointerdown", "keydown", "beforeinput", "input", "change"]) {
     document.addEventListener(type, note, true);
   }
