@@ -3,6 +3,8 @@ browser's "Leave site?"); a form saved or cancelled, or text typed into a search
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -131,3 +133,25 @@ def test_a_new_comment_or_a_choice_not_saved_asks_and_search_boxes_never_do(live
     page.wait_for_url("**/search**")
     assert dialogs.seen.count("beforeunload") == 2
     assert live_server.store.get_customer(customers[0]).phone == before
+
+
+def test_a_new_customer_typed_but_not_created_asks_and_once_created_moves_on_unasked(live_server, page):
+    """The New customer page is one form: leaving it with typing not created asks first (staying keeps the typing);
+    created, the page opens the new card without a question."""
+    login(page, live_server.url, "anna", path="/new")
+    dialogs = Dialogs(page)
+    form = page.locator(".cc-new-customer-form")
+    name = form.locator(".cc-field-name input")
+    expect(name).to_be_visible()
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
+    name.fill("Quokka Unsaved Typing AB")
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is True
+    leave_by_the_header(page, dialogs, expect_ask=True)
+    expect(name).to_have_value("Quokka Unsaved Typing AB")
+    assert live_server.store.search("Quokka Unsaved Typing").empty  # asked, not created
+
+    page.locator(".cc-create button").click()
+    page.wait_for_url(re.compile(r"/card\?customer=\d+$"))
+    wait_idle(page)
+    expect(page.locator("#cc-customer-name")).to_have_text("Quokka Unsaved Typing AB")
+    assert dialogs.seen == ["beforeunload"]  # the one question above, none as the new card opened

@@ -47,6 +47,10 @@ class NewCustomer(pn.viewable.Viewer):
         self._message = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[SECTION_CSS],
                                      css_classes=["cc-new-message"])
         self._warned: set[int] = set()  # the possible duplicates the warning showed
+        # "cc-guarded": leaving the page with typing not created asks first (ui/assets/unsaved.js)
+        self._layout = pn.Column(pn.pane.HTML(page_heading(_('New customer')), margin=(0, 10)), self.form,
+                                 pn.Row(self._save, self._anyway), self._message, sizing_mode="stretch_width",
+                                 max_width=900, css_classes=["cc-new-customer-form", "cc-guarded"])
 
     def create(self, check_duplicates: bool = True) -> Customer | None:
         """Validate; warn about duplicates (unless told to go on); create. Returns the customer or None."""
@@ -64,13 +68,16 @@ class NewCustomer(pn.viewable.Viewer):
             self._warn(duplicates)
             return None
         try:
-            self.created = self.store.create_customer(candidate, user=self.user)
+            created = self.store.create_customer(candidate, user=self.user)
         except ValidationError as exc:
             self._refused(exc.errors)
             return None
         except CustomerCardError as exc:
             self._say(str(exc), ok=False)
             return None
+        # what was typed is stored: the served page moves on to the new card (a watcher of `created`) unasked
+        self._layout.css_classes = [*self._layout.css_classes, "cc-saved"]
+        self.created = created
         self._anyway.visible = False
         self._message.object = (f'<p class="ok" id="cc-created"{live()}>{esc(_("Created"))} '
                                 f'{link(f"/card?customer={self.created.id}", self.created.name)} '
@@ -104,6 +111,4 @@ class NewCustomer(pn.viewable.Viewer):
         self._anyway.visible = False
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.pane.HTML(page_heading(_('New customer')), margin=(0, 10)), self.form,
-                         pn.Row(self._save, self._anyway), self._message, sizing_mode="stretch_width",
-                         max_width=900, css_classes=["cc-new-customer-form"])
+        return self._layout

@@ -1,14 +1,17 @@
 /* Typing not saved is not lost unasked: leaving the page (a link, the super search, Back, closing the tab) while a
-   form on a customer card holds text or a choice changed since it opened asks the browser's "Leave site?" first. A
-   form's field counts from the moment it takes the focus, a press or a key (its value then is what it started
-   with); a form saved or cancelled is gone from the page, and its fields with it. Search boxes, the "as of" date,
-   the timeline's filter and the card's own controls that act at once are not forms and never ask. */
+   form on a customer card (or a page of one form, marked "cc-guarded": New customer) holds text or a choice changed
+   since it opened asks the browser's "Leave site?" first. A form's field counts from the moment it takes the focus,
+   a press or a key (its value then is what it started with); a form saved or cancelled is gone from the page, and
+   its fields with it — a guarded page's form, saved, is marked "cc-saved" before the page moves on. Search boxes,
+   the "as of" date, the timeline's filter and the card's own controls that act at once are not forms and never
+   ask. */
 (() => {
   "use strict";
   if (window.ccUnsaved) return;
   const TYPED = new Set(["text", "email", "tel", "url", "number", "password"]);
-  const FORM = "cc-card";  // a card, a customer's or a contact person's: its forms
-  const started = new Map();  // field -> its value when it first took the focus
+  const FORMS = ["cc-card", "cc-guarded"];  // a card (a customer's, a contact person's), a page of one form
+  const SAVED = "cc-saved";  // a guarded form saved: nothing of it is lost when the page moves on
+  const started = new Map();  // field -> [its value when it first took the focus, the form it is in]
 
   function field(event) {
     const target = event.composedPath()[0];
@@ -17,17 +20,19 @@
     if (target.tagName === "TEXTAREA" || target.tagName === "SELECT") return target;
     return target.tagName === "INPUT" && TYPED.has((target.type || "text").toLowerCase()) ? target : null;
   }
-  function inForm(event) {
-    return event.composedPath().some((node) => node.classList && node.classList.contains(FORM));
+  function formOf(event) {
+    return event.composedPath().find((node) => node.classList && FORMS.some((name) => node.classList.contains(name)));
   }
   const UNKNOWN = {};  // a field changed before anything told what it held: changed
   function note(event) {
     const target = field(event);
-    if (!target || started.has(target) || !inForm(event)) return;
+    if (!target || started.has(target)) return;
+    const form = formOf(event);
+    if (!form) return;
     if (started.size >= 100) {  // forms closed long ago: their fields let go
       for (const old of started.keys()) if (!old.isConnected) started.delete(old);
     }
-    started.set(target, event.type === "input" || event.type === "change" ? UNKNOWN : target.value);
+    started.set(target, [event.type === "input" || event.type === "change" ? UNKNOWN : target.value, form]);
   }
   // Before any change: as the field takes the focus, is pressed, gets a key, or is about to take typing or a paste
   // (a focus moved within one component's shadow root is not seen out here, so the focus alone is not enough); a
@@ -37,9 +42,9 @@
   }
 
   function unsaved() {
-    for (const [target, value] of started) {
+    for (const [target, [value, form]] of started) {
       if (!target.isConnected) started.delete(target);
-      else if (target.value !== value) return true;
+      else if (target.value !== value && !form.classList.contains(SAVED)) return true;
     }
     return false;
   }
