@@ -432,6 +432,22 @@ def test_no_token_or_a_bad_one_is_401_and_other_paths_404_and_methods_405(served
         assert refused["title"] != "Method not allowed", (method, refused)
 
 
+
+def test_head_answers_what_get_does_without_the_body(served):
+    """HEAD (curl -I, a link checker, a monitor) gets GET's status and headers — its length and ETag — and no body;
+    it asks as GET does: no token, 401; a path without GET, 405."""
+    customer_id = customer_ids(served)[2]
+    client = api(served)
+    got, head = client.get(f"/customers/{customer_id}"), client.call("HEAD", f"/customers/{customer_id}")
+    assert (got.status, head.status) == (200, 200) and head.body == ""
+    assert head.headers["ETag"] == got.headers["ETag"] and head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert int(head.headers["Content-Length"]) == len(got.body.encode())
+    assert client.call("HEAD", "/customers/-1").status == 404
+    refused = Client(served.url).request("HEAD", "/api/v1/customers")
+    assert refused.status == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer") and refused.body == ""
+    not_got = client.call("HEAD", f"/customers/{customer_id}/history/1/restore")  # POST only
+    assert not_got.status == 405 and not_got.headers["Allow"] == "POST" and not_got.body == ""
+
 def test_the_browser_login_reads_and_writes_but_not_from_another_site(served):
     customer_id = customer_ids(served)[8]
     browser = Client(served.url)

@@ -160,6 +160,11 @@ class ApiHandler(BoundedBody, RequestHandler):
     async def get(self, *args: str) -> None:
         await self._serve("GET", args)
 
+    async def head(self, *args: str) -> None:
+        """What GET answers (status and headers, its Content-Length and ETag), without the body: Tornado sends no
+        body for HEAD. Not named in ``Allow`` (which lists what a handler does; HEAD goes with every GET)."""
+        await self._serve("GET", args)
+
     async def post(self, *args: str) -> None:
         await self._serve("POST", args)
 
