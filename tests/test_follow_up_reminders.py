@@ -99,6 +99,21 @@ def test_twice_the_same_day_sends_nothing_more(firm):
     assert len(inbox.messages()) == 4
 
 
+def test_a_day_already_passed_by_a_sent_reminder_sends_nothing(firm):
+    """The firm's time zone moved west after the morning's reminders went out: its today is yesterday again.
+    Yesterday's reminder (never sent: nothing was due then, or the server was down) would be a second e-mail of
+    the same follow-ups the same morning — none goes; the next day's does."""
+    store, _customer, inbox = firm
+    today = store.firm_today()
+    tomorrow, yesterday = today + dt.timedelta(days=1), today - dt.timedelta(days=1)
+    assert send_follow_up_reminders(store, day=today) == ["anna", "boss"]
+    assert store.follow_up_mail_recipients(yesterday) == []
+    assert not store.claim_follow_up_mail("anna", yesterday)
+    assert send_follow_up_reminders(store, day=yesterday) == []
+    assert len(inbox.messages()) == 2 and store.follow_up_mail_days("anna") == [today]
+    assert send_follow_up_reminders(store, day=tomorrow) == ["anna", "boss"]
+    assert len(inbox.messages()) == 4
+
 def test_not_sent_to_someone_who_turned_it_off(firm):
     store, _customer, inbox = firm
     store.set_follow_up_mail_wanted("boss", False, user="boss")

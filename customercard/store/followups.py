@@ -222,12 +222,14 @@ class FollowUpStore(Part):
     # -- the daily reminder ------------------------------------------------------------------------------------
     def follow_up_mail_recipients(self, day: dt.date | None = None) -> list[str]:
         """The active users with an e-mail address who have open follow-ups due by ``day`` (the firm's today),
-        have not turned the daily reminder off on their profile and have not had it for that day yet."""
+        have not turned the daily reminder off on their profile and have not had it for that day — or a later one:
+        the firm's time zone moved west after today's went out makes its today yesterday again, whose reminder
+        would come as a second one the same morning."""
         day = day or self.firm_today()
         rows = self.db.rows(
             "SELECT DISTINCT f.owner FROM follow_ups f JOIN users u ON u.login = f.owner WHERE NOT f.done "
             "AND f.due_on <= ? AND u.active AND u.email <> '' AND NOT EXISTS (SELECT 1 FROM follow_up_mail_sent s "
-            "WHERE s.login = f.owner AND s.sent_on = ?) ORDER BY f.owner", [day, day])
+            "WHERE s.login = f.owner AND s.sent_on >= ?) ORDER BY f.owner", [day, day])
         logins = [str(r[0]) for r in rows]
         return [login for login in logins if self.follow_up_mail_wanted(login)]
 
@@ -249,9 +251,13 @@ class FollowUpStore(Part):
 
     def claim_follow_up_mail(self, login: str, day: dt.date) -> bool:
         """Take the right to send ``login`` the reminder of ``day``: True once per user and day (whichever server
-        process or restart asks first), False after. The record survives restarts; see
-        :meth:`release_follow_up_mail` when sending failed."""
+        process or restart asks first), False after — and False for a day before one whose reminder went out (see
+        :meth:`follow_up_mail_recipients`). The record survives restarts; see :meth:`release_follow_up_mail` when
+        sending failed."""
         with self.db.transaction() as cur:
+            if cur.execute("SELECT 1 FROM follow_up_mail_sent WHERE login = ? AND sent_on > ?",
+                           [login, day]).fetchone():
+                return False
             taken = cur.execute("INSERT INTO follow_up_mail_sent (login, sent_on, sent_at) VALUES (?, ?, ?) "
                                 "ON CONFLICT DO NOTHING RETURNING login", [login, day, utcnow()]).fetchall()
         return bool(taken)
