@@ -155,3 +155,46 @@ def test_a_new_customer_typed_but_not_created_asks_and_once_created_moves_on_una
     wait_idle(page)
     expect(page.locator("#cc-customer-name")).to_have_text("Quokka Unsaved Typing AB")
     assert dialogs.seen == ["beforeunload"]  # the one question above, none as the new card opened
+
+
+def test_an_opportunity_edited_on_the_pipeline_board_asks_until_saved(live_server, page):
+    """The board's opportunity editor (and the home page's follow-up editor, made alike) asks before typing not saved
+    is left; saved, it is gone from the page and leaving does not ask."""
+    store = live_server.store
+    opened = store.open_opportunities()
+    opportunity_id = int(opened["id"].iloc[0])
+    login(page, live_server.url, "anna", path="/pipeline")
+    dialogs = Dialogs(page)
+    shown = page.locator(f".cc-board-card[data-id='{opportunity_id}']")
+    expect(shown).to_be_visible()
+    shown.locator("dl dt").first.click()
+    form = page.locator(".cc-board-form")
+    amount = form.locator(".cc-field-amount input")
+    expect(amount).to_be_visible()
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
+    amount.fill("654321")
+    leave_by_the_header(page, dialogs, expect_ask=True)
+    expect(amount).to_have_value("654321")
+    form.locator(".cc-board-form-save button").click()
+    expect(page.locator(".cc-board-message")).to_contain_text("Saved")
+    assert store.get_opportunity(opportunity_id).amount == 654321.0
+    leave_by_the_header(page, dialogs, expect_ask=False)
+
+
+def test_a_follow_up_edited_on_the_home_page_asks_until_cancelled(live_server, page, customers):
+    store = live_server.store
+    follow_up = store.new_follow_up(customers[5], owner="olli")
+    follow_up.what, follow_up.due_on = "Ask about the framework agreement", store.firm_today()
+    follow_up = store.add_follow_up(follow_up, user="olli")
+    login(page, live_server.url, "olli", path="/")
+    dialogs = Dialogs(page)
+    page.locator(f"button.cc-edit-follow-up[data-id='{follow_up.id}']").click()
+    form = page.locator(".cc-follow-up-form")
+    what = form.locator(".cc-field-what input, .cc-field-what textarea").first
+    expect(what).to_be_visible()
+    what.fill("Ask about the framework agreement and the prices")
+    leave_by_the_header(page, dialogs, expect_ask=True)
+    form.locator(".cc-follow-up-form-cancel button").click()
+    expect(form).to_have_count(0)
+    leave_by_the_header(page, dialogs, expect_ask=False)
+    assert store.get_follow_up(follow_up.id).what == "Ask about the framework agreement"

@@ -47,7 +47,7 @@ class RecordEditor(pn.viewable.Viewer):
             extra: list[Any] | None = None, message: pn.pane.HTML | None = None, focus: bool = False,
             labels: dict[str, str] | None = None, form: Any = None, say: Say | None = None,
             cancel_css: str = "", choices: Callable[[], Choices] | None = None,
-            saving: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
+            saving: Callable[[], AbstractContextManager[Any]] = nullcontext, guarded: bool = False) -> None:
         """``prepare(draft)`` adjusts a draft after the form's values are set (e.g. the probability of a lost
         opportunity); ``cancelled`` None: no Cancel button; ``extra``: more widgets under the form; ``message``: the
         pane its messages go to (its own by default); ``say(text, ok)``: where its messages go instead of a pane
@@ -58,7 +58,9 @@ class RecordEditor(pn.viewable.Viewer):
         record's rules check it against, so that a value of the wrong kind is told with every other problem;
         ``saving()``: a context the whole of a save runs in, from the store's write to ``done`` (a card's
         :meth:`~customercard.ui.context.CardContext.saving`: what is heard meanwhile — its own change among it —
-        waits until the save has shown its result), whichever way the save was asked for."""
+        waits until the save has shown its result), whichever way the save was asked for. ``guarded``: leaving the
+        page while the form holds typing not saved asks first (``ui/assets/unsaved.js``; a card's forms always do) —
+        for an editor that is gone from the page once saved or cancelled."""
         super().__init__()
         self._saving = saving
         self.original = record
@@ -87,7 +89,8 @@ class RecordEditor(pn.viewable.Viewer):
         tail = [self.message] if self.message is not None else []
         self._layout = pn.Column(*head, self.form, *(extra or []), self._buttons, *tail,
                                  sizing_mode="stretch_width",
-                                 css_classes=focus_first([css]) if focus else [css])
+                                 css_classes=[*(focus_first([css]) if focus else [css]),
+                                              *(["cc-guarded"] if guarded else [])])
 
     @property
     def widgets(self) -> dict[str, Any]:
