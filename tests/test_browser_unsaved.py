@@ -198,3 +198,26 @@ def test_a_follow_up_edited_on_the_home_page_asks_until_cancelled(live_server, p
     expect(form).to_have_count(0)
     leave_by_the_header(page, dialogs, expect_ask=False)
     assert store.get_follow_up(follow_up.id).what == "Ask about the framework agreement"
+
+
+def test_the_firms_settings_typed_but_not_saved_ask_and_saved_do_not(live_server, page):
+    """The administration's settings form (and its user form, made alike) asks before typing not saved is left;
+    saved, the form is drawn anew from what is stored and leaving does not ask."""
+    store = live_server.store
+    before = store.settings().start_address
+    login(page, live_server.url, "admin", path="/admin")
+    dialogs = Dialogs(page)
+    page.locator(".cc-admin-tabs [role=tablist] [role=tab]").nth(1).click()
+    address = page.locator(".cc-field-start_address input")
+    expect(address).to_be_visible()
+    changed = "Vasagatan 7, 111 20 Stockholm" if before != "Vasagatan 7, 111 20 Stockholm" else "Kungsgatan 1"
+    address.fill(changed)
+    leave_by_the_header(page, dialogs, expect_ask=True)
+    expect(address).to_have_value(changed)
+    page.locator(".cc-admin-save-settings button").click()
+    expect(page.locator("#cc-status")).to_have_text("Settings saved.")
+    assert store.settings().start_address == changed
+    leave_by_the_header(page, dialogs, expect_ask=False)
+    settings = store.settings()
+    settings.start_address = before
+    store.save_settings(settings, user="admin")

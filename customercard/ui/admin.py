@@ -212,7 +212,8 @@ class SettingsAdmin(AdminPanel):
         self.editor = RecordEditor(self.store.settings(), list(Settings.fields), save=self._store, done=self._saved,
                                    cancelled=None, reload=self.store.settings, css="cc-admin-settings",
                                    save_label=_("Save settings"), save_css="cc-admin-save-settings",
-                                   user_name=self.store.user_name, message=self._message, choices=self.store.choices)
+                                   user_name=self.store.user_name, message=self._message, choices=self.store.choices,
+                                   guarded=True)
         self.form = self.editor.form
         self._layout.objects = [self.editor.__panel__()]
 
@@ -404,7 +405,7 @@ class UsersAdmin(AdminPanel):
                                    reload=None if created else (lambda: store.get_user(login)),
                                    save_label=_("Save user"), save_css="cc-admin-save-user",
                                    user_name=store.user_name, extra=[self._password], message=self._message,
-                                   choices=store.choices)
+                                   choices=store.choices, guarded=True)
         self.form = self.editor.form
         self._form_box.objects = [self.editor.__panel__()]
         self._password.value = ""
