@@ -23,6 +23,8 @@ from .html import page_heading
 APP_CSS = assets.text("app.css")
 #: Leaving a page whose card has a form with typing not saved asks first (the browser's "Leave site?").
 UNSAVED_SCRIPT = assets.text("unsaved.js")
+#: A page whose connection to the server is lost says so, in its reader's language.
+CONNECTION_SCRIPT = assets.text("connection.js")
 
 # The accessibility script comes before Bokeh draws anything: it watches each shadow root as it is made.
 TEMPLATE = """{% extends base %}
@@ -31,7 +33,7 @@ TEMPLATE = """{% extends base %}
 """ + APP_CSS + SR_ONLY_CSS + """</style>
 <script>document.documentElement.lang = {{ page_language|tojson }};
 window.ccTexts = {{ page_texts|tojson }};
-""" + PAGE_SCRIPT + UNSAVED_SCRIPT + """</script>{% endblock %}
+""" + PAGE_SCRIPT + UNSAVED_SCRIPT + CONNECTION_SCRIPT + """</script>{% endblock %}
 {% block contents %}
 <a class="cc-skip" href="#cc-main">{{ skip_text|e }}</a>
 <header class="cc-header" id="cc-header"><nav class="cc-nav">{{ nav_html|safe }}</nav><span class="cc-spacer"></span>
@@ -96,7 +98,7 @@ def give_notebook_page(doc: Any) -> None:
 
 def page_texts() -> dict[str, Any]:
     """The words the page's script puts where Bokeh's widgets bring their own English (a multi-choice's remove
-    buttons and its notices, a date picker's calendar), in the reader's language."""
+    buttons and its notices, a date picker's calendar) or nothing (a lost connection), in the reader's language."""
     calendar = {**formatting.calendar(), "yearAriaLabel": _("Year"), "monthAriaLabel": _("Month"),
                 "hourAriaLabel": _("Hour"), "minuteAriaLabel": _("Minute"), "toggleTitle": _("Click to toggle"),
                 "scrollTitle": _("Scroll to change"), "weekAbbreviation": _("Wk"), "time_24hr": True}
@@ -105,7 +107,9 @@ def page_texts() -> dict[str, Any]:
             "file_too_big": _("{name} is {size}: a file may be at most {limit}. Nothing was sent."),
             "files_too_big": _("The files chosen are {size} together: upload at most {limit} at a time. Nothing was "
                                "sent."),
-            "files_sending": _("Sending {names} ({size}) to the server…")}
+            "files_sending": _("Sending {names} ({size}) to the server…"),
+            "connection_lost": _("The connection to the server was lost: nothing more can be saved from this page. "
+                                 "What you typed is still here — copy it before you reload.")}
 
 
 def nav_html(user: User | None, active: str, pages: set[str]) -> str:
