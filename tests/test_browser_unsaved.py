@@ -55,6 +55,15 @@ def leave_by_the_header(page, dialogs: Dialogs, expect_ask: bool) -> None:
         assert dialogs.seen[asked:] == []
 
 
+def typed_asks(page, dialogs: Dialogs, field, text: str) -> None:
+    """Nothing typed yet: no question; ``text`` typed into ``field``: leaving asks, and staying keeps it."""
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
+    field.fill(text)
+    assert page.evaluate("() => window.ccUnsaved.unsaved()") is True
+    leave_by_the_header(page, dialogs, expect_ask=True)
+    expect(field).to_have_value(text)
+
+
 def test_leaving_a_card_with_typing_not_saved_asks_first(live_server, page, customers):
     customer_id = customers[3]
     login(page, live_server.url, "anna", path=f"/card?customer={customer_id}")
@@ -62,17 +71,10 @@ def test_leaving_a_card_with_typing_not_saved_asks_first(live_server, page, cust
     contact = section(page, "contact")
     stored_phone = live_server.store.get_customer(customer_id).phone
 
-    # nothing typed yet: an open form alone does not ask
     contact.locator("button.cc-tool-edit").click()
     phone = contact.locator(".cc-field-phone input")
     expect(phone).to_be_visible()
-    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
-
-    # typed: leaving asks, and staying keeps the typing
-    phone.fill("+46 8 111 22 33")
-    assert page.evaluate("() => window.ccUnsaved.unsaved()") is True
-    leave_by_the_header(page, dialogs, expect_ask=True)
-    expect(phone).to_have_value("+46 8 111 22 33")
+    typed_asks(page, dialogs, phone, "+46 8 111 22 33")  # an open form alone does not ask; typed, it does
 
     # typed back to what it was: nothing to lose
     phone.fill(stored_phone)
@@ -143,11 +145,7 @@ def test_a_new_customer_typed_but_not_created_asks_and_once_created_moves_on_una
     form = page.locator(".cc-new-customer-form")
     name = form.locator(".cc-field-name input")
     expect(name).to_be_visible()
-    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
-    name.fill("Quokka Unsaved Typing AB")
-    assert page.evaluate("() => window.ccUnsaved.unsaved()") is True
-    leave_by_the_header(page, dialogs, expect_ask=True)
-    expect(name).to_have_value("Quokka Unsaved Typing AB")
+    typed_asks(page, dialogs, name, "Quokka Unsaved Typing AB")
     assert live_server.store.search("Quokka Unsaved Typing").empty  # asked, not created
 
     page.locator(".cc-create button").click()
@@ -171,10 +169,7 @@ def test_an_opportunity_edited_on_the_pipeline_board_asks_until_saved(live_serve
     form = page.locator(".cc-board-form")
     amount = form.locator(".cc-field-amount input")
     expect(amount).to_be_visible()
-    assert page.evaluate("() => window.ccUnsaved.unsaved()") is False
-    amount.fill("654321")
-    leave_by_the_header(page, dialogs, expect_ask=True)
-    expect(amount).to_have_value("654321")
+    typed_asks(page, dialogs, amount, "654321")
     form.locator(".cc-board-form-save button").click()
     expect(page.locator(".cc-board-message")).to_contain_text("Saved")
     assert store.get_opportunity(opportunity_id).amount == 654321.0
@@ -192,8 +187,7 @@ def test_a_follow_up_edited_on_the_home_page_asks_until_cancelled(live_server, p
     form = page.locator(".cc-follow-up-form")
     what = form.locator(".cc-field-what input, .cc-field-what textarea").first
     expect(what).to_be_visible()
-    what.fill("Ask about the framework agreement and the prices")
-    leave_by_the_header(page, dialogs, expect_ask=True)
+    typed_asks(page, dialogs, what, "Ask about the framework agreement and the prices")
     form.locator(".cc-follow-up-form-cancel button").click()
     expect(form).to_have_count(0)
     leave_by_the_header(page, dialogs, expect_ask=False)
@@ -211,9 +205,7 @@ def test_the_firms_settings_typed_but_not_saved_ask_and_saved_do_not(live_server
     address = page.locator(".cc-field-start_address input")
     expect(address).to_be_visible()
     changed = "Vasagatan 7, 111 20 Stockholm" if before != "Vasagatan 7, 111 20 Stockholm" else "Kungsgatan 1"
-    address.fill(changed)
-    leave_by_the_header(page, dialogs, expect_ask=True)
-    expect(address).to_have_value(changed)
+    typed_asks(page, dialogs, address, changed)
     page.locator(".cc-admin-save-settings button").click()
     expect(page.locator("#cc-status")).to_have_text("Settings saved.")
     assert store.settings().start_address == changed
