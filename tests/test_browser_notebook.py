@@ -73,6 +73,8 @@ def test_the_served_notebook_speaks_its_reader_s_language_and_ends_with_its_logi
     wait_idle(page, timeout=60_000)
     expect(page.locator(".cc-card").first).to_contain_text("Kontaktuppgifter", timeout=30_000)
     assert page.evaluate("document.documentElement.lang") == "sv"  # screen readers speak the page in Swedish
+    page.evaluate("() => window.ccConnection.lost()")  # as a lost connection says it (test_browser_connection_lost)
+    expect(page.locator("#cc-connection-lost")).to_contain_text("Anslutningen till servern bröts")
     other = context.new_page()
     other.goto(overview_server.url + "/logout")
     expect(page.locator("#cc-session-ended")).to_contain_text("Du är utloggad", timeout=15_000)

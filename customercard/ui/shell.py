@@ -84,7 +84,7 @@ NOTEBOOK_TEMPLATE = """{% extends "base.html" %}
 {% block postamble %}<style>""" + SR_ONLY_CSS + """</style>
 <script>document.documentElement.lang = {{ page_language|tojson }};
 window.ccTexts = {{ page_texts|tojson }};
-""" + PAGE_SCRIPT + """</script>{% endblock %}"""
+""" + PAGE_SCRIPT + CONNECTION_SCRIPT + """</script>{% endblock %}"""
 
 
 def give_notebook_page(doc: Any) -> None:

@@ -14,6 +14,9 @@
       banner.id = "cc-connection-lost";
       banner.className = "cc-connection-lost";
       banner.setAttribute("role", "alert");
+      // over the page's top, white on red (6.6:1); styled here: the served notebook's page has no app.css
+      banner.style.cssText = "position: sticky; top: 0; z-index: 30; padding: 8px 14px; background: #b42318; " +
+        "color: #fff; font: 600 15px/1.4 system-ui, sans-serif;";
       document.body.prepend(banner);
     }
     banner.textContent = text;
