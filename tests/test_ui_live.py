@@ -159,3 +159,23 @@ def test_a_history_restore_clicked_on_rows_drawn_before_someone_saves_is_a_confl
     version = card.customer.version
     groups.handle("restore", {"id": str(change_id), "version": str(version)})  # again, on the rows drawn now
     assert demo_store.get_customer(customer_id).version == version + 1
+
+
+def test_the_customer_lists_filters_offer_the_lists_as_an_administrator_leaves_them(demo_store):
+    """A status renamed while Search customers is open filtered by it: the filter offers and keeps it under its new
+    name (the same customers listed); an industry added is offered at once — no reload."""
+    from customercard.models import CustomerQuery
+
+    statuses = demo_store.list_values("statuses", include_inactive=False)
+    status = statuses.iloc[0]
+    old, new = str(status["label"]), str(status["label"]) + " (renamed)"
+    listing = CustomerList(store=demo_store, query=CustomerQuery(statuses=[old]))
+    total = listing.total
+    assert total > 0 and listing.filters["statuses"].value == [old]
+    demo_store.rename_list_value(int(status["id"]), new, user="admin")
+    eventually(lambda: listing.filters["statuses"].value == [new])
+    offered = list(listing.filters["statuses"].options.values())
+    assert new in offered and old not in offered
+    assert listing.query.statuses == [new] and listing.total == total
+    demo_store.add_list_value("industries", "Space tourism", user="admin")
+    eventually(lambda: "Space tourism" in listing.filters["industries"].options.values())

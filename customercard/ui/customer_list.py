@@ -24,7 +24,7 @@ from ..spreadsheets import write_table
 from ..store import STORE_TYPES, Store
 from .accessibility import live
 from .bulk import BulkPanel
-from .choices import multi_choice, people_options
+from .choices import multi_choice, people_options, safe_options
 from .components import DataTable
 from .html import esc, page_heading, rows_of
 from .live import Follower
@@ -154,6 +154,12 @@ def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int
     return urlencode(pairs)
 
 
+def _with_chosen(options: Any, chosen: list[str]) -> Any:
+    """A filter's options with the values chosen in it that are no longer offered (a criterion's value removed
+    since): they stay while chosen. Options with labels of their own (a dict) name every value customers have."""
+    return options if isinstance(options, dict) else list(dict.fromkeys([*options, *chosen]))
+
+
 class CustomerList(pn.viewable.Viewer):
     """Search customers: filters built from :class:`CustomerQuery`, results paged and sorted on the server."""
 
@@ -267,6 +273,9 @@ class CustomerList(pn.viewable.Viewer):
         self._doc = pn.state.curdoc
         self._follower = Follower(self.store, lambda change: change.kind == "customer",
                                   lambda _changes: self._refresh_if_shown(), delay=1.0)
+        # an administrator's change of a list, a criterion or the users: the filters offer them as they are now
+        self._lists_follower = Follower(self.store, lambda change: change.kind == "admin", self._offer_lists_now,
+                                        delay=0.5)
 
     # -- what the list is made of (read only) ---------------------------------------------------------------
     @property
@@ -293,9 +302,10 @@ class CustomerList(pn.viewable.Viewer):
         return self._views
 
     # -- filters --------------------------------------------------------------------------------------------
-    def _filter_widgets(self) -> dict[str, pn.widgets.Widget]:
-        store, query = self.store, self.query
-        choices = store.choices()
+    def _list_options(self) -> dict[str, Any]:
+        """What the filters of lists offer, as the firm's lists and users are now: statuses and industries (those no
+        longer offered after them, marked: customers still have them), account managers, each criterion's values."""
+        store = self.store
         users = store.users(include_inactive=True)
         # everyone who may manage customers, and anyone else by the side (a manager made viewer or deactivated
         # still has customers an administrator looks for to hand over): those marked
@@ -305,30 +315,54 @@ class CustomerList(pn.viewable.Viewer):
                                    *((r.login, r.name) for r in users.itertuples() if r.login in marks)], marks)
 
         def listed(list_name: str) -> dict[str, str]:
-            """A list's values for a filter: those offered today, then the ones no longer offered (customers still
-            have them), marked."""
             frame = store.list_values(list_name)
             inactive = _("no longer offered")
             return {**{label: label for label in frame.loc[frame["active"], "label"]},
                     **{f"{label} ({inactive})": label for label in frame.loc[~frame["active"], "label"]}}
+        options: dict[str, Any] = {"statuses": listed("statuses"), "industries": listed("industries"),
+                                   "account_managers": managers}
+        for name, (_multiple, values) in store.choices().criteria.items():
+            options[SEGMENT_PREFIX + name] = values
+        return options
 
-        def multi(label: str, options: Any, value: list[str], css: str) -> pn.widgets.MultiChoice:
-            if not isinstance(options, dict):  # values no longer offered (deactivated) stay while chosen
-                options = list(dict.fromkeys([*options, *value]))
-            return multi_choice(options, value, label=label, css_classes=[css], sizing_mode="stretch_width")
+    def _offer_lists_now(self, _changes: Any = None) -> None:
+        """An administrator changed a list, a criterion's values or the users: the filters offer them as they are now
+        (without a reload), a value chosen under the name it had before chosen under today's — the same customers.
+        (A criterion added, renamed or removed shows in the filters from the next reload.)"""
+        choices = self.store.choices()
+        for key, options in self._list_options().items():
+            widget = self._filters.get(key)
+            if not isinstance(widget, pn.widgets.MultiChoice):
+                continue
+            chosen = [choices.named_now(key, value) if key in ("statuses", "industries") else value
+                      for value in widget.value]
+            offered = safe_options(_with_chosen(options, chosen))
+            known = list(offered.values())
+            widget.param.update(options=offered, value=[value for value in chosen if value in known])
+
+    def _filter_widgets(self) -> dict[str, pn.widgets.Widget]:
+        query = self.query
+        offered = self._list_options()
+
+        def multi(label: str, key: str, value: list[str], css: str) -> pn.widgets.MultiChoice:
+            return multi_choice(_with_chosen(offered[key], value), value, label=label, css_classes=[css],
+                                sizing_mode="stretch_width")
         widgets: dict[str, pn.widgets.Widget] = {
             "text": PromptTextInput(label=_("Name, nickname or number") if self._nicknames else _("Name or number"),
                                          value=query.text, placeholder=_("Filter by name, nickname, number…")
                                          if self._nicknames else _("Filter by name, number…"),
                                          css_classes=["cc-filter-text"], sizing_mode="stretch_width"),
-            "statuses": multi(_("Status"), listed("statuses"), query.statuses, "cc-filter-status"),
-            "industries": multi(_("Industry"), listed("industries"), query.industries, "cc-filter-industry"),
-            "account_managers": multi(_("Account manager"), managers, query.account_managers, "cc-filter-manager"),
+            "statuses": multi(_("Status"), "statuses", query.statuses, "cc-filter-status"),
+            "industries": multi(_("Industry"), "industries", query.industries, "cc-filter-industry"),
+            "account_managers": multi(_("Account manager"), "account_managers", query.account_managers,
+                                      "cc-filter-manager"),
         }
-        for name, (_multiple, values) in choices.criteria.items():
-            widgets[SEGMENT_PREFIX + name] = multi(name, values, query.segments.get(name, []),
-                                                   "cc-filter-seg-" + re.sub(r"[^a-z0-9_-]+", "-", name.lower()))
-        countries = store.countries_in_use()
+        for key in offered:
+            if key.startswith(SEGMENT_PREFIX):
+                name = key[len(SEGMENT_PREFIX):]
+                widgets[key] = multi(name, key, query.segments.get(name, []),
+                                     "cc-filter-seg-" + re.sub(r"[^a-z0-9_-]+", "-", name.lower()))
+        countries = self.store.countries_in_use()
         widgets["city"] = pn.widgets.TextInput(label=_("City"), value=query.city, css_classes=["cc-filter-city"],
                                                sizing_mode="stretch_width")
         widgets["country"] = pn.widgets.Select(label=_("Country"), options=["", *countries], value=query.country
