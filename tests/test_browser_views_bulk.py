@@ -150,3 +150,44 @@ def test_checking_customers_by_keyboard_keeps_the_focus_on_the_box(live_server, 
         expect(boxes.nth(index)).to_be_checked()
         expect(boxes.nth(index)).to_be_focused()
     page.context.close()
+
+
+CHECK_THEN_REDRAW = """() => {
+  const views = [];
+  const walk = (v) => {
+    if (!v || views.includes(v)) return;
+    views.push(v);
+    for (const c of (v.child_views || [])) walk(c);
+  };
+  for (const root of Object.values(Bokeh.index)) walk(root);
+  const list = views.find((v) => v.model && v.model.data && v.model.data.select_label !== undefined
+                          && Array.isArray(v.model.data.rows));
+  const deep = (sel) => {
+    const out = [];
+    (function w(n) {
+      if (n.shadowRoot) w(n.shadowRoot);
+      for (const e of n.querySelectorAll(sel)) out.push(e);
+      for (const e of n.querySelectorAll("*")) if (e.shadowRoot) w(e.shadowRoot);
+    })(document);
+    return out;
+  };
+  deep("input.cc-select-row")[0].click();
+  const caption = list.model.data.caption;
+  list.model.data.caption = caption + " ";  // the rows drawn again before the server can have answered
+  list.model.data.caption = caption;
+  return deep("input.cc-select-row")[0].checked;
+}"""
+
+
+def test_a_customer_checked_stays_checked_while_the_list_is_drawn_again(live_server, browser):
+    """The list is drawn again (a customer saved elsewhere refreshes the page) between a check and the server's
+    answer: the box stays checked (it was drawn from what the server last said — unchecked — until its answer came)."""
+    page = _page(browser)
+    login(page, live_server.url, "anna", path="/search")
+    page.locator(".cc-bulk-toggle button").click()
+    expect(page.locator(".cc-select-row").first).to_be_visible()
+    wait_idle(page)
+    assert page.evaluate(CHECK_THEN_REDRAW) is True
+    expect(page.locator(".cc-bulk-count")).to_have_text("1 customer chosen")
+    expect(page.locator(".cc-select-row").first).to_be_checked()
+    page.context.close()

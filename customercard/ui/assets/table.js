@@ -1,5 +1,9 @@
 function render({ model, el }) {
   const table = document.createElement("table");
+  // A box checked (or unchecked) here that the server has not confirmed yet (row id -> checked): the rows drawn
+  // again meanwhile (a customer saved elsewhere refreshes the page) draw it as the user left it, not as the server
+  // last said — the check was lost under the user's pointer, until the server's answer drew it back.
+  const pending = new Map();
   // A check box (or a column's sort button) used by keyboard is drawn again with the rest: the focus goes to the
   // one drawn in its place, not to the page's start (checking a second customer meant tabbing down again).
   function focusedKey() {
@@ -21,11 +25,15 @@ function render({ model, el }) {
     if (model.caption) table.createCaption().textContent = model.caption;
     const head = table.createTHead().insertRow();
     const picked = new Set(model.selectable ? model.selected : []);
+    for (const [id, on] of pending) { if (on) picked.add(id); else picked.delete(id); }
     const ids = model.rows.filter((row) => row._id !== undefined).map((row) => row._id);
     function box(label, checked, ids_) {
       const input = document.createElement("input");
       input.type = "checkbox"; input.checked = checked; input.setAttribute("aria-label", label);
-      input.addEventListener("change", () => model.send_msg({select: ids_, on: input.checked}));
+      input.addEventListener("change", () => {
+        for (const id of ids_) pending.set(id, input.checked);
+        model.send_msg({select: ids_, on: input.checked});
+      });
       return input;
     }
     if (model.selectable) {
@@ -100,6 +108,11 @@ function render({ model, el }) {
     }
   }
   draw();
+  model.on("selected", () => {  // (before the drawing below) what the server has now confirmed is its own again
+    const now = new Set(model.selected);
+    for (const [id, on] of pending) if (now.has(id) === on) pending.delete(id);
+  });
+  model.on("selectable", () => pending.clear());
   model.on(["rows", "columns", "sort", "descending", "empty_text", "caption", "selected", "selectable"], draw);
   return table;
 }
