@@ -268,6 +268,27 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     page.wait_for_function(BOKEH_IDLE, polling=50, timeout=timeout)
 
 
+#: JavaScript for a test's one-turn page script (``"() => {" + PAGE_VIEWS + …``): ``views``, every Bokeh view of the
+#: page, and ``deep(selector)``, the elements matching it inside every shadow root too.
+PAGE_VIEWS = """
+  const views = [];
+  const walk = (v) => {
+    if (!v || views.includes(v)) return;
+    views.push(v);
+    for (const c of (v.child_views || [])) walk(c);
+  };
+  for (const root of Object.values(Bokeh.index)) walk(root);
+  const deep = (sel) => {
+    const out = [];
+    (function w(n) {
+      if (n.shadowRoot) w(n.shadowRoot);
+      for (const e of n.querySelectorAll(sel)) out.push(e);
+      for (const e of n.querySelectorAll("*")) if (e.shadowRoot) w(e.shadowRoot);
+    })(document);
+    return out;
+  };
+"""
+
 def login(page, base_url: str, user: str, password: str = "demo", path: str = "/search") -> None:
     """Log in through the real login form and wait for the page asked for."""
     page.goto(base_url + path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login, rich_customers, wait_idle
+from .conftest import PAGE_VIEWS, login, rich_customers, wait_idle
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -310,25 +310,9 @@ def test_opening_a_folded_section_or_a_form_keeps_the_keyboard_where_it_was(live
 
 #: In one turn of the page: open the first folded section by a click, then draw the whole card again (as a new child
 #: — a form's holder — makes the browser do) before the server can have confirmed the fold; the section's state after.
-OPEN_THEN_REDRAW = """() => {
-  const views = [];
-  const walk = (v) => {
-    if (!v || views.includes(v)) return;
-    views.push(v);
-    for (const c of (v.child_views || [])) walk(c);
-  };
-  for (const root of Object.values(Bokeh.index)) walk(root);
+OPEN_THEN_REDRAW = "() => {" + PAGE_VIEWS + """
   const card = views.find((v) => v.model && v.model.data && Array.isArray(v.model.data.sections)
                           && v.model.data.sections.some((e) => e.key === "contact"));
-  const deep = (sel) => {
-    const out = [];
-    (function w(n) {
-      if (n.shadowRoot) w(n.shadowRoot);
-      for (const e of n.querySelectorAll(sel)) out.push(e);
-      for (const e of n.querySelectorAll("*")) if (e.shadowRoot) w(e.shadowRoot);
-    })(document);
-    return out;
-  };
   const toggle = deep("button.cc-sv-toggle[aria-expanded=false]")[0];
   const key = toggle.closest("[data-section]").dataset.section;
   toggle.click();

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import login, wait_idle
+from .conftest import PAGE_VIEWS, login, wait_idle
 from .test_browser_accessibility import Scanner, press_until
 
 pytestmark = pytest.mark.browser
@@ -152,25 +152,11 @@ def test_checking_customers_by_keyboard_keeps_the_focus_on_the_box(live_server, 
     page.context.close()
 
 
-CHECK_THEN_REDRAW = """() => {
-  const views = [];
-  const walk = (v) => {
-    if (!v || views.includes(v)) return;
-    views.push(v);
-    for (const c of (v.child_views || [])) walk(c);
-  };
-  for (const root of Object.values(Bokeh.index)) walk(root);
+#: In one turn of the page: check the list's first customer, then draw the rows again before the server can have
+#: answered; whether the box is checked after.
+CHECK_THEN_REDRAW = "() => {" + PAGE_VIEWS + """
   const list = views.find((v) => v.model && v.model.data && v.model.data.select_label !== undefined
                           && Array.isArray(v.model.data.rows));
-  const deep = (sel) => {
-    const out = [];
-    (function w(n) {
-      if (n.shadowRoot) w(n.shadowRoot);
-      for (const e of n.querySelectorAll(sel)) out.push(e);
-      for (const e of n.querySelectorAll("*")) if (e.shadowRoot) w(e.shadowRoot);
-    })(document);
-    return out;
-  };
   deep("input.cc-select-row")[0].click();
   const caption = list.model.data.caption;
   list.model.data.caption = caption + " ";  // the rows drawn again before the server can have answered
