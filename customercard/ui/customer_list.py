@@ -154,6 +154,10 @@ def args_from_query(query: CustomerQuery, sort: str, descending: bool, page: int
     return urlencode(pairs)
 
 
+#: What an administrator's change names (``AdminStore.forget_cached``) that the filters offer.
+LISTED_ADMIN_CHANGES = frozenset({"lists", "criteria", "users"})
+
+
 def _with_chosen(options: Any, chosen: list[str]) -> Any:
     """A filter's options with the values chosen in it that are no longer offered (a criterion's value removed
     since): they stay while chosen. Options with labels of their own (a dict) name every value customers have."""
@@ -273,9 +277,10 @@ class CustomerList(pn.viewable.Viewer):
         self._doc = pn.state.curdoc
         self._follower = Follower(self.store, lambda change: change.kind == "customer",
                                   lambda _changes: self._refresh_if_shown(), delay=1.0)
-        # an administrator's change of a list, a criterion or the users: the filters offer them as they are now
-        self._lists_follower = Follower(self.store, lambda change: change.kind == "admin", self._offer_lists_now,
-                                        delay=0.5)
+        # an administrator's change of a list, a criterion or the users (not of the settings): the filters offer them
+        # as they are now
+        self._lists_follower = Follower(self.store, lambda change: change.kind == "admin" and bool(
+            LISTED_ADMIN_CHANGES & set(change.fields or ())), self._offer_lists_now, delay=0.5)
 
     # -- what the list is made of (read only) ---------------------------------------------------------------
     @property
