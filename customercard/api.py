@@ -16,10 +16,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tornado.web import RequestHandler
+from tornado.web import RequestHandler, stream_request_body
 
+from . import formatting
 from .errors import ConflictError, CustomerCardError, NotFound, PermissionDenied, ValidationError
-from .http_api.values import LARGEST_WHOLE, json_text, path_id
+from .http_api.base import MAX_BODY
+from .http_api.body import BoundedBody
+from .http_api.values import LARGEST_WHOLE, customer_segments, json_text, path_id
 from .i18n import SOURCE_LANGUAGE, _, negotiate, supported, using_language
 from .login import asked_here, from_this_site
 from .models import Customer, to_text
@@ -43,14 +46,33 @@ def customer_json(customer: Customer) -> dict[str, Any]:
             "fields": {name: plain(value) for name, value in customer.values().items()}}
 
 
-class CustomerApiHandler(RequestHandler):
-    """``/api/customers/<id>``."""
+def _named(field: str, changes: dict[str, Any]) -> bool:
+    """Whether a PATCH's changes name this field (a criterion's by ``segments`` or ``segments.<criterion>``)."""
+    if field in changes:
+        return True
+    criterion = field.split(".", 1)[1] if field.startswith("segments.") else None
+    return criterion is not None and isinstance(changes.get("segments"), dict) and criterion in changes["segments"]
+
+
+@stream_request_body
+class CustomerApiHandler(BoundedBody, RequestHandler):
+    """``/api/customers/<id>``. Its body is read as it arrives, up to the HTTP API's bound: a longer one is answered
+    413 in this API's shape (the server's bound for other requests closed the connection without a word)."""
+
+    max_body = MAX_BODY
 
     def initialize(self, get_store: Callable[[], Store], login_of: Callable[[RequestHandler], str | None]) -> None:
         self.get_store, self.login_of = get_store, login_of
 
     def check_xsrf_cookie(self) -> None:  # JSON only (a cross-site form cannot send it); the cookie authenticates
         return None
+
+    def prepare(self) -> None:
+        self.start_body()
+
+    def too_large(self) -> None:
+        with using_language(self._language()):
+            self._reply(413, {"error": _("Send at most {n} bytes.").format(n=formatting.number(MAX_BODY))})
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
         self.set_status(status)
@@ -77,10 +99,14 @@ class CustomerApiHandler(RequestHandler):
             return SOURCE_LANGUAGE
 
     def get(self, customer_id: str) -> None:
+        if self._finished:
+            return
         with using_language(self._language()):
             self._get(customer_id)
 
     def patch(self, customer_id: str) -> None:
+        if self._finished:  # answered 413 while its body arrived
+            return
         with using_language(self._language()):
             self._patch(customer_id)
 
@@ -105,7 +131,7 @@ class CustomerApiHandler(RequestHandler):
             self._reply(403, {"error": _("A page of another site cannot change anything here with your login.")})
             return
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = json.loads(self.body_read() or b"{}")
             changes, version = dict(body["changes"]), int(body["version"])
             if abs(version) > LARGEST_WHOLE:  # no version is (the database would fail on it)
                 raise ValueError(version)
@@ -117,9 +143,14 @@ class CustomerApiHandler(RequestHandler):
         try:
             customer = store.get_customer(customer_id_of(customer_id))
             customer.version = version
-            unknown = [field for field in changes if field not in Customer.fields]
-            errors = {field: _("Not a field of a customer.") for field in unknown}
-            errors.update(customer.update_from({k: v for k, v in changes.items() if k not in unknown}))
+            # segments as /api/v1 reads them: the criteria named change, the others stay (all were cleared)
+            errors: dict[str, str] = {}
+            segments = customer_segments(customer, changes, errors)
+            plain = {k: v for k, v in changes.items() if k != "segments" and not k.startswith("segments.")}
+            errors.update({field: _("Not a field of a customer.") for field in plain if field not in Customer.fields})
+            if segments is not None:
+                plain["segments"] = segments
+            errors.update(customer.update_from({k: v for k, v in plain.items() if k not in errors}))
             if errors:  # report every problem at once, the model's own rules included
                 stored = store.get_customer(customer_id_of(customer_id))
                 errors = {**customer.validate(store.choices(), previous=stored), **errors}
@@ -132,8 +163,10 @@ class CustomerApiHandler(RequestHandler):
         except ValidationError as exc:
             self._reply(422, {"errors": exc.errors})
         except ConflictError as exc:
+            # attempted: what this request sent for the field, null when it did not name it (as /api/v1 says)
             self._reply(409, {"error": str(exc), "stored_version": exc.stored_version, "conflicts": [
-                {"field": c.field, "stored": to_text(c.stored), "attempted": to_text(c.attempted),
+                {"field": c.field, "stored": to_text(c.stored),
+                 "attempted": to_text(c.attempted) if _named(c.field, changes) else None,
                  "changed_by": c.changed_by} for c in exc.conflicts]})
         except CustomerCardError as exc:  # e.g. the database refused the write: one clear line, nothing saved
             self._reply(400, {"error": str(exc)})

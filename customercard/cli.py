@@ -598,8 +598,9 @@ def _add_users_command(sub: argparse._SubParsersAction) -> None:
     for p in (add, users_sub.add_parser("set-password", help=_("set a user's password"))):
         if p is not add:
             p.add_argument("login")
-        p.add_argument("--password", help=_("the password (else asked for, or read with --password-stdin)"))
-        p.add_argument("--password-stdin", action="store_true", help=_("read the password from stdin"))
+        given = p.add_mutually_exclusive_group()  # (both: the one read from stdin was quietly not used)
+        given.add_argument("--password", help=_("the password (else asked for, or read with --password-stdin)"))
+        given.add_argument("--password-stdin", action="store_true", help=_("read the password from stdin"))
     role = users_sub.add_parser("set-role", help=_("change a user's role"))
     role.add_argument("login")
     role.add_argument("role", choices=ROLES)

@@ -36,12 +36,15 @@ def personal_data_zip(store: Store, contact_id: int, user: str | None = None) ->
 
 
 def write_personal_data(store: Store, contact_id: int, target: Path, user: str | None = None) -> list[Path]:
-    """Write the export: ``target`` ending in .zip gets both files; one ending in .json (or without an ending) is
-    the JSON file, and the vCard goes beside it with the suffix .vcf. Returns the files written; never writes over a
-    file; any other ending is refused (JSON was written under a .txt name)."""
+    """Write the export: ``target`` ending in .zip gets both files; one ending in .json is the JSON file, and the
+    vCard goes beside it with the suffix .vcf; a name without an ending gets .json (``person`` → person.json and
+    person.vcf). Returns the files written; never writes over a file; any other ending is refused (JSON was written
+    under a .txt name)."""
     if target.suffix.lower() not in (".zip", ".json", ""):
         raise CustomerCardError(_("Give the export a file name ending in .zip (both files in one) or .json (the vCard "
                                   "beside it as .vcf), not {name}.").format(name=target.name))
+    if not target.suffix:  # (the JSON was written under the bare name, the vCard beside it as NAME.vcf)
+        target = target.with_name(target.name + ".json")
     as_zip = target.suffix.lower() == ".zip"
     paths = [target] if as_zip else [target, target.with_suffix(".vcf")]
     for path in paths:
@@ -58,5 +61,7 @@ def write_personal_data(store: Store, contact_id: int, target: Path, user: str |
         files = personal_data_files(store, contact_id, user)
         contents = [files.pop(f"contact-{contact_id}.json"), *files.values()]
     for path, data in zip(paths, contents, strict=True):
-        path.write_bytes(data)
+        # made for its owner only (personal data), and never over a file made meanwhile
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(data)
     return paths

@@ -269,9 +269,13 @@ def test_history_and_restoring_a_value(served):
     assert client.get(f"/customers/{customer_id}/history").json()["items"][0]["kind"] == "restore"
     # a field never changed has an empty history; a name that is no field is a mistake, said (it was an empty list)
     assert client.get(f"/customers/{customer_id}/history?field=invoicing.their_reference").status == 200
-    assert client.get(f"/customers/{customer_id}/history?field=segments.No%20such%20criterion").status == 200
+    criterion = store.criteria()[0].name
+    assert client.get(f"/customers/{customer_id}/history?field=segments.{criterion}").status == 200
     wrong = problem(client.get(f"/customers/{customer_id}/history?field=nick_name"), 400)
     assert "nick_name" in wrong["detail"] and wrong["errors"]["field"], wrong
+    # a criterion the firm does not have (nor its name in another case, nor none) is no field either
+    for name in ("segments.No%20such%20criterion", f"segments.{criterion.swapcase()}", "segments."):
+        assert problem(client.get(f"/customers/{customer_id}/history?field={name}"), 400)["errors"]["field"], name
     assert problem(client.post(f"/customers/{customer_id}/history/1/restore", {}, if_match=back.headers["ETag"]),
                    404)
 
@@ -330,6 +334,12 @@ def test_records_are_made_read_and_changed_on_the_version_read(served, kind):
     assert problem(client.get(f"/{kind}/99999999"), 404) and problem(client.post(f"/customers/99999999/{kind}", {
         "fields": NEW[kind]}), 404)
     assert problem(client.post(f"/customers/{customer_id}/{kind}", {"fields": {"nonsense": 1}}), 422)
+    # the errors name what is wrong, not what the store fills when it is not given (a comment's writer and day)
+    wrong = problem(client.post(f"/customers/{customer_id}/{kind}", {"fields": {**NEW[kind], "nonsense": 1}}), 422)
+    assert set(wrong["errors"]) == {"nonsense"}, wrong
+    if kind == "comments":
+        bad_day = {"fields": {"body": "x", "written_on": "2024-02-30"}}
+        assert set(problem(client.post(f"/customers/{customer_id}/{kind}", bad_day), 422)["errors"]) == {"written_on"}
     if kind == "opportunities":  # a reason lost on an open one was answered 200 and dropped without a word
         refused = problem(client.patch(f"/{kind}/{record['id']}", {"lost_reason": "Too dear"}, if_match='"v2"'), 422)
         assert "lost_reason" in refused["errors"]

@@ -236,6 +236,33 @@ def test_the_older_cookie_api_answers_400_to_a_body_python_cannot_read(served):
         assert reply.status == HTTPStatus.BAD_REQUEST and "Send JSON like" in reply.json()["error"], reply.body[:200]
 
 
+def test_the_older_cookie_api_changes_the_criteria_it_names_and_says_only_what_it_sent(served):
+    """The older API's ``segments`` emptied every criterion it did not name (as /api/v1's once did); a stale PATCH of
+    the name alone answered 409 with 'attempted' set for fields it never sent; 2 MB closed the connection unanswered."""
+    store = served.store
+    criteria = [c for c in store.criteria() if len(c.values) >= 2][:2]
+    customer_id = int(store.sql("SELECT min(id) AS id FROM customers WHERE NOT archived AND merged_into IS NULL")
+                      ["id"][0])
+    customer = store.get_customer(customer_id)
+    customer.segments = {criteria[0].name: [criteria[0].values[0]], criteria[1].name: [criteria[1].values[0]]}
+    version = store.save_customer(customer, user="anna").version
+    browser = Client(served.url)
+    assert browser.log_in("erik", "demo").status == HTTPStatus.FOUND
+    changed = browser.request("PATCH", f"/api/customers/{customer_id}", headers=JSON, body=json.dumps(
+        {"version": version, "changes": {"segments": {criteria[0].name: [criteria[0].values[1]]}}}).encode())
+    assert changed.status == HTTPStatus.OK, changed.body[:300]
+    assert store.get_customer(customer_id).segments == {criteria[0].name: [criteria[0].values[1]],
+                                                        criteria[1].name: [criteria[1].values[0]]}
+    stale = browser.request("PATCH", f"/api/customers/{customer_id}", headers=JSON, body=json.dumps(
+        {"version": version, "changes": {"name": "Renamed From An Old Version"}}).encode())
+    assert stale.status == HTTPStatus.CONFLICT
+    conflicts = {c["field"]: c for c in stale.json()["conflicts"]}
+    assert conflicts[f"segments.{criteria[0].name}"]["attempted"] is None  # not sent: not said to be attempted
+    too_long = browser.request("PATCH", f"/api/customers/{customer_id}", headers=JSON, body=b" " * 2_000_000)
+    assert too_long.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE and "at most" in too_long.json()["error"]
+    assert store.get_customer(customer_id).name != "Renamed From An Old Version"
+
+
 def test_the_store_api_answers_a_method_it_does_not_take_405_with_allow_in_its_error_shape(served):
     """GET /api/v1/rpc/<method>, GET /api/v1/backup: Tornado's HTML page without Allow, it was."""
     client = Client(served.url)

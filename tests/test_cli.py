@@ -48,6 +48,11 @@ def test_demo_users_and_backup_round_trip(tmp_path: Path):
 
     backup = tmp_path / "copy.duckdb"
     assert run("--db", db, "backup", str(backup)).returncode == 0
+    # the database and its backup hold password hashes and personal data: readable by their owner only
+    assert Path(db).stat().st_mode & 0o777 == 0o600 and backup.stat().st_mode & 0o777 == 0o600
+    person = tmp_path / "person"
+    assert run("--db", db, "privacy", "export", "1", str(person)).returncode == 0
+    assert [p.stat().st_mode & 0o777 for p in (tmp_path / "person.json", tmp_path / "person.vcf")] == [0o600] * 2
     with Store(backup) as copy, Store(db) as original:
         for table in ("customers", "invoices", "customer_changes", "user_directory"):
             query = f"SELECT count(*) AS n FROM {table}"
@@ -65,6 +70,9 @@ def test_mistakes_are_one_line_and_non_zero(tmp_path: Path):
         (["demo", "--customers", "5"], "holds data already"),
         (["backup", db], "exists already"),
         (["users", "add", "x2", "--role", "owner"], "invalid choice"),
+        # both ways of giving a password: which was meant is not guessed (stdin's was quietly not used)
+        (["users", "add", "x3", "--password", "Kx9#mQ2vLp7z", "--password-stdin"], "not allowed with"),
+        (["users", "set-password", "anna", "--password", "Kx9#mQ2vLp7z", "--password-stdin"], "not allowed with"),
         (["frobnicate"], "invalid choice"),
         # no --name: the name is the login, and only the login is said to be too long
         (["users", "add", "a" * 300, "--password", "Kx9#mQ2vLp7z"], "login: At most 32 characters."),

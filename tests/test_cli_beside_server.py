@@ -104,7 +104,8 @@ def test_export_and_import_while_the_server_runs(served, capsys, tmp_path):
 def test_privacy_export_while_the_server_runs_writes_here(served, capsys, tmp_path):
     contact_id = int(served.store.sql("SELECT min(id) AS id FROM contacts")["id"][0])
     code, _out, _err = cli(served, capsys, "privacy", "export", str(contact_id), str(tmp_path / "person"))
-    assert code == 0 and (tmp_path / "person").exists() and (tmp_path / "person.vcf").exists()
+    assert code == 0 and (tmp_path / "person.json").exists() and (tmp_path / "person.vcf").exists()
+    assert not (tmp_path / "person").exists()  # a bare name gets the ending of what it holds
 
 
 def test_an_api_token_may_not_make_tokens_or_set_passwords(served):

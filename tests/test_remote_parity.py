@@ -220,3 +220,55 @@ def test_a_follow_up_due_before_the_year_1000_is_told_for_its_day(store):
     with pytest.raises(ValidationError) as refused:
         store.add_follow_up(follow_up, user="anna")
     assert set(refused.value.errors) == {"due_on"}
+
+
+# -- 8. a day's differences of several kinds -------------------------------------------------------------------
+def test_a_diff_of_a_text_field_and_a_criterion_is_the_files_on_the_server_too(store):
+    """value_a / value_b hold texts beside a criterion's lists: Arrow alone could not carry the column (the server
+    answered 'do not travel'), so the card's 'compare with today' failed in a notebook beside the server."""
+    customer_id = old_customer(store, 7)
+    customer = store.get_customer(customer_id)
+    criterion = store.criteria()[0]
+    before = list(customer.segments.get(criterion.name, []))
+    chosen = [value for value in criterion.values if value not in before][:1]
+    customer.phone = "+46 8 765 43 21" if customer.phone != "+46 8 765 43 21" else "+46 8 765 43 22"
+    customer.segments = {**customer.segments, criterion.name: chosen}
+    store.save_customer(customer, user="anna")
+    differs = store.diff(customer_id, dt.date(2020, 1, 1))
+    rows = {row.field: row for row in differs.itertuples()}
+    assert rows["phone"].value_b == customer.phone and isinstance(rows["phone"].value_b, str)
+    assert rows[f"segments.{criterion.name}"].value_b == chosen  # a list, as the file gives it
+    assert {type(v) for v in differs["value_b"]} >= {str, list}
+
+
+def test_a_frame_of_values_of_several_kinds_comes_back_as_it_was():
+    import decimal
+
+    frame = pd.DataFrame({"field": ["a", "b", "c", "d"], "value": ["x", ["A", "B"], None, dt.date(2024, 1, 2)],
+                          "other": [decimal.Decimal("1.5"), "y", ("t", 1), dt.datetime(2024, 1, 2, 3, 4)]})
+    back = wire.frame_from_arrow(wire.frame_to_arrow(frame))
+    assert back.equals(frame)
+    assert [type(v) for v in back["other"]] == [decimal.Decimal, str, tuple, dt.datetime]
+
+
+# -- 9. a day is a date, a moment or a text; a number is refused on both ----------------------------------------
+@pytest.mark.parametrize(("method", "arguments", "field"), [
+    ("timeline", {"since": 20240101}, "since"), ("get_customer", {"as_of": 20240101}, "as_of"),
+    ("diff", {"date_a": 20240101}, "date_a")])
+def test_a_number_is_no_day_on_the_file_nor_through_the_server(store, method, arguments, field):
+    from customercard.errors import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        getattr(store, method)(old_customer(store, 0), **arguments)
+    assert set(refused.value.errors) == {field}
+
+
+@pytest.mark.parametrize("limit", [-1, 1.5, "many"])
+def test_a_timeline_limit_that_is_no_count_is_refused_and_zero_gives_none(store, limit):
+    from customercard.errors import ValidationError
+
+    customer_id = old_customer(store, 0)
+    with pytest.raises(ValidationError) as refused:
+        store.timeline(customer_id, limit=limit)
+    assert set(refused.value.errors) == {"limit"}
+    assert store.timeline(customer_id, limit=0).empty and len(store.timeline(customer_id, limit=2)) == 2

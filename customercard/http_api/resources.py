@@ -208,17 +208,22 @@ class HistoryHandler(ApiHandler):
         if len(field) > FIELD_NAME_LENGTH:
             raise ApiError(400, _("Give field in at most 200 characters."), errors={"field": _("Too long.")})
         frame = self.store.history(number, field=field or None)
-        if field and frame.empty and not _a_history_field(field):  # (a misspelt name is no empty history)
+        if field and frame.empty and not self._a_history_field(field):  # (a misspelt name is no empty history)
             raise ApiError(400, _("No field is named {field}: give a field of the customer (name, "
                                   "visit_address.city …) or segments.<criterion>.").format(field=quote(field)),
                            errors={"field": _("No such field.")})
         return Reply(200, _items(_rows(frame[["change_id", "changed_at", "changed_by", "field", "old_value",
                                                "new_value", "kind", "version"]])))
 
-
-def _a_history_field(name: str) -> bool:
-    """Whether a customer's history may name this field (a criterion's: any, renamed or removed since)."""
-    return name in customer_field_names() or name in HISTORY_ONLY_FIELDS or name.startswith("segments.")
+    def _a_history_field(self, name: str) -> bool:
+        """Whether a customer's history may name this field: one of the customer's, or a criterion of the firm's
+        (switched off too). A criterion removed or renamed since is found while its changes are in this customer's
+        history (the frame is not empty then); with none, its old name is no field."""
+        if name in customer_field_names() or name in HISTORY_ONLY_FIELDS:
+            return True
+        head, dot, criterion = name.partition(".")
+        return head == "segments" and bool(dot) and criterion in {
+            c.name for c in self.store.criteria(include_inactive=True)}
 
 
 class RestoreHandler(ApiHandler):
@@ -331,6 +336,10 @@ class CustomerRecordsHandler(KindHandler):
         return Reply(200, _items(items))
 
 
+#: The fields of a new record the store fills when they are not given (the writer, today).
+FILLED_BY_THE_STORE = ("author", "written_on")
+
+
 class CustomerRecordsMaker(KindHandler):
     """POST on ``/api/v1/customers/<id>/<records>``: a new record of the customer."""
 
@@ -343,7 +352,11 @@ class CustomerRecordsMaker(KindHandler):
         if errors:
             if "owner" in record.param and not record.owner:  # as the store would: the caller's, unless given
                 record.owner = login
-            raise _invalid({**record.validate(self.store.choices()), **errors})
+            invalid = record.validate(self.store.choices())
+            for name in FILLED_BY_THE_STORE:  # not given: the store fills it (a comment's author, its day), not wrong
+                if name in record.param and not (isinstance(fields, dict) and name in fields):
+                    invalid.pop(name, None)
+            raise _invalid({**invalid, **errors})
         created = self.kind.get(self.store, self.kind.create(self.store, record, login).id)
         return Reply(201, record_json(created), {"Location": f"{API_PREFIX}/{self.kind.path}/{created.id}",
                                                  **self._etag_headers(created)})

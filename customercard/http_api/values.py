@@ -230,7 +230,7 @@ def _segment_values(chosen: Any, message: str) -> list[str]:
     return list(values)
 
 
-def _customer_segments(record: Customer, fields: dict[str, Any], errors: dict[str, str]) -> dict[str, list[str]] | None:
+def customer_segments(record: Customer, fields: dict[str, Any], errors: dict[str, str]) -> dict[str, list[str]] | None:
     """The segments a customer's fields ask for, criterion by criterion: ``segments`` (an object) changes the
     criteria it names and keeps the others, as ``segments.<criterion>`` changes one — null or [] clears a criterion
     (a PATCH of one criterion emptied all the others). None when no segment is sent."""
@@ -259,7 +259,7 @@ def apply_fields(record: Record, fields: Any) -> dict[str, str]:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if isinstance(record, Customer):
-        segments = _customer_segments(record, fields, errors)
+        segments = customer_segments(record, fields, errors)
         fields = {name: value for name, value in fields.items()
                   if name != "segments" and not name.startswith("segments.")}
         if segments is not None:

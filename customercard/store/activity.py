@@ -20,7 +20,7 @@ from .. import formatting
 from ..errors import NotFound, ValidationError
 from ..i18n import N_, _
 from ..models import Settings
-from .backend import Backend
+from .backend import Backend, counted
 from .part import Part
 from .privacy import SHORTEST_NEEDLE
 
@@ -293,10 +293,18 @@ def as_day_or_moment(value: Any, field: str = "as_of") -> dt.date | dt.datetime:
         return value
     if hasattr(value, "to_pydatetime"):
         return value.to_pydatetime()
+    _refuse_no_text(value, field)
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return dt.date.fromisoformat(value.strip())
     except ValueError:
         return as_moment(value, field)
+
+
+def _refuse_no_text(value: Any, field: str) -> None:
+    """A day is a date, a moment or a text naming one: a number (20240101, which ``fromisoformat`` of its text would
+    read as a day) or anything else is refused, on the file as through the server (which refuses it by its kind)."""
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])})
 
 
 def as_date(value: Any, field: str = "as_of") -> dt.date:
@@ -306,8 +314,11 @@ def as_date(value: Any, field: str = "as_of") -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime().date()
+    _refuse_no_text(value, field)
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
 
@@ -315,9 +326,12 @@ def as_date(value: Any, field: str = "as_of") -> dt.date:
 def as_moment(value: Any, field: str) -> dt.datetime:
     """A moment from a datetime, a date (its midnight) or an ISO text ('2024-06-30T10:00', with or without its
     offset), as the store keeps moments (UTC, without a zone); a ValidationError (on ``field``) for anything else."""
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
     if not isinstance(value, dt.datetime | dt.date):
+        _refuse_no_text(value, field)
         try:
-            value = dt.datetime.fromisoformat(str(value).strip())
+            value = dt.datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValidationError({field: _("Not a date: {value}.").format(value=str(value)[:40])}) from None
     if not isinstance(value, dt.datetime):
@@ -489,7 +503,7 @@ class ActivityStore(Part):
             at, src, seq = _read_cursor(before)
             where.append("(moment < ? OR (moment = ? AND src < ?) OR (moment = ? AND src = ? AND seq < ?))")
             outer += [at, at, src, at, src, seq]
-        count = max(1, min(int(limit), MAX_PAGE))
+        count = min(counted(limit), MAX_PAGE)  # 0: no entries (as SQL reads it); below 0 or no number: refused
         union = " UNION ALL ".join(parts)
         # materialised: each part reads its customer's rows by key (DuckDB would otherwise push the page's top-N
         # filter into the scans and read whole tables in their stored order instead of using the indexes)

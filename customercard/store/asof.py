@@ -172,6 +172,8 @@ class AsOfStore(Part):
         """What differs between the customer at the end of ``date_a`` and at the end of ``date_b`` (today when
         None), field by field: columns field, label, value_a, value_b (as the customer objects hold them), changed_at
         and changed_by (the last change of the field between the two)."""
+        date_a = as_day_or_moment(date_a, "date_a")  # (a day that is no day: said for its argument)
+        date_b = None if date_b is None else as_day_or_moment(date_b, "date_b")
         first = self.customer_as_of(customer_id, date_a)
         second = (self._current_customer(int(customer_id)) if date_b is None
                   else self.customer_as_of(customer_id, date_b))

@@ -109,9 +109,11 @@ class Database(SqlBackend):
         if "://" in self.path:  # a mistyped URL (postgresq://…) would become folders named after it, password too
             raise CustomerCardError(_("{database} is neither a PostgreSQL URL (postgresql://…) nor a DuckDB file.")
                                     .format(database=redact_url(self.path)))
+        new = False
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             _refuse_other_files(Path(self.path))
+            new = not Path(self.path).exists()
         try:
             self._conn = duckdb.connect(self.path)
         except duckdb.IOException as exc:
@@ -119,6 +121,8 @@ class Database(SqlBackend):
         except duckdb.Error as exc:
             raise CustomerCardError(_("Cannot open the database {path}: {exc}").format(
                 path=self.path, exc=exc)) from None
+        if new:  # it will hold password hashes and personal data: for its owner only, as the cookie secret is
+            owner_only(Path(self.path))
         # one write lock per file in this process: two stores on one file (two notebooks) take turns as one does
         self._write_lock = _file_write_lock(self.path)
         self._cursors: list[Any] = []
@@ -309,10 +313,21 @@ class Database(SqlBackend):
             except self._duckdb.TransactionException:  # another thread's write transaction is open (not ours)
                 log.info("Backing up without a checkpoint first: another write transaction is open")
             cur.execute("ATTACH ? AS backup_target", [str(target)])
+            owner_only(target)  # (made empty by ATTACH: for its owner only before anything is copied into it)
             try:
                 cur.execute(f"COPY FROM DATABASE {_current_db_name(cur)} TO backup_target")
             finally:
                 cur.execute("DETACH backup_target")
+
+
+def owner_only(path: Path) -> None:
+    """Make a file this process wrote readable and writable by its owner only (0600): a database, its backup and
+    a person's exported data hold password hashes and personal data. A file system without such modes (a mounted
+    share) keeps its own."""
+    try:
+        path.chmod(0o600)
+    except OSError as exc:
+        log.info("Could not make %s its owner's only: %s", path, exc)
 
 
 def _current_db_name(cur: Any) -> str:

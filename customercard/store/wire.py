@@ -284,15 +284,27 @@ def frame_to_arrow(frame: pd.DataFrame) -> bytes:
     plain = frame.copy(deep=False) if maps else frame
     for place in maps:
         plain.isetitem(place, pd.Series([None] * len(frame), index=frame.index, dtype=object))
-    try:
-        table = pa.Table.from_pandas(plain, preserve_index=None)
-    except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise WireError(_("The column {column} holds values that do not travel to or from a customercard server "
-                          "({error}).").format(column=_failing_column(plain), error=exc)) from None
+    mixed: list[str] = []  # columns of values of several kinds (a diff's text and list values): as the wire's JSON
+    while True:
+        try:
+            table = pa.Table.from_pandas(plain, preserve_index=None)
+            break
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            failing = _failing_column(plain)
+            place = list(map(str, plain.columns)).index(failing) if failing in map(str, plain.columns) else -1
+            if place < 0 or failing in mixed or plain.iloc[:, place].dtype != object:
+                raise WireError(_("The column {column} holds values that do not travel to or from a customercard "
+                                  "server ({error}).").format(column=failing, error=exc)) from None
+            if plain is frame:
+                plain = frame.copy(deep=False)
+            plain.isetitem(place, pd.Series([None if _missing(value) else json.dumps(encode(value))
+                                             for value in plain.iloc[:, place]], index=frame.index, dtype=object))
+            tuples.pop(failing, None)
+            mixed.append(failing)
     for place, array in maps.items():
         table = table.set_column(place, pa.field(table.column_names[place], array.type), array)
-    if tuples or absent or arrays:
-        said = json.dumps({"tuples": tuples, "absent": absent, "arrays": arrays}).encode("utf-8")
+    if tuples or absent or arrays or mixed:
+        said = json.dumps({"tuples": tuples, "absent": absent, "arrays": arrays, "mixed": mixed}).encode("utf-8")
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), FRAME_METADATA: said})
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, table.schema) as writer:
@@ -373,9 +385,13 @@ def frame_from_arrow(data: bytes) -> pd.DataFrame:
         tuples = dict(said.get("tuples") or {}) if isinstance(said, dict) else {}
         absent = {str(name) for name in said.get("absent") or ()} if isinstance(said, dict) else set()
         arrays = {str(name) for name in said.get("arrays") or ()} if isinstance(said, dict) else set()
+        mixed = {str(name) for name in said.get("mixed") or ()} if isinstance(said, dict) else set()
     except (ValueError, TypeError):
-        tuples, absent, arrays = {}, set(), set()
+        tuples, absent, arrays, mixed = {}, set(), set(), set()
     frame = table.to_pandas()
+    for name in mixed & set(map(str, frame.columns)):
+        frame[name] = pd.Series([None if _missing(value) else decode(json.loads(value)) for value in frame[name]],
+                                index=frame.index, dtype=object)
     for name, column in zip(table.column_names, table.columns, strict=True):
         if name in frame.columns and _nested(pa, column.type):
             values = column.to_pylist(maps_as_pydicts="lossy")
