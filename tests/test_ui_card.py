@@ -275,6 +275,14 @@ def test_economy_figures_are_shown_and_refused_as_stored(demo_store, customer_id
     shown = texts(economy)
     for wanted in ("12.25 km", "30.125 km", "Yes, 12.25%", "2.75%"):
         assert wanted in shown, (wanted, shown)
+    # the history says what was stored too (a discount of 99.999 was 100.00 there and in the comparison)
+    economy.start_edit()
+    economy.form.widgets["invoicing.discount_pct"].value = "99.999"
+    assert economy.save() is True and "99.999%" in texts(economy)
+    groups = card.section("groups")
+    groups.open()
+    history = texts(groups)
+    assert "99.999" in history and "100.00" not in history and "2.75" in history
 
 
 def test_a_good_save_updates_the_card_and_the_history(demo_store, customer_id):
@@ -416,7 +424,9 @@ def test_two_colleagues_of_one_name_are_both_offered_as_a_comments_author(demo_s
     author = labelled(section.view.child, "Written by")
     offered = {login: label for label, login in author.options.items()}
     assert offered["erik"] != offered["erik2"] and "erik2" in offered["erik2"]
-    one(section.view.child, pn.widgets.TextAreaInput, "cc-new-comment").value = "Skrivet av rätt Erik."
+    body = one(section.view.child, pn.widgets.TextAreaInput, "cc-new-comment")
+    assert body.name == "Comment"  # its name, as the edit form's: not only a placeholder gone once typed in
+    body.value = "Skrivet av rätt Erik."
     author.value = "erik"
     assert section.add_comment() is True
     comments = demo_store.comments(customer_id)

@@ -175,6 +175,11 @@ def test_an_opportunity_out_of_bounds_is_refused_with_messages_not_changed(demo_
     assert "at most 100" in form.messages["probability"].object
     assert "at least 0" in form.messages["amount"].object
     assert len(demo_store.opportunities(customer_id)) == before
+    # every problem at the first Save: the title missing too, not only after the amount is mended
+    form.widgets["title"].value = ""
+    section.editor.save()
+    assert form.messages["title"].object and "at least 0" in form.messages["amount"].object
+    assert len(demo_store.opportunities(customer_id)) == before
 
 
 def test_viewer_gets_no_crm_controls(demo_store):

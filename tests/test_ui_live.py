@@ -95,6 +95,24 @@ def test_the_pipeline_the_customer_list_and_the_contact_card_follow(demo_store, 
     eventually(lambda: card.contact.version == person.version and "Chief of everything" in card.markup())
 
 
+def test_a_contact_card_being_edited_shows_others_changes_in_its_other_parts(demo_store, customer_id):
+    """With the person's form open, their Changes and Activity stayed as they were until Cancel (the customer card's
+    sections beside an open form follow); the form keeps what was typed and marks the field changed."""
+    contact_id = int(demo_store.contacts(customer_id).iloc[0]["id"])
+    card = ContactCard(store=demo_store, contact_id=contact_id, user="anna")
+    for key in ("history", "activity"):
+        card.slots[key].collapsed = False
+    editor = card.start_edit()
+    editor.form.widgets["notes"].value = "Typed by Anna"
+    person = demo_store.get_contact(contact_id)
+    person.title = "Title set by Erik"
+    demo_store.save_contact(person, user="erik")
+    eventually(lambda: "Title set by Erik" in card.slots["history"].html)
+    eventually(lambda: "Title set by Erik" in card.slots["activity"].html)
+    assert card.editor is editor and editor.form.widgets["notes"].value == "Typed by Anna"
+    assert "Title set by Erik" in editor.form.notices["title"].text
+
+
 def test_a_merge_draws_again_what_moved_on_both_cards(demo_store):
     """The survivor's open card shows the duplicate's contact persons, projects and invoicing at once, and the
     duplicate's shows them gone (a merge moves rows without saving them one by one)."""

@@ -98,7 +98,12 @@ class ContactCard(pn.viewable.Viewer):
         """Others' saves of this person: shown in read mode, marked in an open form (what was typed stays)."""
         if self.editor is not None:
             self.editor.heard(changes)
-            self._heard.extend(changes)  # shown when the form closes (Cancel: the read view is not left stale)
+            self._heard.extend(changes)  # the details shown when the form closes (Cancel: not left stale)
+            if self._timeline is not None:
+                self._timeline.load()
+            # the other parts (its changes, the activity, follow-ups …) now, as the customer card's sections beside
+            # an open form: the form in the details stays as typed
+            self._draw(*(key for key in self.slots if key != "details"))
             return
         self._catch_up(changes)
         self._draw()
@@ -165,7 +170,7 @@ class ContactCard(pn.viewable.Viewer):
                               save=lambda f: (store.add_follow_up if created else store.save_follow_up)(
                                   f, user=self.user),
                               reload=None if created else (lambda: store.get_follow_up(follow_up.id)),
-                              done=finished, cancelled=cancelled, focus=True,
+                              done=finished, cancelled=cancelled, focus=True, choices=store.choices,
                               overrides={"owner": owner_choice(store, follow_up.owner)})
         slot.param.update(child=editor.__panel__(), child_first=True, collapsed=False)
         return editor
@@ -422,7 +427,7 @@ class ContactCard(pn.viewable.Viewer):
         self.editor = RecordEditor(self.contact, EDIT_FIELDS, save=lambda c: store.save_contact(c, user=self.user),
                                    reload=lambda: store.get_contact(self.contact.id), done=finished,
                                    cancelled=cancelled, css="cc-contact-form", user_name=store.user_name,
-                                   zone=self.zone, focus=True)
+                                   zone=self.zone, focus=True, choices=store.choices)
         self._form = self.editor.form
         details = self.slots["details"]
         # the page's heading (the person's name) stays above the form

@@ -241,7 +241,8 @@ class HomePage(pn.viewable.Viewer):
                                    user_name=store.user_name, zone=self._zone(), focus=True,
                                    save=lambda f: store.save_follow_up(f, user=login),
                                    reload=lambda: store.get_follow_up(follow_up.id), done=closed,
-                                   cancelled=closed, overrides=follow_up_choices(store, follow_up), guarded=True)
+                                   cancelled=closed, overrides=follow_up_choices(store, follow_up), guarded=True,
+                                   choices=store.choices)
         slot.param.update(child=self.editor.__panel__(), child_first=True, collapsed=False)
 
     def __panel__(self) -> pn.viewable.Viewable:

@@ -52,7 +52,7 @@ def open_opportunity_editor(view: Any, opportunity_id: int, css: str, ok_css: st
     view.editor = RecordEditor(opportunity, EDIT_FIELDS, save=save, reload=lambda: store.get_opportunity(
         opportunity_id), done=done, cancelled=cancelled, prepare=by_status, css=css,
         title=f"{opportunity.title} — {customer}", columns=3, user_name=store.user_name,
-        zone=store.settings().time_zone, focus=True, guarded=True)
+        zone=store.settings().time_zone, focus=True, guarded=True, choices=store.choices)
     view._editor_box.objects = [view.editor.__panel__()]
     view._message.object = ""
     return view.editor

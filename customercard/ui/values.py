@@ -81,8 +81,17 @@ def _typed_text(  # noqa: PLR0911 - one return per type of value
     if isinstance(value, dt.date):
         return formatting.date(value)
     if isinstance(value, float):
-        return formatting.number(value, digits=0 if value.is_integer() else 2)
+        return formatting.number(value, digits=_decimals(value))
     return str(value)
+
+
+def _decimals(value: float) -> int:
+    """The decimals a stored number is shown with: none for a whole one, else two, or as many as it has (up to six:
+    a discount of 99.999 % was shown as 100.00 in the history and the comparison, the card showing 99.999)."""
+    if value.is_integer():
+        return 0
+    fraction = f"{value:.6f}".rstrip("0").partition(".")[2]
+    return max(2, len(fraction))
 
 
 def _joined(value: Any) -> str:

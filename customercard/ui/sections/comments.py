@@ -81,8 +81,9 @@ class CommentsSection(Section):
         if not self.context.can_edit:
             return
         self._note = ("", True)
-        self._new_body = text_input(Comment.param.body, placeholder=_("Write a comment…"), height=80,
-                                    sizing_mode="stretch_width", css_classes=["cc-new-comment"])
+        # labelled as the edit form's (its placeholder alone was its name, gone once typed in)
+        self._new_body = text_input(Comment.param.body, label=_("Comment"), placeholder=_("Write a comment…"),
+                                    height=80, sizing_mode="stretch_width", css_classes=["cc-new-comment"])
         today = self.context.store.firm_today()
         first, last = comment_dates(today)  # the picker offers the days a comment may have
         self._new_date = date_picker(label=_("Date"), value=today, start=first, end=last, width=150)
@@ -172,7 +173,7 @@ class CommentsSection(Section):
                                    save=lambda c: store.edit_comment(c, user=login), done=finished,
                                    cancelled=cancelled, reload=lambda: store.get_comment(comment_id),
                                    overrides={"author": author}, user_name=store.user_name,
-                                   zone=self.context.zone, saving=self.context.saving)
+                                   zone=self.context.zone, saving=self.context.saving, choices=store.choices)
         # the focus goes to what is most often changed, the text (an e-mail's: its author), not to the date, whose
         # calendar would open over the text: it opens when the date field is chosen
         first = self.editor.widgets["body" if "body" in fields else "author"]

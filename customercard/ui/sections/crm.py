@@ -97,7 +97,7 @@ class CrmSection(Section):
         self.editor = RecordEditor(record, fields, save=save_while_on, done=finished, cancelled=cancelled,
                                    reload=reload,
                                    title=title, css=css, user_name=context.store.user_name, zone=context.zone,
-                                   focus=True, saving=context.saving, **options)
+                                   focus=True, saving=context.saving, choices=context.store.choices, **options)
         self._form = self.editor.form
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
         self.keep_beside_form(self.markup)
