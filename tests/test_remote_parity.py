@@ -272,3 +272,18 @@ def test_a_timeline_limit_that_is_no_count_is_refused_and_zero_gives_none(store,
         store.timeline(customer_id, limit=limit)
     assert set(refused.value.errors) == {"limit"}
     assert store.timeline(customer_id, limit=0).empty and len(store.timeline(customer_id, limit=2)) == 2
+
+
+def test_an_empty_user_acts_as_no_user_given_on_both(store):
+    """user='' acted as the configured user on the file and was refused ('Say who acts') through the server."""
+    customer_id = old_customer(store, 8)
+    given_none = store.add_comment(customer_id, "Written with no user given")
+    given_empty = store.add_comment(customer_id, "Written with an empty user", user="")
+    assert given_empty.author == given_none.author and given_empty.author
+
+
+def test_a_numpy_day_is_the_day_it_names_on_both(store):
+    """A DataFrame's ``.values`` give NumPy datetime64 days: taken as the day (a number is not, above)."""
+    customer_id = old_customer(store, 0)
+    since = store.timeline(customer_id, since=np.datetime64("2020-01-01"), limit=5)
+    assert since.equals(store.timeline(customer_id, since=dt.date(2020, 1, 1), limit=5)) and not since.empty

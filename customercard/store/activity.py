@@ -291,13 +291,23 @@ def as_day_or_moment(value: Any, field: str = "as_of") -> dt.date | dt.datetime:
     ``field``) for anything else."""
     if isinstance(value, dt.date):
         return value
-    if hasattr(value, "to_pydatetime"):
-        return value.to_pydatetime()
+    value = _numpy_moment(value)
+    if isinstance(value, dt.datetime):
+        return value
     _refuse_no_text(value, field)
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         return as_moment(value, field)
+
+
+def _numpy_moment(value: Any) -> Any:
+    """A NumPy datetime64 (a DataFrame's ``.values``) as the moment it is (NaT stays no day); anything else as
+    given."""
+    if type(value).__name__ == "datetime64":
+        moment = pd.Timestamp(value)
+        return value if moment is pd.NaT else moment.to_pydatetime()
+    return value
 
 
 def _refuse_no_text(value: Any, field: str) -> None:
@@ -314,8 +324,9 @@ def as_date(value: Any, field: str = "as_of") -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if hasattr(value, "to_pydatetime"):
-        return value.to_pydatetime().date()
+    value = _numpy_moment(value)
+    if isinstance(value, dt.datetime):
+        return value.date()
     _refuse_no_text(value, field)
     try:
         return dt.date.fromisoformat(value.strip())
@@ -326,8 +337,7 @@ def as_date(value: Any, field: str = "as_of") -> dt.date:
 def as_moment(value: Any, field: str) -> dt.datetime:
     """A moment from a datetime, a date (its midnight) or an ISO text ('2024-06-30T10:00', with or without its
     offset), as the store keeps moments (UTC, without a zone); a ValidationError (on ``field``) for anything else."""
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
+    value = _numpy_moment(value)
     if not isinstance(value, dt.datetime | dt.date):
         _refuse_no_text(value, field)
         try:

@@ -445,7 +445,7 @@ def _remote_method(name: str, function: Any) -> Any:
         arguments = dict(bound.arguments)
         arguments.pop(next(iter(signature.parameters)))
         for actor in actors:
-            if arguments.get(actor) is None:
+            if not arguments.get(actor):  # None or '' — as the embedded store reads them (``user or acting_user()``)
                 arguments[actor] = self.acting()
         result = self._call(name, arguments)
         return _given_back(result, list(arguments.values()))
