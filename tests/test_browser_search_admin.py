@@ -51,6 +51,26 @@ def test_enter_right_after_typing_opens_the_best_hit(live_server, page):
     page.wait_for_url(re.compile(rf"/card\?customer={customer.id}$"))
 
 
+def test_escape_closes_the_hits_and_keeps_the_text_arrow_down_opens_them_again(live_server, page):
+    """The combobox pattern: the first Escape closes the list only (it emptied the box, the search box's own
+    Escape); with the list closed, Escape clears it."""
+    store = live_server.store
+    customer = store.get_customer(rich_customers(store)[1])
+    login(page, live_server.url, "anna")
+    box = page.locator("#cc-super-search")
+    box.fill(customer.name)
+    expect(page.locator("li.hit").first).to_contain_text(customer.name)
+    box.press("Escape")
+    expect(page.locator("#cc-super-search-hits")).to_be_hidden()
+    expect(box).to_have_value(customer.name)
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press("ArrowDown")
+    expect(page.locator("#cc-super-search-hits")).to_be_visible()
+    box.press("Escape")
+    box.press("Escape")
+    expect(box).to_have_value("")
+
+
 def test_enter_opens_a_customer_whose_name_has_an_ampersand(live_server, page):
     customer = live_server.store.create_customer(user="anna", name="Sand & Grus <Väst> AB")
     login(page, live_server.url, "anna")

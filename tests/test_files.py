@@ -17,7 +17,7 @@ from customercard import files
 from customercard.i18n import _, using_language
 from customercard.ui.card import CustomerCard
 
-from .conftest import form_login
+from .conftest import eventually, form_login
 from .ui_support import one, pane_text
 
 
@@ -108,8 +108,15 @@ def test_files_section_only_when_switched_on_and_uploads(demo_store, tmp_path, m
     assert section.upload()
     assert "a.txt" in section.view.html and "/files/" in section.view.html
     file_id = int(demo_store.files(customer_id).iloc[0]["id"])
+    activity = card.section("activity")
+    activity.open()
+    assert f'href="/files/{file_id}"' in activity.view.html
     section.handle("delete-file", {"id": str(file_id)})
     assert file_id not in set(demo_store.files(customer_id)["id"])
+    # its entry in the activity says it was added, without a Download that would answer 404 now
+    eventually(lambda: "deleted the file" in activity.view.html)
+    assert f'href="/files/{file_id}"' not in activity.view.html
+    assert f'href="/files/{int(demo_store.files(customer_id).iloc[0]["id"])}"' in activity.view.html
 
     # switched off by an administrator while the card is open: its upload form adds nothing
     section.handle("upload", {})

@@ -46,6 +46,20 @@ class EntryText:
     def __init__(self, store: Any, zone: str, customer_id: int, contact_id: int | None = None) -> None:
         self.store, self.zone, self.customer_id, self.contact_id = store, zone, customer_id, contact_id
         self._relations: dict[int, Any] | None = None
+        self._files: set[int] | None = None
+
+    def forget(self) -> None:
+        """What was read for the links (relations, the files still there) is read again when next needed."""
+        self._relations = self._files = None
+
+    def file_there(self, file_id: int) -> bool:
+        """Whether the customer's file is still there to download (a deleted one's link answered 404)."""
+        if self._files is None:
+            try:
+                self._files = {int(i) for i in self.store.files(self.customer_id)["id"]}
+            except Exception:  # documents switched off, a store without files: no link, the entry still reads
+                self._files = set()
+        return int(file_id) in self._files
 
     def who(self, login: Any) -> str:
         return isolated(self.store.user_name(login)) if login else _("someone")
@@ -175,7 +189,7 @@ class EntryText:
         if row.action == "deleted":
             return esc(_("{who} deleted the file {name}").format(who=who, name=row.title)), "", ""
         return (esc(_("{who} added the file {name}").format(who=who, name=row.title)), "",
-                link(f"/files/{int(row.ref_id)}", _("Download")))
+                link(f"/files/{int(row.ref_id)}", _("Download")) if self.file_there(row.ref_id) else "")
 
     def _contact(self, row: Any) -> tuple[str, str, str]:
         who, name = self.who(row.who), row.title
@@ -327,6 +341,7 @@ class TimelineView:
         """The newest entries again (after a filter changed or something new happened): as many as were shown."""
         shown_before = 0 if self.frame is None else len(self.frame)
         count = max(PAGE, shown_before)
+        self.text.forget()
         self.frame = self.fetch(limit=count, **self._filters())
         self.has_more = len(self.frame) == count
 

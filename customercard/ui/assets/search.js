@@ -67,7 +67,11 @@ function render({ model, el }) {
     const all = items();
     if (e.key === "ArrowDown") { e.preventDefault(); active = Math.min(active + 1, all.length - 1); draw(); }
     else if (e.key === "ArrowUp") { e.preventDefault(); active = Math.max(active - 1, 0); draw(); }
-    else if (e.key === "Escape") { shown(false); }
+    else if (e.key === "Escape") {
+      // the first Escape closes the list and keeps the text (ArrowDown opens it again); with the list closed, the
+      // search box's own Escape clears it
+      if (!list.hidden) { e.preventDefault(); shown(false); }
+    }
     else if (e.key === "Enter") {
       e.preventDefault();
       if (model.searched[0] === input.value && all[active]) { window.location.href = all[active].href; }
