@@ -197,3 +197,22 @@ def test_the_customer_lists_filters_offer_the_lists_as_an_administrator_leaves_t
     assert listing.query.statuses == [new] and listing.total == total
     demo_store.add_list_value("industries", "Space tourism", user="admin")
     eventually(lambda: "Space tourism" in listing.filters["industries"].options.values())
+
+
+@pytest.mark.parametrize("view", ["board", "table"])
+def test_an_open_pipeline_says_when_the_crm_module_is_switched_off_and_comes_back(demo_store, view):
+    """The README: a module switched off takes its parts from open pages, the pipeline's too. The open board kept
+    every column and card (its moves refused); a new page said the module is off."""
+    from customercard.ui.pipeline import PipelinePage
+
+    page = PipelinePage(store=demo_store, user="anna", view=view)
+    assert not page.switched_off
+    settings = demo_store.settings()
+    settings.crm_enabled = False
+    demo_store.save_settings(settings, user="admin")
+    eventually(lambda: page.switched_off)
+    assert "CRM module is switched off" in page.switch_note
+    settings = demo_store.settings()
+    settings.crm_enabled = True
+    demo_store.save_settings(settings, user="admin")
+    eventually(lambda: not page.switched_off and not page.switch_note)

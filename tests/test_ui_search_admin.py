@@ -294,7 +294,7 @@ def test_admin_lists_settings_criteria_users_and_log(demo_store):
     users = page.users
     users.form.widgets["login"].value = "nils"
     users.form.widgets["name"].value = "Nils Ek"
-    labelled(users, "New password (leave empty to keep)").value = "a-first-secret-1"
+    labelled(users, "Password").value = "a-first-secret-1"
     assert users.save()
     assert demo_store.authenticate("nils", "a-first-secret-1").role == "manager"
     labelled(users, "User").value = "nils"

@@ -397,6 +397,8 @@ class UsersAdmin(AdminPanel):
         store = self.store
         created = login == NEW
         user = User(role="manager") if created else store.get_user(login)
+        # a new user's password is needed (its label said "leave empty to keep", and leaving it empty was refused)
+        self._password.name = _("Password") if created else _("New password (leave empty to keep)")
         fields = ["login", "name", "email", "role", "projects_access", "active"] if created else \
             ["name", "email", "role", "projects_access", "active"]
         self.editor = RecordEditor(user, fields, columns=1, cancelled=None, done=self._saved, css="cc-admin-user-form",

@@ -274,6 +274,32 @@ class PipelinePage(pn.viewable.Viewer):
         self.body = (PipelineBoard(store=self.store, user=self.user, owner=self.owner) if self.view == "board"
                      else PipelineTable(store=self.store, user=self.user, account_manager=self.account_manager,
                                         owner=self.owner))
+        # the CRM module switched off by an administrator while the page is open: the page says so in place of
+        # the board (its moves were refused, its columns left as they were); switched on again, it comes back
+        self._off = pn.pane.HTML("", visible=False, sizing_mode="stretch_width", css_classes=["cc-pipeline-off"])
+        self._shown = pn.Column(self.body, sizing_mode="stretch_width", margin=0)
+        self._switch_follower = Follower(self.store, lambda change: change.kind == "admin", self._admin_changed)
+
+    @property
+    def switched_off(self) -> bool:
+        """Whether the page says the CRM module is switched off (its board or table taken away)."""
+        return self._off.visible and not self._shown.visible
+
+    @property
+    def switch_note(self) -> str:
+        """What the page says in place of the board or table (HTML; '' while the module is on)."""
+        return self._off.object
+
+    def _admin_changed(self, _changes: list[Change]) -> None:
+        off = not self.store.settings().crm_enabled
+        if off == self._off.visible:
+            return
+        with pn.io.hold():
+            said = esc(_("The CRM module is switched off (System administration → Customers → Settings)."))
+            self._off.object = f'<p class="cc-note bad"{live(False, None)}>{said}</p>' if off else ""
+            self._off.visible, self._shown.visible = off, not off
+        if not off:
+            self.body.refresh()
 
     def views_nav(self) -> str:
         """The links between the board and the table, as HTML (the one shown marked as the current page)."""
@@ -287,4 +313,4 @@ class PipelinePage(pn.viewable.Viewer):
         heading = pn.pane.HTML(page_heading(_("Pipeline")), margin=(0, 10))
         switch = pn.pane.HTML(self.views_nav(), margin=(0, 10), stylesheets=[assets.text("pipeline_switch.css")],
                               css_classes=["cc-pipeline-switch"])
-        return pn.Column(heading, switch, self.body, sizing_mode="stretch_width")
+        return pn.Column(heading, switch, self._off, self._shown, sizing_mode="stretch_width")
