@@ -211,6 +211,8 @@ def test_a_colleague_s_save_compares_again_on_an_open_card_as_of_a_day(demo_stor
     demo_store.save_customer(someone, user="erik")
     # heard without a click (on PostgreSQL by a listener thread): today's column is today's
     eventually(lambda: "Erik Nilsson saved this customer meanwhile" in banner.view.html)
+    # said in the live region, without taking the focus from what the reader is on (a colleague's doing)
+    assert "data-cc-say=" in banner.view.html and "data-cc-focus=" not in banner.view.html
     assert "Said meanwhile" in banner.view.html and banner.compared_version == seen + 1
     assert banner.picked == {"status"} and card.customer.nickname != "Said meanwhile"  # the card stays that day's
     assert banner.restore(sorted(banner.picked), banner.compared_version)  # written on the version it showed
@@ -225,6 +227,8 @@ def test_a_value_ticked_that_a_colleague_changes_is_unticked(demo_store):
                           if s not in (someone.status, "Prospect"))
     demo_store.save_customer(someone, user="erik")
     eventually(lambda: "Erik Nilsson saved this customer meanwhile" in banner.view.html)
+    # said in the live region, without taking the focus from what the reader is on (a colleague's doing)
+    assert "data-cc-say=" in banner.view.html and "data-cc-focus=" not in banner.view.html
     assert banner.picked == frozenset()  # bringing it back now would write over their change unseen
 
 
@@ -270,12 +274,14 @@ def test_a_years_invoices_sum_to_its_bar_by_project_and_export(demo_store, custo
     assert set(shown.frame["project_id"].dropna().astype(int)) == {project_id}
     rows = list(csv.reader(io.StringIO(shown.export_file("csv").getvalue().decode("utf-8-sig"))))
     assert rows[0][0] == "Date" and any(cell.startswith("'=HYPERLINK") for row in rows for cell in row)
+    assert rows[0][:5] == ["Date", "Number", "Kind", "Project", "Amount"]  # the columns shown (Kind was left out)
+    assert all(row[2] == ("Credit note" if float(row[4]) < 0 else "Invoice") for row in rows[1:])
     assert not any(cell.startswith("=") for row in rows for cell in row)
     import openpyxl
 
     book = openpyxl.load_workbook(shown.export_file("xlsx"))
     values = [cell.value for row in book.active.iter_rows() for cell in row]
-    assert "'=HYPERLINK(\"http://x\")" in values and isinstance(values[9], float | int)
+    assert "'=HYPERLINK(\"http://x\")" in values and isinstance(values[11], float | int)
     shown.project.value = -1
     section.handle("invoiced-year", {"id": str(year - 1)})  # a click on another bar (its canvas sends the year)
     assert section.year == year - 1 and section.view.child is section.year_invoices.__panel__()

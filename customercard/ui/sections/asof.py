@@ -137,7 +137,7 @@ class AsOfSection(Section):
         # a value ticked that they changed is unticked: bringing it back now would write over their change unseen
         self._picked = {field for field in self._picked if _same(shown.get(field), today.get(field))}
         self.say(_("{name} saved this customer meanwhile: the comparison shows today’s values now.").format(
-            name=self.context.store.user_name(by)))
+            name=self.context.store.user_name(by)), focus=False)  # (someone else's doing: the focus stays)
 
     def do_asof_pick(self, data: dict[str, Any]) -> None:
         field = str(data.get("id") or "")

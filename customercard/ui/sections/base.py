@@ -181,7 +181,8 @@ class Section(pn.viewable.Viewer):
             child = self._read_child = self.read_child()
             if child is None and self._holder is not None:  # (emptied below)
                 child = self._read_child = self._holder
-            html = self.unreadable_html() + self.markup() + note_html(*self._note, mark=self._note_mark, focus=True)
+            html = self.unreadable_html() + self.markup() + note_html(*self._note, mark=self._note_mark,
+                                                                      focus=self._note_focus)
             tools = self._tools()
             if self._return_to is not None:  # the tool whose form was closed takes the focus back (once: this drawing)
                 action, mark = self._return_to
@@ -295,11 +296,14 @@ class Section(pn.viewable.Viewer):
 
     @_note.setter
     def _note(self, value: tuple[str, bool]) -> None:
-        self._message, self._note_mark = tuple(value), token()
+        self._message, self._note_mark, self._note_focus = tuple(value), token(), True
 
-    def say(self, text: str, ok: bool = True) -> None:
-        """A message at the end of the section (kept until the next one)."""
+    def say(self, text: str, ok: bool = True, focus: bool = True) -> None:
+        """A message at the end of the section (kept until the next one). ``focus``: it takes the focus once (what
+        the user did went away); False for what someone else did — said in the live region, the focus left where
+        the user has it."""
         self._note = (text, ok)
+        self._note_focus = focus
         if self.editing:  # under the form, which keeps the focus
             self.view.html = self.editing_html() + note_html(text, ok, mark=self._note_mark)
         elif self._built:

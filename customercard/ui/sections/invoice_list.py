@@ -116,6 +116,7 @@ class YearInvoices(pn.viewable.Viewer):
         frame = self.frame
         out = pd.DataFrame({
             _("Date"): pd.to_datetime(frame["invoice_date"]).dt.date, _("Number"): frame["number"],
+            _("Kind"): [_("Credit note") if amount < 0 else _("Invoice") for amount in frame["amount"]],  # as shown
             _("Project"): [f"{n} {m}".strip() if not pd.isna(i) else "" for i, n, m in
                            zip(frame["project_id"], frame["project_number"], frame["project_name"], strict=True)],
             _("Amount"): frame["amount"], _("Currency"): frame["currency"],
