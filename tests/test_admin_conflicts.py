@@ -225,3 +225,21 @@ def test_a_field_not_typed_in_takes_the_colleague_s_change_on_a_criterion_confli
     assert second.save()
     stored = next(c for c in demo_store.criteria(include_inactive=True) if c.id == source.id)
     assert (stored.name, stored.values) == ("Lead source", mine)
+
+
+def test_a_criterion_value_written_in_another_case_is_that_value_renamed_not_a_second(demo_store):
+    """"Small" made "small" was saved as a new value beside the old one: a customer kept "Small", its editor offered
+    both, Search customers only "small" — two values that read the same, which the model refuses when typed."""
+    criterion = next(c for c in demo_store.criteria() if len(c.values) >= 2)
+    old = criterion.values[0]
+    customer_id = int(demo_store.sql("SELECT min(id) AS id FROM customers WHERE NOT archived")["id"][0])
+    customer = demo_store.get_customer(customer_id)
+    customer.segments = {**customer.segments, criterion.name: [old]}
+    demo_store.save_customer(customer, user="anna")
+    renamed = old.swapcase()
+    criterion.values = [renamed, *criterion.values[1:]]
+    demo_store.save_criterion(criterion, user="admin")
+    stored = next(c for c in demo_store.criteria(include_inactive=True) if c.id == criterion.id)
+    assert stored.values == criterion.values and old not in stored.values
+    assert demo_store.get_customer(customer_id).segments[criterion.name] == [renamed]
+    assert renamed in demo_store.choices().criteria[criterion.name][1]

@@ -603,20 +603,7 @@ class AdminStore(Part):
                 if not updated:
                     raise self._stale_criterion(cur, criterion)
                 criterion.version = (criterion.version or 1) + 1
-            # a value stored with its letters decomposed (before they were kept composed) is the same value
-            existing = {_composed(label): (vid, active) for vid, label, active in cur.execute(
-                "SELECT id, label, active FROM criterion_values WHERE criterion_id = ?",
-                [criterion.id]).fetchall()}
-            for position, label in enumerate(criterion.values, start=1):
-                if label in existing:
-                    cur.execute("UPDATE criterion_values SET label = ?, position = ?, active = TRUE WHERE id = ?",
-                                [label, position, existing[label][0]])
-                else:
-                    cur.execute("INSERT INTO criterion_values (criterion_id, label, position, active) "
-                                "VALUES (?, ?, ?, TRUE)", [criterion.id, label, position])
-            for label, (vid, active) in existing.items():
-                if label not in criterion.values and active:
-                    cur.execute("UPDATE criterion_values SET active = FALSE WHERE id = ?", [vid])
+            self._write_criterion_values(cur, criterion)
             old = None if before is None else {"multiple": before.multiple, "values": before.values,
                                                "active": before.active, "name": before.name}
             new = {"multiple": criterion.multiple, "values": criterion.values, "active": criterion.active,
@@ -626,6 +613,34 @@ class AdminStore(Part):
                             json.dumps(new, ensure_ascii=False))
         self.forget_cached(shown="criteria")
         return criterion
+
+    @staticmethod
+    def _write_criterion_values(cur: Any, criterion: Criterion) -> None:
+        """The criterion's values as given, in their order; those left out are deactivated (they stay on customers).
+        A value that reads as a stored one (its case, spaces or letters stored decomposed changed: "Small" made
+        "small") is that value renamed — the customers having it have it under its new name — not a second one
+        beside it (a value is one by :func:`name_key`, as the model checks)."""
+        stored: dict[str, list[tuple[int, str, bool]]] = {}
+        for vid, label, active in cur.execute("SELECT id, label, active FROM criterion_values WHERE criterion_id = ? "
+                                              "ORDER BY id", [criterion.id]).fetchall():
+            stored.setdefault(name_key(label), []).append((int(vid), _composed(label), bool(active)))
+        kept: set[int] = set()
+        for position, label in enumerate(criterion.values, start=1):
+            found = stored.get(name_key(label), [])
+            # the same text first, then the one in use, then any (two of one key from before this rule)
+            match = next((row for row in found if row[1] == label), None) or \
+                next((row for row in found if row[2]), None) or (found[0] if found else None)
+            if match is not None:
+                cur.execute("UPDATE criterion_values SET label = ?, position = ?, active = TRUE WHERE id = ?",
+                            [label, position, match[0]])
+                kept.add(match[0])
+            else:
+                cur.execute("INSERT INTO criterion_values (criterion_id, label, position, active) "
+                            "VALUES (?, ?, ?, TRUE)", [criterion.id, label, position])
+        for rows in stored.values():
+            for vid, _label, active in rows:
+                if vid not in kept and active:
+                    cur.execute("UPDATE criterion_values SET active = FALSE WHERE id = ?", [vid])
 
     def _stale_criterion(self, cur: Any, attempted: Criterion) -> ConflictError:
         """The conflict of a criterion saved from an older version: the fields changed since (name, multiple choice,
