@@ -107,6 +107,8 @@ def test_files_section_only_when_switched_on_and_uploads(demo_store, tmp_path, m
     chooser.param.update(value=[b"one", b"two"], filename=["a.txt", "b.txt"])
     assert section.upload()
     assert "a.txt" in section.view.html and "/files/" in section.view.html
+    # each row's Delete names its file to a screen reader (seven "Delete, button" down the table otherwise)
+    assert 'aria-label="Delete: a.txt"' in section.view.html and 'aria-label="Delete: b.txt"' in section.view.html
     file_id = int(demo_store.files(customer_id).iloc[0]["id"])
     activity = card.section("activity")
     activity.open()

@@ -60,11 +60,15 @@ def note_html(text: str, ok: bool, mark: str | None = None, focus: bool = False)
 
 
 def action_button(action: str, label: str, item_id: object = None, primary: bool = False, css: str = "",
-                  version: int | None = None) -> str:
-    """A button that sends ``action`` (with the item's id, and the version it was drawn with) to the section."""
+                  version: int | None = None, about: str = "") -> str:
+    """A button that sends ``action`` (with the item's id, and the version it was drawn with) to the section.
+    ``about``: the item it acts on, in the button's accessible name ("Delete: offer.pdf") — a row's buttons read
+    "Delete, button" seven times down a table otherwise."""
     ident = f' data-id="{esc(item_id)}"' if item_id is not None else ""
     if version is not None:
         ident += f' data-version="{int(version)}"'
+    if about:
+        ident += f' aria-label="{esc(_("{action}: {item}").format(action=label, item=about))}"'
     classes = " ".join(c for c in ("cc-act", "primary" if primary else "", css) if c)
     return f'<button class="{classes}" data-action="{esc(action)}"{ident}>{esc(label)}</button>'
 

@@ -165,7 +165,9 @@ class RelationsSection(CrmSection):
         for r in rows_of(frame):
             cells = [esc(r.label), relation_target(r), esc(r.note)]
             if self.context.can_edit:
-                cells.append(action_button("remove-relation", _("Remove"), item_id=r.id, css="cc-remove-relation"))
+                cells.append(action_button("remove-relation", _("Remove"), item_id=r.id, css="cc-remove-relation",
+                                           about=f"{r.label} {r.other_name if isinstance(r.other_name, str) else ''}"
+                                           .strip()))
             rows.append(cells)
         add = (f'<p>{action_button("add-relation", _("Add relation…"), css="cc-add-relation")}</p>'
                if self.context.can_edit else "")
@@ -277,9 +279,10 @@ class EventsSection(CrmSection):
                 buttons = ""
                 if e.status == "planned":
                     seen = int(e.version)
-                    buttons = (action_button("event-done", _("Done"), int(e.id), css="cc-event-done", version=seen)
+                    buttons = (action_button("event-done", _("Done"), int(e.id), css="cc-event-done", version=seen,
+                                             about=e.title)
                                + " " + action_button("event-cancel", _("Cancel"), int(e.id), css="cc-event-cancel",
-                                                     version=seen))
+                                                     version=seen, about=e.title))
                 cells.append(buttons)
             rows.append(cells)
         headers = [(_("When"), False), (_("Event"), False), (_("Type"), False), (_("Owner"), False),
@@ -402,14 +405,14 @@ class OpportunitiesSection(CrmSection):
             if self.context.can_edit:
                 seen = int(o.version)
                 buttons = action_button("edit-opportunity", _("Edit"), int(o.id), css="cc-edit-opportunity",
-                                        version=seen)
+                                        version=seen, about=o.title)
                 if o.status == "pipeline":
                     buttons += " " + action_button("won", pgettext("mark as", "Won"), int(o.id),
-                                                   css="cc-opp-won-button", version=seen)
+                                                   css="cc-opp-won-button", version=seen, about=o.title)
                     buttons += " " + action_button("lost", _("Lost…"), int(o.id), css="cc-opp-lost-button",
-                                                   version=seen)
+                                                   version=seen, about=o.title)
                     buttons += " " + action_button("opportunity-follow-up", _("Follow-up…"), int(o.id),
-                                                   css="cc-opp-follow-up")
+                                                   css="cc-opp-follow-up", about=o.title)
                 cells.append(buttons)
             rows.append(cells)
         headers = [(_("Opportunity"), False), (_("Stage"), False), (_("Amount"), True), (_("Probability"), True),

@@ -34,7 +34,8 @@ class FilesSection(Section):
             cells = [link(f"/files/{int(f.id)}", f.name), esc(files.human_size(int(f.size))), esc(f.uploaded_by_name),
                      esc(formatting.datetime(f.uploaded_at, zone))]
             if self.context.can_edit:
-                cells.append(action_button("delete-file", _("Delete"), item_id=int(f.id), css="cc-delete-file"))
+                cells.append(action_button("delete-file", _("Delete"), item_id=int(f.id), css="cc-delete-file",
+                                           about=f.name))
             rows.append(cells)
         head = (f'<p>{action_button("upload", _("Upload files…"), css="cc-upload-files")}</p>'
                 if self.context.can_edit else "")

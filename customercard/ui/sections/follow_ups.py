@@ -71,11 +71,13 @@ def _buttons(f: Any) -> str:
     """A follow-up's Done (or Open again) and Edit buttons, with the version it was read at."""
     seen = int(f.version)
     if f.done:
-        buttons = action_button("follow-up-open", _("Open again"), int(f.id), css="cc-follow-up-open", version=seen)
+        buttons = action_button("follow-up-open", _("Open again"), int(f.id), css="cc-follow-up-open", version=seen,
+                                about=f.what)
     else:
-        buttons = action_button("follow-up-done", _("Done"), int(f.id), css="cc-follow-up-done", version=seen)
+        buttons = action_button("follow-up-done", _("Done"), int(f.id), css="cc-follow-up-done", version=seen,
+                                about=f.what)
     return buttons + " " + action_button("edit-follow-up", _("Edit"), int(f.id), css="cc-edit-follow-up",
-                                         version=seen)
+                                         version=seen, about=f.what)
 
 
 class FollowUpsSection(CrmSection):
