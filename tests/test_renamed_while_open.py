@@ -118,3 +118,27 @@ def test_an_open_card_shows_a_renamed_value_under_its_new_name_at_once(demo_stor
     stored = demo_store.get_customer(customer_id)
     assert (stored.phone, stored.industry) == ("+46 8 555 12 34", f"{industry} (renamed)")
     assert demo_store.history(customer_id).iloc[0]["field"] == "phone"
+
+
+def test_an_open_card_form_offers_the_lists_as_an_administrator_leaves_them(demo_store):
+    """The open form kept offering the industries as they were when it opened: a value switched off since was
+    offered and then refused on Save, a new one was missing, a renamed one showed its old name."""
+    customer_id = rich_customers(demo_store)[0]
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    header = card.section("header")
+    header.start_edit()
+    widget = header.form.widgets["industry"]
+    stored = demo_store.get_customer(customer_id).industry
+    others = [label for label in demo_store.choices().allowed("industries") if label != stored]
+    chosen, renamed, off = others[:3]
+    widget.value = chosen
+    rename(demo_store, "industries", chosen, f"{chosen} (chosen)")
+    rename(demo_store, "industries", renamed, f"{renamed} (renamed)")
+    demo_store.set_list_value_active(value_id(demo_store, "industries", off), False, user="admin")
+    demo_store.add_list_value("industries", "Shipping", user="admin")
+    eventually(lambda: "Shipping" in list(widget.options))
+    offered = list(widget.options)
+    assert f"{renamed} (renamed)" in offered and renamed not in offered and off not in offered
+    assert widget.value == f"{chosen} (chosen)" and header.editing  # what was chosen stays chosen, renamed
+    assert header.save() is True
+    assert demo_store.get_customer(customer_id).industry == f"{chosen} (chosen)"

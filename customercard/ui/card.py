@@ -123,7 +123,9 @@ class CustomerCard(pn.viewable.Viewer):
             for section in self.sections:
                 if not section.built:
                     section.build_if_open()
-                elif not section.form_open and not (taken and "customer" in section.listens_to):
+                elif section.form_open:
+                    section.offer_choices_now()  # what was typed stays; the lists offered as they are now
+                elif not (taken and "customer" in section.listens_to):
                     section.render()  # (a section that fails says so in its place)
 
     def _show_the_sections_switched_on(self) -> None:

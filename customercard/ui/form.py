@@ -319,6 +319,27 @@ class FieldForm(pn.viewable.Viewer):
     def values(self) -> dict[str, Any]:
         return {field: _read(widget, self.record.parameter(field)) for field, widget in self.widgets.items()}
 
+    def offer(self, record: Record, named_now: Callable[[str, Any], Any] = lambda _field, value: value) -> None:
+        """Offer in each choice what ``record``'s parameters allow now (an administrator renamed, added or switched
+        off list values while the form is open): the value chosen stays chosen — under its new name when renamed
+        (``named_now(field, value)``), and offered even when switched off (the save says so) — and a value switched
+        off that no one chose is no longer offered."""
+        with pn.io.hold():
+            for field, widget in self.widgets.items():
+                parameter = record.parameter(field)
+                if field in self.overrides or not isinstance(parameter, param.Selector) or \
+                        not isinstance(widget, pn.widgets.Select):
+                    continue
+                chosen = _read(widget, parameter)
+                chosen = named_now(field, chosen) if chosen is not None else None
+                stored = record.get(field)
+                options = [o for o in (parameter.objects or []) if o is not None]
+                options += [v for v in (stored, chosen) if v is not None and v not in options]
+                if parameter.allow_None:
+                    options = [NONE_LABEL, *options]
+                shown = option_labels(parameter, options, self.user_name)
+                widget.param.update(options=shown, value=chosen if chosen is not None else NONE_LABEL)
+
     def changed(self, original: Record) -> dict[str, Any]:
         """The fields whose widget value differs from ``original``."""
         return {field: value for field, value in self.values().items()

@@ -19,7 +19,7 @@ from bokeh.core.property.validation import validate
 
 from ...errors import PermissionDenied, ValidationError
 from ...i18n import _, quote
-from ...models import Customer
+from ...models import Customer, InvoiceDefaults
 from ...store import Change
 from ..accessibility import focus_first, focus_here, live, token
 from ..components import CardView, SectionSlot
@@ -218,6 +218,23 @@ class Section(pn.viewable.Viewer):
         """Redraw after the customer (or what the section lists) changed; a form being filled in stays."""
         if self._built and not self.form_open:
             self.render()
+
+    def offer_choices_now(self) -> None:
+        """An administrator changed the lists while this section's edit form is open: its choices offer the lists as
+        they are now (a renamed value under its new name, a new one offered, one switched off no longer — unless
+        chosen); what was chosen stays chosen."""
+        form = self._form
+        if not self.editing or not isinstance(form, FieldForm):
+            return
+        choices = self.context.store.choices()
+
+        def named_now(field: str, value: Any) -> Any:
+            head, _dot, attr = field.rpartition(".")
+            list_name = (InvoiceDefaults.lists if head == "invoicing" else Customer.lists if not head else {}).get(attr)
+            if attr == "account_manager" or list_name is None or not isinstance(value, str):
+                return value
+            return choices.named_now(list_name, value)
+        form.offer(self.context.customer, named_now)
 
     @property
     def form_open(self) -> bool:
