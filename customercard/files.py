@@ -165,7 +165,9 @@ def upload_many(store: Store, customer_id: int, files: list[tuple[str, bytes]], 
             if found:
                 problems[clean] = "; ".join(found.values())
     if problems:
-        raise ValidationError({"file": "; ".join(f"{quote(n)}: {m}" for n, m in problems.items())}, what=_("Files"))
+        # none is stored: said, as the browser's own refusal of a file too large says it ("Nothing was sent.")
+        raise ValidationError({"file": _("Nothing was uploaded: {problems}.").format(
+            problems="; ".join(f"{quote(n)}: {m}" for n, m in problems.items()))}, what=_("Files"))
     return [upload(store, customer_id, name, data, user=user, storage=storage) for name, data in files]
 
 

@@ -143,8 +143,9 @@ def test_a_name_with_characters_that_show_nothing_is_the_same_name_as_without(de
             store.save_criterion(criterion, user="admin")
         named = store.criteria()[0]
         twin = Criterion(name=named.name[:2] + hidden + named.name[2:], values=["One"])
-        with pytest.raises(ValidationError, match="already a criterion"):
+        with pytest.raises(ValidationError, match="already a criterion") as refused:
             store.save_criterion(twin, user="admin")
+        assert f"“{named.name}”" in refused.value.errors["name"]  # the one stored, not what was typed again
     store.save_view(SavedView(name="My view", search="status=Active"), user="anna")
     with pytest.raises(ValidationError, match="There is a view named"):
         store.save_view(SavedView(name="My\u00ad view", search=""), user="anna")

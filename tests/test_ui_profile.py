@@ -67,6 +67,10 @@ def test_changing_my_password_keeps_this_session_and_ends_the_others(demo_store)
     assert "Your password is changed" in pane_text(view, "cc-profile-password-note")
     assert demo_store.session_login(token) == "anna" and demo_store.session_login(other) is None
     assert all(labelled(view, label).value == "" for label in PASSWORD_LABELS.values())
+    # the one I have, as the new one: no change, said so (it said "changed" and ended my other sessions)
+    third = demo_store.start_session("anna")
+    assert not change("a-long-enough-one", "a-long-enough-one", "a-long-enough-one")
+    assert "the one you have" in error(view, "password") and demo_store.session_login(third) == "anna"
 
 
 def test_ending_one_session_and_logging_out_everywhere(demo_store):

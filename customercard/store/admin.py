@@ -585,10 +585,10 @@ class AdminStore(Part):
             wanted = name_key(criterion.name)  # Size, size and Siz\u00ade are one name
             others = cur.execute("SELECT name FROM criteria WHERE id <> ?",
                                  [criterion.id if criterion.id is not None else -1]).fetchall()
-            clash = any(name_key(name) == wanted for name, in others)
-            if clash:
+            clash = next((name for name, in others if name_key(name) == wanted), None)
+            if clash is not None:  # (named as stored: "Size" when "size" was typed)
                 raise ValidationError({"name": _("There is already a criterion called “{name}”.").format(
-                    name=criterion.name)})
+                    name=clash)})
             if criterion.id is None:
                 position = cur.execute("SELECT coalesce(max(position), 0) + 1 FROM criteria").fetchone()[0]
                 criterion.id = cur.execute(

@@ -311,6 +311,8 @@ class SessionStore(Part):
         if self.admin.authenticate(login, current_password) is None:
             self._count_failure(login, "", utcnow())
             raise ValidationError({"current_password": _("This is not your current password.")})
+        if new_password == current_password:  # (it said "changed", and ended the other sessions)
+            raise ValidationError({"password": _("Choose a new password: this is the one you have.")})
         self.admin.set_password(login, new_password, by=login, keep_token=keep_token)
 
 
