@@ -145,7 +145,7 @@ def test_clicking_a_years_bar_opens_its_invoices_adding_up_to_the_bar(live_serve
     with page.expect_download() as download:
         invoiced.locator(".cc-year-export-csv button").click()
     text = open(download.value.path(), encoding="utf-8-sig").read()  # noqa: SIM115
-    assert text.splitlines()[0].startswith("Date,Number,Project") and len(text.splitlines()) == rows.count() + 1
+    assert text.splitlines()[0].startswith("Date,Number,Kind,Project") and len(text.splitlines()) == rows.count() + 1
     other = next(y for y in figures.index if y != year and figures[y])  # its row in the table opens it too
     invoiced.locator(f'#cc-invoiced-table button.cc-invoiced-year[data-id="{other}"]').click()
     expect(title).to_contain_text(str(other))
