@@ -30,6 +30,7 @@ from .html import SECTION_CSS, esc, isolated, page_heading, plain_text, table
 from .live import Follower
 from .opportunity_editor import open_opportunity_editor
 from .pipeline_board import people_filter
+from .sections.base import note_html
 from .switches import require_crm
 from .values import shown
 from .widgets import wrapping
@@ -295,8 +296,8 @@ class PipelinePage(pn.viewable.Viewer):
         if off == self._off.visible:
             return
         with pn.io.hold():
-            said = esc(_("The CRM module is switched off (System administration → Customers → Settings)."))
-            self._off.object = f'<p class="cc-note bad"{live(False, None)}>{said}</p>' if off else ""
+            self._off.object = note_html(_("The CRM module is switched off (System administration → Customers → "
+                                           "Settings)."), ok=False) if off else ""
             self._off.visible, self._shown.visible = off, not off
         if not off:
             self.body.refresh()

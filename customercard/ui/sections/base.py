@@ -231,7 +231,7 @@ class Section(pn.viewable.Viewer):
         def named_now(field: str, value: Any) -> Any:
             head, _dot, attr = field.rpartition(".")
             list_name = (InvoiceDefaults.lists if head == "invoicing" else Customer.lists if not head else {}).get(attr)
-            if attr == "account_manager" or list_name is None or not isinstance(value, str):
+            if list_name is None or not isinstance(value, str):  # (account managers are users: not renamed)
                 return value
             return choices.named_now(list_name, value)
         form.offer(self.context.customer, named_now)
