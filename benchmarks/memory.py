@@ -12,10 +12,11 @@ memory (RSS) is its own: the store opened as the server opens it, the search ind
   again, glibc's free pages handed back),
 - DuckDB's own memory by kind (``duckdb_memory()``) and the file's blocks by search column.
 
-Holdings: ``all`` (what the server does today: every column a search reads), ``none`` (nothing read ahead: blocks
-read as searches need them), ``budget:MB`` (:func:`customercard.store.search_memory.plan_hold`: the columns in
-the order searches need them, up to MB), and ``limit:MB`` (nothing held, DuckDB's ``memory_limit`` set to MB so that
-what searches read stays within it).
+Holdings: ``server`` (what the server does: :meth:`Store.hold_search_in_memory` with
+``CUSTOMERCARD_SEARCH_MEMORY_MB`` at its default), ``all`` (every column a search reads), ``none`` (nothing read
+ahead: blocks read as searches need them), ``budget:MB`` (:func:`customercard.store.search_memory.plan_hold`: the
+columns in the order searches need them, up to MB), ``limit:MB`` (nothing held, DuckDB's ``memory_limit`` set to MB
+so that what searches read stays within it) and ``limit:MB+budget:MB`` (the limit set, then the budget held in it).
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def _hold(store, holding: str) -> dict[str, Any]:
     from customercard.store.search_memory import describe, hold_planned, plan_hold
 
     started = time.perf_counter()
+    if "+" in holding:  # e.g. limit:1100+budget:600: DuckDB's memory limit set, then the planned columns held in it
+        limit, _, budget = holding.partition("+")
+        _hold(store, limit)
+        plan = plan_hold(store.db, float(budget.partition(":")[2]))
+        held = {"mb": hold_planned(store.db, plan, at_most=1.0), "plan": describe(plan)}
+        trim()
+        held["seconds"] = round(time.perf_counter() - started, 2)
+        return held
     kind, _, amount = holding.partition(":")
     if kind == "server":  # what `customercard serve` does (CUSTOMERCARD_SEARCH_MEMORY_MB at its default)
         from customercard.config import Config
@@ -340,12 +349,14 @@ def memory_notes(result: dict[str, Any], measured: list[int], holdings: list[str
              "(a `CustomerCard` and its Bokeh models in a Document each, as the server builds a session) kept open "
              "together while the queries are searched again; then let go and the idle release run. Holdings: `server` "
              "(what the server does: `Store.hold_search_in_memory(within_mb=1000)`, `CUSTOMERCARD_SEARCH_MEMORY_MB` "
-             "at its default — all of it held when it takes at most 1,000 MB, else nothing read ahead and DuckDB's "
-             "memory limit set to 1,100 MB), `all` (everything held, as the server did before), `budget:MB` "
+             "at its default — all of it held when it takes at most 1,000 MB, else DuckDB's memory limit set to "
+             "1,100 MB and the parts first in the hold order that fit in a quarter of 1,000 MB held: the customers' "
+             "and the entries' scattered rows, 207 MB at a million customers; until 2026-12-08 nothing was held "
+             "then), `all` (everything held, as the server did before), `budget:MB` "
              "(the columns in the order searches need them, up to MB: "
              "`Store.hold_search_in_memory(budget_mb=)`), `limit:MB` (nothing read ahead; DuckDB's `memory_limit` "
              "set to MB, so that it keeps what searches read, least recently used given up first, within MB) and "
-             "`none` (blocks read as searches need them, kept until the idle release).", "",
+             "`none` (blocks read as searches need them, kept until the idle release); `limit:MB+budget:MB`, both.", "",
              "| customers | holding | held | RSS idle | RSS after searches | RSS with sessions | RSS after release | "
              "search p50 | p95 | first pass p95 | CPU p50 / p95 | DuckDB with sessions | load |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]

@@ -65,11 +65,12 @@ class Config(param.Parameterized):
         "Whether the server keeps what searches read in memory (DuckDB; about 25 MB per 10,000 customers, and "
         "never more than a quarter of DuckDB's memory limit), so that no search waits for a first read."))
     search_memory_mb = param.Integer(default=1000, bounds=(0, None), doc=(
-        "The most the server reads ahead for searches, in MB (DuckDB). A larger index (some 400,000 customers and "
-        "more) is read as searches need it, and DuckDB's memory limit becomes this plus 100 MB unless "
-        "CUSTOMERCARD_DUCKDB_MEMORY_MB sets one: at 1,000,000 customers the server then stays under 1.5 GB with "
-        "30 sessions open (benchmarks/RESULTS.md, item 17). 0: no bound (all of it, as long as it takes at most a "
-        "quarter of DuckDB's limit)."))
+        "The most the server reads ahead for searches, in MB (DuckDB). Of a larger index (some 400,000 customers "
+        "and more) what searches read at scattered rows is read ahead, within a quarter of this, and the rest as "
+        "searches need it; DuckDB's memory limit becomes this plus 100 MB unless CUSTOMERCARD_DUCKDB_MEMORY_MB sets "
+        "one: at 1,000,000 customers the server then stays under 1.5 GB with 30 sessions open "
+        "(benchmarks/RESULTS.md, item 17). 0: no bound (all of it, as long as it takes at most a quarter of DuckDB's "
+        "limit)."))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Config:

@@ -123,27 +123,30 @@ class DuckDBMemory:
             try:
                 size = self.size(columns, cur)
                 if within_mb is not None and size > within_mb * _MB:
-                    self._keep_within(cur, within_mb, columns)
+                    self._keep_within(cur, within_mb, ", ".join(columns))
                     return 0.0
                 return self._read(cur, columns, at_most, size)
             finally:
                 self._holding_cursor = None
                 cur.close()
 
-    def _keep_within(self, cur: Any, within_mb: float, columns: dict[str, Sequence[str]]) -> None:
-        """What searches read is larger than ``within_mb``: hold none of it, and limit DuckDB's memory (see
-        :meth:`hold`) unless someone set a limit of their own."""
+    def keep_within(self, within_mb: float, what: str = "what searches read") -> None:
+        """DuckDB's memory limit becomes ``within_mb`` plus :data:`LIMIT_ROOM_MB` (unless someone set a limit of
+        their own): what is read beyond it, the least recently used first, is given up again (see :meth:`hold`)."""
+        self._keep_within(self._cursor(), within_mb, what)
+
+    def _keep_within(self, cur: Any, within_mb: float, what: str) -> None:
+        """What searches read (``what``) is larger than ``within_mb``: limit DuckDB's memory (see :meth:`hold`)
+        unless someone set a limit of their own."""
         if self._configured or self._limit(cur) != self.default_limit:
-            log.debug("Not holding %s in memory: more than %.0f MB; DuckDB's memory limit stays %s",
-                      ", ".join(columns), within_mb, self._limit(cur))
+            log.debug("%s: more than %.0f MB; DuckDB's memory limit stays %s", what, within_mb, self._limit(cur))
             return
         limit_mb = int(within_mb + LIMIT_ROOM_MB)
         cur.execute(f"SET memory_limit = '{limit_mb}MB'")  # a number, never text from outside
         self.default_limit = self._limit(cur)
         self._put_back = f"SET memory_limit = '{limit_mb}MB'"
         self._configured = True
-        log.info("Not holding %s in memory: more than %.0f MB; DuckDB keeps what searches read within a memory "
-                 "limit of %d MB instead", ", ".join(columns), within_mb, limit_mb)
+        log.info("%s: more than %.0f MB; DuckDB keeps it within a memory limit of %d MB", what, within_mb, limit_mb)
 
     def size(self, columns: dict[str, Sequence[str]], cur: Any = None) -> float:
         """The bytes of the database file's blocks these tables' columns are kept in (read with ``cur``, else

@@ -211,6 +211,9 @@ class ServerMemory:
         operator), for every process of ours alike."""
         return 0.0
 
+    def keep_within(self, within_mb: float, what: str = "") -> None:
+        """Nothing to bound: PostgreSQL's memory is its operator's."""
+
     @contextmanager
     def bulk(self, share: float = 0.4) -> Iterator[None]:  # noqa: ARG002 - same API as DuckDB's
         """The server manages its own memory."""

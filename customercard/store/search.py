@@ -330,16 +330,24 @@ class SearchStore(Part):
         (:func:`~customercard.store.search_memory.plan_hold`); the rest is read when a search asks for it.
 
         ``within_mb`` (what the server gives, ``CUSTOMERCARD_SEARCH_MEMORY_MB``): hold it all when it takes at most
-        this many MB; when it takes more, hold nothing ahead and keep DuckDB's memory within this plus a little
-        (see :meth:`DuckDBMemory.hold <customercard.store.duckdb_memory.DuckDBMemory.hold>`).
+        this many MB. When it takes more (some 400,000 customers and more), DuckDB's memory is kept within this plus
+        a little (see :meth:`DuckDBMemory.keep_within <customercard.store.duckdb_memory.DuckDBMemory.keep_within>`)
+        and :data:`~customercard.store.search_memory.HELD_WITHIN` of it is held, in the order searches need it:
+        the rest is read as searches ask for it and kept, the least recently used given up first, within the limit.
 
         The server does this as it starts and again after it has given memory back when idle, on a thread of its
         own (about 25 MB per 10,000 customers, read in about 0.2 s per 100,000). A store opened in a notebook does
         not: its first searches read what they need as they go."""
+        from .search_memory import HELD_WITHIN, column_mb, hold_planned, plan_hold
+
+        if budget_mb is None and within_mb is not None and self.db.dialect == "duckdb":
+            sizes = column_mb(self.db)
+            if sum(sizes) > within_mb:
+                self.db.memory.keep_within(within_mb, "The search index")
+                return hold_planned(self.db, plan_hold(self.db, within_mb * HELD_WITHIN, sizes), HELD_WITHIN)
+            return self.db.memory.hold(SEARCH_READS, at_most)
         if budget_mb is None:
             return self.db.memory.hold(SEARCH_READS, at_most, within_mb=within_mb)
-        from .search_memory import hold_planned, plan_hold
-
         return hold_planned(self.db, plan_hold(self.db, budget_mb), at_most)
 
     # -- searching ------------------------------------------------------------------------------------------

@@ -32,6 +32,14 @@ HOLD_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("search_suffixes", ("suffix", "word")),
 )
 
+#: The share of the server's bound (``CUSTOMERCARD_SEARCH_MEMORY_MB``) held ahead when the whole index is larger
+#: than the bound: the parts first in :data:`HOLD_ORDER` that fit (at 1,000,000 customers and the default 1,000 MB,
+#: the customers' and the entries' scattered rows, 207 MB). The rest of DuckDB's memory limit is left to its indexes
+#: (212 MB there), the cards' reads and the blocks searches read on the way, kept as long as there is room. Holding
+#: 0.6 of it (the one-typo variants too, 436 MB) filled the limit and DuckDB gave blocks up and read them again:
+#: search p50 9.9–12.6 ms against 8.4–8.7 with a quarter (benchmarks/RESULTS.md, item 17; 2026-12-08).
+HELD_WITHIN = 0.25
+
 
 @dataclasses.dataclass(frozen=True)
 class HoldPlan:
@@ -66,13 +74,14 @@ def column_mb(db: Backend, parts: Sequence[tuple[str, tuple[str, ...]]] = HOLD_O
     return [db.memory.size({table: names}) / 1e6 for table, names in parts]
 
 
-def plan_hold(db: Backend, budget_mb: float | None = None) -> HoldPlan:
+def plan_hold(db: Backend, budget_mb: float | None = None, sizes: Sequence[float] | None = None) -> HoldPlan:
     """The parts of :data:`HOLD_ORDER` held within ``budget_mb`` (None: all of them). A part is held whole or
-    not at all; a later, smaller part may still fit where an earlier one did not."""
+    not at all; a later, smaller part may still fit where an earlier one did not. ``sizes``: each part's MB, as
+    :func:`column_mb` gives them (read when not given)."""
     held: list[tuple[str, tuple[str, ...], float]] = []
     left: list[tuple[str, tuple[str, ...], float]] = []
     room = float("inf") if budget_mb is None else float(budget_mb)
-    for (table, names), mb in zip(HOLD_ORDER, column_mb(db), strict=True):
+    for (table, names), mb in zip(HOLD_ORDER, column_mb(db) if sizes is None else sizes, strict=True):
         if mb <= room:
             held.append((table, names, mb))
             room -= mb
