@@ -19,7 +19,7 @@ import phonenumbers
 from babel import Locale
 
 from . import formatting
-from .i18n import LANGUAGES, N_, SOURCE_LANGUAGE, _, current_language, quote
+from .i18n import LANGUAGES, N_, _, quote
 
 #: The firm's usual countries: those with rules of their own for organisation, VAT and postal numbers (every other
 #: country's are checked by the general rules), offered first where a country is chosen.
@@ -310,11 +310,10 @@ def check_postal_code(value: str, country: str) -> str:
 
 
 def _email_reason(exc: email_validator.EmailNotValidError) -> str:  # noqa: PLR0911 - a reason per kind
-    """Why an address is refused: the validator's own words in English; in another language the common reasons
-    said in it, and a general one for the rest."""
+    """Why an address is refused, in our words in every language (the validator's own English capitalised its
+    reason mid-sentence, wrote 'email' and named characters as 'SPACE'): the common reasons, and a general one for
+    the rest."""
     text = str(exc)
-    if current_language() == SOURCE_LANGUAGE:
-        return text
     if "must have an @-sign" in text or "after the @-sign contains invalid characters: '@'" in text:
         return _("it needs exactly one @.")
     if "something before the @-sign" in text:

@@ -220,6 +220,16 @@ def test_every_page_has_no_serious_violations(  # noqa: PLR0915 - every page and
         page.wait_for_timeout(400)
         scanner.scan("Card, a date picker open")
         page.keyboard.press("Escape")
+        # a calendar with its day chosen (a follow-up is due in a week): white on flatpickr's coral was 3.0:1
+        follow_ups = section(page, "follow_ups")
+        follow_ups.locator("button.cc-new-follow-up").click()
+        follow_ups.locator(".cc-field-due_on input[readonly]").first.click()
+        calendar = page.locator(".flatpickr-calendar.open").first
+        expect(calendar).to_have_css("opacity", "1")
+        expect(calendar.locator(".flatpickr-day.selected")).to_have_count(1)
+        page.wait_for_timeout(400)
+        scanner.scan("Card, a follow-up's due day chosen in its calendar")
+        page.keyboard.press("Escape")
 
     contact = store.contacts(customer_id).iloc[0]
     page.goto(f"{live_server.url}/contact?contact={int(contact['id'])}")
@@ -569,6 +579,14 @@ def test_the_account_managers_journey_by_keyboard_alone(  # noqa: PLR0915 - one 
     assert edit["text"] == says["edit"]
     page.keyboard.press("Enter")
     wait_focus(page, in_field("visit_address.line1"))
+    # the field with the focus shows it: a solid ring, as buttons have (Bokeh's faint glow was 2.8:1 on white)
+    ring = page.evaluate("""() => {
+        let el = document.activeElement;
+        while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+        const style = getComputedStyle(el);
+        return [el.tagName, style.outlineStyle, style.outlineWidth, style.outlineColor];
+    }""")
+    assert ring == ["INPUT", "solid", "2px", "rgb(31, 92, 153)"], ring
     press_until(page, "Tab", in_field("email"))
     page.keyboard.press("Control+A")
     page.keyboard.type("not-an-address")

@@ -83,13 +83,17 @@ DATE_FORMATS = {"en": "d/m/Y", "sv": "Y-m-d", "da": "d.m.Y"}
 #: The calendar's days of the month before and after, which can be picked, in a grey of 4.5:1 or more on white
 #: (flatpickr's #c8c8c8 is 1.7:1); the days that cannot be picked keep their faint grey. Its month and year fields,
 #: drawn by Bokeh's input style in grey on a grey field under the pointer (3.6:1), in the calendar's dark text. The
-#: day the keyboard is on was only a light grey disc (1.3:1): it has the page's focus ring.
+#: day the keyboard is on was only a light grey disc (1.3:1): it has the page's focus ring. The chosen day, white on
+#: flatpickr's coral (3.0:1), is white on the page's blue (6.9:1).
 CALENDAR_CSS = (".flatpickr-day.prevMonthDay:not(.flatpickr-disabled):not(.selected):not(.inRange), "
                 ".flatpickr-day.nextMonthDay:not(.flatpickr-disabled):not(.selected):not(.inRange) "
                 "{ color: #595959; } "
                 ".flatpickr-calendar .flatpickr-current-month select.flatpickr-monthDropdown-months, "
                 ".flatpickr-calendar .flatpickr-current-month input.cur-year { color: #202124; } "
-                ".flatpickr-day:focus { outline: 2px solid #1f5c99; outline-offset: -2px; }")
+                ".flatpickr-day:focus { outline: 2px solid #1f5c99; outline-offset: -2px; } "
+                ".flatpickr-day.selected, .flatpickr-day.selected:hover, .flatpickr-day.selected:focus, "
+                ".flatpickr-day.selected.prevMonthDay, .flatpickr-day.selected.nextMonthDay "
+                "{ background: #1f5c99; border-color: #1f5c99; color: #ffffff; }")
 
 
 def _with_calendar_css(params: dict[str, Any]) -> dict[str, Any]:

@@ -167,7 +167,7 @@ class HomePage(pn.viewable.Viewer):
         frame = self.store.invoicing_behind(account_manager=self.manager, today=self.today)
         base = self.settings.base_currency
         last = formatting.date(_last_year(self.today))
-        note = _("Invoiced from 1 January to {today}, against last year to {last}.").format(
+        note = _("Invoiced this year to {today}, against last year to {last}.").format(
             today=formatting.date(self.today), last=last)
         search = "/search?" + urlencode({"manager": self.manager}) if self.manager else "/search"
         label = _("All my customers") if self.manager else _("All customers")
