@@ -429,3 +429,35 @@ def test_search_customers_finds_what_the_super_search_finds_with_its_reasons(dem
     assert any(reason.startswith("contact") for reason in reasons_seen), reasons_seen
     assert any(reason in ("phone", "organisation number") or "number" in reason for reason in reasons_seen), \
         reasons_seen
+
+
+def test_search_customers_lists_every_customer_a_number_or_a_name_starts_with_not_only_the_best_hits(demo_store,
+                                                                                                   monkeypatch):
+    """The super search gives a page of its best hits; Search customers' text filter lists every customer the search
+    finds from the start of a value or a word (a hunt found '+46 8' listing 100 of 257 Stockholm numbers, and the
+    count, the exports and a bulk change on "all that match" stopping there): every customer whose own phone starts
+    with the digits, or with a contact person of that first name, with its reason where its name does not hold it."""
+    from customercard.store import customers
+
+    monkeypatch.setattr(customers, "LIST_SEARCH_HITS", 5)  # the best hits' page, small as the demo is
+    LIST_SEARCH_HITS = customers.LIST_SEARCH_HITS
+
+    prefix = demo_store.db.row("SELECT left(regexp_replace(phone, '[^0-9]', '', 'g'), 3) AS p FROM customers "
+                               "WHERE phone <> '' GROUP BY p ORDER BY count(*) DESC LIMIT 1")[0]
+    owners = {int(r[0]) for r in demo_store.db.rows(
+        "SELECT id FROM customers WHERE left(regexp_replace(phone, '[^0-9]', '', 'g'), 3) = ?", [prefix])}
+    assert len(owners) > LIST_SEARCH_HITS  # more than the super search's page for the list
+    frame, total = demo_store.find_customers(cc.CustomerQuery(text="+" + prefix, archived="all"), limit=None)
+    listed = dict(zip((int(i) for i in frame["id"]), frame["match"], strict=True))
+    assert owners <= set(listed) and total == len(frame)
+    assert all(listed[c] for c in owners if prefix not in str(frame.loc[frame["id"] == c, "name"].iloc[0]))
+    # a page far down the list says why each row matched, as the first page does
+    page, paged_total = demo_store.find_customers(cc.CustomerQuery(text="+" + prefix, archived="all"),
+                                                  limit=5, offset=total - 5)
+    assert paged_total == total and all(page["match"])
+    first = demo_store.db.row("SELECT first_name, count(*) AS n FROM contacts GROUP BY first_name "
+                              "ORDER BY n DESC LIMIT 1")[0]
+    having = {int(r[0]) for r in demo_store.db.rows("SELECT DISTINCT customer_id FROM contacts WHERE first_name = ?",
+                                                     [first])}
+    frame, total = demo_store.find_customers(cc.CustomerQuery(text=first, archived="all"), limit=None)
+    assert having <= {int(i) for i in frame["id"]}, len(having - {int(i) for i in frame["id"]})

@@ -47,6 +47,26 @@ def test_an_open_form_keeps_what_was_typed_and_marks_what_changed_underneath(dem
     assert section.save() is False and section.resolver is not None  # seen before Save, chosen at Save
 
 
+def test_each_field_marked_in_an_open_form_names_who_changed_it_not_the_latest_saver(demo_store, customer_id):
+    """Erik changes the phone, then Maria the e-mail, while Anna's form is open: the phone stays Erik's (a hunt saw
+    every marked field credited to whoever saved last)."""
+    card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    section = card.section("contact")
+    section.start_edit()
+    erik_saves(demo_store, customer_id, phone="08-333 333 33")
+    eventually(lambda: "Erik Nilsson" in section.form.notices["phone"].object)
+    customer = demo_store.get_customer(customer_id)
+    customer.email = "maria.changed@example.se"
+    demo_store.save_customer(customer, user="maria")
+    eventually(lambda: "maria.changed@example.se" in section.form.notices["email"].object)
+    maria = demo_store.get_user("maria").name
+    assert maria in section.form.notices["email"].object
+    assert "Erik Nilsson" in section.form.notices["phone"].object and maria not in section.form.notices["phone"].object
+    erik_saves(demo_store, customer_id, phone="08-444 444 44")  # changed again: by its latest author
+    eventually(lambda: "+46 8 444 444 44" in section.form.notices["phone"].object)
+    assert "Erik Nilsson" in section.form.notices["phone"].object and maria in section.form.notices["email"].object
+
+
 def test_sections_listing_records_draw_them_again(demo_store, customer_id):
     card = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
     comments = card.section("comments")

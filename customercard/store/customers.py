@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -666,8 +667,14 @@ class CustomerStore(Part):
         where, params, why = _query_conditions(self, query)
         frame, total = self._page(LIST_COLUMNS + LIST_MORE_COLUMNS, " AND ".join(where) if where else "TRUE", params,
                                   sort, descending, limit, offset)
-        frame["match"] = _matches(frame, why, clean_text(query.text).strip().lower(),
-                                  self.admin.settings().nicknames_enabled) if len(frame) else pd.Series(dtype=object)
+        text = clean_text(query.text).strip().lower()
+        own = _own_reasons()
+
+        def reasons(ids: list[int]) -> dict[int, str]:
+            return {cid: why for cid, why in self.search.list_reasons(text, ids).items() if why not in own}
+
+        frame["match"] = _matches(frame, why, text, self.admin.settings().nicknames_enabled,
+                                  reasons) if len(frame) else pd.Series(dtype=object)
         return frame, total
 
     def _page(self, columns: str, condition: str, params: list[Any], sort: str, descending: bool,
@@ -756,8 +763,9 @@ class CustomerStore(Part):
 
 
 #: What the store gives a new customer itself: not set by its creator.
-#: A Search customers text also finds the customers the super search finds for it, up to this many (besides every
-#: customer whose name, nickname or number has the text in it): its spellings and numbers, not its typo guesses.
+#: A Search customers text also finds the customers the super search finds for it: every one it finds from the start
+#: of a value or a word (:meth:`SearchStore.list_condition`) and, of its inner parts ('contains'), the best this
+#: many (besides every customer whose name, nickname or number has the text in it); not its typo guesses.
 LIST_SEARCH_HITS = 100
 STORE_GIVEN = frozenset({"id", "number", "version", "created_at", "created_by", "updated_at", "updated_by",
                          "merged_into"})
@@ -768,13 +776,23 @@ STORE_GIVEN = frozenset({"id", "number", "version", "created_at", "created_by", 
 _MARKED, _PLAIN = "åäöæøéèêëüáàâíóúñç", "aaoaoeeeeuaaaiounc"
 _UNMARK = str.maketrans(_MARKED, _PLAIN)
 
-def _matches(frame: pd.DataFrame, why: dict[int, str], text: str, nicknames: bool) -> list[str]:
+def _matches(frame: pd.DataFrame, why: dict[int, str], text: str, nicknames: bool,
+             lookup: Callable[[list[int]], dict[int, str]] | None = None) -> list[str]:
     """Each row's reason for matching the text filter when it is not its own name, nickname or number (see
-    :meth:`CustomerStore.find_customers`)."""
+    :meth:`CustomerStore.find_customers`): the best hits' (``why``), else looked up for the rows left (``lookup``)."""
     def own(row: Any) -> bool:
         return (text in str(row.name or "").lower() or (nicknames and text in str(row.nickname or "").lower())
                 or str(row.number).startswith(text))
-    return [why[int(row.id)] if int(row.id) in why and not own(row) else "" for row in frame.itertuples(index=False)]
+    rows = [(int(row.id), own(row)) for row in frame.itertuples(index=False)]
+    left = [customer_id for customer_id, is_own in rows if not is_own and customer_id not in why]
+    if text and left and lookup is not None:
+        why = {**why, **lookup(left)}
+    return [why.get(customer_id, "") if not is_own else "" for customer_id, is_own in rows]
+
+
+def _own_reasons() -> set[str]:
+    """The super search's reasons that are a customer's own name, nickname or number (said as none in the list)."""
+    return {_(SOURCES[source][1]) for source in ("number", "name", "nickname")}
 
 
 def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[str], list[Any], dict[int, str]]:
@@ -795,14 +813,17 @@ def _query_conditions(store: CustomerStore, query: CustomerQuery) -> tuple[list[
         # typed as jonsson, an organisation or phone number with or without its dashes, a contact person's name
         found = [hit for hit in store.search.list_matches(text, LIST_SEARCH_HITS) if hit[1] != RANK_NAMES[FUZZY]]
         ids = [customer_id for customer_id, _rank, _match in found]
-        own = {_(SOURCES[source][1]) for source in ("number", "name", "nickname")}  # (Jönsson typed as jonsson)
+        own = _own_reasons()  # (Jönsson typed as jonsson)
         why = {customer_id: match for customer_id, _rank, match in found if match not in own}
         also = " OR " + store.db.in_list("c.id", len(ids), ids=True) if ids else ""
+        # … and every customer it finds from the start of a value or of its words, not only the best of them ('+46 8'
+        # is every Stockholm number: the hits above stopped at LIST_SEARCH_HITS)
+        indexed, indexed_params = store.search.list_condition(text)
         # a nickname is found only while the firm has nicknames (switched off, the card shows none)
         nickname = "OR lower(c.nickname) LIKE ? ESCAPE '\\' " if store.admin.settings().nicknames_enabled else ""
         where.append("(lower(c.name) LIKE ? ESCAPE '\\' " + nickname +
-                     "OR CAST(c.number AS VARCHAR) LIKE ? ESCAPE '\\'" + also + ")")
-        params += [pattern, *([pattern] if nickname else []), escaped + "%", *ids]
+                     "OR CAST(c.number AS VARCHAR) LIKE ? ESCAPE '\\'" + also + f" OR {indexed})")
+        params += [pattern, *([pattern] if nickname else []), escaped + "%", *ids, *indexed_params]
     for labels, column, list_name in ((query.statuses, "c.status_id", "statuses"),
                                       (query.industries, "c.industry_id", "industries")):
         if labels:

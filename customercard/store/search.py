@@ -82,6 +82,22 @@ PAGED_COLUMNS = {"search_terms": ("entry_id", "term", "customer_id", "contact_id
                  "search_words": ("word", "entry_id")}
 
 
+def _analysed(text: str) -> tuple[list[str], list[str]] | None:
+    """The whole terms a query looks up and its words (None for a text with none), as the search reads it."""
+    query, number = bounded_query(text)
+    if not query:
+        return None
+    numeric = len(number) >= NUMBER_QUERY_DIGITS and len(number) * 2 >= len(query.replace(" ", ""))
+    # 00 dials abroad as + does: 0046 31 … is the number stored as 4631 … (when what follows is a number too)
+    abroad = number[2:] if number.startswith("00") and len(number[2:]) >= NUMBER_QUERY_DIGITS else ""
+    # each distinct once: for a bare number the digits are the query itself
+    terms = list(dict.fromkeys(t for t in (number, abroad, query) if t)) if numeric else [query]
+    # the number's own digits are its word: its endings are a local number's ('00739' ends 031-70 07 39), while
+    # the number dialled abroad is found from its start by the terms above
+    words = [number] if numeric else query_words(query)
+    return terms, words
+
+
 def _all_words(per_word: list[dict[int, int]]) -> dict[int, int]:
     """Entries found for every query word, each with its worst word rank."""
     if not per_word:
@@ -378,21 +394,75 @@ class SearchStore(Part):
         return [(int(customer_id), RANK_NAMES[rank], _reason(source, shown, labels))
                 for customer_id, (rank, _start, _priority, source, shown) in ranked[:limit]]
 
+    def list_condition(self, text: str, column: str = "c.id") -> tuple[str, list[Any]]:
+        """A condition (SQL, parameters) that ``column`` is a customer the super search finds for ``text`` from the
+        start of an indexed value or of its words — every such customer, not a page of the best: a whole value
+        starting with the query (a phone or organisation number with or without its dashes, an e-mail, a contact
+        person's name), or an entry having a word starting with each query word. What Search customers' text filter
+        adds to the names, nicknames and numbers holding the text ('+46 8' is every Stockholm number); the inner
+        parts and typo guesses a search ranks below them are not in it. ('FALSE', []) for a text with no words."""
+        analysed = _analysed(text)
+        if analysed is None:
+            return "FALSE", []
+        terms, words = analysed
+        skip = "" if self.admin.settings().nicknames_enabled else " AND source <> 'nickname'"
+        parts, params = [], []
+        for term in terms:
+            condition, values = self.db.prefix("term", term)
+            parts.append(f"(SELECT customer_id FROM search_terms WHERE {condition}{skip})")
+            params += values
+        having = []
+        for word in words:
+            condition, values = self.db.prefix("word", word)
+            having.append(f"entry_id IN (SELECT entry_id FROM search_words WHERE {condition})")
+            params += values
+        if having:
+            parts.append(f"(SELECT customer_id FROM search_terms WHERE {' AND '.join(having)}{skip})")
+        return f"{column} IN ({' UNION ALL '.join(parts)})", params
+
+    def list_reasons(self, text: str, customer_ids: list[int]) -> dict[int, str]:
+        """Why each of these customers is one :meth:`list_condition` finds for ``text``, as :meth:`search` says it
+        ('phone', 'contact: Anna Berg'): its best entry starting with the query, or having a word starting with
+        each query word. (For a page of Search customers whose reasons the best hits did not give.)"""
+        analysed = _analysed(text)
+        if analysed is None or not customer_ids:
+            return {}
+        terms, words = analysed
+        skip = set() if self.admin.settings().nicknames_enabled else {"nickname"}
+        found, params = [], []
+        for term in terms:
+            condition, values = self.db.prefix("term", term)
+            found.append(f"({condition})")
+            params += values
+        having = []
+        for word in words:
+            condition, values = self.db.prefix("word", word)
+            having.append(f"entry_id IN (SELECT entry_id FROM search_words WHERE {condition})")
+            params += values
+        if having:
+            found.append(f"({' AND '.join(having)})")
+        ids = [int(i) for i in customer_ids]
+        rows = self.db.rows("SELECT customer_id, source, shown FROM search_terms WHERE "
+                            + self.db.in_list("customer_id", len(ids), ids=True) + f" AND ({' OR '.join(found)})",
+                            [*ids, *params])
+        best: dict[int, tuple[int, int, str, str]] = {}
+        for customer_id, source, shown in rows:
+            if source in skip:
+                continue
+            key = (SOURCES[source][0], len(shown), source, shown)
+            if int(customer_id) not in best or key < best[int(customer_id)]:
+                best[int(customer_id)] = key
+        labels: dict[str, str] = {}
+        return {customer_id: _reason(source, shown, labels) for customer_id, (_p, _n, source, shown) in best.items()}
+
     def _ranked_hits(self, text: str, limit: int, include_archived: bool
                      ) -> list[tuple[int, tuple[int, int, int, str, str]]]:
         """The customers the search finds for ``text`` (enough for a page of ``limit``), best first, each with its
         best hit (see :meth:`_ranked`)."""
-        query, number = bounded_query(text)
-        if not query:
+        analysed = _analysed(text)
+        if analysed is None:
             return []
-        numeric = len(number) >= NUMBER_QUERY_DIGITS and len(number) * 2 >= len(query.replace(" ", ""))
-        # 00 dials abroad as + does: 0046 31 … is the number stored as 4631 … (when what follows is a number too)
-        abroad = number[2:] if number.startswith("00") and len(number[2:]) >= NUMBER_QUERY_DIGITS else ""
-        # each distinct once: for a bare number the digits are the query itself
-        terms = list(dict.fromkeys(t for t in (number, abroad, query) if t)) if numeric else [query]
-        # the number's own digits are its word: its endings are a local number's ('00739' ends 031-70 07 39), while
-        # the number dialled abroad is found from its start by the terms above
-        words = [number] if numeric else query_words(query)
+        terms, words = analysed
         skip = set() if self.admin.settings().nicknames_enabled else {"nickname"}
         hits: dict[int, tuple[int, int, int, str, str]] = {}
 

@@ -67,6 +67,7 @@ class RecordEditor(pn.viewable.Viewer):
         self._choices, self._labels = choices, labels or {}
         self._save, self._done, self._reload, self._prepare = save, done, reload, prepare
         self._user_name, self._zone = user_name, zone
+        self._credited = {}
         self.resolver: ConflictResolver | None = None
         #: Someone else's changes to fields this form did not change, kept by the last save (merged on top).
         self.kept: list[FieldConflict] = []
@@ -91,6 +92,9 @@ class RecordEditor(pn.viewable.Viewer):
                                  sizing_mode="stretch_width",
                                  css_classes=[*(focus_first([css]) if focus else [css]),
                                               *(["cc-guarded"] if guarded else [])])
+
+    #: Each field marked as changed underneath: (its stored value as text, who changed it).
+    _credited: dict[str, tuple[str, str]]
 
     @property
     def widgets(self) -> dict[str, Any]:
@@ -209,12 +213,21 @@ class RecordEditor(pn.viewable.Viewer):
         """Someone else saved the record while it is being edited: what was typed stays, and each field whose
         stored value changed since the editor opened says so."""
         notes = {}
+        # each field is credited to the save that changed it: a later save of another field by someone else leaves
+        # it with its own author (it named the latest saver under every field marked)
+        credited = self._credited
         for field in self.form.values():
             now = self.value_of(stored, field)
-            if to_text(now) != to_text(self.value_of(self.original, field)):
+            text = to_text(now)
+            if text != to_text(self.value_of(self.original, field)):
+                known = credited.get(field)
+                who = known[1] if known is not None and known[0] == text else by
+                credited[field] = (text, who)
                 value = shown(stored, field, now, self._user_name, self._zone) or _("(empty)")
-                notes[field] = _("Changed meanwhile by {who}: now {value}").format(who=self._user_name(by),
+                notes[field] = _("Changed meanwhile by {who}: now {value}").format(who=self._user_name(who),
                                                                                    value=value)
+            else:
+                credited.pop(field, None)
         self.form.show_notices(notes)
 
     def _refused(self, errors: dict[str, str], asked: bool = False) -> bool:
