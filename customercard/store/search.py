@@ -401,49 +401,26 @@ class SearchStore(Part):
         person's name), or an entry having a word starting with each query word. What Search customers' text filter
         adds to the names, nicknames and numbers holding the text ('+46 8' is every Stockholm number); the inner
         parts and typo guesses a search ranks below them are not in it. ('FALSE', []) for a text with no words."""
-        analysed = _analysed(text)
-        if analysed is None:
+        found = self._from_the_start(text)
+        if found is None:
             return "FALSE", []
-        terms, words = analysed
+        conditions, params = found
         skip = "" if self.admin.settings().nicknames_enabled else " AND source <> 'nickname'"
-        parts, params = [], []
-        for term in terms:
-            condition, values = self.db.prefix("term", term)
-            parts.append(f"(SELECT customer_id FROM search_terms WHERE {condition}{skip})")
-            params += values
-        having = []
-        for word in words:
-            condition, values = self.db.prefix("word", word)
-            having.append(f"entry_id IN (SELECT entry_id FROM search_words WHERE {condition})")
-            params += values
-        if having:
-            parts.append(f"(SELECT customer_id FROM search_terms WHERE {' AND '.join(having)}{skip})")
+        parts = [f"(SELECT customer_id FROM search_terms WHERE {condition}{skip})" for condition in conditions]
         return f"{column} IN ({' UNION ALL '.join(parts)})", params
 
     def list_reasons(self, text: str, customer_ids: list[int]) -> dict[int, str]:
         """Why each of these customers is one :meth:`list_condition` finds for ``text``, as :meth:`search` says it
         ('phone', 'contact: Anna Berg'): its best entry starting with the query, or having a word starting with
         each query word. (For a page of Search customers whose reasons the best hits did not give.)"""
-        analysed = _analysed(text)
-        if analysed is None or not customer_ids:
+        found = self._from_the_start(text)
+        if found is None or not customer_ids:
             return {}
-        terms, words = analysed
+        conditions, params = found
         skip = set() if self.admin.settings().nicknames_enabled else {"nickname"}
-        found, params = [], []
-        for term in terms:
-            condition, values = self.db.prefix("term", term)
-            found.append(f"({condition})")
-            params += values
-        having = []
-        for word in words:
-            condition, values = self.db.prefix("word", word)
-            having.append(f"entry_id IN (SELECT entry_id FROM search_words WHERE {condition})")
-            params += values
-        if having:
-            found.append(f"({' AND '.join(having)})")
         ids = [int(i) for i in customer_ids]
         rows = self.db.rows("SELECT customer_id, source, shown FROM search_terms WHERE "
-                            + self.db.in_list("customer_id", len(ids), ids=True) + f" AND ({' OR '.join(found)})",
+                            + self.db.in_list("customer_id", len(ids), ids=True) + f" AND ({' OR '.join(conditions)})",
                             [*ids, *params])
         best: dict[int, tuple[int, int, str, str]] = {}
         for customer_id, source, shown in rows:
@@ -454,6 +431,27 @@ class SearchStore(Part):
                 best[int(customer_id)] = key
         labels: dict[str, str] = {}
         return {customer_id: _reason(source, shown, labels) for customer_id, (_p, _n, source, shown) in best.items()}
+
+    def _from_the_start(self, text: str) -> tuple[list[str], list[Any]] | None:
+        """Conditions on search_terms rows found from the start for ``text`` — a term starting with each whole-term
+        query, and an entry having a word starting with every query word — and their parameters (None: no words)."""
+        analysed = _analysed(text)
+        if analysed is None:
+            return None
+        terms, words = analysed
+        conditions, params = [], []
+        for term in terms:
+            condition, values = self.db.prefix("term", term)
+            conditions.append(f"({condition})")
+            params += values
+        having = []
+        for word in words:
+            condition, values = self.db.prefix("word", word)
+            having.append(f"entry_id IN (SELECT entry_id FROM search_words WHERE {condition})")
+            params += values
+        if having:
+            conditions.append(f"({' AND '.join(having)})")
+        return conditions, params
 
     def _ranked_hits(self, text: str, limit: int, include_archived: bool
                      ) -> list[tuple[int, tuple[int, int, int, str, str]]]:
