@@ -71,6 +71,11 @@ def test_an_import_with_a_huge_field_is_refused_with_its_reason_in_the_admin_pag
     page.locator(".cc-import-file input").set_input_files(str(good))
     page.locator(".cc-import-go button").click()
     expect(report).to_contain_text("Dry run: 1 customer would be imported.", timeout=30_000)
+    empty = tmp_path / "empty.csv"  # a file of no bytes: said so, as the command line says it ("Choose a file first")
+    empty.write_bytes(b"")
+    page.locator(".cc-import-file input").set_input_files(str(empty))
+    page.locator(".cc-import-go button").click()
+    expect(report).to_contain_text("empty.csv is empty.", timeout=30_000)
 
 
 def test_a_double_click_on_import_imports_the_file_once(live_server, page, tmp_path):

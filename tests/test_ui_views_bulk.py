@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from urllib.parse import urlencode
 
 import panel as pn
 
@@ -243,6 +244,21 @@ def test_a_new_filter_drops_the_preview_of_all_that_match(demo_store):
     assert page.bulk.make_preview()["change"] == page.total
 
 
+def test_a_new_filter_after_a_preview_of_checked_rows_says_to_preview_again(demo_store):
+    """Checked rows previewed, then a filter changed: the rows are unchecked and Apply waits — and it says so (the
+    message was said and then wiped by the second forgetting, leaving Apply disabled without a word)."""
+    page = CustomerList.from_url(demo_store, "", login="anna")
+    layout = page.__panel__()
+    one(layout, pn.widgets.Toggle, "cc-bulk-toggle").value = True
+    page.table.receive({"select": [row["_id"] for row in page.table.rows[:3]], "on": True})
+    labelled(page.bulk, "New value").value = "kari"
+    assert page.bulk.make_preview() is not None
+    page.query.text = "Lind"
+    apply = one(layout, pn.widgets.Button, "cc-bulk-apply")
+    assert page.bulk.preview is None and apply.disabled
+    assert "press Preview again" in pane_text(page.bulk, "cc-bulk-summary")
+
+
 def test_the_same_comment_added_from_the_panel(demo_store):
     page = CustomerList.from_url(demo_store, "", login="anna")
     layout = page.__panel__()
@@ -414,3 +430,21 @@ def test_a_menu_drawn_before_a_view_was_changed_opens_it_as_saved_now_and_a_stal
     labelled(opened.views, "Save over this view").clicks += 1
     assert "Saved the view" in pane_text(opened.views, "cc-view-message")
     assert opened.view_version == changed.version + 1 and f"view_version={changed.version + 1}" in opened.url
+
+
+def test_a_country_in_a_link_is_read_as_the_api_reads_it_and_shown_in_its_filter(demo_store):
+    """`country=se` filtered by SE while the Country box showed nothing (so Clear filters left it on), `country=Sweden`
+    was dropped without a word and `country=XX` found nobody: a code in any case or a country's name is its code, shown
+    in the box; anything else is left out and said."""
+    everyone = CustomerList.from_url(demo_store, "", login="anna")
+    code = demo_store.countries_in_use()[0]
+    named = {"SE": "Sweden", "DK": "Danmark", "NO": "Norge", "FI": "Finland"}.get(code, code)
+    exact = CustomerList.from_url(demo_store, f"country={code}", login="anna")
+    assert 0 < exact.total < everyone.total
+    for written in (code.lower(), named, f" {named.upper()} "):
+        page = CustomerList.from_url(demo_store, urlencode({"country": written}), login="anna")
+        layout = page.__panel__()
+        assert page.query.country == code and page.total == exact.total and page.left_out == [], written
+        assert one(layout, pn.widgets.Select, "cc-filter-country").value == code
+    wrong = CustomerList.from_url(demo_store, "country=XX", login="anna")
+    assert wrong.query.country == "" and wrong.total == everyone.total and wrong.left_out == ["Country: XX"]

@@ -560,9 +560,11 @@ class ImportAdmin(pn.viewable.Viewer):
         from ..files import safe_name
         from ..importexport import import_customers
 
-        if not data:
+        if not data and not filename:
             return False, f'<p style="color:#b42318"{live(False)}>{esc(_("Choose a file first."))}</p>'
         name = safe_name(filename or "import.csv")  # what messages call the file: the name the user knows
+        if not data:  # a file of no bytes was chosen (as the command line says it)
+            return False, f'<p style="color:#b42318"{live(False)}>{esc(_("{name} is empty.").format(name=name))}</p>'
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / (name if Path(name).suffix else name + ".csv")
             path.write_bytes(data)

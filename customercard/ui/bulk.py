@@ -143,8 +143,8 @@ class BulkPanel(pn.viewable.Viewer):
         self.preview = None
         self._apply.disabled = True
         self._apply.label = _("Apply")
-        self._summary.object = ""
-        if had:
+        if had:  # (forgetting again, as a new search does after emptying the checked rows, keeps what was said)
+            self._summary.object = ""
             self._say(self._summary, _("Changed since the preview: press Preview again, then Apply."))
 
     def _shown(self, field: str, text: str | None) -> str:

@@ -22,6 +22,7 @@ from ..i18n import N_, _, ngettext
 from ..models import CRITERIA_RENAMED, CustomerQuery
 from ..spreadsheets import write_table
 from ..store import STORE_TYPES, Store
+from ..validators import COUNTRIES, country_code
 from .accessibility import live
 from .bulk import BulkPanel
 from .choices import multi_choice, people_options, safe_options
@@ -114,9 +115,13 @@ def known_values(store: Store, query: CustomerQuery) -> tuple[CustomerQuery, lis
         found = kept(values, segment_values.get(name, set()) if name in choices.criteria else set(), name)
         if found:
             segments[name] = list(dict.fromkeys([*segments.get(name, []), *found]))
+    # a country as the API and the import take it: its code in any case, or its name ('se', 'Sweden', 'Sverige')
+    country = country_code(query.country) if (query.country or "").strip() else ""
+    if country and country not in COUNTRIES:
+        dropped.append((_("Country"), query.country))
+        country = ""
     known = CustomerQuery(
-        text=query.text, city=query.city, archived=query.archived,
-        country=query.country if re.fullmatch(r"[A-Za-z]{2}", query.country or "") else "",
+        text=query.text, city=query.city, archived=query.archived, country=country,
         statuses=kept(query.statuses, set(store.list_values("statuses")["label"]), _("Status"), "statuses"),
         industries=kept(query.industries, set(store.list_values("industries")["label"]), _("Industry"),
                         "industries"),
@@ -368,6 +373,8 @@ class CustomerList(pn.viewable.Viewer):
                 widgets[key] = multi(name, key, query.segments.get(name, []),
                                      "cc-filter-seg-" + re.sub(r"[^a-z0-9_-]+", "-", name.lower()))
         countries = self.store.countries_in_use()
+        if query.country and query.country not in countries:  # (no customer there: the filter is shown, finding none)
+            countries = sorted([*countries, query.country])
         widgets["city"] = pn.widgets.TextInput(label=_("City"), value=query.city, css_classes=["cc-filter-city"],
                                                sizing_mode="stretch_width")
         widgets["country"] = pn.widgets.Select(label=_("Country"), options=["", *countries], value=query.country
