@@ -448,3 +448,15 @@ def test_a_country_in_a_link_is_read_as_the_api_reads_it_and_shown_in_its_filter
         assert one(layout, pn.widgets.Select, "cc-filter-country").value == code
     wrong = CustomerList.from_url(demo_store, "country=XX", login="anna")
     assert wrong.query.country == "" and wrong.total == everyone.total and wrong.left_out == ["Country: XX"]
+
+
+def test_a_search_too_long_to_keep_as_a_view_says_it_is_the_search(demo_store):
+    """A long text filter saved as a view said only "At most 2,000 characters." beside an 11-letter name: the
+    message names what it is about."""
+    page = CustomerList.from_url(demo_store, urlencode({"q": "Abdi " * 500}), login="anna")
+    page.__panel__()
+    menu = page.views
+    labelled(menu, "View name").value = "Long search"
+    labelled(menu, "Save as new view").clicks += 1
+    said = pane_text(menu, "cc-view-message")
+    assert said.startswith("Search: ") and "2,000" in said and demo_store.views(user="anna") == []

@@ -111,6 +111,13 @@ class SavedViewsMenu(pn.viewable.Viewer):
         attrs = live(ok) + (focus_here() if focus else "")
         self._message.object = f'<p style="color:{color}; margin: 2px 0"{attrs}>{esc(text)}</p>'
 
+    @staticmethod
+    def _label(view: SavedView, field: str) -> str:
+        try:
+            return view.label(field)
+        except (AttributeError, KeyError):  # not a field of a view (the store's own check)
+            return field
+
     def _store_view(self, new: bool) -> None:
         typed = read_text(self._name.value_input or self._name.value or "", SavedView.param["name"])  # pasted: cleaned
         if new or self._open is None:
@@ -120,8 +127,8 @@ class SavedViewsMenu(pn.viewable.Viewer):
             view.param.update(name=typed or view.name, shared=self._shared.value, search=self.search)
         try:
             saved = self.store.save_view(view, user=self.login)
-        except ValidationError as exc:
-            self._say(" ".join(exc.errors.values()), ok=False)
+        except ValidationError as exc:  # each problem with what it is about ("Search: At most 2,000 characters.")
+            self._say(" ".join(f"{self._label(view, field)}: {text}" for field, text in exc.errors.items()), ok=False)
             return
         except ConflictError:
             self._say(_("Someone changed this view meanwhile: open it again from the menu."), ok=False)
