@@ -428,3 +428,30 @@ def test_a_changed_customer_number_is_refused_and_the_index_keeps_the_stored_one
     assert list(store.search(str(first.number))["id"]) == [first.id]
     changed.number = first.number  # as given back: saved
     assert store.save_customer(changed, user="anna").name == "Första AB X"
+
+
+def test_search_customers_sorts_in_the_readers_alphabet_with_empty_texts_last(empty_store):
+    """By character code Ä came before Å and Å before Æ and Ø, and 1,700 empty nicknames came before the first one:
+    Swedish ends its alphabet å ä ö, Danish æ ø å, and é sorts as e in both; English sorts by character code."""
+    from customercard.i18n import using_language
+
+    store = empty_store
+    for name, nickname in (("Öst AB", "Östra"), ("Ärlig AB", ""), ("Zeta AB", "Zorro"), ("Åberg AB", ""),
+                           ("Éclair AB", "Ärtan"), ("Alfa AB", "Ankan"), ("Ærø ApS", ""), ("Ødegaard AS", "")):
+        store.create_customer(user="anna", name=name, nickname=nickname)
+
+    def names(language: str, sort: str = "name", descending: bool = False) -> list[str]:
+        with using_language(language):
+            frame, _total = store.find_customers(cc.CustomerQuery(), limit=None if sort == "name" else 25, sort=sort,
+                                                 descending=descending)
+        return list(frame[sort])
+
+    assert names("sv") == ["Alfa AB", "Éclair AB", "Zeta AB", "Åberg AB", "Ärlig AB", "Ærø ApS", "Ødegaard AS",
+                           "Öst AB"]
+    assert names("da") == ["Alfa AB", "Éclair AB", "Zeta AB", "Ärlig AB", "Ærø ApS", "Ødegaard AS", "Öst AB",
+                           "Åberg AB"]  # (ä is æ, ö is ø)
+    assert names("en") == sorted(names("en"), key=str.lower)  # by character code, as Python sorts
+    assert names("sv", "name", descending=True)[:3] == ["Öst AB", "Ødegaard AS", "Ærø ApS"]
+    nicknames = names("sv", "nickname")
+    assert nicknames[:4] == ["Ankan", "Zorro", "Ärtan", "Östra"] and set(nicknames[4:]) == {""}
+    assert set(names("sv", "nickname", descending=True)[4:]) == {""}  # empty ones last either way

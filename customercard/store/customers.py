@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import ConflictError, CustomerCardError, FieldConflict, NotFound, PermissionDenied, ValidationError
 from ..fields import customer_fields, searched_fields
-from ..i18n import _
+from ..i18n import _, current_language
 from ..models import (
     CRITERIA_RENAMED,
     Customer,
@@ -157,9 +157,17 @@ LIST_JOINS = {"st": "LEFT JOIN list_values st ON st.id = c.status_id",
               "u": "LEFT JOIN users u ON u.login = c.account_manager"}
 LIST_FROM = "customers c " + " ".join(LIST_JOINS.values())
 LIST_SORTS = {
-    "number": "c.number", "name": "lower(c.name)", "nickname": "lower(c.nickname)", "city": "lower(c.visit_city)",
+    "number": "c.number", "name": "c.name", "nickname": "c.nickname", "city": "c.visit_city",
     "status": "st.label", "industry": "ind.label", "account_manager": "u.name", "country": "c.visit_country",
 }
+#: The sorts by a text, in the reader's alphabet (:func:`_text_order`); those a customer may leave empty go last.
+_TEXT_SORTS = {"name": False, "nickname": True, "city": True, "status": True, "industry": True,
+               "account_manager": True}
+#: The letters a Nordic alphabet ends with, in its order, written as the characters after z (Swedish å ä ö, Danish
+#: and Norwegian æ ø å; by character code Ä came before Å, and Å before Æ and Ø); there other marked letters sort as
+#: their plain letter (é as e). English (the API's language unless another is asked for) sorts by character code.
+_ALPHABET_ENDS = {"sv": ("åäæöø", "{||}}"), "da": ("æäøöå", "{{||}")}
+_MARKED_LETTERS, _THEIR_PLAIN = "éèêëáàâãíìîóòôõúùûüñçý", "eeeeaaaaiiioooouuuuncy"
 
 
 class CustomerStore(Part):
@@ -682,12 +690,14 @@ class CustomerStore(Part):
         """``columns`` of the customers matching ``condition`` (constant SQL, with ``params``), sorted, a page of
         them (``limit=None``: all), and how many match. The matching ids are sorted and counted in one pass over
         the customers alone (with a sort's own list joined); only the page's rows are then read with their labels."""
-        key = LIST_SORTS.get(sort, "lower(c.name)")
-        order = f"{key}{' DESC' if descending else ''}, c.id"
+        sort = sort if sort in LIST_SORTS else "name"
+        key = _text_order(LIST_SORTS[sort], _TEXT_SORTS[sort], self.db.dialect) if sort in _TEXT_SORTS \
+            else LIST_SORTS[sort]
+        order = f"{key}{' DESC' if descending else ''}{' NULLS LAST' if sort in _TEXT_SORTS else ''}, c.id"
         if limit is None:
             frame = self.db.df(f"SELECT {columns} FROM {LIST_FROM} WHERE {condition} ORDER BY {order}", params)
             return frame, len(frame)
-        joins = " ".join(join for alias, join in LIST_JOINS.items() if key.startswith(f"{alias}."))
+        joins = " ".join(join for alias, join in LIST_JOINS.items() if LIST_SORTS[sort].startswith(f"{alias}."))
         rows = self.db.rows(f"SELECT c.id, count(*) OVER () FROM customers c {joins} WHERE {condition} "
                             f"ORDER BY {order} LIMIT ? OFFSET ?", [*params, counted(limit), counted(offset, "offset")])
         if not rows:  # none match, or the page is past the last: count them
@@ -788,6 +798,20 @@ def _matches(frame: pd.DataFrame, why: dict[int, str], text: str, nicknames: boo
     if text and left and lookup is not None:
         why = {**why, **lookup(left)}
     return [why.get(customer_id, "") if not is_own else "" for customer_id, is_own in rows]
+
+
+def _text_order(column: str, empty_last: bool, dialect: str) -> str:
+    """A text column as Search customers sorts it, in the reader's alphabet (see :data:`_ALPHABET_ENDS`); with
+    ``empty_last`` an empty text goes after the others, as none (constant SQL: the column is one of LIST_SORTS)."""
+    text = f"NULLIF({column}, '')" if empty_last else column
+    alphabet = _ALPHABET_ENDS.get(current_language())
+    if alphabet is None:
+        return f"lower({text})"
+    ends, written = alphabet
+    order = f"translate(lower({text}), '{ends}{_MARKED_LETTERS}', '{written}{_THEIR_PLAIN}')"
+    # PostgreSQL's own collation may pass over '{' and '|'; compared by code they come after z, as on DuckDB
+    order = order + ' COLLATE "C"' if dialect == "postgresql" else order
+    return order
 
 
 def _own_reasons() -> set[str]:
