@@ -253,6 +253,12 @@ def test_a_customer_merged_away_is_left_alone_with_the_reason_and_the_others_are
     ids = [int(i) for i in store.sql("SELECT id FROM customers WHERE NOT archived AND account_manager = 'anna' "
                                      "ORDER BY id LIMIT 12")["id"]]
     store.merge_customers(ids[0], ids[5], user="anna")
+    # its preview says so: the merged-away one is not counted among those that change (it said 12, then changed 11)
+    preview = store.bulk_preview(ids, "account_manager", "olli", user="anna")
+    assert preview["merged"] == 1 and preview["change"] == len(ids) - 1
+    assert ids[5] not in {customer_id for customer_id, _version in preview["versions"]}
+    comment = store.bulk_preview(ids, "comment", "Hello", user="anna")
+    assert comment["merged"] == 1 and comment["change"] == len(ids) - 1
     batch = store.bulk_change(ids, "account_manager", "olli", user="anna")
     assert set(batch.skipped) == {ids[5]} and "merged" in batch.skipped[ids[5]]
     assert batch.customers == len(ids) - 1 and store.get_customer(ids[1]).account_manager == "olli"

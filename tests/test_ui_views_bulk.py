@@ -460,3 +460,14 @@ def test_a_search_too_long_to_keep_as_a_view_says_it_is_the_search(demo_store):
     labelled(menu, "Save as new view").clicks += 1
     said = pane_text(menu, "cc-view-message")
     assert said.startswith("Search: ") and "2,000" in said and demo_store.views(user="anna") == []
+
+
+def test_the_preview_says_how_many_merged_away_customers_it_leaves_alone(demo_store):
+    page = CustomerList.from_url(demo_store, "", login="anna")
+    page.__panel__()
+    said = page.bulk.describe({"field": "account_manager", "value": "olli", "total": 12, "missing": 0, "change": 11,
+                               "already": 0, "merged": 1, "changes": [["anna", 11]], "versions": []})
+    assert said.endswith("merged into another customer, left alone (1)") and "(11)" in said
+    comment = page.bulk.describe({"field": "comment", "value": "Hello", "total": 3, "missing": 0, "change": 2,
+                                  "already": 0, "merged": 1, "changes": [], "versions": []})
+    assert comment.endswith("the comment is added to each; merged into another customer, left alone (1)")

@@ -126,11 +126,12 @@ class BulkStore(Part):
         change = self._bulk_checked(field, value)
         ids = self._bulk_ids(customer_ids)
         current = self._current_values(ids, change.field)
+        merged = self._merged_away(ids)  # kept as pointers to their survivors: a bulk change leaves them alone
         olds: Counter[str | None] = Counter()
         versions: list[list[int]] = []
         already = 0
         for customer_id in ids:
-            if customer_id not in current:
+            if customer_id not in current or customer_id in merged:
                 continue
             version, old = current[customer_id]
             if change.field != "comment" and _same(old, change.value):
@@ -139,8 +140,18 @@ class BulkStore(Part):
             olds[to_text(old) if change.field != "comment" else None] += 1
             versions.append([customer_id, version])
         return {"field": change.field, "value": change.value, "total": len(ids), "missing": len(ids) - len(current),
-                "change": len(versions), "already": already, "changes": [[old, n] for old, n in olds.most_common()],
-                "versions": versions}
+                "change": len(versions), "already": already, "merged": len(merged & set(current)),
+                "changes": [[old, n] for old, n in olds.most_common()], "versions": versions}
+
+    def _merged_away(self, ids: list[int]) -> set[int]:
+        """Those of ``ids`` merged into another customer."""
+        merged: set[int] = set()
+        for start in range(0, len(ids), 1000):
+            part = ids[start:start + 1000]
+            merged.update(int(i) for (i,) in self.db.rows(
+                "SELECT id FROM customers WHERE merged_into IS NOT NULL AND "
+                + self.db.in_list("id", len(part), ids=True), part))
+        return merged
 
     def get_bulk_change(self, batch_id: int) -> BulkChange:
         """One bulk change: its field and value, who made it when, how many customers it changed, and whether (and by
@@ -255,9 +266,7 @@ class BulkStore(Part):
 
     def _bulk_comment(self, ids: list[int], change: BulkChange, login: str,
                       skipped: dict[int, str]) -> list[list[Any]]:
-        merged = {int(i) for (i,) in self.db.rows(
-            "SELECT id FROM customers WHERE merged_into IS NOT NULL AND " + self.db.in_list("id", len(ids), ids=True),
-            ids)} if ids else set()
+        merged = self._merged_away(ids)
         items = []
         for customer_id in ids:
             if customer_id in merged:  # kept as the pointer to its survivor: a comment there would reach nobody

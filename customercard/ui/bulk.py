@@ -169,14 +169,19 @@ class BulkPanel(pn.viewable.Viewer):
         field, value = preview["field"], preview["value"]
         total = preview["total"] - preview["missing"]
         head = ngettext("{n} customer", "{n} customers", total).format(n=formatting.number(total))
+        merged = preview.get("merged", 0)
+        left = _("merged into another customer, left alone ({n})").format(n=formatting.number(merged))
         if field == "comment":
-            return _("{head}: the comment is added to each").format(head=head)
+            said = _("{head}: the comment is added to each").format(head=head)
+            return f"{said}; {left}" if merged else said
         what = self._field_label(field)
         new = self._shown(field, json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value)
         parts = [_("{old} → {new} ({n})").format(old=self._shown(field, old), new=new, n=formatting.number(n))
                  for old, n in preview["changes"]]
         if preview["already"]:
             parts.append(_("already {new} ({n})").format(new=new, n=formatting.number(preview["already"])))
+        if merged:
+            parts.append(left)
         if field in ("account_manager", "status", "industry"):
             what = what.lower()
         return f"{head}: {what} " + ", ".join(parts) if parts else head
