@@ -245,3 +245,20 @@ def test_what_a_card_hears_while_a_section_saves_waits_for_the_saves_own_drawing
     comments.view.param.watch(lambda event: drawn.append(event.new), "html")
     assert comments.add_comment() is True
     assert drawn and all("Comment added." in html for html in drawn), drawn
+
+
+def test_a_follow_up_saved_after_its_customer_was_merged_away_says_where_it_is(demo_store):
+    """Maria edits a follow-up; an administrator merges its customer into another meanwhile (the follow-up goes with
+    it): her save lands on the survivor, and the card says so (it said "Follow-up saved." above "No follow-ups.")."""
+    customer_id, survivor_id = rich_customers(demo_store)[:2]
+    follow_up = demo_store.new_follow_up(customer_id, owner="maria")
+    follow_up.what, follow_up.due_on = "Send the offer", demo_store.firm_today()
+    follow_up = demo_store.add_follow_up(follow_up, user="maria")
+    section = _section(demo_store, customer_id, user="maria")
+    section.handle("edit-follow-up", {"id": str(follow_up.id), "version": str(follow_up.version)})
+    section.form.widgets["what"].value = "Send the signed offer"
+    demo_store.merge_customers(survivor_id, customer_id, user="admin")
+    section.editor.save()
+    survivor = demo_store.get_customer(survivor_id)
+    assert demo_store.get_follow_up(follow_up.id).customer_id == survivor_id
+    assert f"It is on {survivor.name} ({survivor.number}), which this customer was merged into." in section.view.html

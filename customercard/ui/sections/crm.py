@@ -80,9 +80,9 @@ class CrmSection(Section):
     def _edit_record(self, record: Record, fields: list[str], save: Any, title: str, css: str, done: str,
                      reload: Any = None, **options: Any) -> RecordEditor:
         """Show a :class:`RecordEditor` for ``record`` in the section; ``done`` is the note after a save."""
-        def finished(_saved: Record) -> None:
+        def finished(saved: Record) -> None:
             self.editor = self._form = None
-            self._note = (done, True)
+            self._note = (done + self._moved(saved), True)
             self.render()
 
         def cancelled() -> None:
@@ -102,6 +102,19 @@ class CrmSection(Section):
         self.view.param.update(child=self.editor.__panel__(), child_first=True)
         self.keep_beside_form(self.markup)
         return self.editor
+
+    def _moved(self, saved: Record) -> str:
+        """' It is on …': a record saved while its customer was merged into another went to the survivor (the form
+        said "saved" above an empty list)."""
+        owner = getattr(saved, "customer_id", None)
+        if owner is None or owner == self.context.customer.id:
+            return ""
+        try:
+            survivor = self.context.store.get_customer(int(owner))
+        except CustomerCardError:
+            return ""
+        return " " + _("It is on {name} ({number}), which this customer was merged into.").format(
+            name=isolated(survivor.name), number=survivor.number)
 
     def _form_box(self, title: str, form: Any, on_save, css: str, save_label: str = "") -> None:
         save = pn.widgets.Button(label=save_label or _("Save"), color="primary", css_classes=[f"{css}-save"])
