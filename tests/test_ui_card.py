@@ -94,9 +94,11 @@ def test_an_open_card_follows_the_switches_an_administrator_turns(demo_store, cu
     settings.param.update(nicknames_enabled=False, invoice_address_enabled=False, crm_enabled=False,
                           files_enabled=True, start_address="")
     demo_store.save_settings(settings, user="admin")
-    # (heard at once with DuckDB; PostgreSQL tells every process, this one too, through its listener)
-    eventually(lambda: "files" in [s.key for s in card.sections])
+    # (heard at once with DuckDB; PostgreSQL tells every process, this one too, through its listener: the card's
+    # sections and then its drawn entries change on the listener's thread, so both are waited for)
     opened = CustomerCard(store=demo_store, customer_id=customer_id, user="anna")
+    eventually(lambda: [s.key for s in card.sections] == [s.key for s in opened.sections]
+               and [entry["key"] for entry in card.__panel__().sections] == [s.key for s in opened.sections])
     assert [s.key for s in card.sections] == [s.key for s in opened.sections]
     assert [entry["key"] for entry in card.__panel__().sections] == [s.key for s in opened.sections]
     assert "Secret Nick" not in texts(card.section("header"))

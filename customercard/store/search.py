@@ -116,7 +116,8 @@ class SearchStore(Part):
     """Part of :class:`customercard.store.Store`: the super search and the duplicate check."""
 
     uses = ("admin",)
-    internal = frozenset({"index_contact", "index_customer", "index_rows", "list_matches", "reindex", "write_index"})
+    internal = frozenset({"index_contact", "index_customer", "index_rows", "list_condition", "list_matches",
+                          "list_reasons", "reindex", "write_index"})
     admin: AdminStore
 
     db: Backend
