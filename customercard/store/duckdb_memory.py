@@ -100,18 +100,11 @@ class DuckDBMemory:
             cur.execute(self._put_back)
         return (sum(before.values()) - sum(held().values())) / 1e6
 
-    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25, within_mb: float | None = None) -> float:
+    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:
         """Read these tables' columns into DuckDB's block cache, so that lookups in them do not read blocks for
         the first time (at a million customers a first read cost a search 1–2 ms of CPU, a third of it).
         Returns the MB of blocks they take; 0.0, having read nothing, when that would be more than ``at_most``
         of DuckDB's memory limit (lookups then read blocks as they need them, as before).
-
-        ``within_mb``: hold them only when they take at most this many MB. When they take more (a firm of some
-        400,000 customers and more), nothing is read ahead and — unless a memory limit was configured — DuckDB's
-        memory limit becomes ``within_mb`` plus :data:`LIMIT_ROOM_MB`: lookups read what they need and DuckDB keeps
-        it, the least recently used given up first, within the limit (idle releases and bulk jobs put it back as
-        they put back a configured one). At 1,000,000 customers that kept the process under 1.5 GB with 30
-        sessions open, where holding all of it took 3 GB (benchmarks/RESULTS.md, item 17).
 
         The blocks stay until DuckDB needs the room or :meth:`release` drops them. Runs on a cursor of its own
         (call it from a background thread); :meth:`stop` interrupts it."""
@@ -121,23 +114,19 @@ class DuckDBMemory:
             cur = self._connection.cursor()
             self._holding_cursor = cur
             try:
-                size = self.size(columns, cur)
-                if within_mb is not None and size > within_mb * _MB:
-                    self._keep_within(cur, within_mb, ", ".join(columns))
-                    return 0.0
-                return self._read(cur, columns, at_most, size)
+                return self._read(cur, columns, at_most, self.size(columns, cur))
             finally:
                 self._holding_cursor = None
                 cur.close()
 
     def keep_within(self, within_mb: float, what: str = "what searches read") -> None:
-        """DuckDB's memory limit becomes ``within_mb`` plus :data:`LIMIT_ROOM_MB` (unless someone set a limit of
-        their own): what is read beyond it, the least recently used first, is given up again (see :meth:`hold`)."""
-        self._keep_within(self._cursor(), within_mb, what)
-
-    def _keep_within(self, cur: Any, within_mb: float, what: str) -> None:
-        """What searches read (``what``) is larger than ``within_mb``: limit DuckDB's memory (see :meth:`hold`)
-        unless someone set a limit of their own."""
+        """What searches read (``what``) is larger than ``within_mb`` (a firm of some 400,000 customers and more):
+        unless a memory limit was configured, DuckDB's memory limit becomes ``within_mb`` plus
+        :data:`LIMIT_ROOM_MB`, so that DuckDB keeps what lookups read, the least recently used given up first,
+        within it (idle releases and bulk jobs put it back as they put back a configured one). At 1,000,000
+        customers that kept the process under 1.5 GB with 30 sessions open, where holding all of it took 3 GB
+        (benchmarks/RESULTS.md, item 17)."""
+        cur = self._cursor()
         if self._configured or self._limit(cur) != self.default_limit:
             log.debug("%s: more than %.0f MB; DuckDB's memory limit stays %s", what, within_mb, self._limit(cur))
             return

@@ -205,8 +205,7 @@ class ServerMemory:
         """Nothing to drop: PostgreSQL's cache lives in its own server processes."""
         return 0.0
 
-    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25,  # noqa: ARG002 - same API as DuckDB's
-             within_mb: float | None = None) -> float:  # noqa: ARG002
+    def hold(self, columns: dict[str, Sequence[str]], at_most: float = 0.25) -> float:  # noqa: ARG002 - DuckDB's API
         """Nothing to read ahead: PostgreSQL keeps what its queries read in its own shared buffers (sized by its
         operator), for every process of ours alike."""
         return 0.0

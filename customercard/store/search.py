@@ -362,9 +362,8 @@ class SearchStore(Part):
             if sum(sizes) > within_mb:
                 self.db.memory.keep_within(within_mb, "The search index")
                 return hold_planned(self.db, plan_hold(self.db, within_mb * HELD_WITHIN, sizes), HELD_WITHIN)
-            return self.db.memory.hold(SEARCH_READS, at_most)
         if budget_mb is None:
-            return self.db.memory.hold(SEARCH_READS, at_most, within_mb=within_mb)
+            return self.db.memory.hold(SEARCH_READS, at_most)
         return hold_planned(self.db, plan_hold(self.db, budget_mb), at_most)
 
     # -- searching ------------------------------------------------------------------------------------------
